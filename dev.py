@@ -1,0 +1,187 @@
+#!/usr/bin/env python3
+"""Set up and run shouhou on a fresh machine with nothing but python3.
+
+    python3 dev.py run    set up, load the demo live session, serve http://127.0.0.1:8000, print the login
+    python3 dev.py test   set up, then run the whole test suite on SQLite and on PostgreSQL
+
+Uses only the standard library until the virtual environment exists.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = Path(os.environ.get("SHOUHOU_VENV", ROOT / ".venv"))
+PY = VENV / "bin" / "python"
+PG_URL = os.environ.get("SHOUHOU_TEST_PG_URL", "postgres://postgres@127.0.0.1:5432/shouhou")
+IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
+_apt_updated = False
+
+
+def say(msg: str) -> None:
+    print(f"==> {msg}", flush=True)
+
+
+def run(cmd: list[str], **kw) -> subprocess.CompletedProcess:
+    return subprocess.run(cmd, check=True, **kw)  # noqa: S603
+
+
+def apt_install(*packages: str) -> None:
+    global _apt_updated
+    if not IS_ROOT or not shutil.which("apt-get"):
+        raise SystemExit(f"需要系统软件包 {' '.join(packages)}：请用 root 运行，或手动安装后重试。")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    if not _apt_updated:
+        run(["apt-get", "update", "-qq"], env=env)
+        _apt_updated = True
+    say(f"apt-get install {' '.join(packages)}")
+    run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", *packages], env=env, stdout=subprocess.DEVNULL)
+
+
+def ensure_venv(extras: str) -> None:
+    if not PY.exists():
+        say(f"创建虚拟环境 {VENV}")
+        try:
+            run([sys.executable, "-m", "venv", str(VENV)])
+        except subprocess.CalledProcessError:
+            shutil.rmtree(VENV, ignore_errors=True)
+            apt_install("python3-venv")
+            run([sys.executable, "-m", "venv", str(VENV)])
+    marker = VENV / f".installed-{extras or 'base'}"
+    stamp = str((ROOT / "pyproject.toml").stat().st_mtime_ns)
+    if marker.exists() and marker.read_text() == stamp:
+        return
+    say("安装 Python 依赖（pip）")
+    run([str(PY), "-m", "pip", "install", "-q", "--upgrade", "pip"])
+    target = f".[{extras}]" if extras else "."
+    run([str(PY), "-m", "pip", "install", "-q", "-e", target], cwd=ROOT)
+    marker.write_text(stamp)
+
+
+def ensure_frontend() -> None:
+    """Front-end packages (Chart.js) come from the npm registry, installed here, never copied in."""
+    frontend = ROOT / "frontend"
+    if not (frontend / "package.json").exists():
+        return
+    if (frontend / "node_modules" / ".package-lock.json").exists():
+        return
+    if not shutil.which("npm"):
+        apt_install("nodejs", "npm")
+    say("安装前端依赖（npm）")
+    lock = (frontend / "package-lock.json").exists()
+    run(["npm", "ci" if lock else "install", "--no-audit", "--no-fund", "--silent"], cwd=frontend)
+
+
+def ensure_chromium() -> None:
+    if not any(Path(p).exists() for p in ("/usr/bin/chromium", "/usr/bin/chromium-browser")):
+        apt_install("chromium", "fonts-noto-cjk")
+
+
+def pg_reachable() -> bool:
+    code = (
+        "import sys, psycopg\n"
+        "try:\n"
+        "    psycopg.connect('postgresql://postgres@127.0.0.1:5432/postgres', connect_timeout=3).close()\n"
+        "except Exception as exc:\n"
+        "    print(exc); sys.exit(1)\n"
+    )
+    return subprocess.run([str(PY), "-c", code], capture_output=True).returncode == 0  # noqa: S603
+
+
+def ensure_postgres() -> None:
+    if pg_reachable():
+        return
+    if not shutil.which("pg_ctlcluster") and not Path("/usr/lib/postgresql").exists():
+        apt_install("postgresql")
+    versions = sorted(os.listdir("/etc/postgresql")) if Path("/etc/postgresql").exists() else []
+    if versions:
+        say("启动 PostgreSQL")
+        subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", versions[-1], "main", "start"], check=False)  # noqa: S603,S607
+        hba = Path(f"/etc/postgresql/{versions[-1]}/main/pg_hba.conf")
+        if not pg_reachable() and hba.exists():
+            # A fresh cluster asks for passwords on TCP; tests use the documented trust set-up.
+            text = re.sub(r"(host\s+all\s+all\s+127\.0\.0\.1/32\s+)\S+", r"\1trust", hba.read_text())
+            hba.write_text(text)
+            subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", versions[-1], "main", "reload"], check=False)  # noqa: S603,S607
+    if not pg_reachable():
+        raise SystemExit("PostgreSQL 不可用：请确认 127.0.0.1:5432 上有 postgres 用户（trust 认证）。")
+
+
+def shouhou(*args: str, env: dict | None = None) -> None:
+    run([str(PY), "-m", "shouhou", *args], cwd=ROOT, env=env)
+
+
+def cmd_run(argv: list[str]) -> int:
+    ensure_venv("")
+    ensure_frontend()
+    shouhou("migrate", "--noinput", "-v", "0")
+    shouhou("demo", "--if-empty")
+    print("\n  shouhou 售后 已就绪：http://127.0.0.1:8000/   登录：demo / shouhou-demo\n", flush=True)
+    shouhou("serve", "--no-migrate", *argv)
+    return 0
+
+
+SUMMARY = re.compile(r"^(?:=+ )?((?:\d+ \w+(?:, )?)+) in [\d.]+s")
+
+
+def _pytest(label: str, env: dict, extra: list[str]) -> tuple[int, dict[str, int]]:
+    say(f"测试（{label}）")
+    proc = subprocess.Popen(  # noqa: S603
+        [str(PY), "-m", "pytest", "-p", "no:cacheprovider", *extra],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    counts: dict[str, int] = {}
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        sys.stdout.write(line)
+        match = SUMMARY.search(line)
+        if match:
+            for number, word in re.findall(r"(\d+) (\w+)", match.group(1)):
+                counts[word] = counts.get(word, 0) + int(number)
+    return proc.wait(), counts
+
+
+def cmd_test(argv: list[str]) -> int:
+    ensure_venv("test")
+    ensure_frontend()
+    ensure_chromium()
+    ensure_postgres()
+    base_env = {k: v for k, v in os.environ.items() if not k.startswith("SHOUHOU_DATABASE")}
+    base_env["SHOUHOU_DATA_DIR"] = str(ROOT / "var" / "test")
+    say("检查：ruff、迁移是否齐全")
+    run([str(PY), "-m", "ruff", "check", "--quiet", "."], cwd=ROOT)
+    shouhou("makemigrations", "--check", "--dry-run", "-v", "0", env=base_env)
+    extra = argv or ["-q", "-n", "2", "--dist", "loadfile"]
+    total: dict[str, int] = {}
+    codes = []
+    for label, url in (("SQLite", None), ("PostgreSQL", PG_URL)):
+        env = dict(base_env)
+        if url:
+            env["SHOUHOU_DATABASE_URL"] = url
+        code, counts = _pytest(label, env, extra)
+        codes.append(code)
+        for word, n in counts.items():
+            total[word] = total.get(word, 0) + n
+    passed, failed = total.get("passed", 0), total.get("failed", 0) + total.get("errors", 0) + total.get("error", 0)
+    line = f"{passed} passed, {failed} failed"
+    if total.get("skipped"):
+        line += f", {total['skipped']} skipped"
+    print(f"\nSQLite + PostgreSQL:\n{line}", flush=True)
+    return 0 if all(c == 0 for c in codes) and passed > 0 else 1
+
+
+def main() -> int:
+    if len(sys.argv) < 2 or sys.argv[1] not in {"run", "test"}:
+        print(__doc__)
+        return 2
+    return {"run": cmd_run, "test": cmd_test}[sys.argv[1]](sys.argv[2:])
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,3 @@
+from shouhou.cli import main
+
+main()

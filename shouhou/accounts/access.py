@@ -1,0 +1,54 @@
+"""Permission-checked access. Every read of shop data goes through the current user's shops."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+
+from shouhou.accounts.models import Membership
+from shouhou.accounts.permissions import role_can
+from shouhou.commerce.models import Shop
+
+
+def shops_for_user(user) -> QuerySet[Shop]:
+    if not getattr(user, "is_authenticated", False):
+        return Shop.objects.none()
+    if user.is_superuser:
+        return Shop.objects.all()
+    return Shop.objects.filter(memberships__user=user)
+
+
+def membership_get(user, shop: Shop) -> Membership | None:
+    if not getattr(user, "is_authenticated", False):
+        return None
+    return Membership.objects.filter(user=user, shop=shop).first()
+
+
+def role_for(user, shop: Shop) -> str | None:
+    if getattr(user, "is_superuser", False):
+        return "admin"
+    membership = membership_get(user, shop)
+    return membership.role if membership else None
+
+
+def access_shop_for_user(user, shop_id: int | str) -> Shop:
+    shop = shops_for_user(user).filter(pk=shop_id).first()
+    if shop is None:
+        raise PermissionDenied("无权访问该店铺")
+    return shop
+
+
+def require_action(user, shop: Shop, action: str) -> None:
+    if not role_can(role_for(user, shop), action):
+        raise PermissionDenied(f"当前角色无权执行：{action}")
+
+
+def current_shop_for_request(request) -> Shop | None:
+    """The shop chosen in the session, else the user's first shop."""
+    shops = shops_for_user(request.user)
+    chosen = request.session.get("shop_id") if hasattr(request, "session") else None
+    if chosen:
+        shop = shops.filter(pk=chosen).first()
+        if shop:
+            return shop
+    return shops.order_by("pk").first()

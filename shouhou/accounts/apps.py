@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class AccountsConfig(AppConfig):
+    name = "shouhou.accounts"
+    verbose_name = "账号与权限"

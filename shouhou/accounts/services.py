@@ -1,0 +1,158 @@
+"""Writes for accounts: memberships, roles, API tokens, shop switching, PII reveal, retention.
+Every change to permissions is audited (core.audit.audit_record)."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+
+from shouhou.accounts.access import access_shop_for_user
+from shouhou.accounts.choices import Role
+from shouhou.accounts.models import ApiToken, Membership
+from shouhou.accounts.permissions import PII_REVEAL, role_can
+from shouhou.api.errors import DomainError
+from shouhou.commerce.models import Customer, Order, Shop
+from shouhou.core.audit import audit_record
+from shouhou.core.clock import now
+
+KNOWN_SCOPES = ("accounts", "commerce", "policies", "cases", "inbox", "sla", "notifications", "logistics",
+                "reviews", "insight")
+RETENTION_KEY = "pii_retention_days"
+DEFAULT_RETENTION_DAYS = 365
+
+
+def _check_scopes(scopes: list[str]) -> list[str]:
+    clean = []
+    for scope in scopes:
+        scope = scope.strip()
+        if not scope:
+            continue
+        domain, _, mode = scope.partition(":")
+        if scope in {"*", "read"} or (domain in KNOWN_SCOPES and mode in {"", "read", "write"}):
+            clean.append(scope)
+        else:
+            raise DomainError(f"未知的权限范围：{scope}（可用：{'、'.join(KNOWN_SCOPES)}，可加 :read）", field="scopes")
+    if not clean:
+        raise DomainError("至少需要一个权限范围", field="scopes")
+    return clean
+
+
+@dataclass
+class IssuedToken:
+    token: ApiToken
+    secret: str  # `<prefix>.<secret>`: shown once, never stored
+
+    @property
+    def header(self) -> str:
+        return f"Bearer {self.secret}"
+
+
+@transaction.atomic
+def token_issue(*, shop: Shop, name: str, scopes: list[str], role: str = Role.AGENT, actor=None) -> IssuedToken:
+    if role not in Role.values:
+        raise DomainError(f"未知角色：{role}", field="role")
+    if not name.strip():
+        raise DomainError("令牌名称不能为空", field="name")
+    from shouhou.api.auth import hash_token
+
+    clean = _check_scopes(scopes)
+    prefix = secrets.token_hex(4)
+    secret = secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(shop=shop, name=name.strip()[:100], prefix=prefix, key_hash=hash_token(secret),
+                                    scopes=clean, role=role, created_by=actor if getattr(actor, "pk", None) else None)
+    audit_record(action="token.issue", obj=token, actor=actor, shop=shop,
+                 after={"name": token.name, "scopes": ",".join(clean), "role": role, "prefix": prefix})
+    return IssuedToken(token=token, secret=f"{prefix}.{secret}")
+
+
+@transaction.atomic
+def token_revoke(*, token: ApiToken, actor=None) -> ApiToken:
+    updated = ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=now())
+    token.refresh_from_db()
+    if updated:
+        audit_record(action="token.revoke", obj=token, actor=actor, shop=token.shop,
+                     before={"revoked_at": None}, after={"revoked_at": token.revoked_at.isoformat()})
+    return token
+
+
+@transaction.atomic
+def membership_set(*, user, shop: Shop, role: str, actor=None, approval_limit=None) -> Membership:
+    """Add the user to the shop with `role`, or change their role; audited either way."""
+    if role not in Role.values:
+        raise DomainError(f"未知角色：{role}", field="role")
+    row = Membership.objects.select_for_update().filter(user=user, shop=shop).first()
+    before = {"role": row.role, "approval_limit": str(row.approval_limit)} if row else {}
+    if row is None:
+        row = Membership(user=user, shop=shop, role=role)
+    row.role = role
+    if approval_limit is not None:
+        row.approval_limit = approval_limit
+    row.save()
+    after = {"role": row.role, "approval_limit": str(row.approval_limit)}
+    if before != after:
+        audit_record(action="membership.add" if not before else "membership.change", obj=row, actor=actor,
+                     shop=shop, before=before, after={**after, "user": user.get_username()})
+    return row
+
+
+@transaction.atomic
+def membership_remove(*, membership: Membership, actor=None) -> None:
+    audit_record(action="membership.remove", obj=membership, actor=actor, shop=membership.shop,
+                 before={"role": membership.role, "user": membership.user.get_username()})
+    membership.delete()
+
+
+def shop_switch(*, request, shop_id: int | str) -> Shop:
+    """The shop switcher: remember the chosen shop in the session (only a shop the user belongs to)."""
+    shop = access_shop_for_user(request.user, shop_id)
+    request.session["shop_id"] = shop.pk
+    return shop
+
+
+@transaction.atomic
+def shop_retention_set(*, shop: Shop, days: int, actor=None) -> Shop:
+    if days < 30 or days > 3650:
+        raise DomainError("数据保留期应在 30 到 3650 天之间", field="days")
+    locked = Shop.objects.select_for_update().get(pk=shop.pk)
+    before = locked.settings.get(RETENTION_KEY)
+    locked.settings = {**locked.settings, RETENTION_KEY: days}
+    locked.save(update_fields=["settings", "updated_at"])
+    shop.settings = locked.settings  # the caller's instance sees the new value too
+    audit_record(action="shop.retention", obj=locked, actor=actor, shop=locked,
+                 before={"days": before}, after={"days": days})
+    return locked
+
+
+def shop_retention_days(shop: Shop) -> int:
+    value = (shop.settings or {}).get(RETENTION_KEY)
+    return int(value) if isinstance(value, int) and value > 0 else DEFAULT_RETENTION_DAYS
+
+
+REVEAL_FIELDS = {
+    ("customer", "phone"): (Customer, "phone"),
+    ("order", "phone"): (Order, "receiver_phone"),
+    ("order", "address"): (Order, "address"),
+    ("order", "name"): (Order, "receiver_name"),
+}
+
+
+@transaction.atomic
+def pii_reveal(*, shop: Shop, role: str, actor, kind: str, object_id: int, field: str, reason: str = "") -> str:
+    """Return the clear value of one personal field and write an audit event. 403 without PII_REVEAL."""
+    if not role_can(role, PII_REVEAL):
+        raise PermissionDenied("当前角色无权查看完整个人信息")
+    spec = REVEAL_FIELDS.get((kind, field))
+    if spec is None:
+        allowed = "、".join(f"{k}.{f}" for k, f in REVEAL_FIELDS)
+        raise DomainError(f"不支持查看的字段：{kind}.{field}（可用：{allowed}）", field="field")
+    model, column = spec
+    obj = model.objects.filter(shop=shop, pk=object_id).first()  # another shop's id is simply not found
+    if obj is None:
+        raise DomainError("未找到该记录", status=404, field="object_id")
+    value = getattr(obj, column)
+    audit_record(action="pii.reveal", obj=obj, actor=actor, shop=shop, after={"field": column},
+                 note=(reason or "")[:200])
+    return value

@@ -1,0 +1,226 @@
+"""PIPL: reveal with audit, the audit log (API and page), retention anonymisation."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+import time_machine
+
+from shouhou.accounts.choices import Role
+from shouhou.accounts.retention import pii_retention_sweep, shop_anonymise_expired
+from shouhou.accounts.services import shop_retention_days, shop_retention_set, token_issue
+from shouhou.api.errors import DomainError
+from shouhou.cases.choices import CaseKind, CaseStatus
+from shouhou.cases.models import Case
+from shouhou.commerce.models import Customer, Order
+from shouhou.core.models import AuditEvent
+from shouhou.core.pii import ANONYMISED
+from shouhou.core.testing.audit import assert_audited, assert_not_audited
+from shouhou.core.testing.factories import CustomerFactory, MembershipFactory, OrderFactory, UserFactory
+from shouhou.inbox.choices import Channel, Direction
+from shouhou.inbox.models import Conversation, Message
+
+pytestmark = pytest.mark.django_db
+SH = dt.timezone(dt.timedelta(hours=8))
+
+
+def _reveal(client, **payload):
+    return client.post("/api/accounts/reveal", data=json.dumps(payload), content_type="application/json")
+
+
+def test_supervisor_reveals_a_phone_and_the_reveal_is_audited(client, shop, supervisor):
+    customer = CustomerFactory(shop=shop, phone="13812345678")
+    client.force_login(supervisor)
+
+    response = _reveal(client, kind="customer", object_id=customer.pk, field="phone", reason="回访确认地址")
+
+    assert response.status_code == 200
+    assert response.json() == {"kind": "customer", "object_id": customer.pk, "field": "phone",
+                                "value": "13812345678"}
+    event = assert_audited("pii.reveal", customer, actor=supervisor, shop=shop, after={"field": "phone"})
+    assert event.note == "回访确认地址"
+
+
+def test_order_address_reveal(client, shop, supervisor):
+    order = OrderFactory(shop=shop, address="上海市浦东新区世纪大道100号")
+    client.force_login(supervisor)
+
+    response = _reveal(client, kind="order", object_id=order.pk, field="address")
+
+    assert response.json()["value"] == "上海市浦东新区世纪大道100号"
+    assert_audited("pii.reveal", order, after={"field": "address"})
+
+
+@pytest.mark.parametrize("role", [Role.AGENT, Role.ANALYST])
+def test_roles_without_pii_reveal_are_refused_and_nothing_is_audited(client, shop, role):
+    user = MembershipFactory(shop=shop, role=role, user=UserFactory(username=f"u-{role}")).user
+    customer = CustomerFactory(shop=shop)
+    client.force_login(user)
+
+    response = _reveal(client, kind="customer", object_id=customer.pk, field="phone")
+
+    assert response.status_code == 403
+    assert_not_audited("pii.reveal")
+
+
+def test_token_without_pii_scope_cannot_reveal(client, shop):
+    customer = CustomerFactory(shop=shop)
+    issued = token_issue(shop=shop, name="只读", scopes=["accounts"], role=Role.AGENT)
+
+    response = client.post("/api/accounts/reveal", content_type="application/json",
+                           data=json.dumps({"kind": "customer", "object_id": customer.pk, "field": "phone"}),
+                           headers={"Authorization": f"Bearer {issued.secret}"})
+
+    assert response.status_code == 403
+
+
+def test_reveal_of_another_shops_customer_is_404(client, supervisor, other_shop):
+    stranger = CustomerFactory(shop=other_shop)
+    client.force_login(supervisor)
+
+    response = _reveal(client, kind="customer", object_id=stranger.pk, field="phone")
+
+    assert response.status_code == 404
+    assert_not_audited("pii.reveal")
+
+
+def test_reveal_of_unsupported_field_names_the_field(client, shop, supervisor):
+    customer = CustomerFactory(shop=shop)
+    client.force_login(supervisor)
+
+    response = _reveal(client, kind="customer", object_id=customer.pk, field="address")
+
+    assert response.status_code == 400
+    assert "customer.address" in response.json()["detail"]
+    assert response.json()["errors"][0]["loc"] == ["field"]
+
+
+def test_reveal_validation_errors_are_chinese_with_locations(client, supervisor):
+    client.force_login(supervisor)
+
+    response = _reveal(client, kind="robot", object_id=0)
+
+    assert response.status_code == 422
+    body = response.json()
+    by_loc = {tuple(e["loc"]): e["msg"] for e in body["errors"]}
+    assert by_loc[("body", "payload", "kind")] == "不是允许的取值"
+    assert by_loc[("body", "payload", "object_id")] == "数值太小"
+    assert by_loc[("body", "payload", "field")] == "缺少必填项"
+    assert body["detail"].startswith("输入有误：请求体 payload.kind：不是允许的取值")
+
+
+def test_malformed_json_is_a_chinese_422(client, supervisor):
+    client.force_login(supervisor)
+
+    response = client.post("/api/accounts/reveal", data="{not json", content_type="application/json")
+
+    assert response.status_code in (400, 422)
+    assert "Traceback" not in response.content.decode()
+
+
+def test_audit_api_lists_this_shops_events_for_admins_only(client, shop, other_shop, shop_admin, agent):
+    shop_retention_set(shop=shop, days=180, actor=shop_admin)
+    shop_retention_set(shop=other_shop, days=90)
+    client.force_login(shop_admin)
+
+    response = client.get("/api/accounts/audit?action=shop.")
+    client.force_login(agent)
+    refused = client.get("/api/accounts/audit")
+
+    assert response.status_code == 200
+    assert [(e["action"], e["before"], e["after"], e["actor"]) for e in response.json()] == [
+        ("shop.retention", {"days": None}, {"days": 180}, "shopadmin")]
+    assert refused.status_code == 403
+
+
+def test_audit_page_for_shop_admin(client, shop, shop_admin, agent):
+    shop_retention_set(shop=shop, days=200, actor=shop_admin)
+    client.force_login(shop_admin)
+
+    page = client.get("/accounts/audit/")
+    client.force_login(agent)
+    refused = client.get("/accounts/audit/")
+
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "审计日志" in text and "shop.retention" in text and "shopadmin" in text
+    assert refused.status_code == 403
+
+
+@pytest.mark.parametrize("days", [0, 29, 3651])
+def test_retention_setting_bounds(shop, days):
+    with pytest.raises(DomainError, match="30 到 3650"):
+        shop_retention_set(shop=shop, days=days)
+
+
+def _case(shop, order, status, resolved_at):
+    return Case.objects.create(shop=shop, number=f"AS{order.pk}{status[:3]}", order=order, customer=order.customer,
+                               kind=CaseKind.REFUND_ONLY, status=status, resolved_at=resolved_at)
+
+
+@pytest.fixture
+def retention_world(shop, other_shop):
+    """Given a shop keeping personal data 90 days, on 2026-11-20:
+    old: a case closed 2026-06-01 (expired), customer has no other activity, chat with phone numbers;
+    busy: a case closed long ago, but the customer also has an open case;
+    fresh: a case closed 2026-11-01 (within 90 days);
+    stranger: the other shop (default 365 days), also closed 2026-06-01."""
+    shop_retention_set(shop=shop, days=90)
+    old_c = CustomerFactory(shop=shop, name="王小明", phone="13811112222", wechat_id="wxm", email="w@example.com")
+    old_o = OrderFactory(shop=shop, customer=old_c, placed_at=dt.datetime(2026, 5, 1, tzinfo=SH))
+    _case(shop, old_o, CaseStatus.RESOLVED, dt.datetime(2026, 6, 1, tzinfo=SH))
+    conv = Conversation.objects.create(shop=shop, customer=old_c, channel=Channel.values[0])
+    Message.objects.create(shop=shop, conversation=conv, direction=Direction.values[0],
+                           body="我的手机 13811112222，地址改一下")
+    Message.objects.create(shop=shop, conversation=conv, direction=Direction.values[0], body="谢谢，已收到")
+
+    busy_c = CustomerFactory(shop=shop, name="李忙", phone="13833334444")
+    busy_old = OrderFactory(shop=shop, customer=busy_c, placed_at=dt.datetime(2026, 5, 1, tzinfo=SH))
+    _case(shop, busy_old, CaseStatus.RESOLVED, dt.datetime(2026, 6, 1, tzinfo=SH))
+    busy_new = OrderFactory(shop=shop, customer=busy_c, placed_at=dt.datetime(2026, 5, 2, tzinfo=SH))
+    _case(shop, busy_new, CaseStatus.REQUESTED, None)
+
+    fresh_c = CustomerFactory(shop=shop, name="赵新", phone="13855556666")
+    fresh_o = OrderFactory(shop=shop, customer=fresh_c, placed_at=dt.datetime(2026, 10, 20, tzinfo=SH))
+    _case(shop, fresh_o, CaseStatus.RESOLVED, dt.datetime(2026, 11, 1, tzinfo=SH))
+
+    stranger_c = CustomerFactory(shop=other_shop, name="外店", phone="13877778888")
+    stranger_o = OrderFactory(shop=other_shop, customer=stranger_c, placed_at=dt.datetime(2026, 5, 1, tzinfo=SH))
+    _case(other_shop, stranger_o, CaseStatus.RESOLVED, dt.datetime(2026, 6, 1, tzinfo=SH))
+    return {"old": (old_c, old_o), "busy": (busy_c, busy_old), "fresh": (fresh_c, fresh_o),
+            "stranger": (stranger_c, stranger_o)}
+
+
+def test_retention_anonymises_only_expired_closed_cases(shop, retention_world):
+    with time_machine.travel(dt.datetime(2026, 11, 20, 12, tzinfo=SH), tick=False):
+        results = pii_retention_sweep()
+
+    old_c, old_o = (Customer.objects.get(pk=retention_world["old"][0].pk), Order.objects.get(pk=retention_world["old"][1].pk))
+    assert (old_c.name, old_c.phone, old_c.phone_last4, old_c.wechat_id, old_c.email) == (ANONYMISED, "", "", "", "")
+    assert (old_o.receiver_name, old_o.receiver_phone, old_o.address) == (ANONYMISED, "", "")
+    assert sorted(Message.objects.values_list("body", flat=True)) == ["我的手机 138****2222，地址改一下", "谢谢，已收到"]
+    busy_c = Customer.objects.get(pk=retention_world["busy"][0].pk)
+    busy_o = Order.objects.get(pk=retention_world["busy"][1].pk)
+    assert busy_c.phone == "13833334444"  # an open case (on another order) keeps the customer
+    assert (busy_o.receiver_name, busy_o.receiver_phone) == (ANONYMISED, "")  # the expired order goes
+    assert Order.objects.filter(customer=busy_c, receiver_phone="13833334444").count() == 1  # open one stays
+    assert Customer.objects.get(pk=retention_world["fresh"][0].pk).phone == "13855556666"
+    assert Customer.objects.get(pk=retention_world["stranger"][0].pk).phone == "13877778888"
+    by_shop = {r.shop_id: (r.orders, r.customers, r.messages) for r in results}
+    assert by_shop[shop.pk] == (2, 1, 1)
+    assert_audited("pii.retention", shop, after={"orders": 2, "customers": 1, "messages": 1, "retention_days": 90})
+
+
+def test_retention_is_idempotent(shop, retention_world):
+    with time_machine.travel(dt.datetime(2026, 11, 20, 12, tzinfo=SH), tick=False):
+        shop_anonymise_expired(shop=shop)
+        again = shop_anonymise_expired(shop=shop)
+
+    assert again.total == 0
+    assert AuditEvent.objects.filter(action="pii.retention").count() == 1
+
+
+def test_retention_default_is_a_year(other_shop):
+    assert shop_retention_days(other_shop) == 365

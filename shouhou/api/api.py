@@ -1,0 +1,40 @@
+"""The REST API: one NinjaAPI, one router per domain app, OpenAPI at /api/openapi.json, docs at /api/docs."""
+
+from __future__ import annotations
+
+from ninja import NinjaAPI
+
+from shouhou.api.auth import DEFAULT_AUTH
+from shouhou.api.errors import install_handlers
+
+api = NinjaAPI(
+    title="shouhou 售后 API",
+    version="1.0",
+    description="店铺数据、售后政策、售后单、会话工单、主动关怀、物流、评价、洞察。",
+    auth=DEFAULT_AUTH,
+    urls_namespace="api",
+)
+install_handlers(api)
+
+# Each domain owns its router in <app>/api.py; the prefix is the domain name.
+from shouhou.accounts.api import router as accounts_router  # noqa: E402
+from shouhou.cases.api import router as cases_router  # noqa: E402
+from shouhou.commerce.api import router as commerce_router  # noqa: E402
+from shouhou.inbox.api import router as inbox_router  # noqa: E402
+from shouhou.insight.api import router as insight_router  # noqa: E402
+from shouhou.logistics.api import router as logistics_router  # noqa: E402
+from shouhou.notifications.api import router as notifications_router  # noqa: E402
+from shouhou.policies.api import router as policies_router  # noqa: E402
+from shouhou.reviews.api import router as reviews_router  # noqa: E402
+from shouhou.sla.api import router as sla_router  # noqa: E402
+
+api.add_router("/accounts/", accounts_router)
+api.add_router("/commerce/", commerce_router)
+api.add_router("/policies/", policies_router)
+api.add_router("/cases/", cases_router)
+api.add_router("/inbox/", inbox_router)
+api.add_router("/sla/", sla_router)
+api.add_router("/notifications/", notifications_router)
+api.add_router("/logistics/", logistics_router)
+api.add_router("/reviews/", reviews_router)
+api.add_router("/insight/", insight_router)

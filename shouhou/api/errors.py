@@ -1,0 +1,132 @@
+"""One error shape for the API: {"detail": "...", "errors": [{"loc": [...], "msg": "..."}]}."""
+
+from __future__ import annotations
+
+import logging
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import InterfaceError, OperationalError
+from django.http import Http404
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError
+from ninja.errors import ValidationError as NinjaValidationError
+
+from shouhou.core.ratelimit import RateLimited
+
+log = logging.getLogger(__name__)
+
+DB_RETRY_AFTER = 5  # seconds a sender should wait when the database is unavailable
+
+# pydantic error types -> a Chinese sentence (the original message is kept as the fallback).
+_MESSAGES = {
+    "missing": "缺少必填项",
+    "string_type": "应为文本",
+    "int_type": "应为整数",
+    "int_parsing": "应为整数",
+    "float_type": "应为数字",
+    "float_parsing": "应为数字",
+    "decimal_parsing": "应为金额（数字）",
+    "decimal_type": "应为金额（数字）",
+    "bool_type": "应为 true 或 false",
+    "bool_parsing": "应为 true 或 false",
+    "string_too_short": "太短",
+    "string_too_long": "太长",
+    "too_short": "条目太少",
+    "too_long": "条目太多",
+    "greater_than": "数值太小",
+    "greater_than_equal": "数值太小",
+    "less_than": "数值太大",
+    "less_than_equal": "数值太大",
+    "enum": "不是允许的取值",
+    "literal_error": "不是允许的取值",
+    "datetime_parsing": "时间格式错误（应为 ISO 8601，如 2026-11-11T20:00:00+08:00）",
+    "datetime_type": "时间格式错误",
+    "date_parsing": "日期格式错误（应为 YYYY-MM-DD）",
+    "date_from_datetime_parsing": "日期格式错误（应为 YYYY-MM-DD）",
+    "uuid_parsing": "应为 UUID",
+    "json_invalid": "请求体不是合法的 JSON",
+    "dict_type": "应为对象",
+    "list_type": "应为列表",
+    "model_attributes_type": "应为对象",
+    "value_error": "取值无效",
+    "extra_forbidden": "不允许的字段",
+    "string_pattern_mismatch": "格式不正确",
+}
+_LOC_NAMES = {"body": "请求体", "query": "查询参数", "path": "路径参数", "header": "请求头", "form": "表单", "file": "文件"}
+
+
+def chinese_validation_errors(errors: list[dict]) -> list[dict]:
+    out = []
+    for err in errors:
+        loc = [str(part) for part in err.get("loc", [])]
+        kind = err.get("type", "")
+        msg = _MESSAGES.get(kind) or err.get("msg", "取值无效")
+        ctx = err.get("ctx") or {}
+        if kind in {"string_too_short", "string_too_long"} and "min_length" in ctx:
+            msg = f"{msg}（至少 {ctx['min_length']} 个字符）"
+        elif kind == "string_too_long" and "max_length" in ctx:
+            msg = f"{msg}（最多 {ctx['max_length']} 个字符）"
+        elif kind == "value_error" and err.get("msg"):
+            msg = str(err["msg"]).removeprefix("Value error, ")
+        where = _LOC_NAMES.get(loc[0], loc[0]) if loc else ""
+        field = ".".join(loc[1:]) if len(loc) > 1 else ""
+        out.append({"loc": loc, "msg": msg, "type": kind, "where": f"{where} {field}".strip()})
+    return out
+
+
+def install_handlers(api: NinjaAPI) -> None:
+    @api.exception_handler(DomainError)
+    def _domain(request, exc: DomainError):
+        body = {"detail": exc.message, "errors": [{"loc": [exc.field] if exc.field else [], "msg": exc.message}]}
+        return api.create_response(request, body, status=exc.status)
+
+    @api.exception_handler(PermissionDenied)
+    def _denied(request, exc):
+        return api.create_response(request, {"detail": str(exc) or "无权访问", "errors": []}, status=403)
+
+    @api.exception_handler(AuthenticationError)
+    def _unauthenticated(request, exc):
+        return api.create_response(request, {"detail": "未登录或令牌无效", "errors": []}, status=401)
+
+    @api.exception_handler(Http404)
+    def _missing(request, exc):
+        return api.create_response(request, {"detail": "未找到", "errors": []}, status=404)
+
+    @api.exception_handler(ValidationError)
+    def _invalid(request, exc: ValidationError):
+        messages = exc.messages
+        return api.create_response(
+            request, {"detail": "；".join(messages), "errors": [{"loc": [], "msg": m} for m in messages]}, status=400
+        )
+
+    @api.exception_handler(NinjaValidationError)
+    def _unprocessable(request, exc: NinjaValidationError):
+        errors = chinese_validation_errors(list(exc.errors))
+        detail = "；".join(f"{e['where']}：{e['msg']}" if e["where"] else e["msg"] for e in errors) or "输入有误"
+        return api.create_response(request, {"detail": f"输入有误：{detail}", "errors": errors}, status=422)
+
+    @api.exception_handler(RateLimited)
+    def _limited(request, exc: RateLimited):
+        response = api.create_response(request, {"detail": str(exc), "errors": []}, status=429)
+        response["Retry-After"] = str(exc.retry_after)
+        return response
+
+    @api.exception_handler(OperationalError)
+    @api.exception_handler(InterfaceError)
+    def _database_down(request, exc):
+        log.warning("database unavailable during %s %s: %s", request.method, request.path, exc)
+        response = api.create_response(
+            request, {"detail": "服务暂时不可用（数据库连接中断），请稍后重试", "errors": []}, status=503
+        )
+        response["Retry-After"] = str(DB_RETRY_AFTER)
+        return response
+
+
+class DomainError(Exception):
+    """A business rule said no. `status` is the HTTP status to answer with."""
+
+    def __init__(self, message: str, *, status: int = 400, field: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.field = field

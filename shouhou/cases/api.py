@@ -1,0 +1,298 @@
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404
+from ninja import File, Router, Schema, Status
+from ninja.files import UploadedFile
+
+from shouhou.accounts.permissions import (
+    CASE_APPROVE,
+    CASE_CREATE,
+    COMPENSATE,
+    COMPENSATE_ABOVE_LIMIT,
+    RECALL_LAUNCH,
+    VIEW,
+)
+from shouhou.api.errors import DomainError
+from shouhou.cases import services as svc
+from shouhou.cases.models import Case
+from shouhou.cases.selectors import case_list
+from shouhou.commerce.models import SKU, Order, OrderLine, Product
+from shouhou.core.uploads import UploadError
+
+router = Router(tags=["售后单"])
+
+
+class EventOut(Schema):
+    at: dt.datetime
+    kind: str
+    from_status: str
+    to_status: str
+    note: str
+    visible_to_customer: bool
+    actor: str | None
+
+
+class CaseOut(Schema):
+    id: int
+    number: str
+    kind: str
+    status: str
+    reason: str
+    order_no: str
+    order_line_id: int | None
+    auto_approved: bool
+    shipping_payer: str
+    refund_amount: Decimal
+    compensation_amount: Decimal
+    compensation_kind: str
+    resolution: str
+    policy_version: int | None
+    return_method: str
+    return_carrier: str
+    return_tracking_no: str
+    inspection_site: str
+    inspection_result: str
+    created_at: dt.datetime
+
+
+class CaseDetailOut(CaseOut):
+    decision: dict[str, Any]
+    events: list[EventOut]
+    evidence: list[str]
+
+
+class CaseIn(Schema):
+    order_no: str
+    line_id: int | None = None
+    reason: str
+    kind: str | None = None
+    description: str = ""
+    claim: dict[str, Any] = {}
+
+
+class NoteIn(Schema):
+    note: str = ""
+
+
+class ReasonIn(Schema):
+    reason: str
+
+
+class ShipmentIn(Schema):
+    method: str = "self_ship"
+    carrier: str = ""
+    tracking_no: str = ""
+    payer: str | None = None
+
+
+class InspectionIn(Schema):
+    action: str = "start"  # start | result
+    site: str = "warehouse"
+    result: str | None = None
+    note: str = ""
+    compensation_kind: str = "coupon"
+    compensation_amount: Decimal | None = None
+
+
+class ProgressIn(Schema):
+    note: str
+    visible_to_customer: bool = True
+
+
+class CompensateIn(Schema):
+    kind: str
+    amount: Decimal
+    note: str = ""
+
+
+class ResolveIn(Schema):
+    resolution: str | None = None
+    note: str = ""
+
+
+class RecallIn(Schema):
+    reason: str
+    product_id: int | None = None
+    sku_id: int | None = None
+    batch_no: str = ""
+    remedy: str = "return_refund"
+
+
+class RecallOut(Schema):
+    id: int
+    cases: int
+
+
+def _out(c: Case) -> dict:
+    return {
+        "id": c.pk, "number": c.number, "kind": c.kind, "status": c.status, "reason": c.reason,
+        "order_no": c.order.order_no, "order_line_id": c.order_line_id, "auto_approved": c.auto_approved,
+        "shipping_payer": c.shipping_payer, "refund_amount": c.refund_amount,
+        "compensation_amount": c.compensation_amount, "compensation_kind": c.compensation_kind,
+        "resolution": c.resolution, "policy_version": c.policy_version.version if c.policy_version_id else None,
+        "return_method": c.return_method, "return_carrier": c.return_carrier,
+        "return_tracking_no": c.return_tracking_no, "inspection_site": c.inspection_site,
+        "inspection_result": c.inspection_result, "created_at": c.created_at,
+    }
+
+
+def _detail(c: Case) -> dict:
+    c = Case.objects.select_related("order", "policy_version").get(pk=c.pk)
+    events = [{"at": e.at, "kind": e.kind, "from_status": e.from_status, "to_status": e.to_status, "note": e.note,
+               "visible_to_customer": e.visible_to_customer,
+               "actor": e.actor.get_username() if e.actor_id else None}
+              for e in c.events.select_related("actor").order_by("at", "id")]
+    return {**_out(c), "decision": c.decision, "events": events,
+            "evidence": [ev.file.url for ev in c.evidence.all()]}
+
+
+def _need(request, action: str) -> None:
+    if not request.auth.can(action):
+        raise DomainError("无权执行此操作。", status=403)
+
+
+def _case(request, case_id: int) -> Case:
+    return get_object_or_404(Case.objects.select_related("order", "shop", "customer"), shop=request.auth.shop,
+                             pk=case_id)
+
+
+def _run(fn, **kwargs):
+    try:
+        return fn(**kwargs)
+    except svc.CaseError as exc:
+        raise DomainError(str(exc), status=409) from exc
+    except UploadError as exc:
+        raise DomainError(str(exc), status=400, field="file") from exc
+    except PermissionDenied as exc:
+        raise DomainError(str(exc) or "无权执行此操作。", status=403) from exc
+
+
+@router.post("/recalls", response={201: RecallOut}, summary="发起召回")
+def recall(request, payload: RecallIn):
+    _need(request, RECALL_LAUNCH)
+    shop = request.auth.shop
+    product = get_object_or_404(Product, shop=shop, pk=payload.product_id) if payload.product_id else None
+    sku = get_object_or_404(SKU, shop=shop, pk=payload.sku_id) if payload.sku_id else None
+    r = _run(svc.recall_launch, shop=shop, actor=request.auth.user, reason=payload.reason, product=product, sku=sku,
+             batch_no=payload.batch_no, remedy=payload.remedy)
+    return Status(201, {"id": r.pk, "cases": r.cases.count()})
+
+
+@router.get("/", response=list[CaseOut], summary="售后单列表")
+def list_cases(request, status: str | None = None, kind: str | None = None, limit: int = 50, offset: int = 0):
+    _need(request, VIEW)
+    qs = case_list(shop=request.auth.shop, status=status, kind=kind).select_related("policy_version")
+    return [_out(c) for c in qs[offset:offset + min(limit, 200)]]
+
+
+@router.post("/", response={201: CaseDetailOut}, summary="创建售后单")
+def create_case(request, payload: CaseIn):
+    _need(request, CASE_CREATE)
+    order = get_object_or_404(Order, shop=request.auth.shop, order_no=payload.order_no)
+    lines = OrderLine.objects.filter(order=order).select_related("order__customer")
+    line = lines.filter(pk=payload.line_id).first() if payload.line_id else lines.order_by("pk").first()
+    if line is None:
+        raise DomainError("订单中没有这个商品行。", status=404, field="line_id")
+    case = _run(svc.case_create, shop=request.auth.shop, order_line=line, reason=payload.reason, kind=payload.kind,
+                description=payload.description, claim_data=payload.claim, actor=request.auth.user, channel="api")
+    return Status(201, _detail(case))
+
+
+@router.get("/{case_id}", response=CaseDetailOut, summary="售后单详情")
+def get_case(request, case_id: int):
+    _need(request, VIEW)
+    return _detail(_case(request, case_id))
+
+
+@router.post("/{case_id}/approve", response=CaseDetailOut, summary="同意")
+def approve(request, case_id: int, payload: NoteIn):
+    _need(request, CASE_APPROVE)
+    return _detail(_run(svc.case_approve, case=_case(request, case_id), actor=request.auth.user, note=payload.note))
+
+
+@router.post("/{case_id}/reject", response=CaseDetailOut, summary="拒绝（须填原因）")
+def reject(request, case_id: int, payload: ReasonIn):
+    _need(request, CASE_APPROVE)
+    return _detail(_run(svc.case_reject, case=_case(request, case_id), actor=request.auth.user,
+                        reason=payload.reason))
+
+
+@router.post("/{case_id}/cancel", response=CaseDetailOut, summary="撤销")
+def cancel(request, case_id: int, payload: NoteIn):
+    _need(request, CASE_CREATE)
+    return _detail(_run(svc.case_cancel, case=_case(request, case_id), actor=request.auth.user,
+                        reason=payload.note))
+
+
+@router.post("/{case_id}/return-shipment", response=CaseDetailOut, summary="登记退回物流")
+def return_shipment(request, case_id: int, payload: ShipmentIn):
+    _need(request, CASE_CREATE)
+    return _detail(_run(svc.case_return_shipped, case=_case(request, case_id), actor=request.auth.user,
+                        method=payload.method, carrier=payload.carrier, tracking_no=payload.tracking_no,
+                        payer=payload.payer))
+
+
+@router.post("/{case_id}/receive", response=CaseDetailOut, summary="确认收到退货")
+def receive(request, case_id: int, payload: NoteIn):
+    _need(request, CASE_APPROVE)
+    return _detail(_run(svc.case_mark_received, case=_case(request, case_id), actor=request.auth.user,
+                        note=payload.note))
+
+
+@router.post("/{case_id}/inspection", response=CaseDetailOut, summary="送检 / 登记检测结果")
+def inspection(request, case_id: int, payload: InspectionIn):
+    _need(request, CASE_APPROVE)
+    case = _case(request, case_id)
+    if payload.action == "start":
+        case = _run(svc.case_start_inspection, case=case, actor=request.auth.user, site=payload.site,
+                    note=payload.note)
+    elif payload.action == "result" and payload.result:
+        case = _run(svc.case_record_inspection, case=case, actor=request.auth.user, result=payload.result,
+                    note=payload.note, compensation_kind=payload.compensation_kind,
+                    compensation_amount=payload.compensation_amount)
+    else:
+        raise DomainError("action 须为 start，或为 result 并填写 result。", status=422, field="action")
+    return _detail(case)
+
+
+@router.post("/{case_id}/progress", response=CaseDetailOut, summary="添加进度说明")
+def progress(request, case_id: int, payload: ProgressIn):
+    _need(request, CASE_CREATE)
+    case = _case(request, case_id)
+    _run(svc.case_add_progress, case=case, actor=request.auth.user, note=payload.note,
+         visible_to_customer=payload.visible_to_customer)
+    return _detail(case)
+
+
+@router.post("/{case_id}/compensate", response=CaseDetailOut, summary="发放补偿（超额度待主管审批）")
+def compensate(request, case_id: int, payload: CompensateIn):
+    _need(request, COMPENSATE)
+    return _detail(_run(svc.case_issue_compensation, case=_case(request, case_id), actor=request.auth.user,
+                        kind=payload.kind, amount=payload.amount, note=payload.note))
+
+
+@router.post("/{case_id}/supervisor-approve", response=CaseDetailOut, summary="主管审批")
+def supervisor_approve(request, case_id: int, payload: NoteIn):
+    _need(request, COMPENSATE_ABOVE_LIMIT)
+    return _detail(_run(svc.case_supervisor_approve, case=_case(request, case_id), actor=request.auth.user,
+                        note=payload.note))
+
+
+@router.post("/{case_id}/resolve", response=CaseDetailOut, summary="完结")
+def resolve(request, case_id: int, payload: ResolveIn):
+    _need(request, CASE_APPROVE)
+    return _detail(_run(svc.case_resolve, case=_case(request, case_id), actor=request.auth.user,
+                        resolution=payload.resolution, note=payload.note))
+
+
+@router.post("/{case_id}/evidence", response={201: CaseDetailOut}, summary="上传照片凭证")
+def evidence(request, case_id: int, file: UploadedFile = File(...)):  # noqa: B008
+    _need(request, CASE_CREATE)
+    case = _case(request, case_id)
+    _run(svc.case_add_evidence, case=case, upload=file, actor=request.auth.user)
+    return Status(201, _detail(case))

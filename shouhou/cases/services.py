@@ -1,0 +1,456 @@
+"""Case writes: creation from a policy decision, the guarded state machine, evidence, recalls.
+
+Every transition is a conditional UPDATE (claims the row), a CaseEvent and an audit record; messages
+are enqueued after commit."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.db.models import Q
+
+from shouhou.accounts.access import membership_get
+from shouhou.accounts.choices import Role
+from shouhou.cases.choices import CaseKind, CaseStatus, ClaimReason, InspectionSite, Resolution, ReturnMethod
+from shouhou.cases.models import Case, CaseEvent, CaseEvidence, Recall
+from shouhou.commerce.models import OrderLine
+from shouhou.core import clock
+from shouhou.core.audit import audit_record
+from shouhou.core.numbers import new_number
+from shouhou.core.uploads import check_image
+from shouhou.policies.engine import Claim, Decision, LineFacts, decide
+from shouhou.policies.selectors import policy_document
+
+S = CaseStatus
+
+TRANSITIONS: dict[str, set[str]] = {
+    S.REQUESTED: {S.APPROVED, S.REJECTED, S.CANCELLED, S.AWAITING_SUPERVISOR},
+    S.APPROVED: {S.AWAITING_RETURN, S.FULFILLING, S.RESOLVED, S.CANCELLED, S.AWAITING_SUPERVISOR},
+    S.AWAITING_RETURN: {S.IN_TRANSIT_BACK, S.RECEIVED, S.CANCELLED},
+    S.IN_TRANSIT_BACK: {S.RECEIVED},
+    S.RECEIVED: {S.INSPECTING, S.FULFILLING, S.RESOLVED, S.AWAITING_SUPERVISOR},
+    S.INSPECTING: {S.FULFILLING, S.RESOLVED, S.AWAITING_SUPERVISOR, S.REJECTED},
+    S.AWAITING_SUPERVISOR: {S.FULFILLING, S.RESOLVED, S.REJECTED},
+    S.FULFILLING: {S.RESOLVED, S.AWAITING_SUPERVISOR},
+    S.RESOLVED: set(),
+    S.REJECTED: set(),
+    S.CANCELLED: set(),
+}
+RETURN_KINDS = {CaseKind.RETURN_REFUND, CaseKind.EXCHANGE, CaseKind.REPAIR}
+
+
+class CaseError(ValueError):
+    """A refused case action; the message is shown as is (Chinese)."""
+
+
+def _label(status: str) -> str:
+    return str(S(status).label) if status in S.values else status
+
+
+# Case events → notification triggers (shouhou/notifications/choices.py) and their variables.
+_TRIGGERS = {"case_progress": "case_inspection_progress"}
+_NEXT_STEP = {
+    S.AWAITING_RETURN: "请按页面提示寄回商品，并填写运单号",
+    S.FULFILLING: "我们正在为您安排处理",
+    S.RESOLVED: "售后已完成",
+}
+
+
+def _notify(case: Case, trigger: str, suffix: str, extra: dict | None = None) -> None:
+    """Write the outbox row in the caller's transaction: the message exists iff the change committed."""
+    if case.customer_id is None:
+        return
+    from shouhou.notifications.services import notification_enqueue
+
+    extra = extra or {}
+    context = {"case_no": case.number, "order_no": case.order.order_no, "status": _label(case.status),
+               "resolution": extra.get("resolution") or str(CaseKind(case.kind).label),
+               "next_step": _NEXT_STEP.get(case.status, "我们会尽快处理并通知您"),
+               "progress": "，".join(str(v) for v in (extra.get("note"), extra.get("result")) if v),
+               "outcome": extra.get("resolution", ""), **extra}
+    notification_enqueue(shop=case.shop, customer=case.customer, trigger=_TRIGGERS.get(trigger, trigger),
+                         context=context, idempotency_key=f"case:{case.pk}:{suffix}")
+
+
+def _move(case: Case, to: str, *, actor=None, note: str = "", kind: str = "transition",
+          data: dict | None = None, fields: dict[str, Any] | None = None, visible: bool = True) -> Case:
+    current = case.status
+    if to not in TRANSITIONS.get(current, set()):
+        raise CaseError(f"售后单 {case.number} 当前状态为「{_label(current)}」，不能变更为「{_label(to)}」。")
+    fields = fields or {}
+    updated = Case.objects.filter(pk=case.pk, status=current).update(status=to, updated_at=clock.now(), **fields)
+    if updated != 1:
+        case.refresh_from_db()
+        raise CaseError(f"售后单 {case.number} 的状态已被他人变更为「{_label(case.status)}」，请刷新后重试。")
+    for key, value in fields.items():
+        setattr(case, key, value)
+    case.status = to
+    CaseEvent.objects.create(case=case, actor=_user(actor), from_status=current, to_status=to, kind=kind,
+                             note=note, data=data or {}, visible_to_customer=visible)
+    audit_record(action=f"case.{kind}" if kind != "transition" else f"case.{to}", obj=case, actor=actor,
+                 before={"status": current}, after={"status": to, **{k: v for k, v in fields.items()}}, note=note)
+    return case
+
+
+def _user(actor):
+    return actor if getattr(actor, "is_authenticated", False) else None
+
+
+def _event(case: Case, *, kind: str, actor=None, note: str = "", data: dict | None = None,
+           visible: bool = True) -> CaseEvent:
+    return CaseEvent.objects.create(case=case, actor=_user(actor), from_status=case.status, to_status=case.status,
+                                    kind=kind, note=note, data=data or {}, visible_to_customer=visible)
+
+
+def line_facts(line: OrderLine) -> LineFacts:
+    order = line.order
+    delivered = order.delivered_at
+    customer = order.customer
+    return LineFacts(
+        category=line.category or "other", price_paid=line.price_paid, quantity=line.quantity,
+        ordered_on=clock_date(order.paid_at or order.placed_at), delivered_on=clock_date(delivered),
+        return_insurance=bool(order.return_insurance), tier=getattr(customer, "tier", "regular") or "regular")
+
+
+def clock_date(value: dt.datetime | None) -> dt.date | None:
+    if value is None:
+        return None
+    from django.utils import timezone
+
+    return timezone.localtime(value).date()
+
+
+def _claim_from(data: dict, reason: str, has_photo: bool) -> Claim:
+    cur = data.get("current_price")
+    return Claim(reason=reason, condition=data.get("condition", "unopened"),
+                 exchanges_so_far=int(data.get("exchanges_so_far", 0)), failed_repairs=int(data.get("failed_repairs", 0)),
+                 current_price=Decimal(str(cur)) if cur not in (None, "") else None,
+                 washed=bool(data.get("washed", False)), followed_care_label=bool(data.get("followed_care_label", True)),
+                 confirmed_exclusion_at_purchase=bool(data.get("confirmed_exclusion_at_purchase", False)),
+                 has_photo=has_photo)
+
+
+def case_preview(*, shop, order_line: OrderLine, reason: str, claim_data: dict | None = None,
+                 has_photo: bool = False) -> Decision:
+    """The decision a claim would get now, without writing anything."""
+    _, doc = policy_document(shop=shop)
+    claim_data = dict(claim_data or {})
+    claim_data.setdefault("exchanges_so_far", _exchanges_so_far(order_line))
+    return decide(line_facts(order_line), _claim_from(claim_data, reason, has_photo), clock.localnow(), policy=doc)
+
+
+def _exchanges_so_far(line: OrderLine) -> int:
+    return Case.objects.filter(order_line=line, kind=CaseKind.EXCHANGE, status=S.RESOLVED).count()
+
+
+def _store_photo(case: Case, upload, *, actor=None, from_customer: bool = False, note: str = "") -> CaseEvidence:
+    checked = check_image(upload)
+    upload.seek(0)
+    ev = CaseEvidence(case=case, kind=checked.kind, size=checked.size, note=note, uploaded_by=_user(actor),
+                      from_customer=from_customer)
+    ev.file.save(f"{case.number}-{new_number('P')}.{checked.extension}", ContentFile(upload.read()), save=False)
+    ev.save()
+    return ev
+
+
+@transaction.atomic
+def case_create(*, shop, order_line: OrderLine, reason: str, kind: str | None = None, description: str = "",
+                claim_data: dict | None = None, photos: list | tuple = (), actor=None, channel: str = "",
+                from_customer: bool = False) -> Case:
+    """Open a case on an order line; the active policy decides; auto-approval when it says so."""
+    if order_line.order.shop_id != shop.pk:
+        raise CaseError("订单不属于本店铺。")
+    if reason not in ClaimReason.values:
+        raise CaseError(f"未知的售后原因：{reason}")
+    for photo in photos:
+        check_image(photo)  # refuse before writing anything
+    if Case.objects.filter(order_line=order_line, status__in=[s for s in S.values if TRANSITIONS[s]],
+                           kind__in=[k for k in CaseKind.values if k != CaseKind.COMPENSATION]).exists() \
+            and kind != CaseKind.COMPENSATION:
+        raise CaseError("该商品已有进行中的售后单，请在原售后单中跟进。")
+    version, doc = policy_document(shop=shop)
+    claim_data = dict(claim_data or {})
+    claim_data.setdefault("exchanges_so_far", _exchanges_so_far(order_line))
+    decision = decide(line_facts(order_line), _claim_from(claim_data, reason, bool(photos)), clock.localnow(),
+                      policy=doc)
+    chosen = kind or decision.recommended or CaseKind.COMPENSATION
+    if chosen not in CaseKind.values:
+        raise CaseError(f"未知的售后类型：{chosen}")
+    order = order_line.order
+    deadline = decision.deadlines.get("return_ship_by")
+    case = Case.objects.create(
+        shop=shop, number=new_number("SH"), order=order, order_line=order_line, customer=order.customer,
+        live_session=order.live_session, kind=chosen, reason=reason, description=description, channel=channel,
+        policy_version=version, decision=decision.to_json(), claim=claim_data,
+        shipping_payer=decision.shipping_payer if chosen in RETURN_KINDS else "none",
+        refund_amount=decision.refund_amount,
+        deadline_at=dt.datetime.combine(dt.date.fromisoformat(deadline), dt.time(23, 59), tzinfo=clock.localnow().tzinfo)
+        if deadline else None,
+    )
+    CaseEvent.objects.create(case=case, actor=_user(actor), from_status="", to_status=S.REQUESTED, kind="created",
+                             note=description or decision.explanation_zh)
+    audit_record(action="case.create", obj=case, actor=actor, after={"kind": chosen, "reason": reason,
+                                                                      "policy_version": version.version if version else None})
+    for photo in photos:
+        _store_photo(case, photo, actor=actor, from_customer=from_customer)
+    _notify(case, "case_created", "created", {"explanation": decision.explanation_zh})
+    if decision.auto_approved and chosen in decision.allowed:
+        Case.objects.filter(pk=case.pk).update(auto_approved=True)
+        case.auto_approved = True
+        _approve(case, actor=None, note="符合售后政策，系统自动通过")
+    return case
+
+
+def _approve(case: Case, *, actor, note: str) -> Case:
+    _move(case, S.APPROVED, actor=actor, note=note)
+    _notify(case, "case_approved", "approved")
+    if case.kind in RETURN_KINDS:
+        _move(case, S.AWAITING_RETURN, actor=actor, note="请按约定方式寄回商品")
+    return case
+
+
+def _locked(case: Case) -> Case:
+    return Case.objects.select_for_update(of=("self",)).select_related("order", "customer", "shop").get(pk=case.pk)
+
+
+def _require(actor, case: Case, roles: set[str], what: str) -> None:
+    if actor is None:
+        return
+    m = membership_get(actor, case.shop)
+    if m is None or m.role not in roles:
+        raise PermissionDenied(f"无权{what}。")
+
+
+AGENTS = {Role.AGENT, Role.SUPERVISOR, Role.ADMIN}
+SUPERVISORS = {Role.SUPERVISOR, Role.ADMIN}
+
+
+@transaction.atomic
+def case_approve(*, case: Case, actor, note: str = "") -> Case:
+    _require(actor, case, AGENTS, "审核售后单")
+    return _approve(_locked(case), actor=actor, note=note or "客服审核通过")
+
+
+@transaction.atomic
+def case_reject(*, case: Case, actor, reason: str) -> Case:
+    _require(actor, case, AGENTS, "拒绝售后单")
+    if not reason.strip():
+        raise CaseError("拒绝售后单必须填写原因。")
+    case = _move(_locked(case), S.REJECTED, actor=actor, note=reason, fields={"resolved_at": clock.now()})
+    _notify(case, "case_rejected", "rejected", {"reason": reason})
+    return case
+
+
+@transaction.atomic
+def case_cancel(*, case: Case, actor=None, reason: str = "") -> Case:
+    return _move(_locked(case), S.CANCELLED, actor=actor, note=reason or "申请已撤销",
+                 fields={"resolved_at": clock.now()})
+
+
+@transaction.atomic
+def case_return_shipped(*, case: Case, actor=None, method: str = ReturnMethod.SELF_SHIP, carrier: str = "",
+                        tracking_no: str = "", payer: str | None = None) -> Case:
+    if method not in ReturnMethod.values:
+        raise CaseError(f"未知的退回方式：{method}")
+    if method == ReturnMethod.SELF_SHIP and not tracking_no.strip():
+        raise CaseError("自行寄回需填写快递单号。")
+    case = _locked(case)
+    fields = {"return_method": method, "return_carrier": carrier, "return_tracking_no": tracking_no.strip(),
+              "return_shipped_at": clock.now()}
+    if payer:
+        fields["shipping_payer"] = payer
+    note = "已预约上门取件" if method == ReturnMethod.PICKUP else f"买家已寄回：{carrier} {tracking_no}"
+    return _move(case, S.IN_TRANSIT_BACK, actor=actor, note=note, fields=fields)
+
+
+@transaction.atomic
+def case_mark_received(*, case: Case, actor, note: str = "") -> Case:
+    _require(actor, case, AGENTS, "确认收货")
+    case = _move(_locked(case), S.RECEIVED, actor=actor, note=note or "仓库已收到退回商品",
+                 fields={"received_at": clock.now()})
+    _notify(case, "case_received", "received")
+    return case
+
+
+@transaction.atomic
+def case_start_inspection(*, case: Case, actor, site: str = InspectionSite.WAREHOUSE, note: str = "") -> Case:
+    _require(actor, case, AGENTS, "安排检测")
+    if site not in InspectionSite.values:
+        raise CaseError(f"未知的检测地点：{site}")
+    return _move(_locked(case), S.INSPECTING, actor=actor, note=note or f"已送{InspectionSite(site).label}",
+                 fields={"inspection_site": site})
+
+
+@transaction.atomic
+def case_add_progress(*, case: Case, actor, note: str, visible_to_customer: bool = True) -> CaseEvent:
+    _require(actor, case, AGENTS, "更新进度")
+    if not note.strip():
+        raise CaseError("进度说明不能为空。")
+    case = _locked(case)
+    if not TRANSITIONS[case.status]:
+        raise CaseError(f"售后单当前状态为「{_label(case.status)}」，已结束，不能再更新进度。")
+    ev = _event(case, kind="progress", actor=actor, note=note, visible=visible_to_customer)
+    if visible_to_customer:
+        _notify(case, "case_progress", f"progress:{ev.pk}", {"note": note})
+    return ev
+
+
+def _issue(case: Case, *, actor, kind: str, amount: Decimal, note: str) -> Case:
+    m = membership_get(actor, case.shop) if actor is not None else None
+    limit = m.approval_limit if m else Decimal("0")
+    supervisor = m is not None and m.role in SUPERVISORS
+    if amount > limit and not supervisor:
+        return _move(case, S.AWAITING_SUPERVISOR, actor=actor, kind="compensation_requested",
+                     note=note or f"补偿 {amount} 元超出客服审批额度 {limit} 元，待主管审批",
+                     fields={"pending_compensation": {"kind": kind, "amount": str(amount), "note": note}},
+                     visible=False)
+    _event(case, kind="compensation_issued", actor=actor, note=note or f"已发放补偿 {amount}",
+           data={"kind": kind, "amount": str(amount)})
+    Case.objects.filter(pk=case.pk).update(compensation_amount=amount, compensation_kind=kind)
+    case.compensation_amount, case.compensation_kind = amount, kind
+    audit_record(action="case.compensate", obj=case, actor=actor, after={"kind": kind, "amount": str(amount)})
+    if case.status != S.FULFILLING:
+        _move(case, S.FULFILLING, actor=actor, note="补偿已发放")
+    return case
+
+
+@transaction.atomic
+def case_issue_compensation(*, case: Case, actor, kind: str, amount: Decimal, note: str = "") -> Case:
+    _require(actor, case, AGENTS, "发放补偿")
+    from shouhou.cases.choices import CompensationKind
+
+    if kind not in CompensationKind.values:
+        raise CaseError(f"未知的补偿方式：{kind}")
+    amount = Decimal(str(amount))
+    if amount <= 0:
+        raise CaseError("补偿金额必须大于 0。")
+    case = _locked(case)
+    if case.status == S.REQUESTED:
+        _move(case, S.APPROVED, actor=actor, note="同意补偿")
+    return _issue(case, actor=actor, kind=kind, amount=amount, note=note)
+
+
+@transaction.atomic
+def case_supervisor_approve(*, case: Case, actor, note: str = "") -> Case:
+    _require(actor, case, SUPERVISORS, "主管审批")
+    case = _locked(case)
+    pending = case.pending_compensation or {}
+    case = _move(case, S.FULFILLING, actor=actor, kind="supervisor_approved", note=note or "主管已批准",
+                 fields={"pending_compensation": {}})
+    if pending:
+        amount = Decimal(pending["amount"])
+        Case.objects.filter(pk=case.pk).update(compensation_amount=amount, compensation_kind=pending["kind"])
+        case.compensation_amount, case.compensation_kind = amount, pending["kind"]
+        _event(case, kind="compensation_issued", actor=actor, note=f"主管批准补偿 {amount}", data=pending)
+    return case
+
+
+@transaction.atomic
+def case_record_inspection(*, case: Case, actor, result: str, note: str = "",
+                           compensation_kind: str = "coupon", compensation_amount: Decimal | None = None) -> Case:
+    _require(actor, case, AGENTS, "登记检测结果")
+    if result not in Resolution.values:
+        raise CaseError(f"未知的检测结论：{result}")
+    case = _locked(case)
+    if case.status != S.INSPECTING:
+        raise CaseError(f"售后单当前状态为「{_label(case.status)}」，只有「检测中」的售后单才能登记检测结果。")
+    _event(case, kind="inspection_result", actor=actor, note=note or f"检测结论：{Resolution(result).label}",
+           data={"result": result})
+    Case.objects.filter(pk=case.pk).update(inspection_result=result)
+    case.inspection_result = result
+    _notify(case, "case_progress", "inspection", {"note": note, "result": str(Resolution(result).label)})
+    if result == Resolution.NONE:
+        return _move(case, S.REJECTED, actor=actor, note=note or "检测未发现质量问题",
+                     fields={"resolved_at": clock.now()})
+    if result == Resolution.COMPENSATION:
+        return _issue(case, actor=actor, kind=compensation_kind,
+                      amount=Decimal(str(compensation_amount or case.decision.get("compensation", {}) and
+                                         (case.decision.get("compensation") or {}).get("amount", "0") or "0")),
+                      note=note)
+    return _move(case, S.FULFILLING, actor=actor, note=note or f"检测完成，安排{Resolution(result).label}")
+
+
+@transaction.atomic
+def case_resolve(*, case: Case, actor, resolution: str | None = None, note: str = "") -> Case:
+    _require(actor, case, AGENTS, "完结售后单")
+    default = {CaseKind.REFUND_ONLY: Resolution.REFUND, CaseKind.RETURN_REFUND: Resolution.REFUND,
+               CaseKind.PRICE_PROTECT: Resolution.REFUND, CaseKind.EXCHANGE: Resolution.REPLACEMENT,
+               CaseKind.RESEND: Resolution.REPLACEMENT, CaseKind.REPAIR: Resolution.REPAIR,
+               CaseKind.COMPENSATION: Resolution.COMPENSATION}
+    case = _locked(case)
+    resolution = resolution or case.inspection_result or default[case.kind]
+    if resolution not in Resolution.values:
+        raise CaseError(f"未知的处理结果：{resolution}")
+    case = _move(case, S.RESOLVED, actor=actor, note=note or f"已完结：{Resolution(resolution).label}",
+                 fields={"resolution": resolution, "resolved_at": clock.now()})
+    _notify(case, "case_resolved", "resolved", {"resolution": str(Resolution(resolution).label)})
+    if case.customer_id:
+        from shouhou.insight.services import survey_invite
+
+        shop, customer = case.shop, case.customer
+        transaction.on_commit(lambda: survey_invite(shop=shop, customer=customer, case=case))
+    return case
+
+
+@transaction.atomic
+def case_add_evidence(*, case: Case, upload, actor=None, from_customer: bool = False, note: str = "") -> CaseEvidence:
+    ev = _store_photo(case, upload, actor=actor, from_customer=from_customer, note=note)
+    _event(case, kind="evidence", actor=actor, note=note or "补充了照片凭证", data={"evidence_id": ev.pk})
+    return ev
+
+
+@transaction.atomic
+def recall_launch(*, shop, actor, reason: str, product=None, sku=None, batch_no: str = "",
+                  remedy: str = CaseKind.RETURN_REFUND) -> Recall:
+    """Open a case for every affected order line (set-based) and queue an outreach message for each."""
+    if not reason.strip():
+        raise CaseError("召回必须填写原因。")
+    if product is None and sku is None and not batch_no:
+        raise CaseError("请至少选择商品、SKU 或批次之一。")
+    for obj in (product, sku):
+        if obj is not None and obj.shop_id != shop.pk:
+            raise CaseError("所选商品不属于本店铺。")
+    if remedy not in CaseKind.values:
+        raise CaseError(f"未知的补救方式：{remedy}")
+    recall = Recall.objects.create(shop=shop, product=product, sku=sku, batch_no=batch_no, reason=reason,
+                                   remedy=remedy, launched_by=_user(actor))
+    lines = OrderLine.objects.filter(order__shop=shop).exclude(order__status="cancelled")
+    if product is not None:
+        lines = lines.filter(product=product)
+    if sku is not None:
+        lines = lines.filter(sku=sku)
+    if batch_no:
+        lines = lines.filter(batch_no=batch_no)
+    lines = lines.exclude(Q(cases__recall__isnull=False) & Q(cases__kind=remedy))
+    rows = list(lines.select_related("order").values_list("pk", "order_id", "order__customer_id",
+                                                          "order__live_session_id").order_by("pk"))
+    version, _doc = policy_document(shop=shop)
+    now = clock.now()
+    cases = Case.objects.bulk_create([
+        Case(shop=shop, number=new_number("RC"), order_id=order_id, order_line_id=line_id, customer_id=customer_id,
+             live_session_id=session_id, kind=remedy, reason=ClaimReason.RECALL, status=S.APPROVED,
+             auto_approved=True, description=reason, channel="recall", policy_version=version, recall=recall,
+             shipping_payer="merchant", decision={"clauses": ["recall"], "explanation_zh": reason},
+             created_at=now, updated_at=now)
+        for line_id, order_id, customer_id, session_id in rows
+    ], batch_size=1000)
+    if not cases:
+        audit_record(action="recall.launch", obj=recall, actor=actor, after={"cases": 0})
+        return recall
+    ids = list(Case.objects.filter(recall=recall).values_list("pk", "customer_id").order_by("pk"))
+    CaseEvent.objects.bulk_create([
+        CaseEvent(case_id=pk, from_status="", to_status=S.APPROVED, kind="recall", note=reason,
+                  actor=_user(actor), data={"recall_id": recall.pk}) for pk, _c in ids
+    ], batch_size=1000)
+    audit_record(action="recall.launch", obj=recall, actor=actor, after={"cases": len(ids), "reason": reason})
+    from django.conf import settings
+    from django_q.tasks import async_task
+
+    recall_id, sync = recall.pk, bool(settings.Q_CLUSTER.get("sync", False))
+    transaction.on_commit(lambda: async_task("shouhou.cases.tasks.recall_outreach", recall_id, sync=sync))
+    return recall

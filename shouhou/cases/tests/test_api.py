@@ -1,0 +1,100 @@
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from shouhou.cases import services as svc
+from shouhou.cases.tests.factories import photo
+from shouhou.core.testing.factories import OrderLineFactory, ProductFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _client(user):
+    c = Client()
+    c.force_login(user)
+    return c
+
+
+def _post(c, url, data=None):
+    return c.post(url, data or {}, content_type="application/json")
+
+
+def test_full_case_flow_over_the_api(shop, line, agent):
+    c = _client(agent)
+    r = _post(c, "/api/cases/", {"order_no": line.order.order_no, "line_id": line.pk, "reason": "quality"})
+    assert r.status_code == 201, r.content
+    cid = r.json()["id"]
+    assert r.json()["status"] == "requested" and r.json()["decision"]["shipping_payer"] == "merchant"
+    assert _post(c, f"/api/cases/{cid}/approve", {"note": "同意"}).json()["status"] == "awaiting_return"
+    r = _post(c, f"/api/cases/{cid}/return-shipment", {"method": "self_ship", "carrier": "SF", "tracking_no": "SF1"})
+    assert r.json()["status"] == "in_transit_back"
+    assert _post(c, f"/api/cases/{cid}/receive").json()["status"] == "received"
+    assert _post(c, f"/api/cases/{cid}/inspection", {"action": "start", "site": "warehouse"}).json()["status"] == "inspecting"
+    r = _post(c, f"/api/cases/{cid}/progress", {"note": "质检中"})
+    assert r.json()["events"][-1]["note"] == "质检中"
+    r = _post(c, f"/api/cases/{cid}/inspection", {"action": "result", "result": "replacement"})
+    assert r.json()["status"] == "fulfilling"
+    r = _post(c, f"/api/cases/{cid}/resolve", {})
+    assert (r.json()["status"], r.json()["resolution"]) == ("resolved", "replacement")
+    r = c.post(f"/api/cases/{cid}/evidence", {"file": photo()})
+    assert r.status_code == 201 and len(r.json()["evidence"]) == 1
+    assert [x["id"] for x in c.get("/api/cases/").json()] == [cid]
+    assert c.get(f"/api/cases/{cid}").json()["number"].startswith("SH")
+
+
+def test_refusals_are_clear_409_and_bad_photo_400(shop, line, agent):
+    c = _client(agent)
+    cid = _post(c, "/api/cases/", {"order_no": line.order.order_no, "reason": "quality"}).json()["id"]
+    r = _post(c, f"/api/cases/{cid}/receive")
+    assert r.status_code == 409 and "不能变更为「已收货」" in r.json()["detail"]
+    r = c.post(f"/api/cases/{cid}/evidence", {"file": photo(b"hello", "a.jpg")})
+    assert r.status_code == 400 and "不是支持的图片格式" in r.json()["detail"]
+
+
+def test_agent_over_limit_then_supervisor_approves(shop, line, agent, supervisor):
+    c = _client(agent)
+    cid = _post(c, "/api/cases/", {"order_no": line.order.order_no, "reason": "quality", "kind": "compensation"}).json()["id"]
+    r = _post(c, f"/api/cases/{cid}/compensate", {"kind": "red_packet", "amount": "88"})
+    assert r.json()["status"] == "awaiting_supervisor"
+    assert _post(c, f"/api/cases/{cid}/supervisor-approve").status_code == 403
+    r = _post(_client(supervisor), f"/api/cases/{cid}/supervisor-approve", {"note": "同意"})
+    assert r.json()["status"] == "fulfilling" and r.json()["compensation_amount"] == "88.00"
+
+
+def test_reject_and_cancel(shop, line, agent):
+    c = _client(agent)
+    cid = _post(c, "/api/cases/", {"order_no": line.order.order_no, "reason": "quality"}).json()["id"]
+    assert _post(c, f"/api/cases/{cid}/reject", {"reason": "照片不清晰"}).json()["status"] == "rejected"
+    line2 = OrderLineFactory(order__shop=shop)
+    cid2 = _post(c, "/api/cases/", {"order_no": line2.order.order_no, "reason": "quality"}).json()["id"]
+    assert _post(c, f"/api/cases/{cid2}/cancel", {"note": "不需要了"}).json()["status"] == "cancelled"
+
+
+def test_other_shop_never_sees_cases(shop, other_shop, line, agent):
+    from shouhou.accounts.choices import Role
+    from shouhou.core.testing.factories import MembershipFactory, UserFactory
+
+    case = svc.case_create(shop=shop, order_line=line, reason="quality")
+    stranger = MembershipFactory(shop=other_shop, role=Role.ADMIN, user=UserFactory(username="stranger")).user
+    c = _client(stranger)
+    assert c.get(f"/api/cases/{case.pk}").status_code == 404
+    assert c.get("/api/cases/").json() == []
+    assert _post(c, f"/api/cases/{case.pk}/approve").status_code == 404
+    assert _post(c, "/api/cases/", {"order_no": line.order.order_no, "reason": "quality"}).status_code == 404
+
+
+def test_recall_api_supervisor_only(shop, agent, supervisor):
+    product = ProductFactory(shop=shop)
+    OrderLineFactory(order__shop=shop, product=product)
+    body = {"reason": "外壳材料不合格", "product_id": product.pk}
+    assert _post(_client(agent), "/api/cases/recalls", body).status_code == 403
+    r = _post(_client(supervisor), "/api/cases/recalls", body)
+    assert r.status_code == 201 and r.json()["cases"] == 1
+
+
+def test_openapi_lists_case_and_policy_routes(agent):
+    spec = _client(agent).get("/api/openapi.json").json()
+    for p in ("/api/cases/", "/api/cases/{case_id}/approve", "/api/cases/recalls", "/api/policies/decide",
+              "/api/policies/versions"):
+        assert p in spec["paths"], p

@@ -1,0 +1,10 @@
+from django.urls import path
+
+from shouhou.cases import views
+
+app_name = "cases"
+urlpatterns = [
+    path("", views.case_list_view, name="list"),
+    path("<int:pk>/", views.case_detail_view, name="detail"),
+    path("<int:pk>/act/<slug:action>/", views.case_action_view, name="action"),
+]

@@ -1,0 +1,90 @@
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from shouhou.accounts.access import current_shop_for_request
+from shouhou.cases import services as svc
+from shouhou.cases.choices import CaseStatus, CompensationKind, InspectionSite, Resolution, ReturnMethod
+from shouhou.cases.models import Case
+from shouhou.cases.selectors import case_list
+from shouhou.core.phones import mask_phone
+from shouhou.core.uploads import UploadError
+
+
+def _shop(request):
+    shop = current_shop_for_request(request)
+    if shop is None:
+        raise PermissionDenied("没有可访问的店铺")
+    return shop
+
+
+@login_required
+def case_list_view(request):
+    shop = _shop(request)
+    status = request.GET.get("status") or None
+    cases = case_list(shop=shop, status=status)[:200]
+    rows = [(c, mask_phone(c.customer.phone) if c.customer_id else "") for c in cases]
+    return render(request, "cases/list.html", {"rows": rows, "statuses": CaseStatus.choices, "status": status})
+
+
+@login_required
+def case_detail_view(request, pk: int):
+    shop = _shop(request)
+    case = Case.objects.select_related("order", "order_line", "customer", "policy_version").filter(
+        shop=shop, pk=pk).first()
+    if case is None:
+        raise Http404("售后单不存在")
+    return render(request, "cases/detail.html", {
+        "case": case, "events": case.events.select_related("actor").order_by("at", "id"),
+        "evidence": case.evidence.all(), "next": svc.TRANSITIONS.get(case.status, set()),
+        "phone": mask_phone(case.customer.phone) if case.customer_id else "",
+        "methods": ReturnMethod.choices, "sites": InspectionSite.choices, "results": Resolution.choices,
+        "comp_kinds": CompensationKind.choices,
+    })
+
+
+@login_required
+@require_POST
+def case_action_view(request, pk: int, action: str):
+    shop = _shop(request)
+    case = Case.objects.select_related("order", "customer", "shop").filter(shop=shop, pk=pk).first()
+    if case is None:
+        raise Http404("售后单不存在")
+    p, user = request.POST, request.user
+    try:
+        amount = Decimal(p.get("amount") or "0")
+    except InvalidOperation:
+        amount = Decimal("-1")
+    actions = {
+        "approve": lambda: svc.case_approve(case=case, actor=user, note=p.get("note", "")),
+        "reject": lambda: svc.case_reject(case=case, actor=user, reason=p.get("reason", "")),
+        "cancel": lambda: svc.case_cancel(case=case, actor=user, reason=p.get("note", "")),
+        "ship": lambda: svc.case_return_shipped(case=case, actor=user, method=p.get("method", "self_ship"),
+                                                carrier=p.get("carrier", ""), tracking_no=p.get("tracking_no", "")),
+        "receive": lambda: svc.case_mark_received(case=case, actor=user, note=p.get("note", "")),
+        "inspect": lambda: svc.case_start_inspection(case=case, actor=user, site=p.get("site", "warehouse")),
+        "progress": lambda: svc.case_add_progress(case=case, actor=user, note=p.get("note", ""),
+                                                  visible_to_customer=p.get("internal") != "1"),
+        "result": lambda: svc.case_record_inspection(case=case, actor=user, result=p.get("result", ""),
+                                                     note=p.get("note", "")),
+        "compensate": lambda: svc.case_issue_compensation(case=case, actor=user, kind=p.get("kind", "coupon"),
+                                                          amount=amount, note=p.get("note", "")),
+        "supervisor": lambda: svc.case_supervisor_approve(case=case, actor=user, note=p.get("note", "")),
+        "resolve": lambda: svc.case_resolve(case=case, actor=user, resolution=p.get("resolution") or None),
+        "evidence": lambda: svc.case_add_evidence(case=case, upload=request.FILES.get("photo"), actor=user),
+    }
+    if action not in actions:
+        raise Http404("未知操作")
+    try:
+        actions[action]()
+        messages.success(request, "操作成功")
+    except (svc.CaseError, UploadError, PermissionDenied) as exc:
+        messages.error(request, str(exc))
+    return redirect("cases:detail", pk=case.pk)

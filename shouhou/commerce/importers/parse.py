@@ -1,0 +1,263 @@
+"""Turn one export row into a typed order line, or a list of (field, reason) problems. Pure: no database."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import hashlib
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from django.utils import translation
+
+from shouhou.commerce.choices import Carrier, Category, MembershipTier, OrderStatus
+from shouhou.commerce.importers.columns import FIELDS_BY_NAME
+from shouhou.core.money import MoneyError, to_yuan
+from shouhou.core.phones import PhoneError, normalize_phone
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+EXCEL_EPOCH = dt.datetime(1899, 12, 30)  # noqa: DTZ001 - Excel serials are naive local times
+
+def _labels(choices) -> dict[str, str]:
+    """Choice labels as their Chinese source text (the msgid), whatever language is active."""
+    with translation.override(None):
+        return {str(c.label): c.value for c in choices}
+
+
+CATEGORY_WORDS: dict[str, str] = {
+    **{c.value: c.value for c in Category},
+    "女装": "clothing", "男装": "clothing", "童装": "clothing", "服饰": "clothing", "服装鞋帽": "clothing",
+    "内衣裤袜": "underwear", "内衣": "underwear", "袜子": "underwear", "文胸": "underwear",
+    "鞋": "shoes_bags", "箱包": "shoes_bags", "鞋靴": "shoes_bags",
+    "美妆": "cosmetics", "护肤": "cosmetics", "彩妆": "cosmetics", "个护": "cosmetics", "美容护肤": "cosmetics",
+    "数码": "electronics", "家电": "electronics", "3C数码": "electronics", "电子": "electronics", "小家电": "electronics",
+    "手机": "mobile_phone", "手机通讯": "mobile_phone",
+    "食品": "food", "零食": "food", "食品饮料": "food", "酒水": "food", "粮油": "food",
+    "生鲜": "fresh", "水果": "fresh", "海鲜": "fresh", "肉禽": "fresh", "蔬菜": "fresh",
+    "家居": "home", "日用": "home", "家纺": "home", "厨具": "home", "家居日用": "home",
+    "珠宝": "jewelry", "饰品": "jewelry", "黄金": "jewelry",
+    "玩具": "toys", "图书": "books_periodicals", "期刊": "books_periodicals",
+    "虚拟": "digital_goods", "定制": "custom_made", "其他": "other",
+}
+
+TIER_WORDS: dict[str, str] = {
+    **{t.value: t.value for t in MembershipTier},
+    "普通": "regular", "非会员": "regular", "": "regular", "新客": "regular",
+    "银卡会员": "silver", "白银": "silver", "白银会员": "silver",
+    "金卡会员": "gold", "黄金": "gold", "黄金会员": "gold",
+    "vip": "vip", "VIP会员": "vip", "钻石": "vip", "钻石会员": "vip", "黑卡": "vip", "SVIP": "vip",
+}
+
+CARRIER_WORDS: dict[str, str] = {
+    **{c.value: c.value for c in Carrier},
+    "顺丰": "SF", "顺丰快递": "SF", "中通": "ZTO", "圆通": "YTO", "圆通快递": "YTO", "韵达": "YD",
+    "申通": "STO", "京东": "JD", "京东快递": "JD", "邮政": "EMS", "中国邮政": "EMS", "邮政快递包裹": "EMS",
+    "极兔": "JTSD", "极兔快递": "JTSD", "J&T": "JTSD",
+}
+
+STATUS_WORDS: dict[str, str] = {
+    **{s.value: s.value for s in OrderStatus},
+    "待发货": "paid", "已支付": "paid", "备货中": "paid", "待卖家发货": "paid",
+    "卖家已发货": "shipped", "待收货": "shipped", "已发货待签收": "shipped", "运输中": "shipped",
+    "已收货": "delivered", "买家已签收": "delivered",
+    "交易成功": "completed", "交易完成": "completed", "已完成": "completed",
+    "交易关闭": "cancelled", "已关闭": "cancelled", "订单取消": "cancelled", "已退款": "cancelled",
+}
+
+
+
+@functools.cache
+def _tables() -> dict[str, dict[str, str]]:
+    return {"category": {**_labels(Category), **CATEGORY_WORDS}, "tier": {**_labels(MembershipTier), **TIER_WORDS},
+            "carrier": {**_labels(Carrier), **CARRIER_WORDS}, "status": {**_labels(OrderStatus), **STATUS_WORDS}}
+
+
+TRUE_WORDS = {"是", "有", "已投保", "true", "yes", "y", "1", "✓", "含运费险"}
+FALSE_WORDS = {"否", "无", "未投保", "false", "no", "n", "0", "", "不含运费险"}
+
+DATETIME_FORMATS = (
+    "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M",
+    "%Y-%m-%dT%H:%M:%S", "%Y%m%d%H%M%S", "%Y-%m-%d", "%Y/%m/%d",
+)
+_CN_DATE = re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日\s*(?:(\d{1,2})[:：时](\d{1,2})(?:[:：分](\d{1,2})?秒?)?)?$")
+_PHONE_MASKED = re.compile(r"[*＊]")
+_CN_MOBILE = re.compile(r"^1[3-9]\d{9}$")
+
+
+@dataclass(slots=True)
+class ParsedLine:
+    row_no: int
+    order_no: str
+    line_key: str
+    product_name: str
+    values: dict  # canonical field -> typed value (only the columns the file has)
+
+
+class RowProblem(ValueError):
+    def __init__(self, field: str, reason: str):
+        super().__init__(reason)
+        self.field = field
+        self.reason = reason
+
+
+def _text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _iso(text: str) -> dt.datetime | None:
+    if len(text) < 10 or text[4] != "-":
+        return None
+    try:
+        return dt.datetime.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+def parse_datetime(value: object) -> dt.datetime | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, dt.datetime):
+        naive = value
+    elif isinstance(value, dt.date):
+        naive = dt.datetime(value.year, value.month, value.day)  # noqa: DTZ001
+    elif isinstance(value, int | float):
+        if not 1 <= value < 2958466:
+            raise ValueError(f"不是有效时间 {value!r}")
+        naive = EXCEL_EPOCH + dt.timedelta(days=float(value))
+        naive = naive.replace(microsecond=0)
+    else:
+        text = str(value).strip()
+        if not text or text in {"-", "--", "/"}:
+            return None
+        naive = _iso(text)  # the common "2026-11-01 20:30:00" is ISO 8601: parse it in C
+        match = None if naive else _CN_DATE.match(text)
+        if naive is not None:
+            pass
+        elif match:
+            y, mo, d, h, mi, s = (int(g) if g else 0 for g in match.groups())
+            try:
+                naive = dt.datetime(y, mo, d, h, mi, s)  # noqa: DTZ001
+            except ValueError:
+                raise ValueError(f"不是有效时间 {text!r}")
+        else:
+            for fmt in DATETIME_FORMATS:
+                try:
+                    naive = dt.datetime.strptime(text, fmt)  # noqa: DTZ007
+                    break
+                except ValueError:
+                    continue
+            else:
+                raise ValueError(f"不是有效时间 {text!r}（应为 2026-11-01 20:30:00）")
+    if naive.tzinfo is not None:
+        return naive
+    return naive.replace(tzinfo=SHANGHAI)
+
+
+def _parse_value(kind: str, raw: object):
+    if kind == "text":
+        return _text(raw)
+    if kind == "money":
+        if raw is None or _text(raw) == "":
+            return Decimal("0.00")
+        try:
+            amount = to_yuan(raw)
+        except MoneyError:
+            raise ValueError(f"不是有效金额 {_text(raw)!r}")
+        if amount < 0:
+            raise ValueError(f"金额不能为负 {_text(raw)!r}")
+        return amount
+    if kind == "int":
+        text = _text(raw)
+        if text == "":
+            return 1
+        try:
+            number = Decimal(text)
+        except ArithmeticError:
+            raise ValueError(f"不是有效数量 {text!r}")
+        if not number.is_finite() or number != number.to_integral_value() or number < 1:
+            raise ValueError(f"数量应为正整数 {text!r}")
+        if number > 100000:
+            raise ValueError(f"数量过大 {text!r}")
+        return int(number)
+    if kind == "datetime":
+        return parse_datetime(raw)
+    if kind == "phone":
+        text = _text(raw)
+        if not text:
+            return ""
+        if _CN_MOBILE.match(text):
+            return text
+        if _PHONE_MASKED.search(text):
+            return text  # platforms mask buyer phones (138****5678): keep, but it identifies nobody
+        try:
+            return normalize_phone(text)
+        except PhoneError:
+            raise ValueError(f"不是有效手机号 {text!r}")
+    if kind == "bool":
+        text = _text(raw).lower()
+        if text in TRUE_WORDS:
+            return True
+        if text in FALSE_WORDS:
+            return False
+        raise ValueError(f"应为 是/否 {_text(raw)!r}")
+    if kind in {"tier", "category", "carrier", "status"}:
+        table = _tables()[kind]
+        text = _text(raw)
+        if kind in {"category", "carrier", "status"} and not text:
+            return ""
+        if text in table:
+            return table[text]
+        if text.lower() in table:
+            return table[text.lower()]
+        if kind == "carrier":
+            return Carrier.OTHER.value
+        if kind == "category":
+            return Category.OTHER.value
+        what = {"tier": "会员等级", "status": "订单状态"}[kind]
+        raise ValueError(f"未知的{what} {text!r}")
+    raise AssertionError(kind)
+
+
+_LIMITS = {"order_no": 64, "sub_order_no": 128, "product_name": 200, "product_id": 64, "spec": 200,
+           "sku_code": 64, "receiver_name": 100, "address": 300, "tracking_no": 64, "live_session": 200,
+           "host": 50, "batch_no": 64}
+
+
+def parse_row(row_no: int, row: list, columns: dict[str, int]) -> tuple[ParsedLine | None, list[tuple[str, str]]]:
+    """Returns (line, []) or (None, [(field, reason), ...])."""
+    values: dict = {}
+    problems: list[tuple[str, str]] = []
+    width = len(row)
+    for name, pos in columns.items():
+        field = FIELDS_BY_NAME[name]
+        raw = row[pos] if pos < width else None
+        try:
+            value = _parse_value(field.kind, raw)
+        except ValueError as exc:
+            problems.append((name, str(exc)))
+            continue
+        limit = _LIMITS.get(name)
+        if limit and isinstance(value, str) and len(value) > limit:
+            problems.append((name, f"超过 {limit} 个字符"))
+            continue
+        values[name] = value
+    for name in ("order_no", "product_name"):
+        if name in columns and name not in {p[0] for p in problems} and not values.get(name):
+            problems.append((name, "不能为空"))
+    if problems:
+        return None, problems
+    order_no = values["order_no"]
+    sub = values.get("sub_order_no") or ""
+    if sub:
+        line_key = sub
+    else:
+        basis = f"{values['product_name']}|{values.get('spec', '')}|{values.get('sku_code', '')}"
+        line_key = basis if len(basis) <= 128 else "h:" + hashlib.sha256(basis.encode()).hexdigest()
+    return ParsedLine(row_no=row_no, order_no=order_no, line_key=line_key,
+                      product_name=values["product_name"], values=values), []

@@ -1,0 +1,112 @@
+"""The two passes over an export: validate everything (streaming), then write in set-based chunks."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from shouhou.commerce.importers.columns import MappingError, header_labels, resolve_columns
+from shouhou.commerce.importers.parse import ParsedLine, parse_row
+from shouhou.commerce.importers.readers import FileFormatError, is_blank, iter_rows
+
+MAX_REPORTED_ERRORS = 500
+
+
+class ImportFileError(ValueError):
+    """The file as a whole cannot be read (format, encoding, header)."""
+
+
+@dataclass
+class Validation:
+    total_rows: int = 0
+    ok_rows: int = 0
+    error_count: int = 0
+    errors: list[dict] = field(default_factory=list)
+    columns: dict[str, int] = field(default_factory=dict)
+    labels: dict[str, str] = field(default_factory=dict)
+
+    def add(self, row_no: int, label: str, reason: str) -> None:
+        self.error_count += 1
+        if len(self.errors) < MAX_REPORTED_ERRORS:
+            self.errors.append({"row": row_no, "field": label, "message": reason,
+                                "text": f"第{row_no}行「{label}」：{reason}"})
+
+
+def file_digest(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1024 * 1024), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _open(path: Path, mapping: dict | None) -> tuple[Iterator[list], list, dict[str, int], dict[str, str], int]:
+    try:
+        rows = iter_rows(path)
+        header_row_no = 0
+        headers: list | None = None
+        for row in rows:
+            header_row_no += 1
+            if not is_blank(row):
+                headers = row
+                break
+    except FileFormatError as exc:
+        raise ImportFileError(str(exc))
+    if headers is None:
+        raise ImportFileError("文件是空的：没有表头行")
+    try:
+        columns = resolve_columns(headers, mapping)
+    except MappingError as exc:
+        raise ImportFileError(str(exc))
+    return rows, headers, columns, header_labels(headers, columns), header_row_no
+
+
+def _iter_parsed(rows: Iterator[list], columns: dict[str, int], row_no: int):
+    try:
+        for row in rows:
+            row_no += 1
+            if is_blank(row):
+                continue
+            line, problems = parse_row(row_no, row, columns)
+            yield row_no, line, problems
+    except FileFormatError as exc:
+        raise ImportFileError(f"第{row_no}行附近：{exc}")
+    finally:
+        close = getattr(rows, "close", None)
+        if close:
+            close()
+
+
+def scan(path: Path, mapping: dict | None) -> Iterator[tuple[int, ParsedLine | None, list[tuple[str, str]]]]:
+    """Yield (row number as the spreadsheet shows it, parsed line or None, problems) for every data row."""
+    rows, _headers, columns, _labels, row_no = _open(path, mapping)
+    yield from _iter_parsed(rows, columns, row_no)
+
+
+def validate(path: Path, mapping: dict | None) -> Validation:
+    """First pass: read every row, keep only counts and the first MAX_REPORTED_ERRORS problems."""
+    rows, _headers, columns, labels, header_row = _open(path, mapping)
+    result = Validation(columns=columns, labels=labels)
+    for row_no, line, problems in _iter_parsed(rows, columns, header_row):
+        result.total_rows += 1
+        if line is not None:
+            result.ok_rows += 1
+        for name, reason in problems:
+            result.add(row_no, labels.get(name, name), reason)
+    return result
+
+
+def chunks(path: Path, mapping: dict | None, size: int) -> Iterator[list[ParsedLine]]:
+    """Second pass: the good rows, `size` at a time."""
+    batch: list[ParsedLine] = []
+    for _row_no, line, _problems in scan(path, mapping):
+        if line is None:
+            continue
+        batch.append(line)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch

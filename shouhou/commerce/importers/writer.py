@@ -1,0 +1,394 @@
+"""Set-based writes for one chunk of parsed lines: a handful of queries per chunk, none per row.
+
+Natural keys: Host(shop, name), LiveSession(shop, title), Product(shop, name), SKU(shop, code),
+Customer(shop, phone), Order(shop, order_no), OrderLine(order, line_key), Shipment(shop, carrier,
+tracking_no) or the order's one untracked shipment. Only the columns the file has are updated.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import DecimalField, OuterRef, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+
+from shouhou.commerce.choices import Category, MembershipTier, OrderStatus, ShipmentStatus
+from shouhou.commerce.importers.parse import ParsedLine
+from shouhou.commerce.models import (
+    SKU,
+    Customer,
+    Host,
+    LiveSession,
+    Order,
+    OrderLine,
+    Product,
+    Shipment,
+    Shop,
+)
+from shouhou.core.clock import now
+from shouhou.core.phones import last4
+
+BATCH = 1000  # rows per INSERT statement (SQLite's variable limit is generous on 3.32+)
+
+
+@dataclass
+class WriteStats:
+    orders_created: int = 0
+    orders_updated: int = 0
+    lines_created: int = 0
+    lines_updated: int = 0
+    customers_created: int = 0
+    customers_updated: int = 0
+    products_created: int = 0
+    skus_created: int = 0
+    shipments_created: int = 0
+    shipments_updated: int = 0
+    live_sessions_created: int = 0
+    hosts_created: int = 0
+    created_order_ids: set[int] = field(default_factory=set)
+    updated_order_ids: set[int] = field(default_factory=set)
+
+    def as_dict(self) -> dict[str, int]:
+        return {k: v for k, v in self.__dict__.items() if isinstance(v, int)}
+
+
+def _save_changed(model, objs: list, fields: list[str]) -> None:
+    """Write loaded-and-changed rows back in one INSERT ... ON CONFLICT (id) DO UPDATE per batch: much
+    cheaper than bulk_update's CASE WHEN per field, on SQLite and PostgreSQL alike."""
+    if objs:
+        model.objects.bulk_create(objs, batch_size=BATCH, update_conflicts=True, unique_fields=["id"],
+                                  update_fields=fields)
+
+
+def _last_by(lines: list[ParsedLine], key) -> dict:
+    out: dict = {}
+    for line in lines:
+        k = key(line)
+        if k:
+            out[k] = line
+    return out
+
+
+def _merged(lines: list[ParsedLine], key) -> dict[str, dict]:
+    """Per key, every field's last non-empty value across the chunk's rows."""
+    out: dict[str, dict] = {}
+    for line in lines:
+        k = key(line)
+        if not k:
+            continue
+        target = out.setdefault(k, {})
+        for name, value in line.values.items():
+            if value not in (None, "") or name not in target:
+                target[name] = value
+    return out
+
+
+def _write_hosts(shop: Shop, lines, present, stats) -> dict[str, int]:
+    if "host" not in present:
+        return {}
+    names = {ln.values.get("host") for ln in lines} - {"", None}
+    if not names:
+        return {}
+    existing = dict(Host.objects.filter(shop=shop, name__in=names).values_list("name", "id"))
+    missing = [Host(shop=shop, name=n) for n in sorted(names - existing.keys())]
+    if missing:
+        Host.objects.bulk_create(missing, ignore_conflicts=True)
+        stats.hosts_created += len(missing)
+        existing = dict(Host.objects.filter(shop=shop, name__in=names).values_list("name", "id"))
+    return existing
+
+
+def _write_sessions(shop: Shop, lines, present, hosts, stats) -> dict[str, int]:
+    if "live_session" not in present:
+        return {}
+    info: dict[str, dict] = {}
+    for ln in lines:
+        title = ln.values.get("live_session")
+        if not title:
+            continue
+        at = ln.values.get("placed_at") or ln.values.get("paid_at")
+        slot = info.setdefault(title, {"host": None, "start": at, "end": at})
+        if ln.values.get("host"):
+            slot["host"] = hosts.get(ln.values["host"])
+        if at and (slot["start"] is None or at < slot["start"]):
+            slot["start"] = at
+        if at and (slot["end"] is None or at > slot["end"]):
+            slot["end"] = at
+    if not info:
+        return {}
+    found: dict[str, LiveSession] = {}
+    for s in LiveSession.objects.filter(shop=shop, title__in=info.keys()).order_by("-pk"):
+        found[s.title] = s  # the oldest one wins when titles repeat
+    new = []
+    for title, slot in info.items():
+        if title not in found:
+            new.append(LiveSession(shop=shop, title=title, host_id=slot["host"], started_at=slot["start"] or now(),
+                                   ended_at=slot["end"]))
+    if new:
+        LiveSession.objects.bulk_create(new, batch_size=BATCH)
+        stats.live_sessions_created += len(new)
+        for s in LiveSession.objects.filter(shop=shop, title__in=info.keys()).order_by("-pk"):
+            found[s.title] = s
+    changed = []
+    for title, slot in info.items():
+        s = found[title]
+        dirty = False
+        if slot["start"] and slot["start"] < s.started_at:
+            s.started_at, dirty = slot["start"], True
+        if slot["end"] and (s.ended_at is None or slot["end"] > s.ended_at):
+            s.ended_at, dirty = slot["end"], True
+        if slot["host"] and s.host_id is None:
+            s.host_id, dirty = slot["host"], True
+        if dirty:
+            changed.append(s)
+    if changed:
+        _save_changed(LiveSession, changed, ["started_at", "ended_at", "host", "updated_at"])
+    return {title: s.pk for title, s in found.items()}
+
+
+def _write_products(shop: Shop, lines, present, stats) -> dict[str, tuple[int, str]]:
+    merged = _merged(lines, lambda ln: ln.product_name)
+    names = list(merged)
+    before = set(Product.objects.filter(shop=shop, name__in=names).values_list("name", flat=True))
+    objs = [
+        Product(shop=shop, name=name, external_id=vals.get("product_id", ""),
+                category=vals.get("category") or Category.OTHER)
+        for name, vals in merged.items()
+    ]
+    update_fields = [f for f, col in (("external_id", "product_id"), ("category", "category")) if col in present]
+    if update_fields:
+        Product.objects.bulk_create(objs, batch_size=BATCH, update_conflicts=True, unique_fields=["shop", "name"],
+                                    update_fields=[*update_fields, "updated_at"])
+    else:
+        Product.objects.bulk_create([o for o in objs if o.name not in before], batch_size=BATCH,
+                                    ignore_conflicts=True)
+    stats.products_created += len(set(names) - before)
+    return {name: (pk, cat) for name, pk, cat in
+            Product.objects.filter(shop=shop, name__in=names).values_list("name", "id", "category")}
+
+
+def _write_skus(shop: Shop, lines, present, products, stats) -> dict[str, int]:
+    if "sku_code" not in present:
+        return {}
+    by_code = _last_by(lines, lambda ln: ln.values.get("sku_code"))
+    if not by_code:
+        return {}
+    before = set(SKU.objects.filter(shop=shop, code__in=by_code.keys()).values_list("code", flat=True))
+    objs = []
+    for code, ln in by_code.items():
+        qty = ln.values.get("quantity") or 1
+        price = (ln.values.get("paid_amount") or Decimal("0")) / qty
+        objs.append(SKU(shop=shop, code=code, product_id=products[ln.product_name][0],
+                        spec=ln.values.get("spec", ""), price=price.quantize(Decimal("0.01"))))
+    SKU.objects.bulk_create(objs, batch_size=BATCH, update_conflicts=True, unique_fields=["shop", "code"],
+                            update_fields=["product", "spec", "updated_at"])
+    stats.skus_created += len(by_code.keys() - before)
+    return dict(SKU.objects.filter(shop=shop, code__in=by_code.keys()).values_list("code", "id"))
+
+
+def _identifying(phone: str) -> bool:
+    return bool(phone) and "*" not in phone and "＊" not in phone
+
+
+def _write_customers(shop: Shop, lines, present, stats) -> dict[str, int]:
+    if "phone" not in present:
+        return {}
+    merged = _merged(lines, lambda ln: ln.values.get("phone") if _identifying(ln.values.get("phone", "")) else "")
+    if not merged:
+        return {}
+    existing = {c.phone: c for c in Customer.objects.filter(shop=shop, phone__in=merged.keys())}
+    new, changed = [], []
+    stamp = now()
+    for phone, vals in merged.items():
+        tier = vals.get("tier") if "tier" in present else None
+        cust = existing.get(phone)
+        if cust is None:
+            new.append(Customer(shop=shop, phone=phone, phone_last4=last4(phone), name=vals.get("receiver_name", ""),
+                                tier=tier or MembershipTier.REGULAR))
+            continue
+        dirty = False
+        if tier and cust.tier != tier:
+            cust.tier, dirty = tier, True
+        if not cust.name and vals.get("receiver_name"):
+            cust.name, dirty = vals["receiver_name"], True
+        if dirty:
+            cust.updated_at = stamp
+            changed.append(cust)
+    if new:
+        Customer.objects.bulk_create(new, batch_size=BATCH)
+        stats.customers_created += len(new)
+    if changed:
+        _save_changed(Customer, changed, ["tier", "name", "updated_at"])
+        stats.customers_updated += len(changed)
+    ids = {c.phone: c.pk for c in existing.values()}
+    ids.update({c.phone: c.pk for c in new if c.pk})
+    if len(ids) < len(merged):
+        ids = dict(Customer.objects.filter(shop=shop, phone__in=merged.keys()).values_list("phone", "id"))
+    return ids
+
+
+ORDER_FIELD_SOURCES = (
+    ("customer", "phone"), ("receiver_phone", "phone"), ("live_session", "live_session"),
+    ("placed_at", "placed_at"), ("paid_at", "paid_at"), ("shipped_at", "shipped_at"),
+    ("delivered_at", "signed_at"), ("receiver_name", "receiver_name"), ("address", "address"),
+    ("return_insurance", "return_insurance"),
+)
+
+
+def _order_status(vals: dict) -> str:
+    if vals.get("status"):
+        return vals["status"]
+    if vals.get("signed_at"):
+        return OrderStatus.DELIVERED
+    if vals.get("shipped_at") or vals.get("tracking_no"):
+        return OrderStatus.SHIPPED
+    return OrderStatus.PAID
+
+
+def _write_orders(shop: Shop, lines, present, customers, sessions, stats) -> dict[str, int]:
+    merged = _merged(lines, lambda ln: ln.order_no)
+    before = dict(Order.objects.filter(shop=shop, order_no__in=merged.keys()).values_list("order_no", "id"))
+    objs = []
+    for order_no, vals in merged.items():
+        phone = vals.get("phone", "")
+        objs.append(Order(
+            shop=shop, order_no=order_no, customer_id=customers.get(phone),
+            live_session_id=sessions.get(vals.get("live_session") or ""), status=_order_status(vals),
+            placed_at=vals.get("placed_at"), paid_at=vals.get("paid_at"), shipped_at=vals.get("shipped_at"),
+            delivered_at=vals.get("signed_at"), receiver_name=vals.get("receiver_name", ""),
+            receiver_phone=phone, address=vals.get("address", ""),
+            return_insurance=bool(vals.get("return_insurance", False)),
+        ))
+    update_fields = sorted({attr for attr, col in ORDER_FIELD_SOURCES if col in present})
+    if present & {"status", "shipped_at", "signed_at", "tracking_no"}:
+        update_fields.append("status")
+    Order.objects.bulk_create(objs, batch_size=BATCH, update_conflicts=True, unique_fields=["shop", "order_no"],
+                              update_fields=[*update_fields, "updated_at"])
+    ids = dict(Order.objects.filter(shop=shop, order_no__in=merged.keys()).values_list("order_no", "id"))
+    for order_no, pk in ids.items():
+        if order_no not in before:
+            stats.created_order_ids.add(pk)
+            stats.orders_created += 1
+        elif pk not in stats.created_order_ids and pk not in stats.updated_order_ids:
+            stats.updated_order_ids.add(pk)
+            stats.orders_updated += 1
+    return ids
+
+
+def _write_lines(shop: Shop, lines, present, orders, products, skus, stats) -> None:
+    by_key = _last_by(lines, lambda ln: (orders[ln.order_no], ln.line_key))
+    order_ids = {k[0] for k in by_key}
+    before = set(OrderLine.objects.filter(order_id__in=order_ids).values_list("order_id", "line_key"))
+    objs = []
+    for (order_id, line_key), ln in by_key.items():
+        v = ln.values
+        product_id, product_category = products[ln.product_name]
+        objs.append(OrderLine(
+            shop=shop, order_id=order_id, line_key=line_key, product_id=product_id,
+            sku_id=skus.get(v.get("sku_code") or ""), product_name=ln.product_name, spec=v.get("spec", ""),
+            category=v.get("category") or product_category, quantity=v.get("quantity", 1),
+            price_paid=v.get("paid_amount", Decimal("0.00")), batch_no=v.get("batch_no", ""),
+        ))
+    update_fields = ["product", "product_name", "category"]
+    for attr, col in (("sku", "sku_code"), ("spec", "spec"), ("quantity", "quantity"),
+                      ("price_paid", "paid_amount"), ("batch_no", "batch_no")):
+        if col in present:
+            update_fields.append(attr)
+    OrderLine.objects.bulk_create(objs, batch_size=BATCH, update_conflicts=True, unique_fields=["order", "line_key"],
+                                  update_fields=[*update_fields, "updated_at"])
+    created = len(by_key.keys() - before)
+    stats.lines_created += created
+    stats.lines_updated += len(by_key) - created
+    if "paid_amount" in present:
+        line_sum = (OrderLine.objects.filter(order=OuterRef("pk")).order_by().values("order")
+                    .annotate(s=Sum("price_paid")).values("s"))
+        Order.objects.filter(shop=shop, pk__in=order_ids).update(
+            total_paid=Coalesce(Subquery(line_sum), Value(Decimal("0.00")),
+                                output_field=DecimalField(max_digits=12, decimal_places=2)))
+
+
+_RANK = {s: i for i, s in enumerate([ShipmentStatus.PENDING, ShipmentStatus.INFO_RECEIVED, ShipmentStatus.PICKED_UP,
+                                      ShipmentStatus.IN_TRANSIT, ShipmentStatus.OUT_FOR_DELIVERY,
+                                      ShipmentStatus.SIGNED])}
+
+
+def _write_shipments(shop: Shop, lines, present, orders, stats) -> None:
+    if not present & {"tracking_no", "promised_ship_by", "shipped_at", "signed_at"}:
+        return
+    merged = _merged(lines, lambda ln: ln.order_no)
+    wanted = []
+    for order_no, v in merged.items():
+        tracking = v.get("tracking_no", "")
+        if not (tracking or v.get("promised_ship_by") or v.get("shipped_at")):
+            continue
+        if v.get("signed_at"):
+            status = ShipmentStatus.SIGNED
+        elif tracking or v.get("shipped_at"):
+            status = ShipmentStatus.IN_TRANSIT
+        else:
+            status = ShipmentStatus.PENDING
+        wanted.append((orders[order_no], v.get("carrier") or ("OTHER" if tracking else ""), tracking, status, v))
+    if not wanted:
+        return
+    trackings = {w[2] for w in wanted if w[2]}
+    by_tracking = {(s.carrier, s.tracking_no): s
+                   for s in Shipment.objects.filter(shop=shop, tracking_no__in=trackings)} if trackings else {}
+    untracked = {s.order_id: s for s in Shipment.objects.filter(
+        shop=shop, order_id__in={w[0] for w in wanted}, tracking_no="", is_return=False).order_by("-pk")}
+    new, changed = [], {}
+    stamp = now()
+    for order_id, carrier, tracking, status, v in wanted:
+        ship = by_tracking.get((carrier, tracking)) if tracking else None
+        if ship is None:
+            ship = untracked.pop(order_id, None)
+        if ship is None:
+            ship = Shipment(shop=shop, order_id=order_id, carrier=carrier, tracking_no=tracking, status=status,
+                            promised_ship_by=v.get("promised_ship_by"), shipped_at=v.get("shipped_at"),
+                            signed_at=v.get("signed_at"), last_event_at=v.get("signed_at") or v.get("shipped_at"))
+            new.append(ship)
+            if tracking:
+                by_tracking[(carrier, tracking)] = ship
+            continue
+        if ship.pk is None:
+            continue  # a second row of the same new shipment
+        before = (ship.carrier, ship.tracking_no, ship.status, ship.promised_ship_by, ship.shipped_at, ship.signed_at)
+        ship.carrier, ship.tracking_no = carrier or ship.carrier, tracking or ship.tracking_no
+        # Tracking sweeps may know more than the export: never move a shipment backwards.
+        if _RANK.get(status, 0) > _RANK.get(ship.status, 99) or ship.status == ShipmentStatus.PENDING:
+            ship.status = status
+        for attr in ("promised_ship_by", "shipped_at", "signed_at"):
+            if v.get(attr):
+                setattr(ship, attr, v[attr])
+        if before != (ship.carrier, ship.tracking_no, ship.status, ship.promised_ship_by, ship.shipped_at,
+                      ship.signed_at):
+            ship.updated_at = stamp
+            changed[ship.pk] = ship
+    if new:
+        Shipment.objects.bulk_create(new, batch_size=BATCH)
+        stats.shipments_created += len(new)
+    if changed:
+        _save_changed(Shipment, list(changed.values()), ["carrier", "tracking_no", "status", "promised_ship_by",
+                                                         "shipped_at", "signed_at", "updated_at"])
+        stats.shipments_updated += len(changed)
+
+
+def _link_session_products(lines, sessions, products) -> None:
+    pairs = {(sessions[ln.values["live_session"]], products[ln.product_name][0])
+             for ln in lines if ln.values.get("live_session") in sessions}
+    if pairs:
+        through = LiveSession.products.through
+        through.objects.bulk_create([through(livesession_id=s, product_id=p) for s, p in sorted(pairs)],
+                                    ignore_conflicts=True, batch_size=BATCH)
+
+
+def write_chunk(*, shop: Shop, lines: list[ParsedLine], present: set[str], stats: WriteStats) -> None:
+    hosts = _write_hosts(shop, lines, present, stats)
+    sessions = _write_sessions(shop, lines, present, hosts, stats)
+    products = _write_products(shop, lines, present, stats)
+    skus = _write_skus(shop, lines, present, products, stats)
+    customers = _write_customers(shop, lines, present, stats)
+    orders = _write_orders(shop, lines, present, customers, sessions, stats)
+    _write_lines(shop, lines, present, orders, products, skus, stats)
+    _write_shipments(shop, lines, present, orders, stats)
+    _link_session_products(lines, sessions, products)

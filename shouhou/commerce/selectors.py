@@ -1,0 +1,85 @@
+"""Reads of shop data. Aggregates are single queries."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.db.models import Count, Q, Sum
+
+from shouhou.commerce.choices import ShipmentStatus
+from shouhou.commerce.models import Customer, ImportJob, LiveSession, Order, Product, Shipment, Shop
+
+
+def shop_overview(*, shop: Shop) -> dict:
+    orders = Order.objects.filter(shop=shop).aggregate(count=Count("id"), gmv=Sum("total_paid"))
+    shipments = dict(
+        Shipment.objects.filter(shop=shop).values_list("status").annotate(n=Count("id")).values_list("status", "n")
+    )
+    return {
+        "orders": orders["count"] or 0,
+        "gmv": orders["gmv"] or Decimal("0.00"),
+        "customers": Customer.objects.filter(shop=shop).count(),
+        "products": Product.objects.filter(shop=shop).count(),
+        "live_sessions": LiveSession.objects.filter(shop=shop).count(),
+        "shipments": {status.value: shipments.get(status.value, 0) for status in ShipmentStatus},
+        "shipment_labels": {status.value: status.label for status in ShipmentStatus},
+    }
+
+
+def live_session_summaries(*, shop: Shop, limit: int = 10) -> list[dict]:
+    rows = (
+        LiveSession.objects.filter(shop=shop)
+        .select_related("host")
+        .annotate(order_count=Count("orders"), gmv=Sum("orders__total_paid"),
+                  delivered=Count("orders", filter=Q(orders__delivered_at__isnull=False)))
+        .order_by("-started_at")[:limit]
+    )
+    return [
+        {"id": s.pk, "title": s.title, "host": s.host.name if s.host else "", "started_at": s.started_at,
+         "orders": s.order_count, "gmv": s.gmv or Decimal("0.00"), "delivered": s.delivered}
+        for s in rows
+    ]
+
+
+def import_report_lines(*, job: ImportJob) -> list[str]:
+    """The import report as plain Chinese lines (CLI and logs)."""
+    s = job.summary or {}
+    lines = [f"导入任务 #{job.pk}：{job.filename}（{job.get_status_display()}）",
+             f"数据行 {job.total_rows}，有效 {job.ok_rows}，错误 {job.error_count}"]
+    if s.get("same_file_as_job"):
+        lines.append(f"此文件与导入任务 #{s['same_file_as_job']} 相同：已按订单号更新，不会重复")
+    if s.get("written"):
+        lines.append(
+            f"订单 新增 {s.get('orders_created', 0)}，更新 {s.get('orders_updated', 0)}；"
+            f"订单行 新增 {s.get('lines_created', 0)}，更新 {s.get('lines_updated', 0)}；"
+            f"顾客 新增 {s.get('customers_created', 0)}；商品 新增 {s.get('products_created', 0)}；"
+            f"物流单 新增 {s.get('shipments_created', 0)}，更新 {s.get('shipments_updated', 0)}")
+    elif job.error_count:
+        lines.append("有错误行，未写入任何数据（修正后重新导入，或使用 --allow-partial 只导入正确的行）")
+    for err in job.errors:
+        lines.append(err["text"])
+    if job.error_count > len(job.errors):
+        lines.append(f"……另有 {job.error_count - len(job.errors)} 处错误未列出")
+    return lines
+
+
+def import_job_list(*, shop: Shop, limit: int = 20) -> list[ImportJob]:
+    return list(ImportJob.objects.filter(shop=shop).order_by("-pk")[:limit])
+
+
+def live_session_list_qs(*, shop: Shop):
+    """Sessions with their order count, GMV and pitched-product count. The two counts use subqueries so
+    the joins do not multiply the GMV."""
+    from django.db.models import DecimalField, IntegerField, OuterRef, Subquery
+    from django.db.models.functions import Coalesce
+
+    orders = Order.objects.filter(live_session=OuterRef("pk")).order_by().values("live_session")
+    through = LiveSession.products.through.objects.filter(livesession=OuterRef("pk")).order_by().values("livesession")
+    return (LiveSession.objects.filter(shop=shop).select_related("host")
+            .annotate(n_orders=Coalesce(Subquery(orders.annotate(c=Count("id")).values("c")), 0,
+                                        output_field=IntegerField()),
+                      n_gmv=Subquery(orders.annotate(s=Sum("total_paid")).values("s"),
+                                     output_field=DecimalField(max_digits=14, decimal_places=2)),
+                      n_products=Coalesce(Subquery(through.annotate(c=Count("id")).values("c")), 0,
+                                          output_field=IntegerField()))
+            .order_by("-started_at", "-id"))

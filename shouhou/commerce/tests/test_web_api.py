@@ -1,0 +1,190 @@
+"""The import page, the import API, customers and live sessions over the API."""
+
+from __future__ import annotations
+
+import secrets
+from decimal import Decimal
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from shouhou.accounts.choices import Role
+from shouhou.accounts.models import ApiToken
+from shouhou.api.auth import hash_token
+from shouhou.commerce.models import ImportJob, Order
+from shouhou.commerce.services import import_job_submit
+from shouhou.commerce.tests.exports import with_value, write_csv
+from shouhou.core.testing.factories import (
+    CustomerFactory,
+    LiveSessionFactory,
+    MembershipFactory,
+    OrderFactory,
+    UserFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def _upload(path, name=None) -> SimpleUploadedFile:
+    return SimpleUploadedFile(name or path.name, path.read_bytes(), content_type="text/csv")
+
+
+@pytest.fixture
+def supervisor_client(client, supervisor):
+    client.force_login(supervisor)
+    return client
+
+
+def _token(shop, role=Role.SUPERVISOR) -> dict:
+    prefix, secret = secrets.token_hex(4), secrets.token_urlsafe(24)
+    ApiToken.objects.create(shop=shop, name="t", prefix=prefix, key_hash=hash_token(secret), role=role)
+    return {"HTTP_AUTHORIZATION": f"Bearer {prefix}.{secret}"}
+
+
+# --- web page ---------------------------------------------------------------------------------
+
+def test_import_page_requires_login(client):
+    response = client.get("/commerce/import/")
+    assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+
+
+def test_agents_may_not_import(agent_client):
+    assert agent_client.get("/commerce/import/").status_code == 403
+
+
+def test_import_page_lists_the_known_headers(supervisor_client):
+    html = supervisor_client.get("/commerce/import/").content.decode()
+    assert "订单号 / 订单编号 / 主订单编号" in html and "还没有导入过订单" in html
+
+
+def test_upload_imports_and_shows_the_report(supervisor_client, shop, tmp_path):
+    response = supervisor_client.post("/commerce/import/", {"file": _upload(write_csv(tmp_path / "o.csv"))})
+    job = ImportJob.objects.get(shop=shop)
+    assert response.status_code == 302 and response["Location"] == f"/commerce/import/{job.pk}/"
+    html = supervisor_client.get(response["Location"]).content.decode()
+    assert 'data-testid="orders-created">2<' in html and 'data-testid="job-status">完成<' in html
+    assert Order.objects.filter(shop=shop).count() == 2
+
+
+def test_upload_with_bad_rows_shows_each_error_and_writes_nothing(supervisor_client, shop, tmp_path):
+    path = write_csv(tmp_path / "bad.csv", with_value("实付金额", "abc", row=1))
+    response = supervisor_client.post("/commerce/import/", {"file": _upload(path)}, follow=True)
+    html = response.content.decode()
+    assert "<td class=\"num\">3</td><td>实付金额</td><td>不是有效金额 &#x27;abc&#x27;</td>" in html
+    assert 'data-testid="nothing-written"' in html
+    assert Order.objects.count() == 0
+
+
+def test_upload_allow_partial_from_the_page(supervisor_client, shop, tmp_path):
+    path = write_csv(tmp_path / "bad.csv", with_value("实付金额", "abc", row=2))
+    supervisor_client.post("/commerce/import/", {"file": _upload(path), "allow_partial": "1"})
+    assert list(Order.objects.filter(shop=shop).values_list("order_no", flat=True)) == ["DY20261101001"]
+
+
+def test_upload_without_a_file_or_with_bad_mapping_says_why(supervisor_client, tmp_path):
+    html = supervisor_client.post("/commerce/import/", {}).content.decode()
+    assert "请选择要导入的 .xlsx 或 .csv 文件" in html
+    html = supervisor_client.post("/commerce/import/", {"file": _upload(write_csv(tmp_path / "o.csv")),
+                                                         "mapping": "[1, 2]"}).content.decode()
+    assert "列映射应是 JSON 对象" in html
+
+
+def test_another_shops_import_report_is_not_visible(supervisor_client, other_shop, tmp_path):
+    job = import_job_submit(shop=other_shop, upload=_upload(write_csv(tmp_path / "o.csv")))
+    assert supervisor_client.get(f"/commerce/import/{job.pk}/").status_code == 404
+    assert "o.csv" not in supervisor_client.get("/commerce/import/").content.decode()
+
+
+def test_large_uploads_run_as_a_background_task(supervisor_client, shop, tmp_path, settings,
+                                                django_capture_on_commit_callbacks):
+    settings.SHOUHOU_IMPORT_ASYNC_BYTES = 10  # every upload counts as large
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        response = supervisor_client.post("/commerce/import/", {"file": _upload(write_csv(tmp_path / "o.csv"))})
+    job = ImportJob.objects.get(shop=shop)
+    assert job.status == "pending" and Order.objects.count() == 0
+    assert 'http-equiv="refresh"' in supervisor_client.get(response["Location"]).content.decode()
+    for callback in callbacks:  # commit: django-q2 runs the task (sync in tests)
+        callback()
+    job.refresh_from_db()
+    assert (job.status, job.created_count) == ("done", 2)
+    from shouhou.commerce.tasks import import_job_run_task
+
+    assert import_job_run_task(job.pk) == "skipped"  # a repeated delivery does nothing
+
+
+# --- API --------------------------------------------------------------------------------------
+
+def test_api_import_then_read_the_report(client, shop, tmp_path):
+    auth = _token(shop)
+    response = client.post("/api/commerce/imports", {"file": _upload(write_csv(tmp_path / "o.csv"))}, **auth)
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert (body["status"], body["created_count"], body["written"], body["errors"]) == ("done", 2, True, [])
+    again = client.get(f"/api/commerce/imports/{body['id']}", **auth).json()
+    assert again["summary"]["lines_created"] == 3
+
+
+def test_api_import_reports_bad_rows(client, shop, tmp_path):
+    path = write_csv(tmp_path / "bad.csv", with_value("支付时间", "2026-13-45", row=0))
+    body = client.post("/api/commerce/imports", {"file": _upload(path)}, **_token(shop)).json()
+    assert body["status"] == "failed" and body["written"] is False
+    assert body["errors"] == [{"row": 2, "field": "支付时间", "message": "不是有效时间 '2026-13-45'（应为 2026-11-01 20:30:00）",
+                               "text": "第2行「支付时间」：不是有效时间 '2026-13-45'（应为 2026-11-01 20:30:00）"}]
+
+
+def test_api_import_needs_the_import_permission(client, shop, tmp_path):
+    response = client.post("/api/commerce/imports", {"file": _upload(write_csv(tmp_path / "o.csv"))},
+                           **_token(shop, role=Role.AGENT))
+    assert response.status_code == 403
+    assert response.json()["detail"] == "当前角色无权导入订单"
+
+
+def test_api_import_of_another_shop_is_not_found(client, shop, other_shop, tmp_path):
+    job = import_job_submit(shop=other_shop, upload=_upload(write_csv(tmp_path / "o.csv")))
+    assert client.get(f"/api/commerce/imports/{job.pk}", **_token(shop)).status_code == 404
+
+
+def test_api_customers_are_masked_and_shop_scoped(client, shop, other_shop):
+    CustomerFactory(shop=shop, phone="13812345678", phone_last4="5678", name="张三", tier="gold")
+    CustomerFactory(shop=other_shop, phone="13900000000", name="别家顾客")
+    body = client.get("/api/commerce/customers", **_token(shop)).json()
+    assert body["count"] == 1
+    assert body["items"] == [{"id": body["items"][0]["id"], "name": "张三", "phone_masked": "138****5678",
+                              "tier": "gold", "contact_consent": True, "points": 0}]
+    assert "13812345678" not in str(body)
+
+
+def test_api_live_sessions_with_orders_and_gmv(client, shop, other_shop):
+    session = LiveSessionFactory(shop=shop, title="双11宠粉专场")
+    OrderFactory.create_batch(3, shop=shop, live_session=session, total_paid=Decimal("100.00"))
+    LiveSessionFactory(shop=other_shop, title="别家场次")
+    body = client.get("/api/commerce/live-sessions", **_token(shop)).json()
+    assert [(s["title"], s["orders"], s["gmv"], s["host"]) for s in body["items"]] == [
+        ("双11宠粉专场", 3, "300.00", session.host.name)]
+
+
+def test_api_session_auth_works_for_a_logged_in_user(client, shop):
+    user = UserFactory(username="boss")
+    MembershipFactory(user=user, shop=shop, role=Role.ADMIN)
+    client.force_login(user)
+    assert client.get("/api/commerce/customers").status_code == 200
+
+
+# --- a real browser ---------------------------------------------------------------------------
+
+@pytest.mark.browser
+def test_browser_upload_shows_the_report(login_page, supervisor, shop, tmp_path):
+    path = write_csv(tmp_path / "bad.csv", with_value("实付金额", "abc", row=1))
+    page = login_page("supervisor")
+    page.click("text=订单导入")
+    page.set_input_files("#id_file", str(path))
+    page.click("button:has-text('上传并导入')")
+    page.wait_for_load_state("networkidle")
+    assert page.get_by_test_id("job-status").inner_text() == "失败"
+    assert page.get_by_test_id("import-errors").inner_text().count("不是有效金额 'abc'") == 1
+    page.click("text=返回订单导入")
+    page.set_input_files("#id_file", str(path))
+    page.check("input[name=allow_partial]")
+    page.click("button:has-text('上传并导入')")
+    page.wait_for_load_state("networkidle")
+    assert page.get_by_test_id("orders-created").inner_text() == "2"  # row 3 skipped, both orders remain

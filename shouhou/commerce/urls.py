@@ -1,0 +1,9 @@
+from django.urls import path
+
+from shouhou.commerce import views
+
+app_name = "commerce"
+urlpatterns = [
+    path("import/", views.import_page, name="import"),
+    path("import/<int:job_id>/", views.import_job_page, name="import_job"),
+]

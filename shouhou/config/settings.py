@@ -1,0 +1,179 @@
+"""shouhou settings: one module, every knob an environment variable (see docs/configuration.md)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dj_database_url
+
+from shouhou.config.env import env_bool, env_int, env_list, env_path, env_str
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+REPO_DIR = BASE_DIR.parent
+DATA_DIR = env_path("SHOUHOU_DATA_DIR", REPO_DIR / "var")
+DATA_DIR.mkdir(parents=True, exist_ok=True)
+
+DEBUG = env_bool("SHOUHOU_DEBUG", False)
+SECRET_KEY = env_str("SHOUHOU_SECRET_KEY", "dev-only-insecure-key-change-me-in-production-0123456789")
+ALLOWED_HOSTS = env_list("SHOUHOU_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
+CSRF_TRUSTED_ORIGINS = env_list("SHOUHOU_CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "django_q",
+    "shouhou.core",
+    "shouhou.accounts",
+    "shouhou.commerce",
+    "shouhou.policies",
+    "shouhou.cases",
+    "shouhou.sla",
+    "shouhou.inbox",
+    "shouhou.notifications",
+    "shouhou.logistics",
+    "shouhou.reviews",
+    "shouhou.insight",
+    "shouhou.desk",
+    "shouhou.portal",
+    "shouhou.api",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "shouhou.core.middleware.DatabaseUnavailableMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "shouhou.config.urls"
+WSGI_APPLICATION = "shouhou.config.wsgi.application"
+ASGI_APPLICATION = "shouhou.config.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
+                "shouhou.accounts.context_processors.current_shop",
+                "shouhou.desk.context_processors.nav_links",
+            ],
+        },
+    }
+]
+
+# --- Database: SQLite embedded by default, PostgreSQL by URL -----------------
+DATABASE_URL = env_str("SHOUHOU_DATABASE_URL", f"sqlite:///{DATA_DIR / 'shouhou.sqlite3'}")
+DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("SHOUHOU_DB_CONN_MAX_AGE", 0))}
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # WAL lets the web process read while the worker writes; IMMEDIATE avoids lock upgrades failing.
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Cache and task queue: database by default, Redis when SHOUHOU_REDIS_URL is set
+REDIS_URL = env_str("SHOUHOU_REDIS_URL", "")
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+else:
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "shouhou"},
+    }
+
+Q_CLUSTER: dict[str, object] = {
+    "name": "shouhou",
+    "workers": env_int("SHOUHOU_WORKERS", 2),
+    "timeout": env_int("SHOUHOU_TASK_TIMEOUT", 300),
+    # A task not acknowledged within `retry` seconds is delivered again (worker killed mid-task).
+    "retry": env_int("SHOUHOU_TASK_RETRY", 360),
+    "max_attempts": env_int("SHOUHOU_TASK_MAX_ATTEMPTS", 5),
+    "ack_failures": True,
+    "save_limit": 1000,
+    "catch_up": False,
+    "label": "后台任务",
+    "sync": env_bool("SHOUHOU_TASKS_SYNC", False),
+}
+if REDIS_URL:
+    Q_CLUSTER["redis"] = REDIS_URL
+else:
+    Q_CLUSTER["orm"] = "default"
+    Q_CLUSTER["poll"] = 0.5
+
+# --- Auth ---------------------------------------------------------------------
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "desk:home"
+LOGOUT_REDIRECT_URL = "accounts:login"
+
+# --- i18n: Chinese first, English available, Asia/Shanghai -------------------
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = env_str("SHOUHOU_TIME_ZONE", "Asia/Shanghai")
+USE_I18N = True
+USE_TZ = True
+
+# --- Static and media ---------------------------------------------------------
+STATIC_URL = "/static/"
+STATIC_ROOT = DATA_DIR / "staticfiles"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+FRONTEND_MODULES = REPO_DIR / "frontend" / "node_modules"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+# Front-end packages come from the npm registry (frontend/package.json), installed by the set-up.
+for _prefix, _sub in (("vendor/chart.js", "chart.js/dist"),):
+    if (FRONTEND_MODULES / _sub).is_dir():
+        STATICFILES_DIRS.append((_prefix, FRONTEND_MODULES / _sub))
+MEDIA_URL = "/media/"
+MEDIA_ROOT = DATA_DIR / "media"
+DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+WHITENOISE_USE_FINDERS = True
+
+# --- Security defaults ----------------------------------------------------------
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = False
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SESSION_COOKIE_SECURE = env_bool("SHOUHOU_SECURE_COOKIES", False)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+
+# --- Logging --------------------------------------------------------------------
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env_str("SHOUHOU_LOG_LEVEL", "WARNING")},
+}
+
+# --- shouhou's own knobs ----------------------------------------------------------
+SHOUHOU = {
+    "REVIEWS_CSV": env_str(
+        "SHOUHOU_REVIEWS_CSV", str(REPO_DIR.parent / "shared" / "data" / "reviews" / "online_shopping_train.csv")
+    ),
+    "WEBHOOK_SECRET": env_str("SHOUHOU_WEBHOOK_SECRET", "dev-webhook-secret"),
+    "NOTIFY_PROVIDER": env_str("SHOUHOU_NOTIFY_PROVIDER", "outbox"),
+    "PUBLIC_BASE_URL": env_str("SHOUHOU_PUBLIC_BASE_URL", "http://127.0.0.1:8000"),
+    "API_RATE_LIMIT": env_str("SHOUHOU_API_RATE_LIMIT", "600/m"),
+}

@@ -1,0 +1,31 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+from django.views.static import serve as serve_media
+
+from shouhou.api.api import api
+
+admin.site.site_header = "shouhou 售后 管理后台"
+admin.site.site_title = "shouhou 售后"
+admin.site.index_title = "管理"
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/", api.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("accounts/", include("shouhou.accounts.urls")),
+    path("commerce/", include("shouhou.commerce.urls")),
+    path("policy/", include("shouhou.policies.urls")),
+    path("cases/", include("shouhou.cases.urls")),
+    path("inbox/", include("shouhou.inbox.urls")),
+    path("sla/", include("shouhou.sla.urls")),
+    path("notifications/", include("shouhou.notifications.urls")),
+    path("logistics/", include("shouhou.logistics.urls")),
+    path("reviews/", include("shouhou.reviews.urls")),
+    path("insight/", include("shouhou.insight.urls")),
+    path("p/", include("shouhou.portal.urls")),
+    path("", include("shouhou.desk.urls")),
+]
+
+if settings.DEBUG:
+    urlpatterns.append(path("media/<path:path>", serve_media, {"document_root": settings.MEDIA_ROOT}))

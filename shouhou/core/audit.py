@@ -1,0 +1,37 @@
+"""Write audit events. Call inside the same transaction as the change it records."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import models
+
+from shouhou.core.models import AuditEvent
+
+
+def audit_record(
+    *,
+    action: str,
+    obj: models.Model,
+    actor: Any = None,
+    shop: Any = None,
+    before: dict | None = None,
+    after: dict | None = None,
+    note: str = "",
+) -> AuditEvent:
+    actor_obj = actor if getattr(actor, "is_authenticated", False) else None
+    return AuditEvent.objects.create(
+        shop=shop if shop is not None else getattr(obj, "shop", None),
+        actor=actor_obj,
+        action=action,
+        object_type=obj._meta.label_lower,
+        object_id=str(obj.pk),
+        before=_jsonable(before or {}),
+        after=_jsonable(after or {}),
+        note=note[:500],
+    )
+
+
+def _jsonable(data: dict) -> dict:
+    return {key: (value if isinstance(value, str | int | float | bool | type(None)) else str(value))
+            for key, value in data.items()}

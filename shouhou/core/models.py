@@ -1,0 +1,75 @@
+"""Shared base models and cross-cutting records (audit log, idempotency keys)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class TimeStampedModel(models.Model):
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class ShopScopedModel(TimeStampedModel):
+    """Everything a merchant owns carries its shop; every query filters on it."""
+
+    shop = models.ForeignKey("commerce.Shop", on_delete=models.CASCADE, verbose_name=_("店铺"))
+
+    class Meta:
+        abstract = True
+
+
+class MoneyField(models.DecimalField):
+    """Yuan as Decimal, fen-exact."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("max_digits", 12)
+        kwargs.setdefault("decimal_places", 2)
+        super().__init__(*args, **kwargs)
+
+
+class AuditEvent(models.Model):
+    """Who changed what, when, with the values before and after (cases, policies, money, permissions)."""
+
+    shop = models.ForeignKey("commerce.Shop", null=True, blank=True, on_delete=models.CASCADE, verbose_name=_("店铺"))
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, verbose_name=_("操作人")
+    )
+    action = models.CharField(_("动作"), max_length=64, db_index=True)
+    object_type = models.CharField(_("对象类型"), max_length=64)
+    object_id = models.CharField(_("对象ID"), max_length=64, db_index=True)
+    before = models.JSONField(_("变更前"), default=dict, blank=True)
+    after = models.JSONField(_("变更后"), default=dict, blank=True)
+    note = models.CharField(_("说明"), max_length=500, blank=True)
+    at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("审计日志")
+        verbose_name_plural = _("审计日志")
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.object_type}#{self.object_id}"
+
+
+class IdempotencyKey(models.Model):
+    """A (scope, key) seen once; the stored result answers any repeat (webhooks, imports)."""
+
+    scope = models.CharField(max_length=64)
+    key = models.CharField(max_length=200)
+    shop = models.ForeignKey("commerce.Shop", null=True, blank=True, on_delete=models.CASCADE)
+    result = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("幂等键")
+        verbose_name_plural = _("幂等键")
+        constraints = [models.UniqueConstraint(fields=["scope", "key"], name="uniq_idempotency_scope_key")]
+
+    def __str__(self) -> str:
+        return f"{self.scope}:{self.key}"

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class DeskConfig(AppConfig):
+    name = "shouhou.desk"
+    verbose_name = "客服工作台"

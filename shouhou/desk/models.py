@@ -1,0 +1,1 @@
+# Models for this app live here.

@@ -1,0 +1,99 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.shortcuts import get_object_or_404
+from ninja import Router, Schema
+
+from shouhou.api.errors import DomainError
+from shouhou.commerce.models import Shipment
+from shouhou.logistics.models import ExceptionRuleSet
+from shouhou.logistics.pushes import PushError, parse_generic
+from shouhou.logistics.selectors import exception_list, tracking_events
+from shouhou.logistics.services import UnknownShipment, exception_sweep, tracking_ingest
+
+router = Router(tags=["物流"])
+
+
+class EventOut(Schema):
+    occurred_at: datetime
+    status: str
+    carrier_status: str
+    description: str
+    location: str
+
+
+class ExceptionOut(Schema):
+    id: int
+    shipment_id: int
+    tracking_no: str
+    order_no: str
+    kind: str
+    status: str
+    detail: str
+    ticket_id: int | None
+    opened_at: datetime
+    resolved_at: datetime | None
+
+
+class RulesIO(Schema):
+    no_movement_hours: int = 48
+    out_for_delivery_hours: int = 24
+    delivery_failed: bool = True
+    returned: bool = True
+    dispatch_late: bool = True
+    notify_customer: bool = True
+    dispatch_late_remedy: str = "5元无门槛优惠券"
+
+
+class IngestOut(Schema):
+    stored: int
+    received: int
+
+
+@router.get("/shipments/{shipment_id}/events", response=list[EventOut])
+def events(request, shipment_id: int):
+    get_object_or_404(Shipment, shop=request.auth.shop, pk=shipment_id)  # 404, not an empty list, for others'
+    return list(tracking_events(shop=request.auth.shop, shipment_id=shipment_id))
+
+
+@router.post("/tracking", response=IngestOut)
+def ingest(request):
+    """Generic JSON push with an API token (same body as the signed webhook)."""
+    try:
+        carrier, nu, evs = parse_generic(request.body)
+        new = tracking_ingest(shop=request.auth.shop, carrier=carrier, tracking_no=nu, events=evs, source="api")
+    except PushError as exc:
+        raise DomainError(str(exc)) from exc
+    except UnknownShipment as exc:
+        raise DomainError(str(exc), status=404, field="tracking_no") from exc
+    return IngestOut(stored=new, received=len(evs))
+
+
+@router.get("/exceptions", response=list[ExceptionOut])
+def exceptions(request, status: str | None = None):
+    return [ExceptionOut(id=e.pk, shipment_id=e.shipment_id, tracking_no=e.shipment.tracking_no,
+                         order_no=e.shipment.order.order_no, kind=e.kind, status=e.status, detail=e.detail,
+                         ticket_id=e.ticket_id, opened_at=e.opened_at, resolved_at=e.resolved_at)
+            for e in exception_list(shop=request.auth.shop, status=status)]
+
+
+@router.get("/rules", response=RulesIO)
+def rules_get(request):
+    row = ExceptionRuleSet.objects.filter(shop=request.auth.shop).first()
+    return RulesIO(**{f: getattr(row, f) for f in RulesIO.model_fields}) if row else RulesIO()
+
+
+@router.put("/rules", response=RulesIO)
+def rules_put(request, payload: RulesIO):
+    if not request.auth.can("policy.edit"):
+        raise DomainError("当前角色无权修改物流异常规则", status=403)
+    if payload.no_movement_hours < 1 or payload.out_for_delivery_hours < 1:
+        raise DomainError("小时数必须大于0", field="no_movement_hours")
+    ExceptionRuleSet.objects.update_or_create(shop=request.auth.shop, defaults=payload.dict())
+    return payload
+
+
+@router.post("/exceptions/sweep")
+def sweep(request):
+    return exception_sweep(shop=request.auth.shop)

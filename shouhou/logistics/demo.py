@@ -1,0 +1,66 @@
+"""Demo data: tracking histories for the demo shipments, a few going wrong (set-based, deterministic)."""
+
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+
+from shouhou.commerce.choices import ShipmentStatus as St
+from shouhou.commerce.models import Shipment
+from shouhou.logistics.models import ExceptionRuleSet, TrackingEvent
+from shouhou.logistics.services import Event, _event_key, exception_sweep
+
+CITIES = ["杭州", "上海", "广州", "深圳", "武汉", "成都", "北京", "南京", "郑州", "西安"]
+STEPS = [
+    (St.PICKED_UP, "快递员已揽收，【{a}】营业部"),
+    (St.IN_TRANSIT, "快件已到达【{a}转运中心】"),
+    (St.IN_TRANSIT, "快件已从【{a}转运中心】发出，下一站【{b}转运中心】"),
+    (St.IN_TRANSIT, "快件已到达【{b}转运中心】"),
+    (St.OUT_FOR_DELIVERY, "【{b}】快递员正在为您派件，请保持电话畅通"),
+    (St.SIGNED, "您的快件已签收，签收人：本人。感谢使用，期待再次为您服务"),
+]
+BAD = [
+    (St.DELIVERY_FAILED, "收件人电话无法接通，派件不成功，将再次派送"),
+    (St.RETURNED, "收件人拒收，快件已退回寄件人"),
+]
+
+
+# How far along the normal route each shipped status is (index into STEPS, inclusive).
+_PROGRESS = {St.INFO_RECEIVED: 0, St.PICKED_UP: 1, St.IN_TRANSIT: 3, St.OUT_FOR_DELIVERY: 5, St.SIGNED: 6}
+_BAD_FOR = {St.DELIVERY_FAILED: BAD[0], St.RETURNED: BAD[1],
+            St.EXCEPTION: (St.EXCEPTION, "快件在【{b}转运中心】外包装破损，已转异常件处理")}
+
+
+def _track_for(status: str) -> list[tuple[str, str]]:
+    """A route that ends in the shipment's current status, so the demo's status spread survives."""
+    if status in _BAD_FOR:
+        return STEPS[:5] + [_BAD_FOR[status]]
+    return STEPS[: _PROGRESS.get(status, 0)]
+
+
+def seed(*, shop, rng: random.Random) -> None:
+    ExceptionRuleSet.objects.get_or_create(shop=shop, defaults={"no_movement_hours": 48})
+    ships = list(Shipment.objects.filter(shop=shop, is_return=False).exclude(status=St.PENDING)
+                 .select_related("order").order_by("pk")[:3000])
+    rows, updates = [], []
+    for s in ships:
+        steps = _track_for(s.status)
+        if not steps:
+            continue
+        a, b = rng.sample(CITIES, 2)
+        at = s.shipped_at or s.order.shipped_at or s.order.placed_at or s.created_at
+        if s.shipped_at is None:
+            s.shipped_at = at
+        for status, text in steps:
+            at = at + timedelta(hours=rng.randint(2, 14))
+            e = Event(occurred_at=at, status=status, description=text.format(a=a, b=b), location=b)
+            rows.append(TrackingEvent(shop=shop, shipment=s, occurred_at=at, status=status,
+                                      description=e.description, location=b, source="kuaidi100",
+                                      event_key=_event_key(s.pk, e)))
+        s.last_event_at = at
+        if s.status == St.SIGNED and s.signed_at is None:
+            s.signed_at = at
+        updates.append(s)
+    TrackingEvent.objects.bulk_create(rows, batch_size=2000, ignore_conflicts=True)
+    Shipment.objects.bulk_update(updates, ["last_event_at", "signed_at", "shipped_at"], batch_size=2000)
+    exception_sweep(shop=shop)

@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from shouhou.core.models import ShopScopedModel
+
+
+class ExceptionKind(models.TextChoices):
+    NO_MOVEMENT = "no_movement", _("长时间无轨迹")
+    DELIVERY_FAILED = "delivery_failed", _("派送失败")
+    RETURNED = "returned", _("退回寄件人")
+    OUT_FOR_DELIVERY_TOO_LONG = "out_for_delivery_too_long", _("派送超时")
+    DISPATCH_LATE = "dispatch_late", _("超时未发货")
+    CARRIER_EXCEPTION = "carrier_exception", _("快递异常件")
+
+
+class TrackingEvent(ShopScopedModel):
+    shipment = models.ForeignKey("commerce.Shipment", on_delete=models.CASCADE, related_name="tracking_events",
+                                 verbose_name=_("物流单"))
+    occurred_at = models.DateTimeField(_("发生时间"), db_index=True)
+    status = models.CharField(_("标准状态"), max_length=20)
+    carrier_status = models.CharField(_("快递原始状态"), max_length=40, blank=True)
+    description = models.CharField(_("轨迹描述"), max_length=500)
+    location = models.CharField(_("地点"), max_length=100, blank=True)
+    source = models.CharField(_("来源"), max_length=20, default="kuaidi100")
+    event_key = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        verbose_name = _("物流轨迹")
+        verbose_name_plural = _("物流轨迹")
+        indexes = [models.Index(fields=["shipment", "occurred_at"], name="tracking_shipment_time")]
+        ordering = ["-occurred_at"]
+
+
+class ExceptionRuleSet(ShopScopedModel):
+    """One per shop; missing rows mean the defaults below."""
+
+    no_movement_hours = models.PositiveIntegerField(_("无轨迹小时数"), default=48)
+    out_for_delivery_hours = models.PositiveIntegerField(_("派送中最长小时数"), default=24)
+    delivery_failed = models.BooleanField(_("派送失败即告警"), default=True)
+    returned = models.BooleanField(_("退回即告警"), default=True)
+    dispatch_late = models.BooleanField(_("超承诺发货时间告警"), default=True)
+    notify_customer = models.BooleanField(_("主动告知顾客"), default=True)
+    dispatch_late_remedy = models.CharField(_("延迟发货补偿"), max_length=200, default="5元无门槛优惠券")
+
+    class Meta:
+        verbose_name = _("物流异常规则")
+        verbose_name_plural = _("物流异常规则")
+        constraints = [models.UniqueConstraint(fields=["shop"], name="uniq_exception_rules_shop")]
+
+
+class LogisticsException(ShopScopedModel):
+    class Status(models.TextChoices):
+        OPEN = "open", _("处理中")
+        RESOLVED = "resolved", _("已恢复")
+
+    shipment = models.ForeignKey("commerce.Shipment", on_delete=models.CASCADE, related_name="exceptions",
+                                 verbose_name=_("物流单"))
+    kind = models.CharField(_("异常类型"), max_length=32, choices=ExceptionKind.choices)
+    status = models.CharField(_("状态"), max_length=16, choices=Status.choices, default=Status.OPEN, db_index=True)
+    detail = models.CharField(_("说明"), max_length=300, blank=True)
+    ticket = models.ForeignKey("inbox.Ticket", null=True, blank=True, on_delete=models.SET_NULL,
+                               verbose_name=_("工单"))
+    opened_at = models.DateTimeField(_("发现时间"))
+    resolved_at = models.DateTimeField(_("恢复时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("物流异常")
+        verbose_name_plural = _("物流异常")
+        constraints = [models.UniqueConstraint(fields=["shipment"], condition=Q(status="open"),
+                                               name="uniq_open_exception_per_shipment")]

@@ -1,0 +1,103 @@
+"""Parse and authenticate tracking pushes. Pure apart from reading the shop's secret.
+
+Kuaidi100 subscription push: form POST with fields `param` (JSON text) and `sign`
+= upper(MD5(param + salt)); see docs/logistics.md for what is unverified.
+Generic JSON: body {"carrier", "tracking_no", "events": [{"time", "status", "description", "location"}]},
+headers X-Shouhou-Timestamp / X-Shouhou-Signature = HMAC-SHA256(secret, "ts." + body) (core.signatures).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from datetime import datetime
+
+from django.conf import settings
+
+from shouhou.core.clock import local_tz
+from shouhou.logistics.normalize import GENERIC, carrier_from_kuaidi100, normalize_kuaidi100
+from shouhou.logistics.services import Event
+
+
+class PushError(ValueError):
+    def __init__(self, message: str, *, status: int = 400):
+        super().__init__(message)
+        self.status = status
+
+
+def shop_secret(shop, name: str) -> str:
+    """Per-shop secret from Shop.settings, else settings.SHOUHOU_TRACKING_SECRETS[shop.code][name]."""
+    value = (shop.settings or {}).get(name)
+    if not value:
+        value = getattr(settings, "SHOUHOU_TRACKING_SECRETS", {}).get(shop.code, {}).get(name, "")
+    return value
+
+
+def kuaidi100_sign(param: str, salt: str) -> str:
+    return hashlib.md5((param + salt).encode(), usedforsecurity=False).hexdigest().upper()
+
+
+def kuaidi100_verify(param: str, sign: str, salt: str) -> None:
+    if not salt:
+        raise PushError("店铺未配置快递100 salt，拒绝推送", status=403)
+    if not sign or not hmac.compare_digest(kuaidi100_sign(param, salt), sign.strip().upper()):
+        raise PushError("快递100 推送签名不匹配", status=403)
+
+
+def _parse_time(value: str) -> datetime:
+    value = value.strip()
+    for fmt in ("%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S"):
+        try:
+            return datetime.strptime(value, fmt).replace(tzinfo=local_tz())
+        except ValueError:
+            continue
+    try:
+        dt = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise PushError(f"无法识别的时间：{value}") from exc
+    return dt if dt.tzinfo else dt.replace(tzinfo=local_tz())
+
+
+def parse_kuaidi100(param: str) -> tuple[str, str, list[Event]]:
+    try:
+        doc = json.loads(param)
+        last = doc["lastResult"]
+        com, nu, state = last["com"], last["nu"], str(last.get("state", ""))
+        data = last.get("data") or []
+    except (ValueError, KeyError, TypeError) as exc:
+        raise PushError(f"快递100 推送格式错误：缺少字段 {exc}") from exc
+    events = []
+    for i, row in enumerate(data):
+        try:
+            text = row["context"]
+            when = _parse_time(row.get("ftime") or row["time"])
+        except KeyError as exc:
+            raise PushError(f"快递100 推送第{i + 1}条轨迹缺少字段 {exc}") from exc
+        code = str(row.get("statusCode") or "")
+        # `state` describes the newest event (data[0]); older rows rely on their own code or text.
+        status = normalize_kuaidi100(state=state if i == 0 else None, status_code=code or None, text=text)
+        events.append(Event(occurred_at=when, status=status, description=text,
+                            location=row.get("areaName") or "", carrier_status=code or (state if i == 0 else "")))
+    return carrier_from_kuaidi100(com), nu, events
+
+
+def parse_generic(body: bytes) -> tuple[str, str, list[Event]]:
+    try:
+        doc = json.loads(body)
+        carrier, tracking_no = doc["carrier"], doc["tracking_no"]
+        rows = doc["events"]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise PushError(f"推送格式错误：缺少字段 {exc}") from exc
+    events = []
+    for i, row in enumerate(rows):
+        raw = str(row.get("status", ""))
+        if raw not in GENERIC and raw.upper() not in GENERIC:
+            raise PushError(f"第{i + 1}条轨迹的 status 无法识别：{raw}")
+        try:
+            events.append(Event(occurred_at=_parse_time(row["time"]), status=GENERIC.get(raw) or GENERIC[raw.upper()],
+                                description=row.get("description", ""), location=row.get("location", ""),
+                                carrier_status=raw))
+        except KeyError as exc:
+            raise PushError(f"第{i + 1}条轨迹缺少字段 {exc}") from exc
+    return carrier, tracking_no, events

@@ -1,0 +1,14 @@
+from __future__ import annotations
+
+from shouhou.logistics.models import LogisticsException, TrackingEvent
+
+
+def tracking_events(*, shop, shipment_id: int):
+    return TrackingEvent.objects.filter(shop=shop, shipment_id=shipment_id).order_by("-occurred_at", "-pk")
+
+
+def exception_list(*, shop, status: str | None = None, limit: int = 200):
+    qs = LogisticsException.objects.filter(shop=shop).select_related("shipment", "shipment__order")
+    if status:
+        qs = qs.filter(status=status)
+    return qs.order_by("-opened_at", "-pk")[:limit]

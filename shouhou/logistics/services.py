@@ -1,0 +1,250 @@
+"""Tracking ingestion (Kuaidi100 push, generic JSON), exception rules, recovery.
+
+tracking_ingest stores events idempotently (event_key = hash of shipment + time + text), moves the
+shipment to the newest event's status, records sign-off (Shipment.signed_at, Order.delivered_at: the
+policy engine's 7-day clock) and runs the push-time exception check.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import transaction
+from django.db.models import Q
+
+from shouhou.commerce.choices import OrderStatus
+from shouhou.commerce.choices import ShipmentStatus as St
+from shouhou.commerce.models import Order, Shipment
+from shouhou.core.clock import now
+from shouhou.inbox.choices import Channel, Team, TicketCategory, TicketStatus
+from shouhou.inbox.models import Ticket
+from shouhou.inbox.services import ticket_open
+from shouhou.logistics.models import ExceptionKind, ExceptionRuleSet, LogisticsException, TrackingEvent
+from shouhou.logistics.rules import Rules, ShipmentFacts, exception_for
+from shouhou.notifications.choices import Trigger
+from shouhou.notifications.services import notification_enqueue
+
+
+@dataclass(frozen=True)
+class Event:
+    occurred_at: datetime
+    status: str
+    description: str
+    location: str = ""
+    carrier_status: str = ""
+
+
+class UnknownShipment(LookupError):
+    pass
+
+
+def _event_key(shipment_id: int, ev: Event) -> str:
+    raw = f"{shipment_id}|{ev.occurred_at.isoformat()}|{ev.description}|{ev.status}"
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def tracking_ingest(*, shop, carrier: str, tracking_no: str, events: list[Event], source: str) -> int:
+    """Store the events of one push; returns how many were new."""
+    with transaction.atomic():
+        shipment = (Shipment.objects.select_for_update().filter(shop=shop, tracking_no=tracking_no)
+                    .filter(Q(carrier=carrier) | Q(carrier="")).select_related("order").first())
+        if shipment is None:
+            raise UnknownShipment(f"未找到运单：{carrier} {tracking_no}")
+        return _ingest_for(shipment, events, source=source)
+
+
+def _ingest_for(shipment: Shipment, events: list[Event], *, source: str) -> int:
+    rows = [TrackingEvent(shop_id=shipment.shop_id, shipment=shipment, occurred_at=e.occurred_at, status=e.status,
+                          carrier_status=e.carrier_status[:40], description=e.description[:500],
+                          location=e.location[:100], source=source, event_key=_event_key(shipment.pk, e))
+            for e in events]
+    keys = [r.event_key for r in rows]
+    before = TrackingEvent.objects.filter(event_key__in=keys).count()
+    TrackingEvent.objects.bulk_create(rows, ignore_conflicts=True, batch_size=2000)
+    new = len(set(keys)) - before
+    if not events:
+        return 0
+    newest = max(events, key=lambda e: e.occurred_at)
+    if shipment.last_event_at is None or newest.occurred_at >= shipment.last_event_at:
+        fields = {"status": newest.status, "last_event_at": newest.occurred_at}
+        if shipment.shipped_at is None:
+            fields["shipped_at"] = min(e.occurred_at for e in events)
+        if newest.status == St.SIGNED and shipment.signed_at is None:
+            fields["signed_at"] = newest.occurred_at
+            if not shipment.is_return:
+                Order.objects.filter(pk=shipment.order_id, delivered_at__isnull=True).update(
+                    delivered_at=newest.occurred_at, status=OrderStatus.DELIVERED)
+        Shipment.objects.filter(pk=shipment.pk).update(**fields)
+        for k, v in fields.items():
+            setattr(shipment, k, v)
+    shipment_check(shipment=shipment)
+    return new
+
+
+# --- exceptions ------------------------------------------------------------------------------------
+
+def rules_for(shop) -> tuple[Rules, ExceptionRuleSet | None]:
+    row = ExceptionRuleSet.objects.filter(shop=shop).first()
+    if row is None:
+        return Rules(), None
+    return Rules(no_movement_hours=row.no_movement_hours, out_for_delivery_hours=row.out_for_delivery_hours,
+                 delivery_failed=row.delivery_failed, returned=row.returned, dispatch_late=row.dispatch_late), row
+
+
+def _ticket_close(*, ticket: Ticket) -> None:
+    """Mark the logistics ticket resolved when the shipment recovered (inbox owns richer transitions)."""
+    Ticket.objects.filter(pk=ticket.pk).exclude(status__in=[TicketStatus.RESOLVED, TicketStatus.CLOSED]).update(
+        status=TicketStatus.RESOLVED, resolved_at=now())
+
+
+def shipment_check(*, shipment: Shipment, rules: Rules | None = None, ruleset=None) -> str:
+    """Open or close this shipment's exception. Returns "opened", "resolved" or ""."""
+    if rules is None:
+        rules, ruleset = rules_for(shipment.shop)
+    at = now()
+    found = exception_for(ShipmentFacts(shipment.status, shipment.promised_ship_by, shipment.shipped_at,
+                                        shipment.last_event_at, shipment.is_return), rules, at)
+    current = LogisticsException.objects.filter(shipment=shipment, status=LogisticsException.Status.OPEN).first()
+    if found is None:
+        if current is not None:
+            with transaction.atomic():
+                LogisticsException.objects.filter(pk=current.pk).update(
+                    status=LogisticsException.Status.RESOLVED, resolved_at=at)
+                if current.ticket_id:
+                    _ticket_close(ticket=current.ticket)
+            return "resolved"
+        return ""
+    if current is not None:
+        return ""  # one open exception (one ticket) per shipment
+    kind, detail = found
+    return _exception_open(shipment=shipment, kind=kind, detail=detail, ruleset=ruleset)
+
+
+def _exception_open(*, shipment: Shipment, kind: str, detail: str, ruleset) -> str:
+    from django.db import IntegrityError
+
+    order = shipment.order
+    customer = order.customer
+    at = now()
+    try:
+        with transaction.atomic():
+            exc = LogisticsException.objects.create(shop=shipment.shop, shipment=shipment, kind=kind, detail=detail,
+                                                    opened_at=at)
+            label = ExceptionKind(kind).label
+            ticket = ticket_open(
+                shop=shipment.shop, channel=Channel.SYSTEM, category=TicketCategory.LOGISTICS,
+                subject=f"物流异常：{label}（{shipment.get_carrier_display()} {shipment.tracking_no}）",
+                body=f"订单{order.order_no}：{detail}。", customer=customer, order=order, team=Team.LOGISTICS)
+            LogisticsException.objects.filter(pk=exc.pk).update(ticket=ticket)
+            if customer is not None and (ruleset is None or ruleset.notify_customer):
+                if kind == ExceptionKind.DISPATCH_LATE:
+                    remedy = ruleset.dispatch_late_remedy if ruleset else "5元无门槛优惠券"
+                    notification_enqueue(
+                        shop=shipment.shop, customer=customer, trigger=Trigger.DISPATCH_LATE,
+                        context={"order_no": order.order_no, "reason": "仓库发货量激增，打包排队中",
+                                 "remedy": remedy},
+                        idempotency_key=f"logex:{exc.pk}:customer")
+                else:
+                    notification_enqueue(
+                        shop=shipment.shop, customer=customer, trigger=Trigger.LOGISTICS_EXCEPTION,
+                        context={"order_no": order.order_no, "carrier": shipment.get_carrier_display(),
+                                 "tracking_no": shipment.tracking_no, "problem": detail},
+                        idempotency_key=f"logex:{exc.pk}:customer")
+    except IntegrityError:
+        return ""  # another worker opened it first
+    return "opened"
+
+
+def exception_sweep(*, shop=None, batch: int = 1000) -> dict[str, int]:
+    """Periodic: open/close exceptions for undelivered shipments and shipments with an open exception."""
+    qs = Shipment.objects.filter(is_return=False).filter(
+        Q(signed_at__isnull=True) | Q(exceptions__status=LogisticsException.Status.OPEN)).distinct()
+    if shop is not None:
+        qs = qs.filter(shop=shop)
+    counts = {"opened": 0, "resolved": 0, "checked": 0}
+    cache: dict[int, tuple] = {}
+    for s in qs.select_related("order", "order__customer", "shop").order_by("pk").iterator(batch):
+        if s.shop_id not in cache:
+            cache[s.shop_id] = rules_for(s.shop)
+        rules, ruleset = cache[s.shop_id]
+        result = shipment_check(shipment=s, rules=rules, ruleset=ruleset)
+        counts["checked"] += 1
+        if result:
+            counts[result] += 1
+    return counts
+
+
+def tracking_ingest_many(*, shop, pushes: list[tuple[str, str, list[Event]]], source: str) -> int:
+    """Returns the number of events offered. Set-based ingestion of many pushes (replays, aggregator batch files): one shipment lookup, one bulk
+    insert, one bulk update; the exception check runs only for shipments whose new status needs it."""
+    nos = {nu for _, nu, _ in pushes}
+    with transaction.atomic():
+        ships = {(s.carrier, s.tracking_no): s for s in Shipment.objects.select_for_update()
+                 .filter(shop=shop, tracking_no__in=nos).order_by("pk").select_related("order")}
+        rows, touched, delivered = [], {}, []
+        for carrier, nu, events in pushes:
+            s = ships.get((carrier, nu))
+            if s is None or not events:
+                continue
+            for e in events:
+                rows.append(TrackingEvent(shop_id=shop.pk, shipment=s, occurred_at=e.occurred_at, status=e.status,
+                                          carrier_status=e.carrier_status[:40], description=e.description[:500],
+                                          location=e.location[:100], source=source, event_key=_event_key(s.pk, e)))
+            newest = max(events, key=lambda e: e.occurred_at)
+            if s.last_event_at is None or newest.occurred_at >= s.last_event_at:
+                s.status, s.last_event_at = newest.status, newest.occurred_at
+                if s.shipped_at is None:
+                    s.shipped_at = min(e.occurred_at for e in events)
+                if newest.status == St.SIGNED and s.signed_at is None:
+                    s.signed_at = newest.occurred_at
+                    if not s.is_return:
+                        delivered.append(s)
+                touched[s.pk] = s
+        created = TrackingEvent.objects.bulk_create(rows, ignore_conflicts=True, batch_size=5000)
+        _shipments_update(list(touched.values()))
+        by_time: dict[datetime, list[int]] = {}
+        for s in delivered:
+            by_time.setdefault(s.signed_at, []).append(s.order_id)
+        for when, order_ids in by_time.items():
+            Order.objects.filter(pk__in=order_ids, delivered_at__isnull=True).update(
+                delivered_at=when, status=OrderStatus.DELIVERED)
+        watch = {St.DELIVERY_FAILED, St.RETURNED, St.EXCEPTION, St.SIGNED, St.IN_TRANSIT, St.PICKED_UP,
+                 St.OUT_FOR_DELIVERY}
+        open_ids = set(LogisticsException.objects.filter(shipment_id__in=list(touched),
+                                                         status=LogisticsException.Status.OPEN)
+                       .values_list("shipment_id", flat=True))
+        rules, ruleset = rules_for(shop)
+        at = now()
+        for s in touched.values():
+            if s.status not in watch:
+                continue
+            facts = ShipmentFacts(s.status, s.promised_ship_by, s.shipped_at, s.last_event_at, s.is_return)
+            if s.pk in open_ids or exception_for(facts, rules, at) is not None:
+                shipment_check(shipment=s, rules=rules, ruleset=ruleset)
+    return len(created)  # rows offered (ignore_conflicts cannot tell inserted from skipped)
+
+
+def _shipments_update(ships: list[Shipment]) -> None:
+    """One UPDATE ... FROM (VALUES ...) per 500 shipments (Django's bulk_update builds CASE expressions
+    that SQLite evaluates per row: quadratic in the batch). Works on SQLite >= 3.33 and PostgreSQL."""
+    from django.db import connection
+
+    table = Shipment._meta.db_table
+    ops = connection.ops
+    pg = connection.vendor == "postgresql"
+    row_sql = "(%s::bigint, %s::varchar, %s::timestamptz, %s::timestamptz, %s::timestamptz)" if pg else \
+        "(%s, %s, %s, %s, %s)"
+    for lo in range(0, len(ships), 500):
+        chunk = ships[lo:lo + 500]
+        params: list = []
+        for sh in chunk:
+            params += [sh.pk, sh.status, ops.adapt_datetimefield_value(sh.last_event_at),
+                       ops.adapt_datetimefield_value(sh.shipped_at), ops.adapt_datetimefield_value(sh.signed_at)]
+        values = ", ".join([row_sql] * len(chunk))
+        sql = (f"WITH v(id, status, last_event_at, shipped_at, signed_at) AS (VALUES {values}) "  # noqa: S608
+               f"UPDATE {table} SET status = v.status, last_event_at = v.last_event_at, shipped_at = v.shipped_at, "
+               f"signed_at = v.signed_at, updated_at = %s FROM v WHERE {table}.id = v.id")
+        with connection.cursor() as cur:
+            cur.execute(sql, [*params, ops.adapt_datetimefield_value(now())])

@@ -1,0 +1,7 @@
+from __future__ import annotations
+
+from shouhou.logistics.services import exception_sweep
+
+
+def exception_sweep_task() -> dict[str, int]:
+    return exception_sweep()

@@ -1,0 +1,10 @@
+from django.contrib import admin
+
+from shouhou.notifications.models import OutboundMessage
+
+
+@admin.register(OutboundMessage)
+class OutboundMessageAdmin(admin.ModelAdmin):
+    list_display = ["trigger", "channel", "status", "attempts", "created_at", "sent_at", "shop"]
+    list_filter = ["shop", "status", "channel", "trigger"]
+    raw_id_fields = ["customer"]

@@ -1,0 +1,80 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.shortcuts import get_object_or_404
+from ninja import Router, Schema
+
+from shouhou.api.errors import DomainError
+from shouhou.commerce.models import Customer
+from shouhou.notifications.models import MessageTemplate
+from shouhou.notifications.selectors import customer_timeline, message_list
+from shouhou.notifications.services import template_save
+from shouhou.notifications.templates_text import DEFAULTS, VARIABLES, TemplateError
+
+router = Router(tags=["主动关怀"])
+
+
+class TemplateIn(Schema):
+    trigger: str
+    channel: str
+    body: str
+    provider_template_code: str = ""
+
+
+class TemplateOut(Schema):
+    trigger: str
+    channel: str
+    body: str
+    variables: list[str]
+    is_default: bool
+
+
+class MessageOut(Schema):
+    id: int
+    customer_id: int | None
+    trigger: str
+    channel: str
+    status: str
+    body: str
+    suppressed_reason: str
+    attempts: int
+    send_after: datetime | None
+    sent_at: datetime | None
+    delivered_at: datetime | None
+    created_at: datetime
+
+
+@router.get("/templates", response=list[TemplateOut])
+def templates(request):
+    shop = request.auth.shop
+    own = {(t.trigger, t.channel): t for t in MessageTemplate.objects.filter(shop=shop, active=True)}
+    out = [TemplateOut(trigger=t.trigger, channel=t.channel, body=t.body, variables=list(VARIABLES[t.trigger]),
+                       is_default=False) for t in own.values()]
+    out += [TemplateOut(trigger=str(trig), channel="*", body=body, variables=list(VARIABLES[trig]), is_default=True)
+            for trig, body in DEFAULTS.items()]
+    return out
+
+
+@router.put("/templates", response=TemplateOut)
+def template_put(request, payload: TemplateIn):
+    if not request.auth.can("policy.edit"):
+        raise DomainError("当前角色无权修改消息模板", status=403)
+    try:
+        t = template_save(shop=request.auth.shop, trigger=payload.trigger, channel=payload.channel, body=payload.body,
+                          provider_template_code=payload.provider_template_code)
+    except TemplateError as exc:
+        raise DomainError(str(exc), field=f"body.{exc.variable}" if exc.variable else "body") from exc
+    return TemplateOut(trigger=t.trigger, channel=t.channel, body=t.body, variables=list(VARIABLES[t.trigger]),
+                       is_default=False)
+
+
+@router.get("/messages", response=list[MessageOut])
+def messages(request, status: str | None = None, trigger: str | None = None):
+    return list(message_list(shop=request.auth.shop, status=status, trigger=trigger))
+
+
+@router.get("/customers/{customer_id}/timeline", response=list[MessageOut])
+def timeline(request, customer_id: int):
+    get_object_or_404(Customer, shop=request.auth.shop, pk=customer_id)  # 404 for another shop's customer
+    return list(customer_timeline(shop=request.auth.shop, customer_id=customer_id))

@@ -1,0 +1,79 @@
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from shouhou.core.models import ShopScopedModel, TimeStampedModel
+
+
+class OutboundMessage(ShopScopedModel):
+    """Outbox row: written in the same transaction as the change that caused it, sent after commit."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("待发送")
+        SENDING = "sending", _("发送中")
+        SENT = "sent", _("已发送")
+        DELIVERED = "delivered", _("已送达")
+        FAILED = "failed", _("失败")
+        SUPPRESSED = "suppressed", _("未发送（退订/频控/免打扰）")
+
+    customer = models.ForeignKey("commerce.Customer", null=True, blank=True, on_delete=models.SET_NULL,
+                                 related_name="outbound_messages", verbose_name=_("顾客"))
+    channel = models.CharField(_("渠道"), max_length=16)
+    trigger = models.CharField(_("触发事件"), max_length=40, db_index=True)
+    recipient = models.CharField(_("接收方"), max_length=200, blank=True)
+    body = models.TextField(_("内容"))
+    context = models.JSONField(default=dict, blank=True)
+    idempotency_key = models.CharField(max_length=200, unique=True)
+    status = models.CharField(_("状态"), max_length=16, choices=Status.choices, default=Status.QUEUED,
+                              db_index=True)
+    send_after = models.DateTimeField(_("最早发送时间"), null=True, blank=True, db_index=True)
+    attempts = models.PositiveSmallIntegerField(_("尝试次数"), default=0)
+    provider = models.CharField(_("服务商"), max_length=32, blank=True)
+    provider_message_id = models.CharField(max_length=128, blank=True, db_index=True)
+    last_error = models.TextField(blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    suppressed_reason = models.CharField(max_length=100, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("外发消息")
+        verbose_name_plural = _("外发消息")
+        indexes = [models.Index(fields=["status", "send_after"], name="outbox_due"),
+                   models.Index(fields=["customer", "created_at"], name="outbox_customer_time")]
+
+    def __str__(self) -> str:
+        return f"{self.trigger} → {self.recipient}"
+
+
+class MessageTemplate(ShopScopedModel):
+    """A shop's own text per trigger and channel; without one the shipped default (templates.py) is used."""
+
+    trigger = models.CharField(_("触发事件"), max_length=40)
+    channel = models.CharField(_("渠道"), max_length=16)
+    language = models.CharField(_("语言"), max_length=10, default="zh-hans")
+    body = models.TextField(_("内容"))
+    provider_template_code = models.CharField(_("服务商模板编号"), max_length=64, blank=True)
+    active = models.BooleanField(_("启用"), default=True)
+
+    class Meta:
+        verbose_name = _("消息模板")
+        verbose_name_plural = _("消息模板")
+        constraints = [
+            models.UniqueConstraint(fields=["shop", "trigger", "channel", "language"], name="uniq_msg_template"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.trigger}/{self.channel}"
+
+
+class DeliveryReceipt(TimeStampedModel):
+    """A provider's delivery report for one message (several may arrive)."""
+
+    message = models.ForeignKey(OutboundMessage, on_delete=models.CASCADE, related_name="receipts")
+    provider = models.CharField(max_length=32)
+    status = models.CharField(max_length=32)
+    detail = models.CharField(max_length=300, blank=True)
+    receipt_key = models.CharField(max_length=200, unique=True)
+    reported_at = models.DateTimeField(null=True, blank=True)

@@ -1,0 +1,69 @@
+"""One interface for every outgoing channel.
+
+A provider's `send(message)` returns a SendResult or raises RetryableError (try again later:
+timeouts, 5xx, throttling) or PermanentError (never retry: bad number, user refused, bad template).
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+
+
+class ProviderError(Exception):
+    retryable = False
+
+
+class RetryableError(ProviderError):
+    retryable = True
+
+
+class PermanentError(ProviderError):
+    retryable = False
+
+
+@dataclass(frozen=True)
+class SendResult:
+    provider_message_id: str = ""
+
+
+class Provider:
+    name = "base"
+    rate_per_second: float = 0  # 0 = no limit
+
+    def __init__(self, options: dict[str, Any] | None = None):
+        self.options = options or {}
+        self.rate_per_second = float(self.options.get("rate_per_second", self.rate_per_second))
+
+    def send(self, message) -> SendResult:  # pragma: no cover - interface
+        raise NotImplementedError
+
+
+def provider_options(name: str) -> dict[str, Any]:
+    """Options from settings.SHOUHOU_NOTIFY_PROVIDERS[name] (tests override it)."""
+    return dict(getattr(settings, "SHOUHOU_NOTIFY_PROVIDERS", {}).get(name, {}))
+
+
+def http_json(method: str, url: str, *, body: bytes | None = None, headers: dict[str, str] | None = None,
+              timeout: float = 10) -> tuple[int, dict[str, Any]]:
+    """Small HTTP helper: network errors and 5xx are retryable, the JSON body is returned otherwise."""
+    req = urllib.request.Request(url, data=body, method=method, headers=headers or {})  # noqa: S310
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as resp:  # noqa: S310 - URL from settings
+            status, raw = resp.status, resp.read()
+    except urllib.error.HTTPError as exc:
+        status, raw = exc.code, exc.read()
+    except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
+        raise RetryableError(f"网络错误：{exc}") from exc
+    if status >= 500 or status == 429:
+        raise RetryableError(f"HTTP {status}")
+    try:
+        data = json.loads(raw.decode() or "{}")
+    except ValueError as exc:
+        raise RetryableError(f"无法解析的响应（HTTP {status}）") from exc
+    return status, data

@@ -1,0 +1,336 @@
+"""Proactive messages. Contract used by other apps:
+
+    notification_enqueue(shop=..., customer=..., trigger="case_approved", context={...},
+                         idempotency_key="case:42:approved") -> OutboundMessage | None
+
+Call it inside the transaction of the business change (outbox pattern): the row exists iff the change
+committed; delivery is scheduled with transaction.on_commit. A repeated idempotency key returns the
+existing row. Quiet hours move send_after; opt-out and frequency caps store a SUPPRESSED row with the
+reason (so the timeline shows why nothing went out).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+
+from shouhou.core.clock import local_tz, now
+from shouhou.notifications.choices import MsgChannel, Trigger
+from shouhou.notifications.models import DeliveryReceipt, MessageTemplate, OutboundMessage
+from shouhou.notifications.providers import provider_for_channel
+from shouhou.notifications.providers.base import ProviderError
+from shouhou.notifications.templates_text import DEFAULTS, TemplateError, render, template_check
+
+log = logging.getLogger(__name__)
+S = OutboundMessage.Status
+
+# Tunables (settings may override): quiet hours in local time, caps per customer per rolling 24h.
+QUIET_START = 22
+QUIET_END = 8
+DAILY_CAP = 3
+MAX_ATTEMPTS = 6
+BACKOFF_BASE_SECONDS = 60
+# Transactional triggers the customer needs even when marketing-type caps are hit.
+CAP_EXEMPT = {Trigger.ORDER_SHIPPED, Trigger.CASE_APPROVED, Trigger.CASE_RESOLVED, Trigger.LOGISTICS_EXCEPTION,
+              Trigger.DISPATCH_LATE}
+
+
+def _conf(name: str, default):
+    return getattr(settings, f"SHOUHOU_NOTIFY_{name}", default)
+
+
+# --- templates ------------------------------------------------------------------------------------
+
+def template_save(*, shop, trigger: str, channel: str, body: str, provider_template_code: str = "") -> MessageTemplate:
+    """Create or replace a shop's template; raises TemplateError naming the bad variable."""
+    if channel not in MsgChannel.values:
+        raise TemplateError(f"未知渠道：{channel}")
+    template_check(trigger, body)
+    tpl, _ = MessageTemplate.objects.update_or_create(
+        shop=shop, trigger=trigger, channel=channel, language="zh-hans",
+        defaults={"body": body, "provider_template_code": provider_template_code, "active": True},
+    )
+    return tpl
+
+
+def template_body(*, shop, trigger: str, channel: str) -> tuple[str, str]:
+    tpl = MessageTemplate.objects.filter(shop=shop, trigger=trigger, channel=channel, active=True).first()
+    if tpl:
+        return tpl.body, tpl.provider_template_code
+    if trigger not in DEFAULTS:
+        raise TemplateError(f"未知的触发事件：{trigger}")
+    return DEFAULTS[trigger], ""
+
+
+def service_contact(shop) -> str:
+    if shop.service_phone:
+        return f"客服电话{shop.service_phone}，或在店铺首页点「联系客服」"
+    return _conf("SERVICE_CONTACT", "") or "在店铺首页点「联系客服」"
+
+
+# --- channel, quiet hours, caps -------------------------------------------------------------------
+
+def channel_pick(customer, requested: str | None) -> tuple[str, str]:
+    """(channel, recipient) from the customer's contact data; requested channel wins when usable."""
+    options = []
+    if customer is not None:
+        if customer.phone:
+            options.append((MsgChannel.SMS, customer.phone))
+        if customer.wechat_id:
+            options.append((MsgChannel.WECHAT_SUBSCRIBE, customer.wechat_id))
+        if customer.email:
+            options.append((MsgChannel.EMAIL, customer.email))
+        options.append((MsgChannel.IN_APP, str(customer.pk)))
+    else:
+        options.append((MsgChannel.IN_APP, ""))
+    if requested:
+        for ch, rcpt in options:
+            if ch == requested:
+                return ch, rcpt
+        return requested, ""
+    return options[0]
+
+
+def quiet_until(at: datetime) -> datetime | None:
+    """If `at` falls in quiet hours (local time), the end of them; else None."""
+    start, end = _conf("QUIET_START", QUIET_START), _conf("QUIET_END", QUIET_END)
+    local = at.astimezone(local_tz())
+    if start <= local.hour or local.hour < end:
+        day = local.date() if local.hour < end else local.date() + timedelta(days=1)
+        return datetime(day.year, day.month, day.day, end, 0, tzinfo=local_tz())
+    return None
+
+
+def _suppression(customer, trigger: str) -> str:
+    if customer is None:
+        return ""
+    if customer.opted_out_at is not None or not customer.contact_consent:
+        return "opted_out"
+    if trigger not in CAP_EXEMPT:
+        since = now() - timedelta(hours=24)
+        count = OutboundMessage.objects.filter(customer=customer, created_at__gte=since).exclude(
+            status=S.SUPPRESSED).count()
+        if count >= _conf("DAILY_CAP", DAILY_CAP):
+            return "frequency_cap"
+    return ""
+
+
+# --- enqueue ---------------------------------------------------------------------------------------
+
+def notification_enqueue(
+    *,
+    shop,
+    customer,
+    trigger: str,
+    context: dict[str, Any],
+    idempotency_key: str,
+    channel: str | None = None,
+) -> OutboundMessage | None:
+    existing = OutboundMessage.objects.filter(idempotency_key=idempotency_key).first()
+    if existing:
+        return existing
+    ch, recipient = channel_pick(customer, channel)
+    body_tpl, code = template_body(shop=shop, trigger=trigger, channel=ch)
+    ctx = {"shop_name": shop.name, "customer_name": getattr(customer, "name", "") or "亲",
+           "service_contact": service_contact(shop)}
+    ctx.update({k: str(v) for k, v in context.items()})
+    if code:
+        ctx["_template_code"] = code
+    reason = _suppression(customer, trigger)
+    at = now()
+    row = OutboundMessage(
+        shop=shop, customer=customer, channel=ch, trigger=trigger, recipient=recipient,
+        body=render(body_tpl, ctx), context=ctx, idempotency_key=idempotency_key,
+        status=S.SUPPRESSED if reason else S.QUEUED, suppressed_reason=reason,
+        send_after=None if reason else quiet_until(at),
+    )
+    try:
+        with transaction.atomic():
+            row.save()
+    except IntegrityError:
+        return OutboundMessage.objects.get(idempotency_key=idempotency_key)
+    if not reason and row.send_after is None:
+        transaction.on_commit(lambda: _schedule_dispatch(row.pk))
+    return row
+
+
+def _sync() -> bool:
+    """django-q2 reads Q_CLUSTER once at import; read it per call so test settings apply."""
+    return bool(settings.Q_CLUSTER.get("sync", False))
+
+
+def _schedule_dispatch(pk: int) -> None:
+    from django_q.tasks import async_task
+
+    async_task("shouhou.notifications.tasks.message_send_task", pk, sync=_sync())
+
+
+def _bulk_enqueue(*, shop, trigger: str, rows: list[tuple[Any, str, dict[str, str]]]) -> int:
+    """rows: (customer, idempotency_key, context). One render pass, one bulk insert, no query per row."""
+    if not rows:
+        return 0
+    templates: dict[str, tuple[str, str]] = {}
+    at = now()
+    send_after = quiet_until(at)
+    since = at - timedelta(hours=24)
+    cust_ids = {c.pk for c, _, _ in rows if c is not None}
+    from django.db.models import Count
+
+    recent = dict(OutboundMessage.objects.filter(customer_id__in=cust_ids, created_at__gte=since)
+                  .exclude(status=S.SUPPRESSED).values("customer_id").annotate(n=Count("id"))
+                  .values_list("customer_id", "n")) if cust_ids else {}
+    cap = _conf("DAILY_CAP", DAILY_CAP)
+    base = {"shop_name": shop.name, "service_contact": service_contact(shop)}
+    objs = []
+    for customer, key, context in rows:
+        ch, rcpt = channel_pick(customer, None)
+        if ch not in templates:
+            templates[ch] = template_body(shop=shop, trigger=trigger, channel=ch)
+        body_tpl, code = templates[ch]
+        ctx = {**base, "customer_name": getattr(customer, "name", "") or "亲", **context}
+        if code:
+            ctx["_template_code"] = code
+        reason = ""
+        if customer is not None and (customer.opted_out_at is not None or not customer.contact_consent):
+            reason = "opted_out"
+        elif customer is not None and trigger not in CAP_EXEMPT and recent.get(customer.pk, 0) >= cap:
+            reason = "frequency_cap"
+        objs.append(OutboundMessage(
+            shop=shop, customer=customer, channel=ch, trigger=trigger, recipient=rcpt,
+            body=render(body_tpl, ctx), context=ctx, idempotency_key=key,
+            status=S.SUPPRESSED if reason else S.QUEUED, suppressed_reason=reason,
+            send_after=None if reason else send_after,
+        ))
+    OutboundMessage.objects.bulk_create(objs, batch_size=2000, ignore_conflicts=True)
+    transaction.on_commit(_schedule_drain)
+    return len(objs)
+
+
+def _schedule_drain() -> None:
+    from django_q.tasks import async_task
+
+    async_task("shouhou.notifications.tasks.outbox_dispatch_task", sync=_sync())
+
+
+def notify_orders_placed(*, shop, order_ids: list[int]) -> int:
+    from shouhou.commerce.models import Order
+
+    orders = Order.objects.filter(shop=shop, pk__in=order_ids).select_related("customer").only(
+        "pk", "order_no", "customer__id", "customer__name", "customer__phone", "customer__wechat_id",
+        "customer__email", "customer__opted_out_at", "customer__contact_consent")
+    rows = [(o.customer, f"order:{o.pk}:placed", {"order_no": o.order_no}) for o in orders.iterator(2000)]
+    return _bulk_enqueue(shop=shop, trigger=Trigger.ORDER_PLACED, rows=rows)
+
+
+def notify_orders_shipped(*, shop, shipment_ids: list[int]) -> int:
+    from shouhou.commerce.models import Shipment
+
+    ships = Shipment.objects.filter(shop=shop, pk__in=shipment_ids, is_return=False).select_related(
+        "order", "order__customer")
+    rows = [(s.order.customer, f"shipment:{s.pk}:shipped",
+             {"order_no": s.order.order_no, "carrier": s.get_carrier_display(), "tracking_no": s.tracking_no})
+            for s in ships.iterator(2000)]
+    return _bulk_enqueue(shop=shop, trigger=Trigger.ORDER_SHIPPED, rows=rows)
+
+
+# --- opt-out and receipts --------------------------------------------------------------------------
+
+OPT_OUT_WORDS = {"TD", "T", "退订", "N", "取消订阅"}
+
+
+def customer_opt_out_from_reply(*, phone: str, text: str) -> int:
+    """An inbound SMS reply; returns how many customer rows were opted out (one per shop with that phone)."""
+    from shouhou.commerce.models import Customer
+    from shouhou.core.phones import normalize_phone
+
+    if text.strip().upper() not in OPT_OUT_WORDS:
+        return 0
+    return Customer.objects.filter(phone=normalize_phone(phone), opted_out_at__isnull=True).update(
+        opted_out_at=now())
+
+
+def receipt_record(*, provider: str, provider_message_id: str, status: str, detail: str = "",
+                   reported_at: datetime | None = None) -> DeliveryReceipt | None:
+    msg = OutboundMessage.objects.filter(provider=provider, provider_message_id=provider_message_id).first()
+    if msg is None:
+        return None
+    key = f"{provider}:{provider_message_id}:{status}"
+    receipt, created = DeliveryReceipt.objects.get_or_create(
+        receipt_key=key, defaults={"message": msg, "provider": provider, "status": status, "detail": detail,
+                                   "reported_at": reported_at})
+    if created:
+        if status == "delivered":
+            OutboundMessage.objects.filter(pk=msg.pk, status=S.SENT).update(
+                status=S.DELIVERED, delivered_at=reported_at or now())
+        elif status == "failed":
+            OutboundMessage.objects.filter(pk=msg.pk).update(status=S.FAILED, last_error=detail[:500])
+    return receipt
+
+
+# --- dispatch --------------------------------------------------------------------------------------
+
+def _due_q(at: datetime) -> Q:
+    return Q(status=S.QUEUED) & (Q(send_after__isnull=True) | Q(send_after__lte=at))
+
+
+def message_claim(pk: int) -> bool:
+    """Conditional UPDATE: only one worker wins a queued, due row."""
+    at = now()
+    return OutboundMessage.objects.filter(_due_q(at), pk=pk).update(
+        status=S.SENDING, claimed_at=at, attempts=F("attempts") + 1) == 1
+
+
+def backoff_seconds(attempts: int) -> int:
+    return int(_conf("BACKOFF_BASE_SECONDS", BACKOFF_BASE_SECONDS) * 2 ** max(attempts - 1, 0))
+
+
+def message_send(*, pk: int) -> str:
+    """Claim and send one message. Returns the resulting status (or "" when someone else has it)."""
+    if not message_claim(pk):
+        return ""
+    msg = OutboundMessage.objects.get(pk=pk)
+    provider = provider_for_channel(msg.channel)
+    try:
+        result = provider.send(msg)
+    except ProviderError as exc:
+        if exc.retryable and msg.attempts < _conf("MAX_ATTEMPTS", MAX_ATTEMPTS):
+            OutboundMessage.objects.filter(pk=pk, status=S.SENDING).update(
+                status=S.QUEUED, last_error=str(exc)[:500], provider=provider.name,
+                send_after=now() + timedelta(seconds=backoff_seconds(msg.attempts)))
+            return S.QUEUED
+        OutboundMessage.objects.filter(pk=pk, status=S.SENDING).update(
+            status=S.FAILED, last_error=str(exc)[:500], provider=provider.name)
+        return S.FAILED
+    OutboundMessage.objects.filter(pk=pk, status=S.SENDING).update(
+        status=S.SENT, sent_at=now(), provider=provider.name, provider_message_id=result.provider_message_id,
+        last_error="")
+    return S.SENT
+
+
+def outbox_dispatch(*, limit: int = 500, sleep=time.sleep, monotonic=time.monotonic) -> dict[str, int]:
+    """Send due messages, oldest first, pacing each channel at its provider's rate limit."""
+    at = now()
+    # Release rows stuck in SENDING (worker died) after 10 minutes.
+    OutboundMessage.objects.filter(status=S.SENDING, claimed_at__lt=at - timedelta(minutes=10)).update(
+        status=S.QUEUED)
+    ids = list(OutboundMessage.objects.filter(_due_q(at)).order_by("send_after", "pk")
+               .values_list("pk", "channel")[:limit])
+    counts: dict[str, int] = {}
+    last_at: dict[str, float] = {}
+    for pk, channel in ids:
+        rate = provider_for_channel(channel).rate_per_second
+        if rate:
+            gap = 1.0 / rate
+            wait = last_at.get(channel, float("-inf")) + gap - monotonic()
+            if wait > 0:
+                sleep(wait)
+            last_at[channel] = monotonic()
+        status = message_send(pk=pk)
+        counts[status or "skipped"] = counts.get(status or "skipped", 0) + 1
+    return counts

@@ -1,0 +1,10 @@
+from django.urls import path
+
+from shouhou.notifications import views
+
+app_name = "notifications"
+urlpatterns = [
+    path("webhooks/sms-reply/", views.sms_reply_webhook, name="sms_reply"),
+    path("webhooks/receipts/<slug:provider>/", views.receipt_webhook, name="receipts"),
+    path("customers/<int:customer_id>/timeline/", views.customer_timeline_page, name="timeline"),
+]

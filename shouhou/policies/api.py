@@ -1,0 +1,121 @@
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from django.shortcuts import get_object_or_404
+from ninja import Router, Schema, Status
+
+from shouhou.accounts.permissions import POLICY_EDIT, VIEW
+from shouhou.api.errors import DomainError
+from shouhou.policies.claims import ClaimInputError, facts_from_json
+from shouhou.policies.document import PolicyError, parse, validate
+from shouhou.policies.engine import decide
+from shouhou.policies.models import PolicyVersion
+from shouhou.policies.selectors import policy_document, policy_versions
+from shouhou.policies.services import policy_publish
+
+router = Router(tags=["售后政策"])
+
+
+class VersionOut(Schema):
+    id: int
+    version: int
+    is_active: bool
+    note: str
+    created_at: dt.datetime
+
+
+class VersionDetailOut(VersionOut):
+    source: str
+
+
+class SourceIn(Schema):
+    source: str
+    note: str = ""
+
+
+class ValidateOut(Schema):
+    valid: bool
+    errors: list[str]
+
+
+class DecideIn(Schema):
+    claim: dict[str, Any]
+    source: str | None = None
+
+
+class DecisionOut(Schema):
+    allowed: list[str]
+    recommended: str | None
+    shipping_payer: str
+    deadlines: dict[str, str]
+    auto_approved: bool
+    refund_amount: Decimal
+    compensation: dict[str, Any] | None
+    clauses: list[str]
+    day: int | None
+    explanation_zh: str
+    explanation_en: str
+    policy_version: int | None = None
+
+
+def _out(v: PolicyVersion, source: bool = False) -> dict:
+    data = {"id": v.pk, "version": v.version, "is_active": v.is_active, "note": v.note, "created_at": v.created_at}
+    if source:
+        data["source"] = v.source
+    return data
+
+
+def _need(request, action: str) -> None:
+    if not request.auth.can(action):
+        raise DomainError("无权执行此操作（需要店铺管理员）。", status=403)
+
+
+@router.get("/versions", response=list[VersionOut], summary="政策版本列表")
+def list_versions(request):
+    _need(request, VIEW)
+    return [_out(v) for v in policy_versions(shop=request.auth.shop)]
+
+
+@router.get("/versions/{version}", response=VersionDetailOut, summary="查看一个政策版本")
+def get_version(request, version: int):
+    _need(request, VIEW)
+    return _out(get_object_or_404(PolicyVersion, shop=request.auth.shop, version=version), source=True)
+
+
+@router.post("/versions", response={201: VersionDetailOut}, summary="发布新版本（店铺管理员）")
+def publish(request, payload: SourceIn):
+    _need(request, POLICY_EDIT)
+    try:
+        v = policy_publish(shop=request.auth.shop, source=payload.source, actor=request.auth.user, note=payload.note)
+    except PolicyError as exc:
+        raise DomainError("；".join(exc.errors), status=422, field="source") from exc
+    return Status(201, _out(v, source=True))
+
+
+@router.post("/validate", response=ValidateOut, summary="校验政策文档")
+def validate_source(request, payload: SourceIn):
+    _need(request, VIEW)
+    try:
+        parse(payload.source)
+    except PolicyError as exc:
+        return {"valid": False, "errors": exc.errors}
+    return {"valid": True, "errors": validate(parse(payload.source))}
+
+
+@router.post("/decide", response=DecisionOut, summary="按政策对申请做出决定")
+def decide_claim(request, payload: DecideIn):
+    _need(request, VIEW)
+    version = None
+    try:
+        if payload.source:
+            doc = parse(payload.source)
+        else:
+            v, doc = policy_document(shop=request.auth.shop)
+            version = v.version if v else None
+        line, claim, now = facts_from_json(payload.claim)
+    except (PolicyError, ClaimInputError) as exc:
+        raise DomainError("；".join(exc.errors), status=422) from exc
+    return {**decide(line, claim, now, policy=doc).to_json(), "policy_version": version}

@@ -1,0 +1,377 @@
+"""The pure decision function: decide(line, claim, now, policy=...) -> Decision. No database."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict, dataclass, field
+from decimal import Decimal
+
+from shouhou.policies.document import load_default
+
+KIND_ZH = {"refund_only": "仅退款", "return_refund": "退货退款", "exchange": "换货", "resend": "补寄",
+           "repair": "维修", "price_protect": "价保退差", "compensation": "补偿"}
+KIND_EN = {"refund_only": "refund only", "return_refund": "return and refund", "exchange": "exchange",
+           "resend": "resend", "repair": "repair", "price_protect": "price-difference refund",
+           "compensation": "compensation"}
+PAYER_ZH = {"merchant": "商家承担", "buyer": "买家承担", "insurance": "运费险承担", "none": "无需寄回"}
+COMP_ZH = {"coupon": "优惠券", "red_packet": "红包", "points": "积分", "gift": "赠品"}
+CONDITIONS = ("unopened", "opened_unused", "used", "damaged", "tags_removed", "missing_accessories", "missing_gifts")
+
+
+@dataclass(frozen=True)
+class LineFacts:
+    category: str
+    price_paid: Decimal
+    quantity: int = 1
+    ordered_on: dt.date | None = None
+    delivered_on: dt.date | None = None  # sign-off date; None = not delivered yet
+    return_insurance: bool = False
+    tier: str = "regular"
+
+
+@dataclass(frozen=True)
+class Claim:
+    reason: str
+    condition: str = "unopened"
+    exchanges_so_far: int = 0
+    failed_repairs: int = 0
+    current_price: Decimal | None = None
+    washed: bool = False
+    followed_care_label: bool = True
+    confirmed_exclusion_at_purchase: bool = False
+    has_photo: bool = False
+
+
+@dataclass
+class Decision:
+    allowed: list[str] = field(default_factory=list)
+    recommended: str | None = None
+    shipping_payer: str = "none"
+    deadlines: dict[str, str] = field(default_factory=dict)
+    auto_approved: bool = False
+    refund_amount: Decimal = Decimal("0")
+    compensation: dict | None = None
+    clauses: list[str] = field(default_factory=list)
+    day: int | None = None
+    explanation_zh: str = ""
+    explanation_en: str = ""
+
+    def to_json(self) -> dict:
+        data = asdict(self)
+        data["refund_amount"] = str(self.refund_amount)
+        if self.compensation:
+            data["compensation"] = {**self.compensation, "amount": str(self.compensation["amount"])}
+        return data
+
+
+def _cat(policy: dict, category: str) -> dict:
+    return policy.get("categories", {}).get(category, {})
+
+
+def _intact(policy: dict, category: str, condition: str) -> tuple[bool, str]:
+    rule = _cat(policy, category).get("intact", {})
+    if condition == "unopened":
+        return True, ""
+    if condition == "opened_unused":
+        if rule.get("opened_unused_ok", True):
+            return True, ""
+        return False, "该品类拆封后不再完好"
+    if condition == "tags_removed" and rule.get("tags_required", True):
+        return False, "吊牌已剪或缺失"
+    if condition == "tags_removed":
+        return True, ""
+    if condition == "missing_accessories" and rule.get("accessories_required", True):
+        return False, "配件不全"
+    if condition == "missing_gifts" and rule.get("gifts_required", True):
+        return False, "赠品未一并退回"
+    if condition in ("missing_accessories", "missing_gifts"):
+        return True, ""
+    return False, "商品已使用或损坏"
+
+
+def _ladder(policy: dict, reason: str, tier: str) -> dict | None:
+    comp = policy.get("compensation", {})
+    best = None
+    for step in comp.get("ladder", []):
+        if step["reason"] != reason:
+            continue
+        if step["tier"] == tier:
+            best = step
+            break
+        if step["tier"] == "*" and best is None:
+            best = step
+    if best is None:
+        return None
+    amount = Decimal(str(best["amount"]))
+    limit = Decimal(str(comp.get("agent_approval_limit", 0)))
+    money = best["kind"] in ("coupon", "red_packet", "gift")
+    return {"kind": best["kind"], "amount": amount, "needs_supervisor": money and amount > limit,
+            "clause": f"compensation.{reason}.{best['tier']}"}
+
+
+def decide(line: LineFacts, claim: Claim, now: dt.date | dt.datetime, *, policy: dict | None = None) -> Decision:
+    policy = policy if policy is not None else load_default()
+    today = now.date() if isinstance(now, dt.datetime) else now
+    d = Decision()
+    zh: list[str] = []
+    en: list[str] = []
+    cat = line.category
+    crule = _cat(policy, cat)
+    reason = claim.reason
+    day = (today - line.delivered_on).days if line.delivered_on else None  # day 1 = the day after sign-off
+    d.day = day
+    total = (line.price_paid * line.quantity).quantize(Decimal("0.01"))
+    ship = policy["shipping"]
+    sb = {**policy["sanbao"], **crule.get("sanbao", {})}
+    electronics = cat in policy["sanbao"]["categories"]
+    if reason == "quality" and electronics:
+        reason = "performance_fault"
+    merchant_pays = reason in ship["merchant_reasons"]
+
+    def until(base: dt.date | None, days: int) -> str | None:
+        return (base + dt.timedelta(days=days)).isoformat() if base else None
+
+    if line.delivered_on is None and reason not in ("price_drop", "lost_parcel", "late_shipment"):
+        d.allowed = ["refund_only"]
+        d.clauses.append("not_delivered.refund_only")
+        zh.append("商品尚未签收，可申请仅退款（未发货的订单直接取消）。")
+        en.append("Not delivered yet: refund only.")
+        d.refund_amount = total
+    elif reason in ("no_reason", "size_fit"):
+        nr = {**policy["no_reason"], **crule.get("no_reason", {})}
+        days = nr["days"]
+        d.deadlines["no_reason_until"] = until(line.delivered_on, days)
+        if cat in policy["no_reason"]["legal_exceptions"]:
+            d.clauses.append(f"no_reason.exception.{cat}")
+            zh.append("该商品属于法定不适用七日无理由退货的商品（消法第25条）。")
+            en.append("This item is a statutory exception to the 7-day no-reason return (CRPL art. 25).")
+        elif nr.get("enabled") is False:
+            d.clauses.append(f"categories.{cat}.no_reason.disabled")
+            zh.append("该品类不支持七日无理由退货。")
+            en.append("No-reason returns are not offered for this category.")
+        elif nr.get("confirm_exclusion_when_opened") and claim.confirmed_exclusion_at_purchase \
+                and claim.condition != "unopened":
+            d.clauses.append(f"categories.{cat}.no_reason.confirmed_exclusion")
+            zh.append("购买时已确认该商品拆封后不支持七日无理由退货，当前已拆封。")
+            en.append("You confirmed at purchase that opened items of this kind cannot be returned without reason.")
+        elif day is not None and day > days:
+            d.clauses.append("no_reason.window")
+            zh.append(f"已超过七日无理由退货期限（签收次日起第{day}天，期限{days}天）。")
+            en.append(f"The {days}-day no-reason window has passed (day {day}).")
+        else:
+            ok, why = _intact(policy, cat, claim.condition)
+            if not ok:
+                d.clauses.append(f"categories.{cat}.intact")
+                zh.append(f"商品不符合完好标准：{why}。")
+                en.append("The item is not intact as this category requires.")
+            else:
+                d.clauses += ["no_reason.window", f"categories.{cat}.intact"]
+                d.allowed = ["return_refund", "exchange"]
+                d.refund_amount = total
+                zh.append(f"符合七日无理由退货（签收次日起第{day}天，期限{days}天）。")
+                en.append(f"Eligible for the {days}-day no-reason return (day {day}).")
+                if claim.condition == "missing_gifts":
+                    zh.append("赠品需一并退回或按价折抵。")
+        if reason == "size_fit" and d.allowed:
+            d.allowed = ["exchange", "return_refund"]
+    elif reason == "performance_fault" and electronics:
+        w_until = until(line.delivered_on, sb["warranty_days"])
+        d.deadlines.update({"sanbao_return_until": until(line.delivered_on, sb["return_days"]),
+                            "sanbao_exchange_until": until(line.delivered_on, sb["exchange_days"]),
+                            "warranty_until": w_until})
+        if day <= sb["return_days"]:
+            d.allowed = ["return_refund", "exchange", "repair"]
+            d.clauses.append("sanbao.return")
+            zh.append(f"签收后{sb['return_days']}日内出现性能故障，可退货、换货或维修（三包）。")
+            en.append("Performance fault within the return period: return, exchange or repair.")
+        elif day <= sb["exchange_days"]:
+            d.allowed = ["exchange", "repair"]
+            d.clauses.append(f"categories.{cat}.sanbao.exchange" if "exchange_days" in crule.get("sanbao", {})
+                             else "sanbao.exchange")
+            zh.append(f"签收后{sb['exchange_days']}日内出现性能故障，可换货或维修（三包）。")
+            en.append("Performance fault within the exchange period: exchange or repair.")
+        elif day <= sb["warranty_days"]:
+            if claim.failed_repairs >= sb["failed_repairs_for_exchange"]:
+                d.allowed = ["exchange", "return_refund"]
+                d.clauses.append("sanbao.failed_repairs")
+                zh.append(f"保修期内已维修{claim.failed_repairs}次仍无法正常使用，可换货或退货。")
+                en.append("Repaired twice without success: exchange or return.")
+            else:
+                d.allowed = ["repair"]
+                d.clauses.append("sanbao.repair")
+                zh.append(f"在保修期内（至{w_until}），可免费维修。")
+                en.append("Within warranty: free repair.")
+        else:
+            d.clauses.append("sanbao.warranty_expired")
+            zh.append("已过保修期，可提供付费维修。")
+            en.append("Warranty has ended; paid repair only.")
+        if "repair" in d.allowed and cat in sb.get("onsite_repair_categories", []) \
+                and line.price_paid >= Decimal(str(sb["onsite_repair_min_price"])):
+            d.clauses.append("sanbao.onsite_repair")
+            zh.append("该商品可预约上门维修。")
+            en.append("On-site repair is available.")
+        if "return_refund" in d.allowed:
+            d.refund_amount = total
+    elif reason in ("quality", "not_as_described"):
+        q = policy["quality"]
+        care = crule.get("care")
+        misuse = False
+        if care and claim.washed:
+            verdict = care.get("washed_following_label" if claim.followed_care_label else "washed_against_label",
+                               "quality")
+            d.clauses.append(f"categories.{cat}.care")
+            if verdict == "misuse":
+                misuse = True
+                zh.append("未按洗涤标签护理导致的褪色、缩水属于使用不当，不属于质量问题。")
+                en.append("Fading or shrinkage from washing against the care label is misuse, not a defect.")
+            else:
+                zh.append("按洗涤标签护理后出现褪色、缩水，属于质量问题。")
+                en.append("Fading or shrinkage after washing per the care label is a quality defect.")
+        if misuse:
+            merchant_pays = False
+        else:
+            d.deadlines.update({"quality_return_until": until(line.delivered_on, q["return_days"]),
+                                "quality_exchange_until": until(line.delivered_on, q["exchange_days"])})
+            if day <= q["return_days"]:
+                d.allowed = ["return_refund", "exchange", "compensation"]
+                d.clauses.append("quality.return")
+                zh.append(f"质量问题，签收后{q['return_days']}日内可退货退款（消法第24条）。")
+                en.append("Quality defect within the return period: return and refund (CRPL art. 24).")
+            elif day <= q["exchange_days"]:
+                d.allowed = ["exchange", "repair", "compensation"]
+                d.clauses.append("quality.exchange")
+                zh.append("质量问题，可换货或维修。")
+                en.append("Quality defect: exchange or repair.")
+            else:
+                d.allowed = ["repair", "compensation"]
+                d.clauses.append("quality.repair")
+                zh.append("质量问题，可维修或协商补偿。")
+                en.append("Quality defect: repair or compensation.")
+            d.refund_amount = total
+    elif reason in ("wrong_item", "missing_parts", "damaged_in_transit"):
+        if reason == "damaged_in_transit" and day is not None \
+                and day > policy["quality"]["transit_damage_report_days"]:
+            d.clauses.append("quality.transit_damage_report")
+            zh.append(f"运输破损需在签收后{policy['quality']['transit_damage_report_days']}日内反馈，已超期，转人工核实。")
+            en.append("Transit damage was reported late; an agent will check.")
+            merchant_pays = True
+        else:
+            d.allowed = {"wrong_item": ["exchange", "return_refund"],
+                         "missing_parts": ["resend", "refund_only"],
+                         "damaged_in_transit": ["resend", "return_refund", "refund_only"]}[reason]
+            d.clauses.append(f"merchant_fault.{reason}")
+            zh.append({"wrong_item": "发错货，由商家负责换货或退款。", "missing_parts": "少件漏发，由商家补寄或退款。",
+                       "damaged_in_transit": "运输破损，由商家补寄或退款。"}[reason])
+            en.append("The merchant is at fault: it will put it right at its cost.")
+            d.refund_amount = total
+    elif reason == "lost_parcel":
+        d.allowed = ["resend", "refund_only"]
+        d.clauses.append("merchant_fault.lost_parcel")
+        zh.append("包裹丢失，可补寄或退款。")
+        en.append("Lost parcel: resend or refund.")
+        d.refund_amount = total
+    elif reason == "price_drop":
+        pp = policy["price_protection"]
+        base = line.ordered_on or line.delivered_on
+        d.deadlines["price_protect_until"] = until(base, pp["days"])
+        pday = (today - base).days if base else 0
+        diff = (line.price_paid - (claim.current_price if claim.current_price is not None else line.price_paid))
+        if pday > pp["days"]:
+            d.clauses.append("price_protection.window")
+            zh.append(f"已超过价保期（下单后{pp['days']}天）。")
+            en.append("The price-protection window has passed.")
+        elif diff <= 0:
+            d.clauses.append("price_protection.no_difference")
+            zh.append("当前价格不低于您的购买价，无差价可退。")
+            en.append("The current price is not lower than what you paid.")
+        else:
+            d.allowed = ["price_protect"]
+            d.refund_amount = (diff * line.quantity).quantize(Decimal("0.01"))
+            route = "原路退回" if pp["refund_to"] == "original" else "退至账户余额"
+            d.clauses += ["price_protection.window", f"price_protection.refund_to.{pp['refund_to']}"]
+            zh.append(f"价保期内降价，差价 {d.refund_amount} 元{route}。")
+            en.append(f"Price dropped within the window: {d.refund_amount} yuan refunded "
+                      f"({'original route' if pp['refund_to'] == 'original' else 'to balance'}).")
+        merchant_pays = False
+    elif reason == "late_shipment":
+        d.allowed = ["compensation"] + (["refund_only"] if line.delivered_on is None else [])
+        d.clauses.append("late_shipment")
+        zh.append("发货延迟，向您致歉并提供补偿。")
+        en.append("Late shipment: apology and compensation.")
+        if line.delivered_on is None:
+            d.refund_amount = total
+    elif reason == "recall":
+        d.allowed = ["return_refund", "exchange", "repair"]
+        d.clauses.append("recall")
+        zh.append("商品召回，可退货退款、换货或维修，运费由商家承担。")
+        en.append("Recall: return, exchange or repair at the merchant's cost.")
+        d.refund_amount = total
+    else:
+        d.clauses.append("manual_review")
+        zh.append("需要客服人工审核后答复。")
+        en.append("An agent will review this request.")
+
+    # exchange limit
+    if "exchange" in d.allowed and claim.exchanges_so_far >= policy["exchange"]["max_exchanges"]:
+        d.allowed = [k for k in d.allowed if k != "exchange"]
+        for extra in ("return_refund", "compensation"):
+            if extra not in d.allowed:
+                d.allowed.append(extra)
+        d.refund_amount = d.refund_amount or total
+        d.clauses.append("exchange.limit")
+        zh.append(f"已换货{claim.exchanges_so_far}次，达到上限，改为退款或补偿。")
+        en.append("Exchange limit reached: refund or compensation instead.")
+
+    # compensation suggestion
+    comp_reason = "exchange_limit" if "exchange.limit" in d.clauses else (
+        "quality" if reason in ("quality", "not_as_described", "performance_fault") else reason)
+    if "compensation" in d.allowed or reason in ("damaged_in_transit", "lost_parcel"):
+        d.compensation = _ladder(policy, comp_reason, line.tier)
+        if d.compensation:
+            d.clauses.append(d.compensation["clause"])
+            c = d.compensation
+            unit = "分" if c["kind"] == "points" else "元"
+            zh.append(f"建议补偿：{COMP_ZH[c['kind']]} {c['amount']}{unit}"
+                      + ("（超出客服权限，需主管审批）" if c["needs_supervisor"] else "") + "。")
+    if d.compensation is None and "compensation" in d.allowed:
+        d.allowed.remove("compensation")
+
+    d.recommended = d.allowed[0] if d.allowed else None
+
+    # shipping payer
+    needs_return = d.recommended in ("return_refund", "exchange", "repair")
+    if not needs_return:
+        d.shipping_payer = "none"
+    elif merchant_pays:
+        d.shipping_payer = "merchant"
+        d.clauses.append(f"shipping.merchant.{reason}")
+    elif line.return_insurance and ship["insurance_covers_no_reason"]:
+        d.shipping_payer = "insurance"
+        d.clauses.append("shipping.insurance")
+    elif line.tier in ship["vip_free_return_tiers"]:
+        d.shipping_payer = "merchant"
+        d.clauses.append("shipping.vip")
+    else:
+        d.shipping_payer = ship["no_reason_payer"]
+        d.clauses.append("shipping.no_reason")
+    if needs_return:
+        d.deadlines["return_ship_by"] = (today + dt.timedelta(days=7)).isoformat()
+        zh.append(f"寄回运费：{PAYER_ZH[d.shipping_payer]}；请在 {d.deadlines['return_ship_by']} 前寄回。")
+        en.append(f"Return shipping: paid by {d.shipping_payer}; send it back by {d.deadlines['return_ship_by']}.")
+
+    aa = policy["auto_approve"]
+    d.auto_approved = bool(
+        d.recommended and d.recommended != "compensation" and claim.reason in aa["reasons"]
+        and (line.price_paid <= Decimal(str(aa["max_price"])) or claim.reason == "recall")
+        and (claim.has_photo or claim.reason not in aa.get("photo_required_reasons", []))
+    )
+    if d.recommended:
+        zh.insert(0, f"可为您办理：{'、'.join(KIND_ZH[k] for k in d.allowed)}（推荐{KIND_ZH[d.recommended]}）。")
+        en.insert(0, f"Available: {', '.join(KIND_EN[k] for k in d.allowed)} (recommended: "
+                     f"{KIND_EN[d.recommended]}).")
+        zh.append("已自动通过，无需等待审核。" if d.auto_approved else "客服将尽快审核。")
+        en.append("Approved automatically." if d.auto_approved else "An agent will review it shortly.")
+    d.deadlines = {k: v for k, v in d.deadlines.items() if v}
+    d.explanation_zh = "".join(zh)
+    d.explanation_en = " ".join(en)
+    return d

@@ -1,0 +1,77 @@
+"""Policy reads. Contract used by other apps (the bot, the consumer page):
+
+    policy_summary_text(shop=..., category="clothing", topic="return") -> str   # plain Chinese answer
+"""
+
+from __future__ import annotations
+
+from shouhou.policies.document import default_source, parse
+from shouhou.policies.models import PolicyVersion
+
+CATEGORY_ZH = {"clothing": "服装", "underwear": "内衣", "shoes_bags": "鞋包", "cosmetics": "美妆护肤",
+               "electronics": "数码家电", "mobile_phone": "手机", "food": "食品", "fresh": "生鲜",
+               "home": "家居日用", "jewelry": "珠宝饰品", "toys": "玩具", "books_periodicals": "报纸期刊",
+               "digital_goods": "数字商品", "audio_video_software": "音像制品/软件", "custom_made": "定制商品",
+               "other": "其他"}
+
+
+def policy_active(*, shop) -> PolicyVersion | None:
+    return PolicyVersion.objects.filter(shop=shop, is_active=True).order_by("-version").first()
+
+
+def policy_document(*, shop) -> tuple[PolicyVersion | None, dict]:
+    """The active version and its parsed document (the shipped default when none is published)."""
+    version = policy_active(shop=shop)
+    return version, parse(version.source if version else default_source())
+
+
+def policy_versions(*, shop):
+    return PolicyVersion.objects.filter(shop=shop).order_by("-version")
+
+
+def category_rules(doc: dict, category: str) -> dict:
+    """Plain-Chinese lines describing one category's rules (used by the page and the bot)."""
+    crule = doc.get("categories", {}).get(category, {})
+    nr = {**doc["no_reason"], **crule.get("no_reason", {})}
+    intact = crule.get("intact", {})
+    lines: dict[str, str] = {}
+    if category in doc["no_reason"]["legal_exceptions"]:
+        lines["return"] = f"{CATEGORY_ZH.get(category, category)}属于法定不适用七日无理由退货的商品；有质量问题仍可退换。"
+    elif nr.get("enabled") is False:
+        lines["return"] = "该品类不支持七日无理由退货；有质量问题仍可退换。"
+    else:
+        text = f"签收次日起{nr['days']}天内，商品完好可申请七天无理由退货"
+        if intact.get("opened_unused_ok") is False:
+            text += "（拆封后不再完好，不支持无理由退货）"
+        if nr.get("confirm_exclusion_when_opened"):
+            text += "；购买时确认过「拆封后不退」的商品拆封后不支持无理由退货"
+        if intact.get("tags_required"):
+            text += "；吊牌需完好"
+        lines["return"] = text + "。"
+    ship = doc["shipping"]
+    lines["shipping"] = ("质量问题、发错货、少件、运输破损由商家承担运费；无理由退货由买家承担运费"
+                         + ("，购买了运费险的由运费险承担" if ship["insurance_covers_no_reason"] else "")
+                         + ("，VIP 会员由商家承担" if ship["vip_free_return_tiers"] else "") + "。")
+    sb = {**doc["sanbao"], **crule.get("sanbao", {})}
+    if category in doc["sanbao"]["categories"]:
+        lines["warranty"] = (f"性能故障：签收后{sb['return_days']}天内可退货，{sb['exchange_days']}天内可换货，"
+                             f"{sb['warranty_days']}天保修期内免费维修；维修{sb['failed_repairs_for_exchange']}次"
+                             "仍不能正常使用可换货或退货。")
+    pp = doc["price_protection"]
+    lines["price"] = (f"下单后{pp['days']}天内降价可申请价保，差价"
+                      + ("原路退回" if pp["refund_to"] == "original" else "退至账户余额") + "。")
+    care = crule.get("care")
+    if care:
+        lines["care"] = "按洗涤标签护理后褪色、缩水属于质量问题；未按标签护理属于使用不当。"
+    return lines
+
+
+def policy_summary_text(*, shop, category: str, topic: str = "return") -> str:
+    _, doc = policy_document(shop=shop)
+    lines = category_rules(doc, category)
+    if topic in lines:
+        text = lines[topic]
+        if topic == "return":
+            text += lines["shipping"]
+        return text
+    return lines["return"] + lines["shipping"]

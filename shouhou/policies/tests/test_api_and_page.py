@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from shouhou.core.models import AuditEvent
+from shouhou.policies.document import default_source
+from shouhou.policies.models import PolicyVersion
+from shouhou.policies.selectors import policy_summary_text
+from shouhou.policies.services import policy_publish
+
+pytestmark = pytest.mark.django_db
+
+
+def _client(user):
+    c = Client()
+    c.force_login(user)
+    return c
+
+
+def test_publish_keeps_old_versions_and_audits(shop, shop_admin):
+    c = _client(shop_admin)
+    r = c.post("/api/policies/versions", {"source": default_source(), "note": "首版"}, content_type="application/json")
+    assert r.status_code == 201 and r.json()["version"] == 1
+    src2 = default_source().replace("max_exchanges = 2", "max_exchanges = 1")
+    r = c.post("/api/policies/versions", {"source": src2, "note": "收紧换货"}, content_type="application/json")
+    assert r.json()["version"] == 2
+    assert list(PolicyVersion.objects.filter(shop=shop).values_list("version", "is_active")) == [(2, True), (1, False)]
+    assert [v["version"] for v in c.get("/api/policies/versions").json()] == [2, 1]
+    assert "max_exchanges = 2" in c.get("/api/policies/versions/1").json()["source"]
+    assert AuditEvent.objects.filter(action="policy.publish", shop=shop).count() == 2
+
+
+def test_publish_is_admin_only_and_bad_source_is_located(shop, agent, shop_admin):
+    r = _client(agent).post("/api/policies/versions", {"source": default_source()}, content_type="application/json")
+    assert r.status_code == 403
+    bad = default_source().replace('refund_to = "original"', 'refund_to = "cash"')
+    r = _client(shop_admin).post("/api/policies/versions", {"source": bad}, content_type="application/json")
+    assert r.status_code == 422 and "price_protection.refund_to" in r.json()["detail"]
+    r = _client(agent).post("/api/policies/validate", {"source": bad}, content_type="application/json")
+    assert r.json() == {"valid": False, "errors": ["price_protection.refund_to: 必须是 original / balance 之一"]}
+
+
+def test_decide_endpoint_uses_active_version(shop, agent):
+    policy_publish(shop=shop, source=default_source())
+    claim = {"category": "clothing", "reason": "no_reason", "delivery_date": "2026-11-01", "now": "2026-11-09",
+             "price_paid": "99"}
+    r = _client(agent).post("/api/policies/decide", {"claim": claim}, content_type="application/json")
+    assert r.status_code == 200
+    assert (r.json()["allowed"], r.json()["policy_version"], r.json()["day"]) == ([], 1, 8)
+    r = _client(agent).post("/api/policies/decide", {"claim": {**claim, "reason": "nope"}},
+                            content_type="application/json")
+    assert r.status_code == 422 and "claim.reason" in r.json()["detail"]
+
+
+def test_summary_text_follows_the_active_policy(shop):
+    assert "签收次日起7天内" in policy_summary_text(shop=shop, category="clothing")
+    policy_publish(shop=shop, source=default_source().replace("days = 7                         # 自签收次日起算",
+                                                              "days = 10"))
+    text = policy_summary_text(shop=shop, category="clothing")
+    assert "签收次日起10天内" in text and "吊牌需完好" in text
+    assert "法定不适用" in policy_summary_text(shop=shop, category="fresh")
+    assert "保修期内免费维修" in policy_summary_text(shop=shop, category="mobile_phone", topic="warranty")
+
+
+def test_public_policy_page(client, shop):
+    r = client.get(f"/policy/{shop.code}/")
+    body = r.content.decode()
+    assert r.status_code == 200 and "小鹿直播旗舰店" in body and "七天无理由退货" in body and "定制商品" in body
+    assert client.get("/policy/nope/").status_code == 404

@@ -1,0 +1,107 @@
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from shouhou.policies.document import PolicyError, default_source, parse, validate
+
+
+def _doc(**patch):
+    import tomllib
+
+    doc = tomllib.loads(default_source())
+    for path, value in patch.items():
+        node = doc
+        keys = path.split("__")
+        for k in keys[:-1]:
+            node = node[k]
+        node[keys[-1]] = value
+    return doc
+
+
+def test_default_policy_is_valid():
+    assert validate(_doc()) == []
+
+
+@pytest.mark.parametrize(("patch", "error"), [
+    ({"no_reason__days": 31}, "no_reason.days: 必须是 0–30 的整数"),
+    ({"no_reason__days": "7"}, "no_reason.days: 必须是 0–30 的整数"),
+    ({"categories__cosmetics__no_reason": {"days": 40}}, "categories.cosmetics.no_reason.days: 必须是 0–30 的整数"),
+    ({"no_reason__legal_exceptions": ["fresh", "cars"]}, "no_reason.legal_exceptions[1]: 未知取值 'cars'"),
+    ({"shipping__no_reason_payer": "platform"}, "shipping.no_reason_payer: 必须是 buyer / merchant 之一"),
+    ({"shipping__insurance_covers_no_reason": "yes"}, "shipping.insurance_covers_no_reason: 必须是 true 或 false"),
+    ({"sanbao__exchange_days": 5}, "sanbao.exchange_days: 不能小于 return_days"),
+    ({"price_protection__refund_to": "cash"}, "price_protection.refund_to: 必须是 original / balance 之一"),
+    ({"compensation__agent_approval_limit": -1}, "compensation.agent_approval_limit: 必须是不小于 0 的数字"),
+    ({"schema": 2}, "schema: 必须是 1"),
+    ({"categories__spaceships": {}}, "categories.spaceships: 未知品类"),
+    ({"categories__clothing__intact": {"opened_unused_ok": 1}}, "categories.clothing.intact.opened_unused_ok: 必须是 true 或 false"),
+    ({"categories__clothing__colour": {}}, "categories.clothing.colour: 未知配置项"),
+])
+def test_validator_reports_located_errors(patch, error):
+    errors = validate(_doc(**patch))
+    assert any(e.startswith(error) for e in errors), errors
+
+
+def test_every_error_is_reported_not_only_the_first():
+    doc = _doc(no_reason__days=99, exchange__max_exchanges=-1)
+    doc["compensation"]["ladder"][1]["kind"] = "cash"
+    errors = validate(doc)
+    assert "no_reason.days: 必须是 0–30 的整数" in errors
+    assert "exchange.max_exchanges: 必须是 0–10 的整数" in errors
+    assert "compensation.ladder[1].kind: 必须是 coupon / red_packet / points / gift 之一" in errors
+
+
+def test_missing_section_and_bad_toml():
+    doc = _doc()
+    del doc["sanbao"]
+    assert "sanbao: 缺少此节" in validate(doc)
+    with pytest.raises(PolicyError) as exc:
+        parse("schema = = 1")
+    assert exc.value.errors[0].startswith("TOML 语法错误")
+
+
+def _cli(*args, tmp_path):
+    import os
+
+    env = {**os.environ, "SHOUHOU_DATA_DIR": str(tmp_path)}
+    return subprocess.run([sys.executable, "-m", "shouhou", "policy", *args], capture_output=True, text=True,
+                          env=env, timeout=60)
+
+
+def test_cli_check_ok_and_bad(tmp_path):
+    from shouhou.policies.document import DEFAULT_PATH
+
+    ok = _cli("check", str(DEFAULT_PATH), tmp_path=tmp_path)
+    assert ok.returncode == 0 and "政策文件有效" in ok.stdout
+    bad = tmp_path / "bad.toml"
+    bad.write_text(default_source().replace("days = 7                         # 自签收次日起算", "days = 70"),
+                   encoding="utf-8")
+    res = _cli("check", str(bad), tmp_path=tmp_path)
+    assert res.returncode == 1
+    assert "no_reason.days: 必须是 0–30 的整数" in res.stderr
+
+
+def test_cli_decide_prints_json_and_refuses_bad_claim(tmp_path):
+    from shouhou.policies.document import DEFAULT_PATH
+
+    claim = tmp_path / "claim.json"
+    claim.write_text(json.dumps({"category": "mobile_phone", "reason": "performance_fault",
+                                 "order_date": "2026-01-01", "delivery_date": "2026-01-03", "now": "2026-02-02",
+                                 "condition": "opened_unused", "tier": "vip", "return_insurance": True,
+                                 "exchanges_so_far": 0, "price_paid": "3999", "current_price": "3799"}),
+                     encoding="utf-8")
+    res = _cli("decide", "--policy", str(DEFAULT_PATH), "--claim", str(claim), tmp_path=tmp_path)
+    assert res.returncode == 0, res.stderr
+    out = json.loads(res.stdout)
+    assert (out["allowed"], out["day"], out["shipping_payer"]) == (["exchange", "repair"], 30, "merchant")
+    claim.write_text(json.dumps({"category": "boats", "reason": "no_reason", "now": "2026-13-01",
+                                 "price_paid": "x"}), encoding="utf-8")
+    res = _cli("decide", "--policy", str(DEFAULT_PATH), "--claim", str(claim), tmp_path=tmp_path)
+    assert res.returncode == 1
+    assert "claim.category: 未知取值 'boats'" in res.stderr
+    assert "claim.now: 日期格式应为 YYYY-MM-DD" in res.stderr
+    assert "claim.price_paid: 必须是金额数字" in res.stderr

@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.core.cache import cache
+from django.utils import timezone
+
+from shouhou.cases import services as svc
+from shouhou.cases.models import Case
+from shouhou.cases.tests.factories import JPEG
+from shouhou.commerce.choices import Category
+from shouhou.core.testing.factories import CustomerFactory, OrderLineFactory, ProductFactory
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_consumer_files_a_return_and_follows_it(page, live_server, shop, agent, tmp_path):
+    # given an order signed for two days ago
+    cache.clear()
+    customer = CustomerFactory(shop=shop, phone="13912345678", phone_last4="5678")
+    signed = timezone.now() - dt.timedelta(days=2)
+    product = ProductFactory(shop=shop, name="法式碎花连衣裙", category=Category.CLOTHING)
+    OrderLineFactory(order__shop=shop, order__customer=customer, order__order_no="DY777", order__delivered_at=signed,
+                     product=product, price_paid=Decimal("199.00"))
+    img = tmp_path / "photo.jpg"
+    img.write_bytes(JPEG)
+    # when the customer looks up the order, picks the problem and adds a photo
+    page.goto(f"{live_server.url}/p/")
+    page.fill("input[name=order_no]", "DY777")
+    page.fill("input[name=last4]", "0000")
+    page.click("button[type=submit]")
+    assert "订单号或手机尾号不正确" in page.inner_text("[data-testid=error]")
+    page.fill("input[name=order_no]", "DY777")
+    page.fill("input[name=last4]", "5678")
+    page.click("button[type=submit]")
+    page.select_option("select[name=reason]", "no_reason")
+    page.set_input_files("input[name=photo]", str(img))
+    # then the decision shows at once
+    page.wait_for_selector("[data-testid=decision]:not([hidden]) .what")
+    page.wait_for_function("document.querySelector('#decision .ship').textContent.length > 0")
+    assert "退货退款" in page.inner_text("#decision")
+    assert "买家承担" in page.inner_text("#decision")
+    page.click("button[type=submit]")
+    page.wait_for_selector("[data-testid=timeline]")
+    assert "待买家寄回" in page.inner_text("[data-testid=status]")
+    # and a progress note from the agent appears on the follow page
+    case = Case.objects.get()
+    svc.case_add_progress(case=case, actor=agent, note="仓库已为您预留退货位")
+    page.reload()
+    assert "仓库已为您预留退货位" in page.inner_text("[data-testid=timeline]")

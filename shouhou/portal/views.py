@@ -1,0 +1,139 @@
+from __future__ import annotations
+
+from django.http import Http404, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.views.decorators.http import require_POST
+
+from shouhou.cases import services as case_services
+from shouhou.cases.choices import ClaimReason
+from shouhou.cases.models import Case
+from shouhou.cases.selectors import case_public_events
+from shouhou.commerce.models import Order
+from shouhou.core.uploads import UploadError, check_image
+from shouhou.policies.engine import KIND_ZH, PAYER_ZH
+from shouhou.portal.services import TooManyAttempts, case_id_from_token, follow_token, portal_order_lookup
+
+NEUTRAL = "订单号或手机尾号不正确，请核对后重试。"
+REASONS = [r for r in ClaimReason.choices if r[0] not in ("recall", "other")]
+CONDITIONS = [("unopened", "未拆封"), ("opened_unused", "已拆封未使用"), ("used", "已使用"),
+              ("tags_removed", "吊牌已剪"), ("missing_accessories", "配件不全"), ("damaged", "已损坏")]
+
+
+def _webchat() -> str | None:
+    try:
+        return reverse("inbox:webchat")
+    except NoReverseMatch:
+        return None
+
+
+def _ip(request) -> str:
+    return request.META.get("REMOTE_ADDR", "")
+
+
+def _order(request) -> Order:
+    pk = request.session.get("portal_order_id")
+    order = Order.objects.filter(pk=pk).select_related("shop", "customer").first() if pk else None
+    if order is None:
+        raise Http404("请先查询订单")
+    return order
+
+
+def start(request):
+    error = None
+    if request.method == "POST":
+        try:
+            order = portal_order_lookup(order_no=request.POST.get("order_no", ""),
+                                        last4=request.POST.get("last4", ""), ip=_ip(request))
+        except TooManyAttempts:
+            order, error = None, "尝试次数过多，请15分钟后再试。"
+        if order is not None:
+            request.session.cycle_key()
+            request.session["portal_order_id"] = order.pk
+            return redirect("portal:order")
+        error = error or NEUTRAL
+    return render(request, "portal/start.html", {"error": error, "webchat": _webchat()},
+                  status=429 if error and "过多" in error else 200)
+
+
+def order_page(request):
+    order = _order(request)
+    lines = order.lines.order_by("pk")
+    cases = Case.objects.filter(order=order).order_by("-created_at")
+    return render(request, "portal/order.html", {
+        "order": order, "lines": lines, "reasons": REASONS, "conditions": CONDITIONS, "webchat": _webchat(),
+        "cases": [(c, follow_token(c.pk)) for c in cases], "error": None,
+    })
+
+
+def _claim(request, order):
+    line = order.lines.filter(pk=request.POST.get("line") or 0).first()
+    reason = request.POST.get("reason", "")
+    if line is None or reason not in ClaimReason.values:
+        return None, None, {}
+    data = {"condition": request.POST.get("condition", "unopened"),
+            "washed": request.POST.get("washed") == "1",
+            "confirmed_exclusion_at_purchase": request.POST.get("confirmed") == "1"}
+    return line, reason, data
+
+
+@require_POST
+def preview(request):
+    order = _order(request)
+    line, reason, data = _claim(request, order)
+    if line is None:
+        return JsonResponse({"error": "请选择商品和问题类型。"}, status=400)
+    d = case_services.case_preview(shop=order.shop, order_line=line, reason=reason, claim_data=data,
+                                   has_photo=bool(request.FILES.get("photo")))
+    return JsonResponse({"text": _plain(d.to_json())})
+
+
+def _plain(d: dict) -> dict:
+    if not d["recommended"]:
+        what = "暂不符合自动办理条件，提交后由客服人工审核。"
+    else:
+        what = "可为您办理：" + "、".join(KIND_ZH[k] for k in d["allowed"])
+    by = d["deadlines"].get("return_ship_by")
+    return {"what": what, "shipping": PAYER_ZH.get(d["shipping_payer"], ""), "by": by or "",
+            "explanation": d["explanation_zh"], "auto": d["auto_approved"]}
+
+
+@require_POST
+def submit(request):
+    order = _order(request)
+    line, reason, data = _claim(request, order)
+    photo = request.FILES.get("photo")
+    error = None
+    if line is None:
+        error = "请选择商品和问题类型。"
+    elif photo is None:
+        error = "请上传一张照片。"
+    else:
+        try:
+            check_image(photo)
+            case = case_services.case_create(shop=order.shop, order_line=line, reason=reason, claim_data=data,
+                                             description=request.POST.get("description", "")[:500],
+                                             photos=[photo], channel="portal", from_customer=True)
+        except (UploadError, case_services.CaseError) as exc:
+            error = str(exc)
+        else:
+            return redirect("portal:follow", token=follow_token(case.pk))
+    lines = order.lines.order_by("pk")
+    return render(request, "portal/order.html", {
+        "order": order, "lines": lines, "reasons": REASONS, "conditions": CONDITIONS, "webchat": _webchat(),
+        "cases": [(c, follow_token(c.pk)) for c in Case.objects.filter(order=order).order_by("-created_at")],
+        "error": error}, status=400)
+
+
+def follow(request, token: str):
+    pk = case_id_from_token(token)
+    case = Case.objects.select_related("order", "order_line").filter(pk=pk).first() if pk else None
+    if case is None:
+        raise Http404("链接无效")
+    return render(request, "portal/follow.html", {
+        "case": case, "plain": _plain({**{"allowed": [], "recommended": None, "shipping_payer": "none",
+                                          "deadlines": {}, "explanation_zh": "", "auto_approved": False},
+                                       **case.decision}),
+        "events": case_public_events(case), "webchat": _webchat(),
+        "kind": KIND_ZH.get(case.kind, case.kind),
+    })

@@ -1,0 +1,421 @@
+"""REST API for reviews: ingest, import, platform push, recovery tasks, showcase, referrals, guards, QA."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import transaction
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+from ninja import File, Router, Schema, Status
+from ninja.files import UploadedFile
+
+from shouhou.accounts import permissions as perm
+from shouhou.api.errors import DomainError
+from shouhou.commerce.models import Customer, Order, Shop
+from shouhou.core.idempotency import idempotency_claim, idempotency_store_result
+from shouhou.core.signatures import SignatureError, verify
+from shouhou.reviews import selectors, services
+from shouhou.reviews.choices import ReviewKind, ReviewSource
+from shouhou.reviews.classifier.model import classify_texts
+from shouhou.reviews.guards import guard_outgoing, inspect_reply
+from shouhou.reviews.importers import ImportFormatError, parse_review_file
+from shouhou.reviews.models import RecoveryTask, Review
+
+router = Router(tags=["评价与口碑"])
+
+MAX_BATCH = 5000
+
+
+def _need(request, action: str) -> None:
+    if not request.auth.can(action):
+        raise DomainError("没有执行该操作的权限", status=403)
+
+
+def _refused(exc: services.ReviewRefused) -> DomainError:
+    return DomainError(str(exc), field=exc.field)
+
+
+# --- schemas -------------------------------------------------------------------------------------------
+
+class ReviewIn(Schema):
+    text: str = ""
+    platform: str = ""
+    external_id: str = ""
+    order_no: str = ""
+    line_key: str = ""
+    rating: int | None = None
+    posted_at: datetime | None = None
+    author_name: str = ""
+
+
+class ReviewBatchIn(Schema):
+    items: list[ReviewIn]
+
+
+class IngestOut(Schema):
+    created: int
+    duplicates: int
+    tasks: int
+    alerts: int
+    review_ids: list[int]
+
+
+class ImportOut(IngestOut):
+    errors: list[str]
+
+
+class ReviewOut(Schema):
+    id: int
+    kind: str
+    platform: str
+    external_id: str
+    text: str
+    rating: int | None
+    sentiment: int | None
+    sentiment_score: float | None
+    complaint_type: str
+    aspect: str
+    order_id: int | None
+    order_no: str
+    live_session_id: int | None
+    customer_id: int | None
+    is_showcased: bool
+    posted_at: datetime | None
+
+
+class ClassifyIn(Schema):
+    texts: list[str]
+
+
+class ClassifyOut(Schema):
+    sentiment: int
+    sentiment_score: float
+    complaint_type: str
+    aspect: str
+
+
+class TextIn(Schema):
+    text: str
+
+
+class GuardOut(Schema):
+    allowed: bool
+    reasons: list[str]
+
+
+class FlagOut(Schema):
+    category: str
+    reason: str
+    match: str
+
+
+class TaskOut(Schema):
+    id: int
+    number: str
+    status: str
+    review_id: int
+    review_text: str
+    complaint_type: str
+    aspect: str
+    order_no: str
+    due_at: datetime
+    breached: bool
+    is_misunderstanding: bool
+    suggested_reply: str
+    public_reply: str
+    public_replied_at: datetime | None
+    contacted_at: datetime | None
+    contact_note: str
+    remedy: str
+    remedy_amount: Decimal | None
+    remedy_note: str
+    outcome: str
+    new_rating: int | None
+    assignee_id: int | None
+    closed_at: datetime | None
+
+
+class ContactIn(Schema):
+    note: str
+
+
+class RemedyIn(Schema):
+    remedy: str
+    amount: Decimal | None = None
+    note: str = ""
+    override_misunderstanding: bool = False
+
+
+class CloseIn(Schema):
+    outcome: str
+    new_rating: int | None = None
+
+
+class AssignIn(Schema):
+    assignee_id: int | None = None
+
+
+class ShowcaseIn(Schema):
+    showcased: bool = True
+
+
+class GroupMessageIn(Schema):
+    group_id: str
+    group_name: str = ""
+    text: str
+    external_id: str = ""
+    author_name: str = ""
+    posted_at: datetime | None = None
+
+
+class ReferralIn(Schema):
+    referrer_id: int
+    friend_id: int
+    order_id: int
+    kind: str
+    points: int = 0
+    coupon_amount: Decimal | None = None
+
+
+class ReferralOut(Schema):
+    id: int
+    created: bool
+    referrer_id: int
+    friend_id: int
+    order_id: int
+    kind: str
+    points: int
+    coupon_amount: Decimal | None
+    referrer_points: int
+
+
+class AgentQaOut(Schema):
+    agent_id: int
+    username: str
+    messages: int
+    flagged_messages: int
+    flag_rate: float
+    by_category: dict[str, int]
+
+
+def _task_out(t: RecoveryTask) -> dict:
+    r = t.review
+    return {**{f: getattr(t, f) for f in TaskOut.model_fields if hasattr(t, f)},
+            "review_id": r.pk, "review_text": r.text, "complaint_type": r.complaint_type, "aspect": r.aspect,
+            "order_no": r.order_no}
+
+
+def _inputs(items: list[ReviewIn], kind: str = ReviewKind.REVIEW) -> list[services.ReviewInput]:
+    if len(items) > MAX_BATCH:
+        raise DomainError(f"一次最多提交 {MAX_BATCH} 条评价", field="items")
+    out = []
+    for i, it in enumerate(items):
+        if it.rating is not None and not 1 <= it.rating <= 5:
+            raise DomainError(f"第 {i + 1} 条: 评分应为 1–5", field=f"items.{i}.rating")
+        out.append(services.ReviewInput(kind=kind, **it.dict()))
+    return out
+
+
+# --- reviews -------------------------------------------------------------------------------------------
+
+@router.post("/", response={201: IngestOut}, summary="提交评价（单条或批量，按平台+外部ID幂等）")
+def reviews_create(request, payload: ReviewBatchIn):
+    _need(request, perm.REPLY)
+    result = services.reviews_ingest(shop=request.auth.shop, items=_inputs(payload.items), source=ReviewSource.API)
+    return Status(201, result.as_dict())
+
+
+@router.get("/", response=list[ReviewOut], summary="评价列表")
+def reviews_list(request, sentiment: int | None = None, complaint_type: str = "", kind: str = "",
+                 limit: int = 100, offset: int = 0):
+    _need(request, perm.VIEW)
+    qs = selectors.review_list(shop=request.auth.shop, sentiment=sentiment, complaint_type=complaint_type, kind=kind)
+    return list(qs[offset: offset + min(limit, 500)])
+
+
+@router.post("/import", response={201: ImportOut}, summary="导入评价 CSV/Excel（按平台+外部ID幂等）")
+def reviews_import(request, file: UploadedFile = File(...), platform: str = ""):  # noqa: B008
+    _need(request, perm.IMPORT)
+    try:
+        parsed = parse_review_file(file.read(), file.name or "upload.csv", default_platform=platform)
+    except ImportFormatError as exc:
+        raise DomainError(str(exc), field="file") from exc
+    result = services.reviews_ingest(shop=request.auth.shop, items=parsed.items, source=ReviewSource.IMPORT)
+    return Status(201, {**result.as_dict(), "errors": parsed.errors})
+
+
+@router.post("/classify", response=list[ClassifyOut], summary="只分类不保存")
+def reviews_classify(request, payload: ClassifyIn):
+    _need(request, perm.VIEW)
+    if len(payload.texts) > MAX_BATCH:
+        raise DomainError(f"一次最多 {MAX_BATCH} 条", field="texts")
+    return [p.__dict__ for p in classify_texts(payload.texts)]
+
+
+@router.post("/{review_id}/showcase", response=ReviewOut, summary="精选展示好评")
+def review_showcase(request, review_id: int, payload: ShowcaseIn):
+    _need(request, perm.REPLY)
+    review = get_object_or_404(Review, shop=request.auth.shop, pk=review_id)
+    try:
+        return services.review_showcase_set(review=review, showcased=payload.showcased, actor=request.auth.user)
+    except services.ReviewRefused as exc:
+        raise _refused(exc) from exc
+
+
+@router.get("/showcase", response=list[ReviewOut], summary="精选好评")
+def reviews_showcase(request):
+    _need(request, perm.VIEW)
+    return list(selectors.showcase_list(shop=request.auth.shop))
+
+
+# --- platform push (signed, idempotent) ------------------------------------------------------------------
+
+@router.post("/webhook/{shop_code}", auth=None, response={200: IngestOut, 202: IngestOut},
+             summary="平台评价推送（HMAC 签名，按事件ID幂等）")
+def reviews_webhook(request, shop_code: str):
+    shop = Shop.objects.filter(code=shop_code).first()
+    if shop is None:
+        raise Http404
+    secret = (shop.settings or {}).get("webhook_secret") or settings.SHOUHOU["WEBHOOK_SECRET"]
+    try:
+        verify(secret, request.headers.get("X-Shouhou-Timestamp"), request.body,
+               request.headers.get("X-Shouhou-Signature"))
+    except SignatureError as exc:
+        raise DomainError(f"签名校验失败：{exc}", status=401) from exc
+    try:
+        body = json.loads(request.body or b"{}")
+    except ValueError as exc:
+        raise DomainError("请求体不是合法的 JSON") from exc
+    event_id = str(body.get("event_id") or "").strip()
+    if not event_id:
+        raise DomainError("缺少 event_id", field="event_id")
+    raw = body.get("reviews")
+    if not isinstance(raw, list):
+        raise DomainError("reviews 应为数组", field="reviews")
+    platform = str(body.get("platform") or "")
+    try:
+        items = _inputs([ReviewIn(**{"platform": platform, **r}) for r in raw])
+    except (TypeError, ValueError) as exc:
+        raise DomainError(f"reviews 格式错误：{exc}", field="reviews") from exc
+    with transaction.atomic():
+        key, created = idempotency_claim(scope="reviews.webhook", key=f"{shop.pk}:{event_id}", shop=shop)
+        if not created:
+            return Status(200, key.result)
+        result = services.reviews_ingest(shop=shop, items=items, source=ReviewSource.WEBHOOK).as_dict()
+        idempotency_store_result(key, result)
+    return Status(202, result)
+
+
+# --- recovery tasks ------------------------------------------------------------------------------------------
+
+@router.get("/tasks", response=list[TaskOut], summary="差评挽回任务列表")
+def tasks_list(request, status: str = "", complaint_type: str = "", breached: bool | None = None,
+               assignee_id: int | None = None, q: str = "", limit: int = 100, offset: int = 0):
+    _need(request, perm.VIEW)
+    qs = selectors.recovery_task_list(shop=request.auth.shop, status=status, complaint_type=complaint_type,
+                                      breached=breached, assignee_id=assignee_id, q=q)
+    return [_task_out(t) for t in qs[offset: offset + min(limit, 500)]]
+
+
+def _task(request, task_id: int) -> RecoveryTask:
+    try:
+        return selectors.recovery_task_get(shop=request.auth.shop, pk=task_id)
+    except RecoveryTask.DoesNotExist:
+        raise Http404 from None
+
+
+@router.get("/tasks/{task_id}", response=TaskOut, summary="挽回任务详情")
+def task_detail(request, task_id: int):
+    _need(request, perm.VIEW)
+    return _task_out(_task(request, task_id))
+
+
+def _step(request, task_id: int, action: str, fn, **kwargs):
+    _need(request, action)
+    task = _task(request, task_id)
+    try:
+        fn(task=task, actor=request.auth.user, **kwargs)
+    except services.ReviewRefused as exc:
+        raise _refused(exc) from exc
+    return _task_out(_task(request, task_id))
+
+
+@router.post("/tasks/{task_id}/reply", response=TaskOut, summary="公开回复（经合规与质检检查）")
+def task_reply(request, task_id: int, payload: TextIn):
+    return _step(request, task_id, perm.REPLY, services.recovery_reply_public, text=payload.text)
+
+
+@router.post("/tasks/{task_id}/contact", response=TaskOut, summary="记录私下联系")
+def task_contact(request, task_id: int, payload: ContactIn):
+    return _step(request, task_id, perm.REPLY, services.recovery_contact, note=payload.note)
+
+
+@router.post("/tasks/{task_id}/remedy", response=TaskOut, summary="补救方案（按政策与审批额度）")
+def task_remedy(request, task_id: int, payload: RemedyIn):
+    return _step(request, task_id, perm.COMPENSATE, services.recovery_set_remedy, remedy=payload.remedy,
+                 amount=payload.amount, note=payload.note, override_misunderstanding=payload.override_misunderstanding)
+
+
+@router.post("/tasks/{task_id}/close", response=TaskOut, summary="标记结果并结束")
+def task_close(request, task_id: int, payload: CloseIn):
+    return _step(request, task_id, perm.REPLY, services.recovery_close, outcome=payload.outcome,
+                 new_rating=payload.new_rating)
+
+
+# --- community, referrals -----------------------------------------------------------------------------------
+
+@router.post("/community/messages", response={201: IngestOut}, summary="社群消息（负面消息提醒群管理员）")
+def community_messages(request, payload: list[GroupMessageIn]):
+    _need(request, perm.REPLY)
+    items = [services.ReviewInput(text=m.text, platform="group", external_id=m.external_id, kind=ReviewKind.GROUP_MESSAGE,
+                                  group_external_id=m.group_id, group_name=m.group_name, author_name=m.author_name,
+                                  posted_at=m.posted_at) for m in payload[:MAX_BATCH]]
+    return Status(201, services.reviews_ingest(shop=request.auth.shop, items=items, source=ReviewSource.API).as_dict())
+
+
+@router.post("/referrals", response={201: ReferralOut, 200: ReferralOut}, summary="记录推荐奖励（好友下单后）")
+def referral_create(request, payload: ReferralIn):
+    _need(request, perm.COMPENSATE)
+    shop = request.auth.shop
+    referrer = get_object_or_404(Customer, shop=shop, pk=payload.referrer_id)
+    friend = get_object_or_404(Customer, shop=shop, pk=payload.friend_id)
+    order = get_object_or_404(Order, shop=shop, pk=payload.order_id)
+    try:
+        reward, created = services.referral_reward_record(shop=shop, referrer=referrer, friend=friend, order=order,
+                                                          kind=payload.kind, points=payload.points,
+                                                          coupon_amount=payload.coupon_amount)
+    except services.ReviewRefused as exc:
+        raise _refused(exc) from exc
+    referrer.refresh_from_db(fields=["points"])
+    return Status(201 if created else 200, {"id": reward.pk, "created": created, "referrer_id": reward.referrer_id,
+                                       "friend_id": reward.friend_id, "order_id": reward.order_id, "kind": reward.kind,
+                                       "points": reward.points, "coupon_amount": reward.coupon_amount,
+                                       "referrer_points": referrer.points})
+
+
+# --- guards and QA ---------------------------------------------------------------------------------------------
+
+@router.post("/guard", response=GuardOut, summary="外发内容合规检查（好评返现等）")
+def guard_check(request, payload: TextIn):
+    _need(request, perm.VIEW)
+    g = guard_outgoing(payload.text)
+    return {"allowed": g.allowed, "reasons": g.reasons}
+
+
+@router.post("/inspect", response=list[FlagOut], summary="客服回复质检")
+def inspect_check(request, payload: TextIn):
+    _need(request, perm.VIEW)
+    return [f.__dict__ for f in inspect_reply(payload.text)]
+
+
+@router.get("/qa-report", response=list[AgentQaOut], summary="质检报告：每位客服的问题回复")
+def qa_report(request, since: datetime | None = None, until: datetime | None = None):
+    _need(request, perm.TEAM_MANAGE)
+    rows = selectors.qa_report(shop=request.auth.shop, since=since, until=until)
+    return [{"agent_id": r.agent_id, "username": r.username, "messages": r.messages,
+             "flagged_messages": r.flagged_messages, "flag_rate": round(r.flag_rate, 4), "by_category": r.by_category}
+            for r in rows]

@@ -1,0 +1,107 @@
+"""Parse review exports (CSV or Excel) into ReviewInput rows, with errors naming row and column."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from shouhou.reviews.services import ReviewInput
+
+# canonical field → accepted header names (lowercase)
+HEADERS: dict[str, tuple[str, ...]] = {
+    "text": ("review", "text", "content", "评价内容", "评价", "内容", "评论"),
+    "platform": ("platform", "平台", "来源平台"),
+    "external_id": ("external_id", "review_id", "评价id", "评价编号", "评论id"),
+    "order_no": ("order_no", "订单号", "订单编号"),
+    "line_key": ("line_key", "子订单号"),
+    "rating": ("rating", "评分", "星级"),
+    "posted_at": ("posted_at", "评价时间", "时间"),
+    "author_name": ("author", "author_name", "昵称", "用户昵称", "买家"),
+}
+
+
+@dataclass
+class ParsedFile:
+    items: list[ReviewInput] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+class ImportFormatError(ValueError):
+    pass
+
+
+def _rows(content: bytes, filename: str) -> list[list[str]]:
+    name = filename.lower()
+    if name.endswith((".xlsx", ".xlsm")):
+        from openpyxl import load_workbook
+
+        try:
+            wb = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+        except Exception as exc:  # openpyxl raises many kinds on a broken file
+            raise ImportFormatError(f"{filename}: 无法读取 Excel 文件（{exc.__class__.__name__}）") from exc
+        ws = wb.worksheets[0]
+        return [["" if v is None else (v.isoformat() if isinstance(v, datetime) else str(v)) for v in row]
+                for row in ws.iter_rows(values_only=True)]
+    if name.endswith((".csv", ".txt")):
+        for enc in ("utf-8-sig", "gb18030"):
+            try:
+                text = content.decode(enc)
+                break
+            except UnicodeDecodeError:
+                continue
+        else:
+            raise ImportFormatError(f"{filename}: 文件编码无法识别（请使用 UTF-8 或 GBK）")
+        return list(csv.reader(io.StringIO(text)))
+    raise ImportFormatError(f"{filename}: 只支持 .csv 或 .xlsx 文件")
+
+
+def parse_review_file(content: bytes, filename: str, *, default_platform: str = "") -> ParsedFile:
+    rows = _rows(content, filename)
+    if not rows:
+        raise ImportFormatError(f"{filename}: 文件为空")
+    header = [h.strip().lower() for h in rows[0]]
+    cols: dict[str, int] = {}
+    for key, names in HEADERS.items():
+        for i, h in enumerate(header):
+            if h in names:
+                cols[key] = i
+                break
+    if "text" not in cols:
+        raise ImportFormatError(f"{filename}: 缺少评价内容列（review / 评价内容）；表头为 {', '.join(rows[0])}")
+    out = ParsedFile()
+    for n, row in enumerate(rows[1:], start=2):
+        if not any(str(c).strip() for c in row):
+            continue
+
+        def cell(key: str, row=row) -> str:
+            i = cols.get(key)
+            return str(row[i]).strip() if i is not None and i < len(row) else ""
+
+        rating = None
+        if cell("rating"):
+            try:
+                rating = int(float(cell("rating")))
+                if not 1 <= rating <= 5:
+                    raise ValueError
+            except ValueError:
+                out.errors.append(f"第 {n} 行 评分: 应为 1–5，实际为 {cell('rating')!r}")
+                continue
+        posted = None
+        if cell("posted_at"):
+            posted = parse_datetime(cell("posted_at").replace("/", "-"))
+            if posted is None:
+                out.errors.append(f"第 {n} 行 评价时间: 无法识别 {cell('posted_at')!r}（例：2026-11-20 10:30:00）")
+                continue
+            if timezone.is_naive(posted):
+                posted = timezone.make_aware(posted)
+        out.items.append(ReviewInput(
+            text=cell("text"), platform=cell("platform") or default_platform, external_id=cell("external_id"),
+            order_no=cell("order_no"), line_key=cell("line_key"), rating=rating, posted_at=posted,
+            author_name=cell("author_name"),
+        ))
+    return out

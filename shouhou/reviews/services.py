@@ -1,0 +1,377 @@
+"""Writes for reviews: ingestion (API, import, webhook, groups), recovery tasks, showcase, referrals."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F
+
+from shouhou.accounts.access import role_for
+from shouhou.accounts.models import Membership
+from shouhou.accounts.permissions import COMPENSATE_ABOVE_LIMIT, role_can
+from shouhou.commerce.models import Customer, Order, OrderLine
+from shouhou.core.audit import audit_record
+from shouhou.core.clock import now
+from shouhou.core.numbers import new_number
+from shouhou.notifications.services import notification_enqueue
+from shouhou.reviews.choices import (
+    ComplaintType,
+    Outcome,
+    Remedy,
+    ReviewKind,
+    ReviewSource,
+    RewardKind,
+    TaskEventKind,
+    TaskStatus,
+)
+from shouhou.reviews.classifier.model import classify_texts
+from shouhou.reviews.guards import guard_outgoing, inspect_reply
+from shouhou.reviews.models import (
+    CommunityAlert,
+    CommunityGroup,
+    RecoveryEvent,
+    RecoveryTask,
+    ReferralReward,
+    Review,
+)
+from shouhou.reviews.scripts import (
+    MONEY_REMEDIES,
+    REMEDY_POLICY,
+    misunderstanding_kind,
+    suggest_public_reply,
+)
+
+DEFAULT_RECOVERY_HOURS = 24
+MAX_TEXT = 5000
+
+
+class ReviewRefused(ValueError):
+    """A business refusal with a Chinese message for the agent (API turns it into DomainError)."""
+
+    def __init__(self, message: str, *, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass
+class ReviewInput:
+    text: str
+    platform: str = ""
+    external_id: str = ""
+    order_no: str = ""
+    line_key: str = ""
+    rating: int | None = None
+    posted_at: datetime | None = None
+    author_name: str = ""
+    kind: str = ReviewKind.REVIEW
+    group_external_id: str = ""
+    group_name: str = ""
+
+
+@dataclass
+class IngestResult:
+    created: list[Review] = field(default_factory=list)
+    duplicates: int = 0
+    tasks: int = 0
+    alerts: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"created": len(self.created), "duplicates": self.duplicates, "tasks": self.tasks,
+                "alerts": self.alerts, "review_ids": [r.pk for r in self.created]}
+
+
+def recovery_hours(shop) -> int:
+    try:
+        return int((shop.settings or {}).get("review_recovery_hours", DEFAULT_RECOVERY_HOURS))
+    except (TypeError, ValueError):
+        return DEFAULT_RECOVERY_HOURS
+
+
+@transaction.atomic
+def reviews_ingest(*, shop, items: list[ReviewInput], source: str = ReviewSource.API) -> IngestResult:
+    """Store, link, classify (one batch) and open recovery tasks / alerts. Idempotent by platform+external id."""
+    result = IngestResult()
+    keys = {(i.platform, i.external_id) for i in items if i.external_id}
+    existing: set[tuple[str, str]] = set()
+    if keys:
+        existing = set(Review.objects.filter(shop=shop, external_id__in={k[1] for k in keys})
+                       .values_list("platform", "external_id"))
+    fresh: list[ReviewInput] = []
+    seen: set[tuple[str, str]] = set()
+    for item in items:
+        key = (item.platform, item.external_id)
+        if item.external_id and (key in existing or key in seen):
+            result.duplicates += 1
+            continue
+        seen.add(key)
+        fresh.append(item)
+    if not fresh:
+        return result
+
+    orders = {o.order_no: o for o in Order.objects.filter(shop=shop, order_no__in={i.order_no for i in fresh if i.order_no})}
+    lines: dict[int, list[OrderLine]] = {}
+    for line in OrderLine.objects.filter(shop=shop, order__in=list(orders.values())).order_by("pk"):
+        lines.setdefault(line.order_id, []).append(line)
+    groups = _groups_for(shop, fresh)
+    preds = classify_texts([i.text for i in fresh])
+
+    rows = []
+    for item, pred in zip(fresh, preds, strict=True):
+        order = orders.get(item.order_no)
+        line = None
+        if order is not None:
+            candidates = lines.get(order.pk, [])
+            line = next((c for c in candidates if item.line_key and c.line_key == item.line_key), None)
+            line = line or (candidates[0] if candidates else None)
+        rows.append(Review(
+            shop=shop, platform=item.platform, external_id=item.external_id, kind=item.kind, source=source,
+            order_no=item.order_no, author_name=item.author_name[:100], order=order, order_line=line,
+            customer_id=order.customer_id if order else None, live_session_id=order.live_session_id if order else None,
+            group=groups.get(item.group_external_id), rating=item.rating, text=(item.text or "")[:MAX_TEXT],
+            posted_at=item.posted_at or now(), sentiment=pred.sentiment, sentiment_score=pred.sentiment_score,
+            complaint_type=pred.complaint_type, aspect=pred.aspect,
+        ))
+    # A low star rating is negative whatever the words say.
+    for r in rows:
+        if r.rating is not None and r.rating <= 2 and r.sentiment == 1:
+            r.sentiment = 0
+            r.complaint_type = r.complaint_type if r.complaint_type != ComplaintType.NONE else ComplaintType.OTHER
+    created = Review.objects.bulk_create(rows)
+    if created and created[0].pk is None:  # backends that do not return ids
+        created = list(Review.objects.filter(shop=shop).order_by("-pk")[: len(rows)])[::-1]
+    result.created = created
+    negatives = [r for r in created if r.sentiment == 0]
+    result.tasks = _open_tasks(shop, [r for r in negatives if r.kind != ReviewKind.GROUP_MESSAGE])
+    result.alerts = _open_alerts(shop, [r for r in negatives if r.kind == ReviewKind.GROUP_MESSAGE])
+    return result
+
+
+def _groups_for(shop, items: list[ReviewInput]) -> dict[str, CommunityGroup]:
+    wanted = {i.group_external_id: i.group_name for i in items if i.group_external_id}
+    if not wanted:
+        return {}
+    groups = {g.external_id: g for g in CommunityGroup.objects.filter(shop=shop, external_id__in=wanted)}
+    missing = [CommunityGroup(shop=shop, external_id=k, name=(v or k)[:100]) for k, v in wanted.items() if k not in groups]
+    if missing:
+        CommunityGroup.objects.bulk_create(missing, ignore_conflicts=True)
+        groups = {g.external_id: g for g in CommunityGroup.objects.filter(shop=shop, external_id__in=wanted)}
+    return groups
+
+
+def _open_tasks(shop, reviews: list[Review]) -> int:
+    if not reviews:
+        return 0
+    due = now() + timedelta(hours=recovery_hours(shop))
+    tasks = []
+    for r in reviews:
+        kind = misunderstanding_kind(r.text, r.complaint_type)
+        tasks.append(RecoveryTask(
+            shop=shop, number=new_number("HP"), review=r, due_at=due, is_misunderstanding=bool(kind),
+            suggested_reply=suggest_public_reply(complaint_type=r.complaint_type, misunderstanding=kind, seed=r.pk or 0),
+        ))
+    RecoveryTask.objects.bulk_create(tasks)
+    ids = dict(RecoveryTask.objects.filter(shop=shop, review__in=reviews).values_list("review_id", "pk"))
+    RecoveryEvent.objects.bulk_create([RecoveryEvent(task_id=ids[r.pk], kind=TaskEventKind.OPENED,
+                                                     to_status=TaskStatus.OPEN, note=r.complaint_type) for r in reviews])
+    return len(tasks)
+
+
+def _open_alerts(shop, messages: list[Review]) -> int:
+    if not messages:
+        return 0
+    alerts = [CommunityAlert(shop=shop, group_id=m.group_id, message=m, complaint_type=m.complaint_type)
+              for m in messages if m.group_id]
+    CommunityAlert.objects.bulk_create(alerts)
+    groups = {g.pk: g for g in CommunityGroup.objects.filter(pk__in={a.group_id for a in alerts}).select_related("admin")}
+    for alert in alerts:
+        group = groups[alert.group_id]
+        admin = group.admin
+        notification_enqueue(
+            shop=shop, customer=None, trigger="community_negative", channel="wecom",
+            idempotency_key=f"review:community:{alert.message_id}",
+            context={"body": f"【社群预警】群「{group.name}」出现负面消息（{ComplaintType(alert.complaint_type).label if alert.complaint_type in ComplaintType.values else alert.complaint_type}）："
+                             f"{alert.message.text[:80]}",
+                     "group": group.name, "admin": getattr(admin, "username", "") or group.admin_contact,
+                     "message_id": alert.message_id},
+        )
+    return len(alerts)
+
+
+def review_create(*, shop, text: str, source: str = ReviewSource.API, **kwargs) -> Review:
+    result = reviews_ingest(shop=shop, items=[ReviewInput(text=text, **kwargs)], source=source)
+    if result.created:
+        return result.created[0]
+    return Review.objects.get(shop=shop, platform=kwargs.get("platform", ""), external_id=kwargs["external_id"])
+
+
+# --- recovery steps -------------------------------------------------------------------------------------
+
+def _event(task: RecoveryTask, kind: str, actor, note: str = "", from_status: str = "") -> None:
+    RecoveryEvent.objects.create(task=task, kind=kind, actor=actor, note=note[:500], from_status=from_status,
+                                 to_status=task.status)
+
+
+def _start(task: RecoveryTask) -> str:
+    if task.status == TaskStatus.CLOSED:
+        raise ReviewRefused("该挽回任务已结束，不能再修改")
+    before = task.status
+    if task.status == TaskStatus.OPEN:
+        task.status = TaskStatus.IN_PROGRESS
+    return before
+
+
+@transaction.atomic
+def recovery_reply_public(*, task: RecoveryTask, text: str, actor) -> RecoveryTask:
+    text = (text or "").strip()
+    if not text:
+        raise ReviewRefused("回复内容不能为空", field="text")
+    guard = guard_outgoing(text)
+    if not guard.allowed:
+        raise ReviewRefused("回复未通过合规检查：" + "；".join(guard.reasons), field="text")
+    defensive = [f for f in inspect_reply(text) if f.category in {"blame_shifting", "arguing", "rude"}]
+    if defensive:
+        raise ReviewRefused("公开回复不能推诿、争辩或使用不文明用语：" + "；".join(f"「{f.match}」{f.reason}" for f in defensive),
+                            field="text")
+    task = RecoveryTask.objects.select_for_update().get(pk=task.pk)
+    before = _start(task)
+    task.public_reply, task.public_replied_at = text, now()
+    task.save(update_fields=["public_reply", "public_replied_at", "status", "updated_at"])
+    _event(task, TaskEventKind.PUBLIC_REPLY, actor, text[:200], before)
+    return task
+
+
+@transaction.atomic
+def recovery_contact(*, task: RecoveryTask, note: str, actor) -> RecoveryTask:
+    guard = guard_outgoing(note or "")
+    if not guard.allowed:
+        raise ReviewRefused("联系记录未通过合规检查：" + "；".join(guard.reasons), field="note")
+    task = RecoveryTask.objects.select_for_update().get(pk=task.pk)
+    before = _start(task)
+    task.contacted_at, task.contact_note = now(), (note or "")[:500]
+    task.save(update_fields=["contacted_at", "contact_note", "status", "updated_at"])
+    _event(task, TaskEventKind.CONTACTED, actor, note, before)
+    return task
+
+
+def _approval_limit(actor, shop) -> Decimal | None:
+    if actor is None:
+        return None
+    m = Membership.objects.filter(user=actor, shop=shop).first()
+    return m.approval_limit if m else Decimal("0")
+
+
+@transaction.atomic
+def recovery_set_remedy(*, task: RecoveryTask, remedy: str, actor, amount: Decimal | None = None,
+                        note: str = "", override_misunderstanding: bool = False) -> RecoveryTask:
+    if remedy not in Remedy.values or not remedy:
+        raise ReviewRefused(f"未知的补救方案：{remedy}", field="remedy")
+    task = RecoveryTask.objects.select_for_update().select_related("review").get(pk=task.pk)
+    ctype = task.review.complaint_type or ComplaintType.OTHER
+    if remedy != Remedy.EXPLANATION:
+        if task.is_misunderstanding and not override_misunderstanding:
+            raise ReviewRefused("该差评属于使用/护理误会，应发送解释话术而不是退款；如确属质量问题，请勾选“确认为质量问题”后再选择方案",
+                                field="remedy")
+        allowed = REMEDY_POLICY.get(ctype, REMEDY_POLICY[ComplaintType.OTHER])
+        if remedy not in allowed:
+            names = "、".join(str(Remedy(r).label) for r in sorted(allowed)) or "解释说明"
+            raise ReviewRefused(f"“{ComplaintType(ctype).label}”类差评按政策可选：{names}", field="remedy")
+    if remedy in MONEY_REMEDIES:
+        if amount is None or amount <= 0:
+            raise ReviewRefused("该补救方案需要填写金额（元）", field="amount")
+        limit = _approval_limit(actor, task.shop)
+        if limit is not None and amount > limit and not role_can(role_for(actor, task.shop), COMPENSATE_ABOVE_LIMIT):
+            raise ReviewRefused(f"金额 {amount} 元超过您的审批额度 {limit} 元，请提交主管审批", field="amount")
+    guard = guard_outgoing(note or "")
+    if not guard.allowed:
+        raise ReviewRefused("补救说明未通过合规检查：" + "；".join(guard.reasons), field="note")
+    before = _start(task)
+    task.remedy, task.remedy_amount, task.remedy_note = remedy, amount, (note or "")[:500]
+    task.save(update_fields=["remedy", "remedy_amount", "remedy_note", "status", "updated_at"])
+    _event(task, TaskEventKind.REMEDY, actor, f"{remedy} {amount or ''} {note}".strip(), before)
+    audit_record(action="review.remedy", obj=task, actor=actor, shop=task.shop,
+                 after={"remedy": remedy, "amount": str(amount or "")})
+    return task
+
+
+@transaction.atomic
+def recovery_close(*, task: RecoveryTask, outcome: str, actor, new_rating: int | None = None) -> RecoveryTask:
+    if outcome not in {Outcome.RESOLVED, Outcome.RATING_UPDATED, Outcome.NO_ANSWER}:
+        raise ReviewRefused(f"未知的结果：{outcome}", field="outcome")
+    if outcome == Outcome.RATING_UPDATED and not (new_rating and 1 <= new_rating <= 5):
+        raise ReviewRefused("顾客已更新评价时请填写新的评分（1–5）", field="new_rating")
+    task = RecoveryTask.objects.select_for_update().get(pk=task.pk)
+    if task.status == TaskStatus.CLOSED:
+        raise ReviewRefused("该挽回任务已结束")
+    if outcome != Outcome.NO_ANSWER and not (task.public_replied_at or task.contacted_at):
+        raise ReviewRefused("请先公开回复或私下联系顾客，再标记结果", field="outcome")
+    before = task.status
+    task.status, task.outcome, task.closed_at = TaskStatus.CLOSED, outcome, now()
+    task.new_rating = new_rating if outcome == Outcome.RATING_UPDATED else None
+    task.save(update_fields=["status", "outcome", "closed_at", "new_rating", "updated_at"])
+    _event(task, TaskEventKind.CLOSED, actor, outcome, before)
+    return task
+
+
+@transaction.atomic
+def recovery_assign(*, task: RecoveryTask, assignee, actor) -> RecoveryTask:
+    RecoveryTask.objects.filter(pk=task.pk).update(assignee=assignee, updated_at=now())
+    task.refresh_from_db()
+    _event(task, TaskEventKind.ASSIGNED, actor, getattr(assignee, "username", ""), task.status)
+    return task
+
+
+def recovery_sweep_breaches(*, at: datetime | None = None) -> int:
+    """Mark overdue open tasks as breached (conditional UPDATE claims each once) and record an event."""
+    at = at or now()
+    with transaction.atomic():
+        ids = list(RecoveryTask.objects.filter(breached=False, due_at__lt=at)
+                   .exclude(status=TaskStatus.CLOSED).order_by("pk").values_list("pk", flat=True)[:5000])
+        if not ids:
+            return 0
+        claimed = RecoveryTask.objects.filter(pk__in=ids, breached=False).update(breached=True, updated_at=at)
+        status = dict(RecoveryTask.objects.filter(pk__in=ids).values_list("pk", "status"))
+        RecoveryEvent.objects.bulk_create([RecoveryEvent(task_id=i, kind=TaskEventKind.BREACHED, to_status=status[i],
+                                                         note="超过处理时限") for i in ids])
+    return claimed
+
+
+# --- showcase and referrals --------------------------------------------------------------------------
+
+def review_showcase_set(*, review: Review, showcased: bool, actor) -> Review:
+    if showcased and review.sentiment != 1:
+        raise ReviewRefused("只有正面评价可以精选展示")
+    Review.objects.filter(pk=review.pk, shop=review.shop).update(is_showcased=showcased, updated_at=now())
+    review.is_showcased = showcased
+    audit_record(action="review.showcase", obj=review, actor=actor, shop=review.shop, after={"is_showcased": showcased})
+    return review
+
+
+@transaction.atomic
+def referral_reward_record(*, shop, referrer: Customer, friend: Customer, order: Order, kind: str,
+                           points: int = 0, coupon_amount: Decimal | None = None) -> tuple[ReferralReward, bool]:
+    """Record the reward for a referred friend's purchase; one per order (a repeat returns the first)."""
+    if referrer.shop_id != shop.pk or friend.shop_id != shop.pk or order.shop_id != shop.pk:
+        raise ReviewRefused("推荐人、好友和订单必须属于同一店铺")
+    if referrer.pk == friend.pk:
+        raise ReviewRefused("不能推荐自己", field="friend")
+    if order.customer_id != friend.pk:
+        raise ReviewRefused("该订单不是被推荐好友下的", field="order")
+    if kind == RewardKind.POINTS and points <= 0:
+        raise ReviewRefused("积分奖励需要填写积分数", field="points")
+    if kind == RewardKind.COUPON and not (coupon_amount and coupon_amount > 0):
+        raise ReviewRefused("优惠券奖励需要填写面额", field="coupon_amount")
+    if kind not in RewardKind.values:
+        raise ReviewRefused(f"未知的奖励类型：{kind}", field="kind")
+    existing = ReferralReward.objects.filter(shop=shop, order=order).first()
+    if existing:
+        return existing, False
+    reward = ReferralReward.objects.create(shop=shop, referrer=referrer, friend=friend, order=order, kind=kind,
+                                           points=points if kind == RewardKind.POINTS else 0,
+                                           coupon_amount=coupon_amount if kind == RewardKind.COUPON else None)
+    if kind == RewardKind.POINTS:
+        Customer.objects.filter(pk=referrer.pk, shop=shop).update(points=F("points") + points)
+    return reward, True

@@ -1,0 +1,222 @@
+"""API: ingest, CSV/Excel import and signed platform push (idempotent), task steps, shop isolation, QA report."""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+
+import pytest
+from django.test import Client
+from openpyxl import Workbook
+
+from shouhou.core.signatures import sign
+from shouhou.core.testing.factories import CustomerFactory, OrderFactory
+from shouhou.inbox.models import Conversation, Message
+from shouhou.reviews.models import RecoveryTask, Review
+
+SECRET = "dev-webhook-secret"
+
+
+@pytest.fixture
+def supervisor_client(supervisor):
+    c = Client()
+    c.force_login(supervisor)
+    return c
+
+
+def _post(client, url, data):
+    return client.post(url, data=json.dumps(data), content_type="application/json")
+
+
+def test_create_reviews_and_work_a_task_through_the_api(agent_client, shop):
+    OrderFactory(shop=shop, order_no="KS0001")
+    r = _post(agent_client, "/api/reviews/", {"items": [
+        {"text": "收到货发现少发了一件，客服也不回复", "order_no": "KS0001", "platform": "kuaishou", "external_id": "k1"},
+        {"text": "很喜欢，已回购", "platform": "kuaishou", "external_id": "k2"},
+    ]})
+    assert r.status_code == 201, r.content
+    assert {k: r.json()[k] for k in ("created", "duplicates", "tasks")} == {"created": 2, "duplicates": 0, "tasks": 1}
+    tasks = agent_client.get("/api/reviews/tasks").json()
+    assert len(tasks) == 1 and tasks[0]["complaint_type"] == "wrong_or_missing" and tasks[0]["order_no"] == "KS0001"
+    tid = tasks[0]["id"]
+    bad = _post(agent_client, f"/api/reviews/tasks/{tid}/reply", {"text": "亲，删差评返现10元哦"})
+    assert bad.status_code == 400 and "删除或修改差评" in bad.json()["detail"]
+    ok = _post(agent_client, f"/api/reviews/tasks/{tid}/reply", {"text": tasks[0]["suggested_reply"]})
+    assert ok.status_code == 200 and ok.json()["status"] == "in_progress"
+    remedy = _post(agent_client, f"/api/reviews/tasks/{tid}/remedy", {"remedy": "resend", "note": "补发漏发的一件"})
+    assert remedy.status_code == 200 and remedy.json()["remedy"] == "resend"
+    closed = _post(agent_client, f"/api/reviews/tasks/{tid}/close", {"outcome": "rating_updated", "new_rating": 4})
+    assert closed.json()["status"] == "closed" and closed.json()["new_rating"] == 4
+    # the same batch again: all duplicates, nothing new
+    again = _post(agent_client, "/api/reviews/", {"items": [{"text": "x", "platform": "kuaishou", "external_id": "k1"}]})
+    assert again.json()["duplicates"] == 1 and Review.objects.count() == 2
+
+
+def test_rating_out_of_range_is_refused_with_the_field(agent_client):
+    r = _post(agent_client, "/api/reviews/", {"items": [{"text": "好", "rating": 9}]})
+    assert r.status_code == 400 and r.json()["errors"][0]["loc"] == ["items.0.rating"]
+
+
+def _csv_bytes(rows):
+    out = io.StringIO()
+    out.write("评价ID,订单号,评分,评价内容,评价时间\n")
+    for row in rows:
+        out.write(",".join(row) + "\n")
+    return out.getvalue().encode("utf-8-sig")
+
+
+def test_csv_import_is_idempotent_and_reports_bad_rows(supervisor_client, shop):
+    OrderFactory(shop=shop, order_no="DY9")
+    content = _csv_bytes([
+        ("e1", "DY9", "1", "衣服掉色严重，洗一次就串色了", "2026-11-20 10:00:00"),
+        ("e2", "", "5", "很好很好", "2026-11-20 11:00:00"),
+        ("e3", "", "9", "评分错了", ""),
+        ("e4", "", "", "时间错了", "昨天"),
+    ])
+    def upload():
+        f = io.BytesIO(content)
+        f.name = "reviews.csv"
+        return supervisor_client.post("/api/reviews/import?platform=douyin", {"file": f})
+    first = upload()
+    assert first.status_code == 201, first.content
+    body = first.json()
+    assert (body["created"], body["tasks"], body["duplicates"]) == (2, 1, 0)
+    assert body["errors"] == ["第 4 行 评分: 应为 1–5，实际为 '9'",
+                              "第 5 行 评价时间: 无法识别 '昨天'（例：2026-11-20 10:30:00）"]
+    second = upload().json()
+    assert (second["created"], second["duplicates"]) == (0, 2)
+    assert Review.objects.get(external_id="e1").order.order_no == "DY9"
+
+
+def test_excel_import(supervisor_client, shop):
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["review_id", "review", "rating"])
+    ws.append(["x1", "收到的苹果全是烂的", 1])
+    ws.append(["x2", "甜甜的很好吃", 5])
+    buf = io.BytesIO()
+    wb.save(buf)
+    buf.seek(0)
+    buf.name = "reviews.xlsx"
+    r = supervisor_client.post("/api/reviews/import", {"file": buf})
+    assert r.status_code == 201 and r.json()["created"] == 2 and r.json()["tasks"] == 1
+
+
+def test_import_without_text_column_is_a_clear_error(supervisor_client):
+    f = io.BytesIO("id,评分\n1,5\n".encode())
+    f.name = "bad.csv"
+    r = supervisor_client.post("/api/reviews/import", {"file": f})
+    assert r.status_code == 400 and "缺少评价内容列" in r.json()["detail"]
+
+
+def test_agent_may_not_import(agent_client):
+    f = io.BytesIO(b"review\nok\n")
+    f.name = "a.csv"
+    assert agent_client.post("/api/reviews/import", {"file": f}).status_code == 403
+
+
+def _push(client, shop_code, payload, *, secret=SECRET, ts=None):
+    body = json.dumps(payload).encode()
+    ts = ts or str(int(time.time()))
+    return client.post(f"/api/reviews/webhook/{shop_code}", data=body, content_type="application/json",
+                       HTTP_X_SHOUHOU_TIMESTAMP=ts, HTTP_X_SHOUHOU_SIGNATURE=sign(secret, ts, body))
+
+
+def test_webhook_is_signed_and_idempotent(client, shop):
+    OrderFactory(shop=shop, order_no="DY77")
+    payload = {"event_id": "evt-1", "platform": "douyin",
+               "reviews": [{"external_id": "p1", "order_no": "DY77", "text": "快递太慢，等了八天", "rating": 2}]}
+    first = _push(client, shop.code, payload)
+    assert first.status_code == 202, first.content
+    assert first.json()["tasks"] == 1
+    replay = _push(client, shop.code, payload)
+    assert replay.status_code == 200 and replay.json() == first.json()
+    # a new event carrying the same review is deduplicated by platform + external id
+    other_event = _push(client, shop.code, {**payload, "event_id": "evt-2"})
+    assert other_event.json()["duplicates"] == 1
+    assert Review.objects.count() == 1 and RecoveryTask.objects.count() == 1
+    assert Review.objects.get().source == "webhook"
+
+
+@pytest.mark.parametrize("mutate, status, message", [
+    (lambda h: {**h, "secret": "wrong"}, 401, "签名不匹配"),
+    (lambda h: {**h, "ts": str(int(time.time()) - 3600)}, 401, "重放"),
+])
+def test_webhook_rejects_bad_signatures(client, shop, mutate, status, message):
+    opts = mutate({"secret": SECRET, "ts": None})
+    r = _push(client, shop.code, {"event_id": "e", "reviews": []}, secret=opts["secret"], ts=opts["ts"])
+    assert r.status_code == status and message in r.json()["detail"]
+    assert Review.objects.count() == 0
+
+
+def test_webhook_payload_errors(client, shop):
+    assert _push(client, shop.code, {"reviews": []}).json()["detail"] == "缺少 event_id"
+    assert _push(client, shop.code, {"event_id": "e", "reviews": "x"}).json()["detail"] == "reviews 应为数组"
+    assert _push(client, "no-such-shop", {"event_id": "e", "reviews": []}).status_code == 404
+
+
+def test_shop_isolation(agent_client, shop, other_shop):
+    # given a negative review in another shop, pushed to that shop's webhook
+    c = Client()
+    _push(c, other_shop.code, {"event_id": "o1", "reviews": [{"external_id": "z", "text": "质量太差了，坏了"}]})
+    theirs = RecoveryTask.objects.get(shop=other_shop)
+    # then our agent neither lists nor opens nor acts on it
+    assert agent_client.get("/api/reviews/tasks").json() == []
+    assert agent_client.get("/api/reviews/").json() == []
+    assert agent_client.get(f"/api/reviews/tasks/{theirs.pk}").status_code == 404
+    assert _post(agent_client, f"/api/reviews/tasks/{theirs.pk}/contact", {"note": "x"}).status_code == 404
+    assert agent_client.get(f"/reviews/tasks/{theirs.pk}/").status_code == 404
+    # and the same external id in our shop is a different review
+    _post(agent_client, "/api/reviews/", {"items": [{"external_id": "z", "text": "不错"}]})
+    assert Review.objects.filter(external_id="z").count() == 2
+
+
+def test_classify_guard_and_inspect_endpoints(agent_client):
+    r = _post(agent_client, "/api/reviews/classify", {"texts": ["物流太慢了，差评", "", "很好👍"]}).json()
+    assert [x["sentiment"] for x in r] == [0, 1, 1] and r[0]["complaint_type"] == "logistics"
+    g = _post(agent_client, "/api/reviews/guard", {"text": "五星好评送红包"}).json()
+    assert g["allowed"] is False and "红包" in g["reasons"][0]
+    flags = _post(agent_client, "/api/reviews/inspect", {"text": "这是快递的问题，你去找快递"}).json()
+    assert flags[0]["category"] == "blame_shifting"
+
+
+def test_community_and_referral_endpoints(agent_client, shop):
+    r = _post(agent_client, "/api/reviews/community/messages", [
+        {"group_id": "g1", "group_name": "老粉群", "text": "上次买的锅用两次就掉漆了，太差了", "external_id": "m1"}])
+    assert r.status_code == 201 and r.json()["alerts"] == 1
+    referrer, friend = CustomerFactory(shop=shop, points=0), CustomerFactory(shop=shop)
+    order = OrderFactory(shop=shop, customer=friend)
+    body = {"referrer_id": referrer.pk, "friend_id": friend.pk, "order_id": order.pk, "kind": "points", "points": 30}
+    first = _post(agent_client, "/api/reviews/referrals", body)
+    second = _post(agent_client, "/api/reviews/referrals", body)
+    assert (first.status_code, second.status_code) == (201, 200)
+    assert second.json()["referrer_points"] == 30
+
+
+def _say(shop, user, body):
+    conv = Conversation.objects.filter(shop=shop).first() or Conversation.objects.create(shop=shop, channel="web_chat")
+    Message.objects.create(shop=shop, conversation=conv, direction="outbound", author=user, body=body)
+
+
+def test_qa_report_counts_flags_per_agent(supervisor_client, shop, agent, supervisor, other_shop):
+    _say(shop, agent, "这是快递的问题，你去找快递")
+    _say(shop, agent, "保证明天到")
+    _say(shop, agent, "非常抱歉，马上为您补发")
+    _say(shop, agent, "给您补偿100元")  # above the agent's 50 yuan limit
+    _say(shop, supervisor, "理解您的心情，我来跟进")
+    _say(other_shop, agent, "滚")  # another shop's message is not in this report
+    rows = supervisor_client.get("/api/reviews/qa-report").json()
+    by_name = {r["username"]: r for r in rows}
+    assert by_name["agent"]["messages"] == 4 and by_name["agent"]["flagged_messages"] == 3
+    assert by_name["agent"]["by_category"]["blame_shifting"] == 1
+    assert by_name["agent"]["by_category"]["over_promise"] == 2
+    assert by_name["agent"]["by_category"]["rude"] == 0
+    assert by_name["supervisor"]["flagged_messages"] == 0
+    page = supervisor_client.get("/reviews/qa/")
+    assert page.status_code == 200 and "这是快递的问题" in page.content.decode()
+
+
+def test_agents_cannot_see_the_qa_report(agent_client):
+    assert agent_client.get("/api/reviews/qa-report").status_code == 403
+    assert agent_client.get("/reviews/qa/").status_code == 403

@@ -1,0 +1,68 @@
+"""Agent pages: task list with filters, task detail steps (real browser), good reviews and public showcase."""
+
+from __future__ import annotations
+
+import pytest
+
+from shouhou.reviews.models import RecoveryTask, Review
+from shouhou.reviews.services import ReviewInput, reviews_ingest
+
+
+def _seed(shop):
+    return reviews_ingest(shop=shop, items=[
+        ReviewInput(text="穿了一次就开线了，质量太差", order_no="DY1"),
+        ReviewInput(text="物流太慢了，等了十天才到"),
+        ReviewInput(text="面料很舒服，颜色也正，好评", author_name="小***鹿"),
+    ])
+
+
+def test_task_list_filters_by_type(agent_client, shop):
+    _seed(shop)
+    html = agent_client.get("/reviews/?type=logistics").content.decode()
+    assert "物流太慢了" in html and "穿了一次就开线了" not in html
+    html = agent_client.get("/reviews/").content.decode()
+    assert "物流太慢了" in html and "穿了一次就开线了" in html
+
+
+def test_task_list_query_count_does_not_grow_with_rows(agent_client, shop, django_assert_max_num_queries):
+    for i in range(3):
+        reviews_ingest(shop=shop, items=[ReviewInput(text=f"质量太差了，开线{i}-{j}") for j in range(20)])
+    with django_assert_max_num_queries(16):
+        assert agent_client.get("/reviews/").status_code == 200
+
+
+def test_showcase_flow(agent_client, shop, client):
+    _seed(shop)
+    good = Review.objects.get(sentiment=1)
+    agent_client.post(f"/reviews/good/{good.pk}/showcase/", {"on": "1"})
+    public = client.get(f"/reviews/showcase/{shop.code}/").content.decode()
+    assert "面料很舒服" in public and "开线" not in public
+
+
+def test_pages_require_login(client):
+    assert client.get("/reviews/").status_code == 302
+
+
+@pytest.mark.browser
+def test_agent_works_a_task_in_the_browser(login_page, agent, shop):
+    _seed(shop)
+    task = RecoveryTask.objects.get(review__text__contains="开线")
+    page = login_page("agent")
+    page.goto(page.url.split("/", 3)[0] + "//" + page.url.split("/")[2] + "/reviews/")
+    assert page.get_by_test_id("task-row").count() == 2
+    page.get_by_role("link", name=task.number).click()
+    assert page.get_by_test_id("complaint-type").inner_text() == "质量问题"
+    # a bribe is refused with the reason
+    page.fill("[data-testid=reply-form] textarea", "亲，五星好评送红包，麻烦改一下评价")
+    page.click("[data-testid=reply-form] button")
+    assert "不得以红包换取" in page.locator(".flash").inner_text()
+    # the suggested script goes through
+    page.fill("[data-testid=reply-form] textarea", task.suggested_reply)
+    page.click("[data-testid=reply-form] button")
+    assert page.get_by_test_id("task-status").inner_text() == "处理中"
+    assert page.get_by_test_id("public-reply").inner_text() == task.suggested_reply
+    page.select_option("[data-testid=close-form] select", "resolved")
+    page.click("[data-testid=close-form] button")
+    assert page.get_by_test_id("task-status").inner_text() == "已结束"
+    task.refresh_from_db()
+    assert (task.status, task.outcome) == ("closed", "resolved")
