@@ -15,6 +15,10 @@ class Channel(models.TextChoices):
     SYSTEM = "system", _("系统")
 
 
+# Channels whose customers expect the private-domain promise (15 minutes by default).
+PRIVATE_DOMAIN_CHANNELS = frozenset({"wechat", "wecom", "private_group"})
+
+
 class Direction(models.TextChoices):
     INBOUND = "inbound", _("顾客消息")
     OUTBOUND = "outbound", _("回复")
@@ -61,3 +65,44 @@ class Team(models.TextChoices):
     LOGISTICS = "logistics", _("物流")
     PRODUCTION = "production", _("生产")
     RND = "rnd", _("研发")
+
+
+class TicketEventKind(models.TextChoices):
+    CREATED = "created", _("创建")
+    MESSAGE_IN = "message_in", _("顾客来信")
+    REPLIED = "replied", _("客服回复")
+    NOTE = "note", _("内部备注")
+    ASSIGNED = "assigned", _("分配")
+    STATUS = "status", _("状态变更")
+    PRIORITY = "priority", _("优先级变更")
+    CATEGORY = "category", _("分类变更")
+    SLA_WARNING = "sla_warning", _("SLA 即将超时")
+    SLA_BREACH = "sla_breach", _("SLA 已超时")
+    ESCALATED = "escalated", _("升级部门")
+    ESCALATION_UPDATE = "escalation_update", _("部门处理进展")
+    BOT_HANDOFF = "bot_handoff", _("机器人转人工")
+    CASE_ACTION = "case_action", _("售后单操作")
+
+
+class EscalationStatus(models.TextChoices):
+    OPEN = "open", _("待处理")
+    IN_PROGRESS = "in_progress", _("处理中")
+    DONE = "done", _("已完成")
+    CANCELLED = "cancelled", _("已取消")
+
+
+class ScriptScenario(models.TextChoices):
+    GREETING = "greeting", _("问候")
+    SMALL_DEFECT = "small_defect", _("小瑕疵")
+    QUALITY_PROBLEM = "quality_problem", _("质量问题")
+    PRICE_DROP = "price_drop", _("买贵了/降价")
+    LATE_SHIPMENT = "late_shipment", _("发货延迟")
+    WRONG_ITEM = "wrong_item", _("发错货/漏发")
+    NO_REASON_RETURN = "no_reason_return", _("坚持无理由退货")
+    REPEATED_EXCHANGE = "repeated_exchange", _("反复挑剔换货")
+    LOGISTICS_DAMAGE = "logistics_damage", _("物流破损")
+    LOGISTICS_DELAY = "logistics_delay", _("物流慢/查件")
+    SIZE_FIT = "size_fit", _("尺码不合适")
+    USAGE = "usage", _("使用指导")
+    MISUNDERSTANDING = "misunderstanding", _("误会解释")
+    CLOSING = "closing", _("结束语")

@@ -6,7 +6,17 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from shouhou.core.models import ShopScopedModel
-from shouhou.inbox.choices import Channel, Direction, Priority, Team, TicketCategory, TicketStatus
+from shouhou.inbox.choices import (
+    Channel,
+    Direction,
+    EscalationStatus,
+    Priority,
+    ScriptScenario,
+    Team,
+    TicketCategory,
+    TicketEventKind,
+    TicketStatus,
+)
 
 
 class Conversation(ShopScopedModel):
@@ -20,6 +30,11 @@ class Conversation(ShopScopedModel):
     last_message_at = models.DateTimeField(_("最近消息"), null=True, blank=True, db_index=True)
     bot_active = models.BooleanField(_("机器人接待中"), default=False)
     bot_failures = models.PositiveSmallIntegerField(_("机器人未答"), default=0)
+    handed_over_at = models.DateTimeField(_("转人工时间"), null=True, blank=True)
+    # Who the customer is on the channel (WeChat openid, email address, phone, platform user id).
+    contact_handle = models.CharField(_("渠道联系人"), max_length=200, blank=True, db_index=True)
+    channel_account = models.ForeignKey("inbox.ChannelAccount", null=True, blank=True, on_delete=models.SET_NULL,
+                                        related_name="conversations", verbose_name=_("渠道账号"))
 
     class Meta:
         verbose_name = _("会话")
@@ -37,6 +52,11 @@ class Message(ShopScopedModel):
     body = models.TextField(_("内容"))
     external_id = models.CharField(_("外部消息ID"), max_length=128, blank=True)
     attachment = models.FileField(_("附件"), upload_to="inbox/", blank=True)
+    # Outbound delivery through the channel adapter: "" (not sent out, e.g. web chat or a note), sent, failed.
+    delivery_status = models.CharField(_("发送状态"), max_length=16, blank=True)
+    delivery_error = models.CharField(_("发送错误"), max_length=300, blank=True)
+    script = models.ForeignKey("inbox.Script", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                               verbose_name=_("所用话术"))
 
     class Meta:
         verbose_name = _("消息")
@@ -83,6 +103,16 @@ class Ticket(ShopScopedModel):
     sla_breached = models.BooleanField(_("已超时"), default=False)
     paused_at = models.DateTimeField(_("暂停起点"), null=True, blank=True)
     paused_seconds = models.PositiveIntegerField(_("暂停累计秒"), default=0)
+    sla_policy = models.ForeignKey("sla.SlaPolicy", null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="tickets", verbose_name=_("SLA 策略"))
+    # Start of the next-response clock: the oldest customer message not yet answered (None when answered).
+    waiting_since = models.DateTimeField(_("待回复起点"), null=True, blank=True)
+    sla_warned_at = models.DateTimeField(_("超时预警时间"), null=True, blank=True)
+    sla_breached_at = models.DateTimeField(_("超时时间"), null=True, blank=True)
+    escalated_to = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                     related_name="escalated_tickets", verbose_name=_("超时升级至"))
+    last_customer_message_at = models.DateTimeField(_("顾客最近来信"), null=True, blank=True)
+    last_agent_reply_at = models.DateTimeField(_("客服最近回复"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("工单")
@@ -92,3 +122,142 @@ class Ticket(ShopScopedModel):
 
     def __str__(self) -> str:
         return self.number
+
+
+class TicketEvent(ShopScopedModel):
+    """One row per ticket change (who, when, from, to, why): the ticket's audit trail and timeline."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events", verbose_name=_("工单"))
+    kind = models.CharField(_("类型"), max_length=24, choices=TicketEventKind.choices)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                              related_name="+", verbose_name=_("操作人"))
+    from_value = models.CharField(_("变更前"), max_length=100, blank=True)
+    to_value = models.CharField(_("变更后"), max_length=100, blank=True)
+    note = models.CharField(_("说明"), max_length=500, blank=True)
+    visible_to_customer = models.BooleanField(_("顾客可见"), default=False)
+
+    class Meta:
+        verbose_name = _("工单记录")
+        verbose_name_plural = _("工单记录")
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id} {self.kind}"
+
+
+class AgentProfile(ShopScopedModel):
+    """An agent's routing facts in one shop: skills (product categories), channels, capacity."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="agent_profiles",
+                             verbose_name=_("客服"))
+    skills = models.JSONField(_("技能（商品类目）"), default=list, blank=True)
+    channels = models.JSONField(_("接待渠道"), default=list, blank=True, help_text=_("空表示全部渠道"))
+    capacity = models.PositiveSmallIntegerField(_("同时处理上限"), default=8)
+    accepting = models.BooleanField(_("接单中"), default=True)
+
+    class Meta:
+        verbose_name = _("客服资料")
+        verbose_name_plural = _("客服资料")
+        constraints = [models.UniqueConstraint(fields=["shop", "user"], name="uniq_agent_profile_shop_user")]
+
+    def __str__(self) -> str:
+        return str(self.user)
+
+
+class Shift(ShopScopedModel):
+    """One on-duty interval of the rota; a night shift simply crosses midnight."""
+
+    agent = models.ForeignKey(AgentProfile, on_delete=models.CASCADE, related_name="shifts", verbose_name=_("客服"))
+    starts_at = models.DateTimeField(_("开始"))
+    ends_at = models.DateTimeField(_("结束"))
+    label = models.CharField(_("班次"), max_length=30, blank=True, help_text=_("如 早班、晚班、夜班"))
+
+    class Meta:
+        verbose_name = _("排班")
+        verbose_name_plural = _("排班")
+        ordering = ["starts_at"]
+        indexes = [models.Index(fields=["shop", "starts_at", "ends_at"], name="shift_on_duty")]
+        constraints = [models.CheckConstraint(condition=Q(ends_at__gt=models.F("starts_at")), name="shift_ends_after_start")]
+
+    def __str__(self) -> str:
+        return f"{self.agent} {self.starts_at:%m-%d %H:%M}"
+
+
+class Escalation(ShopScopedModel):
+    """A ticket handed to another department (warehouse, quality, logistics, production, R&D)."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="escalations", verbose_name=_("工单"))
+    department = models.CharField(_("部门"), max_length=16, choices=Team.choices)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                              related_name="owned_escalations", verbose_name=_("负责人"))
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                     related_name="+", verbose_name=_("发起人"))
+    request = models.TextField(_("需求说明"))
+    due_at = models.DateTimeField(_("截止时间"), db_index=True)
+    status = models.CharField(_("状态"), max_length=16, choices=EscalationStatus.choices,
+                              default=EscalationStatus.OPEN)
+    resolved_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+    overdue_notified_at = models.DateTimeField(_("逾期提醒时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("部门升级")
+        verbose_name_plural = _("部门升级")
+        ordering = ["due_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_department_display()} · {self.ticket}"
+
+
+class EscalationUpdate(ShopScopedModel):
+    escalation = models.ForeignKey(Escalation, on_delete=models.CASCADE, related_name="updates")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                               related_name="+")
+    note = models.TextField(_("进展"))
+    visible_to_customer = models.BooleanField(_("顾客可见"), default=True)
+
+    class Meta:
+        verbose_name = _("升级进展")
+        verbose_name_plural = _("升级进展")
+        ordering = ["created_at", "id"]
+
+
+class Script(ShopScopedModel):
+    """话术: a reply template with {variables}, grouped by scenario, suggested by ticket category."""
+
+    scenario = models.CharField(_("场景"), max_length=24, choices=ScriptScenario.choices)
+    categories = models.JSONField(_("适用工单分类"), default=list, blank=True)
+    title = models.CharField(_("标题"), max_length=100)
+    body = models.TextField(_("内容"))
+    is_active = models.BooleanField(_("启用"), default=True)
+    position = models.PositiveSmallIntegerField(_("排序"), default=0)
+    usage_count = models.PositiveIntegerField(_("使用次数"), default=0)
+
+    class Meta:
+        verbose_name = _("话术")
+        verbose_name_plural = _("话术")
+        ordering = ["scenario", "position", "id"]
+        constraints = [models.UniqueConstraint(fields=["shop", "scenario", "title"], name="uniq_script_title")]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class ChannelAccount(ShopScopedModel):
+    """A connected channel (WeChat official account, WeCom app, mailbox...) and its webhook secrets."""
+
+    channel = models.CharField(_("渠道"), max_length=20, choices=Channel.choices)
+    name = models.CharField(_("名称"), max_length=100)
+    # Public id in the webhook URL: /inbox/hooks/<channel>/<key>/
+    key = models.SlugField(_("接入标识"), max_length=40, unique=True)
+    app_id = models.CharField(_("AppID/CorpID"), max_length=100, blank=True)
+    token = models.CharField(_("Token"), max_length=100, blank=True)
+    aes_key = models.CharField(_("EncodingAESKey"), max_length=64, blank=True)
+    secret = models.CharField(_("密钥"), max_length=200, blank=True)
+    is_active = models.BooleanField(_("启用"), default=True)
+
+    class Meta:
+        verbose_name = _("渠道账号")
+        verbose_name_plural = _("渠道账号")
+
+    def __str__(self) -> str:
+        return self.name
