@@ -1,0 +1,569 @@
+"""Inbox reads for the agent workbench and the API: the queue, a ticket's timeline, the customer at a
+glance and the team's load. Every function takes the shop and filters on it; the number of queries
+does not grow with the number of rows (select_related / prefetch / annotations)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import statistics
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.paginator import Paginator
+from django.db.models import (
+    Case,
+    Count,
+    DateTimeField,
+    Exists,
+    F,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Least
+from django.utils.translation import gettext_lazy as _
+
+from shouhou.commerce.choices import VIP_TIERS
+from shouhou.core.clock import local_tz, now
+from shouhou.core.pii import phone_for
+from shouhou.inbox.choices import (
+    OPEN_TICKET_STATUSES,
+    Channel,
+    Direction,
+    EscalationStatus,
+    Team,
+    TicketCategory,
+    TicketEventKind,
+    TicketStatus,
+)
+from shouhou.inbox.models import (
+    AgentProfile,
+    Conversation,
+    Escalation,
+    EscalationUpdate,
+    Message,
+    Script,
+    Shift,
+    Ticket,
+    TicketEvent,
+)
+
+# A date far in the future stands for "no clock running" so that one LEAST() works on every database
+# (SQLite's MIN() and PostgreSQL's LEAST() disagree about NULL).
+NO_CLOCK = dt.datetime(9999, 12, 31, tzinfo=dt.UTC)
+DEFAULT_WARN_MINUTES = 2
+DUE_SOON_MINUTES = 15
+PER_PAGE = 50
+MAX_PER_PAGE = 200
+OPEN_STATUSES = sorted(OPEN_TICKET_STATUSES)
+ACTIVE_ESCALATIONS = (EscalationStatus.OPEN, EscalationStatus.IN_PROGRESS)
+
+SCOPES = {
+    "all": _("全部"),
+    "mine": _("我的"),
+    "unassigned": _("未分配"),
+    "team": _("团队"),
+}
+TARGET_LABELS = {
+    "first_response": _("首次响应"),
+    "next_response": _("再次响应"),
+    "resolution": _("解决"),
+}
+
+
+class FilterError(ValueError):
+    """A queue filter that cannot be read; `field` names it."""
+
+    def __init__(self, message: str, *, field: str):
+        super().__init__(message)
+        self.field = field
+
+
+# --- the SLA clock in SQL -----------------------------------------------------------------------
+
+def _running(condition: Q, column: str) -> Case:
+    return Case(When(condition, then=F(column)), default=Value(NO_CLOCK), output_field=DateTimeField())
+
+
+def sla_due_expression() -> Least:
+    """The earliest running clock of a ticket (first response, next response, resolution), or
+    NO_CLOCK when none runs or the ticket is paused (waiting for the customer)."""
+    paused = Q(paused_at__isnull=False)
+    first = _running(~paused & Q(first_responded_at__isnull=True, first_response_due_at__isnull=False),
+                     "first_response_due_at")
+    nxt = _running(~paused & Q(waiting_since__isnull=False, next_response_due_at__isnull=False),
+                   "next_response_due_at")
+    resolution = _running(~paused & Q(resolved_at__isnull=True, resolution_due_at__isnull=False),
+                          "resolution_due_at")
+    return Least(first, nxt, resolution, output_field=DateTimeField())
+
+
+def with_sla_due(qs: QuerySet[Ticket]) -> QuerySet[Ticket]:
+    return qs.annotate(sla_due_at=sla_due_expression())
+
+
+@dataclass(frozen=True)
+class QueueClock:
+    """What the countdown shows. `due_at` None: no clock runs (answered and resolved, or none set)."""
+
+    target: str
+    due_at: dt.datetime | None
+    paused: bool
+    breached: bool
+    warning: bool
+    remaining_seconds: int | None
+    warn_seconds: int
+
+    @property
+    def label(self) -> str:
+        return str(TARGET_LABELS.get(self.target, ""))
+
+    @property
+    def state(self) -> str:
+        """paused | breached | warning | running | none: the CSS class of the countdown."""
+        if self.paused:
+            return "paused"
+        if self.due_at is None:
+            return "none"
+        if self.breached:
+            return "breached"
+        return "warning" if self.warning else "running"
+
+
+def ticket_queue_clock(ticket: Ticket, *, at: dt.datetime | None = None) -> QueueClock:
+    """The clock of one ticket from its fields (no query when `sla_policy` is selected with it)."""
+    at = at or now()
+    warn = (ticket.sla_policy.warn_before_minutes if ticket.sla_policy_id and ticket.sla_policy
+            else DEFAULT_WARN_MINUTES) * 60
+    if ticket.paused_at is not None:
+        return QueueClock(target="", due_at=None, paused=True, breached=bool(ticket.sla_breached), warning=False,
+                          remaining_seconds=None, warn_seconds=warn)
+    candidates = []
+    if ticket.first_responded_at is None and ticket.first_response_due_at:
+        candidates.append((ticket.first_response_due_at, "first_response"))
+    if ticket.waiting_since is not None and ticket.next_response_due_at:
+        candidates.append((ticket.next_response_due_at, "next_response"))
+    if ticket.resolved_at is None and ticket.resolution_due_at:
+        candidates.append((ticket.resolution_due_at, "resolution"))
+    if not candidates:
+        return QueueClock(target="", due_at=None, paused=False, breached=bool(ticket.sla_breached), warning=False,
+                          remaining_seconds=None, warn_seconds=warn)
+    due, target = min(candidates, key=lambda c: c[0])
+    remaining = int((due - at).total_seconds())
+    return QueueClock(target=target, due_at=due, paused=False, breached=remaining < 0,
+                      warning=0 <= remaining <= warn, remaining_seconds=remaining, warn_seconds=warn)
+
+
+# --- the queue ----------------------------------------------------------------------------------
+
+def _choice(value: str, choices, *, field: str, label: str) -> str:
+    if value and value not in choices:
+        raise FilterError(f"{label}「{value}」不存在", field=field)
+    return value
+
+
+@dataclass(frozen=True)
+class QueueFilters:
+    scope: str = "all"  # all | mine | unassigned | team
+    team: str = ""
+    status: str = ""  # "" open tickets, "all" every status, or one TicketStatus
+    channel: str = ""
+    category: str = ""
+    priority: int | None = None
+    breached: bool = False
+    due_within: int | None = None  # minutes: running clocks due within N minutes (breached included)
+    vip: bool = False
+    q: str = ""  # ticket number, order number, customer phone (last 4 digits or full)
+    page: int = 1
+    per_page: int = PER_PAGE
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, Any]) -> QueueFilters:
+        """Read filters from a query string; a bad value raises FilterError naming the field."""
+
+        def text(name: str) -> str:
+            return str(data.get(name) or "").strip()
+
+        def number(name: str, label: str, *, low: int, high: int) -> int | None:
+            raw = text(name)
+            if not raw:
+                return None
+            if not raw.isdigit() or not low <= int(raw) <= high:
+                raise FilterError(f"{label}应为 {low}–{high} 的整数，收到「{raw}」", field=name)
+            return int(raw)
+
+        def flag(name: str) -> bool:
+            return text(name).lower() in {"1", "true", "on", "yes"}
+
+        scope = text("scope") or "all"
+        if scope not in SCOPES:
+            raise FilterError(f"范围「{scope}」不存在（可选 {'、'.join(SCOPES)}）", field="scope")
+        status = text("status")
+        if status not in {"", "all"}:
+            _choice(status, TicketStatus.values, field="status", label="状态")
+        return cls(
+            scope=scope,
+            team=_choice(text("team"), Team.values, field="team", label="团队"),
+            status=status,
+            channel=_choice(text("channel"), Channel.values, field="channel", label="渠道"),
+            category=_choice(text("category"), TicketCategory.values, field="category", label="分类"),
+            priority=number("priority", "优先级", low=1, high=4),
+            breached=flag("breached"),
+            due_within=number("due_within", "即将超时（分钟）", low=0, high=7 * 24 * 60),
+            vip=flag("vip"),
+            q=text("q")[:64],
+            page=number("page", "页码", low=1, high=1_000_000) or 1,
+            per_page=number("per_page", "每页条数", low=1, high=MAX_PER_PAGE) or PER_PAGE,
+        )
+
+    def as_query(self) -> dict[str, str]:
+        """The non-default filters as query parameters (for links and the live refresh)."""
+        out = {}
+        for name in ("scope", "team", "status", "channel", "category", "q"):
+            value = getattr(self, name)
+            if value and not (name == "scope" and value == "all"):
+                out[name] = value
+        for name in ("priority", "due_within"):
+            if getattr(self, name) is not None:
+                out[name] = str(getattr(self, name))
+        for name in ("breached", "vip"):
+            if getattr(self, name):
+                out[name] = "1"
+        return out
+
+
+@dataclass
+class QueueRow:
+    ticket: Ticket
+    clock: QueueClock
+    phone: str
+    last_message: str
+
+
+@dataclass
+class QueuePage:
+    rows: list[QueueRow]
+    total: int
+    page: int
+    pages: int
+    per_page: int
+    filters: QueueFilters
+    at: dt.datetime
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def has_previous(self) -> bool:
+        return self.page > 1
+
+
+def ticket_queue_qs(*, shop, user=None, filters: QueueFilters | None = None,
+                    at: dt.datetime | None = None) -> QuerySet[Ticket]:
+    """The filtered, ordered queue (not yet paginated): priority first (1 urgent), then the earliest
+    running SLA clock, then age. Paused tickets and tickets without a running clock come last."""
+    filters = filters or QueueFilters()
+    at = at or now()
+    qs = with_sla_due(Ticket.objects.filter(shop=shop))
+    if filters.status == "":
+        qs = qs.filter(status__in=OPEN_STATUSES)
+    elif filters.status != "all":
+        qs = qs.filter(status=filters.status)
+    if filters.scope == "mine":
+        qs = qs.filter(assignee=user) if user is not None and user.is_authenticated else qs.none()
+    elif filters.scope == "unassigned":
+        qs = qs.filter(assignee__isnull=True)
+    elif filters.scope == "team":
+        qs = qs.filter(team=filters.team or Team.SERVICE)
+    if filters.team and filters.scope != "team":
+        qs = qs.filter(team=filters.team)
+    if filters.channel:
+        qs = qs.filter(channel=filters.channel)
+    if filters.category:
+        qs = qs.filter(category=filters.category)
+    if filters.priority is not None:
+        qs = qs.filter(priority=filters.priority)
+    if filters.vip:
+        qs = qs.filter(customer__tier__in=sorted(VIP_TIERS))
+    if filters.breached:
+        qs = qs.filter(Q(sla_breached=True) | Q(sla_due_at__lt=at))
+    if filters.due_within is not None:
+        qs = qs.filter(sla_due_at__lte=at + dt.timedelta(minutes=filters.due_within))
+    if filters.q:
+        q = filters.q
+        match = Q(number__iexact=q) | Q(order__order_no=q)
+        digits = q.replace(" ", "").replace("-", "")
+        if digits.isdigit() and len(digits) == 4:
+            match |= Q(customer__phone_last4=digits)
+        elif digits.isdigit() and len(digits) >= 7:
+            match |= Q(customer__phone=digits)
+        qs = qs.filter(match)
+    return qs.order_by("priority", "sla_due_at", "created_at", "id")
+
+
+def _last_message_subquery() -> Subquery:
+    latest = (Message.objects.filter(conversation_id=OuterRef("conversation_id"))
+              .exclude(direction=Direction.NOTE).order_by("-created_at", "-id").values("body")[:1])
+    return Subquery(latest)
+
+
+def ticket_queue(*, shop, user=None, filters: QueueFilters | None = None, reveal: bool = False,
+                 at: dt.datetime | None = None) -> QueuePage:
+    """One page of the agent's queue: 2 queries (count + rows), whatever the page size."""
+    filters = filters or QueueFilters()
+    at = at or now()
+    qs = (ticket_queue_qs(shop=shop, user=user, filters=filters, at=at)
+          .select_related("customer", "assignee", "order", "sla_policy")
+          .annotate(last_message=_last_message_subquery()))
+    paginator = Paginator(qs, filters.per_page)
+    number = min(filters.page, max(1, paginator.num_pages))
+    page = paginator.page(number)
+    rows = [QueueRow(ticket=t, clock=ticket_queue_clock(t, at=at),
+                     phone=phone_for(t.customer.phone, reveal=reveal) if t.customer_id else "",
+                     last_message=(t.last_message or "")[:80]) for t in page.object_list]
+    return QueuePage(rows=rows, total=paginator.count, page=number, pages=paginator.num_pages,
+                     per_page=filters.per_page, filters=filters, at=at)
+
+
+def queue_counts(*, shop, user=None, at: dt.datetime | None = None) -> dict[str, int]:
+    """Badges above the queue: open, mine, unassigned, breached, due soon (one query)."""
+    at = at or now()
+    qs = with_sla_due(Ticket.objects.filter(shop=shop, status__in=OPEN_STATUSES))
+    mine = Q(assignee=user) if user is not None and user.is_authenticated else Q(assignee_id=0)
+    return qs.aggregate(
+        open=Count("id"),
+        mine=Count("id", filter=mine),
+        unassigned=Count("id", filter=Q(assignee__isnull=True)),
+        breached=Count("id", filter=Q(sla_breached=True) | Q(sla_due_at__lt=at)),
+        due_soon=Count("id", filter=Q(sla_due_at__gte=at, sla_due_at__lte=at + dt.timedelta(minutes=DUE_SOON_MINUTES))),
+    )
+
+
+# --- one ticket ---------------------------------------------------------------------------------
+
+def ticket_get(*, shop, ticket_id: int) -> Ticket | None:
+    """The ticket of this shop with what its page shows, or None (another shop's id is not found)."""
+    return (Ticket.objects.select_related("customer", "customer__dedicated_agent", "assignee", "order",
+                                          "order__live_session", "case", "conversation", "sla_policy",
+                                          "escalated_to")
+            .filter(shop=shop, pk=ticket_id).first())
+
+
+@dataclass
+class TimelineItem:
+    kind: str  # message | event | escalation
+    at: dt.datetime
+    key: str  # stable id for the live refresh: m<id>, e<id>, x<id>
+    obj: Any
+    updates: list[EscalationUpdate] = field(default_factory=list)
+
+    @property
+    def direction(self) -> str:
+        return self.obj.direction if self.kind == "message" else ""
+
+
+# Events already visible as messages are not repeated in the timeline.
+_EVENTS_SHOWN_AS_MESSAGES = {TicketEventKind.MESSAGE_IN, TicketEventKind.REPLIED, TicketEventKind.NOTE}
+
+
+def ticket_messages(*, ticket: Ticket, after_id: int = 0) -> QuerySet[Message]:
+    """The messages of the ticket's conversation (notes included), oldest first."""
+    if ticket.conversation_id is None:
+        return Message.objects.none()
+    return (Message.objects.filter(shop_id=ticket.shop_id, conversation_id=ticket.conversation_id, pk__gt=after_id)
+            .select_related("author", "script").order_by("created_at", "id"))
+
+
+def ticket_timeline(*, ticket: Ticket, after_message_id: int = 0, after_event_id: int = 0,
+                    include_escalations: bool = True) -> list[TimelineItem]:
+    """Messages, internal notes, ticket events and escalations (with their updates) in time order.
+    With `after_*` ids only what is newer (the live refresh). Three or four queries in all."""
+    items = [TimelineItem("message", m.created_at, f"m{m.pk}", m)
+             for m in ticket_messages(ticket=ticket, after_id=after_message_id)]
+    events = (TicketEvent.objects.filter(shop_id=ticket.shop_id, ticket=ticket, pk__gt=after_event_id)
+              .exclude(kind__in=_EVENTS_SHOWN_AS_MESSAGES).select_related("actor").order_by("created_at", "id"))
+    items += [TimelineItem("event", e.created_at, f"e{e.pk}", e) for e in events]
+    if include_escalations:
+        escalations = (Escalation.objects.filter(shop_id=ticket.shop_id, ticket=ticket)
+                       .select_related("owner", "requested_by")
+                       .prefetch_related(Prefetch("updates", queryset=EscalationUpdate.objects.select_related("author"))))
+        items += [TimelineItem("escalation", x.created_at, f"x{x.pk}", x, updates=list(x.updates.all()))
+                  for x in escalations]
+    items.sort(key=lambda i: (i.at, i.key))
+    return items
+
+
+def ticket_escalations(*, ticket: Ticket) -> list[Escalation]:
+    return list(Escalation.objects.filter(shop_id=ticket.shop_id, ticket=ticket)
+                .select_related("owner", "requested_by")
+                .prefetch_related(Prefetch("updates", queryset=EscalationUpdate.objects.select_related("author"))))
+
+
+def ticket_last_ids(*, ticket: Ticket) -> dict[str, int]:
+    """The newest message and event ids (where the live refresh starts)."""
+    last_message = (Message.objects.filter(shop_id=ticket.shop_id, conversation_id=ticket.conversation_id)
+                    .order_by("-id").values_list("id", flat=True).first()) if ticket.conversation_id else None
+    last_event = (TicketEvent.objects.filter(shop_id=ticket.shop_id, ticket=ticket)
+                  .order_by("-id").values_list("id", flat=True).first())
+    return {"message": last_message or 0, "event": last_event or 0}
+
+
+# --- the customer at a glance -------------------------------------------------------------------
+
+@dataclass
+class Customer360:
+    customer: Any
+    phone: str
+    phone_revealable: bool
+    tier: str
+    tier_label: str
+    is_vip: bool
+    dedicated_agent: Any
+    orders: list
+    cases: list
+    reviews: list
+    tickets: list
+    order_count: int
+    ticket_count: int
+    case_count: int
+
+
+def customer_360(*, shop, customer, reveal: bool = False, exclude_ticket_id: int | None = None,
+                 limit: int = 10) -> Customer360 | None:
+    """Orders (with lines, shipments and the live session that sold them), earlier cases, reviews,
+    earlier tickets and the tier; the phone masked unless `reveal` (the role may reveal PII).
+    A constant number of queries whatever the customer's history."""
+    from shouhou.cases.models import Case as AfterSalesCase
+    from shouhou.commerce.models import Order, OrderLine
+    from shouhou.reviews.models import Review
+
+    if customer is None or customer.shop_id != shop.pk:
+        return None
+    orders = (Order.objects.filter(shop=shop, customer=customer).select_related("live_session", "live_session__host")
+              .prefetch_related(Prefetch("lines", queryset=OrderLine.objects.order_by("pk")), "shipments")
+              .order_by("-placed_at", "-id"))
+    cases = (AfterSalesCase.objects.filter(shop=shop, customer=customer).select_related("order", "order_line")
+             .order_by("-created_at", "-id"))
+    reviews = Review.objects.filter(shop=shop, customer=customer).order_by("-posted_at", "-id")
+    tickets = Ticket.objects.filter(shop=shop, customer=customer).order_by("-created_at", "-id")
+    if exclude_ticket_id:
+        tickets = tickets.exclude(pk=exclude_ticket_id)
+    order_list = list(orders[:limit])
+    case_list = list(cases[:limit])
+    return Customer360(
+        customer=customer,
+        phone=phone_for(customer.phone, reveal=reveal),
+        phone_revealable=not reveal and bool(customer.phone),
+        tier=customer.tier,
+        tier_label=customer.get_tier_display(),
+        is_vip=customer.tier in VIP_TIERS,
+        dedicated_agent=customer.dedicated_agent if customer.dedicated_agent_id else None,
+        orders=order_list,
+        cases=case_list,
+        reviews=list(reviews[:limit]),
+        tickets=list(tickets.select_related("assignee")[:limit]),
+        order_count=len(order_list) if len(order_list) < limit else orders.count(),
+        ticket_count=Ticket.objects.filter(shop=shop, customer=customer).count(),
+        case_count=len(case_list) if len(case_list) < limit else cases.count(),
+    )
+
+
+# --- the team -----------------------------------------------------------------------------------
+
+@dataclass
+class AgentLoad:
+    profile: AgentProfile
+    user: Any
+    on_duty: bool
+    shift_label: str
+    accepting: bool
+    open: int
+    capacity: int
+    breached: int
+    due_soon: int
+    first_response_median_seconds: int | None
+    answered_today: int
+
+    @property
+    def load_percent(self) -> int:
+        return round(100 * self.open / self.capacity) if self.capacity else 0
+
+    @property
+    def over_capacity(self) -> bool:
+        return self.open >= self.capacity > 0
+
+
+def _local_day_start(at: dt.datetime) -> dt.datetime:
+    local = at.astimezone(local_tz())
+    return local.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def team_load(*, shop, at: dt.datetime | None = None) -> list[AgentLoad]:
+    """Per agent of the shop: on duty now (a shift covers `at`), open tickets, capacity, breached,
+    due soon, and today's first-response median (business seconds). Four queries."""
+    at = at or now()
+    current_shift = Shift.objects.filter(shop=shop, agent=OuterRef("pk"), starts_at__lte=at, ends_at__gt=at)
+    profiles = list(AgentProfile.objects.filter(shop=shop).select_related("user")
+                    .annotate(on_duty=Exists(current_shift),
+                              shift_label=Subquery(current_shift.order_by("starts_at").values("label")[:1]))
+                    .order_by("user__username"))
+    user_ids = [p.user_id for p in profiles]
+    soon = at + dt.timedelta(minutes=DUE_SOON_MINUTES)
+    loads = {row["assignee_id"]: row for row in with_sla_due(
+        Ticket.objects.filter(shop=shop, status__in=OPEN_STATUSES, assignee_id__in=user_ids))
+        .values("assignee_id").order_by()
+        .annotate(open=Count("id"),
+                  breached=Count("id", filter=Q(sla_breached=True) | Q(sla_due_at__lt=at)),
+                  due_soon=Count("id", filter=Q(sla_due_at__gte=at, sla_due_at__lte=soon)))}
+    answered: dict[int, list[int]] = {}
+    for assignee_id, seconds in (Ticket.objects.filter(shop=shop, assignee_id__in=user_ids,
+                                                       first_responded_at__gte=_local_day_start(at),
+                                                       first_responded_at__lte=at,
+                                                       first_response_business_seconds__isnull=False)
+                                 .values_list("assignee_id", "first_response_business_seconds")):
+        answered.setdefault(assignee_id, []).append(seconds)
+    out = []
+    for p in profiles:
+        row = loads.get(p.user_id, {})
+        times = answered.get(p.user_id, [])
+        out.append(AgentLoad(
+            profile=p, user=p.user, on_duty=bool(p.on_duty), shift_label=p.shift_label or "",
+            accepting=p.accepting, open=row.get("open", 0), capacity=p.capacity,
+            breached=row.get("breached", 0), due_soon=row.get("due_soon", 0),
+            first_response_median_seconds=int(statistics.median(times)) if times else None,
+            answered_today=len(times),
+        ))
+    out.sort(key=lambda a: (not a.on_duty, a.user.get_username()))
+    return out
+
+
+def escalation_list(*, shop, active_only: bool = True, overdue_only: bool = False,
+                    at: dt.datetime | None = None) -> QuerySet[Escalation]:
+    """Department escalations of the shop, soonest due first."""
+    qs = Escalation.objects.filter(shop=shop).select_related("ticket", "ticket__customer", "owner", "requested_by")
+    if active_only:
+        qs = qs.filter(status__in=ACTIVE_ESCALATIONS)
+    if overdue_only:
+        qs = qs.filter(due_at__lt=at or now())
+    return qs.order_by("due_at", "id")
+
+
+def script_list(*, shop, active_only: bool = True) -> QuerySet[Script]:
+    qs = Script.objects.filter(shop=shop)
+    return qs.filter(is_active=True) if active_only else qs
+
+
+def conversation_list(*, shop, channel: str = "", customer_id: int | None = None) -> QuerySet[Conversation]:
+    qs = Conversation.objects.filter(shop=shop).select_related("customer")
+    if channel:
+        qs = qs.filter(channel=channel)
+    if customer_id:
+        qs = qs.filter(customer_id=customer_id)
+    return qs.order_by(F("last_message_at").desc(nulls_last=True), "-id")
+
