@@ -5,7 +5,9 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
+from django.http import FileResponse
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from ninja import File, Router, Schema, Status
 from ninja.files import UploadedFile
 
@@ -19,7 +21,7 @@ from shouhou.accounts.permissions import (
 )
 from shouhou.api.errors import DomainError
 from shouhou.cases import services as svc
-from shouhou.cases.models import Case
+from shouhou.cases.models import Case, CaseEvidence
 from shouhou.cases.selectors import case_list
 from shouhou.commerce.models import SKU, Order, OrderLine, Product
 from shouhou.core.uploads import UploadError
@@ -148,7 +150,7 @@ def _detail(c: Case) -> dict:
                "actor": e.actor.get_username() if e.actor_id else None}
               for e in c.events.select_related("actor").order_by("at", "id")]
     return {**_out(c), "decision": c.decision, "events": events,
-            "evidence": [ev.file.url for ev in c.evidence.all()]}
+            "evidence": [reverse("api:case_evidence_file", args=[c.pk, ev.pk]) for ev in c.evidence.all()]}
 
 
 def _need(request, action: str) -> None:
@@ -283,6 +285,13 @@ def supervisor_approve(request, case_id: int, payload: NoteIn):
                         note=payload.note))
 
 
+@router.post("/{case_id}/supervisor-decline", response=CaseDetailOut, summary="主管驳回补偿（须填原因）")
+def supervisor_decline(request, case_id: int, payload: ReasonIn):
+    _need(request, COMPENSATE_ABOVE_LIMIT)
+    return _detail(_run(svc.case_supervisor_decline, case=_case(request, case_id), actor=request.auth.user,
+                        reason=payload.reason))
+
+
 @router.post("/{case_id}/resolve", response=CaseDetailOut, summary="完结")
 def resolve(request, case_id: int, payload: ResolveIn):
     _need(request, CASE_APPROVE)
@@ -296,3 +305,17 @@ def evidence(request, case_id: int, file: UploadedFile = File(...)):  # noqa: B0
     case = _case(request, case_id)
     _run(svc.case_add_evidence, case=case, upload=file, actor=request.auth.user)
     return Status(201, _detail(case))
+
+
+@router.get("/{case_id}/evidence/{evidence_id}", summary="下载照片凭证", url_name="case_evidence_file",
+            response={200: None})
+def evidence_file(request, case_id: int, evidence_id: int):
+    _need(request, VIEW)
+    ev = get_object_or_404(CaseEvidence, pk=evidence_id, case_id=case_id, case__shop=request.auth.shop)
+    try:
+        handle = ev.file.open("rb")
+    except FileNotFoundError as exc:
+        raise DomainError("凭证文件已丢失。", status=404) from exc
+    response = FileResponse(handle, content_type=f"image/{ev.kind}")
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

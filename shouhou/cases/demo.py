@@ -59,12 +59,12 @@ def seed(*, shop, rng: random.Random) -> None:
         status = statuses[i % len(statuses)]
         reason = rng.choice(REASONS)
         delivered = clock_date(line.order.delivered_at)
-        facts = LineFacts(category=line.category or "other", price_paid=line.price_paid, quantity=line.quantity,
-                          ordered_on=clock_date(line.order.paid_at), delivered_on=delivered,
-                          return_insurance=line.order.return_insurance,
-                          tier=getattr(line.order.customer, "tier", "regular") or "regular")
+        facts = LineFacts.from_line_total(category=line.category or "other", paid_total=line.price_paid,
+                                          quantity=line.quantity, ordered_on=clock_date(line.order.paid_at),
+                                          delivered_on=delivered, return_insurance=line.order.return_insurance,
+                                          tier=getattr(line.order.customer, "tier", "regular") or "regular")
         claim = Claim(reason=reason, condition=rng.choice(["unopened", "opened_unused"]), has_photo=True,
-                      current_price=(line.price_paid * Decimal("0.85")).quantize(Decimal("0.01")))
+                      current_price=(facts.price_paid * Decimal("0.85")).quantize(Decimal("0.01")))
         today = min(clock.localnow().date(), delivered + dt.timedelta(days=rng.randint(1, 6)))
         d = decide(facts, claim, today, policy=doc)
         kind = d.recommended or "compensation"

@@ -23,7 +23,9 @@ from shouhou.core import clock
 from shouhou.core.audit import audit_record
 from shouhou.core.numbers import new_number
 from shouhou.core.uploads import check_image
-from shouhou.policies.engine import Claim, Decision, LineFacts, decide
+from shouhou.policies.document import load_default as load_default_policy
+from shouhou.policies.document import parse as parse_policy
+from shouhou.policies.engine import Claim, Decision, LineFacts, compensation_value, decide
 from shouhou.policies.selectors import policy_document
 
 S = CaseStatus
@@ -111,8 +113,10 @@ def line_facts(line: OrderLine) -> LineFacts:
     order = line.order
     delivered = order.delivered_at
     customer = order.customer
-    return LineFacts(
-        category=line.category or "other", price_paid=line.price_paid, quantity=line.quantity,
+    # OrderLine.price_paid is what was paid for the whole line (imports and the demo store the line
+    # total): the engine gets the unit price and the line total, so refunds are never multiplied twice.
+    return LineFacts.from_line_total(
+        category=line.category or "other", paid_total=line.price_paid, quantity=line.quantity,
         ordered_on=clock_date(order.paid_at or order.placed_at), delivered_on=clock_date(delivered),
         return_insurance=bool(order.return_insurance), tier=getattr(customer, "tier", "regular") or "regular")
 
@@ -300,13 +304,23 @@ def case_add_progress(*, case: Case, actor, note: str, visible_to_customer: bool
     return ev
 
 
+def agent_approval_limit(*, case: Case, membership) -> Decimal:
+    """What an agent may grant alone on this case: their own limit, capped by the policy version the
+    case was decided under (compensation.agent_approval_limit). Yuan."""
+    own = membership.approval_limit if membership is not None else Decimal("0")
+    doc = parse_policy(case.policy_version.source) if case.policy_version_id else load_default_policy()
+    return min(Decimal(str(own)), Decimal(str(doc["compensation"]["agent_approval_limit"])))
+
+
 def _issue(case: Case, *, actor, kind: str, amount: Decimal, note: str) -> Case:
     m = membership_get(actor, case.shop) if actor is not None else None
-    limit = m.approval_limit if m else Decimal("0")
     supervisor = m is not None and m.role in SUPERVISORS
-    if amount > limit and not supervisor:
+    limit = agent_approval_limit(case=case, membership=m)
+    value = compensation_value(kind, amount)
+    if value > limit and not supervisor:
+        shown = f"{amount} 积分（折合 {value} 元）" if kind == "points" else f"{amount} 元"
         return _move(case, S.AWAITING_SUPERVISOR, actor=actor, kind="compensation_requested",
-                     note=note or f"补偿 {amount} 元超出客服审批额度 {limit} 元，待主管审批",
+                     note=note or f"补偿 {shown}超出客服审批额度 {limit} 元，待主管审批",
                      fields={"pending_compensation": {"kind": kind, "amount": str(amount), "note": note}},
                      visible=False)
     _event(case, kind="compensation_issued", actor=actor, note=note or f"已发放补偿 {amount}",
@@ -330,6 +344,8 @@ def case_issue_compensation(*, case: Case, actor, kind: str, amount: Decimal, no
     if amount <= 0:
         raise CaseError("补偿金额必须大于 0。")
     case = _locked(case)
+    if case.status == S.AWAITING_SUPERVISOR or case.pending_compensation:
+        raise CaseError(f"售后单 {case.number} 已有一笔待主管审批的补偿，请等待主管审批后再操作。")
     if case.status == S.REQUESTED:
         _move(case, S.APPROVED, actor=actor, note="同意补偿")
     return _issue(case, actor=actor, kind=kind, amount=amount, note=note)
@@ -348,6 +364,20 @@ def case_supervisor_approve(*, case: Case, actor, note: str = "") -> Case:
         case.compensation_amount, case.compensation_kind = amount, pending["kind"]
         _event(case, kind="compensation_issued", actor=actor, note=f"主管批准补偿 {amount}", data=pending)
     return case
+
+
+@transaction.atomic
+def case_supervisor_decline(*, case: Case, actor, reason: str) -> Case:
+    """The supervisor refuses the pending compensation; the case goes on (an agent may offer less)."""
+    _require(actor, case, SUPERVISORS, "主管审批")
+    if not reason.strip():
+        raise CaseError("驳回补偿申请必须填写原因。")
+    case = _locked(case)
+    if case.status != S.AWAITING_SUPERVISOR:
+        raise CaseError(f"售后单当前状态为「{_label(case.status)}」，没有待主管审批的补偿。")
+    pending = case.pending_compensation or {}
+    return _move(case, S.FULFILLING, actor=actor, kind="supervisor_declined", note=reason,
+                 data={"declined": pending}, fields={"pending_compensation": {}}, visible=False)
 
 
 @transaction.atomic

@@ -7,4 +7,5 @@ urlpatterns = [
     path("", views.case_list_view, name="list"),
     path("<int:pk>/", views.case_detail_view, name="detail"),
     path("<int:pk>/act/<slug:action>/", views.case_action_view, name="action"),
+    path("<int:pk>/evidence/<int:evidence_id>/", views.case_evidence_view, name="evidence"),
 ]

@@ -5,14 +5,14 @@ from decimal import Decimal, InvalidOperation
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from shouhou.accounts.access import current_shop_for_request
 from shouhou.cases import services as svc
 from shouhou.cases.choices import CaseStatus, CompensationKind, InspectionSite, Resolution, ReturnMethod
-from shouhou.cases.models import Case
+from shouhou.cases.models import Case, CaseEvidence
 from shouhou.cases.selectors import case_list
 from shouhou.core.phones import mask_phone
 from shouhou.core.uploads import UploadError
@@ -77,6 +77,7 @@ def case_action_view(request, pk: int, action: str):
         "compensate": lambda: svc.case_issue_compensation(case=case, actor=user, kind=p.get("kind", "coupon"),
                                                           amount=amount, note=p.get("note", "")),
         "supervisor": lambda: svc.case_supervisor_approve(case=case, actor=user, note=p.get("note", "")),
+        "decline": lambda: svc.case_supervisor_decline(case=case, actor=user, reason=p.get("reason", "")),
         "resolve": lambda: svc.case_resolve(case=case, actor=user, resolution=p.get("resolution") or None),
         "evidence": lambda: svc.case_add_evidence(case=case, upload=request.FILES.get("photo"), actor=user),
     }
@@ -88,3 +89,24 @@ def case_action_view(request, pk: int, action: str):
     except (svc.CaseError, UploadError, PermissionDenied) as exc:
         messages.error(request, str(exc))
     return redirect("cases:detail", pk=case.pk)
+
+
+_CONTENT_TYPES = {"jpeg": "image/jpeg", "png": "image/png", "webp": "image/webp", "gif": "image/gif",
+                  "heic": "image/heic"}
+
+
+@login_required
+def case_evidence_view(request, pk: int, evidence_id: int):
+    """A case photo, for the shop's staff only (uploads are not served publicly)."""
+    shop = _shop(request)
+    ev = CaseEvidence.objects.filter(pk=evidence_id, case_id=pk, case__shop=shop).first()
+    if ev is None or not ev.file:
+        raise Http404("凭证不存在")
+    try:
+        handle = ev.file.open("rb")
+    except FileNotFoundError:
+        raise Http404("凭证文件已丢失") from None
+    response = FileResponse(handle, content_type=_CONTENT_TYPES.get(ev.kind, "application/octet-stream"))
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, max-age=3600"
+    return response

@@ -20,6 +20,10 @@ CONDITIONS = ("unopened", "opened_unused", "used", "damaged", "tags_removed", "m
 
 @dataclass(frozen=True)
 class LineFacts:
+    """One order line as the policy sees it. `price_paid` is the price paid for ONE unit; `paid_total`
+    is what the buyer paid for the whole line when known (order exports record the line total, which
+    can differ from unit × quantity by rounding of discounts). Refunds use `paid_total` when given."""
+
     category: str
     price_paid: Decimal
     quantity: int = 1
@@ -27,6 +31,14 @@ class LineFacts:
     delivered_on: dt.date | None = None  # sign-off date; None = not delivered yet
     return_insurance: bool = False
     tier: str = "regular"
+    paid_total: Decimal | None = None
+
+    @classmethod
+    def from_line_total(cls, *, paid_total: Decimal, quantity: int, **kwargs) -> LineFacts:
+        """Facts for a stored order line, whose price_paid is the line total (see commerce.OrderLine)."""
+        quantity = max(int(quantity or 1), 1)
+        unit = (Decimal(paid_total) / quantity).quantize(Decimal("0.01"))
+        return cls(price_paid=unit, quantity=quantity, paid_total=Decimal(paid_total), **kwargs)
 
 
 @dataclass(frozen=True)
@@ -89,6 +101,16 @@ def _intact(policy: dict, category: str, condition: str) -> tuple[bool, str]:
     return False, "商品已使用或损坏"
 
 
+POINTS_PER_YUAN = Decimal("100")  # 100 points are worth 1 yuan when compared with an approval limit
+
+
+def compensation_value(kind: str, amount: Decimal) -> Decimal:
+    """The yuan value of a compensation, for approval limits: coupons, red packets and gifts are yuan;
+    points count at POINTS_PER_YUAN."""
+    amount = Decimal(str(amount))
+    return amount / POINTS_PER_YUAN if kind == "points" else amount
+
+
 def _ladder(policy: dict, reason: str, tier: str) -> dict | None:
     comp = policy.get("compensation", {})
     best = None
@@ -104,8 +126,8 @@ def _ladder(policy: dict, reason: str, tier: str) -> dict | None:
         return None
     amount = Decimal(str(best["amount"]))
     limit = Decimal(str(comp.get("agent_approval_limit", 0)))
-    money = best["kind"] in ("coupon", "red_packet", "gift")
-    return {"kind": best["kind"], "amount": amount, "needs_supervisor": money and amount > limit,
+    return {"kind": best["kind"], "amount": amount,
+            "needs_supervisor": compensation_value(best["kind"], amount) > limit,
             "clause": f"compensation.{reason}.{best['tier']}"}
 
 
@@ -120,7 +142,8 @@ def decide(line: LineFacts, claim: Claim, now: dt.date | dt.datetime, *, policy:
     reason = claim.reason
     day = (today - line.delivered_on).days if line.delivered_on else None  # day 1 = the day after sign-off
     d.day = day
-    total = (line.price_paid * line.quantity).quantize(Decimal("0.01"))
+    total = (line.paid_total if line.paid_total is not None else line.price_paid * line.quantity
+             ).quantize(Decimal("0.01"))
     ship = policy["shipping"]
     sb = {**policy["sanbao"], **crule.get("sanbao", {})}
     electronics = cat in policy["sanbao"]["categories"]
@@ -275,7 +298,9 @@ def decide(line: LineFacts, claim: Claim, now: dt.date | dt.datetime, *, policy:
         base = line.ordered_on or line.delivered_on
         d.deadlines["price_protect_until"] = until(base, pp["days"])
         pday = (today - base).days if base else 0
-        diff = (line.price_paid - (claim.current_price if claim.current_price is not None else line.price_paid))
+        current = claim.current_price if claim.current_price is not None else line.price_paid
+        # the difference for the whole line: what was paid minus what the same quantity costs now
+        diff = total - (current * line.quantity).quantize(Decimal("0.01"))
         if pday > pp["days"]:
             d.clauses.append("price_protection.window")
             zh.append(f"已超过价保期（下单后{pp['days']}天）。")
@@ -286,7 +311,7 @@ def decide(line: LineFacts, claim: Claim, now: dt.date | dt.datetime, *, policy:
             en.append("The current price is not lower than what you paid.")
         else:
             d.allowed = ["price_protect"]
-            d.refund_amount = (diff * line.quantity).quantize(Decimal("0.01"))
+            d.refund_amount = diff
             route = "原路退回" if pp["refund_to"] == "original" else "退至账户余额"
             d.clauses += ["price_protection.window", f"price_protection.refund_to.{pp['refund_to']}"]
             zh.append(f"价保期内降价，差价 {d.refund_amount} 元{route}。")

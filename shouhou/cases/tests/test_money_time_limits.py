@@ -1,0 +1,191 @@
+"""Money, time zone and approval-limit rules of the case services (found in the issue-3 audit)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.core.exceptions import PermissionDenied
+from django.test import Client
+
+from shouhou.accounts.choices import Role
+from shouhou.cases import services as svc
+from shouhou.cases.choices import CaseStatus as S
+from shouhou.cases.tests.factories import PNG, photo
+from shouhou.commerce.choices import Category
+from shouhou.core.testing.factories import MembershipFactory, OrderLineFactory, ProductFactory, UserFactory
+from shouhou.policies.document import default_source
+from shouhou.policies.services import policy_publish
+
+pytestmark = pytest.mark.django_db
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+# --- the line total is refunded once, not multiplied by the quantity again ------------------------
+
+def test_refund_of_a_two_unit_line_is_the_line_total(shop):
+    # given an order line of 2 units for which the buyer paid 398.00 in all (as exports record it)
+    product = ProductFactory(shop=shop, name="蓝牙耳机", category=Category.ELECTRONICS)
+    line = OrderLineFactory(order__shop=shop, product=product, quantity=2, price_paid=Decimal("398.00"))
+    # when a no-reason return is decided
+    decision = svc.case_preview(shop=shop, order_line=line, reason="no_reason")
+    # then the refund is what was paid, not 796.00
+    assert decision.refund_amount == Decimal("398.00")
+    case = svc.case_create(shop=shop, order_line=line, reason="no_reason")
+    assert case.refund_amount == Decimal("398.00")
+
+
+def test_uneven_line_total_is_refunded_to_the_cent(shop):
+    # given 3 units for 100.00 (33.333… each after a discount)
+    line = OrderLineFactory(order__shop=shop, product__category=Category.HOME, quantity=3,
+                            price_paid=Decimal("100.00"))
+    # when a quality return is decided, then the refund is exactly 100.00, not 3 × 33.33
+    assert svc.case_preview(shop=shop, order_line=line, reason="quality").refund_amount == Decimal("100.00")
+
+
+def test_price_protection_on_a_multi_unit_line_refunds_the_difference_once(shop):
+    # given 2 units bought for 398.00 in all, now sold at 179.00 each
+    line = OrderLineFactory(order__shop=shop, product__category=Category.CLOTHING, quantity=2,
+                            price_paid=Decimal("398.00"))
+    # when price protection is claimed within the window
+    with time_machine.travel(dt.datetime(2026, 11, 5, 12, 0, tzinfo=SHANGHAI), tick=False):
+        d = svc.case_preview(shop=shop, order_line=line, reason="price_drop", claim_data={"current_price": "179.00"})
+    # then the buyer gets 398 − 2 × 179 = 40.00
+    assert (d.allowed, d.refund_amount) == (["price_protect"], Decimal("40.00"))
+
+
+# --- days are counted in Asia/Shanghai, not UTC --------------------------------------------------
+
+@pytest.mark.parametrize(("local_now", "allowed", "day"), [
+    (dt.datetime(2026, 11, 11, 23, 59), ["return_refund", "exchange"], 7),  # 15:59 UTC on the 11th
+    (dt.datetime(2026, 11, 12, 0, 10), [], 8),  # still 16:10 UTC on the 11th: a UTC date would say day 7
+])
+def test_no_reason_window_closes_at_shanghai_midnight(shop, local_now, allowed, day):
+    # given a parcel signed for at 23:30 Shanghai time (15:30 UTC) on 4 November
+    line = OrderLineFactory(order__shop=shop, product__category=Category.CLOTHING,
+                            order__delivered_at=dt.datetime(2026, 11, 4, 23, 30, tzinfo=SHANGHAI))
+    # when the customer asks at the given Shanghai time
+    with time_machine.travel(local_now.replace(tzinfo=SHANGHAI), tick=False):
+        d = svc.case_preview(shop=shop, order_line=line, reason="no_reason")
+    # then day 7 is inside and day 8 outside, counted by the Shanghai calendar
+    assert (d.allowed, d.day) == (allowed, day)
+
+
+# --- approval limits -----------------------------------------------------------------------------
+
+@pytest.fixture
+def rich_agent(shop):
+    """An agent whose personal limit (100) is above the policy's agent_approval_limit (20)."""
+    return MembershipFactory(shop=shop, role=Role.AGENT, approval_limit=Decimal("100"),
+                             user=UserFactory(username="rich")).user
+
+
+def _comp_case(shop, line):
+    policy_publish(shop=shop, source=default_source())
+    return svc.case_create(shop=shop, order_line=line, reason="quality", kind="compensation")
+
+
+def test_the_policy_limit_caps_a_generous_personal_limit(shop, line, rich_agent):
+    # given a case decided under the default policy (agents may grant 20 yuan)
+    case = _comp_case(shop, line)
+    # when an agent with a personal limit of 100 grants a 30-yuan red packet
+    svc.case_issue_compensation(case=case, actor=rich_agent, kind="red_packet", amount=Decimal("30"))
+    case.refresh_from_db()
+    # then it waits for a supervisor
+    assert case.status == S.AWAITING_SUPERVISOR
+    assert case.pending_compensation == {"kind": "red_packet", "amount": "30", "note": ""}
+    assert "超出客服审批额度 20 元" in case.events.get(kind="compensation_requested").note
+
+
+def test_at_the_limit_the_agent_grants_alone(shop, line, rich_agent):
+    case = _comp_case(shop, line)
+    svc.case_issue_compensation(case=case, actor=rich_agent, kind="coupon", amount=Decimal("20"))
+    case.refresh_from_db()
+    assert (case.status, case.compensation_amount) == (S.FULFILLING, Decimal("20.00"))
+
+
+@pytest.mark.parametrize(("points", "status"), [(2000, S.FULFILLING), (2001, S.AWAITING_SUPERVISOR)])
+def test_points_count_at_100_per_yuan_against_the_limit(shop, line, rich_agent, points, status):
+    # given the 20-yuan agent limit, when an agent grants points, then 2,000 points (20 yuan) are fine
+    case = _comp_case(shop, line)
+    svc.case_issue_compensation(case=case, actor=rich_agent, kind="points", amount=Decimal(points))
+    case.refresh_from_db()
+    assert case.status == status
+
+
+def test_an_agent_cannot_bypass_a_pending_supervisor_approval(shop, line, rich_agent):
+    # given a compensation waiting for a supervisor
+    case = _comp_case(shop, line)
+    svc.case_issue_compensation(case=case, actor=rich_agent, kind="red_packet", amount=Decimal("80"))
+    # when the agent tries to grant a smaller one meanwhile, then it is refused and nothing changes
+    with pytest.raises(svc.CaseError, match="待主管审批的补偿"):
+        svc.case_issue_compensation(case=case, actor=rich_agent, kind="coupon", amount=Decimal("5"))
+    case.refresh_from_db()
+    assert (case.status, case.compensation_amount) == (S.AWAITING_SUPERVISOR, Decimal("0.00"))
+
+
+def test_supervisor_declines_a_compensation_and_the_case_goes_on(shop, line, rich_agent, supervisor):
+    case = _comp_case(shop, line)
+    svc.case_issue_compensation(case=case, actor=rich_agent, kind="red_packet", amount=Decimal("80"))
+    with pytest.raises(PermissionDenied):
+        svc.case_supervisor_decline(case=case, actor=rich_agent, reason="x")
+    with pytest.raises(svc.CaseError, match="必须填写原因"):
+        svc.case_supervisor_decline(case=case, actor=supervisor, reason=" ")
+    # when the supervisor declines with a reason
+    svc.case_supervisor_decline(case=case, actor=supervisor, reason="金额过高，请按阶梯发放 10 元券")
+    case.refresh_from_db()
+    # then the case is back in hand without compensation, recorded internally
+    assert (case.status, case.pending_compensation, case.compensation_amount) == (S.FULFILLING, {}, Decimal("0"))
+    ev = case.events.get(kind="supervisor_declined")
+    assert (ev.from_status, ev.to_status, ev.actor, ev.visible_to_customer) == (
+        "awaiting_supervisor", "fulfilling", supervisor, False)
+    assert ev.data == {"declined": {"kind": "red_packet", "amount": "80", "note": ""}}
+    # and the agent can now grant what the ladder says
+    svc.case_issue_compensation(case=case, actor=rich_agent, kind="coupon", amount=Decimal("10"))
+    case.refresh_from_db()
+    assert case.compensation_amount == Decimal("10.00")
+    # declining again when nothing waits is refused
+    with pytest.raises(svc.CaseError, match="没有待主管审批的补偿"):
+        svc.case_supervisor_decline(case=case, actor=supervisor, reason="x")
+
+
+def test_supervisor_decline_over_the_api(shop, line, agent, supervisor):
+    case = _comp_case(shop, line)
+    svc.case_issue_compensation(case=case, actor=agent, kind="red_packet", amount=Decimal("80"))
+    c = Client()
+    c.force_login(agent)
+    url = f"/api/cases/{case.pk}/supervisor-decline"
+    assert c.post(url, {"reason": "x"}, content_type="application/json").status_code == 403
+    c.force_login(supervisor)
+    r = c.post(url, {"reason": "金额过高"}, content_type="application/json")
+    assert (r.status_code, r.json()["status"]) == (200, "fulfilling")
+    assert c.post(url, {"reason": "again"}, content_type="application/json").status_code == 409
+
+
+# --- evidence is served to the shop's staff only ---------------------------------------------------
+
+def test_evidence_photo_is_served_to_staff_only(shop, other_shop, line, agent):
+    # given a case with a PNG photo
+    case = svc.case_create(shop=shop, order_line=line, reason="quality", photos=[photo(PNG, "a.png")])
+    ev = case.evidence.get()
+    url = f"/cases/{case.pk}/evidence/{ev.pk}/"
+    # when staff of the shop open it, then they get the image with its sniffed type
+    c = Client()
+    c.force_login(agent)
+    r = c.get(url)
+    assert (r.status_code, r["Content-Type"]) == (200, "image/png")
+    assert b"".join(r.streaming_content) == PNG
+    # and the API detail links to the API download, which works with the same rights
+    api_url = c.get(f"/api/cases/{case.pk}").json()["evidence"][0]
+    assert api_url == f"/api/cases/{case.pk}/evidence/{ev.pk}"
+    assert b"".join(c.get(api_url).streaming_content) == PNG
+    # anonymous visitors are sent to log in; another shop's staff get 404
+    assert Client().get(url).status_code == 302
+    stranger = MembershipFactory(shop=other_shop, role=Role.ADMIN, user=UserFactory(username="stranger")).user
+    s = Client()
+    s.force_login(stranger)
+    assert s.get(url).status_code == 404
+    assert s.get(api_url).status_code == 404
