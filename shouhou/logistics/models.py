@@ -43,6 +43,8 @@ class ExceptionRuleSet(ShopScopedModel):
     returned = models.BooleanField(_("退回即告警"), default=True)
     dispatch_late = models.BooleanField(_("超承诺发货时间告警"), default=True)
     notify_customer = models.BooleanField(_("主动告知顾客"), default=True)
+    dispatch_late_reason = models.CharField(_("延迟发货原因（告知顾客）"), max_length=200,
+                                            default="仓库发货量激增，正在加紧打包")
     dispatch_late_remedy = models.CharField(_("延迟发货补偿"), max_length=200, default="5元无门槛优惠券")
 
     class Meta:

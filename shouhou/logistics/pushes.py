@@ -59,26 +59,37 @@ def _parse_time(value: str) -> datetime:
     return dt if dt.tzinfo else dt.replace(tzinfo=local_tz())
 
 
+def _text(value, what: str) -> str:
+    if isinstance(value, str | int) and not isinstance(value, bool):
+        return str(value)
+    raise PushError(f"{what} 应为文本")
+
+
 def parse_kuaidi100(param: str) -> tuple[str, str, list[Event]]:
     try:
         doc = json.loads(param)
         last = doc["lastResult"]
         com, nu, state = last["com"], last["nu"], str(last.get("state", ""))
         data = last.get("data") or []
-    except (ValueError, KeyError, TypeError) as exc:
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise PushError(f"快递100 推送格式错误：缺少字段 {exc}") from exc
+    com, nu = _text(com, "lastResult.com"), _text(nu, "lastResult.nu")
+    if not isinstance(data, list):
+        raise PushError("快递100 推送格式错误：lastResult.data 应为列表")
     events = []
     for i, row in enumerate(data):
+        if not isinstance(row, dict):
+            raise PushError(f"快递100 推送第{i + 1}条轨迹应为对象")
         try:
-            text = row["context"]
-            when = _parse_time(row.get("ftime") or row["time"])
+            text = _text(row["context"], f"第{i + 1}条轨迹的 context")
+            when = _parse_time(_text(row.get("ftime") or row["time"], f"第{i + 1}条轨迹的 time"))
         except KeyError as exc:
             raise PushError(f"快递100 推送第{i + 1}条轨迹缺少字段 {exc}") from exc
         code = str(row.get("statusCode") or "")
         # `state` describes the newest event (data[0]); older rows rely on their own code or text.
         status = normalize_kuaidi100(state=state if i == 0 else None, status_code=code or None, text=text)
         events.append(Event(occurred_at=when, status=status, description=text,
-                            location=row.get("areaName") or "", carrier_status=code or (state if i == 0 else "")))
+                            location=str(row.get("areaName") or ""), carrier_status=code or (state if i == 0 else "")))
     return carrier_from_kuaidi100(com), nu, events
 
 
@@ -89,15 +100,21 @@ def parse_generic(body: bytes) -> tuple[str, str, list[Event]]:
         rows = doc["events"]
     except (ValueError, KeyError, TypeError) as exc:
         raise PushError(f"推送格式错误：缺少字段 {exc}") from exc
+    carrier, tracking_no = _text(carrier, "carrier"), _text(tracking_no, "tracking_no")
+    if not isinstance(rows, list):
+        raise PushError("推送格式错误：events 应为列表")
     events = []
     for i, row in enumerate(rows):
+        if not isinstance(row, dict):
+            raise PushError(f"第{i + 1}条轨迹应为对象")
         raw = str(row.get("status", ""))
         if raw not in GENERIC and raw.upper() not in GENERIC:
             raise PushError(f"第{i + 1}条轨迹的 status 无法识别：{raw}")
-        try:
-            events.append(Event(occurred_at=_parse_time(row["time"]), status=GENERIC.get(raw) or GENERIC[raw.upper()],
-                                description=row.get("description", ""), location=row.get("location", ""),
-                                carrier_status=raw))
-        except KeyError as exc:
-            raise PushError(f"第{i + 1}条轨迹缺少字段 {exc}") from exc
+        if "time" not in row:
+            raise PushError(f"第{i + 1}条轨迹缺少字段 'time'")
+        if not isinstance(row["time"], str):
+            raise PushError(f"第{i + 1}条轨迹的 time 应为 ISO 8601 文本，如 2026-11-20T11:00:00+08:00")
+        events.append(Event(occurred_at=_parse_time(row["time"]), status=GENERIC.get(raw) or GENERIC[raw.upper()],
+                            description=str(row.get("description") or ""), location=str(row.get("location") or ""),
+                            carrier_status=raw))
     return carrier, tracking_no, events

@@ -24,7 +24,7 @@ from shouhou.inbox.services import ticket_open
 from shouhou.logistics.models import ExceptionKind, ExceptionRuleSet, LogisticsException, TrackingEvent
 from shouhou.logistics.rules import Rules, ShipmentFacts, exception_for
 from shouhou.notifications.choices import Trigger
-from shouhou.notifications.services import notification_enqueue
+from shouhou.notifications.services import notification_enqueue, notify_orders_shipped
 
 
 @dataclass(frozen=True)
@@ -49,7 +49,7 @@ def tracking_ingest(*, shop, carrier: str, tracking_no: str, events: list[Event]
     """Store the events of one push; returns how many were new."""
     with transaction.atomic():
         shipment = (Shipment.objects.select_for_update().filter(shop=shop, tracking_no=tracking_no)
-                    .filter(Q(carrier=carrier) | Q(carrier="")).select_related("order").first())
+                    .filter(Q(carrier=carrier) | Q(carrier="")).select_related("order", "order__customer", "shop").first())
         if shipment is None:
             raise UnknownShipment(f"未找到运单：{carrier} {tracking_no}")
         return _ingest_for(shipment, events, source=source)
@@ -68,6 +68,8 @@ def _ingest_for(shipment: Shipment, events: list[Event], *, source: str) -> int:
         return 0
     newest = max(events, key=lambda e: e.occurred_at)
     if shipment.last_event_at is None or newest.occurred_at >= shipment.last_event_at:
+        if _now_on_its_way(shipment.status, newest.status, shipment.is_return):
+            _shipped_notify(shipment)
         fields = {"status": newest.status, "last_event_at": newest.occurred_at}
         if shipment.shipped_at is None:
             fields["shipped_at"] = min(e.occurred_at for e in events)
@@ -81,6 +83,27 @@ def _ingest_for(shipment: Shipment, events: list[Event], *, source: str) -> int:
             setattr(shipment, k, v)
     shipment_check(shipment=shipment)
     return new
+
+
+NOT_YET_SHIPPED = {St.PENDING, St.INFO_RECEIVED}
+ON_ITS_WAY = {St.PICKED_UP, St.IN_TRANSIT, St.OUT_FOR_DELIVERY}
+
+
+def _now_on_its_way(old: str, new: str, is_return: bool) -> bool:
+    """The carrier has the parcel for the first time: time for the "shipped" message (not for returns,
+    and not when the first news is already the sign-off)."""
+    return not is_return and old in NOT_YET_SHIPPED and new in ON_ITS_WAY
+
+
+def _shipped_notify(shipment: Shipment) -> None:
+    customer = shipment.order.customer
+    if customer is None:
+        return
+    notification_enqueue(
+        shop=shipment.shop, customer=customer, trigger=Trigger.ORDER_SHIPPED,
+        context={"order_no": shipment.order.order_no, "carrier": shipment.get_carrier_display(),
+                 "tracking_no": shipment.tracking_no},
+        idempotency_key=f"shipment:{shipment.pk}:shipped")  # the same key as notify_orders_shipped
 
 
 # --- exceptions ------------------------------------------------------------------------------------
@@ -140,11 +163,12 @@ def _exception_open(*, shipment: Shipment, kind: str, detail: str, ruleset) -> s
             LogisticsException.objects.filter(pk=exc.pk).update(ticket=ticket)
             if customer is not None and (ruleset is None or ruleset.notify_customer):
                 if kind == ExceptionKind.DISPATCH_LATE:
-                    remedy = ruleset.dispatch_late_remedy if ruleset else "5元无门槛优惠券"
+                    defaults = ExceptionRuleSet()
+                    remedy = (ruleset or defaults).dispatch_late_remedy
+                    reason = (ruleset or defaults).dispatch_late_reason
                     notification_enqueue(
                         shop=shipment.shop, customer=customer, trigger=Trigger.DISPATCH_LATE,
-                        context={"order_no": order.order_no, "reason": "仓库发货量激增，打包排队中",
-                                 "remedy": remedy},
+                        context={"order_no": order.order_no, "reason": reason, "remedy": remedy},
                         idempotency_key=f"logex:{exc.pk}:customer")
                 else:
                     notification_enqueue(
@@ -183,7 +207,7 @@ def tracking_ingest_many(*, shop, pushes: list[tuple[str, str, list[Event]]], so
     with transaction.atomic():
         ships = {(s.carrier, s.tracking_no): s for s in Shipment.objects.select_for_update()
                  .filter(shop=shop, tracking_no__in=nos).order_by("pk").select_related("order")}
-        rows, touched, delivered = [], {}, []
+        rows, touched, delivered, shipped = [], {}, [], []
         for carrier, nu, events in pushes:
             s = ships.get((carrier, nu))
             if s is None or not events:
@@ -194,6 +218,8 @@ def tracking_ingest_many(*, shop, pushes: list[tuple[str, str, list[Event]]], so
                                           location=e.location[:100], source=source, event_key=_event_key(s.pk, e)))
             newest = max(events, key=lambda e: e.occurred_at)
             if s.last_event_at is None or newest.occurred_at >= s.last_event_at:
+                if _now_on_its_way(s.status, newest.status, s.is_return):
+                    shipped.append(s.pk)
                 s.status, s.last_event_at = newest.status, newest.occurred_at
                 if s.shipped_at is None:
                     s.shipped_at = min(e.occurred_at for e in events)
@@ -204,6 +230,8 @@ def tracking_ingest_many(*, shop, pushes: list[tuple[str, str, list[Event]]], so
                 touched[s.pk] = s
         created = TrackingEvent.objects.bulk_create(rows, ignore_conflicts=True, batch_size=5000)
         _shipments_update(list(touched.values()))
+        if shipped:
+            notify_orders_shipped(shop=shop, shipment_ids=shipped)
         by_time: dict[datetime, list[int]] = {}
         for s in delivered:
             by_time.setdefault(s.signed_at, []).append(s.order_id)

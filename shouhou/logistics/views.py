@@ -1,12 +1,14 @@
 from __future__ import annotations
 
+from django.db import transaction
 from django.http import HttpRequest, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from shouhou.commerce.models import Shop
-from shouhou.core.signatures import SignatureError, verify
+from shouhou.core.signatures import SignatureError
+from shouhou.core.webhooks import webhook_verify
 from shouhou.logistics.pushes import PushError, kuaidi100_verify, parse_generic, parse_kuaidi100, shop_secret
 from shouhou.logistics.services import UnknownShipment, tracking_ingest
 
@@ -35,25 +37,29 @@ def kuaidi100_push(request: HttpRequest, shop_code: str):
 @csrf_exempt
 @require_POST
 def generic_push(request: HttpRequest, shop_code: str):
+    """Signed (X-Shouhou-Timestamp / X-Shouhou-Signature, 5-minute window). A replay of a request that was
+    applied is not applied again: it gets the first answer with "duplicate": true."""
     shop = get_object_or_404(Shop, code=shop_code)
-    body = request.body
     secret = shop_secret(shop, "tracking_secret")
     if not secret:
-        return JsonResponse({"detail": "店铺未配置推送密钥，拒绝推送"}, status=401,
-                            json_dumps_params={"ensure_ascii": False})
+        return _json({"detail": "店铺未配置推送密钥，拒绝推送"}, 401)
     try:
-        verify(secret,
-               request.headers.get("X-Shouhou-Timestamp"), body, request.headers.get("X-Shouhou-Signature"))
+        with transaction.atomic():
+            delivery = webhook_verify(request, secret=secret, scope="logistics.generic", shop=shop)
+            if not delivery.first:
+                return _json({**delivery.result, "duplicate": True})
+            carrier, nu, events = parse_generic(request.body)
+            new = tracking_ingest(shop=shop, carrier=carrier, tracking_no=nu, events=events, source="generic")
+            result = {"stored": new, "received": len(events)}
+            delivery.remember(result)
     except SignatureError as exc:
-        return JsonResponse({"detail": str(exc)}, status=401, json_dumps_params={"ensure_ascii": False})
-    try:
-        carrier, nu, events = parse_generic(body)
-        new = tracking_ingest(shop=shop, carrier=carrier, tracking_no=nu, events=events, source="generic")
+        return _json({"detail": str(exc)}, 401)
     except PushError as exc:
-        return JsonResponse({"detail": str(exc)}, status=exc.status, json_dumps_params={"ensure_ascii": False})
+        return _json({"detail": str(exc)}, exc.status)
     except UnknownShipment as exc:
-        return JsonResponse({"detail": str(exc)}, status=404, json_dumps_params={"ensure_ascii": False})
-    return JsonResponse({"stored": new, "received": len(events)})
+        return _json({"detail": str(exc)}, 404)
+    return _json(result)
 
 
-
+def _json(data: dict, status: int = 200) -> JsonResponse:
+    return JsonResponse(data, status=status, json_dumps_params={"ensure_ascii": False})

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import datetime
 
 from django.conf import settings
@@ -13,63 +14,91 @@ from django.views.decorators.http import require_POST
 
 from shouhou.accounts.access import current_shop_for_request
 from shouhou.commerce.models import Customer
+from shouhou.core.clock import local_tz
 from shouhou.core.idempotency import idempotency_claim
 from shouhou.core.phones import mask_phone
-from shouhou.core.signatures import SignatureError, verify
+from shouhou.core.signatures import SignatureError
+from shouhou.core.webhooks import webhook_verify
 from shouhou.notifications.selectors import customer_timeline
 from shouhou.notifications.services import customer_opt_out_from_reply, receipt_record
 
 
-def _verified(request: HttpRequest) -> JsonResponse | None:
+class _BadPayload(ValueError):
+    pass
+
+
+def _json(data: dict, status: int = 200) -> JsonResponse:
+    return JsonResponse(data, status=status, json_dumps_params={"ensure_ascii": False})
+
+
+def _signed_webhook(request: HttpRequest, scope: str, apply: Callable[[], dict]) -> JsonResponse:
+    """Verify the signature and timestamp, refuse to apply a replay (it gets the first answer with
+    "duplicate": true), and apply the payload in the same transaction as the nonce claim."""
     secret = getattr(settings, "SHOUHOU_NOTIFY_WEBHOOK_SECRET", "")
     if not secret:
-        return JsonResponse({"detail": "未配置回调密钥"}, status=401, json_dumps_params={"ensure_ascii": False})
+        return _json({"detail": "未配置回调密钥"}, 401)
     try:
-        verify(secret, request.headers.get("X-Shouhou-Timestamp"), request.body,
-               request.headers.get("X-Shouhou-Signature"))
+        with transaction.atomic():
+            delivery = webhook_verify(request, secret=secret, scope=scope)
+            if not delivery.first:
+                return _json({**delivery.result, "duplicate": True})
+            result = apply()
+            delivery.remember(result)
     except SignatureError as exc:
-        return JsonResponse({"detail": str(exc)}, status=401, json_dumps_params={"ensure_ascii": False})
-    return None
+        return _json({"detail": str(exc)}, 401)
+    except _BadPayload as exc:
+        return _json({"detail": str(exc)}, 400)
+    return _json(result)
 
 
 @csrf_exempt
 @require_POST
 def sms_reply_webhook(request: HttpRequest):
     """Inbound SMS reply, normalised by the gateway bridge: {"id", "phone", "text"}."""
-    if (bad := _verified(request)) is not None:
-        return bad
-    try:
-        doc = json.loads(request.body)
-        phone, text, msg_id = doc["phone"], doc["text"], str(doc["id"])
-    except (ValueError, KeyError) as exc:
-        return JsonResponse({"detail": f"缺少字段 {exc}"}, status=400, json_dumps_params={"ensure_ascii": False})
-    with transaction.atomic():
+
+    def apply() -> dict:
+        try:
+            doc = json.loads(request.body)
+            phone, text, msg_id = str(doc["phone"]), str(doc["text"]), str(doc["id"])
+        except (ValueError, KeyError, TypeError) as exc:
+            raise _BadPayload(f"缺少字段 {exc}") from exc
         _, fresh = idempotency_claim(scope="sms_reply", key=msg_id)
         changed = customer_opt_out_from_reply(phone=phone, text=text) if fresh else 0
-    return JsonResponse({"opted_out": changed, "duplicate": not fresh})
+        return {"opted_out": changed, "duplicate": not fresh}
+
+    return _signed_webhook(request, "notifications.sms_reply", apply)
 
 
 @csrf_exempt
 @require_POST
 def receipt_webhook(request: HttpRequest, provider: str):
     """Delivery receipts: [{"provider_message_id", "status": "delivered"|"failed", "detail", "reported_at"}]."""
-    if (bad := _verified(request)) is not None:
-        return bad
-    try:
-        rows = json.loads(request.body)
-        items = [(r["provider_message_id"], r["status"], r.get("detail", ""), r.get("reported_at")) for r in rows]
-    except (ValueError, KeyError, TypeError) as exc:
-        return JsonResponse({"detail": f"回执格式错误：{exc}"}, status=400, json_dumps_params={"ensure_ascii": False})
-    recorded = 0
-    for mid, status, detail, reported in items:
-        if status not in ("delivered", "failed"):
-            return JsonResponse({"detail": f"未知回执状态：{status}"}, status=400,
-                                json_dumps_params={"ensure_ascii": False})
-        when = datetime.fromisoformat(reported) if reported else None
-        if receipt_record(provider=provider, provider_message_id=mid, status=status, detail=detail,
-                          reported_at=when):
-            recorded += 1
-    return JsonResponse({"recorded": recorded})
+
+    def apply() -> dict:
+        try:
+            rows = json.loads(request.body)
+            if not isinstance(rows, list):
+                raise TypeError("应为回执列表")
+            items = [(str(r["provider_message_id"]), r["status"], str(r.get("detail") or ""), r.get("reported_at"))
+                     for r in rows]
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise _BadPayload(f"回执格式错误：{exc}") from exc
+        recorded = 0
+        for i, (mid, status, detail, reported) in enumerate(items, start=1):
+            if status not in ("delivered", "failed"):
+                raise _BadPayload(f"第{i}条回执的状态无法识别：{status}")
+            try:
+                when = datetime.fromisoformat(reported) if reported else None
+            except (TypeError, ValueError) as exc:
+                raise _BadPayload(f"第{i}条回执的 reported_at 不是 ISO 8601 时间：{reported}") from exc
+            if when is not None and when.tzinfo is None:
+                when = when.replace(tzinfo=local_tz())
+            if receipt_record(provider=provider, provider_message_id=mid, status=status, detail=detail,
+                              reported_at=when):
+                recorded += 1
+        return {"recorded": recorded}
+
+    return _signed_webhook(request, f"notifications.receipts.{provider}"[:50], apply)
 
 
 @login_required

@@ -21,6 +21,7 @@ from shouhou.notifications.providers.base import (
     RetryableError,
     SendResult,
     http_json,
+    template_values,
 )
 
 RETRYABLE_CODES = {"isv.BUSINESS_LIMIT_CONTROL", "Throttling.User", "SignatureNonceUsed", "ServiceUnavailable"}
@@ -53,8 +54,7 @@ class AliyunSmsProvider(Provider):
             "SignatureNonce": uuid.uuid4().hex,
             "SignatureVersion": "1.0",
             "TemplateCode": message.context.get("_template_code") or o["template_codes"][message.trigger],
-            "TemplateParam": json.dumps({k: v for k, v in message.context.items() if not k.startswith("_")},
-                                        ensure_ascii=False),
+            "TemplateParam": json.dumps(template_values(message, o), ensure_ascii=False),
             "OutId": str(message.pk),
             "Timestamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "Version": "2017-05-25",

@@ -44,6 +44,25 @@ class Provider:
         raise NotImplementedError
 
 
+def template_values(message, options: dict[str, Any]) -> dict[str, str]:
+    """The values a provider's approved template takes, in its order.
+
+    SMS and WeChat templates are approved by the gateway with a fixed list of variables, so the whole
+    render context (shop name, service contact, ...) must not be sent. The list per trigger comes from
+    `options["template_params"][trigger]` (e.g. ["order_no", "tracking_no"]); without it, the trigger's
+    own variables (templates_text.VARIABLES minus the common ones) that the message carries.
+    """
+    from shouhou.notifications.templates_text import COMMON, VARIABLES
+
+    context = {k: v for k, v in (message.context or {}).items() if not str(k).startswith("_")}
+    names = (options.get("template_params") or {}).get(message.trigger)
+    if names is None:
+        known = VARIABLES.get(message.trigger)
+        names = [n for n in known if n not in COMMON] if known else list(context)
+        names = [n for n in names if n in context]
+    return {n: str(context.get(n, "")) for n in names}
+
+
 def provider_options(name: str) -> dict[str, Any]:
     """Options from settings.SHOUHOU_NOTIFY_PROVIDERS[name] (tests override it)."""
     return dict(getattr(settings, "SHOUHOU_NOTIFY_PROVIDERS", {}).get(name, {}))

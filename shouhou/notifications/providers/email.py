@@ -16,7 +16,9 @@ class EmailProvider(Provider):
         o = self.options
         connection = get_connection(o.get("backend", "django.core.mail.backends.smtp.EmailBackend"),
                                     host=o.get("host", "localhost"), port=int(o.get("port", 25)),
-                                    fail_silently=False)
+                                    username=o.get("username"), password=o.get("password"),
+                                    use_tls=bool(o.get("use_tls", False)), use_ssl=bool(o.get("use_ssl", False)),
+                                    timeout=float(o.get("timeout", 10)), fail_silently=False)
         mail = EmailMessage(subject=o.get("subject", "售后服务通知"), body=message.body,
                             from_email=o.get("from_email"), to=[message.recipient], connection=connection)
         try:

@@ -18,6 +18,7 @@ from shouhou.notifications.providers.base import (
     RetryableError,
     SendResult,
     http_json,
+    template_values,
 )
 
 RETRYABLE_PREFIXES = ("InternalError", "RequestLimitExceeded", "LimitExceeded", "FailedOperation.InsufficientBalance")
@@ -51,7 +52,7 @@ class TencentSmsProvider(Provider):
     def send(self, message) -> SendResult:
         o = self.options
         host = o.get("host", "sms.tencentcloudapi.com")
-        params = [v for k, v in message.context.items() if not k.startswith("_")]
+        params = list(template_values(message, o).values())  # TemplateParamSet is positional: {1}, {2} ...
         payload = json.dumps({
             "PhoneNumberSet": [message.recipient if message.recipient.startswith("+") else "+86" + message.recipient],
             "SmsSdkAppId": o["sdk_app_id"],

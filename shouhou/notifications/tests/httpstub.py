@@ -22,10 +22,14 @@ class Stub:
         stub = self
 
         class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802
+                self.do_POST()
+
             def do_POST(self):  # noqa: N802
                 length = int(self.headers.get("Content-Length", 0))
                 body = self.rfile.read(length)
-                stub.requests.append({"path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()}, "body": body})
+                stub.requests.append({"method": self.command, "path": self.path, "body": body,
+                                      "headers": {k.lower(): v for k, v in self.headers.items()}})
                 status, payload = stub.responses.popleft() if stub.responses else stub.default
                 raw = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
                 self.send_response(status)

@@ -252,14 +252,16 @@ def test_receipts_recorded_once_and_mark_delivered(client, shop, customer):
     payload = [{"provider_message_id": msg.provider_message_id, "status": "delivered",
                 "reported_at": "2026-11-20T14:00:05+08:00"}]
     assert _signed_post(client, "/notifications/webhooks/receipts/local/", payload).json() == {"recorded": 1}
-    assert _signed_post(client, "/notifications/webhooks/receipts/local/", payload).json() == {"recorded": 1}
+    # the very same signed request again is a replay: not applied, answered with the first result
+    replay = _signed_post(client, "/notifications/webhooks/receipts/local/", payload).json()
+    assert replay == {"recorded": 1, "duplicate": True}
     msg.refresh_from_db()
     assert msg.status == S.DELIVERED
     assert msg.delivered_at == dt.datetime(2026, 11, 20, 14, 0, 5, tzinfo=SH)
     assert DeliveryReceipt.objects.count() == 1
 
 
-def test_receipt_with_bad_signature_refused(client):
+def test_receipt_with_bad_signature_refused(client, db):
     r = client.post("/notifications/webhooks/receipts/local/", "[]", content_type="application/json")
     assert r.status_code == 401
 
@@ -297,3 +299,41 @@ def test_timeline_api_and_page_show_only_this_shops_messages(shop, other_shop, c
     assert "王小明" in page.content.decode() and "OD1" in page.content.decode()
     assert "138****5678" in page.content.decode()
     assert agent_client.get(f"/notifications/customers/{stranger.pk}/timeline/").status_code == 404
+
+
+def test_receipt_replayed_with_a_fresh_signature_is_recorded_once(client, shop, customer):
+    with time_machine.travel(DAY, tick=False):
+        msg = _enqueue(shop, customer)
+        message_send(pk=msg.pk)
+    msg.refresh_from_db()
+    body = json.dumps([{"provider_message_id": msg.provider_message_id, "status": "failed",
+                        "detail": "用户停机", "reported_at": "2026-11-20 14:00:05"}]).encode()
+    for ts in (str(int(time.time())), str(int(time.time()) - 2)):
+        r = client.post("/notifications/webhooks/receipts/local/", body, content_type="application/json",
+                        HTTP_X_SHOUHOU_TIMESTAMP=ts, HTTP_X_SHOUHOU_SIGNATURE=sign("hook-secret", ts, body))
+        assert r.status_code == 200
+    msg.refresh_from_db()
+    assert (msg.status, msg.last_error) == (S.FAILED, "用户停机")
+    assert DeliveryReceipt.objects.get().reported_at == dt.datetime(2026, 11, 20, 14, 0, 5, tzinfo=SH)
+
+
+@pytest.mark.parametrize("body", [b"{}", b"[1, 2]", b'[{"status": "delivered"}]',
+                                  b'[{"provider_message_id": "x", "status": "read"}]',
+                                  b'[{"provider_message_id": "x", "status": "delivered", "reported_at": "yesterday"}]',
+                                  b"not json"])
+def test_malformed_receipts_are_400_not_500(client, db, body):
+    ts = str(int(time.time()))
+    r = client.post("/notifications/webhooks/receipts/local/", body, content_type="application/json",
+                    HTTP_X_SHOUHOU_TIMESTAMP=ts, HTTP_X_SHOUHOU_SIGNATURE=sign("hook-secret", ts, body))
+    assert r.status_code == 400 and r.json()["detail"]
+    assert DeliveryReceipt.objects.count() == 0
+
+
+def test_sms_reply_replay_is_not_applied_twice(client, shop, customer):
+    body = json.dumps({"id": "m9", "phone": "13812345678", "text": "TD"}).encode()
+    ts = str(int(time.time()))
+    headers = {"HTTP_X_SHOUHOU_TIMESTAMP": ts, "HTTP_X_SHOUHOU_SIGNATURE": sign("hook-secret", ts, body)}
+    first = client.post("/notifications/webhooks/sms-reply/", body, content_type="application/json", **headers)
+    replay = client.post("/notifications/webhooks/sms-reply/", body, content_type="application/json", **headers)
+    assert first.json() == {"opted_out": 1, "duplicate": False}
+    assert replay.json() == {"opted_out": 1, "duplicate": True}

@@ -206,3 +206,95 @@ def test_channel_routing_from_settings(settings):
     p = provider_for_channel("sms")
     assert (p.name, p.rate_per_second) == ("aliyun_sms", 50.0)
     assert provider_for_channel("email").name == "local"
+
+
+# --- what a real enqueued message carries: only the template's own variables go to the gateway ---------
+
+@pytest.fixture
+def enqueued(shop, django_capture_on_commit_callbacks):
+    """A message as notification_enqueue writes it (context with shop name, service contact ...)."""
+    from shouhou.notifications.services import notification_enqueue
+
+    shop.service_phone = "400-820-1234"
+    shop.save()
+    c = CustomerFactory(shop=shop, phone="13812345678", name="王小明")
+    return notification_enqueue(shop=shop, customer=c, trigger="order_shipped",
+                                context={"order_no": "DD2026112001", "carrier": "顺丰速运", "tracking_no": "SF100"},
+                                idempotency_key="shipment:7:shipped")
+
+
+def test_aliyun_template_param_holds_only_the_triggers_variables(http_stub, enqueued):
+    http_stub.answer((200, {"Code": "OK", "BizId": "b1"}))
+    AliyunSmsProvider({**ALIYUN, "base_url": http_stub.base_url}).send(enqueued)
+    fields = dict(parse_qsl(http_stub.requests[0]["body"].decode()))
+    assert json.loads(fields["TemplateParam"]) == {"order_no": "DD2026112001", "carrier": "顺丰速运",
+                                                   "tracking_no": "SF100"}
+
+
+def test_tencent_param_set_follows_the_configured_order(http_stub, enqueued):
+    """Tencent templates are positional ({1}, {2}): the configured list fixes the order and the count."""
+    http_stub.answer((200, {"Response": {"SendStatusSet": [{"Code": "Ok", "SerialNo": "s1"}], "RequestId": "r"}}))
+    opts = {**TENCENT, "base_url": http_stub.base_url,
+            "template_params": {"order_shipped": ["tracking_no", "carrier"]}}
+    TencentSmsProvider(opts).send(enqueued)
+    body = json.loads(http_stub.requests[0]["body"])
+    assert body["TemplateParamSet"] == ["SF100", "顺丰速运"]
+
+
+def test_wechat_token_fetched_cached_and_refreshed_after_40001(http_stub, enqueued, settings):
+    from django.core.cache import cache
+
+    cache.clear()
+    enqueued.recipient = "oOPENID123"
+    opts = {"base_url": http_stub.base_url, "appid": "wx123", "secret": "app-secret",
+            "template_ids": {"order_shipped": "tpl-1"},
+            "fields": {"order_shipped": {"character_string1": "order_no", "thing2": "carrier"}}}
+    http_stub.answer(
+        (200, {"access_token": "TOKEN-A", "expires_in": 7200}),
+        (200, {"errcode": 0, "errmsg": "ok", "msgid": 1}),
+        (200, {"errcode": 0, "errmsg": "ok", "msgid": 2}),
+        (200, {"errcode": 40001, "errmsg": "invalid credential"}),
+        (200, {"access_token": "TOKEN-B", "expires_in": 7200}),
+        (200, {"errcode": 0, "errmsg": "ok", "msgid": 3}),
+    )
+    provider = WeChatTemplateProvider(opts)
+    assert provider.send(enqueued).provider_message_id == "1"
+    assert provider.send(enqueued).provider_message_id == "2"  # token from the cache
+    with pytest.raises(RetryableError):
+        provider.send(enqueued)  # the token was revoked: dropped, the outbox retries
+    assert provider.send(enqueued).provider_message_id == "3"
+    paths = [(r["method"], r["path"]) for r in http_stub.requests]
+    assert paths == [
+        ("GET", "/cgi-bin/token?grant_type=client_credential&appid=wx123&secret=app-secret"),
+        ("POST", "/cgi-bin/message/template/send?access_token=TOKEN-A"),
+        ("POST", "/cgi-bin/message/template/send?access_token=TOKEN-A"),
+        ("POST", "/cgi-bin/message/template/send?access_token=TOKEN-A"),
+        ("GET", "/cgi-bin/token?grant_type=client_credential&appid=wx123&secret=app-secret"),
+        ("POST", "/cgi-bin/message/template/send?access_token=TOKEN-B"),
+    ]
+    body = json.loads(http_stub.requests[1]["body"])
+    assert body == {"touser": "oOPENID123", "template_id": "tpl-1", "client_msg_id": "shipment:7:shipped",
+                    "data": {"character_string1": {"value": "DD2026112001"}, "thing2": {"value": "顺丰速运"}}}
+
+
+def test_wechat_token_refused_is_permanent(http_stub, enqueued):
+    from django.core.cache import cache
+
+    cache.clear()
+    http_stub.answer((200, {"errcode": 40125, "errmsg": "invalid appsecret"}))
+    opts = {"base_url": http_stub.base_url, "appid": "wx9", "secret": "bad", "template_ids": {"order_shipped": "t"}}
+    with pytest.raises(PermanentError, match="40125"):
+        WeChatSubscribeProvider(opts).send(enqueued)
+    assert len(http_stub.requests) == 1  # no message sent without a token
+
+
+def test_wecom_token_from_corpid(http_stub, enqueued):
+    from django.core.cache import cache
+
+    cache.clear()
+    http_stub.answer((200, {"errcode": 0, "access_token": "WT", "expires_in": 7200}),
+                     (200, {"errcode": 0, "errmsg": "ok", "msgid": "m-1"}))
+    opts = {"base_url": http_stub.base_url, "corpid": "ww1", "corpsecret": "cs", "agent_id": 1000002}
+    assert WeComProvider(opts).send(enqueued).provider_message_id == "m-1"
+    assert [r["path"] for r in http_stub.requests] == ["/cgi-bin/gettoken?corpid=ww1&corpsecret=cs",
+                                                       "/cgi-bin/message/send?access_token=WT"]

@@ -1,0 +1,169 @@
+"""The carrier's first scan sends the "shipped" message once; sign-off starts the policy's 7-day clock;
+the carrier-exception rule; malformed pushes answer 400, never 500."""
+
+import datetime as dt
+import json
+import time
+
+import pytest
+import time_machine
+
+from shouhou.cases.services import case_preview
+from shouhou.commerce.choices import Category
+from shouhou.commerce.choices import ShipmentStatus as St
+from shouhou.core.signatures import sign
+from shouhou.core.testing.factories import OrderFactory, OrderLineFactory, ShipmentFactory
+from shouhou.inbox.models import Ticket
+from shouhou.logistics.models import LogisticsException, TrackingEvent
+from shouhou.logistics.pushes import kuaidi100_sign
+from shouhou.logistics.services import Event, exception_sweep, tracking_ingest, tracking_ingest_many
+from shouhou.notifications.models import OutboundMessage
+
+SH = dt.timezone(dt.timedelta(hours=8))
+T0 = dt.datetime(2026, 11, 20, 10, 0, tzinfo=SH)
+
+
+@pytest.fixture
+def secret_shop(shop):
+    shop.settings = {"kuaidi100_salt": "salt-abc", "tracking_secret": "track-secret"}
+    shop.save()
+    return shop
+
+
+def _pending(shop, **kw):
+    order = OrderFactory(shop=shop, delivered_at=None, shipped_at=None, status="paid")
+    return ShipmentFactory(order=order, status=St.PENDING, shipped_at=None, signed_at=None, last_event_at=None,
+                           promised_ship_by=T0 + dt.timedelta(hours=48), **kw)
+
+
+def test_first_pickup_scan_sends_shipped_message_once(shop):
+    s = _pending(shop, carrier="ZTO", tracking_no="ZT7001")
+    with time_machine.travel(T0 + dt.timedelta(hours=1), tick=False):
+        tracking_ingest(shop=shop, carrier="ZTO", tracking_no="ZT7001",
+                        events=[Event(T0, St.INFO_RECEIVED, "商家已下单")], source="kuaidi100")
+        assert OutboundMessage.objects.count() == 0  # an electronic waybill is not a shipment yet
+        tracking_ingest(shop=shop, carrier="ZTO", tracking_no="ZT7001",
+                        events=[Event(T0 + dt.timedelta(minutes=30), St.PICKED_UP, "【杭州】已揽收")],
+                        source="kuaidi100")
+        tracking_ingest(shop=shop, carrier="ZTO", tracking_no="ZT7001",
+                        events=[Event(T0 + dt.timedelta(minutes=50), St.IN_TRANSIT, "离开【杭州中心】")],
+                        source="kuaidi100")
+    msg = OutboundMessage.objects.get()
+    assert (msg.trigger, msg.customer_id, msg.idempotency_key) == ("order_shipped", s.order.customer_id,
+                                                                   f"shipment:{s.pk}:shipped")
+    assert "中通快递" in msg.body and "ZT7001" in msg.body and "签收时请当面验货" in msg.body
+
+
+def test_bulk_ingest_sends_shipped_once_and_not_for_returns_or_first_news_signed(shop):
+    a = _pending(shop, carrier="YTO", tracking_no="YT1")
+    _pending(shop, carrier="YTO", tracking_no="YT2", is_return=True)
+    _pending(shop, carrier="YTO", tracking_no="YT3")
+    pushes = [("YTO", "YT1", [Event(T0, St.PICKED_UP, "已揽收")]),
+              ("YTO", "YT2", [Event(T0, St.PICKED_UP, "退货已揽收")]),
+              ("YTO", "YT3", [Event(T0, St.SIGNED, "已签收")])]
+    with time_machine.travel(T0 + dt.timedelta(hours=1), tick=False):
+        tracking_ingest_many(shop=shop, pushes=pushes, source="batch")
+        tracking_ingest_many(shop=shop, pushes=pushes, source="batch")
+    assert list(OutboundMessage.objects.values_list("idempotency_key", flat=True)) == [f"shipment:{a.pk}:shipped"]
+
+
+def test_sign_off_time_starts_the_policy_seven_day_clock(client, secret_shop):
+    """Signed at 2026-11-20 15:00 → the no-reason return runs to 11-27 (day 7) and is refused on day 8."""
+    order = OrderFactory(shop=secret_shop, delivered_at=None, status="shipped")
+    line = OrderLineFactory(order=order, category=Category.CLOTHING, price_paid="199.00")
+    ShipmentFactory(order=order, carrier="SF", tracking_no="SF900", status=St.OUT_FOR_DELIVERY, signed_at=None,
+                    last_event_at=T0)
+    signed = dt.datetime(2026, 11, 20, 15, 0, tzinfo=SH)
+    param = json.dumps({"status": "polling", "lastResult": {"state": "3", "ischeck": "1", "com": "shunfeng",
+                        "nu": "SF900", "data": [{"context": "已签收，签收人：本人", "time": "2026-11-20 15:00:00",
+                                                 "ftime": "2026-11-20 15:00:00", "statusCode": "301"}]}},
+                       ensure_ascii=False)
+    with time_machine.travel(signed + dt.timedelta(minutes=1), tick=False):
+        r = client.post("/logistics/push/kuaidi100/xiaolu/", {"param": param, "sign": kuaidi100_sign(param, "salt-abc")})
+        assert r.status_code == 200
+    line.order.refresh_from_db()
+    assert line.order.delivered_at == signed
+    with time_machine.travel(dt.datetime(2026, 11, 27, 20, 0, tzinfo=SH), tick=False):
+        day7 = case_preview(shop=secret_shop, order_line=line, reason="no_reason")
+    with time_machine.travel(dt.datetime(2026, 11, 28, 9, 0, tzinfo=SH), tick=False):
+        day8 = case_preview(shop=secret_shop, order_line=line, reason="no_reason")
+    assert day7.deadlines["no_reason_until"] == "2026-11-27" and day7.day == 7
+    assert "return_refund" in day7.allowed
+    assert day8.day == 8 and "return_refund" not in day8.allowed
+
+
+def test_carrier_exception_rule_opens_and_recovery_closes(shop):
+    order = OrderFactory(shop=shop, delivered_at=None, status="shipped")
+    s = ShipmentFactory(order=order, status=St.EXCEPTION, shipped_at=T0, last_event_at=T0, signed_at=None)
+    with time_machine.travel(T0 + dt.timedelta(minutes=5), tick=False):
+        assert exception_sweep(shop=shop)["opened"] == 1
+    exc = LogisticsException.objects.get(shipment=s)
+    assert exc.kind == "carrier_exception"
+    assert OutboundMessage.objects.get().trigger == "logistics_exception"
+    with time_machine.travel(T0 + dt.timedelta(hours=2), tick=False):
+        tracking_ingest(shop=shop, carrier="SF", tracking_no=s.tracking_no,
+                        events=[Event(T0 + dt.timedelta(hours=2), St.IN_TRANSIT, "问题已处理，继续转运")],
+                        source="kuaidi100")
+    exc.refresh_from_db()
+    assert exc.status == "resolved"
+    assert Ticket.objects.get().status == "resolved"
+
+
+def test_dispatch_late_message_uses_the_shops_reason_and_remedy(shop):
+    from shouhou.logistics.models import ExceptionRuleSet
+
+    ExceptionRuleSet.objects.create(shop=shop, dispatch_late_reason="面料补货延误两天",
+                                    dispatch_late_remedy="10元无门槛券")
+    _pending(shop)
+    with time_machine.travel(T0 + dt.timedelta(hours=49), tick=False):
+        exception_sweep(shop=shop)
+    body = OutboundMessage.objects.get(trigger="dispatch_late").body
+    assert "面料补货延误两天" in body and "10元无门槛券" in body
+
+
+def _generic(client, body: bytes):
+    ts = str(int(time.time()))
+    return client.post("/logistics/push/generic/xiaolu/", body, content_type="application/json",
+                       HTTP_X_SHOUHOU_TIMESTAMP=ts, HTTP_X_SHOUHOU_SIGNATURE=sign("track-secret", ts, body))
+
+
+@pytest.mark.parametrize("doc", [
+    {"carrier": "SF", "tracking_no": "SF1", "events": "已签收"},
+    {"carrier": "SF", "tracking_no": "SF1", "events": None},
+    {"carrier": "SF", "tracking_no": "SF1", "events": [["2026-11-20", "signed"]]},
+    {"carrier": "SF", "tracking_no": "SF1", "events": [{"time": 20261120, "status": "signed"}]},
+    {"carrier": "SF", "tracking_no": ["SF1"], "events": []},
+    ["not", "an", "object"],
+])
+def test_malformed_generic_push_is_400_with_a_reason(client, secret_shop, doc):
+    _pending(secret_shop, tracking_no="SF1")
+    r = _generic(client, json.dumps(doc).encode())
+    assert r.status_code == 400 and r.json()["detail"]
+    assert TrackingEvent.objects.count() == 0
+
+
+@pytest.mark.parametrize("param", [
+    "不是JSON", json.dumps({"lastResult": {"com": "shunfeng", "nu": "SF1", "data": ["已签收"]}}),
+    json.dumps({"lastResult": {"com": "shunfeng", "nu": "SF1", "data": [{"context": "x", "time": "昨天"}]}}),
+    json.dumps({"lastResult": {"com": "shunfeng", "nu": "SF1", "data": "x"}}),
+    json.dumps({"lastResult": "x"}),
+])
+def test_malformed_kuaidi100_push_is_400(client, secret_shop, param):
+    _pending(secret_shop, tracking_no="SF1")
+    r = client.post("/logistics/push/kuaidi100/xiaolu/", {"param": param, "sign": kuaidi100_sign(param, "salt-abc")})
+    assert r.status_code == 400 and r.json()["result"] is False
+    assert TrackingEvent.objects.count() == 0
+
+
+def test_replayed_generic_push_changes_nothing_and_says_so(client, secret_shop):
+    _pending(secret_shop, tracking_no="SF1")
+    body = json.dumps({"carrier": "SF", "tracking_no": "SF1", "events": [
+        {"time": "2026-11-20T11:00:00+08:00", "status": "picked_up", "description": "已揽收"}]}).encode()
+    ts = str(int(time.time()))
+    headers = {"HTTP_X_SHOUHOU_TIMESTAMP": ts, "HTTP_X_SHOUHOU_SIGNATURE": sign("track-secret", ts, body)}
+    first = client.post("/logistics/push/generic/xiaolu/", body, content_type="application/json", **headers)
+    replay = client.post("/logistics/push/generic/xiaolu/", body, content_type="application/json", **headers)
+    assert first.json() == {"stored": 1, "received": 1}
+    assert replay.status_code == 200 and replay.json() == {"stored": 1, "received": 1, "duplicate": True}
+    assert TrackingEvent.objects.count() == 1
+    assert OutboundMessage.objects.filter(trigger="order_shipped").count() == 1
