@@ -59,7 +59,8 @@ def _run(job: ImportJob, path: Path) -> ImportJob:
         return _fail(job, str(exc))
     job.total_rows, job.ok_rows = checked.total_rows, checked.ok_rows
     job.errors, job.error_count = checked.errors, checked.error_count
-    job.summary = {"columns": checked.labels, "same_file_as_job": earlier}
+    job.summary = {"columns": checked.labels, "same_file_as_job": earlier, "ignored_columns": checked.ignored,
+                   "missing_columns": checked.missing_important}
     if checked.total_rows == 0:
         return _fail(job, "文件里没有数据行")
     if checked.error_count and not job.allow_partial:

@@ -30,7 +30,7 @@ FIELDS: tuple[Field, ...] = (
     Field("sku_code", "SKU编码", ("SKU编码", "商家编码", "SKU编号", "sku编码", "规格编码", "商家SKU编码")),
     Field("quantity", "数量", ("数量", "购买数量", "商品数量", "宝贝数量", "件数"), kind="int"),
     Field("paid_amount", "实付金额", ("实付金额", "实付款", "支付金额", "买家实付", "实收金额", "订单实付金额",
-                                    "商品实付金额", "应付金额"), kind="money"),
+                                    "商品实付金额", "应付金额", "订单应付金额"), kind="money"),
     Field("placed_at", "下单时间", ("下单时间", "订单提交时间", "订单创建时间", "创建时间", "提交时间"),
           kind="datetime"),
     Field("paid_at", "支付时间", ("支付时间", "付款时间", "支付完成时间", "订单付款时间"), kind="datetime"),
@@ -42,7 +42,7 @@ FIELDS: tuple[Field, ...] = (
     Field("status", "订单状态", ("订单状态", "交易状态", "状态"), kind="status"),
     Field("receiver_name", "收货人", ("收货人", "收件人", "收货人姓名", "收件人姓名", "买家姓名")),
     Field("phone", "手机号", ("手机号", "收货人手机号", "联系电话", "收件人手机", "收货人电话", "联系手机",
-                           "手机号码", "收件人电话"), kind="phone"),
+                           "手机号码", "收件人电话", "收件人手机号", "收货人手机"), kind="phone"),
     Field("address", "收货地址", ("收货地址", "详细地址", "收件地址", "地址", "收货人地址")),
     Field("carrier", "物流公司", ("物流公司", "快递公司", "承运商", "物流公司名称"), kind="carrier"),
     Field("tracking_no", "运单号", ("运单号", "快递单号", "物流单号", "运单编号")),
@@ -101,6 +101,17 @@ def resolve_columns(headers: list[object], overrides: dict | None = None) -> dic
         if field.required and field.name not in columns:
             raise MappingError(f"缺少必需的列「{field.label}」（可识别的列名：{'/'.join(field.synonyms)}）")
     return columns
+
+
+# Optional columns whose absence changes what the imported data can do: warned about in the report.
+IMPORTANT_OPTIONAL = ("paid_amount", "phone", "signed_at", "quantity")
+
+
+def ignored_headers(headers: list[object], columns: dict[str, int]) -> list[str]:
+    """The file's non-empty header cells that no field uses (shown in the report, so a column the
+    mapping does not know is noticed instead of silently dropped)."""
+    used = set(columns.values())
+    return [_clean_header(h) for pos, h in enumerate(headers) if pos not in used and _clean_header(h)]
 
 
 def header_labels(headers: list[object], columns: dict[str, int]) -> dict[str, str]:

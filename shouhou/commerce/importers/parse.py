@@ -196,9 +196,12 @@ def _parse_value(kind: str, raw: object):
         if _PHONE_MASKED.search(text):
             return text  # platforms mask buyer phones (138****5678): keep, but it identifies nobody
         try:
-            return normalize_phone(text)
+            phone = normalize_phone(text)
         except PhoneError:
             raise ValueError(f"不是有效手机号 {text!r}")
+        if not _valid_number(phone):  # "12345" has a possible length but is nobody's phone
+            raise ValueError(f"不是有效手机号 {text!r}")
+        return phone
     if kind == "bool":
         text = _text(raw).lower()
         if text in TRUE_WORDS:
@@ -222,6 +225,15 @@ def _parse_value(kind: str, raw: object):
         what = {"tier": "会员等级", "status": "订单状态"}[kind]
         raise ValueError(f"未知的{what} {text!r}")
     raise AssertionError(kind)
+
+
+def _valid_number(phone: str) -> bool:
+    import phonenumbers
+
+    try:
+        return phonenumbers.is_valid_number(phonenumbers.parse(phone, "CN"))
+    except phonenumbers.NumberParseException:
+        return False
 
 
 _LIMITS = {"order_no": 64, "sub_order_no": 128, "product_name": 200, "product_id": 64, "spec": 200,

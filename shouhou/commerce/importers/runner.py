@@ -7,7 +7,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from shouhou.commerce.importers.columns import MappingError, header_labels, resolve_columns
+from shouhou.commerce.importers.columns import (
+    FIELDS_BY_NAME,
+    IMPORTANT_OPTIONAL,
+    MappingError,
+    header_labels,
+    ignored_headers,
+    resolve_columns,
+)
 from shouhou.commerce.importers.parse import ParsedLine, parse_row
 from shouhou.commerce.importers.readers import FileFormatError, is_blank, iter_rows
 
@@ -26,6 +33,12 @@ class Validation:
     errors: list[dict] = field(default_factory=list)
     columns: dict[str, int] = field(default_factory=dict)
     labels: dict[str, str] = field(default_factory=dict)
+    ignored: list[str] = field(default_factory=list)
+
+    @property
+    def missing_important(self) -> list[str]:
+        """Chinese labels of the important optional fields the file has no column for."""
+        return [FIELDS_BY_NAME[name].label for name in IMPORTANT_OPTIONAL if name not in self.columns]
 
     def add(self, row_no: int, label: str, reason: str) -> None:
         self.error_count += 1
@@ -87,8 +100,8 @@ def scan(path: Path, mapping: dict | None) -> Iterator[tuple[int, ParsedLine | N
 
 def validate(path: Path, mapping: dict | None) -> Validation:
     """First pass: read every row, keep only counts and the first MAX_REPORTED_ERRORS problems."""
-    rows, _headers, columns, labels, header_row = _open(path, mapping)
-    result = Validation(columns=columns, labels=labels)
+    rows, headers, columns, labels, header_row = _open(path, mapping)
+    result = Validation(columns=columns, labels=labels, ignored=ignored_headers(headers, columns))
     for row_no, line, problems in _iter_parsed(rows, columns, header_row):
         result.total_rows += 1
         if line is not None:

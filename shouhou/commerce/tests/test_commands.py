@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -19,7 +20,7 @@ from shouhou.accounts.models import Membership
 from shouhou.commerce.choices import ShipmentStatus
 from shouhou.commerce.demo import DEMO_SHOP_CODE, demo_build
 from shouhou.commerce.models import Customer, LiveSession, Order, OrderLine, Product, Shipment, Shop
-from shouhou.commerce.tests.exports import HEADERS, with_value, write_csv
+from shouhou.commerce.tests.exports import HEADERS, with_value, write_csv, write_xlsx
 
 pytestmark = pytest.mark.django_db
 REPO = Path(__file__).resolve().parents[3]
@@ -50,6 +51,31 @@ def test_import_command_allow_partial_and_mapping_file(shop, tmp_path, capsys):
     call_command("import_orders", str(path), "--shop", shop.code, "--mapping", str(mapping), "--allow-partial")
     assert "第4行「数量」：不是有效数量 '两件'" in capsys.readouterr().out
     assert list(Order.objects.values_list("order_no", flat=True)) == ["DY20261101001"]
+
+
+def test_import_command_reads_a_douyin_style_xlsx_and_names_what_it_ignored(shop, tmp_path, capsys):
+    # given an .xlsx with Douyin's header words, a column shouhou does not know, and no 签收时间 column
+    headers = ["主订单编号", "选购商品", "商品规格", "商品数量", "订单应付金额", "订单提交时间", "收件人",
+               "收件人手机号", "快递公司", "快递单号", "达人昵称", "买家留言"]
+    rows = [["X700001", "冬季加绒卫衣", "黑色 XL", 2, 319.8, dt.datetime(2026, 11, 22, 20, 5), "周七", "13512345678",
+             "中通", "ZT778899001", "小鹿", "请发顺丰"]]
+    path = write_xlsx(tmp_path / "douyin.xlsx", rows, headers=headers)
+    # when it is imported from the command line
+    call_command("import_orders", str(path), "--shop", shop.code)
+    out = capsys.readouterr().out
+    # then the amount and phone columns are understood and the report says what was not
+    line = OrderLine.objects.get(order__shop=shop, order__order_no="X700001")
+    assert (line.quantity, line.price_paid, line.order.customer.phone) == (2, Decimal("319.80"), "13512345678")
+    assert "未识别的列（已忽略，可用 --mapping 指定）：买家留言" in out
+    assert "注意：文件里没有这些列，相应数据为空或按默认值：签收时间" in out
+
+
+def test_import_command_rejects_a_phone_that_is_nobodys(shop, tmp_path, capsys):
+    path = write_csv(tmp_path / "bad.csv", with_value("手机号", "12345", row=2))
+    with pytest.raises(CommandError, match="未写入任何数据"):
+        call_command("import_orders", str(path), "--shop", shop.code)
+    assert "第4行「手机号」：不是有效手机号 '12345'" in capsys.readouterr().out
+    assert Order.objects.count() == 0
 
 
 @pytest.mark.parametrize(("args", "message"), [

@@ -30,7 +30,7 @@ def test_empty_datetimes_are_none(raw):
 @pytest.mark.parametrize(("kind", "raw", "expected"), [
     ("money", "¥1,299.00", Decimal("1299.00")), ("money", "", Decimal("0.00")), ("money", 12.5, Decimal("12.50")),
     ("int", "3", 3), ("int", "", 1), ("int", 2.0, 2),
-    ("phone", "+86 138-1234-5678", "13812345678"), ("phone", "138****5678", "138****5678"), ("phone", "", ""),
+    ("phone", "+86 138-1234-5678", "13812345678"), ("phone", "021-8888 6666", "2188886666"), ("phone", "138****5678", "138****5678"), ("phone", "", ""),
     ("bool", "是", True), ("bool", "无", False), ("bool", "", False),
     ("tier", "钻石会员", "vip"), ("tier", "金卡", "gold"), ("tier", "", "regular"),
     ("category", "女装", "clothing"), ("category", "美妆护肤", "cosmetics"), ("category", "奇怪类目", "other"),
@@ -44,7 +44,8 @@ def test_cell_values(kind, raw, expected):
 @pytest.mark.parametrize(("kind", "raw", "message"), [
     ("money", "abc", "不是有效金额 'abc'"), ("money", "-1", "金额不能为负 '-1'"),
     ("int", "1.5", "数量应为正整数 '1.5'"), ("int", "x", "不是有效数量 'x'"),
-    ("phone", "12ab", "不是有效手机号 '12ab'"), ("bool", "也许", "应为 是/否 '也许'"),
+    ("phone", "12ab", "不是有效手机号 '12ab'"), ("phone", "12345", "不是有效手机号 '12345'"),
+    ("phone", "1380013800", "不是有效手机号 '1380013800'"), ("bool", "也许", "应为 是/否 '也许'"),
     ("tier", "黄金VIP至尊", "未知的会员等级 '黄金VIP至尊'"), ("status", "飞走了", "未知的订单状态 '飞走了'"),
 ])
 def test_bad_cell_values_say_why(kind, raw, message):
