@@ -10,7 +10,7 @@ from django.conf import settings
 from django.db import transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404
-from ninja import File, Router, Schema, Status
+from ninja import File, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from shouhou.accounts import permissions as perm
@@ -231,10 +231,10 @@ def reviews_create(request, payload: ReviewBatchIn):
 
 @router.get("/", response=list[ReviewOut], summary="评价列表")
 def reviews_list(request, sentiment: int | None = None, complaint_type: str = "", kind: str = "",
-                 limit: int = 100, offset: int = 0):
+                 limit: int = Query(100, ge=1, le=500), offset: int = Query(0, ge=0, le=10_000_000)):
     _need(request, perm.VIEW)
     qs = selectors.review_list(shop=request.auth.shop, sentiment=sentiment, complaint_type=complaint_type, kind=kind)
-    return list(qs[offset: offset + min(limit, 500)])
+    return list(qs[offset: offset + limit])
 
 
 @router.post("/import", response={201: ImportOut}, summary="导入评价 CSV/Excel（按平台+外部ID幂等）")
@@ -272,6 +272,8 @@ def reviews_showcase(request):
     return list(selectors.showcase_list(shop=request.auth.shop))
 
 
+DEV_WEBHOOK_SECRET = "dev-webhook-secret"  # noqa: S105 - the public default, refused unless DEBUG
+
 # --- platform push (signed, idempotent) ------------------------------------------------------------------
 
 @router.post("/webhook/{shop_code}", auth=None, response={200: IngestOut, 202: IngestOut},
@@ -281,6 +283,10 @@ def reviews_webhook(request, shop_code: str):
     if shop is None:
         raise Http404
     secret = (shop.settings or {}).get("webhook_secret") or settings.SHOUHOU["WEBHOOK_SECRET"]
+    if not secret or (secret == DEV_WEBHOOK_SECRET and not settings.DEBUG):
+        # The built-in development secret is public (it is in the source): never accept it in production.
+        raise DomainError("店铺未配置推送密钥（shop.settings.webhook_secret 或 SHOUHOU_WEBHOOK_SECRET），拒绝推送",
+                          status=401)
     try:
         verify(secret, request.headers.get("X-Shouhou-Timestamp"), request.body,
                request.headers.get("X-Shouhou-Signature"))
@@ -290,6 +296,8 @@ def reviews_webhook(request, shop_code: str):
         body = json.loads(request.body or b"{}")
     except ValueError as exc:
         raise DomainError("请求体不是合法的 JSON") from exc
+    if not isinstance(body, dict):
+        raise DomainError("请求体应为 JSON 对象")
     event_id = str(body.get("event_id") or "").strip()
     if not event_id:
         raise DomainError("缺少 event_id", field="event_id")
@@ -314,11 +322,12 @@ def reviews_webhook(request, shop_code: str):
 
 @router.get("/tasks", response=list[TaskOut], summary="差评挽回任务列表")
 def tasks_list(request, status: str = "", complaint_type: str = "", breached: bool | None = None,
-               assignee_id: int | None = None, q: str = "", limit: int = 100, offset: int = 0):
+               assignee_id: int | None = None, q: str = "", limit: int = Query(100, ge=1, le=500),
+               offset: int = Query(0, ge=0, le=10_000_000)):
     _need(request, perm.VIEW)
     qs = selectors.recovery_task_list(shop=request.auth.shop, status=status, complaint_type=complaint_type,
                                       breached=breached, assignee_id=assignee_id, q=q)
-    return [_task_out(t) for t in qs[offset: offset + min(limit, 500)]]
+    return [_task_out(t) for t in qs[offset: offset + limit]]
 
 
 def _task(request, task_id: int) -> RecoveryTask:

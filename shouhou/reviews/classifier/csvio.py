@@ -16,10 +16,25 @@ class CsvColumnError(ValueError):
     pass
 
 
+def sniff_encoding(src: Path, probe: int = 1 << 20) -> str:
+    """UTF-8 (with or without BOM) when the first megabyte decodes as UTF-8, else GB18030 (a superset of
+    GBK/GB2312: what Excel and the shop platforms export on Chinese Windows)."""
+    import codecs
+
+    with src.open("rb") as fh:
+        head = fh.read(probe)
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(head, final=len(head) < probe)
+    except UnicodeDecodeError:
+        return "gb18030"
+    return "utf-8-sig"
+
+
 def classify_csv(*, src: Path, dst: Path, column: str = "review") -> int:
-    """Classify every row of `src` (a CSV with a `column` column) into `dst`; returns the row count."""
+    """Classify every row of `src` (a CSV with a `column` column) into `dst`; returns the row count.
+    The output is UTF-8 whatever the input encoding; a stray undecodable byte becomes U+FFFD."""
     csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
-    with src.open(encoding="utf-8-sig", newline="") as fin:
+    with src.open(encoding=sniff_encoding(src), errors="replace", newline="") as fin:
         reader = csv.DictReader(fin)
         fields = list(reader.fieldnames or [])
         if column not in fields:

@@ -15,7 +15,12 @@ from shouhou.core.testing.factories import CustomerFactory, OrderFactory
 from shouhou.inbox.models import Conversation, Message
 from shouhou.reviews.models import RecoveryTask, Review
 
-SECRET = "dev-webhook-secret"
+SECRET = "reviews-test-secret"
+
+
+@pytest.fixture(autouse=True)
+def _webhook_secret(settings):
+    settings.SHOUHOU = {**settings.SHOUHOU, "WEBHOOK_SECRET": SECRET}
 
 
 @pytest.fixture
@@ -150,8 +155,23 @@ def test_webhook_rejects_bad_signatures(client, shop, mutate, status, message):
     assert Review.objects.count() == 0
 
 
+def test_webhook_refuses_the_public_development_secret(client, shop, settings):
+    settings.SHOUHOU = {**settings.SHOUHOU, "WEBHOOK_SECRET": "dev-webhook-secret"}
+    r = _push(client, shop.code, {"event_id": "e1", "reviews": [{"external_id": "x", "text": "太差了"}]},
+              secret="dev-webhook-secret")
+    assert r.status_code == 401 and "未配置推送密钥" in r.json()["detail"]
+    shop.settings = {"webhook_secret": "shop-own-secret"}
+    shop.save()
+    ok = _push(client, shop.code, {"event_id": "e1", "reviews": [{"external_id": "x", "text": "太差了"}]},
+               secret="shop-own-secret")
+    assert ok.status_code == 202
+    assert Review.objects.count() == 1
+
+
 def test_webhook_payload_errors(client, shop):
+    assert _push(client, shop.code, ["event_id", "e"]).json()["detail"] == "请求体应为 JSON 对象"
     assert _push(client, shop.code, {"reviews": []}).json()["detail"] == "缺少 event_id"
+    assert _push(client, shop.code, {"event_id": "e", "reviews": ["好评"]}).status_code == 400
     assert _push(client, shop.code, {"event_id": "e", "reviews": "x"}).json()["detail"] == "reviews 应为数组"
     assert _push(client, "no-such-shop", {"event_id": "e", "reviews": []}).status_code == 404
 

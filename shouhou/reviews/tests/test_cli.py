@@ -44,6 +44,22 @@ def test_classify_csv_in_and_out(tmp_path):
     assert all(0.0 <= float(r["sentiment_score"]) <= 1.0 for r in got)
 
 
+def test_classify_reads_a_gbk_export_and_a_bom(tmp_path):
+    """Excel on Chinese Windows saves CSV as GBK; other tools add a UTF-8 BOM."""
+    gbk, bom = tmp_path / "gbk.csv", tmp_path / "bom.csv"
+    gbk.write_bytes("review,id\n質量太差了，衣服起球,1\n,2\n物流太慢了等了一周,3\n".encode("gb18030"))
+    bom.write_bytes("\ufeffreview\n很好很满意\n".encode())
+    _run("classify", "--in", str(gbk), "--out", str(tmp_path / "gbk.out.csv"))
+    _run("classify", "--in", str(bom), "--out", str(tmp_path / "bom.out.csv"))
+    with (tmp_path / "gbk.out.csv").open(encoding="utf-8") as fh:
+        got = list(csv.DictReader(fh))
+    assert [(r["id"], r["sentiment"], r["complaint_type"]) for r in got] == [
+        ("1", "0", "quality_defect"), ("2", "1", "none"), ("3", "0", "logistics")]
+    assert got[0]["review"] == "質量太差了，衣服起球"
+    with (tmp_path / "bom.out.csv").open(encoding="utf-8") as fh:
+        assert next(csv.DictReader(fh))["sentiment"] == "1"
+
+
 def test_classify_missing_column_is_a_clear_error(tmp_path):
     src = tmp_path / "in.csv"
     _write(src, ["id", "text"], [["1", "好"]])
