@@ -44,6 +44,7 @@ TRANSITIONS: dict[str, set[str]] = {
     S.CANCELLED: set(),
 }
 RETURN_KINDS = {CaseKind.RETURN_REFUND, CaseKind.EXCHANGE, CaseKind.REPAIR}
+MAX_CUSTOMER_PHOTOS = 9  # photos a customer may add to one case (the follow page is public by link)
 
 
 class CaseError(ValueError):
@@ -429,6 +430,11 @@ def case_resolve(*, case: Case, actor, resolution: str | None = None, note: str 
 
 @transaction.atomic
 def case_add_evidence(*, case: Case, upload, actor=None, from_customer: bool = False, note: str = "") -> CaseEvidence:
+    if from_customer:
+        if not TRANSITIONS.get(case.status):
+            raise CaseError(f"售后单当前状态为「{_label(case.status)}」，已结束，不能再补充照片。")
+        if case.evidence.filter(from_customer=True).count() >= MAX_CUSTOMER_PHOTOS:
+            raise CaseError(f"每个售后单最多上传 {MAX_CUSTOMER_PHOTOS} 张照片。")
     ev = _store_photo(case, upload, actor=actor, from_customer=from_customer, note=note)
     _event(case, kind="evidence", actor=actor, note=note or "补充了照片凭证", data={"evidence_id": ev.pk})
     return ev

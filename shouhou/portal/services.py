@@ -17,21 +17,33 @@ class TooManyAttempts(Exception):
     pass
 
 
+class AmbiguousOrder(Exception):
+    """The same order number and phone tail match orders of two shops: the customer must come through
+    the shop's own link (/p/s/<shop code>/), so we never guess which customer they are."""
+
+
 def _keys(ip: str, order_no: str) -> list[str]:
     return [f"portal:fail:ip:{ip}", f"portal:fail:order:{order_no.strip().upper()}"]
 
 
-def portal_order_lookup(*, order_no: str, last4: str, ip: str) -> Order | None:
-    """The order when the pair matches; None for any mismatch (one neutral answer). Raises TooManyAttempts."""
+def portal_order_lookup(*, order_no: str, last4: str, ip: str, shop=None) -> Order | None:
+    """The order when the pair matches; None for any mismatch (one neutral answer). Raises TooManyAttempts,
+    or AmbiguousOrder when no shop is given and two shops have a matching order."""
     keys = _keys(ip, order_no)
     if any((cache.get(k) or 0) >= MAX_FAILURES for k in keys):
         raise TooManyAttempts
     order = None
     order_no, last4 = order_no.strip(), last4.strip()
     if order_no and len(last4) == 4 and last4.isdigit():
-        order = (Order.objects.filter(order_no=order_no)
-                 .filter(Q(customer__phone_last4=last4) | Q(receiver_phone__endswith=last4))
-                 .select_related("shop", "customer").first())
+        qs = (Order.objects.filter(order_no=order_no)
+              .filter(Q(customer__phone_last4=last4) | Q(receiver_phone__endswith=last4))
+              .select_related("shop", "customer").order_by("pk"))
+        if shop is not None:
+            qs = qs.filter(shop=shop)
+        found = list(qs[:2])
+        if len(found) > 1:
+            raise AmbiguousOrder
+        order = found[0] if found else None
     if order is None:
         for k in keys:
             cache.add(k, 0, WINDOW_SECONDS)

@@ -6,13 +6,20 @@ from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_POST
 
 from shouhou.cases import services as case_services
-from shouhou.cases.choices import ClaimReason
+from shouhou.cases.choices import CaseStatus, ClaimReason, ReturnMethod
 from shouhou.cases.models import Case
 from shouhou.cases.selectors import case_public_events
-from shouhou.commerce.models import Order
+from shouhou.commerce.choices import Carrier
+from shouhou.commerce.models import Order, Shop
 from shouhou.core.uploads import UploadError, check_image
 from shouhou.policies.engine import KIND_ZH, PAYER_ZH
-from shouhou.portal.services import TooManyAttempts, case_id_from_token, follow_token, portal_order_lookup
+from shouhou.portal.services import (
+    AmbiguousOrder,
+    TooManyAttempts,
+    case_id_from_token,
+    follow_token,
+    portal_order_lookup,
+)
 
 NEUTRAL = "订单号或手机尾号不正确，请核对后重试。"
 REASONS = [r for r in ClaimReason.choices if r[0] not in ("recall", "other")]
@@ -39,20 +46,27 @@ def _order(request) -> Order:
     return order
 
 
-def start(request):
+def start(request, shop_code: str | None = None):
     error = None
+    shop = None
+    if shop_code is not None:
+        shop = Shop.objects.filter(code=shop_code).first()
+        if shop is None:
+            raise Http404("店铺不存在")
     if request.method == "POST":
         try:
             order = portal_order_lookup(order_no=request.POST.get("order_no", ""),
-                                        last4=request.POST.get("last4", ""), ip=_ip(request))
+                                        last4=request.POST.get("last4", ""), ip=_ip(request), shop=shop)
         except TooManyAttempts:
             order, error = None, "尝试次数过多，请15分钟后再试。"
+        except AmbiguousOrder:
+            order, error = None, "请从购买店铺提供的售后链接进入后再查询。"
         if order is not None:
             request.session.cycle_key()
             request.session["portal_order_id"] = order.pk
             return redirect("portal:order")
         error = error or NEUTRAL
-    return render(request, "portal/start.html", {"error": error, "webchat": _webchat()},
+    return render(request, "portal/start.html", {"error": error, "webchat": _webchat(), "shop": shop},
                   status=429 if error and "过多" in error else 200)
 
 
@@ -125,15 +139,55 @@ def submit(request):
         "error": error}, status=400)
 
 
-def follow(request, token: str):
+def _followed(token: str) -> Case:
     pk = case_id_from_token(token)
-    case = Case.objects.select_related("order", "order_line").filter(pk=pk).first() if pk else None
+    case = Case.objects.select_related("order", "order_line", "shop", "customer").filter(pk=pk).first() if pk else None
     if case is None:
         raise Http404("链接无效")
+    return case
+
+
+def follow(request, token: str, error: str | None = None, status: int = 200):
+    case = _followed(token)
     return render(request, "portal/follow.html", {
+        "token": token, "error": error, "carriers": Carrier.choices,
+        "is_open": bool(case_services.TRANSITIONS.get(case.status)),
+        "can_ship": case.status == CaseStatus.AWAITING_RETURN,
+        "can_cancel": CaseStatus.CANCELLED in case_services.TRANSITIONS.get(case.status, set()),
+        "photos": case.evidence.count(),
         "case": case, "plain": _plain({**{"allowed": [], "recommended": None, "shipping_payer": "none",
                                           "deadlines": {}, "explanation_zh": "", "auto_approved": False},
                                        **case.decision}),
         "events": case_public_events(case), "webchat": _webchat(),
         "kind": KIND_ZH.get(case.kind, case.kind),
-    })
+    }, status=status)
+
+
+def _follow_action(request, token: str, action) -> object:
+    case = _followed(token)
+    try:
+        action(case)
+    except (UploadError, case_services.CaseError) as exc:
+        return follow(request, token, error=str(exc), status=400)
+    return redirect("portal:follow", token=token)
+
+
+@require_POST
+def follow_evidence(request, token: str):
+    """The customer adds a photo after the decision (evidence may follow)."""
+    return _follow_action(request, token, lambda case: case_services.case_add_evidence(
+        case=case, upload=request.FILES.get("photo"), from_customer=True, note="顾客补充了照片"))
+
+
+@require_POST
+def follow_ship(request, token: str):
+    """The customer says how the goods come back: pickup, or self-ship with carrier and tracking number."""
+    p = request.POST
+    return _follow_action(request, token, lambda case: case_services.case_return_shipped(
+        case=case, method=p.get("method", ReturnMethod.SELF_SHIP), carrier=p.get("carrier", "")[:16],
+        tracking_no=p.get("tracking_no", "")[:64]))
+
+
+@require_POST
+def follow_cancel(request, token: str):
+    return _follow_action(request, token, lambda case: case_services.case_cancel(case=case, reason="顾客撤销了申请"))

@@ -50,3 +50,11 @@ def test_consumer_files_a_return_and_follows_it(page, live_server, shop, agent, 
     svc.case_add_progress(case=case, actor=agent, note="仓库已为您预留退货位")
     page.reload()
     assert "仓库已为您预留退货位" in page.inner_text("[data-testid=timeline]")
+    # and the customer registers the return parcel on the same page
+    page.select_option("[data-testid=ship] select[name=carrier]", "SF")
+    page.fill("[data-testid=ship] input[name=tracking_no]", "SF1234567890")
+    page.click("[data-testid=ship] button[type=submit]")
+    page.wait_for_selector("[data-testid=status]:has-text('退货运输中')")
+    assert "买家已寄回：SF SF1234567890" in page.inner_text("[data-testid=timeline]")
+    case.refresh_from_db()
+    assert (case.status, case.return_tracking_no) == ("in_transit_back", "SF1234567890")

@@ -88,3 +88,78 @@ def test_submit_refuses_a_non_image(client, line):
 
 def test_order_page_needs_a_lookup_first(client, line):
     assert client.get("/p/order/").status_code == 404
+
+
+# --- found in the issue-3 audit: shops sharing an order number, and what the follow page lets a customer do
+
+def test_same_order_number_in_two_shops_is_never_guessed(client, shop, other_shop):
+    # given two shops whose orders share a number and a phone tail
+    for s, name in ((shop, "我的连衣裙"), (other_shop, "别人的电饭煲")):
+        OrderLineFactory(order__shop=s, order__order_no="1001", product_name=name,
+                         order__customer=CustomerFactory(shop=s, phone_last4="5678"))
+    # when the customer uses the generic page, then nothing is shown and they are sent to the shop's link
+    body = _login(client, order_no="1001").content.decode()
+    assert "请从购买店铺提供的售后链接进入" in body and "连衣裙" not in body and "电饭煲" not in body
+    # when they use their shop's link, then they see their own order only
+    r = client.post(f"/p/s/{shop.code}/", {"order_no": "1001", "last4": "5678"}, REMOTE_ADDR="10.0.0.8")
+    assert r.status_code == 302
+    page = client.get("/p/order/").content.decode()
+    assert "我的连衣裙" in page and "电饭煲" not in page
+    assert client.get("/p/s/nope/").status_code == 404
+
+
+def _filed(client, line):
+    _login(client)
+    r = client.post("/p/order/submit/", {"line": line.pk, "reason": "no_reason", "condition": "unopened",
+                                         "photo": photo(JPEG)})
+    return Case.objects.get(), r["Location"]
+
+
+def test_customer_registers_the_return_parcel_on_the_follow_page(client, line):
+    # given an auto-approved return waiting for the goods
+    case, url = _filed(client, line)
+    assert case.status == "awaiting_return"
+    page = client.get(url).content.decode()
+    assert 'data-testid="ship"' in page and "快递单号" in page and 'data-testid="cancel"' in page
+    # when self-ship is chosen without a tracking number, then it is refused with a clear message
+    r = client.post(url + "ship/", {"method": "self_ship", "carrier": "SF", "tracking_no": ""})
+    assert r.status_code == 400 and "自行寄回需填写快递单号" in r.content.decode()
+    # when the tracking number is given, then the case moves on and the page says so
+    r = client.post(url + "ship/", {"method": "self_ship", "carrier": "SF", "tracking_no": "SF1234567890"})
+    assert r.status_code == 302
+    case.refresh_from_db()
+    assert (case.status, case.return_carrier, case.return_tracking_no) == ("in_transit_back", "SF", "SF1234567890")
+    page = client.get(url).content.decode()
+    assert "退货运输中" in page and 'data-testid="ship"' not in page and 'data-testid="cancel"' not in page
+
+
+def test_customer_adds_a_photo_later_checked_by_content(client, line):
+    case, url = _filed(client, line)
+    r = client.post(url + "evidence/", {"photo": photo(b"not an image", "x.jpg")})
+    assert r.status_code == 400 and "不是支持的图片格式" in r.content.decode()
+    assert client.post(url + "evidence/", {"photo": photo(JPEG)}).status_code == 302
+    assert case.evidence.filter(from_customer=True).count() == 2
+    assert case.events.filter(kind="evidence", note="顾客补充了照片").count() == 1
+
+
+def test_customer_photos_are_capped_and_refused_after_the_case_ends(client, line):
+    from shouhou.cases import services as svc
+
+    case, url = _filed(client, line)
+    for _ in range(svc.MAX_CUSTOMER_PHOTOS - 1):
+        assert client.post(url + "evidence/", {"photo": photo(JPEG)}).status_code == 302
+    r = client.post(url + "evidence/", {"photo": photo(JPEG)})
+    assert r.status_code == 400 and f"最多上传 {svc.MAX_CUSTOMER_PHOTOS} 张照片" in r.content.decode()
+    # when the customer cancels, then the case ends and photos are refused
+    assert client.post(url + "cancel/").status_code == 302
+    case.refresh_from_db()
+    assert case.status == "cancelled"
+    r = client.post(url + "evidence/", {"photo": photo(JPEG)})
+    assert r.status_code == 400 and "已结束" in r.content.decode()
+    assert 'data-testid="cancel"' not in client.get(url).content.decode()
+
+
+def test_follow_actions_need_a_valid_link(client, line):
+    case, _url = _filed(client, line)
+    assert client.post(f"/p/c/{case.pk}/cancel/").status_code == 404
+    assert client.post("/p/c/forged/ship/", {"tracking_no": "x"}).status_code == 404
