@@ -1,6 +1,11 @@
 """PIPL retention: after a shop's retention period, anonymise the personal data of closed cases.
 
-Set-based (ids read once, then one UPDATE per table per chunk of 2,000 ids, plus a bulk_update of messages that hold phone numbers),
+Covers orders (receiver, phone, address), customers (name, phone, WeChat id, email), chat messages
+(phone numbers in the text), proactive messages (recipient, variables, name and phones in the text) and
+review author nicknames.
+
+Set-based (ids read once, then one UPDATE per table per chunk of 2,000 ids, plus bulk_updates of the
+messages whose text must be rewritten),
 audited (one `pii.retention` event per shop and run, with the counts) and idempotent (rows already
 anonymised are not selected again, so a second run changes nothing and writes no event).
 """
@@ -21,6 +26,8 @@ from shouhou.core.audit import audit_record
 from shouhou.core.clock import now
 from shouhou.core.pii import ANONYMISED, PHONE_IN_TEXT, scrub_phones
 from shouhou.inbox.models import Message
+from shouhou.notifications.models import OutboundMessage
+from shouhou.reviews.models import Review
 
 CLOSED = (CaseStatus.RESOLVED, CaseStatus.REJECTED, CaseStatus.CANCELLED)
 PHONE_REGEX = r"1[3-9][0-9][ -]?[0-9]{4}[ -]?[0-9]{4}"
@@ -32,10 +39,12 @@ class RetentionResult:
     orders: int
     customers: int
     messages: int
+    outbound: int = 0  # proactive messages (notifications): recipient, name and phones in the text
+    reviews: int = 0  # review author nicknames
 
     @property
     def total(self) -> int:
-        return self.orders + self.customers + self.messages
+        return self.orders + self.customers + self.messages + self.outbound + self.reviews
 
 
 def _closed_before(shop: Shop, cutoff):
@@ -73,6 +82,8 @@ def shop_anonymise_expired(*, shop: Shop, at=None) -> RetentionResult:
                 Q(placed_at__gte=cutoff) | Q(placed_at__isnull=True, created_at__gte=cutoff))
                 .values_list("customer_id", flat=True))
         customer_ids = [c for c in candidates if c not in recent]
+        names = dict(Customer.objects.filter(shop=shop, pk__in=customer_ids).exclude(name=ANONYMISED)
+                     .values_list("pk", "name")) if customer_ids else {}
         customer_count = 0
         for chunk in _chunks(customer_ids):
             customer_count += (Customer.objects.filter(shop=shop, pk__in=chunk)
@@ -88,14 +99,37 @@ def shop_anonymise_expired(*, shop: Shop, at=None) -> RetentionResult:
                     msg.body = scrub_phones(msg.body)
                     changed.append(msg)
         Message.objects.bulk_update(changed, ["body"], batch_size=500)
+        outbound = _outbound_anonymise(shop=shop, customer_ids=customer_ids, names=names)
+        review_count = 0
+        for chunk in _chunks(customer_ids):
+            review_count += (Review.objects.filter(shop=shop, customer_id__in=chunk)
+                             .exclude(author_name__in=["", ANONYMISED]).update(author_name=ANONYMISED))
 
-        result = RetentionResult(shop.pk, order_count, customer_count, len(changed))
+        result = RetentionResult(shop.pk, order_count, customer_count, len(changed), outbound, review_count)
         if result.total:
             audit_record(action="pii.retention", obj=shop, shop=shop,
                          after={"orders": order_count, "customers": customer_count, "messages": len(changed),
+                                "outbound": outbound, "reviews": review_count,
                                 "retention_days": days, "cutoff": cutoff.isoformat()},
                          note="超过保留期的已结案个人信息已匿名化")
     return result
+
+
+def _outbound_anonymise(*, shop: Shop, customer_ids: list[int], names: dict[int, str]) -> int:
+    """Proactive messages to anonymised customers keep their place on the timeline (trigger, time,
+    status) but lose the recipient address, the variables and the customer's name and phone in the text."""
+    changed = []
+    for chunk in _chunks(customer_ids):
+        for msg in (OutboundMessage.objects.filter(shop=shop, customer_id__in=chunk)
+                    .exclude(recipient="", context={}).only("pk", "customer_id", "body", "recipient", "context")):
+            body = scrub_phones(msg.body)
+            name = names.get(msg.customer_id, "")
+            if name and name != ANONYMISED:
+                body = body.replace(name, ANONYMISED)
+            msg.body, msg.recipient, msg.context = body, "", {}
+            changed.append(msg)
+    OutboundMessage.objects.bulk_update(changed, ["body", "recipient", "context"], batch_size=500)
+    return len(changed)
 
 
 def pii_retention_sweep() -> list[RetentionResult]:

@@ -21,6 +21,8 @@ from shouhou.core.testing.audit import assert_audited, assert_not_audited
 from shouhou.core.testing.factories import CustomerFactory, MembershipFactory, OrderFactory, UserFactory
 from shouhou.inbox.choices import Channel, Direction
 from shouhou.inbox.models import Conversation, Message
+from shouhou.notifications.models import OutboundMessage
+from shouhou.reviews.models import Review
 
 pytestmark = pytest.mark.django_db
 SH = dt.timezone(dt.timedelta(hours=8))
@@ -175,6 +177,11 @@ def retention_world(shop, other_shop):
     Message.objects.create(shop=shop, conversation=conv, direction=Direction.values[0],
                            body="我的手机 13811112222，地址改一下")
     Message.objects.create(shop=shop, conversation=conv, direction=Direction.values[0], body="谢谢，已收到")
+    OutboundMessage.objects.create(shop=shop, customer=old_c, channel="sms", trigger="case_resolved",
+                                   recipient="13811112222", body="【小鹿】王小明您好，售后单CS1已处理完成，如有问题回电13811112222",
+                                   context={"customer_name": "王小明", "case_no": "CS1"}, idempotency_key="ret-1",
+                                   status="sent")
+    Review.objects.create(shop=shop, customer=old_c, order=old_o, text="质量不错", author_name="小明的店铺号")
 
     busy_c = CustomerFactory(shop=shop, name="李忙", phone="13833334444")
     busy_old = OrderFactory(shop=shop, customer=busy_c, placed_at=dt.datetime(2026, 5, 1, tzinfo=SH))
@@ -208,9 +215,14 @@ def test_retention_anonymises_only_expired_closed_cases(shop, retention_world):
     assert Order.objects.filter(customer=busy_c, receiver_phone="13833334444").count() == 1  # open one stays
     assert Customer.objects.get(pk=retention_world["fresh"][0].pk).phone == "13855556666"
     assert Customer.objects.get(pk=retention_world["stranger"][0].pk).phone == "13877778888"
-    by_shop = {r.shop_id: (r.orders, r.customers, r.messages) for r in results}
-    assert by_shop[shop.pk] == (2, 1, 1)
-    assert_audited("pii.retention", shop, after={"orders": 2, "customers": 1, "messages": 1, "retention_days": 90})
+    sent = OutboundMessage.objects.get(idempotency_key="ret-1")
+    assert (sent.recipient, sent.context, sent.status, sent.trigger) == ("", {}, "sent", "case_resolved")
+    assert sent.body == "【小鹿】（已匿名）您好，售后单CS1已处理完成，如有问题回电138****2222"
+    assert Review.objects.get(customer=old_c).author_name == ANONYMISED
+    by_shop = {r.shop_id: (r.orders, r.customers, r.messages, r.outbound, r.reviews) for r in results}
+    assert by_shop[shop.pk] == (2, 1, 1, 1, 1)
+    assert_audited("pii.retention", shop, after={"orders": 2, "customers": 1, "messages": 1, "outbound": 1,
+                                                 "reviews": 1, "retention_days": 90})
 
 
 def test_retention_is_idempotent(shop, retention_world):
