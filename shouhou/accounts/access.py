@@ -32,7 +32,9 @@ def role_for(user, shop: Shop) -> str | None:
 
 
 def access_shop_for_user(user, shop_id: int | str) -> Shop:
-    shop = shops_for_user(user).filter(pk=shop_id).first()
+    if not str(shop_id).strip().isdigit():
+        raise PermissionDenied("无权访问该店铺（店铺编号无效）")
+    shop = shops_for_user(user).filter(pk=int(str(shop_id).strip())).first()
     if shop is None:
         raise PermissionDenied("无权访问该店铺")
     return shop

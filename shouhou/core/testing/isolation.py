@@ -328,3 +328,86 @@ def build_request(op: Operation, schema: dict, other: MarkedShop) -> BuiltReques
                                         op.domain)
         injected = injected or hit
     return BuiltRequest(op.method, url, body, injected)
+
+
+# --- web pages (URL conf) -------------------------------------------------------------------------
+
+SKIPPED_PREFIXES = ("api/", "admin/", "static/", "media/", "i18n/", "accounts/login/", "accounts/logout/")
+
+
+@dataclass
+class PagePattern:
+    route: str  # e.g. "cases/<int:pk>/"
+    namespace: str
+    name: str
+    params: list[tuple[str, str]]  # (converter, name)
+
+    @property
+    def key(self) -> str:
+        return f"{self.namespace}:{self.name}"
+
+
+def page_patterns() -> list[PagePattern]:
+    """Every URL pattern of the site outside the API, the admin and static files, read from the URL conf."""
+    from django.urls import URLResolver, get_resolver
+
+    found: list[PagePattern] = []
+
+    def walk(patterns, prefix: str, namespace: str) -> None:
+        for p in patterns:
+            if isinstance(p, URLResolver):
+                walk(p.url_patterns, prefix + str(p.pattern), p.namespace or namespace)
+                continue
+            route = prefix + str(p.pattern)
+            if route.startswith(SKIPPED_PREFIXES) or route.startswith("^"):
+                continue
+            params = re.findall(r"<(?:(\w+):)?(\w+)>", route)
+            found.append(PagePattern(route, namespace or "", p.name or route, [(c or "str", n) for c, n in params]))
+
+    walk(get_resolver().url_patterns, "", "")
+    return found
+
+
+def _app_models(namespace: str) -> list[str]:
+    try:
+        config = apps.get_app_config(namespace)
+    except LookupError:
+        return []
+    return [m._meta.label_lower for m in config.get_models()]
+
+
+def _values_for(conv: str, name: str, pattern: PagePattern, other: MarkedShop) -> list[str]:
+    """Values of the other shop for one URL parameter (several when the model is ambiguous)."""
+    if name in {"shop_code", "code", "shop"}:
+        return [other.shop.code]
+    if conv == "int":
+        if name != "pk":
+            label = _model_for_param(name, pattern.namespace)
+            return [str(other.first(label).pk)] if label and other.first(label) is not None else [str(BIG_ID)]
+        labels = [lbl for lbl in _app_models(pattern.namespace) if lbl in other.objects] or list(other.objects)
+        return sorted({str(other.objects[lbl].pk) for lbl in labels}, key=int)
+    if name == "token":
+        tokens = [str(getattr(obj, "token", "")) for obj in other.objects.values() if getattr(obj, "token", "")]
+        return tokens or ["no-such-token"]
+    if name == "provider":
+        return ["local"]
+    return ["approve"]  # action names and other slugs: one ordinary value
+
+
+def page_urls(pattern: PagePattern, other: MarkedShop, limit: int = 40) -> list[str]:
+    """Concrete URLs for a pattern, each parameter pointing at the other shop's rows."""
+    urls = ["/" + pattern.route]
+    for conv, name in pattern.params:
+        values = _values_for(conv, name, pattern, other)
+        token = re.compile(r"<(?:\w+:)?" + re.escape(name) + ">")
+        urls = [token.sub(v, u, count=1) for u in urls for v in values][:limit]
+    return urls
+
+
+def shop_rows_snapshot(shop) -> dict[str, set]:
+    """(pk, updated_at) of every row the shop owns, per model: a write to the shop changes it."""
+    snap = {}
+    for model in shop_scoped_models():
+        fields = ["pk"] + (["updated_at"] if any(f.name == "updated_at" for f in model._meta.concrete_fields) else [])
+        snap[model._meta.label_lower] = set(model.objects.filter(shop=shop).values_list(*fields))
+    return snap
