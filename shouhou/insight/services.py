@@ -8,6 +8,7 @@ Called when a case or ticket is resolved; sends at most one survey invitation pe
 from __future__ import annotations
 
 import secrets
+from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -88,3 +89,67 @@ def survey_submit(*, invitation: SurveyInvitation, attitude, speed, outcome, com
             return SurveyResponse.objects.create(invitation=invitation, comment=comment, **scores)
     except IntegrityError:
         raise SurveyError(_("您已评价过，感谢您的反馈！"), field="invitation") from None
+
+
+# ------------------------------------------------------------------------------------------- rollups
+
+def rollup_refresh(*, shop, days: list[date]) -> int:
+    """Recompute `OrderLineDaily` for the given local days of one shop (delete + one INSERT … SELECT
+    grouped in the database) and mark them rolled up. Idempotent; returns the number of rollup rows."""
+    from django.db import connection
+    from django.db.models import Count, DateField, F
+    from django.db.models.functions import Trunc
+
+    from shouhou.commerce.models import OrderLine
+    from shouhou.core.clock import local_tz
+
+    from .metrics import _carrier, _runs
+    from .models import OrderLineDaily, RollupDay
+
+    days = sorted(set(days))
+    if not days:
+        return 0
+    tz = local_tz()
+    stamp = now()
+    written = 0
+    with transaction.atomic():
+        for first, after in _runs(days):
+            start = datetime.combine(first, time.min, tzinfo=tz)
+            end = datetime.combine(after, time.min, tzinfo=tz)
+            OrderLineDaily.objects.filter(shop=shop, day__gte=first, day__lt=after).delete()
+            grouped = (
+                OrderLine.objects.filter(shop=shop, order__placed_at__gte=start, order__placed_at__lt=end)
+                .annotate(
+                    r_day=Trunc("order__placed_at", "day", output_field=DateField(), tzinfo=tz),
+                    r_session=F("order__live_session"), r_host=F("order__live_session__host"),
+                    r_product=F("product"), r_sku=F("sku"), r_batch=F("batch_no"), r_carrier=_carrier("order"),
+                )
+                .values("r_day", "r_session", "r_host", "r_product", "r_sku", "r_batch", "r_carrier")
+                .order_by()
+                .annotate(r_lines=Count("pk"))
+            )
+            sql, params = grouped.query.sql_with_params()
+            table = OrderLineDaily._meta.db_table
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"INSERT INTO {table} (shop_id, created_at, updated_at, day, live_session_id, host_id, "  # noqa: S608
+                    f"product_id, sku_id, batch_no, carrier, lines) "
+                    f"SELECT %s, %s, %s, q.r_day, q.r_session, q.r_host, q.r_product, q.r_sku, "
+                    f"COALESCE(q.r_batch, ''), COALESCE(q.r_carrier, ''), q.r_lines FROM ({sql}) q",
+                    [shop.pk, stamp, stamp, *params],
+                )
+                written += cursor.rowcount
+        RollupDay.objects.filter(shop=shop, day__in=days).delete()
+        RollupDay.objects.bulk_create([RollupDay(shop=shop, day=d, computed_at=stamp) for d in days])
+    return written
+
+
+def rollup_refresh_recent(*, days_back: int = 3) -> int:
+    """The periodic job: re-roll the last `days_back` whole local days of every shop (late imports and
+    corrections land within a few days). Today is never rolled up: it is read live."""
+    from shouhou.commerce.models import Shop
+    from shouhou.core.clock import localnow
+
+    today = localnow().date()
+    days = [today - timedelta(days=i) for i in range(1, days_back + 1)]
+    return sum(rollup_refresh(shop=shop, days=days) for shop in Shop.objects.order_by("pk"))

@@ -38,9 +38,11 @@ def test_ticket_times_and_sla(shop, other_shop):
     _ticket(shop, 4, created=OUT, responded=OUT + h, frbs=9999)
     _ticket(other_shop, 5, responded=IN + h, frbs=1)
     frt = metrics.first_response_time(shop=shop, start=START, end=END)
-    assert frt == {"count": 3, "avg_business_seconds": 160, "avg_wall_seconds": 7200}
+    assert frt == {"count": 3, "avg_business_seconds": 160, "median_business_seconds": 120,
+                   "avg_wall_seconds": 7200, "median_wall_seconds": 7200}
     rt = metrics.resolution_time(shop=shop, start=START, end=END)
-    assert rt == {"count": 2, "avg_business_seconds": 800, "avg_wall_seconds": 6 * 3600}
+    assert rt == {"count": 2, "avg_business_seconds": 800, "median_business_seconds": 800,
+                  "avg_wall_seconds": 6 * 3600, "median_wall_seconds": 6 * 3600}
     sla = metrics.sla_compliance(shop=shop, start=START, end=END)
     assert (sla.numerator, sla.denominator, sla.ratio) == (1, 3, Decimal("0.3333"))
 

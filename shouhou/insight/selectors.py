@@ -1,0 +1,395 @@
+"""Insight reads: metric cards, breakdowns, Pareto, rising problems, agent KPIs, the weekly review list and
+the weekly report. Every function is a handful of set-based aggregate queries (one per table and metric,
+plus one per label table), never a query per row. Definitions: docs/metrics.md."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+
+from django.contrib.auth import get_user_model
+from django.db.models import Count, Q
+from django.utils.translation import gettext as _
+
+from shouhou.cases.choices import ClaimReason
+from shouhou.commerce.choices import Carrier
+from shouhou.commerce.models import SKU, Host, LiveSession, Product
+from shouhou.core.clock import local_tz, localnow
+from shouhou.inbox.choices import Channel, Team
+from shouhou.reviews.choices import ComplaintType
+
+from . import metrics as m
+from .choices import OPEN_ACTION_STATUSES, ActionStatus
+from .metrics import NONE, Filters, NotApplicable, Rate, TimeStats
+from .models import ImprovementAction
+
+DIMENSION_LABELS = {
+    "day": "按天", "week": "按周", "channel": "渠道", "team": "团队", "agent": "客服", "product": "商品",
+    "sku": "SKU", "batch": "批次", "carrier": "快递公司", "live_session": "直播场次", "host": "主播",
+    "reason": "售后原因", "complaint_type": "差评类型",
+}
+UNKNOWN = "未知"
+NOT_PROBLEMS = {"", "none"}  # complaint types that are not a complaint
+
+
+# --------------------------------------------------------------------------------------------- periods
+
+def day_start(d: date) -> datetime:
+    return datetime.combine(d, time.min, tzinfo=local_tz())
+
+
+def iso_week(value: str) -> tuple[datetime, datetime]:
+    """'2026-W48' -> [Monday 00:00, next Monday 00:00) in local time. Raises ValueError."""
+    try:
+        year, week = value.upper().split("-W")
+        monday = date.fromisocalendar(int(year), int(week), 1)
+    except (ValueError, AttributeError):
+        raise ValueError(_("周的格式应为 2026-W48")) from None
+    return day_start(monday), day_start(monday + timedelta(days=7))
+
+
+def week_label(d: date) -> str:
+    y, w, _d = d.isocalendar()
+    return f"{y}-W{w:02d}"
+
+
+def current_week(today: date | None = None) -> tuple[datetime, datetime]:
+    today = today or localnow().date()
+    monday = today - timedelta(days=today.weekday())
+    return day_start(monday), day_start(monday + timedelta(days=7))
+
+
+# ---------------------------------------------------------------------------------------------- labels
+
+def labels_for(dim: str, keys) -> dict:
+    """Display names for group keys: one query per referenced table."""
+    keys = [k for k in keys if k is not None and k != ""]
+    if dim == "day":
+        return {k: k.isoformat() for k in keys}
+    if dim == "week":
+        return {k: week_label(k) for k in keys}
+    choices = {"channel": Channel, "team": Team, "reason": ClaimReason, "complaint_type": ComplaintType,
+               "carrier": Carrier}
+    if dim in choices:
+        table = dict(choices[dim].choices)
+        return {k: str(table.get(k, k)) for k in keys}
+    if dim == "batch":
+        return {k: k for k in keys}
+    if dim == "agent":
+        users = get_user_model().objects.filter(pk__in=keys)
+        return {u.pk: u.get_full_name() or u.first_name or u.get_username() for u in users}
+    models = {"product": (Product, "name"), "live_session": (LiveSession, "title"), "host": (Host, "name")}
+    if dim in models:
+        model, attr = models[dim]
+        return dict(model.objects.filter(pk__in=keys).values_list("pk", attr))
+    if dim == "sku":
+        return {pk: f"{code} {spec}".strip() for pk, code, spec in
+                SKU.objects.filter(pk__in=keys).values_list("pk", "code", "spec")}
+    return {k: str(k) for k in keys}
+
+
+def filter_value(key) -> str:
+    """The value to put in a drill link for a group key (None -> the 未知 marker)."""
+    if key is None:
+        return NONE
+    if isinstance(key, date):
+        return key.isoformat()
+    return str(key)
+
+
+# ----------------------------------------------------------------------------------------------- cards
+
+@dataclass
+class Card:
+    key: str
+    label: str
+    kind: str
+    result: Rate | TimeStats | None  # None: a filter does not apply to this metric
+
+    @property
+    def applicable(self) -> bool:
+        return self.result is not None
+
+
+def metric_cards(*, shop, start: datetime, end: datetime, filters: Filters | None = None,
+                 keys: list[str] | None = None) -> list[Card]:
+    return [Card(key, str(d.label_str), "time" if d.kind == "time" else "rate",
+                 m.metric(key, shop=shop, start=start, end=end, filters=filters))
+            for key, d in m.METRICS.items() if keys is None or key in keys]
+
+
+# ------------------------------------------------------------------------------------------ breakdowns
+
+@dataclass
+class BreakdownRow:
+    key: object  # the group value (None = unknown)
+    label: str
+    values: dict  # metric key -> Rate | TimeStats | None
+
+    @property
+    def filter_value(self) -> str:
+        return filter_value(self.key)
+
+
+def breakdown_metrics(dim: str) -> list[str]:
+    return [k for k in m.METRICS if dim in m.dimensions_for(k)]
+
+
+def breakdown(*, shop, dim: str, start: datetime, end: datetime, filters: Filters | None = None,
+              keys: list[str] | None = None, sort: str | None = None, limit: int | None = None) -> list[BreakdownRow]:
+    """One row per group value of `dim`, each with every metric that supports the dimension."""
+    if dim not in DIMENSION_LABELS:
+        raise NotApplicable(dim)
+    wanted = [k for k in (keys or breakdown_metrics(dim)) if dim in m.dimensions_for(k)]
+    per_metric = {}
+    for key in wanted:
+        try:
+            per_metric[key] = m.compute(key, shop=shop, start=start, end=end, filters=filters, group=dim)
+        except NotApplicable:
+            per_metric[key] = {}
+    groups = {g for values in per_metric.values() for g in values}
+    names = labels_for(dim, groups)
+    rows = [BreakdownRow(g, str(names.get(g, UNKNOWN if g is None else g)),
+                         {k: per_metric[k].get(g) for k in wanted}) for g in groups]
+    if dim in {"day", "week"}:
+        rows.sort(key=lambda r: (r.key is None, r.key or date.min))
+    else:
+        order = sort or (wanted[0] if wanted else None)
+        rows.sort(key=lambda r: (-_weight(r.values.get(order)), r.label))
+    return rows[:limit] if limit else rows
+
+
+def _weight(result) -> float:
+    if isinstance(result, Rate):
+        return result.numerator
+    if isinstance(result, TimeStats):
+        return result.count
+    return 0
+
+
+# ------------------------------------------------------------------------------------ return analysis
+
+@dataclass
+class SessionReturns:
+    key: object
+    label: str
+    host: str
+    rate: Rate
+    reasons: list[tuple[str, str, int]]  # (reason code, label, count), largest first
+
+
+def live_session_returns(*, shop, start: datetime, end: datetime, filters: Filters | None = None,
+                         limit: int = 20) -> list[SessionReturns]:
+    """Which live session produced the most returns, and why: the return rate per session (return cases
+    created in the period ÷ lines of orders placed in the period) and the reason split of those returns."""
+    filters = filters or Filters()
+    rates = m.compute("return", shop=shop, start=start, end=end, filters=filters, group="live_session")
+    cases = m.population_qs("case_return", shop=shop, start=start, end=end, filters=filters)
+    split: dict = {}
+    for r in cases.values("live_session", "reason").order_by().annotate(n=Count("pk")):
+        split.setdefault(r["live_session"], []).append((r["reason"], r["n"]))
+    keys = sorted(rates, key=lambda k: (-rates[k].numerator, -(rates[k].ratio or 0), str(k)))
+    keys = [k for k in keys if rates[k].numerator][:limit]
+    sessions = {s.pk: s for s in LiveSession.objects.filter(shop=shop, pk__in=[k for k in keys if k])
+                .select_related("host")}
+    reason_names = dict(ClaimReason.choices)
+    out = []
+    for k in keys:
+        s = sessions.get(k)
+        reasons = sorted(split.get(k, []), key=lambda x: -x[1])
+        out.append(SessionReturns(k, s.title if s else _("非直播订单"), s.host.name if s and s.host else "",
+                                  rates[k], [(code, str(reason_names.get(code, code)), n) for code, n in reasons]))
+    return out
+
+
+@dataclass
+class ParetoRow:
+    key: str
+    label: str
+    count: int
+    share: Decimal
+    cumulative: Decimal
+
+
+PARETO = {
+    # name: (population, dimension, drill metric, drill part, title)
+    "reason": ("case_return", "reason", "return", "num", "退货原因"),
+    "complaint_type": ("review", "complaint_type", "positive_review", "den", "差评问题类型"),
+}
+
+
+def pareto(*, shop, kind: str, start: datetime, end: datetime, filters: Filters | None = None) -> list[ParetoRow]:
+    """Counts per reason (return cases) or complaint type (reviews with a complaint), largest first, with
+    each row's share and the cumulative share (the 80/20 line)."""
+    pop, dim, *_rest = PARETO[kind]
+    qs = m.population_qs(pop, shop=shop, start=start, end=end, filters=filters)
+    if dim == "complaint_type":
+        qs = qs.exclude(complaint_type__in=NOT_PROBLEMS)
+    counts = [(r[dim], r["n"]) for r in qs.values(dim).order_by().annotate(n=Count("pk"))]
+    counts.sort(key=lambda x: (-x[1], x[0]))
+    total = sum(n for _, n in counts)
+    names = labels_for(dim, [k for k, _ in counts])
+    rows, running = [], 0
+    for key, n in counts:
+        running += n
+        rows.append(ParetoRow(key, names.get(key, key), n, _share(n, total), _share(running, total)))
+    return rows
+
+
+def _share(part: int, whole: int) -> Decimal:
+    return (Decimal(part) / Decimal(whole)).quantize(Decimal("0.0001")) if whole else Decimal(0)
+
+
+@dataclass
+class RisingRow:
+    kind: str  # complaint_type | reason | sku
+    key: object
+    label: str
+    this_week: int
+    last_week: int
+
+    @property
+    def increase(self) -> int:
+        return self.this_week - self.last_week
+
+
+RISING = {
+    # kind: (population, dimension, title)
+    "complaint_type": ("review", "complaint_type", "差评类型"),
+    "reason": ("case_all", "reason", "售后原因"),
+    "sku": ("case_all", "sku", "SKU（售后单）"),
+}
+
+
+def rising_problems(*, shop, week_start: datetime, filters: Filters | None = None, limit: int = 10) -> list[RisingRow]:
+    """Top problems that rose: counts in the week starting `week_start` against the week before, per
+    complaint type (reviews posted), case reason and SKU (cases created); only increases, largest first.
+    One query per kind (both weeks at once)."""
+    last_start, this_end = week_start - timedelta(days=7), week_start + timedelta(days=7)
+    rows: list[RisingRow] = []
+    for kind, (pop, dim, _title) in RISING.items():
+        qs = m.population_qs(pop, shop=shop, start=last_start, end=this_end, filters=filters)
+        date_field = "posted_at" if pop == "review" else "created_at"
+        if dim == "complaint_type":
+            qs = qs.exclude(complaint_type__in=NOT_PROBLEMS)
+        path = "order_line__sku" if dim == "sku" else dim
+        data = qs.values(path).order_by().annotate(
+            this=Count("pk", filter=Q(**{f"{date_field}__gte": week_start})),
+            last=Count("pk", filter=Q(**{f"{date_field}__lt": week_start})),
+        )
+        found = [(r[path], r["this"], r["last"]) for r in data if r["this"] > r["last"]]
+        names = labels_for(dim, [k for k, _, _ in found])
+        rows += [RisingRow(kind, k, str(names.get(k, UNKNOWN if k is None else k)), this, last)
+                 for k, this, last in found]
+    rows.sort(key=lambda r: (-r.increase, -r.this_week, r.label))
+    return rows[:limit]
+
+
+# ------------------------------------------------------------------------------------------ agent KPIs
+
+AGENT_METRICS = ["first_response", "resolution", "sla", "csat", "recovery"]
+
+
+def agent_kpis(*, shop, start: datetime, end: datetime, filters: Filters | None = None) -> list[BreakdownRow]:
+    """Per agent: speed (first response and resolution: count, average and median, business and wall
+    clock), SLA compliance, CSAT on the tickets/cases they handled, and bad-review recovery success."""
+    rows = breakdown(shop=shop, dim="agent", start=start, end=end, filters=filters, keys=AGENT_METRICS)
+    return [r for r in rows if r.key is not None] + [r for r in rows if r.key is None]
+
+
+# -------------------------------------------------------------------------------------------- drilling
+
+def drill_rows(*, metric: str, part: str, shop, start: datetime, end: datetime, filters: Filters | None = None):
+    """The rows behind a number (see metrics.drill_queryset), with what the list needs selected."""
+    qs = m.drill_queryset(metric, part, shop=shop, start=start, end=end, filters=filters)
+    model = qs.model._meta.label_lower
+    related = {
+        "cases.case": ["order", "order_line", "live_session", "assignee"],
+        "inbox.ticket": ["assignee", "order"],
+        "reviews.review": ["live_session", "order"],
+        "reviews.recoverytask": ["review", "assignee"],
+        "insight.surveyresponse": ["invitation__case", "invitation__ticket"],
+        "commerce.orderline": ["order", "sku", "order__live_session"],
+    }.get(model, [])
+    return qs.select_related(*related).order_by("-pk"), model
+
+
+def pareto_drill(kind: str) -> tuple[str, str, str]:
+    """(metric, part, filter name) whose drill lists exactly the rows of a Pareto/rising row."""
+    pop, dim, metric, part, _title = PARETO[kind]
+    return metric, part, dim
+
+
+# ----------------------------------------------------------------------------------- improvement loop
+
+def improvement_action_list(*, shop, status: str | None = None):
+    qs = ImprovementAction.objects.filter(shop=shop).select_related("owner", "sku", "product", "live_session",
+                                                                     "host")
+    if status:
+        qs = qs.filter(status=status)
+    return qs.order_by("status", "due_date", "pk")
+
+
+def improvement_weekly_review(*, shop, today: date | None = None, done_days: int = 14) -> dict[str, list]:
+    """The list for the weekly review meeting, in one query: overdue, due this week, other open actions,
+    and actions done or verified in the last `done_days` days (with their before/after values)."""
+    today = today or localnow().date()
+    sunday = today + timedelta(days=6 - today.weekday())
+    actions = improvement_action_list(shop=shop).filter(
+        Q(status__in=OPEN_ACTION_STATUSES) | Q(status__in=[ActionStatus.DONE, ActionStatus.VERIFIED],
+                                               done_on__gte=today - timedelta(days=done_days)))
+    out: dict[str, list] = {"overdue": [], "due_this_week": [], "open": [], "recently_done": []}
+    for a in actions:
+        if a.status not in OPEN_ACTION_STATUSES:
+            out["recently_done"].append(a)
+        elif a.due_date and a.due_date < today:
+            out["overdue"].append(a)
+        elif a.due_date and a.due_date <= sunday:
+            out["due_this_week"].append(a)
+        else:
+            out["open"].append(a)
+    return out
+
+
+# -------------------------------------------------------------------------------------- weekly report
+
+REPORT_DIMENSIONS = ["day", "channel", "agent", "sku", "batch", "carrier", "live_session", "host"]
+
+
+def weekly_report(*, shop, start: datetime, end: datetime) -> dict:
+    """Everything of the weekly report (HTML page, .xlsx, CLI) for the week [start, end)."""
+    return {
+        "shop": shop, "start": start, "end": end, "week": week_label(start.astimezone(local_tz()).date()),
+        "cards": metric_cards(shop=shop, start=start, end=end),
+        "breakdowns": {dim: breakdown(shop=shop, dim=dim, start=start, end=end, limit=20)
+                       for dim in REPORT_DIMENSIONS},
+        "pareto": {kind: pareto(shop=shop, kind=kind, start=start, end=end) for kind in PARETO},
+        "rising": rising_problems(shop=shop, week_start=start),
+        "sessions": live_session_returns(shop=shop, start=start, end=end, limit=10),
+        "agents": agent_kpis(shop=shop, start=start, end=end),
+        "actions": improvement_weekly_review(shop=shop, today=(end - timedelta(days=1)).astimezone(local_tz()).date()),
+    }
+
+
+# ------------------------------------------------------------------------------------- the benchmark
+
+def dashboard_queries(*, shop, start: datetime, end: datetime) -> list[tuple[str, Callable[[], object]]]:
+    """Every query the dashboard pages run, by name (timed by bench/insight_dashboard.py)."""
+    jobs: list[tuple[str, Callable[[], object]]] = []
+    for key in m.METRICS:
+        jobs.append((f"metric {key}", lambda key=key: m.metric(key, shop=shop, start=start, end=end)))
+    for dim in ["day", "week", "channel", "team", "agent", "product", "sku", "batch", "carrier", "live_session",
+                "host"]:
+        jobs.append((f"breakdown by {dim}", lambda dim=dim: breakdown(shop=shop, dim=dim, start=start, end=end)))
+    jobs += [
+        ("live session returns + reasons", lambda: live_session_returns(shop=shop, start=start, end=end)),
+        ("pareto return reasons", lambda: pareto(shop=shop, kind="reason", start=start, end=end)),
+        ("pareto complaint types", lambda: pareto(shop=shop, kind="complaint_type", start=start, end=end)),
+        ("rising problems (week vs week)", lambda: rising_problems(shop=shop, week_start=start)),
+        ("agent KPIs", lambda: agent_kpis(shop=shop, start=start, end=end)),
+        ("drill return cases (count)", lambda: m.drill_queryset("return", "num", shop=shop, start=start,
+                                                                end=end).count()),
+    ]
+    return jobs
