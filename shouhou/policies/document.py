@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -27,15 +28,66 @@ def default_source() -> str:
 
 
 def parse(source: str) -> dict:
-    """Parse and validate; raise PolicyError listing every located error."""
+    """Parse and validate; raise PolicyError listing every located error (key path and line)."""
     try:
         doc = tomllib.loads(source)
     except tomllib.TOMLDecodeError as exc:
         raise PolicyError([f"TOML 语法错误: {exc}"]) from exc
     errors = validate(doc)
     if errors:
-        raise PolicyError(errors)
+        raise PolicyError(with_lines(errors, source))
     return doc
+
+
+_TABLE = re.compile(r"^\s*\[\s*([^\[\]]+?)\s*\]\s*(?:#.*)?$")
+_ARRAY_TABLE = re.compile(r"^\s*\[\[\s*([^\[\]]+?)\s*\]\]\s*(?:#.*)?$")
+_KEY = re.compile(r"^\s*([A-Za-z0-9_.\-\"' ]+?)\s*=")
+_INLINE_KEY = re.compile(r"([A-Za-z0-9_\-]+)\s*=")
+
+
+def _key(text: str) -> str:
+    return ".".join(part.strip().strip("\"'") for part in text.split("."))
+
+
+def key_lines(source: str) -> dict[str, int]:
+    """Dotted key path → 1-based line number where it is written. A small line scanner, good for the
+    policy documents people write (tables, arrays of tables, keys, one-line inline tables)."""
+    lines: dict[str, int] = {}
+    table = ""
+    counts: dict[str, int] = {}
+    for number, line in enumerate(source.splitlines(), start=1):
+        if m := _ARRAY_TABLE.match(line):
+            name = _key(m.group(1))
+            counts[name] = counts.get(name, -1) + 1
+            table = f"{name}[{counts[name]}]"
+            lines.setdefault(table, number)
+            lines.setdefault(name, number)
+            continue
+        if m := _TABLE.match(line):
+            table = _key(m.group(1))
+            lines.setdefault(table, number)
+            continue
+        if m := _KEY.match(line):
+            path = f"{table}.{_key(m.group(1))}" if table else _key(m.group(1))
+            lines.setdefault(path, number)
+            rest = line[m.end():]
+            if rest.lstrip().startswith("{"):
+                for inner in _INLINE_KEY.finditer(rest):
+                    lines.setdefault(f"{path}.{inner.group(1)}", number)
+    return lines
+
+
+def with_lines(errors: list[str], source: str) -> list[str]:
+    """Append （第N行） to each 'path: message' error whose path (or nearest parent) is in the source."""
+    where = key_lines(source)
+    out = []
+    for error in errors:
+        path, sep, _msg = error.partition(": ")
+        probe = re.sub(r"\[\d+\]$", "", path) if path not in where else path
+        while probe and probe not in where:
+            probe = probe.rpartition(".")[0]
+        out.append(f"{error}（第{where[probe]}行）" if sep and probe else error)
+    return out
 
 
 def load_default() -> dict:

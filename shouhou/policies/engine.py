@@ -149,6 +149,8 @@ def decide(line: LineFacts, claim: Claim, now: dt.date | dt.datetime, *, policy:
     electronics = cat in policy["sanbao"]["categories"]
     if reason == "quality" and electronics:
         reason = "performance_fault"
+    elif reason == "performance_fault" and not electronics:
+        reason = "quality"  # 三包 covers the listed categories; elsewhere a fault is a quality problem (CRPL 24)
     merchant_pays = reason in ship["merchant_reasons"]
 
     def until(base: dt.date | None, days: int) -> str | None:

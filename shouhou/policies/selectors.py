@@ -15,6 +15,9 @@ CATEGORY_ZH = {"clothing": "服装", "underwear": "内衣", "shoes_bags": "鞋�
                "other": "其他"}
 
 
+TIER_ZH = {"regular": "普通", "silver": "银卡", "gold": "金卡", "vip": "VIP"}
+
+
 def policy_active(*, shop) -> PolicyVersion | None:
     return PolicyVersion.objects.filter(shop=shop, is_active=True).order_by("-version").first()
 
@@ -49,14 +52,19 @@ def category_rules(doc: dict, category: str) -> dict:
             text += "；吊牌需完好"
         lines["return"] = text + "。"
     ship = doc["shipping"]
-    lines["shipping"] = ("质量问题、发错货、少件、运输破损由商家承担运费；无理由退货由买家承担运费"
+    tiers = "、".join(TIER_ZH.get(t, t) for t in ship["vip_free_return_tiers"])
+    payer = "买家" if ship["no_reason_payer"] == "buyer" else "商家"
+    lines["shipping"] = ("质量问题、发错货、少件、运输破损由商家承担运费；无理由退货由" + payer + "承担运费"
                          + ("，购买了运费险的由运费险承担" if ship["insurance_covers_no_reason"] else "")
-                         + ("，VIP 会员由商家承担" if ship["vip_free_return_tiers"] else "") + "。")
+                         + (f"，{tiers}会员由商家承担" if tiers and payer == "买家" else "") + "。"
+                         + f"运输破损请在签收后{doc['quality']['transit_damage_report_days']}天内反馈。")
     sb = {**doc["sanbao"], **crule.get("sanbao", {})}
     if category in doc["sanbao"]["categories"]:
         lines["warranty"] = (f"性能故障：签收后{sb['return_days']}天内可退货，{sb['exchange_days']}天内可换货，"
                              f"{sb['warranty_days']}天保修期内免费维修；维修{sb['failed_repairs_for_exchange']}次"
                              "仍不能正常使用可换货或退货。")
+        if category in sb.get("onsite_repair_categories", []):
+            lines["warranty"] += f"单价 {sb['onsite_repair_min_price']} 元及以上的可预约上门维修。"
     pp = doc["price_protection"]
     lines["price"] = (f"下单后{pp['days']}天内降价可申请价保，差价"
                       + ("原路退回" if pp["refund_to"] == "original" else "退至账户余额") + "。")

@@ -4,7 +4,6 @@ from django.http import Http404
 from django.shortcuts import render
 
 from shouhou.commerce.models import Shop
-from shouhou.policies.engine import COMP_ZH
 from shouhou.policies.selectors import CATEGORY_ZH, category_rules, policy_document
 
 
@@ -15,9 +14,8 @@ def public_policy(request, shop_code: str):
     version, doc = policy_document(shop=shop)
     categories = [(CATEGORY_ZH[c], category_rules(doc, c)) for c in CATEGORY_ZH if c != "other"]
     exceptions = [CATEGORY_ZH[c] for c in doc["no_reason"]["legal_exceptions"]]
-    ladder = [{"reason": s["reason"], "tier": s["tier"], "kind": COMP_ZH[s["kind"]], "amount": s["amount"]}
-              for s in doc["compensation"].get("ladder", [])]
+    shipping = category_rules(doc, "other")["shipping"]
     return render(request, "policies/public.html", {
         "shop": shop, "version": version, "doc": doc, "categories": categories, "exceptions": exceptions,
-        "ladder": ladder,
+        "shipping": shipping,
     })

@@ -38,7 +38,8 @@ def test_publish_is_admin_only_and_bad_source_is_located(shop, agent, shop_admin
     r = _client(shop_admin).post("/api/policies/versions", {"source": bad}, content_type="application/json")
     assert r.status_code == 422 and "price_protection.refund_to" in r.json()["detail"]
     r = _client(agent).post("/api/policies/validate", {"source": bad}, content_type="application/json")
-    assert r.json() == {"valid": False, "errors": ["price_protection.refund_to: 必须是 original / balance 之一"]}
+    line = next(i for i, text in enumerate(bad.splitlines(), start=1) if 'refund_to = "cash"' in text)
+    assert r.json() == {"valid": False, "errors": [f"price_protection.refund_to: 必须是 original / balance 之一（第{line}行）"]}
 
 
 def test_decide_endpoint_uses_active_version(shop, agent):
@@ -68,3 +69,19 @@ def test_public_policy_page(client, shop):
     body = r.content.decode()
     assert r.status_code == 200 and "小鹿直播旗舰店" in body and "七天无理由退货" in body and "定制商品" in body
     assert client.get("/policy/nope/").status_code == 404
+
+
+def test_public_page_follows_the_shops_own_shipping_rules(client, shop):
+    # given the default policy: insurance counts, VIP returns free, transit damage within 3 days
+    body = client.get(f"/policy/{shop.code}/").content.decode()
+    assert "购买了运费险的由运费险承担，VIP会员由商家承担。运输破损请在签收后3天内反馈。" in body
+    assert "单价 2000 元及以上的可预约上门维修" in body  # electronics on-site repair
+    # when the shop publishes a policy without the VIP rule and without counting insurance
+    source = (default_source().replace('vip_free_return_tiers = ["vip"]', "vip_free_return_tiers = []")
+              .replace("insurance_covers_no_reason = true", "insurance_covers_no_reason = false"))
+    policy_publish(shop=shop, source=source)
+    body = client.get(f"/policy/{shop.code}/").content.decode()
+    # then the page no longer promises either
+    assert "无理由退货由买家承担运费。" in body
+    assert "VIP" not in body and "运费险承担" not in body
+    assert "第 1 版" in body

@@ -105,3 +105,46 @@ def test_cli_decide_prints_json_and_refuses_bad_claim(tmp_path):
     assert "claim.category: 未知取值 'boats'" in res.stderr
     assert "claim.now: 日期格式应为 YYYY-MM-DD" in res.stderr
     assert "claim.price_paid: 必须是金额数字" in res.stderr
+
+
+def test_parse_errors_carry_the_line_they_are_on():
+    # given the default policy with errors: a plain key, an inline-table key, an array-of-tables item,
+    # a missing key (located at its section) and an unknown category
+    source = (default_source()
+              .replace("transit_damage_report_days = 3", "transit_damage_report_days = 99")
+              .replace("intact = { opened_unused_ok = true, tags_required = true, accessories_required = true, "
+                       "gifts_required = true }\ncare", "intact = { opened_unused_ok = 1 }\ncare")
+              .replace('kind = "points"', 'kind = "cash"')
+              .replace("failed_repairs_for_exchange = 2\n", "")) + "\n[categories.rockets]\nintact = {}\n"
+    lines = source.splitlines()
+
+    def line_of(text: str) -> int:
+        return next(i for i, line in enumerate(lines, start=1) if text in line)
+
+    cash = line_of('kind = "cash"')
+    ladder = [i for i, line in enumerate(lines, start=1) if line.strip() == "[[compensation.ladder]]"]
+    step = sum(1 for i in ladder if i < cash) - 1
+    # when it is parsed
+    with pytest.raises(PolicyError) as exc:
+        parse(source)
+    errors = exc.value.errors
+    # then each error names its key path and its line
+    assert f"quality.transit_damage_report_days: 必须是 0–30 的整数（第{line_of('transit_damage_report_days')}行）" in errors
+    assert f"sanbao.failed_repairs_for_exchange: 缺少此项（第{line_of('[sanbao]')}行）" in errors
+    assert (f"compensation.ladder[{step}].kind: 必须是 coupon / red_packet / points / gift 之一（第{cash}行）"
+            in errors)
+    assert (f"categories.clothing.intact.opened_unused_ok: 必须是 true 或 false"
+            f"（第{line_of('intact = { opened_unused_ok = 1')}行）") in errors
+    rockets = line_of("[categories.rockets]")
+    assert any(e.startswith("categories.rockets: 未知品类") and e.endswith(f"（第{rockets}行）") for e in errors)
+
+
+def test_cli_check_prints_line_numbers(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text(default_source().replace('no_reason_payer = "buyer"', 'no_reason_payer = "platform"'),
+                   encoding="utf-8")
+    line = next(i for i, text in enumerate(bad.read_text(encoding="utf-8").splitlines(), start=1)
+                if "platform" in text)
+    res = _cli("check", str(bad), tmp_path=tmp_path)
+    assert res.returncode == 1
+    assert f"shipping.no_reason_payer: 必须是 buyer / merchant 之一（第{line}行）" in res.stderr

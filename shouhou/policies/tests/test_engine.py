@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from decimal import Decimal
 
 import pytest
 
-from shouhou.policies.document import load_default
+from shouhou.policies.document import load_default, validate
 from shouhou.policies.engine import Claim, LineFacts, decide
 
 SIGNED = dt.date(2026, 3, 1)
@@ -114,16 +115,67 @@ V = [
 ]
 
 
-@pytest.mark.parametrize(("cat", "price", "day", "line_extra", "claim_kw", "expected"),
-                         [v[1:] for v in V], ids=[v[0] for v in V])
-def test_policy_vector(cat, price, day, line_extra, claim_kw, expected):
-    # given a line signed on SIGNED (or not delivered) and a claim
-    delivered = SIGNED if day is not None else None
-    line = LineFacts(category=cat, price_paid=Decimal(price), ordered_on=ORDERED, delivered_on=delivered, **line_extra)
-    now = SIGNED + dt.timedelta(days=day or 0)
-    # when the default policy decides
-    d = decide(line, Claim(**claim_kw), now, policy=POLICY)
-    # then
+# More edges found in the issue-3 audit (same shape).
+V += [
+    # 七日无理由：品类与完好的边界
+    ("jewelry-day7", "jewelry", "599", 7, {}, {"reason": "no_reason"}, {"recommended": "return_refund", "day": 7}),
+    ("jewelry-day8", "jewelry", "599", 8, {}, {"reason": "no_reason"}, {"allowed": [], "clause": "no_reason.window"}),
+    ("jewelry-tags-cut", "jewelry", "599", 2, {}, {"reason": "no_reason", "condition": "tags_removed"}, {"allowed": [], "clause": "categories.jewelry.intact"}),
+    ("underwear-opened-not-confirmed", "underwear", "69", 2, {}, {"reason": "no_reason", "condition": "opened_unused"}, {"allowed": [], "clause": "categories.underwear.intact"}),
+    ("food-unopened-confirmed", "food", "49", 2, {}, {"reason": "no_reason", "confirmed_exclusion_at_purchase": True}, {"recommended": "return_refund"}),
+    ("nr-damaged", "home", "59", 2, {}, {"reason": "no_reason", "condition": "damaged"}, {"allowed": [], "clause": "categories.home.intact"}),
+    ("shoes-missing-accessories", "shoes_bags", "259", 2, {}, {"reason": "no_reason", "condition": "missing_accessories"}, {"allowed": []}),
+    ("nr-fresh-day0", "fresh", "88", 0, {}, {"reason": "no_reason"}, {"allowed": [], "clause": "no_reason.exception.fresh"}),
+    ("size-fit-day8", "clothing", "99", 8, {}, {"reason": "size_fit"}, {"allowed": [], "clause": "no_reason.window"}),
+    ("size-fit-vip", "clothing", "99", 3, {"tier": "vip"}, {"reason": "size_fit"}, {"recommended": "exchange", "payer": "merchant", "clause": "shipping.vip"}),
+    ("size-fit-insured", "clothing", "99", 3, {"return_insurance": True}, {"reason": "size_fit"}, {"payer": "insurance", "clause": "shipping.insurance"}),
+    ("ship-nr-silver-buyer", "clothing", "99", 2, {"tier": "silver"}, {"reason": "no_reason"}, {"payer": "buyer"}),
+    # 运费：商家原因不看会员与运费险
+    ("ship-quality-vip-is-merchant-fault", "home", "99", 2, {"tier": "vip"}, {"reason": "quality"}, {"payer": "merchant", "clause": "shipping.merchant.quality", "no_clause": "shipping.vip"}),
+    ("ship-quality-insured-still-merchant", "home", "99", 2, {"return_insurance": True}, {"reason": "quality"}, {"payer": "merchant", "no_clause": "shipping.insurance"}),
+    ("ship-wrong-item-day30", "clothing", "99", 30, {}, {"reason": "wrong_item", "has_photo": True}, {"recommended": "exchange", "payer": "merchant"}),
+    ("missing-parts-no-photo", "home", "99", 2, {}, {"reason": "missing_parts"}, {"recommended": "resend", "auto": False}),
+    ("transit-day0", "home", "99", 0, {}, {"reason": "damaged_in_transit", "has_photo": True}, {"recommended": "resend", "auto": True}),
+    ("transit-no-photo", "home", "99", 1, {}, {"reason": "damaged_in_transit"}, {"recommended": "resend", "auto": False}),
+    ("lost-parcel-not-delivered", "home", "99", None, {}, {"reason": "lost_parcel"}, {"allowed": ["resend", "refund_only"], "payer": "none"}),
+    # 质量问题
+    ("quality-day0", "home", "99", 0, {}, {"reason": "quality"}, {"recommended": "return_refund", "clause": "quality.return"}),
+    ("nad-day8", "home", "99", 8, {}, {"reason": "not_as_described"}, {"allowed": ["exchange", "repair", "compensation"], "clause": "quality.exchange"}),
+    ("nad-electronics-is-not-sanbao", "electronics", "599", 10, {}, {"reason": "not_as_described"}, {"clause": "quality.exchange", "no_clause": "sanbao.exchange"}),
+    ("fault-outside-sanbao-is-quality", "home", "199", 3, {}, {"reason": "performance_fault"}, {"recommended": "return_refund", "clause": "quality.return", "payer": "merchant"}),
+    ("care-home-washed-ignored", "home", "99", 3, {}, {"reason": "quality", "washed": True, "followed_care_label": False}, {"recommended": "return_refund", "no_clause": "categories.home.care"}),
+    ("quality-gold-day20", "home", "99", 20, {"tier": "gold"}, {"reason": "quality"}, {"allowed": ["repair", "compensation"], "comp": ("red_packet", "20")}),
+    # 三包边界
+    ("sanbao-day0", "electronics", "599", 0, {}, {"reason": "performance_fault"}, {"allowed": ["return_refund", "exchange", "repair"]}),
+    ("sanbao-onsite-at-2000", "electronics", "2000", 20, {}, {"reason": "performance_fault"}, {"clause": "sanbao.onsite_repair"}),
+    ("sanbao-onsite-in-return-period", "electronics", "2999", 3, {}, {"reason": "performance_fault"}, {"clause": "sanbao.onsite_repair"}),
+    ("sanbao-no-onsite-after-warranty", "electronics", "2999", 400, {}, {"reason": "performance_fault"}, {"allowed": [], "no_clause": "sanbao.onsite_repair"}),
+    ("sanbao-repairs-in-return-period", "electronics", "599", 5, {}, {"reason": "performance_fault", "failed_repairs": 2}, {"clause": "sanbao.return", "no_clause": "sanbao.failed_repairs"}),
+    ("sanbao-three-repairs", "electronics", "599", 300, {}, {"reason": "performance_fault", "failed_repairs": 3}, {"allowed": ["exchange", "return_refund"]}),
+    ("sanbao-deadlines", "electronics", "599", 1, {}, {"reason": "performance_fault"}, {"deadline": ("warranty_until", "2027-03-01")}),
+    ("phone-day7", "mobile_phone", "3999", 7, {}, {"reason": "performance_fault"}, {"allowed": ["return_refund", "exchange", "repair"]}),
+    ("phone-quality-is-fault", "mobile_phone", "3999", 20, {}, {"reason": "quality"}, {"allowed": ["exchange", "repair"], "payer": "merchant"}),
+    # 换货次数上限
+    ("exchange-limit-wrong-item", "clothing", "99", 2, {}, {"reason": "wrong_item", "exchanges_so_far": 2, "has_photo": True}, {"allowed": ["return_refund", "compensation"], "recommended": "return_refund", "clause": "exchange.limit"}),
+    ("exchange-limit-sanbao", "electronics", "599", 10, {}, {"reason": "performance_fault", "exchanges_so_far": 2}, {"allowed": ["repair", "return_refund", "compensation"], "comp": ("red_packet", "15")}),
+    ("exchange-limit-no-reason", "clothing", "99", 2, {}, {"reason": "no_reason", "exchanges_so_far": 5}, {"allowed": ["return_refund", "compensation"]}),
+    # 价保
+    ("price-not-delivered", "clothing", "199", None, {}, {"reason": "price_drop", "current_price": Decimal("179")}, {"recommended": "price_protect", "refund": "20.00", "payer": "none"}),
+    ("price-no-current", "clothing", "199", 1, {}, {"reason": "price_drop"}, {"allowed": [], "clause": "price_protection.no_difference"}),
+    ("price-higher-now", "clothing", "199", 1, {}, {"reason": "price_drop", "current_price": Decimal("219")}, {"allowed": []}),
+    ("price-deadline", "clothing", "199", 1, {}, {"reason": "price_drop", "current_price": Decimal("179")}, {"deadline": ("price_protect_until", "2026-03-05")}),
+    ("price-line-total", "clothing", "133.33", 1, {"quantity": 3, "paid_total": Decimal("400.00")}, {"reason": "price_drop", "current_price": Decimal("120")}, {"refund": "40.00"}),
+    # 补偿与自动通过
+    ("late-delivered", "home", "99", 3, {}, {"reason": "late_shipment"}, {"allowed": ["compensation"], "recommended": "compensation", "auto": False, "payer": "none"}),
+    ("transit-points-within-limit", "home", "99", 1, {}, {"reason": "damaged_in_transit", "has_photo": True}, {"comp": ("points", "500"), "needs_sup": False}),
+    ("auto-just-over-price", "clothing", "300.01", 2, {}, {"reason": "no_reason"}, {"auto": False}),
+    ("recall-expensive-still-auto", "electronics", "4999", 2, {}, {"reason": "recall"}, {"auto": True, "payer": "merchant"}),
+    ("quality-never-auto-even-cheap", "home", "9.9", 1, {}, {"reason": "quality", "has_photo": True}, {"auto": False}),
+    ("refund-line-total", "home", "33.33", 1, {"quantity": 3, "paid_total": Decimal("100.00")}, {"reason": "no_reason"}, {"refund": "100.00"}),
+]
+
+
+def _check(d, expected):
     if "allowed" in expected:
         assert d.allowed == expected["allowed"]
     if "recommended" in expected:
@@ -150,8 +202,88 @@ def test_policy_vector(cat, price, day, line_extra, claim_kw, expected):
     assert d.explanation_zh and d.explanation_en
 
 
+def _decide(cat, price, day, line_extra, claim_kw, policy):
+    # given a line signed on SIGNED (or not delivered) and a claim
+    delivered = SIGNED if day is not None else None
+    line = LineFacts(category=cat, price_paid=Decimal(price), ordered_on=ORDERED, delivered_on=delivered, **line_extra)
+    now = SIGNED + dt.timedelta(days=day or 0)
+    # when the policy decides
+    return decide(line, Claim(**claim_kw), now, policy=policy)
+
+
+@pytest.mark.parametrize(("cat", "price", "day", "line_extra", "claim_kw", "expected"),
+                         [v[1:] for v in V], ids=[v[0] for v in V])
+def test_policy_vector(cat, price, day, line_extra, claim_kw, expected):
+    # then the default policy's answer is the expected one
+    _check(_decide(cat, price, day, line_extra, claim_kw, POLICY), expected)
+
+
+def _variant(**patch) -> dict:
+    """The default policy with some keys changed: 'a__b': value."""
+    doc = copy.deepcopy(POLICY)
+    for path, value in patch.items():
+        node = doc
+        keys = path.split("__")
+        for k in keys[:-1]:
+            node = node.setdefault(k, {})
+        node[keys[-1]] = value
+    assert validate(doc) == []
+    return doc
+
+
+# Vectors under a shop's own variants of the policy (the clauses the default leaves unused).
+VARIANTS = [
+    ("balance-refund", {"price_protection__refund_to": "balance"}, "clothing", "199", 1, {}, {"reason": "price_drop", "current_price": Decimal("159")}, {"refund": "40.00", "clause": "price_protection.refund_to.balance"}),
+    ("category-no-reason-off", {"categories__home__no_reason": {"enabled": False}}, "home", "59", 1, {}, {"reason": "no_reason"}, {"allowed": [], "clause": "categories.home.no_reason.disabled"}),
+    ("category-no-reason-off-quality-ok", {"categories__home__no_reason": {"enabled": False}}, "home", "59", 1, {}, {"reason": "quality"}, {"recommended": "return_refund"}),
+    ("category-15-days-day15", {"categories__clothing__no_reason": {"days": 15}}, "clothing", "99", 15, {}, {"reason": "no_reason"}, {"recommended": "return_refund", "deadline": ("no_reason_until", "2026-03-16")}),
+    ("category-15-days-day16", {"categories__clothing__no_reason": {"days": 15}}, "clothing", "99", 16, {}, {"reason": "no_reason"}, {"allowed": []}),
+    ("no-vip-rule", {"shipping__vip_free_return_tiers": []}, "clothing", "99", 2, {"tier": "vip"}, {"reason": "no_reason"}, {"payer": "buyer"}),
+    ("gold-vip-rule", {"shipping__vip_free_return_tiers": ["gold", "vip"]}, "clothing", "99", 2, {"tier": "gold"}, {"reason": "no_reason"}, {"payer": "merchant", "clause": "shipping.vip"}),
+    ("insurance-not-counted", {"shipping__insurance_covers_no_reason": False}, "clothing", "99", 2, {"return_insurance": True}, {"reason": "no_reason"}, {"payer": "buyer"}),
+    ("merchant-pays-no-reason", {"shipping__no_reason_payer": "merchant"}, "clothing", "99", 2, {}, {"reason": "no_reason"}, {"payer": "merchant"}),
+    ("no-exchanges-allowed", {"exchange__max_exchanges": 0}, "clothing", "99", 2, {}, {"reason": "size_fit"}, {"allowed": ["return_refund", "compensation"], "clause": "exchange.limit"}),
+    ("strict-agent-limit", {"compensation__agent_approval_limit": 5}, "home", "99", 2, {}, {"reason": "quality"}, {"comp": ("coupon", "10"), "needs_sup": True}),
+    ("sanbao-one-repair-enough", {"sanbao__failed_repairs_for_exchange": 1}, "electronics", "599", 100, {}, {"reason": "performance_fault", "failed_repairs": 1}, {"allowed": ["exchange", "return_refund"]}),
+    ("auto-approve-off", {"auto_approve__reasons": []}, "clothing", "99", 2, {}, {"reason": "no_reason"}, {"recommended": "return_refund", "auto": False}),
+]
+
+
+@pytest.mark.parametrize(("patch", "cat", "price", "day", "line_extra", "claim_kw", "expected"),
+                         [v[1:] for v in VARIANTS], ids=[v[0] for v in VARIANTS])
+def test_policy_vector_under_a_shop_variant(patch, cat, price, day, line_extra, claim_kw, expected):
+    _check(_decide(cat, price, day, line_extra, claim_kw, _variant(**patch)), expected)
+
+
+def test_every_clause_the_engine_can_cite_is_exercised_by_a_vector():
+    # given every vector's decision
+    cited: set[str] = set()
+    for v in V:
+        cited.update(_decide(*v[1:6], POLICY).clauses)
+    for v in VARIANTS:
+        cited.update(_decide(*v[2:7], _variant(**v[1])).clauses)
+    # then each clause family of the engine appears at least once
+    families = {"no_reason.window", "no_reason.exception.custom_made", "no_reason.exception.fresh",
+                "no_reason.exception.digital_goods", "no_reason.exception.audio_video_software",
+                "no_reason.exception.books_periodicals", "categories.cosmetics.no_reason.confirmed_exclusion",
+                "categories.home.no_reason.disabled", "categories.clothing.intact", "categories.clothing.care",
+                "quality.return", "quality.exchange", "quality.repair", "quality.transit_damage_report",
+                "sanbao.return", "sanbao.exchange", "sanbao.repair", "sanbao.failed_repairs", "sanbao.onsite_repair",
+                "sanbao.warranty_expired", "categories.mobile_phone.sanbao.exchange",
+                "merchant_fault.wrong_item", "merchant_fault.missing_parts", "merchant_fault.damaged_in_transit",
+                "merchant_fault.lost_parcel", "shipping.no_reason", "shipping.insurance", "shipping.vip",
+                "shipping.merchant.quality", "price_protection.window", "price_protection.no_difference",
+                "price_protection.refund_to.original", "price_protection.refund_to.balance", "exchange.limit",
+                "late_shipment", "recall", "not_delivered.refund_only", "manual_review",
+                "compensation.quality.*", "compensation.quality.gold", "compensation.quality.vip",
+                "compensation.late_shipment.*", "compensation.late_shipment.vip", "compensation.exchange_limit.*",
+                "compensation.damaged_in_transit.*", "compensation.lost_parcel.vip"}
+    assert families - cited == set()
+
+
 def test_there_are_at_least_60_vectors():
-    assert len(V) >= 60
+    assert len(V) + len(VARIANTS) >= 60
+    assert len({v[0] for v in V} | {v[0] for v in VARIANTS}) == len(V) + len(VARIANTS)  # ids are unique
 
 
 def test_decide_is_pure_and_uses_default_policy_when_none_given():
