@@ -1,8 +1,18 @@
 from django.urls import path
 
-from shouhou.desk import views
+from shouhou.desk import views, workbench
 
 app_name = "desk"
 urlpatterns = [
     path("", views.home, name="home"),
+    path("desk/queue/", workbench.queue, name="queue"),
+    path("desk/queue/rows/", workbench.queue_rows, name="queue_rows"),
+    path("desk/t/<int:pk>/", workbench.ticket_view, name="ticket"),
+    path("desk/t/<int:pk>/poll/", workbench.ticket_poll, name="ticket_poll"),
+    path("desk/t/<int:pk>/scripts/<int:script_id>/", workbench.script_render_view, name="script_render"),
+    path("desk/t/<int:pk>/act/<slug:action>/", workbench.ticket_action, name="ticket_action"),
+    path("desk/t/<int:pk>/case/<slug:action>/", workbench.case_action, name="case_action"),
+    path("desk/call/", workbench.call_log, name="call_log"),
+    path("desk/team/", workbench.team, name="team"),
+    path("desk/team/rows/", workbench.team_rows, name="team_rows"),
 ]

@@ -52,6 +52,7 @@ from shouhou.inbox.models import (
     Ticket,
     TicketEvent,
 )
+from shouhou.sla.clocks import running_dues
 
 # A date far in the future stands for "no clock running" so that one LEAST() works on every database
 # (SQLite's MIN() and PostgreSQL's LEAST() disagree about NULL).
@@ -143,13 +144,7 @@ def ticket_queue_clock(ticket: Ticket, *, at: dt.datetime | None = None) -> Queu
     if ticket.paused_at is not None:
         return QueueClock(target="", due_at=None, paused=True, breached=bool(ticket.sla_breached), warning=False,
                           remaining_seconds=None, warn_seconds=warn)
-    candidates = []
-    if ticket.first_responded_at is None and ticket.first_response_due_at:
-        candidates.append((ticket.first_response_due_at, "first_response"))
-    if ticket.waiting_since is not None and ticket.next_response_due_at:
-        candidates.append((ticket.next_response_due_at, "next_response"))
-    if ticket.resolved_at is None and ticket.resolution_due_at:
-        candidates.append((ticket.resolution_due_at, "resolution"))
+    candidates = [(due, target) for target, due in running_dues(ticket).items()]
     if not candidates:
         return QueueClock(target="", due_at=None, paused=False, breached=bool(ticket.sla_breached), warning=False,
                           remaining_seconds=None, warn_seconds=warn)
@@ -243,6 +238,7 @@ class QueueRow:
     clock: QueueClock
     phone: str
     last_message: str
+    is_vip: bool
 
 
 @dataclass
@@ -326,7 +322,8 @@ def ticket_queue(*, shop, user=None, filters: QueueFilters | None = None, reveal
     page = paginator.page(number)
     rows = [QueueRow(ticket=t, clock=ticket_queue_clock(t, at=at),
                      phone=phone_for(t.customer.phone, reveal=reveal) if t.customer_id else "",
-                     last_message=(t.last_message or "")[:80]) for t in page.object_list]
+                     last_message=(t.last_message or "")[:80],
+                     is_vip=bool(t.customer_id and t.customer.tier in VIP_TIERS)) for t in page.object_list]
     return QueuePage(rows=rows, total=paginator.count, page=number, pages=paginator.num_pages,
                      per_page=filters.per_page, filters=filters, at=at)
 
@@ -368,8 +365,10 @@ class TimelineItem:
         return self.obj.direction if self.kind == "message" else ""
 
 
-# Events already visible as messages are not repeated in the timeline.
-_EVENTS_SHOWN_AS_MESSAGES = {TicketEventKind.MESSAGE_IN, TicketEventKind.REPLIED, TicketEventKind.NOTE}
+# Events already visible as messages are not repeated in the timeline (a note event by a person is
+# the note message itself; a note event by the system, e.g. a reply-quality hint, is shown).
+_EVENTS_SHOWN_AS_MESSAGES = Q(kind__in=[TicketEventKind.MESSAGE_IN, TicketEventKind.REPLIED]) | Q(
+    kind=TicketEventKind.NOTE, actor__isnull=False)
 
 
 def ticket_messages(*, ticket: Ticket, after_id: int = 0) -> QuerySet[Message]:
@@ -387,7 +386,7 @@ def ticket_timeline(*, ticket: Ticket, after_message_id: int = 0, after_event_id
     items = [TimelineItem("message", m.created_at, f"m{m.pk}", m)
              for m in ticket_messages(ticket=ticket, after_id=after_message_id)]
     events = (TicketEvent.objects.filter(shop_id=ticket.shop_id, ticket=ticket, pk__gt=after_event_id)
-              .exclude(kind__in=_EVENTS_SHOWN_AS_MESSAGES).select_related("actor").order_by("created_at", "id"))
+              .exclude(_EVENTS_SHOWN_AS_MESSAGES).select_related("actor").order_by("created_at", "id"))
     items += [TimelineItem("event", e.created_at, f"e{e.pk}", e) for e in events]
     if include_escalations:
         escalations = (Escalation.objects.filter(shop_id=ticket.shop_id, ticket=ticket)

@@ -1,0 +1,156 @@
+/* shouhou workbench: live SLA countdowns, live refresh of the queue / conversation / team board,
+   script suggestions into the composer, PII reveal. No framework, no CDN. */
+(function () {
+  "use strict";
+  var skew = 0; // server time minus browser time (ms), so countdowns follow the server's clock
+
+  function syncClock(iso) {
+    var t = Date.parse(iso || "");
+    if (!isNaN(t)) skew = t - Date.now();
+  }
+
+  function pad(n) { return (n < 10 ? "0" : "") + n; }
+
+  function fmt(seconds) {
+    var s = Math.abs(seconds), h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), sec = s % 60;
+    if (h >= 24) return Math.floor(h / 24) + "天" + (h % 24) + "小时";
+    return (h ? h + ":" + pad(m) : m) + ":" + pad(sec);
+  }
+
+  function tick() {
+    var now = Date.now() + skew;
+    var clocks = document.querySelectorAll(".sla[data-due]");
+    for (var i = 0; i < clocks.length; i++) {
+      var el = clocks[i], due = Date.parse(el.dataset.due), warn = parseInt(el.dataset.warn || "120", 10);
+      var left = Math.round((due - now) / 1000), out = el.querySelector(".sla-left"), state;
+      if (left < 0) { state = "breached"; if (out) out.textContent = "已超时 " + fmt(left); }
+      else { state = left <= warn ? "warning" : "running"; if (out) out.textContent = "剩余 " + fmt(left); }
+      if (el.dataset.state !== state) {
+        el.classList.remove("sla-" + el.dataset.state);
+        el.classList.add("sla-" + state);
+        el.dataset.state = state;
+      }
+    }
+  }
+
+  function getJSON(url) {
+    return fetch(url, { credentials: "same-origin", headers: { "Accept": "application/json" } })
+      .then(function (r) { if (!r.ok) throw new Error(r.status); return r.json(); });
+  }
+
+  function every(seconds, fn) {
+    var busy = false;
+    setInterval(function () {
+      if (busy || document.hidden) return;
+      busy = true;
+      fn().catch(function () {}).then(function () { busy = false; });
+    }, Math.max(1, seconds) * 1000);
+  }
+
+  // --- the queue: refresh rows and counts ---
+  var rows = document.getElementById("queue-rows");
+  if (rows) {
+    syncClock(rows.closest("table").dataset.serverNow);
+    every(parseInt(rows.dataset.poll, 10), function () {
+      return getJSON(rows.dataset.refreshUrl).then(function (j) {
+        syncClock(j.now);
+        rows.innerHTML = j.html;
+        Object.keys(j.counts || {}).forEach(function (k) {
+          var c = document.querySelector('[data-count="' + k + '"]');
+          if (c) c.textContent = j.counts[k];
+        });
+        tick();
+      });
+    });
+  }
+
+  // --- the team board ---
+  var team = document.getElementById("team-body");
+  if (team) {
+    syncClock(team.dataset.serverNow);
+    every(parseInt(team.dataset.poll, 10), function () {
+      return getJSON(team.dataset.refreshUrl).then(function (j) { syncClock(j.now); team.innerHTML = j.html; tick(); });
+    });
+  }
+
+  // --- the conversation: append new messages and events, refresh the clock and status ---
+  var timeline = document.getElementById("timeline");
+  if (timeline) {
+    var grid = document.querySelector(".desk-grid");
+    if (grid) syncClock(grid.dataset.serverNow);
+    timeline.scrollTop = timeline.scrollHeight;
+    every(parseInt(timeline.dataset.poll, 10), function () {
+      var url = timeline.dataset.pollUrl + "?m=" + timeline.dataset.m + "&e=" + timeline.dataset.e;
+      return getJSON(url).then(function (j) {
+        syncClock(j.now);
+        if (j.count) {
+          var box = document.createElement("div");
+          box.innerHTML = j.html;
+          while (box.firstChild) {
+            var node = box.firstChild;
+            box.removeChild(node);
+            if (node.nodeType === 1 && node.dataset.key && timeline.querySelector('[data-key="' + node.dataset.key + '"]')) continue;
+            timeline.appendChild(node);
+          }
+          timeline.scrollTop = timeline.scrollHeight;
+        }
+        timeline.dataset.m = j.m;
+        timeline.dataset.e = j.e;
+        var clock = document.getElementById("ticket-clock");
+        if (clock) clock.innerHTML = j.clock_html;
+        var status = document.querySelector('[data-testid="ticket-status"]');
+        if (status) status.textContent = j.status_label;
+        tick();
+      });
+    });
+  }
+
+  // --- scripts: a click fills the composer with the script rendered for this ticket ---
+  var body = document.getElementById("reply-body"), scriptId = document.getElementById("script-id");
+  var scriptError = document.getElementById("script-error");
+  function useScript(url, id) {
+    if (!url) return;
+    getJSON(url).then(function (j) {
+      if (j.error) { scriptError.textContent = j.error; return; }
+      body.value = j.text;
+      scriptId.value = j.id || id || "";
+      scriptError.textContent = "";
+      body.focus();
+    }).catch(function () { scriptError.textContent = "话术加载失败，请重试"; });
+  }
+  document.addEventListener("click", function (ev) {
+    var chip = ev.target.closest("[data-script-url]");
+    if (chip && body) { ev.preventDefault(); useScript(chip.dataset.scriptUrl, chip.dataset.scriptId); }
+  });
+  var more = document.getElementById("more-scripts");
+  if (more) more.addEventListener("change", function () {
+    var opt = more.options[more.selectedIndex];
+    useScript(more.value, opt && opt.dataset.scriptId);
+    more.selectedIndex = 0;
+  });
+  if (body && scriptId) body.addEventListener("input", function () { if (!body.value) scriptId.value = ""; });
+
+  // --- reveal a full phone number (PII_REVEAL roles; the API writes an audit record) ---
+  function csrf() {
+    var m = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
+    if (m) return decodeURIComponent(m[1]);
+    var input = document.querySelector("input[name=csrfmiddlewaretoken]");
+    return input ? input.value : "";
+  }
+  document.addEventListener("click", function (ev) {
+    var btn = ev.target.closest("[data-reveal-kind]");
+    if (!btn) return;
+    fetch("/api/accounts/reveal", {
+      method: "POST", credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": csrf() },
+      body: JSON.stringify({ kind: btn.dataset.revealKind, object_id: parseInt(btn.dataset.revealId, 10),
+                             field: btn.dataset.revealField, reason: "客服工作台查看" })
+    }).then(function (r) { return r.json(); }).then(function (j) {
+      if (j.value) { document.getElementById(btn.dataset.revealTarget).textContent = j.value; btn.remove(); }
+      else { btn.textContent = j.detail || "无权查看"; }
+    });
+  });
+
+  tick();
+  setInterval(tick, 1000);
+})();

@@ -1,0 +1,394 @@
+"""Agent workbench pages: the queue, the conversation view, the supervisor view, and the small JSON
+endpoints the pages poll for live updates. Views translate input and output only: reads come from
+shouhou.inbox.selectors, writes from shouhou.inbox.services (and cases through desk.services)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from shouhou.accounts.access import current_shop_for_request, role_for
+from shouhou.accounts.choices import Role
+from shouhou.accounts.permissions import CASE_APPROVE, CASE_CREATE, PII_REVEAL, REPLY, TEAM_MANAGE, role_can
+from shouhou.cases.choices import CaseKind, ClaimReason
+from shouhou.cases.services import TRANSITIONS as CASE_TRANSITIONS
+from shouhou.core.clock import local_tz, now
+from shouhou.desk import services as desk_svc
+from shouhou.inbox import scripts as inbox_scripts
+from shouhou.inbox import selectors as sel
+from shouhou.inbox import services as inbox_svc
+from shouhou.inbox.choices import (
+    OPEN_TICKET_STATUSES,
+    Channel,
+    Priority,
+    Team,
+    TicketCategory,
+    TicketStatus,
+)
+from shouhou.inbox.models import Escalation, Script
+
+POLL_SECONDS = 4
+
+
+# --- access -------------------------------------------------------------------------------------
+
+class Desk:
+    """The current shop and what the user's role allows there."""
+
+    def __init__(self, request: HttpRequest):
+        shop = current_shop_for_request(request)
+        if shop is None:
+            raise PermissionDenied(_("没有可访问的店铺"))
+        self.shop = shop
+        self.user = request.user
+        self.role = role_for(request.user, shop)
+
+    def can(self, action: str) -> bool:
+        return role_can(self.role, action)
+
+    def require(self, action: str) -> None:
+        if not self.can(action):
+            raise PermissionDenied(_("当前角色无权执行此操作"))
+
+    @property
+    def is_supervisor_view_allowed(self) -> bool:
+        return self.can(TEAM_MANAGE) or self.role == Role.ANALYST
+
+
+def _ticket_or_404(desk: Desk, pk: int):
+    ticket = sel.ticket_get(shop=desk.shop, ticket_id=pk)
+    if ticket is None:
+        raise Http404(_("工单不存在"))
+    return ticket
+
+
+# --- the queue ----------------------------------------------------------------------------------
+
+def _filters(request: HttpRequest) -> tuple[sel.QueueFilters, str]:
+    try:
+        return sel.QueueFilters.from_mapping(request.GET), ""
+    except sel.FilterError as exc:
+        return sel.QueueFilters(), str(exc)
+
+
+def _queue_context(desk: Desk, filters: sel.QueueFilters) -> dict:
+    page = sel.ticket_queue(shop=desk.shop, user=desk.user, filters=filters)
+    return {"page": page, "counts": sel.queue_counts(shop=desk.shop, user=desk.user, at=page.at),
+            "server_now": page.at}
+
+
+@login_required
+@require_GET
+def queue(request: HttpRequest) -> HttpResponse:
+    desk = Desk(request)
+    filters, error = _filters(request)
+    query = filters.as_query()
+    context = {
+        **_queue_context(desk, filters), "filters": filters, "filter_error": error,
+        "query": urlencode(query), "query_without_page": urlencode({k: v for k, v in query.items() if k != "page"}),
+        "scopes": sel.SCOPES.items(), "statuses": TicketStatus.choices, "channels": Channel.choices,
+        "categories": TicketCategory.choices, "priorities": Priority.choices, "teams": Team.choices,
+        "poll_seconds": POLL_SECONDS, "can_reply": desk.can(REPLY), "phone_call_log": _phone_call_log() is not None,
+    }
+    return render(request, "desk/queue.html", context)
+
+
+@login_required
+@require_GET
+def queue_rows(request: HttpRequest) -> JsonResponse:
+    """The live refresh of the queue: the table body as HTML and the badges."""
+    desk = Desk(request)
+    filters, error = _filters(request)
+    context = _queue_context(desk, filters)
+    html = render_to_string("desk/_queue_rows.html", context, request=request)
+    page = context["page"]
+    return JsonResponse({"html": html, "counts": context["counts"], "total": page.total, "error": error,
+                         "now": page.at.isoformat()})
+
+
+@login_required
+@require_POST
+def call_log(request: HttpRequest) -> HttpResponse:
+    """Log a phone call from the queue page (a caller who has no open ticket yet)."""
+    desk = Desk(request)
+    desk.require(REPLY)
+    phone = _phone_call_log()
+    if phone is None:
+        raise Http404(_("未启用电话记录"))
+    p = request.POST
+    try:
+        ticket = phone.phone_call_log(shop=desk.shop, agent=request.user, summary=p.get("summary", ""),
+                                      phone=p.get("phone", ""), direction=p.get("direction", "inbound"),
+                                      duration_seconds=_int(p.get("duration_seconds")))
+    except phone.CallLogError as exc:
+        messages.error(request, str(exc))
+        return redirect("desk:queue")
+    messages.success(request, _("已记录通话（工单 %(number)s）") % {"number": ticket.number})
+    return redirect("desk:ticket", pk=ticket.pk)
+
+
+# --- one ticket ---------------------------------------------------------------------------------
+
+def _assignable(shop):
+    users = get_user_model().objects.filter(
+        memberships__shop=shop, memberships__role__in=[Role.AGENT, Role.SUPERVISOR, Role.ADMIN])
+    return users.order_by("username").distinct()
+
+
+def _ticket_context(request: HttpRequest, desk: Desk, ticket, *, draft: str = "", draft_script: str = "",
+                    blocked: list[str] | None = None) -> dict:
+    at = now()
+    case = desk_svc.ticket_linked_case(ticket=ticket)
+    suggestions = inbox_scripts.scripts_suggest(ticket=ticket) if desk.can(REPLY) else []
+    return {
+        "ticket": ticket,
+        "clock": sel.ticket_queue_clock(ticket, at=at),
+        "server_now": at,
+        "timeline": sel.ticket_timeline(ticket=ticket),
+        "last_ids": sel.ticket_last_ids(ticket=ticket),
+        "customer": sel.customer_360(shop=desk.shop, customer=ticket.customer, exclude_ticket_id=ticket.pk)
+        if ticket.customer_id else None,
+        "can_reveal": desk.can(PII_REVEAL),
+        "can_reply": desk.can(REPLY),
+        "can_case_create": desk.can(CASE_CREATE),
+        "can_case_approve": desk.can(CASE_APPROVE),
+        "suggestions": suggestions,
+        "all_scripts": sel.script_list(shop=desk.shop).exclude(pk__in=[s.pk for s in suggestions])
+        if desk.can(REPLY) else [],
+        "assignable": _assignable(desk.shop) if desk.can(REPLY) else [],
+        "priorities": Priority.choices,
+        "departments": [(v, label) for v, label in Team.choices if v != Team.SERVICE],
+        "is_open": ticket.status in OPEN_TICKET_STATUSES,
+        "case": case,
+        "case_next": CASE_TRANSITIONS.get(case.status, set()) if case else set(),
+        "claim_reasons": ClaimReason.choices,
+        "case_kinds": CaseKind.choices,
+        "order_lines": list(ticket.order.lines.all()) if ticket.order_id else [],
+        "escalations": sel.ticket_escalations(ticket=ticket),
+        "draft": draft,
+        "draft_script": draft_script,
+        "blocked": blocked or [],
+        "default_due": (at + dt.timedelta(days=1)).astimezone(local_tz()).strftime("%Y-%m-%dT%H:%M"),
+        "phone_call_log": _phone_call_log() is not None,
+        "needs_phone": ticket.customer_id is None,
+        "poll_seconds": POLL_SECONDS,
+    }
+
+
+@login_required
+@require_GET
+def ticket_view(request: HttpRequest, pk: int) -> HttpResponse:
+    desk = Desk(request)
+    ticket = _ticket_or_404(desk, pk)
+    return render(request, "desk/ticket.html", _ticket_context(request, desk, ticket))
+
+
+def _int(value, default: int = 0) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return default
+
+
+@login_required
+@require_GET
+def ticket_poll(request: HttpRequest, pk: int) -> JsonResponse:
+    """New timeline items since the ids the page has (m = message, e = event), and the clock."""
+    desk = Desk(request)
+    ticket = _ticket_or_404(desk, pk)
+    after_m, after_e = _int(request.GET.get("m")), _int(request.GET.get("e"))
+    items = sel.ticket_timeline(ticket=ticket, after_message_id=after_m, after_event_id=after_e,
+                                include_escalations=False)
+    at = now()
+    clock = sel.ticket_queue_clock(ticket, at=at)
+    html = render_to_string("desk/_timeline_items.html", {"timeline": items}, request=request)
+    clock_html = render_to_string("desk/_clock.html", {"clock": clock, "ticket": ticket}, request=request)
+    last = sel.ticket_last_ids(ticket=ticket)
+    return JsonResponse({"html": html, "count": len(items), "m": max(last["message"], after_m),
+                         "e": max(last["event"], after_e), "clock_html": clock_html,
+                         "status": ticket.status, "status_label": ticket.get_status_display(), "now": at.isoformat()})
+
+
+@login_required
+@require_GET
+def script_render_view(request: HttpRequest, pk: int, script_id: int) -> JsonResponse:
+    """The script filled in for this ticket: what a click in the composer puts in the text box."""
+    desk = Desk(request)
+    desk.require(REPLY)
+    ticket = _ticket_or_404(desk, pk)
+    script = Script.objects.filter(shop=desk.shop, pk=script_id, is_active=True).first()
+    if script is None:
+        raise Http404(_("话术不存在"))
+    try:
+        text = inbox_scripts.script_render(script=script, ticket=ticket)
+    except inbox_scripts.ScriptError as exc:
+        return JsonResponse({"error": str(exc)}, status=400)
+    return JsonResponse({"id": script.pk, "title": script.title, "text": text})
+
+
+def _phone_call_log():
+    """The CHANNELS helper's phone-call logger (shouhou.inbox.channels.phone) and its error class."""
+    try:
+        from shouhou.inbox.channels import phone  # noqa: PLC0415
+    except ImportError:
+        return None
+    return phone if hasattr(phone, "phone_call_log") else None
+
+
+def _due(value: str):
+    parsed = parse_datetime(value or "")
+    if parsed is None:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=local_tz())
+    return parsed
+
+
+@login_required
+@require_POST
+def ticket_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    """Reply, note, status, assign, priority, escalate, escalation progress, phone call."""
+    desk = Desk(request)
+    desk.require(REPLY)
+    ticket = _ticket_or_404(desk, pk)
+    p, user = request.POST, request.user
+    try:
+        if action == "reply":
+            body = p.get("body", "").strip()
+            if not body:
+                raise inbox_svc.TicketError(_("回复内容不能为空"))
+            script = Script.objects.filter(shop=desk.shop, pk=_int(p.get("script"))).first() if p.get("script") else None
+            try:
+                inbox_svc.ticket_reply(ticket=ticket, author=user, body=body, script=script)
+            except inbox_svc.ReplyBlocked as exc:
+                context = _ticket_context(request, desk, ticket, draft=body, draft_script=p.get("script", ""),
+                                          blocked=list(exc.reasons) or [str(exc)])
+                return render(request, "desk/ticket.html", context, status=422)
+            messages.success(request, _("已回复"))
+        elif action == "note":
+            body = p.get("body", "").strip()
+            if not body:
+                raise inbox_svc.TicketError(_("备注内容不能为空"))
+            inbox_svc.ticket_note(ticket=ticket, author=user, body=body)
+            messages.success(request, _("已添加内部备注"))
+        elif action == "status":
+            inbox_svc.ticket_set_status(ticket=ticket, status=p.get("status", ""), actor=user, note=p.get("note", ""))
+            messages.success(request, _("状态已更新"))
+        elif action == "assign":
+            agent = _assignable(desk.shop).filter(pk=_int(p.get("agent"))).first()
+            if agent is None:
+                raise inbox_svc.TicketError(_("请选择本店铺的客服"))
+            inbox_svc.ticket_assign(ticket=ticket, agent=agent, actor=user)
+            messages.success(request, _("已分配给 %(name)s") % {"name": agent.get_username()})
+        elif action == "priority":
+            inbox_svc.ticket_set_priority(ticket=ticket, priority=_int(p.get("priority")), actor=user)
+            messages.success(request, _("优先级已更新"))
+        elif action == "escalate":
+            due = _due(p.get("due_at", ""))
+            if due is None:
+                raise inbox_svc.TicketError(_("请填写升级的截止时间"))
+            owner = _assignable(desk.shop).filter(pk=_int(p.get("owner"))).first() if p.get("owner") else None
+            inbox_svc.ticket_escalate(ticket=ticket, department=p.get("department", ""),
+                                      request=p.get("request", "").strip(), actor=user, owner=owner, due_at=due)
+            messages.success(request, _("已升级到部门"))
+        elif action in {"escalation_update", "escalation_close"}:
+            escalation = Escalation.objects.filter(shop=desk.shop, ticket=ticket, pk=_int(p.get("escalation"))).first()
+            if escalation is None:
+                raise Http404(_("升级记录不存在"))
+            if action == "escalation_update":
+                inbox_svc.escalation_update_add(escalation=escalation, author=user, note=p.get("note", "").strip(),
+                                                visible_to_customer=p.get("internal") != "1")
+            else:
+                inbox_svc.escalation_close(escalation=escalation, actor=user, note=p.get("note", "").strip())
+            messages.success(request, _("已记录部门进展"))
+        elif action == "call":
+            phone = _phone_call_log()
+            if phone is None:
+                raise Http404(_("未启用电话记录"))
+            try:
+                called = phone.phone_call_log(
+                    shop=desk.shop, agent=user, summary=p.get("summary", ""), customer=ticket.customer,
+                    phone=p.get("phone", "") or ("" if ticket.customer_id else ticket.conversation.contact_handle
+                                                 if ticket.conversation_id else ""),
+                    direction=p.get("direction", "inbound"), duration_seconds=_int(p.get("duration_seconds")),
+                    order=ticket.order)
+            except phone.CallLogError as exc:
+                raise inbox_svc.TicketError(str(exc)) from exc
+            messages.success(request, _("已记录通话（工单 %(number)s）") % {"number": called.number})
+            return redirect("desk:ticket", pk=called.pk)
+        else:
+            raise Http404(_("未知操作"))
+    except (inbox_svc.TicketError, ValueError) as exc:
+        messages.error(request, str(exc))
+    return redirect("desk:ticket", pk=ticket.pk)
+
+
+@login_required
+@require_POST
+def case_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    """One-click case actions for the ticket's order: create, approve, reject (with a reason)."""
+    desk = Desk(request)
+    ticket = _ticket_or_404(desk, pk)
+    p, user = request.POST, request.user
+    try:
+        if action == "create":
+            desk.require(CASE_CREATE)
+            case = desk_svc.ticket_case_create(ticket=ticket, actor=user, order_line_id=_int(p.get("line")) or None,
+                                               reason=p.get("reason", ""), kind=p.get("kind") or None,
+                                               description=p.get("description", "").strip())
+            messages.success(request, _("已创建售后单 %(number)s") % {"number": case.number})
+        elif action == "approve":
+            desk.require(CASE_APPROVE)
+            case = desk_svc.ticket_case_approve(ticket=ticket, actor=user, note=p.get("note", ""))
+            messages.success(request, _("已同意售后单 %(number)s") % {"number": case.number})
+        elif action == "reject":
+            desk.require(CASE_APPROVE)
+            case = desk_svc.ticket_case_reject(ticket=ticket, actor=user, reason=p.get("reason", "").strip())
+            messages.success(request, _("已拒绝售后单 %(number)s") % {"number": case.number})
+        else:
+            raise Http404(_("未知操作"))
+    except desk_svc.CaseError as exc:
+        messages.error(request, str(exc))
+    return redirect("desk:ticket", pk=ticket.pk)
+
+
+# --- the supervisor view ------------------------------------------------------------------------
+
+def _team_context(desk: Desk) -> dict:
+    at = now()
+    breached = sel.ticket_queue(shop=desk.shop, user=desk.user, filters=sel.QueueFilters(breached=True, per_page=100),
+                                at=at)
+    return {"loads": sel.team_load(shop=desk.shop, at=at), "breached": breached,
+            "escalations": list(sel.escalation_list(shop=desk.shop)[:100]), "server_now": at,
+            "counts": sel.queue_counts(shop=desk.shop, user=desk.user, at=at), "poll_seconds": POLL_SECONDS * 3}
+
+
+@login_required
+@require_GET
+def team(request: HttpRequest) -> HttpResponse:
+    desk = Desk(request)
+    if not desk.is_supervisor_view_allowed:
+        raise PermissionDenied(_("团队看板仅主管、管理员与分析角色可见"))
+    return render(request, "desk/team.html", _team_context(desk))
+
+
+@login_required
+@require_GET
+def team_rows(request: HttpRequest) -> JsonResponse:
+    desk = Desk(request)
+    if not desk.is_supervisor_view_allowed:
+        raise PermissionDenied(_("团队看板仅主管、管理员与分析角色可见"))
+    context = _team_context(desk)
+    return JsonResponse({"html": render_to_string("desk/_team_body.html", context, request=request),
+                         "now": context["server_now"].isoformat()})
