@@ -21,3 +21,15 @@ def test_demo_seed_publishes_policy_and_fills_every_state(shop):
     assert set(Case.objects.filter(shop=shop).values_list("status", flat=True)) == set(CaseStatus.values)
     case = Case.objects.filter(status=CaseStatus.RESOLVED).first()
     assert list(case.events.values_list("to_status", flat=True))[-1] == "resolved"
+
+
+def test_demo_histories_only_use_moves_the_state_machine_allows(shop):
+    from shouhou.cases.models import CaseEvent
+    from shouhou.cases.services import TRANSITIONS
+
+    for _ in range(30):
+        OrderLineFactory(order__shop=shop)
+    seed(shop=shop, rng=random.Random(7))
+    moves = set(CaseEvent.objects.filter(case__shop=shop).exclude(from_status="")
+                .values_list("from_status", "to_status"))
+    assert moves and all(dst in TRANSITIONS[src] for src, dst in moves), moves
