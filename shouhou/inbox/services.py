@@ -1,17 +1,158 @@
-"""Inbox writes. Contract used by other apps:
+"""Inbox writes: messages in, tickets, replies, assignment, status, escalations to departments.
 
-    ticket_open(shop=..., channel=Channel.SYSTEM, category=TicketCategory.LOGISTICS, subject=..., body=...,
-                customer=None, order=None, case=None, team=Team.LOGISTICS) -> Ticket
+Every function is keyword-only, runs in one transaction, writes a TicketEvent for each change (who,
+when, from, to, why) and schedules side effects (outbound delivery) after commit. SLA clock math lives
+in shouhou.sla.clocks; triage in shouhou.inbox.triage; routing in shouhou.inbox.routing.
+
+Contract used by other apps (kept): ticket_open(shop=..., channel=Channel.SYSTEM,
+category=TicketCategory.LOGISTICS, subject=..., body=..., customer=None, order=None, case=None,
+team=Team.LOGISTICS) -> Ticket
 """
 
 from __future__ import annotations
 
-from django.db import transaction
+from dataclasses import dataclass
+from datetime import datetime
 
-from shouhou.core.clock import now
+from django.contrib.auth import get_user_model
+from django.db import IntegrityError, transaction
+from django.db.models import F
+
+from shouhou.core.clock import local_tz, now
 from shouhou.core.numbers import new_number
-from shouhou.inbox.choices import Direction, Team
-from shouhou.inbox.models import Conversation, Message, Ticket
+from shouhou.inbox.choices import (
+    OPEN_TICKET_STATUSES,
+    Direction,
+    EscalationStatus,
+    Priority,
+    Team,
+    TicketCategory,
+    TicketEventKind,
+    TicketStatus,
+)
+from shouhou.inbox.models import (
+    Conversation,
+    Escalation,
+    EscalationUpdate,
+    Message,
+    Script,
+    Ticket,
+    TicketEvent,
+)
+from shouhou.sla import clocks
+from shouhou.sla.policies import Targets, targets_for
+
+S = TicketStatus
+K = TicketEventKind
+
+# The ticket state machine, in one place. A customer message moves pending_customer / resolved back to
+# open by itself (message_receive); closed is final (a new message opens a new ticket).
+TRANSITIONS: dict[str, frozenset[str]] = {
+    S.NEW: frozenset({S.OPEN, S.PENDING_CUSTOMER, S.ESCALATED, S.RESOLVED, S.CLOSED}),
+    S.OPEN: frozenset({S.PENDING_CUSTOMER, S.ESCALATED, S.RESOLVED, S.CLOSED}),
+    S.PENDING_CUSTOMER: frozenset({S.OPEN, S.ESCALATED, S.RESOLVED, S.CLOSED}),
+    S.ESCALATED: frozenset({S.OPEN, S.PENDING_CUSTOMER, S.RESOLVED, S.CLOSED}),
+    S.RESOLVED: frozenset({S.OPEN, S.CLOSED}),
+    S.CLOSED: frozenset(),
+}
+ACTIVE_ESCALATION = (EscalationStatus.OPEN, EscalationStatus.IN_PROGRESS)
+
+
+class TicketError(ValueError):
+    """A refused ticket change; the message is Chinese and says what is wrong."""
+
+
+class ReplyBlocked(TicketError):
+    def __init__(self, reasons: list[str]):
+        self.reasons = list(reasons)
+        super().__init__("回复未发送：" + "；".join(self.reasons))
+
+
+@dataclass
+class Received:
+    message: Message
+    conversation: Conversation
+    ticket: Ticket | None
+    duplicate: bool
+
+
+def _label(status: str) -> str:
+    try:
+        return str(S(status).label)
+    except ValueError:
+        return status
+
+
+def _user(actor):
+    """The acting user, or None for the system / API tokens without a user."""
+    if actor is None:
+        return None
+    user = actor if isinstance(actor, get_user_model()) else getattr(actor, "user", None)
+    return user if user is not None and getattr(user, "pk", None) else None
+
+
+def _name(user) -> str:
+    return "" if user is None else user.get_username()
+
+
+def _event(ticket: Ticket, kind: str, *, actor=None, from_value="", to_value="", note: str = "",
+           visible: bool = False) -> TicketEvent:
+    return TicketEvent.objects.create(shop_id=ticket.shop_id, ticket=ticket, kind=kind, actor=_user(actor),
+                                      from_value=str(from_value)[:100], to_value=str(to_value)[:100],
+                                      note=(note or "")[:500], visible_to_customer=visible)
+
+
+def _locked(ticket: Ticket) -> Ticket:
+    """A fresh, row-locked copy (PostgreSQL; SQLite serialises writers anyway)."""
+    return Ticket.objects.select_for_update(of=("self",)).select_related("customer", "shop").get(pk=ticket.pk)
+
+
+def _sync(src: Ticket, dst: Ticket) -> Ticket:
+    if src is not dst:
+        for f in Ticket._meta.concrete_fields:
+            setattr(dst, f.attname, getattr(src, f.attname))
+    return dst
+
+
+def _save(ticket: Ticket, fields) -> None:
+    names = sorted(set(fields) | {"updated_at"})
+    ticket.save(update_fields=names)
+
+
+# --- opening tickets --------------------------------------------------------------------------------
+
+def _ticket_create(*, shop, conversation: Conversation | None, channel: str, subject: str, text: str,
+                   customer=None, order=None, case=None, team: str = Team.SERVICE, category: str | None = None,
+                   priority: int | None = None, at: datetime, actor=None, note: str = "",
+                   route: bool = True) -> Ticket:
+    from shouhou.inbox.triage import priority_for, triage
+
+    reasons: list[str] = []
+    if category is None:
+        tri = triage(text=text, customer=customer, channel=channel)
+        category, reasons = tri.category, tri.reasons
+        priority = priority if priority is not None else tri.priority
+    elif priority is None:
+        priority, why = priority_for(category=category, tier=getattr(customer, "tier", "") or "", channel=channel,
+                                     text=text)
+        reasons = [f"优先级：{why}"]
+    ticket = Ticket(shop=shop, number=new_number("T"), conversation=conversation, customer=customer, order=order,
+                    case=case, channel=channel, category=category, priority=int(priority), team=team,
+                    subject=(subject or text or "")[:200], status=S.NEW)
+    ticket.created_at = at
+    targets = targets_for(ticket)
+    clocks.clocks_start(ticket, at=at, targets=targets)
+    ticket.save()
+    if ticket.created_at != at:  # auto_now_add used the wall clock; the ticket starts when the message came
+        Ticket.objects.filter(pk=ticket.pk).update(created_at=at)
+        ticket.created_at = at
+    _event(ticket, K.CREATED, actor=actor, to_value=category,
+           note="；".join(x for x in [note, *reasons] if x))
+    if route and team == Team.SERVICE:
+        from shouhou.inbox.routing import ticket_route
+
+        ticket_route(ticket=ticket, at=at)
+    return ticket
 
 
 @transaction.atomic
@@ -27,19 +168,441 @@ def ticket_open(
     case=None,
     team: str = Team.SERVICE,
 ) -> Ticket:
-    conversation = Conversation.objects.create(
-        shop=shop, customer=customer, channel=channel, subject=subject, last_message_at=now()
-    )
+    """A ticket opened by the system or another app (e.g. a logistics exception): its own conversation,
+    the body as its first message, the given category; priority, SLA and routing as for any ticket."""
+    if category not in TicketCategory.values:
+        raise TicketError(f"未知的工单分类：{category}")
+    at = now()
+    conversation = Conversation.objects.create(shop=shop, customer=customer, channel=channel, subject=subject[:200],
+                                               last_message_at=at)
+    if order is not None:
+        conversation.orders.add(order)
+    if case is not None:
+        conversation.cases.add(case)
     Message.objects.create(shop=shop, conversation=conversation, direction=Direction.INBOUND, body=body)
-    return Ticket.objects.create(
-        shop=shop,
-        number=new_number("T"),
-        conversation=conversation,
-        customer=customer,
-        order=order,
-        case=case,
-        channel=channel,
-        category=category,
-        subject=subject,
-        team=team,
-    )
+    return _ticket_create(shop=shop, conversation=conversation, channel=channel, subject=subject, text=body,
+                          customer=customer, order=order, case=case, team=team, category=category, at=at)
+
+
+def _current_ticket(conversation: Conversation, *, lock: bool = False) -> Ticket | None:
+    """The conversation's ticket that a new message belongs to: the latest one not closed."""
+    qs = Ticket.objects.filter(conversation=conversation).exclude(status=S.CLOSED).order_by("-created_at", "-pk")
+    if lock:
+        qs = qs.select_for_update(of=("self",))
+    return qs.select_related("customer").first()
+
+
+@transaction.atomic
+def ticket_open_for_conversation(*, conversation: Conversation, reason: str = "", priority: int | None = None,
+                                 actor=None) -> Ticket:
+    """Bot hand-off: the conversation's open ticket, or a new one triaged on its customer messages.
+    The bot stops (bot_active False, handed_over_at set) so the next messages go to the ticket."""
+    at = now()
+    if conversation.bot_active or conversation.handed_over_at is None:
+        Conversation.objects.filter(pk=conversation.pk).update(bot_active=False,
+                                                               handed_over_at=conversation.handed_over_at or at)
+        conversation.bot_active = False
+        conversation.handed_over_at = conversation.handed_over_at or at
+    ticket = _current_ticket(conversation, lock=True)
+    if ticket is not None and ticket.status in OPEN_TICKET_STATUSES:
+        if priority is not None and priority < ticket.priority:
+            ticket = ticket_set_priority(ticket=ticket, priority=priority, actor=actor)
+        if reason:
+            _event(ticket, K.BOT_HANDOFF, actor=actor, note=reason)
+        return ticket
+    texts = list(Message.objects.filter(conversation=conversation, direction=Direction.INBOUND)
+                 .order_by("created_at", "pk").values_list("body", flat=True)[:20])
+    first = texts[0] if texts else ""
+    ticket = _ticket_create(shop=conversation.shop, conversation=conversation, channel=conversation.channel,
+                            subject=conversation.subject or first[:60], text="\n".join(texts),
+                            customer=conversation.customer, order=conversation.orders.order_by("pk").first(),
+                            priority=priority, at=at, actor=actor, note=f"机器人转人工：{reason}" if reason else "",
+                            route=False)
+    _event(ticket, K.BOT_HANDOFF, actor=actor, note=reason or "转人工")
+    from shouhou.inbox.routing import ticket_route
+
+    ticket_route(ticket=ticket, at=at)
+    ticket.refresh_from_db()
+    return ticket
+
+
+# --- messages in ----------------------------------------------------------------------------------------
+
+def _find_conversation(*, shop, channel: str, customer, contact_handle: str) -> Conversation | None:
+    if customer is None and not contact_handle:
+        return None
+    qs = Conversation.objects.filter(shop=shop, channel=channel)
+    qs = qs.filter(customer=customer) if customer is not None else qs.filter(contact_handle=contact_handle)
+    conv = qs.order_by("-last_message_at", "-pk").first()
+    if conv is None:
+        return None
+    tickets = list(Ticket.objects.filter(conversation=conv).values_list("status", flat=True))
+    if conv.bot_active or not tickets or any(s != S.CLOSED for s in tickets):
+        return conv
+    return None  # everything in it is closed: a new message starts a new conversation
+
+
+def _duplicate(shop, external_id: str) -> Received | None:
+    msg = (Message.objects.filter(shop=shop, external_id=external_id).select_related("conversation").first()
+           if external_id else None)
+    if msg is None:
+        return None
+    return Received(message=msg, conversation=msg.conversation, ticket=_current_ticket(msg.conversation),
+                    duplicate=True)
+
+
+def message_receive(*, shop, channel: str, body: str, customer=None, contact_handle: str = "",
+                    external_id: str = "", order=None, attachment=None, channel_account=None,
+                    subject: str = "", conversation: Conversation | None = None,
+                    at: datetime | None = None) -> Received:
+    """A customer message from any channel. Idempotent on (shop, external_id) when external_id is given."""
+    found = _duplicate(shop, external_id)
+    if found is not None:
+        return found
+    at = at or now()
+    try:
+        with transaction.atomic():
+            return _receive(shop=shop, channel=channel, body=body, customer=customer, contact_handle=contact_handle,
+                            external_id=external_id, order=order, attachment=attachment,
+                            channel_account=channel_account, subject=subject, conversation=conversation, at=at)
+    except IntegrityError:
+        found = _duplicate(shop, external_id)  # the same push arrived twice at once: the other one stored it
+        if found is None:
+            raise
+        return found
+
+
+def _receive(*, shop, channel, body, customer, contact_handle, external_id, order, attachment, channel_account,
+             subject, conversation, at) -> Received:
+    if conversation is None:
+        conversation = _find_conversation(shop=shop, channel=channel, customer=customer,
+                                          contact_handle=contact_handle)
+    if conversation is None:
+        conversation = Conversation.objects.create(
+            shop=shop, customer=customer, channel=channel, subject=(subject or body or "")[:200],
+            contact_handle=contact_handle, channel_account=channel_account, last_message_at=at)
+    elif conversation.shop_id != shop.pk:
+        raise TicketError("会话不属于本店铺。")
+    else:
+        updates = {"last_message_at": at}
+        if customer is not None and conversation.customer_id is None:
+            updates["customer"] = customer
+        Conversation.objects.filter(pk=conversation.pk).update(**updates)
+        for k, v in updates.items():
+            setattr(conversation, k, v)
+    customer = customer or conversation.customer
+    if order is not None:
+        conversation.orders.add(order)
+    msg = Message(shop=shop, conversation=conversation, direction=Direction.INBOUND, body=body,
+                  external_id=external_id or "")
+    if attachment:
+        msg.attachment = attachment
+    msg.save()
+    if conversation.bot_active:
+        return Received(message=msg, conversation=conversation, ticket=None, duplicate=False)
+    ticket = _current_ticket(conversation, lock=True)
+    if ticket is None:
+        if order is None:
+            order = conversation.orders.order_by("pk").first()
+        ticket = _ticket_create(shop=shop, conversation=conversation, channel=channel, subject=subject, text=body,
+                                customer=customer, order=order, at=at)
+    else:
+        _customer_message(ticket, at=at, body=body, order=order)
+    return Received(message=msg, conversation=conversation, ticket=ticket, duplicate=False)
+
+
+def _customer_message(ticket: Ticket, *, at: datetime, body: str, order=None) -> None:
+    targets = targets_for(ticket)
+    fields: list[str] = []
+    if ticket.status in (S.PENDING_CUSTOMER, S.RESOLVED):
+        before = ticket.status
+        fields += (clocks.clocks_reopen(ticket, at=at, targets=targets) if before == S.RESOLVED
+                   else clocks.clocks_resume(ticket, at=at, targets=targets))
+        ticket.status = S.OPEN
+        fields.append("status")
+        _event(ticket, K.STATUS, from_value=before, to_value=S.OPEN, note="顾客来信，重新打开")
+    fields += clocks.clocks_customer_message(ticket, at=at, targets=targets)
+    if order is not None and ticket.order_id is None:
+        ticket.order = order
+        fields.append("order")
+    _save(ticket, fields)
+    _event(ticket, K.MESSAGE_IN, note=body[:120])
+
+
+# --- agent actions ------------------------------------------------------------------------------------
+
+def _deliver_after_commit(message_id: int) -> None:
+    from django.conf import settings
+    from django_q.tasks import async_task
+
+    sync = bool(settings.Q_CLUSTER.get("sync", False))
+    transaction.on_commit(lambda: async_task("shouhou.inbox.tasks.message_deliver", message_id, sync=sync))
+
+
+def _approval_limit(ticket: Ticket, user):
+    from shouhou.accounts.models import Membership
+
+    if user is None:
+        return None
+    return Membership.objects.filter(shop_id=ticket.shop_id, user=user).values_list("approval_limit",
+                                                                                   flat=True).first()
+
+
+def ticket_reply(*, ticket: Ticket, author, body: str, script: Script | None = None) -> Message:
+    """An agent's reply to the customer. Refused (ReplyBlocked) when the compliance guard finds a
+    forbidden review offer. Meets the first response, stops the next-response clock, moves the ticket
+    to open, and sends the message through its channel after commit."""
+    from shouhou.reviews.guards import guard_outgoing, inspect_reply
+
+    body = (body or "").strip()
+    if not body:
+        raise TicketError("回复内容不能为空。")
+    verdict = guard_outgoing(body)
+    if not verdict.allowed:
+        raise ReplyBlocked(verdict.reasons)
+    user = _user(author)
+    with transaction.atomic():
+        t = _locked(ticket)
+        if t.status == S.CLOSED:
+            raise TicketError(f"工单 {t.number} 已关闭，不能再回复；请让顾客发起新的咨询。")
+        if script is not None and script.shop_id != t.shop_id:
+            raise TicketError("话术不属于本店铺。")
+        at = now()
+        if t.conversation_id is None:
+            t.conversation = Conversation.objects.create(shop_id=t.shop_id, customer=t.customer, channel=t.channel,
+                                                         subject=t.subject, last_message_at=at)
+            _save(t, ["conversation"])
+        msg = Message.objects.create(shop_id=t.shop_id, conversation_id=t.conversation_id,
+                                     direction=Direction.OUTBOUND, author=user, body=body, script=script)
+        Conversation.objects.filter(pk=t.conversation_id).update(last_message_at=at)
+        targets = targets_for(t)
+        fields = clocks.clocks_agent_reply(t, at=at, targets=targets)
+        if t.status in (S.NEW, S.PENDING_CUSTOMER):
+            before = t.status
+            if before == S.PENDING_CUSTOMER:
+                fields += clocks.clocks_resume(t, at=at, targets=targets)
+            t.status = S.OPEN
+            fields.append("status")
+            _event(t, K.STATUS, actor=user, from_value=before, to_value=S.OPEN, note="客服回复")
+        if t.assignee_id is None and user is not None:
+            t.assignee = user
+            fields.append("assignee")
+            _event(t, K.ASSIGNED, actor=user, to_value=_name(user), note="回复时接手")
+        _save(t, fields)
+        _event(t, K.REPLIED, actor=user, note=body[:120], visible=True)
+        flags = inspect_reply(body, limit=_approval_limit(t, user))
+        if flags:
+            _event(t, K.NOTE, actor=None, note="质检提示：" + "；".join(f"{f.reason}（{f.match}）" for f in flags))
+        if script is not None:
+            Script.objects.filter(pk=script.pk).update(usage_count=F("usage_count") + 1)
+        _deliver_after_commit(msg.pk)
+    _sync(t, ticket)
+    return msg
+
+
+@transaction.atomic
+def ticket_note(*, ticket: Ticket, author, body: str) -> Message:
+    """An internal note: visible to agents only, no effect on the clocks."""
+    body = (body or "").strip()
+    if not body:
+        raise TicketError("备注内容不能为空。")
+    user = _user(author)
+    conversation_id = ticket.conversation_id
+    if conversation_id is None:
+        conv = Conversation.objects.create(shop_id=ticket.shop_id, customer_id=ticket.customer_id,
+                                           channel=ticket.channel, subject=ticket.subject)
+        Ticket.objects.filter(pk=ticket.pk).update(conversation=conv)
+        ticket.conversation = conv
+        conversation_id = conv.pk
+    msg = Message.objects.create(shop_id=ticket.shop_id, conversation_id=conversation_id, direction=Direction.NOTE,
+                                 author=user, body=body)
+    _event(ticket, K.NOTE, actor=user, note=body[:500])
+    return msg
+
+
+def _is_shop_member(ticket: Ticket, user) -> bool:
+    from shouhou.accounts.models import Membership
+
+    return Membership.objects.filter(shop_id=ticket.shop_id, user=user).exists()
+
+
+@transaction.atomic
+def ticket_assign(*, ticket: Ticket, agent, actor=None, note: str = "") -> Ticket:
+    """Give the ticket to `agent` (a user of this shop), or take it back to the queue with agent=None."""
+    t = _locked(ticket)
+    if t.status == S.CLOSED:
+        raise TicketError(f"工单 {t.number} 已关闭，不能再分配。")
+    if agent is not None and not _is_shop_member(t, agent):
+        raise TicketError(f"「{_name(agent)}」不是本店铺的成员，不能分配。")
+    if (agent.pk if agent else None) == t.assignee_id:
+        return _sync(t, ticket)
+    before = _name(t.assignee) if t.assignee_id else ""
+    t.assignee = agent
+    _save(t, ["assignee"])
+    _event(t, K.ASSIGNED, actor=actor, from_value=before, to_value=_name(agent),
+           note=note or ("退回队列" if agent is None else ""))
+    return _sync(t, ticket)
+
+
+@transaction.atomic
+def ticket_set_status(*, ticket: Ticket, status: str, actor=None, note: str = "") -> Ticket:
+    """Move the ticket along TRANSITIONS. pending_customer pauses the clocks, open resumes them,
+    resolved stops the resolution clock (resolved_at, resolution_business_seconds), resolved → open
+    reopens. Setting the current status again changes nothing."""
+    if status not in S.values:
+        raise TicketError(f"未知的工单状态：{status}")
+    t = _locked(ticket)
+    before = t.status
+    if status == before:
+        return _sync(t, ticket)
+    if status not in TRANSITIONS[before]:
+        raise TicketError(f"工单 {t.number} 当前状态为「{_label(before)}」，不能变更为「{_label(status)}」。")
+    if status == S.ESCALATED and not t.escalations.filter(status__in=ACTIVE_ESCALATION).exists():
+        raise TicketError("请通过「升级部门」填写部门和需求，工单会自动变为「已升级」。")
+    at = now()
+    targets = targets_for(t)
+    fields = ["status"]
+    fields += _clock_change(t, before=before, to=status, at=at, targets=targets)
+    t.status = status
+    _save(t, fields)
+    _event(t, K.STATUS, actor=actor, from_value=before, to_value=status, note=note,
+           visible=status in (S.RESOLVED, S.CLOSED))
+    return _sync(t, ticket)
+
+
+def _clock_change(t: Ticket, *, before: str, to: str, at: datetime, targets: Targets) -> list[str]:
+    if to == S.PENDING_CUSTOMER:
+        return clocks.clocks_pause(t, at=at)
+    if to in (S.RESOLVED, S.CLOSED):
+        return [] if t.resolved_at is not None else clocks.clocks_resolve(t, at=at, targets=targets)
+    if before == S.RESOLVED:
+        return clocks.clocks_reopen(t, at=at, targets=targets)
+    if before == S.PENDING_CUSTOMER:
+        return clocks.clocks_resume(t, at=at, targets=targets)
+    return []
+
+
+@transaction.atomic
+def ticket_set_priority(*, ticket: Ticket, priority: int, actor=None) -> Ticket:
+    try:
+        priority = int(priority)
+    except (TypeError, ValueError):
+        priority = 0
+    if priority not in Priority.values:
+        raise TicketError("优先级应为 1（紧急）到 4（低）。")
+    t = _locked(ticket)
+    if t.priority == priority:
+        return _sync(t, ticket)
+    before = t.priority
+    t.priority = priority
+    _save(t, ["priority"])
+    _event(t, K.PRIORITY, actor=actor, from_value=Priority(before).label, to_value=Priority(priority).label)
+    return _sync(t, ticket)
+
+
+# --- escalations to departments --------------------------------------------------------------------
+
+def escalation_default_due(*, shop, department: str, at: datetime) -> datetime:
+    """Now + the department's target in business minutes on the shop's office calendar."""
+    from shouhou.sla.services import department_due_at
+
+    return department_due_at(shop=shop, department=department, at=at)
+
+
+@transaction.atomic
+def ticket_escalate(*, ticket: Ticket, department: str, request: str, actor=None, owner=None,
+                    due_at: datetime | None = None) -> Escalation:
+    """Hand the ticket to a department (warehouse, quality, logistics, production, R&D) with its own
+    clock. The ticket becomes escalated (its resolution clock keeps running); the customer sees that it
+    was handed over and the promised time."""
+    if department not in Team.values or department == Team.SERVICE:
+        raise TicketError(f"未知的部门：{department}（可选：仓库、质检、物流、生产、研发）")
+    request = (request or "").strip()
+    if not request:
+        raise TicketError("请填写需要部门处理的内容（request）。")
+    t = _locked(ticket)
+    if t.status in (S.RESOLVED, S.CLOSED):
+        raise TicketError(f"工单 {t.number} 当前状态为「{_label(t.status)}」，不能升级部门；请先重新打开。")
+    if owner is not None and not _is_shop_member(t, owner):
+        raise TicketError(f"「{_name(owner)}」不是本店铺的成员，不能作为负责人。")
+    at = now()
+    due = due_at or escalation_default_due(shop=t.shop, department=department, at=at)
+    if due <= at:
+        raise TicketError("截止时间必须晚于现在。")
+    esc = Escalation.objects.create(shop_id=t.shop_id, ticket=t, department=department, owner=owner,
+                                    requested_by=_user(actor), request=request, due_at=due)
+    label = Team(department).label
+    if t.status != S.ESCALATED:
+        before = t.status
+        fields = ["status"] + _clock_change(t, before=before, to=S.ESCALATED, at=at, targets=targets_for(t))
+        t.status = S.ESCALATED
+        _save(t, fields)
+        _event(t, K.STATUS, actor=actor, from_value=before, to_value=S.ESCALATED, note=f"升级至{label}")
+    local = due.astimezone(local_tz())
+    _event(t, K.ESCALATED, actor=actor, to_value=department,
+           note=f"已转交{label}处理，预计 {local:%m月%d日 %H:%M} 前给出结果", visible=True)
+    return esc
+
+
+def _escalation_ticket(escalation: Escalation) -> Ticket:
+    return Ticket.objects.select_for_update().get(pk=escalation.ticket_id)
+
+
+@transaction.atomic
+def escalation_update_add(*, escalation: Escalation, author, note: str,
+                          visible_to_customer: bool = True) -> EscalationUpdate:
+    """Progress from the department; shown to the customer unless visible_to_customer is False."""
+    note = (note or "").strip()
+    if not note:
+        raise TicketError("请填写处理进展。")
+    esc = Escalation.objects.select_for_update().get(pk=escalation.pk)
+    if esc.status not in ACTIVE_ESCALATION:
+        raise TicketError(f"该升级已{EscalationStatus(esc.status).label}，不能再添加进展。")
+    update = EscalationUpdate.objects.create(shop_id=esc.shop_id, escalation=esc, author=_user(author), note=note,
+                                             visible_to_customer=visible_to_customer)
+    if esc.status == EscalationStatus.OPEN:
+        esc.status = EscalationStatus.IN_PROGRESS
+        esc.save(update_fields=["status", "updated_at"])
+        escalation.status = esc.status
+    t = _escalation_ticket(esc)
+    _event(t, K.ESCALATION_UPDATE, actor=author, to_value=esc.department,
+           note=f"{Team(esc.department).label}：{note}", visible=visible_to_customer)
+    return update
+
+
+@transaction.atomic
+def escalation_close(*, escalation: Escalation, actor=None, note: str = "",
+                     status: str = EscalationStatus.DONE) -> Escalation:
+    """The department is done (or the request is cancelled). When no other escalation is open the
+    ticket returns to open and the next-response clock starts: the agent tells the customer."""
+    if status not in (EscalationStatus.DONE, EscalationStatus.CANCELLED):
+        raise TicketError("关闭升级时状态只能是「已完成」或「已取消」。")
+    esc = Escalation.objects.select_for_update().get(pk=escalation.pk)
+    if esc.status not in ACTIVE_ESCALATION:
+        raise TicketError(f"该升级已{EscalationStatus(esc.status).label}。")
+    at = now()
+    esc.status = status
+    esc.resolved_at = at
+    esc.save(update_fields=["status", "resolved_at", "updated_at"])
+    _sync_escalation(esc, escalation)
+    label = Team(esc.department).label
+    if note.strip():
+        EscalationUpdate.objects.create(shop_id=esc.shop_id, escalation=esc, author=_user(actor), note=note.strip())
+    t = _escalation_ticket(esc)
+    _event(t, K.ESCALATION_UPDATE, actor=actor, from_value=esc.department, to_value=status,
+           note=f"{label}已{EscalationStatus(status).label}" + (f"：{note.strip()}" if note.strip() else ""),
+           visible=True)
+    if t.status == S.ESCALATED and not t.escalations.filter(status__in=ACTIVE_ESCALATION).exists():
+        targets = targets_for(t)
+        t.status = S.OPEN
+        fields = ["status"] + clocks.clocks_await_agent(t, at=at, targets=targets)
+        _save(t, fields)
+        _event(t, K.STATUS, actor=actor, from_value=S.ESCALATED, to_value=S.OPEN,
+               note=f"{label}处理完毕，请告知顾客结果")
+    return esc
+
+
+def _sync_escalation(src: Escalation, dst: Escalation) -> None:
+    if src is not dst:
+        for f in Escalation._meta.concrete_fields:
+            setattr(dst, f.attname, getattr(src, f.attname))

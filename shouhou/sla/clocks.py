@@ -1,0 +1,137 @@
+"""Ticket clocks: first response, next response, resolution. Each function changes the ticket's clock
+fields in memory from explicit `at` and `targets` (no database, no clock) and returns the names of the
+fields it changed; the inbox services save them in their transaction.
+
+- first response runs from the ticket's start until the first agent reply (first_responded_at);
+- next response runs from `waiting_since` (the oldest unanswered customer message after the first
+  answer) until the next agent reply;
+- resolution runs from the start until resolved_at;
+- while paused (pending_customer) nothing runs: on resume every running due time moves later by the
+  business time the pause took in that target's calendar, and paused_seconds grows by the pause's
+  business seconds on the resolution calendar (so resolution_business_seconds leaves it out);
+- resolving stops the resolution clock; reopening works like a resume from resolved_at.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from shouhou.sla.calendar import BusinessCalendar, business_seconds_between, due_at
+from shouhou.sla.policies import Targets
+
+
+def _shift(due: datetime | None, since: datetime, at: datetime, cal: BusinessCalendar) -> datetime | None:
+    """Move a due time later by the business time between `since` and `at` (what was left at `since`
+    is what is left at `at`). A due time already passed at `since` stays (it was breached)."""
+    if due is None or due <= since:
+        return due
+    return due_at(at, business_seconds_between(since, due, cal), cal)
+
+
+def clocks_start(ticket, *, at: datetime, targets: Targets) -> list[str]:
+    ticket.sla_policy_id = targets.policy_id
+    ticket.first_response_due_at = due_at(at, targets.first_response.seconds, targets.first_response.calendar)
+    ticket.resolution_due_at = due_at(at, targets.resolution.seconds, targets.resolution.calendar)
+    ticket.next_response_due_at = None
+    ticket.waiting_since = at
+    ticket.last_customer_message_at = at
+    return ["sla_policy", "first_response_due_at", "resolution_due_at", "next_response_due_at", "waiting_since",
+            "last_customer_message_at"]
+
+
+def clocks_customer_message(ticket, *, at: datetime, targets: Targets) -> list[str]:
+    """A customer message on an open, running ticket: start the next-response clock unless one runs."""
+    ticket.last_customer_message_at = at
+    return ["last_customer_message_at", *clocks_await_agent(ticket, at=at, targets=targets)]
+
+
+def clocks_await_agent(ticket, *, at: datetime, targets: Targets) -> list[str]:
+    """Something the agent must answer arrived (a customer message, a department's result): the
+    next-response clock starts at `at` unless a response clock already runs."""
+    if ticket.waiting_since is not None:
+        return []
+    ticket.waiting_since = at
+    fields = ["waiting_since"]
+    if ticket.first_responded_at is not None:
+        ticket.next_response_due_at = due_at(at, targets.next_response.seconds, targets.next_response.calendar)
+        ticket.sla_warned_at = ticket.sla_warned_at if ticket.sla_breached else None
+        fields += ["next_response_due_at", "sla_warned_at"]
+    return fields
+
+
+def clocks_agent_reply(ticket, *, at: datetime, targets: Targets) -> list[str]:
+    """An agent's reply: meets the first response (once) and stops the next-response clock."""
+    fields = ["last_agent_reply_at", "waiting_since", "next_response_due_at", "sla_warned_at"]
+    if ticket.first_responded_at is None:
+        ticket.first_responded_at = at
+        ticket.first_response_business_seconds = business_seconds_between(
+            ticket.created_at, at, targets.first_response.calendar)
+        fields += ["first_responded_at", "first_response_business_seconds"]
+    ticket.last_agent_reply_at = at
+    ticket.waiting_since = None
+    ticket.next_response_due_at = None
+    if not ticket.sla_breached:
+        ticket.sla_warned_at = None
+    return fields
+
+
+def clocks_pause(ticket, *, at: datetime) -> list[str]:
+    if ticket.paused_at is not None:
+        return []
+    ticket.paused_at = at
+    return ["paused_at"]
+
+
+def _move_running(ticket, *, since: datetime, at: datetime, targets: Targets) -> None:
+    if ticket.first_responded_at is None:
+        ticket.first_response_due_at = _shift(ticket.first_response_due_at, since, at,
+                                              targets.first_response.calendar)
+    ticket.next_response_due_at = _shift(ticket.next_response_due_at, since, at, targets.next_response.calendar)
+    ticket.resolution_due_at = _shift(ticket.resolution_due_at, since, at, targets.resolution.calendar)
+    ticket.paused_seconds = (ticket.paused_seconds or 0) + business_seconds_between(
+        since, at, targets.resolution.calendar)
+    if not ticket.sla_breached:
+        ticket.sla_warned_at = None
+
+
+def clocks_resume(ticket, *, at: datetime, targets: Targets) -> list[str]:
+    if ticket.paused_at is None:
+        return []
+    _move_running(ticket, since=ticket.paused_at, at=at, targets=targets)
+    ticket.paused_at = None
+    return ["paused_at", "first_response_due_at", "next_response_due_at", "resolution_due_at", "paused_seconds",
+            "sla_warned_at"]
+
+
+def clocks_resolve(ticket, *, at: datetime, targets: Targets) -> list[str]:
+    fields = clocks_resume(ticket, at=at, targets=targets)
+    ticket.resolved_at = at
+    ticket.resolution_business_seconds = max(
+        0, business_seconds_between(ticket.created_at, at, targets.resolution.calendar) - (ticket.paused_seconds or 0))
+    ticket.next_response_due_at = None
+    ticket.waiting_since = None
+    return sorted(set(fields) | {"resolved_at", "resolution_business_seconds", "next_response_due_at",
+                                 "waiting_since"})
+
+
+def clocks_reopen(ticket, *, at: datetime, targets: Targets) -> list[str]:
+    if ticket.resolved_at is None:
+        return clocks_resume(ticket, at=at, targets=targets)
+    _move_running(ticket, since=ticket.resolved_at, at=at, targets=targets)
+    ticket.resolved_at = None
+    ticket.resolution_business_seconds = None
+    ticket.paused_at = None
+    return ["resolved_at", "resolution_business_seconds", "paused_at", "first_response_due_at",
+            "next_response_due_at", "resolution_due_at", "paused_seconds", "sla_warned_at"]
+
+
+def running_dues(ticket) -> dict[str, datetime]:
+    """The clocks that run (or would run when not paused), by target name."""
+    out: dict[str, datetime] = {}
+    if ticket.first_responded_at is None and ticket.first_response_due_at is not None:
+        out["first_response"] = ticket.first_response_due_at
+    if ticket.next_response_due_at is not None:
+        out["next_response"] = ticket.next_response_due_at
+    if ticket.resolved_at is None and ticket.resolution_due_at is not None:
+        out["resolution"] = ticket.resolution_due_at
+    return out
