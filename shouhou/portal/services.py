@@ -26,9 +26,11 @@ def _keys(ip: str, order_no: str) -> list[str]:
     return [f"portal:fail:ip:{ip}", f"portal:fail:order:{order_no.strip().upper()}"]
 
 
-def portal_order_lookup(*, order_no: str, last4: str, ip: str, shop=None) -> Order | None:
-    """The order when the pair matches; None for any mismatch (one neutral answer). Raises TooManyAttempts,
-    or AmbiguousOrder when no shop is given and two shops have a matching order."""
+def portal_order_lookup(*, order_no: str, last4: str, ip: str, shop=None,
+                        raise_ambiguous: bool = False) -> Order | None:
+    """The order when the pair matches; None for any mismatch (one neutral answer). Raises TooManyAttempts.
+    When orders of two shops match (no `shop` given), the answer is None, or AmbiguousOrder with
+    raise_ambiguous=True so the caller can point to the shop's own link."""
     keys = _keys(ip, order_no)
     if any((cache.get(k) or 0) >= MAX_FAILURES for k in keys):
         raise TooManyAttempts
@@ -41,9 +43,9 @@ def portal_order_lookup(*, order_no: str, last4: str, ip: str, shop=None) -> Ord
         if shop is not None:
             qs = qs.filter(shop=shop)
         found = list(qs[:2])
-        if len(found) > 1:
+        if len(found) > 1 and raise_ambiguous:
             raise AmbiguousOrder
-        order = found[0] if found else None
+        order = found[0] if len(found) == 1 else None
     if order is None:
         for k in keys:
             cache.add(k, 0, WINDOW_SECONDS)

@@ -56,7 +56,8 @@ def start(request, shop_code: str | None = None):
     if request.method == "POST":
         try:
             order = portal_order_lookup(order_no=request.POST.get("order_no", ""),
-                                        last4=request.POST.get("last4", ""), ip=_ip(request), shop=shop)
+                                        last4=request.POST.get("last4", ""), ip=_ip(request), shop=shop,
+                                        raise_ambiguous=True)
         except TooManyAttempts:
             order, error = None, "尝试次数过多，请15分钟后再试。"
         except AmbiguousOrder:

@@ -163,3 +163,12 @@ def test_follow_actions_need_a_valid_link(client, line):
     case, _url = _filed(client, line)
     assert client.post(f"/p/c/{case.pk}/cancel/").status_code == 404
     assert client.post("/p/c/forged/ship/", {"tracking_no": "x"}).status_code == 404
+
+
+def test_other_callers_get_the_neutral_none_for_an_ambiguous_pair(shop, other_shop):
+    from shouhou.portal.services import portal_order_lookup
+
+    for s in (shop, other_shop):
+        OrderLineFactory(order__shop=s, order__order_no="2002", order__customer=CustomerFactory(shop=s, phone_last4="4321"))
+    assert portal_order_lookup(order_no="2002", last4="4321", ip="10.9.9.9") is None
+    assert portal_order_lookup(order_no="2002", last4="4321", ip="10.9.9.9", shop=other_shop).shop == other_shop
