@@ -52,12 +52,12 @@ from shouhou.inbox.models import (
     Ticket,
     TicketEvent,
 )
-from shouhou.sla.clocks import running_dues
+from shouhou.sla.defaults import FALLBACK_WARN_MINUTES
+from shouhou.sla.selectors import ticket_clock
 
 # A date far in the future stands for "no clock running" so that one LEAST() works on every database
 # (SQLite's MIN() and PostgreSQL's LEAST() disagree about NULL).
 NO_CLOCK = dt.datetime(9999, 12, 31, tzinfo=dt.UTC)
-DEFAULT_WARN_MINUTES = 2
 DUE_SOON_MINUTES = 15
 PER_PAGE = 50
 MAX_PER_PAGE = 200
@@ -137,21 +137,22 @@ class QueueClock:
 
 
 def ticket_queue_clock(ticket: Ticket, *, at: dt.datetime | None = None) -> QueueClock:
-    """The clock of one ticket from its fields (no query when `sla_policy` is selected with it)."""
+    """The countdown of one ticket: sla.selectors.ticket_clock plus the warning window of its policy.
+    No query when `sla_policy` is selected with the ticket. While paused the due time is hidden (the
+    countdown stands still at `remaining_seconds`)."""
     at = at or now()
     warn = (ticket.sla_policy.warn_before_minutes if ticket.sla_policy_id and ticket.sla_policy
-            else DEFAULT_WARN_MINUTES) * 60
-    if ticket.paused_at is not None:
-        return QueueClock(target="", due_at=None, paused=True, breached=bool(ticket.sla_breached), warning=False,
-                          remaining_seconds=None, warn_seconds=warn)
-    candidates = [(due, target) for target, due in running_dues(ticket).items()]
-    if not candidates:
+            else FALLBACK_WARN_MINUTES) * 60
+    clock = ticket_clock(ticket=ticket, at=at)
+    if clock is None:
         return QueueClock(target="", due_at=None, paused=False, breached=bool(ticket.sla_breached), warning=False,
                           remaining_seconds=None, warn_seconds=warn)
-    due, target = min(candidates, key=lambda c: c[0])
-    remaining = int((due - at).total_seconds())
-    return QueueClock(target=target, due_at=due, paused=False, breached=remaining < 0,
-                      warning=0 <= remaining <= warn, remaining_seconds=remaining, warn_seconds=warn)
+    if clock.paused:
+        return QueueClock(target=clock.target, due_at=None, paused=True, breached=clock.breached, warning=False,
+                          remaining_seconds=clock.remaining_seconds, warn_seconds=warn)
+    return QueueClock(target=clock.target, due_at=clock.due_at, paused=False, breached=clock.remaining_seconds < 0,
+                      warning=0 <= clock.remaining_seconds <= warn, remaining_seconds=clock.remaining_seconds,
+                      warn_seconds=warn)
 
 
 # --- the queue ----------------------------------------------------------------------------------
