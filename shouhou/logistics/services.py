@@ -48,7 +48,7 @@ def _event_key(shipment_id: int, ev: Event) -> str:
 def tracking_ingest(*, shop, carrier: str, tracking_no: str, events: list[Event], source: str) -> int:
     """Store the events of one push; returns how many were new."""
     with transaction.atomic():
-        shipment = (Shipment.objects.select_for_update().filter(shop=shop, tracking_no=tracking_no)
+        shipment = (Shipment.objects.select_for_update(of=("self",)).filter(shop=shop, tracking_no=tracking_no)
                     .filter(Q(carrier=carrier) | Q(carrier="")).select_related("order", "order__customer", "shop").first())
         if shipment is None:
             raise UnknownShipment(f"未找到运单：{carrier} {tracking_no}")
@@ -205,7 +205,7 @@ def tracking_ingest_many(*, shop, pushes: list[tuple[str, str, list[Event]]], so
     insert, one bulk update; the exception check runs only for shipments whose new status needs it."""
     nos = {nu for _, nu, _ in pushes}
     with transaction.atomic():
-        ships = {(s.carrier, s.tracking_no): s for s in Shipment.objects.select_for_update()
+        ships = {(s.carrier, s.tracking_no): s for s in Shipment.objects.select_for_update(of=("self",))
                  .filter(shop=shop, tracking_no__in=nos).order_by("pk").select_related("order")}
         rows, touched, delivered, shipped = [], {}, [], []
         for carrier, nu, events in pushes:

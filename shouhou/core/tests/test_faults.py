@@ -176,3 +176,181 @@ def test_database_restart_while_webhooks_arrive(pg, migrated, tmp_path):
     assert sorted(int(oid) for oid, _ in parents) == list(range(60))
     assert {count for _, count in parents} == {1}
     assert children == 60
+
+
+# --- the product's own paths: a gateway outage under the real worker, real pushes during a restart ---
+
+class _Gateway:
+    """An Aliyun-SendSms-shaped gateway on 127.0.0.1: 503 while `down`, then OK with one BizId per OutId."""
+
+    def __init__(self):
+        from collections import Counter
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+        from urllib.parse import parse_qsl
+
+        self.down = True
+        self.failed: Counter = Counter()
+        self.sent: Counter = Counter()
+        gateway = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802
+                fields = dict(parse_qsl(self.rfile.read(int(self.headers.get("Content-Length", 0))).decode()))
+                out_id = fields.get("OutId", "?")
+                if gateway.down or fields.get("Action") != "SendSms":
+                    gateway.failed[out_id] += 1
+                    status, body = 503, b'{"Code": "ServiceUnavailable"}'
+                else:
+                    gateway.sent[out_id] += 1
+                    status, body = 200, f'{{"Code": "OK", "BizId": "biz-{out_id}"}}'.encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+SEED_MESSAGES = """
+from django.db import transaction
+from shouhou.commerce.models import Customer, Shop
+from shouhou.notifications.services import notification_enqueue
+shop = Shop.objects.create(name="故障测试店", code="fault-notify")
+with transaction.atomic():  # the outbox rows and the business change commit together; dispatch after commit
+    for i in range(3):
+        c = Customer.objects.create(shop=shop, name=f"顾客{i}", phone=f"1390000000{i}", phone_last4=f"000{i}")
+        notification_enqueue(shop=shop, customer=c, trigger="order_placed", context={"order_no": f"F{i}"},
+                             idempotency_key=f"fault:order:{i}")
+"""
+
+SCHEDULER = """
+import time
+from django_q.tasks import async_task
+for _ in range(150):  # the periodic outbox sweep, once a second instead of once a minute (bounded)
+    async_task("shouhou.notifications.tasks.outbox_dispatch_task")
+    time.sleep(1)
+"""
+
+
+def test_provider_outage_messages_wait_and_go_out_once_with_the_real_worker(pg, migrated, tmp_path):
+    gateway = _Gateway()
+    options = {"aliyun_sms": {"access_key_id": "LTAIfault", "access_key_secret": "s", "sign_name": "故障测试",
+                              "template_codes": {"order_placed": "SMS_1"}, "base_url": gateway.url}}
+    import json as _json
+
+    env = _env(pg, migrated, SHOUHOU_FAULT_NOTIFY_CHANNELS=_json.dumps({"sms": "aliyun_sms"}),
+               SHOUHOU_FAULT_NOTIFY_PROVIDERS=_json.dumps(options), SHOUHOU_FAULT_BACKOFF_SECONDS="1")
+    log = tmp_path / "worker.log"
+    worker = scheduler = None
+    try:
+        # Given three messages written with their business change while the SMS gateway is down ...
+        _shouhou(env, "shell", "-c", SEED_MESSAGES)
+        worker = _start_worker(env, log)
+        scheduler = subprocess.Popen([sys.executable, "-m", "shouhou", "shell", "-c", SCHEDULER], cwd=REPO,
+                                     env=env, stdout=(tmp_path / "sched.log").open("ab"), stderr=subprocess.STDOUT,
+                                     start_new_session=True)
+        # ... every message is tried and fails at least twice (the worker backs off and tries again),
+        _wait_for(lambda: len(gateway.failed) == 3 and min(gateway.failed.values()) >= 2, 90, "网关故障期间的重试")
+        rows = pg.query("select status, last_error from notifications_outboundmessage order by id")
+        assert {status for status, _ in rows} <= {"queued", "sending"}  # waiting, not failed, not sent
+        assert gateway.sent == {}
+        # ... when the gateway recovers, each goes out, and exactly once.
+        gateway.down = False
+        _wait_for(lambda: pg.query("select count(*) from notifications_outboundmessage where status = 'sent'")[0][0]
+                  == 3, 90, "网关恢复后发送")
+        time.sleep(3)  # the sweep keeps running: nothing is sent again
+    finally:
+        for proc in (scheduler, worker):
+            if proc is not None:
+                _kill_group(proc, signal.SIGTERM)
+        gateway.stop()
+        pg.query("delete from django_q_ormq returning id")  # sweeps still queued when the worker stopped
+
+    ids = [str(pk) for (pk,) in pg.query("select id from notifications_outboundmessage order by id")]
+    assert dict(gateway.sent) == {pk: 1 for pk in ids}
+    assert all(gateway.failed[pk] >= 2 for pk in ids)
+    rows = pg.query("select status, provider, provider_message_id, attempts from notifications_outboundmessage "
+                    "order by id")
+    assert [(s, p, m) for s, p, m, _ in rows] == [("sent", "aliyun_sms", f"biz-{pk}") for pk in ids]
+    assert all(attempts >= 3 for *_, attempts in rows)
+
+
+SEED_SHIPMENTS = """
+from shouhou.commerce.models import Customer, Order, Shipment, Shop
+shop = Shop.objects.create(name="推送故障店", code="fault-track", settings={"tracking_secret": "fault-track-secret"})
+for n in range(40):
+    c = Customer.objects.create(shop=shop, name=f"收件人{n}", phone=f"1370000{n:04d}", phone_last4=f"{n:04d}")
+    o = Order.objects.create(shop=shop, order_no=f"FT{n:04d}", customer=c, total_paid=10)
+    Shipment.objects.create(shop=shop, order=o, carrier="SF", tracking_no=f"SFFAULT{n:04d}", status="pending")
+"""
+
+
+def test_database_restart_while_tracking_pushes_arrive(pg, migrated, tmp_path):
+    import datetime as _dt
+    import json as _json
+
+    _shouhou(_env(pg, migrated), "shell", "-c", SEED_SHIPMENTS)
+    port = free_port()
+    server = subprocess.Popen([sys.executable, "-m", "shouhou", "runserver", f"127.0.0.1:{port}", "--noreload"],
+                              cwd=REPO, env=_env(pg, migrated), stdout=(tmp_path / "web.log").open("ab"),
+                              stderr=subprocess.STDOUT, start_new_session=True)
+    url = f"http://127.0.0.1:{port}/logistics/push/generic/fault-track/"
+    start = _dt.datetime.now(_dt.UTC).replace(microsecond=0) - _dt.timedelta(hours=2)
+
+    def post(body, headers):
+        try:
+            r = requests.post(url, data=body, timeout=10, headers={"Content-Type": "application/json", **headers})
+            return r.status_code, r.headers.get("Retry-After", ""), r.text
+        except requests.RequestException as exc:
+            return 0, "", str(exc)
+
+    try:
+        _wait_for(lambda: post(b"{}", {})[0] == 401, 60, "web 服务启动")
+        deliveries = []
+        for n in range(40):
+            body = _json.dumps({"carrier": "SF", "tracking_no": f"SFFAULT{n:04d}", "events": [
+                {"time": start.isoformat(), "status": "picked_up", "description": "已揽收"},
+                {"time": (start + _dt.timedelta(hours=1)).isoformat(), "status": "in_transit",
+                 "description": "到达【深圳转运中心】"}]}).encode()
+            deliveries.append((n, body, signed_headers("fault-track-secret", body)))
+        first: dict[int, tuple] = {}
+
+        def sender():
+            for n, body, headers in deliveries:
+                first[n] = post(body, headers)
+                time.sleep(0.05)
+
+        thread = threading.Thread(target=sender)
+        thread.start()
+        time.sleep(0.5)
+        pg.restart(pause=1.5)
+        thread.join(timeout=120)
+        # The sender retries what was not accepted, freshly signed as a real sender would.
+        retried = {n: post(body, signed_headers("fault-track-secret", body))[0]
+                   for n, body, _ in deliveries if first[n][0] != 200}
+    finally:
+        _kill_group(server, signal.SIGTERM)
+
+    unavailable = [a for a in first.values() if a[0] == 503]
+    assert {a[0] for a in first.values()} <= {200, 503}, first
+    assert unavailable, "数据库重启期间应至少有一个推送得到 503"
+    assert all(a[1] == "5" and "Traceback" not in a[2] for a in unavailable)
+    assert set(retried.values()) <= {200}
+    per_shipment = pg.query(
+        "select s.tracking_no, s.status, count(e.id) from commerce_shipment s left join logistics_trackingevent e "
+        "on e.shipment_id = s.id where s.tracking_no like 'SFFAULT%%' group by s.tracking_no, s.status")
+    assert len(per_shipment) == 40
+    assert {(status, events) for _, status, events in per_shipment} == {("in_transit", 2)}  # nothing half-written
+    shipped = pg.query("select count(*), count(distinct idempotency_key) from notifications_outboundmessage "
+                       "where trigger = 'order_shipped' and idempotency_key like 'shipment:%%'")[0]
+    assert shipped == (40, 40)  # the "shipped" message once per parcel, whatever was retried
