@@ -98,3 +98,34 @@ def test_openapi_lists_case_and_policy_routes(agent):
     for p in ("/api/cases/", "/api/cases/{case_id}/approve", "/api/cases/recalls", "/api/policies/decide",
               "/api/policies/versions"):
         assert p in spec["paths"], p
+
+
+def test_a_cases_scoped_token_runs_the_case_flow_and_nothing_else(shop, line):
+    # given API tokens as `shouhou token create --scopes cases --role agent|supervisor` issues them
+    from shouhou.accounts.choices import Role
+    from shouhou.accounts.services import token_issue
+
+    agent = {"HTTP_AUTHORIZATION": "Bearer " + token_issue(shop=shop, name="ERP", scopes=["cases"],
+                                                             role=Role.AGENT).secret}
+    boss = {"HTTP_AUTHORIZATION": "Bearer " + token_issue(shop=shop, name="主管系统", scopes=["cases"],
+                                                            role=Role.SUPERVISOR).secret}
+    inbox_only = {"HTTP_AUTHORIZATION": "Bearer " + token_issue(shop=shop, name="客服系统", scopes=["inbox"],
+                                                                  role=Role.ADMIN).secret}
+    c = Client()
+
+    def post(url, body, auth):
+        return c.post(url, body, content_type="application/json", **auth)
+
+    # when the agent token creates, approves and compensates above its limit
+    r = post("/api/cases/", {"order_no": line.order.order_no, "reason": "quality", "kind": "compensation"}, agent)
+    assert r.status_code == 201, r.content
+    cid = r.json()["id"]
+    assert c.get("/api/cases/", **agent).json()[0]["id"] == cid
+    assert post(f"/api/cases/{cid}/compensate", {"kind": "red_packet", "amount": "88"}, agent).json()["status"] \
+        == "awaiting_supervisor"
+    # then the agent token may not approve it, the supervisor token may
+    assert post(f"/api/cases/{cid}/supervisor-approve", {}, agent).status_code == 403
+    assert post(f"/api/cases/{cid}/supervisor-approve", {}, boss).json()["status"] == "fulfilling"
+    # and a token without the cases scope is refused, whatever its role
+    assert c.get("/api/cases/", **inbox_only).status_code == 403
+    assert post("/api/policies/decide", {"claim": {}}, agent).status_code == 403

@@ -85,3 +85,17 @@ def test_public_page_follows_the_shops_own_shipping_rules(client, shop):
     assert "无理由退货由买家承担运费。" in body
     assert "VIP" not in body and "运费险承担" not in body
     assert "第 1 版" in body
+
+
+def test_a_policies_scoped_token_can_decide(shop):
+    from shouhou.accounts.choices import Role
+    from shouhou.accounts.services import token_issue
+
+    auth = {"HTTP_AUTHORIZATION": "Bearer " + token_issue(shop=shop, name="直播中控", scopes=["policies"],
+                                                            role=Role.AGENT).secret}
+    claim = {"category": "clothing", "reason": "no_reason", "delivery_date": "2026-11-01", "now": "2026-11-08",
+             "price_paid": "99"}
+    r = Client().post("/api/policies/decide", {"claim": claim}, content_type="application/json", **auth)
+    assert (r.status_code, r.json()["recommended"], r.json()["day"]) == (200, "return_refund", 7)
+    r = Client().post("/api/policies/versions", {"source": default_source()}, content_type="application/json", **auth)
+    assert r.status_code == 403  # an agent token may not publish
