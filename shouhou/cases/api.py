@@ -98,7 +98,7 @@ class InspectionIn(Schema):
     site: str = "warehouse"
     result: str | None = None
     note: str = ""
-    compensation_kind: str = "coupon"
+    compensation_kind: str | None = None
     compensation_amount: Decimal | None = None
 
 
@@ -261,7 +261,7 @@ def inspection(request, case_id: int, payload: InspectionIn):
     elif payload.action == "result" and payload.result:
         case = _run(svc.case_record_inspection, case=case, actor=request.auth.user, result=payload.result,
                     note=payload.note, compensation_kind=payload.compensation_kind,
-                    compensation_amount=payload.compensation_amount)
+                    compensation_amount=payload.compensation_amount, role=request.auth.role)
     else:
         raise DomainError("action 须为 start，或为 result 并填写 result。", status=422, field="action")
     return _detail(case)
@@ -280,7 +280,7 @@ def progress(request, case_id: int, payload: ProgressIn):
 def compensate(request, case_id: int, payload: CompensateIn):
     _need(request, COMPENSATE)
     return _detail(_run(svc.case_issue_compensation, case=_case(request, case_id), actor=request.auth.user,
-                        kind=payload.kind, amount=payload.amount, note=payload.note))
+                        kind=payload.kind, amount=payload.amount, note=payload.note, role=request.auth.role))
 
 
 @router.post("/{case_id}/supervisor-approve", response=CaseDetailOut, summary="主管审批")

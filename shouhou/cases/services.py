@@ -305,18 +305,22 @@ def case_add_progress(*, case: Case, actor, note: str, visible_to_customer: bool
     return ev
 
 
-def agent_approval_limit(*, case: Case, membership) -> Decimal:
+def agent_approval_limit(*, case: Case, membership, role: str | None = None) -> Decimal:
     """What an agent may grant alone on this case: their own limit, capped by the policy version the
-    case was decided under (compensation.agent_approval_limit). Yuan."""
-    own = membership.approval_limit if membership is not None else Decimal("0")
+    case was decided under (compensation.agent_approval_limit). Yuan. An API token has no membership:
+    an agent-role token gets the policy's limit."""
     doc = parse_policy(case.policy_version.source) if case.policy_version_id else load_default_policy()
-    return min(Decimal(str(own)), Decimal(str(doc["compensation"]["agent_approval_limit"])))
+    policy_limit = Decimal(str(doc["compensation"]["agent_approval_limit"]))
+    if membership is not None:
+        return min(Decimal(str(membership.approval_limit)), policy_limit)
+    return policy_limit if role in AGENTS else Decimal("0")
 
 
-def _issue(case: Case, *, actor, kind: str, amount: Decimal, note: str) -> Case:
+def _issue(case: Case, *, actor, kind: str, amount: Decimal, note: str, role: str | None = None) -> Case:
     m = membership_get(actor, case.shop) if actor is not None else None
-    supervisor = m is not None and m.role in SUPERVISORS
-    limit = agent_approval_limit(case=case, membership=m)
+    role = m.role if m is not None else role
+    supervisor = role in SUPERVISORS
+    limit = agent_approval_limit(case=case, membership=m, role=role)
     value = compensation_value(kind, amount)
     if value > limit and not supervisor:
         shown = f"{amount} 积分（折合 {value} 元）" if kind == "points" else f"{amount} 元"
@@ -335,7 +339,9 @@ def _issue(case: Case, *, actor, kind: str, amount: Decimal, note: str) -> Case:
 
 
 @transaction.atomic
-def case_issue_compensation(*, case: Case, actor, kind: str, amount: Decimal, note: str = "") -> Case:
+def case_issue_compensation(*, case: Case, actor, kind: str, amount: Decimal, note: str = "",
+                            role: str | None = None) -> Case:
+    """Grant compensation. `role` is the caller's role when it has no membership (an API token)."""
     _require(actor, case, AGENTS, "发放补偿")
     from shouhou.cases.choices import CompensationKind
 
@@ -349,7 +355,7 @@ def case_issue_compensation(*, case: Case, actor, kind: str, amount: Decimal, no
         raise CaseError(f"售后单 {case.number} 已有一笔待主管审批的补偿，请等待主管审批后再操作。")
     if case.status == S.REQUESTED:
         _move(case, S.APPROVED, actor=actor, note="同意补偿")
-    return _issue(case, actor=actor, kind=kind, amount=amount, note=note)
+    return _issue(case, actor=actor, kind=kind, amount=amount, note=note, role=role)
 
 
 @transaction.atomic
@@ -383,11 +389,25 @@ def case_supervisor_decline(*, case: Case, actor, reason: str) -> Case:
 
 @transaction.atomic
 def case_record_inspection(*, case: Case, actor, result: str, note: str = "",
-                           compensation_kind: str = "coupon", compensation_amount: Decimal | None = None) -> Case:
+                           compensation_kind: str | None = None, compensation_amount: Decimal | None = None,
+                           role: str | None = None) -> Case:
+    """Record the inspection result. For `compensation`, kind and amount default to the decision's
+    ladder suggestion."""
+    from shouhou.cases.choices import CompensationKind
+
     _require(actor, case, AGENTS, "登记检测结果")
     if result not in Resolution.values:
         raise CaseError(f"未知的检测结论：{result}")
     case = _locked(case)
+    suggested = (case.decision or {}).get("compensation") or {}
+    comp_kind = compensation_kind or suggested.get("kind") or "coupon"
+    comp_amount = Decimal(str(compensation_amount if compensation_amount is not None
+                              else suggested.get("amount", "0")))
+    if result == Resolution.COMPENSATION:
+        if comp_kind not in CompensationKind.values:
+            raise CaseError(f"未知的补偿方式：{comp_kind}")
+        if comp_amount <= 0:
+            raise CaseError("检测结论为补偿时须填写补偿金额（政策未给出建议金额）。")
     if case.status != S.INSPECTING:
         raise CaseError(f"售后单当前状态为「{_label(case.status)}」，只有「检测中」的售后单才能登记检测结果。")
     _event(case, kind="inspection_result", actor=actor, note=note or f"检测结论：{Resolution(result).label}",
@@ -399,10 +419,7 @@ def case_record_inspection(*, case: Case, actor, result: str, note: str = "",
         return _move(case, S.REJECTED, actor=actor, note=note or "检测未发现质量问题",
                      fields={"resolved_at": clock.now()})
     if result == Resolution.COMPENSATION:
-        return _issue(case, actor=actor, kind=compensation_kind,
-                      amount=Decimal(str(compensation_amount or case.decision.get("compensation", {}) and
-                                         (case.decision.get("compensation") or {}).get("amount", "0") or "0")),
-                      note=note)
+        return _issue(case, actor=actor, kind=comp_kind, amount=comp_amount, note=note, role=role)
     return _move(case, S.FULFILLING, actor=actor, note=note or f"检测完成，安排{Resolution(result).label}")
 
 

@@ -193,7 +193,7 @@ def decide(line: LineFacts, claim: Claim, now: dt.date | dt.datetime, *, policy:
                 d.clauses += ["no_reason.window", f"categories.{cat}.intact"]
                 d.allowed = ["return_refund", "exchange"]
                 d.refund_amount = total
-                zh.append(f"符合七日无理由退货（签收次日起第{day}天，期限{days}天）。")
+                zh.append(f"符合七日无理由退货（{'签收当天' if day == 0 else f'签收次日起第{day}天'}，期限{days}天）。")
                 en.append(f"Eligible for the {days}-day no-reason return (day {day}).")
                 if claim.condition == "missing_gifts":
                     zh.append("赠品需一并退回或按价折抵。")

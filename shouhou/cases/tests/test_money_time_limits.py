@@ -189,3 +189,56 @@ def test_evidence_photo_is_served_to_staff_only(shop, other_shop, line, agent):
     s.force_login(stranger)
     assert s.get(url).status_code == 404
     assert s.get(api_url).status_code == 404
+
+
+def _token(shop, role):
+    from shouhou.accounts.services import token_issue
+
+    return {"HTTP_AUTHORIZATION": "Bearer " + token_issue(shop=shop, name=f"t-{role}", scopes=["cases"],
+                                                            role=role).secret}
+
+
+@pytest.mark.parametrize(("role", "amount", "status"), [
+    (Role.AGENT, "20", S.FULFILLING),             # an agent token: the policy's 20-yuan limit
+    (Role.AGENT, "21", S.AWAITING_SUPERVISOR),
+    (Role.SUPERVISOR, "80", S.FULFILLING),        # a supervisor token grants above the limit
+])
+def test_api_tokens_get_the_limit_of_their_role(shop, line, role, amount, status):
+    case = _comp_case(shop, line)
+    r = Client().post(f"/api/cases/{case.pk}/compensate", {"kind": "red_packet", "amount": amount},
+                      content_type="application/json", **_token(shop, role))
+    assert (r.status_code, r.json()["status"]) == (200, status)
+
+
+def _inspecting(shop, line, agent):
+    case = svc.case_create(shop=shop, order_line=line, reason="quality")
+    svc.case_approve(case=case, actor=agent)
+    svc.case_return_shipped(case=case, method="pickup")
+    svc.case_mark_received(case=case, actor=agent)
+    svc.case_start_inspection(case=case, actor=agent)
+    return case
+
+
+def test_inspection_compensation_defaults_to_the_policy_suggestion(shop, line, agent):
+    # given a quality case whose decision suggests a 10-yuan coupon (regular customer)
+    case = _inspecting(shop, line, agent)
+    assert case.decision["compensation"]["kind"] == "coupon" and case.decision["compensation"]["amount"] == "10"
+    # when the inspection concludes "compensation" without naming kind or amount
+    svc.case_record_inspection(case=case, actor=agent, result="compensation", note="轻微瑕疵，补偿")
+    case.refresh_from_db()
+    # then the suggested coupon is granted
+    assert (case.status, case.compensation_kind, case.compensation_amount) == (S.FULFILLING, "coupon",
+                                                                              Decimal("10.00"))
+
+
+def test_inspection_compensation_without_any_amount_is_refused(shop, line, agent):
+    case = _inspecting(shop, line, agent)
+    case.decision = {**case.decision, "compensation": None}
+    case.save(update_fields=["decision"])
+    with pytest.raises(svc.CaseError, match="须填写补偿金额"):
+        svc.case_record_inspection(case=case, actor=agent, result="compensation")
+    with pytest.raises(svc.CaseError, match="未知的补偿方式"):
+        svc.case_record_inspection(case=case, actor=agent, result="compensation", compensation_kind="cash",
+                                   compensation_amount=Decimal("5"))
+    case.refresh_from_db()
+    assert (case.status, case.compensation_amount) == (S.INSPECTING, Decimal("0.00"))
