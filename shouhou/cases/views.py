@@ -9,10 +9,12 @@ from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from shouhou.accounts.access import current_shop_for_request
+from shouhou.accounts.access import current_shop_for_request, require_action
+from shouhou.accounts.permissions import RECALL_LAUNCH
 from shouhou.cases import services as svc
-from shouhou.cases.choices import CaseStatus, CompensationKind, InspectionSite, Resolution, ReturnMethod
-from shouhou.cases.models import Case, CaseEvidence
+from shouhou.cases.choices import CaseKind, CaseStatus, CompensationKind, InspectionSite, Resolution, ReturnMethod
+from shouhou.cases.models import Case, CaseEvidence, Recall
+from shouhou.commerce.models import SKU, Product
 from shouhou.cases.selectors import case_list
 from shouhou.core.phones import mask_phone
 from shouhou.core.uploads import UploadError
@@ -110,3 +112,43 @@ def case_evidence_view(request, pk: int, evidence_id: int):
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, max-age=3600"
     return response
+
+
+RECALL_REMEDIES = [(k, label) for k, label in CaseKind.choices
+                   if k in (CaseKind.RETURN_REFUND, CaseKind.EXCHANGE, CaseKind.REPAIR)]
+
+
+@login_required
+def recall_view(request):
+    """Launch a recall: choose a product, a SKU and/or a batch, and a reason (supervisors and admins)."""
+    shop = _shop(request)
+    require_action(request.user, shop, RECALL_LAUNCH)
+    form = {"product": "", "sku": "", "batch_no": "", "reason": "", "remedy": CaseKind.RETURN_REFUND}
+    error = None
+    if request.method == "POST":
+        form = {key: request.POST.get(key, "").strip() for key in form}
+        product = sku = None
+        if form["product"]:
+            product = Product.objects.filter(shop=shop, pk=form["product"]).first() if form["product"].isdigit() \
+                else None
+            if product is None:
+                error = "所选商品不存在。"
+        if form["sku"] and error is None:
+            sku = SKU.objects.filter(shop=shop, code=form["sku"]).first()
+            if sku is None:
+                error = f"本店没有 SKU 编码「{form['sku']}」。"
+        if error is None:
+            try:
+                recall = svc.recall_launch(shop=shop, actor=request.user, reason=form["reason"], product=product,
+                                           sku=sku, batch_no=form["batch_no"], remedy=form["remedy"])
+            except svc.CaseError as exc:
+                error = str(exc)
+            else:
+                messages.success(request, f"召回 #{recall.pk} 已发起：{recall.cases.count()} 个订单行已建售后单，"
+                                          "通知消息已排队。")
+                return redirect("cases:recalls")
+    return render(request, "cases/recalls.html", {
+        "form": form, "error": error, "remedies": RECALL_REMEDIES,
+        "products": Product.objects.filter(shop=shop).order_by("name").only("pk", "name"),
+        "recalls": Recall.objects.filter(shop=shop).select_related("product", "sku").order_by("-pk")[:50],
+    }, status=400 if error else 200)

@@ -30,3 +30,36 @@ def test_other_shop_case_is_404(agent_client, other_shop):
     assert agent_client.get(f"/cases/{case.pk}/").status_code == 404
     assert agent_client.post(f"/cases/{case.pk}/act/approve/").status_code == 404
     assert case.number not in agent_client.get("/cases/").content.decode()
+
+
+def test_supervisor_launches_a_recall_from_the_page(client, shop, supervisor, agent):
+    from shouhou.cases.models import Case
+    from shouhou.core.testing.factories import ProductFactory, SKUFactory
+
+    product = ProductFactory(shop=shop, name="暖手宝")
+    sku = SKUFactory(shop=shop, product=product, code="NSB-01")
+    OrderLineFactory(order__shop=shop, product=product, sku=sku, batch_no="B1")
+    OrderLineFactory(order__shop=shop, product=product, sku=sku, batch_no="B2")
+    # agents may not
+    client.force_login(agent)
+    assert client.get("/cases/recalls/").status_code == 403
+    client.force_login(supervisor)
+    page = client.get("/cases/recalls/").content.decode()
+    assert "暖手宝" in page and "暂无召回" in page
+    # a wrong SKU code is named; nothing is launched
+    r = client.post("/cases/recalls/", {"sku": "NOPE", "reason": "过热", "remedy": "return_refund"})
+    assert r.status_code == 400 and "本店没有 SKU 编码「NOPE」" in r.content.decode()
+    # when a batch of the SKU is recalled, then one case per affected line and the list shows it
+    r = client.post("/cases/recalls/", {"sku": "NSB-01", "batch_no": "B1", "reason": "电池过热风险",
+                                        "remedy": "return_refund"}, follow=True)
+    body = r.content.decode()
+    assert "1 个订单行已建售后单" in body and "电池过热风险" in body
+    assert list(Case.objects.filter(recall__isnull=False).values_list("order_line__batch_no", flat=True)) == ["B1"]
+
+
+def test_admin_cannot_move_a_case_outside_the_state_machine(admin_client, shop, line):
+    case = svc.case_create(shop=shop, order_line=line, reason="quality")
+    page = admin_client.get(f"/admin/cases/case/{case.pk}/change/").content.decode()
+    assert 'name="status"' not in page and 'name="refund_amount"' not in page
+    assert admin_client.get("/admin/cases/case/add/").status_code == 403
+    assert admin_client.get("/admin/cases/recall/add/").status_code == 403
