@@ -12,10 +12,17 @@ from django.views.decorators.http import require_POST
 from shouhou.accounts.access import current_shop_for_request, require_action
 from shouhou.accounts.permissions import RECALL_LAUNCH
 from shouhou.cases import services as svc
-from shouhou.cases.choices import CaseKind, CaseStatus, CompensationKind, InspectionSite, Resolution, ReturnMethod
+from shouhou.cases.choices import (
+    CaseKind,
+    CaseStatus,
+    CompensationKind,
+    InspectionSite,
+    Resolution,
+    ReturnMethod,
+)
 from shouhou.cases.models import Case, CaseEvidence, Recall
-from shouhou.commerce.models import SKU, Product
 from shouhou.cases.selectors import case_list
+from shouhou.commerce.models import SKU, Product
 from shouhou.core.phones import mask_phone
 from shouhou.core.uploads import UploadError
 
