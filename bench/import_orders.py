@@ -16,6 +16,7 @@ import datetime as dt
 import os
 import random
 import resource
+import shutil
 import sys
 import tempfile
 import time
@@ -201,6 +202,7 @@ def main() -> None:
         print(f"进程峰值内存 ru_maxrss（全程）：{rss_mib():.0f} MiB")
     finally:
         shop.delete()
+        shutil.rmtree(scratch, ignore_errors=True)  # the generated files (and the SQLite scratch database)
 
 
 if __name__ == "__main__":

@@ -183,3 +183,14 @@ def test_demo_calls_other_apps_seed_hooks(db, monkeypatch):
     result = demo_build(seed=1, orders=50, customers=30, anchor=ANCHOR)
     assert result.seeded_apps == ["policies"]
     assert seen == [(DEMO_SHOP_CODE, "Random")]
+
+
+def test_the_import_benchmark_runs_at_a_tiny_size(tmp_path):
+    # given the benchmark entry point; when it runs with 300 rows on a scratch SQLite database
+    env = {k: v for k, v in os.environ.items() if k != "SHOUHOU_DATABASE_URL"}
+    res = subprocess.run([sys.executable, "-m", "bench.import_orders", "--rows", "300", "--trace-rows", "100"],
+                         cwd=REPO, env=env, capture_output=True, text=True, timeout=180)
+    # then it prints its figures
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert "[sqlite] CSV 首次导入：300 行" in res.stdout
+    assert "订单 新增 0 更新" in res.stdout and "tracemalloc 峰值" in res.stdout
