@@ -54,6 +54,10 @@ class OrderOut(Schema):
     receiver_phone_masked: str
     live_session_id: int | None
 
+    @staticmethod
+    def resolve_receiver_phone_masked(obj) -> str:
+        return obj["receiver_phone_masked"] if isinstance(obj, dict) else mask_phone(obj.receiver_phone)
+
 
 class OrderDetailOut(OrderOut):
     lines: list[OrderLineOut]
@@ -78,10 +82,11 @@ def shop_get(request):
 @router.get("/orders", response=list[OrderOut], summary="订单列表（手机号脱敏）")
 @paginate(LimitOffsetPagination)
 def order_list(request, order_no: str | None = None):
+    # Return the queryset: the paginator slices it in SQL (a list would load every order of the shop).
     qs = Order.objects.filter(shop=request.auth.shop).order_by("-placed_at", "-id")
     if order_no:
         qs = qs.filter(order_no=order_no)
-    return [_order_out(o) for o in qs]
+    return qs
 
 
 @router.get("/orders/{order_id}", response=OrderDetailOut, summary="订单详情")
@@ -157,6 +162,10 @@ class CustomerOut(Schema):
     contact_consent: bool
     points: int
 
+    @staticmethod
+    def resolve_phone_masked(obj) -> str:
+        return mask_phone(obj.phone)
+
 
 @router.get("/customers", response=list[CustomerOut], summary="顾客列表（手机号脱敏）")
 @paginate(LimitOffsetPagination)
@@ -166,8 +175,7 @@ def customer_list(request, tier: str | None = None, phone_last4: str | None = No
         qs = qs.filter(tier=tier)
     if phone_last4:
         qs = qs.filter(phone_last4=phone_last4)
-    return [{"id": c.pk, "name": c.name, "phone_masked": mask_phone(c.phone), "tier": c.tier,
-             "contact_consent": c.contact_consent, "points": c.points} for c in qs]
+    return qs  # sliced in SQL by the paginator
 
 
 class LiveSessionOut(Schema):

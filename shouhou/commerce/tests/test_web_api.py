@@ -188,3 +188,22 @@ def test_browser_upload_shows_the_report(login_page, supervisor, shop, tmp_path)
     page.click("button:has-text('上传并导入')")
     page.wait_for_load_state("networkidle")
     assert page.get_by_test_id("orders-created").inner_text() == "2"  # row 3 skipped, both orders remain
+
+
+def test_api_order_and_customer_lists_page_in_sql(client, shop, other_shop, django_assert_max_num_queries):
+    # given 30 orders of this shop (and one elsewhere)
+    OrderFactory.create_batch(30, shop=shop)
+    OrderFactory(shop=other_shop, order_no="ELSEWHERE")
+    auth = _token(shop)
+    # when a page of 5 is asked for, then only that page is read (a bounded number of queries)
+    with django_assert_max_num_queries(8):
+        body = client.get("/api/commerce/orders?limit=5&offset=5", **auth).json()
+    assert body["count"] == 30 and len(body["items"]) == 5
+    assert all(item["receiver_phone_masked"].count("*") == 4 for item in body["items"])
+    assert "ELSEWHERE" not in str(body)
+    one = client.get(f"/api/commerce/orders?order_no={body['items'][0]['order_no']}", **auth).json()
+    assert one["count"] == 1 and one["items"][0]["id"] == body["items"][0]["id"]
+    with django_assert_max_num_queries(8):
+        customers = client.get("/api/commerce/customers?limit=3", **auth).json()
+    assert customers["count"] == 30 and len(customers["items"]) == 3
+    assert all("****" in c["phone_masked"] for c in customers["items"])
