@@ -44,7 +44,7 @@ CATEGORY_WORDS: dict[str, str] = {
 
 TIER_WORDS: dict[str, str] = {
     **{t.value: t.value for t in MembershipTier},
-    "普通": "regular", "非会员": "regular", "": "regular", "新客": "regular",
+    "普通": "regular", "非会员": "regular", "新客": "regular",
     "银卡会员": "silver", "白银": "silver", "白银会员": "silver",
     "金卡会员": "gold", "黄金": "gold", "黄金会员": "gold",
     "vip": "vip", "VIP会员": "vip", "钻石": "vip", "钻石会员": "vip", "黑卡": "vip", "SVIP": "vip",
@@ -212,8 +212,8 @@ def _parse_value(kind: str, raw: object):
     if kind in {"tier", "category", "carrier", "status"}:
         table = _tables()[kind]
         text = _text(raw)
-        if kind in {"category", "carrier", "status"} and not text:
-            return ""
+        if not text:
+            return ""  # unknown: a blank 会员等级 must not downgrade a known VIP on re-import
         if text in table:
             return table[text]
         if text.lower() in table:

@@ -211,6 +211,23 @@ def test_a_later_export_updates_changed_values(shop, tmp_path):
     assert shipment.promised_ship_by == dt.datetime(2026, 11, 3, 21, 6, tzinfo=SH)
 
 
+def test_a_blank_tier_in_a_later_export_keeps_the_known_tier(shop, tmp_path):
+    # given a customer imported as 金卡 (gold)
+    orders_import(shop=shop, path=write_csv(tmp_path / "v1.csv"))
+    assert Customer.objects.get(shop=shop, phone="13812345678").tier == "gold"
+    # when a later export leaves 会员等级 blank for them (and a new buyer has no tier either)
+    rows = with_value("会员等级", "", row=0)
+    rows = with_value("会员等级", "", row=1, rows=rows)
+    new_buyer = list(rows[2])
+    new_buyer[HEADERS.index("订单号")], new_buyer[HEADERS.index("子订单号")] = "DY20261101003", "DY20261101003-1"
+    new_buyer[HEADERS.index("手机号")], new_buyer[HEADERS.index("会员等级")] = "13700001234", ""
+    job = orders_import(shop=shop, path=write_csv(tmp_path / "v2.csv", [*rows, new_buyer]))
+    # then nobody is downgraded, and the new customer starts as regular
+    assert job.status == ImportJob.Status.DONE
+    assert Customer.objects.get(shop=shop, phone="13812345678").tier == "gold"
+    assert Customer.objects.get(shop=shop, phone="13700001234").tier == "regular"
+
+
 def test_masked_platform_phones_identify_no_customer(shop, tmp_path):
     rows = with_value("手机号", "139****1111", row=2)
     orders_import(shop=shop, path=write_csv(tmp_path / "x.csv", rows))
