@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import InterfaceError, OperationalError
+from django.db import DataError, InterfaceError, OperationalError
 from django.http import Http404
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError
@@ -110,6 +110,14 @@ def install_handlers(api: NinjaAPI) -> None:
         response = api.create_response(request, {"detail": str(exc), "errors": []}, status=429)
         response["Retry-After"] = str(exc.retry_after)
         return response
+
+    @api.exception_handler(DataError)
+    def _unstorable(request, exc):
+        # The database refused a value the schema let through (a NUL character, a number or time out of
+        # range): the caller's input, not our fault, so 422 and never a stack trace.
+        log.info("input refused by the database during %s %s: %s", request.method, request.path, exc)
+        return api.create_response(
+            request, {"detail": "输入有误：含有无法保存的字符（如 NUL）或超出范围的数值/时间", "errors": []}, status=422)
 
     @api.exception_handler(OperationalError)
     @api.exception_handler(InterfaceError)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.conf import settings
 
@@ -47,21 +47,32 @@ def kuaidi100_verify(param: str, sign: str, salt: str) -> None:
 
 def _parse_time(value: str) -> datetime:
     value = value.strip()
+    parsed = None
     for fmt in ("%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S"):
         try:
-            return datetime.strptime(value, fmt).replace(tzinfo=local_tz())
+            parsed = datetime.strptime(value, fmt).replace(tzinfo=local_tz())
+            break
         except ValueError:
             continue
-    try:
-        dt = datetime.fromisoformat(value)
-    except ValueError as exc:
-        raise PushError(f"无法识别的时间：{value}") from exc
-    return dt if dt.tzinfo else dt.replace(tzinfo=local_tz())
+    if parsed is None:
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError as exc:
+            raise PushError(f"无法识别的时间：{value}") from exc
+        parsed = parsed if parsed.tzinfo else parsed.replace(tzinfo=local_tz())
+    if not 2000 <= parsed.year < 2100:
+        raise PushError(f"时间超出范围（应在 2000–2099 年之间）：{value}")
+    return parsed.astimezone(UTC)  # PostgreSQL refuses UTC offsets beyond ±15:59
+
+
+def _clean(value) -> str:
+    """Carrier text may carry NUL characters, which PostgreSQL cannot store."""
+    return str(value or "").replace("\x00", "")
 
 
 def _text(value, what: str) -> str:
     if isinstance(value, str | int) and not isinstance(value, bool):
-        return str(value)
+        return _clean(value)
     raise PushError(f"{what} 应为文本")
 
 
@@ -89,7 +100,7 @@ def parse_kuaidi100(param: str) -> tuple[str, str, list[Event]]:
         # `state` describes the newest event (data[0]); older rows rely on their own code or text.
         status = normalize_kuaidi100(state=state if i == 0 else None, status_code=code or None, text=text)
         events.append(Event(occurred_at=when, status=status, description=text,
-                            location=str(row.get("areaName") or ""), carrier_status=code or (state if i == 0 else "")))
+                            location=_clean(row.get("areaName")), carrier_status=code or (state if i == 0 else "")))
     return carrier_from_kuaidi100(com), nu, events
 
 
@@ -115,6 +126,6 @@ def parse_generic(body: bytes) -> tuple[str, str, list[Event]]:
         if not isinstance(row["time"], str):
             raise PushError(f"第{i + 1}条轨迹的 time 应为 ISO 8601 文本，如 2026-11-20T11:00:00+08:00")
         events.append(Event(occurred_at=_parse_time(row["time"]), status=GENERIC.get(raw) or GENERIC[raw.upper()],
-                            description=str(row.get("description") or ""), location=str(row.get("location") or ""),
+                            description=_clean(row.get("description")), location=_clean(row.get("location")),
                             carrier_status=raw))
     return carrier, tracking_no, events

@@ -84,6 +84,8 @@ def template_check(trigger: str, body: str) -> None:
     """Raise TemplateError naming the first unknown or missing variable."""
     if trigger not in VARIABLES:
         raise TemplateError(f"未知的触发事件：{trigger}")
+    if any(ord(ch) < 32 and ch not in "\n\t" for ch in body):
+        raise TemplateError("模板含有不可见的控制字符（如 NUL），请删除后再保存")
     allowed = VARIABLES[trigger]
     used = template_variables(body)
     for name in used:

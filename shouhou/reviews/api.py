@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from django.conf import settings
@@ -11,11 +11,13 @@ from django.db import transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from ninja import File, Query, Router, Schema, Status
+from pydantic import field_validator
 from ninja.files import UploadedFile
 
 from shouhou.accounts import permissions as perm
 from shouhou.api.errors import DomainError
 from shouhou.commerce.models import Customer, Order, Shop
+from shouhou.core.clock import local_tz
 from shouhou.core.idempotency import idempotency_claim, idempotency_store_result
 from shouhou.core.signatures import SignatureError, verify
 from shouhou.reviews import selectors, services
@@ -41,7 +43,40 @@ def _refused(exc: services.ReviewRefused) -> DomainError:
 
 # --- schemas -------------------------------------------------------------------------------------------
 
-class ReviewIn(Schema):
+EARLIEST, LATEST = 2000, 2100  # a time outside these years is a typo, not a review
+
+
+def _sane_time(value: datetime | None, field: str) -> datetime | None:
+    """Aware times within 2000–2099, stored in UTC (PostgreSQL refuses offsets beyond ±15:59)."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=local_tz())
+    if not EARLIEST <= value.year < LATEST:
+        raise DomainError(f"{field}: 时间应在 {EARLIEST}–{LATEST - 1} 年之间", field=field, status=422)
+    try:
+        return value.astimezone(UTC)
+    except (OverflowError, ValueError) as exc:
+        raise DomainError(f"{field}: 时间超出范围", field=field, status=422) from exc
+
+
+class _CleanIn(Schema):
+    """Text from platforms and groups may carry NUL characters, which PostgreSQL cannot store: drop them."""
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_nul(cls, value):
+        return value.replace("\x00", "") if isinstance(value, str) else value
+
+    @field_validator("posted_at", mode="after", check_fields=False)
+    @classmethod
+    def _posted_at(cls, value):
+        if value is not None and not EARLIEST <= value.year < LATEST:
+            raise ValueError(f"时间应在 {EARLIEST}–{LATEST - 1} 年之间")
+        return value.astimezone(UTC) if value is not None and value.tzinfo is not None else value
+
+
+class ReviewIn(_CleanIn):
     text: str = ""
     platform: str = ""
     external_id: str = ""
@@ -87,7 +122,7 @@ class ReviewOut(Schema):
     posted_at: datetime | None
 
 
-class ClassifyIn(Schema):
+class ClassifyIn(_CleanIn):
     texts: list[str]
 
 
@@ -98,7 +133,7 @@ class ClassifyOut(Schema):
     aspect: str
 
 
-class TextIn(Schema):
+class TextIn(_CleanIn):
     text: str
 
 
@@ -139,31 +174,31 @@ class TaskOut(Schema):
     closed_at: datetime | None
 
 
-class ContactIn(Schema):
+class ContactIn(_CleanIn):
     note: str
 
 
-class RemedyIn(Schema):
+class RemedyIn(_CleanIn):
     remedy: str
     amount: Decimal | None = None
     note: str = ""
     override_misunderstanding: bool = False
 
 
-class CloseIn(Schema):
+class CloseIn(_CleanIn):
     outcome: str
     new_rating: int | None = None
 
 
-class AssignIn(Schema):
+class AssignIn(_CleanIn):
     assignee_id: int | None = None
 
 
-class ShowcaseIn(Schema):
+class ShowcaseIn(_CleanIn):
     showcased: bool = True
 
 
-class GroupMessageIn(Schema):
+class GroupMessageIn(_CleanIn):
     group_id: str
     group_name: str = ""
     text: str
@@ -172,7 +207,7 @@ class GroupMessageIn(Schema):
     posted_at: datetime | None = None
 
 
-class ReferralIn(Schema):
+class ReferralIn(_CleanIn):
     referrer_id: int
     friend_id: int
     order_id: int
@@ -424,6 +459,7 @@ def inspect_check(request, payload: TextIn):
 @router.get("/qa-report", response=list[AgentQaOut], summary="质检报告：每位客服的问题回复")
 def qa_report(request, since: datetime | None = None, until: datetime | None = None):
     _need(request, perm.TEAM_MANAGE)
+    since, until = _sane_time(since, "since"), _sane_time(until, "until")
     rows = selectors.qa_report(shop=request.auth.shop, since=since, until=until)
     return [{"agent_id": r.agent_id, "username": r.username, "messages": r.messages,
              "flagged_messages": r.flagged_messages, "flag_rate": round(r.flag_rate, 4), "by_category": r.by_category}

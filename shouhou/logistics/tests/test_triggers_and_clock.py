@@ -133,6 +133,7 @@ def _generic(client, body: bytes):
     {"carrier": "SF", "tracking_no": "SF1", "events": [["2026-11-20", "signed"]]},
     {"carrier": "SF", "tracking_no": "SF1", "events": [{"time": 20261120, "status": "signed"}]},
     {"carrier": "SF", "tracking_no": ["SF1"], "events": []},
+    {"carrier": "SF", "tracking_no": "SF1", "events": [{"time": "0323-08-15T19:41:48Z", "status": "signed"}]},
     ["not", "an", "object"],
 ])
 def test_malformed_generic_push_is_400_with_a_reason(client, secret_shop, doc):
@@ -167,3 +168,13 @@ def test_replayed_generic_push_changes_nothing_and_says_so(client, secret_shop):
     assert replay.status_code == 200 and replay.json() == {"stored": 1, "received": 1, "duplicate": True}
     assert TrackingEvent.objects.count() == 1
     assert OutboundMessage.objects.filter(trigger="order_shipped").count() == 1
+
+
+def test_nul_characters_in_carrier_text_are_dropped(client, secret_shop):
+    _pending(secret_shop, tracking_no="SF1")
+    body = json.dumps({"carrier": "SF", "tracking_no": "SF1", "events": [
+        {"time": "2026-11-20T11:00:00+08:00", "status": "picked_up", "description": "已揽\u0000收",
+         "location": "杭\u0000州"}]}).encode()
+    assert _generic(client, body).status_code == 200
+    event = TrackingEvent.objects.get()
+    assert (event.description, event.location) == ("已揽收", "杭州")

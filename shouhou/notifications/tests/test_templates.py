@@ -1,3 +1,5 @@
+import json
+
 import pytest
 
 from shouhou.notifications.choices import Trigger
@@ -41,3 +43,14 @@ def test_template_save_rejects_unknown_variable_and_stores_nothing(shop):
 def test_unknown_trigger_rejected():
     with pytest.raises(TemplateError, match="未知的触发事件"):
         template_check("birthday", "hi")
+
+
+def test_template_with_a_nul_character_is_refused_not_500(client, shop):
+    from shouhou.accounts.choices import Role
+    from shouhou.accounts.services import token_issue
+
+    token = token_issue(shop=shop, name="t", scopes=["*"], role=Role.ADMIN)
+    r = client.put("/api/notifications/templates", data=json.dumps(
+        {"trigger": "order_placed", "channel": "sms", "body": "您好\u0000{{service_contact}}"}),
+        content_type="application/json", headers={"Authorization": token.header})
+    assert r.status_code == 400 and "控制字符" in r.json()["detail"]

@@ -240,3 +240,24 @@ def test_qa_report_counts_flags_per_agent(supervisor_client, shop, agent, superv
 def test_agents_cannot_see_the_qa_report(agent_client):
     assert agent_client.get("/api/reviews/qa-report").status_code == 403
     assert agent_client.get("/reviews/qa/").status_code == 403
+
+
+def test_nul_characters_and_absurd_times_are_refused_or_dropped_not_500(client, shop, settings):
+    """What the fuzzer found on PostgreSQL: NUL in group ids, years 0249 and 4561, offsets beyond ±15:59."""
+    from shouhou.accounts.choices import Role
+    from shouhou.accounts.services import token_issue
+
+    token = token_issue(shop=shop, name="fuzz", scopes=["*"], role=Role.ADMIN)
+    auth = {"Authorization": token.header}
+    r = client.post("/api/reviews/community/messages", data=json.dumps(
+        [{"group_id": "g\u00001", "group_name": "宝妈\u0000群", "text": "质量太差\u0000了"}]),
+        content_type="application/json", headers=auth)
+    assert r.status_code == 201, r.content
+    assert Review.objects.get().text == "质量太差了"
+    bad_year = client.post("/api/reviews/", data=json.dumps({"items": [{"text": "好", "posted_at": "0323-08-15T19:41:48Z"}]}),
+                           content_type="application/json", headers=auth)
+    assert bad_year.status_code == 422 and "2000–2099" in bad_year.json()["detail"]
+    report = client.get("/api/reviews/qa-report?since=4561-04-20T16%3A37%3A06%2B17%3A41", headers=auth)
+    assert report.status_code == 422 and "since" in report.json()["detail"]
+    odd_offset = client.get("/api/reviews/qa-report?since=2026-04-20T16%3A37%3A06%2B17%3A41", headers=auth)
+    assert odd_offset.status_code == 200
