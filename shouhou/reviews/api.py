@@ -11,8 +11,8 @@ from django.db import transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from ninja import File, Query, Router, Schema, Status
-from pydantic import field_validator
 from ninja.files import UploadedFile
+from pydantic import field_validator
 
 from shouhou.accounts import permissions as perm
 from shouhou.api.errors import DomainError
