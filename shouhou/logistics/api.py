@@ -2,11 +2,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from django.db import transaction
 from django.shortcuts import get_object_or_404
-from ninja import Router, Schema
+from ninja import Field, Router, Schema
 
 from shouhou.api.errors import DomainError
 from shouhou.commerce.models import Shipment
+from shouhou.core.audit import audit_record
 from shouhou.logistics.models import ExceptionRuleSet
 from shouhou.logistics.pushes import PushError, parse_generic
 from shouhou.logistics.selectors import exception_list, tracking_events
@@ -37,13 +39,14 @@ class ExceptionOut(Schema):
 
 
 class RulesIO(Schema):
-    no_movement_hours: int = 48
-    out_for_delivery_hours: int = 24
+    no_movement_hours: int = Field(48, ge=1, le=24 * 60)
+    out_for_delivery_hours: int = Field(24, ge=1, le=24 * 60)
     delivery_failed: bool = True
     returned: bool = True
     dispatch_late: bool = True
     notify_customer: bool = True
-    dispatch_late_remedy: str = "5元无门槛优惠券"
+    dispatch_late_reason: str = Field("仓库发货量激增，正在加紧打包", min_length=1, max_length=200)
+    dispatch_late_remedy: str = Field("5元无门槛优惠券", min_length=1, max_length=200)
 
 
 class IngestOut(Schema):
@@ -88,9 +91,12 @@ def rules_get(request):
 def rules_put(request, payload: RulesIO):
     if not request.auth.can("policy.edit"):
         raise DomainError("当前角色无权修改物流异常规则", status=403)
-    if payload.no_movement_hours < 1 or payload.out_for_delivery_hours < 1:
-        raise DomainError("小时数必须大于0", field="no_movement_hours")
-    ExceptionRuleSet.objects.update_or_create(shop=request.auth.shop, defaults=payload.dict())
+    with transaction.atomic():
+        row = ExceptionRuleSet.objects.select_for_update().filter(shop=request.auth.shop).first()
+        before = {f: getattr(row, f) for f in RulesIO.model_fields} if row else {}
+        row, _ = ExceptionRuleSet.objects.update_or_create(shop=request.auth.shop, defaults=payload.dict())
+        audit_record(action="logistics.rules.update", obj=row, actor=request.auth.actor, before=before,
+                     after=payload.dict())
     return payload
 
 

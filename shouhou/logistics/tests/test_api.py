@@ -73,6 +73,21 @@ def test_rules_put_requires_policy_edit(client, shop):
     assert client.get("/api/logistics/rules", **admin).json()["no_movement_hours"] == 12
 
 
+def test_rules_change_is_validated_and_audited(client, shop):
+    from shouhou.core.testing.audit import assert_audited
+    from shouhou.logistics.models import ExceptionRuleSet
+
+    admin = _token(shop, prefix="p4")
+    bad = client.put("/api/logistics/rules", {"no_movement_hours": 0}, content_type="application/json", **admin)
+    assert bad.status_code == 422 and "no_movement_hours" in bad.json()["detail"]
+    r = client.put("/api/logistics/rules", {"no_movement_hours": 36, "dispatch_late_reason": "面料补货延误"},
+                   content_type="application/json", **admin)
+    assert r.status_code == 200
+    row = ExceptionRuleSet.objects.get(shop=shop)
+    assert (row.no_movement_hours, row.dispatch_late_reason) == (36, "面料补货延误")
+    assert_audited("logistics.rules.update", row, after={"no_movement_hours": 36, "dispatch_late_reason": "面料补货延误"})
+
+
 def test_messages_and_timeline_api(client, shop, auth):
     from shouhou.notifications.services import notification_enqueue
 
