@@ -35,9 +35,20 @@ class ImportFormatError(ValueError):
     pass
 
 
+MAX_IMPORT_BYTES = 20 * 1024 * 1024
+ZIP_MAGIC = b"PK\x03\x04"  # .xlsx is a zip archive
+OLD_EXCEL_MAGIC = b"\xd0\xcf\x11\xe0"  # .xls (OLE2)
+
+
 def _rows(content: bytes, filename: str) -> list[list[str]]:
-    name = filename.lower()
-    if name.endswith((".xlsx", ".xlsm")):
+    """Read by what the bytes are, not by the file name: a zip archive is read as .xlsx, text as CSV;
+    anything else (an image, an old .xls, a binary) is refused with a clear message."""
+    if len(content) > MAX_IMPORT_BYTES:
+        raise ImportFormatError(f"{filename}: 文件太大（{len(content) / 1024 / 1024:.1f} MB），"
+                                f"最多 {MAX_IMPORT_BYTES // 1024 // 1024} MB，请分批导入")
+    if content.startswith(OLD_EXCEL_MAGIC):
+        raise ImportFormatError(f"{filename}: 这是旧版 Excel（.xls）文件，请另存为 .xlsx 或 CSV 后再导入")
+    if content.startswith(ZIP_MAGIC):
         from openpyxl import load_workbook
 
         try:
@@ -47,17 +58,17 @@ def _rows(content: bytes, filename: str) -> list[list[str]]:
         ws = wb.worksheets[0]
         return [["" if v is None else (v.isoformat() if isinstance(v, datetime) else str(v)) for v in row]
                 for row in ws.iter_rows(values_only=True)]
-    if name.endswith((".csv", ".txt")):
-        for enc in ("utf-8-sig", "gb18030"):
-            try:
-                text = content.decode(enc)
-                break
-            except UnicodeDecodeError:
-                continue
-        else:
-            raise ImportFormatError(f"{filename}: 文件编码无法识别（请使用 UTF-8 或 GBK）")
-        return list(csv.reader(io.StringIO(text)))
-    raise ImportFormatError(f"{filename}: 只支持 .csv 或 .xlsx 文件")
+    if b"\x00" in content[:8192]:
+        raise ImportFormatError(f"{filename}: 文件内容不是 CSV 文本或 .xlsx 表格（可能是图片或其他二进制文件）")
+    for enc in ("utf-8-sig", "gb18030"):
+        try:
+            text = content.decode(enc)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        raise ImportFormatError(f"{filename}: 文件编码无法识别（请使用 UTF-8 或 GBK）")
+    return list(csv.reader(io.StringIO(text)))
 
 
 def parse_review_file(content: bytes, filename: str, *, default_platform: str = "") -> ParsedFile:
@@ -99,6 +110,9 @@ def parse_review_file(content: bytes, filename: str, *, default_platform: str = 
                 continue
             if timezone.is_naive(posted):
                 posted = timezone.make_aware(posted)
+            if not 2000 <= posted.year < 2100:
+                out.errors.append(f"第 {n} 行 评价时间: 应在 2000–2099 年之间，实际为 {cell('posted_at')!r}")
+                continue
         out.items.append(ReviewInput(
             text=cell("text"), platform=cell("platform") or default_platform, external_id=cell("external_id"),
             order_no=cell("order_no"), line_key=cell("line_key"), rating=rating, posted_at=posted,

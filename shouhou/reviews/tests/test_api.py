@@ -115,6 +115,36 @@ def test_import_without_text_column_is_a_clear_error(supervisor_client):
     assert r.status_code == 400 and "缺少评价内容列" in r.json()["detail"]
 
 
+def _upload(data: bytes, name: str):
+    f = io.BytesIO(data)
+    f.name = name
+    return f
+
+
+def test_import_is_read_by_content_not_by_name(supervisor_client, shop):
+    """An .xlsx saved as .csv is read as Excel; a photo or an old .xls renamed .csv is refused."""
+    wb = Workbook()
+    wb.active.append(["review", "rating"])
+    wb.active.append(["包装破了，杯子碎了", 1])
+    buf = io.BytesIO()
+    wb.save(buf)
+    ok = supervisor_client.post("/api/reviews/import", {"file": _upload(buf.getvalue(), "导出.csv")})
+    assert ok.status_code == 201 and ok.json()["created"] == 1
+    png = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 64
+    r = supervisor_client.post("/api/reviews/import", {"file": _upload(png, "reviews.csv")})
+    assert r.status_code == 400 and "不是 CSV 文本或 .xlsx 表格" in r.json()["detail"]
+    xls = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 64
+    r = supervisor_client.post("/api/reviews/import", {"file": _upload(xls, "reviews.xlsx")})
+    assert r.status_code == 400 and "旧版 Excel" in r.json()["detail"]
+
+
+def test_import_refuses_absurd_review_times_per_row(supervisor_client, shop):
+    data = "review,评价时间\n很好,2026-11-20 10:00:00\n太差,0323-08-15 10:00:00\n".encode()
+    r = supervisor_client.post("/api/reviews/import", {"file": _upload(data, "r.csv")})
+    assert r.status_code == 201 and r.json()["created"] == 1
+    assert r.json()["errors"] == ["第 3 行 评价时间: 应在 2000–2099 年之间，实际为 '0323-08-15 10:00:00'"]
+
+
 def test_agent_may_not_import(agent_client):
     f = io.BytesIO(b"review\nok\n")
     f.name = "a.csv"
