@@ -201,6 +201,8 @@ def _bulk_enqueue(*, shop, trigger: str, rows: list[tuple[Any, str, dict[str, st
             reason = "opted_out"
         elif customer is not None and trigger not in CAP_EXEMPT and recent.get(customer.pk, 0) >= cap:
             reason = "frequency_cap"
+        if customer is not None and not reason:
+            recent[customer.pk] = recent.get(customer.pk, 0) + 1  # the cap counts this batch's messages too
         objs.append(OutboundMessage(
             shop=shop, customer=customer, channel=ch, trigger=trigger, recipient=rcpt,
             body=render(body_tpl, ctx), context=ctx, idempotency_key=key,

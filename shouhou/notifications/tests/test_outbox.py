@@ -337,3 +337,13 @@ def test_sms_reply_replay_is_not_applied_twice(client, shop, customer):
     replay = client.post("/notifications/webhooks/sms-reply/", body, content_type="application/json", **headers)
     assert first.json() == {"opted_out": 1, "duplicate": False}
     assert replay.json() == {"opted_out": 1, "duplicate": True}
+
+
+def test_bulk_enqueue_caps_a_customer_with_many_orders_in_one_import(shop):
+    """A fan who bought five items in one live session gets three "order placed" messages, not five."""
+    fan = CustomerFactory(shop=shop, phone="13900001111")
+    orders = [OrderFactory(shop=shop, customer=fan) for _ in range(5)]
+    with time_machine.travel(DAY, tick=False):
+        notify_orders_placed(shop=shop, order_ids=[o.pk for o in orders])
+    statuses = sorted(OutboundMessage.objects.filter(customer=fan).values_list("status", "suppressed_reason"))
+    assert statuses == [(S.QUEUED, "")] * 3 + [(S.SUPPRESSED, "frequency_cap")] * 2
