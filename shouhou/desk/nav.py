@@ -8,6 +8,7 @@ NAV_ITEMS: list[tuple[str, str]] = [
     (_("审计日志"), "accounts:audit_log"),
     (_("售后单"), "cases:list"),
     (_("数据洞察"), "insight:dashboard"),
+    (_("改进行动"), "insight:actions"),
     (_("收件箱"), "desk:queue"),
     (_("团队看板"), "desk:team"),
 ]

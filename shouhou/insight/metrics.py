@@ -112,11 +112,6 @@ def _carrier(order_path: str):
     )
 
 
-def _first_line(order_path: str, name: str, output):
-    return Subquery(OrderLine.objects.filter(order=OuterRef(order_path)).order_by("pk").values(name)[:1],
-                    output_field=output)
-
-
 def _period_exprs(date_expr) -> dict:
     tz = local_tz()
     return {"day": Trunc(date_expr, "day", output_field=DateField(), tzinfo=tz),
@@ -133,9 +128,8 @@ def _dims_case(p: str = "") -> dict:
 
 
 def _ticket_line(p: str, name: str, output):
-    """A ticket's order line: its case's line when it has one, else the first line of its order."""
-    return CaseWhen(When(**{p + "case__order_line__isnull": False}, then=F(p + "case__order_line__" + name)),
-                    default=_first_line(p + "order", name, output), output_field=output)
+    """A ticket's order line is its case's line (a ticket without a case has no product/SKU/batch)."""
+    return F(p + "case__order_line__" + name)
 
 
 def _dims_ticket(p: str = "") -> dict:
@@ -435,13 +429,24 @@ def _line_counts(*, shop, start: datetime, end: datetime, filters: Filters, grou
         if full_days else set()
     runs = _runs(sorted(rolled))
     result: dict = {}
-    raw = population_qs("line", shop=shop, start=start, end=end, filters=filters, only=LINE_DIMS)
+    # The raw part: only the stretches of the period that are not rolled up (often none, or just today).
+    gaps, cursor = [], start
     for a, b in runs:
-        raw = raw.exclude(order__placed_at__gte=datetime.combine(a, datetime.min.time(), tzinfo=tz),
-                          order__placed_at__lt=datetime.combine(b, datetime.min.time(), tzinfo=tz))
-    dims = _dims_for(POPULATIONS["line"], start, end)
-    for g, (_, n) in _count_rows(raw, dims, group).items():
-        result[g] = result.get(g, 0) + n
+        a_dt, b_dt = datetime.combine(a, datetime.min.time(), tzinfo=tz), datetime.combine(b, datetime.min.time(),
+                                                                                             tzinfo=tz)
+        if a_dt > cursor:
+            gaps.append((cursor, a_dt))
+        cursor = max(cursor, b_dt)
+    if cursor < end:
+        gaps.append((cursor, end))
+    if gaps:
+        gap_q = Q()
+        for a_dt, b_dt in gaps:
+            gap_q |= Q(order__placed_at__gte=a_dt, order__placed_at__lt=b_dt)
+        raw = population_qs("line", shop=shop, start=start, end=end, filters=filters, only=LINE_DIMS).filter(gap_q)
+        dims = _dims_for(POPULATIONS["line"], start, end)
+        for g, (_, n) in _count_rows(raw, dims, group).items():
+            result[g] = result.get(g, 0) + n
     if runs:
         roll = OrderLineDaily.objects.filter(shop=shop)
         day_q = Q()

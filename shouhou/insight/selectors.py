@@ -133,8 +133,20 @@ class BreakdownRow:
         return filter_value(self.key)
 
 
+# What each breakdown page shows by default: speed and satisfaction for the people dimensions, returns and
+# reviews for the product dimensions (every metric stays available through `keys`, the API and the report).
+_SPEED = ["first_response", "resolution", "sla", "csat", "repeat_contact"]
+_GOODS = ["return", "refund", "positive_review", "csat"]
+DIMENSION_METRICS = {
+    "day": list(m.METRICS), "week": list(m.METRICS), "channel": _SPEED, "team": _SPEED,
+    "agent": [*_SPEED, "recovery"], "product": _GOODS, "sku": _GOODS, "batch": _GOODS, "carrier": _GOODS,
+    "live_session": _GOODS, "host": _GOODS, "reason": ["return", "refund", "csat"],
+    "complaint_type": ["positive_review", "recovery"],
+}
+
+
 def breakdown_metrics(dim: str) -> list[str]:
-    return [k for k in m.METRICS if dim in m.dimensions_for(k)]
+    return [k for k in DIMENSION_METRICS.get(dim, list(m.METRICS)) if dim in m.dimensions_for(k)]
 
 
 def breakdown(*, shop, dim: str, start: datetime, end: datetime, filters: Filters | None = None,

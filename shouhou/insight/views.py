@@ -1,12 +1,41 @@
-from django.contrib.auth.decorators import login_required
-from django.shortcuts import get_object_or_404, render
-from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+"""Insight pages: the survey answer page (public), the dashboard, breakdowns, drill-down, the improvement
+loop and the weekly report. Views parse input, call one selector or service, and render."""
 
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from shouhou.accounts.access import current_shop_for_request, require_action, role_for
+from shouhou.accounts.permissions import DATA_EXPORT, VIEW, role_may_write
+from shouhou.core.clock import localnow
 from shouhou.core.ratelimit import rate_limit
 
-from .models import SurveyInvitation, SurveyResponse
-from .services import SCORE_FIELDS, SurveyError, survey_submit
+from . import metrics as m
+from . import selectors as sel
+from .choices import ActionStatus
+from .forms import ImprovementActionForm, filter_choices
+from .models import ImprovementAction, SurveyInvitation, SurveyResponse
+from .services import (
+    SCORE_FIELDS,
+    ImprovementError,
+    SurveyError,
+    improvement_announce,
+    improvement_create,
+    improvement_set_status,
+    improvement_update,
+    survey_submit,
+)
 
 
 @require_http_methods(["GET", "POST"])
@@ -34,80 +63,324 @@ def survey_page(request, token: str):
     return render(request, "insight/survey.html", context)
 
 
+# ------------------------------------------------------------------------------------------- helpers
+
+def _shop(request, action: str = VIEW):
+    shop = current_shop_for_request(request)
+    if shop is None:
+        raise Http404
+    require_action(request.user, shop, action)
+    return shop
+
+
+def _may_write(request, shop) -> bool:
+    return role_may_write(role_for(request.user, shop))
+
+
 def _period(request):
-    from datetime import date, datetime, time, timedelta
-
-    from django.utils import timezone
-
-    from shouhou.core.clock import localnow
-
+    """`start`/`end` (end exclusive) as local dates; default: the last 7 days including today."""
     tz = timezone.get_current_timezone()
     try:
         start_d = date.fromisoformat(request.GET.get("start", ""))
         end_d = date.fromisoformat(request.GET.get("end", ""))
+        if end_d <= start_d or (end_d - start_d).days > 366:
+            raise ValueError
     except ValueError:
         end_d = localnow().date() + timedelta(days=1)
         start_d = end_d - timedelta(days=7)
-    return (
-        datetime.combine(start_d, time.min, tzinfo=tz),
-        datetime.combine(end_d, time.min, tzinfo=tz),
-        start_d,
-        end_d,
-    )
+    return (datetime.combine(start_d, time.min, tzinfo=tz), datetime.combine(end_d, time.min, tzinfo=tz),
+            start_d, end_d)
 
 
-def _shop_or_404(request):
-    from django.http import Http404
+def _filters(request) -> m.Filters:
+    values = {}
+    for name in m.FILTER_NAMES:
+        raw = request.GET.get(name, "").strip()
+        if not raw:
+            continue
+        if name in {"agent", "product", "sku", "live_session", "host"} and raw != m.NONE and not raw.isdigit():
+            continue
+        if name in m.DATE_DIMS and raw != m.NONE:
+            try:
+                date.fromisoformat(raw)
+            except ValueError:
+                continue
+        values[name] = raw
+    return m.Filters.of(**values)
 
-    from shouhou.accounts.access import current_shop_for_request
 
-    shop = current_shop_for_request(request)
-    if shop is None:
-        raise Http404
-    return shop
+def _context(request, shop, **extra) -> dict:
+    start, end, start_d, end_d = _period(request)
+    filters = _filters(request)
+    query = {"start": start_d.isoformat(), "end": end_d.isoformat(), **{k: str(v) for k, v in filters.active().items()}}
+    return {"shop": shop, "start": start_d.isoformat(), "end": end_d.isoformat(), "filters": filters,
+            "query": query, "choices": filter_choices(shop), "active_filters": _active_labels(filters),
+            "dimension_labels": sel.DIMENSION_LABELS, **extra}
 
+
+def _active_labels(filters: m.Filters) -> list[tuple[str, str, str]]:
+    out = []
+    for name, value in filters.active().items():
+        if value == m.NONE:
+            label = sel.UNKNOWN
+        else:
+            key = int(value) if str(value).isdigit() and name not in m.CHAR_DIMS else value
+            if name in m.DATE_DIMS:
+                key = date.fromisoformat(str(value))
+            label = sel.labels_for(name, [key]).get(key, str(value))
+        out.append((name, str(sel.DIMENSION_LABELS.get(name, name)), str(label)))
+    return out
+
+
+def _bounds(request):
+    start, end, *_ = _period(request)
+    return start, end
+
+
+# ---------------------------------------------------------------------------------------- dashboard
 
 @login_required
 def dashboard(request):
-    from . import metrics
-
-    shop = _shop_or_404(request)
-    start, end, start_d, end_d = _period(request)
-    rates = {
-        "csat": (_("满意度 CSAT"), metrics.csat(shop=shop, start=start, end=end)),
-        "sla": (_("SLA 达成率"), metrics.sla_compliance(shop=shop, start=start, end=end)),
-        "positive_review": (_("好评率"), metrics.positive_review_rate(shop=shop, start=start, end=end)),
-        "refund": (_("仅退款率"), metrics.refund_rate(shop=shop, start=start, end=end)),
-        "return": (_("退货率"), metrics.return_rate(shop=shop, start=start, end=end)),
-        "repeat_contact": (_("重复咨询率"), metrics.repeat_contact_rate(shop=shop, start=start, end=end)),
+    shop = _shop(request)
+    start, end = _bounds(request)
+    ctx = _context(request, shop)
+    cards = sel.metric_cards(shop=shop, start=start, end=end, filters=ctx["filters"])
+    rates = [c for c in cards if c.kind == "rate" and c.result is not None]
+    trend_keys = ["return", "csat", "positive_review"]
+    trend = sel.breakdown(shop=shop, dim="day", start=start, end=end, filters=ctx["filters"],
+                          keys=[k for k in trend_keys if _applicable(k, ctx["filters"])])
+    chart = {
+        "labels": [c.label for c in rates],
+        "values": [_pct(c.result) for c in rates],
+        "trend": {"labels": [r.label for r in trend],
+                  "series": [{"label": str(m.METRICS[k].label_str), "values": [_pct(r.values.get(k)) for r in trend]}
+                             for k in trend_keys if trend and k in trend[0].values]},
     }
-    cards = [
-        {"key": key, "label": label, "rate": rate, "drill": key in DRILLS}
-        for key, (label, rate) in rates.items()
-    ]
-    chart = {"labels": [str(c["label"]) for c in cards],
-             "values": [float(c["rate"].ratio or 0) * 100 for c in cards]}
-    return render(request, "insight/dashboard.html", {
-        "cards": cards, "chart": chart, "start": start_d.isoformat(), "end": end_d.isoformat(),
-        "frt": metrics.first_response_time(shop=shop, start=start, end=end),
+    return render(request, "insight/dashboard.html", {**ctx, "cards": cards, "chart": chart,
+                                                      "dimensions": sel.DIMENSION_LABELS})
+
+
+def _applicable(key: str, filters: m.Filters) -> bool:
+    """Whether every active filter applies to the metric (else its trend line is left out)."""
+    d = m.METRICS[key]
+    pop = m.POPULATIONS[d.numerator_population or d.population]
+    return all(name in {*pop.dims(), *m.DATE_DIMS} for name in filters.active())
+
+
+def _pct(result) -> float | None:
+    if isinstance(result, m.Rate) and result.ratio is not None:
+        return float(result.ratio * 100)
+    return None
+
+
+@login_required
+def by_dimension(request, dim: str):
+    shop = _shop(request)
+    if dim not in sel.DIMENSION_LABELS:
+        raise Http404
+    start, end = _bounds(request)
+    ctx = _context(request, shop)
+    keys = sel.breakdown_metrics(dim)
+    rows = sel.breakdown(shop=shop, dim=dim, start=start, end=end, filters=ctx["filters"], keys=keys,
+                         sort=request.GET.get("sort") if request.GET.get("sort") in keys else None, limit=200)
+    chart_key = "return" if "return" in keys else keys[0]
+    chart = {"labels": [r.label for r in rows[:30]], "label": str(m.METRICS[chart_key].label_str),
+             "values": [_pct(r.values.get(chart_key)) if m.METRICS[chart_key].kind != "time"
+                        else (r.values.get(chart_key).median_business_seconds if r.values.get(chart_key) else None)
+                        for r in rows[:30]]}
+    return render(request, "insight/breakdown.html", {
+        **ctx, "dim": dim, "dim_label": sel.DIMENSION_LABELS[dim], "rows": rows,
+        "metric_defs": [m.METRICS[k] for k in keys], "chart": chart,
     })
 
 
-DRILLS = {"refund": "refund_only", "return": "return_refund"}
+@login_required
+def sessions(request):
+    shop = _shop(request)
+    start, end = _bounds(request)
+    ctx = _context(request, shop)
+    rows = sel.live_session_returns(shop=shop, start=start, end=end, filters=ctx["filters"])
+    chart = {"labels": [r.label for r in rows], "values": [r.rate.numerator for r in rows]}
+    return render(request, "insight/sessions.html", {**ctx, "rows": rows, "chart": chart})
+
+
+@login_required
+def problems(request):
+    shop = _shop(request)
+    start, end = _bounds(request)
+    ctx = _context(request, shop)
+    paretos = []
+    for kind, (_pop, dim, metric, part, title) in sel.PARETO.items():
+        rows = sel.pareto(shop=shop, kind=kind, start=start, end=end, filters=ctx["filters"])
+        paretos.append({"kind": kind, "dim": dim, "metric": metric, "part": part, "title": title, "rows": rows,
+                        "chart": {"labels": [r.label for r in rows], "counts": [r.count for r in rows],
+                                  "cumulative": [float(r.cumulative * 100) for r in rows]}})
+    # "This week" is the week that contains the last day of the chosen period.
+    week_start, week_end = sel.current_week(end.date() - timedelta(days=1))
+    rising = sel.rising_problems(shop=shop, week_start=week_start, filters=ctx["filters"])
+    return render(request, "insight/problems.html", {
+        **ctx, "paretos": paretos, "rising": rising, "rising_kinds": sel.RISING,
+        "week_start": week_start.date().isoformat(), "week_end": week_end.date().isoformat(),
+        "last_week_start": (week_start - timedelta(days=7)).date().isoformat(),
+    })
+
+
+@login_required
+def agents(request):
+    shop = _shop(request)
+    start, end = _bounds(request)
+    ctx = _context(request, shop)
+    rows = sel.agent_kpis(shop=shop, start=start, end=end, filters=ctx["filters"])
+    chart = {"labels": [r.label for r in rows],
+             "frt": [r.values["first_response"].median_business_seconds if r.values.get("first_response") else None
+                     for r in rows],
+             "csat": [_pct(r.values.get("csat")) for r in rows]}
+    return render(request, "insight/agents.html", {**ctx, "rows": rows, "chart": chart,
+                                                   "metric_defs": [m.METRICS[k] for k in sel.AGENT_METRICS]})
 
 
 @login_required
 def drill(request):
-    from django.http import Http404
-
-    from shouhou.cases.models import Case
-
-    shop = _shop_or_404(request)
-    kind = DRILLS.get(request.GET.get("metric", ""))
-    if kind is None:
+    """Exactly the rows counted by a number: the metric, the part (num/den/all) and the same filters."""
+    shop = _shop(request)
+    key = request.GET.get("metric", "")
+    part = request.GET.get("part", "num" if key in {"refund", "return"} else "den")
+    if key not in m.METRICS or part not in {"num", "den", "all"}:
         raise Http404
-    start, end, start_d, end_d = _period(request)
-    cases = Case.objects.filter(shop=shop, kind=kind, created_at__gte=start, created_at__lt=end).select_related(
-        "order"
-    ).order_by("-created_at")
-    return render(request, "insight/drill.html", {"cases": cases, "metric": request.GET.get("metric")})
+    start, end = _bounds(request)
+    ctx = _context(request, shop)
+    try:
+        qs, model = sel.drill_rows(metric=key, part=part, shop=shop, start=start, end=end, filters=ctx["filters"])
+    except (m.NotApplicable, KeyError):
+        raise Http404 from None
+    page = Paginator(qs, 100).get_page(request.GET.get("page"))
+    return render(request, "insight/drill.html", {
+        **ctx, "metric": key, "metric_label": m.METRICS[key].label_str, "part": part, "model": model,
+        "page": page, "total": page.paginator.count, "rows": page.object_list,
+    })
+
+
+# ---------------------------------------------------------------------------------- improvement loop
+
+@login_required
+def actions(request):
+    shop = _shop(request)
+    status = request.GET.get("status") or None
+    if status not in ActionStatus.values:
+        status = None
+    return render(request, "insight/actions.html", {
+        "review": sel.improvement_weekly_review(shop=shop), "actions": sel.improvement_action_list(shop=shop,
+                                                                                                  status=status),
+        "statuses": ActionStatus.choices, "status": status, "may_write": _may_write(request, shop),
+        "today": localnow().date(),
+    })
+
+
+def _require_write(request, shop) -> None:
+    if not _may_write(request, shop):
+        raise PermissionDenied(_("当前角色只能查看"))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def action_create(request):
+    shop = _shop(request)
+    _require_write(request, shop)
+    initial = {k: request.GET.get(k) for k in ("finding", "dimension", "dimension_key", "metric", "sku", "product",
+                                               "live_session", "host") if request.GET.get(k)}
+    form = ImprovementActionForm(request.POST or None, shop=shop, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            action = improvement_create(shop=shop, actor=request.user, **form.service_values())
+        except ImprovementError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, str(exc))
+        else:
+            messages.success(request, _("已创建改进行动"))
+            return redirect("insight:action_edit", pk=action.pk)
+    return render(request, "insight/action_form.html", {"form": form, "action": None, "may_write": True})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def action_edit(request, pk: int):
+    shop = _shop(request)
+    action = get_object_or_404(ImprovementAction.objects.select_related("owner"), shop=shop, pk=pk)
+    may_write = _may_write(request, shop)
+    form = ImprovementActionForm(request.POST or None, shop=shop, instance=action)
+    if request.method == "POST":
+        _require_write(request, shop)
+        if form.is_valid():
+            try:
+                improvement_update(action=action, actor=request.user, **form.service_values())
+            except ImprovementError as exc:
+                form.add_error(exc.field if exc.field in form.fields else None, str(exc))
+            else:
+                messages.success(request, _("已保存"))
+                return redirect("insight:action_edit", pk=action.pk)
+    return render(request, "insight/action_form.html", {
+        "form": form, "action": action, "may_write": may_write, "statuses": ActionStatus.choices,
+        "filters": action_filters_display(action),
+    })
+
+
+def action_filters_display(action) -> str:
+    from .services import improvement_filters
+
+    return "，".join(f"{sel.DIMENSION_LABELS.get(k, k)}={v}" for k, v in improvement_filters(action).items()) or "—"
+
+
+@login_required
+@require_POST
+def action_status(request, pk: int):
+    shop = _shop(request)
+    _require_write(request, shop)
+    action = get_object_or_404(ImprovementAction, shop=shop, pk=pk)
+    try:
+        if request.POST.get("announce"):
+            improvement_announce(action=action, actor=request.user, text=request.POST.get("announcement"))
+            messages.success(request, _("已记录公告"))
+        else:
+            improvement_set_status(action=action, status=request.POST.get("status", ""), actor=request.user)
+            messages.success(request, _("状态已更新"))
+    except ImprovementError as exc:
+        messages.error(request, str(exc))
+    return redirect("insight:action_edit", pk=action.pk)
+
+
+# -------------------------------------------------------------------------------------- weekly report
+
+def _report_week(request):
+    week = request.GET.get("week", "")
+    if week:
+        try:
+            return sel.iso_week(week)
+        except ValueError:
+            pass
+    this_start, _this_end = sel.current_week()
+    return this_start - timedelta(days=7), this_start  # default: last full week
+
+
+@login_required
+def report(request):
+    shop = _shop(request)
+    start, end = _report_week(request)
+    data = sel.weekly_report(shop=shop, start=start, end=end)
+    return render(request, "insight/report.html", {
+        **data, "start_d": start.date().isoformat(), "end_d": end.date().isoformat(),
+        "dimension_labels": sel.DIMENSION_LABELS, "metric_defs": m.METRICS,
+        "xlsx_url": reverse("insight:report_xlsx") + f"?week={data['week']}",
+    })
+
+
+@login_required
+def report_xlsx(request):
+    from .report import weekly_workbook_bytes
+
+    shop = _shop(request, DATA_EXPORT)
+    start, end = _report_week(request)
+    data = sel.weekly_report(shop=shop, start=start, end=end)
+    response = HttpResponse(weekly_workbook_bytes(data),
+                            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response["Content-Disposition"] = f'attachment; filename="insight-{shop.code}-{data["week"]}.xlsx"'
+    return response
+

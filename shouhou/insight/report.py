@@ -1,0 +1,200 @@
+"""The weekly report as an .xlsx workbook (openpyxl): one sheet per part of `selectors.weekly_report`,
+with native Excel charts for the overview rates, the Pareto tables and the live sessions' returns."""
+
+from __future__ import annotations
+
+import io
+from decimal import Decimal
+
+from openpyxl import Workbook
+from openpyxl.chart import BarChart, LineChart, Reference
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+
+from .metrics import METRICS, Rate, TimeStats
+from .selectors import DIMENSION_LABELS
+
+BOLD = Font(bold=True)
+PCT = "0.0%"
+
+
+def _header(ws, row: list[str]) -> None:
+    ws.append(row)
+    for cell in ws[ws.max_row]:
+        cell.font = BOLD
+
+
+def _ratio(value) -> float | None:
+    if isinstance(value, Rate):
+        value = value.ratio
+    return None if value is None else float(value)
+
+
+def _widths(ws, first: int = 24, rest: int = 14) -> None:
+    ws.column_dimensions["A"].width = first
+    for i in range(2, ws.max_column + 1):
+        ws.column_dimensions[get_column_letter(i)].width = rest
+
+
+def _sheet_overview(wb: Workbook, data: dict) -> None:
+    ws = wb.active
+    ws.title = "总览"
+    ws.append([f"{data['shop'].name} 售后周报 {data['week']}"])
+    ws["A1"].font = Font(bold=True, size=14)
+    ws.append([f"{data['start']:%Y-%m-%d} 至 {data['end']:%Y-%m-%d}（不含）"])
+    ws.append([])
+    _header(ws, ["比率指标", "比率", "分子", "分母"])
+    first = ws.max_row + 1
+    for c in data["cards"]:
+        if isinstance(c.result, Rate):
+            ws.append([c.label, _ratio(c.result), c.result.numerator, c.result.denominator])
+            ws.cell(ws.max_row, 2).number_format = PCT
+    last = ws.max_row
+    ws.append([])
+    _header(ws, ["时长指标（秒）", "样本数", "平均（工作）", "中位（工作）", "平均（自然）", "中位（自然）"])
+    for c in data["cards"]:
+        if isinstance(c.result, TimeStats):
+            r = c.result
+            ws.append([c.label, r.count, r.avg_business_seconds, r.median_business_seconds, r.avg_wall_seconds,
+                       r.median_wall_seconds])
+    if last >= first:
+        chart = BarChart()
+        chart.title = "比率指标"
+        chart.y_axis.number_format = "0%"
+        chart.add_data(Reference(ws, min_col=2, min_row=first - 1, max_row=last), titles_from_data=True)
+        chart.set_categories(Reference(ws, min_col=1, min_row=first, max_row=last))
+        ws.add_chart(chart, "H3")
+    _widths(ws)
+
+
+def _sheet_sessions(wb: Workbook, data: dict) -> None:
+    ws = wb.create_sheet("直播场次退货")
+    _header(ws, ["直播场次", "主播", "退货单", "订单行", "退货率", "原因分布"])
+    for r in data["sessions"]:
+        ws.append([r.label, r.host, r.rate.numerator, r.rate.denominator, _ratio(r.rate),
+                   "，".join(f"{label} {n}" for _code, label, n in r.reasons)])
+        ws.cell(ws.max_row, 5).number_format = PCT
+    if ws.max_row > 1:
+        chart = BarChart()
+        chart.title = "退货单（按直播场次）"
+        chart.add_data(Reference(ws, min_col=3, min_row=1, max_row=ws.max_row), titles_from_data=True)
+        chart.set_categories(Reference(ws, min_col=1, min_row=2, max_row=ws.max_row))
+        ws.add_chart(chart, "H2")
+    _widths(ws, 28)
+
+
+def _sheet_pareto(wb: Workbook, data: dict) -> None:
+    for kind, title in (("reason", "帕累托-退货原因"), ("complaint_type", "帕累托-差评类型")):
+        ws = wb.create_sheet(title)
+        _header(ws, ["问题", "数量", "占比", "累计占比"])
+        for r in data["pareto"][kind]:
+            ws.append([r.label, r.count, float(r.share), float(r.cumulative)])
+            ws.cell(ws.max_row, 3).number_format = PCT
+            ws.cell(ws.max_row, 4).number_format = PCT
+        if ws.max_row > 1:
+            bars = BarChart()
+            bars.title = title
+            bars.add_data(Reference(ws, min_col=2, min_row=1, max_row=ws.max_row), titles_from_data=True)
+            bars.set_categories(Reference(ws, min_col=1, min_row=2, max_row=ws.max_row))
+            line = LineChart()
+            line.add_data(Reference(ws, min_col=4, min_row=1, max_row=ws.max_row), titles_from_data=True)
+            line.y_axis.axId = 200
+            line.y_axis.number_format = "0%"
+            line.y_axis.crosses = "max"
+            bars += line
+            ws.add_chart(bars, "F2")
+        _widths(ws)
+
+
+def _sheet_rising(wb: Workbook, data: dict) -> None:
+    ws = wb.create_sheet("本周上升问题")
+    _header(ws, ["类别", "问题", "本周", "上周", "增加"])
+    names = {"complaint_type": "差评类型", "reason": "售后原因", "sku": "SKU"}
+    for r in data["rising"]:
+        ws.append([names.get(r.kind, r.kind), r.label, r.this_week, r.last_week, r.increase])
+    _widths(ws, 14, 18)
+
+
+def _cell_values(value) -> list:
+    if value is None:
+        return [None, None, None]
+    if isinstance(value, Rate):
+        return [_ratio(value), value.numerator, value.denominator]
+    return [value.median_business_seconds, value.avg_business_seconds, value.count]
+
+
+def _sheet_agents(wb: Workbook, data: dict) -> None:
+    ws = wb.create_sheet("客服绩效")
+    keys = ["first_response", "resolution", "sla", "csat", "recovery"]
+    header = ["客服"]
+    for key in keys:
+        label = METRICS[key].label_str
+        header += ([f"{label} 中位（工作秒）", f"{label} 平均（工作秒）", f"{label} 样本"]
+                   if METRICS[key].kind == "time" else [label, f"{label} 分子", f"{label} 分母"])
+    _header(ws, header)
+    for r in data["agents"]:
+        row = [r.label]
+        for key in keys:
+            row += _cell_values(r.values.get(key))
+        ws.append(row)
+        for i, key in enumerate(keys):
+            if METRICS[key].kind != "time":
+                ws.cell(ws.max_row, 2 + 3 * i).number_format = PCT
+    _widths(ws, 16, 16)
+
+
+def _sheet_breakdowns(wb: Workbook, data: dict) -> None:
+    for dim, rows in data["breakdowns"].items():
+        ws = wb.create_sheet(f"按{DIMENSION_LABELS[dim]}"[:31])
+        keys = list(rows[0].values) if rows else []
+        header = [DIMENSION_LABELS[dim]]
+        for key in keys:
+            label = METRICS[key].label_str
+            header += ([f"{label} 中位（工作秒）", f"{label} 平均", f"{label} 样本"]
+                       if METRICS[key].kind == "time" else [label, f"{label} 分子", f"{label} 分母"])
+        _header(ws, header)
+        for r in rows:
+            row = [r.label]
+            for key in keys:
+                row += _cell_values(r.values.get(key))
+            ws.append(row)
+            for i, key in enumerate(keys):
+                if METRICS[key].kind != "time":
+                    ws.cell(ws.max_row, 2 + 3 * i).number_format = PCT
+        _widths(ws, 22, 12)
+
+
+def _sheet_actions(wb: Workbook, data: dict) -> None:
+    ws = wb.create_sheet("改进行动")
+    _header(ws, ["分组", "发现的问题", "维度", "负责人", "截止", "整改类型", "整改措施", "状态", "指标", "整改前",
+                 "整改后", "公告"])
+    groups = {"overdue": "已逾期", "due_this_week": "本周到期", "open": "进行中", "recently_done": "近期完成"}
+    for key, title in groups.items():
+        for a in data["actions"][key]:
+            ws.append([title, a.finding, a.get_dimension_display(), str(a.owner or ""),
+                       a.due_date.isoformat() if a.due_date else "", a.get_fix_type_display(), a.fix_description,
+                       a.get_status_display(), a.get_metric_display(), _num(a.baseline_value), _num(a.after_value),
+                       a.announced_at.strftime("%Y-%m-%d") if a.announced_at else ""])
+    _widths(ws, 10, 16)
+
+
+def _num(value: Decimal | None) -> float | None:
+    return None if value is None else float(value)
+
+
+def weekly_workbook(data: dict) -> Workbook:
+    wb = Workbook()
+    _sheet_overview(wb, data)
+    _sheet_sessions(wb, data)
+    _sheet_pareto(wb, data)
+    _sheet_rising(wb, data)
+    _sheet_agents(wb, data)
+    _sheet_breakdowns(wb, data)
+    _sheet_actions(wb, data)
+    return wb
+
+
+def weekly_workbook_bytes(data: dict) -> bytes:
+    buffer = io.BytesIO()
+    weekly_workbook(data).save(buffer)
+    return buffer.getvalue()

@@ -1,0 +1,78 @@
+"""Small template helpers for the insight pages: drill links that keep the page's filters, rates as
+percentages and seconds as a readable duration."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django import template
+from django.urls import reverse
+
+from shouhou.insight.metrics import Rate, TimeStats
+
+register = template.Library()
+
+
+@register.simple_tag(takes_context=True)
+def drill_url(context, metric: str, part: str = "", dim: str = "", value="", **extra) -> str:
+    """/insight/drill/?metric=…&part=… plus the page's period and filters, plus dim=value."""
+    query = dict(context.get("query") or {})
+    query.update(metric=metric)
+    if part:
+        query["part"] = part
+    if dim:
+        query[dim] = value
+    query.update({k: v for k, v in extra.items() if v not in (None, "")})
+    return reverse("insight:drill") + "?" + urlencode(query)
+
+
+@register.simple_tag(takes_context=True)
+def page_url(context, name: str, *args, **extra) -> str:
+    """A URL of another insight page with the same period and filters (extra values override)."""
+    query = dict(context.get("query") or {})
+    for key, value in extra.items():
+        if value in (None, ""):
+            query.pop(key, None)
+        else:
+            query[key] = value
+    return reverse(name, args=args) + ("?" + urlencode(query) if query else "")
+
+
+@register.filter
+def pct(result) -> str:
+    ratio = result.ratio if isinstance(result, Rate) else result
+    if ratio is None:
+        return "—"
+    return f"{ratio * 100:.1f}%"
+
+
+@register.filter
+def share(value) -> str:
+    return "—" if value is None else f"{value * 100:.1f}%"
+
+
+@register.filter
+def duration(seconds) -> str:
+    if seconds is None:
+        return "—"
+    seconds = int(seconds)
+    if seconds < 60:
+        return f"{seconds}秒"
+    if seconds < 3600:
+        return f"{seconds // 60}分{seconds % 60:02d}秒"
+    return f"{seconds // 3600}小时{seconds % 3600 // 60:02d}分"
+
+
+@register.filter
+def is_rate(result) -> bool:
+    return isinstance(result, Rate)
+
+
+@register.filter
+def is_time(result) -> bool:
+    return isinstance(result, TimeStats)
+
+
+@register.filter
+def get(mapping, key):
+    return mapping.get(key) if mapping else None
