@@ -68,7 +68,10 @@ def _rows(content: bytes, filename: str) -> list[list[str]]:
             continue
     else:
         raise ImportFormatError(f"{filename}: 文件编码无法识别（请使用 UTF-8 或 GBK）")
-    return list(csv.reader(io.StringIO(text)))
+    try:
+        return list(csv.reader(io.StringIO(text, newline="")))
+    except csv.Error as exc:
+        raise ImportFormatError(f"{filename}: CSV 格式错误（{exc}）") from exc
 
 
 def parse_review_file(content: bytes, filename: str, *, default_platform: str = "") -> ParsedFile:

@@ -59,11 +59,20 @@ def _leaks(response, built) -> str | None:
         return f"{response.status_code} 响应含有乙店数据"
     if built.injected and 200 <= response.status_code < 300:
         return f"{response.status_code} 以乙店对象 id 调用竟然成功"
+    if built.filtered and 200 <= response.status_code < 300 and response.get("Content-Type", "").startswith(
+            "application/json") and not _empty(response.json()):
+        return f"{response.status_code} 以乙店对象 id 过滤竟然返回了数据"
     if response.status_code >= 500:
         return f"{response.status_code} 服务器错误"
     return None
 
 
+
+
+def _empty(data) -> bool:
+    """A list filtered by another shop's id must come back empty; other shapes (a metrics object
+    with zeros …) are judged by the marker alone."""
+    return not data if isinstance(data, list) else True
 
 
 def _exercise(call, schema, marked_b):

@@ -299,13 +299,14 @@ class BuiltRequest:
     method: str
     url: str
     body: object | None
-    injected: bool  # an id of the other shop is in the path, query or body
+    injected: bool  # an id of the other shop is in the path or body (an operation aimed at its object)
+    filtered: bool = False  # an id of the other shop is only a query filter (a list may answer, empty)
 
 
 def build_request(op: Operation, schema: dict, other: MarkedShop) -> BuiltRequest:
     components = schema.get("components", {}).get("schemas", {})
     url = op.path
-    injected = False
+    injected = filtered = False
     query = {}
     for param in op.operation.get("parameters", []):
         name, where = param["name"], param.get("in")
@@ -315,7 +316,7 @@ def build_request(op: Operation, schema: dict, other: MarkedShop) -> BuiltReques
             url = url.replace("{" + name + "}", str(value))
         elif where == "query" and (param.get("required") or name.endswith("_id")):
             value, hit = example_from_schema(param.get("schema", {}), components, other, op.domain, name)
-            injected = injected or hit
+            filtered = filtered or hit
             query[name] = value
     if query:
         from urllib.parse import urlencode
@@ -327,7 +328,7 @@ def build_request(op: Operation, schema: dict, other: MarkedShop) -> BuiltReques
         body, hit = example_from_schema(content["application/json"].get("schema", {}), components, other,
                                         op.domain)
         injected = injected or hit
-    return BuiltRequest(op.method, url, body, injected)
+    return BuiltRequest(op.method, url, body, injected, filtered=filtered and not injected)
 
 
 # --- web pages (URL conf) -------------------------------------------------------------------------

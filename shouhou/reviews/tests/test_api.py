@@ -138,6 +138,14 @@ def test_import_is_read_by_content_not_by_name(supervisor_client, shop):
     assert r.status_code == 400 and "旧版 Excel" in r.json()["detail"]
 
 
+def test_import_reads_old_mac_line_ends_and_an_unclosed_quote(supervisor_client, shop):
+    """What the fuzzer sent: a bare carriage return used to raise csv.Error (500)."""
+    r = supervisor_client.post("/api/reviews/import", {"file": _upload(b"review\np1\rbad\n", "file")})
+    assert r.status_code == 201 and r.json()["created"] == 2
+    broken = supervisor_client.post("/api/reviews/import", {"file": _upload(b'review\n"unclosed\x0b', "f.csv")})
+    assert broken.status_code == 201 and broken.json()["created"] == 1
+
+
 def test_import_refuses_absurd_review_times_per_row(supervisor_client, shop):
     data = "review,评价时间\n很好,2026-11-20 10:00:00\n太差,0323-08-15 10:00:00\n".encode()
     r = supervisor_client.post("/api/reviews/import", {"file": _upload(data, "r.csv")})
