@@ -119,6 +119,11 @@ def install_handlers(api: NinjaAPI) -> None:
         return api.create_response(
             request, {"detail": "输入有误：含有无法保存的字符（如 NUL）或超出范围的数值/时间", "errors": []}, status=422)
 
+    @api.exception_handler(OverflowError)
+    def _overflow(request, exc):
+        # A number beyond what the database stores (e.g. an id of 40 digits in the path).
+        return api.create_response(request, {"detail": "输入有误：数值超出范围", "errors": []}, status=422)
+
     @api.exception_handler(OperationalError)
     @api.exception_handler(InterfaceError)
     def _database_down(request, exc):
