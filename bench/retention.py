@@ -1,5 +1,5 @@
-"""Retention sweep on one shop: N expired closed cases (each with an order, a customer and two chat
-messages, one holding a phone number). Prints the time of the first sweep and of the idempotent second one.
+"""Retention sweep on one shop: N expired closed cases (each with an order, a customer, two chat
+messages, one holding a phone number, and one proactive message naming the customer). Prints the time of the first sweep and of the idempotent second one.
 
     python -m bench.retention --size 20000
 
@@ -41,6 +41,7 @@ def run(size: int) -> None:
     from shouhou.commerce.models import Customer, Order, Shop
     from shouhou.inbox.choices import Channel, Direction
     from shouhou.inbox.models import Conversation, Message
+    from shouhou.notifications.models import OutboundMessage
 
     sh = dt.timezone(dt.timedelta(hours=8))
     old = dt.datetime(2025, 1, 1, tzinfo=sh)
@@ -61,6 +62,12 @@ def run(size: int) -> None:
             Message(shop=shop, conversation=cv, direction=Direction.values[0], body=f"电话 138{i:08d} 请回电"),
             Message(shop=shop, conversation=cv, direction=Direction.values[0], body="谢谢"))])
 
+    OutboundMessage.objects.bulk_create(
+        [OutboundMessage(shop=shop, customer=c, channel="sms", trigger="case_resolved", recipient=c.phone,
+                         body=f"【基准店】{c.name}您好，售后已完成，有问题请回电 {c.phone}",
+                         context={"customer_name": c.name}, idempotency_key=f"bench:{c.pk}", status="sent")
+         for c in customers], batch_size=2000)
+
     start = time.perf_counter()
     first = shop_anonymise_expired(shop=shop)
     t1 = time.perf_counter() - start
@@ -70,7 +77,8 @@ def run(size: int) -> None:
     from django.db import connection
 
     print(f"database: {connection.vendor}; cases: {size}")
-    print(f"first sweep: {t1:.2f} s (orders {first.orders}, customers {first.customers}, messages {first.messages})")
+    print(f"first sweep: {t1:.2f} s (orders {first.orders}, customers {first.customers}, messages {first.messages}, "
+          f"proactive messages {first.outbound})")
     print(f"second sweep (idempotent): {t2:.2f} s (changed {second.total})")
 
 

@@ -47,15 +47,24 @@ def _conf(name: str, default):
 
 # --- templates ------------------------------------------------------------------------------------
 
-def template_save(*, shop, trigger: str, channel: str, body: str, provider_template_code: str = "") -> MessageTemplate:
-    """Create or replace a shop's template; raises TemplateError naming the bad variable."""
+def template_save(*, shop, trigger: str, channel: str, body: str, provider_template_code: str = "",
+                  actor=None) -> MessageTemplate:
+    """Create or replace a shop's template (audited); raises TemplateError naming the bad variable."""
+    from shouhou.core.audit import audit_record
+
     if channel not in MsgChannel.values:
         raise TemplateError(f"未知渠道：{channel}")
     template_check(trigger, body)
-    tpl, _ = MessageTemplate.objects.update_or_create(
-        shop=shop, trigger=trigger, channel=channel, language="zh-hans",
-        defaults={"body": body, "provider_template_code": provider_template_code, "active": True},
-    )
+    with transaction.atomic():
+        old = MessageTemplate.objects.filter(shop=shop, trigger=trigger, channel=channel, language="zh-hans").first()
+        tpl, _ = MessageTemplate.objects.update_or_create(
+            shop=shop, trigger=trigger, channel=channel, language="zh-hans",
+            defaults={"body": body, "provider_template_code": provider_template_code, "active": True},
+        )
+        audit_record(action="notifications.template.save", obj=tpl, actor=actor,
+                     before={"body": old.body, "provider_template_code": old.provider_template_code} if old else {},
+                     after={"trigger": trigger, "channel": channel, "body": body,
+                            "provider_template_code": provider_template_code})
     return tpl
 
 

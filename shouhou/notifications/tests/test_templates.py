@@ -54,3 +54,12 @@ def test_template_with_a_nul_character_is_refused_not_500(client, shop):
         {"trigger": "order_placed", "channel": "sms", "body": "您好\u0000{{service_contact}}"}),
         content_type="application/json", headers={"Authorization": token.header})
     assert r.status_code == 400 and "控制字符" in r.json()["detail"]
+
+
+def test_template_change_is_audited_with_before_and_after(shop):
+    from shouhou.core.testing.audit import assert_audited
+
+    template_save(shop=shop, trigger="order_placed", channel="sms", body="您好，售后请联系{{service_contact}}")
+    tpl = template_save(shop=shop, trigger="order_placed", channel="sms", body="亲，售后找我们：{{service_contact}}")
+    assert_audited("notifications.template.save", tpl, count=2, before={"body": "您好，售后请联系{{service_contact}}"},
+                   after={"body": "亲，售后找我们：{{service_contact}}"})
