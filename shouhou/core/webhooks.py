@@ -70,6 +70,22 @@ def webhook_verify(
     return WebhookDelivery(row=row, first=first)
 
 
+NONCE_KEEP_DAYS = 2  # far beyond the 5-minute window: an older nonce can never be replayed anyway
+
+
+def webhook_nonces_purge(*, keep_days: int = NONCE_KEEP_DAYS) -> int:
+    """Delete webhook nonces (scope `webhook:*`) older than `keep_days`. A replay of such a request is
+    already refused by its stale timestamp, so keeping them only grows the table. Content keys of other
+    scopes (event ids, message ids, imports) are kept."""
+    from datetime import timedelta
+
+    from shouhou.core.clock import now
+
+    deleted, _ = IdempotencyKey.objects.filter(scope__startswith="webhook:",
+                                               created_at__lt=now() - timedelta(days=keep_days)).delete()
+    return deleted
+
+
 def signed_headers(secret: str, body: bytes, *, timestamp: int | None = None, nonce: str | None = None) -> dict:
     """Headers a sender (or a test) attaches; the Django test client wants them as `headers=`."""
     import time

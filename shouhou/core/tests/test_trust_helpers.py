@@ -170,3 +170,24 @@ def _hour_bucket() -> int:
 
     now = int(time.time())
     return now - now % 3600
+
+
+@pytest.mark.django_db
+def test_old_webhook_nonces_are_purged_and_content_keys_kept():
+    import datetime as dt
+
+    import time_machine
+
+    from shouhou.core.idempotency import idempotency_claim
+    from shouhou.core.models import IdempotencyKey
+    from shouhou.core.webhooks import webhook_nonces_purge
+
+    t0 = dt.datetime(2026, 11, 20, 12, 0, tzinfo=dt.UTC)
+    with time_machine.travel(t0, tick=False):
+        idempotency_claim(scope="webhook:logistics.generic", key="1763640000:sig-old")
+        idempotency_claim(scope="reviews.webhook", key="7:evt-1")
+    with time_machine.travel(t0 + dt.timedelta(days=2, hours=1), tick=False):
+        idempotency_claim(scope="webhook:logistics.generic", key="1763820000:sig-new")
+        assert webhook_nonces_purge() == 1
+    assert sorted(IdempotencyKey.objects.values_list("scope", "key")) == [
+        ("reviews.webhook", "7:evt-1"), ("webhook:logistics.generic", "1763820000:sig-new")]

@@ -1,0 +1,9 @@
+"""Background tasks of core (take ids, call a service, safe to run twice)."""
+
+from __future__ import annotations
+
+
+def webhook_nonces_purge_task() -> int:
+    from shouhou.core.webhooks import webhook_nonces_purge
+
+    return webhook_nonces_purge()
