@@ -10,7 +10,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q
 from django.utils.translation import gettext as _
 
 from shouhou.cases.choices import ClaimReason
@@ -341,7 +341,8 @@ def improvement_action_list(*, shop, status: str | None = None):
                                                                      "host")
     if status:
         qs = qs.filter(status=status)
-    return qs.order_by("status", "due_date", "pk")
+    # Undated actions last on both databases (SQLite sorts NULL first, PostgreSQL last).
+    return qs.order_by("status", F("due_date").asc(nulls_last=True), "pk")
 
 
 def improvement_weekly_review(*, shop, today: date | None = None, done_days: int = 14) -> dict[str, list]:

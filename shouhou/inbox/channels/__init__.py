@@ -1,8 +1,146 @@
-"""Channel adapters: inbound parsing and outbound delivery per channel (owned by the channels work)."""
+"""Channel adapters: inbound parsing per channel (wechat, wecom, social, email, phone, webchat, review)
+and outbound delivery of agent and bot replies.
+
+    deliver_outbound(message_id=...)        # send one outbound message through its conversation's channel
+    deliver_outbound_later(message=..., channel=...)   # the same, as a task after commit (channels that send)
+
+WeChat: customer-service message API; WeCom: application message API (both through the notifications
+provider layer's access-token handling); email: Django's mail backend with threading headers. Web chat,
+phone, review and social replies are not sent by shouhou (the page polls; the call or the platform's back
+office carries them), so their delivery_status stays "".
+"""
 
 from __future__ import annotations
 
+import logging
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+
+from shouhou.inbox.choices import Channel, Direction
+
+log = logging.getLogger(__name__)
+
+SENT, FAILED = "sent", "failed"
+DELIVERING_CHANNELS = frozenset({Channel.WECHAT, Channel.WECOM, Channel.EMAIL})
+API_BASES = {Channel.WECHAT: "https://api.weixin.qq.com", Channel.WECOM: "https://qyapi.weixin.qq.com"}
+
+
+class DeliveryError(Exception):
+    pass
+
+
+def api_base(channel: str) -> str:
+    """settings.SHOUHOU_INBOX_API_BASES = {"wechat": "...", "wecom": "..."} overrides the platforms' hosts
+    (a local test server, or a proxy that keeps the access token)."""
+    return (getattr(settings, "SHOUHOU_INBOX_API_BASES", None) or {}).get(channel) or API_BASES[channel]
+
+
+def _wechat_provider(account):
+    """The notifications layer's WeChat provider: same access-token cache per AppID, same error classes."""
+    from shouhou.notifications.providers.wechat import WeChatTemplateProvider
+
+    return WeChatTemplateProvider({"appid": account.app_id, "secret": account.secret,
+                                   "base_url": api_base(Channel.WECHAT)})
+
+
+def _wecom_provider(account, agent_id: str):
+    from shouhou.notifications.providers.wechat import WeComProvider
+
+    return WeComProvider({"corpid": account.app_id, "corpsecret": account.secret, "agent_id": agent_id,
+                          "base_url": api_base(Channel.WECOM)})
+
+
+def _send_wechat(message, conversation) -> str:
+    from shouhou.inbox.channels.wechat import custom_send_payload
+
+    account = conversation.channel_account
+    if account is None or not conversation.contact_handle:
+        raise DeliveryError("会话没有关联公众号或顾客 openid，无法发送")
+    result = _wechat_provider(account)._post("/cgi-bin/message/custom/send",
+                                             custom_send_payload(openid=conversation.contact_handle, text=message.body))
+    return result.provider_message_id
+
+
+def _send_wecom(message, conversation) -> str:
+    from shouhou.inbox.channels.wecom import text_payload
+
+    account = conversation.channel_account
+    agent_id = conversation.external_id.removeprefix("agent:")
+    if account is None or not conversation.contact_handle or not agent_id:
+        raise DeliveryError("会话没有关联企业微信应用（AgentID）或成员，无法发送")
+    result = _wecom_provider(account, agent_id)._post("/cgi-bin/message/send",
+                                            text_payload(user_id=conversation.contact_handle, agent_id=agent_id,
+                                                         text=message.body))
+    return result.provider_message_id
+
+
+def _send_email(message, conversation) -> str:
+    import smtplib
+
+    from django.core.mail import EmailMessage, get_connection
+    from django.core.mail.message import make_msgid
+
+    from shouhou.inbox.channels.email import message_key
+    from shouhou.inbox.models import Message
+
+    if "@" not in conversation.contact_handle:
+        raise DeliveryError("会话没有顾客邮箱，无法发送")
+    account = conversation.channel_account
+    sender = (account.app_id if account is not None and "@" in account.app_id else "") or settings.DEFAULT_FROM_EMAIL
+    last_in = (Message.objects.filter(conversation=conversation, direction=Direction.INBOUND,
+                                      external_id__startswith="email:").order_by("-pk").first())
+    msgid = make_msgid(domain=sender.rpartition("@")[2] or None)
+    headers: dict[str, Any] = {"Message-ID": msgid}
+    if last_in is not None:
+        parent = "<" + last_in.external_id.removeprefix("email:") + ">"
+        headers["In-Reply-To"] = parent
+        headers["References"] = parent
+    subject = conversation.subject or f"{conversation.shop.name} 售后回复"
+    mail = EmailMessage(subject=f"Re: {subject}", body=message.body, from_email=sender,
+                        to=[conversation.contact_handle], headers=headers, connection=get_connection())
+    try:
+        mail.send()
+    except (smtplib.SMTPException, OSError) as exc:
+        raise DeliveryError(f"邮件发送失败：{exc}") from exc
+    return message_key(msgid)
+
+
+SENDERS = {Channel.WECHAT: _send_wechat, Channel.WECOM: _send_wecom, Channel.EMAIL: _send_email}
+
 
 def deliver_outbound(*, message_id: int) -> None:
-    """Send an outbound message through its conversation's channel. Web chat needs nothing: the page polls."""
-    return None
+    """Send an outbound message through its conversation's channel and record sent/failed. Safe to run
+    twice: a message already sent is not sent again. Web chat needs nothing: the page polls."""
+    from shouhou.inbox.models import Message
+    from shouhou.notifications.providers.base import ProviderError
+
+    message = Message.objects.select_related("conversation", "conversation__channel_account",
+                                             "conversation__shop").filter(pk=message_id).first()
+    if message is None or message.direction != Direction.OUTBOUND or message.delivery_status == SENT:
+        return
+    sender = SENDERS.get(message.conversation.channel)
+    if sender is None:
+        return
+    try:
+        external = sender(message, message.conversation)
+    except (DeliveryError, ProviderError, KeyError) as exc:
+        log.warning("inbox delivery failed for message %s: %s", message_id, exc)
+        Message.objects.filter(pk=message_id).update(delivery_status=FAILED, delivery_error=str(exc)[:300])
+        return
+    updates: dict[str, Any] = {"delivery_status": SENT, "delivery_error": ""}
+    if external and not message.external_id and message.conversation.channel == Channel.EMAIL:
+        updates["external_id"] = external[:128]
+    Message.objects.filter(pk=message_id).update(**updates)
+
+
+def deliver_outbound_later(*, message, channel: str) -> None:
+    """Queue delivery after the surrounding transaction commits (only for channels that send)."""
+    if channel not in DELIVERING_CHANNELS:
+        return
+    from django_q.tasks import async_task
+
+    message_id = message.pk
+    sync = bool(settings.Q_CLUSTER.get("sync", False))
+    transaction.on_commit(lambda: async_task("shouhou.inbox.tasks.message_deliver", message_id, sync=sync))

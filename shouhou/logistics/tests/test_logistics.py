@@ -100,9 +100,10 @@ def test_generic_push_signed_and_idempotent(client, shipment):
     payload = {"carrier": "SF", "tracking_no": "SF1234567890", "events": [
         {"time": "2026-11-20T11:00:00+08:00", "status": "picked_up", "description": "已揽收", "location": "杭州"},
         {"time": "2026-11-20T18:00:00+08:00", "status": "TRANSPORT", "description": "运输中", "location": "上海"}]}
-    assert _generic_post(client, payload).json() == {"stored": 2, "received": 2}
-    # the sender sends the same events again, freshly signed: nothing new is stored
-    resent = _generic_post(client, payload, ts=str(int(time.time()) - 1))
+    now = int(time.time())
+    assert _generic_post(client, payload, ts=str(now - 10)).json() == {"stored": 2, "received": 2}
+    # the sender sends the same events again, freshly signed (another timestamp): nothing new is stored
+    resent = _generic_post(client, payload, ts=str(now - 2))
     assert resent.json() == {"stored": 0, "received": 2}
     assert TrackingEvent.objects.count() == 2
 

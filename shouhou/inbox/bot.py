@@ -1,0 +1,346 @@
+"""The inbox bot: answers the common questions from the shop's own data and policy, and hands over to a
+person at once on anger, on a request for a person, on the second failed answer, or for a VIP.
+
+    bot_enabled(shop=..., channel=...) -> bool           # Shop.settings["bot_enabled"] (default on) and channel
+    detect(text) -> Detected(handoff, intent, topic, category)   # pure, table-tested
+    bot_handle(conversation=..., message=...) -> BotResult
+
+Bot replies are outbound messages with is_bot=True; on channels that deliver (WeChat, WeCom, email) they
+are sent after commit. A hand-off turns the bot off for the conversation, records handed_over_at and a
+BOT_HANDOFF ticket event with the reason, and opens the conversation's ticket through
+services.ticket_open_for_conversation (priority high on anger and for VIPs).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.db.models import F
+from django.urls import NoReverseMatch, reverse
+from django.utils.timezone import localtime
+
+from shouhou.commerce.choices import VIP_TIERS
+from shouhou.core.clock import now
+from shouhou.inbox.choices import Channel, Direction, Priority
+from shouhou.inbox.models import Conversation, Message
+
+# Channels where the bot is on unless the shop turns it off (Shop.settings["bot_enabled"] = false), or lists
+# its own channels in Shop.settings["bot_channels"].
+DEFAULT_BOT_CHANNELS = (Channel.WEB_CHAT, Channel.WECHAT)
+MAX_FAILURES = 2
+
+# --- hand-off reasons --------------------------------------------------------------------------------
+ANGER, HUMAN, SECOND_FAILURE, VIP = "anger", "human_request", "second_failure", "vip"
+HANDOFF_LABELS = {ANGER: "顾客情绪激动/投诉", HUMAN: "顾客要求人工", SECOND_FAILURE: "机器人两次未能解答",
+                  VIP: "VIP 顾客直接转人工", "bot_error": "机器人出错"}
+
+ANGER_PATTERN = re.compile(
+    r"投诉|12315|12345|消协|消费者协会|工商|市场监管|曝光|媒体|报警|律师|起诉|法院|骗子|骗人|欺诈|黑店|坑人|坑爹|"
+    r"垃圾|气死|太差|差劲|恶心|无语|什么破|破玩意|破东西|退一赔三|假一赔|差评|再不(处理|解决|回复)|"
+    r"受够了|忍无可忍|太过分|搞什么|有病|滚(?!筒|轮|动|珠|烫)"
+)
+EXCLAMATIONS = re.compile(r"[!！]")
+HUMAN_PATTERN = re.compile(
+    r"人工|真人|活人|客服呢|客服在哪|找客服|要客服|人呢|有人吗|有没有人|不要机器人|别用机器人|"
+    r"(找|叫|要)(你们)?(主管|经理|老板|店长|负责人)"
+)
+
+# --- questions ---------------------------------------------------------------------------------------
+PARCEL, RETURN, POLICY, GREETING, THANKS, UNKNOWN = "parcel", "return", "policy", "greeting", "thanks", "unknown"
+
+PARCEL_PATTERN = re.compile(r"快递|物流|包裹|发货|到哪|到了吗|还没到|没到|没收到|什么时候到|几天到|单号|查件|派送|配送|在路上")
+TOPIC_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
+    ("warranty", re.compile(r"保修|三包|质保|维修|修理|坏了怎么办")),
+    ("price", re.compile(r"价保|降价|差价|便宜了|买贵")),
+    ("shipping", re.compile(r"运费|邮费|谁出|运费险")),
+    ("care", re.compile(r"洗涤|怎么洗|能洗|护理|缩水|掉色|褪色|起球")),
+]
+RETURN_PATTERN = re.compile(r"退货|退款|退换|换货|无理由|七天|7天|怎么退|能退|可以退|能不能退|退回|换码|换个")
+POLICY_PATTERN = re.compile(r"政策|规则|规定|售后标准")
+GREETING_PATTERN = re.compile(r"^(你好|您好|在吗|在不在|hello|hi|哈喽|嗨)[呀啊吗呢\s!！?？。,.，~]*$", re.IGNORECASE)
+THANKS_PATTERN = re.compile(r"^(谢谢|多谢|好的|好|明白了|知道了|ok|嗯|收到)[了啦呀啊\s!！。.,，~]*$", re.IGNORECASE)
+
+CATEGORY_WORDS: list[tuple[str, re.Pattern[str]]] = [
+    ("underwear", re.compile(r"内衣|内裤|文胸|袜子|睡衣")),
+    ("mobile_phone", re.compile(r"手机")),
+    ("electronics", re.compile(r"电器|数码|耳机|充电|电脑|平板|相机|音箱|吹风机|家电")),
+    ("cosmetics", re.compile(r"化妆品|护肤|面霜|口红|美妆|精华|面膜|粉底|防晒")),
+    ("shoes_bags", re.compile(r"鞋|包包|背包|箱包")),
+    ("clothing", re.compile(r"衣服|服装|外套|裤子|裙|卫衣|大衣|羽绒服|衬衫|毛衣")),
+    ("fresh", re.compile(r"生鲜|水果|海鲜|肉")),
+    ("food", re.compile(r"食品|零食|吃的")),
+    ("jewelry", re.compile(r"珠宝|首饰|项链|戒指|手镯|耳环")),
+    ("toys", re.compile(r"玩具")),
+    ("home", re.compile(r"家居|日用|床品|收纳")),
+    ("custom_made", re.compile(r"定制")),
+]
+
+
+@dataclass(frozen=True)
+class Detected:
+    handoff: str = ""      # a hand-off reason decided from the text alone ("" when none)
+    intent: str = UNKNOWN
+    topic: str = ""        # policy topic: return / shipping / warranty / price / care
+    category: str = ""     # product category named in the text
+
+
+def detect(text: str) -> Detected:
+    """Read one customer message. Pure: the same text always gives the same answer."""
+    t = (text or "").strip()
+    compact = re.sub(r"\s+", "", t)
+    category = next((c for c, p in CATEGORY_WORDS if p.search(compact)), "")
+    if ANGER_PATTERN.search(compact) or len(EXCLAMATIONS.findall(compact)) >= 3:
+        return Detected(handoff=ANGER, category=category)
+    if HUMAN_PATTERN.search(compact):
+        return Detected(handoff=HUMAN, category=category)
+    topic = next((name for name, p in TOPIC_PATTERNS if p.search(compact)), "")
+    if topic:
+        return Detected(intent=POLICY, topic=topic, category=category)
+    if RETURN_PATTERN.search(compact):
+        return Detected(intent=RETURN, topic="return", category=category)
+    if PARCEL_PATTERN.search(compact):
+        return Detected(intent=PARCEL, category=category)
+    if POLICY_PATTERN.search(compact):
+        return Detected(intent=POLICY, topic="return", category=category)
+    if GREETING_PATTERN.match(compact):
+        return Detected(intent=GREETING)
+    if THANKS_PATTERN.match(compact):
+        return Detected(intent=THANKS)
+    return Detected(category=category)
+
+
+# --- settings ----------------------------------------------------------------------------------------
+
+def bot_enabled(*, shop, channel: str) -> bool:
+    settings = shop.settings or {}
+    if settings.get("bot_enabled", True) is False:
+        return False
+    channels = settings.get("bot_channels")
+    allowed = channels if isinstance(channels, list) else DEFAULT_BOT_CHANNELS
+    return channel in allowed
+
+
+# --- answers from the shop's data --------------------------------------------------------------------
+
+ORDER_TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{5,63}")
+LAST4 = re.compile(r"(?<!\d)\d{4}(?!\d)")
+
+
+def _fmt(at: dt.datetime | None) -> str:
+    return f"{localtime(at):%m月%d日 %H:%M}" if at else ""
+
+
+def _portal_url() -> str:
+    try:
+        return reverse("portal:start")
+    except NoReverseMatch:
+        return ""
+
+
+def _conversation_order(conversation: Conversation):
+    from shouhou.commerce.models import Order
+
+    order = conversation.orders.order_by("-placed_at", "-pk").first()
+    if order is None and conversation.customer_id:
+        order = Order.objects.filter(shop_id=conversation.shop_id, customer_id=conversation.customer_id) \
+            .order_by("-placed_at", "-pk").first()
+    return order
+
+
+def _order_from_text(conversation: Conversation, text: str):
+    """An order named in the message that this customer may see: theirs, or any order of the shop when the
+    message also carries the phone's last 4 digits (the portal's rule). Returns (order, needs_last4)."""
+    from shouhou.commerce.models import Order
+
+    tokens = [tok for tok in ORDER_TOKEN.findall(text or "") if not tok.isdigit() or len(tok) > 4][:5]
+    if not tokens:
+        return None, False
+    orders = list(Order.objects.filter(shop_id=conversation.shop_id, order_no__in=tokens)
+                  .select_related("customer"))
+    if not orders:
+        return None, False
+    order = orders[0]
+    if conversation.customer_id and order.customer_id == conversation.customer_id:
+        return order, False
+    digits = [d for d in LAST4.findall(text) if d not in tokens]
+    for d in digits:
+        if (order.customer and order.customer.phone_last4 == d) or (order.receiver_phone or "").endswith(d):
+            return order, False
+    return None, True
+
+
+def _link_order(conversation: Conversation, order) -> None:
+    conversation.orders.add(order)
+    if conversation.customer_id is None and order.customer_id:
+        Conversation.objects.filter(pk=conversation.pk, customer__isnull=True).update(customer_id=order.customer_id)
+        conversation.customer_id = order.customer_id
+
+
+def _first_line(order):
+    return order.lines.order_by("pk").first() if order is not None else None
+
+
+def answer_parcel(*, order) -> str:
+    from shouhou.logistics.models import TrackingEvent
+
+    line = _first_line(order)
+    what = f"您的订单{order.order_no}" + (f"（{line.product_name}）" if line else "")
+    shipment = order.shipments.filter(is_return=False).order_by("-shipped_at", "-pk").first()
+    if shipment is None or shipment.status == "pending" or not shipment.tracking_no:
+        promised = shipment.promised_ship_by if shipment is not None else None
+        text = f"{what}已付款，正在安排发货"
+        if promised:
+            text += f"，承诺在{_fmt(promised)}前发出"
+        return text + "。发出后会把运单号发给您。"
+    carrier = shipment.get_carrier_display() if shipment.carrier else "快递"
+    text = f"{what}：{shipment.get_status_display()}，{carrier}运单号 {shipment.tracking_no}。"
+    latest = TrackingEvent.objects.filter(shipment=shipment).order_by("-occurred_at", "-pk").first()
+    if latest is not None:
+        text += f"最新动态：{latest.description}（{_fmt(latest.occurred_at)}）。"
+    elif shipment.signed_at:
+        text += f"签收时间：{_fmt(shipment.signed_at)}。"
+    return text
+
+
+def answer_return(*, shop, order, category: str = "") -> str:
+    from shouhou.policies.selectors import CATEGORY_ZH, policy_document, policy_summary_text
+
+    line = _first_line(order)
+    cat = category or (line.category if line is not None else "") or "other"
+    text = policy_summary_text(shop=shop, category=cat, topic="return")
+    if category or line is None:
+        head = f"{CATEGORY_ZH.get(cat, '该类')}商品："
+    else:
+        head = f"订单{order.order_no}的{line.product_name}（{CATEGORY_ZH.get(cat, cat)}）："
+    window = ""
+    if order is not None and order.delivered_at and not category:
+        _, doc = policy_document(shop=shop)
+        nr = {**doc.get("no_reason", {}), **doc.get("categories", {}).get(cat, {}).get("no_reason", {})}
+        days = nr.get("days")
+        exempt = cat in doc.get("no_reason", {}).get("legal_exceptions", []) or nr.get("enabled") is False
+        if days and not exempt:
+            last_day = localtime(order.delivered_at).date() + dt.timedelta(days=int(days))
+            if localtime(now()).date() <= last_day:
+                window = f"您的订单签收于{localtime(order.delivered_at):%m月%d日}，无理由退货可在{last_day:%m月%d日}（含）前申请。"
+            else:
+                window = "这笔订单已超过无理由退货期；如有质量问题，仍可申请售后。"
+    portal = _portal_url()
+    how = (f"申请方式：打开售后页面 {portal} ，输入订单号和手机尾号，选商品、拍照片即可提交；"
+           if portal else "申请方式：") + "也可以直接在这里告诉我遇到的问题。"
+    return head + text + window + how
+
+
+def answer_policy(*, shop, topic: str, category: str) -> str:
+    from shouhou.policies.selectors import CATEGORY_ZH, policy_summary_text
+
+    cat = category or "other"
+    label = CATEGORY_ZH.get(cat, cat) if category else "本店商品"
+    return f"{label}的售后政策：" + policy_summary_text(shop=shop, category=cat, topic=topic or "return")
+
+
+ASK_ORDER = "为了保护您的隐私，请发送订单号和下单手机号后4位（例如：OD2026001 1234），我马上为您查询。"
+NOT_UNDERSTOOD = ("抱歉，我没有完全理解您的问题。您可以问我：快递到哪了、怎么退货、某类商品的售后政策；"
+                  "需要人工客服请回复「人工」。")
+GREETING_REPLY = "您好，我是{shop}的智能客服，可以帮您查快递、讲解退换货政策。请问有什么可以帮您？需要人工请回复「人工」。"
+THANKS_REPLY = "不客气，还有其他问题随时告诉我。"
+HANDOFF_REPLY = {
+    ANGER: "非常抱歉给您带来不好的体验，已为您转接人工客服，马上为您处理，请稍候。",
+    HUMAN: "好的，已为您转接人工客服，请稍候。",
+    SECOND_FAILURE: "抱歉没能帮到您，已为您转接人工客服，请稍候。",
+    VIP: "尊敬的会员您好，已为您转接专属客服，请稍候。",
+}
+
+
+# --- the handler -------------------------------------------------------------------------------------
+
+@dataclass
+class BotResult:
+    answered: bool
+    reply: Message | None
+    handed_over: bool
+    reason: str
+    ticket: object | None = None
+
+
+def _reply(conversation: Conversation, body: str) -> Message:
+    message = Message.objects.create(shop_id=conversation.shop_id, conversation=conversation,
+                                     direction=Direction.OUTBOUND, is_bot=True, body=body)
+    Conversation.objects.filter(pk=conversation.pk).update(last_message_at=now())
+    from shouhou.inbox.channels import deliver_outbound_later
+
+    deliver_outbound_later(message=message, channel=conversation.channel)
+    return message
+
+
+def bot_handoff(*, conversation: Conversation, reason: str, note: str = "") -> BotResult:
+    """Turn the bot off for this conversation and give it to a person: services.ticket_open_for_conversation
+    stops the bot (bot_active False, handed_over_at), opens or reuses the ticket and records BOT_HANDOFF."""
+    from shouhou.inbox import services
+
+    with transaction.atomic():
+        reply = _reply(conversation, HANDOFF_REPLY.get(reason, HANDOFF_REPLY[HUMAN]))
+        priority = Priority.HIGH if reason in (ANGER, VIP) else None
+        label = HANDOFF_LABELS.get(reason, reason)
+        ticket = services.ticket_open_for_conversation(
+            conversation=conversation, reason=(f"{label}（{note}）" if note else label)[:480], priority=priority)
+        conversation.bot_active = False
+    return BotResult(answered=False, reply=reply, handed_over=True, reason=reason, ticket=ticket)
+
+
+def bot_handle(*, conversation: Conversation, message: Message) -> BotResult:
+    """Answer one inbound message while the bot receives the conversation (no-op otherwise)."""
+    with transaction.atomic():
+        conversation = Conversation.objects.select_for_update().select_related("customer", "shop") \
+            .get(pk=conversation.pk)
+        if not conversation.bot_active or message.direction != Direction.INBOUND:
+            return BotResult(answered=False, reply=None, handed_over=False, reason="")
+        shop = conversation.shop
+        customer = conversation.customer
+        if customer is not None and customer.tier in VIP_TIERS:
+            return bot_handoff(conversation=conversation, reason=VIP, note=customer.get_tier_display())
+        found = detect(message.body)
+        if found.handoff:
+            return bot_handoff(conversation=conversation, reason=found.handoff, note=message.body[:100])
+
+        body = ""
+        if found.intent in (PARCEL, RETURN) or (found.intent == UNKNOWN and ORDER_TOKEN.search(message.body)):
+            named, needs_last4 = _order_from_text(conversation, message.body)
+            if named is not None:
+                _link_order(conversation, named)
+            order = named or _conversation_order(conversation)
+            if found.intent == UNKNOWN and named is not None:
+                found = Detected(intent=PARCEL)  # an order number alone: show where it is
+            if found.intent == PARCEL:
+                body = answer_parcel(order=order) if order is not None else ASK_ORDER
+            elif found.intent == RETURN:
+                if order is not None:
+                    body = answer_return(shop=shop, order=order)
+                elif found.category:
+                    body = answer_return(shop=shop, order=None, category=found.category)
+                else:
+                    body = ASK_ORDER
+            elif needs_last4:
+                body = ASK_ORDER
+        elif found.intent == POLICY:
+            category = found.category
+            if not category:
+                line = _first_line(_conversation_order(conversation))
+                category = line.category if line is not None else ""
+            body = answer_policy(shop=shop, topic=found.topic, category=category)
+        elif found.intent == GREETING:
+            body = GREETING_REPLY.format(shop=shop.name)
+        elif found.intent == THANKS:
+            body = THANKS_REPLY
+
+        if not body:
+            Conversation.objects.filter(pk=conversation.pk).update(bot_failures=F("bot_failures") + 1)
+            conversation.refresh_from_db(fields=["bot_failures"])
+            if conversation.bot_failures >= MAX_FAILURES:
+                return bot_handoff(conversation=conversation, reason=SECOND_FAILURE, note=message.body[:100])
+            return BotResult(answered=False, reply=_reply(conversation, NOT_UNDERSTOOD), handed_over=False,
+                             reason="not_understood")
+        return BotResult(answered=True, reply=_reply(conversation, body), handed_over=False, reason=found.intent)
+

@@ -1,0 +1,61 @@
+"""What every inbound adapter produces, and the small helpers they share."""
+
+from __future__ import annotations
+
+import datetime as dt
+import xml.etree.ElementTree as ET  # noqa: S405 - DOCTYPE/ENTITY refused below; expat >= 2.4 limits expansion
+from dataclasses import dataclass, field
+
+from shouhou.core.clock import now
+
+MAX_BODY_BYTES = 256 * 1024
+
+
+class ChannelRejected(Exception):
+    """The request is not acceptable: `status` is the HTTP answer (400 bad shape, 401/403 bad signature)."""
+
+    def __init__(self, message: str, status: int = 400):
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass
+class Inbound:
+    """One customer message as the channel delivered it, before it touches the inbox."""
+
+    external_id: str
+    contact_handle: str
+    body: str
+    at: dt.datetime | None = None
+    msg_type: str = "text"
+    subject: str = ""
+    display_name: str = ""
+    order_no: str = ""
+    in_reply_to: str = ""
+    extra: dict = field(default_factory=dict)
+
+
+def parse_xml(raw: bytes) -> dict[str, str]:
+    """Flat <xml><Tag>value</Tag>…</xml> as a dict (the WeChat/WeCom body shape). CDATA is handled by expat."""
+    if not raw:
+        raise ChannelRejected("请求体为空")
+    if len(raw) > MAX_BODY_BYTES:
+        raise ChannelRejected("请求体过大")
+    head = raw[:2048].upper()
+    if b"<!DOCTYPE" in head or b"<!ENTITY" in raw.upper():
+        raise ChannelRejected("不接受带 DOCTYPE/ENTITY 的 XML")
+    try:
+        root = ET.fromstring(raw)  # noqa: S314 - see the import note
+    except ET.ParseError as exc:
+        raise ChannelRejected(f"XML 格式错误：{exc}") from exc
+    return {child.tag: (child.text or "").strip() for child in root}
+
+
+def from_unix(value: str | int | None) -> dt.datetime:
+    try:
+        seconds = int(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return now()
+    if seconds <= 0:
+        return now()
+    return dt.datetime.fromtimestamp(seconds, tz=dt.UTC)

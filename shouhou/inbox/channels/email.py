@@ -1,0 +1,81 @@
+"""Email into the inbox: an inbound JSON webhook (from a mail relay such as Postfix + a small forwarder,
+Mailgun/SendGrid inbound parse …), signed with shouhou.core.webhooks, threaded by In-Reply-To /
+References and then by subject; replies go out through Django's mail backend with threading headers.
+
+    {"from": "张三 <zhang@example.com>", "to": "kefu@shop.example", "subject": "订单问题",
+     "text": "…", "message_id": "<abc@mail.example>", "in_reply_to": "<…>", "references": "<…> <…>"}
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from email.utils import getaddresses, parseaddr
+
+from shouhou.core.clock import now
+from shouhou.inbox.channels.base import ChannelRejected, Inbound
+
+SUBJECT_PREFIX = re.compile(r"^\s*((re|fw|fwd|aw|回复|答复|转发)\s*[:：]\s*)+", re.IGNORECASE)
+MAX_TEXT = 20000
+# Same sender + same subject (without Re:/回复:) continues a conversation this recent.
+SUBJECT_WINDOW = dt.timedelta(days=30)
+
+
+def normalize_subject(subject: str) -> str:
+    return SUBJECT_PREFIX.sub("", subject or "").strip()[:200]
+
+
+def message_key(message_id: str) -> str:
+    """The Message.external_id for an email Message-ID (hashed when too long for the column)."""
+    mid = (message_id or "").strip().strip("<>").strip()
+    if not mid:
+        return ""
+    if len(mid) > 120:
+        mid = hashlib.sha256(mid.encode()).hexdigest()
+    return f"email:{mid}"
+
+
+def thread_keys(in_reply_to: str, references: str) -> list[str]:
+    ids = [in_reply_to or ""] + re.findall(r"<[^<>\s]+>", references or "")
+    keys = [message_key(i) for i in ids]
+    return list(dict.fromkeys(k for k in keys if k))
+
+
+def parse_push(payload) -> Inbound:
+    if not isinstance(payload, dict):
+        raise ChannelRejected("请求体应为 JSON 对象")
+    name, address = parseaddr(str(payload.get("from") or ""))
+    if "@" not in address:
+        raise ChannelRejected("from 不是有效的邮箱地址")
+    message_id = str(payload.get("message_id") or "").strip()
+    if not message_id:
+        raise ChannelRejected("缺少 message_id（邮件的 Message-ID）")
+    text = str(payload.get("text") or "").strip()
+    subject = str(payload.get("subject") or "").strip()
+    if not text and not subject:
+        raise ChannelRejected("邮件没有正文（text）")
+    to = [a for _n, a in getaddresses([str(payload.get("to") or "")]) if a]
+    return Inbound(external_id=message_key(message_id), contact_handle=address.lower()[:200],
+                   body=(text or subject)[:MAX_TEXT], subject=normalize_subject(subject), display_name=name[:100],
+                   in_reply_to=str(payload.get("in_reply_to") or ""),
+                   extra={"references": str(payload.get("references") or ""), "to": to})
+
+
+def email_thread(*, shop, item: Inbound, account=None):
+    """The conversation this email continues: by In-Reply-To/References (a message we stored or sent),
+    then by the same sender and subject within SUBJECT_WINDOW. None starts a new conversation."""
+    from shouhou.inbox.choices import Channel
+    from shouhou.inbox.models import Conversation, Message
+
+    keys = thread_keys(item.in_reply_to, item.extra.get("references", ""))
+    if keys:
+        hit = Message.objects.filter(shop=shop, external_id__in=keys).select_related("conversation") \
+            .order_by("-pk").first()
+        if hit is not None and hit.conversation.channel == Channel.EMAIL:
+            return hit.conversation
+    if item.subject:
+        return (Conversation.objects.filter(shop=shop, channel=Channel.EMAIL, contact_handle=item.contact_handle,
+                                            subject=item.subject, last_message_at__gte=now() - SUBJECT_WINDOW)
+                .order_by("-last_message_at", "-pk").first())
+    return None

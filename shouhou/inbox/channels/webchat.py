@@ -1,0 +1,75 @@
+"""Web chat on the consumer page. The customer is identified by order number + the phone's last 4 digits
+(the portal's lookup, with its guessing limit) and then holds a signed chat token naming one conversation;
+the page polls a small JSON endpoint. Nothing is delivered: the page reads the conversation."""
+
+from __future__ import annotations
+
+from django.core import signing
+from django.utils.timezone import localtime
+
+from shouhou.inbox.channels.base import Inbound
+from shouhou.inbox.choices import Channel, Direction
+from shouhou.inbox.models import Conversation, Message
+
+SALT = "shouhou.inbox.chat"
+TOKEN_MAX_AGE = 30 * 24 * 3600
+MAX_BODY = 1000
+POLL_LIMIT = 200
+
+
+class ChatError(ValueError):
+    """Shown to the customer as is (Chinese, no internals)."""
+
+
+def chat_token(conversation: Conversation) -> str:
+    return signing.dumps({"c": conversation.pk, "s": conversation.shop_id}, salt=SALT, compress=True)
+
+
+def conversation_from_token(token: str) -> Conversation | None:
+    try:
+        data = signing.loads(token, salt=SALT, max_age=TOKEN_MAX_AGE)
+        pk, shop_id = int(data["c"]), int(data["s"])
+    except (signing.BadSignature, KeyError, TypeError, ValueError):
+        return None
+    return Conversation.objects.filter(pk=pk, shop_id=shop_id, channel=Channel.WEB_CHAT) \
+        .select_related("shop", "customer").first()
+
+
+def webchat_start(*, order) -> Conversation:
+    """The live web-chat conversation for this order's customer (or a new one), linked to the order."""
+    from shouhou.inbox.channels.inbound import conversation_for_contact
+
+    conversation = conversation_for_contact(shop=order.shop, channel=Channel.WEB_CHAT,
+                                            contact_handle=f"order:{order.order_no}", customer=order.customer,
+                                            subject=f"在线咨询：订单 {order.order_no}")
+    conversation.orders.add(order)
+    return conversation
+
+
+def webchat_post(*, conversation: Conversation, body: str, client_id: str = ""):
+    """Store the customer's message (idempotent on the page's client id) and let the bot answer."""
+    from shouhou.inbox.channels.inbound import inbound_accept
+
+    text = (body or "").strip()
+    if not text:
+        raise ChatError("请输入消息内容")
+    if len(text) > MAX_BODY:
+        raise ChatError(f"消息太长了，请控制在 {MAX_BODY} 字以内")
+    client_id = "".join(ch for ch in (client_id or "") if ch.isalnum() or ch == "-")[:40]
+    external_id = f"webchat:{conversation.pk}:{client_id}" if client_id else ""
+    item = Inbound(external_id=external_id, contact_handle=conversation.contact_handle, body=text)
+    order = conversation.orders.order_by("-pk").first()
+    return inbound_accept(shop=conversation.shop, channel=Channel.WEB_CHAT, item=item, conversation=conversation,
+                          customer=conversation.customer, order=order)
+
+
+def webchat_messages(*, conversation: Conversation, after_id: int = 0) -> list[dict]:
+    """What the customer may see: their messages and the replies (never internal notes), oldest first."""
+    rows = (Message.objects.filter(conversation=conversation, pk__gt=after_id,
+                                   direction__in=[Direction.INBOUND, Direction.OUTBOUND])
+            .order_by("pk").values("pk", "direction", "is_bot", "body", "created_at")[:POLL_LIMIT])
+    out = []
+    for r in rows:
+        who = "me" if r["direction"] == Direction.INBOUND else ("bot" if r["is_bot"] else "agent")
+        out.append({"id": r["pk"], "who": who, "body": r["body"], "at": f"{localtime(r['created_at']):%H:%M}"})
+    return out

@@ -1,0 +1,73 @@
+// Web chat on the consumer page: post messages, poll for replies. Plain JS, no library, no CDN.
+(function () {
+  "use strict";
+  var root = document.querySelector("[data-testid=chat]");
+  if (!root) { return; }
+  var log = root.querySelector(".chat-log");
+  var form = root.querySelector(".chat-form");
+  var error = root.querySelector("[data-testid=chat-error]");
+  var last = parseInt(root.dataset.last || "0", 10);
+  var busy = false;
+
+  function csrf() {
+    var input = form.querySelector("input[name=csrfmiddlewaretoken]");
+    return input ? input.value : "";
+  }
+
+  function showError(text) {
+    error.textContent = text || "";
+    error.hidden = !text;
+  }
+
+  function add(m) {
+    if (log.querySelector('[data-id="' + m.id + '"]')) { return; }
+    var li = document.createElement("li");
+    li.className = "chat-msg " + m.who;
+    li.dataset.id = m.id;
+    var body = document.createElement("span");
+    body.className = "chat-body";
+    body.textContent = m.body;  // text only: never HTML from the server
+    var time = document.createElement("time");
+    time.textContent = m.at;
+    li.appendChild(body);
+    li.appendChild(time);
+    log.appendChild(li);
+    last = Math.max(last, m.id);
+    li.scrollIntoView({block: "end"});
+  }
+
+  function poll() {
+    return fetch(root.dataset.poll + "?after=" + last, {headers: {"Accept": "application/json"}})
+      .then(function (r) { return r.ok ? r.json() : {messages: []}; })
+      .then(function (data) { (data.messages || []).forEach(add); })
+      .catch(function () { /* offline for a moment: the next poll catches up */ });
+  }
+
+  function clientId() {
+    return Date.now().toString(36) + "-" + Math.random().toString(36).slice(2, 10);
+  }
+
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    var area = form.querySelector("textarea");
+    var text = area.value.trim();
+    if (!text || busy) { return; }
+    busy = true;
+    var data = new FormData();
+    data.append("body", text);
+    data.append("client_id", clientId());
+    fetch(root.dataset.send, {method: "POST", body: data, headers: {"X-CSRFToken": csrf()}})
+      .then(function (r) {
+        if (r.status === 429) { return r.text().then(function (t) { return {ok: false, error: t}; }); }
+        return r.json().catch(function () { return {ok: false, error: "消息暂时没有发出，请稍后再试。"}; });
+      })
+      .then(function (res) {
+        if (res.ok) { area.value = ""; showError(""); } else { showError(res.error); }
+        return poll();
+      })
+      .catch(function () { showError("网络不稳定，请稍后再试。"); })
+      .then(function () { busy = false; });
+  });
+
+  setInterval(poll, 3000);
+})();

@@ -1,0 +1,223 @@
+"""Inbox edges: channel webhooks (/inbox/hooks/…) and the consumer web chat (/inbox/chat/…).
+
+Views only translate: verify and parse with the channel adapter, then call the one inbound path
+(channels.inbound.inbound_accept → services.message_receive → bot). Webhooks answer 404 for an unknown
+account key, 403/401 with a short Chinese message for a bad signature, 400 for a bad shape.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from django.db import transaction
+from django.http import Http404, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from shouhou.core.ratelimit import client_ip, rate_limit
+from shouhou.core.signatures import SignatureError
+from shouhou.core.webhooks import webhook_verify
+from shouhou.inbox.channels import email as email_channel
+from shouhou.inbox.channels import social, webchat, wechat, wecom
+from shouhou.inbox.channels.base import ChannelRejected
+from shouhou.inbox.channels.inbound import inbound_accept
+from shouhou.inbox.choices import Channel
+from shouhou.inbox.models import ChannelAccount
+
+log = logging.getLogger(__name__)
+
+
+def _account(key: str, channels) -> ChannelAccount:
+    account = ChannelAccount.objects.filter(key=key, channel__in=channels, is_active=True) \
+        .select_related("shop").first()
+    if account is None:
+        raise Http404("未知的接入标识")
+    return account
+
+
+def _text(message: str, status: int) -> HttpResponse:
+    return HttpResponse(message, status=status, content_type="text/plain; charset=utf-8")
+
+
+# --- WeChat official account ---------------------------------------------------------------------
+
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def hook_wechat(request, key: str):
+    account = _account(key, [Channel.WECHAT])
+    try:
+        if request.method == "GET":
+            return _text(wechat.check_url(token=account.token, params=request.GET), 200)
+        fields = wechat.open_push(token=account.token, aes_key=account.aes_key, app_id=account.app_id,
+                                  params=request.GET, raw=request.body)
+        item = wechat.to_inbound(fields, key=account.key)
+    except ChannelRejected as exc:
+        return _text(str(exc), exc.status)
+    if item is not None:
+        inbound_accept(shop=account.shop, channel=Channel.WECHAT, item=item, account=account)
+    return _text("success", 200)
+
+
+# --- WeCom ---------------------------------------------------------------------------------------
+
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def hook_wecom(request, key: str):
+    account = _account(key, [Channel.WECOM])
+    try:
+        if request.method == "GET":
+            return _text(wecom.check_url(token=account.token, aes_key=account.aes_key, corp_id=account.app_id,
+                                         params=request.GET), 200)
+        fields = wecom.open_push(token=account.token, aes_key=account.aes_key, corp_id=account.app_id,
+                                 params=request.GET, raw=request.body)
+        item = wechat.to_inbound(fields, key=account.key, prefix="wecom")
+    except ChannelRejected as exc:
+        return _text(str(exc), exc.status)
+    if item is not None:
+        if fields.get("AgentID"):
+            item.extra["conversation_id"] = f"agent:{fields['AgentID']}"
+        inbound_accept(shop=account.shop, channel=Channel.WECOM, item=item, account=account)
+    return _text("", 200)
+
+
+# --- signed JSON pushes: social comments / private messages, email ------------------------------------
+
+def _signed_json(request, account: ChannelAccount, scope: str):
+    """(delivery, payload) or raises ChannelRejected; call inside the transaction that applies it."""
+    if not account.secret:
+        raise ChannelRejected("该渠道账号未配置签名密钥", status=403)
+    try:
+        delivery = webhook_verify(request, secret=account.secret, scope=scope, shop=account.shop)
+    except SignatureError as exc:
+        raise ChannelRejected(f"签名校验失败：{exc}", status=401) from exc
+    if not delivery.first:
+        return delivery, None
+    try:
+        payload = json.loads(request.body.decode() or "null")
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise ChannelRejected("请求体不是有效的 JSON") from exc
+    return delivery, payload
+
+
+def _order(shop, order_no: str):
+    from shouhou.commerce.models import Order
+
+    return Order.objects.filter(shop=shop, order_no=order_no).first() if order_no else None
+
+
+@csrf_exempt
+@require_POST
+def hook_social(request, key: str):
+    account = _account(key, [Channel.SOCIAL_COMMENT, Channel.SOCIAL_DM])
+    try:
+        with transaction.atomic():
+            delivery, payload = _signed_json(request, account, f"inbox.social.{account.key}")
+            if payload is None:
+                return JsonResponse({**delivery.result, "replayed": True})
+            stored = duplicates = 0
+            for channel, item in social.parse_push(payload):
+                received = inbound_accept(shop=account.shop, channel=channel, item=item, account=account,
+                                          order=_order(account.shop, item.order_no))
+                duplicates += received.duplicate
+                stored += not received.duplicate
+            result = {"ok": True, "stored": stored, "duplicates": duplicates}
+            delivery.remember(result)
+    except ChannelRejected as exc:
+        return JsonResponse({"ok": False, "error": str(exc)}, status=exc.status)
+    return JsonResponse(result)
+
+
+@csrf_exempt
+@require_POST
+def hook_email(request, key: str):
+    account = _account(key, [Channel.EMAIL])
+    try:
+        with transaction.atomic():
+            delivery, payload = _signed_json(request, account, f"inbox.email.{account.key}")
+            if payload is None:
+                return JsonResponse({**delivery.result, "replayed": True})
+            item = email_channel.parse_push(payload)
+            thread = email_channel.email_thread(shop=account.shop, item=item, account=account)
+            received = inbound_accept(shop=account.shop, channel=Channel.EMAIL, item=item, account=account,
+                                      conversation=thread)
+            result = {"ok": True, "duplicate": received.duplicate, "conversation": received.conversation.pk,
+                      "threaded": thread is not None}
+            delivery.remember(result)
+    except ChannelRejected as exc:
+        return JsonResponse({"ok": False, "error": str(exc)}, status=exc.status)
+    return JsonResponse(result)
+
+
+# --- consumer web chat -----------------------------------------------------------------------------
+
+NEUTRAL = "订单号或手机尾号不正确，请核对后重试。"
+
+
+def _chat_or_404(request, token: str):
+    conversation = webchat.conversation_from_token(token)
+    if conversation is None:
+        raise Http404("会话不存在或链接已失效")
+    return conversation
+
+
+@rate_limit(scope="webchat-start", rate="20/m", key="ip", methods=("POST",))
+def webchat_start(request):
+    """Entry from the consumer page: an order already looked up in this session, or order no + last 4."""
+    from shouhou.commerce.models import Order
+    from shouhou.portal.services import TooManyAttempts, portal_order_lookup
+
+    error, status = None, 200
+    order = None
+    if request.method == "POST":
+        try:
+            order = portal_order_lookup(order_no=request.POST.get("order_no", ""),
+                                        last4=request.POST.get("last4", ""), ip=client_ip(request))
+        except TooManyAttempts:
+            error, status = "尝试次数过多，请15分钟后再试。", 429
+        else:
+            if order is None:
+                error = NEUTRAL
+    elif request.session.get("portal_order_id"):
+        order = Order.objects.filter(pk=request.session["portal_order_id"]).select_related("shop", "customer").first()
+    if order is not None:
+        conversation = webchat.webchat_start(order=order)
+        return redirect("inbox:webchat_room", token=webchat.chat_token(conversation))
+    return render(request, "inbox/chat_start.html", {"error": error}, status=status)
+
+
+@require_GET
+def webchat_room(request, token: str):
+    conversation = _chat_or_404(request, token)
+    messages = webchat.webchat_messages(conversation=conversation)
+    return render(request, "inbox/chat.html", {
+        "conversation": conversation, "token": token, "messages": messages, "shop": conversation.shop,
+        "last_id": messages[-1]["id"] if messages else 0})
+
+
+@require_GET
+@rate_limit(scope="webchat-poll", rate="120/m", key=lambda r: r.resolver_match.kwargs.get("token", "")[:64])
+def webchat_poll(request, token: str):
+    conversation = _chat_or_404(request, token)
+    try:
+        after = max(int(request.GET.get("after", "0") or 0), 0)
+    except ValueError:
+        after = 0
+    return JsonResponse({"messages": webchat.webchat_messages(conversation=conversation, after_id=after),
+                         "bot": conversation.bot_active})
+
+
+@require_POST
+@rate_limit(scope="webchat-send", rate="20/m", key=lambda r: r.resolver_match.kwargs.get("token", "")[:64])
+def webchat_send(request, token: str):
+    conversation = _chat_or_404(request, token)
+    try:
+        webchat.webchat_post(conversation=conversation, body=request.POST.get("body", ""),
+                             client_id=request.POST.get("client_id", ""))
+    except webchat.ChatError as exc:
+        return JsonResponse({"ok": False, "error": str(exc)}, status=400)
+    except Exception:
+        log.exception("web chat send failed for conversation %s", conversation.pk)
+        return JsonResponse({"ok": False, "error": "消息暂时没有发出，请稍后再试。"}, status=503)
+    return JsonResponse({"ok": True})
