@@ -467,6 +467,12 @@ def ticket_set_status(*, ticket: Ticket, status: str, actor=None, note: str = ""
     _save(t, fields)
     _event(t, K.STATUS, actor=actor, from_value=before, to_value=status, note=note,
            visible=status in (S.RESOLVED, S.CLOSED))
+    if status == S.RESOLVED and t.customer_id and not t.case_id:
+        # A ticket with a case is surveyed when the case resolves; the others here (once per ticket).
+        from shouhou.insight.services import survey_invite
+
+        shop, customer, resolved = t.shop, t.customer, t
+        transaction.on_commit(lambda: survey_invite(shop=shop, customer=customer, ticket=resolved))
     return _sync(t, ticket)
 
 

@@ -333,3 +333,18 @@ def test_tickets_without_policies_use_the_fallback_targets(shop):
     assert local(t.first_response_due_at) == "2026-11-23 11:00"
     assert local(t.resolution_due_at) == "2026-11-25 10:00"
     assert t.priority == Priority.LOW
+
+
+def test_resolving_a_ticket_invites_its_customer_to_a_survey_once(sla_shop, customer, agent, django_capture_on_commit_callbacks):
+    from shouhou.insight.models import SurveyInvitation
+
+    t = receive(sla_shop, customer, "耳机怎么配对").ticket
+    ticket_reply(ticket=t, author=agent, body="长按电源键三秒进入配对")
+    with django_capture_on_commit_callbacks(execute=True):
+        ticket_set_status(ticket=t, status=TicketStatus.RESOLVED, actor=agent)
+    with django_capture_on_commit_callbacks(execute=True):
+        ticket_set_status(ticket=t, status=TicketStatus.OPEN, actor=agent)
+        ticket_set_status(ticket=t, status=TicketStatus.RESOLVED, actor=agent)
+    invitations = SurveyInvitation.objects.filter(ticket=t)
+    assert invitations.count() == 1
+    assert invitations.get().customer == customer and invitations.get().shop == sla_shop
