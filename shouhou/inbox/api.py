@@ -5,6 +5,7 @@ reads need VIEW, agent actions REPLY, team configuration TEAM_MANAGE."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Annotated, Any
 
 from django.contrib.auth import get_user_model
@@ -12,21 +13,23 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404
 from ninja import Field, Path, Query, Router, Schema, Status
 
-from shouhou.accounts.permissions import REPLY, TEAM_MANAGE, VIEW
+from shouhou.accounts.permissions import REPLY, TEAM_MANAGE, VIEW, role_can
 from shouhou.api.errors import DomainError
 from shouhou.commerce.models import Customer, Order
-from shouhou.core.phones import mask_phone
+from shouhou.core.phones import PhoneError, mask_phone, normalize_phone
 from shouhou.desk import team as team_svc
 from shouhou.inbox import scripts as scripts_svc
 from shouhou.inbox import selectors as sel
 from shouhou.inbox import services as svc
-from shouhou.inbox.choices import Channel, EscalationStatus
+from shouhou.inbox.choices import Channel, EscalationStatus, Team, TicketEventKind, TicketStatus
 from shouhou.inbox.models import AgentProfile, Conversation, Escalation, Message, Script, Shift, Ticket
 
 router = Router(tags=["会话与工单"])
 
 Id = Annotated[int, Path(ge=1, le=2_147_483_647)]
 MAX_BODY = 5000
+PHONE_LIKE = re.compile(r"[\d+\-\s()]+")
+DEPARTMENTS = [t for t in Team.values if t != Team.SERVICE]
 
 
 # --- schemas ------------------------------------------------------------------------------------
@@ -121,10 +124,18 @@ class QueueOut(Schema):
     items: list[TicketOut]
 
 
+class ProgressOut(Schema):
+    kind: str
+    note: str
+    created_at: dt.datetime
+
+
 class TicketDetailOut(TicketOut):
     messages: list[MessageOut]
     events: list[EventOut]
     escalations: list[EscalationOut]
+    customer_progress: list[ProgressOut] = Field(
+        description="顾客可见的进展（转交部门、部门进展、已解决/已关闭），不含内部备注与不公开的进展")
 
 
 class ConversationOut(Schema):
@@ -271,7 +282,10 @@ class AgentLoadOut(Schema):
 # --- helpers ------------------------------------------------------------------------------------
 
 def _need(request, action: str) -> None:
-    if not request.auth.can(action):
+    # The token's scope (`inbox`, `inbox:read`, `*`) was checked against this router's domain by
+    # api.auth.guard_request; Principal.can() would test it again against the action's own prefix
+    # ("view", "reply", "team.") and refuse every `inbox`-scoped token, so only the role is asked here.
+    if not role_can(request.auth.role, action):
         raise DomainError("无权执行此操作。", status=403)
 
 
@@ -346,20 +360,46 @@ def _escalation_out(x: Escalation, updates=None) -> dict:
                          "visible_to_customer": u.visible_to_customer, "created_at": u.created_at} for u in updates]}
 
 
+def _progress_note(e) -> str:
+    if e.note:
+        return e.note
+    if e.kind == TicketEventKind.STATUS:
+        try:
+            return f"工单{TicketStatus(e.to_value).label}"
+        except ValueError:
+            return e.to_value
+    return ""
+
+
 def _ticket_detail(request, ticket_id: int) -> dict:
     t = _ticket(request, ticket_id)
-    events = t.events.select_related("actor").order_by("created_at", "id")
+    events = list(t.events.select_related("actor").order_by("created_at", "id"))
+    # Replies reach the customer as messages; the rest of what the customer is shown is listed here.
+    progress = [{"kind": e.kind, "note": _progress_note(e), "created_at": e.created_at} for e in events
+                if e.visible_to_customer and e.kind != TicketEventKind.REPLIED]
     return {**_ticket_out(t), "messages": [_message_out(m) for m in sel.ticket_messages(ticket=t)],
             "events": [{"id": e.pk, "kind": e.kind, "actor": _name(e.actor), "from_value": e.from_value,
                         "to_value": e.to_value, "note": e.note, "visible_to_customer": e.visible_to_customer,
                         "created_at": e.created_at} for e in events],
-            "escalations": [_escalation_out(x) for x in sel.ticket_escalations(ticket=t)]}
+            "escalations": [_escalation_out(x) for x in sel.ticket_escalations(ticket=t)],
+            "customer_progress": progress}
+
+
+def _masked_contact(contact: str) -> str:
+    """A phone-like handle (13912345678, +86 139-1234-5678 …) masked; other handles (e-mail, open ids) as
+    they are."""
+    digits = re.sub(r"\D", "", contact)
+    if len(digits) >= 7 and PHONE_LIKE.fullmatch(contact):
+        try:
+            digits = normalize_phone(contact)
+        except PhoneError:
+            pass
+        return mask_phone(digits.lstrip("+"))
+    return contact
 
 
 def _conversation_out(c: Conversation) -> dict:
-    contact = c.contact_handle
-    if contact.isdigit() and len(contact) >= 7:
-        contact = mask_phone(contact)
+    contact = _masked_contact(c.contact_handle)
     return {"id": c.pk, "channel": c.channel, "subject": c.subject, "customer_id": c.customer_id,
             "customer_name": c.customer.name if c.customer_id else "", "contact": contact,
             "bot_active": c.bot_active, "last_message_at": c.last_message_at, "created_at": c.created_at}
@@ -402,6 +442,8 @@ def inbound(request, payload: InboundIn):
         order = Order.objects.filter(shop=shop, order_no=payload.order_no).first()
         if order is None:
             raise DomainError("订单不存在", status=404, field="order_no")
+        if customer is not None and order.customer_id not in (None, customer.pk):
+            raise DomainError(f"订单 {order.order_no} 不属于该顾客", status=400, field="order_no")
         customer = customer or order.customer
     received = _run(svc.message_receive, shop=shop, channel=payload.channel, body=payload.body, customer=customer,
                     contact_handle=payload.contact_handle, external_id=payload.external_id, order=order,
@@ -475,7 +517,11 @@ def assign(request, ticket_id: Id, payload: AssignIn):
              summary="变更状态（等待顾客暂停时钟；已解决停止解决时钟）")
 def set_status(request, ticket_id: Id, payload: StatusIn):
     _need(request, REPLY)
-    _run(svc.ticket_set_status, ticket=_ticket(request, ticket_id), status=payload.status, actor=request.auth.actor,
+    t = _ticket(request, ticket_id)
+    if payload.status not in TicketStatus.values:
+        raise DomainError(f"未知的工单状态：{payload.status}（可选：{'、'.join(TicketStatus.values)}）", status=400,
+                          field="status")
+    _run(svc.ticket_set_status, ticket=t, status=payload.status, actor=request.auth.actor,
          note=payload.note)
     return _ticket_detail(request, ticket_id)
 
@@ -499,6 +545,9 @@ def escalations(request, ticket_id: Id):
 def escalate(request, ticket_id: Id, payload: EscalateIn):
     _need(request, REPLY)
     t = _ticket(request, ticket_id)
+    if payload.department not in DEPARTMENTS:
+        raise DomainError(f"未知的部门：{payload.department}（可选：{'、'.join(DEPARTMENTS)}）", status=400,
+                          field="department")
     if payload.due_at is not None and payload.due_at.tzinfo is None:
         raise DomainError("截止时间须带时区，如 2026-11-11T20:00:00+08:00", status=400, field="due_at")
     x = _run(svc.ticket_escalate, ticket=t, department=payload.department, request=payload.request,
@@ -525,6 +574,9 @@ def escalation_update(request, escalation_id: Id, payload: EscalationUpdateIn):
 def escalation_close(request, escalation_id: Id, payload: EscalationCloseIn):
     _need(request, REPLY)
     x = _escalation(request, escalation_id)
+    if payload.status not in (EscalationStatus.DONE, EscalationStatus.CANCELLED):
+        raise DomainError(f"关闭升级时状态只能是 done（已完成）或 cancelled（已取消），收到「{payload.status}」",
+                          status=400, field="status")
     _run(svc.escalation_close, escalation=x, actor=request.auth.actor, note=payload.note, status=payload.status)
     return _escalation_out(_escalation(request, escalation_id))
 
@@ -593,6 +645,9 @@ def shifts(request, start: dt.datetime | None = None, end: dt.datetime | None = 
            agent_profile_id: int | None = Query(None, ge=1, le=2_147_483_647),
            limit: int = Query(200, ge=1, le=1000)):
     _need(request, VIEW)
+    for name, value in (("start", start), ("end", end)):
+        if value is not None and value.tzinfo is None:
+            raise DomainError(f"{name}: 时间须带时区，如 2026-11-11T22:00:00+08:00", status=400, field=name)
     rows = Shift.objects.filter(shop=request.auth.shop).select_related("agent__user")
     if start is not None:
         rows = rows.filter(ends_at__gt=start)
