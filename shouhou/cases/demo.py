@@ -37,6 +37,7 @@ NOTES = {
     S.RESOLVED: ["已退款，感谢耐心等待"], S.REJECTED: ["照片显示为人为损坏，不符合售后政策"],
     S.CANCELLED: ["买家主动撤销申请"],
 }
+DEMO_CASES = 240  # about one line in thirty: a live-stream shop's after-sales rate
 REASONS = ["no_reason", "size_fit", "quality", "wrong_item", "missing_parts", "damaged_in_transit", "price_drop",
            "late_shipment"]
 
@@ -50,11 +51,12 @@ def seed(*, shop, rng: random.Random) -> None:
                  .select_related("order", "order__customer").order_by("pk")[:2000])
     if not lines:
         return
-    picked = rng.sample(lines, min(len(lines), 66))
+    picked = rng.sample(lines, min(len(lines), DEMO_CASES))
     statuses = list(PATHS)
     now = clock.now()
     cases: list[Case] = []
     paths: list[list[str]] = []
+    opened: list[dt.datetime] = []  # when each case was opened: spread over the days after delivery
     for i, line in enumerate(picked):
         status = statuses[i % len(statuses)]
         reason = rng.choice(REASONS)
@@ -90,18 +92,34 @@ def seed(*, shop, rng: random.Random) -> None:
             compensation_kind=comp.get("kind", "") if status == S.FULFILLING and kind == "compensation" else "",
             compensation_amount=comp.get("amount", 0) if status == S.FULFILLING and kind == "compensation" else 0,
             resolution="refund" if status == S.RESOLVED else "",
-            resolved_at=now if status in (S.RESOLVED, S.REJECTED, S.CANCELLED) else None,
         ))
         paths.append(PATHS[status])
+        created = min(line.order.delivered_at + dt.timedelta(hours=rng.randint(2, 6 * 24)),
+                      now - dt.timedelta(minutes=rng.randint(30, 600)))
+        if created <= line.order.delivered_at:  # delivered moments ago
+            created = line.order.delivered_at + (now - line.order.delivered_at) / 2
+        opened.append(created)
+        if status in (S.RESOLVED, S.REJECTED, S.CANCELLED):
+            cases[-1].resolved_at = min(created + dt.timedelta(hours=rng.randint(2, 72)), now)
     Case.objects.bulk_create(cases, batch_size=500)
+    # created_at is auto_now_add: set the spread afterwards, in one statement per batch.
+    for case, created in zip(cases, opened, strict=True):
+        case.created_at = created
+    Case.objects.bulk_update(cases, ["created_at"], batch_size=500)
     saved = dict(Case.objects.filter(shop=shop, number__in=[c.number for c in cases]).values_list("number", "pk"))
-    events = []
-    for case, path in zip(cases, paths, strict=True):
+    events, times = [], []
+    for case, path, created in zip(cases, paths, opened, strict=True):
         prev = ""
-        for step in path:
+        end = case.resolved_at or now
+        gap = (end - created) / max(1, len(path) - 1)
+        for n, step in enumerate(path):
             note = rng.choice(NOTES[step])
             events.append(CaseEvent(case_id=saved[case.number], from_status=prev, to_status=step,
                                     kind="created" if not prev else "transition", note=note,
                                     visible_to_customer=step != S.AWAITING_SUPERVISOR))
+            times.append(created + gap * n if n < len(path) - 1 or case.resolved_at is None else end)
             prev = step
     CaseEvent.objects.bulk_create(events, batch_size=1000)
+    for event, at in zip(events, times, strict=True):  # `at` is auto_now_add: spread it afterwards
+        event.at = at
+    CaseEvent.objects.bulk_update(events, ["at"], batch_size=1000)

@@ -33,3 +33,18 @@ def test_demo_histories_only_use_moves_the_state_machine_allows(shop):
     moves = set(CaseEvent.objects.filter(case__shop=shop).exclude(from_status="")
                 .values_list("from_status", "to_status"))
     assert moves and all(dst in TRANSITIONS[src] for src, dst in moves), moves
+
+
+def test_demo_cases_are_spread_after_delivery_and_histories_run_forward(shop):
+    from shouhou.core import clock
+
+    for _ in range(30):
+        OrderLineFactory(order__shop=shop)
+    seed(shop=shop, rng=random.Random(7))
+    now = clock.now()
+    for case in Case.objects.filter(shop=shop).select_related("order").prefetch_related("events"):
+        assert case.order.delivered_at < case.created_at < now
+        times = [e.at for e in case.events.all()]
+        assert times[0] == case.created_at and times == sorted(times)
+        if case.resolved_at is not None:
+            assert case.created_at < case.resolved_at <= now and times[-1] == case.resolved_at
