@@ -141,7 +141,7 @@ def hook_email(request, key: str):
             item = email_channel.parse_push(payload)
             thread = email_channel.email_thread(shop=account.shop, item=item, account=account)
             received = inbound_accept(shop=account.shop, channel=Channel.EMAIL, item=item, account=account,
-                                      conversation=thread)
+                                      conversation=thread, continue_live=False)
             result = {"ok": True, "duplicate": received.duplicate, "conversation": received.conversation.pk,
                       "threaded": thread is not None}
             delivery.remember(result)

@@ -33,6 +33,8 @@ class Inbound:
     order_no: str = ""
     in_reply_to: str = ""
     extra: dict = field(default_factory=dict)
+    # Files that came with the message, already checked: (file name, content).
+    attachments: list[tuple[str, bytes]] = field(default_factory=list)
 
 
 def parse_xml(raw: bytes) -> dict[str, str]:

@@ -3,23 +3,34 @@ Mailgun/SendGrid inbound parse …), signed with shouhou.core.webhooks, threaded
 References and then by subject; replies go out through Django's mail backend with threading headers.
 
     {"from": "张三 <zhang@example.com>", "to": "kefu@shop.example", "subject": "订单问题",
-     "text": "…", "message_id": "<abc@mail.example>", "in_reply_to": "<…>", "references": "<…> <…>"}
+     "text": "…", "message_id": "<abc@mail.example>", "in_reply_to": "<…>", "references": "<…> <…>",
+     "attachments": [{"filename": "破洞.jpg", "content_type": "image/jpeg", "content": "<base64>"}]}
+
+Attachments: at most MAX_ATTACHMENTS, each at most MAX_ATTACHMENT_BYTES once decoded, kept only when their
+content is an image (JPG/PNG/WebP/HEIC/GIF) or a PDF; any other file is left out and the message says so
+(refusing the whole mail would lose the customer's words, and the relay would retry it for ever).
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import datetime as dt
 import hashlib
+import os
 import re
 from email.utils import getaddresses, parseaddr
 
 from shouhou.core.clock import now
+from shouhou.core.uploads import sniff_image
 from shouhou.inbox.channels.base import ChannelRejected, Inbound
 
 SUBJECT_PREFIX = re.compile(r"^\s*((re|fw|fwd|aw|回复|答复|转发)\s*[:：]\s*)+", re.IGNORECASE)
 MAX_TEXT = 20000
 # Same sender + same subject (without Re:/回复:) continues a conversation this recent.
 SUBJECT_WINDOW = dt.timedelta(days=30)
+MAX_ATTACHMENTS = 5
+MAX_ATTACHMENT_BYTES = 5 * 1024 * 1024
 
 
 def normalize_subject(subject: str) -> str:
@@ -56,10 +67,48 @@ def parse_push(payload) -> Inbound:
     if not text and not subject:
         raise ChannelRejected("邮件没有正文（text）")
     to = [a for _n, a in getaddresses([str(payload.get("to") or "")]) if a]
+    files, left_out = parse_attachments(payload.get("attachments"))
+    body = (text or subject)[:MAX_TEXT]
+    if left_out:
+        body = f"{body}\n（未保存的附件：{'；'.join(left_out)}）"
     return Inbound(external_id=message_key(message_id), contact_handle=address.lower()[:200],
-                   body=(text or subject)[:MAX_TEXT], subject=normalize_subject(subject), display_name=name[:100],
+                   body=body, subject=normalize_subject(subject), display_name=name[:100],
                    in_reply_to=str(payload.get("in_reply_to") or ""),
-                   extra={"references": str(payload.get("references") or ""), "to": to})
+                   extra={"references": str(payload.get("references") or ""), "to": to}, attachments=files)
+
+
+def _file_name(raw, index: int) -> str:
+    name = os.path.basename(str(raw or "").replace("\\", "/")).strip().replace("\x00", "")
+    return name[-100:] or f"附件{index}"
+
+
+def parse_attachments(rows) -> tuple[list[tuple[str, bytes]], list[str]]:
+    """(kept files, reasons for the files left out). Refuses (400) only a malformed list or bad base64."""
+    if rows in (None, ""):
+        return [], []
+    if not isinstance(rows, list):
+        raise ChannelRejected("attachments 应为数组")
+    kept: list[tuple[str, bytes]] = []
+    left_out: list[str] = []
+    for i, row in enumerate(rows, start=1):
+        if not isinstance(row, dict):
+            raise ChannelRejected(f"第 {i} 个附件应为 JSON 对象")
+        name = _file_name(row.get("filename"), i)
+        try:
+            data = base64.b64decode(str(row.get("content") or ""), validate=True)
+        except (binascii.Error, ValueError) as exc:
+            raise ChannelRejected(f"第 {i} 个附件（{name}）的 content 不是有效的 Base64") from exc
+        if len(kept) >= MAX_ATTACHMENTS:
+            left_out.append(f"{name} 超过 {MAX_ATTACHMENTS} 个附件")
+        elif not data:
+            left_out.append(f"{name} 是空文件")
+        elif len(data) > MAX_ATTACHMENT_BYTES:
+            left_out.append(f"{name} 超过 {MAX_ATTACHMENT_BYTES // 1024 // 1024} MB")
+        elif sniff_image(data[:32]) is None and not data.startswith(b"%PDF-"):
+            left_out.append(f"{name} 不是图片或 PDF")
+        else:
+            kept.append((name, data))
+    return kept, left_out
 
 
 def email_thread(*, shop, item: Inbound, account=None):

@@ -6,12 +6,13 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Q
 
 from shouhou.core.clock import now
 from shouhou.inbox.channels.base import Inbound
-from shouhou.inbox.choices import OPEN_TICKET_STATUSES, Channel
+from shouhou.inbox.choices import OPEN_TICKET_STATUSES, Channel, Direction
 from shouhou.inbox.models import Conversation, Message
 
 log = logging.getLogger(__name__)
@@ -39,12 +40,13 @@ def customer_for_contact(*, shop, channel: str, contact_handle: str):
 
 
 def conversation_for_contact(*, shop, channel: str, contact_handle: str = "", customer=None, account=None,
-                             subject: str = "", external_id: str = "") -> Conversation:
-    """The live conversation of this contact on this channel, or a new one (bot on when the shop wants it)."""
+                             subject: str = "", external_id: str = "", continue_live: bool = True) -> Conversation:
+    """The live conversation of this contact on this channel, or a new one (bot on when the shop wants it).
+    continue_live=False always starts a new one (email: a new subject without thread headers is a new case)."""
     from shouhou.inbox.bot import bot_enabled
 
     found = None
-    if contact_handle or customer is not None:
+    if continue_live and (contact_handle or customer is not None):
         who = Q(contact_handle=contact_handle) if contact_handle else Q(customer=customer)
         candidates = Conversation.objects.filter(who, shop=shop, channel=channel)
         if account is not None:
@@ -61,8 +63,9 @@ def conversation_for_contact(*, shop, channel: str, contact_handle: str = "", cu
 
 
 def inbound_accept(*, shop, channel: str, item: Inbound, account=None, conversation=None, order=None,
-                   customer=None):
-    """Store one inbound message (idempotent on item.external_id) and run the bot. Returns services.Received."""
+                   customer=None, continue_live: bool = True):
+    """Store one inbound message (idempotent on item.external_id) and run the bot. Returns services.Received.
+    Without `conversation`, the contact's live conversation continues (continue_live=False: a new one)."""
     from shouhou.inbox import services
 
     with transaction.atomic():
@@ -76,14 +79,28 @@ def inbound_accept(*, shop, channel: str, item: Inbound, account=None, conversat
         if conversation is None:
             conversation = conversation_for_contact(
                 shop=shop, channel=channel, contact_handle=item.contact_handle, customer=customer, account=account,
-                subject=item.subject or item.body[:60], external_id=str(item.extra.get("conversation_id", "")))
+                subject=item.subject or item.body[:60], external_id=str(item.extra.get("conversation_id", "")),
+                continue_live=continue_live)
+        files = [ContentFile(data, name=name) for name, data in item.attachments]
         received = services.message_receive(
             shop=shop, channel=channel, body=item.body, customer=customer or conversation.customer,
             contact_handle=item.contact_handle, external_id=item.external_id, order=order, channel_account=account,
-            subject=item.subject, conversation=conversation, at=item.at)
+            subject=item.subject, conversation=conversation, at=item.at, attachment=files[0] if files else None)
+        if not received.duplicate:
+            _more_attachments(received, item=item, files=files[1:])
     if not received.duplicate and received.conversation.bot_active:
         bot_after_receive(received)
     return received
+
+
+def _more_attachments(received, *, item: Inbound, files: list[ContentFile]) -> None:
+    """A message holds one file: the others follow as inbound messages of their own ("[附件] name"), keyed
+    on the message's id so a replay adds nothing. They do not touch the ticket's clocks."""
+    for n, file in enumerate(files, start=2):
+        key = f"{item.external_id}#{n}"[:128] if item.external_id else ""
+        Message.objects.create(shop_id=received.message.shop_id, conversation=received.conversation,
+                               direction=Direction.INBOUND, body=f"[附件] {file.name}", external_id=key,
+                               attachment=file)
 
 
 def bot_after_receive(received) -> None:
