@@ -43,7 +43,7 @@ class ClockOut(Schema):
     warning: bool
 
 
-class MessageOut(Schema):
+class InboxMessageOut(Schema):
     id: int
     direction: str
     body: str
@@ -56,7 +56,7 @@ class MessageOut(Schema):
     created_at: dt.datetime
 
 
-class EventOut(Schema):
+class TicketEventOut(Schema):
     id: int
     kind: str
     actor: str | None
@@ -131,8 +131,8 @@ class ProgressOut(Schema):
 
 
 class TicketDetailOut(TicketOut):
-    messages: list[MessageOut]
-    events: list[EventOut]
+    messages: list[InboxMessageOut]
+    events: list[TicketEventOut]
     escalations: list[EscalationOut]
     customer_progress: list[ProgressOut] = Field(
         description="顾客可见的进展（转交部门、部门进展、已解决/已关闭），不含内部备注与不公开的进展")
@@ -151,7 +151,7 @@ class ConversationOut(Schema):
 
 
 class ConversationDetailOut(ConversationOut):
-    messages: list[MessageOut]
+    messages: list[InboxMessageOut]
     ticket_ids: list[int]
 
 
@@ -178,15 +178,15 @@ class ReplyIn(Schema):
     script_id: int | None = None
 
 
-class NoteIn(Schema):
+class TicketNoteIn(Schema):
     body: str = Field(min_length=1, max_length=MAX_BODY)
 
 
-class AssignIn(Schema):
+class TicketAssignIn(Schema):
     username: str | None = Field(None, max_length=150, description="本店铺成员的用户名；null 表示退回队列")
 
 
-class StatusIn(Schema):
+class TicketStatusIn(Schema):
     status: str = Field(description="open / pending_customer / resolved / closed")
     note: str = Field("", max_length=500)
 
@@ -483,7 +483,7 @@ def ticket_detail(request, ticket_id: Id):
     return _ticket_detail(request, ticket_id)
 
 
-@router.post("/tickets/{ticket_id}/reply", response={201: MessageOut},
+@router.post("/tickets/{ticket_id}/reply", response={201: InboxMessageOut},
              summary="回复顾客（合规检查不通过返回 422，说明原因；停止首响/再响时钟）")
 def reply(request, ticket_id: Id, payload: ReplyIn):
     _need(request, REPLY)
@@ -497,15 +497,15 @@ def reply(request, ticket_id: Id, payload: ReplyIn):
     return Status(201, _message_out(msg))
 
 
-@router.post("/tickets/{ticket_id}/notes", response={201: MessageOut}, summary="内部备注（顾客不可见）")
-def note(request, ticket_id: Id, payload: NoteIn):
+@router.post("/tickets/{ticket_id}/notes", response={201: InboxMessageOut}, summary="内部备注（顾客不可见）")
+def note(request, ticket_id: Id, payload: TicketNoteIn):
     _need(request, REPLY)
     msg = _run(svc.ticket_note, ticket=_ticket(request, ticket_id), author=request.auth.actor, body=payload.body)
     return Status(201, _message_out(msg))
 
 
 @router.post("/tickets/{ticket_id}/assign", response=TicketDetailOut, summary="分配处理人（null 退回队列）")
-def assign(request, ticket_id: Id, payload: AssignIn):
+def assign(request, ticket_id: Id, payload: TicketAssignIn):
     _need(request, REPLY)
     t = _ticket(request, ticket_id)
     _run(svc.ticket_assign, ticket=t, agent=_member(request, payload.username, field="username"),
@@ -515,7 +515,7 @@ def assign(request, ticket_id: Id, payload: AssignIn):
 
 @router.post("/tickets/{ticket_id}/status", response=TicketDetailOut,
              summary="变更状态（等待顾客暂停时钟；已解决停止解决时钟）")
-def set_status(request, ticket_id: Id, payload: StatusIn):
+def set_status(request, ticket_id: Id, payload: TicketStatusIn):
     _need(request, REPLY)
     t = _ticket(request, ticket_id)
     if payload.status not in TicketStatus.values:
