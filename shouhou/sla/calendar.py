@@ -40,6 +40,11 @@ class BusinessCalendar:
                 for a, b in self.weekly.get(weekday, ())]
 
 
+def has_opening_hours(calendar: BusinessCalendar) -> bool:
+    """False for a calendar with no interval on any weekday (every due time would be never)."""
+    return any(calendar.weekly.get(d) for d in range(7))
+
+
 def always_open(tz: ZoneInfo = SHANGHAI) -> BusinessCalendar:
     return BusinessCalendar(weekly={d: ((0, 1440),) for d in range(7)}, tz=tz)
 
@@ -56,12 +61,15 @@ def _minutes(text: str, *, where: str) -> int:
 
 
 def calendar_from_spec(spec: Mapping, tz: ZoneInfo = SHANGHAI) -> BusinessCalendar:
-    """{"weekly": {"mon": ["09:00-18:00"], ...}, "holidays": ["2026-10-01"], "makeup_workdays": [...]}.
+    """{"weekly": {"mon": ["09:00-18:00"], ...}, "holidays": ["2026-10-01"], "makeup_workdays": [...],
+    "makeup_weekday": 0} (a make-up workday is worked with that weekday's hours; 0 = Monday).
     Errors name their location, e.g. `weekly.sat[0]: 开始时间须早于结束时间`."""
     weekly: dict[int, tuple[Interval, ...]] = {}
     for name, ranges in (spec.get("weekly") or {}).items():
         if name not in DAY_NAMES:
             raise CalendarError(f"weekly.{name}: 未知的星期（应为 {', '.join(DAY_NAMES)}）")
+        if isinstance(ranges, str | bytes) or not isinstance(ranges, Iterable):
+            raise CalendarError(f"weekly.{name}: 应为时间段列表，如 [\"09:00-18:00\"]")
         parsed = []
         for i, text in enumerate(ranges):
             where = f"weekly.{name}[{i}]"
@@ -72,12 +80,23 @@ def calendar_from_spec(spec: Mapping, tz: ZoneInfo = SHANGHAI) -> BusinessCalend
             if start >= end:
                 raise CalendarError(f"{where}: 开始时间须早于结束时间（跨夜班请拆成两段：22:00-24:00 与次日 00:00-02:00）")
             parsed.append((start, end))
-        weekly[DAY_NAMES.index(name)] = tuple(sorted(parsed))
+        ordered = sorted(parsed)
+        for (_, prev_end), (start, _) in zip(ordered, ordered[1:], strict=False):
+            if start < prev_end:  # overlapping intervals would count the same minutes twice
+                i = next(k for k, r in enumerate(parsed) if r[0] == start)
+                raise CalendarError(f"weekly.{name}[{i}]: 与同一天的另一段时间重叠，请合并成一段")
+        weekly[DAY_NAMES.index(name)] = tuple(ordered)
+    makeup_weekday = spec.get("makeup_weekday", 0)
+    if isinstance(makeup_weekday, bool) or not isinstance(makeup_weekday, int) or not 0 <= makeup_weekday <= 6:
+        raise CalendarError(f"makeup_weekday: 应为 0（周一）到 6（周日），收到 {makeup_weekday!r}")
     return BusinessCalendar(weekly=weekly, holidays=_dates(spec.get("holidays", ()), "holidays"),
-                            makeup_workdays=_dates(spec.get("makeup_workdays", ()), "makeup_workdays"), tz=tz)
+                            makeup_workdays=_dates(spec.get("makeup_workdays", ()), "makeup_workdays"),
+                            makeup_weekday=makeup_weekday, tz=tz)
 
 
 def _dates(values: Iterable, where: str) -> frozenset[date]:
+    if isinstance(values, str | bytes) or not isinstance(values, Iterable):
+        raise CalendarError(f"{where}: 应为日期列表，如 [\"2026-10-01\"]")
     out = set()
     for i, value in enumerate(values):
         try:

@@ -40,3 +40,42 @@ def ticket_clock(*, ticket, at: datetime | None = None) -> Clock | None:
     reference = ticket.paused_at if paused else at
     remaining = int((due - reference).total_seconds())
     return Clock(target=target, due_at=due, remaining_seconds=remaining, paused=paused, breached=remaining <= 0)
+
+
+@dataclass(frozen=True)
+class ClockDetail:
+    """One target of a ticket, for the API: running or stopped, met or breached."""
+
+    target: str
+    due_at: datetime | None
+    stopped_at: datetime | None     # first_responded_at / resolved_at; None for next response
+    business_seconds: int | None    # open time it took (first response, resolution), pauses left out
+    running: bool                   # counting now (not paused, not stopped)
+    remaining_seconds: int | None   # due − now (− paused_at while paused); None when stopped or unset
+    breached: bool                  # passed its due time while running, or stopped after it
+
+    @property
+    def label(self) -> str:
+        return TARGET_LABELS[self.target]
+
+
+def ticket_clocks(*, ticket, at: datetime | None = None) -> list[ClockDetail]:
+    """The three targets of a ticket in a fixed order. Pure over the ticket's fields: no query."""
+    at = at or now()
+    is_open = ticket.status in OPEN_TICKET_STATUSES
+    paused = ticket.paused_at is not None
+    reference = ticket.paused_at if paused else at
+    out = []
+    for target, due, stopped, seconds in (
+        ("first_response", ticket.first_response_due_at, ticket.first_responded_at,
+         ticket.first_response_business_seconds),
+        ("next_response", ticket.next_response_due_at, None, None),
+        ("resolution", ticket.resolution_due_at, ticket.resolved_at, ticket.resolution_business_seconds),
+    ):
+        live = is_open and due is not None and stopped is None
+        remaining = int((due - reference).total_seconds()) if live else None
+        breached = (remaining is not None and remaining <= 0) or (
+            stopped is not None and due is not None and stopped > due)
+        out.append(ClockDetail(target=target, due_at=due, stopped_at=stopped, business_seconds=seconds,
+                               running=live and not paused, remaining_seconds=remaining, breached=breached))
+    return out

@@ -12,6 +12,7 @@ from shouhou.sla.calendar import (
     business_seconds_between,
     calendar_from_spec,
     due_at,
+    has_opening_hours,
 )
 
 WEEKDAYS_9_18 = {"weekly": {d: ["09:00-18:00"] for d in ("mon", "tue", "wed", "thu", "fri")},
@@ -97,10 +98,30 @@ def test_times_in_other_zones_are_read_in_the_calendars_zone():
     ({"weekly": {"sat": ["09:00"]}}, "weekly.sat[0]: 应写成 开始-结束"),
     ({"weekly": {"sun": ["09:00-25:00"]}}, "weekly.sun[0]: 时间超出"),
     ({"holidays": ["2026-13-01"]}, "holidays[0]: 日期格式应为 YYYY-MM-DD"),
+    ({"weekly": {"mon": ["09:00-12:00", "11:30-13:00"]}}, "weekly.mon[1]: 与同一天的另一段时间重叠"),
+    ({"weekly": {"tue": ["12:00-18:00", "09:00-12:30"]}}, "weekly.tue[0]: 与同一天的另一段时间重叠"),
+    ({"weekly": {"mon": "09:00-18:00"}}, "weekly.mon: 应为时间段列表"),
+    ({"holidays": "2026-10-01"}, "holidays: 应为日期列表"),
+    ({"weekly": {"mon": ["09:60-18:00"]}}, "weekly.mon[0]: 时间超出"),
 ])
 def test_bad_spec_names_the_location(spec, message):
     with pytest.raises(CalendarError, match=message.replace("[", r"\[").replace("]", r"\]")):
         calendar_from_spec(spec)
+
+
+def test_makeup_workday_uses_the_hours_of_makeup_weekday():
+    spec = {"weekly": {"mon": ["09:00-18:00"], "fri": ["09:00-12:00"]}, "makeup_workdays": ["2026-10-10"]}
+    assert due_at(at("2026-10-10 08:00"), 3600, calendar_from_spec(spec)) == at("2026-10-10 10:00")
+    friday_hours = calendar_from_spec({**spec, "makeup_weekday": 4})
+    assert due_at(at("2026-10-10 11:30"), 3600, friday_hours) == at("2026-10-12 09:30")
+    with pytest.raises(CalendarError, match="makeup_weekday: 应为 0"):
+        calendar_from_spec({**spec, "makeup_weekday": 7})
+
+
+def test_adjacent_intervals_are_allowed_and_counted_once():
+    cal = calendar_from_spec({"weekly": {"mon": ["12:00-18:00", "09:00-12:00"]}})
+    assert business_seconds_between(at("2026-11-23 00:00"), at("2026-11-24 00:00"), cal) == 9 * 3600
+    assert has_opening_hours(cal) and not has_opening_hours(calendar_from_spec({"weekly": {"mon": []}}))
 
 
 def test_a_calendar_with_no_hours_is_refused_not_looped_forever():
