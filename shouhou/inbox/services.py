@@ -131,7 +131,8 @@ def _ticket_create(*, shop, conversation: Conversation | None, channel: str, sub
     if category is None:
         tri = triage(text=text, customer=customer, channel=channel)
         category, reasons = tri.category, tri.reasons
-        priority = priority if priority is not None else tri.priority
+        # a given priority is a floor (bot hand-off: anger, VIP → high); triage may still make it urgent (safety)
+        priority = min(int(priority), int(tri.priority)) if priority is not None else tri.priority
     elif priority is None:
         priority, why = priority_for(category=category, tier=getattr(customer, "tier", "") or "", channel=channel,
                                      text=text)
