@@ -196,8 +196,14 @@ def webchat_room(request, token: str):
         "last_id": messages[-1]["id"] if messages else 0})
 
 
+def _chat_key(request) -> str:
+    """The rate-limit key of a chat: the token's signed payload (the conversation), not the whole token,
+    so fresh tokens for the same conversation (a new one on every start) share one budget."""
+    return request.resolver_match.kwargs.get("token", "").split(":", 1)[0][:64]
+
+
 @require_GET
-@rate_limit(scope="webchat-poll", rate="120/m", key=lambda r: r.resolver_match.kwargs.get("token", "")[:64])
+@rate_limit(scope="webchat-poll", rate="120/m", key=_chat_key)
 def webchat_poll(request, token: str):
     conversation = _chat_or_404(request, token)
     try:
@@ -209,7 +215,7 @@ def webchat_poll(request, token: str):
 
 
 @require_POST
-@rate_limit(scope="webchat-send", rate="20/m", key=lambda r: r.resolver_match.kwargs.get("token", "")[:64])
+@rate_limit(scope="webchat-send", rate="20/m", key=_chat_key)
 def webchat_send(request, token: str):
     conversation = _chat_or_404(request, token)
     try:

@@ -1,0 +1,279 @@
+"""Web chat on the consumer page, through real HTTP: start by order number + phone tail (or the portal
+session), send, poll; tokens name one conversation and cannot be forged; internal notes stay internal;
+rate limits; a browser test of the page itself."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+import time_machine
+from django.core.cache import cache
+from django.test import Client
+
+from shouhou.core.testing.factories import CustomerFactory, OrderFactory
+from shouhou.inbox.channels import webchat
+from shouhou.inbox.choices import Channel, Direction
+from shouhou.inbox.models import Conversation, Message, Ticket
+from shouhou.inbox.services import ticket_open_for_conversation, ticket_reply
+from shouhou.portal.services import follow_token
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _clean_cache():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def order(shop):
+    customer = CustomerFactory(shop=shop, name="李女士", phone="13812345678")
+    return OrderFactory(shop=shop, customer=customer, order_no="XL20261101001")
+
+
+def _start(client, order_no="XL20261101001", last4="5678"):
+    return client.post("/inbox/chat/", {"order_no": order_no, "last4": last4})
+
+
+def _token(response) -> str:
+    match = re.fullmatch(r"/inbox/chat/([^/]+)/", response["Location"])
+    assert match, response["Location"]
+    return match.group(1)
+
+
+def _send(client, token, body, client_id=""):
+    return client.post(f"/inbox/chat/{token}/send/", {"body": body, "client_id": client_id})
+
+
+def _poll(client, token, after=0):
+    return client.get(f"/inbox/chat/{token}/messages/", {"after": after})
+
+
+# --- starting ---------------------------------------------------------------------------------------
+
+def test_start_page_asks_for_order_number_and_phone_tail(client):
+    response = client.get("/inbox/chat/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'name="order_no"' in html
+    assert 'name="last4"' in html
+    assert "开始咨询" in html
+
+
+def test_order_number_and_phone_tail_open_the_orders_chat(client, shop, order):
+    response = _start(client)
+    assert response.status_code == 302
+    conversation = webchat.conversation_from_token(_token(response))
+    assert conversation is not None
+    assert conversation.channel == Channel.WEB_CHAT
+    assert conversation.shop == shop
+    assert conversation.customer == order.customer
+    assert conversation.contact_handle == "order:XL20261101001"
+    assert list(conversation.orders.all()) == [order]
+    assert conversation.bot_active is True  # the shop's default: the bot greets web chat first
+    # the same order again continues the same conversation
+    assert webchat.conversation_from_token(_token(_start(client))).pk == conversation.pk
+    assert Conversation.objects.count() == 1
+
+
+def test_a_wrong_phone_tail_gets_the_neutral_answer_and_guessing_is_limited(client, order):
+    response = _start(client, last4="0000")
+    assert response.status_code == 200
+    assert "订单号或手机尾号不正确，请核对后重试。" in response.content.decode()
+    for _ in range(4):
+        _start(client, last4="0000")
+    blocked = _start(client)  # even the right pair, after five failures
+    assert blocked.status_code == 429
+    assert "尝试次数过多" in blocked.content.decode()
+    assert not Conversation.objects.exists()
+
+
+def test_an_order_looked_up_in_the_portal_goes_straight_to_its_chat(client, order):
+    assert client.post("/p/", {"order_no": "XL20261101001", "last4": "5678"}).status_code == 302
+    response = client.get("/inbox/chat/")
+    assert response.status_code == 302
+    assert webchat.conversation_from_token(_token(response)).orders.get() == order
+
+
+def test_the_portal_pages_link_to_the_web_chat(client, order):
+    start = client.get("/p/").content.decode()
+    assert 'href="/inbox/chat/"' in start
+    assert "在线客服" in start
+    client.post("/p/", {"order_no": "XL20261101001", "last4": "5678"})
+    page = client.get("/p/order/").content.decode()
+    assert 'href="/inbox/chat/"' in page
+
+
+# --- talking ----------------------------------------------------------------------------------------
+
+def test_send_and_poll_show_the_customer_message_and_the_bot_answer(client, order):
+    token = _token(_start(client))
+    sent = _send(client, token, "怎么退货？", client_id="c1")
+    assert sent.status_code == 200
+    assert sent.json() == {"ok": True}
+    data = _poll(client, token).json()
+    who = [m["who"] for m in data["messages"]]
+    assert who[0] == "me"
+    assert data["messages"][0]["body"] == "怎么退货？"
+    assert who[1:] and set(who[1:]) == {"bot"}
+    assert re.fullmatch(r"\d\d:\d\d", data["messages"][0]["at"])
+    # polling after the last id returns nothing new
+    assert _poll(client, token, after=data["messages"][-1]["id"]).json()["messages"] == []
+
+
+def test_a_person_takes_over_agent_replies_reach_the_page_and_notes_never_do(client, shop, order, agent):
+    token = _token(_start(client))
+    _send(client, token, "我要人工")
+    conversation = webchat.conversation_from_token(token)
+    conversation.refresh_from_db()
+    assert conversation.bot_active is False
+    ticket = Ticket.objects.get(conversation=conversation)
+    seen = _poll(client, token).json()["messages"][-1]["id"]
+    Message.objects.create(shop=shop, conversation=conversation, direction=Direction.NOTE, author=agent,
+                           body="内部备注：这位顾客上次也投诉过")
+    ticket_reply(ticket=ticket, author=agent, body="您好，我是客服小鹿，请问有什么可以帮您？")
+    data = _poll(client, token, after=seen).json()
+    assert data["bot"] is False
+    assert [(m["who"], m["body"]) for m in data["messages"]] == [("agent", "您好，我是客服小鹿，请问有什么可以帮您？")]
+    page = client.get(f"/inbox/chat/{token}/").content.decode()
+    assert "您好，我是客服小鹿" in page
+    assert "内部备注" not in page
+    assert "人工客服接待中" in page
+
+
+def test_a_message_from_the_customer_after_hand_off_goes_to_the_ticket(client, shop, order):
+    token = _token(_start(client))
+    conversation = webchat.conversation_from_token(token)
+    ticket = ticket_open_for_conversation(conversation=conversation, reason="测试转人工")
+    _send(client, token, "衣服有破洞", client_id="after")
+    message = Message.objects.get(body="衣服有破洞")
+    assert message.conversation == conversation
+    assert Ticket.objects.get() == ticket
+
+
+def test_the_same_client_id_sent_twice_is_stored_once(client, order):
+    token = _token(_start(client))
+    Conversation.objects.update(bot_active=False)
+    assert _send(client, token, "在吗", client_id="k-1").json()["ok"] is True
+    assert _send(client, token, "在吗", client_id="k-1").json()["ok"] is True
+    assert Message.objects.filter(direction=Direction.INBOUND, body="在吗").count() == 1
+
+
+@pytest.mark.parametrize(("body", "error"), [("   ", "请输入消息内容"), ("长" * 1001, "消息太长了，请控制在 1000 字以内")])
+def test_empty_or_too_long_messages_are_refused(client, order, body, error):
+    token = _token(_start(client))
+    response = _send(client, token, body)
+    assert response.status_code == 400
+    assert response.json() == {"ok": False, "error": error}
+    assert not Message.objects.filter(direction=Direction.INBOUND).exists()
+
+
+# --- tokens -----------------------------------------------------------------------------------------
+
+def test_a_token_names_one_conversation_and_cannot_be_altered(client, shop, order):
+    mine = _token(_start(client))
+    other_order = OrderFactory(shop=shop, customer=CustomerFactory(shop=shop, phone="13900001111"))
+    theirs = webchat.webchat_start(order=other_order)
+    Message.objects.create(shop=shop, conversation=theirs, direction=Direction.INBOUND, body="别人的秘密")
+    # change the conversation id inside my token, keep my signature
+    payload, rest = mine.split(":", 1)
+    import base64
+    import json
+
+    forged_payload = base64.urlsafe_b64encode(json.dumps({"c": theirs.pk, "s": shop.pk},
+                                                         separators=(",", ":")).encode()).decode().rstrip("=")
+    for token in (f"{forged_payload}:{rest}", mine[:-2] + ("AA" if not mine.endswith("AA") else "BB"), "garbage",
+                  follow_token(theirs.pk)):
+        for response in (client.get(f"/inbox/chat/{token}/"), _poll(client, token), _send(client, token, "hi")):
+            assert response.status_code == 404
+            assert "别人的秘密" not in response.content.decode()
+    assert not Message.objects.filter(body="hi").exists()
+    assert "别人的秘密" not in _poll(client, mine).content.decode()
+
+
+def test_a_token_cannot_open_a_conversation_of_another_channel(client, shop):
+    wechat = Conversation.objects.create(shop=shop, channel=Channel.WECHAT, contact_handle="oX")
+    token = webchat.chat_token(wechat)
+    assert client.get(f"/inbox/chat/{token}/").status_code == 404
+
+
+# --- abuse limits -----------------------------------------------------------------------------------
+
+@pytest.fixture
+def frozen():
+    """Rate limits count in fixed windows: keep the test inside one of them."""
+    with time_machine.travel(dt.datetime(2026, 11, 6, 2, 0, 5, tzinfo=dt.UTC), tick=False):
+        yield
+
+
+def test_sending_is_rate_limited_per_conversation_even_across_fresh_tokens(client, order, frozen):
+    token = _token(_start(client))
+    for _ in range(20):
+        assert _send(client, token, "").status_code == 400  # counted, refused for being empty
+    blocked = _send(client, token, "还在吗")
+    assert blocked.status_code == 429
+    assert "请求过于频繁" in blocked.content.decode()
+    assert blocked["Retry-After"]
+    with time_machine.travel(dt.datetime(2026, 11, 6, 2, 0, 15, tzinfo=dt.UTC), tick=False):  # same window
+        fresh = _token(_start(client))  # starting again hands out a new token for the same conversation
+        assert fresh != token
+        assert _send(client, fresh, "还在吗").status_code == 429
+
+
+def test_starting_is_rate_limited_per_ip(client, order, frozen):
+    for _ in range(20):
+        _start(Client(REMOTE_ADDR="10.0.0.9"), order_no="NOPE", last4="1234")  # a new client each time
+        cache.delete_many(["portal:fail:ip:10.0.0.9", "portal:fail:order:NOPE"])  # not the guessing limit
+    blocked = _start(Client(REMOTE_ADDR="10.0.0.9"))
+    assert blocked.status_code == 429
+    assert "请求过于频繁" in blocked.content.decode()
+    assert _start(Client(REMOTE_ADDR="10.0.0.10")).status_code == 302  # another address is not affected
+
+
+def _csrf(html: str) -> str:
+    return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
+
+
+def test_starting_and_sending_need_the_csrf_token_of_the_page(order):
+    browser = Client(enforce_csrf_checks=True)
+    assert browser.post("/inbox/chat/", {"order_no": "XL20261101001", "last4": "5678"}).status_code == 403
+    form = _csrf(browser.get("/inbox/chat/").content.decode())
+    token = _token(browser.post("/inbox/chat/", {"order_no": "XL20261101001", "last4": "5678",
+                                                 "csrfmiddlewaretoken": form}))
+    assert browser.post(f"/inbox/chat/{token}/send/", {"body": "hi"}).status_code == 403
+    csrf = _csrf(browser.get(f"/inbox/chat/{token}/").content.decode())
+    ok = browser.post(f"/inbox/chat/{token}/send/", {"body": "hi", "client_id": "x"}, headers={"X-CSRFToken": csrf})
+    assert ok.status_code == 200
+    assert Message.objects.filter(body="hi", direction=Direction.INBOUND).count() == 1
+
+
+# --- the page in a browser --------------------------------------------------------------------------
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_customer_opens_the_chat_from_the_portal_and_talks_to_an_agent(page, live_server, shop, agent):
+    customer = CustomerFactory(shop=shop, name="李女士", phone="13812345678")
+    OrderFactory(shop=shop, customer=customer, order_no="XL20261101009")
+    # given the portal start page, the customer follows the web chat link
+    page.goto(f"{live_server.url}/p/")
+    page.get_by_role("link", name=re.compile("在线客服")).click()
+    page.fill("input[name=order_no]", "XL20261101009")
+    page.fill("input[name=last4]", "5678")
+    page.get_by_test_id("start-chat").click()
+    page.wait_for_selector("[data-testid=chat]")
+    # when they ask for a person
+    page.fill("textarea[name=body]", "我要人工")
+    page.click(".chat-form button[type=submit]")
+    page.wait_for_selector(".chat-msg.me")
+    page.wait_for_selector(".chat-msg.bot")
+    assert page.input_value("textarea[name=body]") == ""
+    # and an agent answers from the desk, the page shows it without reloading
+    ticket = Ticket.objects.get(channel=Channel.WEB_CHAT)
+    ticket_reply(ticket=ticket, author=agent, body="您好，我是客服小鹿")
+    page.wait_for_selector(".chat-msg.agent", timeout=10000)
+    assert page.locator(".chat-msg.agent .chat-body").inner_text() == "您好，我是客服小鹿"
+    assert page.locator(".chat-msg.me .chat-body").inner_text() == "我要人工"
