@@ -21,6 +21,7 @@ from shouhou.desk import team as team_svc
 from shouhou.inbox import scripts as scripts_svc
 from shouhou.inbox import selectors as sel
 from shouhou.inbox import services as svc
+from shouhou.inbox.channels import phone as phone_channel
 from shouhou.inbox.choices import Channel, EscalationStatus, Team, TicketEventKind, TicketStatus
 from shouhou.inbox.models import AgentProfile, Conversation, Escalation, Message, Script, Shift, Ticket
 
@@ -34,7 +35,7 @@ DEPARTMENTS = [t for t in Team.values if t != Team.SERVICE]
 
 # --- schemas ------------------------------------------------------------------------------------
 
-class ClockOut(Schema):
+class InboxClockOut(Schema):
     target: str = Field(description="first_response / next_response / resolution；空表示没有运行中的时钟")
     due_at: dt.datetime | None
     remaining_seconds: int | None
@@ -56,7 +57,7 @@ class InboxMessageOut(Schema):
     created_at: dt.datetime
 
 
-class TicketEventOut(Schema):
+class InboxTicketEventOut(Schema):
     id: int
     kind: str
     actor: str | None
@@ -67,7 +68,7 @@ class TicketEventOut(Schema):
     created_at: dt.datetime
 
 
-class EscalationUpdateOut(Schema):
+class InboxEscalationUpdateOut(Schema):
     id: int
     note: str
     author: str | None
@@ -75,7 +76,7 @@ class EscalationUpdateOut(Schema):
     created_at: dt.datetime
 
 
-class EscalationOut(Schema):
+class InboxEscalationOut(Schema):
     id: int
     ticket_id: int
     department: str
@@ -86,10 +87,10 @@ class EscalationOut(Schema):
     due_at: dt.datetime
     resolved_at: dt.datetime | None
     created_at: dt.datetime
-    updates: list[EscalationUpdateOut]
+    updates: list[InboxEscalationUpdateOut]
 
 
-class TicketOut(Schema):
+class InboxTicketOut(Schema):
     id: int
     number: str
     subject: str
@@ -113,32 +114,32 @@ class TicketOut(Schema):
     first_responded_at: dt.datetime | None
     resolved_at: dt.datetime | None
     created_at: dt.datetime
-    clock: ClockOut
+    clock: InboxClockOut
 
 
-class QueueOut(Schema):
+class InboxQueueOut(Schema):
     total: int
     page: int
     pages: int
     per_page: int
-    items: list[TicketOut]
+    items: list[InboxTicketOut]
 
 
-class ProgressOut(Schema):
+class InboxProgressOut(Schema):
     kind: str
     note: str
     created_at: dt.datetime
 
 
-class TicketDetailOut(TicketOut):
+class InboxTicketDetailOut(InboxTicketOut):
     messages: list[InboxMessageOut]
-    events: list[TicketEventOut]
-    escalations: list[EscalationOut]
-    customer_progress: list[ProgressOut] = Field(
+    events: list[InboxTicketEventOut]
+    escalations: list[InboxEscalationOut]
+    customer_progress: list[InboxProgressOut] = Field(
         description="顾客可见的进展（转交部门、部门进展、已解决/已关闭），不含内部备注与不公开的进展")
 
 
-class ConversationOut(Schema):
+class InboxConversationOut(Schema):
     id: int
     channel: str
     subject: str
@@ -150,12 +151,12 @@ class ConversationOut(Schema):
     created_at: dt.datetime
 
 
-class ConversationDetailOut(ConversationOut):
+class InboxConversationDetailOut(InboxConversationOut):
     messages: list[InboxMessageOut]
     ticket_ids: list[int]
 
 
-class InboundIn(Schema):
+class InboxInboundIn(Schema):
     channel: str = Field(description="渠道：web_chat / wechat / wecom / email / social_dm …")
     body: str = Field(min_length=1, max_length=MAX_BODY)
     external_id: str = Field("", max_length=128, description="渠道消息 ID：同一 ID 只保存一次（幂等）")
@@ -165,7 +166,7 @@ class InboundIn(Schema):
     subject: str = Field("", max_length=200)
 
 
-class ReceivedOut(Schema):
+class InboxReceivedOut(Schema):
     message_id: int
     conversation_id: int
     ticket_id: int | None
@@ -173,46 +174,55 @@ class ReceivedOut(Schema):
     duplicate: bool
 
 
-class ReplyIn(Schema):
+class InboxReplyIn(Schema):
     body: str = Field(min_length=1, max_length=MAX_BODY)
     script_id: int | None = None
 
 
-class TicketNoteIn(Schema):
+class InboxTicketNoteIn(Schema):
     body: str = Field(min_length=1, max_length=MAX_BODY)
 
 
-class TicketAssignIn(Schema):
+class InboxTicketAssignIn(Schema):
     username: str | None = Field(None, max_length=150, description="本店铺成员的用户名；null 表示退回队列")
 
 
-class TicketStatusIn(Schema):
+class InboxTicketStatusIn(Schema):
     status: str = Field(description="open / pending_customer / resolved / closed")
     note: str = Field("", max_length=500)
 
 
-class PriorityIn(Schema):
+class InboxPriorityIn(Schema):
     priority: int = Field(ge=1, le=4, description="1 紧急 … 4 低")
 
 
-class EscalateIn(Schema):
+class InboxEscalateIn(Schema):
     department: str = Field(description="warehouse / quality / logistics / production / rnd")
     request: str = Field(min_length=1, max_length=MAX_BODY)
     owner: str | None = Field(None, max_length=150, description="负责人用户名（本店铺成员）")
     due_at: dt.datetime | None = Field(None, description="留空按部门时限计算")
 
 
-class EscalationUpdateIn(Schema):
+class InboxEscalationUpdateIn(Schema):
     note: str = Field(min_length=1, max_length=MAX_BODY)
     visible_to_customer: bool = True
 
 
-class EscalationCloseIn(Schema):
+class InboxEscalationCloseIn(Schema):
     note: str = Field("", max_length=MAX_BODY)
     status: str = Field(EscalationStatus.DONE, description="done / cancelled")
 
 
-class ScriptOut(Schema):
+class InboxCallIn(Schema):
+    summary: str = Field(min_length=1, max_length=2000, description="通话内容摘要")
+    phone: str = Field("", max_length=32, description="顾客电话（未选顾客时必填）")
+    customer_id: int | None = Field(None, ge=1, le=2_147_483_647)
+    order_no: str = Field("", max_length=64)
+    direction: str = Field("inbound", description="inbound 顾客来电 / outbound 客服去电")
+    duration_seconds: int = Field(0, ge=0, le=86_400)
+
+
+class InboxScriptOut(Schema):
     id: int
     scenario: str
     categories: list[str]
@@ -223,17 +233,17 @@ class ScriptOut(Schema):
     usage_count: int
 
 
-class RenderIn(Schema):
+class InboxRenderIn(Schema):
     ticket_id: int | None = None
     extra: dict[str, str] = Field(default_factory=dict, description="额外变量，如 {\"remedy\": \"补发\"}")
 
 
-class RenderOut(Schema):
+class InboxRenderOut(Schema):
     script_id: int
     text: str
 
 
-class AgentOut(Schema):
+class InboxAgentOut(Schema):
     id: int
     username: str
     skills: list[str]
@@ -242,7 +252,7 @@ class AgentOut(Schema):
     accepting: bool
 
 
-class AgentIn(Schema):
+class InboxAgentIn(Schema):
     username: str = Field(min_length=1, max_length=150)
     skills: list[str] = Field(default_factory=list, max_length=50, description="商品类目：clothing / cosmetics …")
     channels: list[str] = Field(default_factory=list, max_length=20, description="空表示全部渠道")
@@ -250,7 +260,7 @@ class AgentIn(Schema):
     accepting: bool = True
 
 
-class ShiftOut(Schema):
+class InboxShiftOut(Schema):
     id: int
     agent_profile_id: int
     username: str
@@ -259,14 +269,14 @@ class ShiftOut(Schema):
     label: str
 
 
-class ShiftIn(Schema):
+class InboxShiftIn(Schema):
     agent_profile_id: int
     starts_at: dt.datetime
     ends_at: dt.datetime
     label: str = Field("", max_length=30)
 
 
-class AgentLoadOut(Schema):
+class InboxAgentLoadOut(Schema):
     username: str
     on_duty: bool
     shift_label: str
@@ -407,7 +417,7 @@ def _conversation_out(c: Conversation) -> dict:
 
 # --- conversations and inbound messages ----------------------------------------------------------
 
-@router.get("/conversations", response=list[ConversationOut], summary="会话列表（最近消息在前）")
+@router.get("/conversations", response=list[InboxConversationOut], summary="会话列表（最近消息在前）")
 def conversations(request, channel: str = "", customer_id: int | None = Query(None, ge=1, le=2_147_483_647),
                   limit: int = Query(50, ge=1, le=200), offset: int = Query(0, ge=0, le=10_000_000)):
     _need(request, VIEW)
@@ -415,7 +425,7 @@ def conversations(request, channel: str = "", customer_id: int | None = Query(No
     return [_conversation_out(c) for c in rows[offset:offset + limit]]
 
 
-@router.get("/conversations/{conversation_id}", response=ConversationDetailOut, summary="会话详情（含消息）")
+@router.get("/conversations/{conversation_id}", response=InboxConversationDetailOut, summary="会话详情（含消息）")
 def conversation(request, conversation_id: Id):
     _need(request, VIEW)
     c = get_object_or_404(Conversation.objects.select_related("customer"), shop=request.auth.shop,
@@ -425,9 +435,9 @@ def conversation(request, conversation_id: Id):
             "ticket_ids": list(c.tickets.filter(shop=request.auth.shop).order_by("pk").values_list("pk", flat=True))}
 
 
-@router.post("/messages", response={200: ReceivedOut, 201: ReceivedOut},
+@router.post("/messages", response={200: InboxReceivedOut, 201: InboxReceivedOut},
              summary="接收顾客消息（按 external_id 幂等：重复推送只保存一次，返回 200 与 duplicate=true）")
-def inbound(request, payload: InboundIn):
+def inbound(request, payload: InboxInboundIn):
     _need(request, REPLY)
     shop = request.auth.shop
     if payload.channel not in Channel.values:
@@ -454,9 +464,35 @@ def inbound(request, payload: InboundIn):
     return Status(200 if received.duplicate else 201, out)
 
 
+@router.post("/calls", response={201: InboxTicketDetailOut},
+             summary="记录一通电话（电话即时接通：通话本身就是首次响应；打开或续接该顾客的电话工单）")
+def call_log(request, payload: InboxCallIn):
+    _need(request, REPLY)
+    shop = request.auth.shop
+    customer = order = None
+    if payload.customer_id is not None:
+        customer = Customer.objects.filter(shop=shop, pk=payload.customer_id).first()
+        if customer is None:
+            raise DomainError("顾客不存在", status=404, field="customer_id")
+    if payload.order_no:
+        order = Order.objects.filter(shop=shop, order_no=payload.order_no).first()
+        if order is None:
+            raise DomainError("订单不存在", status=404, field="order_no")
+        if customer is not None and order.customer_id not in (None, customer.pk):
+            raise DomainError(f"订单 {order.order_no} 不属于该顾客", status=400, field="order_no")
+        customer = customer or order.customer
+    try:
+        ticket = phone_channel.phone_call_log(shop=shop, agent=request.auth.actor, summary=payload.summary,
+                                              customer=customer, phone=payload.phone, direction=payload.direction,
+                                              duration_seconds=payload.duration_seconds, order=order)
+    except phone_channel.CallLogError as exc:
+        raise DomainError(str(exc), status=400, field=exc.field or None) from exc
+    return Status(201, _ticket_detail(request, ticket.pk))
+
+
 # --- tickets ------------------------------------------------------------------------------------
 
-@router.get("/tickets", response=QueueOut, summary="工单队列（按优先级与 SLA 到期时间排序，可筛选）")
+@router.get("/tickets", response=InboxQueueOut, summary="工单队列（按优先级与 SLA 到期时间排序，可筛选）")
 def tickets(request, scope: str = Query("all", description="all / mine / unassigned / team"),
             status: str = Query("", description="留空为未结工单；all 为全部"), channel: str = "", category: str = "",
             team: str = "", priority: int | None = Query(None, ge=1, le=4), breached: bool = False,
@@ -477,7 +513,7 @@ def tickets(request, scope: str = Query("all", description="all / mine / unassig
             "items": [_ticket_out(row.ticket) for row in result.rows]}
 
 
-@router.get("/tickets/{ticket_id}", response=TicketDetailOut, summary="工单详情（消息、记录、部门升级）")
+@router.get("/tickets/{ticket_id}", response=InboxTicketDetailOut, summary="工单详情（消息、记录、部门升级）")
 def ticket_detail(request, ticket_id: Id):
     _need(request, VIEW)
     return _ticket_detail(request, ticket_id)
@@ -485,7 +521,7 @@ def ticket_detail(request, ticket_id: Id):
 
 @router.post("/tickets/{ticket_id}/reply", response={201: InboxMessageOut},
              summary="回复顾客（合规检查不通过返回 422，说明原因；停止首响/再响时钟）")
-def reply(request, ticket_id: Id, payload: ReplyIn):
+def reply(request, ticket_id: Id, payload: InboxReplyIn):
     _need(request, REPLY)
     t = _ticket(request, ticket_id)
     script = None
@@ -498,14 +534,14 @@ def reply(request, ticket_id: Id, payload: ReplyIn):
 
 
 @router.post("/tickets/{ticket_id}/notes", response={201: InboxMessageOut}, summary="内部备注（顾客不可见）")
-def note(request, ticket_id: Id, payload: TicketNoteIn):
+def note(request, ticket_id: Id, payload: InboxTicketNoteIn):
     _need(request, REPLY)
     msg = _run(svc.ticket_note, ticket=_ticket(request, ticket_id), author=request.auth.actor, body=payload.body)
     return Status(201, _message_out(msg))
 
 
-@router.post("/tickets/{ticket_id}/assign", response=TicketDetailOut, summary="分配处理人（null 退回队列）")
-def assign(request, ticket_id: Id, payload: TicketAssignIn):
+@router.post("/tickets/{ticket_id}/assign", response=InboxTicketDetailOut, summary="分配处理人（null 退回队列）")
+def assign(request, ticket_id: Id, payload: InboxTicketAssignIn):
     _need(request, REPLY)
     t = _ticket(request, ticket_id)
     _run(svc.ticket_assign, ticket=t, agent=_member(request, payload.username, field="username"),
@@ -513,9 +549,9 @@ def assign(request, ticket_id: Id, payload: TicketAssignIn):
     return _ticket_detail(request, ticket_id)
 
 
-@router.post("/tickets/{ticket_id}/status", response=TicketDetailOut,
+@router.post("/tickets/{ticket_id}/status", response=InboxTicketDetailOut,
              summary="变更状态（等待顾客暂停时钟；已解决停止解决时钟）")
-def set_status(request, ticket_id: Id, payload: TicketStatusIn):
+def set_status(request, ticket_id: Id, payload: InboxTicketStatusIn):
     _need(request, REPLY)
     t = _ticket(request, ticket_id)
     if payload.status not in TicketStatus.values:
@@ -526,23 +562,23 @@ def set_status(request, ticket_id: Id, payload: TicketStatusIn):
     return _ticket_detail(request, ticket_id)
 
 
-@router.post("/tickets/{ticket_id}/priority", response=TicketDetailOut, summary="变更优先级")
-def set_priority(request, ticket_id: Id, payload: PriorityIn):
+@router.post("/tickets/{ticket_id}/priority", response=InboxTicketDetailOut, summary="变更优先级")
+def set_priority(request, ticket_id: Id, payload: InboxPriorityIn):
     _need(request, REPLY)
     _run(svc.ticket_set_priority, ticket=_ticket(request, ticket_id), priority=payload.priority,
          actor=request.auth.actor)
     return _ticket_detail(request, ticket_id)
 
 
-@router.get("/tickets/{ticket_id}/escalations", response=list[EscalationOut], summary="工单的部门升级")
+@router.get("/tickets/{ticket_id}/escalations", response=list[InboxEscalationOut], summary="工单的部门升级")
 def escalations(request, ticket_id: Id):
     _need(request, VIEW)
     return [_escalation_out(x) for x in sel.ticket_escalations(ticket=_ticket(request, ticket_id))]
 
 
-@router.post("/tickets/{ticket_id}/escalations", response={201: EscalationOut},
+@router.post("/tickets/{ticket_id}/escalations", response={201: InboxEscalationOut},
              summary="升级到部门（仓库、质检、物流、生产、研发），带截止时间")
-def escalate(request, ticket_id: Id, payload: EscalateIn):
+def escalate(request, ticket_id: Id, payload: InboxEscalateIn):
     _need(request, REPLY)
     t = _ticket(request, ticket_id)
     if payload.department not in DEPARTMENTS:
@@ -560,9 +596,9 @@ def _escalation(request, escalation_id: int) -> Escalation:
                              pk=escalation_id)
 
 
-@router.post("/escalations/{escalation_id}/updates", response={201: EscalationOut},
+@router.post("/escalations/{escalation_id}/updates", response={201: InboxEscalationOut},
              summary="记录部门处理进展（默认顾客可见）")
-def escalation_update(request, escalation_id: Id, payload: EscalationUpdateIn):
+def escalation_update(request, escalation_id: Id, payload: InboxEscalationUpdateIn):
     _need(request, REPLY)
     x = _escalation(request, escalation_id)
     _run(svc.escalation_update_add, escalation=x, author=request.auth.actor, note=payload.note,
@@ -570,8 +606,8 @@ def escalation_update(request, escalation_id: Id, payload: EscalationUpdateIn):
     return Status(201, _escalation_out(_escalation(request, escalation_id)))
 
 
-@router.post("/escalations/{escalation_id}/close", response=EscalationOut, summary="部门处理完毕 / 取消升级")
-def escalation_close(request, escalation_id: Id, payload: EscalationCloseIn):
+@router.post("/escalations/{escalation_id}/close", response=InboxEscalationOut, summary="部门处理完毕 / 取消升级")
+def escalation_close(request, escalation_id: Id, payload: InboxEscalationCloseIn):
     _need(request, REPLY)
     x = _escalation(request, escalation_id)
     if payload.status not in (EscalationStatus.DONE, EscalationStatus.CANCELLED):
@@ -588,7 +624,7 @@ def _script_out(s: Script) -> dict:
             "body": s.body, "is_active": s.is_active, "position": s.position, "usage_count": s.usage_count}
 
 
-@router.get("/scripts", response=list[ScriptOut], summary="话术库")
+@router.get("/scripts", response=list[InboxScriptOut], summary="话术库")
 def scripts(request, scenario: str = "", active_only: bool = True):
     _need(request, VIEW)
     rows = sel.script_list(shop=request.auth.shop, active_only=active_only)
@@ -597,14 +633,14 @@ def scripts(request, scenario: str = "", active_only: bool = True):
     return [_script_out(s) for s in rows[:500]]
 
 
-@router.get("/tickets/{ticket_id}/scripts", response=list[ScriptOut], summary="按工单分类推荐话术")
+@router.get("/tickets/{ticket_id}/scripts", response=list[InboxScriptOut], summary="按工单分类推荐话术")
 def scripts_for_ticket(request, ticket_id: Id, limit: int = Query(5, ge=1, le=20)):
     _need(request, VIEW)
     return [_script_out(s) for s in scripts_svc.scripts_suggest(ticket=_ticket(request, ticket_id), limit=limit)]
 
 
-@router.post("/scripts/{script_id}/render", response=RenderOut, summary="填入变量（{customer}、{order_no}…）")
-def script_render(request, script_id: Id, payload: RenderIn):
+@router.post("/scripts/{script_id}/render", response=InboxRenderOut, summary="填入变量（{customer}、{order_no}…）")
+def script_render(request, script_id: Id, payload: InboxRenderIn):
     _need(request, VIEW)
     script = get_object_or_404(Script, shop=request.auth.shop, pk=script_id)
     ticket = _ticket(request, payload.ticket_id) if payload.ticket_id is not None else None
@@ -624,15 +660,15 @@ def _shift_out(s: Shift) -> dict:
             "starts_at": s.starts_at, "ends_at": s.ends_at, "label": s.label}
 
 
-@router.get("/agents", response=list[AgentOut], summary="客服资料（技能、渠道、上限）")
+@router.get("/agents", response=list[InboxAgentOut], summary="客服资料（技能、渠道、上限）")
 def agents(request):
     _need(request, VIEW)
     rows = AgentProfile.objects.filter(shop=request.auth.shop).select_related("user").order_by("user__username")
     return [_agent_out(p) for p in rows]
 
 
-@router.post("/agents", response={201: AgentOut}, summary="添加客服资料（主管）")
-def agent_create(request, payload: AgentIn):
+@router.post("/agents", response={201: InboxAgentOut}, summary="添加客服资料（主管）")
+def agent_create(request, payload: InboxAgentIn):
     _need(request, TEAM_MANAGE)
     user = _member(request, payload.username, field="username")
     profile = _run(team_svc.agent_profile_create, shop=request.auth.shop, user=user, skills=payload.skills,
@@ -640,7 +676,7 @@ def agent_create(request, payload: AgentIn):
     return Status(201, _agent_out(profile))
 
 
-@router.get("/shifts", response=list[ShiftOut], summary="排班（可按时间段、客服筛选）")
+@router.get("/shifts", response=list[InboxShiftOut], summary="排班（可按时间段、客服筛选）")
 def shifts(request, start: dt.datetime | None = None, end: dt.datetime | None = None,
            agent_profile_id: int | None = Query(None, ge=1, le=2_147_483_647),
            limit: int = Query(200, ge=1, le=1000)):
@@ -658,8 +694,8 @@ def shifts(request, start: dt.datetime | None = None, end: dt.datetime | None = 
     return [_shift_out(s) for s in rows.order_by("starts_at", "id")[:limit]]
 
 
-@router.post("/shifts", response={201: ShiftOut}, summary="添加班次（夜班可跨午夜，最长 24 小时）")
-def shift_create(request, payload: ShiftIn):
+@router.post("/shifts", response={201: InboxShiftOut}, summary="添加班次（夜班可跨午夜，最长 24 小时）")
+def shift_create(request, payload: InboxShiftIn):
     _need(request, TEAM_MANAGE)
     agent = AgentProfile.objects.filter(shop=request.auth.shop, pk=payload.agent_profile_id).first()
     if agent is None:
@@ -669,7 +705,7 @@ def shift_create(request, payload: ShiftIn):
     return Status(201, _shift_out(Shift.objects.select_related("agent__user").get(pk=shift.pk)))
 
 
-@router.get("/team-load", response=list[AgentLoadOut], summary="团队负载（在岗、处理中、上限、超时、即将到期、今日首响中位数）")
+@router.get("/team-load", response=list[InboxAgentLoadOut], summary="团队负载（在岗、处理中、上限、超时、即将到期、今日首响中位数）")
 def team_load(request):
     _need(request, VIEW)
     return [{"username": a.user.get_username(), "on_duty": a.on_duty, "shift_label": a.shift_label,

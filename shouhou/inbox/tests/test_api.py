@@ -226,6 +226,39 @@ def test_reply_to_a_closed_ticket_is_refused(api, customer):
     assert r.status_code == 409 and "已关闭，不能再回复" in r.json()["detail"]
 
 
+# --- phone calls ----------------------------------------------------------------------------------
+
+def test_a_logged_call_opens_a_phone_ticket_answered_at_once(client, desk, agent, customer, clock):
+    api = Caller(client)
+    client.force_login(agent)
+
+    r = api.post("/calls", {"phone": "139 1234 5678", "summary": "顾客问退货地址", "duration_seconds": 95})
+
+    assert r.status_code == 201, r.content
+    t = r.json()
+    assert (t["channel"], t["customer_id"], t["assignee"]) == ("phone", customer.pk, "agent")
+    assert local(Ticket.objects.get(pk=t["id"]).first_responded_at) == "2026-11-23 10:00"
+    assert t["messages"][0]["body"] == "【来电 1分35秒】顾客问退货地址"
+    assert [m["direction"] for m in t["messages"]] == ["inbound", "outbound"]
+    assert PHONE not in r.content.decode() and t["customer_phone"] == "139****5678"
+
+    clock.move_to(at("2026-11-23 11:00"))
+    again = api.post("/calls", {"customer_id": customer.pk, "summary": "回电告知地址", "direction": "outbound"})
+    assert again.status_code == 201 and again.json()["id"] == t["id"]
+    assert local(Ticket.objects.get(pk=t["id"]).first_responded_at) == "2026-11-23 10:00"
+
+
+def test_call_log_refusals(api, analyst, customer):
+    r = api.post("/calls", {"summary": "没留号码"})
+    assert r.status_code == 400 and r.json()["errors"][0]["loc"] == ["phone"]
+    r = api.post("/calls", {"phone": "12", "summary": "号码不全"})
+    assert r.status_code == 400 and r.json()["errors"][0]["loc"] == ["phone"]
+    r = api.post("/calls", {"customer_id": customer.pk, "summary": "x", "direction": "sideways"})
+    assert r.status_code == 400 and r.json()["errors"][0]["loc"] == ["direction"]
+    assert analyst.post("/calls", {"customer_id": customer.pk, "summary": "x"}).status_code == 403
+    assert not Ticket.objects.exists()
+
+
 # --- assign, status, priority ---------------------------------------------------------------------
 
 def test_assign_to_a_member_back_to_queue_and_a_non_member_refused(api, customer, agent, other_shop):
@@ -583,6 +616,6 @@ def test_the_openapi_document_lists_every_inbox_operation(client):
             ("POST", "/escalations/{escalation_id}/updates"), ("POST", "/escalations/{escalation_id}/close"),
             ("GET", "/scripts"), ("GET", "/tickets/{ticket_id}/scripts"), ("POST", "/scripts/{script_id}/render"),
             ("GET", "/agents"), ("POST", "/agents"), ("GET", "/shifts"), ("POST", "/shifts"),
-            ("GET", "/team-load")} <= inbox
+            ("GET", "/team-load"), ("POST", "/calls")} <= inbox
     msg = schema["paths"]["/api/inbox/messages"]["post"]
     assert {"200", "201"} <= set(msg["responses"]) and "幂等" in msg["summary"]

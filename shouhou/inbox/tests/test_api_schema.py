@@ -104,6 +104,8 @@ def _calls(s) -> list[tuple[str, str, dict, dict | None, dict | None]]:
          {"agent_profile_id": s["profile"].pk, "starts_at": start.isoformat(),
           "ends_at": (start + dt.timedelta(hours=8)).isoformat(), "label": "夜班"}),
         ("GET", "/api/inbox/team-load", {}, None, None),
+        ("POST", "/api/inbox/calls", {}, None, {"customer_id": s["customer"].pk, "summary": "来电问物流",
+                                                 "duration_seconds": 40}),
     ]
 
 
@@ -121,3 +123,25 @@ def test_every_inbox_operation_answers_as_documented_with_real_rows(scene):
     documented = {f"{m.upper()} {p}" for p, item in schema.raw_schema["paths"].items()
                   if p.startswith("/api/inbox/") for m in item}
     assert set(statuses) == documented
+
+
+def _schema_classes(cls):
+    for sub in cls.__subclasses__():
+        yield sub
+        yield from _schema_classes(sub)
+
+
+def test_inbox_schema_names_are_unique_across_the_api():
+    """django-ninja names an OpenAPI component after the class: two routers with a `MessageOut` share one
+    component and one of them is documented with the other's shape."""
+    from ninja import Schema
+
+    import shouhou.api.api  # noqa: F401  (every router imported)
+
+    by_name: dict[str, set[str]] = {}
+    for cls in _schema_classes(Schema):
+        by_name.setdefault(cls.__name__, set()).add(cls.__module__)
+    ours = {name for name, modules in by_name.items() if "shouhou.inbox.api" in modules}
+
+    assert len(ours) >= 20
+    assert {name: sorted(by_name[name]) for name in ours if len(by_name[name]) > 1} == {}
