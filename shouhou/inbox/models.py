@@ -118,7 +118,19 @@ class Ticket(ShopScopedModel):
         verbose_name = _("工单")
         verbose_name_plural = _("工单")
         constraints = [models.UniqueConstraint(fields=["shop", "number"], name="uniq_ticket_shop_number")]
-        indexes = [models.Index(fields=["shop", "status", "priority"], name="ticket_queue")]
+        indexes = [
+            models.Index(fields=["shop", "status", "priority"], name="ticket_queue"),
+            # The SLA sweep (sla.services.sla_sweep) each minute: running, not yet breached clocks by due time
+            # (partial, so the tens of thousands of breached or paused tickets are not in them), and the
+            # rows a sweep just claimed. bench/sla_sweep.py at 100,000 open tickets: docs/benchmarks/sla_sweep.md.
+            models.Index(fields=["first_response_due_at"], name="ticket_sla_first_due",
+                         condition=Q(sla_breached=False, paused_at__isnull=True, first_responded_at__isnull=True)),
+            models.Index(fields=["next_response_due_at"], name="ticket_sla_next_due",
+                         condition=Q(sla_breached=False, paused_at__isnull=True)),
+            models.Index(fields=["resolution_due_at"], name="ticket_sla_resolution_due",
+                         condition=Q(sla_breached=False, paused_at__isnull=True, resolved_at__isnull=True)),
+            models.Index(fields=["sla_breached_at"], name="ticket_sla_breached_at"),
+        ]
 
     def __str__(self) -> str:
         return self.number

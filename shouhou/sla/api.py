@@ -30,7 +30,7 @@ MAX_TARGET_MINUTES = 366 * 24 * 60  # a year: anything longer is a typo
 
 # --- schemas ------------------------------------------------------------------------------------
 
-class CalendarIn(Schema):
+class SlaCalendarIn(Schema):
     name: str = Field(min_length=1, max_length=100)
     spec: dict[str, Any] = Field(description='{"weekly": {"mon": ["09:00-18:00"], "sun": ["00:00-02:00", '
                                              '"20:00-24:00"]}, "holidays": ["2026-10-01"], '
@@ -39,7 +39,7 @@ class CalendarIn(Schema):
     is_default: bool = Field(False, description="店铺默认日历（没有匹配策略时使用）")
 
 
-class CalendarOut(Schema):
+class SlaCalendarOut(Schema):
     id: int
     name: str
     spec: dict[str, Any]
@@ -48,7 +48,7 @@ class CalendarOut(Schema):
     updated_at: dt.datetime
 
 
-class PolicyIn(Schema):
+class SlaPolicyIn(Schema):
     name: str = Field(min_length=1, max_length=100)
     channel: str = Field("", description="渠道（web_chat、phone、wechat…），空表示任意")
     category: str = Field("", description="工单分类（return_request、safety…），空表示任意")
@@ -64,7 +64,7 @@ class PolicyIn(Schema):
     position: int = Field(100, ge=0, le=32767, description="同样具体时按此排序（小的优先）")
 
 
-class PolicyOut(Schema):
+class SlaPolicyOut(Schema):
     id: int
     name: str
     channel: str
@@ -82,23 +82,23 @@ class PolicyOut(Schema):
     updated_at: dt.datetime
 
 
-class InstallIn(Schema):
+class SlaInstallIn(Schema):
     night_shift: bool = Field(False, description="客服日历加上 00:00–02:00 夜班")
 
 
-class InstallOut(Schema):
+class SlaInstallOut(Schema):
     calendars: int
     policies: int
 
 
-class DueOut(Schema):
+class SlaDueOut(Schema):
     start: dt.datetime
     minutes: int
     due_at: dt.datetime
     wall_minutes: int = Field(description="从开始到到期的自然时间（分钟）")
 
 
-class ClockOut(Schema):
+class SlaClockOut(Schema):
     target: str = Field(description="first_response / next_response / resolution")
     label: str
     due_at: dt.datetime | None
@@ -109,7 +109,7 @@ class ClockOut(Schema):
     breached: bool
 
 
-class TicketClocksOut(Schema):
+class SlaTicketClocksOut(Schema):
     ticket_id: int
     number: str
     status: str
@@ -124,7 +124,7 @@ class TicketClocksOut(Schema):
     sla_breached: bool
     sla_breached_at: dt.datetime | None
     escalated_to: str | None = Field(description="超时后升级给的主管")
-    clocks: list[ClockOut]
+    clocks: list[SlaClockOut]
 
 
 # --- helpers ------------------------------------------------------------------------------------
@@ -186,7 +186,7 @@ POLICY_FIELDS = ("name", "channel", "category", "priority", "tier", "first_respo
                  "position")
 
 
-def _save_calendar(request, payload: CalendarIn, row: BusinessCalendar | None) -> BusinessCalendar:
+def _save_calendar(request, payload: SlaCalendarIn, row: BusinessCalendar | None) -> BusinessCalendar:
     spec = _config(team_svc.calendar_spec_check, spec=payload.spec)
     if not has_opening_hours(calendar_from_spec(spec)):
         raise DomainError("spec.weekly: 至少需要一段营业时间，否则时限永远不会到期", status=422, field="spec.weekly")
@@ -199,7 +199,7 @@ def _save_calendar(request, payload: CalendarIn, row: BusinessCalendar | None) -
     return saved
 
 
-def _save_policy(request, payload: PolicyIn, row: SlaPolicy | None) -> SlaPolicy:
+def _save_policy(request, payload: SlaPolicyIn, row: SlaPolicy | None) -> SlaPolicy:
     if payload.calendar_id is not None:
         _calendar(request, payload.calendar_id)
     with transaction.atomic():
@@ -212,7 +212,7 @@ def _save_policy(request, payload: PolicyIn, row: SlaPolicy | None) -> SlaPolicy
 
 # --- calendars ----------------------------------------------------------------------------------
 
-@router.get("/calendars", response=list[CalendarOut], summary="工作日历（营业时间、节假日、调休、夜班）")
+@router.get("/calendars", response=list[SlaCalendarOut], summary="工作日历（营业时间、节假日、调休、夜班）")
 def calendars(request):
     _need(request, VIEW)
     from django.db.models import Count
@@ -222,25 +222,25 @@ def calendars(request):
     return [_calendar_out(c, c.n_policies) for c in rows]
 
 
-@router.post("/calendars", response={201: CalendarOut}, summary="新建工作日历")
-def calendar_create(request, payload: CalendarIn):
+@router.post("/calendars", response={201: SlaCalendarOut}, summary="新建工作日历")
+def calendar_create(request, payload: SlaCalendarIn):
     _need_write(request)
     return Status(201, _calendar_out(_save_calendar(request, payload, None)))
 
 
-@router.get("/calendars/{calendar_id}", response=CalendarOut, summary="工作日历详情")
+@router.get("/calendars/{calendar_id}", response=SlaCalendarOut, summary="工作日历详情")
 def calendar_detail(request, calendar_id: Id):
     _need(request, VIEW)
     return _calendar_out(_calendar(request, calendar_id))
 
 
-@router.put("/calendars/{calendar_id}", response=CalendarOut, summary="修改工作日历（整体替换）")
-def calendar_update(request, calendar_id: Id, payload: CalendarIn):
+@router.put("/calendars/{calendar_id}", response=SlaCalendarOut, summary="修改工作日历（整体替换）")
+def calendar_update(request, calendar_id: Id, payload: SlaCalendarIn):
     _need_write(request)
     return _calendar_out(_save_calendar(request, payload, _calendar(request, calendar_id)))
 
 
-@router.get("/calendars/{calendar_id}/due", response=DueOut,
+@router.get("/calendars/{calendar_id}/due", response=SlaDueOut,
             summary="按该日历试算到期时间（开始时间 + N 分钟营业时间）")
 def calendar_due(request, calendar_id: Id, minutes: int = Query(..., ge=0, le=MAX_TARGET_MINUTES),
                  start: dt.datetime | None = None):
@@ -258,7 +258,7 @@ def calendar_due(request, calendar_id: Id, minutes: int = Query(..., ge=0, le=MA
 
 # --- policies -----------------------------------------------------------------------------------
 
-@router.get("/policies", response=list[PolicyOut], summary="SLA 策略（按渠道、分类、优先级、会员等级匹配，最具体的优先）")
+@router.get("/policies", response=list[SlaPolicyOut], summary="SLA 策略（按渠道、分类、优先级、会员等级匹配，最具体的优先）")
 def policies(request, active_only: bool = False):
     _need(request, VIEW)
     rows = SlaPolicy.objects.filter(shop=request.auth.shop).select_related("calendar").order_by("position", "id")
@@ -267,28 +267,28 @@ def policies(request, active_only: bool = False):
     return [_policy_out(p) for p in rows]
 
 
-@router.post("/policies", response={201: PolicyOut}, summary="新建 SLA 策略")
-def policy_create(request, payload: PolicyIn):
+@router.post("/policies", response={201: SlaPolicyOut}, summary="新建 SLA 策略")
+def policy_create(request, payload: SlaPolicyIn):
     _need_write(request)
     return Status(201, _policy_out(_save_policy(request, payload, None)))
 
 
-@router.get("/policies/{policy_id}", response=PolicyOut, summary="SLA 策略详情")
+@router.get("/policies/{policy_id}", response=SlaPolicyOut, summary="SLA 策略详情")
 def policy_detail(request, policy_id: Id):
     _need(request, VIEW)
     return _policy_out(_policy(request, policy_id))
 
 
-@router.put("/policies/{policy_id}", response=PolicyOut,
+@router.put("/policies/{policy_id}", response=SlaPolicyOut,
             summary="修改 SLA 策略（整体替换；is_active=false 停用）。已开的工单沿用开单时算好的到期时间")
-def policy_update(request, policy_id: Id, payload: PolicyIn):
+def policy_update(request, policy_id: Id, payload: SlaPolicyIn):
     _need_write(request)
     return _policy_out(_save_policy(request, payload, _policy(request, policy_id)))
 
 
-@router.post("/defaults", response=InstallOut,
+@router.post("/defaults", response=SlaInstallOut,
              summary="安装默认日历与策略（在线 5 分钟、电话即时、私域 15 分钟、退换货 2 小时/48 小时…；已有的同名项不改）")
-def defaults_install(request, payload: InstallIn):
+def defaults_install(request, payload: SlaInstallIn):
     _need_write(request)
     shop = request.auth.shop
     cal_before = BusinessCalendar.objects.filter(shop=shop).count()
@@ -304,7 +304,7 @@ def defaults_install(request, payload: InstallIn):
 
 # --- a ticket's clocks --------------------------------------------------------------------------
 
-@router.get("/tickets/{ticket_id}/clocks", response=TicketClocksOut,
+@router.get("/tickets/{ticket_id}/clocks", response=SlaTicketClocksOut,
             summary="工单的三个 SLA 时钟（首次响应、再次响应、解决）：到期、剩余、暂停、超时与升级")
 def ticket_clocks_get(request, ticket_id: Id):
     _need(request, VIEW)
