@@ -1,0 +1,111 @@
+"""Benchmark: the agent queue with 100,000 open tickets — the selector and the /desk/queue/ page.
+
+    python -m bench.inbox_queue [--tickets 100000] [--runs 15] [--db sqlite|postgres]
+
+The data is bench.sla_sweep's (one shop, 20 agents, 20,000 customers, N open tickets with real SLA
+clocks), plus a conversation and its messages for every ticket (the queue shows the last message). The
+PostgreSQL scratch database is SHOUHOU_BENCH_PG_URL (default …/shouhou_sla_queue_bench), dropped at the end.
+
+With the clock at the data's T0, for each common filter it times, --runs times each (p50/p99, nearest
+rank, milliseconds):
+- the selector: `inbox.selectors.ticket_queue` (one page of 50 rows) + `queue_counts` (the badges), the
+  same calls the page makes;
+- the page: GET /desk/queue/?<filter> through Django's test client, logged in as an agent (HTML rendered);
+- the live refresh: GET /desk/queue/rows/ (the JSON the page polls).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import sys
+import time
+from urllib.parse import urlencode
+
+from bench.sla_sweep import DEFAULT_PG_URL, T0, Scratch, build, percentile, summary
+
+FILTERS: list[tuple[str, dict[str, str]]] = [
+    ("all open (default)", {}),
+    ("mine", {"scope": "mine"}),
+    ("unassigned", {"scope": "unassigned"}),
+    ("breached", {"breached": "1"}),
+    ("due within 30 min", {"due_within": "30"}),
+    ("channel = wechat", {"channel": "wechat"}),
+    ("VIP", {"vip": "1"}),
+    ("category + priority", {"category": "return_request", "priority": "2"}),
+    ("search ticket number", {"q": "T000054321"}),
+    ("search phone last 4", {"q": "0042"}),
+    ("page 200", {"page": "200"}),
+]
+
+
+def _timed(fn, runs: int) -> tuple[float, float, object]:
+    samples, result = [], None
+    for _ in range(runs):
+        t = time.perf_counter()
+        result = fn()
+        samples.append((time.perf_counter() - t) * 1000)
+    return percentile(samples, 50), percentile(samples, 99), result
+
+
+def run(*, runs: int, agent, shop, log=print) -> dict[str, dict]:
+    import time_machine
+    from django.db import connection
+    from django.test import Client
+
+    from shouhou.inbox import selectors as sel
+
+    client = Client()
+    client.force_login(agent)
+    seen: list[str] = []
+
+    def count(execute, sql, params, many, context):
+        seen.append(sql)
+        return execute(sql, params, many, context)
+    results: dict[str, dict] = {}
+    log(f"  {'filter':<22s} {'rows':>7s}  {'selector p50/p99 ms':>20s}  {'page p50/p99 ms':>16s}  "
+        f"{'page queries':>12s}")
+    with time_machine.travel(T0 + dt.timedelta(minutes=1), tick=True):
+        for label, query in FILTERS:
+            filters = sel.QueueFilters.from_mapping(query)
+
+            def selector(filters=filters):
+                page = sel.ticket_queue(shop=shop, user=agent, filters=filters)
+                sel.queue_counts(shop=shop, user=agent, at=page.at)
+                return page
+
+            s50, s99, page = _timed(selector, runs)
+            url = "/desk/queue/" + (f"?{urlencode(query)}" if query else "")
+            seen.clear()
+            with connection.execute_wrapper(count):
+                response = client.get(url)
+            assert response.status_code == 200, (url, response.status_code)
+            p50, p99, _ = _timed(lambda url=url: client.get(url), runs)
+            results[label] = {"rows": page.total, "selector": (s50, s99), "page": (p50, p99),
+                              "queries": len(seen)}
+            log(f"  {label:<22s} {page.total:>7,d}  {s50:>9,.1f} / {s99:>8,.1f}  {p50:>7,.1f} / {p99:>7,.1f}  "
+                f"{len(seen):>12d}")
+        r50, r99, response = _timed(lambda: client.get("/desk/queue/rows/"), runs)
+        assert response.status_code == 200
+        log(f"  live refresh /desk/queue/rows/: p50 {r50:,.1f} ms, p99 {r99:,.1f} ms")
+        results["rows"] = {"page": (r50, r99)}
+    return results
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--tickets", type=int, default=100_000)
+    parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
+    args = parser.parse_args()
+    with Scratch(args.db, default_url=DEFAULT_PG_URL.replace("shouhou_sla_bench", "shouhou_sla_queue_bench")) as s:
+        print(f"[{args.db}] {s.version}; {os.cpu_count()} CPUs; agent queue bench, {args.tickets:,} tickets")
+        shop, agents, _ = build(args.tickets, messages=True)
+        print(f"  {summary(shop)}")
+        run(runs=args.runs, agent=agents[0], shop=shop)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
