@@ -293,7 +293,8 @@ def bot_handoff(*, conversation: Conversation, reason: str, note: str = "") -> B
 def bot_handle(*, conversation: Conversation, message: Message) -> BotResult:
     """Answer one inbound message while the bot receives the conversation (no-op otherwise)."""
     with transaction.atomic():
-        conversation = Conversation.objects.select_for_update().select_related("customer", "shop") \
+        # lock only the conversation row: PostgreSQL refuses FOR UPDATE on the outer-joined customer
+        conversation = Conversation.objects.select_for_update(of=("self",)).select_related("customer", "shop") \
             .get(pk=conversation.pk)
         if not conversation.bot_active or message.direction != Direction.INBOUND:
             return BotResult(answered=False, reply=None, handed_over=False, reason="")
