@@ -76,8 +76,9 @@ def inbound_accept(*, shop, channel: str, item: Inbound, account=None, conversat
                 conversation = earlier.conversation
         if customer is None:
             customer = customer_for_contact(shop=shop, channel=channel, contact_handle=item.contact_handle)
+        picked = None
         if conversation is None:
-            conversation = conversation_for_contact(
+            conversation = picked = conversation_for_contact(
                 shop=shop, channel=channel, contact_handle=item.contact_handle, customer=customer, account=account,
                 subject=item.subject or item.body[:60], external_id=str(item.extra.get("conversation_id", "")),
                 continue_live=continue_live)
@@ -88,6 +89,11 @@ def inbound_accept(*, shop, channel: str, item: Inbound, account=None, conversat
             subject=item.subject, conversation=conversation, at=item.at, attachment=files[0] if files else None)
         if not received.duplicate:
             _more_attachments(received, item=item, files=files[1:])
+        elif picked is not None and picked.pk != received.conversation.pk \
+                and not Message.objects.filter(conversation=picked).exists():
+            # The same push arrived twice at once: both missed the stored message and started a
+            # conversation; the other request stored the message, so this one is left empty.
+            picked.delete()
     if not received.duplicate and received.conversation.bot_active:
         bot_after_receive(received)
     return received

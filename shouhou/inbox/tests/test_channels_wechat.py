@@ -286,3 +286,43 @@ def test_wecom_push_with_a_tampered_ciphertext_is_refused(client, no_bot, wecom_
     response = client.post(f"/inbox/hooks/wecom/wecom-xiaolu/?{query}", data=tampered, content_type="text/xml")
     assert response.status_code == 403
     assert not Message.objects.exists()
+
+
+# --- the same push twice at the same moment ----------------------------------------------------------
+
+@pytest.mark.django_db(transaction=True)
+def test_the_same_push_arriving_twice_at_once_is_stored_once(shop, wechat_account):
+    # given WeChat retries while the first delivery is still being stored
+    import threading
+
+    from django.db import connection
+    from django.test import Client
+
+    shop.settings = {"bot_enabled": False}
+    shop.save(update_fields=["settings"])
+    xml = testing.wechat_text_xml(openid="oRace", content="衣服有破洞", msg_id="26001").encode()
+    url = f"/inbox/hooks/wechat/gh-xiaolu/?{testing.wechat_query(token=TOKEN)}"
+    barrier = threading.Barrier(2)
+    answers: list[int] = []
+
+    def push():
+        try:
+            barrier.wait()
+            answers.append(Client().post(url, data=xml, content_type="text/xml").status_code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=push) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    # then both are acknowledged, and one message, one conversation, one ticket exist
+    if connection.vendor == "postgresql":
+        assert answers == [200, 200]
+    else:  # the in-memory SQLite test database says "table is locked" instead of waiting: 503, WeChat retries
+        assert sorted(answers)[0] == 200
+        assert set(answers) <= {200, 503}
+    assert Message.objects.filter(external_id="wechat:gh-xiaolu:26001").count() == 1
+    assert Conversation.objects.count() == 1
+    assert Ticket.objects.count() == 1
