@@ -329,6 +329,16 @@ def seed_other_apps(*, shop: Shop, rng: random.Random) -> list[str]:
     return done
 
 
+def _demo_shop_delete(shop: Shop) -> None:
+    """Cases and recalls protect their order, SKU and policy version (a real shop's after-sales history
+    must not vanish with a product); the demo shop is thrown away whole, so they go first."""
+    from django.apps import apps
+
+    for label in ("cases.Case", "cases.Recall"):
+        apps.get_model(label).objects.filter(shop=shop).delete()
+    shop.delete()
+
+
 def demo_build(*, seed: int = 42, orders: int = 5000, customers: int = 3000, if_empty: bool = False,
                anchor: dt.datetime | None = None, other_apps: bool = True) -> DemoResult:
     """Build (or rebuild) the demo shop. With if_empty, do nothing when any shop exists."""
@@ -339,7 +349,7 @@ def demo_build(*, seed: int = 42, orders: int = 5000, customers: int = 3000, if_
     anchor = anchor or localnow().replace(hour=0, minute=0, second=0, microsecond=0)
     with transaction.atomic():
         if existing:
-            existing.delete()
+            _demo_shop_delete(existing)
         shop = Shop.objects.create(name=DEMO_SHOP_NAME, code=DEMO_SHOP_CODE, platform=Platform.DOUYIN,
                                    service_phone="400-820-5566",
                                    settings={"demo": True, "seed": seed, "anchor": anchor.isoformat()})

@@ -405,6 +405,20 @@ def ticket_escalations(*, ticket: Ticket) -> list[Escalation]:
                 .prefetch_related(Prefetch("updates", queryset=EscalationUpdate.objects.select_related("author"))))
 
 
+# What the customer is told about a hand-over to a department (and its outcome); replies reach the
+# customer as messages, so only these event kinds are shown as progress.
+CUSTOMER_PROGRESS_KINDS = (TicketEventKind.ESCALATED, TicketEventKind.ESCALATION_UPDATE)
+
+
+def conversation_progress(*, conversation, limit: int = 20) -> list[dict[str, Any]]:
+    """Department progress on this conversation's tickets that the customer may see, oldest first."""
+    rows = (TicketEvent.objects.filter(shop_id=conversation.shop_id, ticket__conversation=conversation,
+                                       visible_to_customer=True, kind__in=CUSTOMER_PROGRESS_KINDS)
+            .order_by("-created_at", "-id").values("pk", "note", "created_at")[:limit])
+    return [{"id": r["pk"], "note": r["note"], "at": f"{r['created_at'].astimezone(local_tz()):%m-%d %H:%M}"}
+            for r in reversed(list(rows)) if r["note"]]
+
+
 def ticket_last_ids(*, ticket: Ticket) -> dict[str, int]:
     """The newest message and event ids (where the live refresh starts)."""
     last_message = (Message.objects.filter(shop_id=ticket.shop_id, conversation_id=ticket.conversation_id)

@@ -564,7 +564,7 @@ def escalation_update_add(*, escalation: Escalation, author, note: str,
         raise TicketError("请填写处理进展。")
     esc = Escalation.objects.select_for_update().get(pk=escalation.pk)
     if esc.status not in ACTIVE_ESCALATION:
-        raise TicketError(f"该升级已{EscalationStatus(esc.status).label}，不能再添加进展。")
+        raise TicketError(f"该升级{EscalationStatus(esc.status).label}，不能再添加进展。")
     update = EscalationUpdate.objects.create(shop_id=esc.shop_id, escalation=esc, author=_user(author), note=note,
                                              visible_to_customer=visible_to_customer)
     if esc.status == EscalationStatus.OPEN:
@@ -586,7 +586,7 @@ def escalation_close(*, escalation: Escalation, actor=None, note: str = "",
         raise TicketError("关闭升级时状态只能是「已完成」或「已取消」。")
     esc = Escalation.objects.select_for_update().get(pk=escalation.pk)
     if esc.status not in ACTIVE_ESCALATION:
-        raise TicketError(f"该升级已{EscalationStatus(esc.status).label}。")
+        raise TicketError(f"该升级{EscalationStatus(esc.status).label}。")
     at = now()
     esc.status = status
     esc.resolved_at = at
@@ -597,7 +597,7 @@ def escalation_close(*, escalation: Escalation, actor=None, note: str = "",
         EscalationUpdate.objects.create(shop_id=esc.shop_id, escalation=esc, author=_user(actor), note=note.strip())
     t = _escalation_ticket(esc)
     _event(t, K.ESCALATION_UPDATE, actor=actor, from_value=esc.department, to_value=status,
-           note=f"{label}已{EscalationStatus(status).label}" + (f"：{note.strip()}" if note.strip() else ""),
+           note=f"{label}{EscalationStatus(status).label}" + (f"：{note.strip()}" if note.strip() else ""),
            visible=True)
     if t.status == S.ESCALATED and not t.escalations.filter(status__in=ACTIVE_ESCALATION).exists():
         targets = targets_for(t)

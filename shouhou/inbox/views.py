@@ -25,6 +25,7 @@ from shouhou.inbox.channels.base import ChannelRejected
 from shouhou.inbox.channels.inbound import inbound_accept
 from shouhou.inbox.choices import Channel
 from shouhou.inbox.models import ChannelAccount
+from shouhou.inbox.selectors import conversation_progress
 
 log = logging.getLogger(__name__)
 
@@ -193,6 +194,7 @@ def webchat_room(request, token: str):
     messages = webchat.webchat_messages(conversation=conversation)
     return render(request, "inbox/chat.html", {
         "conversation": conversation, "token": token, "messages": messages, "shop": conversation.shop,
+        "progress": conversation_progress(conversation=conversation),
         "last_id": messages[-1]["id"] if messages else 0})
 
 
@@ -211,6 +213,7 @@ def webchat_poll(request, token: str):
     except ValueError:
         after = 0
     return JsonResponse({"messages": webchat.webchat_messages(conversation=conversation, after_id=after),
+                         "progress": conversation_progress(conversation=conversation),
                          "bot": conversation.bot_active})
 
 

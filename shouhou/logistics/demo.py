@@ -6,6 +6,7 @@ import random
 from datetime import timedelta
 
 from shouhou.commerce.choices import ShipmentStatus as St
+from shouhou.core.clock import now
 from shouhou.commerce.models import Shipment
 from shouhou.logistics.models import ExceptionRuleSet, TrackingEvent
 from shouhou.logistics.services import Event, _event_key, exception_sweep
@@ -38,11 +39,26 @@ def _track_for(status: str) -> list[tuple[str, str]]:
     return STEPS[: _PROGRESS.get(status, 0)]
 
 
+# Parcels still on the road: most moved in the last day (a healthy network); a few stalled ones are
+# what the exception rules should catch, as in a real shop (a few percent, not every tenth parcel).
+_MOVING = {St.INFO_RECEIVED, St.PICKED_UP, St.IN_TRANSIT, St.OUT_FOR_DELIVERY}
+STALLED_SHARE = 0.04
+
+
+def _recent_shift(status: str, last_at, at_now, rng: random.Random) -> timedelta:
+    """How far to move a moving parcel's track so its last scan is recent (zero for a stalled one)."""
+    if status not in _MOVING or rng.random() < STALLED_SHARE:
+        return timedelta(0)
+    hours_ago = rng.uniform(1, 10) if status == St.OUT_FOR_DELIVERY else rng.uniform(1, 30)
+    return (at_now - timedelta(hours=hours_ago)) - last_at
+
+
 def seed(*, shop, rng: random.Random) -> None:
     ExceptionRuleSet.objects.get_or_create(shop=shop, defaults={"no_movement_hours": 48})
     ships = list(Shipment.objects.filter(shop=shop, is_return=False).exclude(status=St.PENDING)
                  .select_related("order").order_by("pk")[:3000])
     rows, updates = [], []
+    at_now = now().replace(minute=0, second=0, microsecond=0)  # whole hour: a re-run in the hour adds nothing
     for s in ships:
         steps = _track_for(s.status)
         if not steps:
@@ -51,12 +67,19 @@ def seed(*, shop, rng: random.Random) -> None:
         at = s.shipped_at or s.order.shipped_at or s.order.placed_at or s.created_at
         if s.shipped_at is None:
             s.shipped_at = at
+        track = []
         for status, text in steps:
             at = at + timedelta(hours=rng.randint(2, 14))
-            e = Event(occurred_at=at, status=status, description=text.format(a=a, b=b), location=b)
-            rows.append(TrackingEvent(shop=shop, shipment=s, occurred_at=at, status=status,
-                                      description=e.description, location=b, source="kuaidi100",
+            track.append((at, status, text.format(a=a, b=b)))
+        shift = _recent_shift(s.status, at, at_now, rng)
+        for when, status, text in track:
+            when = when + shift
+            e = Event(occurred_at=when, status=status, description=text, location=b)
+            rows.append(TrackingEvent(shop=shop, shipment=s, occurred_at=when, status=status,
+                                      description=text, location=b, source="kuaidi100",
                                       event_key=_event_key(s.pk, e)))
+        at = at + shift
+        s.shipped_at = min(s.shipped_at, track[0][0] + shift)
         s.last_event_at = at
         if s.status == St.SIGNED and s.signed_at is None:
             s.signed_at = at

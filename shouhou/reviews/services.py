@@ -241,6 +241,11 @@ def recovery_reply_public(*, task: RecoveryTask, text: str, actor) -> RecoveryTa
     task.public_reply, task.public_replied_at = text, now()
     task.save(update_fields=["public_reply", "public_replied_at", "status", "updated_at"])
     _event(task, TaskEventKind.PUBLIC_REPLY, actor, text[:200], before)
+    # The review and its reply also live in the one inbox (review channel), on the customer's history;
+    # the reply is that ticket's response. Same transaction: both are kept or neither.
+    from shouhou.inbox.channels.review import review_reply_record
+
+    review_reply_record(review=task.review, text=text, author=actor)
     return task
 
 

@@ -156,6 +156,20 @@ def test_demo_command_builds_a_live_shop_with_every_shipment_status(db, capsys):
     assert demo.is_superuser and demo.check_password("shouhou-demo")
 
 
+def test_demo_can_be_rebuilt_on_a_database_that_already_holds_it(db):
+    # given a full demo (cases, recalls, tickets, reviews … that protect their orders and SKUs)
+    first = demo_build(seed=3, orders=400, customers=200)
+    from shouhou.cases.models import Case
+
+    assert Case.objects.filter(shop=first.shop).exists()
+    # when it is built again, then the old shop is replaced rather than the build failing
+    second = demo_build(seed=3, orders=400, customers=200)
+    assert Shop.objects.filter(code=DEMO_SHOP_CODE).count() == 1
+    assert second.shop.pk != first.shop.pk
+    assert not Case.objects.filter(shop_id=first.shop.pk).exists()
+    assert Order.objects.filter(shop=second.shop).count() == 400
+
+
 def test_demo_if_empty_does_nothing_when_a_shop_exists(shop, capsys):
     call_command("demo", "--if-empty")
     assert "跳过演示数据" in capsys.readouterr().out

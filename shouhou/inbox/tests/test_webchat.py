@@ -16,7 +16,13 @@ from shouhou.core.testing.factories import CustomerFactory, OrderFactory
 from shouhou.inbox.channels import webchat
 from shouhou.inbox.choices import Channel, Direction
 from shouhou.inbox.models import Conversation, Message, Ticket
-from shouhou.inbox.services import ticket_open_for_conversation, ticket_reply
+from shouhou.inbox.services import (
+    escalation_close,
+    escalation_update_add,
+    ticket_escalate,
+    ticket_open_for_conversation,
+    ticket_reply,
+)
 from shouhou.portal.services import follow_token
 
 pytestmark = pytest.mark.django_db
@@ -143,6 +149,27 @@ def test_a_person_takes_over_agent_replies_reach_the_page_and_notes_never_do(cli
     assert "您好，我是客服小鹿" in page
     assert "内部备注" not in page
     assert "人工客服接待中" in page
+
+
+def test_the_customer_sees_department_progress_but_not_internal_updates(client, shop, order, agent):
+    token = _token(_start(client))
+    conversation = webchat.conversation_from_token(token)
+    ticket = ticket_open_for_conversation(conversation=conversation, reason="测试转人工")
+    assert _poll(client, token).json()["progress"] == []
+    assert 'data-testid="progress" hidden' in client.get(f"/inbox/chat/{token}/").content.decode()
+    escalation = ticket_escalate(ticket=ticket, department="warehouse", request="核对发货批次", actor=agent)
+    escalation_update_add(escalation=escalation, author=agent, note="仓库已找到您的包裹，今天补发")
+    escalation_update_add(escalation=escalation, author=agent, note="内部：批次号 B-17 有问题",
+                          visible_to_customer=False)
+    escalation_close(escalation=escalation, actor=agent)
+    notes = [p["note"] for p in _poll(client, token).json()["progress"]]
+    assert len(notes) == 3
+    assert notes[0].startswith("已转交仓库处理，预计")
+    assert notes[1] == "仓库：仓库已找到您的包裹，今天补发"
+    assert notes[2] == "仓库已完成"
+    page = client.get(f"/inbox/chat/{token}/").content.decode()
+    assert "处理进展" in page and "今天补发" in page
+    assert "批次号" not in page
 
 
 def test_a_message_from_the_customer_after_hand_off_goes_to_the_ticket(client, shop, order):

@@ -17,6 +17,8 @@ from shouhou.core.testing.factories import (
     OrderLineFactory,
     UserFactory,
 )
+from shouhou.inbox.choices import Channel, Direction
+from shouhou.inbox.models import Conversation, Ticket
 from shouhou.notifications.models import OutboundMessage
 from shouhou.reviews import services
 from shouhou.reviews.models import CommunityAlert, RecoveryEvent, RecoveryTask, ReferralReward, Review
@@ -105,9 +107,17 @@ def test_public_reply_refuses_review_bribes_and_defensive_words(shop, agent):
         services.recovery_reply_public(task=task, text="  ", actor=agent)
     task.refresh_from_db()
     assert task.status == "open" and task.public_reply == ""
+    assert not Conversation.objects.filter(channel=Channel.REVIEW).exists()
     services.recovery_reply_public(task=task, text=task.suggested_reply, actor=agent)
     task.refresh_from_db()
     assert task.status == "in_progress" and task.public_replied_at is not None
+    # the review and the reply are in the inbox, on the review channel, and the reply answered its ticket
+    conversation = Conversation.objects.get(channel=Channel.REVIEW)
+    assert [(m.direction, m.body) for m in conversation.messages.order_by("pk")][1:] == [
+        (Direction.OUTBOUND, task.suggested_reply)]
+    assert "穿一次就开线" in conversation.messages.order_by("pk").first().body
+    ticket = Ticket.objects.get(conversation=conversation)
+    assert ticket.first_responded_at is not None
 
 
 def test_remedy_follows_policy_and_approval_limit(shop, agent, supervisor):

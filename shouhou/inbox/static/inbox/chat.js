@@ -36,10 +36,28 @@
     li.scrollIntoView({block: "end"});
   }
 
+  // Department progress (warehouse, quality …) on this conversation's tickets, newest list each poll.
+  var progress = root.querySelector("[data-testid=progress]");
+  function showProgress(items) {
+    if (!progress || !items) { return; }
+    var list = progress.querySelector("ol");
+    list.textContent = "";
+    items.forEach(function (p) {
+      var li = document.createElement("li");
+      li.dataset.id = p.id;
+      var time = document.createElement("time");
+      time.textContent = p.at;
+      li.appendChild(time);
+      li.appendChild(document.createTextNode(" " + p.note));
+      list.appendChild(li);
+    });
+    progress.hidden = items.length === 0;
+  }
+
   function poll() {
     return fetch(root.dataset.poll + "?after=" + last, {headers: {"Accept": "application/json"}})
       .then(function (r) { return r.ok ? r.json() : {messages: []}; })
-      .then(function (data) { (data.messages || []).forEach(add); })
+      .then(function (data) { (data.messages || []).forEach(add); showProgress(data.progress); })
       .catch(function () { /* offline for a moment: the next poll catches up */ });
   }
 
