@@ -6,8 +6,8 @@ import random
 from datetime import timedelta
 
 from shouhou.commerce.choices import ShipmentStatus as St
-from shouhou.core.clock import now
 from shouhou.commerce.models import Shipment
+from shouhou.core.clock import now
 from shouhou.logistics.models import ExceptionRuleSet, TrackingEvent
 from shouhou.logistics.services import Event, _event_key, exception_sweep
 
