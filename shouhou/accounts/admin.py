@@ -1,12 +1,37 @@
 from django.contrib import admin
+from django.db.models import QuerySet
+from django.forms import ModelForm
+from django.http import HttpRequest
 
 from shouhou.accounts.models import ApiToken, Membership
+from shouhou.accounts.services import membership_remove, membership_set
+from shouhou.core.money import to_yuan
 
 
 @admin.register(Membership)
 class MembershipAdmin(admin.ModelAdmin):
+    """Role and approval limit are permissions: every add/change/delete goes through the accounts services,
+    which audit it, exactly as the API does."""
+
     list_display = ["user", "shop", "role", "approval_limit"]
     list_filter = ["shop", "role"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Membership | None = None) -> list[str]:
+        # Moving a membership to another user or shop would be a remove plus an add; do that explicitly.
+        return ["user", "shop"] if obj is not None else []
+
+    def save_model(self, request: HttpRequest, obj: Membership, form: ModelForm, change: bool) -> None:
+        row = membership_set(user=obj.user, shop=obj.shop, role=obj.role, actor=request.user,
+                             approval_limit=to_yuan(obj.approval_limit))  # "80" and "80.00" are one value
+        obj.pk = row.pk
+        obj.refresh_from_db()
+
+    def delete_model(self, request: HttpRequest, obj: Membership) -> None:
+        membership_remove(membership=obj, actor=request.user)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Membership]) -> None:
+        for membership in queryset.select_related("user", "shop").order_by("pk"):
+            membership_remove(membership=membership, actor=request.user)
 
 
 @admin.register(ApiToken)
