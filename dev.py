@@ -14,6 +14,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
@@ -113,6 +114,34 @@ def ensure_postgres() -> None:
         raise SystemExit("PostgreSQL 不可用：请确认 127.0.0.1:5432 上有 postgres 用户（trust 认证）。")
 
 
+def redis_reachable() -> bool:
+    import socket
+
+    try:
+        with socket.create_connection(("127.0.0.1", 6379), timeout=2):
+            return True
+    except OSError:
+        return False
+
+
+def ensure_redis() -> None:
+    """The Redis tests (cache and task broker behind SHOUHOU_REDIS_URL) need a server on 6379."""
+    if redis_reachable():
+        return
+    if not shutil.which("redis-server"):
+        apt_install("redis-server")
+    if shutil.which("redis-server"):
+        say("启动 Redis")
+        # Nothing kept on disk: the tests' data is throwaway.
+        subprocess.run(["redis-server", "--bind", "127.0.0.1", "--port", "6379", "--daemonize", "yes",  # noqa: S607
+                        "--save", "", "--appendonly", "no"], check=False)
+        for _ in range(50):
+            if redis_reachable():
+                return
+            time.sleep(0.1)
+    raise SystemExit("Redis 不可用：请在 127.0.0.1:6379 启动 redis-server。")
+
+
 def shouhou(*args: str, env: dict | None = None) -> None:
     run([str(PY), "-m", "shouhou", *args], cwd=ROOT, env=env)
 
@@ -152,6 +181,7 @@ def cmd_test(argv: list[str]) -> int:
     ensure_frontend()
     ensure_chromium()
     ensure_postgres()
+    ensure_redis()
     base_env = {k: v for k, v in os.environ.items() if not k.startswith("SHOUHOU_DATABASE")}
     base_env["SHOUHOU_DATA_DIR"] = str(ROOT / "var" / "test")
     say("检查：ruff、迁移是否齐全")
