@@ -322,6 +322,20 @@ def run(*, scale: float, runs: int, reuse: bool, generate_only: bool = False, lo
     return {"shop": shop, "queries": queries, "pages": pages}
 
 
+def _pg_create_missing(url: str) -> None:
+    """A PostgreSQL database named in the URL is created when missing (kept afterwards, for --reuse)."""
+    if not url.startswith(("postgres://", "postgresql://")):
+        return
+    import psycopg
+    from psycopg import sql
+
+    base, _, name = url.partition("?")[0].rpartition("/")
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
+        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone() is None:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+            print(f"created database {name}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", type=float, default=1.0)
@@ -330,6 +344,7 @@ def main() -> None:
     parser.add_argument("--generate-only", action="store_true", help="generate (and roll up), time nothing")
     args = parser.parse_args()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shouhou.config.settings")
+    _pg_create_missing(os.environ.get("SHOUHOU_DATABASE_URL", ""))
     import django
 
     django.setup()
