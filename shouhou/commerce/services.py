@@ -54,7 +54,7 @@ def _run(job: ImportJob, path: Path) -> ImportJob:
                .exclude(pk=job.pk).order_by("-pk").values_list("pk", flat=True).first())
     job.save(update_fields=["status", "digest", "updated_at"])
     try:
-        checked = validate(path, mapping)
+        checked = validate(path, mapping, name=job.filename)
     except ImportFileError as exc:
         return _fail(job, str(exc))
     job.total_rows, job.ok_rows = checked.total_rows, checked.ok_rows

@@ -1,6 +1,7 @@
 """Streaming readers for order exports: .csv (utf-8, utf-8 with BOM, GB18030/GBK) and .xlsx.
 
-Each reader yields the header row first, then data rows as lists; nothing holds the whole file.
+Each reader yields the header row first, then data rows as lists; nothing holds the whole file. The first
+KiB is checked against the extension first (uploads are judged by content, not by name).
 """
 
 from __future__ import annotations
@@ -11,6 +12,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 SNIFF_BYTES = 256 * 1024
+HEAD_BYTES = 1024
+ZIP_MAGIC = b"PK\x03\x04"  # every .xlsx is a zip archive
+OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # old .xls (and .doc)
+CSV_SUFFIXES = frozenset({".csv", ".txt", ".tsv"})
+XLSX_SUFFIXES = frozenset({".xlsx", ".xlsm"})
 
 
 class FileFormatError(ValueError):
@@ -66,11 +72,54 @@ def iter_xlsx(path: Path) -> Iterator[list]:
         workbook.close()
 
 
-def iter_rows(path: Path) -> Iterator[list]:
+def _head(path: Path) -> bytes:
+    """The first bytes only: the check must not read a large export twice."""
+    with open(path, "rb") as fh:
+        return fh.read(HEAD_BYTES)
+
+
+def _looks_like_text(head: bytes) -> bool:
+    if b"\x00" in head:
+        return False
+    for encoding in ("utf-8", "gb18030"):
+        try:
+            codecs.getincrementaldecoder(encoding)().decode(head, final=False)
+            return True
+        except UnicodeDecodeError:
+            continue
+    return False
+
+
+def check_content(path: Path, suffix: str, name: str) -> None:
+    """Refuse a file whose bytes do not match its extension (a renamed .xlsx, a binary called .csv), naming
+    the file and saying what to do, before a reader trips over it with a confusing error."""
+    head = _head(path)
+    if suffix in XLSX_SUFFIXES and not head.startswith(ZIP_MAGIC):
+        if head.startswith(OLE_MAGIC):
+            hint = "它实际是旧版 .xls 文件，请在 Excel 中另存为 .xlsx 或 .csv"
+        elif head and _looks_like_text(head):
+            hint = "它看起来是文本（CSV），请把扩展名改为 .csv 后重新上传"
+        else:
+            hint = "它可能已损坏或是其他类型的文件，请在 Excel 中另存为 .xlsx 后重新上传"
+        raise FileFormatError(f"文件内容不是 Excel (.xlsx)：「{name}」{hint}")
+    if suffix in CSV_SUFFIXES:
+        if head.startswith(ZIP_MAGIC):
+            raise FileFormatError(f"文件内容不是 CSV 文本：「{name}」实际是 Excel (.xlsx) 或其他压缩文件，"
+                                  "请把扩展名改为 .xlsx，或在 Excel 中另存为 CSV")
+        # UTF-16 text has NULs too; leave it to detect_encoding, which asks for UTF-8 or GBK.
+        if b"\x00" in head and not head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            raise FileFormatError(f"文件内容不是 CSV 文本：「{name}」含有二进制数据（可能是 Excel、图片或其他文件改了"
+                                  "扩展名），请在 Excel 中另存为 CSV 后重新上传")
+
+
+def iter_rows(path: Path, *, name: str | None = None) -> Iterator[list]:
+    """Rows of the export at `path`; `name` is the file's name as the user knows it (for messages)."""
     suffix = Path(path).suffix.lower()
-    if suffix in {".csv", ".txt", ".tsv"}:
+    if suffix in CSV_SUFFIXES | XLSX_SUFFIXES:
+        check_content(Path(path), suffix, name or Path(path).name)
+    if suffix in CSV_SUFFIXES:
         return iter_csv(Path(path))
-    if suffix in {".xlsx", ".xlsm"}:
+    if suffix in XLSX_SUFFIXES:
         return iter_xlsx(Path(path))
     if suffix == ".xls":
         raise FileFormatError("不支持旧版 .xls 文件：请在 Excel 中另存为 .xlsx 或 .csv")

@@ -55,9 +55,10 @@ def file_digest(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _open(path: Path, mapping: dict | None) -> tuple[Iterator[list], list, dict[str, int], dict[str, str], int]:
+def _open(path: Path, mapping: dict | None,
+          name: str | None = None) -> tuple[Iterator[list], list, dict[str, int], dict[str, str], int]:
     try:
-        rows = iter_rows(path)
+        rows = iter_rows(path, name=name)
         header_row_no = 0
         headers: list | None = None
         for row in rows:
@@ -98,9 +99,10 @@ def scan(path: Path, mapping: dict | None) -> Iterator[tuple[int, ParsedLine | N
     yield from _iter_parsed(rows, columns, row_no)
 
 
-def validate(path: Path, mapping: dict | None) -> Validation:
-    """First pass: read every row, keep only counts and the first MAX_REPORTED_ERRORS problems."""
-    rows, headers, columns, labels, header_row = _open(path, mapping)
+def validate(path: Path, mapping: dict | None, *, name: str | None = None) -> Validation:
+    """First pass: read every row, keep only counts and the first MAX_REPORTED_ERRORS problems. `name` is
+    the file's name as uploaded (the stored copy may be renamed), for the messages."""
+    rows, headers, columns, labels, header_row = _open(path, mapping, name)
     result = Validation(columns=columns, labels=labels, ignored=ignored_headers(headers, columns))
     for row_no, line, problems in _iter_parsed(rows, columns, header_row):
         result.total_rows += 1

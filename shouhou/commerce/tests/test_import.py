@@ -160,7 +160,7 @@ def test_missing_required_column_is_a_file_level_error(shop, tmp_path):
 
 @pytest.mark.parametrize(("name", "content", "message"), [
     ("old.xls", b"\xd0\xcf\x11\xe0", "不支持旧版 .xls 文件：请在 Excel 中另存为 .xlsx 或 .csv"),
-    ("broken.xlsx", b"not a zip", "无法打开 Excel 文件：不是有效的 .xlsx，可能已损坏（BadZipFile）"),
+    ("broken.xlsx", b"PK\x03\x04 not a workbook", "无法打开 Excel 文件：不是有效的 .xlsx，可能已损坏（BadZipFile）"),
     ("empty.csv", b"", "文件是空的：没有表头行"),
     ("header-only.csv", "订单号,商品名称\n".encode(), "文件里没有数据行"),
 ])
