@@ -27,6 +27,7 @@ from shouhou.policies.document import load_default as load_default_policy
 from shouhou.policies.document import parse as parse_policy
 from shouhou.policies.engine import Claim, Decision, LineFacts, compensation_value, decide
 from shouhou.policies.selectors import policy_document
+from shouhou.reviews.guards import guard_refusal
 
 S = CaseStatus
 
@@ -49,6 +50,14 @@ MAX_CUSTOMER_PHOTOS = 9  # photos a customer may add to one case (the follow pag
 
 class CaseError(ValueError):
     """A refused case action; the message is shown as is (Chinese)."""
+
+
+def _guard(text: str, *, field: str) -> None:
+    """Text the customer reads (the follow page, messages) passes the compliance guard: nothing may be
+    offered for a good review or for deleting/changing a bad one. Raises CaseError naming the field."""
+    refusal = guard_refusal(text, field=field)
+    if refusal:
+        raise CaseError(refusal)
 
 
 def _label(status: str) -> str:
@@ -238,6 +247,7 @@ SUPERVISORS = {Role.SUPERVISOR, Role.ADMIN}
 @transaction.atomic
 def case_approve(*, case: Case, actor, note: str = "") -> Case:
     _require(actor, case, AGENTS, "审核售后单")
+    _guard(note, field="审核说明")
     return _approve(_locked(case), actor=actor, note=note or "客服审核通过")
 
 
@@ -246,6 +256,7 @@ def case_reject(*, case: Case, actor, reason: str) -> Case:
     _require(actor, case, AGENTS, "拒绝售后单")
     if not reason.strip():
         raise CaseError("拒绝售后单必须填写原因。")
+    _guard(reason, field="拒绝原因")
     case = _move(_locked(case), S.REJECTED, actor=actor, note=reason, fields={"resolved_at": clock.now()})
     _notify(case, "case_rejected", "rejected", {"reason": reason})
     return case
@@ -253,6 +264,8 @@ def case_reject(*, case: Case, actor, reason: str) -> Case:
 
 @transaction.atomic
 def case_cancel(*, case: Case, actor=None, reason: str = "") -> Case:
+    if actor is not None:  # the customer's own words (portal, no actor) are not an outgoing message
+        _guard(reason, field="撤销原因")
     return _move(_locked(case), S.CANCELLED, actor=actor, note=reason or "申请已撤销",
                  fields={"resolved_at": clock.now()})
 
@@ -276,6 +289,7 @@ def case_return_shipped(*, case: Case, actor=None, method: str = ReturnMethod.SE
 @transaction.atomic
 def case_mark_received(*, case: Case, actor, note: str = "") -> Case:
     _require(actor, case, AGENTS, "确认收货")
+    _guard(note, field="收货说明")
     case = _move(_locked(case), S.RECEIVED, actor=actor, note=note or "仓库已收到退回商品",
                  fields={"received_at": clock.now()})
     _notify(case, "case_received", "received")
@@ -287,6 +301,7 @@ def case_start_inspection(*, case: Case, actor, site: str = InspectionSite.WAREH
     _require(actor, case, AGENTS, "安排检测")
     if site not in InspectionSite.values:
         raise CaseError(f"未知的检测地点：{site}")
+    _guard(note, field="检测说明")
     return _move(_locked(case), S.INSPECTING, actor=actor, note=note or f"已送{InspectionSite(site).label}",
                  fields={"inspection_site": site})
 
@@ -296,6 +311,8 @@ def case_add_progress(*, case: Case, actor, note: str, visible_to_customer: bool
     _require(actor, case, AGENTS, "更新进度")
     if not note.strip():
         raise CaseError("进度说明不能为空。")
+    if visible_to_customer:
+        _guard(note, field="进度说明")
     case = _locked(case)
     if not TRANSITIONS[case.status]:
         raise CaseError(f"售后单当前状态为「{_label(case.status)}」，已结束，不能再更新进度。")
@@ -350,6 +367,7 @@ def case_issue_compensation(*, case: Case, actor, kind: str, amount: Decimal, no
     amount = Decimal(str(amount))
     if amount <= 0:
         raise CaseError("补偿金额必须大于 0。")
+    _guard(note, field="补偿说明")
     case = _locked(case)
     if case.status == S.AWAITING_SUPERVISOR or case.pending_compensation:
         raise CaseError(f"售后单 {case.number} 已有一笔待主管审批的补偿，请等待主管审批后再操作。")
@@ -361,6 +379,7 @@ def case_issue_compensation(*, case: Case, actor, kind: str, amount: Decimal, no
 @transaction.atomic
 def case_supervisor_approve(*, case: Case, actor, note: str = "") -> Case:
     _require(actor, case, SUPERVISORS, "主管审批")
+    _guard(note, field="审批说明")
     case = _locked(case)
     pending = case.pending_compensation or {}
     case = _move(case, S.FULFILLING, actor=actor, kind="supervisor_approved", note=note or "主管已批准",
@@ -398,6 +417,7 @@ def case_record_inspection(*, case: Case, actor, result: str, note: str = "",
     _require(actor, case, AGENTS, "登记检测结果")
     if result not in Resolution.values:
         raise CaseError(f"未知的检测结论：{result}")
+    _guard(note, field="检测结论说明")
     case = _locked(case)
     suggested = (case.decision or {}).get("compensation") or {}
     comp_kind = compensation_kind or suggested.get("kind") or "coupon"
@@ -426,6 +446,7 @@ def case_record_inspection(*, case: Case, actor, result: str, note: str = "",
 @transaction.atomic
 def case_resolve(*, case: Case, actor, resolution: str | None = None, note: str = "") -> Case:
     _require(actor, case, AGENTS, "完结售后单")
+    _guard(note, field="完结说明")
     default = {CaseKind.REFUND_ONLY: Resolution.REFUND, CaseKind.RETURN_REFUND: Resolution.REFUND,
                CaseKind.PRICE_PROTECT: Resolution.REFUND, CaseKind.EXCHANGE: Resolution.REPLACEMENT,
                CaseKind.RESEND: Resolution.REPLACEMENT, CaseKind.REPAIR: Resolution.REPAIR,
@@ -447,6 +468,8 @@ def case_resolve(*, case: Case, actor, resolution: str | None = None, note: str 
 
 @transaction.atomic
 def case_add_evidence(*, case: Case, upload, actor=None, from_customer: bool = False, note: str = "") -> CaseEvidence:
+    if not from_customer:
+        _guard(note, field="凭证说明")
     if from_customer:
         if not TRANSITIONS.get(case.status):
             raise CaseError(f"售后单当前状态为「{_label(case.status)}」，已结束，不能再补充照片。")
@@ -463,6 +486,7 @@ def recall_launch(*, shop, actor, reason: str, product=None, sku=None, batch_no:
     """Open a case for every affected order line (set-based) and queue an outreach message for each."""
     if not reason.strip():
         raise CaseError("召回必须填写原因。")
+    _guard(reason, field="召回原因")
     if product is None and sku is None and not batch_no:
         raise CaseError("请至少选择商品、SKU 或批次之一。")
     for obj in (product, sku):

@@ -86,6 +86,12 @@ def script_save(*, shop, scenario: str, title: str, body: str, categories=None, 
     if scenario not in S.values:
         raise ScriptError(f"未知的场景：{scenario}", field="scenario")
     script_variables(body)
+    from shouhou.reviews.guards import guard_refusal
+
+    # A script is sent as is by many agents: check it once, here.
+    refusal = guard_refusal(body, field="话术内容")
+    if refusal:
+        raise ScriptError(refusal)
     cats = _check_categories(categories)
     clash = Script.objects.filter(shop=shop, scenario=scenario, title=title)
     if script is not None:

@@ -551,6 +551,15 @@ def ticket_escalate(*, ticket: Ticket, department: str, request: str, actor=None
     return esc
 
 
+def _guard_visible(text: str, *, field: str) -> None:
+    """Department notes the customer sees on the chat page pass the compliance guard like replies."""
+    from shouhou.reviews.guards import guard_refusal
+
+    refusal = guard_refusal(text, field=field)
+    if refusal:
+        raise TicketError(refusal)
+
+
 def _escalation_ticket(escalation: Escalation) -> Ticket:
     return Ticket.objects.select_for_update().get(pk=escalation.ticket_id)
 
@@ -562,6 +571,8 @@ def escalation_update_add(*, escalation: Escalation, author, note: str,
     note = (note or "").strip()
     if not note:
         raise TicketError("请填写处理进展。")
+    if visible_to_customer:
+        _guard_visible(note, field="处理进展")
     esc = Escalation.objects.select_for_update().get(pk=escalation.pk)
     if esc.status not in ACTIVE_ESCALATION:
         raise TicketError(f"该升级{EscalationStatus(esc.status).label}，不能再添加进展。")
@@ -584,6 +595,7 @@ def escalation_close(*, escalation: Escalation, actor=None, note: str = "",
     ticket returns to open and the next-response clock starts: the agent tells the customer."""
     if status not in (EscalationStatus.DONE, EscalationStatus.CANCELLED):
         raise TicketError("关闭升级时状态只能是「已完成」或「已取消」。")
+    _guard_visible(note, field="处理结果说明")
     esc = Escalation.objects.select_for_update().get(pk=escalation.pk)
     if esc.status not in ACTIVE_ESCALATION:
         raise TicketError(f"该升级{EscalationStatus(esc.status).label}。")

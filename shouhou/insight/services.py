@@ -203,6 +203,15 @@ def improvement_measure_value(*, action, start: date, end: date) -> tuple[Decima
     return result.value, result.count
 
 
+def _guard_announcement(text: str) -> None:
+    """The announcement is written for customers: it passes the compliance guard (no 好评返现)."""
+    from shouhou.reviews.guards import guard_refusal
+
+    refusal = guard_refusal(text, field=_("对顾客的说明"))
+    if refusal:
+        raise ImprovementError(refusal, field="announcement")
+
+
 def _validate(shop, values: dict) -> dict:
     from shouhou.commerce.models import SKU, Host, LiveSession, Product
 
@@ -213,6 +222,8 @@ def _validate(shop, values: dict) -> dict:
         values["finding"] = (values["finding"] or "").strip()
         if not values["finding"]:
             raise ImprovementError(_("请填写发现的问题"), field="finding")
+    if values.get("announcement"):
+        _guard_announcement(values["announcement"])
     checks = {"dimension": Dimension, "fix_type": FixType, "metric": MetricKey}
     for name, choices in checks.items():
         if name in values and values[name] not in choices.values:
@@ -370,6 +381,7 @@ def improvement_announce(*, action: ImprovementAction, actor, text: str | None =
     text = (action.announcement if text is None else text).strip()
     if not text:
         raise ImprovementError(_("请先填写对顾客的说明"), field="announcement")
+    _guard_announcement(text)
     before = _snapshot(action)
     action.announcement, action.announce, action.announced_at = text, True, now()
     action.save(update_fields=["announcement", "announce", "announced_at", "updated_at"])

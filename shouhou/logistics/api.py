@@ -2,17 +2,21 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.db import transaction
 from django.shortcuts import get_object_or_404
 from ninja import Field, Router, Schema
 
 from shouhou.api.errors import DomainError
 from shouhou.commerce.models import Shipment
-from shouhou.core.audit import audit_record
 from shouhou.logistics.models import ExceptionRuleSet
 from shouhou.logistics.pushes import PushError, parse_generic
 from shouhou.logistics.selectors import exception_list, tracking_events
-from shouhou.logistics.services import UnknownShipment, exception_sweep, tracking_ingest
+from shouhou.logistics.services import (
+    RulesError,
+    UnknownShipment,
+    exception_sweep,
+    rules_save,
+    tracking_ingest,
+)
 
 router = Router(tags=["物流"])
 
@@ -91,12 +95,10 @@ def rules_get(request):
 def rules_put(request, payload: RulesIO):
     if not request.auth.can("policy.edit"):
         raise DomainError("当前角色无权修改物流异常规则", status=403)
-    with transaction.atomic():
-        row = ExceptionRuleSet.objects.select_for_update().filter(shop=request.auth.shop).first()
-        before = {f: getattr(row, f) for f in RulesIO.model_fields} if row else {}
-        row, _ = ExceptionRuleSet.objects.update_or_create(shop=request.auth.shop, defaults=payload.dict())
-        audit_record(action="logistics.rules.update", obj=row, actor=request.auth.actor, before=before,
-                     after=payload.dict())
+    try:
+        rules_save(shop=request.auth.shop, values=payload.dict(), actor=request.auth.actor)
+    except RulesError as exc:
+        raise DomainError(str(exc), field=exc.field) from exc
     return payload
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
+from typing import Any
 
 from django.db import transaction
 from django.db.models import Q
@@ -25,6 +27,9 @@ from shouhou.logistics.models import ExceptionKind, ExceptionRuleSet, LogisticsE
 from shouhou.logistics.rules import Rules, ShipmentFacts, exception_for
 from shouhou.notifications.choices import Trigger
 from shouhou.notifications.services import notification_enqueue, notify_orders_shipped
+from shouhou.policies.engine import COMP_ZH
+from shouhou.policies.selectors import TIER_ZH, policy_compensation
+from shouhou.reviews.guards import guard_refusal
 
 
 @dataclass(frozen=True)
@@ -108,6 +113,52 @@ def _shipped_notify(shipment: Shipment) -> None:
 
 # --- exceptions ------------------------------------------------------------------------------------
 
+class RulesError(ValueError):
+    """A refused change of a shop's exception rules; the message (Chinese) names the field."""
+
+    def __init__(self, message: str, *, field: str):
+        super().__init__(message)
+        self.field = field
+
+
+# The rule set's texts go to customers word for word (dispatch_late message).
+_CUSTOMER_TEXTS = {"dispatch_late_reason": "延迟发货原因", "dispatch_late_remedy": "延迟发货补偿"}
+
+
+def rules_save(*, shop, values: dict[str, Any], actor=None) -> ExceptionRuleSet:
+    """Create or change the shop's exception rules (audited). The texts customers read pass the
+    compliance guard: a remedy such as 「好评返现5元」 is refused, naming the field."""
+    from shouhou.core.audit import audit_record
+
+    for name, label in _CUSTOMER_TEXTS.items():
+        refusal = guard_refusal(str(values.get(name) or ""), field=label)
+        if refusal:
+            raise RulesError(refusal, field=name)
+    with transaction.atomic():
+        row = ExceptionRuleSet.objects.select_for_update().filter(shop=shop).first()
+        before = {f: getattr(row, f) for f in values} if row else {}
+        row, _ = ExceptionRuleSet.objects.update_or_create(shop=shop, defaults=values)
+        audit_record(action="logistics.rules.update", obj=row, actor=actor, before=before, after=values)
+    return row
+
+
+def dispatch_late_remedy(*, shop, customer, ruleset: ExceptionRuleSet | None) -> tuple[str, str]:
+    """(what the customer is told, the policy clause or "") for a late dispatch. The shop's active
+    policy decides by membership tier (compensation.late_shipment.<tier>: a VIP may get a red packet
+    where others get a coupon); the rule set's own text is the fallback when no policy is published or
+    it has no late-shipment step."""
+    tier = getattr(customer, "tier", "") or "regular"
+    step = policy_compensation(shop=shop, reason="late_shipment", tier=tier)
+    if step is None:
+        return (ruleset or ExceptionRuleSet()).dispatch_late_remedy, ""
+    amount = f"{Decimal(str(step['amount'])).normalize():f}"
+    what = {"points": f"{amount}积分", "gift": f"价值{amount}元的赠品"}.get(
+        step["kind"], f"{amount}元{COMP_ZH.get(step['kind'], step['kind'])}")
+    # The "*" step is everyone's; a tier's own step says whose it is.
+    whose = "" if step["clause"].endswith(".*") else f"{TIER_ZH.get(tier, tier)}会员的"
+    return f"{what}（按本店售后政策，{whose}发货延迟补偿）", step["clause"]
+
+
 def rules_for(shop) -> tuple[Rules, ExceptionRuleSet | None]:
     row = ExceptionRuleSet.objects.filter(shop=shop).first()
     if row is None:
@@ -163,12 +214,13 @@ def _exception_open(*, shipment: Shipment, kind: str, detail: str, ruleset) -> s
             LogisticsException.objects.filter(pk=exc.pk).update(ticket=ticket)
             if customer is not None and (ruleset is None or ruleset.notify_customer):
                 if kind == ExceptionKind.DISPATCH_LATE:
-                    defaults = ExceptionRuleSet()
-                    remedy = (ruleset or defaults).dispatch_late_remedy
-                    reason = (ruleset or defaults).dispatch_late_reason
+                    remedy, clause = dispatch_late_remedy(shop=shipment.shop, customer=customer, ruleset=ruleset)
+                    reason = (ruleset or ExceptionRuleSet()).dispatch_late_reason
+                    # "_remedy_clause" stays on the outbox row (which clause promised it), never sent.
                     notification_enqueue(
                         shop=shipment.shop, customer=customer, trigger=Trigger.DISPATCH_LATE,
-                        context={"order_no": order.order_no, "reason": reason, "remedy": remedy},
+                        context={"order_no": order.order_no, "reason": reason, "remedy": remedy,
+                                 "_remedy_clause": clause},
                         idempotency_key=f"logex:{exc.pk}:customer")
                 else:
                     notification_enqueue(

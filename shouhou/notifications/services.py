@@ -6,7 +6,9 @@
 Call it inside the transaction of the business change (outbox pattern): the row exists iff the change
 committed; delivery is scheduled with transaction.on_commit. A repeated idempotency key returns the
 existing row. Quiet hours move send_after; opt-out and frequency caps store a SUPPRESSED row with the
-reason (so the timeline shows why nothing went out).
+reason (so the timeline shows why nothing went out). So does the compliance guard (reason
+"compliance", the guard's words in last_error): a message offering something for a good review, or for
+deleting or changing a bad one, is never sent.
 """
 
 from __future__ import annotations
@@ -25,7 +27,16 @@ from shouhou.notifications.choices import MsgChannel, Trigger
 from shouhou.notifications.models import DeliveryReceipt, MessageTemplate, OutboundMessage
 from shouhou.notifications.providers import provider_for_channel
 from shouhou.notifications.providers.base import ProviderError
-from shouhou.notifications.templates_text import DEFAULTS, TemplateError, render, template_check
+from shouhou.notifications.templates_text import (
+    DEFAULTS,
+    FREE_TEXT,
+    TemplateError,
+    compliance_text,
+    render,
+    template_check,
+    template_variables,
+)
+from shouhou.reviews.guards import guard_outgoing, guard_refusal
 
 log = logging.getLogger(__name__)
 S = OutboundMessage.Status
@@ -55,6 +66,9 @@ def template_save(*, shop, trigger: str, channel: str, body: str, provider_templ
     if channel not in MsgChannel.values:
         raise TemplateError(f"未知渠道：{channel}")
     template_check(trigger, body)
+    refusal = guard_refusal(compliance_text(body, {}), field="模板内容")
+    if refusal:
+        raise TemplateError(refusal)
     with transaction.atomic():
         old = MessageTemplate.objects.filter(shop=shop, trigger=trigger, channel=channel, language="zh-hans").first()
         tpl, _ = MessageTemplate.objects.update_or_create(
@@ -130,6 +144,32 @@ def _suppression(customer, trigger: str) -> str:
     return ""
 
 
+# --- compliance -----------------------------------------------------------------------------------
+
+COMPLIANCE = "compliance"  # suppressed_reason of a message the compliance guard stopped
+
+
+class _Compliance:
+    """The compliance guard's verdict on rendered messages, kept per distinct (template, free-text
+    values): a bulk batch whose variables are all identifiers is guarded once per template, not once
+    per message. Templates were guarded at save time; this also covers the shipped defaults and the
+    variables people type (a remedy, a rejection reason, a progress note)."""
+
+    def __init__(self) -> None:
+        self._free: dict[str, tuple[str, ...]] = {}
+        self._verdicts: dict[tuple[str, ...], str] = {}
+
+    def refusal(self, body_tpl: str, ctx: dict[str, Any]) -> str:
+        free = self._free.get(body_tpl)
+        if free is None:
+            free = self._free[body_tpl] = tuple(n for n in template_variables(body_tpl) if n in FREE_TEXT)
+        key = (body_tpl, *(str(ctx.get(n, "") or "") for n in free))
+        if key not in self._verdicts:
+            reasons = guard_outgoing(compliance_text(body_tpl, ctx)).reasons
+            self._verdicts[key] = ("合规拦截，未发送：" + "；".join(reasons)) if reasons else ""
+        return self._verdicts[key]
+
+
 # --- enqueue ---------------------------------------------------------------------------------------
 
 def notification_enqueue(
@@ -151,12 +191,15 @@ def notification_enqueue(
     ctx.update({k: str(v) for k, v in context.items()})
     if code:
         ctx["_template_code"] = code
-    reason = _suppression(customer, trigger)
+    blocked = _Compliance().refusal(body_tpl, ctx)
+    if blocked:
+        log.warning("notification %s blocked by the compliance guard: %s", idempotency_key, blocked)
+    reason = COMPLIANCE if blocked else _suppression(customer, trigger)
     at = now()
     row = OutboundMessage(
         shop=shop, customer=customer, channel=ch, trigger=trigger, recipient=recipient,
         body=render(body_tpl, ctx), context=ctx, idempotency_key=idempotency_key,
-        status=S.SUPPRESSED if reason else S.QUEUED, suppressed_reason=reason,
+        status=S.SUPPRESSED if reason else S.QUEUED, suppressed_reason=reason, last_error=blocked,
         send_after=None if reason else quiet_until(at),
     )
     try:
@@ -196,6 +239,7 @@ def _bulk_enqueue(*, shop, trigger: str, rows: list[tuple[Any, str, dict[str, st
                   .values_list("customer_id", "n")) if cust_ids else {}
     cap = _conf("DAILY_CAP", DAILY_CAP)
     base = {"shop_name": shop.name, "service_contact": service_contact(shop)}
+    compliance = _Compliance()
     objs = []
     for customer, key, context in rows:
         ch, rcpt = channel_pick(customer, None)
@@ -205,8 +249,11 @@ def _bulk_enqueue(*, shop, trigger: str, rows: list[tuple[Any, str, dict[str, st
         ctx = {**base, "customer_name": getattr(customer, "name", "") or "亲", **context}
         if code:
             ctx["_template_code"] = code
+        blocked = compliance.refusal(body_tpl, ctx)
         reason = ""
-        if customer is not None and (customer.opted_out_at is not None or not customer.contact_consent):
+        if blocked:
+            reason = COMPLIANCE
+        elif customer is not None and (customer.opted_out_at is not None or not customer.contact_consent):
             reason = "opted_out"
         elif customer is not None and trigger not in CAP_EXEMPT and recent.get(customer.pk, 0) >= cap:
             reason = "frequency_cap"
@@ -215,7 +262,7 @@ def _bulk_enqueue(*, shop, trigger: str, rows: list[tuple[Any, str, dict[str, st
         objs.append(OutboundMessage(
             shop=shop, customer=customer, channel=ch, trigger=trigger, recipient=rcpt,
             body=render(body_tpl, ctx), context=ctx, idempotency_key=key,
-            status=S.SUPPRESSED if reason else S.QUEUED, suppressed_reason=reason,
+            status=S.SUPPRESSED if reason else S.QUEUED, suppressed_reason=reason, last_error=blocked,
             send_after=None if reason else send_after,
         ))
     OutboundMessage.objects.bulk_create(objs, batch_size=2000, ignore_conflicts=True)

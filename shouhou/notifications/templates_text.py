@@ -70,6 +70,14 @@ DEFAULTS: dict[str, str] = {
 }
 
 
+# Variables whose values people write (agents' notes and reasons, the shop's logistics texts, the
+# policy's remedy): with the template text, the only places a review bribe can enter a message.
+# Identifiers (order and tracking numbers, names, links) stay out of the compliance check: an "HP…FX"
+# in a tracking number must not read as 好评返现. `body` (community_negative) quotes a customer's
+# group message to the shop's own group admin, never to a customer, so it is not checked either.
+FREE_TEXT = frozenset({"reason", "remedy", "problem", "progress", "resolution", "next_step", "outcome", "product"})
+
+
 class TemplateError(ValueError):
     def __init__(self, message: str, *, variable: str | None = None):
         super().__init__(message)
@@ -100,3 +108,9 @@ def template_check(trigger: str, body: str) -> None:
 def render(body: str, context: dict[str, object]) -> str:
     """Fill placeholders; a missing value renders as empty text (enqueue checks required ones)."""
     return PLACEHOLDER.sub(lambda m: str(context.get(m.group(1), "") or ""), body)
+
+
+def compliance_text(body: str, context: dict[str, object]) -> str:
+    """What the compliance guard reads: the template text with only its free-text variables filled."""
+    return PLACEHOLDER.sub(
+        lambda m: str(context.get(m.group(1), "") or "") if m.group(1) in FREE_TEXT else " ", body)

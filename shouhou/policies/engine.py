@@ -131,6 +131,12 @@ def _ladder(policy: dict, reason: str, tier: str) -> dict | None:
             "clause": f"compensation.{reason}.{best['tier']}"}
 
 
+def compensation_for(policy: dict, *, reason: str, tier: str) -> dict | None:
+    """The ladder step for `reason` and a membership tier (the tier's own step, else the "*" one):
+    {"kind", "amount", "needs_supervisor", "clause"}, or None when the policy has no step for it."""
+    return _ladder(policy, reason, tier)
+
+
 def decide(line: LineFacts, claim: Claim, now: dt.date | dt.datetime, *, policy: dict | None = None) -> Decision:
     policy = policy if policy is not None else load_default()
     today = now.date() if isinstance(now, dt.datetime) else now

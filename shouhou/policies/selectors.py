@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 from shouhou.policies.document import default_source, parse
+from shouhou.policies.engine import compensation_for
 from shouhou.policies.models import PolicyVersion
 
 CATEGORY_ZH = {"clothing": "服装", "underwear": "内衣", "shoes_bags": "鞋包", "cosmetics": "美妆护肤",
@@ -26,6 +27,16 @@ def policy_document(*, shop) -> tuple[PolicyVersion | None, dict]:
     """The active version and its parsed document (the shipped default when none is published)."""
     version = policy_active(shop=shop)
     return version, parse(version.source if version else default_source())
+
+
+def policy_compensation(*, shop, reason: str, tier: str) -> dict | None:
+    """The compensation step the shop's active policy gives for `reason` and the customer's tier
+    (engine.compensation_for), or None. Without a published policy there is no step: the shipped
+    default is not a promise the shop made, so callers keep their own fallback."""
+    version = policy_active(shop=shop)
+    if version is None:
+        return None
+    return compensation_for(parse(version.source), reason=reason, tier=tier)
 
 
 def policy_versions(*, shop):

@@ -3,6 +3,7 @@
 Contract used by the inbox composer, notifications and review replies:
 
     guard_outgoing(text) -> GuardResult(allowed: bool, reasons: list[str])
+    guard_refusal(text, field="进度说明") -> str     # "" or 「进度说明」未通过合规检查：<reasons>
 
 `allowed` is False when the text trades money, red packets, coupons, points or gifts for a good review,
 five stars, a photo review, or for deleting / changing / appending a bad one (好评返现, 五星好评送红包,
@@ -137,6 +138,16 @@ def review_offer_reasons(text: str) -> list[str]:
 def guard_outgoing(text: str) -> GuardResult:
     reasons = review_offer_reasons(text or "")
     return GuardResult(not reasons, reasons)
+
+
+def guard_refusal(text: str, *, field: str) -> str:
+    """The refusal to show when `text` (what the customer will read in `field`, e.g. "进度说明") fails
+    the compliance guard, naming the field and the guard's reasons; "" when the text may go out.
+    Each app raises it with its own error type."""
+    verdict = guard_outgoing(text or "")
+    if verdict.allowed:
+        return ""
+    return f"「{field}」未通过合规检查：" + "；".join(verdict.reasons)
 
 
 # --- quality inspection --------------------------------------------------------------------------------

@@ -116,6 +116,23 @@ def test_announcement_needs_text_and_records_when(shop, supervisor):
     assert action.announce and action.announced_at is not None and action.announcement == "已升级为五层纸箱"
 
 
+def test_announcement_to_customers_passes_the_compliance_guard(shop, supervisor):
+    # given an action, when its customer announcement trades a red packet for a good review
+    action = improvement_create(shop=shop, actor=supervisor, finding="包装易压坏")
+    with pytest.raises(ImprovementError) as err:
+        improvement_announce(action=action, actor=supervisor, text="包装已升级！晒图好评再领5元红包")
+    # then it is refused naming the field, and nothing is announced
+    assert err.value.field == "announcement" and "「对顾客的说明」未通过合规检查" in str(err.value)
+    action.refresh_from_db()
+    assert action.announced_at is None and action.announcement == ""
+    with pytest.raises(ImprovementError, match="删除或修改差评"):
+        improvement_update(action=action, actor=supervisor, announcement="修改差评后返现10元")
+    with pytest.raises(ImprovementError, match="好评"):
+        improvement_create(shop=shop, actor=supervisor, finding="色差", announcement="五星好评返现3元")
+    improvement_announce(action=action, actor=supervisor, text="收到货有问题请联系我们，给您换新")
+    assert action.announcement == "收到货有问题请联系我们，给您换新"
+
+
 def test_weekly_review_sections(shop, supervisor):
     today = dt.date(2026, 11, 25)  # Wednesday
     make = lambda finding, **kw: ImprovementAction.objects.create(shop=shop, finding=finding, **kw)  # noqa: E731

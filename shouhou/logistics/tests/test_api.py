@@ -88,6 +88,33 @@ def test_rules_change_is_validated_and_audited(client, shop):
     assert_audited("logistics.rules.update", row, after={"no_movement_hours": 36, "dispatch_late_reason": "面料补货延误"})
 
 
+@pytest.mark.parametrize(("field", "text", "words"), [
+    ("dispatch_late_remedy", "给五星好评返现5元", "延迟发货补偿"),
+    ("dispatch_late_remedy", "删差评返现10元", "删除或修改差评"),
+    ("dispatch_late_reason", "仓库爆单，确认收货后晒图好评领红包", "延迟发货原因"),
+])
+def test_rules_texts_offering_money_for_reviews_are_refused(client, shop, field, text, words):
+    from shouhou.logistics.models import ExceptionRuleSet
+
+    admin = _token(shop, prefix="p5")
+    r = client.put("/api/logistics/rules", {field: text}, content_type="application/json", **admin)
+    assert r.status_code == 400
+    assert "未通过合规检查" in r.json()["detail"] and words in r.json()["detail"]
+    assert r.json()["errors"][0]["loc"] == [field]
+    assert not ExceptionRuleSet.objects.filter(shop=shop).exists()
+
+
+def test_rules_texts_with_a_plain_apology_remedy_are_saved(client, shop):
+    from shouhou.logistics.models import ExceptionRuleSet
+
+    admin = _token(shop, prefix="p6")
+    r = client.put("/api/logistics/rules", {"dispatch_late_reason": "收到货有问题请联系我们，给您换新",
+                                            "dispatch_late_remedy": "赠送5元无门槛优惠券，与评价无关"},
+                   content_type="application/json", **admin)
+    assert r.status_code == 200
+    assert ExceptionRuleSet.objects.get(shop=shop).dispatch_late_remedy == "赠送5元无门槛优惠券，与评价无关"
+
+
 def test_messages_and_timeline_api(client, shop, auth):
     from shouhou.notifications.services import notification_enqueue
 

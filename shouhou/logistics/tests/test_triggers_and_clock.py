@@ -3,6 +3,7 @@ the carrier-exception rule; malformed pushes answer 400, never 500."""
 
 import datetime as dt
 import json
+import re
 import time
 
 import pytest
@@ -12,12 +13,14 @@ from shouhou.cases.services import case_preview
 from shouhou.commerce.choices import Category
 from shouhou.commerce.choices import ShipmentStatus as St
 from shouhou.core.signatures import sign
-from shouhou.core.testing.factories import OrderFactory, OrderLineFactory, ShipmentFactory
+from shouhou.core.testing.factories import CustomerFactory, OrderFactory, OrderLineFactory, ShipmentFactory
 from shouhou.inbox.models import Ticket
-from shouhou.logistics.models import LogisticsException, TrackingEvent
+from shouhou.logistics.models import ExceptionRuleSet, LogisticsException, TrackingEvent
 from shouhou.logistics.pushes import kuaidi100_sign
 from shouhou.logistics.services import Event, exception_sweep, tracking_ingest, tracking_ingest_many
 from shouhou.notifications.models import OutboundMessage
+from shouhou.policies.document import default_source
+from shouhou.policies.services import policy_publish
 
 SH = dt.timezone(dt.timedelta(hours=8))
 T0 = dt.datetime(2026, 11, 20, 10, 0, tzinfo=SH)
@@ -109,16 +112,66 @@ def test_carrier_exception_rule_opens_and_recovery_closes(shop):
     assert Ticket.objects.get().status == "resolved"
 
 
-def test_dispatch_late_message_uses_the_shops_reason_and_remedy(shop):
-    from shouhou.logistics.models import ExceptionRuleSet
-
-    ExceptionRuleSet.objects.create(shop=shop, dispatch_late_reason="面料补货延误两天",
-                                    dispatch_late_remedy="10元无门槛券")
-    _pending(shop)
+def _late_for(shop, tier: str):
+    """A shipment past its promised dispatch time for a customer of `tier`; returns the message."""
+    customer = CustomerFactory(shop=shop, tier=tier)
+    order = OrderFactory(shop=shop, customer=customer, delivered_at=None, shipped_at=None, status="paid")
+    ShipmentFactory(order=order, status=St.PENDING, shipped_at=None, signed_at=None, last_event_at=None,
+                    promised_ship_by=T0 + dt.timedelta(hours=48))
     with time_machine.travel(T0 + dt.timedelta(hours=49), tick=False):
         exception_sweep(shop=shop)
-    body = OutboundMessage.objects.get(trigger="dispatch_late").body
-    assert "面料补货延误两天" in body and "10元无门槛券" in body
+    return OutboundMessage.objects.get(trigger="dispatch_late", customer=customer)
+
+
+def _without_late_shipment_steps(source: str) -> str:
+    return re.sub(r'\[\[compensation\.ladder\]\]\nreason = "late_shipment"\n(?:[a-z]+ = .*\n)+\n?', "", source)
+
+
+def test_dispatch_late_message_without_a_policy_uses_the_shops_reason_and_remedy(shop):
+    # given a shop with its own late-dispatch texts and no published policy
+    ExceptionRuleSet.objects.create(shop=shop, dispatch_late_reason="面料补货延误两天",
+                                    dispatch_late_remedy="10元无门槛券")
+    # when a regular and a VIP customer's orders are not dispatched in time
+    regular, vip = _late_for(shop, "regular"), _late_for(shop, "vip")
+    # then both hear the shop's reason and the rule set's remedy, and no policy clause is recorded
+    for msg in (regular, vip):
+        assert "原因：面料补货延误两天" in msg.body and "补偿：10元无门槛券。" in msg.body
+        assert msg.context["_remedy_clause"] == ""
+    assert "按本店售后政策" not in regular.body + vip.body
+
+
+def test_dispatch_late_remedy_follows_the_policy_ladder_by_tier(shop):
+    # given the shop published the default policy (late shipment: a 5 yuan coupon, VIPs a 10 yuan red packet)
+    ExceptionRuleSet.objects.create(shop=shop, dispatch_late_reason="面料补货延误两天",
+                                    dispatch_late_remedy="10元无门槛券")
+    policy_publish(shop=shop, source=default_source())
+    # when orders of a regular, a gold and a VIP customer are dispatched late
+    regular, gold, vip = _late_for(shop, "regular"), _late_for(shop, "gold"), _late_for(shop, "vip")
+    # then each is offered its own step of the ladder, cited as the shop's policy
+    assert "补偿：5元优惠券（按本店售后政策，发货延迟补偿）。" in regular.body
+    assert "补偿：5元优惠券（按本店售后政策，发货延迟补偿）。" in gold.body  # no gold step: the "*" one
+    assert "补偿：10元红包（按本店售后政策，VIP会员的发货延迟补偿）。" in vip.body
+    assert [m.context["_remedy_clause"] for m in (regular, gold, vip)] == [
+        "compensation.late_shipment.*", "compensation.late_shipment.*", "compensation.late_shipment.vip"]
+    assert all("原因：面料补货延误两天" in m.body and "10元无门槛券" not in m.body for m in (regular, gold, vip))
+    # and the bodies pass the compliance guard (a red packet as an apology is not a review bribe)
+    assert all(m.status == "queued" for m in (regular, gold, vip))
+
+
+def test_dispatch_late_falls_back_when_the_policy_has_no_late_shipment_step(shop):
+    # given a published policy whose ladder has no late-shipment step
+    source = _without_late_shipment_steps(default_source())
+    assert "late_shipment" not in source and 'reason = "quality"' in source
+    ExceptionRuleSet.objects.create(shop=shop, dispatch_late_remedy="顺丰加急补发")
+    policy_publish(shop=shop, source=source)
+    # when a VIP's order is late, then the rule set's remedy is used
+    msg = _late_for(shop, "vip")
+    assert "补偿：顺丰加急补发。" in msg.body and msg.context["_remedy_clause"] == ""
+
+
+def test_dispatch_late_remedy_is_the_shops_default_text_without_a_rule_set(shop):
+    msg = _late_for(shop, "vip")
+    assert "补偿：5元无门槛优惠券。" in msg.body  # ExceptionRuleSet's default, no policy published
 
 
 def _generic(client, body: bytes):

@@ -292,3 +292,17 @@ def test_decide_is_pure_and_uses_default_policy_when_none_given():
     b = decide(line, Claim(reason="no_reason"), dt.datetime(2026, 3, 4, 23, 0))
     assert a.to_json() == b.to_json()
     assert "寄回运费：买家承担" in a.explanation_zh
+
+
+@pytest.mark.parametrize(("reason", "tier", "expected"), [
+    ("late_shipment", "regular", ("coupon", Decimal("5"), "compensation.late_shipment.*")),
+    ("late_shipment", "gold", ("coupon", Decimal("5"), "compensation.late_shipment.*")),  # no gold step
+    ("late_shipment", "vip", ("red_packet", Decimal("10"), "compensation.late_shipment.vip")),
+    ("quality", "gold", ("red_packet", Decimal("20"), "compensation.quality.gold")),
+    ("size_fit", "vip", None),
+])
+def test_compensation_for_picks_the_tiers_step_else_the_shared_one(reason, tier, expected):
+    from shouhou.policies.engine import compensation_for
+
+    step = compensation_for(load_default(), reason=reason, tier=tier)
+    assert (step and (step["kind"], step["amount"], step["clause"])) == expected
