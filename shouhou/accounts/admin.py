@@ -51,5 +51,9 @@ def revoke_tokens(modeladmin, request, queryset):
 
 ApiTokenAdmin.actions = [revoke_tokens]
 ApiTokenAdmin.exclude = ["key_hash"]
-ApiTokenAdmin.readonly_fields = ["prefix", "last_used_at", "revoked_at"]
+# A token's role and scopes are permissions: change them by issuing a new token and revoking the old one
+# (both audited), never by editing or deleting the row here.
+ApiTokenAdmin.readonly_fields = ["name", "shop", "scopes", "role", "prefix", "created_by", "last_used_at",
+                                 "revoked_at"]
 ApiTokenAdmin.has_add_permission = lambda self, request: False  # issue with `shouhou token create` or the API
+ApiTokenAdmin.has_delete_permission = lambda self, request, obj=None: False  # revoke instead

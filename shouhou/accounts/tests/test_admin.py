@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from shouhou.accounts.choices import Role
-from shouhou.accounts.models import Membership
+from shouhou.accounts.models import ApiToken, Membership
+from shouhou.accounts.services import token_issue
 from shouhou.core.testing.audit import assert_audited, assert_not_audited
 from shouhou.core.testing.factories import MembershipFactory, UserFactory
 
@@ -63,3 +64,19 @@ def test_deleting_members_in_the_admin_is_audited_one_by_one(admin_client, admin
     assert not Membership.objects.filter(pk__in=[member.pk, second.pk]).exists()
     assert_audited("membership.remove", member, actor=admin_user, before={"role": "agent", "user": "kefu9"})
     assert_audited("membership.remove", second, actor=admin_user, before={"role": "supervisor", "user": "zhuguan9"})
+
+
+def test_a_tokens_role_and_scopes_cannot_be_changed_or_deleted_in_the_admin(admin_client, admin_user, shop):
+    token = token_issue(shop=shop, name="ERP", scopes=["cases:read"], role=Role.AGENT).token
+    url = f"/admin/accounts/apitoken/{token.pk}/"
+    page = admin_client.get(f"{url}change/").content.decode()
+    assert 'name="role"' not in page and 'name="scopes"' not in page
+    admin_client.post(f"{url}change/", {"name": "ERP", "shop": shop.pk, "role": Role.ADMIN, "scopes": '["*"]'})
+    token.refresh_from_db()
+    assert (token.role, token.scopes) == ("agent", ["cases:read"])
+    assert admin_client.post(f"{url}delete/", {"post": "yes"}).status_code == 403
+    # revoking stays possible, and is audited
+    admin_client.post("/admin/accounts/apitoken/", {"action": "revoke_tokens", "_selected_action": [token.pk]})
+    token.refresh_from_db()
+    assert token.revoked_at is not None and ApiToken.objects.filter(pk=token.pk).exists()
+    assert_audited("token.revoke", token, actor=admin_user)
