@@ -8,7 +8,9 @@ from datetime import timedelta
 from shouhou.commerce.choices import ShipmentStatus as St
 from shouhou.commerce.models import Shipment
 from shouhou.core.clock import now
-from shouhou.logistics.models import ExceptionRuleSet, TrackingEvent
+from shouhou.inbox.choices import TicketEventKind, TicketStatus
+from shouhou.inbox.models import Ticket, TicketEvent
+from shouhou.logistics.models import ExceptionRuleSet, LogisticsException, TrackingEvent
 from shouhou.logistics.services import Event, _event_key, exception_sweep
 
 CITIES = ["杭州", "上海", "广州", "深圳", "武汉", "成都", "北京", "南京", "郑州", "西安"]
@@ -46,8 +48,11 @@ STALLED_SHARE = 0.04
 
 
 def _recent_shift(status: str, last_at, at_now, rng: random.Random) -> timedelta:
-    """How far to move a moving parcel's track so its last scan is recent (zero for a stalled one)."""
+    """How far to move a moving parcel's track so its last scan is recent (zero for a stalled one), and
+    any track that would end in the future back to the last few hours."""
     if status not in _MOVING or rng.random() < STALLED_SHARE:
+        if last_at > at_now:
+            return (at_now - timedelta(hours=rng.uniform(1, 6))) - last_at
         return timedelta(0)
     hours_ago = rng.uniform(1, 10) if status == St.OUT_FOR_DELIVERY else rng.uniform(1, 30)
     return (at_now - timedelta(hours=hours_ago)) - last_at
@@ -87,3 +92,49 @@ def seed(*, shop, rng: random.Random) -> None:
     TrackingEvent.objects.bulk_create(rows, batch_size=2000, ignore_conflicts=True)
     Shipment.objects.bulk_update(updates, ["last_event_at", "signed_at", "shipped_at"], batch_size=2000)
     exception_sweep(shop=shop)
+    _settle_old_exceptions(shop=shop, at_now=at_now, rng=rng)
+
+
+SETTLED_AFTER = timedelta(days=3)
+
+
+def _settle_old_exceptions(*, shop, at_now, rng: random.Random) -> int:
+    """Parcels that went wrong days ago were dealt with back then: their tickets are closed in the past,
+    so the demo queue holds this week's problems, not a month of backlog. The exception rows stay open
+    (the parcel is still returned or lost), so the periodic sweep does not raise them again.
+    Business seconds are taken as wall-clock here: the demo's history, not a measured clock."""
+    old = list(LogisticsException.objects.filter(shop=shop, ticket__isnull=False,
+                                                 shipment__last_event_at__lt=at_now - SETTLED_AFTER)
+               .select_related("ticket", "shipment").order_by("pk"))
+    tickets, events = [], []
+    for exc in old:
+        t = exc.ticket
+        created = exc.shipment.last_event_at + timedelta(minutes=rng.randint(20, 180))
+        answered = created + timedelta(minutes=rng.randint(5, 90))
+        closed = created + timedelta(hours=rng.uniform(3, 30))
+        t.created_at, t.first_responded_at, t.last_agent_reply_at = created, answered, answered
+        t.resolved_at, t.status = closed, TicketStatus.CLOSED
+        t.first_response_business_seconds = int((answered - created).total_seconds())
+        t.resolution_business_seconds = int((closed - created).total_seconds())
+        t.first_response_due_at = t.next_response_due_at = t.resolution_due_at = None
+        t.waiting_since = None
+        tickets.append(t)
+        exc.opened_at = created
+        events.append(TicketEvent(shop_id=shop.pk, ticket=t, kind=TicketEventKind.STATUS, from_value=TicketStatus.NEW,
+                                  to_value=TicketStatus.CLOSED, note="物流组已联系快递处理，并已告知顾客",
+                                  visible_to_customer=True))
+    Ticket.objects.bulk_update(tickets, ["created_at", "first_responded_at", "last_agent_reply_at", "resolved_at",
+                                         "status", "first_response_business_seconds", "resolution_business_seconds",
+                                         "first_response_due_at", "next_response_due_at", "resolution_due_at",
+                                         "waiting_since"], batch_size=1000)
+    LogisticsException.objects.bulk_update(old, ["opened_at"], batch_size=1000)
+    made = TicketEvent.objects.bulk_create(events, batch_size=1000)
+    # the event happened when the ticket was closed (created_at is set on insert)
+    TicketEvent.objects.bulk_update([_at(e, t.resolved_at) for e, t in zip(made, tickets, strict=True)],
+                                    ["created_at"], batch_size=1000)
+    return len(tickets)
+
+
+def _at(event: TicketEvent, when) -> TicketEvent:
+    event.created_at = when
+    return event

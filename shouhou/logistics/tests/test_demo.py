@@ -15,3 +15,37 @@ def test_demo_seeds_are_deterministic_and_rerunnable(shop):
         logistics_demo.seed(shop=shop, rng=random.Random(7))
     assert OutboundMessage.objects.filter(shop=shop, trigger="order_placed").count() == 20
     assert TrackingEvent.objects.filter(shop=shop).count() >= 20 * 2
+
+
+def test_demo_settles_old_exceptions_and_keeps_recent_ones_in_the_queue(shop):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from shouhou.commerce.models import Shipment
+    from shouhou.inbox.models import Ticket
+    from shouhou.logistics.models import LogisticsException
+
+    now = timezone.now()
+    old = ShipmentFactory(order=OrderFactory(shop=shop), status="returned", signed_at=None,
+                          shipped_at=now - dt.timedelta(days=20))
+    recent = ShipmentFactory(order=OrderFactory(shop=shop), status="delivery_failed", signed_at=None,
+                             shipped_at=now - dt.timedelta(hours=30))
+    logistics_demo.seed(shop=shop, rng=random.Random(3))
+    for s in (old, recent):
+        s.refresh_from_db()
+        assert s.last_event_at <= now  # no scan from the future
+    settled = LogisticsException.objects.get(shipment=old)
+    assert settled.status == "open"  # the parcel is still returned: the sweep must not raise it again
+    ticket = settled.ticket
+    assert ticket.status == "closed" and ticket.resolved_at < now - dt.timedelta(days=3)
+    assert ticket.created_at < ticket.first_responded_at < ticket.resolved_at
+    assert ticket.events.filter(to_value="closed", visible_to_customer=True).exists()
+    live = LogisticsException.objects.get(shipment=recent).ticket
+    assert live.status == "new" and live.resolved_at is None
+    # the periodic sweep afterwards opens nothing new for either parcel
+    from shouhou.logistics.services import exception_sweep
+
+    assert exception_sweep(shop=shop)["opened"] == 0
+    assert Ticket.objects.filter(shop=shop).count() == 2
+    assert Shipment.objects.filter(shop=shop).count() == 2
