@@ -182,6 +182,8 @@ def cmd_test(argv: list[str]) -> int:
     ensure_chromium()
     ensure_postgres()
     ensure_redis()
+    if not shutil.which("xgettext"):
+        apt_install("gettext")  # the test that every marked string is in the English catalog extracts them
     base_env = {k: v for k, v in os.environ.items() if not k.startswith("SHOUHOU_DATABASE")}
     base_env["SHOUHOU_DATA_DIR"] = str(ROOT / "var" / "test")
     say("检查：ruff、迁移是否齐全")

@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
+from django.views.i18n import JavaScriptCatalog
 from django.views.static import serve as serve_media
 
 from shouhou.api.api import api
@@ -13,6 +14,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    # The workbench script's strings (SLA countdowns) in the user's language.
+    path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("accounts/", include("shouhou.accounts.urls")),
     path("commerce/", include("shouhou.commerce.urls")),
     path("policy/", include("shouhou.policies.urls")),

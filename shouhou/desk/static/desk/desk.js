@@ -9,11 +9,17 @@
     if (!isNaN(t)) skew = t - Date.now();
   }
 
+  // Django's JavaScript catalog (/jsi18n/) supplies gettext/interpolate; without it, the Chinese source.
+  var _ = window.gettext || function (text) { return text; };
+  var fill = window.interpolate || function (text, values) {
+    return text.replace(/%\((\w+)\)s/g, function (m, k) { return values[k]; });
+  };
+
   function pad(n) { return (n < 10 ? "0" : "") + n; }
 
   function fmt(seconds) {
     var s = Math.abs(seconds), h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), sec = s % 60;
-    if (h >= 24) return Math.floor(h / 24) + "天" + (h % 24) + "小时";
+    if (h >= 24) return fill(_("%(days)s天%(hours)s小时"), {days: Math.floor(h / 24), hours: h % 24}, true);
     return (h ? h + ":" + pad(m) : m) + ":" + pad(sec);
   }
 
@@ -23,8 +29,8 @@
     for (var i = 0; i < clocks.length; i++) {
       var el = clocks[i], due = Date.parse(el.dataset.due), warn = parseInt(el.dataset.warn || "120", 10);
       var left = Math.round((due - now) / 1000), out = el.querySelector(".sla-left"), state;
-      if (left < 0) { state = "breached"; if (out) out.textContent = "已超时 " + fmt(left); }
-      else { state = left <= warn ? "warning" : "running"; if (out) out.textContent = "剩余 " + fmt(left); }
+      if (left < 0) { state = "breached"; if (out) out.textContent = fill(_("已超时 %(time)s"), {time: fmt(left)}, true); }
+      else { state = left <= warn ? "warning" : "running"; if (out) out.textContent = fill(_("剩余 %(time)s"), {time: fmt(left)}, true); }
       if (el.dataset.state !== state) {
         el.classList.remove("sla-" + el.dataset.state);
         el.classList.add("sla-" + state);
@@ -116,7 +122,7 @@
       scriptId.value = j.id || id || "";
       scriptError.textContent = "";
       body.focus();
-    }).catch(function () { scriptError.textContent = "话术加载失败，请重试"; });
+    }).catch(function () { scriptError.textContent = _("话术加载失败，请重试"); });
   }
   document.addEventListener("click", function (ev) {
     var chip = ev.target.closest("[data-script-url]");
@@ -147,7 +153,7 @@
                              field: btn.dataset.revealField, reason: "客服工作台查看" })
     }).then(function (r) { return r.json(); }).then(function (j) {
       if (j.value) { document.getElementById(btn.dataset.revealTarget).textContent = j.value; btn.remove(); }
-      else { btn.textContent = j.detail || "无权查看"; }
+      else { btn.textContent = j.detail || _("无权查看"); }
     });
   });
 
