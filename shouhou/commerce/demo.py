@@ -273,8 +273,11 @@ def _make_orders(shop: Shop, rng: random.Random, anchor: dt.datetime, count: int
             ship.last_event_at = ship.shipped_at + dt.timedelta(hours=rng.uniform(1, 20))
             order.status = OrderStatus.SHIPPED
             if status == ShipmentStatus.SIGNED:
-                ship.signed_at = order.delivered_at = (ship.shipped_at + dt.timedelta(hours=rng.uniform(30, 90))
-                                                      ).replace(microsecond=0)
+                # signed before the demo's "now" (a parcel is never delivered in the future)
+                signed = min(ship.shipped_at + dt.timedelta(hours=rng.uniform(30, 90)), anchor - dt.timedelta(minutes=10))
+                if signed <= ship.shipped_at:
+                    signed = ship.shipped_at + (anchor - ship.shipped_at) / 2
+                ship.signed_at = order.delivered_at = signed.replace(microsecond=0)
                 ship.last_event_at = ship.signed_at
                 order.status = OrderStatus.COMPLETED if (anchor - ship.signed_at).days > 7 else OrderStatus.DELIVERED
             elif status == ShipmentStatus.RETURNED:

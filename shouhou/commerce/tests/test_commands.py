@@ -144,6 +144,11 @@ def test_demo_command_builds_a_live_shop_with_every_shipment_status(db, capsys):
     assert statuses == set(ShipmentStatus.values)
     late = Shipment.objects.filter(shop=shop, status=ShipmentStatus.PENDING, promised_ship_by__lt=timezone.now())
     assert late.exists()
+    # nothing happens in the future: no parcel signed, shipped or scanned after now
+    assert not Order.objects.filter(shop=shop, delivered_at__gt=timezone.now()).exists()
+    assert not Shipment.objects.filter(shop=shop, signed_at__gt=timezone.now()).exists()
+    assert not Shipment.objects.filter(shop=shop, last_event_at__gt=timezone.now()).exists()
+    assert Order.objects.filter(shop=shop, delivered_at__gte=timezone.now() - dt.timedelta(days=2)).exists()
     assert set(Product.objects.filter(shop=shop).values_list("category", flat=True)) == {
         "clothing", "underwear", "cosmetics", "electronics", "mobile_phone", "food", "fresh", "home"}
     assert not Product.objects.filter(shop=shop, category="electronics", warranty_days=0).exists()
