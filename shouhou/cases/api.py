@@ -30,7 +30,7 @@ from shouhou.core.uploads import UploadError
 router = Router(tags=["售后单"])
 
 
-class EventOut(Schema):
+class CaseEventOut(Schema):
     at: dt.datetime
     kind: str
     from_status: str
@@ -65,7 +65,7 @@ class CaseOut(Schema):
 
 class CaseDetailOut(CaseOut):
     decision: dict[str, Any]
-    events: list[EventOut]
+    events: list[CaseEventOut]
     evidence: list[str]
 
 

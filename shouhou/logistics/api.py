@@ -21,7 +21,7 @@ from shouhou.logistics.services import (
 router = Router(tags=["物流"])
 
 
-class EventOut(Schema):
+class TrackingEventOut(Schema):
     occurred_at: datetime
     status: str
     carrier_status: str
@@ -53,18 +53,18 @@ class RulesIO(Schema):
     dispatch_late_remedy: str = Field("5元无门槛优惠券", min_length=1, max_length=200)
 
 
-class IngestOut(Schema):
+class TrackingIngestOut(Schema):
     stored: int
     received: int
 
 
-@router.get("/shipments/{shipment_id}/events", response=list[EventOut])
+@router.get("/shipments/{shipment_id}/events", response=list[TrackingEventOut])
 def events(request, shipment_id: int):
     get_object_or_404(Shipment, shop=request.auth.shop, pk=shipment_id)  # 404, not an empty list, for others'
     return list(tracking_events(shop=request.auth.shop, shipment_id=shipment_id))
 
 
-@router.post("/tracking", response=IngestOut)
+@router.post("/tracking", response=TrackingIngestOut)
 def ingest(request):
     """Generic JSON push with an API token (same body as the signed webhook)."""
     try:
@@ -74,7 +74,7 @@ def ingest(request):
         raise DomainError(str(exc)) from exc
     except UnknownShipment as exc:
         raise DomainError(str(exc), status=404, field="tracking_no") from exc
-    return IngestOut(stored=new, received=len(evs))
+    return TrackingIngestOut(stored=new, received=len(evs))
 
 
 @router.get("/exceptions", response=list[ExceptionOut])

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.shortcuts import get_object_or_404
-from ninja import Router, Schema
+from ninja import Field, Router, Schema
 
 from shouhou.api.errors import DomainError
 from shouhou.commerce.models import Customer
@@ -38,6 +38,7 @@ class MessageOut(Schema):
     status: str
     body: str
     suppressed_reason: str
+    last_error: str = Field("", description="why it was not sent: the provider's error, or the compliance guard's reason")
     attempts: int
     send_after: datetime | None
     sent_at: datetime | None

@@ -91,7 +91,7 @@ class ReviewBatchIn(Schema):
     items: list[ReviewIn]
 
 
-class IngestOut(Schema):
+class ReviewIngestOut(Schema):
     created: int
     duplicates: int
     tasks: int
@@ -99,7 +99,7 @@ class IngestOut(Schema):
     review_ids: list[int]
 
 
-class ImportOut(IngestOut):
+class ImportOut(ReviewIngestOut):
     errors: list[str]
 
 
@@ -257,7 +257,7 @@ def _inputs(items: list[ReviewIn], kind: str = ReviewKind.REVIEW) -> list[servic
 
 # --- reviews -------------------------------------------------------------------------------------------
 
-@router.post("/", response={201: IngestOut}, summary="提交评价（单条或批量，按平台+外部ID幂等）")
+@router.post("/", response={201: ReviewIngestOut}, summary="提交评价（单条或批量，按平台+外部ID幂等）")
 def reviews_create(request, payload: ReviewBatchIn):
     _need(request, perm.REPLY)
     result = services.reviews_ingest(shop=request.auth.shop, items=_inputs(payload.items), source=ReviewSource.API)
@@ -311,7 +311,7 @@ DEV_WEBHOOK_SECRET = "dev-webhook-secret"  # noqa: S105 - the public default, re
 
 # --- platform push (signed, idempotent) ------------------------------------------------------------------
 
-@router.post("/webhook/{shop_code}", auth=None, response={200: IngestOut, 202: IngestOut},
+@router.post("/webhook/{shop_code}", auth=None, response={200: ReviewIngestOut, 202: ReviewIngestOut},
              summary="平台评价推送（HMAC 签名，按事件ID幂等）")
 def reviews_webhook(request, shop_code: str):
     shop = Shop.objects.filter(code=shop_code).first()
@@ -412,7 +412,7 @@ def task_close(request, task_id: int, payload: CloseIn):
 
 # --- community, referrals -----------------------------------------------------------------------------------
 
-@router.post("/community/messages", response={201: IngestOut}, summary="社群消息（负面消息提醒群管理员）")
+@router.post("/community/messages", response={201: ReviewIngestOut}, summary="社群消息（负面消息提醒群管理员）")
 def community_messages(request, payload: list[GroupMessageIn]):
     _need(request, perm.REPLY)
     items = [services.ReviewInput(text=m.text, platform="group", external_id=m.external_id, kind=ReviewKind.GROUP_MESSAGE,
