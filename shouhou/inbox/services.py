@@ -291,6 +291,8 @@ def _receive(*, shop, channel, body, customer, contact_handle, external_id, orde
         Conversation.objects.filter(pk=conversation.pk).update(**updates)
         for k, v in updates.items():
             setattr(conversation, k, v)
+        # The caller's copy may predate a hand-off (an agent took over meanwhile): the bot must stay quiet.
+        conversation.bot_active = Conversation.objects.values_list("bot_active", flat=True).get(pk=conversation.pk)
     customer = customer or conversation.customer
     if order is not None:
         conversation.orders.add(order)

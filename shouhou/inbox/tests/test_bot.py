@@ -24,6 +24,7 @@ from shouhou.inbox.channels.inbound import inbound_accept
 from shouhou.inbox.channels.webchat import webchat_post, webchat_start
 from shouhou.inbox.choices import Channel, Direction, Priority, TicketCategory, TicketEventKind, TicketStatus
 from shouhou.inbox.models import Conversation, Message, Ticket, TicketEvent
+from shouhou.inbox.services import ticket_open_for_conversation
 from shouhou.logistics.models import TrackingEvent
 from shouhou.policies.selectors import CATEGORY_ZH, policy_summary_text
 from shouhou.sla.services import sla_defaults_install
@@ -294,6 +295,19 @@ def test_after_the_hand_off_the_bot_stays_quiet_and_the_ticket_waits_for_an_agen
     assert "机器人转人工：顾客要求人工（转人工）" in TicketEvent.objects.get(ticket=ticket, kind=K.CREATED).note
     inbound = Message.objects.filter(conversation=conversation, direction=Direction.INBOUND).count()
     assert inbound == 4
+
+
+def test_a_page_holding_the_conversation_from_before_the_hand_off_does_not_wake_the_bot(sla_shop):
+    order = make_order(sla_shop)
+    with frozen(NOW):
+        conversation = webchat_start(order=order)
+        stale = Conversation.objects.select_related("shop", "customer").get(pk=conversation.pk)
+        assert stale.bot_active is True
+        # meanwhile an agent takes the conversation over
+        ticket_open_for_conversation(conversation=conversation, reason="客服主动接入")
+        received = webchat_post(conversation=stale, body="快递到哪了")
+    assert bot_replies(conversation) == []
+    assert received.ticket is not None and received.ticket.conversation_id == conversation.pk
 
 
 def test_greeting_and_thanks_are_answered_without_counting_as_failures(sla_shop):
