@@ -11,7 +11,7 @@ def main() -> None:
     parts = [
         "# Benchmarks\n",
         "Every figure comes from a command under `bench/` (each prints its own figures). Machine: python-svc,",
-        "2 cores, 24 GiB; date 2026-11-22. During these runs several developers shared the two cores, so the",
+        "2 cores, 24 GiB; dates 2026-11-22 to 2026-12-02 (each section gives its own). During these runs several developers shared the two cores, so the",
         "figures are pessimistic; re-run the command named in each section on an idle machine to compare.\n",
         "This page is assembled from `docs/benchmarks/*.md` by `python tools/benchmarks_doc.py`.\n",
     ]
