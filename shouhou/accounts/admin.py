@@ -1,11 +1,22 @@
 from django.contrib import admin
+from django.contrib.auth import admin as auth_admin
+from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 from django.forms import ModelForm
 from django.http import HttpRequest
 
 from shouhou.accounts.models import ApiToken, Membership
 from shouhou.accounts.services import membership_remove, membership_set
+from shouhou.core.admin_audit import AuditedAdminMixin
 from shouhou.core.money import to_yuan
+
+# Staff flags, superuser and permissions are permissions too: their changes are audited like roles.
+admin.site.unregister(get_user_model())
+
+
+@admin.register(get_user_model())
+class UserAdmin(AuditedAdminMixin, auth_admin.UserAdmin):
+    pass
 
 
 @admin.register(Membership)

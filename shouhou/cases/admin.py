@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from shouhou.cases.models import Case, CaseEvent, Recall
+from shouhou.core.admin_audit import AuditedModelAdmin
 
 
 class CaseEventInline(admin.TabularInline):
@@ -10,7 +11,7 @@ class CaseEventInline(admin.TabularInline):
 
 
 @admin.register(Case)
-class CaseAdmin(admin.ModelAdmin):
+class CaseAdmin(AuditedModelAdmin):
     list_display = ["number", "kind", "status", "reason", "refund_amount", "created_at", "shop"]
     list_filter = ["shop", "kind", "status", "reason"]
     search_fields = ["number", "order__order_no"]
@@ -27,7 +28,7 @@ class CaseAdmin(admin.ModelAdmin):
 
 
 @admin.register(Recall)
-class RecallAdmin(admin.ModelAdmin):
+class RecallAdmin(AuditedModelAdmin):
     list_display = ["pk", "product", "sku", "batch_no", "remedy", "created_at", "shop"]
 
     def has_add_permission(self, request):

@@ -12,17 +12,18 @@ from shouhou.commerce.models import (
     Shipment,
     Shop,
 )
+from shouhou.core.admin_audit import AuditedModelAdmin
 from shouhou.core.phones import mask_phone
 
 
 @admin.register(Shop)
-class ShopAdmin(admin.ModelAdmin):
+class ShopAdmin(AuditedModelAdmin):
     list_display = ["name", "code", "platform", "created_at"]
     search_fields = ["name", "code"]
 
 
 @admin.register(Host)
-class HostAdmin(admin.ModelAdmin):
+class HostAdmin(AuditedModelAdmin):
     list_display = ["name", "shop"]
     list_filter = ["shop"]
 
@@ -33,7 +34,7 @@ class SKUInline(admin.TabularInline):
 
 
 @admin.register(Product)
-class ProductAdmin(admin.ModelAdmin):
+class ProductAdmin(AuditedModelAdmin):
     list_display = ["name", "category", "shop", "warranty_days"]
     list_filter = ["shop", "category"]
     search_fields = ["name", "external_id"]
@@ -41,7 +42,7 @@ class ProductAdmin(admin.ModelAdmin):
 
 
 @admin.register(SKU)
-class SKUAdmin(admin.ModelAdmin):
+class SKUAdmin(AuditedModelAdmin):
     list_display = ["code", "product", "spec", "price", "shop"]
     list_filter = ["shop"]
     search_fields = ["code", "product__name"]
@@ -49,7 +50,7 @@ class SKUAdmin(admin.ModelAdmin):
 
 
 @admin.register(Customer)
-class CustomerAdmin(admin.ModelAdmin):
+class CustomerAdmin(AuditedModelAdmin):
     list_display = ["name", "masked_phone", "tier", "contact_consent", "shop"]
     list_filter = ["shop", "tier", "contact_consent"]
     search_fields = ["name", "phone", "wechat_id"]
@@ -60,7 +61,7 @@ class CustomerAdmin(admin.ModelAdmin):
 
 
 @admin.register(LiveSession)
-class LiveSessionAdmin(admin.ModelAdmin):
+class LiveSessionAdmin(AuditedModelAdmin):
     list_display = ["title", "host", "started_at", "ended_at", "shop"]
     list_filter = ["shop", "host"]
     filter_horizontal = ["products"]
@@ -78,7 +79,7 @@ class ShipmentInline(admin.TabularInline):
 
 
 @admin.register(Order)
-class OrderAdmin(admin.ModelAdmin):
+class OrderAdmin(AuditedModelAdmin):
     list_display = ["order_no", "customer", "status", "total_paid", "placed_at", "live_session", "shop"]
     list_filter = ["shop", "status", "live_session"]
     search_fields = ["order_no", "receiver_name"]
@@ -89,7 +90,7 @@ class OrderAdmin(admin.ModelAdmin):
 
 
 @admin.register(Shipment)
-class ShipmentAdmin(admin.ModelAdmin):
+class ShipmentAdmin(AuditedModelAdmin):
     list_display = ["tracking_no", "carrier", "status", "promised_ship_by", "shipped_at", "signed_at", "shop"]
     list_filter = ["shop", "carrier", "status"]
     search_fields = ["tracking_no", "order__order_no"]
@@ -97,7 +98,7 @@ class ShipmentAdmin(admin.ModelAdmin):
 
 
 @admin.register(ImportJob)
-class ImportJobAdmin(admin.ModelAdmin):
+class ImportJobAdmin(AuditedModelAdmin):
     list_filter = ["shop", "status"]
     list_display = ["filename", "status", "total_rows", "error_count", "created_count", "updated_count",
                     "created_at", "shop"]

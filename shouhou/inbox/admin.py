@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from shouhou.core.admin_audit import AuditedModelAdmin
 from shouhou.inbox.models import Conversation, Message, Ticket
 
 
@@ -9,7 +10,7 @@ class MessageInline(admin.TabularInline):
 
 
 @admin.register(Conversation)
-class ConversationAdmin(admin.ModelAdmin):
+class ConversationAdmin(AuditedModelAdmin):
     list_display = ["pk", "channel", "customer", "subject", "last_message_at", "shop"]
     list_filter = ["shop", "channel"]
     raw_id_fields = ["customer"]
@@ -17,7 +18,7 @@ class ConversationAdmin(admin.ModelAdmin):
 
 
 @admin.register(Ticket)
-class TicketAdmin(admin.ModelAdmin):
+class TicketAdmin(AuditedModelAdmin):
     list_display = ["number", "category", "priority", "status", "team", "assignee", "first_response_due_at", "shop"]
     list_filter = ["shop", "status", "category", "priority", "team"]
     raw_id_fields = ["conversation", "customer", "order", "case"]

@@ -1,10 +1,12 @@
 from django.contrib import admin
 
+from shouhou.core.admin_audit import AuditedModelAdmin
+
 from .models import ImprovementAction, OrderLineDaily, RollupDay, SurveyInvitation, SurveyResponse
 
 
 @admin.register(ImprovementAction)
-class ImprovementActionAdmin(admin.ModelAdmin):
+class ImprovementActionAdmin(AuditedModelAdmin):
     list_display = ("finding", "shop", "dimension", "owner", "due_date", "fix_type", "status", "metric",
                     "baseline_value", "after_value", "announced_at")
     list_filter = ("status", "fix_type", "dimension", "metric", "shop")
@@ -15,25 +17,25 @@ class ImprovementActionAdmin(admin.ModelAdmin):
 
 
 @admin.register(SurveyInvitation)
-class SurveyInvitationAdmin(admin.ModelAdmin):
+class SurveyInvitationAdmin(AuditedModelAdmin):
     list_display = ("token", "shop", "customer", "case", "ticket", "sent_at")
     raw_id_fields = ("customer", "case", "ticket")
     list_filter = ("shop",)
 
 
 @admin.register(SurveyResponse)
-class SurveyResponseAdmin(admin.ModelAdmin):
+class SurveyResponseAdmin(AuditedModelAdmin):
     list_display = ("invitation", "attitude", "speed", "outcome", "created_at")
     raw_id_fields = ("invitation",)
 
 
 @admin.register(OrderLineDaily)
-class OrderLineDailyAdmin(admin.ModelAdmin):
+class OrderLineDailyAdmin(AuditedModelAdmin):
     list_display = ("shop", "day", "live_session_id", "sku_id", "batch_no", "carrier", "lines")
     list_filter = ("shop",)
 
 
 @admin.register(RollupDay)
-class RollupDayAdmin(admin.ModelAdmin):
+class RollupDayAdmin(AuditedModelAdmin):
     list_display = ("shop", "day", "computed_at")
     list_filter = ("shop",)

@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from shouhou.core.admin_audit import AuditedModelAdmin
 from shouhou.reviews.models import (
     CommunityAlert,
     CommunityGroup,
@@ -11,7 +12,7 @@ from shouhou.reviews.models import (
 
 
 @admin.register(Review)
-class ReviewAdmin(admin.ModelAdmin):
+class ReviewAdmin(AuditedModelAdmin):
     list_display = ["pk", "kind", "rating", "sentiment", "complaint_type", "aspect", "posted_at", "shop"]
     list_filter = ["shop", "kind", "sentiment", "complaint_type"]
     search_fields = ["text", "external_id", "order_no"]
@@ -25,7 +26,7 @@ class RecoveryEventInline(admin.TabularInline):
 
 
 @admin.register(RecoveryTask)
-class RecoveryTaskAdmin(admin.ModelAdmin):
+class RecoveryTaskAdmin(AuditedModelAdmin):
     list_display = ["number", "status", "due_at", "breached", "remedy", "outcome", "shop"]
     list_filter = ["shop", "status", "breached", "outcome"]
     raw_id_fields = ["review", "assignee"]
@@ -33,18 +34,18 @@ class RecoveryTaskAdmin(admin.ModelAdmin):
 
 
 @admin.register(CommunityGroup)
-class CommunityGroupAdmin(admin.ModelAdmin):
+class CommunityGroupAdmin(AuditedModelAdmin):
     list_display = ["name", "external_id", "admin", "shop"]
     raw_id_fields = ["admin"]
 
 
 @admin.register(CommunityAlert)
-class CommunityAlertAdmin(admin.ModelAdmin):
+class CommunityAlertAdmin(AuditedModelAdmin):
     list_display = ["pk", "group", "complaint_type", "created_at", "acknowledged_at"]
     raw_id_fields = ["message", "group"]
 
 
 @admin.register(ReferralReward)
-class ReferralRewardAdmin(admin.ModelAdmin):
+class ReferralRewardAdmin(AuditedModelAdmin):
     list_display = ["pk", "referrer", "friend", "order", "kind", "points", "coupon_amount", "shop"]
     raw_id_fields = ["referrer", "friend", "order"]
