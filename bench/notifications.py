@@ -1,4 +1,5 @@
-"""Enqueue + render of N order-placed messages through notify_orders_placed (one import's worth).
+"""Enqueue + render of N order-placed messages through notify_orders_placed (one import's worth), then
+the render step alone over the same contexts.
 
     python -m bench.notifications [--size 100000]
 """
@@ -35,6 +36,16 @@ def main() -> None:
     stored = OutboundMessage.objects.filter(shop=shop).count()
     print(f"[{vendor()}] enqueue+render {n} order_placed messages: {elapsed:.2f}s = {n / elapsed:,.0f} msg/s, "
           f"{len(q.captured_queries)} queries, {stored} rows")
+    # Render alone: the same template over the stored messages' own contexts (no database in the loop).
+    from shouhou.notifications.services import template_body
+    from shouhou.notifications.templates_text import render
+
+    contexts = list(OutboundMessage.objects.filter(shop=shop).values_list("context", flat=True))
+    body_tpl, _ = template_body(shop=shop, trigger="order_placed", channel="sms")
+    t = time.perf_counter()
+    rendered = [render(body_tpl, ctx) for ctx in contexts]
+    r_elapsed = time.perf_counter() - t
+    print(f"[{vendor()}] render only {len(rendered)} messages: {r_elapsed:.2f}s = {len(rendered) / r_elapsed:,.0f} msg/s")
     t = time.perf_counter()
     with transaction.atomic():
         notify_orders_placed(shop=shop, order_ids=order_ids)
