@@ -55,6 +55,10 @@ class Message(ShopScopedModel):
     # Outbound delivery through the channel adapter: "" (not sent out, e.g. web chat or a note), sent, failed.
     delivery_status = models.CharField(_("发送状态"), max_length=16, blank=True)
     delivery_error = models.CharField(_("发送错误"), max_length=300, blank=True)
+    # Failed sends that may succeed later (platform busy, network, mail server) are tried again with back-off
+    # by the inbox.delivery_retry task; None when sent, not retryable, or out of attempts.
+    delivery_attempts = models.PositiveSmallIntegerField(_("发送次数"), default=0)
+    delivery_retry_at = models.DateTimeField(_("下次重试时间"), null=True, blank=True)
     script = models.ForeignKey("inbox.Script", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
                                verbose_name=_("所用话术"))
 
@@ -66,6 +70,9 @@ class Message(ShopScopedModel):
             models.UniqueConstraint(fields=["shop", "external_id"], condition=~Q(external_id=""),
                                     name="uniq_message_external_id"),
         ]
+        # The retry sweep reads only the few messages waiting for a retry.
+        indexes = [models.Index(fields=["delivery_retry_at"], condition=Q(delivery_retry_at__isnull=False),
+                                name="message_delivery_retry")]
 
     def __str__(self) -> str:
         return self.body[:30]

@@ -15,3 +15,10 @@ def tickets_route_waiting_task() -> int:
     from shouhou.inbox.routing import tickets_route_waiting
 
     return tickets_route_waiting()
+
+
+def delivery_retry_task() -> int:
+    """Try again failed channel sends whose back-off has passed."""
+    from shouhou.inbox.channels import delivery_retry_due
+
+    return delivery_retry_due()

@@ -3,21 +3,29 @@ and outbound delivery of agent and bot replies.
 
     deliver_outbound(message_id=...)        # send one outbound message through its conversation's channel
     deliver_outbound_later(message=..., channel=...)   # the same, as a task after commit (channels that send)
+    delivery_retry_due()                    # periodic: try again the failed sends whose back-off has passed
 
 WeChat: customer-service message API; WeCom: application message API (both through the notifications
 provider layer's access-token handling); email: Django's mail backend with threading headers. Web chat,
 phone, review and social replies are not sent by shouhou (the page polls; the call or the platform's back
 office carries them), so their delivery_status stays "".
+
+A failed send that may succeed later (platform busy or rate-limited, network, mail server) is tried again
+after 1, 5, 15 and 60 minutes (RETRY_MINUTES), five attempts in all; a refusal that will not change
+(invalid account, 48-hour window closed, no recipient) is not retried. Each attempt is counted on the
+message, and the workbench shows when the next one is due.
 """
 
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
 
+from shouhou.core.clock import now
 from shouhou.inbox.choices import Channel, Direction
 
 log = logging.getLogger(__name__)
@@ -27,8 +35,13 @@ DELIVERING_CHANNELS = frozenset({Channel.WECHAT, Channel.WECOM, Channel.EMAIL})
 API_BASES = {Channel.WECHAT: "https://api.weixin.qq.com", Channel.WECOM: "https://qyapi.weixin.qq.com"}
 
 
+RETRY_MINUTES = (1, 5, 15, 60)  # back-off after the 1st, 2nd, 3rd and 4th failure; the 5th is final
+
+
 class DeliveryError(Exception):
-    pass
+    def __init__(self, message: str, *, retryable: bool = False):
+        super().__init__(message)
+        self.retryable = retryable
 
 
 def api_base(channel: str) -> str:
@@ -103,7 +116,7 @@ def _send_email(message, conversation) -> str:
     try:
         mail.send()
     except (smtplib.SMTPException, OSError) as exc:
-        raise DeliveryError(f"邮件发送失败：{exc}") from exc
+        raise DeliveryError(f"邮件发送失败：{exc}", retryable=True) from exc
     return message_key(msgid)
 
 
@@ -123,16 +136,39 @@ def deliver_outbound(*, message_id: int) -> None:
     sender = SENDERS.get(message.conversation.channel)
     if sender is None:
         return
+    attempts = message.delivery_attempts + 1
     try:
         external = sender(message, message.conversation)
     except (DeliveryError, ProviderError, KeyError) as exc:
-        log.warning("inbox delivery failed for message %s: %s", message_id, exc)
-        Message.objects.filter(pk=message_id).update(delivery_status=FAILED, delivery_error=str(exc)[:300])
+        retry_at = None
+        if getattr(exc, "retryable", False) and attempts <= len(RETRY_MINUTES):
+            retry_at = now() + timedelta(minutes=RETRY_MINUTES[attempts - 1])
+        log.warning("inbox delivery failed for message %s (attempt %s, retry at %s): %s", message_id, attempts,
+                    retry_at, exc)
+        Message.objects.filter(pk=message_id).update(delivery_status=FAILED, delivery_error=str(exc)[:300],
+                                                     delivery_attempts=attempts, delivery_retry_at=retry_at)
         return
-    updates: dict[str, Any] = {"delivery_status": SENT, "delivery_error": ""}
+    updates: dict[str, Any] = {"delivery_status": SENT, "delivery_error": "", "delivery_attempts": attempts,
+                               "delivery_retry_at": None}
     if external and not message.external_id and message.conversation.channel == Channel.EMAIL:
         updates["external_id"] = external[:128]
     Message.objects.filter(pk=message_id).update(**updates)
+
+
+def delivery_retry_due(*, limit: int = 200) -> int:
+    """Try again the failed sends whose back-off has passed (periodic, every minute). Each message is
+    claimed by clearing its retry time first, so two sweeps never send it twice; returns how many were
+    tried."""
+    from shouhou.inbox.models import Message
+
+    due = list(Message.objects.filter(delivery_status=FAILED, delivery_retry_at__lte=now())
+               .order_by("delivery_retry_at").values_list("pk", "delivery_retry_at")[:limit])
+    tried = 0
+    for pk, retry_at in due:
+        if Message.objects.filter(pk=pk, delivery_retry_at=retry_at).update(delivery_retry_at=None) == 1:
+            deliver_outbound(message_id=pk)
+            tried += 1
+    return tried
 
 
 def deliver_outbound_later(*, message, channel: str) -> None:

@@ -243,3 +243,98 @@ def test_inbound_messages_and_notes_are_never_sent(shop, wechat, api):
     deliver_outbound(message_id=inbound.pk)
     deliver_outbound(message_id=999999)
     assert api.requests == []
+
+
+# --- retries ---------------------------------------------------------------------------------------------
+
+def test_a_busy_platform_is_tried_again_with_back_off_and_the_reply_goes_out_once(shop, agent, wechat, api):
+    import datetime as dt
+
+    import time_machine
+    from django.utils import timezone
+
+    from shouhou.inbox.channels import delivery_retry_due
+
+    busy = (200, {"errcode": -1, "errmsg": "system error"})
+    api.answer((200, {"access_token": "AT-R", "expires_in": 7200}), busy, busy, (200, {"errcode": 0, "msgid": 7}))
+    t0 = timezone.now().replace(microsecond=0)
+    with time_machine.travel(t0, tick=False) as clock:
+        ticket = _conversation(shop, channel=Channel.WECHAT, account=wechat, handle="oBusy")
+        reply = ticket_reply(ticket=ticket, author=agent, body="您好，已为您补发")
+        deliver_outbound(message_id=reply.pk)
+        reply.refresh_from_db()
+        assert (reply.delivery_status, reply.delivery_attempts) == ("failed", 1)
+        assert reply.delivery_retry_at == t0 + dt.timedelta(minutes=1)
+        assert delivery_retry_due() == 0  # not due yet
+        clock.move_to(t0 + dt.timedelta(minutes=1))
+        assert delivery_retry_due() == 1
+        reply.refresh_from_db()
+        assert reply.delivery_attempts == 2 and reply.delivery_retry_at == t0 + dt.timedelta(minutes=6)
+        clock.move_to(t0 + dt.timedelta(minutes=6))
+        assert delivery_retry_due() == 1
+        reply.refresh_from_db()
+        assert (reply.delivery_status, reply.delivery_attempts, reply.delivery_retry_at) == ("sent", 3, None)
+        clock.move_to(t0 + dt.timedelta(hours=3))
+        assert delivery_retry_due() == 0
+    sends = [r for r in api.requests if _split(r)[0] == "/cgi-bin/message/custom/send"]
+    assert len(sends) == 3  # two refused, one accepted: the customer got the reply once
+
+
+def test_a_refusal_that_will_not_change_is_not_retried(shop, agent, wechat, api):
+    api.answer((200, {"access_token": "AT-1", "expires_in": 7200}),
+               (200, {"errcode": 45015, "errmsg": "response out of time limit"}))
+    ticket = _conversation(shop, channel=Channel.WECHAT, account=wechat, handle="oLate2")
+    reply = ticket_reply(ticket=ticket, author=agent, body="您好")
+    deliver_outbound(message_id=reply.pk)
+    reply.refresh_from_db()
+    assert (reply.delivery_status, reply.delivery_attempts, reply.delivery_retry_at) == ("failed", 1, None)
+
+
+def test_retries_stop_after_five_attempts(shop, agent, settings):
+
+    import time_machine
+    from django.utils import timezone
+
+    from shouhou.inbox.channels import delivery_retry_due
+
+    with socket.socket() as s:  # the mail server is down the whole time
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", port, 2
+    t0 = timezone.now().replace(microsecond=0)
+    with time_machine.travel(t0, tick=False) as clock:
+        ticket = _conversation(shop, channel=Channel.EMAIL, handle="wang@example.com")
+        reply = ticket_reply(ticket=ticket, author=agent, body="您好")
+        deliver_outbound(message_id=reply.pk)
+        waits = []
+        for _ in range(6):
+            reply.refresh_from_db()
+            if reply.delivery_retry_at is None:
+                break
+            waits.append(int((reply.delivery_retry_at - timezone.now()).total_seconds() // 60))
+            clock.move_to(reply.delivery_retry_at)
+            assert delivery_retry_due() == 1
+    reply.refresh_from_db()
+    assert waits == [1, 5, 15, 60]
+    assert (reply.delivery_status, reply.delivery_attempts, reply.delivery_retry_at) == ("failed", 5, None)
+
+
+def test_the_workbench_shows_when_a_failed_reply_will_be_retried(client, shop, agent, wechat, api):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from shouhou.core.clock import local_tz
+
+    ticket = _conversation(shop, channel=Channel.WECHAT, account=wechat, handle="oShow")
+    reply = ticket_reply(ticket=ticket, author=agent, body="您好")
+    at = timezone.now() + dt.timedelta(minutes=5)
+    Message.objects.filter(pk=reply.pk).update(delivery_status="failed", delivery_error="errcode -1",
+                                               delivery_attempts=1, delivery_retry_at=at)
+    client.force_login(agent)
+    page = client.get(f"/desk/t/{ticket.pk}/").content.decode()
+    assert f"发送失败，{at.astimezone(local_tz()):%H:%M} 自动重试" in page
+    Message.objects.filter(pk=reply.pk).update(delivery_retry_at=None, delivery_attempts=5)
+    page = client.get(f"/desk/t/{ticket.pk}/").content.decode()
+    assert "自动重试" not in page and "发送失败" in page
