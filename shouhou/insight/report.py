@@ -145,9 +145,9 @@ def _sheet_agents(wb: Workbook, data: dict) -> None:
 
 def _sheet_breakdowns(wb: Workbook, data: dict) -> None:
     for dim, rows in data["breakdowns"].items():
-        ws = wb.create_sheet(f"按{DIMENSION_LABELS[dim]}"[:31])
+        ws = wb.create_sheet(str(DIMENSION_LABELS[dim])[:31])
         keys = list(rows[0].values) if rows else []
-        header = [DIMENSION_LABELS[dim]]
+        header = [str(DIMENSION_LABELS[dim])]
         for key in keys:
             label = METRICS[key].label_str
             header += ([f"{label} 中位（工作秒）", f"{label} 平均", f"{label} 样本"]

@@ -12,6 +12,7 @@ from decimal import Decimal
 from django.contrib.auth import get_user_model
 from django.db.models import Count, F, Q
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from shouhou.cases.choices import ClaimReason
 from shouhou.commerce.choices import Carrier
@@ -26,9 +27,10 @@ from .metrics import NONE, Filters, NotApplicable, Rate, TimeStats
 from .models import ImprovementAction
 
 DIMENSION_LABELS = {
-    "day": "按天", "week": "按周", "channel": "渠道", "team": "团队", "agent": "客服", "product": "商品",
-    "sku": "SKU", "batch": "批次", "carrier": "快递公司", "live_session": "直播场次", "host": "主播",
-    "reason": "售后原因", "complaint_type": "差评类型",
+    "day": gettext_lazy("按天"), "week": gettext_lazy("按周"), "channel": gettext_lazy("渠道"),
+    "team": gettext_lazy("团队"), "agent": gettext_lazy("客服"), "product": gettext_lazy("商品"), "sku": "SKU",
+    "batch": gettext_lazy("批次"), "carrier": gettext_lazy("快递公司"), "live_session": gettext_lazy("直播场次"),
+    "host": gettext_lazy("主播"), "reason": gettext_lazy("售后原因"), "complaint_type": gettext_lazy("差评类型"),
 }
 UNKNOWN = "未知"
 NOT_PROBLEMS = {"", "none"}  # complaint types that are not a complaint

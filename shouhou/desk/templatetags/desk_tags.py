@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import template
+from django.utils.translation import gettext as _
 
 register = template.Library()
 
@@ -17,7 +18,7 @@ def duration(seconds) -> str:
     minutes, secs = divmod(rest, 60)
     sign = "-" if seconds < 0 else ""
     if hours:
-        return f"{sign}{hours}小时{minutes}分"
+        return sign + _("%(hours)s小时%(minutes)s分") % {"hours": hours, "minutes": minutes}
     if minutes:
-        return f"{sign}{minutes}分{secs}秒"
-    return f"{sign}{secs}秒"
+        return sign + _("%(minutes)s分%(seconds)s秒") % {"minutes": minutes, "seconds": secs}
+    return sign + _("%(seconds)s秒") % {"seconds": secs}

@@ -7,6 +7,7 @@ from urllib.parse import urlencode
 
 from django import template
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from shouhou.insight.metrics import Rate, TimeStats
 
@@ -57,10 +58,10 @@ def duration(seconds) -> str:
         return "—"
     seconds = int(seconds)
     if seconds < 60:
-        return f"{seconds}秒"
+        return _("%(seconds)s秒") % {"seconds": seconds}
     if seconds < 3600:
-        return f"{seconds // 60}分{seconds % 60:02d}秒"
-    return f"{seconds // 3600}小时{seconds % 3600 // 60:02d}分"
+        return _("%(minutes)s分%(seconds)s秒") % {"minutes": seconds // 60, "seconds": f"{seconds % 60:02d}"}
+    return _("%(hours)s小时%(minutes)s分") % {"hours": seconds // 3600, "minutes": f"{seconds % 3600 // 60:02d}"}
 
 
 @register.filter
