@@ -318,6 +318,10 @@ def recovery_close(*, task: RecoveryTask, outcome: str, actor, new_rating: int |
     task.new_rating = new_rating if outcome == Outcome.RATING_UPDATED else None
     task.save(update_fields=["status", "outcome", "closed_at", "new_rating", "updated_at"])
     _event(task, TaskEventKind.CLOSED, actor, outcome, before)
+    from shouhou.inbox.channels.review import review_ticket_settle
+
+    review_ticket_settle(review=task.review, resolved=outcome != Outcome.NO_ANSWER, actor=actor,
+                         note=f"差评挽回结束：{Outcome(outcome).label}")
     return task
 
 

@@ -3,6 +3,7 @@ channel, so agents see the review, the public reply and what follows in the same
 
     review_conversation_open(review=...) -> Conversation     # idempotent
     review_reply_record(review=..., text=..., author=...) -> Message   # after the public reply is posted
+    review_ticket_settle(review=..., resolved=..., actor=..., note=...)  # when the recovery task closes
 
 The public reply itself is posted by shouhou.reviews (recovery_reply_public); nothing is delivered here.
 """
@@ -62,3 +63,22 @@ def review_reply_record(*, review, text: str, author) -> Message:
         return message
     return Message.objects.create(shop_id=review.shop_id, conversation=conversation, direction=Direction.OUTBOUND,
                                   author=author, body=text, external_id=key)
+
+
+@transaction.atomic
+def review_ticket_settle(*, review, resolved: bool, actor=None, note: str = "") -> int:
+    """The recovery task closed: its inbox ticket follows — resolved when the customer was won back (which
+    invites a survey), closed when there was no answer. Returns how many tickets moved (0 when the review
+    never reached the inbox)."""
+    from shouhou.inbox import services
+    from shouhou.inbox.choices import TicketStatus
+    from shouhou.inbox.models import Ticket
+
+    moved = 0
+    for ticket in Ticket.objects.filter(shop_id=review.shop_id, conversation__channel=Channel.REVIEW,
+                                        conversation__external_id=_key(review),
+                                        status__in=OPEN_TICKET_STATUSES).order_by("pk"):
+        services.ticket_set_status(ticket=ticket, status=TicketStatus.RESOLVED if resolved else TicketStatus.CLOSED,
+                                   actor=actor, note=note)
+        moved += 1
+    return moved

@@ -154,6 +154,21 @@ def test_close_outcomes(shop, agent):
     assert list(RecoveryEvent.objects.filter(task=t1).values_list("kind", flat=True)) == ["opened", "contacted", "closed"]
 
 
+def test_closing_the_recovery_settles_its_inbox_ticket(shop, agent):
+    won, silent = (r.recovery for r in _ingest(shop, "物流太慢了", "客服态度很差").created)
+    for task in (won, silent):
+        services.recovery_reply_public(task=task, text="亲，非常抱歉，我们马上为您处理", actor=agent)
+    tickets = {t.conversation.external_id: t for t in Ticket.objects.filter(channel=Channel.REVIEW)}
+    assert {t.status for t in tickets.values()} == {"open"}
+    services.recovery_close(task=won, outcome="rating_updated", new_rating=5, actor=agent)
+    services.recovery_close(task=silent, outcome="no_answer", actor=agent)
+    won_ticket = Ticket.objects.get(pk=tickets[f"review:{won.review_id}"].pk)
+    silent_ticket = Ticket.objects.get(pk=tickets[f"review:{silent.review_id}"].pk)
+    assert won_ticket.status == "resolved" and won_ticket.resolved_at is not None
+    assert silent_ticket.status == "closed"
+    assert won_ticket.events.filter(to_value="resolved", note="差评挽回结束：顾客已更新评价").exists()
+
+
 def test_breach_sweep_marks_overdue_open_tasks_once(shop, agent):
     with time_machine.travel(NOW, tick=False):
         a, b = (r.recovery for r in _ingest(shop, "太差了", "质量不行，坏了").created)
