@@ -215,7 +215,10 @@ def ticket_poll(request: HttpRequest, pk: int) -> JsonResponse:
     html = render_to_string("desk/_timeline_items.html", {"timeline": items}, request=request)
     clock_html = render_to_string("desk/_clock.html", {"clock": clock, "ticket": ticket}, request=request)
     last = sel.ticket_last_ids(ticket=ticket)
+    deliveries = {m.pk: render_to_string("desk/_delivery.html", {"m": m}, request=request)
+                  for m in sel.ticket_deliveries(ticket=ticket)}
     return JsonResponse({"html": html, "count": len(items), "m": max(last["message"], after_m),
+                         "deliveries": deliveries,
                          "e": max(last["event"], after_e), "clock_html": clock_html,
                          "status": ticket.status, "status_label": ticket.get_status_display(), "now": at.isoformat()})
 

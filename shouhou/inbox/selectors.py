@@ -380,6 +380,16 @@ def ticket_messages(*, ticket: Ticket, after_id: int = 0) -> QuerySet[Message]:
             .select_related("author", "script").order_by("created_at", "id"))
 
 
+def ticket_deliveries(*, ticket: Ticket, limit: int = 30) -> list[Message]:
+    """The latest outbound messages that went through a channel (sent or failed), for the workbench to
+    refresh their delivery badges while a retry is pending."""
+    if ticket.conversation_id is None:
+        return []
+    return list(Message.objects.filter(shop_id=ticket.shop_id, conversation_id=ticket.conversation_id,
+                                       direction=Direction.OUTBOUND).exclude(delivery_status="")
+                .order_by("-pk")[:limit])
+
+
 def ticket_timeline(*, ticket: Ticket, after_message_id: int = 0, after_event_id: int = 0,
                     include_escalations: bool = True) -> list[TimelineItem]:
     """Messages, internal notes, ticket events and escalations (with their updates) in time order.

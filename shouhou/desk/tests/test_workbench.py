@@ -255,6 +255,25 @@ def test_poll_returns_only_new_messages_and_the_clock(agent_client, shop):
     assert later["status_label"] == ticket.get_status_display()
 
 
+def test_poll_refreshes_the_delivery_badge_of_a_reply_being_retried(agent_client, shop, agent):
+    from shouhou.inbox.models import Message
+    from shouhou.inbox.services import ticket_reply
+
+    ticket = _inbound(shop)
+    reply = ticket_reply(ticket=ticket, author=agent, body="您好，马上为您处理")
+    Message.objects.filter(pk=reply.pk).update(delivery_status="failed", delivery_error="errcode -1",
+                                               delivery_attempts=1, delivery_retry_at=NOW + dt.timedelta(minutes=1))
+    page = _html(agent_client.get(f"/desk/t/{ticket.pk}/"))
+    assert f'data-delivery="{reply.pk}"' in page and "发送失败，10:01 自动重试" in page
+    first = agent_client.get(f"/desk/t/{ticket.pk}/poll/?m=0&e=0").json()
+    assert "10:01 自动重试" in first["deliveries"][str(reply.pk)]
+    # the retry went out: the next poll carries the new badge for the reply already on the page
+    Message.objects.filter(pk=reply.pk).update(delivery_status="sent", delivery_retry_at=None, delivery_attempts=2)
+    later = agent_client.get(f"/desk/t/{ticket.pk}/poll/?m={first['m']}&e={first['e']}").json()
+    assert later["count"] == 0
+    assert "已送达渠道" in later["deliveries"][str(reply.pk)]
+
+
 def test_analyst_sees_the_conversation_read_only(client, shop):
     analyst = MembershipFactory(shop=shop, role=Role.ANALYST, user=UserFactory(username="analyst")).user
     ticket = _inbound(shop)

@@ -102,6 +102,11 @@
         }
         timeline.dataset.m = j.m;
         timeline.dataset.e = j.e;
+        // delivery badges of replies already on the page (a retry went out, or gave up)
+        Object.keys(j.deliveries || {}).forEach(function (id) {
+          var badge = timeline.querySelector('[data-delivery="' + id + '"]');
+          if (badge && badge.innerHTML !== j.deliveries[id]) badge.innerHTML = j.deliveries[id];
+        });
         var clock = document.getElementById("ticket-clock");
         if (clock) clock.innerHTML = j.clock_html;
         var status = document.querySelector('[data-testid="ticket-status"]');
