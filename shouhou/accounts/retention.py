@@ -1,8 +1,11 @@
 """PIPL retention: after a shop's retention period, anonymise the personal data of closed cases.
 
 Covers orders (receiver, phone, address), customers (name, phone, WeChat id, email), chat messages
-(phone numbers in the text), proactive messages (recipient, variables, name and phones in the text) and
-review author nicknames.
+(phone numbers in the text), proactive messages (recipient, variables, name and phones in the text),
+review author nicknames, and files: the evidence photos of the expired cases and the chat attachments of
+anonymised customers (a parcel label in a photo carries a name, phone and address). A file's row stays
+(the case keeps its history) with the file emptied; the stored file is deleted once the transaction
+commits.
 
 Set-based (ids read once, then one UPDATE per table per chunk of 2,000 ids, plus bulk_updates of the
 messages whose text must be rewritten),
@@ -41,10 +44,11 @@ class RetentionResult:
     messages: int
     outbound: int = 0  # proactive messages (notifications): recipient, name and phones in the text
     reviews: int = 0  # review author nicknames
+    files: int = 0  # evidence photos and chat attachments deleted
 
     @property
     def total(self) -> int:
-        return self.orders + self.customers + self.messages + self.outbound + self.reviews
+        return self.orders + self.customers + self.messages + self.outbound + self.reviews + self.files
 
 
 def _closed_before(shop: Shop, cutoff):
@@ -63,7 +67,8 @@ def shop_anonymise_expired(*, shop: Shop, at=None) -> RetentionResult:
     cutoff = at - timedelta(days=days)
     with transaction.atomic():
         # Ids first (a handful of set-based reads), then one UPDATE per chunk of ids: no nested subqueries.
-        expired = list(_closed_before(shop, cutoff).values_list("order_id", "customer_id"))
+        expired_rows = list(_closed_before(shop, cutoff).values_list("pk", "order_id", "customer_id"))
+        expired = [(o, c) for _, o, c in expired_rows]
         open_rows = list(Case.objects.filter(shop=shop).exclude(status__in=CLOSED)
                          .values_list("order_id", "customer_id"))
         open_orders = {o for o, _ in open_rows}
@@ -105,14 +110,39 @@ def shop_anonymise_expired(*, shop: Shop, at=None) -> RetentionResult:
             review_count += (Review.objects.filter(shop=shop, customer_id__in=chunk)
                              .exclude(author_name__in=["", ANONYMISED]).update(author_name=ANONYMISED))
 
-        result = RetentionResult(shop.pk, order_count, customer_count, len(changed), outbound, review_count)
+        files = _files_remove(shop=shop, case_ids=[pk for pk, _, _ in expired_rows], customer_ids=customer_ids)
+
+        result = RetentionResult(shop.pk, order_count, customer_count, len(changed), outbound, review_count, files)
         if result.total:
             audit_record(action="pii.retention", obj=shop, shop=shop,
                          after={"orders": order_count, "customers": customer_count, "messages": len(changed),
-                                "outbound": outbound, "reviews": review_count,
+                                "outbound": outbound, "reviews": review_count, "files": files,
                                 "retention_days": days, "cutoff": cutoff.isoformat()},
                          note="超过保留期的已结案个人信息已匿名化")
     return result
+
+
+def _files_remove(*, shop: Shop, case_ids: list[int], customer_ids: list[int]) -> int:
+    """Empty the file fields (rows stay) and delete the stored files after commit; returns how many."""
+    from shouhou.cases.models import CaseEvidence
+
+    names: list[tuple] = []
+    for chunk in _chunks(case_ids):
+        rows = CaseEvidence.objects.filter(case__shop=shop, case_id__in=chunk).exclude(file="")
+        names += [(CaseEvidence, n) for n in rows.values_list("file", flat=True)]
+        rows.update(file="", note="（超过保留期，图片已删除）")
+    for chunk in _chunks(customer_ids):
+        rows = Message.objects.filter(shop=shop, conversation__customer_id__in=chunk).exclude(attachment="")
+        names += [(Message, n) for n in rows.values_list("attachment", flat=True)]
+        rows.update(attachment="")
+
+    def _delete_stored() -> None:
+        for model, name in names:
+            field = model._meta.get_field("file" if model is not Message else "attachment")
+            field.storage.delete(name)
+
+    transaction.on_commit(_delete_stored)
+    return len(names)
 
 
 def _outbound_anonymise(*, shop: Shop, customer_ids: list[int], names: dict[int, str]) -> int:

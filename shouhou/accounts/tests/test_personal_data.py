@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from pathlib import Path
 
 import pytest
 import time_machine
@@ -223,6 +224,36 @@ def test_retention_anonymises_only_expired_closed_cases(shop, retention_world):
     assert by_shop[shop.pk] == (2, 1, 1, 1, 1)
     assert_audited("pii.retention", shop, after={"orders": 2, "customers": 1, "messages": 1, "outbound": 1,
                                                  "reviews": 1, "retention_days": 90})
+
+
+def test_retention_deletes_evidence_photos_and_chat_attachments_of_expired_cases(shop, retention_world,
+                                                                                    settings, tmp_path,
+                                                                                    django_capture_on_commit_callbacks):
+    from django.core.files.base import ContentFile
+
+    from shouhou.cases.models import CaseEvidence
+
+    settings.MEDIA_ROOT = str(tmp_path)
+    old_c, old_o = retention_world["old"]
+    fresh_c, fresh_o = retention_world["fresh"]
+    label = CaseEvidence(case=Case.objects.get(order=old_o), kind="jpg", size=4, note="快递面单")
+    label.file.save("label.jpg", ContentFile(b"jpg1"))
+    kept = CaseEvidence(case=Case.objects.get(order=fresh_o), kind="jpg", size=4)
+    kept.file.save("fresh.jpg", ContentFile(b"jpg2"))
+    chat = Message(shop=shop, conversation=Conversation.objects.get(customer=old_c), direction=Direction.values[0],
+                   body="[图片]")
+    chat.attachment.save("photo.jpg", ContentFile(b"jpg3"))
+    stored = [label.file.path, kept.file.path, chat.attachment.path]
+    with time_machine.travel(dt.datetime(2026, 11, 20, 12, tzinfo=SH), tick=False), \
+            django_capture_on_commit_callbacks(execute=True):
+        result = shop_anonymise_expired(shop=shop)
+    assert result.files == 2
+    label.refresh_from_db()
+    chat.refresh_from_db()
+    assert (label.file.name, label.note) == ("", "（超过保留期，图片已删除）")
+    assert chat.attachment.name == ""
+    assert [Path(p).exists() for p in stored] == [False, True, False]  # the fresh case keeps its photo
+    assert AuditEvent.objects.get(action="pii.retention").after["files"] == 2
 
 
 def test_retention_is_idempotent(shop, retention_world):
