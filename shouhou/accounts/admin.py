@@ -65,6 +65,6 @@ ApiTokenAdmin.exclude = ["key_hash"]
 # A token's role and scopes are permissions: change them by issuing a new token and revoking the old one
 # (both audited), never by editing or deleting the row here.
 ApiTokenAdmin.readonly_fields = ["name", "shop", "scopes", "role", "prefix", "created_by", "last_used_at",
-                                 "revoked_at"]
+                                 "revoked_at", "expires_at"]
 ApiTokenAdmin.has_add_permission = lambda self, request: False  # issue with `shouhou token create` or the API
 ApiTokenAdmin.has_delete_permission = lambda self, request, obj=None: False  # revoke instead

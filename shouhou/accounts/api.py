@@ -56,6 +56,7 @@ class TokenIn(Schema):
     name: str = Field(min_length=1, max_length=100)
     scopes: list[str] = Field(min_length=1, max_length=20)
     role: Literal["agent", "supervisor", "admin", "analyst"] = Role.AGENT
+    expires_in_days: int | None = Field(None, ge=1, le=3650, description="令牌有效天数；不填为长期有效（可随时吊销）")
 
 
 class TokenOut(Schema):
@@ -67,6 +68,7 @@ class TokenOut(Schema):
     created_at: datetime
     last_used_at: datetime | None
     revoked_at: datetime | None
+    expires_at: datetime | None
 
 
 class TokenIssuedOut(TokenOut):
@@ -76,7 +78,7 @@ class TokenIssuedOut(TokenOut):
 def _token_out(token: ApiToken) -> dict:
     return {"id": token.pk, "name": token.name, "prefix": token.prefix, "scopes": list(token.scopes or []),
             "role": token.role, "created_at": token.created_at, "last_used_at": token.last_used_at,
-            "revoked_at": token.revoked_at}
+            "revoked_at": token.revoked_at, "expires_at": token.expires_at}
 
 
 def _require(request, action: str) -> None:
@@ -123,7 +125,7 @@ def tokens(request):
 def token_create(request, payload: TokenIn):
     _require(request, TOKEN_MANAGE)
     issued = services.token_issue(shop=request.auth.shop, name=payload.name, scopes=payload.scopes,
-                                  role=payload.role, actor=request.auth.actor)
+                                  role=payload.role, actor=request.auth.actor, expires_in_days=payload.expires_in_days)
     return Status(201, {**_token_out(issued.token), "secret": issued.secret})
 
 

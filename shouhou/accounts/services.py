@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -51,20 +52,27 @@ class IssuedToken:
 
 
 @transaction.atomic
-def token_issue(*, shop: Shop, name: str, scopes: list[str], role: str = Role.AGENT, actor=None) -> IssuedToken:
+def token_issue(*, shop: Shop, name: str, scopes: list[str], role: str = Role.AGENT, actor=None,
+                expires_in_days: int | None = None) -> IssuedToken:
+    """A new token; with expires_in_days (1–3650) it stops working after that many days."""
     if role not in Role.values:
         raise DomainError(f"未知角色：{role}", field="role")
     if not name.strip():
         raise DomainError("令牌名称不能为空", field="name")
+    if expires_in_days is not None and not 1 <= expires_in_days <= 3650:
+        raise DomainError("有效天数应在 1 到 3650 之间", field="expires_in_days")
+    expires_at = now() + timedelta(days=expires_in_days) if expires_in_days else None
     from shouhou.api.auth import hash_token
 
     clean = _check_scopes(scopes)
     prefix = secrets.token_hex(4)
     secret = secrets.token_urlsafe(32)
     token = ApiToken.objects.create(shop=shop, name=name.strip()[:100], prefix=prefix, key_hash=hash_token(secret),
-                                    scopes=clean, role=role, created_by=actor if getattr(actor, "pk", None) else None)
+                                    scopes=clean, role=role, created_by=actor if getattr(actor, "pk", None) else None,
+                                    expires_at=expires_at)
     audit_record(action="token.issue", obj=token, actor=actor, shop=shop,
-                 after={"name": token.name, "scopes": ",".join(clean), "role": role, "prefix": prefix})
+                 after={"name": token.name, "scopes": ",".join(clean), "role": role, "prefix": prefix,
+                        "expires_at": expires_at.isoformat() if expires_at else None})
     return IssuedToken(token=token, secret=f"{prefix}.{secret}")
 
 

@@ -135,6 +135,8 @@ class TokenAuth(HttpBearer):
         row = ApiToken.objects.select_related("shop").filter(prefix=prefix, revoked_at__isnull=True).first()
         if row is None or not hmac.compare_digest(row.key_hash, hash_token(secret)):
             raise AuthenticationError()
+        if row.expires_at is not None and row.expires_at <= now():
+            raise AuthenticationError()  # expired: refused like a revoked token
         wanted = request.headers.get("X-Shop-Id")
         if wanted and wanted != str(row.shop_id):
             raise PermissionDenied("无权访问该店铺（令牌属于另一家店铺）")

@@ -105,6 +105,36 @@ def test_revoked_or_wrong_token_is_401_in_chinese(client, shop):
     assert revoked.json()["detail"] == "未登录或令牌无效"
 
 
+def test_a_token_with_an_expiry_works_until_then_and_is_refused_after(client, shop, shop_admin):
+    import datetime as dt
+
+    import time_machine
+    from django.utils import timezone
+
+    t0 = timezone.now()
+    with time_machine.travel(t0, tick=False):
+        client.force_login(shop_admin)
+        created = client.post("/api/accounts/tokens", content_type="application/json",
+                              data=json.dumps({"name": "双十一活动对接", "scopes": ["*"], "expires_in_days": 30}))
+        client.logout()
+        assert created.status_code == 201
+        assert created.json()["expires_at"].startswith((t0 + dt.timedelta(days=30)).strftime("%Y-%m-%d"))
+        secret = created.json()["secret"]
+        assert client.get("/api/accounts/me", headers=_bearer(secret)).status_code == 200
+    with time_machine.travel(t0 + dt.timedelta(days=29, hours=23), tick=False):
+        assert client.get("/api/accounts/me", headers=_bearer(secret)).status_code == 200
+    with time_machine.travel(t0 + dt.timedelta(days=30, seconds=1), tick=False):
+        late = client.get("/api/accounts/me", headers=_bearer(secret))
+    assert late.status_code == 401 and late.json()["detail"] == "未登录或令牌无效"
+    assert_audited("token.issue", ApiToken.objects.get(), actor=shop_admin)
+
+
+@pytest.mark.parametrize("days", [0, 3651])
+def test_token_expiry_out_of_range_is_refused(shop, days):
+    with pytest.raises(DomainError, match="1 到 3650"):
+        token_issue(shop=shop, name="x", scopes=["cases"], expires_in_days=days)
+
+
 def test_token_secret_is_stored_only_as_a_hash_and_issue_revoke_are_audited(shop, shop_admin):
     issued = token_issue(shop=shop, name="ERP 对接", scopes=["cases", "inbox:read"], role=Role.AGENT, actor=shop_admin)
     token = ApiToken.objects.get()

@@ -11,6 +11,7 @@ from shouhou.accounts.choices import Role
 from shouhou.accounts.models import ApiToken
 from shouhou.api.errors import DomainError
 from shouhou.commerce.models import Shop
+from shouhou.core.clock import now
 
 
 class Command(BaseCommand):
@@ -23,6 +24,7 @@ class Command(BaseCommand):
         create.add_argument("--name", required=True)
         create.add_argument("--scopes", required=True, help="逗号分隔，如 cases,inbox 或 cases:read；* 为全部")
         create.add_argument("--role", default=Role.AGENT, choices=Role.values)
+        create.add_argument("--expires-days", type=int, default=None, help="有效天数（1–3650）；不填为长期有效")
         lst = sub.add_parser("list", help="列出令牌")
         lst.add_argument("--shop", required=True)
         revoke = sub.add_parser("revoke", help="吊销令牌")
@@ -41,12 +43,14 @@ class Command(BaseCommand):
             raise CommandError(f"未找到店铺：{options['shop']}")
         if action == "list":
             for t in ApiToken.objects.filter(shop=shop).order_by("created_at"):
-                state = "已吊销" if t.revoked_at else "有效"
+                state = "已吊销" if t.revoked_at else (
+                    f"已过期（{t.expires_at:%Y-%m-%d}）" if t.expires_at and t.expires_at <= now() else
+                    (f"有效至 {t.expires_at:%Y-%m-%d}" if t.expires_at else "有效"))
                 self.stdout.write(f"{t.prefix}\t{t.name}\t{','.join(t.scopes)}\t{t.role}\t{state}")
             return
         try:
             issued = services.token_issue(shop=shop, name=options["name"], scopes=options["scopes"].split(","),
-                                          role=options["role"])
+                                          role=options["role"], expires_in_days=options["expires_days"])
         except DomainError as exc:
             raise CommandError(exc.message) from exc
         self.stdout.write(issued.secret)
