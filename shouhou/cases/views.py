@@ -9,8 +9,8 @@ from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from shouhou.accounts.access import current_shop_for_request, require_action
-from shouhou.accounts.permissions import RECALL_LAUNCH
+from shouhou.accounts.access import current_shop_for_request, require_action, role_for
+from shouhou.accounts.permissions import RECALL_LAUNCH, role_can
 from shouhou.cases import services as svc
 from shouhou.cases.choices import (
     CaseKind,
@@ -40,7 +40,8 @@ def case_list_view(request):
     status = request.GET.get("status") or None
     cases = case_list(shop=shop, status=status)[:200]
     rows = [(c, mask_phone(c.customer.phone) if c.customer_id else "") for c in cases]
-    return render(request, "cases/list.html", {"rows": rows, "statuses": CaseStatus.choices, "status": status})
+    return render(request, "cases/list.html", {"rows": rows, "statuses": CaseStatus.choices, "status": status,
+                                               "can_recall": role_can(role_for(request.user, shop), RECALL_LAUNCH)})
 
 
 @login_required

@@ -222,6 +222,7 @@ def problems(request):
         **ctx, "paretos": paretos, "rising": rising, "rising_kinds": sel.RISING,
         "week_start": week_start.date().isoformat(), "week_end": week_end.date().isoformat(),
         "last_week_start": (week_start - timedelta(days=7)).date().isoformat(),
+        "may_write": _may_write(request, shop),
     })
 
 

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from shouhou.accounts import permissions as perm
-from shouhou.accounts.access import current_shop_for_request, require_action
+from shouhou.accounts.access import current_shop_for_request, require_action, role_for
 from shouhou.commerce.models import Shop
 from shouhou.reviews import selectors, services
 from shouhou.reviews.choices import ComplaintType, Outcome, Remedy, TaskStatus
@@ -43,6 +43,7 @@ def task_list(request):
         "page_obj": page, "counts": selectors.task_counts(shop=shop), "statuses": TaskStatus.choices,
         "types": [c for c in ComplaintType.choices if c[0] != ComplaintType.NONE], "f": f,
         "alerts": selectors.community_alert_list(shop=shop)[:10],
+        "can_qa": perm.role_can(role_for(request.user, shop), perm.TEAM_MANAGE),
     })
 
 

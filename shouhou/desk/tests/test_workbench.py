@@ -362,6 +362,10 @@ def test_team_board_is_not_for_agents(agent_client):
     assert agent_client.get("/desk/team/").status_code == 403
 
 
-def test_nav_has_the_inbox_and_team_board(agent_client):
+def test_nav_has_the_inbox_for_agents_and_the_team_board_for_supervisors(agent_client, client, shop, supervisor):
     html = _html(agent_client.get("/"))
-    assert 'href="/desk/queue/"' in html and "收件箱" in html and "团队看板" in html
+    assert 'href="/desk/queue/"' in html and "收件箱" in html
+    assert "团队看板" not in html and "审计日志" not in html  # an agent's menu offers only what opens
+    client.force_login(supervisor)
+    html = _html(client.get("/"))
+    assert 'href="/desk/team/"' in html and "团队看板" in html and "审计日志" not in html
