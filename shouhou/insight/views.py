@@ -367,10 +367,26 @@ def report(request):
     start, end = _report_week(request)
     data = sel.weekly_report(shop=shop, start=start, end=end)
     return render(request, "insight/report.html", {
-        **data, "start_d": start.date().isoformat(), "end_d": end.date().isoformat(),
+        **data, "charts": _report_charts(data),
+        "start_d": start.date().isoformat(), "end_d": end.date().isoformat(),
         "dimension_labels": sel.DIMENSION_LABELS, "metric_defs": m.METRICS,
         "xlsx_url": reverse("insight:report_xlsx") + f"?week={data['week']}",
     })
+
+
+def _report_charts(data: dict) -> dict:
+    """The weekly report's charts (the same figures as its tables and as the workbook's charts)."""
+    rates = [c for c in data["cards"] if c.kind == "rate" and c.result is not None]
+    return {
+        "rates": {"labels": [c.label for c in rates],
+                  "values": [float(c.result.ratio * 100) if c.result.ratio is not None else None for c in rates]},
+        "sessions": {"labels": [str(r.label) for r in data["sessions"]],
+                     "values": [r.rate.numerator for r in data["sessions"]], "series": _("退货单")},
+        "series": {"count": _("数量"), "cumulative": _("累计") + " %"},
+        "pareto": {kind: {"labels": [str(r.label) for r in rows], "counts": [r.count for r in rows],
+                          "cumulative": [float(r.cumulative * 100) for r in rows]}
+                   for kind, rows in data["pareto"].items()},
+    }
 
 
 @login_required
