@@ -1,4 +1,8 @@
-"""Rule-based triage of a customer's first message: category and priority, with the reasons.
+"""Triage of a customer's first message: category and priority, with the reasons.
+
+The rules below decide first; when no rule matches, the review classifier (shouhou.reviews, trained on
+real shopping reviews) is asked, and its complaint type is used if it reads the message as a complaint
+(negative sentiment, a specific type). Greetings and questions without a complaint stay "other".
 
 Rules are data: each category has weighted regular expressions over the message (lowercased, spaces
 removed). The highest total wins; ties go to the category listed first (safety, then the problems that
@@ -78,12 +82,33 @@ def classify(text: str) -> tuple[str, list[str]]:
             if m.group(0) not in hits.setdefault(cat, []):
                 hits[cat].append(m.group(0))
     if not scores:
-        return str(C.OTHER), []
+        return _classifier_guess(text)
     order = [cat for cat, _w, _p in RULES]
     best = max(scores, key=lambda c: (scores[c], -order.index(c)))
     if C.SAFETY in scores:  # any safety word decides: a person may be hurt
         best = C.SAFETY
     return str(best), [f"{_LABELS[best]}：{'、'.join(hits[best][:3])}"]
+
+
+# The classifier's complaint types as ticket categories ("not as described" is a quality matter here).
+FROM_COMPLAINT = {
+    "quality_defect": C.QUALITY, "not_as_described": C.QUALITY, "wrong_or_missing": C.WRONG_MISSING,
+    "size_fit": C.SIZE_FIT, "logistics": C.LOGISTICS, "service_attitude": C.SERVICE_COMPLAINT,
+    "price": C.PRICE_CHANGE, "usage_question": C.USAGE,
+}
+COMPLAINT_BELOW = 0.35  # sentiment score under which the classifier's reading counts as a complaint
+
+
+def _classifier_guess(text: str) -> tuple[str, list[str]]:
+    if not (text or "").strip():
+        return str(C.OTHER), []
+    from shouhou.reviews.classifier.model import classify_text
+
+    p = classify_text(text)
+    category = FROM_COMPLAINT.get(p.complaint_type)
+    if category is None or p.sentiment_score >= COMPLAINT_BELOW:
+        return str(C.OTHER), []
+    return str(category), [f"{_LABELS[category]}：分类器判断（负面 {1 - p.sentiment_score:.0%}）"]
 
 
 def priority_for(*, category: str, tier: str = "", channel: str = "", text: str = "") -> tuple[int, str]:

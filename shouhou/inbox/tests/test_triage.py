@@ -119,3 +119,19 @@ def test_triage_combines_category_priority_and_reasons():
     assert result.reasons == ["质量问题：充不进电", "优先级：VIP 顾客（高）"]
     anonymous = triage(text="手机充电时冒烟", channel=Channel.PHONE)
     assert (anonymous.category, anonymous.priority) == (C.SAFETY, Priority.URGENT)
+
+
+@pytest.mark.parametrize(("text", "category"), [
+    ("衣服颜色跟图片差太多", C.QUALITY),      # not as described: no rule word, the classifier reads it
+    ("电池一天都撑不住", C.QUALITY),
+    ("在吗", C.OTHER),                      # no complaint: stays other
+    ("这个多少钱", C.OTHER),
+    ("", C.OTHER),
+])
+def test_when_no_rule_matches_the_review_classifier_decides_only_for_complaints(text, category):
+    got, reasons = classify(text)
+    assert got == category
+    if category != C.OTHER:
+        assert reasons and "分类器判断" in reasons[0]
+    else:
+        assert reasons == []
