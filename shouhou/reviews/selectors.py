@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-from django.db.models import QuerySet
+from django.db.models import Case, IntegerField, QuerySet, Value, When
 
 from shouhou.accounts.models import Membership
 from shouhou.inbox.choices import Direction
@@ -31,7 +31,10 @@ def recovery_task_list(*, shop, status: str = "", complaint_type: str = "", brea
         qs = qs.filter(assignee_id=assignee_id)
     if q:
         qs = qs.filter(review__text__icontains=q) | qs.filter(number__iexact=q) | qs.filter(review__order_no=q)
-    return qs.order_by("status", "due_at", "pk")
+    # Work first: open tasks, then those in progress (each by due time), closed ones last.
+    stage = Case(When(status=TaskStatus.OPEN, then=Value(0)), When(status=TaskStatus.IN_PROGRESS, then=Value(1)),
+                 default=Value(2), output_field=IntegerField())
+    return qs.order_by(stage, "due_at", "pk")
 
 
 def recovery_task_get(*, shop, pk: int) -> RecoveryTask:

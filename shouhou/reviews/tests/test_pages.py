@@ -24,6 +24,19 @@ def test_task_list_filters_by_type(agent_client, shop):
     assert "物流太慢了" in html and "穿了一次就开线了" in html
 
 
+def test_task_list_puts_the_work_first_closed_tasks_last(agent_client, shop, agent):
+    from shouhou.reviews import services
+
+    seam, slow = (r.recovery for r in _seed(shop).created if r.sentiment == 0)
+    services.recovery_contact(task=seam, note="已电话联系", actor=agent)
+    services.recovery_close(task=seam, outcome="resolved", actor=agent)
+    html = agent_client.get("/reviews/").content.decode()
+    assert html.index(slow.number) < html.index(seam.number)
+    from shouhou.reviews.selectors import recovery_task_list
+
+    assert [t.status for t in recovery_task_list(shop=shop)] == ["open", "closed"]
+
+
 def test_task_list_query_count_does_not_grow_with_rows(agent_client, shop, django_assert_max_num_queries):
     for i in range(3):
         reviews_ingest(shop=shop, items=[ReviewInput(text=f"质量太差了，开线{i}-{j}") for j in range(20)])
