@@ -10,7 +10,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, F, Q
+from django.db.models import Case, Count, F, IntegerField, Q, Value, When
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -343,8 +343,12 @@ def improvement_action_list(*, shop, status: str | None = None):
                                                                      "host")
     if status:
         qs = qs.filter(status=status)
-    # Undated actions last on both databases (SQLite sorts NULL first, PostgreSQL last).
-    return qs.order_by("status", F("due_date").asc(nulls_last=True), "pk")
+    # Work first (open, in progress), then done and verified; by due date, undated last on both databases
+    # (SQLite sorts NULL first, PostgreSQL last).
+    stage = Case(*(When(status=s, then=Value(i)) for i, s in enumerate(
+        [ActionStatus.OPEN, ActionStatus.IN_PROGRESS, ActionStatus.DONE, ActionStatus.VERIFIED])),
+        default=Value(9), output_field=IntegerField())
+    return qs.order_by(stage, F("due_date").asc(nulls_last=True), "pk")
 
 
 def improvement_weekly_review(*, shop, today: date | None = None, done_days: int = 14) -> dict[str, list]:

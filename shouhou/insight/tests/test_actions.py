@@ -147,6 +147,19 @@ def test_weekly_review_sections(shop, supervisor):
         "overdue": ["逾期"], "due_this_week": ["本周"], "open": ["下周", "无期限"], "recently_done": ["刚完成"]}
 
 
+def test_action_list_puts_open_work_first_then_done_and_verified(shop):
+    from shouhou.insight.selectors import improvement_action_list
+
+    make = lambda finding, **kw: ImprovementAction.objects.create(shop=shop, finding=finding, **kw)  # noqa: E731
+    make("已验证", status="verified", due_date=dt.date(2026, 11, 1))
+    make("已完成", status="done", due_date=dt.date(2026, 11, 2))
+    make("进行中", status="in_progress", due_date=dt.date(2026, 11, 3))
+    make("待处理·无期限")
+    make("待处理", due_date=dt.date(2026, 11, 30))
+    assert [a.finding for a in improvement_action_list(shop=shop)] == [
+        "待处理", "待处理·无期限", "进行中", "已完成", "已验证"]
+
+
 def test_action_pages_create_edit_status(client, shop, supervisor):
     client.force_login(supervisor)
     response = client.post(reverse("insight:action_create"), {
