@@ -207,9 +207,12 @@ def _exception_open(*, shipment: Shipment, kind: str, detail: str, ruleset) -> s
             exc = LogisticsException.objects.create(shop=shipment.shop, shipment=shipment, kind=kind, detail=detail,
                                                     opened_at=at)
             label = ExceptionKind(kind).label
+            # A parcel not yet handed to a carrier has neither carrier nor tracking number: no empty "（ ）".
+            waybill = " ".join(x for x in (shipment.get_carrier_display() if shipment.carrier else "",
+                                           shipment.tracking_no) if x)
             ticket = ticket_open(
                 shop=shipment.shop, channel=Channel.SYSTEM, category=TicketCategory.LOGISTICS,
-                subject=f"物流异常：{label}（{shipment.get_carrier_display()} {shipment.tracking_no}）",
+                subject=f"物流异常：{label}（{waybill}）" if waybill else f"物流异常：{label}",
                 body=f"订单{order.order_no}：{detail}。", customer=customer, order=order, team=Team.LOGISTICS)
             LogisticsException.objects.filter(pk=exc.pk).update(ticket=ticket)
             if customer is not None and (ruleset is None or ruleset.notify_customer):

@@ -251,3 +251,14 @@ def test_bulk_ingest_is_set_based_and_idempotent(shop, django_assert_max_num_que
     ships[0].order.refresh_from_db()
     assert ships[0].signed_at == when + dt.timedelta(hours=1)
     assert ships[0].order.delivered_at == when + dt.timedelta(hours=1)
+
+
+def test_ticket_subject_names_the_waybill_and_has_no_empty_brackets_before_dispatch(shop):
+    shipped = _ship(shop, status=St.DELIVERY_FAILED, carrier=Carrier.SF, tracking_no="SF9999")
+    _ship(shop, status=St.PENDING, shipped_at=None, last_event_at=None, carrier="", tracking_no="")
+    with time_machine.travel(T0 + dt.timedelta(hours=1), tick=False):
+        assert exception_sweep(shop=shop)["opened"] == 2
+    subjects = {t.order_id: t.subject for t in Ticket.objects.all()}
+    assert subjects[shipped.order_id].endswith(f"（{shipped.get_carrier_display()} SF9999）")
+    late = next(s for oid, s in subjects.items() if oid != shipped.order_id)
+    assert "（" not in late and late.startswith("物流异常：")
