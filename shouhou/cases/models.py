@@ -91,6 +91,22 @@ class CaseEvent(models.Model):
     def __str__(self) -> str:
         return f"{self.case} {self.from_status}->{self.to_status}"
 
+    @staticmethod
+    def _status_label(code: str) -> str:
+        try:
+            return str(CaseStatus(code).label)
+        except ValueError:
+            return code
+
+    @property
+    def from_status_label(self) -> str:
+        """The status before, as the people reading the history say it (not the stored code)."""
+        return self._status_label(self.from_status)
+
+    @property
+    def to_status_label(self) -> str:
+        return self._status_label(self.to_status)
+
 
 class Recall(ShopScopedModel):
     """召回: a product/SKU/batch with a reason; every affected order gets a case and a message."""

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from shouhou.core.models import ShopScopedModel
@@ -162,6 +163,28 @@ class TicketEvent(ShopScopedModel):
 
     def __str__(self) -> str:
         return f"{self.ticket_id} {self.kind}"
+
+    def _value_label(self, value: str, *, before: bool) -> str:
+        """A stored code (status, category, department…) as the reader's label; other values unchanged."""
+        if not value:
+            return value
+        if self.kind == TicketEventKind.PRIORITY:  # stored as the Chinese label (the msgid) when written
+            return gettext(value)
+        choices = {TicketEventKind.STATUS: TicketStatus, TicketEventKind.CREATED: TicketCategory,
+                   TicketEventKind.CATEGORY: TicketCategory, TicketEventKind.ESCALATED: Team,
+                   TicketEventKind.ESCALATION_UPDATE: Team if before else EscalationStatus}.get(self.kind)
+        try:
+            return str(choices(value).label) if choices else value
+        except ValueError:
+            return value
+
+    @property
+    def from_label(self) -> str:
+        return self._value_label(self.from_value, before=True)
+
+    @property
+    def to_label(self) -> str:
+        return self._value_label(self.to_value, before=False)
 
 
 class AgentProfile(ShopScopedModel):

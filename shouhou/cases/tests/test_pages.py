@@ -63,3 +63,13 @@ def test_admin_cannot_move_a_case_outside_the_state_machine(admin_client, shop, 
     assert 'name="status"' not in page and 'name="refund_amount"' not in page
     assert admin_client.get("/admin/cases/case/add/").status_code == 403
     assert admin_client.get("/admin/cases/recall/add/").status_code == 403
+
+
+def test_history_names_statuses_and_the_system_actor_in_the_readers_language(agent_client, shop, line):
+    case = svc.case_create(shop=shop, order_line=line, reason="quality")
+    agent_client.post(f"/cases/{case.pk}/act/approve/")
+    html = agent_client.get(f"/cases/{case.pk}/").content.decode()
+    assert "待审核 → 已同意" in html and "requested" not in html and "→ approved" not in html
+    agent_client.cookies["django_language"] = "en"
+    html = agent_client.get(f"/cases/{case.pk}/").content.decode()
+    assert ">System<" in html and ">系统<" not in html

@@ -369,3 +369,17 @@ def test_nav_has_the_inbox_for_agents_and_the_team_board_for_supervisors(agent_c
     client.force_login(supervisor)
     html = _html(client.get("/"))
     assert 'href="/desk/team/"' in html and "团队看板" in html and "审计日志" not in html
+
+
+def test_timeline_names_statuses_categories_and_the_system_in_the_readers_language(agent_client, shop):
+    ticket = TicketFactory(shop=shop, category=TicketCategory.SIZE_FIT)
+    for kind, before, after in [(TicketEventKind.CREATED, "", "size_fit"), (TicketEventKind.STATUS, "new", "open"),
+                                (TicketEventKind.PRIORITY, "普通", "高")]:
+        TicketEvent.objects.create(shop=shop, ticket=ticket, kind=kind, from_value=before, to_value=after)
+    html = _html(agent_client.get(f"/desk/t/{ticket.pk}/"))
+    assert "：尺码不合适" in html and "：新建 → 处理中" in html and "：普通 → 高" in html
+    assert "size_fit" not in html and "new → open" not in html
+    agent_client.cookies["django_language"] = "en"
+    html = _html(agent_client.get(f"/desk/t/{ticket.pk}/"))
+    assert "：New → In progress" in html and "：Normal → High" in html
+    assert "· 系统<" not in html and "· System<" in html
