@@ -32,7 +32,7 @@ DIMENSION_LABELS = {
     "batch": gettext_lazy("批次"), "carrier": gettext_lazy("快递公司"), "live_session": gettext_lazy("直播场次"),
     "host": gettext_lazy("主播"), "reason": gettext_lazy("售后原因"), "complaint_type": gettext_lazy("差评类型"),
 }
-UNKNOWN = "未知"
+UNKNOWN = gettext_lazy("未知")
 NOT_PROBLEMS = {"", "none"}  # complaint types that are not a complaint
 
 

@@ -267,3 +267,12 @@ def test_retention_is_idempotent(shop, retention_world):
 
 def test_retention_default_is_a_year(other_shop):
     assert shop_retention_days(other_shop) == 365
+
+
+def test_audit_page_names_actorless_events_in_the_readers_language(client, shop, shop_admin):
+    shop_retention_set(shop=shop, days=200, actor=None)
+    client.force_login(shop_admin)
+    assert "系统/令牌" in client.get("/accounts/audit/").content.decode()
+    client.cookies["django_language"] = "en"
+    text = client.get("/accounts/audit/").content.decode()
+    assert "System / API token" in text and "系统/令牌" not in text

@@ -105,3 +105,13 @@ def test_analyst_sees_but_cannot_create_actions(client, shop):
     assert client.get(reverse("insight:actions")).status_code == 200
     assert client.get(reverse("insight:action_create")).status_code == 403
     assert client.post(reverse("insight:action_create"), {"finding": "x"}).status_code == 403
+
+
+def test_no_live_session_filter_is_named_in_the_readers_language(agent_client, shop, agent):
+    from shouhou.insight import metrics as m
+    build_world(shop, agent)
+    query = {**PERIOD, "live_session": m.NONE}
+    assert "未知" in agent_client.get(reverse("insight:dashboard"), query).content.decode()
+    agent_client.cookies["django_language"] = "en"
+    text = agent_client.get(reverse("insight:dashboard"), query).content.decode()
+    assert "Unknown" in text and "未知" not in text
