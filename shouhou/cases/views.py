@@ -38,7 +38,7 @@ def _shop(request):
 def case_list_view(request):
     shop = _shop(request)
     status = request.GET.get("status") or None
-    cases = case_list(shop=shop, status=status)[:200]
+    cases = case_list(shop=shop, status=status, open_first=True)[:200]
     rows = [(c, mask_phone(c.customer.phone) if c.customer_id else "") for c in cases]
     return render(request, "cases/list.html", {"rows": rows, "statuses": CaseStatus.choices, "status": status,
                                                "can_recall": role_can(role_for(request.user, shop), RECALL_LAUNCH)})

@@ -73,3 +73,17 @@ def test_history_names_statuses_and_the_system_actor_in_the_readers_language(age
     agent_client.cookies["django_language"] = "en"
     html = agent_client.get(f"/cases/{case.pk}/").content.decode()
     assert ">System<" in html and ">系统<" not in html
+
+
+def test_list_shows_open_cases_before_finished_ones(agent_client, shop, line):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from shouhou.cases.models import Case
+    old_open = svc.case_create(shop=shop, order_line=line, reason="quality")
+    done = svc.case_create(shop=shop, order_line=OrderLineFactory(order__shop=shop), reason="quality")
+    Case.objects.filter(pk=old_open.pk).update(created_at=timezone.now() - dt.timedelta(days=3))
+    Case.objects.filter(pk=done.pk).update(status="cancelled")
+    html = agent_client.get("/cases/").content.decode()
+    assert html.index(old_open.number) < html.index(done.number)
