@@ -71,3 +71,12 @@ class CompensationKind(models.TextChoices):
     RED_PACKET = "red_packet", _("红包")
     POINTS = "points", _("积分")
     GIFT = "gift", _("赠品")
+
+
+class ShippingPayer(models.TextChoices):
+    """Who pays the return postage (Case.shipping_payer, from the policy decision)."""
+
+    MERCHANT = "merchant", _("商家承担")
+    BUYER = "buyer", _("买家承担")
+    INSURANCE = "insurance", _("运费险承担")
+    NONE = "none", _("无需寄回")

@@ -12,6 +12,7 @@ from shouhou.cases.choices import (
     InspectionSite,
     Resolution,
     ReturnMethod,
+    ShippingPayer,
 )
 from shouhou.core.models import MoneyField, ShopScopedModel
 
@@ -68,6 +69,14 @@ class Case(ShopScopedModel):
 
     def __str__(self) -> str:
         return self.number
+
+    @property
+    def shipping_payer_label(self) -> str:
+        """Who pays the return postage, in words (the field stores the policy's code)."""
+        try:
+            return str(ShippingPayer(self.shipping_payer).label)
+        except ValueError:
+            return self.shipping_payer
 
 
 class CaseEvent(models.Model):

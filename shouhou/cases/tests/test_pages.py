@@ -87,3 +87,14 @@ def test_list_shows_open_cases_before_finished_ones(agent_client, shop, line):
     Case.objects.filter(pk=done.pk).update(status="cancelled")
     html = agent_client.get("/cases/").content.decode()
     assert html.index(old_open.number) < html.index(done.number)
+
+
+def test_detail_names_who_pays_postage_and_says_when_nothing_was_sent_back(agent_client, shop, line):
+    from shouhou.cases.models import Case
+    case = svc.case_create(shop=shop, order_line=line, reason="quality")
+    Case.objects.filter(pk=case.pk).update(shipping_payer="merchant", return_method="", return_tracking_no="")
+    html = agent_client.get(f"/cases/{case.pk}/").content.decode()
+    assert "商家承担" in html and "运费 merchant" not in html
+    assert "顾客尚未登记寄回" in html and "检测：" not in html
+    Case.objects.filter(pk=case.pk).update(shipping_payer="none")
+    assert "无需寄回" in agent_client.get(f"/cases/{case.pk}/").content.decode()
