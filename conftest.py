@@ -22,6 +22,16 @@ def _media_and_tasks(settings, tmp_path):
     settings.Q_CLUSTER = {**settings.Q_CLUSTER, "sync": True}
 
 
+@pytest.fixture(autouse=True)
+def _default_language_after_each_test():
+    """A request with the English cookie leaves English active in the thread; the next test starts
+    in the default language again."""
+    yield
+    from django.utils import translation
+
+    translation.deactivate()
+
+
 @pytest.fixture
 def shop(db):
     return ShopFactory(name="小鹿直播旗舰店", code="xiaolu")

@@ -493,7 +493,7 @@ def customer_360(*, shop, customer, reveal: bool = False, exclude_ticket_id: int
         reviews=list(reviews[:limit]),
         tickets=list(tickets.select_related("assignee")[:limit]),
         order_count=len(order_list) if len(order_list) < limit else orders.count(),
-        ticket_count=Ticket.objects.filter(shop=shop, customer=customer).count(),
+        ticket_count=tickets.count(),  # the same tickets as the list: the open one is not "past"
         case_count=len(case_list) if len(case_list) < limit else cases.count(),
     )
 

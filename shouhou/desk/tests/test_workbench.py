@@ -131,13 +131,15 @@ def test_conversation_shows_the_customer_at_a_glance(agent_client, shop):
     from shouhou.reviews.models import Review
 
     Review.objects.create(shop=shop, customer=customer, rating=1, text="袖口开线")
-    earlier = TicketFactory(shop=shop, conversation__customer=customer, status=TicketStatus.RESOLVED)
     ticket = _inbound(shop, customer=customer, order=line.order)
+    earlier = TicketFactory(shop=shop, conversation__customer=customer, status=TicketStatus.RESOLVED)
+    assert earlier.pk != ticket.pk
 
     html = _html(agent_client.get(f"/desk/t/{ticket.pk}/"))
 
     assert "双11宠粉专场" in html and "羊毛大衣" in html and "SH-EARLIER" in html and "袖口开线" in html
     assert earlier.number in html and "VIP" in html
+    assert "历史工单 <span class=\"muted\">(1)</span>" in html  # the earlier one, not the one open here
     assert "138****5678" in html and "13812345678" not in html
     assert "data-reveal-kind" not in html  # an agent may not reveal the phone
     assert "衣服收到有破洞" in html
