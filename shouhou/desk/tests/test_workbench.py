@@ -385,3 +385,4 @@ def test_timeline_names_statuses_categories_and_the_system_in_the_readers_langua
     html = _html(agent_client.get(f"/desk/t/{ticket.pk}/"))
     assert "：New → In progress" in html and "：Normal → High" in html
     assert "· 系统<" not in html and "· System<" in html
+    assert "Phone <span data-testid=\"customer-phone\"" in html  # the number, not the product category
