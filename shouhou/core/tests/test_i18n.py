@@ -22,7 +22,8 @@ DOMAINS = ["django", "djangojs"]  # pages and the workbench script
 
 
 def parse_po(text: str) -> dict[str, list[str]]:
-    """msgid (singular) -> its msgstr list (one, or one per plural form). Only what this test needs."""
+    """msgid (singular; with its context if any) -> its msgstr list (one, or one per plural form).
+    Only what this test needs."""
     entries: dict[str, list[str]] = {}
     for block in text.split("\n\n"):
         parts: dict[str, str] = {}
@@ -30,14 +31,16 @@ def parse_po(text: str) -> dict[str, list[str]]:
         for line in block.splitlines():
             if line.startswith("#"):
                 continue
-            match = re.match(r'^(msgid|msgid_plural|msgstr(?:\[\d\])?) (".*")$', line)
+            match = re.match(r'^(msgctxt|msgid|msgid_plural|msgstr(?:\[\d\])?) (".*")$', line)
             if match:
                 key = match.group(1)
                 parts[key] = ast.literal_eval(match.group(2))
             elif line.startswith('"') and key:
                 parts[key] += ast.literal_eval(line)
         if parts.get("msgid"):
-            entries[parts["msgid"]] = [v for k, v in sorted(parts.items()) if k.startswith("msgstr")]
+            # a msgid with a context is its own entry, keyed as gettext keys it ("context\x04msgid")
+            msgid = f"{parts['msgctxt']}\x04{parts['msgid']}" if "msgctxt" in parts else parts["msgid"]
+            entries[msgid] = [v for k, v in sorted(parts.items()) if k.startswith("msgstr")]
     return entries
 
 
