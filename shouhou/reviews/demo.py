@@ -63,17 +63,26 @@ def _text(rng: random.Random, good: bool) -> tuple[str, int]:
 
 
 def seed(*, shop, rng: random.Random) -> None:
-    orders = list(Order.objects.filter(shop=shop).order_by("pk").values_list("order_no", flat=True)[:2000])
+    # A buyer reviews a parcel after it arrived: only delivered orders, posted after delivery and before now.
+    orders = list(Order.objects.filter(shop=shop, delivered_at__isnull=False).order_by("pk")
+                  .values_list("order_no", "delivered_at")[:2000])
     n = 300
     items = []
-    start = now() - timedelta(days=14)
+    at = now()
+    start = at - timedelta(days=14)
     for i in range(n):
         good = rng.random() < 0.62
         text, rating = _text(rng, good)
+        order_no, posted_at = "", start + timedelta(minutes=rng.randint(0, 14 * 24 * 60))
+        if orders and rng.random() < 0.9:
+            order_no, delivered = rng.choice(orders)
+            posted_at = min(delivered + timedelta(minutes=rng.randint(60, 7 * 24 * 60)),
+                            at - timedelta(minutes=rng.randint(5, 120)))
+            if posted_at <= delivered:  # delivered moments ago
+                posted_at = delivered + (at - delivered) / 2
         items.append(ReviewInput(
             text=text, rating=rating, platform=shop.platform or "douyin", external_id=f"demo-{i:04d}",
-            order_no=rng.choice(orders) if orders and rng.random() < 0.9 else "",
-            posted_at=start + timedelta(minutes=rng.randint(0, 14 * 24 * 60)),
+            order_no=order_no, posted_at=posted_at,
             author_name=rng.choice(["小***鹿", "j***8", "爱***猫", "阳***光", "匿名用户", "w***n"]),
         ))
     with transaction.atomic():
