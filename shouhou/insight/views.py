@@ -200,7 +200,7 @@ def sessions(request):
     start, end = _bounds(request)
     ctx = _context(request, shop)
     rows = sel.live_session_returns(shop=shop, start=start, end=end, filters=ctx["filters"])
-    chart = {"labels": [r.label for r in rows], "values": [r.rate.numerator for r in rows]}
+    chart = {"labels": [r.label for r in rows], "values": [r.rate.numerator for r in rows], "series": _("退货单")}
     return render(request, "insight/sessions.html", {**ctx, "rows": rows, "chart": chart})
 
 
@@ -214,7 +214,8 @@ def problems(request):
         rows = sel.pareto(shop=shop, kind=kind, start=start, end=end, filters=ctx["filters"])
         paretos.append({"kind": kind, "dim": dim, "metric": metric, "part": part, "title": title, "rows": rows,
                         "chart": {"labels": [r.label for r in rows], "counts": [r.count for r in rows],
-                                  "cumulative": [float(r.cumulative * 100) for r in rows]}})
+                                  "cumulative": [float(r.cumulative * 100) for r in rows],
+                                  "series": {"count": _("数量"), "cumulative": _("累计") + " %"}}})
     # "This week" is the week that contains the last day of the chosen period.
     week_start, week_end = sel.current_week(end.date() - timedelta(days=1))
     rising = sel.rising_problems(shop=shop, week_start=week_start, filters=ctx["filters"])
@@ -235,7 +236,8 @@ def agents(request):
     chart = {"labels": [r.label for r in rows],
              "frt": [r.values["first_response"].median_business_seconds if r.values.get("first_response") else None
                      for r in rows],
-             "csat": [_pct(r.values.get("csat")) for r in rows]}
+             "csat": [_pct(r.values.get("csat")) for r in rows],
+             "series": {"frt": _("首响中位（工作秒）"), "csat": "CSAT %"}}
     return render(request, "insight/agents.html", {**ctx, "rows": rows, "chart": chart,
                                                    "metric_defs": [m.METRICS[k] for k in sel.AGENT_METRICS]})
 

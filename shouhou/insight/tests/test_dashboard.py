@@ -115,3 +115,15 @@ def test_no_live_session_filter_is_named_in_the_readers_language(agent_client, s
     agent_client.cookies["django_language"] = "en"
     text = agent_client.get(reverse("insight:dashboard"), query).content.decode()
     assert "Unknown" in text and "未知" not in text
+
+
+@pytest.mark.parametrize(("page", "english"), [("insight:sessions", '"series": "Returns"'),
+                                               ("insight:problems", '"count": "Quantity"'),
+                                               ("insight:agents", '"frt": "Median first response (business')])
+def test_chart_series_names_come_from_the_catalog_not_the_script(agent_client, shop, agent, page, english):
+    build_world(shop, agent)
+    agent_client.cookies["django_language"] = "en"
+    text = agent_client.get(reverse(page), PERIOD).content.decode()
+    scripts = "".join(re.findall(r"<script>(.*?)</script>", text, flags=re.S))
+    assert not re.search(r"[\u4e00-\u9fff]", scripts), scripts  # no Chinese series name in the chart code
+    assert english in text
