@@ -127,3 +127,5 @@ def test_chart_series_names_come_from_the_catalog_not_the_script(agent_client, s
     scripts = "".join(re.findall(r"<script>(.*?)</script>", text, flags=re.S))
     assert not re.search(r"[\u4e00-\u9fff]", scripts), scripts  # no Chinese series name in the chart code
     assert english in text
+    if page == "insight:problems":
+        assert "Return reasons" in text and "退货原因" not in text and "差评问题类型" not in text
