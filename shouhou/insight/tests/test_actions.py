@@ -175,6 +175,10 @@ def test_action_pages_create_edit_status(client, shop, supervisor):
     assert action.status == "in_progress"
     listing = client.get(reverse("insight:actions")).content.decode()
     assert "顺丰线路破损" in listing
+    client.cookies["django_language"] = "en"
+    english = client.get(reverse("insight:actions")).content.decode()
+    assert "（" not in english.split("<main", 1)[-1].split("顺丰线路破损")[0]  # section counts: "Overdue (n)"
+    del client.cookies["django_language"]
     bad = client.post(reverse("insight:action_create"), {"finding": "", "dimension": "other", "fix_type": "other",
                                                          "metric": "return"})
     assert bad.status_code == 200 and ImprovementAction.objects.count() == 1
