@@ -51,7 +51,10 @@ class InboxMessageOut(Schema):
     author: str | None
     is_bot: bool
     external_id: str
-    delivery_status: str
+    delivery_status: str = Field(description='"" (not sent through a channel), "sent" or "failed"')
+    delivery_error: str
+    delivery_attempts: int
+    delivery_retry_at: dt.datetime | None = Field(description="next automatic retry of a failed send; null when final")
     script_id: int | None
     attachment: str
     created_at: dt.datetime
@@ -336,7 +339,8 @@ def _ticket(request, ticket_id: int) -> Ticket:
 
 def _message_out(m: Message) -> dict:
     return {"id": m.pk, "direction": m.direction, "body": m.body, "author": _name(m.author), "is_bot": m.is_bot,
-            "external_id": m.external_id, "delivery_status": m.delivery_status, "script_id": m.script_id,
+            "external_id": m.external_id, "delivery_status": m.delivery_status, "delivery_error": m.delivery_error,
+            "delivery_attempts": m.delivery_attempts, "delivery_retry_at": m.delivery_retry_at, "script_id": m.script_id,
             "attachment": m.attachment.url if m.attachment else "", "created_at": m.created_at}
 
 

@@ -619,3 +619,19 @@ def test_the_openapi_document_lists_every_inbox_operation(client):
             ("GET", "/team-load"), ("POST", "/calls")} <= inbox
     msg = schema["paths"]["/api/inbox/messages"]["post"]
     assert {"200", "201"} <= set(msg["responses"]) and "幂等" in msg["summary"]
+
+
+def test_ticket_messages_show_the_delivery_retry_state(api, customer):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    tid = new_ticket(api, customer)
+    reply = api.post(f"/tickets/{tid}/reply", {"body": "您好，马上为您处理"}).json()
+    at = timezone.now() + dt.timedelta(minutes=5)
+    Message.objects.filter(pk=reply["id"]).update(delivery_status="failed", delivery_error="errcode -1 system error",
+                                                  delivery_attempts=1, delivery_retry_at=at)
+    sent = [m for m in api.get(f"/tickets/{tid}").json()["messages"] if m["id"] == reply["id"]][0]
+    assert (sent["delivery_status"], sent["delivery_attempts"], sent["delivery_error"]) == (
+        "failed", 1, "errcode -1 system error")
+    assert sent["delivery_retry_at"] is not None
