@@ -1,10 +1,14 @@
-"""Image upload validation by content (magic bytes), shared by every app that accepts photos."""
+"""Upload validation by content (magic bytes), shared by every app that accepts photos or spreadsheets."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 MAX_IMAGE_BYTES = 10 * 1024 * 1024
+
+# Spreadsheet signatures (order and review imports judge a file by these, not by its name).
+ZIP_MAGIC = b"PK\x03\x04"  # .xlsx is a zip archive
+OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # old .xls (OLE2)
 
 
 class UploadError(ValueError):

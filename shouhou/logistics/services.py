@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
@@ -27,7 +26,7 @@ from shouhou.logistics.models import ExceptionKind, ExceptionRuleSet, LogisticsE
 from shouhou.logistics.rules import Rules, ShipmentFacts, exception_for
 from shouhou.notifications.choices import Trigger
 from shouhou.notifications.services import notification_enqueue, notify_orders_shipped
-from shouhou.policies.engine import COMP_ZH
+from shouhou.policies.engine import compensation_phrase
 from shouhou.policies.selectors import TIER_ZH, policy_compensation
 from shouhou.reviews.guards import guard_refusal
 
@@ -151,9 +150,7 @@ def dispatch_late_remedy(*, shop, customer, ruleset: ExceptionRuleSet | None) ->
     step = policy_compensation(shop=shop, reason="late_shipment", tier=tier)
     if step is None:
         return (ruleset or ExceptionRuleSet()).dispatch_late_remedy, ""
-    amount = f"{Decimal(str(step['amount'])).normalize():f}"
-    what = {"points": f"{amount}积分", "gift": f"价值{amount}元的赠品"}.get(
-        step["kind"], f"{amount}元{COMP_ZH.get(step['kind'], step['kind'])}")
+    what = compensation_phrase(step["kind"], step["amount"])
     # The "*" step is everyone's; a tier's own step says whose it is.
     whose = "" if step["clause"].endswith(".*") else f"{TIER_ZH.get(tier, tier)}会员的"
     return f"{what}（按本店售后政策，{whose}发货延迟补偿）", step["clause"]

@@ -131,6 +131,16 @@ def _ladder(policy: dict, reason: str, tier: str) -> dict | None:
             "clause": f"compensation.{reason}.{best['tier']}"}
 
 
+def compensation_phrase(kind: str, amount) -> str:
+    """A compensation step as the customer reads it: 「5元优惠券」, 「10元红包」, 「200积分」, 「价值30元的赠品」."""
+    value = f"{Decimal(str(amount)).normalize():f}"
+    if kind == "points":
+        return f"{value}积分"
+    if kind == "gift":
+        return f"价值{value}元的赠品"
+    return f"{value}元{COMP_ZH.get(kind, kind)}"
+
+
 def compensation_for(policy: dict, *, reason: str, tier: str) -> dict | None:
     """The ladder step for `reason` and a membership tier (the tier's own step, else the "*" one):
     {"kind", "amount", "needs_supervisor", "clause"}, or None when the policy has no step for it."""

@@ -10,6 +10,7 @@ from datetime import datetime
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from shouhou.core.uploads import OLE_MAGIC, ZIP_MAGIC
 from shouhou.reviews.services import ReviewInput
 
 # canonical field → accepted header names (lowercase)
@@ -36,8 +37,6 @@ class ImportFormatError(ValueError):
 
 
 MAX_IMPORT_BYTES = 20 * 1024 * 1024
-ZIP_MAGIC = b"PK\x03\x04"  # .xlsx is a zip archive
-OLD_EXCEL_MAGIC = b"\xd0\xcf\x11\xe0"  # .xls (OLE2)
 
 
 def _rows(content: bytes, filename: str) -> list[list[str]]:
@@ -46,7 +45,7 @@ def _rows(content: bytes, filename: str) -> list[list[str]]:
     if len(content) > MAX_IMPORT_BYTES:
         raise ImportFormatError(f"{filename}: 文件太大（{len(content) / 1024 / 1024:.1f} MB），"
                                 f"最多 {MAX_IMPORT_BYTES // 1024 // 1024} MB，请分批导入")
-    if content.startswith(OLD_EXCEL_MAGIC):
+    if content.startswith(OLE_MAGIC):
         raise ImportFormatError(f"{filename}: 这是旧版 Excel（.xls）文件，请另存为 .xlsx 或 CSV 后再导入")
     if content.startswith(ZIP_MAGIC):
         from openpyxl import load_workbook

@@ -11,10 +11,10 @@ import csv
 from collections.abc import Iterator
 from pathlib import Path
 
+from shouhou.core.uploads import OLE_MAGIC, ZIP_MAGIC
+
 SNIFF_BYTES = 256 * 1024
 HEAD_BYTES = 1024
-ZIP_MAGIC = b"PK\x03\x04"  # every .xlsx is a zip archive
-OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # old .xls (and .doc)
 CSV_SUFFIXES = frozenset({".csv", ".txt", ".tsv"})
 XLSX_SUFFIXES = frozenset({".xlsx", ".xlsm"})
 
