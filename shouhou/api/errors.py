@@ -154,13 +154,15 @@ class DomainError(Exception):
 
 
 # What any operation may answer besides its own responses: the guard (401 no or bad credentials, 403 scope,
-# role or shop), validation (422), business refusals (400), a missing object (404), the rate limit (429)
+# role or shop), validation (422), business refusals (400, or 409 for a state conflict), a missing object
+# (404), the rate limit (429)
 # and a database outage (503). Documented on every operation (api.py: ShouhouAPI.get_openapi_schema).
 COMMON_ERRORS = {
     400: "业务规则拒绝（detail 说明原因与字段）",
     401: "未登录或令牌无效",
     403: "无权访问：令牌范围、角色或店铺不符",
     404: "未找到（或属于其他店铺）",
+    409: "与当前状态冲突（例如已存在、已处理）",
     422: "输入有误（errors 指出位置）",
     429: "请求过于频繁（Retry-After）",
     503: "服务暂时不可用（数据库连接中断，Retry-After）",

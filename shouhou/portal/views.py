@@ -11,6 +11,7 @@ from shouhou.cases.models import Case
 from shouhou.cases.selectors import case_public_events
 from shouhou.commerce.choices import Carrier
 from shouhou.commerce.models import Order, Shop
+from shouhou.core.clientip import client_ip
 from shouhou.core.uploads import UploadError, check_image
 from shouhou.policies.engine import KIND_ZH, PAYER_ZH
 from shouhou.portal.services import (
@@ -35,7 +36,7 @@ def _webchat() -> str | None:
 
 
 def _ip(request) -> str:
-    return request.META.get("REMOTE_ADDR", "")
+    return client_ip(request)
 
 
 def _order(request) -> Order:
