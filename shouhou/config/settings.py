@@ -66,6 +66,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "shouhou.core.middleware.LinkGoneMiddleware",  # expired/revoked customer links: a plain page
     # Last, as django-axes requires: login throttling per account and per client IP.
     "axes.middleware.AxesMiddleware",
 ]

@@ -5,6 +5,7 @@ from django.views.i18n import JavaScriptCatalog
 from django.views.static import serve as serve_media
 
 from shouhou.api.api import api
+from shouhou.core.views import link_revoke_page
 
 admin.site.site_header = "shouhou 售后 管理后台"
 admin.site.site_title = "shouhou 售后"
@@ -17,6 +18,7 @@ urlpatterns = [
     # The workbench script's strings (SLA countdowns) in the user's language.
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("accounts/", include("shouhou.accounts.urls")),
+    path("links/revoke/", link_revoke_page, name="link_revoke"),
     path("commerce/", include("shouhou.commerce.urls")),
     path("policy/", include("shouhou.policies.urls")),
     path("cases/", include("shouhou.cases.urls")),

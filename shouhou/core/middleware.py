@@ -65,3 +65,20 @@ class TrustedProxyMiddleware:
             for header in FORWARDED_HEADERS:
                 meta.pop(header, None)
         return self.get_response(request)
+
+
+class LinkGoneMiddleware:
+    """A customer link that expired or was revoked (core/links.py: LinkGone) answers a plain page."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        from shouhou.core.links import LinkGone, link_gone_response
+
+        if isinstance(exception, LinkGone):
+            return link_gone_response(request, exception.state)
+        return None
