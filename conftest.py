@@ -5,7 +5,7 @@ The clock. No test may depend on today's date or the time of day. Tests that bui
 "now" freeze the clock (time-machine); the demo is built at DEMO_INSTANT (fixture `demo_clock`). To prove
 it, run any part of the suite with the clock moved: SHOUHOU_TEST_CLOCK=-30d (or +30d, +13h, or an
 instant such as 2027-01-03T23:59:30+08:00) makes the whole session start there, ticking
-(docs/development.md)."""
+(README, "Tests on any date")."""
 
 from __future__ import annotations
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from ninja import NinjaAPI
 
 from shouhou.api.auth import DEFAULT_AUTH
+from shouhou.api.docs import LocalSwagger
 from shouhou.api.errors import document_common_errors, install_handlers
 
 
@@ -23,6 +24,7 @@ api = ShouhouAPI(
     description="店铺数据、售后政策、售后单、会话工单、主动关怀、物流、评价、洞察。",
     auth=DEFAULT_AUTH,
     urls_namespace="api",
+    docs=LocalSwagger(),
 )
 install_handlers(api)
 

@@ -177,7 +177,7 @@ STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 FRONTEND_MODULES = REPO_DIR / "frontend" / "node_modules"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 # Front-end packages come from the npm registry (frontend/package.json), installed by the set-up.
-for _prefix, _sub in (("vendor/chart.js", "chart.js/dist"),):
+for _prefix, _sub in (("vendor/chart.js", "chart.js/dist"), ("vendor/swagger-ui", "swagger-ui-dist")):
     if (FRONTEND_MODULES / _sub).is_dir():
         STATICFILES_DIRS.append((_prefix, FRONTEND_MODULES / _sub))
 MEDIA_URL = "/media/"

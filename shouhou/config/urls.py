@@ -1,6 +1,8 @@
 from django.conf import settings
 from django.contrib import admin
+from django.templatetags.static import static
 from django.urls import include, path
+from django.views.generic import RedirectView
 from django.views.i18n import JavaScriptCatalog
 from django.views.static import serve as serve_media
 
@@ -29,6 +31,9 @@ urlpatterns = [
     path("reviews/", include("shouhou.reviews.urls")),
     path("insight/", include("shouhou.insight.urls")),
     path("p/", include("shouhou.portal.urls")),
+    # README's /desk/ lands on the desk home; browsers ask for /favicon.ico on pages without the link.
+    path("desk/", RedirectView.as_view(pattern_name="desk:home", permanent=False), name="desk_root"),
+    path("favicon.ico", RedirectView.as_view(url=static("favicon.svg"), permanent=True), name="favicon"),
     path("", include("shouhou.desk.urls")),
 ]
 
