@@ -245,4 +245,6 @@ SHOUHOU = {
     "API_RATE_LIMIT": env_str("SHOUHOU_API_RATE_LIMIT", "600/m"),
     # Customer links (case follow, web chat) stop working after this many days; staff can revoke sooner.
     "LINK_MAX_AGE_DAYS": env_int("SHOUHOU_LINK_MAX_AGE_DAYS", 90),
+    # A case's follow link also stops this many days after the case was finished.
+    "LINK_CLOSED_DAYS": env_int("SHOUHOU_LINK_CLOSED_DAYS", 30),
 }
