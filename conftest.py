@@ -149,7 +149,9 @@ def browser():
 
 @pytest.fixture
 def page(browser):
-    context = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai")
+    # Tests evaluate string predicates (wait_for_function), which the pages' Content-Security-Policy would
+    # refuse as eval; the CSP itself is checked in a context of its own (core/tests/test_csp_browser.py).
+    context = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai", bypass_csp=True)
     pg = context.new_page()
     pg.set_default_timeout(15000)
     yield pg
