@@ -74,5 +74,8 @@ def client_ip(request: HttpRequest) -> str:
     return request.META.get("REMOTE_ADDR", "") or "unknown"
 
 
-def client_ip_for_axes(request: HttpRequest) -> str:
-    return client_ip(request)
+def client_ip_for_axes(request: HttpRequest) -> str | None:
+    """django-axes stores the address in an inet column on PostgreSQL: None when there is no valid one
+    (a request built in code, e.g. force_login, has no peer)."""
+    address = request.META.get("REMOTE_ADDR", "")
+    return address if _address(address) is not None else None
