@@ -16,12 +16,13 @@ from shouhou.accounts.choices import Role
 from shouhou.core.clock import local_tz, now
 from shouhou.inbox.choices import OPEN_TICKET_STATUSES, EscalationStatus, Team, TicketEventKind
 from shouhou.inbox.models import Escalation, Shift, Ticket, TicketEvent
-from shouhou.sla.calendar import due_at
+from shouhou.sla.clocks import due_at
 from shouhou.sla.defaults import (
     DEFAULT_POLICIES,
     DEPARTMENT_TARGET_MINUTES,
     DESK_CALENDAR_NAME,
     FALLBACK_WARN_MINUTES,
+    MAX_TARGET_MINUTES,
     OFFICE_CALENDAR_NAME,
     desk_calendar_spec,
     office_calendar_spec,
@@ -67,9 +68,10 @@ def office_calendar(shop) -> BusinessCalendar | None:
 def department_minutes(*, shop, department: str) -> int:
     custom = (shop.settings or {}).get("escalation_minutes") or {}
     try:
-        return int(custom[department])
-    except (KeyError, TypeError, ValueError):
+        minutes = int(custom[department])
+    except (KeyError, TypeError, ValueError, OverflowError):
         return DEPARTMENT_TARGET_MINUTES.get(department, DEPARTMENT_TARGET_MINUTES[Team.QUALITY])
+    return min(max(minutes, 0), MAX_TARGET_MINUTES)  # a typo in the settings must not break an escalation
 
 
 def department_due_at(*, shop, department: str, at: datetime) -> datetime:
