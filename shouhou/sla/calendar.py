@@ -194,7 +194,29 @@ def due_at(start: datetime, seconds: int, calendar: BusinessCalendar) -> datetim
 OUT_OF_RANGE = "到期时间超出可计算的范围（公元 9999 年以后），请缩短时限或增加营业时间"
 
 
+WALK_DAYS = 3  # short targets (minutes, hours) end within a few days: walking them is quicker than indexing
+
+
+def _walk(start: datetime, seconds: int, calendar: BusinessCalendar) -> datetime | None:
+    """The due time if it falls within WALK_DAYS days of `start`, else None."""
+    remaining = timedelta(seconds=seconds)
+    day = start.astimezone(calendar.tz).date()
+    for _ in range(WALK_DAYS):
+        for a, b in calendar.intervals_on(day):
+            lo = max(a, start)
+            if b <= lo:
+                continue
+            if remaining < b - lo or (seconds and remaining == b - lo):
+                return (lo + remaining).astimezone(calendar.tz)
+            remaining -= b - lo
+        day += timedelta(days=1)
+    return None
+
+
 def _due_at(start: datetime, seconds: int, calendar: BusinessCalendar) -> datetime:
+    walked = _walk(start, seconds, calendar)
+    if walked is not None:
+        return walked
     target = calendar.open_before(start) + seconds * US
     strict = seconds == 0  # zero: the first moment with open time still ahead
 

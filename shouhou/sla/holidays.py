@@ -16,7 +16,7 @@ from functools import lru_cache
 import holidays as holidays_pkg
 
 COUNTRIES = {"CN": "中国大陆（国务院办公厅放假安排）"}
-FIRST_YEAR, LAST_YEAR = 2000, 2100  # the span the calendars cover (the package knows China 1950–2100)
+FIRST_YEAR, LAST_YEAR = 2020, 2060  # the span the calendars cover (the package knows China 1950–2100)
 
 
 @lru_cache(maxsize=4)
