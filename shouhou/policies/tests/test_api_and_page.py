@@ -117,3 +117,12 @@ def test_decide_endpoint_answers_a_located_422(shop, agent, patch, loc, msg):
     body = r.json()
     assert body["errors"][0]["loc"] == loc and body["errors"][0]["msg"].startswith(msg), body
     assert f"claim.{loc[-1]}" in body["detail"]
+
+
+def test_decide_endpoint_returns_the_refund_deadline_and_gift_deduction(shop, agent):
+    claim = {"category": "clothing", "reason": "no_reason", "order_date": "2026-10-29", "delivery_date": "2026-11-01",
+             "now": "2026-11-05", "price_paid": "99", "condition": "missing_gifts", "gift_value": "19.90"}
+    r = _client(agent).post("/api/policies/decide", {"claim": claim}, content_type="application/json")
+    assert r.status_code == 200
+    body = r.json()
+    assert (body["refund_amount"], body["gift_deduction"], body["refund_within_days"]) == ("79.10", "19.90", 7)
