@@ -33,4 +33,4 @@ def test_inbox_queue_bench_runs_at_a_tiny_size():
 def test_sla_calendar_bench_runs_at_a_tiny_size():
     res = _run("bench.sla_calendar", "--calls", "5")
     assert res.returncode == 0, res.stderr[-2000:]
-    assert "office   366 days" in res.stdout and "desk" in res.stdout
+    assert "office    366 days" in res.stdout and "desk      366 days" in res.stdout
