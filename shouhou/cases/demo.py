@@ -8,11 +8,11 @@ from decimal import Decimal
 
 from shouhou.cases.choices import CaseStatus as S
 from shouhou.cases.models import Case, CaseEvent
-from shouhou.cases.services import RETURN_KINDS, clock_date
+from shouhou.cases.services import RETURN_KINDS, clock_date, line_facts
 from shouhou.commerce.models import OrderLine
 from shouhou.core import clock
 from shouhou.policies.document import default_source, parse
-from shouhou.policies.engine import Claim, LineFacts, decide
+from shouhou.policies.engine import Claim, decide
 from shouhou.policies.selectors import policy_active
 from shouhou.policies.services import policy_publish
 
@@ -46,7 +46,7 @@ def seed(*, shop, rng: random.Random) -> None:
     if policy_active(shop=shop) is None:
         policy_publish(shop=shop, source=default_source(), note="默认政策（演示）")
     version = policy_active(shop=shop)
-    doc = parse(version.source)
+    doc = parse(version.source, law=False)
     lines = list(OrderLine.objects.filter(order__shop=shop, order__delivered_at__isnull=False, cases__isnull=True)
                  .select_related("order", "order__customer").order_by("pk")[:2000])
     if not lines:
@@ -61,10 +61,7 @@ def seed(*, shop, rng: random.Random) -> None:
         status = statuses[i % len(statuses)]
         reason = rng.choice(REASONS)
         delivered = clock_date(line.order.delivered_at)
-        facts = LineFacts.from_line_total(category=line.category or "other", paid_total=line.price_paid,
-                                          quantity=line.quantity, ordered_on=clock_date(line.order.paid_at),
-                                          delivered_on=delivered, return_insurance=line.order.return_insurance,
-                                          tier=getattr(line.order.customer, "tier", "regular") or "regular")
+        facts = line_facts(line)
         claim = Claim(reason=reason, condition=rng.choice(["unopened", "opened_unused"]), has_photo=True,
                       current_price=(facts.price_paid * Decimal("0.85")).quantize(Decimal("0.01")))
         today = min(clock.localnow().date(), delivered + dt.timedelta(days=rng.randint(1, 6)))

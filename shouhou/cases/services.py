@@ -23,9 +23,10 @@ from shouhou.core import clock
 from shouhou.core.audit import audit_record
 from shouhou.core.numbers import new_number
 from shouhou.core.uploads import check_image
+from shouhou.policies.claims import claim_from_data
 from shouhou.policies.document import load_default as load_default_policy
 from shouhou.policies.document import parse as parse_policy
-from shouhou.policies.engine import Claim, Decision, LineFacts, compensation_value, decide
+from shouhou.policies.engine import Claim, ClaimInputError, Decision, LineFacts, compensation_value, decide
 from shouhou.policies.selectors import policy_document
 from shouhou.reviews.guards import guard_refusal
 
@@ -127,7 +128,11 @@ def line_facts(line: OrderLine) -> LineFacts:
     # total): the engine gets the unit price and the line total, so refunds are never multiplied twice.
     return LineFacts.from_line_total(
         category=line.category or "other", paid_total=line.price_paid, quantity=line.quantity,
-        ordered_on=clock_date(order.paid_at or order.placed_at), delivered_on=clock_date(delivered),
+        # the order date: when it was placed or paid, whichever is earlier (cash on delivery pays late); an
+        # order imported without either counts from its earliest known event
+        ordered_on=clock_date(min([t for t in (order.placed_at, order.paid_at) if t is not None], default=None)
+                              or order.shipped_at or delivered or order.created_at),
+        delivered_on=clock_date(delivered),
         return_insurance=bool(order.return_insurance), tier=getattr(customer, "tier", "regular") or "regular")
 
 
@@ -140,13 +145,18 @@ def clock_date(value: dt.datetime | None) -> dt.date | None:
 
 
 def _claim_from(data: dict, reason: str, has_photo: bool) -> Claim:
-    cur = data.get("current_price")
-    return Claim(reason=reason, condition=data.get("condition", "unopened"),
-                 exchanges_so_far=int(data.get("exchanges_so_far", 0)), failed_repairs=int(data.get("failed_repairs", 0)),
-                 current_price=Decimal(str(cur)) if cur not in (None, "") else None,
-                 washed=bool(data.get("washed", False)), followed_care_label=bool(data.get("followed_care_label", True)),
-                 confirmed_exclusion_at_purchase=bool(data.get("confirmed_exclusion_at_purchase", False)),
-                 has_photo=has_photo)
+    # Strictly, like the claim JSON (policies.claims): "false" is not true, an unknown key is refused.
+    try:
+        return claim_from_data(data, reason=reason, has_photo=has_photo)
+    except ClaimInputError as exc:
+        raise CaseError("申请信息有误：" + "；".join(exc.errors)) from exc
+
+
+def _decide(line: OrderLine, claim: Claim, doc: dict) -> Decision:
+    try:
+        return decide(line_facts(line), claim, clock.localnow(), policy=doc)
+    except ClaimInputError as exc:  # the order's own dates are impossible (e.g. signed before it was placed)
+        raise CaseError("订单信息有误，无法按政策判断：" + "；".join(exc.errors)) from exc
 
 
 def case_preview(*, shop, order_line: OrderLine, reason: str, claim_data: dict | None = None,
@@ -155,7 +165,7 @@ def case_preview(*, shop, order_line: OrderLine, reason: str, claim_data: dict |
     _, doc = policy_document(shop=shop)
     claim_data = dict(claim_data or {})
     claim_data.setdefault("exchanges_so_far", _exchanges_so_far(order_line))
-    return decide(line_facts(order_line), _claim_from(claim_data, reason, has_photo), clock.localnow(), policy=doc)
+    return _decide(order_line, _claim_from(claim_data, reason, has_photo), doc)
 
 
 def _exchanges_so_far(line: OrderLine) -> int:
@@ -190,8 +200,7 @@ def case_create(*, shop, order_line: OrderLine, reason: str, kind: str | None = 
     version, doc = policy_document(shop=shop)
     claim_data = dict(claim_data or {})
     claim_data.setdefault("exchanges_so_far", _exchanges_so_far(order_line))
-    decision = decide(line_facts(order_line), _claim_from(claim_data, reason, bool(photos)), clock.localnow(),
-                      policy=doc)
+    decision = _decide(order_line, _claim_from(claim_data, reason, bool(photos)), doc)
     chosen = kind or decision.recommended or CaseKind.COMPENSATION
     if chosen not in CaseKind.values:
         raise CaseError(f"未知的售后类型：{chosen}")
@@ -326,7 +335,7 @@ def agent_approval_limit(*, case: Case, membership, role: str | None = None) -> 
     """What an agent may grant alone on this case: their own limit, capped by the policy version the
     case was decided under (compensation.agent_approval_limit). Yuan. An API token has no membership:
     an agent-role token gets the policy's limit."""
-    doc = parse_policy(case.policy_version.source) if case.policy_version_id else load_default_policy()
+    doc = parse_policy(case.policy_version.source, law=False) if case.policy_version_id else load_default_policy()
     policy_limit = Decimal(str(doc["compensation"]["agent_approval_limit"]))
     if membership is not None:
         return min(Decimal(str(membership.approval_limit)), policy_limit)

@@ -16,7 +16,8 @@ from shouhou.sla.calendar import CalendarError, calendar_from_spec
 from shouhou.sla.models import BusinessCalendar, SlaPolicy
 
 MAX_SHIFT = dt.timedelta(hours=24)
-SPEC_KEYS = {"weekly", "holidays", "makeup_workdays", "makeup_weekday"}
+SPEC_KEYS = {"weekly", "holidays", "makeup_workdays", "makeup_weekday", "public_holidays", "holidays_removed",
+             "makeup_workdays_removed"}
 
 
 class ConfigError(ValueError):
@@ -83,7 +84,7 @@ def calendar_spec_check(spec: Any) -> dict:
     for day, ranges in weekly.items():
         if not isinstance(ranges, list) or not all(isinstance(r, str) for r in ranges):
             raise ConfigError(f"spec.weekly.{day}: 应为时间段列表，如 [\"09:00-18:00\"]", field=f"spec.weekly.{day}")
-    for key in ("holidays", "makeup_workdays"):
+    for key in ("holidays", "makeup_workdays", "holidays_removed", "makeup_workdays_removed"):
         if key in spec and not isinstance(spec[key], list):
             raise ConfigError(f"spec.{key}: 应为日期列表", field=f"spec.{key}")
     if "makeup_weekday" in spec and (not isinstance(spec["makeup_weekday"], int)

@@ -5,7 +5,8 @@ from decimal import Decimal
 from typing import Any
 
 from django.shortcuts import get_object_or_404
-from ninja import Router, Schema, Status
+from ninja import Field, Router, Schema, Status
+from ninja.errors import ValidationError as NinjaValidationError
 
 from shouhou.accounts.permissions import POLICY_EDIT, VIEW, role_can
 from shouhou.api.errors import DomainError
@@ -42,7 +43,12 @@ class ValidateOut(Schema):
 
 
 class DecideIn(Schema):
-    claim: dict[str, Any]
+    claim: dict[str, Any] = Field(description=(
+        "申请（严格校验，未知字段、字符串形式的布尔值、NaN/负数金额、不可能的时间顺序都会被拒绝并指明字段）："
+        "category, reason, order_date, now（必填，YYYY-MM-DD）, price_paid（必填，单价）, ship_date, delivery_date, "
+        "quantity, paid_total, current_price, condition, tier, return_insurance, exchanges_so_far, "
+        "failed_repairs, washed, followed_care_label, confirmed_exclusion_at_purchase, has_photo, downloaded, "
+        "gift_value"))
     source: str | None = None
 
 
@@ -58,6 +64,8 @@ class DecisionOut(Schema):
     day: int | None
     explanation_zh: str
     explanation_en: str
+    refund_within_days: int | None = Field(None, description="退货退款：商家收到退回商品后几日内退款（消法第25条）")
+    gift_deduction: Decimal | None = Field(None, description="未退回赠品按标价扣除的金额（暂行办法第十一条）")
     policy_version: int | None = None
 
 
@@ -120,6 +128,19 @@ def decide_claim(request, payload: DecideIn):
             v, doc = policy_document(shop=request.auth.shop)
             version = v.version if v else None
         line, claim, now = facts_from_json(payload.claim)
-    except (PolicyError, ClaimInputError) as exc:
-        raise DomainError("；".join(exc.errors), status=422) from exc
-    return {**decide(line, claim, now, policy=doc).to_json(), "policy_version": version}
+    except PolicyError as exc:
+        raise DomainError("；".join(exc.errors), status=422, field="source") from exc
+    except ClaimInputError as exc:
+        raise _located(exc) from exc
+    try:
+        decision = decide(line, claim, now, policy=doc)
+    except ClaimInputError as exc:
+        raise _located(exc) from exc
+    return {**decision.to_json(), "policy_version": version}
+
+
+def _located(exc: ClaimInputError) -> NinjaValidationError:
+    """Each claim error as a 422 item located at body.claim.<field> (the API's usual validation shape)."""
+    return NinjaValidationError([
+        {"loc": ("body", *field.split(".")), "type": "value_error", "msg": msg}
+        for field, msg in exc.located])

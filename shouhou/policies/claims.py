@@ -1,92 +1,227 @@
-"""Build engine inputs (LineFacts, Claim, now) from a claim JSON, reporting located errors."""
+"""The claim JSON at the edge (`shouhou policy decide --claim`, `POST /api/policies/decide`, a case's claim
+data): validated strictly by a schema, turned into the engine's inputs (LineFacts, Claim, today), every
+problem reported with its field. Nothing is defaulted silently: an unknown or misspelt key, a string where
+a boolean belongs ("false"), NaN, Infinity, a negative or absurd amount, a missing order date and an
+impossible chronology are errors, never a traceback and never a guess.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import difflib
+import math
 from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any
+
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    ValidationError,
+)
+from pydantic_core import PydanticCustomError
 
 from shouhou.policies.document import CATEGORIES, REASONS, TIERS
-from shouhou.policies.engine import CONDITIONS, Claim, LineFacts
+from shouhou.policies.engine import (
+    CONDITIONS,
+    FACT_NAMES,
+    MAX_COUNT,
+    MAX_MONEY,
+    MAX_QUANTITY,
+    SHANGHAI,
+    Claim,
+    ClaimInputError,
+    LineFacts,
+    facts_errors,
+)
+
+__all__ = ["ClaimIn", "ClaimInputError", "claim_from_data", "facts_from_json"]
+
+# Engine fact → the claim JSON key it comes from (for located errors).
+CLAIM_JSON_NAMES = {**{k: f"claim.{k}" for k in FACT_NAMES}, "ordered_on": "claim.order_date",
+                    "shipped_on": "claim.ship_date", "delivered_on": "claim.delivery_date", "now": "claim.now",
+                    "paid_total": "claim.paid_total"}
 
 
-class ClaimInputError(ValueError):
-    def __init__(self, errors: list[str]):
-        super().__init__("\n".join(errors))
-        self.errors = errors
+def _choice(allowed):
+    def check(value: Any) -> str:
+        if not isinstance(value, str) or value not in allowed:
+            raise PydanticCustomError("choice", "未知取值 {value}，可选: {allowed}",
+                                      {"value": repr(value), "allowed": ", ".join(allowed)})
+        return value
+    return check
+
+
+def _date(value: Any) -> dt.date:
+    """'YYYY-MM-DD', or an ISO date-time (an aware one is read in Asia/Shanghai). Nothing else: no numbers,
+    no '2026-03-01garbage'."""
+    if value is None:
+        raise PydanticCustomError("date_missing", "缺少日期（YYYY-MM-DD）")
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            if len(text) == 10:
+                return dt.date.fromisoformat(text)
+            if len(text) > 10 and text[10] in "T ":
+                moment = dt.datetime.fromisoformat(text)
+                return (moment.astimezone(SHANGHAI) if moment.tzinfo else moment).date()
+        except ValueError:
+            pass
+    raise PydanticCustomError("date_format", "日期格式应为 YYYY-MM-DD，收到 {value}", {"value": repr(value)})
+
+
+def _money(value: Any) -> Decimal:
+    """A yuan amount as a JSON number or numeric string: finite, 0 … 1亿, at most two decimals."""
+    if value is None:
+        raise PydanticCustomError("money_missing", "缺少金额")
+    if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal):
+        raise PydanticCustomError("money_type", "必须是金额数字，收到 {value}", {"value": repr(value)})
+    if isinstance(value, float) and not math.isfinite(value):
+        raise PydanticCustomError("money_finite", "必须是有限的金额数字，收到 {value}", {"value": repr(value)})
+    try:
+        amount = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise PydanticCustomError("money_type", "必须是金额数字，收到 {value}", {"value": repr(value)}) from None
+    if not amount.is_finite():
+        raise PydanticCustomError("money_finite", "必须是有限的金额数字，收到 {value}", {"value": repr(value)})
+    if amount < 0:
+        raise PydanticCustomError("money_negative", "不能为负数，收到 {value}", {"value": str(amount)})
+    if amount > MAX_MONEY:
+        raise PydanticCustomError("money_too_large", "金额过大（上限 {limit} 元），收到 {value}",
+                                  {"limit": str(MAX_MONEY), "value": str(amount)})
+    if amount != amount.quantize(Decimal("0.01")):
+        raise PydanticCustomError("money_places", "金额最多两位小数（精确到分），收到 {value}", {"value": str(amount)})
+    return amount.quantize(Decimal("0.01"))
+
+
+Money = Annotated[Decimal, BeforeValidator(_money)]
+Date = Annotated[dt.date, BeforeValidator(_date)]
+
+
+def _aliases(*names: str) -> Any:
+    return Field(validation_alias=AliasChoices(*names))
+
+
+class ClaimIn(BaseModel):
+    """A claim as JSON. Unknown keys are refused (a misspelt `delivery_date` must not read as "not
+    delivered"); booleans are JSON true/false only; integers are JSON integers; dates are YYYY-MM-DD."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    category: Annotated[str, BeforeValidator(_choice(CATEGORIES))]
+    reason: Annotated[str, BeforeValidator(_choice(REASONS))]
+    order_date: Date
+    ship_date: Date | None = Field(None, validation_alias=AliasChoices("ship_date", "shipped_date"))
+    delivery_date: Date | None = Field(None, validation_alias=AliasChoices("delivery_date", "signed_date"))
+    now: Date
+    price_paid: Money = Field(description="单价（元）")
+    quantity: StrictInt = Field(1, ge=1, le=MAX_QUANTITY)
+    paid_total: Money | None = Field(None, description="整行实付（元），缺省为单价 × 数量")
+    current_price: Money | None = None
+    condition: Annotated[str, BeforeValidator(_choice(CONDITIONS))] = Field(
+        "unopened", validation_alias=AliasChoices("condition", "item_condition"))
+    tier: Annotated[str, BeforeValidator(_choice(TIERS))] = Field(
+        "regular", validation_alias=AliasChoices("tier", "membership_tier"))
+    return_insurance: StrictBool = Field(False, validation_alias=AliasChoices("return_insurance", "insurance"))
+    exchanges_so_far: StrictInt = Field(0, ge=0, le=MAX_COUNT)
+    failed_repairs: StrictInt = Field(0, ge=0, le=MAX_COUNT)
+    washed: StrictBool = False
+    followed_care_label: StrictBool = True
+    confirmed_exclusion_at_purchase: StrictBool = False
+    has_photo: StrictBool = False
+    downloaded: StrictBool = False
+    gift_value: Money | None = Field(None, description="未一并退回的赠品的标价（元）")
+
+
+ALIASES = {f: ([f, *info.validation_alias.choices] if info.validation_alias else [f])
+           for f, info in ClaimIn.model_fields.items()}
+KEYS = sorted({name for names in ALIASES.values() for name in names})
+CLAIM_KEYS = ("condition", "exchanges_so_far", "failed_repairs", "current_price", "washed", "followed_care_label",
+              "confirmed_exclusion_at_purchase", "downloaded", "gift_value")
+
+_PYDANTIC = {
+    "missing": "缺少此项", "bool_type": "必须是 true 或 false（JSON 布尔值），收到 {input}",
+    "int_type": "必须是整数，收到 {input}", "greater_than_equal": "必须是不小于 {ge} 的整数，收到 {input}",
+    "less_than_equal": "不能大于 {le}，收到 {input}", "extra_forbidden": "未知字段",
+}
+
+
+def _messages(exc: ValidationError, prefix: str, raw: dict | None = None) -> list[str]:
+    out = []
+    raw = raw or {}
+    for e in exc.errors(include_url=False):
+        key = ".".join(str(p) for p in e["loc"]) or "(根)"
+        kind = e["type"]
+        if kind == "missing" and e["loc"] and e["loc"][0] in ("order_date", "now"):
+            msg = "缺少日期（YYYY-MM-DD）"
+        elif kind == "missing" and e["loc"] and e["loc"][0] == "price_paid":
+            msg = "缺少金额"
+        elif kind in _PYDANTIC:
+            msg = _PYDANTIC[kind].format(input=repr(e.get("input")), **(e.get("ctx") or {}))
+            if kind == "extra_forbidden":
+                twin = next((n for names in ALIASES.values() if key in names for n in names
+                             if n != key and n in raw), None)
+                close = difflib.get_close_matches(key, KEYS, n=1, cutoff=0.6)
+                if twin:
+                    msg = f"与 {twin} 是同一字段的两种写法，只能写一个"
+                else:
+                    msg += f"（是否想写 {close[0]}？）" if close else f"，可用字段: {', '.join(KEYS)}"
+        else:
+            msg = e["msg"]
+        out.append(f"{prefix}{key}: {msg}")
+    return out
 
 
 def facts_from_json(raw: object) -> tuple[LineFacts, Claim, dt.date]:
-    errors: list[str] = []
+    """A claim JSON → (LineFacts, Claim, today); ClaimInputError lists every located problem."""
     if not isinstance(raw, dict):
         raise ClaimInputError(["claim: 必须是 JSON 对象"])
-    aliases = {"membership_tier": "tier", "insurance": "return_insurance", "signed_date": "delivery_date",
-               "item_condition": "condition"}
-    raw = {**{aliases[k]: v for k, v in raw.items() if k in aliases}, **raw}
-
-    def date(key: str, required: bool) -> dt.date | None:
-        v = raw.get(key)
-        if v in (None, ""):
-            if required:
-                errors.append(f"claim.{key}: 缺少日期（YYYY-MM-DD）")
-            return None
-        try:
-            return dt.date.fromisoformat(str(v)[:10])
-        except ValueError:
-            errors.append(f"claim.{key}: 日期格式应为 YYYY-MM-DD，收到 {v!r}")
-            return None
-
-    def money(key: str, required: bool) -> Decimal | None:
-        v = raw.get(key)
-        if v is None:
-            if required:
-                errors.append(f"claim.{key}: 缺少金额")
-            return None
-        try:
-            d = Decimal(str(v))
-        except InvalidOperation:
-            errors.append(f"claim.{key}: 必须是金额数字，收到 {v!r}")
-            return None
-        if d < 0:
-            errors.append(f"claim.{key}: 不能为负数")
-        return d
-
-    def choice(key: str, allowed, default):
-        v = raw.get(key, default)
-        if v not in allowed:
-            errors.append(f"claim.{key}: 未知取值 {v!r}，可选: {', '.join(allowed)}")
-        return v
-
-    def integer(key: str) -> int:
-        v = raw.get(key, 0)
-        if isinstance(v, bool) or not isinstance(v, int) or v < 0:
-            errors.append(f"claim.{key}: 必须是不小于 0 的整数")
-            return 0
-        return v
-
-    category = choice("category", CATEGORIES, None)
-    reason = choice("reason", REASONS, None)
-    condition = choice("condition", CONDITIONS, "unopened")
-    tier = choice("tier", TIERS, "regular")
-    ordered = date("order_date", False)
-    delivered = date("delivery_date", False)
-    now = date("now", True)
-    price = money("price_paid", True)
-    current = money("current_price", False)
-    exchanges = integer("exchanges_so_far")
-    repairs = integer("failed_repairs")
-    qty = raw.get("quantity", 1)
-    if isinstance(qty, bool) or not isinstance(qty, int) or qty < 1:
-        errors.append("claim.quantity: 必须是正整数")
-        qty = 1
-    if delivered and now and now < delivered:
-        errors.append("claim.now: 不能早于 delivery_date")
+    try:
+        c = ClaimIn.model_validate(raw)
+    except ValidationError as exc:
+        raise ClaimInputError(_messages(exc, "claim.", raw)) from None
+    line = LineFacts(category=c.category, price_paid=c.price_paid, quantity=c.quantity, ordered_on=c.order_date,
+                     shipped_on=c.ship_date, delivered_on=c.delivery_date, return_insurance=c.return_insurance,
+                     tier=c.tier, paid_total=c.paid_total)
+    claim = Claim(reason=c.reason, condition=c.condition, exchanges_so_far=c.exchanges_so_far,
+                  failed_repairs=c.failed_repairs, current_price=c.current_price, washed=c.washed,
+                  followed_care_label=c.followed_care_label,
+                  confirmed_exclusion_at_purchase=c.confirmed_exclusion_at_purchase, has_photo=c.has_photo,
+                  downloaded=c.downloaded, gift_value=c.gift_value)
+    errors = facts_errors(line, claim, c.now, names=CLAIM_JSON_NAMES)
     if errors:
         raise ClaimInputError(errors)
-    line = LineFacts(category=category, price_paid=price, quantity=qty, ordered_on=ordered, delivered_on=delivered,
-                     return_insurance=bool(raw.get("return_insurance", False)), tier=tier)
-    claim = Claim(reason=reason, condition=condition, exchanges_so_far=exchanges, failed_repairs=repairs,
-                  current_price=current, washed=bool(raw.get("washed", False)),
-                  followed_care_label=bool(raw.get("followed_care_label", True)),
-                  confirmed_exclusion_at_purchase=bool(raw.get("confirmed_exclusion_at_purchase", False)),
-                  has_photo=bool(raw.get("has_photo", False)))
-    return line, claim, now
+    return line, claim, c.now
+
+
+class _ClaimData(BaseModel):
+    """The claim-specific part of a case's claim data (the order line supplies the rest)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    condition: Annotated[str, BeforeValidator(_choice(CONDITIONS))] = "unopened"
+    exchanges_so_far: StrictInt = Field(0, ge=0, le=MAX_COUNT)
+    failed_repairs: StrictInt = Field(0, ge=0, le=MAX_COUNT)
+    current_price: Money | None = None
+    washed: StrictBool = False
+    followed_care_label: StrictBool = True
+    confirmed_exclusion_at_purchase: StrictBool = False
+    downloaded: StrictBool = False
+    gift_value: Money | None = None
+
+
+def claim_from_data(data: object, *, reason: str, has_photo: bool) -> Claim:
+    """A case's claim data (API body, portal form) → Claim, strictly: same rules as the claim JSON
+    (ClaimInputError with `claim.<key>` errors). A blank `current_price` counts as not given."""
+    if not isinstance(data, dict):
+        raise ClaimInputError(["claim: 必须是 JSON 对象"])
+    data = {k: v for k, v in data.items() if not (k == "current_price" and v in (None, ""))}
+    try:
+        c = _ClaimData.model_validate(data)
+    except ValidationError as exc:
+        raise ClaimInputError(_messages(exc, "claim.")) from None
+    return Claim(reason=reason, has_photo=has_photo, **c.model_dump())

@@ -5,8 +5,25 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
-from shouhou.policies.document import load_default
+from shouhou.policies.document import (
+    CATEGORIES,
+    CONFIRMABLE_CATEGORIES,
+    NO_REASON_MIN_DAYS,
+    QUALITY_EXCHANGE_MIN_DAYS,
+    QUALITY_RETURN_MIN_DAYS,
+    REASONS,
+    REFUND_WITHIN_DAYS,
+    SANBAO_MAX_FAILED_REPAIRS,
+    SANBAO_MIN_DAYS,
+    SEAL_CATEGORIES,
+    SEALED_EXCEPTIONS,
+    STATUTORY_EXCEPTIONS,
+    STATUTORY_MERCHANT_REASONS,
+    TIERS,
+    load_default,
+)
 
 KIND_ZH = {"refund_only": "仅退款", "return_refund": "退货退款", "exchange": "换货", "resend": "补寄",
            "repair": "维修", "price_protect": "价保退差", "compensation": "补偿"}
@@ -15,7 +32,26 @@ KIND_EN = {"refund_only": "refund only", "return_refund": "return and refund", "
            "compensation": "compensation"}
 PAYER_ZH = {"merchant": "商家承担", "buyer": "买家承担", "insurance": "运费险承担", "none": "无需寄回"}
 COMP_ZH = {"coupon": "优惠券", "red_packet": "红包", "points": "积分", "gift": "赠品"}
-CONDITIONS = ("unopened", "opened_unused", "used", "damaged", "tags_removed", "missing_accessories", "missing_gifts")
+CONDITIONS = ("unopened", "opened_unused", "seal_broken", "used", "damaged", "tags_removed", "missing_accessories",
+              "missing_gifts")
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+MAX_MONEY = Decimal("100000000")  # 1亿元: a claim above this is a typo, not an order
+MAX_QUANTITY = 100_000
+MAX_COUNT = 1_000  # exchanges so far, failed repairs
+
+
+class ClaimInputError(ValueError):
+    """Facts no decision can be made on. `errors` are 'field: what is wrong' lines (field as the caller
+    named it: `claim.delivery_date` for a claim JSON, `line.delivered_on` for LineFacts)."""
+
+    def __init__(self, errors: list[str]):
+        super().__init__("\n".join(errors))
+        self.errors = errors
+
+    @property
+    def located(self) -> list[tuple[str, str]]:
+        """(field, message) pairs."""
+        return [tuple(e.split(": ", 1)) if ": " in e else ("", e) for e in self.errors]  # type: ignore[misc]
 
 
 @dataclass(frozen=True)
@@ -27,11 +63,12 @@ class LineFacts:
     category: str
     price_paid: Decimal
     quantity: int = 1
-    ordered_on: dt.date | None = None
+    ordered_on: dt.date | None = None  # required by decide(): the order (payment) date
     delivered_on: dt.date | None = None  # sign-off date; None = not delivered yet
     return_insurance: bool = False
     tier: str = "regular"
     paid_total: Decimal | None = None
+    shipped_on: dt.date | None = None  # when known: checked against the order and sign-off dates
 
     @classmethod
     def from_line_total(cls, *, paid_total: Decimal, quantity: int, **kwargs) -> LineFacts:
@@ -52,6 +89,8 @@ class Claim:
     followed_care_label: bool = True
     confirmed_exclusion_at_purchase: bool = False
     has_photo: bool = False
+    downloaded: bool = False  # digital goods / audio-video / software: downloaded or activated online
+    gift_value: Decimal | None = None  # marked value of the gifts NOT sent back (None: all returned / none)
 
 
 @dataclass
@@ -67,13 +106,112 @@ class Decision:
     day: int | None = None
     explanation_zh: str = ""
     explanation_en: str = ""
+    refund_within_days: int | None = None  # return refunds: paid within N days of receiving the goods back
+    gift_deduction: Decimal | None = None  # marked value of unreturned gifts taken off the refund
 
     def to_json(self) -> dict:
         data = asdict(self)
         data["refund_amount"] = str(self.refund_amount)
+        data["gift_deduction"] = None if self.gift_deduction is None else str(self.gift_deduction)
         if self.compensation:
             data["compensation"] = {**self.compensation, "amount": str(self.compensation["amount"])}
         return data
+
+
+# Field names in error messages: LineFacts / Claim attributes for callers of decide(); the claim JSON's
+# keys for `policy decide` and the API (policies.claims passes CLAIM_JSON_NAMES).
+FACT_NAMES = {**{k: f"line.{k}" for k in ("category", "price_paid", "quantity", "ordered_on", "shipped_on",
+                                         "delivered_on", "return_insurance", "tier", "paid_total")},
+              **{k: f"claim.{k}" for k in ("reason", "condition", "exchanges_so_far", "failed_repairs",
+                                          "current_price", "washed", "followed_care_label",
+                                          "confirmed_exclusion_at_purchase", "has_photo", "downloaded",
+                                          "gift_value")},
+              "now": "now"}
+DATE_LABELS = {"ordered_on": "下单日期", "shipped_on": "发货日期", "delivered_on": "签收日期", "now": "当前日期"}
+
+
+def _money_error(value) -> str | None:
+    if isinstance(value, bool) or not isinstance(value, Decimal | int):
+        return f"应为金额（Decimal），收到 {value!r}"
+    value = Decimal(value)
+    if not value.is_finite():
+        return f"应为有限的金额，收到 {value}"
+    if value < 0:
+        return f"不能为负数，收到 {value}"
+    if value > MAX_MONEY:
+        return f"金额过大（上限 {MAX_MONEY} 元），收到 {value}"
+    if value != value.quantize(Decimal("0.01")):
+        return f"金额最多两位小数（精确到分），收到 {value}"
+    return None
+
+
+def _int_error(value, lo: int, hi: int) -> str | None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        return f"应为整数，收到 {value!r}"
+    if not lo <= value <= hi:
+        return f"应为 {lo}–{hi} 的整数，收到 {value}"
+    return None
+
+
+def facts_errors(line: LineFacts, claim: Claim, today: dt.date, *, names: dict[str, str] | None = None) -> list[str]:
+    """Everything that makes (line, claim, today) impossible or malformed, as 'field: message' lines: wrong
+    types (a string for a boolean, NaN or a negative amount), unknown values, a missing order date and
+    impossible chronologies (signed before ordered or shipped, `now` before any of them). Pure."""
+    names = names or FACT_NAMES
+    errors: list[str] = []
+
+    def err(key: str, msg: str) -> None:
+        errors.append(f"{names.get(key, key)}: {msg}")
+
+    for key, value, allowed in (("category", line.category, CATEGORIES), ("tier", line.tier, TIERS),
+                                ("reason", claim.reason, REASONS), ("condition", claim.condition, CONDITIONS)):
+        if not isinstance(value, str) or value not in allowed:
+            err(key, f"未知取值 {value!r}，可选: {', '.join(allowed)}")
+    for key, value, required in (("price_paid", line.price_paid, True), ("paid_total", line.paid_total, False),
+                                 ("current_price", claim.current_price, False),
+                                 ("gift_value", claim.gift_value, False)):
+        if value is None:
+            if required:
+                err(key, "缺少金额")
+        elif problem := _money_error(value):
+            err(key, problem)
+    for key, value, lo, hi in (("quantity", line.quantity, 1, MAX_QUANTITY),
+                               ("exchanges_so_far", claim.exchanges_so_far, 0, MAX_COUNT),
+                               ("failed_repairs", claim.failed_repairs, 0, MAX_COUNT)):
+        if problem := _int_error(value, lo, hi):
+            err(key, problem)
+    for key, value in (("return_insurance", line.return_insurance), ("washed", claim.washed),
+                       ("followed_care_label", claim.followed_care_label),
+                       ("confirmed_exclusion_at_purchase", claim.confirmed_exclusion_at_purchase),
+                       ("has_photo", claim.has_photo), ("downloaded", claim.downloaded)):
+        if not isinstance(value, bool):
+            err(key, f"应为 true 或 false（布尔值），收到 {value!r}")
+    dates: dict[str, dt.date] = {}
+    for key, value in (("ordered_on", line.ordered_on), ("shipped_on", line.shipped_on),
+                       ("delivered_on", line.delivered_on), ("now", today)):
+        if value is None:
+            if key in ("ordered_on", "now"):
+                err(key, f"缺少{DATE_LABELS[key]}（YYYY-MM-DD）")
+        elif isinstance(value, dt.datetime) or not isinstance(value, dt.date):
+            err(key, f"应为日期（YYYY-MM-DD），收到 {value!r}")
+        else:
+            dates[key] = value
+    # each later event must not precede an earlier one: ordered ≤ shipped ≤ delivered ≤ now
+    order = ("ordered_on", "shipped_on", "delivered_on", "now")
+    for i, later in enumerate(order):
+        for earlier in order[:i]:
+            if later in dates and earlier in dates and dates[later] < dates[earlier]:
+                err(later, f"{DATE_LABELS[later]} {dates[later]} 早于{DATE_LABELS[earlier]} {dates[earlier]}"
+                           f"（{names.get(earlier, earlier)}），时间顺序不可能")
+                break
+    return errors
+
+
+def _today(now: dt.date | dt.datetime) -> dt.date:
+    """The calendar day of `now` in Asia/Shanghai (an aware datetime is converted first)."""
+    if isinstance(now, dt.datetime):
+        return (now.astimezone(SHANGHAI) if now.tzinfo else now).date()
+    return now
 
 
 def _cat(policy: dict, category: str) -> dict:
@@ -81,23 +219,20 @@ def _cat(policy: dict, category: str) -> dict:
 
 
 def _intact(policy: dict, category: str, condition: str) -> tuple[bool, str]:
+    """Intact as the Measures define it (arts. 8, 9): opening to inspect never breaks it; a broken one-time
+    seal does for food and cosmetics; cut tags, missing accessories, use or damage do. Missing gifts do not
+    (their marked value is deducted instead, art. 11)."""
     rule = _cat(policy, category).get("intact", {})
-    if condition == "unopened":
+    if condition in ("unopened", "opened_unused", "missing_gifts"):
         return True, ""
-    if condition == "opened_unused":
-        if rule.get("opened_unused_ok", True):
-            return True, ""
-        return False, "该品类拆封后不再完好"
-    if condition == "tags_removed" and rule.get("tags_required", True):
-        return False, "吊牌已剪或缺失"
+    if condition == "seal_broken":
+        if category in SEAL_CATEGORIES and rule.get("seal_required", True):
+            return False, "必要的一次性密封包装已损坏"
+        return True, ""
     if condition == "tags_removed":
-        return True, ""
-    if condition == "missing_accessories" and rule.get("accessories_required", True):
-        return False, "配件不全"
-    if condition == "missing_gifts" and rule.get("gifts_required", True):
-        return False, "赠品未一并退回"
-    if condition in ("missing_accessories", "missing_gifts"):
-        return True, ""
+        return (False, "吊牌已剪或缺失") if rule.get("tags_required", True) else (True, "")
+    if condition == "missing_accessories":
+        return (False, "配件不全") if rule.get("accessories_required", True) else (True, "")
     return False, "商品已使用或损坏"
 
 
@@ -148,8 +283,13 @@ def compensation_for(policy: dict, *, reason: str, tier: str) -> dict | None:
 
 
 def decide(line: LineFacts, claim: Claim, now: dt.date | dt.datetime, *, policy: dict | None = None) -> Decision:
+    """What may this customer get for this claim on this line today. Raises ClaimInputError (located
+    errors) when the facts are malformed or impossible; never decides on them."""
     policy = policy if policy is not None else load_default()
-    today = now.date() if isinstance(now, dt.datetime) else now
+    today = _today(now) if isinstance(now, dt.date) else now
+    errors = facts_errors(line, claim, today)
+    if errors:
+        raise ClaimInputError(errors)
     d = Decision()
     zh: list[str] = []
     en: list[str] = []
@@ -162,12 +302,18 @@ def decide(line: LineFacts, claim: Claim, now: dt.date | dt.datetime, *, policy:
              ).quantize(Decimal("0.01"))
     ship = policy["shipping"]
     sb = {**policy["sanbao"], **crule.get("sanbao", {})}
+    # the statutory floors hold whatever the document says (a version published before a floor existed)
+    for key, least in SANBAO_MIN_DAYS.items():
+        sb[key] = max(sb[key], least)
+    sb["failed_repairs_for_exchange"] = min(sb["failed_repairs_for_exchange"], SANBAO_MAX_FAILED_REPAIRS)
     electronics = cat in policy["sanbao"]["categories"]
+    late_transit = (reason == "damaged_in_transit" and day is not None
+                    and day > policy["quality"]["transit_damage_report_days"])
     if reason == "quality" and electronics:
         reason = "performance_fault"
     elif reason == "performance_fault" and not electronics:
         reason = "quality"  # 三包 covers the listed categories; elsewhere a fault is a quality problem (CRPL 24)
-    merchant_pays = reason in ship["merchant_reasons"]
+    merchant_pays = reason in ship["merchant_reasons"] or reason in STATUTORY_MERCHANT_REASONS
 
     def until(base: dt.date | None, days: int) -> str | None:
         return (base + dt.timedelta(days=days)).isoformat() if base else None
@@ -180,22 +326,26 @@ def decide(line: LineFacts, claim: Claim, now: dt.date | dt.datetime, *, policy:
         d.refund_amount = total
     elif reason in ("no_reason", "size_fit"):
         nr = {**policy["no_reason"], **crule.get("no_reason", {})}
-        days = nr["days"]
+        days = max(nr["days"], NO_REASON_MIN_DAYS)
         d.deadlines["no_reason_until"] = until(line.delivered_on, days)
-        if cat in policy["no_reason"]["legal_exceptions"]:
+        unsealed = claim.downloaded or claim.condition in ("opened_unused", "seal_broken", "used")
+        excepted = (cat in policy["no_reason"]["legal_exceptions"] and cat in STATUTORY_EXCEPTIONS
+                    and (cat not in SEALED_EXCEPTIONS or unsealed))
+        if excepted:
             d.clauses.append(f"no_reason.exception.{cat}")
-            zh.append("该商品属于法定不适用七日无理由退货的商品（消法第25条）。")
-            en.append("This item is a statutory exception to the 7-day no-reason return (CRPL art. 25).")
-        elif nr.get("enabled") is False:
-            d.clauses.append(f"categories.{cat}.no_reason.disabled")
-            zh.append("该品类不支持七日无理由退货。")
-            en.append("No-reason returns are not offered for this category.")
-        elif nr.get("confirm_exclusion_when_opened") and claim.confirmed_exclusion_at_purchase \
-                and claim.condition != "unopened":
+            if cat in SEALED_EXCEPTIONS:
+                zh.append("在线下载或已拆封的音像制品、计算机软件等数字化商品不适用七日无理由退货（消法第25条）。")
+                en.append("Downloaded or unsealed audio, video and software are excluded from no-reason returns "
+                          "(CRPL art. 25).")
+            else:
+                zh.append("该商品属于法定不适用七日无理由退货的商品（消法第25条）。")
+                en.append("This item is a statutory exception to the 7-day no-reason return (CRPL art. 25).")
+        elif nr.get("confirm_exclusion_when_opened") and cat in CONFIRMABLE_CATEGORIES \
+                and claim.confirmed_exclusion_at_purchase and claim.condition != "unopened":
             d.clauses.append(f"categories.{cat}.no_reason.confirmed_exclusion")
             zh.append("购买时已确认该商品拆封后不支持七日无理由退货，当前已拆封。")
             en.append("You confirmed at purchase that opened items of this kind cannot be returned without reason.")
-        elif day is not None and day > days:
+        elif day > days:
             d.clauses.append("no_reason.window")
             zh.append(f"已超过七日无理由退货期限（签收次日起第{day}天，期限{days}天）。")
             en.append(f"The {days}-day no-reason window has passed (day {day}).")
@@ -211,8 +361,17 @@ def decide(line: LineFacts, claim: Claim, now: dt.date | dt.datetime, *, policy:
                 d.refund_amount = total
                 zh.append(f"符合七日无理由退货（{'签收当天' if day == 0 else f'签收次日起第{day}天'}，期限{days}天）。")
                 en.append(f"Eligible for the {days}-day no-reason return (day {day}).")
-                if claim.condition == "missing_gifts":
-                    zh.append("赠品需一并退回或按价折抵。")
+                gifts_out = claim.condition == "missing_gifts" or bool(claim.gift_value)
+                if gifts_out and crule.get("intact", {}).get("gifts_required", True):
+                    d.clauses.append("no_reason.gifts")
+                    if claim.gift_value is not None:
+                        d.gift_deduction = min(claim.gift_value, total).quantize(Decimal("0.01"))
+                        d.refund_amount = total - d.gift_deduction
+                        zh.append(f"赠品未一并退回，按赠品标价 {d.gift_deduction} 元从退款中扣除。")
+                        en.append(f"Gifts not returned: their marked value ({d.gift_deduction} yuan) is deducted.")
+                    else:
+                        zh.append("赠品未一并退回的，按赠品标价从退款中扣除。")
+                        en.append("Gifts not returned: their marked value is deducted from the refund.")
         if reason == "size_fit" and d.allowed:
             d.allowed = ["exchange", "return_refund"]
     elif reason == "performance_fault" and electronics:
@@ -253,11 +412,19 @@ def decide(line: LineFacts, claim: Claim, now: dt.date | dt.datetime, *, policy:
             en.append("On-site repair is available.")
         if "return_refund" in d.allowed:
             d.refund_amount = total
-    elif reason in ("quality", "not_as_described"):
+    elif reason in ("quality", "not_as_described") or late_transit:
         q = policy["quality"]
+        q_return = max(q["return_days"], QUALITY_RETURN_MIN_DAYS)
+        q_exchange = max(q["exchange_days"], QUALITY_EXCHANGE_MIN_DAYS, q_return)
         care = crule.get("care")
         misuse = False
-        if care and claim.washed:
+        if late_transit:
+            # reported after the shop's transit-damage deadline: still a defective delivery, which CRPL
+            # art. 24 lets the buyer return within 7 days of receipt; an agent checks (never automatic)
+            d.clauses.append("quality.transit_damage_report")
+            zh.append(f"运输破损超过签收后{q['transit_damage_report_days']}日才反馈，按质量问题处理，由客服核实。")
+            en.append("Transit damage reported late: handled as a quality problem, checked by an agent.")
+        elif care and claim.washed:
             verdict = care.get("washed_following_label" if claim.followed_care_label else "washed_against_label",
                                "quality")
             d.clauses.append(f"categories.{cat}.care")
@@ -271,17 +438,17 @@ def decide(line: LineFacts, claim: Claim, now: dt.date | dt.datetime, *, policy:
         if misuse:
             merchant_pays = False
         else:
-            d.deadlines.update({"quality_return_until": until(line.delivered_on, q["return_days"]),
-                                "quality_exchange_until": until(line.delivered_on, q["exchange_days"])})
-            if day <= q["return_days"]:
+            d.deadlines.update({"quality_return_until": until(line.delivered_on, q_return),
+                                "quality_exchange_until": until(line.delivered_on, q_exchange)})
+            if day <= q_return:
                 d.allowed = ["return_refund", "exchange", "compensation"]
                 d.clauses.append("quality.return")
-                zh.append(f"质量问题，签收后{q['return_days']}日内可退货退款（消法第24条）。")
+                zh.append(f"质量问题，签收后{q_return}日内可退货退款（消法第24条），运费由商家承担。")
                 en.append("Quality defect within the return period: return and refund (CRPL art. 24).")
-            elif day <= q["exchange_days"]:
+            elif day <= q_exchange:
                 d.allowed = ["exchange", "repair", "compensation"]
                 d.clauses.append("quality.exchange")
-                zh.append("质量问题，可换货或维修。")
+                zh.append("质量问题，可换货或维修（消法第24条）。")
                 en.append("Quality defect: exchange or repair.")
             else:
                 d.allowed = ["repair", "compensation"]
@@ -290,21 +457,14 @@ def decide(line: LineFacts, claim: Claim, now: dt.date | dt.datetime, *, policy:
                 en.append("Quality defect: repair or compensation.")
             d.refund_amount = total
     elif reason in ("wrong_item", "missing_parts", "damaged_in_transit"):
-        if reason == "damaged_in_transit" and day is not None \
-                and day > policy["quality"]["transit_damage_report_days"]:
-            d.clauses.append("quality.transit_damage_report")
-            zh.append(f"运输破损需在签收后{policy['quality']['transit_damage_report_days']}日内反馈，已超期，转人工核实。")
-            en.append("Transit damage was reported late; an agent will check.")
-            merchant_pays = True
-        else:
-            d.allowed = {"wrong_item": ["exchange", "return_refund"],
-                         "missing_parts": ["resend", "refund_only"],
-                         "damaged_in_transit": ["resend", "return_refund", "refund_only"]}[reason]
-            d.clauses.append(f"merchant_fault.{reason}")
-            zh.append({"wrong_item": "发错货，由商家负责换货或退款。", "missing_parts": "少件漏发，由商家补寄或退款。",
-                       "damaged_in_transit": "运输破损，由商家补寄或退款。"}[reason])
-            en.append("The merchant is at fault: it will put it right at its cost.")
-            d.refund_amount = total
+        d.allowed = {"wrong_item": ["exchange", "return_refund"],
+                     "missing_parts": ["resend", "refund_only"],
+                     "damaged_in_transit": ["resend", "return_refund", "refund_only"]}[reason]
+        d.clauses.append(f"merchant_fault.{reason}")
+        zh.append({"wrong_item": "发错货，由商家负责换货或退款。", "missing_parts": "少件漏发，由商家补寄或退款。",
+                   "damaged_in_transit": "运输破损，由商家补寄或退款。"}[reason])
+        en.append("The merchant is at fault: it will put it right at its cost.")
+        d.refund_amount = total
     elif reason == "lost_parcel":
         d.allowed = ["resend", "refund_only"]
         d.clauses.append("merchant_fault.lost_parcel")
@@ -402,9 +562,15 @@ def decide(line: LineFacts, claim: Claim, now: dt.date | dt.datetime, *, policy:
         zh.append(f"寄回运费：{PAYER_ZH[d.shipping_payer]}；请在 {d.deadlines['return_ship_by']} 前寄回。")
         en.append(f"Return shipping: paid by {d.shipping_payer}; send it back by {d.deadlines['return_ship_by']}.")
 
+    if "return_refund" in d.allowed:
+        # CRPL art. 25 para. 3 / Measures art. 13: refund within 7 days of receiving the returned goods
+        d.refund_within_days = REFUND_WITHIN_DAYS
+        d.clauses.append("refund.within_days")
+        zh.append(f"商家收到退回商品后{REFUND_WITHIN_DAYS}日内退款。")
+        en.append(f"Refunded within {REFUND_WITHIN_DAYS} days of the merchant receiving the goods back.")
     aa = policy["auto_approve"]
     d.auto_approved = bool(
-        d.recommended and d.recommended != "compensation" and claim.reason in aa["reasons"]
+        d.recommended and d.recommended != "compensation" and claim.reason in aa["reasons"] and not late_transit
         and (line.price_paid <= Decimal(str(aa["max_price"])) or claim.reason == "recall")
         and (claim.has_photo or claim.reason not in aa.get("photo_required_reasons", []))
     )

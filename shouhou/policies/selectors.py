@@ -5,7 +5,15 @@
 
 from __future__ import annotations
 
-from shouhou.policies.document import default_source, parse
+from shouhou.policies.document import (
+    CONFIRMABLE_CATEGORIES,
+    NO_REASON_MIN_DAYS,
+    SEAL_CATEGORIES,
+    SEALED_EXCEPTIONS,
+    STATUTORY_EXCEPTIONS,
+    default_source,
+    parse,
+)
 from shouhou.policies.engine import compensation_for
 from shouhou.policies.models import PolicyVersion
 
@@ -26,7 +34,8 @@ def policy_active(*, shop) -> PolicyVersion | None:
 def policy_document(*, shop) -> tuple[PolicyVersion | None, dict]:
     """The active version and its parsed document (the shipped default when none is published)."""
     version = policy_active(shop=shop)
-    return version, parse(version.source if version else default_source())
+    # a version published before a statutory floor existed still reads (the engine applies the floors)
+    return version, parse(version.source, law=False) if version else parse(default_source())
 
 
 def policy_compensation(*, shop, reason: str, tier: str) -> dict | None:
@@ -36,7 +45,7 @@ def policy_compensation(*, shop, reason: str, tier: str) -> dict | None:
     version = policy_active(shop=shop)
     if version is None:
         return None
-    return compensation_for(parse(version.source), reason=reason, tier=tier)
+    return compensation_for(parse(version.source, law=False), reason=reason, tier=tier)
 
 
 def policy_versions(*, shop):
@@ -49,18 +58,23 @@ def category_rules(doc: dict, category: str) -> dict:
     nr = {**doc["no_reason"], **crule.get("no_reason", {})}
     intact = crule.get("intact", {})
     lines: dict[str, str] = {}
-    if category in doc["no_reason"]["legal_exceptions"]:
+    days = max(nr["days"], NO_REASON_MIN_DAYS)
+    excepted = category in doc["no_reason"]["legal_exceptions"] and category in STATUTORY_EXCEPTIONS
+    if excepted and category in SEALED_EXCEPTIONS:
+        lines["return"] = (f"{CATEGORY_ZH.get(category, category)}未拆封、未在线下载的，签收次日起{days}天内可申请七天"
+                           "无理由退货；已拆封或已下载的不适用（消法第25条）；有质量问题仍可退换。")
+    elif excepted:
         lines["return"] = f"{CATEGORY_ZH.get(category, category)}属于法定不适用七日无理由退货的商品；有质量问题仍可退换。"
-    elif nr.get("enabled") is False:
-        lines["return"] = "该品类不支持七日无理由退货；有质量问题仍可退换。"
     else:
-        text = f"签收次日起{nr['days']}天内，商品完好可申请七天无理由退货"
-        if intact.get("opened_unused_ok") is False:
-            text += "（拆封后不再完好，不支持无理由退货）"
-        if nr.get("confirm_exclusion_when_opened"):
+        text = f"签收次日起{days}天内，商品完好可申请七天无理由退货（为查验拆开包装不影响退货）"
+        if category in SEAL_CATEGORIES and intact.get("seal_required", True):
+            text += "；一次性密封包装损坏的不再完好"
+        if nr.get("confirm_exclusion_when_opened") and category in CONFIRMABLE_CATEGORIES:
             text += "；购买时确认过「拆封后不退」的商品拆封后不支持无理由退货"
         if intact.get("tags_required"):
             text += "；吊牌需完好"
+        if intact.get("gifts_required", True):
+            text += "；赠品未退回的按标价从退款中扣除"
         lines["return"] = text + "。"
     ship = doc["shipping"]
     tiers = "、".join(TIER_ZH.get(t, t) for t in ship["vip_free_return_tiers"])

@@ -4,6 +4,7 @@ from django.http import Http404
 from django.shortcuts import render
 
 from shouhou.commerce.models import Shop
+from shouhou.policies.document import SEALED_EXCEPTIONS, STATUTORY_EXCEPTIONS
 from shouhou.policies.selectors import CATEGORY_ZH, category_rules, policy_document
 
 
@@ -13,7 +14,8 @@ def public_policy(request, shop_code: str):
         raise Http404("店铺不存在")
     version, doc = policy_document(shop=shop)
     categories = [(CATEGORY_ZH[c], category_rules(doc, c)) for c in CATEGORY_ZH if c != "other"]
-    exceptions = [CATEGORY_ZH[c] for c in doc["no_reason"]["legal_exceptions"]]
+    exceptions = [CATEGORY_ZH[c] + ("（已拆封或在线下载的）" if c in SEALED_EXCEPTIONS else "")
+                  for c in doc["no_reason"]["legal_exceptions"] if c in STATUTORY_EXCEPTIONS]
     shipping = category_rules(doc, "other")["shipping"]
     return render(request, "policies/public.html", {
         "shop": shop, "version": version, "doc": doc, "categories": categories, "exceptions": exceptions,

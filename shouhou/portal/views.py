@@ -100,8 +100,11 @@ def preview(request):
     line, reason, data = _claim(request, order)
     if line is None:
         return JsonResponse({"error": "请选择商品和问题类型。"}, status=400)
-    d = case_services.case_preview(shop=order.shop, order_line=line, reason=reason, claim_data=data,
-                                   has_photo=bool(request.FILES.get("photo")))
+    try:
+        d = case_services.case_preview(shop=order.shop, order_line=line, reason=reason, claim_data=data,
+                                       has_photo=bool(request.FILES.get("photo")))
+    except case_services.CaseError as exc:
+        return JsonResponse({"error": str(exc)}, status=400)
     return JsonResponse({"text": _plain(d.to_json())})
 
 

@@ -16,7 +16,8 @@ from shouhou.core.audit import audit_record
 from shouhou.core.clock import now
 from shouhou.desk import team as team_svc
 from shouhou.inbox.models import Ticket
-from shouhou.sla.calendar import calendar_from_spec, due_at, has_opening_hours
+from shouhou.sla.calendar import CalendarError, calendar_from_spec, due_at, has_opening_hours, target_error
+from shouhou.sla.defaults import MAX_TARGET_MINUTES
 from shouhou.sla.models import BusinessCalendar, SlaPolicy
 from shouhou.sla.policies import pure_calendar
 from shouhou.sla.selectors import ticket_clocks
@@ -25,7 +26,6 @@ from shouhou.sla.services import sla_defaults_install
 router = Router(tags=["SLA时效"])
 
 Id = Annotated[int, Path(ge=1, le=2_147_483_647)]
-MAX_TARGET_MINUTES = 366 * 24 * 60  # a year: anything longer is a typo
 
 
 # --- schemas ------------------------------------------------------------------------------------
@@ -186,10 +186,28 @@ POLICY_FIELDS = ("name", "channel", "category", "priority", "tier", "first_respo
                  "position")
 
 
+TARGET_FIELDS = ("first_response_minutes", "next_response_minutes", "resolution_minutes")
+
+
+def _answerable(minutes: int | None, cal, *, field: str, what: str) -> None:
+    """What the API accepts the clock must answer: refuse a target this calendar cannot compute."""
+    if minutes is None:
+        return
+    problem = target_error(minutes * 60, cal, at=now())
+    if problem:
+        raise DomainError(f"{field}: {what}的 {minutes} 分钟无法按该日历计算到期时间（{problem}）", status=422,
+                          field=field)
+
+
 def _save_calendar(request, payload: SlaCalendarIn, row: BusinessCalendar | None) -> BusinessCalendar:
     spec = _config(team_svc.calendar_spec_check, spec=payload.spec)
-    if not has_opening_hours(calendar_from_spec(spec)):
+    cal = calendar_from_spec(spec)
+    if not has_opening_hours(cal):
         raise DomainError("spec.weekly: 至少需要一段营业时间，否则时限永远不会到期", status=422, field="spec.weekly")
+    if row is not None:  # the policies on this calendar must still be answerable with the new hours
+        for p in SlaPolicy.objects.filter(calendar=row).order_by("pk"):
+            for name in TARGET_FIELDS:
+                _answerable(getattr(p, name), cal, field="spec.weekly", what=f"策略「{p.name}」")
     with transaction.atomic():
         before = _audit_fields(row, CALENDAR_FIELDS) if row else {}
         saved = _config(team_svc.calendar_save, shop=request.auth.shop, name=payload.name, spec=spec,
@@ -200,8 +218,9 @@ def _save_calendar(request, payload: SlaCalendarIn, row: BusinessCalendar | None
 
 
 def _save_policy(request, payload: SlaPolicyIn, row: SlaPolicy | None) -> SlaPolicy:
-    if payload.calendar_id is not None:
-        _calendar(request, payload.calendar_id)
+    cal = pure_calendar(_calendar(request, payload.calendar_id) if payload.calendar_id is not None else None)
+    for name in TARGET_FIELDS:
+        _answerable(getattr(payload, name), cal, field=name, what="时限")
     with transaction.atomic():
         before = _audit_fields(row, POLICY_FIELDS) if row else {}
         saved = _config(team_svc.sla_policy_save, shop=request.auth.shop, policy=row, **payload.dict())
@@ -251,7 +270,10 @@ def calendar_due(request, calendar_id: Id, minutes: int = Query(..., ge=0, le=MA
         raise DomainError("start 须带时区，如 2026-11-23T21:50:00+08:00", status=422, field="start")
     if not has_opening_hours(cal):
         raise DomainError("该日历没有营业时间", status=422, field="calendar_id")
-    due = due_at(start, minutes * 60, cal)
+    try:
+        due = due_at(start, minutes * 60, cal)
+    except CalendarError as exc:
+        raise DomainError(f"minutes: 无法按该日历计算到期时间（{exc}）", status=422, field="minutes") from exc
     return {"start": start, "minutes": minutes, "due_at": due,
             "wall_minutes": int((due - start).total_seconds() // 60)}
 

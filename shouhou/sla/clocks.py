@@ -14,10 +14,24 @@ fields it changed; the inbox services save them in their transaction.
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 
-from shouhou.sla.calendar import BusinessCalendar, business_seconds_between, due_at
+from shouhou.sla.calendar import BusinessCalendar, CalendarError, always_open, business_seconds_between
+from shouhou.sla.calendar import due_at as calendar_due_at
 from shouhou.sla.policies import Targets
+
+log = logging.getLogger(__name__)
+
+
+def due_at(at: datetime, seconds: int, calendar: BusinessCalendar) -> datetime:
+    """The calendar's due time; if the calendar cannot answer (a row saved before the API checked it, e.g.
+    one with no opening hours), the wall clock does: a clock must never make an intake or a reply fail."""
+    try:
+        return calendar_due_at(at, seconds, calendar)
+    except CalendarError as exc:
+        log.warning("SLA calendar cannot compute a due time (%s); using the wall clock", exc)
+        return calendar_due_at(at, max(0, seconds), always_open(calendar.tz))
 
 
 def _shift(due: datetime | None, since: datetime, at: datetime, cal: BusinessCalendar) -> datetime | None:

@@ -15,28 +15,10 @@ from shouhou.inbox.choices import Channel, Team, TicketCategory
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
-# China public holidays (closed days) and make-up workdays (调休: a weekend worked), as published by the
-# State Council for 2026. Data, not code: a shop edits its calendar's spec, next year's list is appended.
-CN_HOLIDAYS: dict[int, dict[str, list[str]]] = {
-    2026: {
-        "holidays": [
-            "2026-01-01", "2026-01-02", "2026-01-03",                          # 元旦
-            *[f"2026-02-{d:02d}" for d in range(15, 24)],                      # 春节 2/15–2/23
-            "2026-04-04", "2026-04-05", "2026-04-06",                          # 清明节
-            "2026-05-01", "2026-05-02", "2026-05-03", "2026-05-04", "2026-05-05",  # 劳动节
-            "2026-06-19", "2026-06-20", "2026-06-21",                          # 端午节
-            "2026-09-25", "2026-09-26", "2026-09-27",                          # 中秋节
-            *[f"2026-10-{d:02d}" for d in range(1, 8)],                        # 国庆节 10/1–10/7
-        ],
-        "makeup_workdays": ["2026-01-04", "2026-02-14", "2026-02-28", "2026-05-09", "2026-09-20", "2026-10-10"],
-    },
-}
-
-
-def cn_holiday_spec(years: tuple[int, ...] | None = None) -> dict[str, list[str]]:
-    years = tuple(sorted(CN_HOLIDAYS)) if years is None else years
-    return {"holidays": [d for y in years for d in CN_HOLIDAYS.get(y, {}).get("holidays", [])],
-            "makeup_workdays": [d for y in years for d in CN_HOLIDAYS.get(y, {}).get("makeup_workdays", [])]}
+# China's public holidays and make-up workdays (调休) come from the maintained `holidays` package
+# (sla.holidays): a calendar spec with "public_holidays": "CN" follows them for every year the package
+# covers, and a shop corrects a year on the calendar page (/sla/calendars/<id>/<year>/).
+PUBLIC_HOLIDAYS = "CN"
 
 
 DESK_CALENDAR_NAME = "客服在线时间"
@@ -53,7 +35,8 @@ def desk_calendar_spec(*, night_shift: bool = False) -> dict:
 def office_calendar_spec() -> dict:
     """Warehouse, quality, production, R&D: Monday–Friday 09:00–18:00, closed on public holidays,
     working the make-up weekend days."""
-    return {"weekly": {d: ["09:00-18:00"] for d in DAYS[:5]}, **cn_holiday_spec()}
+    return {"weekly": {d: ["09:00-18:00"] for d in DAYS[:5]}, "public_holidays": PUBLIC_HOLIDAYS, "holidays": [],
+            "makeup_workdays": []}
 
 
 @dataclass(frozen=True)
@@ -99,6 +82,8 @@ DEFAULT_POLICIES: tuple[PolicyDefault, ...] = (
     PolicyDefault("VIP 会员 24 小时解决", None, None, 24 * _H, tier=MembershipTier.VIP, warn=5, position=50),
     PolicyDefault("默认", 60, 60, 48 * _H, warn=10, position=100),
 )
+
+MAX_TARGET_MINUTES = 366 * 24 * 60  # the longest target a policy may set (a year); longer is a typo
 
 # Targets when a shop has no matching policy at all (e.g. before sla_defaults_install ran): minutes.
 FALLBACK_TARGETS = {"first_response": 60, "next_response": 60, "resolution": 48 * _H}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from shouhou.core.clock import now
 from shouhou.inbox.choices import OPEN_TICKET_STATUSES
@@ -79,3 +79,46 @@ def ticket_clocks(*, ticket, at: datetime | None = None) -> list[ClockDetail]:
         out.append(ClockDetail(target=target, due_at=due, stopped_at=stopped, business_seconds=seconds,
                                running=live and not paused, remaining_seconds=remaining, breached=breached))
     return out
+
+
+@dataclass(frozen=True)
+class CalendarDay:
+    day: date
+    kind: str          # "holiday" (closed) / "makeup_workday" (worked)
+    name: str          # the festival's name from the package, or "" for the shop's own day
+    source: str        # "public" (from the package) / "shop" (added by the shop)
+    active: bool       # False: a public day the shop removed
+    weekday: int
+
+
+@dataclass(frozen=True)
+class CalendarYear:
+    year: int
+    country: str                # "" when the calendar follows no public holidays
+    official: bool              # the package has the published schedule (make-up weekends) for this year
+    days: tuple[CalendarDay, ...]
+
+
+def calendar_year(*, calendar, year: int) -> CalendarYear:
+    """The special days of one year on a calendar row: the package's holidays and make-up workdays (with
+    the shop's removals marked), and the shop's own additions, in date order. No query."""
+    from shouhou.sla.holidays import public_year
+
+    spec = calendar.spec or {}
+    country = spec.get("public_holidays") or ""
+    public = public_year(country, year) if country else None
+    days: list[CalendarDay] = []
+    for kind, own_key, removed_key in (("holiday", "holidays", "holidays_removed"),
+                                       ("makeup_workday", "makeup_workdays", "makeup_workdays_removed")):
+        removed = set(spec.get(removed_key, []))
+        listed: dict[date, str] = {}
+        if public:
+            listed = dict(public.holidays) if kind == "holiday" else {d: "" for d in public.makeup_workdays}
+        for d, name in listed.items():
+            days.append(CalendarDay(d, kind, name, "public", d.isoformat() not in removed, d.weekday()))
+        for text in spec.get(own_key, []):
+            d = date.fromisoformat(str(text))
+            if d.year == year and d not in listed:
+                days.append(CalendarDay(d, kind, "", "shop", True, d.weekday()))
+    days.sort(key=lambda x: (x.day, x.kind))
+    return CalendarYear(year=year, country=country, official=bool(public and public.official), days=tuple(days))

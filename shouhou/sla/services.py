@@ -7,21 +7,23 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from shouhou.accounts.choices import Role
+from shouhou.core.audit import audit_record
 from shouhou.core.clock import local_tz, now
 from shouhou.inbox.choices import OPEN_TICKET_STATUSES, EscalationStatus, Team, TicketEventKind
 from shouhou.inbox.models import Escalation, Shift, Ticket, TicketEvent
-from shouhou.sla.calendar import due_at
+from shouhou.sla.clocks import due_at
 from shouhou.sla.defaults import (
     DEFAULT_POLICIES,
     DEPARTMENT_TARGET_MINUTES,
     DESK_CALENDAR_NAME,
     FALLBACK_WARN_MINUTES,
+    MAX_TARGET_MINUTES,
     OFFICE_CALENDAR_NAME,
     desk_calendar_spec,
     office_calendar_spec,
@@ -67,14 +69,87 @@ def office_calendar(shop) -> BusinessCalendar | None:
 def department_minutes(*, shop, department: str) -> int:
     custom = (shop.settings or {}).get("escalation_minutes") or {}
     try:
-        return int(custom[department])
-    except (KeyError, TypeError, ValueError):
+        minutes = int(custom[department])
+    except (KeyError, TypeError, ValueError, OverflowError):
         return DEPARTMENT_TARGET_MINUTES.get(department, DEPARTMENT_TARGET_MINUTES[Team.QUALITY])
+    return min(max(minutes, 0), MAX_TARGET_MINUTES)  # a typo in the settings must not break an escalation
 
 
 def department_due_at(*, shop, department: str, at: datetime) -> datetime:
     """`at` + the department's target in business minutes on its calendar."""
     return due_at(at, department_minutes(shop=shop, department=department) * 60, pure_calendar(office_calendar(shop)))
+
+
+# --- correcting a year's public holidays on a calendar -------------------------------------------------
+
+class CalendarDayError(ValueError):
+    def __init__(self, message: str, *, field: str):
+        super().__init__(message)
+        self.field = field
+
+
+DAY_KINDS = {"holiday": ("holidays", "holidays_removed"), "makeup_workday": ("makeup_workdays",
+                                                                            "makeup_workdays_removed")}
+
+
+@transaction.atomic
+def calendar_day_set(*, calendar: BusinessCalendar, actor, day: date, kind: str, on: bool) -> BusinessCalendar:
+    """Make `day` a holiday (kind "holiday") or a make-up workday ("makeup_workday") on this calendar, or
+    not (`on=False`). A day the public-holiday package already has is removed through the `*_removed`
+    override; a day it lacks is added to the calendar's own list. Supervisors and admins only; audited."""
+    from shouhou.accounts.access import require_action
+    from shouhou.accounts.permissions import TEAM_MANAGE
+    from shouhou.sla.holidays import FIRST_YEAR, LAST_YEAR, public_days
+
+    if actor is not None:
+        require_action(actor, calendar.shop, TEAM_MANAGE)
+    if kind not in DAY_KINDS:
+        raise CalendarDayError(f"kind: 未知的类型 {kind!r}（可用 holiday / makeup_workday）", field="kind")
+    if not isinstance(day, date) or not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise CalendarDayError(f"date: 日期须在 {FIRST_YEAR}–{LAST_YEAR} 年之间", field="date")
+    row = BusinessCalendar.objects.select_for_update().get(pk=calendar.pk)
+    spec = dict(row.spec or {})
+    own_key, removed_key = DAY_KINDS[kind]
+    before = {key: list(spec.get(key, [])) for key in (own_key, removed_key)}
+    country = spec.get("public_holidays") or ""
+    public_off, public_worked = public_days(country) if country else (frozenset(), frozenset())
+    in_package = day in (public_off if kind == "holiday" else public_worked)
+    text = day.isoformat()
+    own = [d for d in spec.get(own_key, []) if d != text]
+    removed = [d for d in spec.get(removed_key, []) if d != text]
+    if on and not in_package:
+        own.append(text)
+    if not on and in_package:
+        removed.append(text)
+    spec[own_key], spec[removed_key] = sorted(own), sorted(removed)
+    if not spec[removed_key]:
+        del spec[removed_key]
+    row.spec = spec
+    row.save(update_fields=["spec", "updated_at"])
+    audit_record(action=f"sla.calendar.{kind}_{'add' if on else 'remove'}", obj=row, actor=actor,
+                 before=before, after={own_key: spec[own_key], removed_key: spec.get(removed_key, [])},
+                 note=f"{text} {'设为' if on else '取消'}{'节假日' if kind == 'holiday' else '调休上班日'}")
+    return row
+
+
+@transaction.atomic
+def calendar_follow_public_holidays(*, calendar: BusinessCalendar, actor, country: str = "CN") -> BusinessCalendar:
+    """Let a calendar follow a country's public holidays and make-up workdays (sla.holidays). Audited."""
+    from shouhou.accounts.access import require_action
+    from shouhou.accounts.permissions import TEAM_MANAGE
+    from shouhou.sla.holidays import COUNTRIES
+
+    if actor is not None:
+        require_action(actor, calendar.shop, TEAM_MANAGE)
+    if country not in COUNTRIES:
+        raise CalendarDayError(f"country: 未知的国家或地区 {country!r}", field="country")
+    row = BusinessCalendar.objects.select_for_update().get(pk=calendar.pk)
+    before = {"public_holidays": (row.spec or {}).get("public_holidays", "")}
+    row.spec = {**(row.spec or {}), "public_holidays": country}
+    row.save(update_fields=["spec", "updated_at"])
+    audit_record(action="sla.calendar.public_holidays", obj=row, actor=actor, before=before,
+                 after={"public_holidays": country})
+    return row
 
 
 # --- the sweep ----------------------------------------------------------------------------------------

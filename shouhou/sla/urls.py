@@ -1,4 +1,9 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from shouhou.sla import views
 
 app_name = "sla"
-urlpatterns: list = []
+urlpatterns = [
+    path("calendars/", views.calendars, name="calendars"),
+    path("calendars/<int:pk>/<int:year>/", views.calendar_year_view, name="calendar_year"),
+]

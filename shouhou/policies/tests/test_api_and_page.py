@@ -44,7 +44,8 @@ def test_publish_is_admin_only_and_bad_source_is_located(shop, agent, shop_admin
 
 def test_decide_endpoint_uses_active_version(shop, agent):
     policy_publish(shop=shop, source=default_source())
-    claim = {"category": "clothing", "reason": "no_reason", "delivery_date": "2026-11-01", "now": "2026-11-09",
+    claim = {"category": "clothing", "reason": "no_reason", "order_date": "2026-10-29", "delivery_date": "2026-11-01",
+             "now": "2026-11-09",
              "price_paid": "99"}
     r = _client(agent).post("/api/policies/decide", {"claim": claim}, content_type="application/json")
     assert r.status_code == 200
@@ -93,9 +94,35 @@ def test_a_policies_scoped_token_can_decide(shop):
 
     auth = {"HTTP_AUTHORIZATION": "Bearer " + token_issue(shop=shop, name="直播中控", scopes=["policies"],
                                                             role=Role.AGENT).secret}
-    claim = {"category": "clothing", "reason": "no_reason", "delivery_date": "2026-11-01", "now": "2026-11-08",
+    claim = {"category": "clothing", "reason": "no_reason", "order_date": "2026-10-30", "delivery_date": "2026-11-01", "now": "2026-11-08",
              "price_paid": "99"}
     r = Client().post("/api/policies/decide", {"claim": claim}, content_type="application/json", **auth)
     assert (r.status_code, r.json()["recommended"], r.json()["day"]) == (200, "return_refund", 7)
     r = Client().post("/api/policies/versions", {"source": default_source()}, content_type="application/json", **auth)
     assert r.status_code == 403  # an agent token may not publish
+
+
+@pytest.mark.parametrize(("patch", "loc", "msg"), [
+    ({"washed": "false"}, ["body", "claim", "washed"], "必须是 true 或 false"),
+    ({"delivery_dte": "2026-11-01"}, ["body", "claim", "delivery_dte"], "未知字段（是否想写 delivery_date？）"),
+    ({"price_paid": "NaN"}, ["body", "claim", "price_paid"], "必须是有限的金额数字"),
+    ({"now": "2026-10-01"}, ["body", "claim", "now"], "当前日期 2026-10-01 早于下单日期"),
+    ({"order_date": None}, ["body", "claim", "order_date"], "缺少日期"),
+])
+def test_decide_endpoint_answers_a_located_422(shop, agent, patch, loc, msg):
+    claim = {"category": "clothing", "reason": "no_reason", "order_date": "2026-10-29", "delivery_date": "2026-11-01",
+             "now": "2026-11-05", "price_paid": "99", **patch}
+    r = _client(agent).post("/api/policies/decide", {"claim": claim}, content_type="application/json")
+    assert r.status_code == 422
+    body = r.json()
+    assert body["errors"][0]["loc"] == loc and body["errors"][0]["msg"].startswith(msg), body
+    assert f"claim.{loc[-1]}" in body["detail"]
+
+
+def test_decide_endpoint_returns_the_refund_deadline_and_gift_deduction(shop, agent):
+    claim = {"category": "clothing", "reason": "no_reason", "order_date": "2026-10-29", "delivery_date": "2026-11-01",
+             "now": "2026-11-05", "price_paid": "99", "condition": "missing_gifts", "gift_value": "19.90"}
+    r = _client(agent).post("/api/policies/decide", {"claim": claim}, content_type="application/json")
+    assert r.status_code == 200
+    body = r.json()
+    assert (body["refund_amount"], body["gift_deduction"], body["refund_within_days"]) == ("79.10", "19.90", 7)

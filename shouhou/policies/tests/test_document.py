@@ -17,7 +17,7 @@ def _doc(**patch):
         node = doc
         keys = path.split("__")
         for k in keys[:-1]:
-            node = node[k]
+            node = node.setdefault(k, {})
         node[keys[-1]] = value
     return doc
 
@@ -148,3 +148,56 @@ def test_cli_check_prints_line_numbers(tmp_path):
     res = _cli("check", str(bad), tmp_path=tmp_path)
     assert res.returncode == 1
     assert f"shipping.no_reason_payer: 必须是 buyer / merchant 之一（第{line}行）" in res.stderr
+
+
+# The statutory floors: a policy may be more generous than the law, never less. Each error cites its clause.
+@pytest.mark.parametrize(("patch", "error", "clause"), [
+    ({"no_reason__days": 3}, "no_reason.days: 不得少于 7 天", "消法第25条"),
+    ({"categories__clothing__no_reason": {"days": 5}}, "categories.clothing.no_reason.days: 不得少于 7 天", "消法第25条"),
+    ({"no_reason__legal_exceptions": ["fresh", "clothing"]}, "no_reason.legal_exceptions[1]: 'clothing' 不是法定不适用",
+     "消法第25条"),
+    ({"categories__home__no_reason": {"enabled": False}}, "categories.home.no_reason.enabled: 不能关闭无理由退货", "消法第25条"),
+    ({"categories__toys__no_reason": {"confirm_exclusion_when_opened": True}},
+     "categories.toys.no_reason.confirm_exclusion_when_opened: 该品类不属于拆封后不宜退货的商品", "暂行办法》第七条"),
+    ({"categories__cosmetics__intact": {"opened_unused_ok": False}},
+     "categories.cosmetics.intact.opened_unused_ok: 不能设为 false", "暂行办法》第八条"),
+    ({"categories__toys__intact": {"seal_required": True}}, "categories.toys.intact.seal_required: 仅适用于", "第九条"),
+    ({"quality__return_days": 3}, "quality.return_days: 不得少于 7 天", "消法第24条"),
+    ({"quality__exchange_days": 10}, "quality.exchange_days: 不得少于 15 天", "消法第24条"),
+    ({"shipping__merchant_reasons": ["wrong_item"]}, "shipping.merchant_reasons: 缺少 quality, not_as_described",
+     "消法第24条"),
+    ({"sanbao__return_days": 0}, "sanbao.return_days: 不得少于 7 天", "第八条"),
+    ({"sanbao__exchange_days": 0, "sanbao__return_days": 0}, "sanbao.exchange_days: 不得少于 15 天", "第九条"),
+    ({"sanbao__warranty_days": 0}, "sanbao.warranty_days: 不得少于 365 天", "三包有效期"),
+    ({"sanbao__failed_repairs_for_exchange": 3}, "sanbao.failed_repairs_for_exchange: 不得多于 2 次", "第十条"),
+    ({"categories__mobile_phone__sanbao": {"exchange_days": 0}}, "categories.mobile_phone.sanbao.exchange_days: 不得少于 15 天",
+     "第九条"),
+])
+def test_validator_refuses_less_than_the_law_and_cites_the_clause(patch, error, clause):
+    # given the default policy made less generous than the law; when it is validated
+    errors = validate(_doc(**patch))
+    # then the error names the key and cites the clause
+    hit = [e for e in errors if e.startswith(error)]
+    assert hit and clause in hit[0], errors
+
+
+@pytest.mark.parametrize("patch", [
+    {"no_reason__days": 15}, {"quality__return_days": 30}, {"sanbao__warranty_days": 730},
+    {"sanbao__failed_repairs_for_exchange": 1}, {"no_reason__legal_exceptions": ["fresh"]},
+    {"categories__cosmetics__intact": {"seal_required": False}}, {"shipping__no_reason_payer": "merchant"},
+])
+def test_more_generous_than_the_law_is_valid(patch):
+    assert validate(_doc(**patch)) == []
+
+
+def test_cli_check_refuses_an_unlawful_policy_with_its_clause(tmp_path):
+    # given a policy with a 3-day no-reason window and clothing as a statutory exception
+    bad = tmp_path / "bad.toml"
+    bad.write_text(default_source().replace("days = 7                         # 自签收次日起算", "days = 3")
+                   .replace('"books_periodicals"]', '"books_periodicals", "clothing"]'), encoding="utf-8")
+    # when it is checked, then it fails with both errors, located and cited
+    res = _cli("check", str(bad), tmp_path=tmp_path)
+    assert res.returncode == 1
+    assert "no_reason.days: 不得少于 7 天（消法第25条" in res.stderr
+    assert "no_reason.legal_exceptions[5]: 'clothing' 不是法定不适用无理由退货的商品（消法第25条" in res.stderr
+    assert "（第" in res.stderr  # with the line

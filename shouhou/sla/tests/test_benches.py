@@ -28,3 +28,9 @@ def test_inbox_queue_bench_runs_at_a_tiny_size():
     assert res.returncode == 0, res.stderr[-2000:]
     assert "generated 300 tickets with conversations and messages" in res.stdout
     assert "all open (default)" in res.stdout and "live refresh /desk/queue/rows/" in res.stdout
+
+
+def test_sla_calendar_bench_runs_at_a_tiny_size():
+    res = _run("bench.sla_calendar", "--calls", "5")
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert "office    366 days" in res.stdout and "desk      366 days" in res.stdout

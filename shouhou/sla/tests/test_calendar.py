@@ -125,7 +125,7 @@ def test_adjacent_intervals_are_allowed_and_counted_once():
 
 
 def test_a_calendar_with_no_hours_is_refused_not_looped_forever():
-    with pytest.raises(CalendarError, match="没有足够的营业时间"):
+    with pytest.raises(CalendarError, match="没有任何营业时间"):
         due_at(at("2026-11-23 10:00"), 60, calendar_from_spec({"weekly": {}}))
     with pytest.raises(CalendarError, match="负数"):
         due_at(at("2026-11-23 10:00"), -1, OFFICE)

@@ -26,9 +26,12 @@ class Command(BaseCommand):
 
     def _load(self, path: str) -> dict:
         try:
-            return parse(Path(path).read_text(encoding="utf-8"))
+            source = Path(path).read_text(encoding="utf-8")
         except OSError as exc:
             raise PolicyError([f"{path}: 无法读取文件（{exc.strerror}）"]) from exc
+        except UnicodeDecodeError as exc:
+            raise PolicyError([f"{path}: 不是 UTF-8 编码的文本（第 {exc.start} 字节）"]) from exc
+        return parse(source)
 
     def handle(self, *args, **opts):
         try:
@@ -39,7 +42,7 @@ class Command(BaseCommand):
             policy = self._load(opts["policy"])
             try:
                 raw = json.loads(Path(opts["claim"]).read_text(encoding="utf-8"))
-            except (OSError, json.JSONDecodeError) as exc:
+            except (OSError, ValueError) as exc:  # unreadable, not UTF-8, not JSON
                 raise ClaimInputError([f"{opts['claim']}: 不是有效的 JSON 文件（{exc}）"]) from exc
             line, claim, now = facts_from_json(raw)
             decision = decide(line, claim, now, policy=policy)
