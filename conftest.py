@@ -1,12 +1,21 @@
 """Fixtures shared by the whole suite. Tests run on SQLite by default and on PostgreSQL when
-SHOUHOU_DATABASE_URL points there (python3 dev.py test runs both)."""
+SHOUHOU_DATABASE_URL points there (python3 dev.py test runs both).
+
+The clock. No test may depend on today's date or the time of day. Tests that build data relative to
+"now" freeze the clock (time-machine); the demo is built at DEMO_INSTANT (fixture `demo_clock`). To prove
+it, run any part of the suite with the clock moved: SHOUHOU_TEST_CLOCK=-30d (or +30d, +13h, or an
+instant such as 2027-01-03T23:59:30+08:00) makes the whole session start there, ticking
+(README, "Tests on any date")."""
 
 from __future__ import annotations
 
+import datetime as dt
 import os
+import re
 import shutil
 
 import pytest
+import time_machine
 
 from shouhou.accounts.choices import Role
 from shouhou.core.testing.factories import MembershipFactory, ShopFactory, UserFactory
@@ -14,6 +23,59 @@ from shouhou.core.testing.factories import MembershipFactory, ShopFactory, UserF
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop
 
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
+
+# A Wednesday morning, far from a day, week, month or year boundary: the instant the demo is built at.
+DEMO_INSTANT = dt.datetime(2026, 12, 2, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+_SHIFT = re.compile(r"^([+-])(\d+)([dhm])$")
+
+
+def test_clock_start(raw: str, now: dt.datetime) -> dt.datetime | None:
+    """SHOUHOU_TEST_CLOCK: '', '+30d', '-30d', '+13h', '-90m', or an ISO instant with its offset."""
+    raw = raw.strip()
+    if not raw:
+        return None
+    match = _SHIFT.match(raw)
+    if match:
+        sign, number, unit = match.groups()
+        unit_name = {"d": "days", "h": "hours", "m": "minutes"}[unit]
+        delta = dt.timedelta(**{unit_name: int(number)})
+        return now + delta if sign == "+" else now - delta
+    instant = dt.datetime.fromisoformat(raw)
+    if instant.tzinfo is None:
+        raise pytest.UsageError(f"SHOUHOU_TEST_CLOCK={raw!r}: give the offset, e.g. 2027-01-03T23:59:30+08:00")
+    return instant
+
+
+test_clock_start.__test__ = False  # a helper, not a test
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _shifted_clock():
+    """The whole session on another date or hour when SHOUHOU_TEST_CLOCK says so (the clock ticks)."""
+    start = test_clock_start(os.environ.get("SHOUHOU_TEST_CLOCK", ""), dt.datetime.now(dt.UTC))
+    if start is None:
+        yield None
+        return
+    with time_machine.travel(start, tick=True):
+        yield start
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _fast_password_hasher():
+    """Hashing every test user's password at full strength cost 0.17 s a user; tests need no strength.
+    Production keeps Django's default hashers (settings.PASSWORD_HASHERS is not set there)."""
+    from django.test import override_settings
+
+    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+        yield
+
+
+@pytest.fixture
+def demo_clock():
+    """Build and read the demo at DEMO_INSTANT: the demo is made relative to now, so without a fixed
+    clock its weeks and days depend on when the suite runs (the weekly report failed at some hours)."""
+    with time_machine.travel(DEMO_INSTANT, tick=True) as traveller:
+        yield traveller
 
 
 @pytest.fixture(autouse=True)
@@ -87,7 +149,9 @@ def browser():
 
 @pytest.fixture
 def page(browser):
-    context = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai")
+    # Tests evaluate string predicates (wait_for_function), which the pages' Content-Security-Policy would
+    # refuse as eval; the CSP itself is checked in a context of its own (core/tests/test_csp_browser.py).
+    context = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai", bypass_csp=True)
     pg = context.new_page()
     pg.set_default_timeout(15000)
     yield pg

@@ -66,12 +66,15 @@ def ensure_venv(extras: str) -> None:
 
 
 def ensure_frontend() -> None:
-    """Front-end packages (Chart.js) come from the npm registry, installed here, never copied in."""
+    """Front-end packages (Chart.js, Swagger UI) come from the npm registry, installed here, never copied in."""
     frontend = ROOT / "frontend"
     if not (frontend / "package.json").exists():
         return
-    if (frontend / "node_modules" / ".package-lock.json").exists():
-        return
+    import json
+
+    wanted = json.loads((frontend / "package.json").read_text()).get("dependencies", {})
+    if all((frontend / "node_modules" / name / "package.json").exists() for name in wanted):
+        return  # every package of package.json is installed (a new one added later is installed below)
     if not shutil.which("npm"):
         apt_install("nodejs", "npm")
     say("安装前端依赖（npm）")

@@ -36,3 +36,16 @@ def audit_log(request):
         "shop": shop, "page_obj": page, "action": request.GET.get("action", ""),
         "shops": shops_for_user(request.user).order_by("pk"),
     })
+
+
+def login_locked_out(request, credentials=None, *args, **kwargs):
+    """django-axes calls this when an account or a client address has failed too often (staff login and
+    the admin's): the login page again with a plain message and 429, never an error code alone."""
+    from django.conf import settings
+    from django.contrib.auth.forms import AuthenticationForm
+    from django.utils.translation import gettext as _
+
+    minutes = round(float(settings.AXES_COOLOFF_TIME) * 60)
+    form = AuthenticationForm(request)
+    message = _("登录失败次数过多，请 %(minutes)s 分钟后再试。") % {"minutes": minutes}
+    return render(request, "registration/login.html", {"form": form, "locked_out": message}, status=429)

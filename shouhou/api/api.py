@@ -5,14 +5,26 @@ from __future__ import annotations
 from ninja import NinjaAPI
 
 from shouhou.api.auth import DEFAULT_AUTH
-from shouhou.api.errors import install_handlers
+from shouhou.api.docs import LocalSwagger
+from shouhou.api.errors import document_common_errors, install_handlers
 
-api = NinjaAPI(
+
+class ShouhouAPI(NinjaAPI):
+    def get_openapi_schema(self, *args, **kwargs):
+        """Every operation documents the errors any operation may answer (the shared guard and error
+        handlers), so a client and schemathesis know every 4xx it can get."""
+        schema = super().get_openapi_schema(*args, **kwargs)
+        document_common_errors(schema)
+        return schema
+
+
+api = ShouhouAPI(
     title="shouhou 售后 API",
     version="1.0",
     description="店铺数据、售后政策、售后单、会话工单、主动关怀、物流、评价、洞察。",
     auth=DEFAULT_AUTH,
     urls_namespace="api",
+    docs=LocalSwagger(),
 )
 install_handlers(api)
 

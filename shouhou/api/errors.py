@@ -119,6 +119,14 @@ def install_handlers(api: NinjaAPI) -> None:
         return api.create_response(
             request, {"detail": "输入有误：含有无法保存的字符（如 NUL）或超出范围的数值/时间", "errors": []}, status=422)
 
+    from shouhou.insight.metrics import NotApplicable
+
+    @api.exception_handler(NotApplicable)
+    def _not_applicable(request, exc):
+        # A filter that the figure cannot take (complaint_type on returns, a carrier on reviews …): the
+        # caller's choice, said plainly; it answered 500 on /insight/live-sessions/returns before.
+        return api.create_response(request, {"detail": "该筛选条件不适用于此指标", "errors": []}, status=400)
+
     @api.exception_handler(OverflowError)
     def _overflow(request, exc):
         # A number beyond what the database stores (e.g. an id of 40 digits in the path).
@@ -143,3 +151,43 @@ class DomainError(Exception):
         self.message = message
         self.status = status
         self.field = field
+
+
+# What any operation may answer besides its own responses: the guard (401 no or bad credentials, 403 scope,
+# role or shop), validation (422), business refusals (400, or 409 for a state conflict), a missing object
+# (404), the rate limit (429)
+# and a database outage (503). Documented on every operation (api.py: ShouhouAPI.get_openapi_schema).
+COMMON_ERRORS = {
+    400: "业务规则拒绝（detail 说明原因与字段）",
+    401: "未登录或令牌无效",
+    403: "无权访问：令牌范围、角色或店铺不符",
+    404: "未找到（或属于其他店铺）",
+    409: "与当前状态冲突（例如已存在、已处理）",
+    422: "输入有误（errors 指出位置）",
+    429: "请求过于频繁（Retry-After）",
+    503: "服务暂时不可用（数据库连接中断，Retry-After）",
+}
+ERROR_SCHEMA = {
+    "title": "ErrorOut",
+    "type": "object",
+    "properties": {
+        "detail": {"type": "string"},
+        "errors": {"type": "array", "items": {"type": "object"}},
+    },
+    "required": ["detail"],
+}
+
+
+def document_common_errors(schema: dict) -> dict:
+    """Add the common error answers to every operation of an OpenAPI document (in place)."""
+    schema.setdefault("components", {}).setdefault("schemas", {})["ErrorOut"] = ERROR_SCHEMA
+    ref = {"$ref": "#/components/schemas/ErrorOut"}
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            if not isinstance(operation, dict) or "responses" not in operation:
+                continue
+            responses = operation["responses"]
+            for status, text in COMMON_ERRORS.items():
+                responses.setdefault(str(status), responses.pop(status, None) or {
+                    "description": text, "content": {"application/json": {"schema": ref}}})
+    return schema

@@ -21,6 +21,7 @@ from shouhou.accounts.permissions import (
     role_can,
 )
 from shouhou.api.errors import DomainError
+from shouhou.api.params import OFFSET, limit_query
 from shouhou.cases import services as svc
 from shouhou.cases.models import Case, CaseEvidence
 from shouhou.cases.selectors import case_list
@@ -191,7 +192,8 @@ def recall(request, payload: RecallIn):
 
 
 @router.get("/", response=list[CaseOut], summary="售后单列表")
-def list_cases(request, status: str | None = None, kind: str | None = None, limit: int = 50, offset: int = 0):
+def list_cases(request, status: str | None = None, kind: str | None = None, limit: int = limit_query(50, 200),
+               offset: int = OFFSET):
     _need(request, VIEW)
     qs = case_list(shop=request.auth.shop, status=status, kind=kind).select_related("policy_version")
     return [_out(c) for c in qs[offset:offset + min(limit, 200)]]

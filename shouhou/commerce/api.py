@@ -7,10 +7,11 @@ from decimal import Decimal
 from django.shortcuts import get_object_or_404
 from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from shouhou.accounts.permissions import IMPORT
 from shouhou.api.errors import DomainError
+from shouhou.api.params import BoundedPagination
 from shouhou.commerce.models import Customer, ImportJob, Order
 from shouhou.commerce.selectors import live_session_list_qs, shop_overview
 from shouhou.commerce.services import import_job_submit
@@ -80,7 +81,7 @@ def shop_get(request):
 
 
 @router.get("/orders", response=list[OrderOut], summary="订单列表（手机号脱敏）")
-@paginate(LimitOffsetPagination)
+@paginate(BoundedPagination)
 def order_list(request, order_no: str | None = None):
     # Return the queryset: the paginator slices it in SQL (a list would load every order of the shop).
     qs = Order.objects.filter(shop=request.auth.shop).order_by("-placed_at", "-id")
@@ -168,7 +169,7 @@ class CustomerOut(Schema):
 
 
 @router.get("/customers", response=list[CustomerOut], summary="顾客列表（手机号脱敏）")
-@paginate(LimitOffsetPagination)
+@paginate(BoundedPagination)
 def customer_list(request, tier: str | None = None, phone_last4: str | None = None):
     qs = Customer.objects.filter(shop=request.auth.shop).order_by("-id")
     if tier:
@@ -190,7 +191,7 @@ class LiveSessionOut(Schema):
 
 
 @router.get("/live-sessions", response=list[LiveSessionOut], summary="直播场次（订单数、成交额）")
-@paginate(LimitOffsetPagination)
+@paginate(BoundedPagination)
 def live_session_list(request):
     qs = live_session_list_qs(shop=request.auth.shop)
     return [{"id": s.pk, "title": s.title, "host": s.host.name if s.host else "", "started_at": s.started_at,

@@ -5,8 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONCE, NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
 
 from shouhou.config.env import env_bool, env_int, env_list, env_path, env_str
+from shouhou.config.secret import secret_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 REPO_DIR = BASE_DIR.parent
@@ -14,7 +17,12 @@ DATA_DIR = env_path("SHOUHOU_DATA_DIR", REPO_DIR / "var")
 DATA_DIR.mkdir(parents=True, exist_ok=True)
 
 DEBUG = env_bool("SHOUHOU_DEBUG", False)
-SECRET_KEY = env_str("SHOUHOU_SECRET_KEY", "dev-only-insecure-key-change-me-in-production-0123456789")
+# Production: a real secret key and HTTPS settings are required (docs/security.md, docs/configuration.md).
+PRODUCTION = env_bool("SHOUHOU_PRODUCTION", False)
+if PRODUCTION and DEBUG:
+    raise ImproperlyConfigured("生产模式拒绝启动：SHOUHOU_DEBUG 必须关闭 (SHOUHOU_PRODUCTION with SHOUHOU_DEBUG)")
+# Not set outside production: a random key made once for this install, kept in DATA_DIR/secret_key.
+SECRET_KEY = secret_key(env_key=env_str("SHOUHOU_SECRET_KEY", ""), data_dir=DATA_DIR, production=PRODUCTION)
 ALLOWED_HOSTS = env_list("SHOUHOU_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("SHOUHOU_CSRF_TRUSTED_ORIGINS", [])
 
@@ -27,6 +35,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_q",
+    "axes",
     "shouhou.core",
     "shouhou.accounts",
     "shouhou.commerce",
@@ -44,7 +53,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: forwarded headers only from SHOUHOU_TRUSTED_PROXIES, so every later REMOTE_ADDR is the client.
+    "shouhou.core.middleware.TrustedProxyMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "shouhou.core.middleware.DatabaseUnavailableMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -54,6 +66,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "shouhou.core.middleware.LinkGoneMiddleware",  # expired/revoked customer links: a plain page
+    # Last, as django-axes requires: login throttling per account and per client IP.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "shouhou.config.urls"
@@ -73,6 +88,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "shouhou.accounts.context_processors.current_shop",
                 "shouhou.desk.context_processors.nav_links",
+                "csp.context_processors.nonce",
             ],
         },
     }
@@ -120,9 +136,28 @@ else:
 
 # --- Auth ---------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # zxcvbn's estimate, with the product's own words (shouhou, demo, kefu …) counted as known.
+    {"NAME": "shouhou.accounts.passwords.GuessablePasswordValidator", "OPTIONS": {"min_score": 3}},
 ]
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # refuses a locked-out account or address before checking
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Login throttling (django-axes, attempts in the database: SQLite and PostgreSQL, every web process).
+# A username or a client IP with LOGIN_FAILURE_LIMIT failures is locked for LOGIN_COOLOFF_MINUTES.
+AXES_ENABLED = env_bool("SHOUHOU_LOGIN_THROTTLE", True)
+AXES_FAILURE_LIMIT = env_int("SHOUHOU_LOGIN_FAILURE_LIMIT", 10)
+AXES_COOLOFF_TIME = env_int("SHOUHOU_LOGIN_COOLOFF_MINUTES", 15) / 60  # hours
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_DISABLE_ACCESS_LOG = True  # failures are kept; successful logins are not logged per IP
+AXES_CLIENT_IP_CALLABLE = "shouhou.core.clientip.client_ip_for_axes"
+AXES_LOCKOUT_CALLABLE = "shouhou.accounts.views.login_locked_out"
+AXES_HTTP_RESPONSE_CODE = 429
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "desk:home"
 LOGOUT_REDIRECT_URL = "accounts:login"
@@ -142,7 +177,7 @@ STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 FRONTEND_MODULES = REPO_DIR / "frontend" / "node_modules"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 # Front-end packages come from the npm registry (frontend/package.json), installed by the set-up.
-for _prefix, _sub in (("vendor/chart.js", "chart.js/dist"),):
+for _prefix, _sub in (("vendor/chart.js", "chart.js/dist"), ("vendor/swagger-ui", "swagger-ui-dist")):
     if (FRONTEND_MODULES / _sub).is_dir():
         STATICFILES_DIRS.append((_prefix, FRONTEND_MODULES / _sub))
 MEDIA_URL = "/media/"
@@ -156,8 +191,40 @@ SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
-SESSION_COOKIE_SECURE = env_bool("SHOUHOU_SECURE_COOKIES", False)
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# Served over HTTPS (on by default in production): secure cookies, redirect to https, HSTS.
+HTTPS = env_bool("SHOUHOU_HTTPS", PRODUCTION)
+SESSION_COOKIE_SECURE = env_bool("SHOUHOU_SECURE_COOKIES", HTTPS)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SECURE_SSL_REDIRECT = env_bool("SHOUHOU_SSL_REDIRECT", HTTPS)
+SECURE_HSTS_SECONDS = env_int("SHOUHOU_HSTS_SECONDS", 31536000 if HTTPS else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SHOUHOU_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("SHOUHOU_HSTS_PRELOAD", False)
+# Preloading is a submission to the browsers' list, the deployer's own decision (docs/security.md).
+SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
+# Proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (addresses or networks); none by default,
+# so a client can never choose the IP that per-IP limits count (core/middleware.TrustedProxyMiddleware).
+TRUSTED_PROXIES = env_list("SHOUHOU_TRUSTED_PROXIES", [])
+if TRUSTED_PROXIES:
+    # Safe: the middleware drops this header from any peer that is not a trusted proxy.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Content-Security-Policy (django-csp): only this site's scripts and styles, inline ones by nonce.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, NONCE],
+        "img-src": [SELF, "data:", "blob:"],
+        "font-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "media-src": [SELF, "blob:"],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
 
 # --- Logging --------------------------------------------------------------------
 LOGGING = {
@@ -176,4 +243,8 @@ SHOUHOU = {
     "NOTIFY_PROVIDER": env_str("SHOUHOU_NOTIFY_PROVIDER", "outbox"),
     "PUBLIC_BASE_URL": env_str("SHOUHOU_PUBLIC_BASE_URL", "http://127.0.0.1:8000"),
     "API_RATE_LIMIT": env_str("SHOUHOU_API_RATE_LIMIT", "600/m"),
+    # Customer links (case follow, web chat) stop working after this many days; staff can revoke sooner.
+    "LINK_MAX_AGE_DAYS": env_int("SHOUHOU_LINK_MAX_AGE_DAYS", 90),
+    # A case's follow link also stops this many days after the case was finished.
+    "LINK_CLOSED_DAYS": env_int("SHOUHOU_LINK_CLOSED_DAYS", 30),
 }

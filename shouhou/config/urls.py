@@ -1,10 +1,13 @@
 from django.conf import settings
 from django.contrib import admin
+from django.templatetags.static import static
 from django.urls import include, path
+from django.views.generic import RedirectView
 from django.views.i18n import JavaScriptCatalog
 from django.views.static import serve as serve_media
 
 from shouhou.api.api import api
+from shouhou.core.views import link_revoke_page
 
 admin.site.site_header = "shouhou 售后 管理后台"
 admin.site.site_title = "shouhou 售后"
@@ -17,6 +20,7 @@ urlpatterns = [
     # The workbench script's strings (SLA countdowns) in the user's language.
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("accounts/", include("shouhou.accounts.urls")),
+    path("links/revoke/", link_revoke_page, name="link_revoke"),
     path("commerce/", include("shouhou.commerce.urls")),
     path("policy/", include("shouhou.policies.urls")),
     path("cases/", include("shouhou.cases.urls")),
@@ -27,6 +31,9 @@ urlpatterns = [
     path("reviews/", include("shouhou.reviews.urls")),
     path("insight/", include("shouhou.insight.urls")),
     path("p/", include("shouhou.portal.urls")),
+    # README's /desk/ lands on the desk home; browsers ask for /favicon.ico on pages without the link.
+    path("desk/", RedirectView.as_view(pattern_name="desk:home", permanent=False), name="desk_root"),
+    path("favicon.ico", RedirectView.as_view(url=static("favicon.svg"), permanent=True), name="favicon"),
     path("", include("shouhou.desk.urls")),
 ]
 

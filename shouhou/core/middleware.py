@@ -10,6 +10,8 @@ import logging
 from django.db import InterfaceError, OperationalError, close_old_connections
 from django.http import JsonResponse
 
+from shouhou.core.clientip import FORWARDED_HEADERS, PEER_KEY, forwarded_client, is_trusted, trusted_networks
+
 log = logging.getLogger(__name__)
 RETRY_AFTER = 5
 
@@ -40,3 +42,43 @@ class DatabaseUnavailableMiddleware:
         log.warning("database unavailable during %s %s: %s", request.method, request.path, exc)
         close_old_connections()  # drop the broken connection; the next request reconnects
         return database_unavailable_response()
+
+
+
+class TrustedProxyMiddleware:
+    """Believe X-Forwarded-* only from SHOUHOU_TRUSTED_PROXIES (core/clientip.py). From any other peer
+    they are removed; from a trusted proxy, REMOTE_ADDR becomes the client it forwarded for. First in
+    MIDDLEWARE, before SecurityMiddleware reads X-Forwarded-Proto."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        meta = request.META
+        peer = meta.get("REMOTE_ADDR", "")
+        meta[PEER_KEY] = peer
+        networks = trusted_networks()
+        if networks and is_trusted(peer, networks):
+            meta["REMOTE_ADDR"] = forwarded_client(peer=peer, forwarded_for=meta.get("HTTP_X_FORWARDED_FOR", ""),
+                                                   networks=networks)
+        else:
+            for header in FORWARDED_HEADERS:
+                meta.pop(header, None)
+        return self.get_response(request)
+
+
+class LinkGoneMiddleware:
+    """A customer link that expired or was revoked (core/links.py: LinkGone) answers a plain page."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        from shouhou.core.links import LinkGone, link_gone_response
+
+        if isinstance(exception, LinkGone):
+            return link_gone_response(request, exception.state)
+        return None

@@ -73,3 +73,28 @@ class IdempotencyKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.scope}:{self.key}"
+
+
+class LinkRevocation(models.Model):
+    """Customer links (case follow, web chat) of one object issued up to `revoked_at` stop working
+    (core/links.py). A link given out later works again."""
+
+    class Kind(models.TextChoices):
+        CASE_FOLLOW = "case_follow", _("售后进度链接")
+        WEB_CHAT = "web_chat", _("在线咨询链接")
+
+    shop = models.ForeignKey("commerce.Shop", on_delete=models.CASCADE, verbose_name=_("店铺"))
+    kind = models.CharField(_("链接类型"), max_length=20, choices=Kind.choices)
+    object_id = models.BigIntegerField(_("对象ID"))
+    revoked_at = models.DateTimeField(_("撤销时间"))
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                              verbose_name=_("操作人"))
+    reason = models.CharField(_("原因"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("撤销的顾客链接")
+        verbose_name_plural = _("撤销的顾客链接")
+        indexes = [models.Index(fields=["kind", "object_id", "revoked_at"], name="link_revocation_lookup")]
+
+    def __str__(self) -> str:
+        return f"{self.kind}#{self.object_id}"

@@ -19,6 +19,8 @@ from django.core.cache import caches
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 
+from shouhou.core.clientip import client_ip  # noqa: F401 (re-exported: views import it from here)
+
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 MESSAGE = "请求过于频繁，请 {seconds} 秒后再试"
 
@@ -45,10 +47,6 @@ def parse_rate(rate: str) -> tuple[int, int]:
     if unit not in _UNITS or not count.isdigit():
         raise ValueError(f"无法识别的限流速率：{rate}")
     return int(count), factor * _UNITS[unit]
-
-
-def client_ip(request: HttpRequest) -> str:
-    return request.META.get("REMOTE_ADDR", "") or "unknown"
 
 
 def rate_check(*, scope: str, key: str, rate: str, cache_alias: str = "default") -> RateResult:

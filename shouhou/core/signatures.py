@@ -16,16 +16,34 @@ def sign(secret: str, timestamp: str, body: bytes) -> str:
     return mac.hexdigest()
 
 
-def verify(secret: str, timestamp: str | None, body: bytes, signature: str | None, tolerance: int = 300) -> None:
-    """Raise SignatureError unless `signature` is HMAC(secret, "ts." + body) and ts is fresh."""
-    if not timestamp or not signature:
-        raise SignatureError("缺少签名或时间戳")
+TOLERANCE = 300  # seconds either side of our clock that a signed timestamp may be
+
+
+def secret_missing(secret: str | None) -> bool:
+    """An empty secret signs nothing: anyone can compute a MAC or hash over an empty key."""
+    return not (secret or "").strip()
+
+
+def check_timestamp(timestamp: str | None, tolerance: int = TOLERANCE) -> None:
+    """Raise SignatureError unless `timestamp` (unix seconds) is within `tolerance` of now."""
+    if not timestamp:
+        raise SignatureError("缺少时间戳")
     try:
-        ts = int(timestamp)
+        ts = int(str(timestamp).strip())
     except ValueError:
         raise SignatureError("时间戳格式错误")
     if abs(time.time() - ts) > tolerance:
         raise SignatureError("时间戳超出允许范围（可能是重放）")
+
+
+def verify(secret: str, timestamp: str | None, body: bytes, signature: str | None, tolerance: int = TOLERANCE) -> None:
+    """Raise SignatureError unless a secret is configured, `signature` is HMAC(secret, "ts." + body) and ts
+    is fresh."""
+    if secret_missing(secret):
+        raise SignatureError("未配置签名密钥，拒绝推送")
+    if not timestamp or not signature:
+        raise SignatureError("缺少签名或时间戳")
+    check_timestamp(timestamp, tolerance)
     expected = sign(secret, timestamp, body)
     if not hmac.compare_digest(expected, signature.strip().lower()):
         raise SignatureError("签名不匹配")

@@ -16,6 +16,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from shouhou.core.links import LinkGone
 from shouhou.core.ratelimit import client_ip, rate_limit
 from shouhou.core.signatures import SignatureError
 from shouhou.core.webhooks import webhook_verify
@@ -157,9 +158,9 @@ NEUTRAL = "订单号或手机尾号不正确，请核对后重试。"
 
 
 def _chat_or_404(request, token: str):
-    conversation = webchat.conversation_from_token(token)
+    conversation, state = webchat.chat_link(token)
     if conversation is None:
-        raise Http404("会话不存在或链接已失效")
+        raise LinkGone(state)  # a plain page (or JSON for the page's requests), core/links.py
     return conversation
 
 

@@ -8,11 +8,12 @@ import datetime as dt
 from decimal import Decimal
 
 from django.shortcuts import get_object_or_404
-from ninja import Query, Router, Schema, Status
+from ninja import Field, Query, Router, Schema, Status
 
 from shouhou.accounts.models import Membership
 from shouhou.accounts.permissions import VIEW
 from shouhou.api.errors import DomainError
+from shouhou.api.params import MAX_ID, OFFSET, limit_query
 from shouhou.commerce.models import SKU, Host, LiveSession, Product
 
 from . import metrics as m
@@ -30,13 +31,13 @@ class FilterQuery(Schema):
     end: dt.date | None = None
     channel: str | None = None
     team: str | None = None
-    agent_id: int | None = None
-    product_id: int | None = None
-    sku_id: int | None = None
+    agent_id: int | None = Field(None, ge=1, le=MAX_ID)
+    product_id: int | None = Field(None, ge=1, le=MAX_ID)
+    sku_id: int | None = Field(None, ge=1, le=MAX_ID)
     batch: str | None = None
     carrier: str | None = None
-    live_session_id: int | None = None
-    host_id: int | None = None
+    live_session_id: int | None = Field(None, ge=1, le=MAX_ID)
+    host_id: int | None = Field(None, ge=1, le=MAX_ID)
     reason: str | None = None
     complaint_type: str | None = None
 
@@ -269,7 +270,7 @@ def list_metrics(request, q: Query[FilterQuery]):
 
 
 @router.get("/breakdowns/{dimension}", response=list[BreakdownRowOut], summary="分维度指标")
-def breakdown(request, dimension: str, q: Query[FilterQuery], limit: int = 200):
+def breakdown(request, dimension: str, q: Query[FilterQuery], limit: int = limit_query(200, 1000)):
     _need(request)
     if dimension not in sel.DIMENSION_LABELS:
         raise DomainError(f"未知的维度：{dimension}", status=404, field="dimension")
@@ -281,7 +282,8 @@ def breakdown(request, dimension: str, q: Query[FilterQuery], limit: int = 200):
 
 
 @router.get("/drill/{metric}", response=DrillOut, summary="指标明细（与数字一致的行）")
-def drill(request, metric: str, q: Query[FilterQuery], part: str = "num", limit: int = 100, offset: int = 0):
+def drill(request, metric: str, q: Query[FilterQuery], part: str = "num", limit: int = limit_query(100, 500),
+          offset: int = OFFSET):
     _need(request)
     if metric not in m.METRICS or part not in {"num", "den", "all"}:
         raise DomainError("未知的指标或部分（part 为 num/den/all）", status=404, field="metric")
@@ -297,7 +299,7 @@ def drill(request, metric: str, q: Query[FilterQuery], part: str = "num", limit:
 
 
 @router.get("/live-sessions/returns", response=list[SessionReturnsOut], summary="各直播场次退货及原因")
-def session_returns(request, q: Query[FilterQuery], limit: int = 20):
+def session_returns(request, q: Query[FilterQuery], limit: int = limit_query(20, 200)):
     _need(request)
     start, end, filters = _filters(request, q)
     return [{"live_session_id": r.key, "title": r.label, "host": r.host, "returns": r.rate.numerator,
@@ -317,7 +319,7 @@ def pareto(request, kind: str, q: Query[FilterQuery]):
 
 
 @router.get("/rising", response=list[RisingOut], summary="本周上升最多的问题（对比上周）")
-def rising(request, week: str = "", limit: int = 10):
+def rising(request, week: str = "", limit: int = limit_query(10, 100)):
     _need(request)
     try:
         start = sel.iso_week(week)[0] if week else sel.current_week()[0]
@@ -338,7 +340,7 @@ def agents(request, q: Query[FilterQuery]):
 
 
 @router.get("/actions", response=list[ActionOut], summary="改进行动列表")
-def list_actions(request, status: str | None = None, limit: int = 100, offset: int = 0):
+def list_actions(request, status: str | None = None, limit: int = limit_query(100, 500), offset: int = OFFSET):
     _need(request)
     qs = sel.improvement_action_list(shop=request.auth.shop, status=status)
     return [_action_out(a) for a in qs[offset:offset + min(limit, 500)]]

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from django.conf import settings
 
 from shouhou.core.clock import local_tz
+from shouhou.core.signatures import secret_missing
 from shouhou.logistics.normalize import GENERIC, carrier_from_kuaidi100, normalize_kuaidi100
 from shouhou.logistics.services import Event
 
@@ -39,7 +40,7 @@ def kuaidi100_sign(param: str, salt: str) -> str:
 
 
 def kuaidi100_verify(param: str, sign: str, salt: str) -> None:
-    if not salt:
+    if secret_missing(salt):
         raise PushError("店铺未配置快递100 salt，拒绝推送", status=403)
     if not sign or not hmac.compare_digest(kuaidi100_sign(param, salt), sign.strip().upper()):
         raise PushError("快递100 推送签名不匹配", status=403)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from django.core import signing
 from django.core.cache import cache
 from django.db.models import Q
 
 from shouhou.commerce.models import Order
+from shouhou.core import links
 
 MAX_FAILURES = 5
 WINDOW_SECONDS = 15 * 60
@@ -57,11 +57,32 @@ def portal_order_lookup(*, order_no: str, last4: str, ip: str, shop=None,
 
 
 def follow_token(case_id: int) -> str:
-    return signing.dumps({"c": case_id}, salt=SALT)
+    """The customer's link to follow (and act on) one case: signed, expiring, revocable (core/links.py)."""
+    return links.link_issue(payload={"c": case_id}, salt=SALT)
+
+
+def follow_link(token: str):
+    """(case, LinkState): the case only when the link still works. Links expire after
+    SHOUHOU_LINK_MAX_AGE_DAYS, LINK_CLOSED_DAYS after the case was finished, and when staff revoke them."""
+    from shouhou.cases.models import Case
+
+    read = links.link_read(token, salt=SALT)
+    if read.state != links.LinkState.OK:
+        return None, read.state
+    try:
+        case_id = int(read.payload["c"])
+    except (KeyError, TypeError, ValueError):
+        return None, links.LinkState.INVALID
+    case = Case.objects.select_related("order", "order_line", "shop", "customer").filter(pk=case_id).first()
+    if case is None:
+        return None, links.LinkState.INVALID
+    if links.link_revoked(kind=links.Kind.CASE_FOLLOW, object_id=case.pk, issued_at=read.issued_at):
+        return None, links.LinkState.REVOKED
+    if case.resolved_at is not None and links.link_finished_long_ago(case.resolved_at):
+        return None, links.LinkState.EXPIRED
+    return case, links.LinkState.OK
 
 
 def case_id_from_token(token: str) -> int | None:
-    try:
-        return int(signing.loads(token, salt=SALT)["c"])
-    except (signing.BadSignature, KeyError, TypeError, ValueError):
-        return None
+    case, _state = follow_link(token)
+    return case.pk if case is not None else None

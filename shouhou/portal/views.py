@@ -11,12 +11,14 @@ from shouhou.cases.models import Case
 from shouhou.cases.selectors import case_public_events
 from shouhou.commerce.choices import Carrier
 from shouhou.commerce.models import Order, Shop
+from shouhou.core.clientip import client_ip
+from shouhou.core.links import LinkGone
 from shouhou.core.uploads import UploadError, check_image
 from shouhou.policies.engine import KIND_ZH, PAYER_ZH
 from shouhou.portal.services import (
     AmbiguousOrder,
     TooManyAttempts,
-    case_id_from_token,
+    follow_link,
     follow_token,
     portal_order_lookup,
 )
@@ -35,7 +37,7 @@ def _webchat() -> str | None:
 
 
 def _ip(request) -> str:
-    return request.META.get("REMOTE_ADDR", "")
+    return client_ip(request)
 
 
 def _order(request) -> Order:
@@ -144,10 +146,9 @@ def submit(request):
 
 
 def _followed(token: str) -> Case:
-    pk = case_id_from_token(token)
-    case = Case.objects.select_related("order", "order_line", "shop", "customer").filter(pk=pk).first() if pk else None
+    case, state = follow_link(token)
     if case is None:
-        raise Http404("链接无效")
+        raise LinkGone(state)  # a plain page for the customer (core/links.py)
     return case
 
 

@@ -265,7 +265,7 @@ def reviews_create(request, payload: ReviewBatchIn):
 
 
 @router.get("/", response=list[ReviewOut], summary="评价列表")
-def reviews_list(request, sentiment: int | None = None, complaint_type: str = "", kind: str = "",
+def reviews_list(request, sentiment: int | None = Query(None, ge=0, le=1), complaint_type: str = "", kind: str = "",
                  limit: int = Query(100, ge=1, le=500), offset: int = Query(0, ge=0, le=10_000_000)):
     _need(request, perm.VIEW)
     qs = selectors.review_list(shop=request.auth.shop, sentiment=sentiment, complaint_type=complaint_type, kind=kind)
@@ -357,7 +357,8 @@ def reviews_webhook(request, shop_code: str):
 
 @router.get("/tasks", response=list[TaskOut], summary="差评挽回任务列表")
 def tasks_list(request, status: str = "", complaint_type: str = "", breached: bool | None = None,
-               assignee_id: int | None = None, q: str = "", limit: int = Query(100, ge=1, le=500),
+               assignee_id: int | None = Query(None, ge=1, le=2_147_483_647), q: str = "",
+               limit: int = Query(100, ge=1, le=500),
                offset: int = Query(0, ge=0, le=10_000_000)):
     _need(request, perm.VIEW)
     qs = selectors.recovery_task_list(shop=request.auth.shop, status=status, complaint_type=complaint_type,

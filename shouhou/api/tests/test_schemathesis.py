@@ -1,4 +1,5 @@
-"""Fuzz the whole API from its OpenAPI description (schemathesis): no 5xx, responses match the schema.
+"""Fuzz the whole API from its OpenAPI description (schemathesis): no 5xx, responses match the schema,
+and every status code an operation answers is documented in its responses (issue 15).
 
 The schema is read from the live app, so every router's endpoints are covered as they land.
 Examples are bounded (SHOUHOU_FUZZ_EXAMPLES, default 15 per operation) to keep CI to a few minutes.
@@ -32,6 +33,7 @@ CHECKS = [
     schemathesis.checks.not_a_server_error,
     schemathesis.specs.openapi.checks.response_schema_conformance,
     schemathesis.specs.openapi.checks.content_type_conformance,
+    schemathesis.specs.openapi.checks.status_code_conformance,
 ]
 
 

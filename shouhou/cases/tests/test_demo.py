@@ -10,7 +10,7 @@ from shouhou.cases.models import Case
 from shouhou.core.testing.factories import OrderLineFactory
 from shouhou.policies.models import PolicyVersion
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("demo_clock")]
 
 
 def test_demo_seed_publishes_policy_and_fills_every_state(shop):

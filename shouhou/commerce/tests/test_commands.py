@@ -134,6 +134,7 @@ def test_demo_is_deterministic_for_a_seed(db):
     assert _snapshot(third.shop)["orders"] != a["orders"]
 
 
+@pytest.mark.usefixtures("demo_clock")
 def test_demo_command_builds_a_live_shop_with_every_shipment_status(db, capsys):
     call_command("demo", "--seed", "42", "--orders", "2000", "--customers", "600")
     out = capsys.readouterr().out
@@ -161,6 +162,7 @@ def test_demo_command_builds_a_live_shop_with_every_shipment_status(db, capsys):
     assert demo.is_superuser and demo.check_password("shouhou-demo")
 
 
+@pytest.mark.usefixtures("demo_clock")
 def test_demo_can_be_rebuilt_on_a_database_that_already_holds_it(db):
     # given a full demo (cases, recalls, tickets, reviews … that protect their orders and SKUs)
     first = demo_build(seed=3, orders=400, customers=200)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from django import template
 from django.utils.translation import gettext as _
 
@@ -10,10 +12,17 @@ register = template.Library()
 
 @register.filter
 def duration(seconds) -> str:
-    """90 -> '1分30秒', 3720 -> '1小时2分'; empty for None."""
-    if seconds is None or seconds == "":
+    """90 -> '1分30秒', 3720 -> '1小时2分'; empty for a missing value (None, or the '' of a template
+    lookup on a missing object) and for anything that is not a finite number."""
+    if seconds is None or isinstance(seconds, bool):
         return ""
-    seconds = int(seconds)
+    try:
+        number = float(seconds)
+    except (TypeError, ValueError):
+        return ""
+    if not math.isfinite(number):
+        return ""
+    seconds = int(number)
     hours, rest = divmod(abs(seconds), 3600)
     minutes, secs = divmod(rest, 60)
     sign = "-" if seconds < 0 else ""

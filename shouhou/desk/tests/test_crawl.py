@@ -15,7 +15,7 @@ from shouhou.commerce.demo import DEMO_SHOP_CODE, demo_build
 from shouhou.commerce.models import Shop
 from shouhou.core.testing.factories import MembershipFactory, UserFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("demo_clock")]
 
 # Not followed: other apps' own UIs, actions and downloads (a GET there is not a page view).
 SKIP = re.compile(r"^/(admin/|accounts/logout|i18n/|static/|media/|api/|jsi18n)|/(delete|act|revoke)/|"

@@ -40,6 +40,7 @@ def test_browser_login_sees_shop_numbers(login_page, agent, shop):
 
 
 @pytest.mark.browser
+@pytest.mark.usefixtures("demo_clock")
 def test_browser_demo_login_sees_the_demo_shops_numbers(login_page):
     # Given the demo live-stream shop (all apps' demo data, a smaller order count to stay quick)
     from django.contrib.humanize.templatetags.humanize import intcomma

@@ -23,6 +23,8 @@ import struct
 
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
+from shouhou.core.signatures import SignatureError, check_timestamp, secret_missing
+
 BLOCK = 32
 
 
@@ -35,7 +37,9 @@ def sha1_signature(*parts: str) -> str:
 
 
 def signature_ok(expected_parts: tuple[str, ...], signature: str | None) -> bool:
-    if not signature:
+    """The first part is the account's token: without one nothing is verified (the SHA-1 over an empty
+    token and public timestamp/nonce is computable by anyone)."""
+    if not signature or not expected_parts or secret_missing(expected_parts[0]):
         return False
     return hmac.compare_digest(sha1_signature(*expected_parts), signature.strip().lower())
 
@@ -109,3 +113,12 @@ def decrypt(encoding_aes_key: str, encrypted: str, receive_id: str | None) -> st
 def new_encoding_aes_key() -> str:
     """A fresh 43-character EncodingAESKey (what the platform's console generates)."""
     return base64.b64encode(os.urandom(32)).decode()[:43]
+
+
+def fresh(timestamp: str | None) -> bool:
+    """WeChat and WeCom sign a unix timestamp: one more than 5 minutes from our clock is a replay."""
+    try:
+        check_timestamp(timestamp)
+    except SignatureError:
+        return False
+    return True

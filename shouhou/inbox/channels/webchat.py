@@ -4,15 +4,14 @@ the page polls a small JSON endpoint. Nothing is delivered: the page reads the c
 
 from __future__ import annotations
 
-from django.core import signing
 from django.utils.timezone import localtime
 
+from shouhou.core import links
 from shouhou.inbox.channels.base import Inbound
 from shouhou.inbox.choices import Channel, Direction
 from shouhou.inbox.models import Conversation, Message
 
 SALT = "shouhou.inbox.chat"
-TOKEN_MAX_AGE = 30 * 24 * 3600
 MAX_BODY = 1000
 POLL_LIMIT = 200
 
@@ -22,17 +21,30 @@ class ChatError(ValueError):
 
 
 def chat_token(conversation: Conversation) -> str:
-    return signing.dumps({"c": conversation.pk, "s": conversation.shop_id}, salt=SALT, compress=True)
+    """The customer's chat link: signed, expiring (SHOUHOU_LINK_MAX_AGE_DAYS), revocable (core/links.py)."""
+    return links.link_issue(payload={"c": conversation.pk, "s": conversation.shop_id}, salt=SALT)
+
+
+def chat_link(token: str) -> tuple[Conversation | None, str]:
+    """(conversation, LinkState): the conversation only while the link works."""
+    read = links.link_read(token, salt=SALT)
+    if read.state != links.LinkState.OK:
+        return None, read.state
+    try:
+        pk, shop_id = int(read.payload["c"]), int(read.payload["s"])
+    except (KeyError, TypeError, ValueError):
+        return None, links.LinkState.INVALID
+    conversation = Conversation.objects.filter(pk=pk, shop_id=shop_id, channel=Channel.WEB_CHAT) \
+        .select_related("shop", "customer").first()
+    if conversation is None:
+        return None, links.LinkState.INVALID
+    if links.link_revoked(kind=links.Kind.WEB_CHAT, object_id=conversation.pk, issued_at=read.issued_at):
+        return None, links.LinkState.REVOKED
+    return conversation, links.LinkState.OK
 
 
 def conversation_from_token(token: str) -> Conversation | None:
-    try:
-        data = signing.loads(token, salt=SALT, max_age=TOKEN_MAX_AGE)
-        pk, shop_id = int(data["c"]), int(data["s"])
-    except (signing.BadSignature, KeyError, TypeError, ValueError):
-        return None
-    return Conversation.objects.filter(pk=pk, shop_id=shop_id, channel=Channel.WEB_CHAT) \
-        .select_related("shop", "customer").first()
+    return chat_link(token)[0]
 
 
 def webchat_start(*, order) -> Conversation:

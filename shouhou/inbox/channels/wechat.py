@@ -18,8 +18,17 @@ MEDIA_LABELS = {"image": "[图片]", "voice": "[语音]", "video": "[视频]", "
                 "location": "[位置]", "link": "[链接]", "file": "[文件]"}
 
 
+def _refuse_unsigned(token: str, timestamp: str) -> None:
+    """No token configured: refuse everything. A timestamp outside the window: a replay."""
+    if crypto.secret_missing(token):
+        raise ChannelRejected("未配置令牌（Token），拒绝推送", status=403)
+    if not crypto.fresh(timestamp):
+        raise ChannelRejected("时间戳超出允许范围（可能是重放）", status=403)
+
+
 def check_url(*, token: str, params) -> str:
     """The echostr to answer a GET URL check; ChannelRejected(403) when the signature is wrong."""
+    _refuse_unsigned(token, params.get("timestamp", ""))
     if not crypto.signature_ok((token, params.get("timestamp", ""), params.get("nonce", "")), params.get("signature")):
         raise ChannelRejected("签名校验失败", status=403)
     return params.get("echostr", "")
@@ -28,6 +37,7 @@ def check_url(*, token: str, params) -> str:
 def open_push(*, token: str, aes_key: str, app_id: str, params, raw: bytes) -> dict[str, str]:
     """Verify and (in safe mode) decrypt one POST; the message fields as a dict."""
     timestamp, nonce = params.get("timestamp", ""), params.get("nonce", "")
+    _refuse_unsigned(token, timestamp)
     if params.get("encrypt_type", "raw") == "aes":
         outer = parse_xml(raw)
         encrypted = outer.get("Encrypt", "")

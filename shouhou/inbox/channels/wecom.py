@@ -14,6 +14,10 @@ from shouhou.inbox.channels.base import ChannelRejected, parse_xml
 
 
 def _verified_plain(*, token: str, aes_key: str, corp_id: str, params, encrypted: str) -> str:
+    if crypto.secret_missing(token):
+        raise ChannelRejected("未配置令牌（Token），拒绝推送", status=403)
+    if not crypto.fresh(params.get("timestamp", "")):
+        raise ChannelRejected("时间戳超出允许范围（可能是重放）", status=403)
     if not encrypted:
         raise ChannelRejected("缺少加密内容")
     parts = (token, params.get("timestamp", ""), params.get("nonce", ""), encrypted)

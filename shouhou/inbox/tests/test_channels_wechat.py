@@ -6,6 +6,7 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 import pytest
+import time_machine
 from django.core.cache import cache
 
 from shouhou.core.testing.factories import CustomerFactory
@@ -18,6 +19,14 @@ pytestmark = pytest.mark.django_db
 APP_ID = "wx5823bf96d3bd56c7"
 CORP_ID = "ww1234567890abcdef"
 TOKEN = "tok-xiaolu"  # noqa: S105 - a test fixture
+
+
+@pytest.fixture(autouse=True)
+def _signed_now():
+    """The pushes below are signed at 1764576000 (2025-12-01 08:00 UTC); WeChat/WeCom refuse a timestamp
+    more than 5 minutes from the clock, so the clock stands a minute after it."""
+    with time_machine.travel(1764576060, tick=True):
+        yield
 
 
 @pytest.fixture(autouse=True)

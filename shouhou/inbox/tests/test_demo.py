@@ -15,7 +15,7 @@ from shouhou.inbox.models import AgentProfile, Conversation, Escalation, Shift, 
 from shouhou.sla import demo as sla_demo
 from shouhou.sla.tests.helpers import at, frozen
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("demo_clock")]
 
 
 @pytest.fixture

@@ -3,6 +3,8 @@ percentages and seconds as a readable duration."""
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
 from urllib.parse import urlencode
 
 from django import template
@@ -39,9 +41,21 @@ def page_url(context, name: str, *args, **extra) -> str:
     return reverse(name, args=args) + ("?" + urlencode(query) if query else "")
 
 
+def _number(value) -> float | None:
+    """A figure from the template, or None when it is missing: a template lookup on a missing object
+    gives '' (string_if_invalid), a metric without data gives None; neither may break a page."""
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
 @register.filter
 def pct(result) -> str:
-    ratio = result.ratio if isinstance(result, Rate) else result
+    ratio = _number(result.ratio if isinstance(result, Rate) else result)
     if ratio is None:
         return "—"
     return f"{ratio * 100:.1f}%"
@@ -49,14 +63,16 @@ def pct(result) -> str:
 
 @register.filter
 def share(value) -> str:
+    value = _number(value)
     return "—" if value is None else f"{value * 100:.1f}%"
 
 
 @register.filter
 def duration(seconds) -> str:
-    if seconds is None:
+    number = _number(seconds)
+    if number is None:
         return "—"
-    seconds = int(seconds)
+    seconds = int(number)
     if seconds < 60:
         return _("%(seconds)s秒") % {"seconds": seconds}
     if seconds < 3600:
@@ -76,4 +92,4 @@ def is_time(result) -> bool:
 
 @register.filter
 def get(mapping, key):
-    return mapping.get(key) if mapping else None
+    return mapping.get(key) if isinstance(mapping, Mapping) else None

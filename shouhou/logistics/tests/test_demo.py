@@ -1,10 +1,14 @@
 import random
 
+import pytest
+
 from shouhou.core.testing.factories import OrderFactory, ShipmentFactory
 from shouhou.logistics import demo as logistics_demo
 from shouhou.logistics.models import TrackingEvent
 from shouhou.notifications import demo as notifications_demo
 from shouhou.notifications.models import OutboundMessage
+
+pytestmark = pytest.mark.usefixtures("demo_clock")  # the demo is built relative to now
 
 
 def test_demo_seeds_are_deterministic_and_rerunnable(shop):

@@ -3,11 +3,14 @@ from __future__ import annotations
 import datetime as dt
 import random
 
+import pytest
 from django.utils import timezone
 
 from shouhou.core.testing.factories import CustomerFactory, OrderFactory
 from shouhou.reviews import demo
 from shouhou.reviews.models import CommunityAlert, RecoveryTask, ReferralReward, Review
+
+pytestmark = pytest.mark.usefixtures("demo_clock")  # the demo is built relative to now
 
 
 def test_demo_seed_builds_reviews_tasks_in_every_state_and_is_shop_scoped(shop, other_shop, agent):

@@ -45,6 +45,10 @@ class Command(BaseCommand):
                 port=opts["port"],
                 log_level="warning" if not settings.DEBUG else "info",
                 lifespan="off",
+                # Never let uvicorn rewrite the client address from X-Forwarded-For (it trusts 127.0.0.1 by
+                # default, so any local proxy let a client pick its IP): TrustedProxyMiddleware decides,
+                # from SHOUHOU_TRUSTED_PROXIES only.
+                proxy_headers=False,
             )
         finally:
             _stop()

@@ -1,0 +1,43 @@
+"""Staff page actions of the core app: revoke a customer's links (case follow, web chat)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import redirect
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from shouhou.accounts.access import current_shop_for_request
+from shouhou.core.links import Kind, link_revoke
+
+
+def _object_of_shop(kind: str, object_id: str, shop):
+    from shouhou.cases.models import Case
+    from shouhou.inbox.models import Conversation
+
+    model = Case if kind == Kind.CASE_FOLLOW else Conversation if kind == Kind.WEB_CHAT else None
+    if model is None or not str(object_id).isdigit():
+        raise Http404
+    found = model.objects.filter(shop=shop, pk=int(object_id)).first()
+    if found is None:
+        raise Http404  # another shop's object is not found
+    return found
+
+
+@login_required
+@require_POST
+def link_revoke_page(request):
+    shop = current_shop_for_request(request)
+    if shop is None:
+        raise Http404
+    kind = request.POST.get("kind", "")
+    obj = _object_of_shop(kind, request.POST.get("object_id", ""), shop)
+    link_revoke(shop=shop, kind=kind, object_id=obj.pk, actor=request.user, reason=request.POST.get("reason", ""))
+    messages.success(request, _("已收回顾客手中的链接；顾客重新查询订单后可获得新链接。"))
+    target = request.POST.get("next") or "/"
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = "/"
+    return redirect(target)
