@@ -192,11 +192,13 @@ def webchat_start(request):
 @require_GET
 def webchat_room(request, token: str):
     conversation = _chat_or_404(request, token)
-    messages = webchat.webchat_messages(conversation=conversation)
+    # "chat_messages", never "messages": that name belongs to Django's flash messages, which base.html
+    # prints for every page (a reload once showed each chat message there as a Python dict)
+    chat_messages = webchat.webchat_messages(conversation=conversation)
     return render(request, "inbox/chat.html", {
-        "conversation": conversation, "token": token, "messages": messages, "shop": conversation.shop,
+        "conversation": conversation, "token": token, "chat_messages": chat_messages, "shop": conversation.shop,
         "progress": conversation_progress(conversation=conversation),
-        "last_id": messages[-1]["id"] if messages else 0})
+        "last_id": chat_messages[-1]["id"] if chat_messages else 0})
 
 
 def _chat_key(request) -> str:

@@ -131,6 +131,18 @@ def test_send_and_poll_show_the_customer_message_and_the_bot_answer(client, orde
     assert _poll(client, token, after=data["messages"][-1]["id"]).json()["messages"] == []
 
 
+def test_reloading_the_chat_after_talking_shows_the_messages_once_and_no_raw_data(client, order):
+    # a page context named "messages" used to shadow Django's flash messages: base.html then printed
+    # every chat message as a Python dict ({'id': 891, 'who': 'me', …}) above the chat
+    token = _token(_start(client))
+    _send(client, token, "怎么退货？", client_id="r1")
+    html = client.get(f"/inbox/chat/{token}/").content.decode()
+    assert "&#x27;who&#x27;" not in html and "'who'" not in html
+    assert 'class="flash"' not in html
+    assert html.count("怎么退货？") == 1
+    assert 'class="chat-msg me"' in html
+
+
 def test_a_person_takes_over_agent_replies_reach_the_page_and_notes_never_do(client, shop, order, agent):
     token = _token(_start(client))
     _send(client, token, "我要人工")
