@@ -19,6 +19,9 @@
     error.hidden = !text;
   }
 
+  // The log scrolls inside the page (chat.css): keep its newest message in view, above the composer.
+  function toNewest() { log.scrollTop = log.scrollHeight; }
+
   function add(m) {
     if (log.querySelector('[data-id="' + m.id + '"]')) { return; }
     var li = document.createElement("li");
@@ -33,7 +36,7 @@
     li.appendChild(time);
     log.appendChild(li);
     last = Math.max(last, m.id);
-    li.scrollIntoView({block: "end"});
+    toNewest();
   }
 
   // Department progress (warehouse, quality …) on this conversation's tickets, newest list each poll.
@@ -87,5 +90,7 @@
       .then(function () { busy = false; });
   });
 
+  toNewest();  // a reload opens at the latest message, not the first
+  window.addEventListener("resize", toNewest);  // the phone keyboard opening shrinks the screen
   setInterval(poll, 3000);
 })();
