@@ -205,6 +205,15 @@ def answer_parcel(*, order) -> str:
     return text
 
 
+def _photo_note(shop) -> str:
+    """Which problems need a photo, from the shop's policy (a lost parcel cannot be photographed)."""
+    from shouhou.cases.choices import ClaimReason
+    from shouhou.policies.selectors import policy_photo_reasons
+
+    labels = [str(label) for value, label in ClaimReason.choices if value in policy_photo_reasons(shop=shop)]
+    return f"（{'、'.join(labels)}需附照片）" if labels else ""
+
+
 def answer_return(*, shop, order, category: str = "") -> str:
     from shouhou.policies.selectors import CATEGORY_ZH, policy_document, policy_summary_text
 
@@ -228,7 +237,7 @@ def answer_return(*, shop, order, category: str = "") -> str:
             else:
                 window = "这笔订单已超过无理由退货期；如有质量问题，仍可申请售后。"
     portal = _portal_url()
-    how = (f"申请方式：打开售后页面 {portal} ，输入订单号和手机尾号，选商品、拍照片即可提交；"
+    how = (f"申请方式：打开售后页面 {portal} ，输入订单号和手机尾号，选商品和问题即可提交{_photo_note(shop)}；"
            if portal else "申请方式：") + "也可以直接在这里告诉我遇到的问题。"
     return head + text + window + how
 

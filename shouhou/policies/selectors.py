@@ -1,6 +1,7 @@
 """Policy reads. Contract used by other apps (the bot, the consumer page):
 
     policy_summary_text(shop=..., category="clothing", topic="return") -> str   # plain Chinese answer
+    policy_photo_reasons(shop=...) -> frozenset[str]   # reasons that need a photo from the customer
 """
 
 from __future__ import annotations
@@ -36,6 +37,13 @@ def policy_document(*, shop) -> tuple[PolicyVersion | None, dict]:
     version = policy_active(shop=shop)
     # a version published before a statutory floor existed still reads (the engine applies the floors)
     return version, parse(version.source, law=False) if version else parse(default_source())
+
+
+def policy_photo_reasons(*, shop) -> frozenset[str]:
+    """The claim reasons the shop's active policy wants a photo for (auto_approve.photo_required_reasons).
+    Only these ask the customer for one: a lost parcel or a late shipment cannot be photographed."""
+    _, doc = policy_document(shop=shop)
+    return frozenset(doc.get("auto_approve", {}).get("photo_required_reasons", []))
 
 
 def policy_compensation(*, shop, reason: str, tier: str) -> dict | None:

@@ -15,6 +15,7 @@ from shouhou.core.clientip import client_ip
 from shouhou.core.links import LinkGone
 from shouhou.core.uploads import UploadError, check_image
 from shouhou.policies.engine import KIND_ZH, PAYER_ZH
+from shouhou.policies.selectors import policy_photo_reasons
 from shouhou.portal.services import (
     AmbiguousOrder,
     TooManyAttempts,
@@ -73,14 +74,19 @@ def start(request, shop_code: str | None = None):
                   status=429 if error and "过多" in error else 200)
 
 
+def _order_context(order: Order, error: str | None = None, chosen: str = "") -> dict:
+    """The claim form: each reason says whether the shop's policy needs a photo for it."""
+    photo_reasons = policy_photo_reasons(shop=order.shop)
+    reasons = [(value, label, value in photo_reasons) for value, label in REASONS]
+    return {"order": order, "lines": order.lines.order_by("pk"), "reasons": reasons, "conditions": CONDITIONS,
+            "webchat": _webchat(), "error": error, "chosen": chosen,
+            "photo_labels": "、".join(str(label) for _value, label, needed in reasons if needed),
+            "cases": [(c, follow_token(c.pk)) for c in Case.objects.filter(order=order).order_by("-created_at")]}
+
+
 def order_page(request):
     order = _order(request)
-    lines = order.lines.order_by("pk")
-    cases = Case.objects.filter(order=order).order_by("-created_at")
-    return render(request, "portal/order.html", {
-        "order": order, "lines": lines, "reasons": REASONS, "conditions": CONDITIONS, "webchat": _webchat(),
-        "cases": [(c, follow_token(c.pk)) for c in cases], "error": None,
-    })
+    return render(request, "portal/order.html", _order_context(order))
 
 
 def _claim(request, order):
@@ -126,23 +132,21 @@ def submit(request):
     error = None
     if line is None:
         error = "请选择商品和问题类型。"
-    elif photo is None:
-        error = "请上传一张照片。"
+    elif photo is None and reason in policy_photo_reasons(shop=order.shop):
+        error = f"「{ClaimReason(reason).label}」需要上传照片凭证，请拍下收到的商品或包装后再提交。"
     else:
         try:
-            check_image(photo)
+            if photo is not None:
+                check_image(photo)
             case = case_services.case_create(shop=order.shop, order_line=line, reason=reason, claim_data=data,
                                              description=request.POST.get("description", "")[:500],
-                                             photos=[photo], channel="portal", from_customer=True)
+                                             photos=[photo] if photo is not None else [], channel="portal",
+                                             from_customer=True)
         except (UploadError, case_services.CaseError) as exc:
             error = str(exc)
         else:
             return redirect("portal:follow", token=follow_token(case.pk))
-    lines = order.lines.order_by("pk")
-    return render(request, "portal/order.html", {
-        "order": order, "lines": lines, "reasons": REASONS, "conditions": CONDITIONS, "webchat": _webchat(),
-        "cases": [(c, follow_token(c.pk)) for c in Case.objects.filter(order=order).order_by("-created_at")],
-        "error": error}, status=400)
+    return render(request, "portal/order.html", _order_context(order, error, chosen=reason or ""), status=400)
 
 
 def _followed(token: str) -> Case:

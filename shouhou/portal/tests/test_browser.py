@@ -58,3 +58,29 @@ def test_consumer_files_a_return_and_follows_it(page, live_server, shop, agent, 
     assert "买家已寄回：SF SF1234567890" in page.inner_text("[data-testid=timeline]")
     case.refresh_from_db()
     assert (case.status, case.return_tracking_no) == ("in_transit_back", "SF1234567890")
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_a_lost_parcel_is_filed_in_the_browser_without_a_photo(page, live_server, shop):
+    # given an order whose parcel never arrived
+    cache.clear()
+    customer = CustomerFactory(shop=shop, phone="13912345678", phone_last4="5678")
+    OrderLineFactory(order__shop=shop, order__customer=customer, order__order_no="DY778",
+                     product=ProductFactory(shop=shop, name="保温杯", category=Category.HOME),
+                     price_paid=Decimal("59.00"))
+    page.goto(f"{live_server.url}/p/")
+    page.fill("input[name=order_no]", "DY778")
+    page.fill("input[name=last4]", "5678")
+    page.click("button[type=submit]")
+    # when they pick a reason the policy wants a photo for, the page says so and the field is required
+    page.select_option("select[name=reason]", "wrong_item")
+    assert "需要上传照片" in page.inner_text("[data-testid=photo-need]")
+    assert page.eval_on_selector("input[name=photo]", "el => el.required") is True
+    # when they pick a lost parcel, no photo is asked for and the claim goes through without one
+    page.select_option("select[name=reason]", "lost_parcel")
+    assert "无需照片" in page.inner_text("[data-testid=photo-need]")
+    assert page.eval_on_selector("input[name=photo]", "el => el.required") is False
+    page.click("#claim-form button[type=submit]")
+    page.wait_for_selector("[data-testid=timeline]")
+    assert Case.objects.get().reason == "lost_parcel"

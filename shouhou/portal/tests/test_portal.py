@@ -172,3 +172,47 @@ def test_other_callers_get_the_neutral_none_for_an_ambiguous_pair(shop, other_sh
         OrderLineFactory(order__shop=s, order__order_no="2002", order__customer=CustomerFactory(shop=s, phone_last4="4321"))
     assert portal_order_lookup(order_no="2002", last4="4321", ip="10.9.9.9") is None
     assert portal_order_lookup(order_no="2002", last4="4321", ip="10.9.9.9", shop=other_shop).shop == other_shop
+
+
+# --- issue 15: a photo only where the policy asks for one -----------------------------------------
+
+def test_a_lost_parcel_is_filed_without_a_photo(client, line):
+    # given a customer whose parcel never arrived (nothing to photograph)
+    _login(client)
+    # when they file without a photo, then the case is created
+    r = client.post("/p/order/submit/", {"line": line.pk, "reason": "lost_parcel", "condition": "unopened"})
+    assert r.status_code == 302, r.content.decode()[:2000]
+    case = Case.objects.get()
+    assert case.reason == "lost_parcel" and case.evidence.count() == 0
+
+
+def test_a_reason_the_policy_needs_a_photo_for_is_refused_without_one_and_says_why(client, line):
+    _login(client)
+    r = client.post("/p/order/submit/", {"line": line.pk, "reason": "wrong_item", "condition": "unopened"})
+    assert r.status_code == 400
+    assert "需要上传照片" in r.content.decode()
+    assert Case.objects.count() == 0
+
+
+def test_the_page_says_which_problems_need_a_photo_from_the_shops_policy(client, line):
+    _login(client)
+    page = client.get("/p/order/").content.decode()
+    # the default policy's photo_required_reasons: wrong item, missing parts, damaged in transit
+    assert re.search(r'<option value="wrong_item" data-photo="required">', page)
+    assert re.search(r'<option value="lost_parcel" data-photo="optional">', page)
+    assert "发错货、少件/漏发、运输破损需要上传照片" in page
+    # the file input itself is not required for every reason
+    assert not re.search(r'<input type="file" name="photo"[^>]*required', page)
+
+
+def test_a_shop_policy_that_needs_no_photo_lets_wrong_items_through_without_one(client, line, shop, shop_admin):
+    from shouhou.policies.selectors import default_source
+    from shouhou.policies.services import policy_publish
+
+    source = default_source().replace(
+        'photo_required_reasons = ["wrong_item", "missing_parts", "damaged_in_transit"]',
+        'photo_required_reasons = ["damaged_in_transit"]')
+    policy_publish(shop=shop, source=source, actor=shop_admin)
+    _login(client)
+    r = client.post("/p/order/submit/", {"line": line.pk, "reason": "wrong_item", "condition": "unopened"})
+    assert r.status_code == 302

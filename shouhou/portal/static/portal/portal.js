@@ -17,6 +17,18 @@
         box.querySelector(".why").textContent = j.text.explanation;
       });
   }
-  form.addEventListener("change", refresh);
+  // A photo only where the shop's policy asks for one (the option says so); a lost parcel has none.
+  var need = form.querySelector("[data-testid=photo-need]");
+  function photoRule() {
+    var option = form.reason.options[form.reason.selectedIndex];
+    var required = option && option.dataset.photo === "required";
+    form.photo.required = required;
+    if (need) { need.textContent = required ? "（此问题需要上传照片）" : "（此问题无需照片，可选填）"; }
+  }
+  form.addEventListener("change", function (event) {
+    if (event.target === form.reason) { photoRule(); }
+    refresh();
+  });
+  photoRule();
   refresh();
 })();
