@@ -26,7 +26,15 @@ from shouhou.core.uploads import check_image
 from shouhou.policies.claims import claim_from_data
 from shouhou.policies.document import load_default as load_default_policy
 from shouhou.policies.document import parse as parse_policy
-from shouhou.policies.engine import Claim, ClaimInputError, Decision, LineFacts, compensation_value, decide
+from shouhou.policies.engine import (
+    Claim,
+    ClaimInputError,
+    Decision,
+    LineFacts,
+    compensation_value,
+    decide,
+    decision_on_approval,
+)
 from shouhou.policies.selectors import policy_document
 from shouhou.reviews.guards import guard_refusal
 
@@ -229,9 +237,37 @@ def case_create(*, shop, order_line: OrderLine, reason: str, kind: str | None = 
     return case
 
 
+def _approval_fields(case: Case) -> dict:
+    """Deadlines and texts the customer reads, recomputed on the day of approval: a case approved days
+    after it was filed must not say "send it back by <a date already past>" or "an agent will review it"."""
+    decision = decision_on_approval(case.decision or {}, approved_on=clock.localnow().date())
+    by = decision["deadlines"].get("return_ship_by")
+    fields: dict[str, Any] = {"decision": decision}
+    if by and case.kind in RETURN_KINDS:
+        fields["deadline_at"] = dt.datetime.combine(dt.date.fromisoformat(by), dt.time(23, 59),
+                                                    tzinfo=clock.localnow().tzinfo)
+    return fields
+
+
+def _approval_message(case: Case) -> dict:
+    """The approval message's next step: for a return, by when and where to send the goods."""
+    if case.kind not in RETURN_KINDS:
+        return {}
+    from shouhou.commerce.selectors import return_address_for_case, return_address_text
+
+    address = return_address_for_case(case)
+    by = (case.decision.get("deadlines") or {}).get("return_ship_by", "")
+    when = f"请在{by}前" if by else "请"
+    if address is None:
+        return {"next_step": "客服会尽快告知退货地址，收到地址前请先不要寄出", "return_by": by, "return_address": ""}
+    text = return_address_text(address)
+    return {"next_step": f"{when}将商品寄回：{text}；寄出后请在售后进度页填写运单号",
+            "return_by": by, "return_address": text}
+
+
 def _approve(case: Case, *, actor, note: str) -> Case:
-    _move(case, S.APPROVED, actor=actor, note=note)
-    _notify(case, "case_approved", "approved")
+    _move(case, S.APPROVED, actor=actor, note=note, fields=_approval_fields(case))
+    _notify(case, "case_approved", "approved", _approval_message(case))
     if case.kind in RETURN_KINDS:
         _move(case, S.AWAITING_RETURN, actor=actor, note="请按约定方式寄回商品")
     return case

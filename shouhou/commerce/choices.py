@@ -74,3 +74,8 @@ class Carrier(models.TextChoices):
     EMS = "EMS", _("EMS")
     JT = "JTSD", _("极兔速递")
     OTHER = "OTHER", _("其他")
+
+
+class ReturnAddressKind(models.TextChoices):
+    SHOP = "shop", _("店铺售后")
+    WAREHOUSE = "warehouse", _("仓库")

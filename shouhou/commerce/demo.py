@@ -18,7 +18,15 @@ from django.db import transaction
 
 from shouhou.accounts.choices import Role
 from shouhou.accounts.models import Membership
-from shouhou.commerce.choices import Carrier, Category, MembershipTier, OrderStatus, Platform, ShipmentStatus
+from shouhou.commerce.choices import (
+    Carrier,
+    Category,
+    MembershipTier,
+    OrderStatus,
+    Platform,
+    ReturnAddressKind,
+    ShipmentStatus,
+)
 from shouhou.commerce.models import (
     SKU,
     Customer,
@@ -27,6 +35,7 @@ from shouhou.commerce.models import (
     Order,
     OrderLine,
     Product,
+    ReturnAddress,
     Shipment,
     Shop,
 )
@@ -317,6 +326,21 @@ def _make_users(shop: Shop) -> list:
     return users
 
 
+def _make_return_addresses(shop: Shop) -> int:
+    """Where the demo's returns go: the main warehouse, and a repair centre for electronics and phones."""
+    common = {"shop": shop, "kind": ReturnAddressKind.WAREHOUSE, "province": "浙江省", "city": "杭州市",
+              "note": "请勿寄到付；包裹内请附售后单号"}
+    rows = [ReturnAddress(**common, name="杭州退货仓", contact_name="王仓管", phone="0571-8888-6666",
+                          district="余杭区", street="仓前街道文一西路 1 号 3 号库", postal_code="311121",
+                          is_default=True),
+            *[ReturnAddress(**common, name=f"数码维修中心（{label}）", contact_name="李工", phone="0571-8888-7777",
+                            district="滨江区", street="长河街道江虹路 88 号 2 楼", postal_code="310052",
+                            category=category)
+              for category, label in ((Category.ELECTRONICS, "数码家电"), (Category.MOBILE_PHONE, "手机"))]]
+    ReturnAddress.objects.bulk_create(rows)
+    return len(rows)
+
+
 def seed_other_apps(*, shop: Shop, rng: random.Random) -> list[str]:
     done = []
     for app in SEED_APPS:
@@ -357,11 +381,13 @@ def demo_build(*, seed: int = 42, orders: int = 5000, customers: int = 3000, if_
                                    service_phone="400-820-5566",
                                    settings={"demo": True, "seed": seed, "anchor": anchor.isoformat()})
         users = _make_users(shop)
+        addresses = _make_return_addresses(shop)
         products, skus = _make_products(shop, rng)
         people = _make_customers(shop, rng, customers, anchor, [u for u in users if u.username.startswith("kefu")])
         sessions, pitched = _make_sessions(shop, rng, anchor, products)
         counts = _make_orders(shop, rng, anchor, orders, people, sessions, pitched, skus, products)
         counts.update(products=len(products), skus=sum(len(v) for v in skus.values()), customers=len(people),
-                      live_sessions=len(sessions), hosts=len(HOSTS), users=len(users))
+                      live_sessions=len(sessions), hosts=len(HOSTS), users=len(users),
+                      return_addresses=addresses)
         seeded = seed_other_apps(shop=shop, rng=rng) if other_apps else []
     return DemoResult(shop=shop, counts=counts, seeded_apps=seeded)

@@ -7,7 +7,15 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from shouhou.commerce.choices import Carrier, Category, MembershipTier, OrderStatus, Platform, ShipmentStatus
+from shouhou.commerce.choices import (
+    Carrier,
+    Category,
+    MembershipTier,
+    OrderStatus,
+    Platform,
+    ReturnAddressKind,
+    ShipmentStatus,
+)
 from shouhou.core.models import MoneyField, ShopScopedModel, TimeStampedModel
 
 
@@ -217,3 +225,39 @@ class ImportJob(ShopScopedModel):
 
     def __str__(self) -> str:
         return self.filename
+
+
+class ReturnAddress(ShopScopedModel):
+    """Where customers send goods back: the shop's after-sales desk or a warehouse. The shop's default is
+    used unless an address takes one category only (e.g. electronics to the repair warehouse).
+    Read through commerce.selectors.return_address_for_case; written by commerce.services."""
+
+    kind = models.CharField(_("类型"), max_length=16, choices=ReturnAddressKind.choices,
+                            default=ReturnAddressKind.SHOP)
+    name = models.CharField(_("名称"), max_length=50, help_text=_("例如：杭州退货仓"))
+    contact_name = models.CharField(_("收件人"), max_length=30)
+    phone = models.CharField(_("收件电话"), max_length=30)
+    province = models.CharField(_("省"), max_length=30)
+    city = models.CharField(_("市"), max_length=30)
+    district = models.CharField(_("区/县"), max_length=30, blank=True)
+    street = models.CharField(_("详细地址"), max_length=200)
+    postal_code = models.CharField(_("邮编"), max_length=10, blank=True)
+    category = models.CharField(_("只收此类商品"), max_length=24, choices=Category.choices, blank=True,
+                                help_text=_("留空表示所有商品"))
+    note = models.CharField(_("寄回须知"), max_length=200, blank=True,
+                            help_text=_("例如：请勿到付，包裹内请附售后单号"))
+    is_default = models.BooleanField(_("默认地址"), default=False)
+    is_active = models.BooleanField(_("启用"), default=True)
+
+    class Meta:
+        verbose_name = _("退货地址")
+        verbose_name_plural = _("退货地址")
+        constraints = [models.UniqueConstraint(fields=["shop"], condition=Q(is_default=True, is_active=True),
+                                               name="uniq_return_address_default")]
+
+    def __str__(self) -> str:
+        return f"{self.name}：{self.full_address}"
+
+    @property
+    def full_address(self) -> str:
+        return f"{self.province}{self.city}{self.district}{self.street}"

@@ -87,3 +87,41 @@ def live_session_list_qs(*, shop: Shop):
                       n_products=Coalesce(Subquery(through.annotate(c=Count("id")).values("c")), 0,
                                           output_field=IntegerField()))
             .order_by("-started_at", "-id"))
+
+
+# --- return addresses -------------------------------------------------------------------------------
+
+def return_addresses(*, shop: Shop, include_inactive: bool = True):
+    """The shop's return addresses, the default first."""
+    from shouhou.commerce.models import ReturnAddress
+
+    qs = ReturnAddress.objects.filter(shop=shop)
+    if not include_inactive:
+        qs = qs.filter(is_active=True)
+    return qs.order_by("-is_active", "-is_default", "pk")
+
+
+def return_address_for_case(case):
+    """Where this case's goods go back to, or None when the shop has given no address yet.
+    An active address for the line's category first (e.g. a repair warehouse), else the shop's default,
+    else its oldest active address that takes every category. Used by the follow page, the customer's
+    messages and the platform connectors; `case` needs only shop_id and order_line (may be None)."""
+    from shouhou.commerce.models import ReturnAddress
+
+    active = ReturnAddress.objects.filter(shop_id=case.shop_id, is_active=True)
+    line = getattr(case, "order_line", None)
+    if line is not None and line.category:
+        match = active.filter(category=line.category).order_by("-is_default", "pk").first()
+        if match is not None:
+            return match
+    return active.filter(category="").order_by("-is_default", "pk").first()
+
+
+def return_address_text(address) -> str:
+    """One line for a message or a platform: 'name phone, full address (note)'."""
+    if address is None:
+        return ""
+    text = f"{address.contact_name} {address.phone}，{address.full_address}"
+    if address.postal_code:
+        text += f"（邮编 {address.postal_code}）"
+    return text + (f"。{address.note}" if address.note else "")

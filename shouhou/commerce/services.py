@@ -134,3 +134,92 @@ def import_job_run(*, job_id: int) -> ImportJob | None:
         log.exception("import job %s failed", job_id)
         _fail(job, "导入时发生内部错误，请稍后重试或联系管理员")
         raise
+
+
+# --- return addresses -------------------------------------------------------------------------------
+
+class ReturnAddressError(ValueError):
+    """A refused address; `errors` maps each field to what is wrong with it (shown next to the field)."""
+
+    def __init__(self, errors: dict[str, str]):
+        self.errors = errors
+        super().__init__("；".join(f"{field}：{text}" for field, text in errors.items()))
+
+
+RETURN_ADDRESS_FIELDS = ("kind", "name", "contact_name", "phone", "province", "city", "district", "street",
+                         "postal_code", "category", "note", "is_default", "is_active")
+_REQUIRED = {"name": "名称", "contact_name": "收件人", "phone": "收件电话", "province": "省", "city": "市",
+             "street": "详细地址"}
+
+
+def _clean_return_address(data: dict) -> tuple[dict, dict[str, str]]:
+    import re
+
+    from shouhou.commerce.choices import Category, ReturnAddressKind
+    from shouhou.commerce.models import ReturnAddress
+
+    values: dict = {}
+    errors: dict[str, str] = {}
+    for field in RETURN_ADDRESS_FIELDS:
+        raw = data.get(field)
+        if field in ("is_default", "is_active"):
+            values[field] = raw in (True, "1", "on", "true")
+            continue
+        value = str(raw if raw is not None else "").strip()
+        limit = ReturnAddress._meta.get_field(field).max_length
+        if len(value) > limit:
+            errors[field] = f"不能超过 {limit} 个字"
+        values[field] = value
+    for field, label in _REQUIRED.items():
+        if not values[field]:
+            errors[field] = f"请填写{label}"
+    values["kind"] = values["kind"] or ReturnAddressKind.SHOP
+    if values["kind"] not in ReturnAddressKind.values:
+        errors["kind"] = f"未知的类型：{values['kind']}"
+    if values["category"] and values["category"] not in Category.values:
+        errors["category"] = f"未知的商品类目：{values['category']}"
+    if values["phone"] and not re.fullmatch(r"[0-9+\- ()]{5,30}", values["phone"]):
+        errors["phone"] = "电话只能包含数字、空格、+、-、括号"
+    if values["postal_code"] and not re.fullmatch(r"\d{6}", values["postal_code"]):
+        errors["postal_code"] = "邮编应为 6 位数字"
+    if values["is_default"] and values["category"]:
+        errors["is_default"] = "默认地址应收所有商品：请清空「只收此类商品」，或不设为默认"
+    if values["is_default"] and not values["is_active"]:
+        errors["is_default"] = "停用的地址不能设为默认"
+    return values, errors
+
+
+@transaction.atomic
+def return_address_save(*, shop: Shop, actor, data: dict, address_id: int | None = None):
+    """Create or change one of the shop's return addresses (shop admins: settings.edit). Making one the
+    default unsets the previous default; the shop's first active general address becomes the default."""
+    from shouhou.accounts.access import require_action
+    from shouhou.accounts.permissions import SETTINGS_EDIT
+    from shouhou.commerce.models import ReturnAddress
+    from shouhou.core.audit import audit_record
+
+    require_action(actor, shop, SETTINGS_EDIT)
+    values, errors = _clean_return_address(data)
+    if errors:
+        raise ReturnAddressError(errors)
+    active = ReturnAddress.objects.select_for_update().filter(shop=shop, is_active=True)
+    if address_id is not None:
+        active = active.exclude(pk=address_id)
+    if values["is_active"] and not values["category"] and not active.filter(is_default=True).exists():
+        values["is_default"] = True  # a shop with addresses always has a default to fall back on
+    if values["is_default"]:
+        active.filter(is_default=True).update(is_default=False)
+    if address_id is None:
+        address = ReturnAddress.objects.create(shop=shop, **values)
+        before = None
+    else:
+        address = ReturnAddress.objects.select_for_update().filter(shop=shop, pk=address_id).first()
+        if address is None:
+            raise ReturnAddressError({"address": "地址不存在"})
+        before = {f: getattr(address, f) for f in RETURN_ADDRESS_FIELDS}
+        for field, value in values.items():
+            setattr(address, field, value)
+        address.save()
+    audit_record(action="return_address.save", obj=address, actor=actor, before=before,
+                 after={f: getattr(address, f) for f in RETURN_ADDRESS_FIELDS})
+    return address

@@ -9,12 +9,18 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
-from shouhou.accounts.access import current_shop_for_request, require_action
-from shouhou.accounts.permissions import IMPORT
+from shouhou.accounts.access import current_shop_for_request, require_action, role_for
+from shouhou.accounts.permissions import IMPORT, SETTINGS_EDIT, VIEW, role_can
+from shouhou.commerce.choices import Category, ReturnAddressKind
 from shouhou.commerce.importers.columns import FIELDS
-from shouhou.commerce.models import ImportJob
-from shouhou.commerce.selectors import import_job_list
-from shouhou.commerce.services import import_job_submit
+from shouhou.commerce.models import ImportJob, ReturnAddress
+from shouhou.commerce.selectors import import_job_list, return_addresses
+from shouhou.commerce.services import (
+    RETURN_ADDRESS_FIELDS,
+    ReturnAddressError,
+    import_job_submit,
+    return_address_save,
+)
 
 MAX_UPLOAD_BYTES = 200 * 1024 * 1024
 
@@ -62,3 +68,27 @@ def import_job_page(request, job_id: int):
     job = get_object_or_404(ImportJob, shop=shop, pk=job_id)
     return render(request, "commerce/import_job.html", {"shop": shop, "job": job, "s": job.summary or {},
                                                          "more_errors": job.error_count - len(job.errors)})
+
+
+@login_required
+def return_addresses_page(request, address_id: int | None = None):
+    """The shop's return addresses: every member reads them (to tell a customer), admins change them."""
+    shop = _shop_or_404(request)
+    require_action(request.user, shop, VIEW)
+    address = get_object_or_404(ReturnAddress, shop=shop, pk=address_id) if address_id is not None else None
+    can_edit = role_can(role_for(request.user, shop), SETTINGS_EDIT)
+    errors: dict[str, str] = {}
+    values = {f: getattr(address, f) for f in RETURN_ADDRESS_FIELDS} if address else {"is_active": True}
+    status = 200
+    if request.method == "POST":
+        values = {f: request.POST.get(f, "") for f in RETURN_ADDRESS_FIELDS}
+        try:
+            return_address_save(shop=shop, actor=request.user, data=values, address_id=address_id)
+        except ReturnAddressError as exc:
+            errors, status = exc.errors, 400
+        else:
+            return redirect("commerce:return_addresses")
+    return render(request, "commerce/return_addresses.html", {
+        "shop": shop, "addresses": return_addresses(shop=shop), "address": address, "values": values,
+        "errors": errors, "can_edit": can_edit, "kinds": ReturnAddressKind.choices, "categories": Category.choices,
+    }, status=status)

@@ -7,7 +7,7 @@ the user's role cannot open is not shown (the page itself still refuses, this on
 from django.utils.translation import gettext_lazy as _
 
 from shouhou.accounts.choices import Role
-from shouhou.accounts.permissions import AUDIT_VIEW, IMPORT, TEAM_MANAGE
+from shouhou.accounts.permissions import AUDIT_VIEW, IMPORT, SETTINGS_EDIT, TEAM_MANAGE
 
 TEAM_BOARD_ROLES = frozenset({Role.SUPERVISOR, Role.ADMIN, Role.ANALYST})
 
@@ -21,4 +21,5 @@ NAV_ITEMS: list[tuple[str, str, str | frozenset | None]] = [
     (_("收件箱"), "desk:queue", None),
     (_("团队看板"), "desk:team", TEAM_BOARD_ROLES),
     (_("工作日历"), "sla:calendars", TEAM_MANAGE),
+    (_("退货地址"), "commerce:return_addresses", SETTINGS_EDIT),
 ]

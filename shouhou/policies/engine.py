@@ -584,3 +584,27 @@ def decide(line: LineFacts, claim: Claim, now: dt.date | dt.datetime, *, policy:
     d.explanation_zh = "".join(zh)
     d.explanation_en = " ".join(en)
     return d
+
+
+RETURN_SHIP_DAYS = 7  # the window decide() gives to send goods back, counted from the day it is granted
+_REVIEW_PENDING = ("客服将尽快审核。", "An agent will review it shortly.")
+_REVIEW_DONE = ("已审核同意。", "Approved.")
+
+
+def decision_on_approval(decision: dict, *, approved_on: dt.date) -> dict:
+    """The stored decision as the customer should read it once a person approves the case: the return
+    window runs from the approval (never shorter than first said), and "an agent will review it" is
+    replaced. The facts and the clauses stay as decided; only texts and deadlines move. Knows the
+    sentences decide() writes above, so keep the two together."""
+    out = {**decision, "deadlines": dict(decision.get("deadlines") or {})}
+    zh, en = str(out.get("explanation_zh", "")), str(out.get("explanation_en", ""))
+    old_by = out["deadlines"].get("return_ship_by")
+    if old_by:
+        new_by = max(dt.date.fromisoformat(old_by), approved_on + dt.timedelta(days=RETURN_SHIP_DAYS)).isoformat()
+        out["deadlines"]["return_ship_by"] = new_by
+        zh = zh.replace(f"请在 {old_by} 前寄回", f"请在 {new_by} 前寄回")
+        en = en.replace(f"send it back by {old_by}", f"send it back by {new_by}")
+    out["explanation_zh"] = zh.replace(_REVIEW_PENDING[0], _REVIEW_DONE[0])
+    out["explanation_en"] = en.replace(_REVIEW_PENDING[1], _REVIEW_DONE[1])
+    out["approved_on"] = approved_on.isoformat()
+    return out

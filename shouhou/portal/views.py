@@ -11,6 +11,7 @@ from shouhou.cases.models import Case
 from shouhou.cases.selectors import case_public_events
 from shouhou.commerce.choices import Carrier
 from shouhou.commerce.models import Order, Shop
+from shouhou.commerce.selectors import return_address_for_case
 from shouhou.core.clientip import client_ip
 from shouhou.core.links import LinkGone
 from shouhou.core.uploads import UploadError, check_image
@@ -156,17 +157,35 @@ def _followed(token: str) -> Case:
     return case
 
 
+def _follow_plain(case: Case) -> dict:
+    """What the follow page says, from the case as it stands now: the stored decision's texts are
+    recomputed on approval (cases.services), and the headline follows the status, not the first decision."""
+    plain = _plain({**{"allowed": [], "recommended": None, "shipping_payer": "none", "deadlines": {},
+                       "explanation_zh": "", "auto_approved": False}, **case.decision})
+    kind = KIND_ZH.get(case.kind, case.kind)
+    if case.status == CaseStatus.REJECTED:
+        plain["what"] = "很抱歉，申请未通过，原因见下方处理进度。"
+    elif case.status == CaseStatus.CANCELLED:
+        plain["what"] = "申请已撤销。"
+    elif case.status != CaseStatus.REQUESTED:
+        plain["what"] = f"已同意为您办理：{kind}"
+    if case.status != CaseStatus.AWAITING_RETURN:
+        plain["by"] = ""  # a date to send by only while the goods are awaited
+    return plain
+
+
 def follow(request, token: str, error: str | None = None, status: int = 200):
     case = _followed(token)
+    returning = case.kind in case_services.RETURN_KINDS and case.status in (
+        CaseStatus.AWAITING_RETURN, CaseStatus.IN_TRANSIT_BACK)
     return render(request, "portal/follow.html", {
         "token": token, "error": error, "carriers": Carrier.choices,
         "is_open": bool(case_services.TRANSITIONS.get(case.status)),
         "can_ship": case.status == CaseStatus.AWAITING_RETURN,
         "can_cancel": CaseStatus.CANCELLED in case_services.TRANSITIONS.get(case.status, set()),
         "photos": case.evidence.count(),
-        "case": case, "plain": _plain({**{"allowed": [], "recommended": None, "shipping_payer": "none",
-                                          "deadlines": {}, "explanation_zh": "", "auto_approved": False},
-                                       **case.decision}),
+        "case": case, "plain": _follow_plain(case), "returning": returning,
+        "return_address": return_address_for_case(case) if returning else None,
         "events": case_public_events(case), "webchat": _webchat(),
         "kind": KIND_ZH.get(case.kind, case.kind),
     }, status=status)

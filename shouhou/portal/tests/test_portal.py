@@ -216,3 +216,59 @@ def test_a_shop_policy_that_needs_no_photo_lets_wrong_items_through_without_one(
     _login(client)
     r = client.post("/p/order/submit/", {"line": line.pk, "reason": "wrong_item", "condition": "unopened"})
     assert r.status_code == 302
+
+
+# --- issue 15: where to send it, and texts recomputed on approval -----------------------------------
+
+@pytest.fixture
+def dear_line(shop):
+    customer = CustomerFactory(shop=shop, phone="13912345678", phone_last4="5678")
+    product = ProductFactory(shop=shop, name="羊绒大衣", category=Category.CLOTHING)
+    return OrderLineFactory(order__shop=shop, order__customer=customer, order__order_no="DY20261101001",
+                            order__delivered_at=NOW - dt.timedelta(days=2), product=product,
+                            category=Category.CLOTHING, price_paid=Decimal("899.00"))
+
+
+def test_an_approval_days_later_gives_a_new_return_date_the_address_and_drops_the_review_text(
+        client, dear_line, shop, shop_admin, agent):
+    from shouhou.cases.services import case_approve
+    from shouhou.commerce.services import return_address_save
+    from shouhou.notifications.models import OutboundMessage
+
+    return_address_save(shop=shop, actor=shop_admin, data={
+        "name": "杭州退货仓", "contact_name": "王仓管", "phone": "0571-88886666", "province": "浙江省",
+        "city": "杭州市", "district": "余杭区", "street": "文一西路 1 号 3 号库", "is_active": True})
+    # given a claim above the auto-approval amount: an agent must review it
+    _login(client)
+    r = client.post("/p/order/submit/", {"line": dear_line.pk, "reason": "no_reason", "condition": "unopened"})
+    url = r["Location"]
+    case = Case.objects.get()
+    assert case.status == "requested"
+    page = client.get(url).content.decode()
+    assert "客服将尽快审核" in page and 'data-testid="return-address"' not in page
+    # when the agent approves it eleven days later (the first return date, 11-13, has passed)
+    with time_machine.travel(NOW + dt.timedelta(days=11), tick=False):
+        case_approve(case=case, actor=agent)
+        page = client.get(url).content.decode()
+    # then the page gives a return date from the approval, where to send it, and no "will review"
+    case.refresh_from_db()
+    assert case.status == "awaiting_return"
+    assert "请在 2026-11-24 前寄回" in page and "2026-11-13" not in page
+    assert "客服将尽快审核" not in page and "已同意为您办理：退货退款" in page
+    assert 'data-testid="return-address"' in page
+    assert "浙江省杭州市余杭区文一西路 1 号 3 号库" in page and "王仓管" in page and "0571-88886666" in page
+    assert case.decision["deadlines"]["return_ship_by"] == "2026-11-24"
+    assert f"{case.deadline_at.astimezone(NOW.tzinfo):%Y-%m-%d}" == "2026-11-24"
+    # and the customer's approval message says the same
+    message = OutboundMessage.objects.get(trigger="case_approved")
+    assert "2026-11-24" in message.body and "浙江省杭州市余杭区文一西路 1 号 3 号库" in message.body
+
+
+def test_without_a_return_address_the_page_says_not_to_send_yet(client, line):
+    case, url = _filed(client, line)
+    assert case.status == "awaiting_return"
+    page = client.get(url).content.decode()
+    assert 'data-testid="no-return-address"' in page and "请先不要寄出" in page
+    from shouhou.notifications.models import OutboundMessage
+
+    assert "请先不要寄出" in OutboundMessage.objects.get(trigger="case_approved").body
