@@ -234,7 +234,26 @@ def case_create(*, shop, order_line: OrderLine, reason: str, kind: str | None = 
         Case.objects.filter(pk=case.pk).update(auto_approved=True)
         case.auto_approved = True
         _approve(case, actor=None, note="符合售后政策，系统自动通过")
+    elif from_customer:
+        _ask_a_person(case)
     return case
+
+
+def _ask_a_person(case: Case) -> None:
+    """A self-service case the policy did not approve: into the agents' queue, with its SLA clock."""
+    from shouhou.inbox.services import ticket_open_for_case
+
+    ticket_open_for_case(case=case)
+
+
+def _tickets_done(case: Case, *, note: str) -> None:
+    """The customer withdrew: the case's open tickets need nobody any more."""
+    from shouhou.inbox.choices import OPEN_TICKET_STATUSES, TicketStatus
+    from shouhou.inbox.models import Ticket
+    from shouhou.inbox.services import ticket_set_status
+
+    for ticket in Ticket.objects.filter(case=case, status__in=OPEN_TICKET_STATUSES):
+        ticket_set_status(ticket=ticket, status=TicketStatus.RESOLVED, note=note)
 
 
 def _approval_fields(case: Case) -> dict:
@@ -311,8 +330,11 @@ def case_reject(*, case: Case, actor, reason: str) -> Case:
 def case_cancel(*, case: Case, actor=None, reason: str = "") -> Case:
     if actor is not None:  # the customer's own words (portal, no actor) are not an outgoing message
         _guard(reason, field="撤销原因")
-    return _move(_locked(case), S.CANCELLED, actor=actor, note=reason or "申请已撤销",
+    case = _move(_locked(case), S.CANCELLED, actor=actor, note=reason or "申请已撤销",
                  fields={"resolved_at": clock.now()})
+    if actor is None:
+        _tickets_done(case, note=reason or "顾客撤销了售后申请")
+    return case
 
 
 @transaction.atomic

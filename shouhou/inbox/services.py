@@ -627,3 +627,38 @@ def _sync_escalation(src: Escalation, dst: Escalation) -> None:
     if src is not dst:
         for f in Escalation._meta.concrete_fields:
             setattr(dst, f.attname, getattr(src, f.attname))
+
+
+# --- self-service cases that need a person ------------------------------------------------------------
+
+@transaction.atomic
+def ticket_open_for_case(*, case) -> Ticket:
+    """A case the customer filed on the self-service page that the policy could not approve by itself:
+    it must reach a person. The request goes into the customer's web chat for that order (the bot steps
+    aside), as a ticket linked to the case with its SLA clocks running and routed like any other, so the
+    agent's replies reach the customer's chat. Idempotent per case; a ticket already open on that chat
+    takes the case instead of a second one."""
+    from shouhou.inbox.channels.webchat import webchat_start
+
+    at = now()
+    conversation = webchat_start(order=case.order)
+    conversation.cases.add(case)
+    Conversation.objects.filter(pk=conversation.pk).update(
+        bot_active=False, handed_over_at=conversation.handed_over_at or at)
+    conversation.bot_active = False
+    line = case.order_line
+    what = f"{line.product_name}（{case.get_reason_display()}）" if line is not None else case.get_reason_display()
+    body = f"我在自助售后页提交了售后申请 {case.number}：{what}。" + (f"问题描述：{case.description}" if case.description
+                                                                 else "")
+    received = message_receive(shop=case.shop, channel=conversation.channel, body=body, customer=case.customer,
+                               contact_handle=conversation.contact_handle, order=case.order,
+                               conversation=conversation, external_id=f"case:{case.pk}:needs-person", at=at)
+    ticket = received.ticket or Ticket.objects.filter(case=case).order_by("-pk").first()
+    if ticket is None:  # cannot happen with the bot stopped; say so rather than lose the request
+        raise TicketError(f"售后单 {case.number} 未能进入客服队列。")
+    ticket = _locked(ticket)
+    if ticket.case_id is None:
+        ticket.case = case
+        _save(ticket, ["case"])
+        _event(ticket, K.NOTE, note=f"自助售后单 {case.number} 需人工审核")
+    return ticket

@@ -272,3 +272,55 @@ def test_without_a_return_address_the_page_says_not_to_send_yet(client, line):
     from shouhou.notifications.models import OutboundMessage
 
     assert "请先不要寄出" in OutboundMessage.objects.get(trigger="case_approved").body
+
+
+# --- issue 15: a self-service case that needs a person reaches the agents' queue ----------------------
+
+def test_a_claim_the_policy_cannot_approve_appears_in_the_agents_queue_with_a_clock(client, dear_line, shop, agent):
+    from shouhou.inbox.channels import webchat
+    from shouhou.inbox.models import Ticket
+    from shouhou.inbox.selectors import ticket_queue
+    from shouhou.inbox.services import ticket_reply
+
+    _login(client)
+    r = client.post("/p/order/submit/", {"line": dear_line.pk, "reason": "no_reason", "condition": "unopened",
+                                         "description": "尺码偏大，想退"})
+    assert r.status_code == 302
+    case = Case.objects.get()
+    assert case.status == "requested"
+    # then a ticket for a person, linked to the case, with its first-response clock running
+    ticket = Ticket.objects.get(case=case)
+    assert ticket.status == "new" and ticket.first_response_due_at is not None
+    assert ticket.first_response_due_at > NOW and ticket.order == dear_line.order
+    assert case.number in ticket.subject or case.number in ticket.conversation.messages.get().body
+    rows = [row for row in ticket_queue(shop=shop, user=agent).rows if row.ticket == ticket]
+    assert len(rows) == 1 and rows[0].clock.state == "running" and rows[0].clock.due_at  # its clock runs
+    # and the agent's reply reaches the customer's web chat for that order
+    ticket_reply(ticket=ticket, author=agent, body="您好，已收到您的申请，正在审核")
+    conversation = webchat.webchat_start(order=dear_line.order)
+    said = [(m["who"], m["body"]) for m in webchat.webchat_messages(conversation=conversation)]
+    assert said[-1] == ("agent", "您好，已收到您的申请，正在审核")
+    assert any(who == "me" and case.number in body for who, body in said)
+    # filing again (a retry) adds no second ticket
+    from shouhou.inbox.services import ticket_open_for_case
+
+    assert ticket_open_for_case(case=case) == ticket
+    assert Ticket.objects.filter(case=case).count() == 1
+
+
+def test_an_auto_approved_claim_needs_nobody(client, line):
+    from shouhou.inbox.models import Ticket
+
+    case, _url = _filed(client, line)
+    assert case.auto_approved and not Ticket.objects.exists()
+
+
+def test_a_customer_who_withdraws_takes_the_ticket_out_of_the_queue(client, dear_line):
+    from shouhou.inbox.models import Ticket
+
+    _login(client)
+    url = client.post("/p/order/submit/", {"line": dear_line.pk, "reason": "no_reason",
+                                           "condition": "unopened"})["Location"]
+    assert Ticket.objects.get().status == "new"
+    assert client.post(url + "cancel/").status_code == 302
+    assert Ticket.objects.get().status == "resolved"
