@@ -8,7 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
-from ninja import File, Router, Schema, Status
+from ninja import File, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from shouhou.accounts.permissions import (
@@ -193,9 +193,10 @@ def recall(request, payload: RecallIn):
 
 @router.get("/", response=list[CaseOut], summary="售后单列表")
 def list_cases(request, status: str | None = None, kind: str | None = None, limit: int = limit_query(50, 200),
-               offset: int = OFFSET):
+               offset: int = OFFSET,
+               q: str = Query("", max_length=64, description="订单号、售后单号（部分即可）或手机尾号 4 位")):
     _need(request, VIEW)
-    qs = case_list(shop=request.auth.shop, status=status, kind=kind).select_related("policy_version")
+    qs = case_list(shop=request.auth.shop, status=status, kind=kind, q=q).select_related("policy_version")
     return [_out(c) for c in qs[offset:offset + min(limit, 200)]]
 
 

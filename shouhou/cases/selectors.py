@@ -6,19 +6,55 @@ from shouhou.cases.choices import OPEN_STATUSES
 from shouhou.cases.models import Case
 
 
+def case_search(q: str) -> Q:
+    """What an agent types to find a case: its number, the order number (any part of either), or the
+    last 4 digits of the customer's or the receiver's phone. Four digits alone match a phone tail or a
+    whole number, never any order that merely contains them."""
+    q = (q or "").strip()
+    if not q:
+        return Q()
+    if len(q) == 4 and q.isdigit():
+        return (Q(customer__phone_last4=q) | Q(customer__phone__endswith=q) | Q(order__receiver_phone__endswith=q)
+                | Q(number__iexact=q) | Q(order__order_no__iexact=q))
+    return Q(number__icontains=q) | Q(order__order_no__icontains=q)
+
+
 def case_list(*, shop, status: str | None = None, kind: str | None = None,
-              open_first: bool = False) -> QuerySet[Case]:
-    """Newest first. open_first (the staff list): cases still being worked on come before resolved,
-    rejected and cancelled ones, each group newest first."""
+              open_first: bool = False, q: str = "", oldest_first: bool = False) -> QuerySet[Case]:
+    """Newest first (oldest_first: the longest-waiting first). open_first (the staff list): cases still
+    being worked on come before resolved, rejected and cancelled ones. `q`: case_search."""
     qs = Case.objects.filter(shop=shop).select_related("order", "order_line", "customer")
     if status:
         qs = qs.filter(status=status)
     if kind:
         qs = qs.filter(kind=kind)
+    if (q or "").strip():
+        qs = qs.filter(case_search(q))
+    order = ("created_at", "pk") if oldest_first else ("-created_at", "-pk")
     if open_first:
         is_open = ExpressionWrapper(Q(status__in=OPEN_STATUSES), output_field=BooleanField())
-        return qs.order_by(is_open.desc(), "-created_at", "-pk")
-    return qs.order_by("-created_at", "-pk")
+        return qs.order_by(is_open.desc(), *order)
+    return qs.order_by(*order)
+
+
+def case_age_seconds(case: Case, *, at) -> int:
+    """How long the case has been open (or took, once finished)."""
+    end = case.resolved_at or at
+    return max(0, int((end - case.created_at).total_seconds()))
+
+
+def age_text(seconds: int) -> str:
+    """3 days 5 hours → '3天5小时'; under a day hours and minutes; under an hour minutes."""
+    from django.utils.translation import gettext as _
+
+    days, rest = divmod(max(0, int(seconds)), 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes = rest // 60
+    if days:
+        return _("%(days)s天%(hours)s小时") % {"days": days, "hours": hours}
+    if hours:
+        return _("%(hours)s小时%(minutes)s分钟") % {"hours": hours, "minutes": minutes}
+    return _("%(minutes)s分钟") % {"minutes": minutes}
 
 
 def case_get(*, shop, pk: int) -> Case:

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
@@ -13,6 +15,7 @@ from shouhou.accounts.access import current_shop_for_request, require_action, ro
 from shouhou.accounts.permissions import RECALL_LAUNCH, role_can
 from shouhou.cases import services as svc
 from shouhou.cases.choices import (
+    OPEN_STATUSES,
     CaseKind,
     CaseStatus,
     CompensationKind,
@@ -21,8 +24,9 @@ from shouhou.cases.choices import (
     ReturnMethod,
 )
 from shouhou.cases.models import Case, CaseEvidence, Recall
-from shouhou.cases.selectors import case_list
+from shouhou.cases.selectors import age_text, case_age_seconds, case_list
 from shouhou.commerce.models import SKU, Product
+from shouhou.core import clock
 from shouhou.core.phones import mask_phone
 from shouhou.core.uploads import UploadError
 
@@ -34,14 +38,28 @@ def _shop(request):
     return shop
 
 
+CASES_PER_PAGE = 50
+
+
 @login_required
 def case_list_view(request):
+    """Open cases first; search by order number, case number or phone tail; every case reachable by page."""
     shop = _shop(request)
     status = request.GET.get("status") or None
-    cases = case_list(shop=shop, status=status, open_first=True)[:200]
-    rows = [(c, mask_phone(c.customer.phone) if c.customer_id else "") for c in cases]
-    return render(request, "cases/list.html", {"rows": rows, "statuses": CaseStatus.choices, "status": status,
-                                               "can_recall": role_can(role_for(request.user, shop), RECALL_LAUNCH)})
+    if status not in CaseStatus.values:
+        status = None
+    q = (request.GET.get("q") or "").strip()[:64]
+    sort = "oldest" if request.GET.get("sort") == "oldest" else "newest"
+    cases = case_list(shop=shop, status=status, open_first=True, q=q, oldest_first=sort == "oldest")
+    page = Paginator(cases, CASES_PER_PAGE).get_page(request.GET.get("page"))
+    at = clock.now()
+    rows = [(c, mask_phone(c.customer.phone) if c.customer_id else "", age_text(case_age_seconds(c, at=at)),
+             c.status in OPEN_STATUSES) for c in page.object_list]
+    keep = urlencode({k: v for k, v in (("status", status or ""), ("q", q), ("sort", sort if sort != "newest" else ""))
+                      if v})
+    return render(request, "cases/list.html", {
+        "rows": rows, "statuses": CaseStatus.choices, "status": status, "q": q, "sort": sort, "page": page,
+        "keep": keep, "can_recall": role_can(role_for(request.user, shop), RECALL_LAUNCH)})
 
 
 @login_required
