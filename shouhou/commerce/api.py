@@ -197,3 +197,30 @@ def live_session_list(request):
     return [{"id": s.pk, "title": s.title, "host": s.host.name if s.host else "", "started_at": s.started_at,
              "ended_at": s.ended_at, "orders": s.n_orders, "gmv": (s.n_gmv or Decimal("0")).quantize(Decimal("0.01")),
              "product_count": s.n_products} for s in qs]
+
+
+class ReturnAddressOut(Schema):
+    id: int
+    kind: str
+    name: str
+    contact_name: str
+    phone: str
+    province: str
+    city: str
+    district: str
+    street: str
+    postal_code: str
+    category: str
+    note: str
+    is_default: bool
+    is_active: bool
+    full_address: str
+
+
+@router.get("/return-addresses", response=list[ReturnAddressOut], summary="退货地址（默认地址在前）")
+def return_address_list(request, active: bool = False):
+    """The shop's return addresses; `active=true` leaves out the inactive ones. Which one a case uses:
+    commerce.selectors.return_address_for_case (docs/cases.md). Changed on /commerce/return-addresses/."""
+    from shouhou.commerce.selectors import return_addresses
+
+    return list(return_addresses(shop=request.auth.shop, include_inactive=not active))

@@ -214,9 +214,33 @@ def _photo_note(shop) -> str:
     return f"（{'、'.join(labels)}需附照片）" if labels else ""
 
 
+def _awaited_return(order) -> str:
+    """When a case of this order waits for the goods: by when and where to send them (the shop's
+    return address for the case), else ""."""
+    from shouhou.cases.choices import CaseStatus
+    from shouhou.cases.models import Case
+    from shouhou.commerce.selectors import return_address_for_case, return_address_text
+
+    case = (Case.objects.filter(order=order, status=CaseStatus.AWAITING_RETURN).select_related("order_line")
+            .order_by("-pk").first())
+    if case is None:
+        return ""
+    address = return_address_for_case(case)
+    by = (case.decision.get("deadlines") or {}).get("return_ship_by", "")
+    if address is None:
+        return f"您的售后单{case.number}已同意退货。退货地址客服会尽快告知，收到地址前请先不要寄出。"
+    when = f"请在{by}前" if by else "请"
+    return (f"您的售后单{case.number}已同意退货，{when}寄回：{return_address_text(address)}。"
+            "寄出后请在售后进度页填写快递单号。")
+
+
 def answer_return(*, shop, order, category: str = "") -> str:
     from shouhou.policies.selectors import CATEGORY_ZH, policy_document, policy_summary_text
 
+    if order is not None and not category:
+        awaited = _awaited_return(order)
+        if awaited:
+            return awaited
     line = _first_line(order)
     cat = category or (line.category if line is not None else "") or "other"
     text = policy_summary_text(shop=shop, category=cat, topic="return")

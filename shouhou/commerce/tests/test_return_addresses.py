@@ -117,3 +117,16 @@ def test_one_shop_cannot_open_anothers_address(client, shop, other_shop, agent):
     client.force_login(agent)
     assert client.get(f"/commerce/return-addresses/{theirs.pk}/").status_code == 404
     assert "杭州退货仓" not in client.get("/commerce/return-addresses/").content.decode()
+
+
+def test_the_api_lists_the_shops_addresses_default_first(client, shop, other_shop, shop_admin, agent):
+    admin = MembershipFactory(shop=other_shop, role=Role.ADMIN, user=UserFactory(username="other-admin")).user
+    return_address_save(shop=other_shop, actor=admin, data={**HANGZHOU, "name": "别家仓"})
+    return_address_save(shop=shop, actor=shop_admin, data={**HANGZHOU, "name": "旧仓", "is_active": ""})
+    return_address_save(shop=shop, actor=shop_admin, data=HANGZHOU)
+    client.force_login(agent)
+    rows = client.get("/api/commerce/return-addresses").json()
+    assert [(r["name"], r["is_default"], r["is_active"]) for r in rows] == [("杭州退货仓", True, True),
+                                                                            ("旧仓", False, False)]
+    assert rows[0]["full_address"] == "浙江省杭州市余杭区仓前街道文一西路 1 号 3 号库"
+    assert [r["name"] for r in client.get("/api/commerce/return-addresses", {"active": "true"}).json()] == ["杭州退货仓"]

@@ -324,3 +324,19 @@ def test_a_customer_who_withdraws_takes_the_ticket_out_of_the_queue(client, dear
     assert Ticket.objects.get().status == "new"
     assert client.post(url + "cancel/").status_code == 302
     assert Ticket.objects.get().status == "resolved"
+
+
+def test_the_chat_assistant_tells_where_to_send_an_approved_return(client, line, shop, shop_admin):
+    from shouhou.commerce.services import return_address_save
+    from shouhou.inbox.channels import webchat
+
+    return_address_save(shop=shop, actor=shop_admin, data={
+        "name": "杭州退货仓", "contact_name": "王仓管", "phone": "0571-88886666", "province": "浙江省",
+        "city": "杭州市", "street": "文一西路 1 号", "is_active": True})
+    case, _url = _filed(client, line)
+    assert case.status == "awaiting_return"
+    conversation = webchat.webchat_start(order=line.order)
+    webchat.webchat_post(conversation=conversation, body="退货寄到哪个地址？", client_id="addr")
+    answer = webchat.webchat_messages(conversation=conversation)[-1]
+    assert answer["who"] == "bot"
+    assert case.number in answer["body"] and "浙江省杭州市文一西路 1 号" in answer["body"] and "2026-11-13" in answer["body"]
