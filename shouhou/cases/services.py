@@ -6,6 +6,7 @@ are enqueued after commit."""
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from decimal import Decimal
 from typing import Any
 
@@ -53,6 +54,7 @@ TRANSITIONS: dict[str, set[str]] = {
     S.REJECTED: set(),
     S.CANCELLED: set(),
 }
+log = logging.getLogger(__name__)
 RETURN_KINDS = {CaseKind.RETURN_REFUND, CaseKind.EXCHANGE, CaseKind.REPAIR}
 MAX_CUSTOMER_PHOTOS = 9  # photos a customer may add to one case (the follow page is public by link)
 
@@ -240,10 +242,17 @@ def case_create(*, shop, order_line: OrderLine, reason: str, kind: str | None = 
 
 
 def _ask_a_person(case: Case) -> None:
-    """A self-service case the policy did not approve: into the agents' queue, with its SLA clock."""
+    """A self-service case the policy did not approve: into the agents' queue, with its SLA clock.
+    The customer's claim is kept even if the queue refuses (e.g. an SLA policy the clock cannot compute):
+    the failure is logged and noted on the case, which stays first in the case list's open cases."""
     from shouhou.inbox.services import ticket_open_for_case
 
-    ticket_open_for_case(case=case)
+    try:
+        with transaction.atomic():
+            ticket_open_for_case(case=case)
+    except Exception:  # any failure of the queue must not lose the customer's claim
+        log.exception("case %s could not open a ticket for a person", case.number)
+        _event(case, kind="progress", note="未能自动进入客服队列，请人工跟进", visible=False)
 
 
 def _tickets_done(case: Case, *, note: str) -> None:

@@ -340,3 +340,33 @@ def test_the_chat_assistant_tells_where_to_send_an_approved_return(client, line,
     answer = webchat.webchat_messages(conversation=conversation)[-1]
     assert answer["who"] == "bot"
     assert case.number in answer["body"] and "浙江省杭州市文一西路 1 号" in answer["body"] and "2026-11-13" in answer["body"]
+
+
+def test_a_queue_that_fails_never_loses_the_customers_claim(client, dear_line, monkeypatch):
+    from shouhou.inbox import services as inbox_services
+    from shouhou.inbox.models import Ticket
+
+    def broken(*, case):
+        Ticket.objects.create(shop=case.shop, number="T-HALF", channel="web_chat")  # half-written, rolled back
+        raise ValueError("the SLA clock cannot compute this target")
+
+    monkeypatch.setattr(inbox_services, "ticket_open_for_case", broken)
+    _login(client)
+    r = client.post("/p/order/submit/", {"line": dear_line.pk, "reason": "no_reason", "condition": "unopened"})
+    assert r.status_code == 302
+    case = Case.objects.get()
+    assert case.status == "requested" and not Ticket.objects.exists()
+    note = case.events.get(kind="progress")
+    assert note.note == "未能自动进入客服队列，请人工跟进" and not note.visible_to_customer
+
+
+def test_a_claim_on_an_order_without_a_customer_record_still_reaches_the_queue(client, shop):
+    from shouhou.inbox.models import Ticket
+
+    line = OrderLineFactory(order__shop=shop, order__customer=None, order__order_no="DY-NOCUST",
+                            order__receiver_phone="13912349999", order__delivered_at=NOW - dt.timedelta(days=2),
+                            category=Category.CLOTHING, price_paid=Decimal("899.00"))
+    _login(client, order_no="DY-NOCUST", last4="9999")
+    r = client.post("/p/order/submit/", {"line": line.pk, "reason": "no_reason", "condition": "unopened"})
+    assert r.status_code == 302
+    assert Ticket.objects.get().case == Case.objects.get()
