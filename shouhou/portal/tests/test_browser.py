@@ -84,3 +84,27 @@ def test_a_lost_parcel_is_filed_in_the_browser_without_a_photo(page, live_server
     page.click("#claim-form button[type=submit]")
     page.wait_for_selector("[data-testid=timeline]")
     assert Case.objects.get().reason == "lost_parcel"
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_on_a_phone_each_choice_sits_beside_its_text(browser, live_server, shop):
+    # the form-wide rules put every radio and checkbox alone on a line, centred, far from its text
+    cache.clear()
+    customer = CustomerFactory(shop=shop, phone="13912345678", phone_last4="5678")
+    OrderLineFactory(order__shop=shop, order__customer=customer, order__order_no="DY779",
+                     product=ProductFactory(shop=shop, name="法式碎花连衣裙", category=Category.CLOTHING))
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, locale="zh-CN")
+    page = context.new_page()
+    try:
+        page.goto(f"{live_server.url}/p/")
+        page.fill("input[name=order_no]", "DY779")
+        page.fill("input[name=last4]", "5678")
+        page.click("button[type=submit]")
+        for selector in ("input[name=line]", "input[name=washed]"):
+            box = page.locator(selector).first.bounding_box()
+            label = page.locator(selector).first.locator("xpath=..").bounding_box()
+            assert box["x"] - label["x"] < 24, (selector, box, label)  # at the start of its label
+            assert box["height"] >= label["height"] / 3, (selector, box, label)  # one line, not stacked
+    finally:
+        context.close()
