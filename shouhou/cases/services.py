@@ -270,6 +270,11 @@ def _approval_fields(case: Case) -> dict:
     after it was filed must not say "send it back by <a date already past>" or "an agent will review it"."""
     decision = decision_on_approval(case.decision or {}, approved_on=clock.localnow().date())
     by = decision["deadlines"].get("return_ship_by")
+    if case.kind in RETURN_KINDS:
+        from shouhou.commerce.selectors import return_address_for_case
+
+        address = return_address_for_case(case)
+        decision["return_address_id"] = address.pk if address is not None else None
     fields: dict[str, Any] = {"decision": decision}
     if by and case.kind in RETURN_KINDS:
         fields["deadline_at"] = dt.datetime.combine(dt.date.fromisoformat(by), dt.time(23, 59),

@@ -104,11 +104,17 @@ def return_addresses(*, shop: Shop, include_inactive: bool = True):
 def return_address_for_case(case):
     """Where this case's goods go back to, or None when the shop has given no address yet.
     An active address for the line's category first (e.g. a repair warehouse), else the shop's default,
-    else its oldest active address that takes every category. Used by the follow page, the customer's
+    else its oldest active address that takes every category. Once approved, the address given then
+    (decision["return_address_id"]) stays while it is active. Used by the follow page, the customer's
     messages and the platform connectors; `case` needs only shop_id and order_line (may be None)."""
     from shouhou.commerce.models import ReturnAddress
 
     active = ReturnAddress.objects.filter(shop_id=case.shop_id, is_active=True)
+    given = (getattr(case, "decision", None) or {}).get("return_address_id")
+    if given:  # the address the customer was told on approval, while the shop still uses it
+        told = active.filter(pk=given).first()
+        if told is not None:
+            return told
     line = getattr(case, "order_line", None)
     if line is not None and line.category:
         match = active.filter(category=line.category).order_by("-is_default", "pk").first()

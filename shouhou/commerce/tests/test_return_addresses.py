@@ -130,3 +130,27 @@ def test_the_api_lists_the_shops_addresses_default_first(client, shop, other_sho
                                                                             ("旧仓", False, False)]
     assert rows[0]["full_address"] == "浙江省杭州市余杭区仓前街道文一西路 1 号 3 号库"
     assert [r["name"] for r in client.get("/api/commerce/return-addresses", {"active": "true"}).json()] == ["杭州退货仓"]
+
+
+def test_an_approved_case_keeps_the_address_it_was_given_while_that_address_is_in_use(shop, shop_admin, agent):
+    import datetime as dt
+    from decimal import Decimal
+
+    import time_machine
+
+    from shouhou.cases.services import case_approve, case_create
+
+    first = return_address_save(shop=shop, actor=shop_admin, data=HANGZHOU)
+    with time_machine.travel(dt.datetime(2026, 11, 6, 10, 0, tzinfo=dt.UTC), tick=False):
+        line = OrderLineFactory(order__shop=shop, category=Category.CLOTHING, price_paid=Decimal("899.00"),
+                                order__delivered_at=dt.datetime(2026, 11, 5, 10, 0, tzinfo=dt.UTC))
+        case = case_create(shop=shop, order_line=line, reason="no_reason")
+        case_approve(case=case, actor=agent)
+    case.refresh_from_db()
+    assert case.decision["return_address_id"] == first.pk
+    # when the shop makes another address the default, the customer keeps the one they were given
+    second = return_address_save(shop=shop, actor=shop_admin, data={**HANGZHOU, "name": "上海仓", "is_default": "1"})
+    assert return_address_for_case(case) == first
+    # and when that one is switched off, they get the current one
+    return_address_save(shop=shop, actor=shop_admin, address_id=first.pk, data={**HANGZHOU, "is_active": ""})
+    assert return_address_for_case(case) == second
