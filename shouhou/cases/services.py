@@ -292,10 +292,8 @@ def _approval_message(case: Case) -> dict:
     by = (case.decision.get("deadlines") or {}).get("return_ship_by", "")
     when = f"请在{by}前" if by else "请"
     if address is None:
-        return {"next_step": "客服会尽快告知退货地址，收到地址前请先不要寄出", "return_by": by, "return_address": ""}
-    text = return_address_text(address)
-    return {"next_step": f"{when}将商品寄回：{text}；寄出后请在售后进度页填写运单号",
-            "return_by": by, "return_address": text}
+        return {"next_step": "客服会尽快告知退货地址，收到地址前请先不要寄出"}
+    return {"next_step": f"{when}将商品寄回：{return_address_text(address)}；寄出后请在售后进度页填写运单号"}
 
 
 def _approve(case: Case, *, actor, note: str) -> Case:

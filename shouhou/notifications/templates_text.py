@@ -19,7 +19,7 @@ VARIABLES: dict[str, tuple[str, ...]] = {
     Trigger.DISPATCH_LATE: COMMON + ("order_no", "reason", "remedy"),
     Trigger.LOGISTICS_EXCEPTION: COMMON + ("order_no", "carrier", "tracking_no", "problem"),
     Trigger.CASE_CREATED: COMMON + ("case_no", "order_no"),
-    Trigger.CASE_APPROVED: COMMON + ("case_no", "resolution", "next_step", "return_by", "return_address"),
+    Trigger.CASE_APPROVED: COMMON + ("case_no", "resolution", "next_step"),
     Trigger.CASE_RECEIVED: COMMON + ("case_no",),
     Trigger.CASE_INSPECTION_PROGRESS: COMMON + ("case_no", "progress"),
     Trigger.CASE_RESOLVED: COMMON + ("case_no", "outcome"),
@@ -75,8 +75,7 @@ DEFAULTS: dict[str, str] = {
 # Identifiers (order and tracking numbers, names, links) stay out of the compliance check: an "HP…FX"
 # in a tracking number must not read as 好评返现. `body` (community_negative) quotes a customer's
 # group message to the shop's own group admin, never to a customer, so it is not checked either.
-FREE_TEXT = frozenset({"reason", "remedy", "problem", "progress", "resolution", "next_step", "outcome", "product",
-                       "return_address"})
+FREE_TEXT = frozenset({"reason", "remedy", "problem", "progress", "resolution", "next_step", "outcome", "product"})
 
 
 class TemplateError(ValueError):
