@@ -12,7 +12,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from shouhou.accounts.access import current_shop_for_request, require_action, role_for
-from shouhou.accounts.permissions import RECALL_LAUNCH, role_can
+from shouhou.accounts.permissions import RECALL_LAUNCH, SETTINGS_EDIT, role_can
 from shouhou.cases import services as svc
 from shouhou.cases.choices import (
     OPEN_STATUSES,
@@ -26,6 +26,7 @@ from shouhou.cases.choices import (
 from shouhou.cases.models import Case, CaseEvidence, Recall
 from shouhou.cases.selectors import age_text, case_age_seconds, case_list
 from shouhou.commerce.models import SKU, Product
+from shouhou.commerce.selectors import return_addresses
 from shouhou.core import clock
 from shouhou.core.phones import mask_phone
 from shouhou.core.uploads import UploadError
@@ -57,9 +58,12 @@ def case_list_view(request):
              c.status in OPEN_STATUSES) for c in page.object_list]
     keep = urlencode({k: v for k, v in (("status", status or ""), ("q", q), ("sort", sort if sort != "newest" else ""))
                       if v})
+    role = role_for(request.user, shop)
     return render(request, "cases/list.html", {
         "rows": rows, "statuses": CaseStatus.choices, "status": status, "q": q, "sort": sort, "page": page,
-        "keep": keep, "can_recall": role_can(role_for(request.user, shop), RECALL_LAUNCH)})
+        "keep": keep, "can_recall": role_can(role, RECALL_LAUNCH),
+        "no_return_address": not return_addresses(shop=shop, include_inactive=False).exists(),
+        "can_edit_addresses": role_can(role, SETTINGS_EDIT)})
 
 
 @login_required

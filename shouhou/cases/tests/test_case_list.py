@@ -86,3 +86,17 @@ def test_the_api_searches_the_same_way(client, shop, agent):
     assert r.status_code == 200, r.content
     assert [c["number"] for c in r.json()] == ["SH000003"]
     assert client.get("/api/cases/", {"q": "x" * 65}).status_code == 422
+
+
+def test_the_list_says_when_the_shop_has_no_return_address(client, shop, agent, shop_admin):
+    from shouhou.commerce.services import return_address_save
+
+    client.force_login(agent)
+    html = client.get("/cases/").content.decode()
+    assert 'data-testid="no-return-address"' in html and "请店铺管理员添加" in html
+    client.force_login(shop_admin)
+    assert 'href="/commerce/return-addresses/"' in client.get("/cases/").content.decode()
+    return_address_save(shop=shop, actor=shop_admin, data={
+        "name": "杭州退货仓", "contact_name": "王仓管", "phone": "0571-88886666", "province": "浙江省",
+        "city": "杭州市", "street": "文一西路 1 号", "is_active": True})
+    assert 'data-testid="no-return-address"' not in client.get("/cases/").content.decode()
