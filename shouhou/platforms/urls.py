@@ -1,0 +1,11 @@
+from django.urls import path
+
+from shouhou.platforms import views
+
+app_name = "platforms"
+urlpatterns = [
+    path("", views.connections, name="connections"),
+    path("<int:pk>/", views.connection_detail, name="connection"),
+    # the callback URL saved in the platform's console (one per platform and install)
+    path("doudian/push/", views.doudian_push, name="doudian_push"),
+]
