@@ -154,8 +154,11 @@ def _call(conn: PlatformConnection, fn):
     try:
         return fn(adapter, secrets.get("access_token", ""))
     except PlatformError as exc:
-        if exc.kind != "token_expired" or not token_refresh(conn):
+        if exc.kind != "token_expired":
             raise
+        if not token_refresh(conn):
+            raise PlatformError("token_expired", f"店铺授权已失效，需要重新授权（{exc.message}）",
+                                answer=exc.answer) from exc
     secrets = _secrets(conn)
     return fn(adapter_for(conn, secret=secrets.get("app_secret", "")), secrets.get("access_token", ""))
 
