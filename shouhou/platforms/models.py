@@ -99,6 +99,18 @@ class PlatformAftersale(ShopScopedModel):
     def __str__(self) -> str:
         return self.aftersale_id
 
+    @property
+    def manual_url(self) -> str:
+        """The platform back-office page of this request: the manual path for what the API cannot do."""
+        from shouhou.platforms.adapters import adapter_for
+
+        return adapter_for(self.connection, secret="").manual_link(self.aftersale_id)
+
+    @property
+    def answer_text(self) -> str:
+        answer = self.last_answer or {}
+        return str(answer.get("sub_msg") or answer.get("msg") or answer.get("error") or "")
+
 
 class OutboundAction(ShopScopedModel):
     """An action sent back to the platform (the outbox): once per idempotency key, retried with back-off."""
