@@ -50,6 +50,11 @@ class SandboxAftersale:
     status_deadline: int = field(default_factory=lambda: int(time.time()) + 48 * 3600)
 
 
+def _num(value: str):
+    """Ids travel as numbers on the platform; the demo's order numbers may not be digits."""
+    return int(value) if str(value).isdigit() else value
+
+
 class DoudianSandbox:
     def __init__(self, *, app_key: str = "sandbox-app", app_secret: str = "sandbox-secret",  # noqa: S107 (a local fake)
                  shop_id: str = "7000001", push_url: str = "", host: str = "127.0.0.1", port: int = 0,
@@ -68,6 +73,7 @@ class DoudianSandbox:
         self.server = ThreadingHTTPServer((host, port), self._handler())
         self.thread: threading.Thread | None = None
         self._msg_seq = 0
+        self._pushers: list[threading.Thread] = []
 
     # --- lifecycle ---------------------------------------------------------------------------------
     @property
@@ -81,6 +87,8 @@ class DoudianSandbox:
         return self
 
     def stop(self) -> None:
+        for pusher in list(self._pushers):  # let pushes in flight finish: nothing arrives after stop
+            pusher.join(timeout=15)
         self.server.shutdown()
         self.server.server_close()
 
@@ -120,8 +128,8 @@ class DoudianSandbox:
     def message(self, tag: str, record: SandboxAftersale) -> dict:
         self._msg_seq += 1
         data = {"aftersale_id": int(record.aftersale_id), "aftersale_status": record.status,
-                "aftersale_type": record.aftersale_type, "apply_time": record.apply_time, "p_id": int(record.order_id),
-                "s_id": int(record.sku_order_id), "shop_id": int(self.shop_id), "reason_code": 1,
+                "aftersale_type": record.aftersale_type, "apply_time": record.apply_time, "p_id": _num(record.order_id),
+                "s_id": _num(record.sku_order_id), "shop_id": int(self.shop_id), "reason_code": 1,
                 "refund_amount": record.refund_amount, "refund_post_amount": 0, "refund_voucher_num": 0,
                 "update_time": record.update_time}
         return {"tag": tag, "msg_id": f"{int(time.time() * 1000)}{self._msg_seq:04d}", "data": json.dumps(data)}
@@ -250,8 +258,8 @@ class DoudianSandbox:
             "after_sale_id": int(r.aftersale_id), "after_sale_status": r.status, "after_sale_type": r.aftersale_type,
             "refund_total_amount": r.refund_amount, "apply_time": r.apply_time, "update_time": r.update_time,
             "reason": r.reason, "status_deadline": r.status_deadline},
-            "order_info": {"shop_order_id": int(r.order_id),
-                           "sku_order_infos": [{"sku_order_id": int(r.sku_order_id), "product_name": r.product_name}]}})
+            "order_info": {"shop_order_id": _num(r.order_id),
+                           "sku_order_infos": [{"sku_order_id": _num(r.sku_order_id), "product_name": r.product_name}]}})
 
     def _operate(self, params: dict) -> tuple[int, dict]:
         op = int(params.get("type") or 0)
@@ -277,6 +285,8 @@ class DoudianSandbox:
         if self.push_on_operate and self.push_url:
             tag = PUSH_AFTER_OPERATION[op]
             messages = [self.message(tag, r) for r in changed]
-            threading.Thread(target=self.push, args=(messages,), daemon=True).start()
+            pusher = threading.Thread(target=self.push, args=(messages,), daemon=True)
+            self._pushers.append(pusher)
+            pusher.start()
         return self._ok({"items": [{"aftersale_id": int(r.aftersale_id), "status_code": 0, "status_msg": "success"}
                                    for r in changed]})

@@ -217,3 +217,18 @@ def test_already_handled_on_platform_comes_back_clearly_and_resyncs(sandbox, con
     assert case.status == "resolved"
     note = case.events.filter(kind="platform", note__contains="平台拒绝").get().note
     assert "售后状态错误" in note and "已重新同步" in note
+
+
+def test_sandbox_command_connects_and_files_a_request(live_server, shop, order_line, claim_clock):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("platforms", "sandbox", "--port", "0", "--push-url", f"{live_server.url}/platforms/doudian/push/",
+                 "--connect", "--auto-push", "--request", "--seconds", "0.2", stdout=out)
+    text = out.getvalue()
+    assert "抖店沙箱" in text and '"code": 0' in text.replace('"code":0', '"code": 0')
+    case = _case()
+    assert case.order_line == order_line and case.auto_approved
+    assert OutboundAction.objects.get().status == "done"
