@@ -14,6 +14,7 @@ class EventStatus(models.TextChoices):
     WAITING_ORDER = "waiting_order", _("待订单")  # the order is not in shouhou yet: applied when it arrives
     RETRY = "retry", _("待重试")  # the platform could not be read (outage): tried again later
     IGNORED = "ignored", _("已忽略")  # a message type we do not handle: acknowledged and logged
+    FAILED = "failed", _("处理失败")  # gave up after MAX_EVENT_ATTEMPTS; the error says why
 
 
 class ActionKind(models.TextChoices):

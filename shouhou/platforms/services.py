@@ -35,6 +35,10 @@ REFRESH_MARGIN = dt.timedelta(hours=12)  # refresh a token this long before it e
 BACKFILL_DAYS = 30  # on connect, read the requests changed in this many days
 RECONCILE_OVERLAP = 10 * 60  # seconds read again on each reconciliation (late index updates)
 MAX_ATTEMPTS = 8
+LAST_PUSH_GRANULARITY = dt.timedelta(seconds=60)
+WAKE_SECONDS = 2  # at most one "apply the inbox" task per connection this often, however many pushes arrive
+APPLY_BATCH = 200
+MAX_EVENT_ATTEMPTS = 10  # a message the platform keeps refusing to explain (or that cannot become a case)
 BACKOFF_BASE = 30  # seconds; doubled each attempt, at most BACKOFF_MAX
 BACKOFF_MAX = 3600
 
@@ -184,7 +188,7 @@ class PushResult:
 def push_receive(*, platform: str, headers: dict, body: bytes) -> PushResult:
     """Take one push exactly as the platform sends it. Refused (nothing stored) unless it is signed by a
     connected app; otherwise every message is kept once by its message id and answered as the platform
-    expects; the work happens in a task (event_apply)."""
+    expects; the work happens in a task (events_apply_pending)."""
     from shouhou.platforms.adapters.doudian import DoudianAdapter
 
     app_key = (headers.get("app-id") or "").strip()
@@ -203,6 +207,7 @@ def push_receive(*, platform: str, headers: dict, body: bytes) -> PushResult:
         return PushResult(code, answer)
     by_shop = {c.platform_shop_id: c for c in conns}
     stored = duplicates = 0
+    wake: set[int] = set()
     now = clock.now()
     with transaction.atomic():
         for msg in messages:
@@ -212,7 +217,7 @@ def push_receive(*, platform: str, headers: dict, body: bytes) -> PushResult:
             status = EventStatus.RECEIVED if msg.known else EventStatus.IGNORED
             try:
                 with transaction.atomic():
-                    event = PlatformEvent.objects.create(
+                    PlatformEvent.objects.create(
                         platform=platform, message_id=msg.message_id, connection=conn, tag=msg.tag,
                         aftersale_id=msg.aftersale_id, order_id=msg.order_id, payload=msg.data, status=status)
             except IntegrityError:
@@ -222,12 +227,38 @@ def push_receive(*, platform: str, headers: dict, body: bytes) -> PushResult:
             if not msg.known:
                 log.info("platform push: message type %s not handled (%s), acknowledged", msg.tag, msg.message_id)
             elif conn is not None:
-                _async("shouhou.platforms.tasks.event_apply_task", event.pk)
+                wake.add(conn.pk)
+        for conn_id in wake:
+            _wake(conn_id)
         touched = {m.platform_shop_id for m in messages} & set(by_shop) or ({conns[0].platform_shop_id}
                                                                             if len(conns) == 1 else set())
-        PlatformConnection.objects.filter(platform=platform, platform_shop_id__in=touched).update(last_push_at=now)
+        # health, not a log: written at most every LAST_PUSH_GRANULARITY (a burst of pushes costs no writes)
+        PlatformConnection.objects.filter(platform=platform, platform_shop_id__in=touched).filter(
+            Q(last_push_at__isnull=True) | Q(last_push_at__lt=now - LAST_PUSH_GRANULARITY)).update(last_push_at=now)
     code, answer = adapter.push_answer(True)
     return PushResult(code, answer, stored=stored, duplicates=duplicates)
+
+
+def _wake(conn_id: int) -> None:
+    """Queue one task that applies the connection's new messages. A burst of pushes queues one task per
+    WAKE_SECONDS, not one per message (each enqueue costs a queue write); the schedule
+    (`events_retry`, every minute) picks up anything a suppressed wake left behind."""
+    from django.core.cache import cache
+
+    if settings.Q_CLUSTER.get("sync", False) or cache.add(f"platforms:wake:{conn_id}", 1, timeout=WAKE_SECONDS):
+        _async("shouhou.platforms.tasks.events_apply_task", conn_id)
+
+
+def events_apply_pending(connection_id: int) -> int:
+    """Apply the connection's received messages in arrival order, a batch at a time."""
+    applied = 0
+    while True:
+        ids = list(PlatformEvent.objects.filter(connection_id=connection_id, status=EventStatus.RECEIVED)
+                   .order_by("pk").values_list("pk", flat=True)[:APPLY_BATCH])
+        for pk in ids:
+            applied += event_apply(pk) == EventStatus.APPLIED
+        if len(ids) < APPLY_BATCH:
+            return applied
 
 
 def event_apply(event_id: int) -> str:
@@ -242,9 +273,18 @@ def event_apply(event_id: int) -> str:
         aftersale = _call(conn, lambda a, token: a.fetch_aftersale(token, event.aftersale_id))
     except PlatformError as exc:
         _error(conn, exc.message)
-        PlatformEvent.objects.filter(pk=event.pk).update(status=EventStatus.RETRY, error=exc.message[:500])
-        return EventStatus.RETRY
-    outcome = aftersale_apply(conn, aftersale)
+        status = EventStatus.FAILED if event.attempts + 1 >= MAX_EVENT_ATTEMPTS and not exc.retryable \
+            else EventStatus.RETRY
+        PlatformEvent.objects.filter(pk=event.pk).update(status=status, error=exc.message[:500])
+        return status
+    try:
+        outcome = aftersale_apply(conn, aftersale)
+    except case_services.CaseError as exc:  # the request cannot become a case as it is: say why, try later
+        message = f"售后单 {event.aftersale_id} 无法建立：{exc}"
+        _error(conn, message)
+        status = EventStatus.FAILED if event.attempts + 1 >= MAX_EVENT_ATTEMPTS else EventStatus.RETRY
+        PlatformEvent.objects.filter(pk=event.pk).update(status=status, error=message[:500])
+        return status
     status = EventStatus.WAITING_ORDER if outcome == "waiting_order" else EventStatus.APPLIED
     PlatformEvent.objects.filter(pk=event.pk).update(
         status=status, error="" if status == EventStatus.APPLIED else "订单尚未导入或同步，订单到达后自动处理",
@@ -253,8 +293,9 @@ def event_apply(event_id: int) -> str:
 
 
 def events_retry(*, connection: PlatformConnection | None = None) -> int:
-    """Apply again what waited for its order or for the platform (schedule; also after an import)."""
-    qs = PlatformEvent.objects.filter(status__in=[EventStatus.WAITING_ORDER, EventStatus.RETRY],
+    """Apply what is still waiting: not yet applied, waiting for its order, or for the platform (schedule;
+    also after each reconciliation)."""
+    qs = PlatformEvent.objects.filter(status__in=[EventStatus.RECEIVED, EventStatus.WAITING_ORDER, EventStatus.RETRY],
                                       connection__isnull=False, connection__enabled=True)
     if connection is not None:
         qs = qs.filter(connection=connection)

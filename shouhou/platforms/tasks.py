@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 
-def event_apply_task(event_id: int) -> str:
-    from shouhou.platforms.services import event_apply
+def events_apply_task(connection_id: int) -> int:
+    from shouhou.platforms.services import events_apply_pending
 
-    return event_apply(event_id)
+    return events_apply_pending(connection_id)
 
 
 def outbox_send_task() -> dict:

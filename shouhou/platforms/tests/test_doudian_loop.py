@@ -232,3 +232,21 @@ def test_sandbox_command_connects_and_files_a_request(live_server, shop, order_l
     case = _case()
     assert case.order_line == order_line and case.auto_approved
     assert OutboundAction.objects.get().status == "done"
+
+
+def test_request_that_cannot_become_a_case_is_kept_with_the_reason(sandbox, connect, shop, claim_clock):
+    import datetime as dt_
+
+    conn = connect()
+    order = OrderFactory(shop=shop, order_no="6940000000000001",
+                         placed_at=dt_.datetime(2026, 11, 5, tzinfo=dt_.UTC), delivered_at=dt_.datetime(2026, 10, 20, tzinfo=dt_.UTC))
+    OrderLineFactory(order=order, line_key="6940000000000002")
+    record = sandbox.add_aftersale(order_id="6940000000000001", sku_order_id="6940000000000002", push=False)
+    sandbox.push_url = ""
+    event = PlatformEvent.objects.create(platform="doudian", message_id="m-bad-dates", connection=conn, tag="200",
+                                         aftersale_id=record.aftersale_id, payload={})
+    assert services.event_apply(event.pk) == "retry"
+    event.refresh_from_db()
+    conn.refresh_from_db()
+    assert "订单信息有误" in event.error and "无法建立" in conn.last_error
+    assert not Case.objects.exists()
