@@ -6,6 +6,7 @@ class ConnectedPlatform(models.TextChoices):
     """Platforms with an adapter (shouhou/platforms/adapters)."""
 
     DOUDIAN = "doudian", _("抖店")
+    KUAISHOU = "kuaishou", _("快手小店")
 
 
 class EventStatus(models.TextChoices):

@@ -23,7 +23,7 @@ from shouhou.cases.models import Case, CaseEvent
 from shouhou.commerce.models import Order, OrderLine
 from shouhou.core import clock
 from shouhou.core.audit import audit_record
-from shouhou.platforms.adapters import adapter_for
+from shouhou.platforms.adapters import adapter_class, adapter_for
 from shouhou.platforms.adapters.base import Action, Aftersale, PlatformError, PushRefused
 from shouhou.platforms.choices import ActionKind, ActionStatus, EventStatus
 from shouhou.platforms.crypto import CredentialsUnreadable, seal, unseal
@@ -62,7 +62,8 @@ def _error(conn: PlatformConnection, message: str) -> None:
 
 # --- connect and tokens -----------------------------------------------------------------------------
 def connection_connect(*, shop, actor, platform: str, app_key: str, app_secret: str, platform_shop_id: str = "",
-                       code: str = "", api_base: str = "", backfill: bool = True) -> PlatformConnection:
+                       code: str = "", api_base: str = "", backfill: bool = True,
+                       extra_secrets: dict | None = None) -> PlatformConnection:
     """Authorise a shop: exchange the code (service-market app) or the shop id (self-built app) for tokens,
     store them encrypted, then back-fill recent after-sale requests."""
     if actor is not None:
@@ -74,7 +75,8 @@ def connection_connect(*, shop, actor, platform: str, app_key: str, app_secret: 
         raise ConnectionError_("自用型应用请填写平台店铺ID；服务市场应用请先完成授权取得 code。")
     conn = PlatformConnection(shop=shop, platform=platform, app_key=app_key, api_base=api_base.strip(),
                               platform_shop_id=platform_shop_id.strip())
-    adapter = adapter_for(conn, secret=app_secret)
+    extra = {k: v.strip() for k, v in (extra_secrets or {}).items() if v and v.strip()}
+    adapter = adapter_for(conn, secret=app_secret, extra=extra)
     try:
         tokens = adapter.create_token(code=code.strip(), shop_id=platform_shop_id.strip())
     except PlatformError as exc:
@@ -87,7 +89,7 @@ def connection_connect(*, shop, actor, platform: str, app_key: str, app_secret: 
             raise ConnectionError_("该平台店铺已连接到另一个店铺。")
         conn = existing or conn
         conn.platform_shop_id, conn.app_key, conn.api_base = shop_id, app_key, api_base.strip()
-        conn.secrets = seal({"app_secret": app_secret, "access_token": tokens.access_token,
+        conn.secrets = seal({**extra, "app_secret": app_secret, "access_token": tokens.access_token,
                              "refresh_token": tokens.refresh_token})
         conn.token_expires_at, conn.needs_reauth, conn.enabled = tokens.expires_at, False, True
         conn.last_error = ""
@@ -124,7 +126,7 @@ def token_refresh(conn: PlatformConnection) -> bool:
     touched (pushes are still stored, actions wait)."""
     try:
         secrets = _secrets(conn)
-        tokens = adapter_for(conn, secret=secrets.get("app_secret", "")).refresh_token(secrets.get("refresh_token", ""))
+        tokens = adapter_for(conn, secrets=secrets).refresh_token(secrets.get("refresh_token", ""))
     except CredentialsUnreadable as exc:
         PlatformConnection.objects.filter(pk=conn.pk).update(needs_reauth=True)
         conn.needs_reauth = True
@@ -154,7 +156,7 @@ def _call(conn: PlatformConnection, fn):
         if not token_refresh(conn) and conn.needs_reauth:
             raise PlatformError("token_expired", "店铺授权已失效，需要重新授权")
     secrets = _secrets(conn)
-    adapter = adapter_for(conn, secret=secrets.get("app_secret", ""))
+    adapter = adapter_for(conn, secrets=secrets)
     try:
         return fn(adapter, secrets.get("access_token", ""))
     except PlatformError as exc:
@@ -164,7 +166,7 @@ def _call(conn: PlatformConnection, fn):
             raise PlatformError("token_expired", f"店铺授权已失效，需要重新授权（{exc.message}）",
                                 answer=exc.answer) from exc
     secrets = _secrets(conn)
-    return fn(adapter_for(conn, secret=secrets.get("app_secret", "")), secrets.get("access_token", ""))
+    return fn(adapter_for(conn, secrets=secrets), secrets.get("access_token", ""))
 
 
 def tokens_refresh_due() -> int:
@@ -189,21 +191,28 @@ def push_receive(*, platform: str, headers: dict, body: bytes) -> PushResult:
     """Take one push exactly as the platform sends it. Refused (nothing stored) unless it is signed by a
     connected app; otherwise every message is kept once by its message id and answered as the platform
     expects; the work happens in a task (events_apply_pending)."""
-    from shouhou.platforms.adapters.doudian import DoudianAdapter
-
-    app_key = (headers.get("app-id") or "").strip()
-    conns = list(PlatformConnection.objects.filter(platform=platform, app_key=app_key).order_by("pk")) \
-        if app_key else []
+    cls = adapter_class(platform)
+    app_key = cls.push_app_key(headers)
+    candidates = PlatformConnection.objects.filter(platform=platform).order_by("pk")
+    if app_key is not None:
+        candidates = candidates.filter(app_key=app_key) if app_key else candidates.none()
+    by_app: dict[str, list[PlatformConnection]] = {}
+    for candidate in candidates:
+        by_app.setdefault(candidate.app_key, []).append(candidate)
+    conns, messages, refused = [], [], "unknown app"
+    for group in by_app.values():  # one app almost always; 快手 names it only inside the encrypted body
+        try:
+            adapter = adapter_for(group[0])
+            adapter.verify_push(headers, body)
+            messages = adapter.parse_push(body)
+        except (PushRefused, CredentialsUnreadable) as exc:
+            refused = str(exc)
+            continue
+        conns = group
+        break
     if not conns:
-        code, answer = DoudianAdapter(app_key="", app_secret="").push_answer(False, "unknown app-id")
-        return PushResult(code, answer)
-    try:
-        adapter = adapter_for(conns[0])
-        adapter.verify_push(headers, body)
-        messages = adapter.parse_push(body)
-    except (PushRefused, CredentialsUnreadable) as exc:
-        log.warning("platform push refused (%s): %s", platform, exc)
-        code, answer = adapter_for(conns[0], secret="").push_answer(False, str(exc))
+        log.warning("platform push refused (%s): %s", platform, refused)
+        code, answer = cls.refusal(refused)
         return PushResult(code, answer)
     by_shop = {c.platform_shop_id: c for c in conns}
     stored = duplicates = 0
@@ -339,9 +348,10 @@ def aftersale_apply(conn: PlatformConnection, a: Aftersale) -> str:
             outcome = "created"
         link.save()
         case = link.case
-        if a.case_status != CaseStatus.REQUESTED or a.deadline:
+        moves = a.case_status not in ("", CaseStatus.REQUESTED)  # "": a platform state with no case step
+        if moves or a.deadline:
             case_services.case_follow_platform(
-                case=case, status=case.status if a.case_status == CaseStatus.REQUESTED else a.case_status,
+                case=case, status=a.case_status if moves else case.status,
                 note=f"平台状态：{a.status_text}", data={"platform": conn.platform, "status": a.platform_status},
                 deadline_at=a.deadline)
         if outcome == "created" and case.auto_approved and a.case_status == CaseStatus.REQUESTED \
@@ -430,7 +440,8 @@ def _send(action: OutboundAction) -> str:
                      updated=link.platform_updated_at, reason=action.payload.get("reason", ""),
                      reject_reason_code=action.payload.get("reject_reason_code"),
                      evidence_urls=action.payload.get("evidence_urls") or [],
-                     return_address_id=str((conn.settings or {}).get("return_address_id") or ""))
+                     return_address_id=str((conn.settings or {}).get("return_address_id") or ""),
+                     amount_fen=int(link.refund_amount * 100), platform_status=link.status)
     try:
         answer = _call(conn, lambda a, token: a.act(token, request))
     except PlatformError as exc:
@@ -484,12 +495,11 @@ def aftersale_refresh(link: PlatformAftersale) -> bool:
 def connection_sync(conn: PlatformConnection, *, backfill: bool = False, max_pages: int = 200) -> int:
     """Read the requests changed since the cursor (back-fill: the last BACKFILL_DAYS) and apply each; a push
     that never arrived is found here. Returns the number of requests read."""
+    adapter = adapter_for(conn, secret="")
     if backfill or not conn.sync_cursor:
-        cursor = {"update_start_time": int((clock.now() - dt.timedelta(days=BACKFILL_DAYS)).timestamp()), "page": 0}
+        cursor = adapter.initial_cursor(clock.now() - dt.timedelta(days=BACKFILL_DAYS))
     else:
-        cursor = dict(conn.sync_cursor)
-        cursor["update_start_time"] = max(0, int(cursor.get("update_start_time", 0)) - RECONCILE_OVERLAP)
-        cursor["page"] = 0
+        cursor = adapter.reconcile_cursor(dict(conn.sync_cursor), RECONCILE_OVERLAP)
     read = 0
     for _ in range(max_pages):
         try:

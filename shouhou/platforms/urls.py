@@ -7,5 +7,5 @@ urlpatterns = [
     path("", views.connections, name="connections"),
     path("<int:pk>/", views.connection_detail, name="connection"),
     # the callback URL saved in the platform's console (one per platform and install)
-    path("doudian/push/", views.doudian_push, name="doudian_push"),
+    path("<slug:platform>/push/", views.platform_push, name="push"),
 ]

@@ -7,7 +7,7 @@ from decimal import Decimal, InvalidOperation
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
@@ -22,11 +22,14 @@ from shouhou.platforms.models import PlatformConnection
 
 @csrf_exempt
 @require_POST
-def doudian_push(request):
-    """抖店 message push: answered {"code":0,"msg":"success"} once stored; a bad signature gets the
-    platform's failure shape and nothing is stored."""
+def platform_push(request, platform: str):
+    """A platform's message push, answered in its own format: 抖店 {"code":0,"msg":"success"} once stored;
+    a push that is not signed (抖店) or not encrypted (快手) by a connected app gets the platform's failure
+    shape and nothing is stored."""
+    if platform not in ConnectedPlatform.values:
+        raise Http404
     headers = {k.lower(): v for k, v in request.headers.items()}
-    result = services.push_receive(platform=ConnectedPlatform.DOUDIAN, headers=headers, body=request.body)
+    result = services.push_receive(platform=platform, headers=headers, body=request.body)
     return JsonResponse(result.answer, status=result.status, json_dumps_params={"ensure_ascii": False})
 
 
@@ -51,7 +54,8 @@ def connections(request):
                 shop=shop, actor=request.user, platform=p.get("platform", ConnectedPlatform.DOUDIAN),
                 app_key=p.get("app_key", ""), app_secret=p.get("app_secret", ""),
                 platform_shop_id=p.get("platform_shop_id", ""), code=p.get("code", ""),
-                api_base=p.get("api_base", ""))
+                api_base=p.get("api_base", ""),
+                extra_secrets={"sign_secret": p.get("sign_secret", ""), "msg_secret": p.get("msg_secret", "")})
         except services.ConnectionError_ as exc:
             messages.error(request, str(exc))
             return redirect("platforms:connections")
@@ -60,7 +64,8 @@ def connections(request):
     return render(request, "platforms/connections.html", {
         "rows": selectors.connection_health_list(shop=shop), "can_edit": can_edit,
         "platforms": ConnectedPlatform.choices,
-        "push_url": request.build_absolute_uri("/platforms/doudian/push/"),
+        "push_urls": [(label, request.build_absolute_uri(f"/platforms/{value}/push/"))
+                      for value, label in ConnectedPlatform.choices],
     })
 
 

@@ -93,10 +93,25 @@ class Action:
     reject_reason_code: int | None = None
     evidence_urls: list[str] = field(default_factory=list)
     return_address_id: str = ""
+    amount_fen: int = 0  # the request's refund amount as the platform last said it
+    platform_status: str = ""
 
 
 class Adapter(Protocol):
     platform: str
+
+    @classmethod
+    def from_secrets(cls, *, app_key: str, secrets: dict, api_base: str = "") -> Adapter: ...
+
+    @staticmethod
+    def push_app_key(headers: dict) -> str | None: ...  # None: the app is named inside the (encrypted) body
+
+    @staticmethod
+    def refusal(message: str) -> tuple[int, dict]: ...
+
+    def initial_cursor(self, since: dt.datetime) -> dict: ...
+
+    def reconcile_cursor(self, cursor: dict, overlap_seconds: int) -> dict: ...
 
     def verify_push(self, headers: dict, body: bytes) -> None: ...
 

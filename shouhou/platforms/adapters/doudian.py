@@ -144,6 +144,24 @@ class DoudianAdapter:
         self.timeout = timeout
         self.transport = transport
 
+    @classmethod
+    def from_secrets(cls, *, app_key: str, secrets: dict, api_base: str = "") -> DoudianAdapter:
+        return cls(app_key=app_key, app_secret=secrets.get("app_secret", ""), api_base=api_base)
+
+    @staticmethod
+    def push_app_key(headers: dict) -> str | None:
+        return (headers.get("app-id") or "").strip()
+
+    @staticmethod
+    def refusal(message: str) -> tuple[int, dict]:
+        return 401, {"code": 1, "msg": message or "fail"}
+
+    def initial_cursor(self, since: dt.datetime) -> dict:
+        return {"update_start_time": int(since.timestamp()), "page": 0}
+
+    def reconcile_cursor(self, cursor: dict, overlap_seconds: int) -> dict:
+        return {"update_start_time": max(0, int(cursor.get("update_start_time", 0)) - overlap_seconds), "page": 0}
+
     # --- push -------------------------------------------------------------------------------------
     def verify_push(self, headers: dict, body: bytes) -> None:
         if not self.app_secret:
@@ -196,7 +214,7 @@ class DoudianAdapter:
     def push_answer(self, ok: bool, message: str = "") -> tuple[int, dict]:
         if ok:
             return 200, {"code": 0, "msg": "success"}
-        return 401, {"code": 1, "msg": message or "fail"}
+        return self.refusal(message)
 
     def sign_push(self, body: bytes) -> dict:
         """Headers the platform sends with `body` (the sandbox and tests use them)."""

@@ -42,7 +42,7 @@ def test_connect_through_the_page_and_see_health(client, shop, shop_admin, sandb
     assert response.status_code == 302 and response.url == f"/platforms/{conn.pk}/"
     assert Case.objects.filter(platform_link__connection=conn).count() == 1  # back-filled on connect
     listing = client.get("/platforms/").content.decode()
-    assert sandbox.shop_id in listing and "/platforms/doudian/push/" in listing and "正常" in listing
+    assert sandbox.shop_id in listing and "/platforms/doudian/push/" in listing and "/platforms/kuaishou/push/" in listing and "正常" in listing
     page = client.get(f"/platforms/{conn.pk}/").content.decode()
     assert "最近同步" in page and "—" not in page.split("最近同步")[1].split("</tr>")[0]
     response = client.post(f"/platforms/{conn.pk}/", {"do": "settings", "push_auto_decisions": "on",
