@@ -195,8 +195,9 @@ def _store_photo(case: Case, upload, *, actor=None, from_customer: bool = False,
 @transaction.atomic
 def case_create(*, shop, order_line: OrderLine, reason: str, kind: str | None = None, description: str = "",
                 claim_data: dict | None = None, photos: list | tuple = (), actor=None, channel: str = "",
-                from_customer: bool = False) -> Case:
-    """Open a case on an order line; the active policy decides; auto-approval when it says so."""
+                from_customer: bool = False, auto_approve: bool = True) -> Case:
+    """Open a case on an order line; the active policy decides; auto-approval when it says so (and the
+    caller allows it: a request a shop platform already decided is recorded, not decided again)."""
     if order_line.order.shop_id != shop.pk:
         raise CaseError("订单不属于本店铺。")
     if reason not in ClaimReason.values:
@@ -232,7 +233,7 @@ def case_create(*, shop, order_line: OrderLine, reason: str, kind: str | None = 
     for photo in photos:
         _store_photo(case, photo, actor=actor, from_customer=from_customer)
     _notify(case, "case_created", "created", {"explanation": decision.explanation_zh})
-    if decision.auto_approved and chosen in decision.allowed:
+    if auto_approve and decision.auto_approved and chosen in decision.allowed:
         Case.objects.filter(pk=case.pk).update(auto_approved=True)
         case.auto_approved = True
         _approve(case, actor=None, note="符合售后政策，系统自动通过")

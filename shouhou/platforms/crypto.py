@@ -5,6 +5,7 @@ Rotating SECRET_KEY means reconnecting the shops (the connection page says so)."
 from __future__ import annotations
 
 import base64
+import functools
 import json
 
 from cryptography.fernet import Fernet, InvalidToken
@@ -18,8 +19,13 @@ class CredentialsUnreadable(Exception):
 
 
 def _fernet() -> Fernet:
+    return _fernet_for(settings.SECRET_KEY)
+
+
+@functools.lru_cache(maxsize=4)
+def _fernet_for(secret_key: str) -> Fernet:  # derived once per key, not on every push
     key = HKDF(algorithm=hashes.SHA256(), length=32, salt=b"shouhou.platforms",
-               info=b"platform-credentials").derive(settings.SECRET_KEY.encode())
+               info=b"platform-credentials").derive(secret_key.encode())
     return Fernet(base64.urlsafe_b64encode(key))
 
 

@@ -368,8 +368,10 @@ def _case_open(conn: PlatformConnection, line: OrderLine, a: Aftersale) -> Case:
     if existing is not None and not PlatformAftersale.objects.filter(case=existing).exists():
         return existing
     description = f"{conn.get_platform_display()}售后申请 {a.aftersale_id}" + (f"：{a.reason_text}" if a.reason_text else "")
+    # already decided on the platform (back-fill, a late push): record it and follow, do not decide again
     return case_services.case_create(shop=conn.shop, order_line=line, reason=a.reason, kind=a.kind,
-                                     description=description, channel=conn.platform, from_customer=True)
+                                     description=description, channel=conn.platform, from_customer=True,
+                                     auto_approve=a.case_status == CaseStatus.REQUESTED)
 
 
 def _may_push_automatic(conn: PlatformConnection, link: PlatformAftersale) -> bool:

@@ -96,7 +96,9 @@ def test_backfill_on_connect(sandbox, connect, order_line, claim_clock):
     sandbox.aftersales[first.aftersale_id].status = 12  # already refunded on the platform
     conn = connect(backfill=True)
     assert PlatformAftersale.objects.filter(connection=conn).count() == 2
-    assert Case.objects.get(order_line=order_line).status == "resolved"
+    done = Case.objects.get(order_line=order_line)
+    assert done.status == "resolved" and not done.auto_approved  # decided on the platform, not again here
+    assert list(done.events.values_list("to_status", flat=True)) == ["requested", "approved", "resolved"]
     assert Case.objects.get(order_line=other).platform_link.status == "6"
     conn.refresh_from_db()
     assert conn.last_sync_at is not None and conn.sync_cursor["update_start_time"] > 0
