@@ -14,10 +14,10 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from shouhou.accounts.access import current_shop_for_request, require_action, role_for
-from shouhou.accounts.permissions import SETTINGS_EDIT, VIEW, role_can
+from shouhou.accounts.permissions import CASE_APPROVE, SETTINGS_EDIT, VIEW, role_can
 from shouhou.platforms import selectors, services
 from shouhou.platforms.choices import ConnectedPlatform
-from shouhou.platforms.models import PlatformConnection
+from shouhou.platforms.models import PlatformAftersale, PlatformConnection
 
 
 @csrf_exempt
@@ -96,3 +96,17 @@ def connection_detail(request, pk: int):
         "health": selectors.connection_health(conn), "can_edit": can_edit,
         "events": selectors.recent_events(conn), "actions": selectors.recent_actions(conn),
     })
+
+
+@login_required
+@require_POST
+def case_sync(request, case_id: int):
+    """Read the case's platform request again now (after working on it in the platform's back office)."""
+    shop = _shop(request)
+    require_action(request.user, shop, CASE_APPROVE)
+    link = get_object_or_404(PlatformAftersale.objects.select_related("connection"), shop=shop, case_id=case_id)
+    if services.aftersale_refresh(link):
+        messages.success(request, _("已从平台重新同步"))
+    else:
+        messages.error(request, _("平台暂时无法读取：%(error)s") % {"error": link.connection.last_error})
+    return redirect("cases:detail", pk=case_id)

@@ -84,3 +84,21 @@ def test_settings_refuse_negative_limit(connect):
     conn = connect()
     with pytest.raises(services.ConnectionError_):
         services.connection_settings(conn=conn, actor=None, push_auto_decisions=True, auto_refund_limit=-1)
+
+
+def test_case_resyncs_from_the_platform_on_demand(client, agent, other_shop, connect, sandbox, order_line, claim_clock):
+    conn = connect()
+    record = sandbox.add_aftersale(order_id=ORDER_ID, sku_order_id=SKU_ORDER_ID, aftersale_type=1, reason="其他",
+                                   push=False)
+    services.connection_sync(conn)
+    case = Case.objects.get()
+    sandbox.aftersales[record.aftersale_id].status = 27  # rejected in the back office meanwhile
+    sandbox.aftersales[record.aftersale_id].update_time += 1
+    client.force_login(agent)
+    response = client.post(f"/platforms/cases/{case.pk}/sync/")
+    assert response.status_code == 302 and response.url == f"/cases/{case.pk}/"
+    case.refresh_from_db()
+    assert case.status == "rejected" and case.platform_link.status == "27"
+    outsider = MembershipFactory(shop=other_shop, role=Role.ADMIN, user=UserFactory(username="outsider2")).user
+    client.force_login(outsider)
+    assert client.post(f"/platforms/cases/{case.pk}/sync/").status_code == 404
