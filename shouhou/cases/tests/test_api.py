@@ -106,11 +106,11 @@ def test_a_cases_scoped_token_runs_the_case_flow_and_nothing_else(shop, line):
     from shouhou.accounts.choices import Role
     from shouhou.accounts.services import token_issue
 
-    agent = {"HTTP_AUTHORIZATION": "Bearer " + token_issue(shop=shop, name="ERP", scopes=["cases"],
+    agent = {"HTTP_AUTHORIZATION": "Bearer " + token_issue(actor=SYSTEM, shop=shop, name="ERP", scopes=["cases"],
                                                              role=Role.AGENT).secret}
-    boss = {"HTTP_AUTHORIZATION": "Bearer " + token_issue(shop=shop, name="主管系统", scopes=["cases"],
+    boss = {"HTTP_AUTHORIZATION": "Bearer " + token_issue(actor=SYSTEM, shop=shop, name="主管系统", scopes=["cases"],
                                                             role=Role.SUPERVISOR).secret}
-    inbox_only = {"HTTP_AUTHORIZATION": "Bearer " + token_issue(shop=shop, name="客服系统", scopes=["inbox"],
+    inbox_only = {"HTTP_AUTHORIZATION": "Bearer " + token_issue(actor=SYSTEM, shop=shop, name="客服系统", scopes=["inbox"],
                                                                   role=Role.ADMIN).secret}
     c = Client()
 

@@ -85,7 +85,7 @@ def rich_agent(shop):
 
 
 def _comp_case(shop, line):
-    policy_publish(shop=shop, source=default_source())
+    policy_publish(actor=SYSTEM, shop=shop, source=default_source())
     return svc.case_create(actor=SYSTEM, shop=shop, order_line=line, reason="quality", kind="compensation")
 
 
@@ -195,7 +195,7 @@ def test_evidence_photo_is_served_to_staff_only(shop, other_shop, line, agent):
 def _token(shop, role):
     from shouhou.accounts.services import token_issue
 
-    return {"HTTP_AUTHORIZATION": "Bearer " + token_issue(shop=shop, name=f"t-{role}", scopes=["cases"],
+    return {"HTTP_AUTHORIZATION": "Bearer " + token_issue(actor=SYSTEM, shop=shop, name=f"t-{role}", scopes=["cases"],
                                                             role=role).secret}
 
 

@@ -25,7 +25,7 @@ def _statuses(case):
 
 def test_no_reason_claim_is_auto_approved_under_the_active_policy_version(shop, line, django_capture_on_commit_callbacks):
     # given a published policy
-    v = policy_publish(shop=shop, source=default_source(), note="首版")
+    v = policy_publish(actor=SYSTEM, shop=shop, source=default_source(), note="首版")
     # when a customer files a no-reason return with a photo
     with django_capture_on_commit_callbacks(execute=True):
         case = svc.case_create(actor=SYSTEM, shop=shop, order_line=line, reason="no_reason", photos=[photo()], from_customer=True)
@@ -40,7 +40,7 @@ def test_no_reason_claim_is_auto_approved_under_the_active_policy_version(shop, 
     keys = set(OutboundMessage.objects.values_list("idempotency_key", flat=True))
     assert {f"case:{case.pk}:created", f"case:{case.pk}:approved"} <= keys
     # a new version later does not change the case's version
-    policy_publish(shop=shop, source=default_source(), note="第二版")
+    policy_publish(actor=SYSTEM, shop=shop, source=default_source(), note="第二版")
     case.refresh_from_db()
     assert case.policy_version == v
 
