@@ -6,6 +6,7 @@ import csv
 import sys
 from pathlib import Path
 
+from shouhou.core.spreadsheets import SafeDictWriter
 from shouhou.reviews.classifier.model import classify_texts
 
 OUT_COLUMNS = ["sentiment", "sentiment_score", "complaint_type", "aspect"]
@@ -43,7 +44,8 @@ def classify_csv(*, src: Path, dst: Path, column: str = "review") -> int:
         out_fields = fields + [c for c in OUT_COLUMNS if c not in fields]
         count = 0
         with dst.open("w", encoding="utf-8", newline="") as fout:
-            writer = csv.DictWriter(fout, fieldnames=out_fields, extrasaction="ignore")
+            # reviews are written by outsiders: a text cell never becomes a live formula (core.spreadsheets)
+            writer = SafeDictWriter(fout, fieldnames=out_fields, extrasaction="ignore")
             writer.writeheader()
             batch: list[dict] = []
             for rec in reader:
@@ -55,7 +57,7 @@ def classify_csv(*, src: Path, dst: Path, column: str = "review") -> int:
     return count
 
 
-def _flush(batch: list[dict], writer: csv.DictWriter, column: str) -> int:
+def _flush(batch: list[dict], writer: SafeDictWriter, column: str) -> int:
     if not batch:
         return 0
     preds = classify_texts([rec.get(column) or "" for rec in batch])
