@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.db import connection as db_connection
 
+from shouhou.accounts.actors import SYSTEM
 from shouhou.accounts.choices import Role
 from shouhou.cases.models import Case
 from shouhou.core.testing.factories import MembershipFactory, UserFactory
@@ -83,7 +84,7 @@ def test_other_shop_never_sees_the_connection(client, other_shop, connect):
 def test_settings_refuse_negative_limit(connect):
     conn = connect()
     with pytest.raises(services.ConnectionError_):
-        services.connection_settings(conn=conn, actor=None, push_auto_decisions=True, auto_refund_limit=-1)
+        services.connection_settings(conn=conn, actor=SYSTEM, push_auto_decisions=True, auto_refund_limit=-1)
 
 
 def test_case_resyncs_from_the_platform_on_demand(client, agent, other_shop, connect, sandbox, order_line, claim_clock):
@@ -102,3 +103,14 @@ def test_case_resyncs_from_the_platform_on_demand(client, agent, other_shop, con
     outsider = MembershipFactory(shop=other_shop, role=Role.ADMIN, user=UserFactory(username="outsider2")).user
     client.force_login(outsider)
     assert client.post(f"/platforms/cases/{case.pk}/sync/").status_code == 404
+
+
+def test_connecting_needs_an_actor_who_may_change_settings(shop, agent, sandbox):
+    from django.core.exceptions import PermissionDenied
+
+    for actor in (None, agent):
+        with pytest.raises(PermissionDenied):
+            services.connection_connect(shop=shop, actor=actor, platform="doudian", app_key=sandbox.app_key,
+                                        app_secret=sandbox.app_secret, platform_shop_id=sandbox.shop_id,
+                                        api_base=sandbox.url, backfill=False)
+    assert not PlatformConnection.objects.exists()
