@@ -15,7 +15,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 
-from shouhou.accounts.access import require_action
+from shouhou.accounts.actors import SYSTEM, require_role
 from shouhou.accounts.permissions import SETTINGS_EDIT
 from shouhou.cases import services as case_services
 from shouhou.cases.choices import CaseStatus
@@ -66,8 +66,7 @@ def connection_connect(*, shop, actor, platform: str, app_key: str, app_secret: 
                        extra_secrets: dict | None = None) -> PlatformConnection:
     """Authorise a shop: exchange the code (service-market app) or the shop id (self-built app) for tokens,
     store them encrypted, then back-fill recent after-sale requests."""
-    if actor is not None:
-        require_action(actor, shop, SETTINGS_EDIT)
+    require_role(actor, shop, SETTINGS_EDIT)
     app_key, app_secret = app_key.strip(), app_secret.strip()
     if not app_key or not app_secret:
         raise ConnectionError_("请填写 App Key 与 App Secret。")
@@ -104,8 +103,7 @@ def connection_connect(*, shop, actor, platform: str, app_key: str, app_secret: 
 @transaction.atomic
 def connection_settings(*, conn: PlatformConnection, actor, push_auto_decisions: bool,
                         auto_refund_limit: Decimal, return_address_id: str = "") -> PlatformConnection:
-    if actor is not None:
-        require_action(actor, conn.shop, SETTINGS_EDIT)
+    require_role(actor, conn.shop, SETTINGS_EDIT)
     if auto_refund_limit < 0:
         raise ConnectionError_("自动回传金额上限不能为负数。")
     before = {"push_auto_decisions": conn.push_auto_decisions, "auto_refund_limit": str(conn.auto_refund_limit)}
@@ -370,7 +368,7 @@ def _case_open(conn: PlatformConnection, line: OrderLine, a: Aftersale) -> Case:
     description = f"{conn.get_platform_display()}售后申请 {a.aftersale_id}" + (f"：{a.reason_text}" if a.reason_text else "")
     # already decided on the platform (back-fill, a late push): record it and follow, do not decide again
     return case_services.case_create(shop=conn.shop, order_line=line, reason=a.reason, kind=a.kind,
-                                     description=description, channel=conn.platform, from_customer=True,
+                                     description=description, channel=conn.platform, from_customer=True, actor=SYSTEM,
                                      auto_approve=a.case_status == CaseStatus.REQUESTED)
 
 

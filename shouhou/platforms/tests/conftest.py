@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 import time_machine
 
+from shouhou.accounts.actors import SYSTEM
 from shouhou.core.testing.factories import OrderFactory, OrderLineFactory, ProductFactory
 from shouhou.platforms.sandbox.doudian import DoudianSandbox
 
@@ -36,7 +37,7 @@ def connect(shop, sandbox):
     from shouhou.platforms import services
 
     def _connect(**kwargs):
-        return services.connection_connect(shop=shop, actor=None, platform="doudian", app_key=sandbox.app_key,
+        return services.connection_connect(shop=shop, actor=SYSTEM, platform="doudian", app_key=sandbox.app_key,
                                            app_secret=sandbox.app_secret, platform_shop_id=sandbox.shop_id,
                                            api_base=sandbox.url, **{"backfill": False, **kwargs})
 

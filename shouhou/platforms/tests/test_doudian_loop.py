@@ -9,6 +9,7 @@ import time
 
 import pytest
 
+from shouhou.accounts.actors import SYSTEM
 from shouhou.cases import services as case_services
 from shouhou.cases.models import Case
 from shouhou.core.testing.factories import OrderFactory, OrderLineFactory
@@ -34,7 +35,7 @@ def _wait(predicate, seconds: float = 10.0):
 
 def test_push_to_resolved_with_auto_decision_pushed_back(pushing, connect, order_line, claim_clock, agent):
     conn = connect()
-    services.connection_settings(conn=conn, actor=None, push_auto_decisions=True, auto_refund_limit=0,
+    services.connection_settings(conn=conn, actor=SYSTEM, push_auto_decisions=True, auto_refund_limit=0,
                                  return_address_id="123456")
     record = pushing.add_aftersale(order_id=ORDER_ID, sku_order_id=SKU_ORDER_ID, aftersale_type=0,
                                    reason="七天无理由退货", refund_amount=19900)

@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from shouhou.accounts.actors import SYSTEM
 from shouhou.cases import services as case_services
 from shouhou.cases.models import Case
 from shouhou.platforms import services
@@ -31,7 +32,7 @@ def ks():
 def ks_connect(shop, ks):
     def _connect(**kwargs):
         return services.connection_connect(
-            shop=shop, actor=None, platform="kuaishou", app_key=ks.app_key, app_secret=ks.app_secret,
+            shop=shop, actor=SYSTEM, platform="kuaishou", app_key=ks.app_key, app_secret=ks.app_secret,
             platform_shop_id=ks.seller_id, code="sandbox-code", api_base=ks.url,
             extra_secrets={"sign_secret": ks.sign_secret, "msg_secret": ks.msg_secret}, **{"backfill": False, **kwargs})
 
@@ -72,7 +73,7 @@ def test_push_refused_when_not_ours_and_test_push_answered(client, ks_connect, k
 def test_loop_push_to_resolved(ks, ks_connect, live_server, order_line, claim_clock, agent):
     ks.push_url = f"{live_server.url}{URL}"
     conn = ks_connect()
-    services.connection_settings(conn=conn, actor=None, push_auto_decisions=True, auto_refund_limit=0)
+    services.connection_settings(conn=conn, actor=SYSTEM, push_auto_decisions=True, auto_refund_limit=0)
     import httpx
 
     refund = ks.add_refund(order_id=ORDER_ID, handling_way=1, refund_fee=19900, push=False)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.db import connection as db_connection
 
+from shouhou.accounts.actors import SYSTEM
 from shouhou.accounts.choices import Role
 from shouhou.cases.models import Case
 from shouhou.core.testing.factories import MembershipFactory, UserFactory
@@ -83,7 +84,7 @@ def test_other_shop_never_sees_the_connection(client, other_shop, connect):
 def test_settings_refuse_negative_limit(connect):
     conn = connect()
     with pytest.raises(services.ConnectionError_):
-        services.connection_settings(conn=conn, actor=None, push_auto_decisions=True, auto_refund_limit=-1)
+        services.connection_settings(conn=conn, actor=SYSTEM, push_auto_decisions=True, auto_refund_limit=-1)
 
 
 def test_case_resyncs_from_the_platform_on_demand(client, agent, other_shop, connect, sandbox, order_line, claim_clock):

@@ -27,6 +27,7 @@ class Command(BaseCommand):
         parser.add_argument("--seconds", type=float, default=0, help="运行多久后退出（0 为一直运行）")
 
     def handle(self, *args, **opts):
+        from shouhou.accounts.actors import SYSTEM
         from shouhou.commerce.models import OrderLine, Shop
         from shouhou.platforms import services
         from shouhou.platforms.sandbox.doudian import DoudianSandbox
@@ -37,11 +38,11 @@ class Command(BaseCommand):
         if (opts["connect"] or opts["request"]) and shop is None:
             raise CommandError("没有店铺：先运行 shouhou demo")
         if opts["connect"]:
-            conn = services.connection_connect(shop=shop, actor=None, platform="doudian", app_key=box.app_key,
+            conn = services.connection_connect(shop=shop, actor=SYSTEM, platform="doudian", app_key=box.app_key,
                                                app_secret=box.app_secret, platform_shop_id=box.shop_id,
                                                api_base=box.url)
             if opts["auto_push"]:
-                services.connection_settings(conn=conn, actor=None, push_auto_decisions=True, auto_refund_limit=0)
+                services.connection_settings(conn=conn, actor=SYSTEM, push_auto_decisions=True, auto_refund_limit=0)
             self.stdout.write(f"已连接店铺「{shop.name}」（连接 #{conn.pk}）")
         if opts["request"]:
             line = (OrderLine.objects.filter(order__shop=shop, order__delivered_at__isnull=False, cases__isnull=True)
