@@ -220,3 +220,50 @@ def test_grouping_is_checked():
     start, end = day_bounds()
     with pytest.raises(ValueError, match="cannot group by"):
         reply_rates(shop=shop, start=start, end=end, by=("channel",))
+
+
+def test_insight_history_per_agent_and_day_in_the_page_and_the_workbook(client):
+    """The kuaishou fixture's two days in insight: per agent and day, 3 / 5 minutes, and the .xlsx sheet."""
+    import io
+
+    from openpyxl import load_workbook
+
+    from shouhou.insight.report import weekly_workbook
+    from shouhou.insight.selectors import reply_rate_history, weekly_report
+
+    shop = ShopFactory(code="ks-hist", platform=Platform.KUAISHOU)
+    [agent] = agents_of(shop, "hist-agent")
+    boss = MembershipFactory(shop=shop, role=Role.ADMIN, user=UserFactory(username="hist-boss")).user
+    desk = Desk(shop)
+    for handle, sent, answered in [("h1", at(9, 0), at(9, 1, 40)), ("h2", at(9, 10), at(9, 14))]:
+        desk.buyer(sent, handle)
+        desk.reply(answered, handle, agent)
+    start, _ = day_bounds()
+    end = start + dt.timedelta(days=2)
+    history = reply_rate_history(shop=shop, start=start, end=end)
+    assert history.days == [DAY, DAY + dt.timedelta(days=1)] and history.target_minutes == [3, 5]
+    [(label, cells)] = history.agents
+    assert label == "hist-agent" and cells[1] is None
+    assert [(r.answered, r.counted) for r in cells[0].rates] == [(1, 2), (2, 2)]
+
+    with time_machine.travel(at(12, 0, day=DAY + dt.timedelta(days=1)), tick=False):
+        client.force_login(boss)
+        html = client.get(f"/insight/agents/?start={DAY.isoformat()}&end={(DAY + dt.timedelta(days=2)).isoformat()}"
+                          ).content.decode()
+    row = html[html.index('data-agent="hist-agent"'):]
+    assert 'data-testid="reply-cell-180">50.0%' in row[:700] and 'data-testid="reply-cell-300">100.0%' in row[:700]
+
+    with time_machine.travel(at(12, 0, day=DAY + dt.timedelta(days=1)), tick=False):
+        sheet = weekly_workbook(weekly_report(shop=shop, start=start, end=end))
+    ws = load_workbook(io.BytesIO(_xlsx(sheet)))["回复率"]
+    rows = [list(r) for r in ws.iter_rows(values_only=True)]
+    assert rows[0][:5] == ["客服", "日期", "顾客消息", "3 分钟回复率", "3 分钟内人工回复"]
+    assert rows[1][:4] == ["团队", "2026-11-06", 2, 0.5] and rows[2][:4] == ["hist-agent", "2026-11-06", 2, 0.5]
+
+
+def _xlsx(wb) -> bytes:
+    import io
+
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    return buffer.getvalue()
