@@ -61,6 +61,7 @@ NO_CLOCK = dt.datetime(9999, 12, 31, tzinfo=dt.UTC)
 DUE_SOON_MINUTES = 15
 PER_PAGE = 50
 MAX_PER_PAGE = 200
+SEARCH_LIMIT = 1000  # tickets a queue search returns at most
 OPEN_STATUSES = sorted(OPEN_TICKET_STATUSES)
 ACTIVE_ESCALATIONS = (EscalationStatus.OPEN, EscalationStatus.IN_PROGRESS)
 
@@ -306,7 +307,10 @@ def ticket_queue_qs(*, shop, user=None, filters: QueueFilters | None = None,
             match |= Q(customer__phone_last4=digits)
         elif digits.isdigit() and len(digits) >= 7:
             match |= Q(customer__phone=digits)
-        qs = qs.filter(match)
+        # A search finds a handful of tickets: find them first (their own indexes), then order those. Left to
+        # one query, PostgreSQL walks the whole queue index in order hoping to meet 50 matches early.
+        found = list(qs.filter(match).values_list("pk", flat=True)[:SEARCH_LIMIT])
+        qs = qs.filter(pk__in=found)
     # the stored next due and the partial index ticket_queue_due: no per-row clock computation
     return qs.order_by("priority", F("next_due_at").asc(nulls_last=True), "created_at", "id")
 
@@ -661,6 +665,20 @@ class ReplyBoard:
         return self.rule.clock_seconds // 60
 
 
+def _today_reply_rates(shop, *, start: dt.datetime, at: dt.datetime, compute):
+    """Today's per-agent rates are shared by every desk of the shop for COUNTS_TTL (one aggregate over the
+    day's buyer messages instead of one per agent refresh); the nudge list is always read fresh."""
+    from django.core.cache import cache
+
+    key = f"inbox:reply-rates:{shop.pk}:{start.date().isoformat()}"
+    cached = cache.get(key)
+    if cached is not None and abs(at - cached["at"]) <= COUNTS_TTL:
+        return cached["rows"]
+    rows = compute()
+    cache.set(key, {"at": at, "rows": rows}, int(COUNTS_TTL.total_seconds()) + 1)
+    return rows
+
+
 def reply_board(*, shop, user=None, at: dt.datetime | None = None, nudge_seconds: int = NUDGE_SECONDS,
                 only_mine: bool = False) -> ReplyBoard:
     """Three queries: rates per agent today (the team row is their sum), the forecast, and the tickets and
@@ -673,7 +691,8 @@ def reply_board(*, shop, user=None, at: dt.datetime | None = None, nudge_seconds
     at = at or now()
     rule = reply_rule_for(shop.platform)
     start = _local_day_start(at)
-    rows = reply_rates(shop=shop, start=start, end=at + dt.timedelta(seconds=1), at=at, by=("agent",))
+    rows = _today_reply_rates(shop, start=start, at=at, compute=lambda: reply_rates(
+        shop=shop, start=start, end=at + dt.timedelta(seconds=1), at=at, by=("agent",)))
     team = ReplyRateRow(agent_id=None, day=start.date(), messages=sum(r.messages for r in rows),
                         waiting=sum(r.waiting for r in rows), rates=tuple(
                             TargetRate(seconds=s, answered=sum(r.rate(s).answered for r in rows),
