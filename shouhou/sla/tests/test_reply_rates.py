@@ -267,3 +267,28 @@ def _xlsx(wb) -> bytes:
     buffer = io.BytesIO()
     wb.save(buffer)
     return buffer.getvalue()
+
+
+def test_api_reply_rates_per_agent_and_the_checks(client):
+    from urllib.parse import urlencode
+
+    from shouhou.accounts.services import token_issue
+
+    shop, a1, a2 = douyin_day()
+    token = token_issue(shop=shop, name="rates", scopes=["*"], role=Role.ANALYST)
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {token.secret}"}
+    start, end = day_bounds()
+    query = {"start": start.isoformat(), "end": end.isoformat()}
+    with time_machine.travel(at(23, 59), tick=False):
+        body = client.get("/api/sla/reply-rates?" + urlencode({**query, "by": "agent"}), **auth).json()
+        whole = client.get("/api/sla/reply-rates?" + urlencode(query), **auth).json()
+        bad = client.get("/api/sla/reply-rates?" + urlencode({**query, "by": "channel"}), **auth)
+        backwards = client.get("/api/sla/reply-rates?" + urlencode({"start": end.isoformat(),
+                                                                     "end": start.isoformat()}), **auth)
+    assert (body["platform"], body["targets"], body["counted_hours"]) == ("douyin", [180], [8, 23])
+    rows = {r["agent_id"]: r["rates"][0] for r in body["rows"]}
+    assert (rows[a1.pk]["answered"], rows[a1.pk]["counted"], rows[a1.pk]["ratio"]) == (3, 4, 0.75)
+    assert (rows[a2.pk]["answered"], rows[a2.pk]["counted"]) == (0, 2)
+    assert whole["rows"][0]["rates"][0]["ratio"] == 0.5 and whole["rows"][0]["messages"] == 6
+    assert bad.status_code == 422 and "by" in bad.text
+    assert backwards.status_code == 422 and "end" in backwards.text
