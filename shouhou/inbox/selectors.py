@@ -713,3 +713,33 @@ def reply_board(*, shop, user=None, at: dt.datetime | None = None, nudge_seconds
                     key=lambda pair: pair[0].get_username())
     return ReplyBoard(rule=rule, team=team, agents=agents, mine=next((r for r in rows if r.agent_id == me), None),
                       forecast=forecast, nudge_seconds=nudge_seconds, at=at)
+
+
+@dataclass(frozen=True)
+class ConversationReplyClock:
+    """The reply clock of one conversation in the list: its oldest buyer message still waiting for a person."""
+
+    waiting_since: dt.datetime
+    waiting_messages: int
+    crosses_at: dt.datetime  # when that message misses the platform's first target (飞鸽: 3 minutes)
+
+    def seconds_left(self, at: dt.datetime) -> int:
+        return int((self.crosses_at - at).total_seconds())
+
+
+def conversation_reply_clocks(*, shop, conversation_ids) -> dict[int, ConversationReplyClock]:
+    """For a page of conversations (the desk's list), their per-message reply clocks: one grouped query over
+    the waiting buyer messages (partial index message_awaiting_human). Conversations with nothing waiting are
+    left out."""
+    from django.db.models import Min
+
+    from shouhou.sla.reply_rules import reply_rule_for
+
+    ids = list(conversation_ids)
+    if not ids:
+        return {}
+    clock = dt.timedelta(seconds=reply_rule_for(shop.platform).clock_seconds)
+    rows = (Message.objects.filter(shop=shop, conversation_id__in=ids, awaits_human=True, human_reply_at__isnull=True)
+            .values("conversation_id").order_by().annotate(first=Min("created_at"), n=Count("id")))
+    return {r["conversation_id"]: ConversationReplyClock(waiting_since=r["first"], waiting_messages=r["n"],
+                                                         crosses_at=r["first"] + clock) for r in rows}

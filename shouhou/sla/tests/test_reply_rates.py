@@ -292,3 +292,16 @@ def test_api_reply_rates_per_agent_and_the_checks(client):
     assert whole["rows"][0]["rates"][0]["ratio"] == 0.5 and whole["rows"][0]["messages"] == 6
     assert bad.status_code == 422 and "by" in bad.text
     assert backwards.status_code == 422 and "end" in backwards.text
+
+
+def test_conversation_list_reply_clocks():
+    from shouhou.inbox.selectors import conversation_reply_clocks
+
+    shop, a1, a2 = douyin_day()
+    convs = {c.contact_handle: c.pk for c in Conversation.objects.filter(shop=shop)}
+    clocks = conversation_reply_clocks(shop=shop, conversation_ids=convs.values())
+    assert set(clocks) == {convs["c3"]}  # only m8 (15:00) still waits for a person
+    c3 = clocks[convs["c3"]]
+    assert (c3.waiting_since, c3.waiting_messages, c3.crosses_at) == (at(15, 0), 1, at(15, 3))
+    assert c3.seconds_left(at(15, 2, 10)) == 50
+    assert conversation_reply_clocks(shop=shop, conversation_ids=[]) == {}
