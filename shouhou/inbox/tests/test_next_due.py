@@ -75,3 +75,40 @@ def test_badge_counts_are_shared_and_recomputed_after_a_ticket_changes():
         # a ticket saved through the models is counted at once
         TicketFactory(shop=shop)
         assert queue_counts(shop=shop, at=T0 + dt.timedelta(seconds=7))["open"] == 2
+
+
+def test_migration_backfill_sets_next_due_and_reply_clocks(shop, agent):
+    """inbox 0005's backfill on rows written before it: the next due from the clock fields, and buyer messages
+    of conversations that reached a person answered by the first later human (not bot) reply."""
+    import importlib
+
+    from django.apps import apps
+
+    from shouhou.desk.tests.factories import ConversationFactory, MessageFactory
+    from shouhou.inbox.choices import Direction
+    from shouhou.inbox.models import Message
+
+    backfill = importlib.import_module("shouhou.inbox.migrations.0005_reply_clocks_next_due").backfill
+    with time_machine.travel(T0, tick=False):
+        running = TicketFactory(shop=shop, first_response_due_at=T0 + dt.timedelta(minutes=5),
+                                resolution_due_at=T0 + dt.timedelta(hours=8), next_due_at=None)
+        paused = TicketFactory(shop=shop, first_response_due_at=T0 + dt.timedelta(minutes=5), paused_at=T0,
+                               next_due_at=T0)
+        asked = MessageFactory(conversation=running.conversation, direction=Direction.INBOUND)
+        bot_only = ConversationFactory(shop=shop)
+        to_bot = MessageFactory(conversation=bot_only, direction=Direction.INBOUND)
+    with time_machine.travel(T0 + dt.timedelta(seconds=30), tick=False):
+        MessageFactory(conversation=running.conversation, direction=Direction.OUTBOUND, is_bot=True, body="机器人")
+    with time_machine.travel(T0 + dt.timedelta(seconds=200), tick=False):
+        MessageFactory(conversation=running.conversation, direction=Direction.OUTBOUND, author=agent, body="人工")
+    Message.objects.update(awaits_human=False, human_reply_at=None, agent=None)
+
+    backfill(apps, None)
+
+    assert Ticket.objects.get(pk=running.pk).next_due_at == T0 + dt.timedelta(minutes=5)
+    assert Ticket.objects.get(pk=paused.pk).next_due_at is None
+    asked.refresh_from_db()
+    to_bot.refresh_from_db()
+    assert (asked.awaits_human, asked.human_reply_at, asked.agent_id) == (True, T0 + dt.timedelta(seconds=200),
+                                                                         agent.pk)
+    assert (to_bot.awaits_human, to_bot.human_reply_at) == (False, None)
