@@ -95,6 +95,8 @@ FROM_COMPLAINT = {
     "quality_defect": C.QUALITY, "not_as_described": C.QUALITY, "wrong_or_missing": C.WRONG_MISSING,
     "size_fit": C.SIZE_FIT, "logistics": C.LOGISTICS, "service_attitude": C.SERVICE_COMPLAINT,
     "price": C.PRICE_CHANGE, "usage_question": C.USAGE,
+    "counterfeit": C.QUALITY, "packaging": C.LOGISTICS, "after_sales": C.RETURN_REQUEST,
+    "promise_not_kept": C.WRONG_MISSING, "dislike": C.RETURN_REQUEST,
 }
 COMPLAINT_BELOW = 0.35  # sentiment score under which the classifier's reading counts as a complaint
 

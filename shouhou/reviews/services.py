@@ -133,7 +133,7 @@ def reviews_ingest(*, shop, items: list[ReviewInput], source: str = ReviewSource
             customer_id=order.customer_id if order else None, live_session_id=order.live_session_id if order else None,
             group=groups.get(item.group_external_id), rating=item.rating, text=(item.text or "")[:MAX_TEXT],
             posted_at=item.posted_at or now(), sentiment=pred.sentiment, sentiment_score=pred.sentiment_score,
-            complaint_type=pred.complaint_type, aspect=pred.aspect,
+            complaint_type=pred.complaint_type, complaint_others=pred.complaint_others, aspect=pred.aspect,
         ))
     # A low star rating is negative whatever the words say.
     for r in rows:

@@ -105,6 +105,7 @@ class Prediction:
     sentiment_score: float
     complaint_type: str
     aspect: str
+    complaint_others: str = ""  # further types, `|`-joined (multi-label)
 
 
 @dataclass

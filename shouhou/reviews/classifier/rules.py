@@ -14,18 +14,7 @@ from dataclasses import dataclass
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-
-class ComplaintType(models.TextChoices):
-    NONE = "none", _("无（正面）")
-    QUALITY_DEFECT = "quality_defect", _("质量问题")
-    NOT_AS_DESCRIBED = "not_as_described", _("与描述不符")
-    WRONG_OR_MISSING = "wrong_or_missing", _("错发漏发")
-    SIZE_FIT = "size_fit", _("尺码不合适")
-    LOGISTICS = "logistics", _("物流（慢/破损）")
-    SERVICE_ATTITUDE = "service_attitude", _("服务态度")
-    PRICE = "price", _("价格")
-    USAGE_QUESTION = "usage_question", _("使用咨询")
-    OTHER = "other", _("其他")
+from shouhou.reviews.classifier.taxonomy import ComplaintType
 
 
 class Aspect(models.TextChoices):
