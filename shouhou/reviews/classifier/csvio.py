@@ -8,7 +8,7 @@ from pathlib import Path
 
 from shouhou.reviews.classifier.model import classify_texts
 
-OUT_COLUMNS = ["sentiment", "sentiment_score", "complaint_type", "aspect"]
+OUT_COLUMNS = ["sentiment", "sentiment_score", "complaint_type", "aspect", "complaint_others"]
 BATCH = 5000
 
 
@@ -62,6 +62,6 @@ def _flush(batch: list[dict], writer: csv.DictWriter, column: str) -> int:
     for rec, p in zip(batch, preds, strict=True):
         rec.pop(None, None)  # overflow cells of ragged rows
         rec.update(sentiment=p.sentiment, sentiment_score=f"{p.sentiment_score:.4f}",
-                   complaint_type=p.complaint_type, aspect=p.aspect)
+                   complaint_type=p.complaint_type, aspect=p.aspect, complaint_others=p.complaint_others)
         writer.writerow(rec)
     return len(batch)
