@@ -150,7 +150,7 @@ def choose_offsets(scores: np.ndarray, truth: list[str], classes: list[str], ste
 def choose_others_margin(model: ReviewModel, scores: np.ndarray, dev: list[Labelled]) -> float:
     """The margin whose predicted other-type sets best match the readers' (F1 over all pairs)."""
     best, chosen = -1.0, 0.0
-    for margin in (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6):
+    for margin in (0.0, 0.2, 0.4, 0.6, 0.8, 1.0, 1.2):
         model.others_margin = margin
         tp = fp = fn = 0
         for r, (_main, others) in zip(dev, model.complaint_sets(scores), strict=True):
