@@ -25,7 +25,7 @@ import numpy as np
 
 from shouhou.reviews.classifier import features as F
 from shouhou.reviews.classifier.normalize import normalize_text
-from shouhou.reviews.classifier.rules import aspect_of
+from shouhou.reviews.classifier.rules import aspect_of, precise_rule_type
 from shouhou.reviews.classifier.taxonomy import MAX_OTHERS, ComplaintType
 
 MODEL_PATH = Path(__file__).resolve().parent.parent / "data" / "review_model.joblib"
@@ -158,17 +158,22 @@ class ReviewModel:
         return S
 
     def complaint_labels(self, texts: Sequence[str]) -> list[str]:
-        return [self.comp_classes[i] for i in self.complaint_scores(texts).argmax(axis=1)]
+        return [main for main, _others in self.complaint_sets(self.complaint_scores(texts), texts)]
 
-    def complaint_sets(self, scores: np.ndarray) -> list[tuple[str, str]]:
-        """(main type, other types `|`-joined) from the scores."""
+    def complaint_sets(self, scores: np.ndarray, texts: Sequence[str] | None = None) -> list[tuple[str, str]]:
+        """(main type, other types `|`-joined) from the scores; with the texts, a kept rule that fires
+        decides the main type (the model's main type then becomes an other type)."""
         out = []
         no_others = {ComplaintType.NONE.value, ComplaintType.OTHER.value}
-        for row in scores:
+        for k, row in enumerate(scores):
             order = np.argsort(-row)
             main = self.comp_classes[order[0]]
             others = [self.comp_classes[j] for j in order[1:1 + MAX_OTHERS]
                       if row[order[0]] - row[j] <= self.others_margin and self.comp_classes[j] not in no_others]
+            ruled = precise_rule_type(texts[k]) if texts is not None else ""
+            if ruled and ruled != main:
+                others = [c for c in [main, *others] if c != ruled and c not in no_others][:MAX_OTHERS]
+                main = ruled
             out.append((main, "|".join(others) if main not in no_others else ""))
         return out
 
@@ -187,9 +192,10 @@ class ReviewModel:
                     negative[i], scores[i] = True, tail_score
         negative_idx = [i for i in range(len(norm)) if negative[i] and norm[i]]
         same_ngrams = self.comp_features.ngrams == self.sent_features.ngrams
-        comp_scores = self.complaint_scores([norm[i] for i in negative_idx],
+        negative_texts = [norm[i] for i in negative_idx]
+        comp_scores = self.complaint_scores(negative_texts,
                                             counts[negative_idx] if same_ngrams and negative_idx else None)
-        comp = dict(zip(negative_idx, self.complaint_sets(comp_scores), strict=True))
+        comp = dict(zip(negative_idx, self.complaint_sets(comp_scores, negative_texts), strict=True))
         out = []
         for i, text in enumerate(norm):
             if not text:

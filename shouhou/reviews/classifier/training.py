@@ -153,7 +153,7 @@ def choose_others_margin(model: ReviewModel, scores: np.ndarray, dev: list[Label
     for margin in (0.0, 0.2, 0.4, 0.6, 0.8, 1.0, 1.2):
         model.others_margin = margin
         tp = fp = fn = 0
-        for r, (_main, others) in zip(dev, model.complaint_sets(scores), strict=True):
+        for r, (_main, others) in zip(dev, model.complaint_sets(scores, [r.text for r in dev]), strict=True):
             got, want = set(split_types(others)), set(r.others)
             tp, fp, fn = tp + len(got & want), fp + len(got - want), fn + len(want - got)
         f1 = 2 * tp / (2 * tp + fp + fn) if tp else 0.0
