@@ -135,3 +135,19 @@ def test_features_shape_and_norm():
     idf = fit_idf(char_counts(["好评", "好", "质量差"]))
     assert idf.min() >= 1.0
     assert words("质量 太差了") == ["质量", "太", "差", "了", "质量 太", "太 差", "差 了"]
+
+
+@pytest.mark.parametrize("text, complaint", [
+    # the misses the issue names: an insult with 想问, a refused return with 质量问题 in a negation, tight
+    # trousers, praise for the courier beside a quality complaint
+    ("想问问客服是不是都下班了，一个人都没有，什么垃圾店", "service_attitude"),
+    ("不是质量问题，就是想退货，申请了三天都不给退", "after_sales"),
+    ("裤子太紧了，根本穿不进去", "size_fit"),
+    ("快递很快，就是质量不行，穿了一次就坏了", "quality_defect"),
+    ("不是质量问题，就是不喜欢这个颜色", "dislike"),
+    ("这也叫正品？一股胶水味", "counterfeit"),
+])
+def test_complaint_type_reads_meaning_not_keywords(text, complaint):
+    p = classify_text(text)
+    assert (p.sentiment, p.complaint_type) == (0, complaint)
+    assert "logistics" not in p.complaint_others.split("|")

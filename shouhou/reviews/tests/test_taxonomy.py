@@ -70,3 +70,28 @@ def test_after_sales_remedy_must_do_the_refund_or_exchange(shop, supervisor):
 def test_data_migration_moves_stored_types_only_when_the_text_says_so(old, text, new, others):
     migration = importlib.import_module("shouhou.reviews.migrations.0004_complaint_taxonomy_multilabel")
     assert migration._new_type(old, text) == (new, others)
+
+
+def test_data_migration_forwards_and_backwards_on_stored_rows(shop):
+    """The migration's functions on real rows (the app registry has the same fields as the migration state)."""
+    from django.apps import apps
+
+    from shouhou.reviews.models import CommunityAlert, Review
+    from shouhou.reviews.tests.factories import CommunityGroupFactory
+
+    migration = importlib.import_module("shouhou.reviews.migrations.0004_complaint_taxonomy_multilabel")
+    fake = Review.objects.create(shop=shop, text="绝对是假货", sentiment=0, complaint_type="not_as_described")
+    plain = Review.objects.create(shop=shop, text="色差太大了", sentiment=0, complaint_type="not_as_described")
+    stalled = Review.objects.create(shop=shop, text="退款一直没处理", sentiment=0, complaint_type="service_attitude",
+                                    kind="group_message", group=CommunityGroupFactory(shop=shop))
+    alert = CommunityAlert.objects.create(shop=shop, group=stalled.group, message=stalled,
+                                          complaint_type="service_attitude")
+    migration.forwards(apps, None)
+    got = {r.pk: (r.complaint_type, r.complaint_others) for r in Review.objects.all()}
+    assert got == {fake.pk: ("counterfeit", "not_as_described"), plain.pk: ("not_as_described", ""),
+                   stalled.pk: ("after_sales", "service_attitude")}
+    alert.refresh_from_db()
+    assert alert.complaint_type == "after_sales"
+    migration.backwards(apps, None)
+    assert sorted(Review.objects.values_list("complaint_type", flat=True)) == [
+        "not_as_described", "not_as_described", "service_attitude"]
