@@ -207,7 +207,8 @@ def train(*, csv_path: Path | None = None, out: Path = MODEL_PATH, labels_dir: P
     dev_pred = [classes[i] for i in dev_scores.argmax(axis=1)]
     # With the settings chosen, the shipped model learns from train and dev together (test stays unseen).
     spec, coef, intercept, classes2 = fit_complaint(train_rows + dev_rows)
-    assert classes2 == classes, "dev holds a type that train lacks"
+    if classes2 != classes:
+        raise ValueError(f"开发集含有训练集没有的问题类型：{sorted(set(classes2) - set(classes))}")
     model.comp_features, model.comp_coef, model.comp_intercept = spec, coef, intercept
     model._comp_t_cache = None
     model.meta = {
