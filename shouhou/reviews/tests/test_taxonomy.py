@@ -95,3 +95,18 @@ def test_data_migration_forwards_and_backwards_on_stored_rows(shop):
     migration.backwards(apps, None)
     assert sorted(Review.objects.values_list("complaint_type", flat=True)) == [
         "not_as_described", "not_as_described", "service_attitude"]
+
+
+def test_the_pareto_of_problems_names_the_new_types(shop):
+    import datetime as dt
+
+    from shouhou.insight.selectors import pareto
+    from shouhou.reviews.models import Review
+
+    at = dt.datetime(2026, 11, 20, 10, 0, tzinfo=dt.UTC)
+    for ctype, n in (("after_sales", 3), ("counterfeit", 2), ("dislike", 1), ("none", 4)):
+        Review.objects.bulk_create([Review(shop=shop, text="…", sentiment=0 if ctype != "none" else 1,
+                                           complaint_type=ctype, posted_at=at) for _ in range(n)])
+    rows = pareto(shop=shop, kind="complaint_type", start=at - dt.timedelta(days=1), end=at + dt.timedelta(days=1))
+    assert [(r.key, str(r.label), r.count) for r in rows] == [
+        ("after_sales", "售后处理", 3), ("counterfeit", "假货/非正品", 2), ("dislike", "不喜欢（非质量问题）", 1)]
