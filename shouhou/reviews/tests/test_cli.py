@@ -166,3 +166,20 @@ def test_training_is_reproducible(small_dataset, tmp_path):
     ma, mb = ReviewModel.load(a), ReviewModel.load(b)
     assert np.array_equal(ma.sent_coef, mb.sent_coef)
     assert np.array_equal(ma.comp_coef, mb.comp_coef) and np.array_equal(ma.comp_offsets, mb.comp_offsets)
+
+
+def test_reclassify_reads_stored_negative_reviews_again(shop):
+    from shouhou.reviews.models import Review
+
+    stalled = Review.objects.create(shop=shop, text="申请退货一个星期了一直不处理", sentiment=0,
+                                    complaint_type="service_attitude")
+    fake = Review.objects.create(shop=shop, text="绝对是假货，和专柜的完全不一样", sentiment=0,
+                                 complaint_type="not_as_described")
+    happy = Review.objects.create(shop=shop, text="很好", sentiment=1, complaint_type="none")
+    out = _run("reclassify", "--shop", shop.code)
+    assert "已重新判断问题类型：2 条评价有变化" in out
+    got = {r.pk: r.complaint_type for r in Review.objects.all()}
+    assert got == {stalled.pk: "after_sales", fake.pk: "counterfeit", happy.pk: "none"}
+    assert "已重新判断问题类型：0 条评价有变化" in _run("reclassify")  # idempotent
+    with pytest.raises(CommandError, match="没有店铺代码为 “nope” 的店铺"):
+        _run("reclassify", "--shop", "nope")

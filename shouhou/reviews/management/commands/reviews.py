@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 
 class Command(BaseCommand):
-    help = "评价分类：train 用人工标注重新训练模型；evaluate 在固定测试集上评估（问题类型、情感）；classify 给 CSV 打标签"
+    help = "评价分类：train 用人工标注重新训练模型；evaluate 在固定测试集上评估（问题类型、情感）；reclassify 重判已存评价的问题类型；classify 给 CSV 打标签"
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True)
@@ -23,6 +23,8 @@ class Command(BaseCommand):
         e.add_argument("--limit", type=int, default=None, help="情感只评估前 N 条留出评价")
         e.add_argument("--snownlp", action="store_true", help="同时与 SnowNLP 对比情感（较慢）")
         e.add_argument("--snownlp-limit", type=int, default=None, help="SnowNLP 只跑前 N 条")
+        r = sub.add_parser("reclassify", help="用当前模型重新判断已存负面评价的问题类型（主类型、其他类型、方面）")
+        r.add_argument("--shop", default=None, help="只处理该店铺代码的评价（默认全部店铺）")
         c = sub.add_parser("classify", help="读取含 review 列的 CSV，写出带分类结果的 CSV")
         c.add_argument("--in", dest="src", type=Path, required=True)
         c.add_argument("--out", dest="dst", type=Path, required=True)
@@ -50,6 +52,18 @@ class Command(BaseCommand):
                           with_snownlp=snownlp or bool(snownlp_limit), labels_dir=labels or LABELS_DIR)
         for line in report.lines():
             self.stdout.write(line)
+
+    def do_reclassify(self, *, shop, **_):
+        from shouhou.commerce.models import Shop
+        from shouhou.reviews.services import reviews_reclassify_types
+
+        target = None
+        if shop:
+            target = Shop.objects.filter(code=shop).first()
+            if target is None:
+                raise CommandError(f"没有店铺代码为 “{shop}” 的店铺")
+        n = reviews_reclassify_types(shop=target)
+        self.stdout.write(f"已重新判断问题类型：{n} 条评价有变化")
 
     def do_classify(self, *, src, dst, column, **_):
         from shouhou.reviews.classifier.csvio import classify_csv
