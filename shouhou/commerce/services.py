@@ -11,6 +11,8 @@ from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 
+from shouhou.accounts.actors import acting_user, require_role
+from shouhou.accounts.permissions import IMPORT
 from shouhou.commerce.importers.runner import ImportFileError, file_digest, validate
 from shouhou.commerce.importers.runner import chunks as read_chunks
 from shouhou.commerce.importers.writer import WriteStats, write_chunk
@@ -89,20 +91,23 @@ def _run(job: ImportJob, path: Path) -> ImportJob:
 
 
 def orders_import(*, shop: Shop, path: Path | str, mapping: dict | None = None, allow_partial: bool = False,
-                  user=None, filename: str | None = None) -> ImportJob:
-    """Import an export that is already on disk (CLI, bench). Runs now, in this process."""
+                  actor, filename: str | None = None) -> ImportJob:
+    """Import an export that is already on disk (CLI, bench). Runs now, in this process. `actor`: the user
+    the CLI runs as (`--as`), or SYSTEM (`--system`)."""
+    require_role(actor, shop, IMPORT)
     path = Path(path)
     job = ImportJob.objects.create(shop=shop, filename=filename or path.name, digest=file_digest(path),
-                                   mapping=mapping or {}, allow_partial=allow_partial, created_by=user)
+                                   mapping=mapping or {}, allow_partial=allow_partial, created_by=acting_user(actor))
     return _run(job, path)
 
 
 def import_job_submit(*, shop: Shop, upload: UploadedFile, mapping: dict | None = None,
-                      allow_partial: bool = False, user=None, run_async: bool | None = None) -> ImportJob:
+                      allow_partial: bool = False, actor, run_async: bool | None = None) -> ImportJob:
     """Store an uploaded export and import it: small files now, large ones in a background task."""
+    require_role(actor, shop, IMPORT)
     name = Path(upload.name or "upload.csv").name
     job = ImportJob(shop=shop, filename=name, mapping=mapping or {}, allow_partial=allow_partial,
-                    created_by=user)
+                    created_by=acting_user(actor))
     job.file.save(name, upload, save=False)
     job.digest = file_digest(Path(job.file.path))
     job.save()
@@ -191,14 +196,13 @@ def _clean_return_address(data: dict) -> tuple[dict, dict[str, str]]:
 
 @transaction.atomic
 def return_address_save(*, shop: Shop, actor, data: dict, address_id: int | None = None):
-    """Create or change one of the shop's return addresses (shop admins: settings.edit). Making one the
+    """Create or change one of the shop's return addresses (`actor` with settings.edit: shop admins). Making one the
     default unsets the previous default; the shop's first active general address becomes the default."""
-    from shouhou.accounts.access import require_action
     from shouhou.accounts.permissions import SETTINGS_EDIT
     from shouhou.commerce.models import ReturnAddress
     from shouhou.core.audit import audit_record
 
-    require_action(actor, shop, SETTINGS_EDIT)
+    require_role(actor, shop, SETTINGS_EDIT)
     values, errors = _clean_return_address(data)
     if errors:
         raise ReturnAddressError(errors)
@@ -220,6 +224,6 @@ def return_address_save(*, shop: Shop, actor, data: dict, address_id: int | None
         for field, value in values.items():
             setattr(address, field, value)
         address.save()
-    audit_record(action="return_address.save", obj=address, actor=actor, before=before,
+    audit_record(action="return_address.save", obj=address, actor=acting_user(actor), before=before,
                  after={f: getattr(address, f) for f in RETURN_ADDRESS_FIELDS})
     return address

@@ -144,7 +144,7 @@ def test_an_approved_case_keeps_the_address_it_was_given_while_that_address_is_i
     with time_machine.travel(dt.datetime(2026, 11, 6, 10, 0, tzinfo=dt.UTC), tick=False):
         line = OrderLineFactory(order__shop=shop, category=Category.CLOTHING, price_paid=Decimal("899.00"),
                                 order__delivered_at=dt.datetime(2026, 11, 5, 10, 0, tzinfo=dt.UTC))
-        case = case_create(shop=shop, order_line=line, reason="no_reason")
+        case = case_create(shop=shop, order_line=line, reason="no_reason", actor=agent)
         case_approve(case=case, actor=agent)
     case.refresh_from_db()
     assert case.decision["return_address_id"] == first.pk
@@ -154,3 +154,11 @@ def test_an_approved_case_keeps_the_address_it_was_given_while_that_address_is_i
     # and when that one is switched off, they get the current one
     return_address_save(shop=shop, actor=shop_admin, address_id=first.pk, data={**HANGZHOU, "is_active": ""})
     assert return_address_for_case(case) == second
+
+
+def test_no_actor_is_refused_and_the_system_may(shop):
+    from shouhou.accounts.actors import SYSTEM
+
+    with pytest.raises(PermissionDenied):
+        return_address_save(shop=shop, actor=None, data=HANGZHOU)
+    assert return_address_save(shop=shop, actor=SYSTEM, data=HANGZHOU).is_default
