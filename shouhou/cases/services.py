@@ -16,6 +16,7 @@ from django.db.models import Q
 
 from shouhou.accounts.access import membership_get
 from shouhou.accounts.choices import Role
+from shouhou.cases import offers
 from shouhou.cases.choices import CaseKind, CaseStatus, ClaimReason, InspectionSite, Resolution, ReturnMethod
 from shouhou.cases.models import Case, CaseEvent, CaseEvidence, Recall
 from shouhou.commerce.models import OrderLine
@@ -378,8 +379,9 @@ def case_issue_compensation(*, case: Case, actor, kind: str, amount: Decimal, no
         raise CaseError("补偿金额必须大于 0。")
     _guard(note, field="补偿说明")
     case = _locked(case)
-    if case.status == S.AWAITING_SUPERVISOR or case.pending_compensation:
-        raise CaseError(f"售后单 {case.number} 已有一笔待主管审批的补偿，请等待主管审批后再操作。")
+    refusal = offers.compensation_refusal(case, None)  # the page offers the form on the same predicate
+    if refusal:
+        raise CaseError(refusal)
     if case.status == S.REQUESTED:
         _move(case, S.APPROVED, actor=actor, note="同意补偿")
     return _issue(case, actor=actor, kind=kind, amount=amount, note=note, role=role)
@@ -390,6 +392,9 @@ def case_supervisor_approve(*, case: Case, actor, note: str = "") -> Case:
     _require(actor, case, SUPERVISORS, "主管审批")
     _guard(note, field="审批说明")
     case = _locked(case)
+    refusal = offers.supervisor_decision_refusal(case, None)
+    if refusal:
+        raise CaseError(refusal)
     pending = case.pending_compensation or {}
     case = _move(case, S.FULFILLING, actor=actor, kind="supervisor_approved", note=note or "主管已批准",
                  fields={"pending_compensation": {}})
@@ -408,8 +413,9 @@ def case_supervisor_decline(*, case: Case, actor, reason: str) -> Case:
     if not reason.strip():
         raise CaseError("驳回补偿申请必须填写原因。")
     case = _locked(case)
-    if case.status != S.AWAITING_SUPERVISOR:
-        raise CaseError(f"售后单当前状态为「{_label(case.status)}」，没有待主管审批的补偿。")
+    refusal = offers.supervisor_decision_refusal(case, None)
+    if refusal:
+        raise CaseError(refusal)
     pending = case.pending_compensation or {}
     return _move(case, S.FULFILLING, actor=actor, kind="supervisor_declined", note=reason,
                  data={"declined": pending}, fields={"pending_compensation": {}}, visible=False)

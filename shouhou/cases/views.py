@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 
 from shouhou.accounts.access import current_shop_for_request, require_action, role_for
 from shouhou.accounts.permissions import RECALL_LAUNCH, role_can
+from shouhou.cases import offers
 from shouhou.cases import services as svc
 from shouhou.cases.choices import (
     CaseKind,
@@ -51,7 +52,11 @@ def case_detail_view(request, pk: int):
         shop=shop, pk=pk).first()
     if case is None:
         raise Http404("售后单不存在")
+    role = role_for(request.user, shop)
     return render(request, "cases/detail.html", {
+        # Offered only when the service would accept it (the same predicates, shouhou.cases.offers).
+        "may_compensate": role is not None and offers.may_compensate(case, role),
+        "may_decide_as_supervisor": role is not None and offers.may_decide_as_supervisor(case, role),
         "case": case, "events": case.events.select_related("actor").order_by("at", "id"),
         "evidence": case.evidence.all(), "next": svc.TRANSITIONS.get(case.status, set()),
         "phone": mask_phone(case.customer.phone) if case.customer_id else "",
