@@ -23,9 +23,11 @@ from shouhou.cases.choices import (
 )
 from shouhou.cases.models import Case, CaseEvidence, Recall
 from shouhou.cases.selectors import case_list
+from shouhou.commerce.choices import carrier_label
 from shouhou.commerce.models import SKU, Product
 from shouhou.core.phones import mask_phone
 from shouhou.core.uploads import UploadError
+from shouhou.policies.labels import clause_label
 
 
 def _shop(request):
@@ -56,6 +58,8 @@ def case_detail_view(request, pk: int):
     return render(request, "cases/detail.html", {
         # Offered only when the service would accept it (the same predicates, shouhou.cases.offers).
         "may_compensate": role is not None and offers.may_compensate(case, role),
+        "clauses": [(code, clause_label(code)) for code in (case.decision or {}).get("clauses", [])],
+        "return_carrier": carrier_label(case.return_carrier),
         "may_decide_as_supervisor": role is not None and offers.may_decide_as_supervisor(case, role),
         "case": case, "events": case.events.select_related("actor").order_by("at", "id"),
         "evidence": case.evidence.all(), "next": svc.TRANSITIONS.get(case.status, set()),

@@ -14,7 +14,7 @@ from django.db.models import Case, Count, F, IntegerField, Q, Value, When
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from shouhou.cases.choices import ClaimReason
+from shouhou.cases.choices import CaseChannel, ClaimReason
 from shouhou.commerce.choices import Carrier
 from shouhou.commerce.models import SKU, Host, LiveSession, Product
 from shouhou.core.clock import local_tz, localnow
@@ -72,10 +72,11 @@ def labels_for(dim: str, keys) -> dict:
         return {k: k.isoformat() for k in keys}
     if dim == "week":
         return {k: week_label(k) for k in keys}
-    choices = {"channel": Channel, "team": Team, "reason": ClaimReason, "complaint_type": ComplaintType,
-               "carrier": Carrier}
+    # A "channel" is a conversation's (inbox) or, for case metrics, where the case was opened.
+    choices = {"channel": (Channel, CaseChannel), "team": (Team,), "reason": (ClaimReason,),
+               "complaint_type": (ComplaintType,), "carrier": (Carrier,)}
     if dim in choices:
-        table = dict(choices[dim].choices)
+        table = {value: label for enum in choices[dim] for value, label in enum.choices}
         return {k: str(table.get(k, k)) for k in keys}
     if dim == "batch":
         return {k: k for k in keys}
@@ -86,9 +87,9 @@ def labels_for(dim: str, keys) -> dict:
     if dim in models:
         model, attr = models[dim]
         return dict(model.objects.filter(pk__in=keys).values_list("pk", attr))
-    if dim == "sku":
-        return {pk: f"{code} {spec}".strip() for pk, code, spec in
-                SKU.objects.filter(pk__in=keys).values_list("pk", "code", "spec")}
+    if dim == "sku":  # people know a product by its name: "法式碎花连衣裙 红色 M（SKU-001）"
+        return {pk: " ".join(part for part in (name, spec) if part) + f"（{code}）" for pk, name, spec, code in
+                SKU.objects.filter(pk__in=keys).values_list("pk", "product__name", "spec", "code")}
     return {k: str(k) for k in keys}
 
 
@@ -339,7 +340,7 @@ def pareto_drill(kind: str) -> tuple[str, str, str]:
 # ----------------------------------------------------------------------------------- improvement loop
 
 def improvement_action_list(*, shop, status: str | None = None):
-    qs = ImprovementAction.objects.filter(shop=shop).select_related("owner", "sku", "product", "live_session",
+    qs = ImprovementAction.objects.filter(shop=shop).select_related("owner", "sku__product", "product", "live_session",
                                                                      "host")
     if status:
         qs = qs.filter(status=status)
