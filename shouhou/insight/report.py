@@ -50,6 +50,9 @@ def _sheet_overview(wb: Workbook, data: dict) -> None:
             ws.append([c.label, _ratio(c.result), c.result.numerator, c.result.denominator])
             ws.cell(ws.max_row, 2).number_format = PCT
     last = ws.max_row
+    left_out = sum(c.left_out or 0 for c in data["cards"])
+    if left_out:  # below the chart's rows, so the chart reads only the rates
+        ws.append([f"SLA 达成率不含系统自动关闭、无客服经手的 {left_out} 张工单"])
     ws.append([])
     _header(ws, ["时长指标（秒）", "样本数", "平均（工作）", "中位（工作）", "平均（自然）", "中位（自然）"])
     for c in data["cards"]:

@@ -110,6 +110,7 @@ class Card:
     label: str
     kind: str
     result: Rate | TimeStats | None  # None: a filter does not apply to this metric
+    left_out: int | None = None  # SLA: tickets the system closed with no agent, not counted (shown apart)
 
     @property
     def applicable(self) -> bool:
@@ -118,9 +119,21 @@ class Card:
 
 def metric_cards(*, shop, start: datetime, end: datetime, filters: Filters | None = None,
                  keys: list[str] | None = None) -> list[Card]:
-    return [Card(key, str(d.label_str), "time" if d.kind == "time" else "rate",
-                 m.metric(key, shop=shop, start=start, end=end, filters=filters))
-            for key, d in m.METRICS.items() if keys is None or key in keys]
+    cards = [Card(key, str(d.label_str), "time" if d.kind == "time" else "rate",
+                  m.metric(key, shop=shop, start=start, end=end, filters=filters))
+             for key, d in m.METRICS.items() if keys is None or key in keys]
+    for card in cards:
+        if card.key == "sla" and card.result is not None:
+            card.left_out = sla_left_out(shop=shop, start=start, end=end, filters=filters)
+    return cards
+
+
+def sla_left_out(*, shop, start: datetime, end: datetime, filters: Filters | None = None) -> int:
+    """Tickets in the SLA period that the system closed with no agent (not in the SLA rate)."""
+    try:
+        return m.population_qs("ticket_sla_system", shop=shop, start=start, end=end, filters=filters).count()
+    except NotApplicable:
+        return 0
 
 
 # ------------------------------------------------------------------------------------------ breakdowns
