@@ -72,11 +72,15 @@ def _sheet_overview(wb: Workbook, data: dict) -> None:
 
 def _sheet_sessions(wb: Workbook, data: dict) -> None:
     ws = wb.create_sheet("直播场次退货")
-    _header(ws, ["直播场次", "主播", "退货单", "订单行", "退货率", "原因分布"])
+    _header(ws, ["直播场次", "主播", "退货单", "订单行", "退货率", "原因分布",
+                 "该场累计退货单", "该场订单行", "该场累计退货率"])
     for r in data["sessions"]:
+        whole = r.session_rate
         ws.append([r.label, r.host, r.rate.numerator, r.rate.denominator, _ratio(r.rate),
-                   "，".join(f"{label} {n}" for _code, label, n in r.reasons)])
+                   "，".join(f"{label} {n}" for _code, label, n in r.reasons),
+                   *((whole.numerator, whole.denominator, _ratio(whole)) if whole else (None, None, None))])
         ws.cell(ws.max_row, 5).number_format = PCT
+        ws.cell(ws.max_row, 9).number_format = PCT
     if ws.max_row > 1:
         chart = BarChart()
         chart.title = "退货单（按直播场次）"

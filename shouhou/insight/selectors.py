@@ -206,6 +206,10 @@ class SessionReturns:
     host: str
     rate: Rate
     reasons: list[tuple[str, str, int]]  # (reason code, label, count), largest first
+    # Of everything the session sold, how much came back so far (returns created before the period's end ÷
+    # the session's lines): a session that aired before the period has no lines in it, so `rate` is "—"
+    # there while its returns keep coming. None for orders outside any live session.
+    session_rate: Rate | None = None
 
 
 def live_session_returns(*, shop, start: datetime, end: datetime, filters: Filters | None = None,
@@ -223,13 +227,26 @@ def live_session_returns(*, shop, start: datetime, end: datetime, filters: Filte
     sessions = {s.pk: s for s in LiveSession.objects.filter(shop=shop, pk__in=[k for k in keys if k])
                 .select_related("host")}
     reason_names = dict(ClaimReason.choices)
+    whole = _whole_session_rates(shop=shop, sessions=list(sessions.values()), end=end, filters=filters)
     out = []
     for k in keys:
         s = sessions.get(k)
         reasons = sorted(split.get(k, []), key=lambda x: -x[1])
         out.append(SessionReturns(k, s.title if s else _("非直播订单"), s.host.name if s and s.host else "",
-                                  rates[k], [(code, str(reason_names.get(code, code)), n) for code, n in reasons]))
+                                  rates[k], [(code, str(reason_names.get(code, code)), n) for code, n in reasons],
+                                  whole.get(k) if s else None))
     return out
+
+
+def _whole_session_rates(*, shop, sessions: list, end: datetime, filters: Filters) -> dict:
+    """{session pk: Rate} over each session's whole life up to `end`: from the day before the earliest one
+    aired (orders placed ahead of a show) — one grouped computation for all of them."""
+    if not sessions:
+        return {}
+    first_day = min(s.started_at for s in sessions).astimezone(local_tz()).date() - timedelta(days=1)
+    start = min(day_start(first_day), end)
+    rates = m.compute("return", shop=shop, start=start, end=end, filters=filters, group="live_session")
+    return {s.pk: rates.get(s.pk, Rate(0, 0)) for s in sessions}
 
 
 @dataclass
