@@ -54,12 +54,13 @@ def _sheet_overview(wb: Workbook, data: dict) -> None:
     if left_out:  # below the chart's rows, so the chart reads only the rates
         ws.append([f"SLA 达成率不含系统自动关闭、无客服经手的 {left_out} 张工单"])
     ws.append([])
-    _header(ws, ["时长指标（秒）", "样本数", "平均（工作）", "中位（工作）", "平均（自然）", "中位（自然）"])
+    _header(ws, ["时长指标", "样本数", "平均（工作时间，分钟）", "中位（工作时间，分钟）", "平均（自然时间，分钟）",
+                 "中位（自然时间，分钟）"])
     for c in data["cards"]:
         if isinstance(c.result, TimeStats):
             r = c.result
-            ws.append([c.label, r.count, r.avg_business_seconds, r.median_business_seconds, r.avg_wall_seconds,
-                       r.median_wall_seconds])
+            ws.append([c.label, r.count, *(minutes(v) for v in (r.avg_business_seconds, r.median_business_seconds,
+                                                                r.avg_wall_seconds, r.median_wall_seconds))])
     if last >= first:
         chart = BarChart()
         chart.title = "比率指标"
@@ -127,7 +128,13 @@ def _cell_values(value) -> list:
         return [None, None, None]
     if isinstance(value, Rate):
         return [_ratio(value), value.numerator, value.denominator]
-    return [value.median_business_seconds, value.avg_business_seconds, value.count]
+    return [minutes(value.median_business_seconds), minutes(value.avg_business_seconds), value.count]
+
+
+def minutes(seconds) -> float | None:
+    """Durations are written in minutes (one decimal), the unit named in every header: a bare 5400 read as
+    nothing in particular."""
+    return None if seconds is None else round(float(seconds) / 60, 1)
 
 
 def _sheet_agents(wb: Workbook, data: dict) -> None:
@@ -136,7 +143,7 @@ def _sheet_agents(wb: Workbook, data: dict) -> None:
     header = ["客服"]
     for key in keys:
         label = METRICS[key].label_str
-        header += ([f"{label} 中位（工作秒）", f"{label} 平均（工作秒）", f"{label} 样本"]
+        header += ([f"{label} 中位（工作时间，分钟）", f"{label} 平均（工作时间，分钟）", f"{label} 样本"]
                    if METRICS[key].kind == "time" else [label, f"{label} 分子", f"{label} 分母"])
     _header(ws, header)
     for r in data["agents"]:
@@ -157,7 +164,7 @@ def _sheet_breakdowns(wb: Workbook, data: dict) -> None:
         header = [str(DIMENSION_LABELS[dim])]
         for key in keys:
             label = METRICS[key].label_str
-            header += ([f"{label} 中位（工作秒）", f"{label} 平均", f"{label} 样本"]
+            header += ([f"{label} 中位（工作时间，分钟）", f"{label} 平均（工作时间，分钟）", f"{label} 样本"]
                        if METRICS[key].kind == "time" else [label, f"{label} 分子", f"{label} 分母"])
         _header(ws, header)
         for r in rows:
