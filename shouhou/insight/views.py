@@ -119,17 +119,18 @@ def _context(request, shop, **extra) -> dict:
 
 
 def _active_labels(filters: m.Filters) -> list[tuple[str, str, str]]:
-    out = []
-    for name, value in filters.active().items():
-        if value == m.NONE:
-            label = sel.UNKNOWN
-        else:
-            key = int(value) if str(value).isdigit() and name not in m.CHAR_DIMS else value
-            if name in m.DATE_DIMS:
-                key = date.fromisoformat(str(value))
-            label = sel.labels_for(name, [key]).get(key, str(value))
-        out.append((name, str(sel.DIMENSION_LABELS.get(name, name)), str(label)))
-    return out
+    return [(name, str(sel.DIMENSION_LABELS.get(name, name)), filter_value_label(name, value))
+            for name, value in filters.active().items()]
+
+
+def filter_value_label(name: str, value) -> str:
+    """A filter's value as people know it (a reason's label, a carrier's name, a session's title)."""
+    if value == m.NONE:
+        return str(sel.UNKNOWN)
+    key = int(value) if str(value).isdigit() and name not in m.CHAR_DIMS else value
+    if name in m.DATE_DIMS:
+        key = date.fromisoformat(str(value))
+    return str(sel.labels_for(name, [key]).get(key, str(value)))
 
 
 def _bounds(request):
@@ -341,7 +342,8 @@ def action_edit(request, pk: int):
 def action_filters_display(action) -> str:
     from .services import improvement_filters
 
-    return "，".join(f"{sel.DIMENSION_LABELS.get(k, k)}={v}" for k, v in improvement_filters(action).items()) or "—"
+    return "，".join(f"{sel.DIMENSION_LABELS.get(k, k)}={filter_value_label(k, v)}"
+                    for k, v in improvement_filters(action).items()) or "—"
 
 
 @login_required

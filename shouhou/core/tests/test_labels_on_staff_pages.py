@@ -109,12 +109,15 @@ def test_insight_breakdown_and_actions_name_channels_teams_and_skus(client, shop
         cases_svc.case_create(shop=shop, order_line=line, reason="quality", channel=channel)
     insight_svc.improvement_create(shop=shop, actor=shop_admin, finding="晚间首响慢", dimension="team",
                                    dimension_key="service", metric="first_response")
-    insight_svc.improvement_create(shop=shop, actor=shop_admin, finding="压箱", dimension="carrier",
-                                   dimension_key="SF", metric="return")
+    boxed = insight_svc.improvement_create(shop=shop, actor=shop_admin, finding="压箱", dimension="carrier",
+                                           dimension_key="SF", metric="return",
+                                           metric_filters={"reason": "damaged_in_transit", "carrier": "SF"})
     client.force_login(shop_admin)
     text = visible(client.get("/insight/actions/"))
     assert not re.search(r"\bservice\b|\bSF\b", text)
     assert "团队 客服" in text and "快递公司 顺丰速运" in text
+    text = visible(client.get(f"/insight/actions/{boxed.pk}/"))
+    assert "售后原因=运输破损" in text and "快递公司=顺丰速运" in text and "damaged_in_transit" not in text
     # The names every breakdown, chart and drill filter uses: a case's channel, an inbox channel, an SKU.
     from shouhou.insight.selectors import labels_for
 
