@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from shouhou.accounts.access import current_shop_for_request, require_action, role_for
-from shouhou.accounts.permissions import RECALL_LAUNCH, role_can
+from shouhou.accounts.permissions import RECALL_LAUNCH, role_can, role_may_write
 from shouhou.cases import offers
 from shouhou.cases import services as svc
 from shouhou.cases.choices import (
@@ -61,6 +61,7 @@ def case_detail_view(request, pk: int):
         "clauses": [(code, clause_label(code)) for code in (case.decision or {}).get("clauses", [])],
         "return_carrier": carrier_label(case.return_carrier),
         "may_decide_as_supervisor": role is not None and offers.may_decide_as_supervisor(case, role),
+        "may_act": role_may_write(role),  # a read-only role (analyst) is offered no action at all
         "case": case, "events": case.events.select_related("actor").order_by("at", "id"),
         "evidence": case.evidence.all(), "next": svc.TRANSITIONS.get(case.status, set()),
         "phone": mask_phone(case.customer.phone) if case.customer_id else "",

@@ -91,3 +91,14 @@ def test_admin_link_only_for_who_the_admin_lets_in_and_shows_something(client, s
     agent.is_staff = False
     agent.save()
     assert "/admin/" not in client.get("/").content.decode()
+
+
+def test_a_read_only_analyst_is_offered_no_case_action(client, shop, agent):
+    from shouhou.accounts.choices import Role
+    from shouhou.core.testing.factories import MembershipFactory, UserFactory
+
+    analyst = MembershipFactory(shop=shop, role=Role.ANALYST, user=UserFactory(username="analyst")).user
+    case = _case_in(S.REQUESTED, shop, OrderLineFactory(order__shop=shop), agent)
+    client.force_login(analyst)
+    page = client.get(f"/cases/{case.pk}/").content.decode()
+    assert case.number in page and f"/cases/{case.pk}/act/" not in page
