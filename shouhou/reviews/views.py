@@ -55,7 +55,10 @@ def task_detail(request, pk: int):
         task = selectors.recovery_task_get(shop=shop, pk=pk)
     except RecoveryTask.DoesNotExist:
         raise Http404 from None
+    role = role_for(request.user, shop)
     return render(request, "reviews/task_detail.html", {
+        # the steps are offered to whom the actions accept (a read-only analyst only reads)
+        "may_reply": perm.role_can(role, perm.REPLY), "may_remedy": perm.role_can(role, perm.COMPENSATE),
         "task": task, "review": task.review, "events": task.events.select_related("actor"),
         "remedies": [r for r in Remedy.choices if r[0]], "outcomes": [o for o in Outcome.choices if o[0]],
     })

@@ -124,3 +124,17 @@ def test_insight_breakdown_and_actions_name_channels_teams_and_skus(client, shop
     assert labels_for("channel", ["portal", "chat", "api", "web_chat"]) == {
         "portal": "自助售后页", "chat": "在线会话", "api": "系统接口", "web_chat": "网页在线"}
     assert labels_for("sku", [sku.pk]) == {sku.pk: "法式碎花连衣裙 红色 M（SK-RED-M）"}
+
+
+def test_a_read_only_analyst_is_offered_no_recovery_step(client, shop, agent):
+    from shouhou.accounts.choices import Role
+    from shouhou.core.testing.factories import MembershipFactory, UserFactory
+    from shouhou.reviews.services import ReviewInput, reviews_ingest
+
+    task = reviews_ingest(shop=shop, items=[ReviewInput(text="穿了一次就开线了，质量太差")]).created[0].recovery
+    client.force_login(MembershipFactory(shop=shop, role=Role.ANALYST, user=UserFactory(username="analyst")).user)
+    page = client.get(f"/reviews/tasks/{task.pk}/").content.decode()
+    assert task.number in page and f"/reviews/tasks/{task.pk}/reply/" not in page and 'data-testid="read-only"' in page
+    client.force_login(agent)
+    page = client.get(f"/reviews/tasks/{task.pk}/").content.decode()
+    assert f"/reviews/tasks/{task.pk}/reply/" in page and f"/reviews/tasks/{task.pk}/remedy/" in page
