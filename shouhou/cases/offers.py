@@ -1,16 +1,13 @@
-"""Which case actions will succeed now: one predicate per action, asked by the case page (to offer the
-button) and by the service (to refuse with a clear reason). A page never offers what the service refuses.
+"""Which case actions the case's state allows now: one predicate per action, asked by the case page (through
+`case_operations_allowed`, to offer the button) and by the service (to refuse with a clear reason), so a page
+never offers what the service refuses. Who may act is the role check's business (accounts.actors).
 
-Each `*_refusal` returns None when the action may go ahead, else the sentence shown to the person.
+Each `*_refusal` returns None when the state allows the action, else the sentence shown to the person.
 """
 
 from __future__ import annotations
 
-from shouhou.accounts.choices import Role
 from shouhou.cases.choices import CaseStatus as S
-
-AGENT_ROLES = frozenset({Role.AGENT, Role.SUPERVISOR, Role.ADMIN})
-SUPERVISOR_ROLES = frozenset({Role.SUPERVISOR, Role.ADMIN})
 
 # Compensation moves the case on to "fulfilling" (or to the supervisor when over the agent's limit); a case
 # that waits for the buyer's parcel, or is in transit back, cannot move there, so it is refused there.
@@ -21,10 +18,7 @@ def _status_label(status: str) -> str:
     return str(S(status).label) if status in S.values else status
 
 
-def compensation_refusal(case, role: str | None) -> str | None:
-    """May `role` grant compensation on `case` now? (role None = the system, always allowed by role)."""
-    if role is not None and role not in AGENT_ROLES:
-        return "无权发放补偿。"
+def compensation_refusal(case) -> str | None:
     if case.status == S.AWAITING_SUPERVISOR or case.pending_compensation:
         return f"售后单 {case.number} 已有一笔待主管审批的补偿，请等待主管审批后再操作。"
     if case.status not in COMPENSATION_STATUSES:
@@ -34,18 +28,16 @@ def compensation_refusal(case, role: str | None) -> str | None:
     return None
 
 
-def supervisor_decision_refusal(case, role: str | None) -> str | None:
-    """May `role` approve or decline the pending compensation of `case` now?"""
-    if role is not None and role not in SUPERVISOR_ROLES:
-        return "无权主管审批。"
+def supervisor_decision_refusal(case) -> str | None:
+    """Approve or decline the pending compensation: only while one is pending."""
     if case.status != S.AWAITING_SUPERVISOR:
         return f"售后单当前状态为「{_status_label(case.status)}」，没有待主管审批的补偿。"
     return None
 
 
-def may_compensate(case, role: str | None) -> bool:
-    return compensation_refusal(case, role) is None
+def may_compensate(case) -> bool:
+    return compensation_refusal(case) is None
 
 
-def may_decide_as_supervisor(case, role: str | None) -> bool:
-    return supervisor_decision_refusal(case, role) is None
+def may_decide_as_supervisor(case) -> bool:
+    return supervisor_decision_refusal(case) is None

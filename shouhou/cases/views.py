@@ -10,8 +10,8 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from shouhou.accounts.access import current_shop_for_request, require_action, role_for
-from shouhou.accounts.permissions import RECALL_LAUNCH, role_can, role_may_write
-from shouhou.cases import offers
+from shouhou.accounts.actors import actor_can
+from shouhou.accounts.permissions import CASE_APPROVE, RECALL_LAUNCH, role_can
 from shouhou.cases import services as svc
 from shouhou.cases.choices import (
     CaseKind,
@@ -54,19 +54,16 @@ def case_detail_view(request, pk: int):
         shop=shop, pk=pk).first()
     if case is None:
         raise Http404("售后单不存在")
-    role = role_for(request.user, shop)
     return render(request, "cases/detail.html", {
-        # Offered only when the service would accept it (the same predicates, shouhou.cases.offers).
-        "may_compensate": role is not None and offers.may_compensate(case, role),
-        "clauses": [(code, clause_label(code)) for code in (case.decision or {}).get("clauses", [])],
-        "return_carrier": carrier_label(case.return_carrier),
-        "may_decide_as_supervisor": role is not None and offers.may_decide_as_supervisor(case, role),
-        "may_act": role_may_write(role),  # a read-only role (analyst) is offered no action at all
         "case": case, "events": case.events.select_related("actor").order_by("at", "id"),
         "evidence": case.evidence.all(), "next": svc.TRANSITIONS.get(case.status, set()),
         "phone": mask_phone(case.customer.phone) if case.customer_id else "",
         "methods": ReturnMethod.choices, "sites": InspectionSite.choices, "results": Resolution.choices,
         "comp_kinds": CompensationKind.choices,
+        "ops": svc.case_operations_allowed(case=case, actor=request.user),
+        "clauses": [(code, clause_label(code)) for code in (case.decision or {}).get("clauses", [])],
+        "return_carrier": carrier_label(case.return_carrier),
+        "can_revoke_link": actor_can(request.user, shop, CASE_APPROVE),
     })
 
 

@@ -296,7 +296,7 @@ def review_showcase(request, review_id: int, payload: ShowcaseIn):
     _need(request, perm.REPLY)
     review = get_object_or_404(Review, shop=request.auth.shop, pk=review_id)
     try:
-        return services.review_showcase_set(review=review, showcased=payload.showcased, actor=request.auth.user)
+        return services.review_showcase_set(review=review, showcased=payload.showcased, actor=request.auth)
     except services.ReviewRefused as exc:
         raise _refused(exc) from exc
 
@@ -383,7 +383,7 @@ def _step(request, task_id: int, action: str, fn, **kwargs):
     _need(request, action)
     task = _task(request, task_id)
     try:
-        fn(task=task, actor=request.auth.user, **kwargs)
+        fn(task=task, actor=request.auth, **kwargs)
     except services.ReviewRefused as exc:
         raise _refused(exc) from exc
     return _task_out(_task(request, task_id))

@@ -130,3 +130,17 @@ def test_training_is_reproducible(small_dataset, tmp_path):
     assert np.array_equal(ma.sent_coef, mb.sent_coef)
     assert np.array_equal(ma.comp_coef, mb.comp_coef)
     assert (a.parent / "complaint_labels.csv").read_bytes() == (b.parent / "complaint_labels.csv").read_bytes()
+
+
+def test_classify_output_never_carries_a_live_formula(tmp_path):
+    """Reviews come from outsiders: a review (or any other column) starting with = + - @ is written as
+    text, so opening the output in Excel or WPS runs nothing (issue 15)."""
+    src, dst = tmp_path / "in.csv", tmp_path / "out.csv"
+    attacks = ['=HYPERLINK("http://evil.example","退款")', "+1+cmd|' /C calc'!A0", "@SUM(A1)", "-2+3"]
+    _write(src, ["id", "review"], [[a, a] for a in attacks] + [["-5", "质量很好"]])
+    _run("classify", "--in", str(src), "--out", str(dst))
+    with dst.open(encoding="utf-8") as fh:
+        got = list(csv.DictReader(fh))
+    assert [r["review"] for r in got[:4]] == ["'" + a for a in attacks]
+    assert [r["id"] for r in got[:4]] == ["'" + a for a in attacks]
+    assert got[4]["id"] == "-5" and got[4]["review"] == "质量很好"  # numbers and plain text unchanged

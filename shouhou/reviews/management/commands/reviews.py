@@ -25,6 +25,8 @@ class Command(BaseCommand):
         c.add_argument("--in", dest="src", type=Path, required=True)
         c.add_argument("--out", dest="dst", type=Path, required=True)
         c.add_argument("--column", default="review", help="评价文本所在列（默认 review）")
+        c.add_argument("--encoding", default=None,
+                       help="输入文件编码（默认自动识别：UTF-8/UTF-16 及其 BOM、GBK、Big5；无法确定时会提示）")
 
     def handle(self, *args, action: str, **opts):
         try:
@@ -48,10 +50,10 @@ class Command(BaseCommand):
         for line in report.lines():
             self.stdout.write(line)
 
-    def do_classify(self, *, src, dst, column, **_):
+    def do_classify(self, *, src, dst, column, encoding=None, **_):
         from shouhou.reviews.classifier.csvio import classify_csv
 
         if not src.exists():
             raise CommandError(f"输入文件不存在: {src}")
-        n = classify_csv(src=src, dst=dst, column=column)
+        n = classify_csv(src=src, dst=dst, column=column, encoding=encoding)
         self.stdout.write(f"已分类 {n} 条评价 → {dst}")
