@@ -26,6 +26,7 @@ ACTION_LABELS: dict[str, Any] = {
     "case.supervisor_approved": _lazy("主管批准补偿"),
     "case.supervisor_declined": _lazy("主管驳回补偿"),
     "case.inspection_result": _lazy("登记检测结果"),
+    "case.platform": _lazy("售后单随平台状态变更"),
     "recall.launch": _lazy("发起召回"),
     "policy.publish": _lazy("发布售后政策"),
     "review.remedy": _lazy("差评挽回：补偿"),
@@ -54,6 +55,8 @@ ACTION_LABELS: dict[str, Any] = {
     "admin.change": _lazy("管理后台：修改"),
     "admin.delete": _lazy("管理后台：删除"),
     "link.revoke": _lazy("撤销顾客链接"),
+    "platforms.connect": _lazy("连接电商平台店铺"),
+    "platforms.settings": _lazy("修改平台连接设置"),
     "improvement.create": _lazy("新建改进行动"),
     "improvement.update": _lazy("修改改进行动"),
     "improvement.status": _lazy("改进行动状态变更"),
@@ -76,6 +79,7 @@ ACTION_GROUPS: list[tuple[str, Any]] = [
     ("notifications.", _lazy("消息模板")),
     ("logistics.", _lazy("物流异常规则")),
     ("link.", _lazy("顾客链接")),
+    ("platforms.", _lazy("平台连接")),
     ("admin.", _lazy("管理后台")),
 ]
 

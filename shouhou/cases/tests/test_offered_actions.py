@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 from django.contrib.auth.models import Permission
 
+from shouhou.accounts.actors import SYSTEM
 from shouhou.cases import services as svc
 from shouhou.cases.choices import CaseStatus as S
 from shouhou.cases.models import Case
@@ -18,10 +19,10 @@ pytestmark = pytest.mark.django_db
 
 def _case_in(status: str, shop, line, agent) -> Case:
     if status in (S.FULFILLING, S.AWAITING_SUPERVISOR):
-        case = svc.case_create(shop=shop, order_line=line, reason="quality", kind="compensation")
+        case = svc.case_create(actor=SYSTEM, shop=shop, order_line=line, reason="quality", kind="compensation")
         amount = Decimal("10") if status == S.FULFILLING else Decimal("80")  # the agent's limit is 50
         return svc.case_issue_compensation(case=case, actor=agent, kind="coupon", amount=amount)
-    case = svc.case_create(shop=shop, order_line=line, reason="quality")
+    case = svc.case_create(actor=SYSTEM, shop=shop, order_line=line, reason="quality")
     steps = [
         (S.AWAITING_RETURN, lambda c: svc.case_approve(case=c, actor=agent)),
         (S.IN_TRANSIT_BACK, lambda c: svc.case_return_shipped(case=c, actor=agent, method="self_ship",

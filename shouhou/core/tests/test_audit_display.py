@@ -11,6 +11,7 @@ import pytest
 from django.utils import translation
 
 from shouhou.accounts import services as accounts_svc
+from shouhou.accounts.actors import SYSTEM
 from shouhou.accounts.choices import Role
 from shouhou.cases import services as cases_svc
 from shouhou.cases.choices import CaseStatus
@@ -41,7 +42,7 @@ def test_every_action_recorded_in_the_code_has_a_label():
     assert not {c for c in codes - templated if action_label(c) == c}
     # the f-string ones: every case status and event kind, both SLA objects, both calendar day kinds
     expanded = ({f"case.{s}" for s in CaseStatus.values}
-                | {"case.compensation_requested", "case.supervisor_approved", "case.supervisor_declined",
+                | {"case.compensation_requested", "case.supervisor_approved", "case.supervisor_declined", "case.platform",
                    "sla.calendar.create", "sla.calendar.update", "sla.policy.create", "sla.policy.update"}
                 | {f"sla.calendar.{k}_{d}" for k in ("holiday", "makeup_workday") for d in ("add", "remove")})
     assert not {c for c in expanded if action_label(c) == c}
@@ -58,7 +59,7 @@ def test_audit_page_says_who_did_what_to_what_with_labelled_changes(client, shop
     shop_admin.first_name = "王店长"
     shop_admin.save()
     line = OrderLineFactory(order__shop=shop, price_paid=Decimal("199.00"))
-    case = cases_svc.case_create(shop=shop, order_line=line, reason="quality", kind="compensation")
+    case = cases_svc.case_create(actor=SYSTEM, shop=shop, order_line=line, reason="quality", kind="compensation")
     cases_svc.case_issue_compensation(case=case, actor=shop_admin, kind="red_packet", amount=Decimal("20"))
     accounts_svc.membership_set(user=UserFactory(username="newbie"), shop=shop, role=Role.AGENT, actor=shop_admin)
     audit_record(action="pii.reveal", obj=case.customer, actor=shop_admin, shop=shop, after={"field": "phone"})

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from shouhou.accounts.actors import SYSTEM
 from shouhou.cases import services as cases_svc
 from shouhou.core.testing.factories import OrderLineFactory, SKUFactory
 
@@ -27,7 +28,7 @@ def visible(response) -> str:
 
 def test_case_page_names_the_policy_clauses_and_the_carrier(agent_client, shop, agent):
     line = OrderLineFactory(order__shop=shop, price_paid=Decimal("199.00"))
-    case = cases_svc.case_create(shop=shop, order_line=line, reason="quality", channel="portal")
+    case = cases_svc.case_create(actor=SYSTEM, shop=shop, order_line=line, reason="quality", channel="portal")
     cases_svc.case_approve(case=case, actor=agent)
     cases_svc.case_return_shipped(case=case, actor=agent, method="self_ship", carrier="SF", tracking_no="SF1234567890")
     case.refresh_from_db()
@@ -106,7 +107,7 @@ def test_insight_breakdown_and_actions_name_channels_teams_and_skus(client, shop
     sku = SKUFactory(product__shop=shop, product__name="法式碎花连衣裙", spec="红色 M", code="SK-RED-M")
     for channel in ("portal", "chat", "api"):
         line = OrderLineFactory(order__shop=shop, sku=sku, product=sku.product)
-        cases_svc.case_create(shop=shop, order_line=line, reason="quality", channel=channel)
+        cases_svc.case_create(actor=SYSTEM, shop=shop, order_line=line, reason="quality", channel=channel)
     insight_svc.improvement_create(shop=shop, actor=shop_admin, finding="晚间首响慢", dimension="team",
                                    dimension_key="service", metric="first_response")
     boxed = insight_svc.improvement_create(shop=shop, actor=shop_admin, finding="压箱", dimension="carrier",
