@@ -619,12 +619,14 @@ def _path(start: str, goal: str) -> list[str]:
 
 
 @transaction.atomic
-def case_follow_platform(*, case: Case, status: str, note: str, data: dict | None = None,
+def case_follow_platform(*, case: Case, status: str, note: str, actor, data: dict | None = None,
                          deadline_at: dt.datetime | None = None) -> Case:
     """Bring a case to the status its shop platform reports (the platform decided, the buyer shipped,
     the refund went through) by the shortest walk of allowed transitions, each one a recorded event
     (kind "platform"). Decision hooks are not called: the decision came from the platform.
-    The platform's own deadline for the current step becomes the case's deadline."""
+    The platform's own deadline for the current step becomes the case's deadline. `actor`: the platform
+    connector (a SystemActor)."""
+    _require(actor, case, CASE_APPROVE)
     case = _locked(case)
     if deadline_at is not None and case.deadline_at != deadline_at:
         Case.objects.filter(pk=case.pk).update(deadline_at=deadline_at)
@@ -633,8 +635,8 @@ def case_follow_platform(*, case: Case, status: str, note: str, data: dict | Non
         return case
     walk = _path(case.status, status)
     if not walk:
-        _event(case, kind="platform", note=f"{note}（平台状态「{_label(status)}」无法从「{_label(case.status)}」到达）",
-               data=data, visible=False)
+        _event(case, kind="platform", actor=actor,
+               note=f"{note}（平台状态「{_label(status)}」无法从「{_label(case.status)}」到达）", data=data, visible=False)
         return case
     for step in walk:
         fields: dict[str, Any] = {}
@@ -646,8 +648,8 @@ def case_follow_platform(*, case: Case, status: str, note: str, data: dict | Non
                                     CaseKind.COMPENSATION: Resolution.COMPENSATION}.get(case.kind, Resolution.REFUND)
         if step == S.RECEIVED:
             fields["received_at"] = clock.now()
-        _move(case, step, note=note if step == status else f"{note}（经过「{_label(step)}」）", kind="platform",
-              data=data, fields=fields)
+        _move(case, step, actor=actor, note=note if step == status else f"{note}（经过「{_label(step)}」）",
+              kind="platform", data=data, fields=fields)
     if status == S.RESOLVED:
         _notify(case, "case_resolved", "resolved", {"resolution": str(Resolution(case.resolution).label)})
     elif status == S.REJECTED:
@@ -656,6 +658,7 @@ def case_follow_platform(*, case: Case, status: str, note: str, data: dict | Non
 
 
 @transaction.atomic
-def case_platform_note(*, case: Case, note: str, data: dict | None = None, visible: bool = False) -> CaseEvent:
+def case_platform_note(*, case: Case, note: str, actor, data: dict | None = None, visible: bool = False) -> CaseEvent:
     """Record what the shop platform answered or reported on a case (staff read it in the history)."""
-    return _event(case, kind="platform", note=note, data=data, visible=visible)
+    _require(actor, case, CASE_CREATE)
+    return _event(case, kind="platform", actor=actor, note=note, data=data, visible=visible)
