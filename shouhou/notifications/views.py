@@ -107,6 +107,6 @@ def customer_timeline_page(request: HttpRequest, customer_id: int):
     customer = Customer.objects.filter(shop=shop, pk=customer_id).first() if shop else None
     if customer is None:
         raise Http404
-    sent = customer_timeline(shop=shop, customer_id=customer.pk)
-    return render(request, "notifications/timeline.html", {  # not "messages": Django's flash list owns it
-        "customer": customer, "masked_phone": mask_phone(customer.phone), "notifications": sent})
+    messages = customer_timeline(shop=shop, customer_id=customer.pk)
+    return render(request, "notifications/timeline.html", {
+        "customer": customer, "masked_phone": mask_phone(customer.phone), "outbound": messages})
