@@ -444,7 +444,8 @@ def _send(action: OutboundAction) -> str:
     conn, link = action.connection, action.aftersale
     request = Action(kind=action.kind, aftersale_id=link.aftersale_id, platform_type=link.aftersale_type,
                      updated=link.platform_updated_at, reason=action.payload.get("reason", ""),
-                     reject_reason_code=action.payload.get("reject_reason_code"),
+                     reject_reason_code=action.payload.get("reject_reason_code")
+                     or (conn.settings or {}).get("reject_reason_type"),  # the shop's default (微信小店 needs one)
                      evidence_urls=action.payload.get("evidence_urls") or [],
                      return_address_id=str((conn.settings or {}).get("return_address_id") or ""),
                      amount_fen=int(link.refund_amount * 100), platform_status=link.status)

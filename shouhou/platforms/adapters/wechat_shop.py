@@ -9,8 +9,9 @@ Facts used:
   next_key} → {after_sale_order_id_list, has_more, next_key}; getaftersaleorder {after_sale_order_id} →
   {after_sale_order: {after_sale_order_id, order_id, type, status, reason, details{desc}, refund_info{amount
   (fen)}, product_info{product_id, sku_id, count}, deadline (seconds left to act), create_time, update_time}};
-  acceptapply {after_sale_order_id, address_id?}; rejectapply {after_sale_order_id, reject_reason,
-  reject_reason_type?}.
+  acceptapply {after_sale_order_id, address_id?}; rejectapply {after_sale_order_id, reject_reason?,
+  reject_reason_type (required; codes from rejectreason/get)}; errcode 10020001 售后单状态不合法 and 10021041
+  当前售后单不支持此操作 mean the request moved on.
 - Push: the URL set in the 微信小店 console is called with ?signature&timestamp&nonce (GET adds echostr, to be
   echoed); in safe mode also encrypt_type=aes&msg_signature, where msg_signature = sha1 of the sorted token,
   timestamp, nonce and Encrypt. The body is XML <xml><ToUserName/><Encrypt/></xml> or JSON
@@ -67,7 +68,8 @@ STATUSES = {
     "USER_WAIT_CONFIRM": ("", "待用户确认"),
 }
 TOKEN_ERRORS = {40001, 40014, 42001}  # invalid / malformed / expired access_token
-RATE_ERRORS = {45009, 45011, 45033}  # daily quota, frequency limits
+RATE_ERRORS = {45009, 45011, 45033, 10021044}  # daily quota, frequency limits, 当前用户太多
+STATE_ERRORS = {10020001, 10021041}  # 售后单状态不合法, 当前售后单不支持此操作
 MAX_XML_BYTES = 256 * 1024
 
 
@@ -250,7 +252,7 @@ class WechatShopAdapter:
             kind = "rate_limited"
         elif code == -1:  # 系统繁忙
             kind = "outage"
-        elif "状态" in text or "status" in text.lower():
+        elif code in STATE_ERRORS:
             kind = "already_handled"
         else:
             kind = "refused"
@@ -328,10 +330,13 @@ class WechatShopAdapter:
                 payload["address_id"] = action.return_address_id
             return self.call("acceptapply", payload, access_token=access_token)
         if action.kind == "reject":
-            payload = {"after_sale_order_id": action.aftersale_id, "reject_reason": action.reason or "不符合售后条件"}
-            if action.reject_reason_code:
-                payload["reject_reason_type"] = int(action.reject_reason_code)
-            return self.call("rejectapply", payload, access_token=access_token)
+            if not action.reject_reason_code:  # required by rejectapply; codes from rejectreason/get
+                raise PlatformError("refused", "微信小店拒绝售后必须带拒绝原因类型（reject_reason_type）：请在该连接的设置中"
+                                    "填写默认拒绝原因编号，或在微信小店后台拒绝")
+            return self.call("rejectapply", {"after_sale_order_id": action.aftersale_id,
+                                             "reject_reason": action.reason or "不符合售后条件",
+                                             "reject_reason_type": int(action.reject_reason_code)},
+                             access_token=access_token)
         raise PlatformError("refused", f"微信小店接口不支持「{action.kind}」，请在微信小店后台处理。")
 
     def manual_link(self, aftersale_id: str) -> str:

@@ -2,8 +2,8 @@
 ?access_token, errcode 0 = success), after-sale requests that move when acted on, and pushes sealed as
 WeChat sends them in safe mode (msg_signature, AES with the EncodingAESKey, XML or JSON).
 
-Faults: rate limit (45009), expired token (42001), a request already handled (a status refusal; the sandbox's
-own code, the platform's exact one is not in the documents we read), outage (HTTP 503).
+Faults: rate limit (45009), expired token (42001), a request already handled (10020001 售后单状态不合法),
+outage (HTTP 503).
 The sandbox settles an accepted refund at once (退款完成); the platform passes through 平台退款中 first."""
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from shouhou.platforms.adapters.wechat_shop import seal_push
 ERRORS = {
     "rate_limit": (200, {"errcode": 45009, "errmsg": "reach max api daily quota limit"}),
     "token_expired": (200, {"errcode": 42001, "errmsg": "access_token expired"}),
-    "status_error": (200, {"errcode": 10020099, "errmsg": "售后单状态不允许该操作"}),
+    "status_error": (200, {"errcode": 10020001, "errmsg": "售后单状态不合法"}),
     "outage": (503, {"errcode": -1, "errmsg": "system error"}),
 }
 
@@ -182,7 +182,9 @@ class WechatShopSandbox:
             if path == "channels/ec/aftersale/acceptapply":
                 return self._accept(record, body)
             if path == "channels/ec/aftersale/rejectapply":
-                if record.status != "MERCHANT_PROCESSING" or not body.get("reject_reason"):
+                if not isinstance(body.get("reject_reason_type"), int):
+                    return 200, {"errcode": 47001, "errmsg": "data format error: reject_reason_type required"}
+                if record.status != "MERCHANT_PROCESSING":
                     return ERRORS["status_error"]
                 return self._done(record, "rejectapply", body,
                                   "MERCHANT_REJECT_RETURN" if record.kind == "RETURN" else "MERCHANT_REJECT_REFUND")

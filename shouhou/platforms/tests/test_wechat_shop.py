@@ -123,17 +123,22 @@ def test_xml_push_makes_the_case_and_unknown_events_are_acknowledged(wx, wx_conn
 
 def test_agent_rejection_goes_back_with_reason(wx, wx_connect, order_line, claim_clock, agent):
     conn = wx_connect()
+    conn.settings = {"reject_reason_type": 16}  # the shop's default reason code (商品未存在问题)
+    conn.save(update_fields=["settings"])
     first = wx.add_aftersale(order_id=ORDER_ID, amount=5000, reason="其他", push=False)
     services.connection_sync(conn)
     case = Case.objects.get()
     case_services.case_reject(case=case, actor=agent, reason="商品已使用，不支持无理由")
     name, aftersale_id, body = wx.operations[-1]
-    assert (name, aftersale_id, body["reject_reason"]) == ("rejectapply", first.aftersale_id, "商品已使用，不支持无理由")
+    assert (name, aftersale_id, body["reject_reason"], body["reject_reason_type"]) == (
+        "rejectapply", first.aftersale_id, "商品已使用，不支持无理由", 16)
     assert PlatformAftersale.objects.get().status == "MERCHANT_REJECT_REFUND"
 
 
 def test_already_handled_is_a_clear_refusal(wx, wx_connect, order_line, claim_clock, agent):
     conn = wx_connect()
+    conn.settings = {"reject_reason_type": 16}
+    conn.save(update_fields=["settings"])
     record = wx.add_aftersale(order_id=ORDER_ID, amount=5000, reason="其他", push=False)
     services.connection_sync(conn)
     case = Case.objects.get()
@@ -142,7 +147,7 @@ def test_already_handled_is_a_clear_refusal(wx, wx_connect, order_line, claim_cl
     action = OutboundAction.objects.get()
     assert action.status == "refused" and wx.operations == []
     note = case.events.filter(kind="platform", note__contains="平台拒绝").get().note
-    assert "售后单状态不允许该操作" in note
+    assert "售后单状态不合法" in note
     assert PlatformAftersale.objects.get().status == "USER_CANCELD"  # re-synced after the refusal
 
 
@@ -187,3 +192,15 @@ def test_token_that_cannot_be_refreshed_marks_reauth(wx, wx_connect, order_line,
     assert services.connection_sync(conn) == 0
     conn.refresh_from_db()
     assert conn.needs_reauth and "重新授权" in conn.last_error
+
+
+def test_rejection_without_a_reason_code_is_refused_locally_with_the_manual_path(wx, wx_connect, order_line,
+                                                                                 claim_clock, agent):
+    conn = wx_connect()  # no default reason code configured
+    wx.add_aftersale(order_id=ORDER_ID, amount=5000, reason="其他", push=False)
+    services.connection_sync(conn)
+    case = Case.objects.get()
+    case_services.case_reject(case=case, actor=agent, reason="已超过售后期")
+    assert OutboundAction.objects.get().status == "refused" and wx.operations == []
+    note = case.events.filter(kind="platform", note__contains="平台拒绝").get().note
+    assert "reject_reason_type" in note and "store.weixin.qq.com" in note
