@@ -204,3 +204,16 @@ def test_rejection_without_a_reason_code_is_refused_locally_with_the_manual_path
     assert OutboundAction.objects.get().status == "refused" and wx.operations == []
     note = case.events.filter(kind="platform", note__contains="平台拒绝").get().note
     assert "reject_reason_type" in note and "store.weixin.qq.com" in note
+
+
+def test_connect_through_the_page(client, shop_admin, wx, claim_clock):
+    client.force_login(shop_admin)
+    page = client.get("/platforms/").content.decode()
+    assert "/platforms/wechat_shop/push/" in page and 'id="wechat-shop-hint"' in page
+    response = client.post("/platforms/", {"platform": "wechat_shop", "app_key": wx.app_id, "app_secret": wx.app_secret,
+                                           "platform_shop_id": wx.username, "sign_secret": wx.push_token,
+                                           "msg_secret": wx.aes_key, "api_base": wx.url})
+    conn = PlatformConnection.objects.get(platform="wechat_shop")
+    assert response.status_code == 302 and response["Location"] == f"/platforms/{conn.pk}/"
+    assert conn.platform_shop_id == wx.username and wx.push_token not in conn.secrets and wx.app_secret not in conn.secrets
+    assert conn.token_expires_at is not None and "cgi-bin/stable_token" in wx.calls
