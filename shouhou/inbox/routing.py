@@ -104,6 +104,7 @@ def _is_vip(ticket) -> tuple[bool, int | None]:
 def ticket_route(*, ticket, at: datetime | None = None, actor=None) -> object | None:
     """Assign the ticket to the best on-duty agent (see module docstring). Returns the user or None.
     An already assigned ticket is left alone."""
+    from shouhou.accounts.actors import SYSTEM
     from shouhou.inbox.services import ticket_assign
 
     if ticket.assignee_id is not None or ticket.status not in OPEN_TICKET_STATUSES:
@@ -114,7 +115,7 @@ def ticket_route(*, ticket, at: datetime | None = None, actor=None) -> object | 
                     dedicated_user_id=dedicated, vip=vip)
     if chosen is None:
         return None
-    ticket_assign(ticket=ticket, agent=chosen.profile.user, actor=actor, note="自动分配")
+    ticket_assign(ticket=ticket, agent=chosen.profile.user, actor=actor or SYSTEM, note="自动分配")  # routing is the system
     return chosen.profile.user
 
 

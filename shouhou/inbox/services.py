@@ -18,6 +18,8 @@ from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.db.models import F
 
+from shouhou.accounts.actors import SYSTEM, require_role
+from shouhou.accounts.permissions import REPLY
 from shouhou.core.clock import local_tz, now
 from shouhou.core.numbers import new_number
 from shouhou.inbox.choices import (
@@ -228,7 +230,7 @@ def ticket_open_for_conversation(*, conversation: Conversation, reason: str = ""
     ticket = _current_ticket(conversation, lock=True)
     if ticket is not None and ticket.status in OPEN_TICKET_STATUSES:
         if priority is not None and priority < ticket.priority:
-            ticket = ticket_set_priority(ticket=ticket, priority=priority, actor=actor)
+            ticket = ticket_set_priority(ticket=ticket, priority=priority, actor=actor or SYSTEM)  # the bot's hand-off
         if reason:
             _event(ticket, K.BOT_HANDOFF, actor=actor, note=reason)
         _handoff_message_to_desk(conversation, ticket)
@@ -390,6 +392,7 @@ def ticket_reply(*, ticket: Ticket, author, body: str, script: Script | None = N
     to open, and sends the message through its channel after commit."""
     from shouhou.reviews.guards import guard_outgoing, inspect_reply
 
+    require_role(author, ticket.shop, REPLY)
     body = (body or "").strip()
     if not body:
         raise TicketError("回复内容不能为空。")
@@ -440,6 +443,7 @@ def ticket_reply(*, ticket: Ticket, author, body: str, script: Script | None = N
 @transaction.atomic
 def ticket_note(*, ticket: Ticket, author, body: str) -> Message:
     """An internal note: visible to agents only, no effect on the clocks."""
+    require_role(author, ticket.shop, REPLY)
     body = (body or "").strip()
     if not body:
         raise TicketError("备注内容不能为空。")
@@ -464,8 +468,9 @@ def _is_shop_member(ticket: Ticket, user) -> bool:
 
 
 @transaction.atomic
-def ticket_assign(*, ticket: Ticket, agent, actor=None, note: str = "") -> Ticket:
+def ticket_assign(*, ticket: Ticket, agent, actor, note: str = "") -> Ticket:
     """Give the ticket to `agent` (a user of this shop), or take it back to the queue with agent=None."""
+    require_role(actor, ticket.shop, REPLY)
     t = _locked(ticket)
     if t.status == S.CLOSED:
         raise TicketError(f"工单 {t.number} 已关闭，不能再分配。")
@@ -484,10 +489,11 @@ def ticket_assign(*, ticket: Ticket, agent, actor=None, note: str = "") -> Ticke
 
 
 @transaction.atomic
-def ticket_set_status(*, ticket: Ticket, status: str, actor=None, note: str = "") -> Ticket:
+def ticket_set_status(*, ticket: Ticket, status: str, actor, note: str = "") -> Ticket:
     """Move the ticket along TRANSITIONS. pending_customer pauses the clocks, open resumes them,
     resolved stops the resolution clock (resolved_at, resolution_business_seconds), resolved → open
     reopens. Setting the current status again changes nothing."""
+    require_role(actor, ticket.shop, REPLY)
     if status not in S.values:
         raise TicketError(f"未知的工单状态：{status}")
     t = _locked(ticket)
@@ -528,7 +534,8 @@ def _clock_change(t: Ticket, *, before: str, to: str, at: datetime, targets: Tar
 
 
 @transaction.atomic
-def ticket_set_priority(*, ticket: Ticket, priority: int, actor=None) -> Ticket:
+def ticket_set_priority(*, ticket: Ticket, priority: int, actor) -> Ticket:
+    require_role(actor, ticket.shop, REPLY)
     try:
         priority = int(priority)
     except (TypeError, ValueError):
@@ -555,11 +562,12 @@ def escalation_default_due(*, shop, department: str, at: datetime) -> datetime:
 
 
 @transaction.atomic
-def ticket_escalate(*, ticket: Ticket, department: str, request: str, actor=None, owner=None,
+def ticket_escalate(*, ticket: Ticket, department: str, request: str, actor, owner=None,
                     due_at: datetime | None = None) -> Escalation:
     """Hand the ticket to a department (warehouse, quality, logistics, production, R&D) with its own
     clock. The ticket becomes escalated (its resolution clock keeps running); the customer sees that it
     was handed over and the promised time."""
+    require_role(actor, ticket.shop, REPLY)
     if department not in Team.values or department == Team.SERVICE:
         raise TicketError(f"未知的部门：{department}（可选：仓库、质检、物流、生产、研发）")
     request = (request or "").strip()
@@ -606,6 +614,7 @@ def _escalation_ticket(escalation: Escalation) -> Ticket:
 def escalation_update_add(*, escalation: Escalation, author, note: str,
                           visible_to_customer: bool = True) -> EscalationUpdate:
     """Progress from the department; shown to the customer unless visible_to_customer is False."""
+    require_role(author, escalation.shop, REPLY)
     note = (note or "").strip()
     if not note:
         raise TicketError("请填写处理进展。")
@@ -627,10 +636,11 @@ def escalation_update_add(*, escalation: Escalation, author, note: str,
 
 
 @transaction.atomic
-def escalation_close(*, escalation: Escalation, actor=None, note: str = "",
+def escalation_close(*, escalation: Escalation, actor, note: str = "",
                      status: str = EscalationStatus.DONE) -> Escalation:
     """The department is done (or the request is cancelled). When no other escalation is open the
     ticket returns to open and the next-response clock starts: the agent tells the customer."""
+    require_role(actor, escalation.shop, REPLY)
     if status not in (EscalationStatus.DONE, EscalationStatus.CANCELLED):
         raise TicketError("关闭升级时状态只能是「已完成」或「已取消」。")
     _guard_visible(note, field="处理结果说明")

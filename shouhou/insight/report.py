@@ -11,6 +11,8 @@ from openpyxl.chart import BarChart, LineChart, Reference
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
+from shouhou.core.spreadsheets import xlsx_neutralise
+
 from .metrics import METRICS, Rate, TimeStats
 from .selectors import DIMENSION_LABELS
 
@@ -215,6 +217,7 @@ def weekly_workbook(data: dict) -> Workbook:
     _sheet_reply_rates(wb, data)
     _sheet_breakdowns(wb, data)
     _sheet_actions(wb, data)
+    xlsx_neutralise(wb)  # host names, session titles, findings come from outsiders: text stays text
     return wb
 
 

@@ -211,8 +211,8 @@ def _save_calendar(request, payload: SlaCalendarIn, row: BusinessCalendar | None
     with transaction.atomic():
         before = _audit_fields(row, CALENDAR_FIELDS) if row else {}
         saved = _config(team_svc.calendar_save, shop=request.auth.shop, name=payload.name, spec=spec,
-                        is_default=payload.is_default, calendar=row)
-        audit_record(action="sla.calendar." + ("update" if row else "create"), obj=saved, actor=request.auth.actor,
+                        is_default=payload.is_default, calendar=row, actor=request.auth)
+        audit_record(action="sla.calendar." + ("update" if row else "create"), obj=saved, actor=request.auth,
                      before=before, after=_audit_fields(saved, CALENDAR_FIELDS))
     return saved
 
@@ -223,8 +223,9 @@ def _save_policy(request, payload: SlaPolicyIn, row: SlaPolicy | None) -> SlaPol
         _answerable(getattr(payload, name), cal, field=name, what="时限")
     with transaction.atomic():
         before = _audit_fields(row, POLICY_FIELDS) if row else {}
-        saved = _config(team_svc.sla_policy_save, shop=request.auth.shop, policy=row, **payload.dict())
-        audit_record(action="sla.policy." + ("update" if row else "create"), obj=saved, actor=request.auth.actor,
+        saved = _config(team_svc.sla_policy_save, shop=request.auth.shop, policy=row, actor=request.auth,
+                        **payload.dict())
+        audit_record(action="sla.policy." + ("update" if row else "create"), obj=saved, actor=request.auth,
                      before=before, after=_audit_fields(saved, POLICY_FIELDS))
     return SlaPolicy.objects.select_related("calendar").get(pk=saved.pk)
 
@@ -319,7 +320,7 @@ def defaults_install(request, payload: SlaInstallIn):
         sla_defaults_install(shop=shop, night_shift=payload.night_shift)
         out = {"calendars": BusinessCalendar.objects.filter(shop=shop).count() - cal_before,
                "policies": SlaPolicy.objects.filter(shop=shop).count() - pol_before}
-        audit_record(action="sla.defaults.install", obj=shop, shop=shop, actor=request.auth.actor,
+        audit_record(action="sla.defaults.install", obj=shop, shop=shop, actor=request.auth,
                      after={**out, "night_shift": payload.night_shift})
     return out
 
