@@ -247,6 +247,20 @@ class QueueRow:
     phone: str
     last_message: str
     is_vip: bool
+    # Labels in the reader's language, looked up once per page (get_FOO_display rebuilds the choices each call,
+    # the slowest part of rendering 50 rows).
+    priority_label: str = ""
+    channel_label: str = ""
+    category_label: str = ""
+    status_label: str = ""
+
+
+def _choice_labels() -> dict[str, dict]:
+    from shouhou.inbox.choices import Priority
+
+    return {name: {value: str(label) for value, label in choices.choices}
+            for name, choices in (("priority", Priority), ("channel", Channel), ("category", TicketCategory),
+                                  ("status", TicketStatus))}
 
 
 @dataclass
@@ -338,10 +352,15 @@ def ticket_queue(*, shop, user=None, filters: QueueFilters | None = None, reveal
                                                                                  "sla_policy")
              .annotate(last_message=_last_message_subquery())} if ids else {}
     tickets = [by_id[pk] for pk in ids if pk in by_id]
+    labels = _choice_labels()
     rows = [QueueRow(ticket=t, clock=ticket_queue_clock(t, at=at),
                      phone=phone_for(t.customer.phone, reveal=reveal) if t.customer_id else "",
                      last_message=(t.last_message or "")[:80],
-                     is_vip=bool(t.customer_id and t.customer.tier in VIP_TIERS)) for t in tickets]
+                     is_vip=bool(t.customer_id and t.customer.tier in VIP_TIERS),
+                     priority_label=labels["priority"].get(t.priority, str(t.priority)),
+                     channel_label=labels["channel"].get(t.channel, t.channel),
+                     category_label=labels["category"].get(t.category, t.category),
+                     status_label=labels["status"].get(t.status, t.status)) for t in tickets]
     return QueuePage(rows=rows, total=paginator.count, page=number, pages=paginator.num_pages,
                      per_page=filters.per_page, filters=filters, at=at)
 
