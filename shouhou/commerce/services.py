@@ -36,6 +36,17 @@ def _notify_orders_placed(shop: Shop, order_ids: list[int]) -> None:
         hook(shop=shop, order_ids=order_ids)
 
 
+def _shipments_arrived(shop: Shop) -> None:
+    """Tracking: subscribe the new tracked shipments at Kuaidi100 and apply pushes that came before the
+    export did (logistics.subscriptions). A failure here must not undo the committed import."""
+    from shouhou.logistics.subscriptions import shipments_arrived
+
+    try:
+        shipments_arrived(shop=shop)
+    except Exception:
+        log.exception("tracking follow-up after the import of shop %s failed", shop.pk)
+
+
 def _fail(job: ImportJob, text: str) -> ImportJob:
     job.status = ImportJob.Status.FAILED
     job.errors = [{"row": None, "field": "", "message": text, "text": text}]
@@ -78,6 +89,8 @@ def _run(job: ImportJob, path: Path) -> ImportJob:
             created_ids = sorted(stats.created_order_ids)
             shop = job.shop
             transaction.on_commit(lambda: _notify_orders_placed(shop, created_ids))
+            if present & {"tracking_no"}:
+                transaction.on_commit(lambda: _shipments_arrived(shop))
     except ImportFileError as exc:
         return _fail(job, str(exc))
     job.status = ImportJob.Status.DONE
