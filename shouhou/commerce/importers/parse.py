@@ -64,6 +64,9 @@ STATUS_WORDS: dict[str, str] = {
     "已收货": "delivered", "买家已签收": "delivered",
     "交易成功": "completed", "交易完成": "completed", "已完成": "completed",
     "交易关闭": "cancelled", "已关闭": "cancelled", "订单取消": "cancelled", "已退款": "cancelled",
+    # 抖店 / 快手 / 有赞 back-office wording
+    "部分发货": "shipped", "等待商家发货": "paid", "商家已发货": "shipped", "等待买家确认收货": "shipped",
+    "已取消": "cancelled",
 }
 
 
@@ -238,7 +241,24 @@ def _valid_number(phone: str) -> bool:
 
 _LIMITS = {"order_no": 64, "sub_order_no": 128, "product_name": 200, "product_id": 64, "spec": 200,
            "sku_code": 64, "receiver_name": 100, "address": 300, "tracking_no": 64, "live_session": 200,
-           "host": 50, "batch_no": 64}
+           "host": 50, "batch_no": 64, "after_sale_status": 40, "province": 50, "city": 50, "district": 50,
+           "street": 100}
+ADDRESS_PARTS = ("province", "city", "district", "street")
+
+
+def joined_address(values: dict) -> str:
+    """省 + 市 + 区 + 街道 + 详细地址, as Chinese addresses are written (no separators). A municipality's
+    repeated 省/市 (上海市, 上海市) is written once; a 详细地址 that already starts with the province or city
+    is a full address and is kept as it is."""
+    detail = values.get("address", "")
+    parts: list[str] = []
+    for name in ADDRESS_PARTS:
+        part = values.get(name, "")
+        if part and part not in parts:
+            parts.append(part)
+    if not parts or any(detail.startswith(p) for p in parts[:2]):
+        return detail
+    return "".join(parts) + detail
 
 
 def parse_row(row_no: int, row: list, columns: dict[str, int]) -> tuple[ParsedLine | None, list[tuple[str, str]]]:
@@ -262,6 +282,13 @@ def parse_row(row_no: int, row: list, columns: dict[str, int]) -> tuple[ParsedLi
     for name in ("order_no", "product_name"):
         if name in columns and name not in {p[0] for p in problems} and not values.get(name):
             problems.append((name, "不能为空"))
+    if any(name in values for name in ADDRESS_PARTS):
+        address = joined_address(values)
+        if len(address) > _LIMITS["address"]:
+            problems.append(("address", f"省市区街道与详细地址合并后超过 {_LIMITS['address']} 个字符"))
+        values["address"] = address
+        for name in ADDRESS_PARTS:
+            values.pop(name, None)
     if problems:
         return None, problems
     order_no = values["order_no"]

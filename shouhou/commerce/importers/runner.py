@@ -38,7 +38,10 @@ class Validation:
     @property
     def missing_important(self) -> list[str]:
         """Chinese labels of the important optional fields the file has no column for."""
-        return [FIELDS_BY_NAME[name].label for name in IMPORTANT_OPTIONAL if name not in self.columns]
+        have = set(self.columns)
+        if have & {"order_amount", "unit_price"}:
+            have.add("paid_amount")  # line amounts are settled from the order amount or unit prices
+        return [FIELDS_BY_NAME[name].label for name in IMPORTANT_OPTIONAL if name not in have]
 
     def add(self, row_no: int, label: str, reason: str) -> None:
         self.error_count += 1
@@ -119,9 +122,10 @@ def chunks(path: Path, mapping: dict | None, size: int) -> Iterator[list[ParsedL
     for _row_no, line, _problems in scan(path, mapping):
         if line is None:
             continue
-        batch.append(line)
-        if len(batch) >= size:
+        # An order's adjacent rows stay in one chunk: its amounts are settled across its lines.
+        if len(batch) >= size and line.order_no != batch[-1].order_no:
             yield batch
             batch = []
+        batch.append(line)
     if batch:
         yield batch

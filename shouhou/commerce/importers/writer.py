@@ -14,7 +14,8 @@ from django.db.models import DecimalField, OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
 from shouhou.commerce.choices import Category, MembershipTier, OrderStatus, ShipmentStatus
-from shouhou.commerce.importers.parse import ParsedLine
+from shouhou.commerce.importers.amounts import settle_amounts
+from shouhou.commerce.importers.parse import ADDRESS_PARTS, ParsedLine
 from shouhou.commerce.models import (
     SKU,
     Customer,
@@ -289,10 +290,12 @@ def _write_lines(shop: Shop, lines, present, orders, products, skus, stats) -> N
             sku_id=skus.get(v.get("sku_code") or ""), product_name=ln.product_name, spec=v.get("spec", ""),
             category=v.get("category") or product_category, quantity=v.get("quantity", 1),
             price_paid=v.get("paid_amount", Decimal("0.00")), batch_no=v.get("batch_no", ""),
+            platform_after_sale_status=v.get("after_sale_status", ""),
         ))
     update_fields = ["product", "product_name", "category"]
     for attr, col in (("sku", "sku_code"), ("spec", "spec"), ("quantity", "quantity"),
-                      ("price_paid", "paid_amount"), ("batch_no", "batch_no")):
+                      ("price_paid", "paid_amount"), ("batch_no", "batch_no"),
+                      ("platform_after_sale_status", "after_sale_status")):
         if col in present:
             update_fields.append(attr)
     OrderLine.objects.bulk_create(objs, batch_size=BATCH, update_conflicts=True, unique_fields=["order", "line_key"],
@@ -382,7 +385,29 @@ def _link_session_products(lines, sessions, products) -> None:
                                     ignore_conflicts=True, batch_size=BATCH)
 
 
+def _totals_update(order_totals: dict[int, Decimal]) -> None:
+    """Set Order.total_paid from the export's order amount: one UPDATE … FROM (VALUES …) per 500 orders."""
+    from django.db import connection
+
+    table = Order._meta.db_table
+    pg = connection.vendor == "postgresql"
+    row_sql = "(%s::bigint, %s::numeric)" if pg else "(%s, %s)"
+    items = list(order_totals.items())
+    for lo in range(0, len(items), 500):
+        chunk = items[lo:lo + 500]
+        params = [x for pk, total in chunk for x in (pk, str(total))]
+        sql = (f"WITH v(id, total) AS (VALUES {', '.join([row_sql] * len(chunk))}) "  # noqa: S608
+               f"UPDATE {table} SET total_paid = v.total FROM v WHERE {table}.id = v.id")
+        with connection.cursor() as cur:
+            cur.execute(sql, params)
+
+
 def write_chunk(*, shop: Shop, lines: list[ParsedLine], present: set[str], stats: WriteStats) -> None:
+    totals, derived = settle_amounts(lines, present)
+    if derived:
+        present = present | {"paid_amount"}
+    if present & set(ADDRESS_PARTS):
+        present = present | {"address"}
     hosts = _write_hosts(shop, lines, present, stats)
     sessions = _write_sessions(shop, lines, present, hosts, stats)
     products = _write_products(shop, lines, present, stats)
@@ -390,5 +415,7 @@ def write_chunk(*, shop: Shop, lines: list[ParsedLine], present: set[str], stats
     customers = _write_customers(shop, lines, present, stats)
     orders = _write_orders(shop, lines, present, customers, sessions, stats)
     _write_lines(shop, lines, present, orders, products, skus, stats)
+    if totals:
+        _totals_update({orders[no]: total for no, total in totals.items()})
     _write_shipments(shop, lines, present, orders, stats)
     _link_session_products(lines, sessions, products)
