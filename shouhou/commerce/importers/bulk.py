@@ -13,10 +13,20 @@ import enum
 import json
 import zlib
 from collections.abc import Callable, Iterable
+from datetime import UTC
 
 from django.db import connection, models
 
 _PLANS: dict[tuple, tuple] = {}
+
+
+def _sqlite_datetime(value):
+    """Django's SQLite storage of an aware datetime: naive UTC text (as adapt_datetimefield_value)."""
+    if value is None:
+        return None
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC).replace(tzinfo=None)
+    return str(value)
 
 
 def _adapter(field: models.Field) -> Callable | None:
@@ -26,8 +36,7 @@ def _adapter(field: models.Field) -> Callable | None:
         return lambda v: v.value if isinstance(v, enum.Enum) else v
     if connection.vendor == "sqlite":
         if isinstance(field, models.DateTimeField):
-            ops = connection.ops
-            return ops.adapt_datetimefield_value
+            return _sqlite_datetime
         if isinstance(field, models.DecimalField):
             return lambda v: None if v is None else str(v)
     return None

@@ -261,28 +261,66 @@ def joined_address(values: dict) -> str:
     return "".join(parts) + detail
 
 
+_MISS = object()
+_CACHE_LIMIT = 200_000  # distinct cells remembered per column (bounded memory)
+
+
+def _cell(kind: str, limit: int | None, raw: object) -> tuple[bool, object]:
+    try:
+        value = _parse_value(kind, raw)
+    except ValueError as exc:
+        return False, str(exc)
+    if limit and isinstance(value, str) and len(value) > limit:
+        return False, f"超过 {limit} 个字符"
+    return True, value
+
+
+def compile_row_parser(columns: dict[str, int]):
+    """A parser for rows of one file. Exports repeat most cells (products, specs, carriers, sessions, tiers,
+    amounts, phones), so each column remembers what a cell text parsed to; the rules are the same as
+    `_parse_value`'s, applied once per distinct text. Times are parsed every time (nearly all distinct)."""
+    plan = [(name, pos, FIELDS_BY_NAME[name].kind, _LIMITS.get(name),
+             None if FIELDS_BY_NAME[name].kind == "datetime" else {}) for name, pos in columns.items()]
+    required = [name for name in ("order_no", "product_name") if name in columns]
+    has_parts = any(name in columns for name in ADDRESS_PARTS)
+
+    def parse(row_no: int, row: list) -> tuple[ParsedLine | None, list[tuple[str, str]]]:
+        values: dict = {}
+        problems: list[tuple[str, str]] = []
+        width = len(row)
+        for name, pos, kind, limit, cache in plan:
+            raw = row[pos] if pos < width else None
+            if cache is None:
+                ok, value = _cell(kind, limit, raw)
+            else:
+                try:
+                    hit = cache.get(raw, _MISS)
+                except TypeError:  # an unhashable cell value
+                    hit = _cell(kind, limit, raw)
+                if hit is _MISS:
+                    hit = _cell(kind, limit, raw)
+                    if len(cache) < _CACHE_LIMIT:
+                        cache[raw] = hit
+                ok, value = hit
+            if ok:
+                values[name] = value
+            else:
+                problems.append((name, value))
+        return _finish(row_no, values, problems, columns, required, has_parts)
+
+    return parse
+
+
 def parse_row(row_no: int, row: list, columns: dict[str, int]) -> tuple[ParsedLine | None, list[tuple[str, str]]]:
     """Returns (line, []) or (None, [(field, reason), ...])."""
-    values: dict = {}
-    problems: list[tuple[str, str]] = []
-    width = len(row)
-    for name, pos in columns.items():
-        field = FIELDS_BY_NAME[name]
-        raw = row[pos] if pos < width else None
-        try:
-            value = _parse_value(field.kind, raw)
-        except ValueError as exc:
-            problems.append((name, str(exc)))
-            continue
-        limit = _LIMITS.get(name)
-        if limit and isinstance(value, str) and len(value) > limit:
-            problems.append((name, f"超过 {limit} 个字符"))
-            continue
-        values[name] = value
-    for name in ("order_no", "product_name"):
-        if name in columns and name not in {p[0] for p in problems} and not values.get(name):
+    return compile_row_parser(columns)(row_no, row)
+
+
+def _finish(row_no: int, values: dict, problems: list, columns, required, has_parts):
+    for name in required:
+        if not values.get(name) and name not in {p[0] for p in problems}:
             problems.append((name, "不能为空"))
-    if any(name in values for name in ADDRESS_PARTS):
+    if has_parts:
         address = joined_address(values)
         if len(address) > _LIMITS["address"]:
             problems.append(("address", f"省市区街道与详细地址合并后超过 {_LIMITS['address']} 个字符"))
