@@ -77,6 +77,15 @@ def _last(col: str) -> str:
             f"{'' if col.endswith(('_at', '_by', 'amount', 'insurance', 'total')) else f' AND {col} <> $e$$e$'}))[1]")
 
 
+def _changed(table: str, columns: list[str]) -> str:
+    """SET the columns from the incoming row only when one of them differs: an unchanged row is not
+    rewritten, so a re-import of the same file writes nothing."""
+    sets = ", ".join(f"{c} = excluded.{c}" for c in [*columns, "updated_at"])
+    old = ", ".join(f"{table}.{c}" for c in columns)
+    new = ", ".join(f"excluded.{c}" for c in columns)
+    return f"{sets} WHERE ({old}) IS DISTINCT FROM ({new})"
+
+
 def _count(cur, sql: str, params: Iterable) -> int:
     cur.execute(f"WITH w AS ({sql} RETURNING 1) SELECT count(*) FROM w", list(params))  # noqa: S608
     return cur.fetchone()[0]
@@ -195,20 +204,21 @@ def _write(cur, shop_id: int, present: set[str], stats: WriteStats, stamp) -> No
         FROM import_stage_orders o
         LEFT JOIN commerce_customer c ON c.shop_id = %s AND c.phone = o.phone AND o.phone <> ''
         {session_join}
-        ON CONFLICT (shop_id, order_no) DO UPDATE SET
-            {', '.join(f'{c} = excluded.{c}' for c in [*sets, 'updated_at'])}
+        ON CONFLICT (shop_id, order_no) DO UPDATE SET {_changed("commerce_order", sets)}
         RETURNING id, (xmax = 0)""", [shop_id, stamp, stamp, shop_id])  # noqa: S608
-    for order_id, inserted in cur.fetchall():
-        if inserted:
+    created = {order_id for order_id, inserted in cur.fetchall() if inserted}
+    cur.execute("CREATE TEMP TABLE import_stage_order_ids ON COMMIT DROP AS "
+                "SELECT o.order_no, o.id FROM commerce_order o WHERE o.shop_id = %s "
+                "AND o.order_no IN (SELECT order_no FROM import_stage_orders)", [shop_id])
+    cur.execute("CREATE INDEX ON import_stage_order_ids (order_no)")
+    cur.execute("SELECT id FROM import_stage_order_ids")
+    for (order_id,) in cur.fetchall():  # an order of the file that existed counts as updated, changed or not
+        if order_id in created:
             stats.created_order_ids.add(order_id)
             stats.orders_created += 1
         else:
             stats.updated_order_ids.add(order_id)
             stats.orders_updated += 1
-    cur.execute("CREATE TEMP TABLE import_stage_order_ids ON COMMIT DROP AS "  # noqa: S608
-                "SELECT o.order_no, o.id FROM commerce_order o WHERE o.shop_id = %s "
-                "AND o.order_no IN (SELECT order_no FROM import_stage_orders)", [shop_id])
-    cur.execute("CREATE INDEX ON import_stage_order_ids (order_no)")
     # --- lines: each (order, line key)'s last row
     line_sets = ["product_id", "product_name", "category"]
     for col, src in (("sku_id", "sku_code"), ("spec", "spec"), ("quantity", "quantity"), ("price_paid", "paid_amount"),
@@ -228,25 +238,25 @@ def _write(cur, shop_id: int, present: set[str], stats: WriteStats, stamp) -> No
         FROM l JOIN import_stage_order_ids oi ON oi.order_no = l.order_no
         JOIN commerce_product p ON p.shop_id = %(shop)s AND p.name = l.product_name
         {sku_join}
-        ON CONFLICT (order_id, line_key) DO UPDATE SET
-            {', '.join(f'{c} = excluded.{c}' for c in [*line_sets, 'updated_at'])}
+        ON CONFLICT (order_id, line_key) DO UPDATE SET {_changed("commerce_orderline", line_sets)}
         RETURNING (xmax = 0)""", {"shop": shop_id, "stamp": stamp})  # noqa: S608
-    flags = [inserted for (inserted,) in cur.fetchall()]
-    stats.lines_created += sum(flags)
-    stats.lines_updated += len(flags) - sum(flags)
+    created_lines = sum(1 for (inserted,) in cur.fetchall() if inserted)
+    cur.execute(f"SELECT count(*) FROM (SELECT DISTINCT order_no, line_key FROM {s}) k")  # noqa: S608
+    stats.lines_created += created_lines
+    stats.lines_updated += cur.fetchone()[0] - created_lines
     if "paid_amount" in present:
         cur.execute("""
-            UPDATE commerce_order o SET total_paid = coalesce(t.total, 0)
-            FROM (SELECT oi.id, (SELECT sum(price_paid) FROM commerce_orderline WHERE order_id = oi.id) AS total
-                  FROM import_stage_order_ids oi) t
-            WHERE o.id = t.id""")
+            UPDATE commerce_order o SET total_paid = t.total
+            FROM (SELECT l.order_id, sum(l.price_paid) AS total FROM commerce_orderline l
+                  JOIN import_stage_order_ids oi ON oi.id = l.order_id GROUP BY l.order_id) t
+            WHERE o.id = t.order_id AND o.total_paid IS DISTINCT FROM t.total""")
     if "order_amount" in present:
         cur.execute(f"""
             UPDATE commerce_order o SET total_paid = t.total
             FROM (SELECT DISTINCT ON (order_no) order_no, order_total AS total FROM {s}
                   WHERE order_total IS NOT NULL ORDER BY order_no, seq DESC) t
             JOIN import_stage_order_ids oi ON oi.order_no = t.order_no
-            WHERE o.id = oi.id""")  # noqa: S608
+            WHERE o.id = oi.id AND o.total_paid IS DISTINCT FROM t.total""")  # noqa: S608
     _write_shipments(cur, shop_id, present, stats, stamp)
     if "live_session" in present:
         cur.execute(f"""
@@ -279,6 +289,7 @@ def _write_shipments(cur, shop_id: int, present: set[str], stats: WriteStats, st
         UPDATE import_stage_ships w SET ship_id = x.id FROM (
             SELECT DISTINCT ON (w2.order_id) w2.order_id, sh.id FROM import_stage_ships w2
             JOIN commerce_shipment sh ON sh.shop_id = %s AND sh.carrier = w2.carrier AND sh.tracking_no = w2.tracking
+                                        AND NOT (sh.tracking_no = '')
             WHERE w2.tracking <> '' ORDER BY w2.order_id, sh.id) x
         WHERE w.order_id = x.order_id""", [shop_id])
     cur.execute("""
