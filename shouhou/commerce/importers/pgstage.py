@@ -66,8 +66,7 @@ class Stage:
 
     def write(self, *, shop, present: set[str], stats: WriteStats, stamp) -> None:
         with connection.cursor() as cur:
-            cur.execute(f"CREATE INDEX ON {STAGE} (order_no, seq)")
-            cur.execute(f"ANALYZE {STAGE}")
+            cur.execute(f"ANALYZE {STAGE} (order_no, line_key, product_name, phone, tracking_no)")
             _write(cur, shop.pk, present, stats, stamp)
 
 
@@ -211,6 +210,7 @@ def _write(cur, shop_id: int, present: set[str], stats: WriteStats, stamp) -> No
                 "SELECT o.order_no, o.id FROM commerce_order o WHERE o.shop_id = %s "
                 "AND o.order_no IN (SELECT order_no FROM import_stage_orders)", [shop_id])
     cur.execute("CREATE INDEX ON import_stage_order_ids (order_no)")
+    cur.execute("ANALYZE import_stage_order_ids")
     cur.execute("SELECT id FROM import_stage_order_ids")
     for (order_id,) in cur.fetchall():  # an order of the file that existed counts as updated, changed or not
         if order_id in created:
@@ -284,6 +284,7 @@ def _write_shipments(cur, shop_id: int, present: set[str], stats: WriteStats, st
                NULL::bigint AS ship_id
         FROM m JOIN import_stage_order_ids oi ON oi.order_no = m.order_no
         WHERE m.tracking <> '' OR m.promised IS NOT NULL OR m.shipped IS NOT NULL""")  # noqa: S608
+    cur.execute("ANALYZE import_stage_ships")
     # an existing shipment: by (carrier, tracking number), else the order's untracked outbound shipment
     cur.execute("""
         UPDATE import_stage_ships w SET ship_id = x.id FROM (
@@ -294,9 +295,9 @@ def _write_shipments(cur, shop_id: int, present: set[str], stats: WriteStats, st
         WHERE w.order_id = x.order_id""", [shop_id])
     cur.execute("""
         UPDATE import_stage_ships w SET ship_id = x.id FROM (
-            SELECT sh.order_id, min(sh.id) AS id FROM commerce_shipment sh
-            WHERE sh.shop_id = %s AND sh.tracking_no = '' AND NOT sh.is_return
-              AND sh.order_id IN (SELECT order_id FROM import_stage_ships WHERE ship_id IS NULL)
+            SELECT sh.order_id, min(sh.id) AS id FROM import_stage_ships w2
+            JOIN commerce_shipment sh ON sh.order_id = w2.order_id
+            WHERE w2.ship_id IS NULL AND sh.shop_id = %s AND sh.tracking_no = '' AND NOT sh.is_return
             GROUP BY sh.order_id) x
         WHERE w.ship_id IS NULL AND w.order_id = x.order_id""", [shop_id])
     stats.shipments_created += _count(cur, """
