@@ -262,7 +262,10 @@ def joined_address(values: dict) -> str:
 
 
 _MISS = object()
-_CACHE_LIMIT = 200_000  # distinct cells remembered per column (bounded memory)
+_CACHE_LIMIT = 50_000  # distinct cells remembered per column (bounded memory)
+# Kinds whose parsing costs more than a lookup and whose cells repeat (text is only stripped; order
+# numbers, tracking numbers and times are nearly all distinct).
+_CACHED_KINDS = {"money", "int", "phone", "bool", "tier", "category", "carrier", "status"}
 
 
 def _cell(kind: str, limit: int | None, raw: object) -> tuple[bool, object]:
@@ -277,10 +280,14 @@ def _cell(kind: str, limit: int | None, raw: object) -> tuple[bool, object]:
 
 def compile_row_parser(columns: dict[str, int]):
     """A parser for rows of one file. Exports repeat most cells (products, specs, carriers, sessions, tiers,
-    amounts, phones), so each column remembers what a cell text parsed to; the rules are the same as
-    `_parse_value`'s, applied once per distinct text. Times are parsed every time (nearly all distinct)."""
-    plan = [(name, pos, FIELDS_BY_NAME[name].kind, _LIMITS.get(name),
-             None if FIELDS_BY_NAME[name].kind == "datetime" else {}) for name, pos in columns.items()]
+    amounts, phones), so each such column remembers what a cell text parsed to; the rules are the same as
+    `_parse_value`'s, applied once per distinct text. Text and times are parsed every time."""
+    # mode 0: text (strip, length limit), 1: time (parsed each time), 2: cached by cell text
+    plan = []
+    for name, pos in columns.items():
+        kind = FIELDS_BY_NAME[name].kind
+        mode = 0 if kind == "text" else 1 if kind == "datetime" else 2
+        plan.append((name, pos, mode, kind, _LIMITS.get(name), {} if mode == 2 else None))
     required = [name for name in ("order_no", "product_name") if name in columns]
     has_parts = any(name in columns for name in ADDRESS_PARTS)
 
@@ -288,24 +295,33 @@ def compile_row_parser(columns: dict[str, int]):
         values: dict = {}
         problems: list[tuple[str, str]] = []
         width = len(row)
-        for name, pos, kind, limit, cache in plan:
+        for name, pos, mode, kind, limit, cache in plan:
             raw = row[pos] if pos < width else None
-            if cache is None:
-                ok, value = _cell(kind, limit, raw)
-            else:
+            if mode == 0:
+                value = raw.strip() if type(raw) is str else _text(raw)
+                if limit and len(value) > limit:
+                    problems.append((name, f"超过 {limit} 个字符"))
+                else:
+                    values[name] = value
+                continue
+            if mode == 1:
                 try:
-                    hit = cache.get(raw, _MISS)
-                except TypeError:  # an unhashable cell value
-                    hit = _cell(kind, limit, raw)
-                if hit is _MISS:
-                    hit = _cell(kind, limit, raw)
-                    if len(cache) < _CACHE_LIMIT:
-                        cache[raw] = hit
-                ok, value = hit
-            if ok:
-                values[name] = value
+                    values[name] = parse_datetime(raw)
+                except ValueError as exc:
+                    problems.append((name, str(exc)))
+                continue
+            try:
+                hit = cache.get(raw, _MISS)
+            except TypeError:  # an unhashable cell value
+                hit = _cell(kind, limit, raw)
+            if hit is _MISS:
+                hit = _cell(kind, limit, raw)
+                if len(cache) < _CACHE_LIMIT:
+                    cache[raw] = hit
+            if hit[0]:
+                values[name] = hit[1]
             else:
-                problems.append((name, value))
+                problems.append((name, hit[1]))
         return _finish(row_no, values, problems, columns, required, has_parts)
 
     return parse

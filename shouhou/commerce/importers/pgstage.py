@@ -180,8 +180,16 @@ def _write(cur, shop_id: int, present: set[str], stats: WriteStats, stamp) -> No
               "receiver_name": "receiver_name", "phone": "phone", "address": "address", "status": "status",
               "tracking_no": "tracking_no", "live_session": "live_session", "return_insurance": "return_insurance"}
     merged = ", ".join(f"{_last(col)} AS {name}" for name, col in fields.items())
-    cur.execute(f"CREATE TEMP TABLE import_stage_orders ON COMMIT DROP AS "  # noqa: S608
-                f"SELECT order_no, {merged} FROM {s} GROUP BY order_no")
+    # A new order's total is known from the file alone (its lines' last rows, or 订单应付金额): written with
+    # the INSERT, so a fresh import needs no second pass over the orders.
+    cur.execute(f"""
+        CREATE TEMP TABLE import_stage_orders ON COMMIT DROP AS
+        WITH lt AS (SELECT order_no, sum(paid_amount) AS total FROM (
+                        SELECT DISTINCT ON (order_no, line_key) order_no, paid_amount FROM {s}
+                        ORDER BY order_no, line_key, seq DESC) last_rows GROUP BY order_no)
+        SELECT st.order_no, {merged},
+               coalesce({_last('order_total')}, max(lt.total), 0) AS total
+        FROM {s} st LEFT JOIN lt ON lt.order_no = st.order_no GROUP BY st.order_no""")  # noqa: S608
     sources = (("customer_id", "phone"), ("receiver_phone", "phone"), ("live_session_id", "live_session"),
                ("placed_at", "placed_at"), ("paid_at", "paid_at"), ("shipped_at", "shipped_at"),
                ("delivered_at", "signed_at"), ("receiver_name", "receiver_name"), ("address", "address"),
@@ -198,7 +206,7 @@ def _write(cur, shop_id: int, present: set[str], stats: WriteStats, stamp) -> No
         SELECT %s, o.order_no, c.id, {'ls.id' if session_join else 'NULL'},
                CASE WHEN coalesce(o.status, '') <> '' THEN o.status WHEN o.signed_at IS NOT NULL THEN 'delivered'
                     WHEN o.shipped_at IS NOT NULL OR coalesce(o.tracking_no, '') <> '' THEN 'shipped' ELSE 'paid' END,
-               o.placed_at, o.paid_at, o.shipped_at, o.signed_at, 0, coalesce(o.receiver_name, ''),
+               o.placed_at, o.paid_at, o.shipped_at, o.signed_at, o.total, coalesce(o.receiver_name, ''),
                coalesce(o.phone, ''), coalesce(o.address, ''), coalesce(o.return_insurance, false), %s, %s
         FROM import_stage_orders o
         LEFT JOIN commerce_customer c ON c.shop_id = %s AND c.phone = o.phone AND o.phone <> ''
@@ -211,6 +219,8 @@ def _write(cur, shop_id: int, present: set[str], stats: WriteStats, stamp) -> No
                 "AND o.order_no IN (SELECT order_no FROM import_stage_orders)", [shop_id])
     cur.execute("CREATE INDEX ON import_stage_order_ids (order_no)")
     cur.execute("ANALYZE import_stage_order_ids")
+    cur.execute("ALTER TABLE import_stage_order_ids ADD COLUMN created boolean NOT NULL DEFAULT false")
+    cur.execute("UPDATE import_stage_order_ids SET created = true WHERE id = ANY(%s)", [list(created)])
     cur.execute("SELECT id FROM import_stage_order_ids")
     for (order_id,) in cur.fetchall():  # an order of the file that existed counts as updated, changed or not
         if order_id in created:
@@ -248,14 +258,14 @@ def _write(cur, shop_id: int, present: set[str], stats: WriteStats, stamp) -> No
         cur.execute("""
             UPDATE commerce_order o SET total_paid = t.total
             FROM (SELECT l.order_id, sum(l.price_paid) AS total FROM commerce_orderline l
-                  JOIN import_stage_order_ids oi ON oi.id = l.order_id GROUP BY l.order_id) t
+                  JOIN import_stage_order_ids oi ON oi.id = l.order_id AND NOT oi.created GROUP BY l.order_id) t
             WHERE o.id = t.order_id AND o.total_paid IS DISTINCT FROM t.total""")
     if "order_amount" in present:
         cur.execute(f"""
             UPDATE commerce_order o SET total_paid = t.total
             FROM (SELECT DISTINCT ON (order_no) order_no, order_total AS total FROM {s}
                   WHERE order_total IS NOT NULL ORDER BY order_no, seq DESC) t
-            JOIN import_stage_order_ids oi ON oi.order_no = t.order_no
+            JOIN import_stage_order_ids oi ON oi.order_no = t.order_no AND NOT oi.created
             WHERE o.id = oi.id AND o.total_paid IS DISTINCT FROM t.total""")  # noqa: S608
     _write_shipments(cur, shop_id, present, stats, stamp)
     if "live_session" in present:
