@@ -134,13 +134,14 @@ def _time_notifications() -> None:
 
 
 def timed_import(shop, path: Path, trace: bool) -> tuple[float, int | None, object]:
+    from shouhou.accounts.actors import SYSTEM
     from shouhou.commerce.services import orders_import
 
     NOTIFY_SECONDS[0] = 0.0
     if trace:
         tracemalloc.start()
     started = time.perf_counter()
-    job = orders_import(shop=shop, path=path)
+    job = orders_import(shop=shop, path=path, actor=SYSTEM)
     elapsed = time.perf_counter() - started
     peak = None
     if trace:

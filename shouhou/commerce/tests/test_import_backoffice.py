@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 
+from shouhou.accounts.actors import SYSTEM
 from shouhou.commerce.importers.amounts import settle_amounts
 from shouhou.commerce.importers.parse import ParsedLine, joined_address
 from shouhou.commerce.models import Order, OrderLine, Shipment
@@ -62,7 +63,7 @@ def write(path, headers, rows):
 
 
 def test_doudian_export(shop, tmp_path):
-    job = orders_import(shop=shop, path=write(tmp_path / "抖店订单.csv", DOUDIAN, DOUDIAN_ROWS))
+    job = orders_import(actor=SYSTEM, shop=shop, path=write(tmp_path / "抖店订单.csv", DOUDIAN, DOUDIAN_ROWS))
     assert job.status == "done", job.errors
     order = Order.objects.get(shop=shop, order_no="6931000000000001")
     assert order.total_paid == Decimal("149.90")  # the order's amount, counted once (not 299.80)
@@ -86,9 +87,9 @@ def test_doudian_export(shop, tmp_path):
 
 def test_doudian_reimport_changes_nothing(shop, tmp_path):
     path = write(tmp_path / "抖店订单.csv", DOUDIAN, DOUDIAN_ROWS)
-    orders_import(shop=shop, path=path)
+    orders_import(actor=SYSTEM, shop=shop, path=path)
     before = list(OrderLine.objects.order_by("pk").values_list("line_key", "price_paid", "platform_after_sale_status"))
-    job = orders_import(shop=shop, path=path)
+    job = orders_import(actor=SYSTEM, shop=shop, path=path)
     assert job.status == "done" and job.created_count == 0
     assert list(OrderLine.objects.order_by("pk").values_list(
         "line_key", "price_paid", "platform_after_sale_status")) == before
@@ -96,7 +97,7 @@ def test_doudian_reimport_changes_nothing(shop, tmp_path):
 
 
 def test_kuaishou_export(shop, tmp_path):
-    job = orders_import(shop=shop, path=write(tmp_path / "快手订单.csv", KUAISHOU, KUAISHOU_ROWS))
+    job = orders_import(actor=SYSTEM, shop=shop, path=write(tmp_path / "快手订单.csv", KUAISHOU, KUAISHOU_ROWS))
     assert job.status == "done", job.errors
     order = Order.objects.get(shop=shop, order_no="2411010000001")
     assert order.total_paid == Decimal("147.80")  # 实付款 is per line: summed
@@ -106,7 +107,7 @@ def test_kuaishou_export(shop, tmp_path):
 
 
 def test_youzan_export_with_per_line_order_amounts(shop, tmp_path):
-    job = orders_import(shop=shop, path=write(tmp_path / "有赞订单.csv", YOUZAN, YOUZAN_ROWS))
+    job = orders_import(actor=SYSTEM, shop=shop, path=write(tmp_path / "有赞订单.csv", YOUZAN, YOUZAN_ROWS))
     assert job.status == "done", job.errors
     order = Order.objects.get(shop=shop, order_no="E20261101000001")
     assert order.total_paid == Decimal("628.20")
@@ -118,7 +119,7 @@ def test_youzan_export_with_per_line_order_amounts(shop, tmp_path):
 def test_bad_cell_in_a_split_address_column_is_located(shop, tmp_path):
     rows = [list(r) for r in DOUDIAN_ROWS]
     rows[1][DOUDIAN.index("订单应付金额")] = "一百"
-    job = orders_import(shop=shop, path=write(tmp_path / "bad.csv", DOUDIAN, rows))
+    job = orders_import(actor=SYSTEM, shop=shop, path=write(tmp_path / "bad.csv", DOUDIAN, rows))
     assert job.status == "failed" and Order.objects.count() == 0
     assert job.errors[0]["row"] == 3 and job.errors[0]["field"] == "订单应付金额"
 

@@ -9,6 +9,7 @@ import urllib.parse
 import pytest
 import time_machine
 
+from shouhou.accounts.actors import SYSTEM
 from shouhou.commerce.choices import ShipmentStatus as St
 from shouhou.commerce.services import orders_import
 from shouhou.core.testing.factories import OrderFactory, ShipmentFactory
@@ -87,7 +88,7 @@ def test_imported_shipments_are_subscribed_once_with_the_documented_param(k100_s
     with time_machine.travel(T0, tick=False):
         for _ in range(2):  # the re-import has nothing new to subscribe
             with django_capture_on_commit_callbacks(execute=True):
-                assert orders_import(shop=k100_shop, path=path).status == "done"
+                assert orders_import(actor=SYSTEM, shop=k100_shop, path=path).status == "done"
         assert subscriptions_dispatch() == {"subscribed": 1, "retry": 0, "failed": 0}
         assert subscriptions_dispatch() == {"subscribed": 0, "retry": 0, "failed": 0}
     [param] = sent_params(kuaidi100)
