@@ -15,7 +15,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 
-from shouhou.accounts.actors import SYSTEM, require_role
+from shouhou.accounts.actors import SystemActor, require_role
 from shouhou.accounts.permissions import SETTINGS_EDIT
 from shouhou.cases import services as case_services
 from shouhou.cases.choices import CaseStatus
@@ -30,6 +30,7 @@ from shouhou.platforms.crypto import CredentialsUnreadable, seal, unseal
 from shouhou.platforms.models import OutboundAction, PlatformAftersale, PlatformConnection, PlatformEvent
 
 log = logging.getLogger("shouhou.platforms")
+PLATFORM = SystemActor("platforms")  # who acts when a platform's push, pull or answer changes a case
 
 REFRESH_MARGIN = dt.timedelta(hours=12)  # refresh a token this long before it expires
 BACKFILL_DAYS = 30  # on connect, read the requests changed in this many days
@@ -349,7 +350,7 @@ def aftersale_apply(conn: PlatformConnection, a: Aftersale) -> str:
         moves = a.case_status not in ("", CaseStatus.REQUESTED)  # "": a platform state with no case step
         if moves or a.deadline:
             case_services.case_follow_platform(
-                case=case, status=a.case_status if moves else case.status,
+                case=case, actor=PLATFORM, status=a.case_status if moves else case.status,
                 note=f"平台状态：{a.status_text}", data={"platform": conn.platform, "status": a.platform_status},
                 deadline_at=a.deadline)
         if outcome == "created" and case.auto_approved and a.case_status == CaseStatus.REQUESTED \
@@ -368,7 +369,7 @@ def _case_open(conn: PlatformConnection, line: OrderLine, a: Aftersale) -> Case:
     description = f"{conn.get_platform_display()}售后申请 {a.aftersale_id}" + (f"：{a.reason_text}" if a.reason_text else "")
     # already decided on the platform (back-fill, a late push): record it and follow, do not decide again
     return case_services.case_create(shop=conn.shop, order_line=line, reason=a.reason, kind=a.kind,
-                                     description=description, channel=conn.platform, from_customer=True, actor=SYSTEM,
+                                     description=description, channel=conn.platform, from_customer=True, actor=PLATFORM,
                                      auto_approve=a.case_status == CaseStatus.REQUESTED)
 
 
@@ -405,7 +406,7 @@ def action_enqueue(*, link: PlatformAftersale, kind: str, note: str = "", payloa
                                        "aftersale": link, "kind": kind, "payload": {"note": note, **(payload or {})}})
     if created:
         if link.case_id:
-            case_services.case_platform_note(case=link.case, note=f"已排队回传平台：{ActionKind(kind).label}",
+            case_services.case_platform_note(case=link.case, actor=PLATFORM, note=f"已排队回传平台：{ActionKind(kind).label}",
                                              data={"action_id": action.pk})
         _async("shouhou.platforms.tasks.outbox_send_task")
     return action
@@ -451,7 +452,7 @@ def _send(action: OutboundAction) -> str:
                                                        last_error="", next_attempt_at=None)
     PlatformAftersale.objects.filter(pk=link.pk).update(last_answer=answer)
     if link.case_id:
-        case_services.case_platform_note(case=link.case, note=f"平台已受理：{ActionKind(action.kind).label}",
+        case_services.case_platform_note(case=link.case, actor=PLATFORM, note=f"平台已受理：{ActionKind(action.kind).label}",
                                          data={"action_id": action.pk, "answer": answer})
     aftersale_refresh(link)
     return "done"
@@ -473,7 +474,7 @@ def _send_failed(action: OutboundAction, exc: PlatformError) -> str:
         what = "平台拒绝" if status == ActionStatus.REFUSED else "多次发送失败"
         hint = "该售后单已在平台被处理，已重新同步。" if exc.kind == "already_handled" else \
             f"请在平台后台处理：{adapter_for(conn, secret='').manual_link(link.aftersale_id)}"
-        case_services.case_platform_note(case=link.case, note=f"{what}「{ActionKind(action.kind).label}」：{exc.message}。{hint}",
+        case_services.case_platform_note(case=link.case, actor=PLATFORM, note=f"{what}「{ActionKind(action.kind).label}」：{exc.message}。{hint}",
                                          data={"action_id": action.pk, "answer": exc.answer, "kind": exc.kind})
     aftersale_refresh(link)
     return "refused" if status == ActionStatus.REFUSED else "failed"

@@ -103,3 +103,14 @@ def test_case_resyncs_from_the_platform_on_demand(client, agent, other_shop, con
     outsider = MembershipFactory(shop=other_shop, role=Role.ADMIN, user=UserFactory(username="outsider2")).user
     client.force_login(outsider)
     assert client.post(f"/platforms/cases/{case.pk}/sync/").status_code == 404
+
+
+def test_connecting_needs_an_actor_who_may_change_settings(shop, agent, sandbox):
+    from django.core.exceptions import PermissionDenied
+
+    for actor in (None, agent):
+        with pytest.raises(PermissionDenied):
+            services.connection_connect(shop=shop, actor=actor, platform="doudian", app_key=sandbox.app_key,
+                                        app_secret=sandbox.app_secret, platform_shop_id=sandbox.shop_id,
+                                        api_base=sandbox.url, backfill=False)
+    assert not PlatformConnection.objects.exists()
