@@ -249,3 +249,6 @@ SHOUHOU = {
     # A case's follow link also stops this many days after the case was finished.
     "LINK_CLOSED_DAYS": env_int("SHOUHOU_LINK_CLOSED_DAYS", 30),
 }
+
+# Kuaidi100 subscription endpoint (poll API); tests point it at a local HTTP server.
+SHOUHOU_KUAIDI100_POLL_URL = env_str("SHOUHOU_KUAIDI100_POLL_URL", "https://poll.kuaidi100.com/poll")
