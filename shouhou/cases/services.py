@@ -56,6 +56,16 @@ RETURN_KINDS = {CaseKind.RETURN_REFUND, CaseKind.EXCHANGE, CaseKind.REPAIR}
 MAX_CUSTOMER_PHOTOS = 9  # photos a customer may add to one case (the follow page is public by link)
 
 
+# Called as hook(case=..., decision="approved"|"rejected", actor=...) inside the deciding transaction, so
+# what they write (e.g. the platforms outbox) exists iff the decision committed. Registered in AppConfig.ready.
+decision_hooks: list = []
+
+
+def _decided(case: Case, decision: str, actor) -> None:
+    for hook in decision_hooks:
+        hook(case=case, decision=decision, actor=actor)
+
+
 class CaseError(ValueError):
     """A refused case action; the message is shown as is (Chinese)."""
 
@@ -192,8 +202,9 @@ def _store_photo(case: Case, upload, *, actor=None, from_customer: bool = False,
 @transaction.atomic
 def case_create(*, shop, order_line: OrderLine, reason: str, kind: str | None = None, description: str = "",
                 claim_data: dict | None = None, photos: list | tuple = (), actor=None, channel: str = "",
-                from_customer: bool = False) -> Case:
-    """Open a case on an order line; the active policy decides; auto-approval when it says so.
+                from_customer: bool = False, auto_approve: bool = True) -> Case:
+    """Open a case on an order line; the active policy decides; auto-approval when it says so (and the
+    caller allows it: a request a shop platform already decided is recorded, not decided again).
     `actor`: staff (a user or API principal), `CustomerActor()` on the self-service page, or `SYSTEM`."""
     require_role(actor, shop, CASE_CREATE)
     if order_line.order.shop_id != shop.pk:
@@ -231,7 +242,7 @@ def case_create(*, shop, order_line: OrderLine, reason: str, kind: str | None = 
     for photo in photos:
         _store_photo(case, photo, actor=actor, from_customer=from_customer)
     _notify(case, "case_created", "created", {"explanation": decision.explanation_zh})
-    if decision.auto_approved and chosen in decision.allowed:
+    if auto_approve and decision.auto_approved and chosen in decision.allowed:
         Case.objects.filter(pk=case.pk).update(auto_approved=True)
         case.auto_approved = True
         _approve(case, actor=None, note="符合售后政策，系统自动通过")
@@ -243,6 +254,7 @@ def _approve(case: Case, *, actor, note: str) -> Case:
     _notify(case, "case_approved", "approved")
     if case.kind in RETURN_KINDS:
         _move(case, S.AWAITING_RETURN, actor=actor, note="请按约定方式寄回商品")
+    _decided(case, "approved", actor)
     return case
 
 
@@ -300,6 +312,7 @@ def case_reject(*, case: Case, actor, reason: str) -> Case:
     _guard(reason, field="拒绝原因")
     case = _move(_locked(case), S.REJECTED, actor=actor, note=reason, fields={"resolved_at": clock.now()})
     _notify(case, "case_rejected", "rejected", {"reason": reason})
+    _decided(case, "rejected", actor)
     return case
 
 
@@ -337,6 +350,7 @@ def case_mark_received(*, case: Case, actor, note: str = "") -> Case:
     case = _move(_locked(case), S.RECEIVED, actor=actor, note=note or "仓库已收到退回商品",
                  fields={"received_at": clock.now()})
     _notify(case, "case_received", "received")
+    _decided(case, "received", actor)
     return case
 
 
@@ -579,3 +593,63 @@ def recall_launch(*, shop, actor, reason: str, product=None, sku=None, batch_no:
     recall_id, sync = recall.pk, bool(settings.Q_CLUSTER.get("sync", False))
     transaction.on_commit(lambda: async_task("shouhou.cases.tasks.recall_outreach", recall_id, sync=sync))
     return recall
+
+
+def _path(start: str, goal: str) -> list[str]:
+    """The shortest walk through TRANSITIONS from `start` to `goal` (empty when there is none)."""
+    frontier, seen = [[start]], {start}
+    while frontier:
+        walk = frontier.pop(0)
+        if walk[-1] == goal:
+            return walk[1:]
+        for nxt in sorted(TRANSITIONS.get(walk[-1], ())):
+            if nxt not in seen:
+                seen.add(nxt)
+                frontier.append(walk + [nxt])
+    return []
+
+
+@transaction.atomic
+def case_follow_platform(*, case: Case, status: str, note: str, actor, data: dict | None = None,
+                         deadline_at: dt.datetime | None = None) -> Case:
+    """Bring a case to the status its shop platform reports (the platform decided, the buyer shipped,
+    the refund went through) by the shortest walk of allowed transitions, each one a recorded event
+    (kind "platform"). Decision hooks are not called: the decision came from the platform.
+    The platform's own deadline for the current step becomes the case's deadline. `actor`: the platform
+    connector (a SystemActor)."""
+    _require(actor, case, CASE_APPROVE)
+    case = _locked(case)
+    if deadline_at is not None and case.deadline_at != deadline_at:
+        Case.objects.filter(pk=case.pk).update(deadline_at=deadline_at)
+        case.deadline_at = deadline_at
+    if case.status == status:
+        return case
+    walk = _path(case.status, status)
+    if not walk:
+        _event(case, kind="platform", actor=actor,
+               note=f"{note}（平台状态「{_label(status)}」无法从「{_label(case.status)}」到达）", data=data, visible=False)
+        return case
+    for step in walk:
+        fields: dict[str, Any] = {}
+        if step in (S.RESOLVED, S.REJECTED, S.CANCELLED):
+            fields["resolved_at"] = clock.now()
+        if step == S.RESOLVED:
+            fields["resolution"] = {CaseKind.EXCHANGE: Resolution.REPLACEMENT, CaseKind.RESEND: Resolution.REPLACEMENT,
+                                    CaseKind.REPAIR: Resolution.REPAIR,
+                                    CaseKind.COMPENSATION: Resolution.COMPENSATION}.get(case.kind, Resolution.REFUND)
+        if step == S.RECEIVED:
+            fields["received_at"] = clock.now()
+        _move(case, step, actor=actor, note=note if step == status else f"{note}（经过「{_label(step)}」）",
+              kind="platform", data=data, fields=fields)
+    if status == S.RESOLVED:
+        _notify(case, "case_resolved", "resolved", {"resolution": str(Resolution(case.resolution).label)})
+    elif status == S.REJECTED:
+        _notify(case, "case_rejected", "rejected", {"reason": note})
+    return case
+
+
+@transaction.atomic
+def case_platform_note(*, case: Case, note: str, actor, data: dict | None = None, visible: bool = False) -> CaseEvent:
+    """Record what the shop platform answered or reported on a case (staff read it in the history)."""
+    _require(actor, case, CASE_CREATE)
+    return _event(case, kind="platform", actor=actor, note=note, data=data, visible=visible)

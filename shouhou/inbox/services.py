@@ -121,6 +121,27 @@ def _save(ticket: Ticket, fields) -> None:
     ticket.save(update_fields=names)
 
 
+# --- per-message reply clocks (docs/metrics.md, 回复率) ---------------------------------------------------
+
+def _awaiting_human(conversation_id: int | None):
+    return Message.objects.filter(conversation_id=conversation_id, direction=Direction.INBOUND, awaits_human=True,
+                                  human_reply_at__isnull=True)
+
+
+def _buyer_message_to_desk(msg: Message, ticket: Ticket) -> None:
+    """A buyer message reached the human desk: a person must answer it; it counts for the ticket's agent."""
+    Message.objects.filter(pk=msg.pk).update(awaits_human=True, agent_id=ticket.assignee_id)
+    msg.awaits_human, msg.agent_id = True, ticket.assignee_id
+
+
+def _buyer_messages_answered(conversation_id: int | None, *, user, at: datetime) -> int:
+    """A person's reply answers every buyer message still waiting in the conversation (each keeps its own
+    clock: consecutive messages before a reply are answered by the same reply). Bot replies never get here."""
+    if conversation_id is None or user is None:
+        return 0
+    return _awaiting_human(conversation_id).filter(created_at__lte=at).update(human_reply_at=at, agent_id=user.pk)
+
+
 # --- opening tickets --------------------------------------------------------------------------------
 
 def _ticket_create(*, shop, conversation: Conversation | None, channel: str, subject: str, text: str,
@@ -212,6 +233,7 @@ def ticket_open_for_conversation(*, conversation: Conversation, reason: str = ""
             ticket = ticket_set_priority(ticket=ticket, priority=priority, actor=actor or SYSTEM)  # the bot's hand-off
         if reason:
             _event(ticket, K.BOT_HANDOFF, actor=actor, note=reason)
+        _handoff_message_to_desk(conversation, ticket)
         return ticket
     texts = list(Message.objects.filter(conversation=conversation, direction=Direction.INBOUND)
                  .order_by("created_at", "pk").values_list("body", flat=True)[:20])
@@ -226,7 +248,17 @@ def ticket_open_for_conversation(*, conversation: Conversation, reason: str = ""
 
     ticket_route(ticket=ticket, at=at)
     ticket.refresh_from_db()
+    _handoff_message_to_desk(conversation, ticket)
     return ticket
+
+
+def _handoff_message_to_desk(conversation: Conversation, ticket: Ticket) -> None:
+    """At a hand-off the buyer's latest message (the one the bot could not answer, or "转人工") waits for a
+    person from when it was sent; what the bot answered before is not counted (docs/metrics.md)."""
+    last = (Message.objects.filter(conversation=conversation, direction=Direction.INBOUND)
+            .order_by("-created_at", "-pk").first())
+    if last is not None and not last.awaits_human and last.human_reply_at is None:
+        _buyer_message_to_desk(last, ticket)
 
 
 # --- messages in ----------------------------------------------------------------------------------------
@@ -313,6 +345,7 @@ def _receive(*, shop, channel, body, customer, contact_handle, external_id, orde
                                 customer=customer, order=order, at=at)
     else:
         _customer_message(ticket, at=at, body=body, order=order)
+    _buyer_message_to_desk(msg, ticket)
     return Received(message=msg, conversation=conversation, ticket=ticket, duplicate=False)
 
 
@@ -381,6 +414,7 @@ def ticket_reply(*, ticket: Ticket, author, body: str, script: Script | None = N
         msg = Message.objects.create(shop_id=t.shop_id, conversation_id=t.conversation_id,
                                      direction=Direction.OUTBOUND, author=user, body=body, script=script)
         Conversation.objects.filter(pk=t.conversation_id).update(last_message_at=at)
+        _buyer_messages_answered(t.conversation_id, user=user, at=at)
         targets = targets_for(t)
         fields = clocks.clocks_agent_reply(t, at=at, targets=targets)
         if t.status in (S.NEW, S.PENDING_CUSTOMER):
@@ -447,6 +481,8 @@ def ticket_assign(*, ticket: Ticket, agent, actor, note: str = "") -> Ticket:
     before = _name(t.assignee) if t.assignee_id else ""
     t.assignee = agent
     _save(t, ["assignee"])
+    if t.conversation_id is not None:  # the waiting buyer messages now count for the new agent
+        _awaiting_human(t.conversation_id).update(agent=agent)
     _event(t, K.ASSIGNED, actor=actor, from_value=before, to_value=_name(agent),
            note=note or ("退回队列" if agent is None else ""))
     return _sync(t, ticket)

@@ -241,7 +241,9 @@ def agents(request):
              "csat": [_pct(r.values.get("csat")) for r in rows],
              "series": {"frt": _("首响中位（工作秒）"), "csat": "CSAT %"}}
     return render(request, "insight/agents.html", {**ctx, "rows": rows, "chart": chart,
-                                                   "metric_defs": [m.METRICS[k] for k in sel.AGENT_METRICS]})
+                                                   "metric_defs": [m.METRICS[k] for k in sel.AGENT_METRICS],
+                                                   "reply_history": sel.reply_rate_history(shop=shop, start=start,
+                                                                                           end=end)})
 
 
 @login_required

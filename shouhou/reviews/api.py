@@ -113,6 +113,7 @@ class ReviewOut(Schema):
     sentiment: int | None
     sentiment_score: float | None
     complaint_type: str
+    complaint_others: str
     aspect: str
     order_id: int | None
     order_no: str
@@ -130,6 +131,7 @@ class ClassifyOut(Schema):
     sentiment: int
     sentiment_score: float
     complaint_type: str
+    complaint_others: str
     aspect: str
 
 

@@ -133,7 +133,7 @@ def reviews_ingest(*, shop, items: list[ReviewInput], source: str = ReviewSource
             customer_id=order.customer_id if order else None, live_session_id=order.live_session_id if order else None,
             group=groups.get(item.group_external_id), rating=item.rating, text=(item.text or "")[:MAX_TEXT],
             posted_at=item.posted_at or now(), sentiment=pred.sentiment, sentiment_score=pred.sentiment_score,
-            complaint_type=pred.complaint_type, aspect=pred.aspect,
+            complaint_type=pred.complaint_type, complaint_others=pred.complaint_others, aspect=pred.aspect,
         ))
     # A low star rating is negative whatever the words say.
     for r in rows:
@@ -392,3 +392,36 @@ def referral_reward_record(*, shop, referrer: Customer, friend: Customer, order:
     if kind == RewardKind.POINTS:
         Customer.objects.filter(pk=referrer.pk, shop=shop).update(points=F("points") + points)
     return reward, True
+
+
+def reviews_reclassify_types(*, shop=None, batch: int = 2000) -> int:
+    """Read the complaint type of stored negative reviews again with the current model (after the taxonomy
+    changed or the model was retrained): main type, other types and aspect. Sentiment, tasks and alerts
+    stay as they are. Set-based: one classification and one bulk update per batch; returns how many
+    reviews changed."""
+    from shouhou.reviews.classifier.model import default_model
+    from shouhou.reviews.classifier.normalize import normalize_text
+    from shouhou.reviews.classifier.rules import aspect_of
+
+    model = default_model()
+    qs = Review.objects.filter(sentiment=0).exclude(text="").order_by("pk")
+    if shop is not None:
+        qs = qs.filter(shop=shop)
+    changed, last_pk = 0, 0
+    while True:
+        rows = list(qs.filter(pk__gt=last_pk).only("pk", "text", "complaint_type", "complaint_others", "aspect")[:batch])
+        if not rows:
+            return changed
+        last_pk = rows[-1].pk
+        texts = [normalize_text(r.text) for r in rows]
+        dirty = []
+        for r, text, (main, others) in zip(rows, texts, model.complaint_sets(model.complaint_scores(texts), texts),
+                                          strict=True):
+            main = main if main != ComplaintType.NONE else str(ComplaintType.OTHER)  # negative: a complaint
+            new = (main, others, aspect_of(text))
+            if new != (r.complaint_type, r.complaint_others, r.aspect):
+                r.complaint_type, r.complaint_others, r.aspect = new
+                dirty.append(r)
+        with transaction.atomic():
+            Review.objects.bulk_update(dirty, ["complaint_type", "complaint_others", "aspect"], batch_size=500)
+        changed += len(dirty)

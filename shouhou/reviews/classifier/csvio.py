@@ -22,7 +22,7 @@ from pathlib import Path
 from shouhou.core.spreadsheets import SafeDictWriter
 from shouhou.reviews.classifier.whole import classify_whole
 
-OUT_COLUMNS = ["sentiment", "sentiment_score", "complaint_type", "aspect"]
+OUT_COLUMNS = ["sentiment", "sentiment_score", "complaint_type", "aspect", "complaint_others"]
 BATCH = 5000
 CHUNK = 1 << 20
 SAMPLE_BYTES = 256 * 1024  # non-ASCII lines given to the detector, gathered from the whole file
@@ -192,6 +192,6 @@ def _flush(batch: list[dict], writer: SafeDictWriter, column: str) -> int:
     for rec, p in zip(batch, preds, strict=True):
         rec.pop(None, None)  # overflow cells of ragged rows
         rec.update(sentiment=p.sentiment, sentiment_score=f"{p.sentiment_score:.4f}",
-                   complaint_type=p.complaint_type, aspect=p.aspect)
+                   complaint_type=p.complaint_type, aspect=p.aspect, complaint_others=p.complaint_others)
         writer.writerow(rec)
     return len(batch)
