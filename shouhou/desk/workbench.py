@@ -37,6 +37,8 @@ from shouhou.inbox.choices import (
     TicketStatus,
 )
 from shouhou.inbox.models import Escalation, Script
+from shouhou.live.selectors import live_last_seq
+from shouhou.live.services import desk_stream
 
 POLL_SECONDS = 4
 
@@ -82,10 +84,16 @@ def _filters(request: HttpRequest) -> tuple[sel.QueueFilters, str]:
         return sel.QueueFilters(), str(exc)
 
 
+def _live_seq(desk: Desk) -> int:
+    """The desk stream's number, read before the page's data: the push replays what is stored after it."""
+    return live_last_seq(desk_stream(desk.shop.pk))
+
+
 def _queue_context(desk: Desk, filters: sel.QueueFilters) -> dict:
+    live_seq = _live_seq(desk)
     page = sel.ticket_queue(shop=desk.shop, user=desk.user, filters=filters)
     return {"page": page, "counts": sel.queue_counts(shop=desk.shop, user=desk.user, at=page.at),
-            "server_now": page.at}
+            "server_now": page.at, "live_seq": live_seq}
 
 
 @login_required
@@ -149,6 +157,7 @@ def _assignable(shop):
 def _ticket_context(request: HttpRequest, desk: Desk, ticket, *, draft: str = "", draft_script: str = "",
                     blocked: list[str] | None = None) -> dict:
     at = now()
+    live_seq = _live_seq(desk)
     case = desk_svc.ticket_linked_case(ticket=ticket)
     suggestions = inbox_scripts.scripts_suggest(ticket=ticket) if desk.can(REPLY) else []
     return {
@@ -183,6 +192,7 @@ def _ticket_context(request: HttpRequest, desk: Desk, ticket, *, draft: str = ""
         "phone_call_log": _phone_call_log() is not None,
         "needs_phone": ticket.customer_id is None,
         "poll_seconds": POLL_SECONDS,
+        "live_seq": live_seq,
     }
 
 
@@ -369,12 +379,14 @@ def case_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
 # --- the supervisor view ------------------------------------------------------------------------
 
 def _team_context(desk: Desk) -> dict:
+    live_seq = _live_seq(desk)
     at = now()
     breached = sel.ticket_queue(shop=desk.shop, user=desk.user, filters=sel.QueueFilters(breached=True, per_page=100),
                                 at=at)
     return {"loads": sel.team_load(shop=desk.shop, at=at), "breached": breached,
             "escalations": list(sel.escalation_list(shop=desk.shop)[:100]), "server_now": at,
-            "counts": sel.queue_counts(shop=desk.shop, user=desk.user, at=at), "poll_seconds": POLL_SECONDS * 3}
+            "counts": sel.queue_counts(shop=desk.shop, user=desk.user, at=at), "poll_seconds": POLL_SECONDS * 3,
+            "live_seq": live_seq}
 
 
 @login_required

@@ -27,6 +27,8 @@ from shouhou.inbox.channels.inbound import inbound_accept
 from shouhou.inbox.choices import Channel
 from shouhou.inbox.models import ChannelAccount
 from shouhou.inbox.selectors import conversation_progress
+from shouhou.live.selectors import live_last_seq
+from shouhou.live.services import chat_stream
 
 log = logging.getLogger(__name__)
 
@@ -192,9 +194,12 @@ def webchat_start(request):
 @require_GET
 def webchat_room(request, token: str):
     conversation = _chat_or_404(request, token)
+    # The push stream's number first: whatever is stored after it is replayed to the page (docs/live.md).
+    live_seq = live_last_seq(chat_stream(conversation.pk))
     messages = webchat.webchat_messages(conversation=conversation)
     return render(request, "inbox/chat.html", {
         "conversation": conversation, "token": token, "messages": messages, "shop": conversation.shop,
+        "live_seq": live_seq,
         "progress": conversation_progress(conversation=conversation),
         "last_id": messages[-1]["id"] if messages else 0})
 

@@ -87,5 +87,7 @@
       .then(function () { busy = false; });
   });
 
-  setInterval(poll, 3000);
+  // Live push (chat_live.js) shows new messages at once; polling is the fallback while it is not connected.
+  window.shouhouChat = {add: add, poll: poll};
+  setInterval(function () { if (root.dataset.liveState !== "on") { poll(); } }, 3000);
 })();
