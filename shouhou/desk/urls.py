@@ -1,10 +1,13 @@
 from django.urls import path
 
-from shouhou.desk import views, workbench
+from shouhou.desk import im, views, workbench
 
 app_name = "desk"
 urlpatterns = [
     path("", views.home, name="home"),
+    path("desk/im/", im.im_page, name="im"),
+    path("desk/im/list/", im.im_list, name="im_list"),
+    path("desk/im/t/<int:pk>/", im.im_pane, name="im_pane"),
     path("desk/queue/", workbench.queue, name="queue"),
     path("desk/queue/rows/", workbench.queue_rows, name="queue_rows"),
     path("desk/t/<int:pk>/", workbench.ticket_view, name="ticket"),

@@ -38,6 +38,7 @@ from shouhou.inbox.choices import (
 )
 from shouhou.inbox.models import Escalation, Script
 from shouhou.live.selectors import live_last_seq
+from shouhou.logistics.selectors import order_tracking
 from shouhou.live.services import desk_stream
 
 POLL_SECONDS = 4
@@ -160,14 +161,17 @@ def _ticket_context(request: HttpRequest, desk: Desk, ticket, *, draft: str = ""
     live_seq = _live_seq(desk)
     case = desk_svc.ticket_linked_case(ticket=ticket)
     suggestions = inbox_scripts.scripts_suggest(ticket=ticket) if desk.can(REPLY) else []
+    customer = (sel.customer_360(shop=desk.shop, customer=ticket.customer, exclude_ticket_id=ticket.pk)
+                if ticket.customer_id else None)
+    tracked_order = ticket.order_id or (customer.orders[0].pk if customer and customer.orders else None)
     return {
         "ticket": ticket,
         "clock": sel.ticket_queue_clock(ticket, at=at),
         "server_now": at,
         "timeline": sel.ticket_timeline(ticket=ticket),
         "last_ids": sel.ticket_last_ids(ticket=ticket),
-        "customer": sel.customer_360(shop=desk.shop, customer=ticket.customer, exclude_ticket_id=ticket.pk)
-        if ticket.customer_id else None,
+        "customer": customer,
+        "tracking": order_tracking(shop=desk.shop, order_id=tracked_order) if tracked_order else [],
         "can_reveal": desk.can(PII_REVEAL),
         "can_reply": desk.can(REPLY),
         "can_case_create": desk.can(CASE_CREATE),
@@ -285,6 +289,8 @@ def ticket_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
             try:
                 inbox_svc.ticket_reply(ticket=ticket, author=user, body=body, script=script)
             except inbox_svc.ReplyBlocked as exc:
+                if _wants_json(request):
+                    return JsonResponse({"ok": False, "blocked": list(exc.reasons) or [str(exc)]}, status=422)
                 context = _ticket_context(request, desk, ticket, draft=body, draft_script=p.get("script", ""),
                                           blocked=list(exc.reasons) or [str(exc)])
                 return render(request, "desk/ticket.html", context, status=422)
@@ -343,8 +349,22 @@ def ticket_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         else:
             raise Http404(_("未知操作"))
     except (inbox_svc.TicketError, ValueError) as exc:
+        if _wants_json(request):
+            return JsonResponse({"ok": False, "error": str(exc)}, status=400)
         messages.error(request, str(exc))
+    if _wants_json(request):
+        return _json_done(request)
     return redirect("desk:ticket", pk=ticket.pk)
+
+
+def _wants_json(request: HttpRequest) -> bool:
+    """The one-screen desk posts actions with fetch() and reads a JSON answer instead of a redirect."""
+    return request.headers.get("X-Desk-Fetch") == "1"
+
+
+def _json_done(request: HttpRequest) -> JsonResponse:
+    notes = [str(m) for m in messages.get_messages(request)]  # consumed here, not shown on the next page
+    return JsonResponse({"ok": True, "message": "；".join(notes)})
 
 
 @login_required

@@ -32,10 +32,11 @@ def _attachment(message: Message) -> dict | None:
 
 def message_published(message: Message) -> None:
     at = localtime(message.created_at)
-    ticket_id = (Ticket.objects.filter(conversation_id=message.conversation_id).order_by("-pk")
-                 .values_list("pk", flat=True).first())
+    ticket_id, assignee_id = (Ticket.objects.filter(conversation_id=message.conversation_id).order_by("-pk")
+                              .values_list("pk", "assignee_id").first() or (None, None))
     live_publish(shop_id=message.shop_id, stream=desk_stream(message.shop_id), kind="message", data={
         "message_id": message.pk, "conversation_id": message.conversation_id, "ticket_id": ticket_id,
+        "assignee_id": assignee_id,
         "direction": message.direction, "who": _who(message), "preview": message.body[:PREVIEW],
         "at": at.isoformat()})
     if message.direction in (Direction.INBOUND, Direction.OUTBOUND):

