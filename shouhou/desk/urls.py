@@ -16,6 +16,7 @@ urlpatterns = [
     path("desk/t/<int:pk>/act/<slug:action>/", workbench.ticket_action, name="ticket_action"),
     path("desk/t/<int:pk>/case/<slug:action>/", workbench.case_action, name="case_action"),
     path("desk/call/", workbench.call_log, name="call_log"),
+    path("desk/m/<int:message_id>/file/", workbench.message_file, name="message_file"),
     path("desk/team/", workbench.team, name="team"),
     path("desk/team/rows/", workbench.team_rows, name="team_rows"),
 ]

@@ -24,6 +24,7 @@ from shouhou.accounts.permissions import CASE_APPROVE, CASE_CREATE, PII_REVEAL, 
 from shouhou.cases.choices import CaseKind, ClaimReason
 from shouhou.cases.services import TRANSITIONS as CASE_TRANSITIONS
 from shouhou.core.clock import local_tz, now
+from shouhou.core.uploads import file_response
 from shouhou.desk import services as desk_svc
 from shouhou.inbox import scripts as inbox_scripts
 from shouhou.inbox import selectors as sel
@@ -38,8 +39,8 @@ from shouhou.inbox.choices import (
 )
 from shouhou.inbox.models import Escalation, Script
 from shouhou.live.selectors import live_last_seq
-from shouhou.logistics.selectors import order_tracking
 from shouhou.live.services import desk_stream
+from shouhou.logistics.selectors import order_tracking
 
 POLL_SECONDS = 4
 
@@ -239,6 +240,17 @@ def ticket_poll(request: HttpRequest, pk: int) -> JsonResponse:
 
 @login_required
 @require_GET
+def message_file(request: HttpRequest, message_id: int) -> HttpResponse:
+    """A chat photo or file, for members of the message's shop only (uploads are never public)."""
+    desk = Desk(request)
+    message = sel.message_with_file(shop=desk.shop, message_id=message_id)
+    if message is None:
+        raise Http404(_("文件不存在"))
+    return file_response(message.attachment)
+
+
+@login_required
+@require_GET
 def script_render_view(request: HttpRequest, pk: int, script_id: int) -> JsonResponse:
     """The script filled in for this ticket: what a click in the composer puts in the text box."""
     desk = Desk(request)
@@ -283,11 +295,12 @@ def ticket_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     try:
         if action == "reply":
             body = p.get("body", "").strip()
-            if not body:
+            upload = request.FILES.get("file")
+            if not body and upload is None:
                 raise inbox_svc.TicketError(_("回复内容不能为空"))
             script = Script.objects.filter(shop=desk.shop, pk=_int(p.get("script"))).first() if p.get("script") else None
             try:
-                inbox_svc.ticket_reply(ticket=ticket, author=user, body=body, script=script)
+                inbox_svc.ticket_reply(ticket=ticket, author=user, body=body, script=script, attachment=upload)
             except inbox_svc.ReplyBlocked as exc:
                 if _wants_json(request):
                     return JsonResponse({"ok": False, "blocked": list(exc.reasons) or [str(exc)]}, status=422)

@@ -24,10 +24,9 @@ def _who(message: Message) -> str:
 
 
 def _attachment(message: Message) -> dict | None:
-    if not message.attachment:
-        return None
-    name = message.attachment.name.rsplit("/", 1)[-1]
-    return {"name": name, "image": name.lower().rsplit(".", 1)[-1] in {"jpg", "jpeg", "png", "gif", "webp"}}
+    from shouhou.inbox.channels.webchat import attachment_info
+
+    return attachment_info(message.attachment.name if message.attachment else "")
 
 
 def message_published(message: Message) -> None:

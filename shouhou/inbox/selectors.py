@@ -458,6 +458,11 @@ def conversation_progress(*, conversation, limit: int = 20) -> list[dict[str, An
             for r in reversed(list(rows)) if r["note"]]
 
 
+def message_with_file(*, shop, message_id: int) -> Message | None:
+    """A message of this shop that carries a file (the desk's file link), or None."""
+    return Message.objects.filter(shop=shop, pk=message_id).exclude(attachment="").first()
+
+
 def ticket_last_ids(*, ticket: Ticket) -> dict[str, int]:
     """The newest message and event ids (where the live refresh starts)."""
     last_message = (Message.objects.filter(shop_id=ticket.shop_id, conversation_id=ticket.conversation_id)

@@ -17,6 +17,8 @@ from shouhou.inbox.services import ticket_reply
 
 # The customer's page keeps its Content-Security-Policy (connect-src 'self' must let the WebSocket through),
 # so it is read with selectors, not with string predicates (which the policy refuses as eval).
+PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
+       b"\x00\x00\x00\rIDATx\x9cc\xf8\xcf\xc0\xf0\x1f\x00\x05\x00\x01\xff\x89\x99=\x1d\x00\x00\x00\x00IEND\xaeB`\x82")
 PHONE = {"bypass_csp": False, "viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
 LAPTOP = {"viewport": {"width": 1366, "height": 768}}
 
@@ -109,7 +111,7 @@ window.Notification.requestPermission = function () { return Promise.resolve("gr
 
 
 @pytest.mark.browser
-def test_one_screen_desk_alerts_opens_replies_with_ctrl_enter_and_fits_a_laptop(asgi_server, contexts, conversation,
+def test_one_screen_desk_alerts_opens_replies_with_ctrl_enter_sends_photos_both_ways_and_fits_a_laptop(asgi_server, contexts, conversation,
                                                                                agent, shop):
     from shouhou.inbox.channels.webchat import webchat_post
 
@@ -166,6 +168,20 @@ def test_one_screen_desk_alerts_opens_replies_with_ctrl_enter_and_fits_a_laptop(
     assert time.monotonic() - started < 1.5  # includes the reply's own round trip
     desk.wait_for_function("document.getElementById('im-timeline').textContent.includes('今天下午发出')")
     assert desk.input_value("#im-reply") == ""
+
+    # a photo each way: the customer's arrives on the desk as a picture, the agent's on the phone
+    customer.get_by_test_id("chat-file-input").set_input_files(
+        {"name": "破损.png", "mimeType": "image/png", "buffer": PNG})
+    started = time.monotonic()
+    desk.locator("#im-timeline [data-testid=msg-file] img").wait_for(timeout=5000)
+    assert time.monotonic() - started < 2.0  # the upload's own round trip, then the push
+    assert desk.locator("#im-timeline [data-testid=msg-file] img").evaluate("i => i.complete && i.naturalWidth") == 1
+    desk.locator("#im-file").set_input_files({"name": "补发单.png", "mimeType": "image/png", "buffer": PNG})
+    desk.get_by_test_id("send-reply").click()
+    shown = customer.locator("[data-testid=log] img.chat-img")
+    shown.nth(1).wait_for(timeout=5000)  # the customer's own photo, then the agent's
+    assert shown.nth(1).evaluate("i => new Promise(r => i.complete ? r(i.naturalWidth) : i.onload = () => r(i.naturalWidth))") == 1
+    assert Message.objects.filter(conversation=conversation).exclude(attachment="").count() == 2
     desk.keyboard.press("Alt+N")
     desk.wait_for_function(f"document.querySelector('[data-testid=im-convo]').dataset.ticket !== '{ticket.pk}'")
     assert "我要退货" in desk.get_by_test_id("timeline").inner_text()

@@ -121,7 +121,8 @@
     if (form.id !== "im-composer") return;
     ev.preventDefault();
     var reply = document.getElementById("im-reply"), blocked = pane.querySelector('[data-testid="reply-blocked"]');
-    if (!reply.value.trim() || form.dataset.busy) return;
+    var file = document.getElementById("im-file");
+    if ((!reply.value.trim() && !(file && file.files.length)) || form.dataset.busy) return;
     form.dataset.busy = "1";
     var asNote = document.getElementById("im-as-note").checked;
     var data = new FormData(form);
@@ -129,6 +130,7 @@
       blocked.hidden = true;
       if (j.ok) {
         reply.value = "";
+        if (file) { file.value = ""; document.getElementById("im-file-name").textContent = ""; }
         document.getElementById("im-script-id").value = "";
         say(j.message);
         refreshTimeline();
@@ -186,6 +188,10 @@
     }).catch(function () { say(_("话术加载失败，请重试")); });
   }
   pane.addEventListener("change", function (ev) {
+    if (ev.target.id === "im-file") {
+      document.getElementById("im-file-name").textContent = ev.target.files.length ? ev.target.files[0].name : "";
+      return;
+    }
     if (ev.target.id !== "im-script-search") return;
     var value = ev.target.value, options = document.querySelectorAll("#im-script-list option");
     for (var i = 0; i < options.length; i++) {

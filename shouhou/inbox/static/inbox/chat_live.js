@@ -4,7 +4,26 @@
 (function () {
   "use strict";
   var root = document.querySelector("[data-testid=chat]");
-  if (!root || !root.dataset.live || !window.ShouhouLive || !window.shouhouChat) { return; }
+  if (!root || !window.shouhouChat) { return; }
+
+  // A photo or PDF, sent as soon as it is chosen; the server checks it by its bytes.
+  var upload = root.querySelector(".chat-upload input[type=file]");
+  var error = root.querySelector("[data-testid=chat-error]");
+  function showError(text) { error.textContent = text || ""; error.hidden = !text; }
+  if (upload) {
+    upload.addEventListener("change", function () {
+      if (!upload.files.length) { return; }
+      var data = new FormData(), csrf = root.querySelector("input[name=csrfmiddlewaretoken]");
+      data.append("file", upload.files[0]);
+      data.append("client_id", Date.now().toString(36) + "-" + Math.random().toString(36).slice(2, 10));
+      fetch(root.dataset.send, {method: "POST", body: data, headers: {"X-CSRFToken": csrf ? csrf.value : ""}})
+        .then(function (r) { return r.json().catch(function () { return {ok: false, error: "文件暂时没有发出，请稍后再试。"}; }); })
+        .then(function (res) { showError(res.ok ? "" : res.error); upload.value = ""; return window.shouhouChat.poll(); })
+        .catch(function () { showError("网络不稳定，请稍后再试。"); });
+    });
+  }
+
+  if (!root.dataset.live || !window.ShouhouLive) { return; }
   window.ShouhouLive.open(root.dataset.live, {
     after: root.dataset.liveSeq,
     onEvent: function (f) {
