@@ -53,6 +53,10 @@ class Command(BaseCommand):
         import uvicorn
 
         processes = web_processes(opts["processes"])
+        if processes > 1 and not settings.REDIS_URL:
+            # Rate limits and other cached counts must be shared by the processes (and the worker) this
+            # command starts: without Redis, through files in the data directory (settings.CACHES).
+            os.environ["SHOUHOU_CACHE"] = "file"
         if not opts["no_migrate"]:
             call_command("migrate", interactive=False, verbosity=0)
         call_command("schedules_sync", verbosity=0)
