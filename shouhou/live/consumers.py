@@ -24,6 +24,7 @@ from django.conf import settings
 from shouhou.live.selectors import REPLAY_LIMIT, live_events_after, live_last_seq
 
 FORBIDDEN = 4403
+REAUTHORIZE_SECONDS = 60
 
 
 def _after(scope) -> int | None:
@@ -66,9 +67,17 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
 
     async def _backstop(self):
         """Read the table now and then: events from processes this layer does not reach (the in-memory
-        layer with several web processes or the worker) and any push the layer dropped."""
+        layer with several web processes or the worker) and any push the layer dropped. Check the right to
+        the stream again every REAUTHORIZE_SECONDS (a member removed from the shop, a chat link revoked)."""
+        loop = asyncio.get_running_loop()
+        checked = loop.time()
         while True:
             await asyncio.sleep(settings.LIVE_BACKSTOP_SECONDS)
+            if loop.time() - checked >= REAUTHORIZE_SECONDS:
+                checked = loop.time()
+                if await self.authorize() != self.stream:
+                    await self.close(code=FORBIDDEN)
+                    return
             await self.catch_up()
 
     async def catch_up(self):

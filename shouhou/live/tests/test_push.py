@@ -188,3 +188,25 @@ def test_a_page_too_far_behind_is_told_to_reload_its_state(chat, time_machine):
         await page.disconnect()
 
     run(scenario)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_connection_is_closed_when_its_chat_link_is_revoked(chat, agent, settings, monkeypatch):
+    from shouhou.core import links
+    from shouhou.live import consumers
+
+    settings.LIVE_BACKSTOP_SECONDS = 0.05
+    monkeypatch.setattr(consumers, "REAUTHORIZE_SECONDS", 0.1)
+    token = webchat.chat_token(chat)
+    revoke = database_sync_to_async(lambda: links.link_revoke(shop=chat.shop, kind=links.Kind.WEB_CHAT,
+                                                              object_id=chat.pk, actor=agent))
+
+    async def scenario():
+        page = _connect(ChatConsumer, f"/ws/chat/{token}/", {"url_route": {"kwargs": {"token": token}}})
+        assert (await page.connect())[0]
+        assert (await page.receive_json_from(TIMEOUT))["type"] == "hello"
+        await revoke()
+        closed = await page.receive_output(TIMEOUT)
+        assert closed == {"type": "websocket.close", "code": 4403}
+
+    run(scenario)
