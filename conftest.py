@@ -85,6 +85,15 @@ def _media_and_tasks(settings, tmp_path):
 
 
 @pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with an empty cache (the queue's shared badge counts are cached per shop id, and ids
+    are reused after a rolled-back test on SQLite)."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _default_language_after_each_test():
     """A request with the English cookie leaves English active in the thread; the next test starts
     in the default language again."""

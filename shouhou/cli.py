@@ -6,6 +6,7 @@
     shouhou import FILE      import an order export (.xlsx/.csv)
     shouhou policy ...       check a policy, or decide a claim
     shouhou reviews ...      train, evaluate, classify reviews
+    shouhou platforms sandbox  a local 抖店 to connect a shop to and watch a request go round
     shouhou <django command> any of Django's management commands (migrate, createsuperuser, ...)
 """
 

@@ -125,7 +125,7 @@ def tokens(request):
 def token_create(request, payload: TokenIn):
     _require(request, TOKEN_MANAGE)
     issued = services.token_issue(shop=request.auth.shop, name=payload.name, scopes=payload.scopes,
-                                  role=payload.role, actor=request.auth.actor, expires_in_days=payload.expires_in_days)
+                                  role=payload.role, actor=request.auth, expires_in_days=payload.expires_in_days)
     return Status(201, {**_token_out(issued.token), "secret": issued.secret})
 
 
@@ -135,4 +135,4 @@ def token_revoke(request, token_id: int):
     token = ApiToken.objects.filter(shop=request.auth.shop, pk=token_id).first()
     if token is None:
         raise DomainError("未找到该令牌", status=404)
-    return _token_out(services.token_revoke(token=token, actor=request.auth.actor))
+    return _token_out(services.token_revoke(token=token, actor=request.auth))

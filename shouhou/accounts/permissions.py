@@ -20,8 +20,9 @@ IMPORT = "data.import"
 AUDIT_VIEW = "audit.view"
 TOKEN_MANAGE = "token.manage"  # noqa: S105 (an action name, not a secret)
 SETTINGS_EDIT = "settings.edit"
+IMPROVEMENT_EDIT = "improvement.edit"  # insight's improvement actions
 
-_AGENT = {VIEW, REPLY, CASE_CREATE, CASE_APPROVE, REFUND_APPROVE, COMPENSATE}
+_AGENT = {VIEW, REPLY, CASE_CREATE, CASE_APPROVE, REFUND_APPROVE, COMPENSATE, IMPROVEMENT_EDIT}
 _SUPERVISOR = _AGENT | {COMPENSATE_ABOVE_LIMIT, DATA_EXPORT, PII_REVEAL, TEAM_MANAGE, RECALL_LAUNCH, IMPORT}
 _ADMIN = _SUPERVISOR | {POLICY_EDIT, AUDIT_VIEW, TOKEN_MANAGE, SETTINGS_EDIT}
 _ANALYST = {VIEW, DATA_EXPORT}
@@ -44,6 +45,7 @@ ACTION_LABELS: dict[str, str] = {
     AUDIT_VIEW: "查看审计日志",
     TOKEN_MANAGE: "管理 API 令牌与成员",
     SETTINGS_EDIT: "修改店铺设置（含数据保留期）",
+    IMPROVEMENT_EDIT: "管理改进行动",
 }
 
 # Roles that may change nothing, whatever the action table says (enforced for every unsafe API call).

@@ -11,9 +11,10 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
 from shouhou.accounts.access import access_shop_for_user
+from shouhou.accounts.actors import acting_user, require_role
 from shouhou.accounts.choices import Role
 from shouhou.accounts.models import ApiToken, Membership
-from shouhou.accounts.permissions import PII_REVEAL, role_can
+from shouhou.accounts.permissions import PII_REVEAL, SETTINGS_EDIT, TOKEN_MANAGE, role_can
 from shouhou.api.errors import DomainError
 from shouhou.commerce.models import Customer, Order, Shop
 from shouhou.core.audit import audit_record
@@ -52,9 +53,10 @@ class IssuedToken:
 
 
 @transaction.atomic
-def token_issue(*, shop: Shop, name: str, scopes: list[str], role: str = Role.AGENT, actor=None,
+def token_issue(*, shop: Shop, name: str, scopes: list[str], role: str = Role.AGENT, actor,
                 expires_in_days: int | None = None) -> IssuedToken:
     """A new token; with expires_in_days (1–3650) it stops working after that many days."""
+    require_role(actor, shop, TOKEN_MANAGE)
     if role not in Role.values:
         raise DomainError(f"未知角色：{role}", field="role")
     if not name.strip():
@@ -68,7 +70,7 @@ def token_issue(*, shop: Shop, name: str, scopes: list[str], role: str = Role.AG
     prefix = secrets.token_hex(4)
     secret = secrets.token_urlsafe(32)
     token = ApiToken.objects.create(shop=shop, name=name.strip()[:100], prefix=prefix, key_hash=hash_token(secret),
-                                    scopes=clean, role=role, created_by=actor if getattr(actor, "pk", None) else None,
+                                    scopes=clean, role=role, created_by=acting_user(actor),
                                     expires_at=expires_at)
     audit_record(action="token.issue", obj=token, actor=actor, shop=shop,
                  after={"name": token.name, "scopes": ",".join(clean), "role": role, "prefix": prefix,
@@ -77,7 +79,8 @@ def token_issue(*, shop: Shop, name: str, scopes: list[str], role: str = Role.AG
 
 
 @transaction.atomic
-def token_revoke(*, token: ApiToken, actor=None) -> ApiToken:
+def token_revoke(*, token: ApiToken, actor) -> ApiToken:
+    require_role(actor, token.shop, TOKEN_MANAGE)
     updated = ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=now())
     token.refresh_from_db()
     if updated:
@@ -87,8 +90,9 @@ def token_revoke(*, token: ApiToken, actor=None) -> ApiToken:
 
 
 @transaction.atomic
-def membership_set(*, user, shop: Shop, role: str, actor=None, approval_limit=None) -> Membership:
+def membership_set(*, user, shop: Shop, role: str, actor, approval_limit=None) -> Membership:
     """Add the user to the shop with `role`, or change their role; audited either way."""
+    require_role(actor, shop, TOKEN_MANAGE)
     if role not in Role.values:
         raise DomainError(f"未知角色：{role}", field="role")
     row = Membership.objects.select_for_update().filter(user=user, shop=shop).first()
@@ -107,7 +111,8 @@ def membership_set(*, user, shop: Shop, role: str, actor=None, approval_limit=No
 
 
 @transaction.atomic
-def membership_remove(*, membership: Membership, actor=None) -> None:
+def membership_remove(*, membership: Membership, actor) -> None:
+    require_role(actor, membership.shop, TOKEN_MANAGE)
     audit_record(action="membership.remove", obj=membership, actor=actor, shop=membership.shop,
                  before={"role": membership.role, "user": membership.user.get_username()})
     membership.delete()
@@ -121,7 +126,8 @@ def shop_switch(*, request, shop_id: int | str) -> Shop:
 
 
 @transaction.atomic
-def shop_retention_set(*, shop: Shop, days: int, actor=None) -> Shop:
+def shop_retention_set(*, shop: Shop, days: int, actor) -> Shop:
+    require_role(actor, shop, SETTINGS_EDIT)
     if days < 30 or days > 3650:
         raise DomainError("数据保留期应在 30 到 3650 天之间", field="days")
     locked = Shop.objects.select_for_update().get(pk=shop.pk)

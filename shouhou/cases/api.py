@@ -186,7 +186,7 @@ def recall(request, payload: RecallIn):
     shop = request.auth.shop
     product = get_object_or_404(Product, shop=shop, pk=payload.product_id) if payload.product_id else None
     sku = get_object_or_404(SKU, shop=shop, pk=payload.sku_id) if payload.sku_id else None
-    r = _run(svc.recall_launch, shop=shop, actor=request.auth.user, reason=payload.reason, product=product, sku=sku,
+    r = _run(svc.recall_launch, shop=shop, actor=request.auth, reason=payload.reason, product=product, sku=sku,
              batch_no=payload.batch_no, remedy=payload.remedy)
     return Status(201, {"id": r.pk, "cases": r.cases.count()})
 
@@ -208,7 +208,7 @@ def create_case(request, payload: CaseIn):
     if line is None:
         raise DomainError("订单中没有这个商品行。", status=404, field="line_id")
     case = _run(svc.case_create, shop=request.auth.shop, order_line=line, reason=payload.reason, kind=payload.kind,
-                description=payload.description, claim_data=payload.claim, actor=request.auth.user, channel="api")
+                description=payload.description, claim_data=payload.claim, actor=request.auth, channel="api")
     return Status(201, _detail(case))
 
 
@@ -221,27 +221,27 @@ def get_case(request, case_id: int):
 @router.post("/{case_id}/approve", response=CaseDetailOut, summary="同意")
 def approve(request, case_id: int, payload: NoteIn):
     _need(request, CASE_APPROVE)
-    return _detail(_run(svc.case_approve, case=_case(request, case_id), actor=request.auth.user, note=payload.note))
+    return _detail(_run(svc.case_approve, case=_case(request, case_id), actor=request.auth, note=payload.note))
 
 
 @router.post("/{case_id}/reject", response=CaseDetailOut, summary="拒绝（须填原因）")
 def reject(request, case_id: int, payload: ReasonIn):
     _need(request, CASE_APPROVE)
-    return _detail(_run(svc.case_reject, case=_case(request, case_id), actor=request.auth.user,
+    return _detail(_run(svc.case_reject, case=_case(request, case_id), actor=request.auth,
                         reason=payload.reason))
 
 
 @router.post("/{case_id}/cancel", response=CaseDetailOut, summary="撤销")
 def cancel(request, case_id: int, payload: NoteIn):
     _need(request, CASE_CREATE)
-    return _detail(_run(svc.case_cancel, case=_case(request, case_id), actor=request.auth.user,
+    return _detail(_run(svc.case_cancel, case=_case(request, case_id), actor=request.auth,
                         reason=payload.note))
 
 
 @router.post("/{case_id}/return-shipment", response=CaseDetailOut, summary="登记退回物流")
 def return_shipment(request, case_id: int, payload: ShipmentIn):
     _need(request, CASE_CREATE)
-    return _detail(_run(svc.case_return_shipped, case=_case(request, case_id), actor=request.auth.user,
+    return _detail(_run(svc.case_return_shipped, case=_case(request, case_id), actor=request.auth,
                         method=payload.method, carrier=payload.carrier, tracking_no=payload.tracking_no,
                         payer=payload.payer))
 
@@ -249,7 +249,7 @@ def return_shipment(request, case_id: int, payload: ShipmentIn):
 @router.post("/{case_id}/receive", response=CaseDetailOut, summary="确认收到退货")
 def receive(request, case_id: int, payload: NoteIn):
     _need(request, CASE_APPROVE)
-    return _detail(_run(svc.case_mark_received, case=_case(request, case_id), actor=request.auth.user,
+    return _detail(_run(svc.case_mark_received, case=_case(request, case_id), actor=request.auth,
                         note=payload.note))
 
 
@@ -258,10 +258,10 @@ def inspection(request, case_id: int, payload: InspectionIn):
     _need(request, CASE_APPROVE)
     case = _case(request, case_id)
     if payload.action == "start":
-        case = _run(svc.case_start_inspection, case=case, actor=request.auth.user, site=payload.site,
+        case = _run(svc.case_start_inspection, case=case, actor=request.auth, site=payload.site,
                     note=payload.note)
     elif payload.action == "result" and payload.result:
-        case = _run(svc.case_record_inspection, case=case, actor=request.auth.user, result=payload.result,
+        case = _run(svc.case_record_inspection, case=case, actor=request.auth, result=payload.result,
                     note=payload.note, compensation_kind=payload.compensation_kind,
                     compensation_amount=payload.compensation_amount, role=request.auth.role)
     else:
@@ -273,7 +273,7 @@ def inspection(request, case_id: int, payload: InspectionIn):
 def progress(request, case_id: int, payload: ProgressIn):
     _need(request, CASE_CREATE)
     case = _case(request, case_id)
-    _run(svc.case_add_progress, case=case, actor=request.auth.user, note=payload.note,
+    _run(svc.case_add_progress, case=case, actor=request.auth, note=payload.note,
          visible_to_customer=payload.visible_to_customer)
     return _detail(case)
 
@@ -281,28 +281,28 @@ def progress(request, case_id: int, payload: ProgressIn):
 @router.post("/{case_id}/compensate", response=CaseDetailOut, summary="发放补偿（超额度待主管审批）")
 def compensate(request, case_id: int, payload: CompensateIn):
     _need(request, COMPENSATE)
-    return _detail(_run(svc.case_issue_compensation, case=_case(request, case_id), actor=request.auth.user,
+    return _detail(_run(svc.case_issue_compensation, case=_case(request, case_id), actor=request.auth,
                         kind=payload.kind, amount=payload.amount, note=payload.note, role=request.auth.role))
 
 
 @router.post("/{case_id}/supervisor-approve", response=CaseDetailOut, summary="主管审批")
 def supervisor_approve(request, case_id: int, payload: NoteIn):
     _need(request, COMPENSATE_ABOVE_LIMIT)
-    return _detail(_run(svc.case_supervisor_approve, case=_case(request, case_id), actor=request.auth.user,
+    return _detail(_run(svc.case_supervisor_approve, case=_case(request, case_id), actor=request.auth,
                         note=payload.note))
 
 
 @router.post("/{case_id}/supervisor-decline", response=CaseDetailOut, summary="主管驳回补偿（须填原因）")
 def supervisor_decline(request, case_id: int, payload: ReasonIn):
     _need(request, COMPENSATE_ABOVE_LIMIT)
-    return _detail(_run(svc.case_supervisor_decline, case=_case(request, case_id), actor=request.auth.user,
+    return _detail(_run(svc.case_supervisor_decline, case=_case(request, case_id), actor=request.auth,
                         reason=payload.reason))
 
 
 @router.post("/{case_id}/resolve", response=CaseDetailOut, summary="完结")
 def resolve(request, case_id: int, payload: ResolveIn):
     _need(request, CASE_APPROVE)
-    return _detail(_run(svc.case_resolve, case=_case(request, case_id), actor=request.auth.user,
+    return _detail(_run(svc.case_resolve, case=_case(request, case_id), actor=request.auth,
                         resolution=payload.resolution, note=payload.note))
 
 
@@ -310,7 +310,7 @@ def resolve(request, case_id: int, payload: ResolveIn):
 def evidence(request, case_id: int, file: UploadedFile = File(...)):  # noqa: B008
     _need(request, CASE_CREATE)
     case = _case(request, case_id)
-    _run(svc.case_add_evidence, case=case, upload=file, actor=request.auth.user)
+    _run(svc.case_add_evidence, case=case, upload=file, actor=request.auth)
     return Status(201, _detail(case))
 
 

@@ -6,6 +6,7 @@ import datetime as dt
 import random
 from decimal import Decimal
 
+from shouhou.accounts.actors import SYSTEM
 from shouhou.cases.choices import CaseStatus as S
 from shouhou.cases.models import Case, CaseEvent
 from shouhou.cases.services import RETURN_KINDS, clock_date, line_facts
@@ -44,7 +45,7 @@ REASONS = ["no_reason", "size_fit", "quality", "wrong_item", "missing_parts", "d
 
 def seed(*, shop, rng: random.Random) -> None:
     if policy_active(shop=shop) is None:
-        policy_publish(shop=shop, source=default_source(), note="默认政策（演示）")
+        policy_publish(shop=shop, source=default_source(), note="默认政策（演示）", actor=SYSTEM)
     version = policy_active(shop=shop)
     doc = parse(version.source, law=False)
     lines = list(OrderLine.objects.filter(order__shop=shop, order__delivered_at__isnull=False, cases__isnull=True)

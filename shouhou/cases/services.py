@@ -9,13 +9,20 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Q
 
 from shouhou.accounts.access import membership_get
+from shouhou.accounts.actors import CustomerActor, acting_user, actor_role, require_role
 from shouhou.accounts.choices import Role
+from shouhou.accounts.permissions import (
+    CASE_APPROVE,
+    CASE_CREATE,
+    COMPENSATE,
+    COMPENSATE_ABOVE_LIMIT,
+    RECALL_LAUNCH,
+)
 from shouhou.cases.choices import CaseKind, CaseStatus, ClaimReason, InspectionSite, Resolution, ReturnMethod
 from shouhou.cases.models import Case, CaseEvent, CaseEvidence, Recall
 from shouhou.commerce.models import OrderLine
@@ -47,6 +54,16 @@ TRANSITIONS: dict[str, set[str]] = {
 }
 RETURN_KINDS = {CaseKind.RETURN_REFUND, CaseKind.EXCHANGE, CaseKind.REPAIR}
 MAX_CUSTOMER_PHOTOS = 9  # photos a customer may add to one case (the follow page is public by link)
+
+
+# Called as hook(case=..., decision="approved"|"rejected", actor=...) inside the deciding transaction, so
+# what they write (e.g. the platforms outbox) exists iff the decision committed. Registered in AppConfig.ready.
+decision_hooks: list = []
+
+
+def _decided(case: Case, decision: str, actor) -> None:
+    for hook in decision_hooks:
+        hook(case=case, decision=decision, actor=actor)
 
 
 class CaseError(ValueError):
@@ -111,7 +128,7 @@ def _move(case: Case, to: str, *, actor=None, note: str = "", kind: str = "trans
 
 
 def _user(actor):
-    return actor if getattr(actor, "is_authenticated", False) else None
+    return acting_user(actor)
 
 
 def _event(case: Case, *, kind: str, actor=None, note: str = "", data: dict | None = None,
@@ -185,8 +202,11 @@ def _store_photo(case: Case, upload, *, actor=None, from_customer: bool = False,
 @transaction.atomic
 def case_create(*, shop, order_line: OrderLine, reason: str, kind: str | None = None, description: str = "",
                 claim_data: dict | None = None, photos: list | tuple = (), actor=None, channel: str = "",
-                from_customer: bool = False) -> Case:
-    """Open a case on an order line; the active policy decides; auto-approval when it says so."""
+                from_customer: bool = False, auto_approve: bool = True) -> Case:
+    """Open a case on an order line; the active policy decides; auto-approval when it says so (and the
+    caller allows it: a request a shop platform already decided is recorded, not decided again).
+    `actor`: staff (a user or API principal), `CustomerActor()` on the self-service page, or `SYSTEM`."""
+    require_role(actor, shop, CASE_CREATE)
     if order_line.order.shop_id != shop.pk:
         raise CaseError("订单不属于本店铺。")
     if reason not in ClaimReason.values:
@@ -222,7 +242,7 @@ def case_create(*, shop, order_line: OrderLine, reason: str, kind: str | None = 
     for photo in photos:
         _store_photo(case, photo, actor=actor, from_customer=from_customer)
     _notify(case, "case_created", "created", {"explanation": decision.explanation_zh})
-    if decision.auto_approved and chosen in decision.allowed:
+    if auto_approve and decision.auto_approved and chosen in decision.allowed:
         Case.objects.filter(pk=case.pk).update(auto_approved=True)
         case.auto_approved = True
         _approve(case, actor=None, note="符合售后政策，系统自动通过")
@@ -234,6 +254,7 @@ def _approve(case: Case, *, actor, note: str) -> Case:
     _notify(case, "case_approved", "approved")
     if case.kind in RETURN_KINDS:
         _move(case, S.AWAITING_RETURN, actor=actor, note="请按约定方式寄回商品")
+    _decided(case, "approved", actor)
     return case
 
 
@@ -241,12 +262,35 @@ def _locked(case: Case) -> Case:
     return Case.objects.select_for_update(of=("self",)).select_related("order", "customer", "shop").get(pk=case.pk)
 
 
-def _require(actor, case: Case, roles: set[str], what: str) -> None:
-    if actor is None:
-        return
-    m = membership_get(actor, case.shop)
-    if m is None or m.role not in roles:
-        raise PermissionDenied(f"无权{what}。")
+def _require(actor, case: Case, action: str) -> None:
+    require_role(actor, case.shop, action, case_id=case.pk)
+
+
+# What each case operation needs: the page offers an operation only when the role may do it (and the
+# case's state allows it); the services refuse it otherwise. One table for pages, API and CLI.
+OPERATION_ACTIONS: dict[str, str] = {
+    "approve": CASE_APPROVE, "reject": CASE_APPROVE, "cancel": CASE_CREATE, "ship": CASE_CREATE,
+    "receive": CASE_APPROVE, "inspect": CASE_APPROVE, "result": CASE_APPROVE, "progress": CASE_CREATE,
+    "compensate": COMPENSATE, "supervisor": COMPENSATE_ABOVE_LIMIT, "decline": COMPENSATE_ABOVE_LIMIT,
+    "resolve": CASE_APPROVE, "evidence": CASE_CREATE,
+}
+
+
+def case_operations_allowed(*, case: Case, actor) -> set[str]:
+    """The operations `actor` may take on `case` now (role and state); the case page offers only these."""
+    from shouhou.accounts.actors import actor_can
+
+    nxt = TRANSITIONS.get(case.status, set())
+    by_state = {
+        "approve": S.APPROVED in nxt, "reject": S.REJECTED in nxt, "cancel": S.CANCELLED in nxt,
+        "ship": S.IN_TRANSIT_BACK in nxt, "receive": S.RECEIVED in nxt, "inspect": S.INSPECTING in nxt,
+        "result": case.status == S.INSPECTING, "progress": bool(nxt),
+        "compensate": bool(nxt) and case.status != S.AWAITING_SUPERVISOR and not case.pending_compensation,
+        "supervisor": case.status == S.AWAITING_SUPERVISOR, "decline": case.status == S.AWAITING_SUPERVISOR,
+        "resolve": S.RESOLVED in nxt, "evidence": True,
+    }
+    return {op for op, action in OPERATION_ACTIONS.items()
+            if by_state[op] and actor_can(actor, case.shop, action, case_id=case.pk)}
 
 
 AGENTS = {Role.AGENT, Role.SUPERVISOR, Role.ADMIN}
@@ -255,33 +299,37 @@ SUPERVISORS = {Role.SUPERVISOR, Role.ADMIN}
 
 @transaction.atomic
 def case_approve(*, case: Case, actor, note: str = "") -> Case:
-    _require(actor, case, AGENTS, "审核售后单")
+    _require(actor, case, CASE_APPROVE)
     _guard(note, field="审核说明")
     return _approve(_locked(case), actor=actor, note=note or "客服审核通过")
 
 
 @transaction.atomic
 def case_reject(*, case: Case, actor, reason: str) -> Case:
-    _require(actor, case, AGENTS, "拒绝售后单")
+    _require(actor, case, CASE_APPROVE)
     if not reason.strip():
         raise CaseError("拒绝售后单必须填写原因。")
     _guard(reason, field="拒绝原因")
     case = _move(_locked(case), S.REJECTED, actor=actor, note=reason, fields={"resolved_at": clock.now()})
     _notify(case, "case_rejected", "rejected", {"reason": reason})
+    _decided(case, "rejected", actor)
     return case
 
 
 @transaction.atomic
-def case_cancel(*, case: Case, actor=None, reason: str = "") -> Case:
-    if actor is not None:  # the customer's own words (portal, no actor) are not an outgoing message
+def case_cancel(*, case: Case, actor, reason: str = "") -> Case:
+    """Withdraw the case: staff, or the customer holding its follow link (`CustomerActor(case.pk)`)."""
+    _require(actor, case, CASE_CREATE)
+    if not isinstance(actor, CustomerActor):  # the customer's own words are not an outgoing message
         _guard(reason, field="撤销原因")
     return _move(_locked(case), S.CANCELLED, actor=actor, note=reason or "申请已撤销",
                  fields={"resolved_at": clock.now()})
 
 
 @transaction.atomic
-def case_return_shipped(*, case: Case, actor=None, method: str = ReturnMethod.SELF_SHIP, carrier: str = "",
+def case_return_shipped(*, case: Case, actor, method: str = ReturnMethod.SELF_SHIP, carrier: str = "",
                         tracking_no: str = "", payer: str | None = None) -> Case:
+    _require(actor, case, CASE_CREATE)
     if method not in ReturnMethod.values:
         raise CaseError(f"未知的退回方式：{method}")
     if method == ReturnMethod.SELF_SHIP and not tracking_no.strip():
@@ -297,17 +345,18 @@ def case_return_shipped(*, case: Case, actor=None, method: str = ReturnMethod.SE
 
 @transaction.atomic
 def case_mark_received(*, case: Case, actor, note: str = "") -> Case:
-    _require(actor, case, AGENTS, "确认收货")
+    _require(actor, case, CASE_APPROVE)
     _guard(note, field="收货说明")
     case = _move(_locked(case), S.RECEIVED, actor=actor, note=note or "仓库已收到退回商品",
                  fields={"received_at": clock.now()})
     _notify(case, "case_received", "received")
+    _decided(case, "received", actor)
     return case
 
 
 @transaction.atomic
 def case_start_inspection(*, case: Case, actor, site: str = InspectionSite.WAREHOUSE, note: str = "") -> Case:
-    _require(actor, case, AGENTS, "安排检测")
+    _require(actor, case, CASE_APPROVE)
     if site not in InspectionSite.values:
         raise CaseError(f"未知的检测地点：{site}")
     _guard(note, field="检测说明")
@@ -317,7 +366,7 @@ def case_start_inspection(*, case: Case, actor, site: str = InspectionSite.WAREH
 
 @transaction.atomic
 def case_add_progress(*, case: Case, actor, note: str, visible_to_customer: bool = True) -> CaseEvent:
-    _require(actor, case, AGENTS, "更新进度")
+    _require(actor, case, CASE_CREATE)
     if not note.strip():
         raise CaseError("进度说明不能为空。")
     if visible_to_customer:
@@ -343,8 +392,9 @@ def agent_approval_limit(*, case: Case, membership, role: str | None = None) -> 
 
 
 def _issue(case: Case, *, actor, kind: str, amount: Decimal, note: str, role: str | None = None) -> Case:
-    m = membership_get(actor, case.shop) if actor is not None else None
-    role = m.role if m is not None else role
+    user = acting_user(actor)
+    m = membership_get(user, case.shop) if user is not None else None
+    role = actor_role(actor, case.shop) or role  # a token has a role but no membership
     supervisor = role in SUPERVISORS
     limit = agent_approval_limit(case=case, membership=m, role=role)
     value = compensation_value(kind, amount)
@@ -368,7 +418,7 @@ def _issue(case: Case, *, actor, kind: str, amount: Decimal, note: str, role: st
 def case_issue_compensation(*, case: Case, actor, kind: str, amount: Decimal, note: str = "",
                             role: str | None = None) -> Case:
     """Grant compensation. `role` is the caller's role when it has no membership (an API token)."""
-    _require(actor, case, AGENTS, "发放补偿")
+    _require(actor, case, COMPENSATE)
     from shouhou.cases.choices import CompensationKind
 
     if kind not in CompensationKind.values:
@@ -387,7 +437,7 @@ def case_issue_compensation(*, case: Case, actor, kind: str, amount: Decimal, no
 
 @transaction.atomic
 def case_supervisor_approve(*, case: Case, actor, note: str = "") -> Case:
-    _require(actor, case, SUPERVISORS, "主管审批")
+    _require(actor, case, COMPENSATE_ABOVE_LIMIT)
     _guard(note, field="审批说明")
     case = _locked(case)
     pending = case.pending_compensation or {}
@@ -404,7 +454,7 @@ def case_supervisor_approve(*, case: Case, actor, note: str = "") -> Case:
 @transaction.atomic
 def case_supervisor_decline(*, case: Case, actor, reason: str) -> Case:
     """The supervisor refuses the pending compensation; the case goes on (an agent may offer less)."""
-    _require(actor, case, SUPERVISORS, "主管审批")
+    _require(actor, case, COMPENSATE_ABOVE_LIMIT)
     if not reason.strip():
         raise CaseError("驳回补偿申请必须填写原因。")
     case = _locked(case)
@@ -423,7 +473,7 @@ def case_record_inspection(*, case: Case, actor, result: str, note: str = "",
     ladder suggestion."""
     from shouhou.cases.choices import CompensationKind
 
-    _require(actor, case, AGENTS, "登记检测结果")
+    _require(actor, case, CASE_APPROVE)
     if result not in Resolution.values:
         raise CaseError(f"未知的检测结论：{result}")
     _guard(note, field="检测结论说明")
@@ -454,7 +504,7 @@ def case_record_inspection(*, case: Case, actor, result: str, note: str = "",
 
 @transaction.atomic
 def case_resolve(*, case: Case, actor, resolution: str | None = None, note: str = "") -> Case:
-    _require(actor, case, AGENTS, "完结售后单")
+    _require(actor, case, CASE_APPROVE)
     _guard(note, field="完结说明")
     default = {CaseKind.REFUND_ONLY: Resolution.REFUND, CaseKind.RETURN_REFUND: Resolution.REFUND,
                CaseKind.PRICE_PROTECT: Resolution.REFUND, CaseKind.EXCHANGE: Resolution.REPLACEMENT,
@@ -476,7 +526,9 @@ def case_resolve(*, case: Case, actor, resolution: str | None = None, note: str 
 
 
 @transaction.atomic
-def case_add_evidence(*, case: Case, upload, actor=None, from_customer: bool = False, note: str = "") -> CaseEvidence:
+def case_add_evidence(*, case: Case, upload, actor, from_customer: bool = False, note: str = "") -> CaseEvidence:
+    _require(actor, case, CASE_CREATE)
+    from_customer = from_customer or isinstance(actor, CustomerActor)
     if not from_customer:
         _guard(note, field="凭证说明")
     if from_customer:
@@ -493,6 +545,7 @@ def case_add_evidence(*, case: Case, upload, actor=None, from_customer: bool = F
 def recall_launch(*, shop, actor, reason: str, product=None, sku=None, batch_no: str = "",
                   remedy: str = CaseKind.RETURN_REFUND) -> Recall:
     """Open a case for every affected order line (set-based) and queue an outreach message for each."""
+    require_role(actor, shop, RECALL_LAUNCH)
     if not reason.strip():
         raise CaseError("召回必须填写原因。")
     _guard(reason, field="召回原因")
@@ -540,3 +593,63 @@ def recall_launch(*, shop, actor, reason: str, product=None, sku=None, batch_no:
     recall_id, sync = recall.pk, bool(settings.Q_CLUSTER.get("sync", False))
     transaction.on_commit(lambda: async_task("shouhou.cases.tasks.recall_outreach", recall_id, sync=sync))
     return recall
+
+
+def _path(start: str, goal: str) -> list[str]:
+    """The shortest walk through TRANSITIONS from `start` to `goal` (empty when there is none)."""
+    frontier, seen = [[start]], {start}
+    while frontier:
+        walk = frontier.pop(0)
+        if walk[-1] == goal:
+            return walk[1:]
+        for nxt in sorted(TRANSITIONS.get(walk[-1], ())):
+            if nxt not in seen:
+                seen.add(nxt)
+                frontier.append(walk + [nxt])
+    return []
+
+
+@transaction.atomic
+def case_follow_platform(*, case: Case, status: str, note: str, actor, data: dict | None = None,
+                         deadline_at: dt.datetime | None = None) -> Case:
+    """Bring a case to the status its shop platform reports (the platform decided, the buyer shipped,
+    the refund went through) by the shortest walk of allowed transitions, each one a recorded event
+    (kind "platform"). Decision hooks are not called: the decision came from the platform.
+    The platform's own deadline for the current step becomes the case's deadline. `actor`: the platform
+    connector (a SystemActor)."""
+    _require(actor, case, CASE_APPROVE)
+    case = _locked(case)
+    if deadline_at is not None and case.deadline_at != deadline_at:
+        Case.objects.filter(pk=case.pk).update(deadline_at=deadline_at)
+        case.deadline_at = deadline_at
+    if case.status == status:
+        return case
+    walk = _path(case.status, status)
+    if not walk:
+        _event(case, kind="platform", actor=actor,
+               note=f"{note}（平台状态「{_label(status)}」无法从「{_label(case.status)}」到达）", data=data, visible=False)
+        return case
+    for step in walk:
+        fields: dict[str, Any] = {}
+        if step in (S.RESOLVED, S.REJECTED, S.CANCELLED):
+            fields["resolved_at"] = clock.now()
+        if step == S.RESOLVED:
+            fields["resolution"] = {CaseKind.EXCHANGE: Resolution.REPLACEMENT, CaseKind.RESEND: Resolution.REPLACEMENT,
+                                    CaseKind.REPAIR: Resolution.REPAIR,
+                                    CaseKind.COMPENSATION: Resolution.COMPENSATION}.get(case.kind, Resolution.REFUND)
+        if step == S.RECEIVED:
+            fields["received_at"] = clock.now()
+        _move(case, step, actor=actor, note=note if step == status else f"{note}（经过「{_label(step)}」）",
+              kind="platform", data=data, fields=fields)
+    if status == S.RESOLVED:
+        _notify(case, "case_resolved", "resolved", {"resolution": str(Resolution(case.resolution).label)})
+    elif status == S.REJECTED:
+        _notify(case, "case_rejected", "rejected", {"reason": note})
+    return case
+
+
+@transaction.atomic
+def case_platform_note(*, case: Case, note: str, actor, data: dict | None = None, visible: bool = False) -> CaseEvent:
+    """Record what the shop platform answered or reported on a case (staff read it in the history)."""
+    _require(actor, case, CASE_CREATE)
+    return _event(case, kind="platform", actor=actor, note=note, data=data, visible=visible)

@@ -10,7 +10,8 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from shouhou.accounts.access import current_shop_for_request, require_action, role_for
-from shouhou.accounts.permissions import RECALL_LAUNCH, role_can
+from shouhou.accounts.actors import actor_can
+from shouhou.accounts.permissions import CASE_APPROVE, RECALL_LAUNCH, role_can
 from shouhou.cases import services as svc
 from shouhou.cases.choices import (
     CaseKind,
@@ -57,6 +58,8 @@ def case_detail_view(request, pk: int):
         "phone": mask_phone(case.customer.phone) if case.customer_id else "",
         "methods": ReturnMethod.choices, "sites": InspectionSite.choices, "results": Resolution.choices,
         "comp_kinds": CompensationKind.choices,
+        "ops": svc.case_operations_allowed(case=case, actor=request.user),
+        "can_revoke_link": actor_can(request.user, shop, CASE_APPROVE),
     })
 
 

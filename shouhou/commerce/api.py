@@ -143,9 +143,8 @@ def import_create(request, file: File[UploadedFile], allow_partial: Form[bool] =
             parsed = None
         if not isinstance(parsed, dict):
             raise DomainError("列映射应是 JSON 对象，例如 {\"order_no\": \"平台单号\"}", field="mapping")
-    user = request.auth.user if getattr(request.auth.user, "is_authenticated", False) else None
     job = import_job_submit(shop=request.auth.shop, upload=file, mapping=parsed, allow_partial=allow_partial,
-                            user=user)
+                            actor=request.auth)
     job.refresh_from_db()
     return Status(201, _job_out(job))
 

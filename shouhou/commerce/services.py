@@ -11,6 +11,8 @@ from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 
+from shouhou.accounts.actors import acting_user, require_role
+from shouhou.accounts.permissions import IMPORT
 from shouhou.commerce.importers.runner import ImportFileError, file_digest, validate
 from shouhou.commerce.importers.runner import chunks as read_chunks
 from shouhou.commerce.importers.writer import WriteStats, write_chunk
@@ -89,20 +91,23 @@ def _run(job: ImportJob, path: Path) -> ImportJob:
 
 
 def orders_import(*, shop: Shop, path: Path | str, mapping: dict | None = None, allow_partial: bool = False,
-                  user=None, filename: str | None = None) -> ImportJob:
-    """Import an export that is already on disk (CLI, bench). Runs now, in this process."""
+                  actor, filename: str | None = None) -> ImportJob:
+    """Import an export that is already on disk (CLI, bench). Runs now, in this process. `actor`: the user
+    the CLI runs as (`--as`), or SYSTEM (`--system`)."""
+    require_role(actor, shop, IMPORT)
     path = Path(path)
     job = ImportJob.objects.create(shop=shop, filename=filename or path.name, digest=file_digest(path),
-                                   mapping=mapping or {}, allow_partial=allow_partial, created_by=user)
+                                   mapping=mapping or {}, allow_partial=allow_partial, created_by=acting_user(actor))
     return _run(job, path)
 
 
 def import_job_submit(*, shop: Shop, upload: UploadedFile, mapping: dict | None = None,
-                      allow_partial: bool = False, user=None, run_async: bool | None = None) -> ImportJob:
+                      allow_partial: bool = False, actor, run_async: bool | None = None) -> ImportJob:
     """Store an uploaded export and import it: small files now, large ones in a background task."""
+    require_role(actor, shop, IMPORT)
     name = Path(upload.name or "upload.csv").name
     job = ImportJob(shop=shop, filename=name, mapping=mapping or {}, allow_partial=allow_partial,
-                    created_by=user)
+                    created_by=acting_user(actor))
     job.file.save(name, upload, save=False)
     job.digest = file_digest(Path(job.file.path))
     job.save()

@@ -48,7 +48,7 @@ def import_page(request):
                 error = _("列映射应是 JSON 对象，例如 {\"order_no\": \"平台单号\"}")
         if not error:
             job = import_job_submit(shop=shop, upload=upload, mapping=mapping,
-                                    allow_partial=bool(request.POST.get("allow_partial")), user=request.user)
+                                    allow_partial=bool(request.POST.get("allow_partial")), actor=request.user)
             return redirect("commerce:import_job", job_id=job.pk)
     return render(request, "commerce/import.html", {
         "shop": shop, "jobs": import_job_list(shop=shop), "fields": FIELDS, "error": error,

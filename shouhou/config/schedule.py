@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import importlib
 
-DOMAIN_APPS = ["sla", "inbox", "notifications", "logistics", "reviews", "insight", "accounts", "cases", "core", "live"]
+DOMAIN_APPS = ["sla", "inbox", "notifications", "logistics", "reviews", "insight", "accounts", "cases", "core",
+               "platforms", "live"]
 
 
 def declared_schedules() -> list[dict]:

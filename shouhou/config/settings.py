@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "shouhou.insight",
     "shouhou.desk",
     "shouhou.portal",
+    "shouhou.platforms",
     "shouhou.live",
     "shouhou.api",
 ]

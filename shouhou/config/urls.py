@@ -31,6 +31,7 @@ urlpatterns = [
     path("reviews/", include("shouhou.reviews.urls")),
     path("insight/", include("shouhou.insight.urls")),
     path("p/", include("shouhou.portal.urls")),
+    path("platforms/", include("shouhou.platforms.urls")),
     # README's /desk/ lands on the desk home; browsers ask for /favicon.ico on pages without the link.
     path("desk/", RedirectView.as_view(pattern_name="desk:home", permanent=False), name="desk_root"),
     path("favicon.ico", RedirectView.as_view(url=static("favicon.svg"), permanent=True), name="favicon"),

@@ -19,7 +19,9 @@ def audit_record(
     after: dict | None = None,
     note: str = "",
 ) -> AuditEvent:
-    actor_obj = actor if getattr(actor, "is_authenticated", False) else None
+    from shouhou.accounts.actors import acting_user
+
+    actor_obj = acting_user(actor)  # a user, or the user behind an API session; None for a token or the system
     return AuditEvent.objects.create(
         shop=shop if shop is not None else getattr(obj, "shop", None),
         actor=actor_obj,

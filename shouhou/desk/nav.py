@@ -22,4 +22,5 @@ NAV_ITEMS: list[tuple[str, str, str | frozenset | None]] = [
     (_("收件箱"), "desk:queue", None),
     (_("团队看板"), "desk:team", TEAM_BOARD_ROLES),
     (_("工作日历"), "sla:calendars", TEAM_MANAGE),
+    (_("平台对接"), "platforms:connections", TEAM_MANAGE),
 ]

@@ -9,6 +9,8 @@ from typing import Any
 
 from django.db import transaction
 
+from shouhou.accounts.actors import require_role
+from shouhou.accounts.permissions import TEAM_MANAGE
 from shouhou.commerce.choices import Category, MembershipTier
 from shouhou.inbox.choices import Channel, Priority, TicketCategory
 from shouhou.inbox.models import AgentProfile, Shift
@@ -37,11 +39,12 @@ def _values_in(values: Sequence[str], allowed, *, field: str, label: str) -> lis
 
 
 @transaction.atomic
-def agent_profile_create(*, shop, user, skills: Sequence[str] = (), channels: Sequence[str] = (),
+def agent_profile_create(*, shop, user, actor, skills: Sequence[str] = (), channels: Sequence[str] = (),
                          capacity: int = 8, accepting: bool = True) -> AgentProfile:
     """An agent's routing facts in this shop; the user must be a member of the shop."""
     from shouhou.accounts.models import Membership
 
+    require_role(actor, shop, TEAM_MANAGE)
     if user is None or not Membership.objects.filter(shop=shop, user=user).exists():
         raise ConfigError("该用户不是本店铺的成员", field="username")
     if AgentProfile.objects.filter(shop=shop, user=user).exists():
@@ -55,8 +58,10 @@ def agent_profile_create(*, shop, user, skills: Sequence[str] = (), channels: Se
 
 
 @transaction.atomic
-def shift_create(*, shop, agent: AgentProfile, starts_at: dt.datetime, ends_at: dt.datetime, label: str = "") -> Shift:
+def shift_create(*, shop, agent: AgentProfile, starts_at: dt.datetime, ends_at: dt.datetime, actor,
+                 label: str = "") -> Shift:
     """One on-duty interval; a night shift crosses midnight. At most 24 hours, no overlap for the agent."""
+    require_role(actor, shop, TEAM_MANAGE)
     if agent.shop_id != shop.pk:
         raise ConfigError("客服不属于本店铺", field="agent_profile_id")
     if starts_at.tzinfo is None or ends_at.tzinfo is None:
@@ -99,8 +104,9 @@ def calendar_spec_check(spec: Any) -> dict:
 
 
 @transaction.atomic
-def calendar_save(*, shop, name: str, spec: Any, is_default: bool = False,
+def calendar_save(*, shop, name: str, spec: Any, actor, is_default: bool = False,
                   calendar: BusinessCalendar | None = None) -> BusinessCalendar:
+    require_role(actor, shop, TEAM_MANAGE)
     name = (name or "").strip()
     if not name:
         raise ConfigError("请填写名称", field="name")
@@ -126,7 +132,9 @@ def _choice(value: str, allowed, *, field: str, label: str) -> str:
 def sla_policy_save(*, shop, name: str, channel: str = "", category: str = "", priority: int | None = None,
                     tier: str = "", first_response_minutes: int | None = None, next_response_minutes: int | None = None,
                     resolution_minutes: int | None = None, warn_before_minutes: int = 2, calendar_id: int | None = None,
-                    is_active: bool = True, position: int = 100, policy: SlaPolicy | None = None) -> SlaPolicy:
+                    is_active: bool = True, position: int = 100, policy: SlaPolicy | None = None,
+                    actor) -> SlaPolicy:
+    require_role(actor, shop, TEAM_MANAGE)
     name = (name or "").strip()
     if not name:
         raise ConfigError("请填写名称", field="name")

@@ -95,7 +95,8 @@ def _queue_context(desk: Desk, filters: sel.QueueFilters) -> dict:
     live_seq = _live_seq(desk)
     page = sel.ticket_queue(shop=desk.shop, user=desk.user, filters=filters)
     return {"page": page, "counts": sel.queue_counts(shop=desk.shop, user=desk.user, at=page.at),
-            "server_now": page.at, "live_seq": live_seq}
+            "server_now": page.at, "board": sel.reply_board(shop=desk.shop, user=desk.user, at=page.at),
+            "live_seq": live_seq}
 
 
 @login_required
@@ -124,7 +125,8 @@ def queue_rows(request: HttpRequest) -> JsonResponse:
     html = render_to_string("desk/_queue_rows.html", context, request=request)
     page = context["page"]
     return JsonResponse({"html": html, "counts": context["counts"], "total": page.total, "error": error,
-                         "now": page.at.isoformat()})
+                         "now": page.at.isoformat(),
+                         "reply_html": render_to_string("desk/_reply_board.html", context, request=request)})
 
 
 @login_required
@@ -419,7 +421,7 @@ def _team_context(desk: Desk) -> dict:
     return {"loads": sel.team_load(shop=desk.shop, at=at), "breached": breached,
             "escalations": list(sel.escalation_list(shop=desk.shop)[:100]), "server_now": at,
             "counts": sel.queue_counts(shop=desk.shop, user=desk.user, at=at), "poll_seconds": POLL_SECONDS * 3,
-            "live_seq": live_seq}
+            "board": sel.reply_board(shop=desk.shop, at=at), "show_agents": True, "live_seq": live_seq}
 
 
 @login_required

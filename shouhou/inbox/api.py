@@ -486,7 +486,7 @@ def call_log(request, payload: InboxCallIn):
             raise DomainError(f"订单 {order.order_no} 不属于该顾客", status=400, field="order_no")
         customer = customer or order.customer
     try:
-        ticket = phone_channel.phone_call_log(shop=shop, agent=request.auth.actor, summary=payload.summary,
+        ticket = phone_channel.phone_call_log(shop=shop, agent=request.auth, summary=payload.summary,
                                               customer=customer, phone=payload.phone, direction=payload.direction,
                                               duration_seconds=payload.duration_seconds, order=order)
     except phone_channel.CallLogError as exc:
@@ -533,14 +533,14 @@ def reply(request, ticket_id: Id, payload: InboxReplyIn):
         script = Script.objects.filter(shop=request.auth.shop, pk=payload.script_id).first()
         if script is None:
             raise DomainError("话术不存在", status=404, field="script_id")
-    msg = _run(svc.ticket_reply, ticket=t, author=request.auth.actor, body=payload.body, script=script)
+    msg = _run(svc.ticket_reply, ticket=t, author=request.auth, body=payload.body, script=script)
     return Status(201, _message_out(msg))
 
 
 @router.post("/tickets/{ticket_id}/notes", response={201: InboxMessageOut}, summary="内部备注（顾客不可见）")
 def note(request, ticket_id: Id, payload: InboxTicketNoteIn):
     _need(request, REPLY)
-    msg = _run(svc.ticket_note, ticket=_ticket(request, ticket_id), author=request.auth.actor, body=payload.body)
+    msg = _run(svc.ticket_note, ticket=_ticket(request, ticket_id), author=request.auth, body=payload.body)
     return Status(201, _message_out(msg))
 
 
@@ -549,7 +549,7 @@ def assign(request, ticket_id: Id, payload: InboxTicketAssignIn):
     _need(request, REPLY)
     t = _ticket(request, ticket_id)
     _run(svc.ticket_assign, ticket=t, agent=_member(request, payload.username, field="username"),
-         actor=request.auth.actor)
+         actor=request.auth)
     return _ticket_detail(request, ticket_id)
 
 
@@ -561,7 +561,7 @@ def set_status(request, ticket_id: Id, payload: InboxTicketStatusIn):
     if payload.status not in TicketStatus.values:
         raise DomainError(f"未知的工单状态：{payload.status}（可选：{'、'.join(TicketStatus.values)}）", status=400,
                           field="status")
-    _run(svc.ticket_set_status, ticket=t, status=payload.status, actor=request.auth.actor,
+    _run(svc.ticket_set_status, ticket=t, status=payload.status, actor=request.auth,
          note=payload.note)
     return _ticket_detail(request, ticket_id)
 
@@ -570,7 +570,7 @@ def set_status(request, ticket_id: Id, payload: InboxTicketStatusIn):
 def set_priority(request, ticket_id: Id, payload: InboxPriorityIn):
     _need(request, REPLY)
     _run(svc.ticket_set_priority, ticket=_ticket(request, ticket_id), priority=payload.priority,
-         actor=request.auth.actor)
+         actor=request.auth)
     return _ticket_detail(request, ticket_id)
 
 
@@ -591,7 +591,7 @@ def escalate(request, ticket_id: Id, payload: InboxEscalateIn):
     if payload.due_at is not None and payload.due_at.tzinfo is None:
         raise DomainError("截止时间须带时区，如 2026-11-11T20:00:00+08:00", status=400, field="due_at")
     x = _run(svc.ticket_escalate, ticket=t, department=payload.department, request=payload.request,
-             actor=request.auth.actor, owner=_member(request, payload.owner, field="owner"), due_at=payload.due_at)
+             actor=request.auth, owner=_member(request, payload.owner, field="owner"), due_at=payload.due_at)
     return Status(201, _escalation_out(x, updates=[]))
 
 
@@ -605,7 +605,7 @@ def _escalation(request, escalation_id: int) -> Escalation:
 def escalation_update(request, escalation_id: Id, payload: InboxEscalationUpdateIn):
     _need(request, REPLY)
     x = _escalation(request, escalation_id)
-    _run(svc.escalation_update_add, escalation=x, author=request.auth.actor, note=payload.note,
+    _run(svc.escalation_update_add, escalation=x, author=request.auth, note=payload.note,
          visible_to_customer=payload.visible_to_customer)
     return Status(201, _escalation_out(_escalation(request, escalation_id)))
 
@@ -617,7 +617,7 @@ def escalation_close(request, escalation_id: Id, payload: InboxEscalationCloseIn
     if payload.status not in (EscalationStatus.DONE, EscalationStatus.CANCELLED):
         raise DomainError(f"关闭升级时状态只能是 done（已完成）或 cancelled（已取消），收到「{payload.status}」",
                           status=400, field="status")
-    _run(svc.escalation_close, escalation=x, actor=request.auth.actor, note=payload.note, status=payload.status)
+    _run(svc.escalation_close, escalation=x, actor=request.auth, note=payload.note, status=payload.status)
     return _escalation_out(_escalation(request, escalation_id))
 
 
@@ -676,7 +676,8 @@ def agent_create(request, payload: InboxAgentIn):
     _need(request, TEAM_MANAGE)
     user = _member(request, payload.username, field="username")
     profile = _run(team_svc.agent_profile_create, shop=request.auth.shop, user=user, skills=payload.skills,
-                   channels=payload.channels, capacity=payload.capacity, accepting=payload.accepting)
+                   channels=payload.channels, capacity=payload.capacity, accepting=payload.accepting,
+                   actor=request.auth)
     return Status(201, _agent_out(profile))
 
 
@@ -705,7 +706,7 @@ def shift_create(request, payload: InboxShiftIn):
     if agent is None:
         raise DomainError("客服资料不存在", status=404, field="agent_profile_id")
     shift = _run(team_svc.shift_create, shop=request.auth.shop, agent=agent, starts_at=payload.starts_at,
-                 ends_at=payload.ends_at, label=payload.label)
+                 ends_at=payload.ends_at, label=payload.label, actor=request.auth)
     return Status(201, _shift_out(Shift.objects.select_related("agent__user").get(pk=shift.pk)))
 
 

@@ -62,6 +62,13 @@ class Message(ShopScopedModel):
     delivery_retry_at = models.DateTimeField(_("下次重试时间"), null=True, blank=True)
     script = models.ForeignKey("inbox.Script", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
                                verbose_name=_("所用话术"))
+    # Per-message reply clocks (docs/metrics.md, 回复率): a buyer message that a person must answer (it reached
+    # the human desk, not the bot), when a person first answered it (bot replies do not count), and the agent
+    # it is counted for (the ticket's assignee when it arrived; the person who answered, once answered).
+    awaits_human = models.BooleanField(_("待人工回复"), default=False)
+    human_reply_at = models.DateTimeField(_("人工首次回复时间"), null=True, blank=True)
+    agent = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                              related_name="+", verbose_name=_("计入客服"))
 
     class Meta:
         verbose_name = _("消息")
@@ -73,7 +80,13 @@ class Message(ShopScopedModel):
         ]
         # The retry sweep reads only the few messages waiting for a retry.
         indexes = [models.Index(fields=["delivery_retry_at"], condition=Q(delivery_retry_at__isnull=False),
-                                name="message_delivery_retry")]
+                                name="message_delivery_retry"),
+                   # reply-rate selectors read buyer messages of a shop by time; the forecast only the waiting ones
+                   models.Index(fields=["shop", "created_at"], condition=Q(awaits_human=True),
+                                name="message_reply_rate"),
+                   models.Index(fields=["shop", "created_at"],
+                                condition=Q(awaits_human=True, human_reply_at__isnull=True),
+                                name="message_awaiting_human")]
 
     def __str__(self) -> str:
         return self.body[:30]
@@ -121,6 +134,9 @@ class Ticket(ShopScopedModel):
                                      related_name="escalated_tickets", verbose_name=_("超时升级至"))
     last_customer_message_at = models.DateTimeField(_("顾客最近来信"), null=True, blank=True)
     last_agent_reply_at = models.DateTimeField(_("客服最近回复"), null=True, blank=True)
+    # The earliest running clock (sla.clocks.running_dues; None while paused or when none runs), kept by the
+    # clock functions so the queue orders and filters on an index instead of computing it per row.
+    next_due_at = models.DateTimeField(_("最近截止"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("工单")
@@ -138,6 +154,11 @@ class Ticket(ShopScopedModel):
             models.Index(fields=["resolution_due_at"], name="ticket_sla_resolution_due",
                          condition=Q(sla_breached=False, paused_at__isnull=True, resolved_at__isnull=True)),
             models.Index(fields=["sla_breached_at"], name="ticket_sla_breached_at"),
+            # The agent queue: open tickets by priority, earliest running clock, age (inbox.selectors.ticket_queue).
+            models.Index(fields=["shop", "priority", "next_due_at", "created_at", "id"], name="ticket_queue_due",
+                         condition=Q(status__in=["escalated", "new", "open", "pending_customer"])),
+            models.Index(fields=["shop", "next_due_at"], name="ticket_open_next_due",
+                         condition=Q(status__in=["escalated", "new", "open", "pending_customer"])),
         ]
 
     def __str__(self) -> str:

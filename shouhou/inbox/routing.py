@@ -24,8 +24,8 @@ from django.db.models.functions import Coalesce
 from shouhou.commerce.choices import VIP_TIERS, Category
 from shouhou.commerce.models import OrderLine
 from shouhou.core.clock import now
-from shouhou.inbox.choices import OPEN_TICKET_STATUSES, TicketEventKind
-from shouhou.inbox.models import AgentProfile, Shift, Ticket, TicketEvent
+from shouhou.inbox.choices import OPEN_TICKET_STATUSES, Direction, TicketEventKind
+from shouhou.inbox.models import AgentProfile, Message, Shift, Ticket, TicketEvent
 
 
 def agents_on_duty(*, shop, at: datetime | None = None) -> QuerySet[AgentProfile]:
@@ -104,6 +104,7 @@ def _is_vip(ticket) -> tuple[bool, int | None]:
 def ticket_route(*, ticket, at: datetime | None = None, actor=None) -> object | None:
     """Assign the ticket to the best on-duty agent (see module docstring). Returns the user or None.
     An already assigned ticket is left alone."""
+    from shouhou.accounts.actors import SYSTEM
     from shouhou.inbox.services import ticket_assign
 
     if ticket.assignee_id is not None or ticket.status not in OPEN_TICKET_STATUSES:
@@ -114,7 +115,7 @@ def ticket_route(*, ticket, at: datetime | None = None, actor=None) -> object | 
                     dedicated_user_id=dedicated, vip=vip)
     if chosen is None:
         return None
-    ticket_assign(ticket=ticket, agent=chosen.profile.user, actor=actor, note="自动分配")
+    ticket_assign(ticket=ticket, agent=chosen.profile.user, actor=actor or SYSTEM, note="自动分配")  # routing is the system
     return chosen.profile.user
 
 
@@ -150,6 +151,10 @@ def tickets_route_waiting(*, shop=None, at: datetime | None = None, limit: int =
             with transaction.atomic():
                 updated = Ticket.objects.filter(pk=t.pk, assignee__isnull=True).update(
                     assignee=chosen.profile.user, updated_at=at)
+                if updated and t.conversation_id is not None:  # waiting buyer messages count for the agent
+                    Message.objects.filter(conversation_id=t.conversation_id, direction=Direction.INBOUND,
+                                           awaits_human=True, human_reply_at__isnull=True).update(
+                        agent=chosen.profile.user)
                 if updated:
                     TicketEvent.objects.create(shop=s, ticket=t, kind=TicketEventKind.ASSIGNED,
                                                to_value=chosen.profile.user.username, note="上班后自动分配")

@@ -61,6 +61,7 @@ NO_CLOCK = dt.datetime(9999, 12, 31, tzinfo=dt.UTC)
 DUE_SOON_MINUTES = 15
 PER_PAGE = 50
 MAX_PER_PAGE = 200
+SEARCH_LIMIT = 1000  # tickets a queue search returns at most
 OPEN_STATUSES = sorted(OPEN_TICKET_STATUSES)
 ACTIVE_ESCALATIONS = (EscalationStatus.OPEN, EscalationStatus.IN_PROGRESS)
 
@@ -92,8 +93,9 @@ def _running(condition: Q, column: str) -> Case:
 
 
 def sla_due_expression() -> Least:
-    """The earliest running clock of a ticket (first response, next response, resolution), or
-    NO_CLOCK when none runs or the ticket is paused (waiting for the customer)."""
+    """The earliest running clock of a ticket computed per row (first response, next response, resolution),
+    or NO_CLOCK when none runs or the ticket is paused. The queue reads the stored `Ticket.next_due_at`
+    instead (kept by sla.clocks); this stays to check the stored value against (tests, migrations)."""
     paused = Q(paused_at__isnull=False)
     first = _running(~paused & Q(first_responded_at__isnull=True, first_response_due_at__isnull=False),
                      "first_response_due_at")
@@ -105,7 +107,12 @@ def sla_due_expression() -> Least:
 
 
 def with_sla_due(qs: QuerySet[Ticket]) -> QuerySet[Ticket]:
-    return qs.annotate(sla_due_at=sla_due_expression())
+    """`sla_due_at`: the stored earliest running clock (None when none runs or paused)."""
+    return qs.annotate(sla_due_at=F("next_due_at"))
+
+
+def _overdue(at: dt.datetime) -> Q:
+    return Q(sla_breached=True) | Q(next_due_at__lt=at)
 
 
 @dataclass(frozen=True)
@@ -267,7 +274,7 @@ def ticket_queue_qs(*, shop, user=None, filters: QueueFilters | None = None,
     running SLA clock, then age. Paused tickets and tickets without a running clock come last."""
     filters = filters or QueueFilters()
     at = at or now()
-    qs = with_sla_due(Ticket.objects.filter(shop=shop))
+    qs = Ticket.objects.filter(shop=shop)
     if filters.status == "":
         qs = qs.filter(status__in=OPEN_STATUSES)
     elif filters.status != "all":
@@ -289,9 +296,9 @@ def ticket_queue_qs(*, shop, user=None, filters: QueueFilters | None = None,
     if filters.vip:
         qs = qs.filter(customer__tier__in=sorted(VIP_TIERS))
     if filters.breached:
-        qs = qs.filter(Q(sla_breached=True) | Q(sla_due_at__lt=at))
+        qs = qs.filter(_overdue(at))
     if filters.due_within is not None:
-        qs = qs.filter(sla_due_at__lte=at + dt.timedelta(minutes=filters.due_within))
+        qs = qs.filter(next_due_at__lte=at + dt.timedelta(minutes=filters.due_within))
     if filters.q:
         q = filters.q
         match = Q(number__iexact=q) | Q(order__order_no=q)
@@ -300,8 +307,12 @@ def ticket_queue_qs(*, shop, user=None, filters: QueueFilters | None = None,
             match |= Q(customer__phone_last4=digits)
         elif digits.isdigit() and len(digits) >= 7:
             match |= Q(customer__phone=digits)
-        qs = qs.filter(match)
-    return qs.order_by("priority", "sla_due_at", "created_at", "id")
+        # A search finds a handful of tickets: find them first (their own indexes), then order those. Left to
+        # one query, PostgreSQL walks the whole queue index in order hoping to meet 50 matches early.
+        found = list(qs.filter(match).values_list("pk", flat=True)[:SEARCH_LIMIT])
+        qs = qs.filter(pk__in=found)
+    # the stored next due and the partial index ticket_queue_due: no per-row clock computation
+    return qs.order_by("priority", F("next_due_at").asc(nulls_last=True), "created_at", "id")
 
 
 def _last_message_subquery(column: str = "body") -> Subquery:
@@ -341,35 +352,77 @@ def desk_conversations(*, shop, user, scope: str = "mine", at: dt.datetime | Non
 
 def ticket_queue(*, shop, user=None, filters: QueueFilters | None = None, reveal: bool = False,
                  at: dt.datetime | None = None) -> QueuePage:
-    """One page of the agent's queue: 2 queries (count + rows), whatever the page size."""
+    """One page of the agent's queue: 3 queries (count, the page's ids, their rows), whatever the page size.
+    The ids come from the queue index alone; joins and the last-message preview run for those 50 rows only
+    (not for every row an OFFSET skips on a deep page)."""
     filters = filters or QueueFilters()
     at = at or now()
-    qs = (ticket_queue_qs(shop=shop, user=user, filters=filters, at=at)
-          .select_related("customer", "assignee", "order", "sla_policy")
-          .annotate(last_message=_last_message_subquery()))
-    paginator = Paginator(qs, filters.per_page)
+    ordered = ticket_queue_qs(shop=shop, user=user, filters=filters, at=at)
+    paginator = Paginator(ordered.values_list("pk", flat=True), filters.per_page)
+    if filters == QueueFilters(page=filters.page, per_page=filters.per_page):  # every open ticket: the shared badge
+        paginator.count = _shop_counts(shop, at)["open"]
     number = min(filters.page, max(1, paginator.num_pages))
-    page = paginator.page(number)
+    ids = list(paginator.page(number).object_list)
+    by_id = {t.pk: t for t in Ticket.objects.filter(pk__in=ids).select_related("customer", "assignee", "order",
+                                                                                 "sla_policy")
+             .annotate(last_message=_last_message_subquery())} if ids else {}
+    tickets = [by_id[pk] for pk in ids if pk in by_id]
     rows = [QueueRow(ticket=t, clock=ticket_queue_clock(t, at=at),
                      phone=phone_for(t.customer.phone, reveal=reveal) if t.customer_id else "",
                      last_message=(t.last_message or "")[:80],
-                     is_vip=bool(t.customer_id and t.customer.tier in VIP_TIERS)) for t in page.object_list]
+                     is_vip=bool(t.customer_id and t.customer.tier in VIP_TIERS)) for t in tickets]
     return QueuePage(rows=rows, total=paginator.count, page=number, pages=paginator.num_pages,
                      per_page=filters.per_page, filters=filters, at=at)
 
 
-def queue_counts(*, shop, user=None, at: dt.datetime | None = None) -> dict[str, int]:
-    """Badges above the queue: open, mine, unassigned, breached, due soon (one query)."""
-    at = at or now()
-    qs = with_sla_due(Ticket.objects.filter(shop=shop, status__in=OPEN_STATUSES))
-    mine = Q(assignee=user) if user is not None and user.is_authenticated else Q(assignee_id=0)
-    return qs.aggregate(
+# The shop-wide badges are shared by every agent's queue refresh: computed once per shop and kept COUNTS_TTL
+# seconds, or until a ticket of the shop changes (inbox.apps bumps the shop's version on every ticket save), so
+# 30 agents refreshing on every event do not each re-aggregate every open ticket.
+COUNTS_TTL = dt.timedelta(seconds=5)
+
+
+def _counts_version_key(shop_id: int) -> str:
+    return f"inbox:queue-counts-version:{shop_id}"
+
+
+def queue_counts_invalidate(shop_id: int) -> None:
+    """A ticket of the shop changed: the next badge read recomputes."""
+    from django.core.cache import cache
+
+    key = _counts_version_key(shop_id)
+    try:
+        cache.incr(key)
+    except ValueError:
+        cache.set(key, 1, None)
+
+
+def _shop_counts(shop, at: dt.datetime) -> dict[str, int]:
+    from django.core.cache import cache
+
+    version = cache.get(_counts_version_key(shop.pk), 0)
+    key = f"inbox:queue-counts:{shop.pk}:{version}"
+    cached = cache.get(key)
+    if cached is not None and abs(at - cached["at"]) <= COUNTS_TTL:
+        return cached["counts"]
+    counts = Ticket.objects.filter(shop=shop, status__in=OPEN_STATUSES).aggregate(
         open=Count("id"),
-        mine=Count("id", filter=mine),
         unassigned=Count("id", filter=Q(assignee__isnull=True)),
-        breached=Count("id", filter=Q(sla_breached=True) | Q(sla_due_at__lt=at)),
-        due_soon=Count("id", filter=Q(sla_due_at__gte=at, sla_due_at__lte=at + dt.timedelta(minutes=DUE_SOON_MINUTES))),
+        breached=Count("id", filter=_overdue(at)),
+        due_soon=Count("id", filter=Q(next_due_at__gte=at,
+                                      next_due_at__lte=at + dt.timedelta(minutes=DUE_SOON_MINUTES))),
     )
+    cache.set(key, {"at": at, "counts": counts}, int(COUNTS_TTL.total_seconds()) + 1)
+    return counts
+
+
+def queue_counts(*, shop, user=None, at: dt.datetime | None = None) -> dict[str, int]:
+    """Badges above the queue: open, mine, unassigned, breached, due soon. The shop-wide ones from a short
+    shared cache (see COUNTS_TTL); `mine` is the user's own count (the assignee index)."""
+    at = at or now()
+    counts = dict(_shop_counts(shop, at))
+    counts["mine"] = (Ticket.objects.filter(shop=shop, status__in=OPEN_STATUSES, assignee=user).count()
+                      if user is not None and user.is_authenticated else 0)
+    return counts
 
 
 # --- one ticket ---------------------------------------------------------------------------------
@@ -573,12 +626,12 @@ def team_load(*, shop, at: dt.datetime | None = None) -> list[AgentLoad]:
                     .order_by("user__username"))
     user_ids = [p.user_id for p in profiles]
     soon = at + dt.timedelta(minutes=DUE_SOON_MINUTES)
-    loads = {row["assignee_id"]: row for row in with_sla_due(
-        Ticket.objects.filter(shop=shop, status__in=OPEN_STATUSES, assignee_id__in=user_ids))
+    loads = {row["assignee_id"]: row for row in
+             Ticket.objects.filter(shop=shop, status__in=OPEN_STATUSES, assignee_id__in=user_ids)
         .values("assignee_id").order_by()
         .annotate(open=Count("id"),
-                  breached=Count("id", filter=Q(sla_breached=True) | Q(sla_due_at__lt=at)),
-                  due_soon=Count("id", filter=Q(sla_due_at__gte=at, sla_due_at__lte=soon)))}
+                  breached=Count("id", filter=_overdue(at)),
+                  due_soon=Count("id", filter=Q(next_due_at__gte=at, next_due_at__lte=soon)))}
     answered: dict[int, list[int]] = {}
     for assignee_id, seconds in (Ticket.objects.filter(shop=shop, assignee_id__in=user_ids,
                                                        first_responded_at__gte=_local_day_start(at),
@@ -625,3 +678,106 @@ def conversation_list(*, shop, channel: str = "", customer_id: int | None = None
         qs = qs.filter(customer_id=customer_id)
     return qs.order_by(F("last_message_at").desc(nulls_last=True), "-id")
 
+
+
+# --- reply-rate clocks on the desk (docs/metrics.md, 回复率) ---------------------------------------
+
+NUDGE_SECONDS = 60
+
+
+@dataclass
+class ReplyBoard:
+    """Today's per-message reply rates (the shop's platform rule) for the team and per agent, and the buyer
+    messages about to cross the first target: the nudge."""
+
+    rule: Any
+    team: Any                       # sla.selectors.ReplyRateRow for the whole shop
+    agents: list[tuple[Any, Any]]   # (user, ReplyRateRow) for agents with counted messages today
+    mine: Any | None                # the viewing agent's row, None when they have none today
+    forecast: list[Any]             # sla.selectors.WaitingMessage with .ticket_id set
+    nudge_seconds: int
+    at: dt.datetime
+
+    @property
+    def clock_minutes(self) -> int:
+        return self.rule.clock_seconds // 60
+
+
+def _today_reply_rates(shop, *, start: dt.datetime, at: dt.datetime, compute):
+    """Today's per-agent rates are shared by every desk of the shop for COUNTS_TTL (one aggregate over the
+    day's buyer messages instead of one per agent refresh); the nudge list is always read fresh."""
+    from django.core.cache import cache
+
+    key = f"inbox:reply-rates:{shop.pk}:{start.date().isoformat()}"
+    cached = cache.get(key)
+    if cached is not None and abs(at - cached["at"]) <= COUNTS_TTL:
+        return cached["rows"]
+    rows = compute()
+    cache.set(key, {"at": at, "rows": rows}, int(COUNTS_TTL.total_seconds()) + 1)
+    return rows
+
+
+def reply_board(*, shop, user=None, at: dt.datetime | None = None, nudge_seconds: int = NUDGE_SECONDS,
+                only_mine: bool = False) -> ReplyBoard:
+    """Three queries: rates per agent today (the team row is their sum), the forecast, and the tickets and
+    users it names."""
+    from django.contrib.auth import get_user_model
+
+    from shouhou.sla.reply_rules import reply_rule_for
+    from shouhou.sla.selectors import ReplyRateRow, TargetRate, reply_clock_forecast, reply_rates
+
+    at = at or now()
+    rule = reply_rule_for(shop.platform)
+    start = _local_day_start(at)
+    rows = _today_reply_rates(shop, start=start, at=at, compute=lambda: reply_rates(
+        shop=shop, start=start, end=at + dt.timedelta(seconds=1), at=at, by=("agent",)))
+    team = ReplyRateRow(agent_id=None, day=start.date(), messages=sum(r.messages for r in rows),
+                        waiting=sum(r.waiting for r in rows), rates=tuple(
+                            TargetRate(seconds=s, answered=sum(r.rate(s).answered for r in rows),
+                                       counted=sum(r.rate(s).counted for r in rows), pass_line=rule.pass_line.get(s))
+                            for s in rule.targets))
+    me = user.pk if user is not None and user.is_authenticated else None
+    forecast = reply_clock_forecast(shop=shop, within_seconds=nudge_seconds, at=at,
+                                    agent_id=me if only_mine else None)
+    conv_ids = {w.conversation_id for w in forecast}
+    tickets = dict(Ticket.objects.filter(shop=shop, conversation_id__in=conv_ids, status__in=OPEN_STATUSES)
+                   .order_by("conversation_id", "created_at").values_list("conversation_id", "pk"))  # newest wins if conv_ids else {}
+    users = {u.pk: u for u in get_user_model().objects.filter(
+        pk__in={r.agent_id for r in rows if r.agent_id} | {w.agent_id for w in forecast if w.agent_id})}
+    for w in forecast:
+        w.ticket_id = tickets.get(w.conversation_id)
+        w.agent = users.get(w.agent_id)
+    agents = sorted(((users[r.agent_id], r) for r in rows if r.agent_id in users),
+                    key=lambda pair: pair[0].get_username())
+    return ReplyBoard(rule=rule, team=team, agents=agents, mine=next((r for r in rows if r.agent_id == me), None),
+                      forecast=forecast, nudge_seconds=nudge_seconds, at=at)
+
+
+@dataclass(frozen=True)
+class ConversationReplyClock:
+    """The reply clock of one conversation in the list: its oldest buyer message still waiting for a person."""
+
+    waiting_since: dt.datetime
+    waiting_messages: int
+    crosses_at: dt.datetime  # when that message misses the platform's first target (飞鸽: 3 minutes)
+
+    def seconds_left(self, at: dt.datetime) -> int:
+        return int((self.crosses_at - at).total_seconds())
+
+
+def conversation_reply_clocks(*, shop, conversation_ids) -> dict[int, ConversationReplyClock]:
+    """For a page of conversations (the desk's list), their per-message reply clocks: one grouped query over
+    the waiting buyer messages (partial index message_awaiting_human). Conversations with nothing waiting are
+    left out."""
+    from django.db.models import Min
+
+    from shouhou.sla.reply_rules import reply_rule_for
+
+    ids = list(conversation_ids)
+    if not ids:
+        return {}
+    clock = dt.timedelta(seconds=reply_rule_for(shop.platform).clock_seconds)
+    rows = (Message.objects.filter(shop=shop, conversation_id__in=ids, awaits_human=True, human_reply_at__isnull=True)
+            .values("conversation_id").order_by().annotate(first=Min("created_at"), n=Count("id")))
+    return {r["conversation_id"]: ConversationReplyClock(waiting_since=r["first"], waiting_messages=r["n"],
+                                                         crosses_at=r["first"] + clock) for r in rows}

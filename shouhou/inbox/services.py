@@ -18,6 +18,8 @@ from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.db.models import F
 
+from shouhou.accounts.actors import SYSTEM, require_role
+from shouhou.accounts.permissions import REPLY
 from shouhou.core.clock import local_tz, now
 from shouhou.core.numbers import new_number
 from shouhou.inbox.choices import (
@@ -119,6 +121,27 @@ def _save(ticket: Ticket, fields) -> None:
     ticket.save(update_fields=names)
 
 
+# --- per-message reply clocks (docs/metrics.md, 回复率) ---------------------------------------------------
+
+def _awaiting_human(conversation_id: int | None):
+    return Message.objects.filter(conversation_id=conversation_id, direction=Direction.INBOUND, awaits_human=True,
+                                  human_reply_at__isnull=True)
+
+
+def _buyer_message_to_desk(msg: Message, ticket: Ticket) -> None:
+    """A buyer message reached the human desk: a person must answer it; it counts for the ticket's agent."""
+    Message.objects.filter(pk=msg.pk).update(awaits_human=True, agent_id=ticket.assignee_id)
+    msg.awaits_human, msg.agent_id = True, ticket.assignee_id
+
+
+def _buyer_messages_answered(conversation_id: int | None, *, user, at: datetime) -> int:
+    """A person's reply answers every buyer message still waiting in the conversation (each keeps its own
+    clock: consecutive messages before a reply are answered by the same reply). Bot replies never get here."""
+    if conversation_id is None or user is None:
+        return 0
+    return _awaiting_human(conversation_id).filter(created_at__lte=at).update(human_reply_at=at, agent_id=user.pk)
+
+
 # --- opening tickets --------------------------------------------------------------------------------
 
 def _ticket_create(*, shop, conversation: Conversation | None, channel: str, subject: str, text: str,
@@ -207,9 +230,10 @@ def ticket_open_for_conversation(*, conversation: Conversation, reason: str = ""
     ticket = _current_ticket(conversation, lock=True)
     if ticket is not None and ticket.status in OPEN_TICKET_STATUSES:
         if priority is not None and priority < ticket.priority:
-            ticket = ticket_set_priority(ticket=ticket, priority=priority, actor=actor)
+            ticket = ticket_set_priority(ticket=ticket, priority=priority, actor=actor or SYSTEM)  # the bot's hand-off
         if reason:
             _event(ticket, K.BOT_HANDOFF, actor=actor, note=reason)
+        _handoff_message_to_desk(conversation, ticket)
         return ticket
     texts = list(Message.objects.filter(conversation=conversation, direction=Direction.INBOUND)
                  .order_by("created_at", "pk").values_list("body", flat=True)[:20])
@@ -224,7 +248,17 @@ def ticket_open_for_conversation(*, conversation: Conversation, reason: str = ""
 
     ticket_route(ticket=ticket, at=at)
     ticket.refresh_from_db()
+    _handoff_message_to_desk(conversation, ticket)
     return ticket
+
+
+def _handoff_message_to_desk(conversation: Conversation, ticket: Ticket) -> None:
+    """At a hand-off the buyer's latest message (the one the bot could not answer, or "转人工") waits for a
+    person from when it was sent; what the bot answered before is not counted (docs/metrics.md)."""
+    last = (Message.objects.filter(conversation=conversation, direction=Direction.INBOUND)
+            .order_by("-created_at", "-pk").first())
+    if last is not None and not last.awaits_human and last.human_reply_at is None:
+        _buyer_message_to_desk(last, ticket)
 
 
 # --- messages in ----------------------------------------------------------------------------------------
@@ -311,6 +345,7 @@ def _receive(*, shop, channel, body, customer, contact_handle, external_id, orde
                                 customer=customer, order=order, at=at)
     else:
         _customer_message(ticket, at=at, body=body, order=order)
+    _buyer_message_to_desk(msg, ticket)
     return Received(message=msg, conversation=conversation, ticket=ticket, duplicate=False)
 
 
@@ -375,6 +410,7 @@ def ticket_reply(*, ticket: Ticket, author, body: str, script: Script | None = N
     (web chat)."""
     from shouhou.reviews.guards import guard_outgoing, inspect_reply
 
+    require_role(author, ticket.shop, REPLY)
     body = (body or "").strip()
     file = None
     if attachment is not None:
@@ -402,6 +438,7 @@ def ticket_reply(*, ticket: Ticket, author, body: str, script: Script | None = N
             msg.attachment = file
         msg.save()
         Conversation.objects.filter(pk=t.conversation_id).update(last_message_at=at)
+        _buyer_messages_answered(t.conversation_id, user=user, at=at)
         targets = targets_for(t)
         fields = clocks.clocks_agent_reply(t, at=at, targets=targets)
         if t.status in (S.NEW, S.PENDING_CUSTOMER):
@@ -430,6 +467,7 @@ def ticket_reply(*, ticket: Ticket, author, body: str, script: Script | None = N
 @transaction.atomic
 def ticket_note(*, ticket: Ticket, author, body: str) -> Message:
     """An internal note: visible to agents only, no effect on the clocks."""
+    require_role(author, ticket.shop, REPLY)
     body = (body or "").strip()
     if not body:
         raise TicketError("备注内容不能为空。")
@@ -454,8 +492,9 @@ def _is_shop_member(ticket: Ticket, user) -> bool:
 
 
 @transaction.atomic
-def ticket_assign(*, ticket: Ticket, agent, actor=None, note: str = "") -> Ticket:
+def ticket_assign(*, ticket: Ticket, agent, actor, note: str = "") -> Ticket:
     """Give the ticket to `agent` (a user of this shop), or take it back to the queue with agent=None."""
+    require_role(actor, ticket.shop, REPLY)
     t = _locked(ticket)
     if t.status == S.CLOSED:
         raise TicketError(f"工单 {t.number} 已关闭，不能再分配。")
@@ -466,16 +505,19 @@ def ticket_assign(*, ticket: Ticket, agent, actor=None, note: str = "") -> Ticke
     before = _name(t.assignee) if t.assignee_id else ""
     t.assignee = agent
     _save(t, ["assignee"])
+    if t.conversation_id is not None:  # the waiting buyer messages now count for the new agent
+        _awaiting_human(t.conversation_id).update(agent=agent)
     _event(t, K.ASSIGNED, actor=actor, from_value=before, to_value=_name(agent),
            note=note or ("退回队列" if agent is None else ""))
     return _sync(t, ticket)
 
 
 @transaction.atomic
-def ticket_set_status(*, ticket: Ticket, status: str, actor=None, note: str = "") -> Ticket:
+def ticket_set_status(*, ticket: Ticket, status: str, actor, note: str = "") -> Ticket:
     """Move the ticket along TRANSITIONS. pending_customer pauses the clocks, open resumes them,
     resolved stops the resolution clock (resolved_at, resolution_business_seconds), resolved → open
     reopens. Setting the current status again changes nothing."""
+    require_role(actor, ticket.shop, REPLY)
     if status not in S.values:
         raise TicketError(f"未知的工单状态：{status}")
     t = _locked(ticket)
@@ -516,7 +558,8 @@ def _clock_change(t: Ticket, *, before: str, to: str, at: datetime, targets: Tar
 
 
 @transaction.atomic
-def ticket_set_priority(*, ticket: Ticket, priority: int, actor=None) -> Ticket:
+def ticket_set_priority(*, ticket: Ticket, priority: int, actor) -> Ticket:
+    require_role(actor, ticket.shop, REPLY)
     try:
         priority = int(priority)
     except (TypeError, ValueError):
@@ -543,11 +586,12 @@ def escalation_default_due(*, shop, department: str, at: datetime) -> datetime:
 
 
 @transaction.atomic
-def ticket_escalate(*, ticket: Ticket, department: str, request: str, actor=None, owner=None,
+def ticket_escalate(*, ticket: Ticket, department: str, request: str, actor, owner=None,
                     due_at: datetime | None = None) -> Escalation:
     """Hand the ticket to a department (warehouse, quality, logistics, production, R&D) with its own
     clock. The ticket becomes escalated (its resolution clock keeps running); the customer sees that it
     was handed over and the promised time."""
+    require_role(actor, ticket.shop, REPLY)
     if department not in Team.values or department == Team.SERVICE:
         raise TicketError(f"未知的部门：{department}（可选：仓库、质检、物流、生产、研发）")
     request = (request or "").strip()
@@ -594,6 +638,7 @@ def _escalation_ticket(escalation: Escalation) -> Ticket:
 def escalation_update_add(*, escalation: Escalation, author, note: str,
                           visible_to_customer: bool = True) -> EscalationUpdate:
     """Progress from the department; shown to the customer unless visible_to_customer is False."""
+    require_role(author, escalation.shop, REPLY)
     note = (note or "").strip()
     if not note:
         raise TicketError("请填写处理进展。")
@@ -615,10 +660,11 @@ def escalation_update_add(*, escalation: Escalation, author, note: str,
 
 
 @transaction.atomic
-def escalation_close(*, escalation: Escalation, actor=None, note: str = "",
+def escalation_close(*, escalation: Escalation, actor, note: str = "",
                      status: str = EscalationStatus.DONE) -> Escalation:
     """The department is done (or the request is cancelled). When no other escalation is open the
     ticket returns to open and the next-response clock starts: the agent tells the customer."""
+    require_role(actor, escalation.shop, REPLY)
     if status not in (EscalationStatus.DONE, EscalationStatus.CANCELLED):
         raise TicketError("关闭升级时状态只能是「已完成」或「已取消」。")
     _guard_visible(note, field="处理结果说明")

@@ -359,7 +359,7 @@ def create_action(request, payload: ActionIn):
     data = _service_fields(payload.dict())
     finding = data.pop("finding")
     data = {k: v for k, v in data.items() if v is not None}
-    action = _run(svc.improvement_create, shop=request.auth.shop, actor=request.auth.actor, finding=finding, **data)
+    action = _run(svc.improvement_create, shop=request.auth.shop, actor=request.auth, finding=finding, **data)
     return Status(201, _action_out(action))
 
 
@@ -374,7 +374,7 @@ def update_action(request, improvementaction_id: int, payload: ActionPatch):
     _need(request)
     action = _action(request, improvementaction_id)
     data = _service_fields(payload.dict(exclude_unset=True))
-    return _action_out(_run(svc.improvement_update, action=action, actor=request.auth.actor, **data))
+    return _action_out(_run(svc.improvement_update, action=action, actor=request.auth, **data))
 
 
 @router.post("/actions/{improvementaction_id}/status", response=ActionOut, summary="改变状态（完成 / 验证）")
@@ -382,19 +382,19 @@ def set_status(request, improvementaction_id: int, payload: StatusIn):
     _need(request)
     action = _action(request, improvementaction_id)
     return _action_out(_run(svc.improvement_set_status, action=action, status=payload.status,
-                            actor=request.auth.actor))
+                            actor=request.auth))
 
 
 @router.post("/actions/{improvementaction_id}/announce", response=ActionOut, summary="记录已向顾客公告")
 def announce(request, improvementaction_id: int, payload: AnnounceIn):
     _need(request)
     action = _action(request, improvementaction_id)
-    return _action_out(_run(svc.improvement_announce, action=action, actor=request.auth.actor,
+    return _action_out(_run(svc.improvement_announce, action=action, actor=request.auth,
                             text=payload.announcement))
 
 
 @router.delete("/actions/{improvementaction_id}", response={204: None}, summary="删除改进行动")
 def delete_action(request, improvementaction_id: int):
     _need(request)
-    svc.improvement_delete(action=_action(request, improvementaction_id), actor=request.auth.actor)
+    svc.improvement_delete(action=_action(request, improvementaction_id), actor=request.auth)
     return Status(204, None)

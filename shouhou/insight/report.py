@@ -11,6 +11,8 @@ from openpyxl.chart import BarChart, LineChart, Reference
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
+from shouhou.core.spreadsheets import xlsx_neutralise
+
 from .metrics import METRICS, Rate, TimeStats
 from .selectors import DIMENSION_LABELS
 
@@ -143,6 +145,29 @@ def _sheet_agents(wb: Workbook, data: dict) -> None:
     _widths(ws, 16, 16)
 
 
+def _sheet_reply_rates(wb: Workbook, data: dict) -> None:
+    """Daily reply rates per buyer message (docs/metrics.md, 回复率): one row per agent (and the team) and day."""
+    history = data.get("reply_rates")
+    if history is None:
+        return
+    ws = wb.create_sheet("回复率")
+    header = ["客服", "日期", "顾客消息"]
+    for minutes in history.target_minutes:
+        header += [f"{minutes} 分钟回复率", f"{minutes} 分钟内人工回复", "计入消息"]
+    _header(ws, header)
+    for label, rows in [("团队", history.team), *history.agents]:
+        for day, row in zip(history.days, rows, strict=True):
+            if row is None:
+                continue
+            values = [str(label), day.isoformat(), row.messages]
+            for rate in row.rates:
+                values += [rate.ratio, rate.answered, rate.counted]
+            ws.append(values)
+            for i in range(len(row.rates)):
+                ws.cell(ws.max_row, 4 + 3 * i).number_format = PCT
+    _widths(ws, 16, 14)
+
+
 def _sheet_breakdowns(wb: Workbook, data: dict) -> None:
     for dim, rows in data["breakdowns"].items():
         ws = wb.create_sheet(str(DIMENSION_LABELS[dim])[:31])
@@ -189,8 +214,10 @@ def weekly_workbook(data: dict) -> Workbook:
     _sheet_pareto(wb, data)
     _sheet_rising(wb, data)
     _sheet_agents(wb, data)
+    _sheet_reply_rates(wb, data)
     _sheet_breakdowns(wb, data)
     _sheet_actions(wb, data)
+    xlsx_neutralise(wb)  # host names, session titles, findings come from outsiders: text stays text
     return wb
 
 

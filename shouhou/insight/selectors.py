@@ -372,6 +372,40 @@ def improvement_weekly_review(*, shop, today: date | None = None, done_days: int
     return out
 
 
+# ------------------------------------------------------------------- reply rates per buyer message, by day
+
+@dataclass
+class ReplyRateHistory:
+    """Daily reply rates per agent under the shop's platform rule (docs/metrics.md, 回复率)."""
+
+    targets: list[int]                 # seconds, e.g. [180] for 飞鸽, [180, 300] for 快手
+    days: list[date]
+    team: list                         # sla.selectors.ReplyRateRow or None, one per day
+    agents: list[tuple[str, list]]     # (agent label, one row or None per day)
+
+    @property
+    def target_minutes(self) -> list[int]:
+        return [s // 60 for s in self.targets]
+
+
+def reply_rate_history(*, shop, start: datetime, end: datetime) -> ReplyRateHistory:
+    """Two aggregate queries (per agent and day, per day) and one for the agents' names."""
+    from shouhou.sla.reply_rules import reply_rule_for
+    from shouhou.sla.selectors import reply_rates
+
+    rule = reply_rule_for(shop.platform)
+    first = start.astimezone(local_tz()).date()
+    days = [first + timedelta(days=i) for i in range((end.astimezone(local_tz()).date() - first).days)]
+    team = {r.day: r for r in reply_rates(shop=shop, start=start, end=end, by=("day",))}
+    per_agent: dict[int | None, dict[date, object]] = {}
+    for r in reply_rates(shop=shop, start=start, end=end, by=("agent", "day")):
+        per_agent.setdefault(r.agent_id, {})[r.day] = r
+    names = {u.pk: u.get_username() for u in get_user_model().objects.filter(pk__in=[k for k in per_agent if k])}
+    agents = sorted(((names.get(k, _("未分配")) if k else _("未分配"), [rows.get(d) for d in days])
+                     for k, rows in per_agent.items()), key=lambda pair: (pair[0] == _("未分配"), pair[0]))
+    return ReplyRateHistory(targets=list(rule.targets), days=days, team=[team.get(d) for d in days], agents=agents)
+
+
 # -------------------------------------------------------------------------------------- weekly report
 
 REPORT_DIMENSIONS = ["day", "channel", "agent", "sku", "batch", "carrier", "live_session", "host"]
@@ -388,6 +422,7 @@ def weekly_report(*, shop, start: datetime, end: datetime) -> dict:
         "rising": rising_problems(shop=shop, week_start=start),
         "sessions": live_session_returns(shop=shop, start=start, end=end, limit=10),
         "agents": agent_kpis(shop=shop, start=start, end=end),
+        "reply_rates": reply_rate_history(shop=shop, start=start, end=end),
         "actions": improvement_weekly_review(shop=shop, today=(end - timedelta(days=1)).astimezone(local_tz()).date()),
     }
 

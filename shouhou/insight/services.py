@@ -16,6 +16,8 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from shouhou.accounts.actors import acting_user, require_role
+from shouhou.accounts.permissions import IMPROVEMENT_EDIT
 from shouhou.core.clock import now
 
 from .choices import ActionStatus
@@ -264,6 +266,7 @@ def improvement_create(*, shop, actor, finding: str, **fields) -> ImprovementAct
     baseline period (default: the 28 days before today)."""
     from shouhou.core.clock import localnow
 
+    require_role(actor, shop, IMPROVEMENT_EDIT)
     unknown = set(fields) - set(EDITABLE_FIELDS)
     if unknown:
         raise ImprovementError(_("未知字段：%(names)s") % {"names": "、".join(sorted(unknown))},
@@ -276,7 +279,7 @@ def improvement_create(*, shop, actor, finding: str, **fields) -> ImprovementAct
         values["baseline_end"] = values["baseline_end"] or today
         values["baseline_start"] = values["baseline_start"] or values["baseline_end"] - timedelta(days=28)
     with transaction.atomic():
-        action = ImprovementAction(shop=shop, created_by=actor if getattr(actor, "pk", None) else None, **values)
+        action = ImprovementAction(shop=shop, created_by=acting_user(actor), **values)
         action.baseline_value, action.baseline_count = improvement_measure_value(
             action=action, start=action.baseline_start, end=action.baseline_end)
         action.full_clean(exclude=["owner", "created_by", "product", "sku", "live_session", "host"])
@@ -287,6 +290,7 @@ def improvement_create(*, shop, actor, finding: str, **fields) -> ImprovementAct
 
 def improvement_update(*, action: ImprovementAction, actor, **fields) -> ImprovementAction:
     """Change an action's fields; a changed metric, filter or baseline period recomputes the baseline."""
+    require_role(actor, action.shop, IMPROVEMENT_EDIT)
     unknown = set(fields) - set(EDITABLE_FIELDS)
     if unknown:
         raise ImprovementError(_("未知字段：%(names)s") % {"names": "、".join(sorted(unknown))},
@@ -324,6 +328,7 @@ def improvement_set_status(*, action: ImprovementAction, status: str, actor) -> 
     value measured by the same metric and filters."""
     from shouhou.core.clock import localnow
 
+    require_role(actor, action.shop, IMPROVEMENT_EDIT)
     if status not in ActionStatus.values:
         raise ImprovementError(_("未知的状态：%(s)s") % {"s": status}, field="status")
     if status == action.status:
@@ -378,6 +383,7 @@ def improvement_measure_due(*, today: date | None = None) -> int:
 
 def improvement_announce(*, action: ImprovementAction, actor, text: str | None = None) -> ImprovementAction:
     """Record that the change was announced to customers (the note text, and when)."""
+    require_role(actor, action.shop, IMPROVEMENT_EDIT)
     text = (action.announcement if text is None else text).strip()
     if not text:
         raise ImprovementError(_("请先填写对顾客的说明"), field="announcement")
@@ -390,6 +396,7 @@ def improvement_announce(*, action: ImprovementAction, actor, text: str | None =
 
 
 def improvement_delete(*, action: ImprovementAction, actor) -> None:
+    require_role(actor, action.shop, IMPROVEMENT_EDIT)
     _audit(action, actor, "improvement.delete", _snapshot(action), {})
     action.delete()
 

@@ -16,8 +16,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from shouhou.accounts.access import current_shop_for_request, require_action, role_for
-from shouhou.accounts.permissions import DATA_EXPORT, VIEW, role_may_write
+from shouhou.accounts.access import current_shop_for_request, require_action
+from shouhou.accounts.actors import actor_can
+from shouhou.accounts.permissions import DATA_EXPORT, IMPROVEMENT_EDIT, VIEW
 from shouhou.core.clock import localnow
 from shouhou.core.ratelimit import rate_limit
 
@@ -74,7 +75,8 @@ def _shop(request, action: str = VIEW):
 
 
 def _may_write(request, shop) -> bool:
-    return role_may_write(role_for(request.user, shop))
+    # the same rule the improvement services enforce: pages offer only what they would accept
+    return actor_can(request.user, shop, IMPROVEMENT_EDIT)
 
 
 def _period(request):
@@ -239,7 +241,9 @@ def agents(request):
              "csat": [_pct(r.values.get("csat")) for r in rows],
              "series": {"frt": _("首响中位（工作秒）"), "csat": "CSAT %"}}
     return render(request, "insight/agents.html", {**ctx, "rows": rows, "chart": chart,
-                                                   "metric_defs": [m.METRICS[k] for k in sel.AGENT_METRICS]})
+                                                   "metric_defs": [m.METRICS[k] for k in sel.AGENT_METRICS],
+                                                   "reply_history": sel.reply_rate_history(shop=shop, start=start,
+                                                                                           end=end)})
 
 
 @login_required

@@ -96,7 +96,7 @@ def rules_put(request, payload: RulesIO):
     if not request.auth.can("policy.edit"):
         raise DomainError("当前角色无权修改物流异常规则", status=403)
     try:
-        rules_save(shop=request.auth.shop, values=payload.dict(), actor=request.auth.actor)
+        rules_save(shop=request.auth.shop, values=payload.dict(), actor=request.auth)
     except RulesError as exc:
         raise DomainError(str(exc), field=exc.field) from exc
     return payload

@@ -116,7 +116,7 @@ def _settle_old_exceptions(*, shop, at_now, rng: random.Random) -> int:
         t.resolved_at, t.status = closed, TicketStatus.CLOSED
         t.first_response_business_seconds = int((answered - created).total_seconds())
         t.resolution_business_seconds = int((closed - created).total_seconds())
-        t.first_response_due_at = t.next_response_due_at = t.resolution_due_at = None
+        t.first_response_due_at = t.next_response_due_at = t.resolution_due_at = t.next_due_at = None
         t.waiting_since = None
         tickets.append(t)
         exc.opened_at = created
@@ -126,7 +126,7 @@ def _settle_old_exceptions(*, shop, at_now, rng: random.Random) -> int:
     Ticket.objects.bulk_update(tickets, ["created_at", "first_responded_at", "last_agent_reply_at", "resolved_at",
                                          "status", "first_response_business_seconds", "resolution_business_seconds",
                                          "first_response_due_at", "next_response_due_at", "resolution_due_at",
-                                         "waiting_since"], batch_size=1000)
+                                         "next_due_at", "waiting_since"], batch_size=1000)
     LogisticsException.objects.bulk_update(old, ["opened_at"], batch_size=1000)
     made = TicketEvent.objects.bulk_create(events, batch_size=1000)
     # the event happened when the ticket was closed (created_at is set on insert)

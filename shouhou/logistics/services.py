@@ -124,11 +124,14 @@ class RulesError(ValueError):
 _CUSTOMER_TEXTS = {"dispatch_late_reason": "延迟发货原因", "dispatch_late_remedy": "延迟发货补偿"}
 
 
-def rules_save(*, shop, values: dict[str, Any], actor=None) -> ExceptionRuleSet:
+def rules_save(*, shop, values: dict[str, Any], actor) -> ExceptionRuleSet:
     """Create or change the shop's exception rules (audited). The texts customers read pass the
     compliance guard: a remedy such as 「好评返现5元」 is refused, naming the field."""
+    from shouhou.accounts.actors import require_role
+    from shouhou.accounts.permissions import POLICY_EDIT
     from shouhou.core.audit import audit_record
 
+    require_role(actor, shop, POLICY_EDIT)
     for name, label in _CUSTOMER_TEXTS.items():
         refusal = guard_refusal(str(values.get(name) or ""), field=label)
         if refusal:

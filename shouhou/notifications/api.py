@@ -63,7 +63,7 @@ def template_put(request, payload: TemplateIn):
         raise DomainError("当前角色无权修改消息模板", status=403)
     try:
         t = template_save(shop=request.auth.shop, trigger=payload.trigger, channel=payload.channel, body=payload.body,
-                          provider_template_code=payload.provider_template_code, actor=request.auth.actor)
+                          provider_template_code=payload.provider_template_code, actor=request.auth)
     except TemplateError as exc:
         raise DomainError(str(exc), field=f"body.{exc.variable}" if exc.variable else "body") from exc
     return TemplateOut(trigger=t.trigger, channel=t.channel, body=t.body, variables=list(VARIABLES[t.trigger]),

@@ -59,10 +59,13 @@ def _conf(name: str, default):
 # --- templates ------------------------------------------------------------------------------------
 
 def template_save(*, shop, trigger: str, channel: str, body: str, provider_template_code: str = "",
-                  actor=None) -> MessageTemplate:
+                  actor) -> MessageTemplate:
     """Create or replace a shop's template (audited); raises TemplateError naming the bad variable."""
+    from shouhou.accounts.actors import require_role
+    from shouhou.accounts.permissions import POLICY_EDIT
     from shouhou.core.audit import audit_record
 
+    require_role(actor, shop, POLICY_EDIT)
     if channel not in MsgChannel.values:
         raise TemplateError(f"未知渠道：{channel}")
     template_check(trigger, body)

@@ -1,4 +1,5 @@
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
@@ -42,5 +43,8 @@ class PolicyVersionAdmin(admin.ModelAdmin):
                                  note=f"由 v{old.version} 重新发布")
         except PolicyError as exc:
             self.message_user(request, f"v{old.version} 未通过校验：{'；'.join(exc.errors)}", messages.ERROR)
+            return
+        except PermissionDenied as exc:  # staff of the admin site who are not this shop's admin
+            self.message_user(request, str(exc), messages.ERROR)
             return
         self.message_user(request, f"已发布 v{new.version}（内容同 v{old.version}），现为生效版本")

@@ -101,7 +101,7 @@ def get_version(request, version: int):
 def publish(request, payload: SourceIn):
     _need(request, POLICY_EDIT)
     try:
-        v = policy_publish(shop=request.auth.shop, source=payload.source, actor=request.auth.user, note=payload.note)
+        v = policy_publish(shop=request.auth.shop, source=payload.source, actor=request.auth, note=payload.note)
     except PolicyError as exc:
         raise DomainError("；".join(exc.errors), status=422, field="source") from exc
     return Status(201, _out(v, source=True))

@@ -5,6 +5,7 @@ from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_POST
 
+from shouhou.accounts.actors import CustomerActor
 from shouhou.cases import services as case_services
 from shouhou.cases.choices import CaseStatus, ClaimReason, ReturnMethod
 from shouhou.cases.models import Case
@@ -133,7 +134,8 @@ def submit(request):
             check_image(photo)
             case = case_services.case_create(shop=order.shop, order_line=line, reason=reason, claim_data=data,
                                              description=request.POST.get("description", "")[:500],
-                                             photos=[photo], channel="portal", from_customer=True)
+                                             photos=[photo], channel="portal", from_customer=True,
+                                             actor=CustomerActor())
         except (UploadError, case_services.CaseError) as exc:
             error = str(exc)
         else:
@@ -181,7 +183,8 @@ def _follow_action(request, token: str, action) -> object:
 def follow_evidence(request, token: str):
     """The customer adds a photo after the decision (evidence may follow)."""
     return _follow_action(request, token, lambda case: case_services.case_add_evidence(
-        case=case, upload=request.FILES.get("photo"), from_customer=True, note="顾客补充了照片"))
+        case=case, upload=request.FILES.get("photo"), actor=CustomerActor(case.pk), from_customer=True,
+        note="顾客补充了照片"))
 
 
 @require_POST
@@ -189,10 +192,12 @@ def follow_ship(request, token: str):
     """The customer says how the goods come back: pickup, or self-ship with carrier and tracking number."""
     p = request.POST
     return _follow_action(request, token, lambda case: case_services.case_return_shipped(
-        case=case, method=p.get("method", ReturnMethod.SELF_SHIP), carrier=p.get("carrier", "")[:16],
+        case=case, actor=CustomerActor(case.pk), method=p.get("method", ReturnMethod.SELF_SHIP),
+        carrier=p.get("carrier", "")[:16],
         tracking_no=p.get("tracking_no", "")[:64]))
 
 
 @require_POST
 def follow_cancel(request, token: str):
-    return _follow_action(request, token, lambda case: case_services.case_cancel(case=case, reason="顾客撤销了申请"))
+    return _follow_action(request, token, lambda case: case_services.case_cancel(
+        case=case, actor=CustomerActor(case.pk), reason="顾客撤销了申请"))

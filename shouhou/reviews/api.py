@@ -113,6 +113,7 @@ class ReviewOut(Schema):
     sentiment: int | None
     sentiment_score: float | None
     complaint_type: str
+    complaint_others: str
     aspect: str
     order_id: int | None
     order_no: str
@@ -130,6 +131,7 @@ class ClassifyOut(Schema):
     sentiment: int
     sentiment_score: float
     complaint_type: str
+    complaint_others: str
     aspect: str
 
 
@@ -296,7 +298,7 @@ def review_showcase(request, review_id: int, payload: ShowcaseIn):
     _need(request, perm.REPLY)
     review = get_object_or_404(Review, shop=request.auth.shop, pk=review_id)
     try:
-        return services.review_showcase_set(review=review, showcased=payload.showcased, actor=request.auth.user)
+        return services.review_showcase_set(review=review, showcased=payload.showcased, actor=request.auth)
     except services.ReviewRefused as exc:
         raise _refused(exc) from exc
 
@@ -383,7 +385,7 @@ def _step(request, task_id: int, action: str, fn, **kwargs):
     _need(request, action)
     task = _task(request, task_id)
     try:
-        fn(task=task, actor=request.auth.user, **kwargs)
+        fn(task=task, actor=request.auth, **kwargs)
     except services.ReviewRefused as exc:
         raise _refused(exc) from exc
     return _task_out(_task(request, task_id))

@@ -1,7 +1,8 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from shouhou.reviews.classifier.rules import Aspect, ComplaintType  # noqa: F401  (re-exported)
+from shouhou.reviews.classifier.rules import Aspect  # noqa: F401  (re-exported)
+from shouhou.reviews.classifier.taxonomy import ComplaintType  # noqa: F401  (re-exported)
 
 
 class ReviewKind(models.TextChoices):

@@ -17,6 +17,7 @@ from shouhou.reviews.choices import (
     TaskEventKind,
     TaskStatus,
 )
+from shouhou.reviews.classifier.taxonomy import split_types
 
 
 class Review(ShopScopedModel):
@@ -45,6 +46,9 @@ class Review(ShopScopedModel):
     sentiment_score = models.FloatField(_("正面概率"), null=True, blank=True)
     complaint_type = models.CharField(_("问题类型"), max_length=24, blank=True, db_index=True,
                                       choices=ComplaintType.choices)
+    # Multi-label: the main type above plus up to three more, `|`-joined codes (as in data/labels/).
+    complaint_others = models.CharField(_("其他问题类型"), max_length=80, blank=True,
+                                        help_text=_("主类型之外的问题类型，以 | 分隔"))
     aspect = models.CharField(_("涉及方面"), max_length=24, blank=True, choices=Aspect.choices)
     is_showcased = models.BooleanField(_("精选展示"), default=False)
 
@@ -59,6 +63,12 @@ class Review(ShopScopedModel):
 
     def __str__(self) -> str:
         return self.text[:30]
+
+    @property
+    def complaint_others_labels(self) -> str:
+        """The other complaint types, by name (「物流、包装」)."""
+        return "、".join(str(ComplaintType(c).label) for c in split_types(self.complaint_others)
+                        if c in ComplaintType.values)
 
 
 class RecoveryTask(ShopScopedModel):

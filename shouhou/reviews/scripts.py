@@ -39,6 +39,26 @@ PUBLIC_REPLY_SCRIPTS: dict[str, list[str]] = {
         "亲，理解您对价格的在意。客服会私信为您核对下单价格，并按价保规则为您处理。",
         "感谢您的反馈，关于价格的问题客服会私信向您说明，并按店铺价保政策为您办理。",
     ],
+    ComplaintType.COUNTERFEIT: [
+        "亲，非常重视您对商品真伪的疑问。我们所售商品均可提供进货凭证，客服会私信与您核实，核实有问题的全额退款。",
+        "感谢您的反馈，正品问题我们绝不含糊。客服已私信联系您，请提供商品照片，我们会给出渠道证明并按规定处理。",
+    ],
+    ComplaintType.PACKAGING: [
+        "亲，抱歉包装没有保护好商品，影响了您的收货体验。我们会改进包装，客服也会私信为您处理破损或补发。",
+        "感谢您指出包装的问题，我们已反馈仓库加强封口和防护，客服会私信联系您跟进。",
+    ],
+    ComplaintType.AFTER_SALES: [
+        "亲，非常抱歉售后处理让您久等了。店长已接手您的退换/退款申请，会优先办理并私信告诉您进度。",
+        "抱歉您的售后申请没有得到及时处理，这是我们的问题。负责人会私信联系您，尽快为您办好退款或换货。",
+    ],
+    ComplaintType.PROMISE_NOT_KEPT: [
+        "亲，抱歉答应您的没有做到。客服会私信与您核对当时的承诺（赠品、优惠或发货时间），并马上为您补上。",
+        "很抱歉让您失望了，说到就要做到。我们已核查订单，客服会私信联系您补发或补偿承诺的内容。",
+    ],
+    ComplaintType.DISLIKE: [
+        "亲，感谢您的真实感受，很遗憾这次的商品不合您的心意。如需退换，客服会私信协助您办理。",
+        "谢谢您的反馈，每个人的喜好不同，我们会把您的意见带给选品团队。客服会私信问问您的需求。",
+    ],
     ComplaintType.USAGE_QUESTION: [
         "亲，感谢您的反馈！客服会私信发送详细的使用说明和视频教程，有任何问题随时找我们。",
         "抱歉使用说明不够清楚给您添了麻烦，我们会私信一步步帮您设置好。",
@@ -93,6 +113,12 @@ REMEDY_POLICY: dict[str, set[str]] = {
     ComplaintType.LOGISTICS: {"resend", "refund", "coupon", "points"},
     ComplaintType.SERVICE_ATTITUDE: {"coupon", "points"},
     ComplaintType.PRICE: {"price_protect", "coupon"},
+    ComplaintType.COUNTERFEIT: {"return_refund", "refund"},
+    ComplaintType.PACKAGING: {"resend", "exchange", "refund", "coupon", "points"},
+    # A refused or stalled return/refund/repair is answered by doing it, never by a coupon instead.
+    ComplaintType.AFTER_SALES: {"return_refund", "refund", "exchange", "repair"},
+    ComplaintType.PROMISE_NOT_KEPT: {"resend", "refund", "price_protect", "coupon", "points"},
+    ComplaintType.DISLIKE: {"return_refund", "exchange"},
     ComplaintType.USAGE_QUESTION: set(),
     ComplaintType.OTHER: {"return_refund", "refund", "exchange", "resend", "repair", "coupon", "points",
                           "price_protect"},

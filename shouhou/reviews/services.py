@@ -10,9 +10,9 @@ from typing import Any
 from django.db import transaction
 from django.db.models import F
 
-from shouhou.accounts.access import role_for
+from shouhou.accounts.actors import SystemActor, acting_user, actor_can, require_role
 from shouhou.accounts.models import Membership
-from shouhou.accounts.permissions import COMPENSATE_ABOVE_LIMIT, role_can
+from shouhou.accounts.permissions import COMPENSATE, COMPENSATE_ABOVE_LIMIT, REPLY
 from shouhou.commerce.models import Customer, Order, OrderLine
 from shouhou.core.audit import audit_record
 from shouhou.core.clock import now
@@ -133,7 +133,7 @@ def reviews_ingest(*, shop, items: list[ReviewInput], source: str = ReviewSource
             customer_id=order.customer_id if order else None, live_session_id=order.live_session_id if order else None,
             group=groups.get(item.group_external_id), rating=item.rating, text=(item.text or "")[:MAX_TEXT],
             posted_at=item.posted_at or now(), sentiment=pred.sentiment, sentiment_score=pred.sentiment_score,
-            complaint_type=pred.complaint_type, aspect=pred.aspect,
+            complaint_type=pred.complaint_type, complaint_others=pred.complaint_others, aspect=pred.aspect,
         ))
     # A low star rating is negative whatever the words say.
     for r in rows:
@@ -211,7 +211,7 @@ def review_create(*, shop, text: str, source: str = ReviewSource.API, **kwargs) 
 # --- recovery steps -------------------------------------------------------------------------------------
 
 def _event(task: RecoveryTask, kind: str, actor, note: str = "", from_status: str = "") -> None:
-    RecoveryEvent.objects.create(task=task, kind=kind, actor=actor, note=note[:500], from_status=from_status,
+    RecoveryEvent.objects.create(task=task, kind=kind, actor=acting_user(actor), note=note[:500], from_status=from_status,
                                  to_status=task.status)
 
 
@@ -226,6 +226,7 @@ def _start(task: RecoveryTask) -> str:
 
 @transaction.atomic
 def recovery_reply_public(*, task: RecoveryTask, text: str, actor) -> RecoveryTask:
+    require_role(actor, task.shop, REPLY)
     text = (text or "").strip()
     if not text:
         raise ReviewRefused("回复内容不能为空", field="text")
@@ -251,6 +252,7 @@ def recovery_reply_public(*, task: RecoveryTask, text: str, actor) -> RecoveryTa
 
 @transaction.atomic
 def recovery_contact(*, task: RecoveryTask, note: str, actor) -> RecoveryTask:
+    require_role(actor, task.shop, REPLY)
     guard = guard_outgoing(note or "")
     if not guard.allowed:
         raise ReviewRefused("联系记录未通过合规检查：" + "；".join(guard.reasons), field="note")
@@ -263,15 +265,17 @@ def recovery_contact(*, task: RecoveryTask, note: str, actor) -> RecoveryTask:
 
 
 def _approval_limit(actor, shop) -> Decimal | None:
-    if actor is None:
-        return None
-    m = Membership.objects.filter(user=actor, shop=shop).first()
+    user = acting_user(actor)
+    if user is None:
+        return None if isinstance(actor, SystemActor) else Decimal("0")  # a token has no personal limit
+    m = Membership.objects.filter(user=user, shop=shop).first()
     return m.approval_limit if m else Decimal("0")
 
 
 @transaction.atomic
 def recovery_set_remedy(*, task: RecoveryTask, remedy: str, actor, amount: Decimal | None = None,
                         note: str = "", override_misunderstanding: bool = False) -> RecoveryTask:
+    require_role(actor, task.shop, COMPENSATE)
     if remedy not in Remedy.values or not remedy:
         raise ReviewRefused(f"未知的补救方案：{remedy}", field="remedy")
     task = RecoveryTask.objects.select_for_update().select_related("review").get(pk=task.pk)
@@ -288,7 +292,7 @@ def recovery_set_remedy(*, task: RecoveryTask, remedy: str, actor, amount: Decim
         if amount is None or amount <= 0:
             raise ReviewRefused("该补救方案需要填写金额（元）", field="amount")
         limit = _approval_limit(actor, task.shop)
-        if limit is not None and amount > limit and not role_can(role_for(actor, task.shop), COMPENSATE_ABOVE_LIMIT):
+        if limit is not None and amount > limit and not actor_can(actor, task.shop, COMPENSATE_ABOVE_LIMIT):
             raise ReviewRefused(f"金额 {amount} 元超过您的审批额度 {limit} 元，请提交主管审批", field="amount")
     guard = guard_outgoing(note or "")
     if not guard.allowed:
@@ -304,6 +308,7 @@ def recovery_set_remedy(*, task: RecoveryTask, remedy: str, actor, amount: Decim
 
 @transaction.atomic
 def recovery_close(*, task: RecoveryTask, outcome: str, actor, new_rating: int | None = None) -> RecoveryTask:
+    require_role(actor, task.shop, REPLY)
     if outcome not in {Outcome.RESOLVED, Outcome.RATING_UPDATED, Outcome.NO_ANSWER}:
         raise ReviewRefused(f"未知的结果：{outcome}", field="outcome")
     if outcome == Outcome.RATING_UPDATED and not (new_rating and 1 <= new_rating <= 5):
@@ -327,6 +332,7 @@ def recovery_close(*, task: RecoveryTask, outcome: str, actor, new_rating: int |
 
 @transaction.atomic
 def recovery_assign(*, task: RecoveryTask, assignee, actor) -> RecoveryTask:
+    require_role(actor, task.shop, REPLY)
     RecoveryTask.objects.filter(pk=task.pk).update(assignee=assignee, updated_at=now())
     task.refresh_from_db()
     _event(task, TaskEventKind.ASSIGNED, actor, getattr(assignee, "username", ""), task.status)
@@ -351,6 +357,7 @@ def recovery_sweep_breaches(*, at: datetime | None = None) -> int:
 # --- showcase and referrals --------------------------------------------------------------------------
 
 def review_showcase_set(*, review: Review, showcased: bool, actor) -> Review:
+    require_role(actor, review.shop, REPLY)
     if showcased and review.sentiment != 1:
         raise ReviewRefused("只有正面评价可以精选展示")
     Review.objects.filter(pk=review.pk, shop=review.shop).update(is_showcased=showcased, updated_at=now())
@@ -384,3 +391,36 @@ def referral_reward_record(*, shop, referrer: Customer, friend: Customer, order:
     if kind == RewardKind.POINTS:
         Customer.objects.filter(pk=referrer.pk, shop=shop).update(points=F("points") + points)
     return reward, True
+
+
+def reviews_reclassify_types(*, shop=None, batch: int = 2000) -> int:
+    """Read the complaint type of stored negative reviews again with the current model (after the taxonomy
+    changed or the model was retrained): main type, other types and aspect. Sentiment, tasks and alerts
+    stay as they are. Set-based: one classification and one bulk update per batch; returns how many
+    reviews changed."""
+    from shouhou.reviews.classifier.model import default_model
+    from shouhou.reviews.classifier.normalize import normalize_text
+    from shouhou.reviews.classifier.rules import aspect_of
+
+    model = default_model()
+    qs = Review.objects.filter(sentiment=0).exclude(text="").order_by("pk")
+    if shop is not None:
+        qs = qs.filter(shop=shop)
+    changed, last_pk = 0, 0
+    while True:
+        rows = list(qs.filter(pk__gt=last_pk).only("pk", "text", "complaint_type", "complaint_others", "aspect")[:batch])
+        if not rows:
+            return changed
+        last_pk = rows[-1].pk
+        texts = [normalize_text(r.text) for r in rows]
+        dirty = []
+        for r, text, (main, others) in zip(rows, texts, model.complaint_sets(model.complaint_scores(texts), texts),
+                                          strict=True):
+            main = main if main != ComplaintType.NONE else str(ComplaintType.OTHER)  # negative: a complaint
+            new = (main, others, aspect_of(text))
+            if new != (r.complaint_type, r.complaint_others, r.aspect):
+                r.complaint_type, r.complaint_others, r.aspect = new
+                dirty.append(r)
+        with transaction.atomic():
+            Review.objects.bulk_update(dirty, ["complaint_type", "complaint_others", "aspect"], batch_size=500)
+        changed += len(dirty)

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from shouhou.accounts import permissions as perm
 from shouhou.accounts.access import current_shop_for_request, require_action, role_for
+from shouhou.accounts.actors import actor_can
 from shouhou.commerce.models import Shop
 from shouhou.reviews import selectors, services
 from shouhou.reviews.choices import ComplaintType, Outcome, Remedy, TaskStatus
@@ -58,6 +59,9 @@ def task_detail(request, pk: int):
     return render(request, "reviews/task_detail.html", {
         "task": task, "review": task.review, "events": task.events.select_related("actor"),
         "remedies": [r for r in Remedy.choices if r[0]], "outcomes": [o for o in Outcome.choices if o[0]],
+        # offered from the same rule the recovery services enforce
+        "can_reply": actor_can(request.user, shop, perm.REPLY),
+        "can_remedy": actor_can(request.user, shop, perm.COMPENSATE),
     })
 
 
@@ -117,7 +121,8 @@ def good_reviews(request):
     shop = _shop(request)
     require_action(request.user, shop, perm.VIEW)
     page = Paginator(selectors.review_list(shop=shop, sentiment=1, kind="review"), 50).get_page(request.GET.get("page"))
-    return render(request, "reviews/good_reviews.html", {"page_obj": page, "shop": shop})
+    return render(request, "reviews/good_reviews.html", {"page_obj": page, "shop": shop,
+                                                         "can_showcase": actor_can(request.user, shop, perm.REPLY)})
 
 
 def showcase_public(request, shop_code: str):

@@ -211,8 +211,8 @@ def _save_calendar(request, payload: SlaCalendarIn, row: BusinessCalendar | None
     with transaction.atomic():
         before = _audit_fields(row, CALENDAR_FIELDS) if row else {}
         saved = _config(team_svc.calendar_save, shop=request.auth.shop, name=payload.name, spec=spec,
-                        is_default=payload.is_default, calendar=row)
-        audit_record(action="sla.calendar." + ("update" if row else "create"), obj=saved, actor=request.auth.actor,
+                        is_default=payload.is_default, calendar=row, actor=request.auth)
+        audit_record(action="sla.calendar." + ("update" if row else "create"), obj=saved, actor=request.auth,
                      before=before, after=_audit_fields(saved, CALENDAR_FIELDS))
     return saved
 
@@ -223,8 +223,9 @@ def _save_policy(request, payload: SlaPolicyIn, row: SlaPolicy | None) -> SlaPol
         _answerable(getattr(payload, name), cal, field=name, what="时限")
     with transaction.atomic():
         before = _audit_fields(row, POLICY_FIELDS) if row else {}
-        saved = _config(team_svc.sla_policy_save, shop=request.auth.shop, policy=row, **payload.dict())
-        audit_record(action="sla.policy." + ("update" if row else "create"), obj=saved, actor=request.auth.actor,
+        saved = _config(team_svc.sla_policy_save, shop=request.auth.shop, policy=row, actor=request.auth,
+                        **payload.dict())
+        audit_record(action="sla.policy." + ("update" if row else "create"), obj=saved, actor=request.auth,
                      before=before, after=_audit_fields(saved, POLICY_FIELDS))
     return SlaPolicy.objects.select_related("calendar").get(pk=saved.pk)
 
@@ -319,7 +320,7 @@ def defaults_install(request, payload: SlaInstallIn):
         sla_defaults_install(shop=shop, night_shift=payload.night_shift)
         out = {"calendars": BusinessCalendar.objects.filter(shop=shop).count() - cal_before,
                "policies": SlaPolicy.objects.filter(shop=shop).count() - pol_before}
-        audit_record(action="sla.defaults.install", obj=shop, shop=shop, actor=request.auth.actor,
+        audit_record(action="sla.defaults.install", obj=shop, shop=shop, actor=request.auth,
                      after={**out, "night_shift": payload.night_shift})
     return out
 
@@ -348,3 +349,57 @@ def ticket_clocks_get(request, ticket_id: Id):
                     "remaining_seconds": c.remaining_seconds, "breached": c.breached}
                    for c in ticket_clocks(ticket=t)],
     }
+
+
+# --- reply rates per buyer message (docs/metrics.md, 回复率) ---------------------------------------------
+
+class ReplyTargetOut(Schema):
+    seconds: int
+    answered: int = Field(description="由人工在该时限内回复的顾客消息数")
+    counted: int = Field(description="计入的顾客消息数（已回复，或已超过该时限仍未回复）")
+    ratio: float | None
+    pass_line: float | None = Field(None, description="平台公布的及格线（如快手 5 分钟 ≥ 0.80）")
+
+
+class ReplyRateRowOut(Schema):
+    agent_id: int | None = Field(None, description="客服；按客服分组时为空表示尚无人接待的消息")
+    day: dt.date | None = None
+    messages: int
+    waiting: int
+    rates: list[ReplyTargetOut]
+
+
+class ReplyRatesOut(Schema):
+    platform: str
+    targets: list[int]
+    counted_hours: list[int] | None = Field(None, description="计入的本地小时 [开始, 结束)，空表示全天")
+    rows: list[ReplyRateRowOut]
+
+
+@router.get("/reply-rates", response=ReplyRatesOut,
+            summary="按顾客消息的回复率（飞鸽 3 分钟人工回复率、快手 3/5 分钟、视频号），可按客服、日期分组")
+def reply_rates_get(request, start: dt.datetime, end: dt.datetime,
+                    by: Annotated[str, Query(description="agent、day 或 agent,day；空表示全店")] = ""):
+    from shouhou.sla.reply_rules import reply_rule_for
+    from shouhou.sla.selectors import reply_rates
+
+    _need(request, VIEW)
+    if start.tzinfo is None or end.tzinfo is None:
+        raise DomainError("时间须带时区，如 2026-11-06T00:00:00+08:00", status=422, field="start")
+    for name, value in (("start", start), ("end", end)):
+        if not 2000 <= value.year <= 2100:
+            raise DomainError("时间应在 2000–2100 年之间", status=422, field=name)
+    if end <= start or end - start > dt.timedelta(days=92):
+        raise DomainError("结束须晚于开始，且跨度不超过 92 天", status=422, field="end")
+    groups = tuple(g for g in (x.strip() for x in by.split(",")) if g)
+    if set(groups) - {"agent", "day"}:
+        raise DomainError(f"不能按「{by}」分组（可选 agent、day）", status=422, field="by")
+    shop = request.auth.shop
+    rule = reply_rule_for(shop.platform)
+    rows = reply_rates(shop=shop, start=start, end=end, by=groups)
+    return {"platform": shop.platform, "targets": list(rule.targets),
+            "counted_hours": list(rule.counted_hours) if rule.counted_hours else None,
+            "rows": [{"agent_id": r.agent_id, "day": r.day, "messages": r.messages, "waiting": r.waiting,
+                      "rates": [{"seconds": t.seconds, "answered": t.answered, "counted": t.counted, "ratio": t.ratio,
+                                 "pass_line": float(t.pass_line) if t.pass_line is not None else None}
+                                for t in r.rates]} for r in rows]}

@@ -14,7 +14,9 @@ fields it changed; the inbox services save them in their transaction.
 
 from __future__ import annotations
 
+import functools
 import logging
+from collections.abc import Callable
 from datetime import datetime
 
 from shouhou.sla.calendar import BusinessCalendar, CalendarError, always_open, business_seconds_between
@@ -42,6 +44,31 @@ def _shift(due: datetime | None, since: datetime, at: datetime, cal: BusinessCal
     return due_at(at, business_seconds_between(since, due, cal), cal)
 
 
+def next_due(ticket) -> datetime | None:
+    """The earliest running clock, or None while paused or when none runs: what `Ticket.next_due_at` stores."""
+    if ticket.paused_at is not None:
+        return None
+    dues = [d for name, d in running_dues(ticket).items()
+            if name != "next_response" or ticket.waiting_since is not None]
+    return min(dues) if dues else None
+
+
+def _keeps_next_due(fn: Callable[..., list[str]]) -> Callable[..., list[str]]:
+    """Every clock function leaves `next_due_at` right, so the queue can read it from an index."""
+
+    @functools.wraps(fn)
+    def wrapper(ticket, **kwargs) -> list[str]:
+        fields = fn(ticket, **kwargs)
+        due = next_due(ticket)
+        if due != getattr(ticket, "next_due_at", None):
+            ticket.next_due_at = due
+            fields = [*fields, "next_due_at"]
+        return fields
+
+    return wrapper
+
+
+@_keeps_next_due
 def clocks_start(ticket, *, at: datetime, targets: Targets) -> list[str]:
     ticket.sla_policy_id = targets.policy_id
     ticket.first_response_due_at = due_at(at, targets.first_response.seconds, targets.first_response.calendar)
@@ -53,12 +80,14 @@ def clocks_start(ticket, *, at: datetime, targets: Targets) -> list[str]:
             "last_customer_message_at"]
 
 
+@_keeps_next_due
 def clocks_customer_message(ticket, *, at: datetime, targets: Targets) -> list[str]:
     """A customer message on an open, running ticket: start the next-response clock unless one runs."""
     ticket.last_customer_message_at = at
     return ["last_customer_message_at", *clocks_await_agent(ticket, at=at, targets=targets)]
 
 
+@_keeps_next_due
 def clocks_await_agent(ticket, *, at: datetime, targets: Targets) -> list[str]:
     """Something the agent must answer arrived (a customer message, a department's result): the
     next-response clock starts at `at` unless a response clock already runs."""
@@ -73,6 +102,7 @@ def clocks_await_agent(ticket, *, at: datetime, targets: Targets) -> list[str]:
     return fields
 
 
+@_keeps_next_due
 def clocks_agent_reply(ticket, *, at: datetime, targets: Targets) -> list[str]:
     """An agent's reply: meets the first response (once) and stops the next-response clock."""
     fields = ["last_agent_reply_at", "waiting_since", "next_response_due_at", "sla_warned_at"]
@@ -89,6 +119,7 @@ def clocks_agent_reply(ticket, *, at: datetime, targets: Targets) -> list[str]:
     return fields
 
 
+@_keeps_next_due
 def clocks_pause(ticket, *, at: datetime) -> list[str]:
     if ticket.paused_at is not None:
         return []
@@ -108,6 +139,7 @@ def _move_running(ticket, *, since: datetime, at: datetime, targets: Targets) ->
         ticket.sla_warned_at = None
 
 
+@_keeps_next_due
 def clocks_resume(ticket, *, at: datetime, targets: Targets) -> list[str]:
     if ticket.paused_at is None:
         return []
@@ -117,6 +149,7 @@ def clocks_resume(ticket, *, at: datetime, targets: Targets) -> list[str]:
             "sla_warned_at"]
 
 
+@_keeps_next_due
 def clocks_resolve(ticket, *, at: datetime, targets: Targets) -> list[str]:
     fields = clocks_resume(ticket, at=at, targets=targets)
     ticket.resolved_at = at
@@ -128,6 +161,7 @@ def clocks_resolve(ticket, *, at: datetime, targets: Targets) -> list[str]:
                                  "waiting_since"})
 
 
+@_keeps_next_due
 def clocks_reopen(ticket, *, at: datetime, targets: Targets) -> list[str]:
     if ticket.resolved_at is None:
         return clocks_resume(ticket, at=at, targets=targets)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 
 from shouhou.core.clock import now
 from shouhou.inbox.choices import OPEN_TICKET_STATUSES
@@ -122,3 +123,144 @@ def calendar_year(*, calendar, year: int) -> CalendarYear:
                 days.append(CalendarDay(d, kind, "", "shop", True, d.weekday()))
     days.sort(key=lambda x: (x.day, x.kind))
     return CalendarYear(year=year, country=country, official=bool(public and public.official), days=tuple(days))
+
+
+# --- reply rates per buyer message (docs/metrics.md, 回复率) ---------------------------------------------
+
+@dataclass(frozen=True)
+class TargetRate:
+    """Buyer messages answered by a person within `seconds` ÷ buyer messages whose outcome is known (answered,
+    or older than the target); `ratio` None when there are none yet."""
+
+    seconds: int
+    answered: int
+    counted: int
+    pass_line: Decimal | None = None
+
+    @property
+    def ratio(self) -> float | None:
+        return round(self.answered / self.counted, 4) if self.counted else None
+
+    @property
+    def percent(self) -> float | None:
+        return None if self.ratio is None else round(self.ratio * 100, 1)
+
+    @property
+    def minutes(self) -> int:
+        return self.seconds // 60
+
+    @property
+    def below_pass_line(self) -> bool:
+        return self.pass_line is not None and self.ratio is not None and self.ratio < self.pass_line
+
+
+@dataclass(frozen=True)
+class ReplyRateRow:
+    agent_id: int | None   # None in a row for the whole shop, or for messages no agent held yet
+    day: date | None
+    messages: int          # counted buyer messages in the period
+    waiting: int           # of which not answered by a person yet
+    rates: tuple[TargetRate, ...]
+
+    def rate(self, seconds: int) -> TargetRate | None:
+        return next((r for r in self.rates if r.seconds == seconds), None)
+
+
+def _counted_messages(*, shop, start: datetime, end: datetime, rule, channel: str = "", agent_id: int | None = None):
+    from django.db.models.functions import ExtractHour
+
+    from shouhou.core.clock import local_tz
+    from shouhou.inbox.choices import Direction
+    from shouhou.inbox.models import Message
+
+    qs = Message.objects.filter(shop=shop, awaits_human=True, direction=Direction.INBOUND,
+                                created_at__gte=start, created_at__lt=end)
+    if rule.counted_hours is not None:
+        first, last = rule.counted_hours
+        qs = qs.annotate(local_hour=ExtractHour("created_at", tzinfo=local_tz())).filter(
+            local_hour__gte=first, local_hour__lt=last)
+    if channel:
+        qs = qs.filter(conversation__channel=channel)
+    if agent_id is not None:
+        qs = qs.filter(agent_id=agent_id)
+    return qs
+
+
+def reply_rates(*, shop, start: datetime, end: datetime, by: tuple[str, ...] = (), at: datetime | None = None,
+                channel: str = "", agent_id: int | None = None) -> list[ReplyRateRow]:
+    """Reply rates of the shop's buyer messages sent in [start, end), under the shop's platform rule
+    (sla.reply_rules), grouped by `by` ⊆ ("agent", "day" (local date)). One aggregate query.
+    A message not yet answered counts against a target only once it is older than the target at `at`
+    (default now), so today's live rates do not count messages that can still make it."""
+    from datetime import timedelta
+
+    from django.db.models import Count, F, Q
+    from django.db.models.functions import TruncDate
+
+    from shouhou.core.clock import local_tz
+    from shouhou.sla.reply_rules import reply_rule_for
+
+    unknown = set(by) - {"agent", "day"}
+    if unknown:
+        raise ValueError(f"reply_rates: cannot group by {sorted(unknown)}")
+    rule = reply_rule_for(shop.platform)
+    at = min(end, at or now())
+    qs = _counted_messages(shop=shop, start=start, end=end, rule=rule, channel=channel, agent_id=agent_id)
+    keys = []
+    if "agent" in by:
+        keys.append("agent_id")
+    if "day" in by:
+        qs = qs.annotate(local_day=TruncDate("created_at", tzinfo=local_tz()))
+        keys.append("local_day")
+    aggregates = {"messages": Count("id"), "waiting": Count("id", filter=Q(human_reply_at__isnull=True))}
+    for seconds in rule.targets:
+        within = timedelta(seconds=seconds)
+        aggregates[f"answered_{seconds}"] = Count("id", filter=Q(human_reply_at__lte=F("created_at") + within))
+        aggregates[f"counted_{seconds}"] = Count("id", filter=Q(human_reply_at__isnull=False)
+                                                 | Q(created_at__lte=at - within))
+    rows = qs.values(*keys).order_by(*keys).annotate(**aggregates) if keys else [qs.aggregate(**aggregates)]
+    return [ReplyRateRow(
+        agent_id=row.get("agent_id"), day=row.get("local_day"), messages=row["messages"] or 0,
+        waiting=row["waiting"] or 0,
+        rates=tuple(TargetRate(seconds=s, answered=row[f"answered_{s}"] or 0, counted=row[f"counted_{s}"] or 0,
+                               pass_line=rule.pass_line.get(s)) for s in rule.targets),
+    ) for row in rows]
+
+
+@dataclass
+class WaitingMessage:
+    message_id: int
+    conversation_id: int
+    agent_id: int | None
+    sent_at: datetime
+    crosses_at: datetime   # when the platform's first target is missed
+    seconds_left: int      # negative: already missed, still unanswered
+    body: str
+    ticket_id: int | None = None   # filled in by the desk (inbox.selectors.reply_board)
+    agent: object | None = None
+
+    @property
+    def state(self) -> str:
+        return "late" if self.seconds_left < 0 else "nudge"
+
+
+def reply_clock_forecast(*, shop, within_seconds: int = 60, at: datetime | None = None,
+                         agent_id: int | None = None, limit: int = 50) -> list[WaitingMessage]:
+    """Buyer messages waiting for a person whose first-target mark (飞鸽: 3 minutes) falls within the next
+    `within_seconds`: the ones to answer now. Soonest first; reads only waiting messages (a partial index)."""
+    from datetime import timedelta
+
+    from shouhou.sla.reply_rules import reply_rule_for
+
+    rule = reply_rule_for(shop.platform)
+    at = at or now()
+    clock = timedelta(seconds=rule.clock_seconds)
+    qs = _counted_messages(shop=shop, start=at - clock, end=at + timedelta(seconds=1), rule=rule, agent_id=agent_id)
+    qs = qs.filter(human_reply_at__isnull=True, created_at__lte=at - clock + timedelta(seconds=within_seconds))
+    out = []
+    for row in qs.order_by("created_at", "id").values("id", "conversation_id", "agent_id", "created_at", "body")[:limit]:
+        crosses = row["created_at"] + clock
+        out.append(WaitingMessage(message_id=row["id"], conversation_id=row["conversation_id"], agent_id=row["agent_id"],
+                                  sent_at=row["created_at"], crosses_at=crosses,
+                                  seconds_left=int((crosses - at).total_seconds()), body=(row["body"] or "")[:80]))
+    return out

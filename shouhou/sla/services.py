@@ -97,12 +97,11 @@ def calendar_day_set(*, calendar: BusinessCalendar, actor, day: date, kind: str,
     """Make `day` a holiday (kind "holiday") or a make-up workday ("makeup_workday") on this calendar, or
     not (`on=False`). A day the public-holiday package already has is removed through the `*_removed`
     override; a day it lacks is added to the calendar's own list. Supervisors and admins only; audited."""
-    from shouhou.accounts.access import require_action
+    from shouhou.accounts.actors import require_role
     from shouhou.accounts.permissions import TEAM_MANAGE
     from shouhou.sla.holidays import FIRST_YEAR, LAST_YEAR, public_days
 
-    if actor is not None:
-        require_action(actor, calendar.shop, TEAM_MANAGE)
+    require_role(actor, calendar.shop, TEAM_MANAGE)
     if kind not in DAY_KINDS:
         raise CalendarDayError(f"kind: 未知的类型 {kind!r}（可用 holiday / makeup_workday）", field="kind")
     if not isinstance(day, date) or not FIRST_YEAR <= day.year <= LAST_YEAR:
@@ -135,12 +134,11 @@ def calendar_day_set(*, calendar: BusinessCalendar, actor, day: date, kind: str,
 @transaction.atomic
 def calendar_follow_public_holidays(*, calendar: BusinessCalendar, actor, country: str = "CN") -> BusinessCalendar:
     """Let a calendar follow a country's public holidays and make-up workdays (sla.holidays). Audited."""
-    from shouhou.accounts.access import require_action
+    from shouhou.accounts.actors import require_role
     from shouhou.accounts.permissions import TEAM_MANAGE
     from shouhou.sla.holidays import COUNTRIES
 
-    if actor is not None:
-        require_action(actor, calendar.shop, TEAM_MANAGE)
+    require_role(actor, calendar.shop, TEAM_MANAGE)
     if country not in COUNTRIES:
         raise CalendarDayError(f"country: 未知的国家或地区 {country!r}", field="country")
     row = BusinessCalendar.objects.select_for_update().get(pk=calendar.pk)

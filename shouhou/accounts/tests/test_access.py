@@ -9,6 +9,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from shouhou.accounts.actors import SYSTEM
 from shouhou.accounts.choices import Role
 from shouhou.accounts.models import ApiToken, Membership
 from shouhou.accounts.permissions import (
@@ -75,7 +76,7 @@ def test_analyst_may_read_but_never_write_through_the_api(client, shop):
     (["*"], "post", "/api/accounts/reveal", 422),
 ])
 def test_token_scopes_gate_domains_and_writes(client, shop, scopes, method, path, status):
-    issued = token_issue(shop=shop, name="集成", scopes=scopes, role=Role.ADMIN)
+    issued = token_issue(actor=SYSTEM, shop=shop, name="集成", scopes=scopes, role=Role.ADMIN)
 
     if method == "get":
         response = client.get(path, headers=_bearer(issued.secret))
@@ -86,7 +87,7 @@ def test_token_scopes_gate_domains_and_writes(client, shop, scopes, method, path
 
 
 def test_analyst_token_cannot_write_even_with_all_scopes(client, shop):
-    issued = token_issue(shop=shop, name="报表", scopes=["*"], role=Role.ANALYST)
+    issued = token_issue(actor=SYSTEM, shop=shop, name="报表", scopes=["*"], role=Role.ANALYST)
 
     response = client.post("/api/accounts/reveal", data="{}", content_type="application/json",
                            headers=_bearer(issued.secret))
@@ -95,8 +96,8 @@ def test_analyst_token_cannot_write_even_with_all_scopes(client, shop):
 
 
 def test_revoked_or_wrong_token_is_401_in_chinese(client, shop):
-    issued = token_issue(shop=shop, name="旧令牌", scopes=["*"])
-    token_revoke(token=issued.token)
+    issued = token_issue(actor=SYSTEM, shop=shop, name="旧令牌", scopes=["*"])
+    token_revoke(actor=SYSTEM, token=issued.token)
 
     revoked = client.get("/api/accounts/me", headers=_bearer(issued.secret))
     wrong = client.get("/api/accounts/me", headers=_bearer(issued.token.prefix + ".nope"))
@@ -132,7 +133,7 @@ def test_a_token_with_an_expiry_works_until_then_and_is_refused_after(client, sh
 @pytest.mark.parametrize("days", [0, 3651])
 def test_token_expiry_out_of_range_is_refused(shop, days):
     with pytest.raises(DomainError, match="1 到 3650"):
-        token_issue(shop=shop, name="x", scopes=["cases"], expires_in_days=days)
+        token_issue(actor=SYSTEM, shop=shop, name="x", scopes=["cases"], expires_in_days=days)
 
 
 def test_token_secret_is_stored_only_as_a_hash_and_issue_revoke_are_audited(shop, shop_admin):
@@ -151,7 +152,7 @@ def test_token_secret_is_stored_only_as_a_hash_and_issue_revoke_are_audited(shop
                                                  (["cases:delete"], "未知的权限范围")])
 def test_token_issue_refuses_unknown_scopes(shop, scopes, message):
     with pytest.raises(DomainError, match=message):
-        token_issue(shop=shop, name="x", scopes=scopes)
+        token_issue(actor=SYSTEM, shop=shop, name="x", scopes=scopes)
 
 
 def test_token_api_issue_shows_secret_once_then_lists_and_revokes(client, shop, shop_admin):
@@ -178,7 +179,7 @@ def test_agent_may_not_manage_tokens(agent_client):
 def test_cli_token_create_prints_a_working_secret(client, shop):
     out, err = StringIO(), StringIO()
     call_command("token", "create", "--shop", shop.code, "--name", "仓库系统", "--scopes", "cases,inbox",
-                 "--role", "agent", stdout=out, stderr=err)
+                 "--role", "agent", "--system", stdout=out, stderr=err)
     secret = out.getvalue().strip()
 
     me = client.get("/api/accounts/me", headers=_bearer(secret))
@@ -190,15 +191,15 @@ def test_cli_token_create_prints_a_working_secret(client, shop):
     listing = StringIO()
     call_command("token", "list", "--shop", shop.code, stdout=listing)
     assert "仓库系统" in listing.getvalue() and "有效" in listing.getvalue()
-    call_command("token", "revoke", token.prefix, stdout=StringIO())
+    call_command("token", "revoke", token.prefix, "--system", stdout=StringIO())
     assert ApiToken.objects.get().revoked_at is not None
 
 
 def test_cli_token_create_unknown_shop_or_scope(shop):
     with pytest.raises(CommandError, match="未找到店铺"):
-        call_command("token", "create", "--shop", "nope", "--name", "n", "--scopes", "cases")
+        call_command("token", "create", "--shop", "nope", "--name", "n", "--scopes", "cases", "--system")
     with pytest.raises(CommandError, match="未知的权限范围"):
-        call_command("token", "create", "--shop", shop.code, "--name", "n", "--scopes", "money")
+        call_command("token", "create", "--shop", shop.code, "--name", "n", "--scopes", "money", "--system")
 
 
 def test_user_in_two_shops_switches_with_the_session_and_x_shop_id(client, shop, other_shop):
@@ -249,7 +250,7 @@ def test_api_rate_limit_answers_429_with_retry_after(client, shop, settings):
 
     cache.clear()
     settings.SHOUHOU = {**settings.SHOUHOU, "API_RATE_LIMIT": "3/m"}
-    issued = token_issue(shop=shop, name="脚本", scopes=["*"])
+    issued = token_issue(actor=SYSTEM, shop=shop, name="脚本", scopes=["*"])
 
     codes = [client.get("/api/accounts/me", headers=_bearer(issued.secret)).status_code for _ in range(4)]
     last = client.get("/api/accounts/me", headers=_bearer(issued.secret))

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import time_machine
 
+from shouhou.accounts.actors import SYSTEM
 from shouhou.accounts.choices import Role
 from shouhou.accounts.retention import pii_retention_sweep, shop_anonymise_expired
 from shouhou.accounts.services import shop_retention_days, shop_retention_set, token_issue
@@ -70,7 +71,7 @@ def test_roles_without_pii_reveal_are_refused_and_nothing_is_audited(client, sho
 
 def test_token_without_pii_scope_cannot_reveal(client, shop):
     customer = CustomerFactory(shop=shop)
-    issued = token_issue(shop=shop, name="只读", scopes=["accounts"], role=Role.AGENT)
+    issued = token_issue(actor=SYSTEM, shop=shop, name="只读", scopes=["accounts"], role=Role.AGENT)
 
     response = client.post("/api/accounts/reveal", content_type="application/json",
                            data=json.dumps({"kind": "customer", "object_id": customer.pk, "field": "phone"}),
@@ -125,7 +126,7 @@ def test_malformed_json_is_a_chinese_422(client, supervisor):
 
 def test_audit_api_lists_this_shops_events_for_admins_only(client, shop, other_shop, shop_admin, agent):
     shop_retention_set(shop=shop, days=180, actor=shop_admin)
-    shop_retention_set(shop=other_shop, days=90)
+    shop_retention_set(actor=SYSTEM, shop=other_shop, days=90)
     client.force_login(shop_admin)
 
     response = client.get("/api/accounts/audit?action=shop.")
@@ -155,7 +156,7 @@ def test_audit_page_for_shop_admin(client, shop, shop_admin, agent):
 @pytest.mark.parametrize("days", [0, 29, 3651])
 def test_retention_setting_bounds(shop, days):
     with pytest.raises(DomainError, match="30 到 3650"):
-        shop_retention_set(shop=shop, days=days)
+        shop_retention_set(actor=SYSTEM, shop=shop, days=days)
 
 
 def _case(shop, order, status, resolved_at):
@@ -170,7 +171,7 @@ def retention_world(shop, other_shop):
     busy: a case closed long ago, but the customer also has an open case;
     fresh: a case closed 2026-11-01 (within 90 days);
     stranger: the other shop (default 365 days), also closed 2026-06-01."""
-    shop_retention_set(shop=shop, days=90)
+    shop_retention_set(actor=SYSTEM, shop=shop, days=90)
     old_c = CustomerFactory(shop=shop, name="王小明", phone="13811112222", wechat_id="wxm", email="w@example.com")
     old_o = OrderFactory(shop=shop, customer=old_c, placed_at=dt.datetime(2026, 5, 1, tzinfo=SH))
     _case(shop, old_o, CaseStatus.RESOLVED, dt.datetime(2026, 6, 1, tzinfo=SH))
@@ -270,7 +271,7 @@ def test_retention_default_is_a_year(other_shop):
 
 
 def test_audit_page_names_actorless_events_in_the_readers_language(client, shop, shop_admin):
-    shop_retention_set(shop=shop, days=200, actor=None)
+    shop_retention_set(shop=shop, days=200, actor=SYSTEM)
     client.force_login(shop_admin)
     assert "系统/令牌" in client.get("/accounts/audit/").content.decode()
     client.cookies["django_language"] = "en"

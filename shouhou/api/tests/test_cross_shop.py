@@ -13,6 +13,7 @@ import json
 
 import pytest
 
+from shouhou.accounts.actors import SYSTEM
 from shouhou.accounts.choices import Role
 from shouhou.accounts.services import token_issue
 from shouhou.api.api import api
@@ -33,7 +34,7 @@ def two_shops(db):
     user_b = MembershipFactory(shop=shop_b, role=Role.ADMIN, user=UserFactory(username=f"{MARKER}b")).user
     marked_b = seed_marked_shop(shop_b, MARKER, user=user_b)
     seed_marked_shop(shop_a, "AAA甲店", user=user_a)
-    token_a = token_issue(shop=shop_a, name="甲店全权限", scopes=["*"], role=Role.ADMIN)
+    token_a = token_issue(actor=SYSTEM, shop=shop_a, name="甲店全权限", scopes=["*"], role=Role.ADMIN)
     return shop_a, user_a, token_a, marked_b
 
 

@@ -4,6 +4,7 @@ import pytest
 from ninja import NinjaAPI
 from ninja.testing import TestClient
 
+from shouhou.accounts.actors import SYSTEM
 from shouhou.accounts.choices import Role
 from shouhou.accounts.services import token_issue
 from shouhou.api.errors import install_handlers
@@ -12,7 +13,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_an_id_beyond_64_bits_is_not_found(client, shop):
-    token = token_issue(shop=shop, name="t", scopes=["*"], role=Role.ADMIN)
+    token = token_issue(actor=SYSTEM, shop=shop, name="t", scopes=["*"], role=Role.ADMIN)
     r = client.get("/api/logistics/shipments/11974342387326554974499322221035520/events",
                    headers={"Authorization": token.header})
     assert (r.status_code, r.json()["detail"]) == (404, "未找到")

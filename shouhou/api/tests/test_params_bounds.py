@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 
+from shouhou.accounts.actors import SYSTEM
 from shouhou.accounts.choices import Role
 from shouhou.accounts.services import token_issue
 from shouhou.api.api import api
@@ -56,7 +57,7 @@ def test_every_integer_query_parameter_has_both_bounds():
 
 @pytest.fixture
 def bearer(shop):
-    issued = token_issue(shop=shop, name="bounds", scopes=["*"], role=Role.ADMIN)
+    issued = token_issue(actor=SYSTEM, shop=shop, name="bounds", scopes=["*"], role=Role.ADMIN)
     return {"HTTP_AUTHORIZATION": f"Bearer {issued.secret}"}
 
 

@@ -16,6 +16,7 @@ from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 
+from shouhou.accounts.actors import SYSTEM
 from shouhou.accounts.choices import Role
 from shouhou.accounts.services import token_issue
 from shouhou.core.testing.factories import (
@@ -47,7 +48,7 @@ def fuzz_token(db, settings):
     MembershipFactory(shop=shop, role=Role.ADMIN, user=UserFactory(username="fuzz-admin"))
     for _ in range(3):
         OrderFactory(shop=shop, customer=CustomerFactory(shop=shop))
-    issued = token_issue(shop=shop, name="fuzz", scopes=["*"], role=Role.ADMIN)
+    issued = token_issue(actor=SYSTEM, shop=shop, name="fuzz", scopes=["*"], role=Role.ADMIN)
     yield issued.secret
     signals.request_started.connect(close_old_connections)
     signals.request_finished.connect(close_old_connections)

@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
+from shouhou.accounts.actors import SYSTEM
 from shouhou.cases import services as svc
 from shouhou.cases.tests.factories import photo
 from shouhou.core.testing.factories import OrderLineFactory, ProductFactory
@@ -75,7 +76,7 @@ def test_other_shop_never_sees_cases(shop, other_shop, line, agent):
     from shouhou.accounts.choices import Role
     from shouhou.core.testing.factories import MembershipFactory, UserFactory
 
-    case = svc.case_create(shop=shop, order_line=line, reason="quality")
+    case = svc.case_create(actor=SYSTEM, shop=shop, order_line=line, reason="quality")
     stranger = MembershipFactory(shop=other_shop, role=Role.ADMIN, user=UserFactory(username="stranger")).user
     c = _client(stranger)
     assert c.get(f"/api/cases/{case.pk}").status_code == 404
@@ -105,11 +106,11 @@ def test_a_cases_scoped_token_runs_the_case_flow_and_nothing_else(shop, line):
     from shouhou.accounts.choices import Role
     from shouhou.accounts.services import token_issue
 
-    agent = {"HTTP_AUTHORIZATION": "Bearer " + token_issue(shop=shop, name="ERP", scopes=["cases"],
+    agent = {"HTTP_AUTHORIZATION": "Bearer " + token_issue(actor=SYSTEM, shop=shop, name="ERP", scopes=["cases"],
                                                              role=Role.AGENT).secret}
-    boss = {"HTTP_AUTHORIZATION": "Bearer " + token_issue(shop=shop, name="主管系统", scopes=["cases"],
+    boss = {"HTTP_AUTHORIZATION": "Bearer " + token_issue(actor=SYSTEM, shop=shop, name="主管系统", scopes=["cases"],
                                                             role=Role.SUPERVISOR).secret}
-    inbox_only = {"HTTP_AUTHORIZATION": "Bearer " + token_issue(shop=shop, name="客服系统", scopes=["inbox"],
+    inbox_only = {"HTTP_AUTHORIZATION": "Bearer " + token_issue(actor=SYSTEM, shop=shop, name="客服系统", scopes=["inbox"],
                                                                   role=Role.ADMIN).secret}
     c = Client()
 

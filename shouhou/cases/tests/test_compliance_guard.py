@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 
+from shouhou.accounts.actors import SYSTEM
 from shouhou.cases import services as svc
 from shouhou.cases.choices import CaseStatus as S
 from shouhou.cases.models import CaseEvent
@@ -17,7 +18,7 @@ pytestmark = pytest.mark.django_db(transaction=False)
 
 @pytest.fixture
 def case(shop, line):
-    return svc.case_create(shop=shop, order_line=line, reason="quality")
+    return svc.case_create(actor=SYSTEM, shop=shop, order_line=line, reason="quality")
 
 
 @pytest.mark.parametrize(("note", "words"), [

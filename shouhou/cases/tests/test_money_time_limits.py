@@ -11,6 +11,7 @@ import time_machine
 from django.core.exceptions import PermissionDenied
 from django.test import Client
 
+from shouhou.accounts.actors import SYSTEM
 from shouhou.accounts.choices import Role
 from shouhou.cases import services as svc
 from shouhou.cases.choices import CaseStatus as S
@@ -34,7 +35,7 @@ def test_refund_of_a_two_unit_line_is_the_line_total(shop):
     decision = svc.case_preview(shop=shop, order_line=line, reason="no_reason")
     # then the refund is what was paid, not 796.00
     assert decision.refund_amount == Decimal("398.00")
-    case = svc.case_create(shop=shop, order_line=line, reason="no_reason")
+    case = svc.case_create(actor=SYSTEM, shop=shop, order_line=line, reason="no_reason")
     assert case.refund_amount == Decimal("398.00")
 
 
@@ -84,8 +85,8 @@ def rich_agent(shop):
 
 
 def _comp_case(shop, line):
-    policy_publish(shop=shop, source=default_source())
-    return svc.case_create(shop=shop, order_line=line, reason="quality", kind="compensation")
+    policy_publish(actor=SYSTEM, shop=shop, source=default_source())
+    return svc.case_create(actor=SYSTEM, shop=shop, order_line=line, reason="quality", kind="compensation")
 
 
 def test_the_policy_limit_caps_a_generous_personal_limit(shop, line, rich_agent):
@@ -169,7 +170,7 @@ def test_supervisor_decline_over_the_api(shop, line, agent, supervisor):
 
 def test_evidence_photo_is_served_to_staff_only(shop, other_shop, line, agent):
     # given a case with a PNG photo
-    case = svc.case_create(shop=shop, order_line=line, reason="quality", photos=[photo(PNG, "a.png")])
+    case = svc.case_create(actor=SYSTEM, shop=shop, order_line=line, reason="quality", photos=[photo(PNG, "a.png")])
     ev = case.evidence.get()
     url = f"/cases/{case.pk}/evidence/{ev.pk}/"
     # when staff of the shop open it, then they get the image with its sniffed type
@@ -194,7 +195,7 @@ def test_evidence_photo_is_served_to_staff_only(shop, other_shop, line, agent):
 def _token(shop, role):
     from shouhou.accounts.services import token_issue
 
-    return {"HTTP_AUTHORIZATION": "Bearer " + token_issue(shop=shop, name=f"t-{role}", scopes=["cases"],
+    return {"HTTP_AUTHORIZATION": "Bearer " + token_issue(actor=SYSTEM, shop=shop, name=f"t-{role}", scopes=["cases"],
                                                             role=role).secret}
 
 
@@ -211,9 +212,9 @@ def test_api_tokens_get_the_limit_of_their_role(shop, line, role, amount, status
 
 
 def _inspecting(shop, line, agent):
-    case = svc.case_create(shop=shop, order_line=line, reason="quality")
+    case = svc.case_create(actor=SYSTEM, shop=shop, order_line=line, reason="quality")
     svc.case_approve(case=case, actor=agent)
-    svc.case_return_shipped(case=case, method="pickup")
+    svc.case_return_shipped(actor=SYSTEM, case=case, method="pickup")
     svc.case_mark_received(case=case, actor=agent)
     svc.case_start_inspection(case=case, actor=agent)
     return case

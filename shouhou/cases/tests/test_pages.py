@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 
+from shouhou.accounts.actors import SYSTEM
 from shouhou.cases import services as svc
 from shouhou.core.testing.factories import OrderLineFactory
 
@@ -9,9 +10,9 @@ pytestmark = pytest.mark.django_db
 
 
 def test_list_and_detail_pages_with_actions(agent_client, shop, line, django_assert_max_num_queries):
-    case = svc.case_create(shop=shop, order_line=line, reason="quality")
+    case = svc.case_create(actor=SYSTEM, shop=shop, order_line=line, reason="quality")
     for _ in range(5):
-        svc.case_create(shop=shop, order_line=OrderLineFactory(order__shop=shop), reason="quality")
+        svc.case_create(actor=SYSTEM, shop=shop, order_line=OrderLineFactory(order__shop=shop), reason="quality")
     with django_assert_max_num_queries(12):
         r = agent_client.get("/cases/")
     assert r.status_code == 200 and case.number in r.content.decode()
@@ -26,7 +27,7 @@ def test_list_and_detail_pages_with_actions(agent_client, shop, line, django_ass
 
 def test_other_shop_case_is_404(agent_client, other_shop):
     foreign = OrderLineFactory(order__shop=other_shop)
-    case = svc.case_create(shop=other_shop, order_line=foreign, reason="quality")
+    case = svc.case_create(actor=SYSTEM, shop=other_shop, order_line=foreign, reason="quality")
     assert agent_client.get(f"/cases/{case.pk}/").status_code == 404
     assert agent_client.post(f"/cases/{case.pk}/act/approve/").status_code == 404
     assert case.number not in agent_client.get("/cases/").content.decode()
@@ -58,7 +59,7 @@ def test_supervisor_launches_a_recall_from_the_page(client, shop, supervisor, ag
 
 
 def test_admin_cannot_move_a_case_outside_the_state_machine(admin_client, shop, line):
-    case = svc.case_create(shop=shop, order_line=line, reason="quality")
+    case = svc.case_create(actor=SYSTEM, shop=shop, order_line=line, reason="quality")
     page = admin_client.get(f"/admin/cases/case/{case.pk}/change/").content.decode()
     assert 'name="status"' not in page and 'name="refund_amount"' not in page
     assert admin_client.get("/admin/cases/case/add/").status_code == 403
@@ -66,7 +67,7 @@ def test_admin_cannot_move_a_case_outside_the_state_machine(admin_client, shop, 
 
 
 def test_history_names_statuses_and_the_system_actor_in_the_readers_language(agent_client, shop, line):
-    case = svc.case_create(shop=shop, order_line=line, reason="quality")
+    case = svc.case_create(actor=SYSTEM, shop=shop, order_line=line, reason="quality")
     agent_client.post(f"/cases/{case.pk}/act/approve/")
     html = agent_client.get(f"/cases/{case.pk}/").content.decode()
     assert "待审核 → 已同意" in html and "requested" not in html and "→ approved" not in html
@@ -81,8 +82,8 @@ def test_list_shows_open_cases_before_finished_ones(agent_client, shop, line):
     from django.utils import timezone
 
     from shouhou.cases.models import Case
-    old_open = svc.case_create(shop=shop, order_line=line, reason="quality")
-    done = svc.case_create(shop=shop, order_line=OrderLineFactory(order__shop=shop), reason="quality")
+    old_open = svc.case_create(actor=SYSTEM, shop=shop, order_line=line, reason="quality")
+    done = svc.case_create(actor=SYSTEM, shop=shop, order_line=OrderLineFactory(order__shop=shop), reason="quality")
     Case.objects.filter(pk=old_open.pk).update(created_at=timezone.now() - dt.timedelta(days=3))
     Case.objects.filter(pk=done.pk).update(status="cancelled")
     html = agent_client.get("/cases/").content.decode()
@@ -91,7 +92,7 @@ def test_list_shows_open_cases_before_finished_ones(agent_client, shop, line):
 
 def test_detail_names_who_pays_postage_and_says_when_nothing_was_sent_back(agent_client, shop, line):
     from shouhou.cases.models import Case
-    case = svc.case_create(shop=shop, order_line=line, reason="quality")
+    case = svc.case_create(actor=SYSTEM, shop=shop, order_line=line, reason="quality")
     Case.objects.filter(pk=case.pk).update(shipping_payer="merchant", return_method="", return_tracking_no="")
     html = agent_client.get(f"/cases/{case.pk}/").content.decode()
     assert "商家承担" in html and "运费 merchant" not in html

@@ -5,6 +5,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import PermissionDenied
 
+from shouhou.accounts.actors import SYSTEM
 from shouhou.cases import services as svc
 from shouhou.cases.choices import CaseStatus as S
 from shouhou.cases.models import Case, CaseEvent, CaseEvidence
@@ -24,10 +25,10 @@ def _statuses(case):
 
 def test_no_reason_claim_is_auto_approved_under_the_active_policy_version(shop, line, django_capture_on_commit_callbacks):
     # given a published policy
-    v = policy_publish(shop=shop, source=default_source(), note="首版")
+    v = policy_publish(actor=SYSTEM, shop=shop, source=default_source(), note="首版")
     # when a customer files a no-reason return with a photo
     with django_capture_on_commit_callbacks(execute=True):
-        case = svc.case_create(shop=shop, order_line=line, reason="no_reason", photos=[photo()], from_customer=True)
+        case = svc.case_create(actor=SYSTEM, shop=shop, order_line=line, reason="no_reason", photos=[photo()], from_customer=True)
     case.refresh_from_db()
     # then
     assert case.status == S.AWAITING_RETURN
@@ -39,17 +40,17 @@ def test_no_reason_claim_is_auto_approved_under_the_active_policy_version(shop, 
     keys = set(OutboundMessage.objects.values_list("idempotency_key", flat=True))
     assert {f"case:{case.pk}:created", f"case:{case.pk}:approved"} <= keys
     # a new version later does not change the case's version
-    policy_publish(shop=shop, source=default_source(), note="第二版")
+    policy_publish(actor=SYSTEM, shop=shop, source=default_source(), note="第二版")
     case.refresh_from_db()
     assert case.policy_version == v
 
 
 def test_quality_claim_waits_for_an_agent_then_full_return_path(shop, line, agent, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        case = svc.case_create(shop=shop, order_line=line, reason="quality")
+        case = svc.case_create(actor=SYSTEM, shop=shop, order_line=line, reason="quality")
         assert case.status == S.REQUESTED and case.shipping_payer == "merchant"
         svc.case_approve(case=case, actor=agent, note="同意退货")
-        svc.case_return_shipped(case=case, method="self_ship", carrier="SF", tracking_no="SF1234567890")
+        svc.case_return_shipped(actor=SYSTEM, case=case, method="self_ship", carrier="SF", tracking_no="SF1234567890")
         svc.case_mark_received(case=case, actor=agent)
         svc.case_start_inspection(case=case, actor=agent, site="lab")
         svc.case_add_progress(case=case, actor=agent, note="检测机构已收到，预计3天出结果")
@@ -76,10 +77,10 @@ def test_quality_claim_waits_for_an_agent_then_full_return_path(shop, line, agen
     (["approve"], lambda c, a: svc.case_approve(case=c, actor=a), "已同意"),
 ])
 def test_invalid_transitions_are_refused_naming_both_states(shop, line, agent, setup, action, wanted):
-    case = svc.case_create(shop=shop, order_line=line, reason="quality")
+    case = svc.case_create(actor=SYSTEM, shop=shop, order_line=line, reason="quality")
     for step in setup:
         {"reject": lambda: svc.case_reject(case=case, actor=agent, reason="照片无法看出问题"),
-         "cancel": lambda: svc.case_cancel(case=case, reason="不退了"),
+         "cancel": lambda: svc.case_cancel(actor=SYSTEM, case=case, reason="不退了"),
          "approve": lambda: svc.case_approve(case=case, actor=agent)}[step]()
     before = case.events.count()
     with pytest.raises(svc.CaseError) as exc:
@@ -89,7 +90,7 @@ def test_invalid_transitions_are_refused_naming_both_states(shop, line, agent, s
 
 
 def test_reject_requires_a_reason_and_is_recorded(shop, line, agent):
-    case = svc.case_create(shop=shop, order_line=line, reason="quality")
+    case = svc.case_create(actor=SYSTEM, shop=shop, order_line=line, reason="quality")
     with pytest.raises(svc.CaseError, match="必须填写原因"):
         svc.case_reject(case=case, actor=agent, reason=" ")
     svc.case_reject(case=case, actor=agent, reason="超出售后期")
@@ -98,19 +99,19 @@ def test_reject_requires_a_reason_and_is_recorded(shop, line, agent):
 
 
 def test_a_second_open_case_on_the_same_line_is_refused(shop, line):
-    svc.case_create(shop=shop, order_line=line, reason="quality")
+    svc.case_create(actor=SYSTEM, shop=shop, order_line=line, reason="quality")
     with pytest.raises(svc.CaseError, match="已有进行中的售后单"):
-        svc.case_create(shop=shop, order_line=line, reason="no_reason")
+        svc.case_create(actor=SYSTEM, shop=shop, order_line=line, reason="no_reason")
 
 
 def test_case_for_another_shops_line_is_refused(shop, other_shop):
     foreign = OrderLineFactory(order__shop=other_shop)
     with pytest.raises(svc.CaseError, match="不属于本店铺"):
-        svc.case_create(shop=shop, order_line=foreign, reason="quality")
+        svc.case_create(actor=SYSTEM, shop=shop, order_line=foreign, reason="quality")
 
 
 def test_compensation_within_limit_is_issued(shop, line, agent):
-    case = svc.case_create(shop=shop, order_line=line, reason="quality", kind="compensation")
+    case = svc.case_create(actor=SYSTEM, shop=shop, order_line=line, reason="quality", kind="compensation")
     svc.case_issue_compensation(case=case, actor=agent, kind="coupon", amount=Decimal("10"))
     case.refresh_from_db()
     assert case.status == S.FULFILLING and case.compensation_amount == Decimal("10.00")
@@ -118,7 +119,7 @@ def test_compensation_within_limit_is_issued(shop, line, agent):
 
 
 def test_compensation_above_limit_waits_for_a_supervisor(shop, line, agent, supervisor):
-    case = svc.case_create(shop=shop, order_line=line, reason="quality", kind="compensation")
+    case = svc.case_create(actor=SYSTEM, shop=shop, order_line=line, reason="quality", kind="compensation")
     svc.case_issue_compensation(case=case, actor=agent, kind="red_packet", amount=Decimal("80"))
     case.refresh_from_db()
     assert case.status == S.AWAITING_SUPERVISOR and case.compensation_amount == Decimal("0")
@@ -134,9 +135,9 @@ def test_compensation_above_limit_waits_for_a_supervisor(shop, line, agent, supe
 
 
 def test_inspection_none_rejects_and_progress_after_end_is_refused(shop, line, agent):
-    case = svc.case_create(shop=shop, order_line=line, reason="quality")
+    case = svc.case_create(actor=SYSTEM, shop=shop, order_line=line, reason="quality")
     svc.case_approve(case=case, actor=agent)
-    svc.case_return_shipped(case=case, method="pickup")
+    svc.case_return_shipped(actor=SYSTEM, case=case, method="pickup")
     svc.case_mark_received(case=case, actor=agent)
     with pytest.raises(svc.CaseError, match="只有「检测中」"):
         svc.case_record_inspection(case=case, actor=agent, result="refund")
@@ -149,17 +150,17 @@ def test_inspection_none_rejects_and_progress_after_end_is_refused(shop, line, a
 
 
 def test_self_ship_needs_tracking_and_cancel_from_awaiting_return(shop, line, agent):
-    case = svc.case_create(shop=shop, order_line=line, reason="quality")
+    case = svc.case_create(actor=SYSTEM, shop=shop, order_line=line, reason="quality")
     svc.case_approve(case=case, actor=agent)
     with pytest.raises(svc.CaseError, match="快递单号"):
-        svc.case_return_shipped(case=case, method="self_ship", tracking_no="")
-    svc.case_cancel(case=case, reason="买家不退了")
+        svc.case_return_shipped(actor=SYSTEM, case=case, method="self_ship", tracking_no="")
+    svc.case_cancel(actor=SYSTEM, case=case, reason="买家不退了")
     case.refresh_from_db()
     assert case.status == S.CANCELLED
 
 
 def test_stale_object_cannot_move_twice(shop, line, agent):
-    case = svc.case_create(shop=shop, order_line=line, reason="quality")
+    case = svc.case_create(actor=SYSTEM, shop=shop, order_line=line, reason="quality")
     stale = Case.objects.get(pk=case.pk)
     svc.case_approve(case=case, actor=agent)
     with pytest.raises(svc.CaseError):
@@ -176,16 +177,16 @@ def test_stale_object_cannot_move_twice(shop, line, agent):
     (b"\x00\x00\x00\x18ftypheic" + b"\x00" * 20, None),
 ])
 def test_evidence_is_checked_by_content(shop, line, data, error):
-    case = svc.case_create(shop=shop, order_line=line, reason="quality")
+    case = svc.case_create(actor=SYSTEM, shop=shop, order_line=line, reason="quality")
     upload = photo(data, name="x.jpg")
     if error:
         from shouhou.core.uploads import UploadError
 
         with pytest.raises(UploadError, match=error):
-            svc.case_add_evidence(case=case, upload=upload)
+            svc.case_add_evidence(actor=SYSTEM, case=case, upload=upload)
         assert CaseEvidence.objects.count() == 0
     else:
-        ev = svc.case_add_evidence(case=case, upload=upload)
+        ev = svc.case_add_evidence(actor=SYSTEM, case=case, upload=upload)
         assert ev.file.read()[:3] == data[:3]
 
 
@@ -220,4 +221,4 @@ def test_recall_opens_a_case_per_affected_line_and_queues_messages(shop, other_s
 
 def test_recall_needs_a_target():
     with pytest.raises(svc.CaseError, match="至少选择"):
-        svc.recall_launch(shop=None, actor=None, reason="x")
+        svc.recall_launch(shop=None, actor=SYSTEM, reason="x")

@@ -4,6 +4,7 @@ from decimal import Decimal
 
 import pytest
 
+from shouhou.accounts.actors import SYSTEM
 from shouhou.cases import services as svc
 from shouhou.cases.choices import CaseStatus as S
 from shouhou.cases.models import Case, CaseEvent
@@ -13,7 +14,7 @@ pytestmark = pytest.mark.django_db
 
 def test_every_pair_of_states_follows_the_table(shop, line, agent):
     # given one case, put in each state in turn
-    case = svc.case_create(shop=shop, order_line=line, reason="quality")
+    case = svc.case_create(actor=SYSTEM, shop=shop, order_line=line, reason="quality")
     allowed = refused = 0
     for src in S.values:
         for dst in S.values:
@@ -48,16 +49,16 @@ def _comp(amount):
 EDGES = [
     (S.REQUESTED, S.APPROVED, "refund_only", lambda c, a, s: svc.case_approve(case=c, actor=a)),
     (S.REQUESTED, S.REJECTED, "return_refund", lambda c, a, s: svc.case_reject(case=c, actor=a, reason="不符合")),
-    (S.REQUESTED, S.CANCELLED, "return_refund", lambda c, a, s: svc.case_cancel(case=c, reason="不要了")),
+    (S.REQUESTED, S.CANCELLED, "return_refund", lambda c, a, s: svc.case_cancel(actor=SYSTEM, case=c, reason="不要了")),
     (S.APPROVED, S.AWAITING_RETURN, "return_refund", None),  # part of case_approve for return kinds (below)
     (S.APPROVED, S.FULFILLING, "compensation", _comp("10")),
     (S.APPROVED, S.RESOLVED, "refund_only", lambda c, a, s: svc.case_resolve(case=c, actor=a)),
-    (S.APPROVED, S.CANCELLED, "refund_only", lambda c, a, s: svc.case_cancel(case=c)),
+    (S.APPROVED, S.CANCELLED, "refund_only", lambda c, a, s: svc.case_cancel(actor=SYSTEM, case=c)),
     (S.APPROVED, S.AWAITING_SUPERVISOR, "compensation", _comp("99")),
     (S.AWAITING_RETURN, S.IN_TRANSIT_BACK, "return_refund",
-     lambda c, a, s: svc.case_return_shipped(case=c, carrier="SF", tracking_no="SF1")),
+     lambda c, a, s: svc.case_return_shipped(actor=SYSTEM, case=c, carrier="SF", tracking_no="SF1")),
     (S.AWAITING_RETURN, S.RECEIVED, "return_refund", lambda c, a, s: svc.case_mark_received(case=c, actor=a)),
-    (S.AWAITING_RETURN, S.CANCELLED, "return_refund", lambda c, a, s: svc.case_cancel(case=c)),
+    (S.AWAITING_RETURN, S.CANCELLED, "return_refund", lambda c, a, s: svc.case_cancel(actor=SYSTEM, case=c)),
     (S.IN_TRANSIT_BACK, S.RECEIVED, "return_refund", lambda c, a, s: svc.case_mark_received(case=c, actor=a)),
     (S.RECEIVED, S.INSPECTING, "return_refund", lambda c, a, s: svc.case_start_inspection(case=c, actor=a)),
     (S.RECEIVED, S.FULFILLING, "return_refund", _comp("10")),
@@ -86,7 +87,7 @@ def test_the_edge_list_is_the_table():
 @pytest.mark.parametrize(("src", "dst", "kind", "call"), EDGES, ids=[f"{e[0]}->{e[1]}" for e in EDGES])
 def test_each_edge_through_its_service(shop, line, agent, supervisor, src, dst, kind, call):
     # given a case of `kind` in state `src` (pending compensation where a supervisor must decide)
-    case = svc.case_create(shop=shop, order_line=line, reason="quality", kind=kind)
+    case = svc.case_create(actor=SYSTEM, shop=shop, order_line=line, reason="quality", kind=kind)
     pending = {"kind": "coupon", "amount": "99", "note": ""} if src == S.AWAITING_SUPERVISOR else {}
     Case.objects.filter(pk=case.pk).update(status=S.APPROVED if call is None else src, pending_compensation=pending)
     case.refresh_from_db()

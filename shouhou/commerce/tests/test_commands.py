@@ -28,7 +28,7 @@ ANCHOR = dt.datetime(2026, 11, 22, tzinfo=ZoneInfo("Asia/Shanghai"))
 
 
 def test_import_command_prints_the_report(shop, tmp_path, capsys):
-    call_command("import_orders", str(write_csv(tmp_path / "orders.csv")), "--shop", shop.code)
+    call_command("import_orders", str(write_csv(tmp_path / "orders.csv")), "--shop", shop.code, "--system")
     out = capsys.readouterr().out
     assert "数据行 3，有效 3，错误 0" in out
     assert "订单 新增 2，更新 0；订单行 新增 3，更新 0；顾客 新增 2；商品 新增 3；物流单 新增 2，更新 0" in out
@@ -38,7 +38,7 @@ def test_import_command_prints_the_report(shop, tmp_path, capsys):
 def test_import_command_fails_on_bad_rows_and_writes_nothing(shop, tmp_path, capsys):
     path = write_csv(tmp_path / "bad.csv", with_value("实付金额", "abc", row=1))
     with pytest.raises(CommandError, match="导入失败，未写入任何数据"):
-        call_command("import_orders", str(path), "--shop", shop.code)
+        call_command("import_orders", str(path), "--shop", shop.code, "--system")
     assert "第3行「实付金额」：不是有效金额 'abc'" in capsys.readouterr().out
     assert Order.objects.count() == 0
 
@@ -48,7 +48,8 @@ def test_import_command_allow_partial_and_mapping_file(shop, tmp_path, capsys):
     path = write_csv(tmp_path / "x.csv", with_value("数量", "两件", row=2), headers=headers)
     mapping = tmp_path / "mapping.json"
     mapping.write_text(json.dumps({"order_no": "平台单号"}, ensure_ascii=False), encoding="utf-8")
-    call_command("import_orders", str(path), "--shop", shop.code, "--mapping", str(mapping), "--allow-partial")
+    call_command("import_orders", str(path), "--shop", shop.code, "--system", "--mapping", str(mapping),
+                 "--allow-partial")
     assert "第4行「数量」：不是有效数量 '两件'" in capsys.readouterr().out
     assert list(Order.objects.values_list("order_no", flat=True)) == ["DY20261101001"]
 
@@ -61,7 +62,7 @@ def test_import_command_reads_a_douyin_style_xlsx_and_names_what_it_ignored(shop
              "中通", "ZT778899001", "小鹿", "请发顺丰"]]
     path = write_xlsx(tmp_path / "douyin.xlsx", rows, headers=headers)
     # when it is imported from the command line
-    call_command("import_orders", str(path), "--shop", shop.code)
+    call_command("import_orders", str(path), "--shop", shop.code, "--system")
     out = capsys.readouterr().out
     # then the amount and phone columns are understood and the report says what was not
     line = OrderLine.objects.get(order__shop=shop, order__order_no="X700001")
@@ -73,14 +74,14 @@ def test_import_command_reads_a_douyin_style_xlsx_and_names_what_it_ignored(shop
 def test_import_command_rejects_a_phone_that_is_nobodys(shop, tmp_path, capsys):
     path = write_csv(tmp_path / "bad.csv", with_value("手机号", "12345", row=2))
     with pytest.raises(CommandError, match="未写入任何数据"):
-        call_command("import_orders", str(path), "--shop", shop.code)
+        call_command("import_orders", str(path), "--shop", shop.code, "--system")
     assert "第4行「手机号」：不是有效手机号 '12345'" in capsys.readouterr().out
     assert Order.objects.count() == 0
 
 
 @pytest.mark.parametrize(("args", "message"), [
-    (["missing.csv", "--shop", "xiaolu"], "找不到文件"),
-    (["{csv}", "--shop", "nope"], "没有代码为 'nope' 的店铺"),
+    (["missing.csv", "--shop", "xiaolu", "--system"], "找不到文件"),
+    (["{csv}", "--shop", "nope", "--system"], "没有代码为 'nope' 的店铺"),
 ])
 def test_import_command_refuses_bad_arguments(shop, tmp_path, args, message):
     path = write_csv(tmp_path / "orders.csv")
@@ -102,10 +103,11 @@ def test_shouhou_import_runs_as_a_real_process(tmp_path):
     made = shouhou("shell", "-c", "from shouhou.commerce.models import Shop; Shop.objects.create(name='店', code='cli')")
     assert made.returncode == 0, made.stderr
     path = write_csv(tmp_path / "orders.csv")
-    ok = shouhou("import", str(path), "--shop", "cli")
+    ok = shouhou("import", str(path), "--shop", "cli", "--system")
     assert ok.returncode == 0, ok.stderr
     assert "订单 新增 2，更新 0" in ok.stdout
-    bad = shouhou("import", str(write_csv(tmp_path / "bad.csv", with_value("实付金额", "abc", row=0))), "--shop", "cli")
+    bad = shouhou("import", str(write_csv(tmp_path / "bad.csv", with_value("实付金额", "abc", row=0))), "--shop", "cli",
+                  "--system")
     assert bad.returncode == 1
     assert "第2行「实付金额」：不是有效金额 'abc'" in bad.stdout
     assert "导入失败，未写入任何数据" in bad.stderr

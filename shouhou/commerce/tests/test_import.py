@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.db import IntegrityError, transaction
 
+from shouhou.accounts.actors import SYSTEM
 from shouhou.commerce.importers.readers import detect_encoding
 from shouhou.commerce.models import (
     SKU,
@@ -46,7 +47,7 @@ def test_good_csv_creates_orders_lines_customers_products_shipments(shop, tmp_pa
     # given a Douyin-style export with two orders (three lines)
     path = write_csv(tmp_path / "orders.csv")
     # when it is imported
-    job = orders_import(shop=shop, path=path)
+    job = orders_import(actor=SYSTEM, shop=shop, path=path)
     # then everything is there, typed, in Shanghai time
     assert job.status == ImportJob.Status.DONE
     assert (job.total_rows, job.ok_rows, job.error_count) == (3, 3, 0)
@@ -81,7 +82,7 @@ def test_good_xlsx_gives_the_same_result(shop, tmp_path):
         r[6] = int(r[6])
         r[7] = float(r[7])
         r[8] = dt.datetime.strptime(r[8], "%Y-%m-%d %H:%M:%S")
-    job = orders_import(shop=shop, path=write_xlsx(tmp_path / "orders.xlsx", rows))
+    job = orders_import(actor=SYSTEM, shop=shop, path=write_xlsx(tmp_path / "orders.xlsx", rows))
     assert job.status == "done", job.errors
     assert _counts(shop) == EXPECTED
     order = Order.objects.get(shop=shop, order_no="DY20261101001")
@@ -104,7 +105,7 @@ PLATFORM_HEADERS = {
 @pytest.mark.parametrize("platform", sorted(PLATFORM_HEADERS))
 def test_header_synonyms_of_each_platform(shop, tmp_path, platform):
     headers = [PLATFORM_HEADERS[platform].get(h, h) for h in HEADERS]
-    job = orders_import(shop=shop, path=write_csv(tmp_path / "x.csv", headers=headers))
+    job = orders_import(actor=SYSTEM, shop=shop, path=write_csv(tmp_path / "x.csv", headers=headers))
     assert job.status == "done", job.errors
     assert _counts(shop) == EXPECTED
     assert Order.objects.get(shop=shop, order_no="DY20261101001").total_paid == Decimal("329.00")
@@ -115,7 +116,7 @@ def test_header_synonyms_of_each_platform(shop, tmp_path, platform):
 def test_csv_encodings_are_detected(shop, tmp_path, encoding, detected):
     path = write_csv(tmp_path / "x.csv", encoding=encoding)
     assert detect_encoding(path) == detected
-    job = orders_import(shop=shop, path=path)
+    job = orders_import(actor=SYSTEM, shop=shop, path=path)
     assert job.status == "done", job.errors
     assert Order.objects.get(shop=shop, order_no="DY20261101001").customer.name == "张三"
 
@@ -127,7 +128,7 @@ def test_bad_rows_are_reported_by_row_and_header_and_nothing_is_written(shop, tm
     rows = with_value("手机号", "12ab", row=2, rows=rows)
     rows = with_value("下单时间", "昨天晚上", row=2, rows=rows)
     # when imported without --allow-partial
-    job = orders_import(shop=shop, path=write_csv(tmp_path / "bad.csv", rows))
+    job = orders_import(actor=SYSTEM, shop=shop, path=write_csv(tmp_path / "bad.csv", rows))
     # then the report names each one, and nothing at all was written
     assert job.status == "failed"
     assert [e["text"] for e in job.errors] == [
@@ -145,13 +146,13 @@ def test_report_uses_the_files_own_header_words(shop, tmp_path):
     headers = [{"实付金额": "实付款", "订单号": "订单编号"}.get(h, h) for h in HEADERS]
     rows = with_value("实付金额", "12元5角", row=1)
     rows = with_value("订单号", "", row=2, rows=rows)
-    job = orders_import(shop=shop, path=write_csv(tmp_path / "bad.csv", rows, headers=headers))
+    job = orders_import(actor=SYSTEM, shop=shop, path=write_csv(tmp_path / "bad.csv", rows, headers=headers))
     assert [e["text"] for e in job.errors] == ["第3行「实付款」：不是有效金额 '12元5角'", "第4行「订单编号」：不能为空"]
 
 
 def test_missing_required_column_is_a_file_level_error(shop, tmp_path):
     headers = ["编号" if h == "订单号" else h for h in HEADERS]
-    job = orders_import(shop=shop, path=write_csv(tmp_path / "x.csv", headers=headers))
+    job = orders_import(actor=SYSTEM, shop=shop, path=write_csv(tmp_path / "x.csv", headers=headers))
     assert job.status == "failed"
     assert job.errors[0]["row"] is None
     assert job.errors[0]["text"].startswith("缺少必需的列「订单号」（可识别的列名：订单号/订单编号/主订单编号")
@@ -167,14 +168,14 @@ def test_missing_required_column_is_a_file_level_error(shop, tmp_path):
 def test_unreadable_files_fail_with_a_clear_message(shop, tmp_path, name, content, message):
     path = tmp_path / name
     path.write_bytes(content)
-    job = orders_import(shop=shop, path=path)
+    job = orders_import(actor=SYSTEM, shop=shop, path=path)
     assert job.status == "failed"
     assert [e["text"] for e in job.errors] == [message]
 
 
 def test_allow_partial_writes_the_good_rows_and_reports_the_bad(shop, tmp_path):
     rows = with_value("实付金额", "-5", row=2)
-    job = orders_import(shop=shop, path=write_csv(tmp_path / "x.csv", rows), allow_partial=True)
+    job = orders_import(actor=SYSTEM, shop=shop, path=write_csv(tmp_path / "x.csv", rows), allow_partial=True)
     assert job.status == "done"
     assert [e["text"] for e in job.errors] == ["第4行「实付金额」：金额不能为负 '-5'"]
     assert (job.ok_rows, job.created_count) == (2, 1)
@@ -183,8 +184,8 @@ def test_allow_partial_writes_the_good_rows_and_reports_the_bad(shop, tmp_path):
 
 def test_reimporting_the_same_file_never_duplicates(shop, tmp_path):
     path = write_csv(tmp_path / "orders.csv")
-    first = orders_import(shop=shop, path=path)
-    second = orders_import(shop=shop, path=path)
+    first = orders_import(actor=SYSTEM, shop=shop, path=path)
+    second = orders_import(actor=SYSTEM, shop=shop, path=path)
     assert _counts(shop) == EXPECTED
     assert (second.created_count, second.updated_count) == (0, 2)
     assert second.summary["lines_created"] == 0 and second.summary["lines_updated"] == 3
@@ -193,7 +194,7 @@ def test_reimporting_the_same_file_never_duplicates(shop, tmp_path):
 
 
 def test_a_later_export_updates_changed_values(shop, tmp_path):
-    orders_import(shop=shop, path=write_csv(tmp_path / "v1.csv"))
+    orders_import(actor=SYSTEM, shop=shop, path=write_csv(tmp_path / "v1.csv"))
     # the next day's export: order 2 has shipped and been signed for; a price was corrected; tier changed
     rows = with_value("发货时间", "2026-11-02 09:00:00", row=2)
     rows = with_value("签收时间", "2026-11-05 11:00:00", row=2, rows=rows)
@@ -201,7 +202,7 @@ def test_a_later_export_updates_changed_values(shop, tmp_path):
     rows = with_value("运单号", "SF1400000002", row=2, rows=rows)
     rows = with_value("实付金额", "389.00", row=2, rows=rows)
     rows = with_value("会员等级", "VIP", row=2, rows=rows)
-    job = orders_import(shop=shop, path=write_csv(tmp_path / "v2.csv", rows))
+    job = orders_import(actor=SYSTEM, shop=shop, path=write_csv(tmp_path / "v2.csv", rows))
     assert (job.created_count, job.updated_count) == (0, 2)
     assert _counts(shop) == EXPECTED  # the pending shipment got its tracking number, no second shipment
     order = Order.objects.get(shop=shop, order_no="DY20261101002")
@@ -213,7 +214,7 @@ def test_a_later_export_updates_changed_values(shop, tmp_path):
 
 def test_a_blank_tier_in_a_later_export_keeps_the_known_tier(shop, tmp_path):
     # given a customer imported as 金卡 (gold)
-    orders_import(shop=shop, path=write_csv(tmp_path / "v1.csv"))
+    orders_import(actor=SYSTEM, shop=shop, path=write_csv(tmp_path / "v1.csv"))
     assert Customer.objects.get(shop=shop, phone="13812345678").tier == "gold"
     # when a later export leaves 会员等级 blank for them (and a new buyer has no tier either)
     rows = with_value("会员等级", "", row=0)
@@ -221,7 +222,7 @@ def test_a_blank_tier_in_a_later_export_keeps_the_known_tier(shop, tmp_path):
     new_buyer = list(rows[2])
     new_buyer[HEADERS.index("订单号")], new_buyer[HEADERS.index("子订单号")] = "DY20261101003", "DY20261101003-1"
     new_buyer[HEADERS.index("手机号")], new_buyer[HEADERS.index("会员等级")] = "13700001234", ""
-    job = orders_import(shop=shop, path=write_csv(tmp_path / "v2.csv", [*rows, new_buyer]))
+    job = orders_import(actor=SYSTEM, shop=shop, path=write_csv(tmp_path / "v2.csv", [*rows, new_buyer]))
     # then nobody is downgraded, and the new customer starts as regular
     assert job.status == ImportJob.Status.DONE
     assert Customer.objects.get(shop=shop, phone="13812345678").tier == "gold"
@@ -230,7 +231,7 @@ def test_a_blank_tier_in_a_later_export_keeps_the_known_tier(shop, tmp_path):
 
 def test_masked_platform_phones_identify_no_customer(shop, tmp_path):
     rows = with_value("手机号", "139****1111", row=2)
-    orders_import(shop=shop, path=write_csv(tmp_path / "x.csv", rows))
+    orders_import(actor=SYSTEM, shop=shop, path=write_csv(tmp_path / "x.csv", rows))
     order = Order.objects.get(shop=shop, order_no="DY20261101002")
     assert order.customer is None and order.receiver_phone == "139****1111"
     assert Customer.objects.filter(shop=shop).count() == 1
@@ -238,7 +239,7 @@ def test_masked_platform_phones_identify_no_customer(shop, tmp_path):
 
 def test_mapping_override_points_a_field_at_another_header(shop, tmp_path):
     headers = ["平台单号" if h == "订单号" else "备注金额" if h == "实付金额" else h for h in HEADERS]
-    job = orders_import(shop=shop, path=write_csv(tmp_path / "x.csv", headers=headers),
+    job = orders_import(actor=SYSTEM, shop=shop, path=write_csv(tmp_path / "x.csv", headers=headers),
                         mapping={"order_no": "平台单号", "paid_amount": ["实收", "备注金额"]})
     assert job.status == "done", job.errors
     assert Order.objects.get(shop=shop, order_no="DY20261101001").total_paid == Decimal("329.00")
@@ -249,16 +250,16 @@ def test_mapping_override_points_a_field_at_another_header(shop, tmp_path):
     ({"order_no": "平台单号"}, "列映射把「订单号」指向 平台单号，但文件里没有这一列"),
 ])
 def test_bad_mapping_is_reported(shop, tmp_path, mapping, message):
-    job = orders_import(shop=shop, path=write_csv(tmp_path / "x.csv"), mapping=mapping)
+    job = orders_import(actor=SYSTEM, shop=shop, path=write_csv(tmp_path / "x.csv"), mapping=mapping)
     assert job.status == "failed"
     assert job.errors[0]["text"].startswith(message)
 
 
 def test_one_shops_import_never_touches_another_shop(shop, other_shop, tmp_path):
     path = write_csv(tmp_path / "orders.csv")
-    orders_import(shop=other_shop, path=path)
+    orders_import(actor=SYSTEM, shop=other_shop, path=path)
     before = list(Order.objects.filter(shop=other_shop).values_list("pk", "total_paid", "updated_at"))
-    job = orders_import(shop=shop, path=write_csv(tmp_path / "v2.csv", with_value("实付金额", "1.00", row=0)))
+    job = orders_import(actor=SYSTEM, shop=shop, path=write_csv(tmp_path / "v2.csv", with_value("实付金额", "1.00", row=0)))
     assert (job.created_count, job.updated_count) == (2, 0)
     assert _counts(shop) == EXPECTED and _counts(other_shop) == EXPECTED
     assert list(Order.objects.filter(shop=other_shop).values_list("pk", "total_paid", "updated_at")) == before
@@ -290,9 +291,9 @@ def test_new_orders_are_announced_to_notifications_when_it_offers_the_hook(shop,
                         lambda *, shop, order_ids: calls.append((shop, order_ids)), raising=False)
     path = write_csv(tmp_path / "orders.csv")
     with django_capture_on_commit_callbacks(execute=True):
-        orders_import(shop=shop, path=path)
+        orders_import(actor=SYSTEM, shop=shop, path=path)
     with django_capture_on_commit_callbacks(execute=True):
-        orders_import(shop=shop, path=path)  # nothing new the second time
+        orders_import(actor=SYSTEM, shop=shop, path=path)  # nothing new the second time
     assert calls == [(shop, sorted(Order.objects.filter(shop=shop).values_list("pk", flat=True)))]
 
 
@@ -302,7 +303,7 @@ def test_import_without_the_notifications_hook_still_succeeds(shop, tmp_path, mo
 
     monkeypatch.delattr(notification_services, "notify_orders_placed", raising=False)
     with django_capture_on_commit_callbacks(execute=True):
-        job = orders_import(shop=shop, path=write_csv(tmp_path / "orders.csv"))
+        job = orders_import(actor=SYSTEM, shop=shop, path=write_csv(tmp_path / "orders.csv"))
     assert job.status == "done"
 
 
@@ -310,7 +311,7 @@ def test_orders_spanning_chunks_are_counted_once(shop, tmp_path, monkeypatch):
     from shouhou.commerce import services
 
     monkeypatch.setattr(services, "CHUNK_ROWS", 1)
-    job = orders_import(shop=shop, path=write_csv(tmp_path / "orders.csv"))
+    job = orders_import(actor=SYSTEM, shop=shop, path=write_csv(tmp_path / "orders.csv"))
     assert (job.created_count, job.updated_count) == (2, 0)
     assert Order.objects.get(shop=shop, order_no="DY20261101001").total_paid == Decimal("329.00")
     assert _counts(shop) == EXPECTED

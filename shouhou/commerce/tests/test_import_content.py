@@ -10,6 +10,7 @@ import secrets
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from shouhou.accounts.actors import SYSTEM
 from shouhou.accounts.choices import Role
 from shouhou.accounts.models import ApiToken
 from shouhou.api.auth import hash_token
@@ -36,14 +37,14 @@ def _errors(job: ImportJob) -> list[str]:
 
 def test_an_xlsx_renamed_to_csv_is_named_and_refused(shop, tmp_path):
     path = _renamed(write_xlsx(tmp_path / "orders.xlsx"), tmp_path / "订单.csv")
-    job = orders_import(shop=shop, path=path)
+    job = orders_import(actor=SYSTEM, shop=shop, path=path)
     assert (job.status, _errors(job)) == ("failed", [XLSX_AS_CSV])
     assert Order.objects.count() == 0
 
 
 def test_a_csv_renamed_to_xlsx_is_named_and_refused(shop, tmp_path):
     path = _renamed(write_csv(tmp_path / "orders.csv"), tmp_path / "订单.xlsx")
-    job = orders_import(shop=shop, path=path)
+    job = orders_import(actor=SYSTEM, shop=shop, path=path)
     assert (job.status, _errors(job)) == ("failed", [CSV_AS_XLSX])
     assert Order.objects.count() == 0
 
@@ -68,7 +69,7 @@ def test_a_csv_renamed_to_xlsx_is_named_and_refused(shop, tmp_path):
 def test_content_that_does_not_match_the_extension_is_explained(shop, tmp_path, name, content, message):
     path = tmp_path / name
     path.write_bytes(content)
-    job = orders_import(shop=shop, path=path)
+    job = orders_import(actor=SYSTEM, shop=shop, path=path)
     assert (job.status, _errors(job)) == ("failed", [message])
 
 

@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from shouhou.accounts.actors import SYSTEM
 from shouhou.accounts.choices import Role
 from shouhou.accounts.models import ApiToken
 from shouhou.api.auth import hash_token
@@ -90,7 +91,7 @@ def test_upload_without_a_file_or_with_bad_mapping_says_why(supervisor_client, t
 
 
 def test_another_shops_import_report_is_not_visible(supervisor_client, other_shop, tmp_path):
-    job = import_job_submit(shop=other_shop, upload=_upload(write_csv(tmp_path / "o.csv")))
+    job = import_job_submit(actor=SYSTEM, shop=other_shop, upload=_upload(write_csv(tmp_path / "o.csv")))
     assert supervisor_client.get(f"/commerce/import/{job.pk}/").status_code == 404
     assert "o.csv" not in supervisor_client.get("/commerce/import/").content.decode()
 
@@ -140,7 +141,7 @@ def test_api_import_needs_the_import_permission(client, shop, tmp_path):
 
 
 def test_api_import_of_another_shop_is_not_found(client, shop, other_shop, tmp_path):
-    job = import_job_submit(shop=other_shop, upload=_upload(write_csv(tmp_path / "o.csv")))
+    job = import_job_submit(actor=SYSTEM, shop=other_shop, upload=_upload(write_csv(tmp_path / "o.csv")))
     assert client.get(f"/api/commerce/imports/{job.pk}", **_token(shop)).status_code == 404
 
 

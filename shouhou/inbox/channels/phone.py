@@ -30,7 +30,12 @@ def _duration(seconds: int) -> str:
 @transaction.atomic
 def phone_call_log(*, shop, agent, summary: str, customer=None, phone: str = "", direction: str = "inbound",
                    duration_seconds: int = 0, at: dt.datetime | None = None, order=None):
-    """Record one call as messages on a phone conversation and its ticket; returns the ticket."""
+    """Record one call as messages on a phone conversation and its ticket; returns the ticket. `agent` is
+    who took the call (a user or an API principal): they need the reply permission."""
+    from shouhou.accounts.actors import require_role
+    from shouhou.accounts.permissions import REPLY
+
+    require_role(agent, shop, REPLY)
     from shouhou.commerce.models import Customer
     from shouhou.inbox import services
     from shouhou.inbox.channels.inbound import inbound_accept

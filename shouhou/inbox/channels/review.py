@@ -48,6 +48,7 @@ def review_conversation_open(*, review) -> Conversation:
 def review_reply_record(*, review, text: str, author) -> Message:
     """Put the posted public reply on the review's conversation (once); on an open ticket it is the reply
     that stops the response clocks."""
+    from shouhou.accounts.actors import acting_user
     from shouhou.inbox import services
 
     conversation = review_conversation_open(review=review)
@@ -62,7 +63,7 @@ def review_reply_record(*, review, text: str, author) -> Message:
         message.external_id = key
         return message
     return Message.objects.create(shop_id=review.shop_id, conversation=conversation, direction=Direction.OUTBOUND,
-                                  author=author, body=text, external_id=key)
+                                  author=acting_user(author), body=text, external_id=key)
 
 
 @transaction.atomic

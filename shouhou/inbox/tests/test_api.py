@@ -11,6 +11,7 @@ import json
 
 import pytest
 
+from shouhou.accounts.actors import SYSTEM
 from shouhou.accounts.choices import Role
 from shouhou.accounts.services import token_issue
 from shouhou.core.testing.factories import (
@@ -72,7 +73,7 @@ def order(desk, customer):
 
 
 def _caller(client, shop, role) -> Caller:
-    return Caller(client, token_issue(shop=shop, name=f"inbox-{role}", scopes=["inbox"], role=role))
+    return Caller(client, token_issue(actor=SYSTEM, shop=shop, name=f"inbox-{role}", scopes=["inbox"], role=role))
 
 
 @pytest.fixture
@@ -594,8 +595,8 @@ def test_analyst_reads_but_changes_nothing(analyst, api, customer, desk, agent):
 
 
 def test_a_token_without_the_inbox_scope_is_refused(client, desk, customer):
-    cases_only = Caller(client, token_issue(shop=desk, name="cases", scopes=["cases"], role=Role.AGENT))
-    read_only = Caller(client, token_issue(shop=desk, name="read", scopes=["inbox:read"], role=Role.AGENT))
+    cases_only = Caller(client, token_issue(actor=SYSTEM, shop=desk, name="cases", scopes=["cases"], role=Role.AGENT))
+    read_only = Caller(client, token_issue(actor=SYSTEM, shop=desk, name="read", scopes=["inbox:read"], role=Role.AGENT))
 
     assert cases_only.get("/tickets").status_code == 403
     assert read_only.get("/tickets").status_code == 200

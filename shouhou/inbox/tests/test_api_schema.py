@@ -14,6 +14,7 @@ from django.core import signals
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
 
+from shouhou.accounts.actors import SYSTEM
 from shouhou.accounts.choices import Role
 from shouhou.accounts.services import token_issue
 from shouhou.core.clock import now
@@ -63,7 +64,7 @@ def scene(shop, agent, supervisor, wsgi_shares_the_test_connection):
     closing = svc.ticket_escalate(ticket=ticket, department="warehouse", request="查库存", actor=agent)
     second = svc.message_receive(shop=shop, channel=Channel.PHONE, body="电话咨询发票",
                                  customer=CustomerFactory(shop=shop), contact_handle="+86 138-0000-1111").ticket
-    token = token_issue(shop=shop, name="schema", scopes=["inbox"], role=Role.SUPERVISOR)
+    token = token_issue(actor=SYSTEM, shop=shop, name="schema", scopes=["inbox"], role=Role.SUPERVISOR)
     start = now().replace(microsecond=0) + dt.timedelta(days=2)
     return {"token": token, "ticket": ticket, "second": second, "updating": updating, "closing": closing,
             "profile": profile, "customer": customer, "script": Script.objects.filter(shop=shop).first(),

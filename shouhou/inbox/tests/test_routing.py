@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from shouhou.accounts.actors import SYSTEM
 from shouhou.accounts.choices import Role
 from shouhou.commerce.choices import Category, MembershipTier
 from shouhou.core.testing.factories import (
@@ -139,14 +140,14 @@ def test_ties_go_to_the_agent_idle_longest_then_lowest_id(rshop):
     with frozen("2026-11-23 10:00") as clock:
         # nobody assigned yet: lowest user id
         t1 = ask(rshop, CustomerFactory(shop=rshop))
-        ticket_set_status(ticket=t1, status=TicketStatus.RESOLVED)
+        ticket_set_status(actor=SYSTEM, ticket=t1, status=TicketStatus.RESOLVED)
         clock.move_to(at("2026-11-23 10:01"))
         # first has a past assignment, the other two never had one: never-assigned first, lowest id
         t2 = ask(rshop, CustomerFactory(shop=rshop))
-        ticket_set_status(ticket=t2, status=TicketStatus.RESOLVED)
+        ticket_set_status(actor=SYSTEM, ticket=t2, status=TicketStatus.RESOLVED)
         clock.move_to(at("2026-11-23 10:02"))
         t3 = ask(rshop, CustomerFactory(shop=rshop))
-        ticket_set_status(ticket=t3, status=TicketStatus.RESOLVED)
+        ticket_set_status(actor=SYSTEM, ticket=t3, status=TicketStatus.RESOLVED)
         clock.move_to(at("2026-11-23 10:03"))
         # all equally loaded (0 open); first was assigned longest ago
         t4 = ask(rshop, CustomerFactory(shop=rshop))

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 
+from shouhou.accounts.actors import SYSTEM
 from shouhou.accounts.choices import Role
 from shouhou.core.testing.factories import CustomerFactory, MembershipFactory, OrderFactory, UserFactory
 from shouhou.inbox.choices import (
@@ -182,7 +183,7 @@ def test_resolve_fills_resolution_business_seconds_without_the_pause(sla_shop, c
         t = receive(sla_shop, customer, "怎么清洗").ticket
         ticket_reply(ticket=t, author=agent, body="建议冷水手洗")
         clock.move_to("2026-11-23 23:30")
-        ticket_set_status(ticket=t, status=TicketStatus.PENDING_CUSTOMER)
+        ticket_set_status(actor=SYSTEM, ticket=t, status=TicketStatus.PENDING_CUSTOMER)
         clock.move_to("2026-11-24 09:30")   # 23:30–24:00 open, night closed, 09:00–09:30 open: 60 paused minutes
         ticket_set_status(ticket=t, status=TicketStatus.RESOLVED, actor=agent)
     t.refresh_from_db()
@@ -198,7 +199,7 @@ def test_customer_message_reopens_a_resolved_ticket(sla_shop, customer, agent):
         t = receive(sla_shop, customer, "怎么连接蓝牙").ticket
         ticket_reply(ticket=t, author=agent, body="长按电源键 3 秒进入配对")
         clock.move_to("2026-11-23 10:05")
-        ticket_set_status(ticket=t, status=TicketStatus.RESOLVED)
+        ticket_set_status(actor=SYSTEM, ticket=t, status=TicketStatus.RESOLVED)
         clock.move_to("2026-11-23 11:05")
         again = receive(sla_shop, customer, "还是连不上")
     t.refresh_from_db()
@@ -212,7 +213,7 @@ def test_customer_message_reopens_a_resolved_ticket(sla_shop, customer, agent):
 def test_a_message_after_close_starts_a_new_conversation_and_ticket(sla_shop, customer):
     with frozen("2026-11-23 10:00") as clock:
         first = receive(sla_shop, customer, "在吗")
-        ticket_set_status(ticket=first.ticket, status=TicketStatus.CLOSED)
+        ticket_set_status(actor=SYSTEM, ticket=first.ticket, status=TicketStatus.CLOSED)
         clock.move_to("2026-11-24 10:00")
         second = receive(sla_shop, customer, "又有个问题")
     assert second.conversation.pk != first.conversation.pk
@@ -226,18 +227,18 @@ def test_a_message_after_close_starts_a_new_conversation_and_ticket(sla_shop, cu
 def test_invalid_transitions_are_refused_in_chinese(sla_shop, customer, start, to, message):
     with frozen("2026-11-23 10:00"):
         t = receive(sla_shop, customer, "在吗").ticket
-        ticket_set_status(ticket=t, status=start)
+        ticket_set_status(actor=SYSTEM, ticket=t, status=start)
         with pytest.raises(TicketError, match=message):
-            ticket_set_status(ticket=t, status=to)
+            ticket_set_status(actor=SYSTEM, ticket=t, status=to)
 
 
 def test_unknown_status_and_escalated_without_department_are_refused(sla_shop, customer):
     with frozen("2026-11-23 10:00"):
         t = receive(sla_shop, customer, "在吗").ticket
         with pytest.raises(TicketError, match="未知的工单状态：done"):
-            ticket_set_status(ticket=t, status="done")
+            ticket_set_status(actor=SYSTEM, ticket=t, status="done")
         with pytest.raises(TicketError, match="升级部门"):
-            ticket_set_status(ticket=t, status=TicketStatus.ESCALATED)
+            ticket_set_status(actor=SYSTEM, ticket=t, status=TicketStatus.ESCALATED)
 
 
 def test_transition_table_is_complete_and_closed_is_final():
@@ -249,7 +250,7 @@ def test_transition_table_is_complete_and_closed_is_final():
 def test_closed_ticket_cannot_be_replied_to(sla_shop, customer, agent):
     with frozen("2026-11-23 10:00"):
         t = receive(sla_shop, customer, "在吗").ticket
-        ticket_set_status(ticket=t, status=TicketStatus.CLOSED)
+        ticket_set_status(actor=SYSTEM, ticket=t, status=TicketStatus.CLOSED)
         with pytest.raises(TicketError, match="已关闭，不能再回复"):
             ticket_reply(ticket=t, author=agent, body="您好")
 
@@ -284,7 +285,7 @@ def test_priority_change_is_validated_and_logged(sla_shop, customer, agent):
         t = receive(sla_shop, customer, "在吗").ticket
         ticket_set_priority(ticket=t, priority=Priority.HIGH, actor=agent)
         with pytest.raises(TicketError, match="优先级应为 1（紧急）到 4（低）"):
-            ticket_set_priority(ticket=t, priority=9)
+            ticket_set_priority(actor=SYSTEM, ticket=t, priority=9)
     e = TicketEvent.objects.get(ticket=t, kind=K.PRIORITY)
     assert (e.from_value, e.to_value) == ("普通", "高")
 

@@ -106,3 +106,29 @@ def test_the_export_holds_no_customer_phone_or_address(client, two_shops, role):
     # the report is aggregates only: whatever the role (even one that may reveal), no phone, name or address
     assert PHONE.findall(text) == []
     assert "5678" not in text and "王小明" not in text and "文三路" not in text
+
+
+def test_outsiders_text_in_the_weekly_report_is_never_a_formula(client, shop, tmp_path):
+    """Host names and live-session titles come from outsiders (issue 15): the .xlsx from the page and from
+    `shouhou report weekly` shows them as text, never as a formula."""
+    import zipfile
+
+    from django.core.management import call_command
+
+    world = build_world(shop)
+    world.host.name = '=HYPERLINK("http://evil.example","领券")'
+    world.host.save()
+    world.session.title = "@SUM(1+1)*cmd|' /C calc'!A0"
+    world.session.save()
+    client.force_login(_member(shop, Role.ANALYST, "fenxi"))
+    page = client.get(reverse("insight:report_xlsx"), WEEK).content
+    out = tmp_path / "weekly.xlsx"
+    call_command("report", "weekly", "--shop", shop.code, "--week", "2026-W47", "--out", str(out))
+    for raw in (page, out.read_bytes()):
+        book = zipfile.ZipFile(io.BytesIO(raw))
+        sheets = [n for n in book.namelist() if n.startswith("xl/worksheets/sheet")]
+        assert sheets and all("<f>" not in book.read(n).decode() for n in sheets)
+        workbook = load_workbook(io.BytesIO(raw))
+        found = [c for ws in workbook.worksheets for row in ws.iter_rows() for c in row
+                 if c.value in (world.host.name, world.session.title)]
+        assert found and all(c.data_type == "s" and c.quotePrefix for c in found)

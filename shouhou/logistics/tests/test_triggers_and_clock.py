@@ -9,6 +9,7 @@ import time
 import pytest
 import time_machine
 
+from shouhou.accounts.actors import SYSTEM
 from shouhou.cases.services import case_preview
 from shouhou.commerce.choices import Category
 from shouhou.commerce.choices import ShipmentStatus as St
@@ -144,7 +145,7 @@ def test_dispatch_late_remedy_follows_the_policy_ladder_by_tier(shop):
     # given the shop published the default policy (late shipment: a 5 yuan coupon, VIPs a 10 yuan red packet)
     ExceptionRuleSet.objects.create(shop=shop, dispatch_late_reason="面料补货延误两天",
                                     dispatch_late_remedy="10元无门槛券")
-    policy_publish(shop=shop, source=default_source())
+    policy_publish(actor=SYSTEM, shop=shop, source=default_source())
     # when orders of a regular, a gold and a VIP customer are dispatched late
     regular, gold, vip = _late_for(shop, "regular"), _late_for(shop, "gold"), _late_for(shop, "vip")
     # then each is offered its own step of the ladder, cited as the shop's policy
@@ -163,7 +164,7 @@ def test_dispatch_late_falls_back_when_the_policy_has_no_late_shipment_step(shop
     source = _without_late_shipment_steps(default_source())
     assert "late_shipment" not in source and 'reason = "quality"' in source
     ExceptionRuleSet.objects.create(shop=shop, dispatch_late_remedy="顺丰加急补发")
-    policy_publish(shop=shop, source=source)
+    policy_publish(actor=SYSTEM, shop=shop, source=source)
     # when a VIP's order is late, then the rule set's remedy is used
     msg = _late_for(shop, "vip")
     assert "补偿：顺丰加急补发。" in msg.body and msg.context["_remedy_clause"] == ""

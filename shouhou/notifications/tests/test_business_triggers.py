@@ -8,6 +8,7 @@ import datetime as dt
 
 import time_machine
 
+from shouhou.accounts.actors import SYSTEM
 from shouhou.commerce.models import Order
 from shouhou.commerce.services import orders_import
 from shouhou.commerce.tests.exports import write_csv
@@ -22,10 +23,10 @@ def test_an_order_import_says_order_placed_once_per_new_order_after_commit(shop,
     path = write_csv(tmp_path / "orders.csv")
     with time_machine.travel(DAY, tick=False):
         with django_capture_on_commit_callbacks(execute=True) as callbacks:
-            orders_import(shop=shop, path=path)
+            orders_import(actor=SYSTEM, shop=shop, path=path)
             assert OutboundMessage.objects.count() == 0  # nothing before the import committed
         with django_capture_on_commit_callbacks(execute=True):
-            orders_import(shop=shop, path=path)  # the same export again
+            orders_import(actor=SYSTEM, shop=shop, path=path)  # the same export again
     assert callbacks
     orders = list(Order.objects.filter(shop=shop).exclude(customer=None))
     rows = OutboundMessage.objects.filter(trigger="order_placed")

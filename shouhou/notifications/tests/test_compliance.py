@@ -8,6 +8,7 @@ import json
 import pytest
 import time_machine
 
+from shouhou.accounts.actors import SYSTEM
 from shouhou.core.testing.factories import CustomerFactory, OrderFactory
 from shouhou.notifications import services
 from shouhou.notifications.models import MessageTemplate, OutboundMessage
@@ -32,7 +33,7 @@ def customer(shop):
 ])
 def test_template_offering_a_reward_for_reviews_is_refused_with_the_reason(shop, trigger, body, words):
     with pytest.raises(TemplateError) as info:
-        template_save(shop=shop, trigger=trigger, channel="sms", body=body)
+        template_save(actor=SYSTEM, shop=shop, trigger=trigger, channel="sms", body=body)
     message = str(info.value)
     assert message.startswith("「模板内容」未通过合规检查：") and words in message
     assert MessageTemplate.objects.count() == 0
@@ -44,14 +45,14 @@ def test_template_offering_a_reward_for_reviews_is_refused_with_the_reason(shop,
     ("dispatch_late", "抱歉晚发了，原因：{{reason}}，补偿：{{remedy}}，补偿与您的评价无关"),
 ])
 def test_ordinary_care_templates_are_saved(shop, trigger, body):
-    assert template_save(shop=shop, trigger=trigger, channel="sms", body=body).body == body
+    assert template_save(actor=SYSTEM, shop=shop, trigger=trigger, channel="sms", body=body).body == body
 
 
 def test_template_api_answers_400_naming_the_body(client, shop):
     from shouhou.accounts.choices import Role
     from shouhou.accounts.services import token_issue
 
-    token = token_issue(shop=shop, name="t", scopes=["*"], role=Role.ADMIN)
+    token = token_issue(actor=SYSTEM, shop=shop, name="t", scopes=["*"], role=Role.ADMIN)
     r = client.put("/api/notifications/templates", data=json.dumps(
         {"trigger": "order_placed", "channel": "sms", "body": "追评有礼，追加评价送小礼品！{{service_contact}}"}),
         content_type="application/json", headers={"Authorization": token.header})

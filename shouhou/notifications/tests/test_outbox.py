@@ -8,6 +8,7 @@ import pytest
 import time_machine
 from django.db import transaction
 
+from shouhou.accounts.actors import SYSTEM
 from shouhou.core.signatures import sign
 from shouhou.core.testing.factories import CustomerFactory, OrderFactory, ShipmentFactory
 from shouhou.notifications import providers
@@ -64,7 +65,7 @@ def test_order_placed_tells_how_to_reach_after_sales(shop, customer):
 
 
 def test_shop_template_overrides_default(shop, customer):
-    template_save(shop=shop, trigger="order_shipped", channel="sms",
+    template_save(actor=SYSTEM, shop=shop, trigger="order_shipped", channel="sms",
                   body="{{carrier}}已揽收，单号{{tracking_no}}，签收时请当面验货")
     with time_machine.travel(DAY, tick=False):
         msg = _enqueue(shop, customer, "order_shipped", carrier="顺丰速运", tracking_no="SF1")

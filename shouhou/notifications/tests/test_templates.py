@@ -2,6 +2,7 @@ import json
 
 import pytest
 
+from shouhou.accounts.actors import SYSTEM
 from shouhou.notifications.choices import Trigger
 from shouhou.notifications.services import template_save
 from shouhou.notifications.templates_text import DEFAULTS, VARIABLES, TemplateError, render, template_check
@@ -36,7 +37,7 @@ def test_template_save_rejects_unknown_variable_and_stores_nothing(shop):
     from shouhou.notifications.models import MessageTemplate
 
     with pytest.raises(TemplateError):
-        template_save(shop=shop, trigger="order_placed", channel="sms", body="{{service_contact}}{{oops}}")
+        template_save(actor=SYSTEM, shop=shop, trigger="order_placed", channel="sms", body="{{service_contact}}{{oops}}")
     assert MessageTemplate.objects.count() == 0
 
 
@@ -49,7 +50,7 @@ def test_template_with_a_nul_character_is_refused_not_500(client, shop):
     from shouhou.accounts.choices import Role
     from shouhou.accounts.services import token_issue
 
-    token = token_issue(shop=shop, name="t", scopes=["*"], role=Role.ADMIN)
+    token = token_issue(actor=SYSTEM, shop=shop, name="t", scopes=["*"], role=Role.ADMIN)
     r = client.put("/api/notifications/templates", data=json.dumps(
         {"trigger": "order_placed", "channel": "sms", "body": "您好\u0000{{service_contact}}"}),
         content_type="application/json", headers={"Authorization": token.header})
@@ -59,7 +60,7 @@ def test_template_with_a_nul_character_is_refused_not_500(client, shop):
 def test_template_change_is_audited_with_before_and_after(shop):
     from shouhou.core.testing.audit import assert_audited
 
-    template_save(shop=shop, trigger="order_placed", channel="sms", body="您好，售后请联系{{service_contact}}")
-    tpl = template_save(shop=shop, trigger="order_placed", channel="sms", body="亲，售后找我们：{{service_contact}}")
+    template_save(actor=SYSTEM, shop=shop, trigger="order_placed", channel="sms", body="您好，售后请联系{{service_contact}}")
+    tpl = template_save(actor=SYSTEM, shop=shop, trigger="order_placed", channel="sms", body="亲，售后找我们：{{service_contact}}")
     assert_audited("notifications.template.save", tpl, count=2, before={"body": "您好，售后请联系{{service_contact}}"},
                    after={"body": "亲，售后找我们：{{service_contact}}"})

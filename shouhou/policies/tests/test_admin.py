@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth.models import Permission
 
+from shouhou.accounts.actors import SYSTEM
 from shouhou.core.testing.audit import assert_audited
 from shouhou.core.testing.factories import UserFactory
 from shouhou.policies.document import default_source
@@ -17,8 +18,8 @@ URL = "/admin/policies/policyversion/"
 
 @pytest.fixture
 def versions(shop):
-    first = policy_publish(shop=shop, source=default_source(), note="首版")
-    second = policy_publish(shop=shop, source=default_source().replace("max_exchanges = 2", "max_exchanges = 1"))
+    first = policy_publish(actor=SYSTEM, shop=shop, source=default_source(), note="首版")
+    second = policy_publish(actor=SYSTEM, shop=shop, source=default_source().replace("max_exchanges = 2", "max_exchanges = 1"))
     return first, second
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
+from shouhou.accounts.actors import SYSTEM
 from shouhou.core.models import AuditEvent
 from shouhou.policies.document import default_source
 from shouhou.policies.models import PolicyVersion
@@ -43,7 +44,7 @@ def test_publish_is_admin_only_and_bad_source_is_located(shop, agent, shop_admin
 
 
 def test_decide_endpoint_uses_active_version(shop, agent):
-    policy_publish(shop=shop, source=default_source())
+    policy_publish(actor=SYSTEM, shop=shop, source=default_source())
     claim = {"category": "clothing", "reason": "no_reason", "order_date": "2026-10-29", "delivery_date": "2026-11-01",
              "now": "2026-11-09",
              "price_paid": "99"}
@@ -57,7 +58,7 @@ def test_decide_endpoint_uses_active_version(shop, agent):
 
 def test_summary_text_follows_the_active_policy(shop):
     assert "签收次日起7天内" in policy_summary_text(shop=shop, category="clothing")
-    policy_publish(shop=shop, source=default_source().replace("days = 7                         # 自签收次日起算",
+    policy_publish(actor=SYSTEM, shop=shop, source=default_source().replace("days = 7                         # 自签收次日起算",
                                                               "days = 10"))
     text = policy_summary_text(shop=shop, category="clothing")
     assert "签收次日起10天内" in text and "吊牌需完好" in text
@@ -80,7 +81,7 @@ def test_public_page_follows_the_shops_own_shipping_rules(client, shop):
     # when the shop publishes a policy without the VIP rule and without counting insurance
     source = (default_source().replace('vip_free_return_tiers = ["vip"]', "vip_free_return_tiers = []")
               .replace("insurance_covers_no_reason = true", "insurance_covers_no_reason = false"))
-    policy_publish(shop=shop, source=source)
+    policy_publish(actor=SYSTEM, shop=shop, source=source)
     body = client.get(f"/policy/{shop.code}/").content.decode()
     # then the page no longer promises either
     assert "无理由退货由买家承担运费。" in body
@@ -92,7 +93,7 @@ def test_a_policies_scoped_token_can_decide(shop):
     from shouhou.accounts.choices import Role
     from shouhou.accounts.services import token_issue
 
-    auth = {"HTTP_AUTHORIZATION": "Bearer " + token_issue(shop=shop, name="直播中控", scopes=["policies"],
+    auth = {"HTTP_AUTHORIZATION": "Bearer " + token_issue(actor=SYSTEM, shop=shop, name="直播中控", scopes=["policies"],
                                                             role=Role.AGENT).secret}
     claim = {"category": "clothing", "reason": "no_reason", "order_date": "2026-10-30", "delivery_date": "2026-11-01", "now": "2026-11-08",
              "price_paid": "99"}

@@ -1,67 +1,197 @@
-"""CSV in → CSV out classification (the `shouhou reviews classify` command), streamed in batches."""
+"""CSV in → CSV out classification (the `shouhou reviews classify` command), streamed in batches.
+
+Reading is careful, because a misread file gives confident wrong labels and nobody notices:
+- the encoding comes from a byte-order mark (UTF-8, UTF-16, UTF-32), else from the whole file: strict
+  UTF-8 end to end, else GB18030 (GBK) or Big5, told apart by charset-normalizer on the file's non-ASCII
+  lines wherever they are (not only in the first megabyte); when that is not clear the command refuses
+  and asks for `--encoding` or a UTF-8 copy. Nothing undecodable is silently replaced.
+- the output is written to a temporary file next to it and moved into place at the end: `--out` equal to
+  `--in` is refused (it used to truncate the input while reading it), and a failure leaves no half file.
+Texts are classified whole (classify_whole): line breaks are sentence breaks, and a long review is read
+in overlapping windows so a complaint at its end (or middle) is not cut off."""
 
 from __future__ import annotations
 
+import codecs
 import csv
+import os
 import sys
+import tempfile
 from pathlib import Path
 
-from shouhou.reviews.classifier.model import classify_texts
+from shouhou.core.spreadsheets import SafeDictWriter
+from shouhou.reviews.classifier.whole import classify_whole
 
-OUT_COLUMNS = ["sentiment", "sentiment_score", "complaint_type", "aspect"]
+OUT_COLUMNS = ["sentiment", "sentiment_score", "complaint_type", "aspect", "complaint_others"]
 BATCH = 5000
+CHUNK = 1 << 20
+SAMPLE_BYTES = 256 * 1024  # non-ASCII lines given to the detector, gathered from the whole file
+LEGACY = ("gb18030", "big5")
+_BOMS = [(codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF8, "utf-8-sig"),
+         (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16")]
+_NAMES = {"utf-8-sig": "UTF-8", "utf-8": "UTF-8", "utf-16": "UTF-16", "utf-16-le": "UTF-16LE",
+          "utf-16-be": "UTF-16BE", "utf-32": "UTF-32", "gb18030": "GBK/GB18030", "big5": "Big5"}
 
 
 class CsvColumnError(ValueError):
     pass
 
 
-def sniff_encoding(src: Path, probe: int = 1 << 20) -> str:
-    """UTF-8 (with or without BOM) when the first megabyte decodes as UTF-8, else GB18030 (a superset of
-    GBK/GB2312: what Excel and the shop platforms export on Chinese Windows)."""
-    import codecs
+class CsvEncodingError(ValueError):
+    """The file's encoding cannot be told for sure; the message says what to do."""
 
+
+def _decodes(src: Path, encoding: str) -> tuple[bool, int]:
+    """(whether the whole file decodes strictly, the 1-based line of the first error)."""
+    skip = len(codecs.BOM_UTF8) if encoding == "utf-8-sig" else 0  # so error offsets count from the data
+    decoder = codecs.getincrementaldecoder("utf-8" if skip else encoding)()
+    line = 1
     with src.open("rb") as fh:
-        head = fh.read(probe)
-    try:
-        codecs.getincrementaldecoder("utf-8")().decode(head, final=len(head) < probe)
-    except UnicodeDecodeError:
-        return "gb18030"
-    return "utf-8-sig"
+        fh.seek(skip)
+        while chunk := fh.read(CHUNK):
+            try:
+                text = decoder.decode(chunk)
+            except UnicodeDecodeError as exc:
+                return False, line + chunk[:exc.start].decode(encoding, errors="ignore").count("\n")
+            line += text.count("\n")
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return False, line
+    return True, 0
 
 
-def classify_csv(*, src: Path, dst: Path, column: str = "review") -> int:
+def _non_ascii_sample(src: Path) -> bytes:
+    """Lines holding non-ASCII bytes, from anywhere in the file, up to SAMPLE_BYTES."""
+    out = bytearray()
+    with src.open("rb") as fh:
+        for raw in fh:
+            if not raw.isascii():
+                out += raw
+                if len(out) >= SAMPLE_BYTES:
+                    break
+    return bytes(out)
+
+
+def _utf16_without_bom(head: bytes) -> str | None:
+    even, odd = head[0::2].count(0), head[1::2].count(0)
+    if odd > len(head) // 8 and odd > 4 * even:
+        return "utf-16-le"
+    if even > len(head) // 8 and even > 4 * odd:
+        return "utf-16-be"
+    return None
+
+
+def sniff_encoding(src: Path) -> str:
+    """The file's encoding, or CsvEncodingError saying why it cannot be told and what to do."""
+    with src.open("rb") as fh:
+        head = fh.read(4096)
+    for bom, name in _BOMS:
+        if head.startswith(bom):
+            ok, line = _decodes(src, name)
+            if not ok:
+                raise CsvEncodingError(f"{src}: 文件以 {_NAMES[name]} 字节序标记开头，但第 {line} 行不是有效的 "
+                                       f"{_NAMES[name]} 文本")
+            return name
+    if b"\x00" in head:
+        guess = _utf16_without_bom(head)
+        if guess and _decodes(src, guess)[0]:
+            return guess
+        raise CsvEncodingError(f"{src}: 文件含有空字节，不是可识别的文本 CSV（如为 UTF-16，请带字节序标记保存，"
+                               "或另存为 UTF-8）")
+    utf8, utf8_line = _decodes(src, "utf-8")
+    if utf8:
+        return "utf-8"
+    candidates = [enc for enc in LEGACY if _decodes(src, enc)[0]]
+    chosen = _legacy_choice(_non_ascii_sample(src), candidates)
+    if chosen is None:
+        tried = "、".join(_NAMES[c] for c in candidates) or "GBK、Big5 也都不能完整解码"
+        raise CsvEncodingError(
+            f"{src}: 无法确定文件编码（第 {utf8_line} 行不是有效的 UTF-8；可能的编码：{tried}）。"
+            "请用 --encoding 指定（如 --encoding gb18030 或 --encoding big5），或在 Excel/WPS 中另存为"
+            "「CSV UTF-8」后重试")
+    return chosen
+
+
+def _legacy_choice(sample: bytes, candidates: list[str]) -> str | None:
+    """GB18030 or Big5, when charset-normalizer finds exactly one of them readable, or one clearly
+    better; None when unsure (most Big5 byte pairs are also valid GBK, so decoding alone cannot tell)."""
+    if not candidates:
+        return None
+    from charset_normalizer import from_bytes
+
+    matches = [m for m in from_bytes(sample, cp_isolation=candidates) if m.encoding in candidates]
+    if not matches:
+        return None
+    matches.sort(key=lambda m: (m.chaos, -m.coherence))
+    best = matches[0]
+    if len(matches) > 1 and matches[1].chaos - best.chaos < 0.1 and matches[1].encoding != best.encoding:
+        return None
+    return best.encoding
+
+
+def _same_file(src: Path, dst: Path) -> bool:
+    if dst.exists():
+        return os.path.samefile(src, dst)
+    return src.resolve() == dst.resolve()
+
+
+def classify_csv(*, src: Path, dst: Path, column: str = "review", encoding: str | None = None) -> int:
     """Classify every row of `src` (a CSV with a `column` column) into `dst`; returns the row count.
-    The output is UTF-8 whatever the input encoding; a stray undecodable byte becomes U+FFFD."""
+    The output is UTF-8 whatever the input encoding. Refuses (CsvEncodingError) a file it cannot read for
+    sure, and `dst` naming the same file as `src` (ValueError)."""
+    if _same_file(src, dst):
+        raise ValueError(f"--out 与 --in 是同一个文件（{dst}）：输出会覆盖正在读取的输入。请换一个输出文件名")
+    if encoding:
+        try:
+            codecs.lookup(encoding)
+        except LookupError:
+            raise CsvEncodingError(f"--encoding：未知的编码 {encoding!r}（可用如 utf-8、gb18030、big5、utf-16）") \
+                from None
+        ok, line = _decodes(src, encoding)
+        if not ok:
+            raise CsvEncodingError(f"{src}: 第 {line} 行不是有效的 {encoding} 文本")
+    else:
+        encoding = sniff_encoding(src)
     csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
-    with src.open(encoding=sniff_encoding(src), errors="replace", newline="") as fin:
+    with src.open(encoding=encoding, newline="") as fin:
         reader = csv.DictReader(fin)
         fields = list(reader.fieldnames or [])
+        if fields and fields[0].startswith("\ufeff"):
+            fields[0] = fields[0].lstrip("\ufeff")
+            reader.fieldnames = fields
         if column not in fields:
             found = "、".join(fields) if fields else "（空文件，没有表头）"
             raise CsvColumnError(f"{src}: 缺少列 “{column}”；表头中的列为: {found}")
         out_fields = fields + [c for c in OUT_COLUMNS if c not in fields]
         count = 0
-        with dst.open("w", encoding="utf-8", newline="") as fout:
-            writer = csv.DictWriter(fout, fieldnames=out_fields, extrasaction="ignore")
-            writer.writeheader()
-            batch: list[dict] = []
-            for rec in reader:
-                batch.append(rec)
-                if len(batch) >= BATCH:
-                    count += _flush(batch, writer, column)
-                    batch = []
-            count += _flush(batch, writer, column)
+        handle, tmp_name = tempfile.mkstemp(prefix=f".{dst.name}.", suffix=".tmp", dir=dst.parent or Path("."))
+        tmp = Path(tmp_name)
+        try:
+            with os.fdopen(handle, "w", encoding="utf-8", newline="") as fout:
+                # reviews are written by outsiders: a text cell never becomes a live formula (core.spreadsheets)
+                writer = SafeDictWriter(fout, fieldnames=out_fields, extrasaction="ignore")
+                writer.writeheader()
+                batch: list[dict] = []
+                for rec in reader:
+                    batch.append(rec)
+                    if len(batch) >= BATCH:
+                        count += _flush(batch, writer, column)
+                        batch = []
+                count += _flush(batch, writer, column)
+            os.replace(tmp, dst)  # all or nothing: the output appears only when every row is written
+        finally:
+            tmp.unlink(missing_ok=True)
     return count
 
 
-def _flush(batch: list[dict], writer: csv.DictWriter, column: str) -> int:
+def _flush(batch: list[dict], writer: SafeDictWriter, column: str) -> int:
     if not batch:
         return 0
-    preds = classify_texts([rec.get(column) or "" for rec in batch])
+    preds = classify_whole([rec.get(column) or "" for rec in batch])
     for rec, p in zip(batch, preds, strict=True):
         rec.pop(None, None)  # overflow cells of ragged rows
         rec.update(sentiment=p.sentiment, sentiment_score=f"{p.sentiment_score:.4f}",
-                   complaint_type=p.complaint_type, aspect=p.aspect)
+                   complaint_type=p.complaint_type, aspect=p.aspect, complaint_others=p.complaint_others)
         writer.writerow(rec)
     return len(batch)

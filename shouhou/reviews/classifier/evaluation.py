@@ -1,4 +1,9 @@
-"""Held-out evaluation of the classifier and the SnowNLP comparison (same rows, accuracy and speed)."""
+"""Evaluation on the repo's fixed test split (complaint type) and the held-out split (sentiment).
+
+Complaint type: the `test` rows of data/labels/ (reviews and, apart, the written chat openings), against
+the people's main type; the keyword rules of `rules.py` (what ran before the model) on the same rows as
+the baseline. Sentiment: the reviews whose normalised text hashes into the held-out tenth.
+"""
 
 from __future__ import annotations
 
@@ -6,125 +11,153 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from shouhou.reviews.classifier.model import ReviewModel, default_model, featurize, is_heldout
+from shouhou.reviews.classifier.evaluation_metrics import accuracy, confusion, macro_f1, per_label
+from shouhou.reviews.classifier.model import ReviewModel, default_model, is_sentiment_heldout
 from shouhou.reviews.classifier.rules import weak_label
-from shouhou.reviews.classifier.training import load_rows
+from shouhou.reviews.classifier.taxonomy import ComplaintType, split_types
+from shouhou.reviews.classifier.training import LABELS_DIR, load_labelled, load_rows
+
+# Phrasings the sentiment must get right (issue 14): negation, a complaint after praise, a long review
+# whose complaint comes last.
+PROBES: list[tuple[str, int]] = [
+    ("没有不满意的地方", 1),
+    ("没有什么可挑剔的，很满意", 1),
+    ("很好\n但是发错货了", 0),
+    ("包装很好，物流也快，可是收到的是坏的", 0),
+    ("衣服收到了，" + "面料柔软，做工精细，颜色也正，" * 40 + "可惜尺码发错了，退换又麻烦，很失望", 0),
+]
 
 
-def confusion(y_true: list, y_pred: list, labels: list) -> list[list[int]]:
-    pos = {lab: i for i, lab in enumerate(labels)}
-    m = [[0] * len(labels) for _ in labels]
-    for t, p in zip(y_true, y_pred, strict=True):
-        m[pos[t]][pos[p]] += 1
-    return m
-
-
-def macro_f1(y_true: list, y_pred: list, labels: list) -> float:
-    f1s = []
-    for lab in labels:
-        tp = sum(1 for t, p in zip(y_true, y_pred, strict=True) if t == lab and p == lab)
-        fp = sum(1 for t, p in zip(y_true, y_pred, strict=True) if t != lab and p == lab)
-        fn = sum(1 for t, p in zip(y_true, y_pred, strict=True) if t == lab and p != lab)
-        denom = 2 * tp + fp + fn
-        f1s.append(2 * tp / denom if denom else 0.0)
-    return sum(f1s) / len(f1s) if f1s else 0.0
-
-
-def accuracy(y_true: list, y_pred: list) -> float:
-    return sum(1 for t, p in zip(y_true, y_pred, strict=True) if t == p) / len(y_true) if y_true else 0.0
+@dataclass
+class TypeScores:
+    name: str
+    rows: int
+    accuracy: float
+    macro_f1: float
+    baseline_accuracy: float = 0.0
+    baseline_macro_f1: float = 0.0
+    in_readers_set: float = 0.0      # the predicted main type is one of the reader's types
+    others_f1: float = 0.0           # predicted other types vs the reader's
 
 
 @dataclass
 class Report:
-    rows: int
-    accuracy: float
-    macro_f1: float
-    confusion: list[list[int]]
+    sentiment_rows: int
+    sentiment_accuracy: float
+    sentiment_macro_f1: float
+    sentiment_confusion: list[list[int]]
     per_second: float
-    per_cpu_second: float = 0.0
+    per_cpu_second: float
+    probes: list[tuple[str, int, int]] = field(default_factory=list)
+    types: list[TypeScores] = field(default_factory=list)
+    labels: list[str] = field(default_factory=list)
+    per_type: dict = field(default_factory=dict)
+    type_confusion: list[list[int]] = field(default_factory=list)
     snownlp_rows: int = 0
     snownlp_accuracy: float = 0.0
     snownlp_ours_accuracy: float = 0.0
     snownlp_per_second: float = 0.0
-    complaint_rows: int = 0
-    complaint_agreement: float = 0.0
-    complaint_macro_f1: float = 0.0
-    complaint_model_agreement: float = 0.0
-    complaint_model_macro_f1: float = 0.0
-    complaint_labels: list[str] = field(default_factory=list)
-    complaint_confusion: list[list[int]] = field(default_factory=list)
 
     def lines(self) -> list[str]:
-        out = [
-            f"留出集 {self.rows} 条评价",
-            f"情感 准确率 accuracy = {self.accuracy:.4f}   macro-F1 = {self.macro_f1:.4f}",
+        out = ["== 问题类型（人工标注的固定测试集；基线 = 关键词规则）=="]
+        for t in self.types:
+            out.append(f"{t.name}: {t.rows} 条  准确率 accuracy = {t.accuracy:.4f}   macro-F1 = {t.macro_f1:.4f}   "
+                       f"（规则基线 {t.baseline_accuracy:.4f} / {t.baseline_macro_f1:.4f}）   "
+                       f"主类型在标注类型集合中 {t.in_readers_set:.4f}   其他类型 F1 {t.others_f1:.4f}")
+        if self.labels:
+            out.append("各类型（评价+对话测试集）: precision  recall  F1  support")
+            for lab in self.labels:
+                p, r, f1, n = self.per_type[lab]
+                out.append(f"  {lab:18s} {p:9.3f} {r:7.3f} {f1:5.3f} {n:8d}")
+            out.append("混淆矩阵（行=人工标注，列=预测）: " + " ".join(f"{i}={lab}" for i, lab in enumerate(self.labels)))
+            out.append("      " + "".join(f"{i:5d}" for i in range(len(self.labels))))
+            for i, row in enumerate(self.type_confusion):
+                out.append(f"  {i:3d} " + "".join(f"{v:5d}" for v in row))
+        out += [
+            "== 情感（按文本哈希固定留出的十分之一）==",
+            f"留出集 {self.sentiment_rows} 条评价",
+            f"情感 准确率 accuracy = {self.sentiment_accuracy:.4f}   macro-F1 = {self.sentiment_macro_f1:.4f}",
             "混淆矩阵（行=真实，列=预测；0 负面，1 正面）:",
             "         pred0  pred1",
-            f"  true0 {self.confusion[0][0]:6d} {self.confusion[0][1]:6d}",
-            f"  true1 {self.confusion[1][0]:6d} {self.confusion[1][1]:6d}",
-            f"速度 shouhou: {self.per_second:,.0f} 条/秒（墙钟），{self.per_cpu_second:,.0f} 条/CPU秒（单核；含规范化、情感、问题类型、方面）",
+            f"  true0 {self.sentiment_confusion[0][0]:6d} {self.sentiment_confusion[0][1]:6d}",
+            f"  true1 {self.sentiment_confusion[1][0]:6d} {self.sentiment_confusion[1][1]:6d}",
         ]
+        for text, want, got in self.probes:
+            shown = text if len(text) <= 30 else f"{text[:12]}…{text[-14:]}（{len(text)} 字）"
+            out.append(f"  检查 {'✓' if want == got else '✗'} {shown.replace(chr(10), '⏎')!r}: 应为 {want}，预测 {got}")
+        out.append(f"速度 shouhou: {self.per_second:,.0f} 条/秒（墙钟），{self.per_cpu_second:,.0f} 条/CPU秒"
+                   "（单核；含规范化、情感、问题类型、方面）")
         if self.snownlp_rows:
             out += [
                 f"SnowNLP 对比（同样的 {self.snownlp_rows} 条）: SnowNLP 准确率 {self.snownlp_accuracy:.4f}，"
                 f"shouhou 准确率 {self.snownlp_ours_accuracy:.4f}",
                 f"速度 SnowNLP: {self.snownlp_per_second:,.0f} 条/CPU秒",
             ]
-        if self.complaint_rows:
-            out += [
-                f"问题类型（留出集中被判为负面的 {self.complaint_rows} 条真实负面评价，对照规则弱标签）:",
-                f"  仅模型（泛化能力）: 一致率 {self.complaint_model_agreement:.4f}   "
-                f"macro-F1 = {self.complaint_model_macro_f1:.4f}",
-                f"  线上方式（规则命中用规则，否则用模型）: 一致率 {self.complaint_agreement:.4f}   "
-                f"macro-F1 = {self.complaint_macro_f1:.4f}",
-                "线上方式的混淆矩阵（行=规则标签，列=预测）: " + " ".join(self.complaint_labels),
-            ]
-            for lab, row in zip(self.complaint_labels, self.complaint_confusion, strict=True):
-                out.append(f"  {lab:18s} " + " ".join(f"{v:5d}" for v in row))
         return out
 
 
+def _type_scores(name, rows, preds, model_labels) -> TypeScores:
+    truth = [r.main for r in rows]
+    got = [p[0] for p in preds]
+    base = [weak_label(r.text) for r in rows]
+    labels = list(ComplaintType.values)
+    tp = fp = fn = 0
+    for r, (_main, others) in zip(rows, preds, strict=True):
+        g, w = set(split_types(others)), set(r.others)
+        tp, fp, fn = tp + len(g & w), fp + len(g - w), fn + len(w - g)
+    return TypeScores(
+        name=name, rows=len(rows), accuracy=accuracy(truth, got), macro_f1=macro_f1(truth, got, labels),
+        baseline_accuracy=accuracy(truth, base), baseline_macro_f1=macro_f1(truth, base, labels),
+        in_readers_set=sum(1 for r, g in zip(rows, got, strict=True) if g == r.main or g in r.others) / len(rows),
+        others_f1=2 * tp / (2 * tp + fp + fn) if tp else 0.0)
+
+
 def evaluate(*, csv_path: Path | None = None, model: ReviewModel | None = None, limit: int | None = None,
-             snownlp_limit: int | None = None, with_snownlp: bool = True) -> Report:
+             snownlp_limit: int | None = None, with_snownlp: bool = False, labels_dir: Path = LABELS_DIR) -> Report:
     model = model or default_model()
-    rows = [r for r in load_rows(csv_path) if is_heldout(r.index)]
+    all_rows = load_rows(csv_path)
+    rows = [r for r in all_rows if r.text and is_sentiment_heldout(r.text)]
     if limit:
         rows = rows[:limit]
     if not rows:
         raise ValueError("留出集为空：数据太少")
     texts = [r.text for r in rows]
     y = [r.label for r in rows]
-    model.predict(texts[:10])  # warm up caches (opencc table, vectoriser)
+    model.predict(texts[:10])  # warm up (jieba dictionary, opencc table)
     c0, t0 = time.process_time(), time.perf_counter()
     preds = model.predict(texts)
     cpu, elapsed = time.process_time() - c0, time.perf_counter() - t0
     yp = [p.sentiment for p in preds]
-    report = Report(rows=len(rows), accuracy=accuracy(y, yp), macro_f1=macro_f1(y, yp, [0, 1]),
-                    confusion=confusion(y, yp, [0, 1]), per_second=len(rows) / max(elapsed, 1e-9),
-                    per_cpu_second=len(rows) / max(cpu, 1e-9))
+    report = Report(sentiment_rows=len(rows), sentiment_accuracy=accuracy(y, yp),
+                    sentiment_macro_f1=macro_f1(y, yp, [0, 1]), sentiment_confusion=confusion(y, yp, [0, 1]),
+                    per_second=len(rows) / max(elapsed, 1e-9), per_cpu_second=len(rows) / max(cpu, 1e-9))
+    report.probes = [(t, want, p.sentiment) for (t, want), p in zip(PROBES, model.predict([t for t, _ in PROBES]),
+                                                                      strict=True)]
 
-    neg = [(r, p) for r, p in zip(rows, preds, strict=True) if r.label == 0 and p.sentiment == 0]
-    if neg:
-        truth = [weak_label(r.text) for r, _ in neg]
-        got = [p.complaint_type for _, p in neg]
-        labels = sorted(set(truth) | set(got))
-        report.complaint_rows = len(neg)
-        report.complaint_agreement = accuracy(truth, got)
-        report.complaint_macro_f1 = macro_f1(truth, got, labels)
-        report.complaint_labels = labels
-        report.complaint_confusion = confusion(truth, got, labels)
-        model_only = model.complaint_labels(featurize([r.text for r, _ in neg]))
-        report.complaint_model_agreement = accuracy(truth, model_only)
-        report.complaint_model_macro_f1 = macro_f1(truth, model_only, sorted(set(truth) | set(model_only)))
+    labelled = load_labelled(all_rows, labels_dir) if (labels_dir / "reviews.csv").exists() else []
+    test = [r for r in labelled if r.split == "test"]
+    if test:
+        scores = model.complaint_scores([r.text for r in test])
+        sets = model.complaint_sets(scores, [r.text for r in test])
+        groups = [("评价 reviews", [i for i, r in enumerate(test) if r.source == "review"]),
+                  ("对话开场（团队撰写）chat openings", [i for i, r in enumerate(test) if r.source != "review"]),
+                  ("合计 all", list(range(len(test))))]
+        for name, idx in groups:
+            if idx:
+                report.types.append(_type_scores(name, [test[i] for i in idx], [sets[i] for i in idx],
+                                                 model.comp_classes))
+        truth, got = [r.main for r in test], [s[0] for s in sets]
+        report.labels = [c for c in ComplaintType.values if c in set(truth) | set(got)]
+        report.per_type = per_label(truth, got, report.labels)
+        report.type_confusion = confusion(truth, got, report.labels)
 
     if with_snownlp:
         from snownlp import SnowNLP
 
         sample = rows if not snownlp_limit else rows[:snownlp_limit]
-        sample_texts = [r.text or "。" for r in sample]
         SnowNLP("热身").sentiments  # noqa: B018 - loads its model before timing
         c0 = time.process_time()
-        snow = [1 if SnowNLP(t).sentiments >= 0.5 else 0 for t in sample_texts]
+        snow = [1 if SnowNLP(r.text).sentiments >= 0.5 else 0 for r in sample]
         snow_elapsed = time.process_time() - c0
         report.snownlp_rows = len(sample)
         report.snownlp_accuracy = accuracy([r.label for r in sample], snow)

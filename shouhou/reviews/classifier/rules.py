@@ -1,9 +1,8 @@
-"""Transparent keyword/pattern rules (weak supervision) for complaint type and product aspect.
+"""Keyword/pattern rules: product aspect, the old complaint-type rules (the baseline), and the few rules kept.
 
-The complaint-type labels the model learns from are made by `weak_label()` over the negative reviews
-of the training CSV (see docs/reviews.md). Every rule is a named regular expression; a review scores
-one point per rule of a type that matches, the highest score wins, ties go to the type listed first.
-No rule matches → "other". These are data, not code paths: add a pattern, rerun `shouhou reviews train`.
+`COMPLAINT_RULES` / `weak_label()` are the keyword rules that decided the complaint type before the model
+was trained on people's labels; they only serve as the baseline `shouhou reviews evaluate` prints. A rule
+decides at run time only where it was more precise than the model on the dev split (`PRECISE_RULES`).
 """
 
 from __future__ import annotations
@@ -14,18 +13,7 @@ from dataclasses import dataclass
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-
-class ComplaintType(models.TextChoices):
-    NONE = "none", _("无（正面）")
-    QUALITY_DEFECT = "quality_defect", _("质量问题")
-    NOT_AS_DESCRIBED = "not_as_described", _("与描述不符")
-    WRONG_OR_MISSING = "wrong_or_missing", _("错发漏发")
-    SIZE_FIT = "size_fit", _("尺码不合适")
-    LOGISTICS = "logistics", _("物流（慢/破损）")
-    SERVICE_ATTITUDE = "service_attitude", _("服务态度")
-    PRICE = "price", _("价格")
-    USAGE_QUESTION = "usage_question", _("使用咨询")
-    OTHER = "other", _("其他")
+from shouhou.reviews.classifier.taxonomy import ComplaintType
 
 
 class Aspect(models.TextChoices):
@@ -143,4 +131,24 @@ def aspect_of(text: str) -> str:
     for aspect, pattern in ASPECT_RULES:
         if pattern.search(text):
             return str(aspect)
+    return ""
+
+
+# Rules kept because, where they fire, they were right more often than the model on the dev split
+# (docs/reviews.md, "How the model was chosen"). A match just after a negation (不是/没有/并非 …) is ignored.
+PRECISE_RULES: list[Rule] = [
+    _r("wrong_item", ComplaintType.WRONG_OR_MISSING,
+       r"发错|错发|结果发的是|不是我(要|买|订|选)的|型号不对|颜色发错|发来的?是别的"),
+    _r("poor_make", ComplaintType.QUALITY_DEFECT,
+       r"做工.{0,4}(差|粗|不好)|开线|脱线|线头|起球|缩水|掉色|褪色|破洞|掉毛|劣质|粗糙"),
+]
+_NEGATED = re.compile(r"(不是|没有|没|并非|不算|无)$")
+
+
+def precise_rule_type(text: str) -> str:
+    """The type named by the first kept rule that matches (not right after a negation), or ''."""
+    for rule in PRECISE_RULES:
+        for m in rule.pattern.finditer(text):
+            if not _NEGATED.search(text[max(0, m.start() - 3):m.start()]):
+                return str(rule.label)
     return ""

@@ -1,28 +1,42 @@
-"""Reproducible training and evaluation on the review CSV (settings.SHOUHOU["REVIEWS_CSV"])."""
+"""Reproducible training on the review CSV (settings.SHOUHOU["REVIEWS_CSV"]) and the human labels.
+
+- sentiment: every review of the CSV outside the held-out split (`model.is_sentiment_heldout`);
+- complaint type: the `train` rows of data/labels/reviews.csv (text joined from the CSV by row index and
+  checked by its hash) and of data/labels/chat_openings.csv; per-type offsets and the other-types margin
+  are chosen on the `dev` rows; the `test` rows are never read here.
+"""
 
 from __future__ import annotations
 
 import csv
 import time
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 from django.conf import settings
 
+from shouhou.reviews.classifier import features as F
+from shouhou.reviews.classifier.evaluation_metrics import accuracy, macro_f1
 from shouhou.reviews.classifier.model import (
     MODEL_PATH,
     SEED,
+    FeatureSpec,
     ReviewModel,
-    featurize,
-    is_heldout,
+    is_sentiment_heldout,
     text_hash,
 )
 from shouhou.reviews.classifier.normalize import normalize_text
-from shouhou.reviews.classifier.rules import weak_label
+from shouhou.reviews.classifier.taxonomy import ComplaintType, split_types
 
-LABELS_PATH = Path(__file__).resolve().parent.parent / "data" / "complaint_labels.csv"
+LABELS_DIR = Path(__file__).resolve().parent.parent / "data" / "labels"
+
+# Chosen on the dev split (docs/reviews.md, "How the model was chosen").
+SENT_NGRAMS = (1, 3)
+SENT_C = 8.0
+COMP_NGRAMS = (1, 3)
+COMP_C = 0.5
 
 
 @dataclass
@@ -31,6 +45,18 @@ class Row:
     cat: str
     label: int
     text: str  # normalised
+    raw: str = ""
+
+
+@dataclass
+class Labelled:
+    key: str          # review row index, or the chat opening's id
+    text: str         # normalised
+    main: str
+    others: list[str] = field(default_factory=list)
+    split: str = "train"
+    source: str = "review"   # review | written (chat openings written by the team)
+    cat: str = ""
 
 
 def dataset_path() -> Path:
@@ -52,47 +78,149 @@ def load_rows(path: Path | None = None) -> list[Row]:
                 label = int(rec["label"])
             except (TypeError, ValueError):
                 raise ValueError(f"{path} 第 {i + 2} 行: label 应为 0 或 1，实际为 {rec['label']!r}") from None
-            rows.append(Row(i, rec.get("cat") or "", label, normalize_text(rec["review"])))
+            raw = rec["review"] or ""
+            rows.append(Row(i, rec.get("cat") or "", label, normalize_text(raw), raw))
     return rows
 
 
-def write_complaint_labels(rows: list[Row], path: Path = LABELS_PATH) -> dict[int, str]:
-    """Weak labels for every negative review: row index, text hash, label (no review text)."""
-    labels = {r.index: weak_label(r.text) for r in rows if r.label == 0}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", encoding="utf-8", newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow(["row_index", "text_sha256_16", "cat", "complaint_type"])
-        for r in rows:
-            if r.label == 0:
-                w.writerow([r.index, text_hash(r.text), r.cat, labels[r.index]])
-    return labels
+def _check_type(code: str, where: str) -> str:
+    if code not in ComplaintType.values:
+        raise ValueError(f"{where}: 未知的问题类型 {code!r}")
+    return code
 
 
-def train(*, csv_path: Path | None = None, out: Path = MODEL_PATH, log=print) -> ReviewModel:
+def load_labelled(rows: list[Row], labels_dir: Path = LABELS_DIR, *, chats: bool = True) -> list[Labelled]:
+    """The human labels with their texts: reviews joined from `rows` by index (hash-checked), then the
+    written chat openings."""
+    out: list[Labelled] = []
+    path = labels_dir / "reviews.csv"
+    with path.open(encoding="utf-8", newline="") as fh:
+        for n, rec in enumerate(csv.DictReader(fh), start=2):
+            where = f"{path.name} 第 {n} 行"
+            index = int(rec["id"])
+            if index >= len(rows) or text_hash(rows[index].raw.strip()) != rec["sha16"]:
+                raise ValueError(f"{where}: 评价 {index} 的文本与标注时的哈希不符——SHOUHOU_REVIEWS_CSV 是否为 "
+                                 "online_shopping_train.csv？")
+            out.append(Labelled(str(index), rows[index].text, _check_type(rec["main"], where),
+                                [_check_type(c, where) for c in split_types(rec["others"])], rec["split"],
+                                "review", rec["cat"]))
+    if chats:
+        path = labels_dir / "chat_openings.csv"
+        with path.open(encoding="utf-8", newline="") as fh:
+            for n, rec in enumerate(csv.DictReader(fh), start=2):
+                where = f"{path.name} 第 {n} 行"
+                out.append(Labelled(rec["id"], normalize_text(rec["text"]), _check_type(rec["main"], where),
+                                    [_check_type(c, where) for c in split_types(rec["others"])], rec["split"],
+                                    rec.get("source") or "written", rec.get("category") or ""))
+    return out
+
+
+def fit_complaint(train: list[Labelled], *, C: float = COMP_C, ngrams=COMP_NGRAMS, words: bool = True):
+    """(features, coef, intercept, classes) of a class-balanced linear SVM on the main types."""
+    from sklearn.svm import LinearSVC
+
+    spec = FeatureSpec.fit([r.text for r in train], ngrams=ngrams, words=words)
+    X = spec.transform([r.text for r in train])
+    svm = LinearSVC(C=C, class_weight="balanced", random_state=SEED, max_iter=5000)
+    svm.fit(X, [r.main for r in train])
+    return spec, svm.coef_.astype(np.float32), svm.intercept_.astype(np.float32), [str(c) for c in svm.classes_]
+
+
+def choose_offsets(scores: np.ndarray, truth: list[str], classes: list[str], steps=(-0.3, -0.15, 0.0, 0.15, 0.3),
+                   rounds: int = 2) -> np.ndarray:
+    """Per-type offsets added to the scores, chosen on dev by coordinate ascent on accuracy + macro-F1."""
+    offsets = np.zeros(len(classes), dtype=np.float32)
+
+    def objective(off):
+        pred = [classes[i] for i in (scores + off).argmax(axis=1)]
+        return accuracy(truth, pred) + macro_f1(truth, pred, classes)
+
+    best = objective(offsets)
+    for _ in range(rounds):
+        for k in range(len(classes)):
+            for step in steps:
+                trial = offsets.copy()
+                trial[k] += step
+                value = objective(trial)
+                if value > best + 1e-9:
+                    best, offsets = value, trial
+    return offsets
+
+
+def choose_others_margin(model: ReviewModel, scores: np.ndarray, dev: list[Labelled]) -> float:
+    """The margin whose predicted other-type sets best match the readers' (F1 over all pairs)."""
+    best, chosen = -1.0, 0.0
+    for margin in (0.0, 0.2, 0.4, 0.6, 0.8, 1.0, 1.2):
+        model.others_margin = margin
+        tp = fp = fn = 0
+        for r, (_main, others) in zip(dev, model.complaint_sets(scores, [r.text for r in dev]), strict=True):
+            got, want = set(split_types(others)), set(r.others)
+            tp, fp, fn = tp + len(got & want), fp + len(got - want), fn + len(want - got)
+        f1 = 2 * tp / (2 * tp + fp + fn) if tp else 0.0
+        if f1 > best:
+            best, chosen = f1, margin
+    model.others_margin = chosen
+    return chosen
+
+
+def fit_sentiment(rows: list[Row], *, C: float = SENT_C, ngrams=SENT_NGRAMS):
+    """NB-weighted logistic regression (Wang & Manning 2012, "NBSVM"): each char n-gram's tf-idf weight is
+    scaled by |log-count ratio| between positive and negative reviews, then a logistic regression is fitted.
+    The scaling folds into the idf vector, so prediction costs nothing more."""
     from sklearn.linear_model import LogisticRegression
 
+    texts = [r.text for r in rows]
+    y = np.array([r.label for r in rows])
+    counts = F.char_counts(texts, ngrams)
+    present = (counts > 0).astype(np.float32).tocsr()
+    pos = np.asarray(present[y == 1].sum(axis=0)).ravel() + 1.0
+    neg = np.asarray(present[y == 0].sum(axis=0)).ravel() + 1.0
+    ratio = np.abs(np.log((pos / pos.sum()) / (neg / neg.sum()))).astype(np.float32)
+    spec = FeatureSpec(ngrams, F.fit_idf(counts) * ratio)
+    X = spec.transform(texts, counts)
+    lr = LogisticRegression(C=C, solver="liblinear", random_state=SEED, max_iter=500)
+    lr.fit(X, y)
+    return spec, lr.coef_[0].astype(np.float32), float(lr.intercept_[0])
+
+
+def train(*, csv_path: Path | None = None, out: Path = MODEL_PATH, labels_dir: Path = LABELS_DIR,
+          log=print) -> ReviewModel:
     t0 = time.perf_counter()
     rows = load_rows(csv_path)
-    # The label file lives next to the model: the shipped pair in the repo, or a pair elsewhere (tests).
-    labels = write_complaint_labels(rows, LABELS_PATH if out == MODEL_PATH else out.with_name("complaint_labels.csv"))
-    train_rows = [r for r in rows if not is_heldout(r.index)]
-    log(f"读取 {len(rows)} 行，训练 {len(train_rows)} 行，留出 {len(rows) - len(train_rows)} 行")
-    X = featurize([r.text for r in train_rows])
-    y = np.array([r.label for r in train_rows])
-    sent = LogisticRegression(C=8.0, solver="liblinear", random_state=SEED, max_iter=200)
-    sent.fit(X, y)
-    neg_mask = y == 0
-    Xn = X[neg_mask]
-    yn = [labels[r.index] for r, m in zip(train_rows, neg_mask, strict=True) if m]
-    comp = LogisticRegression(C=8.0, solver="saga", random_state=SEED, max_iter=60, tol=1e-3)
-    comp.fit(Xn, yn)
-    model = ReviewModel(
-        sent_coef=sent.coef_[0], sent_intercept=float(sent.intercept_[0]),
-        comp_coef=comp.coef_, comp_intercept=comp.intercept_, comp_classes=[str(c) for c in comp.classes_],
-        meta={"rows": len(rows), "train_rows": len(train_rows), "seed": SEED,
-              "complaint_label_counts": dict(Counter(labels.values()))},
-    )
+    sent_rows = [r for r in rows if r.text and not is_sentiment_heldout(r.text)]
+    log(f"读取 {len(rows)} 行；情感训练 {len(sent_rows)} 行，留出 {sum(1 for r in rows if r.text) - len(sent_rows)} 行")
+    sent_spec, sent_coef, sent_intercept = fit_sentiment(sent_rows)
+
+    labelled = load_labelled(rows, labels_dir)
+    train_rows = [r for r in labelled if r.split == "train"]
+    dev_rows = [r for r in labelled if r.split == "dev"]
+    log(f"问题类型：人工标注训练 {len(train_rows)} 条，开发集 {len(dev_rows)} 条（测试集不参与训练与选择）")
+    spec, coef, intercept, classes = fit_complaint(train_rows)
+    model = ReviewModel(sent_features=sent_spec, sent_coef=sent_coef, sent_intercept=sent_intercept,
+                        comp_features=spec, comp_coef=coef, comp_intercept=intercept, comp_classes=classes)
+    dev_scores = model.complaint_scores([r.text for r in dev_rows])
+    truth = [r.main for r in dev_rows]
+    offsets = choose_offsets(dev_scores, truth, classes)
+    model.comp_offsets = offsets
+    dev_scores = dev_scores + offsets
+    margin = choose_others_margin(model, dev_scores, dev_rows)
+    dev_pred = [classes[i] for i in dev_scores.argmax(axis=1)]
+    # With the settings chosen, the shipped model learns from train and dev together (test stays unseen).
+    spec, coef, intercept, classes2 = fit_complaint(train_rows + dev_rows)
+    if classes2 != classes:
+        raise ValueError(f"开发集含有训练集没有的问题类型：{sorted(set(classes2) - set(classes))}")
+    model.comp_features, model.comp_coef, model.comp_intercept = spec, coef, intercept
+    model._comp_t_cache = None
+    model.meta = {
+        "rows": len(rows), "sentiment_train_rows": len(sent_rows), "seed": SEED,
+        "complaint_train_rows": len(train_rows), "complaint_dev_rows": len(dev_rows), "final_fit": "train+dev",
+        "complaint_train_counts": dict(Counter(r.main for r in train_rows)),
+        "dev_accuracy": round(accuracy(truth, dev_pred), 4),
+        "dev_macro_f1": round(macro_f1(truth, dev_pred, classes), 4),
+        "others_margin": margin,
+    }
+    log(f"开发集：准确率 {model.meta['dev_accuracy']:.4f}，macro-F1 {model.meta['dev_macro_f1']:.4f}，"
+        f"其他类型间距 {margin}")
     model.save(out)
     log(f"模型已写入 {out}（{out.stat().st_size / 1e6:.2f} MB，用时 {time.perf_counter() - t0:.1f}s）")
     return model

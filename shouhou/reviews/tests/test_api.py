@@ -10,6 +10,7 @@ import pytest
 from django.test import Client
 from openpyxl import Workbook
 
+from shouhou.accounts.actors import SYSTEM
 from shouhou.core.signatures import sign
 from shouhou.core.testing.factories import CustomerFactory, OrderFactory
 from shouhou.inbox.models import Conversation, Message
@@ -285,7 +286,7 @@ def test_nul_characters_and_absurd_times_are_refused_or_dropped_not_500(client, 
     from shouhou.accounts.choices import Role
     from shouhou.accounts.services import token_issue
 
-    token = token_issue(shop=shop, name="fuzz", scopes=["*"], role=Role.ADMIN)
+    token = token_issue(actor=SYSTEM, shop=shop, name="fuzz", scopes=["*"], role=Role.ADMIN)
     auth = {"Authorization": token.header}
     r = client.post("/api/reviews/community/messages", data=json.dumps(
         [{"group_id": "g\u00001", "group_name": "宝妈\u0000群", "text": "质量太差\u0000了"}]),

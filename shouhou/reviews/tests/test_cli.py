@@ -35,7 +35,8 @@ def test_classify_csv_in_and_out(tmp_path):
     assert "已分类 6 条评价" in msg
     with dst.open(encoding="utf-8") as fh:
         got = list(csv.DictReader(fh))
-    assert list(got[0].keys()) == ["id", "review", "sentiment", "sentiment_score", "complaint_type", "aspect"]
+    assert list(got[0].keys()) == ["id", "review", "sentiment", "sentiment_score", "complaint_type", "aspect",
+                                   "complaint_others"]
     assert [r["id"] for r in got] == ["1", "2", "3", "4", "5", "6"]
     assert [r["sentiment"] for r in got] == ["0", "1", "1", "1", "0", "0"]
     assert got[0]["complaint_type"] == "quality_defect" and got[0]["aspect"] == "fabric"
@@ -80,36 +81,71 @@ def test_classify_other_column(tmp_path):
     assert "sentiment" in dst.read_text(encoding="utf-8")
 
 
+TYPED_NEG = [("质量太差了，开线了", "quality_defect"), ("物流太慢了，等了十天", "logistics"),
+             ("发错货了，少发一件", "wrong_or_missing"), ("客服态度很差", "service_attitude"),
+             ("申请退货一直不处理", "after_sales"), ("包装太简陋了，瓶子都漏了", "packaging"),
+             ("绝对是假货，不是正品", "counterfeit"), ("说好的赠品没有送", "promise_not_kept")]
+
+
 @pytest.fixture
 def small_dataset(tmp_path, settings):
+    """A small review CSV and human labels for it (reviews.csv joined by index + hash, chat openings)."""
+    from shouhou.reviews.classifier.model import text_hash
+
     path = tmp_path / "reviews.csv"
-    rows = []
-    for i in range(200):
+    rows, labels = [], []
+    for i in range(240):
         label = i % 2
-        text = (POS if label else NEG)[i % (5 if label else 8)] + f"（第{i}单）"
+        if label:
+            text = POS[i % 5] + f"（第{i}单）"
+        else:
+            neg, ctype = TYPED_NEG[(i // 2) % 8]
+            text = neg + f"（第{i}单）"
+            split = ("train", "train", "train", "dev", "test")[(i // 16) % 5]
+            labels.append([str(i), "衣服", text_hash(text), ctype, "price" if i % 3 == 0 else "", "R01", split])
         rows.append(["衣服", str(label), text])
     _write(path, ["cat", "label", "review"], rows)
+    lab = tmp_path / "labels"
+    lab.mkdir()
+    _write(lab / "reviews.csv", ["id", "cat", "sha16", "main", "others", "reader", "split"], labels)
+    _write(lab / "chat_openings.csv", ["id", "channel", "category", "text", "main", "others", "split", "source"],
+           [[f"chat-{k}", "web_chat", "服装", f"在吗，{neg}，怎么办", ctype, "", ("train", "dev", "test")[k % 3],
+             "written"] for k, (neg, ctype) in enumerate(TYPED_NEG * 3)])
     settings.SHOUHOU = {**settings.SHOUHOU, "REVIEWS_CSV": str(path)}
     return path
 
 
-def test_evaluate_on_a_small_sample_with_the_shipped_model(small_dataset):
-    out = _run("evaluate", "--limit", "20", "--snownlp-limit", "5")
-    assert "留出集 20 条评价" in out
-    assert "accuracy =" in out and "macro-F1 =" in out and "混淆矩阵" in out
-    assert "SnowNLP 对比（同样的 5 条）" in out and "条/CPU秒" in out
+def test_evaluate_prints_types_and_sentiment_with_the_shipped_model(small_dataset):
+    out = _run("evaluate", "--labels", str(small_dataset.parent / "labels"), "--limit", "20", "--snownlp-limit", "5")
+    assert "问题类型（人工标注的固定测试集" in out
+    assert "评价 reviews: 24 条  准确率 accuracy =" in out and "对话开场（团队撰写）chat openings: 8 条" in out
+    assert "规则基线" in out and "precision  recall  F1  support" in out and "混淆矩阵（行=人工标注，列=预测）" in out
+    assert "after_sales" in out and "counterfeit" in out
+    assert "情感 准确率 accuracy =" in out and "检查 " in out and "条/CPU秒" in out
+    assert "SnowNLP 对比（同样的 5 条）" in out
 
 
 def test_train_writes_a_model_that_evaluate_can_load(small_dataset, tmp_path):
     model = tmp_path / "m" / "model.joblib"
-    out = _run("train", "--out", str(model))
-    assert "训练 180 行，留出 20 行" in out and model.exists()
-    labels = (tmp_path / "m" / "complaint_labels.csv").read_text(encoding="utf-8").splitlines()
-    assert labels[0] == "row_index,text_sha256_16,cat,complaint_type"
-    assert len(labels) == 1 + 100  # one line per negative review, no review text
-    assert "质量" not in "".join(labels)
-    ev = _run("evaluate", "--model", str(model), "--no-snownlp")
-    assert "留出集 20 条评价" in ev and "SnowNLP" not in ev
+    labels = str(small_dataset.parent / "labels")
+    out = _run("train", "--out", str(model), "--labels", labels)
+    assert "人工标注训练 80 条，开发集 32 条" in out and model.exists()
+    ev = _run("evaluate", "--model", str(model), "--labels", labels)
+    assert "SnowNLP" not in ev
+    # the tiny typed reviews are learnt: every test review gets its reader's type
+    line = next(x for x in ev.splitlines() if x.startswith("评价 reviews"))
+    assert "准确率 accuracy = 1.0000" in line, ev
+
+
+def test_labels_that_do_not_match_the_csv_are_a_clear_error(small_dataset, tmp_path):
+    labels = small_dataset.parent / "labels" / "reviews.csv"
+    labels.write_text(labels.read_text(encoding="utf-8").replace("quality_defect", "quality", 1), encoding="utf-8")
+    with pytest.raises(CommandError, match="reviews.csv 第 2 行: 未知的问题类型 'quality'"):
+        _run("train", "--out", str(tmp_path / "x.joblib"), "--labels", str(labels.parent))
+    rows = small_dataset.read_text(encoding="utf-8").replace("质量太差了", "质量很差了")
+    small_dataset.write_text(rows, encoding="utf-8")
+    with pytest.raises(CommandError, match="文本与标注时的哈希不符"):
+        _run("train", "--out", str(tmp_path / "x.joblib"), "--labels", str(labels.parent))
 
 
 def test_missing_dataset_is_a_clear_error(settings, tmp_path):
@@ -124,9 +160,40 @@ def test_training_is_reproducible(small_dataset, tmp_path):
     from shouhou.reviews.classifier.model import ReviewModel
 
     a, b = tmp_path / "a" / "m.joblib", tmp_path / "b" / "m.joblib"
-    _run("train", "--out", str(a))
-    _run("train", "--out", str(b))
+    labels = str(small_dataset.parent / "labels")
+    _run("train", "--out", str(a), "--labels", labels)
+    _run("train", "--out", str(b), "--labels", labels)
     ma, mb = ReviewModel.load(a), ReviewModel.load(b)
     assert np.array_equal(ma.sent_coef, mb.sent_coef)
-    assert np.array_equal(ma.comp_coef, mb.comp_coef)
-    assert (a.parent / "complaint_labels.csv").read_bytes() == (b.parent / "complaint_labels.csv").read_bytes()
+    assert np.array_equal(ma.comp_coef, mb.comp_coef) and np.array_equal(ma.comp_offsets, mb.comp_offsets)
+
+
+def test_reclassify_reads_stored_negative_reviews_again(shop):
+    from shouhou.reviews.models import Review
+
+    stalled = Review.objects.create(shop=shop, text="申请退货一个星期了一直不处理", sentiment=0,
+                                    complaint_type="service_attitude")
+    fake = Review.objects.create(shop=shop, text="绝对是假货，和专柜的完全不一样", sentiment=0,
+                                 complaint_type="not_as_described")
+    happy = Review.objects.create(shop=shop, text="很好", sentiment=1, complaint_type="none")
+    out = _run("reclassify", "--shop", shop.code)
+    assert "已重新判断问题类型：2 条评价有变化" in out
+    got = {r.pk: r.complaint_type for r in Review.objects.all()}
+    assert got == {stalled.pk: "after_sales", fake.pk: "counterfeit", happy.pk: "none"}
+    assert "已重新判断问题类型：0 条评价有变化" in _run("reclassify")  # idempotent
+    with pytest.raises(CommandError, match="没有店铺代码为 “nope” 的店铺"):
+        _run("reclassify", "--shop", "nope")
+
+
+def test_classify_output_never_carries_a_live_formula(tmp_path):
+    """Reviews come from outsiders: a review (or any other column) starting with = + - @ is written as
+    text, so opening the output in Excel or WPS runs nothing (issue 15)."""
+    src, dst = tmp_path / "in.csv", tmp_path / "out.csv"
+    attacks = ['=HYPERLINK("http://evil.example","退款")', "+1+cmd|' /C calc'!A0", "@SUM(A1)", "-2+3"]
+    _write(src, ["id", "review"], [[a, a] for a in attacks] + [["-5", "质量很好"]])
+    _run("classify", "--in", str(src), "--out", str(dst))
+    with dst.open(encoding="utf-8") as fh:
+        got = list(csv.DictReader(fh))
+    assert [r["review"] for r in got[:4]] == ["'" + a for a in attacks]
+    assert [r["id"] for r in got[:4]] == ["'" + a for a in attacks]
+    assert got[4]["id"] == "-5" and got[4]["review"] == "质量很好"  # numbers and plain text unchanged

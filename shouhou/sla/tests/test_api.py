@@ -7,6 +7,7 @@ from datetime import datetime
 
 import pytest
 
+from shouhou.accounts.actors import SYSTEM
 from shouhou.accounts.choices import Role
 from shouhou.accounts.services import token_issue
 from shouhou.core.models import AuditEvent
@@ -23,7 +24,7 @@ DESK = {"weekly": {d: ["09:00-22:00"] for d in ("mon", "tue", "wed", "thu", "fri
 
 
 def bearer(shop, role: str) -> dict:
-    issued = token_issue(shop=shop, name=f"t-{role}", scopes=["*"], role=role)
+    issued = token_issue(actor=SYSTEM, shop=shop, name=f"t-{role}", scopes=["*"], role=role)
     return {"HTTP_AUTHORIZATION": f"Bearer {issued.secret}"}
 
 

@@ -1,13 +1,15 @@
-"""shouhou token create --shop CODE --name N --scopes cases,inbox --role agent
+"""shouhou token create --shop CODE --name N --scopes cases,inbox --role agent (--as USERNAME | --system)
 shouhou token list --shop CODE
-shouhou token revoke PREFIX"""
+shouhou token revoke PREFIX (--as USERNAME | --system)"""
 
 from __future__ import annotations
 
+from django.core.exceptions import PermissionDenied
 from django.core.management.base import BaseCommand, CommandError
 
 from shouhou.accounts import services
 from shouhou.accounts.choices import Role
+from shouhou.accounts.cli import actor_from_options, add_actor_arguments
 from shouhou.accounts.models import ApiToken
 from shouhou.api.errors import DomainError
 from shouhou.commerce.models import Shop
@@ -25,17 +27,22 @@ class Command(BaseCommand):
         create.add_argument("--scopes", required=True, help="逗号分隔，如 cases,inbox 或 cases:read；* 为全部")
         create.add_argument("--role", default=Role.AGENT, choices=Role.values)
         create.add_argument("--expires-days", type=int, default=None, help="有效天数（1–3650）；不填为长期有效")
+        add_actor_arguments(create)
         lst = sub.add_parser("list", help="列出令牌")
         lst.add_argument("--shop", required=True)
         revoke = sub.add_parser("revoke", help="吊销令牌")
         revoke.add_argument("prefix")
+        add_actor_arguments(revoke)
 
     def handle(self, *args, action, **options):
         if action == "revoke":
             token = ApiToken.objects.filter(prefix=options["prefix"]).first()
             if token is None:
                 raise CommandError(f"未找到令牌：{options['prefix']}")
-            services.token_revoke(token=token)
+            try:
+                services.token_revoke(token=token, actor=actor_from_options(options, command="token revoke"))
+            except PermissionDenied as exc:
+                raise CommandError(str(exc)) from exc
             self.stdout.write(f"已吊销 {token.prefix}")
             return
         shop = Shop.objects.filter(code=options["shop"]).first()
@@ -50,8 +57,11 @@ class Command(BaseCommand):
             return
         try:
             issued = services.token_issue(shop=shop, name=options["name"], scopes=options["scopes"].split(","),
-                                          role=options["role"], expires_in_days=options["expires_days"])
+                                          role=options["role"], expires_in_days=options["expires_days"],
+                                          actor=actor_from_options(options, command="token create"))
         except DomainError as exc:
             raise CommandError(exc.message) from exc
+        except PermissionDenied as exc:
+            raise CommandError(str(exc)) from exc
         self.stdout.write(issued.secret)
         self.stderr.write("请立即保存上面的令牌：它不会再显示。用法：Authorization: Bearer <令牌>")

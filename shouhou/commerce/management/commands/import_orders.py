@@ -1,12 +1,14 @@
-"""shouhou import FILE --shop CODE [--mapping FILE.json] [--allow-partial]"""
+"""shouhou import FILE --shop CODE (--as USERNAME | --system) [--mapping FILE.json] [--allow-partial]"""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
+from django.core.exceptions import PermissionDenied
 from django.core.management.base import BaseCommand, CommandError
 
+from shouhou.accounts.cli import actor_from_options, add_actor_arguments
 from shouhou.commerce.models import ImportJob, Shop
 from shouhou.commerce.selectors import import_report_lines
 from shouhou.commerce.services import orders_import
@@ -20,6 +22,7 @@ class Command(BaseCommand):
         parser.add_argument("--shop", required=True, help="店铺代码（Shop.code）")
         parser.add_argument("--mapping", help="列映射 JSON 文件：{\"order_no\": \"外部单号\", ...}")
         parser.add_argument("--allow-partial", action="store_true", help="跳过错误行，只导入正确的行")
+        add_actor_arguments(parser)
 
     def handle(self, *args, **opts):
         path = Path(opts["file"])
@@ -36,7 +39,11 @@ class Command(BaseCommand):
                 raise CommandError(f"列映射文件无法读取：{exc}")
             if not isinstance(mapping, dict):
                 raise CommandError("列映射文件应是一个 JSON 对象：{\"字段\": \"表头\"}")
-        job = orders_import(shop=shop, path=path, mapping=mapping, allow_partial=opts["allow_partial"])
+        actor = actor_from_options(opts, command="import")
+        try:
+            job = orders_import(shop=shop, path=path, mapping=mapping, allow_partial=opts["allow_partial"], actor=actor)
+        except PermissionDenied as exc:
+            raise CommandError(str(exc)) from exc
         for line in import_report_lines(job=job):
             self.stdout.write(line)
         if job.status != ImportJob.Status.DONE:

@@ -79,6 +79,8 @@
           var c = document.querySelector('[data-count="' + k + '"]');
           if (c) c.textContent = j.counts[k];
         });
+        var board = document.getElementById("reply-board");
+        if (board && j.reply_html) board.outerHTML = j.reply_html;
         tick();
       });
     });

@@ -25,9 +25,10 @@ class Command(BaseCommand):
     def handle(self, *args, action: str, **opts):
         from shouhou.commerce.models import Shop
 
-        shop = Shop.objects.filter(code=opts["shop"]).first()
+        code = opts.pop("shop")  # passed on as the Shop itself (passing both failed: "multiple values for shop")
+        shop = Shop.objects.filter(code=code).first()
         if shop is None:
-            raise CommandError(f"没有代码为 {opts['shop']} 的店铺")
+            raise CommandError(f"没有代码为 {code} 的店铺")
         getattr(self, f"do_{action}")(shop=shop, **opts)
 
     def do_weekly(self, *, shop, week: str, out: Path, **_):

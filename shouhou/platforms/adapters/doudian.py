@@ -1,0 +1,359 @@
+"""抖店 (Douyin shop open platform) adapter.
+
+Facts used (sources in docs/platforms.md):
+- API: POST {gateway}/{path} with query app_key, method (path with "/" → "."), access_token, timestamp
+  (unix s), v=2, sign_method=hmac-sha256, sign; the body is param_json (keys sorted, compact).
+  sign = hex HMAC-SHA256(key=app_secret, secret + "app_key…method…param_json…timestamp…v2" + secret).
+  Answers {code, msg, sub_code, sub_msg, data}; code 10000 is success.
+- Push: POST of a JSON array of {tag, msg_id, data}, data a JSON string; headers app-id and event-sign =
+  hex MD5(app_key + raw body + app_secret). Answer {"code":0,"msg":"success"}; tag "0" is the check the
+  platform sends when the callback URL is saved.
+- After-sale tags 200–227; aftersale_type and (standard) aftersale_status enums below.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import json
+import time
+from decimal import Decimal
+
+import httpx
+
+from shouhou.cases.choices import CaseKind, CaseStatus, ClaimReason
+from shouhou.platforms.adapters.base import (
+    Action,
+    Aftersale,
+    Page,
+    PlatformError,
+    PushMessage,
+    PushRefused,
+    Tokens,
+)
+
+GATEWAY = "https://openapi-fxg.jinritemai.com"
+HANDSHAKE_TAG = "0"
+SUCCESS = 10000
+
+# aftersale_type → case kind
+TYPES = {
+    "0": CaseKind.RETURN_REFUND,  # 退货退款
+    "1": CaseKind.REFUND_ONLY,  # 已发货仅退款
+    "2": CaseKind.REFUND_ONLY,  # 未发货仅退款
+    "3": CaseKind.EXCHANGE,  # 换货
+    "6": CaseKind.PRICE_PROTECT,  # 价保
+    "7": CaseKind.RESEND,  # 补寄
+    "8": CaseKind.REPAIR,  # 维修
+}
+# standard_aftersale_status → (case status, 说明)
+STATUSES = {
+    "6": (CaseStatus.REQUESTED, "待商家同意"),
+    "7": (CaseStatus.AWAITING_RETURN, "待买家退货"),
+    "8": (CaseStatus.FULFILLING, "待商家发货"),
+    "11": (CaseStatus.IN_TRANSIT_BACK, "待商家二次同意（买家已退货）"),
+    "12": (CaseStatus.RESOLVED, "售后成功"),
+    "13": (CaseStatus.FULFILLING, "换货/补寄/维修待买家收货"),
+    "14": (CaseStatus.RESOLVED, "换货/补寄/维修成功"),
+    "27": (CaseStatus.REJECTED, "商家一次拒绝"),
+    "28": (CaseStatus.CANCELLED, "售后失败/关闭"),
+    "29": (CaseStatus.REJECTED, "商家二次拒绝"),
+}
+# after-sale message tags (message/*.go of the SDK; op.jinritemai.com message docs group 31)
+AFTERSALE_TAGS = {
+    "200": "买家发起售后申请", "201": "同意退款", "202": "同意退货申请", "203": "买家退货给卖家",
+    "204": "拒绝退款", "205": "拒绝退货申请", "206": "退款成功", "207": "售后关闭", "208": "买家修改售后申请",
+    "209": "售后超时时长变更", "211": "确认换货并二次发货", "212": "买家发起客服仲裁", "213": "客服要求商家上传凭证",
+    "214": "商家上传仲裁凭证", "215": "买家取消仲裁", "216": "客服仲裁结果", "217": "仲裁客服介入",
+    "218": "协商期上传凭证", "224": "特殊权益售后", "225": "特殊权益售后退款成功", "226": "补寄商家发货",
+    "227": "同意补寄申请",
+}
+# afterSale/operate `type` per (action, aftersale_type): the operate guide (question-docs/93/2752);
+# 101/301/311 carry `logistics` (return address) as the SDK's field comment says.
+RETURN_TYPES = {"0"}
+EXCHANGE_TYPES = {"3"}
+OPERATE = {
+    ("approve", "return"): 101, ("reject", "return"): 102,
+    ("confirm_receipt", "return"): 111,
+    ("approve", "refund"): 201, ("reject", "refund"): 202,
+    ("approve", "exchange"): 301, ("reject", "exchange"): 302,
+}
+REASON_WORDS = [
+    ("七天无理由", ClaimReason.NO_REASON), ("7天无理由", ClaimReason.NO_REASON), ("质量", ClaimReason.QUALITY),
+    ("发错", ClaimReason.WRONG_ITEM), ("错发", ClaimReason.WRONG_ITEM), ("少件", ClaimReason.MISSING_PARTS),
+    ("漏发", ClaimReason.MISSING_PARTS), ("破损", ClaimReason.DAMAGED_IN_TRANSIT),
+    ("描述不符", ClaimReason.NOT_AS_DESCRIBED), ("尺码", ClaimReason.SIZE_FIT), ("降价", ClaimReason.PRICE_DROP),
+    ("价保", ClaimReason.PRICE_DROP), ("未收到", ClaimReason.LOST_PARCEL), ("发货", ClaimReason.LATE_SHIPMENT),
+]
+STATUS_ERROR_SUBCODE = "20309541"  # 售后状态错误: someone already acted on it (re-sync, do not retry)
+
+
+def reason_from_text(text: str) -> str:
+    for word, reason in REASON_WORDS:
+        if word in (text or ""):
+            return reason
+    return ClaimReason.OTHER
+
+
+def param_json(params: dict) -> str:
+    return json.dumps(params, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def api_sign(app_key: str, app_secret: str, method: str, params_json: str, timestamp: str) -> str:
+    pattern = f"app_key{app_key}method{method}param_json{params_json}timestamp{timestamp}v2"
+    return hmac.new(app_secret.encode(), f"{app_secret}{pattern}{app_secret}".encode(), hashlib.sha256).hexdigest()
+
+
+def push_sign(app_key: str, app_secret: str, body: bytes) -> str:
+    # MD5 because the platform signs pushes with it (not our choice of hash)
+    return hashlib.md5(app_key.encode() + body + app_secret.encode(), usedforsecurity=False).hexdigest()  # noqa: S324
+
+
+def _when(ts) -> dt.datetime | None:
+    try:
+        value = int(ts or 0)
+    except (TypeError, ValueError):
+        return None
+    return dt.datetime.fromtimestamp(value, tz=dt.UTC) if value > 0 else None
+
+
+def _yuan(fen) -> Decimal:
+    try:
+        return (Decimal(int(fen or 0)) / 100).quantize(Decimal("0.01"))
+    except (TypeError, ValueError):
+        return Decimal("0.00")
+
+
+def _family(platform_type: str) -> str:
+    if platform_type in RETURN_TYPES:
+        return "return"
+    if platform_type in EXCHANGE_TYPES:
+        return "exchange"
+    return "refund"
+
+
+class DoudianAdapter:
+    platform = "doudian"
+
+    def __init__(self, *, app_key: str, app_secret: str, api_base: str = "", timeout: float = 12.0,
+                 transport: httpx.BaseTransport | None = None):
+        self.app_key = app_key
+        self.app_secret = app_secret
+        self.api_base = (api_base or GATEWAY).rstrip("/")
+        self.timeout = timeout
+        self.transport = transport
+
+    @classmethod
+    def from_secrets(cls, *, app_key: str, secrets: dict, api_base: str = "") -> DoudianAdapter:
+        return cls(app_key=app_key, app_secret=secrets.get("app_secret", ""), api_base=api_base)
+
+    @staticmethod
+    def push_app_key(headers: dict) -> str | None:
+        return (headers.get("app-id") or "").strip()
+
+    @staticmethod
+    def refusal(message: str) -> tuple[int, dict]:
+        return 401, {"code": 1, "msg": message or "fail"}
+
+    def initial_cursor(self, since: dt.datetime) -> dict:
+        return {"update_start_time": int(since.timestamp()), "page": 0}
+
+    def reconcile_cursor(self, cursor: dict, overlap_seconds: int) -> dict:
+        return {"update_start_time": max(0, int(cursor.get("update_start_time", 0)) - overlap_seconds), "page": 0}
+
+    # --- push -------------------------------------------------------------------------------------
+    def verify_push(self, headers: dict, body: bytes) -> None:
+        if not self.app_secret:
+            raise PushRefused("未配置 app secret")
+        if (headers.get("app-id") or "").strip() != self.app_key:
+            raise PushRefused("app-id 与本应用不符")
+        given = (headers.get("event-sign") or "").strip().lower()
+        if not given:
+            raise PushRefused("缺少 event-sign")
+        method = (headers.get("sign-method") or headers.get("sign_method") or "md5").lower()
+        if method == "hmac-sha256":
+            expected = hmac.new(self.app_secret.encode(), self.app_key.encode() + body + self.app_secret.encode(),
+                                hashlib.sha256).hexdigest()
+        else:
+            expected = push_sign(self.app_key, self.app_secret, body)
+        if not hmac.compare_digest(expected, given):
+            raise PushRefused("event-sign 签名不匹配")
+
+    def parse_push(self, body: bytes) -> list[PushMessage]:
+        try:
+            items = json.loads(body.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise PushRefused("推送内容不是 JSON") from exc
+        if isinstance(items, dict):
+            items = [items]
+        if not isinstance(items, list):
+            raise PushRefused("推送内容应为消息数组")
+        out = []
+        for item in items:
+            if not isinstance(item, dict):
+                raise PushRefused("消息应为对象")
+            tag = str(item.get("tag", ""))
+            raw = item.get("data")
+            try:
+                data = json.loads(raw) if isinstance(raw, str) and raw else (raw if isinstance(raw, dict) else {})
+            except json.JSONDecodeError:
+                data = {"unparsed": raw}
+            if not isinstance(data, dict):
+                data = {"value": data}
+            msg_id = str(item.get("msg_id") or "")
+            if not msg_id:
+                # no id: the content identifies it, so a redelivery is still recognised
+                msg_id = "sha256:" + hashlib.sha256(json.dumps(item, sort_keys=True).encode()).hexdigest()[:40]
+            out.append(PushMessage(
+                message_id=msg_id, tag=tag, data=data, platform_shop_id=str(data.get("shop_id") or ""),
+                aftersale_id=str(data.get("aftersale_id") or ""), order_id=str(data.get("p_id") or ""),
+                handshake=tag == HANDSHAKE_TAG, known=tag in AFTERSALE_TAGS))
+        return out
+
+    def push_answer(self, ok: bool, message: str = "") -> tuple[int, dict]:
+        if ok:
+            return 200, {"code": 0, "msg": "success"}
+        return self.refusal(message)
+
+    def sign_push(self, body: bytes) -> dict:
+        """Headers the platform sends with `body` (the sandbox and tests use them)."""
+        return {"app-id": self.app_key, "event-sign": push_sign(self.app_key, self.app_secret, body),
+                "Content-Type": "application/json"}
+
+    # --- API --------------------------------------------------------------------------------------
+    def call(self, path: str, params: dict, *, access_token: str | None) -> dict:
+        method = path.strip("/").replace("/", ".")
+        body = param_json(params)
+        timestamp = str(int(time.time()))
+        query = {"app_key": self.app_key, "method": method, "timestamp": timestamp, "v": "2",
+                 "sign_method": "hmac-sha256",
+                 "sign": api_sign(self.app_key, self.app_secret, method, body, timestamp)}
+        if access_token is not None:
+            query["access_token"] = access_token
+        try:
+            with httpx.Client(timeout=self.timeout, transport=self.transport) as client:
+                response = client.post(f"{self.api_base}/{path.strip('/')}", params=query, content=body.encode(),
+                                       headers={"Content-Type": "application/json", "Accept": "application/json"})
+        except httpx.HTTPError as exc:
+            raise PlatformError("outage", f"抖店接口无法连接：{exc.__class__.__name__}") from exc
+        if response.status_code == 429:
+            raise PlatformError("rate_limited", "抖店接口限流，稍后重试")
+        if response.status_code >= 500:
+            raise PlatformError("outage", f"抖店接口暂不可用（HTTP {response.status_code}）")
+        try:
+            answer = response.json()
+        except ValueError as exc:
+            raise PlatformError("outage", f"抖店接口返回了非 JSON 内容（HTTP {response.status_code}）") from exc
+        code = answer.get("code", answer.get("err_no"))
+        if code in (SUCCESS, 0, "10000", "0"):
+            return answer
+        raise self._error(answer)
+
+    @staticmethod
+    def _error(answer: dict) -> PlatformError:
+        sub_code = str(answer.get("sub_code") or "")
+        text = answer.get("sub_msg") or answer.get("msg") or answer.get("message") or "未知错误"
+        code = str(answer.get("code", answer.get("err_no", "")))
+        if "access-token" in sub_code or "access_token" in sub_code:
+            kind = "token_expired"
+        elif "limit" in sub_code:
+            kind = "rate_limited"
+        elif STATUS_ERROR_SUBCODE in sub_code:
+            kind = "already_handled"
+        elif code == "20000":  # 系统错误: the platform's own failure, worth retrying
+            kind = "outage"
+        else:
+            kind = "refused"
+        return PlatformError(kind, f"抖店：{text}（{code} {sub_code}）".replace(" ）", "）"), answer=answer)
+
+    def _tokens(self, answer: dict) -> Tokens:
+        data = answer.get("data") or {}
+        return Tokens(access_token=data.get("access_token", ""), refresh_token=data.get("refresh_token", ""),
+                      expires_at=dt.datetime.now(dt.UTC) + dt.timedelta(seconds=int(data.get("expires_in") or 0)),
+                      platform_shop_id=str(data.get("shop_id") or ""), shop_name=data.get("shop_name", ""))
+
+    def create_token(self, *, code: str = "", shop_id: str = "") -> Tokens:
+        params = ({"code": code, "grant_type": "authorization_code"} if code
+                  else {"code": "", "grant_type": "authorization_self", "shop_id": shop_id})
+        return self._tokens(self.call("token/create", params, access_token=None))
+
+    def refresh_token(self, refresh_token: str) -> Tokens:
+        return self._tokens(self.call("token/refresh", {"grant_type": "refresh_token",
+                                                        "refresh_token": refresh_token}, access_token=None))
+
+    def _from_list(self, item: dict) -> Aftersale:
+        info = item.get("aftersale_info") or {}
+        order = item.get("order_info") or {}
+        text = item.get("text_part") or {}
+        ptype, pstatus = str(info.get("aftersale_type", "")), str(info.get("aftersale_status", ""))
+        return self._aftersale(
+            aftersale_id=str(info.get("aftersale_id", "")), order_id=str(order.get("shop_order_id", "")),
+            sub_order_id=str(info.get("related_id", "")), ptype=ptype, pstatus=pstatus,
+            reason_text=text.get("reason_text", ""), refund=info.get("refund_amount"),
+            deadline=info.get("status_deadline"), updated=info.get("update_time"), raw=item)
+
+    def _aftersale(self, *, aftersale_id, order_id, sub_order_id, ptype, pstatus, reason_text, refund, deadline,
+                   updated, raw) -> Aftersale:
+        status, words = STATUSES.get(pstatus, (CaseStatus.REQUESTED, f"未知状态 {pstatus}"))
+        return Aftersale(aftersale_id=aftersale_id, order_id=order_id, sub_order_id=sub_order_id,
+                         platform_type=ptype, platform_status=pstatus,
+                         kind=TYPES.get(ptype, CaseKind.REFUND_ONLY), case_status=status,
+                         reason=reason_from_text(reason_text), reason_text=reason_text, status_text=words,
+                         refund_amount=_yuan(refund), deadline=_when(deadline), updated=int(updated or 0), raw=raw)
+
+    def fetch_aftersales(self, access_token: str, cursor: dict) -> Page:
+        """One page of requests updated since the cursor, oldest change first (a lost push is found here)."""
+        page, since = int(cursor.get("page", 0)), int(cursor.get("update_start_time", 0))
+        params = {"page": page, "size": 50, "order_by": ["update_time asc"]}
+        if since:
+            params["update_start_time"] = since
+        data = self.call("afterSale/List", params, access_token=access_token).get("data") or {}
+        items = [self._from_list(i) for i in data.get("items") or []]
+        has_more = bool(data.get("has_more"))
+        if has_more:
+            next_cursor = {"update_start_time": since, "page": page + 1}
+        else:
+            newest = max([a.updated for a in items] + [since])
+            next_cursor = {"update_start_time": newest, "page": 0}
+        return Page(items=items, cursor=next_cursor, has_more=has_more)
+
+    def fetch_aftersale(self, access_token: str, aftersale_id: str) -> Aftersale:
+        data = self.call("afterSale/Detail", {"after_sale_id": str(aftersale_id)},
+                         access_token=access_token).get("data") or {}
+        info = data.get("after_sale_info") or {}
+        order = data.get("order_info") or {}
+        lines = order.get("sku_order_infos") or []
+        return self._aftersale(
+            aftersale_id=str(info.get("after_sale_id", aftersale_id)), order_id=str(order.get("shop_order_id", "")),
+            sub_order_id=str(lines[0].get("sku_order_id", "")) if lines else "",
+            ptype=str(info.get("after_sale_type", "")), pstatus=str(info.get("after_sale_status", "")),
+            reason_text=info.get("reason", ""), refund=info.get("refund_total_amount"),
+            deadline=info.get("status_deadline"), updated=info.get("update_time"), raw=data)
+
+    def act(self, access_token: str, action: Action) -> dict:
+        family = _family(action.platform_type)
+        op = OPERATE.get((action.kind, family))
+        if op is None:
+            raise PlatformError("refused", f"抖店不支持对该类售后单执行「{action.kind}」，请在抖店后台处理。")
+        item: dict = {"aftersale_id": str(action.aftersale_id)}
+        if action.updated:
+            item["update_time"] = int(action.updated)  # a stale version is refused, never applied twice
+        if action.kind == "reject":
+            item["reason"] = action.reason or "不符合售后条件"
+            item["remark"] = action.reason or "不符合售后条件"
+            if action.reject_reason_code:
+                item["reject_reason_code"] = int(action.reject_reason_code)
+            if action.evidence_urls:
+                item["evidence"] = [{"type": 1, "url": u, "desc": ""} for u in action.evidence_urls]
+        if op in (101, 301) and action.return_address_id:
+            item["logistics"] = {"receiver_address_id": int(action.return_address_id)}
+        answer = self.call("afterSale/operate", {"type": op, "items": [item]}, access_token=access_token)
+        for row in (answer.get("data") or {}).get("items") or []:
+            if int(row.get("status_code", 0) or 0) != 0:
+                raise self._error({"code": 50002, "sub_code": str(row.get("status_code")),
+                                   "sub_msg": row.get("status_msg", "")})
+        return answer
+
+    def manual_link(self, aftersale_id: str) -> str:
+        return f"https://fxg.jinritemai.com/ffa/maftersale/aftersale/detail-v3?aftersale_id={aftersale_id}"

@@ -1,0 +1,275 @@
+"""快手小店 (Kuaishou e-commerce open platform) adapter.
+
+Facts used (sources in docs/platforms.md):
+- API: POST form to {gateway}/{method with "." → "/"} (gateway https://openapi.kwaixiaodian.com) with
+  appkey, method, version=1, param (JSON), access_token, timestamp (ms), signMethod=HMAC_SHA256 and
+  sign = base64 HMAC-SHA256(key=signSecret, the parameters sorted as k=v joined by "&" + "&signSecret=" +
+  signSecret). Answers {result, error_msg, code, sub_code, sub_msg, data}; result 1 is success.
+- OAuth: GET /oauth2/access_token (app_id, app_secret, grant_type=code, code);
+  POST /oauth2/refresh_token (grant_type=refresh_token, app_id, app_secret, refresh_token).
+- Push: the body is base64 of AES-CBC (key = base64-decoded message secret, IV of 16 zero bytes, PKCS#5
+  padding) over the envelope {eventId, msgId, bizId, userId, openId, appKey, event, info, status,
+  createTime, updateTime, test}; info is a JSON string (after-sale: orderId, refundId, handlingWay,
+  specialRefundType, status, createTime). Decrypting with our key is what proves the sender.
+- Refund status and handlingWay enums, refund APIs and their parameters: see the tables below.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import hmac
+import json
+import time
+from decimal import Decimal
+
+import httpx
+from cryptography.hazmat.primitives import padding
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+from shouhou.cases.choices import CaseKind, CaseStatus
+from shouhou.platforms.adapters.base import (
+    Action,
+    Aftersale,
+    Page,
+    PlatformError,
+    PushMessage,
+    PushRefused,
+    Tokens,
+)
+from shouhou.platforms.adapters.doudian import reason_from_text
+
+GATEWAY = "https://openapi.kwaixiaodian.com"
+WINDOW = dt.timedelta(days=1)  # refund list: at most one day per query
+# handlingWay → case kind (specialRefundType 1 = 价保)
+TYPES = {"1": CaseKind.RETURN_REFUND, "10": CaseKind.REFUND_ONLY, "3": CaseKind.EXCHANGE, "4": CaseKind.RESEND,
+         "5": CaseKind.REPAIR}
+# status → (case status, 说明); "" = a platform state with no case step (the case stays where it is)
+STATUSES = {
+    "10": (CaseStatus.REQUESTED, "买家已申请，等待卖家同意"),
+    "12": (CaseStatus.REJECTED, "卖家已拒绝，等待买家处理"),
+    "20": ("", "协商纠纷，等待平台处理"),
+    "22": ("", "平台介入，已确认退货退款"),
+    "30": (CaseStatus.AWAITING_RETURN, "卖家已同意，等待买家退货"),
+    "40": (CaseStatus.IN_TRANSIT_BACK, "买家已退货，等待卖家确认收货"),
+    "45": (CaseStatus.FULFILLING, "卖家已发货，等待买家确认收货"),
+    "50": (CaseStatus.FULFILLING, "卖家已同意退款，等待系统执行退款"),
+    "60": (CaseStatus.RESOLVED, "退款成功"),
+    "70": (CaseStatus.CANCELLED, "退款关闭"),
+}
+AFTERSALE_EVENTS = {"kwaishop_aftersales_addRefund", "kwaishop_aftersales_updateRefund"}
+RETURN_WAYS = {"1", "3"}
+
+
+def api_sign(params: dict, sign_secret: str) -> str:
+    text = "&".join(f"{k}={params[k]}" for k in sorted(params)) + f"&signSecret={sign_secret}"
+    return base64.b64encode(hmac.new(sign_secret.encode(), text.encode(), hashlib.sha256).digest()).decode()
+
+
+def encrypt_push(plain: bytes, msg_secret: str) -> bytes:
+    """What the platform does to a message (the sandbox and tests use it)."""
+    padder = padding.PKCS7(128).padder()
+    data = padder.update(plain) + padder.finalize()
+    encryptor = Cipher(algorithms.AES(base64.b64decode(msg_secret)), modes.CBC(b"\0" * 16)).encryptor()
+    return base64.b64encode(encryptor.update(data) + encryptor.finalize())
+
+
+def decrypt_push(body: bytes, msg_secret: str) -> bytes:
+    try:
+        key = base64.b64decode(msg_secret)
+        raw = base64.b64decode(body.strip(), validate=True)
+        decryptor = Cipher(algorithms.AES(key), modes.CBC(b"\0" * 16)).decryptor()
+        data = decryptor.update(raw) + decryptor.finalize()
+        unpadder = padding.PKCS7(128).unpadder()
+        return unpadder.update(data) + unpadder.finalize()
+    except ValueError as exc:  # bad base64, wrong key length, bad padding: not ours
+        raise PushRefused("消息无法用本应用的消息密钥解密") from exc
+
+
+def _yuan(fen) -> Decimal:
+    try:
+        return (Decimal(int(fen or 0)) / 100).quantize(Decimal("0.01"))
+    except (TypeError, ValueError):
+        return Decimal("0.00")
+
+
+class KuaishouAdapter:
+    platform = "kuaishou"
+
+    def __init__(self, *, app_key: str, app_secret: str, sign_secret: str = "", msg_secret: str = "",
+                 api_base: str = "", timeout: float = 12.0):
+        self.app_key, self.app_secret = app_key, app_secret
+        self.sign_secret, self.msg_secret = sign_secret, msg_secret
+        self.api_base = (api_base or GATEWAY).rstrip("/")
+        self.timeout = timeout
+        self._plain: dict | None = None
+
+    @classmethod
+    def from_secrets(cls, *, app_key: str, secrets: dict, api_base: str = "") -> KuaishouAdapter:
+        return cls(app_key=app_key, app_secret=secrets.get("app_secret", ""), api_base=api_base,
+                   sign_secret=secrets.get("sign_secret", ""), msg_secret=secrets.get("msg_secret", ""))
+
+    @staticmethod
+    def push_app_key(headers: dict) -> str | None:
+        return None  # named inside the encrypted body
+
+    @staticmethod
+    def refusal(message: str) -> tuple[int, dict]:
+        return 401, {"result": 0, "msg": message or "fail"}
+
+    def initial_cursor(self, since: dt.datetime) -> dict:
+        return {"begin": int(since.timestamp() * 1000), "pcursor": ""}
+
+    def reconcile_cursor(self, cursor: dict, overlap_seconds: int) -> dict:
+        return {"begin": max(0, int(cursor.get("begin", 0)) - overlap_seconds * 1000), "pcursor": ""}
+
+    # --- push -------------------------------------------------------------------------------------
+    def verify_push(self, headers: dict, body: bytes) -> None:
+        if not self.msg_secret:
+            raise PushRefused("未配置消息密钥")
+        plain = decrypt_push(body, self.msg_secret)
+        try:
+            envelope = json.loads(plain)
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise PushRefused("解密后的消息不是 JSON") from exc
+        if not isinstance(envelope, dict) or str(envelope.get("appKey", "")) != self.app_key:
+            raise PushRefused("appKey 与本应用不符")
+        self._plain = envelope
+
+    def parse_push(self, body: bytes) -> list[PushMessage]:
+        if self._plain is None:
+            self.verify_push({}, body)
+        envelope, self._plain = self._plain, None
+        event = str(envelope.get("event", ""))
+        try:
+            info = json.loads(envelope.get("info") or "{}")
+        except (TypeError, json.JSONDecodeError):
+            info = {"unparsed": envelope.get("info")}
+        if not isinstance(info, dict):
+            info = {"value": info}
+        return [PushMessage(
+            message_id=str(envelope.get("msgId") or envelope.get("eventId") or ""), tag=event, data=info,
+            platform_shop_id=str(envelope.get("userId") or ""), aftersale_id=str(info.get("refundId") or ""),
+            order_id=str(info.get("orderId") or ""), handshake=bool(envelope.get("test")),
+            known=event in AFTERSALE_EVENTS)]
+
+    def push_answer(self, ok: bool, message: str = "") -> tuple[int, dict]:
+        return (200, {"result": 1, "msg": "success"}) if ok else self.refusal(message)
+
+    # --- API --------------------------------------------------------------------------------------
+    def _post(self, url: str, **kwargs) -> dict:
+        try:
+            with httpx.Client(timeout=self.timeout) as client:
+                response = client.request(kwargs.pop("method", "POST"), url, **kwargs)
+        except httpx.HTTPError as exc:
+            raise PlatformError("outage", f"快手接口无法连接：{exc.__class__.__name__}") from exc
+        if response.status_code == 429:
+            raise PlatformError("rate_limited", "快手接口限流，稍后重试")
+        if response.status_code >= 500:
+            raise PlatformError("outage", f"快手接口暂不可用（HTTP {response.status_code}）")
+        try:
+            answer = response.json()
+        except ValueError as exc:
+            raise PlatformError("outage", f"快手接口返回了非 JSON 内容（HTTP {response.status_code}）") from exc
+        if str(answer.get("result")) == "1":
+            return answer
+        raise self._error(answer)
+
+    @staticmethod
+    def _error(answer: dict) -> PlatformError:
+        text = answer.get("error_msg") or answer.get("sub_msg") or answer.get("msg") or "未知错误"
+        code = f"{answer.get('code', '')} {answer.get('sub_code', '')}".strip()
+        words = f"{text} {code}".lower()
+        if "token" in words:
+            kind = "token_expired"
+        elif "limit" in words or "频繁" in words:
+            kind = "rate_limited"
+        elif "状态" in words:
+            kind = "already_handled"
+        else:
+            kind = "refused"
+        return PlatformError(kind, f"快手：{text}（{code}）" if code else f"快手：{text}", answer=answer)
+
+    def call(self, method: str, param: dict, *, access_token: str) -> dict:
+        params = {"appkey": self.app_key, "method": method, "version": "1", "access_token": access_token,
+                  "param": json.dumps(param, separators=(",", ":"), ensure_ascii=False),
+                  "timestamp": str(int(time.time() * 1000)), "signMethod": "HMAC_SHA256"}
+        params["sign"] = api_sign(params, self.sign_secret)
+        return self._post(f"{self.api_base}/{method.replace('.', '/')}", data=params)
+
+    def _tokens(self, answer: dict) -> Tokens:
+        return Tokens(access_token=answer.get("access_token", ""), refresh_token=answer.get("refresh_token", ""),
+                      expires_at=dt.datetime.now(dt.UTC) + dt.timedelta(seconds=int(answer.get("expires_in") or 0)),
+                      platform_shop_id="")
+
+    def create_token(self, *, code: str = "", shop_id: str = "") -> Tokens:
+        if not code:
+            raise PlatformError("refused", "快手需要商家授权后得到的 code")
+        return self._tokens(self._post(f"{self.api_base}/oauth2/access_token", method="GET", params={
+            "app_id": self.app_key, "app_secret": self.app_secret, "grant_type": "code", "code": code}))
+
+    def refresh_token(self, refresh_token: str) -> Tokens:
+        return self._tokens(self._post(f"{self.api_base}/oauth2/refresh_token", data={
+            "grant_type": "refresh_token", "app_id": self.app_key, "app_secret": self.app_secret,
+            "refresh_token": refresh_token}))
+
+    def _aftersale(self, row: dict) -> Aftersale:
+        way, status = str(row.get("handlingWay", "")), str(row.get("status", ""))
+        kind = CaseKind.PRICE_PROTECT if str(row.get("specialRefundType", "0")) == "1" else \
+            TYPES.get(way, CaseKind.REFUND_ONLY)
+        case_status, words = STATUSES.get(status, ("", f"未知状态 {status}"))
+        reason_text = str(row.get("refundReasonDesc") or row.get("refundDesc") or "")
+        return Aftersale(aftersale_id=str(row.get("refundId", "")), order_id=str(row.get("oid") or row.get("orderId") or ""),
+                         sub_order_id="", platform_type=way, platform_status=status, kind=kind,
+                         case_status=case_status, reason=reason_from_text(reason_text), reason_text=reason_text,
+                         status_text=words, refund_amount=_yuan(row.get("refundFee")), deadline=None,
+                         updated=int(row.get("updateTime") or 0), raw=row)
+
+    def fetch_aftersales(self, access_token: str, cursor: dict) -> Page:
+        """Requests changed in one window of at most a day (update time, oldest first); windows follow each
+        other up to now."""
+        now_ms = int(time.time() * 1000)
+        begin = int(cursor.get("begin", now_ms - int(WINDOW.total_seconds() * 1000)))
+        end = min(begin + int(WINDOW.total_seconds() * 1000), now_ms)
+        data = self.call("open.seller.order.refund.pcursor.list", {
+            "beginTime": begin, "endTime": end, "type": 9, "pageSize": 100, "currentPage": 1, "sort": 2,
+            "queryType": 2, "pcursor": cursor.get("pcursor", "")}, access_token=access_token).get("data") or {}
+        items = [self._aftersale(r) for r in data.get("refundOrderInfoList") or []]
+        pcursor = str(data.get("pcursor") or "nomore")
+        if pcursor != "nomore":
+            return Page(items=items, cursor={"begin": begin, "pcursor": pcursor}, has_more=True)
+        # the next window starts just after this one (both ends are inclusive)
+        return Page(items=items, cursor={"begin": end + 1, "pcursor": ""}, has_more=end < now_ms)
+
+    def fetch_aftersale(self, access_token: str, aftersale_id: str) -> Aftersale:
+        data = self.call("open.seller.order.refund.detail", {"refundId": int(aftersale_id)},
+                         access_token=access_token).get("data") or {}
+        return self._aftersale(data)
+
+    def act(self, access_token: str, action: Action) -> dict:
+        refund_id = int(action.aftersale_id)
+        if action.kind == "approve" and action.platform_type in RETURN_WAYS:
+            param = {"refundId": refund_id, "refundAmount": 0 if action.platform_type == "3" else action.amount_fen}
+            if action.return_address_id:
+                param["addressId"] = int(action.return_address_id)
+            return self.call("open.seller.order.refund.returngoods.approve", param, access_token=access_token)
+        if action.kind == "approve":
+            return self.call("open.seller.order.refund.approve", {
+                "refundId": refund_id, "refundAmount": action.amount_fen, "status": int(action.platform_status or 10),
+                "refundHandingWay": int(action.platform_type or 10)}, access_token=access_token)
+        if action.kind == "reject":
+            param = {"refundId": refund_id, "rejectDesc": action.reason or "不符合售后条件",
+                     "refundVersion": action.updated}
+            if action.reject_reason_code:
+                param["reasonCode"] = int(action.reject_reason_code)
+            if action.evidence_urls:
+                param["rejectImages"] = action.evidence_urls[:6]
+            return self.call("open.refund.reject", param, access_token=access_token)
+        if action.kind == "confirm_receipt":
+            return self.call("open.seller.order.refund.confirm.receipt", {
+                "refundId": refund_id, "status": int(action.platform_status or 40)}, access_token=access_token)
+        raise PlatformError("refused", f"快手不支持「{action.kind}」，请在快手小店后台处理。")
+
+    def manual_link(self, aftersale_id: str) -> str:
+        return f"https://s.kwaixiaodian.com/zone/refund/detail?refundId={aftersale_id}"

@@ -1,0 +1,32 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class ConnectedPlatform(models.TextChoices):
+    """Platforms with an adapter (shouhou/platforms/adapters)."""
+
+    DOUDIAN = "doudian", _("抖店")
+    KUAISHOU = "kuaishou", _("快手小店")
+
+
+class EventStatus(models.TextChoices):
+    RECEIVED = "received", _("已接收")
+    APPLIED = "applied", _("已处理")
+    WAITING_ORDER = "waiting_order", _("待订单")  # the order is not in shouhou yet: applied when it arrives
+    RETRY = "retry", _("待重试")  # the platform could not be read (outage): tried again later
+    IGNORED = "ignored", _("已忽略")  # a message type we do not handle: acknowledged and logged
+    FAILED = "failed", _("处理失败")  # gave up after MAX_EVENT_ATTEMPTS; the error says why
+
+
+class ActionKind(models.TextChoices):
+    APPROVE = "approve", _("同意申请")
+    REJECT = "reject", _("拒绝申请")
+    CONFIRM_RECEIPT = "confirm_receipt", _("确认收货并退款")
+
+
+class ActionStatus(models.TextChoices):
+    PENDING = "pending", _("待发送")
+    SENDING = "sending", _("发送中")
+    DONE = "done", _("平台已受理")
+    REFUSED = "refused", _("平台拒绝")
+    FAILED = "failed", _("多次失败")

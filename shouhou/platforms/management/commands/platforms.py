@@ -1,0 +1,66 @@
+"""`shouhou platforms sandbox`: run the local 抖店 sandbox, connect a shop to it and (optionally) let a
+buyer file an after-sale request, so a newcomer can watch it arrive, be decided, go back and resolve.
+
+    shouhou serve                                   # in one terminal
+    shouhou platforms sandbox --connect --request   # in another
+"""
+
+from __future__ import annotations
+
+import time
+
+from django.core.management.base import BaseCommand, CommandError
+
+
+class Command(BaseCommand):
+    help = "平台对接工具：sandbox 运行本地抖店沙箱"
+
+    def add_arguments(self, parser):
+        parser.add_argument("what", choices=["sandbox"])
+        parser.add_argument("--port", type=int, default=8765)
+        parser.add_argument("--push-url", default="http://127.0.0.1:8000/platforms/doudian/push/",
+                            help="shouhou 的推送地址（serve 运行的地址）")
+        parser.add_argument("--shop", default="", help="店铺代码（默认第一个店铺）")
+        parser.add_argument("--connect", action="store_true", help="把店铺连接到沙箱并回填")
+        parser.add_argument("--auto-push", action="store_true", help="开启“自动通过的决定回传平台”")
+        parser.add_argument("--request", action="store_true", help="沙箱里的买家对最近签收的订单发起退货退款")
+        parser.add_argument("--seconds", type=float, default=0, help="运行多久后退出（0 为一直运行）")
+
+    def handle(self, *args, **opts):
+        from shouhou.accounts.actors import SYSTEM
+        from shouhou.commerce.models import OrderLine, Shop
+        from shouhou.platforms import services
+        from shouhou.platforms.sandbox.doudian import DoudianSandbox
+
+        box = DoudianSandbox(port=opts["port"], push_url=opts["push_url"], push_on_operate=True).start()
+        self.stdout.write(f"抖店沙箱：{box.url}  app_key={box.app_key}  shop_id={box.shop_id}")
+        shop = Shop.objects.filter(code=opts["shop"]).first() if opts["shop"] else Shop.objects.order_by("pk").first()
+        if (opts["connect"] or opts["request"]) and shop is None:
+            raise CommandError("没有店铺：先运行 shouhou demo")
+        if opts["connect"]:
+            conn = services.connection_connect(shop=shop, actor=SYSTEM, platform="doudian", app_key=box.app_key,
+                                               app_secret=box.app_secret, platform_shop_id=box.shop_id,
+                                               api_base=box.url)
+            if opts["auto_push"]:
+                services.connection_settings(conn=conn, actor=SYSTEM, push_auto_decisions=True, auto_refund_limit=0)
+            self.stdout.write(f"已连接店铺「{shop.name}」（连接 #{conn.pk}）")
+        if opts["request"]:
+            line = (OrderLine.objects.filter(order__shop=shop, order__delivered_at__isnull=False, cases__isnull=True)
+                    .select_related("order").order_by("-order__delivered_at").first())
+            if line is None:
+                raise CommandError("没有可申请售后的已签收订单")
+            record = box.add_aftersale(order_id=line.order.order_no, sku_order_id=line.line_key, aftersale_type=0,
+                                       refund_amount=int(line.price_paid * 100), push=False)
+            response = box.push_aftersale("200", record)
+            answer = response.text if response is not None else "（未推送）"
+            self.stdout.write(f"买家发起售后 {record.aftersale_id}（订单 {line.order.order_no}），推送答复：{answer}")
+        try:
+            if opts["seconds"]:
+                time.sleep(opts["seconds"])
+            else:
+                while True:
+                    time.sleep(3600)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            box.stop()

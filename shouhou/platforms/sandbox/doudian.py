@@ -1,0 +1,292 @@
+"""A local 抖店 open platform for tests and the demo: the documented HTTP shapes, signed both ways.
+
+It checks each API call's `sign` (HMAC-SHA256 over app_key/method/param_json/timestamp/v) and
+access_token, answers {code, msg, sub_code, sub_msg, data} (10000 = success), keeps after-sale requests
+that move when operated on, and pushes messages to shouhou signed with event-sign = MD5(app_key + body +
+app_secret). Faults can be queued per path: rate limit, expired token, already processed, outage.
+The error sub_codes it uses for those are its own choice (see docs/platforms.md)."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlparse
+
+import httpx
+
+from shouhou.platforms.adapters.doudian import api_sign, push_sign
+
+# afterSale/operate type → (statuses it may act on, status after)
+OPERATIONS = {
+    101: ({6}, 7), 102: ({6}, 27), 111: ({11}, 12), 201: ({6}, 12), 202: ({6}, 27), 301: ({6}, 7), 302: ({6}, 27),
+}
+PUSH_AFTER_OPERATION = {101: "202", 102: "205", 111: "206", 201: "206", 202: "204", 301: "202", 302: "205"}
+ERRORS = {
+    "rate_limit": (429, {"code": 50001, "msg": "请求过于频繁", "sub_code": "isp.rate-limit", "sub_msg": "触发限流，请稍后重试"}),
+    "token_expired": (200, {"code": 30002, "msg": "access_token已过期", "sub_code": "isv.access-token-expired",
+                            "sub_msg": "access_token已过期"}),
+    "status_error": (200, {"code": 50002, "msg": "业务处理失败", "sub_code": "isv.business-failed:20309541",
+                           "sub_msg": "售后状态错误"}),
+    "outage": (503, {"code": 20000, "msg": "系统错误", "sub_code": "isp.service-error:10002", "sub_msg": "服务不可用"}),
+}
+
+
+@dataclass
+class SandboxAftersale:
+    aftersale_id: str
+    order_id: str
+    sku_order_id: str
+    aftersale_type: int
+    status: int = 6
+    reason: str = "七天无理由退货"
+    refund_amount: int = 0  # fen
+    product_name: str = "商品"
+    apply_time: int = field(default_factory=lambda: int(time.time()))
+    update_time: int = field(default_factory=lambda: int(time.time()))
+    status_deadline: int = field(default_factory=lambda: int(time.time()) + 48 * 3600)
+
+
+def _num(value: str):
+    """Ids travel as numbers on the platform; the demo's order numbers may not be digits."""
+    return int(value) if str(value).isdigit() else value
+
+
+class DoudianSandbox:
+    def __init__(self, *, app_key: str = "sandbox-app", app_secret: str = "sandbox-secret",  # noqa: S107 (a local fake)
+                 shop_id: str = "7000001", push_url: str = "", host: str = "127.0.0.1", port: int = 0,
+                 push_on_operate: bool = False):
+        self.app_key, self.app_secret, self.shop_id = app_key, app_secret, shop_id
+        self.push_url = push_url
+        self.push_on_operate = push_on_operate
+        self.aftersales: dict[str, SandboxAftersale] = {}
+        self.operations: list[tuple[int, str]] = []  # every operate that changed a request
+        self.calls: list[str] = []  # every API path called
+        self.faults: list[dict] = []
+        self.outage = False
+        self.refuse_refresh = False
+        self.lock = threading.RLock()
+        self._issue_tokens(expires_in=7 * 86400)
+        self.server = ThreadingHTTPServer((host, port), self._handler())
+        self.thread: threading.Thread | None = None
+        self._msg_seq = 0
+        self._pushers: list[threading.Thread] = []
+
+    # --- lifecycle ---------------------------------------------------------------------------------
+    @property
+    def url(self) -> str:
+        host, port = self.server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def start(self) -> DoudianSandbox:
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        for pusher in list(self._pushers):  # let pushes in flight finish: nothing arrives after stop
+            pusher.join(timeout=15)
+        self.server.shutdown()
+        self.server.server_close()
+
+    # --- scripting (tests, demo) ---------------------------------------------------------------------
+    def _issue_tokens(self, *, expires_in: int) -> None:
+        self.access_token = "at-" + secrets.token_hex(8)
+        self.refresh_token = "rt-" + secrets.token_hex(8)
+        self.expires_in = expires_in
+
+    def expire_access_token(self) -> None:
+        """The current access token stops working (the platform expired it early)."""
+        with self.lock:
+            self.access_token = "at-expired-" + secrets.token_hex(4)
+
+    def fail_next(self, path: str, kind: str, times: int = 1) -> None:
+        with self.lock:
+            self.faults.append({"path": path.strip("/"), "kind": kind, "times": times})
+
+    def add_aftersale(self, *, order_id: str, sku_order_id: str, aftersale_type: int = 1, reason: str = "七天无理由退货",
+                      refund_amount: int = 0, push: bool = True, aftersale_id: str | None = None) -> SandboxAftersale:
+        with self.lock:
+            aid = aftersale_id or str(7_300_000_000_000_000 + len(self.aftersales) + 1)
+            record = SandboxAftersale(aftersale_id=aid, order_id=order_id, sku_order_id=sku_order_id,
+                                      aftersale_type=aftersale_type, reason=reason, refund_amount=refund_amount)
+            self.aftersales[aid] = record
+        if push:
+            self.push_aftersale("200", record)
+        return record
+
+    def buyer_returns(self, aftersale_id: str, *, push: bool = True) -> None:
+        with self.lock:
+            record = self.aftersales[aftersale_id]
+            record.status, record.update_time = 11, record.update_time + 1
+        if push:
+            self.push_aftersale("203", record)
+
+    def message(self, tag: str, record: SandboxAftersale) -> dict:
+        self._msg_seq += 1
+        data = {"aftersale_id": int(record.aftersale_id), "aftersale_status": record.status,
+                "aftersale_type": record.aftersale_type, "apply_time": record.apply_time, "p_id": _num(record.order_id),
+                "s_id": _num(record.sku_order_id), "shop_id": int(self.shop_id), "reason_code": 1,
+                "refund_amount": record.refund_amount, "refund_post_amount": 0, "refund_voucher_num": 0,
+                "update_time": record.update_time}
+        return {"tag": tag, "msg_id": f"{int(time.time() * 1000)}{self._msg_seq:04d}", "data": json.dumps(data)}
+
+    def push_aftersale(self, tag: str, record: SandboxAftersale) -> httpx.Response | None:
+        return self.push([self.message(tag, record)])
+
+    def push(self, messages: list[dict], *, secret: str | None = None) -> httpx.Response | None:
+        """POST messages to shouhou as the platform does (a JSON array, signed)."""
+        if not self.push_url:
+            return None
+        body = json.dumps(messages, ensure_ascii=False).encode()
+        headers = {"app-id": self.app_key, "Content-Type": "application/json",
+                   "event-sign": push_sign(self.app_key, self.app_secret if secret is None else secret, body)}
+        return httpx.post(self.push_url, content=body, headers=headers, timeout=30)
+
+    def push_raw(self, body: bytes, headers: dict) -> httpx.Response:
+        return httpx.post(self.push_url, content=body, headers=headers, timeout=30)
+
+    def signed_headers(self, body: bytes) -> dict:
+        return {"app-id": self.app_key, "event-sign": push_sign(self.app_key, self.app_secret, body),
+                "Content-Type": "application/json"}
+
+    # --- HTTP ----------------------------------------------------------------------------------------
+    def _handler(self):
+        sandbox = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):  # quiet
+                return
+
+            def do_POST(self):  # noqa: N802 (http.server's name)
+                parsed = urlparse(self.path)
+                path = parsed.path.strip("/")
+                query = {k: v[0] for k, v in parse_qs(parsed.query, keep_blank_values=True).items()}
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
+                status, answer = sandbox.handle(path, query, body)
+                raw = json.dumps(answer, ensure_ascii=False).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json; charset=utf-8")
+                self.send_header("Content-Length", str(len(raw)))
+                self.end_headers()
+                self.wfile.write(raw)
+
+        return Handler
+
+    def _fault(self, path: str) -> tuple[int, dict] | None:
+        if self.outage:
+            return ERRORS["outage"]
+        for fault in self.faults:
+            if fault["path"] == path and fault["times"] > 0:
+                fault["times"] -= 1
+                return ERRORS[fault["kind"]]
+        return None
+
+    def handle(self, path: str, query: dict, body: str) -> tuple[int, dict]:
+        with self.lock:
+            self.calls.append(path)
+            fault = self._fault(path)
+            if fault:
+                return fault
+            method = path.replace("/", ".")
+            if query.get("app_key") != self.app_key or query.get("method") != method:
+                return 200, {"code": 40004, "msg": "非法的参数", "sub_code": "isv.parameter-invalid", "sub_msg": "app_key或method错误"}
+            if query.get("sign") != api_sign(self.app_key, self.app_secret, method, body, query.get("timestamp", "")):
+                return 200, {"code": 40004, "msg": "非法的参数", "sub_code": "isv.sign-invalid", "sub_msg": "签名错误"}
+            try:
+                params = json.loads(body or "{}")
+            except json.JSONDecodeError:
+                return 200, {"code": 40004, "msg": "非法的参数", "sub_code": "isv.parameter-invalid", "sub_msg": "param_json"}
+            if path == "token/create":
+                return self._token_create(params)
+            if path == "token/refresh":
+                return self._token_refresh(params)
+            if query.get("access_token") != self.access_token:
+                return ERRORS["token_expired"]
+            handler = {"afterSale/List": self._list, "afterSale/Detail": self._detail,
+                       "afterSale/operate": self._operate}.get(path)
+            if handler is None:
+                return 404, {"code": 40004, "msg": "接口不存在"}
+            return handler(params)
+
+    def _ok(self, data: dict) -> tuple[int, dict]:
+        return 200, {"code": 10000, "msg": "success", "sub_code": "", "sub_msg": "", "data": data,
+                     "log_id": secrets.token_hex(8)}
+
+    def _token_data(self) -> dict:
+        return {"access_token": self.access_token, "refresh_token": self.refresh_token, "expires_in": self.expires_in,
+                "scope": "SCOPE", "shop_id": self.shop_id, "shop_name": "沙箱小店"}
+
+    def _token_create(self, params: dict) -> tuple[int, dict]:
+        if params.get("grant_type") == "authorization_self" and str(params.get("shop_id")) == self.shop_id \
+                or params.get("grant_type") == "authorization_code" and params.get("code") == "sandbox-code":
+            return self._ok(self._token_data())
+        return 200, {"code": 30001, "msg": "授权失败", "sub_code": "isv.authorization-invalid", "sub_msg": "店铺未授权"}
+
+    def _token_refresh(self, params: dict) -> tuple[int, dict]:
+        if self.refuse_refresh or params.get("refresh_token") != self.refresh_token:
+            return 200, {"code": 30001, "msg": "refresh_token无效", "sub_code": "isv.refresh-token-invalid",
+                         "sub_msg": "refresh_token已过期，请重新授权"}
+        self._issue_tokens(expires_in=self.expires_in)
+        return self._ok(self._token_data())
+
+    def _list_item(self, r: SandboxAftersale) -> dict:
+        return {"aftersale_info": {"aftersale_id": r.aftersale_id, "aftersale_type": r.aftersale_type,
+                                   "aftersale_status": r.status, "related_id": r.sku_order_id, "apply_time": r.apply_time,
+                                   "update_time": r.update_time, "status_deadline": r.status_deadline,
+                                   "refund_amount": r.refund_amount},
+                "order_info": {"shop_order_id": r.order_id,
+                               "related_order_info": [{"sku_order_id": r.sku_order_id, "product_name": r.product_name}]},
+                "text_part": {"reason_text": r.reason}}
+
+    def _list(self, params: dict) -> tuple[int, dict]:
+        since = int(params.get("update_start_time") or 0)
+        page, size = int(params.get("page") or 0), min(100, int(params.get("size") or 10))
+        rows = sorted((r for r in self.aftersales.values() if r.update_time >= since), key=lambda r: r.update_time)
+        chunk = rows[page * size:(page + 1) * size]
+        return self._ok({"items": [self._list_item(r) for r in chunk], "has_more": (page + 1) * size < len(rows),
+                         "total": len(rows), "page": page, "size": len(chunk)})
+
+    def _detail(self, params: dict) -> tuple[int, dict]:
+        r = self.aftersales.get(str(params.get("after_sale_id")))
+        if r is None:
+            return 200, {"code": 50002, "msg": "业务处理失败", "sub_code": "isv.business-failed:11005", "sub_msg": "售后单不存在"}
+        return self._ok({"after_sale_info": {
+            "after_sale_id": int(r.aftersale_id), "after_sale_status": r.status, "after_sale_type": r.aftersale_type,
+            "refund_total_amount": r.refund_amount, "apply_time": r.apply_time, "update_time": r.update_time,
+            "reason": r.reason, "status_deadline": r.status_deadline},
+            "order_info": {"shop_order_id": _num(r.order_id),
+                           "sku_order_infos": [{"sku_order_id": _num(r.sku_order_id), "product_name": r.product_name}]}})
+
+    def _operate(self, params: dict) -> tuple[int, dict]:
+        op = int(params.get("type") or 0)
+        items = params.get("items") or []
+        if op not in OPERATIONS or not items or len(items) > 20:
+            return 200, {"code": 40004, "msg": "非法的参数", "sub_code": "isv.parameter-invalid", "sub_msg": "type或items错误"}
+        allowed, after = OPERATIONS[op]
+        changed = []
+        for item in items:
+            r = self.aftersales.get(str(item.get("aftersale_id")))
+            if r is None:
+                return 200, {"code": 20000, "msg": "系统错误", "sub_code": "isp.service-error:10000", "sub_msg": "存在无效的售后单"}
+            stale = item.get("update_time") and int(item["update_time"]) != r.update_time
+            if r.status not in allowed or stale:
+                return ERRORS["status_error"]
+            if op in (102, 202, 302) and not item.get("reason"):
+                return 200, {"code": 40004, "msg": "非法的参数", "sub_code": "isv.parameter-invalid", "sub_msg": "拒绝需填写原因"}
+            changed.append(r)
+        for r in changed:
+            r.status, r.update_time = after, r.update_time + 1
+            r.status_deadline = r.update_time + 7 * 86400
+            self.operations.append((op, r.aftersale_id))
+        if self.push_on_operate and self.push_url:
+            tag = PUSH_AFTER_OPERATION[op]
+            messages = [self.message(tag, r) for r in changed]
+            pusher = threading.Thread(target=self.push, args=(messages,), daemon=True)
+            self._pushers.append(pusher)
+            pusher.start()
+        return self._ok({"items": [{"aftersale_id": int(r.aftersale_id), "status_code": 0, "status_msg": "success"}
+                                   for r in changed]})

@@ -1,0 +1,206 @@
+"""A local 快手小店 open platform for tests: OAuth code/refresh, the signed refund APIs (form POST,
+HMAC-SHA256 sign, result=1), refund requests that move when acted on, and pushes encrypted with the
+app's message secret (AES-CBC, zero IV) as the platform sends them. Faults as in the 抖店 sandbox.
+The sandbox settles an approved refund at once (60 退款成功); the platform passes through 50 first."""
+
+from __future__ import annotations
+
+import base64
+import json
+import secrets
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlparse
+
+import httpx
+
+from shouhou.platforms.adapters.kuaishou import api_sign, encrypt_push
+
+ERRORS = {
+    "rate_limit": (429, {"result": 0, "error_msg": "调用过于频繁，请稍后再试", "code": "429"}),
+    "token_expired": (200, {"result": 28, "error_msg": "access_token已过期", "code": "28"}),
+    "status_error": (200, {"result": 0, "error_msg": "售后单状态已变更，请刷新后重试", "code": "802000"}),
+    "outage": (503, {"result": 0, "error_msg": "服务不可用"}),
+}
+# path → (statuses it may act on, status after)
+OPERATIONS = {
+    "open/seller/order/refund/approve": ({10}, 60),
+    "open/seller/order/refund/returngoods/approve": ({10}, 30),
+    "open/refund/reject": ({10}, 12),
+    "open/seller/order/refund/confirm/receipt": ({40}, 60),
+}
+
+
+@dataclass
+class SandboxRefund:
+    refund_id: str
+    order_id: str
+    handling_way: int = 10
+    status: int = 10
+    refund_fee: int = 0
+    reason: str = "七天无理由退货"
+    update_time: int = field(default_factory=lambda: int(time.time() * 1000))
+
+
+class KuaishouSandbox:
+    def __init__(self, *, app_key: str = "ks-sandbox-app", app_secret: str = "ks-sandbox-secret",  # noqa: S107
+                 sign_secret: str = "ks-sandbox-sign", seller_id: str = "88000001",  # noqa: S107 (a local fake)
+                 push_url: str = ""):
+        self.app_key, self.app_secret, self.sign_secret, self.seller_id = app_key, app_secret, sign_secret, seller_id
+        self.msg_secret = base64.b64encode(b"k" * 16).decode()
+        self.push_url = push_url
+        self.refunds: dict[str, SandboxRefund] = {}
+        self.operations: list[tuple[str, str]] = []
+        self.calls: list[str] = []
+        self.faults: list[dict] = []
+        self.outage = False
+        self.lock = threading.RLock()
+        self.access_token, self.refresh_token = "ks-at-" + secrets.token_hex(6), "ks-rt-" + secrets.token_hex(6)
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._seq = 0
+
+    @property
+    def url(self) -> str:
+        host, port = self.server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def start(self) -> KuaishouSandbox:
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def fail_next(self, path: str, kind: str, times: int = 1) -> None:
+        with self.lock:
+            self.faults.append({"path": path.strip("/"), "kind": kind, "times": times})
+
+    def expire_access_token(self) -> None:
+        with self.lock:
+            self.access_token = "ks-at-expired-" + secrets.token_hex(4)
+
+    def add_refund(self, *, order_id: str, handling_way: int = 10, refund_fee: int = 0, reason: str = "七天无理由退货",
+                   push: bool = True) -> SandboxRefund:
+        with self.lock:
+            refund = SandboxRefund(refund_id=str(2_100_000_000_000 + len(self.refunds) + 1), order_id=order_id,
+                                   handling_way=handling_way, refund_fee=refund_fee, reason=reason)
+            self.refunds[refund.refund_id] = refund
+        if push:
+            self.push_refund("kwaishop_aftersales_addRefund", refund)
+        return refund
+
+    def buyer_returns(self, refund_id: str, *, push: bool = True) -> None:
+        with self.lock:
+            refund = self.refunds[refund_id]
+            refund.status, refund.update_time = 40, refund.update_time + 1
+        if push:
+            self.push_refund("kwaishop_aftersales_updateRefund", refund)
+
+    def envelope(self, event: str, refund: SandboxRefund, *, test: bool = False) -> dict:
+        self._seq += 1
+        info = {"orderId": int(refund.order_id) if refund.order_id.isdigit() else refund.order_id,
+                "refundId": int(refund.refund_id), "handlingWay": refund.handling_way, "specialRefundType": 0,
+                "status": refund.status, "createTime": refund.update_time}
+        now = int(time.time() * 1000)
+        return {"eventId": f"ev-{now}-{self._seq}", "msgId": f"msg-{now}-{self._seq}", "bizId": int(refund.refund_id),
+                "userId": int(self.seller_id), "openId": "sandbox-open-id", "appKey": self.app_key, "event": event,
+                "info": json.dumps(info), "status": 1, "createTime": now, "updateTime": now, "test": test}
+
+    def encrypted(self, envelope: dict, *, msg_secret: str | None = None) -> bytes:
+        return encrypt_push(json.dumps(envelope, ensure_ascii=False).encode(), msg_secret or self.msg_secret)
+
+    def push_refund(self, event: str, refund: SandboxRefund) -> httpx.Response | None:
+        if not self.push_url:
+            return None
+        return httpx.post(self.push_url, content=self.encrypted(self.envelope(event, refund)),
+                          headers={"Content-Type": "text/plain"}, timeout=30)
+
+    # --- HTTP ----------------------------------------------------------------------------------------
+    def _handler(self):
+        sandbox = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                return
+
+            def _answer(self, status: int, answer: dict) -> None:
+                raw = json.dumps(answer, ensure_ascii=False).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json; charset=utf-8")
+                self.send_header("Content-Length", str(len(raw)))
+                self.end_headers()
+                self.wfile.write(raw)
+
+            def do_GET(self):  # noqa: N802
+                parsed = urlparse(self.path)
+                self._answer(*sandbox.handle(parsed.path.strip("/"), {k: v[0] for k, v in parse_qs(parsed.query).items()}))
+
+            def do_POST(self):  # noqa: N802
+                parsed = urlparse(self.path)
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
+                form = {k: v[0] for k, v in parse_qs(body, keep_blank_values=True).items()}
+                self._answer(*sandbox.handle(parsed.path.strip("/"), form))
+
+        return Handler
+
+    def _tokens(self) -> tuple[int, dict]:
+        return 200, {"result": 1, "access_token": self.access_token, "refresh_token": self.refresh_token,
+                     "expires_in": 172800, "open_id": "sandbox-open-id", "scopes": ["merchant_refund"]}
+
+    def handle(self, path: str, params: dict) -> tuple[int, dict]:
+        with self.lock:
+            self.calls.append(path)
+            if self.outage:
+                return ERRORS["outage"]
+            for fault in self.faults:
+                if fault["path"] == path and fault["times"] > 0:
+                    fault["times"] -= 1
+                    return ERRORS[fault["kind"]]
+            if path in ("oauth2/access_token", "oauth2/refresh_token"):
+                if params.get("app_id") != self.app_key or params.get("app_secret") != self.app_secret:
+                    return 200, {"result": 0, "error_msg": "app_id或app_secret错误"}
+                if path.endswith("access_token") and params.get("code") == "sandbox-code":
+                    return self._tokens()
+                if path.endswith("refresh_token") and params.get("refresh_token") == self.refresh_token:
+                    self.access_token, self.refresh_token = "ks-at-" + secrets.token_hex(6), "ks-rt-" + secrets.token_hex(6)
+                    return self._tokens()
+                return 200, {"result": 0, "error_msg": "授权码或refresh_token无效"}
+            given = params.pop("sign", "")
+            if params.get("appkey") != self.app_key or given != api_sign(params, self.sign_secret):
+                return 200, {"result": 0, "error_msg": "签名验证失败", "code": "sign_error"}
+            if params.get("method", "").replace(".", "/") != path:
+                return 200, {"result": 0, "error_msg": "method与路径不符"}
+            if params.get("access_token") != self.access_token:
+                return ERRORS["token_expired"]
+            param = json.loads(params.get("param") or "{}")
+            if path == "open/seller/order/refund/pcursor/list":
+                return self._list(param)
+            refund = self.refunds.get(str(param.get("refundId")))
+            if refund is None:
+                return 200, {"result": 0, "error_msg": "售后单不存在"}
+            if path == "open/seller/order/refund/detail":
+                return 200, {"result": 1, "data": self._row(refund)}
+            if path in OPERATIONS:
+                allowed, after = OPERATIONS[path]
+                stale = param.get("refundVersion") and int(param["refundVersion"]) != refund.update_time
+                if refund.status not in allowed or stale:
+                    return ERRORS["status_error"]
+                refund.status, refund.update_time = after, refund.update_time + 1
+                self.operations.append((path, refund.refund_id))
+                return 200, {"result": 1, "data": {}}
+            return 404, {"result": 0, "error_msg": "接口不存在"}
+
+    def _row(self, r: SandboxRefund) -> dict:
+        return {"refundId": int(r.refund_id), "oid": int(r.order_id) if r.order_id.isdigit() else r.order_id,
+                "status": r.status, "handlingWay": r.handling_way, "specialRefundType": 0, "refundFee": r.refund_fee,
+                "refundReasonDesc": r.reason, "updateTime": r.update_time, "sellerId": int(self.seller_id)}
+
+    def _list(self, param: dict) -> tuple[int, dict]:
+        begin, end = int(param.get("beginTime", 0)), int(param.get("endTime", 0))
+        if end - begin > 86_400_000 or end < begin:
+            return 200, {"result": 0, "error_msg": "查询时间范围不能超过1天"}
+        rows = sorted((r for r in self.refunds.values() if begin <= r.update_time <= end), key=lambda r: r.update_time)
+        return 200, {"result": 1, "data": {"refundOrderInfoList": [self._row(r) for r in rows], "pcursor": "nomore"}}

@@ -1,0 +1,48 @@
+"""Platform reads: a connection's health, its latest messages and actions, a case's platform link."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from shouhou.core import clock
+from shouhou.platforms.choices import ActionStatus, EventStatus
+from shouhou.platforms.models import OutboundAction, PlatformAftersale, PlatformConnection, PlatformEvent
+
+
+@dataclass
+class Health:
+    connection: PlatformConnection
+    state: str  # ok | warning | reauth
+    token_expired: bool
+    waiting_events: int
+    pending_actions: int
+    failed_actions: int
+
+
+def connection_health(conn: PlatformConnection) -> Health:
+    waiting = PlatformEvent.objects.filter(connection=conn, status__in=[EventStatus.WAITING_ORDER,
+                                                                         EventStatus.RETRY]).count()
+    actions = OutboundAction.objects.filter(connection=conn)
+    pending = actions.filter(status__in=[ActionStatus.PENDING, ActionStatus.SENDING]).count()
+    failed = actions.filter(status__in=[ActionStatus.FAILED, ActionStatus.REFUSED]).count()
+    expired = conn.token_expires_at is not None and conn.token_expires_at <= clock.now()
+    state = "reauth" if conn.needs_reauth or expired else ("warning" if conn.last_error or failed else "ok")
+    return Health(connection=conn, state=state, token_expired=expired, waiting_events=waiting,
+                  pending_actions=pending, failed_actions=failed)
+
+
+def connection_health_list(*, shop) -> list[Health]:
+    return [connection_health(c) for c in PlatformConnection.objects.filter(shop=shop).order_by("platform", "pk")]
+
+
+def recent_events(conn: PlatformConnection, limit: int = 20):
+    return list(PlatformEvent.objects.filter(connection=conn).order_by("-pk")[:limit])
+
+
+def recent_actions(conn: PlatformConnection, limit: int = 20):
+    return list(OutboundAction.objects.filter(connection=conn).select_related("aftersale", "aftersale__case")
+                .order_by("-pk")[:limit])
+
+
+def case_platform_link(case) -> PlatformAftersale | None:
+    return PlatformAftersale.objects.select_related("connection").filter(case=case).first()

@@ -1,0 +1,525 @@
+"""Platform connector writes: connect a shop, take pushes into the inbox, apply them to cases, pull and
+reconcile, send actions back through the outbox, keep tokens fresh.
+
+Every network call goes through the connection's adapter (adapters/); this module knows cases and the
+outbox, the adapter knows the platform."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+
+from shouhou.accounts.actors import SystemActor, require_role
+from shouhou.accounts.permissions import SETTINGS_EDIT
+from shouhou.cases import services as case_services
+from shouhou.cases.choices import CaseStatus
+from shouhou.cases.models import Case, CaseEvent
+from shouhou.commerce.models import Order, OrderLine
+from shouhou.core import clock
+from shouhou.core.audit import audit_record
+from shouhou.platforms.adapters import adapter_class, adapter_for
+from shouhou.platforms.adapters.base import Action, Aftersale, PlatformError, PushRefused
+from shouhou.platforms.choices import ActionKind, ActionStatus, EventStatus
+from shouhou.platforms.crypto import CredentialsUnreadable, seal, unseal
+from shouhou.platforms.models import OutboundAction, PlatformAftersale, PlatformConnection, PlatformEvent
+
+log = logging.getLogger("shouhou.platforms")
+PLATFORM = SystemActor("platforms")  # who acts when a platform's push, pull or answer changes a case
+
+REFRESH_MARGIN = dt.timedelta(hours=12)  # refresh a token this long before it expires
+BACKFILL_DAYS = 30  # on connect, read the requests changed in this many days
+RECONCILE_OVERLAP = 10 * 60  # seconds read again on each reconciliation (late index updates)
+MAX_ATTEMPTS = 8
+LAST_PUSH_GRANULARITY = dt.timedelta(seconds=60)
+WAKE_SECONDS = 2  # at most one "apply the inbox" task per connection this often, however many pushes arrive
+APPLY_BATCH = 200
+MAX_EVENT_ATTEMPTS = 10  # a message the platform keeps refusing to explain (or that cannot become a case)
+BACKOFF_BASE = 30  # seconds; doubled each attempt, at most BACKOFF_MAX
+BACKOFF_MAX = 3600
+
+
+class ConnectionError_(ValueError):
+    """A connection that cannot be made; the message is shown as is."""
+
+
+def _async(func: str, *args) -> None:
+    """Queue a task after commit, as the other apps do (django-q2; sync in tests)."""
+    from django_q.tasks import async_task
+
+    sync = bool(settings.Q_CLUSTER.get("sync", False))
+    transaction.on_commit(lambda: async_task(func, *args, sync=sync))
+
+
+def _error(conn: PlatformConnection, message: str) -> None:
+    PlatformConnection.objects.filter(pk=conn.pk).update(last_error=message[:500], last_error_at=clock.now())
+    conn.last_error = message[:500]
+
+
+# --- connect and tokens -----------------------------------------------------------------------------
+def connection_connect(*, shop, actor, platform: str, app_key: str, app_secret: str, platform_shop_id: str = "",
+                       code: str = "", api_base: str = "", backfill: bool = True,
+                       extra_secrets: dict | None = None) -> PlatformConnection:
+    """Authorise a shop: exchange the code (service-market app) or the shop id (self-built app) for tokens,
+    store them encrypted, then back-fill recent after-sale requests."""
+    require_role(actor, shop, SETTINGS_EDIT)
+    app_key, app_secret = app_key.strip(), app_secret.strip()
+    if not app_key or not app_secret:
+        raise ConnectionError_("请填写 App Key 与 App Secret。")
+    if not code and not platform_shop_id.strip():
+        raise ConnectionError_("自用型应用请填写平台店铺ID；服务市场应用请先完成授权取得 code。")
+    conn = PlatformConnection(shop=shop, platform=platform, app_key=app_key, api_base=api_base.strip(),
+                              platform_shop_id=platform_shop_id.strip())
+    extra = {k: v.strip() for k, v in (extra_secrets or {}).items() if v and v.strip()}
+    adapter = adapter_for(conn, secret=app_secret, extra=extra)
+    try:
+        tokens = adapter.create_token(code=code.strip(), shop_id=platform_shop_id.strip())
+    except PlatformError as exc:
+        raise ConnectionError_(f"授权失败：{exc.message}") from exc
+    shop_id = tokens.platform_shop_id or platform_shop_id.strip()
+    with transaction.atomic():
+        existing = PlatformConnection.objects.select_for_update().filter(platform=platform,
+                                                                         platform_shop_id=shop_id).first()
+        if existing is not None and existing.shop_id != shop.pk:
+            raise ConnectionError_("该平台店铺已连接到另一个店铺。")
+        conn = existing or conn
+        conn.platform_shop_id, conn.app_key, conn.api_base = shop_id, app_key, api_base.strip()
+        conn.secrets = seal({**extra, "app_secret": app_secret, "access_token": tokens.access_token,
+                             "refresh_token": tokens.refresh_token})
+        conn.token_expires_at, conn.needs_reauth, conn.enabled = tokens.expires_at, False, True
+        conn.last_error = ""
+        conn.save()
+        audit_record(action="platforms.connect", obj=conn, actor=actor,
+                     after={"platform": platform, "platform_shop_id": shop_id})
+    if backfill:
+        connection_sync(conn, backfill=True)
+    return conn
+
+
+@transaction.atomic
+def connection_settings(*, conn: PlatformConnection, actor, push_auto_decisions: bool,
+                        auto_refund_limit: Decimal, return_address_id: str = "") -> PlatformConnection:
+    require_role(actor, conn.shop, SETTINGS_EDIT)
+    if auto_refund_limit < 0:
+        raise ConnectionError_("自动回传金额上限不能为负数。")
+    before = {"push_auto_decisions": conn.push_auto_decisions, "auto_refund_limit": str(conn.auto_refund_limit)}
+    conn.push_auto_decisions, conn.auto_refund_limit = push_auto_decisions, auto_refund_limit
+    conn.settings = {**(conn.settings or {}), "return_address_id": return_address_id.strip()}
+    conn.save(update_fields=["push_auto_decisions", "auto_refund_limit", "settings", "updated_at"])
+    audit_record(action="platforms.settings", obj=conn, actor=actor, before=before,
+                 after={"push_auto_decisions": push_auto_decisions, "auto_refund_limit": str(auto_refund_limit)})
+    return conn
+
+
+def _secrets(conn: PlatformConnection) -> dict:
+    return unseal(conn.secrets)
+
+
+def token_refresh(conn: PlatformConnection) -> bool:
+    """Refresh the access token. A refusal marks the connection "needs re-authorisation"; nothing else is
+    touched (pushes are still stored, actions wait)."""
+    try:
+        secrets = _secrets(conn)
+        tokens = adapter_for(conn, secrets=secrets).refresh_token(secrets.get("refresh_token", ""))
+    except CredentialsUnreadable as exc:
+        PlatformConnection.objects.filter(pk=conn.pk).update(needs_reauth=True)
+        conn.needs_reauth = True
+        _error(conn, str(exc))
+        return False
+    except PlatformError as exc:
+        if exc.retryable and exc.kind != "token_expired":
+            _error(conn, f"刷新令牌失败（稍后重试）：{exc.message}")
+            return False
+        PlatformConnection.objects.filter(pk=conn.pk).update(needs_reauth=True)
+        conn.needs_reauth = True
+        _error(conn, f"令牌无法刷新，需要商家重新授权：{exc.message}")
+        return False
+    secrets.update(access_token=tokens.access_token, refresh_token=tokens.refresh_token or secrets["refresh_token"])
+    conn.secrets, conn.token_expires_at, conn.needs_reauth = seal(secrets), tokens.expires_at, False
+    PlatformConnection.objects.filter(pk=conn.pk).update(secrets=conn.secrets, token_expires_at=tokens.expires_at,
+                                                         needs_reauth=False)
+    return True
+
+
+def _call(conn: PlatformConnection, fn):
+    """Run fn(adapter, access_token); refresh the token first when it is close to expiry, and once more if
+    the platform says it expired. Raises PlatformError."""
+    if conn.needs_reauth:
+        raise PlatformError("token_expired", "店铺授权已失效，需要重新授权")
+    if conn.token_expires_at is None or conn.token_expires_at - clock.now() < REFRESH_MARGIN:
+        if not token_refresh(conn) and conn.needs_reauth:
+            raise PlatformError("token_expired", "店铺授权已失效，需要重新授权")
+    secrets = _secrets(conn)
+    adapter = adapter_for(conn, secrets=secrets)
+    try:
+        return fn(adapter, secrets.get("access_token", ""))
+    except PlatformError as exc:
+        if exc.kind != "token_expired":
+            raise
+        if not token_refresh(conn):
+            raise PlatformError("token_expired", f"店铺授权已失效，需要重新授权（{exc.message}）",
+                                answer=exc.answer) from exc
+    secrets = _secrets(conn)
+    return fn(adapter_for(conn, secrets=secrets), secrets.get("access_token", ""))
+
+
+def tokens_refresh_due() -> int:
+    """Refresh every token that expires within REFRESH_MARGIN (schedule)."""
+    done = 0
+    for conn in PlatformConnection.objects.filter(enabled=True, needs_reauth=False,
+                                                  token_expires_at__lt=clock.now() + REFRESH_MARGIN):
+        done += token_refresh(conn)
+    return done
+
+
+# --- pushes (the inbox) -----------------------------------------------------------------------------
+@dataclass
+class PushResult:
+    status: int
+    answer: dict
+    stored: int = 0
+    duplicates: int = 0
+
+
+def push_receive(*, platform: str, headers: dict, body: bytes) -> PushResult:
+    """Take one push exactly as the platform sends it. Refused (nothing stored) unless it is signed by a
+    connected app; otherwise every message is kept once by its message id and answered as the platform
+    expects; the work happens in a task (events_apply_pending)."""
+    cls = adapter_class(platform)
+    app_key = cls.push_app_key(headers)
+    candidates = PlatformConnection.objects.filter(platform=platform).order_by("pk")
+    if app_key is not None:
+        candidates = candidates.filter(app_key=app_key) if app_key else candidates.none()
+    by_app: dict[str, list[PlatformConnection]] = {}
+    for candidate in candidates:
+        by_app.setdefault(candidate.app_key, []).append(candidate)
+    conns, messages, refused = [], [], "unknown app"
+    for group in by_app.values():  # one app almost always; 快手 names it only inside the encrypted body
+        try:
+            adapter = adapter_for(group[0])
+            adapter.verify_push(headers, body)
+            messages = adapter.parse_push(body)
+        except (PushRefused, CredentialsUnreadable) as exc:
+            refused = str(exc)
+            continue
+        conns = group
+        break
+    if not conns:
+        log.warning("platform push refused (%s): %s", platform, refused)
+        code, answer = cls.refusal(refused)
+        return PushResult(code, answer)
+    by_shop = {c.platform_shop_id: c for c in conns}
+    stored = duplicates = 0
+    wake: set[int] = set()
+    now = clock.now()
+    with transaction.atomic():
+        for msg in messages:
+            if msg.handshake:
+                continue
+            conn = by_shop.get(msg.platform_shop_id) or (conns[0] if len(conns) == 1 else None)
+            status = EventStatus.RECEIVED if msg.known else EventStatus.IGNORED
+            try:
+                with transaction.atomic():
+                    PlatformEvent.objects.create(
+                        platform=platform, message_id=msg.message_id, connection=conn, tag=msg.tag,
+                        aftersale_id=msg.aftersale_id, order_id=msg.order_id, payload=msg.data, status=status)
+            except IntegrityError:
+                duplicates += 1
+                continue
+            stored += 1
+            if not msg.known:
+                log.info("platform push: message type %s not handled (%s), acknowledged", msg.tag, msg.message_id)
+            elif conn is not None:
+                wake.add(conn.pk)
+        for conn_id in wake:
+            _wake(conn_id)
+        touched = {m.platform_shop_id for m in messages} & set(by_shop) or ({conns[0].platform_shop_id}
+                                                                            if len(conns) == 1 else set())
+        # health, not a log: written at most every LAST_PUSH_GRANULARITY (a burst of pushes costs no writes)
+        PlatformConnection.objects.filter(platform=platform, platform_shop_id__in=touched).filter(
+            Q(last_push_at__isnull=True) | Q(last_push_at__lt=now - LAST_PUSH_GRANULARITY)).update(last_push_at=now)
+    code, answer = adapter.push_answer(True)
+    return PushResult(code, answer, stored=stored, duplicates=duplicates)
+
+
+def _wake(conn_id: int) -> None:
+    """Queue one task that applies the connection's new messages. A burst of pushes queues one task per
+    WAKE_SECONDS, not one per message (each enqueue costs a queue write); the schedule
+    (`events_retry`, every minute) picks up anything a suppressed wake left behind."""
+    from django.core.cache import cache
+
+    if settings.Q_CLUSTER.get("sync", False) or cache.add(f"platforms:wake:{conn_id}", 1, timeout=WAKE_SECONDS):
+        _async("shouhou.platforms.tasks.events_apply_task", conn_id)
+
+
+def events_apply_pending(connection_id: int) -> int:
+    """Apply the connection's received messages in arrival order, a batch at a time."""
+    applied = 0
+    while True:
+        ids = list(PlatformEvent.objects.filter(connection_id=connection_id, status=EventStatus.RECEIVED)
+                   .order_by("pk").values_list("pk", flat=True)[:APPLY_BATCH])
+        for pk in ids:
+            applied += event_apply(pk) == EventStatus.APPLIED
+        if len(ids) < APPLY_BATCH:
+            return applied
+
+
+def event_apply(event_id: int) -> str:
+    """Apply one stored message: read the request's detail from the platform and bring its case up to date.
+    Kept for later when the order is not known yet or the platform cannot be read."""
+    event = PlatformEvent.objects.select_related("connection", "connection__shop").get(pk=event_id)
+    if event.status in (EventStatus.APPLIED, EventStatus.IGNORED) or event.connection is None:
+        return event.status
+    conn = event.connection
+    PlatformEvent.objects.filter(pk=event.pk).update(attempts=event.attempts + 1)
+    try:
+        aftersale = _call(conn, lambda a, token: a.fetch_aftersale(token, event.aftersale_id))
+    except PlatformError as exc:
+        _error(conn, exc.message)
+        status = EventStatus.FAILED if event.attempts + 1 >= MAX_EVENT_ATTEMPTS and not exc.retryable \
+            else EventStatus.RETRY
+        PlatformEvent.objects.filter(pk=event.pk).update(status=status, error=exc.message[:500])
+        return status
+    try:
+        outcome = aftersale_apply(conn, aftersale)
+    except case_services.CaseError as exc:  # the request cannot become a case as it is: say why, try later
+        message = f"售后单 {event.aftersale_id} 无法建立：{exc}"
+        _error(conn, message)
+        status = EventStatus.FAILED if event.attempts + 1 >= MAX_EVENT_ATTEMPTS else EventStatus.RETRY
+        PlatformEvent.objects.filter(pk=event.pk).update(status=status, error=message[:500])
+        return status
+    status = EventStatus.WAITING_ORDER if outcome == "waiting_order" else EventStatus.APPLIED
+    PlatformEvent.objects.filter(pk=event.pk).update(
+        status=status, error="" if status == EventStatus.APPLIED else "订单尚未导入或同步，订单到达后自动处理",
+        applied_at=clock.now() if status == EventStatus.APPLIED else None)
+    return status
+
+
+def events_retry(*, connection: PlatformConnection | None = None) -> int:
+    """Apply what is still waiting: not yet applied, waiting for its order, or for the platform (schedule;
+    also after each reconciliation)."""
+    qs = PlatformEvent.objects.filter(status__in=[EventStatus.RECEIVED, EventStatus.WAITING_ORDER, EventStatus.RETRY],
+                                      connection__isnull=False, connection__enabled=True)
+    if connection is not None:
+        qs = qs.filter(connection=connection)
+    applied = 0
+    for pk in qs.order_by("pk").values_list("pk", flat=True)[:500]:
+        applied += event_apply(pk) == EventStatus.APPLIED
+    return applied
+
+
+# --- applying a platform request to a case ------------------------------------------------------------
+def _line_for(conn: PlatformConnection, a: Aftersale) -> OrderLine | None:
+    order = Order.objects.filter(shop=conn.shop, order_no=a.order_id).first()
+    if order is None:
+        return None
+    lines = list(order.lines.order_by("pk"))
+    by_key = [line for line in lines if line.line_key == a.sub_order_id]
+    if by_key:
+        return by_key[0]
+    return lines[0] if len(lines) == 1 else None
+
+
+def aftersale_apply(conn: PlatformConnection, a: Aftersale) -> str:
+    """Create or update the case for one platform request. Returns "created", "updated" or "waiting_order"."""
+    with transaction.atomic():
+        link, _ = PlatformAftersale.objects.get_or_create(connection=conn, aftersale_id=a.aftersale_id,
+                                                          defaults={"shop": conn.shop})
+        link = PlatformAftersale.objects.select_for_update().get(pk=link.pk)
+        if a.updated and link.platform_updated_at and a.updated < link.platform_updated_at:
+            return "updated"  # an older view of the request arrived after a newer one: nothing to change
+        link.order_id, link.sub_order_id = a.order_id, a.sub_order_id
+        link.aftersale_type, link.status, link.status_text = a.platform_type, a.platform_status, a.status_text
+        link.status_deadline, link.refund_amount = a.deadline, a.refund_amount
+        link.platform_updated_at, link.synced_at = max(a.updated, link.platform_updated_at), clock.now()
+        outcome = "updated"
+        if link.case_id is None:
+            line = _line_for(conn, a)
+            if line is None:
+                link.save()
+                return "waiting_order"
+            link.case = _case_open(conn, line, a)
+            outcome = "created"
+        link.save()
+        case = link.case
+        moves = a.case_status not in ("", CaseStatus.REQUESTED)  # "": a platform state with no case step
+        if moves or a.deadline:
+            case_services.case_follow_platform(
+                case=case, actor=PLATFORM, status=a.case_status if moves else case.status,
+                note=f"平台状态：{a.status_text}", data={"platform": conn.platform, "status": a.platform_status},
+                deadline_at=a.deadline)
+        if outcome == "created" and case.auto_approved and a.case_status == CaseStatus.REQUESTED \
+                and _may_push_automatic(conn, link):
+            action_enqueue(link=link, kind=ActionKind.APPROVE, note="政策自动通过")
+    return outcome
+
+
+def _case_open(conn: PlatformConnection, line: OrderLine, a: Aftersale) -> Case:
+    """The platform request goes through the policy engine like a self-service one (cases.case_create);
+    an open case already on that line (opened by hand before) is linked instead of duplicated."""
+    existing = Case.objects.filter(order_line=line, status__in=[s for s in CaseStatus.values
+                                                                if case_services.TRANSITIONS[s]]).first()
+    if existing is not None and not PlatformAftersale.objects.filter(case=existing).exists():
+        return existing
+    description = f"{conn.get_platform_display()}售后申请 {a.aftersale_id}" + (f"：{a.reason_text}" if a.reason_text else "")
+    # already decided on the platform (back-fill, a late push): record it and follow, do not decide again
+    return case_services.case_create(shop=conn.shop, order_line=line, reason=a.reason, kind=a.kind,
+                                     description=description, channel=conn.platform, from_customer=True, actor=PLATFORM,
+                                     auto_approve=a.case_status == CaseStatus.REQUESTED)
+
+
+def _may_push_automatic(conn: PlatformConnection, link: PlatformAftersale) -> bool:
+    if not conn.push_auto_decisions:
+        return False
+    return not conn.auto_refund_limit or link.refund_amount <= conn.auto_refund_limit
+
+
+def case_decided(*, case: Case, decision: str, actor) -> None:
+    """Decision hook (cases.services.decision_hooks): a decision on a platform's request goes back to it.
+    An agent's decision always does; an automatic one only when the shop turned the switch on."""
+    link = PlatformAftersale.objects.select_related("connection").filter(case=case).first()
+    if link is None:
+        return
+    if actor is None and not _may_push_automatic(link.connection, link):
+        return
+    if decision == "approved":
+        action_enqueue(link=link, kind=ActionKind.APPROVE, note="客服同意" if actor else "政策自动通过")
+    elif decision == "received":
+        action_enqueue(link=link, kind=ActionKind.CONFIRM_RECEIPT, note="仓库确认收货")
+    elif decision == "rejected":
+        reason = (CaseEvent.objects.filter(case=case, to_status=CaseStatus.REJECTED).order_by("-pk")
+                  .values_list("note", flat=True).first()) or ""
+        action_enqueue(link=link, kind=ActionKind.REJECT, note=reason, payload={"reason": reason})
+
+
+def action_enqueue(*, link: PlatformAftersale, kind: str, note: str = "", payload: dict | None = None
+                   ) -> OutboundAction:
+    """Put an action in the outbox (once per request version and kind) and wake the sender after commit."""
+    key = f"{link.connection_id}:{link.aftersale_id}:{kind}:{link.platform_updated_at}"
+    action, created = OutboundAction.objects.get_or_create(
+        idempotency_key=key, defaults={"shop_id": link.shop_id, "connection_id": link.connection_id,
+                                       "aftersale": link, "kind": kind, "payload": {"note": note, **(payload or {})}})
+    if created:
+        if link.case_id:
+            case_services.case_platform_note(case=link.case, actor=PLATFORM, note=f"已排队回传平台：{ActionKind(kind).label}",
+                                             data={"action_id": action.pk})
+        _async("shouhou.platforms.tasks.outbox_send_task")
+    return action
+
+
+# --- the outbox -------------------------------------------------------------------------------------
+def _backoff(attempts: int) -> dt.timedelta:
+    return dt.timedelta(seconds=min(BACKOFF_MAX, BACKOFF_BASE * 2 ** max(0, attempts - 1)))
+
+
+def outbox_send_due(*, limit: int = 50) -> dict:
+    """Send the due actions. Each is claimed by a conditional update (pending → sending) so two workers
+    never send the same one; the request version (update_time) rides along so a repeat is refused by the
+    platform rather than applied twice."""
+    now = clock.now()
+    due = list(OutboundAction.objects.filter(status=ActionStatus.PENDING)
+               .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+               .order_by("next_attempt_at", "pk").values_list("pk", flat=True)[:limit])
+    counts = {"done": 0, "retry": 0, "refused": 0, "failed": 0}
+    for pk in due:
+        if OutboundAction.objects.filter(pk=pk, status=ActionStatus.PENDING).update(
+                status=ActionStatus.SENDING, attempts=F("attempts") + 1) != 1:
+            continue
+        counts[_send(OutboundAction.objects.select_related("connection", "connection__shop", "aftersale",
+                                                           "aftersale__case").get(pk=pk))] += 1
+    return counts
+
+
+def _send(action: OutboundAction) -> str:
+    conn, link = action.connection, action.aftersale
+    request = Action(kind=action.kind, aftersale_id=link.aftersale_id, platform_type=link.aftersale_type,
+                     updated=link.platform_updated_at, reason=action.payload.get("reason", ""),
+                     reject_reason_code=action.payload.get("reject_reason_code"),
+                     evidence_urls=action.payload.get("evidence_urls") or [],
+                     return_address_id=str((conn.settings or {}).get("return_address_id") or ""),
+                     amount_fen=int(link.refund_amount * 100), platform_status=link.status)
+    try:
+        answer = _call(conn, lambda a, token: a.act(token, request))
+    except PlatformError as exc:
+        return _send_failed(action, exc)
+    now = clock.now()
+    OutboundAction.objects.filter(pk=action.pk).update(status=ActionStatus.DONE, answer=answer, sent_at=now,
+                                                       last_error="", next_attempt_at=None)
+    PlatformAftersale.objects.filter(pk=link.pk).update(last_answer=answer)
+    if link.case_id:
+        case_services.case_platform_note(case=link.case, actor=PLATFORM, note=f"平台已受理：{ActionKind(action.kind).label}",
+                                         data={"action_id": action.pk, "answer": answer})
+    aftersale_refresh(link)
+    return "done"
+
+
+def _send_failed(action: OutboundAction, exc: PlatformError) -> str:
+    conn, link = action.connection, action.aftersale
+    _error(conn, exc.message)
+    attempts = action.attempts
+    if exc.retryable and attempts < MAX_ATTEMPTS:
+        OutboundAction.objects.filter(pk=action.pk).update(status=ActionStatus.PENDING, last_error=exc.message[:500],
+                                                           next_attempt_at=clock.now() + _backoff(attempts))
+        return "retry"
+    status = ActionStatus.FAILED if exc.retryable else ActionStatus.REFUSED
+    OutboundAction.objects.filter(pk=action.pk).update(status=status, last_error=exc.message[:500],
+                                                       answer=exc.answer, next_attempt_at=None)
+    PlatformAftersale.objects.filter(pk=link.pk).update(last_answer=exc.answer or {"error": exc.message})
+    if link.case_id:
+        what = "平台拒绝" if status == ActionStatus.REFUSED else "多次发送失败"
+        hint = "该售后单已在平台被处理，已重新同步。" if exc.kind == "already_handled" else \
+            f"请在平台后台处理：{adapter_for(conn, secret='').manual_link(link.aftersale_id)}"
+        case_services.case_platform_note(case=link.case, actor=PLATFORM, note=f"{what}「{ActionKind(action.kind).label}」：{exc.message}。{hint}",
+                                         data={"action_id": action.pk, "answer": exc.answer, "kind": exc.kind})
+    aftersale_refresh(link)
+    return "refused" if status == ActionStatus.REFUSED else "failed"
+
+
+def aftersale_refresh(link: PlatformAftersale) -> bool:
+    """Read one request again and follow it (after an action, or on demand). False when unreachable."""
+    conn = link.connection
+    try:
+        aftersale = _call(conn, lambda a, token: a.fetch_aftersale(token, link.aftersale_id))
+    except PlatformError as exc:
+        _error(conn, exc.message)
+        return False
+    aftersale_apply(conn, aftersale)
+    return True
+
+
+# --- pull: back-fill and reconciliation -----------------------------------------------------------------
+def connection_sync(conn: PlatformConnection, *, backfill: bool = False, max_pages: int = 200) -> int:
+    """Read the requests changed since the cursor (back-fill: the last BACKFILL_DAYS) and apply each; a push
+    that never arrived is found here. Returns the number of requests read."""
+    adapter = adapter_for(conn, secret="")
+    if backfill or not conn.sync_cursor:
+        cursor = adapter.initial_cursor(clock.now() - dt.timedelta(days=BACKFILL_DAYS))
+    else:
+        cursor = adapter.reconcile_cursor(dict(conn.sync_cursor), RECONCILE_OVERLAP)
+    read = 0
+    for _ in range(max_pages):
+        try:
+            page = _call(conn, lambda a, token, c=cursor: a.fetch_aftersales(token, c))
+        except PlatformError as exc:
+            _error(conn, f"同步失败：{exc.message}")
+            return read
+        for aftersale in page.items:
+            aftersale_apply(conn, aftersale)
+        read += len(page.items)
+        cursor = page.cursor
+        if not page.has_more:
+            break
+    PlatformConnection.objects.filter(pk=conn.pk).update(sync_cursor=cursor, last_sync_at=clock.now())
+    conn.sync_cursor = cursor
+    events_retry(connection=conn)
+    return read
+
+
+def connections_sync_all() -> int:
+    return sum(connection_sync(c) for c in PlatformConnection.objects.filter(enabled=True, needs_reauth=False)
+               .select_related("shop"))

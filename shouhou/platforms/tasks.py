@@ -1,0 +1,33 @@
+"""Background jobs of the platform connectors (django-q2, like the other apps); each safe to run twice."""
+
+from __future__ import annotations
+
+
+def events_apply_task(connection_id: int) -> int:
+    from shouhou.platforms.services import events_apply_pending
+
+    return events_apply_pending(connection_id)
+
+
+def outbox_send_task() -> dict:
+    from shouhou.platforms.services import outbox_send_due
+
+    return outbox_send_due()
+
+
+def sync_task() -> int:
+    from shouhou.platforms.services import connections_sync_all
+
+    return connections_sync_all()
+
+
+def tokens_refresh_task() -> int:
+    from shouhou.platforms.services import tokens_refresh_due
+
+    return tokens_refresh_due()
+
+
+def events_retry_task() -> int:
+    from shouhou.platforms.services import events_retry
+
+    return events_retry()

@@ -1,0 +1,12 @@
+from django.urls import path
+
+from shouhou.platforms import views
+
+app_name = "platforms"
+urlpatterns = [
+    path("", views.connections, name="connections"),
+    path("<int:pk>/", views.connection_detail, name="connection"),
+    path("cases/<int:case_id>/sync/", views.case_sync, name="case_sync"),
+    # the callback URL saved in the platform's console (one per platform and install)
+    path("<slug:platform>/push/", views.platform_push, name="push"),
+]

@@ -1,0 +1,58 @@
+"""Classify each text whole (the entry point of `shouhou reviews classify`).
+
+- A line break inside a review changes nothing: it is dropped (a space only between two Latin letters or
+  digits), so 「还行吧\n一般般」 is classified exactly as 「还行吧一般般」 (it was not: the break became a space,
+  which made new character n-grams and flipped some labels).
+- A text longer than the classifier reads (normalize.MAX_CHARS) is also read sentence by sentence, in
+  windows of up to two sentences (at most WINDOW characters), and the most negative reading decides: a
+  complaint at the end or in the middle of a long review is never cut off. For after-sales one real
+  complaint in a long review is what matters; the price is that a long review whose one sentence the
+  model misreads as negative is labelled negative.
+The classifier itself (model, features, taxonomy) is untouched; this only prepares what it is given."""
+
+from __future__ import annotations
+
+import re
+
+from shouhou.reviews.classifier import normalize
+from shouhou.reviews.classifier.model import Prediction, classify_texts
+
+_BREAKS = re.compile(r"(?:\r\n|[\r\n\u2028\u2029\x0b\x0c\x85])+")
+_SENTENCE = re.compile(r"[^。！？!?；;…]+[。！？!?；;…]*")
+WINDOW = 200
+
+
+def one_line(text: str) -> str:
+    """`text` without its line breaks: dropped, or a space between two ASCII letters/digits."""
+    def join(match: re.Match[str]) -> str:
+        before = text[match.start() - 1] if match.start() else ""
+        after = text[match.end()] if match.end() < len(text) else ""
+        return " " if before.isascii() and before.isalnum() and after.isascii() and after.isalnum() else ""
+
+    return _BREAKS.sub(join, text)
+
+
+def windows(text: str, size: int = WINDOW) -> list[str]:
+    """Runs of one and two consecutive sentences (each at most `size` characters; a longer sentence is cut
+    into `size`-character pieces)."""
+    sentences: list[str] = []
+    for sentence in _SENTENCE.findall(text) or [text]:
+        sentences += [sentence[i:i + size] for i in range(0, len(sentence), size)]
+    out = list(sentences)
+    out += [a + b for a, b in zip(sentences, sentences[1:], strict=False) if len(a + b) <= size]
+    return out
+
+
+def classify_whole(texts: list[object]) -> list[Prediction]:
+    """One prediction per text, reading all of every text (in one batch for the model)."""
+    pieces: list[str] = []
+    spans: list[tuple[int, int]] = []
+    for text in texts:
+        clean = one_line(text) if isinstance(text, str) else text
+        parts = [clean]
+        if isinstance(clean, str) and len(clean) > normalize.MAX_CHARS * 0.9:
+            parts += windows(clean)  # the head as the model reads it, and every part of the rest
+        spans.append((len(pieces), len(pieces) + len(parts)))
+        pieces.extend(parts)
+    predictions = classify_texts(pieces)
+    return [min(predictions[a:b], key=lambda p: p.sentiment_score) for a, b in spans]
