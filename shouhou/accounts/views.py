@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 from shouhou.accounts import selectors, services
 from shouhou.accounts.access import current_shop_for_request, require_action, shops_for_user
 from shouhou.accounts.permissions import AUDIT_VIEW
+from shouhou.core.audit_display import ACTION_GROUPS, audit_rows
 
 
 @login_required
@@ -33,7 +34,8 @@ def audit_log(request):
     events = selectors.audit_list(shop=shop, action=request.GET.get("action", "").strip())
     page = Paginator(events, 50).get_page(request.GET.get("page"))
     return render(request, "accounts/audit_log.html", {
-        "shop": shop, "page_obj": page, "action": request.GET.get("action", ""),
+        "shop": shop, "page_obj": page, "rows": audit_rows(page.object_list), "groups": ACTION_GROUPS,
+        "action": request.GET.get("action", ""),
         "shops": shops_for_user(request.user).order_by("pk"),
     })
 

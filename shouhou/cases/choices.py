@@ -80,3 +80,13 @@ class ShippingPayer(models.TextChoices):
     BUYER = "buyer", _("买家承担")
     INSURANCE = "insurance", _("运费险承担")
     NONE = "none", _("无需寄回")
+
+
+class CaseChannel(models.TextChoices):
+    """Where a case was opened (Case.channel)."""
+
+    PORTAL = "portal", _("自助售后页")
+    CHAT = "chat", _("在线会话")
+    INBOX = "inbox", _("客服工作台")
+    API = "api", _("系统接口")
+    RECALL = "recall", _("召回")

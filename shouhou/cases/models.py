@@ -5,6 +5,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from shouhou.cases.choices import (
+    CaseChannel,
     CaseKind,
     CaseStatus,
     ClaimReason,
@@ -33,7 +34,7 @@ class Case(ShopScopedModel):
                               db_index=True)
     reason = models.CharField(_("原因"), max_length=24, choices=ClaimReason.choices, default=ClaimReason.OTHER)
     description = models.TextField(_("问题描述"), blank=True)
-    channel = models.CharField(_("来源渠道"), max_length=24, blank=True)
+    channel = models.CharField(_("来源渠道"), max_length=24, blank=True, choices=CaseChannel.choices)
     policy_version = models.ForeignKey("policies.PolicyVersion", null=True, blank=True, on_delete=models.PROTECT,
                                        verbose_name=_("依据政策版本"))
     decision = models.JSONField(_("政策决定"), default=dict, blank=True)

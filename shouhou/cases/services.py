@@ -23,6 +23,7 @@ from shouhou.accounts.permissions import (
     COMPENSATE_ABOVE_LIMIT,
     RECALL_LAUNCH,
 )
+from shouhou.cases import offers
 from shouhou.cases.choices import CaseKind, CaseStatus, ClaimReason, InspectionSite, Resolution, ReturnMethod
 from shouhou.cases.models import Case, CaseEvent, CaseEvidence, Recall
 from shouhou.commerce.models import OrderLine
@@ -285,8 +286,11 @@ def case_operations_allowed(*, case: Case, actor) -> set[str]:
         "approve": S.APPROVED in nxt, "reject": S.REJECTED in nxt, "cancel": S.CANCELLED in nxt,
         "ship": S.IN_TRANSIT_BACK in nxt, "receive": S.RECEIVED in nxt, "inspect": S.INSPECTING in nxt,
         "result": case.status == S.INSPECTING, "progress": bool(nxt),
-        "compensate": bool(nxt) and case.status != S.AWAITING_SUPERVISOR and not case.pending_compensation,
-        "supervisor": case.status == S.AWAITING_SUPERVISOR, "decline": case.status == S.AWAITING_SUPERVISOR,
+        # the same state predicates the services refuse by (cases/offers.py): no compensation form on a
+        # case awaiting the buyer's parcel, no supervisor decision without a pending request
+        "compensate": offers.may_compensate(case),
+        "supervisor": offers.may_decide_as_supervisor(case),
+        "decline": offers.may_decide_as_supervisor(case),
         "resolve": S.RESOLVED in nxt, "evidence": True,
     }
     return {op for op, action in OPERATION_ACTIONS.items()
@@ -428,8 +432,9 @@ def case_issue_compensation(*, case: Case, actor, kind: str, amount: Decimal, no
         raise CaseError("补偿金额必须大于 0。")
     _guard(note, field="补偿说明")
     case = _locked(case)
-    if case.status == S.AWAITING_SUPERVISOR or case.pending_compensation:
-        raise CaseError(f"售后单 {case.number} 已有一笔待主管审批的补偿，请等待主管审批后再操作。")
+    refusal = offers.compensation_refusal(case)  # the page offers the form on the same predicate
+    if refusal:
+        raise CaseError(refusal)
     if case.status == S.REQUESTED:
         _move(case, S.APPROVED, actor=actor, note="同意补偿")
     return _issue(case, actor=actor, kind=kind, amount=amount, note=note, role=role)
@@ -440,6 +445,9 @@ def case_supervisor_approve(*, case: Case, actor, note: str = "") -> Case:
     _require(actor, case, COMPENSATE_ABOVE_LIMIT)
     _guard(note, field="审批说明")
     case = _locked(case)
+    refusal = offers.supervisor_decision_refusal(case)
+    if refusal:
+        raise CaseError(refusal)
     pending = case.pending_compensation or {}
     case = _move(case, S.FULFILLING, actor=actor, kind="supervisor_approved", note=note or "主管已批准",
                  fields={"pending_compensation": {}})
@@ -458,8 +466,9 @@ def case_supervisor_decline(*, case: Case, actor, reason: str) -> Case:
     if not reason.strip():
         raise CaseError("驳回补偿申请必须填写原因。")
     case = _locked(case)
-    if case.status != S.AWAITING_SUPERVISOR:
-        raise CaseError(f"售后单当前状态为「{_label(case.status)}」，没有待主管审批的补偿。")
+    refusal = offers.supervisor_decision_refusal(case)
+    if refusal:
+        raise CaseError(refusal)
     pending = case.pending_compensation or {}
     return _move(case, S.FULFILLING, actor=actor, kind="supervisor_declined", note=reason,
                  data={"declined": pending}, fields={"pending_compensation": {}}, visible=False)

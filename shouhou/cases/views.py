@@ -23,9 +23,11 @@ from shouhou.cases.choices import (
 )
 from shouhou.cases.models import Case, CaseEvidence, Recall
 from shouhou.cases.selectors import case_list
+from shouhou.commerce.choices import carrier_label
 from shouhou.commerce.models import SKU, Product
 from shouhou.core.phones import mask_phone
 from shouhou.core.uploads import UploadError
+from shouhou.policies.labels import clause_label
 
 
 def _shop(request):
@@ -59,6 +61,8 @@ def case_detail_view(request, pk: int):
         "methods": ReturnMethod.choices, "sites": InspectionSite.choices, "results": Resolution.choices,
         "comp_kinds": CompensationKind.choices,
         "ops": svc.case_operations_allowed(case=case, actor=request.user),
+        "clauses": [(code, clause_label(code)) for code in (case.decision or {}).get("clauses", [])],
+        "return_carrier": carrier_label(case.return_carrier),
         "can_revoke_link": actor_can(request.user, shop, CASE_APPROVE),
     })
 

@@ -74,3 +74,8 @@ class Carrier(models.TextChoices):
     EMS = "EMS", _("EMS")
     JT = "JTSD", _("极兔速递")
     OTHER = "OTHER", _("其他")
+
+
+def carrier_label(code_or_name: str) -> str:
+    """A carrier sent as a code ("SF") by its name ("顺丰速运"); a name typed by a person is kept as typed."""
+    return str(dict(Carrier.choices).get(code_or_name, code_or_name))

@@ -1,3 +1,4 @@
+from django.contrib import admin
 from django.urls import NoReverseMatch, reverse
 
 from shouhou.accounts.access import current_shop_for_request, role_for
@@ -26,4 +27,11 @@ def nav_links(request):
             links.append({"label": label, "url": reverse(name)})
         except NoReverseMatch:
             continue
-    return {"nav_links": links, "nav_role": role}
+    return {"nav_links": links, "nav_role": role, "nav_admin": admin_link_useful(request)}
+
+
+def admin_link_useful(request) -> bool:
+    """The admin link only for whom the admin site lets in (its own test: active staff) AND who may see
+    something there: a staff flag without model permissions opens an empty "no permission" page."""
+    user = request.user
+    return admin.site.has_permission(request) and (user.is_superuser or bool(user.get_all_permissions()))

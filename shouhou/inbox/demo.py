@@ -51,15 +51,17 @@ K = TicketEventKind
 S = TicketStatus
 MIN, HOUR, DAY = 60, 3600, 86400
 
-# (skills, channels ([] = all), capacity, shifts as (label, start hour, end hour; > 24 ends the next day))
+# (skills, channels ([] = all), capacity, shifts as (label, start hour, end hour; > 24 ends the next day)).
+# Capacity counts every open ticket the agent holds, those waiting for the customer included (as routing does).
 AGENT_SETUP: list[tuple[list[str], list[str], int, list[tuple[str, int, int]]]] = [
-    ([Category.CLOTHING, Category.UNDERWEAR, Category.SHOES_BAGS], [], 12, [("早班", 9, 17)]),
+    ([Category.CLOTHING, Category.UNDERWEAR, Category.SHOES_BAGS], [], 24, [("早班", 9, 17)]),
     ([Category.COSMETICS, Category.HOME, Category.FOOD],
-     [Channel.WEB_CHAT, Channel.WECHAT, Channel.SOCIAL_DM, Channel.SOCIAL_COMMENT, Channel.REVIEW], 10,
+     [Channel.WEB_CHAT, Channel.WECHAT, Channel.SOCIAL_DM, Channel.SOCIAL_COMMENT, Channel.REVIEW], 20,
      [("晚班", 15, 24)]),
-    ([Category.ELECTRONICS, Category.MOBILE_PHONE], [], 8, [("夜班", 20, 26)]),
-    ([], [], 6, [("VIP 专席", 10, 22)]),  # the dedicated VIP agent: every category, every channel
+    ([Category.ELECTRONICS, Category.MOBILE_PHONE], [], 16, [("夜班", 20, 26)]),
+    ([], [], 12, [("VIP 专席", 10, 22)]),  # the dedicated VIP agent: every category, every channel
 ]
+OPEN_AT_THE_END = {"waiting", "handoff", "answered", "pending", "escalated"}
 
 # How many tickets end in each state (about 150 in all).
 PLAN = {"waiting": 34, "handoff": 6, "answered": 25, "pending": 20, "resolved": 45, "closed": 14, "escalated": 6}
@@ -119,6 +121,7 @@ class Demo:
         self.stories: list[Story] = []
         self.scripts: dict[str, list[Script]] = {}
         self.script_uses: dict[int, int] = {}
+        self.open_load: dict[int, int] = {}  # user pk -> open tickets assigned so far (capacity, as routing)
 
     # --- people ---------------------------------------------------------------------------------------
 
@@ -153,6 +156,30 @@ class Demo:
         Shift.objects.bulk_create(shifts)
         if self.vip_agent is not None:
             Customer.objects.filter(shop=self.shop, tier__in=VIP_TIERS).update(dedicated_agent=self.vip_agent)
+
+    def on_duty(self, user, at: dt.datetime) -> bool:
+        index = next((i for i, (u, _p) in enumerate(self.agents) if u.pk == user.pk), None)
+        if index is None or index >= len(AGENT_SETUP):
+            return False
+        hour = at.astimezone(clock.local_tz()).hour
+        return any(start <= hour < end or start <= hour + 24 < end for _label, start, end in AGENT_SETUP[index][3])
+
+    def with_room(self, agent, category: str, *, at: dt.datetime, unanswered: bool):
+        """Like routing: an agent at capacity takes nothing more, and a ticket nobody answered yet goes
+        only to someone on duty when it came in. Another able agent takes it, or it stays in the queue."""
+        capacity = {u.pk: p.capacity for u, p in self.agents}
+
+        def fits(user) -> bool:
+            return (self.open_load.get(user.pk, 0) < capacity.get(user.pk, 0)
+                    and (not unanswered or self.on_duty(user, at)))
+
+        if fits(agent):
+            return agent
+        free = ([u for u, p in self.agents if fits(u) and (not p.skills or category in p.skills)]
+                or [u for u, _p in self.agents if fits(u)])  # anyone with room rather than over the limit
+        if free:
+            return min(free, key=lambda u: (self.open_load.get(u.pk, 0) / capacity[u.pk], u.pk))
+        return None if unanswered else agent
 
     def assignee_for(self, customer, category: str):
         if not self.agents:
@@ -319,6 +346,10 @@ class Demo:
         agent = self.assignee_for(customer, category)
         if state == "waiting" and r.random() < 0.4 and (customer.tier not in VIP_TIERS):
             agent = None  # still in the queue: nobody took it yet
+        if agent is not None and state in OPEN_AT_THE_END:
+            agent = self.with_room(agent, category, at=created, unanswered=state in ("waiting", "handoff"))
+            if agent is not None:
+                self.open_load[agent.pk] = self.open_load.get(agent.pk, 0) + 1
         if agent is not None:
             t.assignee = agent
             self.event(story, created + dt.timedelta(seconds=2), K.ASSIGNED, to_value=agent.get_username(),

@@ -603,11 +603,23 @@ class AgentLoad:
 
     @property
     def load_percent(self) -> int:
-        return round(100 * self.open / self.capacity) if self.capacity else 0
+        """For the load bar: 0–100 (a bar has no room past full; `over_capacity` says so instead)."""
+        return min(100, round(100 * self.open / self.capacity)) if self.capacity else 0
+
+    @property
+    def at_capacity(self) -> bool:
+        """Full: routing gives them nothing more (routing's own test: load < capacity is free)."""
+        return self.on_duty and self.open >= self.capacity > 0
 
     @property
     def over_capacity(self) -> bool:
-        return self.open >= self.capacity > 0
+        """More than their limit while working. Off shift, open tickets are not a load but a handover."""
+        return self.on_duty and self.open > self.capacity > 0
+
+    @property
+    def handover(self) -> int:
+        """Open tickets of an agent who is off shift: they wait for nobody unless someone takes them over."""
+        return 0 if self.on_duty else self.open
 
 
 def _local_day_start(at: dt.datetime) -> dt.datetime:

@@ -87,6 +87,10 @@ class SessionReturnsOut(Schema):
     lines: int
     ratio: Decimal | None
     reasons: dict[str, int]
+    # Of all the session's lines, the share returned so far (to the period's end); null outside live sessions.
+    session_returns: int | None = None
+    session_lines: int | None = None
+    session_ratio: Decimal | None = None
 
 
 class ParetoOut(Schema):
@@ -303,7 +307,9 @@ def session_returns(request, q: Query[FilterQuery], limit: int = limit_query(20,
     _need(request)
     start, end, filters = _filters(request, q)
     return [{"live_session_id": r.key, "title": r.label, "host": r.host, "returns": r.rate.numerator,
-             "lines": r.rate.denominator, "ratio": r.rate.ratio, "reasons": {code: n for code, _l, n in r.reasons}}
+             "lines": r.rate.denominator, "ratio": r.rate.ratio, "reasons": {code: n for code, _l, n in r.reasons},
+             **({"session_returns": r.session_rate.numerator, "session_lines": r.session_rate.denominator,
+                 "session_ratio": r.session_rate.ratio} if r.session_rate else {})}
             for r in sel.live_session_returns(shop=request.auth.shop, start=start, end=end, filters=filters,
                                               limit=min(limit, 200))]
 

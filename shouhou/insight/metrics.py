@@ -47,6 +47,7 @@ from shouhou.cases.choices import CaseKind
 from shouhou.cases.models import Case
 from shouhou.commerce.models import OrderLine, Shipment
 from shouhou.core.clock import local_tz
+from shouhou.inbox.choices import Channel
 from shouhou.inbox.models import Ticket
 from shouhou.reviews.choices import Outcome, TaskStatus
 from shouhou.reviews.models import RecoveryTask, Review
@@ -199,14 +200,24 @@ def _sla_date(start: datetime, end: datetime):
                     default=F("resolved_at"))
 
 
+# SLA is the team's promise kept. A ticket the system opened and closed with no agent ever holding it (a
+# logistics notice answered automatically) kept no promise: counting it as met made the weekly headline
+# 85.5 % while agents were at 33–50 %. It is left out of the rate (and its count shown apart), unless it
+# breached: then nobody picked it up in time, a real miss. Customers' tickets always count.
+SLA_SYSTEM_ONLY = Q(channel=Channel.SYSTEM, assignee__isnull=True, sla_breached=False)
+SLA_HANDLED = ~SLA_SYSTEM_ONLY
+
 POPULATIONS: dict[str, Population] = {p.key: p for p in [
     Population("ticket_first_response", "首次响应的工单", Ticket, _between("first_responded_at"),
                lambda s, e: F("first_responded_at"), _dims_ticket),
     Population("ticket_resolved", "解决的工单", Ticket, _between("resolved_at"), lambda s, e: F("resolved_at"),
                _dims_ticket),
-    Population("ticket_sla", "首响或解决的工单", Ticket,
+    Population("ticket_sla", "首响或解决的工单（有客服经手或已超时）", Ticket,
                lambda s, e: _between("first_responded_at")(s, e) | _between("resolved_at")(s, e), _sla_date,
-               _dims_ticket),
+               _dims_ticket, SLA_HANDLED),
+    Population("ticket_sla_system", "系统自动处理、无客服经手的工单（不计入 SLA）", Ticket,
+               lambda s, e: _between("first_responded_at")(s, e) | _between("resolved_at")(s, e), _sla_date,
+               _dims_ticket, SLA_SYSTEM_ONLY),
     Population("ticket_created", "新建的工单（有顾客）", Ticket, _between("created_at"), lambda s, e: F("created_at"),
                _dims_ticket, Q(customer__isnull=False)),
     Population("survey", "满意度评价", SurveyResponse, _between("created_at"), lambda s, e: F("created_at"),

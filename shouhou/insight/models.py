@@ -96,6 +96,16 @@ class ImprovementAction(ShopScopedModel):
         ordering = ["due_date", "id"]
         indexes = [models.Index(fields=["shop", "status", "due_date"], name="improvement_shop_status_due")]
 
+    def dimension_key_label(self) -> str:
+        """The value the action is about, named as people know it (a carrier's name, a team, an agent),
+        for the dimensions that have no row of their own on the action (sku, product, session, host do)."""
+        if not self.dimension_key:
+            return ""
+        from shouhou.insight.selectors import labels_for
+
+        key = int(self.dimension_key) if self.dimension == "agent" and self.dimension_key.isdigit() else self.dimension_key
+        return str(labels_for(self.dimension, [key]).get(key, self.dimension_key))
+
     def __str__(self) -> str:
         return self.finding[:40]
 

@@ -52,13 +52,17 @@ def _sheet_overview(wb: Workbook, data: dict) -> None:
             ws.append([c.label, _ratio(c.result), c.result.numerator, c.result.denominator])
             ws.cell(ws.max_row, 2).number_format = PCT
     last = ws.max_row
+    left_out = sum(c.left_out or 0 for c in data["cards"])
+    if left_out:  # below the chart's rows, so the chart reads only the rates
+        ws.append([f"SLA 达成率不含系统自动关闭、无客服经手的 {left_out} 张工单"])
     ws.append([])
-    _header(ws, ["时长指标（秒）", "样本数", "平均（工作）", "中位（工作）", "平均（自然）", "中位（自然）"])
+    _header(ws, ["时长指标", "样本数", "平均（工作时间，分钟）", "中位（工作时间，分钟）", "平均（自然时间，分钟）",
+                 "中位（自然时间，分钟）"])
     for c in data["cards"]:
         if isinstance(c.result, TimeStats):
             r = c.result
-            ws.append([c.label, r.count, r.avg_business_seconds, r.median_business_seconds, r.avg_wall_seconds,
-                       r.median_wall_seconds])
+            ws.append([c.label, r.count, *(minutes(v) for v in (r.avg_business_seconds, r.median_business_seconds,
+                                                                r.avg_wall_seconds, r.median_wall_seconds))])
     if last >= first:
         chart = BarChart()
         chart.title = "比率指标"
@@ -71,11 +75,15 @@ def _sheet_overview(wb: Workbook, data: dict) -> None:
 
 def _sheet_sessions(wb: Workbook, data: dict) -> None:
     ws = wb.create_sheet("直播场次退货")
-    _header(ws, ["直播场次", "主播", "退货单", "订单行", "退货率", "原因分布"])
+    _header(ws, ["直播场次", "主播", "退货单", "订单行", "退货率", "原因分布",
+                 "该场累计退货单", "该场订单行", "该场累计退货率"])
     for r in data["sessions"]:
+        whole = r.session_rate
         ws.append([r.label, r.host, r.rate.numerator, r.rate.denominator, _ratio(r.rate),
-                   "，".join(f"{label} {n}" for _code, label, n in r.reasons)])
+                   "，".join(f"{label} {n}" for _code, label, n in r.reasons),
+                   *((whole.numerator, whole.denominator, _ratio(whole)) if whole else (None, None, None))])
         ws.cell(ws.max_row, 5).number_format = PCT
+        ws.cell(ws.max_row, 9).number_format = PCT
     if ws.max_row > 1:
         chart = BarChart()
         chart.title = "退货单（按直播场次）"
@@ -122,7 +130,13 @@ def _cell_values(value) -> list:
         return [None, None, None]
     if isinstance(value, Rate):
         return [_ratio(value), value.numerator, value.denominator]
-    return [value.median_business_seconds, value.avg_business_seconds, value.count]
+    return [minutes(value.median_business_seconds), minutes(value.avg_business_seconds), value.count]
+
+
+def minutes(seconds) -> float | None:
+    """Durations are written in minutes (one decimal), the unit named in every header: a bare 5400 read as
+    nothing in particular."""
+    return None if seconds is None else round(float(seconds) / 60, 1)
 
 
 def _sheet_agents(wb: Workbook, data: dict) -> None:
@@ -131,7 +145,7 @@ def _sheet_agents(wb: Workbook, data: dict) -> None:
     header = ["客服"]
     for key in keys:
         label = METRICS[key].label_str
-        header += ([f"{label} 中位（工作秒）", f"{label} 平均（工作秒）", f"{label} 样本"]
+        header += ([f"{label} 中位（工作时间，分钟）", f"{label} 平均（工作时间，分钟）", f"{label} 样本"]
                    if METRICS[key].kind == "time" else [label, f"{label} 分子", f"{label} 分母"])
     _header(ws, header)
     for r in data["agents"]:
@@ -175,7 +189,7 @@ def _sheet_breakdowns(wb: Workbook, data: dict) -> None:
         header = [str(DIMENSION_LABELS[dim])]
         for key in keys:
             label = METRICS[key].label_str
-            header += ([f"{label} 中位（工作秒）", f"{label} 平均", f"{label} 样本"]
+            header += ([f"{label} 中位（工作时间，分钟）", f"{label} 平均（工作时间，分钟）", f"{label} 样本"]
                        if METRICS[key].kind == "time" else [label, f"{label} 分子", f"{label} 分母"])
         _header(ws, header)
         for r in rows:

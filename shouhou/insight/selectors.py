@@ -14,7 +14,7 @@ from django.db.models import Case, Count, F, IntegerField, Q, Value, When
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from shouhou.cases.choices import ClaimReason
+from shouhou.cases.choices import CaseChannel, ClaimReason
 from shouhou.commerce.choices import Carrier
 from shouhou.commerce.models import SKU, Host, LiveSession, Product
 from shouhou.core.clock import local_tz, localnow
@@ -72,10 +72,11 @@ def labels_for(dim: str, keys) -> dict:
         return {k: k.isoformat() for k in keys}
     if dim == "week":
         return {k: week_label(k) for k in keys}
-    choices = {"channel": Channel, "team": Team, "reason": ClaimReason, "complaint_type": ComplaintType,
-               "carrier": Carrier}
+    # A "channel" is a conversation's (inbox) or, for case metrics, where the case was opened.
+    choices = {"channel": (Channel, CaseChannel), "team": (Team,), "reason": (ClaimReason,),
+               "complaint_type": (ComplaintType,), "carrier": (Carrier,)}
     if dim in choices:
-        table = dict(choices[dim].choices)
+        table = {value: label for enum in choices[dim] for value, label in enum.choices}
         return {k: str(table.get(k, k)) for k in keys}
     if dim == "batch":
         return {k: k for k in keys}
@@ -86,9 +87,9 @@ def labels_for(dim: str, keys) -> dict:
     if dim in models:
         model, attr = models[dim]
         return dict(model.objects.filter(pk__in=keys).values_list("pk", attr))
-    if dim == "sku":
-        return {pk: f"{code} {spec}".strip() for pk, code, spec in
-                SKU.objects.filter(pk__in=keys).values_list("pk", "code", "spec")}
+    if dim == "sku":  # people know a product by its name: "法式碎花连衣裙 红色 M（SKU-001）"
+        return {pk: " ".join(part for part in (name, spec) if part) + f"（{code}）" for pk, name, spec, code in
+                SKU.objects.filter(pk__in=keys).values_list("pk", "product__name", "spec", "code")}
     return {k: str(k) for k in keys}
 
 
@@ -109,6 +110,7 @@ class Card:
     label: str
     kind: str
     result: Rate | TimeStats | None  # None: a filter does not apply to this metric
+    left_out: int | None = None  # SLA: tickets the system closed with no agent, not counted (shown apart)
 
     @property
     def applicable(self) -> bool:
@@ -117,9 +119,21 @@ class Card:
 
 def metric_cards(*, shop, start: datetime, end: datetime, filters: Filters | None = None,
                  keys: list[str] | None = None) -> list[Card]:
-    return [Card(key, str(d.label_str), "time" if d.kind == "time" else "rate",
-                 m.metric(key, shop=shop, start=start, end=end, filters=filters))
-            for key, d in m.METRICS.items() if keys is None or key in keys]
+    cards = [Card(key, str(d.label_str), "time" if d.kind == "time" else "rate",
+                  m.metric(key, shop=shop, start=start, end=end, filters=filters))
+             for key, d in m.METRICS.items() if keys is None or key in keys]
+    for card in cards:
+        if card.key == "sla" and card.result is not None:
+            card.left_out = sla_left_out(shop=shop, start=start, end=end, filters=filters)
+    return cards
+
+
+def sla_left_out(*, shop, start: datetime, end: datetime, filters: Filters | None = None) -> int:
+    """Tickets in the SLA period that the system closed with no agent (not in the SLA rate)."""
+    try:
+        return m.population_qs("ticket_sla_system", shop=shop, start=start, end=end, filters=filters).count()
+    except NotApplicable:
+        return 0
 
 
 # ------------------------------------------------------------------------------------------ breakdowns
@@ -192,6 +206,10 @@ class SessionReturns:
     host: str
     rate: Rate
     reasons: list[tuple[str, str, int]]  # (reason code, label, count), largest first
+    # Of everything the session sold, how much came back so far (returns created before the period's end ÷
+    # the session's lines): a session that aired before the period has no lines in it, so `rate` is "—"
+    # there while its returns keep coming. None for orders outside any live session.
+    session_rate: Rate | None = None
 
 
 def live_session_returns(*, shop, start: datetime, end: datetime, filters: Filters | None = None,
@@ -209,13 +227,26 @@ def live_session_returns(*, shop, start: datetime, end: datetime, filters: Filte
     sessions = {s.pk: s for s in LiveSession.objects.filter(shop=shop, pk__in=[k for k in keys if k])
                 .select_related("host")}
     reason_names = dict(ClaimReason.choices)
+    whole = _whole_session_rates(shop=shop, sessions=list(sessions.values()), end=end, filters=filters)
     out = []
     for k in keys:
         s = sessions.get(k)
         reasons = sorted(split.get(k, []), key=lambda x: -x[1])
         out.append(SessionReturns(k, s.title if s else _("非直播订单"), s.host.name if s and s.host else "",
-                                  rates[k], [(code, str(reason_names.get(code, code)), n) for code, n in reasons]))
+                                  rates[k], [(code, str(reason_names.get(code, code)), n) for code, n in reasons],
+                                  whole.get(k) if s else None))
     return out
+
+
+def _whole_session_rates(*, shop, sessions: list, end: datetime, filters: Filters) -> dict:
+    """{session pk: Rate} over each session's whole life up to `end`: from the day before the earliest one
+    aired (orders placed ahead of a show) — one grouped computation for all of them."""
+    if not sessions:
+        return {}
+    first_day = min(s.started_at for s in sessions).astimezone(local_tz()).date() - timedelta(days=1)
+    start = min(day_start(first_day), end)
+    rates = m.compute("return", shop=shop, start=start, end=end, filters=filters, group="live_session")
+    return {s.pk: rates.get(s.pk, Rate(0, 0)) for s in sessions}
 
 
 @dataclass
@@ -339,7 +370,7 @@ def pareto_drill(kind: str) -> tuple[str, str, str]:
 # ----------------------------------------------------------------------------------- improvement loop
 
 def improvement_action_list(*, shop, status: str | None = None):
-    qs = ImprovementAction.objects.filter(shop=shop).select_related("owner", "sku", "product", "live_session",
+    qs = ImprovementAction.objects.filter(shop=shop).select_related("owner", "sku__product", "product", "live_session",
                                                                      "host")
     if status:
         qs = qs.filter(status=status)

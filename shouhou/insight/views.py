@@ -121,17 +121,18 @@ def _context(request, shop, **extra) -> dict:
 
 
 def _active_labels(filters: m.Filters) -> list[tuple[str, str, str]]:
-    out = []
-    for name, value in filters.active().items():
-        if value == m.NONE:
-            label = sel.UNKNOWN
-        else:
-            key = int(value) if str(value).isdigit() and name not in m.CHAR_DIMS else value
-            if name in m.DATE_DIMS:
-                key = date.fromisoformat(str(value))
-            label = sel.labels_for(name, [key]).get(key, str(value))
-        out.append((name, str(sel.DIMENSION_LABELS.get(name, name)), str(label)))
-    return out
+    return [(name, str(sel.DIMENSION_LABELS.get(name, name)), filter_value_label(name, value))
+            for name, value in filters.active().items()]
+
+
+def filter_value_label(name: str, value) -> str:
+    """A filter's value as people know it (a reason's label, a carrier's name, a session's title)."""
+    if value == m.NONE:
+        return str(sel.UNKNOWN)
+    key = int(value) if str(value).isdigit() and name not in m.CHAR_DIMS else value
+    if name in m.DATE_DIMS:
+        key = date.fromisoformat(str(value))
+    return str(sel.labels_for(name, [key]).get(key, str(value)))
 
 
 def _bounds(request):
@@ -153,9 +154,9 @@ def dashboard(request):
                           keys=[k for k in trend_keys if _applicable(k, ctx["filters"])])
     chart = {
         "labels": [c.label for c in rates],
-        "values": [_pct(c.result) for c in rates],
+        "values": [_pct(c.result) for c in rates], "series": _("比率（%）"),
         "trend": {"labels": [r.label for r in trend],
-                  "series": [{"label": str(m.METRICS[k].label_str), "values": [_pct(r.values.get(k)) for r in trend]}
+                  "series": [{"label": chart_series_label(k), "values": [_pct(r.values.get(k)) for r in trend]}
                              for k in trend_keys if trend and k in trend[0].values]},
     }
     return render(request, "insight/dashboard.html", {**ctx, "cards": cards, "chart": chart,
@@ -186,10 +187,8 @@ def by_dimension(request, dim: str):
     rows = sel.breakdown(shop=shop, dim=dim, start=start, end=end, filters=ctx["filters"], keys=keys,
                          sort=request.GET.get("sort") if request.GET.get("sort") in keys else None, limit=200)
     chart_key = "return" if "return" in keys else keys[0]
-    chart = {"labels": [r.label for r in rows[:30]], "label": str(m.METRICS[chart_key].label_str),
-             "values": [_pct(r.values.get(chart_key)) if m.METRICS[chart_key].kind != "time"
-                        else (r.values.get(chart_key).median_business_seconds if r.values.get(chart_key) else None)
-                        for r in rows[:30]]}
+    chart = {"labels": [r.label for r in rows[:30]], "label": chart_series_label(chart_key),
+             "values": [chart_value(chart_key, r.values.get(chart_key)) for r in rows[:30]]}
     return render(request, "insight/breakdown.html", {
         **ctx, "dim": dim, "dim_label": sel.DIMENSION_LABELS[dim], "rows": rows,
         "metric_defs": [m.METRICS[k] for k in keys], "chart": chart,
@@ -229,6 +228,21 @@ def problems(request):
     })
 
 
+def chart_series_label(key: str) -> str:
+    """A chart's series name with its unit: rates in %, durations as the median in business minutes."""
+    label = str(m.METRICS[key].label_str)
+    if m.METRICS[key].kind == "time":
+        return _("%(metric)s（中位，工作时间，分钟）") % {"metric": label}
+    return f"{label}（%）"
+
+
+def chart_value(key: str, value):
+    if m.METRICS[key].kind != "time":
+        return _pct(value)
+    seconds = getattr(value, "median_business_seconds", None)
+    return None if seconds is None else round(seconds / 60, 1)
+
+
 @login_required
 def agents(request):
     shop = _shop(request)
@@ -236,10 +250,9 @@ def agents(request):
     ctx = _context(request, shop)
     rows = sel.agent_kpis(shop=shop, start=start, end=end, filters=ctx["filters"])
     chart = {"labels": [r.label for r in rows],
-             "frt": [r.values["first_response"].median_business_seconds if r.values.get("first_response") else None
-                     for r in rows],
+             "frt": [chart_value("first_response", r.values.get("first_response")) for r in rows],
              "csat": [_pct(r.values.get("csat")) for r in rows],
-             "series": {"frt": _("首响中位（工作秒）"), "csat": "CSAT %"}}
+             "series": {"frt": chart_series_label("first_response"), "csat": chart_series_label("csat")}}
     return render(request, "insight/agents.html", {**ctx, "rows": rows, "chart": chart,
                                                    "metric_defs": [m.METRICS[k] for k in sel.AGENT_METRICS],
                                                    "reply_history": sel.reply_rate_history(shop=shop, start=start,
@@ -333,7 +346,8 @@ def action_edit(request, pk: int):
 def action_filters_display(action) -> str:
     from .services import improvement_filters
 
-    return "，".join(f"{sel.DIMENSION_LABELS.get(k, k)}={v}" for k, v in improvement_filters(action).items()) or "—"
+    return "，".join(f"{sel.DIMENSION_LABELS.get(k, k)}={filter_value_label(k, v)}"
+                    for k, v in improvement_filters(action).items()) or "—"
 
 
 @login_required
@@ -384,7 +398,7 @@ def _report_charts(data: dict) -> dict:
     """The weekly report's charts (the same figures as its tables and as the workbook's charts)."""
     rates = [c for c in data["cards"] if c.kind == "rate" and c.result is not None]
     return {
-        "rates": {"labels": [c.label for c in rates],
+        "rates": {"labels": [c.label for c in rates], "series": _("比率（%）"),
                   "values": [float(c.result.ratio * 100) if c.result.ratio is not None else None for c in rates]},
         "sessions": {"labels": [str(r.label) for r in data["sessions"]],
                      "values": [r.rate.numerator for r in data["sessions"]], "series": _("退货单")},

@@ -25,3 +25,11 @@ class MsgChannel(models.TextChoices):
     WECOM = "wecom", _("企业微信")
     EMAIL = "email", _("邮件")
     IN_APP = "in_app", _("站内信")
+
+
+class SuppressedReason(models.TextChoices):
+    """Why a message was not sent (OutboundMessage.suppressed_reason)."""
+
+    OPTED_OUT = "opted_out", _("顾客已退订")
+    FREQUENCY_CAP = "frequency_cap", _("超过每日条数上限")
+    COMPLIANCE = "compliance", _("合规拦截")

@@ -4,6 +4,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from shouhou.core.models import ShopScopedModel, TimeStampedModel
+from shouhou.notifications.choices import MsgChannel, SuppressedReason, Trigger
 
 
 class OutboundMessage(ShopScopedModel):
@@ -19,8 +20,8 @@ class OutboundMessage(ShopScopedModel):
 
     customer = models.ForeignKey("commerce.Customer", null=True, blank=True, on_delete=models.SET_NULL,
                                  related_name="outbound_messages", verbose_name=_("顾客"))
-    channel = models.CharField(_("渠道"), max_length=16)
-    trigger = models.CharField(_("触发事件"), max_length=40, db_index=True)
+    channel = models.CharField(_("渠道"), max_length=16, choices=MsgChannel.choices)
+    trigger = models.CharField(_("触发事件"), max_length=40, db_index=True, choices=Trigger.choices)
     recipient = models.CharField(_("接收方"), max_length=200, blank=True)
     body = models.TextField(_("内容"))
     context = models.JSONField(default=dict, blank=True)
@@ -34,7 +35,7 @@ class OutboundMessage(ShopScopedModel):
     last_error = models.TextField(blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
-    suppressed_reason = models.CharField(max_length=100, blank=True)
+    suppressed_reason = models.CharField(_("未发送原因"), max_length=100, blank=True, choices=SuppressedReason.choices)
     claimed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -50,8 +51,8 @@ class OutboundMessage(ShopScopedModel):
 class MessageTemplate(ShopScopedModel):
     """A shop's own text per trigger and channel; without one the shipped default (templates.py) is used."""
 
-    trigger = models.CharField(_("触发事件"), max_length=40)
-    channel = models.CharField(_("渠道"), max_length=16)
+    trigger = models.CharField(_("触发事件"), max_length=40, choices=Trigger.choices)
+    channel = models.CharField(_("渠道"), max_length=16, choices=MsgChannel.choices)
     language = models.CharField(_("语言"), max_length=10, default="zh-hans")
     body = models.TextField(_("内容"))
     provider_template_code = models.CharField(_("服务商模板编号"), max_length=64, blank=True)

@@ -109,4 +109,4 @@ def customer_timeline_page(request: HttpRequest, customer_id: int):
         raise Http404
     messages = customer_timeline(shop=shop, customer_id=customer.pk)
     return render(request, "notifications/timeline.html", {
-        "customer": customer, "masked_phone": mask_phone(customer.phone), "messages": messages})
+        "customer": customer, "masked_phone": mask_phone(customer.phone), "outbound": messages})

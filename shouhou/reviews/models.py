@@ -120,6 +120,21 @@ class RecoveryEvent(models.Model):
     def __str__(self) -> str:
         return f"{self.task_id}:{self.kind}"
 
+    def note_display(self) -> str:
+        """The note as a person reads it. Some kinds store a code there (the complaint type when a task
+        opens, the outcome when it closes, the remedy before its amount): those are shown by their label."""
+        from shouhou.reviews.choices import Outcome, Remedy
+        from shouhou.reviews.classifier.rules import ComplaintType
+
+        codes = {TaskEventKind.OPENED: ComplaintType, TaskEventKind.CLOSED: Outcome, TaskEventKind.REMEDY: Remedy}
+        choices = codes.get(self.kind)
+        if choices is None or not self.note:
+            return self.note
+        code, _space, rest = self.note.partition(" ")
+        if code not in choices.values:
+            return self.note
+        return " ".join(part for part in (str(choices(code).label), rest) if part)
+
 
 class CommunityGroup(ShopScopedModel):
     """A private-domain group (WeChat/WeCom group) whose messages are watched."""

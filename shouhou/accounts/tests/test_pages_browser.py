@@ -26,5 +26,5 @@ def test_admin_of_two_shops_reads_each_shops_audit_log(login_page, live_server, 
     second_rows = page.locator("#audit-table tbody tr").all_inner_texts()
 
     assert page.locator("h1").inner_text() == f"审计日志 · {other_shop.name}"
-    assert len(first_rows) == 1 and "shop.retention" in first_rows[0] and "120" in first_rows[0]
+    assert len(first_rows) == 1 and "修改个人信息保留期" in first_rows[0] and "天数：— → 120" in first_rows[0]
     assert len(second_rows) == 1 and "400" in second_rows[0] and "120" not in second_rows[0]

@@ -363,6 +363,35 @@ def test_team_board_for_supervisors(client, shop, supervisor, agent):
     assert late.number in json.loads(client.get("/desk/team/rows/").content)["html"]
 
 
+def test_team_board_says_full_over_or_handover_honestly(client, shop, supervisor, agent):
+    """Issue 15: every agent showed over capacity (a full agent counted as over), off-shift ones too."""
+    from shouhou.accounts.choices import Role
+    from shouhou.core.testing.factories import MembershipFactory, UserFactory
+
+    def agent_with(name: str, *, capacity: int, open_tickets: int, on_shift: bool):
+        user = MembershipFactory(shop=shop, role=Role.AGENT, user=UserFactory(username=name)).user
+        profile = AgentProfileFactory(shop=shop, user=user, capacity=capacity)
+        start = NOW - dt.timedelta(hours=1) if on_shift else NOW - dt.timedelta(hours=10)
+        ShiftFactory(agent=profile, starts_at=start, ends_at=start + dt.timedelta(hours=8 if on_shift else 2))
+        for _ in range(open_tickets):
+            TicketFactory(shop=shop, assignee=user, status="open")
+
+    agent_with("full", capacity=2, open_tickets=2, on_shift=True)
+    agent_with("over", capacity=2, open_tickets=3, on_shift=True)
+    agent_with("resting", capacity=2, open_tickets=5, on_shift=False)
+    client.force_login(supervisor)
+    html = _html(client.get("/desk/team/"))
+
+    def row(name: str) -> str:
+        return html.split(f'data-agent="{name}"')[1].split("</tr>")[0]
+
+    assert 'data-testid="at-capacity"' in row("full") and 'data-testid="over-capacity"' not in row("full")
+    assert 'data-testid="over-capacity"' in row("over")
+    resting = row("resting")
+    assert "休息" in resting and "休息中，5 张待转交" in resting
+    assert "over-capacity" not in resting and "at-capacity" not in resting and "class=\"load" not in resting
+
+
 def test_team_board_is_not_for_agents(agent_client):
     assert agent_client.get("/desk/team/").status_code == 403
 

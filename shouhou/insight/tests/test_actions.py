@@ -169,7 +169,7 @@ def test_action_pages_create_edit_status(client, shop, supervisor):
     assert response.status_code == 302 and response.url == reverse("insight:action_edit", args=[action.pk])
     assert (action.dimension_key, action.owner, action.created_by) == ("SF", supervisor, supervisor)
     page = client.get(reverse("insight:action_edit", args=[action.pk]))
-    assert page.status_code == 200 and "快递公司=SF" in page.content.decode()
+    assert page.status_code == 200 and "快递公司=顺丰速运" in page.content.decode()  # by name, not code
     client.post(reverse("insight:action_status", args=[action.pk]), {"status": "in_progress"})
     action.refresh_from_db()
     assert action.status == "in_progress"

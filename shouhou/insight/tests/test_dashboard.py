@@ -119,7 +119,7 @@ def test_no_live_session_filter_is_named_in_the_readers_language(agent_client, s
 
 @pytest.mark.parametrize(("page", "english"), [("insight:sessions", '"series": "Returns"'),
                                                ("insight:problems", '"count": "Quantity"'),
-                                               ("insight:agents", '"frt": "Median first response (business')])
+                                               ("insight:agents", '"frt": "First response time (median, business minutes)')])
 def test_chart_series_names_come_from_the_catalog_not_the_script(agent_client, shop, agent, page, english):
     build_world(shop, agent)
     agent_client.cookies["django_language"] = "en"

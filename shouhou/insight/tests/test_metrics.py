@@ -92,3 +92,50 @@ def test_refund_and_return_rate(shop):
 def test_empty_period_gives_no_ratio(shop):
     r = metrics.csat(shop=shop, start=START, end=END)
     assert (r.numerator, r.denominator, r.ratio) == (0, 0, None)
+
+
+def test_sla_leaves_out_tickets_the_system_closed_with_no_agent_and_says_how_many(shop, agent):
+    """Issue 15: 382 system tickets closed with no agent counted as met; the headline said 85.5 % while the
+    agents were at 33–50 %."""
+    from shouhou.insight.selectors import metric_cards
+
+    h = dt.timedelta(hours=1)
+    met = _ticket(shop, 1, responded=IN + h, resolved=IN + 2 * h)
+    missed = _ticket(shop, 2, responded=IN + 3 * h, breached=True)
+    Ticket.objects.filter(pk__in=[met.pk, missed.pk]).update(assignee=agent)
+    for n in range(3, 9):  # opened and closed by the system, nobody held them
+        Ticket.objects.filter(pk=_ticket(shop, n, responded=IN, resolved=IN).pk).update(channel="system")
+    unattended = _ticket(shop, 9, responded=IN + 9 * h, breached=True)  # nobody picked it up in time: a miss
+    Ticket.objects.filter(pk=unattended.pk).update(channel="system")
+    sla = metrics.sla_compliance(shop=shop, start=START, end=END)
+    assert (sla.numerator, sla.denominator) == (1, 3)
+    card = next(c for c in metric_cards(shop=shop, start=START, end=END) if c.key == "sla")
+    assert card.left_out == 6
+    from django.test import Client
+
+    client = Client()
+    client.force_login(agent)
+    page = client.get("/insight/", {"start": "2026-11-16", "end": "2026-11-23"}).content.decode()
+    assert "33.3%" in page and "不含系统自动关闭、无客服经手的 6 张工单" in page
+
+
+def test_a_session_aired_before_the_period_still_gets_a_return_rate(shop, agent):
+    """Issue 15: a session's return rate was "—" when it aired before the range (no lines placed in it)."""
+    from shouhou.core.testing.factories import LiveSessionFactory
+    from shouhou.insight.selectors import live_session_returns
+
+    session = LiveSessionFactory(shop=shop, title="上周专场", started_at=OUT)
+    lines = [OrderLineFactory(order=OrderFactory(shop=shop, placed_at=OUT, live_session=session)) for _ in range(4)]
+    for n, (line, created) in enumerate([(lines[0], OUT + dt.timedelta(days=2)), (lines[1], IN)]):
+        c = Case.objects.create(shop=shop, number=f"R{n}", order=line.order, order_line=line, live_session=session,
+                                kind=CaseKind.RETURN_REFUND, reason="size_fit", customer=line.order.customer)
+        Case.objects.filter(pk=c.pk).update(created_at=created)
+    (row,) = live_session_returns(shop=shop, start=START, end=END)
+    assert row.label == "上周专场" and (row.rate.numerator, row.rate.denominator) == (1, 0)
+    assert (row.session_rate.numerator, row.session_rate.denominator) == (2, 4)
+    from django.test import Client
+
+    client = Client()
+    client.force_login(agent)
+    page = client.get("/insight/sessions/", {"start": "2026-11-16", "end": "2026-11-23"}).content.decode()
+    assert "50.0%" in page and "2/4" in page

@@ -1,0 +1,89 @@
+"""Names people read for the clauses a policy decision cites (`Decision.clauses`, e.g. `quality.return`,
+`categories.clothing.intact`, `compensation.quality.*`). The codes stay in the decision and the API (they
+point into the policy document); pages show `clause_label(code)` in the reader's language.
+
+A clause is matched on its pattern, with `{category}`, `{reason}`, `{tier}` and `{route}` parts named from
+their own choice tables. `shouhou/policies/tests/test_clause_labels.py` checks every clause the engine can
+cite has a label.
+"""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+
+CLAUSES: dict[str, object] = {
+    "not_delivered.refund_only": _lazy("未签收：仅退款"),
+    "no_reason.window": _lazy("七日无理由退货期限（消法第25条）"),
+    "no_reason.gifts": _lazy("七日无理由：赠品一并退回"),
+    "no_reason.exception.{category}": _lazy("不适用七日无理由的商品：%(category)s（消法第25条）"),
+    "categories.{category}.no_reason.confirmed_exclusion": _lazy("%(category)s：购买时已确认拆封后不退"),
+    "categories.{category}.intact": _lazy("%(category)s：商品完好标准"),
+    "categories.{category}.care": _lazy("%(category)s：洗护与使用不当"),
+    "categories.{category}.sanbao.exchange": _lazy("%(category)s：三包换货期"),
+    "sanbao.return": _lazy("三包：退货期"),
+    "sanbao.exchange": _lazy("三包：换货期"),
+    "sanbao.repair": _lazy("三包：保修期内免费维修"),
+    "sanbao.failed_repairs": _lazy("三包：多次维修仍不能使用"),
+    "sanbao.warranty_expired": _lazy("三包：已过保修期"),
+    "sanbao.onsite_repair": _lazy("三包：上门维修"),
+    "quality.return": _lazy("质量问题：退货退款（消法第24条）"),
+    "quality.exchange": _lazy("质量问题：换货或维修（消法第24条）"),
+    "quality.repair": _lazy("质量问题：维修或补偿"),
+    "quality.transit_damage_report": _lazy("运输破损的反馈期限"),
+    "merchant_fault.{reason}": _lazy("商家责任：%(reason)s"),
+    "price_protection.window": _lazy("价保期限"),
+    "price_protection.no_difference": _lazy("价保：无差价"),
+    "price_protection.refund_to.{route}": _lazy("价保差价：%(route)s"),
+    "late_shipment": _lazy("发货延迟"),
+    "recall": _lazy("商品召回"),
+    "manual_review": _lazy("人工审核"),
+    "exchange.limit": _lazy("换货次数上限"),
+    "compensation.{reason}.{tier}": _lazy("补偿阶梯：%(reason)s（%(tier)s）"),
+    "shipping.merchant.{reason}": _lazy("运费：商家承担（%(reason)s）"),
+    "shipping.insurance": _lazy("运费：运费险承担"),
+    "shipping.vip": _lazy("运费：会员免费退货"),
+    "shipping.no_reason": _lazy("运费：七日无理由由买家承担"),
+    "refund.within_days": _lazy("退款时限"),
+}
+
+ROUTES = {"original": _lazy("原路退回"), "balance": _lazy("退至账户余额")}
+
+
+def _part_labels(part: str) -> dict:
+    from shouhou.cases.choices import ClaimReason
+    from shouhou.commerce.choices import Category, MembershipTier
+
+    if part == "category":
+        return dict(Category.choices)
+    if part == "reason":  # compensation ladders also have an "exchange_limit" step
+        return {**dict(ClaimReason.choices), "exchange_limit": _("换货次数达上限")}
+    if part == "tier":
+        return {**dict(MembershipTier.choices), "*": _("所有顾客")}
+    if part == "route":
+        return dict(ROUTES)
+    return {}
+
+
+def _match(pattern: str, code: str) -> dict | None:
+    want, got = pattern.split("."), code.split(".")
+    if len(want) != len(got):
+        return None
+    found = {}
+    for w, g in zip(want, got, strict=True):
+        if w.startswith("{"):
+            name = w[1:-1]
+            found[name] = str(_part_labels(name).get(g, g))
+        elif w != g:
+            return None
+    return found
+
+
+def clause_label(code: str) -> str:
+    """The clause's name in the active language; an unknown code is returned as it is."""
+    for pattern, label in CLAUSES.items():
+        parts = _match(pattern, code)
+        if parts is not None:
+            return str(label) % parts if parts else str(label)
+    return code
+
