@@ -329,10 +329,39 @@ def ticket_queue_qs(*, shop, user=None, filters: QueueFilters | None = None,
     return qs.order_by("priority", F("next_due_at").asc(nulls_last=True), "created_at", "id")
 
 
-def _last_message_subquery() -> Subquery:
-    latest = (Message.objects.filter(conversation_id=OuterRef("conversation_id"))
-              .exclude(direction=Direction.NOTE).order_by("-created_at", "-id").values("body")[:1])
+def _last_message_subquery(column: str = "body") -> Subquery:
+    """The customer's last message (not the bot's greeting or an agent's reply): what the agent must answer."""
+    latest = (Message.objects.filter(conversation_id=OuterRef("conversation_id"), direction=Direction.INBOUND)
+              .order_by("-created_at", "-id").values(column)[:1])
     return Subquery(latest)
+
+
+@dataclass
+class ConversationRow:
+    ticket: Ticket
+    last_message: str
+    last_message_at: dt.datetime | None
+    clock: Any
+    waiting: bool
+
+
+DESK_SCOPES = ("mine", "all")
+
+
+def desk_conversations(*, shop, user, scope: str = "mine", at: dt.datetime | None = None,
+                       limit: int = 60) -> list[ConversationRow]:
+    """The one-screen desk's conversation list: open tickets (mine and unassigned, or all), those waiting
+    for an answer first, longest wait first; then the most recent customer message first."""
+    at = at or now()
+    qs = Ticket.objects.filter(shop=shop, status__in=OPEN_STATUSES)
+    if scope != "all":
+        qs = qs.filter(Q(assignee=user) | Q(assignee__isnull=True))
+    qs = (qs.select_related("customer", "assignee", "sla_policy")
+          .annotate(last_in=_last_message_subquery(), last_in_at=_last_message_subquery("created_at"))
+          .order_by(F("waiting_since").asc(nulls_last=True), F("last_customer_message_at").desc(nulls_last=True),
+                    "-pk")[:limit])
+    return [ConversationRow(ticket=t, last_message=(t.last_in or t.subject or "")[:80], last_message_at=t.last_in_at,
+                            clock=ticket_queue_clock(t, at=at), waiting=t.waiting_since is not None) for t in qs]
 
 
 def ticket_queue(*, shop, user=None, filters: QueueFilters | None = None, reveal: bool = False,
@@ -499,6 +528,11 @@ def conversation_progress(*, conversation, limit: int = 20) -> list[dict[str, An
             .order_by("-created_at", "-id").values("pk", "note", "created_at")[:limit])
     return [{"id": r["pk"], "note": r["note"], "at": f"{r['created_at'].astimezone(local_tz()):%m-%d %H:%M}"}
             for r in reversed(list(rows)) if r["note"]]
+
+
+def message_with_file(*, shop, message_id: int) -> Message | None:
+    """A message of this shop that carries a file (the desk's file link), or None."""
+    return Message.objects.filter(shop=shop, pk=message_id).exclude(attachment="").first()
 
 
 def ticket_last_ids(*, ticket: Ticket) -> dict[str, int]:
