@@ -159,6 +159,8 @@ class OrderLine(ShopScopedModel):
     quantity = models.PositiveIntegerField(_("数量"), default=1)
     price_paid = MoneyField(_("实付金额"), default=0)
     batch_no = models.CharField(_("批次号"), max_length=64, blank=True, db_index=True)
+    # The platform's own after-sale state for this line as exported (售后状态), kept verbatim.
+    platform_after_sale_status = models.CharField(_("平台售后状态"), max_length=40, blank=True)
 
     class Meta:
         verbose_name = _("订单行")

@@ -9,13 +9,15 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import connection, transaction
 
 from shouhou.accounts.actors import acting_user, require_role
 from shouhou.accounts.permissions import IMPORT
-from shouhou.commerce.importers.runner import ImportFileError, file_digest, validate
-from shouhou.commerce.importers.runner import chunks as read_chunks
-from shouhou.commerce.importers.writer import WriteStats, write_chunk
+from shouhou.commerce.importers.amounts import settle_amounts
+from shouhou.commerce.importers.pgstage import Stage
+from shouhou.commerce.importers.runner import ImportFileError, file_digest
+from shouhou.commerce.importers.runner import read as read_file
+from shouhou.commerce.importers.writer import WriteStats, effective_present, write_chunk
 from shouhou.commerce.models import ImportJob, Shop
 from shouhou.core.clock import now
 
@@ -38,6 +40,17 @@ def _notify_orders_placed(shop: Shop, order_ids: list[int]) -> None:
         hook(shop=shop, order_ids=order_ids)
 
 
+def _shipments_arrived(shop: Shop) -> None:
+    """Tracking: subscribe the new tracked shipments at Kuaidi100 and apply pushes that came before the
+    export did (logistics.subscriptions). A failure here must not undo the committed import."""
+    from shouhou.logistics.subscriptions import shipments_arrived
+
+    try:
+        shipments_arrived(shop=shop)
+    except Exception:
+        log.exception("tracking follow-up after the import of shop %s failed", shop.pk)
+
+
 def _fail(job: ImportJob, text: str) -> ImportJob:
     job.status = ImportJob.Status.FAILED
     job.errors = [{"row": None, "field": "", "message": text, "text": text}]
@@ -47,8 +60,14 @@ def _fail(job: ImportJob, text: str) -> ImportJob:
     return job
 
 
+class _NothingWritten(Exception):
+    """Raised inside the import's transaction to undo it: the file had errors (and no allow_partial)."""
+
+
 def _run(job: ImportJob, path: Path) -> ImportJob:
-    """Validate (pass 1), then write in chunks (pass 2) inside one transaction."""
+    """One pass over the file inside one transaction: each chunk of good rows is validated and written
+    (set-based); problems are collected with their row and column. If any row is bad and the job does not
+    allow a partial import, the transaction is rolled back at the end: nothing is written."""
     mapping = job.mapping or None
     job.status = ImportJob.Status.RUNNING
     job.digest = job.digest or file_digest(path)
@@ -56,7 +75,35 @@ def _run(job: ImportJob, path: Path) -> ImportJob:
                .exclude(pk=job.pk).order_by("-pk").values_list("pk", flat=True).first())
     job.save(update_fields=["status", "digest", "updated_at"])
     try:
-        checked = validate(path, mapping, name=job.filename)
+        checked, batches = read_file(path, mapping, CHUNK_ROWS, name=job.filename)
+    except ImportFileError as exc:
+        return _fail(job, str(exc))
+    stats = WriteStats()
+    present = set(checked.columns)
+    shop = job.shop
+    try:
+        with transaction.atomic():
+            # PostgreSQL: COPY typed rows into a staging table as they are read, one set-based write at the
+            # end. SQLite: set-based writes per chunk (executemany upserts).
+            stage = Stage() if connection.vendor == "postgresql" else None
+            for batch in batches:
+                if checked.error_count and not job.allow_partial:
+                    continue  # keep reading: the report names every bad row; the transaction is undone
+                if stage is None:
+                    write_chunk(shop=shop, lines=batch, present=present, stats=stats)
+                else:
+                    totals, _derived = settle_amounts(batch, present)
+                    stage.add(batch, totals)
+            if checked.total_rows == 0 or (checked.error_count and not job.allow_partial):
+                raise _NothingWritten
+            if stage is not None:
+                stage.write(shop=shop, present=effective_present(present), stats=stats, stamp=now())
+            created_ids = sorted(stats.created_order_ids)
+            transaction.on_commit(lambda: _notify_orders_placed(shop, created_ids))
+            if present & {"tracking_no"}:
+                transaction.on_commit(lambda: _shipments_arrived(shop))
+    except _NothingWritten:
+        stats = None
     except ImportFileError as exc:
         return _fail(job, str(exc))
     job.total_rows, job.ok_rows = checked.total_rows, checked.ok_rows
@@ -65,23 +112,12 @@ def _run(job: ImportJob, path: Path) -> ImportJob:
                    "missing_columns": checked.missing_important}
     if checked.total_rows == 0:
         return _fail(job, "文件里没有数据行")
-    if checked.error_count and not job.allow_partial:
+    if stats is None:
         job.status = ImportJob.Status.FAILED
         job.finished_at = now()
         job.summary["written"] = False
         job.save()
         return job
-    stats = WriteStats()
-    present = set(checked.columns)
-    try:
-        with transaction.atomic():
-            for batch in read_chunks(path, mapping, CHUNK_ROWS):
-                write_chunk(shop=job.shop, lines=batch, present=present, stats=stats)
-            created_ids = sorted(stats.created_order_ids)
-            shop = job.shop
-            transaction.on_commit(lambda: _notify_orders_placed(shop, created_ids))
-    except ImportFileError as exc:
-        return _fail(job, str(exc))
     job.status = ImportJob.Status.DONE
     job.created_count, job.updated_count = stats.orders_created, stats.orders_updated
     job.summary = {**job.summary, "written": True, **stats.as_dict()}

@@ -6,7 +6,7 @@ from __future__ import annotations
 import importlib
 
 DOMAIN_APPS = ["sla", "inbox", "notifications", "logistics", "reviews", "insight", "accounts", "cases", "core",
-               "platforms"]
+               "platforms", "live"]
 
 
 def declared_schedules() -> list[dict]:

@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "shouhou.desk",
     "shouhou.portal",
     "shouhou.platforms",
+    "shouhou.live",
     "shouhou.api",
 ]
 
@@ -111,10 +112,25 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = env_str("SHOUHOU_REDIS_URL", "")
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+elif env_str("SHOUHOU_CACHE", "") == "file":
+    # Several web processes without Redis (`serve --processes N` sets this): rate limits must be counted
+    # across them, so the cache is shared through files in the data directory.
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+                          "LOCATION": str(DATA_DIR / "cache")}}
 else:
     CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "shouhou"},
     }
+
+# Live push (Django Channels, docs/live.md): in-memory inside one process by default, Redis across web
+# processes, the worker and machines when SHOUHOU_REDIS_URL is set. Pages also read the stored events
+# every LIVE_BACKSTOP_SECONDS, which is what carries events between processes without Redis.
+if REDIS_URL:
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {
+        "hosts": [REDIS_URL], "prefix": env_str("SHOUHOU_REDIS_PREFIX", "shouhou")}}}
+else:
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+LIVE_BACKSTOP_SECONDS = env_int("SHOUHOU_LIVE_BACKSTOP_MS", 10000 if REDIS_URL else 1000) / 1000
 
 Q_CLUSTER: dict[str, object] = {
     "name": "shouhou",
@@ -249,3 +265,6 @@ SHOUHOU = {
     # A case's follow link also stops this many days after the case was finished.
     "LINK_CLOSED_DAYS": env_int("SHOUHOU_LINK_CLOSED_DAYS", 30),
 }
+
+# Kuaidi100 subscription endpoint (poll API); tests point it at a local HTTP server.
+SHOUHOU_KUAIDI100_POLL_URL = env_str("SHOUHOU_KUAIDI100_POLL_URL", "https://poll.kuaidi100.com/poll")

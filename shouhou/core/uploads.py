@@ -62,3 +62,74 @@ def check_image(upload, *, max_bytes: int = MAX_IMAGE_BYTES) -> CheckedImage:
     if kind is None:
         raise UploadError("文件不是支持的图片格式，请上传 JPG、PNG、WebP、HEIC 或 GIF 照片。")
     return CheckedImage(kind=kind, extension=_EXT[kind], size=size)
+
+
+# --- chat attachments: photos and PDF files, judged by content --------------------------------------
+
+MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
+_CONTENT_TYPES = {"jpeg": "image/jpeg", "png": "image/png", "webp": "image/webp", "gif": "image/gif",
+                  "heic": "image/heic", "pdf": "application/pdf"}
+
+
+@dataclass(frozen=True)
+class CheckedFile:
+    kind: str  # an image kind (sniff_image) or pdf
+    extension: str
+    size: int
+
+    @property
+    def is_image(self) -> bool:
+        return self.kind != "pdf"
+
+    @property
+    def content_type(self) -> str:
+        return _CONTENT_TYPES[self.kind]
+
+
+def content_type_for(kind: str) -> str:
+    return _CONTENT_TYPES.get(kind, "application/octet-stream")
+
+
+def sniff_attachment(head: bytes) -> str | None:
+    """An accepted chat attachment's kind from its first bytes: a photo or a PDF, else None."""
+    if head.startswith(b"%PDF-"):
+        return "pdf"
+    return sniff_image(head)
+
+
+def check_attachment(upload, *, max_bytes: int = MAX_ATTACHMENT_BYTES) -> CheckedFile:
+    """A photo or a PDF for the chat, judged by its bytes (never by its name); UploadError in Chinese."""
+    if upload is None:
+        raise UploadError("请选择一张图片或一个 PDF 文件。")
+    size = getattr(upload, "size", None)
+    if size is None:
+        size = len(upload.read())
+    if size == 0:
+        raise UploadError("文件是空的，请重新选择。")
+    if size > max_bytes:
+        raise UploadError(f"文件太大（{size / 1024 / 1024:.1f} MB），请发送不超过 {max_bytes // 1024 // 1024} MB 的图片或文件。")
+    upload.seek(0)
+    kind = sniff_attachment(upload.read(32))
+    upload.seek(0)
+    if kind is None:
+        raise UploadError("只能发送图片（JPG、PNG、WebP、HEIC、GIF）或 PDF 文件。")
+    return CheckedFile(kind=kind, extension="pdf" if kind == "pdf" else _EXT[kind], size=size)
+
+
+def file_response(field_file):
+    """Serve a stored upload: the type from its bytes (not its name), pictures inline, other files as a
+    download, never sniffed by the browser; 404 when the file is gone."""
+    from django.http import FileResponse, Http404
+
+    try:
+        handle = field_file.open("rb")
+    except FileNotFoundError:
+        raise Http404("文件已丢失") from None
+    kind = sniff_attachment(handle.read(32))
+    handle.seek(0)
+    name = field_file.name.rsplit("/", 1)[-1]
+    response = FileResponse(handle, content_type=content_type_for(kind or ""),
+                            as_attachment=kind is None or kind == "pdf", filename=name)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, max-age=3600"
+    return response

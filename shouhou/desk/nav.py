@@ -18,6 +18,7 @@ NAV_ITEMS: list[tuple[str, str, str | frozenset | None]] = [
     (_("售后单"), "cases:list", None),
     (_("数据洞察"), "insight:dashboard", None),
     (_("改进行动"), "insight:actions", None),
+    (_("工作台"), "desk:im", None),
     (_("收件箱"), "desk:queue", None),
     (_("团队看板"), "desk:team", TEAM_BOARD_ROLES),
     (_("工作日历"), "sla:calendars", TEAM_MANAGE),

@@ -24,6 +24,7 @@ from shouhou.accounts.permissions import CASE_APPROVE, CASE_CREATE, PII_REVEAL, 
 from shouhou.cases.choices import CaseKind, ClaimReason
 from shouhou.cases.services import TRANSITIONS as CASE_TRANSITIONS
 from shouhou.core.clock import local_tz, now
+from shouhou.core.uploads import file_response
 from shouhou.desk import services as desk_svc
 from shouhou.inbox import scripts as inbox_scripts
 from shouhou.inbox import selectors as sel
@@ -37,6 +38,9 @@ from shouhou.inbox.choices import (
     TicketStatus,
 )
 from shouhou.inbox.models import Escalation, Script
+from shouhou.live.selectors import live_last_seq
+from shouhou.live.services import desk_stream
+from shouhou.logistics.selectors import order_tracking
 
 POLL_SECONDS = 4
 
@@ -82,10 +86,17 @@ def _filters(request: HttpRequest) -> tuple[sel.QueueFilters, str]:
         return sel.QueueFilters(), str(exc)
 
 
+def _live_seq(desk: Desk) -> int:
+    """The desk stream's number, read before the page's data: the push replays what is stored after it."""
+    return live_last_seq(desk_stream(desk.shop.pk))
+
+
 def _queue_context(desk: Desk, filters: sel.QueueFilters) -> dict:
+    live_seq = _live_seq(desk)
     page = sel.ticket_queue(shop=desk.shop, user=desk.user, filters=filters)
     return {"page": page, "counts": sel.queue_counts(shop=desk.shop, user=desk.user, at=page.at),
-            "server_now": page.at, "board": sel.reply_board(shop=desk.shop, user=desk.user, at=page.at)}
+            "server_now": page.at, "board": sel.reply_board(shop=desk.shop, user=desk.user, at=page.at),
+            "live_seq": live_seq}
 
 
 @login_required
@@ -150,16 +161,20 @@ def _assignable(shop):
 def _ticket_context(request: HttpRequest, desk: Desk, ticket, *, draft: str = "", draft_script: str = "",
                     blocked: list[str] | None = None) -> dict:
     at = now()
+    live_seq = _live_seq(desk)
     case = desk_svc.ticket_linked_case(ticket=ticket)
     suggestions = inbox_scripts.scripts_suggest(ticket=ticket) if desk.can(REPLY) else []
+    customer = (sel.customer_360(shop=desk.shop, customer=ticket.customer, exclude_ticket_id=ticket.pk)
+                if ticket.customer_id else None)
+    tracked_order = ticket.order_id or (customer.orders[0].pk if customer and customer.orders else None)
     return {
         "ticket": ticket,
         "clock": sel.ticket_queue_clock(ticket, at=at),
         "server_now": at,
         "timeline": sel.ticket_timeline(ticket=ticket),
         "last_ids": sel.ticket_last_ids(ticket=ticket),
-        "customer": sel.customer_360(shop=desk.shop, customer=ticket.customer, exclude_ticket_id=ticket.pk)
-        if ticket.customer_id else None,
+        "customer": customer,
+        "tracking": order_tracking(shop=desk.shop, order_id=tracked_order) if tracked_order else [],
         "can_reveal": desk.can(PII_REVEAL),
         "can_reply": desk.can(REPLY),
         "can_case_create": desk.can(CASE_CREATE),
@@ -184,6 +199,7 @@ def _ticket_context(request: HttpRequest, desk: Desk, ticket, *, draft: str = ""
         "phone_call_log": _phone_call_log() is not None,
         "needs_phone": ticket.customer_id is None,
         "poll_seconds": POLL_SECONDS,
+        "live_seq": live_seq,
     }
 
 
@@ -222,6 +238,17 @@ def ticket_poll(request: HttpRequest, pk: int) -> JsonResponse:
                          "deliveries": deliveries,
                          "e": max(last["event"], after_e), "clock_html": clock_html,
                          "status": ticket.status, "status_label": ticket.get_status_display(), "now": at.isoformat()})
+
+
+@login_required
+@require_GET
+def message_file(request: HttpRequest, message_id: int) -> HttpResponse:
+    """A chat photo or file, for members of the message's shop only (uploads are never public)."""
+    desk = Desk(request)
+    message = sel.message_with_file(shop=desk.shop, message_id=message_id)
+    if message is None:
+        raise Http404(_("文件不存在"))
+    return file_response(message.attachment)
 
 
 @login_required
@@ -270,12 +297,15 @@ def ticket_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     try:
         if action == "reply":
             body = p.get("body", "").strip()
-            if not body:
+            upload = request.FILES.get("file")
+            if not body and upload is None:
                 raise inbox_svc.TicketError(_("回复内容不能为空"))
             script = Script.objects.filter(shop=desk.shop, pk=_int(p.get("script"))).first() if p.get("script") else None
             try:
-                inbox_svc.ticket_reply(ticket=ticket, author=user, body=body, script=script)
+                inbox_svc.ticket_reply(ticket=ticket, author=user, body=body, script=script, attachment=upload)
             except inbox_svc.ReplyBlocked as exc:
+                if _wants_json(request):
+                    return JsonResponse({"ok": False, "blocked": list(exc.reasons) or [str(exc)]}, status=422)
                 context = _ticket_context(request, desk, ticket, draft=body, draft_script=p.get("script", ""),
                                           blocked=list(exc.reasons) or [str(exc)])
                 return render(request, "desk/ticket.html", context, status=422)
@@ -334,8 +364,22 @@ def ticket_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         else:
             raise Http404(_("未知操作"))
     except (inbox_svc.TicketError, ValueError) as exc:
+        if _wants_json(request):
+            return JsonResponse({"ok": False, "error": str(exc)}, status=400)
         messages.error(request, str(exc))
+    if _wants_json(request):
+        return _json_done(request)
     return redirect("desk:ticket", pk=ticket.pk)
+
+
+def _wants_json(request: HttpRequest) -> bool:
+    """The one-screen desk posts actions with fetch() and reads a JSON answer instead of a redirect."""
+    return request.headers.get("X-Desk-Fetch") == "1"
+
+
+def _json_done(request: HttpRequest) -> JsonResponse:
+    notes = [str(m) for m in messages.get_messages(request)]  # consumed here, not shown on the next page
+    return JsonResponse({"ok": True, "message": "；".join(notes)})
 
 
 @login_required
@@ -370,13 +414,14 @@ def case_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
 # --- the supervisor view ------------------------------------------------------------------------
 
 def _team_context(desk: Desk) -> dict:
+    live_seq = _live_seq(desk)
     at = now()
     breached = sel.ticket_queue(shop=desk.shop, user=desk.user, filters=sel.QueueFilters(breached=True, per_page=100),
                                 at=at)
     return {"loads": sel.team_load(shop=desk.shop, at=at), "breached": breached,
             "escalations": list(sel.escalation_list(shop=desk.shop)[:100]), "server_now": at,
             "counts": sel.queue_counts(shop=desk.shop, user=desk.user, at=at), "poll_seconds": POLL_SECONDS * 3,
-            "board": sel.reply_board(shop=desk.shop, at=at), "show_agents": True}
+            "board": sel.reply_board(shop=desk.shop, at=at), "show_agents": True, "live_seq": live_seq}
 
 
 @login_required

@@ -18,3 +18,7 @@ class InboxConfig(AppConfig):
 
         post_save.connect(ticket_changed, sender=Ticket, weak=False, dispatch_uid="inbox.queue_counts")
         post_delete.connect(ticket_changed, sender=Ticket, weak=False, dispatch_uid="inbox.queue_counts.delete")
+
+        from shouhou.inbox import live
+
+        live.connect()  # push every stored message and ticket change to the open pages (docs/live.md)

@@ -247,6 +247,20 @@ class QueueRow:
     phone: str
     last_message: str
     is_vip: bool
+    # Labels in the reader's language, looked up once per page (get_FOO_display rebuilds the choices each call,
+    # the slowest part of rendering 50 rows).
+    priority_label: str = ""
+    channel_label: str = ""
+    category_label: str = ""
+    status_label: str = ""
+
+
+def _choice_labels() -> dict[str, dict]:
+    from shouhou.inbox.choices import Priority
+
+    return {name: {value: str(label) for value, label in choices.choices}
+            for name, choices in (("priority", Priority), ("channel", Channel), ("category", TicketCategory),
+                                  ("status", TicketStatus))}
 
 
 @dataclass
@@ -315,10 +329,39 @@ def ticket_queue_qs(*, shop, user=None, filters: QueueFilters | None = None,
     return qs.order_by("priority", F("next_due_at").asc(nulls_last=True), "created_at", "id")
 
 
-def _last_message_subquery() -> Subquery:
-    latest = (Message.objects.filter(conversation_id=OuterRef("conversation_id"))
-              .exclude(direction=Direction.NOTE).order_by("-created_at", "-id").values("body")[:1])
+def _last_message_subquery(column: str = "body") -> Subquery:
+    """The customer's last message (not the bot's greeting or an agent's reply): what the agent must answer."""
+    latest = (Message.objects.filter(conversation_id=OuterRef("conversation_id"), direction=Direction.INBOUND)
+              .order_by("-created_at", "-id").values(column)[:1])
     return Subquery(latest)
+
+
+@dataclass
+class ConversationRow:
+    ticket: Ticket
+    last_message: str
+    last_message_at: dt.datetime | None
+    clock: Any
+    waiting: bool
+
+
+DESK_SCOPES = ("mine", "all")
+
+
+def desk_conversations(*, shop, user, scope: str = "mine", at: dt.datetime | None = None,
+                       limit: int = 60) -> list[ConversationRow]:
+    """The one-screen desk's conversation list: open tickets (mine and unassigned, or all), those waiting
+    for an answer first, longest wait first; then the most recent customer message first."""
+    at = at or now()
+    qs = Ticket.objects.filter(shop=shop, status__in=OPEN_STATUSES)
+    if scope != "all":
+        qs = qs.filter(Q(assignee=user) | Q(assignee__isnull=True))
+    qs = (qs.select_related("customer", "assignee", "sla_policy")
+          .annotate(last_in=_last_message_subquery(), last_in_at=_last_message_subquery("created_at"))
+          .order_by(F("waiting_since").asc(nulls_last=True), F("last_customer_message_at").desc(nulls_last=True),
+                    "-pk")[:limit])
+    return [ConversationRow(ticket=t, last_message=(t.last_in or t.subject or "")[:80], last_message_at=t.last_in_at,
+                            clock=ticket_queue_clock(t, at=at), waiting=t.waiting_since is not None) for t in qs]
 
 
 def ticket_queue(*, shop, user=None, filters: QueueFilters | None = None, reveal: bool = False,
@@ -338,10 +381,15 @@ def ticket_queue(*, shop, user=None, filters: QueueFilters | None = None, reveal
                                                                                  "sla_policy")
              .annotate(last_message=_last_message_subquery())} if ids else {}
     tickets = [by_id[pk] for pk in ids if pk in by_id]
+    labels = _choice_labels()
     rows = [QueueRow(ticket=t, clock=ticket_queue_clock(t, at=at),
                      phone=phone_for(t.customer.phone, reveal=reveal) if t.customer_id else "",
                      last_message=(t.last_message or "")[:80],
-                     is_vip=bool(t.customer_id and t.customer.tier in VIP_TIERS)) for t in tickets]
+                     is_vip=bool(t.customer_id and t.customer.tier in VIP_TIERS),
+                     priority_label=labels["priority"].get(t.priority, str(t.priority)),
+                     channel_label=labels["channel"].get(t.channel, t.channel),
+                     category_label=labels["category"].get(t.category, t.category),
+                     status_label=labels["status"].get(t.status, t.status)) for t in tickets]
     return QueuePage(rows=rows, total=paginator.count, page=number, pages=paginator.num_pages,
                      per_page=filters.per_page, filters=filters, at=at)
 
@@ -480,6 +528,11 @@ def conversation_progress(*, conversation, limit: int = 20) -> list[dict[str, An
             .order_by("-created_at", "-id").values("pk", "note", "created_at")[:limit])
     return [{"id": r["pk"], "note": r["note"], "at": f"{r['created_at'].astimezone(local_tz()):%m-%d %H:%M}"}
             for r in reversed(list(rows)) if r["note"]]
+
+
+def message_with_file(*, shop, message_id: int) -> Message | None:
+    """A message of this shop that carries a file (the desk's file link), or None."""
+    return Message.objects.filter(shop=shop, pk=message_id).exclude(attachment="").first()
 
 
 def ticket_last_ids(*, ticket: Ticket) -> dict[str, int]:

@@ -386,14 +386,35 @@ def _approval_limit(ticket: Ticket, user):
                                                                                    flat=True).first()
 
 
-def ticket_reply(*, ticket: Ticket, author, body: str, script: Script | None = None) -> Message:
+def _reply_file(ticket: Ticket, upload, body: str):
+    """(ContentFile, body) for a photo or PDF sent with a reply: web chat only for now (the other channels'
+    adapters send text), checked by its bytes like every upload."""
+    from django.core.files.base import ContentFile
+
+    from shouhou.inbox.channels.webchat import ChatError, attachment_label, stored_attachment
+    from shouhou.inbox.choices import Channel
+
+    if ticket.channel != Channel.WEB_CHAT:
+        raise TicketError("图片和文件目前只能在网页在线客服会话中发送。")
+    try:
+        name, data, checked = stored_attachment(upload)
+    except ChatError as exc:
+        raise TicketError(str(exc)) from exc
+    return ContentFile(data, name=name), body or attachment_label(checked, getattr(upload, "name", ""))
+
+
+def ticket_reply(*, ticket: Ticket, author, body: str, script: Script | None = None, attachment=None) -> Message:
     """An agent's reply to the customer. Refused (ReplyBlocked) when the compliance guard finds a
     forbidden review offer. Meets the first response, stops the next-response clock, moves the ticket
-    to open, and sends the message through its channel after commit."""
+    to open, and sends the message through its channel after commit. A photo or PDF may go with it
+    (web chat)."""
     from shouhou.reviews.guards import guard_outgoing, inspect_reply
 
     require_role(author, ticket.shop, REPLY)
     body = (body or "").strip()
+    file = None
+    if attachment is not None:
+        file, body = _reply_file(ticket, attachment, body)
     if not body:
         raise TicketError("回复内容不能为空。")
     verdict = guard_outgoing(body)
@@ -411,8 +432,11 @@ def ticket_reply(*, ticket: Ticket, author, body: str, script: Script | None = N
             t.conversation = Conversation.objects.create(shop_id=t.shop_id, customer=t.customer, channel=t.channel,
                                                          subject=t.subject, last_message_at=at)
             _save(t, ["conversation"])
-        msg = Message.objects.create(shop_id=t.shop_id, conversation_id=t.conversation_id,
-                                     direction=Direction.OUTBOUND, author=user, body=body, script=script)
+        msg = Message(shop_id=t.shop_id, conversation_id=t.conversation_id, direction=Direction.OUTBOUND,
+                      author=user, body=body, script=script)
+        if file is not None:
+            msg.attachment = file
+        msg.save()
         Conversation.objects.filter(pk=t.conversation_id).update(last_message_at=at)
         _buyer_messages_answered(t.conversation_id, user=user, at=at)
         targets = targets_for(t)

@@ -27,6 +27,8 @@ from shouhou.inbox.channels.inbound import inbound_accept
 from shouhou.inbox.choices import Channel
 from shouhou.inbox.models import ChannelAccount
 from shouhou.inbox.selectors import conversation_progress
+from shouhou.live.selectors import live_last_seq
+from shouhou.live.services import chat_stream
 
 log = logging.getLogger(__name__)
 
@@ -192,11 +194,14 @@ def webchat_start(request):
 @require_GET
 def webchat_room(request, token: str):
     conversation = _chat_or_404(request, token)
+    # The push stream's number first: whatever is stored after it is replayed to the page (docs/live.md).
+    live_seq = live_last_seq(chat_stream(conversation.pk))
     # "chat_messages", never "messages": that name belongs to Django's flash messages, which base.html
     # prints for every page (a reload once showed each chat message there as a Python dict)
     chat_messages = webchat.webchat_messages(conversation=conversation)
     return render(request, "inbox/chat.html", {
         "conversation": conversation, "token": token, "chat_messages": chat_messages, "shop": conversation.shop,
+        "live_seq": live_seq,
         "progress": conversation_progress(conversation=conversation),
         "last_id": chat_messages[-1]["id"] if chat_messages else 0})
 
@@ -226,10 +231,23 @@ def webchat_send(request, token: str):
     conversation = _chat_or_404(request, token)
     try:
         webchat.webchat_post(conversation=conversation, body=request.POST.get("body", ""),
-                             client_id=request.POST.get("client_id", ""))
+                             client_id=request.POST.get("client_id", ""), upload=request.FILES.get("file"))
     except webchat.ChatError as exc:
         return JsonResponse({"ok": False, "error": str(exc)}, status=400)
     except Exception:
         log.exception("web chat send failed for conversation %s", conversation.pk)
         return JsonResponse({"ok": False, "error": "消息暂时没有发出，请稍后再试。"}, status=503)
     return JsonResponse({"ok": True})
+
+
+@require_GET
+@rate_limit(scope="webchat-file", rate="120/m", key=_chat_key)
+def webchat_file(request, token: str, message_id: int):
+    """A photo or file of this chat (the customer's or a reply's, never an internal note's)."""
+    from shouhou.core.uploads import file_response
+
+    conversation = _chat_or_404(request, token)
+    message = webchat.webchat_attachment(conversation=conversation, message_id=message_id)
+    if message is None:
+        raise Http404("文件不存在")
+    return file_response(message.attachment)

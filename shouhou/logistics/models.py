@@ -14,6 +14,7 @@ class ExceptionKind(models.TextChoices):
     OUT_FOR_DELIVERY_TOO_LONG = "out_for_delivery_too_long", _("派送超时")
     DISPATCH_LATE = "dispatch_late", _("超时未发货")
     CARRIER_EXCEPTION = "carrier_exception", _("快递异常件")
+    TRACKING_STOPPED = "tracking_stopped", _("快递100停止跟踪")
 
 
 class TrackingEvent(ShopScopedModel):
@@ -73,3 +74,49 @@ class LogisticsException(ShopScopedModel):
         verbose_name_plural = _("物流异常")
         constraints = [models.UniqueConstraint(fields=["shipment"], condition=Q(status="open"),
                                                name="uniq_open_exception_per_shipment")]
+
+
+class TrackingSubscription(ShopScopedModel):
+    """One Kuaidi100 subscription (poll API) = one outbox row: sent by the dispatcher with retries and
+    back-off, never twice (idempotency_key is unique; a resubscription after `abort` is a new generation)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("待订阅")
+        SUBSCRIBED = "subscribed", _("跟踪中")
+        FAILED = "failed", _("订阅失败")
+        ABORTED = "aborted", _("已中止")
+        SHUTDOWN = "shutdown", _("已结束")
+
+    shipment = models.ForeignKey("commerce.Shipment", null=True, blank=True, on_delete=models.SET_NULL,
+                                 related_name="subscriptions", verbose_name=_("物流单"))
+    company = models.CharField(_("快递公司编码"), max_length=40, blank=True)
+    tracking_no = models.CharField(_("运单号"), max_length=64)
+    generation = models.PositiveSmallIntegerField(default=1)
+    idempotency_key = models.CharField(max_length=200, unique=True)
+    status = models.CharField(_("状态"), max_length=16, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(_("尝试次数"), default=0)
+    next_attempt_at = models.DateTimeField(_("下次尝试"), null=True, blank=True)
+    return_code = models.CharField(_("返回码"), max_length=10, blank=True)
+    last_message = models.CharField(_("最近消息"), max_length=300, blank=True)
+    subscribed_at = models.DateTimeField(_("订阅成功时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("快递100订阅")
+        verbose_name_plural = _("快递100订阅")
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="tracking_sub_due"),
+                   models.Index(fields=["shop", "tracking_no"], name="tracking_sub_number")]
+
+
+class KeptTrackingPush(ShopScopedModel):
+    """A Kuaidi100 push for a tracking number the shop does not know yet (the order export or platform
+    sync has not arrived): kept, answered 成功, and applied when the shipment arrives."""
+
+    company = models.CharField(max_length=40, blank=True)
+    tracking_no = models.CharField(max_length=64)
+    param = models.TextField()
+    applied_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("待匹配的物流推送")
+        verbose_name_plural = _("待匹配的物流推送")
+        indexes = [models.Index(fields=["shop", "tracking_no"], name="kept_push_number")]

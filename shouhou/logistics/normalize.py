@@ -67,6 +67,7 @@ KEYWORDS: list[tuple[str, str]] = [
     ("退回", St.RETURNED), ("退件", St.RETURNED), ("已退签", St.RETURNED),
     ("已签收", St.SIGNED), ("签收人", St.SIGNED), ("代签收", St.SIGNED), ("已取件", St.SIGNED),
     ("派送中", St.OUT_FOR_DELIVERY), ("派件中", St.OUT_FOR_DELIVERY), ("正在派送", St.OUT_FOR_DELIVERY),
+    ("正在派件", St.OUT_FOR_DELIVERY), ("派件员", St.OUT_FOR_DELIVERY), ("派送员", St.OUT_FOR_DELIVERY),
     ("快递员", St.OUT_FOR_DELIVERY), ("驿站", St.OUT_FOR_DELIVERY), ("快递柜", St.OUT_FOR_DELIVERY),
     ("已揽收", St.PICKED_UP), ("揽件", St.PICKED_UP), ("已收取快件", St.PICKED_UP), ("收件", St.PICKED_UP),
     ("下单", St.INFO_RECEIVED), ("已发货", St.INFO_RECEIVED),
@@ -88,11 +89,24 @@ def status_from_text(text: str, default: str = St.IN_TRANSIT) -> str:
 
 
 def normalize_kuaidi100(*, state: str | None, status_code: str | None, text: str) -> str:
-    if status_code and str(status_code) in KUAIDI100_SUB:
-        return KUAIDI100_SUB[str(status_code)]
+    """A row's `statusCode` (resultv2) is either a sub-state (3-4 digits) or a main state ("0", "5", ...);
+    the sub-state is the most precise, then the row's own main state, then the push's `state`."""
+    code = str(status_code).strip() if status_code not in (None, "") else ""
+    if code in KUAIDI100_SUB:
+        return KUAIDI100_SUB[code]
+    if code in KUAIDI100_STATE:
+        state = code
     base = KUAIDI100_STATE.get(str(state)) if state is not None else None
     return status_from_text(text, default=base or St.IN_TRANSIT) if base in (None, St.IN_TRANSIT) else base
 
 
 def carrier_from_kuaidi100(com: str) -> str:
     return KUAIDI100_COM.get(com.lower(), Carrier.OTHER)
+
+
+KUAIDI100_COM_FOR: dict[str, str] = {carrier: com for com, carrier in KUAIDI100_COM.items()}
+
+
+def kuaidi100_company(carrier: str) -> str:
+    """Our carrier -> Kuaidi100 company code; "" (let Kuaidi100 recognise the number) when unknown."""
+    return KUAIDI100_COM_FOR.get(carrier, "")

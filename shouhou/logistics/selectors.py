@@ -12,3 +12,9 @@ def exception_list(*, shop, status: str | None = None, limit: int = 200):
     if status:
         qs = qs.filter(status=status)
     return qs.order_by("-opened_at", "-pk")[:limit]
+
+
+def order_tracking(*, shop, order_id: int, limit: int = 8):
+    """The latest tracking events of an order's parcels, newest first (the desk's side panel)."""
+    return (TrackingEvent.objects.filter(shop=shop, shipment__order_id=order_id).select_related("shipment")
+            .order_by("-occurred_at", "-pk")[:limit])

@@ -182,6 +182,9 @@ def shipment_check(*, shipment: Shipment, rules: Rules | None = None, ruleset=No
                                         shipment.last_event_at, shipment.is_return), rules, at)
     current = LogisticsException.objects.filter(shipment=shipment, status=LogisticsException.Status.OPEN).first()
     if found is None:
+        if current is not None and current.kind == ExceptionKind.TRACKING_STOPPED and (
+                shipment.last_event_at is None or shipment.last_event_at <= current.opened_at):
+            return ""  # tracking stopped: only a newer event (tracking resumed) closes it
         if current is not None:
             with transaction.atomic():
                 LogisticsException.objects.filter(pk=current.pk).update(
@@ -196,7 +199,7 @@ def shipment_check(*, shipment: Shipment, rules: Rules | None = None, ruleset=No
     return _exception_open(shipment=shipment, kind=kind, detail=detail, ruleset=ruleset)
 
 
-def _exception_open(*, shipment: Shipment, kind: str, detail: str, ruleset) -> str:
+def _exception_open(*, shipment: Shipment, kind: str, detail: str, ruleset, notify_customer: bool = True) -> str:
     from django.db import IntegrityError
 
     order = shipment.order
@@ -215,7 +218,7 @@ def _exception_open(*, shipment: Shipment, kind: str, detail: str, ruleset) -> s
                 subject=f"物流异常：{label}（{waybill}）" if waybill else f"物流异常：{label}",
                 body=f"订单{order.order_no}：{detail}。", customer=customer, order=order, team=Team.LOGISTICS)
             LogisticsException.objects.filter(pk=exc.pk).update(ticket=ticket)
-            if customer is not None and (ruleset is None or ruleset.notify_customer):
+            if notify_customer and customer is not None and (ruleset is None or ruleset.notify_customer):
                 if kind == ExceptionKind.DISPATCH_LATE:
                     remedy, clause = dispatch_late_remedy(shop=shipment.shop, customer=customer, ruleset=ruleset)
                     reason = (ruleset or ExceptionRuleSet()).dispatch_late_reason

@@ -7,6 +7,7 @@ class ConnectedPlatform(models.TextChoices):
 
     DOUDIAN = "doudian", _("抖店")
     KUAISHOU = "kuaishou", _("快手小店")
+    WECHAT_SHOP = "wechat_shop", _("微信小店")
 
 
 class EventStatus(models.TextChoices):

@@ -82,7 +82,7 @@ class PlatformAftersale(ShopScopedModel):
     order_id = models.CharField(_("平台订单号"), max_length=64, blank=True)
     sub_order_id = models.CharField(_("平台子订单号"), max_length=64, blank=True)
     aftersale_type = models.CharField(_("平台售后类型"), max_length=16, blank=True)
-    status = models.CharField(_("平台售后状态"), max_length=16, blank=True)
+    status = models.CharField(_("平台售后状态"), max_length=40, blank=True)  # 微信小店: MERCHANT_REFUND_RETRY_FAIL
     status_text = models.CharField(_("平台状态说明"), max_length=100, blank=True)
     status_deadline = models.DateTimeField(_("平台处理时限"), null=True, blank=True)
     refund_amount = models.DecimalField(_("平台退款金额"), max_digits=12, decimal_places=2, default=0)

@@ -151,7 +151,7 @@ def _call(conn: PlatformConnection, fn):
     the platform says it expired. Raises PlatformError."""
     if conn.needs_reauth:
         raise PlatformError("token_expired", "店铺授权已失效，需要重新授权")
-    if conn.token_expires_at is None or conn.token_expires_at - clock.now() < REFRESH_MARGIN:
+    if conn.token_expires_at is None or conn.token_expires_at - clock.now() < _refresh_margin(conn.platform):
         if not token_refresh(conn) and conn.needs_reauth:
             raise PlatformError("token_expired", "店铺授权已失效，需要重新授权")
     secrets = _secrets(conn)
@@ -168,12 +168,18 @@ def _call(conn: PlatformConnection, fn):
     return fn(adapter_for(conn, secrets=secrets), secrets.get("access_token", ""))
 
 
+def _refresh_margin(platform: str) -> dt.timedelta:
+    """An adapter may ask for a shorter margin (微信小店's token lives two hours, not days)."""
+    return getattr(adapter_class(platform), "refresh_margin", REFRESH_MARGIN)
+
+
 def tokens_refresh_due() -> int:
     """Refresh every token that expires within REFRESH_MARGIN (schedule)."""
     done = 0
     for conn in PlatformConnection.objects.filter(enabled=True, needs_reauth=False,
                                                   token_expires_at__lt=clock.now() + REFRESH_MARGIN):
-        done += token_refresh(conn)
+        if conn.token_expires_at - clock.now() < _refresh_margin(conn.platform):
+            done += token_refresh(conn)
     return done
 
 
@@ -439,7 +445,8 @@ def _send(action: OutboundAction) -> str:
     conn, link = action.connection, action.aftersale
     request = Action(kind=action.kind, aftersale_id=link.aftersale_id, platform_type=link.aftersale_type,
                      updated=link.platform_updated_at, reason=action.payload.get("reason", ""),
-                     reject_reason_code=action.payload.get("reject_reason_code"),
+                     reject_reason_code=action.payload.get("reject_reason_code")
+                     or (conn.settings or {}).get("reject_reason_type"),  # the shop's default (微信小店 needs one)
                      evidence_urls=action.payload.get("evidence_urls") or [],
                      return_address_id=str((conn.settings or {}).get("return_address_id") or ""),
                      amount_fen=int(link.refund_amount * 100), platform_status=link.status)

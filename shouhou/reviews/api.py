@@ -434,7 +434,7 @@ def referral_create(request, payload: ReferralIn):
     try:
         reward, created = services.referral_reward_record(shop=shop, referrer=referrer, friend=friend, order=order,
                                                           kind=payload.kind, points=payload.points,
-                                                          coupon_amount=payload.coupon_amount)
+                                                          coupon_amount=payload.coupon_amount, actor=request.auth)
     except services.ReviewRefused as exc:
         raise _refused(exc) from exc
     referrer.refresh_from_db(fields=["points"])

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from django.db import transaction
 
+from shouhou.accounts.actors import SYSTEM
 from shouhou.accounts.models import Membership
 from shouhou.commerce.models import Customer, Order
 from shouhou.core.clock import now
@@ -157,8 +158,8 @@ def _referrals(*, shop, rng: random.Random) -> None:
     for friend in rng.sample(friends, min(8, len(friends))):
         referrer = rng.choice([c for c in customers if c.pk != friend.pk])
         if rng.random() < 0.5:
-            referral_reward_record(shop=shop, referrer=referrer, friend=friend, order=orders_by_customer[friend.pk],
+            referral_reward_record(actor=SYSTEM, shop=shop, referrer=referrer, friend=friend, order=orders_by_customer[friend.pk],
                                    kind="points", points=rng.choice([50, 100, 200]))
         else:
-            referral_reward_record(shop=shop, referrer=referrer, friend=friend, order=orders_by_customer[friend.pk],
+            referral_reward_record(actor=SYSTEM, shop=shop, referrer=referrer, friend=friend, order=orders_by_customer[friend.pk],
                                    kind="coupon", coupon_amount=Decimal(rng.choice(["5", "10"])))

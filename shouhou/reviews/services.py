@@ -367,9 +367,10 @@ def review_showcase_set(*, review: Review, showcased: bool, actor) -> Review:
 
 
 @transaction.atomic
-def referral_reward_record(*, shop, referrer: Customer, friend: Customer, order: Order, kind: str,
+def referral_reward_record(*, shop, referrer: Customer, friend: Customer, order: Order, kind: str, actor,
                            points: int = 0, coupon_amount: Decimal | None = None) -> tuple[ReferralReward, bool]:
     """Record the reward for a referred friend's purchase; one per order (a repeat returns the first)."""
+    require_role(actor, shop, COMPENSATE)
     if referrer.shop_id != shop.pk or friend.shop_id != shop.pk or order.shop_id != shop.pk:
         raise ReviewRefused("推荐人、好友和订单必须属于同一店铺")
     if referrer.pk == friend.pk:

@@ -21,7 +21,7 @@ from shouhou.sla.defaults import MAX_TARGET_MINUTES
 from shouhou.sla.models import BusinessCalendar, SlaPolicy
 from shouhou.sla.policies import pure_calendar
 from shouhou.sla.selectors import ticket_clocks
-from shouhou.sla.services import sla_defaults_install
+from shouhou.sla.services import sla_defaults_apply
 
 router = Router(tags=["SLA时效"])
 
@@ -317,7 +317,7 @@ def defaults_install(request, payload: SlaInstallIn):
     cal_before = BusinessCalendar.objects.filter(shop=shop).count()
     pol_before = SlaPolicy.objects.filter(shop=shop).count()
     with transaction.atomic():
-        sla_defaults_install(shop=shop, night_shift=payload.night_shift)
+        sla_defaults_apply(shop=shop, actor=request.auth, night_shift=payload.night_shift)
         out = {"calendars": BusinessCalendar.objects.filter(shop=shop).count() - cal_before,
                "policies": SlaPolicy.objects.filter(shop=shop).count() - pol_before}
         audit_record(action="sla.defaults.install", obj=shop, shop=shop, actor=request.auth,

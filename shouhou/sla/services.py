@@ -57,6 +57,15 @@ def sla_defaults_install(*, shop, night_shift: bool = False) -> None:
     ])
 
 
+def sla_defaults_apply(*, shop, actor, night_shift: bool = False) -> None:
+    """sla_defaults_install on behalf of staff (`POST /api/sla/defaults`): supervisors and admins."""
+    from shouhou.accounts.actors import require_role
+    from shouhou.accounts.permissions import TEAM_MANAGE
+
+    require_role(actor, shop, TEAM_MANAGE)
+    sla_defaults_install(shop=shop, night_shift=night_shift)
+
+
 def office_calendar(shop) -> BusinessCalendar | None:
     """The calendar departments work to: the office calendar, else the shop default, else None (7×24)."""
     rows = list(BusinessCalendar.objects.filter(Q(name=OFFICE_CALENDAR_NAME) | Q(is_default=True), shop=shop))

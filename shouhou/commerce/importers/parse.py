@@ -64,6 +64,9 @@ STATUS_WORDS: dict[str, str] = {
     "已收货": "delivered", "买家已签收": "delivered",
     "交易成功": "completed", "交易完成": "completed", "已完成": "completed",
     "交易关闭": "cancelled", "已关闭": "cancelled", "订单取消": "cancelled", "已退款": "cancelled",
+    # 抖店 / 快手 / 有赞 back-office wording
+    "部分发货": "shipped", "等待商家发货": "paid", "商家已发货": "shipped", "等待买家确认收货": "shipped",
+    "已取消": "cancelled",
 }
 
 
@@ -238,30 +241,108 @@ def _valid_number(phone: str) -> bool:
 
 _LIMITS = {"order_no": 64, "sub_order_no": 128, "product_name": 200, "product_id": 64, "spec": 200,
            "sku_code": 64, "receiver_name": 100, "address": 300, "tracking_no": 64, "live_session": 200,
-           "host": 50, "batch_no": 64}
+           "host": 50, "batch_no": 64, "after_sale_status": 40, "province": 50, "city": 50, "district": 50,
+           "street": 100}
+ADDRESS_PARTS = ("province", "city", "district", "street")
+
+
+def joined_address(values: dict) -> str:
+    """省 + 市 + 区 + 街道 + 详细地址, as Chinese addresses are written (no separators). A municipality's
+    repeated 省/市 (上海市, 上海市) is written once; a 详细地址 that already starts with the province or city
+    is a full address and is kept as it is."""
+    detail = values.get("address", "")
+    parts: list[str] = []
+    for name in ADDRESS_PARTS:
+        part = values.get(name, "")
+        if part and part not in parts:
+            parts.append(part)
+    if not parts or any(detail.startswith(p) for p in parts[:2]):
+        return detail
+    return "".join(parts) + detail
+
+
+_MISS = object()
+_CACHE_LIMIT = 50_000  # distinct cells remembered per column (bounded memory)
+# Kinds whose parsing costs more than a lookup and whose cells repeat (text is only stripped; order
+# numbers, tracking numbers and times are nearly all distinct).
+_CACHED_KINDS = {"money", "int", "phone", "bool", "tier", "category", "carrier", "status"}
+
+
+def _cell(kind: str, limit: int | None, raw: object) -> tuple[bool, object]:
+    try:
+        value = _parse_value(kind, raw)
+    except ValueError as exc:
+        return False, str(exc)
+    if limit and isinstance(value, str) and len(value) > limit:
+        return False, f"超过 {limit} 个字符"
+    return True, value
+
+
+def compile_row_parser(columns: dict[str, int]):
+    """A parser for rows of one file. Exports repeat most cells (products, specs, carriers, sessions, tiers,
+    amounts, phones), so each such column remembers what a cell text parsed to; the rules are the same as
+    `_parse_value`'s, applied once per distinct text. Text and times are parsed every time."""
+    # mode 0: text (strip, length limit), 1: time (parsed each time), 2: cached by cell text
+    plan = []
+    for name, pos in columns.items():
+        kind = FIELDS_BY_NAME[name].kind
+        mode = 0 if kind == "text" else 1 if kind == "datetime" else 2
+        plan.append((name, pos, mode, kind, _LIMITS.get(name), {} if mode == 2 else None))
+    required = [name for name in ("order_no", "product_name") if name in columns]
+    has_parts = any(name in columns for name in ADDRESS_PARTS)
+
+    def parse(row_no: int, row: list) -> tuple[ParsedLine | None, list[tuple[str, str]]]:
+        values: dict = {}
+        problems: list[tuple[str, str]] = []
+        width = len(row)
+        for name, pos, mode, kind, limit, cache in plan:
+            raw = row[pos] if pos < width else None
+            if mode == 0:
+                value = raw.strip() if type(raw) is str else _text(raw)
+                if limit and len(value) > limit:
+                    problems.append((name, f"超过 {limit} 个字符"))
+                else:
+                    values[name] = value
+                continue
+            if mode == 1:
+                try:
+                    values[name] = parse_datetime(raw)
+                except ValueError as exc:
+                    problems.append((name, str(exc)))
+                continue
+            try:
+                hit = cache.get(raw, _MISS)
+            except TypeError:  # an unhashable cell value
+                hit = _cell(kind, limit, raw)
+            if hit is _MISS:
+                hit = _cell(kind, limit, raw)
+                if len(cache) < _CACHE_LIMIT:
+                    cache[raw] = hit
+            if hit[0]:
+                values[name] = hit[1]
+            else:
+                problems.append((name, hit[1]))
+        return _finish(row_no, values, problems, columns, required, has_parts)
+
+    return parse
 
 
 def parse_row(row_no: int, row: list, columns: dict[str, int]) -> tuple[ParsedLine | None, list[tuple[str, str]]]:
     """Returns (line, []) or (None, [(field, reason), ...])."""
-    values: dict = {}
-    problems: list[tuple[str, str]] = []
-    width = len(row)
-    for name, pos in columns.items():
-        field = FIELDS_BY_NAME[name]
-        raw = row[pos] if pos < width else None
-        try:
-            value = _parse_value(field.kind, raw)
-        except ValueError as exc:
-            problems.append((name, str(exc)))
-            continue
-        limit = _LIMITS.get(name)
-        if limit and isinstance(value, str) and len(value) > limit:
-            problems.append((name, f"超过 {limit} 个字符"))
-            continue
-        values[name] = value
-    for name in ("order_no", "product_name"):
-        if name in columns and name not in {p[0] for p in problems} and not values.get(name):
+    return compile_row_parser(columns)(row_no, row)
+
+
+def _finish(row_no: int, values: dict, problems: list, columns, required, has_parts):
+    for name in required:
+        if not values.get(name) and name not in {p[0] for p in problems}:
             problems.append((name, "不能为空"))
+    if has_parts:
+        address = joined_address(values)
+        if len(address) > _LIMITS["address"]:
+            problems.append(("address", f"省市区街道与详细地址合并后超过 {_LIMITS['address']} 个字符"))
+        values["address"] = address
+        for name in ADDRESS_PARTS:
+            values.pop(name, None)
     if problems:
         return None, problems
     order_no = values["order_no"]

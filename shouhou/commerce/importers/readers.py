@@ -127,4 +127,7 @@ def iter_rows(path: Path, *, name: str | None = None) -> Iterator[list]:
 
 
 def is_blank(row: list) -> bool:
-    return all(v is None or (isinstance(v, str) and not v.strip()) for v in row)
+    try:
+        return not "".join(row).strip()  # CSV rows: all text, one C call
+    except TypeError:
+        return all(v is None or (isinstance(v, str) and not v.strip()) for v in row)

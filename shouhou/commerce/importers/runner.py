@@ -15,7 +15,7 @@ from shouhou.commerce.importers.columns import (
     ignored_headers,
     resolve_columns,
 )
-from shouhou.commerce.importers.parse import ParsedLine, parse_row
+from shouhou.commerce.importers.parse import ParsedLine, compile_row_parser
 from shouhou.commerce.importers.readers import FileFormatError, is_blank, iter_rows
 
 MAX_REPORTED_ERRORS = 500
@@ -38,7 +38,10 @@ class Validation:
     @property
     def missing_important(self) -> list[str]:
         """Chinese labels of the important optional fields the file has no column for."""
-        return [FIELDS_BY_NAME[name].label for name in IMPORTANT_OPTIONAL if name not in self.columns]
+        have = set(self.columns)
+        if have & {"order_amount", "unit_price"}:
+            have.add("paid_amount")  # line amounts are settled from the order amount or unit prices
+        return [FIELDS_BY_NAME[name].label for name in IMPORTANT_OPTIONAL if name not in have]
 
     def add(self, row_no: int, label: str, reason: str) -> None:
         self.error_count += 1
@@ -78,12 +81,13 @@ def _open(path: Path, mapping: dict | None,
 
 
 def _iter_parsed(rows: Iterator[list], columns: dict[str, int], row_no: int):
+    parse = compile_row_parser(columns)
     try:
         for row in rows:
             row_no += 1
             if is_blank(row):
                 continue
-            line, problems = parse_row(row_no, row, columns)
+            line, problems = parse(row_no, row)
             yield row_no, line, problems
     except FileFormatError as exc:
         raise ImportFileError(f"第{row_no}行附近：{exc}")
@@ -119,9 +123,36 @@ def chunks(path: Path, mapping: dict | None, size: int) -> Iterator[list[ParsedL
     for _row_no, line, _problems in scan(path, mapping):
         if line is None:
             continue
-        batch.append(line)
-        if len(batch) >= size:
+        # An order's adjacent rows stay in one chunk: its amounts are settled across its lines.
+        if len(batch) >= size and line.order_no != batch[-1].order_no:
             yield batch
             batch = []
+        batch.append(line)
     if batch:
         yield batch
+
+
+def read(path: Path, mapping: dict | None, size: int, *,
+         name: str | None = None) -> tuple[Validation, Iterator[list[ParsedLine]]]:
+    """One pass: the batches of good rows (an order's adjacent rows kept together), while the returned
+    Validation fills up with counts and located problems. Exhaust the iterator before reading the totals."""
+    rows, headers, columns, labels, header_row = _open(path, mapping, name)
+    result = Validation(columns=columns, labels=labels, ignored=ignored_headers(headers, columns))
+
+    def batches() -> Iterator[list[ParsedLine]]:
+        batch: list[ParsedLine] = []
+        for row_no, line, problems in _iter_parsed(rows, columns, header_row):
+            result.total_rows += 1
+            for field_name, reason in problems:
+                result.add(row_no, labels.get(field_name, field_name), reason)
+            if line is None:
+                continue
+            result.ok_rows += 1
+            if len(batch) >= size and line.order_no != batch[-1].order_no:
+                yield batch
+                batch = []
+            batch.append(line)
+        if batch:
+            yield batch
+
+    return result, batches()

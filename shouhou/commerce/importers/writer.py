@@ -9,12 +9,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
+from types import SimpleNamespace
 
 from django.db.models import DecimalField, OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
 from shouhou.commerce.choices import Category, MembershipTier, OrderStatus, ShipmentStatus
-from shouhou.commerce.importers.parse import ParsedLine
+from shouhou.commerce.importers.amounts import settle_amounts
+from shouhou.commerce.importers.bulk import upsert
+from shouhou.commerce.importers.parse import ADDRESS_PARTS, ParsedLine
 from shouhou.commerce.models import (
     SKU,
     Customer,
@@ -151,18 +154,15 @@ def _write_products(shop: Shop, lines, present, stats) -> dict[str, tuple[int, s
     merged = _merged(lines, lambda ln: ln.product_name)
     names = list(merged)
     before = set(Product.objects.filter(shop=shop, name__in=names).values_list("name", flat=True))
-    objs = [
-        Product(shop=shop, name=name, external_id=vals.get("product_id", ""),
-                category=vals.get("category") or Category.OTHER)
-        for name, vals in merged.items()
-    ]
+    stamp = now()
+    rows = [{"shop_id": shop.pk, "name": name, "external_id": vals.get("product_id", ""),
+             "category": vals.get("category") or Category.OTHER, "created_at": stamp, "updated_at": stamp}
+            for name, vals in merged.items()]
     update_fields = [f for f, col in (("external_id", "product_id"), ("category", "category")) if col in present]
     if update_fields:
-        Product.objects.bulk_create(objs, batch_size=BATCH, update_conflicts=True, unique_fields=["shop", "name"],
-                                    update_fields=[*update_fields, "updated_at"])
+        upsert(Product, rows, conflict=["shop_id", "name"], update=[*update_fields, "updated_at"])
     else:
-        Product.objects.bulk_create([o for o in objs if o.name not in before], batch_size=BATCH,
-                                    ignore_conflicts=True)
+        upsert(Product, [r for r in rows if r["name"] not in before], conflict=["shop_id", "name"], ignore=True)
     stats.products_created += len(set(names) - before)
     return {name: (pk, cat) for name, pk, cat in
             Product.objects.filter(shop=shop, name__in=names).values_list("name", "id", "category")}
@@ -175,14 +175,15 @@ def _write_skus(shop: Shop, lines, present, products, stats) -> dict[str, int]:
     if not by_code:
         return {}
     before = set(SKU.objects.filter(shop=shop, code__in=by_code.keys()).values_list("code", flat=True))
-    objs = []
+    rows = []
+    stamp = now()
     for code, ln in by_code.items():
         qty = ln.values.get("quantity") or 1
         price = (ln.values.get("paid_amount") or Decimal("0")) / qty
-        objs.append(SKU(shop=shop, code=code, product_id=products[ln.product_name][0],
-                        spec=ln.values.get("spec", ""), price=price.quantize(Decimal("0.01"))))
-    SKU.objects.bulk_create(objs, batch_size=BATCH, update_conflicts=True, unique_fields=["shop", "code"],
-                            update_fields=["product", "spec", "updated_at"])
+        rows.append({"shop_id": shop.pk, "code": code, "product_id": products[ln.product_name][0],
+                     "spec": ln.values.get("spec", ""), "price": price.quantize(Decimal("0.01")),
+                     "created_at": stamp, "updated_at": stamp})
+    upsert(SKU, rows, conflict=["shop_id", "code"], update=["product_id", "spec", "updated_at"])
     stats.skus_created += len(by_code.keys() - before)
     return dict(SKU.objects.filter(shop=shop, code__in=by_code.keys()).values_list("code", "id"))
 
@@ -204,8 +205,8 @@ def _write_customers(shop: Shop, lines, present, stats) -> dict[str, int]:
         tier = vals.get("tier") if "tier" in present else None
         cust = existing.get(phone)
         if cust is None:
-            new.append(Customer(shop=shop, phone=phone, phone_last4=last4(phone), name=vals.get("receiver_name", ""),
-                                tier=tier or MembershipTier.REGULAR))
+            new.append(SimpleNamespace(pk=None, phone=phone, phone_last4=last4(phone),
+                                       name=vals.get("receiver_name", ""), tier=tier or MembershipTier.REGULAR))
             continue
         dirty = False
         if tier and cust.tier != tier:
@@ -216,7 +217,8 @@ def _write_customers(shop: Shop, lines, present, stats) -> dict[str, int]:
             cust.updated_at = stamp
             changed.append(cust)
     if new:
-        Customer.objects.bulk_create(new, batch_size=BATCH)
+        upsert(Customer, [{"shop_id": shop.pk, "phone": c.phone, "phone_last4": c.phone_last4, "name": c.name,
+                           "tier": c.tier, "created_at": stamp, "updated_at": stamp} for c in new])
         stats.customers_created += len(new)
     if changed:
         _save_changed(Customer, changed, ["tier", "name", "updated_at"])
@@ -249,22 +251,24 @@ def _order_status(vals: dict) -> str:
 def _write_orders(shop: Shop, lines, present, customers, sessions, stats) -> dict[str, int]:
     merged = _merged(lines, lambda ln: ln.order_no)
     before = dict(Order.objects.filter(shop=shop, order_no__in=merged.keys()).values_list("order_no", "id"))
-    objs = []
+    rows = []
+    stamp = now()
     for order_no, vals in merged.items():
         phone = vals.get("phone", "")
-        objs.append(Order(
-            shop=shop, order_no=order_no, customer_id=customers.get(phone),
-            live_session_id=sessions.get(vals.get("live_session") or ""), status=_order_status(vals),
-            placed_at=vals.get("placed_at"), paid_at=vals.get("paid_at"), shipped_at=vals.get("shipped_at"),
-            delivered_at=vals.get("signed_at"), receiver_name=vals.get("receiver_name", ""),
-            receiver_phone=phone, address=vals.get("address", ""),
-            return_insurance=bool(vals.get("return_insurance", False)),
-        ))
+        rows.append({
+            "shop_id": shop.pk, "order_no": order_no, "customer_id": customers.get(phone),
+            "live_session_id": sessions.get(vals.get("live_session") or ""), "status": _order_status(vals),
+            "placed_at": vals.get("placed_at"), "paid_at": vals.get("paid_at"), "shipped_at": vals.get("shipped_at"),
+            "delivered_at": vals.get("signed_at"), "receiver_name": vals.get("receiver_name", ""),
+            "receiver_phone": phone, "address": vals.get("address", ""),
+            "return_insurance": bool(vals.get("return_insurance", False)), "created_at": stamp, "updated_at": stamp,
+        })
     update_fields = sorted({attr for attr, col in ORDER_FIELD_SOURCES if col in present})
     if present & {"status", "shipped_at", "signed_at", "tracking_no"}:
         update_fields.append("status")
-    Order.objects.bulk_create(objs, batch_size=BATCH, update_conflicts=True, unique_fields=["shop", "order_no"],
-                              update_fields=[*update_fields, "updated_at"])
+    fk = {"customer": "customer_id", "live_session": "live_session_id"}
+    upsert(Order, rows, conflict=["shop_id", "order_no"],
+           update=[*(fk.get(f, f) for f in update_fields), "updated_at"])
     ids = dict(Order.objects.filter(shop=shop, order_no__in=merged.keys()).values_list("order_no", "id"))
     for order_no, pk in ids.items():
         if order_no not in before:
@@ -280,23 +284,26 @@ def _write_lines(shop: Shop, lines, present, orders, products, skus, stats) -> N
     by_key = _last_by(lines, lambda ln: (orders[ln.order_no], ln.line_key))
     order_ids = {k[0] for k in by_key}
     before = set(OrderLine.objects.filter(order_id__in=order_ids).values_list("order_id", "line_key"))
-    objs = []
+    rows = []
+    stamp = now()
+    zero = Decimal("0.00")
     for (order_id, line_key), ln in by_key.items():
         v = ln.values
         product_id, product_category = products[ln.product_name]
-        objs.append(OrderLine(
-            shop=shop, order_id=order_id, line_key=line_key, product_id=product_id,
-            sku_id=skus.get(v.get("sku_code") or ""), product_name=ln.product_name, spec=v.get("spec", ""),
-            category=v.get("category") or product_category, quantity=v.get("quantity", 1),
-            price_paid=v.get("paid_amount", Decimal("0.00")), batch_no=v.get("batch_no", ""),
-        ))
-    update_fields = ["product", "product_name", "category"]
-    for attr, col in (("sku", "sku_code"), ("spec", "spec"), ("quantity", "quantity"),
-                      ("price_paid", "paid_amount"), ("batch_no", "batch_no")):
+        rows.append({
+            "shop_id": shop.pk, "order_id": order_id, "line_key": line_key, "product_id": product_id,
+            "sku_id": skus.get(v.get("sku_code") or ""), "product_name": ln.product_name, "spec": v.get("spec", ""),
+            "category": v.get("category") or product_category, "quantity": v.get("quantity", 1),
+            "price_paid": v.get("paid_amount", zero), "batch_no": v.get("batch_no", ""),
+            "platform_after_sale_status": v.get("after_sale_status", ""), "created_at": stamp, "updated_at": stamp,
+        })
+    update_fields = ["product_id", "product_name", "category"]
+    for attr, col in (("sku_id", "sku_code"), ("spec", "spec"), ("quantity", "quantity"),
+                      ("price_paid", "paid_amount"), ("batch_no", "batch_no"),
+                      ("platform_after_sale_status", "after_sale_status")):
         if col in present:
             update_fields.append(attr)
-    OrderLine.objects.bulk_create(objs, batch_size=BATCH, update_conflicts=True, unique_fields=["order", "line_key"],
-                                  update_fields=[*update_fields, "updated_at"])
+    upsert(OrderLine, rows, conflict=["order_id", "line_key"], update=[*update_fields, "updated_at"])
     created = len(by_key.keys() - before)
     stats.lines_created += created
     stats.lines_updated += len(by_key) - created
@@ -343,9 +350,11 @@ def _write_shipments(shop: Shop, lines, present, orders, stats) -> None:
         if ship is None:
             ship = untracked.pop(order_id, None)
         if ship is None:
-            ship = Shipment(shop=shop, order_id=order_id, carrier=carrier, tracking_no=tracking, status=status,
-                            promised_ship_by=v.get("promised_ship_by"), shipped_at=v.get("shipped_at"),
-                            signed_at=v.get("signed_at"), last_event_at=v.get("signed_at") or v.get("shipped_at"))
+            # not a model instance: written by bulk.upsert (a plain namespace costs ~100× less to build)
+            ship = SimpleNamespace(pk=None, order_id=order_id, carrier=carrier, tracking_no=tracking, status=status,
+                                   promised_ship_by=v.get("promised_ship_by"), shipped_at=v.get("shipped_at"),
+                                   signed_at=v.get("signed_at"),
+                                   last_event_at=v.get("signed_at") or v.get("shipped_at"))
             new.append(ship)
             if tracking:
                 by_tracking[(carrier, tracking)] = ship
@@ -365,7 +374,10 @@ def _write_shipments(shop: Shop, lines, present, orders, stats) -> None:
             ship.updated_at = stamp
             changed[ship.pk] = ship
     if new:
-        Shipment.objects.bulk_create(new, batch_size=BATCH)
+        upsert(Shipment, [{"shop_id": shop.pk, "order_id": x.order_id, "carrier": x.carrier, "tracking_no": x.tracking_no,
+                           "status": x.status, "promised_ship_by": x.promised_ship_by, "shipped_at": x.shipped_at,
+                           "signed_at": x.signed_at, "last_event_at": x.last_event_at, "created_at": stamp,
+                           "updated_at": stamp} for x in new])
         stats.shipments_created += len(new)
     if changed:
         _save_changed(Shipment, list(changed.values()), ["carrier", "tracking_no", "status", "promised_ship_by",
@@ -382,7 +394,37 @@ def _link_session_products(lines, sessions, products) -> None:
                                     ignore_conflicts=True, batch_size=BATCH)
 
 
+def _totals_update(order_totals: dict[int, Decimal]) -> None:
+    """Set Order.total_paid from the export's order amount: one UPDATE … FROM (VALUES …) per 500 orders."""
+    from django.db import connection
+
+    table = Order._meta.db_table
+    pg = connection.vendor == "postgresql"
+    row_sql = "(%s::bigint, %s::numeric)" if pg else "(%s, %s)"
+    items = list(order_totals.items())
+    for lo in range(0, len(items), 500):
+        chunk = items[lo:lo + 500]
+        params = [x for pk, total in chunk for x in (pk, str(total))]
+        sql = (f"WITH v(id, total) AS (VALUES {', '.join([row_sql] * len(chunk))}) "  # noqa: S608
+               f"UPDATE {table} SET total_paid = v.total FROM v WHERE {table}.id = v.id")
+        with connection.cursor() as cur:
+            cur.execute(sql, params)
+
+
+def effective_present(present: set[str]) -> set[str]:
+    """The fields a file gives once parsing has derived some: line amounts settled from 订单应付金额 or unit
+    prices, the address joined from 省/市/区/街道."""
+    out = set(present)
+    if "paid_amount" not in out and out & {"order_amount", "unit_price"}:
+        out.add("paid_amount")
+    if out & set(ADDRESS_PARTS):
+        out.add("address")
+    return out
+
+
 def write_chunk(*, shop: Shop, lines: list[ParsedLine], present: set[str], stats: WriteStats) -> None:
+    totals, _derived = settle_amounts(lines, present)
+    present = effective_present(present)
     hosts = _write_hosts(shop, lines, present, stats)
     sessions = _write_sessions(shop, lines, present, hosts, stats)
     products = _write_products(shop, lines, present, stats)
@@ -390,5 +432,7 @@ def write_chunk(*, shop: Shop, lines: list[ParsedLine], present: set[str], stats
     customers = _write_customers(shop, lines, present, stats)
     orders = _write_orders(shop, lines, present, customers, sessions, stats)
     _write_lines(shop, lines, present, orders, products, skus, stats)
+    if totals:
+        _totals_update({orders[no]: total for no, total in totals.items()})
     _write_shipments(shop, lines, present, orders, stats)
     _link_session_products(lines, sessions, products)

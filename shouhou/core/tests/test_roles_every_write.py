@@ -62,6 +62,13 @@ def _good_review(shop):
     return reviews_ingest(shop=shop, items=[ReviewInput(text="非常好，推荐购买", rating=5)]).created[0]
 
 
+def _referral(shop):
+    from shouhou.core.testing.factories import OrderFactory
+
+    referrer, friend = CustomerFactory(shop=shop), CustomerFactory(shop=shop)
+    return {"referrer": referrer, "friend": friend, "order": OrderFactory(shop=shop, customer=friend)}
+
+
 def _calendar(shop):
     from shouhou.sla.defaults import office_calendar_spec
     from shouhou.sla.models import BusinessCalendar
@@ -140,6 +147,12 @@ WRITES = {
     "reviews.showcase": (WRITERS, lambda s, t: _good_review(s),
                          lambda o, s, a: __import__("shouhou.reviews.services", fromlist=["x"]).review_showcase_set(
                              review=o, showcased=True, actor=a)),
+    "reviews.referral": (WRITERS, lambda s, t: _referral(s),
+                         lambda o, s, a: __import__("shouhou.reviews.services", fromlist=["x"])
+                         .referral_reward_record(shop=s, kind="points", points=5, actor=a, **o)),
+    "sla.defaults": (SUPERVISORS, lambda s, t: None,
+                     lambda o, s, a: __import__("shouhou.sla.services", fromlist=["x"]).sla_defaults_apply(
+                         shop=s, actor=a)),
     "notifications.template": (ADMINS, lambda s, t: None,
                                lambda o, s, a: __import__("shouhou.notifications.services", fromlist=["x"])
                                .template_save(shop=s, trigger="order_placed", channel="sms", actor=a,
@@ -220,7 +233,7 @@ def _footprint() -> tuple:
                   "reviews.RecoveryEvent", "notifications.MessageTemplate", "policies.PolicyVersion",
                   "logistics.ExceptionRuleSet", "inbox.AgentProfile", "inbox.Shift", "sla.BusinessCalendar",
                   "sla.SlaPolicy", "insight.ImprovementAction", "commerce.ImportJob", "accounts.ApiToken",
-                  "accounts.Membership"):
+                  "accounts.Membership", "reviews.ReferralReward"):
         counts.append(apps.get_model(label).objects.count())
     return (*counts, AuditEvent.objects.count())
 

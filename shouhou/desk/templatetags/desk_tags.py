@@ -31,3 +31,12 @@ def duration(seconds) -> str:
     if minutes:
         return sign + _("%(minutes)s分%(seconds)s秒") % {"minutes": minutes, "seconds": secs}
     return sign + _("%(seconds)s秒") % {"seconds": secs}
+
+
+@register.filter
+def is_image_file(field_file) -> bool:
+    """A message's attachment shown as a picture (stored names carry the extension of the checked kind)."""
+    from shouhou.inbox.channels.webchat import attachment_info
+
+    info = attachment_info(getattr(field_file, "name", "") or "")
+    return bool(info and info["image"])

@@ -58,18 +58,44 @@ def webchat_start(*, order) -> Conversation:
     return conversation
 
 
-def webchat_post(*, conversation: Conversation, body: str, client_id: str = ""):
-    """Store the customer's message (idempotent on the page's client id) and let the bot answer."""
+def attachment_label(checked, original_name: str) -> str:
+    """The message text of a file sent without words: 「[图片]」 or 「[文件] 发票.pdf」."""
+    if checked.is_image:
+        return "[图片]"
+    name = (original_name or "").replace("\\", "/").rsplit("/", 1)[-1].strip()[:60]
+    return f"[文件] {name or '文件.pdf'}"
+
+
+def stored_attachment(upload) -> tuple[str, bytes, object]:
+    """(stored name, bytes, check) for a chat upload, checked by content (core.uploads); ChatError if refused."""
+    from shouhou.core.numbers import new_number
+    from shouhou.core.uploads import UploadError, check_attachment
+
+    try:
+        checked = check_attachment(upload)
+    except UploadError as exc:
+        raise ChatError(str(exc)) from exc
+    return f"chat-{new_number('F')}.{checked.extension}", upload.read(), checked
+
+
+def webchat_post(*, conversation: Conversation, body: str, client_id: str = "", upload=None):
+    """Store the customer's message (idempotent on the page's client id) and let the bot answer. A photo or
+    PDF may come with it (or alone), checked by its bytes like every upload."""
     from shouhou.inbox.channels.inbound import inbound_accept
 
     text = (body or "").strip()
+    files = []
+    if upload is not None:
+        name, data, checked = stored_attachment(upload)
+        files.append((name, data))
+        text = text or attachment_label(checked, getattr(upload, "name", ""))
     if not text:
         raise ChatError("请输入消息内容")
     if len(text) > MAX_BODY:
         raise ChatError(f"消息太长了，请控制在 {MAX_BODY} 字以内")
     client_id = "".join(ch for ch in (client_id or "") if ch.isalnum() or ch == "-")[:40]
     external_id = f"webchat:{conversation.pk}:{client_id}" if client_id else ""
-    item = Inbound(external_id=external_id, contact_handle=conversation.contact_handle, body=text)
+    item = Inbound(external_id=external_id, contact_handle=conversation.contact_handle, body=text, attachments=files)
     order = conversation.orders.order_by("-pk").first()
     return inbound_accept(shop=conversation.shop, channel=Channel.WEB_CHAT, item=item, conversation=conversation,
                           customer=conversation.customer, order=order)
@@ -79,9 +105,28 @@ def webchat_messages(*, conversation: Conversation, after_id: int = 0) -> list[d
     """What the customer may see: their messages and the replies (never internal notes), oldest first."""
     rows = (Message.objects.filter(conversation=conversation, pk__gt=after_id,
                                    direction__in=[Direction.INBOUND, Direction.OUTBOUND])
-            .order_by("pk").values("pk", "direction", "is_bot", "body", "created_at")[:POLL_LIMIT])
+            .order_by("pk").values("pk", "direction", "is_bot", "body", "created_at", "attachment")[:POLL_LIMIT])
     out = []
     for r in rows:
         who = "me" if r["direction"] == Direction.INBOUND else ("bot" if r["is_bot"] else "agent")
-        out.append({"id": r["pk"], "who": who, "body": r["body"], "at": f"{localtime(r['created_at']):%H:%M}"})
+        out.append({"id": r["pk"], "who": who, "body": r["body"], "at": f"{localtime(r['created_at']):%H:%M}",
+                    "attachment": attachment_info(r["attachment"])})
     return out
+
+
+IMAGE_EXTENSIONS = {"jpg", "jpeg", "png", "gif", "webp", "heic"}
+
+
+def attachment_info(stored_name: str) -> dict | None:
+    """What a page needs to show a message's file: its name and whether it is a picture (None: no file)."""
+    if not stored_name:
+        return None
+    name = stored_name.rsplit("/", 1)[-1]
+    return {"name": name, "image": name.lower().rsplit(".", 1)[-1] in IMAGE_EXTENSIONS}
+
+
+def webchat_attachment(*, conversation: Conversation, message_id: int) -> Message | None:
+    """A file of this conversation the customer may open (theirs or a reply's; never a note's)."""
+    return (Message.objects.filter(conversation=conversation, pk=message_id,
+                                   direction__in=[Direction.INBOUND, Direction.OUTBOUND])
+            .exclude(attachment="").first())

@@ -316,3 +316,63 @@ def test_customer_opens_the_chat_from_the_portal_and_talks_to_an_agent(page, liv
     page.wait_for_selector(".chat-msg.agent", timeout=10000)
     assert page.locator(".chat-msg.agent .chat-body").inner_text() == "您好，我是客服小鹿"
     assert page.locator(".chat-msg.me .chat-body").inner_text() == "我要人工"
+
+
+# --- photos and files both ways (issue 13) -----------------------------------------------------------
+
+PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
+       b"\x00\x00\x00\rIDATx\x9cc\xf8\xcf\xc0\xf0\x1f\x00\x05\x00\x01\xff\x89\x99=\x1d\x00\x00\x00\x00IEND\xaeB`\x82")
+
+
+def _file(name, data):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile(name, data)
+
+
+def test_a_customer_photo_is_stored_checked_and_served_only_through_the_chat_link(order, agent):
+    client = Client()
+    token = _token(_start(client))
+    sent = client.post(f"/inbox/chat/{token}/send/", {"file": _file("破损.png", PNG), "client_id": "p1"})
+    assert sent.status_code == 200, sent.content
+    message = Message.objects.get(direction=Direction.INBOUND, body="[图片]")
+    assert message.attachment.name.endswith(".png") and "破损" not in message.attachment.name
+    # the customer's page lists it with its picture, and the chat link serves it as an image
+    shown = {m["id"]: m for m in _poll(client, token).json()["messages"]}
+    assert shown[message.pk]["attachment"]["image"] is True
+    assert all(m["attachment"] is None for k, m in shown.items() if k != message.pk)
+    served = client.get(f"/inbox/chat/{token}/file/{message.pk}/")
+    assert served.status_code == 200 and served["Content-Type"] == "image/png"
+    assert b"".join(served.streaming_content) == PNG and served["X-Content-Type-Options"] == "nosniff"
+    # not without the link, and never another conversation's file through this link
+    other = Client()
+    other_token = _token(_start(other, order_no=OrderFactory(shop=order.shop, customer=CustomerFactory(
+        shop=order.shop, phone="13900001111")).order_no, last4="1111"))
+    assert other.get(f"/inbox/chat/{other_token}/file/{message.pk}/").status_code == 404
+
+
+def test_a_file_that_is_not_a_photo_or_pdf_is_refused_with_a_clear_message(order):
+    client = Client()
+    token = _token(_start(client))
+    refused = client.post(f"/inbox/chat/{token}/send/", {"file": _file("照片.jpg", b"MZ\x90\x00 not an image")})
+    assert refused.status_code == 400
+    assert refused.json()["error"] == "只能发送图片（JPG、PNG、WebP、HEIC、GIF）或 PDF 文件。"
+    assert not Message.objects.exclude(attachment="").exists()
+
+
+def test_an_agent_sends_a_pdf_in_web_chat_and_the_customer_downloads_it(order, agent):
+    client = Client()
+    token = _token(_start(client))
+    _send(client, token, "发票能发我吗", client_id="c1")
+    conversation = Conversation.objects.get()
+    ticket = ticket_open_for_conversation(conversation=conversation, reason="test")
+    reply = ticket_reply(ticket=ticket, author=agent, body="",
+                         attachment=_file("发票.pdf", b"%PDF-1.4\n%fake but starts right\n"))
+    assert reply.body == "[文件] 发票.pdf" and reply.attachment.name.endswith(".pdf")
+    served = client.get(f"/inbox/chat/{token}/file/{reply.pk}/")
+    assert served["Content-Type"] == "application/pdf" and served["Content-Disposition"].startswith("attachment")
+    # and the agent's page links it through the desk (members of the shop only)
+    staff = Client()
+    staff.force_login(agent)
+    assert staff.get(f"/desk/m/{reply.pk}/file/").status_code == 200
+    assert Client().get(f"/desk/m/{reply.pk}/file/").status_code == 302  # to the login page

@@ -12,7 +12,7 @@ from shouhou.commerce.choices import ShipmentStatus as St
 from shouhou.core.signatures import sign
 from shouhou.core.testing.factories import OrderFactory, ShipmentFactory
 from shouhou.inbox.models import Ticket
-from shouhou.logistics.models import ExceptionRuleSet, LogisticsException, TrackingEvent
+from shouhou.logistics.models import ExceptionRuleSet, KeptTrackingPush, LogisticsException, TrackingEvent
 from shouhou.logistics.normalize import carrier_from_kuaidi100, normalize_kuaidi100
 from shouhou.logistics.pushes import kuaidi100_sign
 from shouhou.logistics.services import exception_sweep
@@ -123,12 +123,13 @@ def test_generic_push_bad_status_names_the_row(client, shipment):
     assert r.status_code == 400 and "第1条" in r.json()["detail"] and "teleported" in r.json()["detail"]
 
 
-def test_push_for_other_shops_tracking_number_is_404(client, shipment, other_shop):
+def test_push_for_other_shops_tracking_number_touches_nothing_of_theirs(client, shipment, other_shop):
     other_shop.settings = {"kuaidi100_salt": "s2"}
     other_shop.save()
     r = push_kuaidi100(client, kuaidi100_param("0", [ev(T0, "运输中", "1002")]), salt="s2", shop_code="other")
-    assert r.status_code == 404
+    assert r.status_code == 200  # kept for the other shop until it has that number (Kuaidi100 wants 成功)
     assert TrackingEvent.objects.count() == 0
+    assert KeptTrackingPush.objects.get().shop_id == other_shop.pk
 
 
 @pytest.mark.parametrize(("state", "code", "text", "expected"), [

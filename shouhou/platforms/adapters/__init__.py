@@ -6,8 +6,9 @@ from __future__ import annotations
 def adapter_class(platform: str):
     from shouhou.platforms.adapters.doudian import DoudianAdapter
     from shouhou.platforms.adapters.kuaishou import KuaishouAdapter
+    from shouhou.platforms.adapters.wechat_shop import WechatShopAdapter
 
-    classes = {"doudian": DoudianAdapter, "kuaishou": KuaishouAdapter}
+    classes = {"doudian": DoudianAdapter, "kuaishou": KuaishouAdapter, "wechat_shop": WechatShopAdapter}
     if platform not in classes:
         raise ValueError(f"没有平台 {platform} 的适配器")
     return classes[platform]

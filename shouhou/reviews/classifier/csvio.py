@@ -7,8 +7,8 @@ Reading is careful, because a misread file gives confident wrong labels and nobo
   and asks for `--encoding` or a UTF-8 copy. Nothing undecodable is silently replaced.
 - the output is written to a temporary file next to it and moved into place at the end: `--out` equal to
   `--in` is refused (it used to truncate the input while reading it), and a failure leaves no half file.
-Texts are classified whole (classify_whole): line breaks are sentence breaks, and a long review is read
-in overlapping windows so a complaint at its end (or middle) is not cut off."""
+Texts are classified whole (classify_whole): line breaks are dropped (they never change a label), and a
+long review is also read sentence by sentence so a complaint at its end (or middle) is not cut off."""
 
 from __future__ import annotations
 

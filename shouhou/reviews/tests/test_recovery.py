@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 import time_machine
 
+from shouhou.accounts.actors import SYSTEM
 from shouhou.accounts.choices import Role
 from shouhou.core.testing.factories import (
     CustomerFactory,
@@ -223,21 +224,21 @@ def test_referral_reward_points_once_per_order(shop):
     referrer = CustomerFactory(shop=shop, points=100)
     friend = CustomerFactory(shop=shop)
     order = OrderFactory(shop=shop, customer=friend)
-    reward, created = services.referral_reward_record(shop=shop, referrer=referrer, friend=friend, order=order,
+    reward, created = services.referral_reward_record(actor=SYSTEM, shop=shop, referrer=referrer, friend=friend, order=order,
                                                       kind="points", points=50)
-    again, created_again = services.referral_reward_record(shop=shop, referrer=referrer, friend=friend, order=order,
+    again, created_again = services.referral_reward_record(actor=SYSTEM, shop=shop, referrer=referrer, friend=friend, order=order,
                                                            kind="points", points=50)
     referrer.refresh_from_db()
     assert (created, created_again, again.pk == reward.pk, referrer.points) == (True, False, True, 150)
-    coupon, _ = services.referral_reward_record(shop=shop, referrer=referrer, friend=friend,
+    coupon, _ = services.referral_reward_record(actor=SYSTEM, shop=shop, referrer=referrer, friend=friend,
                                                 order=OrderFactory(shop=shop, customer=friend), kind="coupon",
                                                 coupon_amount=Decimal("10"))
     assert coupon.coupon_amount == Decimal("10") and ReferralReward.objects.count() == 2
     with pytest.raises(ReviewRefused, match="不是被推荐好友"):
-        services.referral_reward_record(shop=shop, referrer=referrer, friend=friend,
+        services.referral_reward_record(actor=SYSTEM, shop=shop, referrer=referrer, friend=friend,
                                         order=OrderFactory(shop=shop), kind="points", points=5)
     with pytest.raises(ReviewRefused, match="不能推荐自己"):
-        services.referral_reward_record(shop=shop, referrer=friend, friend=friend, order=order, kind="points", points=5)
+        services.referral_reward_record(actor=SYSTEM, shop=shop, referrer=friend, friend=friend, order=order, kind="points", points=5)
 
 
 def test_set_based_ingest_uses_a_fixed_number_of_queries(shop, order, django_assert_max_num_queries):

@@ -65,7 +65,7 @@ class Desk:
 
     def assign(self, when: dt.datetime, handle: str, agent) -> None:
         with time_machine.travel(when, tick=False):
-            self.tickets[handle] = services.ticket_assign(ticket=self.tickets[handle], agent=agent)
+            self.tickets[handle] = services.ticket_assign(ticket=self.tickets[handle], agent=agent, actor=agent)
 
 
 def agents_of(shop, *names):
@@ -272,10 +272,11 @@ def _xlsx(wb) -> bytes:
 def test_api_reply_rates_per_agent_and_the_checks(client):
     from urllib.parse import urlencode
 
+    from shouhou.accounts.actors import SYSTEM
     from shouhou.accounts.services import token_issue
 
     shop, a1, a2 = douyin_day()
-    token = token_issue(shop=shop, name="rates", scopes=["*"], role=Role.ANALYST)
+    token = token_issue(actor=SYSTEM, shop=shop, name="rates", scopes=["*"], role=Role.ANALYST)
     auth = {"HTTP_AUTHORIZATION": f"Bearer {token.secret}"}
     start, end = day_bounds()
     query = {"start": start.isoformat(), "end": end.isoformat()}

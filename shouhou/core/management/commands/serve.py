@@ -1,28 +1,62 @@
-"""Run the web server and the background worker together (the embedded default)."""
+"""Run the web server processes and the background worker together (the embedded default)."""
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
 
 from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
+
+PROCESSES_ENV = "SHOUHOU_WEB_PROCESSES"
+
+
+def cores() -> int:
+    """The cores this process may run on (a container's CPU set, not the host's count)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def web_processes(flag: int | None, environ=os.environ) -> int:
+    """How many web processes: the flag, else SHOUHOU_WEB_PROCESSES, else one per core."""
+    if flag is not None:
+        chosen, where = flag, "--processes"
+    elif environ.get(PROCESSES_ENV, "").strip():
+        raw = environ[PROCESSES_ENV].strip()
+        if not raw.isdigit():
+            raise CommandError(f"{PROCESSES_ENV} 应为正整数，收到「{raw}」")
+        chosen, where = int(raw), PROCESSES_ENV
+    else:
+        return cores()
+    if not 1 <= chosen <= 64:
+        raise CommandError(f"{where} 应在 1–64 之间，收到 {chosen}")
+    return chosen
 
 
 class Command(BaseCommand):
-    help = "启动网页服务（默认 127.0.0.1:8000）和后台任务进程"
+    help = "启动网页服务（默认 127.0.0.1:8000，每个核一个进程）和后台任务进程"
 
     def add_arguments(self, parser):
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--processes", type=int, default=None,
+                            help=f"网页服务进程数（默认：环境变量 {PROCESSES_ENV}，否则每个 CPU 核一个）")
         parser.add_argument("--no-worker", action="store_true", help="不启动后台任务进程")
         parser.add_argument("--no-migrate", action="store_true", help="启动前不执行数据库迁移")
 
     def handle(self, *args, **opts):
         import uvicorn
 
+        processes = web_processes(opts["processes"])
+        if processes > 1 and not settings.REDIS_URL:
+            # Rate limits and other cached counts must be shared by the processes (and the worker) this
+            # command starts: without Redis, through files in the data directory (settings.CACHES).
+            os.environ["SHOUHOU_CACHE"] = "file"
         if not opts["no_migrate"]:
             call_command("migrate", interactive=False, verbosity=0)
         call_command("schedules_sync", verbosity=0)
@@ -37,12 +71,19 @@ class Command(BaseCommand):
                 worker.send_signal(signal.SIGTERM)
 
         signal.signal(signal.SIGTERM, lambda *a: (_stop(), sys.exit(0)))
-        self.stdout.write(self.style.SUCCESS(f"shouhou 已启动：http://{opts['host']}:{opts['port']}/"))
+        if processes > 1 and not settings.REDIS_URL:
+            # Without Redis each process pushes only to its own pages; the others read the stored events
+            # (LIVE_BACKSTOP_SECONDS, docs/live.md). Fine on one machine; use Redis beyond that.
+            self.stdout.write(f"{processes} 个网页进程共用数据库中的推送事件（未配置 SHOUHOU_REDIS_URL）")
+        self.stdout.write(self.style.SUCCESS(
+            f"shouhou 已启动：http://{opts['host']}:{opts['port']}/（{processes} 个网页进程）"))
         try:
             uvicorn.run(
                 "shouhou.config.asgi:application",
                 host=opts["host"],
                 port=opts["port"],
+                # N processes share the listening socket (uvicorn's supervisor restarts one that dies).
+                workers=processes,
                 log_level="warning" if not settings.DEBUG else "info",
                 lifespan="off",
                 # Never let uvicorn rewrite the client address from X-Forwarded-For (it trusts 127.0.0.1 by

@@ -44,13 +44,27 @@
       .then(function (r) { if (!r.ok) throw new Error(r.status); return r.json(); });
   }
 
-  function every(seconds, fn) {
-    var busy = false;
-    setInterval(function () {
-      if (busy || document.hidden) return;
+  // Live push (shouhou.live): while the desk stream is connected, a push triggers the refresh at once and
+  // the timed polls stand still; they are the fallback when the WebSocket cannot connect.
+  var live = document.getElementById("desk-live"), liveUp = false, onPush = [];
+  function every(seconds, fn, wants) {
+    var busy = false, again = false;
+    function run() {
+      if (busy) { again = true; return; }
       busy = true;
-      fn().catch(function () {}).then(function () { busy = false; });
-    }, Math.max(1, seconds) * 1000);
+      fn().catch(function () {}).then(function () { busy = false; if (again) { again = false; run(); } });
+    }
+    setInterval(function () { if (!liveUp && !document.hidden) run(); }, Math.max(1, seconds) * 1000);
+    var lastPush = 0, later = null;
+    onPush.push(function (f) {
+      if (wants) { if (wants(f)) run(); return; }
+      // whole-list refreshes: at most one every 1.5 s however many events arrive (the last one is kept)
+      var wait = 1500 - (Date.now() - lastPush);
+      if (wait > 0) { if (!later) later = setTimeout(function () { later = null; lastPush = Date.now(); run(); }, wait); return; }
+      lastPush = Date.now();
+      run();
+    });
+    return run;
   }
 
   // --- the queue: refresh rows and counts ---
@@ -87,6 +101,10 @@
     var grid = document.querySelector(".desk-grid");
     if (grid) syncClock(grid.dataset.serverNow);
     timeline.scrollTop = timeline.scrollHeight;
+    var mine = function (f) {
+      return f === null || (f.kind === "message" && String(f.data.conversation_id) === timeline.dataset.conversation) ||
+        (f.kind === "ticket" && String(f.data.ticket_id) === timeline.dataset.ticket);
+    };
     every(parseInt(timeline.dataset.poll, 10), function () {
       var url = timeline.dataset.pollUrl + "?m=" + timeline.dataset.m + "&e=" + timeline.dataset.e;
       return getJSON(url).then(function (j) {
@@ -115,6 +133,19 @@
         if (status) status.textContent = j.status_label;
         tick();
       });
+    }, mine);
+  }
+
+  if (live && window.ShouhouLive) {
+    window.ShouhouLive.open(live.dataset.live, {
+      after: live.dataset.liveSeq,
+      onEvent: function (f) { onPush.forEach(function (fn) { fn(f); }); document.dispatchEvent(new CustomEvent("desk:push", {detail: f})); },
+      onReset: function () { onPush.forEach(function (fn) { fn(null); }); },
+      onState: function (up) {
+        liveUp = up;
+        live.dataset.state = up ? "on" : "off";
+        if (up) onPush.forEach(function (fn) { fn(null); });  // catch up on what came before the socket
+      }
     });
   }
 
@@ -166,4 +197,5 @@
 
   tick();
   setInterval(tick, 1000);
+  window.shouhouDesk = {tick: tick, syncClock: syncClock, fmt: fmt, csrf: csrf};  // for im.js
 })();

@@ -33,6 +33,24 @@
     var time = document.createElement("time");
     time.textContent = m.at;
     li.appendChild(body);
+    if (m.attachment && root.dataset.file) {  // a photo or file: served by the chat's own link, checked there
+      var link = document.createElement("a");
+      link.className = "chat-file";
+      link.href = root.dataset.file.replace(/\/0\/$/, "/" + m.id + "/");
+      link.target = "_blank";
+      link.rel = "noopener";
+      link.dataset.testid = "chat-file";
+      if (m.attachment.image) {
+        var img = document.createElement("img");
+        img.className = "chat-img";
+        img.src = link.href;
+        img.alt = "图片";
+        link.appendChild(img);
+      } else {
+        link.textContent = m.attachment.name;
+      }
+      li.appendChild(link);
+    }
     li.appendChild(time);
     log.appendChild(li);
     last = Math.max(last, m.id);
@@ -92,5 +110,7 @@
 
   toNewest();  // a reload opens at the latest message, not the first
   window.addEventListener("resize", toNewest);  // the phone keyboard opening shrinks the screen
-  setInterval(poll, 3000);
+  // Live push (chat_live.js) shows new messages at once; polling is the fallback while it is not connected.
+  window.shouhouChat = {add: add, poll: poll};
+  setInterval(function () { if (root.dataset.liveState !== "on") { poll(); } }, 3000);
 })();

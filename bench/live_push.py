@@ -1,0 +1,248 @@
+"""Benchmark: a surge of customer messages pushed live to connected agents, across processes.
+
+    python -m bench.live_push [--agents 50] [--customers 200] [--messages 2000] [--seconds 120] [--web 2]
+
+The production layout on this machine (docs/deploy.md): a private PostgreSQL server and a private Redis on
+free ports, `--web` web processes (`shouhou serve --processes 1`, one port each) and one worker. Every
+agent logs in and holds the desk's WebSocket on one of the web processes (round robin); customers send
+web-chat messages over HTTP, spread evenly over `--seconds` and over the web processes. For every
+(message, agent) pair it records when the agent's socket had it:
+
+- latency from the customer's send (the POST starting) to the agent's socket, p50 / p99 / max;
+- lost: pairs never received within 60 s after the last send returned; duplicated: a stream number
+  received twice on one socket;
+- server CPU: user + system seconds of the web processes and the worker (from /proc), over the run.
+
+The load generator runs on the same cores as the servers: the figures are pessimistic.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+import websockets
+
+from bench.sla_sweep import percentile
+from shouhou.core.testing.pgserver import PrivatePostgres, free_port
+
+REPO = Path(__file__).resolve().parents[1]
+SEED = """
+import json
+from shouhou.accounts.choices import Role
+from shouhou.core.testing.factories import CustomerFactory, MembershipFactory, OrderFactory, ShopFactory, UserFactory
+from shouhou.inbox.channels import webchat
+shop = ShopFactory(name="小鹿直播旗舰店", code="xiaolu")
+for i in range({agents}):
+    MembershipFactory(shop=shop, role=Role.AGENT, user=UserFactory(username=f"agent{{i}}"))
+tokens = []
+for i in range({customers}):
+    order = OrderFactory(shop=shop, customer=CustomerFactory(shop=shop, phone=f"139{{i:08d}}"), order_no=f"S{{i:08d}}")
+    conv = webchat.webchat_start(order=order)
+    conv.bot_active = False
+    conv.save(update_fields=["bot_active"])
+    tokens.append(webchat.chat_token(conv))
+print(json.dumps(tokens))
+"""
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU of these processes and their children so far (clock ticks → seconds)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += sum(int(f) for f in fields[11:15])  # utime, stime, cutime, cstime
+    for entry in Path("/proc").iterdir():  # the web processes' spawned children (uvicorn)
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) in pids:
+                total += int(fields[11]) + int(fields[12])
+    return total / tick
+
+
+async def run(args, ports: list[int], tokens: list[str], server_pids: list[int]) -> dict:
+    sent: dict[int, float] = {}
+    stored: dict[int, float] = {}
+    got: dict[tuple[int, int], float] = {}
+    duplicates = 0
+    stop = asyncio.Event()
+
+    async def agent(i: int):
+        nonlocal duplicates
+        base = f"127.0.0.1:{ports[i % len(ports)]}"
+        async with logins, httpx.AsyncClient(base_url=f"http://{base}", timeout=120) as client:
+            await client.get("/accounts/login/")  # a few at a time: each login hashes a password at full cost
+            r = await client.post("/accounts/login/", data={"username": f"agent{i}", "password": "pass-12345",
+                                                            "csrfmiddlewaretoken": client.cookies["csrftoken"]})
+            assert r.status_code == 302, r.text[:200]
+            cookie = "; ".join(f"{k}={v}" for k, v in client.cookies.items())
+        async with websockets.connect(f"ws://{base}/ws/desk/", additional_headers={
+                "Cookie": cookie, "Origin": f"http://{base}"}, max_queue=None) as ws:
+            seen: set[int] = set()
+            connected.append(i)
+            while not stop.is_set():
+                try:
+                    raw = await asyncio.wait_for(ws.recv(), timeout=0.5)
+                except TimeoutError:
+                    continue
+                frame = json.loads(raw)
+                if frame.get("type") != "event":
+                    continue
+                if frame["seq"] in seen:
+                    duplicates += 1
+                seen.add(frame["seq"])
+                preview = frame["data"].get("preview", "") if frame["kind"] == "message" else ""
+                if preview.startswith("surge-"):
+                    got.setdefault((int(preview.split("-")[1]), i), time.monotonic())
+
+    connected: list[int] = []
+    logins = asyncio.Semaphore(4)
+    agents = [asyncio.create_task(agent(i)) for i in range(args.agents)]
+    while len(connected) < args.agents:
+        await asyncio.sleep(0.2)
+        for task in agents:
+            if task.done() and task.exception():
+                raise task.exception()
+
+    clients = []
+    for n, token in enumerate(tokens):
+        c = httpx.AsyncClient(base_url=f"http://127.0.0.1:{ports[n % len(ports)]}", timeout=60)
+        await c.get(f"/inbox/chat/{token}/")
+        clients.append(c)
+    errors = 0
+
+    async def send(k: int):
+        nonlocal errors
+        n = k % len(tokens)
+        client = clients[n]
+        sent[k] = time.monotonic()
+        try:
+            r = await client.post(f"/inbox/chat/{tokens[n]}/send/", data={"body": f"surge-{k}-请问什么时候发货",
+                                                                          "client_id": f"s{k}"},
+                                  headers={"X-CSRFToken": client.cookies["csrftoken"]})
+        except httpx.HTTPError:  # the server did not answer within the client's timeout: counted, not fatal
+            errors += 1
+            return
+        stored[k] = time.monotonic()
+        if r.status_code != 200:
+            errors += 1
+
+    cpu_before = cpu_seconds(server_pids)
+    started = time.monotonic()
+    pending = []
+    try:
+        for k in range(args.messages):
+            delay = started + k * args.seconds / args.messages - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            pending.append(asyncio.create_task(send(k)))
+        await asyncio.gather(*pending)
+        send_done = time.monotonic()
+        deadline = send_done + 60
+        while time.monotonic() < deadline and len(got) < args.messages * args.agents:
+            await asyncio.sleep(0.2)
+        elapsed = time.monotonic() - started
+        cpu = cpu_seconds(server_pids) - cpu_before
+    finally:
+        stop.set()
+        await asyncio.gather(*agents, return_exceptions=True)
+    for c in clients:
+        await c.aclose()
+    latencies = [(t - sent[k]) * 1000 for (k, _agent), t in got.items()] or [float("nan")]
+    posts = [(stored[k] - sent[k]) * 1000 for k in stored] or [float("nan")]
+    delivered = sum(1 for (k, _agent) in got if k in stored)
+    within_1s = sum(1 for (k, _agent), t in got.items() if k in stored and t - sent[k] <= 1.0)
+    expected = len(stored) * args.agents  # messages the server stored (a send that timed out is an error)
+    return {"messages": args.messages, "send_errors": errors, "deliveries": delivered,
+            "expected": expected, "lost": expected - delivered, "within_1s": within_1s,
+            "duplicated": duplicates, "p50": percentile(latencies, 50), "p99": percentile(latencies, 99),
+            "max": max(latencies), "post_p50": percentile(posts, 50), "post_p99": percentile(posts, 99), "elapsed": elapsed, "cpu": cpu}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--agents", type=int, default=50)
+    parser.add_argument("--customers", type=int, default=200)
+    parser.add_argument("--messages", type=int, default=2000)
+    parser.add_argument("--seconds", type=float, default=120)
+    parser.add_argument("--web", type=int, default=2)
+    args = parser.parse_args()
+
+    root = Path(tempfile.mkdtemp(prefix="shouhou-surge-"))
+    pg = PrivatePostgres().init()
+    redis_port = free_port()
+    procs = [subprocess.Popen(["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1", "--save", "",  # noqa: S607
+                               "--appendonly", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SHOUHOU_")}
+    env.update({"SHOUHOU_DATABASE_URL": pg.url, "SHOUHOU_REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
+                "SHOUHOU_DATA_DIR": str(root), "SHOUHOU_WORKERS": "1", "SHOUHOU_DB_CONN_MAX_AGE": "60",
+                "DJANGO_SETTINGS_MODULE": "shouhou.config.settings", "PYTHONPATH": str(REPO)})
+
+    def shouhou(*a):
+        return subprocess.run([sys.executable, "-m", "shouhou", *a], cwd=REPO, env=env, check=True,  # noqa: S603
+                              capture_output=True, text=True, timeout=1800).stdout
+
+    try:
+        shouhou("migrate", "-v", "0")
+        tokens = json.loads(shouhou("shell", "-c", SEED.format(agents=args.agents, customers=args.customers))
+                            .strip().splitlines()[-1])
+        ports = [free_port() for _ in range(args.web)]
+        servers = [subprocess.Popen([sys.executable, "-m", "shouhou", "serve", "--no-worker", "--no-migrate",  # noqa: S603
+                                     "--processes", "1", "--port", str(p)], cwd=REPO, env=env,
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for p in ports]
+        worker = subprocess.Popen([sys.executable, "-m", "shouhou", "worker"], cwd=REPO, env=env,  # noqa: S603
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        procs += [*servers, worker]
+        for p in ports:
+            for _ in range(240):
+                try:
+                    if httpx.get(f"http://127.0.0.1:{p}/accounts/login/", timeout=2).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    time.sleep(0.5)
+        r = asyncio.run(run(args, ports, tokens, [s.pid for s in servers] + [worker.pid]))
+    finally:
+        for proc in reversed(procs):
+            proc.terminate()
+        for proc in procs:
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        pg.stop()
+        shutil.rmtree(root, ignore_errors=True)
+        shutil.rmtree(pg.root, ignore_errors=True)
+
+    cores = len(os.sched_getaffinity(0))
+    print(f"surge: {args.messages} customer messages over {args.seconds:.0f} s to {args.agents} agents, "
+          f"{args.web} web processes + 1 worker, PostgreSQL + Redis, {cores} cores")
+    print(f"  send errors        {r['send_errors']}")
+    print(f"  deliveries         {r['deliveries']:,} of {r['expected']:,} (stored message × agent)")
+    print(f"  lost               {r['lost']:,}")
+    print(f"  within 1 s         {r['within_1s']:,} ({100 * r['within_1s'] / max(1, r['expected']):.1f} %)")
+    print(f"  duplicated         {r['duplicated']:,}")
+    print(f"  latency p50        {r['p50']:.0f} ms   (customer's send → agent's socket)")
+    print(f"  latency p99        {r['p99']:.0f} ms")
+    print(f"  latency max        {r['max']:.0f} ms")
+    print(f"  send request p50   {r['post_p50']:.0f} ms, p99 {r['post_p99']:.0f} ms   (the customer's POST, stored)")
+    print(f"  server CPU         {r['cpu']:.1f} s in {r['elapsed']:.0f} s = {100 * r['cpu'] / r['elapsed']:.0f} % of one core")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,93 @@
+"""`shouhou serve` uses every core: --processes, SHOUHOU_WEB_PROCESSES, else one per core; the real command
+with two processes answers on one port from two server processes that share their rate-limit counts
+(without Redis, through the file cache in the data directory)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+from django.core.management.base import CommandError
+
+from shouhou.core.management.commands.serve import cores, web_processes
+from shouhou.core.testing.asgiserver import free_port
+
+REPO = Path(__file__).resolve().parents[3]
+
+
+def test_the_number_of_web_processes_comes_from_the_flag_the_variable_or_the_cores():
+    assert web_processes(3, {"SHOUHOU_WEB_PROCESSES": "5"}) == 3
+    assert web_processes(None, {"SHOUHOU_WEB_PROCESSES": "5"}) == 5
+    assert web_processes(None, {}) == cores() == len(os.sched_getaffinity(0))
+    with pytest.raises(CommandError, match="SHOUHOU_WEB_PROCESSES 应为正整数，收到「two」"):
+        web_processes(None, {"SHOUHOU_WEB_PROCESSES": "two"})
+    with pytest.raises(CommandError, match="--processes 应在 1–64 之间，收到 0"):
+        web_processes(0, {})
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def test_serve_with_two_processes_answers_from_both_and_counts_rate_limits_across_them(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SHOUHOU_", "PYTEST"))}
+    env.update({"SHOUHOU_DATA_DIR": str(tmp_path), "DJANGO_SETTINGS_MODULE": "shouhou.config.settings",
+                "SHOUHOU_WEB_PROCESSES": "2"})
+    subprocess.run([sys.executable, "-m", "shouhou", "migrate", "--noinput", "-v", "0"], cwd=REPO, env=env,
+                   check=True, timeout=300)
+    port = free_port()
+    log = tmp_path / "serve.log"
+    proc = subprocess.Popen([sys.executable, "-m", "shouhou", "serve", "--no-migrate", "--no-worker", "--port",
+                             str(port)], cwd=REPO, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT,
+                            start_new_session=True)
+
+    def status(path: str) -> int:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=10) as response:
+                return response.status
+        except urllib.error.HTTPError as exc:
+            return exc.code
+
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            try:
+                if status("/accounts/login/") == 200 and len(_children(proc.pid)) >= 2:
+                    break
+            except OSError:
+                pass
+            time.sleep(0.5)
+        else:
+            raise AssertionError(log.read_text()[-2000:])
+        assert "2 个网页进程" in log.read_text()
+        # two server processes (uvicorn's supervisor spawns them) listen on the one port
+        servers = [pid for pid in _children(proc.pid)
+                   if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()]
+        assert len(servers) == 2, servers
+        # the survey page allows 30 requests a minute per address, counted across both processes
+        if time.time() % 60 > 45:  # the window is a calendar minute: start in a fresh one
+            time.sleep(61 - time.time() % 60)
+        codes = [status("/insight/s/no-such-token/") for _ in range(34)]
+        assert codes[:30] == [404] * 30 and set(codes[30:]) == {429}, codes
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)

@@ -1,0 +1,279 @@
+/* The one-screen desk (desk/im.html): conversation list, conversation, customer panel; no page reloads.
+   Live push (ShouhouLive) says what changed; polling every 5 s only while the push is not connected.
+   Keys: Ctrl+Enter (or ⌘+Enter) sends, Alt+N opens the next conversation waiting for a reply.
+   Alerts for new customer messages (sound, desktop notification, tab title) are this browser's settings. */
+(function () {
+  "use strict";
+  var im = document.getElementById("im");
+  if (!im || !window.shouhouDesk) return;
+  var D = window.shouhouDesk, _ = window.gettext || function (t) { return t; };
+  var rows = document.getElementById("im-rows"), pane = document.getElementById("im-pane");
+  var liveUp = false, baseTitle = document.title, unseen = 0, alerts = 0;
+  D.syncClock(im.dataset.serverNow);
+
+  function getJSON(url) {
+    return fetch(url, {credentials: "same-origin", headers: {"Accept": "application/json"}})
+      .then(function (r) { if (!r.ok) throw new Error(r.status); return r.json(); });
+  }
+  function openId() { var c = pane.querySelector(".im-convo"); return c ? c.dataset.ticket : ""; }
+  function timeline() { return document.getElementById("im-timeline"); }
+
+  // --- waiting time, counting up from the customer's oldest unanswered message ---
+  function waits() {
+    var now = Date.now();
+    document.querySelectorAll(".im-wait[data-since]").forEach(function (el) {
+      var s = Math.max(0, Math.round((now - Date.parse(el.dataset.since)) / 1000));
+      var out = el.querySelector(".im-wait-time");
+      if (out) out.textContent = D.fmt(s);
+      el.classList.toggle("long", s >= 180);  // the platforms' 3-minute reply line
+    });
+  }
+  setInterval(waits, 1000);
+  waits();
+
+  // --- the list ---
+  var listBusy = false, listAgain = false, listTimer = null, listLast = 0;
+  function refreshList() {
+    if (listBusy) { listAgain = true; return Promise.resolve(); }
+    listBusy = true;
+    var url = im.dataset.listUrl + "?scope=" + encodeURIComponent(im.dataset.scope) + "&t=" + openId();
+    return getJSON(url).then(function (j) { D.syncClock(j.now); rows.innerHTML = j.html; waits(); D.tick(); })
+      .catch(function () {}).then(function () { listBusy = false; if (listAgain) { listAgain = false; refreshList(); } });
+  }
+  function refreshListSoon() {  // at most one list refresh every 1.5 s, however many events arrive
+    var wait = 1500 - (Date.now() - listLast);
+    if (wait <= 0) { listLast = Date.now(); refreshList(); return; }
+    if (!listTimer) listTimer = setTimeout(function () { listTimer = null; listLast = Date.now(); refreshList(); }, wait);
+  }
+  document.getElementById("im-scope").addEventListener("change", function (ev) {
+    im.dataset.scope = ev.target.value;
+    refreshList();
+  });
+
+  // --- the open conversation ---
+  var paneBusy = false, paneAgain = false;
+  function refreshTimeline() {
+    var tl = timeline();
+    if (!tl) return Promise.resolve();
+    if (paneBusy) { paneAgain = true; return Promise.resolve(); }
+    paneBusy = true;
+    return getJSON(tl.dataset.pollUrl + "?m=" + tl.dataset.m + "&e=" + tl.dataset.e).then(function (j) {
+      if (timeline() !== tl) return;
+      D.syncClock(j.now);
+      if (j.count) {
+        var box = document.createElement("div");
+        box.innerHTML = j.html;
+        while (box.firstChild) {
+          var node = box.firstChild;
+          box.removeChild(node);
+          if (node.nodeType === 1 && node.dataset.key && tl.querySelector('[data-key="' + node.dataset.key + '"]')) continue;
+          tl.appendChild(node);
+        }
+        tl.scrollTop = tl.scrollHeight;
+      }
+      tl.dataset.m = j.m;
+      tl.dataset.e = j.e;
+      var clock = document.getElementById("im-clock");
+      if (clock) clock.innerHTML = j.clock_html;
+      var status = pane.querySelector('[data-testid="ticket-status"]');
+      if (status) status.textContent = j.status_label;
+      D.tick();
+    }).catch(function () {}).then(function () { paneBusy = false; if (paneAgain) { paneAgain = false; refreshTimeline(); } });
+  }
+
+  function openTicket(id, push) {
+    return fetch(im.dataset.paneUrl.replace("/0/", "/" + id + "/"), {credentials: "same-origin"})
+      .then(function (r) { if (!r.ok) throw new Error(r.status); return r.text(); })
+      .then(function (html) {
+        pane.innerHTML = html;
+        rows.querySelectorAll(".im-row").forEach(function (li) { li.classList.toggle("current", li.dataset.ticket === String(id)); });
+        if (push !== false) history.pushState({t: id}, "", im.dataset.pageUrl + "?t=" + id + (im.dataset.scope === "all" ? "&scope=all" : ""));
+        var tl = timeline();
+        if (tl) tl.scrollTop = tl.scrollHeight;
+        var reply = document.getElementById("im-reply");
+        if (reply) reply.focus();
+        clearUnseen();
+        D.tick();
+      });
+  }
+  window.addEventListener("popstate", function (ev) { if (ev.state && ev.state.t) openTicket(ev.state.t, false); });
+  rows.addEventListener("click", function (ev) {
+    var a = ev.target.closest("[data-open]");
+    if (!a || ev.ctrlKey || ev.metaKey || ev.shiftKey) return;
+    ev.preventDefault();
+    openTicket(a.dataset.open);
+  });
+  function nextWaiting() {
+    var current = openId(), list = rows.querySelectorAll(".im-row[data-waiting]");
+    for (var i = 0; i < list.length; i++) { if (list[i].dataset.ticket !== current) return openTicket(list[i].dataset.ticket); }
+  }
+  document.getElementById("im-next").addEventListener("click", nextWaiting);
+
+  // --- actions: reply or note, status; answers are JSON, nothing reloads ---
+  function post(url, data) {
+    return fetch(url, {method: "POST", credentials: "same-origin", body: data,
+                       headers: {"X-CSRFToken": D.csrf(), "X-Desk-Fetch": "1", "Accept": "application/json"}})
+      .then(function (r) { return r.json().catch(function () { return {ok: false, error: _("操作失败，请重试")}; }); });
+  }
+  function say(text) { var s = document.getElementById("im-status"); if (s) s.textContent = text || ""; }
+  pane.addEventListener("submit", function (ev) {
+    var form = ev.target;
+    if (form.id !== "im-composer") return;
+    ev.preventDefault();
+    var reply = document.getElementById("im-reply"), blocked = pane.querySelector('[data-testid="reply-blocked"]');
+    var file = document.getElementById("im-file");
+    if ((!reply.value.trim() && !(file && file.files.length)) || form.dataset.busy) return;
+    form.dataset.busy = "1";
+    var asNote = document.getElementById("im-as-note").checked;
+    var data = new FormData(form);
+    post(asNote ? form.dataset.noteUrl : form.action, data).then(function (j) {
+      blocked.hidden = true;
+      if (j.ok) {
+        reply.value = "";
+        if (file) { file.value = ""; document.getElementById("im-file-name").textContent = ""; }
+        document.getElementById("im-script-id").value = "";
+        say(j.message);
+        refreshTimeline();
+        refreshListSoon();
+      } else if (j.blocked) {
+        blocked.textContent = "";
+        var head = document.createElement("strong");
+        head.textContent = _("这条回复没有发出：");
+        var list = document.createElement("ul");
+        j.blocked.forEach(function (r) { var li = document.createElement("li"); li.textContent = r; list.appendChild(li); });
+        blocked.appendChild(head);
+        blocked.appendChild(list);
+        blocked.hidden = false;
+      } else {
+        say(j.error);
+      }
+    }).catch(function () { say(_("网络不稳定，请稍后再试")); }).then(function () { delete form.dataset.busy; });
+  });
+  pane.addEventListener("keydown", function (ev) {
+    if (ev.target.id === "im-reply" && ev.key === "Enter" && (ev.ctrlKey || ev.metaKey) && !ev.isComposing) {
+      ev.preventDefault();
+      document.getElementById("im-composer").requestSubmit();
+    }
+  });
+  document.addEventListener("keydown", function (ev) {
+    if (ev.altKey && !ev.ctrlKey && !ev.metaKey && (ev.key === "n" || ev.key === "N" || ev.code === "KeyN")) {
+      ev.preventDefault();
+      nextWaiting();
+    }
+  });
+  pane.addEventListener("click", function (ev) {
+    var btn = ev.target.closest("[data-act=status]");
+    if (btn) {
+      var form = document.getElementById("im-composer"), data = new FormData();
+      data.append("status", btn.dataset.value);
+      post(form.dataset.actUrl, data).then(function (j) {
+        if (!j.ok) { say(j.error); return; }
+        openTicket(openId(), false);
+        refreshListSoon();
+      });
+      return;
+    }
+    var chip = ev.target.closest("[data-im-script]");
+    if (chip) useScript(chip.dataset.imScript, chip.dataset.scriptId);
+  });
+
+  // --- scripts: chips and a search over the whole library (title and text) ---
+  function useScript(url, id) {
+    getJSON(url).then(function (j) {
+      if (j.error) { say(j.error); return; }
+      var reply = document.getElementById("im-reply");
+      reply.value = j.text;
+      document.getElementById("im-script-id").value = j.id || id || "";
+      reply.focus();
+    }).catch(function () { say(_("话术加载失败，请重试")); });
+  }
+  pane.addEventListener("change", function (ev) {
+    if (ev.target.id === "im-file") {
+      document.getElementById("im-file-name").textContent = ev.target.files.length ? ev.target.files[0].name : "";
+      return;
+    }
+    if (ev.target.id !== "im-script-search") return;
+    var value = ev.target.value, options = document.querySelectorAll("#im-script-list option");
+    for (var i = 0; i < options.length; i++) {
+      if (options[i].value === value) { useScript(options[i].dataset.url, options[i].dataset.scriptId); ev.target.value = ""; return; }
+    }
+  });
+
+  // --- alerts for new customer messages ---
+  var KEY = "shouhou.desk.alerts." + im.dataset.me;
+  var settings = {sound: true, desktop: false, title: true};
+  try { Object.assign(settings, JSON.parse(localStorage.getItem(KEY) || "{}")); } catch (e) { /* defaults */ }
+  document.querySelectorAll("[data-alert]").forEach(function (box) {
+    box.checked = !!settings[box.dataset.alert];
+    box.addEventListener("change", function () {
+      settings[box.dataset.alert] = box.checked;
+      try { localStorage.setItem(KEY, JSON.stringify(settings)); } catch (e) { /* private mode */ }
+      if (box.dataset.alert === "desktop" && box.checked && window.Notification && Notification.permission === "default") {
+        Notification.requestPermission();
+      }
+    });
+  });
+  var audio = null;
+  function beep() {
+    try {
+      audio = audio || new (window.AudioContext || window.webkitAudioContext)();
+      var osc = audio.createOscillator(), gain = audio.createGain();
+      osc.frequency.value = 880;
+      gain.gain.setValueAtTime(0.15, audio.currentTime);
+      gain.gain.exponentialRampToValueAtTime(0.001, audio.currentTime + 0.35);
+      osc.connect(gain);
+      gain.connect(audio.destination);
+      osc.start();
+      osc.stop(audio.currentTime + 0.35);
+      return true;
+    } catch (e) { return false; }
+  }
+  function clearUnseen() { unseen = 0; document.title = baseTitle; }
+  window.addEventListener("focus", function () { if (openId()) clearUnseen(); });
+  function alertFor(f) {
+    var d = f.data, kinds = [];
+    if (d.who !== "me") return;
+    if (d.assignee_id && String(d.assignee_id) !== im.dataset.me) return;  // another agent's conversation
+    var looking = !document.hidden && document.hasFocus() && openId() && openId() === String(d.ticket_id);
+    if (looking) return;
+    if (settings.sound && beep()) kinds.push("sound");
+    if (settings.title) {
+      unseen += 1;
+      document.title = "(" + unseen + ") " + _("新消息") + " · " + baseTitle;
+      kinds.push("title");
+    }
+    if (settings.desktop && window.Notification && Notification.permission === "granted") {
+      var n = new Notification(_("新的顾客消息"), {body: d.preview, tag: "shouhou-" + d.conversation_id});
+      n.onclick = function () { window.focus(); if (d.ticket_id) openTicket(d.ticket_id); };
+      kinds.push("desktop");
+    }
+    alerts += 1;
+    im.dataset.alerts = alerts;
+    im.dataset.lastAlert = kinds.join(",");
+  }
+
+  // --- live push, polling as the fallback ---
+  function matches(f) {
+    var tl = timeline();
+    if (!tl) return false;
+    return (f.kind === "message" && String(f.data.conversation_id) === tl.dataset.conversation) ||
+      (f.kind === "ticket" && String(f.data.ticket_id) === tl.dataset.ticket);
+  }
+  if (window.ShouhouLive) {
+    window.ShouhouLive.open(im.dataset.live, {
+      after: im.dataset.liveSeq,
+      onEvent: function (f) {
+        if (matches(f)) refreshTimeline();
+        refreshListSoon();
+        if (f.kind === "message") alertFor(f);
+      },
+      onReset: function () { refreshTimeline(); refreshList(); },
+      onState: function (up) {
+        liveUp = up;
+        im.dataset.state = up ? "on" : "off";
+        if (up) { refreshTimeline(); refreshListSoon(); }
+      }
+    });
+  }
+  setInterval(function () { if (!liveUp && !document.hidden) { refreshTimeline(); refreshList(); } }, 5000);
+})();

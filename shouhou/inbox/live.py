@@ -1,0 +1,71 @@
+"""What the inbox pushes live (shouhou.live): every stored message and ticket change, to the shop's desk
+stream; what the customer may see (their messages, the replies, progress shown to them), to the chat
+stream of the conversation. Connected as post_save receivers (InboxConfig.ready) so that no write path —
+services, the bot, channel adapters, reviews, phone calls — can forget to announce a change."""
+
+from __future__ import annotations
+
+from django.utils.timezone import localtime
+
+from shouhou.inbox.choices import Direction
+from shouhou.inbox.models import Message, Ticket, TicketEvent
+from shouhou.inbox.selectors import CUSTOMER_PROGRESS_KINDS
+from shouhou.live.services import chat_stream, desk_stream, live_publish
+
+PREVIEW = 200
+
+
+def _who(message: Message) -> str:
+    if message.direction == Direction.INBOUND:
+        return "me"
+    if message.direction == Direction.NOTE:
+        return "note"
+    return "bot" if message.is_bot else "agent"
+
+
+def _attachment(message: Message) -> dict | None:
+    from shouhou.inbox.channels.webchat import attachment_info
+
+    return attachment_info(message.attachment.name if message.attachment else "")
+
+
+def message_published(message: Message) -> None:
+    at = localtime(message.created_at)
+    ticket_id, assignee_id = (Ticket.objects.filter(conversation_id=message.conversation_id).order_by("-pk")
+                              .values_list("pk", "assignee_id").first() or (None, None))
+    live_publish(shop_id=message.shop_id, stream=desk_stream(message.shop_id), kind="message", data={
+        "message_id": message.pk, "conversation_id": message.conversation_id, "ticket_id": ticket_id,
+        "assignee_id": assignee_id,
+        "direction": message.direction, "who": _who(message), "preview": message.body[:PREVIEW],
+        "at": at.isoformat()})
+    if message.direction in (Direction.INBOUND, Direction.OUTBOUND):
+        live_publish(shop_id=message.shop_id, stream=chat_stream(message.conversation_id), kind="message", data={
+            "id": message.pk, "who": _who(message), "body": message.body, "at": f"{at:%H:%M}",
+            "attachment": _attachment(message)})
+
+
+def ticket_event_published(event: TicketEvent) -> None:
+    live_publish(shop_id=event.shop_id, stream=desk_stream(event.shop_id), kind="ticket",
+                 data={"ticket_id": event.ticket_id, "event_id": event.pk, "kind": event.kind})
+    if event.visible_to_customer and event.kind in CUSTOMER_PROGRESS_KINDS and event.note:
+        conversation_id = Ticket.objects.filter(pk=event.ticket_id).values_list("conversation_id", flat=True).first()
+        if conversation_id:
+            live_publish(shop_id=event.shop_id, stream=chat_stream(conversation_id), kind="progress",
+                         data={"ticket_id": event.ticket_id})
+
+
+def _on_message_saved(sender, instance: Message, created: bool, raw: bool = False, **kwargs) -> None:
+    if created and not raw:
+        message_published(instance)
+
+
+def _on_ticket_event_saved(sender, instance: TicketEvent, created: bool, raw: bool = False, **kwargs) -> None:
+    if created and not raw:
+        ticket_event_published(instance)
+
+
+def connect() -> None:
+    from django.db.models.signals import post_save
+
+    post_save.connect(_on_message_saved, sender=Message, dispatch_uid="inbox.live.message")
+    post_save.connect(_on_ticket_event_saved, sender=TicketEvent, dispatch_uid="inbox.live.ticket_event")

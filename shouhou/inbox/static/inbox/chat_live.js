@@ -1,0 +1,39 @@
+// Web chat, live: replies appear the moment they are stored (shouhou.live over WebSocket); chat.js keeps
+// polling only while the push is not connected. Messages are added by chat.js's add(), which skips ids
+// already on the page, so a message that came both ways shows once.
+(function () {
+  "use strict";
+  var root = document.querySelector("[data-testid=chat]");
+  if (!root || !window.shouhouChat) { return; }
+
+  // A photo or PDF, sent as soon as it is chosen; the server checks it by its bytes.
+  var upload = root.querySelector(".chat-upload input[type=file]");
+  var error = root.querySelector("[data-testid=chat-error]");
+  function showError(text) { error.textContent = text || ""; error.hidden = !text; }
+  if (upload) {
+    upload.addEventListener("change", function () {
+      if (!upload.files.length) { return; }
+      var data = new FormData(), csrf = root.querySelector("input[name=csrfmiddlewaretoken]");
+      data.append("file", upload.files[0]);
+      data.append("client_id", Date.now().toString(36) + "-" + Math.random().toString(36).slice(2, 10));
+      fetch(root.dataset.send, {method: "POST", body: data, headers: {"X-CSRFToken": csrf ? csrf.value : ""}})
+        .then(function (r) { return r.json().catch(function () { return {ok: false, error: "文件暂时没有发出，请稍后再试。"}; }); })
+        .then(function (res) { showError(res.ok ? "" : res.error); upload.value = ""; return window.shouhouChat.poll(); })
+        .catch(function () { showError("网络不稳定，请稍后再试。"); });
+    });
+  }
+
+  if (!root.dataset.live || !window.ShouhouLive) { return; }
+  window.ShouhouLive.open(root.dataset.live, {
+    after: root.dataset.liveSeq,
+    onEvent: function (f) {
+      if (f.kind === "message") { window.shouhouChat.add(f.data); }
+      else { window.shouhouChat.poll(); }  // progress shown to the customer: read the list again
+    },
+    onReset: function () { window.shouhouChat.poll(); },
+    onState: function (up) {
+      root.dataset.liveState = up ? "on" : "off";
+      if (up) { window.shouhouChat.poll(); }  // catch up on anything from before the socket opened
+    }
+  });
+})();

@@ -1,0 +1,148 @@
+"""WebSocket consumers (Django Channels): one numbered stream per connection, replay on reconnect.
+
+Protocol (JSON frames, docs/live.md):
+  client connects to /ws/desk/?after=<seq> or /ws/chat/<token>/?after=<seq>
+  server → {"type": "hello", "stream": …, "seq": <last number now>}
+  server → {"type": "event", "stream": …, "seq": n, "kind": …, "data": {…}}   n = previous + 1, always
+  server → {"type": "reset", "seq": n}   the gap is too old or too long to replay: reload state, go on from n
+  client → {"type": "ping"}  ← {"type": "pong"}
+Other client frame types are refused with {"type": "error"} for now; call signalling (offer / answer /
+candidates for video calls) will be new types on the same connection, relayed to the stream's group.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from types import SimpleNamespace
+from urllib.parse import parse_qs
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
+
+from shouhou.live.selectors import REPLAY_LIMIT, live_events_after, live_last_seq
+
+FORBIDDEN = 4403
+REAUTHORIZE_SECONDS = 60
+
+
+def _after(scope) -> int | None:
+    raw = parse_qs(scope.get("query_string", b"").decode()).get("after", [""])[0]
+    return int(raw) if raw.isdigit() else None
+
+
+class LiveConsumer(AsyncJsonWebsocketConsumer):
+    stream: str = ""
+    last: int = 0
+
+    async def authorize(self) -> str | None:
+        """The stream this connection may read, or None to refuse it."""
+        raise NotImplementedError
+
+    async def connect(self):
+        self.stream = await self.authorize() or ""
+        if not self.stream:
+            await self.close(code=FORBIDDEN)
+            return
+        self.lock = asyncio.Lock()
+        # Join the group before reading the table: an event committed after this read still arrives.
+        await self.channel_layer.group_add(self.stream, self.channel_name)
+        await self.accept()
+        current = await database_sync_to_async(live_last_seq)(self.stream)
+        after = _after(self.scope)
+        self.last = current if after is None or after > current else after
+        await self.send_json({"type": "hello", "stream": self.stream, "seq": current})
+        await self.catch_up()
+        self.backstop = asyncio.ensure_future(self._backstop())
+
+    async def disconnect(self, code):
+        task = getattr(self, "backstop", None)
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        if self.stream:
+            await self.channel_layer.group_discard(self.stream, self.channel_name)
+
+    async def _backstop(self):
+        """Read the table now and then: events from processes this layer does not reach (the in-memory
+        layer with several web processes or the worker) and any push the layer dropped. Check the right to
+        the stream again every REAUTHORIZE_SECONDS (a member removed from the shop, a chat link revoked)."""
+        loop = asyncio.get_running_loop()
+        checked = loop.time()
+        while True:
+            await asyncio.sleep(settings.LIVE_BACKSTOP_SECONDS)
+            if loop.time() - checked >= REAUTHORIZE_SECONDS:
+                checked = loop.time()
+                if await self.authorize() != self.stream:
+                    await self.close(code=FORBIDDEN)
+                    return
+            await self.catch_up()
+
+    async def catch_up(self):
+        async with self.lock:
+            frames = await database_sync_to_async(live_events_after)(self.stream, self.last,
+                                                                      limit=REPLAY_LIMIT + 1)
+            if len(frames) > REPLAY_LIMIT or (frames and frames[0]["seq"] != self.last + 1):
+                current = await database_sync_to_async(live_last_seq)(self.stream)
+                self.last = current
+                await self.send_json({"type": "reset", "stream": self.stream, "seq": current})
+                return
+            for frame in frames:
+                await self.send_json(frame)
+                self.last = frame["seq"]
+
+    async def live_event(self, message):
+        """A push from the channel layer: send it when it is the next number, else read what is missing."""
+        frame = message["frame"]
+        if frame["seq"] <= self.last:
+            return  # already sent (replayed from the table first)
+        if frame["seq"] == self.last + 1 and not self.lock.locked():
+            async with self.lock:
+                if frame["seq"] == self.last + 1:
+                    await self.send_json(frame)
+                    self.last = frame["seq"]
+                    return
+        await self.catch_up()
+
+    async def receive_json(self, content, **kwargs):
+        kind = content.get("type") if isinstance(content, dict) else None
+        if kind == "ping":
+            await self.send_json({"type": "pong", "seq": self.last})
+        else:
+            await self.send_json({"type": "error", "detail": "不支持的消息类型"})
+
+
+class DeskConsumer(LiveConsumer):
+    """An agent's desk: the stream of the shop chosen in the session (as the pages choose it)."""
+
+    async def authorize(self) -> str | None:
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            return None
+        return await database_sync_to_async(self._shop_stream)(user)
+
+    def _shop_stream(self, user) -> str | None:
+        from shouhou.accounts.access import current_shop_for_request
+        from shouhou.live.services import desk_stream
+
+        request = SimpleNamespace(user=user, session=self.scope.get("session") or {})
+        shop = current_shop_for_request(request)
+        return desk_stream(shop.pk) if shop is not None else None
+
+
+class ChatConsumer(LiveConsumer):
+    """A customer's web chat: the signed chat link names the conversation (expired or revoked: refused)."""
+
+    async def authorize(self) -> str | None:
+        token = self.scope["url_route"]["kwargs"]["token"]
+        return await database_sync_to_async(self._conversation_stream)(token)
+
+    @staticmethod
+    def _conversation_stream(token: str) -> str | None:
+        from shouhou.inbox.channels.webchat import chat_link
+        from shouhou.live.services import chat_stream
+
+        conversation, _state = chat_link(token)
+        return chat_stream(conversation.pk) if conversation is not None else None

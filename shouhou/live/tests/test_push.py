@@ -1,0 +1,212 @@
+"""Live push over real WebSocket consumers (Channels' communicator, in-memory layer): numbered events,
+what each stream may carry, replay after a dropped connection with no gap and no duplicate, refusals."""
+
+from __future__ import annotations
+
+import pytest
+from channels.db import database_sync_to_async
+
+from shouhou.core.testing.factories import CustomerFactory, OrderFactory
+from shouhou.inbox.channels import webchat
+from shouhou.inbox.choices import Channel
+from shouhou.inbox.models import Ticket
+from shouhou.inbox.services import message_receive, ticket_note, ticket_reply
+from shouhou.live.consumers import ChatConsumer, DeskConsumer
+from shouhou.live.models import LiveEvent
+from shouhou.live.selectors import live_events_after, live_last_seq
+from shouhou.live.services import chat_stream, desk_stream, live_prune
+from shouhou.live.tests.ws import WebsocketCommunicator
+
+TIMEOUT = 5
+
+
+def run(scenario):
+    """Run an async scenario on its own loop in its own thread (Playwright's sync API, if a browser test ran
+    earlier in the session, keeps a loop running in the main thread)."""
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, scenario()).result()
+
+
+@pytest.fixture
+def chat(shop):
+    customer = CustomerFactory(shop=shop, name="李女士", phone="13812345678")
+    order = OrderFactory(shop=shop, customer=customer, order_no="XL20261101001")
+    conversation = webchat.webchat_start(order=order)
+    conversation.bot_active = False
+    conversation.save(update_fields=["bot_active"])
+    return conversation
+
+
+def _customer_says(conversation, text, client_id=""):
+    return webchat.webchat_post(conversation=conversation, body=text, client_id=client_id)
+
+
+@pytest.mark.django_db
+def test_messages_and_ticket_changes_are_numbered_per_stream_and_notes_stay_on_the_desk(chat, agent):
+    # when the customer writes, the agent replies and adds an internal note
+    received = _customer_says(chat, "面霜漏了怎么办")
+    ticket = received.ticket
+    ticket_reply(ticket=ticket, author=agent, body="非常抱歉，马上为您处理")
+    ticket_note(ticket=ticket, author=agent, body="内部：仓库核实批次")
+
+    # then the chat stream holds exactly the two customer-visible messages, numbered 1, 2
+    frames = live_events_after(chat_stream(chat.pk), 0)
+    assert [(f["seq"], f["data"]["who"], f["data"]["body"]) for f in frames] == [
+        (1, "me", "面霜漏了怎么办"), (2, "agent", "非常抱歉，马上为您处理")]
+    # and the desk stream has every message (the note too) and the ticket changes, numbered without holes
+    desk = live_events_after(desk_stream(chat.shop_id), 0)
+    assert [f["seq"] for f in desk] == list(range(1, len(desk) + 1))
+    previews = [f["data"]["preview"] for f in desk if f["kind"] == "message"]
+    assert previews == ["面霜漏了怎么办", "非常抱歉，马上为您处理", "内部：仓库核实批次"]
+    assert {f["data"]["ticket_id"] for f in desk if f["kind"] == "ticket"} == {ticket.pk}
+    assert "内部" not in str(frames)
+
+
+@pytest.mark.django_db
+def test_a_rolled_back_change_leaves_no_event_and_no_hole(chat):
+    from django.db import transaction
+
+    _customer_says(chat, "第一条")
+    with pytest.raises(RuntimeError), transaction.atomic():
+        _customer_says(chat, "不会保存")
+        raise RuntimeError("rolled back")
+    _customer_says(chat, "第二条")
+    frames = live_events_after(chat_stream(chat.pk), 0)
+    assert [(f["seq"], f["data"]["body"]) for f in frames] == [(1, "第一条"), (2, "第二条")]
+
+
+def _connect(consumer, path, scope_extra=None):
+    communicator = WebsocketCommunicator(consumer.as_asgi(), path)
+    communicator.scope.update(scope_extra or {})
+    return communicator
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_chat_page_gets_a_reply_live_and_the_missed_ones_after_reconnecting(chat, agent):
+    token = webchat.chat_token(chat)
+    ticket = _customer_says(chat, "在吗").ticket
+    say = database_sync_to_async(_customer_says)
+    reply = database_sync_to_async(lambda text: ticket_reply(ticket=Ticket.objects.get(pk=ticket.pk),
+                                                             author=agent, body=text))
+
+    async def scenario():
+        # the page connects having seen event 1 (its own first message)
+        first = _connect(ChatConsumer, f"/ws/chat/{token}/?after=1", {"url_route": {"kwargs": {"token": token}}})
+        connected, _ = await first.connect()
+        assert connected
+        hello = await first.receive_json_from(TIMEOUT)
+        assert hello == {"type": "hello", "stream": chat_stream(chat.pk), "seq": 1}
+        # an agent's reply arrives live as event 2
+        await reply("您好，在的")
+        frame = await first.receive_json_from(TIMEOUT)
+        assert (frame["seq"], frame["data"]["who"], frame["data"]["body"]) == (2, "agent", "您好，在的")
+        # the connection drops; meanwhile two more replies and a message from another tab are stored
+        await first.disconnect()
+        await reply("请问订单号是多少？")
+        await say(chat, "XL20261101001", "tab-2")
+        await reply("好的，已查到")
+        # the page reconnects with the last number it has: it gets 3, 4, 5 in order, nothing twice
+        second = _connect(ChatConsumer, f"/ws/chat/{token}/?after=2", {"url_route": {"kwargs": {"token": token}}})
+        assert (await second.connect())[0]
+        assert (await second.receive_json_from(TIMEOUT))["type"] == "hello"
+        got = [await second.receive_json_from(TIMEOUT) for _ in range(3)]
+        assert [(f["seq"], f["data"]["body"]) for f in got] == [
+            (3, "请问订单号是多少？"), (4, "XL20261101001"), (5, "好的，已查到")]
+        # and then live again, continuing the numbers
+        await reply("已为您补发")
+        frame = await second.receive_json_from(TIMEOUT)
+        assert (frame["seq"], frame["data"]["body"]) == (6, "已为您补发")
+        assert await second.receive_nothing(0.3)
+        await second.disconnect()
+
+    run(scenario)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_agent_desk_hears_every_message_of_its_shop_and_nothing_of_another(chat, agent, other_shop):
+    other_customer = CustomerFactory(shop=other_shop, phone="13900001111")
+    receive = database_sync_to_async(lambda shop, text, customer: message_receive(
+        shop=shop, channel=Channel.WEB_CHAT, body=text, customer=customer))
+
+    async def scenario():
+        desk = _connect(DeskConsumer, "/ws/desk/", {"user": agent, "session": {}})
+        assert (await desk.connect())[0]
+        hello = await desk.receive_json_from(TIMEOUT)
+        assert hello["stream"] == desk_stream(chat.shop_id)
+        await receive(other_shop, "别的店的顾客", other_customer)
+        await receive(chat.shop, "我的快递到哪了", chat.customer)
+        frames = []
+        while True:
+            frame = await desk.receive_json_from(TIMEOUT)
+            frames.append(frame)
+            if frame["kind"] == "message":
+                break
+        assert frame["data"]["preview"] == "我的快递到哪了" and frame["data"]["who"] == "me"
+        assert "别的店" not in str(frames)
+        await desk.disconnect()
+
+    run(scenario)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_refused_without_a_valid_link_or_login(chat):
+    from django.contrib.auth.models import AnonymousUser
+
+    async def scenario():
+        bad = _connect(ChatConsumer, "/ws/chat/forged/", {"url_route": {"kwargs": {"token": "forged"}}})
+        connected, code = await bad.connect()
+        assert not connected and code == 4403
+        anon = _connect(DeskConsumer, "/ws/desk/", {"user": AnonymousUser(), "session": {}})
+        connected, code = await anon.connect()
+        assert not connected and code == 4403
+
+    run(scenario)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_page_too_far_behind_is_told_to_reload_its_state(chat, time_machine):
+    import datetime as dt
+
+    time_machine.move_to(dt.datetime(2026, 12, 1, 10, 0, tzinfo=dt.UTC), tick=False)
+    _customer_says(chat, "很早的消息")
+    time_machine.move_to(dt.datetime(2026, 12, 5, 10, 0, tzinfo=dt.UTC), tick=False)
+    _customer_says(chat, "今天的消息")
+    early = LiveEvent.objects.filter(created_at__lt=dt.datetime(2026, 12, 2, tzinfo=dt.UTC)).count()
+    assert early >= 2 and live_prune() == early  # three days kept: the first message's events are gone
+    assert [f["seq"] for f in live_events_after(chat_stream(chat.pk), 0)] == [2]
+    assert live_last_seq(chat_stream(chat.pk)) == 2
+    token = webchat.chat_token(chat)
+
+    async def scenario():
+        page = _connect(ChatConsumer, f"/ws/chat/{token}/?after=0", {"url_route": {"kwargs": {"token": token}}})
+        assert (await page.connect())[0]
+        assert (await page.receive_json_from(TIMEOUT))["type"] == "hello"
+        assert await page.receive_json_from(TIMEOUT) == {"type": "reset", "stream": chat_stream(chat.pk), "seq": 2}
+        await page.disconnect()
+
+    run(scenario)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_connection_is_closed_when_its_chat_link_is_revoked(chat, agent, settings, monkeypatch):
+    from shouhou.core import links
+    from shouhou.live import consumers
+
+    settings.LIVE_BACKSTOP_SECONDS = 0.05
+    monkeypatch.setattr(consumers, "REAUTHORIZE_SECONDS", 0.1)
+    token = webchat.chat_token(chat)
+    revoke = database_sync_to_async(lambda: links.link_revoke(shop=chat.shop, kind=links.Kind.WEB_CHAT,
+                                                              object_id=chat.pk, actor=agent))
+
+    async def scenario():
+        page = _connect(ChatConsumer, f"/ws/chat/{token}/", {"url_route": {"kwargs": {"token": token}}})
+        assert (await page.connect())[0]
+        assert (await page.receive_json_from(TIMEOUT))["type"] == "hello"
+        await revoke()
+        closed = await page.receive_output(TIMEOUT)
+        assert closed == {"type": "websocket.close", "code": 4403}
+
+    run(scenario)

@@ -1,0 +1,344 @@
+"""微信小店 (视频号小店) adapter: a self-built app's appid/secret, the stable access token, the after-sale
+APIs and the message push in safe mode (sources in docs/platforms.md, section 微信小店).
+
+Facts used:
+- Token: POST https://api.weixin.qq.com/cgi-bin/stable_token {grant_type: client_credential, appid, secret,
+  force_refresh} → {access_token, expires_in (7200)}. There is no refresh token: "refreshing" asks again.
+- API: POST {base}/channels/ec/aftersale/<name>?access_token=… with a JSON body; answers carry errcode
+  (0 = success) and errmsg. getaftersalelist {begin_update_time, end_update_time (≤ 24 h apart, seconds),
+  next_key} → {after_sale_order_id_list, has_more, next_key}; getaftersaleorder {after_sale_order_id} →
+  {after_sale_order: {after_sale_order_id, order_id, type, status, reason, details{desc}, refund_info{amount
+  (fen)}, product_info{product_id, sku_id, count}, deadline (seconds left to act), create_time, update_time}};
+  acceptapply {after_sale_order_id, address_id?}; rejectapply {after_sale_order_id, reject_reason?,
+  reject_reason_type (required; codes from rejectreason/get)}; errcode 10020001 售后单状态不合法 and 10021041
+  当前售后单不支持此操作 mean the request moved on.
+- Push: the URL set in the 微信小店 console is called with ?signature&timestamp&nonce (GET adds echostr, to be
+  echoed); in safe mode also encrypt_type=aes&msg_signature, where msg_signature = sha1 of the sorted token,
+  timestamp, nonce and Encrypt. The body is XML <xml><ToUserName/><Encrypt/></xml> or JSON
+  {"ToUserName", "Encrypt"} depending on the format chosen in the console; the decrypted message has the same
+  format. The after-sale event is Event=channels_ec_aftersale_update with finder_shop_aftersale_status_update
+  {after_sale_order_id, order_id, status}. The answer is the plain string "success".
+The signature and AES scheme are WeChat's common one: shouhou.inbox.channels.crypto implements it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+import xml.etree.ElementTree as ET  # noqa: S405 - DOCTYPE/ENTITY refused before parsing, as inbox does
+from decimal import Decimal
+
+import httpx
+
+from shouhou.cases.choices import CaseKind, CaseStatus
+from shouhou.inbox.channels import crypto as wx_crypto
+from shouhou.inbox.channels.base import ChannelRejected, parse_xml
+from shouhou.platforms.adapters.base import (
+    Action,
+    Aftersale,
+    Page,
+    PlatformError,
+    PushMessage,
+    PushRefused,
+    Tokens,
+)
+from shouhou.platforms.adapters.doudian import reason_from_text
+
+API_BASE = "https://api.weixin.qq.com"
+WINDOW = dt.timedelta(hours=24)  # getaftersalelist: at most 24 hours per query
+AFTERSALE_EVENT = "channels_ec_aftersale_update"
+TYPES = {"REFUND": CaseKind.REFUND_ONLY, "RETURN": CaseKind.RETURN_REFUND, "EXCHANGE": CaseKind.EXCHANGE}
+# status → (case status, 说明); "" = a platform state with no case step (the case stays where it is)
+STATUSES = {
+    "MERCHANT_PROCESSING": (CaseStatus.REQUESTED, "商家受理中"),
+    "USER_WAIT_RETURN": (CaseStatus.AWAITING_RETURN, "待买家退货"),
+    "MERCHANT_WAIT_RECEIPT": (CaseStatus.IN_TRANSIT_BACK, "待商家收货"),
+    "MERCHANT_REJECT_REFUND": (CaseStatus.REJECTED, "商家拒绝退款"),
+    "MERCHANT_REJECT_RETURN": (CaseStatus.REJECTED, "商家拒绝退货退款"),
+    "PLATFORM_REFUNDING": (CaseStatus.FULFILLING, "平台退款中"),
+    "MERCHANT_REFUND_SUCCESS": (CaseStatus.RESOLVED, "退款完成"),
+    "MERCHANT_RETURN_SUCCESS": (CaseStatus.RESOLVED, "退货退款完成"),
+    "USER_CANCELD": (CaseStatus.CANCELLED, "用户取消申请"),  # sic: the platform's spelling
+    "RETURN_CLOSED": (CaseStatus.CANCELLED, "退货退款关闭"),
+    "MERCHANT_FAIL": (CaseStatus.CANCELLED, "售后关闭"),
+    "MERCHANT_REFUND_RETRY_FAIL": (CaseStatus.CANCELLED, "商家打款失败，客服关闭售后"),
+    "MERCHANT_OVERDUE_REFUND": ("", "商家逾期未退款"),
+    "PLATFORM_REFUND_FAIL": ("", "平台退款失败"),
+    "USER_WAIT_CONFIRM": ("", "待用户确认"),
+}
+TOKEN_ERRORS = {40001, 40014, 42001}  # invalid / malformed / expired access_token
+RATE_ERRORS = {45009, 45011, 45033, 10021044}  # daily quota, frequency limits, 当前用户太多
+STATE_ERRORS = {10020001, 10021041}  # 售后单状态不合法, 当前售后单不支持此操作
+MAX_XML_BYTES = 256 * 1024
+
+
+def _yuan(fen) -> Decimal:
+    try:
+        return (Decimal(int(fen or 0)) / 100).quantize(Decimal("0.01"))
+    except (TypeError, ValueError):
+        return Decimal("0.00")
+
+
+def _xml_tree(raw: bytes) -> dict:
+    """<xml> with nested elements (the after-sale event nests its body) as a dict of dicts and strings."""
+    if b"<!DOCTYPE" in raw[:2048].upper() or b"<!ENTITY" in raw.upper() or len(raw) > MAX_XML_BYTES:
+        raise PushRefused("不接受的 XML")
+    try:
+        root = ET.fromstring(raw)  # noqa: S314 - guarded above
+    except ET.ParseError as exc:
+        raise PushRefused(f"XML 格式错误：{exc}") from exc
+
+    def walk(node):
+        children = list(node)
+        return {c.tag: walk(c) for c in children} if children else (node.text or "").strip()
+
+    tree = walk(root)
+    return tree if isinstance(tree, dict) else {}
+
+
+def _to_xml(data: dict) -> str:
+    """What the platform sends in XML format (the sandbox uses it): CDATA for text, numbers bare."""
+    def part(key, value):
+        if isinstance(value, dict):
+            return f"<{key}>{''.join(part(k, v) for k, v in value.items())}</{key}>"
+        if isinstance(value, int | float):
+            return f"<{key}>{value}</{key}>"
+        return f"<{key}><![CDATA[{value}]]></{key}>"
+
+    return "<xml>" + "".join(part(k, v) for k, v in data.items()) + "</xml>"
+
+
+def seal_push(message: dict, *, token: str, aes_key: str, app_id: str, fmt: str = "json",
+              timestamp: str | None = None, nonce: str = "1234567890") -> tuple[dict, bytes]:
+    """A push as WeChat sends it in safe mode: (query parameters, body). Used by the sandbox and tests."""
+    timestamp = timestamp or str(int(time.time()))
+    plain = json.dumps(message, ensure_ascii=False) if fmt == "json" else _to_xml(message)
+    encrypted = wx_crypto.encrypt(aes_key, plain, app_id)
+    outer = {"ToUserName": message.get("ToUserName", ""), "Encrypt": encrypted}
+    body = json.dumps(outer).encode() if fmt == "json" else _to_xml(outer).encode()
+    params = {"signature": wx_crypto.sha1_signature(token, timestamp, nonce), "timestamp": timestamp,
+              "nonce": nonce, "openid": message.get("FromUserName", ""), "encrypt_type": "aes",
+              "msg_signature": wx_crypto.sha1_signature(token, timestamp, nonce, encrypted)}
+    return params, body
+
+
+def query_params(headers: dict) -> dict:
+    """The push's query string: the view passes it in `headers` as "query:<name>" (WeChat signs the URL)."""
+    return {k[len("query:"):]: v for k, v in headers.items() if k.startswith("query:")}
+
+
+class WechatShopAdapter:
+    platform = "wechat_shop"
+    # the token lives 2 hours: ask again in its last 20 minutes (not the 12 hours other platforms use)
+    refresh_margin = dt.timedelta(minutes=20)
+
+    def __init__(self, *, app_key: str, app_secret: str, push_token: str = "", aes_key: str = "",
+                 api_base: str = "", timeout: float = 12.0):
+        self.app_key, self.app_secret = app_key, app_secret
+        self.push_token, self.aes_key = push_token, aes_key
+        self.api_base = (api_base or API_BASE).rstrip("/")
+        self.timeout = timeout
+        self._plain: dict | None = None
+
+    @classmethod
+    def from_secrets(cls, *, app_key: str, secrets: dict, api_base: str = "") -> WechatShopAdapter:
+        # the connection form's "sign secret" and "message secret" fields hold the push Token and EncodingAESKey
+        return cls(app_key=app_key, app_secret=secrets.get("app_secret", ""), api_base=api_base,
+                   push_token=secrets.get("sign_secret", ""), aes_key=secrets.get("msg_secret", ""))
+
+    @staticmethod
+    def push_app_key(headers: dict) -> str | None:
+        return None  # the appid is only inside the encrypted message (its receiveid)
+
+    @staticmethod
+    def refusal(message: str) -> tuple[int, dict]:
+        return 403, {"body": message or "forbidden"}
+
+    def initial_cursor(self, since: dt.datetime) -> dict:
+        return {"begin": int(since.timestamp()), "next_key": ""}
+
+    def reconcile_cursor(self, cursor: dict, overlap_seconds: int) -> dict:
+        return {"begin": max(0, int(cursor.get("begin", 0)) - overlap_seconds), "next_key": ""}
+
+    # --- push -------------------------------------------------------------------------------------
+    def check_url(self, params: dict) -> str:
+        """The echostr of the console's URL check (GET), or PushRefused."""
+        from shouhou.inbox.channels import wechat as wx_channel
+
+        try:
+            return wx_channel.check_url(token=self.push_token, params=params)
+        except ChannelRejected as exc:
+            raise PushRefused(str(exc)) from exc
+
+    def verify_push(self, headers: dict, body: bytes) -> None:
+        params = query_params(headers)
+        if wx_crypto.secret_missing(self.push_token) or not self.aes_key:
+            raise PushRefused("未配置消息推送的 Token / EncodingAESKey")
+        if params.get("encrypt_type") != "aes":
+            raise PushRefused("请在微信小店后台把消息加密方式设为安全模式（明文推送不校验消息内容）")
+        if not wx_crypto.fresh(params.get("timestamp")):
+            raise PushRefused("时间戳超出允许范围（可能是重放）")
+        is_json = body.lstrip()[:1] == b"{"
+        try:
+            outer = json.loads(body) if is_json else parse_xml(body)
+        except (ValueError, ChannelRejected) as exc:
+            raise PushRefused(f"推送内容无法解析：{exc}") from exc
+        encrypted = str(outer.get("Encrypt", "")) if isinstance(outer, dict) else ""
+        if not encrypted:
+            raise PushRefused("安全模式缺少 Encrypt")
+        if not wx_crypto.signature_ok((self.push_token, params.get("timestamp", ""), params.get("nonce", ""),
+                                       encrypted), params.get("msg_signature")):
+            raise PushRefused("消息签名校验失败")
+        try:
+            inner = wx_crypto.decrypt(self.aes_key, encrypted, self.app_key)
+        except wx_crypto.CryptoError as exc:
+            raise PushRefused(f"解密失败：{exc}") from exc
+        try:
+            message = json.loads(inner) if inner.lstrip()[:1] == "{" else _xml_tree(inner.encode())
+        except ValueError as exc:
+            raise PushRefused("解密后的消息无法解析") from exc
+        if not isinstance(message, dict):
+            raise PushRefused("解密后的消息不是对象")
+        self._plain = message
+
+    def parse_push(self, body: bytes) -> list[PushMessage]:
+        if self._plain is None:
+            raise PushRefused("推送未校验")
+        message, self._plain = self._plain, None
+        event = str(message.get("Event") or message.get("MsgType") or "")
+        info = message.get("finder_shop_aftersale_status_update")
+        info = info if isinstance(info, dict) else {}
+        aftersale_id, status = str(info.get("after_sale_order_id") or ""), str(info.get("status") or "")
+        # WeChat event pushes carry no MsgId; a retry repeats the same fields, which therefore name the message
+        ident = ":".join(str(message.get(k, "")) for k in ("ToUserName", "FromUserName", "CreateTime"))
+        return [PushMessage(
+            message_id=f"{ident}:{event}:{aftersale_id}:{status}"[:128], tag=event, data=message,
+            platform_shop_id=str(message.get("ToUserName") or ""), aftersale_id=aftersale_id,
+            order_id=str(info.get("order_id") or ""), known=event == AFTERSALE_EVENT and bool(aftersale_id))]
+
+    def push_answer(self, ok: bool, message: str = "") -> tuple[int, dict]:
+        return (200, {"body": "success"}) if ok else self.refusal(message)
+
+    # --- API --------------------------------------------------------------------------------------
+    def _post(self, path: str, payload: dict, *, access_token: str | None = None) -> dict:
+        params = {"access_token": access_token} if access_token is not None else None
+        try:
+            with httpx.Client(timeout=self.timeout) as client:
+                response = client.post(f"{self.api_base}/{path}", params=params,
+                                       content=json.dumps(payload, ensure_ascii=False).encode(),
+                                       headers={"Content-Type": "application/json"})
+        except httpx.HTTPError as exc:
+            raise PlatformError("outage", f"微信接口无法连接：{exc.__class__.__name__}") from exc
+        if response.status_code == 429:
+            raise PlatformError("rate_limited", "微信接口限流，稍后重试")
+        if response.status_code >= 500:
+            raise PlatformError("outage", f"微信接口暂不可用（HTTP {response.status_code}）")
+        try:
+            answer = response.json()
+        except ValueError as exc:
+            raise PlatformError("outage", f"微信接口返回了非 JSON 内容（HTTP {response.status_code}）") from exc
+        code = int(answer.get("errcode") or 0)
+        if code == 0:
+            return answer
+        raise self._error(code, answer)
+
+    @staticmethod
+    def _error(code: int, answer: dict) -> PlatformError:
+        text = str(answer.get("errmsg") or "未知错误")
+        if code in TOKEN_ERRORS:
+            kind = "token_expired"
+        elif code in RATE_ERRORS:
+            kind = "rate_limited"
+        elif code == -1:  # 系统繁忙
+            kind = "outage"
+        elif code in STATE_ERRORS:
+            kind = "already_handled"
+        else:
+            kind = "refused"
+        return PlatformError(kind, f"微信小店：{text}（{code}）", answer=answer)
+
+    def _token(self) -> Tokens:
+        answer = self._post("cgi-bin/stable_token", {"grant_type": "client_credential", "appid": self.app_key,
+                                                     "secret": self.app_secret, "force_refresh": False})
+        if not answer.get("access_token"):
+            raise PlatformError("refused", "微信小店：未返回 access_token", answer=answer)
+        return Tokens(access_token=answer["access_token"], refresh_token="",
+                      expires_at=dt.datetime.now(dt.UTC) + dt.timedelta(seconds=int(answer.get("expires_in") or 0)))
+
+    def create_token(self, *, code: str = "", shop_id: str = "") -> Tokens:
+        tokens = self._token()
+        tokens.platform_shop_id = shop_id
+        return tokens
+
+    def refresh_token(self, refresh_token: str) -> Tokens:
+        try:
+            return self._token()
+        except PlatformError as exc:
+            if exc.kind == "refused":  # wrong appid/secret, IP not whitelisted: the merchant must act
+                raise PlatformError("token_expired", exc.message, answer=exc.answer) from exc
+            raise
+
+    def call(self, name: str, payload: dict, *, access_token: str) -> dict:
+        return self._post(f"channels/ec/aftersale/{name}", payload, access_token=access_token)
+
+    def _aftersale(self, row: dict) -> Aftersale:
+        kind_code, status = str(row.get("type", "")), str(row.get("status", ""))
+        case_status, words = STATUSES.get(status, ("", f"未知状态 {status}"))
+        details = row.get("details") if isinstance(row.get("details"), dict) else {}
+        reason_text = str(details.get("desc") or row.get("reason_text") or row.get("reason") or "")
+        refund = row.get("refund_info") if isinstance(row.get("refund_info"), dict) else {}
+        product = row.get("product_info") if isinstance(row.get("product_info"), dict) else {}
+        seconds_left = int(row.get("deadline") or 0)
+        deadline = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=seconds_left) if seconds_left > 0 else None
+        created = int(row.get("create_time") or 0)
+        return Aftersale(
+            aftersale_id=str(row.get("after_sale_order_id", "")), order_id=str(row.get("order_id") or ""),
+            sub_order_id=str(product.get("sku_id") or ""), platform_type=kind_code, platform_status=status,
+            kind=TYPES.get(kind_code, CaseKind.REFUND_ONLY), case_status=case_status,
+            reason=reason_from_text(reason_text), reason_text=reason_text, status_text=words,
+            refund_amount=_yuan(refund.get("amount")), deadline=deadline, updated=int(row.get("update_time") or 0),
+            applied_at=dt.datetime.fromtimestamp(created, dt.UTC) if created else None, raw=row)
+
+    def fetch_aftersales(self, access_token: str, cursor: dict) -> Page:
+        """Requests updated in one window of at most 24 hours; the list gives ids, each is then read."""
+        now = int(time.time())
+        begin = int(cursor.get("begin", now - int(WINDOW.total_seconds())))
+        end = min(begin + int(WINDOW.total_seconds()), now)
+        payload = {"begin_update_time": begin, "end_update_time": end}
+        if cursor.get("next_key"):
+            payload["next_key"] = cursor["next_key"]
+        answer = self.call("getaftersalelist", payload, access_token=access_token)
+        items = [self.fetch_aftersale(access_token, str(i)) for i in answer.get("after_sale_order_id_list") or []]
+        if answer.get("has_more"):
+            return Page(items=items, cursor={"begin": begin, "next_key": str(answer.get("next_key") or "")},
+                        has_more=True)
+        # the next window starts just after this one (both ends taken as inclusive; reconciliation re-reads an
+        # overlap, so a platform that excludes the end second loses nothing)
+        return Page(items=items, cursor={"begin": end + 1, "next_key": ""}, has_more=end < now)
+
+    def fetch_aftersale(self, access_token: str, aftersale_id: str) -> Aftersale:
+        answer = self.call("getaftersaleorder", {"after_sale_order_id": str(aftersale_id)}, access_token=access_token)
+        return self._aftersale(answer.get("after_sale_order") or {})
+
+    def act(self, access_token: str, action: Action) -> dict:
+        """approve: 同意 (with the return address when the buyer must send goods back); confirm_receipt: after
+        the goods came back, 同意 again releases the refund; reject: 拒绝 with the reason."""
+        if action.kind in ("approve", "confirm_receipt"):
+            payload: dict = {"after_sale_order_id": action.aftersale_id}
+            if action.kind == "approve" and action.platform_type in ("RETURN", "EXCHANGE") and action.return_address_id:
+                payload["address_id"] = action.return_address_id
+            return self.call("acceptapply", payload, access_token=access_token)
+        if action.kind == "reject":
+            if not action.reject_reason_code:  # required by rejectapply; codes from rejectreason/get
+                raise PlatformError("refused", "微信小店拒绝售后必须带拒绝原因类型（reject_reason_type）：请在该连接的设置中"
+                                    "填写默认拒绝原因编号，或在微信小店后台拒绝")
+            return self.call("rejectapply", {"after_sale_order_id": action.aftersale_id,
+                                             "reject_reason": action.reason or "不符合售后条件",
+                                             "reject_reason_type": int(action.reject_reason_code)},
+                             access_token=access_token)
+        raise PlatformError("refused", f"微信小店接口不支持「{action.kind}」，请在微信小店后台处理。")
+
+    def manual_link(self, aftersale_id: str) -> str:
+        # the back office has no published per-request deep link: its home, the id is searched under 售后
+        return "https://store.weixin.qq.com/"

@@ -1,0 +1,225 @@
+"""A local 微信小店 for tests: the stable token API, the after-sale list/detail/accept/reject APIs (JSON POST,
+?access_token, errcode 0 = success), after-sale requests that move when acted on, and pushes sealed as
+WeChat sends them in safe mode (msg_signature, AES with the EncodingAESKey, XML or JSON).
+
+Faults: rate limit (45009), expired token (42001), a request already handled (10020001 售后单状态不合法),
+outage (HTTP 503).
+The sandbox settles an accepted refund at once (退款完成); the platform passes through 平台退款中 first."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlencode, urlparse
+
+import httpx
+
+from shouhou.inbox.channels import crypto as wx_crypto
+from shouhou.platforms.adapters.wechat_shop import seal_push
+
+ERRORS = {
+    "rate_limit": (200, {"errcode": 45009, "errmsg": "reach max api daily quota limit"}),
+    "token_expired": (200, {"errcode": 42001, "errmsg": "access_token expired"}),
+    "status_error": (200, {"errcode": 10020001, "errmsg": "售后单状态不合法"}),
+    "outage": (503, {"errcode": -1, "errmsg": "system error"}),
+}
+
+
+@dataclass
+class SandboxAftersale:
+    aftersale_id: str
+    order_id: str
+    sku_id: str
+    kind: str = "REFUND"  # REFUND | RETURN
+    status: str = "MERCHANT_PROCESSING"
+    amount: int = 0  # fen
+    reason: str = "七天无理由"
+    deadline: int = 36 * 3600  # seconds left for the merchant
+    create_time: int = field(default_factory=lambda: int(time.time()))
+    update_time: int = field(default_factory=lambda: int(time.time()))
+
+
+class WechatShopSandbox:
+    def __init__(self, *, app_id: str = "wx5a4d0000sandbox", app_secret: str = "wx-sandbox-secret",  # noqa: S107
+                 username: str = "gh_sandbox0001", push_token: str = "wxsandboxtoken",  # noqa: S107 (a local fake)
+                 push_url: str = "", fmt: str = "json"):
+        self.app_id, self.app_secret, self.username, self.push_token = app_id, app_secret, username, push_token
+        self.aes_key = wx_crypto.new_encoding_aes_key()
+        self.push_url, self.fmt = push_url, fmt
+        self.aftersales: dict[str, SandboxAftersale] = {}
+        self.operations: list[tuple[str, str, dict]] = []
+        self.calls: list[str] = []
+        self.faults: list[dict] = []
+        self.outage = False
+        self.lock = threading.RLock()
+        self.access_token = "wx-at-" + secrets.token_hex(8)
+        self.token_expires = time.time() + 7200
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+
+    @property
+    def url(self) -> str:
+        host, port = self.server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def start(self) -> WechatShopSandbox:
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def fail_next(self, path: str, kind: str, times: int = 1) -> None:
+        with self.lock:
+            self.faults.append({"path": path.strip("/"), "kind": kind, "times": times})
+
+    def expire_access_token(self) -> None:
+        """The platform invalidates the token (as after 2 hours): the next stable_token call issues another."""
+        with self.lock:
+            self.access_token, self.token_expires = "wx-at-expired-" + secrets.token_hex(4), 0
+
+    # --- the buyer's side -----------------------------------------------------------------------------
+    def add_aftersale(self, *, order_id: str, sku_id: str = "", kind: str = "REFUND", amount: int = 0,
+                      reason: str = "七天无理由", push: bool = True) -> SandboxAftersale:
+        with self.lock:
+            record = SandboxAftersale(aftersale_id=str(3_700_000_000_000_000 + len(self.aftersales) + 1),
+                                      order_id=order_id, sku_id=sku_id, kind=kind, amount=amount, reason=reason)
+            self.aftersales[record.aftersale_id] = record
+        if push:
+            self.push_update(record)
+        return record
+
+    def buyer_returns(self, aftersale_id: str, *, push: bool = True) -> None:
+        self._move(aftersale_id, "MERCHANT_WAIT_RECEIPT", push=push)
+
+    def _move(self, aftersale_id: str, status: str, *, push: bool) -> None:
+        with self.lock:
+            record = self.aftersales[aftersale_id]
+            record.status, record.update_time = status, max(record.update_time + 1, int(time.time()))
+        if push:
+            self.push_update(record)
+
+    # --- pushes ---------------------------------------------------------------------------------------
+    def message(self, record: SandboxAftersale, *, event: str = "channels_ec_aftersale_update") -> dict:
+        return {"ToUserName": self.username, "FromUserName": "o_platform_fixed_openid", "CreateTime": record.update_time,
+                "MsgType": "event", "Event": event,
+                "finder_shop_aftersale_status_update": {"status": record.status, "after_sale_order_id": record.aftersale_id,
+                                                        "order_id": record.order_id}}
+
+    def sealed(self, message: dict, *, fmt: str | None = None, token: str | None = None,
+               aes_key: str | None = None) -> tuple[dict, bytes]:
+        return seal_push(message, token=token or self.push_token, aes_key=aes_key or self.aes_key, app_id=self.app_id,
+                         fmt=fmt or self.fmt, nonce=secrets.token_hex(5))
+
+    def push(self, message: dict, *, fmt: str | None = None) -> httpx.Response | None:
+        if not self.push_url:
+            return None
+        params, body = self.sealed(message, fmt=fmt)
+        kind = "application/json" if (fmt or self.fmt) == "json" else "text/xml"
+        return httpx.post(f"{self.push_url}?{urlencode(params)}", content=body, headers={"Content-Type": kind},
+                          timeout=30)
+
+    def push_update(self, record: SandboxAftersale) -> httpx.Response | None:
+        return self.push(self.message(record))
+
+    # --- HTTP -----------------------------------------------------------------------------------------
+    def _handler(self):
+        sandbox = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                return
+
+            def do_POST(self):  # noqa: N802
+                parsed = urlparse(self.path)
+                query = {k: v[0] for k, v in parse_qs(parsed.query).items()}
+                raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                try:
+                    body = json.loads(raw or b"{}")
+                except ValueError:
+                    body = None
+                status, answer = (200, {"errcode": 47001, "errmsg": "data format error"}) if not isinstance(body, dict) \
+                    else sandbox.handle(parsed.path.strip("/"), query, body)
+                out = json.dumps(answer, ensure_ascii=False).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json; charset=utf-8")
+                self.send_header("Content-Length", str(len(out)))
+                self.end_headers()
+                self.wfile.write(out)
+
+        return Handler
+
+    def handle(self, path: str, query: dict, body: dict) -> tuple[int, dict]:
+        with self.lock:
+            self.calls.append(path)
+            if self.outage:
+                return ERRORS["outage"]
+            for fault in self.faults:
+                if fault["path"] == path and fault["times"] > 0:
+                    fault["times"] -= 1
+                    return ERRORS[fault["kind"]]
+            if path == "cgi-bin/stable_token":
+                if body.get("grant_type") != "client_credential" or body.get("appid") != self.app_id \
+                        or body.get("secret") != self.app_secret:
+                    return 200, {"errcode": 40125, "errmsg": "invalid appsecret"}
+                if body.get("force_refresh") or self.token_expires <= time.time():
+                    self.access_token, self.token_expires = "wx-at-" + secrets.token_hex(8), time.time() + 7200
+                return 200, {"access_token": self.access_token, "expires_in": int(self.token_expires - time.time())}
+            if query.get("access_token") != self.access_token:
+                return ERRORS["token_expired"] if query.get("access_token", "").startswith("wx-at-") \
+                    else (200, {"errcode": 40001, "errmsg": "invalid credential, access_token is invalid"})
+            if path == "channels/ec/aftersale/getaftersalelist":
+                return self._list(body)
+            record = self.aftersales.get(str(body.get("after_sale_order_id")))
+            if record is None:
+                return 200, {"errcode": 10020001, "errmsg": "售后单不存在"}
+            if path == "channels/ec/aftersale/getaftersaleorder":
+                return 200, {"errcode": 0, "errmsg": "ok", "after_sale_order": self._row(record)}
+            if path == "channels/ec/aftersale/acceptapply":
+                return self._accept(record, body)
+            if path == "channels/ec/aftersale/rejectapply":
+                if not isinstance(body.get("reject_reason_type"), int):
+                    return 200, {"errcode": 47001, "errmsg": "data format error: reject_reason_type required"}
+                if record.status != "MERCHANT_PROCESSING":
+                    return ERRORS["status_error"]
+                return self._done(record, "rejectapply", body,
+                                  "MERCHANT_REJECT_RETURN" if record.kind == "RETURN" else "MERCHANT_REJECT_REFUND")
+            return 404, {"errcode": 40066, "errmsg": "invalid url"}
+
+    def _accept(self, record: SandboxAftersale, body: dict) -> tuple[int, dict]:
+        if record.status == "MERCHANT_PROCESSING":
+            after = "USER_WAIT_RETURN" if record.kind == "RETURN" else "MERCHANT_REFUND_SUCCESS"
+        elif record.status == "MERCHANT_WAIT_RECEIPT":
+            after = "MERCHANT_RETURN_SUCCESS"
+        else:
+            return ERRORS["status_error"]
+        return self._done(record, "acceptapply", body, after)
+
+    def _done(self, record: SandboxAftersale, name: str, body: dict, after: str) -> tuple[int, dict]:
+        record.status, record.update_time = after, max(record.update_time + 1, int(time.time()))
+        self.operations.append((name, record.aftersale_id, body))
+        return 200, {"errcode": 0, "errmsg": "ok"}
+
+    def _row(self, r: SandboxAftersale) -> dict:
+        return {"after_sale_order_id": r.aftersale_id, "order_id": r.order_id, "status": r.status, "type": r.kind,
+                "openid": "o_buyer_openid", "reason": "NO_REASON_7_DAYS",
+                "product_info": {"product_id": "10000001", "sku_id": r.sku_id, "count": 1},
+                "details": {"desc": r.reason, "receive_product": r.kind == "RETURN"},
+                "refund_info": {"amount": r.amount}, "deadline": r.deadline if r.status == "MERCHANT_PROCESSING" else 0,
+                "create_time": r.create_time, "update_time": r.update_time}
+
+    def _list(self, body: dict) -> tuple[int, dict]:
+        begin, end = int(body.get("begin_update_time", 0)), int(body.get("end_update_time", 0))
+        if end - begin > 86_400 or end < begin:
+            return 200, {"errcode": 10020004, "errmsg": "非法的时间区间，不得大于24小时"}
+        ids = [r.aftersale_id for r in sorted(self.aftersales.values(), key=lambda r: r.update_time)
+               if begin <= r.update_time <= end]
+        start = int(body.get("next_key") or 0)
+        page = ids[start:start + 2]  # small pages so that paging is exercised
+        more = start + 2 < len(ids)
+        return 200, {"errcode": 0, "errmsg": "ok", "after_sale_order_id_list": page, "has_more": more,
+                     "next_key": str(start + 2) if more else ""}
