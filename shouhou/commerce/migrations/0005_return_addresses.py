@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('commerce', '0003_shipment_tracking_index'),
+        ('commerce', '0004_line_platform_after_sale_status'),
     ]
 
     operations = [
