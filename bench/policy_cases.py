@@ -40,6 +40,7 @@ def main() -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
+    from shouhou.accounts.actors import SYSTEM
     from shouhou.cases.models import Case
     from shouhou.cases.services import recall_launch
     from shouhou.commerce.models import Customer, Order, OrderLine, Product, Shop
@@ -58,7 +59,7 @@ def main() -> None:
     from django.db import transaction
 
     with transaction.atomic():
-        recall = recall_launch(shop=shop, actor=None, reason="电池过热风险", product=product, batch_no="B1")
+        recall = recall_launch(shop=shop, actor=SYSTEM, reason="电池过热风险", product=product, batch_no="B1")
     took = time.perf_counter() - start
     n = Case.objects.filter(recall=recall).count()
     print(f"recall_launch: {n} cases + events in {took:.2f}s = {n / took:,.0f} lines/s")

@@ -34,6 +34,7 @@ def main() -> None:
 
 
 def run(size: int) -> None:
+    from shouhou.accounts.actors import SYSTEM
     from shouhou.accounts.retention import shop_anonymise_expired
     from shouhou.accounts.services import shop_retention_set
     from shouhou.cases.choices import CaseKind, CaseStatus
@@ -46,7 +47,7 @@ def run(size: int) -> None:
     sh = dt.timezone(dt.timedelta(hours=8))
     old = dt.datetime(2025, 1, 1, tzinfo=sh)
     shop = Shop.objects.create(name="基准店", code="bench")
-    shop_retention_set(shop=shop, days=90)
+    shop_retention_set(shop=shop, days=90, actor=SYSTEM)
     customers = Customer.objects.bulk_create(
         [Customer(shop=shop, name=f"顾客{i}", phone=f"138{i:08d}", phone_last4=f"{i:04d}"[-4:]) for i in range(size)])
     orders = Order.objects.bulk_create(

@@ -160,7 +160,7 @@ class OrderLine(ShopScopedModel):
     price_paid = MoneyField(_("实付金额"), default=0)
     batch_no = models.CharField(_("批次号"), max_length=64, blank=True, db_index=True)
     # The platform's own after-sale state for this line as exported (售后状态), kept verbatim.
-    platform_after_sale_status = models.CharField(_("平台售后状态"), max_length=40, blank=True)
+    platform_after_sale_status = models.CharField(_("平台售后状态"), max_length=40, blank=True, db_default="")
 
     class Meta:
         verbose_name = _("订单行")

@@ -65,7 +65,7 @@ class Message(ShopScopedModel):
     # Per-message reply clocks (docs/metrics.md, 回复率): a buyer message that a person must answer (it reached
     # the human desk, not the bot), when a person first answered it (bot replies do not count), and the agent
     # it is counted for (the ticket's assignee when it arrived; the person who answered, once answered).
-    awaits_human = models.BooleanField(_("待人工回复"), default=False)
+    awaits_human = models.BooleanField(_("待人工回复"), default=False, db_default=False)
     human_reply_at = models.DateTimeField(_("人工首次回复时间"), null=True, blank=True)
     agent = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                               related_name="+", verbose_name=_("计入客服"))

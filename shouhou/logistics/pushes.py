@@ -44,6 +44,8 @@ def kuaidi100_verify(param: str, sign: str, salt: str) -> None:
     no salt subscribed without one, and Kuaidi100 then signs nothing: accepted (the shop chose so)."""
     if not salt:
         return
+    if not salt.strip():  # configured but blank: a typo, never a secret; refuse rather than sign with spaces
+        raise PushError("快递100 盐值只含空白，拒绝推送：请在店铺设置中重新配置", status=403)
     if not sign or not hmac.compare_digest(kuaidi100_sign(param, salt), sign.strip().upper()):
         raise PushError("快递100 推送签名不匹配", status=403)
 

@@ -47,7 +47,7 @@ class Review(ShopScopedModel):
     complaint_type = models.CharField(_("问题类型"), max_length=24, blank=True, db_index=True,
                                       choices=ComplaintType.choices)
     # Multi-label: the main type above plus up to three more, `|`-joined codes (as in data/labels/).
-    complaint_others = models.CharField(_("其他问题类型"), max_length=80, blank=True,
+    complaint_others = models.CharField(_("其他问题类型"), max_length=80, blank=True, db_default="",
                                         help_text=_("主类型之外的问题类型，以 | 分隔"))
     aspect = models.CharField(_("涉及方面"), max_length=24, blank=True, choices=Aspect.choices)
     is_showcased = models.BooleanField(_("精选展示"), default=False)
