@@ -81,16 +81,16 @@ def link_finished_long_ago(finished_at: dt.datetime | None) -> bool:
 def link_revoke(*, shop, kind: str, object_id: int, actor, reason: str = "") -> LinkRevocation:
     """Revoke every link of the object given out until now. Staff who may act on the object may revoke
     (case.approve for a case, reply for a conversation); audited."""
-    from shouhou.accounts.access import require_action
+    from shouhou.accounts.actors import acting_user, require_role
     from shouhou.accounts.permissions import CASE_APPROVE, REPLY
     from shouhou.core.audit import audit_record
 
     if kind not in Kind.values:
         raise ValueError(f"未知的链接类型：{kind}")
-    require_action(actor, shop, CASE_APPROVE if kind == Kind.CASE_FOLLOW else REPLY)
+    require_role(actor, shop, CASE_APPROVE if kind == Kind.CASE_FOLLOW else REPLY)
     with transaction.atomic():
         row = LinkRevocation.objects.create(shop=shop, kind=kind, object_id=object_id, revoked_at=now(),
-                                            actor=actor if getattr(actor, "is_authenticated", False) else None,
+                                            actor=acting_user(actor),
                                             reason=(reason or "")[:200])
         audit_record(action="link.revoke", obj=row, actor=actor, shop=shop,
                      after={"kind": kind, "object_id": object_id, "reason": row.reason})

@@ -5,6 +5,8 @@ from datetime import datetime
 from django.shortcuts import get_object_or_404
 from ninja import Field, Router, Schema
 
+from shouhou.accounts.actors import require_role
+from shouhou.accounts.permissions import REPLY
 from shouhou.api.errors import DomainError
 from shouhou.commerce.models import Shipment
 from shouhou.logistics.models import ExceptionRuleSet
@@ -104,4 +106,6 @@ def rules_put(request, payload: RulesIO):
 
 @router.post("/exceptions/sweep")
 def sweep(request):
+    # opening exceptions (and their tickets) is an agent's act: a read-only token may not start it
+    require_role(request.auth, request.auth.shop, REPLY)
     return exception_sweep(shop=request.auth.shop)

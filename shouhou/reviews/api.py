@@ -22,7 +22,7 @@ from shouhou.core.idempotency import idempotency_claim, idempotency_store_result
 from shouhou.core.signatures import SignatureError, verify
 from shouhou.reviews import selectors, services
 from shouhou.reviews.choices import ReviewKind, ReviewSource
-from shouhou.reviews.classifier.model import classify_texts
+from shouhou.reviews.classifier.whole import classify_whole
 from shouhou.reviews.guards import guard_outgoing, inspect_reply
 from shouhou.reviews.importers import ImportFormatError, parse_review_file
 from shouhou.reviews.models import RecoveryTask, Review
@@ -290,7 +290,7 @@ def reviews_classify(request, payload: ClassifyIn):
     _need(request, perm.VIEW)
     if len(payload.texts) > MAX_BATCH:
         raise DomainError(f"一次最多 {MAX_BATCH} 条", field="texts")
-    return [p.__dict__ for p in classify_texts(payload.texts)]
+    return [p.__dict__ for p in classify_whole(payload.texts)]  # whole text, line breaks dropped
 
 
 @router.post("/{review_id}/showcase", response=ReviewOut, summary="精选展示好评")

@@ -28,7 +28,7 @@ from shouhou.reviews.choices import (
     TaskEventKind,
     TaskStatus,
 )
-from shouhou.reviews.classifier.model import classify_texts
+from shouhou.reviews.classifier.whole import classify_whole
 from shouhou.reviews.guards import guard_outgoing, inspect_reply
 from shouhou.reviews.models import (
     CommunityAlert,
@@ -117,7 +117,7 @@ def reviews_ingest(*, shop, items: list[ReviewInput], source: str = ReviewSource
     for line in OrderLine.objects.filter(shop=shop, order__in=list(orders.values())).order_by("pk"):
         lines.setdefault(line.order_id, []).append(line)
     groups = _groups_for(shop, fresh)
-    preds = classify_texts([i.text for i in fresh])
+    preds = classify_whole([i.text for i in fresh])  # as `reviews classify`: all of every text
 
     rows = []
     for item, pred in zip(fresh, preds, strict=True):

@@ -54,6 +54,7 @@ API_WRITES = {
     "reviews.reply": (WRITERS, "post", lambda s: f"/api/reviews/tasks/{_task(s).pk}/reply",
                       lambda s: {"text": "非常抱歉，我们已联系您处理"}),
     "insight.action": (WRITERS, "post", lambda s: "/api/insight/actions", lambda s: {"finding": "包装易破"}),
+    "logistics.sweep": (WRITERS, "post", lambda s: "/api/logistics/exceptions/sweep", lambda s: {}),
     "accounts.token": (ADMINS, "post", lambda s: "/api/accounts/tokens", lambda s: {"name": "ERP", "scopes": ["cases"]}),
 }
 

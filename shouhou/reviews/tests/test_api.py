@@ -300,3 +300,14 @@ def test_nul_characters_and_absurd_times_are_refused_or_dropped_not_500(client, 
     assert report.status_code == 422 and "since" in report.json()["detail"]
     odd_offset = client.get("/api/reviews/qa-report?since=2026-04-20T16%3A37%3A06%2B17%3A41", headers=auth)
     assert odd_offset.status_code == 200
+
+
+def test_the_classify_api_reads_whole_texts_like_the_cli(agent_client):
+    # a complaint at the end of a long review is read, and a line break changes nothing (as `reviews classify`)
+    praise = "衣服很好看，面料舒服，做工精细，物流也快，客服态度好。" * 60
+    r = _post(agent_client, "/api/reviews/classify",
+              {"texts": [praise, praise + "但是收到的衣服袖子开线了，质量太差，要求退货。",
+                         "宝贝收到\n不喜欢", "宝贝收到不喜欢"]}).json()
+    assert r[0]["sentiment"] == 1
+    assert r[1]["sentiment"] == 0 and r[1]["complaint_type"] not in ("", "none")
+    assert r[2] == r[3]
