@@ -26,6 +26,8 @@ from shouhou.cases import services as svc
 from shouhou.cases.models import Case, CaseEvidence
 from shouhou.cases.selectors import case_list
 from shouhou.commerce.models import SKU, Order, OrderLine, Product
+from shouhou.core.links import link_revoke
+from shouhou.core.models import LinkRevocation
 from shouhou.core.uploads import UploadError
 
 router = Router(tags=["售后单"])
@@ -81,6 +83,11 @@ class CaseIn(Schema):
 
 class NoteIn(Schema):
     note: str = ""
+
+
+class LinkRevokedOut(Schema):
+    case_id: int
+    revoked_at: dt.datetime
 
 
 class ReasonIn(Schema):
@@ -237,6 +244,15 @@ def cancel(request, case_id: int, payload: NoteIn):
     _need(request, CASE_CREATE)
     return _detail(_run(svc.case_cancel, case=_case(request, case_id), actor=request.auth,
                         reason=payload.note))
+
+
+@router.post("/{case_id}/links/revoke", response=LinkRevokedOut, summary="收回顾客手中的跟进链接")
+def revoke_links(request, case_id: int, payload: NoteIn):
+    """Every follow link given out for this case until now stops working (a lookup gives a new one)."""
+    case = _case(request, case_id)
+    row: LinkRevocation = _run(link_revoke, shop=request.auth.shop, kind=LinkRevocation.Kind.CASE_FOLLOW,
+                               object_id=case.pk, actor=request.auth, reason=payload.note)
+    return {"case_id": case.pk, "revoked_at": row.revoked_at}
 
 
 @router.post("/{case_id}/return-shipment", response=CaseDetailOut, summary="登记退回物流")

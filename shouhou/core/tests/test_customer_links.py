@@ -147,3 +147,23 @@ def test_a_revoked_chat_link_shows_the_page_and_its_requests_get_json(client, sh
     assert client.get(f"/inbox/chat/{fresh}/").status_code == 200
     _clock.shift(dt.timedelta(days=91))
     _gone(client.get(f"/inbox/chat/{fresh}/"), "这个链接已过期。")
+
+
+def test_the_api_revokes_a_case_s_follow_links_for_roles_that_may(client, filed, shop, other_shop):
+    from shouhou.core.testing.roles import token_with_role
+
+    case, url = filed
+    api = type(client)()
+    path = f"/api/cases/{case.pk}/links/revoke"
+    # a read-only analyst and another shop's admin may not
+    analyst = token_with_role(shop, Role.ANALYST)
+    assert api.post(path, {"note": "x"}, content_type="application/json", HTTP_AUTHORIZATION=analyst).status_code == 403
+    outsider = token_with_role(other_shop, Role.ADMIN)
+    assert api.post(path, {}, content_type="application/json", HTTP_AUTHORIZATION=outsider).status_code == 404
+    assert not LinkRevocation.objects.exists() and client.get(url).status_code == 200
+    # a supervisor's token may: the old link is dead and the revocation audited
+    supervisor = token_with_role(shop, Role.SUPERVISOR)
+    answer = api.post(path, {"note": "顾客换号"}, content_type="application/json", HTTP_AUTHORIZATION=supervisor)
+    assert answer.status_code == 200 and answer.json()["case_id"] == case.pk
+    _gone(client.get(url), "这个链接已被店铺收回。")
+    assert AuditEvent.objects.filter(action="link.revoke").count() == 1
