@@ -8,9 +8,12 @@ docs/platforms.md); services.py does the rest."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Protocol
+
+import httpx
 
 
 class PlatformError(Exception):
@@ -28,6 +31,25 @@ class PlatformError(Exception):
     @property
     def retryable(self) -> bool:
         return self.kind in self.RETRYABLE
+
+
+def gateway_json(label: str, send: Callable[[httpx.Client], httpx.Response], *, timeout: float,
+                 transport: httpx.BaseTransport | None = None) -> dict:
+    """One call to a platform gateway, read as JSON. What no platform answers in its own envelope
+    (no connection, HTTP 429, a 5xx, a body that is not JSON) becomes the same retryable PlatformError."""
+    try:
+        with httpx.Client(timeout=timeout, transport=transport) as client:
+            response = send(client)
+    except httpx.HTTPError as exc:
+        raise PlatformError("outage", f"{label}接口无法连接：{exc.__class__.__name__}") from exc
+    if response.status_code == 429:
+        raise PlatformError("rate_limited", f"{label}接口限流，稍后重试")
+    if response.status_code >= 500:
+        raise PlatformError("outage", f"{label}接口暂不可用（HTTP {response.status_code}）")
+    try:
+        return response.json()
+    except ValueError as exc:
+        raise PlatformError("outage", f"{label}接口返回了非 JSON 内容（HTTP {response.status_code}）") from exc
 
 
 class PushRefused(Exception):

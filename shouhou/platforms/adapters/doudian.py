@@ -31,6 +31,7 @@ from shouhou.platforms.adapters.base import (
     PushMessage,
     PushRefused,
     Tokens,
+    gateway_json,
 )
 
 GATEWAY = "https://openapi-fxg.jinritemai.com"
@@ -231,20 +232,9 @@ class DoudianAdapter:
                  "sign": api_sign(self.app_key, self.app_secret, method, body, timestamp)}
         if access_token is not None:
             query["access_token"] = access_token
-        try:
-            with httpx.Client(timeout=self.timeout, transport=self.transport) as client:
-                response = client.post(f"{self.api_base}/{path.strip('/')}", params=query, content=body.encode(),
-                                       headers={"Content-Type": "application/json", "Accept": "application/json"})
-        except httpx.HTTPError as exc:
-            raise PlatformError("outage", f"抖店接口无法连接：{exc.__class__.__name__}") from exc
-        if response.status_code == 429:
-            raise PlatformError("rate_limited", "抖店接口限流，稍后重试")
-        if response.status_code >= 500:
-            raise PlatformError("outage", f"抖店接口暂不可用（HTTP {response.status_code}）")
-        try:
-            answer = response.json()
-        except ValueError as exc:
-            raise PlatformError("outage", f"抖店接口返回了非 JSON 内容（HTTP {response.status_code}）") from exc
+        answer = gateway_json("抖店", lambda client: client.post(
+            f"{self.api_base}/{path.strip('/')}", params=query, content=body.encode(),
+            headers={"Content-Type": "application/json", "Accept": "application/json"}), timeout=self.timeout, transport=self.transport)
         code = answer.get("code", answer.get("err_no"))
         if code in (SUCCESS, 0, "10000", "0"):
             return answer

@@ -24,7 +24,6 @@ import json
 import time
 from decimal import Decimal
 
-import httpx
 from cryptography.hazmat.primitives import padding
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
@@ -37,6 +36,7 @@ from shouhou.platforms.adapters.base import (
     PushMessage,
     PushRefused,
     Tokens,
+    gateway_json,
 )
 from shouhou.platforms.adapters.doudian import reason_from_text
 
@@ -159,19 +159,8 @@ class KuaishouAdapter:
 
     # --- API --------------------------------------------------------------------------------------
     def _post(self, url: str, **kwargs) -> dict:
-        try:
-            with httpx.Client(timeout=self.timeout) as client:
-                response = client.request(kwargs.pop("method", "POST"), url, **kwargs)
-        except httpx.HTTPError as exc:
-            raise PlatformError("outage", f"快手接口无法连接：{exc.__class__.__name__}") from exc
-        if response.status_code == 429:
-            raise PlatformError("rate_limited", "快手接口限流，稍后重试")
-        if response.status_code >= 500:
-            raise PlatformError("outage", f"快手接口暂不可用（HTTP {response.status_code}）")
-        try:
-            answer = response.json()
-        except ValueError as exc:
-            raise PlatformError("outage", f"快手接口返回了非 JSON 内容（HTTP {response.status_code}）") from exc
+        method = kwargs.pop("method", "POST")
+        answer = gateway_json("快手", lambda client: client.request(method, url, **kwargs), timeout=self.timeout)
         if str(answer.get("result")) == "1":
             return answer
         raise self._error(answer)

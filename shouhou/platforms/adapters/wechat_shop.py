@@ -29,8 +29,6 @@ import time
 import xml.etree.ElementTree as ET  # noqa: S405 - DOCTYPE/ENTITY refused before parsing, as inbox does
 from decimal import Decimal
 
-import httpx
-
 from shouhou.cases.choices import CaseKind, CaseStatus
 from shouhou.inbox.channels import crypto as wx_crypto
 from shouhou.inbox.channels.base import ChannelRejected, parse_xml
@@ -42,6 +40,7 @@ from shouhou.platforms.adapters.base import (
     PushMessage,
     PushRefused,
     Tokens,
+    gateway_json,
 )
 from shouhou.platforms.adapters.doudian import reason_from_text
 
@@ -223,21 +222,9 @@ class WechatShopAdapter:
     # --- API --------------------------------------------------------------------------------------
     def _post(self, path: str, payload: dict, *, access_token: str | None = None) -> dict:
         params = {"access_token": access_token} if access_token is not None else None
-        try:
-            with httpx.Client(timeout=self.timeout) as client:
-                response = client.post(f"{self.api_base}/{path}", params=params,
-                                       content=json.dumps(payload, ensure_ascii=False).encode(),
-                                       headers={"Content-Type": "application/json"})
-        except httpx.HTTPError as exc:
-            raise PlatformError("outage", f"微信接口无法连接：{exc.__class__.__name__}") from exc
-        if response.status_code == 429:
-            raise PlatformError("rate_limited", "微信接口限流，稍后重试")
-        if response.status_code >= 500:
-            raise PlatformError("outage", f"微信接口暂不可用（HTTP {response.status_code}）")
-        try:
-            answer = response.json()
-        except ValueError as exc:
-            raise PlatformError("outage", f"微信接口返回了非 JSON 内容（HTTP {response.status_code}）") from exc
+        answer = gateway_json("微信", lambda client: client.post(
+            f"{self.api_base}/{path}", params=params, content=json.dumps(payload, ensure_ascii=False).encode(),
+            headers={"Content-Type": "application/json"}), timeout=self.timeout)
         code = int(answer.get("errcode") or 0)
         if code == 0:
             return answer
