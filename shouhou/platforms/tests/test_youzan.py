@@ -14,7 +14,7 @@ from shouhou.accounts.actors import SYSTEM
 from shouhou.cases import services as case_services
 from shouhou.cases.models import Case
 from shouhou.platforms import services
-from shouhou.platforms.adapters.base import Action, PlatformError
+from shouhou.platforms.adapters.base import Action, PlatformError, PushRefused
 from shouhou.platforms.adapters.youzan import (
     YouzanAdapter,
     decode_msg,
@@ -141,6 +141,21 @@ def test_body_signed_push_and_unknown_types_are_acknowledged(client, yz_connect,
     assert set(PlatformEvent.objects.filter(status="ignored").values_list("tag", flat=True)) == {
         "trade_TradeSuccess", "trade_refund_SysRefund"}
     assert Case.objects.count() == 1
+
+
+def test_newer_refund_messages_carry_msg_as_an_object(yz):
+    """youzan_trade_Refund*: `msg` is an object, so only the Event-Sign header can sign it."""
+    adapter = YouzanAdapter(app_key=yz.client_id, app_secret=yz.client_secret)
+    body = {"client_id": yz.client_id, "kdt_id": 91000001, "type": "youzan_trade_RefundCreated", "id": "E1",
+            "msg": {"refund_id": "R1", "tid": "E1", "version": 7, "refund_type": "REFUND_ONLY", "refunded_fee": "9.90"},
+            "msg_id": "m-1", "test": False, "mode": 1}
+    raw = json.dumps(body).encode()
+    adapter.verify_push({"event-sign": push_sign(yz.client_id, yz.client_secret, raw)}, raw)
+    [message] = adapter.parse_push(raw)
+    assert (message.message_id, message.aftersale_id, message.order_id, message.platform_shop_id, message.known) == (
+        "m-1", "R1", "E1", "91000001", True)
+    with pytest.raises(PushRefused):  # without the header there is nothing that signs an object msg
+        adapter.verify_push({}, raw)
 
 
 def test_agent_rejection_goes_back_with_the_reason(yz, yz_connect, order_line, claim_clock, agent):
