@@ -59,7 +59,7 @@ class SandboxRefund:
 
 class YouzanSandbox:
     def __init__(self, *, client_id: str = "yz-sandbox-client", client_secret: str = "yz-sandbox-secret",  # noqa: S107
-                 kdt_id: str = "91000001", push_url: str = ""):  # a local fake
+                 kdt_id: str = "91000001", push_url: str = "", host: str = "127.0.0.1", port: int = 0):  # a local fake
         self.client_id, self.client_secret, self.kdt_id = client_id, client_secret, kdt_id
         self.push_url = push_url
         self.refunds: dict[str, SandboxRefund] = {}
@@ -71,7 +71,7 @@ class YouzanSandbox:
         self.lock = threading.RLock()
         self.access_token, self.refresh_token = "yz-at-" + secrets.token_hex(6), "yz-rt-" + secrets.token_hex(6)
         self.expired_tokens: set[str] = set()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.server = ThreadingHTTPServer((host, port), self._handler())
 
     @property
     def url(self) -> str:

@@ -285,3 +285,20 @@ def test_connect_through_the_page(client, shop_admin, yz, claim_clock):
     assert response.status_code == 302 and response["Location"] == f"/platforms/{conn.pk}/"
     assert yz.client_secret not in conn.secrets and conn.token_expires_at is not None
     assert unseal(conn.secrets)["refresh_token"] == f"silent:{yz.kdt_id}"
+
+
+def test_sandbox_command_connects_and_files_a_return(live_server, shop, order_line, claim_clock):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("platforms", "sandbox", "--platform", "youzan", "--port", "0",
+                 "--push-url", f"{live_server.url}/platforms/doudian/push/", "--connect", "--auto-push", "--request",
+                 "--seconds", "0.2", stdout=out)
+    text = out.getvalue()
+    assert "有赞沙箱" in text and '{"code": 0, "msg": "success"}' in text.replace('"code":0', '"code": 0')
+    case = Case.objects.get(channel="youzan")
+    assert case.order_line == order_line and case.kind == "return_refund" and case.auto_approved
+    action = OutboundAction.objects.get()
+    assert action.status == "done" and action.aftersale.status == "WAIT_BUYER_RETURN_GOODS"
