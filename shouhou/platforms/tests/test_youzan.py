@@ -302,3 +302,23 @@ def test_sandbox_command_connects_and_files_a_return(live_server, shop, order_li
     assert case.order_line == order_line and case.kind == "return_refund" and case.auto_approved
     action = OutboundAction.objects.get()
     assert action.status == "done" and action.aftersale.status == "WAIT_BUYER_RETURN_GOODS"
+
+
+def test_rejecting_after_the_buyer_shipped_is_returngoods_refuse(yz):
+    """Once the goods are on their way back (WAIT_SELLER_CONFIRM_GOODS), 拒绝 is 拒绝退货 (未收到货)."""
+    adapter = YouzanAdapter(app_key=yz.client_id, app_secret=yz.client_secret, api_base=yz.url)
+    token = adapter.create_token(shop_id=yz.kdt_id).access_token
+    refund = yz.add_refund(tid=ORDER_ID, demand=2, push=False)
+    with yz.lock:
+        yz._move(refund, "WAIT_SELLER_CONFIRM_GOODS")
+    current = adapter.fetch_aftersale(token, refund.refund_id)
+    assert current.case_status == "in_transit_back" and current.kind == "return_refund"
+    adapter.act(token, Action(kind="reject", aftersale_id=refund.refund_id, platform_type=current.platform_type,
+                              updated=current.updated, reason="包裹未收到", platform_status=current.platform_status))
+    assert yz.operations[-1][0] == "youzan.trade.returngoods.refuse"
+    assert adapter.fetch_aftersale(token, refund.refund_id).platform_status == "SELLER_REFUSE_BUYER_RETURN_GOODS"
+    with pytest.raises(PlatformError) as stale:  # the same version again: refused, never applied twice
+        adapter.act(token, Action(kind="reject", aftersale_id=refund.refund_id, platform_type="2",
+                                  updated=current.updated, reason="包裹未收到",
+                                  platform_status="WAIT_SELLER_CONFIRM_GOODS"))
+    assert stale.value.kind == "already_handled" and "103010039" in stale.value.message
