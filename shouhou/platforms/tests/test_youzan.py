@@ -322,3 +322,18 @@ def test_rejecting_after_the_buyer_shipped_is_returngoods_refuse(yz):
                                   updated=current.updated, reason="包裹未收到",
                                   platform_status="WAIT_SELLER_CONFIRM_GOODS"))
     assert stale.value.kind == "already_handled" and "103010039" in stale.value.message
+
+
+def test_token_is_renewed_before_it_expires(yz, yz_connect, order_line, claim_clock):
+    conn = yz_connect()
+    yz.add_refund(tid=ORDER_ID, push=False)
+    services.connection_sync(conn)
+    link = PlatformAftersale.objects.get()
+    old_token = yz.access_token
+    claim_clock.move_to(conn.token_expires_at - dt.timedelta(hours=1))  # inside the 12-hour margin
+    yz.calls.clear()
+    assert services.tokens_refresh_due() == 1
+    assert yz.calls == ["auth/token"] and yz.access_token != old_token
+    conn.refresh_from_db()
+    assert conn.token_expires_at - dt.datetime.now(dt.UTC) > dt.timedelta(days=6)  # a fresh 7-day token
+    assert services.aftersale_refresh(link) and yz.calls[-1] == "youzan.trade.refund.get"
