@@ -8,6 +8,7 @@ class ConnectedPlatform(models.TextChoices):
     DOUDIAN = "doudian", _("抖店")
     KUAISHOU = "kuaishou", _("快手小店")
     WECHAT_SHOP = "wechat_shop", _("微信小店")
+    YOUZAN = "youzan", _("有赞")
 
 
 class EventStatus(models.TextChoices):
