@@ -294,7 +294,7 @@ def test_sandbox_command_connects_and_files_a_return(live_server, shop, order_li
 
     out = StringIO()
     call_command("platforms", "sandbox", "--platform", "youzan", "--port", "0",
-                 "--push-url", f"{live_server.url}/platforms/doudian/push/", "--connect", "--auto-push", "--request",
+                 "--push-url", f"{live_server.url}/platforms/youzan/push/", "--connect", "--auto-push", "--request",
                  "--seconds", "0.2", stdout=out)
     text = out.getvalue()
     assert "有赞沙箱" in text and '{"code": 0, "msg": "success"}' in text.replace('"code":0', '"code": 0')
