@@ -22,3 +22,24 @@ def delivery_retry_task() -> int:
     from shouhou.inbox.channels import delivery_retry_due
 
     return delivery_retry_due()
+
+
+def kf_fetch_task(account_id: int, open_kfid: str, token: str = "") -> int:
+    """微信客服: read what a kf_msg_or_event callback announced (kf/sync_msg from the stored cursor). A refusal
+    or outage is logged and kept on the cursor; the next callback reads on from the same place."""
+    import logging
+
+    from shouhou.inbox.channels.wechat_kf import KfError, kf_fetch
+    from shouhou.inbox.choices import Channel
+    from shouhou.inbox.models import ChannelAccount
+
+    account = ChannelAccount.objects.select_related("shop").filter(pk=account_id, channel=Channel.WECHAT_KF,
+                                                                   is_active=True).first()
+    if account is None:
+        return 0
+    try:
+        return kf_fetch(account=account, open_kfid=open_kfid, token=token).stored
+    except KfError as exc:
+        logging.getLogger(__name__).warning("wechat_kf fetch failed for account %s / %s: %s", account_id, open_kfid,
+                                            exc)
+        return 0
