@@ -313,3 +313,33 @@ def test_msg_send_fail_event_marks_our_message_failed(kf, account, callback, age
     callback()
     reply.refresh_from_db()
     assert reply.delivery_status == "failed" and "fail_type 13" in reply.delivery_error
+
+
+def _form(shop, **overrides):
+    data = {"shop": shop.pk, "channel": "wechat_kf", "name": "小鹿微信客服", "key": "kf-admin", "app_id": "wwCORP9",
+            "token": "kf-token-9", "aes_key": "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG", "secret": "kf-secret-9",
+            "is_active": "on"}
+    return {**data, **overrides}
+
+
+@pytest.mark.parametrize("field", ["secret", "token", "aes_key", "app_id"])
+def test_admin_refuses_a_kf_account_with_a_blank_secret_token_or_key(admin_client, shop, field):
+    response = admin_client.post("/admin/inbox/channelaccount/add/", _form(shop, **{field: "  "}))
+    assert response.status_code == 200  # the form again, with the field named
+    assert "不能为空" in response.content.decode()
+    assert not ChannelAccount.objects.exists()
+
+
+def test_admin_refuses_a_malformed_aes_key_and_keeps_secrets_out_of_the_audit(admin_client, shop):
+    from shouhou.core.testing.audit import assert_audited
+
+    bad = admin_client.post("/admin/inbox/channelaccount/add/", _form(shop, aes_key="too-short"))
+    assert bad.status_code == 200 and "43" in bad.content.decode() and not ChannelAccount.objects.exists()
+    ok = admin_client.post("/admin/inbox/channelaccount/add/", _form(shop))
+    assert ok.status_code == 302
+    account = ChannelAccount.objects.get(key="kf-admin")
+    assert (account.channel, account.secret) == ("wechat_kf", "kf-secret-9")
+    changed = admin_client.post(f"/admin/inbox/channelaccount/{account.pk}/change/", _form(shop, secret="new-secret"))
+    assert changed.status_code == 302
+    event = assert_audited("admin.change", account, after={"secret": "***"}, before={"secret": "***"})
+    assert "kf-secret-9" not in str(event.before) + str(event.after)
