@@ -43,3 +43,10 @@ def kf_fetch_task(account_id: int, open_kfid: str, token: str = "") -> int:
         logging.getLogger(__name__).warning("wechat_kf fetch failed for account %s / %s: %s", account_id, open_kfid,
                                             exc)
         return 0
+
+
+def wechat_media_fetch_task(message_id: int, media_id: str) -> bool:
+    """Official account: download a customer's picture into its message (checked like a web-chat upload)."""
+    from shouhou.inbox.channels.wechat import media_fetch
+
+    return media_fetch(message_id=message_id, media_id=media_id)

@@ -60,7 +60,9 @@ def hook_wechat(request, key: str):
     except ChannelRejected as exc:
         return _text(str(exc), exc.status)
     if item is not None:
-        inbound_accept(shop=account.shop, channel=Channel.WECHAT, item=item, account=account)
+        received = inbound_accept(shop=account.shop, channel=Channel.WECHAT, item=item, account=account)
+        if not received.duplicate and item.msg_type in ("image", "file") and item.extra.get("MediaId"):
+            wechat.media_fetch_later(message_id=received.message.pk, media_id=item.extra["MediaId"])
     return _text("success", 200)
 
 

@@ -73,8 +73,25 @@ def _send_wechat(message, conversation) -> str:
     account = conversation.channel_account
     if account is None or not conversation.contact_handle:
         raise DeliveryError("会话没有关联公众号或顾客 openid，无法发送")
+    text = message.body
+    if message.attachment:
+        from shouhou.core.uploads import content_type_for, sniff_attachment
+        from shouhou.inbox.channels.wechat import image_send_payload, media_upload_image
+
+        with message.attachment.open("rb") as handle:
+            data = handle.read()
+        kind = sniff_attachment(data[:32])
+        if kind not in ("jpeg", "png", "gif"):
+            raise DeliveryError("公众号客服消息只能发送 JPG、PNG 或 GIF 图片")
+        media_id = media_upload_image(account, name=message.attachment.name.rsplit("/", 1)[-1], data=data,
+                                      content_type=content_type_for(kind))
+        result = _wechat_provider(account)._post("/cgi-bin/message/custom/send",
+                                                 image_send_payload(openid=conversation.contact_handle,
+                                                                    media_id=media_id))
+        if text.strip() in ("", "[图片]"):
+            return result.provider_message_id
     result = _wechat_provider(account)._post("/cgi-bin/message/custom/send",
-                                             custom_send_payload(openid=conversation.contact_handle, text=message.body))
+                                             custom_send_payload(openid=conversation.contact_handle, text=text))
     return result.provider_message_id
 
 

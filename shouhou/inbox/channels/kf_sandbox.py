@@ -3,6 +3,8 @@ has_more, the callback token checked), kf/send_msg, kf/send_msg_on_event (one-ti
 media/upload (multipart) and media/get; plus the callback WeCom sends (encrypted kf_msg_or_event).
 
 Faults: an expired token (42001), a closed session (95018), rate limit (45009), outage (HTTP 503).
+The same server answers the official account's /cgi-bin/token (appid = corp_id, secret), media calls and
+/cgi-bin/message/custom/send, for the 公众号 photo tests.
 What the customer and the WeCom servicers do is scripted with customer_text/customer_media/servicer_text/
 enter_session; the sandbox keeps what it was sent in `sent`, `welcomes`, `uploads`, `calls`."""
 
@@ -193,8 +195,10 @@ class KfSandbox:
             if fault[1]["errcode"] == 42001:
                 self.expire_access_token()
             return fault
-        if path == "/cgi-bin/gettoken":
-            if query.get("corpid") != self.corp_id or query.get("corpsecret") != self.secret:
+        if path in ("/cgi-bin/gettoken", "/cgi-bin/token"):
+            asked = ((query.get("corpid"), query.get("corpsecret")) if path == "/cgi-bin/gettoken"
+                     else (query.get("appid"), query.get("secret")))
+            if asked != (self.corp_id, self.secret):
                 return 200, {"errcode": 40001, "errmsg": "invalid credential"}
             with self.lock:
                 self.access_token = "kfat-" + secrets.token_hex(8)
@@ -221,6 +225,8 @@ class KfSandbox:
             return self._sync(data)
         if path == "/cgi-bin/kf/send_msg":
             return self._send(data)
+        if path == "/cgi-bin/message/custom/send":  # the official account's customer-service message
+            return self._send(data, kf=False)
         if path == "/cgi-bin/kf/send_msg_on_event":
             code = data.get("code", "")
             with self.lock:
@@ -246,11 +252,11 @@ class KfSandbox:
             return 200, {"errcode": 0, "errmsg": "ok", "next_cursor": f"c{end}", "has_more": int(end < len(mine)),
                          "msg_list": [json.loads(json.dumps(m)) for m in page]}
 
-    def _send(self, data: dict):
+    def _send(self, data: dict, *, kf: bool = True):
         msgtype = data.get("msgtype", "")
-        if not data.get("touser") or not data.get("open_kfid") or msgtype not in data:
+        if not data.get("touser") or (kf and not data.get("open_kfid")) or msgtype not in data:
             return 200, {"errcode": 40003, "errmsg": "invalid touser / open_kfid / msgtype"}
-        if (data["open_kfid"], data["touser"]) in self.closed_sessions:
+        if kf and (data["open_kfid"], data["touser"]) in self.closed_sessions:
             return FAULTS["session_invalid"]
         if msgtype in ("image", "file") and data[msgtype].get("media_id") not in self.media:
             return 200, {"errcode": 40007, "errmsg": "invalid media_id"}
