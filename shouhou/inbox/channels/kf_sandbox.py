@@ -125,7 +125,7 @@ class KfSandbox:
     def close_session(self, user: str, *, open_kfid: str = "wkSANDBOX01") -> None:
         self.closed_sessions.add((open_kfid, user))
 
-    def callback(self, *, open_kfid: str = "wkSANDBOX01", token: str | None = None, signing_token: str | None = None,
+    def callback(self, *, open_kfid: str | None = "wkSANDBOX01", token: str | None = None, signing_token: str | None = None,
                  timestamp: str | None = None, nonce: str = "kfnonce") -> tuple[str, bytes]:
         """(query string, body) of the kf_msg_or_event callback WeCom sends; it carries a fresh sync token."""
         sync_token = token if token is not None else "ENC" + secrets.token_hex(10)
@@ -133,7 +133,8 @@ class KfSandbox:
             self.sync_tokens.add(sync_token)
         inner = (f"<xml><ToUserName><![CDATA[{self.corp_id}]]></ToUserName><CreateTime>{int(time.time())}</CreateTime>"
                  f"<MsgType><![CDATA[event]]></MsgType><Event><![CDATA[kf_msg_or_event]]></Event>"
-                 f"<Token><![CDATA[{sync_token}]]></Token><OpenKfId><![CDATA[{open_kfid}]]></OpenKfId></xml>")
+                 f"<Token><![CDATA[{sync_token}]]></Token>"
+                 + (f"<OpenKfId><![CDATA[{open_kfid}]]></OpenKfId>" if open_kfid is not None else "") + "</xml>")
         stamp = timestamp or str(int(time.time()))
         body, signature = encrypted_envelope(token=signing_token or self.callback_token, aes_key=self.aes_key,
                                              corp_id=self.corp_id, inner_xml=inner, timestamp=stamp, nonce=nonce)

@@ -32,10 +32,10 @@ from typing import Any
 import httpx
 from django.core.cache import cache
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from shouhou.core.clock import now
-from shouhou.inbox.channels.base import ChannelRejected, Inbound, from_unix
+from shouhou.inbox.channels.base import Inbound, from_unix
 from shouhou.inbox.choices import Channel, Direction
 
 log = logging.getLogger(__name__)
@@ -147,7 +147,9 @@ class KfClient:
         raise AssertionError("unreachable")  # pragma: no cover
 
     def sync_msg(self, *, cursor: str, token: str, open_kfid: str, limit: int = PAGE_LIMIT) -> dict[str, Any]:
-        body: dict[str, Any] = {"cursor": cursor, "limit": limit, "voice_format": 0, "open_kfid": open_kfid}
+        body: dict[str, Any] = {"cursor": cursor, "limit": limit, "voice_format": 0}
+        if open_kfid:
+            body["open_kfid"] = open_kfid
         if token:
             body["token"] = token
         return self._call("POST", "/cgi-bin/kf/sync_msg", json=body)
@@ -204,13 +206,11 @@ def _disposition_name(header: str) -> str:
 # --- the callback ---------------------------------------------------------------------------------------------
 
 def kf_event(fields: dict[str, str]) -> tuple[str, str] | None:
-    """(token, open_kfid) of a kf_msg_or_event callback; None for anything else (acknowledged, not read)."""
+    """(token, open_kfid) of a kf_msg_or_event callback; None for anything else (acknowledged, not read).
+    Callbacks of the first API version carried no OpenKfId: then "" (one cursor reading every account)."""
     if fields.get("MsgType") != "event" or fields.get("Event") != "kf_msg_or_event":
         return None
-    open_kfid = fields.get("OpenKfId", "").strip()
-    if not open_kfid:
-        raise ChannelRejected("kf_msg_or_event 缺少 OpenKfId")
-    return fields.get("Token", "").strip()[:128], open_kfid[:64]
+    return fields.get("Token", "").strip()[:128], fields.get("OpenKfId", "").strip()[:64]
 
 
 # --- reading: kf/sync_msg on a cursor -----------------------------------------------------------------------
@@ -237,7 +237,11 @@ def kf_fetch(*, account, open_kfid: str, token: str = "", max_pages: int = MAX_P
 
     result = FetchResult()
     client = KfClient(account)
-    row, _ = KfCursor.objects.get_or_create(shop_id=account.shop_id, account=account, open_kfid=open_kfid)
+    try:
+        with transaction.atomic():
+            row, _ = KfCursor.objects.get_or_create(shop_id=account.shop_id, account=account, open_kfid=open_kfid)
+    except IntegrityError:  # two first reads at once: the other one created it
+        row = KfCursor.objects.get(account=account, open_kfid=open_kfid)
     while result.pages < max_pages:
         try:
             data = client.sync_msg(cursor=row.cursor, token=token, open_kfid=open_kfid)

@@ -343,3 +343,12 @@ def test_admin_refuses_a_malformed_aes_key_and_keeps_secrets_out_of_the_audit(ad
     assert changed.status_code == 302
     event = assert_audited("admin.change", account, after={"secret": "***"}, before={"secret": "***"})
     assert "kf-secret-9" not in str(event.before) + str(event.after)
+
+
+def test_a_callback_without_open_kfid_reads_every_account_on_one_cursor(kf, account, callback):
+    kf.customer_text("wmA", "问题一", open_kfid="wkONE")
+    kf.customer_text("wmB", "问题二", open_kfid="wkTWO")
+    callback(open_kfid=None)
+    assert kf.sync_bodies == [("", "")]
+    assert sorted(Conversation.objects.values_list("external_id", flat=True)) == ["wkONE", "wkTWO"]
+    assert KfCursor.objects.get(account=account, open_kfid="").cursor == "c2"
