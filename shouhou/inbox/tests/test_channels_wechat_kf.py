@@ -80,6 +80,8 @@ def test_callback_fetch_desk_reply_send_loop(kf, account, callback, agent, agent
     # and the agent sees it on the desk
     page = agent_client.get(f"/desk/t/{ticket.pk}/")
     assert page.status_code == 200 and "衣服洗了一次就掉色了" in page.content.decode()
+    pane = agent_client.get(f"/desk/im/t/{ticket.pk}/").content.decode()
+    assert "衣服洗了一次就掉色了" in pane and 'data-testid="reply-file"' in pane  # photos and PDFs can be sent
 
     # when the agent answers from the desk
     with django_capture_on_commit_callbacks(execute=True):
