@@ -400,8 +400,12 @@ def _customer_message(account, item: dict, files: list, result: FetchResult) -> 
 
 
 def _servicer_message(account, item: dict, files: list, result: FetchResult) -> None:
-    """A reply a servicer typed in the WeCom client: shown on the conversation as an agent message. It
-    reached the customer already, so it is marked sent and never goes out again."""
+    """A reply a servicer typed in the WeCom client: shown on the conversation as an agent message and, on
+    an open ticket, the reply that stops its response clocks (a person answered). It reached the customer
+    already, so it is marked sent and never goes out again."""
+    from shouhou.accounts.actors import SystemActor
+    from shouhou.inbox import services
+    from shouhou.inbox.choices import OPEN_TICKET_STATUSES
     from shouhou.inbox.models import Conversation, Message
 
     key = message_key(account, str(item["msgid"]))
@@ -415,6 +419,20 @@ def _servicer_message(account, item: dict, files: list, result: FetchResult) -> 
     servicer = str(item.get("servicer_userid") or "")
     body = (f"【企业微信 {servicer}】" if servicer else "【企业微信】") + (text or "[消息]")
     conversation = _conversation(account, open_kfid=open_kfid, external_userid=user, subject=text[:60])
+    ticket = conversation.tickets.filter(status__in=OPEN_TICKET_STATUSES).order_by("-pk").first()
+    if ticket is not None:
+        try:
+            with transaction.atomic():
+                reply = services.ticket_reply(ticket=ticket, author=SystemActor("wechat_kf"), body=body[:5000])
+                # Marked sent before the delivery task (queued after commit) looks at it: it is not sent again.
+                if kept:
+                    reply.attachment.save(kept[0][0], ContentFile(kept[0][1]), save=False)
+                Message.objects.filter(pk=reply.pk).update(external_id=key, delivery_status="sent",
+                                                           attachment=reply.attachment.name or "")
+            result.servicer += 1
+            return
+        except (services.ReplyBlocked, services.TicketError) as exc:
+            log.warning("wechat_kf: servicer message %s kept without answering the ticket: %s", key, exc)
     at = from_unix(item.get("send_time"))
     message = Message(shop_id=account.shop_id, conversation=conversation, direction=Direction.OUTBOUND,
                       body=body[:5000], external_id=key, delivery_status="sent")

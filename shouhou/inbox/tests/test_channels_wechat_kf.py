@@ -286,8 +286,20 @@ def test_servicer_reply_typed_in_wecom_is_recorded_and_never_sent(kf, account, c
     callback()
     out = Message.objects.get(direction=Direction.OUTBOUND)
     assert out.body == "【企业微信 lisi】今天下午发出" and out.delivery_status == "sent" and not out.is_bot
+    assert out.external_id.startswith("wechat_kf:kf-xiaolu:")
     assert out.conversation == Message.objects.get(direction=Direction.INBOUND).conversation
     assert not kf.sent
+    # a person answered: the ticket's first response is met and it is being handled
+    ticket = Ticket.objects.get()
+    assert ticket.first_responded_at is not None and ticket.status == "open"
+
+
+def test_servicer_message_before_any_question_is_only_recorded(kf, account, callback):
+    kf.servicer_text("wmS2", "您好，您的订单已发货")
+    callback()
+    out = Message.objects.get()
+    assert out.direction == Direction.OUTBOUND and out.delivery_status == "sent"
+    assert not Ticket.objects.exists() and not kf.sent
 
 
 def test_enter_session_is_greeted_once_with_the_welcome_code(kf, account, callback, shop):
