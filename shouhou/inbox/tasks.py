@@ -50,3 +50,18 @@ def wechat_media_fetch_task(message_id: int, media_id: str) -> bool:
     from shouhou.inbox.channels.wechat import media_fetch
 
     return media_fetch(message_id=message_id, media_id=media_id)
+
+
+def kf_fetch_retry_task() -> int:
+    """微信客服: read again where the last read failed (an outage, a rate limit), without waiting for WeCom's
+    next callback. Without the callback's token sync_msg is rate-limited, so only failed cursors are read."""
+    from shouhou.inbox.choices import Channel
+    from shouhou.inbox.models import KfCursor
+
+    stored = 0
+    failed = (KfCursor.objects.exclude(last_error="")
+              .filter(account__channel=Channel.WECHAT_KF, account__is_active=True)
+              .values_list("account_id", "open_kfid").order_by("pk")[:50])
+    for account_id, open_kfid in failed:
+        stored += kf_fetch_task(account_id, open_kfid, "")
+    return stored

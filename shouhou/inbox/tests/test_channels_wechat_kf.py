@@ -366,3 +366,17 @@ def test_a_callback_without_open_kfid_reads_every_account_on_one_cursor(kf, acco
     assert kf.sync_bodies == [("", "")]
     assert sorted(Conversation.objects.values_list("external_id", flat=True)) == ["wkONE", "wkTWO"]
     assert KfCursor.objects.get(account=account, open_kfid="").cursor == "c2"
+
+
+def test_a_failed_read_is_tried_again_by_the_periodic_task(kf, account, callback):
+    from shouhou.inbox.tasks import kf_fetch_retry_task
+
+    kf.customer_text("wmO", "有人吗", msgid="o-1")
+    kf.fail_next("/cgi-bin/kf/sync_msg", "outage")
+    callback()
+    assert not Message.objects.exists()
+    assert kf_fetch_retry_task() == 1  # WeCom is back; no callback needed
+    assert Message.objects.get().body == "有人吗"
+    assert KfCursor.objects.get().last_error == ""
+    assert kf_fetch_retry_task() == 0  # nothing failed any more: nothing is read
+    assert kf.sync_bodies[-1] == ("", KF) and len(kf.sync_bodies) == 2
