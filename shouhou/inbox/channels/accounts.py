@@ -13,7 +13,7 @@ REQUIRED: dict[str, dict[str, str]] = {
     Channel.WECOM: {"app_id": "企业 ID（CorpID）", "token": "接收消息的 Token",
                     "aes_key": "接收消息的 EncodingAESKey"},
     Channel.WECHAT_KF: {"app_id": "企业 ID（CorpID）", "token": "微信客服回调的 Token",
-                        "aes_key": "微信客服回调的 EncodingAESKey", "secret": "微信客服的 Secret（读取和发送消息）"},
+                        "aes_key": "微信客服回调的 EncodingAESKey", "secret": "可调用微信客服接口的应用的 Secret（读取和发送消息）"},
     Channel.SOCIAL_DM: {"secret": "签名密钥"},
     Channel.SOCIAL_COMMENT: {"secret": "签名密钥"},
     Channel.EMAIL: {"secret": "签名密钥"},

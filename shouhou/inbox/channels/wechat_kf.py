@@ -16,8 +16,8 @@ it in the WeCom client (recorded as an agent message, never sent again).
 
 Replies: POST /cgi-bin/kf/send_msg {touser, open_kfid, msgid, msgtype, text|image|file}; a photo or PDF is
 uploaded first with /cgi-bin/media/upload?type=image|file (multipart, field "media").
-The access token comes from /cgi-bin/gettoken with the CorpID and the 微信客服 Secret (not an app's
-Secret), cached per channel account; 40001/42001/40014 drop it, and the call is made once more.
+The access token comes from /cgi-bin/gettoken with the CorpID and the Secret of the app allowed to call
+微信客服 (微信客服 → 可调用接口的应用), cached per channel account; 40001/42001/40014 drop it, and the call is made once more.
 Sources: docs/channels.md, section 微信客服.
 """
 
@@ -82,7 +82,7 @@ class KfClient:
         if not (account.app_id or "").strip():
             raise KfError("微信客服渠道未填写企业 ID（CorpID）")
         if not (account.secret or "").strip():
-            raise KfError("微信客服渠道未填写 Secret（微信客服 → API → Secret），无法读取或发送消息")
+            raise KfError("微信客服渠道未填写 Secret（可调用微信客服接口的应用的 Secret），无法读取或发送消息")
         self.account = account
         self.base = api_base().rstrip("/")
         self.timeout = timeout
