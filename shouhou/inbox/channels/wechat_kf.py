@@ -245,12 +245,14 @@ def kf_fetch(*, account, open_kfid: str, token: str = "", max_pages: int = MAX_P
     while result.pages < max_pages:
         try:
             data = client.sync_msg(cursor=row.cursor, token=token, open_kfid=open_kfid)
+            items = [m for m in (data.get("msg_list") or []) if isinstance(m, dict)]
+            # A photo that cannot be fetched for now (outage, rate limit) stops the read before this page is
+            # stored: the page is read again later rather than kept without its photo.
+            prepared = [_prepare(account, client, m, result) for m in items]
         except KfError as exc:
             KfCursor.objects.filter(pk=row.pk).update(last_error=str(exc)[:300])
             raise
         result.pages += 1
-        items = [m for m in (data.get("msg_list") or []) if isinstance(m, dict)]
-        prepared = [_prepare(account, client, m, result) for m in items]
         with transaction.atomic():
             locked = KfCursor.objects.select_for_update().get(pk=row.pk)
             if locked.cursor != row.cursor:
@@ -288,6 +290,8 @@ def _prepare(account, client: KfClient, item: dict, result: FetchResult) -> tupl
     try:
         data, name = client.media_get(media_id)
     except KfError as exc:
+        if exc.retryable:
+            raise
         result.errors.append(str(exc))
         return item, [("", None, str(exc))]
     return item, [_checked(data, name, msgtype)]

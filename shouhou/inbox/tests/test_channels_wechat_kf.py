@@ -6,6 +6,8 @@ enter_session, and the failures: wrong signature, empty token or secret, expired
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -104,7 +106,7 @@ def test_url_check_and_wrong_signature_refused(client, kf, account):
 
     # the URL check WeCom makes when the callback is saved: the decrypted echostr comes back
     echostr = crypto.encrypt(kf.aes_key, "echo-42", kf.corp_id)
-    stamp = str(int(__import__("time").time()))
+    stamp = str(int(time.time()))
     good = urlencode({"msg_signature": crypto.sha1_signature(kf.callback_token, stamp, "n", echostr),
                       "timestamp": stamp, "nonce": "n", "echostr": echostr})
     assert client.get(f"/inbox/hooks/wechat-kf/{account.key}/?{good}").content == b"echo-42"
@@ -380,3 +382,25 @@ def test_a_failed_read_is_tried_again_by_the_periodic_task(kf, account, callback
     assert KfCursor.objects.get().last_error == ""
     assert kf_fetch_retry_task() == 0  # nothing failed any more: nothing is read
     assert kf.sync_bodies[-1] == ("", KF) and len(kf.sync_bodies) == 2
+
+
+def test_a_photo_that_cannot_be_fetched_now_holds_its_page_until_it_can(kf, account, callback):
+    from shouhou.inbox.tasks import kf_fetch_retry_task
+
+    kf.customer_text("wmM", "看图", msgid="mm-1")
+    kf.customer_media("wmM", "image", JPEG, name="破损.jpg")
+    kf.fail_next("/cgi-bin/media/get", "outage")
+    callback()
+    # nothing of the page is kept while its photo is missing; the cursor did not move
+    assert not Message.objects.exists()
+    cursor = KfCursor.objects.get()
+    assert cursor.cursor == "" and "503" in cursor.last_error
+    kf_fetch_retry_task()
+    text, photo = Message.objects.order_by("pk")
+    assert text.body == "看图" and photo.body == "[图片]" and photo.attachment.read() == JPEG
+    # a media id WeCom no longer knows (after 3 days) is noted on the message, the read goes on
+    kf.messages.append({"msgid": "mm-3", "open_kfid": KF, "external_userid": "wmM", "origin": 3,
+                        "send_time": int(time.time()), "msgtype": "image", "image": {"media_id": "expired"}})
+    callback()
+    gone = Message.objects.get(external_id="wechat_kf:kf-xiaolu:mm-3")
+    assert gone.body.startswith("[图片]（未保存：") and "40007" in gone.body and not gone.attachment
