@@ -121,8 +121,6 @@ def _write(conn: PlatformConnection, orders: list[PlatformOrder], result: SyncRe
                              for o in fresh],
                conflict=["connection_id", "platform_order_id"],
                update=["order_id", "platform_status", "platform_updated_at", "updated_at"])
-        if stats.shipments_created or stats.shipments_updated:
-            transaction.on_commit(lambda: _shipments_arrived(shop))
     result.written += len(fresh)
     for name, value in stats.as_dict().items():
         setattr(result.stats, name, getattr(result.stats, name) + value)
@@ -195,6 +193,8 @@ def orders_sync(conn: PlatformConnection, *, backfill: bool = False, reconcile: 
         stamp = clock.now()
         PlatformConnection.objects.filter(pk=conn.pk).update(last_order_sync_at=stamp)
         conn.last_order_sync_at = stamp
+    if result.stats.shipments_created or result.stats.shipments_updated:
+        _shipments_arrived(conn.shop)  # once per pass: Kuaidi100 subscriptions for the new waybills
     if created_any:
         _orders_arrived(conn)
     log.info("platform order sync %s: %s", conn, result.as_dict())
@@ -220,7 +220,10 @@ def order_fetch(conn: PlatformConnection, order_id: str) -> SyncResult:
     result = SyncResult()
     order = _call(conn, lambda a, token: a.get_order(token, order_id))
     result.read = 1
-    if _write(conn, [order], result):
+    created = _write(conn, [order], result)
+    if result.stats.shipments_created or result.stats.shipments_updated:
+        _shipments_arrived(conn.shop)
+    if created:
         _orders_arrived(conn)
     return result
 

@@ -131,3 +131,20 @@ def test_expired_token_is_refreshed_and_outage_resumes_from_the_cursor(shop, san
     assert sandbox.calls[calls:] == ["order/searchList", "order/searchList"]
     assert Order.objects.count() == 230 and OrderLine.objects.count() == 230
     assert SyncedOrder.objects.count() == 230
+
+
+def test_health_page_shows_the_last_order_sync_and_syncs_on_demand(client, shop, shop_admin, agent, sandbox, connect):
+    conn = connect()
+    client.force_login(shop_admin)
+    page = client.get(f"/platforms/{conn.pk}/").content.decode()
+    row = page.split('id="order-sync"')[1].split("</tr>")[0]
+    assert "最近订单同步" in row and "—" in row and "已同步 0 单" in row
+    sandbox.add_order(order_id=OID, lines=_lines((SKU_A, 19900)))
+    response = client.post(f"/platforms/{conn.pk}/", {"do": "sync_orders"}, follow=True)
+    assert "订单同步完成：读取 1 单，新增或变化 1 单" in response.content.decode()
+    row = client.get(f"/platforms/{conn.pk}/").content.decode().split('id="order-sync"')[1].split("</tr>")[0]
+    assert "—" not in row and "已同步 1 单" in row
+    assert "最近订单同步" in client.get("/platforms/").content.decode()
+    client.force_login(agent)  # an agent reads the page but cannot start a sync
+    assert client.post(f"/platforms/{conn.pk}/", {"do": "sync_orders"}).status_code == 403
+    assert Order.objects.count() == 1
