@@ -8,6 +8,8 @@ docs/platforms.md); services.py does the rest."""
 from __future__ import annotations
 
 import datetime as dt
+import os
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -33,13 +35,34 @@ class PlatformError(Exception):
         return self.kind in self.RETRYABLE
 
 
+_CLIENTS: dict[tuple[int, float], httpx.Client] = {}
+_CLIENTS_LOCK = threading.Lock()
+
+
+def _shared_client(timeout: float) -> httpx.Client:
+    """One httpx client per process and timeout: building a client loads the CA bundle (~20 ms idle, far
+    more on a busy machine), which dominated a page of the order sync; it is thread-safe and pools
+    connections. Keyed by pid so a forked worker never shares its parent's sockets."""
+    key = (os.getpid(), timeout)
+    client = _CLIENTS.get(key)
+    if client is None:
+        with _CLIENTS_LOCK:
+            client = _CLIENTS.get(key)
+            if client is None:
+                client = _CLIENTS[key] = httpx.Client(timeout=timeout)
+    return client
+
+
 def gateway_json(label: str, send: Callable[[httpx.Client], httpx.Response], *, timeout: float,
                  transport: httpx.BaseTransport | None = None) -> dict:
     """One call to a platform gateway, read as JSON. What no platform answers in its own envelope
     (no connection, HTTP 429, a 5xx, a body that is not JSON) becomes the same retryable PlatformError."""
     try:
-        with httpx.Client(timeout=timeout, transport=transport) as client:
-            response = send(client)
+        if transport is not None:
+            with httpx.Client(timeout=timeout, transport=transport) as client:
+                response = send(client)
+        else:
+            response = send(_shared_client(timeout))
     except httpx.HTTPError as exc:
         raise PlatformError("outage", f"{label}接口无法连接：{exc.__class__.__name__}") from exc
     if response.status_code == 429:
