@@ -45,6 +45,7 @@ ORDER_BACKFILL_DAYS = 30  # on connect, the orders changed in this many days
 RECONCILE_DAYS = 3  # the reconciliation re-reads this many days
 WRITE_LINES = 2000  # lines per write transaction (the import's chunk size)
 MAX_PAGES = 20000  # a safety stop for one pass (2,000,000 抖店 orders)
+LOCK_SECONDS = 2 * 3600  # a pass that died without releasing its lock blocks the next ones at most this long
 # the fields a platform order gives, in the import's terms. Receiver fields (receiver_name, phone, address)
 # are written when an order is created and never overwrite what an export gave (see the module docstring).
 PRESENT = {"placed_at", "paid_at", "shipped_at", "signed_at", "status", "carrier", "tracking_no", "product_id",
@@ -143,13 +144,28 @@ def _since(days: int) -> int:
 
 def orders_sync(conn: PlatformConnection, *, backfill: bool = False, reconcile: bool = False,
                 max_pages: int = MAX_PAGES) -> SyncResult:
-    """Read and write the orders changed since the order cursor (see the module docstring)."""
-    from shouhou.platforms.services import _call, _error
+    """Read and write the orders changed since the order cursor (see the module docstring). One pass per
+    connection at a time: a long back-fill is not joined by the next scheduled pass."""
+    from django.core.cache import cache
 
     result = SyncResult()
     if not supports_orders(adapter_class(conn.platform)):
         result.error = "该平台的订单同步尚未接入"
         return result
+    lock = f"platforms:orders_sync:{conn.pk}"
+    if not cache.add(lock, 1, timeout=LOCK_SECONDS):
+        result.error = "该店铺的订单同步正在进行，稍后再试"
+        return result
+    try:
+        return _sync(conn, result, backfill=backfill, reconcile=reconcile, max_pages=max_pages)
+    finally:
+        cache.delete(lock)
+
+
+def _sync(conn: PlatformConnection, result: SyncResult, *, backfill: bool, reconcile: bool,
+          max_pages: int) -> SyncResult:
+    from shouhou.platforms.services import _call, _error
+
     fresh_start = backfill or reconcile or not conn.order_cursor
     cursor = {} if fresh_start else dict(conn.order_cursor.get("cursor") or {})
     since = _since(RECONCILE_DAYS if reconcile else ORDER_BACKFILL_DAYS) if fresh_start \

@@ -148,3 +148,16 @@ def test_health_page_shows_the_last_order_sync_and_syncs_on_demand(client, shop,
     client.force_login(agent)  # an agent reads the page but cannot start a sync
     assert client.post(f"/platforms/{conn.pk}/", {"do": "sync_orders"}).status_code == 403
     assert Order.objects.count() == 1
+
+
+def test_one_pass_per_connection_at_a_time(shop, sandbox, connect):
+    from django.core.cache import cache
+
+    conn = connect()
+    sandbox.add_order(order_id=OID, lines=_lines((SKU_A, 19900)))
+    cache.add(f"platforms:orders_sync:{conn.pk}", 1)  # a long back-fill is running
+    busy = order_sync.orders_sync(conn)
+    assert "正在进行" in busy.error and "order/searchList" not in sandbox.calls and not Order.objects.exists()
+    cache.delete(f"platforms:orders_sync:{conn.pk}")
+    assert order_sync.orders_sync(conn).written == 1
+    assert cache.add(f"platforms:orders_sync:{conn.pk}", 1)  # released after the pass
