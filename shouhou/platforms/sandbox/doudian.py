@@ -164,7 +164,7 @@ class DoudianSandbox:
     def add_order(self, *, order_id: str, lines: list[dict], status: int = 105, push: bool = False,
                   update_time: int | None = None) -> SandboxOrder:
         with self.lock:
-            now = int(time.time())
+            now = int(time.time()) - 5  # placed a little while ago: a later change is never in the future
             record = SandboxOrder(order_id=order_id, lines=lines, status=status, create_time=now - 60, pay_time=now - 30,
                                   update_time=now if update_time is None else update_time)
             self.orders[order_id] = record

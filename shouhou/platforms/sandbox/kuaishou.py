@@ -121,7 +121,9 @@ class KuaishouSandbox:
 
     def add_order(self, *, oid: str, title: str = "商品", total_fee: int = 0, status: int = 30) -> SandboxKsOrder:
         with self.lock:
-            order = SandboxKsOrder(oid=oid, title=title, total_fee=total_fee, status=status)
+            now = int(time.time() * 1000) - 5000  # a little while ago: a later change is never in the future
+            order = SandboxKsOrder(oid=oid, title=title, total_fee=total_fee, status=status, create_time=now,
+                                   pay_time=now, update_time=now)
             self.orders[oid] = order
         return order
 

@@ -119,7 +119,9 @@ class WechatShopSandbox:
 
     def add_order(self, *, order_id: str, products: list[dict], status: int = 20) -> SandboxWxOrder:
         with self.lock:
-            order = SandboxWxOrder(order_id=order_id, products=products, status=status)
+            now = int(time.time()) - 5  # a little while ago: a later change is never in the future
+            order = SandboxWxOrder(order_id=order_id, products=products, status=status, create_time=now,
+                                   pay_time=now, update_time=now)
             self.orders[order_id] = order
         return order
 
