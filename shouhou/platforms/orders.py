@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from django.db import connection as db
@@ -34,8 +35,8 @@ from shouhou.commerce.importers.parse import ParsedLine
 from shouhou.commerce.importers.writer import WriteStats, write_chunk
 from shouhou.commerce.models import Order
 from shouhou.core import clock
-from shouhou.platforms.adapters import adapter_class
-from shouhou.platforms.adapters.base import PlatformError, PlatformOrder, supports_orders
+from shouhou.platforms.adapters import adapter_class, adapter_for
+from shouhou.platforms.adapters.base import OrderPage, PlatformError, PlatformOrder, supports_orders
 from shouhou.platforms.choices import EventStatus
 from shouhou.platforms.models import PlatformConnection, PlatformEvent, SyncedOrder
 
@@ -164,7 +165,7 @@ def orders_sync(conn: PlatformConnection, *, backfill: bool = False, reconcile: 
 
 def _sync(conn: PlatformConnection, result: SyncResult, *, backfill: bool, reconcile: bool,
           max_pages: int) -> SyncResult:
-    from shouhou.platforms.services import _call, _error
+    from shouhou.platforms.services import _error
 
     fresh_start = backfill or reconcile or not conn.order_cursor
     cursor = {} if fresh_start else dict(conn.order_cursor.get("cursor") or {})
@@ -184,27 +185,31 @@ def _sync(conn: PlatformConnection, result: SyncResult, *, backfill: bool, recon
             PlatformConnection.objects.filter(pk=conn.pk).update(order_cursor=state)
             conn.order_cursor = state
 
-    for _ in range(max_pages):
-        try:
-            page = _call(conn, lambda a, token, c=cursor: a.list_orders(token, since, c))
-        except PlatformError as exc:
+    # The next page is read (HTTP + JSON + mapping, no database) while this one is written.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="order-sync") as pool:
+        ahead = None
+        for _ in range(max_pages):
+            try:
+                page = _page(conn, pool, ahead, since, cursor)
+            except PlatformError as exc:
+                if pending:
+                    flush(saved_page)
+                result.error = f"订单同步失败：{exc.message}"
+                _error(conn, result.error)
+                break
+            ahead = _prefetch(conn, pool, since, page.cursor) if page.has_more else None
+            result.pages += 1
+            result.read += len(page.items)
+            pending.extend(page.items)
+            pending_lines += sum(len(o.items) for o in page.items)
+            cursor = saved_page = page.cursor
+            if pending_lines >= WRITE_LINES or not page.has_more:
+                flush(page.cursor)
+            if not page.has_more:
+                break
+        else:
             if pending:
                 flush(saved_page)
-            result.error = f"订单同步失败：{exc.message}"
-            _error(conn, result.error)
-            break
-        result.pages += 1
-        result.read += len(page.items)
-        pending.extend(page.items)
-        pending_lines += sum(len(o.items) for o in page.items)
-        cursor = saved_page = page.cursor
-        if pending_lines >= WRITE_LINES or not page.has_more:
-            flush(page.cursor)
-        if not page.has_more:
-            break
-    else:
-        if pending:
-            flush(saved_page)
     if not result.error:
         stamp = clock.now()
         PlatformConnection.objects.filter(pk=conn.pk).update(last_order_sync_at=stamp)
@@ -215,6 +220,36 @@ def _sync(conn: PlatformConnection, result: SyncResult, *, backfill: bool, recon
         _orders_arrived(conn)
     log.info("platform order sync %s: %s", conn, result.as_dict())
     return result
+
+
+def _prefetch(conn: PlatformConnection, pool: ThreadPoolExecutor, since: int, cursor: dict) -> Future | None:
+    """Start reading the page at `cursor` in the pool with the current token (refreshed here first when it
+    is close to expiry, so the pool thread never touches the database). None: read it in _page."""
+    from shouhou.platforms.services import _refresh_margin, _secrets, token_refresh
+
+    if conn.needs_reauth:
+        return None
+    if conn.token_expires_at is None or conn.token_expires_at - clock.now() < _refresh_margin(conn.platform):
+        if not token_refresh(conn):
+            return None
+    secrets = _secrets(conn)
+    adapter = adapter_for(conn, secrets=secrets)
+    return pool.submit(adapter.list_orders, secrets.get("access_token", ""), since, dict(cursor))
+
+
+def _page(conn: PlatformConnection, pool: ThreadPoolExecutor, ahead: Future | None, since: int,
+          cursor: dict) -> OrderPage:
+    """The page at `cursor`: the one read ahead, else read now. Whatever went wrong ahead (an expired
+    token above all) is read again through services._call, which refreshes and retries once."""
+    from shouhou.platforms.services import _call
+
+    if ahead is not None:
+        try:
+            return ahead.result()
+        except PlatformError as exc:
+            if exc.kind != "token_expired":
+                raise
+    return _call(conn, lambda a, token: a.list_orders(token, since, dict(cursor)))
 
 
 def orders_reconcile(conn: PlatformConnection) -> SyncResult:
