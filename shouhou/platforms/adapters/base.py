@@ -140,6 +140,28 @@ class Action:
     return_address_id: str = ""
     amount_fen: int = 0  # the request's refund amount as the platform last said it
     platform_status: str = ""
+    carrier: str = ""  # exchange re-shipment: shouhou's carrier code (commerce.Carrier) of the new parcel
+    tracking_no: str = ""
+    express_code: str = ""  # the platform's own carrier code when the connection maps one (快手)
+
+
+@dataclass
+class RejectReason:
+    """One reason the platform accepts when the merchant refuses a request."""
+
+    code: int
+    text: str
+    evidence_need: bool = False  # the platform requires images with this reason
+    hint: str = ""  # what evidence the platform expects
+
+
+@dataclass
+class PlatformAddress:
+    """One address of the shop's address book on the platform (the return address sent with an approval)."""
+
+    address_id: str
+    text: str
+    is_default: bool = False
 
 
 @dataclass
@@ -229,6 +251,15 @@ class Adapter(Protocol):
 
     def manual_link(self, aftersale_id: str) -> str: ...
 
+    # act-back details (reject reasons, evidence images, address book, authorisation page)
+    def reject_reasons(self, access_token: str, aftersale_id: str) -> list[RejectReason]: ...
+
+    def upload_evidence(self, access_token: str, *, public_url: str, name: str) -> str | None: ...
+    # the image's URL on the platform; None: this platform's reject API takes no images
+
+    def addresses(self, access_token: str) -> list[PlatformAddress]: ...
+
+    def authorize_url(self, *, state: str, redirect_uri: str, service_id: str = "", base: str = "") -> str: ...
     # --- orders (platforms/orders.py). An adapter without them (有赞 until its helper adds them) is skipped
     # by the order sync: `supports_orders(adapter)` below. ORDER_TAGS: the push tags that name a changed order.
     order_tags: frozenset[str]

@@ -30,10 +30,12 @@ from shouhou.platforms.adapters.base import (
     OrderItem,
     OrderPage,
     Page,
+    PlatformAddress,
     PlatformError,
     PlatformOrder,
     PushMessage,
     PushRefused,
+    RejectReason,
     Tokens,
     Waybill,
     carrier_of,
@@ -44,6 +46,7 @@ from shouhou.platforms.adapters.base import (
 )
 
 GATEWAY = "https://openapi-fxg.jinritemai.com"
+AUTHORIZE = "https://fuwu.jinritemai.com/authorize"  # service-market app: ?service_id=…&state=…
 HANDSHAKE_TAG = "0"
 SUCCESS = 10000
 
@@ -97,7 +100,12 @@ OPERATE = {
     ("confirm_receipt", "return"): 111,
     ("approve", "refund"): 201, ("reject", "refund"): 202,
     ("approve", "exchange"): 301, ("reject", "exchange"): 302,
+    ("exchange_ship", "exchange"): 311,  # 换货: confirm the return and ship the new parcel (logistics codes)
 }
+# shouhou carrier (commerce.Carrier) → 抖店 logistics company code (/order/logisticsCompanyList); the codes of
+# the common carriers are the Kuaidi100-style pinyin ones. Check against that list before going live.
+COMPANY_CODES = {"SF": "shunfeng", "ZTO": "zhongtong", "YTO": "yuantong", "YD": "yunda", "STO": "shentong",
+                 "JD": "jd", "EMS": "ems", "JTSD": "jtexpress"}
 REASON_WORDS = [
     ("七天无理由", ClaimReason.NO_REASON), ("7天无理由", ClaimReason.NO_REASON), ("质量", ClaimReason.QUALITY),
     ("发错", ClaimReason.WRONG_ITEM), ("错发", ClaimReason.WRONG_ITEM), ("少件", ClaimReason.MISSING_PARTS),
@@ -154,6 +162,7 @@ def _family(platform_type: str) -> str:
 
 class DoudianAdapter:
     platform = "doudian"
+    merchant_authorization = True  # the merchant authorises on the platform's page (authorize_url)
     order_tags = frozenset(ORDER_TAGS)
 
     def __init__(self, *, app_key: str, app_secret: str, api_base: str = "", timeout: float = 12.0,
@@ -357,6 +366,12 @@ class DoudianAdapter:
                 item["evidence"] = [{"type": 1, "url": u, "desc": ""} for u in action.evidence_urls]
         if op in (101, 301) and action.return_address_id:
             item["logistics"] = {"receiver_address_id": int(action.return_address_id)}
+        if op == 311:
+            company = COMPANY_CODES.get(action.carrier, "")
+            if not company or not action.tracking_no:
+                raise PlatformError("refused", f"抖店换货发货需要物流公司与运单号（{action.carrier or '未填'}无对应的抖店物流编码），"
+                                    "请在抖店后台发货。")
+            item["logistics"] = {"company_code": company, "logistics_code": action.tracking_no}
         answer = self.call("afterSale/operate", {"type": op, "items": [item]}, access_token=access_token)
         for row in (answer.get("data") or {}).get("items") or []:
             if int(row.get("status_code", 0) or 0) != 0:
@@ -367,6 +382,60 @@ class DoudianAdapter:
     def manual_link(self, aftersale_id: str) -> str:
         return f"https://fxg.jinritemai.com/ffa/maftersale/aftersale/detail-v3?aftersale_id={aftersale_id}"
 
+    # --- act-back details ---------------------------------------------------------------------------
+    def reject_reasons(self, access_token: str, aftersale_id: str) -> list[RejectReason]:
+        """afterSale/rejectReasonCodeList {aftersale_id} → data.items[{reject_reason_code, reason, evidence_need
+        (Y/N), evidence_description}]: the reasons this request may be refused with."""
+        params = {"aftersale_id": int(aftersale_id)} if str(aftersale_id).isdigit() else {}
+        data = self.call("afterSale/rejectReasonCodeList", params, access_token=access_token).get("data") or {}
+        out = []
+        for item in data.get("items") or []:
+            try:
+                code = int(item.get("reject_reason_code"))
+            except (TypeError, ValueError):
+                continue
+            out.append(RejectReason(code=code, text=str(item.get("reason") or code),
+                                    evidence_need=str(item.get("evidence_need", "")).upper() == "Y",
+                                    hint=str(item.get("evidence_description") or "")))
+        return out
+
+    def upload_evidence(self, access_token: str, *, public_url: str, name: str) -> str | None:
+        """material/uploadImageSync {url, material_name, need_distinct}: the platform fetches the image from
+        `public_url`; its own URL (byte_url) comes back once the material passed review (audit_status 3).
+        Still in review: a retryable error, the outbox tries again later (need_distinct returns the same one)."""
+        data = self.call("material/uploadImageSync", {"url": public_url, "material_name": name[:50],
+                                                       "need_distinct": True},
+                         access_token=access_token).get("data") or {}
+        if int(data.get("audit_status") or 0) == 3 and data.get("byte_url"):
+            return str(data["byte_url"])
+        raise PlatformError("outage", "抖店：凭证图片正在素材审核中，稍后重试", answer=data)
+
+    def addresses(self, access_token: str) -> list[PlatformAddress]:
+        """address/list {page_no (from 1), page_size} → data.address_list[{address_id, reciever_name (sic),
+        receiver_provinc (sic), receiver_city, receiver_district, receiver_street, receiver_detail, is_default}]."""
+        out: list[PlatformAddress] = []
+        for page in range(1, 11):
+            data = self.call("address/list", {"page_no": page, "page_size": 50},
+                             access_token=access_token).get("data") or {}
+            rows = data.get("address_list") or []
+            for row in rows:
+                text = "".join(str(row.get(k) or "") for k in ("receiver_provinc", "receiver_city", "receiver_district",
+                                                                "receiver_street", "receiver_detail"))
+                out.append(PlatformAddress(address_id=str(row.get("address_id", "")),
+                                           text=f"{row.get('reciever_name', '')} {text}".strip(),
+                                           is_default=str(row.get("is_default")) == "1"))
+            if len(rows) < 50 or len(out) >= int(data.get("total") or 0):
+                break
+        return out
+
+    def authorize_url(self, *, state: str, redirect_uri: str, service_id: str = "", base: str = "") -> str:
+        """The service-market authorisation page; 抖店 sends the merchant back to the callback URL saved in the
+        app's console (redirect_uri is not a parameter there) with ?code=…&state=…."""
+        if not service_id:
+            raise PlatformError("refused", "抖店授权需要服务市场的服务ID（service_id）")
+        from urllib.parse import urlencode
+
+        return f"{base or AUTHORIZE}?{urlencode({'service_id': service_id, 'state': state})}"
     # --- orders -----------------------------------------------------------------------------------
     def list_orders(self, access_token: str, since: int, cursor: dict) -> OrderPage:
         """One page of order/searchList by update time, oldest change first, inside a window fixed when the

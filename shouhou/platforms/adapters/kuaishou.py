@@ -35,10 +35,12 @@ from shouhou.platforms.adapters.base import (
     OrderItem,
     OrderPage,
     Page,
+    PlatformAddress,
     PlatformError,
     PlatformOrder,
     PushMessage,
     PushRefused,
+    RejectReason,
     Tokens,
     Waybill,
     carrier_of,
@@ -50,6 +52,8 @@ from shouhou.platforms.adapters.base import (
 from shouhou.platforms.adapters.doudian import reason_from_text
 
 GATEWAY = "https://openapi.kwaixiaodian.com"
+AUTHORIZE = "https://open.kwaixiaodian.com/oauth/authorize"  # app_id, redirect_uri, scope, response_type, state
+SCOPES = "merchant_refund,merchant_order,merchant_logistics,user_info"
 ORDER_WINDOW = dt.timedelta(days=7)  # open.order.cursor.list: beginTime..endTime at most 7 days
 # order messages (open.kwaixiaodian.com message docs, kwaishop_order_*): info carries the order's `oid`
 ORDER_EVENTS = {"kwaishop_order_addOrder": "订单新增", "kwaishop_order_paySuccess": "订单已支付",
@@ -114,6 +118,7 @@ def _yuan(fen) -> Decimal:
 
 class KuaishouAdapter:
     platform = "kuaishou"
+    merchant_authorization = True  # the merchant authorises on the platform's page (authorize_url)
     order_tags = frozenset(ORDER_EVENTS)
 
     def __init__(self, *, app_key: str, app_secret: str, sign_secret: str = "", msg_secret: str = "",
@@ -274,6 +279,13 @@ class KuaishouAdapter:
             if action.evidence_urls:
                 param["rejectImages"] = action.evidence_urls[:6]
             return self.call("open.refund.reject", param, access_token=access_token)
+        if action.kind == "exchange_ship":
+            if not action.express_code or not action.tracking_no:
+                raise PlatformError("refused", "快手换货发货需要快手的快递公司编码（连接设置 express_codes）与运单号，"
+                                    "请在快手小店后台发货。")
+            return self.call("open.refund.confirm.and.send", {
+                "refundId": refund_id, "expressNo": action.tracking_no, "expressCode": int(action.express_code)},
+                access_token=access_token)
         if action.kind == "confirm_receipt":
             return self.call("open.seller.order.refund.confirm.receipt", {
                 "refundId": refund_id, "status": int(action.platform_status or 40)}, access_token=access_token)
@@ -282,6 +294,56 @@ class KuaishouAdapter:
     def manual_link(self, aftersale_id: str) -> str:
         return f"https://s.kwaixiaodian.com/zone/refund/detail?refundId={aftersale_id}"
 
+    # --- act-back details ---------------------------------------------------------------------------
+    @staticmethod
+    def _rows(data) -> list[dict]:
+        """The list inside an answer's data, wherever the platform put it (the field names of these two answers
+        are not in the public SDKs: read defensively, see docs/platforms.md)."""
+        if isinstance(data, list):
+            return [r for r in data if isinstance(r, dict)]
+        if isinstance(data, dict):
+            for value in data.values():
+                if isinstance(value, list):
+                    return [r for r in value if isinstance(r, dict)]
+        return []
+
+    def reject_reasons(self, access_token: str, aftersale_id: str) -> list[RejectReason]:
+        """open.refund.reject.reason {refundId}: the reasons this request may be refused with; each says whether
+        a description (requiredRejectDesc) and images (requiredRejectImage) are required."""
+        data = self.call("open.refund.reject.reason", {"refundId": int(aftersale_id)},
+                         access_token=access_token).get("data")
+        out = []
+        for row in self._rows(data):
+            code = row.get("reasonCode", row.get("code"))
+            try:
+                code = int(code)
+            except (TypeError, ValueError):
+                continue
+            text = row.get("reasonDesc") or row.get("desc") or row.get("reason") or str(code)
+            out.append(RejectReason(code=code, text=str(text), evidence_need=bool(row.get("requiredRejectImage"))))
+        return out
+
+    def upload_evidence(self, access_token: str, *, public_url: str, name: str) -> str | None:
+        # rejectImages takes image URLs (at most 6); the platform reads them from shouhou's signed link
+        return public_url
+
+    def addresses(self, access_token: str) -> list[PlatformAddress]:
+        """open.address.seller.list → the seller's addresses (returnAddressId for returngoods.approve)."""
+        data = self.call("open.address.seller.list", {}, access_token=access_token).get("data")
+        out = []
+        for row in self._rows(data):
+            base = row.get("baseInfo") if isinstance(row.get("baseInfo"), dict) else row
+            text = "".join(str(base.get(k) or "") for k in ("province", "city", "district", "town", "address"))
+            out.append(PlatformAddress(address_id=str(row.get("addressId") or row.get("id") or ""),
+                                       text=f"{base.get('consignee', '')} {text}".strip(),
+                                       is_default=bool(row.get("defaultAddress"))))
+        return [a for a in out if a.address_id]
+
+    def authorize_url(self, *, state: str, redirect_uri: str, service_id: str = "", base: str = "") -> str:
+        from urllib.parse import urlencode
+
+        return f"{base or AUTHORIZE}?" + urlencode({"app_id": self.app_key, "redirect_uri": redirect_uri,
+                                                     "scope": SCOPES, "response_type": "code", "state": state})
     # --- orders -----------------------------------------------------------------------------------
     def list_orders(self, access_token: str, since: int, cursor: dict) -> OrderPage:
         """open.order.cursor.list by update time (queryType 2, oldest first), one window of at most 7 days;

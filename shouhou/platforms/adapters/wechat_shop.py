@@ -39,10 +39,12 @@ from shouhou.platforms.adapters.base import (
     OrderItem,
     OrderPage,
     Page,
+    PlatformAddress,
     PlatformError,
     PlatformOrder,
     PushMessage,
     PushRefused,
+    RejectReason,
     Tokens,
     Waybill,
     carrier_of,
@@ -89,6 +91,8 @@ TOKEN_ERRORS = {40001, 40014, 42001}  # invalid / malformed / expired access_tok
 RATE_ERRORS = {45009, 45011, 45033, 10021044}  # daily quota, frequency limits, 当前用户太多
 STATE_ERRORS = {10020001, 10021041}  # 售后单状态不合法, 当前售后单不支持此操作
 MAX_XML_BYTES = 256 * 1024
+# acceptexchangereship delivery_id: WeChat's carrier ids for the common carriers are shouhou's own codes
+DELIVERY_IDS = {"SF", "ZTO", "YTO", "YD", "STO", "JD", "EMS", "JTSD"}
 
 
 def _yuan(fen) -> Decimal:
@@ -148,6 +152,7 @@ def query_params(headers: dict) -> dict:
 
 class WechatShopAdapter:
     platform = "wechat_shop"
+    merchant_authorization = False  # the merchant authorises on the platform's page (authorize_url)
     # the token lives 2 hours: ask again in its last 20 minutes (not the 12 hours other platforms use)
     refresh_margin = dt.timedelta(minutes=20)
 
@@ -347,7 +352,52 @@ class WechatShopAdapter:
                                              "reject_reason": action.reason or "不符合售后条件",
                                              "reject_reason_type": int(action.reject_reason_code)},
                              access_token=access_token)
+        if action.kind == "exchange_ship":
+            if action.carrier not in DELIVERY_IDS or not action.tracking_no:
+                raise PlatformError("refused", "微信小店换货发货需要快递公司与运单号（该快递公司没有对应的微信 delivery_id），"
+                                    "请在微信小店后台发货。")
+            return self.call("acceptexchangereship", {"after_sale_order_id": action.aftersale_id,
+                                                      "delivery_id": action.carrier, "waybill_id": action.tracking_no},
+                             access_token=access_token)
         raise PlatformError("refused", f"微信小店接口不支持「{action.kind}」，请在微信小店后台处理。")
+
+    # --- act-back details ---------------------------------------------------------------------------
+    def reject_reasons(self, access_token: str, aftersale_id: str) -> list[RejectReason]:
+        """rejectreason/get {} → reason_list[{reject_reason_type, reject_reason_type_text, reject_reason,
+        reject_scene}] (the same list for every request)."""
+        answer = self.call("rejectreason/get", {}, access_token=access_token)
+        out = []
+        for row in answer.get("reason_list") or []:
+            try:
+                code = int(row.get("reject_reason_type"))
+            except (TypeError, ValueError):
+                continue
+            out.append(RejectReason(code=code, text=str(row.get("reject_reason_type_text") or code),
+                                    hint=str(row.get("reject_reason") or "")))
+        return out
+
+    def upload_evidence(self, access_token: str, *, public_url: str, name: str) -> str | None:
+        return None  # rejectapply takes no images: the agent adds them in the back office
+
+    def addresses(self, access_token: str) -> list[PlatformAddress]:
+        """merchant/address/list {offset, limit} → address_id_list; each read with address/get {address_id} →
+        address_detail {address_id, name, address_info{user_name, province_name, city_name, county_name,
+        detail_info, tel_number}, default_recv}."""
+        ids = self._post("channels/ec/merchant/address/list", {"offset": 0, "limit": 50},
+                         access_token=access_token).get("address_id_list") or []
+        out = []
+        for address_id in ids[:50]:
+            detail = self._post("channels/ec/merchant/address/get", {"address_id": str(address_id)},
+                                access_token=access_token).get("address_detail") or {}
+            info = detail.get("address_info") if isinstance(detail.get("address_info"), dict) else {}
+            text = "".join(str(info.get(k) or "") for k in ("province_name", "city_name", "county_name", "detail_info"))
+            out.append(PlatformAddress(address_id=str(address_id), text=f"{detail.get('name') or info.get('user_name') or ''} {text}".strip(),
+                                       is_default=bool(detail.get("default_recv"))))
+        return out
+
+    def authorize_url(self, *, state: str, redirect_uri: str, service_id: str = "", base: str = "") -> str:
+        raise PlatformError("refused", "微信小店的自建应用无需商家授权：填写 AppID 与 AppSecret 直接连接即可"
+                            "（服务商代商家授权走微信第三方平台，shouhou 未接入）。")
 
     def manual_link(self, aftersale_id: str) -> str:
         # the back office has no published per-request deep link: its home, the id is searched under 售后

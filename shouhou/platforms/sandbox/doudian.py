@@ -23,8 +23,27 @@ from shouhou.platforms.adapters.doudian import api_sign, push_sign
 # afterSale/operate type → (statuses it may act on, status after)
 OPERATIONS = {
     101: ({6}, 7), 102: ({6}, 27), 111: ({11}, 12), 201: ({6}, 12), 202: ({6}, 27), 301: ({6}, 7), 302: ({6}, 27),
+    311: ({8, 11}, 13),  # 换货: the merchant received the return and ships the new parcel
 }
-PUSH_AFTER_OPERATION = {101: "202", 102: "205", 111: "206", 201: "206", 202: "204", 301: "202", 302: "205"}
+PUSH_AFTER_OPERATION = {101: "202", 102: "205", 111: "206", 201: "206", 202: "204", 301: "202", 302: "205",
+                        311: "211"}
+# afterSale/rejectReasonCodeList as the sandbox answers it (codes and words of its own)
+REJECT_REASONS = [
+    {"reject_reason_code": 1, "reason": "商品已影响二次销售", "evidence_need": "Y",
+     "evidence_description": "请上传收到的退货商品照片", "image": "", "order_type": -1, "pkg": 1},
+    {"reject_reason_code": 2, "reason": "买家未退货或退回商品与原商品不符", "evidence_need": "N",
+     "evidence_description": "", "image": "", "order_type": -1, "pkg": -1},
+    {"reject_reason_code": 3, "reason": "已与买家协商一致", "evidence_need": "N", "evidence_description": "",
+     "image": "", "order_type": -1, "pkg": -1},
+]
+ADDRESSES = [
+    {"address_id": 880001, "reciever_name": "售后组", "is_default": 1, "is_send_default": 0,
+     "receiver_provinc": "浙江省", "receiver_city": "杭州市", "receiver_district": "余杭区", "receiver_street": "仓前街道",
+     "receiver_detail": "文一西路1号", "remark": "", "create_time": "1700000000", "update_time": "1700000000"},
+    {"address_id": 880002, "reciever_name": "维修仓", "is_default": 0, "is_send_default": 0,
+     "receiver_provinc": "广东省", "receiver_city": "深圳市", "receiver_district": "宝安区", "receiver_street": "",
+     "receiver_detail": "航城大道9号", "remark": "", "create_time": "1700000000", "update_time": "1700000000"},
+]
 ERRORS = {
     "rate_limit": (429, {"code": 50001, "msg": "请求过于频繁", "sub_code": "isp.rate-limit", "sub_msg": "触发限流，请稍后重试"}),
     "token_expired": (200, {"code": 30002, "msg": "access_token已过期", "sub_code": "isv.access-token-expired",
@@ -99,6 +118,10 @@ class DoudianSandbox:
         self.orders: dict[str, SandboxOrder] = {}
         self.generated: tuple[int, int] | None = None  # (count, base update_time): generated_order() orders
         self.operations: list[tuple[int, str]] = []  # every operate that changed a request
+        self.operate_items: list[dict] = []  # the items of those operates, as sent
+        self.uploads: list[dict] = []  # material/uploadImageSync calls that fetched their image
+        self.callback_url = ""  # the authorisation callback saved in the service-market console
+        self.service_id = "sandbox-service"
         self.calls: list[str] = []  # every API path called
         self.faults: list[dict] = []
         self.outage = False
@@ -234,6 +257,21 @@ class DoudianSandbox:
             def log_message(self, *args):  # quiet
                 return
 
+            def do_GET(self):  # noqa: N802 — the service-market authorisation page
+                parsed = urlparse(self.path)
+                query = {k: v[0] for k, v in parse_qs(parsed.query, keep_blank_values=True).items()}
+                if parsed.path.strip("/") != "authorize" or query.get("service_id") != sandbox.service_id \
+                        or not sandbox.callback_url:
+                    self.send_response(404)
+                    self.end_headers()
+                    return
+                # the merchant agrees at once: back to the console's callback with a code and the state
+                from urllib.parse import urlencode
+
+                self.send_response(302)
+                self.send_header("Location", f"{sandbox.callback_url}?{urlencode({'code': 'sandbox-code', 'state': query.get('state', '')})}")
+                self.end_headers()
+
             def do_POST(self):  # noqa: N802 (http.server's name)
                 parsed = urlparse(self.path)
                 path = parsed.path.strip("/")
@@ -283,8 +321,9 @@ class DoudianSandbox:
             if query.get("access_token") != self.access_token:
                 return ERRORS["token_expired"]
             handler = {"afterSale/List": self._list, "afterSale/Detail": self._detail,
-                       "afterSale/operate": self._operate, "order/searchList": self._order_list,
-                       "order/orderDetail": self._order_detail}.get(path)
+                       "afterSale/operate": self._operate, "afterSale/rejectReasonCodeList": self._reject_reasons,
+                       "material/uploadImageSync": self._upload_image, "address/list": self._addresses,
+                       "order/searchList": self._order_list, "order/orderDetail": self._order_detail}.get(path)
             if handler is None:
                 return 404, {"code": 40004, "msg": "接口不存在"}
             return handler(params)
@@ -338,6 +377,37 @@ class DoudianSandbox:
             "order_info": {"shop_order_id": _num(r.order_id),
                            "sku_order_infos": [{"sku_order_id": _num(r.sku_order_id), "product_name": r.product_name}]}})
 
+    def _reject_reasons(self, params: dict) -> tuple[int, dict]:
+        return self._ok({"items": REJECT_REASONS})
+
+    def _addresses(self, params: dict) -> tuple[int, dict]:
+        page, size = max(1, int(params.get("page_no") or 1)), int(params.get("page_size") or 10)
+        chunk = ADDRESSES[(page - 1) * size:page * size]
+        return self._ok({"total": len(ADDRESSES), "page_no": page, "page_size": size, "address_list": chunk})
+
+    def _upload_image(self, params: dict) -> tuple[int, dict]:
+        """The platform fetches the image from `url`; the sandbox does too (so a link that does not work fails)
+        and passes review at once."""
+        url = str(params.get("url") or "")
+        try:
+            fetched = httpx.get(url, timeout=10)
+        except httpx.HTTPError:
+            fetched = None
+        if fetched is None or fetched.status_code != 200 or not fetched.content:
+            return 200, {"code": 50002, "msg": "业务处理失败", "sub_code": "isv.business-failed:12001",
+                         "sub_msg": "图片下载失败"}
+        material_id = f"m{len(self.uploads) + 1:06d}"
+        self.uploads.append({"url": url, "material_name": params.get("material_name"), "bytes": len(fetched.content)})
+        return self._ok({"material_id": material_id, "folder_id": "0", "is_new": True, "audit_status": 3,
+                         "byte_url": f"https://p3-sandbox.example/{material_id}.jpg"})
+
+    def buyer_confirms_exchange(self, aftersale_id: str, *, push: bool = True) -> None:
+        with self.lock:
+            record = self.aftersales[aftersale_id]
+            record.status, record.update_time = 14, record.update_time + 1
+        if push:
+            self.push_aftersale("207", record)
+
     def _operate(self, params: dict) -> tuple[int, dict]:
         op = int(params.get("type") or 0)
         items = params.get("items") or []
@@ -354,11 +424,21 @@ class DoudianSandbox:
                 return ERRORS["status_error"]
             if op in (102, 202, 302) and not item.get("reason"):
                 return 200, {"code": 40004, "msg": "非法的参数", "sub_code": "isv.parameter-invalid", "sub_msg": "拒绝需填写原因"}
+            if op in (102, 202, 302) and item.get("reject_reason_code") is not None:
+                known = {r["reject_reason_code"]: r for r in REJECT_REASONS}.get(int(item["reject_reason_code"]))
+                if known is None:
+                    return 200, {"code": 40004, "msg": "非法的参数", "sub_code": "isv.parameter-invalid", "sub_msg": "拒绝原因码不存在"}
+                if known["evidence_need"] == "Y" and not item.get("evidence"):
+                    return 200, {"code": 40004, "msg": "非法的参数", "sub_code": "isv.parameter-invalid", "sub_msg": "该拒绝原因需上传凭证"}
+            if op == 311 and not ((item.get("logistics") or {}).get("company_code")
+                                  and (item.get("logistics") or {}).get("logistics_code")):
+                return 200, {"code": 40004, "msg": "非法的参数", "sub_code": "isv.parameter-invalid", "sub_msg": "换货发货需填写物流信息"}
             changed.append(r)
         for r in changed:
             r.status, r.update_time = after, r.update_time + 1
             r.status_deadline = r.update_time + 7 * 86400
             self.operations.append((op, r.aftersale_id))
+        self.operate_items.extend({"type": op, **i} for i in items)
         if self.push_on_operate and self.push_url:
             tag = PUSH_AFTER_OPERATION[op]
             messages = [self.message(tag, r) for r in changed]

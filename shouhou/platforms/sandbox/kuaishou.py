@@ -30,7 +30,16 @@ OPERATIONS = {
     "open/seller/order/refund/returngoods/approve": ({10}, 30),
     "open/refund/reject": ({10}, 12),
     "open/seller/order/refund/confirm/receipt": ({40}, 60),
+    "open/refund/confirm/and/send": ({40}, 45),  # exchange: received the return, the new parcel is on its way
 }
+# open.refund.reject.reason and open.address.seller.list as the sandbox answers them (their field names are not
+# in the public SDKs; see docs/platforms.md)
+REJECT_REASONS = [{"reasonCode": 11, "reasonDesc": "商品已影响二次销售", "requiredRejectDesc": True,
+                   "requiredRejectImage": True},
+                  {"reasonCode": 12, "reasonDesc": "买家未退货", "requiredRejectDesc": True, "requiredRejectImage": False}]
+ADDRESSES = [{"addressId": 5500001, "defaultAddress": True,
+              "baseInfo": {"consignee": "售后组", "mobile": "138****0000", "province": "浙江省", "city": "杭州市",
+                           "district": "余杭区", "address": "文一西路1号"}}]
 
 
 @dataclass
@@ -65,7 +74,7 @@ class SandboxKsOrder:
 class KuaishouSandbox:
     def __init__(self, *, app_key: str = "ks-sandbox-app", app_secret: str = "ks-sandbox-secret",  # noqa: S107
                  sign_secret: str = "ks-sandbox-sign", seller_id: str = "88000001",  # noqa: S107 (a local fake)
-                 push_url: str = ""):
+                 push_url: str = "", port: int = 0):
         self.app_key, self.app_secret, self.sign_secret, self.seller_id = app_key, app_secret, sign_secret, seller_id
         self.msg_secret = base64.b64encode(b"k" * 16).decode()
         self.push_url = push_url
@@ -78,7 +87,8 @@ class KuaishouSandbox:
         self.outage = False
         self.lock = threading.RLock()
         self.access_token, self.refresh_token = "ks-at-" + secrets.token_hex(6), "ks-rt-" + secrets.token_hex(6)
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.params_log: list[tuple[str, dict]] = []  # the param of every call that changed a refund
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), self._handler())
         self._seq = 0
 
     @property
@@ -181,7 +191,20 @@ class KuaishouSandbox:
 
             def do_GET(self):  # noqa: N802
                 parsed = urlparse(self.path)
-                self._answer(*sandbox.handle(parsed.path.strip("/"), {k: v[0] for k, v in parse_qs(parsed.query).items()}))
+                query = {k: v[0] for k, v in parse_qs(parsed.query).items()}
+                if parsed.path.strip("/") == "oauth/authorize":  # the merchant agrees at once
+                    from urllib.parse import urlencode
+
+                    if query.get("app_id") != sandbox.app_key or query.get("response_type") != "code" \
+                            or not query.get("redirect_uri"):
+                        self._answer(400, {"result": 0, "error_msg": "授权参数错误"})
+                        return
+                    self.send_response(302)
+                    self.send_header("Location", query["redirect_uri"] + "?" + urlencode(
+                        {"code": "sandbox-code", "state": query.get("state", "")}))
+                    self.end_headers()
+                    return
+                self._answer(*sandbox.handle(parsed.path.strip("/"), query))
 
             def do_POST(self):  # noqa: N802
                 parsed = urlparse(self.path)
@@ -223,6 +246,8 @@ class KuaishouSandbox:
             param = json.loads(params.get("param") or "{}")
             if path == "open/seller/order/refund/pcursor/list":
                 return self._list(param)
+            if path == "open/address/seller/list":
+                return 200, {"result": 1, "data": ADDRESSES}
             if path == "open/order/cursor/list":
                 return self._order_list(param)
             if path == "open/order/detail":
@@ -235,6 +260,12 @@ class KuaishouSandbox:
                 return 200, {"result": 0, "error_msg": "售后单不存在"}
             if path == "open/seller/order/refund/detail":
                 return 200, {"result": 1, "data": self._row(refund)}
+            if path == "open/refund/reject/reason":
+                return 200, {"result": 1, "data": {"rejectReasonList": REJECT_REASONS}}
+            if path == "open/refund/reject" and param.get("reasonCode") is not None:
+                known = {r["reasonCode"]: r for r in REJECT_REASONS}.get(int(param["reasonCode"]))
+                if known is None or (known["requiredRejectImage"] and not param.get("rejectImages")):
+                    return 200, {"result": 0, "error_msg": "拒绝原因或凭证图片不符合要求", "code": "param_error"}
             if path in OPERATIONS:
                 allowed, after = OPERATIONS[path]
                 stale = param.get("refundVersion") and int(param["refundVersion"]) != refund.update_time
@@ -242,6 +273,7 @@ class KuaishouSandbox:
                     return ERRORS["status_error"]
                 refund.status, refund.update_time = after, refund.update_time + 1
                 self.operations.append((path, refund.refund_id))
+                self.params_log.append((path, param))
                 return 200, {"result": 1, "data": {}}
             return 404, {"result": 0, "error_msg": "接口不存在"}
 

@@ -29,6 +29,18 @@ ERRORS = {
 }
 
 
+# rejectreason/get and the address book as the sandbox answers them
+REJECT_REASONS = [
+    {"reject_reason_type": 16, "reject_reason_type_text": "商品未存在问题", "reject_reason": "商品完好", "reject_scene": 1},
+    {"reject_reason_type": 20, "reject_reason_type_text": "买家寄回商品影响二次销售", "reject_reason": "", "reject_scene": 2},
+]
+ADDRESSES = {
+    "addr-hz-01": {"address_id": "addr-hz-01", "name": "杭州售后仓", "default_recv": 1,
+                   "address_info": {"user_name": "售后组", "province_name": "浙江省", "city_name": "杭州市",
+                                    "county_name": "余杭区", "detail_info": "文一西路1号", "tel_number": "0571-0000000"}},
+}
+
+
 @dataclass
 class SandboxAftersale:
     aftersale_id: str
@@ -59,7 +71,7 @@ class SandboxWxOrder:
 class WechatShopSandbox:
     def __init__(self, *, app_id: str = "wx5a4d0000sandbox", app_secret: str = "wx-sandbox-secret",  # noqa: S107
                  username: str = "gh_sandbox0001", push_token: str = "wxsandboxtoken",  # noqa: S107 (a local fake)
-                 push_url: str = "", fmt: str = "json"):
+                 push_url: str = "", fmt: str = "json", port: int = 0):
         self.app_id, self.app_secret, self.username, self.push_token = app_id, app_secret, username, push_token
         self.aes_key = wx_crypto.new_encoding_aes_key()
         self.push_url, self.fmt = push_url, fmt
@@ -72,7 +84,7 @@ class WechatShopSandbox:
         self.lock = threading.RLock()
         self.access_token = "wx-at-" + secrets.token_hex(8)
         self.token_expires = time.time() + 7200
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), self._handler())
 
     @property
     def url(self) -> str:
@@ -211,6 +223,14 @@ class WechatShopSandbox:
                     else (200, {"errcode": 40001, "errmsg": "invalid credential, access_token is invalid"})
             if path == "channels/ec/aftersale/getaftersalelist":
                 return self._list(body)
+            if path == "channels/ec/aftersale/rejectreason/get":
+                return 200, {"errcode": 0, "errmsg": "ok", "reason_list": REJECT_REASONS}
+            if path == "channels/ec/merchant/address/list":
+                return 200, {"errcode": 0, "errmsg": "ok", "address_id_list": list(ADDRESSES)}
+            if path == "channels/ec/merchant/address/get":
+                detail = ADDRESSES.get(str(body.get("address_id")))
+                return (200, {"errcode": 0, "errmsg": "ok", "address_detail": detail}) if detail else \
+                    (200, {"errcode": 10021040, "errmsg": "address_id error"})
             if path == "channels/ec/order/list/get":
                 return self._order_list(body)
             if path == "channels/ec/order/get":
@@ -225,6 +245,12 @@ class WechatShopSandbox:
                 return 200, {"errcode": 0, "errmsg": "ok", "after_sale_order": self._row(record)}
             if path == "channels/ec/aftersale/acceptapply":
                 return self._accept(record, body)
+            if path == "channels/ec/aftersale/acceptexchangereship":
+                if record.kind != "EXCHANGE" or record.status != "MERCHANT_WAIT_RECEIPT":
+                    return ERRORS["status_error"]
+                if not body.get("delivery_id") or not body.get("waybill_id"):
+                    return 200, {"errcode": 47001, "errmsg": "data format error: delivery_id, waybill_id required"}
+                return self._done(record, "acceptexchangereship", body, "USER_WAIT_CONFIRM")
             if path == "channels/ec/aftersale/rejectapply":
                 if not isinstance(body.get("reject_reason_type"), int):
                     return 200, {"errcode": 47001, "errmsg": "data format error: reject_reason_type required"}
@@ -236,7 +262,7 @@ class WechatShopSandbox:
 
     def _accept(self, record: SandboxAftersale, body: dict) -> tuple[int, dict]:
         if record.status == "MERCHANT_PROCESSING":
-            after = "USER_WAIT_RETURN" if record.kind == "RETURN" else "MERCHANT_REFUND_SUCCESS"
+            after = "USER_WAIT_RETURN" if record.kind in ("RETURN", "EXCHANGE") else "MERCHANT_REFUND_SUCCESS"
         elif record.status == "MERCHANT_WAIT_RECEIPT":
             after = "MERCHANT_RETURN_SUCCESS"
         else:

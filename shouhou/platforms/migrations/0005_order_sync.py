@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('commerce', '0006_line_platform_status_db_default'),
-        ('platforms', '0002_wechat_shop_platform'),
+        ('platforms', '0004_actback_exchange_ship'),
     ]
 
     operations = [
