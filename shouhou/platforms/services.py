@@ -98,6 +98,9 @@ def connection_connect(*, shop, actor, platform: str, app_key: str, app_secret: 
                      after={"platform": platform, "platform_shop_id": shop_id})
     if backfill:
         connection_sync(conn, backfill=True)
+        from shouhou.platforms.orders import orders_sync
+
+        orders_sync(conn, backfill=True)  # the last ORDER_BACKFILL_DAYS of orders (platforms/orders.py)
     return conn
 
 
@@ -283,6 +286,10 @@ def event_apply(event_id: int) -> str:
         return event.status
     conn = event.connection
     PlatformEvent.objects.filter(pk=event.pk).update(attempts=event.attempts + 1)
+    if event.tag in getattr(adapter_class(conn.platform), "order_tags", ()) and not event.aftersale_id:
+        from shouhou.platforms.orders import order_event_apply
+
+        return order_event_apply(event)  # an order message: read that order (order sync)
     try:
         aftersale = _call(conn, lambda a, token: a.fetch_aftersale(token, event.aftersale_id))
     except PlatformError as exc:

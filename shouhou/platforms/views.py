@@ -85,6 +85,15 @@ def connection_detail(request, pk: int):
         if what == "sync":
             count = services.connection_sync(conn)
             messages.success(request, _("已同步 %(n)s 条售后申请") % {"n": count})
+        elif what == "sync_orders":
+            from shouhou.platforms.orders import orders_sync
+
+            result = orders_sync(conn)
+            if result.error:
+                messages.error(request, result.error)
+            else:
+                messages.success(request, _("订单同步完成：读取 %(read)s 单，新增或变化 %(written)s 单") % {
+                    "read": result.read, "written": result.written})
         elif what == "settings":
             try:
                 limit = Decimal(request.POST.get("auto_refund_limit") or "0")

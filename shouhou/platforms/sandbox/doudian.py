@@ -69,6 +69,39 @@ class SandboxAftersale:
     status_deadline: int = field(default_factory=lambda: int(time.time()) + 48 * 3600)
 
 
+@dataclass
+class SandboxOrder:
+    """A shop order (店铺单) with its sku orders; buyer data only masked, as order/searchList gives it."""
+
+    order_id: str
+    lines: list[dict]  # {sku_order_id, product_name, item_num, pay_amount (fen), sku_id, code, spec}
+    status: int = 105  # 已支付
+    create_time: int = field(default_factory=lambda: int(time.time()))
+    pay_time: int = field(default_factory=lambda: int(time.time()))
+    update_time: int = field(default_factory=lambda: int(time.time()))
+    ship_time: int = 0
+    finish_time: int = 0
+    logistics: list[dict] = field(default_factory=list)  # {tracking_no, company, company_name, ship_time}
+    receiver: str = "张**"
+    tel: str = "138****5678"
+
+
+def generated_order(index: int, base_time: int, per_second: int = 50) -> SandboxOrder:
+    """The index-th order of a generated shop (the bench): the same every time, no storage needed;
+    update_time grows with the index so the update-time order is the index order."""
+    at = base_time + index // per_second
+    oid = str(6_930_000_000_000_000 + index * 10)
+    lines = [{"sku_order_id": str(int(oid) + 1 + n), "product_name": f"直播间款式{(index + n) % 500:03d}", "item_num": 1,
+              "pay_amount": 9900 + (index % 7) * 1000, "sku_id": 1000 + (index + n) % 500,
+              "code": f"SKU{(index + n) % 500:03d}", "spec": [{"name": "颜色", "value": "黑色"}]}
+             for n in range(1 + index % 2)]
+    shipped = index % 3 != 0
+    return SandboxOrder(order_id=oid, lines=lines, status=3 if shipped else 2, create_time=at - 3600, pay_time=at - 3500,
+                        update_time=at, ship_time=at if shipped else 0,
+                        logistics=[{"tracking_no": f"ZT{7_000_000_000 + index}", "company": "zhongtong",
+                                    "company_name": "中通快递", "ship_time": at}] if shipped else [])
+
+
 def _num(value: str):
     """Ids travel as numbers on the platform; the demo's order numbers may not be digits."""
     return int(value) if str(value).isdigit() else value
@@ -82,6 +115,8 @@ class DoudianSandbox:
         self.push_url = push_url
         self.push_on_operate = push_on_operate
         self.aftersales: dict[str, SandboxAftersale] = {}
+        self.orders: dict[str, SandboxOrder] = {}
+        self.generated: tuple[int, int] | None = None  # (count, base update_time): generated_order() orders
         self.operations: list[tuple[int, str]] = []  # every operate that changed a request
         self.operate_items: list[dict] = []  # the items of those operates, as sent
         self.uploads: list[dict] = []  # material/uploadImageSync calls that fetched their image
@@ -126,9 +161,10 @@ class DoudianSandbox:
         with self.lock:
             self.access_token = "at-expired-" + secrets.token_hex(4)
 
-    def fail_next(self, path: str, kind: str, times: int = 1) -> None:
+    def fail_next(self, path: str, kind: str, times: int = 1, *, after: int = 0) -> None:
+        """The next `times` calls of `path` fail with `kind`, once `after` calls have gone through."""
         with self.lock:
-            self.faults.append({"path": path.strip("/"), "kind": kind, "times": times})
+            self.faults.append({"path": path.strip("/"), "kind": kind, "times": times, "after": after})
 
     def add_aftersale(self, *, order_id: str, sku_order_id: str, aftersale_type: int = 1, reason: str = "七天无理由退货",
                       refund_amount: int = 0, push: bool = True, aftersale_id: str | None = None) -> SandboxAftersale:
@@ -147,6 +183,43 @@ class DoudianSandbox:
             record.status, record.update_time = 11, record.update_time + 1
         if push:
             self.push_aftersale("203", record)
+
+    def add_order(self, *, order_id: str, lines: list[dict], status: int = 105, push: bool = False,
+                  update_time: int | None = None) -> SandboxOrder:
+        with self.lock:
+            now = int(time.time()) - 5  # placed a little while ago: a later change is never in the future
+            record = SandboxOrder(order_id=order_id, lines=lines, status=status, create_time=now - 60, pay_time=now - 30,
+                                  update_time=now if update_time is None else update_time)
+            self.orders[order_id] = record
+        if push:
+            self.push_order("101", record)
+        return record
+
+    def ship_order(self, order_id: str, *, tracking_no: str, company: str = "zhongtong", company_name: str = "中通快递",
+                   push: bool = True) -> SandboxOrder:
+        """The merchant ships in the 抖店 back office: status 3, a waybill, a newer update_time, tag 102."""
+        with self.lock:
+            record = self.orders[order_id]
+            record.update_time = max(int(time.time()), record.update_time + 1)
+            record.status, record.ship_time = 3, record.update_time
+            record.logistics.append({"tracking_no": tracking_no, "company": company, "company_name": company_name,
+                                     "ship_time": record.ship_time})
+        if push:
+            self.push_order("102", record)
+        return record
+
+    def generate_orders(self, count: int, *, base_time: int) -> None:
+        self.generated = (count, base_time)
+
+    def order_message(self, tag: str, record: SandboxOrder) -> dict:
+        self._msg_seq += 1
+        data = {"p_id": _num(record.order_id), "s_ids": [_num(ln["sku_order_id"]) for ln in record.lines],
+                "shop_id": int(self.shop_id), "order_status": record.status, "order_type": 0, "biz": 2,
+                "update_time": record.update_time}
+        return {"tag": tag, "msg_id": f"{int(time.time() * 1000)}{self._msg_seq:04d}", "data": json.dumps(data)}
+
+    def push_order(self, tag: str, record: SandboxOrder) -> httpx.Response | None:
+        return self.push([self.order_message(tag, record)])
 
     def message(self, tag: str, record: SandboxAftersale) -> dict:
         self._msg_seq += 1
@@ -218,6 +291,9 @@ class DoudianSandbox:
         if self.outage:
             return ERRORS["outage"]
         for fault in self.faults:
+            if fault["path"] == path and fault.get("after", 0) > 0:
+                fault["after"] -= 1
+                continue
             if fault["path"] == path and fault["times"] > 0:
                 fault["times"] -= 1
                 return ERRORS[fault["kind"]]
@@ -246,7 +322,8 @@ class DoudianSandbox:
                 return ERRORS["token_expired"]
             handler = {"afterSale/List": self._list, "afterSale/Detail": self._detail,
                        "afterSale/operate": self._operate, "afterSale/rejectReasonCodeList": self._reject_reasons,
-                       "material/uploadImageSync": self._upload_image, "address/list": self._addresses}.get(path)
+                       "material/uploadImageSync": self._upload_image, "address/list": self._addresses,
+                       "order/searchList": self._order_list, "order/orderDetail": self._order_detail}.get(path)
             if handler is None:
                 return 404, {"code": 40004, "msg": "接口不存在"}
             return handler(params)
@@ -370,3 +447,54 @@ class DoudianSandbox:
             pusher.start()
         return self._ok({"items": [{"aftersale_id": int(r.aftersale_id), "status_code": 0, "status_msg": "success"}
                                    for r in changed]})
+
+    # --- orders ----------------------------------------------------------------------------------------
+    def _shop_order(self, r: SandboxOrder) -> dict:
+        """order/searchList's shop_order_list item (the fields shouhou reads, names as the SDK has them)."""
+        addr = {"province": {"name": "浙江省", "id": "33"}, "city": {"name": "杭州市", "id": "3301"},
+                "town": {"name": "西湖区", "id": "330106"}, "street": {"name": "文新街道", "id": "330106001"},
+                "detail": "文一西路***号"}
+        skus = [{"order_id": ln["sku_order_id"], "parent_order_id": r.order_id, "order_status": r.status,
+                 "product_name": ln["product_name"], "product_id": 3_600_000_000 + int(ln.get("sku_id", 1)),
+                 "product_id_str": str(3_600_000_000 + int(ln.get("sku_id", 1))), "sku_id": ln.get("sku_id", 1),
+                 "code": ln.get("code", ""), "spec": ln.get("spec", []), "item_num": ln.get("item_num", 1),
+                 "pay_amount": ln.get("pay_amount", 0), "update_time": r.update_time,
+                 "encrypt_post_tel": "#ENC#", "mask_post_tel": r.tel} for ln in r.lines]
+        return {"shop_id": int(self.shop_id), "order_id": r.order_id, "order_status": r.status,
+                "order_status_desc": {105: "已支付", 2: "备货中", 3: "已发货", 4: "已取消", 5: "已完成"}.get(r.status, ""),
+                "create_time": r.create_time, "pay_time": r.pay_time, "update_time": r.update_time,
+                "ship_time": r.ship_time, "finish_time": r.finish_time,
+                "pay_amount": sum(ln.get("pay_amount", 0) for ln in r.lines),
+                "encrypt_post_receiver": "#3d9M#ENCRYPTED==#", "encrypt_post_tel": "$138$ENCRYPTED==$",
+                "post_receiver": "#3d9M#ENCRYPTED==#", "post_tel": "$138$ENCRYPTED==$",
+                "mask_post_receiver": r.receiver, "mask_post_tel": r.tel, "mask_post_addr": addr,
+                "post_addr": {**addr, "detail": "#ENCRYPTED#", "encrypt_detail": "#ENCRYPTED#"},
+                "logistics_info": [{**w, "delivery_id": f"pack-{r.order_id}",
+                                    "product_info": [{"sku_order_id": ln["sku_order_id"]} for ln in r.lines]}
+                                   for w in r.logistics],
+                "sku_order_list": skus}
+
+    def _order_list(self, params: dict) -> tuple[int, dict]:
+        start, end = int(params.get("update_time_start") or 0), int(params.get("update_time_end") or 2**62)
+        page, size = int(params.get("page") or 0), int(params.get("size") or 10)
+        if size > 100:
+            return 200, {"code": 40004, "msg": "非法的参数", "sub_code": "isv.parameter-invalid", "sub_msg": "size不能超过100"}
+        explicit = sorted((r for r in self.orders.values() if start <= r.update_time <= end), key=lambda r: r.update_time)
+        lo = hi = 0
+        if self.generated:
+            count, base = self.generated
+            lo = max(0, (start - base) * 50)
+            hi = min(count, (end - base + 1) * 50) if end >= base else 0
+            hi = max(lo, hi)
+        total = (hi - lo) + len(explicit)
+        chunk = []
+        for i in range(page * size, min((page + 1) * size, total)):
+            chunk.append(generated_order(lo + i, self.generated[1]) if i < hi - lo else explicit[i - (hi - lo)])
+        return self._ok({"shop_order_list": [self._shop_order(r) for r in chunk], "page": page, "size": size,
+                         "total": total})
+
+    def _order_detail(self, params: dict) -> tuple[int, dict]:
+        r = self.orders.get(str(params.get("shop_order_id")))
+        if r is None:
+            return 200, {"code": 50002, "msg": "业务处理失败", "sub_code": "isv.business-failed:10001", "sub_msg": "订单不存在"}
+        return self._ok({"shop_order_detail": self._shop_order(r)})

@@ -53,6 +53,24 @@ class SandboxRefund:
     update_time: int = field(default_factory=lambda: int(time.time() * 1000))
 
 
+@dataclass
+class SandboxKsOrder:
+    """A 快手 order (one item per order), masked buyer data as open.order.cursor.list gives it."""
+
+    oid: str
+    title: str = "商品"
+    num: int = 1
+    total_fee: int = 0  # fen
+    sku_id: int = 1
+    status: int = 30  # 已付款
+    create_time: int = field(default_factory=lambda: int(time.time() * 1000))
+    pay_time: int = field(default_factory=lambda: int(time.time() * 1000))
+    update_time: int = field(default_factory=lambda: int(time.time() * 1000))
+    send_time: int = 0
+    express_no: str = ""
+    express_name: str = ""
+
+
 class KuaishouSandbox:
     def __init__(self, *, app_key: str = "ks-sandbox-app", app_secret: str = "ks-sandbox-secret",  # noqa: S107
                  sign_secret: str = "ks-sandbox-sign", seller_id: str = "88000001",  # noqa: S107 (a local fake)
@@ -61,6 +79,8 @@ class KuaishouSandbox:
         self.msg_secret = base64.b64encode(b"k" * 16).decode()
         self.push_url = push_url
         self.refunds: dict[str, SandboxRefund] = {}
+        self.orders: dict[str, SandboxKsOrder] = {}
+        self.page_size_cap = 50
         self.operations: list[tuple[str, str]] = []
         self.calls: list[str] = []
         self.faults: list[dict] = []
@@ -108,6 +128,31 @@ class KuaishouSandbox:
             refund.status, refund.update_time = 40, refund.update_time + 1
         if push:
             self.push_refund("kwaishop_aftersales_updateRefund", refund)
+
+    def add_order(self, *, oid: str, title: str = "商品", total_fee: int = 0, status: int = 30) -> SandboxKsOrder:
+        with self.lock:
+            now = int(time.time() * 1000) - 5000  # a little while ago: a later change is never in the future
+            order = SandboxKsOrder(oid=oid, title=title, total_fee=total_fee, status=status, create_time=now,
+                                   pay_time=now, update_time=now)
+            self.orders[oid] = order
+        return order
+
+    def ship_order(self, oid: str, *, express_no: str, express_name: str = "中通快递", push: bool = True) -> None:
+        with self.lock:
+            order = self.orders[oid]
+            order.status, order.express_no, order.express_name = 40, express_no, express_name
+            order.update_time = max(int(time.time() * 1000), order.update_time + 1000)
+            order.send_time = order.update_time
+        if push and self.push_url:
+            self._seq += 1
+            now = int(time.time() * 1000)
+            envelope = {"eventId": f"ev-{now}-{self._seq}", "msgId": f"msg-{now}-{self._seq}", "bizId": int(oid),
+                        "userId": int(self.seller_id), "openId": "sandbox-open-id", "appKey": self.app_key,
+                        "event": "kwaishop_order_delivering", "status": 1, "createTime": now, "updateTime": now,
+                        "test": False, "info": json.dumps({"oid": int(oid), "sellerId": int(self.seller_id),
+                                                           "status": 40, "updateTime": order.update_time})}
+            httpx.post(self.push_url, content=self.encrypted(envelope), headers={"Content-Type": "text/plain"},
+                       timeout=30)
 
     def envelope(self, event: str, refund: SandboxRefund, *, test: bool = False) -> dict:
         self._seq += 1
@@ -203,6 +248,13 @@ class KuaishouSandbox:
                 return self._list(param)
             if path == "open/address/seller/list":
                 return 200, {"result": 1, "data": ADDRESSES}
+            if path == "open/order/cursor/list":
+                return self._order_list(param)
+            if path == "open/order/detail":
+                order = self.orders.get(str(param.get("oid")))
+                if order is None:
+                    return 200, {"result": 0, "error_msg": "订单不存在"}
+                return 200, {"result": 1, "data": self._order_row(order)}
             refund = self.refunds.get(str(param.get("refundId")))
             if refund is None:
                 return 200, {"result": 0, "error_msg": "售后单不存在"}
@@ -236,3 +288,31 @@ class KuaishouSandbox:
             return 200, {"result": 0, "error_msg": "查询时间范围不能超过1天"}
         rows = sorted((r for r in self.refunds.values() if begin <= r.update_time <= end), key=lambda r: r.update_time)
         return 200, {"result": 1, "data": {"refundOrderInfoList": [self._row(r) for r in rows], "pcursor": "nomore"}}
+
+    # --- orders ----------------------------------------------------------------------------------------
+    def _order_row(self, o: SandboxKsOrder) -> dict:
+        return {"orderBaseInfo": {"oid": int(o.oid), "status": o.status, "createTime": o.create_time,
+                                  "payTime": o.pay_time, "updateTime": o.update_time, "sendTime": o.send_time,
+                                  "totalFee": o.total_fee, "buyerOpenId": "f19sandbox"},
+                "orderItemInfo": {"itemId": 2_200_000 + o.sku_id, "itemTitle": o.title, "skuId": o.sku_id,
+                                  "relSkuId": 3_300_000 + o.sku_id, "skuNick": f"KS-SKU-{o.sku_id}", "skuDesc": "颜色:白",
+                                  "num": o.num, "price": o.total_fee // max(1, o.num)},
+                "orderAddress": {"consignee": "李**", "mobile": "159****0000", "province": "广东省", "city": "广州市",
+                                 "district": "天河区", "town": "", "address": "天河路***号",
+                                 "encryptedConsignee": "#ENC#", "encryptedMobile": "#ENC#"},
+                "orderLogisticsInfo": [{"expressNo": o.express_no, "expressName": o.express_name, "expressCode": 9}]
+                if o.express_no else []}
+
+    def _order_list(self, param: dict) -> tuple[int, dict]:
+        begin, end = int(param.get("beginTime", 0)), int(param.get("endTime", 0))
+        if end - begin > 7 * 86_400_000 or end < begin:
+            return 200, {"result": 0, "error_msg": "查询时间范围不能超过7天"}
+        if int(param.get("queryType") or 1) != 2:
+            return 200, {"result": 0, "error_msg": "沙箱只支持按更新时间查询（queryType=2）"}
+        rows = sorted((o for o in self.orders.values() if begin <= o.update_time <= end), key=lambda o: o.update_time)
+        size = min(self.page_size_cap, int(param.get("pageSize") or 10))
+        offset = int(param.get("cursor") or 0) if str(param.get("cursor") or "").isdigit() else 0
+        chunk = rows[offset:offset + size]
+        more = offset + size < len(rows)
+        return 200, {"result": 1, "data": {"orderList": [self._order_row(o) for o in chunk],
+                                           "cursor": str(offset + size) if more else "nomore"}}

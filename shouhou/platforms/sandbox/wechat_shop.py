@@ -55,6 +55,19 @@ class SandboxAftersale:
     update_time: int = field(default_factory=lambda: int(time.time()))
 
 
+@dataclass
+class SandboxWxOrder:
+    """A 微信小店 order; address_info masked as order/get gives it without the decryption permission."""
+
+    order_id: str
+    products: list[dict]  # {sku_id, product_id, title, sku_cnt, real_price (fen), sku_code}
+    status: int = 20  # 待发货
+    create_time: int = field(default_factory=lambda: int(time.time()))
+    pay_time: int = field(default_factory=lambda: int(time.time()))
+    update_time: int = field(default_factory=lambda: int(time.time()))
+    deliveries: list[dict] = field(default_factory=list)  # {waybill_id, delivery_id, delivery_name, delivery_time}
+
+
 class WechatShopSandbox:
     def __init__(self, *, app_id: str = "wx5a4d0000sandbox", app_secret: str = "wx-sandbox-secret",  # noqa: S107
                  username: str = "gh_sandbox0001", push_token: str = "wxsandboxtoken",  # noqa: S107 (a local fake)
@@ -63,6 +76,7 @@ class WechatShopSandbox:
         self.aes_key = wx_crypto.new_encoding_aes_key()
         self.push_url, self.fmt = push_url, fmt
         self.aftersales: dict[str, SandboxAftersale] = {}
+        self.orders: dict[str, SandboxWxOrder] = {}
         self.operations: list[tuple[str, str, dict]] = []
         self.calls: list[str] = []
         self.faults: list[dict] = []
@@ -114,6 +128,29 @@ class WechatShopSandbox:
             record.status, record.update_time = status, max(record.update_time + 1, int(time.time()))
         if push:
             self.push_update(record)
+
+    def add_order(self, *, order_id: str, products: list[dict], status: int = 20) -> SandboxWxOrder:
+        with self.lock:
+            now = int(time.time()) - 5  # a little while ago: a later change is never in the future
+            order = SandboxWxOrder(order_id=order_id, products=products, status=status, create_time=now,
+                                   pay_time=now, update_time=now)
+            self.orders[order_id] = order
+        return order
+
+    def ship_order(self, order_id: str, *, waybill_id: str, delivery_id: str = "ZTO", delivery_name: str = "中通快递",
+                   push: bool = True) -> None:
+        with self.lock:
+            order = self.orders[order_id]
+            order.update_time = max(int(time.time()), order.update_time + 1)
+            order.status = 30
+            order.deliveries.append({"waybill_id": waybill_id, "delivery_id": delivery_id,
+                                     "delivery_name": delivery_name, "delivery_time": order.update_time,
+                                     "product_infos": [{"sku_id": p["sku_id"], "product_cnt": p.get("sku_cnt", 1)}
+                                                       for p in order.products]})
+        if push:
+            self.push({"ToUserName": self.username, "FromUserName": "o_platform_fixed_openid",
+                       "CreateTime": order.update_time, "MsgType": "event", "Event": "channels_ec_order_deliver",
+                       "order_info": {"order_id": order_id, "finish_delivery": 1}})
 
     # --- pushes ---------------------------------------------------------------------------------------
     def message(self, record: SandboxAftersale, *, event: str = "channels_ec_aftersale_update") -> dict:
@@ -194,6 +231,13 @@ class WechatShopSandbox:
                 detail = ADDRESSES.get(str(body.get("address_id")))
                 return (200, {"errcode": 0, "errmsg": "ok", "address_detail": detail}) if detail else \
                     (200, {"errcode": 10021040, "errmsg": "address_id error"})
+            if path == "channels/ec/order/list/get":
+                return self._order_list(body)
+            if path == "channels/ec/order/get":
+                order = self.orders.get(str(body.get("order_id")))
+                if order is None:
+                    return 200, {"errcode": 100002, "errmsg": "订单不存在"}
+                return 200, {"errcode": 0, "errmsg": "ok", "order": self._order_row(order)}
             record = self.aftersales.get(str(body.get("after_sale_order_id")))
             if record is None:
                 return 200, {"errcode": 10020001, "errmsg": "售后单不存在"}
@@ -249,3 +293,32 @@ class WechatShopSandbox:
         more = start + 2 < len(ids)
         return 200, {"errcode": 0, "errmsg": "ok", "after_sale_order_id_list": page, "has_more": more,
                      "next_key": str(start + 2) if more else ""}
+
+    # --- orders ----------------------------------------------------------------------------------------
+    def _order_row(self, o: SandboxWxOrder) -> dict:
+        return {"order_id": o.order_id, "status": o.status, "create_time": o.create_time, "update_time": o.update_time,
+                "openid": "o_buyer_openid",
+                "order_detail": {
+                    "product_infos": [{**p, "sku_attrs": [{"attr_key": "尺码", "attr_value": "M"}]} for p in o.products],
+                    "price_info": {"order_price": sum(p.get("real_price", 0) for p in o.products), "freight": 0},
+                    "pay_info": {"pay_time": o.pay_time},
+                    "delivery_info": {
+                        "address_info": {"user_name": "王**", "tel_number": "186****1234", "province_name": "上海市",
+                                         "city_name": "上海市", "county_name": "浦东新区", "detail_info": "世纪大道***号",
+                                         "virtual_order_tel_number": ""},
+                        "delivery_product_info": o.deliveries, "ship_done_time": o.deliveries[-1]["delivery_time"]
+                        if o.deliveries else 0},
+                    "ext_info": {"customer_notes": "", "merchant_notes": ""}}}
+
+    def _order_list(self, body: dict) -> tuple[int, dict]:
+        window = body.get("update_time_range") or {}
+        begin, end = int(window.get("start_time", 0)), int(window.get("end_time", 0))
+        if end - begin > 7 * 86_400 or end < begin:
+            return 200, {"errcode": 100002, "errmsg": "时间范围不得超过7天"}
+        ids = [o.order_id for o in sorted(self.orders.values(), key=lambda o: o.update_time)
+               if begin <= o.update_time <= end]
+        start = int(body.get("next_key") or 0)
+        size = min(100, int(body.get("page_size") or 10), 2)  # small pages so that paging is exercised
+        page, more = ids[start:start + size], start + size < len(ids)
+        return 200, {"errcode": 0, "errmsg": "ok", "order_id_list": page, "has_more": more,
+                     "next_key": str(start + size) if more else ""}
