@@ -165,7 +165,7 @@ def test_training_is_reproducible(small_dataset, tmp_path):
     _run("train", "--out", str(b), "--labels", labels)
     ma, mb = ReviewModel.load(a), ReviewModel.load(b)
     assert np.array_equal(ma.sent_coef, mb.sent_coef)
-    assert np.array_equal(ma.comp_coef, mb.comp_coef) and np.array_equal(ma.comp_offsets, mb.comp_offsets)
+    assert np.array_equal(ma.comp_coef, mb.comp_coef) and np.array_equal(ma.comp_intercept, mb.comp_intercept)
 
 
 def test_reclassify_reads_stored_negative_reviews_again(shop):
