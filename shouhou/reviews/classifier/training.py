@@ -200,7 +200,7 @@ def train(*, csv_path: Path | None = None, out: Path = MODEL_PATH, labels_dir: P
         "dev_macro_f1": round(macro_f1(truth, dev_pred, classes), 4),
         "dev_reviews_accuracy": round(accuracy(rev_truth, rev_pred), 4) if rev_truth else None,
         "dev_reviews_macro_f1": round(macro_f1(rev_truth, rev_pred, classes), 4) if rev_truth else None,
-        "others_margin": margin,
+        "others_margin": margin, "complaint_C": COMP_C, "first_clause_weight": COMP_FIRST_WEIGHT,
     }
     log(f"开发集（评价+对话）：准确率 {model.meta['dev_accuracy']:.4f}，macro-F1 {model.meta['dev_macro_f1']:.4f}；"
         f"其中评价 {len(rev_truth)} 条：{model.meta['dev_reviews_accuracy']} / {model.meta['dev_reviews_macro_f1']}；"
