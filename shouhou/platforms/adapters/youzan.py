@@ -260,7 +260,7 @@ class YouzanAdapter:
         kind = str(envelope.get("type") or "")
         msg = decode_msg(envelope.get("msg"))
         kdt_id = str(envelope.get("kdt_id") or "")
-        refund_id = str(msg.get("refund_id") or "")
+        refund_id = str(msg.get("refund_id") or "") if refund_message(kind) else ""  # an order message: the order
         # msg_id names the message; a retry (sendCount > 1) repeats it. Older messages without one: type + ids
         ident = str(envelope.get("msg_id") or f"{kind}:{kdt_id}:{envelope.get('id', '')}:{envelope.get('version', '')}")
         data = {"msg": msg, "kdt_id": kdt_id, "status": envelope.get("status"), "version": envelope.get("version"),
