@@ -26,6 +26,12 @@ Facts used:
   body's own sign = md5(client_id + msg + client_secret). `msg` is URL-encoded JSON (the older trade_refund_*
   messages; `+` for a space) or an object (the newer youzan_trade_Refund* messages). The answer that stops
   redelivery is {"code":0,"msg":"success"}; any answer without "success" is retried.
+- Orders: youzan.trades.sold.get 4.0.4 {start_update/end_update "yyyy-MM-dd HH:mm:ss", page_no ≤ 100, page_size
+  ≤ 100} → {total_results, full_order_info_list[{full_order_info}]}; youzan.trade.get 4.0.2 {tid} → {full_order_info
+  {order_info, buyer_info, address_info, pay_info, orders[]}, delivery_order[{express_state, oids, dists[{express_info
+  {express_id, express_no}}]}]}; youzan.logistics.express.get 3.0.0 → allExpress[{id, name}]. Amounts in yuan;
+  encrypted buyer fields look like "$…$1$" and are never stored. Authorise page (工具型): open.youzan.com/oauth/authorize
+  {client_id, response_type=code, state, redirect_uri}.
 """
 
 from __future__ import annotations
@@ -78,9 +84,10 @@ VERSIONS = {
 AUTHORIZE = "https://open.youzan.com/oauth/authorize"  # client_id, response_type=code, state, redirect_uri
 ORDER_WINDOW = dt.timedelta(days=1)  # trades.sold.get: page_no ≤ 100 × page_size ≤ 100 per query
 ORDER_PAGES = 100
-# order messages (trade_Trade*): the envelope's `id` (and msg's tid) names the order
+# order messages (trade_Trade*; BuyerPay/Success/Close/MemoModified from the notes, the others unverified names):
+# the envelope's `id` (and msg's tid) names the order
 ORDER_EVENTS = {"trade_TradeCreate": "交易创建", "trade_TradeBuyerPay": "买家付款", "trade_TradePaid": "交易支付",
-                "trade_TradeSellerShip": "卖家发货", "trade_TradePartlySellerShip": "部分发货",
+                "trade_TradeSellerShip": "卖家发货",
                 "trade_TradeSuccess": "交易成功", "trade_TradeClose": "交易关闭",
                 "trade_TradeMemoModified": "卖家备注修改"}
 # order_info.status → commerce OrderStatus ("" = not an order yet: unpaid)
