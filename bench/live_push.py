@@ -1,6 +1,12 @@
 """Benchmark: a surge of customer messages pushed live to connected agents, across processes.
 
     python -m bench.live_push [--agents 50] [--customers 200] [--messages 2000] [--seconds 120] [--web 2]
+                              [--orders 0]
+
+The surge of issue 13 (a live session's wave): `--orders 100000 --messages 20000 --seconds 600` —
+100,000 orders ingested first (bench.import_orders' export, through `shouhou import_orders`, timed and
+printed), then 20,000 customer messages over 10 minutes to 50 agents. A smaller --seconds compresses
+time (the same messages faster); the output says so.
 
 The production layout on this machine (docs/deploy.md): a private PostgreSQL server and a private Redis on
 free ports, `--web` web processes (`shouhou serve --processes 1`, one port each) and one worker. Every
@@ -182,7 +188,9 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=2000)
     parser.add_argument("--seconds", type=float, default=120)
     parser.add_argument("--web", type=int, default=2)
+    parser.add_argument("--orders", type=int, default=0, help="order lines to import before the surge (100000)")
     args = parser.parse_args()
+    load_start = os.getloadavg()
 
     root = Path(tempfile.mkdtemp(prefix="shouhou-surge-"))
     pg = PrivatePostgres().init()
@@ -202,6 +210,16 @@ def main() -> None:
         shouhou("migrate", "-v", "0")
         tokens = json.loads(shouhou("shell", "-c", SEED.format(agents=args.agents, customers=args.customers))
                             .strip().splitlines()[-1])
+        if args.orders:
+            from bench.import_orders import generate
+
+            export = root / "orders.csv"
+            generate(export, args.orders)
+            started = time.monotonic()
+            shouhou("import_orders", str(export), "--shop", "xiaolu", "--system")
+            ingest = time.monotonic() - started
+            print(f"ingest: {args.orders:,} order lines imported in {ingest:.1f} s = {args.orders / ingest:,.0f} rows/s "
+                  f"(order-placed messages included)", flush=True)
         ports = [free_port() for _ in range(args.web)]
         servers = [subprocess.Popen([sys.executable, "-m", "shouhou", "serve", "--no-worker", "--no-migrate",  # noqa: S603
                                      "--processes", "1", "--port", str(p)], cwd=REPO, env=env,
@@ -242,6 +260,11 @@ def main() -> None:
     print(f"  latency max        {r['max']:.0f} ms")
     print(f"  send request p50   {r['post_p50']:.0f} ms, p99 {r['post_p99']:.0f} ms   (the customer's POST, stored)")
     print(f"  server CPU         {r['cpu']:.1f} s in {r['elapsed']:.0f} s = {100 * r['cpu'] / r['elapsed']:.0f} % of one core")
+    rate = args.messages / args.seconds
+    if args.messages and abs(rate - 20_000 / 600) > 0.5:
+        print(f"  time               {rate:.1f} messages/s (issue 13's surge: 33.3/s, 20,000 in 10 minutes)")
+    load_end = os.getloadavg()
+    print(f"  load average       {load_start[0]:.1f} at start, {load_end[0]:.1f} at end (1 min; other sessions share the cores)")
 
 
 if __name__ == "__main__":

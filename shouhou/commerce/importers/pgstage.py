@@ -339,3 +339,135 @@ def _write_shipments(cur, shop_id: int, present: set[str], stats: WriteStats, st
             OR coalesce(w.promised, sh.promised_ship_by) IS DISTINCT FROM sh.promised_ship_by
             OR coalesce(w.shipped, sh.shipped_at) IS DISTINCT FROM sh.shipped_at
             OR coalesce(w.signed, sh.signed_at) IS DISTINCT FROM sh.signed_at)""", [stamp])  # noqa: S608
+
+
+# --- reading in a second process ------------------------------------------------------------------
+# Parsing and formatting the rows is the import's largest CPU cost; the COPY and the set-based statements
+# are the server's. On a machine with two cores or more the file is read by a forked child process that
+# writes COPY text to a pipe while this process streams it into the staging table: the two overlap.
+
+_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _copy_field(value) -> str:
+    if value is None:
+        return "\\N"
+    kind = type(value)
+    if kind is str:
+        return value.translate(_ESCAPES)
+    if kind is bool:
+        return "t" if value else "f"
+    if kind is int or kind is Decimal:
+        return str(value)
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value).translate(_ESCAPES)
+
+
+def copy_text(lines: list[ParsedLine], totals: dict[str, Decimal], seq: int) -> tuple[bytes, int]:
+    """The lines as COPY text rows (the staging table's columns), numbered after `seq`."""
+    out = []
+    for ln in lines:
+        seq += 1
+        v = ln.values
+        fields = [str(seq), _copy_field(ln.order_no), _copy_field(ln.line_key), _copy_field(ln.product_name),
+                  *[_copy_field(v.get(s)) for s in _SOURCES], _copy_field(totals.get(ln.order_no))]
+        out.append("\t".join(fields))
+    out.append("")
+    return "\n".join(out).encode(), seq
+
+
+def _produce(fd: int, path, mapping, size: int, name, allow_partial: bool) -> None:  # pragma: no cover - child
+    """The child: read, validate and settle the file, send COPY text (b"D"), then the Validation (b"V"), or
+    the file's error (b"E"). After the first bad row (without allow_partial) it only validates."""
+    import os
+    import pickle
+    import struct
+
+    from shouhou.commerce.importers.amounts import settle_amounts
+    from shouhou.commerce.importers.runner import ImportFileError, read
+
+    def frame(kind: bytes, payload: bytes) -> None:
+        data = struct.pack("!cI", kind, len(payload)) + payload
+        while data:
+            data = data[os.write(fd, data):]
+
+    try:
+        checked, batches = read(path, mapping, size, name=name)
+        present = set(checked.columns)
+        seq = 0
+        for batch in batches:
+            if checked.error_count and not allow_partial:
+                continue
+            totals, _derived = settle_amounts(batch, present)
+            payload, seq = copy_text(batch, totals, seq)
+            frame(b"D", payload)
+        frame(b"V", pickle.dumps(checked))
+    except ImportFileError as exc:
+        frame(b"E", str(exc).encode())
+    except BaseException as exc:  # noqa: BLE001 - reported to the parent, which raises
+        frame(b"X", f"{type(exc).__name__}: {exc}".encode())
+    finally:
+        os.close(fd)
+
+
+def parallel_available() -> bool:
+    import multiprocessing
+    import os
+
+    return "fork" in multiprocessing.get_all_start_methods() and (os.cpu_count() or 1) > 1
+
+
+def copy_in_child(stage: Stage, *, path, mapping, size: int, name, allow_partial: bool):
+    """Read the file in a forked child and COPY what it sends into the staging table. Returns the child's
+    Validation; raises ImportFileError for a file that cannot be read."""
+    import multiprocessing
+    import os
+    import pickle
+    import struct
+
+    from shouhou.commerce.importers.runner import ImportFileError
+
+    rfd, wfd = os.pipe()
+    child = multiprocessing.get_context("fork").Process(
+        target=_produce, args=(wfd, path, mapping, size, name, allow_partial), daemon=True)
+    child.start()
+    os.close(wfd)
+    checked = error = crash = None
+    bad = False
+    cols = "seq, " + ", ".join(c for c, _t, _s in COLUMNS)
+    try:
+        with os.fdopen(rfd, "rb", buffering=1 << 20) as pipe, connection.cursor() as cur, \
+                cur.cursor.copy(f"COPY {STAGE} ({cols}) FROM STDIN") as copy:
+            while True:
+                head = pipe.read(5)
+                if len(head) < 5:
+                    break
+                kind, length = struct.unpack("!cI", head)
+                payload = pipe.read(length)
+                if kind == b"D":
+                    copy.write(payload)
+                    stage.seq += payload.count(b"\n")
+                elif kind == b"V":
+                    checked = pickle.loads(payload)  # noqa: S301 - our own child's object
+                elif kind == b"E":
+                    error = payload.decode()
+                else:
+                    crash = payload.decode()
+            if error is not None or crash is not None or checked is None:
+                bad = True
+                raise _ChildFailed
+    except Exception:
+        if not bad:  # the database's own error: the caller's
+            raise
+    finally:
+        child.join(timeout=60)
+    if error is not None:
+        raise ImportFileError(error)
+    if checked is None:
+        raise RuntimeError(f"the import's reading process failed: {crash or f'exit code {child.exitcode}'}")
+    return checked
+
+
+class _ChildFailed(Exception):
+    """Leave the COPY (abandoned: the transaction is undone by the caller's error)."""
