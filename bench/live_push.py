@@ -132,6 +132,8 @@ async def run(args, ports: list[int], tokens: list[str], server_pids: list[int])
         await c.get(f"/inbox/chat/{token}/")
         clients.append(c)
     errors = 0
+    statuses: dict[int, int] = {}
+    refused: set[int] = set()  # answered, but not stored (not 200): not expected at the agents
 
     async def send(k: int):
         nonlocal errors
@@ -146,8 +148,10 @@ async def run(args, ports: list[int], tokens: list[str], server_pids: list[int])
             errors += 1
             return
         stored[k] = time.monotonic()
+        statuses[r.status_code] = statuses.get(r.status_code, 0) + 1
         if r.status_code != 200:
             errors += 1
+            refused.add(k)
 
     cpu_before = cpu_seconds(server_pids)
     started = time.monotonic()
@@ -172,13 +176,14 @@ async def run(args, ports: list[int], tokens: list[str], server_pids: list[int])
         await c.aclose()
     latencies = [(t - sent[k]) * 1000 for (k, _agent), t in got.items()] or [float("nan")]
     posts = [(stored[k] - sent[k]) * 1000 for k in stored] or [float("nan")]
-    delivered = sum(1 for (k, _agent) in got if k in stored)
-    within_1s = sum(1 for (k, _agent), t in got.items() if k in stored and t - sent[k] <= 1.0)
-    expected = len(stored) * args.agents  # messages the server stored (a send that timed out is an error)
+    accepted = {k for k in stored if k not in refused}
+    delivered = sum(1 for (k, _agent) in got if k in accepted)
+    within_1s = sum(1 for (k, _agent), t in got.items() if k in accepted and t - sent[k] <= 1.0)
+    expected = len(accepted) * args.agents  # messages the server accepted (a timeout or an error status is an error)
     return {"messages": args.messages, "send_errors": errors, "deliveries": delivered,
             "expected": expected, "lost": expected - delivered, "within_1s": within_1s,
             "duplicated": duplicates, "p50": percentile(latencies, 50), "p99": percentile(latencies, 99),
-            "max": max(latencies), "post_p50": percentile(posts, 50), "post_p99": percentile(posts, 99), "elapsed": elapsed, "cpu": cpu}
+            "max": max(latencies), "statuses": statuses, "post_p50": percentile(posts, 50), "post_p99": percentile(posts, 99), "elapsed": elapsed, "cpu": cpu}
 
 
 def main() -> None:
@@ -250,7 +255,7 @@ def main() -> None:
     cores = len(os.sched_getaffinity(0))
     print(f"surge: {args.messages} customer messages over {args.seconds:.0f} s to {args.agents} agents, "
           f"{args.web} web processes + 1 worker, PostgreSQL + Redis, {cores} cores")
-    print(f"  send errors        {r['send_errors']}")
+    print(f"  send errors        {r['send_errors']}   (HTTP statuses of the answered sends: {r['statuses']})")
     print(f"  deliveries         {r['deliveries']:,} of {r['expected']:,} (stored message × agent)")
     print(f"  lost               {r['lost']:,}")
     print(f"  within 1 s         {r['within_1s']:,} ({100 * r['within_1s'] / max(1, r['expected']):.1f} %)")

@@ -14,7 +14,7 @@ from django.db import connection, transaction
 from shouhou.accounts.actors import acting_user, require_role
 from shouhou.accounts.permissions import IMPORT
 from shouhou.commerce.importers.amounts import settle_amounts
-from shouhou.commerce.importers.pgstage import Stage, copy_in_child, parallel_available
+from shouhou.commerce.importers.pgstage import Stage
 from shouhou.commerce.importers.runner import ImportFileError, file_digest
 from shouhou.commerce.importers.runner import read as read_file
 from shouhou.commerce.importers.writer import WriteStats, effective_present, write_chunk
@@ -86,13 +86,6 @@ def _run(job: ImportJob, path: Path) -> ImportJob:
             # PostgreSQL: COPY typed rows into a staging table as they are read, one set-based write at the
             # end. SQLite: set-based writes per chunk (executemany upserts).
             stage = Stage() if connection.vendor == "postgresql" else None
-            if stage is not None and parallel_available():
-                # a second process reads and parses the file while this one COPYs what it sends
-                batches.close()
-                checked = copy_in_child(stage, path=path, mapping=mapping, size=CHUNK_ROWS, name=job.filename,
-                                        allow_partial=job.allow_partial)
-                present = set(checked.columns)
-                batches = iter(())
             for batch in batches:
                 if checked.error_count and not job.allow_partial:
                     continue  # keep reading: the report names every bad row; the transaction is undone
