@@ -357,6 +357,7 @@ def notify_orders_placed(*, shop, order_ids: list[int]) -> int:
     at = now()
     quiet = quiet_until(at)
     adapt = connection.ops.adapt_datetimefield_value
+    ts = "CAST(%s AS timestamptz)" if vendor == "postgresql" else "%s"
     cap_sql = ("b.customer_id IS NOT NULL AND coalesce(r.n, 0) + row_number() OVER "
                "(PARTITION BY b.customer_id ORDER BY b.order_id) > %s") if trigger not in CAP_EXEMPT else "false"
     cap_params = [_conf("DAILY_CAP", DAILY_CAP)] if trigger not in CAP_EXEMPT else []
@@ -382,7 +383,7 @@ def notify_orders_placed(*, shop, order_ids: list[int]) -> int:
         SELECT %s, x.customer_id, x.channel, %s, x.recipient, {body_sql.replace("b.", "x.")},
                {ctx_sql.replace("b.", "x.")},
                'order:' || CAST(x.order_id AS text) || ':placed',
-               CASE WHEN x.reason <> '' THEN %s ELSE %s END, CASE WHEN x.reason <> '' THEN NULL ELSE %s END,
+               CASE WHEN x.reason <> '' THEN %s ELSE %s END, CASE WHEN x.reason <> '' THEN NULL ELSE {ts} END,
                0, '', '', x.blocked, x.reason, %s, %s
         FROM x WHERE true
         ON CONFLICT (idempotency_key) DO NOTHING"""  # noqa: S608
