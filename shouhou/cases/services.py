@@ -377,12 +377,14 @@ def case_approve(*, case: Case, actor, note: str = "") -> Case:
 
 
 @transaction.atomic
-def case_reject(*, case: Case, actor, reason: str) -> Case:
+def case_reject(*, case: Case, actor, reason: str, data: dict | None = None) -> Case:
+    """`data` rides on the rejection event for the decision hooks (e.g. the platform's reject reason code and
+    the evidence photos chosen, platforms.services.case_reject_on_platform)."""
     _require(actor, case, CASE_APPROVE)
     if not reason.strip():
         raise CaseError("拒绝售后单必须填写原因。")
     _guard(reason, field="拒绝原因")
-    case = _move(_locked(case), S.REJECTED, actor=actor, note=reason, fields={"resolved_at": clock.now()})
+    case = _move(_locked(case), S.REJECTED, actor=actor, note=reason, fields={"resolved_at": clock.now()}, data=data)
     _notify(case, "case_rejected", "rejected", {"reason": reason})
     _decided(case, "rejected", actor)
     return case

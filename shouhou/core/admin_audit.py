@@ -42,13 +42,20 @@ def _shown(value: Any) -> Any:
 
 
 class AuditedAdminMixin:
+    # Fields whose values are never written into the audit (webhook tokens, API secrets): only the fact of
+    # the change is, as for passwords.
+    secret_fields: tuple[str, ...] = ()
+
+    def _masked(self, field: str) -> bool:
+        return _secret(field) or field in self.secret_fields
+
     def save_model(self, request, obj, form, change):
         fields = list(form.changed_data)
-        before = {f: "***" if _secret(f) else _shown(form.initial.get(f)) for f in fields} if change else {}
+        before = {f: "***" if self._masked(f) else _shown(form.initial.get(f)) for f in fields} if change else {}
         super().save_model(request, obj, form, change)
         if change and not fields:
             return
-        after = {f: "***" if _secret(f) else _shown(form.cleaned_data.get(f)) for f in fields}
+        after = {f: "***" if self._masked(f) else _shown(form.cleaned_data.get(f)) for f in fields}
         audit_record(action="admin.change" if change else "admin.add", obj=obj, actor=request.user,
                      shop=_shop_of(obj), before=before, after=after, note=NOTE)
 
@@ -62,7 +69,7 @@ class AuditedAdminMixin:
             audit_record(action="admin.add", obj=obj, actor=request.user, shop=_shop_of(obj), note=NOTE)
         for obj, fields in formset.changed_objects:
             audit_record(action="admin.change", obj=obj, actor=request.user, shop=_shop_of(obj),
-                         after={f: "***" if _secret(f) else _shown(getattr(obj, f, None)) for f in fields},
+                         after={f: "***" if self._masked(f) else _shown(getattr(obj, f, None)) for f in fields},
                          note=NOTE)
 
     def _audit_delete(self, request, obj):

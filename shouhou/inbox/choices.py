@@ -9,6 +9,7 @@ class Channel(models.TextChoices):
     SOCIAL_DM = "social_dm", _("社交私信")
     WECHAT = "wechat", _("微信")
     WECOM = "wecom", _("企业微信")
+    WECHAT_KF = "wechat_kf", _("微信客服")
     PRIVATE_GROUP = "private_group", _("私域社群")
     EMAIL = "email", _("邮件")
     REVIEW = "review", _("评价回复")
@@ -16,7 +17,7 @@ class Channel(models.TextChoices):
 
 
 # Channels whose customers expect the private-domain promise (15 minutes by default).
-PRIVATE_DOMAIN_CHANNELS = frozenset({"wechat", "wecom", "private_group"})
+PRIVATE_DOMAIN_CHANNELS = frozenset({"wechat", "wecom", "wechat_kf", "private_group"})
 
 
 class Direction(models.TextChoices):

@@ -327,3 +327,24 @@ class ChannelAccount(ShopScopedModel):
 
     def __str__(self) -> str:
         return self.name
+
+
+class KfCursor(ShopScopedModel):
+    """微信客服: where reading kf/sync_msg stopped, per channel account and customer-service account
+    (open_kfid). Moved in the same transaction as the messages of the page it read, so a restart reads
+    on from here: a crash re-reads a page (stored messages are found by their msgid), never skips one."""
+
+    account = models.ForeignKey(ChannelAccount, on_delete=models.CASCADE, related_name="kf_cursors",
+                                verbose_name=_("渠道账号"))
+    open_kfid = models.CharField(_("客服账号ID"), max_length=64)
+    cursor = models.CharField(_("读取位置"), max_length=128, blank=True)
+    fetched_at = models.DateTimeField(_("最近读取"), null=True, blank=True)
+    last_error = models.CharField(_("最近错误"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("微信客服读取位置")
+        verbose_name_plural = _("微信客服读取位置")
+        constraints = [models.UniqueConstraint(fields=["account", "open_kfid"], name="uniq_kf_cursor")]
+
+    def __str__(self) -> str:
+        return f"{self.account} {self.open_kfid}"

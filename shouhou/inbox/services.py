@@ -386,20 +386,30 @@ def _approval_limit(ticket: Ticket, user):
                                                                                    flat=True).first()
 
 
+# Channels whose replies may carry a photo or PDF (the adapter sends it: web chat shows it, 微信客服 uploads it;
+# the official account takes photos only, see channels/wechat.py).
+FILE_CHANNELS = frozenset({"web_chat", "wechat_kf", "wechat"})
+
+
 def _reply_file(ticket: Ticket, upload, body: str):
-    """(ContentFile, body) for a photo or PDF sent with a reply: web chat only for now (the other channels'
-    adapters send text), checked by its bytes like every upload."""
+    """(ContentFile, body) for a photo or PDF sent with a reply: web chat, 微信客服 and the official account
+    (photos only; the other channels' adapters send text), checked by its bytes like every upload."""
     from django.core.files.base import ContentFile
 
     from shouhou.inbox.channels.webchat import ChatError, attachment_label, stored_attachment
-    from shouhou.inbox.choices import Channel
 
-    if ticket.channel != Channel.WEB_CHAT:
-        raise TicketError("图片和文件目前只能在网页在线客服会话中发送。")
+    if ticket.channel not in FILE_CHANNELS:
+        raise TicketError("图片和文件目前只能在网页在线客服、微信客服和公众号会话中发送。")
     try:
         name, data, checked = stored_attachment(upload)
     except ChatError as exc:
         raise TicketError(str(exc)) from exc
+    if ticket.channel == "wechat":
+        from shouhou.inbox.channels.wechat import image_refusal
+
+        refusal = image_refusal(checked)
+        if refusal:
+            raise TicketError(refusal)
     return ContentFile(data, name=name), body or attachment_label(checked, getattr(upload, "name", ""))
 
 

@@ -6,6 +6,7 @@ app_name = "inbox"
 urlpatterns = [
     path("hooks/wechat/<slug:key>/", views.hook_wechat, name="hook_wechat"),
     path("hooks/wecom/<slug:key>/", views.hook_wecom, name="hook_wecom"),
+    path("hooks/wechat-kf/<slug:key>/", views.hook_wechat_kf, name="hook_wechat_kf"),
     path("hooks/social/<slug:key>/", views.hook_social, name="hook_social"),
     path("hooks/email/<slug:key>/", views.hook_email, name="hook_email"),
     path("chat/", views.webchat_start, name="webchat"),

@@ -21,7 +21,7 @@ from shouhou.core.ratelimit import client_ip, rate_limit
 from shouhou.core.signatures import SignatureError
 from shouhou.core.webhooks import webhook_verify
 from shouhou.inbox.channels import email as email_channel
-from shouhou.inbox.channels import social, webchat, wechat, wecom
+from shouhou.inbox.channels import social, webchat, wechat, wechat_kf, wecom
 from shouhou.inbox.channels.base import ChannelRejected
 from shouhou.inbox.channels.inbound import inbound_accept
 from shouhou.inbox.choices import Channel
@@ -60,7 +60,9 @@ def hook_wechat(request, key: str):
     except ChannelRejected as exc:
         return _text(str(exc), exc.status)
     if item is not None:
-        inbound_accept(shop=account.shop, channel=Channel.WECHAT, item=item, account=account)
+        received = inbound_accept(shop=account.shop, channel=Channel.WECHAT, item=item, account=account)
+        if not received.duplicate and item.msg_type in ("image", "file") and item.extra.get("MediaId"):
+            wechat.media_fetch_later(message_id=received.message.pk, media_id=item.extra["MediaId"])
     return _text("success", 200)
 
 
@@ -83,6 +85,28 @@ def hook_wecom(request, key: str):
         if fields.get("AgentID"):
             item.extra["conversation_id"] = f"agent:{fields['AgentID']}"
         inbound_accept(shop=account.shop, channel=Channel.WECOM, item=item, account=account)
+    return _text("", 200)
+
+
+# --- 微信客服 (WeCom customer service) --------------------------------------------------------------------
+
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def hook_wechat_kf(request, key: str):
+    """The callback only says "there is something to read": verify, decrypt, queue the read, answer at once."""
+    account = _account(key, [Channel.WECHAT_KF])
+    try:
+        if request.method == "GET":
+            return _text(wecom.check_url(token=account.token, aes_key=account.aes_key, corp_id=account.app_id,
+                                         params=request.GET), 200)
+        fields = wecom.open_push(token=account.token, aes_key=account.aes_key, corp_id=account.app_id,
+                                 params=request.GET, raw=request.body)
+        event = wechat_kf.kf_event(fields)
+    except ChannelRejected as exc:
+        return _text(str(exc), exc.status)
+    if event is not None:
+        token, open_kfid = event
+        wechat_kf.fetch_later(account=account, open_kfid=open_kfid, token=token)
     return _text("", 200)
 
 

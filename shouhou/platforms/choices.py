@@ -8,6 +8,7 @@ class ConnectedPlatform(models.TextChoices):
     DOUDIAN = "doudian", _("抖店")
     KUAISHOU = "kuaishou", _("快手小店")
     WECHAT_SHOP = "wechat_shop", _("微信小店")
+    YOUZAN = "youzan", _("有赞")
 
 
 class EventStatus(models.TextChoices):
@@ -23,6 +24,7 @@ class ActionKind(models.TextChoices):
     APPROVE = "approve", _("同意申请")
     REJECT = "reject", _("拒绝申请")
     CONFIRM_RECEIPT = "confirm_receipt", _("确认收货并退款")
+    EXCHANGE_SHIP = "exchange_ship", _("换货寄出新商品")
 
 
 class ActionStatus(models.TextChoices):

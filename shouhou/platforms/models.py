@@ -32,6 +32,8 @@ class PlatformConnection(ShopScopedModel):
     last_error = models.CharField(_("最近错误"), max_length=500, blank=True)
     last_error_at = models.DateTimeField(_("错误时间"), null=True, blank=True)
     sync_cursor = models.JSONField(_("同步游标"), default=dict, blank=True)
+    order_cursor = models.JSONField(_("订单同步游标"), default=dict, blank=True)
+    last_order_sync_at = models.DateTimeField(_("最近订单同步"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("平台连接")
@@ -137,3 +139,25 @@ class OutboundAction(ShopScopedModel):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.aftersale}"
+
+
+class SyncedOrder(ShopScopedModel):
+    """An order read from the platform: its ids and version. The commerce Order (order_no = the platform's
+    order id, lines keyed by its sub-order ids) holds the data; this row makes a re-sync of an unchanged
+    order write nothing (platform_updated_at) and names the connection it came from."""
+
+    connection = models.ForeignKey(PlatformConnection, on_delete=models.CASCADE, related_name="orders",
+                                   verbose_name=_("平台连接"))
+    platform_order_id = models.CharField(_("平台订单号"), max_length=64)
+    order = models.ForeignKey("commerce.Order", null=True, blank=True, on_delete=models.SET_NULL,
+                              related_name="platform_syncs", verbose_name=_("订单"))
+    platform_status = models.CharField(_("平台订单状态"), max_length=16, blank=True)
+    platform_updated_at = models.BigIntegerField(_("平台更新时间戳"), default=0)
+
+    class Meta:
+        verbose_name = _("平台同步订单")
+        verbose_name_plural = _("平台同步订单")
+        constraints = [models.UniqueConstraint(fields=["connection", "platform_order_id"], name="uniq_synced_order")]
+
+    def __str__(self) -> str:
+        return self.platform_order_id

@@ -6,7 +6,13 @@ from dataclasses import dataclass
 
 from shouhou.core import clock
 from shouhou.platforms.choices import ActionStatus, EventStatus
-from shouhou.platforms.models import OutboundAction, PlatformAftersale, PlatformConnection, PlatformEvent
+from shouhou.platforms.models import (
+    OutboundAction,
+    PlatformAftersale,
+    PlatformConnection,
+    PlatformEvent,
+    SyncedOrder,
+)
 
 
 @dataclass
@@ -17,6 +23,7 @@ class Health:
     waiting_events: int
     pending_actions: int
     failed_actions: int
+    synced_orders: int = 0
 
 
 def connection_health(conn: PlatformConnection) -> Health:
@@ -28,7 +35,8 @@ def connection_health(conn: PlatformConnection) -> Health:
     expired = conn.token_expires_at is not None and conn.token_expires_at <= clock.now()
     state = "reauth" if conn.needs_reauth or expired else ("warning" if conn.last_error or failed else "ok")
     return Health(connection=conn, state=state, token_expired=expired, waiting_events=waiting,
-                  pending_actions=pending, failed_actions=failed)
+                  pending_actions=pending, failed_actions=failed,
+                  synced_orders=SyncedOrder.objects.filter(connection=conn).count())
 
 
 def connection_health_list(*, shop) -> list[Health]:

@@ -18,7 +18,7 @@ from django.db.models import F, Q
 from shouhou.accounts.actors import SystemActor, require_role
 from shouhou.accounts.permissions import SETTINGS_EDIT
 from shouhou.cases import services as case_services
-from shouhou.cases.choices import CaseStatus
+from shouhou.cases.choices import CaseKind, CaseStatus
 from shouhou.cases.models import Case, CaseEvent
 from shouhou.commerce.models import Order, OrderLine
 from shouhou.core import clock
@@ -98,6 +98,9 @@ def connection_connect(*, shop, actor, platform: str, app_key: str, app_secret: 
                      after={"platform": platform, "platform_shop_id": shop_id})
     if backfill:
         connection_sync(conn, backfill=True)
+        from shouhou.platforms.orders import orders_sync
+
+        orders_sync(conn, backfill=True)  # the last ORDER_BACKFILL_DAYS of orders (platforms/orders.py)
     return conn
 
 
@@ -283,6 +286,10 @@ def event_apply(event_id: int) -> str:
         return event.status
     conn = event.connection
     PlatformEvent.objects.filter(pk=event.pk).update(attempts=event.attempts + 1)
+    if event.tag in getattr(adapter_class(conn.platform), "order_tags", ()) and not event.aftersale_id:
+        from shouhou.platforms.orders import order_event_apply
+
+        return order_event_apply(event)  # an order message: read that order (order sync)
     try:
         aftersale = _call(conn, lambda a, token: a.fetch_aftersale(token, event.aftersale_id))
     except PlatformError as exc:
@@ -396,11 +403,18 @@ def case_decided(*, case: Case, decision: str, actor) -> None:
     if decision == "approved":
         action_enqueue(link=link, kind=ActionKind.APPROVE, note="客服同意" if actor else "政策自动通过")
     elif decision == "received":
+        if case.kind == CaseKind.EXCHANGE:  # an exchange is confirmed by shipping the new parcel (exchange_ship)
+            return
         action_enqueue(link=link, kind=ActionKind.CONFIRM_RECEIPT, note="仓库确认收货")
     elif decision == "rejected":
-        reason = (CaseEvent.objects.filter(case=case, to_status=CaseStatus.REJECTED).order_by("-pk")
-                  .values_list("note", flat=True).first()) or ""
-        action_enqueue(link=link, kind=ActionKind.REJECT, note=reason, payload={"reason": reason})
+        event = CaseEvent.objects.filter(case=case, to_status=CaseStatus.REJECTED).order_by("-pk").first()
+        reason, data = (event.note, event.data or {}) if event is not None else ("", {})
+        payload = {"reason": reason}
+        if data.get("reject_reason_code") is not None:
+            payload["reject_reason_code"] = int(data["reject_reason_code"])
+        if data.get("evidence_ids"):
+            payload["evidence_ids"] = [int(i) for i in data["evidence_ids"]]
+        action_enqueue(link=link, kind=ActionKind.REJECT, note=reason, payload=payload)
 
 
 def action_enqueue(*, link: PlatformAftersale, kind: str, note: str = "", payload: dict | None = None
@@ -442,15 +456,23 @@ def outbox_send_due(*, limit: int = 50) -> dict:
 
 
 def _send(action: OutboundAction) -> str:
+    from shouhou.platforms import actback
+
     conn, link = action.connection, action.aftersale
+    payload = action.payload or {}
+    carrier = str(payload.get("carrier") or "")
     request = Action(kind=action.kind, aftersale_id=link.aftersale_id, platform_type=link.aftersale_type,
-                     updated=link.platform_updated_at, reason=action.payload.get("reason", ""),
-                     reject_reason_code=action.payload.get("reject_reason_code")
+                     updated=link.platform_updated_at, reason=payload.get("reason", ""),
+                     reject_reason_code=payload.get("reject_reason_code")
                      or (conn.settings or {}).get("reject_reason_type"),  # the shop's default (微信小店 needs one)
-                     evidence_urls=action.payload.get("evidence_urls") or [],
-                     return_address_id=str((conn.settings or {}).get("return_address_id") or ""),
-                     amount_fen=int(link.refund_amount * 100), platform_status=link.status)
+                     evidence_urls=payload.get("evidence_urls") or [],
+                     return_address_id=actback.return_address_id_for(link),
+                     amount_fen=int(link.refund_amount * 100), platform_status=link.status,
+                     carrier=carrier, tracking_no=str(payload.get("tracking_no") or ""),
+                     express_code=str(((conn.settings or {}).get("express_codes") or {}).get(carrier) or ""))
     try:
+        if action.kind == ActionKind.REJECT and payload.get("evidence_ids") and "evidence_urls" not in payload:
+            request.evidence_urls = actback.evidence_upload(action)  # once: kept on the action for a retry
         answer = _call(conn, lambda a, token: a.act(token, request))
     except PlatformError as exc:
         return _send_failed(action, exc)

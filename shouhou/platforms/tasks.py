@@ -31,3 +31,15 @@ def events_retry_task() -> int:
     from shouhou.platforms.services import events_retry
 
     return events_retry()
+
+
+def orders_sync_task() -> int:
+    from shouhou.platforms.orders import orders_sync_all
+
+    return orders_sync_all()
+
+
+def orders_reconcile_task() -> int:
+    from shouhou.platforms.orders import orders_reconcile_all
+
+    return orders_reconcile_all()

@@ -1,12 +1,18 @@
 from django.urls import path
 
-from shouhou.platforms import views, views_wechat
+from shouhou.platforms import views, views_actback, views_wechat
 
 app_name = "platforms"
 urlpatterns = [
     path("", views.connections, name="connections"),
     path("<int:pk>/", views.connection_detail, name="connection"),
     path("cases/<int:case_id>/sync/", views.case_sync, name="case_sync"),
+    path("cases/<int:case_id>/reject/", views_actback.case_reject, name="case_reject"),
+    path("cases/<int:case_id>/exchange-ship/", views_actback.case_exchange_ship, name="case_exchange_ship"),
+    path("<int:pk>/addresses/", views_actback.connection_addresses, name="connection_addresses"),
+    path("authorize/", views_actback.authorize, name="authorize"),
+    path("evidence/<str:token>/", views_actback.evidence_public, name="evidence"),
+    path("<slug:platform>/auth/callback", views_actback.auth_callback, name="auth_callback"),
     # the callback URL saved in the platform's console (one per platform and install)
     path("wechat_shop/push/", views_wechat.push, name="wechat_shop_push"),  # GET URL check + signed query
     path("<slug:platform>/push/", views.platform_push, name="push"),

@@ -9,13 +9,15 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from shouhou.accounts.access import current_shop_for_request, require_action, role_for
 from shouhou.accounts.permissions import CASE_APPROVE, SETTINGS_EDIT, VIEW, role_can
-from shouhou.platforms import selectors, services
+from shouhou.commerce.selectors import return_addresses
+from shouhou.platforms import actback, selectors, services
 from shouhou.platforms.choices import ConnectedPlatform
 from shouhou.platforms.models import PlatformAftersale, PlatformConnection
 
@@ -66,6 +68,8 @@ def connections(request):
         "platforms": ConnectedPlatform.choices,
         "push_urls": [(label, request.build_absolute_uri(f"/platforms/{value}/push/"))
                       for value, label in ConnectedPlatform.choices],
+        "callback_urls": [(label, request.build_absolute_uri(reverse("platforms:auth_callback", args=[value])))
+                          for value, label in actback.authorize_platforms()],
     })
 
 
@@ -81,6 +85,15 @@ def connection_detail(request, pk: int):
         if what == "sync":
             count = services.connection_sync(conn)
             messages.success(request, _("已同步 %(n)s 条售后申请") % {"n": count})
+        elif what == "sync_orders":
+            from shouhou.platforms.orders import orders_sync
+
+            result = orders_sync(conn)
+            if result.error:
+                messages.error(request, result.error)
+            else:
+                messages.success(request, _("订单同步完成：读取 %(read)s 单，新增或变化 %(written)s 单") % {
+                    "read": result.read, "written": result.written})
         elif what == "settings":
             try:
                 limit = Decimal(request.POST.get("auto_refund_limit") or "0")
@@ -92,9 +105,13 @@ def connection_detail(request, pk: int):
             except (InvalidOperation, services.ConnectionError_) as exc:
                 messages.error(request, _("金额格式不正确") if isinstance(exc, InvalidOperation) else str(exc))
         return redirect("platforms:connection", pk=conn.pk)
+    mapping = (conn.settings or {}).get("address_map") or {}
     return render(request, "platforms/connection.html", {
         "health": selectors.connection_health(conn), "can_edit": can_edit,
         "events": selectors.recent_events(conn), "actions": selectors.recent_actions(conn),
+        "address_rows": [(a, mapping.get(str(a.pk), "")) for a in return_addresses(shop=shop, include_inactive=False)],
+        "platform_addresses": ((conn.settings or {}).get("platform_addresses") or {}).get("items") or [],
+        "can_authorize": conn.platform in dict(actback.authorize_platforms()),
     })
 
 

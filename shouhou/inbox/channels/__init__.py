@@ -6,7 +6,8 @@ and outbound delivery of agent and bot replies.
     delivery_retry_due()                    # periodic: try again the failed sends whose back-off has passed
 
 WeChat: customer-service message API; WeCom: application message API (both through the notifications
-provider layer's access-token handling); email: Django's mail backend with threading headers. Web chat,
+provider layer's access-token handling); 微信客服: kf/send_msg with its own token per account
+(channels/wechat_kf.py); email: Django's mail backend with threading headers. Web chat,
 phone, review and social replies are not sent by shouhou (the page polls; the call or the platform's back
 office carries them), so their delivery_status stays "".
 
@@ -31,8 +32,9 @@ from shouhou.inbox.choices import Channel, Direction
 log = logging.getLogger(__name__)
 
 SENT, FAILED = "sent", "failed"
-DELIVERING_CHANNELS = frozenset({Channel.WECHAT, Channel.WECOM, Channel.EMAIL})
-API_BASES = {Channel.WECHAT: "https://api.weixin.qq.com", Channel.WECOM: "https://qyapi.weixin.qq.com"}
+DELIVERING_CHANNELS = frozenset({Channel.WECHAT, Channel.WECOM, Channel.WECHAT_KF, Channel.EMAIL})
+API_BASES = {Channel.WECHAT: "https://api.weixin.qq.com", Channel.WECOM: "https://qyapi.weixin.qq.com",
+             Channel.WECHAT_KF: "https://qyapi.weixin.qq.com"}
 
 
 RETRY_MINUTES = (1, 5, 15, 60)  # back-off after the 1st, 2nd, 3rd and 4th failure; the 5th is final
@@ -45,7 +47,7 @@ class DeliveryError(Exception):
 
 
 def api_base(channel: str) -> str:
-    """settings.SHOUHOU_INBOX_API_BASES = {"wechat": "...", "wecom": "..."} overrides the platforms' hosts
+    """settings.SHOUHOU_INBOX_API_BASES = {"wechat": "...", "wecom": "...", "wechat_kf": "..."} overrides the platforms' hosts
     (a local test server, or a proxy that keeps the access token)."""
     return (getattr(settings, "SHOUHOU_INBOX_API_BASES", None) or {}).get(channel) or API_BASES[channel]
 
@@ -71,8 +73,25 @@ def _send_wechat(message, conversation) -> str:
     account = conversation.channel_account
     if account is None or not conversation.contact_handle:
         raise DeliveryError("会话没有关联公众号或顾客 openid，无法发送")
+    text = message.body
+    if message.attachment:
+        from shouhou.core.uploads import content_type_for, sniff_attachment
+        from shouhou.inbox.channels.wechat import image_send_payload, media_upload_image
+
+        with message.attachment.open("rb") as handle:
+            data = handle.read()
+        kind = sniff_attachment(data[:32])
+        if kind not in ("jpeg", "png", "gif"):
+            raise DeliveryError("公众号客服消息只能发送 JPG、PNG 或 GIF 图片")
+        media_id = media_upload_image(account, name=message.attachment.name.rsplit("/", 1)[-1], data=data,
+                                      content_type=content_type_for(kind))
+        result = _wechat_provider(account)._post("/cgi-bin/message/custom/send",
+                                                 image_send_payload(openid=conversation.contact_handle,
+                                                                    media_id=media_id))
+        if text.strip() in ("", "[图片]"):
+            return result.provider_message_id
     result = _wechat_provider(account)._post("/cgi-bin/message/custom/send",
-                                             custom_send_payload(openid=conversation.contact_handle, text=message.body))
+                                             custom_send_payload(openid=conversation.contact_handle, text=text))
     return result.provider_message_id
 
 
@@ -120,7 +139,16 @@ def _send_email(message, conversation) -> str:
     return message_key(msgid)
 
 
-SENDERS = {Channel.WECHAT: _send_wechat, Channel.WECOM: _send_wecom, Channel.EMAIL: _send_email}
+def _send_wechat_kf(message, conversation) -> str:
+    from shouhou.inbox.channels.wechat_kf import kf_send
+
+    return kf_send(message, conversation)
+
+
+SENDERS = {Channel.WECHAT: _send_wechat, Channel.WECOM: _send_wecom, Channel.WECHAT_KF: _send_wechat_kf,
+           Channel.EMAIL: _send_email}
+# Channels whose sender returns the id the message is known by afterwards (threading, failure events).
+KEEPS_EXTERNAL_ID = frozenset({Channel.EMAIL, Channel.WECHAT_KF})
 
 
 def deliver_outbound(*, message_id: int) -> None:
@@ -150,7 +178,7 @@ def deliver_outbound(*, message_id: int) -> None:
         return
     updates: dict[str, Any] = {"delivery_status": SENT, "delivery_error": "", "delivery_attempts": attempts,
                                "delivery_retry_at": None}
-    if external and not message.external_id and message.conversation.channel == Channel.EMAIL:
+    if external and not message.external_id and message.conversation.channel in KEEPS_EXTERNAL_ID:
         updates["external_id"] = external[:128]
     Message.objects.filter(pk=message_id).update(**updates)
 

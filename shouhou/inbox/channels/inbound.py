@@ -40,9 +40,11 @@ def customer_for_contact(*, shop, channel: str, contact_handle: str):
 
 
 def conversation_for_contact(*, shop, channel: str, contact_handle: str = "", customer=None, account=None,
-                             subject: str = "", external_id: str = "", continue_live: bool = True) -> Conversation:
+                             subject: str = "", external_id: str = "", continue_live: bool = True,
+                             same_external_id: bool = False) -> Conversation:
     """The live conversation of this contact on this channel, or a new one (bot on when the shop wants it).
-    continue_live=False always starts a new one (email: a new subject without thread headers is a new case)."""
+    continue_live=False always starts a new one (email: a new subject without thread headers is a new case);
+    same_external_id=True continues only a conversation with this external_id (微信客服: the open_kfid)."""
     from shouhou.inbox.bot import bot_enabled
 
     found = None
@@ -51,6 +53,8 @@ def conversation_for_contact(*, shop, channel: str, contact_handle: str = "", cu
         candidates = Conversation.objects.filter(who, shop=shop, channel=channel)
         if account is not None:
             candidates = candidates.filter(channel_account=account)
+        if same_external_id:
+            candidates = candidates.filter(external_id=external_id[:128])
         found = (candidates.filter(Q(bot_active=True) | Q(tickets__status__in=OPEN_TICKET_STATUSES)
                                    | Q(last_message_at__gte=now() - CONTINUE_WINDOW))
                  .order_by("-last_message_at", "-pk").first())

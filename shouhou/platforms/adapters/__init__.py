@@ -7,8 +7,10 @@ def adapter_class(platform: str):
     from shouhou.platforms.adapters.doudian import DoudianAdapter
     from shouhou.platforms.adapters.kuaishou import KuaishouAdapter
     from shouhou.platforms.adapters.wechat_shop import WechatShopAdapter
+    from shouhou.platforms.adapters.youzan import YouzanAdapter
 
-    classes = {"doudian": DoudianAdapter, "kuaishou": KuaishouAdapter, "wechat_shop": WechatShopAdapter}
+    classes = {"doudian": DoudianAdapter, "kuaishou": KuaishouAdapter, "wechat_shop": WechatShopAdapter,
+               "youzan": YouzanAdapter}
     if platform not in classes:
         raise ValueError(f"没有平台 {platform} 的适配器")
     return classes[platform]

@@ -23,18 +23,30 @@ from decimal import Decimal
 import httpx
 
 from shouhou.cases.choices import CaseKind, CaseStatus, ClaimReason
+from shouhou.commerce.choices import OrderStatus
 from shouhou.platforms.adapters.base import (
     Action,
     Aftersale,
+    OrderItem,
+    OrderPage,
     Page,
+    PlatformAddress,
     PlatformError,
+    PlatformOrder,
     PushMessage,
     PushRefused,
+    RejectReason,
     Tokens,
+    Waybill,
+    carrier_of,
     gateway_json,
+    masked,
+    when,
+    yuan,
 )
 
 GATEWAY = "https://openapi-fxg.jinritemai.com"
+AUTHORIZE = "https://fuwu.jinritemai.com/authorize"  # service-market app: ?service_id=…&state=…
 HANDSHAKE_TAG = "0"
 SUCCESS = 10000
 
@@ -70,6 +82,15 @@ AFTERSALE_TAGS = {
     "218": "协商期上传凭证", "224": "特殊权益售后", "225": "特殊权益售后退款成功", "226": "补寄商家发货",
     "227": "同意补寄申请",
 }
+# order message tags (the SDK's message/*.go, op.jinritemai.com message docs group 30): each names an order
+# (p_id) whose detail is then read with order/orderDetail
+ORDER_TAGS = {"100": "订单创建", "101": "订单支付/确认", "102": "卖家发货", "103": "交易完成", "104": "发货物流信息变更",
+              "106": "订单取消", "108": "卖家部分发货"}
+# shop order order_status → commerce OrderStatus ("" = not an order yet: unpaid)
+ORDER_STATUSES = {"1": "", "105": OrderStatus.PAID, "2": OrderStatus.PAID, "101": OrderStatus.SHIPPED,
+                  "3": OrderStatus.SHIPPED, "4": OrderStatus.CANCELLED, "5": OrderStatus.COMPLETED}
+ORDER_PAGE_SIZE = 100  # order/searchList: size at most 100
+DEEP_PAGE = 50  # after this many pages the window restarts at the last update_time read (no deep paging)
 # afterSale/operate `type` per (action, aftersale_type): the operate guide (question-docs/93/2752);
 # 101/301/311 carry `logistics` (return address) as the SDK's field comment says.
 RETURN_TYPES = {"0"}
@@ -79,7 +100,12 @@ OPERATE = {
     ("confirm_receipt", "return"): 111,
     ("approve", "refund"): 201, ("reject", "refund"): 202,
     ("approve", "exchange"): 301, ("reject", "exchange"): 302,
+    ("exchange_ship", "exchange"): 311,  # 换货: confirm the return and ship the new parcel (logistics codes)
 }
+# shouhou carrier (commerce.Carrier) → 抖店 logistics company code (/order/logisticsCompanyList); the codes of
+# the common carriers are the Kuaidi100-style pinyin ones. Check against that list before going live.
+COMPANY_CODES = {"SF": "shunfeng", "ZTO": "zhongtong", "YTO": "yuantong", "YD": "yunda", "STO": "shentong",
+                 "JD": "jd", "EMS": "ems", "JTSD": "jtexpress"}
 REASON_WORDS = [
     ("七天无理由", ClaimReason.NO_REASON), ("7天无理由", ClaimReason.NO_REASON), ("质量", ClaimReason.QUALITY),
     ("发错", ClaimReason.WRONG_ITEM), ("错发", ClaimReason.WRONG_ITEM), ("少件", ClaimReason.MISSING_PARTS),
@@ -136,6 +162,8 @@ def _family(platform_type: str) -> str:
 
 class DoudianAdapter:
     platform = "doudian"
+    merchant_authorization = True  # the merchant authorises on the platform's page (authorize_url)
+    order_tags = frozenset(ORDER_TAGS)
 
     def __init__(self, *, app_key: str, app_secret: str, api_base: str = "", timeout: float = 12.0,
                  transport: httpx.BaseTransport | None = None):
@@ -209,7 +237,7 @@ class DoudianAdapter:
             out.append(PushMessage(
                 message_id=msg_id, tag=tag, data=data, platform_shop_id=str(data.get("shop_id") or ""),
                 aftersale_id=str(data.get("aftersale_id") or ""), order_id=str(data.get("p_id") or ""),
-                handshake=tag == HANDSHAKE_TAG, known=tag in AFTERSALE_TAGS))
+                handshake=tag == HANDSHAKE_TAG, known=tag in AFTERSALE_TAGS or tag in ORDER_TAGS))
         return out
 
     def push_answer(self, ok: bool, message: str = "") -> tuple[int, dict]:
@@ -338,6 +366,12 @@ class DoudianAdapter:
                 item["evidence"] = [{"type": 1, "url": u, "desc": ""} for u in action.evidence_urls]
         if op in (101, 301) and action.return_address_id:
             item["logistics"] = {"receiver_address_id": int(action.return_address_id)}
+        if op == 311:
+            company = COMPANY_CODES.get(action.carrier, "")
+            if not company or not action.tracking_no:
+                raise PlatformError("refused", f"抖店换货发货需要物流公司与运单号（{action.carrier or '未填'}无对应的抖店物流编码），"
+                                    "请在抖店后台发货。")
+            item["logistics"] = {"company_code": company, "logistics_code": action.tracking_no}
         answer = self.call("afterSale/operate", {"type": op, "items": [item]}, access_token=access_token)
         for row in (answer.get("data") or {}).get("items") or []:
             if int(row.get("status_code", 0) or 0) != 0:
@@ -347,3 +381,111 @@ class DoudianAdapter:
 
     def manual_link(self, aftersale_id: str) -> str:
         return f"https://fxg.jinritemai.com/ffa/maftersale/aftersale/detail-v3?aftersale_id={aftersale_id}"
+
+    # --- act-back details ---------------------------------------------------------------------------
+    def reject_reasons(self, access_token: str, aftersale_id: str) -> list[RejectReason]:
+        """afterSale/rejectReasonCodeList {aftersale_id} → data.items[{reject_reason_code, reason, evidence_need
+        (Y/N), evidence_description}]: the reasons this request may be refused with."""
+        params = {"aftersale_id": int(aftersale_id)} if str(aftersale_id).isdigit() else {}
+        data = self.call("afterSale/rejectReasonCodeList", params, access_token=access_token).get("data") or {}
+        out = []
+        for item in data.get("items") or []:
+            try:
+                code = int(item.get("reject_reason_code"))
+            except (TypeError, ValueError):
+                continue
+            out.append(RejectReason(code=code, text=str(item.get("reason") or code),
+                                    evidence_need=str(item.get("evidence_need", "")).upper() == "Y",
+                                    hint=str(item.get("evidence_description") or "")))
+        return out
+
+    def upload_evidence(self, access_token: str, *, public_url: str, name: str) -> str | None:
+        """material/uploadImageSync {url, material_name, need_distinct}: the platform fetches the image from
+        `public_url`; its own URL (byte_url) comes back once the material passed review (audit_status 3).
+        Still in review: a retryable error, the outbox tries again later (need_distinct returns the same one)."""
+        data = self.call("material/uploadImageSync", {"url": public_url, "material_name": name[:50],
+                                                       "need_distinct": True},
+                         access_token=access_token).get("data") or {}
+        if int(data.get("audit_status") or 0) == 3 and data.get("byte_url"):
+            return str(data["byte_url"])
+        raise PlatformError("outage", "抖店：凭证图片正在素材审核中，稍后重试", answer=data)
+
+    def addresses(self, access_token: str) -> list[PlatformAddress]:
+        """address/list {page_no (from 1), page_size} → data.address_list[{address_id, reciever_name (sic),
+        receiver_provinc (sic), receiver_city, receiver_district, receiver_street, receiver_detail, is_default}]."""
+        out: list[PlatformAddress] = []
+        for page in range(1, 11):
+            data = self.call("address/list", {"page_no": page, "page_size": 50},
+                             access_token=access_token).get("data") or {}
+            rows = data.get("address_list") or []
+            for row in rows:
+                text = "".join(str(row.get(k) or "") for k in ("receiver_provinc", "receiver_city", "receiver_district",
+                                                                "receiver_street", "receiver_detail"))
+                out.append(PlatformAddress(address_id=str(row.get("address_id", "")),
+                                           text=f"{row.get('reciever_name', '')} {text}".strip(),
+                                           is_default=str(row.get("is_default")) == "1"))
+            if len(rows) < 50 or len(out) >= int(data.get("total") or 0):
+                break
+        return out
+
+    def authorize_url(self, *, state: str, redirect_uri: str, service_id: str = "", base: str = "") -> str:
+        """The service-market authorisation page; 抖店 sends the merchant back to the callback URL saved in the
+        app's console (redirect_uri is not a parameter there) with ?code=…&state=…."""
+        if not service_id:
+            raise PlatformError("refused", "抖店授权需要服务市场的服务ID（service_id）")
+        from urllib.parse import urlencode
+
+        return f"{base or AUTHORIZE}?{urlencode({'service_id': service_id, 'state': state})}"
+    # --- orders -----------------------------------------------------------------------------------
+    def list_orders(self, access_token: str, since: int, cursor: dict) -> OrderPage:
+        """One page of order/searchList by update time, oldest change first, inside a window fixed when the
+        pass began (update_time_end) so orders changing meanwhile do not shift the pages."""
+        start = int(cursor.get("start", since))
+        end = int(cursor.get("end") or time.time())
+        page = int(cursor.get("page", 0))
+        data = self.call("order/searchList", {
+            "update_time_start": start, "update_time_end": end, "order_by": "update_time", "order_asc": True,
+            "page": page, "size": ORDER_PAGE_SIZE}, access_token=access_token).get("data") or {}
+        orders = [self._order(o) for o in data.get("shop_order_list") or []]
+        more = (page + 1) * ORDER_PAGE_SIZE < int(data.get("total") or 0) and bool(orders)
+        if not more:
+            return OrderPage(items=orders, cursor={"start": end, "page": 0}, has_more=False)
+        last = orders[-1].updated
+        if page + 1 >= DEEP_PAGE and last > start:  # restart the window at the last change read (re-reads a few)
+            return OrderPage(items=orders, cursor={"start": last, "end": end, "page": 0}, has_more=True)
+        return OrderPage(items=orders, cursor={"start": start, "end": end, "page": page + 1}, has_more=True)
+
+    def get_order(self, access_token: str, order_id: str) -> PlatformOrder:
+        data = self.call("order/orderDetail", {"shop_order_id": str(order_id)},
+                         access_token=access_token).get("data") or {}
+        return self._order(data.get("shop_order_detail") or {})
+
+    @staticmethod
+    def _order(row: dict) -> PlatformOrder:
+        status = str(row.get("order_status", ""))
+        items = []
+        for sku in row.get("sku_order_list") or []:
+            spec = " ".join(f"{s.get('name', '')}:{s.get('value', '')}" for s in sku.get("spec") or [] if s)
+            items.append(OrderItem(
+                sub_order_id=str(sku.get("order_id", "")), product_name=str(sku.get("product_name") or "商品"),
+                quantity=max(1, int(sku.get("item_num") or 1)), paid=yuan(sku.get("pay_amount")),
+                product_id=str(sku.get("product_id_str") or sku.get("product_id") or ""),
+                sku_code=str(sku.get("code") or sku.get("out_sku_id") or sku.get("sku_id") or ""), spec=spec))
+        addr = row.get("mask_post_addr") or row.get("post_addr") or {}
+        parts = [(addr.get(k) or {}).get("name", "") for k in ("province", "city", "town", "street")]
+        address = "".join(p for p in parts if p) + masked(addr.get("detail"))
+        waybills = [Waybill(tracking_no=str(w.get("tracking_no") or ""),
+                            carrier=carrier_of(w.get("company"), w.get("company_name")),
+                            carrier_name=str(w.get("company_name") or ""), shipped_at=when(w.get("ship_time")),
+                            sub_order_ids=[str(p.get("sku_order_id")) for p in w.get("product_info") or []])
+                    for w in row.get("logistics_info") or [] if w.get("tracking_no")]
+        signed = when(row.get("finish_time")) if status == "5" else None
+        return PlatformOrder(
+            order_id=str(row.get("order_id", "")), status=ORDER_STATUSES.get(status, OrderStatus.PAID),
+            platform_status=status, updated=int(row.get("update_time") or 0), items=items,
+            placed_at=when(row.get("create_time")), paid_at=when(row.get("pay_time")),
+            shipped_at=when(row.get("ship_time")) or (waybills[0].shipped_at if waybills else None), signed_at=signed,
+            total=yuan(row.get("pay_amount")),
+            receiver_name=masked(row.get("mask_post_receiver") or row.get("post_receiver")),
+            receiver_phone=masked(row.get("mask_post_tel") or row.get("post_tel"))[:20],
+            address=address[:300], waybills=waybills, raw={"order_status_desc": row.get("order_status_desc", "")})

@@ -28,19 +28,41 @@ from cryptography.hazmat.primitives import padding
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 from shouhou.cases.choices import CaseKind, CaseStatus
+from shouhou.commerce.choices import OrderStatus
 from shouhou.platforms.adapters.base import (
     Action,
     Aftersale,
+    OrderItem,
+    OrderPage,
     Page,
+    PlatformAddress,
     PlatformError,
+    PlatformOrder,
     PushMessage,
     PushRefused,
+    RejectReason,
     Tokens,
+    Waybill,
+    carrier_of,
     gateway_json,
+    masked,
+    when,
+    yuan,
 )
 from shouhou.platforms.adapters.doudian import reason_from_text
 
 GATEWAY = "https://openapi.kwaixiaodian.com"
+AUTHORIZE = "https://open.kwaixiaodian.com/oauth/authorize"  # app_id, redirect_uri, scope, response_type, state
+SCOPES = "merchant_refund,merchant_order,merchant_logistics,user_info"
+ORDER_WINDOW = dt.timedelta(days=7)  # open.order.cursor.list: beginTime..endTime at most 7 days
+# order messages (open.kwaixiaodian.com message docs, kwaishop_order_*): info carries the order's `oid`
+ORDER_EVENTS = {"kwaishop_order_addOrder": "订单新增", "kwaishop_order_paySuccess": "订单已支付",
+                "kwaishop_order_delivering": "订单已发货", "kwaishop_order_deliverySuccess": "订单已收货",
+                "kwaishop_order_orderSuccess": "订单成功", "kwaishop_order_orderFail": "订单失败（取消）",
+                "kwaishop_order_totalFeeChange": "订单费用变更"}
+# order status → commerce OrderStatus ("" = not an order yet: unpaid)
+ORDER_STATUSES = {"10": "", "30": OrderStatus.PAID, "40": OrderStatus.SHIPPED, "50": OrderStatus.DELIVERED,
+                  "70": OrderStatus.COMPLETED, "80": OrderStatus.CANCELLED}
 WINDOW = dt.timedelta(days=1)  # refund list: at most one day per query
 # handlingWay → case kind (specialRefundType 1 = 价保)
 TYPES = {"1": CaseKind.RETURN_REFUND, "10": CaseKind.REFUND_ONLY, "3": CaseKind.EXCHANGE, "4": CaseKind.RESEND,
@@ -96,6 +118,8 @@ def _yuan(fen) -> Decimal:
 
 class KuaishouAdapter:
     platform = "kuaishou"
+    merchant_authorization = True  # the merchant authorises on the platform's page (authorize_url)
+    order_tags = frozenset(ORDER_EVENTS)
 
     def __init__(self, *, app_key: str, app_secret: str, sign_secret: str = "", msg_secret: str = "",
                  api_base: str = "", timeout: float = 12.0):
@@ -151,8 +175,8 @@ class KuaishouAdapter:
         return [PushMessage(
             message_id=str(envelope.get("msgId") or envelope.get("eventId") or ""), tag=event, data=info,
             platform_shop_id=str(envelope.get("userId") or ""), aftersale_id=str(info.get("refundId") or ""),
-            order_id=str(info.get("orderId") or ""), handshake=bool(envelope.get("test")),
-            known=event in AFTERSALE_EVENTS)]
+            order_id=str(info.get("orderId") or info.get("oid") or ""), handshake=bool(envelope.get("test")),
+            known=event in AFTERSALE_EVENTS or event in ORDER_EVENTS)]
 
     def push_answer(self, ok: bool, message: str = "") -> tuple[int, dict]:
         return (200, {"result": 1, "msg": "success"}) if ok else self.refusal(message)
@@ -255,6 +279,13 @@ class KuaishouAdapter:
             if action.evidence_urls:
                 param["rejectImages"] = action.evidence_urls[:6]
             return self.call("open.refund.reject", param, access_token=access_token)
+        if action.kind == "exchange_ship":
+            if not action.express_code or not action.tracking_no:
+                raise PlatformError("refused", "快手换货发货需要快手的快递公司编码（连接设置 express_codes）与运单号，"
+                                    "请在快手小店后台发货。")
+            return self.call("open.refund.confirm.and.send", {
+                "refundId": refund_id, "expressNo": action.tracking_no, "expressCode": int(action.express_code)},
+                access_token=access_token)
         if action.kind == "confirm_receipt":
             return self.call("open.seller.order.refund.confirm.receipt", {
                 "refundId": refund_id, "status": int(action.platform_status or 40)}, access_token=access_token)
@@ -262,3 +293,100 @@ class KuaishouAdapter:
 
     def manual_link(self, aftersale_id: str) -> str:
         return f"https://s.kwaixiaodian.com/zone/refund/detail?refundId={aftersale_id}"
+
+    # --- act-back details ---------------------------------------------------------------------------
+    @staticmethod
+    def _rows(data) -> list[dict]:
+        """The list inside an answer's data, wherever the platform put it (the field names of these two answers
+        are not in the public SDKs: read defensively, see docs/platforms.md)."""
+        if isinstance(data, list):
+            return [r for r in data if isinstance(r, dict)]
+        if isinstance(data, dict):
+            for value in data.values():
+                if isinstance(value, list):
+                    return [r for r in value if isinstance(r, dict)]
+        return []
+
+    def reject_reasons(self, access_token: str, aftersale_id: str) -> list[RejectReason]:
+        """open.refund.reject.reason {refundId}: the reasons this request may be refused with; each says whether
+        a description (requiredRejectDesc) and images (requiredRejectImage) are required."""
+        data = self.call("open.refund.reject.reason", {"refundId": int(aftersale_id)},
+                         access_token=access_token).get("data")
+        out = []
+        for row in self._rows(data):
+            code = row.get("reasonCode", row.get("code"))
+            try:
+                code = int(code)
+            except (TypeError, ValueError):
+                continue
+            text = row.get("reasonDesc") or row.get("desc") or row.get("reason") or str(code)
+            out.append(RejectReason(code=code, text=str(text), evidence_need=bool(row.get("requiredRejectImage"))))
+        return out
+
+    def upload_evidence(self, access_token: str, *, public_url: str, name: str) -> str | None:
+        # rejectImages takes image URLs (at most 6); the platform reads them from shouhou's signed link
+        return public_url
+
+    def addresses(self, access_token: str) -> list[PlatformAddress]:
+        """open.address.seller.list → the seller's addresses (returnAddressId for returngoods.approve)."""
+        data = self.call("open.address.seller.list", {}, access_token=access_token).get("data")
+        out = []
+        for row in self._rows(data):
+            base = row.get("baseInfo") if isinstance(row.get("baseInfo"), dict) else row
+            text = "".join(str(base.get(k) or "") for k in ("province", "city", "district", "town", "address"))
+            out.append(PlatformAddress(address_id=str(row.get("addressId") or row.get("id") or ""),
+                                       text=f"{base.get('consignee', '')} {text}".strip(),
+                                       is_default=bool(row.get("defaultAddress"))))
+        return [a for a in out if a.address_id]
+
+    def authorize_url(self, *, state: str, redirect_uri: str, service_id: str = "", base: str = "") -> str:
+        from urllib.parse import urlencode
+
+        return f"{base or AUTHORIZE}?" + urlencode({"app_id": self.app_key, "redirect_uri": redirect_uri,
+                                                     "scope": SCOPES, "response_type": "code", "state": state})
+    # --- orders -----------------------------------------------------------------------------------
+    def list_orders(self, access_token: str, since: int, cursor: dict) -> OrderPage:
+        """open.order.cursor.list by update time (queryType 2, oldest first), one window of at most 7 days;
+        the platform's cursor pages inside it ("nomore" at its end), windows follow each other up to now."""
+        now_ms = int(time.time() * 1000)
+        begin = int(cursor.get("begin", since * 1000))
+        end = min(begin + int(ORDER_WINDOW.total_seconds() * 1000), now_ms)
+        data = self.call("open.order.cursor.list", {
+            "orderViewStatus": 1, "pageSize": 50, "sort": 2, "queryType": 2, "beginTime": begin, "endTime": end,
+            "cpsType": 0, "cursor": cursor.get("cursor", "")}, access_token=access_token).get("data") or {}
+        orders = [self._order(o) for o in data.get("orderList") or []]
+        next_cursor = str(data.get("cursor") or "nomore")
+        if next_cursor != "nomore" and orders:
+            return OrderPage(items=orders, cursor={"begin": begin, "cursor": next_cursor}, has_more=True)
+        return OrderPage(items=orders, cursor={"begin": end + 1, "cursor": ""}, has_more=end < now_ms)
+
+    def get_order(self, access_token: str, order_id: str) -> PlatformOrder:
+        data = self.call("open.order.detail", {"oid": int(order_id)}, access_token=access_token).get("data") or {}
+        return self._order(data)
+
+    @staticmethod
+    def _order(row: dict) -> PlatformOrder:
+        base = row.get("orderBaseInfo") or {}
+        item = row.get("orderItemInfo") or {}
+        addr = row.get("orderAddress") or {}
+        oid = str(base.get("oid", ""))
+        status = str(base.get("status", ""))
+        # 快手 orders carry one item: the order id is the line's id too (after-sale requests name only the oid)
+        items = [OrderItem(sub_order_id=oid, product_name=str(item.get("itemTitle") or "商品"),
+                           quantity=max(1, int(item.get("num") or 1)), paid=yuan(base.get("totalFee")),
+                           product_id=str(item.get("itemId") or ""),
+                           sku_code=str(item.get("skuNick") or item.get("relSkuId") or item.get("skuId") or ""),
+                           spec=str(item.get("skuDesc") or ""))] if item else []
+        waybills = [Waybill(tracking_no=str(w.get("expressNo") or ""), carrier=carrier_of(name=w.get("expressName", "")),
+                            carrier_name=str(w.get("expressName") or ""), shipped_at=when(base.get("sendTime"), millis=True))
+                    for w in row.get("orderLogisticsInfo") or [] if w.get("expressNo")]
+        address = "".join(str(addr.get(k) or "") for k in ("province", "city", "district", "town")) + \
+            masked(addr.get("address"))
+        return PlatformOrder(
+            order_id=oid, status=ORDER_STATUSES.get(status, OrderStatus.PAID), platform_status=status,
+            updated=int(base.get("updateTime") or 0) // 1000, items=items,
+            placed_at=when(base.get("createTime"), millis=True), paid_at=when(base.get("payTime"), millis=True),
+            shipped_at=when(base.get("sendTime"), millis=True),
+            signed_at=when(base.get("recvTime"), millis=True) if status in ("50", "70") else None,
+            total=yuan(base.get("totalFee")), receiver_name=masked(addr.get("consignee")),
+            receiver_phone=masked(addr.get("mobile"))[:20], address=address[:300], waybills=waybills)

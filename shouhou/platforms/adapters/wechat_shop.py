@@ -30,17 +30,28 @@ import xml.etree.ElementTree as ET  # noqa: S405 - DOCTYPE/ENTITY refused before
 from decimal import Decimal
 
 from shouhou.cases.choices import CaseKind, CaseStatus
+from shouhou.commerce.choices import OrderStatus
 from shouhou.inbox.channels import crypto as wx_crypto
 from shouhou.inbox.channels.base import ChannelRejected, parse_xml
 from shouhou.platforms.adapters.base import (
     Action,
     Aftersale,
+    OrderItem,
+    OrderPage,
     Page,
+    PlatformAddress,
     PlatformError,
+    PlatformOrder,
     PushMessage,
     PushRefused,
+    RejectReason,
     Tokens,
+    Waybill,
+    carrier_of,
     gateway_json,
+    masked,
+    when,
+    yuan,
 )
 from shouhou.platforms.adapters.doudian import reason_from_text
 
@@ -66,10 +77,22 @@ STATUSES = {
     "PLATFORM_REFUND_FAIL": ("", "平台退款失败"),
     "USER_WAIT_CONFIRM": ("", "待用户确认"),
 }
+ORDER_WINDOW = dt.timedelta(days=7)  # order/list/get: update_time_range at most 7 days
+# order events (developers.weixin.qq.com/doc/channels/API/order/callback/*): order_info.order_id names the order
+ORDER_EVENTS = {"channels_ec_order_new": "订单下单", "channels_ec_order_cancel": "订单取消",
+                "channels_ec_order_pay": "订单支付成功", "channels_ec_order_wait_shipping": "订单待发货",
+                "channels_ec_order_deliver": "订单发货", "channels_ec_order_confirm": "订单确认收货",
+                "channels_ec_order_settle": "订单结算成功", "channels_ec_order_ext_info_update": "订单其他信息更新"}
+# order status → commerce OrderStatus ("" = not an order yet)
+ORDER_STATUSES = {"10": "", "12": "", "13": "", "20": OrderStatus.PAID, "21": OrderStatus.SHIPPED,
+                  "30": OrderStatus.SHIPPED, "100": OrderStatus.COMPLETED, "200": OrderStatus.CANCELLED,
+                  "250": OrderStatus.CANCELLED}
 TOKEN_ERRORS = {40001, 40014, 42001}  # invalid / malformed / expired access_token
 RATE_ERRORS = {45009, 45011, 45033, 10021044}  # daily quota, frequency limits, 当前用户太多
 STATE_ERRORS = {10020001, 10021041}  # 售后单状态不合法, 当前售后单不支持此操作
 MAX_XML_BYTES = 256 * 1024
+# acceptexchangereship delivery_id: WeChat's carrier ids for the common carriers are shouhou's own codes
+DELIVERY_IDS = {"SF", "ZTO", "YTO", "YD", "STO", "JD", "EMS", "JTSD"}
 
 
 def _yuan(fen) -> Decimal:
@@ -129,6 +152,7 @@ def query_params(headers: dict) -> dict:
 
 class WechatShopAdapter:
     platform = "wechat_shop"
+    merchant_authorization = False  # the merchant authorises on the platform's page (authorize_url)
     # the token lives 2 hours: ask again in its last 20 minutes (not the 12 hours other platforms use)
     refresh_margin = dt.timedelta(minutes=20)
 
@@ -209,12 +233,16 @@ class WechatShopAdapter:
         info = message.get("finder_shop_aftersale_status_update")
         info = info if isinstance(info, dict) else {}
         aftersale_id, status = str(info.get("after_sale_order_id") or ""), str(info.get("status") or "")
+        order_info = message.get("order_info") if isinstance(message.get("order_info"), dict) else {}
+        if event in ORDER_EVENTS:
+            info = {"order_id": order_info.get("order_id") or ""}
         # WeChat event pushes carry no MsgId; a retry repeats the same fields, which therefore name the message
         ident = ":".join(str(message.get(k, "")) for k in ("ToUserName", "FromUserName", "CreateTime"))
         return [PushMessage(
             message_id=f"{ident}:{event}:{aftersale_id}:{status}"[:128], tag=event, data=message,
             platform_shop_id=str(message.get("ToUserName") or ""), aftersale_id=aftersale_id,
-            order_id=str(info.get("order_id") or ""), known=event == AFTERSALE_EVENT and bool(aftersale_id))]
+            order_id=str(info.get("order_id") or ""),
+            known=event == AFTERSALE_EVENT and bool(aftersale_id) or event in ORDER_EVENTS and bool(info.get("order_id")))]
 
     def push_answer(self, ok: bool, message: str = "") -> tuple[int, dict]:
         return (200, {"body": "success"}) if ok else self.refusal(message)
@@ -324,8 +352,108 @@ class WechatShopAdapter:
                                              "reject_reason": action.reason or "不符合售后条件",
                                              "reject_reason_type": int(action.reject_reason_code)},
                              access_token=access_token)
+        if action.kind == "exchange_ship":
+            if action.carrier not in DELIVERY_IDS or not action.tracking_no:
+                raise PlatformError("refused", "微信小店换货发货需要快递公司与运单号（该快递公司没有对应的微信 delivery_id），"
+                                    "请在微信小店后台发货。")
+            return self.call("acceptexchangereship", {"after_sale_order_id": action.aftersale_id,
+                                                      "delivery_id": action.carrier, "waybill_id": action.tracking_no},
+                             access_token=access_token)
         raise PlatformError("refused", f"微信小店接口不支持「{action.kind}」，请在微信小店后台处理。")
+
+    # --- act-back details ---------------------------------------------------------------------------
+    def reject_reasons(self, access_token: str, aftersale_id: str) -> list[RejectReason]:
+        """rejectreason/get {} → reason_list[{reject_reason_type, reject_reason_type_text, reject_reason,
+        reject_scene}] (the same list for every request)."""
+        answer = self.call("rejectreason/get", {}, access_token=access_token)
+        out = []
+        for row in answer.get("reason_list") or []:
+            try:
+                code = int(row.get("reject_reason_type"))
+            except (TypeError, ValueError):
+                continue
+            out.append(RejectReason(code=code, text=str(row.get("reject_reason_type_text") or code),
+                                    hint=str(row.get("reject_reason") or "")))
+        return out
+
+    def upload_evidence(self, access_token: str, *, public_url: str, name: str) -> str | None:
+        return None  # rejectapply takes no images: the agent adds them in the back office
+
+    def addresses(self, access_token: str) -> list[PlatformAddress]:
+        """merchant/address/list {offset, limit} → address_id_list; each read with address/get {address_id} →
+        address_detail {address_id, name, address_info{user_name, province_name, city_name, county_name,
+        detail_info, tel_number}, default_recv}."""
+        ids = self._post("channels/ec/merchant/address/list", {"offset": 0, "limit": 50},
+                         access_token=access_token).get("address_id_list") or []
+        out = []
+        for address_id in ids[:50]:
+            detail = self._post("channels/ec/merchant/address/get", {"address_id": str(address_id)},
+                                access_token=access_token).get("address_detail") or {}
+            info = detail.get("address_info") if isinstance(detail.get("address_info"), dict) else {}
+            text = "".join(str(info.get(k) or "") for k in ("province_name", "city_name", "county_name", "detail_info"))
+            out.append(PlatformAddress(address_id=str(address_id), text=f"{detail.get('name') or info.get('user_name') or ''} {text}".strip(),
+                                       is_default=bool(detail.get("default_recv"))))
+        return out
+
+    def authorize_url(self, *, state: str, redirect_uri: str, service_id: str = "", base: str = "") -> str:
+        raise PlatformError("refused", "微信小店的自建应用无需商家授权：填写 AppID 与 AppSecret 直接连接即可"
+                            "（服务商代商家授权走微信第三方平台，shouhou 未接入）。")
 
     def manual_link(self, aftersale_id: str) -> str:
         # the back office has no published per-request deep link: its home, the id is searched under 售后
         return "https://store.weixin.qq.com/"
+
+    # --- orders -----------------------------------------------------------------------------------
+    order_tags = frozenset(ORDER_EVENTS)
+
+    def list_orders(self, access_token: str, since: int, cursor: dict) -> OrderPage:
+        """channels/ec/order/list/get by update_time_range (at most 7 days, next_key pages inside it); the
+        list gives ids only, each order is then read with order/get."""
+        now = int(time.time())
+        begin = int(cursor.get("begin", since))
+        end = min(begin + int(ORDER_WINDOW.total_seconds()), now)
+        payload: dict = {"update_time_range": {"start_time": begin, "end_time": end}, "page_size": 100}
+        if cursor.get("next_key"):
+            payload["next_key"] = cursor["next_key"]
+        answer = self._post("channels/ec/order/list/get", payload, access_token=access_token)
+        orders = [self.get_order(access_token, str(i)) for i in answer.get("order_id_list") or []]
+        if answer.get("has_more") and orders:
+            return OrderPage(items=orders, cursor={"begin": begin, "next_key": str(answer.get("next_key") or "")},
+                             has_more=True)
+        return OrderPage(items=orders, cursor={"begin": end + 1, "next_key": ""}, has_more=end < now)
+
+    def get_order(self, access_token: str, order_id: str) -> PlatformOrder:
+        answer = self._post("channels/ec/order/get", {"order_id": str(order_id)}, access_token=access_token)
+        return self._order(answer.get("order") or {})
+
+    @staticmethod
+    def _order(row: dict) -> PlatformOrder:
+        detail = row.get("order_detail") or {}
+        status = str(row.get("status", ""))
+        items = [OrderItem(sub_order_id=str(p.get("sku_id", "")), product_name=str(p.get("title") or "商品"),
+                           quantity=max(1, int(p.get("sku_cnt") or 1)), paid=yuan(p.get("real_price")),
+                           product_id=str(p.get("product_id") or ""),
+                           sku_code=str(p.get("sku_code") or p.get("sku_id") or ""),
+                           spec=" ".join(f"{a.get('attr_key', '')}:{a.get('attr_value', '')}"
+                                         for a in p.get("sku_attrs") or [] if a))
+                 for p in detail.get("product_infos") or []]
+        delivery = detail.get("delivery_info") or {}
+        addr = delivery.get("address_info") or {}
+        waybills = [Waybill(tracking_no=str(d.get("waybill_id") or ""), carrier=carrier_of(d.get("delivery_id"), d.get("delivery_name")),
+                            carrier_name=str(d.get("delivery_name") or d.get("delivery_id") or ""),
+                            shipped_at=when(d.get("delivery_time")),
+                            sub_order_ids=[str(p.get("sku_id")) for p in d.get("product_infos") or []])
+                    for d in delivery.get("delivery_product_info") or [] if d.get("waybill_id")]
+        address = "".join(str(addr.get(k) or "") for k in ("province_name", "city_name", "county_name")) + \
+            masked(addr.get("detail_info"))
+        pay = detail.get("pay_info") or {}
+        ext = detail.get("ext_info") or {}
+        return PlatformOrder(
+            order_id=str(row.get("order_id", "")), status=ORDER_STATUSES.get(status, OrderStatus.PAID),
+            platform_status=status, updated=int(row.get("update_time") or 0), items=items,
+            placed_at=when(row.get("create_time")), paid_at=when(pay.get("pay_time")),
+            shipped_at=waybills[0].shipped_at if waybills else None,
+            signed_at=when(ext.get("confirm_receipt_time")) if status == "100" else None,
+            total=yuan((detail.get("price_info") or {}).get("order_price")),
+            receiver_name=masked(addr.get("user_name")), receiver_phone=masked(addr.get("tel_number"))[:20],
+            address=address[:300], waybills=waybills)

@@ -23,8 +23,27 @@ from shouhou.platforms.adapters.doudian import api_sign, push_sign
 # afterSale/operate type → (statuses it may act on, status after)
 OPERATIONS = {
     101: ({6}, 7), 102: ({6}, 27), 111: ({11}, 12), 201: ({6}, 12), 202: ({6}, 27), 301: ({6}, 7), 302: ({6}, 27),
+    311: ({8, 11}, 13),  # 换货: the merchant received the return and ships the new parcel
 }
-PUSH_AFTER_OPERATION = {101: "202", 102: "205", 111: "206", 201: "206", 202: "204", 301: "202", 302: "205"}
+PUSH_AFTER_OPERATION = {101: "202", 102: "205", 111: "206", 201: "206", 202: "204", 301: "202", 302: "205",
+                        311: "211"}
+# afterSale/rejectReasonCodeList as the sandbox answers it (codes and words of its own)
+REJECT_REASONS = [
+    {"reject_reason_code": 1, "reason": "商品已影响二次销售", "evidence_need": "Y",
+     "evidence_description": "请上传收到的退货商品照片", "image": "", "order_type": -1, "pkg": 1},
+    {"reject_reason_code": 2, "reason": "买家未退货或退回商品与原商品不符", "evidence_need": "N",
+     "evidence_description": "", "image": "", "order_type": -1, "pkg": -1},
+    {"reject_reason_code": 3, "reason": "已与买家协商一致", "evidence_need": "N", "evidence_description": "",
+     "image": "", "order_type": -1, "pkg": -1},
+]
+ADDRESSES = [
+    {"address_id": 880001, "reciever_name": "售后组", "is_default": 1, "is_send_default": 0,
+     "receiver_provinc": "浙江省", "receiver_city": "杭州市", "receiver_district": "余杭区", "receiver_street": "仓前街道",
+     "receiver_detail": "文一西路1号", "remark": "", "create_time": "1700000000", "update_time": "1700000000"},
+    {"address_id": 880002, "reciever_name": "维修仓", "is_default": 0, "is_send_default": 0,
+     "receiver_provinc": "广东省", "receiver_city": "深圳市", "receiver_district": "宝安区", "receiver_street": "",
+     "receiver_detail": "航城大道9号", "remark": "", "create_time": "1700000000", "update_time": "1700000000"},
+]
 ERRORS = {
     "rate_limit": (429, {"code": 50001, "msg": "请求过于频繁", "sub_code": "isp.rate-limit", "sub_msg": "触发限流，请稍后重试"}),
     "token_expired": (200, {"code": 30002, "msg": "access_token已过期", "sub_code": "isv.access-token-expired",
@@ -50,6 +69,39 @@ class SandboxAftersale:
     status_deadline: int = field(default_factory=lambda: int(time.time()) + 48 * 3600)
 
 
+@dataclass
+class SandboxOrder:
+    """A shop order (店铺单) with its sku orders; buyer data only masked, as order/searchList gives it."""
+
+    order_id: str
+    lines: list[dict]  # {sku_order_id, product_name, item_num, pay_amount (fen), sku_id, code, spec}
+    status: int = 105  # 已支付
+    create_time: int = field(default_factory=lambda: int(time.time()))
+    pay_time: int = field(default_factory=lambda: int(time.time()))
+    update_time: int = field(default_factory=lambda: int(time.time()))
+    ship_time: int = 0
+    finish_time: int = 0
+    logistics: list[dict] = field(default_factory=list)  # {tracking_no, company, company_name, ship_time}
+    receiver: str = "张**"
+    tel: str = "138****5678"
+
+
+def generated_order(index: int, base_time: int, per_second: int = 50) -> SandboxOrder:
+    """The index-th order of a generated shop (the bench): the same every time, no storage needed;
+    update_time grows with the index so the update-time order is the index order."""
+    at = base_time + index // per_second
+    oid = str(6_930_000_000_000_000 + index * 10)
+    lines = [{"sku_order_id": str(int(oid) + 1 + n), "product_name": f"直播间款式{(index + n) % 500:03d}", "item_num": 1,
+              "pay_amount": 9900 + (index % 7) * 1000, "sku_id": 1000 + (index + n) % 500,
+              "code": f"SKU{(index + n) % 500:03d}", "spec": [{"name": "颜色", "value": "黑色"}]}
+             for n in range(1 + index % 2)]
+    shipped = index % 3 != 0
+    return SandboxOrder(order_id=oid, lines=lines, status=3 if shipped else 2, create_time=at - 3600, pay_time=at - 3500,
+                        update_time=at, ship_time=at if shipped else 0,
+                        logistics=[{"tracking_no": f"ZT{7_000_000_000 + index}", "company": "zhongtong",
+                                    "company_name": "中通快递", "ship_time": at}] if shipped else [])
+
+
 def _num(value: str):
     """Ids travel as numbers on the platform; the demo's order numbers may not be digits."""
     return int(value) if str(value).isdigit() else value
@@ -63,7 +115,13 @@ class DoudianSandbox:
         self.push_url = push_url
         self.push_on_operate = push_on_operate
         self.aftersales: dict[str, SandboxAftersale] = {}
+        self.orders: dict[str, SandboxOrder] = {}
+        self.generated: tuple[int, int] | None = None  # (count, base update_time): generated_order() orders
         self.operations: list[tuple[int, str]] = []  # every operate that changed a request
+        self.operate_items: list[dict] = []  # the items of those operates, as sent
+        self.uploads: list[dict] = []  # material/uploadImageSync calls that fetched their image
+        self.callback_url = ""  # the authorisation callback saved in the service-market console
+        self.service_id = "sandbox-service"
         self.calls: list[str] = []  # every API path called
         self.faults: list[dict] = []
         self.outage = False
@@ -103,9 +161,10 @@ class DoudianSandbox:
         with self.lock:
             self.access_token = "at-expired-" + secrets.token_hex(4)
 
-    def fail_next(self, path: str, kind: str, times: int = 1) -> None:
+    def fail_next(self, path: str, kind: str, times: int = 1, *, after: int = 0) -> None:
+        """The next `times` calls of `path` fail with `kind`, once `after` calls have gone through."""
         with self.lock:
-            self.faults.append({"path": path.strip("/"), "kind": kind, "times": times})
+            self.faults.append({"path": path.strip("/"), "kind": kind, "times": times, "after": after})
 
     def add_aftersale(self, *, order_id: str, sku_order_id: str, aftersale_type: int = 1, reason: str = "七天无理由退货",
                       refund_amount: int = 0, push: bool = True, aftersale_id: str | None = None) -> SandboxAftersale:
@@ -124,6 +183,43 @@ class DoudianSandbox:
             record.status, record.update_time = 11, record.update_time + 1
         if push:
             self.push_aftersale("203", record)
+
+    def add_order(self, *, order_id: str, lines: list[dict], status: int = 105, push: bool = False,
+                  update_time: int | None = None) -> SandboxOrder:
+        with self.lock:
+            now = int(time.time()) - 5  # placed a little while ago: a later change is never in the future
+            record = SandboxOrder(order_id=order_id, lines=lines, status=status, create_time=now - 60, pay_time=now - 30,
+                                  update_time=now if update_time is None else update_time)
+            self.orders[order_id] = record
+        if push:
+            self.push_order("101", record)
+        return record
+
+    def ship_order(self, order_id: str, *, tracking_no: str, company: str = "zhongtong", company_name: str = "中通快递",
+                   push: bool = True) -> SandboxOrder:
+        """The merchant ships in the 抖店 back office: status 3, a waybill, a newer update_time, tag 102."""
+        with self.lock:
+            record = self.orders[order_id]
+            record.update_time = max(int(time.time()), record.update_time + 1)
+            record.status, record.ship_time = 3, record.update_time
+            record.logistics.append({"tracking_no": tracking_no, "company": company, "company_name": company_name,
+                                     "ship_time": record.ship_time})
+        if push:
+            self.push_order("102", record)
+        return record
+
+    def generate_orders(self, count: int, *, base_time: int) -> None:
+        self.generated = (count, base_time)
+
+    def order_message(self, tag: str, record: SandboxOrder) -> dict:
+        self._msg_seq += 1
+        data = {"p_id": _num(record.order_id), "s_ids": [_num(ln["sku_order_id"]) for ln in record.lines],
+                "shop_id": int(self.shop_id), "order_status": record.status, "order_type": 0, "biz": 2,
+                "update_time": record.update_time}
+        return {"tag": tag, "msg_id": f"{int(time.time() * 1000)}{self._msg_seq:04d}", "data": json.dumps(data)}
+
+    def push_order(self, tag: str, record: SandboxOrder) -> httpx.Response | None:
+        return self.push([self.order_message(tag, record)])
 
     def message(self, tag: str, record: SandboxAftersale) -> dict:
         self._msg_seq += 1
@@ -161,6 +257,21 @@ class DoudianSandbox:
             def log_message(self, *args):  # quiet
                 return
 
+            def do_GET(self):  # noqa: N802 — the service-market authorisation page
+                parsed = urlparse(self.path)
+                query = {k: v[0] for k, v in parse_qs(parsed.query, keep_blank_values=True).items()}
+                if parsed.path.strip("/") != "authorize" or query.get("service_id") != sandbox.service_id \
+                        or not sandbox.callback_url:
+                    self.send_response(404)
+                    self.end_headers()
+                    return
+                # the merchant agrees at once: back to the console's callback with a code and the state
+                from urllib.parse import urlencode
+
+                self.send_response(302)
+                self.send_header("Location", f"{sandbox.callback_url}?{urlencode({'code': 'sandbox-code', 'state': query.get('state', '')})}")
+                self.end_headers()
+
             def do_POST(self):  # noqa: N802 (http.server's name)
                 parsed = urlparse(self.path)
                 path = parsed.path.strip("/")
@@ -180,6 +291,9 @@ class DoudianSandbox:
         if self.outage:
             return ERRORS["outage"]
         for fault in self.faults:
+            if fault["path"] == path and fault.get("after", 0) > 0:
+                fault["after"] -= 1
+                continue
             if fault["path"] == path and fault["times"] > 0:
                 fault["times"] -= 1
                 return ERRORS[fault["kind"]]
@@ -207,7 +321,9 @@ class DoudianSandbox:
             if query.get("access_token") != self.access_token:
                 return ERRORS["token_expired"]
             handler = {"afterSale/List": self._list, "afterSale/Detail": self._detail,
-                       "afterSale/operate": self._operate}.get(path)
+                       "afterSale/operate": self._operate, "afterSale/rejectReasonCodeList": self._reject_reasons,
+                       "material/uploadImageSync": self._upload_image, "address/list": self._addresses,
+                       "order/searchList": self._order_list, "order/orderDetail": self._order_detail}.get(path)
             if handler is None:
                 return 404, {"code": 40004, "msg": "接口不存在"}
             return handler(params)
@@ -261,6 +377,37 @@ class DoudianSandbox:
             "order_info": {"shop_order_id": _num(r.order_id),
                            "sku_order_infos": [{"sku_order_id": _num(r.sku_order_id), "product_name": r.product_name}]}})
 
+    def _reject_reasons(self, params: dict) -> tuple[int, dict]:
+        return self._ok({"items": REJECT_REASONS})
+
+    def _addresses(self, params: dict) -> tuple[int, dict]:
+        page, size = max(1, int(params.get("page_no") or 1)), int(params.get("page_size") or 10)
+        chunk = ADDRESSES[(page - 1) * size:page * size]
+        return self._ok({"total": len(ADDRESSES), "page_no": page, "page_size": size, "address_list": chunk})
+
+    def _upload_image(self, params: dict) -> tuple[int, dict]:
+        """The platform fetches the image from `url`; the sandbox does too (so a link that does not work fails)
+        and passes review at once."""
+        url = str(params.get("url") or "")
+        try:
+            fetched = httpx.get(url, timeout=10)
+        except httpx.HTTPError:
+            fetched = None
+        if fetched is None or fetched.status_code != 200 or not fetched.content:
+            return 200, {"code": 50002, "msg": "业务处理失败", "sub_code": "isv.business-failed:12001",
+                         "sub_msg": "图片下载失败"}
+        material_id = f"m{len(self.uploads) + 1:06d}"
+        self.uploads.append({"url": url, "material_name": params.get("material_name"), "bytes": len(fetched.content)})
+        return self._ok({"material_id": material_id, "folder_id": "0", "is_new": True, "audit_status": 3,
+                         "byte_url": f"https://p3-sandbox.example/{material_id}.jpg"})
+
+    def buyer_confirms_exchange(self, aftersale_id: str, *, push: bool = True) -> None:
+        with self.lock:
+            record = self.aftersales[aftersale_id]
+            record.status, record.update_time = 14, record.update_time + 1
+        if push:
+            self.push_aftersale("207", record)
+
     def _operate(self, params: dict) -> tuple[int, dict]:
         op = int(params.get("type") or 0)
         items = params.get("items") or []
@@ -277,11 +424,21 @@ class DoudianSandbox:
                 return ERRORS["status_error"]
             if op in (102, 202, 302) and not item.get("reason"):
                 return 200, {"code": 40004, "msg": "非法的参数", "sub_code": "isv.parameter-invalid", "sub_msg": "拒绝需填写原因"}
+            if op in (102, 202, 302) and item.get("reject_reason_code") is not None:
+                known = {r["reject_reason_code"]: r for r in REJECT_REASONS}.get(int(item["reject_reason_code"]))
+                if known is None:
+                    return 200, {"code": 40004, "msg": "非法的参数", "sub_code": "isv.parameter-invalid", "sub_msg": "拒绝原因码不存在"}
+                if known["evidence_need"] == "Y" and not item.get("evidence"):
+                    return 200, {"code": 40004, "msg": "非法的参数", "sub_code": "isv.parameter-invalid", "sub_msg": "该拒绝原因需上传凭证"}
+            if op == 311 and not ((item.get("logistics") or {}).get("company_code")
+                                  and (item.get("logistics") or {}).get("logistics_code")):
+                return 200, {"code": 40004, "msg": "非法的参数", "sub_code": "isv.parameter-invalid", "sub_msg": "换货发货需填写物流信息"}
             changed.append(r)
         for r in changed:
             r.status, r.update_time = after, r.update_time + 1
             r.status_deadline = r.update_time + 7 * 86400
             self.operations.append((op, r.aftersale_id))
+        self.operate_items.extend({"type": op, **i} for i in items)
         if self.push_on_operate and self.push_url:
             tag = PUSH_AFTER_OPERATION[op]
             messages = [self.message(tag, r) for r in changed]
@@ -290,3 +447,54 @@ class DoudianSandbox:
             pusher.start()
         return self._ok({"items": [{"aftersale_id": int(r.aftersale_id), "status_code": 0, "status_msg": "success"}
                                    for r in changed]})
+
+    # --- orders ----------------------------------------------------------------------------------------
+    def _shop_order(self, r: SandboxOrder) -> dict:
+        """order/searchList's shop_order_list item (the fields shouhou reads, names as the SDK has them)."""
+        addr = {"province": {"name": "浙江省", "id": "33"}, "city": {"name": "杭州市", "id": "3301"},
+                "town": {"name": "西湖区", "id": "330106"}, "street": {"name": "文新街道", "id": "330106001"},
+                "detail": "文一西路***号"}
+        skus = [{"order_id": ln["sku_order_id"], "parent_order_id": r.order_id, "order_status": r.status,
+                 "product_name": ln["product_name"], "product_id": 3_600_000_000 + int(ln.get("sku_id", 1)),
+                 "product_id_str": str(3_600_000_000 + int(ln.get("sku_id", 1))), "sku_id": ln.get("sku_id", 1),
+                 "code": ln.get("code", ""), "spec": ln.get("spec", []), "item_num": ln.get("item_num", 1),
+                 "pay_amount": ln.get("pay_amount", 0), "update_time": r.update_time,
+                 "encrypt_post_tel": "#ENC#", "mask_post_tel": r.tel} for ln in r.lines]
+        return {"shop_id": int(self.shop_id), "order_id": r.order_id, "order_status": r.status,
+                "order_status_desc": {105: "已支付", 2: "备货中", 3: "已发货", 4: "已取消", 5: "已完成"}.get(r.status, ""),
+                "create_time": r.create_time, "pay_time": r.pay_time, "update_time": r.update_time,
+                "ship_time": r.ship_time, "finish_time": r.finish_time,
+                "pay_amount": sum(ln.get("pay_amount", 0) for ln in r.lines),
+                "encrypt_post_receiver": "#3d9M#ENCRYPTED==#", "encrypt_post_tel": "$138$ENCRYPTED==$",
+                "post_receiver": "#3d9M#ENCRYPTED==#", "post_tel": "$138$ENCRYPTED==$",
+                "mask_post_receiver": r.receiver, "mask_post_tel": r.tel, "mask_post_addr": addr,
+                "post_addr": {**addr, "detail": "#ENCRYPTED#", "encrypt_detail": "#ENCRYPTED#"},
+                "logistics_info": [{**w, "delivery_id": f"pack-{r.order_id}",
+                                    "product_info": [{"sku_order_id": ln["sku_order_id"]} for ln in r.lines]}
+                                   for w in r.logistics],
+                "sku_order_list": skus}
+
+    def _order_list(self, params: dict) -> tuple[int, dict]:
+        start, end = int(params.get("update_time_start") or 0), int(params.get("update_time_end") or 2**62)
+        page, size = int(params.get("page") or 0), int(params.get("size") or 10)
+        if size > 100:
+            return 200, {"code": 40004, "msg": "非法的参数", "sub_code": "isv.parameter-invalid", "sub_msg": "size不能超过100"}
+        explicit = sorted((r for r in self.orders.values() if start <= r.update_time <= end), key=lambda r: r.update_time)
+        lo = hi = 0
+        if self.generated:
+            count, base = self.generated
+            lo = max(0, (start - base) * 50)
+            hi = min(count, (end - base + 1) * 50) if end >= base else 0
+            hi = max(lo, hi)
+        total = (hi - lo) + len(explicit)
+        chunk = []
+        for i in range(page * size, min((page + 1) * size, total)):
+            chunk.append(generated_order(lo + i, self.generated[1]) if i < hi - lo else explicit[i - (hi - lo)])
+        return self._ok({"shop_order_list": [self._shop_order(r) for r in chunk], "page": page, "size": size,
+                         "total": total})
+
+    def _order_detail(self, params: dict) -> tuple[int, dict]:
+        r = self.orders.get(str(params.get("shop_order_id")))
+        if r is None:
+            return 200, {"code": 50002, "msg": "业务处理失败", "sub_code": "isv.business-failed:10001", "sub_msg": "订单不存在"}
+        return self._ok({"shop_order_detail": self._shop_order(r)})

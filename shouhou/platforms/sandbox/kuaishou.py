@@ -30,7 +30,16 @@ OPERATIONS = {
     "open/seller/order/refund/returngoods/approve": ({10}, 30),
     "open/refund/reject": ({10}, 12),
     "open/seller/order/refund/confirm/receipt": ({40}, 60),
+    "open/refund/confirm/and/send": ({40}, 45),  # exchange: received the return, the new parcel is on its way
 }
+# open.refund.reject.reason and open.address.seller.list as the sandbox answers them (their field names are not
+# in the public SDKs; see docs/platforms.md)
+REJECT_REASONS = [{"reasonCode": 11, "reasonDesc": "商品已影响二次销售", "requiredRejectDesc": True,
+                   "requiredRejectImage": True},
+                  {"reasonCode": 12, "reasonDesc": "买家未退货", "requiredRejectDesc": True, "requiredRejectImage": False}]
+ADDRESSES = [{"addressId": 5500001, "defaultAddress": True,
+              "baseInfo": {"consignee": "售后组", "mobile": "138****0000", "province": "浙江省", "city": "杭州市",
+                           "district": "余杭区", "address": "文一西路1号"}}]
 
 
 @dataclass
@@ -44,21 +53,42 @@ class SandboxRefund:
     update_time: int = field(default_factory=lambda: int(time.time() * 1000))
 
 
+@dataclass
+class SandboxKsOrder:
+    """A 快手 order (one item per order), masked buyer data as open.order.cursor.list gives it."""
+
+    oid: str
+    title: str = "商品"
+    num: int = 1
+    total_fee: int = 0  # fen
+    sku_id: int = 1
+    status: int = 30  # 已付款
+    create_time: int = field(default_factory=lambda: int(time.time() * 1000))
+    pay_time: int = field(default_factory=lambda: int(time.time() * 1000))
+    update_time: int = field(default_factory=lambda: int(time.time() * 1000))
+    send_time: int = 0
+    express_no: str = ""
+    express_name: str = ""
+
+
 class KuaishouSandbox:
     def __init__(self, *, app_key: str = "ks-sandbox-app", app_secret: str = "ks-sandbox-secret",  # noqa: S107
                  sign_secret: str = "ks-sandbox-sign", seller_id: str = "88000001",  # noqa: S107 (a local fake)
-                 push_url: str = ""):
+                 push_url: str = "", port: int = 0):
         self.app_key, self.app_secret, self.sign_secret, self.seller_id = app_key, app_secret, sign_secret, seller_id
         self.msg_secret = base64.b64encode(b"k" * 16).decode()
         self.push_url = push_url
         self.refunds: dict[str, SandboxRefund] = {}
+        self.orders: dict[str, SandboxKsOrder] = {}
+        self.page_size_cap = 50
         self.operations: list[tuple[str, str]] = []
         self.calls: list[str] = []
         self.faults: list[dict] = []
         self.outage = False
         self.lock = threading.RLock()
         self.access_token, self.refresh_token = "ks-at-" + secrets.token_hex(6), "ks-rt-" + secrets.token_hex(6)
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.params_log: list[tuple[str, dict]] = []  # the param of every call that changed a refund
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), self._handler())
         self._seq = 0
 
     @property
@@ -99,6 +129,31 @@ class KuaishouSandbox:
         if push:
             self.push_refund("kwaishop_aftersales_updateRefund", refund)
 
+    def add_order(self, *, oid: str, title: str = "商品", total_fee: int = 0, status: int = 30) -> SandboxKsOrder:
+        with self.lock:
+            now = int(time.time() * 1000) - 5000  # a little while ago: a later change is never in the future
+            order = SandboxKsOrder(oid=oid, title=title, total_fee=total_fee, status=status, create_time=now,
+                                   pay_time=now, update_time=now)
+            self.orders[oid] = order
+        return order
+
+    def ship_order(self, oid: str, *, express_no: str, express_name: str = "中通快递", push: bool = True) -> None:
+        with self.lock:
+            order = self.orders[oid]
+            order.status, order.express_no, order.express_name = 40, express_no, express_name
+            order.update_time = max(int(time.time() * 1000), order.update_time + 1000)
+            order.send_time = order.update_time
+        if push and self.push_url:
+            self._seq += 1
+            now = int(time.time() * 1000)
+            envelope = {"eventId": f"ev-{now}-{self._seq}", "msgId": f"msg-{now}-{self._seq}", "bizId": int(oid),
+                        "userId": int(self.seller_id), "openId": "sandbox-open-id", "appKey": self.app_key,
+                        "event": "kwaishop_order_delivering", "status": 1, "createTime": now, "updateTime": now,
+                        "test": False, "info": json.dumps({"oid": int(oid), "sellerId": int(self.seller_id),
+                                                           "status": 40, "updateTime": order.update_time})}
+            httpx.post(self.push_url, content=self.encrypted(envelope), headers={"Content-Type": "text/plain"},
+                       timeout=30)
+
     def envelope(self, event: str, refund: SandboxRefund, *, test: bool = False) -> dict:
         self._seq += 1
         info = {"orderId": int(refund.order_id) if refund.order_id.isdigit() else refund.order_id,
@@ -136,7 +191,20 @@ class KuaishouSandbox:
 
             def do_GET(self):  # noqa: N802
                 parsed = urlparse(self.path)
-                self._answer(*sandbox.handle(parsed.path.strip("/"), {k: v[0] for k, v in parse_qs(parsed.query).items()}))
+                query = {k: v[0] for k, v in parse_qs(parsed.query).items()}
+                if parsed.path.strip("/") == "oauth/authorize":  # the merchant agrees at once
+                    from urllib.parse import urlencode
+
+                    if query.get("app_id") != sandbox.app_key or query.get("response_type") != "code" \
+                            or not query.get("redirect_uri"):
+                        self._answer(400, {"result": 0, "error_msg": "授权参数错误"})
+                        return
+                    self.send_response(302)
+                    self.send_header("Location", query["redirect_uri"] + "?" + urlencode(
+                        {"code": "sandbox-code", "state": query.get("state", "")}))
+                    self.end_headers()
+                    return
+                self._answer(*sandbox.handle(parsed.path.strip("/"), query))
 
             def do_POST(self):  # noqa: N802
                 parsed = urlparse(self.path)
@@ -178,11 +246,26 @@ class KuaishouSandbox:
             param = json.loads(params.get("param") or "{}")
             if path == "open/seller/order/refund/pcursor/list":
                 return self._list(param)
+            if path == "open/address/seller/list":
+                return 200, {"result": 1, "data": ADDRESSES}
+            if path == "open/order/cursor/list":
+                return self._order_list(param)
+            if path == "open/order/detail":
+                order = self.orders.get(str(param.get("oid")))
+                if order is None:
+                    return 200, {"result": 0, "error_msg": "订单不存在"}
+                return 200, {"result": 1, "data": self._order_row(order)}
             refund = self.refunds.get(str(param.get("refundId")))
             if refund is None:
                 return 200, {"result": 0, "error_msg": "售后单不存在"}
             if path == "open/seller/order/refund/detail":
                 return 200, {"result": 1, "data": self._row(refund)}
+            if path == "open/refund/reject/reason":
+                return 200, {"result": 1, "data": {"rejectReasonList": REJECT_REASONS}}
+            if path == "open/refund/reject" and param.get("reasonCode") is not None:
+                known = {r["reasonCode"]: r for r in REJECT_REASONS}.get(int(param["reasonCode"]))
+                if known is None or (known["requiredRejectImage"] and not param.get("rejectImages")):
+                    return 200, {"result": 0, "error_msg": "拒绝原因或凭证图片不符合要求", "code": "param_error"}
             if path in OPERATIONS:
                 allowed, after = OPERATIONS[path]
                 stale = param.get("refundVersion") and int(param["refundVersion"]) != refund.update_time
@@ -190,6 +273,7 @@ class KuaishouSandbox:
                     return ERRORS["status_error"]
                 refund.status, refund.update_time = after, refund.update_time + 1
                 self.operations.append((path, refund.refund_id))
+                self.params_log.append((path, param))
                 return 200, {"result": 1, "data": {}}
             return 404, {"result": 0, "error_msg": "接口不存在"}
 
@@ -204,3 +288,31 @@ class KuaishouSandbox:
             return 200, {"result": 0, "error_msg": "查询时间范围不能超过1天"}
         rows = sorted((r for r in self.refunds.values() if begin <= r.update_time <= end), key=lambda r: r.update_time)
         return 200, {"result": 1, "data": {"refundOrderInfoList": [self._row(r) for r in rows], "pcursor": "nomore"}}
+
+    # --- orders ----------------------------------------------------------------------------------------
+    def _order_row(self, o: SandboxKsOrder) -> dict:
+        return {"orderBaseInfo": {"oid": int(o.oid), "status": o.status, "createTime": o.create_time,
+                                  "payTime": o.pay_time, "updateTime": o.update_time, "sendTime": o.send_time,
+                                  "totalFee": o.total_fee, "buyerOpenId": "f19sandbox"},
+                "orderItemInfo": {"itemId": 2_200_000 + o.sku_id, "itemTitle": o.title, "skuId": o.sku_id,
+                                  "relSkuId": 3_300_000 + o.sku_id, "skuNick": f"KS-SKU-{o.sku_id}", "skuDesc": "颜色:白",
+                                  "num": o.num, "price": o.total_fee // max(1, o.num)},
+                "orderAddress": {"consignee": "李**", "mobile": "159****0000", "province": "广东省", "city": "广州市",
+                                 "district": "天河区", "town": "", "address": "天河路***号",
+                                 "encryptedConsignee": "#ENC#", "encryptedMobile": "#ENC#"},
+                "orderLogisticsInfo": [{"expressNo": o.express_no, "expressName": o.express_name, "expressCode": 9}]
+                if o.express_no else []}
+
+    def _order_list(self, param: dict) -> tuple[int, dict]:
+        begin, end = int(param.get("beginTime", 0)), int(param.get("endTime", 0))
+        if end - begin > 7 * 86_400_000 or end < begin:
+            return 200, {"result": 0, "error_msg": "查询时间范围不能超过7天"}
+        if int(param.get("queryType") or 1) != 2:
+            return 200, {"result": 0, "error_msg": "沙箱只支持按更新时间查询（queryType=2）"}
+        rows = sorted((o for o in self.orders.values() if begin <= o.update_time <= end), key=lambda o: o.update_time)
+        size = min(self.page_size_cap, int(param.get("pageSize") or 10))
+        offset = int(param.get("cursor") or 0) if str(param.get("cursor") or "").isdigit() else 0
+        chunk = rows[offset:offset + size]
+        more = offset + size < len(rows)
+        return 200, {"result": 1, "data": {"orderList": [self._order_row(o) for o in chunk],
+                                           "cursor": str(offset + size) if more else "nomore"}}

@@ -29,6 +29,18 @@ ERRORS = {
 }
 
 
+# rejectreason/get and the address book as the sandbox answers them
+REJECT_REASONS = [
+    {"reject_reason_type": 16, "reject_reason_type_text": "商品未存在问题", "reject_reason": "商品完好", "reject_scene": 1},
+    {"reject_reason_type": 20, "reject_reason_type_text": "买家寄回商品影响二次销售", "reject_reason": "", "reject_scene": 2},
+]
+ADDRESSES = {
+    "addr-hz-01": {"address_id": "addr-hz-01", "name": "杭州售后仓", "default_recv": 1,
+                   "address_info": {"user_name": "售后组", "province_name": "浙江省", "city_name": "杭州市",
+                                    "county_name": "余杭区", "detail_info": "文一西路1号", "tel_number": "0571-0000000"}},
+}
+
+
 @dataclass
 class SandboxAftersale:
     aftersale_id: str
@@ -43,14 +55,28 @@ class SandboxAftersale:
     update_time: int = field(default_factory=lambda: int(time.time()))
 
 
+@dataclass
+class SandboxWxOrder:
+    """A 微信小店 order; address_info masked as order/get gives it without the decryption permission."""
+
+    order_id: str
+    products: list[dict]  # {sku_id, product_id, title, sku_cnt, real_price (fen), sku_code}
+    status: int = 20  # 待发货
+    create_time: int = field(default_factory=lambda: int(time.time()))
+    pay_time: int = field(default_factory=lambda: int(time.time()))
+    update_time: int = field(default_factory=lambda: int(time.time()))
+    deliveries: list[dict] = field(default_factory=list)  # {waybill_id, delivery_id, delivery_name, delivery_time}
+
+
 class WechatShopSandbox:
     def __init__(self, *, app_id: str = "wx5a4d0000sandbox", app_secret: str = "wx-sandbox-secret",  # noqa: S107
                  username: str = "gh_sandbox0001", push_token: str = "wxsandboxtoken",  # noqa: S107 (a local fake)
-                 push_url: str = "", fmt: str = "json"):
+                 push_url: str = "", fmt: str = "json", port: int = 0):
         self.app_id, self.app_secret, self.username, self.push_token = app_id, app_secret, username, push_token
         self.aes_key = wx_crypto.new_encoding_aes_key()
         self.push_url, self.fmt = push_url, fmt
         self.aftersales: dict[str, SandboxAftersale] = {}
+        self.orders: dict[str, SandboxWxOrder] = {}
         self.operations: list[tuple[str, str, dict]] = []
         self.calls: list[str] = []
         self.faults: list[dict] = []
@@ -58,7 +84,7 @@ class WechatShopSandbox:
         self.lock = threading.RLock()
         self.access_token = "wx-at-" + secrets.token_hex(8)
         self.token_expires = time.time() + 7200
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), self._handler())
 
     @property
     def url(self) -> str:
@@ -102,6 +128,29 @@ class WechatShopSandbox:
             record.status, record.update_time = status, max(record.update_time + 1, int(time.time()))
         if push:
             self.push_update(record)
+
+    def add_order(self, *, order_id: str, products: list[dict], status: int = 20) -> SandboxWxOrder:
+        with self.lock:
+            now = int(time.time()) - 5  # a little while ago: a later change is never in the future
+            order = SandboxWxOrder(order_id=order_id, products=products, status=status, create_time=now,
+                                   pay_time=now, update_time=now)
+            self.orders[order_id] = order
+        return order
+
+    def ship_order(self, order_id: str, *, waybill_id: str, delivery_id: str = "ZTO", delivery_name: str = "中通快递",
+                   push: bool = True) -> None:
+        with self.lock:
+            order = self.orders[order_id]
+            order.update_time = max(int(time.time()), order.update_time + 1)
+            order.status = 30
+            order.deliveries.append({"waybill_id": waybill_id, "delivery_id": delivery_id,
+                                     "delivery_name": delivery_name, "delivery_time": order.update_time,
+                                     "product_infos": [{"sku_id": p["sku_id"], "product_cnt": p.get("sku_cnt", 1)}
+                                                       for p in order.products]})
+        if push:
+            self.push({"ToUserName": self.username, "FromUserName": "o_platform_fixed_openid",
+                       "CreateTime": order.update_time, "MsgType": "event", "Event": "channels_ec_order_deliver",
+                       "order_info": {"order_id": order_id, "finish_delivery": 1}})
 
     # --- pushes ---------------------------------------------------------------------------------------
     def message(self, record: SandboxAftersale, *, event: str = "channels_ec_aftersale_update") -> dict:
@@ -174,6 +223,21 @@ class WechatShopSandbox:
                     else (200, {"errcode": 40001, "errmsg": "invalid credential, access_token is invalid"})
             if path == "channels/ec/aftersale/getaftersalelist":
                 return self._list(body)
+            if path == "channels/ec/aftersale/rejectreason/get":
+                return 200, {"errcode": 0, "errmsg": "ok", "reason_list": REJECT_REASONS}
+            if path == "channels/ec/merchant/address/list":
+                return 200, {"errcode": 0, "errmsg": "ok", "address_id_list": list(ADDRESSES)}
+            if path == "channels/ec/merchant/address/get":
+                detail = ADDRESSES.get(str(body.get("address_id")))
+                return (200, {"errcode": 0, "errmsg": "ok", "address_detail": detail}) if detail else \
+                    (200, {"errcode": 10021040, "errmsg": "address_id error"})
+            if path == "channels/ec/order/list/get":
+                return self._order_list(body)
+            if path == "channels/ec/order/get":
+                order = self.orders.get(str(body.get("order_id")))
+                if order is None:
+                    return 200, {"errcode": 100002, "errmsg": "订单不存在"}
+                return 200, {"errcode": 0, "errmsg": "ok", "order": self._order_row(order)}
             record = self.aftersales.get(str(body.get("after_sale_order_id")))
             if record is None:
                 return 200, {"errcode": 10020001, "errmsg": "售后单不存在"}
@@ -181,6 +245,12 @@ class WechatShopSandbox:
                 return 200, {"errcode": 0, "errmsg": "ok", "after_sale_order": self._row(record)}
             if path == "channels/ec/aftersale/acceptapply":
                 return self._accept(record, body)
+            if path == "channels/ec/aftersale/acceptexchangereship":
+                if record.kind != "EXCHANGE" or record.status != "MERCHANT_WAIT_RECEIPT":
+                    return ERRORS["status_error"]
+                if not body.get("delivery_id") or not body.get("waybill_id"):
+                    return 200, {"errcode": 47001, "errmsg": "data format error: delivery_id, waybill_id required"}
+                return self._done(record, "acceptexchangereship", body, "USER_WAIT_CONFIRM")
             if path == "channels/ec/aftersale/rejectapply":
                 if not isinstance(body.get("reject_reason_type"), int):
                     return 200, {"errcode": 47001, "errmsg": "data format error: reject_reason_type required"}
@@ -192,7 +262,7 @@ class WechatShopSandbox:
 
     def _accept(self, record: SandboxAftersale, body: dict) -> tuple[int, dict]:
         if record.status == "MERCHANT_PROCESSING":
-            after = "USER_WAIT_RETURN" if record.kind == "RETURN" else "MERCHANT_REFUND_SUCCESS"
+            after = "USER_WAIT_RETURN" if record.kind in ("RETURN", "EXCHANGE") else "MERCHANT_REFUND_SUCCESS"
         elif record.status == "MERCHANT_WAIT_RECEIPT":
             after = "MERCHANT_RETURN_SUCCESS"
         else:
@@ -223,3 +293,32 @@ class WechatShopSandbox:
         more = start + 2 < len(ids)
         return 200, {"errcode": 0, "errmsg": "ok", "after_sale_order_id_list": page, "has_more": more,
                      "next_key": str(start + 2) if more else ""}
+
+    # --- orders ----------------------------------------------------------------------------------------
+    def _order_row(self, o: SandboxWxOrder) -> dict:
+        return {"order_id": o.order_id, "status": o.status, "create_time": o.create_time, "update_time": o.update_time,
+                "openid": "o_buyer_openid",
+                "order_detail": {
+                    "product_infos": [{**p, "sku_attrs": [{"attr_key": "尺码", "attr_value": "M"}]} for p in o.products],
+                    "price_info": {"order_price": sum(p.get("real_price", 0) for p in o.products), "freight": 0},
+                    "pay_info": {"pay_time": o.pay_time},
+                    "delivery_info": {
+                        "address_info": {"user_name": "王**", "tel_number": "186****1234", "province_name": "上海市",
+                                         "city_name": "上海市", "county_name": "浦东新区", "detail_info": "世纪大道***号",
+                                         "virtual_order_tel_number": ""},
+                        "delivery_product_info": o.deliveries, "ship_done_time": o.deliveries[-1]["delivery_time"]
+                        if o.deliveries else 0},
+                    "ext_info": {"customer_notes": "", "merchant_notes": ""}}}
+
+    def _order_list(self, body: dict) -> tuple[int, dict]:
+        window = body.get("update_time_range") or {}
+        begin, end = int(window.get("start_time", 0)), int(window.get("end_time", 0))
+        if end - begin > 7 * 86_400 or end < begin:
+            return 200, {"errcode": 100002, "errmsg": "时间范围不得超过7天"}
+        ids = [o.order_id for o in sorted(self.orders.values(), key=lambda o: o.update_time)
+               if begin <= o.update_time <= end]
+        start = int(body.get("next_key") or 0)
+        size = min(100, int(body.get("page_size") or 10), 2)  # small pages so that paging is exercised
+        page, more = ids[start:start + size], start + size < len(ids)
+        return 200, {"errcode": 0, "errmsg": "ok", "order_id_list": page, "has_more": more,
+                     "next_key": str(start + size) if more else ""}

@@ -114,11 +114,11 @@ def test_xml_push_makes_the_case_and_unknown_events_are_acknowledged(wx, wx_conn
     assert case.kind == "refund_only" and case.status == "requested"
     assert case.deadline_at is not None  # the platform's time left to act became the case's deadline
     other = {"ToUserName": wx.username, "FromUserName": "o_platform_fixed_openid", "CreateTime": 1_790_000_000,
-             "MsgType": "event", "Event": "channels_ec_order_new", "order_info": {"order_id": "1"}}
+             "MsgType": "event", "Event": "product_spu_listing", "product_info": {"product_id": "1"}}
     answer = wx.push(other)
     assert answer.status_code == 200 and answer.text == "success"
-    ignored = PlatformEvent.objects.get(tag="channels_ec_order_new")
-    assert ignored.status == "ignored" and ignored.payload["order_info"] == {"order_id": "1"}
+    ignored = PlatformEvent.objects.get(tag="product_spu_listing")
+    assert ignored.status == "ignored" and ignored.payload["product_info"] == {"product_id": "1"}
 
 
 def test_agent_rejection_goes_back_with_reason(wx, wx_connect, order_line, claim_clock, agent):

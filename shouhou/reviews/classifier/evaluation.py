@@ -57,9 +57,16 @@ class Report:
     snownlp_accuracy: float = 0.0
     snownlp_ours_accuracy: float = 0.0
     snownlp_per_second: float = 0.0
+    model_meta: dict = field(default_factory=dict)
 
     def lines(self) -> list[str]:
         out = ["== 问题类型（人工标注的固定测试集；基线 = 关键词规则）=="]
+        meta = self.model_meta
+        if meta.get("complaint_train_rows"):
+            dev = (f"，开发集评价 准确率 {meta['dev_reviews_accuracy']:.4f} / macro-F1 {meta['dev_reviews_macro_f1']:.4f}"
+                   if meta.get("dev_reviews_accuracy") is not None else "")
+            out.append(f"模型：训练集 {meta['complaint_train_rows']} 条选定设置{dev}（C = {meta.get('complaint_C')}，"
+                       f"首句权重 {meta.get('first_clause_weight')}），再以训练集+开发集重新拟合；测试集从未参与")
         for t in self.types:
             out.append(f"{t.name}: {t.rows} 条  准确率 accuracy = {t.accuracy:.4f}   macro-F1 = {t.macro_f1:.4f}   "
                        f"（规则基线 {t.baseline_accuracy:.4f} / {t.baseline_macro_f1:.4f}）   "
@@ -130,7 +137,8 @@ def evaluate(*, csv_path: Path | None = None, model: ReviewModel | None = None, 
     yp = [p.sentiment for p in preds]
     report = Report(sentiment_rows=len(rows), sentiment_accuracy=accuracy(y, yp),
                     sentiment_macro_f1=macro_f1(y, yp, [0, 1]), sentiment_confusion=confusion(y, yp, [0, 1]),
-                    per_second=len(rows) / max(elapsed, 1e-9), per_cpu_second=len(rows) / max(cpu, 1e-9))
+                    per_second=len(rows) / max(elapsed, 1e-9), per_cpu_second=len(rows) / max(cpu, 1e-9),
+                    model_meta=dict(model.meta))
     report.probes = [(t, want, p.sentiment) for (t, want), p in zip(PROBES, model.predict([t for t, _ in PROBES]),
                                                                       strict=True)]
 

@@ -5,8 +5,9 @@
   because it adds precision on dev: a text read positive whose part after its last turn word (但是, 可是,
   可惜 …) names a serious fault (发错, 坏了, 假货, 退货 …) and scores negative on its own is negative
   (「很好\n但是发错货了」, a long page of praise that ends 「可惜尺码发错了…很失望」);
-- complaint type: a linear model trained on the human labels of data/labels/ (main type), with per-type
-  offsets chosen on the dev split; the other types are the next types within a margin of the main one.
+- complaint type: a class-balanced linear SVM trained on the human labels of data/labels/ (main type), on
+  char n-grams, jieba words and the first clause's char n-grams; the other types are the next types within
+  a margin of the main one.
 
 Everything is linear in the features, so prediction is a few sparse matrix products per batch, and the
 shipped file holds only idf vectors, a word vocabulary and weights (float16, xz-compressed).
@@ -29,7 +30,7 @@ from shouhou.reviews.classifier.rules import aspect_of, precise_rule_type
 from shouhou.reviews.classifier.taxonomy import MAX_OTHERS, ComplaintType
 
 MODEL_PATH = Path(__file__).resolve().parent.parent / "data" / "review_model.joblib"
-MODEL_VERSION = 3
+MODEL_VERSION = 4
 SEED = 20261205
 # Sentiment held-out split: a stable hash of the normalised text (so a duplicate text is always on the
 # same side), one in ten.
@@ -47,47 +48,62 @@ def text_hash(text: str) -> str:
 
 @dataclass
 class FeatureSpec:
-    """How texts become a feature matrix: hashed char n-grams (+ jieba words when `vocab` is set)."""
+    """How texts become a feature matrix: hashed char n-grams, + jieba words when `vocab` is set, + the
+    char n-grams of the first clause (weighted by `first_weight`) when `first_idf` is set."""
 
     ngrams: tuple[int, int]
     char_idf: np.ndarray
     vocab: dict[str, int] | None = None
     word_idf: np.ndarray | None = None
+    first_idf: np.ndarray | None = None
+    first_weight: float = 0.0
 
     @property
     def width(self) -> int:
-        return F.N_CHAR + (len(self.vocab) if self.vocab is not None else 0)
+        return (F.N_CHAR + (len(self.vocab) if self.vocab is not None else 0)
+                + (F.N_FIRST if self.first_idf is not None else 0))
 
     def transform(self, texts: Sequence[str], char_counts=None):
         from scipy.sparse import hstack
 
         if char_counts is None:
             char_counts = F.char_counts(texts, self.ngrams)
-        A = F.tfidf(char_counts, self.char_idf)
-        if self.vocab is None:
-            return A
-        B = F.tfidf(F.word_counts([F.words(t) for t in texts], self.vocab), self.word_idf)
-        return hstack([A, B], format="csr")
+        blocks = [F.tfidf(char_counts, self.char_idf)]
+        if self.vocab is not None:
+            blocks.append(F.tfidf(F.word_counts([F.words(t) for t in texts], self.vocab), self.word_idf))
+        if self.first_idf is not None:
+            first = F.tfidf(F.char_counts(F.first_clauses(texts), self.ngrams, F.N_FIRST), self.first_idf)
+            first.data *= self.first_weight
+            blocks.append(first)
+        return blocks[0] if len(blocks) == 1 else hstack(blocks, format="csr")
 
     @classmethod
-    def fit(cls, texts: Sequence[str], *, ngrams: tuple[int, int], words: bool, min_df: int = 2) -> FeatureSpec:
-        char_idf = F.fit_idf(F.char_counts(texts, ngrams))
-        if not words:
-            return cls(ngrams, char_idf)
-        docs = [F.words(t) for t in texts]
-        vocab = F.word_vocabulary(docs, min_df=min_df)
-        return cls(ngrams, char_idf, vocab, F.fit_idf(F.word_counts(docs, vocab)))
+    def fit(cls, texts: Sequence[str], *, ngrams: tuple[int, int], words: bool, min_df: int = 2,
+            first_weight: float = 0.0) -> FeatureSpec:
+        spec = cls(ngrams, F.fit_idf(F.char_counts(texts, ngrams)))
+        if words:
+            docs = [F.words(t) for t in texts]
+            spec.vocab = F.word_vocabulary(docs, min_df=min_df)
+            spec.word_idf = F.fit_idf(F.word_counts(docs, spec.vocab))
+        if first_weight:
+            spec.first_idf = F.fit_idf(F.char_counts(F.first_clauses(texts), ngrams, F.N_FIRST))
+            spec.first_weight = first_weight
+        return spec
 
     def dump(self) -> dict:
         return {"ngrams": list(self.ngrams), "char_idf": self.char_idf.astype(np.float16),
                 "vocab": None if self.vocab is None else sorted(self.vocab, key=self.vocab.get),
-                "word_idf": None if self.word_idf is None else self.word_idf.astype(np.float16)}
+                "word_idf": None if self.word_idf is None else self.word_idf.astype(np.float16),
+                "first_idf": None if self.first_idf is None else self.first_idf.astype(np.float16),
+                "first_weight": float(self.first_weight)}
 
     @classmethod
     def load(cls, d: dict) -> FeatureSpec:
         vocab = None if d["vocab"] is None else {t: i for i, t in enumerate(d["vocab"])}
         word_idf = None if d["word_idf"] is None else d["word_idf"].astype(np.float32)
-        return cls(tuple(d["ngrams"]), d["char_idf"].astype(np.float32), vocab, word_idf)
+        first_idf = None if d.get("first_idf") is None else d["first_idf"].astype(np.float32)
+        return cls(tuple(d["ngrams"]), d["char_idf"].astype(np.float32), vocab, word_idf, first_idf,
+                   float(d.get("first_weight", 0.0)))
 
 
 # The complaint-after-praise rule (see the module docstring). On the sentiment dev slice it turned 4
@@ -125,7 +141,6 @@ class ReviewModel:
     comp_coef: np.ndarray            # (n_classes, width)
     comp_intercept: np.ndarray       # (n_classes,)
     comp_classes: list[str]
-    comp_offsets: np.ndarray | None = None   # per-type offsets chosen on dev
     others_margin: float = 0.0               # a type within this margin of the main one is an "other" type
     meta: dict = field(default_factory=dict)
 
@@ -152,10 +167,7 @@ class ReviewModel:
         if len(texts) == 0:
             return np.zeros((0, len(self.comp_classes)), dtype=np.float32)
         X = self.comp_features.transform(texts, char_counts)
-        S = np.asarray(X @ self._comp_t()) + self.comp_intercept
-        if self.comp_offsets is not None:
-            S = S + self.comp_offsets
-        return S
+        return np.asarray(X @ self._comp_t()) + self.comp_intercept
 
     def complaint_labels(self, texts: Sequence[str]) -> list[str]:
         return [main for main, _others in self.complaint_sets(self.complaint_scores(texts), texts)]
@@ -226,7 +238,6 @@ class ReviewModel:
             "comp_coef": self.comp_coef.astype(np.float16),
             "comp_intercept": self.comp_intercept.astype(np.float32),
             "comp_classes": list(self.comp_classes),
-            "comp_offsets": None if self.comp_offsets is None else self.comp_offsets.astype(np.float32),
             "others_margin": float(self.others_margin),
             "meta": self.meta,
         }, path, compress=("xz", 6))
@@ -244,8 +255,7 @@ class ReviewModel:
         return cls(sent_features=FeatureSpec.load(data["sent_features"]), sent_coef=data["sent_coef"],
                    sent_intercept=data["sent_intercept"], comp_features=FeatureSpec.load(data["comp_features"]),
                    comp_coef=data["comp_coef"], comp_intercept=data["comp_intercept"],
-                   comp_classes=data["comp_classes"], comp_offsets=data["comp_offsets"],
-                   others_margin=data["others_margin"], meta=data["meta"])
+                   comp_classes=data["comp_classes"], others_margin=data["others_margin"], meta=data["meta"])
 
 
 @lru_cache(maxsize=1)

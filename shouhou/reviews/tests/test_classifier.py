@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from shouhou.reviews.classifier.features import char_counts, fit_idf, tfidf, words
@@ -151,3 +152,40 @@ def test_complaint_type_reads_meaning_not_keywords(text, complaint):
     p = classify_text(text)
     assert (p.sentiment, p.complaint_type) == (0, complaint)
     assert "logistics" not in p.complaint_others.split("|")
+
+
+@pytest.mark.parametrize("text, first", [
+    ("很好，但是发错货了", "很好"),
+    ("质量太差了!物流也慢", "质量太差了"),
+    (",,…差评。", "差评"),
+    ("没有标点的一句话", "没有标点的一句话"),
+    ("", ""),
+    ("。！？", ""),
+])
+def test_first_clauses(text, first):
+    from shouhou.reviews.classifier.features import first_clauses
+
+    assert first_clauses([text]) == [first]
+
+
+def test_feature_spec_first_clause_block():
+    """The complaint type's features carry the first clause's char n-grams as their own block, weighted."""
+    from shouhou.reviews.classifier import features as F
+    from shouhou.reviews.classifier.model import FeatureSpec
+
+    texts = ["物流太慢了，质量还行", "质量太差了，物流很快", "发错货了"]
+    plain = FeatureSpec.fit(texts, ngrams=(1, 3), words=True, min_df=1)
+    spec = FeatureSpec.fit(texts, ngrams=(1, 3), words=True, min_df=1, first_weight=0.5)
+    assert plain.first_idf is None and plain.width == F.N_CHAR + len(plain.vocab)
+    assert spec.width == plain.width + F.N_FIRST
+    X = spec.transform(texts + [""])
+    assert X.shape == (4, spec.width)
+    first = X[:, plain.width:]
+    assert np.allclose(np.sqrt(first.multiply(first).sum(axis=1)).A.ravel(), [0.5, 0.5, 0.5, 0.0], atol=1e-4)
+    # the same two clauses in the other order: the first-clause blocks differ
+    both = spec.transform(["物流太慢，质量太差", "质量太差，物流太慢"])[:, plain.width:]
+    assert (both[0] != both[1]).nnz > 0
+    # survives a save and load
+    again = FeatureSpec.load(spec.dump())
+    assert again.first_weight == 0.5 and again.width == spec.width
+    assert abs(again.transform(texts) - X[:3]).max() < 1e-2

@@ -121,6 +121,8 @@ def test_evaluate_prints_types_and_sentiment_with_the_shipped_model(small_datase
     assert "评价 reviews: 24 条  准确率 accuracy =" in out and "对话开场（团队撰写）chat openings: 8 条" in out
     assert "规则基线" in out and "precision  recall  F1  support" in out and "混淆矩阵（行=人工标注，列=预测）" in out
     assert "after_sales" in out and "counterfeit" in out
+    # what the shipped model was chosen with (dev figures, settings), and that test never took part
+    assert "模型：训练集 " in out and "开发集评价 准确率 0." in out and "首句权重 0.5" in out and "测试集从未参与" in out
     assert "情感 准确率 accuracy =" in out and "检查 " in out and "条/CPU秒" in out
     assert "SnowNLP 对比（同样的 5 条）" in out
 
@@ -132,6 +134,13 @@ def test_train_writes_a_model_that_evaluate_can_load(small_dataset, tmp_path):
     assert "人工标注训练 80 条，开发集 32 条" in out and model.exists()
     ev = _run("evaluate", "--model", str(model), "--labels", labels)
     assert "SnowNLP" not in ev
+    from shouhou.reviews.classifier.model import ReviewModel
+    from shouhou.reviews.classifier.training import COMP_C, COMP_FIRST_WEIGHT
+
+    trained = ReviewModel.load(model)
+    assert trained.comp_features.first_idf is not None and trained.comp_features.first_weight == COMP_FIRST_WEIGHT
+    assert trained.meta["complaint_C"] == COMP_C and trained.meta["dev_reviews_accuracy"] == 1.0
+    assert f"模型：训练集 80 条选定设置，开发集评价 准确率 1.0000 / macro-F1 1.0000（C = {COMP_C}" in ev
     # the tiny typed reviews are learnt: every test review gets its reader's type
     line = next(x for x in ev.splitlines() if x.startswith("评价 reviews"))
     assert "准确率 accuracy = 1.0000" in line, ev
@@ -165,7 +174,7 @@ def test_training_is_reproducible(small_dataset, tmp_path):
     _run("train", "--out", str(b), "--labels", labels)
     ma, mb = ReviewModel.load(a), ReviewModel.load(b)
     assert np.array_equal(ma.sent_coef, mb.sent_coef)
-    assert np.array_equal(ma.comp_coef, mb.comp_coef) and np.array_equal(ma.comp_offsets, mb.comp_offsets)
+    assert np.array_equal(ma.comp_coef, mb.comp_coef) and np.array_equal(ma.comp_intercept, mb.comp_intercept)
 
 
 def test_reclassify_reads_stored_negative_reviews_again(shop):

@@ -1,0 +1,371 @@
+"""Act-back details for a platform's after-sale request (writes, role-checked like services.py):
+
+- the platform's reject reasons, read through the adapter and cached per connection and request type;
+- a rejection from the case page with the platform's reason code, the agent's words and evidence photos
+  (uploaded to the platform's image API where it has one, else a note with the manual path);
+- the return address per case: shouhou's ReturnAddress for the case mapped to the platform's address id,
+  else the connection's default;
+- the exchange's new parcel (carrier + tracking number) sent back and subscribed for tracking;
+- the authorisation redirect: a signed, expiring `state` naming the connection, the shop and the staff user,
+  the platform's authorise page, and the callback that exchanges the code for tokens.
+The network goes through the adapters (adapters/), via services._call (token refresh, re-authorisation)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets as pysecrets
+from dataclasses import asdict
+
+from django.conf import settings
+from django.core import signing
+from django.core.cache import cache
+from django.db import transaction
+from django.urls import reverse
+
+from shouhou.accounts.actors import require_role
+from shouhou.accounts.permissions import CASE_APPROVE, SETTINGS_EDIT
+from shouhou.cases import services as case_services
+from shouhou.cases.choices import CaseKind, CaseStatus
+from shouhou.cases.models import Case, CaseEvidence
+from shouhou.commerce.choices import Carrier, ShipmentStatus, carrier_label
+from shouhou.commerce.models import ReturnAddress, Shipment
+from shouhou.core import clock
+from shouhou.core.audit import audit_record
+from shouhou.platforms import services
+from shouhou.platforms.adapters import adapter_class, adapter_for
+from shouhou.platforms.adapters.base import PlatformError
+from shouhou.platforms.choices import ActionKind, ConnectedPlatform
+from shouhou.platforms.crypto import CredentialsUnreadable, seal, unseal
+from shouhou.platforms.models import OutboundAction, PlatformAftersale, PlatformConnection
+
+REASONS_TTL = dt.timedelta(hours=24)  # the platforms change their reason lists rarely
+EVIDENCE_LINK_MAX_AGE = 7 * 86400  # seconds a signed evidence link works (the platform fetches it once)
+AUTH_STATE_MAX_AGE = 30 * 60  # seconds between "connect by authorisation" and the callback
+MAX_EVIDENCE = 6  # 快手 takes at most 6 images; the smallest limit of the three
+EVIDENCE_SALT = "shouhou.platforms.evidence"
+STATE_SALT = "shouhou.platforms.authorize"
+SHIP_STATUSES = {CaseStatus.IN_TRANSIT_BACK, CaseStatus.RECEIVED, CaseStatus.INSPECTING, CaseStatus.FULFILLING}
+
+
+class ActbackError(ValueError):
+    """Refused input; the message is shown to the person as is."""
+
+
+def _settings_update(conn: PlatformConnection, **changes) -> dict:
+    """Merge keys into the connection's settings under a row lock (two pages saving at once lose nothing)."""
+    with transaction.atomic():
+        row = PlatformConnection.objects.select_for_update().get(pk=conn.pk)
+        merged = {**(row.settings or {}), **changes}
+        PlatformConnection.objects.filter(pk=conn.pk).update(settings=merged)
+    conn.settings = merged
+    return merged
+
+
+# --- reject reasons -------------------------------------------------------------------------------------
+def reject_reasons_for(link: PlatformAftersale, *, refresh: bool = False) -> list[dict]:
+    """The platform's reject reasons for this kind of request: [{code, text, evidence_need, hint}], from the
+    connection's cache when younger than REASONS_TTL, else read again. Unreadable: the cached list (maybe
+    stale) or [] — the page then takes the agent's words alone."""
+    conn = link.connection
+    key = link.aftersale_type or "_"
+    entry = ((conn.settings or {}).get("reject_reasons") or {}).get(key)
+    if entry and not refresh:
+        try:
+            fresh = clock.now() - dt.datetime.fromisoformat(entry["at"]) < REASONS_TTL
+        except (KeyError, TypeError, ValueError):
+            fresh = False
+        if fresh:
+            return entry.get("items") or []
+    try:
+        reasons = services._call(conn, lambda a, token: a.reject_reasons(token, link.aftersale_id))
+    except PlatformError as exc:
+        services._error(conn, f"读取拒绝原因失败：{exc.message}")
+        return (entry or {}).get("items") or []
+    items = [asdict(r) for r in reasons]
+    cached = dict((conn.settings or {}).get("reject_reasons") or {})
+    cached[key] = {"at": clock.now().isoformat(), "items": items}
+    _settings_update(conn, reject_reasons=cached)
+    return items
+
+
+def case_reject_on_platform(*, case: Case, actor, reason: str, reject_reason_code: str | int | None = None,
+                            evidence_ids: list | None = None) -> Case:
+    """Reject a case from its page: with a platform request behind it, the platform's reason code (checked
+    against the platform's list) and the chosen evidence photos ride on the rejection, and the decision hook
+    sends them (services.case_decided → outbox → evidence upload → the platform's reject API)."""
+    require_role(actor, case.shop, CASE_APPROVE, case_id=case.pk)
+    link = PlatformAftersale.objects.select_related("connection").filter(case=case).first()
+    data: dict = {}
+    ids: list[int] = []
+    for raw in evidence_ids or []:
+        try:
+            ids.append(int(raw))
+        except (TypeError, ValueError) as exc:
+            raise ActbackError("凭证编号不正确。") from exc
+    if ids:
+        if CaseEvidence.objects.filter(case=case, pk__in=ids).count() != len(set(ids)):
+            raise ActbackError("所选凭证不属于该售后单。")
+        if len(set(ids)) > MAX_EVIDENCE:
+            raise ActbackError(f"最多附 {MAX_EVIDENCE} 张凭证图片。")
+        data["evidence_ids"] = sorted(set(ids))
+    if link is not None and reject_reason_code not in (None, ""):
+        try:
+            code = int(reject_reason_code)
+        except (TypeError, ValueError) as exc:
+            raise ActbackError("平台拒绝原因编号不正确。") from exc
+        known = reject_reasons_for(link)
+        match = next((r for r in known if r.get("code") == code), None)
+        if known and match is None:
+            raise ActbackError("所选拒绝原因不在平台提供的列表中，请刷新页面后重新选择。")
+        if match and match.get("evidence_need") and not ids:
+            hint = f"（{match['hint']}）" if match.get("hint") else ""
+            raise ActbackError(f"平台要求拒绝原因「{match['text']}」附凭证图片{hint}：请先上传并勾选凭证。")
+        data["reject_reason_code"] = code
+        if match:
+            data["reject_reason_text"] = match.get("text", "")
+    return case_services.case_reject(case=case, actor=actor, reason=reason, data=data or None)
+
+
+# --- evidence --------------------------------------------------------------------------------------------
+def evidence_public_url(ev: CaseEvidence) -> str:
+    """A signed link the platform can fetch the photo from (valid EVIDENCE_LINK_MAX_AGE; views.evidence_public)."""
+    token = signing.dumps({"e": ev.pk, "c": ev.case_id}, salt=EVIDENCE_SALT, compress=True)
+    return settings.SHOUHOU["PUBLIC_BASE_URL"].rstrip("/") + reverse("platforms:evidence", args=[token])
+
+
+def evidence_from_token(token: str) -> CaseEvidence | None:
+    try:
+        data = signing.loads(token, salt=EVIDENCE_SALT, max_age=EVIDENCE_LINK_MAX_AGE)
+    except signing.BadSignature:
+        return None
+    return CaseEvidence.objects.filter(pk=data.get("e"), case_id=data.get("c")).first()
+
+
+def evidence_upload(action: OutboundAction) -> list[str]:
+    """Upload the rejection's evidence photos to the platform (once; the URLs are kept on the action so a
+    retry does not upload again). A platform whose reject API takes no images gets none, and the case says
+    where to add them by hand. Raises PlatformError (the outbox retries)."""
+    conn, link = action.connection, action.aftersale
+    case = link.case
+    evidence = list(CaseEvidence.objects.filter(case_id=link.case_id, pk__in=action.payload.get("evidence_ids") or [])
+                    .order_by("pk")[:MAX_EVIDENCE])
+    urls: list[str] = []
+    for ev in evidence:
+        name = f"{case.number if case else link.aftersale_id}-{ev.pk}.{ev.kind or 'jpg'}"
+        url = services._call(conn, lambda a, token, ev=ev, name=name: a.upload_evidence(
+            token, public_url=evidence_public_url(ev), name=name))
+        if url is None:
+            urls = []
+            if case is not None:
+                manual = adapter_for(conn, secret="").manual_link(link.aftersale_id)
+                case_services.case_platform_note(
+                    case=case, actor=services.PLATFORM,
+                    note=f"{conn.get_platform_display()}的拒绝接口不接收图片凭证：已发送拒绝原因与说明，"
+                         f"{len(evidence)} 张凭证请在平台后台补充：{manual}",
+                    data={"action_id": action.pk, "evidence_ids": [e.pk for e in evidence]})
+            break
+        urls.append(url)
+    payload = {**action.payload, "evidence_urls": urls}
+    OutboundAction.objects.filter(pk=action.pk).update(payload=payload)
+    action.payload = payload
+    return urls
+
+
+# --- return address per case ------------------------------------------------------------------------------
+def return_address_id_for(link: PlatformAftersale) -> str:
+    """The platform address id sent with an approval: the case's return address (commerce's choice, the one
+    the customer was told) mapped on the connection page, else the connection's default id, else "" (the
+    platform's own default)."""
+    conn_settings = link.connection.settings or {}
+    mapping = conn_settings.get("address_map") or {}
+    if link.case_id and mapping:
+        from shouhou.commerce.selectors import return_address_for_case
+
+        address = return_address_for_case(link.case)
+        if address is not None and mapping.get(str(address.pk)):
+            return str(mapping[str(address.pk)])
+    return str(conn_settings.get("return_address_id") or "")
+
+
+def address_map_save(*, conn: PlatformConnection, actor, mapping: dict) -> dict:
+    """Save which platform address id each of the shop's return addresses is (blank: not mapped)."""
+    require_role(actor, conn.shop, SETTINGS_EDIT)
+    own = set(ReturnAddress.objects.filter(shop=conn.shop).values_list("pk", flat=True))
+    clean: dict[str, str] = {}
+    for key, value in mapping.items():
+        if not str(key).isdigit() or int(key) not in own:
+            raise ActbackError("退货地址不属于本店铺。")
+        value = str(value or "").strip()
+        if len(value) > 64 or (value and not value.replace("-", "").replace("_", "").isalnum()):
+            raise ActbackError(f"平台地址ID「{value[:20]}」格式不正确。")
+        if value:
+            clean[str(int(key))] = value
+    before = (conn.settings or {}).get("address_map") or {}
+    _settings_update(conn, address_map=clean)
+    audit_record(action="platforms.address_map", obj=conn, actor=actor, before={"address_map": before},
+                 after={"address_map": clean})
+    return clean
+
+
+def platform_addresses_refresh(*, conn: PlatformConnection, actor) -> list[dict]:
+    """Read the shop's address book on the platform (to choose the ids on the connection page)."""
+    require_role(actor, conn.shop, SETTINGS_EDIT)
+    try:
+        found = services._call(conn, lambda a, token: a.addresses(token))
+    except PlatformError as exc:
+        services._error(conn, f"读取平台地址库失败：{exc.message}")
+        raise ActbackError(f"读取平台地址库失败：{exc.message}") from exc
+    items = [asdict(a) for a in found]
+    _settings_update(conn, platform_addresses={"at": clock.now().isoformat(), "items": items})
+    return items
+
+
+# --- exchange: the new parcel ------------------------------------------------------------------------------
+def exchange_ship(*, case: Case, actor, carrier: str, tracking_no: str) -> OutboundAction:
+    """The exchange's new parcel left the warehouse: record the shipment (subscribed for tracking like any
+    other), note it on the case, and send carrier + number back to the platform through the outbox."""
+    require_role(actor, case.shop, CASE_APPROVE, case_id=case.pk)
+    link = PlatformAftersale.objects.select_related("connection").filter(case=case).first()
+    if link is None:
+        raise ActbackError("该售后单没有关联平台售后申请。")
+    if case.kind != CaseKind.EXCHANGE:
+        raise ActbackError("只有换货售后单可以登记换货寄出。")
+    if case.status not in SHIP_STATUSES:
+        raise ActbackError(f"售后单当前状态为「{case.get_status_display()}」，买家退回商品后才能寄出换货。")
+    carrier, tracking_no = (carrier or "").strip(), (tracking_no or "").strip()
+    if carrier not in Carrier.values or carrier == Carrier.OTHER:
+        raise ActbackError("请选择快递公司。")
+    if not tracking_no or len(tracking_no) > 64 or not tracking_no.replace("-", "").isalnum():
+        raise ActbackError("请填写正确的运单号。")
+    from shouhou.logistics.subscriptions import subscriptions_enqueue
+
+    with transaction.atomic():
+        shipment, created = Shipment.objects.get_or_create(
+            shop=case.shop, carrier=carrier, tracking_no=tracking_no,
+            defaults={"order": case.order, "status": ShipmentStatus.INFO_RECEIVED, "shipped_at": clock.now()})
+        if not created and shipment.order_id != case.order_id:
+            raise ActbackError("该运单号已登记在另一个订单上。")
+        subscriptions_enqueue(shop=case.shop, shipments=[shipment])
+        case_services.case_platform_note(case=case, actor=actor, visible=True,
+                                         note=f"换货新商品已寄出：{carrier_label(carrier)} {tracking_no}",
+                                         data={"shipment_id": shipment.pk})
+        return services.action_enqueue(link=link, kind=ActionKind.EXCHANGE_SHIP, note="换货寄出",
+                                       payload={"carrier": carrier, "tracking_no": tracking_no,
+                                                "shipment_id": shipment.pk})
+
+
+# --- authorisation redirect -------------------------------------------------------------------------------
+def authorize_start(*, shop, actor, platform: str, redirect_uri: str, conn: PlatformConnection | None = None,
+                    app_key: str = "", app_secret: str = "", platform_shop_id: str = "", api_base: str = "",
+                    authorize_base: str = "", service_id: str = "", extra_secrets: dict | None = None) -> str:
+    """Start "connect by authorisation": keep the app credentials on a connection (a new one waits, disabled,
+    until the callback), sign a state naming it, the shop and the staff user, and return the platform's
+    authorise page URL."""
+    require_role(actor, shop, SETTINGS_EDIT)
+    if platform not in ConnectedPlatform.values:
+        raise ActbackError("未知的平台。")
+    if conn is None:
+        app_key, app_secret = app_key.strip(), app_secret.strip()
+        if not app_key or not app_secret:
+            raise ActbackError("请填写 App Key 与 App Secret。")
+        extra = {k: v.strip() for k, v in (extra_secrets or {}).items() if v and v.strip()}
+        probe = PlatformConnection(shop=shop, platform=platform, app_key=app_key, api_base=api_base.strip())
+        try:  # a platform without merchant authorisation says so before anything is stored
+            adapter_for(probe, secret=app_secret, extra=extra).authorize_url(
+                state="-", redirect_uri=redirect_uri, service_id=service_id.strip(), base=authorize_base.strip())
+        except PlatformError as exc:
+            raise ActbackError(exc.message) from exc
+        shop_id = platform_shop_id.strip() or f"pending-{pysecrets.token_hex(6)}"
+        with transaction.atomic():
+            conn = PlatformConnection.objects.select_for_update().filter(platform=platform,
+                                                                         platform_shop_id=shop_id).first()
+            if conn is not None and conn.shop_id != shop.pk:
+                raise ActbackError("该平台店铺已连接到另一个店铺。")
+            kept = {}
+            if conn is not None:
+                try:
+                    kept = unseal(conn.secrets)
+                except CredentialsUnreadable:
+                    kept = {}
+            else:
+                conn = PlatformConnection(shop=shop, platform=platform, platform_shop_id=shop_id, enabled=False,
+                                          needs_reauth=True)
+            conn.app_key, conn.api_base = app_key, api_base.strip()
+            conn.secrets = seal({**kept, **extra, "app_secret": app_secret})
+            conn.settings = {**(conn.settings or {}), "service_id": service_id.strip(),
+                             "authorize_base": authorize_base.strip()}
+            conn.save()
+    elif conn.shop_id != shop.pk:
+        raise ActbackError("该连接不属于本店铺。")
+    conn_settings = conn.settings or {}
+    nonce = pysecrets.token_hex(8)
+    state = signing.dumps({"c": conn.pk, "s": shop.pk, "u": getattr(actor, "pk", None), "n": nonce}, salt=STATE_SALT)
+    try:
+        url = adapter_for(conn).authorize_url(state=state, redirect_uri=redirect_uri,
+                                              service_id=str(conn_settings.get("service_id") or service_id or ""),
+                                              base=str(conn_settings.get("authorize_base") or authorize_base or ""))
+    except (PlatformError, CredentialsUnreadable) as exc:
+        raise ActbackError(getattr(exc, "message", str(exc))) from exc
+    audit_record(action="platforms.authorize_start", obj=conn, actor=actor, after={"platform": platform})
+    return url
+
+
+def authorize_complete(*, platform: str, code: str, state: str, actor) -> PlatformConnection:
+    """The platform sent the merchant back: check the state (signature, age, same staff user, used once),
+    exchange the code for tokens, store them encrypted and enable the connection (back-filled when new)."""
+    try:
+        data = signing.loads(state or "", salt=STATE_SALT, max_age=AUTH_STATE_MAX_AGE)
+    except signing.SignatureExpired as exc:
+        raise ActbackError("授权已超时（30 分钟内有效），请在平台对接页重新发起授权。") from exc
+    except signing.BadSignature as exc:
+        raise ActbackError("授权回调的 state 无效，未做任何更改。") from exc
+    conn = (PlatformConnection.objects.select_related("shop")
+            .filter(pk=data.get("c"), shop_id=data.get("s"), platform=platform).first())
+    if conn is None:
+        raise ActbackError("发起授权的平台连接已不存在，请重新发起授权。")
+    if getattr(actor, "pk", None) != data.get("u"):
+        raise ActbackError("请使用发起授权的账号完成授权。")
+    require_role(actor, conn.shop, SETTINGS_EDIT)
+    if not (code or "").strip():
+        raise ActbackError("平台没有返回授权码（商家可能取消了授权），未做任何更改。")
+    if not cache.add(f"platforms:authorize:{data.get('n')}", 1, timeout=AUTH_STATE_MAX_AGE):
+        raise ActbackError("该授权回调已处理过，请勿重复提交。")
+    try:
+        secrets = unseal(conn.secrets)
+        tokens = adapter_for(conn, secrets=secrets).create_token(code=code.strip(), shop_id="")
+    except CredentialsUnreadable as exc:
+        raise ActbackError(str(exc)) from exc
+    except PlatformError as exc:
+        services._error(conn, f"授权失败：{exc.message}")
+        raise ActbackError(f"授权失败：{exc.message}") from exc
+    shop_id = tokens.platform_shop_id or conn.platform_shop_id
+    first_time = conn.last_sync_at is None
+    with transaction.atomic():
+        other = (PlatformConnection.objects.select_for_update().filter(platform=platform, platform_shop_id=shop_id)
+                 .exclude(pk=conn.pk).first())
+        if other is not None and other.shop_id != conn.shop_id:
+            raise ActbackError("该平台店铺已连接到另一个店铺。")
+        target = conn
+        if other is not None:  # the shop was connected before: its connection takes the new tokens
+            other.app_key, other.api_base, other.settings = conn.app_key, conn.api_base, {**(other.settings or {}),
+                                                                                        **(conn.settings or {})}
+            conn.delete()
+            target = other
+            first_time = other.last_sync_at is None
+        target.platform_shop_id = shop_id
+        target.secrets = seal({**secrets, "access_token": tokens.access_token,
+                               "refresh_token": tokens.refresh_token or secrets.get("refresh_token", "")})
+        target.token_expires_at, target.needs_reauth, target.enabled, target.last_error = \
+            tokens.expires_at, False, True, ""
+        target.save()
+        audit_record(action="platforms.authorize", obj=target, actor=actor,
+                     after={"platform": platform, "platform_shop_id": shop_id})
+    if first_time:
+        services.connection_sync(target, backfill=True)
+    return target
+
+
+def authorize_platforms() -> list[tuple[str, str]]:
+    """Platforms whose merchants authorise on the platform's page (the others connect with app credentials)."""
+    return [(value, label) for value, label in ConnectedPlatform.choices
+            if getattr(adapter_class(value), "merchant_authorization", False)]

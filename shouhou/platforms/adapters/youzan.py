@@ -1,0 +1,379 @@
+"""有赞 (Youzan cloud, open.youzanyun.com) adapter: a 自用型 app (client_id/secret + the shop's kdt_id) or a
+工具型 app (the merchant's authorisation code), the refund APIs and the HTTP message push
+(sources and what is unverified: docs/platforms.md, section 有赞).
+
+Facts used:
+- Token: POST {base}/auth/token with a JSON body {client_id, client_secret, authorize_type, …}:
+  "silent" + grant_id (= kdt_id) + refresh (bool) for a 自用型 app, "authorization_code" + code for a 工具型 app,
+  "refresh_token" + refresh_token to renew a 工具型 token. Answer {success, code (200), message, data:
+  {access_token, expires, scope, authority_id (= kdt_id), refresh_token}}; `expires` is the expiry instant in
+  milliseconds (the docs say so; seconds are accepted too, see `token_expiry`). A 自用型 app has no refresh token: it
+  asks again with refresh=true, so shouhou stores "silent:<kdt_id>" in the refresh token's place.
+- API: POST {base}/api/{name}/{version}?access_token=… with a JSON body. Answers: {success, code (200), message,
+  data} from the service; {"gw_err_resp": {err_code, err_msg}} from the gateway (4101 rate limited, 4201/4202/4203
+  token missing/expired/unknown, 4204 no permission), always with HTTP 200; some 3.0.0 APIs answer the older
+  {"response": {…}} / {"error_response": {code, msg}}. Refund business codes: 103010039 wrong version and
+  102010002 操作过期 (the request moved on), 102010003 操作太快, 102090108 店铺余额不足.
+- Refunds: youzan.trade.refund.search 3.0.1 {update_time_start/end (seconds), page_no ≤ 100, page_size;
+  page_no × page_size ≤ 3000} → {total, refunds[]}; youzan.trade.refund.get 3.0.1 {refund_id} → {refund_id, tid,
+  oid, status, version, refund_fee (yuan), return_goods, demand, refund_type, reason, desc, created, modified,
+  cs_status}; youzan.trade.refund.agree 3.0.1 {refund_id, version}; youzan.trade.refund.refuse 3.0.0 {refund_id,
+  version, remark}; youzan.trade.returngoods.agree 3.0.0 {refund_id, version, name, mobile, address};
+  youzan.trade.returngoods.refuse 3.0.0 {refund_id, version, remark}. Every action carries the request's
+  `version`: a stale one is refused, so an action is never applied twice.
+- Push: POST application/json {client_id, kdt_id, kdt_name, id, type, status, msg, msg_id, version, sendCount,
+  sign, test, mode}; headers Event-Sign = md5(client_id + raw body + client_secret), Event-Type, Client-Id; the
+  body's own sign = md5(client_id + msg + client_secret). `msg` is URL-encoded JSON (the older trade_refund_*
+  messages; `+` for a space) or an object (the newer youzan_trade_Refund* messages). The answer that stops
+  redelivery is {"code":0,"msg":"success"}; any answer without "success" is retried.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import json
+import time
+from decimal import Decimal, InvalidOperation
+from urllib.parse import quote_plus, unquote_plus
+
+from shouhou.cases.choices import CaseKind, CaseStatus, ClaimReason
+from shouhou.platforms.adapters.base import (
+    Action,
+    Aftersale,
+    Page,
+    PlatformError,
+    PushMessage,
+    PushRefused,
+    Tokens,
+    gateway_json,
+)
+from shouhou.platforms.adapters.doudian import reason_from_text
+
+API_BASE = "https://open.youzanyun.com"
+SHANGHAI = dt.timezone(dt.timedelta(hours=8))
+WINDOW = dt.timedelta(days=1)  # one search window: keeps page_no × page_size under the 3000-deep limit
+PAGE_SIZE = 100
+MAX_DEPTH = 3000
+SILENT = "silent:"  # the refresh-token placeholder of a 自用型 app (it asks again instead)
+VERSIONS = {
+    "youzan.trade.refund.search": "3.0.1",
+    "youzan.trade.refund.get": "3.0.1",
+    "youzan.trade.refund.agree": "3.0.1",
+    "youzan.trade.refund.refuse": "3.0.0",
+    "youzan.trade.returngoods.agree": "3.0.0",
+    "youzan.trade.returngoods.refuse": "3.0.0",
+}
+# demand → case kind (return_goods true without a demand: 退货退款)
+TYPES = {"1": CaseKind.REFUND_ONLY, "2": CaseKind.RETURN_REFUND, "3": CaseKind.EXCHANGE}
+TYPE_WORDS = {"1": "仅退款", "2": "退货退款", "3": "换货"}
+# status → (case status, 说明); "" = a platform state with no case step (the case stays where it is)
+STATUSES = {
+    "WAIT_SELLER_AGREE": (CaseStatus.REQUESTED, "买家已申请退款，等待卖家同意"),
+    "WAIT_BUYER_RETURN_GOODS": (CaseStatus.AWAITING_RETURN, "卖家已同意退货，等待买家退货"),
+    "WAIT_SELLER_CONFIRM_GOODS": (CaseStatus.IN_TRANSIT_BACK, "买家已退货，等待卖家确认收货"),
+    "SELLER_REFUSE_BUYER": (CaseStatus.REJECTED, "卖家拒绝退款"),
+    "SELLER_REFUSE_BUYER_RETURN_GOODS": (CaseStatus.REJECTED, "卖家未收到货，拒绝退款"),
+    "CLOSED": (CaseStatus.CANCELLED, "退款关闭"),
+    "SUCCESS": (CaseStatus.RESOLVED, "退款成功"),
+}
+# the application reason codes of refund.get / refund.search → (words, claim reason); the buyer who changed their
+# mind (拍错/多拍/不喜欢, 多买/买错/不想要) is the no-reason return the policy knows
+REASONS = {
+    11: ("质量问题", ClaimReason.QUALITY), 12: ("拍错/多拍/不喜欢", ClaimReason.NO_REASON),
+    13: ("商品描述不符", ClaimReason.NOT_AS_DESCRIBED), 14: ("假货", ClaimReason.QUALITY),
+    15: ("商家发错货", ClaimReason.WRONG_ITEM), 16: ("商品破损/少件", ClaimReason.DAMAGED_IN_TRANSIT),
+    17: ("其他", ClaimReason.OTHER), 51: ("多买/买错/不想要", ClaimReason.NO_REASON),
+    52: ("快递无记录", ClaimReason.LOST_PARCEL), 53: ("少货/空包裹", ClaimReason.MISSING_PARTS),
+    54: ("未按约定时间发货", ClaimReason.LATE_SHIPMENT), 55: ("快递一直未送达", ClaimReason.LOST_PARCEL),
+    56: ("其他", ClaimReason.OTHER), 101: ("商品破损/少件", ClaimReason.DAMAGED_IN_TRANSIT),
+    102: ("商家发错货", ClaimReason.WRONG_ITEM), 103: ("商品描述不符", ClaimReason.NOT_AS_DESCRIBED),
+    104: ("拍错/多拍/不喜欢", ClaimReason.NO_REASON), 105: ("质量问题", ClaimReason.QUALITY),
+    107: ("其他", ClaimReason.OTHER),
+}
+# refunds the merchant or the platform started: nothing to decide, no case
+NOT_REQUESTS = {"SELLER_REFUND", "SYSTEM_REFUND"}
+NOT_REQUEST_MESSAGES = {"trade_refund_SysRefund", "trade_refund_SellerActiveRefund"}
+TOKEN_ERRORS = {4201, 4202, 4203}
+RATE_ERRORS = {4101, 102010003, 500100004, 123000042}
+STATE_ERRORS = {103010039, 102010002}
+
+
+def push_sign(client_id: str, client_secret: str, content: bytes) -> str:
+    # MD5 because 有赞 signs pushes with it (not our choice of hash)
+    return hashlib.md5(client_id.encode() + content + client_secret.encode(), usedforsecurity=False).hexdigest()  # noqa: S324
+
+
+def encode_msg(msg: dict) -> str:
+    """`msg` as the older messages carry it: JSON, URL-encoded as Java's URLEncoder does (space → "+")."""
+    return quote_plus(json.dumps(msg, ensure_ascii=False, separators=(",", ":")))
+
+
+def decode_msg(value) -> dict:
+    if isinstance(value, dict):
+        return value
+    try:
+        decoded = json.loads(unquote_plus(str(value or "")) or "{}")
+    except json.JSONDecodeError:
+        return {"unparsed": value}
+    return decoded if isinstance(decoded, dict) else {"value": decoded}
+
+
+def refund_message(message_type: str) -> bool:
+    """The after-sale messages: the older trade_refund_* family and the newer youzan_trade_Refund* one."""
+    return (message_type.startswith("trade_refund_") or message_type.startswith("youzan_trade_Refund")) \
+        and message_type not in NOT_REQUEST_MESSAGES
+
+
+def _yuan(value) -> Decimal:
+    try:
+        return Decimal(str(value if value not in (None, "") else "0")).quantize(Decimal("0.01"))
+    except InvalidOperation:
+        return Decimal("0.00")
+
+
+def _local(text) -> dt.datetime | None:
+    """"yyyy-MM-dd HH:mm:ss" in Beijing time, as the refund APIs write times."""
+    try:
+        return dt.datetime.strptime(str(text), "%Y-%m-%d %H:%M:%S").replace(tzinfo=SHANGHAI)
+    except (TypeError, ValueError):
+        return None
+
+
+def token_expiry(value) -> dt.datetime:
+    """`expires` is documented as the expiry instant in milliseconds; an instant in seconds, or a number of seconds
+    left (as OAuth's expires_in), is read as such rather than as a date in 1970."""
+    number = int(value or 0)
+    now = dt.datetime.now(dt.UTC)
+    if number > 10**12:
+        return dt.datetime.fromtimestamp(number / 1000, dt.UTC)
+    if number > 10**9:
+        return dt.datetime.fromtimestamp(number, dt.UTC)
+    return now + dt.timedelta(seconds=number)
+
+
+def return_address(text: str) -> dict | None:
+    """The connection's return address for 有赞 (no address book id: the API takes it written out), entered as
+    "收货人|手机号|地址"."""
+    parts = [p.strip() for p in (text or "").split("|")]
+    if len(parts) != 3 or not all(parts):
+        return None
+    return {"name": parts[0], "mobile": parts[1], "address": parts[2]}
+
+
+class YouzanAdapter:
+    platform = "youzan"
+
+    def __init__(self, *, app_key: str, app_secret: str, api_base: str = "", timeout: float = 12.0):
+        self.app_key, self.app_secret = app_key, app_secret  # client_id, client_secret
+        self.api_base = (api_base or API_BASE).rstrip("/")
+        self.timeout = timeout
+        self._body: dict | None = None
+
+    @classmethod
+    def from_secrets(cls, *, app_key: str, secrets: dict, api_base: str = "") -> YouzanAdapter:
+        return cls(app_key=app_key, app_secret=secrets.get("app_secret", ""), api_base=api_base)
+
+    @staticmethod
+    def push_app_key(headers: dict) -> str | None:
+        return headers.get("client-id") or None  # otherwise named in the body: every 有赞 app is tried
+
+    @staticmethod
+    def refusal(message: str) -> tuple[int, dict]:
+        # anything without "success" is a failure to 有赞; the reason is for whoever reads its push log
+        return 401, {"code": 401, "msg": f"failed: {message or 'unauthorized'}".replace("success", "")}
+
+    def initial_cursor(self, since: dt.datetime) -> dict:
+        return {"begin": int(since.timestamp()), "page": 1}
+
+    def reconcile_cursor(self, cursor: dict, overlap_seconds: int) -> dict:
+        return {"begin": max(0, int(cursor.get("begin", 0)) - overlap_seconds), "page": 1}
+
+    # --- push -------------------------------------------------------------------------------------
+    def verify_push(self, headers: dict, body: bytes) -> None:
+        if not self.app_secret:
+            raise PushRefused("未配置 client_secret")
+        try:
+            envelope = json.loads(body)
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise PushRefused("推送内容不是 JSON") from exc
+        if not isinstance(envelope, dict):
+            raise PushRefused("推送内容不是对象")
+        if str(envelope.get("client_id") or self.app_key) != self.app_key:
+            raise PushRefused("client_id 与本应用不符")
+        given = str(headers.get("event-sign") or "").lower()
+        if given:  # the header signs the raw body: everything in it is covered
+            if not hmac.compare_digest(given, push_sign(self.app_key, self.app_secret, body)):
+                raise PushRefused("Event-Sign 校验失败")
+        else:  # no header: the body's sign over client_id + msg + client_secret (msg as sent, a string)
+            msg, sign = envelope.get("msg"), str(envelope.get("sign") or "").lower()
+            if not isinstance(msg, str) or not sign or not hmac.compare_digest(
+                    sign, push_sign(self.app_key, self.app_secret, msg.encode())):
+                raise PushRefused("缺少或错误的签名（Event-Sign / sign）")
+        self._body = envelope
+
+    def parse_push(self, body: bytes) -> list[PushMessage]:
+        if self._body is None:
+            raise PushRefused("推送未校验")
+        envelope, self._body = self._body, None
+        kind = str(envelope.get("type") or "")
+        msg = decode_msg(envelope.get("msg"))
+        kdt_id = str(envelope.get("kdt_id") or "")
+        refund_id = str(msg.get("refund_id") or "")
+        # msg_id names the message; a retry (sendCount > 1) repeats it. Older messages without one: type + ids
+        ident = str(envelope.get("msg_id") or f"{kind}:{kdt_id}:{envelope.get('id', '')}:{envelope.get('version', '')}")
+        data = {"msg": msg, "kdt_id": kdt_id, "status": envelope.get("status"), "version": envelope.get("version"),
+                "send_count": envelope.get("sendCount")}
+        return [PushMessage(message_id=ident[:128], tag=kind[:64], data=data, platform_shop_id=kdt_id,
+                            aftersale_id=refund_id, order_id=str(msg.get("tid") or envelope.get("id") or ""),
+                            handshake=bool(envelope.get("test")), known=refund_message(kind) and bool(refund_id))]
+
+    def push_answer(self, ok: bool, message: str = "") -> tuple[int, dict]:
+        return (200, {"code": 0, "msg": "success"}) if ok else self.refusal(message)
+
+    # --- tokens -----------------------------------------------------------------------------------
+    def _token(self, payload: dict) -> Tokens:
+        answer = gateway_json("有赞", lambda client: client.post(
+            f"{self.api_base}/auth/token", json={"client_id": self.app_key, "client_secret": self.app_secret, **payload}),
+            timeout=self.timeout)
+        data = answer.get("data") if isinstance(answer.get("data"), dict) else {}
+        if not answer.get("success") or not data.get("access_token"):
+            code, text = answer.get("code", ""), answer.get("message") or "未返回 access_token"
+            raise PlatformError("refused", f"有赞：{text}（{code}）" if code else f"有赞：{text}", answer=answer)
+        shop_id = str(data.get("authority_id") or payload.get("grant_id") or "")
+        refresh = str(data.get("refresh_token") or "")
+        if payload.get("authorize_type") == "silent":
+            refresh = SILENT + shop_id
+        return Tokens(access_token=str(data["access_token"]), refresh_token=refresh,
+                      expires_at=token_expiry(data.get("expires")), platform_shop_id=shop_id)
+
+    def create_token(self, *, code: str = "", shop_id: str = "") -> Tokens:
+        if code:  # 工具型: the code the platform pushed after the merchant ordered the app (2 minutes, once)
+            return self._token({"authorize_type": "authorization_code", "code": code})
+        if not shop_id:
+            raise PlatformError("refused", "有赞自用型应用需要店铺 kdt_id；工具型应用需要授权 code")
+        return self._token({"authorize_type": "silent", "grant_id": shop_id, "refresh": False})
+
+    def refresh_token(self, refresh_token: str) -> Tokens:
+        if refresh_token.startswith(SILENT):
+            return self._token({"authorize_type": "silent", "grant_id": refresh_token[len(SILENT):], "refresh": True})
+        if not refresh_token:
+            raise PlatformError("refused", "有赞：没有 refresh_token，需要商家重新授权")
+        return self._token({"authorize_type": "refresh_token", "refresh_token": refresh_token})
+
+    # --- API --------------------------------------------------------------------------------------
+    def call(self, name: str, params: dict, *, access_token: str) -> dict:
+        version = VERSIONS[name]
+        answer = gateway_json("有赞", lambda client: client.post(
+            f"{self.api_base}/api/{name}/{version}", params={"access_token": access_token},
+            content=json.dumps(params, ensure_ascii=False).encode(),
+            headers={"Content-Type": "application/json;charset=UTF-8"}), timeout=self.timeout)
+        gateway = answer.get("gw_err_resp")
+        if isinstance(gateway, dict):
+            raise self._error(gateway.get("err_code"), gateway.get("err_msg"), answer)
+        legacy = answer.get("error_response")
+        if isinstance(legacy, dict):
+            raise self._error(legacy.get("code"), legacy.get("msg") or legacy.get("message"), answer)
+        if "response" in answer and "success" not in answer:  # the older 3.0.0 envelope
+            result = answer.get("response")
+            return result if isinstance(result, dict) else {}
+        if answer.get("success") is False or str(answer.get("code", 200)) != "200":
+            raise self._error(answer.get("code"), answer.get("message"), answer)
+        data = answer.get("data")
+        if isinstance(data, dict) and data.get("is_success") is False:
+            raise self._error(answer.get("code"), answer.get("message") or "操作未成功", answer)
+        return data if isinstance(data, dict) else {}
+
+    @staticmethod
+    def _error(code, text, answer: dict) -> PlatformError:
+        try:
+            number = int(code)
+        except (TypeError, ValueError):
+            number = 0
+        text = str(text or "未知错误")
+        if number in TOKEN_ERRORS:
+            kind = "token_expired"
+        elif number in RATE_ERRORS or "限流" in text or "频繁" in text:
+            kind = "rate_limited"
+        elif number in STATE_ERRORS:
+            kind = "already_handled"
+        elif number == 5003:  # 插件执行异常: the gateway's own fault
+            kind = "outage"
+        else:
+            kind = "refused"
+        if number == 4204:
+            text += "：请在有赞云控制台为应用申请交易售后能力包"
+        elif number == 102090108:
+            text += "：请先为店铺余额充值，或在有赞后台处理"
+        return PlatformError(kind, f"有赞：{text}（{code}）" if code not in (None, "") else f"有赞：{text}", answer=answer)
+
+    def _aftersale(self, row: dict) -> Aftersale:
+        status = str(row.get("status") or "")
+        demand = str(row.get("demand") or ("2" if row.get("return_goods") else "1"))
+        case_status, words = STATUSES.get(status, ("", f"未知状态 {status}"))
+        if str(row.get("cs_status") or "") == "2":
+            words += "（有赞客服介入中）"
+        try:
+            reason_code = int(row.get("reason") or 0)
+        except (TypeError, ValueError):
+            reason_code = 0
+        words_reason = REASONS.get(reason_code)
+        desc = str(row.get("desc") or "")
+        reason_text = "：".join(t for t in (words_reason[0] if words_reason else "", desc) if t)
+        return Aftersale(
+            aftersale_id=str(row.get("refund_id") or ""), order_id=str(row.get("tid") or ""),
+            sub_order_id=str(row.get("oid") or ""), platform_type=demand, platform_status=status,
+            kind=TYPES.get(demand, CaseKind.REFUND_ONLY), case_status=case_status,
+            reason=words_reason[1] if words_reason else reason_from_text(desc), reason_text=reason_text,
+            status_text=f"{TYPE_WORDS.get(demand, '')} · {words}".strip(" ·"), refund_amount=_yuan(row.get("refund_fee")),
+            deadline=None, updated=int(row.get("version") or 0), applied_at=_local(row.get("created")), raw=row)
+
+    def fetch_aftersales(self, access_token: str, cursor: dict) -> Page:
+        """Requests updated in one window of at most a day, a page at a time; each is then read in full (the list
+        has no version, sub-order or kind). Refunds the merchant or the platform started are left out."""
+        now = int(time.time())
+        begin = int(cursor.get("begin", now - int(WINDOW.total_seconds())))
+        end = min(begin + int(WINDOW.total_seconds()), now)
+        page = max(1, int(cursor.get("page", 1)))
+        data = self.call("youzan.trade.refund.search", {"update_time_start": begin, "update_time_end": end,
+                                                        "page_no": page, "page_size": PAGE_SIZE},
+                         access_token=access_token)
+        rows = data.get("refunds") or []
+        items = [a for a in (self.fetch_aftersale(access_token, str(r.get("refund_id"))) for r in rows
+                             if r.get("refund_id"))
+                 if str(a.raw.get("refund_type") or "") not in NOT_REQUESTS]
+        if len(rows) >= PAGE_SIZE and (page + 1) * PAGE_SIZE <= MAX_DEPTH:
+            return Page(items=items, cursor={"begin": begin, "page": page + 1}, has_more=True)
+        # the next window starts just after this one (both ends taken as inclusive; reconciliation re-reads an
+        # overlap, so a platform that excludes the end second loses nothing)
+        return Page(items=items, cursor={"begin": end + 1, "page": 1}, has_more=end < now)
+
+    def fetch_aftersale(self, access_token: str, aftersale_id: str) -> Aftersale:
+        return self._aftersale(self.call("youzan.trade.refund.get", {"refund_id": str(aftersale_id)},
+                                         access_token=access_token))
+
+    def act(self, access_token: str, action: Action) -> dict:
+        """approve: 同意退款 (refund only) or 同意退货 with the shop's return address (a return); confirm_receipt:
+        the goods came back, 同意退款 releases the refund; reject: 拒绝退款, or 拒绝退货 (未收到货) once the buyer
+        has sent the goods. Each carries the request's version."""
+        base = {"refund_id": action.aftersale_id, "version": action.updated}
+        if action.platform_type == "3":
+            raise PlatformError("refused", f"有赞换货请在有赞后台处理：{self.manual_link(action.aftersale_id)}")
+        if action.kind == "approve" and action.platform_type == "2":
+            address = return_address(action.return_address_id)
+            if address is None:
+                raise PlatformError("refused", "有赞同意退货需要退货地址：请在该连接的设置中按「收货人|手机号|地址」填写，"
+                                    "或在有赞后台同意")
+            return self.call("youzan.trade.returngoods.agree", {**base, **address}, access_token=access_token)
+        if action.kind in ("approve", "confirm_receipt"):
+            return self.call("youzan.trade.refund.agree", base, access_token=access_token)
+        if action.kind == "reject":
+            name = "youzan.trade.returngoods.refuse" if action.platform_status == "WAIT_SELLER_CONFIRM_GOODS" \
+                else "youzan.trade.refund.refuse"
+            return self.call(name, {**base, "remark": action.reason or "不符合售后条件"}, access_token=access_token)
+        raise PlatformError("refused", f"有赞接口不支持「{action.kind}」，请在有赞后台处理：{self.manual_link(action.aftersale_id)}")
+
+    def manual_link(self, aftersale_id: str) -> str:
+        # 售后维权 list (search by 退款编号 there); the detail page is keyed by order number and item id, not the refund
+        return "https://www.youzan.com/v4/trade/refunds"

@@ -1,0 +1,28 @@
+"""{% platform_case_panel case user as pa %}: what the case page offers when a platform request is behind the
+case — the platform's reject reasons (cached per connection, read when stale), the case's evidence photos to
+attach, the exchange's shipping form."""
+
+from __future__ import annotations
+
+from django import template
+
+from shouhou.cases.choices import CaseKind
+from shouhou.commerce.choices import Carrier
+from shouhou.platforms import actback
+from shouhou.platforms.models import PlatformAftersale
+
+register = template.Library()
+
+
+@register.simple_tag
+def platform_case_panel(case, ops) -> dict:
+    link = PlatformAftersale.objects.select_related("connection").filter(case=case).first()
+    if link is None:
+        return {}
+    panel: dict = {"link": link, "evidence": list(case.evidence.all())}
+    if "reject" in (ops or ()):
+        panel["reasons"] = actback.reject_reasons_for(link)
+    if case.kind == CaseKind.EXCHANGE and case.status in actback.SHIP_STATUSES and ops:  # the service checks the role
+        panel["ship"] = True
+        panel["carriers"] = [(v, label) for v, label in Carrier.choices if v != Carrier.OTHER]
+    return panel
