@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('cases', '0003_case_channel_labels'),
         ('commerce', '0006_line_platform_status_db_default'),
-        ('inbox', '0006_db_defaults_for_raw_inserts'),
+        ('inbox', '0007_wechat_kf'),
         ('sla', '0002_office_calendars_follow_public_holidays'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
