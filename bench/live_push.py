@@ -186,6 +186,21 @@ async def run(args, ports: list[int], tokens: list[str], server_pids: list[int])
             "max": max(latencies), "statuses": statuses, "post_p50": percentile(posts, 50), "post_p99": percentile(posts, 99), "elapsed": elapsed, "cpu": cpu}
 
 
+def _server_errors(path: Path) -> list[str]:
+    """The web processes' distinct exception lines (the last line of each traceback), most frequent first."""
+    try:
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return []
+    counts: dict[str, int] = {}
+    for n, line in enumerate(lines):
+        if line.startswith("Traceback"):
+            end = next((m for m in range(n + 1, len(lines)) if lines[m] and not lines[m].startswith(" ")), None)
+            if end is not None:
+                counts[lines[end][:200]] = counts.get(lines[end][:200], 0) + 1
+    return [f"{k} ×{v}" for k, v in sorted(counts.items(), key=lambda kv: -kv[1])[:5]]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--agents", type=int, default=50)
@@ -226,9 +241,10 @@ def main() -> None:
             print(f"ingest: {args.orders:,} order lines imported in {ingest:.1f} s = {args.orders / ingest:,.0f} rows/s "
                   f"(order-placed messages included)", flush=True)
         ports = [free_port() for _ in range(args.web)]
+        server_log = open(root / "servers.log", "wb")  # noqa: SIM115 - closed with the processes
         servers = [subprocess.Popen([sys.executable, "-m", "shouhou", "serve", "--no-worker", "--no-migrate",  # noqa: S603
                                      "--processes", "1", "--port", str(p)], cwd=REPO, env=env,
-                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for p in ports]
+                                    stdout=server_log, stderr=server_log) for p in ports]
         worker = subprocess.Popen([sys.executable, "-m", "shouhou", "worker"], cwd=REPO, env=env,  # noqa: S603
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         procs += [*servers, worker]
@@ -249,9 +265,12 @@ def main() -> None:
             except subprocess.TimeoutExpired:
                 proc.kill()
         pg.stop()
+        errors_seen = _server_errors(root / "servers.log")
         shutil.rmtree(root, ignore_errors=True)
         shutil.rmtree(pg.root, ignore_errors=True)
 
+    for line in errors_seen:
+        print(f"  server error       {line}")
     cores = len(os.sched_getaffinity(0))
     print(f"surge: {args.messages} customer messages over {args.seconds:.0f} s to {args.agents} agents, "
           f"{args.web} web processes + 1 worker, PostgreSQL + Redis, {cores} cores")
