@@ -107,6 +107,10 @@ def authorize(request):
     if p.get("connection"):
         conn = get_object_or_404(PlatformConnection, shop=shop, pk=p.get("connection"))
     platform = conn.platform if conn else p.get("platform", "")
+    if platform not in ConnectedPlatform.values:
+        # an unknown or missing platform (a forged form) gets a message, never a 500
+        messages.error(request, _("请选择要授权的平台。"))
+        return redirect("platforms:connection", pk=conn.pk) if conn else redirect("platforms:connections")
     try:
         url = actback.authorize_start(
             shop=shop, actor=request.user, platform=platform, redirect_uri=_callback_uri(request, platform),

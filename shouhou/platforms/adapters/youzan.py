@@ -26,6 +26,12 @@ Facts used:
   body's own sign = md5(client_id + msg + client_secret). `msg` is URL-encoded JSON (the older trade_refund_*
   messages; `+` for a space) or an object (the newer youzan_trade_Refund* messages). The answer that stops
   redelivery is {"code":0,"msg":"success"}; any answer without "success" is retried.
+- Orders: youzan.trades.sold.get 4.0.4 {start_update/end_update "yyyy-MM-dd HH:mm:ss", page_no ≤ 100, page_size
+  ≤ 100} → {total_results, full_order_info_list[{full_order_info}]}; youzan.trade.get 4.0.2 {tid} → {full_order_info
+  {order_info, buyer_info, address_info, pay_info, orders[]}, delivery_order[{express_state, oids, dists[{express_info
+  {express_id, express_no}}]}]}; youzan.logistics.express.get 3.0.0 → allExpress[{id, name}]. Amounts in yuan;
+  encrypted buyer fields look like "$…$1$" and are never stored. Authorise page (工具型): open.youzan.com/oauth/authorize
+  {client_id, response_type=code, state, redirect_uri}.
 """
 
 from __future__ import annotations
@@ -39,15 +45,22 @@ from decimal import Decimal, InvalidOperation
 from urllib.parse import quote_plus, unquote_plus
 
 from shouhou.cases.choices import CaseKind, CaseStatus, ClaimReason
+from shouhou.commerce.choices import OrderStatus
 from shouhou.platforms.adapters.base import (
     Action,
     Aftersale,
+    OrderItem,
+    OrderPage,
     Page,
     PlatformError,
+    PlatformOrder,
     PushMessage,
     PushRefused,
     Tokens,
+    Waybill,
+    carrier_of,
     gateway_json,
+    masked,
 )
 from shouhou.platforms.adapters.doudian import reason_from_text
 
@@ -64,7 +77,23 @@ VERSIONS = {
     "youzan.trade.refund.refuse": "3.0.0",
     "youzan.trade.returngoods.agree": "3.0.0",
     "youzan.trade.returngoods.refuse": "3.0.0",
+    "youzan.trades.sold.get": "4.0.4",
+    "youzan.trade.get": "4.0.2",
+    "youzan.logistics.express.get": "3.0.0",
 }
+AUTHORIZE = "https://open.youzan.com/oauth/authorize"  # client_id, response_type=code, state, redirect_uri
+ORDER_WINDOW = dt.timedelta(days=1)  # trades.sold.get: page_no ≤ 100 × page_size ≤ 100 per query
+ORDER_PAGES = 100
+# order messages (trade_Trade*; BuyerPay/Success/Close/MemoModified from the notes, the others unverified names):
+# the envelope's `id` (and msg's tid) names the order
+ORDER_EVENTS = {"trade_TradeCreate": "交易创建", "trade_TradeBuyerPay": "买家付款", "trade_TradePaid": "交易支付",
+                "trade_TradeSellerShip": "卖家发货",
+                "trade_TradeSuccess": "交易成功", "trade_TradeClose": "交易关闭",
+                "trade_TradeMemoModified": "卖家备注修改"}
+# order_info.status → commerce OrderStatus ("" = not an order yet: unpaid)
+ORDER_STATUSES = {"WAIT_BUYER_PAY": "", "TRADE_PAID": OrderStatus.PAID, "WAIT_CONFIRM": OrderStatus.PAID,
+                  "WAIT_SELLER_SEND_GOODS": OrderStatus.PAID, "WAIT_BUYER_CONFIRM_GOODS": OrderStatus.SHIPPED,
+                  "TRADE_SUCCESS": OrderStatus.COMPLETED, "TRADE_CLOSED": OrderStatus.CANCELLED}
 # demand → case kind (return_goods true without a demand: 退货退款)
 TYPES = {"1": CaseKind.REFUND_ONLY, "2": CaseKind.RETURN_REFUND, "3": CaseKind.EXCHANGE}
 TYPE_WORDS = {"1": "仅退款", "2": "退货退款", "3": "换货"}
@@ -162,14 +191,32 @@ def return_address(text: str) -> dict | None:
     return {"name": parts[0], "mobile": parts[1], "address": parts[2]}
 
 
+def _sku_text(value) -> str:
+    """sku_properties_name: a JSON list of {k, v} (as the SDK samples show it) or plain text."""
+    try:
+        parsed = json.loads(value) if isinstance(value, str) and value.startswith("[") else value
+    except json.JSONDecodeError:
+        parsed = value
+    if isinstance(parsed, list):
+        return " ".join(f"{p.get('k', '')}:{p.get('v', '')}" for p in parsed if isinstance(p, dict))
+    return str(parsed or "")
+
+
+def _text_time(moment: int) -> str:
+    return dt.datetime.fromtimestamp(moment, SHANGHAI).strftime("%Y-%m-%d %H:%M:%S")
+
+
 class YouzanAdapter:
     platform = "youzan"
+    merchant_authorization = True  # a 工具型 app: the merchant authorises on 有赞's page (authorize_url)
+    order_tags = frozenset(ORDER_EVENTS)
 
     def __init__(self, *, app_key: str, app_secret: str, api_base: str = "", timeout: float = 12.0):
         self.app_key, self.app_secret = app_key, app_secret  # client_id, client_secret
         self.api_base = (api_base or API_BASE).rstrip("/")
         self.timeout = timeout
         self._body: dict | None = None
+        self._express: dict[str, str] | None = None  # express_id → company name (youzan.logistics.express.get)
 
     @classmethod
     def from_secrets(cls, *, app_key: str, secrets: dict, api_base: str = "") -> YouzanAdapter:
@@ -220,14 +267,15 @@ class YouzanAdapter:
         kind = str(envelope.get("type") or "")
         msg = decode_msg(envelope.get("msg"))
         kdt_id = str(envelope.get("kdt_id") or "")
-        refund_id = str(msg.get("refund_id") or "")
+        refund_id = str(msg.get("refund_id") or "") if refund_message(kind) else ""  # an order message: the order
         # msg_id names the message; a retry (sendCount > 1) repeats it. Older messages without one: type + ids
         ident = str(envelope.get("msg_id") or f"{kind}:{kdt_id}:{envelope.get('id', '')}:{envelope.get('version', '')}")
         data = {"msg": msg, "kdt_id": kdt_id, "status": envelope.get("status"), "version": envelope.get("version"),
                 "send_count": envelope.get("sendCount")}
         return [PushMessage(message_id=ident[:128], tag=kind[:64], data=data, platform_shop_id=kdt_id,
                             aftersale_id=refund_id, order_id=str(msg.get("tid") or envelope.get("id") or ""),
-                            handshake=bool(envelope.get("test")), known=refund_message(kind) and bool(refund_id))]
+                            handshake=bool(envelope.get("test")),
+                            known=(refund_message(kind) and bool(refund_id)) or kind in ORDER_EVENTS)]
 
     def push_answer(self, ok: bool, message: str = "") -> tuple[int, dict]:
         return (200, {"code": 0, "msg": "success"}) if ok else self.refusal(message)
@@ -377,3 +425,95 @@ class YouzanAdapter:
     def manual_link(self, aftersale_id: str) -> str:
         # 售后维权 list (search by 退款编号 there); the detail page is keyed by order number and item id, not the refund
         return "https://www.youzan.com/v4/trade/refunds"
+
+    def authorize_url(self, *, state: str, redirect_uri: str, service_id: str = "", base: str = "") -> str:
+        """The merchant's authorisation page of a 工具型 app; 有赞 sends the merchant back to redirect_uri with
+        ?code=…&state=… and the code is exchanged with authorize_type=authorization_code (create_token)."""
+        from urllib.parse import urlencode
+
+        return f"{base or AUTHORIZE}?" + urlencode({"client_id": self.app_key, "response_type": "code",
+                                                     "state": state, "redirect_uri": redirect_uri})
+
+    # --- orders -----------------------------------------------------------------------------------
+    def list_orders(self, access_token: str, since: int, cursor: dict) -> OrderPage:
+        """youzan.trades.sold.get by update time (start_update/end_update, Beijing time), one window of at most a
+        day read a page at a time (page_no ≤ 100, page_size 100); windows follow each other up to now. An order
+        that moves between pages while they are read may come twice: the sync keeps the newest."""
+        now = int(time.time())
+        begin = int(cursor.get("begin", since))
+        end = min(begin + int(ORDER_WINDOW.total_seconds()), now)
+        page = max(1, int(cursor.get("page", 1)))
+        data = self.call("youzan.trades.sold.get", {"start_update": _text_time(begin), "end_update": _text_time(end),
+                                                    "page_no": page, "page_size": PAGE_SIZE},
+                         access_token=access_token)
+        rows = [r.get("full_order_info") for r in data.get("full_order_info_list") or []]
+        orders = [self._order(r, access_token, {}) for r in rows if isinstance(r, dict)]
+        if len(rows) >= PAGE_SIZE and page < ORDER_PAGES:
+            return OrderPage(items=orders, cursor={"begin": begin, "page": page + 1}, has_more=True)
+        return OrderPage(items=orders, cursor={"begin": end + 1, "page": 1}, has_more=end < now)
+
+    def get_order(self, access_token: str, order_id: str) -> PlatformOrder:
+        """youzan.trade.get {tid}: full_order_info plus delivery_order[] (the parcels)."""
+        data = self.call("youzan.trade.get", {"tid": str(order_id)}, access_token=access_token)
+        info = data.get("full_order_info") if isinstance(data.get("full_order_info"), dict) else {}
+        if not (info.get("order_info") or {}).get("tid"):
+            raise PlatformError("refused", f"有赞：订单 {order_id} 不存在或不属于该店铺", answer=data)
+        return self._order(info, access_token, data)
+
+    def _express_name(self, access_token: str, express_id) -> str:
+        """The company name of a parcel's express_id (有赞's own numbering), read once per adapter."""
+        if self._express is None:
+            try:
+                data = self.call("youzan.logistics.express.get", {}, access_token=access_token)
+            except PlatformError:
+                return ""
+            self._express = {str(e.get("id")): str(e.get("name") or "") for e in data.get("allExpress") or []
+                             if isinstance(e, dict)}
+        return self._express.get(str(express_id), "")
+
+    def _waybills(self, detail: dict, access_token: str) -> list[Waybill]:
+        out = []
+        for delivery in detail.get("delivery_order") or []:
+            if not isinstance(delivery, dict) or str(delivery.get("express_state", "1")) != "1":
+                continue
+            oids = [str(o.get("oid") if isinstance(o, dict) else o) for o in delivery.get("oids") or []]
+            for dist in delivery.get("dists") or []:
+                express = (dist or {}).get("express_info") or {}
+                number = str(express.get("express_no") or "").strip()
+                if not number:
+                    continue
+                name = str(express.get("express_name") or "") or self._express_name(access_token,
+                                                                                    express.get("express_id"))
+                out.append(Waybill(tracking_no=number, carrier=carrier_of(name=name), carrier_name=name,
+                                   sub_order_ids=oids))
+        return out
+
+    def _order(self, info: dict, access_token: str, detail: dict) -> PlatformOrder:
+        order = info.get("order_info") or {}
+        addr = info.get("address_info") or {}
+        pay = info.get("pay_info") or {}
+        status = str(order.get("status") or "")
+        items = [OrderItem(sub_order_id=str(o.get("oid") or ""), product_name=str(o.get("title") or "商品"),
+                           quantity=max(1, int(o.get("num") or 1)), paid=_yuan(o.get("payment")),
+                           product_id=str(o.get("outer_item_id") or o.get("item_id") or ""),
+                           sku_code=str(o.get("outer_sku_id") or o.get("sku_id") or ""),
+                           spec=_sku_text(o.get("sku_properties_name")))
+                 for o in info.get("orders") or [] if isinstance(o, dict)]
+        # the list answer has no delivery_order: a shipped order is read in full for its waybills
+        if not detail and status in ("WAIT_BUYER_CONFIRM_GOODS", "TRADE_SUCCESS") and order.get("tid") \
+                and str(order.get("express_type", "0")) == "0":
+            detail = self.call("youzan.trade.get", {"tid": str(order["tid"])}, access_token=access_token)
+        waybills = self._waybills(detail, access_token) if detail else []
+        shipped = _local(order.get("consign_time"))
+        for bill in waybills:
+            bill.shipped_at = shipped
+        updated = _local(order.get("update_time"))
+        address = "".join(str(addr.get(k) or "") for k in ("delivery_province", "delivery_city", "delivery_district")) \
+            + masked(addr.get("delivery_address"))
+        return PlatformOrder(
+            order_id=str(order.get("tid") or ""), status=ORDER_STATUSES.get(status, OrderStatus.PAID),
+            platform_status=status, updated=int(updated.timestamp()) if updated else 0, items=items,
+            placed_at=_local(order.get("created")), paid_at=_local(order.get("pay_time")), shipped_at=shipped,
+            signed_at=_local(order.get("success_time")) if status == "TRADE_SUCCESS" else None,
+            total=_yuan(pay.get("payment")), receiver_name=masked(addr.get("receiver_name"))[:100],
+            receiver_phone=masked(addr.get("receiver_tel"))[:20], address=address[:300], waybills=waybills)

@@ -13,8 +13,9 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
+from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, urlparse
+from urllib.parse import parse_qs, urlencode, urlparse
 
 import httpx
 
@@ -57,12 +58,33 @@ class SandboxRefund:
     created: str = field(default_factory=_now_text)
 
 
+@dataclass
+class SandboxTrade:
+    """An order as youzan.trade.get describes it (the fields shouhou reads)."""
+
+    tid: str
+    lines: list[dict]  # {oid, title, num, payment (yuan text), outer_sku_id, sku_properties_name, item_id}
+    status: str = "WAIT_SELLER_SEND_GOODS"
+    payment: str = "0.00"
+    created: str = field(default_factory=_now_text)
+    updated: int = field(default_factory=lambda: int(time.time()))
+    consign_time: str = ""
+    express_no: str = ""
+    express_id: int = 0
+
+
+EXPRESS = [{"id": 1, "name": "申通快递", "display": 0}, {"id": 2, "name": "圆通速递", "display": 0},
+           {"id": 3, "name": "中通快递", "display": 0}, {"id": 4, "name": "韵达快递", "display": 0},
+           {"id": 7, "name": "顺丰速运", "display": 0}]  # the sandbox's numbering (有赞's own is read, not assumed)
+
+
 class YouzanSandbox:
     def __init__(self, *, client_id: str = "yz-sandbox-client", client_secret: str = "yz-sandbox-secret",  # noqa: S107
                  kdt_id: str = "91000001", push_url: str = "", host: str = "127.0.0.1", port: int = 0):  # a local fake
         self.client_id, self.client_secret, self.kdt_id = client_id, client_secret, kdt_id
         self.push_url = push_url
         self.refunds: dict[str, SandboxRefund] = {}
+        self.trades: dict[str, SandboxTrade] = {}
         self.operations: list[tuple[str, str, dict]] = []
         self.calls: list[str] = []
         self.faults: list[dict] = []
@@ -115,6 +137,71 @@ class YouzanSandbox:
         refund.status, refund.version = status, max(refund.version + 1, int(time.time() * 1000))
         refund.updated = int(time.time())
 
+    # --- orders ----------------------------------------------------------------------------------------
+    def add_order(self, *, tid: str, lines: list[dict], status: str = "WAIT_SELLER_SEND_GOODS") -> SandboxTrade:
+        payment = sum(Decimal(str(ln.get("payment") or "0")) for ln in lines)
+        with self.lock:
+            trade = SandboxTrade(tid=tid, lines=lines, status=status, payment=f"{payment:.2f}")
+            self.trades[tid] = trade
+        return trade
+
+    def ship_order(self, tid: str, *, express_no: str, express_id: int = 3, push: bool = True) -> None:
+        with self.lock:
+            trade = self.trades[tid]
+            trade.status, trade.express_no, trade.express_id = "WAIT_BUYER_CONFIRM_GOODS", express_no, express_id
+            trade.consign_time = _now_text()
+            trade.updated = max(trade.updated + 1, int(time.time()))
+        if push:
+            self.push(self.trade_message("trade_TradeSellerShip", trade))
+
+    def trade_message(self, kind: str, trade: SandboxTrade) -> dict:
+        msg = encode_msg({"tid": trade.tid, "status": trade.status,
+                          "update_time": time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(trade.updated))})
+        return {"msg": msg, "kdt_name": "沙箱有赞店", "test": False,
+                "sign": push_sign(self.client_id, self.client_secret, msg.encode()), "type": kind, "sendCount": 1,
+                "version": int(time.time()), "client_id": self.client_id, "mode": 1, "kdt_id": int(self.kdt_id),
+                "id": trade.tid, "msg_id": str(uuid.uuid4()), "root_kdt_id": int(self.kdt_id), "status": trade.status}
+
+    def _trade_info(self, t: SandboxTrade) -> dict:
+        return {"order_info": {"tid": t.tid, "status": t.status, "type": 0, "express_type": 0, "created": t.created,
+                               "pay_time": t.created, "consign_time": t.consign_time,
+                               "update_time": time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(t.updated)),
+                               "success_time": "", "refund_state": 0},
+                "buyer_info": {"yz_open_id": "yz-open-sandbox", "buyer_phone": "$sandboxcipher==$1$"},
+                "address_info": {"receiver_name": "王*", "receiver_tel": "139****8888", "delivery_province": "浙江省",
+                                 "delivery_city": "杭州市", "delivery_district": "余杭区",
+                                 "delivery_address": "$c2FuZGJveA==$1$", "delivery_postal_code": ""},
+                "pay_info": {"payment": t.payment, "total_fee": t.payment, "post_fee": "0.00"},
+                "orders": [{"oid": ln["oid"], "title": ln.get("title", "商品"), "num": ln.get("num", 1),
+                            "payment": ln.get("payment", "0.00"), "item_id": ln.get("item_id", 1),
+                            "outer_sku_id": ln.get("outer_sku_id", ""),
+                            "sku_properties_name": ln.get("sku_properties_name", "")} for ln in t.lines]}
+
+    def _trade_detail(self, t: SandboxTrade) -> dict:
+        delivery = []
+        if t.express_no:
+            delivery.append({"express_state": 1, "express_type": 0, "oids": [{"oid": ln["oid"]} for ln in t.lines],
+                             "dists": [{"dist_id": f"D{t.tid[-6:]}", "express_info": {
+                                 "express_id": t.express_id, "express_no": t.express_no}}]})
+        return {"full_order_info": self._trade_info(t), "delivery_order": delivery, "refund_order": [],
+                "order_promotion": {}}
+
+    def _trades_sold(self, name: str, params: dict) -> tuple[int, dict]:
+        page, size = int(params.get("page_no") or 1), int(params.get("page_size") or 20)
+        if page > 100 or size > 100:
+            return self._fail(name, 5000, "每页最多显示100条数据")
+        try:
+            begin = time.mktime(time.strptime(params["start_update"], "%Y-%m-%d %H:%M:%S"))
+            end = time.mktime(time.strptime(params["end_update"], "%Y-%m-%d %H:%M:%S"))
+        except (KeyError, ValueError):
+            return self._fail(name, 5001, "系统异常")
+        if begin > end:
+            return self._fail(name, 5000, "开始时间不能大于结束时间")
+        rows = sorted((t for t in self.trades.values() if begin <= t.updated <= end), key=lambda t: t.updated)
+        chunk = rows[(page - 1) * size: page * size]
+        return self._ok(name, {"total_results": len(rows),
+                               "full_order_info_list": [{"full_order_info": self._trade_info(t)} for t in chunk]})
+
     # --- pushes ------------------------------------------------------------------------------------
     def message(self, kind: str, refund: SandboxRefund, *, test: bool = False, client_secret: str | None = None) -> dict:
         """One push body as 有赞 sends the older trade_refund_* messages (msg URL-encoded, signed in the body)."""
@@ -150,6 +237,23 @@ class YouzanSandbox:
         class Handler(BaseHTTPRequestHandler):
             def log_message(self, *args):
                 return
+
+            def do_GET(self):  # noqa: N802
+                parsed = urlparse(self.path)
+                query = {k: v[0] for k, v in parse_qs(parsed.query).items()}
+                if parsed.path.strip("/") != "oauth/authorize":
+                    self.send_response(404)
+                    self.end_headers()
+                    return
+                if query.get("client_id") != sandbox.client_id or query.get("response_type") != "code" \
+                        or not query.get("redirect_uri"):
+                    self.send_response(400)
+                    self.end_headers()
+                    return
+                self.send_response(302)  # the merchant agrees at once
+                self.send_header("Location", query["redirect_uri"] + "?" + urlencode(
+                    {"code": "sandbox-code", "state": query.get("state", "")}))
+                self.end_headers()
 
             def do_POST(self):  # noqa: N802
                 parsed = urlparse(self.path)
@@ -246,6 +350,15 @@ class YouzanSandbox:
         return 200, {"success": False, "code": code, "data": None, "message": message}
 
     def _api(self, name: str, params: dict) -> tuple[int, dict]:
+        if name == "youzan.trades.sold.get":
+            return self._trades_sold(name, params)
+        if name == "youzan.trade.get":
+            trade = self.trades.get(str(params.get("tid") or ""))
+            if trade is None:
+                return self._fail(name, 5000, "trade not found")
+            return self._ok(name, self._trade_detail(trade))
+        if name == "youzan.logistics.express.get":
+            return self._ok(name, {"allExpress": EXPRESS})
         if name == "youzan.trade.refund.search":
             return self._search(name, params)
         refund = self.refunds.get(str(params.get("refund_id") or ""))

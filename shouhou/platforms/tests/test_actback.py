@@ -401,3 +401,11 @@ def test_sandbox_command_for_each_platform(platform, live_server, shop, order_li
     case = Case.objects.get(platform_link__connection__platform=platform)
     assert case.order_line == order_line and case.auto_approved and case.channel == platform
     assert OutboundAction.objects.get().status == "done"
+
+
+@pytest.mark.parametrize("platform", ["", "taobao"])
+def test_authorise_form_without_a_known_platform_gets_a_message_not_an_error(platform, shop, shop_admin, client):
+    client.force_login(shop_admin)
+    response = client.post("/platforms/authorize/", {"platform": platform}, follow=True)
+    assert response.status_code == 200 and "请选择要授权的平台" in _messages(response)
+    assert not PlatformConnection.objects.exists()
