@@ -187,13 +187,17 @@ async def run(args, ports: list[int], tokens: list[str], server_pids: list[int])
 
 
 def _server_errors(path: Path) -> list[str]:
-    """The web processes' distinct exception lines (the last line of each traceback), most frequent first."""
+    """The web processes' distinct errors (the last line of each traceback, the database-unavailable warnings),
+    most frequent first."""
     try:
         lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
     except OSError:
         return []
     counts: dict[str, int] = {}
     for n, line in enumerate(lines):
+        if "database unavailable during" in line:  # core.middleware's 503: a warning, no traceback
+            key = "503 database unavailable: " + line.rsplit(": ", 1)[-1][:150]
+            counts[key] = counts.get(key, 0) + 1
         if line.startswith("Traceback"):
             end = next((m for m in range(n + 1, len(lines)) if lines[m] and not lines[m].startswith(" ")), None)
             if end is not None:
