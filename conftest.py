@@ -56,7 +56,10 @@ def _shifted_clock():
     if start is None:
         yield None
         return
-    with time_machine.travel(start, tick=True):
+    # An instant (a timestamp), not an aware datetime: travelling to a datetime in UTC also set the process's
+    # zone (TZ) to UTC for the whole session, so naive times read as local were 8 hours off only when the
+    # clock was moved. The zone stays Django's (Asia/Shanghai).
+    with time_machine.travel(start.timestamp(), tick=True):
         yield start
 
 
