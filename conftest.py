@@ -73,6 +73,18 @@ def _fast_password_hasher():
         yield
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _sessions_outlive_frozen_dates():
+    """A client logs in at the session's clock and many tests then freeze the clock at their own date. With
+    Django's two-week session the login had expired whenever that date lay more than two weeks after the
+    login (SHOUHOU_TEST_CLOCK=-30d: /desk/im/ answered a redirect to the login page). Test sessions last
+    20 years; production keeps Django's default (settings.SESSION_COOKIE_AGE is not set there)."""
+    from django.test import override_settings
+
+    with override_settings(SESSION_COOKIE_AGE=20 * 365 * 24 * 3600):
+        yield
+
+
 @pytest.fixture
 def demo_clock():
     """Build and read the demo at DEMO_INSTANT: the demo is made relative to now, so without a fixed
