@@ -56,7 +56,10 @@ def _shifted_clock():
     if start is None:
         yield None
         return
-    with time_machine.travel(start, tick=True):
+    # An instant (a timestamp), not an aware datetime: travelling to a datetime in UTC also set the process's
+    # zone (TZ) to UTC for the whole session, so naive times read as local were 8 hours off only when the
+    # clock was moved. The zone stays Django's (Asia/Shanghai).
+    with time_machine.travel(start.timestamp(), tick=True):
         yield start
 
 
@@ -67,6 +70,18 @@ def _fast_password_hasher():
     from django.test import override_settings
 
     with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+        yield
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _sessions_outlive_frozen_dates():
+    """A client logs in at the session's clock and many tests then freeze the clock at their own date. With
+    Django's two-week session the login had expired whenever that date lay more than two weeks after the
+    login (SHOUHOU_TEST_CLOCK=-30d: /desk/im/ answered a redirect to the login page). Test sessions last
+    20 years; production keeps Django's default (settings.SESSION_COOKIE_AGE is not set there)."""
+    from django.test import override_settings
+
+    with override_settings(SESSION_COOKIE_AGE=20 * 365 * 24 * 3600):
         yield
 
 

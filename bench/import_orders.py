@@ -176,6 +176,7 @@ def main() -> None:
     parser.add_argument("--trace-rows", type=int, default=10_000,
                         help="rows for the tracemalloc run (tracing slows Python ~10x, so it gets its own file)")
     args = parser.parse_args()
+    print(f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())} at start")
     scratch = Path(tempfile.mkdtemp(prefix="shouhou-bench-"))
     setup_django(args.db, scratch)
     from shouhou.commerce.models import Order, OrderLine, Shop
@@ -230,7 +231,8 @@ def main() -> None:
             print(f"[postgres] PostgreSQL COPY 同一 CSV 到纯文本暂存表：{elapsed:.2f} s = {copy_rate:,.0f} 行/s")
             print(f"[postgres] 相对 COPY：首次导入 {fresh / copy_rate:.1%}（不含通知 {ingest_fresh / copy_rate:.1%}），"
                   f"重复导入 {again / copy_rate:.1%}")
-        print(f"进程峰值内存 ru_maxrss（全程）：{rss_mib():.0f} MiB")
+        print(f"进程峰值内存 ru_maxrss（全程）：{rss_mib():.0f} MiB；读文件的子进程（PostgreSQL）峰值 "
+              f"{resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024:.0f} MiB")
     finally:
         shop.delete()
         shutil.rmtree(scratch, ignore_errors=True)  # the generated files (and the SQLite scratch database)

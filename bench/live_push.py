@@ -1,6 +1,12 @@
 """Benchmark: a surge of customer messages pushed live to connected agents, across processes.
 
     python -m bench.live_push [--agents 50] [--customers 200] [--messages 2000] [--seconds 120] [--web 2]
+                              [--orders 0]
+
+The surge of issue 13 (a live session's wave): `--orders 100000 --messages 20000 --seconds 600` —
+100,000 orders ingested first (bench.import_orders' export, through `shouhou import_orders`, timed and
+printed), then 20,000 customer messages over 10 minutes to 50 agents. A smaller --seconds compresses
+time (the same messages faster); the output says so.
 
 The production layout on this machine (docs/deploy.md): a private PostgreSQL server and a private Redis on
 free ports, `--web` web processes (`shouhou serve --processes 1`, one port each) and one worker. Every
@@ -126,6 +132,8 @@ async def run(args, ports: list[int], tokens: list[str], server_pids: list[int])
         await c.get(f"/inbox/chat/{token}/")
         clients.append(c)
     errors = 0
+    statuses: dict[int, int] = {}
+    refused: set[int] = set()  # answered, but not stored (not 200): not expected at the agents
 
     async def send(k: int):
         nonlocal errors
@@ -140,8 +148,10 @@ async def run(args, ports: list[int], tokens: list[str], server_pids: list[int])
             errors += 1
             return
         stored[k] = time.monotonic()
+        statuses[r.status_code] = statuses.get(r.status_code, 0) + 1
         if r.status_code != 200:
             errors += 1
+            refused.add(k)
 
     cpu_before = cpu_seconds(server_pids)
     started = time.monotonic()
@@ -166,13 +176,33 @@ async def run(args, ports: list[int], tokens: list[str], server_pids: list[int])
         await c.aclose()
     latencies = [(t - sent[k]) * 1000 for (k, _agent), t in got.items()] or [float("nan")]
     posts = [(stored[k] - sent[k]) * 1000 for k in stored] or [float("nan")]
-    delivered = sum(1 for (k, _agent) in got if k in stored)
-    within_1s = sum(1 for (k, _agent), t in got.items() if k in stored and t - sent[k] <= 1.0)
-    expected = len(stored) * args.agents  # messages the server stored (a send that timed out is an error)
+    accepted = {k for k in stored if k not in refused}
+    delivered = sum(1 for (k, _agent) in got if k in accepted)
+    within_1s = sum(1 for (k, _agent), t in got.items() if k in accepted and t - sent[k] <= 1.0)
+    expected = len(accepted) * args.agents  # messages the server accepted (a timeout or an error status is an error)
     return {"messages": args.messages, "send_errors": errors, "deliveries": delivered,
             "expected": expected, "lost": expected - delivered, "within_1s": within_1s,
             "duplicated": duplicates, "p50": percentile(latencies, 50), "p99": percentile(latencies, 99),
-            "max": max(latencies), "post_p50": percentile(posts, 50), "post_p99": percentile(posts, 99), "elapsed": elapsed, "cpu": cpu}
+            "max": max(latencies), "statuses": statuses, "post_p50": percentile(posts, 50), "post_p99": percentile(posts, 99), "elapsed": elapsed, "cpu": cpu}
+
+
+def _server_errors(path: Path) -> list[str]:
+    """The web processes' distinct errors (the last line of each traceback, the database-unavailable warnings),
+    most frequent first."""
+    try:
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return []
+    counts: dict[str, int] = {}
+    for n, line in enumerate(lines):
+        if "database unavailable during" in line:  # core.middleware's 503: a warning, no traceback
+            key = "503 database unavailable: " + line.rsplit(": ", 1)[-1][:150]
+            counts[key] = counts.get(key, 0) + 1
+        if line.startswith("Traceback"):
+            end = next((m for m in range(n + 1, len(lines)) if lines[m] and not lines[m].startswith(" ")), None)
+            if end is not None:
+                counts[lines[end][:200]] = counts.get(lines[end][:200], 0) + 1
+    return [f"{k} ×{v}" for k, v in sorted(counts.items(), key=lambda kv: -kv[1])[:5]]
 
 
 def main() -> None:
@@ -182,7 +212,9 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=2000)
     parser.add_argument("--seconds", type=float, default=120)
     parser.add_argument("--web", type=int, default=2)
+    parser.add_argument("--orders", type=int, default=0, help="order lines to import before the surge (100000)")
     args = parser.parse_args()
+    load_start = os.getloadavg()
 
     root = Path(tempfile.mkdtemp(prefix="shouhou-surge-"))
     pg = PrivatePostgres().init()
@@ -202,10 +234,21 @@ def main() -> None:
         shouhou("migrate", "-v", "0")
         tokens = json.loads(shouhou("shell", "-c", SEED.format(agents=args.agents, customers=args.customers))
                             .strip().splitlines()[-1])
+        if args.orders:
+            from bench.import_orders import generate
+
+            export = root / "orders.csv"
+            generate(export, args.orders)
+            started = time.monotonic()
+            shouhou("import_orders", str(export), "--shop", "xiaolu", "--system")
+            ingest = time.monotonic() - started
+            print(f"ingest: {args.orders:,} order lines imported in {ingest:.1f} s = {args.orders / ingest:,.0f} rows/s "
+                  f"(order-placed messages included)", flush=True)
         ports = [free_port() for _ in range(args.web)]
+        server_log = open(root / "servers.log", "wb")  # noqa: SIM115 - closed with the processes
         servers = [subprocess.Popen([sys.executable, "-m", "shouhou", "serve", "--no-worker", "--no-migrate",  # noqa: S603
                                      "--processes", "1", "--port", str(p)], cwd=REPO, env=env,
-                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for p in ports]
+                                    stdout=server_log, stderr=server_log) for p in ports]
         worker = subprocess.Popen([sys.executable, "-m", "shouhou", "worker"], cwd=REPO, env=env,  # noqa: S603
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         procs += [*servers, worker]
@@ -226,13 +269,16 @@ def main() -> None:
             except subprocess.TimeoutExpired:
                 proc.kill()
         pg.stop()
+        errors_seen = _server_errors(root / "servers.log")
         shutil.rmtree(root, ignore_errors=True)
         shutil.rmtree(pg.root, ignore_errors=True)
 
+    for line in errors_seen:
+        print(f"  server error       {line}")
     cores = len(os.sched_getaffinity(0))
     print(f"surge: {args.messages} customer messages over {args.seconds:.0f} s to {args.agents} agents, "
           f"{args.web} web processes + 1 worker, PostgreSQL + Redis, {cores} cores")
-    print(f"  send errors        {r['send_errors']}")
+    print(f"  send errors        {r['send_errors']}   (HTTP statuses of the answered sends: {r['statuses']})")
     print(f"  deliveries         {r['deliveries']:,} of {r['expected']:,} (stored message × agent)")
     print(f"  lost               {r['lost']:,}")
     print(f"  within 1 s         {r['within_1s']:,} ({100 * r['within_1s'] / max(1, r['expected']):.1f} %)")
@@ -242,6 +288,11 @@ def main() -> None:
     print(f"  latency max        {r['max']:.0f} ms")
     print(f"  send request p50   {r['post_p50']:.0f} ms, p99 {r['post_p99']:.0f} ms   (the customer's POST, stored)")
     print(f"  server CPU         {r['cpu']:.1f} s in {r['elapsed']:.0f} s = {100 * r['cpu'] / r['elapsed']:.0f} % of one core")
+    rate = args.messages / args.seconds
+    if args.messages and abs(rate - 20_000 / 600) > 0.5:
+        print(f"  time               {rate:.1f} messages/s (issue 13's surge: 33.3/s, 20,000 in 10 minutes)")
+    load_end = os.getloadavg()
+    print(f"  load average       {load_start[0]:.1f} at start, {load_end[0]:.1f} at end (1 min; other sessions share the cores)")
 
 
 if __name__ == "__main__":

@@ -62,15 +62,17 @@ def _pg_recreate(url: str, *, drop_only: bool = False) -> None:
 class Scratch:
     """A scratch database for one bench run: set up Django on it, remove it afterwards."""
 
-    def __init__(self, db: str, *, default_url: str = DEFAULT_PG_URL):
+    def __init__(self, db: str, *, default_url: str = DEFAULT_PG_URL, keep: bool = False, reuse: bool = False):
         self.db = db
+        self.keep, self.reuse = keep, reuse  # keep the PostgreSQL database afterwards / use the kept one
         self.dir = Path(tempfile.mkdtemp(prefix="shouhou-bench-sla-"))
         self.url = os.environ.get("SHOUHOU_BENCH_PG_URL", default_url) if db == "postgres" else ""
 
     def __enter__(self) -> Scratch:
         os.environ["SHOUHOU_DATA_DIR"] = str(self.dir)
         if self.db == "postgres":
-            _pg_recreate(self.url)
+            if not self.reuse:
+                _pg_recreate(self.url)
             os.environ["SHOUHOU_DATABASE_URL"] = self.url
         else:
             os.environ.pop("SHOUHOU_DATABASE_URL", None)
@@ -96,7 +98,7 @@ class Scratch:
         from django.db import connections
 
         connections.close_all()
-        if self.db == "postgres":
+        if self.db == "postgres" and not self.keep:
             _pg_recreate(self.url, drop_only=True)
         shutil.rmtree(self.dir, ignore_errors=True)
 

@@ -10,6 +10,7 @@ import datetime as dt
 import time
 
 from bench._notify_setup import make_shop, prepare, vendor
+from shouhou.accounts.actors import SYSTEM
 
 
 def main() -> None:
@@ -37,14 +38,14 @@ def main() -> None:
     n_hook = max(pushes // 10, 1)
     t = time.perf_counter()
     for carrier, nu, events in batch(0, n_hook):
-        tracking_ingest(shop=shop, carrier=carrier, tracking_no=nu, events=events, source="bench")
+        tracking_ingest(shop=shop, actor=SYSTEM, carrier=carrier, tracking_no=nu, events=events, source="bench")
     elapsed = time.perf_counter() - t
     print(f"[{vendor()}] webhook path: {n_hook * per} events in {n_hook} pushes: {elapsed:.2f}s = "
           f"{n_hook * per / elapsed:,.0f} events/s ({n_hook / elapsed:,.0f} pushes/s)")
     # 2. set-based path: all pushes in batches of 1,000
     t = time.perf_counter()
     for lo in range(0, pushes, 1000):
-        tracking_ingest_many(shop=shop, pushes=batch(lo, min(lo + 1000, pushes)), source="bench")
+        tracking_ingest_many(shop=shop, actor=SYSTEM, pushes=batch(lo, min(lo + 1000, pushes)), source="bench")
     elapsed = time.perf_counter() - t
     stored = TrackingEvent.objects.filter(shop=shop).count()
     print(f"[{vendor()}] set-based path: {pushes * per} events offered ({stored} rows in total; the webhook ones "

@@ -46,11 +46,34 @@ def require_action(user, shop: Shop, action: str) -> None:
 
 
 def current_shop_for_request(request) -> Shop | None:
-    """The shop chosen in the session, else the user's first shop."""
-    shops = shops_for_user(request.user)
+    """The shop chosen in the session, else the user's first shop. Looked up once per request (the view and
+    each context processor of each template it renders ask again)."""
     chosen = request.session.get("shop_id") if hasattr(request, "session") else None
-    if chosen:
-        shop = shops.filter(pk=chosen).first()
-        if shop:
-            return shop
-    return shops.order_by("pk").first()
+    key = (getattr(request.user, "pk", None), chosen)
+    memo = getattr(request, "_shouhou_current_shop", None)
+    if memo is not None and memo[0] == key:
+        return memo[1]
+    shops = shops_for_user(request.user)
+    shop = shops.filter(pk=chosen).first() if chosen else None
+    if shop is None:
+        shop = shops.order_by("pk").first()
+    try:
+        request._shouhou_current_shop = (key, shop)
+    except AttributeError:  # a request-like object without attributes
+        pass
+    return shop
+
+
+def role_for_request(request, shop: Shop) -> str | None:
+    """role_for, once per request and shop (the view and the navigation both ask)."""
+    key = (getattr(request.user, "pk", None), shop.pk)
+    memo = getattr(request, "_shouhou_roles", None)
+    if memo is None:
+        memo = {}
+        try:
+            request._shouhou_roles = memo
+        except AttributeError:
+            return role_for(request.user, shop)
+    if key not in memo:
+        memo[key] = role_for(request.user, shop)
+    return memo[key]

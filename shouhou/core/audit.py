@@ -35,5 +35,16 @@ def audit_record(
 
 
 def _jsonable(data: dict) -> dict:
-    return {key: (value if isinstance(value, str | int | float | bool | type(None)) else str(value))
-            for key, value in data.items()}
+    """JSON as it is (a calendar's spec stays a dict, so the audit page can put it in words); anything else
+    (Decimal, dates, model instances) as its text."""
+    return {str(key): _json_value(value) for key, value in data.items()}
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, str | int | float | bool | type(None)):
+        return value
+    if isinstance(value, dict):
+        return _jsonable(value)
+    if isinstance(value, list | tuple):
+        return [_json_value(v) for v in value]
+    return str(value)

@@ -132,6 +132,103 @@ ACTION_KEY_CHOICES: dict[tuple[str, str], str] = {
 }
 
 
+# A business calendar's spec (sla.calendar.calendar_from_spec) as a person reads it: each part a change of
+# its own ("每周营业时间：周一至周五 09:00–18:00；周六至周日 不营业"), never the JSON.
+DAY_CODES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+DAY_LABELS = (_lazy("周一"), _lazy("周二"), _lazy("周三"), _lazy("周四"), _lazy("周五"), _lazy("周六"), _lazy("周日"))
+SPEC_PARTS: dict[str, Any] = {
+    "weekly": _lazy("每周营业时间"),
+    "public_holidays": _lazy("法定节假日来源"),
+    "holidays": _lazy("节假日"),
+    "holidays_removed": _lazy("取消的节假日"),
+    "makeup_workdays": _lazy("调休上班日"),
+    "makeup_workdays_removed": _lazy("取消的调休上班日"),
+    "makeup_weekday": _lazy("调休上班日的营业时间"),
+}
+COUNTRY_LABELS: dict[str, Any] = {"CN": _lazy("中国大陆（国务院办公厅放假安排）")}
+
+
+def _list_sep() -> str:
+    return _("、")
+
+
+def weekly_text(weekly: Any) -> str:
+    """{"mon": ["09:00-18:00"], ...} → 「周一至周五 09:00–18:00；周六至周日 不营业」 (days with the same hours
+    run together)."""
+    if not isinstance(weekly, dict):
+        return _plain(weekly)
+    runs: list[list] = []
+    for i, code in enumerate(DAY_CODES):
+        hours = tuple(str(h) for h in (weekly.get(code) or ()))
+        if runs and runs[-1][2] == hours:
+            runs[-1][1] = i
+        else:
+            runs.append([i, i, hours])
+    parts = []
+    for first, last, hours in runs:
+        if first == last:
+            days = str(DAY_LABELS[first])
+        elif last == first + 1:
+            days = f"{DAY_LABELS[first]}{_list_sep()}{DAY_LABELS[last]}"
+        else:
+            days = _("%(first)s至%(last)s") % {"first": DAY_LABELS[first], "last": DAY_LABELS[last]}
+        text = _list_sep().join(h.replace("-", "–") for h in hours) if hours else _("不营业")
+        parts.append(f"{days} {text}")
+    return _("；").join(parts)
+
+
+def spec_part_value(part: str, value: Any) -> str:
+    """One part of a calendar spec in words."""
+    if part == "weekly":
+        return weekly_text(value)
+    if part == "public_holidays":
+        if not value:
+            return _("不跟随")
+        return str(COUNTRY_LABELS.get(value, value))
+    if part == "makeup_weekday":
+        if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 6:
+            return _("同%(day)s") % {"day": DAY_LABELS[value]}
+        return _plain(value)
+    if isinstance(value, list | tuple):
+        return _shorten(_list_sep().join(str(v) for v in value)) if value else "—"
+    return _plain(value)
+
+
+def _is_calendar(model) -> bool:
+    return model is not None and model._meta.label_lower == "sla.businesscalendar"
+
+
+def _is_spec(model, key: str) -> bool:
+    return key == "spec" and _is_calendar(model)
+
+
+def _as_spec(value: Any) -> dict:
+    """A spec as recorded: a dict, or (rows written before audit kept JSON) the text of a Python dict."""
+    if isinstance(value, str) and value.startswith("{"):
+        import ast
+
+        try:
+            value = ast.literal_eval(value)
+        except (ValueError, SyntaxError, MemoryError, RecursionError):
+            return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _spec_changes(before: Any, after: Any, *, had_before: bool) -> list[Change]:
+    old_spec, new_spec = _as_spec(before), _as_spec(after)
+    changes = []
+    parts = [*SPEC_PARTS, *[k for k in dict.fromkeys([*old_spec, *new_spec]) if k not in SPEC_PARTS]]
+    for part in parts:
+        if part not in old_spec and part not in new_spec:
+            continue
+        old = spec_part_value(part, old_spec.get(part)) if had_before and part in old_spec else "—"
+        new = spec_part_value(part, new_spec.get(part)) if part in new_spec else "—"
+        if old == new:
+            continue
+        changes.append(Change(label=str(SPEC_PARTS.get(part, part)), old=old, new=new))
+    return changes
+
+
 def action_label(code: str) -> str:
     if code in ACTION_LABELS:
         return str(ACTION_LABELS[code])
@@ -242,6 +339,8 @@ def _value(reader: _Reader, action: str, model, key: str, value: Any) -> str:
             return str(dict(model_field.flatchoices).get(value, _plain(value)))
         if model_field.is_relation and model_field.related_model is not None and not isinstance(value, list):
             return reader.related(model_field.related_model, value)
+    if key in SPEC_PARTS and _is_calendar(model):  # the day and public-holiday actions name spec parts
+        return spec_part_value(key, value)
     if key == "pending_compensation" and isinstance(value, dict) and value:
         from shouhou.cases.choices import CompensationKind
 
@@ -251,6 +350,8 @@ def _value(reader: _Reader, action: str, model, key: str, value: Any) -> str:
 
 
 def _label(action: str, model, key: str) -> str:
+    if key in SPEC_PARTS and _is_calendar(model):
+        return str(SPEC_PARTS[key])
     if key in KEY_LABELS and ((action, key) in ACTION_KEY_CHOICES or _field(model, key) is None):
         return str(KEY_LABELS[key])
     model_field = _field(model, key)
@@ -268,6 +369,9 @@ def audit_rows(events) -> list[AuditRow]:
         before, after = event.before or {}, event.after or {}
         changes = []
         for key in list(dict.fromkeys([*before, *after])):
+            if _is_spec(model, key):
+                changes.extend(_spec_changes(before.get(key), after.get(key), had_before=key in before))
+                continue
             old = _value(reader, event.action, model, key, before.get(key)) if key in before else "—"
             new = _value(reader, event.action, model, key, after.get(key)) if key in after else "—"
             if old == new:  # unchanged, or empty on both sides (a field left blank at creation)

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import NoReverseMatch, reverse
 
-from shouhou.accounts.access import current_shop_for_request, role_for
+from shouhou.accounts.access import current_shop_for_request, role_for_request
 from shouhou.accounts.permissions import role_can
 from shouhou.desk.nav import NAV_ITEMS
 
@@ -18,7 +18,7 @@ def nav_links(request):
     if not getattr(request, "user", None) or not request.user.is_authenticated:
         return {}
     shop = current_shop_for_request(request)
-    role = role_for(request.user, shop) if shop is not None else None
+    role = role_for_request(request, shop) if shop is not None else None
     links = []
     for label, name, who in NAV_ITEMS:
         if not _visible(who, role):

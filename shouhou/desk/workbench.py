@@ -18,7 +18,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from shouhou.accounts.access import current_shop_for_request, role_for
+from shouhou.accounts.access import current_shop_for_request, role_for_request
 from shouhou.accounts.choices import Role
 from shouhou.accounts.permissions import CASE_APPROVE, CASE_CREATE, PII_REVEAL, REPLY, TEAM_MANAGE, role_can
 from shouhou.cases.choices import CaseKind, ClaimReason
@@ -56,7 +56,7 @@ class Desk:
             raise PermissionDenied(_("没有可访问的店铺"))
         self.shop = shop
         self.user = request.user
-        self.role = role_for(request.user, shop)
+        self.role = role_for_request(request, shop)
 
     def can(self, action: str) -> bool:
         return role_can(self.role, action)

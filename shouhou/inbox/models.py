@@ -159,6 +159,9 @@ class Ticket(ShopScopedModel):
                          condition=Q(status__in=["escalated", "new", "open", "pending_customer"])),
             models.Index(fields=["shop", "next_due_at"], name="ticket_open_next_due",
                          condition=Q(status__in=["escalated", "new", "open", "pending_customer"])),
+            # the queue's "mine" badge: an index-only count of the agent's open tickets
+            models.Index(fields=["assignee", "shop"], name="ticket_open_assignee",
+                         condition=Q(status__in=["escalated", "new", "open", "pending_customer"])),
         ]
 
     def __str__(self) -> str:

@@ -398,6 +398,9 @@ def ticket_queue(*, shop, user=None, filters: QueueFilters | None = None, reveal
 # seconds, or until a ticket of the shop changes (inbox.apps bumps the shop's version on every ticket save), so
 # 30 agents refreshing on every event do not each re-aggregate every open ticket.
 COUNTS_TTL = dt.timedelta(seconds=5)
+# During a surge every inbound message saves its ticket; the badges are recounted at most once a second
+# per shop and process, whatever the event rate (a version bump younger than that reuses the counts).
+COUNTS_MIN_AGE = dt.timedelta(seconds=1)
 
 
 def _counts_version_key(shop_id: int) -> str:
@@ -419,10 +422,12 @@ def _shop_counts(shop, at: dt.datetime) -> dict[str, int]:
     from django.core.cache import cache
 
     version = cache.get(_counts_version_key(shop.pk), 0)
-    key = f"inbox:queue-counts:{shop.pk}:{version}"
+    key = f"inbox:queue-counts:{shop.pk}"
     cached = cache.get(key)
-    if cached is not None and abs(at - cached["at"]) <= COUNTS_TTL:
-        return cached["counts"]
+    if cached is not None:
+        age = abs(at - cached["at"])
+        if age < COUNTS_MIN_AGE or (cached["version"] == version and age <= COUNTS_TTL):
+            return cached["counts"]
     counts = Ticket.objects.filter(shop=shop, status__in=OPEN_STATUSES).aggregate(
         open=Count("id"),
         unassigned=Count("id", filter=Q(assignee__isnull=True)),
@@ -430,7 +435,7 @@ def _shop_counts(shop, at: dt.datetime) -> dict[str, int]:
         due_soon=Count("id", filter=Q(next_due_at__gte=at,
                                       next_due_at__lte=at + dt.timedelta(minutes=DUE_SOON_MINUTES))),
     )
-    cache.set(key, {"at": at, "counts": counts}, int(COUNTS_TTL.total_seconds()) + 1)
+    cache.set(key, {"at": at, "version": version, "counts": counts}, int(COUNTS_TTL.total_seconds()) + 1)
     return counts
 
 

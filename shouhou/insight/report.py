@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 from decimal import Decimal
 
+from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.chart import BarChart, LineChart, Reference
 from openpyxl.styles import Font
@@ -40,12 +41,13 @@ def _widths(ws, first: int = 24, rest: int = 14) -> None:
 
 def _sheet_overview(wb: Workbook, data: dict) -> None:
     ws = wb.active
-    ws.title = "总览"
-    ws.append([f"{data['shop'].name} 售后周报 {data['week']}"])
+    ws.title = _("总览")
+    ws.append([_("%(shop)s 售后周报 %(week)s") % {"shop": data["shop"].name, "week": data["week"]}])
     ws["A1"].font = Font(bold=True, size=14)
-    ws.append([f"{data['start']:%Y-%m-%d} 至 {data['end']:%Y-%m-%d}（不含）"])
+    ws.append([_("%(start)s 至 %(end)s（不含）") % {"start": f"{data['start']:%Y-%m-%d}",
+                                                  "end": f"{data['end']:%Y-%m-%d}"}])
     ws.append([])
-    _header(ws, ["比率指标", "比率", "分子", "分母"])
+    _header(ws, [_("比率指标"), _("比率"), _("分子"), _("分母")])
     first = ws.max_row + 1
     for c in data["cards"]:
         if isinstance(c.result, Rate):
@@ -54,10 +56,10 @@ def _sheet_overview(wb: Workbook, data: dict) -> None:
     last = ws.max_row
     left_out = sum(c.left_out or 0 for c in data["cards"])
     if left_out:  # below the chart's rows, so the chart reads only the rates
-        ws.append([f"SLA 达成率不含系统自动关闭、无客服经手的 {left_out} 张工单"])
+        ws.append([_("SLA 达成率不含系统自动关闭、无客服经手的 %(n)s 张工单") % {"n": left_out}])
     ws.append([])
-    _header(ws, ["时长指标", "样本数", "平均（工作时间，分钟）", "中位（工作时间，分钟）", "平均（自然时间，分钟）",
-                 "中位（自然时间，分钟）"])
+    _header(ws, [_("时长指标"), _("样本数"), _("平均（工作时间，分钟）"), _("中位（工作时间，分钟）"),
+                 _("平均（自然时间，分钟）"), _("中位（自然时间，分钟）")])
     for c in data["cards"]:
         if isinstance(c.result, TimeStats):
             r = c.result
@@ -65,7 +67,7 @@ def _sheet_overview(wb: Workbook, data: dict) -> None:
                                                                 r.avg_wall_seconds, r.median_wall_seconds))])
     if last >= first:
         chart = BarChart()
-        chart.title = "比率指标"
+        chart.title = _("比率指标")
         chart.y_axis.number_format = "0%"
         chart.add_data(Reference(ws, min_col=2, min_row=first - 1, max_row=last), titles_from_data=True)
         chart.set_categories(Reference(ws, min_col=1, min_row=first, max_row=last))
@@ -74,19 +76,19 @@ def _sheet_overview(wb: Workbook, data: dict) -> None:
 
 
 def _sheet_sessions(wb: Workbook, data: dict) -> None:
-    ws = wb.create_sheet("直播场次退货")
-    _header(ws, ["直播场次", "主播", "退货单", "订单行", "退货率", "原因分布",
-                 "该场累计退货单", "该场订单行", "该场累计退货率"])
+    ws = wb.create_sheet(_("直播场次退货"))
+    _header(ws, [_("直播场次"), _("主播"), _("退货单"), _("订单行"), _("退货率"), _("原因分布"),
+                 _("该场累计退货单"), _("该场订单行"), _("该场累计退货率")])
     for r in data["sessions"]:
         whole = r.session_rate
         ws.append([r.label, r.host, r.rate.numerator, r.rate.denominator, _ratio(r.rate),
-                   "，".join(f"{label} {n}" for _code, label, n in r.reasons),
+                   _("、").join(f"{label} {n}" for _code, label, n in r.reasons),
                    *((whole.numerator, whole.denominator, _ratio(whole)) if whole else (None, None, None))])
         ws.cell(ws.max_row, 5).number_format = PCT
         ws.cell(ws.max_row, 9).number_format = PCT
     if ws.max_row > 1:
         chart = BarChart()
-        chart.title = "退货单（按直播场次）"
+        chart.title = _("退货单（按直播场次）")
         chart.add_data(Reference(ws, min_col=3, min_row=1, max_row=ws.max_row), titles_from_data=True)
         chart.set_categories(Reference(ws, min_col=1, min_row=2, max_row=ws.max_row))
         ws.add_chart(chart, "H2")
@@ -94,9 +96,9 @@ def _sheet_sessions(wb: Workbook, data: dict) -> None:
 
 
 def _sheet_pareto(wb: Workbook, data: dict) -> None:
-    for kind, title in (("reason", "帕累托-退货原因"), ("complaint_type", "帕累托-差评类型")):
+    for kind, title in (("reason", _("帕累托-退货原因")), ("complaint_type", _("帕累托-差评类型"))):
         ws = wb.create_sheet(title)
-        _header(ws, ["问题", "数量", "占比", "累计占比"])
+        _header(ws, [_("问题"), _("数量"), _("占比"), _("累计占比")])
         for r in data["pareto"][kind]:
             ws.append([r.label, r.count, float(r.share), float(r.cumulative)])
             ws.cell(ws.max_row, 3).number_format = PCT
@@ -117,12 +119,22 @@ def _sheet_pareto(wb: Workbook, data: dict) -> None:
 
 
 def _sheet_rising(wb: Workbook, data: dict) -> None:
-    ws = wb.create_sheet("本周上升问题")
-    _header(ws, ["类别", "问题", "本周", "上周", "增加"])
-    names = {"complaint_type": "差评类型", "reason": "售后原因", "sku": "SKU"}
+    ws = wb.create_sheet(_("本周上升问题"))
+    _header(ws, [_("类别"), _("问题"), _("本周"), _("上周"), _("增加")])
+    names = {"complaint_type": _("差评类型"), "reason": _("售后原因"), "sku": "SKU"}
     for r in data["rising"]:
         ws.append([names.get(r.kind, r.kind), r.label, r.this_week, r.last_week, r.increase])
     _widths(ws, 14, 18)
+
+
+def _metric_headers(key: str) -> list[str]:
+    """Three columns a metric: a time as median and mean in business minutes and its sample, a rate as
+    the ratio, numerator and denominator."""
+    label = METRICS[key].label_str
+    if METRICS[key].kind == "time":
+        return [_("%(metric)s 中位（工作时间，分钟）") % {"metric": label},
+                _("%(metric)s 平均（工作时间，分钟）") % {"metric": label}, _("%(metric)s 样本") % {"metric": label}]
+    return [label, _("%(metric)s 分子") % {"metric": label}, _("%(metric)s 分母") % {"metric": label}]
 
 
 def _cell_values(value) -> list:
@@ -140,13 +152,11 @@ def minutes(seconds) -> float | None:
 
 
 def _sheet_agents(wb: Workbook, data: dict) -> None:
-    ws = wb.create_sheet("客服绩效")
+    ws = wb.create_sheet(_("客服绩效"))
     keys = ["first_response", "resolution", "sla", "csat", "recovery"]
-    header = ["客服"]
+    header = [_("客服")]
     for key in keys:
-        label = METRICS[key].label_str
-        header += ([f"{label} 中位（工作时间，分钟）", f"{label} 平均（工作时间，分钟）", f"{label} 样本"]
-                   if METRICS[key].kind == "time" else [label, f"{label} 分子", f"{label} 分母"])
+        header += _metric_headers(key)
     _header(ws, header)
     for r in data["agents"]:
         row = [r.label]
@@ -164,12 +174,13 @@ def _sheet_reply_rates(wb: Workbook, data: dict) -> None:
     history = data.get("reply_rates")
     if history is None:
         return
-    ws = wb.create_sheet("回复率")
-    header = ["客服", "日期", "顾客消息"]
+    ws = wb.create_sheet(_("回复率"))
+    header = [_("客服"), _("日期"), _("顾客消息")]
     for minutes in history.target_minutes:
-        header += [f"{minutes} 分钟回复率", f"{minutes} 分钟内人工回复", "计入消息"]
+        header += [_("%(minutes)s 分钟回复率") % {"minutes": minutes},
+                   _("%(minutes)s 分钟内人工回复") % {"minutes": minutes}, _("计入消息")]
     _header(ws, header)
-    for label, rows in [("团队", history.team), *history.agents]:
+    for label, rows in [(_("团队"), history.team), *history.agents]:
         for day, row in zip(history.days, rows, strict=True):
             if row is None:
                 continue
@@ -188,9 +199,7 @@ def _sheet_breakdowns(wb: Workbook, data: dict) -> None:
         keys = list(rows[0].values) if rows else []
         header = [str(DIMENSION_LABELS[dim])]
         for key in keys:
-            label = METRICS[key].label_str
-            header += ([f"{label} 中位（工作时间，分钟）", f"{label} 平均（工作时间，分钟）", f"{label} 样本"]
-                       if METRICS[key].kind == "time" else [label, f"{label} 分子", f"{label} 分母"])
+            header += _metric_headers(key)
         _header(ws, header)
         for r in rows:
             row = [r.label]
@@ -204,10 +213,11 @@ def _sheet_breakdowns(wb: Workbook, data: dict) -> None:
 
 
 def _sheet_actions(wb: Workbook, data: dict) -> None:
-    ws = wb.create_sheet("改进行动")
-    _header(ws, ["分组", "发现的问题", "维度", "负责人", "截止", "整改类型", "整改措施", "状态", "指标", "整改前",
-                 "整改后", "公告"])
-    groups = {"overdue": "已逾期", "due_this_week": "本周到期", "open": "进行中", "recently_done": "近期完成"}
+    ws = wb.create_sheet(_("改进行动"))
+    _header(ws, [_("分组"), _("发现的问题"), _("维度"), _("负责人"), _("截止"), _("整改类型"), _("整改措施"), _("状态"),
+                 _("指标"), _("整改前"), _("整改后"), _("公告")])
+    groups = {"overdue": _("已逾期"), "due_this_week": _("本周到期"), "open": _("进行中"),
+              "recently_done": _("近期完成")}
     for key, title in groups.items():
         for a in data["actions"][key]:
             ws.append([title, a.finding, a.get_dimension_display(), str(a.owner or ""),

@@ -71,7 +71,8 @@ def ingest(request):
     """Generic JSON push with an API token (same body as the signed webhook)."""
     try:
         carrier, nu, evs = parse_generic(request.body)
-        new = tracking_ingest(shop=request.auth.shop, carrier=carrier, tracking_no=nu, events=evs, source="api")
+        new = tracking_ingest(shop=request.auth.shop, carrier=carrier, tracking_no=nu, events=evs, source="api",
+                              actor=request.auth)
     except PushError as exc:
         raise DomainError(str(exc)) from exc
     except UnknownShipment as exc:

@@ -15,6 +15,8 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Q
 
+from shouhou.accounts.actors import require_role
+from shouhou.accounts.permissions import REPLY
 from shouhou.commerce.choices import OrderStatus
 from shouhou.commerce.choices import ShipmentStatus as St
 from shouhou.commerce.models import Order, Shipment
@@ -49,8 +51,10 @@ def _event_key(shipment_id: int, ev: Event) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
-def tracking_ingest(*, shop, carrier: str, tracking_no: str, events: list[Event], source: str) -> int:
-    """Store the events of one push; returns how many were new."""
+def tracking_ingest(*, shop, carrier: str, tracking_no: str, events: list[Event], source: str, actor) -> int:
+    """Store the events of one push; returns how many were new. `actor`: the API principal (needs
+    `reply`, as the exception sweep) or SystemActor(the push channel) for a verified webhook."""
+    require_role(actor, shop, REPLY)
     with transaction.atomic():
         shipment = (Shipment.objects.select_for_update(of=("self",)).filter(shop=shop, tracking_no=tracking_no)
                     .filter(Q(carrier=carrier) | Q(carrier="")).select_related("order", "order__customer", "shop").first())
@@ -258,9 +262,10 @@ def exception_sweep(*, shop=None, batch: int = 1000) -> dict[str, int]:
     return counts
 
 
-def tracking_ingest_many(*, shop, pushes: list[tuple[str, str, list[Event]]], source: str) -> int:
+def tracking_ingest_many(*, shop, pushes: list[tuple[str, str, list[Event]]], source: str, actor) -> int:
     """Returns the number of events offered. Set-based ingestion of many pushes (replays, aggregator batch files): one shipment lookup, one bulk
     insert, one bulk update; the exception check runs only for shipments whose new status needs it."""
+    require_role(actor, shop, REPLY)
     nos = {nu for _, nu, _ in pushes}
     with transaction.atomic():
         ships = {(s.carrier, s.tracking_no): s for s in Shipment.objects.select_for_update(of=("self",))

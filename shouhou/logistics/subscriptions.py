@@ -21,6 +21,8 @@ from django.db import transaction
 from django.db.models import Exists, F, OuterRef
 from django.urls import reverse
 
+from shouhou.accounts.actors import require_role
+from shouhou.accounts.permissions import REPLY
 from shouhou.commerce.choices import Carrier
 from shouhou.commerce.choices import ShipmentStatus as St
 from shouhou.commerce.models import Shipment
@@ -159,8 +161,10 @@ def _find_shipment(shop, push: Kuaidi100Push) -> Shipment | None:
     return candidates[0] if len(candidates) == 1 else None
 
 
-def kuaidi100_push_receive(*, shop, param: str) -> str:
-    """Apply a verified push; returns "applied" or "kept". Raises PushError on a malformed one."""
+def kuaidi100_push_receive(*, shop, param: str, actor) -> str:
+    """Apply a verified push; returns "applied" or "kept". Raises PushError on a malformed one. `actor`:
+    SystemActor(the push channel) from the webhook, or a person's role that may `reply` (replays)."""
+    require_role(actor, shop, REPLY)
     push = parse_kuaidi100_push(param)
     with transaction.atomic():
         shipment = _find_shipment(shop, push)

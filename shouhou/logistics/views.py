@@ -6,12 +6,17 @@ from django.shortcuts import get_object_or_404
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from shouhou.accounts.actors import SystemActor
 from shouhou.commerce.models import Shop
 from shouhou.core.signatures import SignatureError
 from shouhou.core.webhooks import webhook_verify
 from shouhou.logistics.pushes import PushError, kuaidi100_verify, parse_generic, shop_secret
 from shouhou.logistics.services import UnknownShipment, tracking_ingest
 from shouhou.logistics.subscriptions import kuaidi100_push_receive
+
+# The signature (or Kuaidi100's sign), not a role, admits a push: the services run as these actors.
+KUAIDI100_PUSH = SystemActor("kuaidi100-push")
+GENERIC_PUSH = SystemActor("tracking-push")
 
 
 def _kuaidi100_answer(ok: bool, message: str, status: int = 200) -> JsonResponse:
@@ -29,7 +34,7 @@ def kuaidi100_push(request: HttpRequest, shop_code: str):
     param = request.POST.get("param", "")
     try:
         kuaidi100_verify(param, request.POST.get("sign", ""), shop_secret(shop, "kuaidi100_salt"))
-        kuaidi100_push_receive(shop=shop, param=param)
+        kuaidi100_push_receive(shop=shop, param=param, actor=KUAIDI100_PUSH)
     except PushError as exc:
         return _kuaidi100_answer(False, str(exc), exc.status)
     return _kuaidi100_answer(True, "成功")
@@ -50,7 +55,8 @@ def generic_push(request: HttpRequest, shop_code: str):
             if not delivery.first:
                 return _json({**delivery.result, "duplicate": True})
             carrier, nu, events = parse_generic(request.body)
-            new = tracking_ingest(shop=shop, carrier=carrier, tracking_no=nu, events=events, source="generic")
+            new = tracking_ingest(shop=shop, carrier=carrier, tracking_no=nu, events=events, source="generic",
+                                  actor=GENERIC_PUSH)
             result = {"stored": new, "received": len(events)}
             delivery.remember(result)
     except SignatureError as exc:

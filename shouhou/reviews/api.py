@@ -15,6 +15,7 @@ from ninja.files import UploadedFile
 from pydantic import field_validator
 
 from shouhou.accounts import permissions as perm
+from shouhou.accounts.actors import SystemActor
 from shouhou.api.errors import DomainError
 from shouhou.commerce.models import Customer, Order, Shop
 from shouhou.core.clock import local_tz
@@ -262,7 +263,8 @@ def _inputs(items: list[ReviewIn], kind: str = ReviewKind.REVIEW) -> list[servic
 @router.post("/", response={201: ReviewIngestOut}, summary="提交评价（单条或批量，按平台+外部ID幂等）")
 def reviews_create(request, payload: ReviewBatchIn):
     _need(request, perm.REPLY)
-    result = services.reviews_ingest(shop=request.auth.shop, items=_inputs(payload.items), source=ReviewSource.API)
+    result = services.reviews_ingest(shop=request.auth.shop, items=_inputs(payload.items), actor=request.auth,
+                                      source=ReviewSource.API)
     return Status(201, result.as_dict())
 
 
@@ -281,7 +283,8 @@ def reviews_import(request, file: UploadedFile = File(...), platform: str = ""):
         parsed = parse_review_file(file.read(), file.name or "upload.csv", default_platform=platform)
     except ImportFormatError as exc:
         raise DomainError(str(exc), field="file") from exc
-    result = services.reviews_ingest(shop=request.auth.shop, items=parsed.items, source=ReviewSource.IMPORT)
+    result = services.reviews_ingest(shop=request.auth.shop, items=parsed.items, actor=request.auth,
+                                      source=ReviewSource.IMPORT)
     return Status(201, {**result.as_dict(), "errors": parsed.errors})
 
 
@@ -309,6 +312,7 @@ def reviews_showcase(request):
     return list(selectors.showcase_list(shop=request.auth.shop))
 
 
+WEBHOOK_ACTOR = SystemActor("reviews-webhook")  # the signature, not a role, admits a push
 DEV_WEBHOOK_SECRET = "dev-webhook-secret"  # noqa: S105 - the public default, refused unless DEBUG
 
 # --- platform push (signed, idempotent) ------------------------------------------------------------------
@@ -350,7 +354,8 @@ def reviews_webhook(request, shop_code: str):
         key, created = idempotency_claim(scope="reviews.webhook", key=f"{shop.pk}:{event_id}", shop=shop)
         if not created:
             return Status(200, key.result)
-        result = services.reviews_ingest(shop=shop, items=items, source=ReviewSource.WEBHOOK).as_dict()
+        result = services.reviews_ingest(shop=shop, items=items, actor=WEBHOOK_ACTOR,
+                                         source=ReviewSource.WEBHOOK).as_dict()
         idempotency_store_result(key, result)
     return Status(202, result)
 
@@ -421,7 +426,8 @@ def community_messages(request, payload: list[GroupMessageIn]):
     items = [services.ReviewInput(text=m.text, platform="group", external_id=m.external_id, kind=ReviewKind.GROUP_MESSAGE,
                                   group_external_id=m.group_id, group_name=m.group_name, author_name=m.author_name,
                                   posted_at=m.posted_at) for m in payload[:MAX_BATCH]]
-    return Status(201, services.reviews_ingest(shop=request.auth.shop, items=items, source=ReviewSource.API).as_dict())
+    return Status(201, services.reviews_ingest(shop=request.auth.shop, items=items, actor=request.auth,
+                                                      source=ReviewSource.API).as_dict())
 
 
 @router.post("/referrals", response={201: ReferralOut, 200: ReferralOut}, summary="记录推荐奖励（好友下单后）")

@@ -87,12 +87,12 @@ def seed(*, shop, rng: random.Random) -> None:
             author_name=rng.choice(["小***鹿", "j***8", "爱***猫", "阳***光", "匿名用户", "w***n"]),
         ))
     with transaction.atomic():
-        reviews_ingest(shop=shop, items=items, source="import")
+        reviews_ingest(shop=shop, items=items, actor=SYSTEM, source="import")
         _advance_tasks(shop=shop, rng=rng)
         good_ids = list(Review.objects.filter(shop=shop, sentiment=1, rating=5).order_by("pk")
                         .values_list("pk", flat=True)[:200])
         Review.objects.filter(pk__in=rng.sample(good_ids, min(12, len(good_ids)))).update(is_showcased=True)
-        reviews_ingest(shop=shop, source="api", items=[
+        reviews_ingest(shop=shop, source="api", actor=SYSTEM, items=[
             ReviewInput(text=t, kind="group_message", platform="group", external_id=f"demo-g{i}",
                         group_external_id="demo-group-1", group_name="小鹿宠粉福利群")
             for i, (t, _) in enumerate(GROUP_MESSAGES)])

@@ -12,7 +12,7 @@ from django.db.models import F
 
 from shouhou.accounts.actors import SystemActor, acting_user, actor_can, require_role
 from shouhou.accounts.models import Membership
-from shouhou.accounts.permissions import COMPENSATE, COMPENSATE_ABOVE_LIMIT, REPLY
+from shouhou.accounts.permissions import COMPENSATE, COMPENSATE_ABOVE_LIMIT, IMPORT, REPLY
 from shouhou.commerce.models import Customer, Order, OrderLine
 from shouhou.core.audit import audit_record
 from shouhou.core.clock import now
@@ -92,8 +92,11 @@ def recovery_hours(shop) -> int:
 
 
 @transaction.atomic
-def reviews_ingest(*, shop, items: list[ReviewInput], source: str = ReviewSource.API) -> IngestResult:
-    """Store, link, classify (one batch) and open recovery tasks / alerts. Idempotent by platform+external id."""
+def reviews_ingest(*, shop, items: list[ReviewInput], actor, source: str = ReviewSource.API) -> IngestResult:
+    """Store, link, classify (one batch) and open recovery tasks / alerts. Idempotent by platform+external id.
+    `actor` is who hands the reviews in: a file import needs `data.import`, the API and community
+    messages `reply`; a signed webhook passes SystemActor(its channel)."""
+    require_role(actor, shop, IMPORT if source == ReviewSource.IMPORT else REPLY)
     result = IngestResult()
     keys = {(i.platform, i.external_id) for i in items if i.external_id}
     existing: set[tuple[str, str]] = set()
@@ -201,8 +204,8 @@ def _open_alerts(shop, messages: list[Review]) -> int:
     return len(alerts)
 
 
-def review_create(*, shop, text: str, source: str = ReviewSource.API, **kwargs) -> Review:
-    result = reviews_ingest(shop=shop, items=[ReviewInput(text=text, **kwargs)], source=source)
+def review_create(*, shop, text: str, actor, source: str = ReviewSource.API, **kwargs) -> Review:
+    result = reviews_ingest(shop=shop, items=[ReviewInput(text=text, **kwargs)], actor=actor, source=source)
     if result.created:
         return result.created[0]
     return Review.objects.get(shop=shop, platform=kwargs.get("platform", ""), external_id=kwargs["external_id"])

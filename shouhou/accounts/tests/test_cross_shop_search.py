@@ -11,6 +11,7 @@ import json
 
 import pytest
 
+from shouhou.accounts.actors import SYSTEM
 from shouhou.accounts.choices import Role
 from shouhou.core.testing.factories import (
     CustomerFactory,
@@ -38,12 +39,12 @@ def shops(db):
     admin_b = MembershipFactory(shop=shop_b, role=Role.ADMIN, user=UserFactory(username="admin-b")).user
     # shop A has rows of its own, so "nothing found" is not an empty shop
     TicketFactory(shop=shop_a, subject="甲店工单")
-    reviews_ingest(shop=shop_a, items=[ReviewInput(text="甲店差评：发货太慢了", order_no="DYA1")])
+    reviews_ingest(shop=shop_a, actor=SYSTEM, items=[ReviewInput(text="甲店差评：发货太慢了", order_no="DYA1")])
     # shop B: a ticket on an order of a customer, and a bad review that opened a recovery task
     order_b = OrderFactory(shop=shop_b, order_no=B_ORDER)
     customer_b = CustomerFactory(shop=shop_b, phone=B_PHONE)
     TicketFactory(shop=shop_b, number=B_TICKET, subject=B_SUBJECT, order=order_b, conversation__customer=customer_b)
-    reviews_ingest(shop=shop_b, items=[ReviewInput(text=B_REVIEW, order_no=B_ORDER)])
+    reviews_ingest(shop=shop_b, actor=SYSTEM, items=[ReviewInput(text=B_REVIEW, order_no=B_ORDER)])
     task_b = RecoveryTask.objects.get(shop=shop_b)
     return admin_a, admin_b, task_b.number
 

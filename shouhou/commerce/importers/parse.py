@@ -281,13 +281,15 @@ def _cell(kind: str, limit: int | None, raw: object) -> tuple[bool, object]:
 def compile_row_parser(columns: dict[str, int]):
     """A parser for rows of one file. Exports repeat most cells (products, specs, carriers, sessions, tiers,
     amounts, phones), so each such column remembers what a cell text parsed to; the rules are the same as
-    `_parse_value`'s, applied once per distinct text. Text and times are parsed every time."""
+    `_parse_value`'s, applied once per distinct text. Text is stripped every time; a time is parsed again
+    unless it repeats the cell above."""
     # mode 0: text (strip, length limit), 1: time (parsed each time), 2: cached by cell text
+    # A time column remembers its previous cell only: an order's lines repeat its times row after row.
     plan = []
     for name, pos in columns.items():
         kind = FIELDS_BY_NAME[name].kind
         mode = 0 if kind == "text" else 1 if kind == "datetime" else 2
-        plan.append((name, pos, mode, kind, _LIMITS.get(name), {} if mode == 2 else None))
+        plan.append((name, pos, mode, kind, _LIMITS.get(name), {} if mode == 2 else [_MISS, None]))
     required = [name for name in ("order_no", "product_name") if name in columns]
     has_parts = any(name in columns for name in ADDRESS_PARTS)
 
@@ -305,8 +307,12 @@ def compile_row_parser(columns: dict[str, int]):
                     values[name] = value
                 continue
             if mode == 1:
+                if raw == cache[0] and type(raw) is str:
+                    values[name] = cache[1]
+                    continue
                 try:
-                    values[name] = parse_datetime(raw)
+                    values[name] = cache[1] = parse_datetime(raw)
+                    cache[0] = raw
                 except ValueError as exc:
                     problems.append((name, str(exc)))
                 continue

@@ -80,3 +80,53 @@ def test_audit_page_says_who_did_what_to_what_with_labelled_changes(client, shop
     table = english[english.index('id="audit-table"'):]
     assert "Compensation issued" in table and "Red packet" in table.replace("red packet", "Red packet")
     assert not re.search(r"[\u4e00-\u9fff]{2,}：", table)  # no Chinese field label left in the changes
+
+
+@pytest.mark.django_db
+def test_calendar_changes_read_as_opening_hours_and_days_in_either_language(client, shop, shop_admin):
+    """A calendar's spec was shown as flattened JSON (`weekly: mon: 09:00-18:00；…`): each part is now a change
+    of its own, days and hours in words, the public-holiday source by name."""
+    import datetime as dt
+    import json
+
+    from shouhou.core.models import AuditEvent
+    from shouhou.sla.models import BusinessCalendar
+    from shouhou.sla.services import calendar_day_set, calendar_follow_public_holidays
+
+    client.force_login(shop_admin)
+    office = {"weekly": {d: ["09:00-18:00"] for d in ("mon", "tue", "wed", "thu", "fri")}, "holidays": []}
+    r = client.post("/api/sla/calendars", json.dumps({"name": "WH-1", "spec": office}), content_type="application/json")
+    assert r.status_code == 201, r.content
+    calendar = BusinessCalendar.objects.get(pk=r.json()["id"])
+    longer = {"weekly": {**office["weekly"], "sat": ["10:00-12:00", "13:00-16:00"]}, "holidays": ["2027-02-10"],
+              "makeup_weekday": 4}
+    assert client.put(f"/api/sla/calendars/{calendar.pk}", json.dumps({"name": "WH-1", "spec": longer}),
+                      content_type="application/json").status_code == 200
+    calendar.refresh_from_db()
+    calendar_follow_public_holidays(calendar=calendar, actor=shop_admin)
+    calendar_day_set(calendar=calendar, actor=shop_admin, day=dt.date(2027, 2, 20), kind="makeup_workday", on=True)
+    # a row recorded before audit kept JSON: the spec as the text of a Python dict
+    AuditEvent.objects.create(shop=shop, action="sla.calendar.update", object_type="sla.businesscalendar",
+                              object_id=str(calendar.pk), before={"spec": str({"weekly": {"sun": ["08:00-09:00"]}})},
+                              after={"spec": str({"weekly": {"sun": ["08:00-10:00"]}})})
+
+    page = client.get("/accounts/audit/").content.decode()
+    table = page[page.index('id="audit-table"'):]
+    for code in ("weekly", "mon:", "sat", "09:00-18:00", "makeup_weekday", "public_holidays", "CN", "{"):
+        assert code not in table, code
+    assert "每周营业时间：— → 周一至周五 09:00–18:00；周六、周日 不营业" in table
+    assert ("每周营业时间：周一至周五 09:00–18:00；周六、周日 不营业 → "
+            "周一至周五 09:00–18:00；周六 10:00–12:00、13:00–16:00；周日 不营业") in table
+    assert "节假日：— → 2027-02-10" in table and "调休上班日的营业时间：— → 同周五" in table
+    assert "法定节假日来源：不跟随 → 中国大陆（国务院办公厅放假安排）" in table
+    assert "调休上班日：— → 2027-02-20" in table
+    assert "每周营业时间：周一至周六 不营业；周日 08:00–09:00 → 周一至周六 不营业；周日 08:00–10:00" in table
+
+    client.cookies["django_language"] = "en"
+    english = client.get("/accounts/audit/").content.decode()
+    table = english[english.index('id="audit-table"'):]
+    assert "Opening hours each week：— → Mon–Fri 09:00–18:00; Sat, Sun closed" in table
+    assert "Mon–Fri 09:00–18:00; Sat 10:00–12:00, 13:00–16:00; Sun closed" in table
+    assert "Hours on make-up workdays：— → as on Fri" in table
+    assert "Public holidays source：Not followed → Mainland China (State Council holiday schedule)" in table
+    assert not re.search(r"[\u4e00-\u9fff]", "".join(re.findall(r'<div class="change">(.*?)</div>', table)))

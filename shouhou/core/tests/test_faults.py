@@ -22,6 +22,14 @@ from shouhou.core.testing.faults import FAULT_SECRET
 from shouhou.core.testing.pgserver import PrivatePostgres, free_port
 from shouhou.core.webhooks import signed_headers
 
+
+def server_now() -> int:
+    """The clock of the `serve` process these tests start: the real one, even when SHOUHOU_TEST_CLOCK moves
+    this process's clock (a signature stamped with the moved clock was refused as a replay)."""
+    import time_machine
+
+    return int(time_machine.escape_hatch.time.time())
+
 REPO = Path(__file__).resolve().parents[3]
 
 
@@ -138,7 +146,7 @@ def test_database_restart_while_webhooks_arrive(pg, migrated, tmp_path):
         deliveries = []
         for n in range(60):
             body = f'{{"id": {n}, "slow": 0.05}}'.encode()
-            deliveries.append((n, body, signed_headers(FAULT_SECRET, body, nonce=f"evt-{n}")))
+            deliveries.append((n, body, signed_headers(FAULT_SECRET, body, nonce=f"evt-{n}", timestamp=server_now())))
 
         first_answers: dict[int, tuple[int, str, str]] = {}
 
@@ -322,7 +330,7 @@ def test_database_restart_while_tracking_pushes_arrive(pg, migrated, tmp_path):
                 {"time": start.isoformat(), "status": "picked_up", "description": "已揽收"},
                 {"time": (start + _dt.timedelta(hours=1)).isoformat(), "status": "in_transit",
                  "description": "到达【深圳转运中心】"}]}).encode()
-            deliveries.append((n, body, signed_headers("fault-track-secret", body)))
+            deliveries.append((n, body, signed_headers("fault-track-secret", body, timestamp=server_now())))
         first: dict[int, tuple] = {}
 
         def sender():
@@ -336,7 +344,7 @@ def test_database_restart_while_tracking_pushes_arrive(pg, migrated, tmp_path):
         pg.restart(pause=1.5)
         thread.join(timeout=120)
         # The sender retries what was not accepted, freshly signed as a real sender would.
-        retried = {n: post(body, signed_headers("fault-track-secret", body))[0]
+        retried = {n: post(body, signed_headers("fault-track-secret", body, timestamp=server_now()))[0]
                    for n, body, _ in deliveries if first[n][0] != 200}
     finally:
         _kill_group(server, signal.SIGTERM)

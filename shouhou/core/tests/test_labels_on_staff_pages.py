@@ -74,7 +74,7 @@ def test_task_history_names_the_complaint_type_outcome_and_remedy(agent_client, 
     from shouhou.reviews import services as reviews_svc
     from shouhou.reviews.services import ReviewInput, reviews_ingest
 
-    review = reviews_ingest(shop=shop, items=[ReviewInput(text="穿了一次就开线了，质量太差", order_no="DY1")]).created[0]
+    review = reviews_ingest(shop=shop, actor=SYSTEM, items=[ReviewInput(text="穿了一次就开线了，质量太差", order_no="DY1")]).created[0]
     task = review.recovery
     reviews_svc.recovery_contact(task=task, note="已电话联系", actor=agent)
     reviews_svc.recovery_set_remedy(task=task, remedy="coupon", amount=Decimal("5"), actor=agent)
@@ -132,7 +132,7 @@ def test_a_read_only_analyst_is_offered_no_recovery_step(client, shop, agent):
     from shouhou.core.testing.factories import MembershipFactory, UserFactory
     from shouhou.reviews.services import ReviewInput, reviews_ingest
 
-    task = reviews_ingest(shop=shop, items=[ReviewInput(text="穿了一次就开线了，质量太差")]).created[0].recovery
+    task = reviews_ingest(shop=shop, actor=SYSTEM, items=[ReviewInput(text="穿了一次就开线了，质量太差")]).created[0].recovery
     client.force_login(MembershipFactory(shop=shop, role=Role.ANALYST, user=UserFactory(username="analyst")).user)
     page = client.get(f"/reviews/tasks/{task.pk}/").content.decode()
     assert task.number in page and f"/reviews/tasks/{task.pk}/reply/" not in page and 'data-testid="read-only"' in page

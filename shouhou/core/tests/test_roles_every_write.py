@@ -52,14 +52,14 @@ def _task(shop):
     from shouhou.reviews.models import RecoveryTask
     from shouhou.reviews.services import ReviewInput, reviews_ingest
 
-    review = reviews_ingest(shop=shop, items=[ReviewInput(text="质量太差了，一洗就掉色，差评", rating=1)]).created[0]
+    review = reviews_ingest(shop=shop, actor=SYSTEM, items=[ReviewInput(text="质量太差了，一洗就掉色，差评", rating=1)]).created[0]
     return RecoveryTask.objects.get(review=review)
 
 
 def _good_review(shop):
     from shouhou.reviews.services import ReviewInput, reviews_ingest
 
-    return reviews_ingest(shop=shop, items=[ReviewInput(text="非常好，推荐购买", rating=5)]).created[0]
+    return reviews_ingest(shop=shop, actor=SYSTEM, items=[ReviewInput(text="非常好，推荐购买", rating=5)]).created[0]
 
 
 def _referral(shop):
@@ -92,6 +92,38 @@ def _member(shop):
     from shouhou.accounts.models import Membership
 
     return Membership.objects.create(shop=shop, user=UserFactory(username="newbie"), role="agent")
+
+
+def _shipment(shop, tracking_no="SF7001"):
+    from shouhou.commerce.choices import ShipmentStatus
+    from shouhou.core.testing.factories import OrderFactory, ShipmentFactory
+
+    order = OrderFactory(shop=shop, delivered_at=None, status="shipped")
+    return ShipmentFactory(order=order, carrier="SF", tracking_no=tracking_no, status=ShipmentStatus.PENDING,
+                           shipped_at=None, signed_at=None, last_event_at=None)
+
+
+def _events():
+    from shouhou.logistics.services import Event
+
+    return [Event(occurred_at=NOW - dt.timedelta(hours=2), status="in_transit", description="顺丰速运 已收取快件")]
+
+
+def _kuaidi100_param(shop):
+    import json
+
+    _shipment(shop)
+    when = (NOW - dt.timedelta(hours=1)).strftime("%Y-%m-%d %H:%M:%S")
+    return json.dumps({"status": "polling", "message": "", "lastResult": {
+        "message": "ok", "state": "0", "status": "200", "ischeck": "0", "com": "shunfeng", "nu": "SF7001",
+        "data": [{"context": "快件已到达【上海转运中心】", "time": when, "ftime": when, "status": "在途",
+                  "statusCode": "1002", "areaName": "上海市"}]}}, ensure_ascii=False)
+
+
+def _review_items():
+    from shouhou.reviews.services import ReviewInput
+
+    return [ReviewInput(text="发货太慢了，等了一周", platform="douyin", external_id="dy-1", rating=2)]
 
 
 def _token(shop):
@@ -221,6 +253,28 @@ WRITES = {
     "accounts.retention": (ADMINS, lambda s, t: None,
                            lambda o, s, a: __import__("shouhou.accounts.services", fromlist=["x"])
                            .shop_retention_set(shop=s, days=200, actor=a)),
+    # Data intake: reviews handed in (API, community messages, a file) and tracking pushes. Webhooks run
+    # them as SystemActor(their channel); the API as its principal, whose role the service checks.
+    "reviews.ingest_api": (WRITERS, lambda s, t: _review_items(),
+                           lambda o, s, a: __import__("shouhou.reviews.services", fromlist=["x"]).reviews_ingest(
+                               shop=s, items=o, actor=a, source="api")),
+    "reviews.ingest_import": (SUPERVISORS, lambda s, t: _review_items(),
+                              lambda o, s, a: __import__("shouhou.reviews.services", fromlist=["x"]).reviews_ingest(
+                                  shop=s, items=o, actor=a, source="import")),
+    "reviews.review_create": (WRITERS, lambda s, t: None,
+                              lambda o, s, a: __import__("shouhou.reviews.services", fromlist=["x"]).review_create(
+                                  shop=s, text="质量太差了", actor=a, platform="douyin", external_id="dy-2")),
+    "logistics.tracking_push": (WRITERS, lambda s, t: _shipment(s),
+                                lambda o, s, a: __import__("shouhou.logistics.services", fromlist=["x"])
+                                .tracking_ingest(shop=s, carrier="SF", tracking_no=o.tracking_no, events=_events(),
+                                                 source="api", actor=a)),
+    "logistics.tracking_batch": (WRITERS, lambda s, t: _shipment(s),
+                                 lambda o, s, a: __import__("shouhou.logistics.services", fromlist=["x"])
+                                 .tracking_ingest_many(shop=s, pushes=[("SF", o.tracking_no, _events())],
+                                                       source="batch", actor=a)),
+    "logistics.kuaidi100_push": (WRITERS, lambda s, t: _kuaidi100_param(s),
+                                 lambda o, s, a: __import__("shouhou.logistics.subscriptions", fromlist=["x"])
+                                 .kuaidi100_push_receive(shop=s, param=o, actor=a)),
 }
 
 
@@ -233,7 +287,8 @@ def _footprint() -> tuple:
                   "reviews.RecoveryEvent", "notifications.MessageTemplate", "policies.PolicyVersion",
                   "logistics.ExceptionRuleSet", "inbox.AgentProfile", "inbox.Shift", "sla.BusinessCalendar",
                   "sla.SlaPolicy", "insight.ImprovementAction", "commerce.ImportJob", "accounts.ApiToken",
-                  "accounts.Membership", "reviews.ReferralReward"):
+                  "accounts.Membership", "reviews.ReferralReward", "reviews.Review", "logistics.TrackingEvent",
+                  "logistics.KeptTrackingPush", "logistics.LogisticsException"):
         counts.append(apps.get_model(label).objects.count())
     return (*counts, AuditEvent.objects.count())
 

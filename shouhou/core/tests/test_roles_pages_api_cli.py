@@ -20,7 +20,7 @@ from shouhou.core.testing.roles import (
     token_with_role,
     user_with_role,
 )
-from shouhou.core.tests.test_roles_every_write import _footprint, _task, _ticket
+from shouhou.core.tests.test_roles_every_write import _footprint, _shipment, _task, _ticket
 
 pytestmark = pytest.mark.django_db
 NOW = dt.datetime(2026, 11, 18, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
@@ -56,6 +56,15 @@ API_WRITES = {
     "insight.action": (WRITERS, "post", lambda s: "/api/insight/actions", lambda s: {"finding": "包装易破"}),
     "logistics.sweep": (WRITERS, "post", lambda s: "/api/logistics/exceptions/sweep", lambda s: {}),
     "accounts.token": (ADMINS, "post", lambda s: "/api/accounts/tokens", lambda s: {"name": "ERP", "scopes": ["cases"]}),
+    "reviews.ingest": (WRITERS, "post", lambda s: "/api/reviews/",
+                       lambda s: {"items": [{"text": "发货太慢了", "platform": "douyin", "external_id": "dy-9"}]}),
+    "reviews.community": (WRITERS, "post", lambda s: "/api/reviews/community/messages",
+                          lambda s: [{"text": "面膜用了过敏", "external_id": "g-1", "group_id": "grp-1",
+                                      "group_name": "福利群"}]),
+    "logistics.tracking": (WRITERS, "post", lambda s: "/api/logistics/tracking",
+                           lambda s: {"carrier": "SF", "tracking_no": _shipment(s).tracking_no,
+                                      "events": [{"time": "2026-11-18T08:00:00+08:00", "status": "in_transit",
+                                                  "description": "顺丰速运 已收取快件"}]}),
 }
 
 
@@ -72,6 +81,24 @@ def test_api_write_with_a_token_of_each_role(name, role, shop):
     else:
         assert r.status_code == 403, r.content
         assert _footprint() == before
+
+
+@pytest.mark.parametrize("role", [r for r in STAFF_ROLES if r != "outsider"])
+def test_api_review_import_with_a_token_of_each_role(role, shop):
+    """A review file is an import (`data.import`), checked in reviews_ingest as well as at the edge."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from shouhou.reviews.models import Review
+
+    upload = SimpleUploadedFile("reviews.csv", "review,external_id\n发货太慢了,dy-77\n".encode())
+    r = Client().post("/api/reviews/import?platform=douyin", {"file": upload},
+                      HTTP_AUTHORIZATION=token_with_role(shop, role))
+    if role in SUPERVISORS:
+        assert r.status_code == 201, r.content
+        assert Review.objects.filter(shop=shop, external_id="dy-77").exists()
+    else:
+        assert r.status_code == 403, r.content
+        assert not Review.objects.exists()
 
 
 @pytest.mark.parametrize("role", STAFF_ROLES)
@@ -130,7 +157,7 @@ def test_review_pages_offer_only_what_the_role_may_do(role, shop):
     from shouhou.reviews.services import ReviewInput, reviews_ingest
 
     task = _task(shop)
-    good = reviews_ingest(shop=shop, items=[ReviewInput(text="非常好，推荐购买", rating=5)]).created[0]
+    good = reviews_ingest(shop=shop, actor=SYSTEM, items=[ReviewInput(text="非常好，推荐购买", rating=5)]).created[0]
     client = Client()
     client.force_login(user_with_role(shop, role))
     page = client.get(f"/reviews/tasks/{task.pk}/").content.decode()

@@ -41,3 +41,19 @@ def test_the_session_runs_at_the_requested_clock(tmp_path):
     if wanted is not None and os.environ["SHOUHOU_TEST_CLOCK"][0] not in "+-":
         return  # an absolute instant: the session started there earlier; nothing to compare with `real`
     assert abs(timezone.now() - expected) < dt.timedelta(minutes=30)
+
+
+def test_moving_the_session_clock_keeps_the_process_zone():
+    """The process's zone is Django's TIME_ZONE whatever SHOUHOU_TEST_CLOCK says (the moved session ran in
+    UTC: a naive '2026-11-23 11:05' handed to a frozen clock became 19:05 in Shanghai)."""
+    import time
+
+    import time_machine
+    from django.conf import settings
+
+    assert os.environ.get("TZ") == settings.TIME_ZONE
+    assert time.localtime(0).tm_gmtoff == 8 * 3600
+    with time_machine.travel(dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=8))),
+                             tick=False) as clock:
+        clock.move_to("2026-11-23 11:05")  # naive: read in the process's zone
+        assert timezone.localtime().strftime("%Y-%m-%d %H:%M") == "2026-11-23 11:05"

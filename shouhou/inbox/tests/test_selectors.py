@@ -173,7 +173,21 @@ def test_queue_query_count_does_not_grow_with_rows(shop, agent):
     for _ in range(30):
         t = TicketFactory(shop=shop, assignee=agent, order=OrderFactory(shop=shop), first_response_due_at=minutes(9))
         MessageFactory(conversation=t.conversation)
-    assert small == _queue_queries(shop, agent) == 3  # the count, the page's ids, their rows
+    with time_machine.travel(dt.datetime.now(tz=dt.UTC) + dt.timedelta(seconds=2)):  # past COUNTS_MIN_AGE
+        assert small == _queue_queries(shop, agent) == 3  # the count, the page's ids, their rows
+
+
+def test_badges_are_recounted_at_most_once_a_second_while_tickets_keep_changing(shop, agent):
+    """A surge saves a ticket on every message: the shared badges are not recounted for each one."""
+    at = dt.datetime(2026, 11, 20, 14, 0, tzinfo=dt.UTC)
+    with time_machine.travel(at, tick=False):
+        TicketFactory(shop=shop, first_response_due_at=at + dt.timedelta(minutes=5))
+        assert queue_counts(shop=shop, user=agent, at=at)["open"] == 1
+        TicketFactory(shop=shop)  # a change within the second: the counts of a moment ago still serve
+        with CaptureQueriesContext(connection) as ctx:
+            assert queue_counts(shop=shop, user=agent, at=at + dt.timedelta(milliseconds=500))["open"] == 1
+        assert len(ctx.captured_queries) == 1  # only the agent's own "mine" count
+        assert queue_counts(shop=shop, user=agent, at=at + dt.timedelta(seconds=1))["open"] == 2
 
 
 def test_queue_row_shows_the_last_customer_or_agent_message_not_notes(shop):

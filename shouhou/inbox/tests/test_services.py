@@ -34,7 +34,7 @@ from shouhou.inbox.services import (
     ticket_set_status,
 )
 from shouhou.sla.services import sla_defaults_install
-from shouhou.sla.tests.helpers import frozen, local
+from shouhou.sla.tests.helpers import at, frozen, local
 
 pytestmark = pytest.mark.django_db
 K = TicketEventKind
@@ -94,7 +94,7 @@ def test_same_external_id_twice_is_stored_once(sla_shop, customer):
 def test_a_second_message_before_the_answer_keeps_the_first_clock(sla_shop, customer):
     with frozen("2026-11-23 10:00") as clock:
         got = receive(sla_shop, customer, "快递到哪了")
-        clock.move_to("2026-11-23 10:03")
+        clock.move_to(at("2026-11-23 10:03"))
         again = receive(sla_shop, customer, "人呢？")
     t = Ticket.objects.get(pk=got.ticket.pk)
     assert again.ticket.pk == t.pk and again.conversation.pk == got.conversation.pk
@@ -107,9 +107,9 @@ def test_a_second_message_before_the_answer_keeps_the_first_clock(sla_shop, cust
 def test_reply_meets_first_response_and_next_message_starts_next_response(sla_shop, customer, agent):
     with frozen("2026-11-23 10:00") as clock:
         t = receive(sla_shop, customer, "快递到哪了").ticket
-        clock.move_to("2026-11-23 10:02")
+        clock.move_to(at("2026-11-23 10:02"))
         msg = ticket_reply(ticket=t, author=agent, body="亲，您的包裹已到上海转运中心，预计明天送达。")
-        clock.move_to("2026-11-23 10:10")
+        clock.move_to(at("2026-11-23 10:10"))
         receive(sla_shop, customer, "能不能快点")
     t.refresh_from_db()
     assert msg.direction == Direction.OUTBOUND and msg.author == agent
@@ -127,9 +127,9 @@ def test_reply_stops_the_next_response_clock_and_counts_the_script(sla_shop, cus
     with frozen("2026-11-23 10:00") as clock:
         t = receive(sla_shop, customer, "什么时候发货").ticket
         ticket_reply(ticket=t, author=agent, body="抱歉久等了")
-        clock.move_to("2026-11-23 10:10")
+        clock.move_to(at("2026-11-23 10:10"))
         receive(sla_shop, customer, "还没发？")
-        clock.move_to("2026-11-23 10:12")
+        clock.move_to(at("2026-11-23 10:12"))
         msg = ticket_reply(ticket=t, author=agent, body="抱歉久等了，今天下午一定安排发出", script=script)
     t.refresh_from_db()
     script.refresh_from_db()
@@ -163,10 +163,10 @@ def test_pending_customer_pauses_and_a_customer_message_resumes(sla_shop, custom
     with frozen("2026-11-23 10:00") as clock:
         t = receive(sla_shop, customer, "尺码偏小，能换大一码吗").ticket
         ticket_reply(ticket=t, author=agent, body="可以的，请问您平时穿什么尺码？")
-        clock.move_to("2026-11-23 10:01")
+        clock.move_to(at("2026-11-23 10:01"))
         ticket_set_status(ticket=t, status=TicketStatus.PENDING_CUSTOMER, actor=agent, note="等顾客回复尺码")
         assert local(t.paused_at) == "2026-11-23 10:01"
-        clock.move_to("2026-11-23 10:31")
+        clock.move_to(at("2026-11-23 10:31"))
         receive(sla_shop, customer, "我平时穿M")
     t.refresh_from_db()
     assert t.status == TicketStatus.OPEN
@@ -182,9 +182,9 @@ def test_resolve_fills_resolution_business_seconds_without_the_pause(sla_shop, c
     with frozen("2026-11-23 23:00") as clock:
         t = receive(sla_shop, customer, "怎么清洗").ticket
         ticket_reply(ticket=t, author=agent, body="建议冷水手洗")
-        clock.move_to("2026-11-23 23:30")
+        clock.move_to(at("2026-11-23 23:30"))
         ticket_set_status(actor=SYSTEM, ticket=t, status=TicketStatus.PENDING_CUSTOMER)
-        clock.move_to("2026-11-24 09:30")   # 23:30–24:00 open, night closed, 09:00–09:30 open: 60 paused minutes
+        clock.move_to(at("2026-11-24 09:30"))   # 23:30–24:00 open, night closed, 09:00–09:30 open: 60 paused minutes
         ticket_set_status(ticket=t, status=TicketStatus.RESOLVED, actor=agent)
     t.refresh_from_db()
     assert local(t.resolved_at) == "2026-11-24 09:30"
@@ -198,9 +198,9 @@ def test_customer_message_reopens_a_resolved_ticket(sla_shop, customer, agent):
     with frozen("2026-11-23 10:00") as clock:
         t = receive(sla_shop, customer, "怎么连接蓝牙").ticket
         ticket_reply(ticket=t, author=agent, body="长按电源键 3 秒进入配对")
-        clock.move_to("2026-11-23 10:05")
+        clock.move_to(at("2026-11-23 10:05"))
         ticket_set_status(actor=SYSTEM, ticket=t, status=TicketStatus.RESOLVED)
-        clock.move_to("2026-11-23 11:05")
+        clock.move_to(at("2026-11-23 11:05"))
         again = receive(sla_shop, customer, "还是连不上")
     t.refresh_from_db()
     assert again.ticket.pk == t.pk
@@ -214,7 +214,7 @@ def test_a_message_after_close_starts_a_new_conversation_and_ticket(sla_shop, cu
     with frozen("2026-11-23 10:00") as clock:
         first = receive(sla_shop, customer, "在吗")
         ticket_set_status(actor=SYSTEM, ticket=first.ticket, status=TicketStatus.CLOSED)
-        clock.move_to("2026-11-24 10:00")
+        clock.move_to(at("2026-11-24 10:00"))
         second = receive(sla_shop, customer, "又有个问题")
     assert second.conversation.pk != first.conversation.pk
     assert second.ticket.pk != first.ticket.pk

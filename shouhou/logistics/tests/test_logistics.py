@@ -7,6 +7,7 @@ import time
 import pytest
 import time_machine
 
+from shouhou.accounts.actors import SYSTEM
 from shouhou.commerce.choices import Carrier
 from shouhou.commerce.choices import ShipmentStatus as St
 from shouhou.core.signatures import sign
@@ -245,8 +246,8 @@ def test_bulk_ingest_is_set_based_and_idempotent(shop, django_assert_max_num_que
               for i, s in enumerate(ships)]
     with time_machine.travel(when + dt.timedelta(hours=2), tick=False):
         with django_assert_max_num_queries(12):
-            tracking_ingest_many(shop=shop, pushes=pushes, source="batch")
-        tracking_ingest_many(shop=shop, pushes=pushes, source="batch")
+            tracking_ingest_many(shop=shop, actor=SYSTEM, pushes=pushes, source="batch")
+        tracking_ingest_many(shop=shop, actor=SYSTEM, pushes=pushes, source="batch")
     assert TrackingEvent.objects.count() == 40
     ships[0].refresh_from_db()
     ships[0].order.refresh_from_db()

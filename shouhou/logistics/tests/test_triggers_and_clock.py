@@ -43,13 +43,13 @@ def _pending(shop, **kw):
 def test_first_pickup_scan_sends_shipped_message_once(shop):
     s = _pending(shop, carrier="ZTO", tracking_no="ZT7001")
     with time_machine.travel(T0 + dt.timedelta(hours=1), tick=False):
-        tracking_ingest(shop=shop, carrier="ZTO", tracking_no="ZT7001",
+        tracking_ingest(shop=shop, actor=SYSTEM, carrier="ZTO", tracking_no="ZT7001",
                         events=[Event(T0, St.INFO_RECEIVED, "商家已下单")], source="kuaidi100")
         assert OutboundMessage.objects.count() == 0  # an electronic waybill is not a shipment yet
-        tracking_ingest(shop=shop, carrier="ZTO", tracking_no="ZT7001",
+        tracking_ingest(shop=shop, actor=SYSTEM, carrier="ZTO", tracking_no="ZT7001",
                         events=[Event(T0 + dt.timedelta(minutes=30), St.PICKED_UP, "【杭州】已揽收")],
                         source="kuaidi100")
-        tracking_ingest(shop=shop, carrier="ZTO", tracking_no="ZT7001",
+        tracking_ingest(shop=shop, actor=SYSTEM, carrier="ZTO", tracking_no="ZT7001",
                         events=[Event(T0 + dt.timedelta(minutes=50), St.IN_TRANSIT, "离开【杭州中心】")],
                         source="kuaidi100")
     msg = OutboundMessage.objects.get()
@@ -66,8 +66,8 @@ def test_bulk_ingest_sends_shipped_once_and_not_for_returns_or_first_news_signed
               ("YTO", "YT2", [Event(T0, St.PICKED_UP, "退货已揽收")]),
               ("YTO", "YT3", [Event(T0, St.SIGNED, "已签收")])]
     with time_machine.travel(T0 + dt.timedelta(hours=1), tick=False):
-        tracking_ingest_many(shop=shop, pushes=pushes, source="batch")
-        tracking_ingest_many(shop=shop, pushes=pushes, source="batch")
+        tracking_ingest_many(shop=shop, actor=SYSTEM, pushes=pushes, source="batch")
+        tracking_ingest_many(shop=shop, actor=SYSTEM, pushes=pushes, source="batch")
     assert list(OutboundMessage.objects.values_list("idempotency_key", flat=True)) == [f"shipment:{a.pk}:shipped"]
 
 
@@ -105,7 +105,7 @@ def test_carrier_exception_rule_opens_and_recovery_closes(shop):
     assert exc.kind == "carrier_exception"
     assert OutboundMessage.objects.get().trigger == "logistics_exception"
     with time_machine.travel(T0 + dt.timedelta(hours=2), tick=False):
-        tracking_ingest(shop=shop, carrier="SF", tracking_no=s.tracking_no,
+        tracking_ingest(shop=shop, actor=SYSTEM, carrier="SF", tracking_no=s.tracking_no,
                         events=[Event(T0 + dt.timedelta(hours=2), St.IN_TRANSIT, "问题已处理，继续转运")],
                         source="kuaidi100")
     exc.refresh_from_db()

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import pytest
 
+from shouhou.accounts.actors import SYSTEM
 from shouhou.reviews.models import RecoveryTask, Review
 from shouhou.reviews.services import ReviewInput, reviews_ingest
 
 
 def _seed(shop):
-    return reviews_ingest(shop=shop, items=[
+    return reviews_ingest(shop=shop, actor=SYSTEM, items=[
         ReviewInput(text="穿了一次就开线了，质量太差", order_no="DY1"),
         ReviewInput(text="物流太慢了，等了十天才到"),
         ReviewInput(text="面料很舒服，颜色也正，好评", author_name="小***鹿"),
@@ -39,7 +40,7 @@ def test_task_list_puts_the_work_first_closed_tasks_last(agent_client, shop, age
 
 def test_task_list_query_count_does_not_grow_with_rows(agent_client, shop, django_assert_max_num_queries):
     for i in range(3):
-        reviews_ingest(shop=shop, items=[ReviewInput(text=f"质量太差了，开线{i}-{j}") for j in range(20)])
+        reviews_ingest(shop=shop, actor=SYSTEM, items=[ReviewInput(text=f"质量太差了，开线{i}-{j}") for j in range(20)])
     with django_assert_max_num_queries(16):
         assert agent_client.get("/reviews/").status_code == 200
 

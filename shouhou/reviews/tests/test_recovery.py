@@ -40,7 +40,7 @@ def order(shop):
 
 
 def _ingest(shop, *texts, **kw):
-    return reviews_ingest(shop=shop, items=[ReviewInput(text=t, **kw) for t in texts])
+    return reviews_ingest(shop=shop, actor=SYSTEM, items=[ReviewInput(text=t, **kw) for t in texts])
 
 
 @time_machine.travel(NOW, tick=False)
@@ -189,7 +189,7 @@ def test_breach_sweep_marks_overdue_open_tasks_once(shop, agent):
 def test_group_messages_alert_the_admin(shop):
     admin = UserFactory(username="qunzhu")
     group = CommunityGroupFactory(shop=shop, external_id="wx-123", name="小鹿宝妈群", admin=admin)
-    result = reviews_ingest(shop=shop, items=[
+    result = reviews_ingest(shop=shop, actor=SYSTEM, items=[
         ReviewInput(text="群里买的面膜用了过敏，脸都红了，太差了", kind="group_message", group_external_id="wx-123",
                     external_id="m1", platform="group"),
         ReviewInput(text="今天的福利好划算，已下单", kind="group_message", group_external_id="wx-123",
@@ -201,13 +201,13 @@ def test_group_messages_alert_the_admin(shop):
     note = OutboundMessage.objects.get(trigger="community_negative")
     assert "小鹿宝妈群" in note.body and note.context["admin"] == "qunzhu"
     # the same message again creates nothing
-    again = reviews_ingest(shop=shop, items=[ReviewInput(text="群里买的面膜用了过敏", kind="group_message",
+    again = reviews_ingest(shop=shop, actor=SYSTEM, items=[ReviewInput(text="群里买的面膜用了过敏", kind="group_message",
                                                          group_external_id="wx-123", external_id="m1", platform="group")])
     assert (again.duplicates, CommunityAlert.objects.count(), OutboundMessage.objects.count()) == (1, 1, 1)
 
 
 def test_unknown_group_is_created_on_first_message(shop):
-    reviews_ingest(shop=shop, items=[ReviewInput(text="发货太慢了，等了一周", kind="group_message",
+    reviews_ingest(shop=shop, actor=SYSTEM, items=[ReviewInput(text="发货太慢了，等了一周", kind="group_message",
                                                  group_external_id="wx-new", group_name="新粉丝群")])
     assert CommunityAlert.objects.get().group.name == "新粉丝群"
 
@@ -245,7 +245,7 @@ def test_set_based_ingest_uses_a_fixed_number_of_queries(shop, order, django_ass
     items = [ReviewInput(text=f"第{i}条：质量太差了，开线", order_no="DY2026112000001", platform="douyin",
                          external_id=f"q{i}") for i in range(60)]
     with django_assert_max_num_queries(15):
-        result = reviews_ingest(shop=shop, items=items)
+        result = reviews_ingest(shop=shop, actor=SYSTEM, items=items)
     assert (len(result.created), result.tasks) == (60, 60)
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from shouhou.accounts.actors import SYSTEM
 from shouhou.inbox.triage import FROM_COMPLAINT
 from shouhou.reviews import services
 from shouhou.reviews.choices import ComplaintType
@@ -46,7 +47,7 @@ def test_join_and_split_types():
 
 
 def test_after_sales_remedy_must_do_the_refund_or_exchange(shop, supervisor):
-    review = reviews_ingest(shop=shop, items=[ReviewInput(text="申请退货一周了一直不处理，太差了")]).created[0]
+    review = reviews_ingest(shop=shop, actor=SYSTEM, items=[ReviewInput(text="申请退货一周了一直不处理，太差了")]).created[0]
     review.complaint_type = "after_sales"
     review.save(update_fields=["complaint_type"])
     task = review.recovery

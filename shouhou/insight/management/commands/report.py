@@ -1,4 +1,5 @@
-"""`shouhou report weekly --shop CODE --week 2026-W48 --out FILE.xlsx` — the weekly after-sales report;
+"""`shouhou report weekly --shop CODE --week 2026-W48 --out FILE.xlsx [--language en]` — the weekly
+after-sales report (headers and sheet names in Chinese, or in English with --language en);
 `shouhou report rollup --shop CODE --days 90` — (re)build the order-line rollup for past days."""
 
 from __future__ import annotations
@@ -6,7 +7,9 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import translation
 
 
 class Command(BaseCommand):
@@ -18,6 +21,8 @@ class Command(BaseCommand):
         w.add_argument("--shop", required=True, help="店铺代码")
         w.add_argument("--week", default="", help="ISO 周，如 2026-W48（默认上一个完整的周）")
         w.add_argument("--out", type=Path, required=True, help="输出文件，如 weekly.xlsx")
+        w.add_argument("--language", default="", choices=["", *[code for code, _name in settings.LANGUAGES]],
+                       help="表头与工作表名称的语言：zh-hans（默认）或 en")
         r = sub.add_parser("rollup", help="重建订单行日汇总（看板分母）")
         r.add_argument("--shop", required=True, help="店铺代码")
         r.add_argument("--days", type=int, default=90, help="重建今天之前的天数（默认 90）")
@@ -31,7 +36,7 @@ class Command(BaseCommand):
             raise CommandError(f"没有代码为 {code} 的店铺")
         getattr(self, f"do_{action}")(shop=shop, **opts)
 
-    def do_weekly(self, *, shop, week: str, out: Path, **_):
+    def do_weekly(self, *, shop, week: str, out: Path, language: str = "", **_):
         from shouhou.insight.report import weekly_workbook_bytes
         from shouhou.insight.selectors import current_week, iso_week, weekly_report
 
@@ -44,7 +49,8 @@ class Command(BaseCommand):
             this_week, _end = current_week()
             start, end = this_week - timedelta(days=7), this_week
         data = weekly_report(shop=shop, start=start, end=end)
-        out.write_bytes(weekly_workbook_bytes(data))
+        with translation.override(language or settings.LANGUAGE_CODE):
+            out.write_bytes(weekly_workbook_bytes(data))
         self.stdout.write(f"已写出 {out}（{shop.code} {data['week']}）")
 
     def do_rollup(self, *, shop, days: int, **_):
