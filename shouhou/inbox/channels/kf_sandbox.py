@@ -20,6 +20,7 @@ from email.policy import HTTP
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, quote, urlencode, urlparse
 
+from shouhou.core.sandbox import LocalHttpService
 from shouhou.inbox.channels import crypto
 from shouhou.inbox.channels.wecom import encrypted_envelope
 
@@ -32,7 +33,7 @@ FAULTS = {
 
 
 @dataclass
-class KfSandbox:
+class KfSandbox(LocalHttpService):
     corp_id: str = "wwkfsandbox000001"
     secret: str = "kf-sandbox-secret"  # noqa: S105 - a local fake
     callback_token: str = "kfcallbacktoken"  # noqa: S105 - a local fake
@@ -57,23 +58,6 @@ class KfSandbox:
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
 
     # --- life -----------------------------------------------------------------------------------------------
-    @property
-    def url(self) -> str:
-        host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def start(self) -> KfSandbox:
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-    def fail_next(self, path: str, kind: str, times: int = 1) -> None:
-        with self.lock:
-            self.faults.append({"path": path.strip("/"), "kind": kind, "times": times})
-
     def expire_access_token(self) -> None:
         """The token we handed out stops working (WeCom answers 42001 until a new one is fetched)."""
         with self.lock:

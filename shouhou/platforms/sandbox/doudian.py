@@ -18,6 +18,7 @@ from urllib.parse import parse_qs, urlparse
 
 import httpx
 
+from shouhou.core.sandbox import LocalHttpService
 from shouhou.platforms.adapters.doudian import api_sign, push_sign
 
 # afterSale/operate type → (statuses it may act on, status after)
@@ -107,7 +108,7 @@ def _num(value: str):
     return int(value) if str(value).isdigit() else value
 
 
-class DoudianSandbox:
+class DoudianSandbox(LocalHttpService):
     def __init__(self, *, app_key: str = "sandbox-app", app_secret: str = "sandbox-secret",  # noqa: S107 (a local fake)
                  shop_id: str = "7000001", push_url: str = "", host: str = "127.0.0.1", port: int = 0,
                  push_on_operate: bool = False):
@@ -134,21 +135,10 @@ class DoudianSandbox:
         self._pushers: list[threading.Thread] = []
 
     # --- lifecycle ---------------------------------------------------------------------------------
-    @property
-    def url(self) -> str:
-        host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def start(self) -> DoudianSandbox:
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-        return self
-
     def stop(self) -> None:
         for pusher in list(self._pushers):  # let pushes in flight finish: nothing arrives after stop
             pusher.join(timeout=15)
-        self.server.shutdown()
-        self.server.server_close()
+        super().stop()
 
     # --- scripting (tests, demo) ---------------------------------------------------------------------
     def _issue_tokens(self, *, expires_in: int) -> None:
@@ -160,11 +150,6 @@ class DoudianSandbox:
         """The current access token stops working (the platform expired it early)."""
         with self.lock:
             self.access_token = "at-expired-" + secrets.token_hex(4)
-
-    def fail_next(self, path: str, kind: str, times: int = 1, *, after: int = 0) -> None:
-        """The next `times` calls of `path` fail with `kind`, once `after` calls have gone through."""
-        with self.lock:
-            self.faults.append({"path": path.strip("/"), "kind": kind, "times": times, "after": after})
 
     def add_aftersale(self, *, order_id: str, sku_order_id: str, aftersale_type: int = 1, reason: str = "七天无理由退货",
                       refund_amount: int = 0, push: bool = True, aftersale_id: str | None = None) -> SandboxAftersale:

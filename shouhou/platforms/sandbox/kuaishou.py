@@ -16,6 +16,7 @@ from urllib.parse import parse_qs, urlparse
 
 import httpx
 
+from shouhou.core.sandbox import LocalHttpService
 from shouhou.platforms.adapters.kuaishou import api_sign, encrypt_push
 
 ERRORS = {
@@ -71,7 +72,7 @@ class SandboxKsOrder:
     express_name: str = ""
 
 
-class KuaishouSandbox:
+class KuaishouSandbox(LocalHttpService):
     def __init__(self, *, app_key: str = "ks-sandbox-app", app_secret: str = "ks-sandbox-secret",  # noqa: S107
                  sign_secret: str = "ks-sandbox-sign", seller_id: str = "88000001",  # noqa: S107 (a local fake)
                  push_url: str = "", port: int = 0):
@@ -90,23 +91,6 @@ class KuaishouSandbox:
         self.params_log: list[tuple[str, dict]] = []  # the param of every call that changed a refund
         self.server = ThreadingHTTPServer(("127.0.0.1", port), self._handler())
         self._seq = 0
-
-    @property
-    def url(self) -> str:
-        host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def start(self) -> KuaishouSandbox:
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-    def fail_next(self, path: str, kind: str, times: int = 1) -> None:
-        with self.lock:
-            self.faults.append({"path": path.strip("/"), "kind": kind, "times": times})
 
     def expire_access_token(self) -> None:
         with self.lock:

@@ -18,6 +18,7 @@ from urllib.parse import parse_qs, urlencode, urlparse
 
 import httpx
 
+from shouhou.core.sandbox import LocalHttpService
 from shouhou.inbox.channels import crypto as wx_crypto
 from shouhou.platforms.adapters.wechat_shop import seal_push
 
@@ -68,7 +69,7 @@ class SandboxWxOrder:
     deliveries: list[dict] = field(default_factory=list)  # {waybill_id, delivery_id, delivery_name, delivery_time}
 
 
-class WechatShopSandbox:
+class WechatShopSandbox(LocalHttpService):
     def __init__(self, *, app_id: str = "wx5a4d0000sandbox", app_secret: str = "wx-sandbox-secret",  # noqa: S107
                  username: str = "gh_sandbox0001", push_token: str = "wxsandboxtoken",  # noqa: S107 (a local fake)
                  push_url: str = "", fmt: str = "json", port: int = 0):
@@ -85,23 +86,6 @@ class WechatShopSandbox:
         self.access_token = "wx-at-" + secrets.token_hex(8)
         self.token_expires = time.time() + 7200
         self.server = ThreadingHTTPServer(("127.0.0.1", port), self._handler())
-
-    @property
-    def url(self) -> str:
-        host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def start(self) -> WechatShopSandbox:
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-    def fail_next(self, path: str, kind: str, times: int = 1) -> None:
-        with self.lock:
-            self.faults.append({"path": path.strip("/"), "kind": kind, "times": times})
 
     def expire_access_token(self) -> None:
         """The platform invalidates the token (as after 2 hours): the next stable_token call issues another."""

@@ -19,6 +19,7 @@ from urllib.parse import parse_qs, urlencode, urlparse
 
 import httpx
 
+from shouhou.core.sandbox import LocalHttpService
 from shouhou.platforms.adapters.youzan import VERSIONS, encode_msg, push_sign
 
 ERRORS = {
@@ -78,7 +79,7 @@ EXPRESS = [{"id": 1, "name": "申通快递", "display": 0}, {"id": 2, "name": "�
            {"id": 7, "name": "顺丰速运", "display": 0}]  # the sandbox's numbering (有赞's own is read, not assumed)
 
 
-class YouzanSandbox:
+class YouzanSandbox(LocalHttpService):
     def __init__(self, *, client_id: str = "yz-sandbox-client", client_secret: str = "yz-sandbox-secret",  # noqa: S107
                  kdt_id: str = "91000001", push_url: str = "", host: str = "127.0.0.1", port: int = 0):  # a local fake
         self.client_id, self.client_secret, self.kdt_id = client_id, client_secret, kdt_id
@@ -94,19 +95,6 @@ class YouzanSandbox:
         self.access_token, self.refresh_token = "yz-at-" + secrets.token_hex(6), "yz-rt-" + secrets.token_hex(6)
         self.expired_tokens: set[str] = set()
         self.server = ThreadingHTTPServer((host, port), self._handler())
-
-    @property
-    def url(self) -> str:
-        host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def start(self) -> YouzanSandbox:
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
     def fail_next(self, api: str, kind: str, times: int = 1) -> None:
         with self.lock:
