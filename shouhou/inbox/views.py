@@ -68,16 +68,26 @@ def hook_wechat(request, key: str):
 
 # --- WeCom ---------------------------------------------------------------------------------------
 
+def _wecom_url_check(request, account: ChannelAccount):
+    """WeCom's URL check (GET): the decrypted echostr; the WeCom app and 微信客服 callbacks share it."""
+    return _text(wecom.check_url(token=account.token, aes_key=account.aes_key, corp_id=account.app_id,
+                                 params=request.GET), 200)
+
+
+def _wecom_fields(request, account: ChannelAccount) -> dict[str, str]:
+    """A verified, decrypted WeCom push (POST); raises ChannelRejected."""
+    return wecom.open_push(token=account.token, aes_key=account.aes_key, corp_id=account.app_id,
+                           params=request.GET, raw=request.body)
+
+
 @csrf_exempt
 @require_http_methods(["GET", "POST"])
 def hook_wecom(request, key: str):
     account = _account(key, [Channel.WECOM])
     try:
         if request.method == "GET":
-            return _text(wecom.check_url(token=account.token, aes_key=account.aes_key, corp_id=account.app_id,
-                                         params=request.GET), 200)
-        fields = wecom.open_push(token=account.token, aes_key=account.aes_key, corp_id=account.app_id,
-                                 params=request.GET, raw=request.body)
+            return _wecom_url_check(request, account)
+        fields = _wecom_fields(request, account)
         item = wechat.to_inbound(fields, key=account.key, prefix="wecom")
     except ChannelRejected as exc:
         return _text(str(exc), exc.status)
@@ -97,11 +107,8 @@ def hook_wechat_kf(request, key: str):
     account = _account(key, [Channel.WECHAT_KF])
     try:
         if request.method == "GET":
-            return _text(wecom.check_url(token=account.token, aes_key=account.aes_key, corp_id=account.app_id,
-                                         params=request.GET), 200)
-        fields = wecom.open_push(token=account.token, aes_key=account.aes_key, corp_id=account.app_id,
-                                 params=request.GET, raw=request.body)
-        event = wechat_kf.kf_event(fields)
+            return _wecom_url_check(request, account)
+        event = wechat_kf.kf_event(_wecom_fields(request, account))
     except ChannelRejected as exc:
         return _text(str(exc), exc.status)
     if event is not None:
