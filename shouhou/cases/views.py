@@ -130,8 +130,20 @@ def case_action_view(request, pk: int, action: str):
     return redirect("cases:detail", pk=case.pk)
 
 
-_CONTENT_TYPES = {"jpeg": "image/jpeg", "png": "image/png", "webp": "image/webp", "gif": "image/gif",
-                  "heic": "image/heic"}
+_CONTENT_TYPES = {"jpeg": "image/jpeg", "jpg": "image/jpeg", "png": "image/png", "webp": "image/webp",
+                  "gif": "image/gif", "heic": "image/heic"}
+
+
+def evidence_file_response(ev: CaseEvidence, *, max_age: int) -> FileResponse:
+    """A stored case photo as a private, non-sniffable download (staff page and the platforms' signed link)."""
+    try:
+        handle = ev.file.open("rb")
+    except FileNotFoundError:
+        raise Http404("凭证文件已丢失") from None
+    response = FileResponse(handle, content_type=_CONTENT_TYPES.get(ev.kind, "application/octet-stream"))
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = f"private, max-age={max_age}"
+    return response
 
 
 @login_required
@@ -141,14 +153,7 @@ def case_evidence_view(request, pk: int, evidence_id: int):
     ev = CaseEvidence.objects.filter(pk=evidence_id, case_id=pk, case__shop=shop).first()
     if ev is None or not ev.file:
         raise Http404("凭证不存在")
-    try:
-        handle = ev.file.open("rb")
-    except FileNotFoundError:
-        raise Http404("凭证文件已丢失") from None
-    response = FileResponse(handle, content_type=_CONTENT_TYPES.get(ev.kind, "application/octet-stream"))
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, max-age=3600"
-    return response
+    return evidence_file_response(ev, max_age=3600)
 
 
 RECALL_REMEDIES = [(k, label) for k, label in CaseKind.choices

@@ -7,7 +7,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -15,13 +15,11 @@ from django.views.decorators.http import require_GET, require_POST
 
 from shouhou.cases.models import Case
 from shouhou.cases.services import CaseError
+from shouhou.cases.views import evidence_file_response
 from shouhou.platforms import actback
 from shouhou.platforms.choices import ConnectedPlatform
 from shouhou.platforms.models import PlatformConnection
 from shouhou.platforms.views import _shop
-
-_CONTENT_TYPES = {"jpeg": "image/jpeg", "jpg": "image/jpeg", "png": "image/png", "webp": "image/webp",
-                  "gif": "image/gif", "heic": "image/heic"}
 
 
 def _case(request, case_id: int) -> Case:
@@ -63,14 +61,7 @@ def evidence_public(request, token: str):
     ev = actback.evidence_from_token(token)
     if ev is None or not ev.file:
         raise Http404("凭证链接无效或已过期")
-    try:
-        handle = ev.file.open("rb")
-    except FileNotFoundError:
-        raise Http404("凭证文件已丢失") from None
-    response = FileResponse(handle, content_type=_CONTENT_TYPES.get(ev.kind, "application/octet-stream"))
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, max-age=600"
-    return response
+    return evidence_file_response(ev, max_age=600)
 
 
 @login_required
