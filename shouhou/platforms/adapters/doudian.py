@@ -85,7 +85,7 @@ AFTERSALE_TAGS = {
 # order message tags (the SDK's message/*.go, op.jinritemai.com message docs group 30): each names an order
 # (p_id) whose detail is then read with order/orderDetail
 ORDER_TAGS = {"100": "订单创建", "101": "订单支付/确认", "102": "卖家发货", "103": "交易完成", "104": "发货物流信息变更",
-              "106": "订单取消", "108": "卖家部分发货"}
+              "105": "买家收货信息变更", "106": "订单取消", "108": "卖家部分发货"}
 # shop order order_status → commerce OrderStatus ("" = not an order yet: unpaid)
 ORDER_STATUSES = {"1": "", "105": OrderStatus.PAID, "2": OrderStatus.PAID, "101": OrderStatus.SHIPPED,
                   "3": OrderStatus.SHIPPED, "4": OrderStatus.CANCELLED, "5": OrderStatus.COMPLETED}

@@ -85,6 +85,8 @@ class SandboxOrder:
     logistics: list[dict] = field(default_factory=list)  # {tracking_no, company, company_name, ship_time}
     receiver: str = "张**"
     tel: str = "138****5678"
+    district: tuple[str, str] = ("西湖区", "文新街道")
+    detail: str = "文一西路***号"
 
 
 def generated_order(index: int, base_time: int, per_second: int = 50) -> SandboxOrder:
@@ -191,6 +193,28 @@ class DoudianSandbox(LocalHttpService):
                                      "ship_time": record.ship_time})
         if push:
             self.push_order("102", record)
+        return record
+
+    def change_receiver(self, order_id: str, *, receiver: str, tel: str, district: tuple[str, str], detail: str,
+                        push: bool = True) -> SandboxOrder:
+        """The buyer changes the address (the merchant agreed): a newer update_time and tag 105
+        (买家收货信息变更, receiver_msg {addr (a JSON string), name, tel, encrypt_*}), masked as the platform masks."""
+        with self.lock:
+            record = self.orders[order_id]
+            record.update_time = max(int(time.time()), record.update_time + 1)
+            record.receiver, record.tel, record.district, record.detail = receiver, tel, district, detail
+        if push:
+            self._msg_seq += 1
+            addr = {"province": {"name": "浙江省", "id": "33"}, "city": {"name": "杭州市", "id": "3301"},
+                    "town": {"name": district[0], "id": "330106"}, "street": {"name": district[1], "id": "330106001"},
+                    "detail": detail, "encrypt_detail": "#ENCRYPTED#"}
+            data = {"p_id": _num(record.order_id), "s_ids": [_num(ln["sku_order_id"]) for ln in record.lines],
+                    "shop_id": int(self.shop_id), "order_status": record.status, "order_type": 0,
+                    "update_time": record.update_time,
+                    "receiver_msg": {"addr": json.dumps(addr, ensure_ascii=False), "name": receiver,
+                                     "encrypt_name": "#ENC#", "tel": tel, "encrypt_tel": "$ENC$"}}
+            self.push([{"tag": "105", "msg_id": f"{int(time.time() * 1000)}{self._msg_seq:04d}",
+                        "data": json.dumps(data, ensure_ascii=False)}])
         return record
 
     def generate_orders(self, count: int, *, base_time: int) -> None:
@@ -437,8 +461,8 @@ class DoudianSandbox(LocalHttpService):
     def _shop_order(self, r: SandboxOrder) -> dict:
         """order/searchList's shop_order_list item (the fields shouhou reads, names as the SDK has them)."""
         addr = {"province": {"name": "浙江省", "id": "33"}, "city": {"name": "杭州市", "id": "3301"},
-                "town": {"name": "西湖区", "id": "330106"}, "street": {"name": "文新街道", "id": "330106001"},
-                "detail": "文一西路***号"}
+                "town": {"name": r.district[0], "id": "330106"}, "street": {"name": r.district[1], "id": "330106001"},
+                "detail": r.detail}
         skus = [{"order_id": ln["sku_order_id"], "parent_order_id": r.order_id, "order_status": r.status,
                  "product_name": ln["product_name"], "product_id": 3_600_000_000 + int(ln.get("sku_id", 1)),
                  "product_id_str": str(3_600_000_000 + int(ln.get("sku_id", 1))), "sku_id": ln.get("sku_id", 1),
