@@ -1,0 +1,138 @@
+"""补寄 and arbitration evidence through the 抖店 sandbox over real HTTP: a 补寄 request (aftersale_type 7) is a
+resend case, agreed with operate 501 or refused with 502, its parcel sent back with afterSale/fillLogistics
+send_type=1 and tracked; arbitration evidence (words + case photos uploaded to the platform's image API) goes
+through the outbox to afterSale/submitEvidence, once per submission, refused clearly when no arbitration is open;
+platforms without such APIs show the back-office link instead."""
+
+from __future__ import annotations
+
+import pytest
+
+from shouhou.cases import services as case_services
+from shouhou.cases.models import Case
+from shouhou.cases.tests.factories import photo
+from shouhou.commerce.models import Shipment
+from shouhou.logistics.models import TrackingSubscription
+from shouhou.platforms import actback, services
+from shouhou.platforms.models import OutboundAction, PlatformAftersale
+from shouhou.platforms.tests.conftest import ORDER_ID, SKU_ORDER_ID
+from shouhou.platforms.tests.test_actback import _ks_connect, _messages, ks, public_base  # noqa: F401 (fixtures)
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _case_from(sandbox, connect, *, aftersale_type: int, reason: str = "其他"):
+    conn = connect()
+    record = sandbox.add_aftersale(order_id=ORDER_ID, sku_order_id=SKU_ORDER_ID, aftersale_type=aftersale_type,
+                                   reason=reason, push=False)
+    services.connection_sync(conn)
+    return conn, record, Case.objects.get()
+
+
+def test_doudian_resend_agreed_shipped_tracked_and_resolved(sandbox, connect, shop, order_line, claim_clock, agent,
+                                                            client):
+    shop.settings = {**(shop.settings or {}), "kuaidi100_key": "key-123"}
+    shop.save(update_fields=["settings"])
+    conn, record, case = _case_from(sandbox, connect, aftersale_type=7)
+    assert case.kind == "resend" and case.status == "requested"
+    client.force_login(agent)
+    assert 'id="resend-ship"' not in client.get(f"/cases/{case.pk}/").content.decode()  # not agreed yet
+    case_services.case_approve(case=case, actor=agent)
+    assert sandbox.operations == [(501, record.aftersale_id)]  # 同意补寄
+    case.refresh_from_db()
+    assert case.status == "fulfilling" and case.platform_link.status == "8"  # 待商家发货
+    page = client.get(f"/cases/{case.pk}/").content.decode()
+    assert 'id="resend-ship"' in page and "登记补寄发货" in page
+    response = client.post(f"/platforms/cases/{case.pk}/resend-ship/", {"carrier": "SF", "tracking_no": "SF 12"},
+                           follow=True)
+    assert "运单号" in _messages(response) and not sandbox.resend_parcels
+    client.post(f"/platforms/cases/{case.pk}/resend-ship/", {"carrier": "SF", "tracking_no": "SF9876543210"})
+    assert sandbox.resend_parcels == [{"aftersale_id": record.aftersale_id, "company_code": "shunfeng",
+                                       "tracking_no": "SF9876543210"}]
+    action = OutboundAction.objects.get(kind="resend_ship")
+    assert action.status == "done"
+    case.refresh_from_db()
+    assert case.platform_link.status == "13" and case.status == "fulfilling"
+    shipment = Shipment.objects.get(tracking_no="SF9876543210")
+    assert shipment.order_id == case.order_id and not shipment.is_return
+    assert TrackingSubscription.objects.filter(shipment=shipment, company="shunfeng").exists()
+    assert case.events.filter(note__contains="补寄商品已寄出", visible_to_customer=True).exists()
+    # the same parcel posted again is not sent twice (one action per request version and kind)
+    client.post(f"/platforms/cases/{case.pk}/resend-ship/", {"carrier": "SF", "tracking_no": "SF9876543210"})
+    assert len(sandbox.resend_parcels) == 1
+    sandbox.buyer_confirms_exchange(record.aftersale_id, push=False)  # the buyer signs: 14 换货/补寄/维修成功
+    services.connection_sync(conn)
+    case.refresh_from_db()
+    assert case.status == "resolved" and case.resolution == "replacement"
+
+
+def test_doudian_resend_refused_and_other_operate_types(sandbox, connect, order_line, claim_clock, agent):
+    conn, record, case = _case_from(sandbox, connect, aftersale_type=7)
+    case_services.case_reject(case=case, actor=agent, reason="已核实包裹完整")
+    assert sandbox.operations == [(502, record.aftersale_id)]  # 拒绝补寄
+    assert sandbox.operate_items[-1]["reason"] == "已核实包裹完整"
+    case.refresh_from_db()
+    assert case.platform_link.status == "27"
+    with pytest.raises(actback.ActbackError, match="只有换货"):
+        actback.exchange_ship(case=case, actor=agent, carrier="SF", tracking_no="SF1")
+    with pytest.raises(actback.ActbackError, match="平台同意补寄后"):
+        actback.resend_ship(case=case, actor=agent, carrier="SF", tracking_no="SF1")
+
+
+def test_doudian_presale_refund_is_agreed_with_401(sandbox, connect, order_line, claim_clock, agent):
+    conn, record, case = _case_from(sandbox, connect, aftersale_type=2)
+    case_services.case_approve(case=case, actor=agent)
+    assert sandbox.operations == [(401, record.aftersale_id)]  # 同意售前退 (未发货仅退款)
+    case.refresh_from_db()
+    assert case.platform_link.status == "12"
+
+
+def test_doudian_arbitration_evidence_goes_through_the_outbox(sandbox, connect, order_line, claim_clock, agent,
+                                                              client, public_base):  # noqa: F811
+    conn, record, case = _case_from(sandbox, connect, aftersale_type=0)
+    evidence = [case_services.case_add_evidence(case=case, upload=photo(), actor=agent, note=f"签收照片{n}")
+                for n in range(5)]
+    client.force_login(agent)
+    page = client.get(f"/cases/{case.pk}/").content.decode()
+    assert 'id="arbitration-evidence"' in page and "最多 4 张" in page
+    # five photos: more than afterSale/submitEvidence takes
+    response = client.post(f"/platforms/cases/{case.pk}/evidence/",
+                           {"comment": "买家已签收，附签收照片", "evidence_ids": [e.pk for e in evidence]}, follow=True)
+    assert "最多提交 4 张" in _messages(response) and not OutboundAction.objects.exists()
+    # no arbitration open yet: the platform refuses, the case says so in its words
+    client.post(f"/platforms/cases/{case.pk}/evidence/", {"comment": "买家已签收", "evidence_ids": [evidence[0].pk]})
+    refused = OutboundAction.objects.get(kind="submit_evidence")
+    assert refused.status == "refused" and "不在仲裁中" in refused.last_error
+    assert case.events.filter(note__contains="平台拒绝「提交仲裁凭证」").exists()
+    # the platform's staff ask for evidence (tag 213): words + two photos, uploaded to the image API first
+    sandbox.open_arbitration(record.aftersale_id, push=False)
+    services.connection_sync(conn)
+    ids = [evidence[1].pk, evidence[2].pk]
+    client.post(f"/platforms/cases/{case.pk}/evidence/", {"comment": "快递签收记录与开箱照片", "evidence_ids": ids})
+    assert len(sandbox.evidence_submissions) == 1
+    sent = sandbox.evidence_submissions[0]
+    assert sent["comment"] == "快递签收记录与开箱照片" and len(sent["evidence"]) == 2
+    assert all(url.startswith("https://p3-sandbox.example/") for url in sent["evidence"])
+    assert len(sandbox.uploads) == 3  # the refused submission's photo, then these two, fetched by signed link
+    # the same submission again is sent once; different words are a new submission
+    client.post(f"/platforms/cases/{case.pk}/evidence/", {"comment": "快递签收记录与开箱照片", "evidence_ids": ids})
+    assert len(sandbox.evidence_submissions) == 1 and OutboundAction.objects.count() == 2
+    actback.evidence_submit(case=case, actor=agent, comment="补充：买家聊天记录承认已收到")
+    assert [s["comment"] for s in sandbox.evidence_submissions][-1] == "补充：买家聊天记录承认已收到"
+    assert "evidence" not in sandbox.evidence_submissions[-1] or sandbox.evidence_submissions[-1]["evidence"] == []
+
+
+def test_platforms_without_evidence_or_resend_api_show_the_back_office_link(ks, shop, order_line, claim_clock,  # noqa: F811
+                                                                            agent, client):
+    conn = _ks_connect(shop, ks)
+    ks.add_refund(order_id=ORDER_ID, handling_way=10, reason="其他", push=False)
+    services.connection_sync(conn)
+    case = Case.objects.get()
+    link = PlatformAftersale.objects.get(case=case)
+    client.force_login(agent)
+    page = client.get(f"/cases/{case.pk}/").content.decode()
+    assert 'id="arbitration-manual"' in page and 'id="arbitration-evidence"' not in page
+    assert link.manual_url in page
+    with pytest.raises(actback.ActbackError, match="没有公开的仲裁凭证接口"):
+        actback.evidence_submit(case=case, actor=agent, comment="签收记录")
+    assert not OutboundAction.objects.filter(kind="submit_evidence").exists()
