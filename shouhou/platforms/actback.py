@@ -145,7 +145,7 @@ def evidence_from_token(token: str) -> CaseEvidence | None:
 
 
 def evidence_upload(action: OutboundAction) -> list[str]:
-    """Upload the rejection's evidence photos to the platform (once; the URLs are kept on the action so a
+    """Upload the rejection's (or the arbitration evidence's) photos to the platform (once; the URLs are kept on the action so a
     retry does not upload again). A platform whose reject API takes no images gets none, and the case says
     where to add them by hand. Raises PlatformError (the outbox retries)."""
     conn, link = action.connection, action.aftersale
@@ -153,9 +153,11 @@ def evidence_upload(action: OutboundAction) -> list[str]:
     evidence = list(CaseEvidence.objects.filter(case_id=link.case_id, pk__in=action.payload.get("evidence_ids") or [])
                     .order_by("pk")[:MAX_EVIDENCE])
     urls: list[str] = []
+    # arbitration evidence may need another image API than a rejection (微信小店: media ids for 商家举证)
+    uploader = "upload_arbitration_evidence" if action.kind == ActionKind.SUBMIT_EVIDENCE else "upload_evidence"
     for ev in evidence:
         name = f"{case.number if case else link.aftersale_id}-{ev.pk}.{ev.kind or 'jpg'}"
-        url = services._call(conn, lambda a, token, ev=ev, name=name: a.upload_evidence(
+        url = services._call(conn, lambda a, token, ev=ev, name=name: getattr(a, uploader, a.upload_evidence)(
             token, public_url=evidence_public_url(ev), name=name))
         if url is None:
             urls = []

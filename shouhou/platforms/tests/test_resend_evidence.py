@@ -16,7 +16,14 @@ from shouhou.logistics.models import TrackingSubscription
 from shouhou.platforms import actback, services
 from shouhou.platforms.models import OutboundAction, PlatformAftersale
 from shouhou.platforms.tests.conftest import ORDER_ID, SKU_ORDER_ID
-from shouhou.platforms.tests.test_actback import _ks_connect, _messages, ks, public_base  # noqa: F401 (fixtures)
+from shouhou.platforms.tests.test_actback import (  # noqa: F401 (fixtures)
+    _ks_connect,
+    _messages,
+    _wx_connect,
+    ks,
+    public_base,
+    wx,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -122,6 +129,27 @@ def test_doudian_arbitration_evidence_goes_through_the_outbox(sandbox, connect, 
     assert "evidence" not in sandbox.evidence_submissions[-1] or sandbox.evidence_submissions[-1]["evidence"] == []
 
 
+def test_wechat_shop_proof_goes_to_the_dispute_with_media_ids(wx, shop, order_line, claim_clock, agent,  # noqa: F811
+                                                             public_base):  # noqa: F811
+    conn = _wx_connect(shop, wx)
+    record = wx.add_aftersale(order_id=ORDER_ID, sku_id=SKU_ORDER_ID, reason="不想要了", push=False)
+    services.connection_sync(conn)
+    case = Case.objects.get()
+    ev = case_services.case_add_evidence(case=case, upload=photo(), actor=agent)
+    # no dispute yet: refused in plain words, nothing sent to addcomplaintproof
+    actback.evidence_submit(case=case, actor=agent, comment="商品完好", evidence_ids=[ev.pk])
+    first = OutboundAction.objects.get(kind="submit_evidence")
+    assert first.status == "refused" and "没有纠纷单" in first.last_error and not wx.complaint_proofs
+    # the buyer asks the platform to step in: the proof goes to that dispute with the image's media id
+    complaint_id = wx.open_complaint(record.aftersale_id)
+    services.connection_sync(conn)
+    actback.evidence_submit(case=case, actor=agent, comment="签收记录与开箱视频截图", evidence_ids=[ev.pk])
+    assert len(wx.complaint_proofs) == 1
+    proof = wx.complaint_proofs[0]
+    assert proof["complaint_id"] == complaint_id and proof["content"] == "签收记录与开箱视频截图"
+    assert len(proof["media_id_list"]) == 1 and wx.uploads[proof["media_id_list"][0]].startswith(public_base)
+
+
 def test_platforms_without_evidence_or_resend_api_show_the_back_office_link(ks, shop, order_line, claim_clock,  # noqa: F811
                                                                             agent, client):
     conn = _ks_connect(shop, ks)
@@ -136,3 +164,13 @@ def test_platforms_without_evidence_or_resend_api_show_the_back_office_link(ks, 
     with pytest.raises(actback.ActbackError, match="没有公开的仲裁凭证接口"):
         actback.evidence_submit(case=case, actor=agent, comment="签收记录")
     assert not OutboundAction.objects.filter(kind="submit_evidence").exists()
+
+
+def test_kuaishou_resend_has_no_shipping_api(ks, shop, order_line, claim_clock, agent):  # noqa: F811
+    # 快手 补寄 (handlingWay 4): its refund API group publishes no 补寄 shipping, the agent is sent to the back office
+    conn = _ks_connect(shop, ks)
+    ks.add_refund(order_id=ORDER_ID, handling_way=4, reason="其他", push=False)
+    services.connection_sync(conn)
+    resend = Case.objects.get(kind="resend")
+    with pytest.raises(actback.ActbackError, match="没有公开的补寄发货接口"):
+        actback.resend_ship(case=resend, actor=agent, carrier="SF", tracking_no="SF1234567890")
