@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 
+from shouhou.accounts.actors import SYSTEM
 from shouhou.cases import services as case_services
 from shouhou.cases.models import Case
 from shouhou.cases.tests.factories import photo
@@ -174,3 +175,29 @@ def test_kuaishou_resend_has_no_shipping_api(ks, shop, order_line, claim_clock, 
     resend = Case.objects.get(kind="resend")
     with pytest.raises(actback.ActbackError, match="没有公开的补寄发货接口"):
         actback.resend_ship(case=resend, actor=agent, carrier="SF", tracking_no="SF1234567890")
+
+
+def test_youzan_exchange_is_refused_locally_with_the_back_office_link_and_has_no_platform_deadline(
+        shop, order_line, claim_clock, agent):
+    from shouhou.platforms.sandbox.youzan import YouzanSandbox
+
+    yz = YouzanSandbox().start()
+    try:
+        conn = services.connection_connect(shop=shop, actor=SYSTEM, platform="youzan", app_key=yz.client_id,
+                                           app_secret=yz.client_secret, api_base=yz.url, platform_shop_id=yz.kdt_id,
+                                           backfill=False)
+        refund = yz.add_refund(tid=ORDER_ID, oid=SKU_ORDER_ID, demand=3, refund_fee="0.00", reason=17, push=False)
+        services.connection_sync(conn)
+        case = Case.objects.get()
+        link = case.platform_link
+        assert case.kind == "exchange" and link.status_deadline is None  # 有赞's refund detail gives no deadline
+        calls = len(yz.calls)
+        case_services.case_approve(case=case, actor=agent)
+        action = OutboundAction.objects.get(kind="approve")
+        assert action.status == "refused" and "有赞换货请在有赞后台处理" in action.last_error
+        assert not [c for c in yz.calls[calls:] if "agree" in c or "exchange" in c]  # nothing sent to 有赞
+        note = case.events.filter(kind="platform", note__contains="平台拒绝「同意申请」").get().note
+        assert "https://www.youzan.com/v4/trade/refunds" in note
+        assert link.aftersale_id == refund.refund_id
+    finally:
+        yz.stop()
