@@ -310,7 +310,20 @@ def event_apply(event_id: int) -> str:
     PlatformEvent.objects.filter(pk=event.pk).update(
         status=status, error="" if status == EventStatus.APPLIED else "订单尚未导入或同步，订单到达后自动处理",
         applied_at=clock.now() if status == EventStatus.APPLIED else None)
+    if status == EventStatus.APPLIED and event.tag in getattr(adapter_class(conn.platform), "evidence_request_tags", ()):
+        _evidence_requested(conn, event)
     return status
+
+
+def _evidence_requested(conn: PlatformConnection, event: PlatformEvent) -> None:
+    """The platform's staff ask the merchant for arbitration evidence (抖店 tag 213): say so on the case, where the
+    evidence form is (once: an event is applied once)."""
+    link = (PlatformAftersale.objects.select_related("case")
+            .filter(connection=conn, aftersale_id=event.aftersale_id, case__isnull=False).first())
+    if link is not None:
+        case_services.case_platform_note(
+            case=link.case, actor=PLATFORM, data={"tag": event.tag, "message_id": event.message_id},
+            note=f"{conn.get_platform_display()}客服要求商家上传仲裁凭证：请在本售后单的「提交仲裁凭证」中提交说明与照片。")
 
 
 def events_retry(*, connection: PlatformConnection | None = None) -> int:

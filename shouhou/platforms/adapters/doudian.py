@@ -169,6 +169,7 @@ class DoudianAdapter:
     merchant_authorization = True  # the merchant authorises on the platform's page (authorize_url)
     arbitration_evidence = EVIDENCE_MAX  # afterSale/submitEvidence takes this many images (0: no evidence API)
     resend_shipping = True  # 补寄 shipped through afterSale/fillLogistics
+    evidence_request_tags = frozenset({"213"})  # 客服要求商家上传凭证: the case says where to submit
     order_tags = frozenset(ORDER_TAGS)
 
     def __init__(self, *, app_key: str, app_secret: str, api_base: str = "", timeout: float = 12.0,

@@ -95,6 +95,19 @@ def test_doudian_presale_refund_is_agreed_with_401(sandbox, connect, order_line,
     assert case.platform_link.status == "12"
 
 
+def test_doudian_request_for_evidence_is_noted_on_the_case(sandbox, connect, order_line, claim_clock, live_server):
+    conn, record, case = _case_from(sandbox, connect, aftersale_type=0)
+    sandbox.push_url = f"{live_server.url}/platforms/doudian/push/"
+    sandbox.open_arbitration(record.aftersale_id)  # tag 213 客服要求商家上传凭证, signed, over HTTP
+    note = case.events.get(kind="platform", note__contains="客服要求商家上传仲裁凭证")
+    assert "提交仲裁凭证" in note.note and note.data["tag"] == "213"
+    again = sandbox.message("213", sandbox.aftersales[record.aftersale_id])  # a later request for evidence…
+    for _ in range(2):  # …delivered twice (the platform retries): one message, one more note
+        assert sandbox.push([again]).json() == {"code": 0, "msg": "success"}
+    assert case.events.filter(note__contains="客服要求商家上传仲裁凭证").count() == 2
+    assert conn.pk == case.platform_link.connection_id
+
+
 def test_doudian_arbitration_evidence_goes_through_the_outbox(sandbox, connect, order_line, claim_clock, agent,
                                                               client, public_base):  # noqa: F811
     conn, record, case = _case_from(sandbox, connect, aftersale_type=0)
