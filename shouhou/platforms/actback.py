@@ -5,7 +5,8 @@
   (uploaded to the platform's image API where it has one, else a note with the manual path);
 - the return address per case: shouhou's ReturnAddress for the case mapped to the platform's address id,
   else the connection's default;
-- the exchange's new parcel (carrier + tracking number) sent back and subscribed for tracking;
+- the exchange's new parcel and the 补寄 parcel (carrier + tracking number) sent back and subscribed for tracking;
+- arbitration evidence (words and case photos) where the platform publishes an API for it (抖店);
 - the authorisation redirect: a signed, expiring `state` naming the connection, the shop and the staff user,
   the platform's authorise page, and the callback that exchanges the code for tokens.
 The network goes through the adapters (adapters/), via services._call (token refresh, re-authorisation)."""
@@ -13,6 +14,7 @@ The network goes through the adapters (adapters/), via services._call (token ref
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import secrets as pysecrets
 from dataclasses import asdict
 
@@ -45,6 +47,7 @@ MAX_EVIDENCE = 6  # 快手 takes at most 6 images; the smallest limit of the thr
 EVIDENCE_SALT = "shouhou.platforms.evidence"
 STATE_SALT = "shouhou.platforms.authorize"
 SHIP_STATUSES = {CaseStatus.IN_TRANSIT_BACK, CaseStatus.RECEIVED, CaseStatus.INSPECTING, CaseStatus.FULFILLING}
+RESEND_STATUSES = {CaseStatus.APPROVED, CaseStatus.FULFILLING}  # 补寄: the platform agreed, nothing back to wait for
 
 
 class ActbackError(ValueError):
@@ -142,7 +145,7 @@ def evidence_from_token(token: str) -> CaseEvidence | None:
 
 
 def evidence_upload(action: OutboundAction) -> list[str]:
-    """Upload the rejection's evidence photos to the platform (once; the URLs are kept on the action so a
+    """Upload the rejection's (or the arbitration evidence's) photos to the platform (once; the URLs are kept on the action so a
     retry does not upload again). A platform whose reject API takes no images gets none, and the case says
     where to add them by hand. Raises PlatformError (the outbox retries)."""
     conn, link = action.connection, action.aftersale
@@ -150,9 +153,11 @@ def evidence_upload(action: OutboundAction) -> list[str]:
     evidence = list(CaseEvidence.objects.filter(case_id=link.case_id, pk__in=action.payload.get("evidence_ids") or [])
                     .order_by("pk")[:MAX_EVIDENCE])
     urls: list[str] = []
+    # arbitration evidence may need another image API than a rejection (微信小店: media ids for 商家举证)
+    uploader = "upload_arbitration_evidence" if action.kind == ActionKind.SUBMIT_EVIDENCE else "upload_evidence"
     for ev in evidence:
         name = f"{case.number if case else link.aftersale_id}-{ev.pk}.{ev.kind or 'jpg'}"
-        url = services._call(conn, lambda a, token, ev=ev, name=name: a.upload_evidence(
+        url = services._call(conn, lambda a, token, ev=ev, name=name: getattr(a, uploader, a.upload_evidence)(
             token, public_url=evidence_public_url(ev), name=name))
         if url is None:
             urls = []
@@ -220,7 +225,7 @@ def platform_addresses_refresh(*, conn: PlatformConnection, actor) -> list[dict]
     return items
 
 
-# --- exchange: the new parcel ------------------------------------------------------------------------------
+# --- exchange: the new parcel; 补寄: the missing part ----------------------------------------------------------
 def exchange_ship(*, case: Case, actor, carrier: str, tracking_no: str) -> OutboundAction:
     """The exchange's new parcel left the warehouse: record the shipment (subscribed for tracking like any
     other), note it on the case, and send carrier + number back to the platform through the outbox."""
@@ -232,6 +237,35 @@ def exchange_ship(*, case: Case, actor, carrier: str, tracking_no: str) -> Outbo
         raise ActbackError("只有换货售后单可以登记换货寄出。")
     if case.status not in SHIP_STATUSES:
         raise ActbackError(f"售后单当前状态为「{case.get_status_display()}」，买家退回商品后才能寄出换货。")
+    return _ship(case=case, actor=actor, link=link, carrier=carrier, tracking_no=tracking_no,
+                 kind=ActionKind.EXCHANGE_SHIP, words="换货新商品已寄出", note="换货寄出")
+
+
+def resend_supported(link: PlatformAftersale) -> bool:
+    return bool(getattr(adapter_class(link.connection.platform), "resend_shipping", False))
+
+
+def resend_ship(*, case: Case, actor, carrier: str, tracking_no: str) -> OutboundAction:
+    """补寄: the missing part left the warehouse after the platform agreed (case approved or fulfilling): record
+    the shipment (tracked like any other), note it on the case and send carrier + number back through the outbox
+    (抖店 afterSale/fillLogistics send_type=1). A platform without a 补寄 shipping API gets the back-office link."""
+    require_role(actor, case.shop, CASE_APPROVE, case_id=case.pk)
+    link = PlatformAftersale.objects.select_related("connection").filter(case=case).first()
+    if link is None:
+        raise ActbackError("该售后单没有关联平台售后申请。")
+    if case.kind != CaseKind.RESEND:
+        raise ActbackError("只有补寄售后单可以登记补寄发货。")
+    if not resend_supported(link):
+        raise ActbackError(f"{link.connection.get_platform_display()}没有公开的补寄发货接口，请在平台后台登记："
+                           f"{link.manual_url}")
+    if case.status not in RESEND_STATUSES:
+        raise ActbackError(f"售后单当前状态为「{case.get_status_display()}」，平台同意补寄后才能登记补寄发货。")
+    return _ship(case=case, actor=actor, link=link, carrier=carrier, tracking_no=tracking_no,
+                 kind=ActionKind.RESEND_SHIP, words="补寄商品已寄出", note="补寄发货")
+
+
+def _ship(*, case: Case, actor, link: PlatformAftersale, carrier: str, tracking_no: str, kind: str, words: str,
+          note: str) -> OutboundAction:
     carrier, tracking_no = (carrier or "").strip(), (tracking_no or "").strip()
     if carrier not in Carrier.values or carrier == Carrier.OTHER:
         raise ActbackError("请选择快递公司。")
@@ -247,11 +281,54 @@ def exchange_ship(*, case: Case, actor, carrier: str, tracking_no: str) -> Outbo
             raise ActbackError("该运单号已登记在另一个订单上。")
         subscriptions_enqueue(shop=case.shop, shipments=[shipment])
         case_services.case_platform_note(case=case, actor=actor, visible=True,
-                                         note=f"换货新商品已寄出：{carrier_label(carrier)} {tracking_no}",
+                                         note=f"{words}：{carrier_label(carrier)} {tracking_no}",
                                          data={"shipment_id": shipment.pk})
-        return services.action_enqueue(link=link, kind=ActionKind.EXCHANGE_SHIP, note="换货寄出",
+        return services.action_enqueue(link=link, kind=kind, note=note,
                                        payload={"carrier": carrier, "tracking_no": tracking_no,
                                                 "shipment_id": shipment.pk})
+
+
+# --- arbitration evidence ------------------------------------------------------------------------------------
+def arbitration_evidence_limit(link: PlatformAftersale) -> int:
+    """How many images the platform's arbitration-evidence API takes; 0: the platform publishes none."""
+    return int(getattr(adapter_class(link.connection.platform), "arbitration_evidence", 0) or 0)
+
+
+def evidence_submit(*, case: Case, actor, comment: str, evidence_ids: list | None = None) -> OutboundAction:
+    """Send arbitration / negotiation evidence for the platform's request (the agent's words and chosen case
+    photos, uploaded to the platform's image API) through the outbox. The same words and photos twice are sent
+    once; other ones are sent again (the platform keeps each submission)."""
+    require_role(actor, case.shop, CASE_APPROVE, case_id=case.pk)
+    link = PlatformAftersale.objects.select_related("connection").filter(case=case).first()
+    if link is None:
+        raise ActbackError("该售后单没有关联平台售后申请。")
+    limit = arbitration_evidence_limit(link)
+    if not limit:
+        raise ActbackError(f"{link.connection.get_platform_display()}没有公开的仲裁凭证接口，请在平台后台提交凭证："
+                           f"{link.manual_url}")
+    comment = (comment or "").strip()
+    if not comment:
+        raise ActbackError("请填写凭证说明。")
+    if len(comment) > 200:
+        raise ActbackError("凭证说明最多 200 字。")
+    ids: list[int] = []
+    for raw in evidence_ids or []:
+        try:
+            ids.append(int(raw))
+        except (TypeError, ValueError) as exc:
+            raise ActbackError("凭证编号不正确。") from exc
+    ids = sorted(set(ids))
+    if ids and CaseEvidence.objects.filter(case=case, pk__in=ids).count() != len(ids):
+        raise ActbackError("所选凭证不属于该售后单。")
+    if len(ids) > limit:
+        raise ActbackError(f"{link.connection.get_platform_display()}每次最多提交 {limit} 张凭证图片。")
+    digest = hashlib.sha256(f"{comment}|{ids}".encode()).hexdigest()[:16]
+    with transaction.atomic():
+        case_services.case_platform_note(case=case, actor=actor,
+                                         note=f"提交平台仲裁凭证：{comment}（{len(ids)} 张图片）",
+                                         data={"evidence_ids": ids})
+        return services.action_enqueue(link=link, kind=ActionKind.SUBMIT_EVIDENCE, note="提交仲裁凭证",
+                                       payload={"reason": comment, "evidence_ids": ids}, key_extra=digest)
 
 
 # --- authorisation redirect -------------------------------------------------------------------------------

@@ -25,6 +25,8 @@ class ActionKind(models.TextChoices):
     REJECT = "reject", _("拒绝申请")
     CONFIRM_RECEIPT = "confirm_receipt", _("确认收货并退款")
     EXCHANGE_SHIP = "exchange_ship", _("换货寄出新商品")
+    RESEND_SHIP = "resend_ship", _("补寄发货")
+    SUBMIT_EVIDENCE = "submit_evidence", _("提交仲裁凭证")
 
 
 class ActionStatus(models.TextChoices):

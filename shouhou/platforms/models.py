@@ -153,6 +153,9 @@ class SyncedOrder(ShopScopedModel):
                               related_name="platform_syncs", verbose_name=_("订单"))
     platform_status = models.CharField(_("平台订单状态"), max_length=16, blank=True)
     platform_updated_at = models.BigIntegerField(_("平台更新时间戳"), default=0)
+    # a digest of the receiver (name, phone, address) as the platform last gave it: a later sync that reads a
+    # different one applies the platform's change to the order (orders.py, "receiver changes")
+    receiver_digest = models.CharField(_("收货信息摘要"), max_length=32, blank=True, default="")
 
     class Meta:
         verbose_name = _("平台同步订单")

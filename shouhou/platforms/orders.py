@@ -16,13 +16,21 @@ waiting for its order is applied after the sync (events_retry). A SyncedOrder ro
 platform's update_time: a re-sync of an unchanged order writes nothing.
 
 Buyer data is stored as the platform gives it, masked (张**, 138****5678); nothing is decrypted (see
-docs/platforms.md, "Order sync"). It is written for new orders only: an order imported earlier from a
-back-office export keeps its receiver and customer. Shipments come from the platform's waybills and are
-subscribed at Kuaidi100 like imported ones (logistics.subscriptions.shipments_arrived)."""
+docs/platforms.md, "Order sync"). It is written for new orders; an order imported earlier from a back-office
+export keeps its receiver and customer until the platform says the receiver changed: SyncedOrder keeps a
+digest of the receiver the platform last gave, and a later read (a sync, or the order push of an address
+change, 抖店 tag 105) with another receiver writes the platform's one onto the order, recorded in the audit
+log (`platforms.order_receiver`, phones masked). A first read only records the digest.
+
+Shipments come from the platform's waybills — every parcel of the order, not only the first (partial and
+split shipments) — and are subscribed at Kuaidi100 like imported ones
+(logistics.subscriptions.shipments_arrived). A parcel is found again by (carrier, tracking number): a
+re-sync creates nothing twice."""
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -30,10 +38,11 @@ from dataclasses import dataclass, field
 from django.db import connection as db
 from django.db import transaction
 
+from shouhou.commerce.choices import ShipmentStatus
 from shouhou.commerce.importers.bulk import upsert
 from shouhou.commerce.importers.parse import ParsedLine
 from shouhou.commerce.importers.writer import WriteStats, write_chunk
-from shouhou.commerce.models import Order
+from shouhou.commerce.models import Order, Shipment
 from shouhou.core import clock
 from shouhou.platforms.adapters import adapter_class, adapter_for
 from shouhou.platforms.adapters.base import OrderPage, PlatformError, PlatformOrder, supports_orders
@@ -60,12 +69,14 @@ class SyncResult:
     unchanged: int = 0
     skipped: int = 0  # not orders yet (unpaid)
     pages: int = 0
+    receivers_changed: int = 0  # orders whose receiver the platform changed (applied)
     error: str = ""
     stats: WriteStats = field(default_factory=WriteStats)
 
     def as_dict(self) -> dict:
         return {"read": self.read, "written": self.written, "unchanged": self.unchanged, "skipped": self.skipped,
-                "pages": self.pages, "error": self.error, **self.stats.as_dict()}
+                "pages": self.pages,
+                "receivers_changed": self.receivers_changed, "error": self.error, **self.stats.as_dict()}
 
 
 def _lines(order: PlatformOrder) -> list[ParsedLine]:
@@ -96,8 +107,10 @@ def _write(conn: PlatformConnection, orders: list[PlatformOrder], result: SyncRe
         old = wanted.get(order.order_id)
         if old is None or order.updated >= old.updated:
             wanted[order.order_id] = order
-    known = dict(SyncedOrder.objects.filter(connection=conn, platform_order_id__in=wanted)
-                 .values_list("platform_order_id", "platform_updated_at"))
+    rows = SyncedOrder.objects.filter(connection=conn, platform_order_id__in=wanted) \
+        .values_list("platform_order_id", "platform_updated_at", "receiver_digest")
+    known = {oid: updated for oid, updated, _ in rows}
+    digests = {oid: digest for oid, _, digest in rows}
     fresh = [o for o in wanted.values() if o.order_id not in known or o.updated > known[o.order_id]]
     result.unchanged += len(wanted) - len(fresh)
     if not fresh:
@@ -117,16 +130,88 @@ def _write(conn: PlatformConnection, orders: list[PlatformOrder], result: SyncRe
             write_chunk(shop=shop, lines=lines, present=PRESENT, stats=stats)
         ids = dict(Order.objects.filter(shop=shop, order_no__in=[o.order_id for o in fresh])
                    .values_list("order_no", "id"))
+        _more_waybills(shop, fresh, ids, stats, stamp)
+        result.receivers_changed += _receivers_changed(shop, fresh, ids, digests)
         upsert(SyncedOrder, [{"shop_id": shop.pk, "connection_id": conn.pk, "platform_order_id": o.order_id,
                               "order_id": ids.get(o.order_id), "platform_status": o.platform_status[:16],
-                              "platform_updated_at": o.updated, "created_at": stamp, "updated_at": stamp}
+                              "platform_updated_at": o.updated, "receiver_digest": receiver_digest(o),
+                              "created_at": stamp, "updated_at": stamp}
                              for o in fresh],
                conflict=["connection_id", "platform_order_id"],
-               update=["order_id", "platform_status", "platform_updated_at", "updated_at"])
+               update=["order_id", "platform_status", "platform_updated_at", "receiver_digest", "updated_at"])
     result.written += len(fresh)
     for name, value in stats.as_dict().items():
         setattr(result.stats, name, getattr(result.stats, name) + value)
     return sorted(stats.created_order_ids)
+
+
+def _more_waybills(shop, orders: list[PlatformOrder], ids: dict[str, int], stats: WriteStats, stamp) -> None:
+    """The parcels after the first (the import's writer takes one per order): each becomes a shipment of its
+    order, found again by (carrier, tracking number) so a re-sync creates none twice."""
+    wanted: dict[tuple[str, str], tuple[int, PlatformOrder, object]] = {}
+    for order in orders:
+        order_pk = ids.get(order.order_id)
+        if order_pk is None:
+            continue
+        for bill in order.waybills[1:]:
+            tracking = bill.tracking_no.strip()[:64]
+            if tracking:
+                wanted.setdefault((bill.carrier or "OTHER", tracking), (order_pk, order, bill))
+    if not wanted:
+        return
+    have = set(Shipment.objects.filter(shop=shop, tracking_no__in={t for _, t in wanted})
+               .values_list("carrier", "tracking_no"))
+    new = []
+    for (carrier, tracking), (order_pk, order, bill) in wanted.items():
+        if (carrier, tracking) in have:
+            continue
+        shipped = bill.shipped_at or order.shipped_at
+        new.append(Shipment(shop=shop, order_id=order_pk, carrier=carrier, tracking_no=tracking,
+                            status=ShipmentStatus.SIGNED if order.signed_at else ShipmentStatus.IN_TRANSIT,
+                            shipped_at=shipped, signed_at=order.signed_at,
+                            last_event_at=order.signed_at or shipped, created_at=stamp, updated_at=stamp))
+    if new:
+        Shipment.objects.bulk_create(new, ignore_conflicts=True)
+        stats.shipments_created += len(new)
+
+
+def receiver_digest(order: PlatformOrder) -> str:
+    """The receiver as the platform gave it, in 32 hex characters ("" when it gave none)."""
+    parts = (order.receiver_name.strip(), order.receiver_phone.strip(), order.address.strip())
+    if not any(parts):
+        return ""
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32]
+
+
+def _receivers_changed(shop, orders: list[PlatformOrder], ids: dict[str, int], digests: dict[str, str]) -> int:
+    """Apply the platform's receiver to orders whose receiver changed on the platform since the last read (the
+    digest differs from the one kept). A first read (no digest kept) changes nothing: an order imported from an
+    export keeps the export's receiver until the platform changes it."""
+    from shouhou.core.audit import audit_record
+    from shouhou.core.phones import mask_phone
+
+    changed = 0
+    for order in orders:
+        old, new = digests.get(order.order_id, ""), receiver_digest(order)
+        if not old or not new or old == new or order.order_id not in ids:
+            continue
+        row = Order.objects.filter(pk=ids[order.order_id]).only("pk", "shop_id", "receiver_name", "receiver_phone",
+                                                                  "address").first()
+        if row is None:
+            continue
+        after = {"receiver_name": order.receiver_name[:100], "receiver_phone": order.receiver_phone[:20],
+                 "address": order.address[:300]}
+        before = {"receiver_name": row.receiver_name, "receiver_phone": row.receiver_phone, "address": row.address}
+        if before == after:
+            continue
+        Order.objects.filter(pk=row.pk).update(**after, updated_at=clock.now())
+        shown = {k: (mask_phone(v) if k == "receiver_phone" and "*" not in v else v) for k, v in before.items()}
+        audit_record(action="platforms.order_receiver", obj=row, shop=shop, before=shown,
+                     after={**after, "receiver_phone": after["receiver_phone"] if "*" in after["receiver_phone"]
+                            else mask_phone(after["receiver_phone"])},
+                     note="平台上的收货信息已变更，已按平台更新")
+        changed += 1
+    return changed
 
 
 def _shipments_arrived(shop) -> None:

@@ -310,7 +310,20 @@ def event_apply(event_id: int) -> str:
     PlatformEvent.objects.filter(pk=event.pk).update(
         status=status, error="" if status == EventStatus.APPLIED else "订单尚未导入或同步，订单到达后自动处理",
         applied_at=clock.now() if status == EventStatus.APPLIED else None)
+    if status == EventStatus.APPLIED and event.tag in getattr(adapter_class(conn.platform), "evidence_request_tags", ()):
+        _evidence_requested(conn, event)
     return status
+
+
+def _evidence_requested(conn: PlatformConnection, event: PlatformEvent) -> None:
+    """The platform's staff ask the merchant for arbitration evidence (抖店 tag 213): say so on the case, where the
+    evidence form is (once: an event is applied once)."""
+    link = (PlatformAftersale.objects.select_related("case")
+            .filter(connection=conn, aftersale_id=event.aftersale_id, case__isnull=False).first())
+    if link is not None:
+        case_services.case_platform_note(
+            case=link.case, actor=PLATFORM, data={"tag": event.tag, "message_id": event.message_id},
+            note=f"{conn.get_platform_display()}客服要求商家上传仲裁凭证：请在本售后单的「提交仲裁凭证」中提交说明与照片。")
 
 
 def events_retry(*, connection: PlatformConnection | None = None) -> int:
@@ -417,10 +430,13 @@ def case_decided(*, case: Case, decision: str, actor) -> None:
         action_enqueue(link=link, kind=ActionKind.REJECT, note=reason, payload=payload)
 
 
-def action_enqueue(*, link: PlatformAftersale, kind: str, note: str = "", payload: dict | None = None
-                   ) -> OutboundAction:
-    """Put an action in the outbox (once per request version and kind) and wake the sender after commit."""
+def action_enqueue(*, link: PlatformAftersale, kind: str, note: str = "", payload: dict | None = None,
+                   key_extra: str = "") -> OutboundAction:
+    """Put an action in the outbox (once per request version and kind — and `key_extra`, for an action that may
+    rightly be sent more than once per version, e.g. arbitration evidence) and wake the sender after commit."""
     key = f"{link.connection_id}:{link.aftersale_id}:{kind}:{link.platform_updated_at}"
+    if key_extra:
+        key = f"{key}:{key_extra}"
     action, created = OutboundAction.objects.get_or_create(
         idempotency_key=key, defaults={"shop_id": link.shop_id, "connection_id": link.connection_id,
                                        "aftersale": link, "kind": kind, "payload": {"note": note, **(payload or {})}})
@@ -465,13 +481,14 @@ def _send(action: OutboundAction) -> str:
                      updated=link.platform_updated_at, reason=payload.get("reason", ""),
                      reject_reason_code=payload.get("reject_reason_code")
                      or (conn.settings or {}).get("reject_reason_type"),  # the shop's default (微信小店 needs one)
-                     evidence_urls=payload.get("evidence_urls") or [],
+                     evidence_urls=payload.get("evidence_urls") or [],  # reject / arbitration photos
                      return_address_id=actback.return_address_id_for(link),
                      amount_fen=int(link.refund_amount * 100), platform_status=link.status,
                      carrier=carrier, tracking_no=str(payload.get("tracking_no") or ""),
                      express_code=str(((conn.settings or {}).get("express_codes") or {}).get(carrier) or ""))
     try:
-        if action.kind == ActionKind.REJECT and payload.get("evidence_ids") and "evidence_urls" not in payload:
+        if action.kind in (ActionKind.REJECT, ActionKind.SUBMIT_EVIDENCE) and payload.get("evidence_ids") \
+                and "evidence_urls" not in payload:
             request.evidence_urls = actback.evidence_upload(action)  # once: kept on the action for a retry
         answer = _call(conn, lambda a, token: a.act(token, request))
     except PlatformError as exc:

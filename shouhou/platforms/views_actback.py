@@ -1,5 +1,5 @@
 """Pages for acting back on a platform request (reject with the platform's reason and evidence, the exchange's
-new parcel), the connection's address mapping, the signed evidence link the platform fetches, and the
+new parcel, the 补寄 parcel, arbitration evidence), the connection's address mapping, the signed evidence link the platform fetches, and the
 authorisation redirect (start and callback)."""
 
 from __future__ import annotations
@@ -50,6 +50,34 @@ def case_exchange_ship(request, case_id: int):
         actback.exchange_ship(case=case, actor=request.user, carrier=request.POST.get("carrier", ""),
                               tracking_no=request.POST.get("tracking_no", ""))
         messages.success(request, _("换货运单已登记，正在回传平台并订阅物流"))
+    except (actback.ActbackError, CaseError, PermissionDenied) as exc:
+        messages.error(request, str(exc))
+    return redirect("cases:detail", pk=case.pk)
+
+
+@login_required
+@require_POST
+def case_resend_ship(request, case_id: int):
+    """补寄: the missing part's parcel (carrier + tracking number) sent back to the platform."""
+    case = _case(request, case_id)
+    try:
+        actback.resend_ship(case=case, actor=request.user, carrier=request.POST.get("carrier", ""),
+                            tracking_no=request.POST.get("tracking_no", ""))
+        messages.success(request, _("补寄运单已登记，正在回传平台并订阅物流"))
+    except (actback.ActbackError, CaseError, PermissionDenied) as exc:
+        messages.error(request, str(exc))
+    return redirect("cases:detail", pk=case.pk)
+
+
+@login_required
+@require_POST
+def case_evidence_submit(request, case_id: int):
+    """Arbitration evidence (words + chosen case photos) for the platform's request."""
+    case = _case(request, case_id)
+    try:
+        actback.evidence_submit(case=case, actor=request.user, comment=request.POST.get("comment", ""),
+                                evidence_ids=request.POST.getlist("evidence_ids"))
+        messages.success(request, _("仲裁凭证已排队提交到平台"))
     except (actback.ActbackError, CaseError, PermissionDenied) as exc:
         messages.error(request, str(exc))
     return redirect("cases:detail", pk=case.pk)

@@ -85,7 +85,7 @@ AFTERSALE_TAGS = {
 # order message tags (the SDK's message/*.go, op.jinritemai.com message docs group 30): each names an order
 # (p_id) whose detail is then read with order/orderDetail
 ORDER_TAGS = {"100": "订单创建", "101": "订单支付/确认", "102": "卖家发货", "103": "交易完成", "104": "发货物流信息变更",
-              "106": "订单取消", "108": "卖家部分发货"}
+              "105": "买家收货信息变更", "106": "订单取消", "108": "卖家部分发货"}
 # shop order order_status → commerce OrderStatus ("" = not an order yet: unpaid)
 ORDER_STATUSES = {"1": "", "105": OrderStatus.PAID, "2": OrderStatus.PAID, "101": OrderStatus.SHIPPED,
                   "3": OrderStatus.SHIPPED, "4": OrderStatus.CANCELLED, "5": OrderStatus.COMPLETED}
@@ -93,15 +93,23 @@ ORDER_PAGE_SIZE = 100  # order/searchList: size at most 100
 DEEP_PAGE = 50  # after this many pages the window restarts at the last update_time read (no deep paging)
 # afterSale/operate `type` per (action, aftersale_type): the operate guide (question-docs/93/2752);
 # 101/301/311 carry `logistics` (return address) as the SDK's field comment says.
+# The numbers for 未发货仅退款 (401; its refusal is shipping the order, not an operate), 补寄 (501/502) and 维修
+# (601/603) are the ones a public merchant tool's operate-type picker offers per aftersale_type (docs/platforms.md).
 RETURN_TYPES = {"0"}
 EXCHANGE_TYPES = {"3"}
+FAMILIES = {"0": "return", "2": "presale", "3": "exchange", "7": "resend", "8": "repair"}
 OPERATE = {
     ("approve", "return"): 101, ("reject", "return"): 102,
     ("confirm_receipt", "return"): 111,
     ("approve", "refund"): 201, ("reject", "refund"): 202,
+    ("approve", "presale"): 401,  # 同意售前退 (未发货仅退款)
     ("approve", "exchange"): 301, ("reject", "exchange"): 302,
     ("exchange_ship", "exchange"): 311,  # 换货: confirm the return and ship the new parcel (logistics codes)
+    ("approve", "resend"): 501, ("reject", "resend"): 502,  # 补寄
+    ("approve", "repair"): 601, ("reject", "repair"): 603,  # 维修 (the buyer sends the item in)
 }
+EVIDENCE_MAX = 4  # afterSale/submitEvidence: "凭证，最多四张"
+RESEND_SEND_TYPE = 1  # afterSale/fillLogistics send_type=1: 补寄商家发货
 # shouhou carrier (commerce.Carrier) → 抖店 logistics company code (/order/logisticsCompanyList); the codes of
 # the common carriers are the Kuaidi100-style pinyin ones. Check against that list before going live.
 COMPANY_CODES = {"SF": "shunfeng", "ZTO": "zhongtong", "YTO": "yuantong", "YD": "yunda", "STO": "shentong",
@@ -153,16 +161,15 @@ def _yuan(fen) -> Decimal:
 
 
 def _family(platform_type: str) -> str:
-    if platform_type in RETURN_TYPES:
-        return "return"
-    if platform_type in EXCHANGE_TYPES:
-        return "exchange"
-    return "refund"
+    return FAMILIES.get(str(platform_type), "refund")
 
 
 class DoudianAdapter:
     platform = "doudian"
     merchant_authorization = True  # the merchant authorises on the platform's page (authorize_url)
+    arbitration_evidence = EVIDENCE_MAX  # afterSale/submitEvidence takes this many images (0: no evidence API)
+    resend_shipping = True  # 补寄 shipped through afterSale/fillLogistics
+    evidence_request_tags = frozenset({"213"})  # 客服要求商家上传凭证: the case says where to submit
     order_tags = frozenset(ORDER_TAGS)
 
     def __init__(self, *, app_key: str, app_secret: str, api_base: str = "", timeout: float = 12.0,
@@ -349,7 +356,18 @@ class DoudianAdapter:
             reason_text=info.get("reason", ""), refund=info.get("refund_total_amount"),
             deadline=info.get("status_deadline"), updated=info.get("update_time"), raw=data)
 
+    def _company(self, action: Action, what: str) -> str:
+        company = COMPANY_CODES.get(action.carrier, "")
+        if not company or not action.tracking_no:
+            raise PlatformError("refused", f"抖店{what}需要物流公司与运单号（{action.carrier or '未填'}无对应的抖店物流编码），"
+                                "请在抖店后台发货。")
+        return company
+
     def act(self, access_token: str, action: Action) -> dict:
+        if action.kind == "resend_ship":
+            return self.resend_ship(access_token, action)
+        if action.kind == "submit_evidence":
+            return self.submit_evidence(access_token, action)
         family = _family(action.platform_type)
         op = OPERATE.get((action.kind, family))
         if op is None:
@@ -367,17 +385,31 @@ class DoudianAdapter:
         if op in (101, 301) and action.return_address_id:
             item["logistics"] = {"receiver_address_id": int(action.return_address_id)}
         if op == 311:
-            company = COMPANY_CODES.get(action.carrier, "")
-            if not company or not action.tracking_no:
-                raise PlatformError("refused", f"抖店换货发货需要物流公司与运单号（{action.carrier or '未填'}无对应的抖店物流编码），"
-                                    "请在抖店后台发货。")
-            item["logistics"] = {"company_code": company, "logistics_code": action.tracking_no}
+            item["logistics"] = {"company_code": self._company(action, "换货发货"), "logistics_code": action.tracking_no}
         answer = self.call("afterSale/operate", {"type": op, "items": [item]}, access_token=access_token)
         for row in (answer.get("data") or {}).get("items") or []:
             if int(row.get("status_code", 0) or 0) != 0:
                 raise self._error({"code": 50002, "sub_code": str(row.get("status_code")),
                                    "sub_msg": row.get("status_msg", "")})
         return answer
+
+    def resend_ship(self, access_token: str, action: Action) -> dict:
+        """补寄: the merchant ships the missing part. afterSale/fillLogistics {aftersale_id, send_type=1 (用于补寄商家
+        发货), company_code, tracking_no}; the platform then pushes tag 226 (补寄商家发货)."""
+        if _family(action.platform_type) != "resend":
+            raise PlatformError("refused", "抖店只有补寄售后单可以登记补寄发货。")
+        company = self._company(action, "补寄发货")
+        return self.call("afterSale/fillLogistics", {"aftersale_id": int(action.aftersale_id), "send_type": RESEND_SEND_TYPE,
+                                                      "company_code": company, "tracking_no": action.tracking_no},
+                         access_token=access_token)
+
+    def submit_evidence(self, access_token: str, action: Action) -> dict:
+        """Arbitration evidence (仲裁/协商凭证): afterSale/submitEvidence {aftersale_id, comment, evidence: [image
+        URLs, at most four]}; the images are the platform's own URLs (material/uploadImageSync, upload_evidence)."""
+        params: dict = {"aftersale_id": int(action.aftersale_id), "comment": action.reason[:200]}
+        if action.evidence_urls:
+            params["evidence"] = list(action.evidence_urls[:EVIDENCE_MAX])
+        return self.call("afterSale/submitEvidence", params, access_token=access_token)
 
     def manual_link(self, aftersale_id: str) -> str:
         return f"https://fxg.jinritemai.com/ffa/maftersale/aftersale/detail-v3?aftersale_id={aftersale_id}"

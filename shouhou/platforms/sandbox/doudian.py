@@ -25,9 +25,12 @@ from shouhou.platforms.adapters.doudian import api_sign, push_sign
 OPERATIONS = {
     101: ({6}, 7), 102: ({6}, 27), 111: ({11}, 12), 201: ({6}, 12), 202: ({6}, 27), 301: ({6}, 7), 302: ({6}, 27),
     311: ({8, 11}, 13),  # 换货: the merchant received the return and ships the new parcel
+    401: ({6}, 12),  # 同意售前退 (未发货仅退款)
+    501: ({6, 27}, 8), 502: ({6}, 27),  # 补寄: agreed → 待商家发货 (afterSale/fillLogistics send_type=1 → 13)
+    601: ({6, 27}, 7), 603: ({6}, 27),  # 维修
 }
 PUSH_AFTER_OPERATION = {101: "202", 102: "205", 111: "206", 201: "206", 202: "204", 301: "202", 302: "205",
-                        311: "211"}
+                        311: "211", 401: "206", 501: "227", 502: "205", 601: "202", 603: "205"}
 # afterSale/rejectReasonCodeList as the sandbox answers it (codes and words of its own)
 REJECT_REASONS = [
     {"reject_reason_code": 1, "reason": "商品已影响二次销售", "evidence_need": "Y",
@@ -68,6 +71,7 @@ class SandboxAftersale:
     apply_time: int = field(default_factory=lambda: int(time.time()))
     update_time: int = field(default_factory=lambda: int(time.time()))
     status_deadline: int = field(default_factory=lambda: int(time.time()) + 48 * 3600)
+    arbitrating: bool = False  # 客服仲裁 open: evidence may be submitted (afterSale/submitEvidence)
 
 
 @dataclass
@@ -85,6 +89,8 @@ class SandboxOrder:
     logistics: list[dict] = field(default_factory=list)  # {tracking_no, company, company_name, ship_time}
     receiver: str = "张**"
     tel: str = "138****5678"
+    district: tuple[str, str] = ("西湖区", "文新街道")
+    detail: str = "文一西路***号"
 
 
 def generated_order(index: int, base_time: int, per_second: int = 50) -> SandboxOrder:
@@ -121,6 +127,8 @@ class DoudianSandbox(LocalHttpService):
         self.operations: list[tuple[int, str]] = []  # every operate that changed a request
         self.operate_items: list[dict] = []  # the items of those operates, as sent
         self.uploads: list[dict] = []  # material/uploadImageSync calls that fetched their image
+        self.resend_parcels: list[dict] = []  # afterSale/fillLogistics 补寄 parcels accepted
+        self.evidence_submissions: list[dict] = []  # afterSale/submitEvidence calls accepted
         self.callback_url = ""  # the authorisation callback saved in the service-market console
         self.service_id = "sandbox-service"
         self.calls: list[str] = []  # every API path called
@@ -191,6 +199,28 @@ class DoudianSandbox(LocalHttpService):
                                      "ship_time": record.ship_time})
         if push:
             self.push_order("102", record)
+        return record
+
+    def change_receiver(self, order_id: str, *, receiver: str, tel: str, district: tuple[str, str], detail: str,
+                        push: bool = True) -> SandboxOrder:
+        """The buyer changes the address (the merchant agreed): a newer update_time and tag 105
+        (买家收货信息变更, receiver_msg {addr (a JSON string), name, tel, encrypt_*}), masked as the platform masks."""
+        with self.lock:
+            record = self.orders[order_id]
+            record.update_time = max(int(time.time()), record.update_time + 1)
+            record.receiver, record.tel, record.district, record.detail = receiver, tel, district, detail
+        if push:
+            self._msg_seq += 1
+            addr = {"province": {"name": "浙江省", "id": "33"}, "city": {"name": "杭州市", "id": "3301"},
+                    "town": {"name": district[0], "id": "330106"}, "street": {"name": district[1], "id": "330106001"},
+                    "detail": detail, "encrypt_detail": "#ENCRYPTED#"}
+            data = {"p_id": _num(record.order_id), "s_ids": [_num(ln["sku_order_id"]) for ln in record.lines],
+                    "shop_id": int(self.shop_id), "order_status": record.status, "order_type": 0,
+                    "update_time": record.update_time,
+                    "receiver_msg": {"addr": json.dumps(addr, ensure_ascii=False), "name": receiver,
+                                     "encrypt_name": "#ENC#", "tel": tel, "encrypt_tel": "$ENC$"}}
+            self.push([{"tag": "105", "msg_id": f"{int(time.time() * 1000)}{self._msg_seq:04d}",
+                        "data": json.dumps(data, ensure_ascii=False)}])
         return record
 
     def generate_orders(self, count: int, *, base_time: int) -> None:
@@ -308,7 +338,9 @@ class DoudianSandbox(LocalHttpService):
             handler = {"afterSale/List": self._list, "afterSale/Detail": self._detail,
                        "afterSale/operate": self._operate, "afterSale/rejectReasonCodeList": self._reject_reasons,
                        "material/uploadImageSync": self._upload_image, "address/list": self._addresses,
-                       "order/searchList": self._order_list, "order/orderDetail": self._order_detail}.get(path)
+                       "order/searchList": self._order_list, "order/orderDetail": self._order_detail,
+                       "afterSale/fillLogistics": self._fill_logistics,
+                       "afterSale/submitEvidence": self._submit_evidence}.get(path)
             if handler is None:
                 return 404, {"code": 40004, "msg": "接口不存在"}
             return handler(params)
@@ -386,6 +418,48 @@ class DoudianSandbox(LocalHttpService):
         return self._ok({"material_id": material_id, "folder_id": "0", "is_new": True, "audit_status": 3,
                          "byte_url": f"https://p3-sandbox.example/{material_id}.jpg"})
 
+    def open_arbitration(self, aftersale_id: str, *, push: bool = True) -> None:
+        """The buyer asked the platform to arbitrate and its staff ask the merchant for evidence (tag 213)."""
+        with self.lock:
+            record = self.aftersales[aftersale_id]
+            record.arbitrating, record.update_time = True, record.update_time + 1
+        if push:
+            self.push_aftersale("213", record)
+
+    def _fill_logistics(self, params: dict) -> tuple[int, dict]:
+        """afterSale/fillLogistics: send_type 1 is the merchant's 补寄 parcel (company_code + tracking_no)."""
+        r = self.aftersales.get(str(params.get("aftersale_id")))
+        if r is None:
+            return 200, {"code": 50002, "msg": "业务处理失败", "sub_code": "isv.business-failed:11005", "sub_msg": "售后单不存在"}
+        if int(params.get("send_type") or 0) != 1 or not params.get("company_code") or not params.get("tracking_no"):
+            return 200, {"code": 40004, "msg": "非法的参数", "sub_code": "isv.parameter-invalid",
+                         "sub_msg": "send_type、company_code、tracking_no错误"}
+        if r.aftersale_type != 7 or r.status != 8:
+            return ERRORS["status_error"]
+        r.status, r.update_time = 13, r.update_time + 1
+        self.resend_parcels.append({"aftersale_id": r.aftersale_id, "company_code": params["company_code"],
+                                    "tracking_no": params["tracking_no"]})
+        if self.push_on_operate and self.push_url:
+            pusher = threading.Thread(target=self.push, args=([self.message("226", r)],), daemon=True)
+            self._pushers.append(pusher)
+            pusher.start()
+        return self._ok({})
+
+    def _submit_evidence(self, params: dict) -> tuple[int, dict]:
+        """afterSale/submitEvidence {aftersale_id, comment, evidence: [URL ≤ 4]}: only while an arbitration is open."""
+        r = self.aftersales.get(str(params.get("aftersale_id")))
+        if r is None:
+            return 200, {"code": 50002, "msg": "业务处理失败", "sub_code": "isv.business-failed:11005", "sub_msg": "售后单不存在"}
+        evidence = params.get("evidence") or []
+        if not isinstance(evidence, list) or len(evidence) > 4 or not (params.get("comment") or evidence):
+            return 200, {"code": 40004, "msg": "非法的参数", "sub_code": "isv.parameter-invalid", "sub_msg": "凭证最多四张"}
+        if not r.arbitrating:
+            return 200, {"code": 50002, "msg": "业务处理失败", "sub_code": "isv.business-failed:11001",
+                         "sub_msg": "当前售后单不在仲裁中，无需上传凭证"}
+        self.evidence_submissions.append({"aftersale_id": r.aftersale_id, "comment": params.get("comment", ""),
+                                          "evidence": list(evidence)})
+        return self._ok({})
+
     def buyer_confirms_exchange(self, aftersale_id: str, *, push: bool = True) -> None:
         with self.lock:
             record = self.aftersales[aftersale_id]
@@ -407,9 +481,9 @@ class DoudianSandbox(LocalHttpService):
             stale = item.get("update_time") and int(item["update_time"]) != r.update_time
             if r.status not in allowed or stale:
                 return ERRORS["status_error"]
-            if op in (102, 202, 302) and not item.get("reason"):
+            if op in (102, 202, 302, 502, 603) and not item.get("reason"):
                 return 200, {"code": 40004, "msg": "非法的参数", "sub_code": "isv.parameter-invalid", "sub_msg": "拒绝需填写原因"}
-            if op in (102, 202, 302) and item.get("reject_reason_code") is not None:
+            if op in (102, 202, 302, 502, 603) and item.get("reject_reason_code") is not None:
                 known = {r["reject_reason_code"]: r for r in REJECT_REASONS}.get(int(item["reject_reason_code"]))
                 if known is None:
                     return 200, {"code": 40004, "msg": "非法的参数", "sub_code": "isv.parameter-invalid", "sub_msg": "拒绝原因码不存在"}
@@ -437,8 +511,8 @@ class DoudianSandbox(LocalHttpService):
     def _shop_order(self, r: SandboxOrder) -> dict:
         """order/searchList's shop_order_list item (the fields shouhou reads, names as the SDK has them)."""
         addr = {"province": {"name": "浙江省", "id": "33"}, "city": {"name": "杭州市", "id": "3301"},
-                "town": {"name": "西湖区", "id": "330106"}, "street": {"name": "文新街道", "id": "330106001"},
-                "detail": "文一西路***号"}
+                "town": {"name": r.district[0], "id": "330106"}, "street": {"name": r.district[1], "id": "330106001"},
+                "detail": r.detail}
         skus = [{"order_id": ln["sku_order_id"], "parent_order_id": r.order_id, "order_status": r.status,
                  "product_name": ln["product_name"], "product_id": 3_600_000_000 + int(ln.get("sku_id", 1)),
                  "product_id_str": str(3_600_000_000 + int(ln.get("sku_id", 1))), "sku_id": ln.get("sku_id", 1),

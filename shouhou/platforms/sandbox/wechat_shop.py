@@ -52,6 +52,7 @@ class SandboxAftersale:
     amount: int = 0  # fen
     reason: str = "七天无理由"
     deadline: int = 36 * 3600  # seconds left for the merchant
+    complaint_id: str = ""  # the dispute (纠纷单) once the buyer asked the platform to step in
     create_time: int = field(default_factory=lambda: int(time.time()))
     update_time: int = field(default_factory=lambda: int(time.time()))
 
@@ -79,6 +80,8 @@ class WechatShopSandbox(LocalHttpService):
         self.aftersales: dict[str, SandboxAftersale] = {}
         self.orders: dict[str, SandboxWxOrder] = {}
         self.operations: list[tuple[str, str, dict]] = []
+        self.uploads: dict[str, str] = {}  # media_id → the URL basics/img/upload fetched
+        self.complaint_proofs: list[dict] = []  # addcomplaintproof calls accepted
         self.calls: list[str] = []
         self.faults: list[dict] = []
         self.outage = False
@@ -102,6 +105,14 @@ class WechatShopSandbox(LocalHttpService):
         if push:
             self.push_update(record)
         return record
+
+    def open_complaint(self, aftersale_id: str) -> str:
+        """The buyer asks the platform to step in: the after-sale order names a dispute (complaint_id)."""
+        with self.lock:
+            record = self.aftersales[aftersale_id]
+            record.complaint_id = f"cpl{aftersale_id[-8:]}"
+            record.update_time = max(record.update_time + 1, int(time.time()))
+            return record.complaint_id
 
     def buyer_returns(self, aftersale_id: str, *, push: bool = True) -> None:
         self._move(aftersale_id, "MERCHANT_WAIT_RECEIPT", push=push)
@@ -222,6 +233,10 @@ class WechatShopSandbox(LocalHttpService):
                 if order is None:
                     return 200, {"errcode": 100002, "errmsg": "订单不存在"}
                 return 200, {"errcode": 0, "errmsg": "ok", "order": self._order_row(order)}
+            if path == "channels/ec/basics/img/upload":
+                return self._img_upload(query, body)
+            if path == "channels/ec/aftersale/addcomplaintproof":
+                return self._complaint_proof(body)
             record = self.aftersales.get(str(body.get("after_sale_order_id")))
             if record is None:
                 return 200, {"errcode": 10020001, "errmsg": "售后单不存在"}
@@ -244,6 +259,33 @@ class WechatShopSandbox(LocalHttpService):
                                   "MERCHANT_REJECT_RETURN" if record.kind == "RETURN" else "MERCHANT_REJECT_REFUND")
             return 404, {"errcode": 40066, "errmsg": "invalid url"}
 
+    def _img_upload(self, query: dict, body: dict) -> tuple[int, dict]:
+        """basics/img/upload with upload_type=1 (by URL): fetch the image like 微信 does; resp_type 0 → media_id."""
+        url = str(body.get("img_url") or "")
+        if str(query.get("upload_type")) != "1" or not url:
+            return 200, {"errcode": 47001, "errmsg": "data format error: upload_type/img_url"}
+        try:
+            fetched = httpx.get(url, timeout=10)
+        except httpx.HTTPError:
+            fetched = None
+        if fetched is None or fetched.status_code != 200 or not fetched.content:
+            return 200, {"errcode": 10020052, "errmsg": "图片下载失败"}
+        media_id = f"media-{len(self.uploads) + 1:04d}"
+        self.uploads[media_id] = url
+        pic = {"media_id": media_id} if str(query.get("resp_type") or "0") == "0" else \
+            {"img_url": f"https://mmecimage.cn/sandbox/{media_id}.jpg"}
+        return 200, {"errcode": 0, "errmsg": "ok", "pic_file": pic}
+
+    def _complaint_proof(self, body: dict) -> tuple[int, dict]:
+        complaint_id = str(body.get("complaint_id") or "")
+        if not complaint_id or not any(r.complaint_id == complaint_id for r in self.aftersales.values()):
+            return 200, {"errcode": 10020070, "errmsg": "纠纷单不存在"}
+        media = body.get("media_id_list") or []
+        if not isinstance(media, list) or any(m not in self.uploads for m in media) or not body.get("content"):
+            return 200, {"errcode": 47001, "errmsg": "data format error: content/media_id_list"}
+        self.complaint_proofs.append({"complaint_id": complaint_id, "content": body["content"], "media_id_list": media})
+        return 200, {"errcode": 0, "errmsg": "ok"}
+
     def _accept(self, record: SandboxAftersale, body: dict) -> tuple[int, dict]:
         if record.status == "MERCHANT_PROCESSING":
             after = "USER_WAIT_RETURN" if record.kind in ("RETURN", "EXCHANGE") else "MERCHANT_REFUND_SUCCESS"
@@ -264,7 +306,8 @@ class WechatShopSandbox(LocalHttpService):
                 "product_info": {"product_id": "10000001", "sku_id": r.sku_id, "count": 1},
                 "details": {"desc": r.reason, "receive_product": r.kind == "RETURN"},
                 "refund_info": {"amount": r.amount}, "deadline": r.deadline if r.status == "MERCHANT_PROCESSING" else 0,
-                "create_time": r.create_time, "update_time": r.update_time}
+                "create_time": r.create_time, "update_time": r.update_time,
+                **({"complaint_id": r.complaint_id} if r.complaint_id else {})}
 
     def _list(self, body: dict) -> tuple[int, dict]:
         begin, end = int(body.get("begin_update_time", 0)), int(body.get("end_update_time", 0))

@@ -72,6 +72,7 @@ class SandboxTrade:
     consign_time: str = ""
     express_no: str = ""
     express_id: int = 0
+    parcels: list[dict] = field(default_factory=list)  # {express_no, express_id, oids}: one delivery_order each
 
 
 EXPRESS = [{"id": 1, "name": "申通快递", "display": 0}, {"id": 2, "name": "圆通速递", "display": 0},
@@ -133,10 +134,14 @@ class YouzanSandbox(LocalHttpService):
             self.trades[tid] = trade
         return trade
 
-    def ship_order(self, tid: str, *, express_no: str, express_id: int = 3, push: bool = True) -> None:
+    def ship_order(self, tid: str, *, express_no: str, express_id: int = 3, push: bool = True,
+                   oids: list[str] | None = None) -> None:
+        """The merchant ships a parcel (all lines, or `oids` only: a split shipment adds one delivery_order)."""
         with self.lock:
             trade = self.trades[tid]
             trade.status, trade.express_no, trade.express_id = "WAIT_BUYER_CONFIRM_GOODS", express_no, express_id
+            trade.parcels.append({"express_no": express_no, "express_id": express_id,
+                                  "oids": list(oids or [ln["oid"] for ln in trade.lines])})
             trade.consign_time = _now_text()
             trade.updated = max(trade.updated + 1, int(time.time()))
         if push:
@@ -167,10 +172,12 @@ class YouzanSandbox(LocalHttpService):
 
     def _trade_detail(self, t: SandboxTrade) -> dict:
         delivery = []
-        if t.express_no:
-            delivery.append({"express_state": 1, "express_type": 0, "oids": [{"oid": ln["oid"]} for ln in t.lines],
-                             "dists": [{"dist_id": f"D{t.tid[-6:]}", "express_info": {
-                                 "express_id": t.express_id, "express_no": t.express_no}}]})
+        parcels = t.parcels or ([{"express_no": t.express_no, "express_id": t.express_id,
+                                  "oids": [ln["oid"] for ln in t.lines]}] if t.express_no else [])
+        for n, parcel in enumerate(parcels):
+            delivery.append({"express_state": 1, "express_type": 0, "oids": [{"oid": o} for o in parcel["oids"]],
+                             "dists": [{"dist_id": f"D{t.tid[-6:]}{n}", "express_info": {
+                                 "express_id": parcel["express_id"], "express_no": parcel["express_no"]}}]})
         return {"full_order_info": self._trade_info(t), "delivery_order": delivery, "refund_order": [],
                 "order_promotion": {}}
 

@@ -1,12 +1,13 @@
 """{% platform_case_panel case user as pa %}: what the case page offers when a platform request is behind the
 case — the platform's reject reasons (cached per connection, read when stale), the case's evidence photos to
-attach, the exchange's shipping form."""
+attach, the exchange's and the 补寄 shipping forms, arbitration evidence (or the back-office link where the
+platform publishes no API for it)."""
 
 from __future__ import annotations
 
 from django import template
 
-from shouhou.cases.choices import CaseKind
+from shouhou.cases.choices import CaseKind, CaseStatus
 from shouhou.commerce.choices import Carrier
 from shouhou.platforms import actback
 from shouhou.platforms.models import PlatformAftersale
@@ -22,7 +23,13 @@ def platform_case_panel(case, ops) -> dict:
     panel: dict = {"link": link, "evidence": list(case.evidence.all())}
     if "reject" in (ops or ()):
         panel["reasons"] = actback.reject_reasons_for(link)
+    carriers = [(v, label) for v, label in Carrier.choices if v != Carrier.OTHER]
     if case.kind == CaseKind.EXCHANGE and case.status in actback.SHIP_STATUSES and ops:  # the service checks the role
         panel["ship"] = True
-        panel["carriers"] = [(v, label) for v, label in Carrier.choices if v != Carrier.OTHER]
+        panel["carriers"] = carriers
+    if case.kind == CaseKind.RESEND and case.status in actback.RESEND_STATUSES and ops:
+        panel["resend"] = actback.resend_supported(link)  # False: the page says where to do it by hand
+        panel["carriers"] = carriers
+    if ops and case.status not in (CaseStatus.RESOLVED, CaseStatus.CANCELLED):
+        panel["arbitration"] = actback.arbitration_evidence_limit(link)  # 0: no API, the back-office link instead
     return panel
