@@ -160,11 +160,11 @@ def cmd_run(argv: list[str]) -> int:
         # `demo --platform-sandbox` runs serve itself (its child) beside the 抖店 sandbox; both stop together.
         # The other arguments (--host, --port, --processes, --sandbox-port) go to it.
         print("\n  shouhou 售后 + 抖店沙箱：http://127.0.0.1:8000/   登录：demo / shouhou-demo\n", flush=True)
+        demo = subprocess.Popen([str(PY), "-m", "shouhou", "demo", "--if-empty", *argv], cwd=ROOT)  # noqa: S603
         try:
-            shouhou("demo", "--if-empty", *argv)
-        except KeyboardInterrupt:
-            pass
-        return 0
+            return demo.wait()
+        except KeyboardInterrupt:  # Ctrl+C reached the demo too: it stops serve and the sandbox, then exits
+            return demo.wait(timeout=60)
     shouhou("demo", "--if-empty")
     print("\n  shouhou 售后 已就绪：http://127.0.0.1:8000/   登录：demo / shouhou-demo\n", flush=True)
     shouhou("serve", "--no-migrate", *argv)

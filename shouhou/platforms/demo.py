@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import OperationalError, transaction
 
 from shouhou.accounts.actors import SYSTEM
 from shouhou.cases.choices import CaseStatus
@@ -157,7 +157,10 @@ def observe(item: Scenario, box: DoudianSandbox, say: Callable[[str], None]) -> 
 def wait_for(plan: list[Scenario], box: DoudianSandbox, say: Callable[[str], None], *, seconds: float) -> bool:
     deadline = time.monotonic() + seconds
     while True:
-        done = [observe(item, box, say) for item in plan if item.record is not None]
+        try:
+            done = [observe(item, box, say) for item in plan if item.record is not None]
+        except OperationalError:  # SQLite busy while serve and the worker write: look again
+            done = [False]
         if all(done):
             return True
         if time.monotonic() > deadline:

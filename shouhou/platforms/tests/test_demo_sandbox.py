@@ -76,6 +76,20 @@ def _refused(port: int) -> bool:
     return False
 
 
+def _group(pgid: int) -> list[int]:
+    """The live processes of a process group (zombies waiting for their parent are gone already)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[2]) == pgid and fields[0] != "Z":
+                found.append(int(entry.name))
+    return found
+
+
 def test_demo_with_the_platform_sandbox_runs_the_whole_doudian_loop(demo_db, tmp_path):
     url, rows = demo_db
     port = free_port()
@@ -96,6 +110,8 @@ def test_demo_with_the_platform_sandbox_runs_the_whole_doudian_loop(demo_db, tmp
         text = "".join(out)
         assert "按 Ctrl+C 一起停止" in text, text[-3000:]
         sandbox_port = int(re.search(r"抖店沙箱：http://127\.0\.0\.1:(\d+)", text).group(1))
+        serve_group = int(re.search(r"serve 已启动（进程组 (\d+)）", text).group(1))
+        assert len(_group(serve_group)) >= 2  # serve and its worker
 
         # three requests on three 抖店 orders: their cases carry the platform's ids
         cases = rows("SELECT a.aftersale_id, a.order_id, a.status, c.id, c.status, c.auto_approved, c.channel "
@@ -142,7 +158,11 @@ def test_demo_with_the_platform_sandbox_runs_the_whole_doudian_loop(demo_db, tmp
         reader.join(timeout=5)
         assert "抖店沙箱已停止" in "".join(out)
         assert _refused(port) and _refused(sandbox_port)
+        assert _group(serve_group) == []  # the worker and its processes too
     finally:
         if demo.poll() is None:
             os.killpg(demo.pid, signal.SIGKILL)
             demo.wait(timeout=10)
+        found = re.search(r"serve 已启动（进程组 (\d+)）", "".join(out))
+        if found and _group(int(found.group(1))):
+            os.killpg(int(found.group(1)), signal.SIGKILL)

@@ -88,7 +88,9 @@ class Command(BaseCommand):
             args = ["serve", "--no-migrate", "--host", opts["host"], "--port", str(opts["port"])]
             if opts["processes"]:
                 args += ["--processes", str(opts["processes"])]
-            serve = subprocess.Popen([sys.executable, "-m", "shouhou", *args])  # noqa: S603
+            # its own process group: stopping it reaches the worker and the worker's processes too
+            serve = subprocess.Popen([sys.executable, "-m", "shouhou", *args], start_new_session=True)  # noqa: S603
+            say(f"serve 已启动（进程组 {serve.pid}）")
             self._wait_until_up(f"{site}/accounts/login/", serve)
             plan = sandbox_demo.scenarios()
             lines = sandbox_demo.platform_orders(shop, [item.order_state for item in plan])
@@ -120,14 +122,32 @@ class Command(BaseCommand):
             pass
         finally:
             signal.signal(signal.SIGTERM, previous)
-            if serve is not None and serve.poll() is None:
-                serve.send_signal(signal.SIGTERM)
-                try:
-                    serve.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    serve.kill()
+            if serve is not None:
+                self._stop_group(serve)
             box.stop()
             say("抖店沙箱已停止。")
+
+    @staticmethod
+    def _stop_group(serve: subprocess.Popen) -> None:
+        """Stop serve's whole process group as Ctrl+C in a terminal would (web, worker and the worker's own
+        processes, which a signal to serve alone could leave behind), then make sure nothing of it is left."""
+        import os
+
+        def alive() -> bool:
+            try:
+                os.killpg(serve.pid, 0)
+            except ProcessLookupError:
+                return False
+            return True
+
+        if alive():
+            os.killpg(serve.pid, signal.SIGINT)
+        deadline = time.monotonic() + 20
+        while (serve.poll() is None or alive()) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        if alive():
+            os.killpg(serve.pid, signal.SIGKILL)
+        serve.wait()
 
     @staticmethod
     def _when(value) -> str:
