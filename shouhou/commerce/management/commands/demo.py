@@ -74,7 +74,11 @@ class Command(BaseCommand):
         say = self.stdout.write
         host = "127.0.0.1" if opts["host"] in ("0.0.0.0", "::") else opts["host"]  # noqa: S104 (a listen address)
         site = f"http://{host}:{opts['port']}"
-        box = sandbox_demo.sandbox_start(port=opts["sandbox_port"], push_url=f"{site}/platforms/doudian/push/")
+        try:
+            box = sandbox_demo.sandbox_start(port=opts["sandbox_port"], push_url=f"{site}/platforms/doudian/push/")
+        except OSError as exc:
+            raise CommandError(f"抖店沙箱无法监听端口 {opts['sandbox_port']}（{exc.strerror}）：用 --sandbox-port 换一个，"
+                               f"0 为任选") from exc
         serve = None
 
         def _terminate(*_):
