@@ -163,3 +163,15 @@ def test_migrate_back_and_forth_for_real(shop):
         assert ChannelAccount.objects.get(pk=account.pk).secret == SECRET
     finally:
         call_command("migrate", verbosity=0)
+
+
+def test_dumpdata_writes_the_sealed_form_and_loaddata_reads_it_back(mail):
+    from django.core import serializers
+
+    dumped = serializers.serialize("json", [ChannelAccount.objects.get(pk=mail.pk)])
+    assert SECRET not in dumped and FIELD_PREFIX in dumped
+    (loaded,) = serializers.deserialize("json", dumped)
+    assert loaded.object.secret == SECRET
+    ChannelAccount.objects.filter(pk=mail.pk).update(secret="changed-meanwhile")
+    loaded.save()
+    assert ChannelAccount.objects.get(pk=mail.pk).secret == SECRET and SECRET not in _raw(mail.pk)["secret"]
