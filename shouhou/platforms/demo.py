@@ -59,7 +59,7 @@ def scenarios() -> list[Scenario]:
                  "买家已寄回：在案件页点「确认收货」，确认收货回传抖店，平台退款后结案", buyer_returns=True),
         Scenario("lost", "已发货仅退款（不想要了）：推送丢失，由对账找回，等客服决定", 1, "不想要了",
                  "delivered", False, (CaseStatus.REQUESTED, CaseStatus.APPROVED, CaseStatus.RESOLVED),
-                 "等客服决定：在案件页点「同意」或「拒绝」，决定回传抖店"),
+                 "等客服决定：在案件页点「同意」或「拒绝并回传平台」，决定回传抖店"),
     ]
 
 

@@ -151,6 +151,18 @@ def test_demo_with_the_platform_sandbox_runs_the_whole_doudian_loop(demo_db, tmp
                 assert re.search(r"\d", cell), (label, cell)
             case_page = client.get(f"/cases/{refund[3]}/").text
             assert refund[0] in case_page and "售后成功" in case_page
+            # the newcomer does what the demo says for the return: 确认收货 goes back (111), 抖店 refunds
+            received = client.post(f"/cases/{ret[3]}/act/receive/",
+                                   data={"csrfmiddlewaretoken": client.cookies["csrftoken"]})
+            assert received.status_code == 302
+        deadline = time.monotonic() + 20
+        while rows(f"SELECT status FROM cases_case WHERE id = {ret[3]}")[0][0] != "resolved":
+            assert time.monotonic() < deadline, rows(f"SELECT status FROM cases_case WHERE id = {ret[3]}")
+            time.sleep(0.2)
+        assert rows(f"SELECT status FROM platforms_platformaftersale WHERE aftersale_id = '{ret[0]}'") == [("12",)]
+        assert rows("SELECT o.kind, o.status FROM platforms_outboundaction o JOIN platforms_platformaftersale a "
+                    f"ON a.id = o.aftersale_id WHERE a.aftersale_id = '{ret[0]}' ORDER BY o.id") == [
+            ("approve", "done"), ("confirm_receipt", "done")]
 
         # stopping the demo stops serve and the sandbox with it
         demo.send_signal(signal.SIGTERM)
