@@ -2,6 +2,9 @@
 """Set up and run shouhou on a fresh machine with nothing but python3.
 
     python3 dev.py run    set up, load the demo live session, serve http://127.0.0.1:8000, print the login
+    python3 dev.py run --platform-sandbox
+                          the same, with the local 抖店 sandbox beside serve: watch after-sale requests
+                          arrive from 抖店, be decided, go back and resolve (docs/platforms.md)
     python3 dev.py test   set up, then run the whole test suite on SQLite and on PostgreSQL
 
 Uses only the standard library until the virtual environment exists.
@@ -153,6 +156,15 @@ def cmd_run(argv: list[str]) -> int:
     ensure_venv("")
     ensure_frontend()
     shouhou("migrate", "--noinput", "-v", "0")
+    if "--platform-sandbox" in argv:
+        # `demo --platform-sandbox` runs serve itself (its child) beside the 抖店 sandbox; both stop together.
+        # The other arguments (--host, --port, --processes, --sandbox-port) go to it.
+        print("\n  shouhou 售后 + 抖店沙箱：http://127.0.0.1:8000/   登录：demo / shouhou-demo\n", flush=True)
+        demo = subprocess.Popen([str(PY), "-m", "shouhou", "demo", "--if-empty", *argv], cwd=ROOT)  # noqa: S603
+        try:
+            return demo.wait()
+        except KeyboardInterrupt:  # Ctrl+C reached the demo too: it stops serve and the sandbox, then exits
+            return demo.wait(timeout=60)
     shouhou("demo", "--if-empty")
     print("\n  shouhou 售后 已就绪：http://127.0.0.1:8000/   登录：demo / shouhou-demo\n", flush=True)
     shouhou("serve", "--no-migrate", *argv)

@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from shouhou.core.admin_audit import AuditedModelAdmin
 from shouhou.inbox.channels.accounts import account_problems
@@ -26,14 +27,33 @@ class TicketAdmin(AuditedModelAdmin):
     raw_id_fields = ["conversation", "customer", "order", "case"]
 
 
+SECRET_FIELDS = ("token", "aes_key", "secret")
+
+
 class ChannelAccountForm(forms.ModelForm):
+    """The secrets are never sent back to the browser (encrypted at rest, write-only here): on an existing
+    account a secret left blank keeps the stored one; typing a new one replaces it."""
+
     class Meta:
         model = ChannelAccount
         fields = ["shop", "channel", "name", "key", "app_id", "token", "aes_key", "secret", "is_active"]
-        widgets = {"secret": forms.PasswordInput(render_value=True), "token": forms.PasswordInput(render_value=True)}
+        widgets = {name: forms.PasswordInput(render_value=False) for name in SECRET_FIELDS}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            for name in SECRET_FIELDS:
+                field = self.fields[name]
+                stored = bool(getattr(self.instance, name))
+                self.initial[name] = ""  # never rendered; and left blank it is not a change (nor audited as one)
+                field.help_text = _("已保存（不显示）；留空则保持不变，填写则替换") if stored else _("未填写")
 
     def clean(self):
         data = super().clean()
+        if self.instance.pk:
+            for name in SECRET_FIELDS:
+                if not (data.get(name) or "").strip():
+                    data[name] = getattr(self.instance, name)  # blank: keep what is stored
         for field, problem in account_problems(channel=data.get("channel", ""), app_id=data.get("app_id", ""),
                                                token=data.get("token", ""), aes_key=data.get("aes_key", ""),
                                                secret=data.get("secret", "")).items():
@@ -48,7 +68,7 @@ class ChannelAccountAdmin(AuditedModelAdmin):
     form = ChannelAccountForm
     list_display = ["name", "channel", "key", "is_active", "shop"]
     list_filter = ["shop", "channel", "is_active"]
-    secret_fields = ("token", "aes_key", "secret")
+    secret_fields = SECRET_FIELDS
 
 
 @admin.register(KfCursor)

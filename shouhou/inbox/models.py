@@ -6,6 +6,7 @@ from django.db.models import Q
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from shouhou.core.crypto import EncryptedTextField
 from shouhou.core.models import ShopScopedModel
 from shouhou.inbox.choices import (
     Channel,
@@ -309,16 +310,18 @@ class Script(ShopScopedModel):
 
 
 class ChannelAccount(ShopScopedModel):
-    """A connected channel (WeChat official account, WeCom app, mailbox...) and its webhook secrets."""
+    """A connected channel (WeChat official account, WeCom app, mailbox...) and its webhook secrets (encrypted at
+    rest; the admin never shows them back)."""
 
     channel = models.CharField(_("渠道"), max_length=20, choices=Channel.choices)
     name = models.CharField(_("名称"), max_length=100)
     # Public id in the webhook URL: /inbox/hooks/<channel>/<key>/
     key = models.SlugField(_("接入标识"), max_length=40, unique=True)
     app_id = models.CharField(_("AppID/CorpID"), max_length=100, blank=True)
-    token = models.CharField(_("Token"), max_length=100, blank=True)
-    aes_key = models.CharField(_("EncodingAESKey"), max_length=64, blank=True)
-    secret = models.CharField(_("密钥"), max_length=200, blank=True)
+    # Encrypted at rest (core/crypto.py): read and written as plain text here, stored sealed in the database
+    token = EncryptedTextField(_("Token"), max_length=100, blank=True)  # max_length: what a form accepts
+    aes_key = EncryptedTextField(_("EncodingAESKey"), max_length=64, blank=True)
+    secret = EncryptedTextField(_("密钥"), max_length=200, blank=True)
     is_active = models.BooleanField(_("启用"), default=True)
 
     class Meta:

@@ -1,0 +1,180 @@
+"""`shouhou demo --platform-sandbox` for real: the command starts the 抖店 sandbox and `serve` (web + worker) on
+free ports, connects the demo shop, and the sandbox's signed pushes travel over HTTP to the server; the cases
+go push → decided → approved back → resolved, a lost push is found by reconciliation, the connection's
+health shows the last push and sync, and stopping the demo stops serve and the sandbox with it.
+
+The demo shop is built here at the demo instant (fixture `demo_clock`) and handed to the child processes
+(SQLite: a copy of the test database in a file; PostgreSQL: the test database itself). The processes keep
+the real clock, and the sandbox's orders are made relative to it, so the test passes on any date."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from contextlib import closing
+from pathlib import Path
+
+import httpx
+import pytest
+
+from shouhou.commerce.demo import DEMO_PASSWORD, demo_build
+from shouhou.core.testing.asgiserver import free_port
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+REPO = Path(__file__).resolve().parents[3]
+
+
+@pytest.fixture
+def demo_db(demo_clock, tmp_path):
+    """A small demo shop in the test database; (the database URL for a child process, a raw SQL reader)."""
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+    from django.test import override_settings
+
+    demo_build(seed=7, orders=40, customers=20, other_apps=False)
+    # the suite hashes passwords with MD5 for speed; the child processes only know the real hashers
+    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.PBKDF2PasswordHasher"]):
+        user = get_user_model().objects.get(username="demo")
+        user.set_password(DEMO_PASSWORD)
+        user.save(update_fields=["password"])
+    if connection.vendor == "sqlite":
+        path = tmp_path / "demo.sqlite3"
+        connection.ensure_connection()
+        with closing(sqlite3.connect(path)) as target:
+            connection.connection.backup(target)
+
+        def rows(sql: str) -> list[tuple]:
+            with closing(sqlite3.connect(path)) as db:
+                return db.execute(sql).fetchall()
+
+        return f"sqlite:///{path}", rows
+    s = connection.settings_dict
+    password = f":{s['PASSWORD']}" if s.get("PASSWORD") else ""
+
+    def rows(sql: str) -> list[tuple]:
+        with connection.cursor() as cursor:
+            cursor.execute(sql)
+            return cursor.fetchall()
+
+    return f"postgres://{s['USER']}{password}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}", rows
+
+
+def _refused(port: int) -> bool:
+    try:
+        httpx.get(f"http://127.0.0.1:{port}/", timeout=2)
+    except httpx.ConnectError:
+        return True
+    except httpx.HTTPError:
+        return False
+    return False
+
+
+def _group(pgid: int) -> list[int]:
+    """The live processes of a process group (zombies waiting for their parent are gone already)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[2]) == pgid and fields[0] != "Z":
+                found.append(int(entry.name))
+    return found
+
+
+def test_demo_with_the_platform_sandbox_runs_the_whole_doudian_loop(demo_db, tmp_path):
+    url, rows = demo_db
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SHOUHOU_", "PYTEST"))}
+    env.update({"SHOUHOU_DATABASE_URL": url, "SHOUHOU_DATA_DIR": str(tmp_path), "SHOUHOU_WORKERS": "1",
+                "DJANGO_SETTINGS_MODULE": "shouhou.config.settings", "PYTHONUNBUFFERED": "1"})
+    demo = subprocess.Popen(  # noqa: S603
+        [sys.executable, "-m", "shouhou", "demo", "--if-empty", "--platform-sandbox", "--port", str(port),
+         "--sandbox-port", "0", "--processes", "1", "--watch-seconds", "40", "--seconds", "120"],
+        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    out: list[str] = []
+    reader = threading.Thread(target=lambda: out.extend(demo.stdout), daemon=True)
+    reader.start()
+    try:
+        deadline = time.monotonic() + 90
+        while not any("运行中" in line for line in out) and demo.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.2)
+        text = "".join(out)
+        assert "按 Ctrl+C 一起停止" in text, text[-3000:]
+        sandbox_port = int(re.search(r"抖店沙箱：http://127\.0\.0\.1:(\d+)", text).group(1))
+        serve_group = int(re.search(r"serve 已启动（进程组 (\d+)）", text).group(1))
+        assert len(_group(serve_group)) >= 2  # serve and its worker
+
+        # three requests on three 抖店 orders: their cases carry the platform's ids
+        cases = rows("SELECT a.aftersale_id, a.order_id, a.status, c.id, c.status, c.auto_approved, c.channel "
+                     "FROM platforms_platformaftersale a JOIN cases_case c ON c.id = a.case_id ORDER BY a.aftersale_id")
+        assert len(cases) == 3, text[-3000:]
+        refund, ret, lost = cases
+        assert all(row[0].isdigit() and row[1].isdigit() and row[6] == "doudian" for row in cases)
+        # 未发货仅退款: pushed, decided by the policy, approved back (201), refunded on 抖店 (12), resolved
+        assert (refund[2], refund[4], bool(refund[5])) == ("12", "resolved", True)
+        # 退货退款: approved back (101), the buyer sent it back on 抖店 (11): the case waits for the warehouse
+        assert (ret[2], ret[4], bool(ret[5])) == ("11", "in_transit_back", True)
+        # the lost push: found by reconciliation, left to an agent
+        assert (lost[2], lost[4], bool(lost[5])) == ("6", "requested", False)
+        actions = rows("SELECT a.aftersale_id, o.kind, o.status, o.attempts FROM platforms_outboundaction o "
+                       "JOIN platforms_platformaftersale a ON a.id = o.aftersale_id ORDER BY a.aftersale_id")
+        assert actions == [(refund[0], "approve", "done", 1), (ret[0], "approve", "done", 1)]
+        tags = rows(f"SELECT tag, status FROM platforms_platformevent WHERE aftersale_id = '{refund[0]}' ORDER BY id")
+        assert ("200", "applied") in tags and ("206", "applied") in tags  # filed, then 抖店's 退款成功 push
+        notes = [r[0] for r in rows(f"SELECT note FROM cases_caseevent WHERE case_id = {refund[3]} ORDER BY id")]
+        assert any("平台已受理" in n for n in notes)
+        health = rows("SELECT id, last_push_at, last_sync_at, push_auto_decisions FROM platforms_platformconnection")
+        assert len(health) == 1 and health[0][1] and health[0][2] and health[0][3]
+
+        # what the newcomer is told to open
+        assert f"http://127.0.0.1:{port}/cases/{refund[3]}/" in text
+        assert f"http://127.0.0.1:{port}/platforms/{health[0][0]}/" in text
+        for step in ("政策引擎：自动通过", "抖店已受理：同意申请", "对账：从抖店读到 3 条售后单"):
+            assert step in text
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
+            client.get("/accounts/login/")
+            login = client.post("/accounts/login/", data={"username": "demo", "password": DEMO_PASSWORD,
+                                                          "csrfmiddlewaretoken": client.cookies["csrftoken"]})
+            assert login.status_code == 302, login.text[:300]
+            page = client.get(f"/platforms/{health[0][0]}/").text
+            for label in ("最近推送", "最近同步"):
+                cell = re.search(label + r"</th><td>([^<]*)</td>", page).group(1)
+                assert re.search(r"\d", cell), (label, cell)
+            case_page = client.get(f"/cases/{refund[3]}/").text
+            assert refund[0] in case_page and "售后成功" in case_page
+            # the newcomer does what the demo says for the return: 确认收货 goes back (111), 抖店 refunds
+            received = client.post(f"/cases/{ret[3]}/act/receive/",
+                                   data={"csrfmiddlewaretoken": client.cookies["csrftoken"]})
+            assert received.status_code == 302
+        deadline = time.monotonic() + 20
+        while rows(f"SELECT status FROM cases_case WHERE id = {ret[3]}")[0][0] != "resolved":
+            assert time.monotonic() < deadline, rows(f"SELECT status FROM cases_case WHERE id = {ret[3]}")
+            time.sleep(0.2)
+        assert rows(f"SELECT status FROM platforms_platformaftersale WHERE aftersale_id = '{ret[0]}'") == [("12",)]
+        assert rows("SELECT o.kind, o.status FROM platforms_outboundaction o JOIN platforms_platformaftersale a "
+                    f"ON a.id = o.aftersale_id WHERE a.aftersale_id = '{ret[0]}' ORDER BY o.id") == [
+            ("approve", "done"), ("confirm_receipt", "done")]
+
+        # stopping the demo stops serve and the sandbox with it
+        demo.send_signal(signal.SIGTERM)
+        assert demo.wait(timeout=30) == 0
+        reader.join(timeout=5)
+        assert "抖店沙箱已停止" in "".join(out)
+        assert _refused(port) and _refused(sandbox_port)
+        assert _group(serve_group) == []  # the worker and its processes too
+    finally:
+        if demo.poll() is None:
+            os.killpg(demo.pid, signal.SIGKILL)
+            demo.wait(timeout=10)
+        found = re.search(r"serve 已启动（进程组 (\d+)）", "".join(out))
+        if found and _group(int(found.group(1))):
+            os.killpg(int(found.group(1)), signal.SIGKILL)
