@@ -206,3 +206,32 @@ def test_classify_output_never_carries_a_live_formula(tmp_path):
     assert [r["review"] for r in got[:4]] == ["'" + a for a in attacks]
     assert [r["id"] for r in got[:4]] == ["'" + a for a in attacks]
     assert got[4]["id"] == "-5" and got[4]["review"] == "质量很好"  # numbers and plain text unchanged
+
+
+def test_train_leaves_out_the_readers_kept_out_of_training(small_dataset, tmp_path):
+    """Rows of a reader in LEFT_OUT_READERS stay in the labels file but are not trained on: here they carry a
+    wrong type, and the model still gives every test review its reader's type."""
+    from shouhou.reviews.classifier.model import ReviewModel
+    from shouhou.reviews.classifier.training import LEFT_OUT_READERS
+
+    reader = sorted(LEFT_OUT_READERS)[0]
+    labels = small_dataset.parent / "labels"
+    with (labels / "reviews.csv").open(encoding="utf-8", newline="") as fh:
+        recs = list(csv.reader(fh))
+    moved = 0
+    for rec in recs[1:]:
+        if rec[6] == "train" and int(rec[0]) % 4 == 0:
+            rec[3], rec[4], rec[5] = "usage_question", "", reader
+            moved += 1
+    assert moved > 5
+    _write(labels / "reviews.csv", recs[0], recs[1:])
+    model = tmp_path / "m.joblib"
+    out = _run("train", "--out", str(model), "--labels", str(labels))
+    assert f"人工标注训练 {80 - moved} 条" in out
+    assert f"标注者 {reader} 的 {moved} 条训练标注保留在标注文件中，不参与训练" in out
+    trained = ReviewModel.load(model)
+    assert trained.meta["complaint_train_rows"] == 80 - moved
+    assert "usage_question" not in trained.comp_classes
+    ev = _run("evaluate", "--model", str(model), "--labels", str(labels))
+    line = next(x for x in ev.splitlines() if x.startswith("评价 reviews"))
+    assert "准确率 accuracy = 1.0000" in line, ev
