@@ -119,7 +119,7 @@ def test_demo_with_the_platform_sandbox_runs_the_whole_doudian_loop(demo_db, tmp
         assert len(cases) == 3, text[-3000:]
         refund, ret, lost = cases
         assert all(row[0].isdigit() and row[1].isdigit() and row[6] == "doudian" for row in cases)
-        # 未发货仅退款: pushed, decided by the policy, approved back (201), refunded on 抖店 (12), resolved
+        # 未发货仅退款: pushed, decided by the policy, approved back (401 同意售前退), refunded on 抖店 (12), resolved
         assert (refund[2], refund[4], bool(refund[5])) == ("12", "resolved", True)
         # 退货退款: approved back (101), the buyer sent it back on 抖店 (11): the case waits for the warehouse
         assert (ret[2], ret[4], bool(ret[5])) == ("11", "in_transit_back", True)
