@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -96,9 +97,27 @@ def test_serve_answers_pages_and_runs_the_worker_on_the_embedded_database(tmp_pa
         assert _wait_until_done(env, "serve-probe") == "done 2"
         text = log.read_text()
         assert "后台任务进程已启动" in text and f"http://127.0.0.1:{port}/" in text
+        worker_pid = int(re.search(r"后台任务进程已启动（pid (\d+)）", text).group(1))
+        # Stopped by its pid alone (as `kill PID` or a supervisor that signals one process does), serve stops
+        # the worker and every task process the worker started.
+        proc.send_signal(signal.SIGTERM)
+        code = proc.wait(timeout=60)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and _group_alive(worker_pid):
+            time.sleep(0.2)
+        assert not _group_alive(worker_pid), "the worker's processes outlived serve"
     finally:
-        code = _stop(proc)
+        if proc.poll() is None:
+            code = _stop(proc)
     assert code == 0, log.read_text()[-2000:]
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    return True
 
 
 def _redis_up() -> bool:

@@ -63,12 +63,20 @@ class Command(BaseCommand):
         worker = None
         if not opts["no_worker"]:
             # The worker is its own process so a crash in a task never takes the web down.
-            worker = subprocess.Popen([sys.executable, "-m", "shouhou", "worker"])  # noqa: S603
+            # In a process group of its own, so stopping serve stops the worker's children too: a SIGKILL to the
+            # worker alone left its task processes running when serve was stopped by pid (not by group).
+            worker = subprocess.Popen([sys.executable, "-m", "shouhou", "worker"], process_group=0)  # noqa: S603
             self.stdout.write(f"后台任务进程已启动（pid {worker.pid}）")
+
+        def _signal_worker(sig: int) -> None:
+            try:
+                os.killpg(worker.pid, sig)
+            except ProcessLookupError:
+                pass
 
         def _stop(*_):
             if worker and worker.poll() is None:
-                worker.send_signal(signal.SIGTERM)
+                _signal_worker(signal.SIGTERM)
 
         signal.signal(signal.SIGTERM, lambda *a: (_stop(), sys.exit(0)))
         if processes > 1 and not settings.REDIS_URL:
@@ -95,6 +103,8 @@ class Command(BaseCommand):
             _stop()
             if worker:
                 try:
-                    worker.wait(timeout=10)
+                    worker.wait(timeout=15)
                 except subprocess.TimeoutExpired:
-                    worker.kill()
+                    _signal_worker(signal.SIGKILL)
+                    worker.wait(timeout=5)
+                _signal_worker(signal.SIGKILL)  # any task process the worker's own stop left behind
