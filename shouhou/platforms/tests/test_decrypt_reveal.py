@@ -136,3 +136,33 @@ def test_a_platform_without_a_decrypt_api_cannot_switch_it_on(shop):
         _switch(conn, True)
     conn.refresh_from_db()
     assert not (conn.settings or {}).get(SETTING)
+
+
+def test_case_page_offers_the_reveal_only_with_the_switch_on_and_to_revealing_roles(client, supervisor, agent,
+                                                                                    sandbox, synced, live_server):
+    from django.urls import reverse
+
+    from shouhou.platforms.models import PlatformAftersale
+
+    conn, order = synced
+    sandbox.push_url = f"{live_server.url}/platforms/doudian/push/"
+    record = sandbox.add_aftersale(order_id=OID, sku_order_id="6930000000000501", aftersale_type=1,
+                                   refund_amount=19900)
+    case = PlatformAftersale.objects.get(aftersale_id=record.aftersale_id).case
+    assert case is not None and case.order_id == order.pk
+    url = reverse("cases:detail", args=[case.pk])
+    client.force_login(supervisor)
+    assert 'id="platform-receiver"' not in client.get(url).content.decode()  # switch off: nothing offered
+
+    _switch(conn, True)
+    calls = len(sandbox.calls)
+    page = client.get(url).content.decode()
+    line = page.split('id="platform-receiver"')[1].split("</p>")[0]
+    assert "138****5678" in line and "张**" in line
+    assert 'data-reveal-kind="order"' in line and f'data-reveal-id="{order.pk}"' in line
+    assert 'data-reveal-field="phone"' in line and "platforms/reveal.js" in page
+    assert sandbox.calls[calls:] == []  # showing the page decrypts nothing
+    client.force_login(agent)
+    page = client.get(url).content.decode()
+    assert "data-reveal-kind" not in page.split('id="platform-receiver"')[1].split("</p>")[0]
+    assert PLAIN_PHONE not in page
