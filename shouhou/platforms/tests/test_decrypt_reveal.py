@@ -166,3 +166,31 @@ def test_case_page_offers_the_reveal_only_with_the_switch_on_and_to_revealing_ro
     page = client.get(url).content.decode()
     assert "data-reveal-kind" not in page.split('id="platform-receiver"')[1].split("</p>")[0]
     assert PLAIN_PHONE not in page
+
+
+@pytest.mark.browser
+def test_supervisor_clicks_reveal_on_the_case_page_in_a_browser(login_page, live_server, supervisor, sandbox, synced):
+    from shouhou.platforms.models import PlatformAftersale
+
+    conn, order = synced
+    _switch(conn, True)
+    sandbox.push_url = f"{live_server.url}/platforms/doudian/push/"
+    record = sandbox.add_aftersale(order_id=OID, sku_order_id="6930000000000501", aftersale_type=1,
+                                   refund_amount=19900)
+    case = PlatformAftersale.objects.get(aftersale_id=record.aftersale_id).case
+    page = login_page("supervisor")
+    page.goto(f"{live_server.url}/cases/{case.pk}/")
+    assert page.inner_text("#rcv-phone") == "138****5678"
+    page.click("#platform-receiver [data-reveal-field=phone]")
+    page.wait_for_function("document.getElementById('rcv-phone').textContent !== '138****5678'")
+    assert page.inner_text("#rcv-phone") == PLAIN_PHONE
+    assert_audited("pii.reveal", order, actor=supervisor, after={"field": "receiver_phone",
+                                                                 "source": "platform_decrypt"})
+    order.refresh_from_db()
+    assert order.receiver_phone == "138****5678"
+    # the platform withdraws the permission: the next click says so on the button
+    sandbox.decrypt_allowed = False
+    page.click("#platform-receiver [data-reveal-field=address]")
+    page.wait_for_function("document.querySelector('#platform-receiver [data-reveal-field=address]')"
+                           ".textContent.indexOf('此应用没有解密权限') === 0")
+    assert page.inner_text("#rcv-address").endswith("***号")
