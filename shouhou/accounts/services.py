@@ -172,7 +172,8 @@ def pii_reveal(*, shop: Shop, role: str, actor, kind: str, object_id: int, field
         from shouhou.platforms.decrypt import DecryptRefused, receiver_reveal
 
         try:
-            decrypted = receiver_reveal(obj, column)  # HTTP to the platform: outside any transaction
+            who = f"user:{actor.pk}" if getattr(actor, "pk", None) else "api-token"  # tokens share one budget
+            decrypted = receiver_reveal(obj, column, who=who)  # HTTP to the platform: outside any transaction
         except DecryptRefused as exc:
             raise DomainError(exc.message, field="field") from exc
         if decrypted is not None:

@@ -9,7 +9,9 @@ platform for the clear value at that moment. The value is returned to the caller
 the order, not in the audit event, not in a log (抖店's 数据安全 rules: decrypt for the business need, do not
 store the clear text). With the switch off nothing is called and the reveal shows what is stored (masked).
 
-A platform refusal comes back as a clear message; "no permission" also turns the switch off (audited
+Each person's platform decrypts are limited per connection (DECRYPT_RATE, counted in the cache like the
+other rate limits): the platforms count decrypts against a per-shop quota, and a runaway script or a
+borrowed session must not spend it. A platform refusal comes back as a clear message; "no permission" also turns the switch off (audited
 `platforms.decrypt_off`), so the next reveals call nothing until an admin turns it on again."""
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ SETTING = "decrypt_buyer"
 # the reveal's order columns → the adapter's receiver fields
 FIELDS = {"receiver_phone": "phone", "receiver_name": "name", "address": "address"}
 NO_PERMISSION = "此应用没有解密权限"
+DECRYPT_RATE = "60/h"  # platform decrypts per person and connection
 
 
 class DecryptRefused(Exception):
@@ -58,10 +61,12 @@ def _connection_for(order) -> tuple[PlatformConnection, str] | None:
     return row.connection, row.platform_order_id
 
 
-def receiver_reveal(order, column: str) -> str | None:
+def receiver_reveal(order, column: str, *, who: str = "") -> str | None:
     """The clear value of the order's receiver `column` from the platform, or None when no platform call
     applies (not a synced order, switch off, platform without a decrypt API, not a receiver column): the
-    caller then shows what is stored. Raises DecryptRefused with a clear message. Never stores the value."""
+    caller then shows what is stored. Raises DecryptRefused with a clear message. Never stores the value.
+    `who` keys the per-person limit (the user id, or the API token)."""
+    from shouhou.core.ratelimit import rate_check
     from shouhou.platforms.services import _call, _error
 
     field = FIELDS.get(column)
@@ -69,6 +74,10 @@ def receiver_reveal(order, column: str) -> str | None:
     if found is None:
         return None
     conn, platform_order_id = found
+    limit = rate_check(scope="platform-decrypt", key=f"{conn.pk}:{who}", rate=DECRYPT_RATE)
+    if not limit.allowed:
+        raise DecryptRefused(f"向平台解密过于频繁（每人每小时最多 {limit.limit} 次，保护店铺的解密额度），"
+                             f"请 {limit.retry_after} 秒后再试")
     try:
         values = _call(conn, lambda adapter, token: adapter.decrypt_receiver(token, platform_order_id, [field]))
     except PlatformError as exc:

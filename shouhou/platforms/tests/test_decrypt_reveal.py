@@ -194,3 +194,22 @@ def test_supervisor_clicks_reveal_on_the_case_page_in_a_browser(login_page, live
     page.wait_for_function("document.querySelector('#platform-receiver [data-reveal-field=address]')"
                            ".textContent.indexOf('此应用没有解密权限') === 0")
     assert page.inner_text("#rcv-address").endswith("***号")
+
+
+def test_decrypts_are_limited_per_person_to_spare_the_shops_quota(client, supervisor, shop_admin, sandbox, synced,
+                                                                  monkeypatch):
+    from shouhou.platforms import decrypt
+
+    conn, order = synced
+    _switch(conn, True)
+    monkeypatch.setattr(decrypt, "DECRYPT_RATE", "2/h")
+    client.force_login(supervisor)
+    assert [_reveal(client, order, "phone").status_code for _ in range(2)] == [200, 200]
+
+    third = _reveal(client, order, "phone")
+
+    assert third.status_code == 400 and third.json()["detail"].startswith("向平台解密过于频繁")
+    assert sandbox.calls.count("order/batchDecrypt") == 2  # the third never reached the platform
+    assert_audited("pii.reveal", order, count=2)
+    client.force_login(shop_admin)  # another person has a budget of their own
+    assert _reveal(client, order, "phone").json()["value"] == PLAIN_PHONE
