@@ -153,9 +153,10 @@ REVEAL_FIELDS = {
 }
 
 
-@transaction.atomic
 def pii_reveal(*, shop: Shop, role: str, actor, kind: str, object_id: int, field: str, reason: str = "") -> str:
-    """Return the clear value of one personal field and write an audit event. 403 without PII_REVEAL."""
+    """Return the clear value of one personal field and write an audit event. 403 without PII_REVEAL.
+    An order synced from a platform whose connection has the decrypt switch on is decrypted by the platform
+    at this moment (platforms/decrypt.py): the clear value is returned, audited as such, and never stored."""
     if not role_can(role, PII_REVEAL):
         raise PermissionDenied("当前角色无权查看完整个人信息")
     spec = REVEAL_FIELDS.get((kind, field))
@@ -166,7 +167,17 @@ def pii_reveal(*, shop: Shop, role: str, actor, kind: str, object_id: int, field
     obj = model.objects.filter(shop=shop, pk=object_id).first()  # another shop's id is simply not found
     if obj is None:
         raise DomainError("未找到该记录", status=404, field="object_id")
-    value = getattr(obj, column)
-    audit_record(action="pii.reveal", obj=obj, actor=actor, shop=shop, after={"field": column},
-                 note=(reason or "")[:200])
+    value, after = getattr(obj, column), {"field": column}
+    if kind == "order":
+        from shouhou.platforms.decrypt import DecryptRefused, receiver_reveal
+
+        try:
+            who = f"user:{actor.pk}" if getattr(actor, "pk", None) else "api-token"  # tokens share one budget
+            decrypted = receiver_reveal(obj, column, who=who)  # HTTP to the platform: outside any transaction
+        except DecryptRefused as exc:
+            raise DomainError(exc.message, field="field") from exc
+        if decrypted is not None:
+            value, after = decrypted, {"field": column, "source": "platform_decrypt"}
+    with transaction.atomic():
+        audit_record(action="pii.reveal", obj=obj, actor=actor, shop=shop, after=after, note=(reason or "")[:200])
     return value

@@ -106,16 +106,27 @@ def connection_connect(*, shop, actor, platform: str, app_key: str, app_secret: 
 
 @transaction.atomic
 def connection_settings(*, conn: PlatformConnection, actor, push_auto_decisions: bool,
-                        auto_refund_limit: Decimal, return_address_id: str = "") -> PlatformConnection:
+                        auto_refund_limit: Decimal, return_address_id: str = "",
+                        decrypt_buyer: bool | None = None) -> PlatformConnection:
+    """`decrypt_buyer` (None: unchanged): buyer data decrypted on a staff reveal (platforms/decrypt.py), only on
+    a platform that publishes a decrypt API; turn it on only when the shop's app holds that permission."""
+    from shouhou.platforms.decrypt import SETTING, platform_decrypts
+
     require_role(actor, conn.shop, SETTINGS_EDIT)
     if auto_refund_limit < 0:
         raise ConnectionError_("自动回传金额上限不能为负数。")
-    before = {"push_auto_decisions": conn.push_auto_decisions, "auto_refund_limit": str(conn.auto_refund_limit)}
+    if decrypt_buyer and not platform_decrypts(conn.platform):
+        raise ConnectionError_(f"{conn.get_platform_display()}没有可用的买家信息解密接口，无法开启解密。")
+    was_decrypting = bool((conn.settings or {}).get(SETTING))
+    before = {"push_auto_decisions": conn.push_auto_decisions, "auto_refund_limit": str(conn.auto_refund_limit),
+              SETTING: was_decrypting}
     conn.push_auto_decisions, conn.auto_refund_limit = push_auto_decisions, auto_refund_limit
-    conn.settings = {**(conn.settings or {}), "return_address_id": return_address_id.strip()}
+    decrypting = was_decrypting if decrypt_buyer is None else bool(decrypt_buyer)
+    conn.settings = {**(conn.settings or {}), "return_address_id": return_address_id.strip(), SETTING: decrypting}
     conn.save(update_fields=["push_auto_decisions", "auto_refund_limit", "settings", "updated_at"])
     audit_record(action="platforms.settings", obj=conn, actor=actor, before=before,
-                 after={"push_auto_decisions": push_auto_decisions, "auto_refund_limit": str(auto_refund_limit)})
+                 after={"push_auto_decisions": push_auto_decisions, "auto_refund_limit": str(auto_refund_limit),
+                        SETTING: decrypting})
     return conn
 
 

@@ -19,6 +19,7 @@ from shouhou.accounts.permissions import CASE_APPROVE, SETTINGS_EDIT, VIEW, role
 from shouhou.commerce.selectors import return_addresses
 from shouhou.platforms import actback, selectors, services
 from shouhou.platforms.choices import ConnectedPlatform
+from shouhou.platforms.decrypt import decrypt_enabled, platform_decrypts
 from shouhou.platforms.models import PlatformAftersale, PlatformConnection
 
 
@@ -100,7 +101,9 @@ def connection_detail(request, pk: int):
                 services.connection_settings(conn=conn, actor=request.user,
                                              push_auto_decisions=request.POST.get("push_auto_decisions") == "on",
                                              auto_refund_limit=limit,
-                                             return_address_id=request.POST.get("return_address_id", ""))
+                                             return_address_id=request.POST.get("return_address_id", ""),
+                                             decrypt_buyer=(request.POST.get("decrypt_buyer") == "on"
+                                                            if platform_decrypts(conn.platform) else None))
                 messages.success(request, _("设置已保存"))
             except (InvalidOperation, services.ConnectionError_) as exc:
                 messages.error(request, _("金额格式不正确") if isinstance(exc, InvalidOperation) else str(exc))
@@ -112,6 +115,7 @@ def connection_detail(request, pk: int):
         "address_rows": [(a, mapping.get(str(a.pk), "")) for a in return_addresses(shop=shop, include_inactive=False)],
         "platform_addresses": ((conn.settings or {}).get("platform_addresses") or {}).get("items") or [],
         "can_authorize": conn.platform in dict(actback.authorize_platforms()),
+        "can_decrypt": platform_decrypts(conn.platform), "decrypting": decrypt_enabled(conn),
     })
 
 

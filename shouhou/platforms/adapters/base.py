@@ -20,7 +20,8 @@ import httpx
 
 class PlatformError(Exception):
     """A call the platform refused or could not answer. `kind` decides what the outbox does:
-    retry later (rate_limited, outage, token_expired) or stop and re-sync (already_handled, refused)."""
+    retry later (rate_limited, outage, token_expired) or stop and re-sync (already_handled, refused);
+    no_permission: the app lacks the platform permission the call needs (e.g. 抖店's decrypt permission)."""
 
     RETRYABLE = {"rate_limited", "outage", "token_expired"}
 
@@ -267,6 +268,12 @@ class Adapter(Protocol):
     def list_orders(self, access_token: str, since: int, cursor: dict) -> OrderPage: ...
 
     def get_order(self, access_token: str, order_id: str) -> PlatformOrder: ...
+
+
+def supports_decrypt(adapter_or_class) -> bool:
+    """The platform publishes a buyer-data decrypt API and the adapter implements it (docs/platforms.md,
+    "Decrypting on reveal")."""
+    return callable(getattr(adapter_or_class, "decrypt_receiver", None))
 
 
 def supports_orders(adapter_or_class) -> bool:

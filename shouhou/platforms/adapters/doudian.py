@@ -145,6 +145,12 @@ def push_sign(app_key: str, app_secret: str, body: bytes) -> str:
     return hashlib.md5(app_key.encode() + body + app_secret.encode(), usedforsecurity=False).hexdigest()  # noqa: S324
 
 
+def _cipher(value) -> str:
+    """A 抖店 security-format ciphertext (wrapped in #…#, $…$ or ~…~), else ""."""
+    text = str(value or "").strip()
+    return text if len(text) > 2 and text[0] in "#$~" and text[-1] == text[0] else ""
+
+
 def _when(ts) -> dt.datetime | None:
     try:
         value = int(ts or 0)
@@ -282,6 +288,8 @@ class DoudianAdapter:
         code = str(answer.get("code", answer.get("err_no", "")))
         if "access-token" in sub_code or "access_token" in sub_code:
             kind = "token_expired"
+        elif "permission" in sub_code or "权限" in str(text):  # e.g. no 数据安全 decrypt permission
+            kind = "no_permission"
         elif "limit" in sub_code:
             kind = "rate_limited"
         elif STATUS_ERROR_SUBCODE in sub_code:
@@ -520,4 +528,43 @@ class DoudianAdapter:
             total=yuan(row.get("pay_amount")),
             receiver_name=masked(row.get("mask_post_receiver") or row.get("post_receiver")),
             receiver_phone=masked(row.get("mask_post_tel") or row.get("post_tel"))[:20],
-            address=address[:300], waybills=waybills, raw={"order_status_desc": row.get("order_status_desc", "")})
+            address=address[:300], waybills=waybills,
+            raw={"order_status_desc": row.get("order_status_desc", ""),
+                 # the ciphertexts order/batchDecrypt takes (used on a reveal, never stored) and the address's
+                 # plain part (province…street names) the decrypted detail is appended to
+                 "cipher": {k: v for k, v in (
+                     ("name", _cipher(row.get("encrypt_post_receiver") or row.get("post_receiver"))),
+                     ("phone", _cipher(row.get("encrypt_post_tel") or row.get("post_tel"))),
+                     ("address", _cipher((row.get("post_addr") or {}).get("encrypt_detail")
+                                         or (row.get("post_addr") or {}).get("detail")))) if v},
+                 "address_region": "".join(p for p in parts if p)})
+
+    def decrypt_receiver(self, access_token: str, order_id: str, fields: list[str]) -> dict[str, str]:
+        """The receiver's `fields` (name, phone, address) in clear, for one reveal: the order's current
+        ciphertexts (order/orderDetail) sent to order/batchDecrypt as cipher_infos [{auth_id: the order id,
+        cipher_text}] (at most 50 per call); the answer's data.decrypt_infos [{auth_id, cipher_text,
+        decrypt_text, err_no, err_msg, is_virtual_tel, phone_no_a, phone_no_b}] and data.custom_err
+        {err_code, err_msg}. A phone behind a virtual number comes back as "主机号-分机号". The caller shows
+        the values and must not store them (抖店 数据安全 rules)."""
+        order = self.get_order(access_token, order_id)
+        ciphers = {f: order.raw.get("cipher", {}).get(f, "") for f in fields}
+        missing = [f for f, c in ciphers.items() if not c]
+        if missing:
+            raise PlatformError("refused", f"抖店：订单 {order_id} 没有可解密的收货信息（{'、'.join(missing)}）")
+        data = self.call("order/batchDecrypt", {
+            "cipher_infos": [{"auth_id": str(order_id), "cipher_text": c} for c in dict.fromkeys(ciphers.values())]},
+            access_token=access_token).get("data") or {}
+        custom = data.get("custom_err") or {}
+        if int(custom.get("err_code") or 0):
+            raise self._error({"code": custom.get("err_code"), "msg": custom.get("err_msg") or "解密失败"})
+        plain = {}
+        for info in data.get("decrypt_infos") or []:
+            if int(info.get("err_no") or 0):
+                raise self._error({"code": info.get("err_no"), "msg": info.get("err_msg") or "解密失败"})
+            plain[str(info.get("cipher_text") or "")] = str(info.get("decrypt_text") or "")
+        out = {}
+        for f, c in ciphers.items():
+            if c not in plain:
+                raise PlatformError("refused", f"抖店：解密结果缺少订单 {order_id} 的{f}")
+            out[f] = order.raw.get("address_region", "") + plain[c] if f == "address" else plain[c]
+        return out

@@ -4,10 +4,17 @@ It checks each API call's `sign` (HMAC-SHA256 over app_key/method/param_json/tim
 access_token, answers {code, msg, sub_code, sub_msg, data} (10000 = success), keeps after-sale requests
 that move when operated on, and pushes messages to shouhou signed with event-sign = MD5(app_key + body +
 app_secret). Faults can be queued per path: rate limit, expired token, already processed, outage.
-The error sub_codes it uses for those are its own choice (see docs/platforms.md)."""
+The error sub_codes it uses for those are its own choice (see docs/platforms.md).
+
+Buyer data: order/searchList and order/orderDetail give the receiver masked (mask_post_*) and as ciphertexts
+(encrypt_post_*, post_addr.encrypt_detail) that this sandbox alone can read back: order/batchDecrypt answers
+them in the SDK's shape (data.decrypt_infos, data.custom_err), or refuses when `decrypt_allowed` is False
+(the app lacks the 数据安全 decrypt permission; the sub_code is the sandbox's own choice)."""
 
 from __future__ import annotations
 
+import base64
+import functools
 import json
 import secrets
 import threading
@@ -91,6 +98,10 @@ class SandboxOrder:
     tel: str = "138****5678"
     district: tuple[str, str] = ("西湖区", "文新街道")
     detail: str = "文一西路***号"
+    # the receiver in clear, behind the ciphertexts (only order/batchDecrypt gives them back)
+    plain_receiver: str = "张小花"
+    plain_tel: str = "13812345678"
+    plain_detail: str = "文一西路969号"
 
 
 def generated_order(index: int, base_time: int, per_second: int = 50) -> SandboxOrder:
@@ -107,6 +118,22 @@ def generated_order(index: int, base_time: int, per_second: int = 50) -> Sandbox
                         update_time=at, ship_time=at if shipped else 0,
                         logistics=[{"tracking_no": f"ZT{7_000_000_000 + index}", "company": "zhongtong",
                                     "company_name": "中通快递", "ship_time": at}] if shipped else [])
+
+
+@functools.lru_cache(maxsize=8192)  # an order answer repeats its ciphertexts (the bench reads 100,000 orders)
+def cipher(order_id: str, mark: str, value: str) -> str:
+    """A ciphertext in the security format's wrapping (#…# name/address, $…$ phone) that only this sandbox
+    reads back (order/batchDecrypt); the content is its own, not the platform's algorithm."""
+    token = base64.urlsafe_b64encode((order_id + "\x1f" + value).encode()).decode()
+    return f"{mark}{token}{mark}"
+
+
+def uncipher(text: str) -> tuple[str | None, str]:
+    try:
+        order_id, value = base64.urlsafe_b64decode(text[1:-1].encode()).decode().split("\x1f", 1)
+        return order_id, value
+    except ValueError:
+        return None, ""
 
 
 def _num(value: str):
@@ -135,6 +162,8 @@ class DoudianSandbox(LocalHttpService):
         self.faults: list[dict] = []
         self.outage = False
         self.refuse_refresh = False
+        self.decrypt_allowed = True  # False: the app has no 数据安全 decrypt permission
+        self.decrypted: list[dict] = []  # the cipher_infos of every order/batchDecrypt call answered
         self.lock = threading.RLock()
         self._issue_tokens(expires_in=7 * 86400)
         self.server = ThreadingHTTPServer((host, port), self._handler())
@@ -340,7 +369,8 @@ class DoudianSandbox(LocalHttpService):
                        "material/uploadImageSync": self._upload_image, "address/list": self._addresses,
                        "order/searchList": self._order_list, "order/orderDetail": self._order_detail,
                        "afterSale/fillLogistics": self._fill_logistics,
-                       "afterSale/submitEvidence": self._submit_evidence}.get(path)
+                       "afterSale/submitEvidence": self._submit_evidence,
+                       "order/batchDecrypt": self._batch_decrypt}.get(path)
             if handler is None:
                 return 404, {"code": 40004, "msg": "接口不存在"}
             return handler(params)
@@ -518,16 +548,19 @@ class DoudianSandbox(LocalHttpService):
                  "product_id_str": str(3_600_000_000 + int(ln.get("sku_id", 1))), "sku_id": ln.get("sku_id", 1),
                  "code": ln.get("code", ""), "spec": ln.get("spec", []), "item_num": ln.get("item_num", 1),
                  "pay_amount": ln.get("pay_amount", 0), "update_time": r.update_time,
-                 "encrypt_post_tel": "#ENC#", "mask_post_tel": r.tel} for ln in r.lines]
+                 "encrypt_post_tel": cipher(r.order_id, "$", r.plain_tel), "mask_post_tel": r.tel} for ln in r.lines]
         return {"shop_id": int(self.shop_id), "order_id": r.order_id, "order_status": r.status,
                 "order_status_desc": {105: "已支付", 2: "备货中", 3: "已发货", 4: "已取消", 5: "已完成"}.get(r.status, ""),
                 "create_time": r.create_time, "pay_time": r.pay_time, "update_time": r.update_time,
                 "ship_time": r.ship_time, "finish_time": r.finish_time,
                 "pay_amount": sum(ln.get("pay_amount", 0) for ln in r.lines),
-                "encrypt_post_receiver": "#3d9M#ENCRYPTED==#", "encrypt_post_tel": "$138$ENCRYPTED==$",
-                "post_receiver": "#3d9M#ENCRYPTED==#", "post_tel": "$138$ENCRYPTED==$",
+                "encrypt_post_receiver": cipher(r.order_id, "#", r.plain_receiver),
+                "encrypt_post_tel": cipher(r.order_id, "$", r.plain_tel),
+                "post_receiver": cipher(r.order_id, "#", r.plain_receiver),
+                "post_tel": cipher(r.order_id, "$", r.plain_tel),
                 "mask_post_receiver": r.receiver, "mask_post_tel": r.tel, "mask_post_addr": addr,
-                "post_addr": {**addr, "detail": "#ENCRYPTED#", "encrypt_detail": "#ENCRYPTED#"},
+                "post_addr": {**addr, "detail": cipher(r.order_id, "#", r.plain_detail),
+                              "encrypt_detail": cipher(r.order_id, "#", r.plain_detail)},
                 "logistics_info": [{**w, "delivery_id": f"pack-{r.order_id}",
                                     "product_info": [{"sku_order_id": ln["sku_order_id"]} for ln in r.lines]}
                                    for w in r.logistics],
@@ -551,6 +584,27 @@ class DoudianSandbox(LocalHttpService):
             chunk.append(generated_order(lo + i, self.generated[1]) if i < hi - lo else explicit[i - (hi - lo)])
         return self._ok({"shop_order_list": [self._shop_order(r) for r in chunk], "page": page, "size": size,
                          "total": total})
+
+    def _batch_decrypt(self, params: dict) -> tuple[int, dict]:
+        """order/batchDecrypt: cipher_infos [{auth_id, cipher_text}] (at most 50) → decrypt_infos."""
+        if not self.decrypt_allowed:
+            return 200, {"code": 50002, "msg": "业务处理失败", "sub_code": "isv.permission-denied",
+                         "sub_msg": "此应用没有解密权限"}
+        infos = params.get("cipher_infos") or []
+        if not infos or len(infos) > 50:
+            return 200, {"code": 40004, "msg": "非法的参数", "sub_code": "isv.parameter-invalid",
+                         "sub_msg": "cipher_infos为1到50条"}
+        out = []
+        for info in infos:
+            auth_id, text = str(info.get("auth_id") or ""), str(info.get("cipher_text") or "")
+            owner, value = uncipher(text)
+            ok = owner is not None and owner == auth_id
+            out.append({"auth_id": auth_id, "cipher_text": text, "decrypt_text": value if ok else "",
+                        "err_no": 0 if ok else 300001, "err_msg": "" if ok else "密文与业务标识不匹配",
+                        "data_type": 3 if text.startswith("$") else 1, "is_virtual_tel": False,
+                        "expire_time": 0, "phone_no_a": "", "phone_no_b": ""})
+        self.decrypted.append({"cipher_infos": infos})
+        return self._ok({"decrypt_infos": out, "custom_err": {"err_code": 0, "err_msg": ""}})
 
     def _order_detail(self, params: dict) -> tuple[int, dict]:
         r = self.orders.get(str(params.get("shop_order_id")))

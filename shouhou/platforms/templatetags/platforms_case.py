@@ -33,3 +33,23 @@ def platform_case_panel(case, ops) -> dict:
     if ops and case.status not in (CaseStatus.RESOLVED, CaseStatus.CANCELLED):
         panel["arbitration"] = actback.arbitration_evidence_limit(link)  # 0: no API, the back-office link instead
     return panel
+
+
+@register.simple_tag
+def platform_receiver(case, user) -> dict:
+    """The receiver of a case's order synced from a platform whose connection decrypts on reveal: the masked
+    values, and whether this user may reveal them (the reveal asks the platform; platforms/decrypt.py)."""
+    from shouhou.accounts.access import role_for
+    from shouhou.accounts.permissions import PII_REVEAL, role_can
+    from shouhou.core.phones import mask_phone
+    from shouhou.core.pii import mask_address, mask_name
+    from shouhou.platforms.decrypt import _connection_for
+
+    order = case.order
+    if order is None or _connection_for(order) is None:
+        return {}
+    phone = order.receiver_phone
+    return {"order": order, "name": order.receiver_name if "*" in order.receiver_name else mask_name(order.receiver_name),
+            "phone": phone if "*" in phone else mask_phone(phone),
+            "address": order.address if "*" in order.address else mask_address(order.address),
+            "can_reveal": role_can(role_for(user, case.shop), PII_REVEAL)}
