@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -160,15 +161,21 @@ def cmd_run(argv: list[str]) -> int:
         # `demo --platform-sandbox` runs serve itself (its child) beside the 抖店 sandbox; both stop together.
         # The other arguments (--host, --port, --processes, --sandbox-port) go to it.
         print("\n  shouhou 售后 + 抖店沙箱：http://127.0.0.1:8000/   登录：demo / shouhou-demo\n", flush=True)
-        demo = subprocess.Popen([str(PY), "-m", "shouhou", "demo", "--if-empty", *argv], cwd=ROOT)  # noqa: S603
-        try:
-            return demo.wait()
-        except KeyboardInterrupt:  # Ctrl+C reached the demo too: it stops serve and the sandbox, then exits
-            return demo.wait(timeout=60)
+        return _foreground([str(PY), "-m", "shouhou", "demo", "--if-empty", *argv])
     shouhou("demo", "--if-empty")
     print("\n  shouhou 售后 已就绪：http://127.0.0.1:8000/   登录：demo / shouhou-demo\n", flush=True)
-    shouhou("serve", "--no-migrate", *argv)
-    return 0
+    return _foreground([str(PY), "-m", "shouhou", "serve", "--no-migrate", *argv])
+
+
+def _foreground(cmd: list[str]) -> int:
+    """Run the server command until it stops; a SIGTERM to dev.py alone (a supervisor, `timeout`) is passed on,
+    so serve (or the demo with its sandbox) stops its web processes and worker instead of being orphaned."""
+    child = subprocess.Popen(cmd, cwd=ROOT)  # noqa: S603
+    signal.signal(signal.SIGTERM, lambda *_: child.send_signal(signal.SIGTERM))
+    try:
+        return child.wait()
+    except KeyboardInterrupt:  # Ctrl+C reached the child too: it stops what it started, then exits
+        return child.wait(timeout=60)
 
 
 SUMMARY = re.compile(r"^(?:=+ )?((?:\d+ \w+(?:, )?)+) in [\d.]+s")
