@@ -68,6 +68,21 @@ def reply_clocks(shop) -> int:
     return n
 
 
+def settle(log=print) -> None:
+    """VACUUM ANALYZE the freshly loaded tables (PostgreSQL), as autovacuum does to a table in daily use: right
+    after a bulk load the planner has no statistics and the visibility map is empty, so a count over a partial
+    index (the agent's own "mine" badge) visits 2,500 heap pages instead of reading the index alone."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    started = time.perf_counter()
+    with connection.cursor() as cur:
+        for table in ("inbox_ticket", "inbox_message", "inbox_conversation", "commerce_customer"):
+            cur.execute(f"VACUUM ANALYZE {table}")
+    log(f"  VACUUM ANALYZE of the loaded tables: {time.perf_counter() - started:.1f} s")
+
+
 def run(*, runs: int, agent, shop, log=print) -> dict[str, dict]:
     import time_machine
     from django.db import connection
@@ -158,6 +173,7 @@ def main() -> int:
         else:
             shop, agents, _ = build(args.tickets, messages=True)
             print(f"  {summary(shop)}; {reply_clocks(shop):,} buyer messages with reply clocks")
+        settle(log=print)
         run(runs=args.runs, agent=agents[0], shop=shop)
     print(f"load average {os.getloadavg()[0]:.1f} {os.getloadavg()[1]:.1f} {os.getloadavg()[2]:.1f} at end")
     return 0
