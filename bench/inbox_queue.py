@@ -8,6 +8,8 @@ versions of the code can be timed on the same data, one right after the other, i
 The data is bench.sla_sweep's (one shop, 20 agents, 20,000 customers, N open tickets with real SLA
 clocks), plus a conversation and its messages for every ticket (the queue shows the last message). The
 PostgreSQL scratch database is SHOUHOU_BENCH_PG_URL (default …/shouhou_sla_queue_bench), dropped at the end.
+Before timing, the loaded tables are VACUUM ANALYZEd (as autovacuum keeps a table in daily use): straight
+after a bulk load there are no planner statistics and no visibility map.
 
 With the clock at the data's T0, for each common filter it times, --runs times each (p50/p99, nearest
 rank, milliseconds):
