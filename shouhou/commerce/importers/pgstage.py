@@ -39,7 +39,7 @@ COLUMNS: tuple[tuple[str, str, str], ...] = (
 )
 TEMP_TABLES = ("import_stage_sessions", "import_stage_session_ids", "import_stage_customers", "import_stage_orders",
                "import_stage_order_ids", "import_stage_ships")
-_SOURCES = [src for _c, _t, src in COLUMNS[3:-1]]
+COPY_SLICE = 500  # rows per piece of COPY text
 
 
 class Stage:
@@ -54,8 +54,14 @@ class Stage:
             cur.execute(f"CREATE TEMP TABLE {STAGE} (seq integer, {cols}) ON COMMIT DROP")
 
     def add(self, lines: list[ParsedLine], totals: dict[str, Decimal]) -> None:
-        """COPY the batch as text built a column at a time (C-level joins; no per-value dumper calls)."""
+        """COPY the batch as text built a column at a time (C-level joins; no per-value dumper calls), in slices
+        of COPY_SLICE rows so the text in memory stays small."""
         cols = "seq, " + ", ".join(c for c, _t, _s in COLUMNS)
+        with connection.cursor() as cur, cur.cursor.copy(f"COPY {STAGE} ({cols}) FROM STDIN") as copy:
+            for start in range(0, len(lines), COPY_SLICE):
+                copy.write(self._text(lines[start:start + COPY_SLICE], totals).encode())
+
+    def _text(self, lines: list[ParsedLine], totals: dict[str, Decimal]) -> str:
         seq = self.seq
         columns = [
             [str(n) for n in range(seq + 1, seq + len(lines) + 1)],
@@ -68,9 +74,7 @@ class Stage:
             columns.append(_copy_text(values) if sql_type == "text" else _copy_other(values))
         columns.append(_copy_other([totals.get(ln.order_no) for ln in lines]))
         self.seq = seq + len(lines)
-        data = "\n".join(map("\t".join, zip(*columns, strict=True))) + "\n"
-        with connection.cursor() as cur, cur.cursor.copy(f"COPY {STAGE} ({cols}) FROM STDIN") as copy:
-            copy.write(data.encode())
+        return "\n".join(map("\t".join, zip(*columns, strict=True))) + "\n"
 
     def write(self, *, shop, present: set[str], stats: WriteStats, stamp) -> None:
         with connection.cursor() as cur:
