@@ -249,7 +249,11 @@ def _write(cur, shop_id: int, present: set[str], stats: WriteStats, stamp) -> No
         sets.append("status")
     session_join = ("LEFT JOIN import_stage_session_ids ls ON ls.title = o.live_session"
                     if "live_session" in present else "")
+    # The orders' ids land in a temporary table straight from the upsert's RETURNING (created or updated), then
+    # the file's unchanged orders, which the upsert skips, are added from the table: no ids through Python.
+    cur.execute("CREATE TEMP TABLE import_stage_order_ids (order_no text, id bigint, created boolean) ON COMMIT DROP")
     cur.execute(f"""
+        WITH upserted AS (
         INSERT INTO commerce_order (shop_id, order_no, customer_id, live_session_id, status, placed_at, paid_at,
             shipped_at, delivered_at, total_paid, receiver_name, receiver_phone, address, return_insurance,
             created_at, updated_at)
@@ -262,13 +266,12 @@ def _write(cur, shop_id: int, present: set[str], stats: WriteStats, stamp) -> No
         LEFT JOIN commerce_customer c ON c.shop_id = %s AND c.phone = o.phone AND o.phone <> ''
         {session_join}
         ON CONFLICT (shop_id, order_no) DO UPDATE SET {_changed("commerce_order", sets)}
-        RETURNING id, (xmax = 0)""", [shop_id, stamp, stamp, shop_id])  # noqa: S608
-    created_ids = [order_id for order_id, inserted in cur.fetchall() if inserted]  # unchanged rows return nothing
-    cur.execute("CREATE TEMP TABLE import_stage_order_ids ON COMMIT DROP AS "
-                "SELECT o.order_no, o.id, false AS created FROM commerce_order o WHERE o.shop_id = %s "
-                "AND o.order_no IN (SELECT order_no FROM import_stage_orders)", [shop_id])
-    cur.execute("UPDATE import_stage_order_ids oi SET created = true FROM unnest(%s::bigint[]) AS c(id) "
-                "WHERE oi.id = c.id", [created_ids])
+        RETURNING order_no, id, (xmax = 0) AS created)
+        INSERT INTO import_stage_order_ids SELECT order_no, id, created FROM upserted""",  # noqa: S608
+                [shop_id, stamp, stamp, shop_id])
+    cur.execute("INSERT INTO import_stage_order_ids SELECT o.order_no, o.id, false FROM import_stage_orders s "
+                "JOIN commerce_order o ON o.shop_id = %s AND o.order_no = s.order_no "
+                "WHERE NOT EXISTS (SELECT 1 FROM import_stage_order_ids x WHERE x.order_no = s.order_no)", [shop_id])
     cur.execute("CREATE INDEX ON import_stage_order_ids (order_no)")
     cur.execute("ANALYZE import_stage_order_ids")
     cur.execute("SELECT id, created FROM import_stage_order_ids")
