@@ -26,6 +26,7 @@ from shouhou.cases.services import TRANSITIONS as CASE_TRANSITIONS
 from shouhou.core.clock import local_tz, now
 from shouhou.core.uploads import file_response
 from shouhou.desk import services as desk_svc
+from shouhou.desk.queue_html import queue_rows_html
 from shouhou.inbox import scripts as inbox_scripts
 from shouhou.inbox import selectors as sel
 from shouhou.inbox import services as inbox_svc
@@ -112,6 +113,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         "categories": TicketCategory.choices, "priorities": Priority.choices, "teams": Team.choices,
         "poll_seconds": POLL_SECONDS, "can_reply": desk.can(REPLY), "phone_call_log": _phone_call_log() is not None,
     }
+    context["rows_html"] = queue_rows_html(context["page"])
     return render(request, "desk/queue.html", context)
 
 
@@ -122,8 +124,8 @@ def queue_rows(request: HttpRequest) -> JsonResponse:
     desk = Desk(request)
     filters, error = _filters(request)
     context = _queue_context(desk, filters)
-    html = render_to_string("desk/_queue_rows.html", context, request=request)
     page = context["page"]
+    html = queue_rows_html(page)  # the template's rows, built without the template engine (desk/queue_html.py)
     return JsonResponse({"html": html, "counts": context["counts"], "total": page.total, "error": error,
                          "now": page.at.isoformat(),
                          "reply_html": render_to_string("desk/_reply_board.html", context, request=request)})

@@ -315,15 +315,20 @@ def ticket_queue_qs(*, shop, user=None, filters: QueueFilters | None = None,
         qs = qs.filter(next_due_at__lte=at + dt.timedelta(minutes=filters.due_within))
     if filters.q:
         q = filters.q
-        match = Q(number__iexact=q) | Q(order__order_no=q)
+        # Ticket numbers are issued in upper case (core.numbers), so a case-insensitive match is a match of the
+        # text as typed or upper-cased: the unique (shop, number) index, where `iexact` read every ticket.
+        matches = [Q(number__in=sorted({q, q.upper(), q.lower()})), Q(order__shop=shop, order__order_no=q)]
         digits = q.replace(" ", "").replace("-", "")
         if digits.isdigit() and len(digits) == 4:
-            match |= Q(customer__phone_last4=digits)
+            matches.append(Q(customer__phone_last4=digits))
         elif digits.isdigit() and len(digits) >= 7:
-            match |= Q(customer__phone=digits)
-        # A search finds a handful of tickets: find them first (their own indexes), then order those. Left to
-        # one query, PostgreSQL walks the whole queue index in order hoping to meet 50 matches early.
-        found = list(qs.filter(match).values_list("pk", flat=True)[:SEARCH_LIMIT])
+            matches.append(Q(customer__shop=shop, customer__phone=digits))
+        # A search finds a handful of tickets: find them first, then order those. Each kind of match is its own
+        # indexed lookup, united in one query: ORed together across the joined tables they could only be
+        # answered by joining every open ticket (330 ms at 100,000); left to one ordered query, PostgreSQL
+        # walks the whole queue index hoping to meet 50 matches early.
+        parts = [qs.filter(m).values_list("pk", flat=True) for m in matches]
+        found = list(parts[0].union(*parts[1:])[:SEARCH_LIMIT])
         qs = qs.filter(pk__in=found)
     # the stored next due and the partial index ticket_queue_due: no per-row clock computation
     return qs.order_by("priority", F("next_due_at").asc(nulls_last=True), "created_at", "id")
@@ -375,6 +380,8 @@ def ticket_queue(*, shop, user=None, filters: QueueFilters | None = None, reveal
     paginator = Paginator(ordered.values_list("pk", flat=True), filters.per_page)
     if filters == QueueFilters(page=filters.page, per_page=filters.per_page):  # every open ticket: the shared badge
         paginator.count = _shop_counts(shop, at)["open"]
+    elif not filters.q:  # a search counts its few matches itself
+        paginator.count = _filtered_count(shop, user, filters, at, paginator.object_list)
     number = min(filters.page, max(1, paginator.num_pages))
     ids = list(paginator.page(number).object_list)
     by_id = {t.pk: t for t in Ticket.objects.filter(pk__in=ids).select_related("customer", "assignee", "order",
@@ -437,6 +444,31 @@ def _shop_counts(shop, at: dt.datetime) -> dict[str, int]:
     )
     cache.set(key, {"at": at, "version": version, "counts": counts}, int(COUNTS_TTL.total_seconds()) + 1)
     return counts
+
+
+def _filtered_count(shop, user, filters: QueueFilters, at: dt.datetime, qs) -> int:
+    """The number of tickets a filtered queue holds, shared like the badges (same freshness rules: recounted
+    after a ticket of the shop changes, at most once a second, and every COUNTS_TTL): every refresh of a filtered
+    view re-counted all its matches (the VIP filter's count joins 15,000 customers, 210 ms at 100,000 tickets)."""
+    import hashlib
+    from urllib.parse import urlencode
+
+    from django.core.cache import cache
+
+    query = {k: v for k, v in filters.as_query().items() if k not in ("page", "per_page")}
+    if filters.scope == "mine":
+        query["user"] = str(getattr(user, "pk", "") or "")
+    digest = hashlib.sha256(urlencode(sorted(query.items())).encode()).hexdigest()[:32]
+    key = f"inbox:queue-count:{shop.pk}:{digest}"
+    version = cache.get(_counts_version_key(shop.pk), 0)
+    cached = cache.get(key)
+    if cached is not None:
+        age = abs(at - cached["at"])
+        if age < COUNTS_MIN_AGE or (cached["version"] == version and age <= COUNTS_TTL):
+            return cached["count"]
+    count = qs.count()
+    cache.set(key, {"at": at, "version": version, "count": count}, int(COUNTS_TTL.total_seconds()) + 1)
+    return count
 
 
 def queue_counts(*, shop, user=None, at: dt.datetime | None = None) -> dict[str, int]:

@@ -39,7 +39,7 @@ COLUMNS: tuple[tuple[str, str, str], ...] = (
 )
 TEMP_TABLES = ("import_stage_sessions", "import_stage_session_ids", "import_stage_customers", "import_stage_orders",
                "import_stage_order_ids", "import_stage_ships")
-_SOURCES = [src for _c, _t, src in COLUMNS[3:-1]]
+COPY_SLICE = 500  # rows per piece of COPY text
 
 
 class Stage:
@@ -54,29 +54,75 @@ class Stage:
             cur.execute(f"CREATE TEMP TABLE {STAGE} (seq integer, {cols}) ON COMMIT DROP")
 
     def add(self, lines: list[ParsedLine], totals: dict[str, Decimal]) -> None:
+        """COPY the batch as text built a column at a time (C-level joins; no per-value dumper calls), in slices
+        of COPY_SLICE rows so the text in memory stays small."""
         cols = "seq, " + ", ".join(c for c, _t, _s in COLUMNS)
         with connection.cursor() as cur, cur.cursor.copy(f"COPY {STAGE} ({cols}) FROM STDIN") as copy:
-            seq = self.seq
-            for ln in lines:
-                seq += 1
-                v = ln.values
-                copy.write_row((seq, ln.order_no, ln.line_key, ln.product_name, *[v.get(s) for s in _SOURCES],
-                                totals.get(ln.order_no)))
-            self.seq = seq
+            for start in range(0, len(lines), COPY_SLICE):
+                copy.write(self._text(lines[start:start + COPY_SLICE], totals).encode())
+
+    def _text(self, lines: list[ParsedLine], totals: dict[str, Decimal]) -> str:
+        seq = self.seq
+        columns = [
+            [str(n) for n in range(seq + 1, seq + len(lines) + 1)],
+            _copy_text([ln.order_no for ln in lines]),
+            _copy_text([ln.line_key for ln in lines]),
+            _copy_text([ln.product_name for ln in lines]),
+        ]
+        for (_c, sql_type, src) in COLUMNS[3:-1]:
+            values = [ln.values.get(src) for ln in lines]
+            columns.append(_copy_text(values) if sql_type == "text" else _copy_other(values))
+        columns.append(_copy_other([totals.get(ln.order_no) for ln in lines]))
+        self.seq = seq + len(lines)
+        return "\n".join(map("\t".join, zip(*columns, strict=True))) + "\n"
 
     def write(self, *, shop, present: set[str], stats: WriteStats, stamp) -> None:
         with connection.cursor() as cur:
             # The per-key aggregates sort the staged rows: in memory, not in temporary files (this
             # transaction only; the server's default work_mem of 4 MB spills at ~20,000 rows).
             cur.execute("SET LOCAL work_mem = '128MB'")
+            # The import's COMMIT does not wait for its WAL to reach the disk: a crash in that moment loses the
+            # import, never half of it, and the job is only marked done by a later, synchronous commit (which
+            # flushes this one's WAL first), so a job never says "done" for an import that was lost.
+            cur.execute("SET LOCAL synchronous_commit = off")
             cur.execute(f"ANALYZE {STAGE} (order_no, line_key, product_name, phone, tracking_no)")
             _write(cur, shop.pk, present, stats, stamp)
 
 
+_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _copy_text(values: list) -> list[str]:
+    """Text cells in COPY's text format: NULL as \\N, backslash and control characters escaped (checked once
+    for the whole column: export cells almost never hold them)."""
+    joined = "".join(filter(None, values))
+    if "\\" in joined or "\t" in joined or "\n" in joined or "\r" in joined:
+        return ["\\N" if v is None else v.translate(_ESCAPES) for v in values]
+    return ["\\N" if v is None else v for v in values]
+
+
+def _copy_other(values: list) -> list[str]:
+    """Numbers, times (aware, so their offset travels) and booleans as their text; PostgreSQL parses them."""
+    return ["\\N" if v is None else str(v) for v in values]
+
+
+def _nonempty(col: str) -> str:
+    return f"{col} IS NOT NULL{'' if col.endswith(('_at', '_by', 'amount', 'insurance', 'total')) else f' AND {col} <> $e$$e$'}"
+
+
 def _last(col: str) -> str:
     """The column's last non-empty value in file order, per group."""
-    return (f"(array_agg({col} ORDER BY seq DESC) FILTER (WHERE {col} IS NOT NULL"
-            f"{'' if col.endswith(('_at', '_by', 'amount', 'insurance', 'total')) else f' AND {col} <> $e$$e$'}))[1]")
+    return f"(array_agg({col} ORDER BY seq DESC) FILTER (WHERE {_nonempty(col)}))[1]"
+
+
+def _last_in_window(col: str) -> str:
+    """The same as _last, over the window `w` (the order's rows, last first, whole partition as frame): one sort
+    of the staged rows serves every column, where each `array_agg(… ORDER BY …)` sorted its group again (about
+    40 % less time for the orders' eleven columns at 100,000 rows)."""
+    return f"(array_agg({col}) FILTER (WHERE {_nonempty(col)}) OVER w)[1]"
+
+
+ORDER_WINDOW = "WINDOW w AS (PARTITION BY order_no ORDER BY seq DESC ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)"
 
 
 def _changed(table: str, columns: list[str]) -> str:
@@ -179,20 +225,21 @@ def _write(cur, shop_id: int, present: set[str], stats: WriteStats, stamp) -> No
             FROM import_stage_customers
             ON CONFLICT (shop_id, phone) WHERE NOT (phone = '') DO NOTHING""", [shop_id, stamp, stamp])
     # --- orders
-    fields = {"placed_at": "placed_at", "paid_at": "paid_at", "shipped_at": "shipped_at", "signed_at": "signed_at",
-              "receiver_name": "receiver_name", "phone": "phone", "address": "address", "status": "status",
-              "tracking_no": "tracking_no", "live_session": "live_session", "return_insurance": "return_insurance"}
-    merged = ", ".join(f"{_last(col)} AS {name}" for name, col in fields.items())
+    # (carrier and promised_ship_by for the shipments, which read this table instead of grouping the rows again)
+    fields = ("placed_at", "paid_at", "shipped_at", "signed_at", "receiver_name", "phone", "address", "status",
+              "tracking_no", "live_session", "return_insurance", "carrier", "promised_ship_by", "order_total")
+    merged = ", ".join(f"{_last_in_window(col)} AS {col}" for col in fields)
     # A new order's total is known from the file alone (its lines' last rows, or 订单应付金额): written with
     # the INSERT, so a fresh import needs no second pass over the orders.
     cur.execute(f"""
         CREATE TEMP TABLE import_stage_orders ON COMMIT DROP AS
         WITH lt AS (SELECT order_no, sum(paid_amount) AS total FROM (
                         SELECT DISTINCT ON (order_no, line_key) order_no, paid_amount FROM {s}
-                        ORDER BY order_no, line_key, seq DESC) last_rows GROUP BY order_no)
-        SELECT st.order_no, {merged},
-               coalesce({_last('order_total')}, max(lt.total), 0) AS total
-        FROM {s} st LEFT JOIN lt ON lt.order_no = st.order_no GROUP BY st.order_no""")  # noqa: S608
+                        ORDER BY order_no, line_key, seq DESC) last_rows GROUP BY order_no),
+             m AS (SELECT DISTINCT ON (order_no) order_no, {merged} FROM {s}
+                   {ORDER_WINDOW} ORDER BY order_no, seq DESC)
+        SELECT m.*, coalesce(m.order_total, lt.total, 0) AS total
+        FROM m LEFT JOIN lt ON lt.order_no = m.order_no""")  # noqa: S608
     sources = (("customer_id", "phone"), ("receiver_phone", "phone"), ("live_session_id", "live_session"),
                ("placed_at", "placed_at"), ("paid_at", "paid_at"), ("shipped_at", "shipped_at"),
                ("delivered_at", "signed_at"), ("receiver_name", "receiver_name"), ("address", "address"),
@@ -202,7 +249,11 @@ def _write(cur, shop_id: int, present: set[str], stats: WriteStats, stamp) -> No
         sets.append("status")
     session_join = ("LEFT JOIN import_stage_session_ids ls ON ls.title = o.live_session"
                     if "live_session" in present else "")
+    # The orders' ids land in a temporary table straight from the upsert's RETURNING (created or updated), then
+    # the file's unchanged orders, which the upsert skips, are added from the table: no ids through Python.
+    cur.execute("CREATE TEMP TABLE import_stage_order_ids (order_no text, id bigint, created boolean) ON COMMIT DROP")
     cur.execute(f"""
+        WITH upserted AS (
         INSERT INTO commerce_order (shop_id, order_no, customer_id, live_session_id, status, placed_at, paid_at,
             shipped_at, delivered_at, total_paid, receiver_name, receiver_phone, address, return_insurance,
             created_at, updated_at)
@@ -215,13 +266,12 @@ def _write(cur, shop_id: int, present: set[str], stats: WriteStats, stamp) -> No
         LEFT JOIN commerce_customer c ON c.shop_id = %s AND c.phone = o.phone AND o.phone <> ''
         {session_join}
         ON CONFLICT (shop_id, order_no) DO UPDATE SET {_changed("commerce_order", sets)}
-        RETURNING id, (xmax = 0)""", [shop_id, stamp, stamp, shop_id])  # noqa: S608
-    created_ids = [order_id for order_id, inserted in cur.fetchall() if inserted]  # unchanged rows return nothing
-    cur.execute("CREATE TEMP TABLE import_stage_order_ids ON COMMIT DROP AS "
-                "SELECT o.order_no, o.id, false AS created FROM commerce_order o WHERE o.shop_id = %s "
-                "AND o.order_no IN (SELECT order_no FROM import_stage_orders)", [shop_id])
-    cur.execute("UPDATE import_stage_order_ids oi SET created = true FROM unnest(%s::bigint[]) AS c(id) "
-                "WHERE oi.id = c.id", [created_ids])
+        RETURNING order_no, id, (xmax = 0) AS created)
+        INSERT INTO import_stage_order_ids SELECT order_no, id, created FROM upserted""",  # noqa: S608
+                [shop_id, stamp, stamp, shop_id])
+    cur.execute("INSERT INTO import_stage_order_ids SELECT o.order_no, o.id, false FROM import_stage_orders s "
+                "JOIN commerce_order o ON o.shop_id = %s AND o.order_no = s.order_no "
+                "WHERE NOT EXISTS (SELECT 1 FROM import_stage_order_ids x WHERE x.order_no = s.order_no)", [shop_id])
     cur.execute("CREATE INDEX ON import_stage_order_ids (order_no)")
     cur.execute("ANALYZE import_stage_order_ids")
     cur.execute("SELECT id, created FROM import_stage_order_ids")
@@ -283,20 +333,19 @@ def _write(cur, shop_id: int, present: set[str], stats: WriteStats, stamp) -> No
 def _write_shipments(cur, shop_id: int, present: set[str], stats: WriteStats, stamp) -> None:
     if not present & {"tracking_no", "promised_ship_by", "shipped_at", "signed_at"}:
         return
-    s = STAGE
-    cur.execute(f"""
+    # the order's merged values, computed once for the orders (import_stage_orders)
+    cur.execute("""
         CREATE TEMP TABLE import_stage_ships ON COMMIT DROP AS
-        WITH m AS (SELECT order_no, {_last('carrier')} AS carrier, coalesce({_last('tracking_no')}, '') AS tracking,
-                          {_last('promised_ship_by')} AS promised, {_last('shipped_at')} AS shipped,
-                          {_last('signed_at')} AS signed
-                   FROM {s} GROUP BY order_no)
+        WITH m AS (SELECT order_no, carrier, coalesce(tracking_no, '') AS tracking, promised_ship_by AS promised,
+                          shipped_at AS shipped, signed_at AS signed
+                   FROM import_stage_orders)
         SELECT oi.id AS order_id, coalesce(m.carrier, CASE WHEN m.tracking <> '' THEN 'OTHER' ELSE '' END) AS carrier,
                m.tracking, m.promised, m.shipped, m.signed,
                CASE WHEN m.signed IS NOT NULL THEN 'signed'
                     WHEN m.tracking <> '' OR m.shipped IS NOT NULL THEN 'in_transit' ELSE 'pending' END AS status,
                NULL::bigint AS ship_id
         FROM m JOIN import_stage_order_ids oi ON oi.order_no = m.order_no
-        WHERE m.tracking <> '' OR m.promised IS NOT NULL OR m.shipped IS NOT NULL""")  # noqa: S608
+        WHERE m.tracking <> '' OR m.promised IS NOT NULL OR m.shipped IS NOT NULL""")
     cur.execute("ANALYZE import_stage_ships")
     # an existing shipment: by (carrier, tracking number), else the order's untracked outbound shipment
     cur.execute("""

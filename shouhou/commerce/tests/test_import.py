@@ -315,3 +315,33 @@ def test_orders_spanning_chunks_are_counted_once(shop, tmp_path, monkeypatch):
     assert (job.created_count, job.updated_count) == (2, 0)
     assert Order.objects.get(shop=shop, order_no="DY20261101001").total_paid == Decimal("329.00")
     assert _counts(shop) == EXPECTED
+
+
+def test_cells_with_backslashes_tabs_and_line_breaks_are_stored_as_written(shop, tmp_path):
+    # given cells holding what the staging COPY's text format must escape (backslash, tab, line break)
+    address = "上海市浦东新区\\世纪大道\t100号\n2楼\r门卫"
+    rows = with_value("收货地址", address, row=0)
+    rows = with_value("收货地址", address, row=1, rows=rows)
+    rows = with_value("收货人", "张\\N", row=0, rows=rows)
+    rows = with_value("收货人", "张\\N", row=1, rows=rows)
+    rows = with_value("规格", "白色\\M", row=0, rows=rows)
+    # when imported
+    job = orders_import(actor=SYSTEM, shop=shop, path=write_csv(tmp_path / "odd.csv", rows))
+    # then each cell is stored exactly as written (stripped at its ends only), never read as NULL or an escape
+    assert job.status == ImportJob.Status.DONE, job.errors
+    order = Order.objects.get(shop=shop, order_no="DY20261101001")
+    assert order.address == address.strip()
+    assert order.receiver_name == "张\\N"
+    assert order.lines.get(line_key="DY20261101001-1").spec == "白色\\M"
+
+
+def test_a_time_with_its_own_offset_keeps_it(shop, tmp_path):
+    # given a 下单时间 written with an explicit UTC offset (19 characters, like the common local form)
+    rows = with_value("下单时间", "2026-11-01 12:30+00", row=0)
+    rows = with_value("下单时间", "2026-11-01 12:30+00", row=1, rows=rows)
+    # when imported
+    job = orders_import(actor=SYSTEM, shop=shop, path=write_csv(tmp_path / "offset.csv", rows))
+    # then the offset is the file's, not Shanghai's (12:30 UTC = 20:30 in Shanghai)
+    assert job.status == ImportJob.Status.DONE, job.errors
+    assert Order.objects.get(shop=shop, order_no="DY20261101001").placed_at == dt.datetime(2026, 11, 1, 20, 30,
+                                                                                             tzinfo=SH)

@@ -282,3 +282,38 @@ def test_team_load_per_agent(shop):
     assert (first.first_response_median_seconds, first.answered_today) == (120, 3)
     assert (second.user.username, second.on_duty, second.open, second.first_response_median_seconds) == (
         "kefu2", False, 0, None)
+
+
+def test_search_finds_by_ticket_number_in_any_case_order_number_and_phone(shop):
+    # given tickets reachable by their number, their order's number and their customer's phone
+    by_number = TicketFactory(shop=shop, number="T261106AB2CD3")
+    by_order = TicketFactory(shop=shop, order=OrderFactory(shop=shop, order_no="6912345678901234"))
+    by_phone = TicketFactory(shop=shop, conversation__customer=CustomerFactory(shop=shop, phone="13900004321"))
+    TicketFactory(shop=shop)  # matches nothing
+    other = TicketFactory(shop=ShopFactory(), order=OrderFactory(order_no="6912345678901234"))
+
+    def found(q: str) -> set[int]:
+        return {row.ticket.pk for row in ticket_queue(shop=shop, filters=QueueFilters(q=q)).rows}
+
+    # when searched, then each kind of match finds its ticket (and never another shop's)
+    assert found("t261106ab2cd3") == found("T261106AB2CD3") == {by_number.pk}
+    assert found("6912345678901234") == {by_order.pk} and other.pk not in found("6912345678901234")
+    assert found("4321") == found("139-0000-4321") == {by_phone.pk}
+    assert found("nothing") == set()
+
+
+def test_a_filtered_queue_count_is_shared_until_a_ticket_changes(shop, agent):
+    """Every refresh of a filtered view (VIP, breached …) counted all its matches again."""
+    vip = CustomerFactory(shop=shop, tier=MembershipTier.VIP)
+    at = dt.datetime(2026, 11, 20, 14, 0, tzinfo=dt.UTC)
+    with time_machine.travel(at, tick=False):
+        TicketFactory(shop=shop, conversation__customer=vip)
+        filters = QueueFilters(vip=True)
+        assert ticket_queue(shop=shop, user=agent, filters=filters, at=at).total == 1
+        with CaptureQueriesContext(connection) as ctx:  # a second refresh: no count
+            assert ticket_queue(shop=shop, user=agent, filters=filters, at=at).total == 1
+        assert not any("COUNT(" in q["sql"].upper() for q in ctx.captured_queries)
+        TicketFactory(shop=shop, conversation__customer=vip)  # a change: recounted (at most once a second)
+        later = at + dt.timedelta(seconds=1)
+        assert len(ticket_queue(shop=shop, user=agent, filters=filters, at=later).rows) == 2
+        assert ticket_queue(shop=shop, user=agent, filters=filters, at=later).total == 2
