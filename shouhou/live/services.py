@@ -48,29 +48,31 @@ def _frame(stream: str, seq: int, kind: str, data: dict) -> dict:
 
 def live_number(stream: str, *, shop_id: int | None = None) -> list[dict]:
     """Number the committed, unnumbered events of `stream` in one short transaction under the stream row's
-    lock, oldest stored first, continuing from the stream's last number. Returns their frames, in order."""
-    if shop_id is not None and not LiveStream.objects.filter(key=stream).exists():
+    lock, oldest stored first, continuing from the stream's last number. Returns their frames, in order.
+    A stream seen for the first time is created (for `shop_id`)."""
+    for _attempt in range(2):
+        with transaction.atomic():
+            # The lock first, in its own statement: the read of the unnumbered events below then sees every
+            # numbering committed while this one waited (a fresh snapshot per statement, READ COMMITTED).
+            head = LiveStream.objects.select_for_update().filter(key=stream).values_list("pk", "last_seq").first()
+            if head is not None:
+                pending = list(LiveEvent.objects.filter(stream=stream, seq__isnull=True).order_by("pk")
+                               .only("pk", "kind", "data"))
+                if not pending:
+                    return []
+                for n, event in enumerate(pending, start=head[1] + 1):
+                    event.seq = n
+                LiveEvent.objects.bulk_update(pending, ["seq"])
+                LiveStream.objects.filter(pk=head[0]).update(last_seq=head[1] + len(pending))
+                return [_frame(stream, e.seq, e.kind, e.data) for e in pending]
+        if shop_id is None:
+            return []
         try:
             with transaction.atomic():
                 LiveStream.objects.create(shop_id=shop_id, key=stream, last_seq=0)
         except IntegrityError:  # another transaction created it first
             pass
-    with transaction.atomic():
-        # The lock first, in its own statement: the read of the unnumbered events below then sees every
-        # numbering committed while this one waited (a fresh snapshot per statement, READ COMMITTED).
-        head = LiveStream.objects.select_for_update().filter(key=stream).values_list("pk", "last_seq").first()
-        if head is None:
-            return []
-        pending = list(LiveEvent.objects.filter(stream=stream, seq__isnull=True).order_by("pk")
-                       .only("pk", "kind", "data"))
-        if not pending:
-            return []
-        last = head[1]
-        for n, event in enumerate(pending, start=last + 1):
-            event.seq = n
-        LiveEvent.objects.bulk_update(pending, ["seq"])
-        LiveStream.objects.filter(pk=head[0]).update(last_seq=last + len(pending))
-    return [_frame(stream, e.seq, e.kind, e.data) for e in pending]
+    return []
 
 
 def _group_send(stream: str, frames: list[dict]) -> None:
