@@ -15,6 +15,7 @@ consumers.LiveConsumer.catch_up.
 
 from __future__ import annotations
 
+import json
 import logging
 from datetime import timedelta
 
@@ -46,25 +47,52 @@ def _frame(stream: str, seq: int, kind: str, data: dict) -> dict:
     return {"type": "event", "stream": stream, "seq": seq, "kind": kind, "data": data}
 
 
+# PostgreSQL: the unnumbered events numbered and the stream moved on in one statement, run after the stream
+# row's lock is held (so its snapshot includes every numbering committed before).
+_NUMBER_SQL = """
+WITH pending AS (
+    SELECT id, %(last)s + row_number() OVER (ORDER BY id) AS n
+    FROM live_liveevent WHERE stream = %(stream)s AND seq IS NULL
+), numbered AS (
+    UPDATE live_liveevent e SET seq = pending.n FROM pending WHERE e.id = pending.id
+    RETURNING e.seq, e.kind, e.data
+), moved AS (
+    UPDATE live_livestream SET last_seq = %(last)s + (SELECT count(*) FROM pending)
+    WHERE id = %(head)s AND EXISTS (SELECT 1 FROM pending)
+)
+SELECT seq, kind, data FROM numbered ORDER BY seq
+"""
+
+
+def _number_locked(stream: str, head_pk: int, last: int) -> list[dict]:
+    connection = transaction.get_connection()
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(_NUMBER_SQL, {"last": last, "stream": stream, "head": head_pk})
+            rows = cursor.fetchall()
+        return [_frame(stream, seq, kind, data if isinstance(data, dict) else json.loads(data))
+                for seq, kind, data in rows]
+    pending = list(LiveEvent.objects.filter(stream=stream, seq__isnull=True).order_by("pk").only("pk", "kind", "data"))
+    if not pending:
+        return []
+    for n, event in enumerate(pending, start=last + 1):
+        event.seq = n
+    LiveEvent.objects.bulk_update(pending, ["seq"])
+    LiveStream.objects.filter(pk=head_pk).update(last_seq=last + len(pending))
+    return [_frame(stream, e.seq, e.kind, e.data) for e in pending]
+
+
 def live_number(stream: str, *, shop_id: int | None = None) -> list[dict]:
     """Number the committed, unnumbered events of `stream` in one short transaction under the stream row's
     lock, oldest stored first, continuing from the stream's last number. Returns their frames, in order.
     A stream seen for the first time is created (for `shop_id`)."""
     for _attempt in range(2):
         with transaction.atomic():
-            # The lock first, in its own statement: the read of the unnumbered events below then sees every
-            # numbering committed while this one waited (a fresh snapshot per statement, READ COMMITTED).
+            # The lock first, in its own statement: the numbering statement then sees every numbering
+            # committed while this one waited (a fresh snapshot per statement, READ COMMITTED).
             head = LiveStream.objects.select_for_update().filter(key=stream).values_list("pk", "last_seq").first()
             if head is not None:
-                pending = list(LiveEvent.objects.filter(stream=stream, seq__isnull=True).order_by("pk")
-                               .only("pk", "kind", "data"))
-                if not pending:
-                    return []
-                for n, event in enumerate(pending, start=head[1] + 1):
-                    event.seq = n
-                LiveEvent.objects.bulk_update(pending, ["seq"])
-                LiveStream.objects.filter(pk=head[0]).update(last_seq=head[1] + len(pending))
-                return [_frame(stream, e.seq, e.kind, e.data) for e in pending]
+                return _number_locked(stream, *head)
         if shop_id is None:
             return []
         try:
@@ -87,14 +115,17 @@ def _group_send(stream: str, frames: list[dict]) -> None:
         log.warning("live push to %s failed; pages will read it from the table", stream, exc_info=True)
 
 
-def _number_and_push(*, shop_id: int, stream: str) -> None:
-    try:
-        frames = live_number(stream, shop_id=shop_id)
-    except Exception:  # the change is committed; its event waits for the next numbering of the stream
-        log.warning("live numbering of %s failed; the next event or the live.number task numbers it", stream,
-                    exc_info=True)
-        return
-    _group_send(stream, frames)
+def _number_and_push(streams: dict[str, int]) -> None:
+    """After commit: each stream the transaction published to, numbered in a short transaction of its own
+    and pushed at once (in the order first published: the desk's before the chat's)."""
+    for stream, shop_id in streams.items():
+        try:
+            frames = live_number(stream, shop_id=shop_id)
+        except Exception:  # the change is committed; its event waits for the next numbering of the stream
+            log.warning("live numbering of %s failed; the next event or the live.number task numbers it", stream,
+                        exc_info=True)
+            continue
+        _group_send(stream, frames)
 
 
 def live_publish(*, shop_id: int, stream: str, kind: str, data: dict) -> int:
@@ -102,15 +133,20 @@ def live_publish(*, shop_id: int, stream: str, kind: str, data: dict) -> int:
     no event, no number). Returns the stored event's id."""
     event = LiveEvent.objects.create(shop_id=shop_id, stream=stream, seq=None, kind=kind, data=data)
     connection = transaction.get_connection()
-    # Once per stream and transaction: one numbering takes all of its events. A callback of a rolled-back
-    # savepoint leaves Django's list with it, so a later event of the same stream registers a new one.
-    if not any(getattr(entry[1], "live_stream", None) == stream for entry in connection.run_on_commit):
+    # One callback per transaction numbers every stream it published to. A callback of a rolled-back
+    # savepoint leaves Django's list with it, so a later event registers a new one.
+    for entry in connection.run_on_commit:
+        streams = getattr(entry[1], "live_streams", None)
+        if streams is not None:
+            streams.setdefault(stream, shop_id)
+            return event.pk
+    streams = {stream: shop_id}
 
-        def after_commit():
-            _number_and_push(shop_id=shop_id, stream=stream)
+    def after_commit():
+        _number_and_push(streams)
 
-        after_commit.live_stream = stream
-        transaction.on_commit(after_commit)
+    after_commit.live_streams = streams
+    transaction.on_commit(after_commit)
     return event.pk
 
 
