@@ -23,6 +23,7 @@ from urllib.parse import parse_qs
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
+from django.db import connections
 
 from shouhou.live.selectors import REPLAY_LIMIT, live_events_after, live_last_seq
 
@@ -37,8 +38,12 @@ def _read(func):
     """Run a read-only query off the event loop on the process's small pool of reading threads
     (settings.LIVE_READ_THREADS, each with its own database connection, closed or kept as
     CONN_MAX_AGE says), not on the one thread that Channels' thread-sensitive default shares with
-    every consumer of the process: during a surge, one page's catch-up must not queue behind another's."""
+    every consumer of the process: during a surge, one page's catch-up must not queue behind another's.
+    SQLite (the embedded one-process default) keeps them on that shared thread: it writes one transaction at
+    a time anyway, and its shared in-memory test database refuses a read while another connection writes."""
     global _reads
+    if connections["default"].vendor == "sqlite":
+        return database_sync_to_async(func)
     if _reads is None:
         _reads = ThreadPoolExecutor(max_workers=settings.LIVE_READ_THREADS, thread_name_prefix="live-read")
     return database_sync_to_async(func, thread_sensitive=False, executor=_reads)

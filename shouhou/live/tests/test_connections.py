@@ -8,6 +8,8 @@ import time
 
 import pytest
 
+from shouhou.live.tests.test_push import run
+
 
 def test_at_most_web_threads_requests_are_inside_at_once_and_the_rest_wait_their_turn():
     from shouhou.config.asgi import HttpThreads
@@ -27,9 +29,9 @@ def test_at_most_web_threads_requests_are_inside_at_once_and_the_rest_wait_their
     async def burst():
         await asyncio.gather(*(limited({"type": "http", "n": n}, None, None) for n in range(10)))
 
-    asyncio.run(burst())
+    run(burst)
     assert most == 3 and sorted(done) == list(range(10))  # every request served, never more than 3 inside
-    asyncio.run(burst())  # a new server loop (tests start several) gets places of its own
+    run(burst)  # a new server loop (tests start several) gets places of its own
     assert most == 3 and len(done) == 20
 
 
