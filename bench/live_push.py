@@ -1,7 +1,7 @@
 """Benchmark: a surge of customer messages pushed live to connected agents, across processes.
 
     python -m bench.live_push [--agents 50] [--customers 200] [--messages 2000] [--seconds 120] [--web 2]
-                              [--orders 0]
+                              [--orders 0] [--threads 8]
 
 The surge of issue 13 (a live session's wave): `--orders 100000 --messages 20000 --seconds 600` —
 100,000 orders ingested first (bench.import_orders' export, through `shouhou import_orders`, timed and
@@ -17,7 +17,9 @@ web-chat messages over HTTP, spread evenly over `--seconds` and over the web pro
 - latency from the customer's send (the POST starting) to the agent's socket, p50 / p99 / max;
 - lost: pairs never received within 60 s after the last send returned; duplicated: a stream number
   received twice on one socket;
-- server CPU: user + system seconds of the web processes and the worker (from /proc), over the run.
+- server CPU: user + system seconds of the web processes and the worker (from /proc), over the run;
+- database connections: the most open at once (pg_stat_activity, sampled every second) against the
+  server's max_connections; `--threads` is each web process's SHOUHOU_WEB_THREADS (docs/deploy.md).
 
 The load generator runs on the same cores as the servers: the figures are pessimistic.
 """
@@ -82,7 +84,7 @@ def cpu_seconds(pids: list[int]) -> float:
     return total / tick
 
 
-async def run(args, ports: list[int], tokens: list[str], server_pids: list[int]) -> dict:
+async def run(args, ports: list[int], tokens: list[str], server_pids: list[int], pg) -> dict:
     sent: dict[int, float] = {}
     stored: dict[int, float] = {}
     got: dict[tuple[int, int], float] = {}
@@ -153,6 +155,17 @@ async def run(args, ports: list[int], tokens: list[str], server_pids: list[int])
             errors += 1
             refused.add(k)
 
+    peak_connections = 0
+
+    async def connections():
+        nonlocal peak_connections
+        while not stop.is_set():
+            rows = await asyncio.to_thread(pg.query, "SELECT count(*) FROM pg_stat_activity WHERE backend_type = "
+                                                     "'client backend'")
+            peak_connections = max(peak_connections, rows[0][0])
+            await asyncio.sleep(1)
+
+    sampler = asyncio.create_task(connections())
     cpu_before = cpu_seconds(server_pids)
     started = time.monotonic()
     pending = []
@@ -171,7 +184,7 @@ async def run(args, ports: list[int], tokens: list[str], server_pids: list[int])
         cpu = cpu_seconds(server_pids) - cpu_before
     finally:
         stop.set()
-        await asyncio.gather(*agents, return_exceptions=True)
+        await asyncio.gather(*agents, sampler, return_exceptions=True)
     for c in clients:
         await c.aclose()
     latencies = [(t - sent[k]) * 1000 for (k, _agent), t in got.items()] or [float("nan")]
@@ -183,7 +196,9 @@ async def run(args, ports: list[int], tokens: list[str], server_pids: list[int])
     return {"messages": args.messages, "send_errors": errors, "deliveries": delivered,
             "expected": expected, "lost": expected - delivered, "within_1s": within_1s,
             "duplicated": duplicates, "p50": percentile(latencies, 50), "p99": percentile(latencies, 99),
-            "max": max(latencies), "statuses": statuses, "post_p50": percentile(posts, 50), "post_p99": percentile(posts, 99), "elapsed": elapsed, "cpu": cpu}
+            "max": max(latencies), "statuses": statuses, "post_p50": percentile(posts, 50), "post_p99": percentile(posts, 99), "elapsed": elapsed, "cpu": cpu,
+            "peak_connections": peak_connections,
+            "max_connections": pg.query("SHOW max_connections")[0][0]}
 
 
 def _server_errors(path: Path) -> list[str]:
@@ -213,6 +228,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=120)
     parser.add_argument("--web", type=int, default=2)
     parser.add_argument("--orders", type=int, default=0, help="order lines to import before the surge (100000)")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="SHOUHOU_WEB_THREADS of each web process (default: the setting's default)")
     args = parser.parse_args()
     load_start = os.getloadavg()
 
@@ -225,6 +242,8 @@ def main() -> None:
     env.update({"SHOUHOU_DATABASE_URL": pg.url, "SHOUHOU_REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
                 "SHOUHOU_DATA_DIR": str(root), "SHOUHOU_WORKERS": "1", "SHOUHOU_DB_CONN_MAX_AGE": "60",
                 "DJANGO_SETTINGS_MODULE": "shouhou.config.settings", "PYTHONPATH": str(REPO)})
+    if args.threads is not None:
+        env["SHOUHOU_WEB_THREADS"] = str(args.threads)
 
     def shouhou(*a):
         return subprocess.run([sys.executable, "-m", "shouhou", *a], cwd=REPO, env=env, check=True,  # noqa: S603
@@ -259,7 +278,7 @@ def main() -> None:
                         break
                 except httpx.HTTPError:
                     time.sleep(0.5)
-        r = asyncio.run(run(args, ports, tokens, [s.pid for s in servers] + [worker.pid]))
+        r = asyncio.run(run(args, ports, tokens, [s.pid for s in servers] + [worker.pid], pg))
     finally:
         for proc in reversed(procs):
             proc.terminate()
@@ -288,6 +307,7 @@ def main() -> None:
     print(f"  latency max        {r['max']:.0f} ms")
     print(f"  send request p50   {r['post_p50']:.0f} ms, p99 {r['post_p99']:.0f} ms   (the customer's POST, stored)")
     print(f"  server CPU         {r['cpu']:.1f} s in {r['elapsed']:.0f} s = {100 * r['cpu'] / r['elapsed']:.0f} % of one core")
+    print(f"  db connections     {r['peak_connections']} at most at once (max_connections {r['max_connections']})")
     rate = args.messages / args.seconds
     if args.messages and abs(rate - 20_000 / 600) > 0.5:
         print(f"  time               {rate:.1f} messages/s (issue 13's surge: 33.3/s, 20,000 in 10 minutes)")

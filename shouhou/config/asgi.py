@@ -1,7 +1,9 @@
 """ASGI entry: Django's pages and API over HTTP, live pushes over WebSocket (shouhou.live, docs/live.md)."""
 
+import asyncio
 import os
 
+from django.conf import settings
 from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shouhou.config.settings")
@@ -10,11 +12,46 @@ django_application = get_asgi_application()  # first: sets up Django before the 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+from django.core.signals import request_finished  # noqa: E402
+from django.db import connections  # noqa: E402
 
 from shouhou.live.routing import websocket_urlpatterns  # noqa: E402
 
+
+class HttpThreads:
+    """At most settings.WEB_THREADS HTTP requests of this process inside Django at once; the others wait
+    here, in the event loop, for a free place. Each request inside holds a thread and a database
+    connection (Django's ASGI handler), so this bounds both: without it a burst of requests opened more
+    connections than PostgreSQL allows and was answered 503 (docs/benchmarks.md, the surge)."""
+
+    def __init__(self, app, limit: int):
+        self.app = app
+        self.limit = limit
+        self.places: asyncio.Semaphore | None = None
+        self.loop: asyncio.AbstractEventLoop | None = None
+
+    async def __call__(self, scope, receive, send):
+        loop = asyncio.get_running_loop()
+        if self.loop is not loop:  # one per server loop (tests start several servers in one process)
+            self.places, self.loop = asyncio.Semaphore(self.limit), loop
+        async with self.places:
+            await self.app(scope, receive, send)
+
+
+def _close_request_connections(**kwargs) -> None:
+    """Close the request thread's database connections when its response is done. Django's ASGI handler
+    runs each request in a thread of its own that ends with it, so a connection kept for CONN_MAX_AGE
+    could never be reused, and being part of reference cycles it stayed open until the garbage collector
+    ran: during the surge that left 86 connections open with the requests capped at 8 per process. The
+    worker and the live pages' reading threads keep CONN_MAX_AGE."""
+    connections.close_all()
+
+
+request_finished.connect(_close_request_connections, dispatch_uid="shouhou.asgi.close_request_connections")
+
 application = ProtocolTypeRouter({
-    "http": django_application,
+    "http": HttpThreads(django_application, settings.WEB_THREADS) if settings.WEB_THREADS > 0
+    else django_application,
     # Same-site pages only (Origin checked against ALLOWED_HOSTS); the session cookie names the agent.
     "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
 })

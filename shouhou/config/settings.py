@@ -107,6 +107,13 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# Database connections of one web process (docs/deploy.md, "Connection budget"): under ASGI Django runs each
+# HTTP request's sync code in a thread of its own, with a connection of its own, so the number of requests
+# served at once is the number of connections. WEB_THREADS caps it (further requests wait in the event loop,
+# which costs nothing); LIVE_READ_THREADS is the live pages' reading pool (shouhou.live.consumers), plus one
+# thread for Channels' logins of WebSockets. Per process: WEB_THREADS + LIVE_READ_THREADS + 1 connections.
+WEB_THREADS = env_int("SHOUHOU_WEB_THREADS", 8)
+LIVE_READ_THREADS = env_int("SHOUHOU_LIVE_READ_THREADS", 2)
 
 # --- Cache and task queue: database by default, Redis when SHOUHOU_REDIS_URL is set
 REDIS_URL = env_str("SHOUHOU_REDIS_URL", "")

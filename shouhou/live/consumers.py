@@ -6,6 +6,8 @@ Protocol (JSON frames, docs/live.md):
   server → {"type": "event", "stream": …, "seq": n, "kind": …, "data": {…}}   n = previous + 1, always
   server → {"type": "reset", "seq": n}   the gap is too old or too long to replay: reload state, go on from n
   client → {"type": "ping"}  ← {"type": "pong"}
+A page may receive numbers out of order from the layer (two web processes pushing one stream): a frame
+ahead of the next number waits up to GAP_WAIT_SECONDS for the missing ones before the table is read.
 Other client frame types are refused with {"type": "error"} for now; call signalling (offer / answer /
 candidates for video calls) will be new types on the same connection, relayed to the stream's group.
 """
@@ -14,17 +16,37 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from concurrent.futures import ThreadPoolExecutor
 from types import SimpleNamespace
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
+from django.db import connections
 
 from shouhou.live.selectors import REPLAY_LIMIT, live_events_after, live_last_seq
 
 FORBIDDEN = 4403
 REAUTHORIZE_SECONDS = 60
+GAP_WAIT_SECONDS = 0.5
+
+_reads: ThreadPoolExecutor | None = None
+
+
+def _read(func):
+    """Run a read-only query off the event loop on the process's small pool of reading threads
+    (settings.LIVE_READ_THREADS, each with its own database connection, closed or kept as
+    CONN_MAX_AGE says), not on the one thread that Channels' thread-sensitive default shares with
+    every consumer of the process: during a surge, one page's catch-up must not queue behind another's.
+    SQLite (the embedded one-process default) keeps them on that shared thread: it writes one transaction at
+    a time anyway, and its shared in-memory test database refuses a read while another connection writes."""
+    global _reads
+    if connections["default"].vendor == "sqlite":
+        return database_sync_to_async(func)
+    if _reads is None:
+        _reads = ThreadPoolExecutor(max_workers=settings.LIVE_READ_THREADS, thread_name_prefix="live-read")
+    return database_sync_to_async(func, thread_sensitive=False, executor=_reads)
 
 
 def _after(scope) -> int | None:
@@ -46,10 +68,12 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=FORBIDDEN)
             return
         self.lock = asyncio.Lock()
+        self.ahead: dict[int, dict] = {}  # frames pushed ahead of the next number, by number
+        self.gap_check: asyncio.Future | None = None
         # Join the group before reading the table: an event committed after this read still arrives.
         await self.channel_layer.group_add(self.stream, self.channel_name)
         await self.accept()
-        current = await database_sync_to_async(live_last_seq)(self.stream)
+        current = await _read(live_last_seq)(self.stream)
         after = _after(self.scope)
         self.last = current if after is None or after > current else after
         await self.send_json({"type": "hello", "stream": self.stream, "seq": current})
@@ -57,11 +81,11 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         self.backstop = asyncio.ensure_future(self._backstop())
 
     async def disconnect(self, code):
-        task = getattr(self, "backstop", None)
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        for task in (getattr(self, "backstop", None), getattr(self, "gap_check", None)):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
         if self.stream:
             await self.channel_layer.group_discard(self.stream, self.channel_name)
 
@@ -82,29 +106,43 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
 
     async def catch_up(self):
         async with self.lock:
-            frames = await database_sync_to_async(live_events_after)(self.stream, self.last,
-                                                                      limit=REPLAY_LIMIT + 1)
+            frames = await _read(live_events_after)(self.stream, self.last, limit=REPLAY_LIMIT + 1)
             if len(frames) > REPLAY_LIMIT or (frames and frames[0]["seq"] != self.last + 1):
-                current = await database_sync_to_async(live_last_seq)(self.stream)
+                current = await _read(live_last_seq)(self.stream)
                 self.last = current
+                self.ahead.clear()
                 await self.send_json({"type": "reset", "stream": self.stream, "seq": current})
                 return
             for frame in frames:
                 await self.send_json(frame)
                 self.last = frame["seq"]
+            await self._send_ahead()
+
+    async def _send_ahead(self):
+        """Send the frames held back that now follow the last number sent (call with the lock held)."""
+        while self.last + 1 in self.ahead:
+            frame = self.ahead.pop(self.last + 1)
+            await self.send_json(frame)
+            self.last = frame["seq"]
+        for seq in [seq for seq in self.ahead if seq <= self.last]:
+            del self.ahead[seq]
 
     async def live_event(self, message):
-        """A push from the channel layer: send it when it is the next number, else read what is missing."""
-        frame = message["frame"]
-        if frame["seq"] <= self.last:
-            return  # already sent (replayed from the table first)
-        if frame["seq"] == self.last + 1 and not self.lock.locked():
-            async with self.lock:
-                if frame["seq"] == self.last + 1:
-                    await self.send_json(frame)
-                    self.last = frame["seq"]
-                    return
-        await self.catch_up()
+        """Pushes from the channel layer (one numbering's frames, in order): sent when they follow the last
+        number sent; a frame ahead waits for the missing numbers' push, then (GAP_WAIT_SECONDS) the table."""
+        frames = message.get("frames") or [message["frame"]]
+        async with self.lock:
+            for frame in frames:
+                if frame["seq"] > self.last:
+                    self.ahead[frame["seq"]] = frame
+            await self._send_ahead()
+        if self.ahead and (self.gap_check is None or self.gap_check.done()):
+            self.gap_check = asyncio.ensure_future(self._fill_gap())
+
+    async def _fill_gap(self):
+        await asyncio.sleep(GAP_WAIT_SECONDS)
+        if self.ahead:
+            await self.catch_up()
 
     async def receive_json(self, content, **kwargs):
         kind = content.get("type") if isinstance(content, dict) else None
@@ -121,7 +159,7 @@ class DeskConsumer(LiveConsumer):
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
             return None
-        return await database_sync_to_async(self._shop_stream)(user)
+        return await _read(self._shop_stream)(user)
 
     def _shop_stream(self, user) -> str | None:
         from shouhou.accounts.access import current_shop_for_request
@@ -137,7 +175,7 @@ class ChatConsumer(LiveConsumer):
 
     async def authorize(self) -> str | None:
         token = self.scope["url_route"]["kwargs"]["token"]
-        return await database_sync_to_async(self._conversation_stream)(token)
+        return await _read(self._conversation_stream)(token)
 
     @staticmethod
     def _conversation_stream(token: str) -> str | None:

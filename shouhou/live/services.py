@@ -1,21 +1,27 @@
 """Live push: numbered, stored events, sent to the connected pages after the change commits.
 
-A change (a message, a ticket event) writes its LiveEvent row in the same transaction, numbered per stream
-under the stream row's lock, so the numbers of a stream have no holes and commit in order. After commit
-the event goes to the channel layer group of the stream (in-memory in one process, Redis across processes
-and machines). A page that missed something (a dropped connection, another process without Redis) reads
-the stored rows after the last number it has: consumers.LiveConsumer.catch_up.
+A change (a message, a ticket event) writes its LiveEvent row in the same transaction, without a number.
+Right after that transaction commits, a short transaction of its own takes the stream row's lock, gives
+every committed unnumbered event of the stream the next numbers (in the order they were stored), commits,
+and sends those events to the channel layer group of the stream (in-memory in one process, Redis across
+processes and machines). So the numbers of a stream have no holes and commit in order, and the stream's
+lock is held for a few statements, not for the whole of every sender's transaction (which serialised all
+the messages of a shop during a surge: docs/benchmarks.md). An event is numbered only once its change is
+committed; one whose numbering did not run (the process died between the two commits) is numbered by the
+next event of its stream or by the `live.number` task within a minute. A page that missed something (a
+dropped connection, another process without Redis) reads the stored rows after the last number it has:
+consumers.LiveConsumer.catch_up.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from datetime import timedelta
 
 from asgiref.sync import async_to_sync
 from django.db import IntegrityError, transaction
-from django.db.models import F
 
 from shouhou.core.clock import now
 from shouhou.live.models import LiveEvent, LiveStream
@@ -24,6 +30,8 @@ log = logging.getLogger(__name__)
 
 # Kept for replay; older events are pruned (live_prune) and a page that far behind reloads its state.
 KEEP_DAYS = 3
+# Unnumbered events older than this are numbered by the live.number task (their own numbering never ran).
+STALE_SECONDS = 10
 
 
 def desk_stream(shop_id: int) -> str:
@@ -36,46 +44,133 @@ def chat_stream(conversation_id: int) -> str:
     return f"conv.{conversation_id}"
 
 
-def _next_seq(*, shop_id: int, stream: str) -> int:
-    if not LiveStream.objects.filter(key=stream).update(last_seq=F("last_seq") + 1):
+def _frame(stream: str, seq: int, kind: str, data: dict) -> dict:
+    return {"type": "event", "stream": stream, "seq": seq, "kind": kind, "data": data}
+
+
+# PostgreSQL: the unnumbered events numbered and the stream moved on in one statement, run after the stream
+# row's lock is held (so its snapshot includes every numbering committed before).
+_NUMBER_SQL = """
+WITH pending AS (
+    SELECT id, %(last)s + row_number() OVER (ORDER BY id) AS n
+    FROM live_liveevent WHERE stream = %(stream)s AND seq IS NULL
+), numbered AS (
+    UPDATE live_liveevent e SET seq = pending.n FROM pending WHERE e.id = pending.id
+    RETURNING e.seq, e.kind, e.data
+), moved AS (
+    UPDATE live_livestream SET last_seq = %(last)s + (SELECT count(*) FROM pending)
+    WHERE id = %(head)s AND EXISTS (SELECT 1 FROM pending)
+)
+SELECT seq, kind, data FROM numbered ORDER BY seq
+"""
+
+
+def _number_locked(stream: str, head_pk: int, last: int) -> list[dict]:
+    connection = transaction.get_connection()
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(_NUMBER_SQL, {"last": last, "stream": stream, "head": head_pk})
+            rows = cursor.fetchall()
+        return [_frame(stream, seq, kind, data if isinstance(data, dict) else json.loads(data))
+                for seq, kind, data in rows]
+    pending = list(LiveEvent.objects.filter(stream=stream, seq__isnull=True).order_by("pk").only("pk", "kind", "data"))
+    if not pending:
+        return []
+    for n, event in enumerate(pending, start=last + 1):
+        event.seq = n
+    LiveEvent.objects.bulk_update(pending, ["seq"])
+    LiveStream.objects.filter(pk=head_pk).update(last_seq=last + len(pending))
+    return [_frame(stream, e.seq, e.kind, e.data) for e in pending]
+
+
+def live_number(stream: str, *, shop_id: int | None = None) -> list[dict]:
+    """Number the committed, unnumbered events of `stream` in one short transaction under the stream row's
+    lock, oldest stored first, continuing from the stream's last number. Returns their frames, in order.
+    A stream seen for the first time is created (for `shop_id`)."""
+    for _attempt in range(2):
+        with transaction.atomic():
+            # The lock first, in its own statement: the numbering statement then sees every numbering
+            # committed while this one waited (a fresh snapshot per statement, READ COMMITTED).
+            head = LiveStream.objects.select_for_update().filter(key=stream).values_list("pk", "last_seq").first()
+            if head is not None:
+                return _number_locked(stream, *head)
+        if shop_id is None:
+            return []
         try:
             with transaction.atomic():
-                LiveStream.objects.create(shop_id=shop_id, key=stream, last_seq=1)
-            return 1
+                LiveStream.objects.create(shop_id=shop_id, key=stream, last_seq=0)
         except IntegrityError:  # another transaction created it first
-            LiveStream.objects.filter(key=stream).update(last_seq=F("last_seq") + 1)
-    return LiveStream.objects.values_list("last_seq", flat=True).get(key=stream)
+            pass
+    return []
 
 
-def _group_send(frame: dict) -> None:
+def _group_send(stream: str, frames: list[dict]) -> None:
     from channels.layers import get_channel_layer
 
     layer = get_channel_layer()
-    if layer is None:
+    if layer is None or not frames:
         return
     try:
         asyncio.get_running_loop()
     except RuntimeError:
         pass
     else:
-        # A synchronous caller inside a running loop in this very thread (Playwright's sync API in tests; the
-        # server runs views in threads) cannot wait for the layer; the stored event reaches pages by catch-up.
-        log.debug("live push to %s left to catch-up: called inside a running event loop", frame["stream"])
+        # This thread runs an event loop and calls synchronously (Playwright's sync API in tests; the server
+        # runs views in threads of their own): it cannot wait for the layer, the pages read the table.
+        log.debug("live push to %s left to catch-up: called inside a running event loop", stream)
         return
     try:
-        async_to_sync(layer.group_send)(frame["stream"], {"type": "live.event", "frame": frame})
-    except Exception:  # the event is stored: pages get it from the table (backstop or reconnect)
-        log.warning("live push to %s failed; pages will read it from the table", frame["stream"], exc_info=True)
+        async_to_sync(layer.group_send)(stream, {"type": "live.event", "frames": frames})
+    except Exception:  # the events are stored: pages get them from the table (backstop or reconnect)
+        log.warning("live push to %s failed; pages will read it from the table", stream, exc_info=True)
+
+
+def _number_and_push(streams: dict[str, int]) -> None:
+    """After commit: each stream the transaction published to, numbered in a short transaction of its own
+    and pushed at once (in the order first published: the desk's before the chat's)."""
+    for stream, shop_id in streams.items():
+        try:
+            frames = live_number(stream, shop_id=shop_id)
+        except Exception:  # the change is committed; its event waits for the next numbering of the stream
+            log.warning("live numbering of %s failed; the next event or the live.number task numbers it", stream,
+                        exc_info=True)
+            continue
+        _group_send(stream, frames)
 
 
 def live_publish(*, shop_id: int, stream: str, kind: str, data: dict) -> int:
-    """Store an event in the caller's transaction and push it after commit. Returns its number."""
-    with transaction.atomic():
-        seq = _next_seq(shop_id=shop_id, stream=stream)
-        LiveEvent.objects.create(shop_id=shop_id, stream=stream, seq=seq, kind=kind, data=data)
-    frame = {"type": "event", "stream": stream, "seq": seq, "kind": kind, "data": data}
-    transaction.on_commit(lambda: _group_send(frame))
-    return seq
+    """Store an event in the caller's transaction; number and push it right after commit (rolled back:
+    no event, no number). Returns the stored event's id."""
+    event = LiveEvent.objects.create(shop_id=shop_id, stream=stream, seq=None, kind=kind, data=data)
+    connection = transaction.get_connection()
+    # One callback per transaction numbers every stream it published to. A callback of a rolled-back
+    # savepoint leaves Django's list with it, so a later event registers a new one.
+    for entry in connection.run_on_commit:
+        streams = getattr(entry[1], "live_streams", None)
+        if streams is not None:
+            streams.setdefault(stream, shop_id)
+            return event.pk
+    streams = {stream: shop_id}
+
+    def after_commit():
+        _number_and_push(streams)
+
+    after_commit.live_streams = streams
+    transaction.on_commit(after_commit)
+    return event.pk
+
+
+def live_number_stale(*, seconds: int = STALE_SECONDS) -> int:
+    """Number (and push) the events whose numbering never ran (the process stopped between the change's
+    commit and the numbering). Returns how many were numbered."""
+    streams = (LiveEvent.objects.filter(seq__isnull=True, created_at__lt=now() - timedelta(seconds=seconds))
+               .values_list("shop_id", "stream").distinct())
+    total = 0
+    for shop_id, stream in list(streams):
+        frames = live_number(stream, shop_id=shop_id)
+        _group_send(stream, frames)
+        total += len(frames)
+    return total
 
 
 def live_prune(*, days: int = KEEP_DAYS) -> int:

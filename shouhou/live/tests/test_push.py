@@ -44,7 +44,7 @@ def _customer_says(conversation, text, client_id=""):
     return webchat.webchat_post(conversation=conversation, body=text, client_id=client_id)
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)  # events are numbered after their change commits
 def test_messages_and_ticket_changes_are_numbered_per_stream_and_notes_stay_on_the_desk(chat, agent):
     # when the customer writes, the agent replies and adds an internal note
     received = _customer_says(chat, "面霜漏了怎么办")
@@ -65,7 +65,7 @@ def test_messages_and_ticket_changes_are_numbered_per_stream_and_notes_stay_on_t
     assert "内部" not in str(frames)
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_a_rolled_back_change_leaves_no_event_and_no_hole(chat):
     from django.db import transaction
 
@@ -76,6 +76,77 @@ def test_a_rolled_back_change_leaves_no_event_and_no_hole(chat):
     _customer_says(chat, "第二条")
     frames = live_events_after(chat_stream(chat.pk), 0)
     assert [(f["seq"], f["data"]["body"]) for f in frames] == [(1, "第一条"), (2, "第二条")]
+    assert not LiveEvent.objects.filter(seq__isnull=True).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_stream_is_numbered_after_commit_and_not_locked_while_the_sender_works(chat):
+    """The sender's transaction stores its events unnumbered and never touches the stream row, so the
+    senders of one shop do not wait for each other's whole transactions; the numbers come after commit."""
+    import threading
+
+    from django.db import connection, transaction
+
+    from shouhou.live.models import LiveStream
+
+    _customer_says(chat, "第一条")
+    desk = desk_stream(chat.shop_id)
+    before = live_last_seq(desk)
+    seen = {}
+
+    def other_connection():  # what another sender sees while this transaction is still open
+        try:
+            if connection.vendor == "postgresql":  # NOWAIT fails at once if the stream row is locked
+                with transaction.atomic():
+                    seen["last"] = LiveStream.objects.select_for_update(nowait=True).get(key=desk).last_seq
+            else:  # SQLite's test database (shared cache) refuses to read a table an open transaction wrote
+                seen["last"] = LiveStream.objects.get(key=desk).last_seq
+        except Exception as exc:  # noqa: BLE001 - the assertion below names it
+            seen["error"] = repr(exc)
+        finally:
+            connection.close()
+
+    with transaction.atomic():
+        _customer_says(chat, "第二条")
+        pending = list(LiveEvent.objects.filter(seq__isnull=True).values_list("stream", flat=True))
+        assert set(pending) == {desk, chat_stream(chat.pk)}  # stored in the sender's transaction, no number yet
+        thread = threading.Thread(target=other_connection)
+        thread.start()
+        thread.join(10)
+    assert seen == {"last": before}
+    # after commit: numbered, continuing the stream without a hole
+    assert not LiveEvent.objects.filter(seq__isnull=True).exists()
+    desk_frames = live_events_after(desk, 0)
+    assert [f["seq"] for f in desk_frames] == list(range(1, len(desk_frames) + 1)) and len(desk_frames) > before
+    assert [f["data"]["body"] for f in live_events_after(chat_stream(chat.pk), 0)] == ["第一条", "第二条"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_event_left_unnumbered_is_numbered_by_the_next_one_or_the_task(chat, time_machine):
+    """A process that stopped between the change's commit and the numbering leaves an unnumbered event:
+    the next event of the stream numbers it first, and the live.number task numbers a quiet stream's."""
+    import datetime as dt
+
+    from shouhou.live.tasks import live_number_task
+
+    time_machine.move_to(dt.datetime(2026, 12, 5, 10, 0, tzinfo=dt.UTC), tick=False)
+    stream = chat_stream(chat.pk)
+
+    def store_only(**kwargs):  # stored with its change, but the numbering after commit never ran
+        return LiveEvent.objects.create(seq=None, **kwargs).pk
+
+    store_only(shop_id=chat.shop_id, stream=stream, kind="message", data={"body": "先存的"})
+    assert live_events_after(stream, 0) == []
+    _customer_says(chat, "后来的")
+    assert [(f["seq"], f["data"]["body"]) for f in live_events_after(stream, 0)] == [(1, "先存的"), (2, "后来的")]
+
+    # a quiet stream: only the task numbers it, once the event is older than STALE_SECONDS
+    store_only(shop_id=chat.shop_id, stream=stream, kind="message", data={"body": "没人接着发"})
+    assert live_number_task() == 0
+    time_machine.move_to(dt.datetime(2026, 12, 5, 10, 1, tzinfo=dt.UTC), tick=False)
+    assert live_number_task() == 1
+    assert [f["data"]["body"] for f in live_events_after(stream, 2)] == ["没人接着发"]
+    assert live_last_seq(stream) == 3
 
 
 def _connect(consumer, path, scope_extra=None):
@@ -208,5 +279,47 @@ def test_a_connection_is_closed_when_its_chat_link_is_revoked(chat, agent, setti
         await revoke()
         closed = await page.receive_output(TIMEOUT)
         assert closed == {"type": "websocket.close", "code": 4403}
+
+    run(scenario)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_pushes_out_of_order_reach_the_page_in_order_and_a_missing_push_is_read_from_the_table(chat):
+    """Two web processes numbering one stream may push in the other order: the page still gets every
+    number once, in order; a number whose push never comes is read from the table after GAP_WAIT_SECONDS."""
+    from channels.layers import get_channel_layer
+
+    from shouhou.live.services import live_number
+
+    stream = chat_stream(chat.pk)
+    token = webchat.chat_token(chat)
+    _customer_says(chat, "第一条")
+
+    def stored(*bodies):  # committed and numbered, not pushed (as when another process's push is slow)
+        for body in bodies:
+            LiveEvent.objects.create(shop_id=chat.shop_id, stream=stream, seq=None, kind="message",
+                                     data={"body": body})
+        return live_number(stream)
+
+    number = database_sync_to_async(stored)
+
+    async def scenario():
+        layer = get_channel_layer()
+        page = _connect(ChatConsumer, f"/ws/chat/{token}/?after=1", {"url_route": {"kwargs": {"token": token}}})
+        assert (await page.connect())[0]
+        assert (await page.receive_json_from(TIMEOUT))["seq"] == 1
+        two, three = await number("二", "三")
+        await layer.group_send(stream, {"type": "live.event", "frames": [three]})
+        await layer.group_send(stream, {"type": "live.event", "frames": [two]})
+        await layer.group_send(stream, {"type": "live.event", "frames": [three]})  # twice: sent once
+        got = [await page.receive_json_from(TIMEOUT) for _ in range(2)]
+        assert [(f["seq"], f["data"]["body"]) for f in got] == [(2, "二"), (3, "三")]
+        assert await page.receive_nothing(0.2)
+        four, five = await number("四", "五")
+        await layer.group_send(stream, {"type": "live.event", "frames": [five]})  # four's push is lost
+        got = [await page.receive_json_from(TIMEOUT) for _ in range(2)]
+        assert [(f["seq"], f["data"]["body"]) for f in got] == [(4, "四"), (5, "五")]
+        assert await page.receive_nothing(0.2)
+        await page.disconnect()
 
     run(scenario)
