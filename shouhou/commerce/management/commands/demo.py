@@ -134,7 +134,7 @@ class Command(BaseCommand):
     @staticmethod
     def _stop_group(serve: subprocess.Popen) -> None:
         """Stop serve's whole process group as Ctrl+C in a terminal would (web, worker and the worker's own
-        processes, which a signal to serve alone could leave behind), then make sure nothing of it is left."""
+        processes: serve stops the worker's own group), then make sure nothing of it is left."""
         import os
 
         def alive() -> bool:
@@ -146,7 +146,7 @@ class Command(BaseCommand):
 
         if alive():
             os.killpg(serve.pid, signal.SIGINT)
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + 30  # serve gives its worker 15 s, then kills the worker's group
         while (serve.poll() is None or alive()) and time.monotonic() < deadline:
             time.sleep(0.1)
         if alive():
