@@ -1,7 +1,7 @@
 """Benchmark: a surge of customer messages pushed live to connected agents, across processes.
 
     python -m bench.live_push [--agents 50] [--customers 200] [--messages 2000] [--seconds 120] [--web 2]
-                              [--orders 0] [--threads 8]
+                              [--orders 0] [--threads 8] [--capacity 1000]
 
 The surge of issue 13 (a live session's wave): `--orders 100000 --messages 20000 --seconds 600` —
 100,000 orders ingested first (bench.import_orders' export, through `shouhou import_orders`, timed and
@@ -262,6 +262,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=120)
     parser.add_argument("--web", type=int, default=2)
     parser.add_argument("--orders", type=int, default=0, help="order lines to import before the surge (100000)")
+    parser.add_argument("--capacity", type=int, default=None,
+                        help="SHOUHOU_LIVE_CHANNEL_CAPACITY of the servers (default: the setting's default)")
     parser.add_argument("--threads", type=int, default=None,
                         help="SHOUHOU_WEB_THREADS of each web process (default: the setting's default)")
     args = parser.parse_args()
@@ -279,6 +281,8 @@ def main() -> None:
                 "SHOUHOU_LOG_LEVEL": "INFO"})  # channels-redis says at INFO when it drops a push (over capacity)
     if args.threads is not None:
         env["SHOUHOU_WEB_THREADS"] = str(args.threads)
+    if args.capacity is not None:
+        env["SHOUHOU_LIVE_CHANNEL_CAPACITY"] = str(args.capacity)
 
     def shouhou(*a):
         return subprocess.run([sys.executable, "-m", "shouhou", *a], cwd=REPO, env=env, check=True,  # noqa: S603
