@@ -1,7 +1,7 @@
 """Benchmark: a surge of customer messages pushed live to connected agents, across processes.
 
     python -m bench.live_push [--agents 50] [--customers 200] [--messages 2000] [--seconds 120] [--web 2]
-                              [--orders 0] [--threads 8]
+                              [--orders 0] [--threads 8] [--capacity 1000]
 
 The surge of issue 13 (a live session's wave): `--orders 100000 --messages 20000 --seconds 600` —
 100,000 orders ingested first (bench.import_orders' export, through `shouhou import_orders`, timed and
@@ -15,8 +15,13 @@ web-chat messages over HTTP, spread evenly over `--seconds` and over the web pro
 (message, agent) pair it records when the agent's socket had it:
 
 - latency from the customer's send (the POST starting) to the agent's socket, p50 / p99 / max;
-- lost: pairs never received within 60 s after the last send returned; duplicated: a stream number
-  received twice on one socket;
+- lost: pairs that never reached the agent's page by any path within 60 s after the last send returned:
+  not as an event (pushed, or read from the table by the consumer's catch-up), and not through a reset
+  (`{"type": "reset"}` tells the page to reload its state: the messages it skipped count as reached at the
+  reset, read back from the stored events at the end, and are also printed separately with the number of
+  resets); duplicated: a stream number received twice on one socket;
+- layer drops: the channel layer's "over capacity" log lines of the web processes and the worker (a push the
+  layer dropped; the consumer reads it from the table, docs/live.md);
 - server CPU: user + system seconds of the web processes and the worker (from /proc), over the run;
 - database connections: the most open at once (pg_stat_activity, sampled every second) against the
   server's max_connections; `--threads` is each web process's SHOUHOU_WEB_THREADS (docs/deploy.md).
@@ -89,6 +94,7 @@ async def run(args, ports: list[int], tokens: list[str], server_pids: list[int],
     stored: dict[int, float] = {}
     got: dict[tuple[int, int], float] = {}
     duplicates = 0
+    resets: list[tuple[int, str, int, int, float]] = []  # (agent, stream, last seq before, reset seq, when)
     stop = asyncio.Event()
 
     async def agent(i: int):
@@ -103,6 +109,7 @@ async def run(args, ports: list[int], tokens: list[str], server_pids: list[int],
         async with websockets.connect(f"ws://{base}/ws/desk/", additional_headers={
                 "Cookie": cookie, "Origin": f"http://{base}"}, max_queue=None) as ws:
             seen: set[int] = set()
+            last = 0
             connected.append(i)
             while not stop.is_set():
                 try:
@@ -110,11 +117,17 @@ async def run(args, ports: list[int], tokens: list[str], server_pids: list[int],
                 except TimeoutError:
                     continue
                 frame = json.loads(raw)
+                if frame.get("type") == "hello":
+                    last = frame["seq"]
+                if frame.get("type") == "reset":  # the page would reload its state here
+                    resets.append((i, frame["stream"], last, frame["seq"], time.monotonic()))
+                    last = frame["seq"]
                 if frame.get("type") != "event":
                     continue
                 if frame["seq"] in seen:
                     duplicates += 1
                 seen.add(frame["seq"])
+                last = max(last, frame["seq"])
                 preview = frame["data"].get("preview", "") if frame["kind"] == "message" else ""
                 if preview.startswith("surge-"):
                     got.setdefault((int(preview.split("-")[1]), i), time.monotonic())
@@ -187,18 +200,39 @@ async def run(args, ports: list[int], tokens: list[str], server_pids: list[int],
         await asyncio.gather(*agents, sampler, return_exceptions=True)
     for c in clients:
         await c.aclose()
+    # What a reset made the page reload: the surge messages among the events it skipped, read back from the table
+    reloaded: dict[tuple[int, int], float] = {}
+    for i, stream, before, after, when in resets:
+        rows = pg.query("SELECT data->>'preview' FROM live_liveevent WHERE stream = %s AND seq > %s AND seq <= %s "
+                        "AND kind = 'message'", (stream, before, after))
+        for (preview,) in rows:
+            if preview and preview.startswith("surge-"):
+                k = int(preview.split("-")[1])
+                if (k, i) not in got:
+                    reloaded.setdefault((k, i), when)
     latencies = [(t - sent[k]) * 1000 for (k, _agent), t in got.items()] or [float("nan")]
     posts = [(stored[k] - sent[k]) * 1000 for k in stored] or [float("nan")]
     accepted = {k for k in stored if k not in refused}
     delivered = sum(1 for (k, _agent) in got if k in accepted)
+    by_reset = sum(1 for (k, _agent) in reloaded if k in accepted)
     within_1s = sum(1 for (k, _agent), t in got.items() if k in accepted and t - sent[k] <= 1.0)
     expected = len(accepted) * args.agents  # messages the server accepted (a timeout or an error status is an error)
     return {"messages": args.messages, "send_errors": errors, "deliveries": delivered,
-            "expected": expected, "lost": expected - delivered, "within_1s": within_1s,
+            "expected": expected, "lost": expected - delivered - by_reset, "within_1s": within_1s,
+            "resets": len(resets), "reset_sockets": len({r[0] for r in resets}), "by_reset": by_reset,
             "duplicated": duplicates, "p50": percentile(latencies, 50), "p99": percentile(latencies, 99),
             "max": max(latencies), "statuses": statuses, "post_p50": percentile(posts, 50), "post_p99": percentile(posts, 99), "elapsed": elapsed, "cpu": cpu,
             "peak_connections": peak_connections,
             "max_connections": pg.query("SHOW max_connections")[0][0]}
+
+
+def _layer_drops(path: Path) -> int:
+    """Pushes channels-redis dropped (its INFO line "N of M channels over capacity in group …", summed)."""
+    try:
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return 0
+    return sum(int(line.split(" of ", 1)[0].rsplit(" ", 1)[-1]) for line in lines if "channels over capacity" in line)
 
 
 def _server_errors(path: Path) -> list[str]:
@@ -228,6 +262,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=120)
     parser.add_argument("--web", type=int, default=2)
     parser.add_argument("--orders", type=int, default=0, help="order lines to import before the surge (100000)")
+    parser.add_argument("--capacity", type=int, default=None,
+                        help="SHOUHOU_LIVE_CHANNEL_CAPACITY of the servers (default: the setting's default)")
     parser.add_argument("--threads", type=int, default=None,
                         help="SHOUHOU_WEB_THREADS of each web process (default: the setting's default)")
     args = parser.parse_args()
@@ -241,9 +277,12 @@ def main() -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SHOUHOU_")}
     env.update({"SHOUHOU_DATABASE_URL": pg.url, "SHOUHOU_REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
                 "SHOUHOU_DATA_DIR": str(root), "SHOUHOU_WORKERS": "1", "SHOUHOU_DB_CONN_MAX_AGE": "60",
-                "DJANGO_SETTINGS_MODULE": "shouhou.config.settings", "PYTHONPATH": str(REPO)})
+                "DJANGO_SETTINGS_MODULE": "shouhou.config.settings", "PYTHONPATH": str(REPO),
+                "SHOUHOU_LOG_LEVEL": "INFO"})  # channels-redis says at INFO when it drops a push (over capacity)
     if args.threads is not None:
         env["SHOUHOU_WEB_THREADS"] = str(args.threads)
+    if args.capacity is not None:
+        env["SHOUHOU_LIVE_CHANNEL_CAPACITY"] = str(args.capacity)
 
     def shouhou(*a):
         return subprocess.run([sys.executable, "-m", "shouhou", *a], cwd=REPO, env=env, check=True,  # noqa: S603
@@ -269,7 +308,7 @@ def main() -> None:
                                      "--processes", "1", "--port", str(p)], cwd=REPO, env=env,
                                     stdout=server_log, stderr=server_log) for p in ports]
         worker = subprocess.Popen([sys.executable, "-m", "shouhou", "worker"], cwd=REPO, env=env,  # noqa: S603
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                  stdout=server_log, stderr=server_log)
         procs += [*servers, worker]
         for p in ports:
             for _ in range(240):
@@ -289,6 +328,7 @@ def main() -> None:
                 proc.kill()
         pg.stop()
         errors_seen = _server_errors(root / "servers.log")
+        drops = _layer_drops(root / "servers.log")
         shutil.rmtree(root, ignore_errors=True)
         shutil.rmtree(pg.root, ignore_errors=True)
 
@@ -299,7 +339,10 @@ def main() -> None:
           f"{args.web} web processes + 1 worker, PostgreSQL + Redis, {cores} cores")
     print(f"  send errors        {r['send_errors']}   (HTTP statuses of the answered sends: {r['statuses']})")
     print(f"  deliveries         {r['deliveries']:,} of {r['expected']:,} (stored message × agent)")
-    print(f"  lost               {r['lost']:,}")
+    print(f"  resets             {r['resets']:,} on {r['reset_sockets']} of {args.agents} sockets; "
+          f"{r['by_reset']:,} deliveries reached only through them (the page reloads its state)")
+    print(f"  layer drops        {drops:,} pushes dropped by the channel layer (over capacity; read from the table)")
+    print(f"  lost               {r['lost']:,}   (reached the page by no path: push, catch-up or reset)")
     print(f"  within 1 s         {r['within_1s']:,} ({100 * r['within_1s'] / max(1, r['expected']):.1f} %)")
     print(f"  duplicated         {r['duplicated']:,}")
     print(f"  latency p50        {r['p50']:.0f} ms   (customer's send → agent's socket)")

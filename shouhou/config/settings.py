@@ -132,11 +132,19 @@ else:
 # Live push (Django Channels, docs/live.md): in-memory inside one process by default, Redis across web
 # processes, the worker and machines when SHOUHOU_REDIS_URL is set. Pages also read the stored events
 # every LIVE_BACKSTOP_SECONDS, which is what carries events between processes without Redis.
+# A layer drops a push to a channel already holding `capacity` undelivered messages (channels-redis: per web
+# process, whose sockets share one Redis list; and per socket inside the process). 100 by default: about 3 s of
+# a 33-messages-a-second surge, dropped 268 pushes in a minute's bench (docs/benchmarks/live_push.md). Pages
+# read what was dropped from the table, but every drop costs each page a read: 1000 ≈ 30 s of that surge,
+# half the layer's 60 s expiry. Messages queued in a process are shared by its sockets, not copied per socket.
+LIVE_CHANNEL_CAPACITY = env_int("SHOUHOU_LIVE_CHANNEL_CAPACITY", 1000)
 if REDIS_URL:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {
-        "hosts": [REDIS_URL], "prefix": env_str("SHOUHOU_REDIS_PREFIX", "shouhou")}}}
+        "hosts": [REDIS_URL], "prefix": env_str("SHOUHOU_REDIS_PREFIX", "shouhou"),
+        "capacity": LIVE_CHANNEL_CAPACITY}}}
 else:
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer",
+                                  "CONFIG": {"capacity": LIVE_CHANNEL_CAPACITY}}}
 LIVE_BACKSTOP_SECONDS = env_int("SHOUHOU_LIVE_BACKSTOP_MS", 10000 if REDIS_URL else 1000) / 1000
 
 Q_CLUSTER: dict[str, object] = {

@@ -5,6 +5,9 @@ Protocol (JSON frames, docs/live.md):
   server → {"type": "hello", "stream": …, "seq": <last number now>}
   server → {"type": "event", "stream": …, "seq": n, "kind": …, "data": {…}}   n = previous + 1, always
   server → {"type": "reset", "seq": n}   the gap is too old or too long to replay: reload state, go on from n
+    (too long: more than REPLAY_LIMIT events after the page's number when it connects, more than
+    CATCH_UP_LIMIT while it is connected — a connected page that fell behind, e.g. after the channel layer
+    dropped pushes to its full channel, is sent the events from the table, not told to reload)
   client → {"type": "ping"}  ← {"type": "pong"}
 A page may receive numbers out of order from the layer (two web processes pushing one stream): a frame
 ahead of the next number waits up to GAP_WAIT_SECONDS for the missing ones before the table is read.
@@ -30,6 +33,7 @@ from shouhou.live.selectors import REPLAY_LIMIT, live_events_after, live_last_se
 FORBIDDEN = 4403
 REAUTHORIZE_SECONDS = 60
 GAP_WAIT_SECONDS = 0.5
+CATCH_UP_LIMIT = 10 * REPLAY_LIMIT
 
 _reads: ThreadPoolExecutor | None = None
 
@@ -77,7 +81,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         after = _after(self.scope)
         self.last = current if after is None or after > current else after
         await self.send_json({"type": "hello", "stream": self.stream, "seq": current})
-        await self.catch_up()
+        await self.catch_up(limit=REPLAY_LIMIT)
         self.backstop = asyncio.ensure_future(self._backstop())
 
     async def disconnect(self, code):
@@ -92,7 +96,9 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
     async def _backstop(self):
         """Read the table now and then: events from processes this layer does not reach (the in-memory
         layer with several web processes or the worker) and any push the layer dropped. Check the right to
-        the stream again every REAUTHORIZE_SECONDS (a member removed from the shop, a chat link revoked)."""
+        the stream again every REAUTHORIZE_SECONDS (a member removed from the shop, a chat link revoked), and join
+        the group again then: the layer forgets a member after its group_expiry (channels-redis: a day), and a
+        desk left open longer would then get every event only from these reads."""
         loop = asyncio.get_running_loop()
         checked = loop.time()
         while True:
@@ -102,20 +108,31 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
                 if await self.authorize() != self.stream:
                     await self.close(code=FORBIDDEN)
                     return
+                await self.channel_layer.group_add(self.stream, self.channel_name)
             await self.catch_up()
 
-    async def catch_up(self):
+    async def catch_up(self, limit: int | None = None):
+        """Send the stored events after the last number sent, in order, read in pages of REPLAY_LIMIT; a
+        reset instead when the next number is gone (pruned) or more than `limit` events are missing."""
+        limit = CATCH_UP_LIMIT if limit is None else limit
         async with self.lock:
-            frames = await _read(live_events_after)(self.stream, self.last, limit=REPLAY_LIMIT + 1)
-            if len(frames) > REPLAY_LIMIT or (frames and frames[0]["seq"] != self.last + 1):
-                current = await _read(live_last_seq)(self.stream)
-                self.last = current
-                self.ahead.clear()
-                await self.send_json({"type": "reset", "stream": self.stream, "seq": current})
-                return
-            for frame in frames:
-                await self.send_json(frame)
-                self.last = frame["seq"]
+            sent = 0
+            while True:
+                page = min(REPLAY_LIMIT, limit - sent)
+                frames = await _read(live_events_after)(self.stream, self.last, limit=page + 1)
+                gone = bool(frames) and frames[0]["seq"] != self.last + 1
+                if gone or (len(frames) > page and sent + page >= limit):
+                    current = await _read(live_last_seq)(self.stream)
+                    self.last = current
+                    self.ahead.clear()
+                    await self.send_json({"type": "reset", "stream": self.stream, "seq": current})
+                    return
+                for frame in frames[:page]:
+                    await self.send_json(frame)
+                    self.last = frame["seq"]
+                sent += len(frames[:page])
+                if len(frames) <= page:
+                    break
             await self._send_ahead()
 
     async def _send_ahead(self):

@@ -1,6 +1,8 @@
 import pytest
 
 from shouhou.core.testing.asgiserver import asgi_server_run
+from shouhou.core.testing.factories import CustomerFactory, OrderFactory
+from shouhou.inbox.channels import webchat
 
 
 @pytest.fixture
@@ -22,3 +24,14 @@ def contexts(browser):
     yield _new
     for context in made:
         context.close()
+
+
+@pytest.fixture
+def chat(shop):
+    """A customer's web chat about an order, the bot off (messages wait for an agent)."""
+    customer = CustomerFactory(shop=shop, name="李女士", phone="13812345678")
+    order = OrderFactory(shop=shop, customer=customer, order_no="XL20261101001")
+    conversation = webchat.webchat_start(order=order)
+    conversation.bot_active = False
+    conversation.save(update_fields=["bot_active"])
+    return conversation

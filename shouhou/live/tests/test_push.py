@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from channels.db import database_sync_to_async
 
-from shouhou.core.testing.factories import CustomerFactory, OrderFactory
+from shouhou.core.testing.factories import CustomerFactory
 from shouhou.inbox.channels import webchat
 from shouhou.inbox.choices import Channel
 from shouhou.inbox.models import Ticket
@@ -28,16 +28,6 @@ def run(scenario):
 
     with ThreadPoolExecutor(1) as pool:
         pool.submit(asyncio.run, scenario()).result()
-
-
-@pytest.fixture
-def chat(shop):
-    customer = CustomerFactory(shop=shop, name="李女士", phone="13812345678")
-    order = OrderFactory(shop=shop, customer=customer, order_no="XL20261101001")
-    conversation = webchat.webchat_start(order=order)
-    conversation.bot_active = False
-    conversation.save(update_fields=["bot_active"])
-    return conversation
 
 
 def _customer_says(conversation, text, client_id=""):
