@@ -225,14 +225,20 @@ def platform_addresses_refresh(*, conn: PlatformConnection, actor) -> list[dict]
     return items
 
 
+def _platform_request(case: Case) -> PlatformAftersale:
+    """The platform request behind a case, or the error an action without one gets."""
+    link = PlatformAftersale.objects.select_related("connection").filter(case=case).first()
+    if link is None:
+        raise ActbackError("该售后单没有关联平台售后申请。")
+    return link
+
+
 # --- exchange: the new parcel; 补寄: the missing part ----------------------------------------------------------
 def exchange_ship(*, case: Case, actor, carrier: str, tracking_no: str) -> OutboundAction:
     """The exchange's new parcel left the warehouse: record the shipment (subscribed for tracking like any
     other), note it on the case, and send carrier + number back to the platform through the outbox."""
     require_role(actor, case.shop, CASE_APPROVE, case_id=case.pk)
-    link = PlatformAftersale.objects.select_related("connection").filter(case=case).first()
-    if link is None:
-        raise ActbackError("该售后单没有关联平台售后申请。")
+    link = _platform_request(case)
     if case.kind != CaseKind.EXCHANGE:
         raise ActbackError("只有换货售后单可以登记换货寄出。")
     if case.status not in SHIP_STATUSES:
@@ -250,9 +256,7 @@ def resend_ship(*, case: Case, actor, carrier: str, tracking_no: str) -> Outboun
     the shipment (tracked like any other), note it on the case and send carrier + number back through the outbox
     (抖店 afterSale/fillLogistics send_type=1). A platform without a 补寄 shipping API gets the back-office link."""
     require_role(actor, case.shop, CASE_APPROVE, case_id=case.pk)
-    link = PlatformAftersale.objects.select_related("connection").filter(case=case).first()
-    if link is None:
-        raise ActbackError("该售后单没有关联平台售后申请。")
+    link = _platform_request(case)
     if case.kind != CaseKind.RESEND:
         raise ActbackError("只有补寄售后单可以登记补寄发货。")
     if not resend_supported(link):
@@ -299,9 +303,7 @@ def evidence_submit(*, case: Case, actor, comment: str, evidence_ids: list | Non
     photos, uploaded to the platform's image API) through the outbox. The same words and photos twice are sent
     once; other ones are sent again (the platform keeps each submission)."""
     require_role(actor, case.shop, CASE_APPROVE, case_id=case.pk)
-    link = PlatformAftersale.objects.select_related("connection").filter(case=case).first()
-    if link is None:
-        raise ActbackError("该售后单没有关联平台售后申请。")
+    link = _platform_request(case)
     limit = arbitration_evidence_limit(link)
     if not limit:
         raise ActbackError(f"{link.connection.get_platform_display()}没有公开的仲裁凭证接口，请在平台后台提交凭证："

@@ -30,13 +30,20 @@ def _case(request, case_id: int) -> Case:
 @require_POST
 def case_reject(request, case_id: int):
     """The case page's reject form when a platform request is behind the case."""
-    case = _case(request, case_id)
     p = request.POST
+    return _case_action(request, case_id, lambda case: actback.case_reject_on_platform(
+        case=case, actor=request.user, reason=p.get("reason", ""),
+        reject_reason_code=p.get("reject_reason_code") or None, evidence_ids=p.getlist("evidence_ids")),
+        _("已拒绝，拒绝原因与凭证正在回传平台"))
+
+
+def _case_action(request, case_id: int, act, done: str):
+    """Run one acting-back service for the case page: its message on success, the service's words on refusal,
+    back to the case either way."""
+    case = _case(request, case_id)
     try:
-        actback.case_reject_on_platform(case=case, actor=request.user, reason=p.get("reason", ""),
-                                        reject_reason_code=p.get("reject_reason_code") or None,
-                                        evidence_ids=p.getlist("evidence_ids"))
-        messages.success(request, _("已拒绝，拒绝原因与凭证正在回传平台"))
+        act(case)
+        messages.success(request, done)
     except (actback.ActbackError, CaseError, PermissionDenied) as exc:
         messages.error(request, str(exc))
     return redirect("cases:detail", pk=case.pk)
@@ -45,42 +52,30 @@ def case_reject(request, case_id: int):
 @login_required
 @require_POST
 def case_exchange_ship(request, case_id: int):
-    case = _case(request, case_id)
-    try:
-        actback.exchange_ship(case=case, actor=request.user, carrier=request.POST.get("carrier", ""),
-                              tracking_no=request.POST.get("tracking_no", ""))
-        messages.success(request, _("换货运单已登记，正在回传平台并订阅物流"))
-    except (actback.ActbackError, CaseError, PermissionDenied) as exc:
-        messages.error(request, str(exc))
-    return redirect("cases:detail", pk=case.pk)
+    p = request.POST
+    return _case_action(request, case_id, lambda case: actback.exchange_ship(
+        case=case, actor=request.user, carrier=p.get("carrier", ""), tracking_no=p.get("tracking_no", "")),
+        _("换货运单已登记，正在回传平台并订阅物流"))
 
 
 @login_required
 @require_POST
 def case_resend_ship(request, case_id: int):
     """补寄: the missing part's parcel (carrier + tracking number) sent back to the platform."""
-    case = _case(request, case_id)
-    try:
-        actback.resend_ship(case=case, actor=request.user, carrier=request.POST.get("carrier", ""),
-                            tracking_no=request.POST.get("tracking_no", ""))
-        messages.success(request, _("补寄运单已登记，正在回传平台并订阅物流"))
-    except (actback.ActbackError, CaseError, PermissionDenied) as exc:
-        messages.error(request, str(exc))
-    return redirect("cases:detail", pk=case.pk)
+    p = request.POST
+    return _case_action(request, case_id, lambda case: actback.resend_ship(
+        case=case, actor=request.user, carrier=p.get("carrier", ""), tracking_no=p.get("tracking_no", "")),
+        _("补寄运单已登记，正在回传平台并订阅物流"))
 
 
 @login_required
 @require_POST
 def case_evidence_submit(request, case_id: int):
     """Arbitration evidence (words + chosen case photos) for the platform's request."""
-    case = _case(request, case_id)
-    try:
-        actback.evidence_submit(case=case, actor=request.user, comment=request.POST.get("comment", ""),
-                                evidence_ids=request.POST.getlist("evidence_ids"))
-        messages.success(request, _("仲裁凭证已排队提交到平台"))
-    except (actback.ActbackError, CaseError, PermissionDenied) as exc:
-        messages.error(request, str(exc))
-    return redirect("cases:detail", pk=case.pk)
+    p = request.POST
+    return _case_action(request, case_id, lambda case: actback.evidence_submit(
+        case=case, actor=request.user, comment=p.get("comment", ""), evidence_ids=p.getlist("evidence_ids")),
+        _("仲裁凭证已排队提交到平台"))
 
 
 @require_GET

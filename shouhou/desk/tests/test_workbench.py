@@ -418,3 +418,17 @@ def test_timeline_names_statuses_categories_and_the_system_in_the_readers_langua
     assert "：New → In progress" in html and "：Normal → High" in html
     assert "· 系统<" not in html and "· System<" in html
     assert "Phone <span data-testid=\"customer-phone\"" in html  # the number, not the product category
+
+
+@pytest.mark.browser
+def test_supervisor_reveals_the_phone_on_the_ticket_page_in_a_browser(login_page, live_server, shop, supervisor):
+    from shouhou.core.testing.audit import assert_audited
+
+    ticket = _inbound(shop)
+    page = login_page("supervisor")
+    page.goto(f"{live_server.url}/desk/t/{ticket.pk}/")
+    assert page.inner_text("#customer-phone") == "138****5678"
+    page.click("[data-reveal-kind=customer]")  # accounts/reveal.js, shared with the case page
+    page.wait_for_function("document.getElementById('customer-phone').textContent === '13812345678'")
+    event = assert_audited("pii.reveal", ticket.customer, actor=supervisor)
+    assert event.note == "客服工作台查看"

@@ -160,7 +160,7 @@ def test_case_page_offers_the_reveal_only_with_the_switch_on_and_to_revealing_ro
     line = page.split('id="platform-receiver"')[1].split("</p>")[0]
     assert "138****5678" in line and "张**" in line
     assert 'data-reveal-kind="order"' in line and f'data-reveal-id="{order.pk}"' in line
-    assert 'data-reveal-field="phone"' in line and "platforms/reveal.js" in page
+    assert 'data-reveal-field="phone"' in line and "accounts/reveal.js" in page
     assert sandbox.calls[calls:] == []  # showing the page decrypts nothing
     client.force_login(agent)
     page = client.get(url).content.decode()

@@ -1,5 +1,6 @@
-/* shouhou case page: reveal a synced order's receiver (name, phone, address). The API checks the role, asks
-   the platform to decrypt when the shop's connection allows it, audits the reveal and stores nothing. */
+/* shouhou: reveal a masked value (a customer's phone on the desk, a synced order's receiver on the case page).
+   The API checks the role, asks the platform to decrypt when the shop's connection allows it, audits the reveal
+   with the button's data-reveal-reason and stores nothing. */
 (function () {
   "use strict";
   var _ = window.gettext || function (text) { return text; };
@@ -19,7 +20,7 @@
       method: "POST", credentials: "same-origin",
       headers: { "Content-Type": "application/json", "X-CSRFToken": csrf() },
       body: JSON.stringify({ kind: btn.dataset.revealKind, object_id: parseInt(btn.dataset.revealId, 10),
-                             field: btn.dataset.revealField, reason: "售后单页查看" })
+                             field: btn.dataset.revealField, reason: btn.dataset.revealReason || "" })
     }).then(function (r) { return r.json(); }).then(function (j) {
       if (j.value) { document.getElementById(btn.dataset.revealTarget).textContent = j.value; btn.remove(); }
       else { btn.textContent = j.detail || _("无权查看"); }
