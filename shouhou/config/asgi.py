@@ -43,8 +43,12 @@ def _close_request_connections(**kwargs) -> None:
     runs each request in a thread of its own that ends with it, so a connection kept for CONN_MAX_AGE
     could never be reused, and being part of reference cycles it stayed open until the garbage collector
     ran: during the surge that left 86 connections open with the requests capped at 8 per process. The
-    worker and the live pages' reading threads keep CONN_MAX_AGE."""
-    connections.close_all()
+    worker and the live pages' reading threads keep CONN_MAX_AGE. A connection inside a transaction is left
+    alone: the request did not open it (a test's transaction around Django's test client, whose requests send
+    this signal too once this module is imported)."""
+    for conn in connections.all(initialized_only=True):
+        if not conn.in_atomic_block:
+            conn.close()
 
 
 request_finished.connect(_close_request_connections, dispatch_uid="shouhou.asgi.close_request_connections")

@@ -79,3 +79,19 @@ def test_a_request_threads_connection_is_closed_when_its_response_is_done(asgi_s
         request_finished.disconnect(dispatch_uid="test.after")
     assert finished and finished[0] != threading.get_ident()
     assert finished[0] in closed  # the request's own thread closed its connection
+
+
+@pytest.mark.django_db
+def test_requests_of_the_test_client_leave_a_connection_inside_a_transaction_open(client):
+    """The receiver is connected for the whole process once the ASGI module is imported; the test client's
+    requests send the same signal inside the test's transaction, which must survive them (on PostgreSQL a
+    closed connection there turned the next request into a 503)."""
+    from django.db import connection
+
+    import shouhou.config.asgi  # noqa: F401 - connects the receiver, as the live tests' server does
+    from shouhou.commerce.models import Shop
+    from shouhou.core.testing.factories import ShopFactory
+
+    shop = ShopFactory()
+    assert [client.get("/insight/s/no-such-token/").status_code for _ in range(3)] == [404] * 3
+    assert connection.in_atomic_block and Shop.objects.filter(pk=shop.pk).exists()
