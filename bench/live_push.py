@@ -68,6 +68,36 @@ print(json.dumps(tokens))
 """
 
 
+def descendants(pid: int) -> list[int]:
+    """The process and every living process below it (PostgreSQL's backends under its postmaster)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            children.setdefault(ppid, []).append(int(entry.name))
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        todo.extend(children.get(current, []))
+    return found
+
+
+def cpu_by_role(roles: dict[str, list[int]]) -> dict[str, float]:
+    """CPU seconds so far of each role's processes and everything below them (a backend that ended before
+    the reading is counted in its parent's children's time only once the parent reaped it)."""
+    seconds = {role: cpu_seconds([p for pid in pids for p in descendants(pid)]) for role, pids in roles.items()
+               if role != "bench"}
+    own = os.times()
+    seconds["bench"] = own.user + own.system  # the load generator alone (its children are the servers)
+    busy = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    seconds["machine"] = (sum(int(f) for f in busy) - int(busy[3]) - int(busy[4])) / os.sysconf("SC_CLK_TCK")
+    return seconds
+
+
 def cpu_seconds(pids: list[int]) -> float:
     """User + system CPU of these processes and their children so far (clock ticks → seconds)."""
     tick = os.sysconf("SC_CLK_TCK")
@@ -89,7 +119,8 @@ def cpu_seconds(pids: list[int]) -> float:
     return total / tick
 
 
-async def run(args, ports: list[int], tokens: list[str], server_pids: list[int], pg) -> dict:
+async def run(args, ports: list[int], tokens: list[str], server_pids: list[int], pg,
+              roles: dict[str, list[int]]) -> dict:
     sent: dict[int, float] = {}
     stored: dict[int, float] = {}
     got: dict[tuple[int, int], float] = {}
@@ -180,6 +211,7 @@ async def run(args, ports: list[int], tokens: list[str], server_pids: list[int],
 
     sampler = asyncio.create_task(connections())
     cpu_before = cpu_seconds(server_pids)
+    roles_before = cpu_by_role(roles)
     started = time.monotonic()
     pending = []
     try:
@@ -195,6 +227,7 @@ async def run(args, ports: list[int], tokens: list[str], server_pids: list[int],
             await asyncio.sleep(0.2)
         elapsed = time.monotonic() - started
         cpu = cpu_seconds(server_pids) - cpu_before
+        roles_after = cpu_by_role(roles)
     finally:
         stop.set()
         await asyncio.gather(*agents, sampler, return_exceptions=True)
@@ -223,6 +256,7 @@ async def run(args, ports: list[int], tokens: list[str], server_pids: list[int],
             "duplicated": duplicates, "p50": percentile(latencies, 50), "p99": percentile(latencies, 99),
             "max": max(latencies), "statuses": statuses, "post_p50": percentile(posts, 50), "post_p99": percentile(posts, 99), "elapsed": elapsed, "cpu": cpu,
             "peak_connections": peak_connections,
+            "roles": {role: roles_after[role] - roles_before[role] for role in roles_after},
             "max_connections": pg.query("SHOW max_connections")[0][0]}
 
 
@@ -303,9 +337,12 @@ def main() -> None:
             print(f"ingest: {args.orders:,} order lines imported in {ingest:.1f} s = {args.orders / ingest:,.0f} rows/s "
                   f"(order-placed messages included)", flush=True)
         ports = [free_port() for _ in range(args.web)]
+        web_env = dict(env)
+        if os.environ.get("SHOUHOU_DB_POOL"):
+            web_env["SHOUHOU_DB_POOL"] = os.environ["SHOUHOU_DB_POOL"]
         server_log = open(root / "servers.log", "wb")  # noqa: SIM115 - closed with the processes
         servers = [subprocess.Popen([sys.executable, "-m", "shouhou", "serve", "--no-worker", "--no-migrate",  # noqa: S603
-                                     "--processes", "1", "--port", str(p)], cwd=REPO, env=env,
+                                     "--processes", "1", "--port", str(p)], cwd=REPO, env=web_env,
                                     stdout=server_log, stderr=server_log) for p in ports]
         worker = subprocess.Popen([sys.executable, "-m", "shouhou", "worker"], cwd=REPO, env=env,  # noqa: S603
                                   stdout=server_log, stderr=server_log)
@@ -317,7 +354,10 @@ def main() -> None:
                         break
                 except httpx.HTTPError:
                     time.sleep(0.5)
-        r = asyncio.run(run(args, ports, tokens, [s.pid for s in servers] + [worker.pid], pg))
+        postmaster = int((pg.data / "postmaster.pid").read_text().split()[0])
+        roles = {"web": [s.pid for s in servers], "worker": [worker.pid], "postgres": [postmaster],
+                 "redis": [procs[0].pid], "bench": []}
+        r = asyncio.run(run(args, ports, tokens, [s.pid for s in servers] + [worker.pid], pg, roles))
     finally:
         for proc in reversed(procs):
             proc.terminate()
@@ -350,6 +390,8 @@ def main() -> None:
     print(f"  latency max        {r['max']:.0f} ms")
     print(f"  send request p50   {r['post_p50']:.0f} ms, p99 {r['post_p99']:.0f} ms   (the customer's POST, stored)")
     print(f"  server CPU         {r['cpu']:.1f} s in {r['elapsed']:.0f} s = {100 * r['cpu'] / r['elapsed']:.0f} % of one core")
+    print("  CPU by role        " + ", ".join(f"{role} {seconds:.1f} s" for role, seconds in r["roles"].items())
+          + f"   (per accepted message: web {1000 * r['roles']['web'] / max(1, r['expected'] // args.agents):.1f} ms)")
     print(f"  db connections     {r['peak_connections']} at most at once (max_connections {r['max_connections']})")
     rate = args.messages / args.seconds
     if args.messages and abs(rate - 20_000 / 600) > 0.5:

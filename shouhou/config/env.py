@@ -32,3 +32,24 @@ def env_list(name: str, default: list[str]) -> list[str]:
 def env_path(name: str, default: Path) -> Path:
     raw = os.environ.get(name)
     return Path(raw).expanduser() if raw else default
+
+
+POOL_ENV = "SHOUHOU_DB_POOL"
+WEB_APPLICATION_NAME = "shouhou-web"
+
+
+def postgres_pool(database: dict, size: int) -> bool:
+    """Give a PostgreSQL database entry Django's connection pool (psycopg_pool): at most `size` connections,
+    reused across requests and threads; a connection is checked before it is handed out (a restarted server
+    costs one reconnect, not an error). Other engines, or size 0: unchanged. Returns whether it pooled.
+
+    Only web processes pool (`shouhou serve` turns it on): the worker forks its task processes, and a
+    child must never share its parent's open connections (cli.py turns it off for the worker)."""
+    if size <= 0 or not database.get("ENGINE", "").endswith("postgresql"):
+        return False
+    database["CONN_MAX_AGE"] = 0  # the pool keeps connections; Django refuses both at once
+    database["CONN_HEALTH_CHECKS"] = True
+    options = database.setdefault("OPTIONS", {})
+    options.setdefault("application_name", WEB_APPLICATION_NAME)  # web vs worker in pg_stat_activity
+    options["pool"] = {"min_size": 1, "max_size": size, "timeout": 10}
+    return True

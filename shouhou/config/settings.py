@@ -8,7 +8,7 @@ import dj_database_url
 from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
-from shouhou.config.env import env_bool, env_int, env_list, env_path, env_str
+from shouhou.config.env import POOL_ENV, env_bool, env_int, env_list, env_path, env_str, postgres_pool
 from shouhou.config.secret import secret_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -114,6 +114,10 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # thread for Channels' logins of WebSockets. Per process: WEB_THREADS + LIVE_READ_THREADS + 1 connections.
 WEB_THREADS = env_int("SHOUHOU_WEB_THREADS", 8)
 LIVE_READ_THREADS = env_int("SHOUHOU_LIVE_READ_THREADS", 2)
+# A web process keeps its connections in a pool (docs/deploy.md, "Database connections"): `serve` sets
+# SHOUHOU_DB_POOL to WEB_THREADS + LIVE_READ_THREADS + 2 unless it is set (0: one connection per request).
+DB_POOL = env_int(POOL_ENV, 0)
+postgres_pool(DATABASES["default"], DB_POOL)
 
 # --- Cache and task queue: database by default, Redis when SHOUHOU_REDIS_URL is set
 REDIS_URL = env_str("SHOUHOU_REDIS_URL", "")

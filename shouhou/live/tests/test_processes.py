@@ -121,7 +121,7 @@ def stack():
             _wait_http(f"http://127.0.0.1:{port}/accounts/login/", web)
         with contextlib.ExitStack() as sockets:
             yield {"ports": ports, "workers": workers, "seeded": seeded, "shouhou": shouhou,
-                   "closing": sockets.enter_context}
+                   "closing": sockets.enter_context, "pg": pg}
     finally:
         for proc in reversed(procs):
             proc.terminate()
@@ -185,3 +185,18 @@ def test_a_message_sent_to_one_web_process_reaches_an_agent_connected_to_the_oth
     assigned = _frames(desk, lambda f: f.get("kind") == "ticket" and f["data"]["kind"] == "assigned", 30)
     assert assigned["data"]["ticket_id"] != ticket_id
     assert all(w.poll() is None for w in stack["workers"]), "a worker died"
+
+    # the web processes keep their database connections in a pool (docs/deploy.md): the backends that served
+    # the requests above are still open, and ten more sends are served by them, not by new ones (without the
+    # pool every request opened a connection, a new PostgreSQL process, and closed it when done)
+    def web_backends() -> set[int]:
+        return {pid for (pid,) in stack["pg"].query(
+            "SELECT pid FROM pg_stat_activity WHERE application_name = 'shouhou-web'")}
+
+    kept = web_backends()
+    assert kept, "no pooled connection of a web process is open"
+    for n in range(10):
+        more = customer.post(f"/inbox/chat/{token}/send/", data={"body": f"还有一个问题 {n}", "client_id": f"mp-p{n}"},
+                             headers={"X-CSRFToken": customer.cookies["csrftoken"]})
+        assert more.status_code == 200, more.text[:200]
+    assert len(web_backends() - kept) <= 2

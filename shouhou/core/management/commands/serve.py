@@ -10,6 +10,9 @@ import sys
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
+from django.db import connections
+
+from shouhou.config.env import POOL_ENV, postgres_pool
 
 PROCESSES_ENV = "SHOUHOU_WEB_PROCESSES"
 
@@ -36,6 +39,31 @@ def web_processes(flag: int | None, environ=os.environ) -> int:
     if not 1 <= chosen <= 64:
         raise CommandError(f"{where} 应在 1–64 之间，收到 {chosen}")
     return chosen
+
+
+def web_pool_size(environ=os.environ) -> int:
+    """Connections a web process keeps in its pool: SHOUHOU_DB_POOL (0: none, a connection per request),
+    else one per request thread and live reading thread plus two (Channels' logins, the pool's slack)."""
+    raw = environ.get(POOL_ENV, "").strip()
+    if raw:
+        if not raw.isdigit():
+            raise CommandError(f"{POOL_ENV} 应为非负整数，收到「{raw}」")
+        return int(raw)
+    return settings.WEB_THREADS + settings.LIVE_READ_THREADS + 2
+
+
+def pool_web_connections(environ=os.environ) -> int:
+    """Turn on the connection pool for the web processes about to start (PostgreSQL only): this one's
+    settings now, and the environment the processes uvicorn spawns read theirs from. Returns the size (0: off).
+    A connection to PostgreSQL costs the server a new backend process that loads its catalog caches again:
+    opened and closed per request, it was a third of PostgreSQL's CPU during the surge (docs/benchmarks.md)."""
+    size = web_pool_size(environ)
+    if not size or connections["default"].vendor != "postgresql":
+        return 0
+    connections.close_all()  # opened unpooled (migrate, schedules): the pool starts from here
+    postgres_pool(settings.DATABASES["default"], size)
+    environ[POOL_ENV] = str(size)
+    return size
 
 
 class Command(BaseCommand):
@@ -79,6 +107,9 @@ class Command(BaseCommand):
                 _signal_worker(signal.SIGTERM)
 
         signal.signal(signal.SIGTERM, lambda *a: (_stop(), sys.exit(0)))
+        pool = pool_web_connections()
+        if pool:
+            self.stdout.write(f"每个网页进程的数据库连接池：最多 {pool} 个连接")
         if processes > 1 and not settings.REDIS_URL:
             # Without Redis each process pushes only to its own pages; the others read the stored events
             # (LIVE_BACKSTOP_SECONDS, docs/live.md). Fine on one machine; use Redis beyond that.
