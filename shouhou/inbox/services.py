@@ -213,7 +213,7 @@ def _current_ticket(conversation: Conversation, *, lock: bool = False) -> Ticket
     qs = Ticket.objects.filter(conversation=conversation).exclude(status=S.CLOSED).order_by("-created_at", "-pk")
     if lock:
         qs = qs.select_for_update(of=("self",))
-    return qs.select_related("customer").first()
+    return qs.select_related("customer", "shop").first()  # the shop: its SLA policies for the clocks
 
 
 @transaction.atomic
@@ -289,9 +289,11 @@ def _duplicate(shop, external_id: str) -> Received | None:
 def message_receive(*, shop, channel: str, body: str, customer=None, contact_handle: str = "",
                     external_id: str = "", order=None, attachment=None, channel_account=None,
                     subject: str = "", conversation: Conversation | None = None,
-                    at: datetime | None = None) -> Received:
-    """A customer message from any channel. Idempotent on (shop, external_id) when external_id is given."""
-    found = _duplicate(shop, external_id)
+                    at: datetime | None = None, looked_up: bool = False) -> Received:
+    """A customer message from any channel. Idempotent on (shop, external_id) when external_id is given.
+    looked_up: the caller has just looked for that id in this transaction and found nothing (one query less
+    per message; two requests with the same id at once still end in one message, through the unique index)."""
+    found = None if looked_up else _duplicate(shop, external_id)
     if found is not None:
         return found
     at = at or now()

@@ -87,21 +87,36 @@ def live_number(stream: str, *, shop_id: int | None = None) -> list[dict]:
     """Number the committed, unnumbered events of `stream` in one short transaction under the stream row's
     lock, oldest stored first, continuing from the stream's last number. Returns their frames, in order.
     A stream seen for the first time is created (for `shop_id`)."""
-    for _attempt in range(2):
-        with transaction.atomic():
-            # The lock first, in its own statement: the numbering statement then sees every numbering
-            # committed while this one waited (a fresh snapshot per statement, READ COMMITTED).
-            head = LiveStream.objects.select_for_update().filter(key=stream).values_list("pk", "last_seq").first()
-            if head is not None:
-                return _number_locked(stream, *head)
-        if shop_id is None:
-            return []
+    return live_number_streams({stream: shop_id}).get(stream, [])
+
+
+def live_number_streams(streams: dict[str, int | None]) -> dict[str, list[dict]]:
+    """live_number for each of several streams (stream → shop id, None: do not create it) in one short
+    transaction: a customer's message numbers the desk's stream and the chat's together, one commit instead
+    of two. The rows are locked in key order, so two such transactions never wait for each other in a cycle."""
+    keys = sorted(streams)
+
+    def locked_heads() -> dict[str, tuple[int, int]]:
+        # The locks first, in their own statement: each numbering statement then sees every numbering
+        # committed while this one waited (a fresh snapshot per statement, READ COMMITTED).
+        rows = LiveStream.objects.select_for_update().filter(key__in=keys).order_by("key") \
+            .values_list("key", "pk", "last_seq")
+        return {key: (pk, last) for key, pk, last in rows}
+
+    with transaction.atomic():
+        heads = locked_heads()
+        missing = [key for key in keys if key not in heads and streams[key] is not None]
+        if not missing:
+            return {key: _number_locked(key, *heads[key]) for key in streams if key in heads}
+    for key in missing:  # streams seen for the first time
         try:
             with transaction.atomic():
-                LiveStream.objects.create(shop_id=shop_id, key=stream, last_seq=0)
+                LiveStream.objects.create(shop_id=streams[key], key=key, last_seq=0)
         except IntegrityError:  # another transaction created it first
             pass
-    return []
+    with transaction.atomic():
+        heads = locked_heads()
+        return {key: _number_locked(key, *heads[key]) for key in streams if key in heads}
 
 
 def _group_send(stream: str, frames: list[dict]) -> None:
@@ -126,16 +141,16 @@ def _group_send(stream: str, frames: list[dict]) -> None:
 
 
 def _number_and_push(streams: dict[str, int]) -> None:
-    """After commit: each stream the transaction published to, numbered in a short transaction of its own
-    and pushed at once (in the order first published: the desk's before the chat's)."""
-    for stream, shop_id in streams.items():
-        try:
-            frames = live_number(stream, shop_id=shop_id)
-        except Exception:  # the change is committed; its event waits for the next numbering of the stream
-            log.warning("live numbering of %s failed; the next event or the live.number task numbers it", stream,
-                        exc_info=True)
-            continue
-        _group_send(stream, frames)
+    """After commit: the streams the transaction published to, numbered together in a short transaction of
+    their own and pushed at once (in the order first published: the desk's before the chat's)."""
+    try:
+        numbered = live_number_streams(streams)
+    except Exception:  # the change is committed; its events wait for the next numbering of their streams
+        log.warning("live numbering of %s failed; the next event or the live.number task numbers it",
+                    ", ".join(streams), exc_info=True)
+        return
+    for stream in streams:
+        _group_send(stream, numbered.get(stream, []))
 
 
 def live_publish(*, shop_id: int, stream: str, kind: str, data: dict) -> int:

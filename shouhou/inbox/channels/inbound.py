@@ -73,6 +73,7 @@ def inbound_accept(*, shop, channel: str, item: Inbound, account=None, conversat
     from shouhou.inbox import services
 
     with transaction.atomic():
+        earlier = None
         if item.external_id:
             earlier = Message.objects.filter(shop=shop, external_id=item.external_id) \
                 .select_related("conversation").first()
@@ -90,7 +91,8 @@ def inbound_accept(*, shop, channel: str, item: Inbound, account=None, conversat
         received = services.message_receive(
             shop=shop, channel=channel, body=item.body, customer=customer or conversation.customer,
             contact_handle=item.contact_handle, external_id=item.external_id, order=order, channel_account=account,
-            subject=item.subject, conversation=conversation, at=item.at, attachment=files[0] if files else None)
+            subject=item.subject, conversation=conversation, at=item.at, attachment=files[0] if files else None,
+            looked_up=bool(item.external_id) and earlier is None)
         if not received.duplicate:
             _more_attachments(received, item=item, files=files[1:])
         elif picked is not None and picked.pk != received.conversation.pk \

@@ -118,3 +118,27 @@ def test_a_connected_page_far_behind_is_sent_the_events_and_one_connecting_that_
         await far.disconnect()
 
     run(scenario)
+
+
+@pytest.mark.django_db
+def test_several_streams_are_numbered_together_each_from_its_own_last_number():
+    """A customer's message publishes to the desk's stream and the chat's: both are numbered in one short
+    transaction (live_number_streams), each continuing its own numbers; a stream seen for the first time is
+    created; one without a shop is not; numbering again finds nothing left."""
+    from shouhou.core.testing.factories import ShopFactory
+    from shouhou.live.models import LiveStream
+    from shouhou.live.services import desk_stream, live_number_streams
+
+    shop = ShopFactory()
+    desk, chat = desk_stream(shop.pk), "conv.990001"
+    LiveEvent.objects.bulk_create([LiveEvent(shop_id=shop.pk, stream=desk, seq=None, kind="message", data={"n": n})
+                                   for n in range(3)])
+    assert [f["seq"] for f in live_number(desk, shop_id=shop.pk)] == [1, 2, 3]
+    LiveEvent.objects.bulk_create([LiveEvent(shop_id=shop.pk, stream=s, seq=None, kind="message", data={"n": n})
+                                   for s in (desk, chat) for n in range(2)])
+    numbered = live_number_streams({desk: shop.pk, chat: shop.pk, "conv.990002": None})
+    assert [f["seq"] for f in numbered[desk]] == [4, 5] and [f["data"]["n"] for f in numbered[desk]] == [0, 1]
+    assert [f["seq"] for f in numbered[chat]] == [1, 2] and {f["stream"] for f in numbered[chat]} == {chat}
+    assert "conv.990002" not in numbered and not LiveStream.objects.filter(key="conv.990002").exists()
+    assert dict(LiveStream.objects.filter(key__in=[desk, chat]).values_list("key", "last_seq")) == {desk: 5, chat: 2}
+    assert live_number_streams({desk: shop.pk, chat: shop.pk}) == {desk: [], chat: []}

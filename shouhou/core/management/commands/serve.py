@@ -129,6 +129,9 @@ class Command(BaseCommand):
                 # default, so any local proxy let a client pick its IP): TrustedProxyMiddleware decides,
                 # from SHOUHOU_TRUSTED_PROXIES only.
                 proxy_headers=False,
+                # Live frames are small JSON: compressing each one for each socket cost more CPU than it saved
+                # bytes (every desk event goes to every agent's socket: docs/benchmarks.md, the surge).
+                ws_per_message_deflate=False,
             )
         finally:
             _stop()
