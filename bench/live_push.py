@@ -315,6 +315,8 @@ def main() -> None:
                 "SHOUHOU_LOG_LEVEL": "INFO"})  # channels-redis says at INFO when it drops a push (over capacity)
     if args.threads is not None:
         env["SHOUHOU_WEB_THREADS"] = str(args.threads)
+    if os.environ.get("SHOUHOU_LIVE_LAYER"):
+        env["SHOUHOU_LIVE_LAYER"] = os.environ["SHOUHOU_LIVE_LAYER"]
     if args.capacity is not None:
         env["SHOUHOU_LIVE_CHANNEL_CAPACITY"] = str(args.capacity)
 

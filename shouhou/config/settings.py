@@ -136,13 +136,21 @@ else:
 # Live push (Django Channels, docs/live.md): in-memory inside one process by default, Redis across web
 # processes, the worker and machines when SHOUHOU_REDIS_URL is set. Pages also read the stored events
 # every LIVE_BACKSTOP_SECONDS, which is what carries events between processes without Redis.
-# A layer drops a push to a channel already holding `capacity` undelivered messages (channels-redis: per web
-# process, whose sockets share one Redis list; and per socket inside the process). 100 by default: about 3 s of
-# a 33-messages-a-second surge, dropped 268 pushes in a minute's bench (docs/benchmarks/live_push.md). Pages
-# read what was dropped from the table, but every drop costs each page a read: 1000 ≈ 30 s of that surge,
-# half the layer's 60 s expiry. Messages queued in a process are shared by its sockets, not copied per socket.
+# With Redis, the layer is channels-redis' pub/sub one: a desk event is published once and each web process
+# hands it to its own sockets, where the list-based layer pushed and popped one Redis message per socket
+# (25 round trips per event per process at 50 agents: the web processes' event loops fell seconds behind in
+# the surge bench, docs/benchmarks/live_push.md). Pub/sub keeps nothing for a process that is not
+# subscribed at that moment; the pages' gap check and backstop read such an event from the table.
+# SHOUHOU_LIVE_LAYER=lists chooses the list-based layer, which drops a push to a channel already holding
+# LIVE_CHANNEL_CAPACITY undelivered messages (the in-memory layer too, per socket).
 LIVE_CHANNEL_CAPACITY = env_int("SHOUHOU_LIVE_CHANNEL_CAPACITY", 1000)
-if REDIS_URL:
+LIVE_LAYER = env_str("SHOUHOU_LIVE_LAYER", "pubsub")
+if LIVE_LAYER not in {"pubsub", "lists"}:
+    raise ImproperlyConfigured(f"SHOUHOU_LIVE_LAYER must be pubsub or lists, not {LIVE_LAYER!r}")
+if REDIS_URL and LIVE_LAYER != "lists":
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer", "CONFIG": {
+        "hosts": [REDIS_URL], "prefix": env_str("SHOUHOU_REDIS_PREFIX", "shouhou")}}}
+elif REDIS_URL:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {
         "hosts": [REDIS_URL], "prefix": env_str("SHOUHOU_REDIS_PREFIX", "shouhou"),
         "capacity": LIVE_CHANNEL_CAPACITY}}}

@@ -32,8 +32,9 @@ def _page(conversation, after: int):
 
 
 def test_the_layer_capacity_comes_from_the_setting(settings):
-    """Both layers (in-memory, and channels-redis when SHOUHOU_REDIS_URL is set) get LIVE_CHANNEL_CAPACITY, not
-    their own default of 100, which dropped pushes in a surge bench (docs/live.md "Channel layer capacity")."""
+    """The layers that bound a channel (in-memory, and channels-redis' list-based one, SHOUHOU_LIVE_LAYER=lists)
+    get LIVE_CHANNEL_CAPACITY, not their own default of 100, which dropped pushes in a surge bench (docs/live.md
+    "Channel layer capacity"; the choice of layer: test_layer_choice.py)."""
     from channels.layers import get_channel_layer
 
     assert settings.LIVE_CHANNEL_CAPACITY == 1000
