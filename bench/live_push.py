@@ -25,6 +25,11 @@ web-chat messages over HTTP, spread evenly over `--seconds` and over the web pro
 - server CPU: user + system seconds of the web processes and the worker (from /proc), over the run;
 - database connections: the most open at once (pg_stat_activity, sampled every second) against the
   server's max_connections; `--threads` is each web process's SHOUHOU_WEB_THREADS (docs/deploy.md).
+- CPU by role: the web processes, the worker, PostgreSQL (the postmaster and its backends), Redis, the load
+  generator itself, and the whole machine's busy time (/proc/stat), over the same span.
+
+SHOUHOU_DB_POOL (0: a connection per request) and SHOUHOU_LIVE_LAYER (lists: channels-redis' list-based
+layer) are passed on to the servers when set, to compare with the defaults (docs/deploy.md, docs/live.md).
 
 The load generator runs on the same cores as the servers: the figures are pessimistic.
 """
