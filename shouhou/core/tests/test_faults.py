@@ -185,7 +185,10 @@ def test_database_restart_while_webhooks_arrive(pg, migrated, tmp_path, command)
         _kill_group(server, signal.SIGTERM)
 
     assert statuses <= {200, 503}, first_answers
-    assert unavailable, "数据库重启期间应至少有一个请求得到 503"
+    if command == "runserver":
+        assert unavailable, "数据库重启期间应至少有一个请求得到 503"
+    # Under serve a request may instead wait for the pool to reconnect (up to its 10 s) and be served once the
+    # database is back: a 503 there is allowed, not required; either way nothing is lost or applied twice.
     assert all(a[1] == "5" and "数据库连接中断" in a[2] and "Traceback" not in a[2] for a in unavailable)
     assert set(retried.values()) <= {200}
     assert replays == {200}
