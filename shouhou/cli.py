@@ -32,7 +32,9 @@ def main(argv: list[str] | None = None) -> None:
         argv[1] = ALIASES.get(argv[1], argv[1])
         if argv[1] == "qcluster":
             # The worker forks its task processes: none may inherit a pool's open connections (config/env.py).
-            os.environ["SHOUHOU_DB_POOL"] = "0"
+            from shouhou.config.env import POOL_ENV
+
+            os.environ[POOL_ENV] = "0"
     argv[0] = "shouhou"
     from django.core.management import execute_from_command_line
 
