@@ -93,6 +93,18 @@ def demo_clock():
         yield traveller
 
 
+@pytest.fixture
+def one_rate_window():
+    """Rate limits count in calendar windows (a minute, an hour): a burst that crossed a boundary was counted
+    in two windows and its last request allowed (CI failed once so). Move the clock to one second past the
+    next full hour, ticking, so a test's burst stays in one window of any length up to an hour."""
+    import time
+
+    start = (int(time.time()) // 3600 + 1) * 3600 + 1
+    with time_machine.travel(start, tick=True) as traveller:
+        yield traveller
+
+
 @pytest.fixture(autouse=True)
 def _media_and_tasks(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"

@@ -245,7 +245,7 @@ def test_membership_changes_are_audited(shop, shop_admin):
     assert not Membership.objects.filter(user=user).exists()
 
 
-def test_api_rate_limit_answers_429_with_retry_after(client, shop, settings):
+def test_api_rate_limit_answers_429_with_retry_after(client, shop, settings, one_rate_window):
     from django.core.cache import cache
 
     cache.clear()

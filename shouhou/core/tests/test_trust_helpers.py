@@ -45,7 +45,7 @@ def test_rate_check_counts_per_key_and_resets_with_the_window():
         assert rate_check(scope="t", key="1.2.3.4", rate="3/m").allowed is True
 
 
-def test_rate_limit_decorator_answers_429_in_chinese_with_retry_after():
+def test_rate_limit_decorator_answers_429_in_chinese_with_retry_after(one_rate_window):
     @rate_limit(scope="lookup", rate="2/m", key="ip")
     def view(request):
         return HttpResponse("ok")
@@ -62,7 +62,7 @@ def test_rate_limit_decorator_answers_429_in_chinese_with_retry_after():
     assert elsewhere.status_code == 200
 
 
-def test_rate_limit_by_custom_key_only_for_listed_methods():
+def test_rate_limit_by_custom_key_only_for_listed_methods(one_rate_window):
     @rate_limit(scope="survey", rate="1/h", key=lambda r: r.POST.get("token", ""), methods=("POST",))
     def view(request):
         return HttpResponse("ok")
@@ -146,7 +146,7 @@ def test_database_unavailable_middleware_answers_503_with_retry_after():
     assert "数据库连接中断" in response.content.decode()
 
 
-def test_rate_check_on_redis_counts_across_processes_sharing_the_cache(settings):
+def test_rate_check_on_redis_counts_across_processes_sharing_the_cache(settings, one_rate_window):
     """With SHOUHOU_REDIS_URL the counter lives in Redis; two cache clients see the same count."""
     import uuid
 

@@ -86,7 +86,7 @@ def test_order_number_and_phone_tail_open_the_orders_chat(client, shop, order):
     assert Conversation.objects.count() == 1
 
 
-def test_a_wrong_phone_tail_gets_the_neutral_answer_and_guessing_is_limited(client, order):
+def test_a_wrong_phone_tail_gets_the_neutral_answer_and_guessing_is_limited(client, order, one_rate_window):
     response = _start(client, last4="0000")
     assert response.status_code == 200
     assert "订单号或手机尾号不正确，请核对后重试。" in response.content.decode()

@@ -46,14 +46,14 @@ def test_wrong_pairs_get_the_same_neutral_error(client, line, other_shop):
         assert "订单号或手机尾号不正确" in body and "法式碎花连衣裙" not in body
 
 
-def test_guessing_is_rate_limited_per_order_number_across_ips(client, line):
+def test_guessing_is_rate_limited_per_order_number_across_ips(client, line, one_rate_window):
     for i in range(5):
         assert _login(client, last4=f"000{i}", ip=f"10.0.1.{i}").status_code == 200
     r = _login(client, ip="10.0.9.9")  # even the right pair is refused now
     assert r.status_code == 429 and "尝试次数过多" in r.content.decode()
 
 
-def test_guessing_is_rate_limited_per_ip_across_orders(client, line):
+def test_guessing_is_rate_limited_per_ip_across_orders(client, line, one_rate_window):
     for i in range(5):
         _login(client, order_no=f"X{i}", ip="10.0.2.2")
     r = _login(client, ip="10.0.2.2")
