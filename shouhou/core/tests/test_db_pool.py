@@ -67,3 +67,37 @@ def test_the_worker_never_pools_even_when_the_variable_says_so():
     # the same environment: a command other than the worker reads the variable, the worker is forced to 0
     assert _settings_seen("shell").startswith("{'min_size': 1, 'max_size': 7")
     assert _settings_seen("worker") == "None 60"
+
+
+def test_serve_warns_when_the_pools_could_ask_for_more_connections_than_postgresql_has_left():
+    from shouhou.core.management.commands.serve import budget_warning
+
+    # 2 processes × 12 + the worker's 5 = 29 against 100 - 3 reserved - 60 in use = 37 free: no warning
+    assert budget_warning(needed=29, max_connections=100, reserved=3, in_use=60) == ""
+    # 8 processes × 12 + 5 = 101: more than the 97 a fresh server has left, said with the numbers and the ways out
+    warning = budget_warning(needed=101, max_connections=100, reserved=3, in_use=0)
+    assert "最多需要 101 个数据库连接，PostgreSQL 只剩 97 个" in warning
+    assert "SHOUHOU_DB_POOL" in warning and "SHOUHOU_WEB_PROCESSES" in warning and "max_connections" in warning
+
+
+def test_the_budget_counts_each_pool_and_the_workers_own_connections(settings):
+    from shouhou.core.management.commands.serve import connection_budget
+
+    settings.Q_CLUSTER = {**settings.Q_CLUSTER, "workers": 4}
+    assert connection_budget(processes=3, pool=12, worker=True) == 3 * 12 + 4 + 3
+    assert connection_budget(processes=3, pool=12, worker=False) == 36
+
+
+def test_the_budget_check_reads_the_real_postgresql_limits():
+    # run against this machine's PostgreSQL whatever database the suite uses: the check reads max_connections,
+    # the reserve and the other clients' connections, and warns for a need no server has room for
+    env = {**os.environ, "SHOUHOU_DATABASE_URL": "postgres://postgres@127.0.0.1:5432/postgres",
+           "DJANGO_SETTINGS_MODULE": "shouhou.config.settings"}
+    script = ("import django; django.setup()\n"
+              "from shouhou.core.management.commands.serve import postgres_budget_warning\n"
+              "print(postgres_budget_warning(100000)); print('--'); print(postgres_budget_warning(1) or 'ok')\n")
+    out = subprocess.run([sys.executable, "-c", script], cwd=REPO, env=env, check=True,  # noqa: S603
+                         capture_output=True, text=True, timeout=120).stdout
+    many, few = out.split("--")
+    assert "最多需要 100000 个数据库连接" in many and "max_connections" in many
+    assert few.strip() == "ok"

@@ -66,6 +66,36 @@ def pool_web_connections(environ=os.environ) -> int:
     return size
 
 
+def connection_budget(*, processes: int, pool: int, worker: bool) -> int:
+    """PostgreSQL connections this command may hold at once: each web process's pool, and the worker's own
+    (SHOUHOU_WORKERS + 3: its workers, monitor, scheduler and pusher; docs/deploy.md "Database connections")."""
+    workers = int(settings.Q_CLUSTER.get("workers", 2)) if worker else 0
+    return processes * pool + (workers + 3 if worker else 0)
+
+
+def budget_warning(*, needed: int, max_connections: int, reserved: int, in_use: int) -> str:
+    """A warning when the pools could ask PostgreSQL for more connections than it has left (else ''): it then
+    refuses new ones ("sorry, too many clients already") and requests wait, then answer 503."""
+    free = max_connections - reserved - in_use
+    if needed <= free:
+        return ""
+    return (f"警告：本机网页进程的连接池与后台任务进程最多需要 {needed} 个数据库连接，PostgreSQL 只剩 {free} 个"
+            f"（max_connections {max_connections}，保留 {reserved}，已被占用 {in_use}）。"
+            f"请调小 {POOL_ENV} 或 {PROCESSES_ENV}，调大 max_connections，或在前面加 PgBouncer（见 docs/deploy.md）。")
+
+
+def postgres_budget_warning(needed: int) -> str:
+    """Read PostgreSQL's limits and the connections other clients hold now, and compare (PostgreSQL only)."""
+    with connections["default"].cursor() as cursor:
+        cursor.execute("SELECT current_setting('max_connections')::int, "
+                       "current_setting('superuser_reserved_connections')::int, "
+                       "(SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend' "
+                       "AND pid <> pg_backend_pid())")
+        max_connections, reserved, in_use = cursor.fetchone()
+    connections.close_all()
+    return budget_warning(needed=needed, max_connections=max_connections, reserved=reserved, in_use=in_use)
+
+
 class Command(BaseCommand):
     help = "启动网页服务（默认 127.0.0.1:8000，每个核一个进程）和后台任务进程"
 
@@ -107,6 +137,12 @@ class Command(BaseCommand):
                 _signal_worker(signal.SIGTERM)
 
         signal.signal(signal.SIGTERM, lambda *a: (_stop(), sys.exit(0)))
+        if connections["default"].vendor == "postgresql" and web_pool_size():
+            # before the pool exists: this one check must not keep a pooled connection open in this process
+            needed = connection_budget(processes=processes, pool=web_pool_size(), worker=worker is not None)
+            warning = postgres_budget_warning(needed)
+            if warning:
+                self.stderr.write(self.style.WARNING(warning))
         pool = pool_web_connections()
         if pool:
             self.stdout.write(f"每个网页进程的数据库连接池：最多 {pool} 个连接")
