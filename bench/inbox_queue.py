@@ -17,6 +17,8 @@ rank, milliseconds):
   same calls the page makes;
 - the page: GET /desk/queue/?<filter> through Django's test client, logged in as an agent (HTML rendered);
 - the live refresh: GET /desk/queue/rows/ (the JSON the page polls).
+The timing process first freezes its objects as a web process does at start (shouhou.config.asgi
+settle_for_serving; --no-gc-freeze: not) and prints the full garbage collections that ran while timing.
 """
 
 from __future__ import annotations
@@ -83,6 +85,35 @@ def settle(log=print) -> None:
         for table in ("inbox_ticket", "inbox_message", "inbox_conversation", "commerce_customer"):
             cur.execute(f"VACUUM ANALYZE {table}")
     log(f"  VACUUM ANALYZE of the loaded tables: {time.perf_counter() - started:.1f} s")
+
+
+class FullCollections:
+    """Count the garbage collector's full (generation 2) collections while timing, and how long they took: one
+    walks every tracked object of the process, and the request it interrupts waits for it."""
+
+    def __enter__(self):
+        import gc
+
+        self.count, self.longest_ms, self.total_ms, self._start = 0, 0.0, 0.0, 0.0
+        gc.callbacks.append(self._seen)
+        return self
+
+    def _seen(self, phase: str, info: dict) -> None:
+        if info.get("generation") != 2:
+            return
+        if phase == "start":
+            self._start = time.perf_counter()
+        else:
+            took = (time.perf_counter() - self._start) * 1000
+            self.count += 1
+            self.total_ms += took
+            self.longest_ms = max(self.longest_ms, took)
+
+    def __exit__(self, *exc):
+        import gc
+
+        gc.callbacks.remove(self._seen)
+        return False
 
 
 def run(*, runs: int, agent, shop, log=print) -> dict[str, dict]:
@@ -159,6 +190,8 @@ def main() -> int:
     parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--keep", action="store_true", help="keep the PostgreSQL scratch database")
     parser.add_argument("--reuse", action="store_true", help="time the kept database again, no rebuild")
+    parser.add_argument("--no-gc-freeze", dest="gc_freeze", action="store_false",
+                        help="time without freezing the process's objects first (as a web process did before)")
     args = parser.parse_args()
     print(f"load average {os.getloadavg()[0]:.1f} {os.getloadavg()[1]:.1f} {os.getloadavg()[2]:.1f} at start")
     with Scratch(args.db, default_url=DEFAULT_PG_URL.replace("shouhou_sla_bench", "shouhou_sla_queue_bench"),
@@ -176,7 +209,14 @@ def main() -> int:
             shop, agents, _ = build(args.tickets, messages=True)
             print(f"  {summary(shop)}; {reply_clocks(shop):,} buyer messages with reply clocks")
         settle(log=print)
-        run(runs=args.runs, agent=agents[0], shop=shop)
+        if args.gc_freeze:
+            from shouhou.config.asgi import settle_for_serving
+
+            print(f"  gc.freeze as a web process does at start: {settle_for_serving():,} objects frozen")
+        with FullCollections() as full:
+            run(runs=args.runs, agent=agents[0], shop=shop)
+        print(f"  full garbage collections while timing: {full.count} (longest {full.longest_ms:,.1f} ms, "
+              f"{full.total_ms:,.1f} ms in all)")
     print(f"load average {os.getloadavg()[0]:.1f} {os.getloadavg()[1]:.1f} {os.getloadavg()[2]:.1f} at end")
     return 0
 

@@ -29,6 +29,8 @@ def test_inbox_queue_bench_runs_at_a_tiny_size():
     assert "generated 300 tickets with conversations and messages" in res.stdout
     assert "all open (default)" in res.stdout and "live refresh /desk/queue/rows/" in res.stdout
     assert "buyer messages with reply clocks" in res.stdout and "reply board (today's rates" in res.stdout
+    assert "gc.freeze as a web process does at start:" in res.stdout
+    assert "full garbage collections while timing:" in res.stdout
 
 
 def test_sla_calendar_bench_runs_at_a_tiny_size():
