@@ -1,7 +1,8 @@
-"""Agreement between the first readers (data/labels/reviews.csv) and the blind second readers
-(data/labels/second_reader.csv) on the main complaint type: observed agreement, Cohen's kappa, per
-second reader and per first reader, the most frequent disagreement pairs, and how often the two
-readers' type sets overlap.
+"""Agreement between the first readers (data/labels/reviews.csv) and the blind second readers on the main
+complaint type: observed agreement, Cohen's kappa, per second reader and per first reader, the most frequent
+disagreement pairs, and how often the two readers' type sets overlap. Two files of second labels:
+data/labels/second_reader.csv (S1, S2: samples of 420 and 360 rows) and data/labels/second_reading.csv (S3–S9:
+every row of the later readers R20, R21 and R22, 12,765 rows, read again blind).
 
 Run `python -m shouhou.reviews.classifier.agreement` for the figures reported in
 data/labels/README.md and docs/reviews.md.
@@ -47,17 +48,20 @@ def _types(main: str, others: str, where: str) -> tuple[str, ...]:
     return codes
 
 
-def load_pairs(labels_dir: Path = LABELS_DIR) -> list[Pair]:
-    """Every second-reader row joined with its first reader's label (by review id)."""
+SECOND_FILES = ("second_reader.csv", "second_reading.csv")
+
+
+def load_pairs(labels_dir: Path = LABELS_DIR, name: str = "second_reader.csv") -> list[Pair]:
+    """Every row of a second readers' file joined with its first reader's label (by review id)."""
     first: dict[str, tuple[str, tuple[str, ...]]] = {}
     with (labels_dir / "reviews.csv").open(encoding="utf-8", newline="") as fh:
         for n, rec in enumerate(csv.DictReader(fh), start=2):
             first[rec["id"]] = (rec["reader"], _types(rec["main"], rec["others"], f"reviews.csv 第 {n} 行"))
     pairs: list[Pair] = []
     seen: set[str] = set()
-    with (labels_dir / "second_reader.csv").open(encoding="utf-8", newline="") as fh:
+    with (labels_dir / name).open(encoding="utf-8", newline="") as fh:
         for n, rec in enumerate(csv.DictReader(fh), start=2):
-            where = f"second_reader.csv 第 {n} 行"
+            where = f"{name} 第 {n} 行"
             if rec["id"] not in first:
                 raise ValueError(f"{where}: 评价 {rec['id']} 不在 reviews.csv 中")
             if rec["id"] in seen:
@@ -98,20 +102,26 @@ def unordered(disagreements: Counter) -> Counter:
 
 
 def report(labels_dir: Path = LABELS_DIR, *, top: int = 8) -> str:
-    pairs = load_pairs(labels_dir)
-
     def line(name: str, ag: Agreement) -> str:
         return (f"{name}: {ag.rows} rows, main type agreement {ag.observed:.3f}, Cohen's kappa {ag.kappa:.3f}, "
                 f"type sets overlap {ag.overlap}/{ag.rows}")
 
-    out = [line("all", agreement(pairs))]
-    for second, ag in by(pairs, lambda p: p.second_reader).items():
-        out.append(line(f"second reader {second}", ag))
-        for first, fag in by([p for p in pairs if p.second_reader == second], lambda p: p.first_reader).items():
-            if second != "S1":   # S1 read 70 rows from each of six first readers; too few to split
-                out.append("  " + line(f"first reader {first}", fag))
-        pairs_s = unordered(ag.disagreements).most_common(top)
-        out.append("  most frequent disagreements: " + ", ".join(f"{x} / {y} {n}" for (x, y), n in pairs_s))
+    out: list[str] = []
+    for name in SECOND_FILES:
+        pairs = load_pairs(labels_dir, name)
+        out.append(line(f"{name}, all", agreement(pairs)))
+        for second, ag in by(pairs, lambda p: p.second_reader).items():
+            out.append(line(f"second reader {second}", ag))
+            for first, fag in by([p for p in pairs if p.second_reader == second], lambda p: p.first_reader).items():
+                if second == "S2":   # S1 read 70 rows from each of six first readers, too few to split; S3–S9 below
+                    out.append("  " + line(f"first reader {first}", fag))
+            pairs_s = unordered(ag.disagreements).most_common(top)
+            out.append("  most frequent disagreements: " + ", ".join(f"{x} / {y} {n}" for (x, y), n in pairs_s))
+        if name == "second_reading.csv":   # the batches were shuffled across readers: split by first reader
+            for first, fag in by(pairs, lambda p: p.first_reader).items():
+                out.append(line(f"{name}, first reader {first}", fag))
+            pairs_s = unordered(agreement(pairs).disagreements).most_common(top)
+            out.append("  most frequent disagreements: " + ", ".join(f"{x} / {y} {n}" for (x, y), n in pairs_s))
     return "\n".join(out)
 
 

@@ -81,3 +81,31 @@ def test_reported_agreement_is_what_the_labels_give():
             assert f"{ag.kappa:.3f}" in text and f"{ag.observed:.3f}" in text
     assert s2.kappa < s1.kappa   # the later readers agree less; the docs say so
     assert "second reader S2: 360 rows" in report()
+
+
+def test_the_second_reading_covers_every_row_of_the_later_readers_once():
+    pairs = load_pairs(name="second_reading.csv")
+    # every row of R20, R21 and R22 read again blind, by seven readers over shuffled batches
+    assert Counter(p.first_reader for p in pairs) == {"R20": 5610, "R21": 5999, "R22": 1156}
+    assert {p.second_reader for p in pairs} == {f"S{n}" for n in range(3, 10)}
+    assert len({p.id for p in pairs}) == len(pairs) == 12765
+
+
+def test_the_second_reading_agreement_is_reported_as_the_labels_give_it():
+    pairs = load_pairs(name="second_reading.csv")
+    docs = DOCS.read_text(encoding="utf-8")
+    readme = (LABELS_DIR / "README.md").read_text(encoding="utf-8")
+    per_first = by(pairs, lambda p: p.first_reader)
+    for ag in (agreement(pairs), *per_first.values()):
+        for text in (docs, readme):
+            assert f"{ag.kappa:.3f}" in text and f"{ag.observed:.3f}" in text
+    # R21's 120-row sample (S2) read 0.808; all its 5,999 rows agree far better: the sample was unlucky
+    assert per_first["R21"].observed > 0.9
+    assert "second_reading.csv, first reader R21: 5999 rows" in report()
+
+
+def test_a_bad_row_of_the_second_reading_names_its_file_and_line(tmp_path):
+    labels = _labels(tmp_path, "")
+    (labels / "second_reading.csv").write_text("id,main,others,reader\n7,pricey,,S3\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="second_reading.csv 第 2 行: 未知的问题类型 'pricey'"):
+        load_pairs(labels, "second_reading.csv")
