@@ -693,12 +693,13 @@ def _path(start: str, goal: str) -> list[str]:
 
 @transaction.atomic
 def case_follow_platform(*, case: Case, status: str, note: str, actor, data: dict | None = None,
-                         deadline_at: dt.datetime | None = None) -> Case:
+                         deadline_at: dt.datetime | None = None, resolution: str = "") -> Case:
     """Bring a case to the status its shop platform reports (the platform decided, the buyer shipped,
     the refund went through) by the shortest walk of allowed transitions, each one a recorded event
     (kind "platform"). Decision hooks are not called: the decision came from the platform.
-    The platform's own deadline for the current step becomes the case's deadline. `actor`: the platform
-    connector (a SystemActor)."""
+    The platform's own deadline for the current step becomes the case's deadline. `resolution`: how the platform
+    says it ended when that differs from the case kind's usual end (an exchange the merchant turned into a refund
+    is resolved as a refund); "" = from the kind. `actor`: the platform connector (a SystemActor)."""
     _require(actor, case, CASE_APPROVE)
     case = _locked(case)
     if deadline_at is not None and case.deadline_at != deadline_at:
@@ -716,9 +717,10 @@ def case_follow_platform(*, case: Case, status: str, note: str, actor, data: dic
         if step in (S.RESOLVED, S.REJECTED, S.CANCELLED):
             fields["resolved_at"] = clock.now()
         if step == S.RESOLVED:
-            fields["resolution"] = {CaseKind.EXCHANGE: Resolution.REPLACEMENT, CaseKind.RESEND: Resolution.REPLACEMENT,
-                                    CaseKind.REPAIR: Resolution.REPAIR,
-                                    CaseKind.COMPENSATION: Resolution.COMPENSATION}.get(case.kind, Resolution.REFUND)
+            fields["resolution"] = resolution if resolution in Resolution.values else {
+                CaseKind.EXCHANGE: Resolution.REPLACEMENT, CaseKind.RESEND: Resolution.REPLACEMENT,
+                CaseKind.REPAIR: Resolution.REPAIR, CaseKind.COMPENSATION: Resolution.COMPENSATION,
+            }.get(case.kind, Resolution.REFUND)
         if step == S.RECEIVED:
             fields["received_at"] = clock.now()
         _move(case, step, actor=actor, note=note if step == status else f"{note}（经过「{_label(step)}」）",

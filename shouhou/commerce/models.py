@@ -164,6 +164,9 @@ class OrderLine(ShopScopedModel):
     batch_no = models.CharField(_("批次号"), max_length=64, blank=True)  # indexed below (equality only)
     # The platform's own after-sale state for this line as exported (售后状态), kept verbatim.
     platform_after_sale_status = models.CharField(_("平台售后状态"), max_length=40, blank=True, db_default="")
+    # The shop platform took this line off the order (a later sync no longer lists it): kept for its cases and
+    # history, no longer offered for a new claim (platforms/orders.py, "removed on the platform").
+    removed_at = models.DateTimeField(_("平台已移除"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("订单行")
@@ -188,6 +191,10 @@ class Shipment(ShopScopedModel):
     signed_at = models.DateTimeField(_("签收时间"), null=True, blank=True)
     last_event_at = models.DateTimeField(_("最近轨迹时间"), null=True, blank=True)
     is_return = models.BooleanField(_("退货物流"), default=False)
+    # Void: the waybill no longer belongs to the order (the shop platform corrected it). Kept with its tracking
+    # history, no longer tracked, checked for exceptions or counted as the order's parcel.
+    voided_at = models.DateTimeField(_("作废时间"), null=True, blank=True)
+    void_reason = models.CharField(_("作废原因"), max_length=200, blank=True, default="", db_default="")
 
     class Meta:
         verbose_name = _("物流单")

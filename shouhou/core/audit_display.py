@@ -62,6 +62,7 @@ ACTION_LABELS: dict[str, Any] = {
     "platforms.authorize_start": _lazy("发起平台跳转授权"),
     "platforms.authorize": _lazy("平台授权完成"),
     "platforms.order_receiver": _lazy("平台修改订单收货信息"),
+    "platforms.order_parts_removed": _lazy("平台订单移除运单或商品行"),
     "platforms.decrypt_off": _lazy("平台拒绝解密，已关闭解密开关"),
     "improvement.create": _lazy("新建改进行动"),
     "improvement.update": _lazy("修改改进行动"),

@@ -108,7 +108,8 @@ class NotApplicable(Exception):  # noqa: N818 (a signal, not an error)
 def _carrier(order_path: str):
     """An order's carrier: the carrier of its first outbound (non-return) shipment."""
     return Subquery(
-        Shipment.objects.filter(order=OuterRef(order_path), is_return=False).order_by("pk").values("carrier")[:1],
+        Shipment.objects.filter(order=OuterRef(order_path), is_return=False, voided_at__isnull=True).order_by("pk")
+        .values("carrier")[:1],
         output_field=CharField(),
     )
 

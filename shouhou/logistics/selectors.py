@@ -15,6 +15,8 @@ def exception_list(*, shop, status: str | None = None, limit: int = 200):
 
 
 def order_tracking(*, shop, order_id: int, limit: int = 8):
-    """The latest tracking events of an order's parcels, newest first (the desk's side panel)."""
-    return (TrackingEvent.objects.filter(shop=shop, shipment__order_id=order_id).select_related("shipment")
+    """The latest tracking events of an order's parcels, newest first (the desk's side panel); a voided waybill's
+    (one the platform took off the order) are not the order's news."""
+    return (TrackingEvent.objects.filter(shop=shop, shipment__order_id=order_id, shipment__voided_at__isnull=True)
+            .select_related("shipment")
             .order_by("-occurred_at", "-pk")[:limit])

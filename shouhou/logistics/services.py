@@ -63,6 +63,40 @@ def tracking_ingest(*, shop, carrier: str, tracking_no: str, events: list[Event]
         return _ingest_for(shipment, events, source=source)
 
 
+def shipment_void(*, shipment_ids: list[int], reason: str) -> int:
+    """The waybills no longer belong to their orders (a shop platform corrected them): keep each shipment and its
+    tracking history, stop tracking it (active Kuaidi100 subscriptions end; later pushes are stored as history and
+    change nothing), close its open exception, and leave it out of the order's parcels. Returns how many were voided."""
+    from shouhou.logistics.models import TrackingSubscription
+
+    at = now()
+    with transaction.atomic():
+        ships = list(Shipment.objects.select_for_update(of=("self",)).filter(pk__in=shipment_ids, voided_at__isnull=True)
+                     .order_by("pk"))
+        if not ships:
+            return 0
+        ids = [s.pk for s in ships]
+        Shipment.objects.filter(pk__in=ids).update(voided_at=at, void_reason=reason[:200], updated_at=at)
+        for s in ships:
+            TrackingSubscription.objects.filter(
+                shop_id=s.shop_id, tracking_no=s.tracking_no,
+                status__in=[TrackingSubscription.Status.PENDING, TrackingSubscription.Status.SUBSCRIBED],
+            ).update(status=TrackingSubscription.Status.SHUTDOWN, next_attempt_at=None, last_message=reason[:200],
+                     updated_at=at)
+        for exc in LogisticsException.objects.filter(shipment_id__in=ids, status=LogisticsException.Status.OPEN):
+            LogisticsException.objects.filter(pk=exc.pk).update(status=LogisticsException.Status.RESOLVED, resolved_at=at)
+            if exc.ticket_id:
+                _ticket_close(ticket=exc.ticket)
+    return len(ids)
+
+
+def shipment_unvoid(*, shipment_ids: list[int]) -> int:
+    """The platform lists the waybill again: the shipment is the order's parcel again (tracking resumes with the
+    next subscription pass, logistics.subscriptions.shipments_arrived)."""
+    return Shipment.objects.filter(pk__in=shipment_ids, voided_at__isnull=False).update(
+        voided_at=None, void_reason="", updated_at=now())
+
+
 def _ingest_for(shipment: Shipment, events: list[Event], *, source: str) -> int:
     rows = [TrackingEvent(shop_id=shipment.shop_id, shipment=shipment, occurred_at=e.occurred_at, status=e.status,
                           carrier_status=e.carrier_status[:40], description=e.description[:500],
@@ -72,8 +106,8 @@ def _ingest_for(shipment: Shipment, events: list[Event], *, source: str) -> int:
     before = TrackingEvent.objects.filter(event_key__in=keys).count()
     TrackingEvent.objects.bulk_create(rows, ignore_conflicts=True, batch_size=2000)
     new = len(set(keys)) - before
-    if not events:
-        return 0
+    if not events or shipment.voided_at is not None:  # a voided waybill's news is history only
+        return 0 if not events else new
     newest = max(events, key=lambda e: e.occurred_at)
     if shipment.last_event_at is None or newest.occurred_at >= shipment.last_event_at:
         if _now_on_its_way(shipment.status, newest.status, shipment.is_return):
@@ -179,6 +213,8 @@ def _ticket_close(*, ticket: Ticket) -> None:
 
 def shipment_check(*, shipment: Shipment, rules: Rules | None = None, ruleset=None) -> str:
     """Open or close this shipment's exception. Returns "opened", "resolved" or ""."""
+    if shipment.voided_at is not None:  # not the order's parcel any more (shipment_void closed its exception)
+        return ""
     if rules is None:
         rules, ruleset = rules_for(shipment.shop)
     at = now()
@@ -245,7 +281,7 @@ def _exception_open(*, shipment: Shipment, kind: str, detail: str, ruleset, noti
 
 def exception_sweep(*, shop=None, batch: int = 1000) -> dict[str, int]:
     """Periodic: open/close exceptions for undelivered shipments and shipments with an open exception."""
-    qs = Shipment.objects.filter(is_return=False).filter(
+    qs = Shipment.objects.filter(is_return=False, voided_at__isnull=True).filter(
         Q(signed_at__isnull=True) | Q(exceptions__status=LogisticsException.Status.OPEN)).distinct()
     if shop is not None:
         qs = qs.filter(shop=shop)
@@ -280,6 +316,8 @@ def tracking_ingest_many(*, shop, pushes: list[tuple[str, str, list[Event]]], so
                                           carrier_status=e.carrier_status[:40], description=e.description[:500],
                                           location=e.location[:100], source=source, event_key=_event_key(s.pk, e)))
             newest = max(events, key=lambda e: e.occurred_at)
+            if s.voided_at is not None:  # kept as history, changes nothing
+                continue
             if s.last_event_at is None or newest.occurred_at >= s.last_event_at:
                 if _now_on_its_way(s.status, newest.status, s.is_return):
                     shipped.append(s.pk)

@@ -87,7 +87,7 @@ def shipments_arrived(*, shop) -> dict[str, int]:
     subscribed = 0
     if kuaidi100_config(shop) is not None:
         known = TrackingSubscription.objects.filter(shop=shop, tracking_no=OuterRef("tracking_no"))
-        fresh = (Shipment.objects.filter(shop=shop).exclude(tracking_no="").filter(~Exists(known))
+        fresh = (Shipment.objects.filter(shop=shop, voided_at__isnull=True).exclude(tracking_no="").filter(~Exists(known))
                  .only("pk", "carrier", "tracking_no").order_by("pk"))
         batch: list[Shipment] = []
         for s in fresh.iterator(2000):
@@ -178,6 +178,8 @@ def kuaidi100_push_receive(*, shop, param: str, actor) -> str:
 def _apply(shipment: Shipment, push: Kuaidi100Push) -> None:
     if push.events:
         _ingest_for(shipment, push.events, source="kuaidi100")
+    if shipment.voided_at is not None:  # no longer tracked (logistics.services.shipment_void): no resubscription
+        return
     subs = TrackingSubscription.objects.filter(shop_id=shipment.shop_id, tracking_no=shipment.tracking_no)
     current = subs.order_by("-generation").first()
     if push.status == "shutdown":

@@ -7,6 +7,8 @@
   else the connection's default;
 - the exchange's new parcel and the 补寄 parcel (carrier + tracking number) sent back and subscribed for tracking;
 - arbitration evidence (words and case photos) where the platform publishes an API for it (抖店);
+- more time to take in a return (抖店 afterSale/timeExtend) and a return, exchange or repair turned into a refund
+  (抖店 operate 121/321/621);
 - the authorisation redirect: a signed, expiring `state` naming the connection, the shop and the staff user,
   the platform's authorise page, and the callback that exchanges the code for tokens.
 The network goes through the adapters (adapters/), via services._call (token refresh, re-authorisation)."""
@@ -25,7 +27,7 @@ from django.db import transaction
 from django.urls import reverse
 
 from shouhou.accounts.actors import require_role
-from shouhou.accounts.permissions import CASE_APPROVE, SETTINGS_EDIT
+from shouhou.accounts.permissions import CASE_APPROVE, REFUND_APPROVE, SETTINGS_EDIT
 from shouhou.cases import services as case_services
 from shouhou.cases.choices import CaseKind, CaseStatus
 from shouhou.cases.models import Case, CaseEvidence
@@ -36,7 +38,7 @@ from shouhou.core.audit import audit_record
 from shouhou.platforms import services
 from shouhou.platforms.adapters import adapter_class, adapter_for
 from shouhou.platforms.adapters.base import PlatformError
-from shouhou.platforms.choices import ActionKind, ConnectedPlatform
+from shouhou.platforms.choices import ActionKind, ActionStatus, ConnectedPlatform
 from shouhou.platforms.crypto import CredentialsUnreadable, seal, unseal
 from shouhou.platforms.models import OutboundAction, PlatformAftersale, PlatformConnection
 
@@ -331,6 +333,91 @@ def evidence_submit(*, case: Case, actor, comment: str, evidence_ids: list | Non
                                          data={"evidence_ids": ids})
         return services.action_enqueue(link=link, kind=ActionKind.SUBMIT_EVIDENCE, note="提交仲裁凭证",
                                        payload={"reason": comment, "evidence_ids": ids}, key_extra=digest)
+
+
+# --- more time, or a refund instead (抖店) ---------------------------------------------------------------------------
+OPEN_STATUSES = frozenset(s for s in CaseStatus.values
+                          if s not in (CaseStatus.RESOLVED, CaseStatus.REJECTED, CaseStatus.CANCELLED))
+
+
+def time_extend_offered(link: PlatformAftersale) -> bool | None:
+    """None: the platform publishes no time extension; False: not at the request's current platform status."""
+    statuses = getattr(adapter_class(link.connection.platform), "time_extend_statuses", None)
+    if not statuses:
+        return None
+    return link.status in statuses
+
+
+def refund_instead_offered(link: PlatformAftersale) -> str | None:
+    """The platform's words for turning this request into a refund (退货转退款…) when it may be done now, else None."""
+    table = getattr(adapter_class(link.connection.platform), "refund_instead", None) or {}
+    statuses, words = table.get(link.aftersale_type, ((), ""))
+    return words if link.status in statuses else None
+
+
+def _not_twice(link: PlatformAftersale, kind: str, what: str) -> None:
+    """One such action per request version (the outbox's key): say so instead of queueing nothing silently."""
+    same = OutboundAction.objects.filter(idempotency_key=services.action_key(link=link, kind=kind)).first()
+    if same is None:
+        return
+    if same.status in (ActionStatus.REFUSED, ActionStatus.FAILED):
+        raise ActbackError(f"平台未受理此前的「{what}」（{same.last_error or same.get_status_display()}），"
+                           f"请在平台后台处理：{link.manual_url}")
+    raise ActbackError(f"已向平台{what}（{same.get_status_display()}），平台状态变化前不会重复发送。")
+
+
+def time_extend(*, case: Case, actor, note: str = "") -> OutboundAction:
+    """Ask the platform for more time to take in the buyer's return (抖店 afterSale/timeExtend, 延长售后收货时限):
+    through the outbox; the new deadline comes back with the request (read after the action; tag 209) and becomes
+    the case's. Where the platform has no such API, or not at this status, the service says so."""
+    require_role(actor, case.shop, CASE_APPROVE, case_id=case.pk)
+    link = _platform_request(case)
+    offered = time_extend_offered(link)
+    if offered is None:
+        raise ActbackError(f"{link.connection.get_platform_display()}没有公开的延长售后时限接口，请在平台后台处理："
+                           f"{link.manual_url}")
+    if case.status not in OPEN_STATUSES or not offered:
+        raise ActbackError(f"平台售后状态为「{link.status_text or link.status}」：买家寄回商品、等待商家收货时才能"
+                           "延长收货时限。")
+    note = (note or "").strip()
+    if len(note) > 200:
+        raise ActbackError("说明最多 200 字。")
+    _not_twice(link, ActionKind.TIME_EXTEND, "申请延长收货时限")
+    with transaction.atomic():
+        case_services.case_platform_note(
+            case=case, actor=actor, note="申请延长平台收货时限" + (f"：{note}" if note else ""),
+            data={"deadline_before": link.status_deadline.isoformat() if link.status_deadline else None})
+        return services.action_enqueue(link=link, kind=ActionKind.TIME_EXTEND, note=note or "延长收货时限")
+
+
+def refund_instead(*, case: Case, actor, note: str) -> OutboundAction:
+    """Turn the platform's return, exchange or repair request into a refund (抖店 operate 121 退货转退款 / 321 换货转退款
+    / 621 维修转退款) through the outbox: the platform refunds the buyer, and once it says so (12 售后成功) the case
+    is resolved as a refund and the buyer told, as for any resolution. The agent's reason stays on the case."""
+    require_role(actor, case.shop, CASE_APPROVE, case_id=case.pk)
+    require_role(actor, case.shop, REFUND_APPROVE, case_id=case.pk)  # the buyer gets money back
+    link = _platform_request(case)
+    table = getattr(adapter_class(link.connection.platform), "refund_instead", None)
+    if not table:
+        raise ActbackError(f"{link.connection.get_platform_display()}没有公开的转退款接口，请在平台后台处理："
+                           f"{link.manual_url}")
+    if link.aftersale_type not in table:
+        raise ActbackError("只有退货退款、换货或维修的平台售后单可以转为退款。")
+    words = refund_instead_offered(link)
+    if case.status not in OPEN_STATUSES or not words:
+        raise ActbackError(f"售后单当前状态为「{case.get_status_display()}」，平台状态「{link.status_text or link.status}」，"
+                           f"不能{table[link.aftersale_type][1]}。")
+    note = (note or "").strip()
+    if not note:
+        raise ActbackError("请填写转为退款的原因。")
+    if len(note) > 200:
+        raise ActbackError("原因最多 200 字。")
+    _not_twice(link, ActionKind.REFUND_INSTEAD, f"申请{words}")
+    with transaction.atomic():
+        case_services.case_platform_note(case=case, actor=actor, note=f"向平台申请{words}：{note}",
+                                         data={"platform_type": link.aftersale_type, "reason": note})
+        return services.action_enqueue(link=link, kind=ActionKind.REFUND_INSTEAD, note=note,
+                                       payload={"reason": note})
 
 
 # --- authorisation redirect -------------------------------------------------------------------------------

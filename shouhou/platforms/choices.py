@@ -27,6 +27,8 @@ class ActionKind(models.TextChoices):
     EXCHANGE_SHIP = "exchange_ship", _("换货寄出新商品")
     RESEND_SHIP = "resend_ship", _("补寄发货")
     SUBMIT_EVIDENCE = "submit_evidence", _("提交仲裁凭证")
+    TIME_EXTEND = "time_extend", _("延长收货时限")
+    REFUND_INSTEAD = "refund_instead", _("转为退款")
 
 
 class ActionStatus(models.TextChoices):

@@ -156,6 +156,10 @@ class SyncedOrder(ShopScopedModel):
     # a digest of the receiver (name, phone, address) as the platform last gave it: a later sync that reads a
     # different one applies the platform's change to the order (orders.py, "receiver changes")
     receiver_digest = models.CharField(_("收货信息摘要"), max_length=32, blank=True, default="")
+    # what the platform last listed for the order: {"lines": [sub-order ids], "waybills": [[carrier, tracking no]]}.
+    # A later read that no longer lists one voids its shipment / marks its line removed (orders.py, "removed on
+    # the platform"); empty until the first read after migration 0008 (nothing is voided on that read).
+    parts = models.JSONField(_("平台子订单与包裹"), default=dict, blank=True)
 
     class Meta:
         verbose_name = _("平台同步订单")

@@ -25,7 +25,8 @@ log (`platforms.order_receiver`, phones masked). A first read only records the d
 Shipments come from the platform's waybills — every parcel of the order, not only the first (partial and
 split shipments) — and are subscribed at Kuaidi100 like imported ones
 (logistics.subscriptions.shipments_arrived). A parcel is found again by (carrier, tracking number): a
-re-sync creates nothing twice."""
+re-sync creates nothing twice. SyncedOrder.parts keeps the lines and waybills the platform last listed: one it no
+longer lists (a waybill corrected, a line taken off) is voided / marked removed, never deleted (_removed_on_platform)."""
 
 from __future__ import annotations
 
@@ -70,12 +71,14 @@ class SyncResult:
     skipped: int = 0  # not orders yet (unpaid)
     pages: int = 0
     receivers_changed: int = 0  # orders whose receiver the platform changed (applied)
+    shipments_voided: int = 0  # waybills the platform took off an order (its shipment voided, history kept)
+    lines_removed: int = 0  # lines the platform took off an order (marked removed, kept)
     error: str = ""
     stats: WriteStats = field(default_factory=WriteStats)
 
     def as_dict(self) -> dict:
         return {"read": self.read, "written": self.written, "unchanged": self.unchanged, "skipped": self.skipped,
-                "pages": self.pages,
+                "pages": self.pages, "shipments_voided": self.shipments_voided, "lines_removed": self.lines_removed,
                 "receivers_changed": self.receivers_changed, "error": self.error, **self.stats.as_dict()}
 
 
@@ -108,9 +111,10 @@ def _write(conn: PlatformConnection, orders: list[PlatformOrder], result: SyncRe
         if old is None or order.updated >= old.updated:
             wanted[order.order_id] = order
     rows = SyncedOrder.objects.filter(connection=conn, platform_order_id__in=wanted) \
-        .values_list("platform_order_id", "platform_updated_at", "receiver_digest")
-    known = {oid: updated for oid, updated, _ in rows}
-    digests = {oid: digest for oid, _, digest in rows}
+        .values_list("platform_order_id", "platform_updated_at", "receiver_digest", "parts")
+    known = {oid: updated for oid, updated, _, _ in rows}
+    digests = {oid: digest for oid, _, digest, _ in rows}
+    parts_before = {oid: parts for oid, _, _, parts in rows}
     fresh = [o for o in wanted.values() if o.order_id not in known or o.updated > known[o.order_id]]
     result.unchanged += len(wanted) - len(fresh)
     if not fresh:
@@ -132,13 +136,16 @@ def _write(conn: PlatformConnection, orders: list[PlatformOrder], result: SyncRe
                    .values_list("order_no", "id"))
         _more_waybills(shop, fresh, ids, stats, stamp)
         result.receivers_changed += _receivers_changed(shop, fresh, ids, digests)
+        voided, removed = _removed_on_platform(shop, fresh, ids, parts_before)
+        result.shipments_voided += voided
+        result.lines_removed += removed
         upsert(SyncedOrder, [{"shop_id": shop.pk, "connection_id": conn.pk, "platform_order_id": o.order_id,
                               "order_id": ids.get(o.order_id), "platform_status": o.platform_status[:16],
                               "platform_updated_at": o.updated, "receiver_digest": receiver_digest(o),
-                              "created_at": stamp, "updated_at": stamp}
+                              "parts": order_parts(o), "created_at": stamp, "updated_at": stamp}
                              for o in fresh],
                conflict=["connection_id", "platform_order_id"],
-               update=["order_id", "platform_status", "platform_updated_at", "receiver_digest", "updated_at"])
+               update=["order_id", "platform_status", "platform_updated_at", "receiver_digest", "parts", "updated_at"])
     result.written += len(fresh)
     for name, value in stats.as_dict().items():
         setattr(result.stats, name, getattr(result.stats, name) + value)
@@ -173,6 +180,71 @@ def _more_waybills(shop, orders: list[PlatformOrder], ids: dict[str, int], stats
     if new:
         Shipment.objects.bulk_create(new, ignore_conflicts=True)
         stats.shipments_created += len(new)
+
+
+def _waybill_key(bill) -> tuple[str, str]:
+    """A waybill as the writers key its shipment: (carrier, tracking number)."""
+    return (bill.carrier or "OTHER", bill.tracking_no.strip()[:64])
+
+
+def order_parts(order: PlatformOrder) -> dict:
+    """What the platform lists for the order, kept on SyncedOrder.parts: its line ids and its waybills."""
+    return {"lines": sorted({(i.sub_order_id[:128] or order.order_id) for i in order.items}),
+            "waybills": sorted({_waybill_key(b) for b in order.waybills if b.tracking_no.strip()})}
+
+
+def _removed_on_platform(shop, orders: list[PlatformOrder], ids: dict[str, int], before: dict[str, dict]) -> tuple[int, int]:
+    """What the platform listed at the last read and no longer lists: a waybill (corrected, or the parcel cancelled)
+    voids its shipment — kept with its tracking history, no longer tracked or shown as the order's parcel
+    (logistics.services.shipment_void) —, a line is marked removed (kept for its cases, no longer offered for a
+    claim). Something listed again is restored. Only what the platform itself listed is touched: an exchange or 补寄
+    parcel recorded on a case, or an order's first read (nothing kept yet), voids nothing. Audited per order."""
+    from shouhou.cases import services as case_services
+    from shouhou.cases.models import Case
+    from shouhou.commerce.models import OrderLine
+    from shouhou.core.audit import audit_record
+    from shouhou.logistics.services import shipment_unvoid, shipment_void
+    from shouhou.platforms.services import PLATFORM
+
+    voided = removed = 0
+    at = clock.now()
+    for order in orders:
+        order_pk, old = ids.get(order.order_id), before.get(order.order_id) or {}
+        if order_pk is None or not old:
+            continue
+        now_parts = order_parts(order)
+        listed, was_listed = {tuple(w) for w in now_parts["waybills"]}, {tuple(w) for w in old.get("waybills") or []}
+        gone_bills, new_bills = was_listed - listed, listed - was_listed
+        gone_lines = set(old.get("lines") or []) - set(now_parts["lines"])
+        new_lines = set(now_parts["lines"]) - set(old.get("lines") or [])
+        ships = Shipment.objects.filter(shop=shop, order_id=order_pk, is_return=False)
+        if new_bills:  # listed again after being taken off (a correction undone): the order's parcel again
+            back = [s.pk for s in ships.filter(voided_at__isnull=False, tracking_no__in={t for _, t in new_bills})
+                    if (s.carrier, s.tracking_no) in new_bills]
+            if back:
+                shipment_unvoid(shipment_ids=back)
+        if new_lines:
+            OrderLine.objects.filter(order_id=order_pk, line_key__in=new_lines, removed_at__isnull=False) \
+                .update(removed_at=None, updated_at=at)
+        if not gone_bills and not gone_lines:  # the usual case: no query at all
+            continue
+        void_ids = [s.pk for s in ships.filter(voided_at__isnull=True, tracking_no__in={t for _, t in gone_bills})
+                    if (s.carrier, s.tracking_no) in gone_bills]
+        n = shipment_void(shipment_ids=void_ids, reason="平台订单已不再包含该运单（运单更正或包裹取消）") if void_ids else 0
+        lines = list(OrderLine.objects.filter(order_id=order_pk, line_key__in=gone_lines, removed_at__isnull=True))
+        if lines:
+            OrderLine.objects.filter(pk__in=[ln.pk for ln in lines]).update(removed_at=at, updated_at=at)
+            for case in Case.objects.filter(order_line__in=lines).exclude(status__in=["resolved", "rejected", "cancelled"]):
+                case_services.case_platform_note(case=case, actor=PLATFORM, data={"order_id": order.order_id},
+                                                 note="平台订单已移除该商品行：售后单保留，请核对是否仍需处理。")
+        if n or lines:
+            audit_record(action="platforms.order_parts_removed", obj=Order.objects.get(pk=order_pk), shop=shop,
+                         before={"waybills": [" ".join(w) for w in sorted(gone_bills)] if n else [],
+                                 "lines": [ln.line_key for ln in lines]},
+                         after={}, note="平台订单已不再包含这些运单或商品行：运单作废、商品行标记为已移除，记录保留")
+        voided += n
+        removed += len(lines)
+    return voided, removed
 
 
 def receiver_digest(order: PlatformOrder) -> str:

@@ -389,7 +389,7 @@ def aftersale_apply(conn: PlatformConnection, a: Aftersale) -> str:
             case_services.case_follow_platform(
                 case=case, actor=PLATFORM, status=a.case_status if moves else case.status,
                 note=f"平台状态：{a.status_text}", data={"platform": conn.platform, "status": a.platform_status},
-                deadline_at=a.deadline)
+                deadline_at=a.deadline, resolution=a.resolution)
         if outcome == "created" and case.auto_approved and a.case_status == CaseStatus.REQUESTED \
                 and _may_push_automatic(conn, link):
             action_enqueue(link=link, kind=ActionKind.APPROVE, note="政策自动通过")
@@ -441,13 +441,17 @@ def case_decided(*, case: Case, decision: str, actor) -> None:
         action_enqueue(link=link, kind=ActionKind.REJECT, note=reason, payload=payload)
 
 
+def action_key(*, link: PlatformAftersale, kind: str, key_extra: str = "") -> str:
+    """The outbox's idempotency key: one action per request version and kind (plus `key_extra`)."""
+    key = f"{link.connection_id}:{link.aftersale_id}:{kind}:{link.platform_updated_at}"
+    return f"{key}:{key_extra}" if key_extra else key
+
+
 def action_enqueue(*, link: PlatformAftersale, kind: str, note: str = "", payload: dict | None = None,
                    key_extra: str = "") -> OutboundAction:
     """Put an action in the outbox (once per request version and kind — and `key_extra`, for an action that may
     rightly be sent more than once per version, e.g. arbitration evidence) and wake the sender after commit."""
-    key = f"{link.connection_id}:{link.aftersale_id}:{kind}:{link.platform_updated_at}"
-    if key_extra:
-        key = f"{key}:{key_extra}"
+    key = action_key(link=link, kind=kind, key_extra=key_extra)
     action, created = OutboundAction.objects.get_or_create(
         idempotency_key=key, defaults={"shop_id": link.shop_id, "connection_id": link.connection_id,
                                        "aftersale": link, "kind": kind, "payload": {"note": note, **(payload or {})}})

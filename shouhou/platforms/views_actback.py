@@ -1,5 +1,5 @@
 """Pages for acting back on a platform request (reject with the platform's reason and evidence, the exchange's
-new parcel, the 补寄 parcel, arbitration evidence), the connection's address mapping, the signed evidence link the platform fetches, and the
+new parcel, the 补寄 parcel, arbitration evidence, more time, a refund instead), the connection's address mapping, the signed evidence link the platform fetches, and the
 authorisation redirect (start and callback)."""
 
 from __future__ import annotations
@@ -76,6 +76,24 @@ def case_evidence_submit(request, case_id: int):
     return _case_action(request, case_id, lambda case: actback.evidence_submit(
         case=case, actor=request.user, comment=p.get("comment", ""), evidence_ids=p.getlist("evidence_ids")),
         _("仲裁凭证已排队提交到平台"))
+
+
+@login_required
+@require_POST
+def case_time_extend(request, case_id: int):
+    """More time to take in the buyer's return (抖店 afterSale/timeExtend)."""
+    return _case_action(request, case_id, lambda case: actback.time_extend(
+        case=case, actor=request.user, note=request.POST.get("note", "")),
+        _("延长收货时限的申请已排队回传平台"))
+
+
+@login_required
+@require_POST
+def case_refund_instead(request, case_id: int):
+    """The return, exchange or repair turned into a refund on the platform (抖店 operate 121/321/621)."""
+    return _case_action(request, case_id, lambda case: actback.refund_instead(
+        case=case, actor=request.user, note=request.POST.get("note", "")),
+        _("转为退款的申请已排队回传平台，平台退款后售后单自动完结"))
 
 
 @require_GET

@@ -80,7 +80,8 @@ def _order_context(order: Order, error: str | None = None, chosen: str = "") -> 
     """The claim form: each reason says whether the shop's policy needs a photo for it."""
     photo_reasons = policy_photo_reasons(shop=order.shop)
     reasons = [(value, label, value in photo_reasons) for value, label in REASONS]
-    return {"order": order, "lines": order.lines.order_by("pk"), "reasons": reasons, "conditions": CONDITIONS,
+    return {"order": order, "lines": order.lines.filter(removed_at__isnull=True).order_by("pk"),  # not the removed
+            "reasons": reasons, "conditions": CONDITIONS,
             "webchat": _webchat(), "error": error, "chosen": chosen,
             "photo_labels": "、".join(str(label) for _value, label, needed in reasons if needed),
             "cases": [(c, follow_token(c.pk)) for c in Case.objects.filter(order=order).order_by("-created_at")]}
@@ -92,7 +93,7 @@ def order_page(request):
 
 
 def _claim(request, order):
-    line = order.lines.filter(pk=request.POST.get("line") or 0).first()
+    line = order.lines.filter(pk=request.POST.get("line") or 0, removed_at__isnull=True).first()
     reason = request.POST.get("reason", "")
     if line is None or reason not in ClaimReason.values:
         return None, None, {}

@@ -118,6 +118,9 @@ class Aftersale:
     refund_amount: Decimal = Decimal("0")
     deadline: dt.datetime | None = None
     updated: int = 0  # the platform's version (update_time): sent back so a stale action is refused
+    # how the request ended when the platform's status says more than the case kind does (抖店 12 售后成功 on an
+    # exchange or repair converted to a refund is a refund, not a replacement); "" = the case kind decides
+    resolution: str = ""
     applied_at: dt.datetime | None = None
     raw: dict = field(default_factory=dict)
 

@@ -107,7 +107,20 @@ OPERATE = {
     ("exchange_ship", "exchange"): 311,  # 换货: confirm the return and ship the new parcel (logistics codes)
     ("approve", "resend"): 501, ("reject", "resend"): 502,  # 补寄
     ("approve", "repair"): 601, ("reject", "repair"): 603,  # 维修 (the buyer sends the item in)
+    # the merchant turns the request into a refund (退货转退款 / 换货转退款 / 维修转退款)
+    ("refund_instead", "return"): 121, ("refund_instead", "exchange"): 321, ("refund_instead", "repair"): 621,
 }
+# 121/321/621: the aftersale_status values the same picker offers them at, per aftersale_type (unverified against
+# the operate guide, like 401/501/502). 27 and 29 are rejections, final for a case in shouhou: the service also
+# wants the case still open.
+REFUND_INSTEAD = {
+    "0": ({"6", "27"}, "退货转退款"),
+    "3": ({"6", "7", "11", "29"}, "换货转退款"),
+    "8": ({"6", "7", "8", "11", "27", "29"}, "维修转退款"),
+}
+# afterSale/timeExtend {aftersale_id}: "延长售后收货时限" — more time for the merchant to take in the buyer's return,
+# read here as the status where that clock runs: 11 (the buyer sent the goods back, the merchant's second review).
+TIME_EXTEND_STATUSES = frozenset({"11"})
 EVIDENCE_MAX = 4  # afterSale/submitEvidence: "凭证，最多四张"
 RESEND_SEND_TYPE = 1  # afterSale/fillLogistics send_type=1: 补寄商家发货
 # shouhou carrier (commerce.Carrier) → 抖店 logistics company code (/order/logisticsCompanyList); the codes of
@@ -176,6 +189,8 @@ class DoudianAdapter:
     arbitration_evidence = EVIDENCE_MAX  # afterSale/submitEvidence takes this many images (0: no evidence API)
     resend_shipping = True  # 补寄 shipped through afterSale/fillLogistics
     evidence_request_tags = frozenset({"213"})  # 客服要求商家上传凭证: the case says where to submit
+    time_extend_statuses = TIME_EXTEND_STATUSES  # afterSale/timeExtend (actback.time_extend)
+    refund_instead = REFUND_INSTEAD  # aftersale_type → (statuses, words): operate 121/321/621 (actback.refund_instead)
     order_tags = frozenset(ORDER_TAGS)
 
     def __init__(self, *, app_key: str, app_secret: str, api_base: str = "", timeout: float = 12.0,
@@ -329,11 +344,15 @@ class DoudianAdapter:
     def _aftersale(self, *, aftersale_id, order_id, sub_order_id, ptype, pstatus, reason_text, refund, deadline,
                    updated, raw) -> Aftersale:
         status, words = STATUSES.get(pstatus, (CaseStatus.REQUESTED, f"未知状态 {pstatus}"))
+        # 12 售后成功 is the refunded end (exchanges, 补寄 and repairs end in 14): an exchange or a repair turned
+        # into a refund (321/621) ends there too, and is a refund
+        resolution = "refund" if pstatus == "12" else ""
         return Aftersale(aftersale_id=aftersale_id, order_id=order_id, sub_order_id=sub_order_id,
                          platform_type=ptype, platform_status=pstatus,
                          kind=TYPES.get(ptype, CaseKind.REFUND_ONLY), case_status=status,
                          reason=reason_from_text(reason_text), reason_text=reason_text, status_text=words,
-                         refund_amount=_yuan(refund), deadline=_when(deadline), updated=int(updated or 0), raw=raw)
+                         refund_amount=_yuan(refund), deadline=_when(deadline), updated=int(updated or 0),
+                         resolution=resolution, raw=raw)
 
     def fetch_aftersales(self, access_token: str, cursor: dict) -> Page:
         """One page of requests updated since the cursor, oldest change first (a lost push is found here)."""
@@ -376,6 +395,8 @@ class DoudianAdapter:
             return self.resend_ship(access_token, action)
         if action.kind == "submit_evidence":
             return self.submit_evidence(access_token, action)
+        if action.kind == "time_extend":
+            return self.time_extend(access_token, action)
         family = _family(action.platform_type)
         op = OPERATE.get((action.kind, family))
         if op is None:
@@ -418,6 +439,13 @@ class DoudianAdapter:
         if action.evidence_urls:
             params["evidence"] = list(action.evidence_urls[:EVIDENCE_MAX])
         return self.call("afterSale/submitEvidence", params, access_token=access_token)
+
+    def time_extend(self, access_token: str, action: Action) -> dict:
+        """延长售后收货时限: afterSale/timeExtend {aftersale_id (int64)} → empty data. The platform decides how much
+        longer; the new status_deadline comes with the request's detail (read after every action) and tag 209."""
+        aid = str(action.aftersale_id)
+        return self.call("afterSale/timeExtend", {"aftersale_id": int(aid) if aid.isdigit() else aid},
+                         access_token=access_token)
 
     def manual_link(self, aftersale_id: str) -> str:
         return f"https://fxg.jinritemai.com/ffa/maftersale/aftersale/detail-v3?aftersale_id={aftersale_id}"

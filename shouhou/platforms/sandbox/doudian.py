@@ -35,9 +35,17 @@ OPERATIONS = {
     401: ({6}, 12),  # 同意售前退 (未发货仅退款)
     501: ({6, 27}, 8), 502: ({6}, 27),  # 补寄: agreed → 待商家发货 (afterSale/fillLogistics send_type=1 → 13)
     601: ({6, 27}, 7), 603: ({6}, 27),  # 维修
+    # 退货转退款 / 换货转退款 / 维修转退款 at the statuses a public merchant tool's picker offers them: refunded (12)
+    121: ({6, 27}, 12), 321: ({6, 7, 11, 29}, 12), 621: ({6, 7, 8, 11, 27, 29}, 12),
 }
+OPERATION_TYPES = {121: {0}, 321: {3}, 621: {8}}  # the aftersale_type each conversion applies to
 PUSH_AFTER_OPERATION = {101: "202", 102: "205", 111: "206", 201: "206", 202: "204", 301: "202", 302: "205",
-                        311: "211", 401: "206", 501: "227", 502: "205", 601: "202", 603: "205"}
+                        311: "211", 401: "206", 501: "227", 502: "205", 601: "202", 603: "205",
+                        121: "206", 321: "206", 621: "206"}
+# afterSale/timeExtend: the sandbox's own rules (the platform publishes no parameters beyond aftersale_id): at
+# status 11 (the return is back with the merchant), once per request, three more days on status_deadline
+TIME_EXTEND_STATUSES = {11}
+TIME_EXTEND_SECONDS = 3 * 86400
 # afterSale/rejectReasonCodeList as the sandbox answers it (codes and words of its own)
 REJECT_REASONS = [
     {"reject_reason_code": 1, "reason": "商品已影响二次销售", "evidence_need": "Y",
@@ -79,6 +87,7 @@ class SandboxAftersale:
     update_time: int = field(default_factory=lambda: int(time.time()))
     status_deadline: int = field(default_factory=lambda: int(time.time()) + 48 * 3600)
     arbitrating: bool = False  # 客服仲裁 open: evidence may be submitted (afterSale/submitEvidence)
+    extended: bool = False  # afterSale/timeExtend already granted (once per request in this sandbox)
 
 
 @dataclass
@@ -156,6 +165,7 @@ class DoudianSandbox(LocalHttpService):
         self.uploads: list[dict] = []  # material/uploadImageSync calls that fetched their image
         self.resend_parcels: list[dict] = []  # afterSale/fillLogistics 补寄 parcels accepted
         self.evidence_submissions: list[dict] = []  # afterSale/submitEvidence calls accepted
+        self.time_extensions: list[str] = []  # afterSale/timeExtend calls granted (aftersale ids)
         self.callback_url = ""  # the authorisation callback saved in the service-market console
         self.service_id = "sandbox-service"
         self.calls: list[str] = []  # every API path called
@@ -228,6 +238,29 @@ class DoudianSandbox(LocalHttpService):
                                      "ship_time": record.ship_time})
         if push:
             self.push_order("102", record)
+        return record
+
+    def correct_waybill(self, order_id: str, *, tracking_no: str, new_tracking_no: str, company: str = "zhongtong",
+                        company_name: str = "中通快递", push: bool = True) -> SandboxOrder:
+        """The merchant corrects a waybill in the back office (a wrong number typed, another carrier): the order's
+        logistics_info lists the new one instead, with a newer update_time; tag 104 发货物流信息变更 is pushed."""
+        with self.lock:
+            record = self.orders[order_id]
+            record.update_time = max(int(time.time()), record.update_time + 1)
+            record.logistics = [w for w in record.logistics if w["tracking_no"] != tracking_no]
+            if new_tracking_no:
+                record.logistics.append({"tracking_no": new_tracking_no, "company": company,
+                                         "company_name": company_name, "ship_time": record.update_time})
+        if push:
+            self.push_order("104", record)
+        return record
+
+    def remove_line(self, order_id: str, sku_order_id: str) -> SandboxOrder:
+        """A sku order taken off the shop order on the platform (no message: the next sync sees the new version)."""
+        with self.lock:
+            record = self.orders[order_id]
+            record.update_time = max(int(time.time()), record.update_time + 1)
+            record.lines = [ln for ln in record.lines if ln["sku_order_id"] != sku_order_id]
         return record
 
     def change_receiver(self, order_id: str, *, receiver: str, tel: str, district: tuple[str, str], detail: str,
@@ -370,6 +403,7 @@ class DoudianSandbox(LocalHttpService):
                        "order/searchList": self._order_list, "order/orderDetail": self._order_detail,
                        "afterSale/fillLogistics": self._fill_logistics,
                        "afterSale/submitEvidence": self._submit_evidence,
+                       "afterSale/timeExtend": self._time_extend,
                        "order/batchDecrypt": self._batch_decrypt}.get(path)
             if handler is None:
                 return 404, {"code": 40004, "msg": "接口不存在"}
@@ -490,6 +524,35 @@ class DoudianSandbox(LocalHttpService):
                                           "evidence": list(evidence)})
         return self._ok({})
 
+    def _time_extend(self, params: dict) -> tuple[int, dict]:
+        """afterSale/timeExtend {aftersale_id} → empty data: the merchant's deadline to take in the return moves
+        TIME_EXTEND_SECONDS later (a newer update_time, tag 209 售后超时时长变更 pushed with status_deadline)."""
+        r = self.aftersales.get(str(params.get("aftersale_id")))
+        if r is None:
+            return 200, {"code": 50002, "msg": "业务处理失败", "sub_code": "isv.business-failed:11005", "sub_msg": "售后单不存在"}
+        if r.status not in TIME_EXTEND_STATUSES:
+            return ERRORS["status_error"]
+        if r.extended:
+            return 200, {"code": 50002, "msg": "业务处理失败", "sub_code": "isv.business-failed:11001",
+                         "sub_msg": "该售后单已延长过收货时限，不能再次延长"}
+        r.extended, r.update_time = True, r.update_time + 1
+        r.status_deadline += TIME_EXTEND_SECONDS
+        self.time_extensions.append(r.aftersale_id)
+        if self.push_on_operate and self.push_url:
+            pusher = threading.Thread(target=self.push, args=([self.deadline_message(r)],), daemon=True)
+            self._pushers.append(pusher)
+            pusher.start()
+        return self._ok({})
+
+    def deadline_message(self, record: SandboxAftersale) -> dict:
+        """Tag 209 售后超时时长变更 (message-docs/31/226): aftersale_id, aftersale_status, aftersale_type, p_id, s_id,
+        shop_id, status_deadline."""
+        self._msg_seq += 1
+        data = {"aftersale_id": int(record.aftersale_id), "aftersale_status": record.status,
+                "aftersale_type": record.aftersale_type, "p_id": _num(record.order_id), "s_id": _num(record.sku_order_id),
+                "shop_id": int(self.shop_id), "status_deadline": record.status_deadline}
+        return {"tag": "209", "msg_id": f"{int(time.time() * 1000)}{self._msg_seq:04d}", "data": json.dumps(data)}
+
     def buyer_confirms_exchange(self, aftersale_id: str, *, push: bool = True) -> None:
         with self.lock:
             record = self.aftersales[aftersale_id]
@@ -509,6 +572,9 @@ class DoudianSandbox(LocalHttpService):
             if r is None:
                 return 200, {"code": 20000, "msg": "系统错误", "sub_code": "isp.service-error:10000", "sub_msg": "存在无效的售后单"}
             stale = item.get("update_time") and int(item["update_time"]) != r.update_time
+            if op in OPERATION_TYPES and r.aftersale_type not in OPERATION_TYPES[op]:
+                return 200, {"code": 40004, "msg": "非法的参数", "sub_code": "isv.parameter-invalid",
+                             "sub_msg": "售后类型不支持该操作"}
             if r.status not in allowed or stale:
                 return ERRORS["status_error"]
             if op in (102, 202, 302, 502, 603) and not item.get("reason"):

@@ -1,7 +1,7 @@
 """{% platform_case_panel case user as pa %}: what the case page offers when a platform request is behind the
 case — the platform's reject reasons (cached per connection, read when stale), the case's evidence photos to
 attach, the exchange's and the 补寄 shipping forms, arbitration evidence (or the back-office link where the
-platform publishes no API for it)."""
+platform publishes no API for it), more time to take in a return and a refund instead (抖店)."""
 
 from __future__ import annotations
 
@@ -32,6 +32,9 @@ def platform_case_panel(case, ops) -> dict:
         panel["carriers"] = carriers
     if ops and case.status not in (CaseStatus.RESOLVED, CaseStatus.CANCELLED):
         panel["arbitration"] = actback.arbitration_evidence_limit(link)  # 0: no API, the back-office link instead
+    if ops and case.status in actback.OPEN_STATUSES:  # the services check the role and say why when refused
+        panel["time_extend"] = actback.time_extend_offered(link)  # True: the form; None/False: nothing to offer
+        panel["refund_instead"] = actback.refund_instead_offered(link)  # the platform's words (换货转退款…) or None
     return panel
 
 
