@@ -19,10 +19,21 @@ BENCHES = [
     (["bench.policy_cases", "--size", "200"], ["decide: 200 calls", "recall_launch: 200 cases"]),
     (["bench.reviews", "--size", "500"], ["classify in batches", "guard_outgoing", "inspect_reply"]),
     (["bench.retention", "--size", "100"], ["first sweep:", "second sweep (idempotent):", "changed 0"]),
+] + [  # each platform's pushes, enveloped and signed as it sends them, through its own push endpoint
+    (["bench.platform_pushes", "--platform", platform, "--size", "30", "--apply", "5"],
+     [f"[sqlite {platform}] intake: 30 messages in 30 pushes of 1", "(30 inbox rows)", "inbox rows still 30",
+      "baseline bulk insert of the same 30 inbox rows", "applied end to end: 5 messages",
+      "(5 cases opened through the policy)"])
+    for platform in ("doudian", "kuaishou", "wechat_shop", "youzan")
 ]
 
 
-@pytest.mark.parametrize(("command", "expected"), BENCHES, ids=[b[0][0] for b in BENCHES])
+def _name(command: list[str]) -> str:
+    """The bench's module, and the platform where one is named: bench.platform_pushes-kuaishou."""
+    return f"{command[0]}-{command[2]}" if command[1:2] == ["--platform"] else command[0]
+
+
+@pytest.mark.parametrize(("command", "expected"), BENCHES, ids=[_name(b[0]) for b in BENCHES])
 def test_bench_command_runs_and_prints_its_figures(tmp_path, command, expected):
     env = {k: v for k, v in os.environ.items() if not k.startswith("SHOUHOU_DATABASE")}
     env["SHOUHOU_DATA_DIR"] = str(tmp_path)
