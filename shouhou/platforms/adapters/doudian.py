@@ -373,7 +373,9 @@ class DoudianAdapter:
     def fetch_aftersale(self, access_token: str, aftersale_id: str) -> Aftersale:
         data = self.call("afterSale/Detail", {"after_sale_id": str(aftersale_id)},
                          access_token=access_token).get("data") or {}
-        info = data.get("after_sale_info") or {}
+        # afterSale/Detail nests the request under process_info (with its arbitration and logistics), the order
+        # beside it: data.process_info.after_sale_info, data.order_info (public SDKs' response types)
+        info = (data.get("process_info") or {}).get("after_sale_info") or {}
         order = data.get("order_info") or {}
         lines = order.get("sku_order_infos") or []
         return self._aftersale(

@@ -451,10 +451,10 @@ class DoudianSandbox(LocalHttpService):
         r = self.aftersales.get(str(params.get("after_sale_id")))
         if r is None:
             return 200, {"code": 50002, "msg": "业务处理失败", "sub_code": "isv.business-failed:11005", "sub_msg": "售后单不存在"}
-        return self._ok({"after_sale_info": {
+        return self._ok({"process_info": {"after_sale_info": {
             "after_sale_id": int(r.aftersale_id), "after_sale_status": r.status, "after_sale_type": r.aftersale_type,
             "refund_total_amount": r.refund_amount, "apply_time": r.apply_time, "update_time": r.update_time,
-            "reason": r.reason, "status_deadline": r.status_deadline},
+            "reason": r.reason, "status_deadline": r.status_deadline}},
             "order_info": {"shop_order_id": _num(r.order_id),
                            "sku_order_infos": [{"sku_order_id": _num(r.sku_order_id), "product_name": r.product_name}]}})
 
