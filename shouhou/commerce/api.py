@@ -40,6 +40,7 @@ class OrderLineOut(Schema):
     quantity: int
     price_paid: Decimal
     batch_no: str
+    removed_at: datetime | None  # the shop platform took the line off the order (kept, not claimable)
 
 
 class OrderOut(Schema):

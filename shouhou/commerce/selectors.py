@@ -13,7 +13,7 @@ from shouhou.commerce.models import Customer, ImportJob, LiveSession, Order, Pro
 def shop_overview(*, shop: Shop) -> dict:
     orders = Order.objects.filter(shop=shop).aggregate(count=Count("id"), gmv=Sum("total_paid"))
     shipments = dict(
-        Shipment.objects.filter(shop=shop).values_list("status").annotate(n=Count("id")).values_list("status", "n")
+        Shipment.objects.filter(shop=shop, voided_at__isnull=True).values_list("status").annotate(n=Count("id")).values_list("status", "n")
     )
     return {
         "orders": orders["count"] or 0,

@@ -208,3 +208,21 @@ def test_api_order_and_customer_lists_page_in_sql(client, shop, other_shop, djan
         customers = client.get("/api/commerce/customers?limit=3", **auth).json()
     assert customers["count"] == 30 and len(customers["items"]) == 3
     assert all("****" in c["phone_masked"] for c in customers["items"])
+
+
+def test_api_says_which_lines_the_platform_removed_and_counts_no_void_parcel(client, shop):
+    from django.utils import timezone
+
+    from shouhou.core.testing.factories import OrderLineFactory, ShipmentFactory
+
+    order = OrderFactory(shop=shop, order_no="REMOVED-1")
+    kept = OrderLineFactory(order=order, line_key="1")
+    gone = OrderLineFactory(order=order, line_key="2", removed_at=timezone.now())
+    ShipmentFactory(shop=shop, order=order, tracking_no="YT1", status="in_transit")
+    ShipmentFactory(shop=shop, order=order, tracking_no="YT2", status="in_transit", voided_at=timezone.now(),
+                    void_reason="平台已更正运单")
+    auth = _token(shop)
+    lines = {line["id"]: line for line in client.get(f"/api/commerce/orders/{order.pk}", **auth).json()["lines"]}
+    assert lines[kept.pk]["removed_at"] is None and lines[gone.pk]["removed_at"] is not None
+    # the overview counts the order's one real parcel, not the waybill the platform corrected
+    assert client.get("/api/commerce/shop", **auth).json()["shipments"]["in_transit"] == 1
