@@ -4,21 +4,23 @@
 
 Facts used:
 - Token: POST {base}/auth/token with a JSON body {client_id, client_secret, authorize_type, …}:
-  "silent" + grant_id (= kdt_id) + refresh (bool) for a 自用型 app, "authorization_code" + code for a 工具型 app,
-  "refresh_token" + refresh_token to renew a 工具型 token. Answer {success, code (200), message, data:
-  {access_token, expires, scope, authority_id (= kdt_id), refresh_token}}; `expires` is the expiry instant in
-  milliseconds (the docs say so; seconds are accepted too, see `token_expiry`). A 自用型 app has no refresh token: it
-  asks again with refresh=true, so shouhou stores "silent:<kdt_id>" in the refresh token's place.
+  "silent" + grant_id (= kdt_id) + refresh (bool: "also give me a refresh_token", as the official PHP and Node
+  SDKs describe it) for a 自用型 app, "authorization_code" + code for a 工具型 app, "refresh_token" + refresh_token
+  to renew either kind. Answer {success, code (200), message, data: {access_token, expires, scope, authority_id
+  (= kdt_id), refresh_token}}; `expires` is the expiry instant in milliseconds (seconds are accepted too, see
+  `token_expiry`). A 自用型 connection stores "silent:<kdt_id>:<refresh_token>" ("silent:<kdt_id>" when 有赞 gave
+  none): it renews with the refresh token and, if that is refused, asks again with silent.
 - API: POST {base}/api/{name}/{version}?access_token=… with a JSON body. Answers: {success, code (200), message,
   data} from the service; {"gw_err_resp": {err_code, err_msg}} from the gateway (4101 rate limited, 4201/4202/4203
   token missing/expired/unknown, 4204 no permission), always with HTTP 200; some 3.0.0 APIs answer the older
-  {"response": {…}} / {"error_response": {code, msg}}. Refund business codes: 103010039 wrong version and
-  102010002 操作过期 (the request moved on), 102010003 操作太快, 102090108 店铺余额不足.
+  {"response": {…}} / {"error_response": {code, msg | message[, sub_msg]}}. Refund business codes: 103010039
+  wrong version and 102010002 操作过期 (the request moved on), 102010003 操作太快, 102090108 店铺余额不足.
 - Refunds: youzan.trade.refund.search 3.0.1 {update_time_start/end (seconds), page_no ≤ 100, page_size;
   page_no × page_size ≤ 3000} → {total, refunds[]}; youzan.trade.refund.get 3.0.1 {refund_id} → {refund_id, tid,
-  oid, status, version, refund_fee (yuan), return_goods, demand, refund_type, reason, desc, created, modified,
-  cs_status}; youzan.trade.refund.agree 3.0.1 {refund_id, version}; youzan.trade.refund.refuse 3.0.0 {refund_id,
-  version, remark}; youzan.trade.returngoods.agree 3.0.0 {refund_id, version, name, mobile, address};
+  oid, status, version (ms), refund_fee (yuan), return_goods, refund_type, reason, desc, created, modified,
+  cs_status, item_num, logistics} (`demand` is read when present: in no published field list);
+  youzan.trade.refund.agree 3.0.1 {refund_id, version}; youzan.trade.refund.refuse 3.0.0 {refund_id, version,
+  remark}; youzan.trade.returngoods.agree 3.0.0 {refund_id, version, name, mobile, address};
   youzan.trade.returngoods.refuse 3.0.0 {refund_id, version, remark}. Every action carries the request's
   `version`: a stale one is refused, so an action is never applied twice.
 - Push: POST application/json {client_id, kdt_id, kdt_name, id, type, status, msg, msg_id, version, sendCount,
@@ -120,6 +122,16 @@ REASONS = {
     102: ("商家发错货", ClaimReason.WRONG_ITEM), 103: ("商品描述不符", ClaimReason.NOT_AS_DESCRIBED),
     104: ("拍错/多拍/不喜欢", ClaimReason.NO_REASON), 105: ("质量问题", ClaimReason.QUALITY),
     107: ("其他", ClaimReason.OTHER),
+    # the longer list of the API page's `reason` field (docs/platforms.md, Sources: nest-mods/youzan)
+    1: ("买/卖双方协商一致", ClaimReason.OTHER), 2: ("买错/多买/不想要", ClaimReason.NO_REASON),
+    3: ("商品质量问题", ClaimReason.QUALITY), 4: ("未收到货品", ClaimReason.LOST_PARCEL), 5: ("其他", ClaimReason.OTHER),
+    18: ("退运费", ClaimReason.OTHER), 19: ("协商一致退款", ClaimReason.OTHER),
+    20: ("快递一直未送达", ClaimReason.LOST_PARCEL), 21: ("未按约定时间发货", ClaimReason.LATE_SHIPMENT),
+    22: ("拍错/不想要", ClaimReason.NO_REASON), 23: ("计划有变无法使用", ClaimReason.NO_REASON),
+    24: ("商家降价", ClaimReason.PRICE_DROP), 57: ("拍错/多拍/不喜欢", ClaimReason.NO_REASON),
+    58: ("协商一致退款", ClaimReason.OTHER), 106: ("假货", ClaimReason.QUALITY),
+    108: ("做工粗糙/有瑕疵", ClaimReason.QUALITY), 109: ("非正品", ClaimReason.QUALITY),
+    110: ("未按约定时间发货", ClaimReason.LATE_SHIPMENT),
 }
 # refunds the merchant or the platform started: nothing to decide, no case
 NOT_REQUESTS = {"SELLER_REFUND", "SYSTEM_REFUND"}
@@ -281,7 +293,7 @@ class YouzanAdapter:
         return (200, {"code": 0, "msg": "success"}) if ok else self.refusal(message)
 
     # --- tokens -----------------------------------------------------------------------------------
-    def _token(self, payload: dict) -> Tokens:
+    def _token(self, payload: dict, *, silent_shop: str = "") -> Tokens:
         answer = gateway_json("有赞", lambda client: client.post(
             f"{self.api_base}/auth/token", json={"client_id": self.app_key, "client_secret": self.app_secret, **payload}),
             timeout=self.timeout)
@@ -289,10 +301,11 @@ class YouzanAdapter:
         if not answer.get("success") or not data.get("access_token"):
             code, text = answer.get("code", ""), answer.get("message") or "未返回 access_token"
             raise PlatformError("refused", f"有赞：{text}（{code}）" if code else f"有赞：{text}", answer=answer)
-        shop_id = str(data.get("authority_id") or payload.get("grant_id") or "")
+        shop_id = str(data.get("authority_id") or payload.get("grant_id") or silent_shop or "")
         refresh = str(data.get("refresh_token") or "")
-        if payload.get("authorize_type") == "silent":
-            refresh = SILENT + shop_id
+        if payload.get("authorize_type") == "silent" or silent_shop:
+            # a 自用型 connection keeps its kdt_id beside the refresh token: silent is its way back in
+            refresh = SILENT + (silent_shop or shop_id) + (f":{refresh}" if refresh else "")
         return Tokens(access_token=str(data["access_token"]), refresh_token=refresh,
                       expires_at=token_expiry(data.get("expires")), platform_shop_id=shop_id)
 
@@ -301,11 +314,20 @@ class YouzanAdapter:
             return self._token({"authorize_type": "authorization_code", "code": code})
         if not shop_id:
             raise PlatformError("refused", "有赞自用型应用需要店铺 kdt_id；工具型应用需要授权 code")
-        return self._token({"authorize_type": "silent", "grant_id": shop_id, "refresh": False})
+        # refresh=true: the answer carries a refresh_token too (the SDKs' "是否获取refresh_token")
+        return self._token({"authorize_type": "silent", "grant_id": shop_id, "refresh": True})
 
     def refresh_token(self, refresh_token: str) -> Tokens:
-        if refresh_token.startswith(SILENT):
-            return self._token({"authorize_type": "silent", "grant_id": refresh_token[len(SILENT):], "refresh": True})
+        if refresh_token.startswith(SILENT):  # 自用型: "silent:<kdt_id>[:<refresh_token>]"
+            shop_id, _, token = refresh_token[len(SILENT):].partition(":")
+            if token:
+                try:
+                    return self._token({"authorize_type": "refresh_token", "refresh_token": token},
+                                       silent_shop=shop_id)
+                except PlatformError as exc:
+                    if exc.kind != "refused":
+                        raise
+            return self._token({"authorize_type": "silent", "grant_id": shop_id, "refresh": True})
         if not refresh_token:
             raise PlatformError("refused", "有赞：没有 refresh_token，需要商家重新授权")
         return self._token({"authorize_type": "refresh_token", "refresh_token": refresh_token})
@@ -321,8 +343,11 @@ class YouzanAdapter:
         if isinstance(gateway, dict):
             raise self._error(gateway.get("err_code"), gateway.get("err_msg"), answer)
         legacy = answer.get("error_response")
-        if isinstance(legacy, dict):
-            raise self._error(legacy.get("code"), legacy.get("msg") or legacy.get("message"), answer)
+        if isinstance(legacy, dict):  # {code, msg | message[, sub_code, sub_msg]}
+            text = legacy.get("msg") or legacy.get("message")
+            if legacy.get("sub_msg") and legacy.get("sub_msg") != text:
+                text = f"{text or ''}：{legacy['sub_msg']}".lstrip("：")
+            raise self._error(legacy.get("code"), text, answer)
         if "response" in answer and "success" not in answer:  # the older 3.0.0 envelope
             result = answer.get("response")
             return result if isinstance(result, dict) else {}
@@ -379,7 +404,7 @@ class YouzanAdapter:
 
     def fetch_aftersales(self, access_token: str, cursor: dict) -> Page:
         """Requests updated in one window of at most a day, a page at a time; each is then read in full (the list
-        has no version, sub-order or kind). Refunds the merchant or the platform started are left out."""
+        has no version or sub-order). Refunds the merchant or the platform started are left out."""
         now = int(time.time())
         begin = int(cursor.get("begin", now - int(WINDOW.total_seconds())))
         end = min(begin + int(WINDOW.total_seconds()), now)
@@ -388,8 +413,9 @@ class YouzanAdapter:
                                                         "page_no": page, "page_size": PAGE_SIZE},
                          access_token=access_token)
         rows = data.get("refunds") or []
+        # a row already naming a refund the shop or 有赞 made (its refund_type) is not read again
         items = [a for a in (self.fetch_aftersale(access_token, str(r.get("refund_id"))) for r in rows
-                             if r.get("refund_id"))
+                             if r.get("refund_id") and str(r.get("refund_type") or "") not in NOT_REQUESTS)
                  if str(a.raw.get("refund_type") or "") not in NOT_REQUESTS]
         if len(rows) >= PAGE_SIZE and (page + 1) * PAGE_SIZE <= MAX_DEPTH:
             return Page(items=items, cursor={"begin": begin, "page": page + 1}, has_more=True)

@@ -202,7 +202,7 @@ def test_backfill_reconciliation_token_refresh_and_outage(yz, yz_connect, order_
     assert services.connection_sync(conn) == 3  # those two, and the one waiting for its order (in the overlap)
     assert Case.objects.get(platform_link__aftersale_id=found.refund_id).status == "cancelled"
     case = Case.objects.get(platform_link__aftersale_id=lost.refund_id)
-    # the token is no longer valid: refreshed (自用型: silent with refresh=true) and the call repeated
+    # the token is no longer valid: refreshed (自用型: with the refresh token silent gave) and the call repeated
     yz.expire_access_token()
     yz.calls.clear()
     assert services.aftersale_refresh(case.platform_link)
@@ -284,7 +284,8 @@ def test_connect_through_the_page(client, shop_admin, yz, claim_clock):
     conn = PlatformConnection.objects.get(platform="youzan")
     assert response.status_code == 302 and response["Location"] == f"/platforms/{conn.pk}/"
     assert yz.client_secret not in conn.secrets and conn.token_expires_at is not None
-    assert unseal(conn.secrets)["refresh_token"] == f"silent:{yz.kdt_id}"
+    # 自用型: silent with refresh=true gives a refresh token too; the kdt_id is kept beside it (silent is the way back)
+    assert unseal(conn.secrets)["refresh_token"] == f"silent:{yz.kdt_id}:{yz.refresh_token}"
 
 
 def test_sandbox_command_connects_and_files_a_return(live_server, shop, order_line, claim_clock):
