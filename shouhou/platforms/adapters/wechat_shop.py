@@ -7,8 +7,10 @@ Facts used:
 - API: POST {base}/channels/ec/aftersale/<name>?access_token=… with a JSON body; answers carry errcode
   (0 = success) and errmsg. getaftersalelist {begin_update_time, end_update_time (≤ 24 h apart, seconds),
   next_key} → {after_sale_order_id_list, has_more, next_key}; getaftersaleorder {after_sale_order_id} →
-  {after_sale_order: {after_sale_order_id, order_id, type, status, reason, details{desc}, refund_info{amount
-  (fen)}, product_info{product_id, sku_id, count}, deadline (seconds left to act), create_time, update_time}};
+  {after_sale_order: {after_sale_order_id, order_id, type, status, reason (a code such as "10000019"), reason_text
+  (its words, 7天无理由), details{desc (the buyer's words)}, refund_info{amount (fen)}, product_info{product_id,
+  sku_id, count}, deadline (seconds left to act), complaint_id, create_time, update_time (seconds)}}; ids are
+  strings in the docs, numbers in some SDK samples: both are read;
   acceptapply {after_sale_order_id, address_id?}; rejectapply {after_sale_order_id, reject_reason?,
   reject_reason_type (required; codes from rejectreason/get)}; addcomplaintproof {complaint_id (the after-sale
   order's complaint_id), content, media_id_list (media ids from channels/ec/basics/img/upload resp_type=0)};
@@ -18,8 +20,10 @@ Facts used:
   echoed); in safe mode also encrypt_type=aes&msg_signature, where msg_signature = sha1 of the sorted token,
   timestamp, nonce and Encrypt. The body is XML <xml><ToUserName/><Encrypt/></xml> or JSON
   {"ToUserName", "Encrypt"} depending on the format chosen in the console; the decrypted message has the same
-  format. The after-sale event is Event=channels_ec_aftersale_update with finder_shop_aftersale_status_update
-  {after_sale_order_id, order_id, status}. The answer is the plain string "success".
+  format (the 视频号小店 console offers JSON and safe mode only; both formats are read). The after-sale event is
+  Event=channels_ec_aftersale_update with finder_shop_aftersale_status_update {after_sale_order_id, order_id,
+  status}; order events channels_ec_order_* carry order_info {order_id} (a JSON number in the published
+  samples). FromUserName is a fixed OpenID. The answer is the plain string "success".
 The signature and AES scheme are WeChat's common one: shouhou.inbox.channels.crypto implements it.
 """
 
@@ -238,12 +242,14 @@ class WechatShopAdapter:
         info = info if isinstance(info, dict) else {}
         aftersale_id, status = str(info.get("after_sale_order_id") or ""), str(info.get("status") or "")
         order_info = message.get("order_info") if isinstance(message.get("order_info"), dict) else {}
-        if event in ORDER_EVENTS:
+        if event in ORDER_EVENTS:  # order_info.order_id: a JSON number in the published samples, or a string
             info = {"order_id": order_info.get("order_id") or ""}
-        # WeChat event pushes carry no MsgId; a retry repeats the same fields, which therefore name the message
+        # WeChat event pushes carry no MsgId and FromUserName is a fixed OpenID: a retry repeats the same fields,
+        # which therefore name the message; the order id tells apart two orders' events of the same second
         ident = ":".join(str(message.get(k, "")) for k in ("ToUserName", "FromUserName", "CreateTime"))
+        subject = aftersale_id or str(info.get("order_id") or "")
         return [PushMessage(
-            message_id=f"{ident}:{event}:{aftersale_id}:{status}"[:128], tag=event, data=message,
+            message_id=f"{ident}:{event}:{subject}:{status}"[:128], tag=event, data=message,
             platform_shop_id=str(message.get("ToUserName") or ""), aftersale_id=aftersale_id,
             order_id=str(info.get("order_id") or ""),
             known=event == AFTERSALE_EVENT and bool(aftersale_id) or event in ORDER_EVENTS and bool(info.get("order_id")))]
@@ -307,7 +313,10 @@ class WechatShopAdapter:
         kind_code, status = str(row.get("type", "")), str(row.get("status", ""))
         case_status, words = STATUSES.get(status, ("", f"未知状态 {status}"))
         details = row.get("details") if isinstance(row.get("details"), dict) else {}
-        reason_text = str(details.get("desc") or row.get("reason_text") or row.get("reason") or "")
+        # `reason` is a code with no literal meaning (e.g. "10000019"); `reason_text` names it (7天无理由);
+        # details.desc is what the buyer wrote. The case reason comes from the platform's words first.
+        label, desc = str(row.get("reason_text") or "").strip(), str(details.get("desc") or "").strip()
+        reason_text = "：".join(part for part in (label, desc) if part) or str(row.get("reason") or "")
         refund = row.get("refund_info") if isinstance(row.get("refund_info"), dict) else {}
         product = row.get("product_info") if isinstance(row.get("product_info"), dict) else {}
         seconds_left = int(row.get("deadline") or 0)
@@ -317,7 +326,7 @@ class WechatShopAdapter:
             aftersale_id=str(row.get("after_sale_order_id", "")), order_id=str(row.get("order_id") or ""),
             sub_order_id=str(product.get("sku_id") or ""), platform_type=kind_code, platform_status=status,
             kind=TYPES.get(kind_code, CaseKind.REFUND_ONLY), case_status=case_status,
-            reason=reason_from_text(reason_text), reason_text=reason_text, status_text=words,
+            reason=reason_from_text(label or reason_text), reason_text=reason_text, status_text=words,
             refund_amount=_yuan(refund.get("amount")), deadline=deadline, updated=int(row.get("update_time") or 0),
             applied_at=dt.datetime.fromtimestamp(created, dt.UTC) if created else None, raw=row)
 

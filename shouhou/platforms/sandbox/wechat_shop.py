@@ -31,10 +31,15 @@ ERRORS = {
 
 
 # rejectreason/get and the address book as the sandbox answers them
+# reject_scene as published: 1 仅退款, 4 退货退款, 5 换货, 6 换货发出新商品
 REJECT_REASONS = [
     {"reject_reason_type": 16, "reject_reason_type_text": "商品未存在问题", "reject_reason": "商品完好", "reject_scene": 1},
-    {"reject_reason_type": 20, "reject_reason_type_text": "买家寄回商品影响二次销售", "reject_reason": "", "reject_scene": 2},
+    {"reject_reason_type": 20, "reject_reason_type_text": "买家寄回商品影响二次销售", "reject_reason": "", "reject_scene": 4},
 ]
+# getaftersaleorder `reason` is a code with no literal meaning, `reason_text` its words (a few of the published
+# codes; any other words get 10000008 其他)
+REASON_CODES = {"不想要了": "10000000", "其他": "10000008", "七天无理由": "10000019", "7天无理由": "10000019",
+                "质量问题": "10000021", "与商品描述不符": "10000011", "少件/漏发": "10000005", "卖家发错货": "10000006"}
 ADDRESSES = {
     "addr-hz-01": {"address_id": "addr-hz-01", "name": "杭州售后仓", "default_recv": 1,
                    "address_info": {"user_name": "售后组", "province_name": "浙江省", "city_name": "杭州市",
@@ -50,7 +55,8 @@ class SandboxAftersale:
     kind: str = "REFUND"  # REFUND | RETURN
     status: str = "MERCHANT_PROCESSING"
     amount: int = 0  # fen
-    reason: str = "七天无理由"
+    reason: str = "七天无理由"  # the platform's words for the reason (reason_text)
+    desc: str = ""  # what the buyer wrote (details.desc)
     deadline: int = 36 * 3600  # seconds left for the merchant
     complaint_id: str = ""  # the dispute (纠纷单) once the buyer asked the platform to step in
     create_time: int = field(default_factory=lambda: int(time.time()))
@@ -97,10 +103,11 @@ class WechatShopSandbox(LocalHttpService):
 
     # --- the buyer's side -----------------------------------------------------------------------------
     def add_aftersale(self, *, order_id: str, sku_id: str = "", kind: str = "REFUND", amount: int = 0,
-                      reason: str = "七天无理由", push: bool = True) -> SandboxAftersale:
+                      reason: str = "七天无理由", desc: str = "", push: bool = True) -> SandboxAftersale:
         with self.lock:
             record = SandboxAftersale(aftersale_id=str(3_700_000_000_000_000 + len(self.aftersales) + 1),
-                                      order_id=order_id, sku_id=sku_id, kind=kind, amount=amount, reason=reason)
+                                      order_id=order_id, sku_id=sku_id, kind=kind, amount=amount, reason=reason,
+                                      desc=desc)
             self.aftersales[record.aftersale_id] = record
         if push:
             self.push_update(record)
@@ -143,9 +150,11 @@ class WechatShopSandbox(LocalHttpService):
                                      "product_infos": [{"sku_id": p["sku_id"], "product_cnt": p.get("sku_cnt", 1)}
                                                        for p in order.products]})
         if push:
+            # order_info.order_id as the published samples send it: a JSON number
             self.push({"ToUserName": self.username, "FromUserName": "o_platform_fixed_openid",
                        "CreateTime": order.update_time, "MsgType": "event", "Event": "channels_ec_order_deliver",
-                       "order_info": {"order_id": order_id, "finish_delivery": 1}})
+                       "order_info": {"order_id": int(order_id) if order_id.isdigit() else order_id,
+                                      "finish_delivery": 1}})
 
     # --- pushes ---------------------------------------------------------------------------------------
     def message(self, record: SandboxAftersale, *, event: str = "channels_ec_aftersale_update") -> dict:
@@ -301,11 +310,18 @@ class WechatShopSandbox(LocalHttpService):
         return 200, {"errcode": 0, "errmsg": "ok"}
 
     def _row(self, r: SandboxAftersale) -> dict:
+        """getaftersaleorder's after_sale_order as published (docs and SDK samples, docs/platforms.md Sources)."""
         return {"after_sale_order_id": r.aftersale_id, "order_id": r.order_id, "status": r.status, "type": r.kind,
-                "openid": "o_buyer_openid", "reason": "NO_REASON_7_DAYS",
+                "openid": "o_buyer_openid", "unionid": "", "reason": REASON_CODES.get(r.reason, "10000008"),
+                "reason_text": r.reason,
                 "product_info": {"product_id": "10000001", "sku_id": r.sku_id, "count": 1},
-                "details": {"desc": r.reason, "receive_product": r.kind == "RETURN"},
-                "refund_info": {"amount": r.amount}, "deadline": r.deadline if r.status == "MERCHANT_PROCESSING" else 0,
+                "details": {"desc": r.desc, "receive_product": r.kind == "RETURN", "cancel_time": 0,
+                            "media_id_list": [], "tel_number": ""},
+                "refund_info": {"amount": r.amount},
+                "return_info": {"waybill_id": "", "delivery_id": "", "delivery_name": ""},
+                "merchant_upload_info": {"reject_reason": "", "refund_certificates": []},
+                "refund_resp": {"code": "", "ret": 0, "message": ""},
+                "deadline": r.deadline if r.status in ("MERCHANT_PROCESSING", "MERCHANT_WAIT_RECEIPT") else 0,
                 "create_time": r.create_time, "update_time": r.update_time,
                 **({"complaint_id": r.complaint_id} if r.complaint_id else {})}
 
