@@ -132,7 +132,7 @@ class Kuaishou(Feed):
         return client.post(self.path, data=self.box.encrypted(envelope), content_type="text/plain")
 
     def accepted(self, response) -> bool:
-        return response.status_code == 200 and response.json() == {"result": 1, "msg": "success"}
+        return response.status_code == 200 and response.json() == {"result": 1}
 
 
 class WechatShop(Feed):

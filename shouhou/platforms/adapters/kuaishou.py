@@ -1,16 +1,23 @@
 """快手小店 (Kuaishou e-commerce open platform) adapter.
 
-Facts used (sources in docs/platforms.md):
-- API: POST form to {gateway}/{method with "." → "/"} (gateway https://openapi.kwaixiaodian.com) with
-  appkey, method, version=1, param (JSON), access_token, timestamp (ms), signMethod=HMAC_SHA256 and
-  sign = base64 HMAC-SHA256(key=signSecret, the parameters sorted as k=v joined by "&" + "&signSecret=" +
-  signSecret). Answers {result, error_msg, code, sub_code, sub_msg, data}; result 1 is success.
-- OAuth: GET /oauth2/access_token (app_id, app_secret, grant_type=code, code);
-  POST /oauth2/refresh_token (grant_type=refresh_token, app_id, app_secret, refresh_token).
-- Push: the body is base64 of AES-CBC (key = base64-decoded message secret, IV of 16 zero bytes, PKCS#5
-  padding) over the envelope {eventId, msgId, bizId, userId, openId, appKey, event, info, status,
-  createTime, updateTime, test}; info is a JSON string (after-sale: orderId, refundId, handlingWay,
-  specialRefundType, status, createTime). Decrypting with our key is what proves the sender.
+Facts used (sources in docs/platforms.md, "Sources", 快手 published-shape audit):
+- API (快手's API调用说明): {gateway}/{method with "." → "/"} (gateway https://openapi.kwaixiaodian.com),
+  application/x-www-form-urlencoded, with appkey, method, version=1, param (JSON), access_token, timestamp (ms),
+  signMethod=HMAC_SHA256 and sign = base64 HMAC-SHA256(key=signSecret, the parameters sorted as k=v joined by
+  "&" + "&signSecret=" + signSecret). The official Java SDK reads with GET (every parameter in the query) and
+  acts with POST (a form body): READ_METHODS below. Answers {result, error_msg, code, sub_code, sub_msg, data};
+  result 1 is success; an error may carry its code in `result` itself ({"result":24,"error_msg":
+  "AUTHORIZATION_REVOKED"}, the OAuth codes 100200100–100200500).
+- OAuth (APP授权说明): GET /oauth2/access_token (app_id, app_secret, grant_type=code, code);
+  POST /oauth2/refresh_token (grant_type=refresh_token, app_id, app_secret, refresh_token); answer
+  {result: 1, access_token, expires_in (s), refresh_token (a new one each time), refresh_token_expires_in, open_id,
+  scopes}.
+- Push (消息服务说明): POST, text/plain, the body is base64 of AES-CBC (key = base64-decoded message secret, IV of
+  16 zero bytes, PKCS#5 padding) over the envelope {eventId, bizId, userId, openId, appKey, event, info, createTime,
+  test} (public SDKs add msgId, status, updateTime); info is a JSON string (after-sale: orderId, refundId,
+  handlingWay, specialRefundType, status, createTime / updateTime). The heartbeat is {"test": true}, nothing else.
+  Decrypting with our key is what proves the sender. The answer the platform waits for (3 s) is HTTP 200 with
+  exactly {"result": 1}; anything else is retried 5 times (5, 10, 20, 30, 60 minutes) and a failing URL is paused.
 - Refund status and handlingWay enums, refund APIs and their parameters: see the tables below.
 """
 
@@ -82,6 +89,21 @@ STATUSES = {
 }
 AFTERSALE_EVENTS = {"kwaishop_aftersales_addRefund", "kwaishop_aftersales_updateRefund"}
 RETURN_WAYS = {"1", "3"}
+# open.seller.order.refund.approve refundHandingWay: [0 未知] [1 退货退款] [10 仅退款] (the SDK schema's enum)
+APPROVE_WAYS = {"1", "10"}
+# the methods the official Java SDK sends as GET (all parameters in the query string); the others are POSTed
+READ_METHODS = frozenset({"open.seller.order.refund.pcursor.list", "open.seller.order.refund.detail",
+                          "open.refund.reject.reason", "open.address.seller.list", "open.order.cursor.list",
+                          "open.order.detail"})
+# 物流公司编号 (快手's expressCode, the published table) for shouhou's carriers; a connection may override one in
+# settings["express_codes"] (Django admin)
+EXPRESS_CODES = {"EMS": 2, "STO": 3, "SF": 4, "YTO": 6, "ZTO": 9, "YD": 11, "JD": 14, "JTSD": 109}
+EXPRESS_NAMES = {2: "EMS", 3: "申通快递", 4: "顺丰速运", 6: "圆通速递", 9: "中通快递", 11: "韵达快递", 14: "京东",
+                 109: "极兔速递"}
+# refund business codes (快手's 返回码说明) that mean "the request moved on": re-read it, never retry
+MOVED_ON = {"300002", "300010", "300013", "300014", "300016", "300017", "300018"}
+# OAuth / authorisation results that no retry with the same token can cure: refresh (or re-authorise)
+AUTH_CODES = {"24", "100200102", "100200106", "100200107"}
 
 
 def api_sign(params: dict, sign_secret: str) -> str:
@@ -107,6 +129,32 @@ def decrypt_push(body: bytes, msg_secret: str) -> bytes:
         return unpadder.update(data) + unpadder.finalize()
     except ValueError as exc:  # bad base64, wrong key length, bad padding: not ours
         raise PushRefused("消息无法用本应用的消息密钥解密") from exc
+
+
+def _plain_heartbeat(body: bytes) -> dict | None:
+    """The console's URL check and the heartbeat send {"test": true}; were it ever sent unencrypted, it is answered
+    (nothing is stored for a test, so answering it proves nothing and costs nothing)."""
+    try:
+        value = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return None
+    return value if isinstance(value, dict) and value.get("test") is True and set(value) <= {"test"} else None
+
+
+def _int(value) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0
+
+
+def _carrier(waybill: dict) -> str:
+    """Our carrier for a waybill of an order: 快手 gives its expressCode (物流公司编号), some answers a name too."""
+    code = _int(waybill.get("expressCode"))
+    for ours, theirs in EXPRESS_CODES.items():
+        if code and code == theirs:
+            return ours
+    return carrier_of(name=waybill.get("expressName") or EXPRESS_NAMES.get(code, ""))
 
 
 def _yuan(fen) -> Decimal:
@@ -152,12 +200,20 @@ class KuaishouAdapter:
     def verify_push(self, headers: dict, body: bytes) -> None:
         if not self.msg_secret:
             raise PushRefused("未配置消息密钥")
+        heartbeat = _plain_heartbeat(body)
+        if heartbeat is not None:
+            self._plain = heartbeat
+            return
         plain = decrypt_push(body, self.msg_secret)
         try:
             envelope = json.loads(plain)
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise PushRefused("解密后的消息不是 JSON") from exc
-        if not isinstance(envelope, dict) or str(envelope.get("appKey", "")) != self.app_key:
+        if not isinstance(envelope, dict):
+            raise PushRefused("解密后的消息不是 JSON 对象")
+        # the heartbeat and the console's URL check send {"test": true} alone (no appKey): our key opened it
+        if str(envelope.get("appKey", "")) != self.app_key and not (envelope.get("test") is True
+                                                                    and "appKey" not in envelope):
             raise PushRefused("appKey 与本应用不符")
         self._plain = envelope
 
@@ -179,7 +235,8 @@ class KuaishouAdapter:
             known=event in AFTERSALE_EVENTS or event in ORDER_EVENTS)]
 
     def push_answer(self, ok: bool, message: str = "") -> tuple[int, dict]:
-        return (200, {"result": 1, "msg": "success"}) if ok else self.refusal(message)
+        # 消息服务说明 3.2: HTTP 200 and the JSON {"result": 1}; nothing else counts as received
+        return (200, {"result": 1}) if ok else self.refusal(message)
 
     # --- API --------------------------------------------------------------------------------------
     def _post(self, url: str, **kwargs) -> dict:
@@ -191,10 +248,16 @@ class KuaishouAdapter:
 
     @staticmethod
     def _error(answer: dict) -> PlatformError:
-        text = answer.get("error_msg") or answer.get("sub_msg") or answer.get("msg") or "未知错误"
-        code = f"{answer.get('code', '')} {answer.get('sub_code', '')}".strip()
-        words = f"{text} {code}".lower()
-        if "token" in words:
+        text = answer.get("error_msg") or answer.get("sub_msg") or answer.get("msg") or answer.get("error") \
+            or "未知错误"
+        result = str(answer.get("result", ""))
+        codes = {str(answer.get(k, "")) for k in ("code", "sub_code")} | {result}
+        code = " ".join(str(answer[k]) for k in ("code", "sub_code") if answer.get(k)) or \
+            (result if result not in ("", "0") else "")
+        words = f"{text} {answer.get('error', '')} {code}".lower()
+        if codes & MOVED_ON:
+            kind = "already_handled"
+        elif codes & AUTH_CODES or "token" in words or "鉴权" in words or "authorization" in words:
             kind = "token_expired"
         elif "limit" in words or "频繁" in words:
             kind = "rate_limited"
@@ -209,7 +272,10 @@ class KuaishouAdapter:
                   "param": json.dumps(param, separators=(",", ":"), ensure_ascii=False),
                   "timestamp": str(int(time.time() * 1000)), "signMethod": "HMAC_SHA256"}
         params["sign"] = api_sign(params, self.sign_secret)
-        return self._post(f"{self.api_base}/{method.replace('.', '/')}", data=params)
+        url = f"{self.api_base}/{method.replace('.', '/')}"
+        if method in READ_METHODS:  # as the official SDK: a read is a GET with everything in the query
+            return self._post(url, method="GET", params=params)
+        return self._post(url, data=params)
 
     def _tokens(self, answer: dict) -> Tokens:
         return Tokens(access_token=answer.get("access_token", ""), refresh_token=answer.get("refresh_token", ""),
@@ -248,7 +314,8 @@ class KuaishouAdapter:
         data = self.call("open.seller.order.refund.pcursor.list", {
             "beginTime": begin, "endTime": end, "type": 9, "pageSize": 100, "currentPage": 1, "sort": 2,
             "queryType": 2, "pcursor": cursor.get("pcursor", "")}, access_token=access_token).get("data") or {}
-        items = [self._aftersale(r) for r in data.get("refundOrderInfoList") or []]
+        # refundOrderInfoList (SDK schemas, public answers); a Go SDK's type also lists dataList: either is read
+        items = [self._aftersale(r) for r in data.get("refundOrderInfoList") or data.get("dataList") or []]
         pcursor = str(data.get("pcursor") or "nomore")
         if pcursor != "nomore":
             return Page(items=items, cursor={"begin": begin, "pcursor": pcursor}, has_more=True)
@@ -268,9 +335,11 @@ class KuaishouAdapter:
                 param["addressId"] = int(action.return_address_id)
             return self.call("open.seller.order.refund.returngoods.approve", param, access_token=access_token)
         if action.kind == "approve":
-            return self.call("open.seller.order.refund.approve", {
-                "refundId": refund_id, "refundAmount": action.amount_fen, "status": int(action.platform_status or 10),
-                "refundHandingWay": int(action.platform_type or 10)}, access_token=access_token)
+            param = {"refundId": refund_id, "refundAmount": action.amount_fen,
+                     "status": int(action.platform_status or 10)}
+            if (action.platform_type or "10") in APPROVE_WAYS:  # the enum has no 补寄 / 维修 value: leave it out
+                param["refundHandingWay"] = int(action.platform_type or 10)
+            return self.call("open.seller.order.refund.approve", param, access_token=access_token)
         if action.kind == "reject":
             param = {"refundId": refund_id, "rejectDesc": action.reason or "不符合售后条件",
                      "refundVersion": action.updated}
@@ -280,11 +349,12 @@ class KuaishouAdapter:
                 param["rejectImages"] = action.evidence_urls[:6]
             return self.call("open.refund.reject", param, access_token=access_token)
         if action.kind == "exchange_ship":
-            if not action.express_code or not action.tracking_no:
+            express_code = action.express_code or str(EXPRESS_CODES.get(action.carrier, ""))
+            if not express_code or not action.tracking_no:
                 raise PlatformError("refused", "快手换货发货需要快手的快递公司编码（连接设置 express_codes）与运单号，"
                                     "请在快手小店后台发货。")
             return self.call("open.refund.confirm.and.send", {
-                "refundId": refund_id, "expressNo": action.tracking_no, "expressCode": int(action.express_code)},
+                "refundId": refund_id, "expressNo": action.tracking_no, "expressCode": int(express_code)},
                 access_token=access_token)
         if action.kind == "confirm_receipt":
             return self.call("open.seller.order.refund.confirm.receipt", {
@@ -377,16 +447,21 @@ class KuaishouAdapter:
                            product_id=str(item.get("itemId") or ""),
                            sku_code=str(item.get("skuNick") or item.get("relSkuId") or item.get("skuId") or ""),
                            spec=str(item.get("skuDesc") or ""))] if item else []
-        waybills = [Waybill(tracking_no=str(w.get("expressNo") or ""), carrier=carrier_of(name=w.get("expressName", "")),
-                            carrier_name=str(w.get("expressName") or ""), shipped_at=when(base.get("sendTime"), millis=True))
+        waybills = [Waybill(tracking_no=str(w.get("expressNo") or ""), carrier=_carrier(w),
+                            carrier_name=str(w.get("expressName") or EXPRESS_NAMES.get(_int(w.get("expressCode")), "")),
+                            shipped_at=when(base.get("sendTime"), millis=True))
                     for w in row.get("orderLogisticsInfo") or [] if w.get("expressNo")]
-        address = "".join(str(addr.get(k) or "") for k in ("province", "city", "district", "town")) + \
-            masked(addr.get("address"))
+        # since 快手's buyer-data encryption (all apps from 2023-03-31) consignee, mobile and address are null and the
+        # masked values are desensitiseConsignee / desensitiseMobile / desensitiseAddress; older answers: the plain ones
+        name = addr.get("desensitiseConsignee") or addr.get("consignee")
+        phone = addr.get("desensitiseMobile") or addr.get("mobile")
+        detail = addr.get("desensitiseAddress") or addr.get("address")
+        address = "".join(str(addr.get(k) or "") for k in ("province", "city", "district", "town")) + masked(detail)
         return PlatformOrder(
             order_id=oid, status=ORDER_STATUSES.get(status, OrderStatus.PAID), platform_status=status,
             updated=int(base.get("updateTime") or 0) // 1000, items=items,
             placed_at=when(base.get("createTime"), millis=True), paid_at=when(base.get("payTime"), millis=True),
             shipped_at=when(base.get("sendTime"), millis=True),
             signed_at=when(base.get("recvTime"), millis=True) if status in ("50", "70") else None,
-            total=yuan(base.get("totalFee")), receiver_name=masked(addr.get("consignee")),
-            receiver_phone=masked(addr.get("mobile"))[:20], address=address[:300], waybills=waybills)
+            total=yuan(base.get("totalFee")), receiver_name=masked(name),
+            receiver_phone=masked(phone)[:20], address=address[:300], waybills=waybills)

@@ -1,7 +1,11 @@
-"""A local 快手小店 open platform for tests: OAuth code/refresh, the signed refund APIs (form POST,
-HMAC-SHA256 sign, result=1), refund requests that move when acted on, and pushes encrypted with the
-app's message secret (AES-CBC, zero IV) as the platform sends them. Faults as in the 抖店 sandbox.
-The sandbox settles an approved refund at once (60 退款成功); the platform passes through 50 first."""
+"""A local 快手小店 open platform for tests: OAuth code/refresh, the signed refund APIs (HMAC-SHA256 sign,
+result=1; reads as GET with the parameters in the query, actions as a form POST, as the official SDK sends them),
+refund requests that move when acted on, and pushes encrypted with the app's message secret (AES-CBC, zero IV)
+as the platform sends them, including the {"test": true} heartbeat. Faults as in the 抖店 sandbox.
+The sandbox settles an approved refund at once (60 退款成功); the platform passes through 50 first.
+Shapes from the published docs and SDKs (docs/platforms.md, "Sources"): the refund list and detail flat under
+data, orders as orderBaseInfo / orderItemInfo / orderAddress (masked buyer data in desensitise*, the plain fields
+null since the encryption) / orderLogisticsInfo {expressNo, expressCode}."""
 
 from __future__ import annotations
 
@@ -17,14 +21,20 @@ from urllib.parse import parse_qs, urlparse
 import httpx
 
 from shouhou.core.sandbox import LocalHttpService
-from shouhou.platforms.adapters.kuaishou import api_sign, encrypt_push
+from shouhou.platforms.adapters.kuaishou import EXPRESS_NAMES, api_sign, encrypt_push
 
+# error answers: the words are the published ones (K1008 限流, K0004 鉴权失败/TOKEN过期, K0006 AUTHORIZATION_REVOKED,
+# 返回码说明 300014); where 快手 puts a business code (result, code or sub_code) is not published: the sandbox puts it
+# in `result`, as the one published example of an API error does ({"result":24,"error_msg":"AUTHORIZATION_REVOKED"})
 ERRORS = {
-    "rate_limit": (429, {"result": 0, "error_msg": "调用过于频繁，请稍后再试", "code": "429"}),
-    "token_expired": (200, {"result": 28, "error_msg": "access_token已过期", "code": "28"}),
-    "status_error": (200, {"result": 0, "error_msg": "售后单状态已变更，请刷新后重试", "code": "802000"}),
+    "rate_limit": (200, {"result": 0, "error_msg": "Exceed qps limit, KEY [apiId:open.seller.order.refund.detail;"
+                                                   "appkey:ks-sandbox-app], MAX_QPS [300.0]"}),
+    "token_expired": (200, {"result": 28, "error_msg": "鉴权失败，TOKEN过期"}),  # 28: the sandbox's own number
+    "revoked": (200, {"result": 24, "error_msg": "AUTHORIZATION_REVOKED"}),
+    "status_error": (200, {"result": 300014, "error_msg": "退款单状态已更新，请刷新重试"}),
     "outage": (503, {"result": 0, "error_msg": "服务不可用"}),
 }
+EXPRESS_CODES_BY_NAME = {name: code for code, name in EXPRESS_NAMES.items()}
 # path → (statuses it may act on, status after)
 OPERATIONS = {
     "open/seller/order/refund/approve": ({10}, 60),
@@ -52,6 +62,7 @@ class SandboxRefund:
     refund_fee: int = 0
     reason: str = "七天无理由退货"
     update_time: int = field(default_factory=lambda: int(time.time() * 1000))
+    create_time: int = field(default_factory=lambda: int(time.time() * 1000))
 
 
 @dataclass
@@ -69,7 +80,7 @@ class SandboxKsOrder:
     update_time: int = field(default_factory=lambda: int(time.time() * 1000))
     send_time: int = 0
     express_no: str = ""
-    express_name: str = ""
+    express_code: int = 0  # 物流公司编号
 
 
 class KuaishouSandbox(LocalHttpService):
@@ -84,6 +95,7 @@ class KuaishouSandbox(LocalHttpService):
         self.page_size_cap = 50
         self.operations: list[tuple[str, str]] = []
         self.calls: list[str] = []
+        self.methods: list[tuple[str, str]] = []  # (HTTP method, path) of every API call
         self.faults: list[dict] = []
         self.outage = False
         self.lock = threading.RLock()
@@ -124,7 +136,8 @@ class KuaishouSandbox(LocalHttpService):
     def ship_order(self, oid: str, *, express_no: str, express_name: str = "中通快递", push: bool = True) -> None:
         with self.lock:
             order = self.orders[oid]
-            order.status, order.express_no, order.express_name = 40, express_no, express_name
+            order.status, order.express_no = 40, express_no
+            order.express_code = EXPRESS_CODES_BY_NAME.get(express_name, 9)
             order.update_time = max(int(time.time() * 1000), order.update_time + 1000)
             order.send_time = order.update_time
         if push and self.push_url:
@@ -147,6 +160,10 @@ class KuaishouSandbox(LocalHttpService):
         return {"eventId": f"ev-{now}-{self._seq}", "msgId": f"msg-{now}-{self._seq}", "bizId": int(refund.refund_id),
                 "userId": int(self.seller_id), "openId": "sandbox-open-id", "appKey": self.app_key, "event": event,
                 "info": json.dumps(info), "status": 1, "createTime": now, "updateTime": now, "test": test}
+
+    def heartbeat(self) -> bytes:
+        """The console's URL check and the platform's heartbeat: {"test": true} alone, encrypted like any message."""
+        return self.encrypted({"test": True})
 
     def encrypted(self, envelope: dict, *, msg_secret: str | None = None) -> bytes:
         return encrypt_push(json.dumps(envelope, ensure_ascii=False).encode(), msg_secret or self.msg_secret)
@@ -176,6 +193,7 @@ class KuaishouSandbox(LocalHttpService):
             def do_GET(self):  # noqa: N802
                 parsed = urlparse(self.path)
                 query = {k: v[0] for k, v in parse_qs(parsed.query).items()}
+                sandbox.methods.append(("GET", parsed.path.strip("/")))
                 if parsed.path.strip("/") == "oauth/authorize":  # the merchant agrees at once
                     from urllib.parse import urlencode
 
@@ -188,45 +206,65 @@ class KuaishouSandbox(LocalHttpService):
                         {"code": "sandbox-code", "state": query.get("state", "")}))
                     self.end_headers()
                     return
-                self._answer(*sandbox.handle(parsed.path.strip("/"), query))
+                self._answer(*sandbox.handle(parsed.path.strip("/"), query, http_method="GET"))
 
             def do_POST(self):  # noqa: N802
                 parsed = urlparse(self.path)
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
                 form = {k: v[0] for k, v in parse_qs(body, keep_blank_values=True).items()}
+                sandbox.methods.append(("POST", parsed.path.strip("/")))
                 self._answer(*sandbox.handle(parsed.path.strip("/"), form))
 
         return Handler
 
     def _tokens(self) -> tuple[int, dict]:
         return 200, {"result": 1, "access_token": self.access_token, "refresh_token": self.refresh_token,
-                     "expires_in": 172800, "open_id": "sandbox-open-id", "scopes": ["merchant_refund"]}
+                     "expires_in": 172800, "refresh_token_expires_in": 15552000, "open_id": "sandbox-open-id",
+                     "scopes": ["merchant_refund", "merchant_order", "merchant_logistics", "user_info"]}
 
-    def handle(self, path: str, params: dict) -> tuple[int, dict]:
+    def gate(self, path: str, params: dict) -> tuple[int, dict] | None:
+        """The gateway's checks of an API call (sign, app, method, token): its refusal, or None to go on."""
+        params = dict(params)
+        given = params.pop("sign", "")
+        if params.get("appkey") != self.app_key or given != api_sign(params, self.sign_secret):
+            return 200, {"result": 0, "error_msg": "签名验证失败", "code": "sign_error"}
+        if params.get("method", "").replace(".", "/") != path:
+            return 200, {"result": 0, "error_msg": "method与路径不符"}
+        if params.get("access_token") != self.access_token:
+            return ERRORS["token_expired"]
+        return None
+
+    def fault(self, path: str) -> tuple[int, dict] | None:
+        """An outage or a fault set with fail_next for this path, else None."""
+        if self.outage:
+            return ERRORS["outage"]
+        for fault in self.faults:
+            if fault["path"] == path and fault["times"] > 0:
+                fault["times"] -= 1
+                return ERRORS[fault["kind"]]
+        return None
+
+    def handle(self, path: str, params: dict, http_method: str = "POST") -> tuple[int, dict]:
         with self.lock:
             self.calls.append(path)
-            if self.outage:
-                return ERRORS["outage"]
-            for fault in self.faults:
-                if fault["path"] == path and fault["times"] > 0:
-                    fault["times"] -= 1
-                    return ERRORS[fault["kind"]]
+            faulty = self.fault(path)
+            if faulty is not None:
+                return faulty
             if path in ("oauth2/access_token", "oauth2/refresh_token"):
+                # APP授权说明: errors carry their code in result, with error and error_msg
                 if params.get("app_id") != self.app_key or params.get("app_secret") != self.app_secret:
-                    return 200, {"result": 0, "error_msg": "app_id或app_secret错误"}
+                    return 200, {"result": 100200101, "error": "unauthorized_client", "error_msg": "app 非法"}
                 if path.endswith("access_token") and params.get("code") == "sandbox-code":
                     return self._tokens()
                 if path.endswith("refresh_token") and params.get("refresh_token") == self.refresh_token:
                     self.access_token, self.refresh_token = "ks-at-" + secrets.token_hex(6), "ks-rt-" + secrets.token_hex(6)
                     return self._tokens()
-                return 200, {"result": 0, "error_msg": "授权码或refresh_token无效"}
-            given = params.pop("sign", "")
-            if params.get("appkey") != self.app_key or given != api_sign(params, self.sign_secret):
-                return 200, {"result": 0, "error_msg": "签名验证失败", "code": "sign_error"}
-            if params.get("method", "").replace(".", "/") != path:
-                return 200, {"result": 0, "error_msg": "method与路径不符"}
-            if params.get("access_token") != self.access_token:
-                return ERRORS["token_expired"]
+                if path.endswith("refresh_token"):
+                    return 200, {"result": 100200102, "error": "access_denied", "error_msg": "refreshToken.discarded"}
+                return 200, {"result": 100200105, "error": "invalid_grant", "error_msg": "code 错误"}
+            refused = self.gate(path, params)
+            if refused is not None:
+                return refused
             param = json.loads(params.get("param") or "{}")
             if path == "open/seller/order/refund/pcursor/list":
                 return self._list(param)
@@ -250,6 +288,8 @@ class KuaishouSandbox(LocalHttpService):
                 known = {r["reasonCode"]: r for r in REJECT_REASONS}.get(int(param["reasonCode"]))
                 if known is None or (known["requiredRejectImage"] and not param.get("rejectImages")):
                     return 200, {"result": 0, "error_msg": "拒绝原因或凭证图片不符合要求", "code": "param_error"}
+            if path in OPERATIONS and http_method != "POST":  # actions are POSTed (the SDK)
+                return 200, {"result": 0, "error_msg": "请使用POST请求"}
             if path in OPERATIONS:
                 allowed, after = OPERATIONS[path]
                 stale = param.get("refundVersion") and int(param["refundVersion"]) != refund.update_time
@@ -262,16 +302,25 @@ class KuaishouSandbox(LocalHttpService):
             return 404, {"result": 0, "error_msg": "接口不存在"}
 
     def _row(self, r: SandboxRefund) -> dict:
+        """A refund as open.seller.order.refund.detail / pcursor.list give it: flat under data, ids int64, money in
+        fen, times in ms (the fields a public SDK's response type lists; the sandbox fills the ones it models)."""
         return {"refundId": int(r.refund_id), "oid": int(r.order_id) if r.order_id.isdigit() else r.order_id,
                 "status": r.status, "handlingWay": r.handling_way, "specialRefundType": 0, "refundFee": r.refund_fee,
-                "refundReasonDesc": r.reason, "updateTime": r.update_time, "sellerId": int(self.seller_id)}
+                "refundReason": 1, "refundReasonDesc": r.reason, "refundDesc": "", "refundType": 1,
+                "negotiateStatus": 1 if r.status == 10 else 2, "receiptStatus": 1, "pictures": "",
+                "createTime": r.create_time, "submitTime": r.create_time, "updateTime": r.update_time,
+                "negotiateUpdateTime": r.update_time, "endTime": 0, "expireTime": 0, "productNum": 1,
+                "skuId": 1, "relSkuId": 3_300_001, "itemId": 2_200_001, "relItemId": 0, "skuNick": "KS-SKU-1",
+                "sellerId": int(self.seller_id), "logisticsId": 0, "urgeTimes": 0, "requireReturnFreight": False}
 
     def _list(self, param: dict) -> tuple[int, dict]:
         begin, end = int(param.get("beginTime", 0)), int(param.get("endTime", 0))
         if end - begin > 86_400_000 or end < begin:
             return 200, {"result": 0, "error_msg": "查询时间范围不能超过1天"}
         rows = sorted((r for r in self.refunds.values() if begin <= r.update_time <= end), key=lambda r: r.update_time)
-        return 200, {"result": 1, "data": {"refundOrderInfoList": [self._row(r) for r in rows], "pcursor": "nomore"}}
+        return 200, {"result": 1, "data": {"currentPage": 1, "pageSize": int(param.get("pageSize") or 100),
+                                           "totalPage": 1, "totalSize": len(rows), "beginTime": begin, "endTime": end,
+                                           "refundOrderInfoList": [self._row(r) for r in rows], "pcursor": "nomore"}}
 
     # --- orders ----------------------------------------------------------------------------------------
     def _order_row(self, o: SandboxKsOrder) -> dict:
@@ -281,10 +330,13 @@ class KuaishouSandbox(LocalHttpService):
                 "orderItemInfo": {"itemId": 2_200_000 + o.sku_id, "itemTitle": o.title, "skuId": o.sku_id,
                                   "relSkuId": 3_300_000 + o.sku_id, "skuNick": f"KS-SKU-{o.sku_id}", "skuDesc": "颜色:白",
                                   "num": o.num, "price": o.total_fee // max(1, o.num)},
-                "orderAddress": {"consignee": "李**", "mobile": "159****0000", "province": "广东省", "city": "广州市",
-                                 "district": "天河区", "town": "", "address": "天河路***号",
-                                 "encryptedConsignee": "#ENC#", "encryptedMobile": "#ENC#"},
-                "orderLogisticsInfo": [{"expressNo": o.express_no, "expressName": o.express_name, "expressCode": 9}]
+                # since the buyer-data encryption consignee / mobile / address are null; masked values in desensitise*
+                "orderAddress": {"consignee": None, "mobile": None, "address": None, "province": "广东省",
+                                 "provinceCode": 440000, "city": "广州市", "cityCode": 440100, "district": "天河区",
+                                 "districtCode": 440106, "desensitiseConsignee": "李**",
+                                 "desensitiseMobile": "159****0000", "desensitiseAddress": "天河路***号",
+                                 "encryptedConsignee": "#ENC#", "encryptedMobile": "#ENC#", "encryptedAddress": "#ENC#"},
+                "orderLogisticsInfo": [{"logisticsId": 1, "expressNo": o.express_no, "expressCode": o.express_code}]
                 if o.express_no else []}
 
     def _order_list(self, param: dict) -> tuple[int, dict]:
@@ -298,5 +350,6 @@ class KuaishouSandbox(LocalHttpService):
         offset = int(param.get("cursor") or 0) if str(param.get("cursor") or "").isdigit() else 0
         chunk = rows[offset:offset + size]
         more = offset + size < len(rows)
-        return 200, {"result": 1, "data": {"orderList": [self._order_row(o) for o in chunk],
+        return 200, {"result": 1, "data": {"orderList": [self._order_row(o) for o in chunk], "pageSize": size,
+                                           "beginTime": begin, "endTime": end,
                                            "cursor": str(offset + size) if more else "nomore"}}

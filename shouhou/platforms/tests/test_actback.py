@@ -276,7 +276,7 @@ def test_wechat_and_kuaishou_exchange_shipping(wx, ks, shop, order_line, claim_c
         other = OrderFactory(shop=shop, order_no="6990000000000001")
         Shipment.objects.create(shop=shop, order=other, carrier="YTO", tracking_no="YT000111")
         actback.exchange_ship(case=case, actor=agent, carrier="YTO", tracking_no="YT000111")
-    # 快手 needs its own carrier code, mapped on the connection: without it a clear refusal and the manual path
+    # 快手 takes its own carrier code (物流公司编号, published: SF 4); a connection may override one
     Case.objects.all().delete()
     ks_conn = _ks_connect(shop, ks)
     refund = ks.add_refund(order_id=ORDER_ID, handling_way=3, reason="其他", push=False)
@@ -288,16 +288,19 @@ def test_wechat_and_kuaishou_exchange_shipping(wx, ks, shop, order_line, claim_c
     services.aftersale_refresh(case.platform_link)
     case.refresh_from_db()
     assert case.status == "in_transit_back"
-    actback.exchange_ship(case=case, actor=agent, carrier="SF", tracking_no="SF99887766")
-    refused = case.events.filter(kind="platform", note__contains="快递公司编码").get().note
-    assert "s.kwaixiaodian.com" in refused
-    ks_conn.settings = {**ks_conn.settings, "express_codes": {"SF": 4}}
+    ks_conn.settings = {**ks_conn.settings, "express_codes": {"SF": 44}}  # an override wins over the table
     ks_conn.save(update_fields=["settings"])
-    ks.refunds[refund.refund_id].update_time += 1  # the platform moved on: a new version, a new action
-    services.aftersale_refresh(Case.objects.get(pk=case.pk).platform_link)
-    actback.exchange_ship(case=Case.objects.get(pk=case.pk), actor=agent, carrier="SF", tracking_no="SF99887766")
+    actback.exchange_ship(case=case, actor=agent, carrier="SF", tracking_no="SF99887766")
     assert ks.params_log[-1] == ("open/refund/confirm/and/send",
-                                 {"refundId": int(refund.refund_id), "expressNo": "SF99887766", "expressCode": 4})
+                                 {"refundId": int(refund.refund_id), "expressNo": "SF99887766", "expressCode": 44})
+    ks_conn.settings = {**ks_conn.settings, "express_codes": {}}
+    ks_conn.save(update_fields=["settings"])
+    ks.refunds[refund.refund_id].status, ks.refunds[refund.refund_id].update_time = 40, \
+        ks.refunds[refund.refund_id].update_time + 1  # the buyer's return again: a new version, a new action
+    services.aftersale_refresh(Case.objects.get(pk=case.pk).platform_link)
+    actback.exchange_ship(case=Case.objects.get(pk=case.pk), actor=agent, carrier="SF", tracking_no="SF99887767")
+    assert ks.params_log[-1] == ("open/refund/confirm/and/send",
+                                 {"refundId": int(refund.refund_id), "expressNo": "SF99887767", "expressCode": 4})
 
 
 # --- authorisation redirect -------------------------------------------------------------------------------

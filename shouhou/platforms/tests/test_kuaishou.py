@@ -66,7 +66,7 @@ def test_push_refused_when_not_ours_and_test_push_answered(client, ks_connect, k
     assert client.post(URL, data=b"plain text", content_type="text/plain").status_code == 401
     test_push = ks.encrypted(ks.envelope("kwaishop_aftersales_addRefund", refund, test=True))
     response = client.post(URL, data=test_push, content_type="text/plain")
-    assert response.status_code == 200 and response.json() == {"result": 1, "msg": "success"}
+    assert response.status_code == 200 and response.json() == {"result": 1}
     assert PlatformEvent.objects.count() == 0
 
 
@@ -80,7 +80,7 @@ def test_loop_push_to_resolved(ks, ks_connect, live_server, order_line, claim_cl
     body = ks.encrypted(ks.envelope("kwaishop_aftersales_addRefund", refund))
     for _ in range(2):  # delivered, then delivered again
         answer = httpx.post(ks.push_url, content=body, headers={"Content-Type": "text/plain"}, timeout=30)
-        assert answer.json() == {"result": 1, "msg": "success"}
+        assert answer.json() == {"result": 1}
     case = Case.objects.get(platform_link__aftersale_id=refund.refund_id)
     assert case.kind == "return_refund" and case.auto_approved and case.channel == "kuaishou"
     assert ks.operations == [("open/seller/order/refund/returngoods/approve", refund.refund_id)]
@@ -125,4 +125,4 @@ def test_rejection_and_already_handled(ks, ks_connect, order_line, claim_clock, 
     action = OutboundAction.objects.get()
     assert action.status == "refused" and ks.operations == []
     note = case.events.filter(kind="platform", note__contains="平台拒绝").get().note
-    assert "状态已变更" in note
+    assert "状态已更新" in note
