@@ -68,6 +68,9 @@ STATUSES = {
     "11": (CaseStatus.IN_TRANSIT_BACK, "待商家二次同意（买家已退货）"),
     "12": (CaseStatus.RESOLVED, "售后成功"),
     "13": (CaseStatus.FULFILLING, "换货/补寄/维修待买家收货"),
+    # afterSale/List's response field comment lists "3-换货待买家收货" where the request's enum has 13: the same
+    # state under the number one published comment gives it (tolerated; docs/platforms.md)
+    "3": (CaseStatus.FULFILLING, "换货待买家收货"),
     "14": (CaseStatus.RESOLVED, "换货/补寄/维修成功"),
     "27": (CaseStatus.REJECTED, "商家一次拒绝"),
     "28": (CaseStatus.CANCELLED, "售后失败/关闭"),
@@ -135,6 +138,12 @@ REASON_WORDS = [
     ("价保", ClaimReason.PRICE_DROP), ("未收到", ClaimReason.LOST_PARCEL), ("发货", ClaimReason.LATE_SHIPMENT),
 ]
 STATUS_ERROR_SUBCODE = "20309541"  # 售后状态错误: someone already acted on it (re-sync, do not retry)
+# the platform's common error codes (公共错误码, as public SDKs list them): 20000 dop.service-error (服务不可用),
+# 30001 dop.no-permissions / isv.app-permissions-insufficient / dop.authorization-no-existed (店铺授权已失效) /
+# dop.authorization-closed, 40003 isv.access-token-expired / -no-existed / -invalid and isv.signature-invalid,
+# 50001 dop.token-generate-failed:* (token/create and token/refresh), 60000 isv.traffic-limited (限流)
+RATE_LIMITED_CODE = "60000"
+AUTHORIZATION_GONE = ("authorization-no-existed", "authorization-closed")  # the merchant must authorise again
 
 
 def reason_from_text(text: str) -> str:
@@ -301,12 +310,13 @@ class DoudianAdapter:
         sub_code = str(answer.get("sub_code") or "")
         text = answer.get("sub_msg") or answer.get("msg") or answer.get("message") or "未知错误"
         code = str(answer.get("code", answer.get("err_no", "")))
-        if "access-token" in sub_code or "access_token" in sub_code:
-            kind = "token_expired"
+        if "access-token" in sub_code or "access_token" in sub_code or any(w in sub_code for w in AUTHORIZATION_GONE):
+            kind = "token_expired"  # refreshed once; a refresh the platform refuses marks "needs re-authorisation"
         elif "permission" in sub_code or "权限" in str(text):  # e.g. no 数据安全 decrypt permission
             kind = "no_permission"
-        elif "limit" in sub_code:
+        elif "limit" in sub_code or code == RATE_LIMITED_CODE:  # 60000 isv.traffic-limited
             kind = "rate_limited"
+            text = f"接口限流，稍后重试：{text}"
         elif STATUS_ERROR_SUBCODE in sub_code:
             kind = "already_handled"
         elif code == "20000":  # 系统错误: the platform's own failure, worth retrying
@@ -315,10 +325,24 @@ class DoudianAdapter:
             kind = "refused"
         return PlatformError(kind, f"抖店：{text}（{code} {sub_code}）".replace(" ）", "）"), answer=answer)
 
+    @staticmethod
+    def _expires_at(expires_in) -> dt.datetime:
+        """token/create and token/refresh's expires_in: the SDK core calls it the token's lifetime in seconds
+        (7 days), the generated response types "过期时间(秒级时间戳)" — a Unix time. Both are read: a value past
+        2001-09-09 (10^9 s) is taken as the instant, a smaller one as seconds from now."""
+        try:
+            value = int(expires_in or 0)
+        except (TypeError, ValueError):
+            value = 0
+        now = dt.datetime.now(dt.UTC)
+        if value >= 1_000_000_000:
+            return dt.datetime.fromtimestamp(value, tz=dt.UTC)
+        return now + dt.timedelta(seconds=max(0, value))
+
     def _tokens(self, answer: dict) -> Tokens:
         data = answer.get("data") or {}
         return Tokens(access_token=data.get("access_token", ""), refresh_token=data.get("refresh_token", ""),
-                      expires_at=dt.datetime.now(dt.UTC) + dt.timedelta(seconds=int(data.get("expires_in") or 0)),
+                      expires_at=self._expires_at(data.get("expires_in")),
                       platform_shop_id=str(data.get("shop_id") or ""), shop_name=data.get("shop_name", ""))
 
     def create_token(self, *, code: str = "", shop_id: str = "") -> Tokens:
@@ -335,9 +359,14 @@ class DoudianAdapter:
         order = item.get("order_info") or {}
         text = item.get("text_part") or {}
         ptype, pstatus = str(info.get("aftersale_type", "")), str(info.get("aftersale_status", ""))
+        # the sku order: order_info.related_order_info[].sku_order_id (as the detail's sku_order_infos); related_id
+        # ("关联的订单ID") only when that list is missing — for a whole-shop-order request (aftersale_order_type 2)
+        # it may name the shop order rather than a line
+        related = [r for r in order.get("related_order_info") or [] if isinstance(r, dict) and r.get("sku_order_id")]
+        sub_order_id = str(related[0]["sku_order_id"]) if related else str(info.get("related_id", ""))
         return self._aftersale(
             aftersale_id=str(info.get("aftersale_id", "")), order_id=str(order.get("shop_order_id", "")),
-            sub_order_id=str(info.get("related_id", "")), ptype=ptype, pstatus=pstatus,
+            sub_order_id=sub_order_id, ptype=ptype, pstatus=pstatus,
             reason_text=text.get("reason_text", ""), refund=info.get("refund_amount"),
             deadline=info.get("status_deadline"), updated=info.get("update_time"), raw=item)
 
@@ -470,15 +499,29 @@ class DoudianAdapter:
         return out
 
     def upload_evidence(self, access_token: str, *, public_url: str, name: str) -> str | None:
-        """material/uploadImageSync {url, material_name, need_distinct}: the platform fetches the image from
-        `public_url`; its own URL (byte_url) comes back once the material passed review (audit_status 3).
-        Still in review: a retryable error, the outbox tries again later (need_distinct returns the same one)."""
+        """material/uploadImageSync {url, material_name, need_distinct} → data{material_id, folder_id, is_new,
+        audit_status (1 待审核, 2 审核中, 3 通过, 4 拒绝), byte_url}: the platform fetches the image from `public_url`.
+        The answer's byte_url is marked 【已下线】 in the SDK's response type: the platform's own URL is read with
+        material/queryMaterialDetail {material_id} → data.material_info{audit_status, byte_url, audit_reject_desc}
+        (byte_url only at audit_status 3). An older answer that still carries byte_url at 3 is used as it is.
+        Still in review: a retryable error, the outbox tries again later (need_distinct returns the approved one).
+        Rejected by review (4): refused with the platform's reason."""
         data = self.call("material/uploadImageSync", {"url": public_url, "material_name": name[:50],
                                                        "need_distinct": True},
                          access_token=access_token).get("data") or {}
         if int(data.get("audit_status") or 0) == 3 and data.get("byte_url"):
             return str(data["byte_url"])
-        raise PlatformError("outage", "抖店：凭证图片正在素材审核中，稍后重试", answer=data)
+        info = data
+        if data.get("material_id"):
+            info = (self.call("material/queryMaterialDetail", {"material_id": str(data["material_id"])},
+                              access_token=access_token).get("data") or {}).get("material_info") or {}
+        status = int(info.get("audit_status") or data.get("audit_status") or 0)
+        if status == 3 and info.get("byte_url"):
+            return str(info["byte_url"])
+        if status == 4:
+            raise PlatformError("refused", f"抖店：凭证图片未通过素材审核（{info.get('audit_reject_desc') or '审核拒绝'}）",
+                                answer=info)
+        raise PlatformError("outage", "抖店：凭证图片正在素材审核中，稍后重试", answer=info)
 
     def addresses(self, access_token: str) -> list[PlatformAddress]:
         """address/list {page_no (from 1), page_size} → data.address_list[{address_id, reciever_name (sic),

@@ -14,6 +14,7 @@ them in the SDK's shape (data.decrypt_infos, data.custom_err), or refuses when `
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import functools
 import json
 import secrets
@@ -63,14 +64,28 @@ ADDRESSES = [
      "receiver_provinc": "广东省", "receiver_city": "深圳市", "receiver_district": "宝安区", "receiver_street": "",
      "receiver_detail": "航城大道9号", "remark": "", "create_time": "1700000000", "update_time": "1700000000"},
 ]
+# the platform's common error codes as public SDKs list them (公共错误码): 60000 isv.traffic-limited, 40003
+# isv.access-token-expired, 20000 dop.service-error, 30001 dop.authorization-no-existed; 50002 with
+# isv.business-failed:20309541 (售后状态错误) is afterSale/operate's own. An outage is also answered HTTP 503 here
+# (what an overloaded gateway does; the adapter reads both).
 ERRORS = {
-    "rate_limit": (429, {"code": 50001, "msg": "请求过于频繁", "sub_code": "isp.rate-limit", "sub_msg": "触发限流，请稍后重试"}),
-    "token_expired": (200, {"code": 30002, "msg": "access_token已过期", "sub_code": "isv.access-token-expired",
+    "rate_limit": (200, {"code": 60000, "msg": "触发限流，请稍后重试", "sub_code": "isv.traffic-limited",
+                         "sub_msg": "请求太频繁，请稍后重试"}),
+    "token_expired": (200, {"code": 40003, "msg": "非法的参数", "sub_code": "isv.access-token-expired",
                             "sub_msg": "access_token已过期"}),
+    "authorization_gone": (200, {"code": 30001, "msg": "操作权限不足", "sub_code": "dop.authorization-no-existed",
+                                 "sub_msg": "店铺授权已失效，请重新授权"}),
     "status_error": (200, {"code": 50002, "msg": "业务处理失败", "sub_code": "isv.business-failed:20309541",
                            "sub_msg": "售后状态错误"}),
-    "outage": (503, {"code": 20000, "msg": "系统错误", "sub_code": "isp.service-error:10002", "sub_msg": "服务不可用"}),
+    "outage": (503, {"code": 20000, "msg": "服务不可用", "sub_code": "dop.service-error", "sub_msg": "服务调用失败，请稍后重试"}),
 }
+SHANGHAI = dt.timezone(dt.timedelta(hours=8))
+
+
+def message_time(ts: int) -> str:
+    """After-sale messages carry update_time as a string, "2022-09-02T10:27:50+08:00" (the official SDK's message
+    params), not the API's Unix seconds."""
+    return dt.datetime.fromtimestamp(ts, SHANGHAI).isoformat()
 
 
 @dataclass
@@ -299,12 +314,15 @@ class DoudianSandbox(LocalHttpService):
         return self.push([self.order_message(tag, record)])
 
     def message(self, tag: str, record: SandboxAftersale) -> dict:
+        """An after-sale message as the SDKs' message types have it: ids int64, amounts in fen, apply_time in Unix
+        seconds, update_time an RFC 3339 string in +08:00; tag 227 (同意补寄申请) names the status after_sale_status."""
         self._msg_seq += 1
-        data = {"aftersale_id": int(record.aftersale_id), "aftersale_status": record.status,
+        status_key = "after_sale_status" if tag == "227" else "aftersale_status"
+        data = {"aftersale_id": int(record.aftersale_id), status_key: record.status,
                 "aftersale_type": record.aftersale_type, "apply_time": record.apply_time, "p_id": _num(record.order_id),
                 "s_id": _num(record.sku_order_id), "shop_id": int(self.shop_id), "reason_code": 1,
                 "refund_amount": record.refund_amount, "refund_post_amount": 0, "refund_voucher_num": 0,
-                "update_time": record.update_time}
+                "update_time": message_time(record.update_time)}
         return {"tag": tag, "msg_id": f"{int(time.time() * 1000)}{self._msg_seq:04d}", "data": json.dumps(data)}
 
     def push_aftersale(self, tag: str, record: SandboxAftersale) -> httpx.Response | None:
@@ -386,7 +404,7 @@ class DoudianSandbox(LocalHttpService):
             if query.get("app_key") != self.app_key or query.get("method") != method:
                 return 200, {"code": 40004, "msg": "非法的参数", "sub_code": "isv.parameter-invalid", "sub_msg": "app_key或method错误"}
             if query.get("sign") != api_sign(self.app_key, self.app_secret, method, body, query.get("timestamp", "")):
-                return 200, {"code": 40004, "msg": "非法的参数", "sub_code": "isv.sign-invalid", "sub_msg": "签名错误"}
+                return 200, {"code": 40003, "msg": "非法的参数", "sub_code": "isv.signature-invalid", "sub_msg": "签名校验失败"}
             try:
                 params = json.loads(body or "{}")
             except json.JSONDecodeError:
@@ -404,6 +422,7 @@ class DoudianSandbox(LocalHttpService):
                        "afterSale/fillLogistics": self._fill_logistics,
                        "afterSale/submitEvidence": self._submit_evidence,
                        "afterSale/timeExtend": self._time_extend,
+                       "material/queryMaterialDetail": self._material_detail,
                        "order/batchDecrypt": self._batch_decrypt}.get(path)
             if handler is None:
                 return 404, {"code": 40004, "msg": "接口不存在"}
@@ -414,24 +433,31 @@ class DoudianSandbox(LocalHttpService):
                      "log_id": secrets.token_hex(8)}
 
     def _token_data(self) -> dict:
+        # expires_in as the SDK core reads it (seconds of life; the generated types call it a Unix time, which the
+        # adapter reads too); shop_id int64 as the generated token/create and token/refresh response types have it
         return {"access_token": self.access_token, "refresh_token": self.refresh_token, "expires_in": self.expires_in,
-                "scope": "SCOPE", "shop_id": self.shop_id, "shop_name": "沙箱小店"}
+                "scope": "SCOPE", "shop_id": _num(self.shop_id), "shop_name": "沙箱小店",
+                "authority_id": self.shop_id, "auth_subject_type": "MiniShop"}
 
     def _token_create(self, params: dict) -> tuple[int, dict]:
         if params.get("grant_type") == "authorization_self" and str(params.get("shop_id")) == self.shop_id \
                 or params.get("grant_type") == "authorization_code" and params.get("code") == "sandbox-code":
             return self._ok(self._token_data())
-        return 200, {"code": 30001, "msg": "授权失败", "sub_code": "isv.authorization-invalid", "sub_msg": "店铺未授权"}
+        return 200, {"code": 50001, "msg": "平台处理失败", "sub_code": "dop.token-generate-failed:no-authorization",
+                     "sub_msg": "生成token失败，店铺授权已失效，请重新引导商家完成店铺授权"}
 
     def _token_refresh(self, params: dict) -> tuple[int, dict]:
         if self.refuse_refresh or params.get("refresh_token") != self.refresh_token:
-            return 200, {"code": 30001, "msg": "refresh_token无效", "sub_code": "isv.refresh-token-invalid",
-                         "sub_msg": "refresh_token已过期，请重新授权"}
+            return 200, {"code": 50001, "msg": "平台处理失败", "sub_code": "dop.token-generate-failed:token-expired",
+                         "sub_msg": "生成token失败，token已过期"}
         self._issue_tokens(expires_in=self.expires_in)
         return self._ok(self._token_data())
 
     def _list_item(self, r: SandboxAftersale) -> dict:
-        return {"aftersale_info": {"aftersale_id": r.aftersale_id, "aftersale_type": r.aftersale_type,
+        # afterSale/List: ids are strings here (aftersale_id, related_id, shop_order_id, sku_order_id), unlike
+        # afterSale/Detail's int64
+        return {"aftersale_info": {"aftersale_id": r.aftersale_id, "aftersale_order_type": 1,
+                                   "aftersale_type": r.aftersale_type,
                                    "aftersale_status": r.status, "related_id": r.sku_order_id, "apply_time": r.apply_time,
                                    "update_time": r.update_time, "status_deadline": r.status_deadline,
                                    "refund_amount": r.refund_amount},
@@ -478,9 +504,25 @@ class DoudianSandbox(LocalHttpService):
             return 200, {"code": 50002, "msg": "业务处理失败", "sub_code": "isv.business-failed:12001",
                          "sub_msg": "图片下载失败"}
         material_id = f"m{len(self.uploads) + 1:06d}"
-        self.uploads.append({"url": url, "material_name": params.get("material_name"), "bytes": len(fetched.content)})
+        self.uploads.append({"url": url, "material_name": params.get("material_name"), "bytes": len(fetched.content),
+                             "material_id": material_id})
+        # byte_url is 【已下线】 in this answer (SDK response type): the URL is read with material/queryMaterialDetail
         return self._ok({"material_id": material_id, "folder_id": "0", "is_new": True, "audit_status": 3,
-                         "byte_url": f"https://p3-sandbox.example/{material_id}.jpg"})
+                         "byte_url": ""})
+
+    def _material_detail(self, params: dict) -> tuple[int, dict]:
+        """material/queryMaterialDetail {material_id} → data.material_info (byte_url only at audit_status 3)."""
+        material_id = str(params.get("material_id") or "")
+        upload = next((u for u in self.uploads if u.get("material_id") == material_id), None)
+        if upload is None:
+            return 200, {"code": 50002, "msg": "业务处理失败", "sub_code": "isv.business-failed:12002",
+                         "sub_msg": "素材不存在"}
+        return self._ok({"material_info": {
+            "material_id": material_id, "folder_id": "0", "origin_url": upload["url"],
+            "byte_url": f"https://p3-sandbox.example/{material_id}.jpg", "materil_name": upload["material_name"],
+            "material_type": "photo", "operate_status": 1, "audit_status": 3, "audit_reject_desc": "",
+            "size": upload["bytes"], "photo_info": {"height": 0, "width": 0, "format": "jpg"},
+            "create_time": "", "update_time": "", "delete_time": ""}})
 
     def open_arbitration(self, aftersale_id: str, *, push: bool = True) -> None:
         """The buyer asked the platform to arbitrate and its staff ask the merchant for evidence (tag 213)."""
