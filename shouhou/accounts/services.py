@@ -21,7 +21,7 @@ from shouhou.core.audit import audit_record
 from shouhou.core.clock import now
 
 KNOWN_SCOPES = ("accounts", "commerce", "policies", "cases", "inbox", "sla", "notifications", "logistics",
-                "reviews", "insight")
+                "reviews", "insight", "platforms")
 RETENTION_KEY = "pii_retention_days"
 DEFAULT_RETENTION_DAYS = 365
 

@@ -36,6 +36,7 @@ from shouhou.inbox.api import router as inbox_router  # noqa: E402
 from shouhou.insight.api import router as insight_router  # noqa: E402
 from shouhou.logistics.api import router as logistics_router  # noqa: E402
 from shouhou.notifications.api import router as notifications_router  # noqa: E402
+from shouhou.platforms.api import router as platforms_router  # noqa: E402
 from shouhou.policies.api import router as policies_router  # noqa: E402
 from shouhou.reviews.api import router as reviews_router  # noqa: E402
 from shouhou.sla.api import router as sla_router  # noqa: E402
@@ -50,3 +51,4 @@ api.add_router("/notifications/", notifications_router)
 api.add_router("/logistics/", logistics_router)
 api.add_router("/reviews/", reviews_router)
 api.add_router("/insight/", insight_router)
+api.add_router("/platforms/", platforms_router)

@@ -199,6 +199,9 @@ class WeeklyReviewOut(Schema):
 
 # ------------------------------------------------------------------------------------------- helpers
 
+MAX_PERIOD_DAYS = 366
+
+
 def _need(request, action: str = VIEW) -> None:
     if not request.auth.can(action):
         raise DomainError("无权执行此操作。", status=403)
@@ -210,6 +213,8 @@ def _filters(request, q: FilterQuery) -> tuple[dt.datetime, dt.datetime, m.Filte
     start_d = q.start or (end_d - dt.timedelta(days=7))
     if end_d <= start_d:
         raise DomainError("end 必须晚于 start", status=400, field="end")
+    if (end_d - start_d).days > MAX_PERIOD_DAYS:  # as the pages (views._period): a year at most per query
+        raise DomainError(f"时间跨度最多 {MAX_PERIOD_DAYS} 天（start 到 end），请分段查询", status=400, field="start")
     for name, model in {"product_id": Product, "sku_id": SKU, "live_session_id": LiveSession,
                         "host_id": Host}.items():
         value = getattr(q, name)

@@ -581,6 +581,33 @@ def connection_sync(conn: PlatformConnection, *, backfill: bool = False, max_pag
     return read
 
 
+@dataclass
+class SyncNow:
+    what: str  # aftersales | orders
+    read: int = 0
+    written: int = 0
+    error: str = ""
+
+
+SYNC_KINDS = ("aftersales", "orders")
+
+
+def connection_sync_now(*, conn: PlatformConnection, actor, what: str) -> SyncNow:
+    """A person (a page) or a script (the API) asks for a pass now: the after-sale requests or the orders. The
+    shop's admins only, as for the connection's other settings; the scheduled passes run as the system."""
+    require_role(actor, conn.shop, SETTINGS_EDIT)
+    if what not in SYNC_KINDS:
+        raise ConnectionError_(f"未知的同步内容：{what}（可用：{'、'.join(SYNC_KINDS)}）")
+    if what == "aftersales":
+        read = connection_sync(conn)
+        conn.refresh_from_db(fields=["last_error", "last_error_at", "last_sync_at"])
+        return SyncNow(what=what, read=read, written=read)
+    from shouhou.platforms.orders import orders_sync
+
+    result = orders_sync(conn)
+    return SyncNow(what=what, read=result.read, written=result.written, error=result.error)
+
+
 def connections_sync_all() -> int:
     return sum(connection_sync(c) for c in PlatformConnection.objects.filter(enabled=True, needs_reauth=False)
                .select_related("shop"))

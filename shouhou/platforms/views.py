@@ -84,12 +84,10 @@ def connection_detail(request, pk: int):
             raise PermissionDenied(_("只有管理员可以修改平台设置"))
         what = request.POST.get("do")
         if what == "sync":
-            count = services.connection_sync(conn)
-            messages.success(request, _("已同步 %(n)s 条售后申请") % {"n": count})
+            done = services.connection_sync_now(conn=conn, actor=request.user, what="aftersales")
+            messages.success(request, _("已同步 %(n)s 条售后申请") % {"n": done.read})
         elif what == "sync_orders":
-            from shouhou.platforms.orders import orders_sync
-
-            result = orders_sync(conn)
+            result = services.connection_sync_now(conn=conn, actor=request.user, what="orders")
             if result.error:
                 messages.error(request, result.error)
             else:

@@ -99,3 +99,13 @@ def test_every_operation_documents_the_common_errors():
             missing += [(method, path, code) for code in COMMON_ERRORS if str(code) not in documented]
     assert missing == []
     assert schema["components"]["schemas"]["ErrorOut"]["required"] == ["detail"]
+
+
+@pytest.mark.parametrize("path", ["/api/insight/metrics", "/api/insight/breakdowns/channel"])
+def test_a_period_longer_than_a_year_is_400_not_a_database_error(client, bearer, path):
+    # schemathesis found start=0308-07-27: seventeen centuries of days overflowed SQLite's bound variables (503)
+    response = client.get(path, {"start": "0308-07-27"}, **bearer)
+    assert response.status_code == 400, response.content
+    assert response.json()["detail"] == "时间跨度最多 366 天（start 到 end），请分段查询"
+    # a year still answers
+    assert client.get(path, {"start": "2025-12-01", "end": "2026-12-01"}, **bearer).status_code == 200

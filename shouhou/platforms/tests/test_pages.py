@@ -59,7 +59,7 @@ def test_wrong_credentials_give_a_clear_message(client, shop, shop_admin, sandbo
     client.force_login(shop_admin)
     response = client.post("/platforms/", {"platform": "doudian", "app_key": sandbox.app_key, "app_secret": "wrong",
                                            "platform_shop_id": sandbox.shop_id, "api_base": sandbox.url}, follow=True)
-    assert "授权失败" in response.content.decode() and "签名错误" in response.content.decode()
+    assert "授权失败" in response.content.decode() and "签名校验失败" in response.content.decode()
     assert not PlatformConnection.objects.exists()
 
 
