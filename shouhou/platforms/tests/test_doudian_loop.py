@@ -5,7 +5,6 @@ token refresh, outage and retry, refusals."""
 from __future__ import annotations
 
 import datetime as dt
-import time
 
 import pytest
 
@@ -22,15 +21,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def _case() -> Case:
     return Case.objects.get(platform_link__isnull=False)
-
-
-def _wait(predicate, seconds: float = 10.0):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def test_push_to_resolved_with_auto_decision_pushed_back(pushing, connect, order_line, claim_clock, agent):

@@ -17,6 +17,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from shouhou.cases.models import Case
+from shouhou.core.testing.waiting import wait_until as _wait
 from shouhou.platforms.adapters.base import Action, PlatformError
 from shouhou.platforms.adapters.doudian import DoudianAdapter
 from shouhou.platforms.models import PlatformEvent
@@ -121,15 +122,6 @@ def _published_refund_created(aftersale_id: str) -> dict:
             "store_id": 0, "reason_code": 1, "refund_amount": 19900, "refund_post_amount": 0,
             "refund_voucher_num": 0, "update_time": "2026-11-06T10:00:00+08:00", "return_book_info": {}}
     return {"tag": "200", "msg_id": "7438000000000000001", "data": json.dumps(data)}
-
-
-def _wait(predicate, seconds: float = 10.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 @pytest.mark.django_db(transaction=True)

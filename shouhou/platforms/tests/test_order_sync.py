@@ -10,6 +10,7 @@ import time
 import pytest
 
 from shouhou.commerce.models import SKU, Order, OrderLine, Shipment
+from shouhou.core.testing.waiting import wait_until as _wait
 from shouhou.logistics.models import TrackingSubscription
 from shouhou.platforms import orders as order_sync
 from shouhou.platforms.models import PlatformAftersale, PlatformConnection, PlatformEvent, SyncedOrder
@@ -24,15 +25,6 @@ def _lines(*keys_and_amounts):
     return [{"sku_order_id": key, "product_name": f"羊毛开衫 {n}", "item_num": 1, "pay_amount": fen, "sku_id": 500 + n,
              "code": f"KS-{n}", "spec": [{"name": "颜色", "value": "米白"}]}
             for n, (key, fen) in enumerate(keys_and_amounts)]
-
-
-def _wait(predicate, seconds: float = 10.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def _snapshot():
