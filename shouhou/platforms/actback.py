@@ -310,11 +310,7 @@ def evidence_submit(*, case: Case, actor, comment: str, evidence_ids: list | Non
     if not limit:
         raise ActbackError(f"{link.connection.get_platform_display()}没有公开的仲裁凭证接口，请在平台后台提交凭证："
                            f"{link.manual_url}")
-    comment = (comment or "").strip()
-    if not comment:
-        raise ActbackError("请填写凭证说明。")
-    if len(comment) > 200:
-        raise ActbackError("凭证说明最多 200 字。")
+    comment = _words(comment, "凭证说明", required=True)
     ids: list[int] = []
     for raw in evidence_ids or []:
         try:
@@ -355,6 +351,16 @@ def refund_instead_offered(link: PlatformAftersale) -> str | None:
     return words if link.status in statuses else None
 
 
+def _words(text: str | None, what: str, *, required: bool = False, limit: int = 200) -> str:
+    """A note sent to the platform with an action: stripped, said plainly when missing or too long."""
+    text = (text or "").strip()
+    if required and not text:
+        raise ActbackError(f"请填写{what}。")
+    if len(text) > limit:
+        raise ActbackError(f"{what}最多 {limit} 字。")
+    return text
+
+
 def _not_twice(link: PlatformAftersale, kind: str, what: str) -> None:
     """One such action per request version (the outbox's key): say so instead of queueing nothing silently."""
     same = OutboundAction.objects.filter(idempotency_key=services.action_key(link=link, kind=kind)).first()
@@ -379,9 +385,7 @@ def time_extend(*, case: Case, actor, note: str = "") -> OutboundAction:
     if case.status not in OPEN_STATUSES or not offered:
         raise ActbackError(f"平台售后状态为「{link.status_text or link.status}」：买家寄回商品、等待商家收货时才能"
                            "延长收货时限。")
-    note = (note or "").strip()
-    if len(note) > 200:
-        raise ActbackError("说明最多 200 字。")
+    note = _words(note, "说明")
     _not_twice(link, ActionKind.TIME_EXTEND, "申请延长收货时限")
     with transaction.atomic():
         case_services.case_platform_note(
@@ -407,11 +411,7 @@ def refund_instead(*, case: Case, actor, note: str) -> OutboundAction:
     if case.status not in OPEN_STATUSES or not words:
         raise ActbackError(f"售后单当前状态为「{case.get_status_display()}」，平台状态「{link.status_text or link.status}」，"
                            f"不能{table[link.aftersale_type][1]}。")
-    note = (note or "").strip()
-    if not note:
-        raise ActbackError("请填写转为退款的原因。")
-    if len(note) > 200:
-        raise ActbackError("原因最多 200 字。")
+    note = _words(note, "转为退款的原因", required=True)
     _not_twice(link, ActionKind.REFUND_INSTEAD, f"申请{words}")
     with transaction.atomic():
         case_services.case_platform_note(case=case, actor=actor, note=f"向平台申请{words}：{note}",
