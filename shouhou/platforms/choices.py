@@ -13,6 +13,7 @@ class ConnectedPlatform(models.TextChoices):
 
 class EventStatus(models.TextChoices):
     RECEIVED = "received", _("已接收")
+    APPLYING = "applying", _("处理中")  # claimed by one worker (services.event_apply); a stale claim is taken again
     APPLIED = "applied", _("已处理")
     WAITING_ORDER = "waiting_order", _("待订单")  # the order is not in shouhou yet: applied when it arrives
     RETRY = "retry", _("待重试")  # the platform could not be read (outage): tried again later

@@ -445,7 +445,7 @@ def order_event_apply(event: PlatformEvent) -> str:
         order_fetch(conn, event.order_id)
     except PlatformError as exc:
         _error(conn, exc.message)
-        status = EventStatus.FAILED if event.attempts + 1 >= MAX_EVENT_ATTEMPTS and not exc.retryable \
+        status = EventStatus.FAILED if event.attempts >= MAX_EVENT_ATTEMPTS and not exc.retryable \
             else EventStatus.RETRY
         PlatformEvent.objects.filter(pk=event.pk).update(status=status, error=exc.message[:500])
         return status

@@ -39,6 +39,8 @@ MAX_ATTEMPTS = 8
 LAST_PUSH_GRANULARITY = dt.timedelta(seconds=60)
 WAKE_SECONDS = 2  # at most one "apply the inbox" task per connection this often, however many pushes arrive
 APPLY_BATCH = 200
+APPLY_LEASE = dt.timedelta(minutes=5)  # a claimed message whose worker never finished is taken again after this
+PENDING_EVENT_STATUSES = (EventStatus.RECEIVED, EventStatus.WAITING_ORDER, EventStatus.RETRY)
 MAX_EVENT_ATTEMPTS = 10  # a message the platform keeps refusing to explain (or that cannot become a case)
 BACKOFF_BASE = 30  # seconds; doubled each attempt, at most BACKOFF_MAX
 BACKOFF_MAX = 3600
@@ -292,11 +294,17 @@ def events_apply_pending(connection_id: int) -> int:
 def event_apply(event_id: int) -> str:
     """Apply one stored message: read the request's detail from the platform and bring its case up to date.
     Kept for later when the order is not known yet or the platform cannot be read."""
+    # Claim it first, counting the attempt in the same statement: the wake task and the every-minute retry may
+    # both pick the same message, and only one may read the platform and apply it (a worker that died mid-way
+    # leaves its claim, taken again after APPLY_LEASE).
+    at = clock.now()
+    claimed = (PlatformEvent.objects.filter(pk=event_id, connection__isnull=False)
+               .filter(Q(status__in=PENDING_EVENT_STATUSES) | Q(status=EventStatus.APPLYING, updated_at__lt=at - APPLY_LEASE))
+               .update(status=EventStatus.APPLYING, attempts=F("attempts") + 1, updated_at=at))
     event = PlatformEvent.objects.select_related("connection", "connection__shop").get(pk=event_id)
-    if event.status in (EventStatus.APPLIED, EventStatus.IGNORED) or event.connection is None:
-        return event.status
+    if not claimed:
+        return event.status  # done, ignored, without a connection, or another worker has it now
     conn = event.connection
-    PlatformEvent.objects.filter(pk=event.pk).update(attempts=event.attempts + 1)
     if event.tag in getattr(adapter_class(conn.platform), "order_tags", ()) and not event.aftersale_id:
         from shouhou.platforms.orders import order_event_apply
 
@@ -305,7 +313,7 @@ def event_apply(event_id: int) -> str:
         aftersale = _call(conn, lambda a, token: a.fetch_aftersale(token, event.aftersale_id))
     except PlatformError as exc:
         _error(conn, exc.message)
-        status = EventStatus.FAILED if event.attempts + 1 >= MAX_EVENT_ATTEMPTS and not exc.retryable \
+        status = EventStatus.FAILED if event.attempts >= MAX_EVENT_ATTEMPTS and not exc.retryable \
             else EventStatus.RETRY
         PlatformEvent.objects.filter(pk=event.pk).update(status=status, error=exc.message[:500])
         return status
@@ -314,7 +322,7 @@ def event_apply(event_id: int) -> str:
     except case_services.CaseError as exc:  # the request cannot become a case as it is: say why, try later
         message = f"售后单 {event.aftersale_id} 无法建立：{exc}"
         _error(conn, message)
-        status = EventStatus.FAILED if event.attempts + 1 >= MAX_EVENT_ATTEMPTS else EventStatus.RETRY
+        status = EventStatus.FAILED if event.attempts >= MAX_EVENT_ATTEMPTS else EventStatus.RETRY
         PlatformEvent.objects.filter(pk=event.pk).update(status=status, error=message[:500])
         return status
     status = EventStatus.WAITING_ORDER if outcome == "waiting_order" else EventStatus.APPLIED
@@ -340,7 +348,8 @@ def _evidence_requested(conn: PlatformConnection, event: PlatformEvent) -> None:
 def events_retry(*, connection: PlatformConnection | None = None) -> int:
     """Apply what is still waiting: not yet applied, waiting for its order, or for the platform (schedule;
     also after each reconciliation)."""
-    qs = PlatformEvent.objects.filter(status__in=[EventStatus.RECEIVED, EventStatus.WAITING_ORDER, EventStatus.RETRY],
+    stale = Q(status=EventStatus.APPLYING, updated_at__lt=clock.now() - APPLY_LEASE)
+    qs = PlatformEvent.objects.filter(Q(status__in=PENDING_EVENT_STATUSES) | stale,
                                       connection__isnull=False, connection__enabled=True)
     if connection is not None:
         qs = qs.filter(connection=connection)
