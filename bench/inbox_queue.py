@@ -17,7 +17,7 @@ rank, milliseconds):
   same calls the page makes;
 - the page: GET /desk/queue/?<filter> through Django's test client, logged in as an agent (HTML rendered);
 - the live refresh: GET /desk/queue/rows/ (the JSON the page polls).
-The timing process first freezes its objects as a web process does at start (shouhou.config.asgi
+The timing process first freezes its objects as a web process does at start (shouhou.core.runtime
 settle_for_serving; --no-gc-freeze: not) and prints the full garbage collections that ran while timing.
 """
 
@@ -210,7 +210,7 @@ def main() -> int:
             print(f"  {summary(shop)}; {reply_clocks(shop):,} buyer messages with reply clocks")
         settle(log=print)
         if args.gc_freeze:
-            from shouhou.config.asgi import settle_for_serving
+            from shouhou.core.runtime import settle_for_serving
 
             print(f"  gc.freeze as a web process does at start: {settle_for_serving():,} objects frozen")
         with FullCollections() as full:

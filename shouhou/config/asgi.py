@@ -1,7 +1,6 @@
 """ASGI entry: Django's pages and API over HTTP, live pushes over WebSocket (shouhou.live, docs/live.md)."""
 
 import asyncio
-import gc
 import os
 
 from django.conf import settings
@@ -16,6 +15,7 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 from django.core.signals import request_finished  # noqa: E402
 from django.db import connections  # noqa: E402
 
+from shouhou.core.runtime import settle_for_serving  # noqa: E402
 from shouhou.live.routing import websocket_urlpatterns  # noqa: E402
 
 
@@ -61,18 +61,5 @@ application = ProtocolTypeRouter({
     "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
 })
 
-
-def settle_for_serving() -> int:
-    """Load what every request needs (the URL patterns import every view module), then move all the objects
-    that live as long as the process out of the garbage collector's reach. A full collection otherwise walks
-    every one of them, ~140,000 in a web process: 60 ms during which the request being served waits (the
-    queue bench's single slow runs, docs/benchmarks.md). Returns how many objects were frozen."""
-    from django.urls import get_resolver
-
-    get_resolver().url_patterns  # noqa: B018 (the property imports the views)
-    gc.collect()
-    gc.freeze()
-    return gc.get_freeze_count()
-
-
+# everything above lives as long as the process: out of the garbage collector's reach (core/runtime.py)
 settle_for_serving()
