@@ -15,7 +15,7 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 from django.core.signals import request_finished  # noqa: E402
 from django.db import connections  # noqa: E402
 
-from shouhou.core.runtime import settle_for_serving  # noqa: E402
+from shouhou.core.runtime import SERVING_ENV, settle_for_serving  # noqa: E402
 from shouhou.live.routing import websocket_urlpatterns  # noqa: E402
 
 
@@ -61,5 +61,7 @@ application = ProtocolTypeRouter({
     "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
 })
 
-# everything above lives as long as the process: out of the garbage collector's reach (core/runtime.py)
-settle_for_serving()
+# In a server process (`shouhou serve` says so): everything above lives as long as the process, out of the garbage
+# collector's reach (core/runtime.py). Not in a test process that serves pages from a thread beside its tests.
+if os.environ.get(SERVING_ENV) == "1":
+    settle_for_serving()

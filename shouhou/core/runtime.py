@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import gc
 
+SERVING_ENV = "SHOUHOU_SERVING"  # set by `shouhou serve` for the server processes it starts
+
 
 def settle_for_serving() -> int:
     """Load what every request needs (the URL patterns import every view module), then move all the objects

@@ -104,11 +104,11 @@ def test_the_budget_check_reads_the_real_postgresql_limits():
 
 
 def test_a_web_process_freezes_what_lives_as_long_as_it_before_serving():
-    # given a fresh process that loads the ASGI application as the server does
+    # given a fresh process that loads the ASGI application as `serve`'s server processes do (SHOUHOU_SERVING=1)
     script = ("import gc\n"
               "from shouhou.config import asgi\n"
               "gc.collect(); print(gc.get_freeze_count(), len(gc.get_objects()))\n")
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "shouhou.config.settings"}
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "shouhou.config.settings", "SHOUHOU_SERVING": "1"}
     out = subprocess.run([sys.executable, "-c", script], cwd=REPO, env=env, check=True,  # noqa: S603
                          capture_output=True, text=True, timeout=120).stdout.split()
     frozen, walked = int(out[0]), int(out[1])
@@ -116,3 +116,14 @@ def test_a_web_process_freezes_what_lives_as_long_as_it_before_serving():
     assert frozen > 50_000
     # and a full collection walks only what was made since: a small fraction (it walked all ~140,000 before)
     assert walked < frozen // 10, (frozen, walked)
+
+
+def test_a_test_process_that_loads_the_application_is_not_frozen():
+    import gc
+
+    from shouhou.config import asgi  # noqa: F401 (imported as the in-process test servers do)
+
+    # a test process serves pages from a thread beside its tests: it is not a server process and freezes nothing
+    # (a leaked cursor frozen with the rest would never be collected and keep its SQLite table locked); that
+    # serve's own processes are told is asserted in test_serve_processes.py
+    assert os.environ.get("SHOUHOU_SERVING") is None and gc.get_freeze_count() == 0

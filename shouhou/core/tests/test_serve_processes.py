@@ -80,6 +80,9 @@ def test_serve_with_two_processes_answers_from_both_and_counts_rate_limits_acros
         servers = [pid for pid in _children(proc.pid)
                    if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()]
         assert len(servers) == 2, servers
+        # each server process was told it serves, so it froze its startup objects (core/runtime.py)
+        for pid in servers:
+            assert b"SHOUHOU_SERVING=1" in Path(f"/proc/{pid}/environ").read_bytes().split(b"\0"), pid
         # the survey page allows 30 requests a minute per address, counted across both processes
         if time.time() % 60 > 45:  # the window is a calendar minute: start in a fresh one
             time.sleep(61 - time.time() % 60)

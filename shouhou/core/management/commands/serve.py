@@ -13,6 +13,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connections
 
 from shouhou.config.env import POOL_ENV, postgres_pool
+from shouhou.core.runtime import SERVING_ENV
 
 PROCESSES_ENV = "SHOUHOU_WEB_PROCESSES"
 
@@ -152,6 +153,7 @@ class Command(BaseCommand):
             self.stdout.write(f"{processes} 个网页进程共用数据库中的推送事件（未配置 SHOUHOU_REDIS_URL）")
         self.stdout.write(self.style.SUCCESS(
             f"shouhou 已启动：http://{opts['host']}:{opts['port']}/（{processes} 个网页进程）"))
+        os.environ[SERVING_ENV] = "1"  # the server processes settle before serving (core/runtime.py)
         try:
             uvicorn.run(
                 "shouhou.config.asgi:application",
