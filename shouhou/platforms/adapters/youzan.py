@@ -32,7 +32,12 @@ Facts used:
   ≤ 100} → {total_results, full_order_info_list[{full_order_info}]}; youzan.trade.get 4.0.2 {tid} → {full_order_info
   {order_info, buyer_info, address_info, pay_info, orders[]}, delivery_order[{express_state, oids, dists[{express_info
   {express_id, express_no}}]}]}; youzan.logistics.express.get 3.0.0 → allExpress[{id, name}]. Amounts in yuan;
-  encrypted buyer fields look like "$…$1$" and are never stored. Authorise page (工具型): open.youzan.com/oauth/authorize
+  encrypted buyer fields look like "$…$1$" and are never stored.
+- Buyer data on reveal: youzan.cloud.secret.decrypt.batch 1.0.0 {sources: [ciphertext, …]} → data, an object
+  keyed by ciphertext with the clear text as value (how public integrations read it); the order's current
+  ciphertexts come from youzan.trade.get address_info {receiver_name, receiver_tel, delivery_address}. A
+  ciphertext left out of the answer (or answered unchanged) is a failure for that field; 4204 (no permission)
+  means the app lacks the decrypt grant. Authorise page (工具型): open.youzan.com/oauth/authorize
   {client_id, response_type=code, state, redirect_uri}.
 """
 
@@ -45,6 +50,8 @@ import json
 import time
 from decimal import Decimal, InvalidOperation
 from urllib.parse import quote_plus, unquote_plus
+
+from django.utils.translation import gettext as _
 
 from shouhou.cases.choices import CaseKind, CaseStatus, ClaimReason
 from shouhou.commerce.choices import OrderStatus
@@ -82,7 +89,10 @@ VERSIONS = {
     "youzan.trades.sold.get": "4.0.4",
     "youzan.trade.get": "4.0.2",
     "youzan.logistics.express.get": "3.0.0",
+    "youzan.cloud.secret.decrypt.batch": "1.0.0",
 }
+DECRYPT = "youzan.cloud.secret.decrypt.batch"  # {sources: [ciphertext]} → data {ciphertext: clear text}
+NO_PERMISSION = 4204  # the gateway's "no permission for this API" (the decrypt API needs its own grant)
 AUTHORIZE = "https://open.youzan.com/oauth/authorize"  # client_id, response_type=code, state, redirect_uri
 ORDER_WINDOW = dt.timedelta(days=1)  # trades.sold.get: page_no ≤ 100 × page_size ≤ 100 per query
 ORDER_PAGES = 100
@@ -139,6 +149,16 @@ NOT_REQUEST_MESSAGES = {"trade_refund_SysRefund", "trade_refund_SellerActiveRefu
 TOKEN_ERRORS = {4201, 4202, 4203}
 RATE_ERRORS = {4101, 102010003, 500100004, 123000042}
 STATE_ERRORS = {103010039, 102010002}
+
+
+def _cipher(value) -> str:
+    """A 有赞 ciphertext ("$…$1$"), else ""."""
+    text = str(value or "").strip()
+    return text if len(text) > 2 and text[0] == "$" and text[-1] == "$" else ""
+
+
+def _field_label(field: str) -> str:
+    return {"name": _("收货人"), "phone": _("手机号"), "address": _("详细地址")}.get(field, field)
 
 
 def push_sign(client_id: str, client_secret: str, content: bytes) -> str:
@@ -534,12 +554,47 @@ class YouzanAdapter:
         for bill in waybills:
             bill.shipped_at = shipped
         updated = _local(order.get("update_time"))
-        address = "".join(str(addr.get(k) or "") for k in ("delivery_province", "delivery_city", "delivery_district")) \
-            + masked(addr.get("delivery_address"))
+        region = "".join(str(addr.get(k) or "") for k in ("delivery_province", "delivery_city", "delivery_district"))
+        address = region + masked(addr.get("delivery_address"))
         return PlatformOrder(
             order_id=str(order.get("tid") or ""), status=ORDER_STATUSES.get(status, OrderStatus.PAID),
             platform_status=status, updated=int(updated.timestamp()) if updated else 0, items=items,
             placed_at=_local(order.get("created")), paid_at=_local(order.get("pay_time")), shipped_at=shipped,
             signed_at=_local(order.get("success_time")) if status == "TRADE_SUCCESS" else None,
             total=_yuan(pay.get("payment")), receiver_name=masked(addr.get("receiver_name"))[:100],
-            receiver_phone=masked(addr.get("receiver_tel"))[:20], address=address[:300], waybills=waybills)
+            receiver_phone=masked(addr.get("receiver_tel"))[:20], address=address[:300], waybills=waybills,
+            # the ciphertexts the decrypt API takes (read again on each reveal, never stored) and the address's
+            # plain part (province, city, district) the decrypted street address is appended to
+            raw={"cipher": {f: c for f, c in (("name", _cipher(addr.get("receiver_name"))),
+                                              ("phone", _cipher(addr.get("receiver_tel"))),
+                                              ("address", _cipher(addr.get("delivery_address")))) if c},
+                 "address_region": region})
+
+    def decrypt_receiver(self, access_token: str, order_id: str, fields: list[str]) -> dict[str, str]:
+        """The receiver's `fields` (name, phone, address) in clear, for one reveal: the order's current
+        ciphertexts (youzan.trade.get) sent to youzan.cloud.secret.decrypt.batch as `sources`; the answer's data
+        maps each ciphertext to its clear text. The caller shows the values and must not store them (有赞:
+        store the ciphertext, decrypt when used)."""
+        order = self.get_order(access_token, order_id)
+        ciphers = {f: order.raw.get("cipher", {}).get(f, "") for f in fields}
+        missing = [f for f, c in ciphers.items() if not c]
+        if missing:
+            raise PlatformError("refused", _("有赞：订单 %(order)s 没有可解密的收货信息（%(fields)s）") % {
+                "order": order_id, "fields": "、".join(_field_label(f) for f in missing)})
+        try:
+            data = self.call(DECRYPT, {"sources": list(dict.fromkeys(ciphers.values()))}, access_token=access_token)
+        except PlatformError as exc:
+            gateway = exc.answer.get("gw_err_resp") if isinstance(exc.answer.get("gw_err_resp"), dict) else {}
+            code = gateway.get("err_code", exc.answer.get("code"))
+            text = gateway.get("err_msg") or exc.answer.get("message") or ""
+            if str(code) == str(NO_PERMISSION) or "权限" in str(text):
+                raise PlatformError("no_permission", f"有赞：{text or _('无权限')}（{code}）", answer=exc.answer) from exc
+            raise
+        out = {}
+        for f, c in ciphers.items():
+            value = str(data.get(c) or "")
+            if not value or _cipher(value):  # left out of the answer, or still a ciphertext
+                raise PlatformError("refused", _("有赞：未能解密订单 %(order)s 的%(field)s") % {
+                    "order": order_id, "field": _field_label(f)}, answer=data)
+            out[f] = order.raw.get("address_region", "") + value if f == "address" else value
+        return out

@@ -3,10 +3,17 @@
 move when acted on (refusing a stale version), and pushes signed as 有赞 signs them (Event-Sign header over
 the raw body, the body's sign over client_id + msg + client_secret). Faults: `fail_next(api, kind, times)` with
 "rate_limit" | "token_expired" | "status_error" | "outage", `outage = True`, `expire_access_token()`,
-`refuse_refresh = True`. The sandbox settles an agreed refund at once (SUCCESS)."""
+`refuse_refresh = True`. The sandbox settles an agreed refund at once (SUCCESS).
+
+Buyer data: a trade given `plain_name` / `plain_tel` / `plain_detail` answers youzan.trade.get with ciphertexts
+("$…$1$", the shop's key inside: the sandbox's own format) for receiver_name, receiver_tel and delivery_address, as
+有赞 does; youzan.cloud.secret.decrypt.batch {sources} answers data {ciphertext: clear} for the ciphertexts of this
+shop and leaves out any other (the sandbox's way of refusing one item), refuses an empty source (10500, as public
+integrations report) and answers 4204 when `decrypt_allowed` is False (the app holds no decrypt grant)."""
 
 from __future__ import annotations
 
+import base64
 import json
 import secrets
 import threading
@@ -73,6 +80,27 @@ class SandboxTrade:
     express_no: str = ""
     express_id: int = 0
     parcels: list[dict] = field(default_factory=list)  # {express_no, express_id, oids}: one delivery_order each
+    plain_name: str = ""  # set: the receiver comes encrypted, and decrypts to these
+    plain_tel: str = ""
+    plain_detail: str = ""
+    cipher_kdt: str = ""  # the shop whose key encrypted the receiver ("": this sandbox's shop)
+
+
+def cipher(kdt_id: str, value: str) -> str:
+    """The sandbox's ciphertext of `value` under shop `kdt_id`, in 有赞's "$…$1$" form."""
+    return "$" + base64.b64encode(f"{kdt_id}|{value}".encode()).decode() + "$1$"
+
+
+def uncipher(text: str) -> tuple[str | None, str]:
+    """(the shop whose key encrypted `text`, the clear value), or (None, "") for anything else."""
+    if not (text.startswith("$") and text.endswith("$1$")):
+        return None, ""
+    try:
+        decoded = base64.b64decode(text[1:-3], validate=True).decode()
+    except (ValueError, UnicodeDecodeError):
+        return None, ""
+    owner, sep, value = decoded.partition("|")
+    return (owner, value) if sep else (None, "")
 
 
 EXPRESS = [{"id": 1, "name": "申通快递", "display": 0}, {"id": 2, "name": "圆通速递", "display": 0},
@@ -92,6 +120,8 @@ class YouzanSandbox(LocalHttpService):
         self.faults: list[dict] = []
         self.outage = False
         self.refuse_refresh = False
+        self.decrypt_allowed = True  # False: the app holds no decrypt grant (4204)
+        self.decrypted: list[list[str]] = []  # the sources of every decrypt answered
         self.lock = threading.RLock()
         self.access_token, self.refresh_token = "yz-at-" + secrets.token_hex(6), "yz-rt-" + secrets.token_hex(6)
         self.expired_tokens: set[str] = set()
@@ -156,14 +186,17 @@ class YouzanSandbox(LocalHttpService):
                 "id": trade.tid, "msg_id": str(uuid.uuid4()), "root_kdt_id": int(self.kdt_id), "status": trade.status}
 
     def _trade_info(self, t: SandboxTrade) -> dict:
+        key = t.cipher_kdt or self.kdt_id
         return {"order_info": {"tid": t.tid, "status": t.status, "type": 0, "express_type": 0, "created": t.created,
                                "pay_time": t.created, "consign_time": t.consign_time,
                                "update_time": time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(t.updated)),
                                "success_time": "", "refund_state": 0},
                 "buyer_info": {"yz_open_id": "yz-open-sandbox", "buyer_phone": "$sandboxcipher==$1$"},
-                "address_info": {"receiver_name": "王*", "receiver_tel": "139****8888", "delivery_province": "浙江省",
-                                 "delivery_city": "杭州市", "delivery_district": "余杭区",
-                                 "delivery_address": "$c2FuZGJveA==$1$", "delivery_postal_code": ""},
+                "address_info": {"receiver_name": cipher(key, t.plain_name) if t.plain_name else "王*",
+                                 "receiver_tel": cipher(key, t.plain_tel) if t.plain_tel else "139****8888",
+                                 "delivery_province": "浙江省", "delivery_city": "杭州市", "delivery_district": "余杭区",
+                                 "delivery_address": cipher(key, t.plain_detail) if t.plain_detail
+                                 else "$c2FuZGJveA==$1$", "delivery_postal_code": ""},
                 "pay_info": {"payment": t.payment, "total_fee": t.payment, "post_fee": "0.00"},
                 "orders": [{"oid": ln["oid"], "title": ln.get("title", "商品"), "num": ln.get("num", 1),
                             "payment": ln.get("payment", "0.00"), "item_id": ln.get("item_id", 1),
@@ -355,6 +388,8 @@ class YouzanSandbox(LocalHttpService):
             return self._ok(name, self._trade_detail(trade))
         if name == "youzan.logistics.express.get":
             return self._ok(name, {"allExpress": EXPRESS})
+        if name == "youzan.cloud.secret.decrypt.batch":
+            return self._decrypt(name, params)
         if name == "youzan.trade.refund.search":
             return self._search(name, params)
         refund = self.refunds.get(str(params.get("refund_id") or ""))
@@ -374,6 +409,21 @@ class YouzanSandbox(LocalHttpService):
         self._move(refund, moves[refund.status])
         self.operations.append((name, refund.refund_id, params))
         return self._ok(name, {"is_success": True})
+
+    def _decrypt(self, name: str, params: dict) -> tuple[int, dict]:
+        """youzan.cloud.secret.decrypt.batch: {sources: [ciphertext]} → data {ciphertext: clear}."""
+        if not self.decrypt_allowed:
+            return 200, {"gw_err_resp": {"err_code": 4204, "err_msg": "无权限调用该API", "trace_id": "yz7-sandbox"}}
+        sources = params.get("sources")
+        if not isinstance(sources, list) or not sources or not all(isinstance(x, str) and x for x in sources):
+            return self._fail(name, 10500, "系统异常")
+        self.decrypted.append(list(sources))
+        plain = {}
+        for text in sources:
+            owner, value = uncipher(text)
+            if owner == self.kdt_id:
+                plain[text] = value
+        return self._ok(name, plain)
 
     def _detail(self, r: SandboxRefund) -> dict:
         """refund.get's published fields (the API page and the generated SDK's YouzanTradeRefundGetResult).

@@ -81,6 +81,9 @@ TRADE = {
     "order_promotion": {"item": [], "order": [], "item_discount_fee": "10.00", "order_discount_fee": "0.00",
                         "adjust_fee": "0.00"},
 }
+# youzan.cloud.secret.decrypt.batch 1.0.0: {sources: [ciphertext]} → data, an object keyed by ciphertext (as public
+# integrations index it: inNovationGG/petnote_admin_server crontab/youzan/order.js); the clear values made up
+DECRYPTED = {"$dGVs$1$": "13800138000", "$bmFtZQ==$1$": "钱多多", "$YWRkcg==$1$": "文三路90号东部软件园1号楼"}
 # youzan.logistics.express.get 3.0.0 in the older envelope, as its API page shows it
 EXPRESS = {"allExpress": [{"display": 1, "name": "申通快递", "id": 1}, {"display": 1, "name": "圆通速递", "id": 2},
                           {"display": 1, "name": "中通快递", "id": 3}]}
@@ -103,6 +106,9 @@ class PublishedSandbox(YouzanSandbox):
             return 200, self.errors[name]
         payload = {"youzan.trade.refund.get": REFUND, "youzan.trade.refund.search": SEARCH,
                    "youzan.trade.get": TRADE, "youzan.logistics.express.get": EXPRESS}.get(name)
+        if name == "youzan.cloud.secret.decrypt.batch":
+            self.decrypted.append(params.get("sources"))
+            payload = {c: DECRYPTED[c] for c in params.get("sources") or [] if c in DECRYPTED}
         if name == "youzan.trades.sold.get":
             payload = {"total_results": 1, "full_order_info_list": [{"full_order_info": TRADE["full_order_info"]}]}
         return self._ok(name, payload) if payload is not None else super()._api(name, params)
@@ -184,6 +190,43 @@ def test_a_list_page_in_the_published_shape_reads_the_parcels_of_a_shipped_order
     assert [o.order_id for o in page.items] == ["E20261101090000012300003"]
     assert [w.tracking_no for w in page.items[0].waybills] == ["ZT7500000000001", "YT9800000000002"]
     assert box.calls.count("youzan.trade.get") == 1  # the list has no delivery_order
+
+
+def test_a_reveal_reads_the_published_trade_and_decrypt_answers(box):
+    adapter = _adapter(box)
+    tid = "E20261101090000012300003"
+
+    got = adapter.decrypt_receiver(box.access_token, tid, ["phone"])
+
+    assert got == {"phone": "13800138000"}
+    assert box.decrypted == [["$dGVs$1$"]]  # receiver_tel's ciphertext from address_info, sent as `sources`
+    # the address: the plain region (province, city, district) and the decrypted delivery_address
+    assert adapter.decrypt_receiver(box.access_token, tid, ["address", "name"]) == {
+        "address": "浙江省杭州市西湖区文三路90号东部软件园1号楼", "name": "钱多多"}
+    assert box.decrypted[-1] == ["$YWRkcg==$1$", "$bmFtZQ==$1$"]
+    # a ciphertext the answer leaves out, or gives back unchanged, is that field's failure
+    DECRYPTED["$dGVs$1$"] = "$dGVs$1$"
+    try:
+        with pytest.raises(PlatformError) as unchanged:
+            adapter.decrypt_receiver(box.access_token, tid, ["phone"])
+    finally:
+        DECRYPTED["$dGVs$1$"] = "13800138000"
+    assert unchanged.value.kind == "refused" and unchanged.value.message == f"有赞：未能解密订单 {tid} 的手机号"
+    # the gateway's 4204 (no permission for the API) and a service answer naming the permission
+    box.errors = {"youzan.cloud.secret.decrypt.batch": {"gw_err_resp": {"err_code": 4204, "err_msg": "无权限调用该API",
+                                                                         "trace_id": "yz7-0a1c"}}}
+    with pytest.raises(PlatformError) as gateway:
+        adapter.decrypt_receiver(box.access_token, tid, ["phone"])
+    assert gateway.value.kind == "no_permission" and gateway.value.message == "有赞：无权限调用该API（4204）"
+    box.errors = {"youzan.cloud.secret.decrypt.batch": {"success": False, "code": 50000, "data": None,
+                                                         "message": "应用无解密权限"}}
+    with pytest.raises(PlatformError) as service:
+        adapter.decrypt_receiver(box.access_token, tid, ["phone"])
+    assert service.value.kind == "no_permission" and "应用无解密权限" in service.value.message
+    box.errors = {"youzan.cloud.secret.decrypt.batch": {"gw_err_resp": {"err_code": 4101, "err_msg": "请求太频繁"}}}
+    with pytest.raises(PlatformError) as limited:
+        adapter.decrypt_receiver(box.access_token, tid, ["phone"])
+    assert limited.value.kind == "rate_limited"
 
 
 class TokenSandbox(YouzanSandbox):
