@@ -2,9 +2,9 @@
 """Set up and run shouhou on a fresh machine with nothing but python3.
 
     python3 dev.py run    set up, load the demo live session, serve http://127.0.0.1:8000, print the login
-    python3 dev.py run --platform-sandbox
-                          the same, with the local 抖店 sandbox beside serve: watch after-sale requests
-                          arrive from 抖店, be decided, go back and resolve (docs/platforms.md)
+    python3 dev.py run --platform-sandbox [kuaishou|wechat_shop|youzan]
+                          the same, with a local platform sandbox (抖店 unless named) beside serve: watch
+                          after-sale requests arrive, be decided, go back and resolve (docs/platforms.md)
     python3 dev.py test   set up, then run the whole test suite on SQLite and on PostgreSQL
 
 Uses only the standard library until the virtual environment exists.
@@ -158,9 +158,9 @@ def cmd_run(argv: list[str]) -> int:
     ensure_frontend()
     shouhou("migrate", "--noinput", "-v", "0")
     if "--platform-sandbox" in argv:
-        # `demo --platform-sandbox` runs serve itself (its child) beside the 抖店 sandbox; both stop together.
-        # The other arguments (--host, --port, --processes, --sandbox-port) go to it.
-        print("\n  shouhou 售后 + 抖店沙箱：http://127.0.0.1:8000/   登录：demo / shouhou-demo\n", flush=True)
+        # `demo --platform-sandbox [platform]` runs serve itself (its child) beside the platform's sandbox; both
+        # stop together. The other arguments (the platform, --host, --port, --processes, --sandbox-port) go to it.
+        print("\n  shouhou 售后 + 平台沙箱：http://127.0.0.1:8000/   登录：demo / shouhou-demo\n", flush=True)
         return _foreground([str(PY), "-m", "shouhou", "demo", "--if-empty", *argv])
     shouhou("demo", "--if-empty")
     print("\n  shouhou 售后 已就绪：http://127.0.0.1:8000/   登录：demo / shouhou-demo\n", flush=True)

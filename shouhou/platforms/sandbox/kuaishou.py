@@ -109,9 +109,9 @@ class KuaishouSandbox(LocalHttpService):
             self.access_token = "ks-at-expired-" + secrets.token_hex(4)
 
     def add_refund(self, *, order_id: str, handling_way: int = 10, refund_fee: int = 0, reason: str = "七天无理由退货",
-                   push: bool = True) -> SandboxRefund:
+                   push: bool = True, refund_id: str = "") -> SandboxRefund:
         with self.lock:
-            refund = SandboxRefund(refund_id=str(2_100_000_000_000 + len(self.refunds) + 1), order_id=order_id,
+            refund = SandboxRefund(refund_id=refund_id or str(2_100_000_000_000 + len(self.refunds) + 1), order_id=order_id,
                                    handling_way=handling_way, refund_fee=refund_fee, reason=reason)
             self.refunds[refund.refund_id] = refund
         if push:

@@ -103,9 +103,10 @@ class WechatShopSandbox(LocalHttpService):
 
     # --- the buyer's side -----------------------------------------------------------------------------
     def add_aftersale(self, *, order_id: str, sku_id: str = "", kind: str = "REFUND", amount: int = 0,
-                      reason: str = "七天无理由", desc: str = "", push: bool = True) -> SandboxAftersale:
+                      reason: str = "七天无理由", desc: str = "", push: bool = True,
+                      aftersale_id: str = "") -> SandboxAftersale:
         with self.lock:
-            record = SandboxAftersale(aftersale_id=str(3_700_000_000_000_000 + len(self.aftersales) + 1),
+            record = SandboxAftersale(aftersale_id=aftersale_id or str(3_700_000_000_000_000 + len(self.aftersales) + 1),
                                       order_id=order_id, sku_id=sku_id, kind=kind, amount=amount, reason=reason,
                                       desc=desc)
             self.aftersales[record.aftersale_id] = record

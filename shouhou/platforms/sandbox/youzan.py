@@ -137,9 +137,9 @@ class YouzanSandbox(LocalHttpService):
 
     # --- the buyer's side --------------------------------------------------------------------------
     def add_refund(self, *, tid: str, oid: str = "", demand: int = 1, refund_fee: str = "0.00", reason: int = 12,
-                   desc: str = "", push: bool = True) -> SandboxRefund:
+                   desc: str = "", push: bool = True, refund_id: str = "") -> SandboxRefund:
         with self.lock:
-            refund = SandboxRefund(refund_id=f"20261106{len(self.refunds) + 1:016d}", tid=tid, oid=oid, demand=demand,
+            refund = SandboxRefund(refund_id=refund_id or f"20261106{len(self.refunds) + 1:016d}", tid=tid, oid=oid, demand=demand,
                                    refund_fee=refund_fee, reason=reason, desc=desc)
             self.refunds[refund.refund_id] = refund
         if push:

@@ -180,3 +180,92 @@ def test_demo_with_the_platform_sandbox_runs_the_whole_doudian_loop(demo_db, tmp
             found = re.search(pattern, "".join(out))
             if found and _group(int(found.group(1))):
                 os.killpg(int(found.group(1)), signal.SIGKILL)
+
+
+# --- every platform's demo loop, in this process -----------------------------------------------------------
+# The command above is the 抖店 default run end to end (serve, worker, signals). The loop itself is the same for
+# every platform: here each platform's sandbox pushes in its own format to this test's running shouhou (real HTTP
+# both ways, tasks run at once), the demo's watcher follows, and the newcomer's 确认收货 goes back.
+EXPECTED = {  # platform → (sandbox status: refunded, buyer sent it back, the lost request untouched; after 确认收货)
+    "doudian": (12, 11, 6, 12),
+    "kuaishou": (60, 40, 10, 60),
+    "wechat_shop": ("MERCHANT_REFUND_SUCCESS", "MERCHANT_WAIT_RECEIPT", "MERCHANT_PROCESSING", "MERCHANT_RETURN_SUCCESS"),
+    "youzan": ("SUCCESS", "WAIT_SELLER_CONFIRM_GOODS", "WAIT_SELLER_AGREE", "SUCCESS"),
+}
+LIMIT_WORDS = {"doudian": None, "kuaishou": "补寄发货", "wechat_shop": "没有补寄类型", "youzan": "没有换货、补寄"}
+
+
+@pytest.mark.parametrize("platform", sorted(EXPECTED))
+def test_each_platforms_demo_loop_goes_round(platform, demo_clock, live_server, client):
+    from django.contrib.auth import get_user_model
+
+    from shouhou.cases.models import Case
+    from shouhou.platforms import demo, services
+    from shouhou.platforms.models import OutboundAction, PlatformAftersale
+
+    shop = demo_build(seed=7, orders=40, customers=20, other_apps=False).shop
+    kind = demo.demo_platform(platform)
+    box = kind.start(port=0, push_url=f"{live_server.url}/platforms/{platform}/push/")
+    out: list[str] = []
+    try:
+        conn = kind.connect(shop)
+        plan = kind.scenarios()
+        lines = demo.platform_orders(shop, [item.order_state for item in plan], kind)
+        assert len(lines) == 3
+        out += demo.intro(kind, plan)
+        demo.file_requests(kind, plan, lines)
+        assert demo.wait_for([item for item in plan if item.pushed], kind, out.append, seconds=20), out
+        lost_link = PlatformAftersale.objects.filter(connection=conn, aftersale_id=plan[2].aftersale_id)
+        assert not lost_link.exists()  # its push never came
+        # reconciliation finds it (the requests acted on this very second may wait for the next pass's overlap)
+        assert services.connection_sync(conn) >= 1 and lost_link.exists()
+        assert demo.wait_for(plan, kind, out.append, seconds=20), out
+
+        refund, ret, lost = plan
+        statuses = EXPECTED[platform]
+        assert [kind.status(item) for item in plan] == list(statuses[:3])
+        cases = {item.key: Case.objects.get(pk=item.case_id) for item in plan}
+        assert [(cases[k].status, cases[k].auto_approved, cases[k].channel) for k in ("refund", "return", "lost")] == [
+            ("resolved", True, platform), ("in_transit_back", True, platform), ("requested", False, platform)]
+        links = {link.aftersale_id: link for link in PlatformAftersale.objects.filter(connection=conn)}
+        assert set(links) == {item.aftersale_id for item in plan}
+        assert links[refund.aftersale_id].order_id == refund.line.order.order_no
+        assert list(OutboundAction.objects.filter(connection=conn).order_by("pk").values_list(
+            "aftersale__aftersale_id", "kind", "status")) == [(refund.aftersale_id, "approve", "done"),
+                                                              (ret.aftersale_id, "approve", "done")]
+        text = "\n".join(out)
+        for step in ("政策引擎：自动通过", f"{kind.label}已受理：同意申请", f"{kind.label}售后状态 {statuses[0]}",
+                     f"买家在{kind.label}填写退货单号寄回"):
+            assert step in text, text
+        if LIMIT_WORDS[platform]:  # what the platform's API cannot do is said
+            assert f"{kind.label}接口做不到的" in text and LIMIT_WORDS[platform] in text, text
+        else:
+            assert "接口做不到的" not in text
+        assert f"已结案：在案件页看{kind.label}的答复和时间线" == refund.next_step
+
+        # the newcomer does what the demo says for the return: 确认收货 on the case page goes back, the platform
+        # refunds and the case resolves
+        client.force_login(get_user_model().objects.get(username="demo"))
+        assert client.post(f"/cases/{ret.case_id}/act/receive/").status_code == 302
+        assert kind.status(ret) == statuses[3]
+        assert Case.objects.get(pk=ret.case_id).status == "resolved"
+        assert list(OutboundAction.objects.filter(aftersale__aftersale_id=ret.aftersale_id).order_by("pk")
+                    .values_list("kind", "status")) == [("approve", "done"), ("confirm_receipt", "done")]
+        assert Case.objects.get(pk=lost.case_id).status == "requested"  # still the agent's to decide
+    finally:
+        box.stop()
+
+
+def test_the_platform_sandbox_flag_takes_a_platform_and_keeps_doudian_bare():
+    from django.core.management.base import CommandError
+
+    from shouhou.commerce.management.commands.demo import Command
+
+    parser = Command().create_parser("shouhou", "demo")
+    assert parser.parse_args(["--platform-sandbox"]).platform_sandbox == "doudian"  # README's command
+    assert parser.parse_args(["--platform-sandbox", "--port", "8001"]).platform_sandbox == "doudian"
+    for platform in ("doudian", "kuaishou", "wechat_shop", "youzan"):
+        assert parser.parse_args(["--platform-sandbox", platform]).platform_sandbox == platform
+    assert parser.parse_args([]).platform_sandbox is None
+    with pytest.raises(CommandError):
+        parser.parse_args(["--platform-sandbox", "taobao"])

@@ -1,4 +1,5 @@
-"""shouhou demo [--seed 42] [--if-empty] [--orders N] [--platform-sandbox [--port 8000] [--sandbox-port 8765]]"""
+"""shouhou demo [--seed 42] [--if-empty] [--orders N]
+    [--platform-sandbox [doudian|kuaishou|wechat_shop|youzan] [--port 8000] [--sandbox-port 8765]]"""
 
 from __future__ import annotations
 
@@ -23,13 +24,15 @@ class Command(BaseCommand):
         parser.add_argument("--orders", type=int, default=5000, help="订单数（默认 5000）")
         parser.add_argument("--customers", type=int, default=3000, help="顾客数（默认 3000）")
         parser.add_argument("--if-empty", action="store_true", help="已有任何店铺时什么也不做")
-        sandbox = parser.add_argument_group("--platform-sandbox：抖店沙箱演示（沙箱与 serve 一同运行、一同停止）")
-        sandbox.add_argument("--platform-sandbox", action="store_true",
-                             help="启动本地抖店沙箱和 serve，把演示店铺连接到沙箱，让沙箱推送几条售后申请")
+        sandbox = parser.add_argument_group("--platform-sandbox：平台沙箱演示（沙箱与 serve 一同运行、一同停止）")
+        sandbox.add_argument("--platform-sandbox", nargs="?", const="doudian", default=None,
+                             choices=["doudian", "kuaishou", "wechat_shop", "youzan"], metavar="PLATFORM",
+                             help="启动本地平台沙箱（doudian 抖店，默认；kuaishou 快手；wechat_shop 微信小店；youzan 有赞）"
+                                  "和 serve，把演示店铺连接到沙箱，让沙箱推送几条售后申请")
         sandbox.add_argument("--host", default="127.0.0.1", help="serve 监听地址（默认 127.0.0.1）")
         sandbox.add_argument("--port", type=int, default=8000, help="serve 端口（默认 8000）")
         sandbox.add_argument("--processes", type=int, default=None, help="serve 的网页进程数（默认同 serve）")
-        sandbox.add_argument("--sandbox-port", type=int, default=8765, help="抖店沙箱端口（默认 8765，0 为任选）")
+        sandbox.add_argument("--sandbox-port", type=int, default=8765, help="沙箱端口（默认 8765，0 为任选）")
         sandbox.add_argument("--watch-seconds", type=float, default=60,
                              help="最多等待多少秒看完整个流程（默认 60）")
         sandbox.add_argument("--seconds", type=float, default=0,
@@ -46,7 +49,7 @@ class Command(BaseCommand):
             self._summary(result, started)
         if opts["platform_sandbox"]:
             if result.shop is None:
-                raise CommandError("没有店铺，无法连接抖店沙箱")
+                raise CommandError("没有店铺，无法连接平台沙箱")
             self._platform_sandbox(result.shop, opts)
 
     def _summary(self, result, started: float) -> None:
@@ -66,18 +69,20 @@ class Command(BaseCommand):
 
     # --- --platform-sandbox ------------------------------------------------------------------------------
     def _platform_sandbox(self, shop, opts) -> None:
-        """The 抖店 sandbox (a thread here) and `serve` (a child process) run together; when serve stops, or on
-        Ctrl+C / SIGTERM, both stop."""
+        """The platform's sandbox (a thread here) and `serve` (a child process) run together; when serve stops, or
+        on Ctrl+C / SIGTERM, both stop."""
         from shouhou.platforms import demo as sandbox_demo
         from shouhou.platforms import services
 
         say = self.stdout.write
+        kind = sandbox_demo.demo_platform(opts["platform_sandbox"])
+        label = kind.label
         host = "127.0.0.1" if opts["host"] in ("0.0.0.0", "::") else opts["host"]  # noqa: S104 (a listen address)
         site = f"http://{host}:{opts['port']}"
         try:
-            box = sandbox_demo.sandbox_start(port=opts["sandbox_port"], push_url=f"{site}/platforms/doudian/push/")
+            box = kind.start(port=opts["sandbox_port"], push_url=f"{site}/platforms/{kind.platform}/push/")
         except OSError as exc:
-            raise CommandError(f"抖店沙箱无法监听端口 {opts['sandbox_port']}（{exc.strerror}）：用 --sandbox-port 换一个，"
+            raise CommandError(f"{label}沙箱无法监听端口 {opts['sandbox_port']}（{exc.strerror}）：用 --sandbox-port 换一个，"
                                f"0 为任选") from exc
         serve = None
 
@@ -86,8 +91,8 @@ class Command(BaseCommand):
 
         previous = signal.signal(signal.SIGTERM, _terminate)
         try:
-            conn = sandbox_demo.connect(shop, box)
-            say(f"抖店沙箱：{box.url}（app_key={box.app_key}，店铺ID {box.shop_id}），推送地址 {box.push_url}")
+            conn = kind.connect(shop)
+            say(f"{label}沙箱：{box.url}（app_key={conn.app_key}，店铺ID {conn.platform_shop_id}），推送地址 {box.push_url}")
             say(f"店铺「{shop.name}」已连接到沙箱（连接 #{conn.pk}，自动通过的决定回传平台：开）")
             args = ["serve", "--no-migrate", "--host", opts["host"], "--port", str(opts["port"])]
             if opts["processes"]:
@@ -96,18 +101,17 @@ class Command(BaseCommand):
             serve = subprocess.Popen([sys.executable, "-m", "shouhou", *args], start_new_session=True)  # noqa: S603
             say(f"serve 已启动（进程组 {serve.pid}）")
             self._wait_until_up(f"{site}/accounts/login/", serve)
-            plan = sandbox_demo.scenarios()
-            lines = sandbox_demo.platform_orders(shop, [item.order_state for item in plan])
+            plan = kind.scenarios()
+            lines = sandbox_demo.platform_orders(shop, [item.order_state for item in plan], kind)
             plan = plan[:len(lines)]
-            say("\n抖店买家发起售后（沙箱按抖店的方式签名推送 event-sign）：")
-            for item in plan:
-                say(f"  - {item.title}")
-            sandbox_demo.file_requests(box, plan, lines)
+            for line in sandbox_demo.intro(kind, plan):
+                say(line)
+            sandbox_demo.file_requests(kind, plan, lines)
             pushed = [item for item in plan if item.pushed]
-            ok = sandbox_demo.wait_for(pushed, box, say, seconds=opts["watch_seconds"])
+            ok = sandbox_demo.wait_for(pushed, kind, say, seconds=opts["watch_seconds"])
             read = services.connection_sync(conn)  # reconciliation: what a lost push missed
-            say(f"  对账：从抖店读到 {read} 条售后单")
-            ok = sandbox_demo.wait_for(plan, box, say, seconds=opts["watch_seconds"]) and ok
+            say(f"  对账：从{label}读到 {read} 条售后单")
+            ok = sandbox_demo.wait_for(plan, kind, say, seconds=opts["watch_seconds"]) and ok
             conn.refresh_from_db()
             say("\n打开看看（登录 demo / " + DEMO_PASSWORD + "）：")
             for item in plan:
@@ -118,7 +122,7 @@ class Command(BaseCommand):
                 f"最近同步 {self._when(conn.last_sync_at)}")
             if not ok:
                 say(self.style.WARNING(f"{opts['watch_seconds']:.0f} 秒内流程没有走完：看 serve 的输出和连接页的最近错误"))
-            say(self.style.SUCCESS("抖店沙箱与 shouhou 运行中，按 Ctrl+C 一起停止。"))
+            say(self.style.SUCCESS(f"{label}沙箱与 shouhou 运行中，按 Ctrl+C 一起停止。"))
             deadline = time.monotonic() + opts["seconds"] if opts["seconds"] else None
             while serve.poll() is None and (deadline is None or time.monotonic() < deadline):
                 time.sleep(0.2)
@@ -129,7 +133,7 @@ class Command(BaseCommand):
             if serve is not None:
                 self._stop_group(serve)
             box.stop()
-            say("抖店沙箱已停止。")
+            say(f"{label}沙箱已停止。")
 
     @staticmethod
     def _stop_group(serve: subprocess.Popen) -> None:
