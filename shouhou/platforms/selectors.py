@@ -39,6 +39,19 @@ def connection_health(conn: PlatformConnection) -> Health:
                   synced_orders=SyncedOrder.objects.filter(connection=conn).count())
 
 
+def connection_push_path(conn: PlatformConnection) -> str:
+    """The push URL's path for this connection's app, to save in the platform's console: only that app's
+    connections are tried for a push on it (services.push_receive)."""
+    from django.urls import reverse
+
+    if not conn.app_key or "/" in conn.app_key:  # not a path segment: the platform's shared URL
+        return reverse("platforms:wechat_shop_push") if conn.platform == "wechat_shop" else \
+            reverse("platforms:push", args=[conn.platform])
+    if conn.platform == "wechat_shop":
+        return reverse("platforms:wechat_shop_push_app", args=[conn.app_key])
+    return reverse("platforms:push_app", args=[conn.platform, conn.app_key])
+
+
 def connection_health_list(*, shop) -> list[Health]:
     return [connection_health(c) for c in PlatformConnection.objects.filter(shop=shop).order_by("platform", "pk")]
 

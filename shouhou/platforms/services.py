@@ -208,13 +208,20 @@ class PushResult:
     duplicates: int = 0
 
 
-def push_receive(*, platform: str, headers: dict, body: bytes) -> PushResult:
+def push_receive(*, platform: str, headers: dict, body: bytes, url_app_key: str | None = None) -> PushResult:
     """Take one push exactly as the platform sends it. Refused (nothing stored) unless it is signed by a
     connected app; otherwise every message is kept once by its message id and answered as the platform
-    expects; the work happens in a task (events_apply_pending)."""
+    expects; the work happens in a task (events_apply_pending).
+
+    `url_app_key`: the app named in the push URL (`/platforms/<platform>/push/<app_key>/`, one URL per app saved in
+    the platform's console). Only that app's connections are tried, so a platform that names its app only inside
+    the encrypted or signed body (快手, 微信小店) costs one attempt instead of one per connected app; a push from
+    another app on that URL is refused. Without it (the plain URL) every connected app of the platform is tried."""
     cls = adapter_class(platform)
     app_key = cls.push_app_key(headers)
     candidates = PlatformConnection.objects.filter(platform=platform).order_by("pk")
+    if url_app_key is not None:
+        candidates = candidates.filter(app_key=url_app_key)
     if app_key is not None:
         candidates = candidates.filter(app_key=app_key) if app_key else candidates.none()
     by_app: dict[str, list[PlatformConnection]] = {}

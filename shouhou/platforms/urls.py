@@ -19,5 +19,8 @@ urlpatterns = [
     path("<slug:platform>/auth/callback", views_actback.auth_callback, name="auth_callback"),
     # the callback URL saved in the platform's console (one per platform and install)
     path("wechat_shop/push/", views_wechat.push, name="wechat_shop_push"),  # GET URL check + signed query
+    path("wechat_shop/push/<str:app_key>/", views_wechat.push, name="wechat_shop_push_app"),
     path("<slug:platform>/push/", views.platform_push, name="push"),
+    # one URL per app: only that app's connections are tried (many self-built apps, one per shop)
+    path("<slug:platform>/push/<str:app_key>/", views.platform_push, name="push_app"),
 ]

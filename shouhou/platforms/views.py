@@ -25,14 +25,14 @@ from shouhou.platforms.models import PlatformAftersale, PlatformConnection
 
 @csrf_exempt
 @require_POST
-def platform_push(request, platform: str):
+def platform_push(request, platform: str, app_key: str | None = None):
     """A platform's message push, answered in its own format: 抖店 {"code":0,"msg":"success"} once stored;
-    a push that is not signed (抖店) or not encrypted (快手) by a connected app gets the platform's failure
-    shape and nothing is stored."""
+    a push that is not signed (抖店) or not encrypted (快手) by a connected app — by the app the URL names, on a
+    per-app URL — gets the platform's failure shape and nothing is stored."""
     if platform not in ConnectedPlatform.values:
         raise Http404
     headers = {k.lower(): v for k, v in request.headers.items()}
-    result = services.push_receive(platform=platform, headers=headers, body=request.body)
+    result = services.push_receive(platform=platform, headers=headers, body=request.body, url_app_key=app_key)
     return JsonResponse(result.answer, status=result.status, json_dumps_params={"ensure_ascii": False})
 
 
@@ -108,6 +108,7 @@ def connection_detail(request, pk: int):
         return redirect("platforms:connection", pk=conn.pk)
     mapping = (conn.settings or {}).get("address_map") or {}
     return render(request, "platforms/connection.html", {
+        "push_url": request.build_absolute_uri(selectors.connection_push_path(conn)),
         "health": selectors.connection_health(conn), "can_edit": can_edit,
         "events": selectors.recent_events(conn), "actions": selectors.recent_actions(conn),
         "address_rows": [(a, mapping.get(str(a.pk), "")) for a in return_addresses(shop=shop, include_inactive=False)],

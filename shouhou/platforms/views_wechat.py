@@ -25,10 +25,14 @@ def _text(body: str, status: int = 200) -> HttpResponse:
 
 @csrf_exempt
 @require_http_methods(["GET", "POST"])
-def push(request):
+def push(request, app_key: str | None = None):
+    """`app_key`: the per-app URL (`/platforms/wechat_shop/push/<AppID>/`): only that app's connections are tried."""
     params = {k: v for k, v in request.GET.items()}
+    conns = PlatformConnection.objects.filter(platform=PLATFORM).order_by("pk")
+    if app_key is not None:
+        conns = conns.filter(app_key=app_key)
     if request.method == "GET":  # the console's URL check: echo echostr when a connected shop's Token signed it
-        for conn in PlatformConnection.objects.filter(platform=PLATFORM).order_by("pk"):
+        for conn in conns:
             try:
                 return _text(adapter_for(conn).check_url(params))
             except (PushRefused, CredentialsUnreadable):
@@ -37,5 +41,5 @@ def push(request):
         return _text("signature mismatch", 403)
     headers = {k.lower(): v for k, v in request.headers.items()}
     headers.update({f"query:{k}": v for k, v in params.items()})
-    result = services.push_receive(platform=PLATFORM, headers=headers, body=request.body)
+    result = services.push_receive(platform=PLATFORM, headers=headers, body=request.body, url_app_key=app_key)
     return _text(str(result.answer.get("body", "")), result.status)
