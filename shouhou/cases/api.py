@@ -212,7 +212,9 @@ def create_case(request, payload: CaseIn):
     _need(request, CASE_CREATE)
     order = get_object_or_404(Order, shop=request.auth.shop, order_no=payload.order_no)
     lines = OrderLine.objects.filter(order=order).select_related("order__customer")
-    line = lines.filter(pk=payload.line_id).first() if payload.line_id else lines.order_by("pk").first()
+    # no line named: the first one still on the order (a line the platform removed is refused by case_create)
+    line = lines.filter(pk=payload.line_id).first() if payload.line_id else \
+        lines.filter(removed_at__isnull=True).order_by("pk").first()
     if line is None:
         raise DomainError("订单中没有这个商品行。", status=404, field="line_id")
     case = _run(svc.case_create, shop=request.auth.shop, order_line=line, reason=payload.reason, kind=payload.kind,

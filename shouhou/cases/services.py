@@ -13,6 +13,7 @@ from typing import Any
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Q
+from django.utils.translation import gettext
 
 from shouhou.accounts.access import membership_get
 from shouhou.accounts.actors import CustomerActor, acting_user, actor_role, require_role
@@ -213,13 +214,20 @@ def _store_photo(case: Case, upload, *, actor=None, from_customer: bool = False,
 @transaction.atomic
 def case_create(*, shop, order_line: OrderLine, reason: str, kind: str | None = None, description: str = "",
                 claim_data: dict | None = None, photos: list | tuple = (), actor=None, channel: str = "",
-                from_customer: bool = False, auto_approve: bool = True) -> Case:
+                from_customer: bool = False, auto_approve: bool = True, platform_request: bool = False) -> Case:
     """Open a case on an order line; the active policy decides; auto-approval when it says so (and the
     caller allows it: a request a shop platform already decided is recorded, not decided again).
-    `actor`: staff (a user or API principal), `CustomerActor()` on the self-service page, or `SYSTEM`."""
+    `actor`: staff (a user or API principal), `CustomerActor()` on the self-service page, or `SYSTEM`.
+    A line the shop platform took off the order (`removed_at`, order sync) is refused — by page, API, CLI or
+    portal alike — except for `platform_request`: the platform's own after-sale request on it (the connector)
+    is recorded as the platform sends it."""
     require_role(actor, shop, CASE_CREATE)
     if order_line.order.shop_id != shop.pk:
         raise CaseError("订单不属于本店铺。")
+    if order_line.removed_at is not None and not platform_request:
+        raise CaseError(gettext("订单 %(order)s 的商品「%(line)s」已被平台从订单中移除，不能为它创建售后单。") % {
+            "order": order_line.order.order_no,
+            "line": " ".join(part for part in (order_line.product_name, order_line.spec) if part) or order_line.line_key})
     if reason not in ClaimReason.values:
         raise CaseError(f"未知的售后原因：{reason}")
     for photo in photos:

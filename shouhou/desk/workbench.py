@@ -169,6 +169,7 @@ def _ticket_context(request: HttpRequest, desk: Desk, ticket, *, draft: str = ""
     customer = (sel.customer_360(shop=desk.shop, customer=ticket.customer, exclude_ticket_id=ticket.pk)
                 if ticket.customer_id else None)
     tracked_order = ticket.order_id or (customer.orders[0].pk if customer and customer.orders else None)
+    order_lines = list(ticket.order.lines.order_by("pk")) if ticket.order_id else []
     return {
         "ticket": ticket,
         "clock": sel.ticket_queue_clock(ticket, at=at),
@@ -192,7 +193,8 @@ def _ticket_context(request: HttpRequest, desk: Desk, ticket, *, draft: str = ""
         "case_next": CASE_TRANSITIONS.get(case.status, set()) if case else set(),
         "claim_reasons": ClaimReason.choices,
         "case_kinds": CaseKind.choices,
-        "order_lines": list(ticket.order.lines.all()) if ticket.order_id else [],
+        "order_lines": order_lines,
+        "claimable_lines": [ln for ln in order_lines if ln.removed_at is None],  # not the lines the platform removed
         "escalations": sel.ticket_escalations(ticket=ticket),
         "draft": draft,
         "draft_script": draft_script,
