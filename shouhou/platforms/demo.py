@@ -53,7 +53,6 @@ class Scenario:
     line: OrderLine | None = None
     case_id: int | None = None
     seen: list[str] = field(default_factory=list)
-    waiting_since: float | None = None  # when the sandbox first showed the request waiting for the buyer's parcel
 
 
 class DemoPlatform:
@@ -389,11 +388,7 @@ def observe(item: Scenario, kind: DemoPlatform, say: Callable[[str], None]) -> b
     sandbox_status = kind.status(item)
     _step(item, f"{label}售后状态 {sandbox_status}；案件状态：{STATUS_WORDS.get(case.status, case.status)}", say)
     if item.buyer_returns and sandbox_status == kind.waiting_status and case.status == CaseStatus.AWAITING_RETURN:
-        # the buyer takes a moment to post the parcel: a push within WAKE_SECONDS of the last one would only be
-        # applied by the every-minute retry (pushes in a burst wake the worker once), longer than a demo should wait
-        item.waiting_since = item.waiting_since or time.monotonic()
-        if time.monotonic() - item.waiting_since > services.WAKE_SECONDS + 0.5:
-            _step(item, kind.buyer_returns(item), say)
+        _step(item, kind.buyer_returns(item), say)
     return case.status in item.until
 
 

@@ -37,7 +37,7 @@ BACKFILL_DAYS = 30  # on connect, read the requests changed in this many days
 RECONCILE_OVERLAP = 10 * 60  # seconds read again on each reconciliation (late index updates)
 MAX_ATTEMPTS = 8
 LAST_PUSH_GRANULARITY = dt.timedelta(seconds=60)
-WAKE_SECONDS = 2  # at most one "apply the inbox" task per connection this often, however many pushes arrive
+WAKE_SECONDS = 2  # a queued "apply the inbox" task's mark lasts at most this long if the task is lost (_wake)
 APPLY_BATCH = 200
 APPLY_LEASE = dt.timedelta(minutes=5)  # a claimed message whose worker never finished is taken again after this
 PENDING_EVENT_STATUSES = (EventStatus.RECEIVED, EventStatus.WAITING_ORDER, EventStatus.RETRY)
@@ -276,14 +276,27 @@ def push_receive(*, platform: str, headers: dict, body: bytes, url_app_key: str 
     return PushResult(code, answer, stored=stored, duplicates=duplicates)
 
 
+def _wake_key(conn_id: int) -> str:
+    return f"platforms:wake:{conn_id}"
+
+
 def _wake(conn_id: int) -> None:
-    """Queue one task that applies the connection's new messages. A burst of pushes queues one task per
-    WAKE_SECONDS, not one per message (each enqueue costs a queue write); the schedule
-    (`events_retry`, every minute) picks up anything a suppressed wake left behind."""
+    """Queue one task that applies the connection's new messages. While a queued task has not started, more
+    pushes queue nothing (it will read their messages: each enqueue costs a queue write); the task releases
+    the mark as it starts (`wake_release`), so a push arriving while it runs queues the next one and is
+    applied within seconds, not by the every-minute retry (`events_retry`). WAKE_SECONDS only bounds a mark
+    whose task was lost."""
     from django.core.cache import cache
 
-    if settings.Q_CLUSTER.get("sync", False) or cache.add(f"platforms:wake:{conn_id}", 1, timeout=WAKE_SECONDS):
+    if settings.Q_CLUSTER.get("sync", False) or cache.add(_wake_key(conn_id), 1, timeout=WAKE_SECONDS):
         _async("shouhou.platforms.tasks.events_apply_task", conn_id)
+
+
+def wake_release(conn_id: int) -> None:
+    """Called by the task before it reads the connection's messages (see `_wake`)."""
+    from django.core.cache import cache
+
+    cache.delete(_wake_key(conn_id))
 
 
 def events_apply_pending(connection_id: int) -> int:

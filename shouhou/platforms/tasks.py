@@ -4,8 +4,9 @@ from __future__ import annotations
 
 
 def events_apply_task(connection_id: int) -> int:
-    from shouhou.platforms.services import events_apply_pending
+    from shouhou.platforms.services import events_apply_pending, wake_release
 
+    wake_release(connection_id)  # first: a push from now on queues the next task
     return events_apply_pending(connection_id)
 
 
