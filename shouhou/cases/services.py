@@ -648,7 +648,8 @@ def recall_launch(*, shop, actor, reason: str, product=None, sku=None, batch_no:
         raise CaseError(f"未知的补救方式：{remedy}")
     recall = Recall.objects.create(shop=shop, product=product, sku=sku, batch_no=batch_no, reason=reason,
                                    remedy=remedy, launched_by=_user(actor))
-    lines = OrderLine.objects.filter(order__shop=shop).exclude(order__status="cancelled")
+    # a line the platform removed from its order was never delivered: nothing to recall
+    lines = OrderLine.objects.filter(order__shop=shop, removed_at__isnull=True).exclude(order__status="cancelled")
     if product is not None:
         lines = lines.filter(product=product)
     if sku is not None:

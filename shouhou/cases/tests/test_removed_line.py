@@ -107,3 +107,10 @@ def test_the_desk_hides_the_form_when_every_line_was_removed(agent_client, shop,
     assert 'data-testid="case-create-form"' not in html
     response = agent_client.post(f"/desk/t/{ticket.pk}/case/create/", {"reason": "quality"}, follow=True)
     assert "订单中没有这个商品行" in response.content.decode() and not Case.objects.exists()
+
+
+def test_a_recall_opens_no_case_on_a_removed_line(shop, supervisor, order_lines):
+    removed, kept = order_lines
+    OrderLine.objects.filter(pk=kept.pk).update(product=removed.product)  # both lines of the recalled product
+    recall = svc.recall_launch(shop=shop, actor=supervisor, reason="批次起球，主动召回", product=removed.product)
+    assert list(Case.objects.filter(recall=recall).values_list("order_line_id", flat=True)) == [kept.pk]
