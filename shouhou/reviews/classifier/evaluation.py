@@ -41,6 +41,45 @@ class TypeScores:
 
 
 @dataclass
+class OutsideScores:
+    """Sentiment on a labelled set from outside the training data (another domain)."""
+
+    name: str
+    rows: int
+    positive_share: float
+    accuracy: float
+    macro_f1: float
+    confusion: list[list[int]]
+
+
+def outside_sentiment(path: Path, model: ReviewModel) -> OutsideScores:
+    """Read a CSV with columns `label` (1 positive, 0 negative) and `review`, and score the model's sentiment on
+    it, each text read whole (whole.classify_whole, as `classify` reads it)."""
+    import csv
+
+    from shouhou.reviews.classifier.whole import classify_whole
+
+    if not path.exists():
+        raise ValueError(f"找不到域外评价文件 {path}")
+    texts, y = [], []
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        reader = csv.DictReader(fh)
+        missing = {"label", "review"} - set(reader.fieldnames or [])
+        if missing:
+            raise ValueError(f"{path.name}: 缺少列 {', '.join(sorted(missing))}（需要 label 与 review）")
+        for n, rec in enumerate(reader, start=2):
+            if rec["label"] not in ("0", "1"):
+                raise ValueError(f"{path.name} 第 {n} 行: label 应为 0 或 1，实际为 {rec['label']!r}")
+            texts.append(rec["review"] or "")
+            y.append(int(rec["label"]))
+    if not texts:
+        raise ValueError(f"{path.name}: 没有评价")
+    got = [p.sentiment for p in classify_whole(texts, model)]
+    return OutsideScores(name=path.name, rows=len(y), positive_share=sum(y) / len(y), accuracy=accuracy(y, got),
+                         macro_f1=macro_f1(y, got, [0, 1]), confusion=confusion(y, got, [0, 1]))
+
+
+@dataclass
 class Report:
     sentiment_rows: int
     sentiment_accuracy: float
@@ -58,6 +97,7 @@ class Report:
     snownlp_ours_accuracy: float = 0.0
     snownlp_per_second: float = 0.0
     model_meta: dict = field(default_factory=dict)
+    outside: list[OutsideScores] = field(default_factory=list)
 
     def lines(self) -> list[str]:
         out = ["== 问题类型（人工标注的固定测试集；基线 = 关键词规则）=="]
@@ -92,6 +132,10 @@ class Report:
         for text, want, got in self.probes:
             shown = text if len(text) <= 30 else f"{text[:12]}…{text[-14:]}（{len(text)} 字）"
             out.append(f"  检查 {'✓' if want == got else '✗'} {shown.replace(chr(10), '⏎')!r}: 应为 {want}，预测 {got}")
+        for o in self.outside:
+            out.append(f"情感（域外，不参与训练与选择）{o.name}: {o.rows} 条，正面占 {o.positive_share:.2f}  "
+                       f"准确率 accuracy = {o.accuracy:.4f}   macro-F1 = {o.macro_f1:.4f}   "
+                       f"混淆 true0 {o.confusion[0][0]}/{o.confusion[0][1]} true1 {o.confusion[1][0]}/{o.confusion[1][1]}")
         out.append(f"速度 shouhou: {self.per_second:,.0f} 条/秒（墙钟），{self.per_cpu_second:,.0f} 条/CPU秒"
                    "（单核；含规范化、情感、问题类型、方面）")
         if self.snownlp_rows:
@@ -120,7 +164,8 @@ def _type_scores(name, rows, preds, model_labels) -> TypeScores:
 
 
 def evaluate(*, csv_path: Path | None = None, model: ReviewModel | None = None, limit: int | None = None,
-             snownlp_limit: int | None = None, with_snownlp: bool = False, labels_dir: Path = LABELS_DIR) -> Report:
+             snownlp_limit: int | None = None, with_snownlp: bool = False, labels_dir: Path = LABELS_DIR,
+             outside: list[Path] | None = None) -> Report:
     model = model or default_model()
     all_rows = load_rows(csv_path)
     rows = [r for r in all_rows if r.text and is_sentiment_heldout(r.text)]
@@ -159,6 +204,7 @@ def evaluate(*, csv_path: Path | None = None, model: ReviewModel | None = None, 
         report.per_type = per_label(truth, got, report.labels)
         report.type_confusion = confusion(truth, got, report.labels)
 
+    report.outside = [outside_sentiment(path, model) for path in outside or []]
     if with_snownlp:
         from snownlp import SnowNLP
 

@@ -1,7 +1,10 @@
 """The review classifier: TF-IDF features (hashed character n-grams + jieba words) and linear models.
 
 - sentiment: NB-weighted logistic regression (1 positive / 0 negative) over the whole text (long texts keep
-  head and tail, see normalize.py), `sentiment_score` = the probability of positive; one rule on top, kept
+  head and tail, see normalize.py), `sentiment_score` = the probability of positive, read in two stages: a
+  char n-gram model first, then, for every text it does not read as clearly positive (below SENT_SCREEN), a
+  model on char n-grams + jieba words (better in and out of domain; jieba is the cost, and the negatives need
+  their words for the complaint type anyway, so the words are cut once and used twice); one rule on top, kept
   because it adds precision on dev: a text read positive whose part after its last turn word (但是, 可是,
   可惜 …) names a serious fault (发错, 坏了, 假货, 退货 …) and scores negative on its own is negative
   (「很好\n但是发错货了」, a long page of praise that ends 「可惜尺码发错了…很失望」);
@@ -30,7 +33,11 @@ from shouhou.reviews.classifier.rules import aspect_of, precise_rule_type
 from shouhou.reviews.classifier.taxonomy import MAX_OTHERS, ComplaintType
 
 MODEL_PATH = Path(__file__).resolve().parent.parent / "data" / "review_model.joblib"
-MODEL_VERSION = 4
+MODEL_VERSION = 4  # the second sentiment stage is optional in the file (absent: the char model alone)
+# The char model's probability of positive at or above which a text is read positive without its jieba words:
+# on the sentiment dev tenth, every threshold from 0.8 to 0.98 gave the words model's accuracy, and 0.8 cuts
+# words for 58 % of texts instead of 77 % (docs/reviews.md, "Fifth round").
+SENT_SCREEN = 0.8
 SEED = 20261205
 # Sentiment held-out split: a stable hash of the normalised text (so a duplicate text is always on the
 # same side), one in ten.
@@ -63,14 +70,17 @@ class FeatureSpec:
         return (F.N_CHAR + (len(self.vocab) if self.vocab is not None else 0)
                 + (F.N_FIRST if self.first_idf is not None else 0))
 
-    def transform(self, texts: Sequence[str], char_counts=None):
+    def transform(self, texts: Sequence[str], char_counts=None, word_docs: Sequence[list[str]] | None = None):
+        """`char_counts` / `word_docs`: the texts' char n-gram counts and jieba words when already computed."""
         from scipy.sparse import hstack
 
         if char_counts is None:
             char_counts = F.char_counts(texts, self.ngrams)
         blocks = [F.tfidf(char_counts, self.char_idf)]
         if self.vocab is not None:
-            blocks.append(F.tfidf(F.word_counts([F.words(t) for t in texts], self.vocab), self.word_idf))
+            if word_docs is None:
+                word_docs = [F.words(t) for t in texts]
+            blocks.append(F.tfidf(F.word_counts(word_docs, self.vocab), self.word_idf))
         if self.first_idf is not None:
             first = F.tfidf(F.char_counts(F.first_clauses(texts), self.ngrams, F.N_FIRST), self.first_idf)
             first.data *= self.first_weight
@@ -143,6 +153,10 @@ class ReviewModel:
     comp_classes: list[str]
     others_margin: float = 0.0               # a type within this margin of the main one is an "other" type
     meta: dict = field(default_factory=dict)
+    # the second stage of sentiment (char n-grams + jieba words); None: the char model alone decides
+    sent_words_features: FeatureSpec | None = None
+    sent_words_coef: np.ndarray | None = None
+    sent_words_intercept: float = 0.0
 
     # -- sentiment -------------------------------------------------------------------------------------
     def _sent_w(self):
@@ -151,10 +165,29 @@ class ReviewModel:
             w = self._sent_w_cache = self.sent_coef.astype(np.float32)
         return w
 
-    def sentiment_scores(self, texts: Sequence[str], char_counts=None) -> np.ndarray:
-        X = self.sent_features.transform(texts, char_counts)
-        z = X @ self._sent_w() + self.sent_intercept
-        return 1.0 / (1.0 + np.exp(-z))
+    def sentiment_scores(self, texts: Sequence[str], char_counts=None,
+                         word_docs: dict[int, list[str]] | None = None) -> np.ndarray:
+        """Probability of positive per text. `word_docs`, when given, receives the jieba words cut for the
+        second stage (text index → words), for the complaint type to reuse."""
+        if char_counts is None:
+            char_counts = F.char_counts(texts, self.sent_features.ngrams)
+        scores = _sigmoid(self.sent_features.transform(texts, char_counts) @ self._sent_w() + self.sent_intercept)
+        if self.sent_words_features is None:
+            return scores
+        unsure = np.flatnonzero(scores < SENT_SCREEN)
+        if len(unsure):
+            docs = [F.words(texts[i]) for i in unsure]
+            if word_docs is not None:
+                word_docs.update(zip(unsure.tolist(), docs, strict=True))
+            X = self.sent_words_features.transform([texts[i] for i in unsure], char_counts[unsure], docs)
+            scores[unsure] = _sigmoid(X @ self._sent_words_w() + self.sent_words_intercept)
+        return scores
+
+    def _sent_words_w(self):
+        w = getattr(self, "_sent_words_w_cache", None)
+        if w is None:
+            w = self._sent_words_w_cache = self.sent_words_coef.astype(np.float32)
+        return w
 
     # -- complaint type --------------------------------------------------------------------------------
     def _comp_t(self):
@@ -163,10 +196,11 @@ class ReviewModel:
             cached = self._comp_t_cache = np.ascontiguousarray(self.comp_coef.astype(np.float32).T)
         return cached
 
-    def complaint_scores(self, texts: Sequence[str], char_counts=None) -> np.ndarray:
+    def complaint_scores(self, texts: Sequence[str], char_counts=None,
+                         word_docs: Sequence[list[str]] | None = None) -> np.ndarray:
         if len(texts) == 0:
             return np.zeros((0, len(self.comp_classes)), dtype=np.float32)
-        X = self.comp_features.transform(texts, char_counts)
+        X = self.comp_features.transform(texts, char_counts, word_docs)
         return np.asarray(X @ self._comp_t()) + self.comp_intercept
 
     def complaint_labels(self, texts: Sequence[str]) -> list[str]:
@@ -195,7 +229,8 @@ class ReviewModel:
         if not norm:
             return []
         counts = F.char_counts(norm, self.sent_features.ngrams)
-        scores = self.sentiment_scores(norm, counts)
+        docs: dict[int, list[str]] = {}
+        scores = self.sentiment_scores(norm, counts, docs)
         negative = scores < 0.5
         tails = {i: t for i, text in enumerate(norm) if not negative[i] and (t := complaint_after_turn(text))}
         if tails:
@@ -205,8 +240,10 @@ class ReviewModel:
         negative_idx = [i for i in range(len(norm)) if negative[i] and norm[i]]
         same_ngrams = self.comp_features.ngrams == self.sent_features.ngrams
         negative_texts = [norm[i] for i in negative_idx]
-        comp_scores = self.complaint_scores(negative_texts,
-                                            counts[negative_idx] if same_ngrams and negative_idx else None)
+        comp_scores = self.complaint_scores(
+            negative_texts, counts[negative_idx] if same_ngrams and negative_idx else None,
+            [docs[i] if i in docs else F.words(norm[i]) for i in negative_idx]
+            if self.comp_features.vocab is not None else None)
         comp = dict(zip(negative_idx, self.complaint_sets(comp_scores, negative_texts), strict=True))
         out = []
         for i, text in enumerate(norm):
@@ -240,6 +277,9 @@ class ReviewModel:
             "comp_classes": list(self.comp_classes),
             "others_margin": float(self.others_margin),
             "meta": self.meta,
+            "sent_words_features": None if self.sent_words_features is None else self.sent_words_features.dump(),
+            "sent_words_coef": None if self.sent_words_coef is None else self.sent_words_coef.astype(np.float16),
+            "sent_words_intercept": float(self.sent_words_intercept),
         }, path, compress=("xz", 6))
         return path
 
@@ -255,7 +295,15 @@ class ReviewModel:
         return cls(sent_features=FeatureSpec.load(data["sent_features"]), sent_coef=data["sent_coef"],
                    sent_intercept=data["sent_intercept"], comp_features=FeatureSpec.load(data["comp_features"]),
                    comp_coef=data["comp_coef"], comp_intercept=data["comp_intercept"],
-                   comp_classes=data["comp_classes"], others_margin=data["others_margin"], meta=data["meta"])
+                   comp_classes=data["comp_classes"], others_margin=data["others_margin"], meta=data["meta"],
+                   sent_words_features=None if data.get("sent_words_features") is None
+                   else FeatureSpec.load(data["sent_words_features"]),
+                   sent_words_coef=data.get("sent_words_coef"),
+                   sent_words_intercept=data.get("sent_words_intercept", 0.0))
+
+
+def _sigmoid(z) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.asarray(z)))
 
 
 @lru_cache(maxsize=1)

@@ -24,6 +24,7 @@ from shouhou.reviews.classifier.evaluation_metrics import accuracy, macro_f1
 from shouhou.reviews.classifier.model import (
     MODEL_PATH,
     SEED,
+    SENT_SCREEN,
     FeatureSpec,
     ReviewModel,
     is_sentiment_heldout,
@@ -37,6 +38,9 @@ LABELS_DIR = Path(__file__).resolve().parent.parent / "data" / "labels"
 # Chosen on the dev split (docs/reviews.md, "How the model was chosen").
 SENT_NGRAMS = (1, 3)
 SENT_C = 8.0
+# The second sentiment stage (char n-grams + jieba words, model.SENT_SCREEN): C chosen by leave-one-category-out
+# accuracy (an out-of-domain proxy) and the sentiment dev tenth (docs/reviews.md, "Fifth round").
+SENT_WORDS_C = 2.0
 COMP_NGRAMS = (1, 3)
 COMP_C = 0.5  # 0.3 with 9,124 train reviews; 0.5 won on dev with 20,733 (docs/reviews.md)
 COMP_FIRST_WEIGHT = 0.5  # the first clause's char n-grams, as a block weighted against the whole text
@@ -152,21 +156,32 @@ def choose_others_margin(model: ReviewModel, scores: np.ndarray, dev: list[Label
     return chosen
 
 
-def fit_sentiment(rows: list[Row], *, C: float = SENT_C, ngrams=SENT_NGRAMS):
+def _nb_ratio(counts, y: np.ndarray) -> np.ndarray:
+    """|log-count ratio| of each feature between positive and negative texts (presence, add-one)."""
+    present = (counts > 0).astype(np.float32).tocsr()
+    pos = np.asarray(present[y == 1].sum(axis=0)).ravel() + 1.0
+    neg = np.asarray(present[y == 0].sum(axis=0)).ravel() + 1.0
+    return np.abs(np.log((pos / pos.sum()) / (neg / neg.sum()))).astype(np.float32)
+
+
+def fit_sentiment(rows: list[Row], *, C: float = SENT_C, ngrams=SENT_NGRAMS, words: bool = False):
     """NB-weighted logistic regression (Wang & Manning 2012, "NBSVM"): each char n-gram's tf-idf weight is
     scaled by |log-count ratio| between positive and negative reviews, then a logistic regression is fitted.
-    The scaling folds into the idf vector, so prediction costs nothing more."""
+    The scaling folds into the idf vector, so prediction costs nothing more. `words`: jieba words and word
+    bigrams as a second block, weighted the same way (the second stage)."""
     from sklearn.linear_model import LogisticRegression
 
     texts = [r.text for r in rows]
     y = np.array([r.label for r in rows])
     counts = F.char_counts(texts, ngrams)
-    present = (counts > 0).astype(np.float32).tocsr()
-    pos = np.asarray(present[y == 1].sum(axis=0)).ravel() + 1.0
-    neg = np.asarray(present[y == 0].sum(axis=0)).ravel() + 1.0
-    ratio = np.abs(np.log((pos / pos.sum()) / (neg / neg.sum()))).astype(np.float32)
-    spec = FeatureSpec(ngrams, F.fit_idf(counts) * ratio)
-    X = spec.transform(texts, counts)
+    spec = FeatureSpec(ngrams, F.fit_idf(counts) * _nb_ratio(counts, y))
+    docs = None
+    if words:
+        docs = [F.words(t) for t in texts]
+        spec.vocab = F.word_vocabulary(docs)
+        word_counts = F.word_counts(docs, spec.vocab)
+        spec.word_idf = F.fit_idf(word_counts) * _nb_ratio(word_counts, y)
+    X = spec.transform(texts, counts, docs)
     lr = LogisticRegression(C=C, solver="liblinear", random_state=SEED, max_iter=500)
     lr.fit(X, y)
     return spec, lr.coef_[0].astype(np.float32), float(lr.intercept_[0])
@@ -179,6 +194,7 @@ def train(*, csv_path: Path | None = None, out: Path = MODEL_PATH, labels_dir: P
     sent_rows = [r for r in rows if r.text and not is_sentiment_heldout(r.text)]
     log(f"读取 {len(rows)} 行；情感训练 {len(sent_rows)} 行，留出 {sum(1 for r in rows if r.text) - len(sent_rows)} 行")
     sent_spec, sent_coef, sent_intercept = fit_sentiment(sent_rows)
+    words_spec, words_coef, words_intercept = fit_sentiment(sent_rows, C=SENT_WORDS_C, words=True)
 
     labelled = load_labelled(rows, labels_dir)
     left_out = [r for r in labelled if r.split == "train" and r.reader in LEFT_OUT_READERS]
@@ -189,7 +205,9 @@ def train(*, csv_path: Path | None = None, out: Path = MODEL_PATH, labels_dir: P
            if left_out else ""))
     spec, coef, intercept, classes = fit_complaint(train_rows)
     model = ReviewModel(sent_features=sent_spec, sent_coef=sent_coef, sent_intercept=sent_intercept,
-                        comp_features=spec, comp_coef=coef, comp_intercept=intercept, comp_classes=classes)
+                        comp_features=spec, comp_coef=coef, comp_intercept=intercept, comp_classes=classes,
+                        sent_words_features=words_spec, sent_words_coef=words_coef,
+                        sent_words_intercept=words_intercept)
     dev_scores = model.complaint_scores([r.text for r in dev_rows])
     truth = [r.main for r in dev_rows]
     margin = choose_others_margin(model, dev_scores, dev_rows)
@@ -211,6 +229,7 @@ def train(*, csv_path: Path | None = None, out: Path = MODEL_PATH, labels_dir: P
         "dev_reviews_accuracy": round(accuracy(rev_truth, rev_pred), 4) if rev_truth else None,
         "dev_reviews_macro_f1": round(macro_f1(rev_truth, rev_pred, classes), 4) if rev_truth else None,
         "others_margin": margin, "complaint_C": COMP_C, "first_clause_weight": COMP_FIRST_WEIGHT,
+        "sentiment_C": SENT_C, "sentiment_words_C": SENT_WORDS_C, "sentiment_screen": SENT_SCREEN,
     }
     log(f"开发集（评价+对话）：准确率 {model.meta['dev_accuracy']:.4f}，macro-F1 {model.meta['dev_macro_f1']:.4f}；"
         f"其中评价 {len(rev_truth)} 条：{model.meta['dev_reviews_accuracy']} / {model.meta['dev_reviews_macro_f1']}；"

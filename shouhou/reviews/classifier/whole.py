@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 
 from shouhou.reviews.classifier import normalize
-from shouhou.reviews.classifier.model import Prediction, classify_texts
+from shouhou.reviews.classifier.model import Prediction, ReviewModel, classify_texts
 
 _BREAKS = re.compile(r"(?:\r\n|[\r\n\u2028\u2029\x0b\x0c\x85])+")
 _SENTENCE = re.compile(r"[^。！？!?；;…]+[。！？!?；;…]*")
@@ -43,7 +43,7 @@ def windows(text: str, size: int = WINDOW) -> list[str]:
     return out
 
 
-def classify_whole(texts: list[object]) -> list[Prediction]:
+def classify_whole(texts: list[object], model: ReviewModel | None = None) -> list[Prediction]:
     """One prediction per text, reading all of every text (in one batch for the model)."""
     pieces: list[str] = []
     spans: list[tuple[int, int]] = []
@@ -54,5 +54,5 @@ def classify_whole(texts: list[object]) -> list[Prediction]:
             parts += windows(clean)  # the head as the model reads it, and every part of the rest
         spans.append((len(pieces), len(pieces) + len(parts)))
         pieces.extend(parts)
-    predictions = classify_texts(pieces)
+    predictions = model.predict(pieces) if model is not None else classify_texts(pieces)
     return [min(predictions[a:b], key=lambda p: p.sentiment_score) for a, b in spans]

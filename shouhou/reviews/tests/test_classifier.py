@@ -189,3 +189,28 @@ def test_feature_spec_first_clause_block():
     again = FeatureSpec.load(spec.dump())
     assert again.first_weight == 0.5 and again.width == spec.width
     assert abs(again.transform(texts) - X[:3]).max() < 1e-2
+
+
+def test_sentiment_reads_words_only_where_the_char_model_is_unsure_and_cuts_them_once(monkeypatch):
+    """Two stages: the char model alone for clearly positive texts; char n-grams + jieba words for the rest
+    (better in and out of domain, docs/reviews.md "Fifth round"); the negatives' words are cut once and serve
+    the complaint type too."""
+    from shouhou.reviews.classifier import features
+    from shouhou.reviews.classifier.model import SENT_SCREEN, default_model
+
+    model = default_model()
+    assert model.sent_words_features is not None and model.sent_words_features.vocab
+    texts = [normalize_text(t) for t in ("非常好，物流很快，包装完好，很满意", "味道一般，送来都凉了，不会再买",
+                                         "质量太差了，用了两天就坏了")]
+    char_only = 1.0 / (1.0 + np.exp(-(model.sent_features.transform(texts) @ model._sent_w() + model.sent_intercept)))
+    assert char_only[0] >= SENT_SCREEN and char_only[1] < SENT_SCREEN and char_only[2] < SENT_SCREEN
+    cut: list[str] = []
+    real_words = features.words
+    monkeypatch.setattr(features, "words", lambda text: cut.append(text) or real_words(text))
+    scores = model.sentiment_scores(texts)
+    assert cut == texts[1:]  # the clearly positive text was not cut
+    assert scores[0] == pytest.approx(char_only[0]) and scores[1] != pytest.approx(char_only[1])
+    cut.clear()
+    predictions = model.predict(texts)
+    assert [p.sentiment for p in predictions] == [1, 0, 0]
+    assert sorted(cut) == sorted(texts[1:])  # once each, though both negatives also get a complaint type

@@ -127,6 +127,23 @@ def test_evaluate_prints_types_and_sentiment_with_the_shipped_model(small_datase
     assert "SnowNLP 对比（同样的 5 条）" in out
 
 
+def test_evaluate_scores_sentiment_on_an_outside_set_and_says_what_is_wrong_with_one(small_dataset, tmp_path):
+    outside = tmp_path / "waimai_sample.csv"
+    _write(outside, ["label", "review"], [
+        ["1", "很快，好吃，味道足，量大"], ["1", "送餐很准时，饭菜热乎，下次还点"],
+        ["0", "等了两个小时才送到，饭都凉了"], ["0", "太难吃了，肉都是臭的"], ["0", "送错了，打电话也不接"],
+    ])
+    out = _run("evaluate", "--labels", str(small_dataset.parent / "labels"), "--limit", "20", "--outside", str(outside))
+    line = next(x for x in out.splitlines() if x.startswith("情感（域外，不参与训练与选择）waimai_sample.csv"))
+    assert "5 条，正面占 0.40" in line and "准确率 accuracy = 1.0000" in line and "true0 3/0 true1 0/2" in line
+    _write(outside, ["label", "text"], [["1", "好吃"]])
+    with pytest.raises(CommandError, match="waimai_sample.csv: 缺少列 review"):
+        _run("evaluate", "--labels", str(small_dataset.parent / "labels"), "--limit", "20", "--outside", str(outside))
+    _write(outside, ["label", "review"], [["1", "好吃"], ["好", "难吃"]])
+    with pytest.raises(CommandError, match="waimai_sample.csv 第 3 行: label 应为 0 或 1，实际为 '好'"):
+        _run("evaluate", "--labels", str(small_dataset.parent / "labels"), "--limit", "20", "--outside", str(outside))
+
+
 def test_train_writes_a_model_that_evaluate_can_load(small_dataset, tmp_path):
     model = tmp_path / "m" / "model.joblib"
     labels = str(small_dataset.parent / "labels")
@@ -174,6 +191,8 @@ def test_training_is_reproducible(small_dataset, tmp_path):
     _run("train", "--out", str(b), "--labels", labels)
     ma, mb = ReviewModel.load(a), ReviewModel.load(b)
     assert np.array_equal(ma.sent_coef, mb.sent_coef)
+    assert ma.sent_words_coef is not None and np.array_equal(ma.sent_words_coef, mb.sent_words_coef)
+    assert ma.sent_words_features.vocab == mb.sent_words_features.vocab
     assert np.array_equal(ma.comp_coef, mb.comp_coef) and np.array_equal(ma.comp_intercept, mb.comp_intercept)
 
 

@@ -23,6 +23,8 @@ class Command(BaseCommand):
         e.add_argument("--limit", type=int, default=None, help="情感只评估前 N 条留出评价")
         e.add_argument("--snownlp", action="store_true", help="同时与 SnowNLP 对比情感（较慢）")
         e.add_argument("--snownlp-limit", type=int, default=None, help="SnowNLP 只跑前 N 条")
+        e.add_argument("--outside", type=Path, action="append", default=[], metavar="CSV",
+                       help="域外情感评估集（列 label、review；1 正面 0 负面），可重复；不参与训练与选择")
         r = sub.add_parser("reclassify", help="用当前模型重新判断已存负面评价的问题类型（主类型、其他类型、方面）")
         r.add_argument("--shop", default=None, help="只处理该店铺代码的评价（默认全部店铺）")
         c = sub.add_parser("classify", help="读取含 review 列的 CSV，写出带分类结果的 CSV")
@@ -44,14 +46,15 @@ class Command(BaseCommand):
 
         train(csv_path=csv, out=out or MODEL_PATH, labels_dir=labels or LABELS_DIR, log=self.stdout.write)
 
-    def do_evaluate(self, *, csv, model, labels, limit, snownlp, snownlp_limit, **_):
+    def do_evaluate(self, *, csv, model, labels, limit, snownlp, snownlp_limit, outside=(), **_):
         from shouhou.reviews.classifier.evaluation import evaluate
         from shouhou.reviews.classifier.model import ReviewModel
         from shouhou.reviews.classifier.training import LABELS_DIR
 
         loaded = ReviewModel.load(model) if model else None
         report = evaluate(csv_path=csv, model=loaded, limit=limit, snownlp_limit=snownlp_limit,
-                          with_snownlp=snownlp or bool(snownlp_limit), labels_dir=labels or LABELS_DIR)
+                          with_snownlp=snownlp or bool(snownlp_limit), labels_dir=labels or LABELS_DIR,
+                          outside=list(outside))
         for line in report.lines():
             self.stdout.write(line)
 
