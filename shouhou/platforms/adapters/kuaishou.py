@@ -19,6 +19,15 @@ Facts used (sources in docs/platforms.md, "Sources", 快手 published-shape audi
   Decrypting with our key is what proves the sender. The answer the platform waits for (3 s) is HTTP 200 with
   exactly {"result": 1}; anything else is retried 5 times (5, 10, 20, 30, 60 minutes) and a failing URL is paused.
 - Refund status and handlingWay enums, refund APIs and their parameters: see the tables below.
+- Buyer data on reveal: open.order.decrypt.batch (POST) {batchDecryptList: ≤ 100 × {bizId: the order id as a
+  string, encryptedData: a ciphertext}}; each result item {encryptedData, decryptedData, errorCode (1 = decrypted),
+  errorMsg}, the envelope the usual result / error_msg / sub_code. The ciphertexts are open.order.detail's
+  orderAddress {encryptedConsignee, encryptedMobile, encryptedAddress} (province, city, district, town stay plain),
+  read again at each reveal and kept in memory only. NOT confirmed: the JSON key that holds the result list. The
+  official Java SDK exposes response.getBatchDecryptResultList() on the response object, and other 快手 answers
+  put their business data under `data`; so the list is read from data.batchDecryptResultList, else a top-level
+  batchDecryptResultList, else `data` itself when it is a list (decrypt_results). Nor confirmed: the no-permission
+  and quota answers; an error naming 权限 / permission (message or sub_code) is taken as no permission.
 """
 
 from __future__ import annotations
@@ -33,6 +42,7 @@ from decimal import Decimal
 
 from cryptography.hazmat.primitives import padding
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+from django.utils.translation import gettext as _
 
 from shouhou.cases.choices import CaseKind, CaseStatus
 from shouhou.commerce.choices import OrderStatus
@@ -104,6 +114,9 @@ EXPRESS_NAMES = {2: "EMS", 3: "申通快递", 4: "顺丰速运", 6: "圆通速�
 MOVED_ON = {"300002", "300010", "300013", "300014", "300016", "300017", "300018"}
 # OAuth / authorisation results that no retry with the same token can cure: refresh (or re-authorise)
 AUTH_CODES = {"24", "100200102", "100200106", "100200107"}
+DECRYPT = "open.order.decrypt.batch"  # POST {batchDecryptList ≤ 100 × {bizId, encryptedData}}
+# the order's ciphertexts (open.order.detail orderAddress) for each receiver field decrypt_receiver takes
+CIPHER_FIELDS = {"name": "encryptedConsignee", "phone": "encryptedMobile", "address": "encryptedAddress"}
 
 
 def api_sign(params: dict, sign_secret: str) -> str:
@@ -155,6 +168,31 @@ def _carrier(waybill: dict) -> str:
         if code and code == theirs:
             return ours
     return carrier_of(name=waybill.get("expressName") or EXPRESS_NAMES.get(code, ""))
+
+
+def _field_label(field: str) -> str:
+    return {"name": _("收货人"), "phone": _("手机号"), "address": _("详细地址")}.get(field, field)
+
+
+def decrypt_results(answer: dict) -> list | None:
+    """The result items of an open.order.decrypt.batch answer. Which key holds them is not confirmed: the official
+    Java SDK exposes response.getBatchDecryptResultList(), and other 快手 answers put business data under `data`. So:
+    data.batchDecryptResultList, else a top-level batchDecryptResultList, else `data` itself when it is a list;
+    None when none of them is a list."""
+    data = answer.get("data")
+    if isinstance(data, dict) and isinstance(data.get("batchDecryptResultList"), list):
+        return data["batchDecryptResultList"]
+    if isinstance(answer.get("batchDecryptResultList"), list):
+        return answer["batchDecryptResultList"]
+    return data if isinstance(data, list) else None
+
+
+def _no_permission(answer: dict) -> bool:
+    """An error answer that names the permission (权限 / permission in its message or sub_code) and is not one of
+    the authorisation codes (those are the token's, refreshed or re-authorised)."""
+    codes = {str(answer.get(k, "")) for k in ("result", "code", "sub_code")}
+    words = " ".join(str(answer.get(k) or "") for k in ("error_msg", "sub_msg", "msg", "error", "code", "sub_code"))
+    return not codes & AUTH_CODES and ("权限" in words or "permission" in words.lower())
 
 
 def _yuan(fen) -> Decimal:
@@ -456,7 +494,8 @@ class KuaishouAdapter:
         name = addr.get("desensitiseConsignee") or addr.get("consignee")
         phone = addr.get("desensitiseMobile") or addr.get("mobile")
         detail = addr.get("desensitiseAddress") or addr.get("address")
-        address = "".join(str(addr.get(k) or "") for k in ("province", "city", "district", "town")) + masked(detail)
+        region = "".join(str(addr.get(k) or "") for k in ("province", "city", "district", "town"))
+        address = region + masked(detail)
         return PlatformOrder(
             order_id=oid, status=ORDER_STATUSES.get(status, OrderStatus.PAID), platform_status=status,
             updated=int(base.get("updateTime") or 0) // 1000, items=items,
@@ -464,4 +503,48 @@ class KuaishouAdapter:
             shipped_at=when(base.get("sendTime"), millis=True),
             signed_at=when(base.get("recvTime"), millis=True) if status in ("50", "70") else None,
             total=yuan(base.get("totalFee")), receiver_name=masked(name),
-            receiver_phone=masked(phone)[:20], address=address[:300], waybills=waybills)
+            receiver_phone=masked(phone)[:20], address=address[:300], waybills=waybills,
+            # the ciphertexts open.order.decrypt.batch takes (read again on each reveal, never stored) and the address's
+            # plain part (province, city, district, town) the decrypted detail is appended to
+            raw={"cipher": {f: str(addr.get(k)).strip() for f, k in CIPHER_FIELDS.items() if str(addr.get(k) or "").strip()},
+                 "address_region": region})
+
+    def decrypt_receiver(self, access_token: str, order_id: str, fields: list[str]) -> dict[str, str]:
+        """The receiver's `fields` (name, phone, address) in clear, for one reveal: the order's current ciphertexts
+        (open.order.detail) sent to open.order.decrypt.batch as batchDecryptList [{bizId: the order id,
+        encryptedData}]; each result item {encryptedData, decryptedData, errorCode (1 = decrypted), errorMsg}. The
+        caller shows the values and must not store them (快手: decrypt on the merchant's click, field by field)."""
+        order = self.get_order(access_token, order_id)
+        ciphers = {f: order.raw.get("cipher", {}).get(f, "") for f in fields}
+        missing = [f for f, c in ciphers.items() if not c]
+        if missing:
+            raise PlatformError("refused", _("快手：订单 %(order)s 没有可解密的收货信息（%(fields)s）") % {
+                "order": order_id, "fields": "、".join(_field_label(f) for f in missing)})
+        # at most the order's three ciphertexts: well under the 100 items a call may carry
+        batch = [{"bizId": str(order_id), "encryptedData": c} for c in dict.fromkeys(ciphers.values())]
+        try:
+            answer = self.call(DECRYPT, {"batchDecryptList": batch}, access_token=access_token)
+        except PlatformError as exc:
+            if exc.kind != "rate_limited" and _no_permission(exc.answer or {}):
+                raise PlatformError("no_permission", exc.message, answer=exc.answer) from exc
+            raise
+        results = decrypt_results(answer)
+        if results is None:
+            raise PlatformError("refused", _("快手：解密答复中没有结果列表（data.batchDecryptResultList、"
+                                             "batchDecryptResultList 或 data）"), answer=answer)
+        items = {str(i.get("encryptedData") or ""): i for i in results if isinstance(i, dict)}
+        out = {}
+        for f, c in ciphers.items():
+            item = items.get(c)
+            if item is None:
+                raise PlatformError("refused", _("快手：解密结果缺少订单 %(order)s 的%(field)s") % {
+                    "order": order_id, "field": _field_label(f)}, answer=answer)
+            value = str(item.get("decryptedData") or "")
+            if str(item.get("errorCode")) != "1" or not value:
+                code = item.get("errorCode")
+                reason = (str(item.get("errorMsg") or "") or _("未给出原因")) + \
+                    (f"（{code}）" if code not in (None, "") else "")
+                raise PlatformError("refused", _("快手：未能解密订单 %(order)s 的%(field)s：%(reason)s") % {
+                    "order": order_id, "field": _field_label(f), "reason": reason}, answer=answer)
+            out[f] = order.raw.get("address_region", "") + value if f == "address" else value
+        return out

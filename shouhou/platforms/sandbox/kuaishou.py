@@ -5,7 +5,17 @@ as the platform sends them, including the {"test": true} heartbeat. Faults as in
 The sandbox settles an approved refund at once (60 退款成功); the platform passes through 50 first.
 Shapes from the published docs and SDKs (docs/platforms.md, "Sources"): the refund list and detail flat under
 data, orders as orderBaseInfo / orderItemInfo / orderAddress (masked buyer data in desensitise*, the plain fields
-null since the encryption) / orderLogisticsInfo {expressNo, expressCode}."""
+null since the encryption) / orderLogisticsInfo {expressNo, expressCode}.
+
+Buyer data: every order's orderAddress carries encryptedConsignee / encryptedMobile / encryptedAddress, ciphertexts
+in the sandbox's own format ("#…#", the seller and the order inside; 快手's real format is not modelled) of the
+order's `plain_name` / `plain_mobile` / `plain_address` (an empty one: no ciphertext). open.order.decrypt.batch
+(POST only) {batchDecryptList ≤ 100 × {bizId, encryptedData}} answers {result: 1, data: {batchDecryptResultList:
+[{encryptedData, decryptedData, errorCode, errorMsg}]}}: which key 快手 uses for the list is not confirmed, and
+`data.batchDecryptResultList` is the sandbox's choice among the readings the adapter accepts. An item whose
+ciphertext is not this seller's, or whose bizId is not its order, gets an errorCode other than 1; with
+`decrypt_allowed = False` the call is refused for lack of permission (the sandbox's words: 快手's answer is not
+published); rate limits through fail_next("open/order/decrypt/batch", "rate_limit")."""
 
 from __future__ import annotations
 
@@ -81,6 +91,26 @@ class SandboxKsOrder:
     send_time: int = 0
     express_no: str = ""
     express_code: int = 0  # 物流公司编号
+    plain_name: str = "李思远"  # what the receiver's ciphertexts decrypt to ("" = not encrypted, no ciphertext)
+    plain_mobile: str = "15912340000"
+    plain_address: str = "天河路385号"
+    cipher_seller: str = ""  # the seller whose key encrypted the receiver ("": this sandbox's seller)
+
+
+def cipher(seller_id: str, oid: str, value: str) -> str:
+    """The sandbox's ciphertext of `value` for order `oid` of seller `seller_id` (its own format, not 快手's)."""
+    return "#" + base64.b64encode(f"{seller_id}|{oid}|{value}".encode()).decode() + "#"
+
+
+def uncipher(text: str) -> tuple[str, str, str] | None:
+    """(seller, order id, clear value) of a sandbox ciphertext, else None."""
+    if not (len(text) > 2 and text.startswith("#") and text.endswith("#")):
+        return None
+    try:
+        parts = base64.b64decode(text[1:-1], validate=True).decode().split("|", 2)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return (parts[0], parts[1], parts[2]) if len(parts) == 3 else None
 
 
 class KuaishouSandbox(LocalHttpService):
@@ -98,6 +128,8 @@ class KuaishouSandbox(LocalHttpService):
         self.methods: list[tuple[str, str]] = []  # (HTTP method, path) of every API call
         self.faults: list[dict] = []
         self.outage = False
+        self.decrypt_allowed = True  # False: the app holds no decrypt permission
+        self.decrypted: list[list[dict]] = []  # the batchDecryptList of every decrypt answered
         self.lock = threading.RLock()
         self.access_token, self.refresh_token = "ks-at-" + secrets.token_hex(6), "ks-rt-" + secrets.token_hex(6)
         self.params_log: list[tuple[str, dict]] = []  # the param of every call that changed a refund
@@ -272,6 +304,8 @@ class KuaishouSandbox(LocalHttpService):
                 return 200, {"result": 1, "data": ADDRESSES}
             if path == "open/order/cursor/list":
                 return self._order_list(param)
+            if path == "open/order/decrypt/batch":
+                return self._decrypt(param, http_method)
             if path == "open/order/detail":
                 order = self.orders.get(str(param.get("oid")))
                 if order is None:
@@ -335,9 +369,40 @@ class KuaishouSandbox(LocalHttpService):
                                  "provinceCode": 440000, "city": "广州市", "cityCode": 440100, "district": "天河区",
                                  "districtCode": 440106, "desensitiseConsignee": "李**",
                                  "desensitiseMobile": "159****0000", "desensitiseAddress": "天河路***号",
-                                 "encryptedConsignee": "#ENC#", "encryptedMobile": "#ENC#", "encryptedAddress": "#ENC#"},
+                                 "encryptedConsignee": self._cipher(o, o.plain_name),
+                                 "encryptedMobile": self._cipher(o, o.plain_mobile),
+                                 "encryptedAddress": self._cipher(o, o.plain_address)},
                 "orderLogisticsInfo": [{"logisticsId": 1, "expressNo": o.express_no, "expressCode": o.express_code}]
                 if o.express_no else []}
+
+    def _cipher(self, o: SandboxKsOrder, value: str) -> str:
+        return cipher(o.cipher_seller or self.seller_id, o.oid, value) if value else ""
+
+    def _decrypt(self, param: dict, http_method: str) -> tuple[int, dict]:
+        """open.order.decrypt.batch: batchDecryptList [{bizId, encryptedData}] → data.batchDecryptResultList
+        [{encryptedData, decryptedData, errorCode (1 = decrypted), errorMsg}]."""
+        if http_method != "POST":
+            return 200, {"result": 0, "error_msg": "请使用POST请求"}
+        if not self.decrypt_allowed:  # the sandbox's words: 快手's no-permission answer is not published
+            return 200, {"result": 0, "error_msg": "应用无此接口权限：open.order.decrypt.batch"}
+        batch = param.get("batchDecryptList")
+        if not isinstance(batch, list) or not batch or len(batch) > 100 or not all(
+                isinstance(i, dict) and isinstance(i.get("bizId"), str) and i.get("encryptedData") for i in batch):
+            return 200, {"result": 0, "error_msg": "参数错误：batchDecryptList"}
+        self.decrypted.append(batch)
+        out = []
+        for item in batch:
+            text = str(item["encryptedData"])
+            parts = uncipher(text)
+            if parts is None or parts[0] != self.seller_id:
+                out.append({"encryptedData": text, "decryptedData": "", "errorCode": 3001,
+                            "errorMsg": "密文不属于当前商家"})
+            elif parts[1] != item["bizId"]:
+                out.append({"encryptedData": text, "decryptedData": "", "errorCode": 3002,
+                            "errorMsg": "bizId与密文不匹配"})
+            else:
+                out.append({"encryptedData": text, "decryptedData": parts[2], "errorCode": 1, "errorMsg": ""})
+        return 200, {"result": 1, "data": {"batchDecryptResultList": out}}
 
     def _order_list(self, param: dict) -> tuple[int, dict]:
         begin, end = int(param.get("beginTime", 0)), int(param.get("endTime", 0))

@@ -3,6 +3,8 @@ orderBaseInfo / orderItemInfo / orderAddress / orderLogisticsInfo with the buyer
 plain consignee / mobile / address null since 快手's buyer-data encryption) and the carrier as an expressCode only,
 reads as GET and actions as a form POST, the token answer and the error envelopes, and the message push: the
 envelope of 快手's 消息服务说明, its {"test": true} heartbeat, and the answer it waits for, exactly {"result": 1}.
+open.order.decrypt.batch: the request and result items as published, the result list in each of the three places
+the adapter reads it from (which one 快手 uses is not published), and the refusals.
 
 The payloads are hand-written from the published field lists (docs/platforms.md, "Sources"); the values are made
 up. Each found a difference the sandbox had shared with the adapter: the push answer carried an extra "msg", a
@@ -67,6 +69,10 @@ ORDER = {
     "orderRefundList": [], "orderNote": {"sellerNote": []}, "orderCpsInfo": {"distributorName": "", "distributorId": 0},
 }
 
+# open.order.decrypt.batch: result items {encryptedData, decryptedData, errorCode (1 = decrypted), errorMsg} (the
+# official Java SDK's DecryptResultMetaInfo, as public integrations read it); the clear values made up
+DECRYPTED = {"#enc1#": "王小明", "$enc2$": "13800138000", "~enc3~": "文三路90号东部软件园1号楼"}
+
 
 class PublishedShapeSandbox(KuaishouSandbox):
     """The sandbox answering the reads with the full published payloads above."""
@@ -91,9 +97,29 @@ class PublishedShapeSandbox(KuaishouSandbox):
                 return 200, {"result": 1, "data": ORDER}
             return 200, {"result": 1, "data": {"cursor": "nomore", "pageSize": 50, "beginTime": param["beginTime"],
                                                "endTime": param["endTime"], "orderList": [ORDER]}}
+        if path == "open/order/decrypt/batch" and http_method == "POST":
+            refused = self.fault(path) or self.gate(path, params)
+            if refused is not None:
+                return refused
+            if self.decrypt_error is not None:
+                return 200, self.decrypt_error
+            batch = json.loads(params["param"])["batchDecryptList"]
+            self.decrypted.append(batch)
+            items = [{"encryptedData": i["encryptedData"], "decryptedData": DECRYPTED.get(i["encryptedData"], ""),
+                      "errorCode": 1 if i["encryptedData"] in DECRYPTED else 5, "errorMsg":
+                      "" if i["encryptedData"] in DECRYPTED else "解密失败"} for i in batch]
+            items = [i for i in items if i["encryptedData"] not in self.left_out]
+            # where the result list sits is not published: each reading the adapter accepts
+            return 200, {"data": {"result": 1, "data": {"batchDecryptResultList": items}},
+                         "top": {"result": 1, "batchDecryptResultList": items},
+                         "list": {"result": 1, "data": items},
+                         "none": {"result": 1, "data": {"decryptList": items}}}[self.placement]
         return super().handle(path, params, http_method)
 
     list_key = "refundOrderInfoList"
+    placement = "data"
+    decrypt_error: dict | None = None
+    left_out: tuple = ()
 
 
 @pytest.fixture
@@ -155,6 +181,60 @@ def test_an_answer_from_before_the_encryption_still_gives_the_plain_masked_field
     got = KuaishouAdapter._order(old)
     assert (got.receiver_name, got.receiver_phone, got.address) == ("李**", "159****0000", "广东省广州市天河区天河路***号")
     assert got.waybills[0].carrier == "ZTO"
+
+
+@pytest.mark.parametrize("placement", ["data", "top", "list"])
+def test_a_reveal_reads_the_decrypt_results_wherever_the_list_sits(box, placement):
+    adapter = _adapter(box)
+    box.placement = placement  # data.batchDecryptResultList, a top-level batchDecryptResultList, or data a list
+    oid = "2300000000009901"
+
+    assert adapter.decrypt_receiver(box.access_token, oid, ["phone"]) == {"phone": "13800138000"}
+    assert box.decrypted == [[{"bizId": oid, "encryptedData": "$enc2$"}]]  # orderAddress.encryptedMobile, bizId a string
+    assert box.methods[-1] == ("POST", "open/order/decrypt/batch")
+    # the address: the plain region (province, city, district) and the decrypted encryptedAddress
+    assert adapter.decrypt_receiver(box.access_token, oid, ["address", "name"]) == {
+        "address": "浙江省杭州市西湖区文三路90号东部软件园1号楼", "name": "王小明"}
+    assert box.decrypted[-1] == [{"bizId": oid, "encryptedData": "~enc3~"}, {"bizId": oid, "encryptedData": "#enc1#"}]
+
+
+def test_a_decrypt_refusal_in_each_published_or_assumed_shape(box):
+    adapter = _adapter(box)
+    oid = "2300000000009901"
+    # an item with errorCode other than 1: that field's failure, with the platform's errorMsg
+    DECRYPTED.pop("$enc2$")
+    try:
+        with pytest.raises(PlatformError) as item:
+            adapter.decrypt_receiver(box.access_token, oid, ["phone"])
+    finally:
+        DECRYPTED["$enc2$"] = "13800138000"
+    assert item.value.kind == "refused" and item.value.message == f"快手：未能解密订单 {oid} 的手机号：解密失败（5）"
+    box.left_out = ("~enc3~",)  # a ciphertext the answer leaves out
+    with pytest.raises(PlatformError) as left_out:
+        adapter.decrypt_receiver(box.access_token, oid, ["address"])
+    assert left_out.value.kind == "refused" and left_out.value.message == f"快手：解密结果缺少订单 {oid} 的详细地址"
+    box.left_out, box.placement = (), "none"  # a list under a key none of the readings knows
+    with pytest.raises(PlatformError) as nowhere:
+        adapter.decrypt_receiver(box.access_token, oid, ["phone"])
+    assert nowhere.value.kind == "refused" and "没有结果列表" in nowhere.value.message
+    box.placement = "data"
+    # no permission: a message naming 权限, or a sub_code naming permission (the real answer is not published)
+    for answer in ({"result": 0, "error_msg": "应用没有该API的访问权限"},
+                   {"result": 0, "code": "1000", "error_msg": "调用失败", "sub_code": "isv.permission-denied"}):
+        box.decrypt_error = answer
+        with pytest.raises(PlatformError) as denied:
+            adapter.decrypt_receiver(box.access_token, oid, ["phone"])
+        assert denied.value.kind == "no_permission"
+    assert "isv.permission-denied" in denied.value.message
+    # K1008's words: rate limited, as any other 快手 call; a revoked authorisation stays the token's
+    box.decrypt_error = {"result": 0, "error_msg": "exceed quota limit, KEY [apiId:open.order.decrypt.batch]"}
+    with pytest.raises(PlatformError) as quota:
+        adapter.decrypt_receiver(box.access_token, oid, ["phone"])
+    assert quota.value.kind == "rate_limited"
+    box.decrypt_error = {"result": 24, "error_msg": "AUTHORIZATION_REVOKED"}
+    with pytest.raises(PlatformError) as revoked:
+        adapter.decrypt_receiver(box.access_token, oid, ["phone"])
+    assert revoked.value.kind == "token_expired"
 
 
 def test_actions_are_posted_as_forms_with_the_documented_fields(box):
