@@ -3,7 +3,7 @@
 Orders synced from a platform keep the receiver masked, as the platform gives it (orders.py). When the shop's
 connection has the decrypt switch on (`settings["decrypt_buyer"]`, off by default; turned on by an admin only
 when the shop's app holds the platform's decrypt permission) and the platform publishes a decrypt API (the
-adapter has `decrypt_receiver`; today 抖店's order/batchDecrypt), a staff member's PII reveal of that order's
+adapter has `decrypt_receiver`: 抖店 order/batchDecrypt, 快手 open.order.decrypt.batch, 有赞 youzan.cloud.secret.decrypt.batch), a staff member's PII reveal of that order's
 receiver phone, name or address (accounts.services.pii_reveal, role with pii.reveal, audited) asks the
 platform for the clear value at that moment. The value is returned to the caller and nowhere kept: not on
 the order, not in the audit event, not in a log (抖店's 数据安全 rules: decrypt for the business need, do not
