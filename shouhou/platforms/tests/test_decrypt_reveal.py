@@ -5,11 +5,9 @@ order/batchDecrypt, shows the clear value, audits the reveal, and no table holds
 
 from __future__ import annotations
 
-import json
 from decimal import Decimal
 
 import pytest
-from django.apps import apps
 
 from shouhou.accounts.actors import SYSTEM
 from shouhou.commerce.models import Order
@@ -17,17 +15,12 @@ from shouhou.core.testing.audit import assert_audited, assert_not_audited
 from shouhou.platforms import services
 from shouhou.platforms.decrypt import SETTING
 from shouhou.platforms.models import PlatformConnection
+from shouhou.platforms.tests.reveal import everything, reveal, switch_on_from_the_page
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 OID = "6930000000000500"
 PLAIN_PHONE, PLAIN_NAME, PLAIN_DETAIL = "13912340000", "李明亮", "文一西路969号3幢"
-
-
-def _reveal(client, order, field):
-    return client.post("/api/accounts/reveal", data=json.dumps(
-        {"kind": "order", "object_id": order.pk, "field": field, "reason": "联系买家确认退货"}),
-        content_type="application/json")
 
 
 @pytest.fixture
@@ -44,21 +37,13 @@ def _switch(conn, on: bool):
                                         push_auto_decisions=False, auto_refund_limit=Decimal(0), decrypt_buyer=on)
 
 
-def _everything() -> str:
-    """Every row of every table, as text: where a clear value stored anywhere would show."""
-    out = []
-    for model in apps.get_models():
-        out.extend(str(row) for row in model.objects.all().values())
-    return "\n".join(out)
-
-
 def test_switch_off_reveal_shows_the_masked_value_and_calls_nothing(client, supervisor, sandbox, synced):
     conn, order = synced
     assert not (conn.settings or {}).get(SETTING)  # off by default
     client.force_login(supervisor)
     calls = len(sandbox.calls)
 
-    response = _reveal(client, order, "phone")
+    response = reveal(client, order, "phone")
 
     assert response.status_code == 200 and response.json()["value"] == "138****5678"
     assert sandbox.calls[calls:] == []  # no platform call at all
@@ -69,23 +54,13 @@ def test_switch_off_reveal_shows_the_masked_value_and_calls_nothing(client, supe
 def test_switch_on_reveal_decrypts_audits_and_stores_no_clear_value(client, shop_admin, supervisor, agent, sandbox,
                                                                     synced):
     conn, order = synced
-    client.force_login(shop_admin)  # the admin turns the switch on from the connection page
-    page = client.get(f"/platforms/{conn.pk}/").content.decode()
-    assert 'id="decrypt-switch"' in page and 'name="decrypt_buyer" checked' not in page
-    client.post(f"/platforms/{conn.pk}/", {"do": "settings", "auto_refund_limit": "0", "decrypt_buyer": "on"})
-    conn.refresh_from_db()
-    assert conn.settings[SETTING] is True
-    assert_audited("platforms.settings", conn, actor=shop_admin, before={SETTING: False}, after={SETTING: True})
-
-    client.force_login(agent)  # an agent may not reveal: refused before any platform call
+    switch_on_from_the_page(client, shop_admin, agent, conn, order, sandbox.calls)
     calls = len(sandbox.calls)
-    assert _reveal(client, order, "phone").status_code == 403
-    assert sandbox.calls[calls:] == []
 
     client.force_login(supervisor)
-    phone = _reveal(client, order, "phone")
-    address = _reveal(client, order, "address")
-    name = _reveal(client, order, "name")
+    phone = reveal(client, order, "phone")
+    address = reveal(client, order, "address")
+    name = reveal(client, order, "name")
 
     assert phone.status_code == 200 and phone.json()["value"] == PLAIN_PHONE
     assert address.json()["value"] == "浙江省杭州市西湖区文新街道" + PLAIN_DETAIL
@@ -100,7 +75,7 @@ def test_switch_on_reveal_decrypts_audits_and_stores_no_clear_value(client, shop
     # the order keeps the masked receiver; no table holds a clear value (nor the audit log)
     order.refresh_from_db()
     assert (order.receiver_phone, order.receiver_name) == ("138****5678", "张**")
-    stored = _everything()
+    stored = everything()
     assert PLAIN_PHONE not in stored and PLAIN_NAME not in stored and PLAIN_DETAIL not in stored
     assert "138****5678" in stored  # the scan does see the order's columns
 
@@ -111,7 +86,7 @@ def test_no_permission_is_a_clear_message_and_turns_the_switch_off(client, shop_
     sandbox.decrypt_allowed = False  # the app was never granted the 数据安全 decrypt permission
     client.force_login(supervisor)
 
-    response = _reveal(client, order, "phone")
+    response = reveal(client, order, "phone")
 
     assert response.status_code == 400
     assert response.json()["detail"].startswith("此应用没有解密权限")
@@ -122,7 +97,7 @@ def test_no_permission_is_a_clear_message_and_turns_the_switch_off(client, shop_
     assert_not_audited("pii.reveal", order)  # nothing was shown
     # the switch stays off: the next reveal shows the masked value and calls nothing
     calls = len(sandbox.calls)
-    again = _reveal(client, order, "phone")
+    again = reveal(client, order, "phone")
     assert again.status_code == 200 and again.json()["value"] == "138****5678"
     assert sandbox.calls[calls:] == []
     client.force_login(shop_admin)
@@ -204,12 +179,12 @@ def test_decrypts_are_limited_per_person_to_spare_the_shops_quota(client, superv
     _switch(conn, True)
     monkeypatch.setattr(decrypt, "DECRYPT_RATE", "2/h")
     client.force_login(supervisor)
-    assert [_reveal(client, order, "phone").status_code for _ in range(2)] == [200, 200]
+    assert [reveal(client, order, "phone").status_code for _ in range(2)] == [200, 200]
 
-    third = _reveal(client, order, "phone")
+    third = reveal(client, order, "phone")
 
     assert third.status_code == 400 and third.json()["detail"].startswith("向平台解密过于频繁")
     assert sandbox.calls.count("order/batchDecrypt") == 2  # the third never reached the platform
     assert_audited("pii.reveal", order, count=2)
     client.force_login(shop_admin)  # another person has a budget of their own
-    assert _reveal(client, order, "phone").json()["value"] == PLAIN_PHONE
+    assert reveal(client, order, "phone").json()["value"] == PLAIN_PHONE

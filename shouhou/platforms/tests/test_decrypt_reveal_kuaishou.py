@@ -8,11 +8,9 @@ refusals."""
 
 from __future__ import annotations
 
-import json
 from decimal import Decimal
 
 import pytest
-from django.apps import apps
 
 from shouhou.accounts.actors import SYSTEM
 from shouhou.commerce.models import Order
@@ -21,6 +19,7 @@ from shouhou.platforms import services
 from shouhou.platforms.decrypt import SETTING
 from shouhou.platforms.models import PlatformConnection
 from shouhou.platforms.sandbox.kuaishou import cipher
+from shouhou.platforms.tests.reveal import everything, reveal, switch_on_from_the_page
 from shouhou.platforms.tests.test_kuaishou import ks, ks_connect  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -30,12 +29,6 @@ DETAIL, DECRYPT = "open/order/detail", "open/order/decrypt/batch"
 PLAIN_MOBILE, PLAIN_NAME, PLAIN_ADDRESS = "13987650000", "赵晓雯", "体育西路191号中石化大厦B座"
 REGION = "广东省广州市天河区"
 MASKED = ("李**", "159****0000", REGION + "天河路***号")
-
-
-def _reveal(client, order, field):
-    return client.post("/api/accounts/reveal", data=json.dumps(
-        {"kind": "order", "object_id": order.pk, "field": field, "reason": "联系买家确认换货地址"}),
-        content_type="application/json")
 
 
 @pytest.fixture
@@ -51,26 +44,18 @@ def _switch(conn, on: bool):
                                         push_auto_decisions=False, auto_refund_limit=Decimal(0), decrypt_buyer=on)
 
 
-def _everything() -> str:
-    """Every row of every table, as text: where a clear value or a ciphertext stored anywhere would show."""
-    out = []
-    for model in apps.get_models():
-        out.extend(str(row) for row in model.objects.all().values())
-    return "\n".join(out)
-
-
 def test_the_sync_keeps_no_ciphertext_and_the_switch_off_reveal_calls_nothing(client, supervisor, ks, synced):  # noqa: F811
     conn, order = synced
     # the sync stores the masked desensitise* receiver; the encrypted* ciphertexts it read are stored nowhere
     assert (order.receiver_name, order.receiver_phone, order.address) == MASKED
-    stored = _everything()
+    stored = everything()
     assert cipher(ks.seller_id, OID, PLAIN_MOBILE) not in stored and cipher(ks.seller_id, OID, PLAIN_NAME) not in stored
     assert PLAIN_MOBILE not in stored and OID in stored  # the scan does see the order's columns
     assert not (conn.settings or {}).get(SETTING)  # off by default
     client.force_login(supervisor)
     calls = len(ks.calls)
 
-    response = _reveal(client, order, "phone")
+    response = reveal(client, order, "phone")
 
     assert response.status_code == 200 and response.json()["value"] == "159****0000"
     assert ks.calls[calls:] == []  # no platform call at all
@@ -81,23 +66,13 @@ def test_the_sync_keeps_no_ciphertext_and_the_switch_off_reveal_calls_nothing(cl
 def test_switch_on_reveal_decrypts_audits_and_stores_no_clear_value(client, shop_admin, supervisor, agent, ks,  # noqa: F811
                                                                     synced):
     conn, order = synced
-    client.force_login(shop_admin)  # the admin turns the switch on from the connection page: offered for 快手 now
-    page = client.get(f"/platforms/{conn.pk}/").content.decode()
-    assert 'id="decrypt-switch"' in page and 'name="decrypt_buyer" checked' not in page
-    client.post(f"/platforms/{conn.pk}/", {"do": "settings", "auto_refund_limit": "0", "decrypt_buyer": "on"})
-    conn.refresh_from_db()
-    assert conn.settings[SETTING] is True
-    assert_audited("platforms.settings", conn, actor=shop_admin, before={SETTING: False}, after={SETTING: True})
-
-    client.force_login(agent)  # an agent may not reveal: refused before any platform call
+    switch_on_from_the_page(client, shop_admin, agent, conn, order, ks.calls)
     calls = len(ks.calls)
-    assert _reveal(client, order, "phone").status_code == 403
-    assert ks.calls[calls:] == []
 
     client.force_login(supervisor)
-    phone = _reveal(client, order, "phone")
-    address = _reveal(client, order, "address")
-    name = _reveal(client, order, "name")
+    phone = reveal(client, order, "phone")
+    address = reveal(client, order, "address")
+    name = reveal(client, order, "name")
 
     assert phone.status_code == 200 and phone.json()["value"] == PLAIN_MOBILE
     assert address.json()["value"] == REGION + PLAIN_ADDRESS  # the plain region, then the decrypted detail
@@ -112,7 +87,7 @@ def test_switch_on_reveal_decrypts_audits_and_stores_no_clear_value(client, shop
     # the order keeps what the sync stored; no table holds a clear value (nor the audit log), nor a ciphertext
     order.refresh_from_db()
     assert (order.receiver_name, order.receiver_phone, order.address) == MASKED
-    stored = _everything()
+    stored = everything()
     assert PLAIN_MOBILE not in stored and PLAIN_NAME not in stored and PLAIN_ADDRESS not in stored
     assert cipher(ks.seller_id, OID, PLAIN_MOBILE) not in stored
     assert OID in stored
@@ -124,7 +99,7 @@ def test_a_receiver_changed_on_the_platform_is_decrypted_as_it_is_now(client, su
     ks.orders[OID].plain_mobile = "13600001111"  # the buyer changed the phone in 快手; no sync since
     client.force_login(supervisor)
 
-    assert _reveal(client, order, "phone").json()["value"] == "13600001111"
+    assert reveal(client, order, "phone").json()["value"] == "13600001111"
 
 
 def test_no_permission_is_a_clear_message_and_turns_the_switch_off(client, shop_admin, supervisor, ks, synced):  # noqa: F811
@@ -133,7 +108,7 @@ def test_no_permission_is_a_clear_message_and_turns_the_switch_off(client, shop_
     ks.decrypt_allowed = False  # the app was never granted the decrypt API
     client.force_login(supervisor)
 
-    response = _reveal(client, order, "phone")
+    response = reveal(client, order, "phone")
 
     assert response.status_code == 400
     detail = response.json()["detail"]
@@ -146,7 +121,7 @@ def test_no_permission_is_a_clear_message_and_turns_the_switch_off(client, shop_
     assert_not_audited("pii.reveal", order)  # nothing was shown
     # the switch stays off: the next reveal shows what is stored and calls nothing
     calls = len(ks.calls)
-    again = _reveal(client, order, "address")
+    again = reveal(client, order, "address")
     assert again.status_code == 200 and again.json()["value"] == MASKED[2]
     assert ks.calls[calls:] == []
     client.force_login(shop_admin)
@@ -160,7 +135,7 @@ def test_a_per_item_error_or_no_ciphertext_is_a_failure_and_the_switch_stays_on(
     ks.orders[OID].plain_mobile = ""  # the platform now gives no encryptedMobile for this order
     client.force_login(supervisor)
 
-    not_encrypted = _reveal(client, order, "phone")
+    not_encrypted = reveal(client, order, "phone")
 
     assert not_encrypted.status_code == 400
     assert not_encrypted.json()["detail"] == f"平台解密失败：快手：订单 {OID} 没有可解密的收货信息（手机号）"
@@ -168,7 +143,7 @@ def test_a_per_item_error_or_no_ciphertext_is_a_failure_and_the_switch_stays_on(
 
     ks.orders[OID].cipher_seller = "88000999"  # the address is encrypted under another seller's key
 
-    refused = _reveal(client, order, "address")
+    refused = reveal(client, order, "address")
 
     assert ks.decrypted == [[{"bizId": OID, "encryptedData": cipher("88000999", OID, PLAIN_ADDRESS)}]]
     assert refused.status_code == 400
@@ -187,7 +162,7 @@ def test_the_platforms_rate_limit_and_shouhous_own_limit(client, supervisor, sho
     client.force_login(supervisor)
     ks.fail_next(DECRYPT, "rate_limit")  # "Exceed qps limit …"
 
-    limited = _reveal(client, order, "phone")
+    limited = reveal(client, order, "phone")
 
     assert limited.status_code == 400 and limited.json()["detail"].startswith("平台解密被限流，请稍后再试")
     conn.refresh_from_db()
@@ -195,10 +170,10 @@ def test_the_platforms_rate_limit_and_shouhous_own_limit(client, supervisor, sho
     assert_not_audited("pii.reveal", order)
 
     monkeypatch.setattr(decrypt, "DECRYPT_RATE", "2/h")  # the limited reveal counted too: one left
-    assert _reveal(client, order, "phone").json()["value"] == PLAIN_MOBILE
-    third = _reveal(client, order, "phone")
+    assert reveal(client, order, "phone").json()["value"] == PLAIN_MOBILE
+    third = reveal(client, order, "phone")
     assert third.status_code == 400 and third.json()["detail"].startswith("向平台解密过于频繁")
     assert ks.calls.count(DECRYPT) == 2  # the third never reached the platform
     assert_audited("pii.reveal", order, count=1)
     client.force_login(shop_admin)  # another person has a budget of their own
-    assert _reveal(client, order, "phone").json()["value"] == PLAIN_MOBILE
+    assert reveal(client, order, "phone").json()["value"] == PLAIN_MOBILE

@@ -7,11 +7,9 @@ switch off; a ciphertext the platform leaves out and the gateway's rate limit ar
 
 from __future__ import annotations
 
-import json
 from decimal import Decimal
 
 import pytest
-from django.apps import apps
 
 from shouhou.accounts.actors import SYSTEM
 from shouhou.commerce.models import Order
@@ -20,6 +18,7 @@ from shouhou.platforms import services
 from shouhou.platforms.decrypt import SETTING
 from shouhou.platforms.models import PlatformConnection
 from shouhou.platforms.sandbox.youzan import cipher
+from shouhou.platforms.tests.reveal import everything, reveal, switch_on_from_the_page
 from shouhou.platforms.tests.test_youzan import yz, yz_connect  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -28,12 +27,6 @@ TID = "E20261202100000000200001"
 DECRYPT = "youzan.cloud.secret.decrypt.batch"
 PLAIN_TEL, PLAIN_NAME, PLAIN_DETAIL = "13987650000", "赵晓雯", "五常大道181号2幢"
 REGION = "浙江省杭州市余杭区"
-
-
-def _reveal(client, order, field):
-    return client.post("/api/accounts/reveal", data=json.dumps(
-        {"kind": "order", "object_id": order.pk, "field": field, "reason": "联系买家确认换货地址"}),
-        content_type="application/json")
 
 
 @pytest.fixture
@@ -50,24 +43,16 @@ def _switch(conn, on: bool):
                                         push_auto_decisions=False, auto_refund_limit=Decimal(0), decrypt_buyer=on)
 
 
-def _everything() -> str:
-    """Every row of every table, as text: where a clear value or a ciphertext stored anywhere would show."""
-    out = []
-    for model in apps.get_models():
-        out.extend(str(row) for row in model.objects.all().values())
-    return "\n".join(out)
-
-
 def test_the_sync_keeps_no_ciphertext_and_the_switch_off_reveal_calls_nothing(client, supervisor, yz, synced):  # noqa: F811
     conn, order = synced
     # 有赞 gives the receiver as ciphertexts only: nothing of them is stored, the address keeps its plain region
     assert (order.receiver_name, order.receiver_phone, order.address) == ("", "", REGION)
-    assert cipher(yz.kdt_id, PLAIN_TEL) not in _everything() and "$1$" not in order.address
+    assert cipher(yz.kdt_id, PLAIN_TEL) not in everything() and "$1$" not in order.address
     assert not (conn.settings or {}).get(SETTING)  # off by default
     client.force_login(supervisor)
     calls = len(yz.calls)
 
-    response = _reveal(client, order, "address")
+    response = reveal(client, order, "address")
 
     assert response.status_code == 200 and response.json()["value"] == REGION
     assert yz.calls[calls:] == []  # no platform call at all
@@ -78,23 +63,13 @@ def test_the_sync_keeps_no_ciphertext_and_the_switch_off_reveal_calls_nothing(cl
 def test_switch_on_reveal_decrypts_audits_and_stores_no_clear_value(client, shop_admin, supervisor, agent, yz,  # noqa: F811
                                                                     synced):
     conn, order = synced
-    client.force_login(shop_admin)  # the admin turns the switch on from the connection page: offered for 有赞 now
-    page = client.get(f"/platforms/{conn.pk}/").content.decode()
-    assert 'id="decrypt-switch"' in page and 'name="decrypt_buyer" checked' not in page
-    client.post(f"/platforms/{conn.pk}/", {"do": "settings", "auto_refund_limit": "0", "decrypt_buyer": "on"})
-    conn.refresh_from_db()
-    assert conn.settings[SETTING] is True
-    assert_audited("platforms.settings", conn, actor=shop_admin, before={SETTING: False}, after={SETTING: True})
-
-    client.force_login(agent)  # an agent may not reveal: refused before any platform call
+    switch_on_from_the_page(client, shop_admin, agent, conn, order, yz.calls)
     calls = len(yz.calls)
-    assert _reveal(client, order, "phone").status_code == 403
-    assert yz.calls[calls:] == []
 
     client.force_login(supervisor)
-    phone = _reveal(client, order, "phone")
-    address = _reveal(client, order, "address")
-    name = _reveal(client, order, "name")
+    phone = reveal(client, order, "phone")
+    address = reveal(client, order, "address")
+    name = reveal(client, order, "name")
 
     assert phone.status_code == 200 and phone.json()["value"] == PLAIN_TEL
     assert address.json()["value"] == REGION + PLAIN_DETAIL
@@ -108,7 +83,7 @@ def test_switch_on_reveal_decrypts_audits_and_stores_no_clear_value(client, shop
     # the order keeps what the sync stored; no table holds a clear value (nor the audit log), nor a ciphertext
     order.refresh_from_db()
     assert (order.receiver_phone, order.receiver_name, order.address) == ("", "", REGION)
-    stored = _everything()
+    stored = everything()
     assert PLAIN_TEL not in stored and PLAIN_NAME not in stored and PLAIN_DETAIL not in stored
     assert cipher(yz.kdt_id, PLAIN_TEL) not in stored
     assert TID in stored  # the scan does see the order's columns
@@ -120,7 +95,7 @@ def test_a_receiver_changed_on_the_platform_is_decrypted_as_it_is_now(client, su
     yz.trades[TID].plain_tel = "13600001111"  # the buyer changed the phone in 有赞; no sync since
     client.force_login(supervisor)
 
-    assert _reveal(client, order, "phone").json()["value"] == "13600001111"
+    assert reveal(client, order, "phone").json()["value"] == "13600001111"
 
 
 def test_no_permission_is_a_clear_message_and_turns_the_switch_off(client, shop_admin, supervisor, yz, synced):  # noqa: F811
@@ -129,7 +104,7 @@ def test_no_permission_is_a_clear_message_and_turns_the_switch_off(client, shop_
     yz.decrypt_allowed = False  # the app was never granted the decrypt API
     client.force_login(supervisor)
 
-    response = _reveal(client, order, "phone")
+    response = reveal(client, order, "phone")
 
     assert response.status_code == 400
     assert response.json()["detail"].startswith("此应用没有解密权限") and "4204" in response.json()["detail"]
@@ -140,7 +115,7 @@ def test_no_permission_is_a_clear_message_and_turns_the_switch_off(client, shop_
     assert_not_audited("pii.reveal", order)  # nothing was shown
     # the switch stays off: the next reveal shows what is stored and calls nothing
     calls = len(yz.calls)
-    again = _reveal(client, order, "address")
+    again = reveal(client, order, "address")
     assert again.status_code == 200 and again.json()["value"] == REGION
     assert yz.calls[calls:] == []
     client.force_login(shop_admin)
@@ -154,7 +129,7 @@ def test_a_ciphertext_the_platform_leaves_out_is_a_failure_and_the_switch_stays_
     yz.trades[TID].plain_tel = ""  # the platform now gives the phone masked, not encrypted
     client.force_login(supervisor)
 
-    not_encrypted = _reveal(client, order, "phone")  # the trade now gives a masked phone: nothing to decrypt
+    not_encrypted = reveal(client, order, "phone")  # the trade now gives a masked phone: nothing to decrypt
 
     assert not_encrypted.status_code == 400
     assert not_encrypted.json()["detail"] == f"平台解密失败：有赞：订单 {TID} 没有可解密的收货信息（手机号）"
@@ -162,7 +137,7 @@ def test_a_ciphertext_the_platform_leaves_out_is_a_failure_and_the_switch_stays_
 
     yz.trades[TID].cipher_kdt = "91000999"  # the address is encrypted under another shop's key
 
-    left_out = _reveal(client, order, "address")
+    left_out = reveal(client, order, "address")
 
     assert yz.decrypted == [[cipher("91000999", PLAIN_DETAIL)]]
     assert left_out.status_code == 400
@@ -180,7 +155,7 @@ def test_the_platforms_rate_limit_and_shouhous_own_limit(client, supervisor, sho
     client.force_login(supervisor)
     yz.fail_next(DECRYPT, "rate_limit")  # the gateway's 4101
 
-    limited = _reveal(client, order, "phone")
+    limited = reveal(client, order, "phone")
 
     assert limited.status_code == 400 and limited.json()["detail"].startswith("平台解密被限流，请稍后再试")
     conn.refresh_from_db()
@@ -188,10 +163,10 @@ def test_the_platforms_rate_limit_and_shouhous_own_limit(client, supervisor, sho
     assert_not_audited("pii.reveal", order)
 
     monkeypatch.setattr(decrypt, "DECRYPT_RATE", "2/h")  # the limited reveal counted too: one left
-    assert _reveal(client, order, "phone").json()["value"] == PLAIN_TEL
-    third = _reveal(client, order, "phone")
+    assert reveal(client, order, "phone").json()["value"] == PLAIN_TEL
+    third = reveal(client, order, "phone")
     assert third.status_code == 400 and third.json()["detail"].startswith("向平台解密过于频繁")
     assert yz.calls.count(DECRYPT) == 2  # the third never reached the platform
     assert_audited("pii.reveal", order, count=1)
     client.force_login(shop_admin)  # another person has a budget of their own
-    assert _reveal(client, order, "phone").json()["value"] == PLAIN_TEL
+    assert reveal(client, order, "phone").json()["value"] == PLAIN_TEL
