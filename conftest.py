@@ -16,11 +16,25 @@ import shutil
 
 import pytest
 import time_machine
+from django.db.backends.signals import connection_created
+from django.dispatch import receiver
 
 from shouhou.accounts.choices import Role
 from shouhou.core.testing.factories import MembershipFactory, ShopFactory, UserFactory
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop
+
+
+@receiver(connection_created)
+def _memory_database_reads_take_no_table_locks(sender, connection, **kwargs) -> None:
+    """Django's SQLite test database lives in memory with a shared cache, which the test thread and a server the
+    test runs in a thread of its own (the live browser tests) both use. In shared-cache mode a statement reading a
+    table holds a lock on it, and a write from another thread then fails at once with "database table is locked"
+    (there is no busy wait for these locks): a live browser test met it about once in three full runs. Readers
+    that take no table locks (`read_uncommitted`) end it. The product's SQLite is a file in WAL mode, never a
+    shared cache, so this concerns the tests' database only."""
+    if connection.vendor == "sqlite" and connection.is_in_memory_db():
+        connection.connection.execute("PRAGMA read_uncommitted = 1")
 
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
 
