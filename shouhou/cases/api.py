@@ -8,7 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
-from ninja import File, Query, Router, Schema, Status
+from ninja import Field, File, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from shouhou.accounts.permissions import (
@@ -24,7 +24,7 @@ from shouhou.api.errors import DomainError
 from shouhou.api.params import OFFSET, limit_query
 from shouhou.cases import services as svc
 from shouhou.cases.models import Case, CaseEvidence
-from shouhou.cases.selectors import case_list
+from shouhou.cases.selectors import case_list, claim_line
 from shouhou.commerce.models import SKU, Order, OrderLine, Product
 from shouhou.core.links import link_revoke
 from shouhou.core.models import LinkRevocation
@@ -74,7 +74,7 @@ class CaseDetailOut(CaseOut):
 
 class CaseIn(Schema):
     order_no: str
-    line_id: int | None = None
+    line_id: int | None = Field(None, description="订单商品行 id；不填时取订单中第一个未被平台移除的商品行")
     reason: str
     kind: str | None = None
     description: str = ""
@@ -207,14 +207,13 @@ def list_cases(request, status: str | None = None, kind: str | None = None, limi
     return [_out(c) for c in qs[offset:offset + min(limit, 200)]]
 
 
-@router.post("/", response={201: CaseDetailOut}, summary="创建售后单")
+@router.post("/", response={201: CaseDetailOut}, summary="创建售后单",
+             description="按店铺政策判定（可自动通过）。被店铺平台从订单中移除的商品行不能创建售后单（409，错误说明指明订单与商品）。")
 def create_case(request, payload: CaseIn):
     _need(request, CASE_CREATE)
     order = get_object_or_404(Order, shop=request.auth.shop, order_no=payload.order_no)
     lines = OrderLine.objects.filter(order=order).select_related("order__customer")
-    # no line named: the first one still on the order (a line the platform removed is refused by case_create)
-    line = lines.filter(pk=payload.line_id).first() if payload.line_id else \
-        lines.filter(removed_at__isnull=True).order_by("pk").first()
+    line = claim_line(lines, payload.line_id)
     if line is None:
         raise DomainError("订单中没有这个商品行。", status=404, field="line_id")
     case = _run(svc.case_create, shop=request.auth.shop, order_line=line, reason=payload.reason, kind=payload.kind,

@@ -37,6 +37,14 @@ def case_list(*, shop, status: str | None = None, kind: str | None = None,
     return qs.order_by(*order)
 
 
+def claim_line(lines: QuerySet, line_id: int | None):
+    """The order line a case is opened on: the one named, or, when none is, the first line still on the order
+    (a line the shop platform removed is not a default; case_create refuses it when it is named)."""
+    if line_id:
+        return lines.filter(pk=line_id).first()
+    return lines.filter(removed_at__isnull=True).order_by("pk").first()
+
+
 def case_age_seconds(case: Case, *, at) -> int:
     """How long the case has been open (or took, once finished)."""
     end = case.resolved_at or at

@@ -10,6 +10,7 @@ from django.db import transaction
 from shouhou.cases import services as case_svc
 from shouhou.cases.choices import ClaimReason
 from shouhou.cases.models import Case
+from shouhou.cases.selectors import claim_line
 from shouhou.commerce.models import OrderLine
 from shouhou.inbox.choices import TicketEventKind
 from shouhou.inbox.models import Ticket, TicketEvent
@@ -29,9 +30,7 @@ def ticket_case_create(*, ticket: Ticket, actor, order_line_id: int | None, reas
     if ticket.order_id is None:
         raise CaseError("工单没有关联订单，无法创建售后单。")
     lines = OrderLine.objects.filter(shop_id=ticket.shop_id, order_id=ticket.order_id).select_related("order")
-    # no line chosen: the first one still on the order (a line the platform removed is refused by case_create)
-    line = lines.filter(pk=order_line_id).first() if order_line_id else \
-        lines.filter(removed_at__isnull=True).order_by("pk").first()
+    line = claim_line(lines, order_line_id)
     if line is None:
         raise CaseError("订单中没有这个商品行。")
     if reason not in ClaimReason.values:

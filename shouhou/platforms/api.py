@@ -9,10 +9,11 @@ from decimal import Decimal
 from typing import Literal
 
 from django.shortcuts import get_object_or_404
-from ninja import Router, Schema
+from ninja import Field, Router, Schema
 
 from shouhou.api.errors import DomainError
 from shouhou.platforms import selectors, services
+from shouhou.platforms.decrypt import decrypt_enabled
 from shouhou.platforms.models import PlatformConnection
 from shouhou.platforms.selectors import Health
 
@@ -40,6 +41,8 @@ class ConnectionOut(Schema):
     synced_orders: int
     push_auto_decisions: bool
     auto_refund_limit: Decimal
+    decrypt_buyer: bool = Field(description="查看完整收货信息时向平台解密（仅抖店、快手、有赞；默认关闭）")
+    push_path: str = Field(description="本应用的推送地址路径（填入平台后台；只尝试本应用的连接）")
 
 
 class SyncIn(Schema):
@@ -65,7 +68,8 @@ def _out(health: Health) -> dict:
         "last_error_at": conn.last_error_at, "waiting_events": health.waiting_events,
         "pending_actions": health.pending_actions, "failed_actions": health.failed_actions,
         "synced_orders": health.synced_orders, "push_auto_decisions": conn.push_auto_decisions,
-        "auto_refund_limit": conn.auto_refund_limit,
+        "auto_refund_limit": conn.auto_refund_limit, "decrypt_buyer": decrypt_enabled(conn),
+        "push_path": selectors.connection_push_path(conn),
     }
 
 

@@ -35,6 +35,8 @@ def test_connections_list_their_health_and_never_a_credential(client, shop, conn
     row = body[0]
     assert (row["platform"], row["platform_label"], row["platform_shop_id"]) == ("doudian", "抖店", sandbox.shop_id)
     assert row["state"] == "ok" and row["needs_reauth"] is False and row["token_expires_at"] is not None
+    # the URL to save in 抖店's console for this app, and the decrypt switch (off by default)
+    assert row["push_path"] == f"/platforms/doudian/push/{conn.app_key}/" and row["decrypt_buyer"] is False
     text = json.dumps(body, ensure_ascii=False)
     for secret in (sandbox.app_secret, sandbox.access_token, sandbox.refresh_token):
         assert secret not in text
