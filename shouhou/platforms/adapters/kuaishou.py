@@ -531,20 +531,21 @@ class KuaishouAdapter:
         results = decrypt_results(answer)
         if results is None:
             raise PlatformError("refused", _("快手：解密答复中没有结果列表（data.batchDecryptResultList、"
-                                             "batchDecryptResultList 或 data）"), answer=answer)
+                                             "batchDecryptResultList 或 data）"))
+        # no refusal below carries the answer: its other items may hold clear values, which nothing may keep
         items = {str(i.get("encryptedData") or ""): i for i in results if isinstance(i, dict)}
         out = {}
         for f, c in ciphers.items():
             item = items.get(c)
             if item is None:
                 raise PlatformError("refused", _("快手：解密结果缺少订单 %(order)s 的%(field)s") % {
-                    "order": order_id, "field": _field_label(f)}, answer=answer)
+                    "order": order_id, "field": _field_label(f)})
             value = str(item.get("decryptedData") or "")
             if str(item.get("errorCode")) != "1" or not value:
                 code = item.get("errorCode")
                 reason = (str(item.get("errorMsg") or "") or _("未给出原因")) + \
                     (f"（{code}）" if code not in (None, "") else "")
                 raise PlatformError("refused", _("快手：未能解密订单 %(order)s 的%(field)s：%(reason)s") % {
-                    "order": order_id, "field": _field_label(f), "reason": reason}, answer=answer)
+                    "order": order_id, "field": _field_label(f), "reason": reason})
             out[f] = order.raw.get("address_region", "") + value if f == "address" else value
         return out

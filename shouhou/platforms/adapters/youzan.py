@@ -595,6 +595,6 @@ class YouzanAdapter:
             value = str(data.get(c) or "")
             if not value or _cipher(value):  # left out of the answer, or still a ciphertext
                 raise PlatformError("refused", _("有赞：未能解密订单 %(order)s 的%(field)s") % {
-                    "order": order_id, "field": _field_label(f)}, answer=data)
+                    "order": order_id, "field": _field_label(f)})  # not the answer: it holds clear values
             out[f] = order.raw.get("address_region", "") + value if f == "address" else value
         return out

@@ -205,10 +205,11 @@ def test_a_decrypt_refusal_in_each_published_or_assumed_shape(box):
     DECRYPTED.pop("$enc2$")
     try:
         with pytest.raises(PlatformError) as item:
-            adapter.decrypt_receiver(box.access_token, oid, ["phone"])
+            adapter.decrypt_receiver(box.access_token, oid, ["name", "phone"])
     finally:
         DECRYPTED["$enc2$"] = "13800138000"
     assert item.value.kind == "refused" and item.value.message == f"快手：未能解密订单 {oid} 的手机号：解密失败（5）"
+    assert item.value.answer == {}  # the answer held the name in clear: a refusal carries none of it
     box.left_out = ("~enc3~",)  # a ciphertext the answer leaves out
     with pytest.raises(PlatformError) as left_out:
         adapter.decrypt_receiver(box.access_token, oid, ["address"])

@@ -208,10 +208,11 @@ def test_a_reveal_reads_the_published_trade_and_decrypt_answers(box):
     DECRYPTED["$dGVs$1$"] = "$dGVs$1$"
     try:
         with pytest.raises(PlatformError) as unchanged:
-            adapter.decrypt_receiver(box.access_token, tid, ["phone"])
+            adapter.decrypt_receiver(box.access_token, tid, ["name", "phone"])
     finally:
         DECRYPTED["$dGVs$1$"] = "13800138000"
     assert unchanged.value.kind == "refused" and unchanged.value.message == f"有赞：未能解密订单 {tid} 的手机号"
+    assert unchanged.value.answer == {}  # the answer held the name in clear: a refusal carries none of it
     # the gateway's 4204 (no permission for the API) and a service answer naming the permission
     box.errors = {"youzan.cloud.secret.decrypt.batch": {"gw_err_resp": {"err_code": 4204, "err_msg": "无权限调用该API",
                                                                          "trace_id": "yz7-0a1c"}}}
