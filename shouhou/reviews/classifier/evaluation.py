@@ -22,6 +22,9 @@ from shouhou.reviews.classifier.training import LABELS_DIR, load_labelled, load_
 PROBES: list[tuple[str, int]] = [
     ("没有不满意的地方", 1),
     ("没有什么可挑剔的，很满意", 1),
+    ("不是很满意", 0),
+    ("一点也不差", 1),
+    ("完全没有异味", 1),
     ("很好\n但是发错货了", 0),
     ("包装很好，物流也快，可是收到的是坏的", 0),
     ("衣服收到了，" + "面料柔软，做工精细，颜色也正，" * 40 + "可惜尺码发错了，退换又麻烦，很失望", 0),

@@ -3,8 +3,9 @@
 - sentiment: NB-weighted logistic regression (1 positive / 0 negative) over the whole text (long texts keep
   head and tail, see normalize.py), `sentiment_score` = the probability of positive, read in two stages: a
   char n-gram model first, then, for every text it does not read as clearly positive (below SENT_SCREEN), a
-  model on char n-grams + jieba words (better in and out of domain; jieba is the cost, and the negatives need
-  their words for the complaint type anyway, so the words are cut once and used twice); one rule on top, kept
+  model on char n-grams + jieba words (better in and out of domain; the negatives need their words for the
+  complaint type anyway, so the words are cut once and used twice); both read the text through
+  `normalize.sentiment_view` (negation rewrites: 「一点也不差」, 「完全没有异味」, 「不是很满意」); one rule on top, kept
   because it adds precision on dev: a text read positive whose part after its last turn word (但是, 可是,
   可惜 …) names a serious fault (发错, 坏了, 假货, 退货 …) and scores negative on its own is negative
   (「很好\n但是发错货了」, a long page of praise that ends 「可惜尺码发错了…很失望」);
@@ -28,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from shouhou.reviews.classifier import features as F
-from shouhou.reviews.classifier.normalize import normalize_text
+from shouhou.reviews.classifier.normalize import normalize_text, sentiment_view
 from shouhou.reviews.classifier.rules import aspect_of, precise_rule_type
 from shouhou.reviews.classifier.taxonomy import MAX_OTHERS, ComplaintType
 
@@ -228,21 +229,27 @@ class ReviewModel:
         norm = [normalize_text(t) for t in texts]
         if not norm:
             return []
-        counts = F.char_counts(norm, self.sent_features.ngrams)
+        # The sentiment models read the text with their negation rewrites; the complaint type reads `norm`,
+        # reusing the sentiment's char n-grams and jieba words wherever the two texts are the same.
+        sent = [sentiment_view(t) for t in norm]
+        counts = F.char_counts(sent, self.sent_features.ngrams)
         docs: dict[int, list[str]] = {}
-        scores = self.sentiment_scores(norm, counts, docs)
+        scores = self.sentiment_scores(sent, counts, docs)
         negative = scores < 0.5
         tails = {i: t for i, text in enumerate(norm) if not negative[i] and (t := complaint_after_turn(text))}
         if tails:
-            for i, tail_score in zip(tails, self.sentiment_scores(list(tails.values())), strict=True):
+            tail_scores = self.sentiment_scores([sentiment_view(t) for t in tails.values()])
+            for i, tail_score in zip(tails, tail_scores, strict=True):
                 if tail_score < TAIL_NEGATIVE_BELOW:
                     negative[i], scores[i] = True, tail_score
         negative_idx = [i for i in range(len(norm)) if negative[i] and norm[i]]
-        same_ngrams = self.comp_features.ngrams == self.sent_features.ngrams
         negative_texts = [norm[i] for i in negative_idx]
+        comp_counts = None
+        if self.comp_features.ngrams == self.sent_features.ngrams and negative_idx:
+            comp_counts = self._counts_of_norm(counts, sent, norm, negative_idx)
         comp_scores = self.complaint_scores(
-            negative_texts, counts[negative_idx] if same_ngrams and negative_idx else None,
-            [docs[i] if i in docs else F.words(norm[i]) for i in negative_idx]
+            negative_texts, comp_counts,
+            [docs[i] if i in docs and sent[i] is norm[i] else F.words(norm[i]) for i in negative_idx]
             if self.comp_features.vocab is not None else None)
         comp = dict(zip(negative_idx, self.complaint_sets(comp_scores, negative_texts), strict=True))
         out = []
@@ -261,6 +268,18 @@ class ReviewModel:
                 main = str(ComplaintType.OTHER)
             out.append(Prediction(0, round(score, 4), main, aspect_of(text), others))
         return out
+
+    def _counts_of_norm(self, counts, sent: list[str], norm: list[str], rows: list[int]):
+        """The char n-gram counts of `norm[i]` for i in `rows`, taken from `counts` (those of `sent`) where the
+        sentiment view left the text as it was, counted afresh where it rewrote it."""
+        from scipy.sparse import vstack
+
+        rewritten = [i for i in rows if sent[i] is not norm[i]]
+        if not rewritten:
+            return counts[rows]
+        extra = F.char_counts([norm[i] for i in rewritten], self.sent_features.ngrams)
+        at = {i: counts.shape[0] + k for k, i in enumerate(rewritten)}
+        return vstack([counts, extra], format="csr")[[at.get(i, i) for i in rows]]
 
     def save(self, path: Path = MODEL_PATH) -> Path:
         import joblib

@@ -30,7 +30,7 @@ from shouhou.reviews.classifier.model import (
     is_sentiment_heldout,
     text_hash,
 )
-from shouhou.reviews.classifier.normalize import normalize_text
+from shouhou.reviews.classifier.normalize import normalize_text, sentiment_view
 from shouhou.reviews.classifier.taxonomy import ComplaintType, split_types
 
 LABELS_DIR = Path(__file__).resolve().parent.parent / "data" / "labels"
@@ -171,7 +171,7 @@ def fit_sentiment(rows: list[Row], *, C: float = SENT_C, ngrams=SENT_NGRAMS, wor
     bigrams as a second block, weighted the same way (the second stage)."""
     from sklearn.linear_model import LogisticRegression
 
-    texts = [r.text for r in rows]
+    texts = [sentiment_view(r.text) for r in rows]
     y = np.array([r.label for r in rows])
     counts = F.char_counts(texts, ngrams)
     spec = FeatureSpec(ngrams, F.fit_idf(counts) * _nb_ratio(counts, y))

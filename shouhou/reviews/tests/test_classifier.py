@@ -214,3 +214,70 @@ def test_sentiment_reads_words_only_where_the_char_model_is_unsure_and_cuts_them
     predictions = model.predict(texts)
     assert [p.sentiment for p in predictions] == [1, 0, 0]
     assert sorted(cut) == sorted(texts[1:])  # once each, though both negatives also get a complaint type
+
+
+@pytest.mark.parametrize("text, seen", [
+    ("一点也不差，下次还来", "不错，下次还来"),
+    ("用起来也不麻烦", "用起来方便"),
+    ("完全没有异味，做工也好", "完好，做工也好"),
+    ("无色差，没发现任何瑕疵", "完好，完好"),
+    ("不是很满意", "不满意"),
+    ("收到了，没那么满意", "收到了，不满意"),
+])
+def test_the_sentiment_view_rewrites_negations_the_way_the_reviews_read(text, seen):
+    from shouhou.reviews.classifier.normalize import sentiment_view
+
+    assert sentiment_view(normalize_text(text)) == normalize_text(seen)
+
+
+@pytest.mark.parametrize("text", [
+    "有没有异味？",        # a question, not a claim
+    "没问题",              # bare 问题: as often a complaint (「客服说没问题，结果…」)
+    "一点味道都没有，没味道",  # tasteless food is a complaint
+    "不太满意",            # as often a mild remark in a positive review
+    "质量很差",            # no negation at all
+    "物流很快，很满意",
+])
+def test_the_sentiment_view_leaves_other_texts_as_they_are(text):
+    from shouhou.reviews.classifier.normalize import sentiment_view
+
+    norm = normalize_text(text)
+    assert sentiment_view(norm) is norm
+
+
+def test_negation_probes_read_right():
+    """More negation than the issue's 「没有不满意的地方」: a hedged 满意, a negated complaint word, an absent defect."""
+    from shouhou.reviews.classifier.model import classify_texts
+
+    got = [p.sentiment for p in classify_texts(["不是很满意", "一点也不差", "完全没有异味", "没有不满意的地方"])]
+    assert got == [0, 1, 1, 1]
+
+
+def test_the_complaint_type_reads_the_text_before_the_sentiment_rewrites():
+    """A negative review the sentiment view rewrites (「没有色差」 → 「完好」) gets the type its own text gives, in a
+    batch where other texts are not rewritten: the type model's features are those of the normalised text."""
+    from shouhou.reviews.classifier.model import default_model
+    from shouhou.reviews.classifier.normalize import sentiment_view
+
+    model = default_model()
+    raw = ["没有色差，但是质量太差了，洗一次就破了个洞", "快递太慢了，一个星期才到", "衣服太小了，穿不上，没有弹性",
+           "没有破损，可是发错货了，要的黑色来的白色"]
+    norm = [normalize_text(t) for t in raw]
+    assert [sentiment_view(t) is t for t in norm] == [False, True, True, False]
+    predictions = model.predict(raw)
+    assert [p.sentiment for p in predictions] == [0, 0, 0, 0]
+    alone = [main for main, _ in model.complaint_sets(model.complaint_scores(norm), norm)]
+    assert [p.complaint_type for p in predictions] == alone
+    assert alone[0] == "quality_defect" and alone[3] == "wrong_or_missing"
+
+
+def test_words_are_jiebas_dictionary_cut():
+    """rjieba (jieba-rs) cuts as the Python jieba's dictionary mode did when the model was trained (all 50,221
+    texts of the review CSV cut alike, docs/reviews.md "Sixth round"); a tokenizer update that cuts otherwise
+    would change the model's word features, so these cuts are pinned."""
+    from shouhou.reviews.classifier.features import words
+
+    assert words("物流很快，质量很好") == ["物流", "很快", "，", "质量", "很", "好", "物流 很快", "很快 ，", "， 质量",
+                                    "质量 很", "很 好"]
+    assert words("七天无理由退货")[:4] == ["七天", "无", "理由", "退货"]
+    assert words("衣服起球了怎么办")[:4] == ["衣服", "起球", "了", "怎么办"]
