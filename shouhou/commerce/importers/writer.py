@@ -87,6 +87,28 @@ def _merged(lines: list[ParsedLine], key) -> dict[str, dict]:
     return out
 
 
+def _rows_in(model, column: str, keys, select: tuple[str, ...], **equal) -> list[tuple]:
+    """`SELECT select FROM model WHERE equal… AND column IN keys`, in raw SQL over slices of 900 keys: the same rows
+    as `model.objects.filter(…, column__in=keys).values_list(*select)`, without Django's per-key preparation (a
+    tenth of a second per 10,000 keys; the keys are already the column's type)."""
+    from django.db import connection
+
+    quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
+    cols = ", ".join(quote(model._meta.get_field(c).column) for c in select)
+    fixed = " AND ".join(f"{quote(model._meta.get_field(c).column)} = %s" for c in equal)
+    keys = list(keys)
+    out: list[tuple] = []
+    with connection.cursor() as cur:
+        for lo in range(0, len(keys), 900):
+            part = keys[lo:lo + 900]
+            sql = (f"SELECT {cols} FROM {table} WHERE {fixed + ' AND ' if fixed else ''}"  # noqa: S608
+                   f"{quote(model._meta.get_field(column).column)} IN ({', '.join(['%s'] * len(part))})")
+            cur.execute(sql, [*equal.values(), *part])
+            out.extend(cur.fetchall())
+    return out
+
+
 def _write_hosts(shop: Shop, lines, present, stats) -> dict[str, int]:
     if "host" not in present:
         return {}
@@ -238,19 +260,23 @@ ORDER_FIELD_SOURCES = (
 )
 
 
+# Plain values: reading a member off a choices class costs a descriptor call each time (twice per order).
+_DELIVERED, _SHIPPED, _PAID = OrderStatus.DELIVERED.value, OrderStatus.SHIPPED.value, OrderStatus.PAID.value
+_SIGNED, _IN_TRANSIT, _PENDING = ShipmentStatus.SIGNED.value, ShipmentStatus.IN_TRANSIT.value, ShipmentStatus.PENDING.value
+
+
 def _order_status(vals: dict) -> str:
     if vals.get("status"):
         return vals["status"]
     if vals.get("signed_at"):
-        return OrderStatus.DELIVERED
+        return _DELIVERED
     if vals.get("shipped_at") or vals.get("tracking_no"):
-        return OrderStatus.SHIPPED
-    return OrderStatus.PAID
+        return _SHIPPED
+    return _PAID
 
 
-def _write_orders(shop: Shop, lines, present, customers, sessions, stats) -> dict[str, int]:
-    merged = _merged(lines, lambda ln: ln.order_no)
-    before = dict(Order.objects.filter(shop=shop, order_no__in=merged.keys()).values_list("order_no", "id"))
+def _write_orders(shop: Shop, merged: dict[str, dict], present, customers, sessions, stats) -> dict[str, int]:
+    before = dict(_rows_in(Order, "order_no", merged.keys(), ("order_no", "id"), shop=shop.pk))
     rows = []
     stamp = now()
     for order_no, vals in merged.items():
@@ -269,7 +295,7 @@ def _write_orders(shop: Shop, lines, present, customers, sessions, stats) -> dic
     fk = {"customer": "customer_id", "live_session": "live_session_id"}
     upsert(Order, rows, conflict=["shop_id", "order_no"],
            update=[*(fk.get(f, f) for f in update_fields), "updated_at"])
-    ids = dict(Order.objects.filter(shop=shop, order_no__in=merged.keys()).values_list("order_no", "id"))
+    ids = dict(_rows_in(Order, "order_no", merged.keys(), ("order_no", "id"), shop=shop.pk))
     for order_no, pk in ids.items():
         if order_no not in before:
             stats.created_order_ids.add(pk)
@@ -283,7 +309,7 @@ def _write_orders(shop: Shop, lines, present, customers, sessions, stats) -> dic
 def _write_lines(shop: Shop, lines, present, orders, products, skus, stats) -> None:
     by_key = _last_by(lines, lambda ln: (orders[ln.order_no], ln.line_key))
     order_ids = {k[0] for k in by_key}
-    before = set(OrderLine.objects.filter(order_id__in=order_ids).values_list("order_id", "line_key"))
+    before = set(_rows_in(OrderLine, "order", order_ids, ("order", "line_key")))
     rows = []
     stamp = now()
     zero = Decimal("0.00")
@@ -320,21 +346,20 @@ _RANK = {s: i for i, s in enumerate([ShipmentStatus.PENDING, ShipmentStatus.INFO
                                       ShipmentStatus.SIGNED])}
 
 
-def _write_shipments(shop: Shop, lines, present, orders, stats) -> None:
+def _write_shipments(shop: Shop, merged: dict[str, dict], present, orders, stats) -> None:
     if not present & {"tracking_no", "promised_ship_by", "shipped_at", "signed_at"}:
         return
-    merged = _merged(lines, lambda ln: ln.order_no)
     wanted = []
     for order_no, v in merged.items():
         tracking = v.get("tracking_no", "")
         if not (tracking or v.get("promised_ship_by") or v.get("shipped_at")):
             continue
         if v.get("signed_at"):
-            status = ShipmentStatus.SIGNED
+            status = _SIGNED
         elif tracking or v.get("shipped_at"):
-            status = ShipmentStatus.IN_TRANSIT
+            status = _IN_TRANSIT
         else:
-            status = ShipmentStatus.PENDING
+            status = _PENDING
         wanted.append((orders[order_no], v.get("carrier") or ("OTHER" if tracking else ""), tracking, status, v))
     if not wanted:
         return
@@ -364,7 +389,7 @@ def _write_shipments(shop: Shop, lines, present, orders, stats) -> None:
         before = (ship.carrier, ship.tracking_no, ship.status, ship.promised_ship_by, ship.shipped_at, ship.signed_at)
         ship.carrier, ship.tracking_no = carrier or ship.carrier, tracking or ship.tracking_no
         # Tracking sweeps may know more than the export: never move a shipment backwards.
-        if _RANK.get(status, 0) > _RANK.get(ship.status, 99) or ship.status == ShipmentStatus.PENDING:
+        if _RANK.get(status, 0) > _RANK.get(ship.status, 99) or ship.status == _PENDING:
             ship.status = status
         for attr in ("promised_ship_by", "shipped_at", "signed_at"):
             if v.get(attr):
@@ -430,9 +455,10 @@ def write_chunk(*, shop: Shop, lines: list[ParsedLine], present: set[str], stats
     products = _write_products(shop, lines, present, stats)
     skus = _write_skus(shop, lines, present, products, stats)
     customers = _write_customers(shop, lines, present, stats)
-    orders = _write_orders(shop, lines, present, customers, sessions, stats)
+    by_order = _merged(lines, lambda ln: ln.order_no)  # orders and shipments read the same merge
+    orders = _write_orders(shop, by_order, present, customers, sessions, stats)
     _write_lines(shop, lines, present, orders, products, skus, stats)
     if totals:
         _totals_update({orders[no]: total for no, total in totals.items()})
-    _write_shipments(shop, lines, present, orders, stats)
+    _write_shipments(shop, by_order, present, orders, stats)
     _link_session_products(lines, sessions, products)
