@@ -2,7 +2,9 @@
 complaint type: observed agreement, Cohen's kappa, per second reader and per first reader, the most frequent
 disagreement pairs, and how often the two readers' type sets overlap. Two files of second labels:
 data/labels/second_reader.csv (S1, S2: samples of 420 and 360 rows) and data/labels/second_reading.csv (S3–S9:
-every row of the later readers R20, R21 and R22, 12,765 rows, read again blind).
+every row of the later readers R20, R21 and R22, 12,765 rows, read again blind); and one for the chat openings,
+data/labels/second_reader_chats.csv (S10: 150 of the 449 openings written on 2026-12-06, 50 from each writer's
+batch, read blind; their first reader is the writer, `written`).
 
 Run `python -m shouhou.reviews.classifier.agreement` for the figures reported in
 data/labels/README.md and docs/reviews.md.
@@ -48,22 +50,26 @@ def _types(main: str, others: str, where: str) -> tuple[str, ...]:
     return codes
 
 
-SECOND_FILES = ("second_reader.csv", "second_reading.csv")
+SECOND_FILES = ("second_reader.csv", "second_reading.csv", "second_reader_chats.csv")
+CHATS_SECOND = "second_reader_chats.csv"
 
 
 def load_pairs(labels_dir: Path = LABELS_DIR, name: str = "second_reader.csv") -> list[Pair]:
-    """Every row of a second readers' file joined with its first reader's label (by review id)."""
+    """Every row of a second readers' file joined with its first reader's label (by review id, or by chat
+    opening id for the chat openings' file)."""
     first: dict[str, tuple[str, tuple[str, ...]]] = {}
-    with (labels_dir / "reviews.csv").open(encoding="utf-8", newline="") as fh:
+    source = "chat_openings.csv" if name == CHATS_SECOND else "reviews.csv"
+    with (labels_dir / source).open(encoding="utf-8", newline="") as fh:
         for n, rec in enumerate(csv.DictReader(fh), start=2):
-            first[rec["id"]] = (rec["reader"], _types(rec["main"], rec["others"], f"reviews.csv 第 {n} 行"))
+            reader = rec.get("reader") or rec.get("source") or ""
+            first[rec["id"]] = (reader, _types(rec["main"], rec["others"], f"{source} 第 {n} 行"))
     pairs: list[Pair] = []
     seen: set[str] = set()
     with (labels_dir / name).open(encoding="utf-8", newline="") as fh:
         for n, rec in enumerate(csv.DictReader(fh), start=2):
             where = f"{name} 第 {n} 行"
             if rec["id"] not in first:
-                raise ValueError(f"{where}: 评价 {rec['id']} 不在 reviews.csv 中")
+                raise ValueError(f"{where}: 评价 {rec['id']} 不在 {source} 中")
             if rec["id"] in seen:
                 raise ValueError(f"{where}: 评价 {rec['id']} 重复")
             seen.add(rec["id"])

@@ -109,3 +109,27 @@ def test_a_bad_row_of_the_second_reading_names_its_file_and_line(tmp_path):
     (labels / "second_reading.csv").write_text("id,main,others,reader\n7,pricey,,S3\n", encoding="utf-8")
     with pytest.raises(ValueError, match="second_reading.csv 第 2 行: 未知的问题类型 'pricey'"):
         load_pairs(labels, "second_reading.csv")
+
+
+def test_the_chat_openings_second_reader_is_a_blind_sample_of_the_new_openings():
+    """S10 read 150 of the 449 openings written on 2026-12-06 (50 from each writer's batch of ids) without their
+    labels; the agreement reported is what the two files give."""
+    pairs = load_pairs(name="second_reader_chats.csv")
+    batches = Counter("A" if p.id <= "chat-0710" else "B" if p.id <= "chat-0860" else "C" for p in pairs)
+    assert batches == {"A": 50, "B": 50, "C": 50}
+    assert all(p.id >= "chat-0561" and p.first_reader == "written" and p.second_reader == "S10" for p in pairs)
+    ag = agreement(pairs)
+    docs = DOCS.read_text(encoding="utf-8")
+    readme = (LABELS_DIR / "README.md").read_text(encoding="utf-8")
+    for text in (docs, readme):
+        assert f"{ag.observed:.3f}" in text and f"kappa {ag.kappa:.3f}" in text
+    assert "second reader S10: 150 rows" in report()
+
+
+def test_a_chat_second_reading_of_an_unknown_opening_is_refused(tmp_path):
+    (tmp_path / "chat_openings.csv").write_text(
+        "id,channel,category,text,main,others,split,source\nchat-0001,webchat,服装,在吗,none,,train,written\n",
+        encoding="utf-8")
+    (tmp_path / "second_reader_chats.csv").write_text("id,main,others,reader\nchat-0002,none,,S10\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="second_reader_chats.csv 第 2 行: 评价 chat-0002 不在 chat_openings.csv 中"):
+        load_pairs(tmp_path, "second_reader_chats.csv")
