@@ -36,6 +36,10 @@ AUTO_PRICE = Decimal("300")  # the default policy approves automatically up to t
 # 有赞 takes the return address written out (收货人|手机号|地址), not an address-book id
 YOUZAN_SANDBOX_ADDRESS = "沙箱仓库|13800000000|浙江省杭州市沙箱路 1 号"
 
+# A push the app answers 5xx (busy for a moment) is tried again, as the platforms do; the demo's sandboxes
+# retry three times within a few seconds.
+PUSH_RETRIES = 3
+
 
 @dataclass
 class Scenario:
@@ -131,6 +135,7 @@ class DoudianDemo(DemoPlatform):
 
         # as the real platform does, the sandbox pushes each status change its operate causes
         self.box = DoudianSandbox(port=port, push_url=push_url, push_on_operate=True).start()
+        self.box.push_retries = PUSH_RETRIES
         return self.box
 
     def connect(self, shop: Shop) -> PlatformConnection:
@@ -173,6 +178,7 @@ class KuaishouDemo(DemoPlatform):
         from shouhou.platforms.sandbox.kuaishou import KuaishouSandbox
 
         self.box = KuaishouSandbox(port=port, push_url=push_url).start()
+        self.box.push_retries = PUSH_RETRIES
         return self.box
 
     def connect(self, shop: Shop) -> PlatformConnection:
@@ -220,6 +226,7 @@ class WechatShopDemo(DemoPlatform):
         from shouhou.platforms.sandbox.wechat_shop import WechatShopSandbox
 
         self.box = WechatShopSandbox(port=port, push_url=push_url, fmt="json").start()
+        self.box.push_retries = PUSH_RETRIES
         return self.box
 
     def connect(self, shop: Shop) -> PlatformConnection:
@@ -266,6 +273,7 @@ class YouzanDemo(DemoPlatform):
         from shouhou.platforms.sandbox.youzan import YouzanSandbox
 
         self.box = YouzanSandbox(port=port, push_url=push_url).start()
+        self.box.push_retries = PUSH_RETRIES
         return self.box
 
     def connect(self, shop: Shop) -> PlatformConnection:

@@ -28,6 +28,7 @@ import httpx
 
 from shouhou.core.sandbox import LocalHttpService
 from shouhou.platforms.adapters.doudian import api_sign, push_sign
+from shouhou.platforms.sandbox import deliver
 
 # afterSale/operate type → (statuses it may act on, status after)
 OPERATIONS = {
@@ -166,6 +167,7 @@ def _num(value: str):
 
 
 class DoudianSandbox(LocalHttpService):
+    push_retries = 0  # a push answered 5xx is tried again this many times (deliver); demos set 3
     def __init__(self, *, app_key: str = "sandbox-app", app_secret: str = "sandbox-secret",  # noqa: S107 (a local fake)
                  shop_id: str = "7000001", push_url: str = "", host: str = "127.0.0.1", port: int = 0,
                  push_on_operate: bool = False):
@@ -335,7 +337,7 @@ class DoudianSandbox(LocalHttpService):
         body = json.dumps(messages, ensure_ascii=False).encode()
         headers = {"app-id": self.app_key, "Content-Type": "application/json",
                    "event-sign": push_sign(self.app_key, self.app_secret if secret is None else secret, body)}
-        return httpx.post(self.push_url, content=body, headers=headers, timeout=30)
+        return deliver(self.push_url, retries=self.push_retries, content=body, headers=headers, timeout=30)
 
     def push_raw(self, body: bytes, headers: dict) -> httpx.Response:
         return httpx.post(self.push_url, content=body, headers=headers, timeout=30)

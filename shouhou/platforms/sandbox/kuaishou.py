@@ -32,6 +32,7 @@ import httpx
 
 from shouhou.core.sandbox import LocalHttpService
 from shouhou.platforms.adapters.kuaishou import EXPRESS_NAMES, api_sign, encrypt_push
+from shouhou.platforms.sandbox import deliver
 
 # error answers: the words are the published ones (K1008 限流, K0004 鉴权失败/TOKEN过期, K0006 AUTHORIZATION_REVOKED,
 # 返回码说明 300014); where 快手 puts a business code (result, code or sub_code) is not published: the sandbox puts it
@@ -114,6 +115,7 @@ def uncipher(text: str) -> tuple[str, str, str] | None:
 
 
 class KuaishouSandbox(LocalHttpService):
+    push_retries = 0  # a push answered 5xx is tried again this many times (deliver); demos set 3
     def __init__(self, *, app_key: str = "ks-sandbox-app", app_secret: str = "ks-sandbox-secret",  # noqa: S107
                  sign_secret: str = "ks-sandbox-sign", seller_id: str = "88000001",  # noqa: S107 (a local fake)
                  push_url: str = "", port: int = 0):
@@ -180,8 +182,8 @@ class KuaishouSandbox(LocalHttpService):
                         "event": "kwaishop_order_delivering", "status": 1, "createTime": now, "updateTime": now,
                         "test": False, "info": json.dumps({"oid": int(oid), "sellerId": int(self.seller_id),
                                                            "status": 40, "updateTime": order.update_time})}
-            httpx.post(self.push_url, content=self.encrypted(envelope), headers={"Content-Type": "text/plain"},
-                       timeout=30)
+            deliver(self.push_url, retries=self.push_retries, content=self.encrypted(envelope),
+                    headers={"Content-Type": "text/plain"}, timeout=30)
 
     def envelope(self, event: str, refund: SandboxRefund, *, test: bool = False) -> dict:
         self._seq += 1
@@ -203,8 +205,8 @@ class KuaishouSandbox(LocalHttpService):
     def push_refund(self, event: str, refund: SandboxRefund) -> httpx.Response | None:
         if not self.push_url:
             return None
-        return httpx.post(self.push_url, content=self.encrypted(self.envelope(event, refund)),
-                          headers={"Content-Type": "text/plain"}, timeout=30)
+        return deliver(self.push_url, retries=self.push_retries, content=self.encrypted(self.envelope(event, refund)),
+                       headers={"Content-Type": "text/plain"}, timeout=30)
 
     # --- HTTP ----------------------------------------------------------------------------------------
     def _handler(self):

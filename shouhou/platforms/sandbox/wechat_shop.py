@@ -21,6 +21,7 @@ import httpx
 from shouhou.core.sandbox import LocalHttpService
 from shouhou.inbox.channels import crypto as wx_crypto
 from shouhou.platforms.adapters.wechat_shop import seal_push
+from shouhou.platforms.sandbox import deliver
 
 ERRORS = {
     "rate_limit": (200, {"errcode": 45009, "errmsg": "reach max api daily quota limit"}),
@@ -77,6 +78,7 @@ class SandboxWxOrder:
 
 
 class WechatShopSandbox(LocalHttpService):
+    push_retries = 0  # a push answered 5xx is tried again this many times (deliver); demos set 3
     def __init__(self, *, app_id: str = "wx5a4d0000sandbox", app_secret: str = "wx-sandbox-secret",  # noqa: S107
                  username: str = "gh_sandbox0001", push_token: str = "wxsandboxtoken",  # noqa: S107 (a local fake)
                  push_url: str = "", fmt: str = "json", port: int = 0):
@@ -174,8 +176,8 @@ class WechatShopSandbox(LocalHttpService):
             return None
         params, body = self.sealed(message, fmt=fmt)
         kind = "application/json" if (fmt or self.fmt) == "json" else "text/xml"
-        return httpx.post(f"{self.push_url}?{urlencode(params)}", content=body, headers={"Content-Type": kind},
-                          timeout=30)
+        return deliver(f"{self.push_url}?{urlencode(params)}", retries=self.push_retries, content=body,
+                       headers={"Content-Type": kind}, timeout=30)
 
     def push_update(self, record: SandboxAftersale) -> httpx.Response | None:
         return self.push(self.message(record))

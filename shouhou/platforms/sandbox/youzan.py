@@ -28,6 +28,7 @@ import httpx
 
 from shouhou.core.sandbox import LocalHttpService
 from shouhou.platforms.adapters.youzan import VERSIONS, encode_msg, push_sign
+from shouhou.platforms.sandbox import deliver
 
 ERRORS = {
     "rate_limit": (200, {"gw_err_resp": {"err_code": 4101, "err_msg": "请求太频繁", "trace_id": "yz7-sandbox"}}),
@@ -109,6 +110,7 @@ EXPRESS = [{"id": 1, "name": "申通快递", "display": 0}, {"id": 2, "name": "�
 
 
 class YouzanSandbox(LocalHttpService):
+    push_retries = 0  # a push answered 5xx is tried again this many times (deliver); demos set 3
     def __init__(self, *, client_id: str = "yz-sandbox-client", client_secret: str = "yz-sandbox-secret",  # noqa: S107
                  kdt_id: str = "91000001", push_url: str = "", host: str = "127.0.0.1", port: int = 0):  # a local fake
         self.client_id, self.client_secret, self.kdt_id = client_id, client_secret, kdt_id
@@ -254,7 +256,7 @@ class YouzanSandbox(LocalHttpService):
         if not self.push_url:
             return None
         raw, headers = self.signed(body)
-        return httpx.post(self.push_url, content=raw, headers=headers, timeout=30)
+        return deliver(self.push_url, retries=self.push_retries, content=raw, headers=headers, timeout=30)
 
     def push_refund(self, kind: str, refund: SandboxRefund) -> httpx.Response | None:
         return self.push(self.message(kind, refund))
