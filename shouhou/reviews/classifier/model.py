@@ -10,8 +10,9 @@
   可惜 …) names a serious fault (发错, 坏了, 假货, 退货 …) and scores negative on its own is negative
   (「很好\n但是发错货了」, a long page of praise that ends 「可惜尺码发错了…很失望」);
 - complaint type: a class-balanced linear SVM trained on the human labels of data/labels/ (main type), on
-  char n-grams, jieba words and the first clause's char n-grams; the other types are the next types within
-  a margin of the main one.
+  char n-grams, jieba words and the first clause's char n-grams; the other types from one L1 logistic
+  regression per type on the same features ("is this type among the reader's types?"), above a logit chosen on
+  dev (a model file without them falls back to the types within a margin of the main one).
 
 Everything is linear in the features, so prediction is a few sparse matrix products per batch, and the
 shipped file holds only idf vectors, a word vocabulary and weights (float16, xz-compressed).
@@ -152,12 +153,18 @@ class ReviewModel:
     comp_coef: np.ndarray            # (n_classes, width)
     comp_intercept: np.ndarray       # (n_classes,)
     comp_classes: list[str]
-    others_margin: float = 0.0               # a type within this margin of the main one is an "other" type
+    others_margin: float = 0.0               # without an others model: a type within this margin of the main one
     meta: dict = field(default_factory=dict)
     # the second stage of sentiment (char n-grams + jieba words); None: the char model alone decides
     sent_words_features: FeatureSpec | None = None
     sent_words_coef: np.ndarray | None = None
     sent_words_intercept: float = 0.0
+    # the other types: one L1 logistic regression per type on the complaint features ("is this type among the
+    # reader's types?"); a type other than the main one whose logit is above `others_threshold` is an other type
+    others_coef: object | None = None        # scipy CSR (n_others, width), mostly zeros
+    others_intercept: np.ndarray | None = None
+    others_classes: list[str] = field(default_factory=list)
+    others_threshold: float = 0.0
 
     # -- sentiment -------------------------------------------------------------------------------------
     def _sent_w(self):
@@ -199,24 +206,40 @@ class ReviewModel:
 
     def complaint_scores(self, texts: Sequence[str], char_counts=None,
                          word_docs: Sequence[list[str]] | None = None) -> np.ndarray:
+        return self.complaint_outputs(texts, char_counts, word_docs)[0]
+
+    def complaint_outputs(self, texts: Sequence[str], char_counts=None,
+                          word_docs: Sequence[list[str]] | None = None) -> tuple[np.ndarray, np.ndarray | None]:
+        """(main-type scores, other-type logits or None without an others model), from one feature matrix."""
         if len(texts) == 0:
-            return np.zeros((0, len(self.comp_classes)), dtype=np.float32)
+            return np.zeros((0, len(self.comp_classes)), dtype=np.float32), None
         X = self.comp_features.transform(texts, char_counts, word_docs)
-        return np.asarray(X @ self._comp_t()) + self.comp_intercept
+        scores = np.asarray(X @ self._comp_t()) + self.comp_intercept
+        if self.others_coef is None:
+            return scores, None
+        return scores, np.asarray((X @ self.others_coef.T).todense()) + self.others_intercept
 
     def complaint_labels(self, texts: Sequence[str]) -> list[str]:
         return [main for main, _others in self.complaint_sets(self.complaint_scores(texts), texts)]
 
-    def complaint_sets(self, scores: np.ndarray, texts: Sequence[str] | None = None) -> list[tuple[str, str]]:
+    def complaint_sets(self, scores: np.ndarray, texts: Sequence[str] | None = None,
+                       others_logits: np.ndarray | None = None) -> list[tuple[str, str]]:
         """(main type, other types `|`-joined) from the scores; with the texts, a kept rule that fires
-        decides the main type (the model's main type then becomes an other type)."""
+        decides the main type (the model's main type then becomes an other type). The other types come from
+        the others model's logits when given, else from the margin."""
         out = []
         no_others = {ComplaintType.NONE.value, ComplaintType.OTHER.value}
         for k, row in enumerate(scores):
             order = np.argsort(-row)
             main = self.comp_classes[order[0]]
-            others = [self.comp_classes[j] for j in order[1:1 + MAX_OTHERS]
-                      if row[order[0]] - row[j] <= self.others_margin and self.comp_classes[j] not in no_others]
+            if others_logits is not None:
+                logits = others_logits[k]
+                others = [self.others_classes[j] for j in np.argsort(-logits)
+                          if logits[j] > self.others_threshold and self.others_classes[j] != main
+                          and self.others_classes[j] not in no_others][:MAX_OTHERS]
+            else:
+                others = [self.comp_classes[j] for j in order[1:1 + MAX_OTHERS]
+                          if row[order[0]] - row[j] <= self.others_margin and self.comp_classes[j] not in no_others]
             ruled = precise_rule_type(texts[k]) if texts is not None else ""
             if ruled and ruled != main:
                 others = [c for c in [main, *others] if c != ruled and c not in no_others][:MAX_OTHERS]
@@ -247,11 +270,11 @@ class ReviewModel:
         comp_counts = None
         if self.comp_features.ngrams == self.sent_features.ngrams and negative_idx:
             comp_counts = self._counts_of_norm(counts, sent, norm, negative_idx)
-        comp_scores = self.complaint_scores(
+        comp_scores, others_logits = self.complaint_outputs(
             negative_texts, comp_counts,
             [docs[i] if i in docs and sent[i] is norm[i] else F.words(norm[i]) for i in negative_idx]
             if self.comp_features.vocab is not None else None)
-        comp = dict(zip(negative_idx, self.complaint_sets(comp_scores, negative_texts), strict=True))
+        comp = dict(zip(negative_idx, self.complaint_sets(comp_scores, negative_texts, others_logits), strict=True))
         out = []
         for i, text in enumerate(norm):
             if not text:
@@ -299,6 +322,10 @@ class ReviewModel:
             "sent_words_features": None if self.sent_words_features is None else self.sent_words_features.dump(),
             "sent_words_coef": None if self.sent_words_coef is None else self.sent_words_coef.astype(np.float16),
             "sent_words_intercept": float(self.sent_words_intercept),
+            "others_coef": None if self.others_coef is None else self.others_coef.astype(np.float32),
+            "others_intercept": None if self.others_intercept is None else self.others_intercept.astype(np.float32),
+            "others_classes": list(self.others_classes),
+            "others_threshold": float(self.others_threshold),
         }, path, compress=("xz", 6))
         return path
 
@@ -318,7 +345,10 @@ class ReviewModel:
                    sent_words_features=None if data.get("sent_words_features") is None
                    else FeatureSpec.load(data["sent_words_features"]),
                    sent_words_coef=data.get("sent_words_coef"),
-                   sent_words_intercept=data.get("sent_words_intercept", 0.0))
+                   sent_words_intercept=data.get("sent_words_intercept", 0.0),
+                   others_coef=data.get("others_coef"), others_intercept=data.get("others_intercept"),
+                   others_classes=list(data.get("others_classes") or []),
+                   others_threshold=data.get("others_threshold", 0.0))
 
 
 def _sigmoid(z) -> np.ndarray:

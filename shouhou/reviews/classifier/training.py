@@ -49,6 +49,11 @@ COMP_FIRST_WEIGHT = 0.5  # the first clause's char n-grams, as a block weighted 
 # naive Bayes folded in, dev 0.7818 / 0.7192) scored lower on test than the shipped one (docs/reviews.md,
 # "Third round").
 LEFT_OUT_READERS = frozenset({"R22"})
+# The other types' model (fit_others): C and the logit thresholds tried, chosen on dev by the other types' F1
+# (margin 0.6 on the main model's scores: 0.269; L1 logistic regression per type, C 4, logit 0.5: 0.507).
+OTHERS_C = 4.0
+OTHERS_THRESHOLDS = (0.25, 0.5, 0.75, 1.0)
+NO_OTHERS = frozenset({ComplaintType.NONE.value, ComplaintType.OTHER.value})
 
 
 @dataclass
@@ -140,6 +145,51 @@ def fit_complaint(train: list[Labelled], *, C: float = COMP_C, ngrams=COMP_NGRAM
     return spec, svm.coef_.astype(np.float32), svm.intercept_.astype(np.float32), [str(c) for c in svm.classes_]
 
 
+def fit_others(train: list[Labelled], spec: FeatureSpec, *, C: float = OTHERS_C):
+    """(coef as CSR (n_types, width), intercepts, types): per type but `none` and `other`, an L1 logistic
+    regression on the complaint features for "this type is among the reader's types (main or other)". L1
+    keeps about 17,000 of 6.6 million weights, so the file barely grows (docs/reviews.md, "Sixth round")."""
+    from scipy.sparse import csr_matrix
+    from sklearn.linear_model import LogisticRegression
+
+    X = spec.transform([r.text for r in train])
+    types, coefs, intercepts = [], [], []
+    for code in ComplaintType.values:
+        y = np.array([code == r.main or code in r.others for r in train], dtype=np.int8)
+        if code in NO_OTHERS or y.min() == y.max():
+            continue  # never an other type, or nothing to learn from (a type absent from these rows)
+        types.append(code)
+        # l1_ratio 1 is the L1 penalty (scikit-learn ≥ 1.8; `penalty` is deprecated there)
+        lr = LogisticRegression(C=C, l1_ratio=1.0, solver="liblinear", class_weight="balanced",
+                                random_state=SEED, max_iter=3000)
+        lr.fit(X, y)
+        coefs.append(lr.coef_[0].astype(np.float32))
+        intercepts.append(float(lr.intercept_[0]))
+    return csr_matrix(np.vstack(coefs)), np.array(intercepts, dtype=np.float32), types
+
+
+def others_f1(model: ReviewModel, scores: np.ndarray, logits: np.ndarray | None, rows: list[Labelled]) -> float:
+    """F1 of the predicted other types against the readers' over all (row, type) pairs."""
+    tp = fp = fn = 0
+    for r, (_main, others) in zip(rows, model.complaint_sets(scores, [r.text for r in rows], logits), strict=True):
+        got, want = set(split_types(others)), set(r.others)
+        tp, fp, fn = tp + len(got & want), fp + len(got - want), fn + len(want - got)
+    return 2 * tp / (2 * tp + fp + fn) if tp else 0.0
+
+
+def choose_others_threshold(model: ReviewModel, scores: np.ndarray, logits: np.ndarray,
+                            dev: list[Labelled]) -> float:
+    """The logit above which a type is an other type, chosen on dev by the other types' F1."""
+    best, chosen = -1.0, 0.5
+    for threshold in OTHERS_THRESHOLDS:
+        model.others_threshold = threshold
+        f1 = others_f1(model, scores, logits, dev)
+        if f1 > best:
+            best, chosen = f1, threshold
+    model.others_threshold = chosen
+    return chosen
+
+
 def choose_others_margin(model: ReviewModel, scores: np.ndarray, dev: list[Labelled]) -> float:
     """The margin whose predicted other-type sets best match the readers' (F1 over all pairs)."""
     best, chosen = -1.0, 0.0
@@ -211,6 +261,11 @@ def train(*, csv_path: Path | None = None, out: Path = MODEL_PATH, labels_dir: P
     dev_scores = model.complaint_scores([r.text for r in dev_rows])
     truth = [r.main for r in dev_rows]
     margin = choose_others_margin(model, dev_scores, dev_rows)
+    margin_f1 = others_f1(model, dev_scores, None, dev_rows)
+    model.others_coef, model.others_intercept, model.others_classes = fit_others(train_rows, spec)
+    dev_logits = model.complaint_outputs([r.text for r in dev_rows])[1]
+    threshold = choose_others_threshold(model, dev_scores, dev_logits, dev_rows)
+    threshold_f1 = others_f1(model, dev_scores, dev_logits, dev_rows)
     dev_pred = [main for main, _ in model.complaint_sets(dev_scores, [r.text for r in dev_rows])]
     dev_reviews = [i for i, r in enumerate(dev_rows) if r.source == "review"]
     rev_truth, rev_pred = [truth[i] for i in dev_reviews], [dev_pred[i] for i in dev_reviews]
@@ -220,6 +275,7 @@ def train(*, csv_path: Path | None = None, out: Path = MODEL_PATH, labels_dir: P
         raise ValueError(f"开发集含有训练集没有的问题类型：{sorted(set(classes2) - set(classes))}")
     model.comp_features, model.comp_coef, model.comp_intercept = spec, coef, intercept
     model._comp_t_cache = None
+    model.others_coef, model.others_intercept, model.others_classes = fit_others(train_rows + dev_rows, spec)
     model.meta = {
         "rows": len(rows), "sentiment_train_rows": len(sent_rows), "seed": SEED,
         "complaint_train_rows": len(train_rows), "complaint_dev_rows": len(dev_rows), "final_fit": "train+dev",
@@ -228,12 +284,14 @@ def train(*, csv_path: Path | None = None, out: Path = MODEL_PATH, labels_dir: P
         "dev_macro_f1": round(macro_f1(truth, dev_pred, classes), 4),
         "dev_reviews_accuracy": round(accuracy(rev_truth, rev_pred), 4) if rev_truth else None,
         "dev_reviews_macro_f1": round(macro_f1(rev_truth, rev_pred, classes), 4) if rev_truth else None,
-        "others_margin": margin, "complaint_C": COMP_C, "first_clause_weight": COMP_FIRST_WEIGHT,
+        "others_margin": margin, "dev_others_f1_margin": round(margin_f1, 4),
+        "others_threshold": threshold, "others_C": OTHERS_C, "dev_others_f1": round(threshold_f1, 4),
+        "complaint_C": COMP_C, "first_clause_weight": COMP_FIRST_WEIGHT,
         "sentiment_C": SENT_C, "sentiment_words_C": SENT_WORDS_C, "sentiment_screen": SENT_SCREEN,
     }
     log(f"开发集（评价+对话）：准确率 {model.meta['dev_accuracy']:.4f}，macro-F1 {model.meta['dev_macro_f1']:.4f}；"
         f"其中评价 {len(rev_truth)} 条：{model.meta['dev_reviews_accuracy']} / {model.meta['dev_reviews_macro_f1']}；"
-        f"其他类型间距 {margin}")
+        f"其他类型：逐类型模型阈值 {threshold}，开发集 F1 {threshold_f1:.4f}（按间距 {margin}：{margin_f1:.4f}）")
     model.save(out)
     log(f"模型已写入 {out}（{out.stat().st_size / 1e6:.2f} MB，用时 {time.perf_counter() - t0:.1f}s）")
     return model

@@ -281,3 +281,53 @@ def test_words_are_jiebas_dictionary_cut():
                                     "质量 很", "很 好"]
     assert words("七天无理由退货")[:4] == ["七天", "无", "理由", "退货"]
     assert words("衣服起球了怎么办")[:4] == ["衣服", "起球", "了", "怎么办"]
+
+
+def _tiny_model(others_threshold=0.5):
+    from scipy.sparse import csr_matrix
+
+    from shouhou.reviews.classifier.model import ReviewModel
+
+    model = ReviewModel(sent_features=None, sent_coef=None, sent_intercept=0.0, comp_features=None,
+                        comp_coef=None, comp_intercept=None,
+                        comp_classes=["quality_defect", "logistics", "none", "price", "other"], others_margin=10.0)
+    model.others_coef = csr_matrix(np.zeros((4, 3), dtype=np.float32))
+    model.others_classes = ["quality_defect", "logistics", "price", "packaging"]
+    model.others_threshold = others_threshold
+    return model
+
+
+def test_other_types_come_from_the_others_model_above_its_threshold():
+    model = _tiny_model()
+    scores = np.array([[3.0, 2.9, 2.8, 2.7, 2.6], [0.0, 0.0, 5.0, 0.0, 0.0]], dtype=np.float32)
+    logits = np.array([[4.0, 0.6, 0.4, 2.0], [3.0, 3.0, 3.0, 3.0]], dtype=np.float32)
+    sets = model.complaint_sets(scores, None, logits)
+    # main from the main model; others: above 0.5, not the main one, best first; none as main names no others
+    assert sets == [("quality_defect", "packaging|logistics"), ("none", "")]
+    # without the logits, the margin decides as before (here: everything within 10, but never none or other)
+    assert model.complaint_sets(scores)[0] == ("quality_defect", "logistics|price")
+
+
+def test_the_shipped_model_names_a_second_complaint_as_an_other_type():
+    from shouhou.reviews.classifier.model import classify_texts, default_model
+
+    model = default_model()
+    assert model.others_coef is not None and model.others_threshold == model.meta["others_threshold"]
+    assert "none" not in model.others_classes and "other" not in model.others_classes
+    # most of the weights are zero (L1): the others model adds little to the file
+    assert model.others_coef.nnz < 0.01 * model.others_coef.shape[0] * model.others_coef.shape[1]
+    p = classify_texts(["衣服质量太差了，洗一次就破了，而且发货特别慢，等了十天"])[0]
+    assert p.complaint_type == "quality_defect" and "logistics" in p.complaint_others.split("|")
+
+
+def test_fit_others_skips_types_the_rows_never_name():
+    from shouhou.reviews.classifier.model import FeatureSpec
+    from shouhou.reviews.classifier.training import Labelled, fit_others
+
+    rows = [Labelled(str(i), t, m, o) for i, (t, m, o) in enumerate([
+        ("质量太差了，一洗就破", "quality_defect", []), ("快递太慢了，等了十天", "logistics", []),
+        ("质量差，发货也慢", "quality_defect", ["logistics"]), ("不想要了", "dislike", [])] * 3)]
+    spec = FeatureSpec.fit([r.text for r in rows], ngrams=(1, 2), words=False)
+    coef, intercept, types = fit_others(rows, spec)
+    assert types == ["quality_defect", "logistics", "dislike"]   # the taxonomy's order; none/other never
+    assert coef.shape == (3, spec.width) and intercept.shape == (3,)
