@@ -71,6 +71,12 @@ class DemoPlatform:
     box = None
 
     def start(self, *, port: int, push_url: str):
+        """Start this platform's sandbox, pushing to `push_url`; a push the app answers 5xx is tried again."""
+        self.box = self.sandbox(port=port, push_url=push_url).start()
+        self.box.push_retries = PUSH_RETRIES
+        return self.box
+
+    def sandbox(self, *, port: int, push_url: str):
         raise NotImplementedError
 
     def connect(self, shop: Shop) -> PlatformConnection:
@@ -130,13 +136,11 @@ class DoudianDemo(DemoPlatform):
     push_words = "沙箱按抖店的方式签名推送 event-sign"
     TYPES = {"refund": 2, "return": 0, "lost": 1}  # 2 未发货仅退款, 0 退货退款, 1 已发货仅退款
 
-    def start(self, *, port: int, push_url: str):
+    def sandbox(self, *, port: int, push_url: str):
         from shouhou.platforms.sandbox.doudian import DoudianSandbox
 
         # as the real platform does, the sandbox pushes each status change its operate causes
-        self.box = DoudianSandbox(port=port, push_url=push_url, push_on_operate=True).start()
-        self.box.push_retries = PUSH_RETRIES
-        return self.box
+        return DoudianSandbox(port=port, push_url=push_url, push_on_operate=True)
 
     def connect(self, shop: Shop) -> PlatformConnection:
         from shouhou.platforms.sandbox.doudian import ADDRESSES
@@ -174,12 +178,10 @@ class KuaishouDemo(DemoPlatform):
               "沙箱回传后不推送状态变更：shouhou 在每次回传后重新读取售后单，跟上快手的状态")
     WAYS = {"refund": 10, "return": 1, "lost": 10}  # handlingWay: 10 仅退款, 1 退货退款
 
-    def start(self, *, port: int, push_url: str):
+    def sandbox(self, *, port: int, push_url: str):
         from shouhou.platforms.sandbox.kuaishou import KuaishouSandbox
 
-        self.box = KuaishouSandbox(port=port, push_url=push_url).start()
-        self.box.push_retries = PUSH_RETRIES
-        return self.box
+        return KuaishouSandbox(port=port, push_url=push_url)
 
     def connect(self, shop: Shop) -> PlatformConnection:
         from shouhou.platforms.sandbox.kuaishou import ADDRESSES
@@ -222,12 +224,10 @@ class WechatShopDemo(DemoPlatform):
               "微信小店没有单个售后单的后台直达链接：在 https://store.weixin.qq.com/ 的售后里搜索售后单号")
     KINDS = {"refund": "REFUND", "return": "RETURN", "lost": "REFUND"}
 
-    def start(self, *, port: int, push_url: str):
+    def sandbox(self, *, port: int, push_url: str):
         from shouhou.platforms.sandbox.wechat_shop import WechatShopSandbox
 
-        self.box = WechatShopSandbox(port=port, push_url=push_url, fmt="json").start()
-        self.box.push_retries = PUSH_RETRIES
-        return self.box
+        return WechatShopSandbox(port=port, push_url=push_url, fmt="json")
 
     def connect(self, shop: Shop) -> PlatformConnection:
         from shouhou.platforms.sandbox.wechat_shop import ADDRESSES
@@ -269,12 +269,10 @@ class YouzanDemo(DemoPlatform):
     DEMANDS = {"refund": 1, "return": 2, "lost": 1}  # demand: 1 仅退款, 2 退货退款
     REASONS = {"refund": 12, "return": 104, "lost": 17}  # 12/104 拍错/多拍/不喜欢 (no reason), 17 其他
 
-    def start(self, *, port: int, push_url: str):
+    def sandbox(self, *, port: int, push_url: str):
         from shouhou.platforms.sandbox.youzan import YouzanSandbox
 
-        self.box = YouzanSandbox(port=port, push_url=push_url).start()
-        self.box.push_retries = PUSH_RETRIES
-        return self.box
+        return YouzanSandbox(port=port, push_url=push_url)
 
     def connect(self, shop: Shop) -> PlatformConnection:
         return self._connect(shop, app_key=self.box.client_id, app_secret=self.box.client_secret,

@@ -418,9 +418,7 @@ def reviews_reclassify_types(*, shop=None, batch: int = 2000) -> int:
         last_pk = rows[-1].pk
         texts = [normalize_text(r.text) for r in rows]
         dirty = []
-        scores, others_logits = model.complaint_outputs(texts)
-        for r, text, (main, others) in zip(rows, texts, model.complaint_sets(scores, texts, others_logits),
-                                          strict=True):
+        for r, text, (main, others) in zip(rows, texts, model.complaint_types(texts), strict=True):
             main = main if main != ComplaintType.NONE else str(ComplaintType.OTHER)  # negative: a complaint
             new = (main, others, aspect_of(text))
             if new != (r.complaint_type, r.complaint_others, r.aspect):

@@ -168,6 +168,7 @@ def _num(value: str):
 
 class DoudianSandbox(LocalHttpService):
     push_retries = 0  # a push answered 5xx is tried again this many times (deliver); demos set 3
+
     def __init__(self, *, app_key: str = "sandbox-app", app_secret: str = "sandbox-secret",  # noqa: S107 (a local fake)
                  shop_id: str = "7000001", push_url: str = "", host: str = "127.0.0.1", port: int = 0,
                  push_on_operate: bool = False):

@@ -116,6 +116,7 @@ def uncipher(text: str) -> tuple[str, str, str] | None:
 
 class KuaishouSandbox(LocalHttpService):
     push_retries = 0  # a push answered 5xx is tried again this many times (deliver); demos set 3
+
     def __init__(self, *, app_key: str = "ks-sandbox-app", app_secret: str = "ks-sandbox-secret",  # noqa: S107
                  sign_secret: str = "ks-sandbox-sign", seller_id: str = "88000001",  # noqa: S107 (a local fake)
                  push_url: str = "", port: int = 0):

@@ -79,6 +79,7 @@ class SandboxWxOrder:
 
 class WechatShopSandbox(LocalHttpService):
     push_retries = 0  # a push answered 5xx is tried again this many times (deliver); demos set 3
+
     def __init__(self, *, app_id: str = "wx5a4d0000sandbox", app_secret: str = "wx-sandbox-secret",  # noqa: S107
                  username: str = "gh_sandbox0001", push_token: str = "wxsandboxtoken",  # noqa: S107 (a local fake)
                  push_url: str = "", fmt: str = "json", port: int = 0):

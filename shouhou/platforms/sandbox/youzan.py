@@ -111,6 +111,7 @@ EXPRESS = [{"id": 1, "name": "申通快递", "display": 0}, {"id": 2, "name": "�
 
 class YouzanSandbox(LocalHttpService):
     push_retries = 0  # a push answered 5xx is tried again this many times (deliver); demos set 3
+
     def __init__(self, *, client_id: str = "yz-sandbox-client", client_secret: str = "yz-sandbox-secret",  # noqa: S107
                  kdt_id: str = "91000001", push_url: str = "", host: str = "127.0.0.1", port: int = 0):  # a local fake
         self.client_id, self.client_secret, self.kdt_id = client_id, client_secret, kdt_id

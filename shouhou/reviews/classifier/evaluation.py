@@ -193,8 +193,7 @@ def evaluate(*, csv_path: Path | None = None, model: ReviewModel | None = None, 
     labelled = load_labelled(all_rows, labels_dir) if (labels_dir / "reviews.csv").exists() else []
     test = [r for r in labelled if r.split == "test"]
     if test:
-        scores, others_logits = model.complaint_outputs([r.text for r in test])
-        sets = model.complaint_sets(scores, [r.text for r in test], others_logits)
+        sets = model.complaint_types([r.text for r in test])
         groups = [("评价 reviews", [i for i, r in enumerate(test) if r.source == "review"]),
                   ("对话开场（团队撰写）chat openings", [i for i, r in enumerate(test) if r.source != "review"]),
                   ("合计 all", list(range(len(test))))]

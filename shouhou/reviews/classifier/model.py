@@ -219,6 +219,11 @@ class ReviewModel:
             return scores, None
         return scores, np.asarray((X @ self.others_coef.T).todense()) + self.others_intercept
 
+    def complaint_types(self, texts: Sequence[str]) -> list[tuple[str, str]]:
+        """(main type, other types `|`-joined) of normalised texts read as complaints."""
+        scores, others_logits = self.complaint_outputs(texts)
+        return self.complaint_sets(scores, texts, others_logits)
+
     def complaint_labels(self, texts: Sequence[str]) -> list[str]:
         return [main for main, _others in self.complaint_sets(self.complaint_scores(texts), texts)]
 
