@@ -217,6 +217,8 @@ def login_page(page, live_server):
         page.fill("#id_username", username)
         page.fill("#id_password", password)
         page.click("button[type=submit]")
+        # wait for the page the login leads to, not for "idle" (the login page may still be idle)
+        page.wait_for_url(lambda url: "/accounts/login/" not in url)
         page.wait_for_load_state("networkidle")
         return page
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from shouhou.accounts.choices import Role
 from shouhou.accounts.services import shop_retention_set
@@ -21,7 +22,10 @@ def test_admin_of_two_shops_reads_each_shops_audit_log(login_page, live_server, 
     page = login_page("boss")
     page.goto(f"{live_server.url}/accounts/audit/")
     first_rows = page.locator("#audit-table tbody tr").all_inner_texts()
+    # the select posts the shop switch from a script and comes back to the same address: wait for the
+    # other shop's heading, not for "idle", which the old page may still report before it navigates
     page.select_option("select[name=shop_id]", str(other_shop.pk))
+    expect(page.locator("h1")).to_have_text(f"审计日志 · {other_shop.name}")
     page.wait_for_load_state("networkidle")
     second_rows = page.locator("#audit-table tbody tr").all_inner_texts()
 

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from playwright.sync_api import expect
 
 from shouhou.accounts.actors import SYSTEM
 from shouhou.accounts.choices import Role
@@ -180,15 +181,13 @@ def test_browser_upload_shows_the_report(login_page, supervisor, shop, tmp_path)
     page.click("text=订单导入")
     page.set_input_files("#id_file", str(path))
     page.click("button:has-text('上传并导入')")
-    page.wait_for_load_state("networkidle")
-    assert page.get_by_test_id("job-status").inner_text() == "失败"
+    expect(page.get_by_test_id("job-status")).to_have_text("失败")
     assert page.get_by_test_id("import-errors").inner_text().count("不是有效金额 'abc'") == 1
     page.click("text=返回订单导入")
     page.set_input_files("#id_file", str(path))
     page.check("input[name=allow_partial]")
     page.click("button:has-text('上传并导入')")
-    page.wait_for_load_state("networkidle")
-    assert page.get_by_test_id("orders-created").inner_text() == "2"  # row 3 skipped, both orders remain
+    expect(page.get_by_test_id("orders-created")).to_have_text("2")  # row 3 skipped, both orders remain
 
 
 def test_api_order_and_customer_lists_page_in_sql(client, shop, other_shop, django_assert_max_num_queries):

@@ -46,6 +46,7 @@ def test_main_pages_log_no_csp_violation(live_server, browser, shop):
     page.fill("#id_username", admin.username)
     page.fill("#id_password", "pass-12345")
     page.click("button[type=submit]")
+    page.wait_for_url(lambda url: "/accounts/login/" not in url)
     page.wait_for_load_state("networkidle")
     for path in PAGES:
         response = page.goto(f"{live_server.url}{path}")

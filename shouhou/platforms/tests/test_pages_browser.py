@@ -3,6 +3,8 @@ turns on the switch for automatic decisions; a case opened from the platform sho
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from shouhou.cases.models import Case
@@ -25,6 +27,7 @@ def test_admin_connects_and_sets_up_a_shop(login_page, live_server, shop, shop_a
     form.locator("input[name=platform_shop_id]").fill(sandbox.shop_id)
     form.locator("input[name=api_base]").fill(sandbox.url)
     form.locator("button[type=submit]").click()
+    page.wait_for_url(re.compile(r"/platforms/\d+/$"))
     page.wait_for_load_state("networkidle")
     conn = PlatformConnection.objects.get(shop=shop)
     assert page.url.endswith(f"/platforms/{conn.pk}/")
@@ -32,7 +35,8 @@ def test_admin_connects_and_sets_up_a_shop(login_page, live_server, shop, shop_a
     assert "最近同步" in health and "需重新授权" not in page.content()
     page.check("#settings-form input[name=push_auto_decisions]")
     page.fill("#settings-form input[name=auto_refund_limit]", "500")
-    page.click("#settings-form button[type=submit]")
+    with page.expect_navigation():  # the settings post comes back to the same address
+        page.click("#settings-form button[type=submit]")
     page.wait_for_load_state("networkidle")
     conn.refresh_from_db()
     assert conn.push_auto_decisions and str(conn.auto_refund_limit) == "500.00"
