@@ -11,6 +11,8 @@ Over the limit a view answers 429 with a Chinese message and `Retry-After`; the 
 from __future__ import annotations
 
 import functools
+import hashlib
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,6 +24,7 @@ from django.utils.translation import gettext as _
 from shouhou.core.clientip import client_ip  # noqa: F401 (re-exported: views import it from here)
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+_PLAIN_KEY = re.compile(r"[A-Za-z0-9._:@-]{1,64}")
 MESSAGE = "请求过于频繁，请 {seconds} 秒后再试"
 
 
@@ -49,12 +52,21 @@ def parse_rate(rate: str) -> tuple[int, int]:
     return int(count), factor * _UNITS[unit]
 
 
+def cache_safe(key: str) -> str:
+    """A key as it may stand in a cache key: kept when short and plain (an IP, a user id), otherwise hashed —
+    a key can come from the request (a token, a phone), and a long or non-ASCII one would make a large key
+    that memcached refuses."""
+    if _PLAIN_KEY.fullmatch(key):
+        return key
+    return "h" + hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+
 def rate_check(*, scope: str, key: str, rate: str, cache_alias: str = "default") -> RateResult:
     """Count one hit for (scope, key) in the current window and say whether it is allowed."""
     limit, window = parse_rate(rate)
     current = int(time.time())
     bucket = current - current % window
-    cache_key = f"rl:{scope}:{key}:{bucket}"
+    cache_key = f"rl:{scope}:{cache_safe(key)}:{bucket}"
     cache = caches[cache_alias]
     if cache.add(cache_key, 1, timeout=window + 1):
         count = 1

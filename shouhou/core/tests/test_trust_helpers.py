@@ -11,7 +11,7 @@ from django.test import RequestFactory
 from shouhou.core.middleware import DatabaseUnavailableMiddleware
 from shouhou.core.models import IdempotencyKey
 from shouhou.core.pii import has_phone, mask_address, mask_name, scrub_phones
-from shouhou.core.ratelimit import parse_rate, rate_check, rate_limit
+from shouhou.core.ratelimit import cache_safe, parse_rate, rate_check, rate_limit
 from shouhou.core.signatures import SignatureError
 from shouhou.core.webhooks import WebhookReplay, signed_headers, webhook_verify
 
@@ -43,6 +43,23 @@ def test_rate_check_counts_per_key_and_resets_with_the_window():
     assert other.allowed is True
     with time_machine.travel("2026-11-11 12:01:01+00:00", tick=False):
         assert rate_check(scope="t", key="1.2.3.4", rate="3/m").allowed is True
+
+
+def test_a_key_from_the_request_is_hashed_into_the_cache_key_and_still_counted_apart():
+    # an IP or a user id stands as it is; a token, a Chinese text or a long value is hashed, so the cache key
+    # stays short and plain whatever a client sends (memcached refuses spaces, non-ASCII and > 250 bytes)
+    from django.core.cache import cache
+
+    assert cache_safe("1.2.3.4") == "1.2.3.4" and cache_safe("user:17") == "user:17"
+    long_token, chinese = "x" * 5000, "店铺机密 文本"
+    assert cache_safe(long_token) != cache_safe("x" * 4999)
+    assert all(len(cache_safe(k)) == 33 and cache_safe(k).isascii() and " " not in cache_safe(k)
+               for k in (long_token, chinese, "a b"))
+    with time_machine.travel("2026-11-11 12:00:05+00:00", tick=False):
+        first = [rate_check(scope="t", key=chinese, rate="2/m").allowed for _ in range(3)]
+        other = rate_check(scope="t", key="店铺机密 文本2", rate="2/m").allowed
+        assert cache.get(f"rl:t:{cache_safe(chinese)}:{1794398400}") == 3
+    assert first == [True, True, False] and other is True
 
 
 def test_rate_limit_decorator_answers_429_in_chinese_with_retry_after(one_rate_window):
