@@ -211,7 +211,7 @@ def cmd_test(argv: list[str]) -> int:
     say("检查：ruff、迁移是否齐全")
     run([str(PY), "-m", "ruff", "check", "--quiet", "."], cwd=ROOT)
     shouhou("makemigrations", "--check", "--dry-run", "-v", "0", env=base_env)
-    extra = argv or ["-q", "-n", "2", "--dist", "loadfile"]
+    extra = argv or ["-q", "-n", "2", "--dist", "loadfile", "--durations=25"]
     total: dict[str, int] = {}
     codes = []
     for label, url in (("SQLite", None), ("PostgreSQL", PG_URL)):

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from shouhou.core.testing.factories import CustomerFactory, OrderFactory
 from shouhou.inbox.channels import webchat
@@ -192,3 +193,50 @@ def test_one_screen_desk_alerts_opens_replies_with_ctrl_enter_sends_photos_both_
     assert desk.evaluate("window.__notReloaded") is True
     if os.environ.get("SHOUHOU_SCREENSHOTS"):  # a picture of the desk for the docs, on request only
         desk.screenshot(path=str(Path(os.environ["SHOUHOU_SCREENSHOTS"]) / "desk-im-1366x768.png"))
+
+
+@pytest.mark.browser
+def test_a_failed_read_or_send_is_tried_again_and_nothing_is_lost_or_doubled(asgi_server, contexts, conversation,
+                                                                             agent):
+    # A pushed event is said once: if the desk's read after it fails, the message must still arrive; and a
+    # phone whose upload was stored but whose answer was lost sends the photo again, which is kept once.
+    base = asgi_server.url
+    ticket = Ticket.objects.get(conversation=conversation)
+    customer = contexts(**PHONE).new_page()
+    desk = contexts(**LAPTOP).new_page()
+    login(desk, base, "agent")
+    desk.goto(f"{base}/desk/im/?t={ticket.pk}")
+    desk.wait_for_selector("#im[data-state=on]", state="attached")
+    desk.wait_for_selector("#im-timeline")
+    customer.goto(f"{base}/inbox/chat/{webchat.chat_token(conversation)}/")
+    customer.wait_for_selector("[data-testid=chat][data-live-state=on]")
+    desk.wait_for_load_state("networkidle")
+
+    refused, lost = [], []
+
+    def the_desks_reads_fail_for_a_moment(route):  # the database busy for 1.5 s: every read answered 503
+        if not refused or time.monotonic() - refused[0] < 1.5:
+            refused.append(time.monotonic())
+            route.fulfill(status=503, body="busy")
+        else:
+            route.continue_()
+
+    def the_uploads_answer_is_lost(route):  # stored on the server, the connection drops before the answer
+        if route.request.method == "POST" and not lost:
+            lost.append(route.fetch().status)
+            route.abort("connectionreset")
+        else:
+            route.continue_()
+
+    desk.route(f"**/desk/t/{ticket.pk}/poll/**", the_desks_reads_fail_for_a_moment)
+    customer.route("**/send/", the_uploads_answer_is_lost)
+    customer.get_by_test_id("chat-file-input").set_input_files(
+        {"name": "破损.png", "mimeType": "image/png", "buffer": PNG})
+
+    desk.locator("#im-timeline [data-testid=msg-file] img").wait_for(timeout=10000)
+    customer.locator("[data-testid=log] img.chat-img").first.wait_for(timeout=10000)
+    assert refused and lost == [200]  # the reads after the push did fail, and the first upload reached the server
+    assert Message.objects.filter(conversation=conversation).exclude(attachment="").count() == 1
+    assert desk.locator("#im-timeline [data-testid=msg-file]").count() == 1
+    assert customer.locator("[data-testid=log] img.chat-img").count() == 1
+    expect(customer.get_by_test_id("chat-error")).to_be_hidden()

@@ -48,11 +48,16 @@
   // the timed polls stand still; they are the fallback when the WebSocket cannot connect.
   var live = document.getElementById("desk-live"), liveUp = false, onPush = [];
   function every(seconds, fn, wants) {
-    var busy = false, again = false;
+    var busy = false, again = false, fails = 0;
     function run() {
       if (busy) { again = true; return; }
       busy = true;
-      fn().catch(function () {}).then(function () { busy = false; if (again) { again = false; run(); } });
+      // a failed read (a network blip, a 503 while the database is busy) is tried again, backing off, up to
+      // five times: a pushed event is said once, and without the read its change would stay unseen
+      fn().then(function () { fails = 0; }, function () {
+        fails += 1;
+        if (fails <= 5) setTimeout(run, Math.min(8000, 500 * Math.pow(2, fails - 1)));
+      }).then(function () { busy = false; if (again) { again = false; run(); } });
     }
     setInterval(function () { if (!liveUp && !document.hidden) run(); }, Math.max(1, seconds) * 1000);
     var lastPush = 0, later = null;

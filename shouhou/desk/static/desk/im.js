@@ -32,13 +32,21 @@
   waits();
 
   // --- the list ---
-  var listBusy = false, listAgain = false, listTimer = null, listLast = 0;
+  var listBusy = false, listAgain = false, listTimer = null, listLast = 0, listFails = 0, paneFails = 0;
+  // A read that fails (a network blip, a 503 while the database is busy) is tried again, backing off, up to
+  // five times: a pushed event is said once, and without the read its message would stay unseen until the next.
+  function retryLater(what) {
+    var fails = what === "list" ? ++listFails : ++paneFails;
+    if (fails > 5) return;
+    setTimeout(what === "list" ? refreshList : refreshTimeline, Math.min(8000, 500 * Math.pow(2, fails - 1)));
+  }
   function refreshList() {
     if (listBusy) { listAgain = true; return Promise.resolve(); }
     listBusy = true;
     var url = im.dataset.listUrl + "?scope=" + encodeURIComponent(im.dataset.scope) + "&t=" + openId();
-    return getJSON(url).then(function (j) { D.syncClock(j.now); rows.innerHTML = j.html; waits(); D.tick(); })
-      .catch(function () {}).then(function () { listBusy = false; if (listAgain) { listAgain = false; refreshList(); } });
+    return getJSON(url).then(function (j) { listFails = 0; D.syncClock(j.now); rows.innerHTML = j.html; waits(); D.tick(); })
+      .catch(function () { retryLater("list"); })
+      .then(function () { listBusy = false; if (listAgain) { listAgain = false; refreshList(); } });
   }
   function refreshListSoon() {  // at most one list refresh every 1.5 s, however many events arrive
     var wait = 1500 - (Date.now() - listLast);
@@ -58,6 +66,7 @@
     if (paneBusy) { paneAgain = true; return Promise.resolve(); }
     paneBusy = true;
     return getJSON(tl.dataset.pollUrl + "?m=" + tl.dataset.m + "&e=" + tl.dataset.e).then(function (j) {
+      paneFails = 0;
       if (timeline() !== tl) return;
       D.syncClock(j.now);
       if (j.count) {
@@ -78,7 +87,8 @@
       var status = pane.querySelector('[data-testid="ticket-status"]');
       if (status) status.textContent = j.status_label;
       D.tick();
-    }).catch(function () {}).then(function () { paneBusy = false; if (paneAgain) { paneAgain = false; refreshTimeline(); } });
+    }).catch(function () { if (timeline() === tl) retryLater("pane"); })
+      .then(function () { paneBusy = false; if (paneAgain) { paneAgain = false; refreshTimeline(); } });
   }
 
   function openTicket(id, push) {

@@ -86,6 +86,25 @@
     return Date.now().toString(36) + "-" + Math.random().toString(36).slice(2, 10);
   }
 
+  // Send a message (text or file). A 5xx answer or a dropped connection is tried again, twice, with the same
+  // client_id: the server keeps one message per client_id, so a phone on a weak signal sends it once, not
+  // never and not twice. Resolves to the server's {ok, error}.
+  function send(data, failed) {
+    function attempt(tries) {
+      return fetch(root.dataset.send, {method: "POST", body: data, headers: {"X-CSRFToken": csrf()}})
+        .then(function (r) {
+          if (r.status >= 500 && tries < 3) { return later(tries); }
+          if (r.status === 429) { return r.text().then(function (t) { return {ok: false, error: t}; }); }
+          return r.json().catch(function () { return {ok: false, error: failed}; });
+        }, function (err) { if (tries < 3) { return later(tries); } throw err; });
+    }
+    function later(tries) {
+      return new Promise(function (resolve) { setTimeout(resolve, 700 * tries); })
+        .then(function () { return attempt(tries + 1); });
+    }
+    return attempt(1);
+  }
+
   form.addEventListener("submit", function (event) {
     event.preventDefault();
     var area = form.querySelector("textarea");
@@ -95,11 +114,7 @@
     var data = new FormData();
     data.append("body", text);
     data.append("client_id", clientId());
-    fetch(root.dataset.send, {method: "POST", body: data, headers: {"X-CSRFToken": csrf()}})
-      .then(function (r) {
-        if (r.status === 429) { return r.text().then(function (t) { return {ok: false, error: t}; }); }
-        return r.json().catch(function () { return {ok: false, error: "消息暂时没有发出，请稍后再试。"}; });
-      })
+    send(data, "消息暂时没有发出，请稍后再试。")
       .then(function (res) {
         if (res.ok) { area.value = ""; showError(""); } else { showError(res.error); }
         return poll();
@@ -111,6 +126,6 @@
   toNewest();  // a reload opens at the latest message, not the first
   window.addEventListener("resize", toNewest);  // the phone keyboard opening shrinks the screen
   // Live push (chat_live.js) shows new messages at once; polling is the fallback while it is not connected.
-  window.shouhouChat = {add: add, poll: poll};
+  window.shouhouChat = {add: add, poll: poll, send: send, clientId: clientId};
   setInterval(function () { if (root.dataset.liveState !== "on") { poll(); } }, 3000);
 })();

@@ -13,11 +13,10 @@
   if (upload) {
     upload.addEventListener("change", function () {
       if (!upload.files.length) { return; }
-      var data = new FormData(), csrf = root.querySelector("input[name=csrfmiddlewaretoken]");
+      var data = new FormData();
       data.append("file", upload.files[0]);
-      data.append("client_id", Date.now().toString(36) + "-" + Math.random().toString(36).slice(2, 10));
-      fetch(root.dataset.send, {method: "POST", body: data, headers: {"X-CSRFToken": csrf ? csrf.value : ""}})
-        .then(function (r) { return r.json().catch(function () { return {ok: false, error: "文件暂时没有发出，请稍后再试。"}; }); })
+      data.append("client_id", window.shouhouChat.clientId());
+      window.shouhouChat.send(data, "文件暂时没有发出，请稍后再试。")
         .then(function (res) { showError(res.ok ? "" : res.error); upload.value = ""; return window.shouhouChat.poll(); })
         .catch(function () { showError("网络不稳定，请稍后再试。"); });
     });
