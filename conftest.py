@@ -9,6 +9,7 @@ instant such as 2027-01-03T23:59:30+08:00) makes the whole session start there, 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import re
@@ -16,8 +17,6 @@ import shutil
 
 import pytest
 import time_machine
-from django.db.backends.signals import connection_created
-from django.dispatch import receiver
 
 from shouhou.accounts.choices import Role
 from shouhou.core.testing.factories import MembershipFactory, ShopFactory, UserFactory
@@ -25,16 +24,21 @@ from shouhou.core.testing.factories import MembershipFactory, ShopFactory, UserF
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop
 
 
-@receiver(connection_created)
-def _memory_database_reads_take_no_table_locks(sender, connection, **kwargs) -> None:
-    """Django's SQLite test database lives in memory with a shared cache, which the test thread and a server the
-    test runs in a thread of its own (the live browser tests) both use. In shared-cache mode a statement reading a
-    table holds a lock on it, and a write from another thread then fails at once with "database table is locked"
-    (there is no busy wait for these locks): a live browser test met it about once in three full runs. Readers
-    that take no table locks (`read_uncommitted`) end it. The product's SQLite is a file in WAL mode, never a
-    shared cache, so this concerns the tests' database only."""
-    if connection.vendor == "sqlite" and connection.is_in_memory_db():
-        connection.connection.execute("PRAGMA read_uncommitted = 1")
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix) -> None:
+    """The SQLite test database is a file (settings: TEST NAME), one per xdist worker once pytest-django has
+    added the worker's suffix. Django removes an old database file before it creates the new one, but not its
+    WAL and shared-memory files, which a server thread's connection can leave behind: remove them all, so a
+    stale log is never replayed into the new database."""
+    from django.conf import settings
+
+    db = settings.DATABASES["default"]
+    name = db.get("TEST", {}).get("NAME")
+    if db["ENGINE"].endswith("sqlite3") and name and not name.startswith(("file:", ":memory:")):
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(name + suffix)
+
 
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
 

@@ -106,6 +106,11 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
         "timeout": 20,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
+    # The tests' SQLite database is a file in WAL mode too (one per test worker, conftest.py removes what a
+    # previous run left): Django's default, memory with a shared cache, refuses a write at once with "database
+    # table is locked" where the product's file waits its turn, so a test with a server in a thread met errors
+    # no user can meet.
+    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Database connections of one web process (docs/deploy.md, "Connection budget"): under ASGI Django runs each
 # HTTP request's sync code in a thread of its own, with a connection of its own, so the number of requests
