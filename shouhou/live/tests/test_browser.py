@@ -44,6 +44,21 @@ def login(page, base, username, password="pass-12345"):
     page.wait_for_load_state("networkidle")
 
 
+def customer_and_agent(asgi_server, contexts, conversation):
+    """The server's address, the conversation's ticket, a phone page for the customer, a laptop page for the agent."""
+    ticket = Ticket.objects.get(conversation=conversation)
+    return asgi_server.url, ticket, contexts(**PHONE).new_page(), contexts(**LAPTOP).new_page()
+
+
+def open_live(desk, desk_path, desk_live, customer, base, conversation):
+    """The agent logs in and opens a desk page until its push is on; the customer opens the chat likewise."""
+    login(desk, base, "agent")
+    desk.goto(f"{base}{desk_path}")
+    desk.wait_for_selector(desk_live, state="attached")
+    customer.goto(f"{base}/inbox/chat/{webchat.chat_token(conversation)}/")
+    customer.wait_for_selector("[data-testid=chat][data-live-state=on]")
+
+
 def chat_shows(page, text, timeout=3000):
     page.locator("[data-testid=log] .chat-body", has_text=text).wait_for(timeout=timeout)
 
@@ -51,20 +66,13 @@ def chat_shows(page, text, timeout=3000):
 @pytest.mark.browser
 def test_customer_and_agent_talk_live_and_a_dropped_chat_gets_what_it_missed(asgi_server, contexts, conversation,
                                                                              agent):
-    base = asgi_server.url
-    ticket = Ticket.objects.get(conversation=conversation)
-    customer = contexts(**PHONE).new_page()
-    desk = contexts(**LAPTOP).new_page()
+    base, ticket, customer, desk = customer_and_agent(asgi_server, contexts, conversation)
     for p in (customer, desk):
         p.set_default_timeout(15000)
 
     # the agent has the ticket open; the customer has the chat open on a phone
-    login(desk, base, "agent")
-    desk.goto(f"{base}/desk/t/{ticket.pk}/")
-    desk.wait_for_selector("#desk-live[data-state=on]", state="attached")
+    open_live(desk, f"/desk/t/{ticket.pk}/", "#desk-live[data-state=on]", customer, base, conversation)
     desk.evaluate("window.__notReloaded = true")
-    customer.goto(f"{base}/inbox/chat/{webchat.chat_token(conversation)}/")
-    customer.wait_for_selector("[data-testid=chat][data-live-state=on]")
     customer.evaluate("window.__notReloaded = true")
 
     # when the customer sends a message, it is on the agent's screen in under a second
@@ -200,16 +208,9 @@ def test_a_failed_read_or_send_is_tried_again_and_nothing_is_lost_or_doubled(asg
                                                                              agent):
     # A pushed event is said once: if the desk's read after it fails, the message must still arrive; and a
     # phone whose upload was stored but whose answer was lost sends the photo again, which is kept once.
-    base = asgi_server.url
-    ticket = Ticket.objects.get(conversation=conversation)
-    customer = contexts(**PHONE).new_page()
-    desk = contexts(**LAPTOP).new_page()
-    login(desk, base, "agent")
-    desk.goto(f"{base}/desk/im/?t={ticket.pk}")
-    desk.wait_for_selector("#im[data-state=on]", state="attached")
+    base, ticket, customer, desk = customer_and_agent(asgi_server, contexts, conversation)
+    open_live(desk, f"/desk/im/?t={ticket.pk}", "#im[data-state=on]", customer, base, conversation)
     desk.wait_for_selector("#im-timeline")
-    customer.goto(f"{base}/inbox/chat/{webchat.chat_token(conversation)}/")
-    customer.wait_for_selector("[data-testid=chat][data-live-state=on]")
     desk.wait_for_load_state("networkidle")
 
     refused, lost = [], []
