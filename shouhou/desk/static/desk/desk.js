@@ -47,16 +47,18 @@
   // Live push (shouhou.live): while the desk stream is connected, a push triggers the refresh at once and
   // the timed polls stand still; they are the fallback when the WebSocket cannot connect.
   var live = document.getElementById("desk-live"), liveUp = false, onPush = [];
+  // A read that fails (a network blip, a 503 while the database is busy) is tried again, backing off: a pushed
+  // event is said once, and without the read its change would stay unseen until the next. The wait before try
+  // number `fails` again: 0.5 s doubling up to 8 s; 0 (give up) after five.
+  function retryDelay(fails) { return fails > 5 ? 0 : Math.min(8000, 500 * Math.pow(2, fails - 1)); }
   function every(seconds, fn, wants) {
     var busy = false, again = false, fails = 0;
     function run() {
       if (busy) { again = true; return; }
       busy = true;
-      // a failed read (a network blip, a 503 while the database is busy) is tried again, backing off, up to
-      // five times: a pushed event is said once, and without the read its change would stay unseen
       fn().then(function () { fails = 0; }, function () {
-        fails += 1;
-        if (fails <= 5) setTimeout(run, Math.min(8000, 500 * Math.pow(2, fails - 1)));
+        var wait = retryDelay(++fails);
+        if (wait) setTimeout(run, wait);
       }).then(function () { busy = false; if (again) { again = false; run(); } });
     }
     setInterval(function () { if (!liveUp && !document.hidden) run(); }, Math.max(1, seconds) * 1000);
@@ -189,5 +191,5 @@
 
   tick();
   setInterval(tick, 1000);
-  window.shouhouDesk = {tick: tick, syncClock: syncClock, fmt: fmt, csrf: csrf};  // for im.js
+  window.shouhouDesk = {tick: tick, syncClock: syncClock, fmt: fmt, csrf: csrf, retryDelay: retryDelay};  // for im.js
 })();

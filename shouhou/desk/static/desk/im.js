@@ -33,12 +33,9 @@
 
   // --- the list ---
   var listBusy = false, listAgain = false, listTimer = null, listLast = 0, listFails = 0, paneFails = 0;
-  // A read that fails (a network blip, a 503 while the database is busy) is tried again, backing off, up to
-  // five times: a pushed event is said once, and without the read its message would stay unseen until the next.
-  function retryLater(what) {
-    var fails = what === "list" ? ++listFails : ++paneFails;
-    if (fails > 5) return;
-    setTimeout(what === "list" ? refreshList : refreshTimeline, Math.min(8000, 500 * Math.pow(2, fails - 1)));
+  function retryLater(what) {  // a failed read is tried again, backing off (desk.js, retryDelay)
+    var wait = D.retryDelay(what === "list" ? ++listFails : ++paneFails);
+    if (wait) setTimeout(what === "list" ? refreshList : refreshTimeline, wait);
   }
   function refreshList() {
     if (listBusy) { listAgain = true; return Promise.resolve(); }
