@@ -25,6 +25,8 @@ class Category(models.TextChoices):
     HOME = "home", _("家居日用")
     JEWELRY = "jewelry", _("珠宝饰品")
     TOYS = "toys", _("玩具")
+    # books are returned like other goods; only delivered newspapers and periodicals are excluded (CRPL art. 25)
+    BOOKS = "books", _("图书")
     BOOKS_PERIODICALS = "books_periodicals", _("报纸期刊")
     DIGITAL_GOODS = "digital_goods", _("数字商品")
     AUDIO_VIDEO_SOFTWARE = "audio_video_software", _("音像制品/软件")

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 CATEGORIES = ["clothing", "underwear", "shoes_bags", "cosmetics", "electronics", "mobile_phone", "food", "fresh",
-              "home", "jewelry", "toys", "books_periodicals", "digital_goods", "audio_video_software", "custom_made",
+              "home", "jewelry", "toys", "books", "books_periodicals", "digital_goods", "audio_video_software", "custom_made",
               "other"]
 REASONS = ["no_reason", "quality", "not_as_described", "wrong_item", "missing_parts", "damaged_in_transit", "size_fit",
            "performance_fault", "price_drop", "late_shipment", "lost_parcel", "recall", "other"]
@@ -227,6 +227,7 @@ def validate(doc: Any, *, law: bool = True) -> list[str]:
     aa = v.table(doc, "auto_approve", "")
     v.choices(aa, "reasons", "auto_approve", REASONS)
     v.num(aa, "max_price", "auto_approve")
+    v.num(aa, "max_refund", "auto_approve", required=False)
     v.choices(aa, "photo_required_reasons", "auto_approve", REASONS, required=False)
     comp = v.table(doc, "compensation", "")
     v.num(comp, "agent_approval_limit", "compensation")

@@ -38,6 +38,13 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 MAX_MONEY = Decimal("100000000")  # 1亿元: a claim above this is a typo, not an order
 MAX_QUANTITY = 100_000
 MAX_COUNT = 1_000  # exchanges so far, failed repairs
+AUTO_APPROVE_MAX_REFUND = Decimal("1000")  # a policy published before `auto_approve.max_refund` existed
+# Goods nobody repairs: a quality problem with them is put right by exchange (or return), never "repair".
+NOT_REPAIRABLE = ("food", "fresh", "cosmetics", "underwear")
+# Dates a claim may carry: anything outside is a typo (and past 9999 the deadlines decide() computes, a year
+# ahead at most, could not be written at all).
+MIN_DATE = dt.date(2000, 1, 1)
+MAX_DATE = dt.date(2099, 12, 31)
 
 
 class ClaimInputError(ValueError):
@@ -175,6 +182,13 @@ def facts_errors(line: LineFacts, claim: Claim, today: dt.date, *, names: dict[s
                 err(key, "缺少金额")
         elif problem := _money_error(value):
             err(key, problem)
+    if (isinstance(line.paid_total, Decimal) and isinstance(line.price_paid, Decimal)
+            and isinstance(line.quantity, int) and not _money_error(line.paid_total)
+            and not _money_error(line.price_paid) and not _int_error(line.quantity, 1, MAX_QUANTITY)
+            and line.paid_total > (line.price_paid + Decimal("0.01")) * line.quantity):
+        # a line total may be under unit × quantity (discounts) or a cent per unit over it (the unit price is
+        # rounded from it), never more
+        err("paid_total", f"整行实付 {line.paid_total} 元超过单价 {line.price_paid} × 数量 {line.quantity}")
     for key, value, lo, hi in (("quantity", line.quantity, 1, MAX_QUANTITY),
                                ("exchanges_so_far", claim.exchanges_so_far, 0, MAX_COUNT),
                                ("failed_repairs", claim.failed_repairs, 0, MAX_COUNT)):
@@ -194,6 +208,8 @@ def facts_errors(line: LineFacts, claim: Claim, today: dt.date, *, names: dict[s
                 err(key, f"缺少{DATE_LABELS[key]}（YYYY-MM-DD）")
         elif isinstance(value, dt.datetime) or not isinstance(value, dt.date):
             err(key, f"应为日期（YYYY-MM-DD），收到 {value!r}")
+        elif not MIN_DATE <= value <= MAX_DATE:
+            err(key, f"日期超出范围（{MIN_DATE.isoformat()} 至 {MAX_DATE.isoformat()}），收到 {value.isoformat()}")
         else:
             dates[key] = value
     # each later event must not precede an earlier one: ordered ≤ shipped ≤ delivered ≤ now
@@ -451,11 +467,18 @@ def decide(line: LineFacts, claim: Claim, now: dt.date | dt.datetime, *, policy:
                 zh.append("质量问题，可换货或维修（消法第24条）。")
                 en.append("Quality defect: exchange or repair.")
             else:
-                d.allowed = ["repair", "compensation"]
-                d.clauses.append("quality.repair")
-                zh.append("质量问题，可维修或协商补偿。")
-                en.append("Quality defect: repair or compensation.")
-            d.refund_amount = total
+                # CRPL art. 24 sets no end to 更换、修理 for a quality problem after the first seven days (the
+                # 15-day line is the shop's own period, and 三包's for its listed goods); a return needs the
+                # conditions for ending the contract, which a person judges.
+                d.allowed = ["exchange", "repair", "compensation"]
+                d.clauses.append("quality.after_exchange_period")
+                zh.append("质量问题，可要求换货或维修（消法第24条）；问题严重致商品无法使用的可退货，由客服核实。")
+                en.append("Quality defect: exchange or repair (CRPL art. 24); a return where the defect defeats the "
+                          "purchase, checked by an agent.")
+            if cat in NOT_REPAIRABLE:
+                d.allowed = [k for k in d.allowed if k != "repair"]
+            if "return_refund" in d.allowed:
+                d.refund_amount = total
     elif reason in ("wrong_item", "missing_parts", "damaged_in_transit"):
         d.allowed = {"wrong_item": ["exchange", "return_refund"],
                      "missing_parts": ["resend", "refund_only"],
@@ -569,9 +592,13 @@ def decide(line: LineFacts, claim: Claim, now: dt.date | dt.datetime, *, policy:
         zh.append(f"商家收到退回商品后{REFUND_WITHIN_DAYS}日内退款。")
         en.append(f"Refunded within {REFUND_WITHIN_DAYS} days of the merchant receiving the goods back.")
     aa = policy["auto_approve"]
+    # what leaves the shop if nobody looks: the refund, or the line's value when goods go out again
+    at_stake = max(d.refund_amount, total if d.recommended in ("exchange", "resend", "repair") else Decimal("0"))
     d.auto_approved = bool(
         d.recommended and d.recommended != "compensation" and claim.reason in aa["reasons"] and not late_transit
-        and (line.price_paid <= Decimal(str(aa["max_price"])) or claim.reason == "recall")
+        and ((line.price_paid <= Decimal(str(aa["max_price"]))
+              and at_stake <= Decimal(str(aa.get("max_refund", AUTO_APPROVE_MAX_REFUND))))
+             or claim.reason == "recall")
         and (claim.has_photo or claim.reason not in aa.get("photo_required_reasons", []))
     )
     if d.recommended:

@@ -29,7 +29,8 @@ CLAUSES: dict[str, object] = {
     "sanbao.onsite_repair": _lazy("三包：上门维修"),
     "quality.return": _lazy("质量问题：退货退款（消法第24条）"),
     "quality.exchange": _lazy("质量问题：换货或维修（消法第24条）"),
-    "quality.repair": _lazy("质量问题：维修或补偿"),
+    "quality.repair": _lazy("质量问题：维修或补偿"),  # decisions stored before 2026-12-06
+    "quality.after_exchange_period": _lazy("质量问题：换货或维修，严重者可退货（消法第24条）"),
     "quality.transit_damage_report": _lazy("运输破损的反馈期限"),
     "merchant_fault.{reason}": _lazy("商家责任：%(reason)s"),
     "price_protection.window": _lazy("价保期限"),

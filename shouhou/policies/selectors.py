@@ -20,7 +20,7 @@ from shouhou.policies.models import PolicyVersion
 
 CATEGORY_ZH = {"clothing": "服装", "underwear": "内衣", "shoes_bags": "鞋包", "cosmetics": "美妆护肤",
                "electronics": "数码家电", "mobile_phone": "手机", "food": "食品", "fresh": "生鲜",
-               "home": "家居日用", "jewelry": "珠宝饰品", "toys": "玩具", "books_periodicals": "报纸期刊",
+               "home": "家居日用", "jewelry": "珠宝饰品", "toys": "玩具", "books": "图书", "books_periodicals": "报纸期刊",
                "digital_goods": "数字商品", "audio_video_software": "音像制品/软件", "custom_made": "定制商品",
                "other": "其他"}
 

@@ -38,7 +38,8 @@ CATEGORY_WORDS: dict[str, str] = {
     "生鲜": "fresh", "水果": "fresh", "海鲜": "fresh", "肉禽": "fresh", "蔬菜": "fresh",
     "家居": "home", "日用": "home", "家纺": "home", "厨具": "home", "家居日用": "home",
     "珠宝": "jewelry", "饰品": "jewelry", "黄金": "jewelry",
-    "玩具": "toys", "图书": "books_periodicals", "期刊": "books_periodicals",
+    "玩具": "toys", "图书": "books", "书籍": "books",
+    "期刊": "books_periodicals", "报纸": "books_periodicals", "杂志": "books_periodicals", "报刊": "books_periodicals",
     "虚拟": "digital_goods", "定制": "custom_made", "其他": "other",
 }
 

@@ -46,6 +46,12 @@ def test_a_good_claim_decides():
     ({"order_date": "2026-3-1"}, "claim.order_date: 日期格式应为 YYYY-MM-DD，收到 '2026-3-1'"),
     ({"now": "2026-03-05garbage"}, "claim.now: 日期格式应为 YYYY-MM-DD"),
     ({"now": 20260305}, "claim.now: 日期格式应为 YYYY-MM-DD，收到 20260305"),
+    # dates no order has (and whose deadlines could not be written past 9999)
+    ({"order_date": "9999-12-29", "delivery_date": "9999-12-30", "now": "9999-12-31"},
+     "claim.order_date: 日期超出范围（2000-01-01 至 2099-12-31），收到 9999-12-29"),
+    ({"order_date": "1999-12-31"}, "claim.order_date: 日期超出范围"),
+    # a line total above unit × quantity
+    ({"price_paid": 1, "paid_total": 99999999}, "claim.paid_total: 整行实付 99999999.00 元超过单价 1.00 × 数量 1"),
     # booleans as strings or numbers
     ({"washed": "false"}, "claim.washed: 必须是 true 或 false（JSON 布尔值），收到 'false'"),
     ({"return_insurance": "true"}, "claim.return_insurance: 必须是 true 或 false"),
@@ -194,6 +200,7 @@ def _cli(tmp_path, raw_text: str):
     (json.dumps({k: v for k, v in GOOD.items() if k != "order_date"}), "claim.order_date: 缺少日期"),
     ("[1, 2]", "claim: 必须是 JSON 对象"),
     ("{not json", "不是有效的 JSON 文件"),
+    ("[" * 200_000 + "]" * 200_000, "不是有效的 JSON 文件"),
 ])
 def test_cli_decide_bad_claims(tmp_path, text, error):
     res = _cli(tmp_path, text)

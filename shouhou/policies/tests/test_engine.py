@@ -68,7 +68,14 @@ V = [
     ("quality-day7", "home", "99", 7, {}, {"reason": "quality"}, {"allowed": ["return_refund", "exchange", "compensation"]}),
     ("quality-day8", "home", "99", 8, {}, {"reason": "quality"}, {"allowed": ["exchange", "repair", "compensation"]}),
     ("quality-day15", "home", "99", 15, {}, {"reason": "quality"}, {"recommended": "exchange"}),
-    ("quality-day16", "home", "99", 16, {}, {"reason": "quality"}, {"allowed": ["repair", "compensation"]}),
+    # 消法第24条: after seven days exchange and repair stay open (no 15-day end outside 三包); a return needs the
+    # conditions for ending the contract, judged by a person; nothing is refunded on an exchange or a repair
+    ("quality-day16", "home", "99", 16, {}, {"reason": "quality"}, {"allowed": ["exchange", "repair", "compensation"], "clause": "quality.after_exchange_period", "refund": "0", "auto": False}),
+    ("quality-day800", "clothing", "99", 800, {}, {"reason": "quality"}, {"allowed": ["exchange", "repair", "compensation"], "refund": "0"}),
+    ("quality-day8-no-refund", "clothing", "99", 8, {}, {"reason": "quality"}, {"allowed": ["exchange", "repair", "compensation"], "refund": "0"}),
+    ("quality-day3-refund", "clothing", "99", 3, {}, {"reason": "quality"}, {"recommended": "return_refund", "refund": "99.00"}),
+    ("quality-food-not-repaired", "food", "39", 10, {}, {"reason": "quality"}, {"allowed": ["exchange", "compensation"]}),
+    ("quality-fresh-day20-not-repaired", "fresh", "39", 20, {}, {"reason": "not_as_described"}, {"allowed": ["exchange", "compensation"]}),
     ("quality-not-auto", "home", "99", 2, {}, {"reason": "quality"}, {"auto": False}),
     # 服装洗涤
     ("care-followed", "clothing", "99", 5, {}, {"reason": "quality", "washed": True, "followed_care_label": True}, {"recommended": "return_refund", "clause": "categories.clothing.care"}),
@@ -145,7 +152,7 @@ V += [
     ("nad-electronics-is-not-sanbao", "electronics", "599", 10, {}, {"reason": "not_as_described"}, {"clause": "quality.exchange", "no_clause": "sanbao.exchange"}),
     ("fault-outside-sanbao-is-quality", "home", "199", 3, {}, {"reason": "performance_fault"}, {"recommended": "return_refund", "clause": "quality.return", "payer": "merchant"}),
     ("care-home-washed-ignored", "home", "99", 3, {}, {"reason": "quality", "washed": True, "followed_care_label": False}, {"recommended": "return_refund", "no_clause": "categories.home.care"}),
-    ("quality-gold-day20", "home", "99", 20, {"tier": "gold"}, {"reason": "quality"}, {"allowed": ["repair", "compensation"], "comp": ("red_packet", "20")}),
+    ("quality-gold-day20", "home", "99", 20, {"tier": "gold"}, {"reason": "quality"}, {"allowed": ["exchange", "repair", "compensation"], "comp": ("red_packet", "20")}),
     # 三包边界
     ("sanbao-day0", "electronics", "599", 0, {}, {"reason": "performance_fault"}, {"allowed": ["return_refund", "exchange", "repair"]}),
     ("sanbao-onsite-at-2000", "electronics", "2000", 20, {}, {"reason": "performance_fault"}, {"clause": "sanbao.onsite_repair"}),
@@ -173,6 +180,11 @@ V += [
     ("recall-expensive-still-auto", "electronics", "4999", 2, {}, {"reason": "recall"}, {"auto": True, "payer": "merchant"}),
     ("quality-never-auto-even-cheap", "home", "9.9", 1, {}, {"reason": "quality", "has_photo": True}, {"auto": False}),
     ("refund-line-total", "home", "33.33", 1, {"quantity": 3, "paid_total": Decimal("100.00")}, {"reason": "no_reason"}, {"refund": "100.00"}),
+    # auto-approval looks at what leaves the shop, not only the unit price (auto_approve.max_refund, 1,000)
+    ("auto-total-at-limit", "clothing", "250", 2, {"quantity": 4}, {"reason": "no_reason"}, {"auto": True, "refund": "1000.00"}),
+    ("auto-total-over-limit", "clothing", "250", 2, {"quantity": 5}, {"reason": "no_reason"}, {"auto": False, "refund": "1250.00"}),
+    ("auto-many-units", "clothing", "300", 2, {"quantity": 100000}, {"reason": "no_reason"}, {"auto": False}),
+    ("auto-exchange-of-a-dear-line", "clothing", "200", 2, {"quantity": 6}, {"reason": "size_fit"}, {"recommended": "exchange", "auto": False}),
 ]
 
 
@@ -266,7 +278,7 @@ def test_every_clause_the_engine_can_cite_is_exercised_by_a_vector():
                 "no_reason.exception.digital_goods", "no_reason.exception.audio_video_software",
                 "no_reason.exception.books_periodicals", "categories.cosmetics.no_reason.confirmed_exclusion",
                 "categories.clothing.intact", "categories.clothing.care", "no_reason.gifts", "refund.within_days",
-                "quality.return", "quality.exchange", "quality.repair", "quality.transit_damage_report",
+                "quality.return", "quality.exchange", "quality.after_exchange_period", "quality.transit_damage_report",
                 "sanbao.return", "sanbao.exchange", "sanbao.repair", "sanbao.failed_repairs", "sanbao.onsite_repair",
                 "sanbao.warranty_expired", "categories.mobile_phone.sanbao.exchange",
                 "merchant_fault.wrong_item", "merchant_fault.missing_parts", "merchant_fault.damaged_in_transit",

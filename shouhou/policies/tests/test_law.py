@@ -39,6 +39,9 @@ LAW = [
     ("消法25.1(二)", "fresh", "fresh", 1, {"reason": "no_reason"}, [], {"clause": "no_reason.exception.fresh"}),
     ("消法25.1(四)", "periodicals", "books_periodicals", 1, {"reason": "no_reason"}, [],
      {"clause": "no_reason.exception.books_periodicals"}),
+    # … but only newspapers and periodicals: a book is returned like other goods
+    ("消法25.1(四)", "books-returnable", "books", 3, {"reason": "no_reason"}, ["return_refund", "exchange"],
+     {"no_clause": "no_reason.exception.books_periodicals"}),
     # 消法第25条第一款(三): audio/video/software only once downloaded or unsealed by the consumer
     ("消法25.1(三)", "avs-sealed-returnable", "audio_video_software", 3, {"reason": "no_reason"},
      ["return_refund", "exchange"], {"no_clause": "no_reason.exception.audio_video_software"}),
@@ -109,6 +112,9 @@ LAW = [
      ["return_refund", "exchange", "compensation"], {}),
     ("消法24", "quality-day8-exchange-or-repair", "home", 8, {"reason": "quality"}, ["exchange", "repair", "compensation"],
      {"payer": "merchant"}),
+    # 消法第24条 sets no end to 更换、修理 after the first seven days (outside 三包's listed goods)
+    ("消法24", "quality-day40-exchange-still-open", "home", 40, {"reason": "quality"},
+     ["exchange", "repair", "compensation"], {"payer": "merchant", "clause": "quality.after_exchange_period"}),
     ("消法24", "not-as-described-merchant-pays", "clothing", 4, {"reason": "not_as_described"}, None,
      {"payer": "merchant", "clause": "shipping.merchant.not_as_described"}),
     ("消法24", "late-transit-damage-still-returnable", "home", 5, {"reason": "damaged_in_transit", "has_photo": True},

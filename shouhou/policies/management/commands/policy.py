@@ -42,7 +42,7 @@ class Command(BaseCommand):
             policy = self._load(opts["policy"])
             try:
                 raw = json.loads(Path(opts["claim"]).read_text(encoding="utf-8"))
-            except (OSError, ValueError) as exc:  # unreadable, not UTF-8, not JSON
+            except (OSError, ValueError, RecursionError) as exc:  # unreadable, not UTF-8, not JSON, nested too deep
                 raise ClaimInputError([f"{opts['claim']}: 不是有效的 JSON 文件（{exc}）"]) from exc
             line, claim, now = facts_from_json(raw)
             decision = decide(line, claim, now, policy=policy)
