@@ -28,6 +28,7 @@ from shouhou.accounts.permissions import (
 from shouhou.cases import offers
 from shouhou.cases.choices import CaseKind, CaseStatus, ClaimReason, InspectionSite, Resolution, ReturnMethod
 from shouhou.cases.models import Case, CaseEvent, CaseEvidence, Recall
+from shouhou.commerce.choices import OrderStatus
 from shouhou.commerce.models import OrderLine
 from shouhou.core import clock
 from shouhou.core.audit import audit_record
@@ -151,7 +152,11 @@ def _event(case: Case, *, kind: str, actor=None, note: str = "", data: dict | No
 
 def line_facts(line: OrderLine) -> LineFacts:
     order = line.order
-    delivered = order.delivered_at
+    # sign-off: the order's own time, else the first signature on one of its parcels (a tracking push may
+    # have recorded it when the order export did not)
+    delivered = order.delivered_at or min(
+        (s.signed_at for s in order.shipments.all() if s.signed_at and not s.is_return and not s.voided_at),
+        default=None)
     customer = order.customer
     # OrderLine.price_paid is what was paid for the whole line (imports and the demo store the line
     # total): the engine gets the unit price and the line total, so refunds are never multiplied twice.
@@ -162,6 +167,7 @@ def line_facts(line: OrderLine) -> LineFacts:
         ordered_on=clock_date(min([t for t in (order.placed_at, order.paid_at) if t is not None], default=None)
                               or order.shipped_at or delivered or order.created_at),
         delivered_on=clock_date(delivered),
+        delivery_unknown=delivered is None and order.status in (OrderStatus.DELIVERED, OrderStatus.COMPLETED),
         return_insurance=bool(order.return_insurance), tier=getattr(customer, "tier", "regular") or "regular")
 
 

@@ -76,6 +76,9 @@ class LineFacts:
     tier: str = "regular"
     paid_total: Decimal | None = None
     shipped_on: dt.date | None = None  # when known: checked against the order and sign-off dates
+    # signed for (the order says so) on a day nobody recorded: no window can be counted, so a person decides
+    # — never "not delivered yet, refund only"
+    delivery_unknown: bool = False
 
     @classmethod
     def from_line_total(cls, *, paid_total: Decimal, quantity: int, **kwargs) -> LineFacts:
@@ -334,7 +337,11 @@ def decide(line: LineFacts, claim: Claim, now: dt.date | dt.datetime, *, policy:
     def until(base: dt.date | None, days: int) -> str | None:
         return (base + dt.timedelta(days=days)).isoformat() if base else None
 
-    if line.delivered_on is None and reason not in ("price_drop", "lost_parcel", "late_shipment"):
+    if line.delivered_on is None and line.delivery_unknown and reason not in ("price_drop", "recall"):
+        d.clauses.append("delivery.unknown")
+        zh.append("订单已签收，但没有签收时间记录，无法计算期限，需客服核实后答复。")
+        en.append("The order was signed for, but when is not recorded: an agent checks the date and answers.")
+    elif line.delivered_on is None and reason not in ("price_drop", "lost_parcel", "late_shipment"):
         d.allowed = ["refund_only"]
         d.clauses.append("not_delivered.refund_only")
         zh.append("商品尚未签收，可申请仅退款（未发货的订单直接取消）。")

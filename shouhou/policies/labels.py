@@ -39,6 +39,7 @@ CLAUSES: dict[str, object] = {
     "late_shipment": _lazy("发货延迟"),
     "recall": _lazy("商品召回"),
     "manual_review": _lazy("人工审核"),
+    "delivery.unknown": _lazy("签收时间未知：人工核实"),
     "exchange.limit": _lazy("换货次数上限"),
     "compensation.{reason}.{tier}": _lazy("补偿阶梯：%(reason)s（%(tier)s）"),
     "shipping.merchant.{reason}": _lazy("运费：商家承担（%(reason)s）"),

@@ -17,7 +17,13 @@ from shouhou.cases import services as svc
 from shouhou.cases.choices import CaseStatus as S
 from shouhou.cases.tests.factories import PNG, photo
 from shouhou.commerce.choices import Category
-from shouhou.core.testing.factories import MembershipFactory, OrderLineFactory, ProductFactory, UserFactory
+from shouhou.core.testing.factories import (
+    MembershipFactory,
+    OrderLineFactory,
+    ProductFactory,
+    ShipmentFactory,
+    UserFactory,
+)
 from shouhou.policies.document import default_source
 from shouhou.policies.services import policy_publish
 
@@ -73,6 +79,35 @@ def test_no_reason_window_closes_at_shanghai_midnight(shop, local_now, allowed, 
         d = svc.case_preview(shop=shop, order_line=line, reason="no_reason")
     # then day 7 is inside and day 8 outside, counted by the Shanghai calendar
     assert (d.allowed, d.day) == (allowed, day)
+
+
+# --- a signed order whose sign-off time nobody recorded -------------------------------------------
+
+def test_a_completed_order_without_a_sign_off_time_goes_to_a_person_not_refund_only(shop):
+    # given an order the export marks completed, with no sign-off time and no signed parcel
+    line = OrderLineFactory(order__shop=shop, product__category=Category.CLOTHING, quantity=1000,
+                            price_paid=Decimal("300000.00"), order__status="completed", order__delivered_at=None)
+    # when a no-reason return is asked for a month after the order
+    with time_machine.travel(dt.datetime(2026, 12, 1, 12, 0, tzinfo=SHANGHAI), tick=False):
+        d = svc.case_preview(shop=shop, order_line=line, reason="no_reason")
+    # then nothing is granted automatically ("not delivered: refund only" was, for 300,000 yuan)
+    assert (d.allowed, d.auto_approved, d.refund_amount) == ([], False, Decimal("0"))
+    assert "delivery.unknown" in d.clauses and "签收时间记录" in d.explanation_zh
+
+
+def test_the_sign_off_of_a_parcel_counts_when_the_order_has_none(shop):
+    # given an order without its own sign-off time whose parcel was signed for on 20 November
+    line = OrderLineFactory(order__shop=shop, product__category=Category.CLOTHING, order__status="completed",
+                            order__delivered_at=None)
+    ShipmentFactory(order=line.order, status="signed", signed_at=dt.datetime(2026, 11, 20, 9, 0, tzinfo=SHANGHAI))
+    # when asked on 1 December (day 11) and on 25 November (day 5)
+    with time_machine.travel(dt.datetime(2026, 12, 1, 12, 0, tzinfo=SHANGHAI), tick=False):
+        late = svc.case_preview(shop=shop, order_line=line, reason="no_reason")
+    with time_machine.travel(dt.datetime(2026, 11, 25, 12, 0, tzinfo=SHANGHAI), tick=False):
+        early = svc.case_preview(shop=shop, order_line=line, reason="no_reason")
+    # then the window is counted from the parcel's signature
+    assert (late.allowed, late.day) == ([], 11)
+    assert (early.allowed, early.day) == (["return_refund", "exchange"], 5)
 
 
 # --- approval limits -----------------------------------------------------------------------------
