@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from django.conf import settings
+from django.utils.crypto import salted_hmac
 
 from shouhou.core.clock import local_tz
 from shouhou.logistics.normalize import GENERIC, carrier_from_kuaidi100, normalize_kuaidi100
@@ -39,11 +40,22 @@ def kuaidi100_sign(param: str, salt: str) -> str:
     return hashlib.md5((param + salt).encode(), usedforsecurity=False).hexdigest().upper()
 
 
+def kuaidi100_salt(shop) -> str:
+    """The salt the shop's Kuaidi100 subscriptions carry and its pushes are checked with: the configured
+    `kuaidi100_salt`, else — once a `kuaidi100_key` is configured — one derived from the install's SECRET_KEY
+    and the shop, so that every subscription shouhou makes is signed; "" when neither is configured."""
+    salt = shop_secret(shop, "kuaidi100_salt")
+    if salt or not shop_secret(shop, "kuaidi100_key"):
+        return salt
+    return salted_hmac("shouhou.logistics.kuaidi100_salt", shop.code, algorithm="sha256").hexdigest()[:32]
+
+
 def kuaidi100_verify(param: str, sign: str, salt: str) -> None:
-    """With a salt configured the push must carry sign = upper(MD5(param + salt)). A shop that configured
-    no salt subscribed without one, and Kuaidi100 then signs nothing: accepted (the shop chose so)."""
+    """The push must carry sign = upper(MD5(param + salt)). Without a salt nothing can be checked, so nothing
+    is accepted: anyone who knows the shop's code could otherwise mark parcels signed (which starts the
+    return window) or lost (which texts the customer)."""
     if not salt:
-        return
+        raise PushError("本店未配置快递100（kuaidi100_key / kuaidi100_salt），拒绝未签名的推送", status=403)
     if not salt.strip():  # configured but blank: a typo, never a secret; refuse rather than sign with spaces
         raise PushError("快递100 盐值只含空白，拒绝推送：请在店铺设置中重新配置", status=403)
     if not sign or not hmac.compare_digest(kuaidi100_sign(param, salt), sign.strip().upper()):

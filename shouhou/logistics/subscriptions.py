@@ -30,7 +30,7 @@ from shouhou.core.clock import now
 from shouhou.logistics import kuaidi100
 from shouhou.logistics.models import ExceptionKind, KeptTrackingPush, LogisticsException, TrackingSubscription
 from shouhou.logistics.normalize import carrier_from_kuaidi100, kuaidi100_company
-from shouhou.logistics.pushes import Kuaidi100Push, parse_kuaidi100_push, shop_secret
+from shouhou.logistics.pushes import Kuaidi100Push, kuaidi100_salt, parse_kuaidi100_push, shop_secret
 from shouhou.logistics.services import _exception_open, _ingest_for, rules_for
 
 log = logging.getLogger(__name__)
@@ -55,7 +55,7 @@ def kuaidi100_config(shop) -> Kuaidi100Config | None:
     if not key:
         return None
     base = settings.SHOUHOU["PUBLIC_BASE_URL"].rstrip("/")
-    return Kuaidi100Config(key=key, salt=shop_secret(shop, "kuaidi100_salt"),
+    return Kuaidi100Config(key=key, salt=kuaidi100_salt(shop),
                            resultv2=str((shop.settings or {}).get("kuaidi100_resultv2") or "4"),
                            callback_url=base + reverse("logistics:kuaidi100_push", args=[shop.code]))
 

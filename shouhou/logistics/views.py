@@ -10,7 +10,7 @@ from shouhou.accounts.actors import SystemActor
 from shouhou.commerce.models import Shop
 from shouhou.core.signatures import SignatureError
 from shouhou.core.webhooks import webhook_verify
-from shouhou.logistics.pushes import PushError, kuaidi100_verify, parse_generic, shop_secret
+from shouhou.logistics.pushes import PushError, kuaidi100_salt, kuaidi100_verify, parse_generic, shop_secret
 from shouhou.logistics.services import UnknownShipment, tracking_ingest
 from shouhou.logistics.subscriptions import kuaidi100_push_receive
 
@@ -33,7 +33,7 @@ def kuaidi100_push(request: HttpRequest, shop_code: str):
     shop = get_object_or_404(Shop, code=shop_code)
     param = request.POST.get("param", "")
     try:
-        kuaidi100_verify(param, request.POST.get("sign", ""), shop_secret(shop, "kuaidi100_salt"))
+        kuaidi100_verify(param, request.POST.get("sign", ""), kuaidi100_salt(shop))
         kuaidi100_push_receive(shop=shop, param=param, actor=KUAIDI100_PUSH)
     except PushError as exc:
         return _kuaidi100_answer(False, str(exc), exc.status)

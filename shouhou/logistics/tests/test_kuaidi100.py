@@ -11,6 +11,7 @@ import time_machine
 
 from shouhou.accounts.actors import SYSTEM
 from shouhou.commerce.choices import ShipmentStatus as St
+from shouhou.commerce.models import Shipment
 from shouhou.commerce.services import orders_import
 from shouhou.core.testing.factories import OrderFactory, ShipmentFactory
 from shouhou.inbox.models import Ticket
@@ -22,7 +23,7 @@ from shouhou.logistics.models import (
     TrackingSubscription,
 )
 from shouhou.logistics.normalize import normalize_kuaidi100
-from shouhou.logistics.pushes import kuaidi100_sign
+from shouhou.logistics.pushes import kuaidi100_salt, kuaidi100_sign
 from shouhou.logistics.services import exception_sweep
 from shouhou.logistics.subscriptions import shipments_arrived, subscriptions_dispatch
 from shouhou.notifications.models import OutboundMessage
@@ -150,18 +151,40 @@ def test_push_for_unknown_number_is_kept_and_applied_when_the_shipment_arrives(c
     assert s.status == St.OUT_FOR_DELIVERY and TrackingEvent.objects.filter(shipment=s).count() == 2
 
 
-def test_salt_less_push_only_when_the_shop_has_no_salt(client, shop, other_shop):
+def test_an_unsigned_push_is_refused_whatever_the_shop_configured(client, shop, other_shop):
+    # given a parcel of a shop with a salt, then of one with nothing configured (the default)
     ShipmentFactory(order=OrderFactory(shop=shop), carrier="ZTO", tracking_no="ZT500")
+    param = param_of(nu="ZT500", data=[row(T0, "已签收，签收人：本人", "301")], state="3")
     shop.settings = {"kuaidi100_salt": "salt-abc"}
     shop.save()
-    param = param_of(nu="ZT500", data=[row(T0, "快件已到达【杭州转运中心】", "1002")])
     assert push(client, param, signed=False).status_code == 403
-    assert TrackingEvent.objects.count() == 0
+    # then a shop with no salt and no key refuses every push: anyone knowing its code could mark parcels signed
     shop.settings = {}
     shop.save()
     r = push(client, param, signed=False)
-    assert r.status_code == 200 and r.json() == OK
-    assert TrackingEvent.objects.count() == 1
+    assert r.status_code == 403 and r.json()["result"] is False
+    assert push(client, param, salt="").status_code == 403  # "signed" with an empty salt
+    assert TrackingEvent.objects.count() == 0 and KeptTrackingPush.objects.count() == 0
+    assert Shipment.objects.get(tracking_no="ZT500").signed_at is None
+
+
+def test_a_shop_with_a_key_and_no_salt_subscribes_and_checks_with_a_derived_one(client, shop, kuaidi100):
+    # given a shop that configured its Kuaidi100 key only
+    shop.settings = {"kuaidi100_key": "key-123"}
+    shop.save()
+    salt = kuaidi100_salt(shop)
+    assert len(salt) == 32 and salt == kuaidi100_salt(shop)  # stable, from the install's secret key
+    s = ShipmentFactory(order=OrderFactory(shop=shop), carrier="ZTO", tracking_no="ZT501", signed_at=None)
+    # when it subscribes, then the subscription carries that salt
+    with time_machine.travel(T0, tick=False):
+        shipments_arrived(shop=shop)
+        subscriptions_dispatch()
+    assert sent_params(kuaidi100)[-1]["parameters"]["salt"] == salt
+    # and a push is accepted only when signed with it
+    param = param_of(nu="ZT501", data=[row(T0, "快件已到达【杭州转运中心】", "1002")])
+    assert push(client, param, signed=False).status_code == 403
+    assert push(client, param, salt=salt).json() == OK
+    assert TrackingEvent.objects.filter(shipment=s).count() == 1
 
 
 def test_abort_opens_an_exception_and_resubscribes_with_com_new(client, k100_shop, kuaidi100):
@@ -209,7 +232,9 @@ def test_shutdown_ends_the_subscription(client, k100_shop, kuaidi100):
 
 
 def test_malformed_push_is_refused_in_kuaidi100s_format(client, shop):
-    r = push(client, "{not json", salt="")
+    shop.settings = {"kuaidi100_salt": "salt-abc"}
+    shop.save()
+    r = push(client, "{not json")
     assert r.status_code == 400 and r.json()["result"] is False and r.json()["returnCode"] == "400"
 
 
