@@ -33,6 +33,37 @@ def to_yuan(value: object) -> Decimal:
     return amount.quantize(FEN, rounding=ROUND_HALF_UP)
 
 
+MAX_AMOUNT = Decimal("99999999.99")  # what a MoneyField (12 digits, 2 places) can hold
+
+
+def positive_amount(value: object, *, field: str, points: bool = False) -> Decimal:
+    """An amount typed by a person (a form field, an API number): a finite number above 0, at most two
+    decimals (whole numbers for points), within what the database holds. MoneyError names `field` and says
+    what was wrong — never rounds silently ("12.345" is refused, not stored as 12.34)."""
+    if isinstance(value, bool):
+        raise MoneyError(f"{field}必须是数字，收到 {value!r}")
+    if isinstance(value, Decimal):
+        amount = value
+    else:
+        text = str(value if value is not None else "").strip().replace(",", "").replace("，", "")
+        if not text:
+            raise MoneyError(f"请填写{field}")
+        try:
+            amount = Decimal(text)
+        except InvalidOperation:
+            raise MoneyError(f"{field}必须是数字，收到 {str(value)[:20]!r}") from None
+    if not amount.is_finite():
+        raise MoneyError(f"{field}必须是有限的数字，收到 {str(value)[:20]!r}")
+    if amount <= 0:
+        raise MoneyError(f"{field}必须大于 0。")
+    if amount > MAX_AMOUNT:
+        raise MoneyError(f"{field}过大（上限 {MAX_AMOUNT}）")
+    places = Decimal("1") if points else FEN
+    if amount != amount.quantize(places):
+        raise MoneyError(f"{field}应为整数积分" if points else f"{field}最多两位小数（精确到分）")
+    return amount.quantize(places)
+
+
 def fen_to_yuan(fen: int) -> Decimal:
     return (Decimal(fen) / 100).quantize(FEN)
 

@@ -16,6 +16,7 @@ from shouhou.accounts.permissions import COMPENSATE, COMPENSATE_ABOVE_LIMIT, IMP
 from shouhou.commerce.models import Customer, Order, OrderLine
 from shouhou.core.audit import audit_record
 from shouhou.core.clock import now
+from shouhou.core.money import MoneyError, positive_amount
 from shouhou.core.numbers import new_number
 from shouhou.notifications.services import notification_enqueue
 from shouhou.reviews.choices import (
@@ -292,11 +293,17 @@ def recovery_set_remedy(*, task: RecoveryTask, remedy: str, actor, amount: Decim
             names = "、".join(str(Remedy(r).label) for r in sorted(allowed)) or "解释说明"
             raise ReviewRefused(f"“{ComplaintType(ctype).label}”类差评按政策可选：{names}", field="remedy")
     if remedy in MONEY_REMEDIES:
-        if amount is None or amount <= 0:
+        if amount is None or (isinstance(amount, Decimal) and amount.is_finite() and amount <= 0):
             raise ReviewRefused("该补救方案需要填写金额（元）", field="amount")
+        try:  # finite, fen-exact, within what the database holds: "NaN" or 1e30 once broke the task page
+            amount = positive_amount(amount, field="金额")
+        except MoneyError as exc:
+            raise ReviewRefused(str(exc), field="amount") from None
         limit = _approval_limit(actor, task.shop)
         if limit is not None and amount > limit and not actor_can(actor, task.shop, COMPENSATE_ABOVE_LIMIT):
             raise ReviewRefused(f"金额 {amount} 元超过您的审批额度 {limit} 元，请提交主管审批", field="amount")
+    else:
+        amount = None  # a remedy without money keeps no amount (whatever was typed)
     guard = guard_outgoing(note or "")
     if not guard.allowed:
         raise ReviewRefused("补救说明未通过合规检查：" + "；".join(guard.reasons), field="note")

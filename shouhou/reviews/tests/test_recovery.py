@@ -136,6 +136,23 @@ def test_remedy_follows_policy_and_approval_limit(shop, agent, supervisor):
     assert (task2.remedy, task2.remedy_amount) == ("refund", Decimal("80.00"))
 
 
+@pytest.mark.parametrize(("typed", "error"), [("NaN", "金额必须是有限的数字"), ("1e30", "金额过大"),
+                                             ("12.345", "金额最多两位小数")])
+def test_a_bad_remedy_amount_is_named_and_the_task_page_still_opens(shop, supervisor, typed, error):
+    from django.test import Client
+
+    # given a task for a broken item, when a supervisor types an amount that is not fen-exact and finite
+    task = _ingest(shop, "质量太差了，坏了").created[0].recovery
+    c = Client(raise_request_exception=False)
+    c.force_login(supervisor)
+    r = c.post(f"/reviews/tasks/{task.pk}/remedy/", {"remedy": "refund", "amount": typed}, follow=True)
+    # then the page says what is wrong, nothing is stored and the task still opens
+    assert r.status_code == 200 and error in r.content.decode()
+    task.refresh_from_db()
+    assert (task.remedy, task.remedy_amount) == ("", None)
+    assert c.get(f"/reviews/tasks/{task.pk}/").status_code == 200
+
+
 def test_close_outcomes(shop, agent):
     t1, t2, t3 = (r.recovery for r in _ingest(shop, "太差了，垃圾", "物流太慢了", "客服态度很差").created)
     with pytest.raises(ReviewRefused, match="先公开回复或私下联系"):
