@@ -296,6 +296,10 @@ SHOUHOU = {
     "LINK_MAX_AGE_DAYS": env_int("SHOUHOU_LINK_MAX_AGE_DAYS", 90),
     # A case's follow link also stops this many days after the case was finished.
     "LINK_CLOSED_DAYS": env_int("SHOUHOU_LINK_CLOSED_DAYS", 30),
+    # Platform API addresses a shop admin may connect to besides each platform's official gateway (a
+    # platform's test gateway, a local sandbox): "scheme://host[:port]", comma-separated; a host without a port
+    # admits every port. Set by the operator, never by a shop: the server sends requests there.
+    "PLATFORM_API_BASES": [b.strip() for b in env_str("SHOUHOU_PLATFORM_API_BASES", "").split(",") if b.strip()],
 }
 
 # Kuaidi100 subscription endpoint (poll API); tests point it at a local HTTP server.

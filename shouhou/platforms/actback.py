@@ -435,7 +435,11 @@ def authorize_start(*, shop, actor, platform: str, redirect_uri: str, conn: Plat
         if not app_key or not app_secret:
             raise ActbackError("请填写 App Key 与 App Secret。")
         extra = {k: v.strip() for k, v in (extra_secrets or {}).items() if v and v.strip()}
-        probe = PlatformConnection(shop=shop, platform=platform, app_key=app_key, api_base=api_base.strip())
+        try:
+            api_base = services.api_base_checked(platform, api_base)
+        except services.ConnectionError_ as exc:
+            raise ActbackError(str(exc)) from None
+        probe = PlatformConnection(shop=shop, platform=platform, app_key=app_key, api_base=api_base)
         try:  # a platform without merchant authorisation says so before anything is stored
             adapter_for(probe, secret=app_secret, extra=extra).authorize_url(
                 state="-", redirect_uri=redirect_uri, service_id=service_id.strip(), base=authorize_base.strip())

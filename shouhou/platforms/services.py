@@ -10,6 +10,7 @@ import datetime as dt
 import logging
 from dataclasses import dataclass
 from decimal import Decimal
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -23,7 +24,7 @@ from shouhou.cases.models import Case, CaseEvent
 from shouhou.commerce.models import Order, OrderLine
 from shouhou.core import clock
 from shouhou.core.audit import audit_record
-from shouhou.platforms.adapters import adapter_class, adapter_for
+from shouhou.platforms.adapters import adapter_class, adapter_for, doudian, kuaishou, wechat_shop, youzan
 from shouhou.platforms.adapters.base import Action, Aftersale, PlatformError, PushRefused
 from shouhou.platforms.choices import ActionKind, ActionStatus, EventStatus
 from shouhou.platforms.crypto import CredentialsUnreadable, seal, unseal
@@ -64,6 +65,38 @@ def _error(conn: PlatformConnection, message: str) -> None:
 
 
 # --- connect and tokens -----------------------------------------------------------------------------
+OFFICIAL_API_BASES = {"doudian": doudian.GATEWAY, "kuaishou": kuaishou.GATEWAY, "wechat_shop": wechat_shop.API_BASE,
+                      "youzan": youzan.API_BASE}
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    return parts.scheme.lower(), (parts.hostname or "").lower(), parts.port
+
+
+def api_base_checked(platform: str, api_base: str) -> str:
+    """The API address a connection may use: empty (the platform's official gateway), the official gateway
+    itself, or one the operator listed in SHOUHOU_PLATFORM_API_BASES. Anything else is refused before a
+    request is sent: the server would otherwise post credentials to any address a shop admin types, an
+    internal one included, and show what it answered."""
+    base = (api_base or "").strip()
+    if not base:
+        return ""
+    try:
+        scheme, host, port = _origin(base)
+    except ValueError:
+        raise ConnectionError_("接口地址格式不正确。") from None
+    official = OFFICIAL_API_BASES.get(platform)
+    if official and (scheme, host) == _origin(official)[:2] and port in (None, 443):
+        return base
+    for allowed in settings.SHOUHOU.get("PLATFORM_API_BASES", []):
+        a_scheme, a_host, a_port = _origin(allowed)
+        if (scheme, host) == (a_scheme, a_host) and (a_port is None or a_port == port):
+            return base
+    raise ConnectionError_(f"接口地址只能留空（使用平台官方网关 {official or ''}）；测试网关或沙箱的地址须由运维登记在 "
+                           "SHOUHOU_PLATFORM_API_BASES 中。")
+
+
 def connection_connect(*, shop, actor, platform: str, app_key: str, app_secret: str, platform_shop_id: str = "",
                        code: str = "", api_base: str = "", backfill: bool = True,
                        extra_secrets: dict | None = None) -> PlatformConnection:
@@ -75,6 +108,7 @@ def connection_connect(*, shop, actor, platform: str, app_key: str, app_secret: 
         raise ConnectionError_("请填写 App Key 与 App Secret。")
     if not code and not platform_shop_id.strip():
         raise ConnectionError_("自用型应用请填写平台店铺ID；服务市场应用请先完成授权取得 code。")
+    api_base = api_base_checked(platform, api_base)
     conn = PlatformConnection(shop=shop, platform=platform, app_key=app_key, api_base=api_base.strip(),
                               platform_shop_id=platform_shop_id.strip())
     extra = {k: v.strip() for k, v in (extra_secrets or {}).items() if v and v.strip()}

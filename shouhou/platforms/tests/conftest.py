@@ -19,6 +19,13 @@ ORDER_ID = "6920000000000001"
 SKU_ORDER_ID = "6920000000000002"
 
 
+@pytest.fixture(autouse=True)
+def local_platform_gateways(settings):
+    """The sandboxes and stubs listen on this machine: the operator's list of admitted API addresses says so
+    (test_api_base.py checks what happens without it)."""
+    settings.SHOUHOU = {**settings.SHOUHOU, "PLATFORM_API_BASES": ["http://127.0.0.1", "http://localhost"]}
+
+
 @pytest.fixture
 def claim_clock():
     with time_machine.travel(CLAIM_INSTANT, tick=True) as traveller:

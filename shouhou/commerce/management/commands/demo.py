@@ -3,11 +3,13 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
 import time
 
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
@@ -90,6 +92,10 @@ class Command(BaseCommand):
             raise KeyboardInterrupt
 
         previous = signal.signal(signal.SIGTERM, _terminate)
+        # the sandbox is a platform API address the operator (this command) admits, here and in serve
+        allowed = [*settings.SHOUHOU.get("PLATFORM_API_BASES", []), box.url]
+        settings.SHOUHOU["PLATFORM_API_BASES"] = allowed
+        serve_env = {**os.environ, "SHOUHOU_PLATFORM_API_BASES": ",".join(allowed)}
         try:
             conn = kind.connect(shop)
             say(f"{label}沙箱：{box.url}（app_key={conn.app_key}，店铺ID {conn.platform_shop_id}），推送地址 {box.push_url}")
@@ -98,7 +104,8 @@ class Command(BaseCommand):
             if opts["processes"]:
                 args += ["--processes", str(opts["processes"])]
             # its own process group: stopping it reaches the worker and the worker's processes too
-            serve = subprocess.Popen([sys.executable, "-m", "shouhou", *args], start_new_session=True)  # noqa: S603
+            serve = subprocess.Popen([sys.executable, "-m", "shouhou", *args], start_new_session=True,  # noqa: S603
+                                     env=serve_env)
             say(f"serve 已启动（进程组 {serve.pid}）")
             self._wait_until_up(f"{site}/accounts/login/", serve)
             plan = kind.scenarios()
