@@ -28,10 +28,12 @@ from shouhou.accounts.permissions import (
 from shouhou.cases import offers
 from shouhou.cases.choices import CaseKind, CaseStatus, ClaimReason, InspectionSite, Resolution, ReturnMethod
 from shouhou.cases.models import Case, CaseEvent, CaseEvidence, Recall
+from shouhou.cases.parcels import ParcelError, carrier_code, return_parcel_text, tracking_no_check
 from shouhou.commerce.choices import OrderStatus
 from shouhou.commerce.models import OrderLine
 from shouhou.core import clock
 from shouhou.core.audit import audit_record
+from shouhou.core.money import MoneyError, positive_amount
 from shouhou.core.numbers import new_number
 from shouhou.core.uploads import check_image
 from shouhou.policies.claims import claim_from_data
@@ -420,18 +422,84 @@ def case_cancel(*, case: Case, actor, reason: str = "") -> Case:
 @transaction.atomic
 def case_return_shipped(*, case: Case, actor, method: str = ReturnMethod.SELF_SHIP, carrier: str = "",
                         tracking_no: str = "", payer: str | None = None) -> Case:
+    """The goods are on their way back: the buyer sent them (self-ship: a known carrier and a tracking number,
+    normalised, cases/parcels.py), or the courier collected them (pickup, registered by staff; carrier and
+    number optional). A customer's wish for a pickup is only a request (case_return_pickup_request)."""
     _require(actor, case, CASE_CREATE)
     if method not in ReturnMethod.values:
         raise CaseError(f"未知的退回方式：{method}")
-    if method == ReturnMethod.SELF_SHIP and not tracking_no.strip():
-        raise CaseError("自行寄回需填写快递单号。")
+    if method == ReturnMethod.PICKUP and isinstance(actor, CustomerActor):
+        raise CaseError(gettext("上门取件由客服为您安排，请提交取件申请。"))
+    carrier, tracking_no = _return_parcel(method, carrier, tracking_no)
     case = _locked(case)
-    fields = {"return_method": method, "return_carrier": carrier, "return_tracking_no": tracking_no.strip(),
+    fields = {"return_method": method, "return_carrier": carrier, "return_tracking_no": tracking_no,
               "return_shipped_at": clock.now()}
     if payer:
         fields["shipping_payer"] = payer
-    note = "已预约上门取件" if method == ReturnMethod.PICKUP else f"买家已寄回：{carrier} {tracking_no}"
+    parcel = return_parcel_text(carrier, tracking_no)
+    if method == ReturnMethod.PICKUP:
+        note = f"快递员已上门取件：{parcel}" if parcel else "快递员已上门取件"
+    else:
+        note = f"买家已寄回：{parcel}"
     return _move(case, S.IN_TRANSIT_BACK, actor=actor, note=note, fields=fields)
+
+
+def _return_parcel(method: str, carrier: str, tracking_no: str) -> tuple[str, str]:
+    """(carrier code, tracking number) checked and normalised; both may be blank for a pickup."""
+    try:
+        if method == ReturnMethod.PICKUP and not (carrier or "").strip() and not (tracking_no or "").strip():
+            return "", ""
+        number = tracking_no_check(tracking_no)  # the missing number first: the likelier slip
+        return carrier_code(carrier), number
+    except ParcelError as exc:
+        raise CaseError(str(exc)) from exc
+
+
+@transaction.atomic
+def case_return_correct(*, case: Case, actor, carrier: str, tracking_no: str) -> Case:
+    """The return parcel's carrier or number was mistyped: correct it while the shop has not received the goods
+    (status 退货运输中). Not a transition: a customer-visible event and an audit record with before and after."""
+    _require(actor, case, CASE_CREATE)
+    carrier, tracking_no = _return_parcel(ReturnMethod.SELF_SHIP, carrier, tracking_no)
+    case = _locked(case)
+    if case.status != S.IN_TRANSIT_BACK:
+        raise CaseError(gettext("售后单当前状态为「%(status)s」，寄回信息已不能修改。") % {"status": _label(case.status)})
+    before = {"return_carrier": case.return_carrier, "return_tracking_no": case.return_tracking_no}
+    after = {"return_carrier": carrier, "return_tracking_no": tracking_no}
+    if before == after:
+        return case
+    updated = Case.objects.filter(pk=case.pk, status=S.IN_TRANSIT_BACK).update(updated_at=clock.now(), **after)
+    if updated != 1:  # cannot happen under the row lock; refuse rather than write over a received parcel
+        raise CaseError(gettext("售后单的状态已被他人变更，请刷新后重试。"))
+    for key, value in after.items():
+        setattr(case, key, value)
+    note = f"寄回信息已更正：{return_parcel_text(carrier, tracking_no)}"
+    _event(case, kind="return_corrected", actor=actor, note=note, data={"before": before, "after": after})
+    audit_record(action="case.return_corrected", obj=case, actor=actor, before=before, after=after, note=note)
+    return case
+
+
+@transaction.atomic
+def case_return_pickup_request(*, case: Case, actor) -> Case:
+    """The customer asks for the goods to be collected. Nothing books a courier by itself, so the case stays
+    「待买家寄回」 with the request on record (customer-visible); staff arrange the pickup with the customer
+    and register it (case_return_shipped, method pickup) once the courier has the parcel. Asking twice is
+    one request."""
+    _require(actor, case, CASE_CREATE)
+    case = _locked(case)
+    if case.status != S.AWAITING_RETURN:
+        raise CaseError(gettext("售后单当前状态为「%(status)s」，不能申请上门取件。") % {"status": _label(case.status)})
+    if case.return_method == ReturnMethod.PICKUP:
+        return case
+    before = {"return_method": case.return_method}
+    Case.objects.filter(pk=case.pk, status=S.AWAITING_RETURN).update(return_method=ReturnMethod.PICKUP,
+                                                                     updated_at=clock.now())
+    case.return_method = ReturnMethod.PICKUP
+    note = "已申请上门取件，客服将联系您约定取件时间和地址；快递员取件后进度会更新为「退货运输中」"
+    _event(case, kind="pickup_requested", actor=actor, note=note)
+    audit_record(action="case.pickup_requested", obj=case, actor=actor, before=before,
+                 after={"return_method": ReturnMethod.PICKUP}, note=note)
+    return case
 
 
 @transaction.atomic
@@ -482,13 +550,41 @@ def agent_approval_limit(*, case: Case, membership, role: str | None = None) -> 
     return policy_limit if role in AGENTS else Decimal("0")
 
 
+def _compensation_amount(amount, kind: str) -> Decimal:
+    try:
+        return positive_amount(amount, field="补偿积分" if kind == "points" else "补偿金额", points=kind == "points")
+    except MoneyError as exc:
+        raise CaseError(str(exc)) from None
+
+
+def paid_for_case(case: Case) -> Decimal:
+    """What the customer paid for what the case is about: the claimed line, else the whole order."""
+    return Decimal(case.order_line.price_paid if case.order_line_id else case.order.total_paid)
+
+
+def _compensation_total(case: Case, kind: str, amount: Decimal) -> Decimal:
+    """The case's compensation once `amount` is added: it accumulates (a second payout adds to the first,
+    as the history shows both) in one kind, and its value never passes what the customer paid — for an agent
+    or a supervisor alike (punitive damages are not a goodwill compensation)."""
+    given = Decimal(case.compensation_amount or 0)
+    if given and case.compensation_kind and case.compensation_kind != kind:
+        raise CaseError(f"本单已发放{case.get_compensation_kind_display()}补偿，追加补偿请用同一方式。")
+    total = given + amount
+    paid = paid_for_case(case)
+    if compensation_value(kind, total) > paid:
+        raise CaseError(f"补偿合计（折合 {compensation_value(kind, total).quantize(Decimal('0.01'))} 元）"
+                        f"不能超过顾客为本单实付的 {paid} 元。")
+    return total
+
+
 def _issue(case: Case, *, actor, kind: str, amount: Decimal, note: str, role: str | None = None) -> Case:
+    total = _compensation_total(case, kind, amount)
     user = acting_user(actor)
     m = membership_get(user, case.shop) if user is not None else None
     role = actor_role(actor, case.shop) or role  # a token has a role but no membership
     supervisor = role in SUPERVISORS
     limit = agent_approval_limit(case=case, membership=m, role=role)
-    value = compensation_value(kind, amount)
+    value = compensation_value(kind, total)  # the case's whole compensation: two small payouts are one large
     if value > limit and not supervisor:
         shown = f"{amount} 积分（折合 {value} 元）" if kind == "points" else f"{amount} 元"
         return _move(case, S.AWAITING_SUPERVISOR, actor=actor, kind="compensation_requested",
@@ -497,9 +593,10 @@ def _issue(case: Case, *, actor, kind: str, amount: Decimal, note: str, role: st
                      visible=False)
     _event(case, kind="compensation_issued", actor=actor, note=note or f"已发放补偿 {amount}",
            data={"kind": kind, "amount": str(amount)})
-    Case.objects.filter(pk=case.pk).update(compensation_amount=amount, compensation_kind=kind)
-    case.compensation_amount, case.compensation_kind = amount, kind
-    audit_record(action="case.compensate", obj=case, actor=actor, after={"kind": kind, "amount": str(amount)})
+    Case.objects.filter(pk=case.pk).update(compensation_amount=total, compensation_kind=kind)
+    case.compensation_amount, case.compensation_kind = total, kind
+    audit_record(action="case.compensate", obj=case, actor=actor,
+                 after={"kind": kind, "amount": str(amount), "total": str(total)})
     if case.status != S.FULFILLING:
         _move(case, S.FULFILLING, actor=actor, note="补偿已发放")
     return case
@@ -514,9 +611,7 @@ def case_issue_compensation(*, case: Case, actor, kind: str, amount: Decimal, no
 
     if kind not in CompensationKind.values:
         raise CaseError(f"未知的补偿方式：{kind}")
-    amount = Decimal(str(amount))
-    if amount <= 0:
-        raise CaseError("补偿金额必须大于 0。")
+    amount = _compensation_amount(amount, kind)
     _guard(note, field="补偿说明")
     case = _locked(case)
     refusal = offers.compensation_refusal(case)  # the page offers the form on the same predicate
@@ -536,12 +631,15 @@ def case_supervisor_approve(*, case: Case, actor, note: str = "") -> Case:
     if refusal:
         raise CaseError(refusal)
     pending = case.pending_compensation or {}
+    total = None
+    if pending:  # checked again: the case may have been compensated while this waited
+        total = _compensation_total(case, pending["kind"], _compensation_amount(pending["amount"], pending["kind"]))
     case = _move(case, S.FULFILLING, actor=actor, kind="supervisor_approved", note=note or "主管已批准",
                  fields={"pending_compensation": {}})
     if pending:
         amount = Decimal(pending["amount"])
-        Case.objects.filter(pk=case.pk).update(compensation_amount=amount, compensation_kind=pending["kind"])
-        case.compensation_amount, case.compensation_kind = amount, pending["kind"]
+        Case.objects.filter(pk=case.pk).update(compensation_amount=total, compensation_kind=pending["kind"])
+        case.compensation_amount, case.compensation_kind = total, pending["kind"]
         _event(case, kind="compensation_issued", actor=actor, note=f"主管批准补偿 {amount}", data=pending)
     return case
 
@@ -576,13 +674,14 @@ def case_record_inspection(*, case: Case, actor, result: str, note: str = "",
     case = _locked(case)
     suggested = (case.decision or {}).get("compensation") or {}
     comp_kind = compensation_kind or suggested.get("kind") or "coupon"
-    comp_amount = Decimal(str(compensation_amount if compensation_amount is not None
-                              else suggested.get("amount", "0")))
+    raw_amount = compensation_amount if compensation_amount is not None else suggested.get("amount")
+    comp_amount = Decimal("0")
     if result == Resolution.COMPENSATION:
         if comp_kind not in CompensationKind.values:
             raise CaseError(f"未知的补偿方式：{comp_kind}")
-        if comp_amount <= 0:
+        if raw_amount in (None, "", 0, "0"):
             raise CaseError("检测结论为补偿时须填写补偿金额（政策未给出建议金额）。")
+        comp_amount = _compensation_amount(raw_amount, comp_kind)
     if case.status != S.INSPECTING:
         raise CaseError(f"售后单当前状态为「{_label(case.status)}」，只有「检测中」的售后单才能登记检测结果。")
     _event(case, kind="inspection_result", actor=actor, note=note or f"检测结论：{Resolution(result).label}",

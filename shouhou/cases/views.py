@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -9,6 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from shouhou.accounts.access import current_shop_for_request, require_action, role_for
@@ -69,6 +69,18 @@ def case_list_view(request):
         "can_edit_addresses": role_can(role, SETTINGS_EDIT)})
 
 
+def _pending_compensation(case: Case) -> dict | None:
+    """The compensation waiting for a supervisor, as the page shows it (what is approved must be seen)."""
+    pending = case.pending_compensation or {}
+    if not pending.get("amount"):
+        return None
+    kind = pending.get("kind", "")
+    label = dict(CompensationKind.choices).get(kind, kind)
+    unit = gettext("积分") if kind == "points" else gettext("元")
+    return {"kind": label, "amount": pending["amount"], "unit": unit, "note": pending.get("note", ""),
+            "text": f"{label} {pending['amount']} {unit}"}
+
+
 @login_required
 def case_detail_view(request, pk: int):
     shop = _shop(request)
@@ -82,6 +94,7 @@ def case_detail_view(request, pk: int):
         "phone": mask_phone(case.customer.phone) if case.customer_id else "",
         "methods": ReturnMethod.choices, "sites": InspectionSite.choices, "results": Resolution.choices,
         "comp_kinds": CompensationKind.choices,
+        "pending": _pending_compensation(case), "paid": svc.paid_for_case(case),
         "ops": svc.case_operations_allowed(case=case, actor=request.user),
         "clauses": [(code, clause_label(code)) for code in (case.decision or {}).get("clauses", [])],
         "return_carrier": carrier_label(case.return_carrier),
@@ -97,10 +110,7 @@ def case_action_view(request, pk: int, action: str):
     if case is None:
         raise Http404("售后单不存在")
     p, user = request.POST, request.user
-    try:
-        amount = Decimal(p.get("amount") or "0")
-    except InvalidOperation:
-        amount = Decimal("-1")
+    amount = p.get("amount", "")  # parsed and checked by the service, which names what is wrong
     actions = {
         "approve": lambda: svc.case_approve(case=case, actor=user, note=p.get("note", "")),
         "reject": lambda: svc.case_reject(case=case, actor=user, reason=p.get("reason", "")),

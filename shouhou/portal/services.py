@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 from django.core.cache import cache
 from django.db.models import Q
 
@@ -23,7 +25,13 @@ class AmbiguousOrder(Exception):
 
 
 def _keys(ip: str, order_no: str) -> list[str]:
-    return [f"portal:fail:ip:{ip}", f"portal:fail:order:{order_no.strip().upper()}"]
+    return [f"portal:fail:ip:{ip}", f"portal:fail:order:{order_no.upper()}"]
+
+
+def _typed(text: str) -> str:
+    """What a phone keyboard sends, read as meant: full-width digits, letters and spaces (「０４７４」, a Chinese
+    input method's) made half-width (NFKC), surrounding spaces dropped."""
+    return unicodedata.normalize("NFKC", text or "").strip()
 
 
 def portal_order_lookup(*, order_no: str, last4: str, ip: str, shop=None,
@@ -31,12 +39,13 @@ def portal_order_lookup(*, order_no: str, last4: str, ip: str, shop=None,
     """The order when the pair matches; None for any mismatch (one neutral answer). Raises TooManyAttempts.
     When orders of two shops match (no `shop` given), the answer is None, or AmbiguousOrder with
     raise_ambiguous=True so the caller can point to the shop's own link."""
+    # normalised before anything counts: the full-width and the half-width number are one order number
+    order_no, last4 = _typed(order_no), _typed(last4)
     keys = _keys(ip, order_no)
     if any((cache.get(k) or 0) >= MAX_FAILURES for k in keys):
         raise TooManyAttempts
     order = None
-    order_no, last4 = order_no.strip(), last4.strip()
-    if order_no and len(last4) == 4 and last4.isdigit():
+    if order_no and len(last4) == 4 and last4.isascii() and last4.isdigit():
         qs = (Order.objects.filter(order_no=order_no)
               .filter(Q(customer__phone_last4=last4) | Q(receiver_phone__endswith=last4))
               .select_related("shop", "customer").order_by("pk"))

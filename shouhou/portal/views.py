@@ -3,11 +3,12 @@ from __future__ import annotations
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from shouhou.accounts.actors import CustomerActor
 from shouhou.cases import services as case_services
-from shouhou.cases.choices import CaseStatus, ClaimReason, ReturnMethod
+from shouhou.cases.choices import CaseStatus, ClaimReason, Resolution, ReturnMethod
 from shouhou.cases.models import Case
 from shouhou.cases.selectors import case_public_events
 from shouhou.commerce.choices import Carrier
@@ -54,14 +55,15 @@ def _order(request) -> Order:
 def start(request, shop_code: str | None = None):
     error = None
     shop = None
+    typed = {"order_no": "", "last4": ""}
     if shop_code is not None:
         shop = Shop.objects.filter(code=shop_code).first()
         if shop is None:
             raise Http404("店铺不存在")
     if request.method == "POST":
+        typed = {"order_no": request.POST.get("order_no", "")[:64], "last4": request.POST.get("last4", "")[:8]}
         try:
-            order = portal_order_lookup(order_no=request.POST.get("order_no", ""),
-                                        last4=request.POST.get("last4", ""), ip=_ip(request), shop=shop,
+            order = portal_order_lookup(order_no=typed["order_no"], last4=typed["last4"], ip=_ip(request), shop=shop,
                                         raise_ambiguous=True)
         except TooManyAttempts:
             order, error = None, "尝试次数过多，请15分钟后再试。"
@@ -72,22 +74,34 @@ def start(request, shop_code: str | None = None):
             request.session["portal_order_id"] = order.pk
             return redirect("portal:order")
         error = error or NEUTRAL
-    return render(request, "portal/start.html", {"error": error, "webchat": _webchat(), "shop": shop},
+    # on any error the form keeps what the customer typed (an 18-digit order number is not typed twice)
+    return render(request, "portal/start.html", {"error": error, "webchat": _webchat(), "shop": shop, "typed": typed},
                   status=429 if error and "过多" in error else 200)
 
 
-def _order_context(order: Order, error: str | None = None, chosen: str = "") -> dict:
-    """The claim form: each reason says whether the shop's policy needs a photo for it."""
+def _order_context(order: Order, error: str | None = None, typed: dict | None = None) -> dict:
+    """The claim form: each reason says whether the shop's policy needs a photo for it. `typed`: what the
+    customer sent, given back with an error so nothing but the photo has to be entered again."""
     photo_reasons = policy_photo_reasons(shop=order.shop)
     reasons = [(value, label, value in photo_reasons) for value, label in REASONS]
-    return {"order": order, "lines": order.lines.filter(removed_at__isnull=True).order_by("pk"),  # not the removed
+    lines = list(order.lines.filter(removed_at__isnull=True).order_by("pk"))  # not the removed
+    typed = typed or {}
+    chosen_line = str(typed.get("line") or "")
+    if chosen_line not in {str(line.pk) for line in lines}:
+        chosen_line = str(lines[0].pk) if lines else ""
+    return {"order": order, "lines": lines, "chosen_line": chosen_line,
             "reasons": reasons, "conditions": CONDITIONS,
-            "webchat": _webchat(), "error": error, "chosen": chosen,
+            "webchat": _webchat(), "error": error, "chosen": typed.get("reason", ""),
+            "chosen_condition": typed.get("condition", ""), "washed": typed.get("washed") == "1",
+            "description": typed.get("description", ""),
             "photo_labels": "、".join(str(label) for _value, label, needed in reasons if needed),
             "cases": [(c, follow_token(c.pk)) for c in Case.objects.filter(order=order).order_by("-created_at")]}
 
 
 def order_page(request):
+    """The claim form; it posts to itself, so after an error the address stays /p/order/."""
+    if request.method == "POST":
+        return submit(request)
     order = _order(request)
     return render(request, "portal/order.html", _order_context(order))
 
@@ -149,7 +163,9 @@ def submit(request):
             error = str(exc)
         else:
             return redirect("portal:follow", token=follow_token(case.pk))
-    return render(request, "portal/order.html", _order_context(order, error, chosen=reason or ""), status=400)
+    typed = {key: request.POST.get(key, "") for key in ("line", "reason", "condition", "washed")}
+    typed["description"] = request.POST.get("description", "")[:500]
+    return render(request, "portal/order.html", _order_context(order, error, typed), status=400)
 
 
 def _followed(token: str) -> Case:
@@ -165,10 +181,16 @@ def _follow_plain(case: Case) -> dict:
     plain = _plain({**{"allowed": [], "recommended": None, "shipping_payer": "none", "deadlines": {},
                        "explanation_zh": "", "auto_approved": False}, **case.decision})
     kind = KIND_ZH.get(case.kind, case.kind)
+    if not case_services.TRANSITIONS.get(case.status):
+        # an ended case: no offer, no postage, no "an agent will review it" (the decision's texts are history)
+        plain.update(shipping="", by="", explanation="", auto=False)
     if case.status == CaseStatus.REJECTED:
         plain["what"] = "很抱歉，申请未通过，原因见下方处理进度。"
     elif case.status == CaseStatus.CANCELLED:
         plain["what"] = "申请已撤销。"
+    elif case.status == CaseStatus.RESOLVED:
+        done = Resolution(case.resolution).label if case.resolution in Resolution.values else kind
+        plain["what"] = gettext("售后已完成：%(done)s") % {"done": done}
     elif case.status != CaseStatus.REQUESTED:
         plain["what"] = f"已同意为您办理：{kind}"
     if case.status != CaseStatus.AWAITING_RETURN:
@@ -176,7 +198,7 @@ def _follow_plain(case: Case) -> dict:
     return plain
 
 
-def follow(request, token: str, error: str | None = None, status: int = 200):
+def follow(request, token: str, error: str | None = None, status: int = 200, typed: dict | None = None):
     case = _followed(token)
     returning = case.kind in case_services.RETURN_KINDS and case.status in (
         CaseStatus.AWAITING_RETURN, CaseStatus.IN_TRANSIT_BACK)
@@ -184,6 +206,11 @@ def follow(request, token: str, error: str | None = None, status: int = 200):
         "token": token, "error": error, "carriers": Carrier.choices,
         "is_open": bool(case_services.TRANSITIONS.get(case.status)),
         "can_ship": case.status == CaseStatus.AWAITING_RETURN,
+        # the parcel's details can be corrected until the shop has the goods
+        "can_fix": case.status == CaseStatus.IN_TRANSIT_BACK and case.return_method == ReturnMethod.SELF_SHIP,
+        "pickup_requested": case.status == CaseStatus.AWAITING_RETURN and case.return_method == ReturnMethod.PICKUP,
+        "typed": typed or {"method": ReturnMethod.SELF_SHIP, "carrier": case.return_carrier,
+                           "tracking_no": case.return_tracking_no},
         "can_cancel": CaseStatus.CANCELLED in case_services.TRANSITIONS.get(case.status, set()),
         "photos": case.evidence.count(),
         "case": case, "plain": _follow_plain(case), "returning": returning,
@@ -193,12 +220,12 @@ def follow(request, token: str, error: str | None = None, status: int = 200):
     }, status=status)
 
 
-def _follow_action(request, token: str, action) -> object:
+def _follow_action(request, token: str, action, typed: dict | None = None) -> object:
     case = _followed(token)
     try:
         action(case)
     except (UploadError, case_services.CaseError) as exc:
-        return follow(request, token, error=str(exc), status=400)
+        return follow(request, token, error=str(exc), status=400, typed=typed)
     return redirect("portal:follow", token=token)
 
 
@@ -212,12 +239,22 @@ def follow_evidence(request, token: str):
 
 @require_POST
 def follow_ship(request, token: str):
-    """The customer says how the goods come back: pickup, or self-ship with carrier and tracking number."""
-    p = request.POST
-    return _follow_action(request, token, lambda case: case_services.case_return_shipped(
-        case=case, actor=CustomerActor(case.pk), method=p.get("method", ReturnMethod.SELF_SHIP),
-        carrier=p.get("carrier", "")[:16],
-        tracking_no=p.get("tracking_no", "")[:64]))
+    """The customer says how the goods come back: self-ship with carrier and tracking number (corrected while
+    the parcel is on its way), or a request to have it collected."""
+    typed = {"method": request.POST.get("method", ReturnMethod.SELF_SHIP)[:16],
+             "carrier": request.POST.get("carrier", "")[:32], "tracking_no": request.POST.get("tracking_no", "")[:64]}
+
+    def ship(case: Case) -> Case:
+        actor = CustomerActor(case.pk)
+        if case.status != CaseStatus.AWAITING_RETURN and case.return_tracking_no:  # a correction (refused once received)
+            return case_services.case_return_correct(case=case, actor=actor, carrier=typed["carrier"],
+                                                     tracking_no=typed["tracking_no"])
+        if typed["method"] == ReturnMethod.PICKUP:
+            return case_services.case_return_pickup_request(case=case, actor=actor)
+        return case_services.case_return_shipped(case=case, actor=actor, method=typed["method"],
+                                                 carrier=typed["carrier"], tracking_no=typed["tracking_no"])
+
+    return _follow_action(request, token, ship, typed=typed)
 
 
 @require_POST

@@ -28,7 +28,7 @@ def test_full_case_flow_over_the_api(shop, line, agent):
     cid = r.json()["id"]
     assert r.json()["status"] == "requested" and r.json()["decision"]["shipping_payer"] == "merchant"
     assert _post(c, f"/api/cases/{cid}/approve", {"note": "同意"}).json()["status"] == "awaiting_return"
-    r = _post(c, f"/api/cases/{cid}/return-shipment", {"method": "self_ship", "carrier": "SF", "tracking_no": "SF1"})
+    r = _post(c, f"/api/cases/{cid}/return-shipment", {"method": "self_ship", "carrier": "SF", "tracking_no": "SF1000000001"})
     assert r.json()["status"] == "in_transit_back"
     assert _post(c, f"/api/cases/{cid}/receive").json()["status"] == "received"
     assert _post(c, f"/api/cases/{cid}/inspection", {"action": "start", "site": "warehouse"}).json()["status"] == "inspecting"

@@ -132,7 +132,7 @@ def test_the_policy_limit_caps_a_generous_personal_limit(shop, line, rich_agent)
     case.refresh_from_db()
     # then it waits for a supervisor
     assert case.status == S.AWAITING_SUPERVISOR
-    assert case.pending_compensation == {"kind": "red_packet", "amount": "30", "note": ""}
+    assert case.pending_compensation == {"kind": "red_packet", "amount": "30.00", "note": ""}
     assert "超出客服审批额度 20 元" in case.events.get(kind="compensation_requested").note
 
 
@@ -178,7 +178,7 @@ def test_supervisor_declines_a_compensation_and_the_case_goes_on(shop, line, ric
     ev = case.events.get(kind="supervisor_declined")
     assert (ev.from_status, ev.to_status, ev.actor, ev.visible_to_customer) == (
         "awaiting_supervisor", "fulfilling", supervisor, False)
-    assert ev.data == {"declined": {"kind": "red_packet", "amount": "80", "note": ""}}
+    assert ev.data == {"declined": {"kind": "red_packet", "amount": "80.00", "note": ""}}
     # and the agent can now grant what the ladder says
     svc.case_issue_compensation(case=case, actor=rich_agent, kind="coupon", amount=Decimal("10"))
     case.refresh_from_db()
@@ -199,6 +199,80 @@ def test_supervisor_decline_over_the_api(shop, line, agent, supervisor):
     r = c.post(url, {"reason": "金额过高"}, content_type="application/json")
     assert (r.status_code, r.json()["status"]) == (200, "fulfilling")
     assert c.post(url, {"reason": "again"}, content_type="application/json").status_code == 409
+
+
+# --- what a compensation amount may be ------------------------------------------------------------
+
+@pytest.mark.parametrize(("typed", "error"), [
+    ("NaN", "补偿金额必须是有限的数字"), ("sNaN", "补偿金额必须是有限的数字"), ("Infinity", "补偿金额必须是有限的数字"),
+    ("1e30", "补偿金额过大"), ("abc", "补偿金额必须是数字"), ("12.345", "补偿金额最多两位小数"),
+    ("", "请填写补偿金额"), ("0", "补偿金额必须大于 0"), ("-5", "补偿金额必须大于 0"),
+])
+def test_a_bad_amount_on_the_case_page_is_named_and_changes_nothing(shop, line, supervisor, typed, error):
+    # given a case a supervisor may compensate
+    case = _comp_case(shop, line)
+    c = Client(raise_request_exception=False)
+    c.force_login(supervisor)
+    # when the amount typed is not a fen-exact positive number
+    r = c.post(f"/cases/{case.pk}/act/compensate/", {"kind": "red_packet", "amount": typed}, follow=True)
+    # then the page says what is wrong (no 500), nothing is stored, and the case still opens
+    assert r.status_code == 200 and error in r.content.decode()
+    case.refresh_from_db()
+    assert (case.compensation_amount, case.status) == (Decimal("0"), S.REQUESTED)
+    assert c.get(f"/cases/{case.pk}/").status_code == 200
+    assert not case.events.filter(kind="compensation_issued").exists()
+
+
+def test_points_are_whole(shop, line, supervisor):
+    case = _comp_case(shop, line)
+    with pytest.raises(svc.CaseError, match="补偿积分应为整数积分"):
+        svc.case_issue_compensation(case=case, actor=supervisor, kind="points", amount="10.5")
+
+
+@pytest.mark.parametrize("role_fixture", ["supervisor", "shop_admin"])
+def test_nobody_compensates_more_than_was_paid(shop, line, role_fixture, request):
+    # given a 199-yuan line and a supervisor or admin (no approval limit of their own)
+    boss = request.getfixturevalue(role_fixture)
+    case = _comp_case(shop, line)
+    # when 100,000 is typed, then it is refused and nothing is paid
+    with pytest.raises(svc.CaseError, match="不能超过顾客为本单实付的 199.00 元"):
+        svc.case_issue_compensation(case=case, actor=boss, kind="red_packet", amount="100000")
+    case.refresh_from_db()
+    assert case.compensation_amount == Decimal("0")
+    # and up to the amount paid is fine
+    svc.case_issue_compensation(case=case, actor=boss, kind="red_packet", amount="199.00")
+    case.refresh_from_db()
+    assert case.compensation_amount == Decimal("199.00")
+
+
+def test_a_second_payout_adds_to_the_first_and_counts_against_the_limit(shop, line, rich_agent, supervisor):
+    # given a 15-yuan coupon granted by an agent (limit 20)
+    case = _comp_case(shop, line)
+    svc.case_issue_compensation(case=case, actor=rich_agent, kind="coupon", amount="15")
+    # when the agent grants 10 more, then the case's 25 passes the agent's 20 and waits for a supervisor
+    svc.case_issue_compensation(case=case, actor=rich_agent, kind="coupon", amount="10")
+    case.refresh_from_db()
+    assert (case.status, case.compensation_amount) == (S.AWAITING_SUPERVISOR, Decimal("15.00"))
+    # when the supervisor approves, then the case holds both (the history shows both payouts)
+    svc.case_supervisor_approve(case=case, actor=supervisor)
+    case.refresh_from_db()
+    assert (case.compensation_amount, case.compensation_kind) == (Decimal("25.00"), "coupon")
+    # and another kind on top is refused rather than overwriting the sum
+    with pytest.raises(svc.CaseError, match="追加补偿请用同一方式"):
+        svc.case_issue_compensation(case=case, actor=supervisor, kind="points", amount="100")
+
+
+def test_the_supervisor_sees_and_confirms_the_amount_waiting(shop, line, rich_agent, supervisor):
+    # given an 80-yuan red packet waiting for a supervisor
+    case = _comp_case(shop, line)
+    svc.case_issue_compensation(case=case, actor=rich_agent, kind="red_packet", amount="80", note="客户生日")
+    c = Client()
+    c.force_login(supervisor)
+    # when the supervisor opens the case
+    page = c.get(f"/cases/{case.pk}/").content.decode()
+    # then the kind, the amount and the note are on the page, and the approval asks first, naming them
+    assert "待主管审批的补偿" in page and "红包 80.00 元" in page and "客户生日" in page
+    assert 'data-confirm="确定批准发放补偿 红包 80.00 元 吗？"' in page
 
 
 # --- evidence is served to the shop's staff only ---------------------------------------------------

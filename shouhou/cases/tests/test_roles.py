@@ -28,9 +28,9 @@ OPS = {
     "cancel": (S.REQUESTED, WRITERS, lambda c, a: svc.case_cancel(case=c, actor=a, reason="不要了"), {},
                ("cancel", {})),
     "ship": (S.AWAITING_RETURN, WRITERS,
-             lambda c, a: svc.case_return_shipped(case=c, actor=a, carrier="SF", tracking_no="SF1"),
-             {"method": "self_ship", "carrier": "SF", "tracking_no": "SF1"},
-             ("return-shipment", {"method": "self_ship", "carrier": "SF", "tracking_no": "SF1"})),
+             lambda c, a: svc.case_return_shipped(case=c, actor=a, carrier="SF", tracking_no="SF1000000001"),
+             {"method": "self_ship", "carrier": "SF", "tracking_no": "SF1000000001"},
+             ("return-shipment", {"method": "self_ship", "carrier": "SF", "tracking_no": "SF1000000001"})),
     "receive": (S.AWAITING_RETURN, WRITERS, lambda c, a: svc.case_mark_received(case=c, actor=a), {},
                 ("receive", {})),
     "inspect": (S.RECEIVED, WRITERS, lambda c, a: svc.case_start_inspection(case=c, actor=a), {"site": "warehouse"},
@@ -143,7 +143,7 @@ def test_the_customer_acts_only_on_the_case_of_their_link(shop, line):
         svc.case_cancel(case=other, actor=CustomerActor(mine.pk))
     with pytest.raises(PermissionDenied):  # a customer approves nothing, even on their own case
         svc.case_mark_received(case=mine, actor=CustomerActor(mine.pk))
-    svc.case_return_shipped(case=mine, actor=CustomerActor(mine.pk), carrier="SF", tracking_no="SF9")
+    svc.case_return_shipped(case=mine, actor=CustomerActor(mine.pk), carrier="SF", tracking_no="SF9000000009")
     assert Case.objects.get(pk=mine.pk).status == S.IN_TRANSIT_BACK
 
 

@@ -56,7 +56,7 @@ EDGES = [
     (S.APPROVED, S.CANCELLED, "refund_only", lambda c, a, s: svc.case_cancel(actor=SYSTEM, case=c)),
     (S.APPROVED, S.AWAITING_SUPERVISOR, "compensation", _comp("99")),
     (S.AWAITING_RETURN, S.IN_TRANSIT_BACK, "return_refund",
-     lambda c, a, s: svc.case_return_shipped(actor=SYSTEM, case=c, carrier="SF", tracking_no="SF1")),
+     lambda c, a, s: svc.case_return_shipped(actor=SYSTEM, case=c, carrier="SF", tracking_no="SF1000000001")),
     (S.AWAITING_RETURN, S.RECEIVED, "return_refund", lambda c, a, s: svc.case_mark_received(case=c, actor=a)),
     (S.AWAITING_RETURN, S.CANCELLED, "return_refund", lambda c, a, s: svc.case_cancel(actor=SYSTEM, case=c)),
     (S.IN_TRANSIT_BACK, S.RECEIVED, "return_refund", lambda c, a, s: svc.case_mark_received(case=c, actor=a)),

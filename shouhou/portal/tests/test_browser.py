@@ -55,7 +55,7 @@ def test_consumer_files_a_return_and_follows_it(page, live_server, shop, agent, 
     page.fill("[data-testid=ship] input[name=tracking_no]", "SF1234567890")
     page.click("[data-testid=ship] button[type=submit]")
     page.wait_for_selector("[data-testid=status]:has-text('退货运输中')")
-    assert "买家已寄回：SF SF1234567890" in page.inner_text("[data-testid=timeline]")
+    assert "买家已寄回：顺丰速运 SF1234567890" in page.inner_text("[data-testid=timeline]")
     case.refresh_from_db()
     assert (case.status, case.return_tracking_no) == ("in_transit_back", "SF1234567890")
 

@@ -370,3 +370,163 @@ def test_a_claim_on_an_order_without_a_customer_record_still_reaches_the_queue(c
     r = client.post("/p/order/submit/", {"line": line.pk, "reason": "no_reason", "condition": "unopened"})
     assert r.status_code == 302
     assert Ticket.objects.get().case == Case.objects.get()
+
+
+# --- a customer on a phone (390×844): the return parcel, an ended case, input kept on errors, full-width digits
+
+@pytest.mark.parametrize(("carrier", "tracking_no", "field"), [
+    ("XX", "SF1234567890", "快递公司"),                  # not a carrier we know
+    ("SFEXPRESS12345678", "SF1234567890", "快递公司"),   # any 16-char string used to pass
+    ("SF", "abc 123 !!", "快递单号"),                     # punctuation
+    ("SF", "SF12", "快递单号"),                           # too short to be a waybill
+    ("SF", "S" * 33, "快递单号"),                         # too long
+])
+def test_the_return_parcel_must_be_a_known_carrier_and_a_sane_number(client, line, carrier, tracking_no, field):
+    # given an approved return awaiting the goods
+    case, url = _filed(client, line)
+    # when the customer sends a carrier or number that cannot be a parcel
+    r = client.post(url + "ship/", {"method": "self_ship", "carrier": carrier, "tracking_no": tracking_no})
+    # then it is refused with a message naming the field, what they typed is still in the form, nothing is written
+    body = r.content.decode()
+    assert r.status_code == 400 and f"{field}：" in body
+    assert 'data-testid="ship"' in body and f'value="{tracking_no}"' in body
+    case.refresh_from_db()
+    assert (case.status, case.return_carrier, case.return_tracking_no) == ("awaiting_return", "", "")
+
+
+def test_the_tracking_number_is_read_as_a_phone_types_it_and_the_timeline_names_the_carrier(client, line):
+    case, url = _filed(client, line)
+    # when the number comes with spaces, full-width characters and lower case
+    r = client.post(url + "ship/", {"method": "self_ship", "carrier": "SF", "tracking_no": " ｓｆ１２３４ 5678 90　"})
+    assert r.status_code == 302
+    case.refresh_from_db()
+    # then it is stored as the carrier prints it and the timeline says 顺丰速运, not "SF"
+    assert (case.status, case.return_carrier, case.return_tracking_no) == ("in_transit_back", "SF", "SF1234567890")
+    timeline = re.search(r'data-testid="timeline">(.*?)</ol>', client.get(url).content.decode(), re.S).group(1)
+    assert "买家已寄回：顺丰速运 SF1234567890" in timeline and "SF SF" not in timeline
+
+
+def test_a_mistyped_parcel_can_be_corrected_until_the_shop_receives_it(client, line, agent):
+    from shouhou.cases.services import case_mark_received
+    from shouhou.core.models import AuditEvent
+
+    # given a return registered with the wrong carrier and number
+    case, url = _filed(client, line)
+    client.post(url + "ship/", {"method": "self_ship", "carrier": "ZTO", "tracking_no": "SF1234567899"})
+    page = client.get(url).content.decode()
+    assert 'data-testid="ship-fix"' in page and 'value="SF1234567899"' in page
+    # when the customer corrects them, a wrong number is refused first
+    r = client.post(url + "ship/", {"method": "self_ship", "carrier": "SF", "tracking_no": "SF-1"})
+    assert r.status_code == 400 and "快递单号：" in r.content.decode()
+    assert client.post(url + "ship/", {"method": "self_ship", "carrier": "SF",
+                                       "tracking_no": "SF1234567890"}).status_code == 302
+    # then the case keeps its status, holds the new details, and the change is an event and an audit record
+    case.refresh_from_db()
+    assert (case.status, case.return_carrier, case.return_tracking_no) == ("in_transit_back", "SF", "SF1234567890")
+    event = case.events.get(kind="return_corrected")
+    assert event.visible_to_customer and event.note == "寄回信息已更正：顺丰速运 SF1234567890"
+    assert event.data == {"before": {"return_carrier": "ZTO", "return_tracking_no": "SF1234567899"},
+                          "after": {"return_carrier": "SF", "return_tracking_no": "SF1234567890"}}
+    audit = AuditEvent.objects.get(action="case.return_corrected")
+    assert audit.before["return_tracking_no"] == "SF1234567899" and audit.after["return_tracking_no"] == "SF1234567890"
+    assert "寄回信息已更正：顺丰速运 SF1234567890" in client.get(url).content.decode()
+    # sending the same details again (a double tap) records nothing more
+    client.post(url + "ship/", {"method": "self_ship", "carrier": "SF", "tracking_no": "SF1234567890"})
+    assert case.events.filter(kind="return_corrected").count() == 1
+    # once the shop has received the goods, the details are final
+    case_mark_received(case=case, actor=agent)
+    assert 'data-testid="ship-fix"' not in client.get(url).content.decode()
+    r = client.post(url + "ship/", {"method": "self_ship", "carrier": "YTO", "tracking_no": "YT1234567890"})
+    assert r.status_code == 400 and "寄回信息已不能修改" in r.content.decode()
+    case.refresh_from_db()
+    assert case.return_carrier == "SF"
+
+
+def test_asking_for_a_pickup_is_a_request_not_a_parcel_on_its_way(client, line, agent):
+    from shouhou.cases.services import case_return_shipped
+    from shouhou.core.models import AuditEvent
+
+    case, url = _filed(client, line)
+    # when the customer asks for a pickup (no address, no time given)
+    assert client.post(url + "ship/", {"method": "pickup", "carrier": "SF", "tracking_no": ""}).status_code == 302
+    # then the case still awaits the goods, and the page says a person will arrange it
+    case.refresh_from_db()
+    assert (case.status, case.return_method, case.return_shipped_at) == ("awaiting_return", "pickup", None)
+    page = client.get(url).content.decode()
+    assert re.search(r'data-testid="status">[^<]*待买家寄回<', page) and 'data-testid="pickup-requested"' in page
+    assert "已申请上门取件，客服将联系您约定取件时间和地址" in page
+    assert AuditEvent.objects.filter(action="case.pickup_requested").count() == 1
+    # asking twice is one request
+    client.post(url + "ship/", {"method": "pickup"})
+    assert case.events.filter(kind="pickup_requested").count() == 1
+    # when the courier has collected it, staff register it and only then is it on its way
+    case_return_shipped(case=case, actor=agent, method="pickup", carrier="顺丰", tracking_no="SF1234567890")
+    case.refresh_from_db()
+    assert case.status == "in_transit_back"
+    assert case.events.get(to_status="in_transit_back", kind="transition").note == "快递员已上门取件：顺丰速运 SF1234567890"
+
+
+@pytest.mark.parametrize("end", ["cancel", "reject"])
+def test_an_ended_case_shows_no_offer_postage_or_review_promise(client, dear_line, agent, end):
+    from shouhou.cases.services import case_reject
+
+    # given a claim waiting for review: the page shows the offer and "an agent will review it"
+    _login(client)
+    url = client.post("/p/order/submit/", {"line": dear_line.pk, "reason": "no_reason",
+                                           "condition": "unopened"})["Location"]
+    before = client.get(url).content.decode()
+    assert "可为您办理" in before and "客服将尽快审核" in before and "运费：" in before
+    # when it is withdrawn or rejected
+    if end == "cancel":
+        assert client.post(url + "cancel/").status_code == 302
+    else:
+        case_reject(case=Case.objects.get(), actor=agent, reason="超出无理由退货期限")
+    # then the card says how it ended and nothing of the offer
+    card = re.search(r'data-testid="decision">(.*?)</section>', client.get(url).content.decode(), re.S).group(1)
+    assert ("申请已撤销" if end == "cancel" else "申请未通过") in card
+    for gone in ("可为您办理", "客服将尽快审核", "运费：", "前寄回", "为您办理</h2>"):
+        assert gone not in card, gone
+
+
+def test_a_server_side_error_keeps_what_the_customer_typed_and_the_address(client, line):
+    second = OrderLineFactory(order=line.order, product_name="真丝围巾", price_paid=Decimal("99.00"))
+    _login(client)
+    page = client.get("/p/order/").content.decode()
+    assert 'action="/p/order/"' in page  # the form posts to its own address
+    # when the claim comes back with an error (a file that is not an image)
+    r = client.post("/p/order/", {"line": second.pk, "reason": "quality", "condition": "opened_unused",
+                                  "washed": "1", "description": "洗了一次就起球<严重>",
+                                  "photo": photo(b"not an image", "x.jpg")})
+    # then the page stays at /p/order/ with everything but the photo filled in again
+    body = r.content.decode()
+    assert r.status_code == 400 and r.request["PATH_INFO"] == "/p/order/" and "不是支持的图片格式" in body
+    assert re.search(rf'name="line" value="{second.pk}"\s*checked', body)
+    assert not re.search(rf'name="line" value="{line.pk}"\s*checked', body)
+    assert '<option value="quality" data-photo="optional" selected>' in body
+    assert '<option value="opened_unused" selected>' in body
+    assert re.search(r'name="washed" value="1"\s*checked', body)
+    assert "洗了一次就起球&lt;严重&gt;</textarea>" in body
+    assert Case.objects.count() == 0
+
+
+def test_a_wrong_pair_keeps_the_order_number_typed(client, line):
+    body = _login(client, order_no="DY20261101001", last4="0000").content.decode()
+    assert "订单号或手机尾号不正确" in body
+    assert 'value="DY20261101001"' in body and 'value="0000"' in body
+
+
+def test_full_width_digits_are_read_as_digits(client, line):
+    # a Chinese keyboard's full-width order number and phone tail find the order
+    r = _login(client, order_no="ＤＹ２０２６１１０１００１", last4="５６７８")
+    assert r.status_code == 302 and r["Location"] == "/p/order/"
+
+
+def test_a_full_width_guess_counts_once_against_the_same_order_number(client, line, one_rate_window):
+    # five failures alternating full-width and half-width forms of one order number, from five addresses
+    for i in range(5):
+        order_no = "ＤＹ２０２６１１０１００１" if i % 2 else "DY20261101001"
+        assert _login(client, order_no=order_no, last4=f"000{i}", ip=f"10.0.3.{i}").status_code == 200
+    # then the order number is locked, in either form, and each failure counted once
+    assert cache.get("portal:fail:order:DY20261101001") == 5
+    assert _login(client, order_no="ＤＹ２０２６１１０１００１", ip="10.0.3.9").status_code == 429
+    assert _login(client, ip="10.0.3.9").status_code == 429
