@@ -5,24 +5,21 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.shortcuts import redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.shortcuts import render
 from django.views.decorators.http import require_POST
 
 from shouhou.accounts import selectors, services
 from shouhou.accounts.access import current_shop_for_request, require_action, shops_for_user
 from shouhou.accounts.permissions import AUDIT_VIEW
 from shouhou.core.audit_display import ACTION_GROUPS, audit_rows
+from shouhou.core.redirects import redirect_next
 
 
 @login_required
 @require_POST
 def switch_shop(request):
     services.shop_switch(request=request, shop_id=request.POST.get("shop_id", ""))
-    target = request.POST.get("next") or "/"
-    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        target = "/"
-    return redirect(target)
+    return redirect_next(request)
 
 
 @login_required

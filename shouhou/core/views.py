@@ -5,13 +5,12 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
-from django.shortcuts import redirect
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from shouhou.accounts.access import current_shop_for_request
 from shouhou.core.links import Kind, link_revoke
+from shouhou.core.redirects import redirect_next
 
 
 def _object_of_shop(kind: str, object_id: str, shop):
@@ -37,7 +36,4 @@ def link_revoke_page(request):
     obj = _object_of_shop(kind, request.POST.get("object_id", ""), shop)
     link_revoke(shop=shop, kind=kind, object_id=obj.pk, actor=request.user, reason=request.POST.get("reason", ""))
     messages.success(request, _("已收回顾客手中的链接；顾客重新查询订单后可获得新链接。"))
-    target = request.POST.get("next") or "/"
-    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        target = "/"
-    return redirect(target)
+    return redirect_next(request)

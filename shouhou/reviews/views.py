@@ -18,6 +18,7 @@ from shouhou.accounts import permissions as perm
 from shouhou.accounts.access import current_shop_for_request, require_action, role_for
 from shouhou.accounts.actors import actor_can
 from shouhou.commerce.models import Shop
+from shouhou.core.redirects import redirect_next
 from shouhou.reviews import selectors, services
 from shouhou.reviews.choices import ComplaintType, Outcome, Remedy, TaskStatus
 from shouhou.reviews.guards import FlagCategory
@@ -113,7 +114,7 @@ def showcase_toggle(request, pk: int):
         services.review_showcase_set(review=review, showcased=request.POST.get("on") == "1", actor=request.user)
     except services.ReviewRefused as exc:
         messages.error(request, str(exc))
-    return redirect(request.POST.get("next") or "reviews:good")
+    return redirect_next(request, "reviews:good")
 
 
 @login_required

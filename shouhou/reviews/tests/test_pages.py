@@ -80,3 +80,14 @@ def test_agent_works_a_task_in_the_browser(login_page, agent, shop):
     assert page.get_by_test_id("task-status").inner_text() == "已结束"
     task.refresh_from_db()
     assert (task.status, task.outcome) == ("closed", "resolved")
+
+
+@pytest.mark.parametrize(("next_url", "landing"), [
+    ("https://evil.example/phish", "/reviews/good/"), ("//evil.example/x", "/reviews/good/"),
+    ("/\\evil.example", "/reviews/good/"), ("", "/reviews/good/"), ("/reviews/good/?page=2", "/reviews/good/?page=2"),
+])
+def test_the_showcase_switch_sends_back_to_this_site_only(shop, agent_client, next_url, landing):
+    _seed(shop)
+    good = Review.objects.get(sentiment=1)
+    r = agent_client.post(f"/reviews/good/{good.pk}/showcase/", {"on": "1", "next": next_url})
+    assert (r.status_code, r.url) == (302, landing)
