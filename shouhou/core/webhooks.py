@@ -63,8 +63,10 @@ def webhook_verify(
     timestamp = request.headers.get(TIMESTAMP_HEADER)
     signature = request.headers.get(SIGNATURE_HEADER)
     verify(secret, timestamp, request.body, signature, tolerance=tolerance)
-    nonce = (request.headers.get(NONCE_HEADER) or "").strip() or (signature or "").strip().lower()
-    row, first = idempotency_claim(scope=f"webhook:{scope}"[:64], key=f"{timestamp}:{nonce}", shop=shop)
+    # The replay key is the signature (it covers the timestamp and the body). The optional nonce header is not
+    # signed: keyed on it, a replay with another nonce was a first delivery again.
+    key = f"{timestamp}:{(signature or '').strip().lower()}"
+    row, first = idempotency_claim(scope=f"webhook:{scope}"[:64], key=key, shop=shop)
     if not first and reject_replays:
         raise WebhookReplay("重复的请求（签名或随机串已使用过）")
     return WebhookDelivery(row=row, first=first)

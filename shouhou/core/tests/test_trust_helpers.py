@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 import time_machine
 from django.db import OperationalError, transaction
@@ -127,6 +129,20 @@ def test_webhook_verify_accepts_once_then_flags_the_replay():
     assert again.first is False and again.result == {"ok": True, "id": 7}
     with pytest.raises(WebhookReplay, match="重复"):
         webhook_verify(request, secret="s3cret", scope="test", reject_replays=True)
+
+
+@pytest.mark.django_db
+def test_a_replay_with_another_nonce_is_still_a_replay():
+    # given a signed delivery applied once
+    body = b'{"event":"signed"}'
+    first = webhook_verify(_signed_request(body, timestamp=int(time.time()), nonce="a"), secret="s3cret", scope="t")
+    # when the same signed request is sent again with a nonce of the attacker's choosing (the nonce is unsigned)
+    again = _signed_request(body, timestamp=int(first.row.key.split(":")[0]), nonce="b")
+    # then it is the same delivery, not a new one
+    assert first.first is True and webhook_verify(again, secret="s3cret", scope="t").first is False
+    with pytest.raises(WebhookReplay):
+        webhook_verify(_signed_request(body, timestamp=int(first.row.key.split(":")[0]), nonce="c"),
+                       secret="s3cret", scope="t", reject_replays=True)
 
 
 @pytest.mark.django_db

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 
 import pytest
 from django.core.cache import cache
@@ -42,10 +43,13 @@ def email_account(shop):
                                          app_id="kefu@xiaolu.example", secret=SECRET)
 
 
-def _post(client, url: str, payload, *, secret=SECRET, nonce=None, headers=None):
+def _post(client, url: str, payload, *, secret=SECRET, nonce=None, headers=None, later=0):
+    """`later`: seconds after now the sender signs (a retry is signed anew, at its own time)."""
     body = payload if isinstance(payload, bytes) else json.dumps(payload, ensure_ascii=False).encode()
+    stamp = int(time.time()) + later
     return client.post(url, data=body, content_type="application/json",
-                       headers=headers if headers is not None else signed_headers(secret, body, nonce=nonce))
+                       headers=headers if headers is not None else signed_headers(secret, body, nonce=nonce,
+                                                                                  timestamp=stamp))
 
 
 def _social(client, payload, **kw):
@@ -90,7 +94,7 @@ def test_the_same_social_message_pushed_twice_is_stored_once(client, social_acco
     payload = {"platform": "douyin", "messages": [{"id": "d-2", "kind": "dm", "user_id": "u", "text": "退货地址是哪"}]}
     first = _social(client, payload, nonce="push-1")
     # the platform retries with a fresh signature and nonce: the message id still identifies it
-    second = _social(client, payload, nonce="push-2")
+    second = _social(client, payload, nonce="push-2", later=2)
     assert first.json()["stored"] == 1
     assert second.status_code == 200
     assert second.json() == {"ok": True, "stored": 0, "duplicates": 1}
@@ -185,7 +189,7 @@ def test_inbound_email_opens_a_conversation_for_the_sender(client, shop, email_a
 
 def test_the_same_email_pushed_twice_is_stored_once(client, email_account):
     first = _email(client, _mail(), nonce="a")
-    second = _email(client, _mail(), nonce="b")
+    second = _email(client, _mail(), nonce="b", later=2)
     assert second.status_code == 200
     assert second.json()["duplicate"] is True
     assert second.json()["conversation"] == first.json()["conversation"]
