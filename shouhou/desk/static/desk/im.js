@@ -1,6 +1,8 @@
 /* The one-screen desk (desk/im.html): conversation list, conversation, customer panel; no page reloads.
    Live push (ShouhouLive) says what changed; polling every 5 s only while the push is not connected.
-   Keys: Ctrl+Enter (or ⌘+Enter) sends, Alt+N opens the next conversation waiting for a reply.
+   Keys: Ctrl+Enter (or ⌘+Enter) sends, Alt+N opens the next conversation waiting for a reply; Enter sends
+   nothing (in the script search it picks the first matching script). Each conversation keeps its unsent
+   draft in this tab (sessionStorage) until it is sent.
    Alerts for new customer messages (sound, desktop notification, tab title) are this browser's settings. */
 (function () {
   "use strict";
@@ -88,11 +90,38 @@
       .then(function () { paneBusy = false; if (paneAgain) { paneAgain = false; refreshTimeline(); } });
   }
 
+  // --- drafts: one per conversation, kept in this tab until sent (switching conversations loses nothing) ---
+  function draftKey(id) { return "shouhou.desk.draft." + im.dataset.me + "." + id; }
+  function draftSave() {
+    var id = openId(), reply = document.getElementById("im-reply");
+    if (!id || !reply) return;
+    try {
+      if (reply.value.trim()) {
+        sessionStorage.setItem(draftKey(id), JSON.stringify({body: reply.value, script: document.getElementById("im-script-id").value}));
+      } else { sessionStorage.removeItem(draftKey(id)); }
+    } catch (e) { /* storage full or refused: the draft stays only on screen */ }
+  }
+  function draftRestore() {
+    var id = openId(), reply = document.getElementById("im-reply"), saved = null;
+    if (!id || !reply) return;
+    try { saved = JSON.parse(sessionStorage.getItem(draftKey(id)) || "null"); } catch (e) { saved = null; }
+    if (saved && saved.body) {
+      reply.value = saved.body;
+      document.getElementById("im-script-id").value = saved.script || "";
+    }
+  }
+  function draftClear(id) { try { sessionStorage.removeItem(draftKey(id)); } catch (e) { /* nothing kept */ } }
+  pane.addEventListener("input", function (ev) { if (ev.target.id === "im-reply") draftSave(); });
+  window.addEventListener("pagehide", draftSave);
+  draftRestore();
+
   function openTicket(id, push) {
+    draftSave();  // the draft of the conversation being left
     return fetch(im.dataset.paneUrl.replace("/0/", "/" + id + "/"), {credentials: "same-origin"})
       .then(function (r) { if (!r.ok) throw new Error(r.status); return r.text(); })
       .then(function (html) {
         pane.innerHTML = html;
+        draftRestore();
         rows.querySelectorAll(".im-row").forEach(function (li) { li.classList.toggle("current", li.dataset.ticket === String(id)); });
         if (push !== false) history.pushState({t: id}, "", im.dataset.pageUrl + "?t=" + id + (im.dataset.scope === "all" ? "&scope=all" : ""));
         var tl = timeline();
@@ -129,13 +158,21 @@
     ev.preventDefault();
     var reply = document.getElementById("im-reply"), blocked = pane.querySelector('[data-testid="reply-blocked"]');
     var file = document.getElementById("im-file");
-    if ((!reply.value.trim() && !(file && file.files.length)) || form.dataset.busy) return;
-    form.dataset.busy = "1";
+    if (form.dataset.busy) return;
     var asNote = document.getElementById("im-as-note").checked;
-    var data = new FormData(form);
+    if (!reply.value.trim() && !(file && file.files.length)) {
+      say(asNote ? _("备注内容不能为空") : _("回复内容不能为空"));
+      reply.focus();
+      return;
+    }
+    form.dataset.busy = "1";
+    say(_("发送中…"));  // never the last send's "已回复" while this one is on its way
+    var data = new FormData(form), ticketId = openId();
     post(asNote ? form.dataset.noteUrl : form.action, data).then(function (j) {
       blocked.hidden = true;
       if (j.ok) {
+        draftClear(ticketId);
+        if (openId() !== ticketId) { say(j.message); refreshListSoon(); return; }  // the agent moved on meanwhile
         reply.value = "";
         if (file) { file.value = ""; document.getElementById("im-file-name").textContent = ""; }
         document.getElementById("im-script-id").value = "";
@@ -151,16 +188,25 @@
         blocked.appendChild(head);
         blocked.appendChild(list);
         blocked.hidden = false;
+        say(_("这条回复没有发出"));
       } else {
-        say(j.error);
+        say(j.error || _("操作失败，请重试"));
       }
     }).catch(function () { say(_("网络不稳定，请稍后再试")); }).then(function () { delete form.dataset.busy; });
   });
+  // Only Ctrl+Enter in the reply box, or the 发送 button, sends. Enter in a field of the composer (the note
+  // switch, the file picker) would submit the form by the browser's implicit submission: it does nothing here.
   pane.addEventListener("keydown", function (ev) {
-    if (ev.target.id === "im-reply" && ev.key === "Enter" && (ev.ctrlKey || ev.metaKey) && !ev.isComposing) {
-      ev.preventDefault();
-      document.getElementById("im-composer").requestSubmit();
+    if (ev.key !== "Enter" || ev.isComposing) return;
+    if (ev.target.id === "im-reply") {
+      if (ev.ctrlKey || ev.metaKey) {
+        ev.preventDefault();
+        document.getElementById("im-composer").requestSubmit();
+      }
+      return;
     }
+    if (ev.target.id === "im-script-search") { ev.preventDefault(); pickFirstScript(ev.target); return; }
+    if (ev.target.tagName === "INPUT" && ev.target.closest("#im-composer")) ev.preventDefault();
   });
   document.addEventListener("keydown", function (ev) {
     if (ev.altKey && !ev.ctrlKey && !ev.metaKey && (ev.key === "n" || ev.key === "N" || ev.code === "KeyN")) {
@@ -186,13 +232,31 @@
 
   // --- scripts: chips and a search over the whole library (title and text) ---
   function useScript(url, id) {
+    var forTicket = openId();
     getJSON(url).then(function (j) {
+      if (openId() !== forTicket) return;  // rendered for a conversation the agent has left
       if (j.error) { say(j.error); return; }
       var reply = document.getElementById("im-reply");
       reply.value = j.text;
       document.getElementById("im-script-id").value = j.id || id || "";
+      draftSave();
+      say("");
       reply.focus();
     }).catch(function () { say(_("话术加载失败，请重试")); });
+  }
+  // Enter in the search box: the script whose title is what was typed (a pick from the list), else the first
+  // whose title or text contains it, in the list's order (this ticket's suggestions first); none: say so.
+  function pickFirstScript(input) {
+    var query = input.value.trim().toLowerCase(), options = document.querySelectorAll("#im-script-list option");
+    if (!query) return;
+    var found = null;
+    for (var i = 0; i < options.length && !found; i++) { if (options[i].value.toLowerCase() === query) found = options[i]; }
+    for (var k = 0; k < options.length && !found; k++) {
+      if ((options[k].value + " " + options[k].textContent).toLowerCase().indexOf(query) !== -1) found = options[k];
+    }
+    if (!found) { say(_("没有找到匹配的话术")); return; }
+    input.value = "";
+    useScript(found.dataset.url, found.dataset.scriptId);
   }
   pane.addEventListener("change", function (ev) {
     if (ev.target.id === "im-file") {

@@ -14,10 +14,24 @@
     return input ? input.value : "";
   }
 
-  function showError(text) {
+  // An error under the log. One that says the network failed ("offline") goes as soon as the page reaches the
+  // server again (a read answered, the push reconnected, the browser back online); a refusal stays until the
+  // next send.
+  function showError(text, offline) {
     error.textContent = text || "";
     error.hidden = !text;
+    error.dataset.offline = text && offline ? "1" : "";
   }
+  function connected() { if (error.dataset.offline === "1") { showError(""); } }
+
+  // Who answers (the header line): the bot until it hands the conversation to a person. Each read says.
+  var who = root.querySelector("[data-testid=who]");
+  function showWho(bot) {
+    if (!who || typeof bot !== "boolean") { return; }
+    who.dataset.bot = bot ? "1" : "0";
+    who.textContent = bot ? who.dataset.botText : who.dataset.personText;
+  }
+  function botAnswers() { return !!who && who.dataset.bot === "1"; }
 
   // The log scrolls inside the page (chat.css): keep its newest message in view, above the composer.
   function toNewest() { log.scrollTop = log.scrollHeight; }
@@ -77,8 +91,8 @@
 
   function poll() {
     return fetch(root.dataset.poll + "?after=" + last, {headers: {"Accept": "application/json"}})
-      .then(function (r) { return r.ok ? r.json() : {messages: []}; })
-      .then(function (data) { (data.messages || []).forEach(add); showProgress(data.progress); })
+      .then(function (r) { if (r.ok) { connected(); return r.json(); } return {messages: []}; })
+      .then(function (data) { (data.messages || []).forEach(add); showProgress(data.progress); showWho(data.bot); })
       .catch(function () { /* offline for a moment: the next poll catches up */ });
   }
 
@@ -119,13 +133,15 @@
         if (res.ok) { area.value = ""; showError(""); } else { showError(res.error); }
         return poll();
       })
-      .catch(function () { showError("网络不稳定，请稍后再试。"); })
+      .catch(function () { showError("网络不稳定，请稍后再试。", true); })
       .then(function () { busy = false; });
   });
 
   toNewest();  // a reload opens at the latest message, not the first
   window.addEventListener("resize", toNewest);  // the phone keyboard opening shrinks the screen
   // Live push (chat_live.js) shows new messages at once; polling is the fallback while it is not connected.
-  window.shouhouChat = {add: add, poll: poll, send: send, clientId: clientId};
+  window.shouhouChat = {add: add, poll: poll, send: send, clientId: clientId, showError: showError,
+                        connected: connected, botAnswers: botAnswers};
+  window.addEventListener("online", poll);  // back on the network: catch up, and the offline error goes
   setInterval(function () { if (root.dataset.liveState !== "on") { poll(); } }, 3000);
 })();

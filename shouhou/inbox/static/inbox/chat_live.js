@@ -8,8 +8,7 @@
 
   // A photo or PDF, sent as soon as it is chosen; the server checks it by its bytes.
   var upload = root.querySelector(".chat-upload input[type=file]");
-  var error = root.querySelector("[data-testid=chat-error]");
-  function showError(text) { error.textContent = text || ""; error.hidden = !text; }
+  var showError = window.shouhouChat.showError;
   if (upload) {
     upload.addEventListener("change", function () {
       if (!upload.files.length) { return; }
@@ -18,7 +17,7 @@
       data.append("client_id", window.shouhouChat.clientId());
       window.shouhouChat.send(data, "文件暂时没有发出，请稍后再试。")
         .then(function (res) { showError(res.ok ? "" : res.error); upload.value = ""; return window.shouhouChat.poll(); })
-        .catch(function () { showError("网络不稳定，请稍后再试。"); });
+        .catch(function () { showError("网络不稳定，请稍后再试。", true); });
     });
   }
 
@@ -26,13 +25,18 @@
   window.ShouhouLive.open(root.dataset.live, {
     after: root.dataset.liveSeq,
     onEvent: function (f) {
-      if (f.kind === "message") { window.shouhouChat.add(f.data); }
+      if (f.kind === "message") {
+        window.shouhouChat.add(f.data);
+        // while the bot answers, a message may be its hand-off to a person ("已为您转接…"), stored in the same
+        // transaction that stopped the bot: the read after it says who answers now (the header line)
+        if (window.shouhouChat.botAnswers()) { window.shouhouChat.poll(); }
+      }
       else { window.shouhouChat.poll(); }  // progress shown to the customer: read the list again
     },
     onReset: function () { window.shouhouChat.poll(); },
     onState: function (up) {
       root.dataset.liveState = up ? "on" : "off";
-      if (up) { window.shouhouChat.poll(); }  // catch up on anything from before the socket opened
+      if (up) { window.shouhouChat.connected(); window.shouhouChat.poll(); }  // catch up on anything from before
     }
   });
 })();

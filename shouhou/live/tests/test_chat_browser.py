@@ -1,0 +1,70 @@
+"""The customer's web chat says who answers, live: the header line turns from the bot to a person when the bot
+hands the conversation off (without a reload), and the "network unstable" error goes once the page reaches
+the server again. On the real ASGI server, with the chat page's own Content-Security-Policy."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from shouhou.core.testing.factories import CustomerFactory, OrderFactory
+from shouhou.inbox.channels import webchat
+from shouhou.inbox.models import Conversation
+
+PHONE = {"bypass_csp": False, "viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
+BOT = "智能助手接待中，回复「人工」可转人工客服"
+PERSON = "人工客服接待中"
+
+
+@pytest.fixture
+def bot_chat(shop):
+    """A customer's web chat about an order, answered by the bot (the default for web chat)."""
+    customer = CustomerFactory(shop=shop, name="李女士", phone="13812345678")
+    conversation = webchat.webchat_start(order=OrderFactory(shop=shop, customer=customer, order_no="XL20261101001"))
+    assert conversation.bot_active
+    return conversation
+
+
+def _open_chat(contexts, asgi_server, conversation):
+    context = contexts(**PHONE)
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    page.goto(f"{asgi_server.url}/inbox/chat/{webchat.chat_token(conversation)}/")
+    page.wait_for_selector("[data-testid=chat][data-live-state=on]")
+    return context, page
+
+
+@pytest.mark.browser
+def test_the_header_says_a_person_answers_once_the_bot_hands_off(asgi_server, contexts, bot_chat):
+    # given the customer's chat is open, answered by the bot
+    _, page = _open_chat(contexts, asgi_server, bot_chat)
+    expect(page.get_by_test_id("who")).to_have_text(BOT)
+    page.evaluate("window.__notReloaded = true")
+
+    # when the customer asks for a person (here from another device: the page learns it only from the push)
+    webchat.webchat_post(conversation=bot_chat, body="转人工", client_id="other-phone")
+    assert Conversation.objects.get(pk=bot_chat.pk).bot_active is False
+
+    # then the bot's hand-off shows, and the header says a person answers now, without a reload
+    expect(page.locator("[data-testid=log] .chat-body", has_text="已为您转接人工客服")).to_be_visible()
+    expect(page.get_by_test_id("who")).to_have_text(PERSON)
+    assert page.evaluate("window.__notReloaded") is True
+
+
+@pytest.mark.browser
+def test_the_network_error_goes_when_the_connection_is_back(asgi_server, contexts, chat):
+    # given the customer's chat is open, and the phone loses its network
+    context, page = _open_chat(contexts, asgi_server, chat)
+    context.set_offline(True)
+
+    # when they send, every try fails and the page says the network is unstable
+    page.fill("textarea[name=body]", "还要等多久？")
+    page.click("button[type=submit]")
+    error = page.get_by_test_id("chat-error")
+    expect(error).to_have_text("网络不稳定，请稍后再试。", timeout=10000)
+
+    # then once the network is back, the error goes (and the unsent words are still there to send)
+    context.set_offline(False)
+    expect(error).to_be_hidden(timeout=10000)
+    expect(page.locator("textarea[name=body]")).to_have_value("还要等多久？")
+    expect(page.get_by_test_id("chat")).to_have_attribute("data-live-state", "on")
