@@ -27,7 +27,7 @@ RULES: list[tuple[str, int, str]] = [
     (C.SAFETY, 5, r"冒烟|起火|着火|自燃|爆炸|炸了|漏电|触电|电到(我|人|手)|烧焦|烫伤|烧伤|过敏|红肿|起疹|疹子|"
                   r"皮肤(发红|刺痛|溃烂|红)|烂脸|中毒|食物中毒|拉肚子|腹泻|呕吐|吃坏|发霉|霉变|变质|异物|头发丝|虫子|"
                   r"玻璃碴|划伤|割伤|夹伤|窒息|误吞|吞下|住院|送医|医院|孩子受伤|受伤|有毒|甲醛|异味刺鼻|电池鼓包|鼓包"),
-    (C.WRONG_MISSING, 4, r"发错|寄错|错发|送错|不是我买的|不是我要的|颜色不对|型号不对|款式不对|规格不对|发成了|"
+    (C.WRONG_MISSING, 4, r"发错|寄错|错发|送错|不是我买的|不是我要的|颜色不对|型号不对|款式不对|规格不对|发成了|发来的(却)?是|"
                          r"少发|漏发|少了|缺了|缺少|缺件|少一|没有(收到|看到)(赠品|配件|说明书)|只收到|空包|空盒|数量不对|赠品没"),
     (C.QUALITY, 3, r"质量|坏了|破了|破洞|开线|脱线|掉色|褪色|起球|断了|裂了|裂开|裂痕|瑕疵|污渍|脏了|有污|划痕|"
                    r"刮花|不亮|不工作|没反应|开不了机|开不机|充不进电|充不上电|死机|卡顿|闪屏|黑屏|失灵|故障|"
@@ -49,6 +49,9 @@ RULES: list[tuple[str, int, str]] = [
                  r"敏感肌|孕妇|宝宝能用|蓝牙|连不上|app|配对"),
 ]
 _COMPILED = [(cat, w, re.compile(p, re.IGNORECASE)) for cat, w, p in RULES]
+# The customer says the shop sent the wrong thing: that decides over the sizes, colours or faults the message
+# names to show it ("我买的是黑色M码，发来的是白色L码，发错货了" is a wrong item, not a size question).
+_SENT_WRONG = re.compile(r"发错|寄错|错发|送错|发成了|发来的(是|却是)|不是我买的|不是我要的")
 _LABELS = dict(C.choices)
 
 # A threat to go public: high priority whatever the category (a bad review / complaint is coming).
@@ -87,6 +90,8 @@ def classify(text: str) -> tuple[str, list[str]]:
     best = max(scores, key=lambda c: (scores[c], -order.index(c)))
     if C.SAFETY in scores:  # any safety word decides: a person may be hurt
         best = C.SAFETY
+    elif C.WRONG_MISSING in scores and _SENT_WRONG.search(t):
+        best = C.WRONG_MISSING
     return str(best), [f"{_LABELS[best]}：{'、'.join(hits[best][:3])}"]
 
 

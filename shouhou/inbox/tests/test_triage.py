@@ -70,6 +70,11 @@ C = TicketCategory
     ("精华液敏感肌能用吗", C.USAGE),
     ("空气炸锅怎么使用，有没有教程", C.USAGE),
     ("保质期多久？", C.USAGE),
+    # a wrong item named by its sizes or colours is still a wrong item (a tester's message, filed as size)
+    ("我买的是黑色M码，发来的是白色L码，发错货了", C.WRONG_MISSING),
+    ("订的XL码发成了S码", C.WRONG_MISSING),
+    ("发来的是蓝色的，我拍的红色，质量也一般", C.WRONG_MISSING),
+    ("M码偏小，想换L码", C.SIZE_FIT),
     # other
     ("在吗", C.OTHER),
     ("你好", C.OTHER),
