@@ -99,3 +99,16 @@ def test_the_ui_is_chinese_even_for_an_english_browser_and_english_when_chosen(c
     client.post("/i18n/setlang/", {"language": "zh-hans", "next": "/desk/queue/"})
     assert "收件箱" in client.get("/desk/queue/").content.decode()
     assert "%(time)s left" not in client.get("/jsi18n/").content.decode()
+
+
+@pytest.mark.django_db
+def test_each_language_is_offered_in_its_own_name(client, shop):
+    # an English reader must find "English" on a Chinese page (it read 英语), and a Chinese reader 简体中文
+    user = UserFactory(username="lina2")
+    MembershipFactory(user=user, shop=shop, role="admin")
+    client.force_login(user)
+    for language in ("zh-hans", "en"):
+        client.post("/i18n/setlang/", {"language": language, "next": "/desk/queue/"})
+        page = client.get("/desk/queue/").content.decode()
+        assert '<option value="en" lang="en"' in page and ">English</option>" in page
+        assert ">简体中文</option>" in page and "英语" not in page
