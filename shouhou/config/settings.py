@@ -303,4 +303,7 @@ SHOUHOU = {
 }
 
 # Kuaidi100 subscription endpoint (poll API); tests point it at a local HTTP server.
+# Secret the SMS/WeChat gateway bridge signs inbound replies and delivery receipts with; empty: those
+# webhooks refuse every request (docs/notifications.md).
+SHOUHOU_NOTIFY_WEBHOOK_SECRET = env_str("SHOUHOU_NOTIFY_WEBHOOK_SECRET", "")
 SHOUHOU_KUAIDI100_POLL_URL = env_str("SHOUHOU_KUAIDI100_POLL_URL", "https://poll.kuaidi100.com/poll")

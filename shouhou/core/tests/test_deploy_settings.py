@@ -104,3 +104,13 @@ def test_check_deploy_outside_production_names_what_is_missing(tmp_path):
     done = _shouhou(_env(tmp_path), "check", "--deploy", "--fail-level", "WARNING")
     assert done.returncode != 0
     assert "security.W004" in done.stderr + done.stdout
+
+
+def test_the_notification_webhook_secret_is_read_from_the_environment(tmp_path):
+    # it was documented but never read: the SMS-reply and receipt webhooks could not be switched on
+    show = "from django.conf import settings; print(repr(settings.SHOUHOU_NOTIFY_WEBHOOK_SECRET))"
+    on = _shouhou(_env(tmp_path, SHOUHOU_NOTIFY_WEBHOOK_SECRET="gateway-bridge-secret"), "shell", "--no-imports", "-c",
+                  show)
+    off = _shouhou(_env(tmp_path), "shell", "--no-imports", "-c", show)
+    assert on.stdout.strip() == "'gateway-bridge-secret'", on.stderr[-2000:]
+    assert off.stdout.strip() == "''"
