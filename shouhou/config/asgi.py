@@ -15,6 +15,7 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 from django.core.signals import request_finished  # noqa: E402
 from django.db import connections  # noqa: E402
 
+from shouhou.core.bodylimit import BodyLimit  # noqa: E402
 from shouhou.core.runtime import SERVING_ENV, settle_for_serving  # noqa: E402
 from shouhou.live.routing import websocket_urlpatterns  # noqa: E402
 
@@ -54,9 +55,9 @@ def _close_request_connections(**kwargs) -> None:
 
 request_finished.connect(_close_request_connections, dispatch_uid="shouhou.asgi.close_request_connections")
 
+_http = HttpThreads(django_application, settings.WEB_THREADS) if settings.WEB_THREADS > 0 else django_application
 application = ProtocolTypeRouter({
-    "http": HttpThreads(django_application, settings.WEB_THREADS) if settings.WEB_THREADS > 0
-    else django_application,
+    "http": BodyLimit(_http, settings.MAX_REQUEST_BYTES),
     # Same-site pages only (Origin checked against ALLOWED_HOSTS); the session cookie names the agent.
     "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
 })

@@ -232,6 +232,8 @@ for _prefix, _sub in (("vendor/chart.js", "chart.js/dist"), ("vendor/swagger-ui"
 MEDIA_URL = "/media/"
 MEDIA_ROOT = DATA_DIR / "media"
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+# Largest request body the server reads at all (core/bodylimit.py): an order export of 100,000 rows is ~15 MB.
+MAX_REQUEST_BYTES = env_int("SHOUHOU_MAX_REQUEST_MB", 64) * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 WHITENOISE_USE_FINDERS = True
 
