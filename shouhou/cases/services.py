@@ -278,7 +278,7 @@ def case_create(*, shop, order_line: OrderLine, reason: str, kind: str | None = 
     return case
 
 
-def _ask_a_person(case: Case) -> None:
+def _ask_a_person(case: Case, *, request: str = "", key: str = "needs-person") -> None:
     """A self-service case the policy did not approve: into the agents' queue, with its SLA clock.
     The customer's claim is kept even if the queue refuses (e.g. an SLA policy the clock cannot compute):
     the failure is logged and noted on the case, which stays first in the case list's open cases."""
@@ -286,7 +286,7 @@ def _ask_a_person(case: Case) -> None:
 
     try:
         with transaction.atomic():
-            ticket_open_for_case(case=case)
+            ticket_open_for_case(case=case, request=request, key=key)
     except Exception:  # any failure of the queue must not lose the customer's claim
         log.exception("case %s could not open a ticket for a person", case.number)
         _event(case, kind="progress", note="未能自动进入客服队列，请人工跟进", visible=False)
@@ -499,6 +499,7 @@ def case_return_pickup_request(*, case: Case, actor) -> Case:
     _event(case, kind="pickup_requested", actor=actor, note=note)
     audit_record(action="case.pickup_requested", obj=case, actor=actor, before=before,
                  after={"return_method": ReturnMethod.PICKUP}, note=note)
+    _ask_a_person(case, request=f"我申请了上门取件（售后单 {case.number}），请联系我约定取件时间和地址。", key="pickup")
     return case
 
 

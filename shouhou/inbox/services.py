@@ -714,7 +714,7 @@ def _sync_escalation(src: Escalation, dst: Escalation) -> None:
 # --- self-service cases that need a person ------------------------------------------------------------
 
 @transaction.atomic
-def ticket_open_for_case(*, case) -> Ticket:
+def ticket_open_for_case(*, case, request: str = "", key: str = "needs-person") -> Ticket:
     """A case the customer filed on the self-service page that the policy could not approve by itself:
     it must reach a person. The request goes into the customer's web chat for that order (the bot steps
     aside), as a ticket linked to the case with its SLA clocks running and routed like any other, so the
@@ -730,11 +730,11 @@ def ticket_open_for_case(*, case) -> Ticket:
     conversation.bot_active = False
     line = case.order_line
     what = f"{line.product_name}（{case.get_reason_display()}）" if line is not None else case.get_reason_display()
-    body = f"我在自助售后页提交了售后申请 {case.number}：{what}。" + (f"问题描述：{case.description}" if case.description
-                                                                 else "")
+    body = request or (f"我在自助售后页提交了售后申请 {case.number}：{what}。"
+                       + (f"问题描述：{case.description}" if case.description else ""))
     received = message_receive(shop=case.shop, channel=conversation.channel, body=body, customer=case.customer,
                                contact_handle=conversation.contact_handle, order=case.order,
-                               conversation=conversation, external_id=f"case:{case.pk}:needs-person", at=at)
+                               conversation=conversation, external_id=f"case:{case.pk}:{key}", at=at)
     ticket = received.ticket or Ticket.objects.filter(case=case).order_by("-pk").first()
     if ticket is None:  # cannot happen with the bot stopped; say so rather than lose the request
         raise TicketError(f"售后单 {case.number} 未能进入客服队列。")

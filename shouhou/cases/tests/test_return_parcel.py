@@ -72,6 +72,14 @@ def test_a_customer_cannot_declare_a_pickup_done_only_ask_for_one(shop, line, ag
     svc.case_return_pickup_request(case=case, actor=CustomerActor(case.pk))
     case.refresh_from_db()
     assert (case.status, case.return_method) == (S.AWAITING_RETURN, "pickup")
+    # the request reaches a person: a ticket on the case in the agents' queue, with the customer's words
+    from shouhou.inbox.models import Message, Ticket
+
+    ticket = Ticket.objects.get(case=case)
+    assert ticket.status in ("new", "open") and Message.objects.filter(
+        conversation=ticket.conversation, body__contains=f"我申请了上门取件（售后单 {case.number}）").count() == 1
+    svc.case_return_pickup_request(case=case, actor=CustomerActor(case.pk))  # asked twice: one request
+    assert Message.objects.filter(body__contains="我申请了上门取件").count() == 1
     # staff register the collection (no number yet): now it is on its way
     svc.case_return_shipped(case=case, actor=agent, method="pickup")
     case.refresh_from_db()
