@@ -13,7 +13,7 @@ from shouhou.cases.services import RETURN_KINDS, clock_date, line_facts
 from shouhou.commerce.models import OrderLine
 from shouhou.core import clock
 from shouhou.policies.document import default_source, parse
-from shouhou.policies.engine import Claim, decide
+from shouhou.policies.engine import Claim, decide, decision_on_approval
 from shouhou.policies.selectors import policy_active
 from shouhou.policies.services import policy_publish
 
@@ -74,12 +74,16 @@ def seed(*, shop, rng: random.Random) -> None:
                 and kind not in RETURN_KINDS:
             kind = "return_refund"
         comp = d.compensation or {}
+        decision = d.to_json()
+        if S.APPROVED in PATHS[status]:  # as a person's approval leaves it: no "客服将尽快审核" on an approved case
+            decision = decision_on_approval(decision, approved_on=today)
         cases.append(Case(
             shop=shop, number=f"SHDEMO{i:05d}{rng.randint(100, 999)}", order=line.order, order_line=line,
             customer=line.order.customer, live_session_id=line.order.live_session_id, kind=kind, status=status,
             reason=reason, description=rng.choice(NOTES[S.REQUESTED]), channel=rng.choice(["portal", "chat", "api"]),
-            policy_version=version, decision=d.to_json(), auto_approved=d.auto_approved,
-            shipping_payer=d.shipping_payer if kind in RETURN_KINDS else "none", refund_amount=d.refund_amount,
+            policy_version=version, decision=decision, auto_approved=d.auto_approved,
+            shipping_payer=d.shipping_payer if kind in RETURN_KINDS else "none",
+            refund_amount=d.refund_amount if kind in ("return_refund", "refund_only", "price_protect") else 0,
             return_method="self_ship" if status in (S.IN_TRANSIT_BACK, S.RECEIVED, S.INSPECTING, S.RESOLVED) else "",
             return_carrier="SF" if status in (S.IN_TRANSIT_BACK, S.RECEIVED, S.INSPECTING, S.RESOLVED) else "",
             return_tracking_no=f"SF{rng.randint(10**11, 10**12 - 1)}" if status in (

@@ -48,3 +48,19 @@ def test_demo_cases_are_spread_after_delivery_and_histories_run_forward(shop):
         assert times[0] == case.created_at and times == sorted(times)
         if case.resolved_at is not None:
             assert case.created_at < case.resolved_at <= now and times[-1] == case.resolved_at
+
+
+def test_demo_cases_read_as_their_state_says(shop):
+    # an approved demo case said "客服将尽快审核" (the approval's rewrite was skipped); an exchange showed a refund
+    for _ in range(30):
+        OrderLineFactory(order__shop=shop)
+    seed(shop=shop, rng=random.Random(7))
+    waiting = (CaseStatus.REQUESTED, CaseStatus.REJECTED, CaseStatus.CANCELLED)
+    cases = list(Case.objects.filter(shop=shop))
+    approved = [c for c in cases if c.status not in waiting and c.decision.get("recommended")]
+    assert approved
+    for case in approved:
+        assert "客服将尽快审核" not in case.decision["explanation_zh"], case.number
+    for case in cases:
+        if case.kind not in ("return_refund", "refund_only", "price_protect"):
+            assert case.refund_amount == 0, case.number
