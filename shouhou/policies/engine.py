@@ -39,6 +39,8 @@ MAX_MONEY = Decimal("100000000")  # 1亿元: a claim above this is a typo, not a
 MAX_QUANTITY = 100_000
 MAX_COUNT = 1_000  # exchanges so far, failed repairs
 AUTO_APPROVE_MAX_REFUND = Decimal("1000")  # a policy published before `auto_approve.max_refund` existed
+# Measures art. 9 (3): apparel, shoes and bags, home textiles — washing takes them out of "intact".
+WASHABLE = ("clothing", "underwear", "shoes_bags", "home")
 # Goods nobody repairs: a quality problem with them is put right by exchange (or return), never "repair".
 NOT_REPAIRABLE = ("food", "fresh", "cosmetics", "underwear")
 # Dates a claim may carry: anything outside is a typo (and past 9999 the deadlines decide() computes, a year
@@ -374,6 +376,10 @@ def decide(line: LineFacts, claim: Claim, now: dt.date | dt.datetime, *, policy:
             en.append(f"The {days}-day no-reason window has passed (day {day}).")
         else:
             ok, why = _intact(policy, cat, claim.condition)
+            if ok and claim.washed and cat in WASHABLE:
+                # Measures art. 9 (3): apparel, shoes, bags and home textiles are not intact once soiled; a washed
+                # one was worn and is no longer as delivered (a washed defect goes the quality path instead)
+                ok, why = False, "已洗涤（服装、鞋包、家纺洗涤后不再完好）"
             if not ok:
                 d.clauses.append(f"categories.{cat}.intact")
                 zh.append(f"商品不符合完好标准：{why}。")

@@ -42,6 +42,13 @@ LAW = [
     # … but only newspapers and periodicals: a book is returned like other goods
     ("消法25.1(四)", "books-returnable", "books", 3, {"reason": "no_reason"}, ["return_refund", "exchange"],
      {"no_clause": "no_reason.exception.books_periodicals"}),
+    # 办法第九条(三): washed apparel is not intact for a no-reason return (a washed defect is a quality matter)
+    ("办法9(三)", "washed-clothing-not-intact", "clothing", 2, {"reason": "no_reason", "washed": True}, [],
+     {"clause": "categories.clothing.intact"}),
+    ("办法9(三)", "unwashed-clothing-intact", "clothing", 2, {"reason": "no_reason", "washed": False},
+     ["return_refund", "exchange"], {}),
+    ("办法9(三)", "washed-phone-irrelevant", "electronics", 2, {"reason": "no_reason", "washed": True},
+     ["return_refund", "exchange"], {}),
     # 消法第25条第一款(三): audio/video/software only once downloaded or unsealed by the consumer
     ("消法25.1(三)", "avs-sealed-returnable", "audio_video_software", 3, {"reason": "no_reason"},
      ["return_refund", "exchange"], {"no_clause": "no_reason.exception.audio_video_software"}),
