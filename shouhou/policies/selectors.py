@@ -6,6 +6,8 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext
+
 from shouhou.policies.document import (
     CONFIRMABLE_CATEGORIES,
     NO_REASON_MIN_DAYS,
@@ -61,49 +63,62 @@ def policy_versions(*, shop):
 
 
 def category_rules(doc: dict, category: str) -> dict:
-    """Plain-Chinese lines describing one category's rules (used by the page and the bot)."""
+    """Plain lines describing one category's rules (the public page and the bot), in the active language:
+    Chinese by default, English when the reader chose it."""
+    from shouhou.commerce.choices import Category, MembershipTier
+
     crule = doc.get("categories", {}).get(category, {})
     nr = {**doc["no_reason"], **crule.get("no_reason", {})}
     intact = crule.get("intact", {})
     lines: dict[str, str] = {}
     days = max(nr["days"], NO_REASON_MIN_DAYS)
+    name = str(Category(category).label) if category in Category.values else category
     excepted = category in doc["no_reason"]["legal_exceptions"] and category in STATUTORY_EXCEPTIONS
     if excepted and category in SEALED_EXCEPTIONS:
-        lines["return"] = (f"{CATEGORY_ZH.get(category, category)}未拆封、未在线下载的，签收次日起{days}天内可申请七天"
-                           "无理由退货；已拆封或已下载的不适用（消法第25条）；有质量问题仍可退换。")
+        lines["return"] = gettext("%(category)s未拆封、未在线下载的，签收次日起%(days)s天内可申请七天无理由退货；"
+                                  "已拆封或已下载的不适用（消法第25条）；有质量问题仍可退换。") % {
+            "category": name, "days": days}
     elif excepted:
-        lines["return"] = f"{CATEGORY_ZH.get(category, category)}属于法定不适用七日无理由退货的商品；有质量问题仍可退换。"
+        lines["return"] = gettext("%(category)s属于法定不适用七日无理由退货的商品；有质量问题仍可退换。") % {
+            "category": name}
     else:
-        text = f"签收次日起{days}天内，商品完好可申请七天无理由退货（为查验拆开包装不影响退货）"
+        text = gettext("签收次日起%(days)s天内，商品完好可申请七天无理由退货（为查验拆开包装不影响退货）") % {"days": days}
         if category in SEAL_CATEGORIES and intact.get("seal_required", True):
-            text += "；一次性密封包装损坏的不再完好"
+            text += gettext("；一次性密封包装损坏的不再完好")
         if nr.get("confirm_exclusion_when_opened") and category in CONFIRMABLE_CATEGORIES:
-            text += "；购买时确认过「拆封后不退」的商品拆封后不支持无理由退货"
+            text += gettext("；购买时确认过「拆封后不退」的商品拆封后不支持无理由退货")
         if intact.get("tags_required"):
-            text += "；吊牌需完好"
+            text += gettext("；吊牌需完好")
         if intact.get("gifts_required", True):
-            text += "；赠品未退回的按标价从退款中扣除"
-        lines["return"] = text + "。"
+            text += gettext("；赠品未退回的按标价从退款中扣除")
+        lines["return"] = text + gettext("。")
     ship = doc["shipping"]
-    tiers = "、".join(TIER_ZH.get(t, t) for t in ship["vip_free_return_tiers"])
-    payer = "买家" if ship["no_reason_payer"] == "buyer" else "商家"
-    lines["shipping"] = ("质量问题、发错货、少件、运输破损由商家承担运费；无理由退货由" + payer + "承担运费"
-                         + ("，购买了运费险的由运费险承担" if ship["insurance_covers_no_reason"] else "")
-                         + (f"，{tiers}会员由商家承担" if tiers and payer == "买家" else "") + "。"
-                         + f"运输破损请在签收后{doc['quality']['transit_damage_report_days']}天内反馈。")
+    tiers = "、".join(str(MembershipTier(t).label) if t in MembershipTier.values else t
+                     for t in ship["vip_free_return_tiers"])
+    buyer_pays = ship["no_reason_payer"] == "buyer"
+    text = (gettext("质量问题、发错货、少件、运输破损由商家承担运费；无理由退货由买家承担运费") if buyer_pays
+            else gettext("质量问题、发错货、少件、运输破损由商家承担运费；无理由退货由商家承担运费"))
+    if ship["insurance_covers_no_reason"]:
+        text += gettext("，购买了运费险的由运费险承担")
+    if tiers and buyer_pays:
+        text += gettext("，%(tiers)s会员由商家承担") % {"tiers": tiers}
+    lines["shipping"] = text + gettext("。") + gettext("运输破损请在签收后%(days)s天内反馈。") % {
+        "days": doc["quality"]["transit_damage_report_days"]}
     sb = {**doc["sanbao"], **crule.get("sanbao", {})}
     if category in doc["sanbao"]["categories"]:
-        lines["warranty"] = (f"性能故障：签收后{sb['return_days']}天内可退货，{sb['exchange_days']}天内可换货，"
-                             f"{sb['warranty_days']}天保修期内免费维修；维修{sb['failed_repairs_for_exchange']}次"
-                             "仍不能正常使用可换货或退货。")
+        lines["warranty"] = gettext("性能故障：签收后%(r)s天内可退货，%(e)s天内可换货，%(w)s天保修期内免费维修；"
+                                    "维修%(n)s次仍不能正常使用可换货或退货。") % {
+            "r": sb["return_days"], "e": sb["exchange_days"], "w": sb["warranty_days"],
+            "n": sb["failed_repairs_for_exchange"]}
         if category in sb.get("onsite_repair_categories", []):
-            lines["warranty"] += f"单价 {sb['onsite_repair_min_price']} 元及以上的可预约上门维修。"
+            lines["warranty"] += gettext("单价 %(price)s 元及以上的可预约上门维修。") % {
+                "price": sb["onsite_repair_min_price"]}
     pp = doc["price_protection"]
-    lines["price"] = (f"下单后{pp['days']}天内降价可申请价保，差价"
-                      + ("原路退回" if pp["refund_to"] == "original" else "退至账户余额") + "。")
+    lines["price"] = (gettext("下单后%(days)s天内降价可申请价保，差价原路退回。") if pp["refund_to"] == "original"
+                      else gettext("下单后%(days)s天内降价可申请价保，差价退至账户余额。")) % {"days": pp["days"]}
     care = crule.get("care")
     if care:
-        lines["care"] = "按洗涤标签护理后褪色、缩水属于质量问题；未按标签护理属于使用不当。"
+        lines["care"] = gettext("按洗涤标签护理后褪色、缩水属于质量问题；未按标签护理属于使用不当。")
     return lines
 
 
