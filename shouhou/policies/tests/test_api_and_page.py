@@ -127,3 +127,16 @@ def test_decide_endpoint_returns_the_refund_deadline_and_gift_deduction(shop, ag
     assert r.status_code == 200
     body = r.json()
     assert (body["refund_amount"], body["gift_deduction"], body["refund_within_days"]) == ("79.10", "19.90", 7)
+
+
+def test_the_public_policy_page_reads_in_english_when_chosen(client, shop):
+    # given a reader who chose English (the page mixed Chinese category names and rule lines into it)
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    page = client.get(f"/policy/{shop.code}/").content.decode()
+    # then the exceptions, the categories and their rules are English
+    assert "Custom-made goods" in page and "定制商品" not in page
+    assert "A no-reason return within 7 days from the day after sign-off" in page and "签收次日起" not in page
+    assert "Report transit damage within" in page
+    # and Chinese stays the default
+    client.post("/i18n/setlang/", {"language": "zh-hans", "next": "/"})
+    assert "签收次日起7天内" in client.get(f"/policy/{shop.code}/").content.decode()
