@@ -71,3 +71,19 @@ def case_get(*, shop, pk: int) -> Case:
 
 def case_public_events(case: Case):
     return case.events.filter(visible_to_customer=True).order_by("at", "id")
+
+
+def case_open_list(*, shop, customer_id: int | None = None, order_id: int | None = None,
+                   case_id: int | None = None) -> QuerySet[Case]:
+    """The cases still being worked on of a customer or an order (and the one named), oldest first, with their
+    photos: what the agent decides on from a conversation (the desk's case panel)."""
+    match = [Q(**{field: value}) for field, value in (("customer_id", customer_id), ("order_id", order_id),
+                                                       ("pk", case_id)) if value]
+    if not match:
+        return Case.objects.none()
+    any_of = match[0]
+    for q in match[1:]:
+        any_of |= q
+    return (Case.objects.filter(any_of, shop=shop, status__in=OPEN_STATUSES)
+            .select_related("order", "order_line", "customer", "shop").prefetch_related("evidence")
+            .order_by("created_at", "pk"))

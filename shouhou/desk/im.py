@@ -6,12 +6,16 @@ fetch() (JSON answer); the live push (shouhou.live) says when to refresh what. S
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
-from django.views.decorators.http import require_GET
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
 
 from shouhou.core.clock import now
+from shouhou.desk import services as desk_svc
+from shouhou.desk.case_panel import ticket_case_cards, ticket_open_case
 from shouhou.desk.workbench import Desk, _live_seq, _ticket_context, _ticket_or_404
 from shouhou.inbox import selectors as sel
 
@@ -37,7 +41,7 @@ def im_page(request: HttpRequest) -> HttpResponse:
     ticket_id = request.GET.get("t", "")
     if ticket_id.isdigit():
         ticket = _ticket_or_404(desk, int(ticket_id))
-        context.update(_ticket_context(request, desk, ticket))
+        context.update(_pane_context(request, desk, ticket))
         context["open_ticket"] = ticket
     return render(request, "desk/im.html", context)
 
@@ -56,4 +60,43 @@ def im_list(request: HttpRequest) -> JsonResponse:
 def im_pane(request: HttpRequest, pk: int) -> HttpResponse:
     desk = Desk(request)
     ticket = _ticket_or_404(desk, pk)
-    return render(request, "desk/_im_pane.html", _ticket_context(request, desk, ticket))
+    return render(request, "desk/_im_pane.html", _pane_context(request, desk, ticket))
+
+
+def _pane_context(request: HttpRequest, desk: Desk, ticket) -> dict:
+    return {**_ticket_context(request, desk, ticket), **_cases_context(desk, ticket)}
+
+
+def _cases_context(desk: Desk, ticket) -> dict:
+    """The side panel's open cases of this conversation's customer / order (desk/_im_cases.html)."""
+    return {"im_case_panel": True, "case_cards": ticket_case_cards(ticket=ticket, user=desk.user)}
+
+
+@login_required
+@require_POST
+def im_case_action(request: HttpRequest, pk: int, case_id: int, action: str) -> JsonResponse:
+    """同意 / 拒绝 one of the conversation's open cases from the side panel, with fetch(): JSON with the panel
+    rendered again, or the refusal (the case services decide who may, and what the case's state allows)."""
+    desk = Desk(request)
+    ticket = _ticket_or_404(desk, pk)
+    if action not in {"approve", "reject"}:
+        raise Http404(_("未知操作"))
+    case = ticket_open_case(ticket=ticket, case_id=case_id)
+    if case is None:
+        return JsonResponse({"ok": False, "error": _("这个售后单已不在处理中，请刷新后再看")}, status=404)
+    p, user = request.POST, request.user
+    try:
+        if action == "approve":
+            case = desk_svc.ticket_case_approve(ticket=ticket, actor=user, note=p.get("note", "").strip(), case=case)
+            message = _("已同意售后单 %(number)s") % {"number": case.number}
+        else:
+            case = desk_svc.ticket_case_reject(ticket=ticket, actor=user, reason=p.get("reason", "").strip(),
+                                               case=case)
+            message = _("已拒绝售后单 %(number)s") % {"number": case.number}
+    except PermissionDenied as exc:
+        return JsonResponse({"ok": False, "error": str(exc)}, status=403)
+    except desk_svc.CaseError as exc:
+        return JsonResponse({"ok": False, "error": str(exc)}, status=400)
+    html = render_to_string("desk/_im_cases.html", {**_cases_context(desk, ticket), "ticket": ticket},
+                            request=request)
+    return JsonResponse({"ok": True, "message": message, "html": html})

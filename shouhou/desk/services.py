@@ -47,16 +47,17 @@ def ticket_case_create(*, ticket: Ticket, actor, order_line_id: int | None, reas
 
 
 @transaction.atomic
-def ticket_case_approve(*, ticket: Ticket, actor, note: str = "") -> Case:
-    case = _case_of(ticket)
+def ticket_case_approve(*, ticket: Ticket, actor, note: str = "", case: Case | None = None) -> Case:
+    """Approve `case` (one of the conversation's open cases, desk.case_panel), else the ticket's linked case."""
+    case = case or _case_of(ticket)
     case = case_svc.case_approve(case=case, actor=actor, note=note)
     _event(ticket, actor=actor, to_value=case.number, note=f"同意售后单 {case.number}")
     return case
 
 
 @transaction.atomic
-def ticket_case_reject(*, ticket: Ticket, actor, reason: str) -> Case:
-    case = _case_of(ticket)
+def ticket_case_reject(*, ticket: Ticket, actor, reason: str, case: Case | None = None) -> Case:
+    case = case or _case_of(ticket)
     case = case_svc.case_reject(case=case, actor=actor, reason=reason)
     _event(ticket, actor=actor, to_value=case.number, note=f"拒绝售后单 {case.number}：{reason}")
     return case

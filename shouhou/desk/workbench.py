@@ -26,6 +26,7 @@ from shouhou.cases.services import TRANSITIONS as CASE_TRANSITIONS
 from shouhou.core.clock import local_tz, now
 from shouhou.core.uploads import file_response
 from shouhou.desk import services as desk_svc
+from shouhou.desk.case_panel import case_card
 from shouhou.desk.queue_html import queue_rows_html
 from shouhou.inbox import scripts as inbox_scripts
 from shouhou.inbox import selectors as sel
@@ -190,6 +191,7 @@ def _ticket_context(request: HttpRequest, desk: Desk, ticket, *, draft: str = ""
         "departments": [(v, label) for v, label in Team.choices if v != Team.SERVICE],
         "is_open": ticket.status in OPEN_TICKET_STATUSES,
         "case": case,
+        "case_card": case_card(case=case, user=desk.user) if case else None,
         "case_next": CASE_TRANSITIONS.get(case.status, set()) if case else set(),
         "claim_reasons": ClaimReason.choices,
         "case_kinds": CaseKind.choices,

@@ -159,25 +159,36 @@
   // --- scripts: a click fills the composer with the script rendered for this ticket ---
   var body = document.getElementById("reply-body"), scriptId = document.getElementById("script-id");
   var scriptError = document.getElementById("script-error");
-  function useScript(url, id) {
+  var filled = null, asked = 0;  // filled: the text the last script put in the box; asked: the latest request
+  function useScript(url, id, stay) {
     if (!url) return;
+    var mine = ++asked;
     getJSON(url).then(function (j) {
+      if (mine !== asked) return;  // a later choice is on its way (arrowing through the list)
       if (j.error) { scriptError.textContent = j.error; return; }
-      body.value = j.text;
+      body.value = filled = j.text;
       scriptId.value = j.id || id || "";
       scriptError.textContent = "";
-      body.focus();
-    }).catch(function () { scriptError.textContent = _("话术加载失败，请重试"); });
+      if (!stay) body.focus();  // the list keeps the focus: its arrows go on through the scripts
+    }).catch(function () { if (mine === asked) scriptError.textContent = _("话术加载失败，请重试"); });
   }
   document.addEventListener("click", function (ev) {
     var chip = ev.target.closest("[data-script-url]");
     if (chip && body) { ev.preventDefault(); useScript(chip.dataset.scriptUrl, chip.dataset.scriptId); }
   });
+  // The "更多话术…" list fills the box whenever its choice changes, and arrowing through it with the keyboard
+  // changes it at each step: a draft the agent wrote is never replaced without asking. The text a script put
+  // there, untouched, is replaced without asking (that is stepping through the scripts); the list keeps the
+  // choice shown, so the arrows go on from it, and goes back to "更多话术…" when the draft is kept.
   var more = document.getElementById("more-scripts");
   if (more) more.addEventListener("change", function () {
     var opt = more.options[more.selectedIndex];
-    useScript(more.value, opt && opt.dataset.scriptId);
-    more.selectedIndex = 0;
+    if (!more.value) return;
+    if (body.value.trim() && body.value !== filled && !window.confirm(_("用所选话术替换回复框中的草稿吗？"))) {
+      more.selectedIndex = 0;
+      return;  // the agent's own draft stays
+    }
+    useScript(more.value, opt && opt.dataset.scriptId, true);
   });
   if (body && scriptId) body.addEventListener("input", function () { if (!body.value) scriptId.value = ""; });
 

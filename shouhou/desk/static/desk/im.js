@@ -206,6 +206,12 @@
       return;
     }
     if (ev.target.id === "im-script-search") { ev.preventDefault(); pickFirstScript(ev.target); return; }
+    if (ev.target.classList.contains("case-reason")) {  // Enter in a reject reason rejects (the button's action)
+      ev.preventDefault();
+      var rejectBtn = ev.target.parentNode.querySelector("[data-case-op=reject]");
+      if (rejectBtn) caseAct(rejectBtn);
+      return;
+    }
     if (ev.target.tagName === "INPUT" && ev.target.closest("#im-composer")) ev.preventDefault();
   });
   document.addEventListener("keydown", function (ev) {
@@ -227,8 +233,40 @@
       return;
     }
     var chip = ev.target.closest("[data-im-script]");
-    if (chip) useScript(chip.dataset.imScript, chip.dataset.scriptId);
+    if (chip) { useScript(chip.dataset.imScript, chip.dataset.scriptId); return; }
+    var act = ev.target.closest("[data-case-act]");
+    if (act) caseAct(act);
   });
+
+  // --- the side panel's cases: 同意 / 拒绝 without leaving the conversation. The case services decide who may
+  // and what the case's state allows; their refusal is shown on the case; on success the panel is redrawn. ---
+  function caseAct(btn) {
+    var card = btn.closest("[data-case]"), error = card.querySelector(".case-msg"), data = new FormData();
+    var reason = card.querySelector(".case-reason"), reject = btn.dataset.caseOp === "reject";
+    function refuse(text) { error.textContent = text; error.hidden = false; }
+    if (card.dataset.busy) return;
+    if (reject) {
+      if (!reason.value.trim()) { refuse(_("请填写拒绝原因")); reason.focus(); return; }
+      data.append("reason", reason.value.trim());
+    } else if (btn.dataset.ask && !window.confirm(btn.dataset.ask)) {
+      return;  // approving money: the agent confirmed the amount, or nothing happens
+    }
+    card.dataset.busy = "1";
+    error.hidden = true;
+    var forTicket = openId();
+    post(btn.dataset.caseAct, data).then(function (j) {
+      if (openId() !== forTicket) return;  // the agent has moved to another conversation meanwhile
+      if (!j.ok) { refuse(j.error || _("操作失败，请重试")); return; }
+      var panel = document.getElementById("im-cases");
+      if (panel && j.html) {
+        panel.outerHTML = j.html;
+        var status = document.getElementById("im-case-status");
+        if (status) status.textContent = j.message || "";
+      }
+      refreshTimeline();  // the case action is on the ticket's timeline
+    }).catch(function () { refuse(_("网络不稳定，请稍后再试")); })
+      .then(function () { delete card.dataset.busy; });
+  }
 
   // --- scripts: chips and a search over the whole library (title and text) ---
   function useScript(url, id) {
