@@ -251,14 +251,28 @@ def case_create(*, shop, order_line: OrderLine, reason: str, kind: str | None = 
     chosen = kind or decision.recommended or CaseKind.COMPENSATION
     if chosen not in CaseKind.values:
         raise CaseError(f"未知的售后类型：{chosen}")
+    if kind is not None and isinstance(actor, CustomerActor) and (
+            kind not in decision.allowed or kind == CaseKind.COMPENSATION):
+        # the customer chooses among what the policy grants; compensation is the shop's to offer
+        offered = "、".join(str(CaseKind(k).label) for k in decision.allowed
+                           if k in CaseKind.values and k != CaseKind.COMPENSATION)
+        raise CaseError(gettext("按本店售后政策，这个申请不能办理「%(kind)s」，可选择：%(offered)s。") % {
+            "kind": CaseKind(kind).label, "offered": offered or gettext("无（请直接提交，由客服审核）")})
+    from shouhou.policies.document import STATUTORY_MERCHANT_REASONS
+
     order = order_line.order
-    deadline = decision.deadlines.get("return_ship_by")
+    deadline = decision.deadlines.get("return_ship_by") if chosen in RETURN_KINDS else None
     case = Case.objects.create(
         shop=shop, number=new_number("SH"), order=order, order_line=order_line, customer=order.customer,
         live_session=order.live_session, kind=chosen, reason=reason, description=description, channel=channel,
         policy_version=version, decision=decision.to_json(), claim=claim_data,
-        shipping_payer=decision.shipping_payer if chosen in RETURN_KINDS else "none",
-        refund_amount=decision.refund_amount,
+        # the payer decided for the recommended remedy; a return chosen instead of a resend/refund (transit
+        # damage) is the merchant's when the reason is the merchant's fault (CRPL art. 24)
+        shipping_payer=("merchant" if decision.shipping_payer == "none" and reason in STATUTORY_MERCHANT_REASONS
+                        else decision.shipping_payer) if chosen in RETURN_KINDS else "none",
+        # money back only on a refund: an exchange, resend or repair refunds nothing
+        refund_amount=decision.refund_amount if chosen in (CaseKind.RETURN_REFUND, CaseKind.REFUND_ONLY,
+                                                            CaseKind.PRICE_PROTECT) else Decimal("0"),
         deadline_at=dt.datetime.combine(dt.date.fromisoformat(deadline), dt.time(23, 59), tzinfo=clock.localnow().tzinfo)
         if deadline else None,
     )

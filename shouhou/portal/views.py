@@ -17,8 +17,9 @@ from shouhou.commerce.selectors import return_address_for_case
 from shouhou.core.clientip import client_ip
 from shouhou.core.links import LinkGone
 from shouhou.core.uploads import UploadError, check_image
-from shouhou.policies.engine import KIND_ZH, PAYER_ZH
+from shouhou.policies.engine import KIND_ZH
 from shouhou.policies.selectors import policy_photo_reasons
+from shouhou.portal import texts
 from shouhou.portal.services import (
     AmbiguousOrder,
     TooManyAttempts,
@@ -93,7 +94,7 @@ def _order_context(order: Order, error: str | None = None, typed: dict | None = 
             "reasons": reasons, "conditions": CONDITIONS,
             "webchat": _webchat(), "error": error, "chosen": typed.get("reason", ""),
             "chosen_condition": typed.get("condition", ""), "washed": typed.get("washed") == "1",
-            "description": typed.get("description", ""),
+            "description": typed.get("description", ""), "chosen_kind": typed.get("kind", ""),
             "photo_labels": "、".join(str(label) for _value, label, needed in reasons if needed),
             "cases": [(c, follow_token(c.pk)) for c in Case.objects.filter(order=order).order_by("-created_at")]}
 
@@ -128,17 +129,8 @@ def preview(request):
                                        has_photo=bool(request.FILES.get("photo")))
     except case_services.CaseError as exc:
         return JsonResponse({"error": str(exc)}, status=400)
-    return JsonResponse({"text": _plain(d.to_json())})
-
-
-def _plain(d: dict) -> dict:
-    if not d["recommended"]:
-        what = "暂不符合自动办理条件，提交后由客服人工审核。"
-    else:
-        what = "可为您办理：" + "、".join(KIND_ZH[k] for k in d["allowed"])
-    by = d["deadlines"].get("return_ship_by")
-    return {"what": what, "shipping": PAYER_ZH.get(d["shipping_payer"], ""), "by": by or "",
-            "explanation": d["explanation_zh"], "auto": d["auto_approved"]}
+    # the texts follow the remedy the customer has chosen (or the recommended one until they choose)
+    return JsonResponse({"text": texts.claim_text(d.to_json(), request.POST.get("kind") or None, reason)})
 
 
 @require_POST
@@ -156,6 +148,7 @@ def submit(request):
             if photo is not None:
                 check_image(photo)
             case = case_services.case_create(shop=order.shop, order_line=line, reason=reason, claim_data=data,
+                                             kind=request.POST.get("kind") or None,
                                              description=request.POST.get("description", "")[:500],
                                              photos=[photo] if photo is not None else [], channel="portal",
                                              from_customer=True, actor=CustomerActor())
@@ -163,7 +156,7 @@ def submit(request):
             error = str(exc)
         else:
             return redirect("portal:follow", token=follow_token(case.pk))
-    typed = {key: request.POST.get(key, "") for key in ("line", "reason", "condition", "washed")}
+    typed = {key: request.POST.get(key, "") for key in ("line", "reason", "condition", "washed", "kind")}
     typed["description"] = request.POST.get("description", "")[:500]
     return render(request, "portal/order.html", _order_context(order, error, typed), status=400)
 
@@ -176,14 +169,21 @@ def _followed(token: str) -> Case:
 
 
 def _follow_plain(case: Case) -> dict:
-    """What the follow page says, from the case as it stands now: the stored decision's texts are
-    recomputed on approval (cases.services), and the headline follows the status, not the first decision."""
-    plain = _plain({**{"allowed": [], "recommended": None, "shipping_payer": "none", "deadlines": {},
-                       "explanation_zh": "", "auto_approved": False}, **case.decision})
+    """What the follow page says, from the case as it stands now and the remedy it is for: the stored decision's
+    texts are recomputed on approval (cases.services), and the headline follows the status, not the first decision.
+    The refund is the case's own amount (nothing for an exchange, resend or repair)."""
+    d = {**{"allowed": [], "recommended": None, "shipping_payer": "none", "deadlines": {}, "clauses": [],
+            "explanation_zh": "", "auto_approved": False}, **case.decision}
+    plain = {**texts.remedy_text(d, case.kind, case.reason, refund_amount=case.refund_amount),
+             "what": texts.headline(d, case.kind), "review": ""}
     kind = KIND_ZH.get(case.kind, case.kind)
+    if case.status == CaseStatus.REQUESTED:
+        plain["review"] = texts.review_text({**d, "auto_approved": False}, case.kind)
     if not case_services.TRANSITIONS.get(case.status):
         # an ended case: no offer, no postage, no "an agent will review it" (the decision's texts are history)
-        plain.update(shipping="", by="", explanation="", auto=False)
+        plain.update(shipping="", by="", by_text="", explanation="", refund_when="")
+        if case.status != CaseStatus.RESOLVED:
+            plain["refund"] = ""
     if case.status == CaseStatus.REJECTED:
         plain["what"] = "很抱歉，申请未通过，原因见下方处理进度。"
     elif case.status == CaseStatus.CANCELLED:
@@ -194,7 +194,7 @@ def _follow_plain(case: Case) -> dict:
     elif case.status != CaseStatus.REQUESTED:
         plain["what"] = f"已同意为您办理：{kind}"
     if case.status != CaseStatus.AWAITING_RETURN:
-        plain["by"] = ""  # a date to send by only while the goods are awaited
+        plain.update(by="", by_text="")  # a date to send by only while the goods are awaited
     return plain
 
 

@@ -2,19 +2,66 @@
   var form = document.getElementById("claim-form");
   if (!form) return;
   var box = document.getElementById("decision");
+  var remedies = box.querySelector(".remedies");
+  var wanted = remedies.dataset.kind || "";  // the customer's choice (kept after a server-side error)
+  var asked = 0;  // answers come back in any order: only the latest request's answer is shown
+  function show(selector, text) {
+    var el = box.querySelector(selector);
+    el.textContent = text || "";
+    el.hidden = !text;
+  }
+  // The remedies the policy allows for this claim, as radios named "kind" (posted with the form); rebuilt
+  // only when the list changes, so a tap is never undone by the answer it caused.
+  function renderOptions(options, kind) {
+    var list = remedies.querySelector(".options");
+    var key = options.map(function (o) { return o.value; }).join(",");
+    if (list.dataset.key !== key) {
+      list.textContent = "";
+      options.forEach(function (o) {
+        var label = document.createElement("label");
+        label.className = "h5-choice";
+        var input = document.createElement("input");
+        input.type = "radio";
+        input.name = "kind";
+        input.value = o.value;
+        label.appendChild(input);
+        label.appendChild(document.createTextNode(" " + o.label));
+        list.appendChild(label);
+      });
+      list.dataset.key = key;
+    }
+    list.querySelectorAll("input[name=kind]").forEach(function (input) { input.checked = input.value === kind; });
+    remedies.hidden = !options.length;
+  }
   function refresh() {
     var data = new FormData(form);
     data.delete("photo");
     if (form.photo.files.length) data.append("photo", new Blob(["x"]), "p");
+    // the remedy the customer picked; until they pick one the server chooses the recommended one
+    data.delete("kind");
+    if (wanted) data.set("kind", wanted);
+    var mine = ++asked;
     fetch(form.dataset.preview, { method: "POST", body: data, credentials: "same-origin" })
       .then(function (r) { return r.json(); })
       .then(function (j) {
-        if (!j.text) return;
+        if (mine !== asked || !j.text) return;
+        var t = j.text;
         box.hidden = false;
-        box.querySelector(".what").textContent = j.text.what;
-        box.querySelector(".ship").textContent = j.text.shipping || "无需寄回";
-        box.querySelector(".by").textContent = j.text.by ? "请在 " + j.text.by + " 前寄回" : "";
-        box.querySelector(".why").textContent = j.text.explanation;
+        renderOptions(t.options || [], t.kind);
+        box.querySelector(".what").textContent = t.what;
+        box.querySelector(".refund-label").textContent = t.refund_label;
+        box.querySelector(".refund").textContent = t.refund;
+        box.querySelector(".refund-line").hidden = !t.refund;
+        // postage and a send-by date only when the chosen remedy sends the goods back
+        box.querySelector(".ship").textContent = t.shipping;
+        box.querySelector(".ship-line").hidden = !t.shipping;
+        show(".by", t.by_text);
+        show(".refund-when", t.refund_when);
+        show(".why", t.explanation);
+        show(".review", t.review);
+        box.dataset.kind = t.kind;  // what the texts are for: tests and the submit wait on it
+        var submit = form.querySelector("[data-testid=submit]");
+        if (submit && t.submit) submit.textContent = t.submit;
       });
   }
   // A photo only where the shop's policy asks for one (the option says so); a lost parcel has none.
@@ -27,6 +74,7 @@
   }
   form.addEventListener("change", function (event) {
     if (event.target === form.reason) { photoRule(); }
+    if (event.target.name === "kind") { wanted = event.target.value; }
     refresh();
   });
   photoRule();

@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.core.cache import cache
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from shouhou.cases.models import Case
+from shouhou.cases.tests.factories import JPEG
+from shouhou.commerce.choices import Category
+from shouhou.core.testing.factories import CustomerFactory, OrderLineFactory, ProductFactory
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_on_a_phone_the_customer_chooses_a_remedy_and_the_follow_page_agrees(browser, live_server, shop, tmp_path):
+    # given a parcel that arrived damaged yesterday: resend is recommended, return and refund allowed
+    cache.clear()
+    customer = CustomerFactory(shop=shop, phone="13912345678", phone_last4="5678")
+    OrderLineFactory(order__shop=shop, order__customer=customer, order__order_no="DY780",
+                     order__delivered_at=timezone.now() - dt.timedelta(days=1),
+                     product=ProductFactory(shop=shop, name="陶瓷马克杯", category=Category.HOME),
+                     price_paid=Decimal("99.00"))
+    img = tmp_path / "photo.jpg"
+    img.write_bytes(JPEG)
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, locale="zh-CN",
+                                  timezone_id="Asia/Shanghai")
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    try:
+        page.goto(f"{live_server.url}/p/")
+        page.fill("input[name=order_no]", "DY780")
+        page.fill("input[name=last4]", "5678")
+        page.click("button[type=submit]")
+        page.wait_for_url("**/p/order/")
+        page.select_option("select[name=reason]", "damaged_in_transit")
+        page.set_input_files("input[name=photo]", str(img))
+        # when the preview offers the remedies, the recommended one chosen, and nothing about postage or money
+        decision = page.locator("[data-testid=decision]")
+        expect(decision).to_have_attribute("data-kind", "resend")
+        remedies = page.locator("[data-testid=remedies] input[name=kind]")
+        expect(remedies).to_have_count(3)
+        expect(page.locator("input[name=kind][value=resend]")).to_be_checked()
+        expect(page.locator("[data-testid=remedies]")).not_to_contain_text("补偿")
+        expect(page.locator("[data-testid=refund]")).to_be_hidden()
+        expect(decision.locator(".ship-line")).to_be_hidden()
+        # and the customer taps 退货退款 instead
+        page.get_by_label("退货退款").check()
+        # then the preview follows: the refund, who pays the postage, when the money comes
+        expect(decision).to_have_attribute("data-kind", "return_refund")
+        expect(page.locator("[data-testid=refund]")).to_have_text("退款金额：¥99.00")
+        expect(decision.locator(".ship")).to_have_text("商家承担")
+        expect(decision.locator(".refund-when")).to_have_text("商家收到退回商品后7日内退款。")
+        # the radios sit beside their text on the phone
+        box = page.locator("input[name=kind][value=return_refund]").bounding_box()
+        label = page.locator("input[name=kind][value=return_refund]").locator("xpath=..").bounding_box()
+        assert box["x"] - label["x"] < 24 and box["height"] >= label["height"] / 3
+        page.click("#claim-form [data-testid=submit]")
+        page.wait_for_url("**/p/c/*/")
+        # and the follow page says the same: the remedy chosen, its refund, the merchant's postage
+        expect(page.locator("[data-testid=status]")).to_contain_text("退货退款")
+        card = page.locator("section[data-testid=decision]")
+        expect(card.locator("[data-testid=refund]")).to_have_text("退款金额：¥99.00")
+        expect(card).to_contain_text("运费：商家承担")
+        expect(card).not_to_contain_text("无需寄回")
+        case = Case.objects.get()
+        assert (case.kind, case.refund_amount, case.shipping_payer) == ("return_refund", Decimal("99.00"), "merchant")
+    finally:
+        context.close()

@@ -1,0 +1,145 @@
+"""The customer chooses the remedy on /p/, and what they read — preview and follow page — follows the choice:
+money back only for a refund, postage and a send-by date only when the goods go back, the refund timing only
+for a return, and a plain no (with an honest offer of a review) when the policy grants nothing."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+import pytest
+import time_machine
+from django.core.cache import cache
+
+from shouhou.cases.models import Case
+from shouhou.cases.tests.factories import JPEG, photo
+from shouhou.commerce.choices import Category
+from shouhou.core.testing.factories import CustomerFactory, OrderLineFactory, ProductFactory
+from shouhou.portal.tests.test_portal import NOW, _login
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _clean():
+    cache.clear()
+    with time_machine.travel(NOW, tick=False):
+        yield
+    cache.clear()
+
+
+@pytest.fixture
+def line(shop):
+    # signed for on 11-04, two days before NOW
+    customer = CustomerFactory(shop=shop, phone="13912345678", phone_last4="5678")
+    product = ProductFactory(shop=shop, name="法式碎花连衣裙", category=Category.CLOTHING)
+    return OrderLineFactory(order__shop=shop, order__customer=customer, order__order_no="DY20261101001",
+                            product=product, price_paid=Decimal("199.00"))
+
+
+def _preview(client, line, reason, kind=""):
+    r = client.post("/p/order/preview/", {"line": line.pk, "reason": reason, "condition": "unopened", "kind": kind})
+    assert r.status_code == 200
+    return r.json()["text"]
+
+
+def _card(client, url) -> str:
+    return re.search(r'data-testid="decision">(.*?)</section>', client.get(url).content.decode(), re.S).group(1)
+
+
+def test_the_preview_offers_the_allowed_remedies_with_the_recommended_one_chosen(client, line):
+    _login(client)
+    text = _preview(client, line, "damaged_in_transit")
+    # never compensation, though the policy suggests one for transit damage
+    assert [o["value"] for o in text["options"]] == ["resend", "return_refund", "refund_only"]
+    assert [o["label"] for o in text["options"]] == ["补寄（推荐）", "退货退款", "仅退款"]
+    assert text["kind"] == "resend"
+    # a choice the policy does not allow falls back to the recommended one
+    assert _preview(client, line, "damaged_in_transit", "compensation")["kind"] == "resend"
+
+
+def test_the_preview_follows_the_chosen_remedy(client, line):
+    _login(client)
+    # a resend: nothing goes back, nothing is refunded
+    resend = _preview(client, line, "damaged_in_transit", "resend")
+    assert (resend["refund"], resend["shipping"], resend["by"], resend["refund_when"]) == ("", "", "", "")
+    assert "退款" not in resend["explanation"] and "无需寄回" not in str(resend)
+    # a return and refund: the amount, the merchant pays the postage, the refund timing
+    back = _preview(client, line, "damaged_in_transit", "return_refund")
+    assert (back["kind"], back["refund"], back["shipping"]) == ("return_refund", "¥199.00", "商家承担")
+    assert back["refund_when"] == "商家收到退回商品后7日内退款。"
+    # a refund only: the amount, and no postage
+    only = _preview(client, line, "damaged_in_transit", "refund_only")
+    assert (only["refund"], only["shipping"], only["refund_when"]) == ("¥199.00", "", "")
+
+
+def test_an_exchange_reads_nothing_of_refunds(client, line):
+    _login(client)
+    text = _preview(client, line, "quality", "exchange")
+    assert (text["kind"], text["refund"], text["shipping"], text["by"]) == ("exchange", "", "商家承担", "2026-11-13")
+    assert "退款" not in "".join(str(v) for k, v in text.items() if k != "options")
+
+
+def test_the_customer_files_the_remedy_chosen_and_the_follow_page_agrees(client, line):
+    _login(client)
+    r = client.post("/p/order/", {"line": line.pk, "reason": "damaged_in_transit", "condition": "unopened",
+                                  "kind": "refund_only", "photo": photo(JPEG)})
+    assert r.status_code == 302
+    case = Case.objects.get()
+    assert case.kind == "refund_only" and case.refund_amount == 199
+    card = _card(client, r["Location"])
+    assert "仅退款" in card and "退款金额：<strong>¥199.00</strong>" in card
+    for gone in ("运费", "寄回"):
+        assert gone not in card, gone
+
+
+def test_a_remedy_the_policy_does_not_allow_is_refused_in_plain_chinese(client, line):
+    _login(client)
+    r = client.post("/p/order/", {"line": line.pk, "reason": "damaged_in_transit", "condition": "unopened",
+                                  "kind": "exchange", "photo": photo(JPEG)})
+    body = r.content.decode()
+    assert r.status_code == 400 and not Case.objects.exists()
+    assert "这个申请不能办理「换货」，可选择：补寄、退货退款、仅退款。" in body
+    assert 'data-kind="exchange"' in body  # the choice is given back with the rest of the form
+
+
+def test_an_exchange_case_shows_no_refund_on_the_follow_page(client, line):
+    _login(client)
+    url = client.post("/p/order/", {"line": line.pk, "reason": "size_fit", "condition": "unopened",
+                                    "kind": "exchange", "photo": photo(JPEG)})["Location"]
+    case = Case.objects.get()
+    assert case.kind == "exchange" and case.refund_amount == 0
+    card = _card(client, url)
+    assert "换货" in card and "退款" not in card and "¥" not in card
+
+
+def test_a_return_shows_its_refund_postage_and_timing_on_the_follow_page(client, line):
+    _login(client)
+    url = client.post("/p/order/", {"line": line.pk, "reason": "size_fit", "condition": "unopened",
+                                    "kind": "return_refund", "photo": photo(JPEG)})["Location"]
+    card = _card(client, url)
+    assert "退款金额：<strong>¥199.00</strong>" in card and "运费：买家承担" in card
+    assert "商家收到退回商品后7日内退款" in card
+
+
+def test_a_resend_says_nothing_of_postage_or_refunds(client, line):
+    _login(client)
+    url = client.post("/p/order/", {"line": line.pk, "reason": "damaged_in_transit", "condition": "unopened",
+                                    "photo": photo(JPEG)})["Location"]
+    assert Case.objects.get().kind == "resend"
+    card = _card(client, url)
+    for gone in ("运费", "无需寄回", "退款", "¥"):
+        assert gone not in card, gone
+
+
+def test_a_claim_the_policy_cannot_grant_says_so_plainly(client, line):
+    _login(client)
+    # the current price is not lower than what was paid: nothing to refund
+    text = _preview(client, line, "price_drop")
+    assert text["options"] == [] and text["kind"] == ""
+    assert text["what"] == "很抱歉，按店铺的售后政策，这个申请无法办理。"
+    assert text["explanation"] == "当前价格不低于您的购买价，无差价可退。"
+    # no promise that an agent will grant it, but an honest offer of a review that may say no again
+    assert "人工审核" not in str(text) and "复核后也可能维持这一结果" in text["review"]
+    assert text["submit"] == "仍要提交，请客服复核"
+    assert text["refund"] == "" and text["shipping"] == ""

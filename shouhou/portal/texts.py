@@ -1,0 +1,155 @@
+"""What the customer reads about a decision, for the remedy they chose.
+
+Built from the decision's structured facts (allowed, recommended, refund_amount, shipping_payer, deadlines,
+refund_within_days, clauses), not from the engine's explanation as a whole: that text speaks of every remedy
+at once (「无需寄回」 beside 「收到退回商品后7日内退款」) and is kept as it is for the staff pages. Of it the
+customer reads only the grounds — the sentences saying why — without those about one remedy (the offer, the
+postage, the refund timing, a suggested compensation, the review state), which are said here for the
+remedy chosen. Pure: no database."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+
+from django.utils.translation import gettext
+
+from shouhou.policies.document import REFUND_WITHIN_DAYS, STATUTORY_MERCHANT_REASONS
+from shouhou.policies.engine import KIND_ZH, PAYER_ZH
+
+REFUND_KINDS = ("return_refund", "refund_only", "price_protect")  # money goes back to the customer
+GOODS_BACK = ("return_refund", "exchange", "repair")  # the goods are sent back (cases.services.RETURN_KINDS)
+REVIEW_CLAUSES = ("manual_review", "delivery.unknown")  # nothing granted yet: a person decides, nothing refused
+
+# Sentences of engine.decide()'s explanation that speak of one remedy (see the module's docstring). Keep in
+# step with the engine; tests/test_texts.py reads real decisions.
+_ONE_REMEDY = ("可为您办理：", "寄回运费：", "商家收到退回商品后", "建议补偿：", "已自动通过", "客服将尽快审核",
+               "已审核同意")
+_ONLY_FOR = {"赠品未一并退回": ("return_refund",), "该商品可预约上门维修": ("repair",)}
+
+
+def customer_options(d: dict) -> list[str]:
+    """The remedies the customer may choose: what the policy allows, but never compensation (the shop's to offer)."""
+    return [k for k in d.get("allowed") or [] if k in KIND_ZH and k != "compensation"]
+
+
+def chosen_kind(d: dict, wanted: str | None) -> str | None:
+    """The customer's choice when the policy allows it; else the recommended remedy; else the first they may choose."""
+    options = customer_options(d)
+    if wanted in options:
+        return wanted
+    if d.get("recommended") in options:
+        return d["recommended"]
+    return options[0] if options else None
+
+
+def payer(d: dict, kind: str | None, reason: str) -> str:
+    """Who pays for sending the goods back under `kind` ("" when nothing goes back). The engine decides the payer
+    for its recommended remedy; the other remedies that send goods back share it, except when the recommended
+    one sends nothing back (transit damage: resend): then a return is the merchant's on a merchant's-fault reason."""
+    if kind not in GOODS_BACK:
+        return ""
+    decided = d.get("shipping_payer") or "none"
+    if decided != "none":
+        return decided
+    return "merchant" if reason in STATUTORY_MERCHANT_REASONS else ""
+
+
+def _without_refunds(sentence: str) -> str:
+    """The sentence without its parts that speak of a refund (「运输破损，由商家补寄或退款。」 → 「运输破损。」), for a
+    remedy that refunds nothing. Parts are cut at ，/； outside brackets; nothing left, nothing said."""
+    end = "。" if sentence.endswith("。") else ""
+    parts = re.split(r"([，；])(?![^（]*）)", sentence.removesuffix("。"))
+    kept = ""
+    for i in range(0, len(parts), 2):
+        if "退款" in parts[i] or "退差" in parts[i]:
+            continue
+        kept += (parts[i - 1] if kept and i else "") + parts[i]
+    return kept + end if kept else ""
+
+
+def grounds(d: dict, kind: str | None) -> str:
+    """The engine's reasons for its decision, without the sentences about one remedy, and for a remedy that
+    refunds nothing without a word of refunds."""
+    kept = []
+    for sentence in re.findall(r"[^。]+。?", str(d.get("explanation_zh") or "")):
+        if sentence.startswith(_ONE_REMEDY):
+            continue
+        only = next((kinds for start, kinds in _ONLY_FOR.items() if sentence.startswith(start)), None)
+        if only is not None and kind not in only:
+            continue
+        kept.append(sentence if kind in REFUND_KINDS or not kind else _without_refunds(sentence))
+    return "".join(kept)
+
+
+def _money(value) -> str:
+    try:
+        amount = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return ""
+    return f"¥{amount:.2f}" if amount > 0 else ""
+
+
+def refused(d: dict) -> bool:
+    """Nothing granted and nothing left for a person to find out: the policy says no."""
+    return not d.get("allowed") and not any(c in REVIEW_CLAUSES for c in d.get("clauses") or [])
+
+
+def remedy_text(d: dict, kind: str | None, reason: str, *, refund_amount=None) -> dict:
+    """What the chosen remedy means: money back only for a refund (refund_amount: the case's stored amount, else the
+    decision's), postage and a send-by date only when the goods go back, the refund timing only for a return."""
+    money = _money(d.get("refund_amount") if refund_amount is None else refund_amount) if kind in REFUND_KINDS else ""
+    who = payer(d, kind, reason)
+    by = (d.get("deadlines") or {}).get("return_ship_by", "") if kind in GOODS_BACK else ""
+    days = d.get("refund_within_days") or REFUND_WITHIN_DAYS
+    return {
+        "refund": money,
+        "refund_label": "" if not money else gettext("退差价") if kind == "price_protect" else gettext("退款金额"),
+        "shipping": PAYER_ZH.get(who, "") if who else "",
+        "by": by,
+        "by_text": gettext("请在 %(date)s 前寄回") % {"date": by} if by else "",
+        "refund_when": gettext("商家收到退回商品后%(days)s日内退款。") % {"days": days}
+        if kind == "return_refund" else "",
+        "explanation": grounds(d, kind),
+    }
+
+
+def headline(d: dict, kind: str | None) -> str:
+    if kind is not None and kind in customer_options(d):
+        return gettext("可为您办理：%(kind)s") % {"kind": KIND_ZH[kind]}
+    if kind in KIND_ZH and kind != "compensation":  # a remedy staff filed outside the policy's list
+        return gettext("您申请的办理方式：%(kind)s") % {"kind": KIND_ZH[kind]}
+    if "compensation" in (d.get("allowed") or []):
+        return gettext("客服将为您安排补偿。")
+    if refused(d):
+        return gettext("很抱歉，按店铺的售后政策，这个申请无法办理。")
+    return gettext("这个申请需要客服人工核实后答复。")
+
+
+def review_text(d: dict, kind: str | None) -> str:
+    """What happens once submitted."""
+    if kind is not None and kind in customer_options(d) and d.get("auto_approved"):
+        return gettext("提交后自动通过，无需等待审核。")
+    if refused(d) and "compensation" not in (d.get("allowed") or []):
+        # the shop still has a person look at it (the case opens a ticket): say so, and that it may stay a no
+        return gettext("如您认为判断有误，仍可提交，由客服人工复核；复核后也可能维持这一结果。")
+    return gettext("客服将尽快审核。")
+
+
+def claim_text(d: dict, wanted: str | None, reason: str) -> dict:
+    """The claim form's preview: the remedies to choose from (the recommended one first chosen) and, for the
+    chosen one, what the customer gets and has to do."""
+    kind = chosen_kind(d, wanted)
+    recommended = d.get("recommended")
+    options = [{"value": k, "label": KIND_ZH[k] + (gettext("（推荐）") if k == recommended else ""),
+                "recommended": k == recommended} for k in customer_options(d)]
+    return {
+        **remedy_text(d, kind, reason),
+        "kind": kind or "",
+        "options": options,
+        "what": gettext("请选择办理方式：") if options else headline(d, kind),
+        "review": review_text(d, kind),
+        "auto": bool(kind and d.get("auto_approved")),
+        "submit": gettext("仍要提交，请客服复核") if refused(d) and not options and "compensation" not in (
+            d.get("allowed") or []) else gettext("提交申请"),
+    }
