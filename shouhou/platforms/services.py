@@ -438,6 +438,9 @@ def aftersale_apply(conn: PlatformConnection, a: Aftersale) -> str:
         link.status_deadline, link.refund_amount = a.deadline, a.refund_amount
         link.platform_updated_at, link.synced_at = max(a.updated, link.platform_updated_at), clock.now()
         outcome = "updated"
+        if link.case_id is None and a.not_a_request:
+            link.save()
+            return "updated"
         if link.case_id is None:
             line = _line_for(conn, a)
             if line is None:

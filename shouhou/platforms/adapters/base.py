@@ -121,6 +121,9 @@ class Aftersale:
     # how the request ended when the platform's status says more than the case kind does (抖店 12 售后成功 on an
     # exchange or repair converted to a refund is a refund, not a replacement); "" = the case kind decides
     resolution: str = ""
+    # a refund the merchant or the platform itself made (有赞 SELLER_REFUND / SYSTEM_REFUND): recorded on the
+    # link, never a request to decide — no case is opened for it
+    not_a_request: bool = False
     applied_at: dt.datetime | None = None
     raw: dict = field(default_factory=dict)
 

@@ -75,6 +75,9 @@ STATUSES = {
     "27": (CaseStatus.REJECTED, "商家一次拒绝"),
     "28": (CaseStatus.CANCELLED, "售后失败/关闭"),
     "29": (CaseStatus.REJECTED, "商家二次拒绝"),
+    # afterSale/Detail's AfterSaleStatus comment in the public SDKs also lists these two ends
+    "51": (CaseStatus.RESOLVED, "订单取消成功"),
+    "53": (CaseStatus.RESOLVED, "逆向交易已完成"),
 }
 # after-sale message tags (message/*.go of the SDK; op.jinritemai.com message docs group 31)
 AFTERSALE_TAGS = {
@@ -186,6 +189,17 @@ def _yuan(fen) -> Decimal:
         return (Decimal(int(fen or 0)) / 100).quantize(Decimal("0.01"))
     except (TypeError, ValueError):
         return Decimal("0.00")
+
+
+def _fen_sum(*amounts) -> int | None:
+    """Fen amounts added (absent ones count 0); None when none is given."""
+    given = [a for a in amounts if a not in (None, "")]
+    if not given:
+        return None
+    try:
+        return sum(int(a) for a in given)
+    except (TypeError, ValueError):
+        return None
 
 
 def _family(platform_type: str) -> str:
@@ -367,7 +381,9 @@ class DoudianAdapter:
         return self._aftersale(
             aftersale_id=str(info.get("aftersale_id", "")), order_id=str(order.get("shop_order_id", "")),
             sub_order_id=sub_order_id, ptype=ptype, pstatus=pstatus,
-            reason_text=text.get("reason_text", ""), refund=info.get("refund_amount"),
+            # what the buyer gets back, postage included — as the detail's refund_total_amount (含运费), so a push
+            # (detail) and a reconciliation (list) store the same figure
+            reason_text=text.get("reason_text", ""), refund=_fen_sum(info.get("refund_amount"), info.get("refund_post_amount")),
             deadline=info.get("status_deadline"), updated=info.get("update_time"), raw=item)
 
     def _aftersale(self, *, aftersale_id, order_id, sub_order_id, ptype, pstatus, reason_text, refund, deadline,
@@ -375,7 +391,7 @@ class DoudianAdapter:
         status, words = STATUSES.get(pstatus, (CaseStatus.REQUESTED, f"未知状态 {pstatus}"))
         # 12 售后成功 is the refunded end (exchanges, 补寄 and repairs end in 14): an exchange or a repair turned
         # into a refund (321/621) ends there too, and is a refund
-        resolution = "refund" if pstatus == "12" else ""
+        resolution = "refund" if pstatus in ("12", "51") else ""  # 51: the unshipped order cancelled, money back
         return Aftersale(aftersale_id=aftersale_id, order_id=order_id, sub_order_id=sub_order_id,
                          platform_type=ptype, platform_status=pstatus,
                          kind=TYPES.get(ptype, CaseKind.REFUND_ONLY), case_status=status,

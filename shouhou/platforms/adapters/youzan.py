@@ -145,7 +145,7 @@ REASONS = {
 }
 # refunds the merchant or the platform started: nothing to decide, no case
 NOT_REQUESTS = {"SELLER_REFUND", "SYSTEM_REFUND"}
-NOT_REQUEST_MESSAGES = {"trade_refund_SysRefund", "trade_refund_SellerActiveRefund"}
+NOT_REQUEST_MESSAGES = {"trade_refund_SysRefund", "trade_refund_SellerActiveRefund", "trade_refund_RefundSellerCreated"}
 TOKEN_ERRORS = {4201, 4202, 4203}
 RATE_ERRORS = {4101, 102010003, 500100004, 123000042}
 STATE_ERRORS = {103010039, 102010002}
@@ -420,7 +420,8 @@ class YouzanAdapter:
             kind=TYPES.get(demand, CaseKind.REFUND_ONLY), case_status=case_status,
             reason=words_reason[1] if words_reason else reason_from_text(desc), reason_text=reason_text,
             status_text=f"{TYPE_WORDS.get(demand, '')} · {words}".strip(" ·"), refund_amount=_yuan(row.get("refund_fee")),
-            deadline=None, updated=int(row.get("version") or 0), applied_at=_local(row.get("created")), raw=row)
+            deadline=None, updated=int(row.get("version") or 0), applied_at=_local(row.get("created")), raw=row,
+            not_a_request=str(row.get("refund_type") or "") in NOT_REQUESTS)
 
     def fetch_aftersales(self, access_token: str, cursor: dict) -> Page:
         """Requests updated in one window of at most a day, a page at a time; each is then read in full (the list

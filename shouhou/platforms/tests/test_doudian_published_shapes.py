@@ -88,6 +88,35 @@ def test_a_list_answer_in_the_platforms_shape_gives_each_request_its_line_money_
     assert page.has_more is False and page.cursor == {"update_start_time": 1762480800, "page": 0}
 
 
+def test_the_list_and_the_detail_give_the_same_refund_postage_included():
+    # afterSale/List: refund_amount (goods) + refund_post_amount; afterSale/Detail: refund_total_amount (含运费)
+    item = json.loads(json.dumps(LIST_ITEM))
+    item["aftersale_info"].update(refund_amount=1990, refund_post_amount=800)
+
+    class Listed(DoudianSandbox):
+        def _list(self, params):
+            return self._ok({"items": [item], "has_more": False, "total": 1, "page": 0, "size": 1})
+
+    (got,) = _serve(Listed, lambda box, a: a.fetch_aftersales(box.access_token, {})).items
+    assert got.refund_amount == Decimal("27.90")
+
+
+@pytest.mark.parametrize(("status", "case_status", "resolution"), [
+    ("51", "resolved", "refund"),  # 订单取消成功: the unshipped order cancelled, the money back
+    ("53", "resolved", ""),  # 逆向交易已完成
+])
+def test_the_detail_enum_s_last_two_ends_close_the_case(status, case_status, resolution):
+    item = json.loads(json.dumps(LIST_ITEM))
+    item["aftersale_info"].update(aftersale_status=int(status))
+
+    class Ended(DoudianSandbox):
+        def _list(self, params):
+            return self._ok({"items": [item], "has_more": False, "total": 1, "page": 0, "size": 1})
+
+    (got,) = _serve(Ended, lambda box, a: a.fetch_aftersales(box.access_token, {})).items
+    assert (got.case_status, got.resolution) == (case_status, resolution) and "未知状态" not in got.status_text
+
+
 def test_a_list_item_without_its_order_lines_falls_back_to_related_id_and_status_3_is_awaiting_the_buyer():
     item = json.loads(json.dumps(LIST_ITEM))
     item["order_info"].pop("related_order_info")

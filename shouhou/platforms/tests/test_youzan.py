@@ -338,3 +338,18 @@ def test_token_is_renewed_before_it_expires(yz, yz_connect, order_line, claim_cl
     conn.refresh_from_db()
     assert conn.token_expires_at - dt.datetime.now(dt.UTC) > dt.timedelta(days=6)  # a fresh 7-day token
     assert services.aftersale_refresh(link) and yz.calls[-1] == "youzan.trade.refund.get"
+
+
+def test_a_refund_the_merchant_made_opens_no_case_whatever_its_message(client, yz_connect, yz, order_line,
+                                                                       claim_clock):
+    # given a refund the shop itself made on 有赞 (refund_type SELLER_REFUND), announced by a refund message of the
+    # published trade_refund_* family — e.g. the buyer-side name, or trade_refund_RefundSellerCreated
+    yz_connect()
+    refund = yz.add_refund(tid=ORDER_ID, refund_fee="50.00", push=False)
+    refund.refund_type = "SELLER_REFUND"
+    for n, kind in enumerate(("trade_refund_BuyerCreated", "trade_refund_RefundSellerCreated")):
+        raw, headers = yz.signed({**yz.message(kind, refund), "msg_id": f"seller-{n}"})
+        assert _post(client, raw, headers).json() == {"code": 0, "msg": "success"}
+    # then nothing asks the shop to decide: no case (the buyer's own request opens one, test above)
+    assert Case.objects.count() == 0
+    assert not PlatformEvent.objects.filter(status="failed").exists()
