@@ -106,6 +106,9 @@ def _run(job: ImportJob, path: Path) -> ImportJob:
         stats = None
     except ImportFileError as exc:
         return _fail(job, str(exc))
+    except Exception:  # a defect of ours: the transaction is undone; the job must not stay "running" for ever
+        log.exception("import job %s failed", job.pk)
+        return _fail(job, "导入时出现意外错误，未写入任何数据；请把文件交给管理员排查")
     job.total_rows, job.ok_rows = checked.total_rows, checked.ok_rows
     job.errors, job.error_count = checked.errors, checked.error_count
     job.summary = {"columns": checked.labels, "same_file_as_job": earlier, "ignored_columns": checked.ignored,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 FEN = Decimal("0.01")
+MAX_AMOUNT = Decimal("99999999.99")  # what a MoneyField (12 digits, 2 places) can hold
 
 
 class MoneyError(ValueError):
@@ -30,10 +31,9 @@ def to_yuan(value: object) -> Decimal:
             raise MoneyError(f"不是有效金额：{value!r}")
     if not amount.is_finite():
         raise MoneyError(f"不是有效金额：{value!r}")
+    if abs(amount) > MAX_AMOUNT:  # 1e30 could not even be rounded to the fen (InvalidOperation), 1e20 not stored
+        raise MoneyError(f"金额超出范围（上限 {MAX_AMOUNT}）：{value!r}")
     return amount.quantize(FEN, rounding=ROUND_HALF_UP)
-
-
-MAX_AMOUNT = Decimal("99999999.99")  # what a MoneyField (12 digits, 2 places) can hold
 
 
 def positive_amount(value: object, *, field: str, points: bool = False) -> Decimal:

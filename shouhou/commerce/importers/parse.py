@@ -171,8 +171,9 @@ def _parse_value(kind: str, raw: object):
             return Decimal("0.00")
         try:
             amount = to_yuan(raw)
-        except MoneyError:
-            raise ValueError(f"不是有效金额 {_text(raw)!r}")
+        except MoneyError as exc:
+            detail = "超出范围" if "超出范围" in str(exc) else "不是有效金额"
+            raise ValueError(f"{detail} {_text(raw)!r}") from None
         if amount < 0:
             raise ValueError(f"金额不能为负 {_text(raw)!r}")
         return amount

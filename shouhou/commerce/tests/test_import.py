@@ -345,3 +345,25 @@ def test_a_time_with_its_own_offset_keeps_it(shop, tmp_path):
     assert job.status == ImportJob.Status.DONE, job.errors
     assert Order.objects.get(shop=shop, order_no="DY20261101001").placed_at == dt.datetime(2026, 11, 1, 20, 30,
                                                                                              tzinfo=SH)
+
+
+@pytest.mark.parametrize("amount", ["1e30", "1e20"])
+def test_an_amount_beyond_the_database_is_a_row_error_and_the_job_ends(shop, tmp_path, amount):
+    # a 1e30 amount raised at the rounding and left the job "running" for ever; 1e20 was stored and broke reads
+    job = orders_import(actor=SYSTEM, shop=shop, path=write_csv(tmp_path / "big.csv", with_value("实付金额", amount, row=0)))
+    assert job.status == "failed" and job.finished_at is not None
+    assert [e["text"] for e in job.errors] == [f"第2行「实付金额」：超出范围 '{amount}'"]
+    assert set(_counts(shop).values()) == {0}
+
+
+def test_an_unexpected_failure_ends_the_job_as_failed_with_nothing_written(shop, tmp_path, monkeypatch):
+    from shouhou.commerce import services as commerce_services
+
+    def broken(**kwargs):
+        raise RuntimeError("a defect of ours")
+
+    monkeypatch.setattr(commerce_services, "write_chunk", broken)
+    monkeypatch.setattr(commerce_services, "Stage", lambda: None)  # the SQLite path on either database
+    job = orders_import(actor=SYSTEM, shop=shop, path=write_csv(tmp_path / "ok.csv", with_value("实付金额", "9.90", row=0)))
+    assert job.status == "failed" and "未写入任何数据" in job.summary.get("error", "") + str(job.errors)
+    assert set(_counts(shop).values()) == {0}

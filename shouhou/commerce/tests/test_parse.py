@@ -43,6 +43,9 @@ def test_cell_values(kind, raw, expected):
 
 @pytest.mark.parametrize(("kind", "raw", "message"), [
     ("money", "abc", "不是有效金额 'abc'"), ("money", "-1", "金额不能为负 '-1'"),
+    # beyond what the database holds: 1e30 could not even be rounded (a traceback and a job left running)
+    ("money", "1e30", "超出范围 '1e30'"), ("money", "1e20", "超出范围 '1e20'"),
+    ("money", "1000000000", "超出范围 '1000000000'"),
     ("int", "1.5", "数量应为正整数 '1.5'"), ("int", "x", "不是有效数量 'x'"),
     ("phone", "12ab", "不是有效手机号 '12ab'"), ("phone", "12345", "不是有效手机号 '12345'"),
     ("phone", "1380013800", "不是有效手机号 '1380013800'"), ("bool", "也许", "应为 是/否 '也许'"),
