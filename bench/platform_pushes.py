@@ -226,6 +226,9 @@ def main() -> None:
     PlatformEvent.objects.filter(platform=args.platform, message_id__startswith="bench-").delete()
     shop = Shop.objects.create(name="压测平台店铺", code="bench-platforms")
     feed = FEEDS[args.platform](args.size)
+    # the local sandbox is an API address this operator's run admits (platforms.services.api_base_checked)
+    settings.SHOUHOU = {**settings.SHOUHOU,
+                        "PLATFORM_API_BASES": [*settings.SHOUHOU.get("PLATFORM_API_BASES", []), feed.box.url]}
     conn = feed.connect(shop)
     tag = f"[{vendor()} {args.platform}]"
     print(f"{tag} {feed.label}: pushes to {feed.path}")

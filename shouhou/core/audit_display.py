@@ -27,6 +27,8 @@ ACTION_LABELS: dict[str, Any] = {
     "case.supervisor_declined": _lazy("主管驳回补偿"),
     "case.inspection_result": _lazy("登记检测结果"),
     "case.platform": _lazy("售后单随平台状态变更"),
+    "case.return_corrected": _lazy("更正寄回快递信息"),
+    "case.pickup_requested": _lazy("顾客申请上门取件"),
     "recall.launch": _lazy("发起召回"),
     "policy.publish": _lazy("发布售后政策"),
     "return_address.save": _lazy("保存退货地址"),
