@@ -41,3 +41,15 @@ def may_compensate(case) -> bool:
 
 def may_decide_as_supervisor(case) -> bool:
     return supervisor_decision_refusal(case) is None
+
+
+# --- what the customer states themselves --------------------------------------------------------------
+
+def needs_a_person_for_stated_facts(*, reason: str, from_customer: bool) -> bool:
+    """A price the customer states on the self-service page (price protection: 「现在的价格」 with a screenshot)
+    is never approved by the policy alone, whatever `auto_approve` says: a person checks the screenshot.
+    Asked by `case_create` (the case goes to a person) and by the portal's preview (it promises no automatic
+    approval). Staff and API clients state the price on their own responsibility: the policy decides."""
+    from shouhou.cases.choices import ClaimReason
+
+    return from_customer and reason == ClaimReason.PRICE_DROP

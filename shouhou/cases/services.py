@@ -283,11 +283,14 @@ def case_create(*, shop, order_line: OrderLine, reason: str, kind: str | None = 
     for photo in photos:
         _store_photo(case, photo, actor=actor, from_customer=from_customer)
     _notify(case, "case_created", "created", {"explanation": decision.explanation_zh})
-    if auto_approve and decision.auto_approved and chosen in decision.allowed:
+    # a price the customer states (price protection) waits for a person to check the screenshot (cases/offers.py)
+    stated = offers.needs_a_person_for_stated_facts(
+        reason=reason, from_customer=from_customer or isinstance(actor, CustomerActor))
+    if auto_approve and decision.auto_approved and chosen in decision.allowed and not stated:
         Case.objects.filter(pk=case.pk).update(auto_approved=True)
         case.auto_approved = True
         _approve(case, actor=None, note="符合售后政策，系统自动通过")
-    elif from_customer:
+    elif from_customer or stated:
         _ask_a_person(case)
     return case
 

@@ -6,9 +6,15 @@ import unicodedata
 
 from django.core.cache import cache
 from django.db.models import Q
+from django.utils.translation import gettext
 
+from shouhou.cases import services as case_services
+from shouhou.cases.choices import ClaimReason
+from shouhou.cases.offers import needs_a_person_for_stated_facts
 from shouhou.commerce.models import Order
 from shouhou.core import links
+from shouhou.core.money import MoneyError, positive_amount
+from shouhou.policies.selectors import policy_photo_reasons
 
 MAX_FAILURES = 5
 WINDOW_SECONDS = 15 * 60
@@ -95,3 +101,62 @@ def follow_link(token: str):
 def case_id_from_token(token: str) -> int | None:
     case, _state = follow_link(token)
     return case.pk if case is not None else None
+
+
+# --- the claim form ---------------------------------------------------------------------------------
+
+PRICE_FIELD = "现在的价格（元）"  # the form's label; errors name it (gettext at use)
+
+
+class ClaimFormError(ValueError):
+    """A field of the claim form the customer must correct; `field` is the input's name."""
+
+    def __init__(self, message: str, *, field: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def portal_photo_reasons(*, shop) -> set[str]:
+    """The problems that need a photo on /p/: those the shop's policy names, and price protection — its photo
+    is the screenshot of the lower price, which a person checks before the difference is refunded."""
+    return set(policy_photo_reasons(shop=shop)) | {ClaimReason.PRICE_DROP.value}
+
+
+def portal_photo_refusal(*, shop, reason: str, has_photo: bool) -> str | None:
+    """Why the claim cannot be submitted without a photo, or None."""
+    if has_photo or reason not in portal_photo_reasons(shop=shop):
+        return None
+    if reason == ClaimReason.PRICE_DROP:
+        return gettext("「降价（价保）」需要上传降价页面的截图（能看到现在的价格），客服核对后退差价。")
+    return f"「{ClaimReason(reason).label}」需要上传照片凭证，请拍下收到的商品或包装后再提交。"
+
+
+def portal_claim_data(*, reason: str, form, final: bool) -> dict:
+    """The claim facts from the self-service form. For price protection the price the customer sees now
+    (「现在的价格（元）」): a positive amount exact to the fen, full-width digits and a ¥ or 元 read as meant;
+    required when the claim is submitted (`final`), optional while the preview is only asked.
+    Raises ClaimFormError naming the field."""
+    data = {"condition": form.get("condition", "unopened"),
+            "washed": form.get("washed") == "1",
+            "confirmed_exclusion_at_purchase": form.get("confirmed") == "1"}
+    if reason == ClaimReason.PRICE_DROP:
+        typed = _typed(str(form.get("current_price") or "")[:32])
+        typed = typed.removeprefix("¥").removesuffix("元").strip()
+        if typed or final:
+            try:
+                data["current_price"] = str(positive_amount(typed, field=gettext(PRICE_FIELD)))
+            except MoneyError as exc:
+                raise ClaimFormError(str(exc), field="current_price") from None
+    return data
+
+
+def portal_claim_preview(*, order: Order, line, reason: str, form, has_photo: bool) -> tuple[dict, dict]:
+    """(decision JSON, claim data): the decision the customer's claim would get, as the customer will get it — a
+    claim whose facts the customer states (price protection) is not approved automatically, so the preview does
+    not say it is — and the facts it was decided on. Raises ClaimFormError or CaseError."""
+    data = portal_claim_data(reason=reason, form=form, final=False)
+    d = case_services.case_preview(shop=order.shop, order_line=line, reason=reason, claim_data=data,
+                                   has_photo=has_photo).to_json()
+    if needs_a_person_for_stated_facts(reason=reason, from_customer=True):
+        d["auto_approved"] = False
+    return d, data

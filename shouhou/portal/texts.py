@@ -136,14 +136,65 @@ def review_text(d: dict, kind: str | None) -> str:
     return gettext("客服将尽快审核。")
 
 
-def claim_text(d: dict, wanted: str | None, reason: str) -> dict:
+def _yuan(value) -> Decimal | None:
+    try:
+        amount = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return None
+    return amount.quantize(Decimal("0.01")) if amount.is_finite() else None
+
+
+def price_sum(*, paid_total, quantity: int, current_price) -> dict:
+    """Price protection in figures: the price stated now, and the difference claimed — what was paid for the line
+    minus the current price × the quantity, as the engine computes it (`OrderLine.price_paid` is the line total).
+    {} without a price. `difference` is "" when there is none."""
+    current, paid = _yuan(current_price), _yuan(paid_total)
+    if current is None or paid is None:
+        return {}
+    quantity = max(int(quantity or 1), 1)
+    at_now = (current * quantity).quantize(Decimal("0.01"))
+    diff = paid - at_now
+    values = {"paid": f"¥{paid:.2f}", "current": f"¥{current:.2f}", "qty": quantity, "now": f"¥{at_now:.2f}",
+              "diff": f"¥{max(diff, Decimal('0')):.2f}"}
+    if quantity == 1:
+        text = gettext("您实付 %(paid)s，现价 %(current)s，差价 %(diff)s") % values
+    else:
+        text = gettext("您实付 %(paid)s，现价 %(current)s × %(qty)s 件 = %(now)s，差价 %(diff)s") % values
+    return {"current": values["current"], "difference": values["diff"] if diff > 0 else "", "sum": text}
+
+
+def price_text(d: dict, *, paid_total, quantity: int, current_price) -> dict:
+    """What the claim form says about price protection, plainly: ask for the price until one is typed; then the
+    difference × quantity as the refund, or that there is none, or that the window has passed (the engine checks
+    the window first, so that is said even before a price is typed). The review: a person checks the screenshot."""
+    until = (d.get("deadlines") or {}).get("price_protect_until", "")
+    clauses = d.get("clauses") or []
+    granted = "price_protect" in (d.get("allowed") or [])
+    figures = price_sum(paid_total=paid_total, quantity=quantity, current_price=current_price)
+    out = {"price_sum": figures.get("sum", "") if granted or "price_protection.no_difference" in clauses else ""}
+    if not granted and "price_protection.window" in clauses:
+        out.update(what=gettext("已过价保期（%(date)s 前降价才可申请），无法退差价。") % {"date": until}
+                   if until else gettext("已过价保期，无法退差价。"), price_sum="")
+    elif not figures:
+        # the engine, given no price, finds no difference: nothing to say about it before one is typed
+        out.update(what=gettext("请填写现在的价格（元），即可算出可退的差价。"), review="", explanation="",
+                   submit=gettext("提交申请"))
+    elif not granted:
+        out["what"] = gettext("按您填写的现价 %(current)s，没有差价可退：现价不低于您的购买价。") % figures
+    else:
+        out["review"] = gettext("提交后客服会核对您上传的降价截图，确认后退还差价。")
+    return out
+
+
+def claim_text(d: dict, wanted: str | None, reason: str, *, price: dict | None = None) -> dict:
     """The claim form's preview: the remedies to choose from (the recommended one first chosen) and, for the
-    chosen one, what the customer gets and has to do."""
+    chosen one, what the customer gets and has to do. `price` (price protection): the line's `paid_total` and
+    `quantity` and the `current_price` typed, if any (see price_text)."""
     kind = chosen_kind(d, wanted)
     recommended = d.get("recommended")
     options = [{"value": k, "label": KIND_ZH[k] + (gettext("（推荐）") if k == recommended else ""),
                 "recommended": k == recommended} for k in customer_options(d)]
-    return {
+    text = {
         **remedy_text(d, kind, reason),
         "kind": kind or "",
         "options": options,
@@ -152,4 +203,8 @@ def claim_text(d: dict, wanted: str | None, reason: str) -> dict:
         "auto": bool(kind and d.get("auto_approved")),
         "submit": gettext("仍要提交，请客服复核") if refused(d) and not options and "compensation" not in (
             d.get("allowed") or []) else gettext("提交申请"),
+        "price_sum": "",
     }
+    if reason == "price_drop" and price is not None:
+        text.update(price_text(d, **price))
+    return text

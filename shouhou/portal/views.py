@@ -18,14 +18,18 @@ from shouhou.core.clientip import client_ip
 from shouhou.core.links import LinkGone
 from shouhou.core.uploads import UploadError, check_image
 from shouhou.policies.engine import KIND_ZH
-from shouhou.policies.selectors import policy_photo_reasons
 from shouhou.portal import texts
 from shouhou.portal.services import (
     AmbiguousOrder,
+    ClaimFormError,
     TooManyAttempts,
     follow_link,
     follow_token,
+    portal_claim_data,
+    portal_claim_preview,
     portal_order_lookup,
+    portal_photo_reasons,
+    portal_photo_refusal,
 )
 
 NEUTRAL = "订单号或手机尾号不正确，请核对后重试。"
@@ -83,7 +87,7 @@ def start(request, shop_code: str | None = None):
 def _order_context(order: Order, error: str | None = None, typed: dict | None = None) -> dict:
     """The claim form: each reason says whether the shop's policy needs a photo for it. `typed`: what the
     customer sent, given back with an error so nothing but the photo has to be entered again."""
-    photo_reasons = policy_photo_reasons(shop=order.shop)
+    photo_reasons = portal_photo_reasons(shop=order.shop)
     reasons = [(value, label, value in photo_reasons) for value, label in REASONS]
     lines = list(order.lines.filter(removed_at__isnull=True).order_by("pk"))  # not the removed
     typed = typed or {}
@@ -95,7 +99,9 @@ def _order_context(order: Order, error: str | None = None, typed: dict | None = 
             "webchat": _webchat(), "error": error, "chosen": typed.get("reason", ""),
             "chosen_condition": typed.get("condition", ""), "washed": typed.get("washed") == "1",
             "description": typed.get("description", ""), "chosen_kind": typed.get("kind", ""),
-            "photo_labels": "、".join(str(label) for _value, label, needed in reasons if needed),
+            "current_price": typed.get("current_price", ""), "price_error": typed.get("price_error", ""),
+            "photo_labels": "、".join(str(label) for value, label, needed in reasons
+                                     if needed and value != ClaimReason.PRICE_DROP),
             "cases": [(c, follow_token(c.pk)) for c in Case.objects.filter(order=order).order_by("-created_at")]}
 
 
@@ -111,39 +117,44 @@ def _claim(request, order):
     line = order.lines.filter(pk=request.POST.get("line") or 0, removed_at__isnull=True).first()
     reason = request.POST.get("reason", "")
     if line is None or reason not in ClaimReason.values:
-        return None, None, {}
-    data = {"condition": request.POST.get("condition", "unopened"),
-            "washed": request.POST.get("washed") == "1",
-            "confirmed_exclusion_at_purchase": request.POST.get("confirmed") == "1"}
-    return line, reason, data
+        return None, None
+    return line, reason
 
 
 @require_POST
 def preview(request):
     order = _order(request)
-    line, reason, data = _claim(request, order)
+    line, reason = _claim(request, order)
     if line is None:
         return JsonResponse({"error": "请选择商品和问题类型。"}, status=400)
     try:
-        d = case_services.case_preview(shop=order.shop, order_line=line, reason=reason, claim_data=data,
+        d, data = portal_claim_preview(order=order, line=line, reason=reason, form=request.POST,
                                        has_photo=bool(request.FILES.get("photo")))
+    except ClaimFormError as exc:
+        return JsonResponse({"error": str(exc), "field": exc.field}, status=400)
     except case_services.CaseError as exc:
         return JsonResponse({"error": str(exc)}, status=400)
     # the texts follow the remedy the customer has chosen (or the recommended one until they choose)
-    return JsonResponse({"text": texts.claim_text(d.to_json(), request.POST.get("kind") or None, reason)})
+    price = {"paid_total": line.price_paid, "quantity": line.quantity, "current_price": data.get("current_price")}
+    return JsonResponse({"text": texts.claim_text(d, request.POST.get("kind") or None, reason, price=price)})
 
 
 @require_POST
 def submit(request):
     order = _order(request)
-    line, reason, data = _claim(request, order)
+    line, reason = _claim(request, order)
     photo = request.FILES.get("photo")
-    error = None
+    error = price_error = None
     if line is None:
         error = "请选择商品和问题类型。"
-    elif photo is None and reason in policy_photo_reasons(shop=order.shop):
-        error = f"「{ClaimReason(reason).label}」需要上传照片凭证，请拍下收到的商品或包装后再提交。"
     else:
+        try:
+            data = portal_claim_data(reason=reason, form=request.POST, final=True)
+        except ClaimFormError as exc:
+            error = price_error = str(exc)
+        else:
+            error = portal_photo_refusal(shop=order.shop, reason=reason, has_photo=photo is not None)
+    if error is None:
         try:
             if photo is not None:
                 check_image(photo)
@@ -158,6 +169,8 @@ def submit(request):
             return redirect("portal:follow", token=follow_token(case.pk))
     typed = {key: request.POST.get(key, "") for key in ("line", "reason", "condition", "washed", "kind")}
     typed["description"] = request.POST.get("description", "")[:500]
+    typed["current_price"] = request.POST.get("current_price", "")[:32]
+    typed["price_error"] = price_error or ""
     return render(request, "portal/order.html", _order_context(order, error, typed), status=400)
 
 
@@ -179,6 +192,12 @@ def _follow_plain(case: Case) -> dict:
     kind = KIND_ZH.get(case.kind, case.kind)
     if case.status == CaseStatus.REQUESTED:
         plain["review"] = texts.review_text({**d, "auto_approved": False}, case.kind)
+    # price protection: the price stated when claiming and the difference claimed (line total − price × quantity)
+    plain["price"] = texts.price_sum(paid_total=case.order_line.price_paid, quantity=case.order_line.quantity,
+                                     current_price=(case.claim or {}).get("current_price")) if (
+        case.reason == ClaimReason.PRICE_DROP and case.order_line is not None) else {}
+    if plain["price"].get("difference") and case.status == CaseStatus.REQUESTED:
+        plain["review"] = gettext("客服会核对您上传的降价截图，确认后退还差价。")
     if not case_services.TRANSITIONS.get(case.status):
         # an ended case: no offer, no postage, no "an agent will review it" (the decision's texts are history)
         plain.update(shipping="", by="", by_text="", explanation="", refund_when="")

@@ -134,10 +134,12 @@ def test_a_resend_says_nothing_of_postage_or_refunds(client, line):
 
 def test_a_claim_the_policy_cannot_grant_says_so_plainly(client, line):
     _login(client)
-    # the current price is not lower than what was paid: nothing to refund
-    text = _preview(client, line, "price_drop")
+    # the current price the customer states is not lower than what was paid: nothing to refund
+    r = client.post("/p/order/preview/", {"line": line.pk, "reason": "price_drop", "condition": "unopened",
+                                          "current_price": "199.00"})
+    text = r.json()["text"]
     assert text["options"] == [] and text["kind"] == ""
-    assert text["what"] == "很抱歉，按店铺的售后政策，这个申请无法办理。"
+    assert text["what"] == "按您填写的现价 ¥199.00，没有差价可退：现价不低于您的购买价。"
     assert text["explanation"] == "当前价格不低于您的购买价，无差价可退。"
     # no promise that an agent will grant it, but an honest offer of a review that may say no again
     assert "人工审核" not in str(text) and "复核后也可能维持这一结果" in text["review"]

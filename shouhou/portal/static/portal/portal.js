@@ -5,6 +5,8 @@
   var remedies = box.querySelector(".remedies");
   var wanted = remedies.dataset.kind || "";  // the customer's choice (kept after a server-side error)
   var asked = 0;  // answers come back in any order: only the latest request's answer is shown
+  var priceField = form.querySelector("[data-testid=price-field]");
+  var priceError = form.querySelector("[data-testid=price-error]");
   function show(selector, text) {
     var el = box.querySelector(selector);
     el.textContent = text || "";
@@ -44,7 +46,12 @@
     fetch(form.dataset.preview, { method: "POST", body: data, credentials: "same-origin" })
       .then(function (r) { return r.json(); })
       .then(function (j) {
-        if (mine !== asked || !j.text) return;
+        if (mine !== asked) return;
+        // a price that is not an amount: said beside the field, and no refund shown for it
+        var wrongPrice = j.field === "current_price" && j.error;
+        if (priceError) { priceError.textContent = wrongPrice || ""; priceError.hidden = !wrongPrice; }
+        if (wrongPrice) { box.hidden = true; return; }
+        if (!j.text) return;
         var t = j.text;
         box.hidden = false;
         renderOptions(t.options || [], t.kind);
@@ -55,6 +62,7 @@
         // postage and a send-by date only when the chosen remedy sends the goods back
         box.querySelector(".ship").textContent = t.shipping;
         box.querySelector(".ship-line").hidden = !t.shipping;
+        show(".price-sum", t.price_sum);
         show(".by", t.by_text);
         show(".refund-when", t.refund_when);
         show(".why", t.explanation);
@@ -70,12 +78,36 @@
     var option = form.reason.options[form.reason.selectedIndex];
     var required = option && option.dataset.photo === "required";
     form.photo.required = required;
-    if (need) { need.textContent = required ? "（此问题需要上传照片）" : "（此问题无需照片，可选填）"; }
+    if (need) {
+      need.textContent = (option && option.dataset.photoHint) ||
+        (required ? "（此问题需要上传照片）" : "（此问题无需照片，可选填）");
+    }
+    // price protection asks for the price the customer sees now
+    if (priceField) {
+      var price = form.reason.value === "price_drop";
+      priceField.hidden = !price;
+      form.current_price.required = price;
+      if (!price && priceError) { priceError.hidden = true; }
+    }
   }
   form.addEventListener("change", function (event) {
     if (event.target === form.reason) { photoRule(); }
+    if (event.target === form.reason || event.target.name === "line") {
+      // the remedies shown were for the previous claim: none is posted until the new answer lists them
+      // (a quick tap on submit then lets the server choose the recommended one, never a stale choice)
+      wanted = "";
+      renderOptions([], "");
+    }
     if (event.target.name === "kind") { wanted = event.target.value; }
+    if (event.target.name === "current_price") { clearTimeout(typing); }
     refresh();
+  });
+  // the difference follows the price as it is typed (a short pause, not a request per key)
+  var typing = 0;
+  form.addEventListener("input", function (event) {
+    if (event.target.name !== "current_price") return;
+    clearTimeout(typing);
+    typing = setTimeout(refresh, 300);
   });
   photoRule();
   refresh();
