@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 
 from django.conf import settings
 
@@ -45,7 +46,10 @@ def _run(app, chunks: list[bytes], headers: list[tuple[bytes, bytes]]):
     async def send(message):
         sent.append(message)
 
-    asyncio.run(app({"type": "http", "method": "POST", "path": "/", "headers": headers}, receive, send))
+    scope = {"type": "http", "method": "POST", "path": "/", "headers": headers}
+    # a loop of its own in a thread of its own: another test in this process (a browser test) may leave one running
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, app(scope, receive, send)).result()
     return sent, received
 
 
