@@ -24,6 +24,7 @@ from shouhou.core.clock import local_tz, now
 from shouhou.core.numbers import new_number
 from shouhou.inbox.choices import (
     OPEN_TICKET_STATUSES,
+    Channel,
     Direction,
     EscalationStatus,
     Priority,
@@ -128,18 +129,48 @@ def _awaiting_human(conversation_id: int | None):
                                   human_reply_at__isnull=True)
 
 
+# Chat channels: the reply rates count buyer chat messages (飞鸽, 快手 and 视频号 rate their IM; the private-domain
+# promise is a chat promise). An e-mail, a review, a public comment or a call log is answered on its own clock
+# (the ticket's SLA), not in the chat-reply rate.
+CHAT_CHANNELS = frozenset({Channel.WEB_CHAT, Channel.SOCIAL_DM, Channel.WECHAT, Channel.WECOM, Channel.WECHAT_KF,
+                           Channel.PRIVATE_GROUP})
+
+
 def _buyer_message_to_desk(msg: Message, ticket: Ticket) -> None:
-    """A buyer message reached the human desk: a person must answer it; it counts for the ticket's agent."""
+    """A buyer chat message reached the human desk: a person must answer it; it counts for the ticket's agent."""
+    channel = msg.conversation.channel if msg.conversation_id else ticket.channel
+    if channel not in CHAT_CHANNELS:
+        return
     Message.objects.filter(pk=msg.pk).update(awaits_human=True, agent_id=ticket.assignee_id)
     msg.awaits_human, msg.agent_id = True, ticket.assignee_id
 
 
-def _buyer_messages_answered(conversation_id: int | None, *, user, at: datetime) -> int:
+def _buyer_messages_answered(conversation_id: int | None, *, user, at: datetime, person: bool = False) -> int:
     """A person's reply answers every buyer message still waiting in the conversation (each keeps its own
-    clock: consecutive messages before a reply are answered by the same reply). Bot replies never get here."""
-    if conversation_id is None or user is None:
+    clock: consecutive messages before a reply are answered by the same reply). Bot replies never get here.
+    `person`: written by a person outside shouhou (a servicer in the WeCom client), with no shouhou user."""
+    if conversation_id is None or (user is None and not person):
         return 0
-    return _awaiting_human(conversation_id).filter(created_at__lte=at).update(human_reply_at=at, agent_id=user.pk)
+    return _awaiting_human(conversation_id).filter(created_at__lte=at).update(
+        human_reply_at=at, **({"agent_id": user.pk} if user is not None else {}))
+
+
+def reply_delivery_failed(message: Message) -> int:
+    """A person's reply that did not reach the buyer answered nothing: the buyer messages it answered wait
+    again (they count as missed once past their target, as the platform sees no reply)."""
+    if message.direction != Direction.OUTBOUND or message.is_bot:
+        return 0
+    return Message.objects.filter(conversation_id=message.conversation_id, direction=Direction.INBOUND,
+                                  awaits_human=True, human_reply_at=message.created_at).update(human_reply_at=None)
+
+
+def reply_delivered_late(message: Message, *, at: datetime) -> int:
+    """A reply that failed first and reached the buyer on a later try answers, at that moment, the buyer
+    messages sent before it that are still waiting."""
+    if message.direction != Direction.OUTBOUND or message.is_bot:
+        return 0
+    qs = _awaiting_human(message.conversation_id).filter(created_at__lte=message.created_at)
+    return qs.update(human_reply_at=at, **({"agent_id": message.author_id} if message.author_id else {}))
 
 
 # --- opening tickets --------------------------------------------------------------------------------
@@ -337,6 +368,11 @@ def _receive(*, shop, channel, body, customer, contact_handle, external_id, orde
     if attachment:
         msg.attachment = attachment
     msg.save()
+    sent = min(at, msg.created_at)  # the channel's send time (a late fetch, a platform's CreateTime), never later
+    if sent != msg.created_at:
+        # reply clocks run from when the buyer sent it (docs/metrics.md): created_at is the row's time otherwise
+        Message.objects.filter(pk=msg.pk).update(created_at=sent)
+        msg.created_at = sent
     if conversation.bot_active:
         return Received(message=msg, conversation=conversation, ticket=None, duplicate=False)
     ticket = _current_ticket(conversation, lock=True)
@@ -415,7 +451,8 @@ def _reply_file(ticket: Ticket, upload, body: str):
     return ContentFile(data, name=name), body or attachment_label(checked, getattr(upload, "name", ""))
 
 
-def ticket_reply(*, ticket: Ticket, author, body: str, script: Script | None = None, attachment=None) -> Message:
+def ticket_reply(*, ticket: Ticket, author, body: str, script: Script | None = None, attachment=None,
+                 by_person: bool = False) -> Message:
     """An agent's reply to the customer. Refused (ReplyBlocked) when the compliance guard finds a
     forbidden review offer. Meets the first response, stops the next-response clock, moves the ticket
     to open, and sends the message through its channel after commit. A photo or PDF may go with it
@@ -449,8 +486,9 @@ def ticket_reply(*, ticket: Ticket, author, body: str, script: Script | None = N
         if file is not None:
             msg.attachment = file
         msg.save()
+        at = msg.created_at  # the reply's own time: a failed delivery finds the messages it answered by it
         Conversation.objects.filter(pk=t.conversation_id).update(last_message_at=at)
-        _buyer_messages_answered(t.conversation_id, user=user, at=at)
+        _buyer_messages_answered(t.conversation_id, user=user, at=at, person=by_person)
         targets = targets_for(t)
         fields = clocks.clocks_agent_reply(t, at=at, targets=targets)
         if t.status in (S.NEW, S.PENDING_CUSTOMER):

@@ -204,7 +204,9 @@ def reply_rates(*, shop, start: datetime, end: datetime, by: tuple[str, ...] = (
     if unknown:
         raise ValueError(f"reply_rates: cannot group by {sorted(unknown)}")
     rule = reply_rule_for(shop.platform)
-    at = min(end, at or now())
+    # what is known at `at` (now): a message sent just before `end` and left unanswered past its target is a
+    # miss, even when `end` came first (capping `at` at `end` left those out of every closed period)
+    at = at or now()
     qs = _counted_messages(shop=shop, start=start, end=end, rule=rule, channel=channel, agent_id=agent_id)
     keys = []
     if "agent" in by:

@@ -175,12 +175,19 @@ def deliver_outbound(*, message_id: int) -> None:
                     retry_at, exc)
         Message.objects.filter(pk=message_id).update(delivery_status=FAILED, delivery_error=str(exc)[:300],
                                                      delivery_attempts=attempts, delivery_retry_at=retry_at)
+        from shouhou.inbox.services import reply_delivery_failed
+
+        reply_delivery_failed(message)
         return
     updates: dict[str, Any] = {"delivery_status": SENT, "delivery_error": "", "delivery_attempts": attempts,
                                "delivery_retry_at": None}
     if external and not message.external_id and message.conversation.channel in KEEPS_EXTERNAL_ID:
         updates["external_id"] = external[:128]
     Message.objects.filter(pk=message_id).update(**updates)
+    if message.delivery_status == FAILED:  # an earlier try failed: the buyer is answered only now
+        from shouhou.inbox.services import reply_delivered_late
+
+        reply_delivered_late(message, at=now())
 
 
 def delivery_retry_due(*, limit: int = 200) -> int:

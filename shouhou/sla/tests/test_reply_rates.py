@@ -306,3 +306,100 @@ def test_conversation_list_reply_clocks():
     assert (c3.waiting_since, c3.waiting_messages, c3.crosses_at) == (at(15, 0), 1, at(15, 3))
     assert c3.seconds_left(at(15, 2, 10)) == 50
     assert conversation_reply_clocks(shop=shop, conversation_ids=[]) == {}
+
+
+# --- an examiner's fixtures (2026-12-06): the end of a period, send times, WeCom servicers, failed sends,
+# channels that are not chat ----------------------------------------------------------------------------------
+
+def test_a_message_left_unanswered_just_before_the_period_ends_is_a_miss_once_known():
+    """视频号 (5 minutes and 2 hours, every hour counted): q1 20:00 → 20:01 ✓; q2 23:58, never answered: ✗ for
+    both — known three days later, though the day ended at 00:00 (the rate read the period's end as 'now' and
+    left q2 out: 1/1). By hand: 1 of 2 for each target."""
+    shop = ShopFactory(code="pd", platform=Platform.WECHAT_CHANNELS)
+    (a1,) = agents_of(shop, "pa1")
+    desk = Desk(shop)
+    desk.buyer(at(20, 0), "q1")
+    desk.reply(at(20, 1), "q1", a1)
+    desk.buyer(at(23, 58), "q2")
+    start, end = day_bounds()
+    [row] = reply_rates(shop=shop, start=start, end=end, at=end + dt.timedelta(days=3))
+    assert [(r.seconds, r.answered, r.counted) for r in row.rates] == [(300, 1, 2), (7200, 1, 2)]
+    # and while it can still make it (seconds after the period), it is not yet counted
+    [live] = reply_rates(shop=shop, start=start, end=end, at=end + dt.timedelta(seconds=30))
+    assert [(r.seconds, r.answered, r.counted) for r in live.rates] == [(300, 1, 1), (7200, 1, 1)]
+
+
+def test_the_clock_runs_from_when_the_buyer_sent_the_message_not_when_it_was_fetched():
+    """飞鸽: a message sent 16:00 and fetched 16:05 (an outage, a late pull), answered 16:06: 6 minutes, late."""
+    shop = ShopFactory(code="late", platform=Platform.DOUYIN)
+    (a1,) = agents_of(shop, "la1")
+    desk = Desk(shop)
+    with time_machine.travel(at(16, 5), tick=False):
+        received = services.message_receive(shop=shop, channel=Channel.WEB_CHAT, body="在吗", contact_handle="f",
+                                            at=at(16, 0))
+    desk.tickets["f"] = received.ticket
+    desk.reply(at(16, 6), "f", a1)
+    message = Message.objects.get(pk=received.message.pk)
+    assert message.created_at == at(16, 0) and message.human_reply_at == at(16, 6)
+    [row] = reply_rates(shop=shop, start=at(0, 0), end=at(23, 0), at=at(23, 0))
+    assert (row.rate(180).answered, row.rate(180).counted) == (0, 1)
+
+
+def test_a_servicer_answering_in_the_wecom_client_answers_the_buyer():
+    """A person's reply typed in the WeCom client (微信客服 servicer message) comes in as the system's: the buyer's
+    message 17:00, the servicer's answer 17:01 — answered by a person in 60 s, so in time."""
+    from shouhou.accounts.actors import SystemActor
+
+    shop = ShopFactory(code="kf", platform=Platform.MANUAL)
+    desk = Desk(shop)
+    desk.buyer(at(17, 0), "k")
+    with time_machine.travel(at(17, 1), tick=False):
+        services.ticket_reply(ticket=desk.tickets["k"], author=SystemActor("wechat_kf"), body="【企业微信 zhangsan】您好",
+                              by_person=True)
+    buyer = Message.objects.get(shop=shop, direction=Direction.INBOUND)
+    assert buyer.human_reply_at == at(17, 1)
+    [row] = reply_rates(shop=shop, start=at(0, 0), end=at(23, 0), at=at(23, 0))
+    assert (row.rates[0].answered, row.rates[0].counted) == (1, 1)
+
+
+def test_a_reply_that_never_reached_the_buyer_answered_nothing_until_it_does():
+    """飞鸽: buyer 15:00, reply 15:01 whose delivery fails: the buyer was not answered (✗ once 15:03 passes);
+    the same reply delivered on a retry at 15:02:30 answers it then (150 s ✓); at 15:10 it would be ✗."""
+    from shouhou.inbox.channels import FAILED
+    from shouhou.inbox.services import reply_delivered_late, reply_delivery_failed
+
+    shop = ShopFactory(code="fail", platform=Platform.DOUYIN)
+    (a1,) = agents_of(shop, "fa1")
+    desk = Desk(shop)
+    desk.buyer(at(15, 0), "d")
+    reply = desk.reply(at(15, 1), "d", a1)
+    buyer = Message.objects.get(shop=shop, direction=Direction.INBOUND)
+    assert buyer.human_reply_at == at(15, 1)
+    Message.objects.filter(pk=reply.pk).update(delivery_status=FAILED)
+    assert reply_delivery_failed(reply) == 1
+    buyer.refresh_from_db()
+    assert buyer.human_reply_at is None
+    [row] = reply_rates(shop=shop, start=at(0, 0), end=at(23, 0), at=at(23, 0))
+    assert (row.rate(180).answered, row.rate(180).counted, row.waiting) == (0, 1, 1)
+    assert reply_delivered_late(reply, at=at(15, 2, 30)) == 1
+    [row] = reply_rates(shop=shop, start=at(0, 0), end=at(23, 0), at=at(23, 0))
+    assert (row.rate(180).answered, row.rate(180).counted, row.waiting) == (1, 1, 0)
+
+
+def test_only_chat_messages_count_in_the_chat_reply_rate():
+    """飞鸽's rate is about chat: on a 抖店 shop, an e-mail and a review reply at 18:00 answered at 18:30 are not
+    counted (they were two misses); a web chat message 18:00 → 18:02 is (✓). By hand: 1 of 1."""
+    shop = ShopFactory(code="chan", platform=Platform.DOUYIN)
+    (a1,) = agents_of(shop, "ca1")
+    desk = Desk(shop)
+    tickets = {}
+    for handle, channel in (("mail", Channel.EMAIL), ("rev", Channel.REVIEW), ("chat", Channel.WEB_CHAT)):
+        with time_machine.travel(at(18, 0), tick=False):
+            tickets[handle] = services.message_receive(shop=shop, channel=channel, body="商品有问题",
+                                                       contact_handle=handle).ticket
+    desk.tickets.update(tickets)
+    desk.reply(at(18, 30), "mail", a1)
+    desk.reply(at(18, 30), "rev", a1)
+    desk.reply(at(18, 2), "chat", a1)
+    [row] = reply_rates(shop=shop, start=at(0, 0), end=at(23, 0), at=at(23, 0))
+    assert (row.messages, row.rate(180).answered, row.rate(180).counted) == (1, 1, 1)
