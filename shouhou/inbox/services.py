@@ -12,7 +12,7 @@ team=Team.LOGISTICS) -> Ticket
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
@@ -368,8 +368,10 @@ def _receive(*, shop, channel, body, customer, contact_handle, external_id, orde
     if attachment:
         msg.attachment = attachment
     msg.save()
-    sent = min(at, msg.created_at)  # the channel's send time (a late fetch, a platform's CreateTime), never later
-    if sent != msg.created_at:
+    # the channel's send time (a late fetch, a platform's CreateTime), never later than the row; the row's own
+    # time when they are within a second (a message received now keeps its place among its neighbours)
+    sent = min(at, msg.created_at)
+    if msg.created_at - sent > timedelta(seconds=1):
         # reply clocks run from when the buyer sent it (docs/metrics.md): created_at is the row's time otherwise
         Message.objects.filter(pk=msg.pk).update(created_at=sent)
         msg.created_at = sent
