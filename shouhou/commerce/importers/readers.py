@@ -57,9 +57,28 @@ def iter_csv(path: Path) -> Iterator[list]:
             raise FileFormatError(f"CSV 格式错误：{exc}")
 
 
+# An .xlsx is a zip: what it unpacks to is what openpyxl holds (its shared strings wholly in memory). A real
+# 100,000-row export unpacks to well under this; a 1.5 MB "zip bomb" unpacked to 1.5 GB and 1.6 GB of memory.
+MAX_XLSX_UNPACKED = 400 * 1024 * 1024
+
+
+def _check_unpacked_size(path: Path) -> None:
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            unpacked = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, OSError):
+        return  # openpyxl says what is wrong with it
+    if unpacked > MAX_XLSX_UNPACKED:
+        raise FileFormatError(f"Excel 文件解压后过大（{unpacked // (1024 * 1024)} MB，上限 "
+                              f"{MAX_XLSX_UNPACKED // (1024 * 1024)} MB）：请另存为 CSV，或分批导入")
+
+
 def iter_xlsx(path: Path) -> Iterator[list]:
     from openpyxl import load_workbook
 
+    _check_unpacked_size(path)
     try:
         workbook = load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a broken zip

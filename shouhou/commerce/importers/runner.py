@@ -16,7 +16,7 @@ from shouhou.commerce.importers.columns import (
     resolve_columns,
 )
 from shouhou.commerce.importers.parse import ParsedLine, compile_row_parser
-from shouhou.commerce.importers.readers import FileFormatError, is_blank, iter_rows
+from shouhou.commerce.importers.readers import CSV_SUFFIXES, FileFormatError, is_blank, iter_rows
 
 MAX_REPORTED_ERRORS = 500
 
@@ -47,7 +47,7 @@ class Validation:
         self.error_count += 1
         if len(self.errors) < MAX_REPORTED_ERRORS:
             self.errors.append({"row": row_no, "field": label, "message": reason,
-                                "text": f"第{row_no}行「{label}」：{reason}"})
+                                "text": f"第{row_no}行「{label}」：{reason}" if label else f"第{row_no}行：{reason}"})
 
 
 def file_digest(path: Path) -> str:
@@ -80,12 +80,32 @@ def _open(path: Path, mapping: dict | None,
     return rows, headers, columns, header_labels(headers, columns), header_row_no
 
 
-def _iter_parsed(rows: Iterator[list], columns: dict[str, int], row_no: int):
+def _width(path: Path, headers: list) -> int | None:
+    """The cells every CSV row must have: a CSV writer writes every column, so a row with fewer (a line break or
+    comma left unquoted split it) or more non-empty ones is broken, not short. An .xlsx row may end early."""
+    return len(headers) if Path(path).suffix.lower() in CSV_SUFFIXES else None
+
+
+def _width_problem(row: list, width: int | None) -> str:
+    if width is None or len(row) == width:
+        return ""
+    if len(row) < width:
+        return f"只有 {len(row)} 列，表头有 {width} 列（单元格里的逗号或换行是否没有加引号？），整行未导入"
+    if any(str(cell).strip() for cell in row[width:]):
+        return f"比表头多出 {len(row) - width} 列（单元格里的逗号是否没有加引号？），整行未导入"
+    return ""
+
+
+def _iter_parsed(rows: Iterator[list], columns: dict[str, int], row_no: int, width: int | None = None):
     parse = compile_row_parser(columns)
     try:
         for row in rows:
             row_no += 1
             if is_blank(row):
+                continue
+            broken = _width_problem(row, width)
+            if broken:
+                yield row_no, None, [("", broken)]
                 continue
             line, problems = parse(row_no, row)
             yield row_no, line, problems
@@ -99,8 +119,8 @@ def _iter_parsed(rows: Iterator[list], columns: dict[str, int], row_no: int):
 
 def scan(path: Path, mapping: dict | None) -> Iterator[tuple[int, ParsedLine | None, list[tuple[str, str]]]]:
     """Yield (row number as the spreadsheet shows it, parsed line or None, problems) for every data row."""
-    rows, _headers, columns, _labels, row_no = _open(path, mapping)
-    yield from _iter_parsed(rows, columns, row_no)
+    rows, headers, columns, _labels, row_no = _open(path, mapping)
+    yield from _iter_parsed(rows, columns, row_no, _width(path, headers))
 
 
 def validate(path: Path, mapping: dict | None, *, name: str | None = None) -> Validation:
@@ -108,7 +128,7 @@ def validate(path: Path, mapping: dict | None, *, name: str | None = None) -> Va
     the file's name as uploaded (the stored copy may be renamed), for the messages."""
     rows, headers, columns, labels, header_row = _open(path, mapping, name)
     result = Validation(columns=columns, labels=labels, ignored=ignored_headers(headers, columns))
-    for row_no, line, problems in _iter_parsed(rows, columns, header_row):
+    for row_no, line, problems in _iter_parsed(rows, columns, header_row, _width(path, headers)):
         result.total_rows += 1
         if line is not None:
             result.ok_rows += 1
@@ -141,7 +161,7 @@ def read(path: Path, mapping: dict | None, size: int, *,
 
     def batches() -> Iterator[list[ParsedLine]]:
         batch: list[ParsedLine] = []
-        for row_no, line, problems in _iter_parsed(rows, columns, header_row):
+        for row_no, line, problems in _iter_parsed(rows, columns, header_row, _width(path, headers)):
             result.total_rows += 1
             for field_name, reason in problems:
                 result.add(row_no, labels.get(field_name, field_name), reason)

@@ -367,3 +367,37 @@ def test_an_unexpected_failure_ends_the_job_as_failed_with_nothing_written(shop,
     job = orders_import(actor=SYSTEM, shop=shop, path=write_csv(tmp_path / "ok.csv", with_value("实付金额", "9.90", row=0)))
     assert job.status == "failed" and "未写入任何数据" in job.summary.get("error", "") + str(job.errors)
     assert set(_counts(shop).values()) == {0}
+
+
+def test_a_csv_row_split_or_widened_by_an_unquoted_comma_or_line_break_is_named_not_imported(shop, tmp_path):
+    # given rows with too few cells (a line break left unquoted split the row) and too many (an unquoted comma)
+    short = ROWS[0][:3]
+    wide = [*ROWS[1], "多出来的", "两列"]
+    trailing = [*ROWS[2], "", ""]  # empty extra cells, as some tools write: fine
+    path = write_csv(tmp_path / "ragged.csv", [short, wide, trailing])
+    # when imported
+    job = orders_import(actor=SYSTEM, shop=shop, path=path)
+    # then both broken rows are named, nothing is written (they were stored as orders of 0 yuan before)
+    assert job.status == "failed"
+    assert [e["text"] for e in job.errors] == [
+        f"第2行：只有 3 列，表头有 {len(HEADERS)} 列（单元格里的逗号或换行是否没有加引号？），整行未导入",
+        "第3行：比表头多出 2 列（单元格里的逗号是否没有加引号？），整行未导入",
+    ]
+    assert set(_counts(shop).values()) == {0}
+
+
+def test_an_xlsx_that_unpacks_to_too_much_is_refused_before_it_is_read(shop, tmp_path, monkeypatch):
+    import zipfile
+
+    from shouhou.commerce.importers import readers
+
+    # given a small .xlsx whose parts unpack to more than the ceiling (a zip bomb's shape, kept small here)
+    monkeypatch.setattr(readers, "MAX_XLSX_UNPACKED", 1024 * 1024)
+    path = write_xlsx(tmp_path / "bomb.xlsx")
+    with zipfile.ZipFile(path, "a", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/padding.xml", "0" * (2 * 1024 * 1024))
+    assert path.stat().st_size < 200 * 1024
+    # when imported, then it is refused with a reason, and nothing is written
+    job = orders_import(actor=SYSTEM, shop=shop, path=path)
+    assert job.status == "failed" and "解压后过大" in job.errors[0]["text"]
+    assert set(_counts(shop).values()) == {0}
