@@ -106,6 +106,12 @@ def test_wechat_refusal_is_recorded_as_failed_with_the_errcode(shop, agent, wech
     reply.refresh_from_db()
     assert reply.delivery_status == "failed"
     assert "45015" in reply.delivery_error
+    # and the buyer's message it answered waits again: the customer never got the reply (reply rates)
+    from shouhou.inbox.choices import Direction
+    from shouhou.inbox.models import Message
+
+    buyer = Message.objects.get(conversation=ticket.conversation, direction=Direction.INBOUND)
+    assert buyer.awaits_human and buyer.human_reply_at is None
 
 
 def test_wechat_token_refused_is_recorded_as_failed(shop, agent, wechat, api):
