@@ -12,25 +12,19 @@ from shouhou.cases.models import Case
 from shouhou.cases.tests.factories import JPEG, photo
 from shouhou.commerce.choices import Category
 from shouhou.core.testing.factories import CustomerFactory, OrderLineFactory, ProductFactory
+from shouhou.portal.tests.conftest import NOW, portal_line
 
-NOW = dt.datetime(2026, 11, 6, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
-def _clean():
-    cache.clear()
-    with time_machine.travel(NOW, tick=False):
-        yield
-    cache.clear()
+def _clean(portal_clock):
+    yield
 
 
 @pytest.fixture
 def line(shop):
-    customer = CustomerFactory(shop=shop, phone="13912345678", phone_last4="5678")
-    product = ProductFactory(shop=shop, name="法式碎花连衣裙", category=Category.CLOTHING)
-    return OrderLineFactory(order__shop=shop, order__customer=customer, order__order_no="DY20261101001",
-                            product=product, price_paid=Decimal("199.00"))
+    return portal_line(shop)
 
 
 def _login(client, order_no="DY20261101001", last4="5678", ip="10.0.0.1"):

@@ -10,32 +10,23 @@ from decimal import Decimal
 
 import pytest
 import time_machine
-from django.core.cache import cache
 
 from shouhou.cases.models import Case
 from shouhou.cases.tests.factories import JPEG, photo
-from shouhou.commerce.choices import Category
-from shouhou.core.testing.factories import CustomerFactory, OrderLineFactory, ProductFactory
-from shouhou.portal.tests.test_portal import NOW, _login
+from shouhou.portal.tests.conftest import NOW, portal_line
+from shouhou.portal.tests.test_portal import _login
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
-def _clean():
-    cache.clear()
-    with time_machine.travel(NOW, tick=False):  # 11-06: day 5 after the order of 11-01, within the 7 days
-        yield
-    cache.clear()
+def _clean(portal_clock):  # 11-06: day 5 after the order of 11-01, within the 7 days
+    yield
 
 
 @pytest.fixture
 def line(shop):
-    # two dresses bought for 398.00 in all
-    customer = CustomerFactory(shop=shop, phone="13912345678", phone_last4="5678")
-    product = ProductFactory(shop=shop, name="法式碎花连衣裙", category=Category.CLOTHING)
-    return OrderLineFactory(order__shop=shop, order__customer=customer, order__order_no="DY20261101001",
-                            product=product, price_paid=Decimal("398.00"), quantity=2)
+    return portal_line(shop, price_paid="398.00", quantity=2)  # two dresses bought for 398.00 in all
 
 
 def _preview(client, line, price=None):

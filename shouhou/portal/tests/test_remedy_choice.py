@@ -5,36 +5,25 @@ for a return, and a plain no (with an honest offer of a review) when the policy 
 from __future__ import annotations
 
 import re
-from decimal import Decimal
 
 import pytest
-import time_machine
-from django.core.cache import cache
 
 from shouhou.cases.models import Case
 from shouhou.cases.tests.factories import JPEG, photo
-from shouhou.commerce.choices import Category
-from shouhou.core.testing.factories import CustomerFactory, OrderLineFactory, ProductFactory
-from shouhou.portal.tests.test_portal import NOW, _login
+from shouhou.portal.tests.conftest import portal_line
+from shouhou.portal.tests.test_portal import _login
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
-def _clean():
-    cache.clear()
-    with time_machine.travel(NOW, tick=False):
-        yield
-    cache.clear()
+def _clean(portal_clock):
+    yield
 
 
 @pytest.fixture
 def line(shop):
-    # signed for on 11-04, two days before NOW
-    customer = CustomerFactory(shop=shop, phone="13912345678", phone_last4="5678")
-    product = ProductFactory(shop=shop, name="法式碎花连衣裙", category=Category.CLOTHING)
-    return OrderLineFactory(order__shop=shop, order__customer=customer, order__order_no="DY20261101001",
-                            product=product, price_paid=Decimal("199.00"))
+    return portal_line(shop)  # signed for on 11-04, two days before NOW
 
 
 def _preview(client, line, reason, kind=""):
