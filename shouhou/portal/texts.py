@@ -14,8 +14,9 @@ from decimal import Decimal, InvalidOperation
 
 from django.utils.translation import gettext
 
+from shouhou.cases.choices import CaseKind, ShippingPayer
 from shouhou.policies.document import REFUND_WITHIN_DAYS, STATUTORY_MERCHANT_REASONS
-from shouhou.policies.engine import KIND_ZH, PAYER_ZH
+from shouhou.policies.engine import KIND_ZH
 
 REFUND_KINDS = ("return_refund", "refund_only", "price_protect")  # money goes back to the customer
 GOODS_BACK = ("return_refund", "exchange", "repair")  # the goods are sent back (cases.services.RETURN_KINDS)
@@ -26,6 +27,15 @@ REVIEW_CLAUSES = ("manual_review", "delivery.unknown")  # nothing granted yet: a
 _ONE_REMEDY = ("可为您办理：", "寄回运费：", "商家收到退回商品后", "建议补偿：", "已自动通过", "客服将尽快审核",
                "已审核同意")
 _ONLY_FOR = {"赠品未一并退回": ("return_refund",), "该商品可预约上门维修": ("repair",)}
+
+
+def _kind(kind: str) -> str:
+    """A remedy in the reader's language (CaseKind's labels are translated; the engine's KIND_ZH is not)."""
+    return str(CaseKind(kind).label) if kind in CaseKind.values else KIND_ZH.get(kind, kind)
+
+
+def _payer(who: str) -> str:
+    return str(ShippingPayer(who).label) if who in ShippingPayer.values else who
 
 
 def customer_options(d: dict) -> list[str]:
@@ -105,7 +115,7 @@ def remedy_text(d: dict, kind: str | None, reason: str, *, refund_amount=None) -
     return {
         "refund": money,
         "refund_label": "" if not money else gettext("退差价") if kind == "price_protect" else gettext("退款金额"),
-        "shipping": PAYER_ZH.get(who, "") if who else "",
+        "shipping": _payer(who) if who else "",
         "by": by,
         "by_text": gettext("请在 %(date)s 前寄回") % {"date": by} if by else "",
         "refund_when": gettext("商家收到退回商品后%(days)s日内退款。") % {"days": days}
@@ -116,9 +126,9 @@ def remedy_text(d: dict, kind: str | None, reason: str, *, refund_amount=None) -
 
 def headline(d: dict, kind: str | None) -> str:
     if kind is not None and kind in customer_options(d):
-        return gettext("可为您办理：%(kind)s") % {"kind": KIND_ZH[kind]}
+        return gettext("可为您办理：%(kind)s") % {"kind": _kind(kind)}
     if kind in KIND_ZH and kind != "compensation":  # a remedy staff filed outside the policy's list
-        return gettext("您申请的办理方式：%(kind)s") % {"kind": KIND_ZH[kind]}
+        return gettext("您申请的办理方式：%(kind)s") % {"kind": _kind(kind)}
     if "compensation" in (d.get("allowed") or []):
         return gettext("客服将为您安排补偿。")
     if refused(d):
@@ -192,7 +202,7 @@ def claim_text(d: dict, wanted: str | None, reason: str, *, price: dict | None =
     `quantity` and the `current_price` typed, if any (see price_text)."""
     kind = chosen_kind(d, wanted)
     recommended = d.get("recommended")
-    options = [{"value": k, "label": KIND_ZH[k] + (gettext("（推荐）") if k == recommended else ""),
+    options = [{"value": k, "label": _kind(k) + (gettext("（推荐）") if k == recommended else ""),
                 "recommended": k == recommended} for k in customer_options(d)]
     text = {
         **remedy_text(d, kind, reason),

@@ -47,6 +47,14 @@ def test_the_preview_offers_the_allowed_remedies_with_the_recommended_one_chosen
     assert _preview(client, line, "damaged_in_transit", "compensation")["kind"] == "resend"
 
 
+def test_an_english_reader_gets_the_remedies_and_the_postage_in_english(client, line):
+    client.post("/i18n/setlang/", {"language": "en", "next": "/p/"})
+    _login(client)
+    text = _preview(client, line, "damaged_in_transit", "return_refund")
+    assert [o["label"] for o in text["options"]][1] == "Return & refund"
+    assert text["shipping"] == "Paid by the shop"
+
+
 def test_the_preview_follows_the_chosen_remedy(client, line):
     _login(client)
     # a resend: nothing goes back, nothing is refunded
