@@ -27,7 +27,9 @@ class ShipmentFacts:
     is_return: bool = False
 
 
-MOVING = {St.INFO_RECEIVED, St.PICKED_UP, St.IN_TRANSIT}
+# On its way: an electronic waybill (INFO_RECEIVED, "已下单，等待揽收") is not — until the courier collects it, it
+# is late dispatch that matters, not "no movement" (docs/logistics.md)
+MOVING = {St.PICKED_UP, St.IN_TRANSIT}
 
 
 def exception_for(facts: ShipmentFacts, rules: Rules, at: datetime) -> tuple[str, str] | None:
@@ -39,6 +41,10 @@ def exception_for(facts: ShipmentFacts, rules: Rules, at: datetime) -> tuple[str
     if facts.status == St.PENDING:
         if rules.dispatch_late and facts.promised_ship_by and facts.shipped_at is None and at > facts.promised_ship_by:
             return ExceptionKind.DISPATCH_LATE, "超过承诺发货时间仍未发货"
+        return None
+    if facts.status == St.INFO_RECEIVED:  # a label printed, never collected
+        if rules.dispatch_late and facts.promised_ship_by and at > facts.promised_ship_by:
+            return ExceptionKind.DISPATCH_LATE, "已打印面单但快递超过承诺发货时间仍未揽收"
         return None
     if facts.status == St.DELIVERY_FAILED and rules.delivery_failed:
         return ExceptionKind.DELIVERY_FAILED, "派送未成功"

@@ -287,15 +287,23 @@ def exception_sweep(*, shop=None, batch: int = 1000) -> dict[str, int]:
         qs = qs.filter(shop=shop)
     counts = {"opened": 0, "resolved": 0, "checked": 0}
     cache: dict[int, tuple] = {}
-    for s in qs.select_related("order", "order__customer", "shop").order_by("pk").iterator(batch):
-        if s.shop_id not in cache:
-            cache[s.shop_id] = rules_for(s.shop)
-        rules, ruleset = cache[s.shop_id]
-        result = shipment_check(shipment=s, rules=rules, ruleset=ruleset)
-        counts["checked"] += 1
-        if result:
-            counts[result] += 1
-    return counts
+    # pages read whole (keyset by pk), not one open cursor: each opened exception queues a message after its
+    # commit, and queueing on the database broker may close this connection (CONN_MAX_AGE 0, the default), which
+    # killed an open iterator after the first exception ("Cannot operate on a closed database")
+    last = 0
+    while True:
+        page = list(qs.select_related("order", "order__customer", "shop").filter(pk__gt=last).order_by("pk")[:batch])
+        if not page:
+            return counts
+        for s in page:
+            if s.shop_id not in cache:
+                cache[s.shop_id] = rules_for(s.shop)
+            rules, ruleset = cache[s.shop_id]
+            result = shipment_check(shipment=s, rules=rules, ruleset=ruleset)
+            counts["checked"] += 1
+            if result:
+                counts[result] += 1
+        last = page[-1].pk
 
 
 def tracking_ingest_many(*, shop, pushes: list[tuple[str, str, list[Event]]], source: str, actor) -> int:

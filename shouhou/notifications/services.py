@@ -50,8 +50,8 @@ DAILY_CAP = 3
 MAX_ATTEMPTS = 6
 BACKOFF_BASE_SECONDS = 60
 # Transactional triggers the customer needs even when marketing-type caps are hit.
-CAP_EXEMPT = {Trigger.ORDER_SHIPPED, Trigger.CASE_APPROVED, Trigger.CASE_RESOLVED, Trigger.LOGISTICS_EXCEPTION,
-              Trigger.DISPATCH_LATE}
+CAP_EXEMPT = {Trigger.ORDER_SHIPPED, Trigger.CASE_APPROVED, Trigger.CASE_RESOLVED, Trigger.CASE_REJECTED,
+              Trigger.LOGISTICS_EXCEPTION, Trigger.DISPATCH_LATE, Trigger.RECALL}  # a safety recall above all
 
 
 def _conf(name: str, default):
@@ -193,7 +193,7 @@ def notification_enqueue(
     body_tpl, code = template_body(shop=shop, trigger=trigger, channel=ch)
     ctx = {"shop_name": shop.name, "customer_name": getattr(customer, "name", "") or "亲",
            "service_contact": service_contact(shop)}
-    ctx.update({k: str(v) for k, v in context.items()})
+    ctx.update({k: "" if v is None else str(v) for k, v in context.items()})  # never the text "None"
     if code:
         ctx["_template_code"] = code
     blocked = _Compliance().refusal(body_tpl, ctx)
@@ -468,15 +468,22 @@ def message_send(*, pk: int) -> str:
     """Claim and send one message. Returns the resulting status (or "" when someone else has it)."""
     if not message_claim(pk):
         return ""
-    msg = OutboundMessage.objects.get(pk=pk)
+    msg = OutboundMessage.objects.select_related("customer").get(pk=pk)
+    customer = msg.customer
+    if customer is not None and (customer.opted_out_at is not None or not customer.contact_consent):
+        # 退订 after it was queued (overnight for quiet hours, or between retries): never sent
+        OutboundMessage.objects.filter(pk=pk, status=S.SENDING).update(status=S.SUPPRESSED,
+                                                                       suppressed_reason="opted_out")
+        return S.SUPPRESSED
     provider = provider_for_channel(msg.channel)
     try:
         result = provider.send(msg)
     except ProviderError as exc:
         if exc.retryable and msg.attempts < _conf("MAX_ATTEMPTS", MAX_ATTEMPTS):
+            retry_at = now() + timedelta(seconds=backoff_seconds(msg.attempts))
             OutboundMessage.objects.filter(pk=pk, status=S.SENDING).update(
                 status=S.QUEUED, last_error=str(exc)[:500], provider=provider.name,
-                send_after=now() + timedelta(seconds=backoff_seconds(msg.attempts)))
+                send_after=quiet_until(retry_at) or retry_at)  # a retry keeps the quiet hours too
             return S.QUEUED
         OutboundMessage.objects.filter(pk=pk, status=S.SENDING).update(
             status=S.FAILED, last_error=str(exc)[:500], provider=provider.name)

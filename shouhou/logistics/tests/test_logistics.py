@@ -175,6 +175,8 @@ def _ship(shop, **kw):
     ({"status": St.DELIVERY_FAILED}, 1, "delivery_failed"),
     ({"status": St.RETURNED}, 1, "returned"),
     ({"status": St.PENDING, "shipped_at": None, "last_event_at": None}, 1, "dispatch_late"),
+    # a label printed ("已下单，等待揽收") and never collected: late dispatch, not "no movement" (an examiner's case)
+    ({"status": St.INFO_RECEIVED, "shipped_at": None}, 49, "dispatch_late"),
 ])
 def test_each_rule_opens_one_ticket_and_tells_the_customer(shop, fields, hours_later, kind,
                                                          django_capture_on_commit_callbacks):
@@ -196,6 +198,7 @@ def test_each_rule_opens_one_ticket_and_tells_the_customer(shop, fields, hours_l
     ({"status": St.PENDING, "shipped_at": None, "last_event_at": None, "promised_ship_by": T0 + dt.timedelta(hours=2)},
      1),
     ({"status": St.SIGNED, "signed_at": T0}, 500),
+    ({"status": St.INFO_RECEIVED, "shipped_at": None, "promised_ship_by": T0 + dt.timedelta(hours=60)}, 49),
 ])
 def test_no_exception_before_the_threshold(shop, fields, hours_later):
     _ship(shop, **fields)
@@ -264,3 +267,13 @@ def test_ticket_subject_names_the_waybill_and_has_no_empty_brackets_before_dispa
     assert subjects[shipped.order_id].endswith(f"（{shipped.get_carrier_display()} SF9999）")
     late = next(s for oid, s in subjects.items() if oid != shipped.order_id)
     assert "（" not in late and late.startswith("物流异常：")
+
+
+
+def test_the_sweep_goes_through_every_shipment_when_each_opens_an_exception(shop):
+    # the sweep read one open cursor while each exception queued a message after its commit; on the database
+    # broker with CONN_MAX_AGE 0 (the default) that closed the connection under it after the first one
+    stuck = [_ship(shop, status=St.IN_TRANSIT) for _ in range(3)]
+    with time_machine.travel(T0 + dt.timedelta(hours=49), tick=False):
+        assert exception_sweep(shop=shop, batch=1) == {"opened": 3, "resolved": 0, "checked": 3}
+    assert LogisticsException.objects.filter(shipment__in=stuck).count() == 3

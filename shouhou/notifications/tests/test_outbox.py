@@ -349,3 +349,42 @@ def test_bulk_enqueue_caps_a_customer_with_many_orders_in_one_import(shop):
         notify_orders_placed(shop=shop, order_ids=[o.pk for o in orders])
     statuses = sorted(OutboundMessage.objects.filter(customer=fan).values_list("status", "suppressed_reason"))
     assert statuses == [(S.QUEUED, "")] * 3 + [(S.SUPPRESSED, "frequency_cap")] * 2
+
+
+# --- an examiner's cases (2026-12-06) -----------------------------------------------------------------------
+
+def test_an_opt_out_after_queueing_stops_the_message_at_sending(shop, customer, django_capture_on_commit_callbacks):
+    # queued at 23:00 for 08:00 (quiet hours); the customer replies 退订 at 23:30
+    with time_machine.travel(dt.datetime(2026, 11, 20, 23, 0, tzinfo=SH), tick=False):
+        msg = _enqueue(shop, customer)
+    customer.opted_out_at = dt.datetime(2026, 11, 20, 23, 30, tzinfo=SH)
+    customer.save()
+    with time_machine.travel(dt.datetime(2026, 11, 21, 8, 1, tzinfo=SH), tick=False):
+        assert outbox_dispatch() == {"suppressed": 1}
+    msg.refresh_from_db()
+    assert (msg.status, msg.suppressed_reason, msg.sent_at) == (S.SUPPRESSED, "opted_out", None)
+
+
+def test_a_retry_waits_for_the_end_of_the_quiet_hours(shop, customer, flaky):
+    # sent at 21:59:30, the gateway times out: the retry would fall at 22:00:30, inside quiet hours
+    with time_machine.travel(dt.datetime(2026, 11, 20, 21, 59, 30, tzinfo=SH), tick=False):
+        msg = _enqueue(shop, customer)
+        assert message_send(pk=msg.pk) == S.QUEUED
+    msg.refresh_from_db()
+    assert msg.send_after == dt.datetime(2026, 11, 21, 8, 0, tzinfo=SH)
+
+
+def test_a_recall_and_a_rejection_reach_the_customer_whatever_the_cap(shop, customer):
+    with time_machine.travel(DAY, tick=False):
+        for i in range(3):
+            _enqueue(shop, customer, key=f"c{i}")
+        recall = _enqueue(shop, customer, "recall", key="r1", product="婴儿推车", problem="刹车缺陷")
+        rejected = _enqueue(shop, customer, "case_rejected", key="r2", case_no="C1", reason="超过七天")
+    assert (recall.status, rejected.status) == (S.QUEUED, S.QUEUED)
+
+
+def test_a_missing_value_is_never_sent_as_the_word_none(shop, customer):
+    with time_machine.travel(DAY, tick=False):
+        msg = _enqueue(shop, customer, "logistics_exception", key="n1", order_no="OD1", carrier=None,
+                       tracking_no=None, problem="包裹被退回")
+    assert "None" not in msg.body and "包裹被退回" in msg.body
