@@ -14,12 +14,7 @@ from shouhou.commerce.choices import Category
 from shouhou.core.testing.factories import CustomerFactory, OrderLineFactory, ProductFactory
 from shouhou.portal.tests.conftest import NOW, portal_line
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _clean(portal_clock):
-    yield
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("portal_clock")]
 
 
 @pytest.fixture

@@ -16,12 +16,7 @@ from shouhou.cases.tests.factories import JPEG, photo
 from shouhou.portal.tests.conftest import NOW, portal_line
 from shouhou.portal.tests.test_portal import _login
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _clean(portal_clock):  # 11-06: day 5 after the order of 11-01, within the 7 days
-    yield
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("portal_clock")]
 
 
 @pytest.fixture

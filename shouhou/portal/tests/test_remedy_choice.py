@@ -13,12 +13,7 @@ from shouhou.cases.tests.factories import JPEG, photo
 from shouhou.portal.tests.conftest import portal_line
 from shouhou.portal.tests.test_portal import _login
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _clean(portal_clock):
-    yield
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("portal_clock")]
 
 
 @pytest.fixture
