@@ -14,6 +14,20 @@ from shouhou.commerce.choices import Category
 from shouhou.core.testing.factories import CustomerFactory, OrderLineFactory, ProductFactory
 
 
+def _phone_at_the_claim_form(browser, live_server, order_no: str):
+    """A phone (390×844) that looked its order up with the last four digits 5678 and is on the claim form."""
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, locale="zh-CN",
+                                  timezone_id="Asia/Shanghai")
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    page.goto(f"{live_server.url}/p/")
+    page.fill("input[name=order_no]", order_no)
+    page.fill("input[name=last4]", "5678")
+    page.click("button[type=submit]")
+    page.wait_for_url("**/p/order/")
+    return context, page
+
+
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
 def test_on_a_phone_the_customer_chooses_a_remedy_and_the_follow_page_agrees(browser, live_server, shop, tmp_path):
@@ -26,16 +40,8 @@ def test_on_a_phone_the_customer_chooses_a_remedy_and_the_follow_page_agrees(bro
                      price_paid=Decimal("99.00"))
     img = tmp_path / "photo.jpg"
     img.write_bytes(JPEG)
-    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, locale="zh-CN",
-                                  timezone_id="Asia/Shanghai")
-    page = context.new_page()
-    page.set_default_timeout(15000)
+    context, page = _phone_at_the_claim_form(browser, live_server, "DY780")
     try:
-        page.goto(f"{live_server.url}/p/")
-        page.fill("input[name=order_no]", "DY780")
-        page.fill("input[name=last4]", "5678")
-        page.click("button[type=submit]")
-        page.wait_for_url("**/p/order/")
         page.select_option("select[name=reason]", "damaged_in_transit")
         page.set_input_files("input[name=photo]", str(img))
         # when the preview offers the remedies, the recommended one chosen, and nothing about postage or money
@@ -87,16 +93,8 @@ def test_on_a_phone_the_customer_claims_price_protection_and_a_person_checks_it(
                      price_paid=Decimal("398.00"), quantity=2)
     img = tmp_path / "screenshot.png"
     img.write_bytes(JPEG)
-    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, locale="zh-CN",
-                                  timezone_id="Asia/Shanghai")
-    page = context.new_page()
-    page.set_default_timeout(15000)
+    context, page = _phone_at_the_claim_form(browser, live_server, "DY781")
     try:
-        page.goto(f"{live_server.url}/p/")
-        page.fill("input[name=order_no]", "DY781")
-        page.fill("input[name=last4]", "5678")
-        page.click("button[type=submit]")
-        page.wait_for_url("**/p/order/")
         price = page.get_by_label("现在的价格（元）")
         expect(price).to_be_hidden()
         # when the customer picks 降价（价保）: the price is asked for, and the photo is the screenshot
