@@ -13,6 +13,7 @@ from typing import Any
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext
 
 from shouhou.accounts.access import membership_get
@@ -170,14 +171,14 @@ def line_facts(line: OrderLine) -> LineFacts:
                               or order.shipped_at or delivered or order.created_at),
         delivered_on=clock_date(delivered),
         delivery_unknown=delivered is None and order.status in (OrderStatus.DELIVERED, OrderStatus.COMPLETED),
-        return_insurance=bool(order.return_insurance), tier=getattr(customer, "tier", "regular") or "regular")
+        return_insurance=bool(order.return_insurance), tier=getattr(customer, "tier", "regular") or "regular",
+        # the product's own warranty (its 三包凭证), when longer than the policy's
+        warranty_days=(line.product.warranty_days or None) if line.product_id else None)
 
 
 def clock_date(value: dt.datetime | None) -> dt.date | None:
     if value is None:
         return None
-    from django.utils import timezone
-
     return timezone.localtime(value).date()
 
 
@@ -189,9 +190,20 @@ def _claim_from(data: dict, reason: str, has_photo: bool) -> Claim:
         raise CaseError("申请信息有误：" + "；".join(exc.errors)) from exc
 
 
-def _decide(line: OrderLine, claim: Claim, doc: dict) -> Decision:
+def _decide(line: OrderLine, claim: Claim, doc: dict, *, requested_at: dt.datetime | None = None) -> Decision:
+    # the buyer's rights are those of the day they asked (CRPL art. 25: a return asked for within the seven
+    # days is in time however late the request reaches the shop); never a day still to come
+    now = clock.localnow()
+    facts = line_facts(line)
+    at = now
+    if requested_at is not None:
+        asked = timezone.localtime(requested_at if timezone.is_aware(requested_at) else timezone.make_aware(requested_at))
+        # a request made before the goods arrived (or before what the order records) is judged on today's facts
+        known = [d for d in (facts.ordered_on, facts.shipped_on, facts.delivered_on) if d is not None]
+        if asked < now and all(d <= asked.date() for d in known):
+            at = asked
     try:
-        return decide(line_facts(line), claim, clock.localnow(), policy=doc)
+        return decide(facts, claim, at, policy=doc)
     except ClaimInputError as exc:  # the order's own dates are impossible (e.g. signed before it was placed)
         raise CaseError("订单信息有误，无法按政策判断：" + "；".join(exc.errors)) from exc
 
@@ -222,13 +234,15 @@ def _store_photo(case: Case, upload, *, actor=None, from_customer: bool = False,
 @transaction.atomic
 def case_create(*, shop, order_line: OrderLine, reason: str, kind: str | None = None, description: str = "",
                 claim_data: dict | None = None, photos: list | tuple = (), actor=None, channel: str = "",
-                from_customer: bool = False, auto_approve: bool = True, platform_request: bool = False) -> Case:
+                from_customer: bool = False, auto_approve: bool = True, platform_request: bool = False,
+                requested_at: dt.datetime | None = None) -> Case:
     """Open a case on an order line; the active policy decides; auto-approval when it says so (and the
     caller allows it: a request a shop platform already decided is recorded, not decided again).
     `actor`: staff (a user or API principal), `CustomerActor()` on the self-service page, or `SYSTEM`.
     A line the shop platform took off the order (`removed_at`, order sync) is refused — by page, API, CLI or
     portal alike — except for `platform_request`: the platform's own after-sale request on it (the connector)
-    is recorded as the platform sends it."""
+    is recorded as the platform sends it. `requested_at`: when the buyer asked, if earlier than now (a shop
+    platform's request synced late): the policy decides as of that moment."""
     require_role(actor, shop, CASE_CREATE)
     if order_line.order.shop_id != shop.pk:
         raise CaseError("订单不属于本店铺。")
@@ -247,7 +261,7 @@ def case_create(*, shop, order_line: OrderLine, reason: str, kind: str | None = 
     version, doc = policy_document(shop=shop)
     claim_data = dict(claim_data or {})
     claim_data.setdefault("exchanges_so_far", _exchanges_so_far(order_line))
-    decision = _decide(order_line, _claim_from(claim_data, reason, bool(photos)), doc)
+    decision = _decide(order_line, _claim_from(claim_data, reason, bool(photos)), doc, requested_at=requested_at)
     chosen = kind or decision.recommended or CaseKind.COMPENSATION
     if chosen not in CaseKind.values:
         raise CaseError(f"未知的售后类型：{chosen}")

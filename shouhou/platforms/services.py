@@ -473,7 +473,8 @@ def _case_open(conn: PlatformConnection, line: OrderLine, a: Aftersale) -> Case:
     # already decided on the platform (back-fill, a late push): record it and follow, do not decide again
     return case_services.case_create(shop=conn.shop, order_line=line, reason=a.reason, kind=a.kind,
                                      description=description, channel=conn.platform, from_customer=True, actor=PLATFORM,
-                                     auto_approve=a.case_status == CaseStatus.REQUESTED, platform_request=True)
+                                     auto_approve=a.case_status == CaseStatus.REQUESTED, platform_request=True,
+                                     requested_at=a.applied_at)
 
 
 def _may_push_automatic(conn: PlatformConnection, link: PlatformAftersale) -> bool:

@@ -135,13 +135,16 @@ class ClaimIn(BaseModel):
     has_photo: StrictBool = False
     downloaded: StrictBool = False
     gift_value: Money | None = Field(None, description="未一并退回的赠品的标价（元）")
+    main_part: StrictBool = Field(False, description="三包：故障出在主要部件（三包凭证所列）")
+    return_quantity: StrictInt | None = Field(None, ge=1, le=MAX_QUANTITY, description="部分退货：退回的件数（缺省为整行）")
+    warranty_days: StrictInt | None = Field(None, ge=0, le=3650, description="商品自身承诺的保修天数（三包凭证）")
 
 
 ALIASES = {f: ([f, *info.validation_alias.choices] if info.validation_alias else [f])
            for f, info in ClaimIn.model_fields.items()}
 KEYS = sorted({name for names in ALIASES.values() for name in names})
 CLAIM_KEYS = ("condition", "exchanges_so_far", "failed_repairs", "current_price", "washed", "followed_care_label",
-              "confirmed_exclusion_at_purchase", "downloaded", "gift_value")
+              "confirmed_exclusion_at_purchase", "downloaded", "gift_value", "main_part", "return_quantity")
 
 _PYDANTIC = {
     "missing": "缺少此项", "bool_type": "必须是 true 或 false（JSON 布尔值），收到 {input}",
@@ -186,12 +189,13 @@ def facts_from_json(raw: object) -> tuple[LineFacts, Claim, dt.date]:
         raise ClaimInputError(_messages(exc, "claim.", raw)) from None
     line = LineFacts(category=c.category, price_paid=c.price_paid, quantity=c.quantity, ordered_on=c.order_date,
                      shipped_on=c.ship_date, delivered_on=c.delivery_date, return_insurance=c.return_insurance,
-                     tier=c.tier, paid_total=c.paid_total)
+                     tier=c.tier, paid_total=c.paid_total, warranty_days=c.warranty_days)
     claim = Claim(reason=c.reason, condition=c.condition, exchanges_so_far=c.exchanges_so_far,
                   failed_repairs=c.failed_repairs, current_price=c.current_price, washed=c.washed,
                   followed_care_label=c.followed_care_label,
                   confirmed_exclusion_at_purchase=c.confirmed_exclusion_at_purchase, has_photo=c.has_photo,
-                  downloaded=c.downloaded, gift_value=c.gift_value)
+                  downloaded=c.downloaded, gift_value=c.gift_value, main_part=c.main_part,
+                  return_quantity=c.return_quantity)
     errors = facts_errors(line, claim, c.now, names=CLAIM_JSON_NAMES)
     if errors:
         raise ClaimInputError(errors)
@@ -212,6 +216,8 @@ class _ClaimData(BaseModel):
     confirmed_exclusion_at_purchase: StrictBool = False
     downloaded: StrictBool = False
     gift_value: Money | None = None
+    main_part: StrictBool = False
+    return_quantity: StrictInt | None = Field(None, ge=1, le=MAX_QUANTITY)
 
 
 def claim_from_data(data: object, *, reason: str, has_photo: bool) -> Claim:

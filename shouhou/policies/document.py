@@ -213,6 +213,7 @@ def validate(doc: Any, *, law: bool = True) -> list[str]:
     v.choices(sb, "categories", "sanbao", CATEGORIES)
     for key, hi in (("return_days", 30), ("exchange_days", 90), ("warranty_days", 3650)):
         v.int_(sb, key, "sanbao", 0, hi)
+    v.int_(sb, "main_part_warranty_days", "sanbao", 0, 3650, required=False)
     v.int_(sb, "failed_repairs_for_exchange", "sanbao", 1, 10)
     v.num(sb, "onsite_repair_min_price", "sanbao")
     v.choices(sb, "onsite_repair_categories", "sanbao", CATEGORIES, required=False)
@@ -270,6 +271,7 @@ def validate(doc: Any, *, law: bool = True) -> list[str]:
         v.int_(csb, "return_days", f"{loc}.sanbao", 0, 30, required=False)
         v.int_(csb, "exchange_days", f"{loc}.sanbao", 0, 90, required=False)
         v.int_(csb, "warranty_days", f"{loc}.sanbao", 0, 3650, required=False)
+        v.int_(csb, "main_part_warranty_days", f"{loc}.sanbao", 0, 3650, required=False)
         care = v.table(rule, "care", f"{loc}.", required=False)
         for key in ("washed_following_label", "washed_against_label"):
             v.choice(care, key, f"{loc}.care", ["quality", "misuse"], required=False)

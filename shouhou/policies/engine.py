@@ -81,6 +81,8 @@ class LineFacts:
     # signed for (the order says so) on a day nobody recorded: no window can be counted, so a person decides
     # — never "not delivered yet, refund only"
     delivery_unknown: bool = False
+    # the product's own warranty (days) when the shop promised one (its 三包凭证): longer than the policy's, it stands
+    warranty_days: int | None = None
 
     @classmethod
     def from_line_total(cls, *, paid_total: Decimal, quantity: int, **kwargs) -> LineFacts:
@@ -103,6 +105,12 @@ class Claim:
     has_photo: bool = False
     downloaded: bool = False  # digital goods / audio-video / software: downloaded or activated online
     gift_value: Decimal | None = None  # marked value of the gifts NOT sent back (None: all returned / none)
+    # 三包: the fault is in a main part (主要部件, as the warranty card lists them), whose warranty outlasts the
+    # whole unit's (微型计算机 2 years, 家用电器 3 years)
+    main_part: bool = False
+    # a partial return: how many of the line's units the claim is about (None: the whole line); the refund is
+    # that share of what was paid for the line
+    return_quantity: int | None = None
 
 
 @dataclass
@@ -133,11 +141,12 @@ class Decision:
 # Field names in error messages: LineFacts / Claim attributes for callers of decide(); the claim JSON's
 # keys for `policy decide` and the API (policies.claims passes CLAIM_JSON_NAMES).
 FACT_NAMES = {**{k: f"line.{k}" for k in ("category", "price_paid", "quantity", "ordered_on", "shipped_on",
-                                         "delivered_on", "return_insurance", "tier", "paid_total")},
+                                         "delivered_on", "return_insurance", "tier", "paid_total",
+                                         "warranty_days")},
               **{k: f"claim.{k}" for k in ("reason", "condition", "exchanges_so_far", "failed_repairs",
                                           "current_price", "washed", "followed_care_label",
                                           "confirmed_exclusion_at_purchase", "has_photo", "downloaded",
-                                          "gift_value")},
+                                          "gift_value", "main_part", "return_quantity")},
               "now": "now"}
 DATE_LABELS = {"ordered_on": "下单日期", "shipped_on": "发货日期", "delivered_on": "签收日期", "now": "当前日期"}
 
@@ -199,10 +208,17 @@ def facts_errors(line: LineFacts, claim: Claim, today: dt.date, *, names: dict[s
                                ("failed_repairs", claim.failed_repairs, 0, MAX_COUNT)):
         if problem := _int_error(value, lo, hi):
             err(key, problem)
+    if line.warranty_days is not None and (problem := _int_error(line.warranty_days, 0, 3650)):
+        err("warranty_days", problem)
+    if claim.return_quantity is not None:
+        most = line.quantity if not _int_error(line.quantity, 1, MAX_QUANTITY) else MAX_QUANTITY
+        if problem := _int_error(claim.return_quantity, 1, most):
+            err("return_quantity", problem + (f"（本行共 {most} 件）" if most != MAX_QUANTITY else ""))
     for key, value in (("return_insurance", line.return_insurance), ("washed", claim.washed),
                        ("followed_care_label", claim.followed_care_label),
                        ("confirmed_exclusion_at_purchase", claim.confirmed_exclusion_at_purchase),
-                       ("has_photo", claim.has_photo), ("downloaded", claim.downloaded)):
+                       ("has_photo", claim.has_photo), ("downloaded", claim.downloaded),
+                       ("main_part", claim.main_part)):
         if not isinstance(value, bool):
             err(key, f"应为 true 或 false（布尔值），收到 {value!r}")
     dates: dict[str, dt.date] = {}
@@ -319,14 +335,19 @@ def decide(line: LineFacts, claim: Claim, now: dt.date | dt.datetime, *, policy:
     reason = claim.reason
     day = (today - line.delivered_on).days if line.delivered_on else None  # day 1 = the day after sign-off
     d.day = day
-    total = (line.paid_total if line.paid_total is not None else line.price_paid * line.quantity
-             ).quantize(Decimal("0.01"))
+    line_total = (line.paid_total if line.paid_total is not None else line.price_paid * line.quantity
+                  ).quantize(Decimal("0.01"))
+    # a partial return refunds the returned units' share of what the line cost (discounts shared alike)
+    units = claim.return_quantity if claim.return_quantity is not None else line.quantity
+    total = line_total if units == line.quantity else (line_total * units / line.quantity).quantize(Decimal("0.01"))
     ship = policy["shipping"]
     sb = {**policy["sanbao"], **crule.get("sanbao", {})}
     # the statutory floors hold whatever the document says (a version published before a floor existed)
     for key, least in SANBAO_MIN_DAYS.items():
         sb[key] = max(sb[key], least)
     sb["failed_repairs_for_exchange"] = min(sb["failed_repairs_for_exchange"], SANBAO_MAX_FAILED_REPAIRS)
+    # a longer warranty the shop promised for the product binds it (CRPL art. 24: 当事人约定)
+    sb["warranty_days"] = max(sb["warranty_days"], line.warranty_days or 0)
     electronics = cat in policy["sanbao"]["categories"]
     late_transit = (reason == "damaged_in_transit" and day is not None
                     and day > policy["quality"]["transit_damage_report_days"])
@@ -408,6 +429,10 @@ def decide(line: LineFacts, claim: Claim, now: dt.date | dt.datetime, *, policy:
         d.deadlines.update({"sanbao_return_until": until(line.delivered_on, sb["return_days"]),
                             "sanbao_exchange_until": until(line.delivered_on, sb["exchange_days"]),
                             "warranty_until": w_until})
+        # 三包: a main part's warranty outlasts the whole unit's (a policy without the key: the unit's only)
+        main_days = max(sb.get("main_part_warranty_days", sb["warranty_days"]), sb["warranty_days"])
+        if claim.main_part and main_days > sb["warranty_days"]:
+            d.deadlines["main_part_warranty_until"] = until(line.delivered_on, main_days)
         if day <= sb["return_days"]:
             d.allowed = ["return_refund", "exchange", "repair"]
             d.clauses.append("sanbao.return")
@@ -430,6 +455,13 @@ def decide(line: LineFacts, claim: Claim, now: dt.date | dt.datetime, *, policy:
                 d.clauses.append("sanbao.repair")
                 zh.append(f"在保修期内（至{w_until}），可免费维修。")
                 en.append("Within warranty: free repair.")
+        elif claim.main_part and day <= main_days:
+            d.allowed = ["repair"]
+            d.clauses.append("sanbao.main_part_repair")
+            zh.append(f"整机保修期已过，故障部件属主要部件，仍在主要部件三包有效期内（至"
+                      f"{until(line.delivered_on, main_days)}），可免费维修（三包）。")
+            en.append("The unit's warranty has ended, but the faulty main part is still under its own warranty: "
+                      "free repair.")
         else:
             d.clauses.append("sanbao.warranty_expired")
             zh.append("已过保修期，可提供付费维修。")
@@ -470,10 +502,20 @@ def decide(line: LineFacts, claim: Claim, now: dt.date | dt.datetime, *, policy:
             d.deadlines.update({"quality_return_until": until(line.delivered_on, q_return),
                                 "quality_exchange_until": until(line.delivered_on, q_exchange)})
             if day <= q_return:
-                d.allowed = ["return_refund", "exchange", "compensation"]
+                # CRPL art. 24: the buyer may return, or have it exchanged or repaired — all three from day one
+                d.allowed = ["return_refund", "exchange", "repair", "compensation"]
                 d.clauses.append("quality.return")
-                zh.append(f"质量问题，签收后{q_return}日内可退货退款（消法第24条），运费由商家承担。")
-                en.append("Quality defect within the return period: return and refund (CRPL art. 24).")
+                others = "或换货" if cat in NOT_REPAIRABLE else "、换货或维修"
+                zh.append(f"质量问题，签收后{q_return}日内可退货退款{others}（消法第24条），运费由商家承担。")
+                en.append("Quality defect within the return period: return and refund, exchange"
+                          + ("" if cat in NOT_REPAIRABLE else " or repair") + " (CRPL art. 24).")
+            elif claim.failed_repairs >= sb["failed_repairs_for_exchange"]:
+                # repaired twice and still defective: the purpose of the purchase is defeated (the conditions for
+                # ending the contract, CRPL art. 24), as 三包 art. 10 says for its listed goods
+                d.allowed = ["exchange", "return_refund", "compensation"]
+                d.clauses.append("quality.failed_repairs")
+                zh.append(f"质量问题已维修{claim.failed_repairs}次仍未解决，可换货或退货退款（消法第24条），运费由商家承担。")
+                en.append("Repaired twice and still defective: exchange or return (CRPL art. 24).")
             elif day <= q_exchange:
                 d.allowed = ["exchange", "repair", "compensation"]
                 d.clauses.append("quality.exchange")
@@ -514,7 +556,7 @@ def decide(line: LineFacts, claim: Claim, now: dt.date | dt.datetime, *, policy:
         pday = (today - base).days if base else 0
         current = claim.current_price if claim.current_price is not None else line.price_paid
         # the difference for the whole line: what was paid minus what the same quantity costs now
-        diff = total - (current * line.quantity).quantize(Decimal("0.01"))
+        diff = line_total - (current * line.quantity).quantize(Decimal("0.01"))
         if pday > pp["days"]:
             d.clauses.append("price_protection.window")
             zh.append(f"已超过价保期（下单后{pp['days']}天）。")

@@ -25,11 +25,13 @@ CLAUSES: dict[str, object] = {
     "sanbao.exchange": _lazy("三包：换货期"),
     "sanbao.repair": _lazy("三包：保修期内免费维修"),
     "sanbao.failed_repairs": _lazy("三包：多次维修仍不能使用"),
+    "sanbao.main_part_repair": _lazy("三包：主要部件保修期内免费维修"),
     "sanbao.warranty_expired": _lazy("三包：已过保修期"),
     "sanbao.onsite_repair": _lazy("三包：上门维修"),
     "quality.return": _lazy("质量问题：退货退款（消法第24条）"),
     "quality.exchange": _lazy("质量问题：换货或维修（消法第24条）"),
     "quality.repair": _lazy("质量问题：维修或补偿"),  # decisions stored before 2026-12-06
+    "quality.failed_repairs": _lazy("质量问题：多次维修仍未解决，可换货或退货（消法第24条）"),
     "quality.after_exchange_period": _lazy("质量问题：换货或维修，严重者可退货（消法第24条）"),
     "quality.transit_damage_report": _lazy("运输破损的反馈期限"),
     "merchant_fault.{reason}": _lazy("商家责任：%(reason)s"),

@@ -84,6 +84,10 @@ def test_a_good_claim_decides():
     ({"category": "boats"}, "claim.category: 未知取值 'boats'，可选: clothing"),
     ({"condition": "like new"}, "claim.condition: 未知取值 'like new'"),
     ({"tier": 3}, "claim.tier: 未知取值 3"),
+    # a partial return: at least one unit, never more than the line has
+    ({"quantity": 2, "return_quantity": 3}, "claim.return_quantity: 应为 1–2 的整数，收到 3（本行共 2 件）"),
+    ({"return_quantity": 0}, "claim.return_quantity: 必须是不小于 1 的整数"),
+    ({"main_part": "true"}, "claim.main_part: 必须是 true 或 false"),
 ])
 def test_bad_claim_json_is_a_located_error(patch, error):
     raw = {k: v for k, v in {**GOOD, **patch}.items()}
@@ -212,3 +216,13 @@ def test_cli_decide_bad_claims(tmp_path, text, error):
 def test_cli_decide_not_utf8(tmp_path):
     res = _cli(tmp_path, "{\"category\": \"衣服\"}".encode("gbk"))
     assert res.returncode == 1 and "不是有效的 JSON 文件" in res.stderr and "Traceback" not in res.stderr
+
+
+def test_a_partial_return_and_a_main_part_fault_read_from_the_claim_json_and_case_data():
+    # given three units bought for 100 yuan, one sent back
+    line, claim, now = facts_from_json({**GOOD, "category": "home", "price_paid": "33.33", "quantity": 3,
+                                        "paid_total": "100", "return_quantity": 1})
+    # then the refund is that unit's share of what was paid
+    assert decide(line, claim, now).refund_amount == Decimal("33.33")
+    assert claim_from_data({"return_quantity": 2, "main_part": True}, reason="quality", has_photo=False) == Claim(
+        reason="quality", return_quantity=2, main_part=True)

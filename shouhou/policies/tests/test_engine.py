@@ -65,7 +65,7 @@ V = [
     ("lost-parcel", "home", "99", 0, {}, {"reason": "lost_parcel"}, {"recommended": "resend", "auto": True}),
     ("lost-parcel-vip-gift", "home", "99", 0, {"tier": "vip"}, {"reason": "lost_parcel"}, {"comp": ("gift", "30")}),
     # 质量问题（消法24）
-    ("quality-day7", "home", "99", 7, {}, {"reason": "quality"}, {"allowed": ["return_refund", "exchange", "compensation"]}),
+    ("quality-day7", "home", "99", 7, {}, {"reason": "quality"}, {"allowed": ["return_refund", "exchange", "repair", "compensation"]}),
     ("quality-day8", "home", "99", 8, {}, {"reason": "quality"}, {"allowed": ["exchange", "repair", "compensation"]}),
     ("quality-day15", "home", "99", 15, {}, {"reason": "quality"}, {"recommended": "exchange"}),
     # 消法第24条: after seven days exchange and repair stay open (no 15-day end outside 三包); a return needs the

@@ -21,6 +21,8 @@ POLICY = load_default()
 
 def _decide(cat: str, day: int | None, claim: dict, *, price: str = "99", policy: dict = POLICY, **line):
     # given a line ordered on ORDERED, signed for on SIGNED (None: not delivered), decided `day` days later
+    if "return_quantity" in claim:  # a partial return: three units, 100 yuan for the line (a discount shared)
+        price, line = "33.33", {"quantity": 3, "paid_total": Decimal("100.00"), **line}
     facts = LineFacts(category=cat, price_paid=Decimal(price), ordered_on=ORDERED,
                       delivered_on=SIGNED if day is not None else None, **line)
     return decide(facts, Claim(**claim), SIGNED + dt.timedelta(days=day or 0), policy=policy)
@@ -110,13 +112,14 @@ LAW = [
     # 消法第24条: quality problems are returnable within 7 days whatever the no-reason exclusions
     ("消法24", "quality-fresh", "fresh", 2, {"reason": "quality"}, ["return_refund", "exchange", "compensation"],
      {"payer": "merchant"}),
-    ("消法24", "quality-custom-made", "custom_made", 7, {"reason": "quality"}, ["return_refund", "exchange", "compensation"],
+    ("消法24", "quality-custom-made", "custom_made", 7, {"reason": "quality"},
+     ["return_refund", "exchange", "repair", "compensation"],
      {"payer": "merchant"}),
     ("消法24", "quality-opened-underwear-confirmed", "underwear", 3,
      {"reason": "quality", "condition": "opened_unused", "confirmed_exclusion_at_purchase": True},
      ["return_refund", "exchange", "compensation"], {"payer": "merchant"}),
     ("消法24", "quality-downloaded-software", "audio_video_software", 3, {"reason": "quality", "downloaded": True},
-     ["return_refund", "exchange", "compensation"], {}),
+     ["return_refund", "exchange", "repair", "compensation"], {}),
     ("消法24", "quality-day8-exchange-or-repair", "home", 8, {"reason": "quality"}, ["exchange", "repair", "compensation"],
      {"payer": "merchant"}),
     # 消法第24条 sets no end to 更换、修理 after the first seven days (outside 三包's listed goods)
@@ -125,7 +128,7 @@ LAW = [
     ("消法24", "not-as-described-merchant-pays", "clothing", 4, {"reason": "not_as_described"}, None,
      {"payer": "merchant", "clause": "shipping.merchant.not_as_described"}),
     ("消法24", "late-transit-damage-still-returnable", "home", 5, {"reason": "damaged_in_transit", "has_photo": True},
-     ["return_refund", "exchange", "compensation"], {"payer": "merchant", "auto": False}),
+     ["return_refund", "exchange", "repair", "compensation"], {"payer": "merchant", "auto": False}),
     # 三包 arts. 8–10: 7 days return/exchange/repair, 15 days exchange/repair, two failed repairs → exchange/return
     ("三包8", "sanbao-day7", "electronics", 7, {"reason": "performance_fault"}, ["return_refund", "exchange", "repair"],
      {"payer": "merchant"}),
@@ -133,6 +136,37 @@ LAW = [
     ("三包9", "sanbao-day16", "electronics", 16, {"reason": "performance_fault"}, ["repair"], {}),
     ("三包10", "sanbao-two-failed-repairs", "electronics", 200, {"reason": "performance_fault", "failed_repairs": 2},
      ["exchange", "return_refund"], {}),
+    # 消法第24条: return, or exchange, or repair — the buyer's choice from day one, not only after day seven
+    ("消法24", "quality-day3-repair-offered", "home", 3, {"reason": "quality"},
+     ["return_refund", "exchange", "repair", "compensation"], {"refund": "99.00", "payer": "merchant"}),
+    ("消法24", "quality-day3-food-not-repaired", "food", 3, {"reason": "quality"},
+     ["return_refund", "exchange", "compensation"], {}),
+    # 消法第24条 (the conditions for ending the contract) as 三包10 says it: repaired twice and still defective →
+    # exchange or return, past the first seven days too, outside 三包's listed goods
+    ("消法24 三包10", "quality-two-failed-repairs-day30", "home", 30, {"reason": "quality", "failed_repairs": 2},
+     ["exchange", "return_refund", "compensation"], {"clause": "quality.failed_repairs", "refund": "99.00",
+                                                     "payer": "merchant", "auto": False}),
+    ("消法24", "quality-one-failed-repair-day30", "home", 30, {"reason": "quality", "failed_repairs": 1},
+     ["exchange", "repair", "compensation"], {"refund": "0"}),
+    # 三包 (微型计算机、家用电器): a main part's warranty outlasts the whole unit's (2 / 3 years); phones have none
+    ("三包 主要部件", "sanbao-main-part-day400", "electronics", 400, {"reason": "performance_fault", "main_part": True},
+     ["repair"], {"clause": "sanbao.main_part_repair", "payer": "merchant",
+                  "deadline": ("main_part_warranty_until", "2029-04-30")}),
+    ("三包 主要部件", "sanbao-main-part-last-day", "electronics", 1095, {"reason": "performance_fault", "main_part": True},
+     ["repair"], {}),
+    ("三包 主要部件", "sanbao-main-part-over", "electronics", 1096, {"reason": "performance_fault", "main_part": True},
+     [], {"clause": "sanbao.warranty_expired"}),
+    ("三包 整机", "sanbao-other-part-day400", "electronics", 400, {"reason": "performance_fault"}, [],
+     {"clause": "sanbao.warranty_expired"}),
+    ("移动电话三包", "phone-main-part-day400", "mobile_phone", 400, {"reason": "performance_fault", "main_part": True},
+     [], {"clause": "sanbao.warranty_expired"}),
+    # 办法 (refund of the price paid for what comes back): a partial return refunds the returned units' share
+    ("消法25.3 办法13", "partial-return-1-of-3", "home", 2, {"reason": "no_reason", "return_quantity": 1},
+     ["return_refund", "exchange"], {"refund": "33.33"}),
+    ("消法25.3 办法13", "partial-return-all-3", "home", 2, {"reason": "no_reason", "return_quantity": 3},
+     ["return_refund", "exchange"], {"refund": "100.00"}),
+    ("消法24", "partial-quality-return-2-of-3", "home", 2, {"reason": "quality", "return_quantity": 2}, None,
+     {"refund": "66.67"}),
     # not delivered: refund only (nothing to send back)
     ("消法25", "not-delivered", "home", None, {"reason": "no_reason"}, ["refund_only"], {"payer": "none"}),
 ]
@@ -167,6 +201,25 @@ def _check(d, allowed, extra):
 def test_law_vector(cat, day, claim, allowed, extra):
     # when the shipped default policy decides, then it gives what the cited clause gives
     _check(_decide(cat, day, claim), allowed, extra)
+
+
+@pytest.mark.parametrize(("warranty", "day", "allowed"), [(730, 400, ["repair"]), (730, 730, ["repair"]),
+                                                         (730, 731, []), (90, 300, ["repair"]), (None, 400, [])])
+def test_a_longer_warranty_promised_for_the_product_binds_the_shop(warranty, day, allowed):
+    # 消法24 (当事人约定), 三包: the product's own warranty card promises `warranty` days; a shorter one than the
+    # statutory year changes nothing
+    d = _decide("electronics", day, {"reason": "performance_fault"}, warranty_days=warranty)
+    assert d.allowed == allowed
+
+
+def test_the_seventh_day_ends_at_midnight_in_shanghai():
+    # 办法10: day 1 is the day after sign-off; the last day ends at 24:00 on the Asia/Shanghai calendar
+    facts = LineFacts(category="home", price_paid=Decimal("99"), ordered_on=ORDERED, delivered_on=SIGNED)
+    tz = dt.timezone(dt.timedelta(hours=8))
+    inside = decide(facts, Claim(reason="no_reason"), dt.datetime(2026, 5, 8, 23, 59, 59, tzinfo=tz), policy=POLICY)
+    outside = decide(facts, Claim(reason="no_reason"), dt.datetime(2026, 5, 8, 16, 0, 0, tzinfo=dt.UTC), policy=POLICY)
+    assert (inside.day, inside.allowed) == (7, ["return_refund", "exchange"])
+    assert (outside.day, outside.allowed) == (8, [])
 
 
 def test_gift_deduction_is_in_the_decision_json_and_explanation():
