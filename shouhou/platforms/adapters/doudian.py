@@ -116,6 +116,12 @@ OPERATE = {
     # the merchant turns the request into a refund (退货转退款 / 换货转退款 / 维修转退款)
     ("refund_instead", "return"): 121, ("refund_instead", "exchange"): 321, ("refund_instead", "repair"): 621,
 }
+# A refusal once the buyer's goods are back (status 11, 待商家二次同意) is the second review's own type: 112 拒绝退货
+# (二次审核), 312 拒绝换货（二次审核）, 612 拒绝维修申请（二次审核）— 102/302/603 are first-review types the platform
+# takes at 6 only. (Two public merchant tools agree on these numbers and statuses: a Vue operate-type picker and a
+# Python client's comment listing 101–401; the operate guide itself was not readable here — docs/platforms.md.)
+SECOND_REVIEW_REJECT = {"return": 112, "exchange": 312, "repair": 612}
+SECOND_REVIEW_STATUSES = frozenset({"11"})
 # 121/321/621: the aftersale_status values the same picker offers them at, per aftersale_type (unverified against
 # the operate guide, like 401/501/502). 27 and 29 are rejections, final for a case in shouhou: the service also
 # wants the case still open.
@@ -446,6 +452,8 @@ class DoudianAdapter:
             return self.time_extend(access_token, action)
         family = _family(action.platform_type)
         op = OPERATE.get((action.kind, family))
+        if action.kind == "reject" and str(action.platform_status) in SECOND_REVIEW_STATUSES:
+            op = SECOND_REVIEW_REJECT.get(family, op)
         if op is None:
             raise PlatformError("refused", f"抖店不支持对该类售后单执行「{action.kind}」，请在抖店后台处理。")
         item: dict = {"aftersale_id": str(action.aftersale_id)}

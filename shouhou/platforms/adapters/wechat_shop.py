@@ -35,6 +35,8 @@ import time
 import xml.etree.ElementTree as ET  # noqa: S405 - DOCTYPE/ENTITY refused before parsing, as inbox does
 from decimal import Decimal
 
+from django.utils.translation import gettext as _
+
 from shouhou.cases.choices import CaseKind, CaseStatus
 from shouhou.commerce.choices import OrderStatus
 from shouhou.inbox.channels import crypto as wx_crypto
@@ -95,8 +97,16 @@ ORDER_STATUSES = {"10": "", "12": "", "13": "", "20": OrderStatus.PAID, "21": Or
                   "30": OrderStatus.SHIPPED, "100": OrderStatus.COMPLETED, "200": OrderStatus.CANCELLED,
                   "250": OrderStatus.CANCELLED}
 TOKEN_ERRORS = {40001, 40014, 42001}  # invalid / malformed / expired access_token
-RATE_ERRORS = {45009, 45011, 45033, 10021044}  # daily quota, frequency limits, 当前用户太多
+# daily quota, frequency limits, 当前用户太多, 10021059 退款请求太频繁 (one refund request per order a minute)
+RATE_ERRORS = {45009, 45011, 45033, 10021044, 10021059}
 STATE_ERRORS = {10020001, 10021041}  # 售后单状态不合法, 当前售后单不支持此操作
+# acceptapply accept_type (acceptapply's published page): 1 同意退货 (a return's first step), 2 确认收货并退款 (after
+# the goods came back). Without it the platform picks the step from the request's current status, so a repeated
+# "approve" that reached it after the buyer had shipped would release the refund unseen; with it, a step sent at
+# the wrong status is refused (10021041) instead. Sent for returns only: the two published versions of the page
+# agree there (the older one says 仅退款 and 换货 take no accept_type).
+ACCEPT_RETURN, ACCEPT_REFUND = 1, 2
+RETURN_ADDRESS_TYPES = frozenset({"RETURN", "EXCHANGE"})  # the buyer sends goods back: a return address
 MAX_XML_BYTES = 256 * 1024
 # acceptexchangereship delivery_id: WeChat's carrier ids for the common carriers are shouhou's own codes
 DELIVERY_IDS = {"SF", "ZTO", "YTO", "YD", "STO", "JD", "EMS", "JTSD"}
@@ -150,6 +160,25 @@ def seal_push(message: dict, *, token: str, aes_key: str, app_id: str, fmt: str 
               "nonce": nonce, "openid": message.get("FromUserName", ""), "encrypt_type": "aes",
               "msg_signature": wx_crypto.sha1_signature(token, timestamp, nonce, encrypted)}
     return params, body
+
+
+def _aftersale_update(value) -> dict:
+    """finder_shop_aftersale_status_update: an object {after_sale_order_id, status, order_id} as documented and as a
+    self-built app's push carries it; a 微信小店 ISV push was reported carrying it as the XML element's flattened text,
+    "\n<after_sale_order_id>\n<status>\n<order_id>\n" (微信开放社区, "微信小店ISV,推送消息格式不符合文档",
+    developers.weixin.qq.com/community/develop/doc/00084619b18418d63525c2bc86bc00): read in that order, the status
+    being the one non-numeric line. The request's detail is read afterwards either way."""
+    if isinstance(value, dict):
+        return value
+    if not isinstance(value, str):
+        return {}
+    lines = [line.strip() for line in value.splitlines() if line.strip()]
+    numbers = [line for line in lines if line.isdigit()]
+    words = [line for line in lines if not line.isdigit()]
+    if not numbers:
+        return {}
+    return {"after_sale_order_id": numbers[0], "order_id": numbers[1] if len(numbers) > 1 else "",
+            "status": words[0] if words else ""}
 
 
 def query_params(headers: dict) -> dict:
@@ -238,8 +267,7 @@ class WechatShopAdapter:
             raise PushRefused("推送未校验")
         message, self._plain = self._plain, None
         event = str(message.get("Event") or message.get("MsgType") or "")
-        info = message.get("finder_shop_aftersale_status_update")
-        info = info if isinstance(info, dict) else {}
+        info = _aftersale_update(message.get("finder_shop_aftersale_status_update"))
         aftersale_id, status = str(info.get("after_sale_order_id") or ""), str(info.get("status") or "")
         order_info = message.get("order_info") if isinstance(message.get("order_info"), dict) else {}
         if event in ORDER_EVENTS:  # order_info.order_id: a JSON number in the published samples, or a string
@@ -356,8 +384,10 @@ class WechatShopAdapter:
         the goods came back, 同意 again releases the refund; reject: 拒绝 with the reason."""
         if action.kind in ("approve", "confirm_receipt"):
             payload: dict = {"after_sale_order_id": action.aftersale_id}
-            if action.kind == "approve" and action.platform_type in ("RETURN", "EXCHANGE") and action.return_address_id:
-                payload["address_id"] = action.return_address_id
+            if action.kind == "approve" and action.platform_type in RETURN_ADDRESS_TYPES:
+                payload["address_id"] = action.return_address_id or self._default_address(access_token)
+            if action.platform_type == "RETURN":
+                payload["accept_type"] = ACCEPT_RETURN if action.kind == "approve" else ACCEPT_REFUND
             return self.call("acceptapply", payload, access_token=access_token)
         if action.kind == "reject":
             if not action.reject_reason_code:  # required by rejectapply; codes from rejectreason/get
@@ -377,6 +407,17 @@ class WechatShopAdapter:
         if action.kind == "submit_evidence":
             return self.complaint_proof(access_token, action)
         raise PlatformError("refused", f"微信小店接口不支持「{action.kind}」，请在微信小店后台处理。")
+
+    def _default_address(self, access_token: str) -> str:
+        """The address a return goes to when the connection maps none: acceptapply wants `address_id` when it agrees
+        to a return (10021060 缺少退货地址address_id参数 otherwise; the page: "否则后续接口在处理缺少地址信息的请求时将报错"),
+        so the shop's default receiving address (address/get default_recv), else its only one."""
+        book = self.addresses(access_token)
+        chosen = next((a for a in book if a.is_default), book[0] if len(book) == 1 else None)
+        if chosen is None:
+            raise PlatformError("refused", _("微信小店同意退货需要退货地址（address_id）：请在该连接页为退货地址选择微信小店地址，"
+                                             "或在微信小店后台设置默认收货地址后重试，或在后台同意。"))
+        return chosen.address_id
 
     def complaint_proof(self, access_token: str, action: Action) -> dict:
         """商家举证 on the request's dispute (纠纷单): the after-sale order names it (`complaint_id`, present once the

@@ -39,11 +39,15 @@ OPERATIONS = {
     601: ({6, 27}, 7), 603: ({6}, 27),  # 维修
     # 退货转退款 / 换货转退款 / 维修转退款 at the statuses a public merchant tool's picker offers them: refunded (12)
     121: ({6, 27}, 12), 321: ({6, 7, 11, 29}, 12), 621: ({6, 7, 8, 11, 27, 29}, 12),
+    # the second review's refusals, once the buyer's goods are back (11): 商家二次拒绝 (29)
+    112: ({11}, 29), 312: ({11}, 29), 612: ({11}, 29),
 }
-OPERATION_TYPES = {121: {0}, 321: {3}, 621: {8}}  # the aftersale_type each conversion applies to
+# the aftersale_type each conversion (and each second-review refusal) applies to
+OPERATION_TYPES = {121: {0}, 321: {3}, 621: {8}, 112: {0}, 312: {3}, 612: {8}}
+REJECTS = frozenset({102, 202, 302, 502, 603, 112, 312, 612})  # refusals: a reason is required
 PUSH_AFTER_OPERATION = {101: "202", 102: "205", 111: "206", 201: "206", 202: "204", 301: "202", 302: "205",
                         311: "211", 401: "206", 501: "227", 502: "205", 601: "202", 603: "205",
-                        121: "206", 321: "206", 621: "206"}
+                        121: "206", 321: "206", 621: "206", 112: "204", 312: "204", 612: "204"}
 # afterSale/timeExtend: the sandbox's own rules (the platform publishes no parameters beyond aftersale_id): at
 # status 11 (the return is back with the merchant), once per request, three more days on status_deadline
 TIME_EXTEND_STATUSES = {11}
@@ -622,9 +626,9 @@ class DoudianSandbox(LocalHttpService):
                              "sub_msg": "售后类型不支持该操作"}
             if r.status not in allowed or stale:
                 return ERRORS["status_error"]
-            if op in (102, 202, 302, 502, 603) and not item.get("reason"):
+            if op in REJECTS and not item.get("reason"):
                 return 200, {"code": 40004, "msg": "非法的参数", "sub_code": "isv.parameter-invalid", "sub_msg": "拒绝需填写原因"}
-            if op in (102, 202, 302, 502, 603) and item.get("reject_reason_code") is not None:
+            if op in REJECTS and item.get("reject_reason_code") is not None:
                 known = {r["reject_reason_code"]: r for r in REJECT_REASONS}.get(int(item["reject_reason_code"]))
                 if known is None:
                     return 200, {"code": 40004, "msg": "非法的参数", "sub_code": "isv.parameter-invalid", "sub_msg": "拒绝原因码不存在"}

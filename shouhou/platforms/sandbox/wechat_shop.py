@@ -27,6 +27,7 @@ ERRORS = {
     "rate_limit": (200, {"errcode": 45009, "errmsg": "reach max api daily quota limit"}),
     "token_expired": (200, {"errcode": 42001, "errmsg": "access_token expired"}),
     "status_error": (200, {"errcode": 10020001, "errmsg": "售后单状态不合法"}),
+    "not_supported": (200, {"errcode": 10021041, "errmsg": "当前售后单不支持此操作,请检查售后单状态"}),
     "outage": (503, {"errcode": -1, "errmsg": "system error"}),
 }
 
@@ -252,7 +253,7 @@ class WechatShopSandbox(LocalHttpService):
                 return self._complaint_proof(body)
             record = self.aftersales.get(str(body.get("after_sale_order_id")))
             if record is None:
-                return 200, {"errcode": 10020001, "errmsg": "售后单不存在"}
+                return 200, {"errcode": 10021050, "errmsg": "售后单不存在"}
             if path == "channels/ec/aftersale/getaftersaleorder":
                 return 200, {"errcode": 0, "errmsg": "ok", "after_sale_order": self._row(record)}
             if path == "channels/ec/aftersale/acceptapply":
@@ -300,12 +301,24 @@ class WechatShopSandbox(LocalHttpService):
         return 200, {"errcode": 0, "errmsg": "ok"}
 
     def _accept(self, record: SandboxAftersale, body: dict) -> tuple[int, dict]:
+        """acceptapply as its page describes it: without accept_type the step follows the status; accept_type 1
+        (同意退货) only where the buyer is to send goods back, 2 (同意退款) only for a refund or once the goods are back
+        (10021041 otherwise); agreeing to a return wants address_id (10021060)."""
+        accept_type = body.get("accept_type")
+        if accept_type not in (None, 1, 2):
+            return 200, {"errcode": 47001, "errmsg": "data format error: accept_type"}
         if record.status == "MERCHANT_PROCESSING":
-            after = "USER_WAIT_RETURN" if record.kind in ("RETURN", "EXCHANGE") else "MERCHANT_REFUND_SUCCESS"
-        elif record.status == "MERCHANT_WAIT_RECEIPT":
-            after = "MERCHANT_RETURN_SUCCESS"
+            goods_back = record.kind in ("RETURN", "EXCHANGE")
+            step = 1 if goods_back else 2
+            after = "USER_WAIT_RETURN" if goods_back else "MERCHANT_REFUND_SUCCESS"
+        elif record.status == "MERCHANT_WAIT_RECEIPT" and record.kind == "RETURN":
+            step, after = 2, "MERCHANT_RETURN_SUCCESS"
         else:
-            return ERRORS["status_error"]
+            return ERRORS["not_supported"]
+        if accept_type is not None and accept_type != step:
+            return ERRORS["not_supported"]
+        if step == 1 and not str(body.get("address_id") or ""):
+            return 200, {"errcode": 10021060, "errmsg": "缺少退货地址address_id参数"}
         return self._done(record, "acceptapply", body, after)
 
     def _done(self, record: SandboxAftersale, name: str, body: dict, after: str) -> tuple[int, dict]:

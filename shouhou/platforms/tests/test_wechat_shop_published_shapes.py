@@ -156,8 +156,8 @@ def test_accept_and_reject_send_the_published_fields(box):
                               reason="商品完好", reject_reason_code=16))
     sent = {path.rsplit("/", 1)[-1]: body for path, body in box.bodies if path.startswith("channels/ec/aftersale/")
             and not path.endswith("getaftersaleorder")}
-    # after_sale_order_id and address_id are strings, reject_reason_type a number (required)
-    assert sent["acceptapply"] == {"after_sale_order_id": ret.aftersale_id, "address_id": "123"}
+    # after_sale_order_id and address_id are strings, accept_type (1 同意退货) and reject_reason_type numbers
+    assert sent["acceptapply"] == {"after_sale_order_id": ret.aftersale_id, "address_id": "123", "accept_type": 1}
     assert sent["rejectapply"] == {"after_sale_order_id": refund.aftersale_id, "reject_reason": "商品完好",
                                    "reject_reason_type": 16}
 
