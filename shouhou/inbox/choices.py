@@ -106,4 +106,7 @@ class ScriptScenario(models.TextChoices):
     SIZE_FIT = "size_fit", _("尺码不合适")
     USAGE = "usage", _("使用指导")
     MISUNDERSTANDING = "misunderstanding", _("误会解释")
+    COUNTERFEIT = "counterfeit", _("假货疑虑")
+    AFTER_SALES = "after_sales", _("售后被拒/拖延")
+    PROMISE_NOT_KEPT = "promise_not_kept", _("承诺未兑现")
     CLOSING = "closing", _("结束语")

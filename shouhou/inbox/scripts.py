@@ -1,4 +1,6 @@
-"""话术: reply templates with {variables}, grouped by scenario, suggested by ticket category.
+"""话术: reply templates with {variables}, grouped by scenario, suggested by ticket category and by the
+after-sales complaint type triage reads in the customer's first messages (counterfeit, a refused return, a
+missing gift are each their own scenario).
 
     scripts_install_defaults(shop=...) -> int        # the default Chinese library (idempotent)
     script_save(shop=..., scenario=..., title=..., body=..., categories=[...], script=None) -> Script
@@ -18,9 +20,10 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
+from shouhou.inbox.choices import Direction
 from shouhou.inbox.choices import ScriptScenario as S
 from shouhou.inbox.choices import TicketCategory as C
-from shouhou.inbox.models import Script
+from shouhou.inbox.models import Message, Script
 
 # Variable -> (meaning, what is written when the ticket does not know it).
 VARIABLES: dict[str, tuple[str, str]] = {
@@ -189,17 +192,54 @@ CATEGORY_SCENARIOS: dict[str, list[str]] = {
 GENERIC_SCENARIOS = [S.GREETING, S.CLOSING]
 
 
+# Per complaint type (reviews taxonomy, as triage reads it), the scenarios that fit it first; the scenarios in
+# TYPE_ONLY are offered only for their types, and UNFIT ones never for the type (a counterfeit is not a 「小瑕疵」
+# to keep for a compensation; a missing live-room gift is not a wrong item to photograph and send back).
+TYPE_SCENARIOS: dict[str, list[str]] = {
+    "counterfeit": [S.COUNTERFEIT, S.QUALITY_PROBLEM],
+    "after_sales": [S.AFTER_SALES, S.NO_REASON_RETURN],
+    "promise_not_kept": [S.PROMISE_NOT_KEPT],
+    "packaging": [S.LOGISTICS_DAMAGE],
+    "dislike": [S.NO_REASON_RETURN],
+}
+TYPE_ONLY = {S.COUNTERFEIT: {"counterfeit"}, S.AFTER_SALES: {"after_sales"}, S.PROMISE_NOT_KEPT: {"promise_not_kept"}}
+UNFIT: dict[str, set[str]] = {
+    "counterfeit": {S.SMALL_DEFECT, S.MISUNDERSTANDING, S.REPEATED_EXCHANGE},
+    "promise_not_kept": {S.WRONG_ITEM},
+}
+
+
+def ticket_complaint_type(ticket) -> str:
+    """The complaint type triage reads in the ticket's first customer messages (as when it opened the ticket),
+    kept only when it belongs to the ticket's category (an agent who re-categorised the ticket decides)."""
+    from shouhou.inbox.triage import read
+
+    text = ""
+    if ticket.conversation_id:
+        text = "\n".join(Message.objects.filter(conversation_id=ticket.conversation_id, direction=Direction.INBOUND)
+                         .order_by("created_at", "pk").values_list("body", flat=True)[:20])
+    category, ctype, _reasons = read(text or ticket.subject or "")
+    return ctype if category == ticket.category else ""
+
+
 def scripts_suggest(*, ticket, limit: int = 5) -> list[Script]:
-    """Active scripts for the ticket: those made for its category (in the category's scenario order),
-    then the generic ones (greeting, closing). A shop has dozens of scripts: ranked in Python."""
+    """Active scripts for the ticket: those made for its category (the complaint type's scenarios first, then
+    in the category's scenario order), then the generic ones (greeting, closing). A shop has dozens of
+    scripts: ranked in Python."""
     scripts = list(Script.objects.filter(shop_id=ticket.shop_id, is_active=True))
-    order = CATEGORY_SCENARIOS.get(ticket.category, [])
+    ctype = ticket_complaint_type(ticket)
+    order = [*TYPE_SCENARIOS.get(ctype, []), *CATEGORY_SCENARIOS.get(ticket.category, [])]
+    unfit = UNFIT.get(ctype, set())
+
+    def fits(s: Script) -> bool:
+        return (ticket.category in (s.categories or []) and s.scenario not in unfit
+                and ctype in TYPE_ONLY.get(s.scenario, {ctype}))
 
     def rank(s: Script) -> tuple:
         scenario_rank = order.index(s.scenario) if s.scenario in order else len(order)
         return (scenario_rank, s.position, -s.usage_count, s.pk)
 
-    matching = sorted((s for s in scripts if ticket.category in (s.categories or [])), key=rank)
+    matching = sorted((s for s in scripts if fits(s)), key=rank)
     chosen = matching[:limit]
     if len(chosen) < limit:
         seen = {s.pk for s in chosen}
@@ -274,6 +314,17 @@ DEFAULT_SCRIPTS: list[DefaultScript] = [
     DefaultScript(S.MISUNDERSTANDING, "误会：先认同再说明", (C.USAGE, C.QUALITY, C.SERVICE_COMPLAINT),
                   "{customer}您好，抱歉让您担心了，我理解您的感受。我帮您核对了一下情况，给您说明一下："
                   "……如果您还有任何疑问，随时告诉我，我们会负责到底。"),
+    DefaultScript(S.COUNTERFEIT, "假货疑虑：核实并退款", (C.QUALITY,),
+                  "{customer}您好，非常抱歉让您对{product}的真伪产生了疑虑，这件事我们一定认真对待。"
+                  "麻烦您拍一下商品、标签和防伪码发给我，我马上为您核实进货凭证；订单{order_no}我已经登记，"
+                  "您不想要了可以直接为您办理退货退款，寄回的运费由我们承担。"),
+    DefaultScript(S.AFTER_SALES, "售后没办好：我来接手", (C.RETURN_REQUEST, C.SERVICE_COMPLAINT),
+                  "{customer}您好，非常抱歉您的售后申请让您等了这么久、来回折腾，这是我们的问题。"
+                  "订单{order_no}的申请现在由我{agent}接手，会按店铺售后政策优先为您办理，"
+                  "进度第一时间告诉您。您看是换货还是退款？"),
+    DefaultScript(S.PROMISE_NOT_KEPT, "承诺未兑现：核对后补上", (C.WRONG_MISSING,),
+                  "{customer}您好，非常抱歉答应您的没有做到，让您失望了。我马上核对订单{order_no}当时的直播间承诺和"
+                  "赠品记录，确认后为您补发或按承诺补上，结果第一时间告诉您。"),
     DefaultScript(S.CLOSING, "结束语", (),
                   "感谢{customer}的耐心，{shop}随时为您服务。后面还有任何问题，直接在这里留言就可以，祝您生活愉快！"),
 ]

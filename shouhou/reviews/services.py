@@ -9,6 +9,7 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import F
+from django.utils.translation import gettext
 
 from shouhou.accounts.actors import SystemActor, acting_user, actor_can, require_role
 from shouhou.accounts.models import Membership
@@ -139,11 +140,14 @@ def reviews_ingest(*, shop, items: list[ReviewInput], actor, source: str = Revie
             posted_at=item.posted_at or now(), sentiment=pred.sentiment, sentiment_score=pred.sentiment_score,
             complaint_type=pred.complaint_type, complaint_others=pred.complaint_others, aspect=pred.aspect,
         ))
-    # A low star rating is negative whatever the words say.
-    for r in rows:
-        if r.rating is not None and r.rating <= 2 and r.sentiment == 1:
+    # A low star rating is negative whatever the words say; its type is read as `reviews reclassify` reads it
+    # (「没有质量问题，就是尺码偏小」 at one star is size_fit in the Pareto, not "other" until a reclassify).
+    rated_down = [r for r in rows if r.rating is not None and r.rating <= 2 and r.sentiment == 1]
+    if rated_down:
+        types = _complaint_types_of([r.text for r in rated_down])
+        for r, (main, others, aspect) in zip(rated_down, types, strict=True):
             r.sentiment = 0
-            r.complaint_type = r.complaint_type if r.complaint_type != ComplaintType.NONE else ComplaintType.OTHER
+            r.complaint_type, r.complaint_others, r.aspect = main, others, aspect
     created = Review.objects.bulk_create(rows)
     if created and created[0].pk is None:  # backends that do not return ids
         created = list(Review.objects.filter(shop=shop).order_by("-pk")[: len(rows)])[::-1]
@@ -221,7 +225,7 @@ def _event(task: RecoveryTask, kind: str, actor, note: str = "", from_status: st
 
 def _start(task: RecoveryTask) -> str:
     if task.status == TaskStatus.CLOSED:
-        raise ReviewRefused("该挽回任务已结束，不能再修改")
+        raise ReviewRefused(gettext("该挽回任务已结束，不能再修改"))
     before = task.status
     if task.status == TaskStatus.OPEN:
         task.status = TaskStatus.IN_PROGRESS
@@ -233,13 +237,13 @@ def recovery_reply_public(*, task: RecoveryTask, text: str, actor) -> RecoveryTa
     require_role(actor, task.shop, REPLY)
     text = (text or "").strip()
     if not text:
-        raise ReviewRefused("回复内容不能为空", field="text")
+        raise ReviewRefused(gettext("回复内容不能为空"), field="text")
     guard = guard_outgoing(text)
     if not guard.allowed:
-        raise ReviewRefused("回复未通过合规检查：" + "；".join(guard.reasons), field="text")
+        raise ReviewRefused(gettext("回复未通过合规检查：") + "；".join(guard.reasons), field="text")
     defensive = [f for f in inspect_reply(text) if f.category in {"blame_shifting", "arguing", "rude"}]
     if defensive:
-        raise ReviewRefused("公开回复不能推诿、争辩或使用不文明用语：" + "；".join(f"「{f.match}」{f.reason}" for f in defensive),
+        raise ReviewRefused(gettext("公开回复不能推诿、争辩或使用不文明用语：") + "；".join(f"「{f.match}」{f.reason}" for f in defensive),
                             field="text")
     task = RecoveryTask.objects.select_for_update().get(pk=task.pk)
     before = _start(task)
@@ -259,7 +263,7 @@ def recovery_contact(*, task: RecoveryTask, note: str, actor) -> RecoveryTask:
     require_role(actor, task.shop, REPLY)
     guard = guard_outgoing(note or "")
     if not guard.allowed:
-        raise ReviewRefused("联系记录未通过合规检查：" + "；".join(guard.reasons), field="note")
+        raise ReviewRefused(gettext("联系记录未通过合规检查：") + "；".join(guard.reasons), field="note")
     task = RecoveryTask.objects.select_for_update().get(pk=task.pk)
     before = _start(task)
     task.contacted_at, task.contact_note = now(), (note or "")[:500]
@@ -281,32 +285,35 @@ def recovery_set_remedy(*, task: RecoveryTask, remedy: str, actor, amount: Decim
                         note: str = "", override_misunderstanding: bool = False) -> RecoveryTask:
     require_role(actor, task.shop, COMPENSATE)
     if remedy not in Remedy.values or not remedy:
-        raise ReviewRefused(f"未知的补救方案：{remedy}", field="remedy")
+        raise ReviewRefused(gettext("未知的补救方案：%(remedy)s") % {"remedy": remedy}, field="remedy")
     task = RecoveryTask.objects.select_for_update().select_related("review").get(pk=task.pk)
     ctype = task.review.complaint_type or ComplaintType.OTHER
     if remedy != Remedy.EXPLANATION:
         if task.is_misunderstanding and not override_misunderstanding:
-            raise ReviewRefused("该差评属于使用/护理误会，应发送解释话术而不是退款；如确属质量问题，请勾选“确认为质量问题”后再选择方案",
+            raise ReviewRefused(gettext("该差评属于使用/护理误会，应发送解释话术而不是退款；如确属质量问题，请勾选“确认为质量问题”后再选择方案"),
                                 field="remedy")
         allowed = REMEDY_POLICY.get(ctype, REMEDY_POLICY[ComplaintType.OTHER])
         if remedy not in allowed:
-            names = "、".join(str(Remedy(r).label) for r in sorted(allowed)) or "解释说明"
-            raise ReviewRefused(f"“{ComplaintType(ctype).label}”类差评按政策可选：{names}", field="remedy")
+            names = "、".join(str(Remedy(r).label) for r in sorted(allowed)) or gettext("解释说明")
+            label = ComplaintType(ctype).label if ctype in ComplaintType.values else ctype
+            raise ReviewRefused(gettext("“%(type)s”类差评按政策可选：%(remedies)s") % {"type": label, "remedies": names},
+                                field="remedy")
     if remedy in MONEY_REMEDIES:
         if amount is None or (isinstance(amount, Decimal) and amount.is_finite() and amount <= 0):
-            raise ReviewRefused("该补救方案需要填写金额（元）", field="amount")
+            raise ReviewRefused(gettext("该补救方案需要填写金额（元）"), field="amount")
         try:  # finite, fen-exact, within what the database holds: "NaN" or 1e30 once broke the task page
             amount = positive_amount(amount, field="金额")
         except MoneyError as exc:
             raise ReviewRefused(str(exc), field="amount") from None
         limit = _approval_limit(actor, task.shop)
         if limit is not None and amount > limit and not actor_can(actor, task.shop, COMPENSATE_ABOVE_LIMIT):
-            raise ReviewRefused(f"金额 {amount} 元超过您的审批额度 {limit} 元，请提交主管审批", field="amount")
+            raise ReviewRefused(gettext("金额 %(amount)s 元超过您的审批额度 %(limit)s 元，请提交主管审批") % {"amount": amount, "limit": limit},
+                                field="amount")
     else:
         amount = None  # a remedy without money keeps no amount (whatever was typed)
     guard = guard_outgoing(note or "")
     if not guard.allowed:
-        raise ReviewRefused("补救说明未通过合规检查：" + "；".join(guard.reasons), field="note")
+        raise ReviewRefused(gettext("补救说明未通过合规检查：") + "；".join(guard.reasons), field="note")
     before = _start(task)
     task.remedy, task.remedy_amount, task.remedy_note = remedy, amount, (note or "")[:500]
     task.save(update_fields=["remedy", "remedy_amount", "remedy_note", "status", "updated_at"])
@@ -320,14 +327,14 @@ def recovery_set_remedy(*, task: RecoveryTask, remedy: str, actor, amount: Decim
 def recovery_close(*, task: RecoveryTask, outcome: str, actor, new_rating: int | None = None) -> RecoveryTask:
     require_role(actor, task.shop, REPLY)
     if outcome not in {Outcome.RESOLVED, Outcome.RATING_UPDATED, Outcome.NO_ANSWER}:
-        raise ReviewRefused(f"未知的结果：{outcome}", field="outcome")
+        raise ReviewRefused(gettext("未知的结果：%(outcome)s") % {"outcome": outcome}, field="outcome")
     if outcome == Outcome.RATING_UPDATED and not (new_rating and 1 <= new_rating <= 5):
-        raise ReviewRefused("顾客已更新评价时请填写新的评分（1–5）", field="new_rating")
+        raise ReviewRefused(gettext("顾客已更新评价时请填写新的评分（1–5）"), field="new_rating")
     task = RecoveryTask.objects.select_for_update().get(pk=task.pk)
     if task.status == TaskStatus.CLOSED:
-        raise ReviewRefused("该挽回任务已结束")
+        raise ReviewRefused(gettext("该挽回任务已结束"))
     if outcome != Outcome.NO_ANSWER and not (task.public_replied_at or task.contacted_at):
-        raise ReviewRefused("请先公开回复或私下联系顾客，再标记结果", field="outcome")
+        raise ReviewRefused(gettext("请先公开回复或私下联系顾客，再标记结果"), field="outcome")
     before = task.status
     task.status, task.outcome, task.closed_at = TaskStatus.CLOSED, outcome, now()
     task.new_rating = new_rating if outcome == Outcome.RATING_UPDATED else None
@@ -404,16 +411,25 @@ def referral_reward_record(*, shop, referrer: Customer, friend: Customer, order:
     return reward, True
 
 
+def _complaint_types_of(texts: list[str]) -> list[tuple[str, str, str]]:
+    """(main type, other types, aspect) of texts known to be negative: the type model alone (`none` → other)."""
+    from shouhou.reviews.classifier.model import default_model
+    from shouhou.reviews.classifier.normalize import normalize_text
+    from shouhou.reviews.classifier.rules import aspect_of
+
+    norm = [normalize_text(t) for t in texts]
+    out = []
+    for text, (main, others) in zip(norm, default_model().complaint_types(norm), strict=True):
+        main = main if main != ComplaintType.NONE else str(ComplaintType.OTHER)  # negative: a complaint
+        out.append((main, others, aspect_of(text)))
+    return out
+
+
 def reviews_reclassify_types(*, shop=None, batch: int = 2000) -> int:
     """Read the complaint type of stored negative reviews again with the current model (after the taxonomy
     changed or the model was retrained): main type, other types and aspect. Sentiment, tasks and alerts
     stay as they are. Set-based: one classification and one bulk update per batch; returns how many
     reviews changed."""
-    from shouhou.reviews.classifier.model import default_model
-    from shouhou.reviews.classifier.normalize import normalize_text
-    from shouhou.reviews.classifier.rules import aspect_of
-
-    model = default_model()
     qs = Review.objects.filter(sentiment=0).exclude(text="").order_by("pk")
     if shop is not None:
         qs = qs.filter(shop=shop)
@@ -423,11 +439,8 @@ def reviews_reclassify_types(*, shop=None, batch: int = 2000) -> int:
         if not rows:
             return changed
         last_pk = rows[-1].pk
-        texts = [normalize_text(r.text) for r in rows]
         dirty = []
-        for r, text, (main, others) in zip(rows, texts, model.complaint_types(texts), strict=True):
-            main = main if main != ComplaintType.NONE else str(ComplaintType.OTHER)  # negative: a complaint
-            new = (main, others, aspect_of(text))
+        for r, new in zip(rows, _complaint_types_of([r.text for r in rows]), strict=True):
             if new != (r.complaint_type, r.complaint_others, r.aspect):
                 r.complaint_type, r.complaint_others, r.aspect = new
                 dirty.append(r)

@@ -20,8 +20,8 @@ from shouhou.core.testing.factories import (
     ShipmentFactory,
     UserFactory,
 )
-from shouhou.inbox.choices import Channel, ScriptScenario, TicketCategory
-from shouhou.inbox.models import Script, Ticket
+from shouhou.inbox.choices import Channel, Direction, ScriptScenario, TicketCategory
+from shouhou.inbox.models import Conversation, Message, Script, Ticket
 from shouhou.inbox.scripts import (
     CLASSIC_SCENARIOS,
     DEFAULT_SCRIPTS,
@@ -216,3 +216,41 @@ def test_suggestions_never_cross_shops(shop, other_shop):
     suggested = scripts_suggest(ticket=make_ticket(shop, category=C.QUALITY))
     assert [s.pk for s in suggested] == [mine.pk]
     assert all(s.shop_id == shop.pk for s in scripts_suggest(ticket=make_ticket(shop, category=C.OTHER)))
+
+
+def ticket_saying(shop, text: str, *, category) -> Ticket:
+    """A ticket whose conversation opened with the customer's `text` (what triage read)."""
+    ticket = make_ticket(shop, category=category, case_kind=None)
+    conversation = Conversation.objects.create(shop=shop, customer=ticket.customer, channel=Channel.WEB_CHAT)
+    Message.objects.create(shop=shop, conversation=conversation, direction=Direction.INBOUND, body=text)
+    ticket.conversation = conversation
+    ticket.save(update_fields=["conversation"])
+    return ticket
+
+
+def test_suggestions_fit_the_complaint_type_triage_read(shop):
+    """A counterfeit, a refused return and a missing live-room gift each get their own script first; a fake is
+    never offered as a 「小瑕疵」 to keep, a missing gift never as a wrong item to send back."""
+    scripts_install_defaults(shop=shop)
+    fake = titles(scripts_suggest(ticket=ticket_saying(shop, "这是假货吧，防伪码查不到，根本不是正品", category=C.QUALITY)))
+    assert fake[0] == "假货疑虑：核实并退款"
+    assert "小瑕疵：道歉并给选择" not in fake
+    refused = titles(scripts_suggest(ticket=ticket_saying(shop, "申请退货三次都被拒绝，客服说不给退，七天无理由都不给",
+                                                          category=C.RETURN_REQUEST)))
+    assert refused[0] == "售后没办好：我来接手"
+    gift = titles(scripts_suggest(ticket=ticket_saying(shop, "直播间说好的送赠品，到现在也没收到赠品",
+                                                       category=C.WRONG_MISSING)))
+    assert gift[0] == "承诺未兑现：核对后补上"
+    assert "发错货/漏发：补发或退款" not in gift
+    packaging = titles(scripts_suggest(ticket=ticket_saying(shop, "包装太简陋了，连个泡沫都没有，盒子都压扁了",
+                                                            category=C.LOGISTICS)))
+    assert packaging[0] == "运输破损：我们来处理"
+    # the type-only scripts stay out of plain tickets of the same category
+    plain = titles(scripts_suggest(ticket=ticket_saying(shop, "衣服第一次穿就开线了", category=C.QUALITY)))
+    assert plain[0] == "质量问题：优先处理" and "假货疑虑：核实并退款" not in plain
+    wrong = titles(scripts_suggest(ticket=ticket_saying(shop, "我买的黑色M码，发来的是白色L码，发错货了",
+                                                        category=C.WRONG_MISSING)))
+    assert wrong[0] == "发错货/漏发：补发或退款" and "承诺未兑现：核对后补上" not in wrong
+    # an agent who moved the ticket to another category decides: the type read for the old one is dropped
+    moved = ticket_saying(shop, "这是假货吧，防伪码查不到，根本不是正品", category=C.RETURN_REQUEST)
+    assert "假货疑虑：核实并退款" not in titles(scripts_suggest(ticket=moved))

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 import pytest
 
 from shouhou.inbox.choices import Channel, Priority, TicketCategory
-from shouhou.inbox.triage import classify, priority_for, triage
+from shouhou.inbox.triage import classify, priority_for, read, triage
 
 C = TicketCategory
 
@@ -140,3 +140,43 @@ def test_when_no_rule_matches_the_review_classifier_decides_only_for_complaints(
         assert reasons and "分类器判断" in reasons[0]
     else:
         assert reasons == []
+
+
+@pytest.mark.parametrize(("text", "category", "complaint_type"), [
+    # each after-sales type of the reviews taxonomy, in a customer's words: the category and the narrower type
+    ("这是假货吧，防伪码查不到，根本不是正品", C.QUALITY, "counterfeit"),
+    ("收到的是假貨，根本不是正品，要求退款", C.QUALITY, "counterfeit"),            # traditional characters
+    ("实物和图片差太多了，颜色完全不一样，跟详情页描述不符", C.QUALITY, "not_as_described"),
+    ("申请退货三次都被拒绝，客服说不给退，七天无理由都不给", C.RETURN_REQUEST, "after_sales"),
+    ("我申请了退款，你们一直不处理，已经五天了", C.RETURN_REQUEST, "after_sales"),
+    ("衣服没什么问题，就是穿上不好看，不喜欢，想退", C.RETURN_REQUEST, "dislike"),
+    ("包装太简陋了，连个泡沫都没有，盒子都压扁了", C.LOGISTICS, "packaging"),
+    ("直播间说好的送赠品，到现在也没收到赠品", C.WRONG_MISSING, "promise_not_kept"),
+    ("主播说拍两件送一件，结果只发了两件，承诺的东西没兑现", C.WRONG_MISSING, "promise_not_kept"),
+    ("😡😡😡发错货了！！！", C.WRONG_MISSING, "wrong_or_missing"),
+    ("刚买就降价了50块，能不能补差价", C.PRICE_CHANGE, "price"),
+    ("客服態度太差了，一直不回覆", C.SERVICE_COMPLAINT, "service_attitude"),
+    # negation and praise: the rules' words name no problem here (they did: quality, logistics, logistics)
+    ("不是质量问题，就是不想要了，为什么不给退", C.RETURN_REQUEST, "after_sales"),
+    ("没有质量问题，就是尺码偏小", C.SIZE_FIT, "size_fit"),
+    ("快递小哥很好，但是东西是坏的", C.QUALITY, "quality_defect"),
+    ("东西很好，物流很快，下次还来", C.OTHER, ""),
+    ("👍👍很好用", C.OTHER, ""),
+    # questions go by the rules (the model is not clear on them); the type within the category is the model's
+    ("不想要了，怎么退货", C.RETURN_REQUEST, "dislike"),
+    ("为什么还没发货", C.LOGISTICS, "logistics"),
+])
+def test_the_new_complaint_types_reach_the_category_and_the_reason(text, category, complaint_type):
+    got, ctype, reasons = read(text)
+    assert (got, ctype) == (category, complaint_type)
+    assert triage(text=text).complaint_type == complaint_type
+
+
+def test_the_reason_names_a_type_narrower_than_the_category():
+    assert read("这是假货吧，防伪码查不到，根本不是正品")[2][0].startswith("质量问题（假货/非正品）：")
+    assert read("衣服第一次穿就开线了")[2] == ["质量问题：开线"]
+
+
+def test_a_long_message_whose_complaint_comes_last_is_still_read():
+    text = "这件衣服整体还可以，" * 300 + "但是发错颜色了，我要的是黑色，发来的是白色"
+    assert read(text)[:2] == (C.WRONG_MISSING, "wrong_or_missing")

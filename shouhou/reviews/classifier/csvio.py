@@ -163,6 +163,10 @@ def classify_csv(*, src: Path, dst: Path, column: str = "review", encoding: str 
         if column not in fields:
             found = "、".join(fields) if fields else "（空文件，没有表头）"
             raise CsvColumnError(f"{src}: 缺少列 “{column}”；表头中的列为: {found}")
+        repeated = sorted({f for f in fields if f and fields.count(f) > 1})
+        if repeated:  # a row is read by name: the later column's cell would silently replace the earlier one's
+            raise CsvColumnError(f"{src}: 表头中的列名重复: {'、'.join(repeated)}（每列需要不同的名字，否则后一列的内容"
+                                 "会覆盖前一列）")
         out_fields = fields + [c for c in OUT_COLUMNS if c not in fields]
         count = 0
         handle, tmp_name = tempfile.mkstemp(prefix=f".{dst.name}.", suffix=".tmp", dir=dst.parent or Path("."))

@@ -137,3 +137,27 @@ def test_encoding_can_be_given(tmp_path):
         _run("--in", str(src), "--out", str(dst), "--encoding", "utf-8")
     with pytest.raises(CommandError, match="未知的编码"):
         _run("--in", str(src), "--out", str(dst), "--encoding", "klingon")
+
+
+def test_paths_that_are_not_files_and_a_repeated_column_are_named_not_a_traceback(tmp_path):
+    src = _write(tmp_path / "in.csv", [["1", COMPLAINT]])
+    with pytest.raises(CommandError, match="--in 是一个目录"):
+        _run("--in", str(tmp_path), "--out", str(tmp_path / "out.csv"))
+    with pytest.raises(CommandError, match="--out 是一个目录"):
+        _run("--in", str(src), "--out", str(tmp_path))
+    with pytest.raises(CommandError, match="--out 所在的目录不存在"):
+        _run("--in", str(src), "--out", str(tmp_path / "no" / "out.csv"))
+    # 「review,review」: the second cell replaced the first in the output (a row is read by name)
+    twice = _write(tmp_path / "twice.csv", [["第一列的文字", COMPLAINT]], header=("review", "review"))
+    with pytest.raises(CommandError, match="列名重复: review"):
+        _run("--in", str(twice), "--out", str(tmp_path / "twice_out.csv"))
+    assert not (tmp_path / "twice_out.csv").exists()
+
+
+def test_evaluate_names_a_model_file_that_is_not_a_model(tmp_path):
+    bogus = tmp_path / "model.joblib"
+    bogus.write_text("review\n不是模型\n", encoding="utf-8")
+    with pytest.raises(CommandError, match="不是 shouhou reviews train 写出的模型文件"):
+        call_command("reviews", "evaluate", "--model", str(bogus), stdout=io.StringIO())
+    with pytest.raises(CommandError, match="模型文件不存在或不是文件"):
+        call_command("reviews", "evaluate", "--model", str(tmp_path), stdout=io.StringIO())

@@ -268,3 +268,25 @@ def test_set_based_ingest_uses_a_fixed_number_of_queries(shop, order, django_ass
 
 def test_membership_role_from_factory_is_agent(shop, agent):
     assert MembershipFactory._meta.model.objects.get(user=agent).role == Role.AGENT
+
+
+def test_a_low_rating_whose_words_read_positive_gets_its_type_as_reclassify_reads_it(shop):
+    # 「没有质量问题，就是尺码偏小」 reads positive; at one star it is negative, and its type was stored "other"
+    # until `reviews reclassify` ran — the Pareto counted a size problem as "other" meanwhile
+    review = _ingest(shop, "没有质量问题，就是尺码偏小", rating=1).created[0]
+    review.refresh_from_db()
+    assert (review.sentiment, review.complaint_type) == (0, "size_fit")
+    assert services.reviews_reclassify_types(shop=shop) == 0
+
+
+def test_a_refused_remedy_reads_in_the_agents_language(shop, agent):
+    # a refused return (after_sales) takes a refund or exchange, never a coupon — said in English in English mode
+    from django.utils import translation
+
+    task = _ingest(shop, "申请退货三次都被拒绝，客服说不给退，七天无理由都不给").created[0].recovery
+    assert task.review.complaint_type == "after_sales"
+    with translation.override("en"), pytest.raises(ReviewRefused) as refused:
+        services.recovery_set_remedy(task=task, remedy="coupon", amount=Decimal("5"), actor=agent)
+    assert str(refused.value).startswith("For a “After-sales handling” bad review the policy allows: ")
+    assert "Refund" in str(refused.value) and "Coupon" not in str(refused.value)
+    services.recovery_set_remedy(task=task, remedy="refund", amount=Decimal("20"), actor=agent)

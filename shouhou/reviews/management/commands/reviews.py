@@ -39,6 +39,8 @@ class Command(BaseCommand):
             getattr(self, f"do_{action}")(**opts)
         except (FileNotFoundError, ValueError) as exc:
             raise CommandError(str(exc)) from exc
+        except OSError as exc:  # a directory, no permission, a full disk: named, never a traceback
+            raise CommandError(f"无法读写 {exc.filename or ''}：{exc.strerror or exc}") from exc
 
     def do_train(self, *, csv, out, labels, **_):
         from shouhou.reviews.classifier.model import MODEL_PATH
@@ -51,7 +53,15 @@ class Command(BaseCommand):
         from shouhou.reviews.classifier.model import ReviewModel
         from shouhou.reviews.classifier.training import LABELS_DIR
 
-        loaded = ReviewModel.load(model) if model else None
+        loaded = None
+        if model:
+            if not model.is_file():
+                raise CommandError(f"模型文件不存在或不是文件: {model}")
+            try:
+                loaded = ReviewModel.load(model)
+            except Exception as exc:  # joblib/pickle raise many kinds on a file that is not a model
+                raise CommandError(f"{model} 不是 shouhou reviews train 写出的模型文件"
+                                   f"（{exc.__class__.__name__}）") from exc
         report = evaluate(csv_path=csv, model=loaded, limit=limit, snownlp_limit=snownlp_limit,
                           with_snownlp=snownlp or bool(snownlp_limit), labels_dir=labels or LABELS_DIR,
                           outside=list(outside))
@@ -75,5 +85,11 @@ class Command(BaseCommand):
 
         if not src.exists():
             raise CommandError(f"输入文件不存在: {src}")
+        if src.is_dir():
+            raise CommandError(f"--in 是一个目录，不是 CSV 文件: {src}")
+        if dst.is_dir():
+            raise CommandError(f"--out 是一个目录，请给出输出文件名（如 {dst / 'classified.csv'}）")
+        if not dst.parent.is_dir():
+            raise CommandError(f"--out 所在的目录不存在: {dst.parent}")
         n = classify_csv(src=src, dst=dst, column=column, encoding=encoding)
         self.stdout.write(f"已分类 {n} 条评价 → {dst}")
