@@ -31,10 +31,18 @@ def role_for(user, shop: Shop) -> str | None:
     return membership.role if membership else None
 
 
+def shop_pk(value) -> int | None:
+    """A shop id as typed in a form or a header: ASCII digits only (「²」 is a digit to str.isdigit() but not to
+    int(), and used to answer 500), at most 18 of them; None otherwise."""
+    text = str(value if value is not None else "").strip()
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 18 else None
+
+
 def access_shop_for_user(user, shop_id: int | str) -> Shop:
-    if not str(shop_id).strip().isdigit():
+    pk = shop_pk(shop_id)
+    if pk is None:
         raise PermissionDenied("无权访问该店铺（店铺编号无效）")
-    shop = shops_for_user(user).filter(pk=int(str(shop_id).strip())).first()
+    shop = shops_for_user(user).filter(pk=pk).first()
     if shop is None:
         raise PermissionDenied("无权访问该店铺")
     return shop

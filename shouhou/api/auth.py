@@ -19,7 +19,7 @@ from django.core.exceptions import PermissionDenied
 from ninja.errors import AuthenticationError
 from ninja.security import APIKeyCookie, HttpBearer
 
-from shouhou.accounts.access import role_for, shops_for_user
+from shouhou.accounts.access import role_for, shop_pk, shops_for_user
 from shouhou.accounts.models import ApiToken
 from shouhou.accounts.permissions import role_can, role_may_write
 from shouhou.commerce.models import Shop
@@ -77,7 +77,8 @@ def _shop_for_request(request, user) -> Shop | None:
     shops = shops_for_user(user)
     wanted = request.headers.get("X-Shop-Id")
     if wanted:
-        shop = shops.filter(pk=wanted).first() if wanted.isdigit() else None
+        pk = shop_pk(wanted)
+        shop = shops.filter(pk=pk).first() if pk is not None else None
         if shop is None:
             raise PermissionDenied("无权访问该店铺（X-Shop-Id 不是您所属的店铺）")
         return shop

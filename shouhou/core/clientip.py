@@ -69,6 +69,18 @@ def forwarded_client(*, peer: str, forwarded_for: str, networks: tuple[Network, 
     return str(_address(hops[0])) if hops and _address(hops[0]) else peer
 
 
+def ip_limit_key(address: str) -> str:
+    """What a per-IP limit counts: an IPv4 address as it is, an IPv6 address by its /64 network. One IPv6
+    subscriber (a home line, a phone, a cloud server) is given a whole /64, 2^64 addresses: counted per
+    address, the portal's 5 guesses per 15 minutes per IP were a fresh 5 for every address it chose."""
+    parsed = _address(address or "")
+    if isinstance(parsed, ipaddress.IPv6Address):
+        if parsed.ipv4_mapped is not None:
+            return str(parsed.ipv4_mapped)
+        return str(ipaddress.IPv6Network(f"{parsed}/64", strict=False))
+    return str(parsed) if parsed is not None else (address or "unknown")
+
+
 def client_ip(request: HttpRequest) -> str:
     """The client's address (after TrustedProxyMiddleware); 'unknown' when the server gives none."""
     return request.META.get("REMOTE_ADDR", "") or "unknown"

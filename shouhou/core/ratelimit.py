@@ -21,7 +21,7 @@ from django.core.cache import caches
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 
-from shouhou.core.clientip import client_ip  # noqa: F401 (re-exported: views import it from here)
+from shouhou.core.clientip import client_ip, ip_limit_key  # client_ip re-exported: views import it from here
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _PLAIN_KEY = re.compile(r"[A-Za-z0-9._:@-]{1,64}")
@@ -96,7 +96,7 @@ def rate_limit(*, scope: str, rate: str, key: str | Callable[[HttpRequest], str]
             return str(key(request))
         if key == "user" and getattr(request, "user", None) is not None and request.user.is_authenticated:
             return f"u{request.user.pk}"
-        return client_ip(request)
+        return ip_limit_key(client_ip(request))  # an IPv6 client by its /64
 
     def decorator(view):
         @functools.wraps(view)

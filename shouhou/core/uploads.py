@@ -116,9 +116,20 @@ def check_attachment(upload, *, max_bytes: int = MAX_ATTACHMENT_BYTES) -> Checke
     return CheckedFile(kind=kind, extension="pdf" if kind == "pdf" else _EXT[kind], size=size)
 
 
+def download_name(stored_name: str, kind: str | None) -> str:
+    """The name a stored file is served under: its stem with the extension of what its bytes are. The stored
+    name can come from outside (an email's attachment name): 「发票.html」 holding "%PDF-" and then a page was
+    downloaded as 发票.html and, opened from the downloads, ran its script; now it is 发票.pdf. A file whose
+    bytes are no accepted kind is named .bin."""
+    name = (stored_name or "").replace("\\", "/").rsplit("/", 1)[-1]
+    stem = name.rsplit(".", 1)[0].strip(". ") if "." in name else name.strip(". ")
+    extension = "pdf" if kind == "pdf" else _EXT.get(kind or "", "bin")
+    return f"{stem or 'file'}.{extension}"
+
+
 def file_response(field_file):
     """Serve a stored upload: the type from its bytes (not its name), pictures inline, other files as a
-    download, never sniffed by the browser; 404 when the file is gone."""
+    download, never sniffed by the browser, and named for what the bytes are; 404 when the file is gone."""
     from django.http import FileResponse, Http404
 
     try:
@@ -127,7 +138,7 @@ def file_response(field_file):
         raise Http404("文件已丢失") from None
     kind = sniff_attachment(handle.read(32))
     handle.seek(0)
-    name = field_file.name.rsplit("/", 1)[-1]
+    name = download_name(field_file.name, kind)
     response = FileResponse(handle, content_type=content_type_for(kind or ""),
                             as_attachment=kind is None or kind == "pdf", filename=name)
     response["X-Content-Type-Options"] = "nosniff"

@@ -18,8 +18,8 @@ def _object_of_shop(kind: str, object_id: str, shop):
     from shouhou.inbox.models import Conversation
 
     model = Case if kind == Kind.CASE_FOLLOW else Conversation if kind == Kind.WEB_CHAT else None
-    if model is None or not str(object_id).isdigit():
-        raise Http404
+    if model is None or not (str(object_id).isascii() and str(object_id).isdigit() and len(str(object_id)) <= 18):
+        raise Http404  # 「²」 passes str.isdigit() but not int(): it was a 500
     found = model.objects.filter(shop=shop, pk=int(object_id)).first()
     if found is None:
         raise Http404  # another shop's object is not found

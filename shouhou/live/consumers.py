@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from concurrent.futures import ThreadPoolExecutor
+from importlib import import_module
 from types import SimpleNamespace
 from urllib.parse import parse_qs
 
@@ -55,7 +56,7 @@ def _read(func):
 
 def _after(scope) -> int | None:
     raw = parse_qs(scope.get("query_string", b"").decode()).get("after", [""])[0]
-    return int(raw) if raw.isdigit() else None
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 18 else None  # not 「²」: int() refuses it
 
 
 class LiveConsumer(AsyncJsonWebsocketConsumer):
@@ -169,19 +170,45 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             await self.send_json({"type": "error", "detail": "不支持的消息类型"})
 
 
+def session_user(scope):
+    """The user the connection's session names *now*, read again from the session store (not the user and
+    session Channels loaded once at connect): a session logged out, flushed, expired or invalidated by a
+    password change, and a deactivated user, name nobody (AnonymousUser), as they would for a page.
+    A scope without a session store (a test's plain dict) keeps its user while that user is still active."""
+    from django.contrib import auth
+    from django.contrib.auth.models import AnonymousUser
+    from django.contrib.sessions.backends.base import SessionBase
+
+    session, user = scope.get("session"), scope.get("user")
+    if not isinstance(session, SessionBase):
+        if user is None or not getattr(user, "is_authenticated", False):
+            return AnonymousUser()
+        return type(user)._default_manager.filter(pk=user.pk, is_active=True).first() or AnonymousUser()
+    if not session.session_key:
+        return AnonymousUser()
+    store = import_module(settings.SESSION_ENGINE).SessionStore(session.session_key)
+    return auth.get_user(SimpleNamespace(session=store))
+
+
 class DeskConsumer(LiveConsumer):
-    """An agent's desk: the stream of the shop chosen in the session (as the pages choose it)."""
+    """An agent's desk: the stream of the shop chosen in the session (as the pages choose it). Asked again
+    every REAUTHORIZE_SECONDS with the session read afresh: after a logout, a password change or the
+    account's deactivation an open desk stops hearing the shop."""
 
     async def authorize(self) -> str | None:
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
             return None
-        return await _read(self._shop_stream)(user)
+        return await _read(self._shop_stream)()
 
-    def _shop_stream(self, user) -> str | None:
+    def _shop_stream(self) -> str | None:
         from shouhou.accounts.access import current_shop_for_request
         from shouhou.live.services import desk_stream
 
+        user = session_user(self.scope)
+        if not user.is_authenticated or user.pk != self.scope["user"].pk:
+            return None
+        # the shop as chosen when the page connected (a choice made later in another tab moves that tab only)
         request = SimpleNamespace(user=user, session=self.scope.get("session") or {})
         shop = current_shop_for_request(request)
         return desk_stream(shop.pk) if shop is not None else None

@@ -13,6 +13,7 @@ from shouhou.cases.choices import ClaimReason
 from shouhou.cases.offers import needs_a_person_for_stated_facts
 from shouhou.commerce.models import Order
 from shouhou.core import links
+from shouhou.core.clientip import ip_limit_key
 from shouhou.core.money import MoneyError, positive_amount
 from shouhou.policies.selectors import policy_photo_reasons
 
@@ -31,7 +32,8 @@ class AmbiguousOrder(Exception):
 
 
 def _keys(ip: str, order_no: str) -> list[str]:
-    return [f"portal:fail:ip:{ip}", f"portal:fail:order:{order_no.upper()}"]
+    # an IPv6 client is counted by its /64 (core.clientip.ip_limit_key), not by each of its addresses
+    return [f"portal:fail:ip:{ip_limit_key(ip)}", f"portal:fail:order:{order_no.upper()}"]
 
 
 def _typed(text: str) -> str:
@@ -50,6 +52,13 @@ def portal_order_lookup(*, order_no: str, last4: str, ip: str, shop=None,
     keys = _keys(ip, order_no)
     if any((cache.get(k) or 0) >= MAX_FAILURES for k in keys):
         raise TooManyAttempts
+    # The guess is counted before it is tried and given back if it was right: counted only after a miss,
+    # requests sent at once all passed the check above before any of them counted (8 guesses, not 5, from
+    # one burst at one web process; more with several).
+    _count(keys)
+    if any((cache.get(k) or 0) > MAX_FAILURES for k in keys):
+        _uncount(keys)
+        raise TooManyAttempts
     order = None
     if order_no and len(last4) == 4 and last4.isascii() and last4.isdigit():
         qs = (Order.objects.filter(order_no=order_no)
@@ -61,14 +70,26 @@ def portal_order_lookup(*, order_no: str, last4: str, ip: str, shop=None,
         if len(found) > 1 and raise_ambiguous:
             raise AmbiguousOrder
         order = found[0] if len(found) == 1 else None
-    if order is None:
-        for k in keys:
-            cache.add(k, 0, WINDOW_SECONDS)
-            try:
-                cache.incr(k)
-            except ValueError:
-                cache.set(k, 1, WINDOW_SECONDS)
+    if order is not None:
+        _uncount(keys)  # the right pair is not a failed guess
     return order
+
+
+def _count(keys: list[str]) -> None:
+    for k in keys:
+        cache.add(k, 0, WINDOW_SECONDS)
+        try:
+            cache.incr(k)
+        except ValueError:  # expired between add and incr
+            cache.set(k, 1, WINDOW_SECONDS)
+
+
+def _uncount(keys: list[str]) -> None:
+    for k in keys:
+        try:
+            cache.decr(k)
+        except ValueError:  # the window ended meanwhile
+            pass
 
 
 def follow_token(case_id: int) -> str:

@@ -231,6 +231,22 @@ def test_shop_switcher_refuses_a_shop_the_user_is_not_in(client, agent, other_sh
     assert "无权访问该店铺" in header.json()["detail"]
 
 
+@pytest.mark.parametrize("typed", ["²", "¹", "1²", "１", "٣", "9" * 40])
+def test_a_shop_id_of_other_digits_is_refused_not_a_500(client, agent, shop, typed):
+    """「²」 is a digit to str.isdigit() but not to int(): the shop switcher, the API's X-Shop-Id and the link
+    revocation page answered 500 to it. Only ASCII digits name a shop (full-width and other scripts' digits,
+    which int() reads, are refused as well rather than read as another number)."""
+    client.force_login(agent)
+
+    switched = client.post("/accounts/shop/", {"shop_id": typed})
+    header = client.get("/api/accounts/me", headers={"X-Shop-Id": typed})
+    revoke = client.post("/links/revoke/", {"kind": "web_chat", "object_id": typed})
+
+    assert switched.status_code == 403
+    assert header.status_code == 403 and "无权访问该店铺" in header.json()["detail"]
+    assert revoke.status_code == 404
+
+
 def test_membership_changes_are_audited(shop, shop_admin):
     user = UserFactory(username="newbie")
 

@@ -81,6 +81,31 @@ def test_rate_limit_decorator_answers_429_in_chinese_with_retry_after(one_rate_w
     assert elsewhere.status_code == 200
 
 
+@pytest.mark.parametrize(("address", "key"), [
+    ("10.0.0.1", "10.0.0.1"),
+    ("2001:db8:1:2:aaaa::1", "2001:db8:1:2::/64"),
+    ("2001:db8:1:2:ffff:ffff:ffff:ffff", "2001:db8:1:2::/64"),
+    ("::ffff:10.0.0.7", "10.0.0.7"),
+    ("unknown", "unknown"),
+])
+def test_an_ipv6_client_is_counted_by_its_64_network(address, key):
+    from shouhou.core.clientip import ip_limit_key
+
+    assert ip_limit_key(address) == key
+
+
+def test_the_per_ip_limit_holds_for_a_client_changing_its_ipv6_address(one_rate_window):
+    """One subscriber holds a whole /64: a fresh address for each request used to be a fresh budget."""
+    @rate_limit(scope="lookup6", rate="2/m", key="ip")
+    def view(request):
+        return HttpResponse("ok")
+
+    rf = RequestFactory()
+    codes = [view(rf.get("/p/lookup", REMOTE_ADDR=f"2001:db8:1:2::{n:x}")).status_code for n in range(1, 4)]
+    neighbour = view(rf.get("/p/lookup", REMOTE_ADDR="2001:db8:1:3::1"))
+    assert codes == [200, 200, 429] and neighbour.status_code == 200
+
+
 def test_rate_limit_by_custom_key_only_for_listed_methods(one_rate_window):
     @rate_limit(scope="survey", rate="1/h", key=lambda r: r.POST.get("token", ""), methods=("POST",))
     def view(request):

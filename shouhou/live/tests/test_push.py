@@ -313,3 +313,82 @@ def test_pushes_out_of_order_reach_the_page_in_order_and_a_missing_push_is_read_
         await page.disconnect()
 
     run(scenario)
+
+
+def _logged_in_scope(client, user) -> dict:
+    """The scope Channels' AuthMiddlewareStack builds for a browser logged in as `user`: its session read from
+    the session store by the cookie's key, and the user that session named at connect."""
+    from importlib import import_module
+
+    from django.conf import settings
+
+    client.force_login(user)
+    key = client.cookies[settings.SESSION_COOKIE_NAME].value
+    return {"user": user, "session": import_module(settings.SESSION_ENGINE).SessionStore(key)}
+
+
+@pytest.mark.parametrize("ending", ["logout", "password_change", "deactivated"])
+@pytest.mark.django_db(transaction=True)
+def test_an_open_desk_stops_hearing_the_shop_once_its_login_ends(ending, chat, agent, client, settings, monkeypatch):
+    """The desk's right is checked again with the session read afresh: an agent logged out (or whose password
+    was changed, or whose account was deactivated) no longer gets the shop's messages on a desk left open.
+    Before, the check reused the user Channels loaded at connect, and the socket heard the shop for good."""
+    from shouhou.live import consumers
+
+    settings.LIVE_BACKSTOP_SECONDS = 0.05
+    monkeypatch.setattr(consumers, "REAUTHORIZE_SECONDS", 0.1)
+    scope = _logged_in_scope(client, agent)
+
+    def end_login():
+        if ending == "logout":
+            client.logout()
+        elif ending == "password_change":
+            agent.set_password("a-new-long-passphrase-2026")
+            agent.save()
+        else:
+            agent.is_active = False
+            agent.save(update_fields=["is_active"])
+
+    async def scenario():
+        desk = _connect(DeskConsumer, "/ws/desk/", scope)
+        assert (await desk.connect())[0]
+        assert (await desk.receive_json_from(TIMEOUT))["stream"] == desk_stream(chat.shop_id)
+        await database_sync_to_async(end_login)()
+        closed = await desk.receive_output(TIMEOUT)
+        assert closed == {"type": "websocket.close", "code": 4403}
+
+    run(scenario)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_desk_with_a_live_session_keeps_its_stream_when_its_right_is_checked_again(chat, agent, client, settings,
+                                                                                  monkeypatch):
+    from shouhou.live import consumers
+
+    settings.LIVE_BACKSTOP_SECONDS = 0.05
+    monkeypatch.setattr(consumers, "REAUTHORIZE_SECONDS", 0.1)
+    scope = _logged_in_scope(client, agent)
+
+    async def scenario():
+        import asyncio
+
+        desk = _connect(DeskConsumer, "/ws/desk/", scope)
+        assert (await desk.connect())[0]
+        assert (await desk.receive_json_from(TIMEOUT))["type"] == "hello"
+        await asyncio.sleep(0.5)  # several checks
+        await database_sync_to_async(_customer_says)(chat, "还在吗")
+        frame = await desk.receive_json_from(TIMEOUT)
+        assert frame["kind"] == "message" and frame["data"]["preview"] == "还在吗"
+        await desk.disconnect()
+
+    run(scenario)
+
+
+@pytest.mark.parametrize(("query", "after"), [(b"after=41", 41), (b"after=%C2%B2", None), (b"after=%EF%BC%91", None),
+                                              (b"after=-1", None), (b"after=" + b"9" * 40, None), (b"", None)])
+def test_the_page_number_is_read_from_ascii_digits_only(query, after):
+    """「²」 (after=%C2%B2) passed str.isdigit() and made int() raise inside connect: the socket failed with an
+    error instead of being answered from the current number."""
+    from shouhou.live.consumers import _after
+
+    assert _after({"query_string": query}) == after

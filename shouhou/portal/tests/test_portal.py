@@ -50,6 +50,15 @@ def test_guessing_is_rate_limited_per_ip_across_orders(client, line, one_rate_wi
     assert _login(client, ip="10.0.2.3").status_code == 302
 
 
+def test_guessing_from_fresh_ipv6_addresses_of_one_network_is_limited(client, line, one_rate_window):
+    """An IPv6 client chooses among 2^64 addresses of its /64: counted per address, every new one got five
+    more guesses across the orders; counted per /64 it gets five."""
+    for i in range(5):
+        assert _login(client, order_no=f"X{i}", ip=f"2001:db8:42:7::{i + 1:x}").status_code == 200
+    assert _login(client, ip="2001:db8:42:7::99").status_code == 429
+    assert _login(client, ip="2001:db8:42:8::1").status_code == 302  # another network
+
+
 def test_flow_creates_case_and_follow_link_is_signed(client, line):
     assert _login(client).status_code == 302
     page = client.get("/p/order/").content.decode()
@@ -519,3 +528,38 @@ def test_a_full_width_guess_counts_once_against_the_same_order_number(client, li
     assert cache.get("portal:fail:order:DY20261101001") == 5
     assert _login(client, order_no="ＤＹ２０２６１１０１００１", ip="10.0.3.9").status_code == 429
     assert _login(client, ip="10.0.3.9").status_code == 429
+
+
+def test_guesses_sent_at_once_are_counted_before_they_are_tried(line, monkeypatch, one_rate_window):
+    """Six guesses in flight together (a burst of parallel requests): only five reach the orders. Before, a
+    guess counted only after it missed, so every request of a burst passed the limit check first."""
+    import contextlib
+
+    from shouhou.commerce.models import Order
+    from shouhou.portal.services import MAX_FAILURES, TooManyAttempts, portal_order_lookup
+
+    tried = []
+    real_filter = Order.objects.filter
+
+    def filter_while_others_guess(*args, **kwargs):
+        tried.append(kwargs)
+        if len(tried) == 1:  # the first guess is being tried: the others arrive now, from other addresses
+            for i in range(MAX_FAILURES):
+                with contextlib.suppress(TooManyAttempts):
+                    portal_order_lookup(order_no="DY20261101001", last4=f"100{i}", ip=f"10.0.5.{i}")
+        return real_filter(*args, **kwargs)
+
+    monkeypatch.setattr(Order.objects, "filter", filter_while_others_guess)
+    with contextlib.suppress(TooManyAttempts):
+        portal_order_lookup(order_no="DY20261101001", last4="0000", ip="10.0.5.99")
+    assert len(tried) == MAX_FAILURES
+    with pytest.raises(TooManyAttempts):  # and the right pair is refused until the window ends
+        portal_order_lookup(order_no="DY20261101001", last4="5678", ip="10.0.5.100")
+
+
+def test_the_right_pair_is_not_counted_as_a_failed_guess(client, line, one_rate_window):
+    for _ in range(8):
+        assert _login(client, ip="10.0.6.1").status_code == 302
+    for i in range(4):
+        assert _login(client, last4=f"000{i}", ip="10.0.6.1").status_code == 200
+    assert _login(client, ip="10.0.6.1").status_code == 302  # four misses: still let in
