@@ -63,6 +63,18 @@ def im_pane(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "desk/_im_pane.html", _pane_context(request, desk, ticket))
 
 
+@login_required
+@require_GET
+def im_cases(request: HttpRequest, pk: int) -> JsonResponse:
+    """The side panel's cases alone, rendered again: the desk asks for it when the live push says a case of
+    this conversation's customer or order changed elsewhere (desk/live.py)."""
+    desk = Desk(request)
+    ticket = _ticket_or_404(desk, pk)
+    html = render_to_string("desk/_im_cases.html", {**_cases_context(desk, ticket), "ticket": ticket},
+                            request=request)
+    return JsonResponse({"html": html})
+
+
 def _pane_context(request: HttpRequest, desk: Desk, ticket) -> dict:
     return {**_ticket_context(request, desk, ticket), **_cases_context(desk, ticket)}
 

@@ -8,6 +8,7 @@ urlpatterns = [
     path("desk/im/", im.im_page, name="im"),
     path("desk/im/list/", im.im_list, name="im_list"),
     path("desk/im/t/<int:pk>/", im.im_pane, name="im_pane"),
+    path("desk/im/t/<int:pk>/cases/", im.im_cases, name="im_cases"),
     path("desk/im/t/<int:pk>/cases/<int:case_id>/<slug:action>/", im.im_case_action, name="im_case_action"),
     path("desk/queue/", workbench.queue, name="queue"),
     path("desk/queue/rows/", workbench.queue_rows, name="queue_rows"),

@@ -199,7 +199,7 @@ class WeeklyReviewOut(Schema):
 
 # ------------------------------------------------------------------------------------------- helpers
 
-MAX_PERIOD_DAYS = 366
+MAX_PERIOD_DAYS = sel.MAX_PERIOD_DAYS
 
 
 def _need(request, action: str = VIEW) -> None:
@@ -215,6 +215,10 @@ def _filters(request, q: FilterQuery) -> tuple[dt.datetime, dt.datetime, m.Filte
         raise DomainError("end 必须晚于 start", status=400, field="end")
     if (end_d - start_d).days > MAX_PERIOD_DAYS:  # as the pages (views._period): a year at most per query
         raise DomainError(f"时间跨度最多 {MAX_PERIOD_DAYS} 天（start 到 end），请分段查询", status=400, field="start")
+    try:  # as the pages: dates far outside any shop's data (year 1, year 9999) are refused, not overflowed
+        sel.check_period(start_d, end_d)
+    except ValueError as exc:
+        raise DomainError(str(exc), status=400, field="start") from exc
     for name, model in {"product_id": Product, "sku_id": SKU, "live_session_id": LiveSession,
                         "host_id": Host}.items():
         value = getattr(q, name)

@@ -42,6 +42,24 @@ def day_start(d: date) -> datetime:
     return datetime.combine(d, time.min, tzinfo=local_tz())
 
 
+# The days a period may cover. Outside them there is no shop data, and near the ends of Python's calendar
+# (year 1, year 9999) the local-midnight arithmetic overflows: a page asked for 0001-01-01 answered 500.
+FIRST_DAY = date(1970, 1, 1)
+LAST_DAY = date(2999, 12, 31)
+MAX_PERIOD_DAYS = 366  # a year at most per query (pages and API)
+
+
+def check_period(start_d: date, end_d: date) -> None:
+    """A period [start_d, end_d) the pages and the API accept. Raises ValueError naming what is wrong."""
+    if not (FIRST_DAY <= start_d <= LAST_DAY and FIRST_DAY <= end_d <= LAST_DAY):
+        raise ValueError(_("日期须在 %(first)s 至 %(last)s 之间") % {"first": FIRST_DAY.isoformat(),
+                                                                   "last": LAST_DAY.isoformat()})
+    if end_d <= start_d:
+        raise ValueError(_("结束日期须晚于开始日期"))
+    if (end_d - start_d).days > MAX_PERIOD_DAYS:
+        raise ValueError(_("时间跨度最多 %(days)s 天，请分段查看") % {"days": MAX_PERIOD_DAYS})
+
+
 def iso_week(value: str) -> tuple[datetime, datetime]:
     """'2026-W48' -> [Monday 00:00, next Monday 00:00) in local time. Raises ValueError."""
     try:
@@ -49,6 +67,8 @@ def iso_week(value: str) -> tuple[datetime, datetime]:
         monday = date.fromisocalendar(int(year), int(week), 1)
     except (ValueError, AttributeError):
         raise ValueError(_("周的格式应为 2026-W48")) from None
+    if not FIRST_DAY <= monday <= LAST_DAY - timedelta(days=14):  # the week before is read too (rising)
+        raise ValueError(_("周的格式应为 2026-W48"))
     return day_start(monday), day_start(monday + timedelta(days=7))
 
 

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from shouhou.accounts.access import current_shop_for_request, require_action
 from shouhou.accounts.actors import actor_can
 from shouhou.accounts.permissions import DATA_EXPORT, IMPROVEMENT_EDIT, VIEW
+from shouhou.api.params import MAX_ID
 from shouhou.core.clock import localnow
 from shouhou.core.ratelimit import rate_limit
 
@@ -81,17 +82,26 @@ def _may_write(request, shop) -> bool:
 
 def _period(request):
     """`start`/`end` (end exclusive) as local dates; default: the last 7 days including today."""
+    start_d, end_d, _error = _period_days(request)
     tz = timezone.get_current_timezone()
-    try:
-        start_d = date.fromisoformat(request.GET.get("start", ""))
-        end_d = date.fromisoformat(request.GET.get("end", ""))
-        if end_d <= start_d or (end_d - start_d).days > 366:
-            raise ValueError
-    except ValueError:
-        end_d = localnow().date() + timedelta(days=1)
-        start_d = end_d - timedelta(days=7)
     return (datetime.combine(start_d, time.min, tzinfo=tz), datetime.combine(end_d, time.min, tzinfo=tz),
             start_d, end_d)
+
+
+def _period_days(request) -> tuple[date, date, str]:
+    """The period's local dates, and why the one asked for was not used ("" when it was, or none was asked
+    for): a page shows the default week with that sentence rather than silently, or a 500."""
+    raw_start, raw_end = request.GET.get("start", "").strip(), request.GET.get("end", "").strip()
+    try:
+        try:
+            start_d, end_d = date.fromisoformat(raw_start), date.fromisoformat(raw_end)
+        except ValueError:
+            raise ValueError(_("日期格式应为 2026-12-01")) from None
+        sel.check_period(start_d, end_d)
+    except ValueError as exc:
+        end_d = localnow().date() + timedelta(days=1)
+        return end_d - timedelta(days=7), end_d, (str(exc) if raw_start or raw_end else "")
+    return start_d, end_d, ""
 
 
 def _filters(request) -> m.Filters:
@@ -100,7 +110,8 @@ def _filters(request) -> m.Filters:
         raw = request.GET.get(name, "").strip()
         if not raw:
             continue
-        if name in {"agent", "product", "sku", "live_session", "host"} and raw != m.NONE and not raw.isdigit():
+        if name in {"agent", "product", "sku", "live_session", "host"} and raw != m.NONE and (
+                not raw.isdigit() or int(raw) > MAX_ID):  # no such row; a larger number overflows the database
             continue
         if name in m.DATE_DIMS and raw != m.NONE:
             try:
@@ -116,6 +127,7 @@ def _context(request, shop, **extra) -> dict:
     filters = _filters(request)
     query = {"start": start_d.isoformat(), "end": end_d.isoformat(), **{k: str(v) for k, v in filters.active().items()}}
     return {"shop": shop, "start": start_d.isoformat(), "end": end_d.isoformat(), "filters": filters,
+            "period_error": _period_days(request)[2],
             "query": query, "choices": filter_choices(shop), "active_filters": _active_labels(filters),
             "dimension_labels": sel.DIMENSION_LABELS, **extra}
 

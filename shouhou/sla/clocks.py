@@ -9,7 +9,11 @@ fields it changed; the inbox services save them in their transaction.
 - while paused (pending_customer) nothing runs: on resume every running due time moves later by the
   business time the pause took in that target's calendar, and paused_seconds grows by the pause's
   business seconds on the resolution calendar (so resolution_business_seconds leaves it out);
-- resolving stops the resolution clock; reopening works like a resume from resolved_at.
+- resolving stops the resolution clock; reopening works like a resume from resolved_at;
+- a clock stopped after its due time (a late reply, a late resolution) marks the ticket breached at that due
+  time, as the per-minute sweep would have: before 2026-12-06 only the sweep set `sla_breached`, so a reply
+  in the minute after the due time, or any late reply while the worker was down, counted as kept in the SLA
+  attainment rate (the sweep claims running, unbreached tickets only and never saw it).
 """
 
 from __future__ import annotations
@@ -102,10 +106,25 @@ def clocks_await_agent(ticket, *, at: datetime, targets: Targets) -> list[str]:
     return fields
 
 
+def _breached_when_stopped(ticket, *, at: datetime, names: tuple[str, ...]) -> list[str]:
+    """Clocks `names` stop at `at`: one already past its due time is a breach the sweep may not have seen
+    yet. Marks it (at the earliest such due time) unless the ticket is breached already or paused (a paused
+    ticket's due times move on resume; the sweep judges them then). A stop exactly at the due time is in time."""
+    if getattr(ticket, "sla_breached", False) or ticket.paused_at is not None:
+        return []
+    late = [due for name, due in running_dues(ticket).items() if name in names and due < at]
+    if not late:
+        return []
+    ticket.sla_breached = True
+    ticket.sla_breached_at = min(late)
+    return ["sla_breached", "sla_breached_at"]
+
+
 @_keeps_next_due
 def clocks_agent_reply(ticket, *, at: datetime, targets: Targets) -> list[str]:
     """An agent's reply: meets the first response (once) and stops the next-response clock."""
-    fields = ["last_agent_reply_at", "waiting_since", "next_response_due_at", "sla_warned_at"]
+    breached = _breached_when_stopped(ticket, at=at, names=("first_response", "next_response"))
+    fields = ["last_agent_reply_at", "waiting_since", "next_response_due_at", "sla_warned_at", *breached]
     if ticket.first_responded_at is None:
         ticket.first_responded_at = at
         ticket.first_response_business_seconds = business_seconds_between(
@@ -152,6 +171,7 @@ def clocks_resume(ticket, *, at: datetime, targets: Targets) -> list[str]:
 @_keeps_next_due
 def clocks_resolve(ticket, *, at: datetime, targets: Targets) -> list[str]:
     fields = clocks_resume(ticket, at=at, targets=targets)
+    fields += _breached_when_stopped(ticket, at=at, names=("first_response", "next_response", "resolution"))
     ticket.resolved_at = at
     ticket.resolution_business_seconds = max(
         0, business_seconds_between(ticket.created_at, at, targets.resolution.calendar) - (ticket.paused_seconds or 0))

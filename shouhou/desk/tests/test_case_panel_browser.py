@@ -22,6 +22,7 @@ from shouhou.desk.tests.factories import ScriptFactory
 from shouhou.inbox.choices import Channel, TicketCategory
 from shouhou.inbox.models import Ticket
 from shouhou.inbox.services import message_receive
+from shouhou.live.models import LiveEvent
 
 
 def _conversation(shop):
@@ -182,3 +183,58 @@ def test_arrowing_through_more_scripts_never_replaces_the_draft_without_asking(l
     expect(more).to_have_value("")
     expect(reply).to_have_value(edited)
     assert len(asked) == 3
+
+
+@pytest.fixture
+def asgi_server(transactional_db):
+    """The real ASGI server (HTTP and WebSocket): the desk's live push connects."""
+    from shouhou.core.testing.asgiserver import asgi_server_run
+
+    yield from asgi_server_run()
+
+
+@pytest.mark.browser
+def test_the_case_panel_redraws_itself_when_a_case_changes_elsewhere(page, asgi_server, shop, agent, supervisor):
+    # given the agent has the conversation open on the live desk, typing a reason to reject the exchange
+    ticket, refund, exchange = _conversation(shop)
+    base = asgi_server.url
+    page.set_viewport_size({"width": 1366, "height": 768})
+    page.goto(f"{base}/accounts/login/")
+    page.fill("#id_username", "agent")
+    page.fill("#id_password", "pass-12345")
+    page.click("button[type=submit]")
+    page.wait_for_url(lambda url: "/accounts/login/" not in url)
+    page.goto(f"{base}/desk/im/?t={ticket.pk}")
+    page.wait_for_selector("#im[data-state=on]", state="attached")
+    page.evaluate("window.__notReloaded = true")
+    card = page.locator(f'[data-testid="im-case"][data-case="{refund.pk}"]')
+    other = page.locator(f'[data-testid="im-case"][data-case="{exchange.pk}"]')
+    expect(card.get_by_test_id("case-status")).to_have_text("待审核")
+    other.get_by_test_id("im-case-reason").fill("已过质保期")
+
+    # when a supervisor approves the refund on the cases page (another screen: here, the service)
+    case_svc.case_approve(case=Case.objects.get(pk=refund.pk), actor=supervisor, note="核实包裹丢失")
+
+    # then the agent's panel shows it without a reload: its state, and no 同意 button any more
+    expect(card.get_by_test_id("case-status")).not_to_have_text("待审核", timeout=3000)
+    expect(card.get_by_test_id("im-case-approve")).to_have_count(0)
+    # and what the agent was typing in the other case is still there
+    expect(other.get_by_test_id("im-case-reason")).to_have_value("已过质保期")
+
+    # when the customer opens a new case on the same order from the portal, it appears in the panel
+    line = OrderLineFactory(order=refund.order, product_name="面膜")
+    new = case_svc.case_create(actor=SYSTEM, shop=shop, order_line=line, reason="quality", kind="exchange",
+                               auto_approve=False)
+    expect(page.locator(f'[data-testid="im-case"][data-case="{new.pk}"]')).to_be_visible(timeout=3000)
+
+    # and a case of another customer changing does not ask for this panel at all
+    asked = []
+    page.on("request", lambda r: asked.append(r.url) if r.url.endswith(f"/desk/im/t/{ticket.pk}/cases/") else None)
+    stranger = CustomerFactory(shop=shop, name="王先生")
+    theirs = case_svc.case_create(actor=SYSTEM, shop=shop, reason="quality", kind="exchange", auto_approve=False,
+                                  order_line=OrderLineFactory(order__shop=shop, order__customer=stranger))
+    seq = LiveEvent.objects.filter(kind="case", data__case_id=theirs.pk).order_by("-seq").values_list("seq", flat=True)[0]
+    page.wait_for_function(f"ShouhouLive.streams[0].last >= {seq}")  # the desk has had the stranger's event
+    page.wait_for_timeout(300)
+    assert asked == []
+    assert page.evaluate("window.__notReloaded") is True

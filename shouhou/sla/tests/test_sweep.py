@@ -3,6 +3,8 @@ escalation to the shop's supervisor (once), paused tickets left alone, departmen
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from shouhou.accounts.choices import Role
@@ -162,3 +164,68 @@ def test_old_tickets_are_raised_in_priority_once(sla_shop):
     assert sla_sweep(at=at("2026-11-25 10:01")).priority_raised == 0
     t.refresh_from_db()
     assert t.priority == Priority.HIGH
+
+
+# --- a clock stopped late is a breach even when no sweep ran between its due time and the stop -------------
+
+def test_a_reply_in_the_minute_after_the_due_time_is_a_breach_without_a_sweep(sla_shop, agent):
+    # given a web chat whose first response is due 10:05, and no sweep ran since (the worker is one minute apart)
+    with frozen("2026-11-23 10:00"):
+        t = chat(sla_shop)
+    # when the agent replies at 10:05:40
+    with frozen("2026-11-23 10:05:40"):
+        ticket_reply(ticket=t, author=agent, body="您好，马上为您查询")
+    # then the ticket is breached at 10:05, and the next sweep does not claim it again
+    t.refresh_from_db()
+    assert t.sla_breached and local(t.sla_breached_at) == "2026-11-23 10:05"
+    assert sla_sweep(at=at("2026-11-23 10:06")).breached == 0
+
+
+@pytest.mark.parametrize(("reply_at", "breached"), [("2026-11-23 10:05", False), ("2026-11-23 10:04", False),
+                                                    ("2026-11-23 10:30", True)])
+def test_a_reply_exactly_at_the_due_time_is_in_time(sla_shop, agent, reply_at, breached):
+    with frozen("2026-11-23 10:00"):
+        t = chat(sla_shop)
+    with frozen(reply_at):
+        ticket_reply(ticket=t, author=agent, body="您好")
+    t.refresh_from_db()
+    assert t.sla_breached is breached
+
+
+def test_a_late_follow_up_reply_and_a_late_resolution_are_breaches(sla_shop, agent):
+    with frozen("2026-11-23 10:00"):
+        t = chat(sla_shop)
+    with frozen("2026-11-23 10:01"):
+        ticket_reply(ticket=t, author=agent, body="您好")
+    with frozen("2026-11-23 11:00"):
+        message_receive(shop=sla_shop, channel=Channel.WEB_CHAT, body="还在吗", customer=t.customer)
+    t.refresh_from_db()
+    due = t.next_response_due_at
+    assert due is not None and not t.sla_breached
+    with frozen("2026-11-23 11:20"):  # the follow-up was due 11:05
+        ticket_reply(ticket=t, author=agent, body="在的")
+    t.refresh_from_db()
+    assert t.sla_breached and t.sla_breached_at == due
+
+    # a ticket resolved after its resolution due time, never swept, is breached too
+    with frozen("2026-11-23 10:00"):
+        late = chat(sla_shop, customer=CustomerFactory(shop=sla_shop))
+    with frozen("2026-11-23 10:02"):
+        ticket_reply(ticket=late, author=agent, body="您好")
+    late.refresh_from_db()
+    resolution_due = late.resolution_due_at
+    with frozen(local(resolution_due + timedelta(minutes=1))):
+        ticket_set_status(ticket=late, status=TicketStatus.RESOLVED, actor=agent)
+    late.refresh_from_db()
+    assert late.sla_breached and late.sla_breached_at == resolution_due
+
+
+def test_a_reply_while_paused_is_judged_on_resume_not_on_the_stale_due_time(sla_shop, agent):
+    with frozen("2026-11-23 10:00"):
+        t = chat(sla_shop)
+    with frozen("2026-11-23 10:01"):
+        ticket_set_status(ticket=t, status=TicketStatus.PENDING_CUSTOMER, actor=agent)
+    with frozen("2026-11-23 12:00"):  # long after 10:05, but the clocks stood still since 10:01
+        ticket_reply(ticket=t, author=agent, body="您好，补充一下")
+    t.refresh_from_db()
+    assert not t.sla_breached

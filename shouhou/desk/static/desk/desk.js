@@ -65,6 +65,7 @@
     var lastPush = 0, later = null;
     onPush.push(function (f) {
       if (wants) { if (wants(f)) run(); return; }
+      if (f && f.kind === "case") return;  // case events are for the desk's case panel; no list shows them
       // whole-list refreshes: at most one every 1.5 s however many events arrive (the last one is kept)
       var wait = 1500 - (Date.now() - lastPush);
       if (wait > 0) { if (!later) later = setTimeout(function () { later = null; lastPush = Date.now(); run(); }, wait); return; }

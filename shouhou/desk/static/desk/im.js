@@ -268,6 +268,46 @@
       .then(function () { delete card.dataset.busy; });
   }
 
+  // A case of this conversation changed elsewhere (the cases page, the portal, a platform, another agent): the
+  // push names it, and the panel is drawn again. What the agent is typing in a reject reason and the last
+  // action's line are kept; a card whose action is on its way is left alone (its own answer redraws).
+  var casesBusy = false, casesAgain = false;
+  function caseConcerns(d) {
+    var panel = document.getElementById("im-cases");
+    if (!panel) return false;
+    var shown = (panel.dataset.cases || "").split(" ");
+    return (d.customer_id && String(d.customer_id) === panel.dataset.customer) ||
+      (d.order_id && String(d.order_id) === panel.dataset.order) || shown.indexOf(String(d.case_id)) !== -1;
+  }
+  function refreshCases() {
+    var panel = document.getElementById("im-cases");
+    if (!panel) return Promise.resolve();
+    if (casesBusy || panel.querySelector("[data-case][data-busy]")) { casesAgain = true; return Promise.resolve(); }
+    casesBusy = true;
+    var forTicket = openId();
+    return getJSON(panel.dataset.url).then(function (j) {
+      var now = document.getElementById("im-cases");
+      if (!now || openId() !== forTicket || !j.html) return;
+      var typed = {}, focused = document.activeElement, focusCase = null;
+      now.querySelectorAll("[data-case]").forEach(function (card) {
+        var reason = card.querySelector(".case-reason");
+        if (reason && reason.value) typed[card.dataset.case] = reason.value;
+        if (reason && reason === focused) focusCase = card.dataset.case;
+      });
+      var status = document.getElementById("im-case-status"), said = status ? status.textContent : "";
+      now.outerHTML = j.html;
+      document.querySelectorAll("#im-cases [data-case]").forEach(function (card) {
+        var reason = card.querySelector(".case-reason");
+        if (!reason) return;
+        if (typed[card.dataset.case]) reason.value = typed[card.dataset.case];
+        if (focusCase === card.dataset.case) reason.focus();
+      });
+      var statusNow = document.getElementById("im-case-status");
+      if (statusNow && said && !statusNow.textContent) statusNow.textContent = said;
+    }).catch(function () { /* the next case event, or opening the conversation again, redraws it */ })
+      .then(function () { casesBusy = false; if (casesAgain) { casesAgain = false; refreshCases(); } });
+  }
+
   // --- scripts: chips and a search over the whole library (title and text) ---
   function useScript(url, id) {
     var forTicket = openId();
@@ -372,11 +412,15 @@
     window.ShouhouLive.open(im.dataset.live, {
       after: im.dataset.liveSeq,
       onEvent: function (f) {
+        if (f.kind === "case") {  // a case changed: its panel, if it is this conversation's (the list shows no cases)
+          if (caseConcerns(f.data)) refreshCases();
+          return;
+        }
         if (matches(f)) refreshTimeline();
         refreshListSoon();
         if (f.kind === "message") alertFor(f);
       },
-      onReset: function () { refreshTimeline(); refreshList(); },
+      onReset: function () { refreshTimeline(); refreshList(); refreshCases(); },
       onState: function (up) {
         liveUp = up;
         im.dataset.state = up ? "on" : "off";
@@ -384,5 +428,5 @@
       }
     });
   }
-  setInterval(function () { if (!liveUp && !document.hidden) { refreshTimeline(); refreshList(); } }, 5000);
+  setInterval(function () { if (!liveUp && !document.hidden) { refreshTimeline(); refreshList(); refreshCases(); } }, 5000);
 })();
