@@ -2,6 +2,7 @@
 """Set up and run shouhou on a fresh machine with nothing but python3.
 
     python3 dev.py run    set up, load the demo live session, serve http://127.0.0.1:8000, print the login
+    python3 dev.py run --port 8001   the same on another port (any `shouhou serve` option: --host, --processes)
     python3 dev.py run --platform-sandbox [kuaishou|wechat_shop|youzan]
                           the same, with a local platform sandbox (抖店 unless named) beside serve: watch
                           after-sale requests arrive, be decided, go back and resolve (docs/platforms.md)
@@ -153,17 +154,58 @@ def shouhou(*args: str, env: dict | None = None) -> None:
     run([str(PY), "-m", "shouhou", *args], cwd=ROOT, env=env)
 
 
+def _option(argv: list[str], name: str, default: str) -> str:
+    """The value of `--name VALUE` or `--name=VALUE` among the arguments passed on to serve (the last wins)."""
+    value = default
+    for i, arg in enumerate(argv):
+        if arg == name and i + 1 < len(argv):
+            value = argv[i + 1]
+        elif arg.startswith(name + "="):
+            value = arg.split("=", 1)[1]
+    return value
+
+
+def site_url(argv: list[str]) -> str:
+    """The address the banner prints: the --host and --port given to `dev.py run`, else serve's own defaults."""
+    host = _option(argv, "--host", "127.0.0.1")
+    if host in ("0.0.0.0", "::", ""):  # noqa: S104 - a listen address; the browser opens this machine
+        host = "127.0.0.1"
+    return f"http://{host}:{_option(argv, '--port', '8000')}/"
+
+
+def port_problem(argv: list[str]) -> str:
+    """Why serve could not listen where it is asked to (a port in use, most often 8000), else ''. Said before
+    anything starts: uvicorn's own error came after the ready banner, in English, without the way out."""
+    import socket
+
+    host, port = _option(argv, "--host", "127.0.0.1"), _option(argv, "--port", "8000")
+    if not port.isdigit():
+        return f"--port 应为端口号，收到「{port}」"
+    try:
+        with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds: TIME_WAIT is no conflict
+            probe.bind((host, int(port)))
+    except OSError as exc:
+        return (f"无法在 {host}:{port} 上启动（{exc.strerror}）：换一个端口，例如 python3 dev.py run --port "
+                f"{int(port) + 1}")
+    return ""
+
+
 def cmd_run(argv: list[str]) -> int:
+    problem = port_problem(argv)
+    if problem:
+        raise SystemExit(problem)
     ensure_venv("")
     ensure_frontend()
     shouhou("migrate", "--noinput", "-v", "0")
+    url = site_url(argv)
     if "--platform-sandbox" in argv:
         # `demo --platform-sandbox [platform]` runs serve itself (its child) beside the platform's sandbox; both
         # stop together. The other arguments (the platform, --host, --port, --processes, --sandbox-port) go to it.
-        print("\n  shouhou 售后 + 平台沙箱：http://127.0.0.1:8000/   登录：demo / shouhou-demo\n", flush=True)
+        print(f"\n  shouhou 售后 + 平台沙箱：{url}   登录：demo / shouhou-demo\n", flush=True)
         return _foreground([str(PY), "-m", "shouhou", "demo", "--if-empty", *argv])
     shouhou("demo", "--if-empty")
-    print("\n  shouhou 售后 已就绪：http://127.0.0.1:8000/   登录：demo / shouhou-demo\n", flush=True)
+    print(f"\n  shouhou 售后 已就绪：{url}   登录：demo / shouhou-demo\n", flush=True)
     return _foreground([str(PY), "-m", "shouhou", "serve", "--no-migrate", *argv])
 
 
@@ -230,10 +272,33 @@ def cmd_test(argv: list[str]) -> int:
     return 0 if all(c == 0 for c in codes) and passed > 0 else 1
 
 
+def python_problem(version: tuple[int, int] = sys.version_info[:2]) -> str:
+    """Why this python3 cannot run shouhou (pyproject's requires-python, e.g. ">=3.11,<3.12"), else ''. pip's
+    own refusal came only after the virtual environment was made, as "requires a different Python"."""
+    spec = re.search(r'requires-python\s*=\s*"([^"]+)"', (ROOT / "pyproject.toml").read_text())
+    if not spec:
+        return ""
+    for op, major, minor in re.findall(r"(>=|<)\s*(\d+)\.(\d+)", spec.group(1)):
+        bound = (int(major), int(minor))
+        if (op == ">=" and version < bound) or (op == "<" and version >= bound):
+            return (f"shouhou 需要 Python {spec.group(1)}（pyproject.toml），这个 python3 是 "
+                    f"{version[0]}.{version[1]}：在 Debian 12 上 python3 即是 3.11；否则装好合适的版本，"
+                    f"用它运行，例如 python3.11 dev.py run")
+    return ""
+
+
 def main() -> int:
     if len(sys.argv) < 2 or sys.argv[1] not in {"run", "test"}:
         print(__doc__)
         return 2
+    problem = python_problem()
+    if problem:
+        for candidate in ("python3.11",):  # the supported version beside another default python3: use it
+            found = shutil.which(candidate)
+            if found and os.path.realpath(found) != os.path.realpath(sys.executable):
+                say(f"本机 python3 不合适，改用 {found}")
+                os.execv(found, [found, str(Path(__file__).resolve()), *sys.argv[1:]])  # noqa: S606
+        raise SystemExit(problem)
     return {"run": cmd_run, "test": cmd_test}[sys.argv[1]](sys.argv[2:])
 
 

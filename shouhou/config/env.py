@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
+
+from django.core.exceptions import ImproperlyConfigured
+
+TRUE_WORDS = {"1", "true", "yes", "on"}
+FALSE_WORDS = {"", "0", "false", "no", "off"}
 
 
 def env_str(name: str, default: str) -> str:
@@ -11,15 +17,38 @@ def env_str(name: str, default: str) -> str:
 
 
 def env_bool(name: str, default: bool) -> bool:
+    """A switch: 1/true/yes/on or 0/false/no/off (any case; empty is off). Anything else refuses to start:
+    a mistyped SHOUHOU_PRODUCTION=ture used to mean "off" without a word."""
     raw = os.environ.get(name)
     if raw is None:
         return default
-    return raw.strip().lower() in {"1", "true", "yes", "on"}
+    word = raw.strip().lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    raise ImproperlyConfigured(f"{name} 应为 true 或 false（1/0、yes/no、on/off），收到「{raw}」")
 
 
 def env_int(name: str, default: int) -> int:
     raw = os.environ.get(name)
-    return default if raw in (None, "") else int(raw)
+    if raw is None or not raw.strip():
+        return default
+    try:
+        return int(raw.strip())
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} 应为整数，收到「{raw}」") from None
+
+
+def env_json(name: str, default):
+    """A JSON value (an object of provider options, say); unset or empty: the default."""
+    raw = os.environ.get(name)
+    if raw is None or not raw.strip():
+        return default
+    try:
+        return json.loads(raw)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name} 不是合法的 JSON（{exc}）") from None
 
 
 def env_list(name: str, default: list[str]) -> list[str]:

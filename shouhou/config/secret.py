@@ -28,14 +28,16 @@ PUBLISHED_KEYS = frozenset({
     "changeme",
     "secret",
 })
-PUBLISHED_PREFIXES = ("django-insecure-", "dev-only-insecure-")
+# "change-me…": the placeholder deploy/systemd/shouhou.env.example carried (a production copied unedited
+# started with it), and any other placeholder of that kind.
+PUBLISHED_PREFIXES = ("django-insecure-", "dev-only-insecure-", "change-me", "changeme", "change_me")
 
 
 def key_problem(key: str) -> str | None:
     """Why a key must not sign anything in production, or None when it is fit."""
     if not key:
         return "未设置 SHOUHOU_SECRET_KEY (not set)"
-    if key in PUBLISHED_KEYS or key.startswith(PUBLISHED_PREFIXES):
+    if key in PUBLISHED_KEYS or key.lower().startswith(PUBLISHED_PREFIXES):
         return "SHOUHOU_SECRET_KEY 是公开的示例值 (a published key)"
     if len(key) < MIN_LENGTH or len(set(key)) < MIN_UNIQUE:
         return f"SHOUHOU_SECRET_KEY 太短或太简单，至少 {MIN_LENGTH} 个字符 (too short or too simple)"

@@ -8,7 +8,16 @@ import dj_database_url
 from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
-from shouhou.config.env import POOL_ENV, env_bool, env_int, env_list, env_path, env_str, postgres_pool
+from shouhou.config.env import (
+    POOL_ENV,
+    env_bool,
+    env_int,
+    env_json,
+    env_list,
+    env_path,
+    env_str,
+    postgres_pool,
+)
 from shouhou.config.secret import secret_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -98,7 +107,11 @@ TEMPLATES = [
 
 # --- Database: SQLite embedded by default, PostgreSQL by URL -----------------
 DATABASE_URL = env_str("SHOUHOU_DATABASE_URL", f"sqlite:///{DATA_DIR / 'shouhou.sqlite3'}")
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("SHOUHOU_DB_CONN_MAX_AGE", 0))}
+try:
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("SHOUHOU_DB_CONN_MAX_AGE", 0))}
+except ValueError as exc:  # an unknown scheme, a typo: say which variable, not a traceback from the parser
+    raise ImproperlyConfigured(f"SHOUHOU_DATABASE_URL 无法识别（{exc}）；例如 "
+                               "postgres://user:password@127.0.0.1:5432/shouhou 或 sqlite:////path/shouhou.sqlite3") from None
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # WAL lets the web process read while the worker writes; IMMEDIATE avoids lock upgrades failing.
     DATABASES["default"]["OPTIONS"] = {
@@ -223,7 +236,9 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "staticfiles"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
-FRONTEND_MODULES = REPO_DIR / "frontend" / "node_modules"
+# Installed by the set-up into the checkout; an install outside it (`pip install .`, the Docker image) names the
+# folder in SHOUHOU_FRONTEND_DIR.
+FRONTEND_MODULES = env_path("SHOUHOU_FRONTEND_DIR", REPO_DIR / "frontend" / "node_modules")
 STATICFILES_DIRS = [BASE_DIR / "static"]
 # Front-end packages come from the npm registry (frontend/package.json), installed by the set-up.
 for _prefix, _sub in (("vendor/chart.js", "chart.js/dist"), ("vendor/swagger-ui", "swagger-ui-dist")):
@@ -286,13 +301,23 @@ LOGGING = {
 }
 
 # --- shouhou's own knobs ----------------------------------------------------------
+
+
+def _default_public_base_url() -> str:
+    """Base of the links customers and platforms are sent (case follow, surveys, Kuaidi100's push back) when
+    SHOUHOU_PUBLIC_BASE_URL is not set: in production the site's first host name over https (a production that
+    forgot the variable sent customers links to http://127.0.0.1:8000), else the local `serve`."""
+    local = {"127.0.0.1", "localhost", "testserver", "*", ""}
+    host = next((h for h in ALLOWED_HOSTS if h not in local and not h.startswith(".")), "")
+    return f"https://{host}" if PRODUCTION and host else "http://127.0.0.1:8000"
+
+
 SHOUHOU = {
     "REVIEWS_CSV": env_str(
         "SHOUHOU_REVIEWS_CSV", str(REPO_DIR.parent / "shared" / "data" / "reviews" / "online_shopping_train.csv")
     ),
     "WEBHOOK_SECRET": env_str("SHOUHOU_WEBHOOK_SECRET", "dev-webhook-secret"),
-    "NOTIFY_PROVIDER": env_str("SHOUHOU_NOTIFY_PROVIDER", "outbox"),
-    "PUBLIC_BASE_URL": env_str("SHOUHOU_PUBLIC_BASE_URL", "http://127.0.0.1:8000"),
+    "PUBLIC_BASE_URL": env_str("SHOUHOU_PUBLIC_BASE_URL", "") or _default_public_base_url(),
     "API_RATE_LIMIT": env_str("SHOUHOU_API_RATE_LIMIT", "600/m"),
     # Customer links (case follow, web chat) stop working after this many days; staff can revoke sooner.
     "LINK_MAX_AGE_DAYS": env_int("SHOUHOU_LINK_MAX_AGE_DAYS", 90),
@@ -304,8 +329,22 @@ SHOUHOU = {
     "PLATFORM_API_BASES": [b.strip() for b in env_str("SHOUHOU_PLATFORM_API_BASES", "").split(",") if b.strip()],
 }
 
-# Kuaidi100 subscription endpoint (poll API); tests point it at a local HTTP server.
 # Secret the SMS/WeChat gateway bridge signs inbound replies and delivery receipts with; empty: those
 # webhooks refuse every request (docs/notifications.md).
 SHOUHOU_NOTIFY_WEBHOOK_SECRET = env_str("SHOUHOU_NOTIFY_WEBHOOK_SECRET", "")
+# Proactive care messages (docs/notifications.md): the provider that sends each channel and each provider's
+# options (credentials, base_url, rate_per_second, template codes), as JSON objects; unset: the local outbox.
+SHOUHOU_NOTIFY_CHANNELS = env_json("SHOUHOU_NOTIFY_CHANNELS", {})
+SHOUHOU_NOTIFY_PROVIDERS = env_json("SHOUHOU_NOTIFY_PROVIDERS", {})
+if not isinstance(SHOUHOU_NOTIFY_CHANNELS, dict) or not isinstance(SHOUHOU_NOTIFY_PROVIDERS, dict):
+    raise ImproperlyConfigured('SHOUHOU_NOTIFY_CHANNELS 与 SHOUHOU_NOTIFY_PROVIDERS 应为 JSON 对象，例如 {"sms": "aliyun_sms"}')
+# Quiet hours (local hours; start > end spans midnight), messages per customer per 24 h, sending attempts and
+# the first retry's wait (seconds, doubled each time): notifications.services keeps the defaults (22, 8, 3, 6,
+# 60) and reads a setting only when its variable is set, so the defaults live in one place.
+globals().update({f"SHOUHOU_NOTIFY_{_name}": env_int(f"SHOUHOU_NOTIFY_{_name}", 0)
+                  for _name in ("QUIET_START", "QUIET_END", "DAILY_CAP", "MAX_ATTEMPTS", "BACKOFF_BASE_SECONDS")
+                  if env_str(f"SHOUHOU_NOTIFY_{_name}", "").strip()})
+# How customers reach the service, in messages ({service_contact}) of a shop without a service phone.
+SHOUHOU_NOTIFY_SERVICE_CONTACT = env_str("SHOUHOU_NOTIFY_SERVICE_CONTACT", "")
+# Kuaidi100 subscription endpoint (poll API); tests point it at a local HTTP server.
 SHOUHOU_KUAIDI100_POLL_URL = env_str("SHOUHOU_KUAIDI100_POLL_URL", "https://poll.kuaidi100.com/poll")
