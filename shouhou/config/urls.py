@@ -2,6 +2,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.templatetags.static import static
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 from django.views.generic import RedirectView
 from django.views.i18n import JavaScriptCatalog
 from django.views.static import serve as serve_media
@@ -9,9 +10,9 @@ from django.views.static import serve as serve_media
 from shouhou.api.api import api
 from shouhou.core.views import link_revoke_page
 
-admin.site.site_header = "shouhou 售后 管理后台"
+admin.site.site_header = _("shouhou 售后 管理后台")
 admin.site.site_title = "shouhou 售后"
-admin.site.index_title = "管理"
+admin.site.index_title = _("管理")
 
 urlpatterns = [
     path("admin/", admin.site.urls),

@@ -70,3 +70,11 @@ def test_user_flags_are_audited_and_passwords_never_logged(client, staff):
     change = AuditEvent.objects.get(action="admin.change", object_type="auth.user")
     assert change.before["is_superuser"] is False and change.after["is_superuser"] is True
     assert change.before["is_staff"] is False and change.after["is_staff"] is True
+
+
+def test_the_admin_speaks_the_users_language(client, staff):
+    client.cookies["django_language"] = "en"
+    page = client.get("/admin/").content.decode()
+    assert "shouhou after-sales administration" in page and "管理后台" not in page
+    client.cookies["django_language"] = "zh-hans"
+    assert "shouhou 售后 管理后台" in client.get("/admin/").content.decode()
