@@ -64,11 +64,15 @@ def iso_week(value: str) -> tuple[datetime, datetime]:
     """'2026-W48' -> [Monday 00:00, next Monday 00:00) in local time. Raises ValueError."""
     try:
         year, week = value.upper().split("-W")
-        monday = date.fromisocalendar(int(year), int(week), 1)
+        year, week = int(year), int(week)
     except (ValueError, AttributeError):
         raise ValueError(_("周的格式应为 2026-W48")) from None
+    try:
+        monday = date.fromisocalendar(year, week, 1)
+    except ValueError:  # the form is right, the week is not (2026-W99, W00)
+        raise ValueError(_("没有这一周：%(week)s（每年有 52 或 53 周）") % {"week": value}) from None
     if not FIRST_DAY <= monday <= LAST_DAY - timedelta(days=14):  # the week before is read too (rising)
-        raise ValueError(_("周的格式应为 2026-W48"))
+        raise ValueError(_("这一周超出可查询的范围：%(week)s") % {"week": value})
     return day_start(monday), day_start(monday + timedelta(days=7))
 
 

@@ -217,3 +217,24 @@ def test_the_import_benchmark_runs_at_a_tiny_size(tmp_path):
     assert res.returncode == 0, res.stderr[-2000:]
     assert "[sqlite] CSV 首次导入：300 行" in res.stdout
     assert "订单 新增 0 更新" in res.stdout and "tracemalloc 峰值" in res.stdout
+
+
+@pytest.mark.parametrize(("command", "args", "message"), [
+    ("demo", ["--orders", "-5"], "应在 1–1000000 之间，收到 -5"),
+    ("demo", ["--customers", "many"], "应为整数，收到「many」"),
+    ("report", ["rollup", "--shop", "x", "--days", "-3"], "应在 1–3660 之间，收到 -3"),
+])
+def test_a_number_out_of_range_is_refused_before_anything_runs(command, args, message):
+    with pytest.raises(CommandError, match=message):
+        call_command(command, *args)
+    assert not Shop.objects.exists()
+
+
+@pytest.mark.parametrize(("week", "message"), [
+    ("2026-48", "周的格式应为 2026-W48"),
+    ("2026-W99", "没有这一周：2026-W99"),
+    ("9999-W10", "这一周超出可查询的范围：9999-W10"),
+])
+def test_the_weekly_report_says_what_is_wrong_with_the_week(shop, tmp_path, week, message):
+    with pytest.raises(CommandError, match=message):
+        call_command("report", "weekly", "--shop", shop.code, "--week", week, "--out", str(tmp_path / "w.xlsx"))

@@ -16,6 +16,7 @@ from django.core.management.base import BaseCommand, CommandError
 from shouhou.commerce.choices import ShipmentStatus
 from shouhou.commerce.demo import DEMO_PASSWORD, demo_build
 from shouhou.commerce.models import Shipment
+from shouhou.core.cli_args import int_between
 
 
 class Command(BaseCommand):
@@ -23,8 +24,8 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--seed", type=int, default=42, help="随机种子（默认 42）")
-        parser.add_argument("--orders", type=int, default=5000, help="订单数（默认 5000）")
-        parser.add_argument("--customers", type=int, default=3000, help="顾客数（默认 3000）")
+        parser.add_argument("--orders", type=int_between(1, 1_000_000), default=5000, help="订单数（默认 5000）")
+        parser.add_argument("--customers", type=int_between(1, 1_000_000), default=3000, help="顾客数（默认 3000）")
         parser.add_argument("--if-empty", action="store_true", help="已有任何店铺时什么也不做")
         sandbox = parser.add_argument_group("--platform-sandbox：平台沙箱演示（沙箱与 serve 一同运行、一同停止）")
         sandbox.add_argument("--platform-sandbox", nargs="?", const="doudian", default=None,

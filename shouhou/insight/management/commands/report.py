@@ -11,6 +11,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import translation
 
+from shouhou.core.cli_args import int_between
+
 
 class Command(BaseCommand):
     help = "售后报表：weekly 生成周报 Excel；rollup 重建订单行日汇总"
@@ -25,7 +27,7 @@ class Command(BaseCommand):
                        help="表头与工作表名称的语言：zh-hans（默认）或 en")
         r = sub.add_parser("rollup", help="重建订单行日汇总（看板分母）")
         r.add_argument("--shop", required=True, help="店铺代码")
-        r.add_argument("--days", type=int, default=90, help="重建今天之前的天数（默认 90）")
+        r.add_argument("--days", type=int_between(1, 3660), default=90, help="重建今天之前的天数（默认 90）")
 
     def handle(self, *args, action: str, **opts):
         from shouhou.commerce.models import Shop
