@@ -25,10 +25,17 @@ def _scope(request: HttpRequest) -> str:
     return scope if scope in sel.DESK_SCOPES else "mine"
 
 
-def _list_context(desk: Desk, scope: str) -> dict:
+def _kept(request: HttpRequest) -> dict:
+    """What the list must show even past its cut: the open conversation (`t`, a ticket id) and those the page
+    was just alerted to (`keep`, comma-separated conversation ids, the newest first); the selector checks them
+    against the list (this shop, open, the scope)."""
+    return {"keep": [request.GET.get("t", "")], "keep_conversations": request.GET.get("keep", "").split(",")}
+
+
+def _list_context(desk: Desk, scope: str, kept: dict | None = None) -> dict:
     at = now()
-    return {"rows": sel.desk_conversations(shop=desk.shop, user=desk.user, scope=scope, at=at), "server_now": at,
-            "scope": scope}
+    return {"rows": sel.desk_conversations(shop=desk.shop, user=desk.user, scope=scope, at=at, **(kept or {})),
+            "server_now": at, "scope": scope}
 
 
 @login_required
@@ -37,7 +44,7 @@ def im_page(request: HttpRequest) -> HttpResponse:
     desk = Desk(request)
     live_seq = _live_seq(desk)  # before the data: whatever is stored after it is replayed to the page
     scope = _scope(request)
-    context = {**_list_context(desk, scope), "live_seq": live_seq, "me": request.user.pk}
+    context = {**_list_context(desk, scope, _kept(request)), "live_seq": live_seq, "me": request.user.pk}
     ticket_id = request.GET.get("t", "")
     if ticket_id.isdigit():
         ticket = _ticket_or_404(desk, int(ticket_id))
@@ -50,9 +57,11 @@ def im_page(request: HttpRequest) -> HttpResponse:
 @require_GET
 def im_list(request: HttpRequest) -> JsonResponse:
     desk = Desk(request)
-    context = _list_context(desk, _scope(request))
+    context = _list_context(desk, _scope(request), _kept(request))
     html = render_to_string("desk/_im_list.html", {**context, "open_id": request.GET.get("t", "")}, request=request)
-    return JsonResponse({"html": html, "now": context["server_now"].isoformat()})
+    rows = context["rows"]
+    return JsonResponse({"html": html, "now": context["server_now"].isoformat(), "total": rows.total,
+                         "shown": len(rows)})
 
 
 @login_required

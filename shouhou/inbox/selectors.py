@@ -348,25 +348,77 @@ class ConversationRow:
     last_message_at: dt.datetime | None
     clock: Any
     waiting: bool
+    beyond: bool = False  # past the list's cut, shown because it is open or was just alerted (`keep`)
 
 
 DESK_SCOPES = ("mine", "all")
+DESK_LIST_LIMIT = 60
+DESK_KEEP_LIMIT = 20  # conversations `keep` may bring in beyond the cut (the open one, the latest alerted)
+
+
+@dataclass
+class DeskList:
+    """The desk's conversation list: the first `limit` conversations in order, then those of `keep` that are past
+    the cut (`ConversationRow.beyond`); `total` counts every conversation of the scope, shown or not."""
+
+    rows: list[ConversationRow]
+    total: int
+    limit: int
+
+    @property
+    def cut(self) -> bool:
+        return self.total > self.limit
+
+    def __iter__(self):
+        return iter(self.rows)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+
+def _desk_row(t: Ticket, *, at: dt.datetime, beyond: bool = False) -> ConversationRow:
+    return ConversationRow(ticket=t, last_message=(t.last_in or t.subject or "")[:80], last_message_at=t.last_in_at,
+                           clock=ticket_queue_clock(t, at=at), waiting=t.waiting_since is not None, beyond=beyond)
+
+
+def _ids(values, *, limit: int) -> list[int]:
+    out: list[int] = []
+    for v in values:
+        if str(v).isdigit() and int(v) not in out:
+            out.append(int(v))
+    return out[:limit]
 
 
 def desk_conversations(*, shop, user, scope: str = "mine", at: dt.datetime | None = None,
-                       limit: int = 60) -> list[ConversationRow]:
+                       limit: int = DESK_LIST_LIMIT, keep=(), keep_conversations=()) -> DeskList:
     """The one-screen desk's conversation list: open tickets (mine and unassigned, or all), those waiting
-    for an answer first, longest wait first; then the most recent customer message first."""
+    for an answer first, longest wait first; then the most recent customer message first. At most `limit`
+    rows, plus those past the cut that the desk must show: tickets `keep` (the open conversation) and the
+    tickets of conversations `keep_conversations` (the ones just alerted: the push of a new chat's first message
+    names its conversation, not yet a ticket), at most DESK_KEEP_LIMIT each, appended in the list's order and
+    only if they belong to the list (this shop, open, the scope). At most three queries whatever the number of
+    rows: the rows, the count (only when the list is cut), the kept rows past the cut (only when asked for)."""
     at = at or now()
-    qs = Ticket.objects.filter(shop=shop, status__in=OPEN_STATUSES)
+    base = Ticket.objects.filter(shop=shop, status__in=OPEN_STATUSES)
     if scope != "all":
-        qs = qs.filter(Q(assignee=user) | Q(assignee__isnull=True))
-    qs = (qs.select_related("customer", "assignee", "sla_policy")
-          .annotate(last_in=_last_message_subquery(), last_in_at=_last_message_subquery("created_at"))
-          .order_by(F("waiting_since").asc(nulls_last=True), F("last_customer_message_at").desc(nulls_last=True),
-                    "-pk")[:limit])
-    return [ConversationRow(ticket=t, last_message=(t.last_in or t.subject or "")[:80], last_message_at=t.last_in_at,
-                            clock=ticket_queue_clock(t, at=at), waiting=t.waiting_since is not None) for t in qs]
+        base = base.filter(Q(assignee=user) | Q(assignee__isnull=True))
+    order = (F("waiting_since").asc(nulls_last=True), F("last_customer_message_at").desc(nulls_last=True), "-pk")
+
+    def rows_of(qs):
+        return (qs.select_related("customer", "assignee", "sla_policy")
+                .annotate(last_in=_last_message_subquery(), last_in_at=_last_message_subquery("created_at"))
+                .order_by(*order))
+
+    rows = [_desk_row(t, at=at) for t in rows_of(base)[:limit]]
+    total = base.count() if len(rows) >= limit else len(rows)
+    shown = {r.ticket.pk for r in rows}
+    tickets = [pk for pk in _ids(keep, limit=DESK_KEEP_LIMIT) if pk not in shown]
+    conversations = {r.ticket.conversation_id for r in rows}
+    conversations = [pk for pk in _ids(keep_conversations, limit=DESK_KEEP_LIMIT) if pk not in conversations]
+    if total > len(rows) and (tickets or conversations):
+        extra = base.filter(Q(pk__in=tickets) | Q(conversation_id__in=conversations)).exclude(pk__in=shown)
+        rows += [_desk_row(t, at=at, beyond=True) for t in rows_of(extra)[:2 * DESK_KEEP_LIMIT]]
+    return DeskList(rows=rows, total=total, limit=limit)
 
 
 def ticket_queue(*, shop, user=None, filters: QueueFilters | None = None, reveal: bool = False,

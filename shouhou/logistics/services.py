@@ -83,10 +83,10 @@ def shipment_void(*, shipment_ids: list[int], reason: str) -> int:
                 status__in=[TrackingSubscription.Status.PENDING, TrackingSubscription.Status.SUBSCRIBED],
             ).update(status=TrackingSubscription.Status.SHUTDOWN, next_attempt_at=None, last_message=reason[:200],
                      updated_at=at)
-        for exc in LogisticsException.objects.filter(shipment_id__in=ids, status=LogisticsException.Status.OPEN):
-            LogisticsException.objects.filter(pk=exc.pk).update(status=LogisticsException.Status.RESOLVED, resolved_at=at)
-            if exc.ticket_id:
-                _ticket_close(ticket=exc.ticket)
+        ended = LogisticsException.objects.filter(shipment_id__in=ids, status=LogisticsException.Status.OPEN)
+        ticket_ids = list(ended.values_list("ticket_id", flat=True))
+        ended.update(status=LogisticsException.Status.RESOLVED, resolved_at=at)
+        _tickets_close(ticket_ids=ticket_ids, note=VOIDED_NOTE)
     return len(ids)
 
 
@@ -205,10 +205,42 @@ def rules_for(shop) -> tuple[Rules, ExceptionRuleSet | None]:
                  delivery_failed=row.delivery_failed, returned=row.returned, dispatch_late=row.dispatch_late), row
 
 
-def _ticket_close(*, ticket: Ticket) -> None:
-    """Mark the logistics ticket resolved when the shipment recovered (inbox owns richer transitions)."""
-    Ticket.objects.filter(pk=ticket.pk).exclude(status__in=[TicketStatus.RESOLVED, TicketStatus.CLOSED]).update(
-        status=TicketStatus.RESOLVED, resolved_at=now())
+AUTO_RESOLVED_NOTE = "物流恢复，系统自动解决"
+VOIDED_NOTE = "运单已作废，系统自动解决"
+
+
+def _tickets_close(*, ticket_ids, note: str = AUTO_RESOLVED_NOTE) -> int:
+    """Resolve the logistics tickets of exceptions that ended (the shipment recovered, or its waybill was voided),
+    as an agent's 已解决 would stop the clocks: each ticket is locked, `sla.clocks.clocks_resolve` stops its clocks
+    (resolved_at, the business-time resolution figure, the stored next due cleared; a breach when it stops late),
+    and a status event hidden from the customer is recorded — its live push tells open desks. Not through
+    `inbox.services.ticket_set_status`: that invites the customer to a satisfaction survey, and nobody served them.
+    Tickets already resolved or closed (an agent was first) are left alone. One locking query, then two writes per
+    ticket (the row, its event) — bounded by the exceptions closed at once (one per shipment). Returns how many."""
+    from shouhou.inbox.choices import OPEN_TICKET_STATUSES, TicketEventKind
+    from shouhou.inbox.services import _event, _save
+    from shouhou.sla.clocks import clocks_resolve
+    from shouhou.sla.policies import shop_sla_config, targets_for
+
+    ids = sorted({pk for pk in ticket_ids if pk})
+    if not ids:
+        return 0
+    at = now()
+    configs: dict[int, tuple] = {}
+    with transaction.atomic():
+        tickets = list(Ticket.objects.select_for_update(of=("self",)).filter(pk__in=ids, status__in=OPEN_TICKET_STATUSES)
+                       .select_related("customer", "shop").order_by("pk"))
+        for t in tickets:
+            if t.shop_id not in configs:
+                configs[t.shop_id] = shop_sla_config(t.shop)
+            before = t.status
+            fields = ["status"]
+            if t.resolved_at is None:
+                fields += clocks_resolve(t, at=at, targets=targets_for(t, config=configs[t.shop_id]))
+            t.status = TicketStatus.RESOLVED
+            _save(t, fields)
+            _event(t, TicketEventKind.STATUS, from_value=before, to_value=TicketStatus.RESOLVED, note=note)
+    return len(tickets)
 
 
 def shipment_check(*, shipment: Shipment, rules: Rules | None = None, ruleset=None) -> str:
@@ -229,8 +261,7 @@ def shipment_check(*, shipment: Shipment, rules: Rules | None = None, ruleset=No
             with transaction.atomic():
                 LogisticsException.objects.filter(pk=current.pk).update(
                     status=LogisticsException.Status.RESOLVED, resolved_at=at)
-                if current.ticket_id:
-                    _ticket_close(ticket=current.ticket)
+                _tickets_close(ticket_ids=[current.ticket_id])
             return "resolved"
         return ""
     if current is not None:

@@ -78,3 +78,86 @@ def test_another_shops_ticket_is_not_found(agent_client, other_shop):
     ticket = _says(other_shop, CustomerFactory(shop=other_shop), "别的店")
     assert agent_client.get(f"/desk/im/t/{ticket.pk}/").status_code == 404
     assert agent_client.get(f"/desk/im/?t={ticket.pk}").status_code == 404
+
+
+def _waiting(shop, n, *, start=T0, **kw):
+    """n open conversations of the shop waiting for an answer, the first the longest (a minute apart)."""
+    from shouhou.desk.tests.factories import TicketFactory
+
+    return [TicketFactory(shop=shop, status="open", waiting_since=start + dt.timedelta(minutes=i),
+                          last_customer_message_at=start + dt.timedelta(minutes=i), **kw) for i in range(n)]
+
+
+def test_a_cut_list_says_so_counts_them_all_and_keeps_the_open_and_alerted_ones(agent_client, shop, agent):
+    # given 63 conversations waiting (the list shows the 60 longest-waiting) and one of another agent
+    from shouhou.core.testing.factories import UserFactory
+
+    tickets = _waiting(shop, 63)
+    _waiting(shop, 1, assignee=UserFactory(username="other"))
+    with time_machine.travel(T0 + dt.timedelta(hours=2), tick=False):
+        page = agent_client.get(f"/desk/im/?t={tickets[61].pk}")
+        listed = agent_client.get(f"/desk/im/list/?t={tickets[61].pk}"
+                                  f"&keep={tickets[62].conversation_id},{tickets[0].conversation_id},x")
+    rows = page.context["rows"]
+    # then the page says the list is cut and how many there are (mine and unassigned: not the other agent's)
+    assert rows.total == 63 and rows.cut
+    assert "只显示最早等待的 60 个，共 63 个" in page.content.decode()
+    # and the open conversation is in it, appended past the cut; the 63rd is not
+    assert [r.ticket.pk for r in rows] == [t.pk for t in tickets[:60]] + [tickets[61].pk]
+    assert [r.beyond for r in rows][-2:] == [False, True]
+    # the live refresh keeps the count, the open one and the one just alerted (by its conversation; each once)
+    body = listed.json()
+    assert (body["total"], body["shown"]) == (63, 62)
+    assert "只显示最早等待的 60 个，共 63 个" in body["html"]
+    assert body["html"].count('data-beyond="1"') == 2
+    assert f'data-ticket="{tickets[62].pk}"' in body["html"] and f'data-ticket="{tickets[61].pk}"' in body["html"]
+    # all open: the other agent's one is counted too
+    with time_machine.travel(T0 + dt.timedelta(hours=2), tick=False):
+        assert agent_client.get("/desk/im/list/?scope=all").json()["total"] == 64
+
+
+def test_a_list_that_fits_says_nothing(agent_client, shop):
+    mine = _waiting(shop, 3)
+    body = agent_client.get(f"/desk/im/list/?t={mine[2].pk}&keep={mine[0].conversation_id}").json()
+    assert (body["total"], body["shown"]) == (3, 3)
+    assert 'data-testid="im-cut"' not in body["html"] and 'data-beyond' not in body["html"]
+
+
+def test_only_conversations_of_the_list_are_kept_past_the_cut(shop, other_shop, agent):
+    from shouhou.core.testing.factories import UserFactory
+    from shouhou.inbox.selectors import desk_conversations
+
+    mine = _waiting(shop, 3)
+    theirs = _waiting(other_shop, 1)[0]
+    colleagues = _waiting(shop, 1, start=T0 + dt.timedelta(hours=1), assignee=UserFactory(username="other"))[0]
+    resolved = _waiting(shop, 1)[0]
+    type(resolved).objects.filter(pk=resolved.pk).update(status="resolved")
+    strangers = [theirs, colleagues, resolved]
+    listed = desk_conversations(shop=shop, user=agent, limit=2, keep=[t.pk for t in strangers],
+                                keep_conversations=[t.conversation_id for t in [*strangers, mine[2]]])
+    assert [(r.ticket.pk, r.beyond) for r in listed] == [(mine[0].pk, False), (mine[1].pk, False), (mine[2].pk, True)]
+    assert listed.total == 3
+    # all open: a colleague's conversation is the list's, and kept
+    listed = desk_conversations(shop=shop, user=agent, scope="all", limit=2, keep=[colleagues.pk, theirs.pk])
+    assert [r.ticket.pk for r in listed if r.beyond] == [colleagues.pk] and listed.total == 4
+
+
+def test_the_desk_list_is_three_queries_whatever_its_length(shop, agent, django_assert_max_num_queries):
+    from shouhou.inbox.selectors import desk_conversations
+
+    tickets = _waiting(shop, 70)
+    at = T0 + dt.timedelta(hours=2)
+    with django_assert_max_num_queries(3):
+        listed = desk_conversations(shop=shop, user=agent, at=at, keep=[tickets[65].pk],
+                                    keep_conversations=[tickets[69].conversation_id, "x"])
+    assert (listed.total, len(listed), listed.limit) == (70, 62, 60)
+    assert [r.ticket.pk for r in listed.rows[-2:]] == [tickets[65].pk, tickets[69].pk]
+    with django_assert_max_num_queries(1):  # not cut: no count, nothing to keep
+        assert desk_conversations(shop=shop, user=agent, at=at, limit=100, keep=[tickets[3].pk]).total == 70
+
+
+def test_the_cut_is_said_in_english_too(agent_client, shop):
+    _waiting(shop, 61)
+    agent_client.cookies["django_language"] = "en"
+    html = agent_client.get("/desk/im/list/").json()["html"]
+    assert "Showing only the 60 longest-waiting, of 61" in html

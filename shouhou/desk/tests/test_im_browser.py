@@ -5,6 +5,7 @@ in both languages, each conversation keeps its own draft, and the status line te
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -194,3 +195,54 @@ def test_the_status_line_says_what_became_of_each_send(login_page, live_server, 
     expect(status).to_have_text("这条回复没有发出")
     expect(page.locator("#im-reply")).to_have_value("亲，五星好评返现5元哦")
     assert Message.objects.filter(direction="outbound").count() == 1
+
+
+@pytest.fixture
+def asgi_server(transactional_db):
+    """The real ASGI server (HTTP and WebSocket): the desk's live push connects."""
+    from shouhou.core.testing.asgiserver import asgi_server_run
+
+    yield from asgi_server_run()
+
+
+@pytest.mark.browser
+def test_a_new_chat_past_the_lists_cut_is_in_the_list_and_the_count_follows(page, asgi_server, shop, agent):
+    # given 61 conversations waiting: the list shows the 60 longest-waiting and says there are 61
+    import datetime as dt
+
+    from shouhou.core.clock import now
+    from shouhou.desk.tests.factories import TicketFactory
+
+    start = now() - dt.timedelta(hours=2)
+    for i in range(61):
+        TicketFactory(shop=shop, status="open", waiting_since=start + dt.timedelta(minutes=i),
+                      last_customer_message_at=start + dt.timedelta(minutes=i))
+    base = asgi_server.url
+    page.goto(f"{base}/accounts/login/")
+    page.fill("#id_username", "agent")
+    page.fill("#id_password", "pass-12345")
+    page.click("button[type=submit]")
+    page.wait_for_url(lambda url: "/accounts/login/" not in url)
+    page.goto(f"{base}/desk/im/")
+    page.wait_for_selector("#im[data-state=on]", state="attached")
+    cut = page.get_by_test_id("im-cut")
+    expect(cut).to_have_text("只显示最早等待的 60 个，共 61 个")
+    expect(page.get_by_test_id("im-row")).to_have_count(60)
+
+    # when a new customer writes in (the newest wait: past the cut)
+    ticket = _ticket(shop, "周先生", "在吗？我的快递还没到")
+
+    # then the desk alerts, the new conversation is in the list (appended past the cut) and the count follows
+    expect(page.locator("#im")).to_have_attribute("data-alerts", "1")
+    row = page.locator(f'.im-row[data-ticket="{ticket.pk}"]')
+    expect(row).to_have_attribute("data-beyond", "1")
+    expect(row.get_by_test_id("im-last")).to_have_text("在吗？我的快递还没到")
+    expect(cut).to_have_text("只显示最早等待的 60 个，共 62 个")
+    expect(page.get_by_test_id("im-row")).to_have_count(61)
+
+    # and opening it keeps it there however the list is refreshed
+    row.locator("[data-open]").click()
+    expect(page.get_by_test_id("im-convo")).to_have_attribute("data-ticket", str(ticket.pk))
+    page.select_option("#im-scope", "all")
+    expect(row).to_have_class(re.compile(r"\bcurrent\b"))
+    expect(cut).to_have_text("只显示最早等待的 60 个，共 62 个")

@@ -13,6 +13,7 @@ from shouhou.commerce.choices import ShipmentStatus as St
 from shouhou.core.signatures import sign
 from shouhou.core.testing.factories import OrderFactory, ShipmentFactory
 from shouhou.inbox.models import Ticket
+from shouhou.inbox.services import ticket_reply
 from shouhou.logistics.models import ExceptionRuleSet, KeptTrackingPush, LogisticsException, TrackingEvent
 from shouhou.logistics.normalize import carrier_from_kuaidi100, normalize_kuaidi100
 from shouhou.logistics.pushes import kuaidi100_sign
@@ -227,6 +228,84 @@ def test_movement_resumes_and_sign_off_close_the_exception_and_ticket(client, sh
     assert exc.status == "resolved" and exc.resolved_at == moved
     ticket = Ticket.objects.get()
     assert ticket.status == "resolved" and ticket.resolved_at == moved
+
+
+def test_a_recovered_shipments_ticket_is_resolved_through_its_clocks_and_the_desk_hears_it(
+        client, shop_with_secrets, agent, django_capture_on_commit_callbacks):
+    from shouhou.inbox.models import TicketEvent
+    from shouhou.insight.models import SurveyInvitation
+    from shouhou.live.models import LiveEvent
+    from shouhou.sla.calendar import business_seconds_between
+    from shouhou.sla.policies import targets_for
+
+    _ship(shop_with_secrets, tracking_no="SF1234567890")
+    with time_machine.travel(T0 + dt.timedelta(hours=50), tick=False):
+        exception_sweep(shop=shop_with_secrets)
+        # an agent has written to the customer: the resolution clock is the one that runs
+        ticket_reply(ticket=Ticket.objects.get(), author=agent, body="亲，我们正在催快递")
+    ticket = Ticket.objects.get()
+    assert ticket.next_due_at == ticket.resolution_due_at is not None
+    moved = T0 + dt.timedelta(hours=51)
+    with time_machine.travel(moved, tick=False), django_capture_on_commit_callbacks(execute=True):
+        push_kuaidi100(client, kuaidi100_param("0", [ev(moved, "快件到达【北京顺义集散中心】", "1002")]))
+    ticket.refresh_from_db()
+    # the clocks stopped as an agent's 已解决 stops them: the business-time figure, nothing due any more
+    assert (ticket.status, ticket.resolved_at, ticket.next_due_at) == ("resolved", moved, None)
+    expected = business_seconds_between(ticket.created_at, moved, targets_for(ticket).resolution.calendar)
+    assert ticket.resolution_business_seconds == expected and not ticket.sla_breached
+    # a status event, hidden from the customer, which the desks hear live
+    event = TicketEvent.objects.get(ticket=ticket, kind="status", to_value="resolved")
+    assert (event.from_value, event.to_value, event.note, event.visible_to_customer, event.actor_id) == (
+        "open", "resolved", "物流恢复，系统自动解决", False, None)
+    assert LiveEvent.objects.filter(kind="ticket", data__ticket_id=ticket.pk, data__event_id=event.pk).exists()
+    # and nobody served the customer: no satisfaction survey
+    assert not SurveyInvitation.objects.exists()
+
+
+def test_a_recovery_after_the_resolution_target_is_a_breach_at_that_time(client, shop_with_secrets):
+    _ship(shop_with_secrets, tracking_no="SF1234567890")
+    with time_machine.travel(T0 + dt.timedelta(hours=50), tick=False):
+        exception_sweep(shop=shop_with_secrets)
+    due = T0 + dt.timedelta(hours=50, minutes=30)  # the resolution target, passed before the parcel moved again
+    Ticket.objects.update(resolution_due_at=due, next_due_at=due)
+    moved = T0 + dt.timedelta(hours=51)
+    with time_machine.travel(moved, tick=False):
+        push_kuaidi100(client, kuaidi100_param("0", [ev(moved, "快件到达【北京顺义集散中心】", "1002")]))
+    ticket = Ticket.objects.get()
+    assert (ticket.status, ticket.resolved_at, ticket.sla_breached, ticket.sla_breached_at) == (
+        "resolved", moved, True, due)
+
+
+def test_a_ticket_an_agent_resolved_first_is_left_alone(client, shop_with_secrets, agent):
+    from shouhou.inbox.services import ticket_set_status
+
+    _ship(shop_with_secrets, tracking_no="SF1234567890")
+    with time_machine.travel(T0 + dt.timedelta(hours=50), tick=False):
+        exception_sweep(shop=shop_with_secrets)
+        ticket_set_status(ticket=Ticket.objects.get(), status="resolved", actor=agent)
+    before = Ticket.objects.values().get()
+    moved = T0 + dt.timedelta(hours=51)
+    with time_machine.travel(moved, tick=False):
+        push_kuaidi100(client, kuaidi100_param("0", [ev(moved, "快件到达【北京顺义集散中心】", "1002")]))
+    assert LogisticsException.objects.get().status == "resolved"
+    assert Ticket.objects.values().get() == before
+    assert Ticket.objects.get().events.filter(kind="status").count() == 1
+
+
+def test_voided_waybills_resolve_their_tickets_through_the_clocks(shop):
+    from shouhou.inbox.models import TicketEvent
+    from shouhou.logistics.services import shipment_void
+
+    ships = [_ship(shop, tracking_no=f"SF00000000{i}") for i in range(3)]
+    with time_machine.travel(T0 + dt.timedelta(hours=50), tick=False):
+        assert exception_sweep(shop=shop)["opened"] == 3
+    at = T0 + dt.timedelta(hours=52)
+    with time_machine.travel(at, tick=False):
+        assert shipment_void(shipment_ids=[s.pk for s in ships], reason="运单更正") == 3
+    assert set(Ticket.objects.values_list("status", "resolved_at")) == {("resolved", at)}
+    assert not Ticket.objects.filter(resolution_business_seconds__isnull=True).exists()
+    assert list(TicketEvent.objects.filter(kind="status").values_list("note", flat=True)) == [
+        "运单已作废，系统自动解决"] * 3
 
 
 def test_push_time_check_opens_on_delivery_failure(client, shop_with_secrets):

@@ -3,7 +3,9 @@
    Keys: Ctrl+Enter (or ⌘+Enter) sends, Alt+N opens the next conversation waiting for a reply; Enter sends
    nothing (in the script search it picks the first matching script). Each conversation keeps its unsent
    draft in this tab (sessionStorage) until it is sent.
-   Alerts for new customer messages (sound, desktop notification, tab title) are this browser's settings. */
+   Alerts for new customer messages (sound, desktop notification, tab title) are this browser's settings.
+   The list holds the first 60 conversations and says so when there are more; the open conversation and the
+   ones just alerted are always in it (asked for by id, appended past the cut). */
 (function () {
   "use strict";
   var im = document.getElementById("im");
@@ -39,11 +41,26 @@
     var wait = D.retryDelay(what === "list" ? ++listFails : ++paneFails);
     if (wait) setTimeout(what === "list" ? refreshList : refreshTimeline, wait);
   }
+  // The list shows the first conversations only (the server says how many there are): the open one (by ticket)
+  // and those just alerted (by conversation: a new chat's first message has no ticket yet when it is pushed)
+  // are asked for by id, so they are in it even past the cut. An id the list no longer holds (resolved, taken
+  // by another agent) is dropped once a refresh that asked for it comes back without it.
+  var kept = [];
+  function keep(id) {
+    id = String(id || "");
+    if (!/^\d+$/.test(id)) return;
+    kept = [id].concat(kept.filter(function (k) { return k !== id; })).slice(0, 20);
+  }
   function refreshList() {
     if (listBusy) { listAgain = true; return Promise.resolve(); }
     listBusy = true;
-    var url = im.dataset.listUrl + "?scope=" + encodeURIComponent(im.dataset.scope) + "&t=" + openId();
-    return getJSON(url).then(function (j) { listFails = 0; D.syncClock(j.now); rows.innerHTML = j.html; waits(); D.tick(); })
+    var asked = kept.slice();
+    var url = im.dataset.listUrl + "?scope=" + encodeURIComponent(im.dataset.scope) + "&t=" + openId() +
+      (asked.length ? "&keep=" + asked.join(",") : "");
+    return getJSON(url).then(function (j) {
+      listFails = 0; D.syncClock(j.now); rows.innerHTML = j.html; waits(); D.tick();
+      kept = kept.filter(function (id) { return asked.indexOf(id) === -1 || rows.querySelector('.im-row[data-conversation="' + id + '"]'); });
+    })
       .catch(function () { retryLater("list"); })
       .then(function () { listBusy = false; if (listAgain) { listAgain = false; refreshList(); } });
   }
@@ -123,6 +140,7 @@
         pane.innerHTML = html;
         draftRestore();
         rows.querySelectorAll(".im-row").forEach(function (li) { li.classList.toggle("current", li.dataset.ticket === String(id)); });
+        if (!rows.querySelector('.im-row[data-ticket="' + id + '"]')) refreshListSoon();  // past the cut: asked for by id
         if (push !== false) history.pushState({t: id}, "", im.dataset.pageUrl + "?t=" + id + (im.dataset.scope === "all" ? "&scope=all" : ""));
         var tl = timeline();
         if (tl) tl.scrollTop = tl.scrollHeight;
@@ -383,6 +401,7 @@
     var d = f.data, kinds = [];
     if (d.who !== "me") return;
     if (d.assignee_id && String(d.assignee_id) !== im.dataset.me) return;  // another agent's conversation
+    keep(d.conversation_id);  // in the list even past its cut
     var looking = !document.hidden && document.hasFocus() && openId() && openId() === String(d.ticket_id);
     if (looking) return;
     if (settings.sound && beep()) kinds.push("sound");
@@ -393,7 +412,12 @@
     }
     if (settings.desktop && window.Notification && Notification.permission === "granted") {
       var n = new Notification(_("新的顾客消息"), {body: d.preview, tag: "shouhou-" + d.conversation_id});
-      n.onclick = function () { window.focus(); if (d.ticket_id) openTicket(d.ticket_id); };
+      n.onclick = function () {
+        window.focus();
+        var row = rows.querySelector('.im-row[data-conversation="' + d.conversation_id + '"]');
+        var id = d.ticket_id || (row && row.dataset.ticket);
+        if (id) openTicket(id);
+      };
       kinds.push("desktop");
     }
     alerts += 1;
@@ -417,8 +441,8 @@
           return;
         }
         if (matches(f)) refreshTimeline();
+        if (f.kind === "message") alertFor(f);  // before the list is asked for: it keeps the alerted one
         refreshListSoon();
-        if (f.kind === "message") alertFor(f);
       },
       onReset: function () { refreshTimeline(); refreshList(); refreshCases(); },
       onState: function (up) {
