@@ -49,8 +49,9 @@ def _shift(due: datetime | None, since: datetime, at: datetime, cal: BusinessCal
 
 
 def next_due(ticket) -> datetime | None:
-    """The earliest running clock, or None while paused or when none runs: what `Ticket.next_due_at` stores."""
-    if ticket.paused_at is not None:
+    """The earliest running clock, or None while paused, once resolved (an unanswered ticket's first-response
+    clock stops with it; reopening starts it again) or when none runs: what `Ticket.next_due_at` stores."""
+    if ticket.paused_at is not None or getattr(ticket, "resolved_at", None) is not None:
         return None
     dues = [d for name, d in running_dues(ticket).items()
             if name != "next_response" or ticket.waiting_since is not None]

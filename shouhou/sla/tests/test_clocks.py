@@ -242,3 +242,14 @@ def test_return_request_gets_its_own_targets_on_the_default_install(shop):
     # the return request adds its 48 h decision on the wall clock (that policy has no calendar)
     assert local(t.first_response_due_at) == "2026-11-24 10:30"
     assert local(t.resolution_due_at) == "2026-11-25 23:30"
+
+
+def test_resolving_an_unanswered_ticket_leaves_no_due_time_and_reopening_brings_it_back():
+    tg = targets(5, 10, 120)
+    t = blank_ticket("2026-11-23 10:00")
+    clocks.clocks_start(t, at=t.created_at, targets=tg)
+    assert local(t.next_due_at) == "2026-11-23 10:05"
+    clocks.clocks_resolve(t, at=at("2026-11-23 10:02"), targets=tg)  # nobody answered; nothing runs now
+    assert t.next_due_at is None
+    clocks.clocks_reopen(t, at=at("2026-11-23 10:30"), targets=tg)
+    assert local(t.next_due_at) == "2026-11-23 10:33"  # the 3 minutes that were left
