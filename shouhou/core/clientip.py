@@ -87,7 +87,16 @@ def client_ip(request: HttpRequest) -> str:
 
 
 def client_ip_for_axes(request: HttpRequest) -> str | None:
-    """django-axes stores the address in an inet column on PostgreSQL: None when there is no valid one
-    (a request built in code, e.g. force_login, has no peer)."""
-    address = request.META.get("REMOTE_ADDR", "")
-    return address if _address(address) is not None else None
+    """The address django-axes counts login failures by (AXES_CLIENT_IP_CALLABLE): as `ip_limit_key` counts,
+    an IPv6 client by its /64 — written as the network's first address, since axes keeps it in an inet
+    column on PostgreSQL (a GenericIPAddressField) — and an IPv4-mapped one as IPv4. Counted per address, a
+    client with a /64 had 10 fresh attempts on every account for each of its 2^64 addresses. None when
+    there is no valid address (a request built in code, e.g. force_login, has no peer)."""
+    parsed = _address(request.META.get("REMOTE_ADDR", ""))
+    if parsed is None:
+        return None
+    if isinstance(parsed, ipaddress.IPv6Address):
+        if parsed.ipv4_mapped is not None:
+            return str(parsed.ipv4_mapped)
+        return str(ipaddress.IPv6Network(f"{parsed}/64", strict=False).network_address)
+    return str(parsed)

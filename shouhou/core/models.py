@@ -98,3 +98,16 @@ class LinkRevocation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind}#{self.object_id}"
+
+
+class SecurityCounter(models.Model):
+    """A count every web process and machine shares, when there is no Redis (core/counters.py): rate-limit
+    windows and the portal's guesses. One row per key; each hit is one atomic upsert. `expires_at` is in
+    epoch seconds: a hit after it starts the count again, and the periodic purge deletes the row."""
+
+    key = models.CharField(max_length=200, primary_key=True)
+    hits = models.PositiveIntegerField(default=0)
+    expires_at = models.BigIntegerField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.key}={self.hits}"

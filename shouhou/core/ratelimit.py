@@ -1,4 +1,5 @@
-"""Rate limits: fixed windows counted in the cache (LocMem by default, Redis when configured).
+"""Rate limits: fixed calendar windows, counted where every process and machine sees the same count
+(core/counters.py: Redis when configured, else the database; one atomic step per hit).
 
     result = rate_check(scope="portal-lookup", key=ip, rate="10/m")
     @rate_limit(scope="portal-lookup", rate="10/m", key="ip")          # a Django view
@@ -17,11 +18,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.core.cache import caches
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 
 from shouhou.core.clientip import client_ip, ip_limit_key  # client_ip re-exported: views import it from here
+from shouhou.core.counters import counter_hit
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _PLAIN_KEY = re.compile(r"[A-Za-z0-9._:@-]{1,64}")
@@ -66,16 +67,8 @@ def rate_check(*, scope: str, key: str, rate: str, cache_alias: str = "default")
     limit, window = parse_rate(rate)
     current = int(time.time())
     bucket = current - current % window
-    cache_key = f"rl:{scope}:{cache_safe(key)}:{bucket}"
-    cache = caches[cache_alias]
-    if cache.add(cache_key, 1, timeout=window + 1):
-        count = 1
-    else:
-        try:
-            count = cache.incr(cache_key)
-        except ValueError:  # expired between add and incr
-            cache.add(cache_key, 1, timeout=window + 1)
-            count = 1
+    count = counter_hit(f"rl:{scope}:{cache_safe(key)}:{bucket}", expires_in=bucket + window - current,
+                        cache_alias=cache_alias)
     retry_after = max(1, bucket + window - current)
     return RateResult(allowed=count <= limit, count=count, limit=limit, retry_after=retry_after)
 

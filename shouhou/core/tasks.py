@@ -7,3 +7,9 @@ def webhook_nonces_purge_task() -> int:
     from shouhou.core.webhooks import webhook_nonces_purge
 
     return webhook_nonces_purge()
+
+
+def counters_purge_task() -> int:
+    from shouhou.core.counters import counters_purge
+
+    return counters_purge()

@@ -1,6 +1,6 @@
 """`shouhou serve` uses every core: --processes, SHOUHOU_WEB_PROCESSES, else one per core; the real command
 with two processes answers on one port from two server processes that share their rate-limit counts
-(without Redis, through the file cache in the data directory)."""
+(without Redis, in the database: core/counters.py)."""
 
 from __future__ import annotations
 
@@ -43,6 +43,31 @@ def _children(pid: int) -> list[int]:
             if int(fields[1]) == pid:
                 found.append(int(entry.name))
     return found
+
+
+def _portal_burst(port: int, n: int) -> list[int]:
+    """n wrong guesses at once (each another order number) from this address: the statuses."""
+    import re
+    import urllib.parse
+    from concurrent.futures import ThreadPoolExecutor
+
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/p/", timeout=10) as response:
+        cookie = next(c.split(";", 1)[0] for c in response.headers.get_all("Set-Cookie") if c.startswith("csrftoken="))
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', response.read().decode()).group(1)
+
+    def guess(i: int) -> int:
+        body = urllib.parse.urlencode({"csrfmiddlewaretoken": token, "order_no": f"DY-NONE-{i}",
+                                       "last4": "0000"}).encode()
+        request = urllib.request.Request(f"http://127.0.0.1:{port}/p/", data=body, headers={
+            "Cookie": cookie, "Referer": f"http://127.0.0.1:{port}/p/"})
+        try:
+            with urllib.request.urlopen(request, timeout=30) as answer:
+                return answer.status
+        except urllib.error.HTTPError as exc:
+            return exc.code
+
+    with ThreadPoolExecutor(n) as pool:
+        return list(pool.map(guess, range(n)))
 
 
 def test_serve_with_two_processes_answers_from_both_and_counts_rate_limits_across_them(tmp_path):
@@ -88,6 +113,8 @@ def test_serve_with_two_processes_answers_from_both_and_counts_rate_limits_acros
             time.sleep(61 - time.time() % 60)
         codes = [status("/insight/s/no-such-token/") for _ in range(34)]
         assert codes[:30] == [404] * 30 and set(codes[30:]) == {429}, codes
+        # the portal's 5 guesses per address hold for 40 guesses sent at once, whichever process takes each
+        assert sorted(_portal_burst(port, 40)) == [200] * 5 + [429] * 35
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         try:

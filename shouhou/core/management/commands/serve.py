@@ -113,8 +113,9 @@ class Command(BaseCommand):
 
         processes = web_processes(opts["processes"])
         if processes > 1 and not settings.REDIS_URL:
-            # Rate limits and other cached counts must be shared by the processes (and the worker) this
-            # command starts: without Redis, through files in the data directory (settings.CACHES).
+            # Cached values are shared by the processes (and the worker) this command starts: without Redis,
+            # through files in the data directory (settings.CACHES). Rate limits and the portal's guesses are
+            # not counted in this cache but in the database (core/counters.py: one atomic step per hit).
             os.environ["SHOUHOU_CACHE"] = "file"
         if not opts["no_migrate"]:
             call_command("migrate", interactive=False, verbosity=0)
