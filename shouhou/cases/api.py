@@ -79,6 +79,26 @@ class CaseIn(Schema):
     kind: str | None = None
     description: str = ""
     claim: dict[str, Any] = {}
+    return_quantity: int | None = Field(
+        None, ge=1, strict=True,
+        description="部分退货：申请的件数（1 至该商品行的数量；不填为整行），退款按件数分摊整行实付；"
+                    "与 claim.return_quantity 相同")
+    main_part: bool | None = Field(
+        None, strict=True, description="三包：故障在主要部件上（整机保修期后主要部件仍在保修期内可免费维修）；"
+                                       "与 claim.main_part 相同")
+
+
+def _claim_data(payload: CaseIn) -> dict:
+    """The claim data: `claim` with the top-level `return_quantity` and `main_part`, which must agree with it."""
+    claim = dict(payload.claim)
+    for key in ("return_quantity", "main_part"):
+        value = getattr(payload, key)
+        if value is None:
+            continue
+        if key in claim and claim[key] != value:
+            raise DomainError(f"{key} 与 claim.{key} 不一致。", status=400, field=key)
+        claim[key] = value
+    return claim
 
 
 class NoteIn(Schema):
@@ -180,6 +200,8 @@ def _run(fn, **kwargs):
     try:
         return fn(**kwargs)
     except svc.CaseError as exc:
+        if exc.field:  # the request's own data is wrong (e.g. claim.return_quantity): said at the field
+            raise DomainError(str(exc), status=400, field=exc.field) from exc
         raise DomainError(str(exc), status=409) from exc
     except UploadError as exc:
         raise DomainError(str(exc), status=400, field="file") from exc
@@ -217,7 +239,7 @@ def create_case(request, payload: CaseIn):
     if line is None:
         raise DomainError("订单中没有这个商品行。", status=404, field="line_id")
     case = _run(svc.case_create, shop=request.auth.shop, order_line=line, reason=payload.reason, kind=payload.kind,
-                description=payload.description, claim_data=payload.claim, actor=request.auth, channel="api")
+                description=payload.description, claim_data=_claim_data(payload), actor=request.auth, channel="api")
     return Status(201, _detail(case))
 
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
+from django.utils.translation import gettext
 
 from shouhou.cases.choices import OPEN_STATUSES
 from shouhou.cases.models import Case
@@ -87,3 +88,28 @@ def case_open_list(*, shop, customer_id: int | None = None, order_id: int | None
     return (Case.objects.filter(any_of, shop=shop, status__in=OPEN_STATUSES)
             .select_related("order", "order_line", "customer", "shop").prefetch_related("evidence")
             .order_by("created_at", "pk"))
+
+
+def units_text(units, quantity) -> str:
+    """Part of a line of several units, as the pages say it: 「退 2/3 件」 ("" for a line of one, or no number)."""
+    try:
+        units, quantity = int(units), int(quantity or 1)
+    except (TypeError, ValueError):
+        return ""
+    if quantity <= 1 or not 1 <= units <= quantity:
+        return ""
+    return gettext("退 %(units)s/%(quantity)s 件") % {"units": units, "quantity": quantity}
+
+
+def case_claim_facts(case: Case) -> list[tuple[str, str]]:
+    """What the claim says beyond its reason, for the staff case page: (test id, text) — how many of the line's
+    units it is about (「退 2/3 件」) and a 三包 claim that the fault is in a main part."""
+    claim = case.claim or {}
+    facts = []
+    if claim.get("return_quantity") is not None and case.order_line_id is not None:
+        units = units_text(claim["return_quantity"], case.order_line.quantity)
+        if units:
+            facts.append(("units", units))
+    if claim.get("main_part") is True:
+        facts.append(("main-part", gettext("顾客称故障在主要部件上（三包主要部件保修）")))
+    return facts

@@ -83,7 +83,12 @@ def _decided(case: Case, decision: str, actor) -> None:
 
 
 class CaseError(ValueError):
-    """A refused case action; the message is shown as is (Chinese)."""
+    """A refused case action; the message is shown as is (Chinese). `field`: the input it is about, when one
+    is (e.g. `claim.return_quantity`), for a form or the API to say it at that field."""
+
+    def __init__(self, message: str = "", *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 def _guard(text: str, *, field: str) -> None:
@@ -182,12 +187,24 @@ def clock_date(value: dt.datetime | None) -> dt.date | None:
     return timezone.localtime(value).date()
 
 
-def _claim_from(data: dict, reason: str, has_photo: bool) -> Claim:
+def _claim_from(data: dict, reason: str, has_photo: bool, line: OrderLine | None = None) -> Claim:
     # Strictly, like the claim JSON (policies.claims): "false" is not true, an unknown key is refused.
     try:
-        return claim_from_data(data, reason=reason, has_photo=has_photo)
+        claim = claim_from_data(data, reason=reason, has_photo=has_photo)
     except ClaimInputError as exc:
-        raise CaseError("申请信息有误：" + "；".join(exc.errors)) from exc
+        raise CaseError("申请信息有误：" + "；".join(exc.errors), field=_error_field(exc.errors)) from exc
+    # a partial return is of the units this line has: more is the claim's mistake, not the order's
+    if line is not None and claim.return_quantity is not None and claim.return_quantity > line.quantity:
+        raise CaseError(gettext("申请信息有误：claim.return_quantity: 必须是 1 到 %(quantity)s 的整数"
+                                "（本行共 %(quantity)s 件，收到 %(units)s）") % {
+            "quantity": line.quantity, "units": claim.return_quantity}, field="claim.return_quantity")
+    return claim
+
+
+def _error_field(errors: list[str]) -> str | None:
+    """The located field of a claim's errors (`claim.<key>: …`), when they are about one."""
+    fields = {str(e).split(":", 1)[0].strip() for e in errors}
+    return fields.pop() if len(fields) == 1 else None
 
 
 def _decide(line: OrderLine, claim: Claim, doc: dict, *, requested_at: dt.datetime | None = None) -> Decision:
@@ -214,7 +231,7 @@ def case_preview(*, shop, order_line: OrderLine, reason: str, claim_data: dict |
     _, doc = policy_document(shop=shop)
     claim_data = dict(claim_data or {})
     claim_data.setdefault("exchanges_so_far", _exchanges_so_far(order_line))
-    return _decide(order_line, _claim_from(claim_data, reason, has_photo), doc)
+    return _decide(order_line, _claim_from(claim_data, reason, has_photo, order_line), doc)
 
 
 def _exchanges_so_far(line: OrderLine) -> int:
@@ -261,7 +278,8 @@ def case_create(*, shop, order_line: OrderLine, reason: str, kind: str | None = 
     version, doc = policy_document(shop=shop)
     claim_data = dict(claim_data or {})
     claim_data.setdefault("exchanges_so_far", _exchanges_so_far(order_line))
-    decision = _decide(order_line, _claim_from(claim_data, reason, bool(photos)), doc, requested_at=requested_at)
+    decision = _decide(order_line, _claim_from(claim_data, reason, bool(photos), order_line), doc,
+                       requested_at=requested_at)
     chosen = kind or decision.recommended or CaseKind.COMPENSATION
     if chosen not in CaseKind.values:
         raise CaseError(f"未知的售后类型：{chosen}")

@@ -25,7 +25,7 @@ from shouhou.cases.choices import (
     ReturnMethod,
 )
 from shouhou.cases.models import Case, CaseEvidence, Recall
-from shouhou.cases.selectors import age_text, case_age_seconds, case_list
+from shouhou.cases.selectors import age_text, case_age_seconds, case_claim_facts, case_list
 from shouhou.commerce.choices import carrier_label
 from shouhou.commerce.models import SKU, Product
 from shouhou.commerce.selectors import return_addresses
@@ -96,6 +96,7 @@ def case_detail_view(request, pk: int):
         "comp_kinds": CompensationKind.choices,
         "pending": _pending_compensation(case), "paid": svc.paid_for_case(case),
         "ops": svc.case_operations_allowed(case=case, actor=request.user),
+        "claim_facts": case_claim_facts(case),
         "clauses": [(code, clause_label(code)) for code in (case.decision or {}).get("clauses", [])],
         "return_carrier": carrier_label(case.return_carrier),
         "can_revoke_link": actor_can(request.user, shop, CASE_APPROVE),

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import unicodedata
 
-from django.core.cache import cache
 from django.db.models import Q
 from django.utils.translation import gettext
 
@@ -14,7 +13,9 @@ from shouhou.cases.offers import needs_a_person_for_stated_facts
 from shouhou.commerce.models import Order
 from shouhou.core import links
 from shouhou.core.clientip import ip_limit_key
+from shouhou.core.counters import counter_give_back, counter_hit, counter_values
 from shouhou.core.money import MoneyError, positive_amount
+from shouhou.core.ratelimit import cache_safe
 from shouhou.policies.selectors import policy_photo_reasons
 
 MAX_FAILURES = 5
@@ -32,8 +33,9 @@ class AmbiguousOrder(Exception):
 
 
 def _keys(ip: str, order_no: str) -> list[str]:
-    # an IPv6 client is counted by its /64 (core.clientip.ip_limit_key), not by each of its addresses
-    return [f"portal:fail:ip:{ip_limit_key(ip)}", f"portal:fail:order:{order_no.upper()}"]
+    # an IPv6 client is counted by its /64 (core.clientip.ip_limit_key), not by each of its addresses; an
+    # order number as typed (any length, any script) is hashed unless short and plain
+    return [f"portal:fail:ip:{ip_limit_key(ip)}", f"portal:fail:order:{cache_safe(order_no.upper())}"]
 
 
 def _typed(text: str) -> str:
@@ -50,13 +52,13 @@ def portal_order_lookup(*, order_no: str, last4: str, ip: str, shop=None,
     # normalised before anything counts: the full-width and the half-width number are one order number
     order_no, last4 = _typed(order_no), _typed(last4)
     keys = _keys(ip, order_no)
-    if any((cache.get(k) or 0) >= MAX_FAILURES for k in keys):
+    if max(counter_values(keys)) >= MAX_FAILURES:
         raise TooManyAttempts
     # The guess is counted before it is tried and given back if it was right: counted only after a miss,
     # requests sent at once all passed the check above before any of them counted (8 guesses, not 5, from
-    # one burst at one web process; more with several).
-    _count(keys)
-    if any((cache.get(k) or 0) > MAX_FAILURES for k in keys):
+    # one burst at one web process; more with several). Each count is one atomic step that every process
+    # and machine shares (core/counters.py: Redis, else the database), so the 6th of a burst sees 6.
+    if max(_count(keys)) > MAX_FAILURES:
         _uncount(keys)
         raise TooManyAttempts
     order = None
@@ -75,21 +77,13 @@ def portal_order_lookup(*, order_no: str, last4: str, ip: str, shop=None,
     return order
 
 
-def _count(keys: list[str]) -> None:
-    for k in keys:
-        cache.add(k, 0, WINDOW_SECONDS)
-        try:
-            cache.incr(k)
-        except ValueError:  # expired between add and incr
-            cache.set(k, 1, WINDOW_SECONDS)
+def _count(keys: list[str]) -> list[int]:
+    return [counter_hit(k, expires_in=WINDOW_SECONDS) for k in keys]
 
 
 def _uncount(keys: list[str]) -> None:
     for k in keys:
-        try:
-            cache.decr(k)
-        except ValueError:  # the window ended meanwhile
-            pass
+        counter_give_back(k)
 
 
 def follow_token(case_id: int) -> str:
@@ -127,6 +121,9 @@ def case_id_from_token(token: str) -> int | None:
 # --- the claim form ---------------------------------------------------------------------------------
 
 PRICE_FIELD = "现在的价格（元）"  # the form's label; errors name it (gettext at use)
+# 三包: the clauses after which the form asks whether the fault is in a main part (the whole unit's warranty has
+# passed; a main part's lasts longer)
+MAIN_PART_CLAUSES = ("sanbao.warranty_expired", "sanbao.main_part_repair")
 
 
 class ClaimFormError(ValueError):
@@ -152,10 +149,13 @@ def portal_photo_refusal(*, shop, reason: str, has_photo: bool) -> str | None:
     return f"「{ClaimReason(reason).label}」需要上传照片凭证，请拍下收到的商品或包装后再提交。"
 
 
-def portal_claim_data(*, reason: str, form, final: bool) -> dict:
+def portal_claim_data(*, reason: str, form, final: bool, line=None) -> dict:
     """The claim facts from the self-service form. For price protection the price the customer sees now
     (「现在的价格（元）」): a positive amount exact to the fen, full-width digits and a ¥ or 元 read as meant;
     required when the claim is submitted (`final`), optional while the preview is only asked.
+    For a `line` of several units, how many of them the claim is about (`return_quantity`, 1 … quantity; blank:
+    all of them); price protection is for the whole line and asks none. `main_part` (三包, after the whole unit's
+    warranty): "1" when the customer says the fault is in a main part.
     Raises ClaimFormError naming the field."""
     data = {"condition": form.get("condition", "unopened"),
             "washed": form.get("washed") == "1",
@@ -168,14 +168,41 @@ def portal_claim_data(*, reason: str, form, final: bool) -> dict:
                 data["current_price"] = str(positive_amount(typed, field=gettext(PRICE_FIELD)))
             except MoneyError as exc:
                 raise ClaimFormError(str(exc), field="current_price") from None
+        return data
+    quantity = int(getattr(line, "quantity", 1) or 1)
+    if quantity > 1:
+        data["return_quantity"] = portal_return_quantity(form.get("return_quantity"), quantity=quantity)
+    main_part = str(form.get("main_part") or "").strip()
+    if main_part not in ("", "0", "1"):
+        raise ClaimFormError(gettext("请选择故障是否在主要部件上。"), field="main_part")
+    if main_part == "1":
+        data["main_part"] = True
     return data
+
+
+def portal_return_quantity(raw, *, quantity: int) -> int:
+    """How many of the line's `quantity` units the claim is about, as typed: blank means all of them; full-width
+    digits (「２」) read as meant; anything but a whole number from 1 to `quantity` is a ClaimFormError."""
+    typed = _typed(str(raw or "")[:16]).removesuffix("件").strip()
+    if not typed:
+        return quantity
+    if not (typed.isascii() and typed.isdigit()) or not 1 <= int(typed) <= quantity:
+        raise ClaimFormError(gettext("申请件数请填写 1 到 %(quantity)s 之间的整数（这件商品共 %(quantity)s 件）。")
+                             % {"quantity": quantity}, field="return_quantity")
+    return int(typed)
+
+
+def portal_asks_main_part(d: dict) -> bool:
+    """Whether the form asks if the fault is in a main part: 三包 goods (the policy's `sanbao.categories`) with a
+    performance fault after the whole unit's warranty, as the decision says."""
+    return any(c in MAIN_PART_CLAUSES for c in d.get("clauses") or [])
 
 
 def portal_claim_preview(*, order: Order, line, reason: str, form, has_photo: bool) -> tuple[dict, dict]:
     """(decision JSON, claim data): the decision the customer's claim would get, as the customer will get it — a
     claim whose facts the customer states (price protection) is not approved automatically, so the preview does
     not say it is — and the facts it was decided on. Raises ClaimFormError or CaseError."""
-    data = portal_claim_data(reason=reason, form=form, final=False)
+    data = portal_claim_data(reason=reason, form=form, final=False, line=line)
     d = case_services.case_preview(shop=order.shop, order_line=line, reason=reason, claim_data=data,
                                    has_photo=has_photo).to_json()
     if needs_a_person_for_stated_facts(reason=reason, from_customer=True):

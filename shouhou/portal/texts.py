@@ -15,6 +15,7 @@ from decimal import Decimal, InvalidOperation
 from django.utils.translation import gettext
 
 from shouhou.cases.choices import CaseKind, ShippingPayer
+from shouhou.cases.selectors import units_text
 from shouhou.policies.document import REFUND_WITHIN_DAYS, STATUTORY_MERCHANT_REASONS
 from shouhou.policies.engine import KIND_ZH
 
@@ -196,10 +197,22 @@ def price_text(d: dict, *, paid_total, quantity: int, current_price) -> dict:
     return out
 
 
-def claim_text(d: dict, wanted: str | None, reason: str, *, price: dict | None = None) -> dict:
+def share_text(units, quantity) -> str:
+    """A partial claim on a line of several units: 「退 2/3 件」 ("" for the whole line or one unit)."""
+    try:
+        partial = int(units) < int(quantity or 1)
+    except (TypeError, ValueError):
+        return ""
+    return units_text(units, quantity) if partial else ""
+
+
+def claim_text(d: dict, wanted: str | None, reason: str, *, price: dict | None = None,
+               units: tuple[int, int] | None = None, ask_main_part: bool = False) -> dict:
     """The claim form's preview: the remedies to choose from (the recommended one first chosen) and, for the
     chosen one, what the customer gets and has to do. `price` (price protection): the line's `paid_total` and
-    `quantity` and the `current_price` typed, if any (see price_text)."""
+    `quantity` and the `current_price` typed, if any (see price_text). `units`: (units claimed, the line's
+    quantity) — the refund shown is already that share (the engine's), and `share` says so beside it.
+    `ask_main_part`: the form asks whether the fault is in a main part (三包, after the unit's warranty)."""
     kind = chosen_kind(d, wanted)
     recommended = d.get("recommended")
     options = [{"value": k, "label": _kind(k) + (gettext("（推荐）") if k == recommended else ""),
@@ -214,7 +227,9 @@ def claim_text(d: dict, wanted: str | None, reason: str, *, price: dict | None =
         "submit": gettext("仍要提交，请客服复核") if refused(d) and not options and "compensation" not in (
             d.get("allowed") or []) else gettext("提交申请"),
         "price_sum": "",
+        "ask_main_part": bool(ask_main_part),
     }
+    text["share"] = share_text(*units) if units and text["refund"] else ""
     if reason == "price_drop" and price is not None:
         text.update(price_text(d, **price))
     return text

@@ -25,6 +25,7 @@ from shouhou.portal.services import (
     TooManyAttempts,
     follow_link,
     follow_token,
+    portal_asks_main_part,
     portal_claim_data,
     portal_claim_preview,
     portal_order_lookup,
@@ -94,7 +95,12 @@ def _order_context(order: Order, error: str | None = None, typed: dict | None = 
     chosen_line = str(typed.get("line") or "")
     if chosen_line not in {str(line.pk) for line in lines}:
         chosen_line = str(lines[0].pk) if lines else ""
+    # how many units the claim is about: asked for a line of several (default: all of them)
+    most = next((line.quantity for line in lines if str(line.pk) == chosen_line), 1) or 1
     return {"order": order, "lines": lines, "chosen_line": chosen_line,
+            "quantity_max": most, "return_quantity": typed.get("return_quantity") or str(most),
+            "quantity_error": typed.get("quantity_error", ""),
+            "main_part": typed.get("main_part", ""), "main_part_error": typed.get("main_part_error", ""),
             "reasons": reasons, "conditions": CONDITIONS,
             "webchat": _webchat(), "error": error, "chosen": typed.get("reason", ""),
             "chosen_condition": typed.get("condition", ""), "washed": typed.get("washed") == "1",
@@ -136,7 +142,9 @@ def preview(request):
         return JsonResponse({"error": str(exc)}, status=400)
     # the texts follow the remedy the customer has chosen (or the recommended one until they choose)
     price = {"paid_total": line.price_paid, "quantity": line.quantity, "current_price": data.get("current_price")}
-    return JsonResponse({"text": texts.claim_text(d, request.POST.get("kind") or None, reason, price=price)})
+    units = (data["return_quantity"], line.quantity) if "return_quantity" in data else None
+    return JsonResponse({"text": texts.claim_text(d, request.POST.get("kind") or None, reason, price=price,
+                                                  units=units, ask_main_part=portal_asks_main_part(d))})
 
 
 @require_POST
@@ -144,14 +152,15 @@ def submit(request):
     order = _order(request)
     line, reason = _claim(request, order)
     photo = request.FILES.get("photo")
-    error = price_error = None
+    error = None
+    field_errors: dict[str, str] = {}
     if line is None:
         error = "请选择商品和问题类型。"
     else:
         try:
-            data = portal_claim_data(reason=reason, form=request.POST, final=True)
+            data = portal_claim_data(reason=reason, form=request.POST, final=True, line=line)
         except ClaimFormError as exc:
-            error = price_error = str(exc)
+            error = field_errors[exc.field] = str(exc)
         else:
             error = portal_photo_refusal(shop=order.shop, reason=reason, has_photo=photo is not None)
     if error is None:
@@ -167,10 +176,13 @@ def submit(request):
             error = str(exc)
         else:
             return redirect("portal:follow", token=follow_token(case.pk))
-    typed = {key: request.POST.get(key, "") for key in ("line", "reason", "condition", "washed", "kind")}
+    typed = {key: request.POST.get(key, "") for key in ("line", "reason", "condition", "washed", "kind", "main_part")}
     typed["description"] = request.POST.get("description", "")[:500]
     typed["current_price"] = request.POST.get("current_price", "")[:32]
-    typed["price_error"] = price_error or ""
+    typed["return_quantity"] = request.POST.get("return_quantity", "")[:16]
+    typed["price_error"] = field_errors.get("current_price", "")
+    typed["quantity_error"] = field_errors.get("return_quantity", "")
+    typed["main_part_error"] = field_errors.get("main_part", "")
     return render(request, "portal/order.html", _order_context(order, error, typed), status=400)
 
 
@@ -189,6 +201,9 @@ def _follow_plain(case: Case) -> dict:
             "explanation_zh": "", "auto_approved": False}, **case.decision}
     plain = {**texts.remedy_text(d, case.kind, case.reason, refund_amount=case.refund_amount),
              "what": texts.headline(d, case.kind), "review": ""}
+    # a claim on some of the line's units: the refund is for those (「退 2/3 件」)
+    plain["share"] = texts.share_text((case.claim or {}).get("return_quantity"), case.order_line.quantity) if (
+        plain["refund"] and case.order_line is not None) else ""
     kind = KIND_ZH.get(case.kind, case.kind)
     if case.status == CaseStatus.REQUESTED:
         plain["review"] = texts.review_text({**d, "auto_approved": False}, case.kind)

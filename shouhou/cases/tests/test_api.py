@@ -130,3 +130,43 @@ def test_a_cases_scoped_token_runs_the_case_flow_and_nothing_else(shop, line):
     # and a token without the cases scope is refused, whatever its role
     assert c.get("/api/cases/", **inbox_only).status_code == 403
     assert post("/api/policies/decide", {"claim": {}}, agent).status_code == 403
+
+
+def test_a_partial_return_and_a_main_part_claim_are_created_over_the_api(shop, agent):
+    from decimal import Decimal
+
+    from shouhou.commerce.choices import Category
+
+    three = OrderLineFactory(order__shop=shop, quantity=3, price_paid=Decimal("300.00"),
+                             product=ProductFactory(shop=shop, category=Category.HOME))
+    c = _client(agent)
+    r = _post(c, "/api/cases/", {"order_no": three.order.order_no, "line_id": three.pk, "reason": "no_reason",
+                                 "return_quantity": 2})
+    assert r.status_code == 201, r.content
+    assert r.json()["refund_amount"] == "200.00"
+    case = svc.Case.objects.get(pk=r.json()["id"])
+    assert case.claim["return_quantity"] == 2
+    assert "退 2/3 件" in c.get(f"/cases/{case.pk}/").content.decode()
+
+
+@pytest.mark.parametrize(("body", "status", "field"), [
+    ({"return_quantity": 4}, 400, "claim.return_quantity"),  # more than the line has
+    ({"claim": {"return_quantity": 4}}, 400, "claim.return_quantity"),
+    ({"return_quantity": 0}, 422, None),
+    ({"return_quantity": "2"}, 422, None),  # strictly a number, as in the claim
+    ({"main_part": "yes"}, 422, None),
+    ({"claim": {"main_part": "true"}}, 400, "claim.main_part"),
+    ({"return_quantity": 2, "claim": {"return_quantity": 1}}, 400, "return_quantity"),
+])
+def test_bad_units_or_main_part_are_refused_at_the_field_and_nothing_is_written(shop, agent, body, status, field):
+    from decimal import Decimal
+
+    three = OrderLineFactory(order__shop=shop, quantity=3, price_paid=Decimal("300.00"))
+    r = _post(_client(agent), "/api/cases/", {"order_no": three.order.order_no, "line_id": three.pk,
+                                              "reason": "no_reason", **body})
+    assert r.status_code == status, r.content
+    if field:
+        assert r.json()["errors"][0]["loc"] == [field]
+    if status == 400 and field.startswith("claim"):
+        assert "本行共 3 件" in r.json()["detail"] or "main_part" in r.json()["detail"]
+    assert not svc.Case.objects.exists()

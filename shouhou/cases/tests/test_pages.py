@@ -99,3 +99,21 @@ def test_detail_names_who_pays_postage_and_says_when_nothing_was_sent_back(agent
     assert "顾客尚未登记寄回" in html and "检测：" not in html
     Case.objects.filter(pk=case.pk).update(shipping_payer="none")
     assert "无需寄回" in agent_client.get(f"/cases/{case.pk}/").content.decode()
+
+
+def test_the_case_page_shows_the_units_claimed_and_a_main_part_claim(agent_client, shop, phone_line):
+    from decimal import Decimal
+
+    three = OrderLineFactory(order__shop=shop, quantity=3, price_paid=Decimal("300.00"))
+    partial = svc.case_create(actor=SYSTEM, shop=shop, order_line=three, reason="quality",
+                              claim_data={"return_quantity": 2})
+    page = agent_client.get(f"/cases/{partial.pk}/").content.decode()
+    assert '<span class="badge" data-testid="claim-units">退 2/3 件</span>' in page
+    assert "claim-main-part" not in page
+    main = svc.case_create(actor=SYSTEM, shop=shop, order_line=phone_line, reason="performance_fault",
+                           claim_data={"main_part": True})
+    page = agent_client.get(f"/cases/{main.pk}/").content.decode()
+    assert 'data-testid="claim-main-part">顾客称故障在主要部件上（三包主要部件保修）</span>' in page
+    assert "claim-units" not in page  # a line of one
+    whole = svc.case_create(actor=SYSTEM, shop=shop, order_line=OrderLineFactory(order__shop=shop), reason="quality")
+    assert 'data-testid="claim-facts"' not in agent_client.get(f"/cases/{whole.pk}/").content.decode()

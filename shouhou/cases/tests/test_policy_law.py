@@ -13,6 +13,7 @@ import time_machine
 
 from shouhou.accounts.actors import SYSTEM, CustomerActor
 from shouhou.cases import services as svc
+from shouhou.cases.models import Case
 from shouhou.commerce.choices import Category
 from shouhou.core.testing.factories import OrderLineFactory, ProductFactory
 
@@ -108,3 +109,18 @@ def test_the_products_own_longer_warranty_is_honoured(shop):
     with time_machine.travel(SIGNED + dt.timedelta(days=400), tick=False):
         d = svc.case_preview(shop=shop, order_line=line, reason="performance_fault")
     assert (d.day, d.allowed, d.clauses[0]) == (400, ["repair"], "sanbao.repair")
+
+
+def test_more_units_than_the_line_has_is_the_claims_error_located_at_its_field(shop):
+    # the order is not wrong: the claim is, and a form or the API says so at claim.return_quantity
+    line = _home_line(shop, quantity=2, paid="200.00")
+    with time_machine.travel(dt.datetime(2026, 11, 6, 10, 0, tzinfo=SHANGHAI), tick=False):
+        for make in (lambda: svc.case_preview(shop=shop, order_line=line, reason="no_reason",
+                                              claim_data={"return_quantity": 3}),
+                     lambda: svc.case_create(shop=shop, order_line=line, reason="no_reason",
+                                             claim_data={"return_quantity": 3}, actor=SYSTEM)):
+            with pytest.raises(svc.CaseError) as refused:
+                make()
+            assert refused.value.field == "claim.return_quantity"
+            assert str(refused.value).startswith("申请信息有误") and "本行共 2 件" in str(refused.value)
+    assert not Case.objects.exists()

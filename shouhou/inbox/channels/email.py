@@ -8,7 +8,9 @@ References and then by subject; replies go out through Django's mail backend wit
 
 Attachments: at most MAX_ATTACHMENTS, each at most MAX_ATTACHMENT_BYTES once decoded, kept only when their
 content is an image (JPG/PNG/WebP/HEIC/GIF) or a PDF; any other file is left out and the message says so
-(refusing the whole mail would lose the customer's words, and the relay would retry it for ever).
+(refusing the whole mail would lose the customer's words, and the relay would retry it for ever). A kept file is
+stored under a generated name with the extension of what its bytes are (`mail-F….pdf`, as web chat's `chat-F…`):
+the sender's file name («../发票.html» holding a PDF) is only the label an extra file's message shows.
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ import re
 from email.utils import getaddresses, parseaddr
 
 from shouhou.core.clock import now
-from shouhou.core.uploads import sniff_image
+from shouhou.core.numbers import new_number
+from shouhou.core.uploads import download_name, sniff_image
 from shouhou.inbox.channels.base import ChannelRejected, Inbound
 
 SUBJECT_PREFIX = re.compile(r"^\s*((re|fw|fwd|aw|回复|答复|转发)\s*[:：]\s*)+", re.IGNORECASE)
@@ -67,29 +70,38 @@ def parse_push(payload) -> Inbound:
     if not text and not subject:
         raise ChannelRejected("邮件没有正文（text）")
     to = [a for _n, a in getaddresses([str(payload.get("to") or "")]) if a]
-    files, left_out = parse_attachments(payload.get("attachments"))
+    files, left_out, labels = parse_attachments(payload.get("attachments"))
     body = (text or subject)[:MAX_TEXT]
     if left_out:
         body = f"{body}\n（未保存的附件：{'；'.join(left_out)}）"
     return Inbound(external_id=message_key(message_id), contact_handle=address.lower()[:200],
                    body=body, subject=normalize_subject(subject), display_name=name[:100],
                    in_reply_to=str(payload.get("in_reply_to") or ""),
-                   extra={"references": str(payload.get("references") or ""), "to": to}, attachments=files)
+                   extra={"references": str(payload.get("references") or ""), "to": to}, attachments=files,
+                   attachment_labels=labels)
 
 
 def _file_name(raw, index: int) -> str:
+    """The sender's name for the file, as a label only (never a stored name): no folders, no NUL, 100 chars."""
     name = os.path.basename(str(raw or "").replace("\\", "/")).strip().replace("\x00", "")
     return name[-100:] or f"附件{index}"
 
 
-def parse_attachments(rows) -> tuple[list[tuple[str, bytes]], list[str]]:
-    """(kept files, reasons for the files left out). Refuses (400) only a malformed list or bad base64."""
+def _stored_name(data: bytes) -> str:
+    """A generated name with the extension of what the bytes are (a photo's kind, or pdf)."""
+    return download_name(f"mail-{new_number('F')}", sniff_image(data[:32]) or "pdf")
+
+
+def parse_attachments(rows) -> tuple[list[tuple[str, bytes]], list[str], list[str]]:
+    """(kept files as (generated stored name, bytes), reasons for the files left out, the kept files' labels:
+    the names the sender gave them). Refuses (400) only a malformed list or bad base64."""
     if rows in (None, ""):
-        return [], []
+        return [], [], []
     if not isinstance(rows, list):
         raise ChannelRejected("attachments 应为数组")
     kept: list[tuple[str, bytes]] = []
     left_out: list[str] = []
+    labels: list[str] = []
     for i, row in enumerate(rows, start=1):
         if not isinstance(row, dict):
             raise ChannelRejected(f"第 {i} 个附件应为 JSON 对象")
@@ -107,8 +119,9 @@ def parse_attachments(rows) -> tuple[list[tuple[str, bytes]], list[str]]:
         elif sniff_image(data[:32]) is None and not data.startswith(b"%PDF-"):
             left_out.append(f"{name} 不是图片或 PDF")
         else:
-            kept.append((name, data))
-    return kept, left_out
+            kept.append((_stored_name(data), data))
+            labels.append(name)
+    return kept, left_out, labels
 
 
 def email_thread(*, shop, item: Inbound, account=None):

@@ -106,12 +106,15 @@ def inbound_accept(*, shop, channel: str, item: Inbound, account=None, conversat
 
 
 def _more_attachments(received, *, item: Inbound, files: list[ContentFile]) -> None:
-    """A message holds one file: the others follow as inbound messages of their own ("[附件] name"), keyed
-    on the message's id so a replay adds nothing. They do not touch the ticket's clocks."""
+    """A message holds one file: the others follow as inbound messages of their own ("[附件] name": the name the
+    sender gave it, else the stored one), keyed on the message's id so a replay adds nothing. They do not touch
+    the ticket's clocks."""
+    labels = item.attachment_labels
     for n, file in enumerate(files, start=2):
         key = f"{item.external_id}#{n}"[:128] if item.external_id else ""
+        label = labels[n - 1] if len(labels) >= n and labels[n - 1] else file.name
         Message.objects.create(shop_id=received.message.shop_id, conversation=received.conversation,
-                               direction=Direction.INBOUND, body=f"[附件] {file.name}", external_id=key,
+                               direction=Direction.INBOUND, body=f"[附件] {label}", external_id=key,
                                attachment=file)
 
 

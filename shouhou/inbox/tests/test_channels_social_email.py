@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import time
 
 import pytest
@@ -261,6 +262,24 @@ def test_email_attachments_are_stored_and_unsupported_files_are_named_in_the_mes
     # replayed with a fresh signature: nothing new
     _email(client, _mail(attachments=files), nonce="again")
     assert Message.objects.count() == 2
+
+
+def test_email_attachments_are_stored_under_a_generated_name_with_the_extension_of_their_bytes(
+        client, email_account):
+    """The sender names the files: 「../../发票.html」 holding a PDF, 「照片.pdf」 holding a PNG. Stored under those
+    names, the PDF would be served as a page and the photo mislabelled; each is stored as mail-F….<what it is>,
+    the sender's name kept only as the label of an extra file's message."""
+    pdf = b"%PDF-1.4 test"
+    files = [{"filename": "照片.pdf", "content": base64.b64encode(PNG).decode()},
+             {"filename": "../../发票.html", "content": base64.b64encode(pdf).decode()}]
+    assert _email(client, _mail(attachments=files)).status_code == 200
+    main = Message.objects.get(external_id="email:m1@mail.example")
+    assert re.fullmatch(r"inbox/mail-F[0-9A-Z]+\.png", main.attachment.name), main.attachment.name
+    second = Message.objects.get(external_id="email:m1@mail.example#2")
+    assert re.fullmatch(r"inbox/mail-F[0-9A-Z]+\.pdf", second.attachment.name), second.attachment.name
+    assert second.attachment.read() == pdf
+    assert second.body == "[附件] 发票.html"  # the sender's name, as a label only
+    assert "发票" not in second.attachment.name and "照片" not in main.attachment.name
 
 
 def test_email_attachment_with_bad_base64_is_refused(client, email_account):

@@ -25,9 +25,17 @@ def portal_clock():
     cache.clear()
 
 
-def portal_line(shop, *, price_paid: str = "199.00", quantity: int = 1):
-    """A dress on order DY20261101001 of a customer whose phone ends in 5678."""
+def portal_line(shop, *, price_paid: str = "199.00", quantity: int = 1, name: str = "法式碎花连衣裙",
+                category: str = Category.CLOTHING, signed_days_before: int | None = None):
+    """A dress on order DY20261101001 of a customer whose phone ends in 5678 (or another product: `name`,
+    `category`; `signed_days_before` NOW: an order placed two days before it was signed for, instead of the
+    factory's dates)."""
     customer = CustomerFactory(shop=shop, phone="13912345678", phone_last4="5678")
-    product = ProductFactory(shop=shop, name="法式碎花连衣裙", category=Category.CLOTHING)
+    product = ProductFactory(shop=shop, name=name, category=category)
+    dates = {}
+    if signed_days_before is not None:
+        signed = NOW - dt.timedelta(days=signed_days_before)
+        dates = {"order__placed_at": signed - dt.timedelta(days=2), "order__paid_at": signed - dt.timedelta(days=2),
+                 "order__shipped_at": signed - dt.timedelta(days=1), "order__delivered_at": signed}
     return OrderLineFactory(order__shop=shop, order__customer=customer, order__order_no="DY20261101001",
-                            product=product, price_paid=Decimal(price_paid), quantity=quantity)
+                            product=product, price_paid=Decimal(price_paid), quantity=quantity, **dates)

@@ -7,6 +7,29 @@
   var asked = 0;  // answers come back in any order: only the latest request's answer is shown
   var priceField = form.querySelector("[data-testid=price-field]");
   var priceError = form.querySelector("[data-testid=price-error]");
+  // a line of several units: how many the claim is about; 三包 after the unit's warranty: a main part?
+  var quantityField = form.querySelector("[data-testid=quantity-field]");
+  var quantityError = form.querySelector("[data-testid=quantity-error]");
+  var mainPartField = form.querySelector("[data-testid=main-part-field]");
+  var mainPartError = form.querySelector("[data-testid=main-part-error]");
+  // an error the preview names a field for, said beside that field ("" clears it)
+  function fieldError(el, text) {
+    if (!el) return;
+    el.textContent = text || "";
+    el.hidden = !text;
+  }
+  function chosenLine() {
+    return form.querySelector("input[name=line]:checked");
+  }
+  // the quantity asked only for a line of several, and not for price protection (the whole line's)
+  function quantityRule(reset) {
+    if (!quantityField) return;
+    var line = chosenLine();
+    var most = line ? parseInt(line.dataset.quantity || "1", 10) : 1;
+    quantityField.querySelector(".quantity-max").textContent = String(most);
+    if (reset) { form.return_quantity.value = String(most); fieldError(quantityError, ""); }
+    quantityField.hidden = most <= 1 || form.reason.value === "price_drop";
+  }
   function show(selector, text) {
     var el = box.querySelector(selector);
     el.textContent = text || "";
@@ -50,7 +73,12 @@
         // a price that is not an amount: said beside the field, and no refund shown for it
         var wrongPrice = j.field === "current_price" && j.error;
         if (priceError) { priceError.textContent = wrongPrice || ""; priceError.hidden = !wrongPrice; }
-        if (wrongPrice) { box.hidden = true; return; }
+        // so is a number of units that is not 1 … the line's quantity, or an unreadable main-part answer
+        var wrongQuantity = j.field === "return_quantity" && j.error;
+        fieldError(quantityError, wrongQuantity);
+        var wrongMainPart = j.field === "main_part" && j.error;
+        fieldError(mainPartError, wrongMainPart);
+        if (wrongPrice || wrongQuantity || wrongMainPart) { box.hidden = true; return; }
         if (!j.text) return;
         var t = j.text;
         box.hidden = false;
@@ -59,6 +87,15 @@
         box.querySelector(".refund-label").textContent = t.refund_label;
         box.querySelector(".refund").textContent = t.refund;
         box.querySelector(".refund-line").hidden = !t.refund;
+        var share = box.querySelector(".share");
+        share.textContent = t.share ? " " + t.share : "";
+        share.hidden = !t.share;
+        // asked once the preview says the whole unit's warranty has passed (三包); kept while it applies
+        if (mainPartField) {
+          mainPartField.hidden = !t.ask_main_part;
+          // not asked: nothing said about a main part is posted with the claim
+          if (!t.ask_main_part) { mainPartField.querySelector("input[name=main_part][value='0']").checked = true; }
+        }
         // postage and a send-by date only when the chosen remedy sends the goods back
         box.querySelector(".ship").textContent = t.shipping;
         box.querySelector(".ship-line").hidden = !t.shipping;
@@ -91,7 +128,8 @@
     }
   }
   form.addEventListener("change", function (event) {
-    if (event.target === form.reason) { photoRule(); }
+    if (event.target === form.reason) { photoRule(); quantityRule(false); }
+    if (event.target.name === "line") { quantityRule(true); }
     if (event.target === form.reason || event.target.name === "line") {
       // the remedies shown were for the previous claim: none is posted until the new answer lists them
       // (a quick tap on submit then lets the server choose the recommended one, never a stale choice)
@@ -99,16 +137,17 @@
       renderOptions([], "");
     }
     if (event.target.name === "kind") { wanted = event.target.value; }
-    if (event.target.name === "current_price") { clearTimeout(typing); }
+    if (event.target.name === "current_price" || event.target.name === "return_quantity") { clearTimeout(typing); }
     refresh();
   });
   // the difference follows the price as it is typed (a short pause, not a request per key)
   var typing = 0;
   form.addEventListener("input", function (event) {
-    if (event.target.name !== "current_price") return;
+    if (event.target.name !== "current_price" && event.target.name !== "return_quantity") return;
     clearTimeout(typing);
     typing = setTimeout(refresh, 300);
   });
   photoRule();
+  quantityRule(false);
   refresh();
 })();
