@@ -142,8 +142,9 @@ REDIS_URL = env_str("SHOUHOU_REDIS_URL", "")
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 elif env_str("SHOUHOU_CACHE", "") == "file":
-    # Several web processes without Redis (`serve --processes N` sets this): rate limits must be counted
-    # across them, so the cache is shared through files in the data directory.
+    # Several web processes without Redis (`serve --processes N` sets this): cached values are shared through
+    # files in the data directory. Rate limits and portal guesses are not counted in this cache but in Redis when
+    # set, else in the database (core/counters.py: one atomic step per hit).
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
                           "LOCATION": str(DATA_DIR / "cache")}}
 else:
