@@ -26,7 +26,9 @@ def _event(ticket: Ticket, *, actor, to_value: str, note: str) -> None:
 @transaction.atomic
 def ticket_case_create(*, ticket: Ticket, actor, order_line_id: int | None, reason: str, kind: str | None = None,
                        description: str = "") -> Case:
-    """Open a case on the ticket's order (one of its lines) and link it to the ticket."""
+    """Open a case on the ticket's order (one of its lines) and link it to the ticket. The policy decides as of
+    when the customer wrote (the ticket opened with their message): a return asked for on day 7 and taken up by
+    an agent on day 8 is in time (CRPL art. 25)."""
     if ticket.order_id is None:
         raise CaseError("工单没有关联订单，无法创建售后单。")
     lines = OrderLine.objects.filter(shop_id=ticket.shop_id, order_id=ticket.order_id).select_related("order")
@@ -36,7 +38,7 @@ def ticket_case_create(*, ticket: Ticket, actor, order_line_id: int | None, reas
     if reason not in ClaimReason.values:
         raise CaseError(f"未知的售后原因：{reason}")
     case = case_svc.case_create(shop=ticket.shop, order_line=line, reason=reason, kind=kind or None,
-                                description=description, actor=actor, channel="inbox")
+                                description=description, actor=actor, channel="inbox", requested_at=ticket.created_at)
     Ticket.objects.filter(pk=ticket.pk).update(case=case)
     ticket.case = case
     if ticket.conversation_id:
