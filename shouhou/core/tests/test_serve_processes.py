@@ -121,3 +121,46 @@ def test_serve_with_two_processes_answers_from_both_and_counts_rate_limits_acros
             proc.wait(timeout=30)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
+
+
+def test_serve_starts_its_worker_again_when_it_dies(tmp_path):
+    # given serve with its background worker
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SHOUHOU_", "PYTEST"))}
+    env.update({"SHOUHOU_DATA_DIR": str(tmp_path), "DJANGO_SETTINGS_MODULE": "shouhou.config.settings"})
+    subprocess.run([sys.executable, "-m", "shouhou", "migrate", "--noinput", "-v", "0"], cwd=REPO, env=env,
+                   check=True, timeout=300)
+    log = tmp_path / "serve.log"
+    proc = subprocess.Popen([sys.executable, "-m", "shouhou", "serve", "--no-migrate", "--processes", "1", "--port",
+                             str(free_port())], cwd=REPO, env={**env, "PYTHONUNBUFFERED": "1"},
+                            stdout=log.open("wb"), stderr=subprocess.STDOUT, start_new_session=True)
+
+    def worker_pids() -> list[int]:
+        return [pid for pid in _children(proc.pid) if b"worker" in Path(f"/proc/{pid}/cmdline").read_bytes()]
+
+    def wait_for(check, what: str, seconds: float = 90):
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            found = check()
+            if found:
+                return found
+            time.sleep(0.5)
+        raise AssertionError(f"{what}: {log.read_text()[-2000:]}")
+
+    try:
+        first = wait_for(worker_pids, "no worker started")[0]
+        # when the worker is killed (with its task processes)
+        os.killpg(first, signal.SIGKILL)
+        # then serve starts a new one and says so
+        second = wait_for(lambda: [p for p in worker_pids() if p != first], "the worker was not started again")[0]
+        text = wait_for(lambda: "后台任务进程已重启" in log.read_text() and log.read_text(), "no restart line")
+        assert "后台任务进程已退出（退出码 -9）" in text and f"后台任务进程已重启（pid {second}）" in text
+        assert not Path(f"/proc/{first}").exists()  # reaped, not left <defunct>
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+    # and stopping serve stops the new worker too (no restart while stopping)
+    assert wait_for(lambda: not Path(f"/proc/{second}").exists() or b") Z " in Path(f"/proc/{second}/stat").read_bytes(),
+                    "the restarted worker outlived serve", 30)

@@ -6,6 +6,8 @@ import os
 import signal
 import subprocess
 import sys
+import threading
+import time
 
 from django.conf import settings
 from django.core.management import call_command
@@ -97,6 +99,59 @@ def postgres_budget_warning(needed: int) -> str:
     return budget_warning(needed=needed, max_connections=max_connections, reserved=reserved, in_use=in_use)
 
 
+WORKER_CHECK_SECONDS = 2
+WORKER_RESTART_MAX_SECONDS = 30
+WORKER_STABLE_SECONDS = 60
+
+
+class WorkerWatch:
+    """The background worker, started again whenever it stops while serve runs (a crash, an out-of-memory kill,
+    someone's `kill`): without it the pages kept working while the outbox, the SLA sweep and the platform sync
+    stood still without a word. Waits 1 s before the first restart, doubling up to WORKER_RESTART_MAX_SECONDS
+    while it keeps dying, back to 1 s once a worker has run WORKER_STABLE_SECONDS."""
+
+    def __init__(self, start, say):
+        self._start, self._say = start, say
+        self._stopping = threading.Event()
+        self._lock = threading.Lock()
+        self.process = start()
+        self._started_at = time.monotonic()
+        self._thread = threading.Thread(target=self._watch, name="shouhou-worker-watch", daemon=True)
+        self._thread.start()
+
+    def _watch(self) -> None:
+        wait = 1.0
+        while not self._stopping.wait(WORKER_CHECK_SECONDS):
+            code = self.process.poll()  # also reaps it: no <defunct> left behind
+            if code is None:
+                if time.monotonic() - self._started_at > WORKER_STABLE_SECONDS:
+                    wait = 1.0
+                continue
+            self._say(f"后台任务进程已退出（退出码 {code}），{wait:.0f} 秒后重启")
+            if self._stopping.wait(wait):
+                return
+            with self._lock:
+                if self._stopping.is_set():
+                    return
+                signal_group(self.process.pid, signal.SIGKILL)  # task processes the dead worker left behind
+                self.process = self._start()
+                self._started_at = time.monotonic()
+            self._say(f"后台任务进程已重启（pid {self.process.pid}）")
+            wait = min(wait * 2, WORKER_RESTART_MAX_SECONDS)
+
+    def stop_watching(self) -> None:
+        """No restart after this (serve is stopping); the current worker is left to the caller to stop."""
+        with self._lock:
+            self._stopping.set()
+
+
+def signal_group(pid: int, sig: int) -> None:
+    try:
+        os.killpg(pid, sig)
+    except ProcessLookupError:
+        pass
+
+
 class Command(BaseCommand):
     help = "启动网页服务（默认 127.0.0.1:8000，每个核一个进程）和后台任务进程"
 
@@ -120,28 +175,31 @@ class Command(BaseCommand):
         if not opts["no_migrate"]:
             call_command("migrate", interactive=False, verbosity=0)
         call_command("schedules_sync", verbosity=0)
-        worker = None
+        watch = None
         if not opts["no_worker"]:
-            # The worker is its own process so a crash in a task never takes the web down.
-            # In a process group of its own, so stopping serve stops the worker's children too: a SIGKILL to the
-            # worker alone left its task processes running when serve was stopped by pid (not by group).
-            worker = subprocess.Popen([sys.executable, "-m", "shouhou", "worker"], process_group=0)  # noqa: S603
-            self.stdout.write(f"后台任务进程已启动（pid {worker.pid}）")
+            # The worker is its own process so a crash in a task never takes the web down, started again if it
+            # stops (WorkerWatch). In a process group of its own, so stopping serve stops the worker's children
+            # too: a SIGKILL to the worker alone left its task processes running when serve was stopped by pid.
+            def start_worker() -> subprocess.Popen:
+                return subprocess.Popen([sys.executable, "-m", "shouhou", "worker"], process_group=0)  # noqa: S603
+
+            watch = WorkerWatch(start_worker, lambda text: self.stdout.write(text))
+            self.stdout.write(f"后台任务进程已启动（pid {watch.process.pid}）")
+        worker = watch is not None
 
         def _signal_worker(sig: int) -> None:
-            try:
-                os.killpg(worker.pid, sig)
-            except ProcessLookupError:
-                pass
+            signal_group(watch.process.pid, sig)
 
         def _stop(*_):
-            if worker and worker.poll() is None:
-                _signal_worker(signal.SIGTERM)
+            if watch:
+                watch.stop_watching()
+                if watch.process.poll() is None:
+                    _signal_worker(signal.SIGTERM)
 
         signal.signal(signal.SIGTERM, lambda *a: (_stop(), sys.exit(0)))
         if connections["default"].vendor == "postgresql" and web_pool_size():
             # before the pool exists: this one check must not keep a pooled connection open in this process
-            needed = connection_budget(processes=processes, pool=web_pool_size(), worker=worker is not None)
+            needed = connection_budget(processes=processes, pool=web_pool_size(), worker=worker)
             warning = postgres_budget_warning(needed)
             if warning:
                 self.stderr.write(self.style.WARNING(warning))
@@ -174,10 +232,10 @@ class Command(BaseCommand):
             )
         finally:
             _stop()
-            if worker:
+            if watch:
                 try:
-                    worker.wait(timeout=15)
+                    watch.process.wait(timeout=15)
                 except subprocess.TimeoutExpired:
                     _signal_worker(signal.SIGKILL)
-                    worker.wait(timeout=5)
+                    watch.process.wait(timeout=5)
                 _signal_worker(signal.SIGKILL)  # any task process the worker's own stop left behind
