@@ -8,33 +8,20 @@
 
 from __future__ import annotations
 
-import os
 import stat
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
 from shouhou.config.secret import PUBLISHED_KEYS, install_key, key_problem, secret_key
+from shouhou.core.testing.commands import command_env, run_shouhou
 
 REPO = Path(__file__).resolve().parents[3]
 GOOD_KEY = "Zx8-q2Lr7vB0kTn4Wm1yHs6pJd3fGc9aXe5uRi0oPl2KjQw7Nb"  # noqa: S105 - test value, 50 characters
 
 
-def _env(tmp: Path, **extra: str) -> dict:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SHOUHOU_", "DJANGO_"))}
-    env.update({"SHOUHOU_DATA_DIR": str(tmp), "DJANGO_SETTINGS_MODULE": "shouhou.config.settings"})
-    if os.environ.get("SHOUHOU_DATABASE_URL"):
-        env["SHOUHOU_DATABASE_URL"] = os.environ["SHOUHOU_DATABASE_URL"]
-    env.update(extra)
-    return env
-
-
-def _shouhou(env: dict, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "shouhou", *args], cwd=REPO, env=env, capture_output=True,
-                          text=True, timeout=300)
+_env, _shouhou = command_env, run_shouhou
 
 
 PRINT_KEY = "from django.conf import settings; print(settings.SECRET_KEY)"

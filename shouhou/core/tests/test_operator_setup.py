@@ -21,34 +21,21 @@ deploy files, and the `shouhou` command's answers to a wrong setting.
 from __future__ import annotations
 
 import importlib.util
-import os
 import re
 import socket
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
 from shouhou.config.secret import key_problem
+from shouhou.core.testing.commands import command_env, run_shouhou
 
 REPO = Path(__file__).resolve().parents[3]
 OLD_EXAMPLE_KEY = "change-me-to-64-random-characters-python3-c-import-secrets-token_urlsafe-64"  # noqa: S105
 
 
-def _env(tmp: Path, **extra: str) -> dict:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SHOUHOU_", "DJANGO_"))}
-    env.update({"SHOUHOU_DATA_DIR": str(tmp), "DJANGO_SETTINGS_MODULE": "shouhou.config.settings"})
-    if os.environ.get("SHOUHOU_DATABASE_URL"):
-        env["SHOUHOU_DATABASE_URL"] = os.environ["SHOUHOU_DATABASE_URL"]
-    env.update(extra)
-    return env
-
-
-def _shouhou(env: dict, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "shouhou", *args], cwd=REPO, env=env, capture_output=True,
-                          text=True, timeout=300)
+_env, _shouhou = command_env, run_shouhou
 
 
 def _show(tmp: Path, expression: str, **extra: str) -> str:

@@ -4,6 +4,7 @@ with two processes answers on one port from two server processes that share thei
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -70,18 +71,34 @@ def _portal_burst(port: int, n: int) -> list[int]:
         return list(pool.map(guess, range(n)))
 
 
-def test_serve_with_two_processes_answers_from_both_and_counts_rate_limits_across_them(tmp_path):
+@contextlib.contextmanager
+def _serving(tmp_path, *args: str, **extra_env: str):
+    """`shouhou serve --no-migrate ARGS` on a free port with a fresh SQLite data directory: (process, port, log);
+    stopped (its whole process group) afterwards."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SHOUHOU_", "PYTEST"))}
     env.update({"SHOUHOU_DATA_DIR": str(tmp_path), "DJANGO_SETTINGS_MODULE": "shouhou.config.settings",
-                "SHOUHOU_WEB_PROCESSES": "2"})
+                "PYTHONUNBUFFERED": "1", **extra_env})
     subprocess.run([sys.executable, "-m", "shouhou", "migrate", "--noinput", "-v", "0"], cwd=REPO, env=env,
                    check=True, timeout=300)
-    port = free_port()
-    log = tmp_path / "serve.log"
-    proc = subprocess.Popen([sys.executable, "-m", "shouhou", "serve", "--no-migrate", "--no-worker", "--port",
-                             str(port)], cwd=REPO, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT,
-                            start_new_session=True)
+    port, log = free_port(), tmp_path / "serve.log"
+    proc = subprocess.Popen([sys.executable, "-m", "shouhou", "serve", "--no-migrate", "--port", str(port), *args],
+                            cwd=REPO, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        yield proc, port, log
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
 
+
+def test_serve_with_two_processes_answers_from_both_and_counts_rate_limits_across_them(tmp_path):
+    with _serving(tmp_path, "--no-worker", SHOUHOU_WEB_PROCESSES="2") as (proc, port, log):
+        _answers_from_two_processes(proc, port, log)
+
+
+def _answers_from_two_processes(proc, port, log) -> None:
     def status(path: str) -> int:
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=10) as response:
@@ -89,78 +106,62 @@ def test_serve_with_two_processes_answers_from_both_and_counts_rate_limits_acros
         except urllib.error.HTTPError as exc:
             return exc.code
 
-    try:
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            try:
-                if status("/accounts/login/") == 200 and len(_children(proc.pid)) >= 2:
-                    break
-            except OSError:
-                pass
-            time.sleep(0.5)
-        else:
-            raise AssertionError(log.read_text()[-2000:])
-        assert "2 个网页进程" in log.read_text()
-        # two server processes (uvicorn's supervisor spawns them) listen on the one port
-        servers = [pid for pid in _children(proc.pid)
-                   if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()]
-        assert len(servers) == 2, servers
-        # each server process was told it serves, so it froze its startup objects (core/runtime.py)
-        for pid in servers:
-            assert b"SHOUHOU_SERVING=1" in Path(f"/proc/{pid}/environ").read_bytes().split(b"\0"), pid
-        # the survey page allows 30 requests a minute per address, counted across both processes
-        if time.time() % 60 > 45:  # the window is a calendar minute: start in a fresh one
-            time.sleep(61 - time.time() % 60)
-        codes = [status("/insight/s/no-such-token/") for _ in range(34)]
-        assert codes[:30] == [404] * 30 and set(codes[30:]) == {429}, codes
-        # the portal's 5 guesses per address hold for 40 guesses sent at once, whichever process takes each
-        assert sorted(_portal_burst(port, 40)) == [200] * 5 + [429] * 35
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
         try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
+            if status("/accounts/login/") == 200 and len(_children(proc.pid)) >= 2:
+                break
+        except OSError:
+            pass
+        time.sleep(0.5)
+    else:
+        raise AssertionError(log.read_text()[-2000:])
+    assert "2 个网页进程" in log.read_text()
+    # two server processes (uvicorn's supervisor spawns them) listen on the one port
+    servers = [pid for pid in _children(proc.pid)
+               if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()]
+    assert len(servers) == 2, servers
+    # each server process was told it serves, so it froze its startup objects (core/runtime.py)
+    for pid in servers:
+        assert b"SHOUHOU_SERVING=1" in Path(f"/proc/{pid}/environ").read_bytes().split(b"\0"), pid
+    # the survey page allows 30 requests a minute per address, counted across both processes
+    if time.time() % 60 > 45:  # the window is a calendar minute: start in a fresh one
+        time.sleep(61 - time.time() % 60)
+    codes = [status("/insight/s/no-such-token/") for _ in range(34)]
+    assert codes[:30] == [404] * 30 and set(codes[30:]) == {429}, codes
+    # the portal's 5 guesses per address hold for 40 guesses sent at once, whichever process takes each
+    assert sorted(_portal_burst(port, 40)) == [200] * 5 + [429] * 35
 
 
 def test_serve_starts_its_worker_again_when_it_dies(tmp_path):
     # given serve with its background worker
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SHOUHOU_", "PYTEST"))}
-    env.update({"SHOUHOU_DATA_DIR": str(tmp_path), "DJANGO_SETTINGS_MODULE": "shouhou.config.settings"})
-    subprocess.run([sys.executable, "-m", "shouhou", "migrate", "--noinput", "-v", "0"], cwd=REPO, env=env,
-                   check=True, timeout=300)
-    log = tmp_path / "serve.log"
-    proc = subprocess.Popen([sys.executable, "-m", "shouhou", "serve", "--no-migrate", "--processes", "1", "--port",
-                             str(free_port())], cwd=REPO, env={**env, "PYTHONUNBUFFERED": "1"},
-                            stdout=log.open("wb"), stderr=subprocess.STDOUT, start_new_session=True)
+    with _serving(tmp_path, "--processes", "1") as (proc, _port, log):
+        second = _worker_restarted(proc, log)
+    # and stopping serve stops the new worker too (no restart while stopping)
+    _wait_for(lambda: not Path(f"/proc/{second}").exists() or b") Z " in Path(f"/proc/{second}/stat").read_bytes(),
+              "the restarted worker outlived serve", log, 30)
 
+
+def _wait_for(check, what: str, log: Path, seconds: float = 90):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        found = check()
+        if found:
+            return found
+        time.sleep(0.5)
+    raise AssertionError(f"{what}: {log.read_text()[-2000:]}")
+
+
+def _worker_restarted(proc, log: Path) -> int:
     def worker_pids() -> list[int]:
         return [pid for pid in _children(proc.pid) if b"worker" in Path(f"/proc/{pid}/cmdline").read_bytes()]
 
-    def wait_for(check, what: str, seconds: float = 90):
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            found = check()
-            if found:
-                return found
-            time.sleep(0.5)
-        raise AssertionError(f"{what}: {log.read_text()[-2000:]}")
-
-    try:
-        first = wait_for(worker_pids, "no worker started")[0]
-        # when the worker is killed (with its task processes)
-        os.killpg(first, signal.SIGKILL)
-        # then serve starts a new one and says so
-        second = wait_for(lambda: [p for p in worker_pids() if p != first], "the worker was not started again")[0]
-        text = wait_for(lambda: "后台任务进程已重启" in log.read_text() and log.read_text(), "no restart line")
-        assert "后台任务进程已退出（退出码 -9）" in text and f"后台任务进程已重启（pid {second}）" in text
-        assert not Path(f"/proc/{first}").exists()  # reaped, not left <defunct>
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-    # and stopping serve stops the new worker too (no restart while stopping)
-    assert wait_for(lambda: not Path(f"/proc/{second}").exists() or b") Z " in Path(f"/proc/{second}/stat").read_bytes(),
-                    "the restarted worker outlived serve", 30)
+    first = _wait_for(worker_pids, "no worker started", log)[0]
+    # when the worker is killed (with its task processes)
+    os.killpg(first, signal.SIGKILL)
+    # then serve starts a new one and says so
+    second = _wait_for(lambda: [p for p in worker_pids() if p != first], "the worker was not started again", log)[0]
+    text = _wait_for(lambda: "后台任务进程已重启" in log.read_text() and log.read_text(), "no restart line", log)
+    assert "后台任务进程已退出（退出码 -9）" in text and f"后台任务进程已重启（pid {second}）" in text
+    assert not Path(f"/proc/{first}").exists()  # reaped, not left <defunct>
+    return second
