@@ -216,13 +216,10 @@ def page(browser):
 def login_page(page, live_server):
     """Return a function that logs a user in through the real login form."""
 
+    from shouhou.core.testing.browser import log_in
+
     def _login(username: str, password: str = "pass-12345"):
-        page.goto(f"{live_server.url}/accounts/login/")
-        page.fill("#id_username", username)
-        page.fill("#id_password", password)
-        page.click("button[type=submit]")
-        # wait for the page the login leads to, not for "idle" (the login page may still be idle)
-        page.wait_for_url(lambda url: "/accounts/login/" not in url)
+        log_in(page, live_server.url, username, password)
         page.wait_for_load_state("networkidle")
         return page
 

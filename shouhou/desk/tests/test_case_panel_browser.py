@@ -17,6 +17,7 @@ from shouhou.cases import services as case_svc
 from shouhou.cases.choices import CaseStatus
 from shouhou.cases.models import Case
 from shouhou.cases.tests.factories import PNG, photo
+from shouhou.core.testing.browser import log_in
 from shouhou.core.testing.factories import CustomerFactory, MembershipFactory, OrderLineFactory, UserFactory
 from shouhou.desk.tests.factories import ScriptFactory
 from shouhou.inbox.choices import Channel, TicketCategory
@@ -199,11 +200,7 @@ def test_the_case_panel_redraws_itself_when_a_case_changes_elsewhere(page, asgi_
     ticket, refund, exchange = _conversation(shop)
     base = asgi_server.url
     page.set_viewport_size({"width": 1366, "height": 768})
-    page.goto(f"{base}/accounts/login/")
-    page.fill("#id_username", "agent")
-    page.fill("#id_password", "pass-12345")
-    page.click("button[type=submit]")
-    page.wait_for_url(lambda url: "/accounts/login/" not in url)
+    log_in(page, base, "agent")
     page.goto(f"{base}/desk/im/?t={ticket.pk}")
     page.wait_for_selector("#im[data-state=on]", state="attached")
     page.evaluate("window.__notReloaded = true")

@@ -12,6 +12,7 @@ import pytest
 from playwright.sync_api import expect
 
 from shouhou.accounts.choices import Role
+from shouhou.core.testing.browser import log_in
 from shouhou.core.testing.factories import CustomerFactory, MembershipFactory
 from shouhou.desk.tests.factories import ScriptFactory
 from shouhou.inbox.choices import Channel, TicketCategory
@@ -218,11 +219,7 @@ def test_a_new_chat_past_the_lists_cut_is_in_the_list_and_the_count_follows(page
         TicketFactory(shop=shop, status="open", waiting_since=start + dt.timedelta(minutes=i),
                       last_customer_message_at=start + dt.timedelta(minutes=i))
     base = asgi_server.url
-    page.goto(f"{base}/accounts/login/")
-    page.fill("#id_username", "agent")
-    page.fill("#id_password", "pass-12345")
-    page.click("button[type=submit]")
-    page.wait_for_url(lambda url: "/accounts/login/" not in url)
+    log_in(page, base, "agent")
     page.goto(f"{base}/desk/im/")
     page.wait_for_selector("#im[data-state=on]", state="attached")
     cut = page.get_by_test_id("im-cut")
