@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 
 MAX_IMAGE_BYTES = 10 * 1024 * 1024
@@ -127,9 +128,35 @@ def download_name(stored_name: str, kind: str | None) -> str:
     return f"{stem or 'file'}.{extension}"
 
 
-def file_response(field_file):
+MAX_LABEL_LENGTH = 200
+
+
+def file_label(raw, kind: str | None = None, *, max_length: int = MAX_LABEL_LENGTH) -> str:
+    """The name the sender gave a file, cleaned to be shown (never used as a path): the last part of any path,
+    no control characters or separators, Unicode kept (发票.pdf), at most max_length characters. With the kind
+    its bytes are, the extension is that kind's (download_name): 「发票.html」 holding a PDF is 「发票.pdf」.
+    "" when nothing is left."""
+    name = str(raw or "").replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(" " if ch.isspace() else ch for ch in name
+                   if unicodedata.category(ch) not in ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp")).strip()
+    if not name.strip(". "):
+        return ""
+    if kind is not None:
+        name = download_name(name, kind)
+    if len(name) > max_length:
+        stem, dot, extension = name.rpartition(".")
+        if dot and 0 < len(extension) < 10:
+            name = stem[:max_length - len(extension) - 1].rstrip() + "." + extension
+        else:
+            name = name[:max_length]
+    return name
+
+
+def file_response(field_file, label: str = ""):
     """Serve a stored upload: the type from its bytes (not its name), pictures inline, other files as a
-    download, never sniffed by the browser, and named for what the bytes are; 404 when the file is gone."""
+    download, never sniffed by the browser, and named for what the bytes are; 404 when the file is gone.
+    label: the name the sender gave it (Message.attachment_name), used as the download's name when present,
+    with the extension of what the bytes are."""
     from django.http import FileResponse, Http404
 
     try:
@@ -138,7 +165,7 @@ def file_response(field_file):
         raise Http404("文件已丢失") from None
     kind = sniff_attachment(handle.read(32))
     handle.seek(0)
-    name = download_name(field_file.name, kind)
+    name = file_label(label, kind) or download_name(field_file.name, kind)
     response = FileResponse(handle, content_type=content_type_for(kind or ""),
                             as_attachment=kind is None or kind == "pdf", filename=name)
     response["X-Content-Type-Options"] = "nosniff"

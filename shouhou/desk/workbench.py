@@ -254,7 +254,7 @@ def message_file(request: HttpRequest, message_id: int) -> HttpResponse:
     message = sel.message_with_file(shop=desk.shop, message_id=message_id)
     if message is None:
         raise Http404(_("文件不存在"))
-    return file_response(message.attachment)
+    return file_response(message.attachment, message.attachment_name)
 
 
 @login_required

@@ -57,6 +57,8 @@ class InboxMessageOut(Schema):
     delivery_retry_at: dt.datetime | None = Field(description="next automatic retry of a failed send; null when final")
     script_id: int | None
     attachment: str
+    attachment_name: str = Field(description="the file's name as the sender gave it (a label, never a path); "
+                                             '"" when none')
     created_at: dt.datetime
 
 
@@ -341,7 +343,8 @@ def _message_out(m: Message) -> dict:
     return {"id": m.pk, "direction": m.direction, "body": m.body, "author": _name(m.author), "is_bot": m.is_bot,
             "external_id": m.external_id, "delivery_status": m.delivery_status, "delivery_error": m.delivery_error,
             "delivery_attempts": m.delivery_attempts, "delivery_retry_at": m.delivery_retry_at, "script_id": m.script_id,
-            "attachment": m.attachment.url if m.attachment else "", "created_at": m.created_at}
+            "attachment": m.attachment.url if m.attachment else "", "attachment_name": m.attachment_name,
+            "created_at": m.created_at}
 
 
 def _clock_out(t: Ticket) -> dict:

@@ -26,7 +26,7 @@ def _who(message: Message) -> str:
 def _attachment(message: Message) -> dict | None:
     from shouhou.inbox.channels.webchat import attachment_info
 
-    return attachment_info(message.attachment.name if message.attachment else "")
+    return attachment_info(message.attachment.name if message.attachment else "", message.attachment_name)
 
 
 def message_published(message: Message) -> None:
@@ -37,7 +37,7 @@ def message_published(message: Message) -> None:
         "message_id": message.pk, "conversation_id": message.conversation_id, "ticket_id": ticket_id,
         "assignee_id": assignee_id,
         "direction": message.direction, "who": _who(message), "preview": message.body[:PREVIEW],
-        "at": at.isoformat()})
+        "attachment": _attachment(message), "at": at.isoformat()})
     if message.direction in (Direction.INBOUND, Direction.OUTBOUND):
         live_publish(shop_id=message.shop_id, stream=chat_stream(message.conversation_id), kind="message", data={
             "id": message.pk, "who": _who(message), "body": message.body, "at": f"{at:%H:%M}",

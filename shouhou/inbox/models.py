@@ -54,6 +54,9 @@ class Message(ShopScopedModel):
     body = models.TextField(_("内容"))
     external_id = models.CharField(_("外部消息ID"), max_length=128, blank=True)
     attachment = models.FileField(_("附件"), upload_to="inbox/", blank=True)
+    # The name the sender gave the file (发票.pdf), cleaned by core.uploads.file_label and with the extension of
+    # what its bytes are: a label to show and the download's name, never a path ("" when none was given).
+    attachment_name = models.CharField(_("附件原名"), max_length=200, blank=True, default="", db_default="")
     # Outbound delivery through the channel adapter: "" (not sent out, e.g. web chat or a note), sent, failed.
     delivery_status = models.CharField(_("发送状态"), max_length=16, blank=True)
     delivery_error = models.CharField(_("发送错误"), max_length=300, blank=True)

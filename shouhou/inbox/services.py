@@ -318,8 +318,8 @@ def _duplicate(shop, external_id: str) -> Received | None:
 
 
 def message_receive(*, shop, channel: str, body: str, customer=None, contact_handle: str = "",
-                    external_id: str = "", order=None, attachment=None, channel_account=None,
-                    subject: str = "", conversation: Conversation | None = None,
+                    external_id: str = "", order=None, attachment=None, attachment_name: str = "",
+                    channel_account=None, subject: str = "", conversation: Conversation | None = None,
                     at: datetime | None = None, looked_up: bool = False) -> Received:
     """A customer message from any channel. Idempotent on (shop, external_id) when external_id is given.
     looked_up: the caller has just looked for that id in this transaction and found nothing (one query less
@@ -332,7 +332,7 @@ def message_receive(*, shop, channel: str, body: str, customer=None, contact_han
         with transaction.atomic():
             return _receive(shop=shop, channel=channel, body=body, customer=customer, contact_handle=contact_handle,
                             external_id=external_id, order=order, attachment=attachment,
-                            channel_account=channel_account, subject=subject, conversation=conversation, at=at)
+                            attachment_name=attachment_name, channel_account=channel_account, subject=subject, conversation=conversation, at=at)
     except IntegrityError:
         found = _duplicate(shop, external_id)  # the same push arrived twice at once: the other one stored it
         if found is None:
@@ -341,7 +341,7 @@ def message_receive(*, shop, channel: str, body: str, customer=None, contact_han
 
 
 def _receive(*, shop, channel, body, customer, contact_handle, external_id, order, attachment, channel_account,
-             subject, conversation, at) -> Received:
+             subject, conversation, at, attachment_name: str = "") -> Received:
     if conversation is None:
         conversation = _find_conversation(shop=shop, channel=channel, customer=customer,
                                           contact_handle=contact_handle)
@@ -367,6 +367,7 @@ def _receive(*, shop, channel, body, customer, contact_handle, external_id, orde
                   external_id=external_id or "")
     if attachment:
         msg.attachment = attachment
+        msg.attachment_name = (attachment_name or "")[:200]
     msg.save()
     # the channel's send time (a late fetch, a platform's CreateTime), never later than the row; the row's own
     # time when they are within a second (a message received now keeps its place among its neighbours)
@@ -432,7 +433,7 @@ FILE_CHANNELS = frozenset({"web_chat", "wechat_kf", "wechat"})
 
 
 def _reply_file(ticket: Ticket, upload, body: str):
-    """(ContentFile, body) for a photo or PDF sent with a reply: web chat, 微信客服 and the official account
+    """(ContentFile, body, the sender's file name cleaned: core.uploads.file_label) for a photo or PDF sent with a reply: web chat, 微信客服 and the official account
     (photos only; the other channels' adapters send text), checked by its bytes like every upload."""
     from django.core.files.base import ContentFile
 
@@ -450,7 +451,10 @@ def _reply_file(ticket: Ticket, upload, body: str):
         refusal = image_refusal(checked)
         if refusal:
             raise TicketError(refusal)
-    return ContentFile(data, name=name), body or attachment_label(checked, getattr(upload, "name", ""))
+    from shouhou.core.uploads import file_label
+
+    original = getattr(upload, "name", "")
+    return ContentFile(data, name=name), body or attachment_label(checked, original), file_label(original, checked.kind)
 
 
 def ticket_reply(*, ticket: Ticket, author, body: str, script: Script | None = None, attachment=None,
@@ -463,9 +467,9 @@ def ticket_reply(*, ticket: Ticket, author, body: str, script: Script | None = N
 
     require_role(author, ticket.shop, REPLY)
     body = (body or "").strip()
-    file = None
+    file, file_name = None, ""
     if attachment is not None:
-        file, body = _reply_file(ticket, attachment, body)
+        file, body, file_name = _reply_file(ticket, attachment, body)
     if not body:
         raise TicketError("回复内容不能为空。")
     verdict = guard_outgoing(body)
@@ -487,6 +491,7 @@ def ticket_reply(*, ticket: Ticket, author, body: str, script: Script | None = N
                       author=user, body=body, script=script)
         if file is not None:
             msg.attachment = file
+            msg.attachment_name = file_name
         msg.save()
         at = msg.created_at  # the reply's own time: a failed delivery finds the messages it answered by it
         Conversation.objects.filter(pk=t.conversation_id).update(last_message_at=at)

@@ -281,4 +281,4 @@ def webchat_file(request, token: str, message_id: int):
     message = webchat.webchat_attachment(conversation=conversation, message_id=message_id)
     if message is None:
         raise Http404("文件不存在")
-    return file_response(message.attachment)
+    return file_response(message.attachment, message.attachment_name)

@@ -161,3 +161,25 @@ def test_the_cut_is_said_in_english_too(agent_client, shop):
     agent_client.cookies["django_language"] = "en"
     html = agent_client.get("/desk/im/list/").json()["html"]
     assert "Showing only the 60 longest-waiting, of 61" in html
+
+
+def test_a_file_is_linked_under_the_name_the_sender_gave_it_in_the_pane_the_ticket_and_the_live_poll(
+        agent_client, shop):
+    from django.core.files.base import ContentFile
+
+    customer = CustomerFactory(shop=shop, name="李女士")
+    ticket = _says(shop, customer, "发票在附件里")
+    first = ticket.conversation.messages.get()
+    named = Message(shop=shop, conversation=ticket.conversation, direction=Direction.INBOUND, body="[附件] x",
+                    attachment_name="<b>十二月</b>发票.pdf")
+    named.attachment.save("mail-F1.pdf", ContentFile(b"%PDF-1.4"), save=True)
+    unnamed = Message(shop=shop, conversation=ticket.conversation, direction=Direction.INBOUND, body="[附件] y")
+    unnamed.attachment.save("mail-F2.pdf", ContentFile(b"%PDF-1.4"), save=True)
+    link = (f'<a href="/desk/m/{named.pk}/file/" rel="noopener" data-testid="msg-file-name">'
+            "&lt;b&gt;十二月&lt;/b&gt;发票.pdf</a>")
+    fallback = f'<a href="/desk/m/{unnamed.pk}/file/" rel="noopener" data-testid="msg-file-name">附件</a>'
+    pane = agent_client.get(f"/desk/im/t/{ticket.pk}/").content.decode()
+    page = agent_client.get(f"/desk/t/{ticket.pk}/").content.decode()
+    polled = agent_client.get(f"/desk/t/{ticket.pk}/poll/", {"m": first.pk, "e": 10**6}).json()["html"]
+    for html in (pane, page, polled):
+        assert link in html and fallback in html and "<b>十二月" not in html

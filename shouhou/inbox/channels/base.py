@@ -35,8 +35,9 @@ class Inbound:
     extra: dict = field(default_factory=dict)
     # Files that came with the message, already checked: (file name, content).
     attachments: list[tuple[str, bytes]] = field(default_factory=list)
-    # What each file is called where the sender named it (an email's attachment name), in the same order: shown
-    # as a label only; the file is stored under its own generated name
+    # What each file is called where the sender named it (an email's attachment name, a web chat upload's name),
+    # in the same order, cleaned by core.uploads.file_label ("" when unnamed): kept as Message.attachment_name,
+    # a label only; the file is stored under its own generated name
     attachment_labels: list[str] = field(default_factory=list)
 
 

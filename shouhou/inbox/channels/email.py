@@ -10,7 +10,8 @@ Attachments: at most MAX_ATTACHMENTS, each at most MAX_ATTACHMENT_BYTES once dec
 content is an image (JPG/PNG/WebP/HEIC/GIF) or a PDF; any other file is left out and the message says so
 (refusing the whole mail would lose the customer's words, and the relay would retry it for ever). A kept file is
 stored under a generated name with the extension of what its bytes are (`mail-F….pdf`, as web chat's `chat-F…`):
-the sender's file name («../发票.html» holding a PDF) is only the label an extra file's message shows.
+the sender's file name («../发票.html» holding a PDF) is only a label (Message.attachment_name, 发票.pdf: cleaned,
+with the extension of what the bytes are), shown as the file's link and used as its download name.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from email.utils import getaddresses, parseaddr
 
 from shouhou.core.clock import now
 from shouhou.core.numbers import new_number
-from shouhou.core.uploads import download_name, sniff_image
+from shouhou.core.uploads import download_name, file_label, sniff_attachment, sniff_image
 from shouhou.inbox.channels.base import ChannelRejected, Inbound
 
 SUBJECT_PREFIX = re.compile(r"^\s*((re|fw|fwd|aw|回复|答复|转发)\s*[:：]\s*)+", re.IGNORECASE)
@@ -94,7 +95,7 @@ def _stored_name(data: bytes) -> str:
 
 def parse_attachments(rows) -> tuple[list[tuple[str, bytes]], list[str], list[str]]:
     """(kept files as (generated stored name, bytes), reasons for the files left out, the kept files' labels:
-    the names the sender gave them). Refuses (400) only a malformed list or bad base64."""
+    the names the sender gave them, cleaned with the extension of their bytes, "" when unnamed). Refuses (400) only a malformed list or bad base64."""
     if rows in (None, ""):
         return [], [], []
     if not isinstance(rows, list):
@@ -120,7 +121,7 @@ def parse_attachments(rows) -> tuple[list[tuple[str, bytes]], list[str], list[st
             left_out.append(f"{name} 不是图片或 PDF")
         else:
             kept.append((_stored_name(data), data))
-            labels.append(name)
+            labels.append(file_label(row.get("filename"), sniff_attachment(data[:32])))
     return kept, left_out, labels
 
 

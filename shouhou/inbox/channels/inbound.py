@@ -88,11 +88,12 @@ def inbound_accept(*, shop, channel: str, item: Inbound, account=None, conversat
                 subject=item.subject or item.body[:60], external_id=str(item.extra.get("conversation_id", "")),
                 continue_live=continue_live)
         files = [ContentFile(data, name=name) for name, data in item.attachments]
+        labels = item.attachment_labels
         received = services.message_receive(
             shop=shop, channel=channel, body=item.body, customer=customer or conversation.customer,
             contact_handle=item.contact_handle, external_id=item.external_id, order=order, channel_account=account,
             subject=item.subject, conversation=conversation, at=item.at, attachment=files[0] if files else None,
-            looked_up=bool(item.external_id) and earlier is None)
+            attachment_name=labels[0] if files and labels else "", looked_up=bool(item.external_id) and earlier is None)
         if not received.duplicate:
             _more_attachments(received, item=item, files=files[1:])
         elif picked is not None and picked.pk != received.conversation.pk \
@@ -112,10 +113,10 @@ def _more_attachments(received, *, item: Inbound, files: list[ContentFile]) -> N
     labels = item.attachment_labels
     for n, file in enumerate(files, start=2):
         key = f"{item.external_id}#{n}"[:128] if item.external_id else ""
-        label = labels[n - 1] if len(labels) >= n and labels[n - 1] else file.name
+        label = labels[n - 1] if len(labels) >= n and labels[n - 1] else ""
         Message.objects.create(shop_id=received.message.shop_id, conversation=received.conversation,
-                               direction=Direction.INBOUND, body=f"[附件] {label}", external_id=key,
-                               attachment=file)
+                               direction=Direction.INBOUND, body=f"[附件] {label or file.name}", external_id=key,
+                               attachment=file, attachment_name=label[:200])
 
 
 def bot_after_receive(received) -> None:

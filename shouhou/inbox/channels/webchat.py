@@ -59,11 +59,13 @@ def webchat_start(*, order) -> Conversation:
 
 
 def attachment_label(checked, original_name: str) -> str:
-    """The message text of a file sent without words: 「[图片]」 or 「[文件] 发票.pdf」."""
+    """The message text of a file sent without words: 「[图片]」 or 「[文件] 发票.pdf」 (the sender's name with the
+    extension of what the file is: core.uploads.file_label)."""
+    from shouhou.core.uploads import file_label
+
     if checked.is_image:
         return "[图片]"
-    name = (original_name or "").replace("\\", "/").rsplit("/", 1)[-1].strip()[:60]
-    return f"[文件] {name or '文件.pdf'}"
+    return f"[文件] {file_label(original_name, checked.kind, max_length=60) or '文件.pdf'}"
 
 
 def stored_attachment(upload) -> tuple[str, bytes, object]:
@@ -81,13 +83,15 @@ def stored_attachment(upload) -> tuple[str, bytes, object]:
 def webchat_post(*, conversation: Conversation, body: str, client_id: str = "", upload=None):
     """Store the customer's message (idempotent on the page's client id) and let the bot answer. A photo or
     PDF may come with it (or alone), checked by its bytes like every upload."""
+    from shouhou.core.uploads import file_label
     from shouhou.inbox.channels.inbound import inbound_accept
 
     text = (body or "").strip()
-    files = []
+    files, labels = [], []
     if upload is not None:
         name, data, checked = stored_attachment(upload)
         files.append((name, data))
+        labels.append(file_label(getattr(upload, "name", ""), checked.kind))
         text = text or attachment_label(checked, getattr(upload, "name", ""))
     if not text:
         raise ChatError("请输入消息内容")
@@ -95,7 +99,8 @@ def webchat_post(*, conversation: Conversation, body: str, client_id: str = "", 
         raise ChatError(f"消息太长了，请控制在 {MAX_BODY} 字以内")
     client_id = "".join(ch for ch in (client_id or "") if ch.isalnum() or ch == "-")[:40]
     external_id = f"webchat:{conversation.pk}:{client_id}" if client_id else ""
-    item = Inbound(external_id=external_id, contact_handle=conversation.contact_handle, body=text, attachments=files)
+    item = Inbound(external_id=external_id, contact_handle=conversation.contact_handle, body=text, attachments=files,
+                   attachment_labels=labels)
     order = conversation.orders.order_by("-pk").first()
     return inbound_accept(shop=conversation.shop, channel=Channel.WEB_CHAT, item=item, conversation=conversation,
                           customer=conversation.customer, order=order)
@@ -105,24 +110,25 @@ def webchat_messages(*, conversation: Conversation, after_id: int = 0) -> list[d
     """What the customer may see: their messages and the replies (never internal notes), oldest first."""
     rows = (Message.objects.filter(conversation=conversation, pk__gt=after_id,
                                    direction__in=[Direction.INBOUND, Direction.OUTBOUND])
-            .order_by("pk").values("pk", "direction", "is_bot", "body", "created_at", "attachment")[:POLL_LIMIT])
+            .order_by("pk").values("pk", "direction", "is_bot", "body", "created_at", "attachment", "attachment_name")[:POLL_LIMIT])
     out = []
     for r in rows:
         who = "me" if r["direction"] == Direction.INBOUND else ("bot" if r["is_bot"] else "agent")
         out.append({"id": r["pk"], "who": who, "body": r["body"], "at": f"{localtime(r['created_at']):%H:%M}",
-                    "attachment": attachment_info(r["attachment"])})
+                    "attachment": attachment_info(r["attachment"], r["attachment_name"])})
     return out
 
 
 IMAGE_EXTENSIONS = {"jpg", "jpeg", "png", "gif", "webp", "heic"}
 
 
-def attachment_info(stored_name: str) -> dict | None:
-    """What a page needs to show a message's file: its name and whether it is a picture (None: no file)."""
+def attachment_info(stored_name: str, label: str = "") -> dict | None:
+    """What a page needs to show a message's file: its name (the sender's, Message.attachment_name, else the
+    stored one) and whether it is a picture (None: no file). The name is text: pages never insert it as HTML."""
     if not stored_name:
         return None
     name = stored_name.rsplit("/", 1)[-1]
-    return {"name": name, "image": name.lower().rsplit(".", 1)[-1] in IMAGE_EXTENSIONS}
+    return {"name": label or name, "image": name.lower().rsplit(".", 1)[-1] in IMAGE_EXTENSIONS}
 
 
 def webchat_attachment(*, conversation: Conversation, message_id: int) -> Message | None:

@@ -352,11 +352,13 @@ def message_text(item: dict) -> str:
     return label
 
 
-def _with_files(text: str, item: dict, files: list) -> tuple[str, list[tuple[str, bytes]]]:
-    """The message text and the files kept: 「[图片]」, 「[文件] 发票.pdf」, or why a file was left out."""
+def _with_files(text: str, item: dict, files: list) -> tuple[str, list[tuple[str, bytes]], list[str]]:
+    """The message text, the files kept: 「[图片]」, 「[文件] 发票.pdf」, or why a file was left out, and the kept
+    files' names as the customer gave them (core.uploads.file_label; "" for photos)."""
     from shouhou.core.numbers import new_number
+    from shouhou.core.uploads import file_label
 
-    kept = []
+    kept, labels = [], []
     for name, data, why in files:
         label = "[图片]" if item.get("msgtype") == "image" else f"[文件] {name}".strip()
         if data is None:
@@ -367,8 +369,9 @@ def _with_files(text: str, item: dict, files: list) -> tuple[str, list[tuple[str
         kind = sniff_attachment(data[:32]) or "bin"
         extension = {"jpeg": "jpg"}.get(kind, kind)
         kept.append((f"kf-{new_number('F')}.{extension}", data))
+        labels.append("" if item.get("msgtype") == "image" else file_label(name, kind))
         text = label
-    return text, kept
+    return text, kept, labels
 
 
 def _conversation(account, *, open_kfid: str, external_userid: str, subject: str = ""):
@@ -388,10 +391,11 @@ def _customer_message(account, item: dict, files: list, result: FetchResult) -> 
     if not user or not open_kfid:
         log.warning("wechat_kf: message %s without external_userid/open_kfid skipped", item.get("msgid"))
         return
-    text, kept = _with_files(message_text(item), item, files)
+    text, kept, labels = _with_files(message_text(item), item, files)
     inbound = Inbound(external_id=message_key(account, str(item["msgid"])), contact_handle=user,
                       body=(text.strip() or "[消息]")[:5000], at=from_unix(item.get("send_time")),
-                      msg_type=str(item.get("msgtype") or ""), attachments=kept)
+                      msg_type=str(item.get("msgtype") or ""), attachments=kept,
+                      attachment_labels=labels)
     conversation = None
     if not _already_stored(account, str(item["msgid"])):
         conversation = _conversation(account, open_kfid=open_kfid, external_userid=user, subject=inbound.body[:60])
@@ -419,7 +423,7 @@ def _servicer_message(account, item: dict, files: list, result: FetchResult) -> 
     user, open_kfid = str(item.get("external_userid") or ""), str(item.get("open_kfid") or "")
     if not user:
         return
-    text, kept = _with_files(message_text(item), item, files)
+    text, kept, labels = _with_files(message_text(item), item, files)
     servicer = str(item.get("servicer_userid") or "")
     body = (f"【企业微信 {servicer}】" if servicer else "【企业微信】") + (text or "[消息]")
     conversation = _conversation(account, open_kfid=open_kfid, external_userid=user, subject=text[:60])
@@ -434,7 +438,8 @@ def _servicer_message(account, item: dict, files: list, result: FetchResult) -> 
                 if kept:
                     reply.attachment.save(kept[0][0], ContentFile(kept[0][1]), save=False)
                 Message.objects.filter(pk=reply.pk).update(external_id=key, delivery_status="sent",
-                                                           attachment=reply.attachment.name or "")
+                                                           attachment=reply.attachment.name or "",
+                                                           attachment_name=labels[0] if kept else "")
             result.servicer += 1
             return
         except (services.ReplyBlocked, services.TicketError) as exc:
@@ -444,6 +449,7 @@ def _servicer_message(account, item: dict, files: list, result: FetchResult) -> 
                       body=body[:5000], external_id=key, delivery_status="sent")
     if kept:
         message.attachment = ContentFile(kept[0][1], name=kept[0][0])
+        message.attachment_name = labels[0]
     message.save()
     Conversation.objects.filter(pk=conversation.pk).update(last_message_at=max(at, conversation.last_message_at)
                                                             if conversation.last_message_at else at)

@@ -636,3 +636,15 @@ def test_ticket_messages_show_the_delivery_retry_state(api, customer):
     assert (sent["delivery_status"], sent["delivery_attempts"], sent["delivery_error"]) == (
         "failed", 1, "errcode -1 system error")
     assert sent["delivery_retry_at"] is not None
+
+
+def test_ticket_messages_carry_the_name_the_sender_gave_the_file(api, customer):
+    from django.core.files.base import ContentFile
+
+    tid = new_ticket(api, customer)
+    message = Ticket.objects.get(pk=tid).conversation.messages.get()
+    message.attachment.save("mail-F1.pdf", ContentFile(b"%PDF-1.4"), save=False)
+    message.attachment_name = "发票.pdf"
+    message.save()
+    shown = api.get(f"/tickets/{tid}").json()["messages"][0]
+    assert shown["attachment"].endswith(".pdf") and shown["attachment_name"] == "发票.pdf"

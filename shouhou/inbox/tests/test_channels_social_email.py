@@ -268,7 +268,7 @@ def test_email_attachments_are_stored_under_a_generated_name_with_the_extension_
         client, email_account):
     """The sender names the files: 「../../发票.html」 holding a PDF, 「照片.pdf」 holding a PNG. Stored under those
     names, the PDF would be served as a page and the photo mislabelled; each is stored as mail-F….<what it is>,
-    the sender's name kept only as the label of an extra file's message."""
+    the sender's name kept only as a label (Message.attachment_name) with the extension of what the file is."""
     pdf = b"%PDF-1.4 test"
     files = [{"filename": "照片.pdf", "content": base64.b64encode(PNG).decode()},
              {"filename": "../../发票.html", "content": base64.b64encode(pdf).decode()}]
@@ -278,8 +278,19 @@ def test_email_attachments_are_stored_under_a_generated_name_with_the_extension_
     second = Message.objects.get(external_id="email:m1@mail.example#2")
     assert re.fullmatch(r"inbox/mail-F[0-9A-Z]+\.pdf", second.attachment.name), second.attachment.name
     assert second.attachment.read() == pdf
-    assert second.body == "[附件] 发票.html"  # the sender's name, as a label only
+    assert second.body == "[附件] 发票.pdf"  # the sender's name, as a label only, named for what it is
     assert "发票" not in second.attachment.name and "照片" not in main.attachment.name
+    # the names are kept as labels, the first file's too, each with the extension of its bytes
+    assert (main.attachment_name, second.attachment_name) == ("照片.png", "发票.pdf")
+
+
+def test_an_email_attachment_without_a_name_keeps_none(client, email_account):
+    files = [{"content": base64.b64encode(PNG).decode()}, {"filename": "", "content": base64.b64encode(PNG).decode()}]
+    assert _email(client, _mail(attachments=files)).status_code == 200
+    main = Message.objects.get(external_id="email:m1@mail.example")
+    second = Message.objects.get(external_id="email:m1@mail.example#2")
+    assert (main.attachment_name, second.attachment_name) == ("", "")
+    assert second.body == f"[附件] {second.attachment.name.rsplit('/', 1)[-1]}"  # the stored name
 
 
 def test_email_attachment_with_bad_base64_is_refused(client, email_account):

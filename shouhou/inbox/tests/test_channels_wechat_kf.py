@@ -202,6 +202,7 @@ def test_customer_photo_and_pdf_are_stored_and_a_refused_file_is_named(kf, accou
     assert photo.body == "[图片]" and photo.attachment.name.endswith(".jpg")
     assert photo.attachment.read() == JPEG
     assert pdf.body == "[文件] 发票.pdf" and pdf.attachment.name.endswith(".pdf")
+    assert (photo.attachment_name, pdf.attachment_name) == ("", "发票.pdf")  # the file's name kept as its label
     assert not docx.attachment and docx.body.startswith("[文件] 说明.docx（未保存：") and "PDF" in docx.body
     # the agent opens the photo from the desk
     got = agent_client.get(f"/desk/m/{photo.pk}/file/")

@@ -369,6 +369,8 @@ def test_an_agent_sends_a_pdf_in_web_chat_and_the_customer_downloads_it(order, a
     reply = ticket_reply(ticket=ticket, author=agent, body="",
                          attachment=_file("发票.pdf", b"%PDF-1.4\n%fake but starts right\n"))
     assert reply.body == "[文件] 发票.pdf" and reply.attachment.name.endswith(".pdf")
+    assert reply.attachment_name == "发票.pdf"  # the agent's file name, as its label
+    assert _poll(client, token).json()["messages"][-1]["attachment"]["name"] == "发票.pdf"
     served = client.get(f"/inbox/chat/{token}/file/{reply.pk}/")
     assert served["Content-Type"] == "application/pdf" and served["Content-Disposition"].startswith("attachment")
     # and the agent's page links it through the desk (members of the shop only)
@@ -376,3 +378,42 @@ def test_an_agent_sends_a_pdf_in_web_chat_and_the_customer_downloads_it(order, a
     staff.force_login(agent)
     assert staff.get(f"/desk/m/{reply.pk}/file/").status_code == 200
     assert Client().get(f"/desk/m/{reply.pk}/file/").status_code == 302  # to the login page
+
+
+def test_a_customers_file_keeps_its_name_as_a_label_with_the_extension_of_what_it_is(order, agent):
+    """「../发票.html」 holding a PDF: stored as chat-F….pdf, shown and downloaded as 发票.pdf."""
+    client = Client()
+    token = _token(_start(client))
+    sent = client.post(f"/inbox/chat/{token}/send/", {"file": _file("../发票.html", b"%PDF-1.4\n"), "client_id": "f1"})
+    assert sent.status_code == 200, sent.content
+    message = Message.objects.get(direction=Direction.INBOUND)
+    assert re.fullmatch(r"inbox/chat-F[0-9A-Z]+\.pdf", message.attachment.name), message.attachment.name
+    assert (message.attachment_name, message.body) == ("发票.pdf", "[文件] 发票.pdf")
+    shown = {m["id"]: m for m in _poll(client, token).json()["messages"]}
+    assert shown[message.pk]["attachment"] == {"name": "发票.pdf", "image": False}
+    page = client.get(f"/inbox/chat/{token}/").content.decode()
+    assert re.search(r'data-testid="chat-file">发票\.pdf</a>', page)
+    served = client.get(f"/inbox/chat/{token}/file/{message.pk}/")
+    assert served["Content-Disposition"].endswith("''%E5%8F%91%E7%A5%A8.pdf")  # 发票.pdf
+    # a photo keeps the customer's name too (shown as the picture, downloaded under it)
+    client.post(f"/inbox/chat/{token}/send/", {"file": _file("破损.jpg", PNG), "client_id": "f2"})
+    assert Message.objects.get(body="[图片]").attachment_name == "破损.png"
+
+
+def test_a_file_name_that_looks_like_html_is_shown_as_text(order, agent):
+    client = Client()
+    token = _token(_start(client))
+    name = "<img src=x onerror=alert(1)>.pdf"
+    client.post(f"/inbox/chat/{token}/send/", {"file": _file(name, b"%PDF-1.4\n"), "client_id": "x1"})
+    message = Message.objects.get(direction=Direction.INBOUND)
+    assert message.attachment_name == name  # kept as the sender wrote it: a label, escaped where shown
+    page = client.get(f"/inbox/chat/{token}/").content.decode()
+    assert "<img src=x" not in page and "&lt;img src=x onerror=alert(1)&gt;.pdf</a>" in page
+    staff = Client()
+    staff.force_login(agent)
+    ticket = ticket_open_for_conversation(conversation=message.conversation, reason="test")
+    for url in (f"/desk/t/{ticket.pk}/", f"/desk/im/t/{ticket.pk}/"):
+        desk = staff.get(url)
+        assert desk.status_code == 200, url
+        html = desk.content.decode()
+        assert "<img src=x" not in html and "&lt;img src=x onerror=alert(1)&gt;.pdf</a>" in html, url

@@ -68,3 +68,25 @@ def test_the_network_error_goes_when_the_connection_is_back(asgi_server, context
     expect(error).to_be_hidden(timeout=10000)
     expect(page.locator("textarea[name=body]")).to_have_value("还要等多久？")
     expect(page.get_by_test_id("chat")).to_have_attribute("data-live-state", "on")
+
+
+@pytest.mark.browser
+def test_a_file_name_that_looks_like_html_shows_as_text_when_pushed(asgi_server, contexts, chat, agent):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from shouhou.inbox.services import ticket_open_for_conversation, ticket_reply
+
+    # given the customer's chat is open
+    _, page = _open_chat(contexts, asgi_server, chat)
+    page.evaluate("() => { window.__alerted = false; window.alert = function () { window.__alerted = true; }; }")
+
+    # when the agent sends a PDF whose name is markup
+    name = "<img src=x onerror=alert(1)>.pdf"
+    ticket = ticket_open_for_conversation(conversation=chat, reason="test")
+    reply = ticket_reply(ticket=ticket, author=agent, body="发票请查收", attachment=SimpleUploadedFile(name, b"%PDF-1.4\n"))
+
+    # then the pushed message links the file under that name, as text
+    link = page.locator(f"[data-testid=log] [data-id='{reply.pk}'] a[data-testid=chat-file]")
+    expect(link).to_have_text(name)
+    expect(link.locator("img")).to_have_count(0)
+    assert page.evaluate("window.__alerted") is False

@@ -392,3 +392,21 @@ def test_the_page_number_is_read_from_ascii_digits_only(query, after):
     from shouhou.live.consumers import _after
 
     assert _after({"query_string": query}) == after
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_file_is_pushed_with_the_name_the_sender_gave_it(chat, agent):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    # when the customer sends 「../发票.html」 holding a PDF, and the agent answers with a photo
+    received = webchat.webchat_post(conversation=chat, body="", client_id="f1",
+                                    upload=SimpleUploadedFile("../发票.html", b"%PDF-1.4\n"))
+    ticket_reply(ticket=received.ticket, author=agent, body="", attachment=SimpleUploadedFile(
+        "回执.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 24))
+
+    # then both streams carry each file's name (with the extension of what it is) for live pages to show
+    frames = live_events_after(chat_stream(chat.pk), 0)
+    assert [f["data"]["attachment"] for f in frames] == [{"name": "发票.pdf", "image": False},
+                                                         {"name": "回执.png", "image": True}]
+    desk = [f for f in live_events_after(desk_stream(chat.shop_id), 0) if f["kind"] == "message"]
+    assert [f["data"]["attachment"]["name"] for f in desk] == ["发票.pdf", "回执.png"]
