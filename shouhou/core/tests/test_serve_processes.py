@@ -19,6 +19,7 @@ from django.core.management.base import CommandError
 
 from shouhou.core.management.commands.serve import cores, web_processes
 from shouhou.core.testing.asgiserver import free_port
+from shouhou.core.testing.waiting import wait_until
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -143,13 +144,11 @@ def test_serve_starts_its_worker_again_when_it_dies(tmp_path):
 
 
 def _wait_for(check, what: str, log: Path, seconds: float = 90):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        found = check()
-        if found:
-            return found
-        time.sleep(0.5)
-    raise AssertionError(f"{what}: {log.read_text()[-2000:]}")
+    """check()'s first true value within `seconds`, else fail with what serve printed."""
+    found = []
+    if not wait_until(lambda: found.append(check()) or found[-1], seconds):
+        raise AssertionError(f"{what}: {log.read_text()[-2000:]}")
+    return found[-1]
 
 
 def _worker_restarted(proc, log: Path) -> int:
