@@ -164,3 +164,21 @@ def _worker_restarted(proc, log: Path) -> int:
     assert "后台任务进程已退出（退出码 -9）" in text and f"后台任务进程已重启（pid {second}）" in text
     assert not Path(f"/proc/{first}").exists()  # reaped, not left <defunct>
     return second
+
+
+def test_a_port_that_cannot_be_served_is_refused_before_anything_starts():
+    import socket
+
+    from shouhou.core.management.commands.serve import port_problem
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(CommandError, match=f"无法在 127.0.0.1:{port} 上提供服务"):
+            port_problem("127.0.0.1", port)
+    with pytest.raises(CommandError, match="--port 应在 1–65535 之间，收到 70000"):
+        port_problem("127.0.0.1", 70000)
+    with pytest.raises(CommandError, match="--host 无法识别"):
+        port_problem("no-such-host.invalid", 8000)
+    port_problem("127.0.0.1", free_port())  # a free port passes

@@ -152,12 +152,33 @@ def signal_group(pid: int, sig: int) -> None:
         pass
 
 
+def port_problem(host: str, port: int) -> None:
+    """Refuse a port that cannot be served before anything starts (it printed 「已启动」, started the worker, and
+    then uvicorn's English "address already in use")."""
+    import socket
+
+    if not 1 <= port <= 65535:
+        raise CommandError(f"--port 应在 1–65535 之间，收到 {port}")
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror:
+        raise CommandError(f"--host 无法识别：{host}") from None
+    family, kind, proto, _name, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            raise CommandError(f"无法在 {host}:{port} 上提供服务（{exc.strerror}）：端口已被占用或地址不属于本机，"
+                               f"请换一个 --port 或 --host") from None
+
+
 class Command(BaseCommand):
     help = "启动网页服务（默认 127.0.0.1:8000，每个核一个进程）和后台任务进程"
 
     def add_arguments(self, parser):
-        parser.add_argument("--host", default="127.0.0.1")
-        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--host", default="127.0.0.1", help="监听地址（默认 127.0.0.1；0.0.0.0 为所有网卡）")
+        parser.add_argument("--port", type=int, default=8000, help="端口（默认 8000）")
         parser.add_argument("--processes", type=int, default=None,
                             help=f"网页服务进程数（默认：环境变量 {PROCESSES_ENV}，否则每个 CPU 核一个）")
         parser.add_argument("--no-worker", action="store_true", help="不启动后台任务进程")
@@ -167,6 +188,7 @@ class Command(BaseCommand):
         import uvicorn
 
         processes = web_processes(opts["processes"])
+        port_problem(opts["host"], opts["port"])
         if processes > 1 and not settings.REDIS_URL:
             # Cached values are shared by the processes (and the worker) this command starts: without Redis,
             # through files in the data directory (settings.CACHES). Rate limits and the portal's guesses are
