@@ -36,6 +36,14 @@ class PlatformError(Exception):
         return self.kind in self.RETRYABLE
 
 
+def action_label(kind: str) -> str:
+    """The action's name as the case page shows it (ActionKind's label), for a refusal's words: an agent reads
+    "不支持「同意申请」", never the internal "approve"."""
+    from shouhou.platforms.choices import ActionKind
+
+    return str(dict(ActionKind.choices).get(kind, kind))
+
+
 _CLIENTS: dict[tuple[int, float], httpx.Client] = {}
 _CLIENTS_LOCK = threading.Lock()
 

@@ -38,6 +38,7 @@ from shouhou.platforms.adapters.base import (
     RejectReason,
     Tokens,
     Waybill,
+    action_label,
     carrier_of,
     gateway_json,
     masked,
@@ -103,7 +104,10 @@ DEEP_PAGE = 50  # after this many pages the window restarts at the last update_t
 # (601/603) are the ones a public merchant tool's operate-type picker offers per aftersale_type (docs/platforms.md).
 RETURN_TYPES = {"0"}
 EXCHANGE_TYPES = {"3"}
-FAMILIES = {"0": "return", "2": "presale", "3": "exchange", "7": "resend", "8": "repair"}
+# 价保 (6) has no operate type in any published list (the SDKs' operate comment, the merchant tools' pickers): its
+# family has no entry in OPERATE, so an approval or refusal is refused here with the back-office path (until 2026-12-06
+# it fell into "refund" and 201/202 — the refund-only types — were sent for it)
+FAMILIES = {"0": "return", "2": "presale", "3": "exchange", "6": "price_protect", "7": "resend", "8": "repair"}
 OPERATE = {
     ("approve", "return"): 101, ("reject", "return"): 102,
     ("confirm_receipt", "return"): 111,
@@ -122,6 +126,9 @@ OPERATE = {
 # Python client's comment listing 101–401; the operate guide itself was not readable here — docs/platforms.md.)
 SECOND_REVIEW_REJECT = {"return": 112, "exchange": 312, "repair": 612}
 SECOND_REVIEW_STATUSES = frozenset({"11"})
+# operate's `logistics` "同意退货/同意换货物流信息，当前type=101，301，311是该集合需要传值" (the SDK's field comment): an
+# agreement to take goods back always names the return address (the connection's, else the address book's default)
+AGREE_WITH_ADDRESS = frozenset({101, 301})
 # 121/321/621: the aftersale_status values the same picker offers them at, per aftersale_type (unverified against
 # the operate guide, like 401/501/502). 27 and 29 are rejections, final for a case in shouhou: the service also
 # wants the case still open.
@@ -455,7 +462,7 @@ class DoudianAdapter:
         if action.kind == "reject" and str(action.platform_status) in SECOND_REVIEW_STATUSES:
             op = SECOND_REVIEW_REJECT.get(family, op)
         if op is None:
-            raise PlatformError("refused", f"抖店不支持对该类售后单执行「{action.kind}」，请在抖店后台处理。")
+            raise PlatformError("refused", f"抖店不支持对该类售后单执行「{action_label(action.kind)}」，请在抖店后台处理。")
         item: dict = {"aftersale_id": str(action.aftersale_id)}
         if action.updated:
             item["update_time"] = int(action.updated)  # a stale version is refused, never applied twice
@@ -466,8 +473,9 @@ class DoudianAdapter:
                 item["reject_reason_code"] = int(action.reject_reason_code)
             if action.evidence_urls:
                 item["evidence"] = [{"type": 1, "url": u, "desc": ""} for u in action.evidence_urls]
-        if op in (101, 301) and action.return_address_id:
-            item["logistics"] = {"receiver_address_id": int(action.return_address_id)}
+        if op in AGREE_WITH_ADDRESS:
+            address = action.return_address_id or self._default_return_address(access_token)
+            item["logistics"] = {"receiver_address_id": int(address)}
         if op == 311:
             item["logistics"] = {"company_code": self._company(action, "换货发货"), "logistics_code": action.tracking_no}
         answer = self.call("afterSale/operate", {"type": op, "items": [item]}, access_token=access_token)
@@ -476,6 +484,19 @@ class DoudianAdapter:
                 raise self._error({"code": 50002, "sub_code": str(row.get("status_code")),
                                    "sub_msg": row.get("status_msg", "")})
         return answer
+
+    def _default_return_address(self, access_token: str) -> str:
+        """The address a return or an exchange goes back to when neither the case nor the connection names one:
+        the address book's default return address (address/list `is_default` "是否为退货默认"), else its only
+        address. operate's `logistics` "当前type=101，301，311是该集合需要传值", its `receiver_address_id` "必须通过
+        【/address/list】获取" — so with none at all the approval is refused here, in words, before the platform
+        refuses it."""
+        book = self.addresses(access_token)
+        chosen = next((a for a in book if a.is_default), book[0] if len(book) == 1 else None)
+        if chosen is None or not str(chosen.address_id).isdigit():
+            raise PlatformError("refused", "抖店同意退货/换货需要退货地址（receiver_address_id）：请在该连接页选择抖店退货地址，"
+                                "或在抖店地址库设置默认退货地址后重试，或在抖店后台同意。")
+        return chosen.address_id
 
     def resend_ship(self, access_token: str, action: Action) -> dict:
         """补寄: the merchant ships the missing part. afterSale/fillLogistics {aftersale_id, send_type=1 (用于补寄商家

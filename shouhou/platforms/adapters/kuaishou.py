@@ -60,6 +60,7 @@ from shouhou.platforms.adapters.base import (
     RejectReason,
     Tokens,
     Waybill,
+    action_label,
     carrier_of,
     gateway_json,
     masked,
@@ -101,6 +102,11 @@ AFTERSALE_EVENTS = {"kwaishop_aftersales_addRefund", "kwaishop_aftersales_update
 RETURN_WAYS = {"1", "3"}
 # open.seller.order.refund.approve refundHandingWay: [0 未知] [1 退货退款] [10 仅退款] (the SDK schema's enum)
 APPROVE_WAYS = {"1", "10"}
+# 补寄 (4) and 维修 (5): the refund API group publishes no approval for them. open.seller.order.refund.approve is
+# "售后单类型为仅退款时,调用该API完成退款操作" and returngoods.approve "商家同意退货 / 商家同意换货" (the API pages as the
+# ks_shop_api SDK mirrors them), so approving one through the refund API would ask 快手 to pay the buyer for a request
+# that wants goods: refused here, approved in the back office (until 2026-12-06 refund.approve was sent).
+NO_APPROVE_WAYS = {"4": "补寄", "5": "维修"}
 # the methods the official Java SDK sends as GET (all parameters in the query string); the others are POSTed
 READ_METHODS = frozenset({"open.seller.order.refund.pcursor.list", "open.seller.order.refund.detail",
                           "open.refund.reject.reason", "open.address.seller.list", "open.order.cursor.list",
@@ -372,6 +378,9 @@ class KuaishouAdapter:
             if action.return_address_id:
                 param["addressId"] = int(action.return_address_id)
             return self.call("open.seller.order.refund.returngoods.approve", param, access_token=access_token)
+        if action.kind == "approve" and action.platform_type in NO_APPROVE_WAYS:
+            raise PlatformError("refused", f"快手开放接口没有同意{NO_APPROVE_WAYS[action.platform_type]}申请的接口"
+                                "（商家同意退款接口只用于仅退款），请在快手小店后台同意。")
         if action.kind == "approve":
             param = {"refundId": refund_id, "refundAmount": action.amount_fen,
                      "status": int(action.platform_status or 10)}
@@ -397,7 +406,7 @@ class KuaishouAdapter:
         if action.kind == "confirm_receipt":
             return self.call("open.seller.order.refund.confirm.receipt", {
                 "refundId": refund_id, "status": int(action.platform_status or 40)}, access_token=access_token)
-        raise PlatformError("refused", f"快手不支持「{action.kind}」，请在快手小店后台处理。")
+        raise PlatformError("refused", f"快手不支持「{action_label(action.kind)}」，请在快手小店后台处理。")
 
     def manual_link(self, aftersale_id: str) -> str:
         return f"https://s.kwaixiaodian.com/zone/refund/detail?refundId={aftersale_id}"

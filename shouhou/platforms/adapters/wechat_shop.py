@@ -55,6 +55,7 @@ from shouhou.platforms.adapters.base import (
     RejectReason,
     Tokens,
     Waybill,
+    action_label,
     carrier_of,
     gateway_json,
     masked,
@@ -103,8 +104,10 @@ STATE_ERRORS = {10020001, 10021041}  # 售后单状态不合法, 当前售后单
 # acceptapply accept_type (acceptapply's published page): 1 同意退货 (a return's first step), 2 确认收货并退款 (after
 # the goods came back). Without it the platform picks the step from the request's current status, so a repeated
 # "approve" that reached it after the buyer had shipped would release the refund unseen; with it, a step sent at
-# the wrong status is refused (10021041) instead. Sent for returns only: the two published versions of the page
-# agree there (the older one says 仅退款 and 换货 take no accept_type).
+# the wrong status is refused (10021041) instead. The current page (channels-shop-aftersale/aftersale/
+# api_acceptapply.html) names 1 "用于退货退款或者换货场景表示同意退货" and 2 "用于收到货或者仅退款场景表示同意退款": an
+# exchange's approval is its return step, so it carries 1 too (until 2026-12-06 it went without, the older page's
+# "仅退款和换货无需填写"). A refund-only approval stays without one: its only step is the refund, and both pages allow it.
 ACCEPT_RETURN, ACCEPT_REFUND = 1, 2
 RETURN_ADDRESS_TYPES = frozenset({"RETURN", "EXCHANGE"})  # the buyer sends goods back: a return address
 MAX_XML_BYTES = 256 * 1024
@@ -388,6 +391,8 @@ class WechatShopAdapter:
                 payload["address_id"] = action.return_address_id or self._default_address(access_token)
             if action.platform_type == "RETURN":
                 payload["accept_type"] = ACCEPT_RETURN if action.kind == "approve" else ACCEPT_REFUND
+            elif action.platform_type == "EXCHANGE" and action.kind == "approve":
+                payload["accept_type"] = ACCEPT_RETURN  # the buyer sends the item back first
             return self.call("acceptapply", payload, access_token=access_token)
         if action.kind == "reject":
             if not action.reject_reason_code:  # required by rejectapply; codes from rejectreason/get
@@ -406,7 +411,7 @@ class WechatShopAdapter:
                              access_token=access_token)
         if action.kind == "submit_evidence":
             return self.complaint_proof(access_token, action)
-        raise PlatformError("refused", f"微信小店接口不支持「{action.kind}」，请在微信小店后台处理。")
+        raise PlatformError("refused", f"微信小店接口不支持「{action_label(action.kind)}」，请在微信小店后台处理。")
 
     def _default_address(self, access_token: str) -> str:
         """The address a return goes to when the connection maps none: acceptapply wants `address_id` when it agrees

@@ -67,6 +67,7 @@ from shouhou.platforms.adapters.base import (
     PushRefused,
     Tokens,
     Waybill,
+    action_label,
     carrier_of,
     gateway_json,
     masked,
@@ -467,7 +468,7 @@ class YouzanAdapter:
             name = "youzan.trade.returngoods.refuse" if action.platform_status == "WAIT_SELLER_CONFIRM_GOODS" \
                 else "youzan.trade.refund.refuse"
             return self.call(name, {**base, "remark": action.reason or "不符合售后条件"}, access_token=access_token)
-        raise PlatformError("refused", f"有赞接口不支持「{action.kind}」，请在有赞后台处理：{self.manual_link(action.aftersale_id)}")
+        raise PlatformError("refused", f"有赞接口不支持「{action_label(action.kind)}」，请在有赞后台处理：{self.manual_link(action.aftersale_id)}")
 
     def manual_link(self, aftersale_id: str) -> str:
         # 售后维权 list (search by 退款编号 there); the detail page is keyed by order number and item id, not the refund

@@ -43,7 +43,11 @@ OPERATIONS = {
     112: ({11}, 29), 312: ({11}, 29), 612: ({11}, 29),
 }
 # the aftersale_type each conversion (and each second-review refusal) applies to
-OPERATION_TYPES = {121: {0}, 321: {3}, 621: {8}, 112: {0}, 312: {3}, 612: {8}}
+# the aftersale_type each operate type is offered for (the public operate-type picker, docs/platforms.md): no type
+# for 价保 (6), and a type sent for another kind of request is refused as the platform's parameter error
+OPERATION_TYPES = {101: {0}, 102: {0}, 111: {0}, 112: {0}, 121: {0}, 201: {1}, 202: {1}, 301: {3}, 302: {3},
+                   311: {3}, 312: {3}, 321: {3}, 401: {2}, 501: {7}, 502: {7}, 601: {8}, 603: {8}, 612: {8},
+                   621: {8}}
 REJECTS = frozenset({102, 202, 302, 502, 603, 112, 312, 612})  # refusals: a reason is required
 PUSH_AFTER_OPERATION = {101: "202", 102: "205", 111: "206", 201: "206", 202: "204", 301: "202", 302: "205",
                         311: "211", 401: "206", 501: "227", 502: "205", 601: "202", 603: "205",
@@ -634,6 +638,11 @@ class DoudianSandbox(LocalHttpService):
                     return 200, {"code": 40004, "msg": "非法的参数", "sub_code": "isv.parameter-invalid", "sub_msg": "拒绝原因码不存在"}
                 if known["evidence_need"] == "Y" and not item.get("evidence"):
                     return 200, {"code": 40004, "msg": "非法的参数", "sub_code": "isv.parameter-invalid", "sub_msg": "该拒绝原因需上传凭证"}
+            logistics = item.get("logistics") or {}
+            if op in (101, 301) and not (logistics.get("receiver_address_id") or logistics.get("after_sale_address_detail")):
+                # the SDK: logistics "当前type=101，301，311是该集合需要传值" (an address id or an address detail)
+                return 200, {"code": 40004, "msg": "非法的参数", "sub_code": "isv.parameter-invalid",
+                             "sub_msg": "同意退货/换货需填写退货地址"}
             if op == 311 and not ((item.get("logistics") or {}).get("company_code")
                                   and (item.get("logistics") or {}).get("logistics_code")):
                 return 200, {"code": 40004, "msg": "非法的参数", "sub_code": "isv.parameter-invalid", "sub_msg": "换货发货需填写物流信息"}

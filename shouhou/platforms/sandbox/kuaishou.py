@@ -54,6 +54,9 @@ OPERATIONS = {
     "open/seller/order/refund/confirm/receipt": ({40}, 60),
     "open/refund/confirm/and/send": ({40}, 45),  # exchange: received the return, the new parcel is on its way
 }
+# the handlingWay each action's API page scopes it to (the ks_shop_api SDK's copies of the pages); reject: every type
+OPERATION_WAYS = {"open/seller/order/refund/approve": {10}, "open/seller/order/refund/returngoods/approve": {1, 3},
+                  "open/seller/order/refund/confirm/receipt": {1}, "open/refund/confirm/and/send": {3}}
 # open.refund.reject.reason and open.address.seller.list as the sandbox answers them (their field names are not
 # in the public SDKs; see docs/platforms.md)
 REJECT_REASONS = [{"reasonCode": 11, "reasonDesc": "商品已影响二次销售", "requiredRejectDesc": True,
@@ -327,6 +330,10 @@ class KuaishouSandbox(LocalHttpService):
                     return 200, {"result": 0, "error_msg": "拒绝原因或凭证图片不符合要求", "code": "param_error"}
             if path in OPERATIONS and http_method != "POST":  # actions are POSTed (the SDK)
                 return 200, {"result": 0, "error_msg": "请使用POST请求"}
+            if path in OPERATIONS and refund.handling_way not in OPERATION_WAYS.get(path, {refund.handling_way}):
+                # each action's page names the requests it is for (refund.approve: 仅退款; returngoods.approve:
+                # 退货 / 换货; confirm.receipt: 退货退款; confirm.and.send: 换货): another is refused
+                return 200, {"result": 0, "error_msg": "售后类型不支持该操作", "code": "param_error"}
             if path in OPERATIONS:
                 allowed, after = OPERATIONS[path]
                 stale = param.get("refundVersion") and int(param["refundVersion"]) != refund.update_time
