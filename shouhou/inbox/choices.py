@@ -109,4 +109,5 @@ class ScriptScenario(models.TextChoices):
     COUNTERFEIT = "counterfeit", _("假货疑虑")
     AFTER_SALES = "after_sales", _("售后被拒/拖延")
     PROMISE_NOT_KEPT = "promise_not_kept", _("承诺未兑现")
+    SERVICE_ATTITUDE = "service_attitude", _("服务态度")
     CLOSING = "closing", _("结束语")

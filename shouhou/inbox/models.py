@@ -141,6 +141,10 @@ class Ticket(ShopScopedModel):
     # The earliest running clock (sla.clocks.running_dues; None while paused or when none runs), kept by the
     # clock functions so the queue orders and filters on an index instead of computing it per row.
     next_due_at = models.DateTimeField(_("最近截止"), null=True, blank=True)
+    # The after-sales complaint type (reviews taxonomy) triage read when it opened the ticket ("" when it read
+    # none), so the desk's script suggestions need no new reading; NULL when triage did not run (a category
+    # given by the system) or the ticket is older than this field: then it is read from the messages.
+    complaint_type = models.CharField(_("问题类型"), max_length=20, null=True, blank=True)
 
     class Meta:
         verbose_name = _("工单")

@@ -186,7 +186,7 @@ CATEGORY_SCENARIOS: dict[str, list[str]] = {
     C.SIZE_FIT: [S.SIZE_FIT, S.REPEATED_EXCHANGE],
     C.PRICE_CHANGE: [S.PRICE_DROP],
     C.RETURN_REQUEST: [S.NO_REASON_RETURN, S.SIZE_FIT, S.REPEATED_EXCHANGE],
-    C.SERVICE_COMPLAINT: [S.MISUNDERSTANDING, S.REPEATED_EXCHANGE],
+    C.SERVICE_COMPLAINT: [S.SERVICE_ATTITUDE, S.MISUNDERSTANDING, S.REPEATED_EXCHANGE],
     C.OTHER: [],
 }
 GENERIC_SCENARIOS = [S.GREETING, S.CLOSING]
@@ -194,9 +194,11 @@ GENERIC_SCENARIOS = [S.GREETING, S.CLOSING]
 
 # Per complaint type (reviews taxonomy, as triage reads it), the scenarios that fit it first; the scenarios in
 # TYPE_ONLY are offered only for their types, and UNFIT ones never for the type (a counterfeit is not a 「小瑕疵」
-# to keep for a compensation; a missing live-room gift is not a wrong item to photograph and send back).
+# to keep for a compensation, nor a quality problem to exchange: the remedy policy allows it return & refund or
+# refund only, reviews.scripts.REMEDY_POLICY; a missing live-room gift is not a wrong item to photograph and send
+# back).
 TYPE_SCENARIOS: dict[str, list[str]] = {
-    "counterfeit": [S.COUNTERFEIT, S.QUALITY_PROBLEM],
+    "counterfeit": [S.COUNTERFEIT],
     "after_sales": [S.AFTER_SALES, S.NO_REASON_RETURN],
     "promise_not_kept": [S.PROMISE_NOT_KEPT],
     "packaging": [S.LOGISTICS_DAMAGE],
@@ -204,16 +206,19 @@ TYPE_SCENARIOS: dict[str, list[str]] = {
 }
 TYPE_ONLY = {S.COUNTERFEIT: {"counterfeit"}, S.AFTER_SALES: {"after_sales"}, S.PROMISE_NOT_KEPT: {"promise_not_kept"}}
 UNFIT: dict[str, set[str]] = {
-    "counterfeit": {S.SMALL_DEFECT, S.MISUNDERSTANDING, S.REPEATED_EXCHANGE},
+    "counterfeit": {S.SMALL_DEFECT, S.MISUNDERSTANDING, S.REPEATED_EXCHANGE, S.QUALITY_PROBLEM},
     "promise_not_kept": {S.WRONG_ITEM},
 }
 
 
 def ticket_complaint_type(ticket) -> str:
-    """The complaint type triage reads in the ticket's first customer messages (as when it opened the ticket),
-    kept only when it belongs to the ticket's category (an agent who re-categorised the ticket decides)."""
-    from shouhou.inbox.triage import read
+    """The complaint type triage read when it opened the ticket (stored on it), kept only when it belongs to the
+    ticket's category (an agent who re-categorised the ticket decides). A ticket triage did not open (a category
+    given by the system, or one older than the stored type) is read again from its first customer messages."""
+    from shouhou.inbox.triage import belongs_to, read
 
+    if ticket.complaint_type is not None:
+        return ticket.complaint_type if belongs_to(ticket.complaint_type, ticket.category) else ""
     text = ""
     if ticket.conversation_id:
         text = "\n".join(Message.objects.filter(conversation_id=ticket.conversation_id, direction=Direction.INBOUND)
@@ -325,6 +330,9 @@ DEFAULT_SCRIPTS: list[DefaultScript] = [
     DefaultScript(S.PROMISE_NOT_KEPT, "承诺未兑现：核对后补上", (C.WRONG_MISSING,),
                   "{customer}您好，非常抱歉答应您的没有做到，让您失望了。我马上核对订单{order_no}当时的直播间承诺和"
                   "赠品记录，确认后为您补发或按承诺补上，结果第一时间告诉您。"),
+    DefaultScript(S.SERVICE_ATTITUDE, "服务态度：道歉并接手", (C.SERVICE_COMPLAINT,),
+                  "{customer}您好，非常抱歉之前的沟通让您不愉快，这是我们的问题，我代表{shop}向您道歉。"
+                  "接下来由我{agent}负责跟进，您遇到的问题我会优先处理，进度第一时间告诉您。"),
     DefaultScript(S.CLOSING, "结束语", (),
                   "感谢{customer}的耐心，{shop}随时为您服务。后面还有任何问题，直接在这里留言就可以，祝您生活愉快！"),
 ]

@@ -182,9 +182,10 @@ def _ticket_create(*, shop, conversation: Conversation | None, channel: str, sub
     from shouhou.inbox.triage import priority_for, triage
 
     reasons: list[str] = []
+    complaint_type = None  # not read: a category given by the system
     if category is None:
         tri = triage(text=text, customer=customer, channel=channel)
-        category, reasons = tri.category, tri.reasons
+        category, reasons, complaint_type = tri.category, tri.reasons, tri.complaint_type
         # a given priority is a floor (bot hand-off: anger, VIP → high); triage may still make it urgent (safety)
         priority = min(int(priority), int(tri.priority)) if priority is not None else tri.priority
     elif priority is None:
@@ -193,7 +194,7 @@ def _ticket_create(*, shop, conversation: Conversation | None, channel: str, sub
         reasons = [f"优先级：{why}"]
     ticket = Ticket(shop=shop, number=new_number("T"), conversation=conversation, customer=customer, order=order,
                     case=case, channel=channel, category=category, priority=int(priority), team=team,
-                    subject=(subject or text or "")[:200], status=S.NEW)
+                    subject=(subject or text or "")[:200], status=S.NEW, complaint_type=complaint_type)
     ticket.created_at = at
     targets = targets_for(ticket)
     clocks.clocks_start(ticket, at=at, targets=targets)

@@ -164,6 +164,12 @@ _PRAISED_AFTER = re.compile(rf"(小哥|员)?({_ADVERB}*(快(?![点些])|迅速|�
                             rf"|{_ADVERB}+好(?![慢差烂贵久难]))")
 
 
+def belongs_to(ctype: str, category: str) -> bool:
+    """Whether triage could have read the complaint type `ctype` for a message of `category` (the model's type
+    of that category, or the category's plain type)."""
+    return bool(ctype) and (FROM_COMPLAINT.get(ctype) == category or PLAIN_TYPE.get(category) == ctype)
+
+
 def _type_label(category: str, ctype: str) -> str:
     """「质量问题」, or 「质量问题（假货/非正品）」 when the type is narrower than the category."""
     from shouhou.reviews.classifier.taxonomy import ComplaintType
@@ -174,8 +180,12 @@ def _type_label(category: str, ctype: str) -> str:
 
 
 def _model_type(text: str) -> tuple[str, bool]:
-    """The complaint-type model's main type for the text and whether it is clear (margin to the next type)."""
-    if not (text or "").strip():
+    """The complaint-type model's main type for the text and whether it is clear (margin to the next type).
+    The model learnt from Chinese texts only: a message without Chinese (English) is left to the rules (it read
+    「How do I install this?」 as a clear `dislike`, a return request)."""
+    from shouhou.reviews.classifier.whole import readable
+
+    if not (text or "").strip() or not readable(text):
         return "", False
     import numpy as np
 

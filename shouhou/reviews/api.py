@@ -22,11 +22,13 @@ from shouhou.core.clock import local_tz
 from shouhou.core.idempotency import idempotency_claim, idempotency_store_result
 from shouhou.core.signatures import SignatureError, verify
 from shouhou.reviews import selectors, services
-from shouhou.reviews.choices import ReviewKind, ReviewSource
+from shouhou.reviews.choices import ComplaintType, ReviewKind, ReviewSource
+from shouhou.reviews.classifier.taxonomy import split_types
 from shouhou.reviews.classifier.whole import classify_whole
 from shouhou.reviews.guards import guard_outgoing, inspect_reply
 from shouhou.reviews.importers import ImportFormatError, parse_review_file
 from shouhou.reviews.models import RecoveryTask, Review
+from shouhou.reviews.scripts import allowed_remedies
 
 router = Router(tags=["评价与口碑"])
 
@@ -104,7 +106,28 @@ class ImportOut(ReviewIngestOut):
     errors: list[str]
 
 
-class ReviewOut(Schema):
+def _type_label(code: str) -> str:
+    """A complaint type's name in the request's language (「假货/非正品」, "Counterfeit / not genuine"); "" for none."""
+    return str(ComplaintType(code).label) if code in ComplaintType.values else ""
+
+
+def _others_labels(value: str) -> list[str]:
+    return [_type_label(c) for c in split_types(value) if c in ComplaintType.values]
+
+
+class _TypeLabels(Schema):
+    """complaint_type_label and complaint_others_labels, read from the codes (a model row or a dict)."""
+
+    @staticmethod
+    def resolve_complaint_type_label(obj) -> str:
+        return _type_label(obj["complaint_type"] if isinstance(obj, dict) else obj.complaint_type)
+
+    @staticmethod
+    def resolve_complaint_others_labels(obj) -> list[str]:
+        return _others_labels(obj["complaint_others"] if isinstance(obj, dict) else obj.complaint_others)
+
+
+class ReviewOut(_TypeLabels):
     id: int
     kind: str
     platform: str
@@ -114,7 +137,9 @@ class ReviewOut(Schema):
     sentiment: int | None
     sentiment_score: float | None
     complaint_type: str
+    complaint_type_label: str = ""
     complaint_others: str
+    complaint_others_labels: list[str] = []
     aspect: str
     order_id: int | None
     order_no: str
@@ -128,11 +153,13 @@ class ClassifyIn(_CleanIn):
     texts: list[str]
 
 
-class ClassifyOut(Schema):
+class ClassifyOut(_TypeLabels):
     sentiment: int
     sentiment_score: float
     complaint_type: str
+    complaint_type_label: str = ""
     complaint_others: str
+    complaint_others_labels: list[str] = []
     aspect: str
 
 
@@ -158,6 +185,11 @@ class TaskOut(Schema):
     review_id: int
     review_text: str
     complaint_type: str
+    complaint_type_label: str = ""
+    complaint_others: str = ""
+    complaint_others_labels: list[str] = []
+    # the remedies the policy allows for the complaint type (what POST …/remedy accepts), explanation first
+    allowed_remedies: list[str] = []
     aspect: str
     order_no: str
     due_at: datetime
@@ -244,7 +276,9 @@ def _task_out(t: RecoveryTask) -> dict:
     r = t.review
     return {**{f: getattr(t, f) for f in TaskOut.model_fields if hasattr(t, f)},
             "review_id": r.pk, "review_text": r.text, "complaint_type": r.complaint_type, "aspect": r.aspect,
-            "order_no": r.order_no}
+            "complaint_type_label": _type_label(r.complaint_type), "complaint_others": r.complaint_others,
+            "complaint_others_labels": _others_labels(r.complaint_others),
+            "allowed_remedies": allowed_remedies(r.complaint_type), "order_no": r.order_no}
 
 
 def _inputs(items: list[ReviewIn], kind: str = ReviewKind.REVIEW) -> list[services.ReviewInput]:

@@ -124,3 +124,12 @@ REMEDY_POLICY: dict[str, set[str]] = {
                           "price_protect"},
 }
 MONEY_REMEDIES = {"refund", "return_refund", "price_protect", "coupon"}
+
+
+def allowed_remedies(complaint_type: str) -> list[str]:
+    """The remedies the policy allows for a complaint type, explanation first, in the order of Remedy: what the
+    task page offers and what recovery_set_remedy accepts (an unknown or empty type is "other")."""
+    from shouhou.reviews.choices import Remedy
+
+    allowed = REMEDY_POLICY.get(complaint_type or ComplaintType.OTHER, REMEDY_POLICY[ComplaintType.OTHER])
+    return [r for r in Remedy.values if r == Remedy.EXPLANATION or r in allowed]

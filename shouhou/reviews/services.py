@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, OuterRef, Subquery
 from django.utils.translation import gettext
 
 from shouhou.accounts.actors import SystemActor, acting_user, actor_can, require_role
@@ -30,7 +30,7 @@ from shouhou.reviews.choices import (
     TaskEventKind,
     TaskStatus,
 )
-from shouhou.reviews.classifier.whole import classify_whole
+from shouhou.reviews.classifier.whole import classify_whole, readable
 from shouhou.reviews.guards import guard_outgoing, inspect_reply
 from shouhou.reviews.models import (
     CommunityAlert,
@@ -42,7 +42,7 @@ from shouhou.reviews.models import (
 )
 from shouhou.reviews.scripts import (
     MONEY_REMEDIES,
-    REMEDY_POLICY,
+    allowed_remedies,
     misunderstanding_kind,
     suggest_public_reply,
 )
@@ -292,9 +292,9 @@ def recovery_set_remedy(*, task: RecoveryTask, remedy: str, actor, amount: Decim
         if task.is_misunderstanding and not override_misunderstanding:
             raise ReviewRefused(gettext("该差评属于使用/护理误会，应发送解释话术而不是退款；如确属质量问题，请勾选“确认为质量问题”后再选择方案"),
                                 field="remedy")
-        allowed = REMEDY_POLICY.get(ctype, REMEDY_POLICY[ComplaintType.OTHER])
+        allowed = allowed_remedies(ctype)
         if remedy not in allowed:
-            names = "、".join(str(Remedy(r).label) for r in sorted(allowed)) or gettext("解释说明")
+            names = "、".join(str(Remedy(r).label) for r in allowed)
             label = ComplaintType(ctype).label if ctype in ComplaintType.values else ctype
             raise ReviewRefused(gettext("“%(type)s”类差评按政策可选：%(remedies)s") % {"type": label, "remedies": names},
                                 field="remedy")
@@ -418,18 +418,23 @@ def _complaint_types_of(texts: list[str]) -> list[tuple[str, str, str]]:
     from shouhou.reviews.classifier.rules import aspect_of
 
     norm = [normalize_text(t) for t in texts]
+    rows = [i for i, t in enumerate(texts) if readable(t)]  # the model reads Chinese only: the rest is "other"
+    types = dict(zip(rows, default_model().complaint_types([norm[i] for i in rows]), strict=True)) if rows else {}
     out = []
-    for text, (main, others) in zip(norm, default_model().complaint_types(norm), strict=True):
+    for i, text in enumerate(norm):
+        main, others = types.get(i, (str(ComplaintType.OTHER), ""))
         main = main if main != ComplaintType.NONE else str(ComplaintType.OTHER)  # negative: a complaint
-        out.append((main, others, aspect_of(text)))
+        out.append((main, others, aspect_of(text) if i in types else ""))
     return out
 
 
 def reviews_reclassify_types(*, shop=None, batch: int = 2000) -> int:
     """Read the complaint type of stored negative reviews again with the current model (after the taxonomy
-    changed or the model was retrained): main type, other types and aspect. Sentiment, tasks and alerts
-    stay as they are. Set-based: one classification and one bulk update per batch; returns how many
-    reviews changed."""
+    changed or the model was retrained): main type, other types and aspect. Sentiment stays as it is; what
+    was copied from the old type follows the new one: a community alert's type, and an open recovery task
+    nobody has answered yet its suggested public reply and whether it is a misunderstanding (a task already
+    replied to or closed keeps its history). Set-based: one classification and a few bulk updates per batch;
+    returns how many reviews changed."""
     qs = Review.objects.filter(sentiment=0).exclude(text="").order_by("pk")
     if shop is not None:
         qs = qs.filter(shop=shop)
@@ -446,4 +451,23 @@ def reviews_reclassify_types(*, shop=None, batch: int = 2000) -> int:
                 dirty.append(r)
         with transaction.atomic():
             Review.objects.bulk_update(dirty, ["complaint_type", "complaint_others", "aspect"], batch_size=500)
+            _follow_new_types(dirty)
         changed += len(dirty)
+
+
+def _follow_new_types(reviews: list[Review]) -> None:
+    """After a reclassify: the copies of the old type (alerts, unanswered open tasks) take the new one."""
+    if not reviews:
+        return
+    by_pk = {r.pk: r for r in reviews}
+    CommunityAlert.objects.filter(message_id__in=by_pk).update(
+        complaint_type=Subquery(Review.objects.filter(pk=OuterRef("message_id")).values("complaint_type")[:1]))
+    tasks = list(RecoveryTask.objects.filter(review_id__in=by_pk, public_replied_at__isnull=True)
+                 .exclude(status=TaskStatus.CLOSED).only("pk", "review_id", "suggested_reply", "is_misunderstanding"))
+    for task in tasks:
+        review = by_pk[task.review_id]
+        ctype = review.complaint_type
+        kind = misunderstanding_kind(review.text, ctype)
+        task.is_misunderstanding = bool(kind)
+        task.suggested_reply = suggest_public_reply(complaint_type=ctype, misunderstanding=kind, seed=task.review_id)
+    RecoveryTask.objects.bulk_update(tasks, ["suggested_reply", "is_misunderstanding"], batch_size=500)

@@ -23,6 +23,7 @@ from shouhou.reviews import selectors, services
 from shouhou.reviews.choices import ComplaintType, Outcome, Remedy, TaskStatus
 from shouhou.reviews.guards import FlagCategory
 from shouhou.reviews.models import RecoveryTask, Review
+from shouhou.reviews.scripts import allowed_remedies
 
 
 def _shop(request):
@@ -57,10 +58,12 @@ def task_detail(request, pk: int):
         task = selectors.recovery_task_get(shop=shop, pk=pk)
     except RecoveryTask.DoesNotExist:
         raise Http404 from None
+    allowed = allowed_remedies(task.review.complaint_type)
     return render(request, "reviews/task_detail.html", {
         "task": task, "review": task.review, "events": task.events.select_related("actor"),
-        "remedies": [r for r in Remedy.choices if r[0]], "outcomes": [o for o in Outcome.choices if o[0]],
-        # offered from the same rule the recovery services enforce
+        # offered from the same rules the recovery services enforce: the remedies the policy allows for the type
+        "remedies": [(v, label) for v, label in Remedy.choices if v in allowed],
+        "outcomes": [o for o in Outcome.choices if o[0]],
         "can_reply": actor_can(request.user, shop, perm.REPLY),
         "can_remedy": actor_can(request.user, shop, perm.COMPENSATE),
     })

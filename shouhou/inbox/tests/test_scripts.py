@@ -254,3 +254,93 @@ def test_suggestions_fit_the_complaint_type_triage_read(shop):
     # an agent who moved the ticket to another category decides: the type read for the old one is dropped
     moved = ticket_saying(shop, "这是假货吧，防伪码查不到，根本不是正品", category=C.RETURN_REQUEST)
     assert "假货疑虑：核实并退款" not in titles(scripts_suggest(ticket=moved))
+
+
+# --- the complaint type triage read, kept on the ticket ------------------------------------------------------
+
+def received(shop, text: str, *, handle: str = "buyer-1", conversation=None):
+    from shouhou.inbox.services import message_receive
+
+    return message_receive(shop=shop, channel=Channel.WEB_CHAT, body=text, contact_handle=handle,
+                           conversation=conversation)
+
+
+def test_the_type_triage_read_is_kept_on_the_ticket_and_suggestions_read_it_back(shop, monkeypatch,
+                                                                                  django_assert_num_queries):
+    """Triage stores the type it read when it opens the ticket; showing the suggestions then reads neither the
+    messages nor the model again (it did both on every view: one query and one model call)."""
+    scripts_install_defaults(shop=shop)
+    ticket = received(shop, "这是假货吧，防伪码查不到，根本不是正品").ticket
+    ticket.refresh_from_db()
+    assert (ticket.category, ticket.complaint_type) == (C.QUALITY, "counterfeit")
+    # a message with no complaint type stores "" (read, none found), not NULL (never read)
+    greeting = received(shop, "你好，在吗", handle="buyer-2").ticket
+    greeting.refresh_from_db()
+    assert greeting.complaint_type == ""
+    import shouhou.inbox.triage as triage_module
+
+    def no_reading(*args, **kwargs):
+        raise AssertionError("triage read the messages again")
+
+    monkeypatch.setattr(triage_module, "read", no_reading)
+    with django_assert_num_queries(1):  # the shop's scripts, nothing else
+        suggested = titles(scripts_suggest(ticket=ticket))
+    assert suggested[0] == "假货疑虑：核实并退款" and "小瑕疵：道歉并给选择" not in suggested
+
+
+def test_a_later_ticket_in_the_same_conversation_keeps_its_own_type(shop):
+    """A customer whose counterfeit ticket was closed writes again in the same web chat about a seam that split:
+    the new ticket is a plain quality problem (its own first message), not the old counterfeit read again from the
+    conversation's start."""
+    from shouhou.accounts.actors import SYSTEM
+    from shouhou.inbox.choices import TicketStatus
+    from shouhou.inbox.services import ticket_set_status
+
+    scripts_install_defaults(shop=shop)
+    first = received(shop, "这是假货吧，防伪码查不到，根本不是正品").ticket
+    ticket_set_status(ticket=first, status=TicketStatus.CLOSED, actor=SYSTEM)
+    later = received(shop, "衣服第一次穿就开线了", conversation=first.conversation).ticket
+    assert later.pk != first.pk and later.conversation_id == first.conversation_id
+    later.refresh_from_db()
+    assert (later.category, later.complaint_type) == (C.QUALITY, "quality_defect")
+    suggested = titles(scripts_suggest(ticket=later))
+    assert suggested[0] == "质量问题：优先处理" and "假货疑虑：核实并退款" not in suggested
+
+
+def test_a_stored_type_that_no_longer_fits_the_category_is_dropped_and_old_tickets_are_read(shop):
+    scripts_install_defaults(shop=shop)
+    ticket = received(shop, "这是假货吧，防伪码查不到，根本不是正品").ticket
+    Ticket.objects.filter(pk=ticket.pk).update(category=C.RETURN_REQUEST)  # moved by an agent (admin)
+    ticket.refresh_from_db()
+    assert "假货疑虑：核实并退款" not in titles(scripts_suggest(ticket=ticket))
+    # a ticket from before the stored type (NULL) is read from its messages, as before
+    Ticket.objects.filter(pk=ticket.pk).update(category=C.QUALITY, complaint_type=None)
+    ticket.refresh_from_db()
+    assert titles(scripts_suggest(ticket=ticket))[0] == "假货疑虑：核实并退款"
+
+
+def test_a_counterfeit_is_offered_a_refund_never_an_exchange_or_a_compensation_to_keep_it(shop):
+    """The remedy policy allows a counterfeit return & refund or refund (reviews.scripts.REMEDY_POLICY, as the review
+    recovery task enforces); the desk suggested the quality scripts that ask 「换货还是退款？」 next to the
+    counterfeit one."""
+    from shouhou.reviews.scripts import REMEDY_POLICY
+
+    assert "exchange" not in REMEDY_POLICY["counterfeit"]
+    scripts_install_defaults(shop=shop)
+    ticket = ticket_saying(shop, "收到的是假货，防伪码查不到，跟专柜的完全不一样", category=C.QUALITY)
+    suggested = scripts_suggest(ticket=ticket)
+    assert suggested[0].title == "假货疑虑：核实并退款"
+    offers = [s.title for s in suggested if re.search(r"换货|补偿|换一", s.body)]
+    assert offers == []
+
+
+def test_a_complaint_about_the_staff_is_offered_an_apology_first_not_an_explanation(shop):
+    """A rude or ignoring agent (service_attitude) had no script of its own: the desk's first suggestion was
+    「误会：先认同再说明」 (「给您说明一下」) — the review recovery task answers the same complaint with an apology."""
+    scripts_install_defaults(shop=shop)
+    ticket = received(shop, "你们客服态度太差了，问了三遍都不耐烦，还骂人").ticket
+    ticket.refresh_from_db()
+    assert (ticket.category, ticket.complaint_type) == (C.SERVICE_COMPLAINT, "service_attitude")
+    suggested = scripts_suggest(ticket=ticket)
+    assert suggested[0].title == "服务态度：道歉并接手"
+    assert APOLOGY.search(first_sentence(suggested[0].body))

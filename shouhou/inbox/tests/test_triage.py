@@ -180,3 +180,11 @@ def test_the_reason_names_a_type_narrower_than_the_category():
 def test_a_long_message_whose_complaint_comes_last_is_still_read():
     text = "这件衣服整体还可以，" * 300 + "但是发错颜色了，我要的是黑色，发来的是白色"
     assert read(text)[:2] == (C.WRONG_MISSING, "wrong_or_missing")
+
+
+@pytest.mark.parametrize("text", ["How do I install this?", "Great product, love it! Fast delivery.",
+                                  "Where is my parcel? It's been a week"])
+def test_a_message_without_chinese_is_not_given_to_the_chinese_model(text):
+    """The complaint-type model learnt from Chinese only and read every English message as a clear `dislike`:
+    「How do I install this?」 became a return request. Such a message is left to the rules (here: other)."""
+    assert read(text)[:2] == (TicketCategory.OTHER, "")

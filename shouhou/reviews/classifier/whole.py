@@ -8,15 +8,21 @@
   complaint at the end or in the middle of a long review is never cut off. For after-sales one real
   complaint in a long review is what matters; the price is that a long review whose one sentence the
   model misreads as negative is labelled negative.
+- A text with no Chinese character once normalised (English, digits, punctuation; an emoji counts, it becomes
+  赞/差) is not given to the model, which learnt from Chinese reviews only and read every such text as a
+  complaint (「Great product, love it!」 negative, `dislike`; 「666」 negative): it is scored as an empty text is
+  (0.5, counted positive, type `none`). A low star rating still makes a stored review negative (type `other`).
 The classifier itself (model, features, taxonomy) is untouched; this only prepares what it is given."""
 
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from shouhou.reviews.classifier import normalize
 from shouhou.reviews.classifier.model import Prediction, ReviewModel, classify_texts
 
+_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _BREAKS = re.compile(r"(?:\r\n|[\r\n\u2028\u2029\x0b\x0c\x85])+")
 _SENTENCE = re.compile(r"[^。！？!?；;…]+[。！？!?；;…]*")
 WINDOW = 200
@@ -43,16 +49,30 @@ def windows(text: str, size: int = WINDOW) -> list[str]:
     return out
 
 
+def readable(text: object) -> bool:
+    """Whether the classifier can read the text: it holds a Chinese character (or does once normalised)."""
+    if isinstance(text, str) and _HAN.search(text):
+        return True
+    return bool(_HAN.search(normalize.normalize_text(text)))
+
+
+UNREAD = Prediction(1, 0.5, "none", "")  # as an empty text: nothing the model can read, nothing to recover
+
+
 def classify_whole(texts: list[object], model: ReviewModel | None = None) -> list[Prediction]:
     """One prediction per text, reading all of every text (in one batch for the model)."""
     pieces: list[str] = []
     spans: list[tuple[int, int]] = []
     for text in texts:
+        if not readable(text):
+            spans.append((-1, -1))
+            continue
         clean = one_line(text) if isinstance(text, str) else text
         parts = [clean]
         if isinstance(clean, str) and len(clean) > normalize.MAX_CHARS * 0.9:
             parts += windows(clean)  # the head as the model reads it, and every part of the rest
         spans.append((len(pieces), len(pieces) + len(parts)))
         pieces.extend(parts)
-    predictions = model.predict(pieces) if model is not None else classify_texts(pieces)
-    return [min(predictions[a:b], key=lambda p: p.sentiment_score) for a, b in spans]
+    predictions = (model.predict(pieces) if model is not None else classify_texts(pieces)) if pieces else []
+    return [min(predictions[a:b], key=lambda p: p.sentiment_score) if a >= 0 else replace(UNREAD)
+            for a, b in spans]

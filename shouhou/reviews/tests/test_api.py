@@ -311,3 +311,27 @@ def test_the_classify_api_reads_whole_texts_like_the_cli(agent_client):
     assert r[0]["sentiment"] == 1
     assert r[1]["sentiment"] == 0 and r[1]["complaint_type"] not in ("", "none")
     assert r[2] == r[3]
+
+
+def test_the_api_names_the_complaint_types_in_the_readers_language_and_the_remedies_allowed(agent_client, shop):
+    """ReviewOut, ClassifyOut and TaskOut carried only the codes; a task did not say which remedies its type allows."""
+    from django.conf import settings
+
+    text = "申请退货三次都被拒绝，客服态度也很差，说不给退"
+    classified = _post(agent_client, "/api/reviews/classify", {"texts": [text]}).json()[0]
+    assert classified["complaint_type"] == "after_sales"
+    assert classified["complaint_type_label"] == "售后处理"
+    others = [c for c in classified["complaint_others"].split("|") if c]
+    assert len(classified["complaint_others_labels"]) == len(others)
+    assert _post(agent_client, "/api/reviews/", {"items": [{"text": text}]}).status_code == 201
+    review = agent_client.get("/api/reviews/").json()[0]
+    assert (review["complaint_type"], review["complaint_type_label"]) == ("after_sales", "售后处理")
+    task = agent_client.get("/api/reviews/tasks").json()[0]
+    assert task["complaint_type_label"] == "售后处理"
+    assert task["allowed_remedies"] == ["explanation", "refund", "return_refund", "exchange", "repair"]
+    assert "coupon" not in task["allowed_remedies"]
+    agent_client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    assert agent_client.get("/api/reviews/").json()[0]["complaint_type_label"] == "After-sales handling"
+    english = _post(agent_client, "/api/reviews/classify", {"texts": ["收到的是假货，防伪码查不到"]}).json()[0]
+    assert (english["complaint_type"], english["complaint_type_label"]) == ("counterfeit", "Counterfeit / not genuine")
+    assert agent_client.get("/api/reviews/tasks").json()[0]["complaint_type_label"] == "After-sales handling"

@@ -254,3 +254,48 @@ def test_train_leaves_out_the_readers_kept_out_of_training(small_dataset, tmp_pa
     ev = _run("evaluate", "--model", str(model), "--labels", str(labels))
     line = next(x for x in ev.splitlines() if x.startswith("评价 reviews"))
     assert "准确率 accuracy = 1.0000" in line, ev
+
+
+def test_reclassify_carries_the_new_type_to_alerts_and_unanswered_tasks(shop):
+    """Reviews stored before a retrain got their new type, but the community alert kept showing the old one and an
+    open task kept the old type's suggested reply (a stalled return answered as a rude-staff complaint)."""
+    from datetime import timedelta
+
+    from shouhou.core.clock import now
+    from shouhou.reviews.models import CommunityAlert, CommunityGroup, RecoveryTask, Review
+    from shouhou.reviews.scripts import PUBLIC_REPLY_SCRIPTS
+
+    stalled = Review.objects.create(shop=shop, text="申请退货一个星期了一直不处理", sentiment=0,
+                                    complaint_type="service_attitude")
+    old_reply = PUBLIC_REPLY_SCRIPTS["service_attitude"][0]
+    open_task = RecoveryTask.objects.create(shop=shop, number="HP-1", review=stalled, due_at=now() + timedelta(hours=24),
+                                            suggested_reply=old_reply)
+    replied = Review.objects.create(shop=shop, text="申请退款五天了还没人处理", sentiment=0,
+                                    complaint_type="service_attitude")
+    replied_task = RecoveryTask.objects.create(shop=shop, number="HP-2", review=replied, due_at=now(),
+                                               suggested_reply=old_reply, public_reply="已回复", public_replied_at=now())
+    group = CommunityGroup.objects.create(shop=shop, external_id="g1", name="老客群")
+    fake = Review.objects.create(shop=shop, kind="group_message", group=group, text="群里买的是假货，和专柜的完全不一样",
+                                 sentiment=0, complaint_type="not_as_described")
+    alert = CommunityAlert.objects.create(shop=shop, group=group, message=fake, complaint_type="not_as_described")
+    assert "已重新判断问题类型：3 条评价有变化" in _run("reclassify", "--shop", shop.code)
+    alert.refresh_from_db()
+    assert alert.complaint_type == "counterfeit"
+    open_task.refresh_from_db()
+    stalled.refresh_from_db()
+    assert stalled.complaint_type == "after_sales"
+    assert open_task.suggested_reply in PUBLIC_REPLY_SCRIPTS["after_sales"]
+    replied_task.refresh_from_db()
+    assert replied_task.suggested_reply == old_reply  # answered already: its history stays
+
+
+@pytest.mark.parametrize("action", ["evaluate", "train"])
+def test_a_labels_directory_without_the_labels_is_refused_before_any_work(action, tmp_path):
+    """evaluate --labels <a wrong directory> printed a complaint-type section with no figures and exit 0; train
+    read the whole review CSV first, then stopped with `[Errno 2] No such file or directory`."""
+    with pytest.raises(CommandError, match="不是目录"):
+        _run(action, "--labels", str(tmp_path / "nope"))
+    (tmp_path / "reviews.csv").write_text("id,sha16,main,others,split,cat\n", encoding="utf-8")
+    with pytest.raises(CommandError, match="缺少人工标注文件: chat_openings.csv"):
+        _run(action, "--labels", str(tmp_path), *(["--out", str(tmp_path / "m.joblib")] if action == "train" else []))
+    assert not (tmp_path / "m.joblib").exists()

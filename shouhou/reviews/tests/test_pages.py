@@ -91,3 +91,32 @@ def test_the_showcase_switch_sends_back_to_this_site_only(shop, agent_client, ne
     good = Review.objects.get(sentiment=1)
     r = agent_client.post(f"/reviews/good/{good.pk}/showcase/", {"on": "1", "next": next_url})
     assert (r.status_code, r.url) == (302, landing)
+
+
+@pytest.mark.parametrize(("text", "ctype", "offered"), [
+    # a refused return is answered by doing it, never by a coupon instead
+    ("申请退货三次都被拒绝，客服说不给退，七天无理由都不给", "after_sales",
+     ["explanation", "refund", "return_refund", "exchange", "repair"]),
+    # a counterfeit is refunded: no exchange, no compensation to keep it
+    ("收到的是假货，防伪码查不到，跟专柜的完全不一样", "counterfeit", ["explanation", "refund", "return_refund"]),
+    # nothing wrong with it: a return or an exchange, not a repair
+    ("东西没什么问题，就是不太喜欢这个颜色，想退", "dislike", ["explanation", "return_refund", "exchange"]),
+    # a usage question gets an explanation
+    ("请问这个怎么安装？说明书看不懂", "usage_question", ["explanation"]),
+])
+def test_the_task_page_offers_only_the_remedies_the_policy_allows_for_the_type(shop, supervisor, text, ctype,
+                                                                                offered):
+    """The remedy menu listed every remedy whatever the type (a coupon for a refused return, a repair for a
+    dislike), and the service then refused what the page had offered."""
+    import re
+
+    from django.test import Client
+
+    task = reviews_ingest(shop=shop, actor=SYSTEM, items=[ReviewInput(text=text)]).created[0].recovery
+    assert task.review.complaint_type == ctype
+    c = Client()
+    c.force_login(supervisor)
+    html = c.get(f"/reviews/tasks/{task.pk}/").content.decode()
+    form = html[html.index('data-testid="remedy-form"'):]
+    menu = form[form.index('<select name="remedy">'):form.index("</select>")]
+    assert re.findall(r'<option value="([a-z_]+)"', menu) == offered

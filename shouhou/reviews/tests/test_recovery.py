@@ -290,3 +290,22 @@ def test_a_refused_remedy_reads_in_the_agents_language(shop, agent):
     assert str(refused.value).startswith("For a “After-sales handling” bad review the policy allows: ")
     assert "Refund" in str(refused.value) and "Coupon" not in str(refused.value)
     services.recovery_set_remedy(task=task, remedy="refund", amount=Decimal("20"), actor=agent)
+
+
+def test_a_review_without_chinese_is_not_read_as_a_complaint_unless_its_stars_say_so(shop):
+    """The model learnt from Chinese reviews only and read every English or number-only text as negative
+    (「Great product, love it!」 a `dislike` with a recovery task, 「666」 a complaint in the Pareto). Such a text is
+    scored as an empty one; a one-star rating still makes it a complaint, of type `other`."""
+    from shouhou.reviews.classifier.whole import classify_whole
+
+    praise = ["Great product, love it! Fast delivery.", "666", "good", "ok"]
+    assert [(p.sentiment, p.sentiment_score, p.complaint_type) for p in classify_whole(praise)] == \
+        [(1, 0.5, "none")] * len(praise)
+    # an emoji is read (it becomes 赞/差), and a Chinese text among English words as before
+    thumbs_down, mixed = classify_whole(["👎👎", "Very bad, 质量太差了，开线"])
+    assert thumbs_down.sentiment == 0 and mixed.complaint_type == "quality_defect"
+    result = _ingest(shop, *praise)
+    assert result.tasks == 0 and all(r.complaint_type == "none" for r in result.created)
+    rated = _ingest(shop, "Terrible, broke after two days", rating=1)
+    review = rated.created[0]
+    assert (review.sentiment, review.complaint_type, rated.tasks) == (0, "other", 1)

@@ -42,17 +42,32 @@ class Command(BaseCommand):
         except OSError as exc:  # a directory, no permission, a full disk: named, never a traceback
             raise CommandError(f"无法读写 {exc.filename or ''}：{exc.strerror or exc}") from exc
 
+    @staticmethod
+    def _labels_dir(labels: Path | None) -> Path:
+        """--labels, or the repository's labels; a directory without the label files is refused before any
+        work (evaluate printed an empty complaint-type report for it, train failed after reading the CSV)."""
+        from shouhou.reviews.classifier.training import LABELS_DIR
+
+        if labels is None:
+            return LABELS_DIR
+        if not labels.is_dir():
+            raise CommandError(f"--labels 不是目录: {labels}")
+        missing = [name for name in ("reviews.csv", "chat_openings.csv") if not (labels / name).is_file()]
+        if missing:
+            raise CommandError(f"--labels 目录 {labels} 中缺少人工标注文件: {'、'.join(missing)}")
+        return labels
+
     def do_train(self, *, csv, out, labels, **_):
         from shouhou.reviews.classifier.model import MODEL_PATH
-        from shouhou.reviews.classifier.training import LABELS_DIR, train
+        from shouhou.reviews.classifier.training import train
 
-        train(csv_path=csv, out=out or MODEL_PATH, labels_dir=labels or LABELS_DIR, log=self.stdout.write)
+        train(csv_path=csv, out=out or MODEL_PATH, labels_dir=self._labels_dir(labels), log=self.stdout.write)
 
     def do_evaluate(self, *, csv, model, labels, limit, snownlp, snownlp_limit, outside=(), **_):
         from shouhou.reviews.classifier.evaluation import evaluate
         from shouhou.reviews.classifier.model import ReviewModel
-        from shouhou.reviews.classifier.training import LABELS_DIR
 
+        labels = self._labels_dir(labels)
         loaded = None
         if model:
             if not model.is_file():
@@ -63,7 +78,7 @@ class Command(BaseCommand):
                 raise CommandError(f"{model} 不是 shouhou reviews train 写出的模型文件"
                                    f"（{exc.__class__.__name__}）") from exc
         report = evaluate(csv_path=csv, model=loaded, limit=limit, snownlp_limit=snownlp_limit,
-                          with_snownlp=snownlp or bool(snownlp_limit), labels_dir=labels or LABELS_DIR,
+                          with_snownlp=snownlp or bool(snownlp_limit), labels_dir=labels,
                           outside=list(outside))
         for line in report.lines():
             self.stdout.write(line)
