@@ -178,13 +178,13 @@ def reply_delivered_late(message: Message, *, at: datetime) -> int:
 def _ticket_create(*, shop, conversation: Conversation | None, channel: str, subject: str, text: str,
                    customer=None, order=None, case=None, team: str = Team.SERVICE, category: str | None = None,
                    priority: int | None = None, at: datetime, actor=None, note: str = "",
-                   route: bool = True) -> Ticket:
+                   route: bool = True, known_type: str = "") -> Ticket:
     from shouhou.inbox.triage import priority_for, triage
 
     reasons: list[str] = []
     complaint_type = None  # not read: a category given by the system
     if category is None:
-        tri = triage(text=text, customer=customer, channel=channel)
+        tri = triage(text=text, customer=customer, channel=channel, known_type=known_type)
         category, reasons, complaint_type = tri.category, tri.reasons, tri.complaint_type
         # a given priority is a floor (bot hand-off: anger, VIP → high); triage may still make it urgent (safety)
         priority = min(int(priority), int(tri.priority)) if priority is not None else tri.priority
@@ -321,8 +321,9 @@ def _duplicate(shop, external_id: str) -> Received | None:
 def message_receive(*, shop, channel: str, body: str, customer=None, contact_handle: str = "",
                     external_id: str = "", order=None, attachment=None, attachment_name: str = "",
                     channel_account=None, subject: str = "", conversation: Conversation | None = None,
-                    at: datetime | None = None, looked_up: bool = False) -> Received:
+                    at: datetime | None = None, looked_up: bool = False, known_type: str = "") -> Received:
     """A customer message from any channel. Idempotent on (shop, external_id) when external_id is given.
+    known_type: the complaint type the text was already classified as (a review's), for triage.
     looked_up: the caller has just looked for that id in this transaction and found nothing (one query less
     per message; two requests with the same id at once still end in one message, through the unique index)."""
     found = None if looked_up else _duplicate(shop, external_id)
@@ -333,7 +334,8 @@ def message_receive(*, shop, channel: str, body: str, customer=None, contact_han
         with transaction.atomic():
             return _receive(shop=shop, channel=channel, body=body, customer=customer, contact_handle=contact_handle,
                             external_id=external_id, order=order, attachment=attachment,
-                            attachment_name=attachment_name, channel_account=channel_account, subject=subject, conversation=conversation, at=at)
+                            attachment_name=attachment_name, channel_account=channel_account, subject=subject,
+                            conversation=conversation, at=at, known_type=known_type)
     except IntegrityError:
         found = _duplicate(shop, external_id)  # the same push arrived twice at once: the other one stored it
         if found is None:
@@ -342,7 +344,7 @@ def message_receive(*, shop, channel: str, body: str, customer=None, contact_han
 
 
 def _receive(*, shop, channel, body, customer, contact_handle, external_id, order, attachment, channel_account,
-             subject, conversation, at, attachment_name: str = "") -> Received:
+             subject, conversation, at, attachment_name: str = "", known_type: str = "") -> Received:
     if conversation is None:
         conversation = _find_conversation(shop=shop, channel=channel, customer=customer,
                                           contact_handle=contact_handle)
@@ -384,7 +386,7 @@ def _receive(*, shop, channel, body, customer, contact_handle, external_id, orde
         if order is None:
             order = conversation.orders.order_by("pk").first()
         ticket = _ticket_create(shop=shop, conversation=conversation, channel=channel, subject=subject, text=body,
-                                customer=customer, order=order, at=at)
+                                customer=customer, order=order, at=at, known_type=known_type)
     else:
         _customer_message(ticket, at=at, body=body, order=order)
     _buyer_message_to_desk(msg, ticket)

@@ -89,8 +89,10 @@ def _rule_scores(t: str) -> tuple[dict[str, int], dict[str, list[str]]]:
     return scores, hits
 
 
-def read(text: str) -> tuple[str, str, list[str]]:
+def read(text: str, known_type: str = "") -> tuple[str, str, list[str]]:
     """(category, complaint type, reasons) of a message.
+    known_type: the type the whole text was already classified as (a review's stored type): after the safety
+    words it decides, so a review's ticket and its recovery task name the same problem.
 
     1. Any safety word decides (a person may be hurt).
     2. The complaint-type model (trained on people's labels, chat openings included) decides when it is
@@ -105,6 +107,9 @@ def read(text: str) -> tuple[str, str, list[str]]:
     scores, hits = _rule_scores(t)
     if C.SAFETY in scores:
         return str(C.SAFETY), PLAIN_TYPE[C.SAFETY], [f"{_LABELS[C.SAFETY]}：{'、'.join(hits[C.SAFETY][:3])}"]
+    if FROM_COMPLAINT.get(known_type) is not None:
+        category = FROM_COMPLAINT[known_type]
+        return str(category), known_type, [f"{_type_label(category, known_type)}：评价分类"]
     top, clear = _model_type(text)
     category = FROM_COMPLAINT.get(top)
     if category is not None and clear and not (scores.get(C.SERVICE_COMPLAINT) and _NO_ANSWER.search(t)):
@@ -211,8 +216,8 @@ def priority_for(*, category: str, tier: str = "", channel: str = "", text: str 
     return Priority.NORMAL, "普通"
 
 
-def triage(*, text: str, customer=None, channel: str = "") -> Triage:
-    category, ctype, reasons = read(text)
+def triage(*, text: str, customer=None, channel: str = "", known_type: str = "") -> Triage:
+    category, ctype, reasons = read(text, known_type)
     tier = getattr(customer, "tier", "") or ""
     priority, why = priority_for(category=category, tier=tier, channel=channel, text=text)
     return Triage(category=category, priority=int(priority), reasons=[*reasons, f"优先级：{why}"], complaint_type=ctype)

@@ -93,7 +93,8 @@ def inbound_accept(*, shop, channel: str, item: Inbound, account=None, conversat
             shop=shop, channel=channel, body=item.body, customer=customer or conversation.customer,
             contact_handle=item.contact_handle, external_id=item.external_id, order=order, channel_account=account,
             subject=item.subject, conversation=conversation, at=item.at, attachment=files[0] if files else None,
-            attachment_name=labels[0] if files and labels else "", looked_up=bool(item.external_id) and earlier is None)
+            attachment_name=labels[0] if files and labels else "", looked_up=bool(item.external_id) and earlier is None,
+            known_type=str(item.extra.get("complaint_type", "")))
         if not received.duplicate:
             _more_attachments(received, item=item, files=files[1:])
         elif picked is not None and picked.pk != received.conversation.pk \

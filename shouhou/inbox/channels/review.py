@@ -38,7 +38,9 @@ def review_conversation_open(*, review) -> Conversation:
         conversation.orders.add(review.order_id)
     item = Inbound(external_id=_key(review), contact_handle=conversation.contact_handle,
                    body=f"{stars}{review.text or '（无文字评价）'}"[:5000], at=review.posted_at,
-                   display_name=review.author_name)
+                   display_name=review.author_name,
+                   # the review's own type (the whole text, stars included) names the ticket's problem too
+                   extra={"complaint_type": review.complaint_type or ""})
     inbound_accept(shop=review.shop, channel=Channel.REVIEW, item=item, conversation=conversation,
                    customer=review.customer, order=review.order)
     return conversation

@@ -148,3 +148,25 @@ def test_a_reply_after_the_ticket_closed_is_still_recorded(review, agent):
     assert message.conversation == conversation
     assert message.direction == Direction.OUTBOUND
     assert Ticket.objects.filter(conversation=conversation).count() == 1
+
+
+def test_a_reviews_ticket_names_the_problem_the_review_was_classified_as(shop):
+    """The ticket reads the review's own type (classified on the whole review), so the desk's category and
+    scripts agree with the recovery task; triage alone read 15 % of sample reviews otherwise."""
+    from shouhou.inbox.choices import TicketCategory as Category
+
+    review = Review.objects.create(shop=shop, platform="douyin", external_id="rv-pack", author_name="a", rating=2,
+                                   text="盒子压扁了，衣服还起球", complaint_type="packaging",
+                                   posted_at=NOW - dt.timedelta(hours=1))
+    ticket = Ticket.objects.get(conversation=review_conversation_open(review=review))
+    assert (ticket.category, ticket.complaint_type) == (Category.LOGISTICS, "packaging")
+
+
+def test_safety_words_still_come_before_the_reviews_type(shop):
+    from shouhou.inbox.choices import TicketCategory as Category
+
+    review = Review.objects.create(shop=shop, platform="douyin", external_id="rv-safe", author_name="a", rating=1,
+                                   text="孩子用了以后皮肤过敏起红疹", complaint_type="quality_defect",
+                                   posted_at=NOW - dt.timedelta(hours=1))
+    ticket = Ticket.objects.get(conversation=review_conversation_open(review=review))
+    assert ticket.category == Category.SAFETY
