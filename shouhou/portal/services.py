@@ -146,7 +146,7 @@ def portal_photo_refusal(*, shop, reason: str, has_photo: bool) -> str | None:
         return None
     if reason == ClaimReason.PRICE_DROP:
         return gettext("「降价（价保）」需要上传降价页面的截图（能看到现在的价格），客服核对后退差价。")
-    return f"「{ClaimReason(reason).label}」需要上传照片凭证，请拍下收到的商品或包装后再提交。"
+    return gettext("「%(reason)s」需要上传照片凭证，请拍下收到的商品或包装后再提交。") % {"reason": ClaimReason(reason).label}
 
 
 def portal_claim_data(*, reason: str, form, final: bool, line=None) -> dict:

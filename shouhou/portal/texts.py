@@ -35,6 +35,9 @@ def _kind(kind: str) -> str:
     return str(CaseKind(kind).label) if kind in CaseKind.values else KIND_ZH.get(kind, kind)
 
 
+kind_label = _kind  # the pages' name for it
+
+
 def _payer(who: str) -> str:
     return str(ShippingPayer(who).label) if who in ShippingPayer.values else who
 
@@ -118,7 +121,8 @@ def remedy_text(d: dict, kind: str | None, reason: str, *, refund_amount=None) -
         "refund_label": "" if not money else gettext("退差价") if kind == "price_protect" else gettext("退款金额"),
         "shipping": _payer(who) if who else "",
         "by": by,
-        "by_text": gettext("请在 %(date)s 前寄回") % {"date": by} if by else "",
+        # the last minute of that day, Beijing time, as the case's deadline_at: 「12-14 前」 read as 「by the 13th」
+        "by_text": gettext("请在 %(date)s 23:59 前寄回") % {"date": by} if by else "",
         "refund_when": gettext("商家收到退回商品后%(days)s日内退款。") % {"days": days}
         if kind == "return_refund" else "",
         "explanation": grounds(d, kind),

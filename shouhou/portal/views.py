@@ -1,23 +1,29 @@
 from __future__ import annotations
 
-from django.http import Http404, JsonResponse
+import datetime as dt
+import secrets
+import time
+
+from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
-from django.utils.translation import gettext
+from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from shouhou.accounts.actors import CustomerActor
 from shouhou.cases import services as case_services
-from shouhou.cases.choices import CaseStatus, ClaimReason, Resolution, ReturnMethod
+from shouhou.cases.choices import CaseKind, CaseStatus, ClaimReason, Resolution, ReturnMethod
 from shouhou.cases.models import Case
 from shouhou.cases.selectors import case_public_events
 from shouhou.commerce.choices import Carrier
 from shouhou.commerce.models import Order, Shop
 from shouhou.commerce.selectors import return_address_for_case
 from shouhou.core.clientip import client_ip
+from shouhou.core.counters import counter_give_back, counter_hit
 from shouhou.core.links import LinkGone
 from shouhou.core.uploads import UploadError, check_image
-from shouhou.policies.engine import KIND_ZH
 from shouhou.portal import texts
 from shouhou.portal.services import (
     AmbiguousOrder,
@@ -33,10 +39,11 @@ from shouhou.portal.services import (
     portal_photo_refusal,
 )
 
-NEUTRAL = "订单号或手机尾号不正确，请核对后重试。"
+NEUTRAL = gettext_lazy("订单号或手机尾号不正确，请核对后重试。")
 REASONS = [r for r in ClaimReason.choices if r[0] not in ("recall", "other")]
-CONDITIONS = [("unopened", "未拆封"), ("opened_unused", "已拆封未使用"), ("used", "已使用"),
-              ("tags_removed", "吊牌已剪"), ("missing_accessories", "配件不全"), ("damaged", "已损坏")]
+CONDITIONS = [("unopened", gettext_lazy("未拆封")), ("opened_unused", gettext_lazy("已拆封未使用")),
+              ("used", gettext_lazy("已使用")), ("tags_removed", gettext_lazy("吊牌已剪")),
+              ("missing_accessories", gettext_lazy("配件不全")), ("damaged", gettext_lazy("已损坏"))]
 
 
 def _webchat() -> str | None:
@@ -50,39 +57,60 @@ def _ip(request) -> str:
     return client_ip(request)
 
 
+LOOK_UP_AGAIN = gettext_lazy("请先输入订单号和手机尾号查询订单。页面停留太久或换了浏览器打开时，需要重新查询。")
+
+
+class NoOrderLookedUp(Exception):
+    """This browser has not looked an order up (or its session ended): the customer is sent to the lookup."""
+
+
 def _order(request) -> Order:
     pk = request.session.get("portal_order_id")
     order = Order.objects.filter(pk=pk).select_related("shop", "customer").first() if pk else None
     if order is None:
-        raise Http404("请先查询订单")
+        raise NoOrderLookedUp
     return order
 
 
+def _look_up_again():
+    """Where a page that needs the looked-up order sends a browser without one: the lookup, saying why (not the
+    staff site's 「页面不存在 · 返回首页」, whose 首页 is the staff login)."""
+    return redirect(reverse("portal:start") + "?again=1")
+
+
+@never_cache
 def start(request, shop_code: str | None = None):
     error = None
     shop = None
     typed = {"order_no": "", "last4": ""}
+    too_many = False
     if shop_code is not None:
         shop = Shop.objects.filter(code=shop_code).first()
         if shop is None:
-            raise Http404("店铺不存在")
+            # a shop's link mistyped or cut short: the lookup for every shop, saying so (not the staff site's 404)
+            return render(request, "portal/start.html", {
+                "error": gettext("这个店铺链接无效，可能复制不完整。您可以直接在下方输入订单号和手机尾号查询。"),
+                "webchat": _webchat(), "shop": None, "typed": {"order_no": "", "last4": ""},
+                "action": reverse("portal:start")}, status=404)
     if request.method == "POST":
         typed = {"order_no": request.POST.get("order_no", "")[:64], "last4": request.POST.get("last4", "")[:8]}
         try:
             order = portal_order_lookup(order_no=typed["order_no"], last4=typed["last4"], ip=_ip(request), shop=shop,
                                         raise_ambiguous=True)
         except TooManyAttempts:
-            order, error = None, "尝试次数过多，请15分钟后再试。"
+            order, error, too_many = None, gettext("尝试次数过多，请15分钟后再试。"), True
         except AmbiguousOrder:
-            order, error = None, "请从购买店铺提供的售后链接进入后再查询。"
+            order, error = None, gettext("请从购买店铺提供的售后链接进入后再查询。")
         if order is not None:
             request.session.cycle_key()
             request.session["portal_order_id"] = order.pk
             return redirect("portal:order")
         error = error or NEUTRAL
     # on any error the form keeps what the customer typed (an 18-digit order number is not typed twice)
-    return render(request, "portal/start.html", {"error": error, "webchat": _webchat(), "shop": shop, "typed": typed},
-                  status=429 if error and "过多" in error else 200)
+    notice = LOOK_UP_AGAIN if request.method == "GET" and request.GET.get("again") else ""
+    return render(request, "portal/start.html", {"error": error, "webchat": _webchat(), "shop": shop, "typed": typed,
+                                                 "notice": notice},
+                  status=429 if too_many else 200)
 
 
 def _order_context(order: Order, error: str | None = None, typed: dict | None = None) -> dict:
@@ -106,16 +134,23 @@ def _order_context(order: Order, error: str | None = None, typed: dict | None = 
             "chosen_condition": typed.get("condition", ""), "washed": typed.get("washed") == "1",
             "description": typed.get("description", ""), "chosen_kind": typed.get("kind", ""),
             "current_price": typed.get("current_price", ""), "price_error": typed.get("price_error", ""),
-            "photo_labels": "、".join(str(label) for value, label, needed in reasons
+            "photo_labels": gettext("、").join(str(label) for value, label, needed in reasons
                                      if needed and value != ClaimReason.PRICE_DROP),
-            "cases": [(c, follow_token(c.pk)) for c in Case.objects.filter(order=order).order_by("-created_at")]}
+            "cases": [(c, follow_token(c.pk), shown_kind(c))
+                      for c in Case.objects.filter(order=order).order_by("-created_at")],
+            # one key per form shown: a second tap on 提交申请 (or the same form sent again) finds the first claim
+            "submit_key": typed.get("submit_key") or secrets.token_urlsafe(12)}
 
 
+@never_cache
 def order_page(request):
     """The claim form; it posts to itself, so after an error the address stays /p/order/."""
     if request.method == "POST":
         return submit(request)
-    order = _order(request)
+    try:
+        order = _order(request)
+    except NoOrderLookedUp:
+        return _look_up_again()
     return render(request, "portal/order.html", _order_context(order))
 
 
@@ -129,10 +164,13 @@ def _claim(request, order):
 
 @require_POST
 def preview(request):
-    order = _order(request)
+    try:
+        order = _order(request)
+    except NoOrderLookedUp:
+        return JsonResponse({"error": str(LOOK_UP_AGAIN), "again": reverse("portal:start")}, status=400)
     line, reason = _claim(request, order)
     if line is None:
-        return JsonResponse({"error": "请选择商品和问题类型。"}, status=400)
+        return JsonResponse({"error": gettext("请选择商品和问题类型。")}, status=400)
     try:
         d, data = portal_claim_preview(order=order, line=line, reason=reason, form=request.POST,
                                        has_photo=bool(request.FILES.get("photo")))
@@ -147,15 +185,51 @@ def preview(request):
                                                   units=units, ask_main_part=portal_asks_main_part(d))})
 
 
+SUBMIT_SECONDS = 15 * 60  # how long a form's key recognises the same form sent again
+SUBMIT_WAIT_SECONDS = 5  # how long a second send waits for the first, handled by another web process, to finish
+
+
+def _submit_slot(order: Order, request) -> str | None:
+    key = "".join(ch for ch in request.POST.get("submit_key", "")[:32] if ch.isascii() and (ch.isalnum() or ch in "-_"))
+    return f"portal:submit:{order.pk}:{key}" if key else None
+
+
+def _first_claim(order: Order, line) -> Case | None:
+    """The claim the first send of a form made: the open case on its line, filed within SUBMIT_SECONDS (waited for
+    while the first send is still being handled, e.g. by another web process)."""
+    if line is None:
+        return None
+    end = time.monotonic() + SUBMIT_WAIT_SECONDS
+    while True:
+        since = timezone.now() - dt.timedelta(seconds=SUBMIT_SECONDS)
+        case = (Case.objects.filter(order=order, order_line=line, channel="portal", created_at__gte=since)
+                .order_by("-created_at").first())
+        if case is not None or time.monotonic() > end:
+            return case
+        time.sleep(0.2)
+
+
 @require_POST
+@never_cache
 def submit(request):
-    order = _order(request)
+    try:
+        order = _order(request)
+    except NoOrderLookedUp:
+        return _look_up_again()
     line, reason = _claim(request, order)
+    # A double tap sends the form twice (the second send replaces the first page load, not the first request): the
+    # second is not a second claim, nor the error 「已有进行中的售后单」 in place of the case just filed — it is led to
+    # the first's case. Counted in one atomic step every web process shares (core/counters.py).
+    slot = _submit_slot(order, request)
+    if slot is not None and counter_hit(slot, expires_in=SUBMIT_SECONDS) > 1:
+        first = _first_claim(order, line)
+        if first is not None:
+            return redirect("portal:follow", token=follow_token(first.pk))
     photo = request.FILES.get("photo")
     error = None
     field_errors: dict[str, str] = {}
     if line is None:
-        error = "请选择商品和问题类型。"
+        error = gettext("请选择商品和问题类型。")
     else:
         try:
             data = portal_claim_data(reason=reason, form=request.POST, final=True, line=line)
@@ -176,7 +250,10 @@ def submit(request):
             error = str(exc)
         else:
             return redirect("portal:follow", token=follow_token(case.pk))
+    if slot is not None:
+        counter_give_back(slot)  # nothing was filed: the corrected form, sent with the same key, is a first send
     typed = {key: request.POST.get(key, "") for key in ("line", "reason", "condition", "washed", "kind", "main_part")}
+    typed["submit_key"] = request.POST.get("submit_key", "")[:32]
     typed["description"] = request.POST.get("description", "")[:500]
     typed["current_price"] = request.POST.get("current_price", "")[:32]
     typed["return_quantity"] = request.POST.get("return_quantity", "")[:16]
@@ -184,6 +261,16 @@ def submit(request):
     typed["quantity_error"] = field_errors.get("return_quantity", "")
     typed["main_part_error"] = field_errors.get("main_part", "")
     return render(request, "portal/order.html", _order_context(order, error, typed), status=400)
+
+
+def shown_kind(case: Case) -> str:
+    """What the customer's pages call the case: its remedy, or — for a claim the policy granted nothing, which the
+    cases app files as 补偿 until a person decides (case_create) — the problem they reported: 「补偿 · 待审核」 read
+    as if compensation had been offered."""
+    if case.kind == CaseKind.COMPENSATION and CaseKind.COMPENSATION not in ((case.decision or {}).get("allowed") or []) \
+            and case.reason in ClaimReason.values:
+        return str(ClaimReason(case.reason).label)
+    return texts.kind_label(case.kind)
 
 
 def _followed(token: str) -> Case:
@@ -204,7 +291,7 @@ def _follow_plain(case: Case) -> dict:
     # a claim on some of the line's units: the refund is for those (「退 2/3 件」)
     plain["share"] = texts.share_text((case.claim or {}).get("return_quantity"), case.order_line.quantity) if (
         plain["refund"] and case.order_line is not None) else ""
-    kind = KIND_ZH.get(case.kind, case.kind)
+    kind = texts.kind_label(case.kind)
     if case.status == CaseStatus.REQUESTED:
         plain["review"] = texts.review_text({**d, "auto_approved": False}, case.kind)
     # price protection: the price stated when claiming and the difference claimed (line total − price × quantity)
@@ -219,19 +306,20 @@ def _follow_plain(case: Case) -> dict:
         if case.status != CaseStatus.RESOLVED:
             plain["refund"] = ""
     if case.status == CaseStatus.REJECTED:
-        plain["what"] = "很抱歉，申请未通过，原因见下方处理进度。"
+        plain["what"] = gettext("很抱歉，申请未通过，原因见下方处理进度。")
     elif case.status == CaseStatus.CANCELLED:
-        plain["what"] = "申请已撤销。"
+        plain["what"] = gettext("申请已撤销。")
     elif case.status == CaseStatus.RESOLVED:
         done = Resolution(case.resolution).label if case.resolution in Resolution.values else kind
         plain["what"] = gettext("售后已完成：%(done)s") % {"done": done}
     elif case.status != CaseStatus.REQUESTED:
-        plain["what"] = f"已同意为您办理：{kind}"
+        plain["what"] = gettext("已同意为您办理：%(kind)s") % {"kind": kind}
     if case.status != CaseStatus.AWAITING_RETURN:
         plain.update(by="", by_text="")  # a date to send by only while the goods are awaited
     return plain
 
 
+@never_cache
 def follow(request, token: str, error: str | None = None, status: int = 200, typed: dict | None = None):
     case = _followed(token)
     returning = case.kind in case_services.RETURN_KINDS and case.status in (
@@ -250,7 +338,7 @@ def follow(request, token: str, error: str | None = None, status: int = 200, typ
         "case": case, "plain": _follow_plain(case), "returning": returning,
         "return_address": return_address_for_case(case) if returning else None,
         "events": case_public_events(case), "webchat": _webchat(),
-        "kind": KIND_ZH.get(case.kind, case.kind),
+        "kind": shown_kind(case),
     }, status=status)
 
 

@@ -85,7 +85,7 @@ def test_the_preview_says_plainly_when_the_window_has_passed(client, line):
 
 
 @pytest.mark.parametrize(("typed", "error"), [
-    ("abc", "现在的价格（元）必须是数字，收到 'abc'"),
+    ("abc", "现在的价格（元）必须是数字…收到 'abc'"),  # (core.money words the middle: 「（只含数字和小数点）」)
     ("0", "现在的价格（元）必须大于 0。"),
     ("-5", "现在的价格（元）必须大于 0。"),
     ("12.345", "现在的价格（元）最多两位小数（精确到分）"),
@@ -94,11 +94,14 @@ def test_the_preview_says_plainly_when_the_window_has_passed(client, line):
 def test_a_price_that_is_not_a_fen_exact_positive_amount_is_refused_naming_the_field(client, line, typed, error):
     _login(client)
     r = _preview(client, line, typed)
-    assert r.status_code == 400 and r.json() == {"error": error, "field": "current_price"}
+    said = r.json()
+    assert r.status_code == 400 and set(said) == {"error", "field"} and said["field"] == "current_price"
+    assert said["error"].startswith(error.split("…")[0]) and said["error"].endswith(error.split("…")[-1])
     r = _submit(client, line, typed)
     assert r.status_code == 400 and not Case.objects.exists()
     body = r.content.decode()
-    assert re.search(r'data-testid="price-error">' + re.escape(error.replace("'", "&#x27;")) + "<", body)
+    said = ".*?".join(re.escape(part.replace("'", "&#x27;")) for part in error.split("…"))
+    assert re.search(r'data-testid="price-error">' + said + "<", body)
     assert f'value="{typed}"' in body  # what was typed is kept
 
 

@@ -1,4 +1,28 @@
 (function () {
+  // A double tap sends a form twice (two claims, two uploads, or an error page in place of the case just filed):
+  // every form of these pages is sent once; the button says it is on its way. A page shown again (back) is live.
+  document.addEventListener("submit", function (event) {
+    var sent = event.target;
+    if (sent.dataset.sending) { event.preventDefault(); return; }
+    sent.dataset.sending = "1";
+    var button = event.submitter || sent.querySelector("button[type=submit]");
+    if (button) {
+      button.setAttribute("aria-disabled", "true");
+      button.classList.add("sending");
+      if (button.dataset.sendingText) { button.textContent = button.dataset.sendingText; }
+    }
+  });
+  window.addEventListener("pageshow", function () {
+    document.querySelectorAll("form[data-sending]").forEach(function (f) {
+      delete f.dataset.sending;
+      f.querySelectorAll("button.sending").forEach(function (b) {
+        b.classList.remove("sending");
+        b.removeAttribute("aria-disabled");
+      });
+    });
+  });
+})();
+(function () {
   var form = document.getElementById("claim-form");
   if (!form) return;
   var box = document.getElementById("decision");
@@ -79,6 +103,15 @@
         var wrongMainPart = j.field === "main_part" && j.error;
         fieldError(mainPartError, wrongMainPart);
         if (wrongPrice || wrongQuantity || wrongMainPart) { box.hidden = true; return; }
+        if (!j.text && j.error) {
+          // said, not swallowed: the last answer's remedies and money no longer hold (e.g. the lookup ended)
+          box.hidden = false;
+          renderOptions([], "");
+          box.querySelector(".what").textContent = j.error;
+          box.querySelectorAll(".refund-line, .ship-line, .price-sum, .by, .refund-when, .why, .review")
+            .forEach(function (el) { el.hidden = true; });
+          return;
+        }
         if (!j.text) return;
         var t = j.text;
         box.hidden = false;
@@ -117,7 +150,7 @@
     form.photo.required = required;
     if (need) {
       need.textContent = (option && option.dataset.photoHint) ||
-        (required ? "（此问题需要上传照片）" : "（此问题无需照片，可选填）");
+        (required ? need.dataset.required : need.dataset.optional);
     }
     // price protection asks for the price the customer sees now
     if (priceField) {
