@@ -67,6 +67,13 @@ def token_issue(*, shop: Shop, name: str, scopes: list[str], role: str = Role.AG
     from shouhou.api.auth import hash_token
 
     clean = _check_scopes(scopes)
+    held = getattr(actor, "scopes", None) if getattr(actor, "token", None) is not None else None
+    if held:
+        from shouhou.api.auth import scope_covered
+
+        wider = [scope for scope in clean if not scope_covered(scope, held)]
+        if wider:
+            raise PermissionDenied(f"令牌不能签发超出自身权限范围的令牌：{'、'.join(wider)}")
     prefix = secrets.token_hex(4)
     secret = secrets.token_urlsafe(32)
     token = ApiToken.objects.create(shop=shop, name=name.strip()[:100], prefix=prefix, key_hash=hash_token(secret),

@@ -38,8 +38,10 @@ class Principal:
     scopes: list[str] = field(default_factory=list)
 
     def can(self, action: str) -> bool:
-        if self.token is not None and self.scopes and not _scope_allows(self.scopes, action):
-            return False
+        """The role decides. A token's scopes are API domains (`insight`, `reviews:read` …) and were checked
+        against the request's own domain by guard_request before any handler ran; testing them again here
+        against the action's prefix ("view", "audit.", "team.") refused every domain-scoped token on the
+        routers that ask can() — an `insight` token read no insight, a `reviews` token no reviews."""
         return role_can(self.role, action)
 
     @property
@@ -48,9 +50,17 @@ class Principal:
         return self.user if getattr(self.user, "is_authenticated", False) else None
 
 
-def _scope_allows(scopes: list[str], action: str) -> bool:
-    domain = action.split(".")[0]
-    return "*" in scopes or action in scopes or domain in scopes or f"{domain}:write" in scopes
+def scope_covered(scope: str, held: list[str]) -> bool:
+    """Whether a token holding `held` may hand out `scope`: never more than it has itself (an `accounts` token
+    minting a `*` one was a way out of its scope)."""
+    if "*" in held:
+        return True
+    if scope == "*":
+        return False
+    if scope == "read":
+        return "read" in held
+    domain, _, mode = scope.partition(":")
+    return scope_allows_domain(held, domain, write=mode != "read")
 
 
 def scope_allows_domain(scopes: list[str], domain: str, *, write: bool) -> bool:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import logging
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, ValidationError
 from django.db import DataError, InterfaceError, OperationalError
 from django.http import Http404
 from ninja import NinjaAPI
-from ninja.errors import AuthenticationError
+from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
 from shouhou.core.ratelimit import RateLimited
@@ -51,7 +52,23 @@ _MESSAGES = {
     "value_error": "取值无效",
     "extra_forbidden": "不允许的字段",
     "string_pattern_mismatch": "格式不正确",
+    "finite_number": "应为有限的数字（不接受 NaN、Infinity）",
+    "int_from_float": "应为整数（不能有小数）",
+    "decimal_max_digits": "数字位数太多",
+    "decimal_max_places": "小数位数太多",
+    "decimal_whole_digits": "整数部分位数太多",
+    "date_type": "日期格式错误（应为 YYYY-MM-DD）",
+    "date_from_datetime_inexact": "日期格式错误（应为 YYYY-MM-DD，不带时间）",
+    "datetime_from_date_parsing": "时间格式错误（应为 ISO 8601，如 2026-11-11T20:00:00+08:00）",
+    "datetime_object_invalid": "时间无效",
+    "timezone_aware": "时间须带时区（如 +08:00）",
+    "int_parsing_size": "数值超出范围",
+    "string_unicode": "应为文本",
+    "union_tag_invalid": "不是允许的取值",
+    "model_type": "应为对象",
+    "is_instance_of": "取值无效",
 }
+_NINJA_MESSAGES = {"CSRF check Failed": "CSRF 校验失败：请刷新页面后重试（程序调用请用 API 令牌）"}
 _LOC_NAMES = {"body": "请求体", "query": "查询参数", "path": "路径参数", "header": "请求头", "form": "表单", "file": "文件"}
 
 
@@ -87,6 +104,19 @@ def install_handlers(api: NinjaAPI) -> None:
     @api.exception_handler(AuthenticationError)
     def _unauthenticated(request, exc):
         return api.create_response(request, {"detail": "未登录或令牌无效", "errors": []}, status=401)
+
+    @api.exception_handler(HttpError)
+    def _http_error(request, exc: HttpError):
+        # Ninja's own refusals were English and had no `errors`: a session call without the CSRF token read
+        # 「CSRF check Failed」.
+        message = _NINJA_MESSAGES.get(exc.message, exc.message)
+        return api.create_response(request, {"detail": message, "errors": []}, status=exc.status_code)
+
+    @api.exception_handler(RequestDataTooBig)
+    def _too_big(request, exc):
+        # A JSON body over DATA_UPLOAD_MAX_MEMORY_SIZE (10 MB) answered Django's English HTML「Bad Request (400)」.
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE // (1024 * 1024)
+        return api.create_response(request, {"detail": f"请求体太大（超过 {limit} MB）", "errors": []}, status=413)
 
     @api.exception_handler(Http404)
     def _missing(request, exc):
@@ -155,7 +185,7 @@ class DomainError(Exception):
 
 # What any operation may answer besides its own responses: the guard (401 no or bad credentials, 403 scope,
 # role or shop), validation (422), business refusals (400, or 409 for a state conflict), a missing object
-# (404), the rate limit (429)
+# (404), a body too large (413), the rate limit (429)
 # and a database outage (503). Documented on every operation (api.py: ShouhouAPI.get_openapi_schema).
 COMMON_ERRORS = {
     400: "业务规则拒绝（detail 说明原因与字段）",
@@ -163,6 +193,7 @@ COMMON_ERRORS = {
     403: "无权访问：令牌范围、角色或店铺不符",
     404: "未找到（或属于其他店铺）",
     409: "与当前状态冲突（例如已存在、已处理）",
+    413: "请求体太大",
     422: "输入有误（errors 指出位置）",
     429: "请求过于频繁（Retry-After）",
     503: "服务暂时不可用（数据库连接中断，Retry-After）",

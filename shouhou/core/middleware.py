@@ -9,6 +9,7 @@ import logging
 
 from django.db import InterfaceError, OperationalError, close_old_connections
 from django.http import JsonResponse
+from django.utils.cache import add_never_cache_headers, patch_cache_control
 
 from shouhou.core.clientip import FORWARDED_HEADERS, PEER_KEY, forwarded_client, is_trusted, trusted_networks
 
@@ -67,14 +68,29 @@ class TrustedProxyMiddleware:
         return self.get_response(request)
 
 
+def private_no_store(response) -> None:
+    """No copy of a page or an API answer is kept by the browser or a proxy unless the view says how
+    (`Cache-Control` already set: evidence photos and uploads are `private, max-age=…`, static files are
+    WhiteNoise's). Staff pages and API answers carry customers' names, orders and messages: after 退出登录
+    on a shared counter PC, Back showed them again from the browser's cache, and nothing told a proxy
+    not to store them. Customer-link pages already said `no-store` (portal `never_cache`)."""
+    if not response.has_header("Cache-Control"):
+        add_never_cache_headers(response)
+        patch_cache_control(response, private=True)
+
+
 class LinkGoneMiddleware:
-    """A customer link that expired or was revoked (core/links.py: LinkGone) answers a plain page."""
+    """A customer link that expired or was revoked (core/links.py: LinkGone) answers a plain page. Also
+    marks every answer that does not set its own `Cache-Control` as not to be stored (private_no_store):
+    this middleware is already on every request, after authentication."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        return self.get_response(request)
+        response = self.get_response(request)
+        private_no_store(response)
+        return response
 
     def process_exception(self, request, exception):
         from shouhou.core.links import LinkGone, link_gone_response

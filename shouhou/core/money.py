@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 FEN = Decimal("0.01")
@@ -12,6 +14,23 @@ class MoneyError(ValueError):
     pass
 
 
+# What a person types for an amount: ASCII digits with an optional sign, decimal point and exponent (「1e30」 is
+# refused as too large, by its value). No underscore ("1_0" was taken as 10: Python's Decimal allows it), no other
+# script's digits ("٣" was 3), no spaces inside.
+TYPED_AMOUNT = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+
+
+def _amount_text(value: object) -> str:
+    """The text of an amount in ASCII: NFKC turns full-width 「１２」 into 12 and 「，」 into a comma (an IME in
+    full-width mode types the same number); thousands separators go; anything else stays for the caller to
+    refuse."""
+    return unicodedata.normalize("NFKC", str(value)).strip().replace(",", "")
+
+
+def _plain_number(text: str) -> bool:
+    return text.isascii() and "_" not in text
+
+
 def to_yuan(value: object) -> Decimal:
     """Parse '¥1,299.00', '1299', 1299.5 into Decimal('1299.50'); raise MoneyError on anything else."""
     if isinstance(value, Decimal):
@@ -19,12 +38,14 @@ def to_yuan(value: object) -> Decimal:
     elif isinstance(value, int | float):
         amount = Decimal(str(value))
     else:
-        text = str(value or "").strip().replace(",", "").replace("，", "")
+        text = _amount_text(value or "")
         for sign in ("¥", "￥", "元", "RMB", "CNY"):
             text = text.replace(sign, "")
         text = text.strip()
         if not text:
             raise MoneyError("金额为空")
+        if not _plain_number(text):
+            raise MoneyError(f"不是有效金额：{value!r}")
         try:
             amount = Decimal(text)
         except InvalidOperation:
@@ -45,9 +66,13 @@ def positive_amount(value: object, *, field: str, points: bool = False) -> Decim
     if isinstance(value, Decimal):
         amount = value
     else:
-        text = str(value if value is not None else "").strip().replace(",", "").replace("，", "")
+        text = _amount_text(value if value is not None else "")
         if not text:
             raise MoneyError(f"请填写{field}")
+        if isinstance(value, str) and text.lower().lstrip("+-") in {"nan", "snan", "inf", "infinity"}:
+            raise MoneyError(f"{field}必须是有限的数字，收到 {str(value)[:20]!r}")
+        if isinstance(value, str) and not TYPED_AMOUNT.fullmatch(text):
+            raise MoneyError(f"{field}必须是数字（只含数字和小数点），收到 {str(value)[:20]!r}")
         try:
             amount = Decimal(text)
         except InvalidOperation:

@@ -45,5 +45,12 @@ def verify(secret: str, timestamp: str | None, body: bytes, signature: str | Non
         raise SignatureError("缺少签名或时间戳")
     check_timestamp(timestamp, tolerance)
     expected = sign(secret, timestamp, body)
-    if not hmac.compare_digest(expected, signature.strip().lower()):
+    if not same_text(expected, signature.strip().lower()):
         raise SignatureError("签名不匹配")
+
+
+def same_text(expected: str, given: str) -> bool:
+    """Constant-time comparison of two signature texts. hmac.compare_digest raises TypeError for a str holding
+    a non-ASCII character (a header or a query of 「é」 answered 500 on every signed webhook): compared as UTF-8
+    bytes, such a signature is simply wrong."""
+    return hmac.compare_digest(expected.encode(), given.encode())

@@ -10,16 +10,17 @@ from shouhou.commerce.models import Customer
 from shouhou.notifications.models import MessageTemplate
 from shouhou.notifications.selectors import customer_timeline, message_list
 from shouhou.notifications.services import template_save
-from shouhou.notifications.templates_text import DEFAULTS, VARIABLES, TemplateError
+from shouhou.notifications.templates_text import DEFAULTS, MAX_BODY, VARIABLES, TemplateError
 
 router = Router(tags=["主动关怀"])
 
 
 class TemplateIn(Schema):
-    trigger: str
-    channel: str
-    body: str
-    provider_template_code: str = ""
+    trigger: str = Field(max_length=40)
+    channel: str = Field(max_length=16)
+    # A body of megabytes was stored and copied into every message row (templates_text.MAX_BODY).
+    body: str = Field(min_length=1, max_length=MAX_BODY)
+    provider_template_code: str = Field("", max_length=64)
 
 
 class TemplateOut(Schema):

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+import unicodedata
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -416,14 +417,28 @@ def notify_orders_shipped(*, shop, shipment_ids: list[int]) -> int:
 # --- opt-out and receipts --------------------------------------------------------------------------
 
 OPT_OUT_WORDS = {"TD", "T", "退订", "N", "取消订阅"}
+# Words that opt out wherever they stand in the reply: 「退订谢谢」, 「请帮我退订」, 「不要再发了，退订！」. Not 拒收:
+# in after-sales it is refusing a parcel (「我拒收了快递，退款呢」), a customer who needs the next message.
+OPT_OUT_PHRASES = ("退订", "取消订阅")
+
+
+def is_opt_out_reply(text: str) -> bool:
+    """An SMS reply that asks for no more messages. Compared after NFKC (full-width 「ＴＤ」 is TD), without
+    spaces and punctuation (「TD。」, 「退订!」), case-insensitively; the short codes (TD, T, N) only as the
+    whole reply, the Chinese phrases anywhere in it. A doubtful reply counts as a refusal: messaging someone
+    who said 退订 is the mistake that must not happen."""
+    folded = unicodedata.normalize("NFKC", str(text or ""))
+    bare = "".join(ch for ch in folded if not ch.isspace() and unicodedata.category(ch)[0] not in "PS").upper()
+    return bare in OPT_OUT_WORDS or any(phrase in bare for phrase in OPT_OUT_PHRASES)
 
 
 def customer_opt_out_from_reply(*, phone: str, text: str) -> int:
-    """An inbound SMS reply; returns how many customer rows were opted out (one per shop with that phone)."""
+    """An inbound SMS reply; returns how many customer rows were opted out (one per shop with that phone).
+    Raises PhoneError for a phone that is not one."""
     from shouhou.commerce.models import Customer
     from shouhou.core.phones import normalize_phone
 
-    if text.strip().upper() not in OPT_OUT_WORDS:
+    if not is_opt_out_reply(text):
         return 0
     return Customer.objects.filter(phone=normalize_phone(phone), opted_out_at__isnull=True).update(
         opted_out_at=now())
@@ -436,7 +451,7 @@ def receipt_record(*, provider: str, provider_message_id: str, status: str, deta
         return None
     key = f"{provider}:{provider_message_id}:{status}"
     receipt, created = DeliveryReceipt.objects.get_or_create(
-        receipt_key=key, defaults={"message": msg, "provider": provider, "status": status, "detail": detail,
+        receipt_key=key, defaults={"message": msg, "provider": provider, "status": status, "detail": detail[:300],
                                    "reported_at": reported_at})
     if created:
         if status == "delivered":
@@ -475,6 +490,13 @@ def message_send(*, pk: int) -> str:
         OutboundMessage.objects.filter(pk=pk, status=S.SENDING).update(status=S.SUPPRESSED,
                                                                        suppressed_reason="opted_out")
         return S.SUPPRESSED
+    quiet = quiet_until(now())
+    if quiet is not None:
+        # Due before the quiet hours began but picked up inside them (a backlog, a worker that came back, a row
+        # released after 10 minutes in SENDING): it waits for the morning; the claim was no attempt.
+        OutboundMessage.objects.filter(pk=pk, status=S.SENDING).update(
+            status=S.QUEUED, send_after=quiet, attempts=F("attempts") - 1)
+        return S.QUEUED
     provider = provider_for_channel(msg.channel)
     try:
         result = provider.send(msg)
@@ -488,6 +510,13 @@ def message_send(*, pk: int) -> str:
         OutboundMessage.objects.filter(pk=pk, status=S.SENDING).update(
             status=S.FAILED, last_error=str(exc)[:500], provider=provider.name)
         return S.FAILED
+    except Exception:
+        # A provider bug or a value it cannot send (not a ProviderError): the row used to stay SENDING, be
+        # released after 10 minutes and fail again for ever, and the dispatch run stopped at it.
+        log.exception("notification %s: provider %s failed unexpectedly", pk, provider.name)
+        OutboundMessage.objects.filter(pk=pk, status=S.SENDING).update(
+            status=S.FAILED, last_error="发送出错（服务商程序异常，已记录日志）", provider=provider.name)
+        return S.FAILED
     OutboundMessage.objects.filter(pk=pk, status=S.SENDING).update(
         status=S.SENT, sent_at=now(), provider=provider.name, provider_message_id=result.provider_message_id,
         last_error="")
@@ -497,9 +526,11 @@ def message_send(*, pk: int) -> str:
 def outbox_dispatch(*, limit: int = 500, sleep=time.sleep, monotonic=time.monotonic) -> dict[str, int]:
     """Send due messages, oldest first, pacing each channel at its provider's rate limit."""
     at = now()
-    # Release rows stuck in SENDING (worker died) after 10 minutes.
-    OutboundMessage.objects.filter(status=S.SENDING, claimed_at__lt=at - timedelta(minutes=10)).update(
-        status=S.QUEUED)
+    # Release rows stuck in SENDING (worker died) after 10 minutes; one that has had all its attempts fails.
+    stuck = OutboundMessage.objects.filter(status=S.SENDING, claimed_at__lt=at - timedelta(minutes=10))
+    stuck.filter(attempts__gte=_conf("MAX_ATTEMPTS", MAX_ATTEMPTS)).update(
+        status=S.FAILED, last_error="发送中断次数过多，已停止重试")
+    stuck.update(status=S.QUEUED)
     ids = list(OutboundMessage.objects.filter(_due_q(at)).order_by("send_after", "pk")
                .values_list("pk", "channel")[:limit])
     counts: dict[str, int] = {}

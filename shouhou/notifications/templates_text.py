@@ -78,6 +78,9 @@ DEFAULTS: dict[str, str] = {
 FREE_TEXT = frozenset({"reason", "remedy", "problem", "progress", "resolution", "next_step", "outcome", "product"})
 
 
+MAX_BODY = 1000  # characters; an SMS is billed per 70, a WeChat template field holds a few dozen
+
+
 class TemplateError(ValueError):
     def __init__(self, message: str, *, variable: str | None = None):
         super().__init__(message)
@@ -92,6 +95,8 @@ def template_check(trigger: str, body: str) -> None:
     """Raise TemplateError naming the first unknown or missing variable."""
     if trigger not in VARIABLES:
         raise TemplateError(f"未知的触发事件：{trigger}")
+    if len(body) > MAX_BODY:
+        raise TemplateError(f"模板太长（{len(body)} 字），最多 {MAX_BODY} 字")
     if any(ord(ch) < 32 and ch not in "\n\t" for ch in body):
         raise TemplateError("模板含有不可见的控制字符（如 NUL），请删除后再保存")
     allowed = VARIABLES[trigger]

@@ -16,7 +16,7 @@ from shouhou.accounts.access import current_shop_for_request
 from shouhou.commerce.models import Customer
 from shouhou.core.clock import local_tz
 from shouhou.core.idempotency import idempotency_claim
-from shouhou.core.phones import mask_phone
+from shouhou.core.phones import PhoneError, mask_phone
 from shouhou.core.signatures import SignatureError
 from shouhou.core.webhooks import webhook_verify
 from shouhou.notifications.selectors import customer_timeline
@@ -63,7 +63,10 @@ def sms_reply_webhook(request: HttpRequest):
         except (ValueError, KeyError, TypeError) as exc:
             raise _BadPayload(f"缺少字段 {exc}") from exc
         _, fresh = idempotency_claim(scope="sms_reply", key=msg_id)
-        changed = customer_opt_out_from_reply(phone=phone, text=text) if fresh else 0
+        try:
+            changed = customer_opt_out_from_reply(phone=phone, text=text) if fresh else 0
+        except PhoneError as exc:  # was a 500, and the gateway retried it for ever
+            raise _BadPayload(f"phone 字段不是有效的手机号：{exc}") from exc
         return {"opted_out": changed, "duplicate": not fresh}
 
     return _signed_webhook(request, "notifications.sms_reply", apply)

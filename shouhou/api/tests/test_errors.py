@@ -38,3 +38,36 @@ def test_overflow_and_refused_values_answer_422_in_chinese():
         422, "输入有误：数值超出范围")
     assert client.get("/nul").status_code == 422
     assert "无法保存的字符" in client.get("/nul").json()["detail"]
+
+
+def test_a_session_call_without_the_csrf_token_is_refused_in_chinese(shop):
+    from django.test import Client
+
+    from shouhou.accounts.models import Membership
+    from shouhou.core.testing.factories import UserFactory
+
+    user = UserFactory(username="admin9")
+    Membership.objects.create(user=user, shop=shop, role=Role.ADMIN)
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(user)
+    r = browser.post("/api/accounts/tokens", {"name": "x", "scopes": ["*"]}, content_type="application/json")
+    assert r.status_code == 403
+    assert r.json() == {"detail": "CSRF 校验失败：请刷新页面后重试（程序调用请用 API 令牌）", "errors": []}
+
+
+def test_a_body_over_the_upload_limit_is_413_in_the_apis_shape(client, shop, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
+    token = token_issue(actor=SYSTEM, shop=shop, name="t", scopes=["*"], role=Role.ADMIN)
+    body = '{"trigger": "order_placed", "channel": "sms", "body": "' + "x" * (2 * 1024 * 1024) + '"}'
+    r = client.put("/api/notifications/templates", data=body, content_type="application/json",
+                   headers={"Authorization": token.header})
+    assert r.status_code == 413
+    assert r.json() == {"detail": "请求体太大（超过 1 MB）", "errors": []}
+
+
+def test_a_nan_amount_is_refused_in_chinese(client, shop):
+    token = token_issue(actor=SYSTEM, shop=shop, name="t", scopes=["*"], role=Role.ADMIN)
+    r = client.post("/api/cases/1/compensate", {"kind": "coupon", "amount": "NaN"}, content_type="application/json",
+                    headers={"Authorization": token.header})
+    assert r.status_code == 422
+    assert "应为有限的数字（不接受 NaN、Infinity）" in r.json()["detail"] and "Input should" not in r.json()["detail"]

@@ -64,3 +64,19 @@ def test_template_change_is_audited_with_before_and_after(shop):
     tpl = template_save(actor=SYSTEM, shop=shop, trigger="order_placed", channel="sms", body="亲，售后找我们：{{service_contact}}")
     assert_audited("notifications.template.save", tpl, count=2, before={"body": "您好，售后请联系{{service_contact}}"},
                    after={"body": "亲，售后找我们：{{service_contact}}"})
+
+
+def test_a_template_of_thousands_of_characters_is_refused_by_the_api_and_the_service(client, shop):
+    from shouhou.accounts.choices import Role
+    from shouhou.accounts.services import token_issue
+    from shouhou.notifications.models import MessageTemplate
+
+    body = "您好，{{service_contact}}" + "长" * 200_000
+    token = token_issue(actor=SYSTEM, shop=shop, name="t", scopes=["*"], role=Role.ADMIN)
+    r = client.put("/api/notifications/templates", data=json.dumps(
+        {"trigger": "order_placed", "channel": "sms", "body": body}), content_type="application/json",
+        headers={"Authorization": token.header})
+    assert r.status_code == 422 and r.json()["errors"][0]["loc"] == ["body", "payload", "body"]
+    with pytest.raises(TemplateError, match="模板太长"):
+        template_save(shop=shop, trigger="order_placed", channel="sms", body=body, actor=SYSTEM)
+    assert not MessageTemplate.objects.exists()
