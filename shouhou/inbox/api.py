@@ -101,6 +101,8 @@ class InboxTicketOut(Schema):
     subject: str
     channel: str
     category: str
+    complaint_type: str = Field("", description="售后问题类型（评价分类体系的代码，如 counterfeit）；未识别时为空")
+    complaint_type_label: str = Field("", description="问题类型名称，随请求语言")
     priority: int
     status: str
     team: str
@@ -354,9 +356,14 @@ def _clock_out(t: Ticket) -> dict:
 
 
 def _ticket_out(t: Ticket) -> dict:
+    from shouhou.reviews.classifier.taxonomy import ComplaintType
+
     customer = t.customer if t.customer_id else None
+    ctype = t.complaint_type or ""  # as triage stored it (NULL on older tickets: none named)
     return {
         "id": t.pk, "number": t.number, "subject": t.subject, "channel": t.channel, "category": t.category,
+        "complaint_type": ctype,
+        "complaint_type_label": str(ComplaintType(ctype).label) if ctype in ComplaintType.values else "",
         "priority": t.priority, "status": t.status, "team": t.team, "assignee": _name(t.assignee),
         "customer_id": t.customer_id, "customer_name": customer.name if customer else "",
         "customer_phone": mask_phone(customer.phone) if customer else "",

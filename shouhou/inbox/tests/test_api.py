@@ -648,3 +648,10 @@ def test_ticket_messages_carry_the_name_the_sender_gave_the_file(api, customer):
     message.save()
     shown = api.get(f"/tickets/{tid}").json()["messages"][0]
     assert shown["attachment"].endswith(".pdf") and shown["attachment_name"] == "发票.pdf"
+
+
+def test_a_ticket_carries_the_complaint_type_triage_read_with_its_name(api, customer):
+    ticket_id = new_ticket(api, customer, body="你们卖的是假货吧，和专柜的完全不一样，防伪码也查不到")
+    got = api.get(f"/tickets/{ticket_id}").json()
+    assert got["complaint_type"] == Ticket.objects.get(pk=ticket_id).complaint_type == "counterfeit"
+    assert got["complaint_type_label"] == "假货/非正品"

@@ -24,6 +24,7 @@ import httpx
 
 from shouhou.cases.choices import CaseKind, CaseStatus, ClaimReason
 from shouhou.commerce.choices import OrderStatus
+from shouhou.core.signatures import same_text
 from shouhou.platforms.adapters.base import (
     Action,
     Aftersale,
@@ -270,7 +271,7 @@ class DoudianAdapter:
                                 hashlib.sha256).hexdigest()
         else:
             expected = push_sign(self.app_key, self.app_secret, body)
-        if not hmac.compare_digest(expected, given):
+        if not same_text(expected, given):
             raise PushRefused("event-sign 签名不匹配")
 
     def parse_push(self, body: bytes) -> list[PushMessage]:

@@ -45,7 +45,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import hmac
 import json
 import time
 from decimal import Decimal, InvalidOperation
@@ -55,6 +54,7 @@ from django.utils.translation import gettext as _
 
 from shouhou.cases.choices import CaseKind, CaseStatus, ClaimReason
 from shouhou.commerce.choices import OrderStatus
+from shouhou.core.signatures import same_text
 from shouhou.platforms.adapters.base import (
     Action,
     Aftersale,
@@ -284,12 +284,12 @@ class YouzanAdapter:
             raise PushRefused("client_id 与本应用不符")
         given = str(headers.get("event-sign") or "").lower()
         if given:  # the header signs the raw body: everything in it is covered
-            if not hmac.compare_digest(given, push_sign(self.app_key, self.app_secret, body)):
+            if not same_text(push_sign(self.app_key, self.app_secret, body), given):
                 raise PushRefused("Event-Sign 校验失败")
         else:  # no header: the body's sign over client_id + msg + client_secret (msg as sent, a string)
             msg, sign = envelope.get("msg"), str(envelope.get("sign") or "").lower()
-            if not isinstance(msg, str) or not sign or not hmac.compare_digest(
-                    sign, push_sign(self.app_key, self.app_secret, msg.encode())):
+            if not isinstance(msg, str) or not sign or not same_text(
+                    push_sign(self.app_key, self.app_secret, msg.encode()), sign):
                 raise PushRefused("缺少或错误的签名（Event-Sign / sign）")
         self._body = envelope
 
