@@ -17,13 +17,12 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import hmac
 import os
 import struct
 
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
-from shouhou.core.signatures import SignatureError, check_timestamp, secret_missing
+from shouhou.core.signatures import SignatureError, check_timestamp, same_text, secret_missing
 
 BLOCK = 32
 
@@ -41,7 +40,7 @@ def signature_ok(expected_parts: tuple[str, ...], signature: str | None) -> bool
     token and public timestamp/nonce is computable by anyone)."""
     if not signature or not expected_parts or secret_missing(expected_parts[0]):
         return False
-    return hmac.compare_digest(sha1_signature(*expected_parts), signature.strip().lower())
+    return same_text(sha1_signature(*expected_parts), signature.strip().lower())
 
 
 def aes_key(encoding_aes_key: str) -> bytes:
