@@ -34,8 +34,36 @@ def _kept(request: HttpRequest) -> dict:
 
 def _list_context(desk: Desk, scope: str, kept: dict | None = None) -> dict:
     at = now()
-    return {"rows": sel.desk_conversations(shop=desk.shop, user=desk.user, scope=scope, at=at, **(kept or {})),
-            "server_now": at, "scope": scope}
+    rows = sel.desk_conversations(shop=desk.shop, user=desk.user, scope=scope, at=at, **(kept or {}))
+    return {"rows": rows, "server_now": at, "scope": scope, **_reply_context(desk, rows, scope=scope, at=at)}
+
+
+def _reply_context(desk: Desk, rows, *, scope: str, at) -> dict:
+    """The per-message reply clocks on the one screen (docs/metrics.md, 回复率): each row's oldest buyer message
+    still waiting for a person, counting down to the platform's first target (飞鸽: 3 minutes; a message sent
+    outside the counted hours is marked as not counted), and today's rates (mine, the team's) with the nudge for
+    the messages about to cross the line — mine and the unassigned ones, or all in the 全部未结 scope."""
+    from shouhou.core.clock import local_tz
+    from shouhou.sla.reply_rules import reply_rule_for
+
+    rule = reply_rule_for(desk.shop.platform)
+    clocks = sel.conversation_reply_clocks(shop=desk.shop,
+                                           conversation_ids=[r.ticket.conversation_id for r in rows
+                                                             if r.ticket.conversation_id])
+    for row in rows:
+        clock = clocks.get(row.ticket.conversation_id)
+        row.reply_clock = clock
+        row.reply_counted = clock is not None and rule.counts_hour(clock.waiting_since.astimezone(local_tz()).hour)
+    board = sel.reply_board(shop=desk.shop, user=desk.user, at=at)
+    me = desk.user.pk
+    if scope != "all":
+        board.forecast = [w for w in board.forecast if w.agent_id in (None, me)]
+    mine = board.mine
+    from shouhou.desk.workbench import _reply_next
+
+    return {"board": board, "reply_line": rule.clock_seconds, "reply_minutes": rule.clock_seconds // 60,
+            "reply_next": _reply_next(desk, at),
+            "reply_rates": [(r, mine.rate(r.seconds) if mine else None) for r in board.team.rates]}
 
 
 @login_required
@@ -61,7 +89,8 @@ def im_list(request: HttpRequest) -> JsonResponse:
     html = render_to_string("desk/_im_list.html", {**context, "open_id": request.GET.get("t", "")}, request=request)
     rows = context["rows"]
     return JsonResponse({"html": html, "now": context["server_now"].isoformat(), "total": rows.total,
-                         "shown": len(rows)})
+                         "shown": len(rows),
+                         "reply_html": render_to_string("desk/_im_reply.html", context, request=request)})
 
 
 @login_required

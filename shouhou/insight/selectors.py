@@ -5,7 +5,7 @@ plus one per label table), never a query per row. Definitions: docs/metrics.md."
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
@@ -437,28 +437,46 @@ class ReplyRateHistory:
     days: list[date]
     team: list                         # sla.selectors.ReplyRateRow or None, one per day
     agents: list[tuple[str, list]]     # (agent label, one row or None per day)
+    ignored: list[str] = field(default_factory=list)  # the page's active filters the rates do not follow
 
     @property
     def target_minutes(self) -> list[int]:
         return [s // 60 for s in self.targets]
 
 
-def reply_rate_history(*, shop, start: datetime, end: datetime) -> ReplyRateHistory:
-    """Two aggregate queries (per agent and day, per day) and one for the agents' names."""
+def reply_rate_filters(filters) -> tuple[dict, list[str]]:
+    """The page's filters as reply_rates arguments (the conversation's channel, the message's agent), and the
+    names of the active filters they cannot follow (a live session, a product…: a buyer message has none)."""
+    active = filters.active() if filters is not None else {}
+    kwargs: dict = {}
+    if active.get("channel") and active["channel"] != m.NONE:
+        kwargs["channel"] = str(active["channel"])
+    if str(active.get("agent", "")).isdigit():
+        kwargs["agent_id"] = int(active["agent"])
+    followed = {"channel": "channel" in kwargs, "agent": "agent_id" in kwargs}
+    ignored = [name for name in active if not followed.get(name)]
+    return kwargs, ignored
+
+
+def reply_rate_history(*, shop, start: datetime, end: datetime, filters=None) -> ReplyRateHistory:
+    """Two aggregate queries (per agent and day, per day) and one for the agents' names. `filters`: the page's
+    (insight.metrics.Filters); the channel and the agent apply, the others are listed in `ignored`."""
     from shouhou.sla.reply_rules import reply_rule_for
     from shouhou.sla.selectors import reply_rates
 
     rule = reply_rule_for(shop.platform)
+    narrow, ignored = reply_rate_filters(filters)
     first = start.astimezone(local_tz()).date()
     days = [first + timedelta(days=i) for i in range((end.astimezone(local_tz()).date() - first).days)]
-    team = {r.day: r for r in reply_rates(shop=shop, start=start, end=end, by=("day",))}
+    team = {r.day: r for r in reply_rates(shop=shop, start=start, end=end, by=("day",), **narrow)}
     per_agent: dict[int | None, dict[date, object]] = {}
-    for r in reply_rates(shop=shop, start=start, end=end, by=("agent", "day")):
+    for r in reply_rates(shop=shop, start=start, end=end, by=("agent", "day"), **narrow):
         per_agent.setdefault(r.agent_id, {})[r.day] = r
     names = {u.pk: u.get_username() for u in get_user_model().objects.filter(pk__in=[k for k in per_agent if k])}
     agents = sorted(((names.get(k, _("未分配")) if k else _("未分配"), [rows.get(d) for d in days])
                      for k, rows in per_agent.items()), key=lambda pair: (pair[0] == _("未分配"), pair[0]))
-    return ReplyRateHistory(targets=list(rule.targets), days=days, team=[team.get(d) for d in days], agents=agents)
+    return ReplyRateHistory(targets=list(rule.targets), days=days, team=[team.get(d) for d in days], agents=agents,
+                            ignored=[str(DIMENSION_LABELS.get(name, name)) for name in ignored])
 
 
 # -------------------------------------------------------------------------------------- weekly report

@@ -267,8 +267,8 @@ def agents(request):
              "series": {"frt": chart_series_label("first_response"), "csat": chart_series_label("csat")}}
     return render(request, "insight/agents.html", {**ctx, "rows": rows, "chart": chart,
                                                    "metric_defs": [m.METRICS[k] for k in sel.AGENT_METRICS],
-                                                   "reply_history": sel.reply_rate_history(shop=shop, start=start,
-                                                                                           end=end)})
+                                                   "reply_history": sel.reply_rate_history(
+                                                       shop=shop, start=start, end=end, filters=ctx["filters"])})
 
 
 @login_required

@@ -384,8 +384,9 @@ def reply_rates_get(request, start: dt.datetime, end: dt.datetime,
     from shouhou.sla.selectors import reply_rates
 
     _need(request, VIEW)
-    if start.tzinfo is None or end.tzinfo is None:
-        raise DomainError("时间须带时区，如 2026-11-06T00:00:00+08:00", status=422, field="start")
+    for name, value in (("start", start), ("end", end)):
+        if value.tzinfo is None:
+            raise DomainError("时间须带时区，如 2026-11-06T00:00:00+08:00", status=422, field=name)
     for name, value in (("start", start), ("end", end)):
         if not 2000 <= value.year <= 2100:
             raise DomainError("时间应在 2000–2100 年之间", status=422, field=name)

@@ -266,3 +266,28 @@ def reply_clock_forecast(*, shop, within_seconds: int = 60, at: datetime | None 
                                   sent_at=row["created_at"], crosses_at=crosses,
                                   seconds_left=int((crosses - at).total_seconds()), body=(row["body"] or "")[:80]))
     return out
+
+
+def reply_next_moment(*, shop, nudge_seconds: int, at: datetime | None = None) -> datetime | None:
+    """The next instant a reply board changes with nothing pushed: a waiting buyer message entering the nudge
+    window (its first-target mark `nudge_seconds` away) or, inside it, crossing the mark (a miss now counts).
+    None when no waiting message can still make it. Two small reads of the partial index of waiting messages."""
+    from datetime import timedelta
+
+    from shouhou.sla.reply_rules import reply_rule_for
+
+    rule = reply_rule_for(shop.platform)
+    at = at or now()
+    clock, nudge = timedelta(seconds=rule.clock_seconds), timedelta(seconds=nudge_seconds)
+    qs = _counted_messages(shop=shop, start=at - clock + timedelta(microseconds=1), end=at + timedelta(seconds=1),
+                           rule=rule).filter(human_reply_at__isnull=True)
+    moments = []
+    first = qs.order_by("created_at").values_list("created_at", flat=True).first()
+    if first is not None:
+        crosses = first + clock
+        moments.append(crosses if crosses - nudge <= at else crosses - nudge)
+    beyond = qs.filter(created_at__gt=at - clock + nudge).order_by("created_at").values_list("created_at",
+                                                                                           flat=True).first()
+    if beyond is not None:
+        moments.append(beyond + clock - nudge)
+    return min(moments) if moments else None

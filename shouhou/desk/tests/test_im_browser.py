@@ -243,3 +243,117 @@ def test_a_new_chat_past_the_lists_cut_is_in_the_list_and_the_count_follows(page
     page.select_option("#im-scope", "all")
     expect(row).to_have_class(re.compile(r"\bcurrent\b"))
     expect(cut).to_have_text("只显示最早等待的 60 个，共 62 个")
+
+
+@pytest.mark.browser
+def test_two_agents_on_one_conversation_the_second_is_warned_before_answering_again(browser, asgi_server, shop,
+                                                                                      agent, supervisor):
+    # given a conversation the agent holds, open on the agent's desk and on the supervisor's (全部未结)
+    from shouhou.inbox.services import ticket_assign
+
+    ticket = _ticket(shop, "钱女士", "退款什么时候到账？")
+    ticket = ticket_assign(ticket=ticket, agent=agent, actor=supervisor)
+    base = asgi_server.url
+    pages = {}
+    for name in ("agent", "supervisor"):
+        context = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai", bypass_csp=True)
+        pages[name] = context.new_page()
+        pages[name].set_default_timeout(15000)
+        log_in(pages[name], base, name)
+        pages[name].goto(f"{base}/desk/im/?t={ticket.pk}&scope=all")
+        pages[name].wait_for_selector("#im[data-state=on]", state="attached")
+    try:
+        mine, theirs = pages["agent"], pages["supervisor"]
+        # the supervisor is told whose conversation it is; the agent is not warned about their own
+        expect(theirs.get_by_test_id("im-held-by")).to_contain_text("agent")
+        expect(mine.get_by_test_id("im-held-by")).to_have_count(0)
+        expect(theirs.get_by_test_id("im-collision")).to_be_hidden()
+
+        # when the agent answers (keyboard only: type, Ctrl+Enter)
+        mine.get_by_test_id("reply-body").fill("您好，退款已原路退回，1-3 个工作日到账")
+        mine.get_by_test_id("reply-body").press("Control+Enter")
+
+        # then the supervisor's open conversation shows the answer without a reload, with a warning above the
+        # composer; the agent's own page says nothing of the kind
+        expect(theirs.get_by_test_id("timeline")).to_contain_text("1-3 个工作日到账")
+        expect(theirs.get_by_test_id("im-collision")).to_be_visible()
+        expect(theirs.get_by_test_id("im-collision")).to_contain_text("agent 刚刚回复了这位顾客")
+        expect(mine.get_by_test_id("timeline")).to_contain_text("1-3 个工作日到账")
+        expect(mine.get_by_test_id("im-collision")).to_be_hidden()
+
+        # and when the supervisor still sends, the warning goes and the reply is the supervisor's
+        theirs.get_by_test_id("reply-body").fill("补充：到账后会有短信通知")
+        theirs.get_by_test_id("reply-body").press("Control+Enter")
+        expect(theirs.get_by_test_id("timeline")).to_contain_text("到账后会有短信通知")
+        expect(theirs.get_by_test_id("im-collision")).to_be_hidden()
+    finally:
+        for pg in pages.values():
+            pg.context.close()
+
+
+@pytest.mark.browser
+def test_the_reply_rates_and_the_nudge_are_on_the_one_screen_and_the_nudge_opens_by_keyboard(page, asgi_server, shop,
+                                                                                             agent):
+    # given a customer message waiting 2 minutes 5 seconds (a 3-minute line: 55 s left) on a shop without a
+    # platform rule (3 and 5 minutes, every hour counted: the test passes at any hour)
+    import datetime as dt
+
+    import time_machine
+
+    from shouhou.core.clock import now
+
+    type(shop).objects.filter(pk=shop.pk).update(platform="manual")
+    shop.refresh_from_db()
+    with time_machine.travel(now() - dt.timedelta(seconds=125), tick=False):
+        ticket = _ticket(shop, "孙先生", "我的订单能改地址吗")
+    base = asgi_server.url
+    log_in(page, base, "agent")
+    page.goto(f"{base}/desk/im/")
+    page.wait_for_selector("#im[data-state=on]", state="attached")
+
+    # then the desk shows today's rates (nothing decided yet) and nudges that message, its row counting down
+    expect(page.get_by_test_id("im-rate-team-180")).to_have_text("—")
+    expect(page.get_by_test_id("im-rate-mine-300")).to_have_text("—")
+    nudge = page.get_by_test_id("im-nudge")
+    expect(nudge).to_contain_text("我的订单能改地址吗")
+    row = page.locator(f'.im-row[data-ticket="{ticket.pk}"]')
+    expect(row.get_by_test_id("im-reply-clock")).to_contain_text(re.compile(r"3 分钟线 剩余 0:\d\d"))
+
+    # when the agent reaches the nudge with the keyboard and presses Enter, the conversation opens in the pane
+    link = nudge.locator(f'a[data-open="{ticket.pk}"]')
+    link.focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_test_id("im-convo")).to_have_attribute("data-ticket", str(ticket.pk))
+    expect(page).to_have_url(re.compile(rf"/desk/im/\?t={ticket.pk}$"))
+
+    # and once answered (Ctrl+Enter), the nudge is gone and the rates count it: 1 of 1 within 3 and 5 minutes
+    page.get_by_test_id("reply-body").fill("可以的，请把新地址发给我")
+    page.get_by_test_id("reply-body").press("Control+Enter")
+    expect(page.get_by_test_id("im-nudge")).to_have_count(0)
+    # (the shop's rates are shared for 5 s: the desk reads them again once that has passed)
+    expect(page.get_by_test_id("im-rate-mine-180")).to_have_text("100.0%", timeout=15000)
+    expect(page.get_by_test_id("im-rate-team-300")).to_have_text("100.0%")
+
+
+@pytest.mark.browser
+def test_a_message_nearing_the_line_is_nudged_with_no_event_to_push_it(page, asgi_server, shop, agent):
+    # given a message 100 s old on a 3-minute line (80 s left: not yet in the 60 s nudge window), nothing else
+    # happening in the shop (no event will be pushed)
+    import datetime as dt
+
+    import time_machine
+
+    from shouhou.core.clock import now
+
+    type(shop).objects.filter(pk=shop.pk).update(platform="manual")
+    shop.refresh_from_db()
+    base = asgi_server.url
+    log_in(page, base, "agent")
+    with time_machine.travel(now() - dt.timedelta(seconds=100), tick=False):
+        _ticket(shop, "吴女士", "赠品怎么没有")
+    page.goto(f"{base}/desk/im/")
+    page.wait_for_selector("#im[data-state=on]", state="attached")
+    expect(page.get_by_test_id("im-reply-clock")).to_have_count(1)
+    assert page.get_by_test_id("im-nudge").count() == 0  # 80 s left when it was sent: outside the window
+    # then once its clock enters the window, the desk reads the list again and nudges it (the clock's own moment)
+    expect(page.get_by_test_id("im-nudge")).to_contain_text("赠品怎么没有", timeout=40000)

@@ -76,10 +76,22 @@
   }
 
   // --- the queue: refresh rows and counts ---
+  // The reply board changes at moments nothing is pushed for (a waiting message entering the nudge window or
+  // crossing its line): the server names the next one (data-next) and the board's page is read again then.
+  var replyRefresh = null, replyFired = "";
+  function replyMoment() {
+    var board = document.getElementById("reply-board") || document.getElementById("im-reply-board");
+    var next = board && board.dataset.next;
+    if (!next || !replyRefresh || next === replyFired || Date.now() + skew < Date.parse(next)) return;
+    replyFired = next;
+    replyRefresh();
+  }
+  setInterval(replyMoment, 1000);
+
   var rows = document.getElementById("queue-rows");
   if (rows) {
     syncClock(rows.closest("table").dataset.serverNow);
-    every(parseInt(rows.dataset.poll, 10), function () {
+    replyRefresh = every(parseInt(rows.dataset.poll, 10), function () {
       return getJSON(rows.dataset.refreshUrl).then(function (j) {
         syncClock(j.now);
         rows.innerHTML = j.html;
@@ -98,7 +110,7 @@
   var team = document.getElementById("team-body");
   if (team) {
     syncClock(team.dataset.serverNow);
-    every(parseInt(team.dataset.poll, 10), function () {
+    replyRefresh = every(parseInt(team.dataset.poll, 10), function () {
       return getJSON(team.dataset.refreshUrl).then(function (j) { syncClock(j.now); team.innerHTML = j.html; tick(); });
     });
   }
@@ -203,5 +215,9 @@
 
   tick();
   setInterval(tick, 1000);
-  window.shouhouDesk = {tick: tick, syncClock: syncClock, fmt: fmt, csrf: csrf, retryDelay: retryDelay};  // for im.js
+  function serverNow() { return Date.now() + skew; }
+  // im.js names its list refresh here, so the one screen's reply board is read again at its moments too
+  function onReplyMoment(fn) { replyRefresh = fn; }
+  window.shouhouDesk = {tick: tick, syncClock: syncClock, fmt: fmt, csrf: csrf, retryDelay: retryDelay,
+                        serverNow: serverNow, onReplyMoment: onReplyMoment};  // for im.js
 })();

@@ -23,17 +23,37 @@
   function timeline() { return document.getElementById("im-timeline"); }
 
   // --- waiting time, counting up from the customer's oldest unanswered message ---
+  var line = parseInt(im.dataset.replyLine || "180", 10) || 180;
   function waits() {
     var now = Date.now();
     document.querySelectorAll(".im-wait[data-since]").forEach(function (el) {
       var s = Math.max(0, Math.round((now - Date.parse(el.dataset.since)) / 1000));
       var out = el.querySelector(".im-wait-time");
       if (out) out.textContent = D.fmt(s);
-      el.classList.toggle("long", s >= 180);  // the platforms' 3-minute reply line
+      el.classList.toggle("long", s >= line);  // the shop's platform reply line (飞鸽: 3 minutes)
     });
   }
-  setInterval(waits, 1000);
+  // The reply clocks' moments change the rates and the nudge with no event to push: a waiting message entering
+  // the nudge window, or crossing the line (a miss now counts). The list (and the board with it) is read again
+  // at those moments, once each; and once after the agent's own reply, when the shop's shared rates (kept
+  // 5 s, inbox.selectors.COUNTS_TTL) are sure to include it.
+  var marked = {};
+  function clockMoments(silent) {  // silent: the list was just read, what it shows is known
+    var now = D.serverNow ? D.serverNow() : Date.now(), due = false;
+    document.querySelectorAll(".im-reply-clock[data-due]").forEach(function (el) {
+      var left = (Date.parse(el.dataset.due) - now) / 1000, warn = parseInt(el.dataset.warn || "60", 10);
+      [["nudge", left <= warn], ["late", left < 0]].forEach(function (m) {
+        var key = m[0] + el.dataset.due;
+        if (m[1] && !marked[key]) { marked[key] = true; due = true; }
+      });
+    });
+    if (due && !silent) refreshListSoon();
+  }
+  function ratesLater() { setTimeout(refreshListSoon, 6000); }
+  if (D.onReplyMoment) D.onReplyMoment(function () { refreshListSoon(); });  // the board's data-next (desk.js)
+  setInterval(function () { waits(); clockMoments(false); }, 1000);
   waits();
+  clockMoments(true);
 
   // --- the list ---
   var listBusy = false, listAgain = false, listTimer = null, listLast = 0, listFails = 0, paneFails = 0;
@@ -58,7 +78,10 @@
     var url = im.dataset.listUrl + "?scope=" + encodeURIComponent(im.dataset.scope) + "&t=" + openId() +
       (asked.length ? "&keep=" + asked.join(",") : "");
     return getJSON(url).then(function (j) {
-      listFails = 0; D.syncClock(j.now); rows.innerHTML = j.html; waits(); D.tick();
+      listFails = 0; D.syncClock(j.now); rows.innerHTML = j.html;
+      var board = document.getElementById("im-reply-board");  // today's rates and the nudge, with the list
+      if (board && j.reply_html) board.outerHTML = j.reply_html;
+      waits(); clockMoments(true); D.tick();
       kept = kept.filter(function (id) { return asked.indexOf(id) === -1 || rows.querySelector('.im-row[data-conversation="' + id + '"]'); });
     })
       .catch(function () { retryLater("list"); })
@@ -93,6 +116,7 @@
           box.removeChild(node);
           if (node.nodeType === 1 && node.dataset.key && tl.querySelector('[data-key="' + node.dataset.key + '"]')) continue;
           tl.appendChild(node);
+          if (node.nodeType === 1 && node.dataset.author && node.dataset.author !== im.dataset.me) otherReplied(node);
         }
         tl.scrollTop = tl.scrollHeight;
       }
@@ -105,6 +129,20 @@
       D.tick();
     }).catch(function () { if (timeline() === tl) retryLater("pane"); })
       .then(function () { paneBusy = false; if (paneAgain) { paneAgain = false; refreshTimeline(); } });
+  }
+
+  // --- two agents in one conversation: a reply by another agent arriving in the open conversation is said
+  // above the composer (the customer already has an answer; look before sending yours). Sending clears it. ---
+  function otherReplied(node) {
+    var box = pane.querySelector('[data-testid="im-collision"]');
+    if (!box) return;
+    box.textContent = (window.interpolate || function (t, v) { return t.replace("%(name)s", v.name); })(
+      _("%(name)s 刚刚回复了这位顾客，发送前请先看一下上面的回复。"), {name: node.dataset.authorName || ""}, true);
+    box.hidden = false;
+  }
+  function collisionClear() {
+    var box = pane.querySelector('[data-testid="im-collision"]');
+    if (box) { box.hidden = true; box.textContent = ""; }
   }
 
   // --- drafts: one per conversation, kept in this tab until sent (switching conversations loses nothing) ---
@@ -151,7 +189,7 @@
       });
   }
   window.addEventListener("popstate", function (ev) { if (ev.state && ev.state.t) openTicket(ev.state.t, false); });
-  rows.addEventListener("click", function (ev) {
+  im.querySelector(".im-list").addEventListener("click", function (ev) {  // a row, or a nudge above the rows
     var a = ev.target.closest("[data-open]");
     if (!a || ev.ctrlKey || ev.metaKey || ev.shiftKey) return;
     ev.preventDefault();
@@ -192,11 +230,13 @@
         draftClear(ticketId);
         if (openId() !== ticketId) { say(j.message); refreshListSoon(); return; }  // the agent moved on meanwhile
         reply.value = "";
+        collisionClear();
         if (file) { file.value = ""; document.getElementById("im-file-name").textContent = ""; }
         document.getElementById("im-script-id").value = "";
         say(j.message);
         refreshTimeline();
         refreshListSoon();
+        ratesLater();
       } else if (j.blocked) {
         blocked.textContent = "";
         var head = document.createElement("strong");
