@@ -139,6 +139,7 @@ class CompensateIn(Schema):
     kind: str
     amount: Decimal
     note: str = ""
+    given: Decimal | None = Field(None, description="发放前看到的本单补偿合计（可选）：与当前不符则拒绝，防止重复提交或两人同时发放")
 
 
 class ResolveIn(Schema):
@@ -322,7 +323,8 @@ def progress(request, case_id: int, payload: ProgressIn):
 def compensate(request, case_id: int, payload: CompensateIn):
     _need(request, COMPENSATE)
     return _detail(_run(svc.case_issue_compensation, case=_case(request, case_id), actor=request.auth,
-                        kind=payload.kind, amount=payload.amount, note=payload.note, role=request.auth.role))
+                        kind=payload.kind, amount=payload.amount, note=payload.note, role=request.auth.role,
+                        given=payload.given))
 
 
 @router.post("/{case_id}/supervisor-approve", response=CaseDetailOut, summary="主管审批")

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
 from django.utils.translation import gettext
 
-from shouhou.cases.choices import OPEN_STATUSES
+from shouhou.cases.choices import OPEN_STATUSES, CaseStatus, Resolution
 from shouhou.cases.models import Case
 
 
@@ -113,3 +115,64 @@ def case_claim_facts(case: Case) -> list[tuple[str, str]]:
     if claim.get("main_part") is True:
         facts.append(("main-part", gettext("顾客称故障在主要部件上（三包主要部件保修）")))
     return facts
+
+
+
+REFUND_KINDS = ("return_refund", "refund_only", "price_protect")
+
+
+def _refunding_cases(line) -> QuerySet[Case]:
+    """Cases on an order line whose money went back, or is to go back: ended in a refund, or still open as a
+    refund kind. A case rejected, cancelled or ended in an exchange, repair or compensation refunded nothing."""
+    return Case.objects.filter(order_line=line).filter(
+        Q(status=CaseStatus.RESOLVED, resolution=Resolution.REFUND)
+        | Q(status__in=OPEN_STATUSES, kind__in=REFUND_KINDS)).order_by("created_at", "pk")
+
+
+def line_refunded(line, *, exclude=None) -> tuple[int, Decimal]:
+    """What earlier after-sales on an order line already paid back, or are to: (units taken back, yuan). A
+    price-protection refund takes money and no units; a claim without `return_quantity` was on every unit the
+    line still had. `exclude`: a case not to count (the one being settled)."""
+    cases = _refunding_cases(line)
+    if exclude is not None:
+        cases = cases.exclude(pk=exclude.pk)
+    return refunded_fold(line.quantity, cases.values_list("kind", "claim", "refund_amount", "decision__gift_deduction"))
+
+
+def lines_refunded(lines, quantities: dict[int, int]) -> dict[int, tuple[int, Decimal]]:
+    """`line_refunded` for many lines at once: `lines` an OrderLine queryset (a subquery, however many),
+    `quantities` {line id: quantity} → {line id: (units, yuan)} for the lines some case refunded. One query."""
+    rows: dict[int, list] = {}
+    for line_id, kind, claim, amount, gifts in Case.objects.filter(order_line__in=lines.values("pk")).filter(
+            Q(status=CaseStatus.RESOLVED, resolution=Resolution.REFUND)
+            | Q(status__in=OPEN_STATUSES, kind__in=REFUND_KINDS)).order_by("created_at", "pk").values_list(
+            "order_line_id", "kind", "claim", "refund_amount", "decision__gift_deduction"):
+        rows.setdefault(line_id, []).append((kind, claim, amount, gifts))
+    return {line_id: refunded_fold(quantities[line_id], found) for line_id, found in rows.items()
+            if line_id in quantities}
+
+
+def refunded_fold(quantity: int, cases) -> tuple[int, Decimal]:
+    """(units, yuan) settled by `cases` ((kind, claim, refund_amount, gift_deduction) rows, oldest first) on a line
+    of `quantity` units. The marked value of gifts kept (deducted from a refund, 办法11) counts as settled too: the
+    units left do not get it back."""
+    units, money = 0, Decimal("0")
+    for kind, claim, amount, gifts in cases:
+        money += Decimal(amount or 0) + _amount(gifts)
+        if kind != "price_protect":
+            taken = (claim or {}).get("return_quantity")
+            units += taken if isinstance(taken, int) and not isinstance(taken, bool) else quantity - units
+    return min(units, quantity), money
+
+
+def _amount(value) -> Decimal:
+    try:
+        amount = Decimal(str(value)) if value not in (None, "") else Decimal("0")
+    except ArithmeticError:
+        return Decimal("0")
+    return amount if amount.is_finite() and amount > 0 else Decimal("0")
+
+
+def line_refund_cases(line) -> list[str]:
+    """The numbers of the cases that refunded (or are refunding) an order line, oldest first."""
+    return list(_refunding_cases(line).values_list("number", flat=True))

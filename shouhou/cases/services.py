@@ -38,6 +38,7 @@ from shouhou.core.money import MoneyError, positive_amount
 from shouhou.core.numbers import new_number
 from shouhou.core.uploads import check_image
 from shouhou.policies.claims import claim_from_data
+from shouhou.policies.document import REFUND_WITHIN_DAYS
 from shouhou.policies.document import load_default as load_default_policy
 from shouhou.policies.document import parse as parse_policy
 from shouhou.policies.engine import (
@@ -47,7 +48,9 @@ from shouhou.policies.engine import (
     LineFacts,
     compensation_value,
     decide,
+    decision_for_review,
     decision_on_approval,
+    refund_share,
 )
 from shouhou.policies.selectors import policy_document
 from shouhou.reviews.guards import guard_refusal
@@ -158,7 +161,12 @@ def _event(case: Case, *, kind: str, actor=None, note: str = "", data: dict | No
                                     kind=kind, note=note, data=data or {}, visible_to_customer=visible)
 
 
-def line_facts(line: OrderLine) -> LineFacts:
+def line_facts(line: OrderLine, *, earlier_refunds: bool = True, exclude: Case | None = None) -> LineFacts:
+    """The line as the policy sees it. `earlier_refunds`: with what earlier cases on it already paid back
+    (`cases.selectors.line_refunded`, excluding `exclude`), so a new claim is on what is left."""
+    from shouhou.cases.selectors import line_refunded
+
+    units_refunded, refunded = line_refunded(line, exclude=exclude) if earlier_refunds else (0, Decimal("0"))
     order = line.order
     # sign-off: the order's own time, else the first signature on one of its parcels (a tracking push may
     # have recorded it when the order export did not)
@@ -178,7 +186,8 @@ def line_facts(line: OrderLine) -> LineFacts:
         delivery_unknown=delivered is None and order.status in (OrderStatus.DELIVERED, OrderStatus.COMPLETED),
         return_insurance=bool(order.return_insurance), tier=getattr(customer, "tier", "regular") or "regular",
         # the product's own warranty (its 三包凭证), when longer than the policy's
-        warranty_days=(line.product.warranty_days or None) if line.product_id else None)
+        warranty_days=(line.product.warranty_days or None) if line.product_id else None,
+        units_refunded=units_refunded, refunded=min(Decimal(refunded), Decimal(line.price_paid)))
 
 
 def clock_date(value: dt.datetime | None) -> dt.date | None:
@@ -187,7 +196,8 @@ def clock_date(value: dt.datetime | None) -> dt.date | None:
     return timezone.localtime(value).date()
 
 
-def _claim_from(data: dict, reason: str, has_photo: bool, line: OrderLine | None = None) -> Claim:
+def _claim_from(data: dict, reason: str, has_photo: bool, line: OrderLine | None = None,
+                facts: LineFacts | None = None) -> Claim:
     # Strictly, like the claim JSON (policies.claims): "false" is not true, an unknown key is refused.
     try:
         claim = claim_from_data(data, reason=reason, has_photo=has_photo)
@@ -198,7 +208,40 @@ def _claim_from(data: dict, reason: str, has_photo: bool, line: OrderLine | None
         raise CaseError(gettext("申请信息有误：claim.return_quantity: 必须是 1 到 %(quantity)s 的整数"
                                 "（本行共 %(quantity)s 件，收到 %(units)s）") % {
             "quantity": line.quantity, "units": claim.return_quantity}, field="claim.return_quantity")
+    # …and of the units earlier cases have not already refunded
+    left = facts.quantity - facts.units_refunded if facts is not None else None
+    if claim.return_quantity is not None and left is not None and claim.return_quantity > left \
+            and claim.reason != ClaimReason.PRICE_DROP:
+        raise CaseError(gettext("申请信息有误：claim.return_quantity: 必须是 1 到 %(left)s 的整数（本行共 %(quantity)s 件，"
+                                "已退款 %(done)s 件，收到 %(units)s）") % {
+            "left": left, "quantity": facts.quantity, "done": facts.units_refunded, "units": claim.return_quantity},
+            field="claim.return_quantity")
     return claim
+
+
+def _claim_facts(line: OrderLine, *, platform_request: bool = False, kind: str | None = None) -> LineFacts:
+    """The line for a new claim: what earlier cases refunded is taken off (the same units and the same money
+    are never refunded twice). A line refunded in full takes no new claim, but for a goodwill compensation
+    (which refunds nothing; capped by what was paid) and the platform's own request on it, recorded as it
+    comes (the platform holds that money): both decided on the line as bought."""
+    facts = line_facts(line)
+    if facts.units_refunded < facts.quantity:
+        return facts
+    if platform_request or kind == CaseKind.COMPENSATION:
+        return line_facts(line, earlier_refunds=False)
+    from shouhou.cases.selectors import line_refund_cases
+
+    raise CaseError(gettext("订单 %(order)s 的商品「%(line)s」共 %(quantity)s 件已全部退款或正在退款（售后单 %(cases)s），"
+                            "不能再为它申请售后；进度请看该售后单。") % {
+        "order": line.order.order_no, "quantity": line.quantity, "cases": "、".join(line_refund_cases(line)),
+        "line": " ".join(part for part in (line.product_name, line.spec) if part) or line.line_key})
+
+
+def _with_units(claim_data: dict, reason: str, facts: LineFacts) -> dict:
+    """A claim on a line partly refunded before is on the units left: recorded as such (「退 1/3 件」)."""
+    if facts.units_refunded and claim_data.get("return_quantity") is None and reason != ClaimReason.PRICE_DROP:
+        return {**claim_data, "return_quantity": facts.quantity - facts.units_refunded}
+    return claim_data
 
 
 def _error_field(errors: list[str]) -> str | None:
@@ -207,11 +250,12 @@ def _error_field(errors: list[str]) -> str | None:
     return fields.pop() if len(fields) == 1 else None
 
 
-def _decide(line: OrderLine, claim: Claim, doc: dict, *, requested_at: dt.datetime | None = None) -> Decision:
+def _decide(line: OrderLine, claim: Claim, doc: dict, *, requested_at: dt.datetime | None = None,
+            facts: LineFacts | None = None) -> Decision:
     # the buyer's rights are those of the day they asked (CRPL art. 25: a return asked for within the seven
     # days is in time however late the request reaches the shop); never a day still to come
     now = clock.localnow()
-    facts = line_facts(line)
+    facts = facts if facts is not None else line_facts(line)
     at = now
     if requested_at is not None:
         asked = timezone.localtime(requested_at if timezone.is_aware(requested_at) else timezone.make_aware(requested_at))
@@ -231,7 +275,9 @@ def case_preview(*, shop, order_line: OrderLine, reason: str, claim_data: dict |
     _, doc = policy_document(shop=shop)
     claim_data = dict(claim_data or {})
     claim_data.setdefault("exchanges_so_far", _exchanges_so_far(order_line))
-    return _decide(order_line, _claim_from(claim_data, reason, has_photo, order_line), doc)
+    facts = _claim_facts(order_line)
+    claim_data = _with_units(claim_data, reason, facts)
+    return _decide(order_line, _claim_from(claim_data, reason, has_photo, order_line, facts), doc, facts=facts)
 
 
 def _exchanges_so_far(line: OrderLine) -> int:
@@ -278,8 +324,10 @@ def case_create(*, shop, order_line: OrderLine, reason: str, kind: str | None = 
     version, doc = policy_document(shop=shop)
     claim_data = dict(claim_data or {})
     claim_data.setdefault("exchanges_so_far", _exchanges_so_far(order_line))
-    decision = _decide(order_line, _claim_from(claim_data, reason, bool(photos), order_line), doc,
-                       requested_at=requested_at)
+    facts = _claim_facts(order_line, platform_request=platform_request, kind=kind)
+    claim_data = _with_units(claim_data, reason, facts)
+    decision = _decide(order_line, _claim_from(claim_data, reason, bool(photos), order_line, facts), doc,
+                       requested_at=requested_at, facts=facts)
     chosen = kind or decision.recommended or CaseKind.COMPENSATION
     if chosen not in CaseKind.values:
         raise CaseError(f"未知的售后类型：{chosen}")
@@ -294,10 +342,19 @@ def case_create(*, shop, order_line: OrderLine, reason: str, kind: str | None = 
 
     order = order_line.order
     deadline = decision.deadlines.get("return_ship_by") if chosen in RETURN_KINDS else None
+    # a price the customer states (price protection) waits for a person to check the screenshot (cases/offers.py)
+    stated = offers.needs_a_person_for_stated_facts(
+        reason=reason, from_customer=from_customer or isinstance(actor, CustomerActor))
+    approve_now = auto_approve and decision.auto_approved and chosen in decision.allowed and not stated
+    stored = decision.to_json()
+    if auto_approve and decision.auto_approved and not approve_now:
+        # the policy would approve it, but this case waits for a person: its page, history and message say so
+        # (a platform's request recorded with auto_approve=False was decided on the platform: left as it is)
+        stored = decision_for_review(stored)
     case = Case.objects.create(
         shop=shop, number=new_number("SH"), order=order, order_line=order_line, customer=order.customer,
         live_session=order.live_session, kind=chosen, reason=reason, description=description, channel=channel,
-        policy_version=version, decision=decision.to_json(), claim=claim_data,
+        policy_version=version, decision=stored, claim=claim_data,
         # the payer decided for the recommended remedy; a return chosen instead of a resend/refund (transit
         # damage) is the merchant's when the reason is the merchant's fault (CRPL art. 24)
         shipping_payer=("merchant" if decision.shipping_payer == "none" and reason in STATUTORY_MERCHANT_REASONS
@@ -309,16 +366,13 @@ def case_create(*, shop, order_line: OrderLine, reason: str, kind: str | None = 
         if deadline else None,
     )
     CaseEvent.objects.create(case=case, actor=_user(actor), from_status="", to_status=S.REQUESTED, kind="created",
-                             note=description or decision.explanation_zh)
+                             note=description or stored["explanation_zh"])
     audit_record(action="case.create", obj=case, actor=actor, after={"kind": chosen, "reason": reason,
                                                                       "policy_version": version.version if version else None})
     for photo in photos:
         _store_photo(case, photo, actor=actor, from_customer=from_customer)
-    _notify(case, "case_created", "created", {"explanation": decision.explanation_zh})
-    # a price the customer states (price protection) waits for a person to check the screenshot (cases/offers.py)
-    stated = offers.needs_a_person_for_stated_facts(
-        reason=reason, from_customer=from_customer or isinstance(actor, CustomerActor))
-    if auto_approve and decision.auto_approved and chosen in decision.allowed and not stated:
+    _notify(case, "case_created", "created", {"explanation": stored["explanation_zh"]})
+    if approve_now:
         Case.objects.filter(pk=case.pk).update(auto_approved=True)
         case.auto_approved = True
         _approve(case, actor=None, note="符合售后政策，系统自动通过")
@@ -363,6 +417,12 @@ def _approval_fields(case: Case) -> dict:
         address = return_address_for_case(case)
         decision["return_address_id"] = address.pk if address is not None else None
     fields: dict[str, Any] = {"decision": decision}
+    if case.kind in (CaseKind.RETURN_REFUND, CaseKind.REFUND_ONLY) and not Decimal(case.refund_amount or 0):
+        # a refund the policy left to a person (reason 「其他」: no amount decided): approving it agrees to refund
+        # the claimed units' share of what the line has left — the page said ¥0.00 while the platform paid it all
+        refund = _refund_on_resolution(case, Resolution.REFUND)
+        if refund:
+            fields["refund_amount"] = refund
     if by and case.kind in RETURN_KINDS:
         fields["deadline_at"] = dt.datetime.combine(dt.date.fromisoformat(by), dt.time(23, 59),
                                                     tzinfo=clock.localnow().tzinfo)
@@ -556,11 +616,28 @@ def case_return_pickup_request(*, case: Case, actor) -> Case:
 def case_mark_received(*, case: Case, actor, note: str = "") -> Case:
     _require(actor, case, CASE_APPROVE)
     _guard(note, field="收货说明")
-    case = _move(_locked(case), S.RECEIVED, actor=actor, note=note or "仓库已收到退回商品",
-                 fields={"received_at": clock.now()})
+    case = _locked(case)
+    case = _move(case, S.RECEIVED, actor=actor, note=note or "仓库已收到退回商品",
+                 fields={"received_at": clock.now(), **_refund_deadline_fields(case)})
     _notify(case, "case_received", "received")
     _decided(case, "received", actor)
     return case
+
+
+def _end_of_day(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(23, 59), tzinfo=clock.localnow().tzinfo)
+
+
+def _refund_deadline_fields(case: Case) -> dict:
+    """A return and refund: the money is due within 7 days of the shop receiving the goods (消法 art. 25 para. 3,
+    办法 art. 13), counted on the Asia/Shanghai calendar from the day of receipt. The case's deadline becomes that
+    day (until then it was the day to send the goods back, met once they arrive) and the decision records it."""
+    if case.kind != CaseKind.RETURN_REFUND:
+        return {}
+    by = clock.localnow().date() + dt.timedelta(days=REFUND_WITHIN_DAYS)
+    decision = {**(case.decision or {})}
+    decision["deadlines"] = {**(decision.get("deadlines") or {}), "refund_by": by.isoformat()}
+    return {"deadline_at": _end_of_day(by), "decision": decision}
 
 
 @transaction.atomic
@@ -654,8 +731,11 @@ def _issue(case: Case, *, actor, kind: str, amount: Decimal, note: str, role: st
 
 @transaction.atomic
 def case_issue_compensation(*, case: Case, actor, kind: str, amount: Decimal, note: str = "",
-                            role: str | None = None) -> Case:
-    """Grant compensation. `role` is the caller's role when it has no membership (an API token)."""
+                            role: str | None = None, given: Decimal | str | None = None) -> Case:
+    """Grant compensation. `role` is the caller's role when it has no membership (an API token). `given`: the
+    compensation the person saw on the case when deciding (the page sends it): a payout adds to earlier ones,
+    so a form submitted twice, or a second agent issuing at the same time, must not pay twice — refused when
+    the case's compensation is no longer what they saw."""
     _require(actor, case, COMPENSATE)
     from shouhou.cases.choices import CompensationKind
 
@@ -664,6 +744,15 @@ def case_issue_compensation(*, case: Case, actor, kind: str, amount: Decimal, no
     amount = _compensation_amount(amount, kind)
     _guard(note, field="补偿说明")
     case = _locked(case)
+    if given is not None and str(given).strip() != "":
+        try:
+            seen = Decimal(str(given).strip())
+        except ArithmeticError:
+            seen = None
+        if seen is None or not seen.is_finite() or seen != Decimal(case.compensation_amount or 0):
+            raise CaseError(gettext("售后单 %(case)s 的补偿已变为 %(total)s（重复提交，或他人刚刚发放），"
+                                    "本次未发放；请刷新页面确认后再操作。") % {
+                "case": case.number, "total": case.compensation_amount})
     refusal = offers.compensation_refusal(case)  # the page offers the form on the same predicate
     if refusal:
         raise CaseError(refusal)
@@ -747,6 +836,26 @@ def case_record_inspection(*, case: Case, actor, result: str, note: str = "",
     return _move(case, S.FULFILLING, actor=actor, note=note or f"检测完成，安排{Resolution(result).label}")
 
 
+def _refund_on_resolution(case: Case, resolution: str) -> Decimal:
+    """The money a case ending in `resolution` gives back. Only a refund refunds: a return and refund the
+    inspection turned into a replacement, a repair or compensation refunds nothing. A refund on a case decided
+    without an amount (an exchange or repair the inspection turned into a return, a recall): the claimed units'
+    share of what the line has left after earlier refunds (the same money is never refunded twice)."""
+    if resolution != Resolution.REFUND:
+        return Decimal("0")
+    amount = Decimal(case.refund_amount or 0)
+    if amount or case.order_line_id is None or case.kind == CaseKind.PRICE_PROTECT:
+        return amount
+    facts = line_facts(case.order_line, exclude=case)
+    left_units = facts.quantity - facts.units_refunded
+    left_money = Decimal(facts.paid_total) - facts.refunded
+    if left_units <= 0 or left_money <= 0:
+        return Decimal("0")
+    units = (case.claim or {}).get("return_quantity") or left_units
+    units = min(units, left_units) if isinstance(units, int) else left_units
+    return left_money if units == left_units else refund_share(left_money, units, left_units)
+
+
 @transaction.atomic
 def case_resolve(*, case: Case, actor, resolution: str | None = None, note: str = "") -> Case:
     _require(actor, case, CASE_APPROVE)
@@ -756,11 +865,20 @@ def case_resolve(*, case: Case, actor, resolution: str | None = None, note: str 
                CaseKind.RESEND: Resolution.REPLACEMENT, CaseKind.REPAIR: Resolution.REPAIR,
                CaseKind.COMPENSATION: Resolution.COMPENSATION}
     case = _locked(case)
+    if not resolution and not case.inspection_result and case.kind in RETURN_KINDS and case.received_at is None \
+            and Decimal(case.compensation_amount or 0) > 0:
+        # settled by a compensation before the goods came back (an agent compensated a request awaiting review):
+        # it ended as that compensation, not as a refund of goods the shop never received
+        resolution = Resolution.COMPENSATION
     resolution = resolution or case.inspection_result or default[case.kind]
     if resolution not in Resolution.values:
         raise CaseError(f"未知的处理结果：{resolution}")
+    fields: dict[str, Any] = {"resolution": resolution, "resolved_at": clock.now()}
+    refund = _refund_on_resolution(case, resolution)
+    if refund != Decimal(case.refund_amount or 0):
+        fields["refund_amount"] = refund
     case = _move(case, S.RESOLVED, actor=actor, note=note or f"已完结：{Resolution(resolution).label}",
-                 fields={"resolution": resolution, "resolved_at": clock.now()})
+                 fields=fields)
     _notify(case, "case_resolved", "resolved", {"resolution": str(Resolution(resolution).label)})
     if case.customer_id:
         from shouhou.insight.services import survey_invite
@@ -813,24 +931,47 @@ def recall_launch(*, shop, actor, reason: str, product=None, sku=None, batch_no:
         lines = lines.filter(batch_no=batch_no)
     lines = lines.exclude(Q(cases__recall__isnull=False) & Q(cases__kind=remedy))
     rows = list(lines.select_related("order").values_list("pk", "order_id", "order__customer_id",
-                                                          "order__live_session_id").order_by("pk"))
+                                                          "order__live_session_id", "quantity", "price_paid")
+                .order_by("pk"))
+    # what earlier cases refunded: a line whose every unit came back and was refunded has nothing left to recall;
+    # one partly refunded is recalled for the units left, and a refund gives back what is left of its price
+    from shouhou.cases.selectors import lines_refunded
+
+    before = lines_refunded(lines, {row[0]: row[4] for row in rows})
+    rows = [row for row in rows if before.get(row[0], (0, 0))[0] < row[4]]
     version, _doc = policy_document(shop=shop)
     now = clock.now()
+    # approved, and — goods going back (every recall remedy: return, exchange, repair) — awaiting them, as an
+    # approval leaves any return case: the parcel can be registered, received and inspected (a recall case
+    # left in 已同意 could only be resolved or cancelled, never take its parcel back)
+    after_approval = S.AWAITING_RETURN if remedy in RETURN_KINDS else S.APPROVED
+
+    def _left(line_id: int, quantity: int, paid) -> tuple[dict, Decimal]:
+        units, money = before.get(line_id, (0, Decimal("0")))
+        claim = {"return_quantity": quantity - units} if units else {}
+        refund = max(Decimal(paid) - money, Decimal("0")) if remedy == CaseKind.RETURN_REFUND else Decimal("0")
+        return claim, refund
+
     cases = Case.objects.bulk_create([
         Case(shop=shop, number=new_number("RC"), order_id=order_id, order_line_id=line_id, customer_id=customer_id,
-             live_session_id=session_id, kind=remedy, reason=ClaimReason.RECALL, status=S.APPROVED,
+             live_session_id=session_id, kind=remedy, reason=ClaimReason.RECALL, status=after_approval,
              auto_approved=True, description=reason, channel="recall", policy_version=version, recall=recall,
              shipping_payer="merchant", decision={"clauses": ["recall"], "explanation_zh": reason},
-             created_at=now, updated_at=now)
-        for line_id, order_id, customer_id, session_id in rows
+             claim=claim, refund_amount=refund, created_at=now, updated_at=now)
+        for line_id, order_id, customer_id, session_id, quantity, paid in rows
+        for claim, refund in [_left(line_id, quantity, paid)]
     ], batch_size=1000)
     if not cases:
         audit_record(action="recall.launch", obj=recall, actor=actor, after={"cases": 0})
         return recall
     ids = list(Case.objects.filter(recall=recall).values_list("pk", "customer_id").order_by("pk"))
     CaseEvent.objects.bulk_create([
-        CaseEvent(case_id=pk, from_status="", to_status=S.APPROVED, kind="recall", note=reason,
-                  actor=_user(actor), data={"recall_id": recall.pk}) for pk, _c in ids
+        event for pk, _c in ids for event in [
+            CaseEvent(case_id=pk, from_status="", to_status=S.APPROVED, kind="recall", note=reason,
+                      actor=_user(actor), data={"recall_id": recall.pk}),
+            *([CaseEvent(case_id=pk, from_status=S.APPROVED, to_status=after_approval, kind="transition",
+                         note="请按约定方式寄回商品，运费由商家承担", actor=_user(actor))]
+              if after_approval != S.APPROVED else [])]
     ], batch_size=1000)
     audit_record(action="recall.launch", obj=recall, actor=actor, after={"cases": len(ids), "reason": reason})
     from django.conf import settings
@@ -885,6 +1026,9 @@ def case_follow_platform(*, case: Case, status: str, note: str, actor, data: dic
                 CaseKind.EXCHANGE: Resolution.REPLACEMENT, CaseKind.RESEND: Resolution.REPLACEMENT,
                 CaseKind.REPAIR: Resolution.REPAIR, CaseKind.COMPENSATION: Resolution.COMPENSATION,
             }.get(case.kind, Resolution.REFUND)
+            refund = _refund_on_resolution(case, fields["resolution"])  # as case_resolve: only a refund refunds
+            if refund != Decimal(case.refund_amount or 0):
+                fields["refund_amount"] = refund
         if step == S.RECEIVED:
             fields["received_at"] = clock.now()
         _move(case, step, actor=actor, note=note if step == status else f"{note}（经过「{_label(step)}」）",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 import tomllib
 from pathlib import Path
@@ -154,7 +155,8 @@ class _V:
                 self.err(f"{loc}.{key}", "缺少此项")
             return
         v = t[key]
-        if isinstance(v, bool) or not isinstance(v, int | float) or v < 0:
+        # TOML has nan and inf: a limit of nan passed and then broke every decision (Decimal comparison)
+        if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v) or v < 0:
             self.err(f"{loc}.{key}", "必须是不小于 0 的数字")
 
     def bool_(self, t: dict, key: str, loc: str, required: bool = False) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import asdict, dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
 from shouhou.policies.document import (
@@ -83,6 +83,11 @@ class LineFacts:
     delivery_unknown: bool = False
     # the product's own warranty (days) when the shop promised one (its 三包凭证): longer than the policy's, it stands
     warranty_days: int | None = None
+    # what earlier after-sales on this line already paid back (refunded, or approved to be): units taken back and
+    # money (a price-protection refund takes money but no units). A new claim is on what is left: the same fen is
+    # never refunded twice, and the last units get all that is left (three thirds of 100.00 refund 100.00, not 99.99)
+    units_refunded: int = 0
+    refunded: Decimal = Decimal("0")
 
     @classmethod
     def from_line_total(cls, *, paid_total: Decimal, quantity: int, **kwargs) -> LineFacts:
@@ -142,7 +147,7 @@ class Decision:
 # keys for `policy decide` and the API (policies.claims passes CLAIM_JSON_NAMES).
 FACT_NAMES = {**{k: f"line.{k}" for k in ("category", "price_paid", "quantity", "ordered_on", "shipped_on",
                                          "delivered_on", "return_insurance", "tier", "paid_total",
-                                         "warranty_days")},
+                                         "warranty_days", "units_refunded", "refunded")},
               **{k: f"claim.{k}" for k in ("reason", "condition", "exchanges_so_far", "failed_repairs",
                                           "current_price", "washed", "followed_care_label",
                                           "confirmed_exclusion_at_purchase", "has_photo", "downloaded",
@@ -210,10 +215,25 @@ def facts_errors(line: LineFacts, claim: Claim, today: dt.date, *, names: dict[s
             err(key, problem)
     if line.warranty_days is not None and (problem := _int_error(line.warranty_days, 0, 3650)):
         err("warranty_days", problem)
+    quantity_ok = not _int_error(line.quantity, 1, MAX_QUANTITY)
+    before = 0  # units earlier after-sales on the line already took back
+    if problem := _int_error(line.units_refunded, 0, line.quantity if quantity_ok else MAX_QUANTITY):
+        err("units_refunded", problem)
+    elif quantity_ok and line.units_refunded >= line.quantity:
+        err("units_refunded", f"本行 {line.quantity} 件已全部退款，没有可再申请售后的商品")
+    else:
+        before = line.units_refunded
+    if problem := _money_error(line.refunded):
+        err("refunded", problem)
+    elif (quantity_ok and isinstance(line.price_paid, Decimal) and not _money_error(line.price_paid)
+          and (line.paid_total is None or (isinstance(line.paid_total, Decimal) and not _money_error(line.paid_total)))
+          and line.refunded > (line.paid_total if line.paid_total is not None else line.price_paid * line.quantity)):
+        err("refunded", f"已退金额 {line.refunded} 元超过本行实付")
     if claim.return_quantity is not None:
-        most = line.quantity if not _int_error(line.quantity, 1, MAX_QUANTITY) else MAX_QUANTITY
-        if problem := _int_error(claim.return_quantity, 1, most):
-            err("return_quantity", problem + (f"（本行共 {most} 件）" if most != MAX_QUANTITY else ""))
+        most = line.quantity - before if quantity_ok else MAX_QUANTITY
+        if problem := _int_error(claim.return_quantity, 1, max(most, 1)):
+            err("return_quantity", problem + ((f"（本行共 {line.quantity} 件" + (f"，已退 {before} 件" if before else "")
+                                               + "）") if quantity_ok else ""))
     for key, value in (("return_insurance", line.return_insurance), ("washed", claim.washed),
                        ("followed_care_label", claim.followed_care_label),
                        ("confirmed_exclusion_at_purchase", claim.confirmed_exclusion_at_purchase),
@@ -242,6 +262,11 @@ def facts_errors(line: LineFacts, claim: Claim, today: dt.date, *, names: dict[s
                            f"（{names.get(earlier, earlier)}），时间顺序不可能")
                 break
     return errors
+
+
+def refund_share(amount: Decimal, units: int, of_units: int) -> Decimal:
+    """`units` of `of_units` units' share of `amount`, to the fen (half up, as the importers split discounts)."""
+    return (Decimal(amount) * units / of_units).quantize(Decimal("0.01"), ROUND_HALF_UP)
 
 
 def _today(now: dt.date | dt.datetime) -> dt.date:
@@ -338,8 +363,11 @@ def decide(line: LineFacts, claim: Claim, now: dt.date | dt.datetime, *, policy:
     line_total = (line.paid_total if line.paid_total is not None else line.price_paid * line.quantity
                   ).quantize(Decimal("0.01"))
     # a partial return refunds the returned units' share of what the line cost (discounts shared alike)
-    units = claim.return_quantity if claim.return_quantity is not None else line.quantity
-    total = line_total if units == line.quantity else (line_total * units / line.quantity).quantize(Decimal("0.01"))
+    # after earlier refunds on the line, it is a share of what is left, and the last units get all that is left
+    left_units = line.quantity - line.units_refunded
+    left_money = line_total - line.refunded
+    units = claim.return_quantity if claim.return_quantity is not None else left_units
+    total = left_money if units == left_units else refund_share(left_money, units, left_units)
     ship = policy["shipping"]
     sb = {**policy["sanbao"], **crule.get("sanbao", {})}
     # the statutory floors hold whatever the document says (a version published before a floor existed)
@@ -556,7 +584,8 @@ def decide(line: LineFacts, claim: Claim, now: dt.date | dt.datetime, *, policy:
         pday = (today - base).days if base else 0
         current = claim.current_price if claim.current_price is not None else line.price_paid
         # the difference for the whole line: what was paid minus what the same quantity costs now
-        diff = line_total - (current * line.quantity).quantize(Decimal("0.01"))
+        # (after a partial return or an earlier price refund: what is left of the line, for the units it still has)
+        diff = left_money - (current * left_units).quantize(Decimal("0.01"))
         if pday > pp["days"]:
             d.clauses.append("price_protection.window")
             zh.append(f"已超过价保期（下单后{pp['days']}天）。")
@@ -660,8 +689,8 @@ def decide(line: LineFacts, claim: Claim, now: dt.date | dt.datetime, *, policy:
         zh.insert(0, f"可为您办理：{'、'.join(KIND_ZH[k] for k in d.allowed)}（推荐{KIND_ZH[d.recommended]}）。")
         en.insert(0, f"Available: {', '.join(KIND_EN[k] for k in d.allowed)} (recommended: "
                      f"{KIND_EN[d.recommended]}).")
-        zh.append("已自动通过，无需等待审核。" if d.auto_approved else "客服将尽快审核。")
-        en.append("Approved automatically." if d.auto_approved else "An agent will review it shortly.")
+        zh.append(_AUTO_DONE[0] if d.auto_approved else _REVIEW_PENDING[0])
+        en.append(_AUTO_DONE[1] if d.auto_approved else _REVIEW_PENDING[1])
     d.deadlines = {k: v for k, v in d.deadlines.items() if v}
     d.explanation_zh = "".join(zh)
     d.explanation_en = " ".join(en)
@@ -669,8 +698,19 @@ def decide(line: LineFacts, claim: Claim, now: dt.date | dt.datetime, *, policy:
 
 
 RETURN_SHIP_DAYS = 7  # the window decide() gives to send goods back, counted from the day it is granted
+_AUTO_DONE = ("已自动通过，无需等待审核。", "Approved automatically.")
 _REVIEW_PENDING = ("客服将尽快审核。", "An agent will review it shortly.")
 _REVIEW_DONE = ("已审核同意。", "Approved.")
+
+
+def decision_for_review(decision: dict) -> dict:
+    """The stored decision of a case that waits for a person although the policy alone would have approved it
+    (a price the customer states, a platform's request recorded without deciding, a remedy staff chose outside
+    the policy's): it must not tell anyone "approved automatically". Facts and clauses stay as decided."""
+    out = {**decision, "auto_approved": False}
+    out["explanation_zh"] = str(out.get("explanation_zh", "")).replace(_AUTO_DONE[0], _REVIEW_PENDING[0])
+    out["explanation_en"] = str(out.get("explanation_en", "")).replace(_AUTO_DONE[1], _REVIEW_PENDING[1])
+    return out
 
 
 def decision_on_approval(decision: dict, *, approved_on: dt.date) -> dict:

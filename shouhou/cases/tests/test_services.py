@@ -210,7 +210,8 @@ def test_recall_opens_a_case_per_affected_line_and_queues_messages(shop, other_s
                                    batch_no="B2026-10")
     cases = Case.objects.filter(recall=recall)
     assert sorted(cases.values_list("order_line_id", flat=True)) == sorted(ln.pk for ln in hit)
-    assert set(cases.values_list("status", "reason", "shipping_payer")) == {("approved", "recall", "merchant")}
+    # approved and awaiting the goods (a recall takes them back at the merchant's cost)
+    assert set(cases.values_list("status", "reason", "shipping_payer")) == {("awaiting_return", "recall", "merchant")}
     assert CaseEvent.objects.filter(case__recall=recall, kind="recall").count() == 3
     assert OutboundMessage.objects.filter(trigger="recall").count() == 3
     # launching again does not duplicate
