@@ -169,7 +169,7 @@ def portal_claim_data(*, reason: str, form, final: bool, line=None) -> dict:
             except MoneyError as exc:
                 raise ClaimFormError(str(exc), field="current_price") from None
         return data
-    quantity = int(getattr(line, "quantity", 1) or 1)
+    quantity = portal_units_left(line) if line is not None else 1
     if quantity > 1:
         data["return_quantity"] = portal_return_quantity(form.get("return_quantity"), quantity=quantity)
     main_part = str(form.get("main_part") or "").strip()
@@ -180,6 +180,14 @@ def portal_claim_data(*, reason: str, form, final: bool, line=None) -> dict:
     return data
 
 
+def portal_units_left(line) -> int:
+    """The units of an order line a customer can still claim: its quantity less what earlier cases refunded or
+    are refunding (cases.selectors.line_refunded); the form offers no more than these."""
+    from shouhou.cases.selectors import line_refunded
+
+    return max(int(line.quantity or 1) - line_refunded(line)[0], 0)
+
+
 def portal_return_quantity(raw, *, quantity: int) -> int:
     """How many of the line's `quantity` units the claim is about, as typed: blank means all of them; full-width
     digits (「２」) read as meant; anything but a whole number from 1 to `quantity` is a ClaimFormError."""
@@ -187,7 +195,7 @@ def portal_return_quantity(raw, *, quantity: int) -> int:
     if not typed:
         return quantity
     if not (typed.isascii() and typed.isdigit()) or not 1 <= int(typed) <= quantity:
-        raise ClaimFormError(gettext("申请件数请填写 1 到 %(quantity)s 之间的整数（这件商品共 %(quantity)s 件）。")
+        raise ClaimFormError(gettext("申请件数请填写 1 到 %(quantity)s 之间的整数（这件商品可申请 %(quantity)s 件）。")
                              % {"quantity": quantity}, field="return_quantity")
     return int(typed)
 

@@ -123,8 +123,14 @@ def _order_context(order: Order, error: str | None = None, typed: dict | None = 
     chosen_line = str(typed.get("line") or "")
     if chosen_line not in {str(line.pk) for line in lines}:
         chosen_line = str(lines[0].pk) if lines else ""
-    # how many units the claim is about: asked for a line of several (default: all of them)
-    most = next((line.quantity for line in lines if str(line.pk) == chosen_line), 1) or 1
+    # how many units the claim is about: asked for a line of several (default: all that earlier cases did not
+    # refund); one query for the whole order
+    from shouhou.cases.selectors import lines_refunded
+
+    done = lines_refunded(order.lines.all(), {line.pk: line.quantity for line in lines})
+    for line in lines:
+        line.units_left = max(line.quantity - done.get(line.pk, (0, 0))[0], 0)
+    most = next((line.units_left for line in lines if str(line.pk) == chosen_line), 1) or 1
     return {"order": order, "lines": lines, "chosen_line": chosen_line,
             "quantity_max": most, "return_quantity": typed.get("return_quantity") or str(most),
             "quantity_error": typed.get("quantity_error", ""),

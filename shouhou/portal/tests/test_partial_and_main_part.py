@@ -62,7 +62,7 @@ def test_a_number_of_units_outside_the_line_is_an_error_at_the_field(client, thr
     _login(client)
     r = client.post("/p/order/preview/", _claim(three, return_quantity=typed))
     assert r.status_code == 400 and r.json()["field"] == "return_quantity"
-    assert r.json()["error"] == "申请件数请填写 1 到 3 之间的整数（这件商品共 3 件）。"
+    assert r.json()["error"] == "申请件数请填写 1 到 3 之间的整数（这件商品可申请 3 件）。"
     r = client.post("/p/order/", _claim(three, return_quantity=typed))
     assert r.status_code == 400 and not Case.objects.exists()  # nothing half-written
     page = r.content.decode()
@@ -128,3 +128,18 @@ def test_an_unreadable_main_part_answer_is_an_error_at_the_field(client, tv):
     page = r.content.decode()
     assert '<fieldset data-testid="main-part-field" class="main-part-field">' in page
     assert re.search(r'data-testid="main-part-error">请选择故障是否在主要部件上。', page)
+
+
+def test_after_one_unit_is_claimed_the_form_offers_the_two_left(client, three):
+    """An open refund case takes its units: the form offers only what is left, and asking for more is an error at
+    the field (the case service refused it too, but only after the form had offered all three)."""
+    _login(client)
+    assert client.post("/p/order/", _claim(three, return_quantity="1")).status_code == 302
+    page = client.get("/p/order/").content.decode()
+    assert re.search(rf'name="line" value="{three.pk}"( checked)? data-quantity="2"', page)
+    assert '<span class="quantity-max">2</span>' in page and 'value="2"' in page
+    r = client.post("/p/order/preview/", _claim(three, reason="quality", return_quantity="3"))
+    assert r.status_code == 400 and r.json()["field"] == "return_quantity"
+    assert r.json()["error"] == "申请件数请填写 1 到 2 之间的整数（这件商品可申请 2 件）。"
+    two = client.post("/p/order/preview/", _claim(three, reason="quality")).json()["text"]
+    assert two["refund"] == "¥200.00"

@@ -44,7 +44,7 @@ def test_on_a_phone_the_customer_returns_two_of_three_units_and_sees_their_refun
         # more units than the line has: said beside the field, no refund shown
         units.fill("4")
         expect(page.locator("[data-testid=quantity-error]")).to_have_text(
-            "申请件数请填写 1 到 3 之间的整数（这件商品共 3 件）。")
+            "申请件数请填写 1 到 3 之间的整数（这件商品可申请 3 件）。")
         expect(page.locator("[data-testid=decision]")).to_be_hidden()
         # two, typed with a Chinese keyboard's full-width digit: the refund for two of the three
         units.fill("２")
