@@ -50,6 +50,7 @@ def import_report_lines(*, job: ImportJob) -> list[str]:
         lines.append(f"注意：文件里没有这些列，相应数据为空或按默认值：{'、'.join(s['missing_columns'])}")
     if s.get("ignored_columns"):
         lines.append(f"未识别的列（已忽略，可用 --mapping 指定）：{'、'.join(s['ignored_columns'])}")
+    lines.extend(s.get("notes") or [])
     if s.get("same_file_as_job"):
         lines.append(f"此文件与导入任务 #{s['same_file_as_job']} 相同：已按订单号更新，不会重复")
     if s.get("written"):

@@ -112,7 +112,7 @@ def _run(job: ImportJob, path: Path) -> ImportJob:
     job.total_rows, job.ok_rows = checked.total_rows, checked.ok_rows
     job.errors, job.error_count = checked.errors, checked.error_count
     job.summary = {"columns": checked.labels, "same_file_as_job": earlier, "ignored_columns": checked.ignored,
-                   "missing_columns": checked.missing_important}
+                   "missing_columns": checked.missing_important, "notes": checked.notes[:100]}
     if checked.total_rows == 0:
         return _fail(job, "文件里没有数据行")
     if stats is None:

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from django.conf import settings
 from django.utils.crypto import salted_hmac
 
+from shouhou.commerce.importers.parse import carrier_code
 from shouhou.core.clock import local_tz
 from shouhou.logistics.normalize import GENERIC, carrier_from_kuaidi100, normalize_kuaidi100
 from shouhou.logistics.services import Event
@@ -153,6 +154,9 @@ def parse_generic(body: bytes) -> tuple[str, str, list[Event]]:
     except (ValueError, KeyError, TypeError) as exc:
         raise PushError(f"推送格式错误：缺少字段 {exc}") from exc
     carrier, tracking_no = _text(carrier, "carrier"), _text(tracking_no, "tracking_no")
+    # "SF", "顺丰", "sf" or "shunfeng" name the same parcel: matched against the shipment's carrier code, which the
+    # import wrote from the same table (it used to be a 404 unless the sender wrote our code exactly)
+    carrier = carrier_code(carrier)
     if not isinstance(rows, list):
         raise PushError("推送格式错误：events 应为列表")
     events = []

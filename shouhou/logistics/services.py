@@ -79,7 +79,7 @@ def shipment_void(*, shipment_ids: list[int], reason: str) -> int:
         Shipment.objects.filter(pk__in=ids).update(voided_at=at, void_reason=reason[:200], updated_at=at)
         for s in ships:
             TrackingSubscription.objects.filter(
-                shop_id=s.shop_id, tracking_no=s.tracking_no,
+                Q(shipment__carrier=s.carrier) | Q(shipment__isnull=True), shop_id=s.shop_id, tracking_no=s.tracking_no,
                 status__in=[TrackingSubscription.Status.PENDING, TrackingSubscription.Status.SUBSCRIBED],
             ).update(status=TrackingSubscription.Status.SHUTDOWN, next_attempt_at=None, last_message=reason[:200],
                      updated_at=at)

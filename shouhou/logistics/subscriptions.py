@@ -18,7 +18,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, F, OuterRef
+from django.db.models import Exists, F, OuterRef, Q
 from django.urls import reverse
 
 from shouhou.accounts.actors import require_role
@@ -64,8 +64,16 @@ def _poll_url() -> str:
     return getattr(settings, "SHOUHOU_KUAIDI100_POLL_URL", "") or kuaidi100.DEFAULT_POLL_URL
 
 
-def _key(shop_id: int, tracking_no: str, generation: int) -> str:
-    return f"kuaidi100:{shop_id}:{tracking_no}:{generation}"
+def _key(shop_id: int, tracking_no: str, generation: int, carrier: str = "") -> str:
+    # The carrier is part of the key: carriers' number ranges overlap, and a number another carrier used before
+    # (a parcel of months ago) is a parcel of its own, subscribed with its own company code.
+    return f"kuaidi100:{shop_id}:{tracking_no}:{generation}:{carrier}"
+
+
+def _same_parcel(shipment) -> Q:
+    """The subscriptions of this shipment's parcel: its number with its carrier (another carrier's parcel with the
+    same number is not this one; a subscription whose shipment is gone still counts)."""
+    return Q(tracking_no=shipment.tracking_no) & (Q(shipment__carrier=shipment.carrier) | Q(shipment__isnull=True))
 
 
 def subscriptions_enqueue(*, shop, shipments, generation: int = 1, company: str | None = None,
@@ -76,7 +84,8 @@ def subscriptions_enqueue(*, shop, shipments, generation: int = 1, company: str 
     due = now() + delay
     rows = [TrackingSubscription(shop=shop, shipment=s, tracking_no=s.tracking_no, generation=generation,
                                  company=company if company is not None else kuaidi100_company(s.carrier),
-                                 idempotency_key=_key(shop.pk, s.tracking_no, generation), next_attempt_at=due)
+                                 idempotency_key=_key(shop.pk, s.tracking_no, generation, s.carrier),
+                                 next_attempt_at=due)
             for s in shipments if s.tracking_no]
     TrackingSubscription.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
     return len(rows)
@@ -86,7 +95,8 @@ def shipments_arrived(*, shop) -> dict[str, int]:
     """After an import or a platform sync: subscribe new tracked shipments, apply kept pushes."""
     subscribed = 0
     if kuaidi100_config(shop) is not None:
-        known = TrackingSubscription.objects.filter(shop=shop, tracking_no=OuterRef("tracking_no"))
+        known = TrackingSubscription.objects.filter(shop=shop, tracking_no=OuterRef("tracking_no")).filter(
+            Q(shipment__carrier=OuterRef("carrier")) | Q(shipment__isnull=True))
         fresh = (Shipment.objects.filter(shop=shop, voided_at__isnull=True).exclude(tracking_no="").filter(~Exists(known))
                  .only("pk", "carrier", "tracking_no").order_by("pk"))
         batch: list[Shipment] = []
@@ -180,7 +190,7 @@ def _apply(shipment: Shipment, push: Kuaidi100Push) -> None:
         _ingest_for(shipment, push.events, source="kuaidi100")
     if shipment.voided_at is not None:  # no longer tracked (logistics.services.shipment_void): no resubscription
         return
-    subs = TrackingSubscription.objects.filter(shop_id=shipment.shop_id, tracking_no=shipment.tracking_no)
+    subs = TrackingSubscription.objects.filter(_same_parcel(shipment), shop_id=shipment.shop_id)
     current = subs.order_by("-generation").first()
     if push.status == "shutdown":
         subs.filter(status__in=[Sub.PENDING, Sub.SUBSCRIBED]).update(status=Sub.SHUTDOWN, next_attempt_at=None,

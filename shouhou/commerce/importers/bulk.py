@@ -76,8 +76,9 @@ def _tuples(model, rows: Iterable[dict]) -> tuple[list[str], list[tuple]]:
 
 
 def upsert(model, rows: list[dict], *, conflict: list[str] | None = None, update: Iterable[str] = (),
-           ignore: bool = False) -> None:
-    """Insert `rows`; on a conflict on `conflict` columns update `update` (or do nothing with `ignore`)."""
+           ignore: bool = False, merge: dict[str, str] | None = None) -> None:
+    """Insert `rows`; on a conflict on `conflict` columns update `update` (or do nothing with `ignore`). `merge`
+    gives a column's new value as an SQL expression of `excluded.<column>` and the table's own (old) column."""
     if not rows:
         return
     columns, values = _tuples(model, rows)
@@ -85,7 +86,9 @@ def upsert(model, rows: list[dict], *, conflict: list[str] | None = None, update
     cols = ", ".join(connection.ops.quote_name(c) for c in columns)
     update = list(update)
     if conflict and update:
-        sets = ", ".join(f"{connection.ops.quote_name(c)} = excluded.{connection.ops.quote_name(c)}" for c in update)
+        merge = merge or {}
+        sets = ", ".join(f"{connection.ops.quote_name(c)} = "
+                         f"{merge.get(c) or 'excluded.' + connection.ops.quote_name(c)}" for c in update)
         tail = f" ON CONFLICT ({', '.join(conflict)}) DO UPDATE SET {sets}"
     elif conflict or ignore:
         tail = f" ON CONFLICT ({', '.join(conflict)}) DO NOTHING" if conflict else " ON CONFLICT DO NOTHING"

@@ -56,7 +56,19 @@ CARRIER_WORDS: dict[str, str] = {
     "顺丰": "SF", "顺丰快递": "SF", "中通": "ZTO", "圆通": "YTO", "圆通快递": "YTO", "韵达": "YD",
     "申通": "STO", "京东": "JD", "京东快递": "JD", "邮政": "EMS", "中国邮政": "EMS", "邮政快递包裹": "EMS",
     "极兔": "JTSD", "极兔快递": "JTSD", "J&T": "JTSD",
+    # other spellings merchants type, and Kuaidi100's company codes (docs/logistics.md); matched ignoring case
+    # and spaces ("zto", "Sf"). A name left unmapped becomes OTHER, and the same parcel named "韵达" by a later
+    # export or a platform sync would be a second shipment (the shipment's key is carrier + number).
+    "顺丰速递": "SF", "中通速递": "ZTO", "韵达速递": "YD", "申通速递": "STO", "京东速递": "JD",
+    "邮政EMS": "EMS", "EMS快递": "EMS", "中国邮政EMS": "EMS", "邮政速递": "EMS", "中国邮政速递物流": "EMS",
+    "J&T极兔": "JTSD", "极兔国际": "JTSD", "JT": "JTSD", "J&T Express": "JTSD",
+    "shunfeng": "SF", "zhongtong": "ZTO", "yuantong": "YTO", "yunda": "YD", "shentong": "STO", "jd": "JD",
+    "ems": "EMS", "jtexpress": "JTSD",
 }
+
+
+def _carrier_key(text: str) -> str:
+    return "".join(text.split()).casefold()
 
 STATUS_WORDS: dict[str, str] = {
     **{s.value: s.value for s in OrderStatus},
@@ -74,8 +86,10 @@ STATUS_WORDS: dict[str, str] = {
 
 @functools.cache
 def _tables() -> dict[str, dict[str, str]]:
+    carriers = {**_labels(Carrier), **CARRIER_WORDS}
     return {"category": {**_labels(Category), **CATEGORY_WORDS}, "tier": {**_labels(MembershipTier), **TIER_WORDS},
-            "carrier": {**_labels(Carrier), **CARRIER_WORDS}, "status": {**_labels(OrderStatus), **STATUS_WORDS}}
+            "carrier": {**carriers, **{_carrier_key(k): v for k, v in carriers.items()}},
+            "status": {**_labels(OrderStatus), **STATUS_WORDS}}
 
 
 TRUE_WORDS = {"是", "有", "已投保", "true", "yes", "y", "1", "✓", "含运费险"}
@@ -85,7 +99,11 @@ DATETIME_FORMATS = (
     "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M",
     "%Y-%m-%dT%H:%M:%S", "%Y%m%d%H%M%S", "%Y-%m-%d", "%Y/%m/%d",
 )
+# An Excel date saved as its serial number (a date cell formatted 常规 shows 46327.8541666667; a CSV saved
+# from it keeps that text): five digits before the point are the years 1927-2173.
+_SERIAL_TEXT = re.compile(r"^\d{5}(?:\.\d+)?$")
 _CN_DATE = re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日\s*(?:(\d{1,2})[:：时](\d{1,2})(?:[:：分](\d{1,2})?秒?)?)?$")
+_GROUPED = re.compile(r"^\s*(?:[¥￥]|RMB|CNY)?\s*-?\d{1,3}(?:[,，]\d{3})+(?:\.\d*)?\s*(?:元|RMB|CNY)?\s*$")
 _PHONE_MASKED = re.compile(r"[*＊]")
 _CN_MOBILE = re.compile(r"^1[3-9]\d{9}$")
 
@@ -133,12 +151,14 @@ def parse_datetime(value: object) -> dt.datetime | None:
     elif isinstance(value, int | float):
         if not 1 <= value < 2958466:
             raise ValueError(f"不是有效时间 {value!r}")
-        naive = EXCEL_EPOCH + dt.timedelta(days=float(value))
-        naive = naive.replace(microsecond=0)
+        # to the nearest second: a serial written with fewer decimals (46327.85416666) is 20:30, not 20:29:59
+        naive = EXCEL_EPOCH + dt.timedelta(seconds=round(float(value) * 86400))
     else:
         text = str(value).strip()
         if not text or text in {"-", "--", "/"}:
             return None
+        if _SERIAL_TEXT.match(text):
+            return parse_datetime(float(text))
         naive = _iso(text)  # the common "2026-11-01 20:30:00" is ISO 8601: parse it in C
         match = None if naive else _CN_DATE.match(text)
         if naive is not None:
@@ -169,6 +189,9 @@ def _parse_value(kind: str, raw: object):
     if kind == "money":
         if raw is None or _text(raw) == "":
             return Decimal("0.00")
+        if isinstance(raw, str) and ("," in raw or "，" in raw) and not _GROUPED.match(raw):
+            # "1,29" or "1.299,00" is not a thousands separator: dropping the comma made it 129 or 1.30
+            raise ValueError(f"不是有效金额 {_text(raw)!r}（千位分隔符应为 1,299.00）")
         try:
             amount = to_yuan(raw)
         except MoneyError as exc:
@@ -224,12 +247,18 @@ def _parse_value(kind: str, raw: object):
         if text.lower() in table:
             return table[text.lower()]
         if kind == "carrier":
-            return Carrier.OTHER.value
+            return table.get(_carrier_key(text), Carrier.OTHER.value)
         if kind == "category":
             return Category.OTHER.value
         what = {"tier": "会员等级", "status": "订单状态"}[kind]
         raise ValueError(f"未知的{what} {text!r}")
     raise AssertionError(kind)
+
+
+def carrier_code(text: str) -> str:
+    """Our carrier code for a carrier as merchants and their systems write it (中通快递, zto, zhongtong): "" when
+    blank, OTHER when unknown. The import and the logistics pushes read carriers the same way."""
+    return _parse_value("carrier", text)
 
 
 def _valid_number(phone: str) -> bool:
@@ -246,6 +275,24 @@ _LIMITS = {"order_no": 64, "sub_order_no": 128, "product_name": 200, "product_id
            "host": 50, "batch_no": 64, "after_sale_status": 40, "province": 50, "city": 50, "district": 50,
            "street": 100}
 ADDRESS_PARTS = ("province", "city", "district", "street")
+
+# Identifiers that are long digit strings (抖店 order ids have 19 digits). Excel keeps 15 significant digits of a
+# number: opened and saved by Excel, such a cell becomes 6.93100000000001E+18 in a CSV, or a number in an .xlsx
+# whose last digits are gone. Stored as it is, that is a wrong order (or two orders merged into one), so it is a
+# row error that says what happened.
+ID_FIELDS = frozenset({"order_no", "sub_order_no", "product_id", "sku_code", "tracking_no"})
+_SCIENTIFIC = re.compile(r"^[1-9](?:\.\d+)?[eE]\+\d{2}$")  # how Excel shows a long number: 6.931E+18
+_EXACT_DIGITS = 10 ** 15  # a float at or beyond this has lost digits (Excel: 15 significant digits)
+_ID_HINT = "请用平台导出的原始文件导入（不要用 Excel 打开后另存），或在 Excel 里先把这一列设为「文本」"
+
+
+def id_problem(raw: object, text: str) -> str:
+    """Why an identifier cell cannot be trusted (Excel turned it into a number), or ""."""
+    if type(raw) is float and abs(raw) >= _EXACT_DIGITS:
+        return f"长编号被 Excel 存成了数字，末尾几位已丢失 {text!r}：{_ID_HINT}"
+    if ("E" in text or "e" in text) and _SCIENTIFIC.match(text):
+        return f"长编号被 Excel 显示成了科学计数法 {text!r}，原编号已丢失：{_ID_HINT}"
+    return ""
 
 
 def joined_address(values: dict) -> str:
@@ -285,12 +332,15 @@ def compile_row_parser(columns: dict[str, int]):
     amounts, phones), so each such column remembers what a cell text parsed to; the rules are the same as
     `_parse_value`'s, applied once per distinct text. Text is stripped every time; a time is parsed again
     unless it repeats the cell above."""
-    # mode 0: text (strip, length limit), 1: time (parsed each time), 2: cached by cell text
-    # A time column remembers its previous cell only: an order's lines repeat its times row after row.
+    # mode 0: text (strip, length limit), 1: time (parsed each time), 2: cached by cell text, 3: an identifier
+    # (text, and refused when Excel made a number of it). A time column remembers its previous cell only: an
+    # order's lines repeat its times row after row.
     plan = []
     for name, pos in columns.items():
         kind = FIELDS_BY_NAME[name].kind
         mode = 0 if kind == "text" else 1 if kind == "datetime" else 2
+        if name in ID_FIELDS:
+            mode = 3
         plan.append((name, pos, mode, kind, _LIMITS.get(name), {} if mode == 2 else [_MISS, None]))
     required = [name for name in ("order_no", "product_name") if name in columns]
     fromiso = dt.datetime.fromisoformat
@@ -302,10 +352,12 @@ def compile_row_parser(columns: dict[str, int]):
         width = len(row)
         for name, pos, mode, kind, limit, cache in plan:
             raw = row[pos] if pos < width else None
-            if mode == 0:
+            if mode == 0 or mode == 3:
                 value = raw.strip() if type(raw) is str else _text(raw)
                 if limit and len(value) > limit:
                     problems.append((name, f"超过 {limit} 个字符"))
+                elif mode == 3 and (wrong := id_problem(raw, value)):
+                    problems.append((name, wrong))
                 else:
                     values[name] = value
                 continue

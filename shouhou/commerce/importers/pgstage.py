@@ -20,7 +20,7 @@ from decimal import Decimal
 from django.db import connection
 
 from shouhou.commerce.importers.parse import ParsedLine
-from shouhou.commerce.importers.writer import WriteStats
+from shouhou.commerce.importers.writer import WriteStats, order_kept
 
 STAGE = "import_stage_lines"
 # (column, SQL type, source field in ParsedLine.values)
@@ -40,6 +40,7 @@ COLUMNS: tuple[tuple[str, str, str], ...] = (
 TEMP_TABLES = ("import_stage_sessions", "import_stage_session_ids", "import_stage_customers", "import_stage_orders",
                "import_stage_order_ids", "import_stage_ships")
 COPY_SLICE = 500  # rows per piece of COPY text
+WRITE_LOCK = 0x5348_4F50  # the advisory lock's first key ("SHOP"); the second is the shop's id
 
 
 class Stage:
@@ -78,6 +79,11 @@ class Stage:
 
     def write(self, *, shop, present: set[str], stats: WriteStats, stamp) -> None:
         with connection.cursor() as cur:
+            # One writer per shop at a time (an import and another import, or a platform sync), until this
+            # transaction ends: each statement below reads what is committed and inserts what it did not find, and
+            # two writers at once made two live sessions of one title and failed on the shipment a concurrent
+            # import had inserted (a unique violation: "意外错误", nothing written).
+            cur.execute("SELECT pg_advisory_xact_lock(%s, %s)", [WRITE_LOCK, shop.pk])
             # The per-key aggregates sort the staged rows: in memory, not in temporary files (this
             # transaction only; the server's default work_mem of 4 MB spills at ~20,000 rows).
             cur.execute("SET LOCAL work_mem = '128MB'")
@@ -125,13 +131,15 @@ def _last_in_window(col: str) -> str:
 ORDER_WINDOW = "WINDOW w AS (PARTITION BY order_no ORDER BY seq DESC ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)"
 
 
-def _changed(table: str, columns: list[str]) -> str:
+def _changed(table: str, columns: list[str], kept: dict[str, str] | None = None) -> str:
     """SET the columns from the incoming row only when one of them differs: an unchanged row is not
-    rewritten, so a re-import of the same file writes nothing."""
-    sets = ", ".join(f"{c} = excluded.{c}" for c in [*columns, "updated_at"])
+    rewritten, so a re-import of the same file writes nothing. `kept`: a column's value as an expression of the
+    old and the incoming one (writer.order_kept)."""
+    kept = kept or {}
+    new = {c: kept.get(c) or f"excluded.{c}" for c in columns}
+    sets = ", ".join(f"{c} = {new[c]}" for c in columns) + ", updated_at = excluded.updated_at"
     old = ", ".join(f"{table}.{c}" for c in columns)
-    new = ", ".join(f"excluded.{c}" for c in columns)
-    return f"{sets} WHERE ({old}) IS DISTINCT FROM ({new})"
+    return f"{sets} WHERE ({old}) IS DISTINCT FROM ({', '.join(new.values())})"
 
 
 def _count(cur, sql: str, params: Iterable) -> int:
@@ -265,7 +273,7 @@ def _write(cur, shop_id: int, present: set[str], stats: WriteStats, stamp) -> No
         FROM import_stage_orders o
         LEFT JOIN commerce_customer c ON c.shop_id = %s AND c.phone = o.phone AND o.phone <> ''
         {session_join}
-        ON CONFLICT (shop_id, order_no) DO UPDATE SET {_changed("commerce_order", sets)}
+        ON CONFLICT (shop_id, order_no) DO UPDATE SET {_changed("commerce_order", sets, order_kept("commerce_order"))}
         RETURNING order_no, id, (xmax = 0) AS created)
         INSERT INTO import_stage_order_ids SELECT order_no, id, created FROM upserted""",  # noqa: S608
                 [shop_id, stamp, stamp, shop_id])

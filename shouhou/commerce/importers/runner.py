@@ -34,6 +34,7 @@ class Validation:
     columns: dict[str, int] = field(default_factory=dict)
     labels: dict[str, str] = field(default_factory=dict)
     ignored: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # rows passed over on purpose (title rows, 合计 rows)
 
     @property
     def missing_important(self) -> list[str]:
@@ -58,26 +59,52 @@ def file_digest(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _open(path: Path, mapping: dict | None,
-          name: str | None = None) -> tuple[Iterator[list], list, dict[str, int], dict[str, str], int]:
+# Back-office exports may put a title ("订单列表 导出时间：…", often merged across the columns) or a row of group
+# headings (订单信息 | 商品信息 | 收货信息) above the header: the header is the first of these many non-empty rows
+# that names the required columns.
+HEADER_SEARCH_ROWS = 10
+
+
+@dataclass
+class _Opened:
+    rows: Iterator[list]
+    headers: list
+    columns: dict[str, int]
+    labels: dict[str, str]
+    header_row_no: int
+    notes: list[str]
+
+
+def _open(path: Path, mapping: dict | None, name: str | None = None) -> _Opened:
     try:
         rows = iter_rows(path, name=name)
-        header_row_no = 0
-        headers: list | None = None
+        row_no = 0
+        first_error: MappingError | None = None
+        above: list[int] = []  # the non-empty rows above the header
         for row in rows:
-            header_row_no += 1
-            if not is_blank(row):
-                headers = row
-                break
+            row_no += 1
+            if is_blank(row):
+                continue
+            try:
+                columns = resolve_columns(row, mapping)
+            except MappingError as exc:
+                first_error = first_error or exc
+                above.append(row_no)
+                if len(above) >= HEADER_SEARCH_ROWS:
+                    break
+                continue
+            notes = []
+            if above:
+                notes.append(f"表头在第{row_no}行：上方的第{'、'.join(map(str, above))}行不是表头（标题或分组行），已跳过")
+            return _Opened(rows, row, columns, header_labels(row, columns), row_no, notes)
     except FileFormatError as exc:
         raise ImportFileError(str(exc))
-    if headers is None:
+    close = getattr(rows, "close", None)
+    if close:
+        close()  # an .xlsx holds its file open
+    if first_error is None:
         raise ImportFileError("文件是空的：没有表头行")
-    try:
-        columns = resolve_columns(headers, mapping)
-    except MappingError as exc:
-        raise ImportFileError(str(exc))
-    return rows, headers, columns, header_labels(headers, columns), header_row_no
+    raise ImportFileError(str(first_error))
 
 
 def _width(path: Path, headers: list) -> int | None:
@@ -96,12 +123,38 @@ def _width_problem(row: list, width: int | None) -> str:
     return ""
 
 
-def _iter_parsed(rows: Iterator[list], columns: dict[str, int], row_no: int, width: int | None = None):
+TOTAL_WORDS = ("合计", "总计", "小计", "汇总", "total", "sum")
+MAX_NOTES = 50  # an export with a 小计 row under every order says so 50 times, not 10,000
+
+
+def _total_row(row: list, columns: dict[str, int]) -> bool:
+    """A 合计/总计 row that an export or a person added under the orders: its first non-empty cell says so and
+    it names no order and no product (other than that word)."""
+    first = next((cell for cell in row if cell is not None and str(cell).strip()), None)
+    if not isinstance(first, str):
+        return False
+    word = first.strip().rstrip(":：").strip().lower()
+    if not word.startswith(TOTAL_WORDS):
+        return False
+    for name in ("order_no", "product_name"):
+        pos = columns[name]
+        cell = row[pos] if pos < len(row) else None
+        if cell is not None and str(cell).strip() and cell is not first:
+            return False
+    return True
+
+
+def _iter_parsed(rows: Iterator[list], columns: dict[str, int], row_no: int, width: int | None = None,
+                 notes: list[str] | None = None):
     parse = compile_row_parser(columns)
     try:
         for row in rows:
             row_no += 1
             if is_blank(row):
+                continue
+            if row and _total_row(row, columns):
+                if notes is not None and len(notes) < MAX_NOTES:
+                    notes.append(f"第{row_no}行是合计行，已跳过")
                 continue
             broken = _width_problem(row, width)
             if broken:
@@ -119,16 +172,19 @@ def _iter_parsed(rows: Iterator[list], columns: dict[str, int], row_no: int, wid
 
 def scan(path: Path, mapping: dict | None) -> Iterator[tuple[int, ParsedLine | None, list[tuple[str, str]]]]:
     """Yield (row number as the spreadsheet shows it, parsed line or None, problems) for every data row."""
-    rows, headers, columns, _labels, row_no = _open(path, mapping)
-    yield from _iter_parsed(rows, columns, row_no, _width(path, headers))
+    opened = _open(path, mapping)
+    yield from _iter_parsed(opened.rows, opened.columns, opened.header_row_no, _width(path, opened.headers))
 
 
 def validate(path: Path, mapping: dict | None, *, name: str | None = None) -> Validation:
     """First pass: read every row, keep only counts and the first MAX_REPORTED_ERRORS problems. `name` is
     the file's name as uploaded (the stored copy may be renamed), for the messages."""
-    rows, headers, columns, labels, header_row = _open(path, mapping, name)
-    result = Validation(columns=columns, labels=labels, ignored=ignored_headers(headers, columns))
-    for row_no, line, problems in _iter_parsed(rows, columns, header_row, _width(path, headers)):
+    opened = _open(path, mapping, name)
+    result = Validation(columns=opened.columns, labels=opened.labels, notes=opened.notes,
+                        ignored=ignored_headers(opened.headers, opened.columns))
+    labels = opened.labels
+    for row_no, line, problems in _iter_parsed(opened.rows, opened.columns, opened.header_row_no,
+                                               _width(path, opened.headers), result.notes):
         result.total_rows += 1
         if line is not None:
             result.ok_rows += 1
@@ -156,12 +212,15 @@ def read(path: Path, mapping: dict | None, size: int, *,
          name: str | None = None) -> tuple[Validation, Iterator[list[ParsedLine]]]:
     """One pass: the batches of good rows (an order's adjacent rows kept together), while the returned
     Validation fills up with counts and located problems. Exhaust the iterator before reading the totals."""
-    rows, headers, columns, labels, header_row = _open(path, mapping, name)
-    result = Validation(columns=columns, labels=labels, ignored=ignored_headers(headers, columns))
+    opened = _open(path, mapping, name)
+    result = Validation(columns=opened.columns, labels=opened.labels, notes=opened.notes,
+                        ignored=ignored_headers(opened.headers, opened.columns))
+    labels = opened.labels
 
     def batches() -> Iterator[list[ParsedLine]]:
         batch: list[ParsedLine] = []
-        for row_no, line, problems in _iter_parsed(rows, columns, header_row, _width(path, headers)):
+        for row_no, line, problems in _iter_parsed(opened.rows, opened.columns, opened.header_row_no,
+                                                   _width(path, opened.headers), result.notes):
             result.total_rows += 1
             for field_name, reason in problems:
                 result.add(row_no, labels.get(field_name, field_name), reason)

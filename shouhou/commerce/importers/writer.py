@@ -260,6 +260,29 @@ ORDER_FIELD_SOURCES = (
 )
 
 
+_CHAIN_RANK = "(CASE {x} WHEN 'paid' THEN 0 WHEN 'shipped' THEN 1 WHEN 'delivered' THEN 2 WHEN 'completed' THEN 3 END)"
+
+
+def order_kept(table: str) -> dict[str, str]:
+    """What a re-import keeps of an order it already has (SQL per column, for ON CONFLICT … DO UPDATE; the same on
+    SQLite and PostgreSQL). Another export of the same orders — an older one, or one whose platform masks phones —
+    must not take back what is known: a blank time keeps the known time (an order is not un-paid, un-shipped,
+    un-signed: 签收 starts the 7-day window), a masked or blank phone keeps the identifying one and its customer,
+    and the status does not move back along 已付款 → 已发货 → 已签收 → 已完成 (已取消 is taken as the file says)."""
+    def masked(x: str) -> str:
+        return f"(replace({x}, '*', '') <> {x} OR replace({x}, '＊', '') <> {x})"
+
+    kept = {c: f"coalesce(excluded.{c}, {table}.{c})"
+            for c in ("placed_at", "paid_at", "shipped_at", "delivered_at", "customer_id")}
+    old_phone = f"{table}.receiver_phone"
+    kept["receiver_phone"] = (
+        f"CASE WHEN excluded.receiver_phone = '' OR ({masked('excluded.receiver_phone')} AND {old_phone} <> '' "
+        f"AND NOT {masked(old_phone)}) THEN {old_phone} ELSE excluded.receiver_phone END")
+    kept["status"] = (f"CASE WHEN {_CHAIN_RANK.format(x='excluded.status')} < {_CHAIN_RANK.format(x=table + '.status')} "
+                      f"THEN {table}.status ELSE excluded.status END")
+    return kept
+
+
 # Plain values: reading a member off a choices class costs a descriptor call each time (twice per order).
 _DELIVERED, _SHIPPED, _PAID = OrderStatus.DELIVERED.value, OrderStatus.SHIPPED.value, OrderStatus.PAID.value
 _SIGNED, _IN_TRANSIT, _PENDING = ShipmentStatus.SIGNED.value, ShipmentStatus.IN_TRANSIT.value, ShipmentStatus.PENDING.value
@@ -294,7 +317,7 @@ def _write_orders(shop: Shop, merged: dict[str, dict], present, customers, sessi
         update_fields.append("status")
     fk = {"customer": "customer_id", "live_session": "live_session_id"}
     upsert(Order, rows, conflict=["shop_id", "order_no"],
-           update=[*(fk.get(f, f) for f in update_fields), "updated_at"])
+           update=[*(fk.get(f, f) for f in update_fields), "updated_at"], merge=order_kept(Order._meta.db_table))
     ids = dict(_rows_in(Order, "order_no", merged.keys(), ("order_no", "id"), shop=shop.pk))
     for order_no, pk in ids.items():
         if order_no not in before:

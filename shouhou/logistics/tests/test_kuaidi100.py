@@ -251,3 +251,30 @@ def test_malformed_push_is_refused_in_kuaidi100s_format(client, shop):
 ])
 def test_main_state_codes_in_status_code_and_delivery_wording(state, code, text, expected):
     assert normalize_kuaidi100(state=state, status_code=code or None, text=text) == expected
+
+
+def test_a_number_another_carrier_used_before_is_subscribed_and_ended_on_its_own(client, k100_shop, kuaidi100):
+    # carriers' number ranges overlap: months after a 中通 parcel, a 韵达 parcel carries the same number
+    old = ShipmentFactory(order=OrderFactory(shop=k100_shop), carrier="ZTO", tracking_no="773000111",
+                          status=St.IN_TRANSIT, signed_at=None)
+    with time_machine.travel(T0, tick=False):
+        shipments_arrived(shop=k100_shop)
+        subscriptions_dispatch()
+    new = ShipmentFactory(order=OrderFactory(shop=k100_shop), carrier="YD", tracking_no="773000111",
+                          status=St.IN_TRANSIT, signed_at=None)
+    with time_machine.travel(T0 + dt.timedelta(days=60), tick=False):
+        assert shipments_arrived(shop=k100_shop)["subscribed"] == 1
+        assert shipments_arrived(shop=k100_shop)["subscribed"] == 0  # once
+        assert subscriptions_dispatch()["subscribed"] == 1
+    assert [p["company"] for p in sent_params(kuaidi100)] == ["zhongtong", "yunda"]
+    assert {s.shipment_id: s.status for s in TrackingSubscription.objects.all()} == {
+        old.pk: Sub.SUBSCRIBED, new.pk: Sub.SUBSCRIBED}
+    # the old parcel's tracking ends: the new parcel's subscription goes on
+    done = param_of(status="shutdown", state="3", com="zhongtong", nu="773000111",
+                    data=[row(T0 + dt.timedelta(days=2), "已签收，签收人：本人", "301")])
+    with time_machine.travel(T0 + dt.timedelta(days=61), tick=False):
+        assert push(client, done).json() == OK
+    assert {s.shipment_id: s.status for s in TrackingSubscription.objects.all()} == {
+        old.pk: Sub.SHUTDOWN, new.pk: Sub.SUBSCRIBED}
+    new.refresh_from_db()
+    assert new.status == St.IN_TRANSIT and TrackingEvent.objects.filter(shipment=new).count() == 0

@@ -356,3 +356,20 @@ def test_the_sweep_goes_through_every_shipment_when_each_opens_an_exception(shop
     with time_machine.travel(T0 + dt.timedelta(hours=49), tick=False):
         assert exception_sweep(shop=shop, batch=1) == {"opened": 3, "resolved": 0, "checked": 3}
     assert LogisticsException.objects.filter(shipment__in=stuck).count() == 3
+
+
+@pytest.mark.parametrize("carrier", ["SF", "顺丰", "顺丰速运", "sf", "shunfeng"])
+def test_generic_push_names_the_carrier_as_merchants_systems_write_it(client, shipment, carrier):
+    # the shipment was imported from 「顺丰速运」 (code SF); an ERP pushes its own spelling
+    payload = {"carrier": carrier, "tracking_no": "SF1234567890",
+               "events": [{"time": "2026-11-20T11:00:00+08:00", "status": "picked_up", "description": "已揽收"}]}
+    r = _generic_post(client, payload)
+    assert r.status_code == 200 and r.json() == {"stored": 1, "received": 1}  # was 404 「未找到运单：顺丰 …」
+    assert TrackingEvent.objects.filter(shipment=shipment).count() == 1
+
+
+def test_generic_push_of_another_carriers_parcel_with_the_same_number_is_not_applied(client, shipment):
+    payload = {"carrier": "中通", "tracking_no": "SF1234567890",
+               "events": [{"time": "2026-11-20T11:00:00+08:00", "status": "picked_up", "description": "已揽收"}]}
+    assert _generic_post(client, payload).status_code == 404
+    assert TrackingEvent.objects.count() == 0
