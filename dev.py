@@ -205,8 +205,41 @@ def cmd_run(argv: list[str]) -> int:
         print(f"\n  shouhou 售后 + 平台沙箱：{url}   登录：demo / shouhou-demo\n", flush=True)
         return _foreground([str(PY), "-m", "shouhou", "demo", "--if-empty", *argv])
     shouhou("demo", "--if-empty")
+    note = stale_demo_note(_demo_anchor())
+    if note:
+        say(note)
     print(f"\n  shouhou 售后 已就绪：{url}   登录：demo / shouhou-demo\n", flush=True)
     return _foreground([str(PY), "-m", "shouhou", "serve", "--no-migrate", *argv])
+
+
+def _demo_anchor() -> str:
+    """The day the demo shop's data was built around ("" when there is none): `demo --if-empty` keeps it."""
+    code = ("from shouhou.commerce.models import Shop\n"
+            "shop = Shop.objects.filter(code='xiaolu-demo').first()\n"
+            "print((shop.settings or {}).get('anchor', '') if shop else '')")
+    done = subprocess.run([str(PY), "-m", "shouhou", "shell", "--no-imports", "-c", code], cwd=ROOT,  # noqa: S603
+                          capture_output=True, text=True)
+    return done.stdout.strip().splitlines()[-1] if done.returncode == 0 and done.stdout.strip() else ""
+
+
+def stale_demo_note(anchor: str, now: float | None = None) -> str:
+    """What to run when the demo was built on an earlier day (its live sessions, orders and timers are dated from
+    that day: a week later the home page's latest session is a week old), else ''. The day is the shop's (the
+    anchor's own UTC offset), not this machine's."""
+    import datetime as dt
+
+    try:
+        built = dt.datetime.fromisoformat(anchor)
+    except ValueError:
+        return ""
+    if built.tzinfo is None:
+        return ""
+    today = dt.datetime.fromtimestamp(time.time() if now is None else now, built.tzinfo).date()
+    if built.date() >= today:
+        return ""
+    venv_python = PY.relative_to(ROOT) if PY.is_relative_to(ROOT) else PY
+    return (f"演示数据是 {built:%Y-%m-%d} 生成的，日期都停在那天；要换成今天的：{venv_python} -m shouhou demo"
+            "（只重建演示店铺「小鹿直播旗舰店」，其他店铺不动）")
 
 
 def _foreground(cmd: list[str]) -> int:

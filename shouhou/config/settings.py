@@ -18,6 +18,7 @@ from shouhou.config.env import (
     env_str,
     postgres_pool,
 )
+from shouhou.config.production import production_problems, public_site, refusal_text
 from shouhou.config.secret import secret_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -28,12 +29,20 @@ DATA_DIR.mkdir(parents=True, exist_ok=True)
 DEBUG = env_bool("SHOUHOU_DEBUG", False)
 # Production: a real secret key and HTTPS settings are required (docs/security.md, docs/configuration.md).
 PRODUCTION = env_bool("SHOUHOU_PRODUCTION", False)
-if PRODUCTION and DEBUG:
-    raise ImproperlyConfigured("生产模式拒绝启动：SHOUHOU_DEBUG 必须关闭 (SHOUHOU_PRODUCTION with SHOUHOU_DEBUG)")
+# The site's public address (https://kefu.example.com): links sent to customers, and, unless set on their own,
+# the host names served and the origins trusted for CSRF (a production that set only this used to answer 400 to
+# every request: ALLOWED_HOSTS stayed 127.0.0.1,localhost).
+PUBLIC_SITE = public_site(env_str("SHOUHOU_PUBLIC_BASE_URL", ""))
+LOCAL_HOSTS = ["127.0.0.1", "localhost", "testserver"]
+ALLOWED_HOSTS = env_list("SHOUHOU_ALLOWED_HOSTS", [*LOCAL_HOSTS, *([PUBLIC_SITE.host] if PUBLIC_SITE else [])])
+CSRF_TRUSTED_ORIGINS = env_list("SHOUHOU_CSRF_TRUSTED_ORIGINS", [PUBLIC_SITE.origin] if PUBLIC_SITE else [])
+# Production refuses to start while anything below is wrong, and names every one of them at once.
+_refusals = production_problems(debug=DEBUG, key=env_str("SHOUHOU_SECRET_KEY", ""), allowed_hosts=ALLOWED_HOSTS,
+                                public_base_url=env_str("SHOUHOU_PUBLIC_BASE_URL", "")) if PRODUCTION else []
+if _refusals:
+    raise ImproperlyConfigured(refusal_text(_refusals))
 # Not set outside production: a random key made once for this install, kept in DATA_DIR/secret_key.
 SECRET_KEY = secret_key(env_key=env_str("SHOUHOU_SECRET_KEY", ""), data_dir=DATA_DIR, production=PRODUCTION)
-ALLOWED_HOSTS = env_list("SHOUHOU_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
-CSRF_TRUSTED_ORIGINS = env_list("SHOUHOU_CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -112,6 +121,10 @@ try:
 except ValueError as exc:  # an unknown scheme, a typo: say which variable, not a traceback from the parser
     raise ImproperlyConfigured(f"SHOUHOU_DATABASE_URL 无法识别（{exc}）；例如 "
                                "postgres://user:password@127.0.0.1:5432/shouhou 或 sqlite:////path/shouhou.sqlite3") from None
+if not DATABASES["default"]["ENGINE"].endswith(("sqlite3", "postgresql")):
+    # mysql://, oracle://… parsed, then failed at the first query with a stack trace about a missing driver
+    raise ImproperlyConfigured(f"SHOUHOU_DATABASE_URL 只支持 PostgreSQL 与 SQLite，收到「{DATABASE_URL.split(':', 1)[0]}:」；"
+                               "例如 postgres://user:password@127.0.0.1:5432/shouhou 或 sqlite:////path/shouhou.sqlite3")
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # WAL lets the web process read while the worker writes; IMMEDIATE avoids lock upgrades failing.
     DATABASES["default"]["OPTIONS"] = {
@@ -234,6 +247,14 @@ USE_I18N = True
 USE_TZ = True
 
 # --- Static and media ---------------------------------------------------------
+
+
+def _collecting_static() -> bool:
+    import sys
+
+    return "collectstatic" in sys.argv[1:3]
+
+
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "staticfiles"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
@@ -252,6 +273,18 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 MAX_REQUEST_BYTES = env_int("SHOUHOU_MAX_REQUEST_MB", 64) * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 WHITENOISE_USE_FINDERS = True
+# After `shouhou collectstatic` (the deploy's migrate step runs it: deploy/systemd/shouhou-migrate.service,
+# compose.yaml): file names carry a hash of their content and are served compressed (gzip, Brotli if installed),
+# cached for a year by browsers and proxies; a new release has new names. Without it (development, tests): the
+# files as they are, found in the source tree. Before, production served chart.js (210 KB) uncompressed, cached
+# 60 s, under the same name in every release.
+STATIC_MANIFEST = STATIC_ROOT / "staticfiles.json"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "shouhou.config.staticfiles.ReleaseStaticFilesStorage"
+                    if STATIC_MANIFEST.exists() or _collecting_static() else
+                    "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
 
 # --- Security defaults ----------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
