@@ -211,8 +211,10 @@ def _make_sessions(shop: Shop, rng: random.Random, anchor: dt.datetime, products
         start = anchor - dt.timedelta(days=back) + dt.timedelta(hours=rng.choice([19, 20]), minutes=rng.choice([0, 30]))
         pool = [p for c in categories for p in by_category.get(c, [])]
         chosen = rng.sample(pool, k=min(len(pool), rng.randint(18, 36)))
+        # yesterday evening's session ends by midnight: a demo built just after midnight has no order in the future
+        ended = min(start + dt.timedelta(hours=rng.choice([3, 4, 5])), anchor)
         sessions.append(LiveSession(shop=shop, title=f"{start:%m月%d日} {title}", host=rng.choice(hosts),
-                                    started_at=start, ended_at=start + dt.timedelta(hours=rng.choice([3, 4, 5]))))
+                                    started_at=start, ended_at=ended))
         pitched.append(chosen)
     LiveSession.objects.bulk_create(sessions)
     through = LiveSession.products.through

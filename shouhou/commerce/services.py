@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import importlib
 import logging
+from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
+from django.db.models import Q
 
 from shouhou.accounts.actors import acting_user, require_role
 from shouhou.accounts.permissions import IMPORT
@@ -106,6 +108,11 @@ def _run(job: ImportJob, path: Path) -> ImportJob:
         stats = None
     except ImportFileError as exc:
         return _fail(job, str(exc))
+    except OperationalError as exc:
+        if "locked" not in str(exc).lower():  # SQLite's "database is locked": another writer held it too long
+            log.exception("import job %s failed", job.pk)
+            return _fail(job, "导入时出现意外错误，未写入任何数据；请把文件交给管理员排查")
+        return _fail(job, "数据库正忙（另一个导入或同步正在写入），本次未写入任何数据；请稍后重新上传。")
     except Exception:  # a defect of ours: the transaction is undone; the job must not stay "running" for ever
         log.exception("import job %s failed", job.pk)
         return _fail(job, "导入时出现意外错误，未写入任何数据；请把文件交给管理员排查")
@@ -163,10 +170,23 @@ def import_job_submit(*, shop: Shop, upload: UploadedFile, mapping: dict | None 
     return _run(job, Path(job.file.path))
 
 
+def _task_seconds() -> int:
+    """How long the worker lets one task run before killing it (Q_CLUSTER timeout)."""
+    return int(getattr(settings, "Q_CLUSTER", {}).get("timeout") or 300)
+
+
+INTERRUPTED = ("导入被中断（处理超时或后台进程重启），没有写入任何数据。请重新上传文件；"
+               "文件很大时可以分成几个文件导入。")
+
+
 def import_job_run(*, job_id: int) -> ImportJob | None:
-    """Run a stored job once. Claims it with a conditional UPDATE so a repeated delivery does nothing."""
-    claimed = ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.PENDING).update(
-        status=ImportJob.Status.RUNNING, updated_at=now())
+    """Run a stored job once. Claims it with a conditional UPDATE so a repeated delivery does nothing. A job
+    left 「处理中」 for longer than a task may run was interrupted (the worker killed or restarted mid-import; the
+    import is one transaction, so nothing of it was written): the queue's second delivery of it runs it again."""
+    stale = now() - timedelta(seconds=_task_seconds())
+    claimed = ImportJob.objects.filter(
+        Q(status=ImportJob.Status.PENDING) | Q(status=ImportJob.Status.RUNNING, updated_at__lt=stale),
+        pk=job_id).update(status=ImportJob.Status.RUNNING, updated_at=now())
     if not claimed:
         return None
     job = ImportJob.objects.select_related("shop").get(pk=job_id)
@@ -178,6 +198,19 @@ def import_job_run(*, job_id: int) -> ImportJob | None:
         log.exception("import job %s failed", job_id)
         _fail(job, "导入时发生内部错误，请稍后重试或联系管理员")
         raise
+
+
+def import_jobs_interrupted(*, at=None) -> int:
+    """Jobs still 「处理中」 long after any task could have finished them (a task killed at its time limit is not
+    delivered again): marked failed with a message saying nothing was written and what to do, so the report page
+    stops waiting. Past the queue's redelivery too, so a job about to be run again is left to it. Returns how many."""
+    at = at or now()
+    q = getattr(settings, "Q_CLUSTER", {})
+    limit = at - timedelta(seconds=max(_task_seconds(), int(q.get("retry") or 0)) + 60)
+    text = INTERRUPTED
+    return ImportJob.objects.filter(status=ImportJob.Status.RUNNING, updated_at__lt=limit).update(
+        status=ImportJob.Status.FAILED, finished_at=at, updated_at=at, error_count=1,
+        errors=[{"row": None, "field": "", "message": text, "text": text}])
 
 
 # --- return addresses -------------------------------------------------------------------------------

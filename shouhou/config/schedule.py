@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import importlib
 
-DOMAIN_APPS = ["sla", "inbox", "notifications", "logistics", "reviews", "insight", "accounts", "cases", "core",
+DOMAIN_APPS = ["sla", "inbox", "notifications", "logistics", "reviews", "insight", "accounts", "cases", "core", "commerce",
                "platforms", "live"]
 
 

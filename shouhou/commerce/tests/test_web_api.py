@@ -114,6 +114,66 @@ def test_large_uploads_run_as_a_background_task(supervisor_client, shop, tmp_pat
     assert import_job_run_task(job.pk) == "skipped"  # a repeated delivery does nothing
 
 
+def _pending_job(shop, tmp_path, settings, capture) -> ImportJob:
+    settings.SHOUHOU_IMPORT_ASYNC_BYTES = 10  # queued for the worker, not run at once
+    with capture(execute=False):
+        return import_job_submit(actor=SYSTEM, shop=shop, upload=_upload(write_csv(tmp_path / "o.csv")))
+
+
+def test_a_job_left_running_by_a_killed_worker_is_run_again_on_the_queues_second_delivery(
+        shop, tmp_path, settings, django_capture_on_commit_callbacks):
+    """The worker died mid-import (the import is one transaction: nothing written); the queue delivers the task
+    again after `retry` seconds. Claimed only once the job is older than a task may run."""
+    from datetime import timedelta
+
+    from shouhou.commerce.tasks import import_job_run_task
+    from shouhou.core.clock import now
+
+    job = _pending_job(shop, tmp_path, settings, django_capture_on_commit_callbacks)
+    ImportJob.objects.filter(pk=job.pk).update(status="running", updated_at=now() - timedelta(seconds=100))
+    assert import_job_run_task(job.pk) == "skipped"  # may still be running: left alone
+    ImportJob.objects.filter(pk=job.pk).update(updated_at=now() - timedelta(seconds=settings.Q_CLUSTER["timeout"] + 5))
+    assert import_job_run_task(job.pk) == "done"
+    assert Order.objects.filter(shop=shop).count() == 2
+
+
+def test_a_job_no_task_will_finish_is_marked_failed_and_says_nothing_was_written(
+        supervisor_client, shop, tmp_path, settings, django_capture_on_commit_callbacks):
+    """A task killed at its time limit is not delivered again (ack_failures): without the sweep the report page
+    said 「处理中」 and refreshed itself for ever."""
+    from datetime import timedelta
+
+    from shouhou.commerce.services import import_jobs_interrupted
+    from shouhou.core.clock import now
+
+    old, fresh = (_pending_job(shop, tmp_path, settings, django_capture_on_commit_callbacks) for _ in range(2))
+    gone = now() - timedelta(seconds=max(settings.Q_CLUSTER["timeout"], settings.Q_CLUSTER["retry"]) + 61)
+    ImportJob.objects.filter(pk=old.pk).update(status="running", updated_at=gone)
+    ImportJob.objects.filter(pk=fresh.pk).update(status="running", updated_at=now() - timedelta(seconds=30))
+    assert import_jobs_interrupted() == 1
+    old.refresh_from_db(), fresh.refresh_from_db()
+    assert (old.status, fresh.status) == ("failed", "running")
+    page = supervisor_client.get(f"/commerce/import/{old.pk}/").content.decode()
+    assert "导入被中断" in page and "没有写入任何数据" in page and 'http-equiv="refresh"' not in page
+
+
+def test_a_database_held_by_another_writer_says_so_and_writes_nothing(shop, tmp_path, monkeypatch):
+    """SQLite: a second writer waits the busy timeout, then got 「导入时出现意外错误…交给管理员排查」."""
+    from django.db import OperationalError
+
+    import shouhou.commerce.services as import_services
+    from shouhou.commerce.services import orders_import
+
+    def locked(**_kwargs):
+        raise OperationalError("database is locked")
+
+    monkeypatch.setattr(import_services, "write_chunk", locked)
+    monkeypatch.setattr(import_services.Stage, "write", lambda self, **_kwargs: locked())
+    job = orders_import(actor=SYSTEM, shop=shop, path=write_csv(tmp_path / "o.csv"))
+    assert job.status == "failed" and "数据库正忙" in job.errors[0]["message"]
+    assert Order.objects.filter(shop=shop).count() == 0
+
+
 # --- API --------------------------------------------------------------------------------------
 
 def test_api_import_then_read_the_report(client, shop, tmp_path):

@@ -179,6 +179,18 @@ def test_the_command_help_is_chinese_first_and_names_every_command(tmp_path):
         assert f"shouhou {command}" in done.stdout
 
 
+@pytest.mark.parametrize("args", [("policy", "check"), ("policy", "decide"), ("reviews", "train"),
+                                  ("reviews", "classify"), ("token", "list"), ("token", "create"),
+                                  ("report", "weekly"), ("report", "rollup")])
+def test_each_subcommand_says_what_it_does_in_its_help(tmp_path, args):
+    done = _shouhou(_env(tmp_path), *args, "--help")
+    assert done.returncode == 0, done.stderr
+    # the line after the usage block describes the subcommand, in Chinese
+    description = done.stdout.split("\n\n")[1].strip()
+    assert re.search(r"[\u4e00-\u9fff]", description) and not description.startswith(("positional", "options")), \
+        done.stdout
+
+
 @pytest.mark.parametrize("port", ["taken", "99999"])
 def test_a_port_the_machine_refuses_is_one_line_not_a_traceback(tmp_path, port):
     with socket.socket() as taken:

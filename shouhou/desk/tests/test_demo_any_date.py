@@ -41,3 +41,16 @@ def test_demo_pages_open_whatever_the_instant(instant):
     # then no page fails, and the crawl went through the product (the report included)
     assert problems == []
     assert "/insight/report/" in seen and len(seen) > 60
+
+
+@pytest.mark.parametrize("seed", [4, 7])  # seeds whose last session ran past midnight before the fix
+def test_a_demo_built_just_after_midnight_has_nothing_in_the_future(seed):
+    """Yesterday evening's session ran up to 5 hours: built at 00:20 the demo had orders placed at 01:10 today."""
+    from shouhou.commerce.models import LiveSession, Order
+    from shouhou.core.clock import now
+
+    with time_machine.travel(dt.datetime(2026, 12, 7, 0, 20, tzinfo=TZ), tick=False):
+        demo_build(seed=seed, orders=600, customers=250, other_apps=False)
+        shop = Shop.objects.get(code=DEMO_SHOP_CODE)
+        assert not LiveSession.objects.filter(shop=shop, ended_at__gt=now()).exists()
+        assert not Order.objects.filter(shop=shop, placed_at__gt=now()).exists()

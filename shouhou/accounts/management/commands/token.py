@@ -21,16 +21,16 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True)
-        create = sub.add_parser("create", help="签发令牌（密钥只显示一次）")
+        create = sub.add_parser("create", help="签发令牌（密钥只显示一次）", description="签发令牌（密钥只显示一次）")
         create.add_argument("--shop", required=True, help="店铺代码")
         create.add_argument("--name", required=True)
         create.add_argument("--scopes", required=True, help="逗号分隔，如 cases,inbox 或 cases:read；* 为全部")
         create.add_argument("--role", default=Role.AGENT, choices=Role.values)
         create.add_argument("--expires-days", type=int, default=None, help="有效天数（1–3650）；不填为长期有效")
         add_actor_arguments(create)
-        lst = sub.add_parser("list", help="列出令牌")
+        lst = sub.add_parser("list", help="列出令牌", description="列出令牌")
         lst.add_argument("--shop", required=True)
-        revoke = sub.add_parser("revoke", help="吊销令牌")
+        revoke = sub.add_parser("revoke", help="吊销令牌", description="吊销令牌")
         revoke.add_argument("prefix")
         add_actor_arguments(revoke)
 

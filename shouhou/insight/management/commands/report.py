@@ -19,13 +19,13 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True)
-        w = sub.add_parser("weekly", help="生成某店某周的售后周报（.xlsx）")
+        w = sub.add_parser("weekly", help="生成某店某周的售后周报（.xlsx）", description="生成某店某周的售后周报（.xlsx）")
         w.add_argument("--shop", required=True, help="店铺代码")
         w.add_argument("--week", default="", help="ISO 周，如 2026-W48（默认上一个完整的周）")
         w.add_argument("--out", type=Path, required=True, help="输出文件，如 weekly.xlsx")
         w.add_argument("--language", default="", choices=["", *[code for code, _name in settings.LANGUAGES]],
                        help="表头与工作表名称的语言：zh-hans（默认）或 en")
-        r = sub.add_parser("rollup", help="重建订单行日汇总（看板分母）")
+        r = sub.add_parser("rollup", help="重建订单行日汇总（看板分母）", description="重建订单行日汇总（看板分母）")
         r.add_argument("--shop", required=True, help="店铺代码")
         r.add_argument("--days", type=int_between(1, 3660), default=90, help="重建今天之前的天数（默认 90）")
 

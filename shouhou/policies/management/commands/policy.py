@@ -13,16 +13,20 @@ from shouhou.policies.document import PolicyError, parse
 from shouhou.policies.engine import decide
 
 
+CHECK_HELP = "检查售后政策文件（TOML）：逐条指出写错的键和值及其位置"
+DECIDE_HELP = "按政策文件对一个申请（JSON：line 与 claim 两部分）做出决定，打印可办理的方式、金额、期限和依据条款"
+
+
 class Command(BaseCommand):
     help = "检查售后政策文件，或按政策对一个申请做出决定"
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True)
-        check = sub.add_parser("check")
-        check.add_argument("file")
-        dec = sub.add_parser("decide")
-        dec.add_argument("--policy", required=True)
-        dec.add_argument("--claim", required=True)
+        check = sub.add_parser("check", help=CHECK_HELP, description=CHECK_HELP)
+        check.add_argument("file", help="政策文件路径（.toml）")
+        dec = sub.add_parser("decide", help=DECIDE_HELP, description=DECIDE_HELP)
+        dec.add_argument("--policy", required=True, help="政策文件路径（.toml）")
+        dec.add_argument("--claim", required=True, help="申请文件路径（.json）")
 
     def _load(self, path: str) -> dict:
         try:

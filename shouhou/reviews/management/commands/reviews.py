@@ -12,11 +12,11 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True)
-        t = sub.add_parser("train", help="从评价数据与人工标注重新训练并写出模型文件")
+        t = sub.add_parser("train", help="从评价数据与人工标注重新训练并写出模型文件", description="从评价数据与人工标注重新训练并写出模型文件")
         t.add_argument("--csv", type=Path, default=None, help="训练数据（默认 SHOUHOU_REVIEWS_CSV）")
         t.add_argument("--out", type=Path, default=None, help="模型文件输出路径（默认仓库内的模型）")
         t.add_argument("--labels", type=Path, default=None, help="人工标注目录（默认仓库内 data/labels）")
-        e = sub.add_parser("evaluate", help="在人工标注的固定测试集上评估问题类型，在留出集上评估情感")
+        e = sub.add_parser("evaluate", help="在人工标注的固定测试集上评估问题类型，在留出集上评估情感", description="在人工标注的固定测试集上评估问题类型，在留出集上评估情感")
         e.add_argument("--csv", type=Path, default=None)
         e.add_argument("--model", type=Path, default=None, help="模型文件（默认仓库内的模型）")
         e.add_argument("--labels", type=Path, default=None, help="人工标注目录（默认仓库内 data/labels）")
@@ -25,9 +25,9 @@ class Command(BaseCommand):
         e.add_argument("--snownlp-limit", type=int, default=None, help="SnowNLP 只跑前 N 条")
         e.add_argument("--outside", type=Path, action="append", default=[], metavar="CSV",
                        help="域外情感评估集（列 label、review；1 正面 0 负面），可重复；不参与训练与选择")
-        r = sub.add_parser("reclassify", help="用当前模型重新判断已存负面评价的问题类型（主类型、其他类型、方面）")
+        r = sub.add_parser("reclassify", help="用当前模型重新判断已存负面评价的问题类型（主类型、其他类型、方面）", description="用当前模型重新判断已存负面评价的问题类型（主类型、其他类型、方面）")
         r.add_argument("--shop", default=None, help="只处理该店铺代码的评价（默认全部店铺）")
-        c = sub.add_parser("classify", help="读取含 review 列的 CSV，写出带分类结果的 CSV")
+        c = sub.add_parser("classify", help="读取含 review 列的 CSV，写出带分类结果的 CSV", description="读取含 review 列的 CSV，写出带分类结果的 CSV")
         c.add_argument("--in", dest="src", type=Path, required=True)
         c.add_argument("--out", dest="dst", type=Path, required=True)
         c.add_argument("--column", default="review", help="评价文本所在列（默认 review）")
