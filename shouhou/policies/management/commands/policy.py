@@ -12,7 +12,6 @@ from shouhou.policies.claims import ClaimInputError, facts_from_json
 from shouhou.policies.document import PolicyError, parse
 from shouhou.policies.engine import decide
 
-
 CHECK_HELP = "检查售后政策文件（TOML）：逐条指出写错的键和值及其位置"
 DECIDE_HELP = "按政策文件对一个申请（JSON：line 与 claim 两部分）做出决定，打印可办理的方式、金额、期限和依据条款"
 
