@@ -86,6 +86,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "shouhou.core.middleware.PrivateNoStoreMiddleware",  # pages and API answers: not kept by browsers or proxies
     "shouhou.core.middleware.LinkGoneMiddleware",  # expired/revoked customer links: a plain page
     # Last, as django-axes requires: login throttling per account and per client IP.
     "axes.middleware.AxesMiddleware",

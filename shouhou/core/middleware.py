@@ -79,10 +79,9 @@ def private_no_store(response) -> None:
         patch_cache_control(response, private=True)
 
 
-class LinkGoneMiddleware:
-    """A customer link that expired or was revoked (core/links.py: LinkGone) answers a plain page. Also
-    marks every answer that does not set its own `Cache-Control` as not to be stored (private_no_store):
-    this middleware is already on every request, after authentication."""
+class PrivateNoStoreMiddleware:
+    """Every answer that does not set its own `Cache-Control` is not to be stored (private_no_store). After
+    WhiteNoise, so static files keep their own caching."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -91,6 +90,16 @@ class LinkGoneMiddleware:
         response = self.get_response(request)
         private_no_store(response)
         return response
+
+
+class LinkGoneMiddleware:
+    """A customer link that expired or was revoked (core/links.py: LinkGone) answers a plain page."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
 
     def process_exception(self, request, exception):
         from shouhou.core.links import LinkGone, link_gone_response
