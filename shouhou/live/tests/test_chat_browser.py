@@ -90,3 +90,20 @@ def test_a_file_name_that_looks_like_html_shows_as_text_when_pushed(asgi_server,
     expect(link).to_have_text(name)
     expect(link.locator("img")).to_have_count(0)
     assert page.evaluate("window.__alerted") is False
+
+
+@pytest.mark.browser
+def test_a_lost_network_is_said_at_once_and_the_notice_goes_when_it_is_back(asgi_server, contexts, chat):
+    # given the customer's chat is open and connected
+    context, page = _open_chat(contexts, asgi_server, chat)
+    expect(page.get_by_test_id("chat")).to_have_attribute("data-live-state", "on")
+    error = page.get_by_test_id("chat-error")
+    expect(error).to_be_hidden()
+
+    # when the phone loses its network, without sending anything, the page says so
+    context.set_offline(True)
+    expect(error).to_have_text("网络已断开，恢复后会自动接上，消息不会丢。", timeout=10000)
+
+    # then once it is back, the notice goes
+    context.set_offline(False)
+    expect(error).to_be_hidden(timeout=15000)

@@ -8,6 +8,7 @@
   var error = root.querySelector("[data-testid=chat-error]");
   var last = parseInt(root.dataset.last || "0", 10);
   var busy = false;
+  var failed = 0;  // reads that failed in a row
 
   function csrf() {
     var input = form.querySelector("input[name=csrfmiddlewaretoken]");
@@ -93,7 +94,8 @@
     return fetch(root.dataset.poll + "?after=" + last, {headers: {"Accept": "application/json"}})
       .then(function (r) { if (r.ok) { connected(); return r.json(); } return {messages: []}; })
       .then(function (data) { (data.messages || []).forEach(add); showProgress(data.progress); showWho(data.bot); })
-      .catch(function () { /* offline for a moment: the next poll catches up */ });
+      .catch(function () { failed += 1; if (failed >= 2 || !navigator.onLine) { offline(); } return "failed"; })
+      .then(function (outcome) { if (outcome !== "failed") { failed = 0; } });
   }
 
   function clientId() {
@@ -143,5 +145,12 @@
   window.shouhouChat = {add: add, poll: poll, send: send, clientId: clientId, showError: showError,
                         connected: connected, botAnswers: botAnswers};
   window.addEventListener("online", poll);  // back on the network: catch up, and the offline error goes
-  setInterval(function () { if (root.dataset.liveState !== "on") { poll(); } }, 3000);
+  // The phone lost its network (or reads keep failing): say so at once, not only when the customer sends; it goes
+  // when the page reaches the server again. Whatever is already shown (a refusal, a failed send) stays.
+  function offline() { if (error.hidden) { showError(error.dataset.offlineText, true); } }
+  window.addEventListener("offline", offline);
+  setInterval(function () {
+    if (!navigator.onLine) { offline(); }  // in case the offline event was missed
+    if (root.dataset.liveState !== "on") { poll(); }
+  }, 3000);
 })();
