@@ -59,10 +59,8 @@ def _reply_context(desk: Desk, rows, *, scope: str, at) -> dict:
     if scope != "all":
         board.forecast = [w for w in board.forecast if w.agent_id in (None, me)]
     mine = board.mine
-    from shouhou.desk.workbench import _reply_next
-
     return {"board": board, "reply_line": rule.clock_seconds, "reply_minutes": rule.clock_seconds // 60,
-            "reply_next": _reply_next(desk, at),
+            "reply_next": sel.reply_next(shop=desk.shop, at=at),
             "reply_rates": [(r, mine.rate(r.seconds) if mine else None) for r in board.team.rates]}
 
 

@@ -98,15 +98,7 @@ def _queue_context(desk: Desk, filters: sel.QueueFilters) -> dict:
     page = sel.ticket_queue(shop=desk.shop, user=desk.user, filters=filters)
     return {"page": page, "counts": sel.queue_counts(shop=desk.shop, user=desk.user, at=page.at),
             "server_now": page.at, "board": sel.reply_board(shop=desk.shop, user=desk.user, at=page.at),
-            "reply_next": _reply_next(desk, page.at), "live_seq": live_seq}
-
-
-def _reply_next(desk: Desk, at):
-    """When the reply board must be read again though nothing is pushed (a message entering the nudge window or
-    crossing its line): the page refreshes then (desk.js, data-next)."""
-    from shouhou.sla.selectors import reply_next_moment
-
-    return reply_next_moment(shop=desk.shop, nudge_seconds=sel.NUDGE_SECONDS, at=at)
+            "reply_next": sel.reply_next(shop=desk.shop, at=page.at), "live_seq": live_seq}
 
 
 @login_required
@@ -436,25 +428,8 @@ def _team_context(desk: Desk) -> dict:
             "escalations": list(sel.escalation_list(shop=desk.shop)[:100]), "server_now": at,
             "counts": sel.queue_counts(shop=desk.shop, user=desk.user, at=at), "poll_seconds": POLL_SECONDS * 3,
             "board": (board := sel.reply_board(shop=desk.shop, at=at)), "show_agents": True,
-            "unassigned_rates": _unassigned_rates(board), "reply_next": _reply_next(desk, at), "live_seq": live_seq}
-
-
-def _unassigned_rates(board):
-    """The team's buyer messages no agent holds (waiting or missed on an unassigned ticket): the team row less
-    the agents' rows, so the board's rows add up to its team figure as insight's do (its 「未分配」 row).
-    None when there are none."""
-    from shouhou.sla.selectors import ReplyRateRow, TargetRate
-
-    agents = [row for _user, row in board.agents]
-    messages = board.team.messages - sum(r.messages for r in agents)
-    if messages <= 0:
-        return None
-    return ReplyRateRow(agent_id=None, day=board.team.day, messages=messages,
-                        waiting=board.team.waiting - sum(r.waiting for r in agents),
-                        rates=tuple(TargetRate(seconds=t.seconds, pass_line=t.pass_line,
-                                               answered=t.answered - sum(r.rate(t.seconds).answered for r in agents),
-                                               counted=t.counted - sum(r.rate(t.seconds).counted for r in agents))
-                                    for t in board.team.rates))
+            "unassigned_rates": board.unassigned, "reply_next": sel.reply_next(shop=desk.shop, at=at),
+            "live_seq": live_seq}
 
 
 @login_required

@@ -817,6 +817,9 @@ class ReplyBoard:
     forecast: list[Any]             # sla.selectors.WaitingMessage with .ticket_id set
     nudge_seconds: int
     at: dt.datetime
+    # the buyer messages no agent held (an unassigned ticket), as insight's 「未分配」 row; None when there are none:
+    # with it the board's rows add up to the team figure
+    unassigned: Any | None = None
 
     @property
     def clock_minutes(self) -> int:
@@ -870,7 +873,16 @@ def reply_board(*, shop, user=None, at: dt.datetime | None = None, nudge_seconds
     agents = sorted(((users[r.agent_id], r) for r in rows if r.agent_id in users),
                     key=lambda pair: pair[0].get_username())
     return ReplyBoard(rule=rule, team=team, agents=agents, mine=next((r for r in rows if r.agent_id == me), None),
-                      forecast=forecast, nudge_seconds=nudge_seconds, at=at)
+                      forecast=forecast, nudge_seconds=nudge_seconds, at=at,
+                      unassigned=next((r for r in rows if r.agent_id is None and r.messages), None))
+
+
+def reply_next(*, shop, at: dt.datetime) -> dt.datetime | None:
+    """When a reply board must be read again though nothing is pushed (a message entering the nudge window or
+    crossing its line): the desk pages refresh then (desk.js, data-next)."""
+    from shouhou.sla.selectors import reply_next_moment
+
+    return reply_next_moment(shop=shop, nudge_seconds=NUDGE_SECONDS, at=at)
 
 
 @dataclass(frozen=True)
