@@ -114,6 +114,14 @@ def case_claim_facts(case: Case) -> list[tuple[str, str]]:
             facts.append(("units", units))
     if claim.get("main_part") is True:
         facts.append(("main-part", gettext("顾客称故障在主要部件上（三包主要部件保修）")))
+    if claim.get("activated") is True:
+        facts.append(("activated", gettext("商品已激活（暂行办法第九条：电子产品激活后不再完好）")))
+    if claim.get("sold_as_flawed") is True:
+        facts.append(("sold-as-flawed", gettext("销售时已明示临近保质期或有瑕疵")))
+    deduction = (case.decision or {}).get("shipping_deduction")
+    if deduction not in (None, "") and _amount(deduction) > 0:
+        facts.append(("free-shipping", gettext("退货后不再满足包邮条件，退款已扣运费 ¥%(amount)s") % {
+            "amount": _amount(deduction)}))
     return facts
 
 
@@ -136,29 +144,32 @@ def line_refunded(line, *, exclude=None) -> tuple[int, Decimal]:
     cases = _refunding_cases(line)
     if exclude is not None:
         cases = cases.exclude(pk=exclude.pk)
-    return refunded_fold(line.quantity, cases.values_list("kind", "claim", "refund_amount", "decision__gift_deduction"))
+    return refunded_fold(line.quantity, cases.values_list("kind", "claim", "refund_amount", "decision__gift_deduction",
+                                                           "decision__shipping_deduction"))
 
 
 def lines_refunded(lines, quantities: dict[int, int]) -> dict[int, tuple[int, Decimal]]:
     """`line_refunded` for many lines at once: `lines` an OrderLine queryset (a subquery, however many),
     `quantities` {line id: quantity} → {line id: (units, yuan)} for the lines some case refunded. One query."""
     rows: dict[int, list] = {}
-    for line_id, kind, claim, amount, gifts in Case.objects.filter(order_line__in=lines.values("pk")).filter(
+    for line_id, kind, claim, amount, gifts, shipping in Case.objects.filter(order_line__in=lines.values("pk")).filter(
             Q(status=CaseStatus.RESOLVED, resolution=Resolution.REFUND)
             | Q(status__in=OPEN_STATUSES, kind__in=REFUND_KINDS)).order_by("created_at", "pk").values_list(
-            "order_line_id", "kind", "claim", "refund_amount", "decision__gift_deduction"):
-        rows.setdefault(line_id, []).append((kind, claim, amount, gifts))
+            "order_line_id", "kind", "claim", "refund_amount", "decision__gift_deduction",
+            "decision__shipping_deduction"):
+        rows.setdefault(line_id, []).append((kind, claim, amount, gifts, shipping))
     return {line_id: refunded_fold(quantities[line_id], found) for line_id, found in rows.items()
             if line_id in quantities}
 
 
 def refunded_fold(quantity: int, cases) -> tuple[int, Decimal]:
-    """(units, yuan) settled by `cases` ((kind, claim, refund_amount, gift_deduction) rows, oldest first) on a line
-    of `quantity` units. The marked value of gifts kept (deducted from a refund, 办法11) counts as settled too: the
-    units left do not get it back."""
+    """(units, yuan) settled by `cases` ((kind, claim, refund_amount, gift_deduction[, shipping_deduction]) rows,
+    oldest first) on a line of `quantity` units. The marked value of gifts kept (deducted from a refund, 办法11) and
+    a free-shipping offer's fee the return made due (deducted too) count as settled: the units left do not get
+    them back."""
     units, money = 0, Decimal("0")
-    for kind, claim, amount, gifts in cases:
-        money += Decimal(amount or 0) + _amount(gifts)
+    for kind, claim, amount, *deducted in cases:
+        money += Decimal(amount or 0) + sum((_amount(value) for value in deducted), Decimal("0"))
         if kind != "price_protect":
             taken = (claim or {}).get("return_quantity")
             units += taken if isinstance(taken, int) and not isinstance(taken, bool) else quantity - units

@@ -42,6 +42,7 @@ from shouhou.policies.document import REFUND_WITHIN_DAYS
 from shouhou.policies.document import load_default as load_default_policy
 from shouhou.policies.document import parse as parse_policy
 from shouhou.policies.engine import (
+    SHANGHAI,
     Claim,
     ClaimInputError,
     Decision,
@@ -191,9 +192,16 @@ def line_facts(line: OrderLine, *, earlier_refunds: bool = True, exclude: Case |
 
 
 def clock_date(value: dt.datetime | None) -> dt.date | None:
+    """The Beijing-time calendar day of a moment: the law's days (消法24, 25; 办法10) are counted in Asia/Shanghai,
+    whatever the deployment's TIME_ZONE (a server set to UTC must not move a 23:59 sign-off to the day before)."""
     if value is None:
         return None
-    return timezone.localtime(value).date()
+    return (value if timezone.is_aware(value) else timezone.make_aware(value)).astimezone(SHANGHAI).date()
+
+
+def beijing_now() -> dt.datetime:
+    """Now, in Asia/Shanghai (the calendar every after-sales deadline is counted on)."""
+    return clock.now().astimezone(SHANGHAI)
 
 
 def _claim_from(data: dict, reason: str, has_photo: bool, line: OrderLine | None = None,
@@ -254,11 +262,12 @@ def _decide(line: OrderLine, claim: Claim, doc: dict, *, requested_at: dt.dateti
             facts: LineFacts | None = None) -> Decision:
     # the buyer's rights are those of the day they asked (CRPL art. 25: a return asked for within the seven
     # days is in time however late the request reaches the shop); never a day still to come
-    now = clock.localnow()
+    now = beijing_now()
     facts = facts if facts is not None else line_facts(line)
     at = now
     if requested_at is not None:
-        asked = timezone.localtime(requested_at if timezone.is_aware(requested_at) else timezone.make_aware(requested_at))
+        asked = (requested_at if timezone.is_aware(requested_at) else timezone.make_aware(requested_at)
+                 ).astimezone(SHANGHAI)
         # a request made before the goods arrived (or before what the order records) is judged on today's facts
         known = [d for d in (facts.ordered_on, facts.shipped_on, facts.delivered_on) if d is not None]
         if asked < now and all(d <= asked.date() for d in known):
@@ -362,7 +371,7 @@ def case_create(*, shop, order_line: OrderLine, reason: str, kind: str | None = 
         # money back only on a refund: an exchange, resend or repair refunds nothing
         refund_amount=decision.refund_amount if chosen in (CaseKind.RETURN_REFUND, CaseKind.REFUND_ONLY,
                                                             CaseKind.PRICE_PROTECT) else Decimal("0"),
-        deadline_at=dt.datetime.combine(dt.date.fromisoformat(deadline), dt.time(23, 59), tzinfo=clock.localnow().tzinfo)
+        deadline_at=dt.datetime.combine(dt.date.fromisoformat(deadline), dt.time(23, 59), tzinfo=SHANGHAI)
         if deadline else None,
     )
     CaseEvent.objects.create(case=case, actor=_user(actor), from_status="", to_status=S.REQUESTED, kind="created",
@@ -409,7 +418,7 @@ def _tickets_done(case: Case, *, note: str) -> None:
 def _approval_fields(case: Case) -> dict:
     """Deadlines and texts the customer reads, recomputed on the day of approval: a case approved days
     after it was filed must not say "send it back by <a date already past>" or "an agent will review it"."""
-    decision = decision_on_approval(case.decision or {}, approved_on=clock.localnow().date())
+    decision = decision_on_approval(case.decision or {}, approved_on=beijing_now().date())
     by = decision["deadlines"].get("return_ship_by")
     if case.kind in RETURN_KINDS:
         from shouhou.commerce.selectors import return_address_for_case
@@ -425,7 +434,7 @@ def _approval_fields(case: Case) -> dict:
             fields["refund_amount"] = refund
     if by and case.kind in RETURN_KINDS:
         fields["deadline_at"] = dt.datetime.combine(dt.date.fromisoformat(by), dt.time(23, 59),
-                                                    tzinfo=clock.localnow().tzinfo)
+                                                    tzinfo=SHANGHAI)
     return fields
 
 
@@ -625,7 +634,7 @@ def case_mark_received(*, case: Case, actor, note: str = "") -> Case:
 
 
 def _end_of_day(day: dt.date) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time(23, 59), tzinfo=clock.localnow().tzinfo)
+    return dt.datetime.combine(day, dt.time(23, 59), tzinfo=SHANGHAI)
 
 
 def _refund_deadline_fields(case: Case) -> dict:
@@ -634,7 +643,7 @@ def _refund_deadline_fields(case: Case) -> dict:
     day (until then it was the day to send the goods back, met once they arrive) and the decision records it."""
     if case.kind != CaseKind.RETURN_REFUND:
         return {}
-    by = clock.localnow().date() + dt.timedelta(days=REFUND_WITHIN_DAYS)
+    by = beijing_now().date() + dt.timedelta(days=REFUND_WITHIN_DAYS)
     decision = {**(case.decision or {})}
     decision["deadlines"] = {**(decision.get("deadlines") or {}), "refund_by": by.isoformat()}
     return {"deadline_at": _end_of_day(by), "decision": decision}

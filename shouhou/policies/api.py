@@ -48,7 +48,7 @@ class DecideIn(Schema):
         "category, reason, order_date, now（必填，YYYY-MM-DD）, price_paid（必填，单价）, ship_date, delivery_date, "
         "quantity, paid_total, current_price, condition, tier, return_insurance, exchanges_so_far, "
         "failed_repairs, washed, followed_care_label, confirmed_exclusion_at_purchase, has_photo, downloaded, "
-        "gift_value"))
+        "gift_value, main_part, return_quantity, warranty_days, activated, sold_as_flawed, free_shipping_lost"))
     source: str | None = None
 
 
@@ -66,6 +66,7 @@ class DecisionOut(Schema):
     explanation_en: str
     refund_within_days: int | None = Field(None, description="退货退款：商家收到退回商品后几日内退款（消法第25条）")
     gift_deduction: Decimal | None = Field(None, description="未退回赠品按标价扣除的金额（暂行办法第十一条）")
+    shipping_deduction: Decimal | None = Field(None, description="退货后不再满足包邮条件，从退款中扣除的运费")
     policy_version: int | None = None
 
 

@@ -138,13 +138,17 @@ class ClaimIn(BaseModel):
     main_part: StrictBool = Field(False, description="三包：故障出在主要部件（三包凭证所列）")
     return_quantity: StrictInt | None = Field(None, ge=1, le=MAX_QUANTITY, description="部分退货：退回的件数（缺省为整行）")
     warranty_days: StrictInt | None = Field(None, ge=0, le=3650, description="商品自身承诺的保修天数（三包凭证）")
+    activated: StrictBool = Field(False, description="已激活（电子产品产生激活信息；数字商品已激活）")
+    sold_as_flawed: StrictBool = Field(False, description="销售时已明示临近保质期或有瑕疵")
+    free_shipping_lost: Money | None = Field(None, description="退货后不再满足包邮条件而应付的运费（元）")
 
 
 ALIASES = {f: ([f, *info.validation_alias.choices] if info.validation_alias else [f])
            for f, info in ClaimIn.model_fields.items()}
 KEYS = sorted({name for names in ALIASES.values() for name in names})
 CLAIM_KEYS = ("condition", "exchanges_so_far", "failed_repairs", "current_price", "washed", "followed_care_label",
-              "confirmed_exclusion_at_purchase", "downloaded", "gift_value", "main_part", "return_quantity")
+              "confirmed_exclusion_at_purchase", "downloaded", "gift_value", "main_part", "return_quantity",
+              "activated", "sold_as_flawed", "free_shipping_lost")
 
 _PYDANTIC = {
     "missing": "缺少此项", "bool_type": "必须是 true 或 false（JSON 布尔值），收到 {input}",
@@ -195,7 +199,8 @@ def facts_from_json(raw: object) -> tuple[LineFacts, Claim, dt.date]:
                   followed_care_label=c.followed_care_label,
                   confirmed_exclusion_at_purchase=c.confirmed_exclusion_at_purchase, has_photo=c.has_photo,
                   downloaded=c.downloaded, gift_value=c.gift_value, main_part=c.main_part,
-                  return_quantity=c.return_quantity)
+                  return_quantity=c.return_quantity, activated=c.activated, sold_as_flawed=c.sold_as_flawed,
+                  free_shipping_lost=c.free_shipping_lost)
     errors = facts_errors(line, claim, c.now, names=CLAIM_JSON_NAMES)
     if errors:
         raise ClaimInputError(errors)
@@ -218,6 +223,9 @@ class _ClaimData(BaseModel):
     gift_value: Money | None = None
     main_part: StrictBool = False
     return_quantity: StrictInt | None = Field(None, ge=1, le=MAX_QUANTITY)
+    activated: StrictBool = False
+    sold_as_flawed: StrictBool = False
+    free_shipping_lost: Money | None = None
 
 
 def claim_from_data(data: object, *, reason: str, has_photo: bool) -> Claim:

@@ -41,6 +41,8 @@ MAX_COUNT = 1_000  # exchanges so far, failed repairs
 AUTO_APPROVE_MAX_REFUND = Decimal("1000")  # a policy published before `auto_approve.max_refund` existed
 # Measures art. 9 (3): apparel, shoes and bags, home textiles — washing takes them out of "intact".
 WASHABLE = ("clothing", "underwear", "shoes_bags", "home")
+# Measures art. 9 (2): electronic and electrical goods — activation takes them out of "intact".
+ELECTRONIC = ("electronics", "mobile_phone")
 # Goods nobody repairs: a quality problem with them is put right by exchange (or return), never "repair".
 NOT_REPAIRABLE = ("food", "fresh", "cosmetics", "underwear")
 # Dates a claim may carry: anything outside is a typo (and past 9999 the deadlines decide() computes, a year
@@ -116,6 +118,16 @@ class Claim:
     # a partial return: how many of the line's units the claim is about (None: the whole line); the refund is
     # that share of what was paid for the line
     return_quantity: int | None = None
+    # Measures art. 9 (2): an electronic device activated (activation or account data left on it) is not intact;
+    # for digital goods it is like a download; art. 7 (2): goods whose value drops once activated or tried are
+    # excluded once activated, if the buyer confirmed it at purchase
+    activated: bool = False
+    # Measures art. 7 (3): sold, as stated at the sale, near its expiry date or with a flaw — excluded from no-reason
+    # returns when the buyer confirmed it at purchase
+    sold_as_flawed: bool = False
+    # the shipping fee a free-shipping offer spared the order, due now that this return takes the order below the
+    # offer's threshold (Measures: the merchant may deduct it from a no-reason refund; None/0: nothing deducted)
+    free_shipping_lost: Decimal | None = None
 
 
 @dataclass
@@ -133,11 +145,13 @@ class Decision:
     explanation_en: str = ""
     refund_within_days: int | None = None  # return refunds: paid within N days of receiving the goods back
     gift_deduction: Decimal | None = None  # marked value of unreturned gifts taken off the refund
+    shipping_deduction: Decimal | None = None  # a free-shipping offer's fee, due after the return, taken off
 
     def to_json(self) -> dict:
         data = asdict(self)
         data["refund_amount"] = str(self.refund_amount)
         data["gift_deduction"] = None if self.gift_deduction is None else str(self.gift_deduction)
+        data["shipping_deduction"] = None if self.shipping_deduction is None else str(self.shipping_deduction)
         if self.compensation:
             data["compensation"] = {**self.compensation, "amount": str(self.compensation["amount"])}
         return data
@@ -151,7 +165,8 @@ FACT_NAMES = {**{k: f"line.{k}" for k in ("category", "price_paid", "quantity", 
               **{k: f"claim.{k}" for k in ("reason", "condition", "exchanges_so_far", "failed_repairs",
                                           "current_price", "washed", "followed_care_label",
                                           "confirmed_exclusion_at_purchase", "has_photo", "downloaded",
-                                          "gift_value", "main_part", "return_quantity")},
+                                          "gift_value", "main_part", "return_quantity", "activated",
+                                          "sold_as_flawed", "free_shipping_lost")},
               "now": "now"}
 DATE_LABELS = {"ordered_on": "下单日期", "shipped_on": "发货日期", "delivered_on": "签收日期", "now": "当前日期"}
 
@@ -195,7 +210,8 @@ def facts_errors(line: LineFacts, claim: Claim, today: dt.date, *, names: dict[s
             err(key, f"未知取值 {value!r}，可选: {', '.join(allowed)}")
     for key, value, required in (("price_paid", line.price_paid, True), ("paid_total", line.paid_total, False),
                                  ("current_price", claim.current_price, False),
-                                 ("gift_value", claim.gift_value, False)):
+                                 ("gift_value", claim.gift_value, False),
+                                 ("free_shipping_lost", claim.free_shipping_lost, False)):
         if value is None:
             if required:
                 err(key, "缺少金额")
@@ -238,7 +254,8 @@ def facts_errors(line: LineFacts, claim: Claim, today: dt.date, *, names: dict[s
                        ("followed_care_label", claim.followed_care_label),
                        ("confirmed_exclusion_at_purchase", claim.confirmed_exclusion_at_purchase),
                        ("has_photo", claim.has_photo), ("downloaded", claim.downloaded),
-                       ("main_part", claim.main_part)):
+                       ("main_part", claim.main_part), ("activated", claim.activated),
+                       ("sold_as_flawed", claim.sold_as_flawed)):
         if not isinstance(value, bool):
             err(key, f"应为 true 或 false（布尔值），收到 {value!r}")
     dates: dict[str, dt.date] = {}
@@ -267,6 +284,21 @@ def facts_errors(line: LineFacts, claim: Claim, today: dt.date, *, names: dict[s
 def refund_share(amount: Decimal, units: int, of_units: int) -> Decimal:
     """`units` of `of_units` units' share of `amount`, to the fen (half up, as the importers split discounts)."""
     return (Decimal(amount) * units / of_units).quantize(Decimal("0.01"), ROUND_HALF_UP)
+
+
+def warranty_end(signed: dt.date, days: int) -> dt.date:
+    """The last day of a warranty of `days` counted from sign-off. Whole years (365, 730, 1095 …) end on the same
+    calendar day that many years later (Civil Code arts. 201, 202: the period starts the next day and its last day
+    is the corresponding day; 29 February → 28 February), never earlier than `days` days; other counts are days."""
+    end = signed + dt.timedelta(days=days)
+    if days >= 365 and days % 365 == 0:
+        year = signed.year + days // 365
+        try:
+            same_day = signed.replace(year=year)
+        except ValueError:  # 29 February in a year without one: the month's last day
+            same_day = signed.replace(year=year, day=28)
+        end = max(end, same_day)
+    return end
 
 
 def _today(now: dt.date | dt.datetime) -> dt.date:
@@ -402,7 +434,7 @@ def decide(line: LineFacts, claim: Claim, now: dt.date | dt.datetime, *, policy:
         nr = {**policy["no_reason"], **crule.get("no_reason", {})}
         days = max(nr["days"], NO_REASON_MIN_DAYS)
         d.deadlines["no_reason_until"] = until(line.delivered_on, days)
-        unsealed = claim.downloaded or claim.condition in ("opened_unused", "seal_broken", "used")
+        unsealed = claim.downloaded or claim.activated or claim.condition in ("opened_unused", "seal_broken", "used")
         excepted = (cat in policy["no_reason"]["legal_exceptions"] and cat in STATUTORY_EXCEPTIONS
                     and (cat not in SEALED_EXCEPTIONS or unsealed))
         if excepted:
@@ -419,6 +451,17 @@ def decide(line: LineFacts, claim: Claim, now: dt.date | dt.datetime, *, policy:
             d.clauses.append(f"categories.{cat}.no_reason.confirmed_exclusion")
             zh.append("购买时已确认该商品拆封后不支持七日无理由退货，当前已拆封。")
             en.append("You confirmed at purchase that opened items of this kind cannot be returned without reason.")
+        elif claim.confirmed_exclusion_at_purchase and claim.sold_as_flawed:
+            # Measures art. 7 (3): near-expiry or flawed goods, so described at the sale, with the buyer's confirmation
+            d.clauses.append("no_reason.confirmed_exclusion.sold_as_flawed")
+            zh.append("该商品销售时已明示临近保质期或有瑕疵，且您购买时已确认不适用七日无理由退货（暂行办法第七条）。")
+            en.append("Sold as near-expiry or flawed, and you confirmed at purchase that it cannot be returned "
+                      "without reason.")
+        elif claim.confirmed_exclusion_at_purchase and claim.activated:
+            # Measures art. 7 (2): goods whose value drops sharply once activated or tried, with the confirmation
+            d.clauses.append("no_reason.confirmed_exclusion.activated")
+            zh.append("该商品一经激活或试用价值贬损较大，您购买时已确认激活后不适用七日无理由退货，当前已激活（暂行办法第七条）。")
+            en.append("You confirmed at purchase that this item cannot be returned without reason once activated.")
         elif day > days:
             d.clauses.append("no_reason.window")
             zh.append(f"已超过七日无理由退货期限（签收次日起第{day}天，期限{days}天）。")
@@ -429,6 +472,9 @@ def decide(line: LineFacts, claim: Claim, now: dt.date | dt.datetime, *, policy:
                 # Measures art. 9 (3): apparel, shoes, bags and home textiles are not intact once soiled; a washed
                 # one was worn and is no longer as delivered (a washed defect goes the quality path instead)
                 ok, why = False, "已洗涤（服装、鞋包、家纺洗涤后不再完好）"
+            if ok and claim.activated and cat in ELECTRONIC:
+                # Measures art. 9 (2): activation or account data left on an electronic device
+                ok, why = False, "电子电器类商品已激活（产生激活、授权信息）"
             if not ok:
                 d.clauses.append(f"categories.{cat}.intact")
                 zh.append(f"商品不符合完好标准：{why}。")
@@ -450,44 +496,59 @@ def decide(line: LineFacts, claim: Claim, now: dt.date | dt.datetime, *, policy:
                     else:
                         zh.append("赠品未一并退回的，按赠品标价从退款中扣除。")
                         en.append("Gifts not returned: their marked value is deducted from the refund.")
+                if claim.free_shipping_lost:
+                    # the return takes the order below a free-shipping offer's threshold: the fee it spared may be
+                    # deducted (the buyer's own choice to return; never for a quality or merchant-fault return)
+                    d.shipping_deduction = min(claim.free_shipping_lost, d.refund_amount)
+                    d.refund_amount -= d.shipping_deduction
+                    d.clauses.append("no_reason.free_shipping")
+                    zh.append(f"退货后订单不再满足包邮条件，原免收的运费 {d.shipping_deduction} 元从退款中扣除。")
+                    en.append(f"The return takes the order below its free-shipping threshold: the shipping fee "
+                              f"({d.shipping_deduction} yuan) is deducted.")
         if reason == "size_fit" and d.allowed:
             d.allowed = ["exchange", "return_refund"]
     elif reason == "performance_fault" and electronics:
-        w_until = until(line.delivered_on, sb["warranty_days"])
+        # a warranty of whole years ends on the same calendar day that many years after sign-off (Civil Code
+        # arts. 201, 202: 到期月的对应日; 365 days would end a day early across a 29 February)
+        w_end = warranty_end(line.delivered_on, sb["warranty_days"])
+        w_until = w_end.isoformat()
         d.deadlines.update({"sanbao_return_until": until(line.delivered_on, sb["return_days"]),
                             "sanbao_exchange_until": until(line.delivered_on, sb["exchange_days"]),
                             "warranty_until": w_until})
         # 三包: a main part's warranty outlasts the whole unit's (a policy without the key: the unit's only)
         main_days = max(sb.get("main_part_warranty_days", sb["warranty_days"]), sb["warranty_days"])
-        if claim.main_part and main_days > sb["warranty_days"]:
-            d.deadlines["main_part_warranty_until"] = until(line.delivered_on, main_days)
+        main_end = max(warranty_end(line.delivered_on, main_days), w_end)
+        if claim.main_part and main_end > w_end:
+            d.deadlines["main_part_warranty_until"] = main_end.isoformat()
+        repaired_twice = claim.failed_repairs >= sb["failed_repairs_for_exchange"]
         if day <= sb["return_days"]:
             d.allowed = ["return_refund", "exchange", "repair"]
             d.clauses.append("sanbao.return")
             zh.append(f"签收后{sb['return_days']}日内出现性能故障，可退货、换货或维修（三包）。")
             en.append("Performance fault within the return period: return, exchange or repair.")
+        elif today <= w_end and repaired_twice:
+            # 三包 art. 10: two repairs within the warranty and still faulty → exchange or return, whenever in the
+            # warranty it happens (in the exchange period too: exchange or repair would hold the buyer to a third)
+            d.allowed = ["exchange", "return_refund"]
+            d.clauses.append("sanbao.failed_repairs")
+            zh.append(f"保修期内已维修{claim.failed_repairs}次仍无法正常使用，可换货或退货。")
+            en.append("Repaired twice without success: exchange or return.")
         elif day <= sb["exchange_days"]:
             d.allowed = ["exchange", "repair"]
             d.clauses.append(f"categories.{cat}.sanbao.exchange" if "exchange_days" in crule.get("sanbao", {})
                              else "sanbao.exchange")
             zh.append(f"签收后{sb['exchange_days']}日内出现性能故障，可换货或维修（三包）。")
             en.append("Performance fault within the exchange period: exchange or repair.")
-        elif day <= sb["warranty_days"]:
-            if claim.failed_repairs >= sb["failed_repairs_for_exchange"]:
-                d.allowed = ["exchange", "return_refund"]
-                d.clauses.append("sanbao.failed_repairs")
-                zh.append(f"保修期内已维修{claim.failed_repairs}次仍无法正常使用，可换货或退货。")
-                en.append("Repaired twice without success: exchange or return.")
-            else:
-                d.allowed = ["repair"]
-                d.clauses.append("sanbao.repair")
-                zh.append(f"在保修期内（至{w_until}），可免费维修。")
-                en.append("Within warranty: free repair.")
-        elif claim.main_part and day <= main_days:
+        elif today <= w_end:
+            d.allowed = ["repair"]
+            d.clauses.append("sanbao.repair")
+            zh.append(f"在保修期内（至{w_until}），可免费维修。")
+            en.append("Within warranty: free repair.")
+        elif claim.main_part and today <= main_end:
             d.allowed = ["repair"]
             d.clauses.append("sanbao.main_part_repair")
             zh.append(f"整机保修期已过，故障部件属主要部件，仍在主要部件三包有效期内（至"
-                      f"{until(line.delivered_on, main_days)}），可免费维修（三包）。")
+                      f"{main_end.isoformat()}），可免费维修（三包）。")
             en.append("The unit's warranty has ended, but the faulty main part is still under its own warranty: "
                       "free repair.")
         else:

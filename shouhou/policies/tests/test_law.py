@@ -151,10 +151,11 @@ LAW = [
     # 三包 (微型计算机、家用电器): a main part's warranty outlasts the whole unit's (2 / 3 years); phones have none
     ("三包 主要部件", "sanbao-main-part-day400", "electronics", 400, {"reason": "performance_fault", "main_part": True},
      ["repair"], {"clause": "sanbao.main_part_repair", "payer": "merchant",
-                  "deadline": ("main_part_warranty_until", "2029-04-30")}),
-    ("三包 主要部件", "sanbao-main-part-last-day", "electronics", 1095, {"reason": "performance_fault", "main_part": True},
+                  "deadline": ("main_part_warranty_until", "2029-05-01")}),
+    # three years from 2026-05-01 end on 2029-05-01 (Civil Code arts. 201, 202), day 1096 across 29 Feb 2028
+    ("三包 主要部件", "sanbao-main-part-last-day", "electronics", 1096, {"reason": "performance_fault", "main_part": True},
      ["repair"], {}),
-    ("三包 主要部件", "sanbao-main-part-over", "electronics", 1096, {"reason": "performance_fault", "main_part": True},
+    ("三包 主要部件", "sanbao-main-part-over", "electronics", 1097, {"reason": "performance_fault", "main_part": True},
      [], {"clause": "sanbao.warranty_expired"}),
     ("三包 整机", "sanbao-other-part-day400", "electronics", 400, {"reason": "performance_fault"}, [],
      {"clause": "sanbao.warranty_expired"}),
@@ -203,11 +204,11 @@ def test_law_vector(cat, day, claim, allowed, extra):
     _check(_decide(cat, day, claim), allowed, extra)
 
 
-@pytest.mark.parametrize(("warranty", "day", "allowed"), [(730, 400, ["repair"]), (730, 730, ["repair"]),
-                                                         (730, 731, []), (90, 300, ["repair"]), (None, 400, [])])
+@pytest.mark.parametrize(("warranty", "day", "allowed"), [(730, 400, ["repair"]), (730, 731, ["repair"]),
+                                                         (730, 732, []), (90, 300, ["repair"]), (None, 400, [])])
 def test_a_longer_warranty_promised_for_the_product_binds_the_shop(warranty, day, allowed):
     # 消法24 (当事人约定), 三包: the product's own warranty card promises `warranty` days; a shorter one than the
-    # statutory year changes nothing
+    # statutory year changes nothing; two years from 2026-05-01 end on 2028-05-01, day 731 (29 Feb 2028 between)
     d = _decide("electronics", day, {"reason": "performance_fault"}, warranty_days=warranty)
     assert d.allowed == allowed
 
