@@ -30,7 +30,7 @@ from shouhou.reviews.choices import (
     TaskEventKind,
     TaskStatus,
 )
-from shouhou.reviews.classifier.whole import classify_whole, readable
+from shouhou.reviews.classifier.whole import classify_whole, complaint_types_whole
 from shouhou.reviews.guards import guard_outgoing, inspect_reply
 from shouhou.reviews.models import (
     CommunityAlert,
@@ -412,20 +412,9 @@ def referral_reward_record(*, shop, referrer: Customer, friend: Customer, order:
 
 
 def _complaint_types_of(texts: list[str]) -> list[tuple[str, str, str]]:
-    """(main type, other types, aspect) of texts known to be negative: the type model alone (`none` → other)."""
-    from shouhou.reviews.classifier.model import default_model
-    from shouhou.reviews.classifier.normalize import normalize_text
-    from shouhou.reviews.classifier.rules import aspect_of
-
-    norm = [normalize_text(t) for t in texts]
-    rows = [i for i, t in enumerate(texts) if readable(t)]  # the model reads Chinese only: the rest is "other"
-    types = dict(zip(rows, default_model().complaint_types([norm[i] for i in rows]), strict=True)) if rows else {}
-    out = []
-    for i, text in enumerate(norm):
-        main, others = types.get(i, (str(ComplaintType.OTHER), ""))
-        main = main if main != ComplaintType.NONE else str(ComplaintType.OTHER)  # negative: a complaint
-        out.append((main, others, aspect_of(text) if i in types else ""))
-    return out
+    """(main type, other types, aspect) of texts known to be negative, read as ingest and `classify` read them
+    (whole.complaint_types_whole: line breaks dropped, long texts by windows; `none` → other)."""
+    return complaint_types_whole(texts)
 
 
 def reviews_reclassify_types(*, shop=None, batch: int = 2000) -> int:

@@ -20,9 +20,14 @@ import tempfile
 from pathlib import Path
 
 from shouhou.core.spreadsheets import SafeDictWriter
+from shouhou.reviews.classifier.rules import Aspect
+from shouhou.reviews.classifier.taxonomy import SEPARATOR, ComplaintType, split_types
 from shouhou.reviews.classifier.whole import classify_whole
 
 OUT_COLUMNS = ["sentiment", "sentiment_score", "complaint_type", "aspect", "complaint_others"]
+# The same in words, for the person who opens the file in Excel (「质量问题」, not `quality_defect`): in the active
+# language, Chinese by default (as the API's complaint_type_label / complaint_others_labels).
+LABEL_COLUMNS = ["complaint_type_label", "complaint_others_labels", "aspect_label"]
 BATCH = 5000
 CHUNK = 1 << 20
 SAMPLE_BYTES = 256 * 1024  # non-ASCII lines given to the detector, gathered from the whole file
@@ -167,7 +172,7 @@ def classify_csv(*, src: Path, dst: Path, column: str = "review", encoding: str 
         if repeated:  # a row is read by name: the later column's cell would silently replace the earlier one's
             raise CsvColumnError(f"{src}: 表头中的列名重复: {'、'.join(repeated)}（每列需要不同的名字，否则后一列的内容"
                                  "会覆盖前一列）")
-        out_fields = fields + [c for c in OUT_COLUMNS if c not in fields]
+        out_fields = fields + [c for c in OUT_COLUMNS + LABEL_COLUMNS if c not in fields]
         count = 0
         handle, tmp_name = tempfile.mkstemp(prefix=f".{dst.name}.", suffix=".tmp", dir=dst.parent or Path("."))
         tmp = Path(tmp_name)
@@ -196,6 +201,13 @@ def _flush(batch: list[dict], writer: SafeDictWriter, column: str) -> int:
     for rec, p in zip(batch, preds, strict=True):
         rec.pop(None, None)  # overflow cells of ragged rows
         rec.update(sentiment=p.sentiment, sentiment_score=f"{p.sentiment_score:.4f}",
-                   complaint_type=p.complaint_type, aspect=p.aspect, complaint_others=p.complaint_others)
+                   complaint_type=p.complaint_type, aspect=p.aspect, complaint_others=p.complaint_others,
+                   complaint_type_label=_label(ComplaintType, p.complaint_type),
+                   complaint_others_labels=SEPARATOR.join(_label(ComplaintType, c) for c in split_types(p.complaint_others)),
+                   aspect_label=_label(Aspect, p.aspect))
         writer.writerow(rec)
     return len(batch)
+
+
+def _label(choices, code: str) -> str:
+    return str(choices(code).label) if code in choices.values else ""

@@ -31,7 +31,7 @@ import numpy as np
 
 from shouhou.reviews.classifier import features as F
 from shouhou.reviews.classifier.normalize import normalize_text, sentiment_view
-from shouhou.reviews.classifier.rules import aspect_of, precise_rule_type
+from shouhou.reviews.classifier.rules import aspect_of, drop_unsupported_others, precise_rule_type
 from shouhou.reviews.classifier.taxonomy import MAX_OTHERS, ComplaintType
 
 MODEL_PATH = Path(__file__).resolve().parent.parent / "data" / "review_model.joblib"
@@ -231,7 +231,8 @@ class ReviewModel:
                        others_logits: np.ndarray | None = None) -> list[tuple[str, str]]:
         """(main type, other types `|`-joined) from the scores; with the texts, a kept rule that fires
         decides the main type (the model's main type then becomes an other type). The other types come from
-        the others model's logits when given, else from the margin."""
+        the others model's logits when given, else from the margin; with the texts, a type named only in a
+        negation or in praise is taken out of them (rules.drop_unsupported_others)."""
         out = []
         no_others = {ComplaintType.NONE.value, ComplaintType.OTHER.value}
         for k, row in enumerate(scores):
@@ -249,6 +250,8 @@ class ReviewModel:
             if ruled and ruled != main:
                 others = [c for c in [main, *others] if c != ruled and c not in no_others][:MAX_OTHERS]
                 main = ruled
+            if texts is not None and others:
+                others = drop_unsupported_others(texts[k], others)
             out.append((main, "|".join(others) if main not in no_others else ""))
         return out
 

@@ -135,14 +135,16 @@ def aspect_of(text: str) -> str:
 
 
 # Rules kept because, where they fire, they were right more often than the model on the dev split
-# (docs/reviews.md, "How the model was chosen"). A match just after a negation (不是/没有/并非 …) is ignored.
+# (docs/reviews.md, "How the model was chosen"). A match just after a negation (不是/没有/并非/不 …) is ignored:
+# 「不起球也不缩水，就是尺码偏小」 is a size complaint, not poor workmanship (before 不 counted, the rule made every
+# such review quality_defect over the model's right answer).
 PRECISE_RULES: list[Rule] = [
     _r("wrong_item", ComplaintType.WRONG_OR_MISSING,
        r"发错|错发|结果发的是|不是我(要|买|订|选)的|型号不对|颜色发错|发来的?是别的"),
     _r("poor_make", ComplaintType.QUALITY_DEFECT,
        r"做工.{0,4}(差|粗|不好)|开线|脱线|线头|起球|缩水|掉色|褪色|破洞|掉毛|劣质|粗糙"),
 ]
-_NEGATED = re.compile(r"(不是|没有|没|并非|不算|无)$")
+_NEGATED = re.compile(r"(不是|没有|没|并非|不算|无|不)$")
 
 
 def precise_rule_type(text: str) -> str:
@@ -152,3 +154,51 @@ def precise_rule_type(text: str) -> str:
             if not _NEGATED.search(text[max(0, m.start() - 3):m.start()]):
                 return str(rule.label)
     return ""
+
+
+# Negated and praised mentions name no problem (GUIDELINES.md, "How to label" 3 and the last boundary):
+# 「不是质量问题就不给退」 is not a quality complaint, 「快递很快，就是…」 not a logistics one. The others model reads
+# words, not their polarity, so it named `quality_defect` beside refused returns that say 不是质量问题, and
+# `logistics` / `packaging` beside a defect whose review thanks the courier or praises the box.
+# `drop_unsupported_others` takes such a type back out of the other types when nothing else in the text names
+# it (the main type is the model's and stays as it is).
+_NEGATED_QUALITY = re.compile(
+    r"(?:不是|并不是|并非|不属于|不算|没有任何|没有什么|没什么|没有|没|无|非)(?:什么|任何)?(?:产品|商品|东西的?)?质量(?:上的?)?问题")
+_QUALITY_NAMED = re.compile(r"质量")
+_NOT_A_COMPLAINT = r"(?![慢差烂久晚迟贵糟垃])"  # 「物流好慢」「包装好差」: 好 there is "so", not praise
+_LOGISTICS_PRAISE = re.compile(
+    r"(?:物流|快递员?|快递小哥|小哥|发货|送货|配送|到货|顺丰|京东物流|速度)(?:速度)?"
+    r"(?:也|还|都|真的?|很|非常|超|挺|特别|蛮|相当|太|好)*"
+    r"(?:快|给力|及时|神速|迅速|不错|好|满分|负责|辛苦|没话说|五星|很棒|棒|靠谱)(?:了|的|啊|呀)?" + _NOT_A_COMPLAINT)
+_LOGISTICS_COMPLAINT = [r.pattern for r in COMPLAINT_RULES if r.name in ("slow_delivery", "damaged_in_transit")] + [
+    re.compile(r"(?:物流|快递|快递员|送货)(?:太|很|真|超|也)?(?:差|慢|烂|垃圾)|暴力|不送(?:上楼|货|到)|丢件|丢了|拒绝验货")]
+_PACKAGING_PRAISE = re.compile(
+    r"包装(?:也|还|都|真的?|很|非常|超|挺|特别|蛮|相当|太|好)*(?:用心|仔细|严实|精美|完好|结实|好|不错|精致|漂亮|到位|认真)(?:了|的|啊|呀)?"
+    + _NOT_A_COMPLAINT)
+_PACKAGING_COMPLAINT = re.compile(r"简陋|差|破|烂|漏|没封|封口|泡沫|太薄|很薄|压|脏|拆过|被拆|开封|塑料袋|没有盒|无盒|没盒")
+_QUALITY_CUES = [r.pattern for r in COMPLAINT_RULES if r.label == ComplaintType.QUALITY_DEFECT]
+_INSULT = re.compile(r"[烂臭](?:店|商家|卖家|客服|人)")  # 「什么烂店」 names no rotten goods
+
+
+def _names_quality(text: str) -> bool:
+    rest = _INSULT.sub("，", _NEGATED_QUALITY.sub("，", text))
+    return bool(_QUALITY_NAMED.search(rest)) or any(p.search(rest) for p in _QUALITY_CUES)
+
+
+def _names_logistics(text: str) -> bool:
+    rest = _LOGISTICS_PRAISE.sub("，", text)
+    return any(p.search(rest) for p in _LOGISTICS_COMPLAINT)
+
+
+def drop_unsupported_others(text: str, others: list[str]) -> list[str]:
+    """`others` without `quality_defect` when the text names quality only in a negation, without `logistics` or
+    `packaging` when it names delivery or the packaging only in praise (each only when such a mention is there)."""
+    out = list(others)
+    if ComplaintType.QUALITY_DEFECT in out and _NEGATED_QUALITY.search(text) and not _names_quality(text):
+        out.remove(ComplaintType.QUALITY_DEFECT)
+    if ComplaintType.LOGISTICS in out and _LOGISTICS_PRAISE.search(text) and not _names_logistics(text):
+        out.remove(ComplaintType.LOGISTICS)
+    if (ComplaintType.PACKAGING in out and _PACKAGING_PRAISE.search(text)
+            and not _PACKAGING_COMPLAINT.search(_PACKAGING_PRAISE.sub("，", text))):
+        out.remove(ComplaintType.PACKAGING)
+    return out

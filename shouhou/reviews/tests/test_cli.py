@@ -7,6 +7,9 @@ import io
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import translation
+
+from shouhou.reviews.classifier.taxonomy import ComplaintType
 
 POS = ["质量很好，很满意", "物流很快，包装完好", "颜色好看，穿着舒服", "味道不错，很新鲜", "屏幕清晰，电池耐用"]
 NEG = ["质量太差了，开线了", "物流太慢了，等了十天", "发错货了，少发一件", "客服态度很差", "尺码偏小穿不上",
@@ -36,13 +39,34 @@ def test_classify_csv_in_and_out(tmp_path):
     with dst.open(encoding="utf-8") as fh:
         got = list(csv.DictReader(fh))
     assert list(got[0].keys()) == ["id", "review", "sentiment", "sentiment_score", "complaint_type", "aspect",
-                                   "complaint_others"]
+                                   "complaint_others", "complaint_type_label", "complaint_others_labels",
+                                   "aspect_label"]
     assert [r["id"] for r in got] == ["1", "2", "3", "4", "5", "6"]
     assert [r["sentiment"] for r in got] == ["0", "1", "1", "1", "0", "0"]
     assert got[0]["complaint_type"] == "quality_defect" and got[0]["aspect"] == "fabric"
     assert got[1]["sentiment_score"] == "0.5000" and got[1]["complaint_type"] == "none"
     assert got[5]["complaint_type"] == "logistics"
     assert all(0.0 <= float(r["sentiment_score"]) <= 1.0 for r in got)
+    # the codes in words for whoever opens the file (Chinese by default, as the API's labels)
+    assert (got[0]["complaint_type_label"], got[0]["aspect_label"]) == ("质量问题", "面料")
+    assert (got[5]["complaint_type_label"], got[1]["complaint_type_label"]) == ("物流", "无（非投诉）")
+
+
+def test_classify_names_the_other_types_in_words(tmp_path):
+    src, dst = tmp_path / "in.csv", tmp_path / "out.csv"
+    _write(src, ["review"], [["申请退货一个星期了一直不处理，客服也不回消息，东西还是坏的"]])
+    _run("classify", "--in", str(src), "--out", str(dst))
+    with dst.open(encoding="utf-8") as fh:
+        row = next(csv.DictReader(fh))
+    codes = [c for c in row["complaint_others"].split("|") if c]
+    assert codes, row
+    assert row["complaint_others_labels"].split("|") == [str(ComplaintType(c).label) for c in codes]
+    assert row["complaint_type_label"] == str(ComplaintType(row["complaint_type"]).label)
+    with translation.override("en"):  # in the active language
+        _run("classify", "--in", str(src), "--out", str(dst))
+        english = str(ComplaintType(row["complaint_type"]).label)
+    with dst.open(encoding="utf-8") as fh:
+        assert next(csv.DictReader(fh))["complaint_type_label"] == english != row["complaint_type_label"]
 
 
 def test_classify_reads_a_gbk_export_and_a_bom(tmp_path):

@@ -309,3 +309,19 @@ def test_a_review_without_chinese_is_not_read_as_a_complaint_unless_its_stars_sa
     rated = _ingest(shop, "Terrible, broke after two days", rating=1)
     review = rated.created[0]
     assert (review.sentiment, review.complaint_type, rated.tasks) == (0, "other", 1)
+
+
+@time_machine.travel(NOW, tick=False)
+def test_reclassify_right_after_ingest_changes_nothing_for_reviews_with_line_breaks(shop):
+    # ingest reads a text whole (line breaks dropped, whole.classify_whole); reclassify read the normalised
+    # text, where a break is a space, and changed the stored type: 「书的内容很好⏎但是是盗版⏎印刷模糊」 went
+    # quality_defect → counterfeit, 「直播间抽奖说我中奖了，⏎到现在奖品也没寄」 logistics → after_sales
+    texts = ["书的内容很好\n但是是盗版\n印刷模糊", "直播间抽奖说我中奖了，\n到现在奖品也没寄",
+             "没有任何质量问题\n就是大小不合适\n想换个码\n商家说不能换", "衣服太大了\n像穿了个麻袋\n客服推荐的尺码一点都不准",
+             "页面写的是8G内存，\n到手只有4G", "物流太慢，\ndelivery took 10 days"]
+    created = _ingest(shop, *texts).created
+    before = {r.pk: (r.sentiment, r.complaint_type, r.complaint_others, r.aspect) for r in created}
+    assert sum(1 for s, *_ in before.values() if s == 0) >= 5
+    assert services.reviews_reclassify_types(shop=shop) == 0
+    after = {r.pk: (r.sentiment, r.complaint_type, r.complaint_others, r.aspect) for r in Review.objects.filter(shop=shop)}
+    assert after == before
