@@ -105,6 +105,14 @@ _SERIAL_TEXT = re.compile(r"^\d{5}(?:\.\d+)?$")
 _CN_DATE = re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日\s*(?:(\d{1,2})[:：时](\d{1,2})(?:[:：分](\d{1,2})?秒?)?)?$")
 _GROUPED = re.compile(r"^\s*(?:[¥￥]|RMB|CNY)?\s*-?\d{1,3}(?:[,，]\d{3})+(?:\.\d*)?\s*(?:元|RMB|CNY)?\s*$")
 _PHONE_MASKED = re.compile(r"[*＊]")
+# A privacy number (隐私号/虚拟号) as 抖店 and 快手 export it when the buyer's number is protected: a shared virtual
+# mobile and an extension — 17012345678-1234, 17012345678转1234, 17012345678_1234, 17012345678,1234. The courier can
+# call it, but it identifies nobody (the pool hands it to another buyer later): kept as 17012345678转1234.
+_PHONE_VIRTUAL = re.compile(r"^(1[3-9]\d{9})\s*(?:[-_－—,，#＃]|转|分机|ext\.?)\s*(\d{1,6})$", re.IGNORECASE)
+VIRTUAL_MARK = "转"
+# A field the platform encrypted (抖店's #…#…# ciphertexts, 有赞's $…$…$): it cannot be read without the platform's
+# decrypt API, so it is no phone at all (kept blank, not a row error).
+_CIPHERTEXT = re.compile(r"^([#$~])(?=.*[A-Za-z+/=])[A-Za-z0-9+/=_\-#$~]{6,}\1?$")
 _CN_MOBILE = re.compile(r"^1[3-9]\d{9}$")
 
 
@@ -124,12 +132,20 @@ class RowProblem(ValueError):
         self.reason = reason
 
 
+def _unwrap(text: str) -> str:
+    """A cell as back offices write long numbers into a CSV so that Excel keeps them as text: ="6931000000000001"
+    (a formula giving the text) — the value is what is inside the quotes."""
+    if text[:2] == '="' and text[-1:] == '"' and len(text) > 2:
+        return text[2:-1].strip()
+    return text
+
+
 def _text(value: object) -> str:
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    return str(value).strip()
+    return _unwrap(str(value).strip())
 
 
 def _iso(text: str) -> dt.datetime | None:
@@ -223,6 +239,11 @@ def _parse_value(kind: str, raw: object):
             return text
         if _PHONE_MASKED.search(text):
             return text  # platforms mask buyer phones (138****5678): keep, but it identifies nobody
+        virtual = _PHONE_VIRTUAL.match(text)
+        if virtual:
+            return f"{virtual[1]}{VIRTUAL_MARK}{virtual[2]}"  # kept, identifies nobody (writer.identifying)
+        if _CIPHERTEXT.match(text):
+            return ""
         try:
             phone = normalize_phone(text)
         except PhoneError:
@@ -272,7 +293,7 @@ def _valid_number(phone: str) -> bool:
 
 _LIMITS = {"order_no": 64, "sub_order_no": 128, "product_name": 200, "product_id": 64, "spec": 200,
            "sku_code": 64, "receiver_name": 100, "address": 300, "tracking_no": 64, "live_session": 200,
-           "host": 50, "batch_no": 64, "after_sale_status": 40, "province": 50, "city": 50, "district": 50,
+           "host": 50, "batch_no": 64, "phone": 20, "after_sale_status": 40, "province": 50, "city": 50, "district": 50,
            "street": 100}
 ADDRESS_PARTS = ("province", "city", "district", "street")
 
@@ -353,7 +374,9 @@ def compile_row_parser(columns: dict[str, int]):
         for name, pos, mode, kind, limit, cache in plan:
             raw = row[pos] if pos < width else None
             if mode == 0 or mode == 3:
-                value = raw.strip() if type(raw) is str else _text(raw)
+                value = _unwrap(raw.strip()) if type(raw) is str else _text(raw)
+                if mode == 3 and value[:1] == "'":
+                    value = value[1:].strip()  # '6931000000000001: an apostrophe that kept the id as text
                 if limit and len(value) > limit:
                     problems.append((name, f"超过 {limit} 个字符"))
                 elif mode == 3 and (wrong := id_problem(raw, value)):

@@ -219,7 +219,8 @@ def _write(cur, shop_id: int, present: set[str], stats: WriteStats, stamp) -> No
         cur.execute(f"""
             CREATE TEMP TABLE import_stage_customers ON COMMIT DROP AS
             SELECT phone, coalesce({_last('receiver_name')}, '') AS name, {tier} AS tier FROM {s}
-            WHERE phone <> '' AND strpos(phone, '*') = 0 AND strpos(phone, '＊') = 0 GROUP BY phone""")  # noqa: S608
+            WHERE phone <> '' AND strpos(phone, '*') = 0 AND strpos(phone, '＊') = 0 AND strpos(phone, '转') = 0
+            GROUP BY phone""")  # noqa: S608
         stats.customers_updated += _count(cur, """
             UPDATE commerce_customer c SET
                 tier = CASE WHEN x.tier <> '' THEN x.tier ELSE c.tier END,
@@ -255,6 +256,10 @@ def _write(cur, shop_id: int, present: set[str], stats: WriteStats, stamp) -> No
     sets = sorted({col for col, src in sources if src in present})
     if present & {"status", "shipped_at", "signed_at", "tracking_no"}:
         sets.append("status")
+    # a file with no order column beyond the order number (订单编号, 商品名称, 数量, 实付款) updates nothing of a known
+    # order here (its total is set from the lines below); an empty SET was a syntax error: 「意外错误」, nothing written
+    on_conflict = (f"DO UPDATE SET {_changed('commerce_order', sets, order_kept('commerce_order'))}" if sets
+                   else "DO NOTHING")
     session_join = ("LEFT JOIN import_stage_session_ids ls ON ls.title = o.live_session"
                     if "live_session" in present else "")
     # The orders' ids land in a temporary table straight from the upsert's RETURNING (created or updated), then
@@ -273,7 +278,7 @@ def _write(cur, shop_id: int, present: set[str], stats: WriteStats, stamp) -> No
         FROM import_stage_orders o
         LEFT JOIN commerce_customer c ON c.shop_id = %s AND c.phone = o.phone AND o.phone <> ''
         {session_join}
-        ON CONFLICT (shop_id, order_no) DO UPDATE SET {_changed("commerce_order", sets, order_kept("commerce_order"))}
+        ON CONFLICT (shop_id, order_no) {on_conflict}
         RETURNING order_no, id, (xmax = 0) AS created)
         INSERT INTO import_stage_order_ids SELECT order_no, id, created FROM upserted""",  # noqa: S608
                 [shop_id, stamp, stamp, shop_id])
@@ -341,35 +346,40 @@ def _write(cur, shop_id: int, present: set[str], stats: WriteStats, stamp) -> No
 def _write_shipments(cur, shop_id: int, present: set[str], stats: WriteStats, stamp) -> None:
     if not present & {"tracking_no", "promised_ship_by", "shipped_at", "signed_at"}:
         return
-    # the order's merged values, computed once for the orders (import_stage_orders)
-    cur.execute("""
+    # the order's merged values, computed once for the orders (import_stage_orders); an order shipped in several
+    # parcels (rows with different 运单号) has one shipment per parcel, with its rows' last carrier and times
+    cur.execute(f"""
         CREATE TEMP TABLE import_stage_ships ON COMMIT DROP AS
-        WITH m AS (SELECT order_no, carrier, coalesce(tracking_no, '') AS tracking, promised_ship_by AS promised,
-                          shipped_at AS shipped, signed_at AS signed
-                   FROM import_stage_orders)
+        WITH p AS (SELECT order_no, tracking_no AS tracking, {_last('carrier')} AS carrier,
+                          {_last('shipped_at')} AS shipped, {_last('signed_at')} AS signed
+                   FROM {STAGE} WHERE tracking_no <> '' GROUP BY order_no, tracking_no),
+             m AS (SELECT o.order_no, coalesce(p.carrier, o.carrier) AS carrier,
+                          coalesce(p.tracking, o.tracking_no, '') AS tracking, o.promised_ship_by AS promised,
+                          coalesce(p.shipped, o.shipped_at) AS shipped, coalesce(p.signed, o.signed_at) AS signed
+                   FROM import_stage_orders o LEFT JOIN p ON p.order_no = o.order_no)
         SELECT oi.id AS order_id, coalesce(m.carrier, CASE WHEN m.tracking <> '' THEN 'OTHER' ELSE '' END) AS carrier,
                m.tracking, m.promised, m.shipped, m.signed,
                CASE WHEN m.signed IS NOT NULL THEN 'signed'
                     WHEN m.tracking <> '' OR m.shipped IS NOT NULL THEN 'in_transit' ELSE 'pending' END AS status,
                NULL::bigint AS ship_id
         FROM m JOIN import_stage_order_ids oi ON oi.order_no = m.order_no
-        WHERE m.tracking <> '' OR m.promised IS NOT NULL OR m.shipped IS NOT NULL""")
+        WHERE m.tracking <> '' OR m.promised IS NOT NULL OR m.shipped IS NOT NULL""")  # noqa: S608
     cur.execute("ANALYZE import_stage_ships")
-    # an existing shipment: by (carrier, tracking number), else the order's untracked outbound shipment
+    # an existing shipment: by (carrier, tracking number) — unique per shop —, else the order's untracked outbound
+    # shipment, taken by the order's first parcel still unmatched (its lowest tracking number, as writer.py)
+    cur.execute("""
+        UPDATE import_stage_ships w SET ship_id = sh.id FROM commerce_shipment sh
+        WHERE sh.shop_id = %s AND sh.carrier = w.carrier AND sh.tracking_no = w.tracking AND w.tracking <> ''
+          AND NOT (sh.tracking_no = '')""", [shop_id])
     cur.execute("""
         UPDATE import_stage_ships w SET ship_id = x.id FROM (
-            SELECT DISTINCT ON (w2.order_id) w2.order_id, sh.id FROM import_stage_ships w2
-            JOIN commerce_shipment sh ON sh.shop_id = %s AND sh.carrier = w2.carrier AND sh.tracking_no = w2.tracking
-                                        AND NOT (sh.tracking_no = '')
-            WHERE w2.tracking <> '' ORDER BY w2.order_id, sh.id) x
-        WHERE w.order_id = x.order_id""", [shop_id])
-    cur.execute("""
-        UPDATE import_stage_ships w SET ship_id = x.id FROM (
-            SELECT sh.order_id, min(sh.id) AS id FROM import_stage_ships w2
-            JOIN commerce_shipment sh ON sh.order_id = w2.order_id
-            WHERE w2.ship_id IS NULL AND sh.shop_id = %s AND sh.tracking_no = '' AND NOT sh.is_return
-            GROUP BY sh.order_id) x
-        WHERE w.ship_id IS NULL AND w.order_id = x.order_id""", [shop_id])
+            SELECT DISTINCT ON (w2.order_id) w2.order_id, w2.tracking, x2.id FROM import_stage_ships w2
+            JOIN (SELECT sh.order_id, min(sh.id) AS id FROM commerce_shipment sh
+                  WHERE sh.shop_id = %s AND sh.tracking_no = '' AND NOT sh.is_return
+                    AND sh.order_id IN (SELECT order_id FROM import_stage_ships WHERE ship_id IS NULL)
+                  GROUP BY sh.order_id) x2 ON x2.order_id = w2.order_id
+            WHERE w2.ship_id IS NULL ORDER BY w2.order_id, w2.tracking) x
+        WHERE w.ship_id IS NULL AND w.order_id = x.order_id AND w.tracking = x.tracking""", [shop_id])
     stats.shipments_created += _count(cur, """
         INSERT INTO commerce_shipment (shop_id, order_id, carrier, tracking_no, status, promised_ship_by, shipped_at,
                                        signed_at, last_event_at, is_return, created_at, updated_at)

@@ -11,6 +11,7 @@ from shouhou.commerce.importers.columns import (
     FIELDS_BY_NAME,
     IMPORTANT_OPTIONAL,
     MappingError,
+    clean_header,
     header_labels,
     ignored_headers,
     resolve_columns,
@@ -75,7 +76,30 @@ class _Opened:
     notes: list[str]
 
 
+# An after-sale export (售后单 / 退款单) downloaded instead of the order export: it names orders and products too,
+# and was imported as orders of 0 yuan. Its own id column together with an after-sale column gives it away.
+AFTER_SALE_IDS = ("售后单号", "售后编号", "售后单编号", "售后ID", "售后单ID", "退款单号", "退款编号", "退款单编号", "退款ID")
+AFTER_SALE_MARKS = ("售后类型", "退款类型", "售后原因", "退款原因", "申请时间", "售后申请时间", "退款申请时间", "申请退款金额",
+                    "退款金额")
+MAX_NAMED_COLUMNS = 20
+
+
+def _named(headers: list) -> str:
+    names = [clean_header(h) for h in headers if clean_header(h)]
+    more = f" 等 {len(names)} 列" if len(names) > MAX_NAMED_COLUMNS else ""
+    return "、".join(names[:MAX_NAMED_COLUMNS]) + more
+
+
+def _after_sale_export(headers: list) -> list[str]:
+    """The after-sale id and mark columns of a header that is an after-sale export's, else []."""
+    names = {clean_header(h) for h in headers}
+    ids = [h for h in AFTER_SALE_IDS if h in names]
+    marks = [h for h in AFTER_SALE_MARKS if h in names]
+    return ids[:1] + marks[:1] if ids and marks else []
+
+
 def _open(path: Path, mapping: dict | None, name: str | None = None) -> _Opened:
+    first_headers: list | None = None
     try:
         rows = iter_rows(path, name=name)
         row_no = 0
@@ -88,11 +112,20 @@ def _open(path: Path, mapping: dict | None, name: str | None = None) -> _Opened:
             try:
                 columns = resolve_columns(row, mapping)
             except MappingError as exc:
-                first_error = first_error or exc
+                if first_error is None:
+                    first_error, first_headers = exc, row
                 above.append(row_no)
                 if len(above) >= HEADER_SEARCH_ROWS:
                     break
                 continue
+            after_sale = [] if mapping else _after_sale_export(row)
+            if after_sale:
+                close = getattr(rows, "close", None)
+                if close:
+                    close()
+                raise ImportFileError(
+                    f"这是售后单（退款单）导出，不是订单导出：文件有「{'」「'.join(after_sale)}」列。请在店铺后台的「订单」里"
+                    f"导出订单（按商品/子订单维度）后上传；售后单由平台对接同步。文件里的列：{_named(row)}")
             notes = []
             if above:
                 notes.append(f"表头在第{row_no}行：上方的第{'、'.join(map(str, above))}行不是表头（标题或分组行），已跳过")
@@ -104,7 +137,10 @@ def _open(path: Path, mapping: dict | None, name: str | None = None) -> _Opened:
         close()  # an .xlsx holds its file open
     if first_error is None:
         raise ImportFileError("文件是空的：没有表头行")
-    raise ImportFileError(str(first_error))
+    # name the columns the file has: a shipment sheet, another platform's or another kind of export chosen by
+    # mistake is recognised at once
+    raise ImportFileError(f"{first_error}。文件第一行的列：{_named(first_headers or [])}"
+                          "（这是店铺后台导出的订单文件吗？）")
 
 
 def _width(path: Path, headers: list) -> int | None:

@@ -115,12 +115,12 @@ def _write_hosts(shop: Shop, lines, present, stats) -> dict[str, int]:
     names = {ln.values.get("host") for ln in lines} - {"", None}
     if not names:
         return {}
-    existing = dict(Host.objects.filter(shop=shop, name__in=names).values_list("name", "id"))
+    existing = dict(_rows_in(Host, "name", names, ("name", "id"), shop=shop.pk))
     missing = [Host(shop=shop, name=n) for n in sorted(names - existing.keys())]
     if missing:
         Host.objects.bulk_create(missing, ignore_conflicts=True)
         stats.hosts_created += len(missing)
-        existing = dict(Host.objects.filter(shop=shop, name__in=names).values_list("name", "id"))
+        existing = dict(_rows_in(Host, "name", names, ("name", "id"), shop=shop.pk))
     return existing
 
 
@@ -175,7 +175,7 @@ def _write_sessions(shop: Shop, lines, present, hosts, stats) -> dict[str, int]:
 def _write_products(shop: Shop, lines, present, stats) -> dict[str, tuple[int, str]]:
     merged = _merged(lines, lambda ln: ln.product_name)
     names = list(merged)
-    before = set(Product.objects.filter(shop=shop, name__in=names).values_list("name", flat=True))
+    before = {name for (name,) in _rows_in(Product, "name", names, ("name",), shop=shop.pk)}
     stamp = now()
     rows = [{"shop_id": shop.pk, "name": name, "external_id": vals.get("product_id", ""),
              "category": vals.get("category") or Category.OTHER, "created_at": stamp, "updated_at": stamp}
@@ -186,8 +186,8 @@ def _write_products(shop: Shop, lines, present, stats) -> dict[str, tuple[int, s
     else:
         upsert(Product, [r for r in rows if r["name"] not in before], conflict=["shop_id", "name"], ignore=True)
     stats.products_created += len(set(names) - before)
-    return {name: (pk, cat) for name, pk, cat in
-            Product.objects.filter(shop=shop, name__in=names).values_list("name", "id", "category")}
+    return {name: (pk, cat) for name, pk, cat in _rows_in(Product, "name", names, ("name", "id", "category"),
+                                                          shop=shop.pk)}
 
 
 def _write_skus(shop: Shop, lines, present, products, stats) -> dict[str, int]:
@@ -196,7 +196,7 @@ def _write_skus(shop: Shop, lines, present, products, stats) -> dict[str, int]:
     by_code = _last_by(lines, lambda ln: ln.values.get("sku_code"))
     if not by_code:
         return {}
-    before = set(SKU.objects.filter(shop=shop, code__in=by_code.keys()).values_list("code", flat=True))
+    before = {code for (code,) in _rows_in(SKU, "code", by_code.keys(), ("code",), shop=shop.pk)}
     rows = []
     stamp = now()
     for code, ln in by_code.items():
@@ -207,11 +207,12 @@ def _write_skus(shop: Shop, lines, present, products, stats) -> dict[str, int]:
                      "created_at": stamp, "updated_at": stamp})
     upsert(SKU, rows, conflict=["shop_id", "code"], update=["product_id", "spec", "updated_at"])
     stats.skus_created += len(by_code.keys() - before)
-    return dict(SKU.objects.filter(shop=shop, code__in=by_code.keys()).values_list("code", "id"))
+    return dict(_rows_in(SKU, "code", by_code.keys(), ("code", "id"), shop=shop.pk))
 
 
 def _identifying(phone: str) -> bool:
-    return bool(phone) and "*" not in phone and "＊" not in phone
+    # masked (138****5678) or a privacy number with its extension (17012345678转1234: parse.VIRTUAL_MARK)
+    return bool(phone) and "*" not in phone and "＊" not in phone and "转" not in phone
 
 
 def _write_customers(shop: Shop, lines, present, stats) -> dict[str, int]:
@@ -220,8 +221,10 @@ def _write_customers(shop: Shop, lines, present, stats) -> dict[str, int]:
     merged = _merged(lines, lambda ln: ln.values.get("phone") if _identifying(ln.values.get("phone", "")) else "")
     if not merged:
         return {}
-    existing = {c.phone: c for c in Customer.objects.filter(shop=shop, phone__in=merged.keys())}
-    new, changed = [], []
+    # (phone, id, tier, name) rows, not model instances: only the customers that change are loaded as instances
+    existing = {row[0]: SimpleNamespace(phone=row[0], pk=row[1], tier=row[2], name=row[3])
+                for row in _rows_in(Customer, "phone", merged.keys(), ("phone", "id", "tier", "name"), shop=shop.pk)}
+    new, dirty_values = [], {}
     stamp = now()
     for phone, vals in merged.items():
         tier = vals.get("tier") if "tier" in present else None
@@ -236,8 +239,12 @@ def _write_customers(shop: Shop, lines, present, stats) -> dict[str, int]:
         if not cust.name and vals.get("receiver_name"):
             cust.name, dirty = vals["receiver_name"], True
         if dirty:
-            cust.updated_at = stamp
-            changed.append(cust)
+            dirty_values[cust.pk] = cust
+    changed = []
+    if dirty_values:
+        for obj in Customer.objects.filter(shop=shop, pk__in=dirty_values.keys()):
+            obj.tier, obj.name, obj.updated_at = dirty_values[obj.pk].tier, dirty_values[obj.pk].name, stamp
+            changed.append(obj)
     if new:
         upsert(Customer, [{"shop_id": shop.pk, "phone": c.phone, "phone_last4": c.phone_last4, "name": c.name,
                            "tier": c.tier, "created_at": stamp, "updated_at": stamp} for c in new])
@@ -248,7 +255,7 @@ def _write_customers(shop: Shop, lines, present, stats) -> dict[str, int]:
     ids = {c.phone: c.pk for c in existing.values()}
     ids.update({c.phone: c.pk for c in new if c.pk})
     if len(ids) < len(merged):
-        ids = dict(Customer.objects.filter(shop=shop, phone__in=merged.keys()).values_list("phone", "id"))
+        ids = dict(_rows_in(Customer, "phone", merged.keys(), ("phone", "id"), shop=shop.pk))
     return ids
 
 
@@ -270,7 +277,7 @@ def order_kept(table: str) -> dict[str, str]:
     un-signed: 签收 starts the 7-day window), a masked or blank phone keeps the identifying one and its customer,
     and the status does not move back along 已付款 → 已发货 → 已签收 → 已完成 (已取消 is taken as the file says)."""
     def masked(x: str) -> str:
-        return f"(replace({x}, '*', '') <> {x} OR replace({x}, '＊', '') <> {x})"
+        return f"(replace({x}, '*', '') <> {x} OR replace({x}, '＊', '') <> {x} OR replace({x}, '转', '') <> {x})"
 
     kept = {c: f"coalesce(excluded.{c}, {table}.{c})"
             for c in ("placed_at", "paid_at", "shipped_at", "delivered_at", "customer_id")}
@@ -369,21 +376,49 @@ _RANK = {s: i for i, s in enumerate([ShipmentStatus.PENDING, ShipmentStatus.INFO
                                       ShipmentStatus.SIGNED])}
 
 
-def _write_shipments(shop: Shop, merged: dict[str, dict], present, orders, stats) -> None:
+def _parcels(lines: list[ParsedLine]) -> dict[str, dict[str, dict]]:
+    """Per order, its parcels as the rows name them: an order shipped in two parcels (部分发货, 拆单发货) has lines
+    with different 运单号. Per tracking number, the last non-empty carrier and times of its rows."""
+    out: dict[str, dict[str, dict]] = {}
+    for ln in lines:
+        tracking = ln.values.get("tracking_no")
+        if not tracking:
+            continue
+        slot = out.setdefault(ln.order_no, {}).setdefault(tracking, {})
+        for attr in ("carrier", "shipped_at", "signed_at"):
+            if ln.values.get(attr):
+                slot[attr] = ln.values[attr]
+    return out
+
+
+def _write_shipments(shop: Shop, merged: dict[str, dict], present, orders, stats,
+                     parcels: dict[str, dict[str, dict]] | None = None) -> None:
     if not present & {"tracking_no", "promised_ship_by", "shipped_at", "signed_at"}:
         return
     wanted = []
-    for order_no, v in merged.items():
-        tracking = v.get("tracking_no", "")
-        if not (tracking or v.get("promised_ship_by") or v.get("shipped_at")):
-            continue
-        if v.get("signed_at"):
-            status = _SIGNED
-        elif tracking or v.get("shipped_at"):
-            status = _IN_TRANSIT
-        else:
-            status = _PENDING
-        wanted.append((orders[order_no], v.get("carrier") or ("OTHER" if tracking else ""), tracking, status, v))
+    for order_no, order_values in merged.items():
+        # one shipment per parcel of the order (in tracking-number order, as the PostgreSQL writer: the first takes
+        # over the order's untracked shipment); else the order's one shipment from its merged values
+        own = (parcels or {}).get(order_no)
+        for v in ([{**order_values, **own[t], "tracking_no": t} for t in sorted(own)] if own else [order_values]):
+            _want(wanted, orders[order_no], v)
+    _apply_shipments(shop, wanted, stats)
+
+
+def _want(wanted: list, order_id: int, v: dict) -> None:
+    tracking = v.get("tracking_no", "")
+    if not (tracking or v.get("promised_ship_by") or v.get("shipped_at")):
+        return
+    if v.get("signed_at"):
+        status = _SIGNED
+    elif tracking or v.get("shipped_at"):
+        status = _IN_TRANSIT
+    else:
+        status = _PENDING
+    wanted.append((order_id, v.get("carrier") or ("OTHER" if tracking else ""), tracking, status, v))
+
+
+def _apply_shipments(shop: Shop, wanted: list, stats) -> None:
     if not wanted:
         return
     trackings = {w[2] for w in wanted if w[2]}
@@ -483,5 +518,5 @@ def write_chunk(*, shop: Shop, lines: list[ParsedLine], present: set[str], stats
     _write_lines(shop, lines, present, orders, products, skus, stats)
     if totals:
         _totals_update({orders[no]: total for no, total in totals.items()})
-    _write_shipments(shop, by_order, present, orders, stats)
+    _write_shipments(shop, by_order, present, orders, stats, _parcels(lines))
     _link_session_products(lines, sessions, products)

@@ -278,3 +278,28 @@ def test_a_number_another_carrier_used_before_is_subscribed_and_ended_on_its_own
         old.pk: Sub.SHUTDOWN, new.pk: Sub.SUBSCRIBED}
     new.refresh_from_db()
     assert new.status == St.IN_TRANSIT and TrackingEvent.objects.filter(shipment=new).count() == 0
+
+
+@pytest.mark.parametrize(("carrier", "phone", "sent"), [
+    ("顺丰速运", "13812345678", "13812345678"),
+    ("顺丰速运", "138****5678", "5678"),  # a masked export: the last four digits
+    ("顺丰速运", "17012345678-1234", "1234"),  # a privacy number: the extension, as Kuaidi100 asks
+    ("中通快递", "13812345678", "13812345678"),
+    ("圆通速递", "13812345678", None),  # not needed: the buyer's number is not given away
+])
+def test_a_parcel_kuaidi100_tracks_only_with_a_phone_is_subscribed_with_it(k100_shop, kuaidi100, tmp_path, carrier,
+                                                                           phone, sent,
+                                                                           django_capture_on_commit_callbacks):
+    """顺丰 (and 中通) parcels subscribed without `parameters.phone` were never tracked by Kuaidi100 (「顺丰单号必填」):
+    no sign-off, so the 7-day window never started, then 「3天查询无记录」 and a ticket for every parcel."""
+    path = tmp_path / "orders.csv"
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        out = csv.writer(fh)
+        out.writerow(["订单编号", "选购商品", "收件人手机号", "快递公司", "快递单号", "发货时间"])
+        out.writerow(["6901", "加绒卫衣", phone, carrier, "SF1400000001", "2026-11-20 10:00:00"])
+    with time_machine.travel(T0, tick=False), django_capture_on_commit_callbacks(execute=True):
+        assert orders_import(actor=SYSTEM, shop=k100_shop, path=path).status == "done"
+    with time_machine.travel(T0, tick=False):
+        assert subscriptions_dispatch()["subscribed"] == 1
+    [param] = sent_params(kuaidi100)
+    assert param["parameters"].get("phone") == sent
