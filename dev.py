@@ -191,8 +191,19 @@ def port_problem(argv: list[str]) -> str:
     return ""
 
 
+def serving_problem() -> str:
+    """The line naming the `shouhou serve` already running on this checkout's data directory (its pid and address),
+    else ''. Said first: the port check alone sent a second `dev.py run` to another port, where it set up, then
+    was refused by serve (shouhou/config/serve_lock.py)."""
+    from shouhou.config import serve_lock  # standard library only, like this file
+
+    data_dir = ROOT / Path(os.environ.get("SHOUHOU_DATA_DIR") or "var").expanduser()
+    holder = serve_lock.serving(data_dir)
+    return serve_lock.refusal(data_dir, holder) if holder is not None else ""
+
+
 def cmd_run(argv: list[str]) -> int:
-    problem = port_problem(argv)
+    problem = serving_problem() or port_problem(argv)
     if problem:
         raise SystemExit(problem)
     ensure_venv("")
@@ -202,14 +213,37 @@ def cmd_run(argv: list[str]) -> int:
     if "--platform-sandbox" in argv:
         # `demo --platform-sandbox [platform]` runs serve itself (its child) beside the platform's sandbox; both
         # stop together. The other arguments (the platform, --host, --port, --processes, --sandbox-port) go to it.
-        print(f"\n  shouhou 售后 + 平台沙箱：{url}   登录：demo / shouhou-demo\n", flush=True)
-        return _foreground([str(PY), "-m", "shouhou", "demo", "--if-empty", *argv])
+        return _foreground([str(PY), "-m", "shouhou", "demo", "--if-empty", *argv],
+                           ready=(url, f"\n  shouhou 售后 + 平台沙箱：{url}   登录：demo / shouhou-demo\n"))
     shouhou("demo", "--if-empty")
     note = stale_demo_note(_demo_anchor())
     if note:
         say(note)
-    print(f"\n  shouhou 售后 已就绪：{url}   登录：demo / shouhou-demo\n", flush=True)
-    return _foreground([str(PY), "-m", "shouhou", "serve", "--no-migrate", *argv])
+    say("启动 shouhou serve（网页进程与后台任务进程），网址能打开时在下面打印")
+    return _foreground([str(PY), "-m", "shouhou", "serve", "--no-migrate", *argv],
+                       ready=(url, f"\n  shouhou 售后 已就绪：{url}   登录：demo / shouhou-demo\n"))
+
+
+def announce_when_answering(url: str, banner: str, child, timeout: float = 600) -> bool:
+    """Print the banner once the site answers (any HTTP status), not before: it was printed before serve started,
+    and the address it gave was refused for the half minute the web processes took to load. False (nothing
+    printed) when the server stopped first or never answered."""
+    import urllib.error
+    import urllib.request
+
+    deadline = time.monotonic() + timeout
+    while child.poll() is None and time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url + "accounts/login/", timeout=5):  # noqa: S310 - this machine's server
+                pass
+        except urllib.error.HTTPError:
+            pass  # it answers
+        except (urllib.error.URLError, OSError):
+            time.sleep(0.5)
+            continue
+        print(banner, flush=True)
+        return True
+    return False
 
 
 def _demo_anchor() -> str:
@@ -242,11 +276,16 @@ def stale_demo_note(anchor: str, now: float | None = None) -> str:
             "（只重建演示店铺「小鹿直播旗舰店」，其他店铺不动）")
 
 
-def _foreground(cmd: list[str]) -> int:
+def _foreground(cmd: list[str], ready: tuple[str, str] | None = None) -> int:
     """Run the server command until it stops; a SIGTERM to dev.py alone (a supervisor, `timeout`) is passed on,
-    so serve (or the demo with its sandbox) stops its web processes and worker instead of being orphaned."""
+    so serve (or the demo with its sandbox) stops its web processes and worker instead of being orphaned.
+    ready: (address, banner) printed once the address answers."""
+    import threading
+
     child = subprocess.Popen(cmd, cwd=ROOT)  # noqa: S603
     signal.signal(signal.SIGTERM, lambda *_: child.send_signal(signal.SIGTERM))
+    if ready:
+        threading.Thread(target=announce_when_answering, args=(*ready, child), daemon=True).start()
     try:
         return child.wait()
     except KeyboardInterrupt:  # Ctrl+C reached the child too: it stops what it started, then exits

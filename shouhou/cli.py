@@ -115,12 +115,19 @@ def _run(argv: list[str]) -> None:
             from shouhou.config.env import POOL_ENV
 
             os.environ[POOL_ENV] = "0"
+            die_with_serve()
     if "--traceback" not in argv and "--settings" not in " ".join(argv):
         problem = _settings_problem()
         if problem:
             sys.stderr.write(f"shouhou: 配置错误 (configuration error)：{problem}\n"
                              "  设置见 docs/configuration.md；加 --traceback 看完整的错误栈\n")
             raise SystemExit(2)
+    # before Django's set-up (seconds): a second serve is refused at once
+    if argv[1:2] == ["serve"] and not {"-h", "--help"} & set(argv):
+        refused = serve_lock_refusal(argv[2:])
+        if refused:
+            sys.stderr.write(f"shouhou serve: {refused}\n")
+            raise SystemExit(1)
     argv[0] = "shouhou"
     from django.core.management import execute_from_command_line
 
@@ -137,6 +144,46 @@ def _run(argv: list[str]) -> None:
             sys.stderr.write(unknown)
             raise SystemExit(1)
     execute_from_command_line(argv)
+
+
+def die_with_serve() -> None:
+    """A worker that `serve` started ends when that serve ends, however it ends (config/serve_lock.py): killed
+    with SIGKILL, serve left it running, and the next serve started a second worker beside it on the same queue.
+    A worker started any other way (systemd, a terminal) is not touched."""
+    from shouhou.config import serve_lock
+
+    parent = serve_lock.started_by_serve()
+    if parent:
+        serve_lock.end_with_parent(parent)
+
+
+def serve_lock_refusal(args: list[str]) -> str:
+    """Take this data directory's serve lock for a `serve` that starts the worker (config/serve_lock.py), or the
+    line refusing it when another such serve holds it. Arguments serve's own parser would refuse: no lock, its
+    line instead."""
+    import argparse
+
+    from django.conf import settings
+
+    from shouhou.config import serve_lock
+
+    parser = argparse.ArgumentParser(add_help=False, exit_on_error=False)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--processes")
+    parser.add_argument("--no-worker", action="store_true")
+    parser.add_argument("--no-migrate", action="store_true")
+    try:
+        opts, _rest = parser.parse_known_args(args)
+    except (argparse.ArgumentError, SystemExit):
+        return ""
+    if opts.no_worker:
+        return ""
+    try:
+        serve_lock.hold(settings.DATA_DIR, host=opts.host, port=opts.port)
+    except serve_lock.AlreadyServing as exc:
+        return str(exc)
+    return ""
 
 
 # argparse's own refusals (English, after a usage block of a dozen lines), said as one line: Chinese first, the
@@ -162,6 +209,11 @@ def usage_message(message: str) -> str:
             return f"{chinese.format(*words)} ({message})"
     own = re.fullmatch(r"argument (\S+): (.+)", message)  # a shouhou type's own words (Chinese already)
     return f"参数 {own.group(1)}：{own.group(2)}" if own else message
+
+
+WORKER_HELP = ("后台任务进程：发送通知、SLA 计时、平台同步等排队的任务（队列在数据库中，设置 SHOUHOU_REDIS_URL 后在 Redis 中）；"
+               "可在多台机器上各运行几个，每个有 SHOUHOU_WORKERS 个任务进程 "
+               "(the background worker: queued tasks; run several, on any machine)")
 
 
 def said_as(prog: str) -> str:
@@ -202,8 +254,19 @@ def _say_errors_in_chinese_first() -> None:
         self.execute = execute_said
         return run_from_argv(self, argv)
 
+    create_parser = BaseCommand.create_parser
+
+    def create_parser_said(self, prog_name, subcommand, **kwargs):
+        # `shouhou worker --help` began "usage: shouhou qcluster", `shouhou import --help` "… import_orders"
+        parser = create_parser(self, prog_name, subcommand, **kwargs)
+        parser.prog = said_as(parser.prog)
+        if subcommand == "qcluster":  # django-q's own words, "启动 Django Q 集群", named a library, not the command
+            parser.description = WORKER_HELP
+        return parser
+
     CommandParser.error = error
     BaseCommand.run_from_argv = run_from_argv_said
+    BaseCommand.create_parser = create_parser_said
     CommandParser._shouhou_said = True
 
 

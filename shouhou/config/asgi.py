@@ -66,3 +66,9 @@ application = ProtocolTypeRouter({
 # collector's reach (core/runtime.py). Not in a test process that serves pages from a thread beside its tests.
 if os.environ.get(SERVING_ENV) == "1":
     settle_for_serving()
+    import multiprocessing
+
+    if multiprocessing.parent_process() is not None:  # one of `serve --processes N`'s: it ends with serve
+        from shouhou.config.serve_lock import end_with_parent
+
+        end_with_parent(multiprocessing.parent_process().pid)

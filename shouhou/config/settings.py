@@ -331,7 +331,8 @@ CONTENT_SECURITY_POLICY = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"security_one_line": {"()": "shouhou.config.logs.SecurityOneLine"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["security_one_line"]}},
     "root": {"handlers": ["console"], "level": env_str("SHOUHOU_LOG_LEVEL", "WARNING")},
 }
 

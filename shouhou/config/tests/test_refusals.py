@@ -159,3 +159,16 @@ def test_every_variable_the_product_or_dev_py_reads_is_documented():
             if not match.group(1) and name not in NOT_SETTINGS and f"`{name}`" not in doc:
                 missing.add(f"{path.relative_to(REPO)}: {name}")
     assert sorted(missing) == [], "read but not in docs/configuration.md"
+
+
+@pytest.mark.parametrize(("args", "usage", "words"), [
+    (["worker", "--help"], "usage: shouhou worker ", "后台任务进程"),
+    (["import", "--help"], "usage: shouhou import ", "导入订单导出文件"),
+])
+def test_help_names_the_command_as_typed_not_djangos_name(tmp_path: Path, args, usage, words):
+    # it began "usage: shouhou qcluster" (and "启动 Django Q 集群") or "usage: shouhou import_orders"
+    done = run_shouhou(command_env(tmp_path), *args)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith(usage) and words in done.stdout
+    assert "usage: shouhou qcluster" not in done.stdout and "启动 Django Q 集群" not in done.stdout
+    assert "import_orders" not in done.stdout
