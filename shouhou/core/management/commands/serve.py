@@ -152,6 +152,24 @@ def signal_group(pid: int, sig: int) -> None:
         pass
 
 
+READY_WAIT_SECONDS = 300
+
+
+def say_when_listening(host: str, port: int, say) -> None:
+    """Call `say` once something accepts connections on host:port (a wildcard host: this machine)."""
+    import socket
+
+    target = "127.0.0.1" if host in ("0.0.0.0", "") else "::1" if host == "::" else host  # noqa: S104
+    deadline = time.monotonic() + READY_WAIT_SECONDS
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection((target, port), timeout=1):
+                say()
+                return
+        except OSError:
+            time.sleep(0.2)
+
+
 def port_problem(host: str, port: int) -> None:
     """Refuse a port that cannot be served before anything starts (it printed 「已启动」, started the worker, and
     then uvicorn's English "address already in use")."""
@@ -216,7 +234,13 @@ class Command(BaseCommand):
             if watch:
                 watch.stop_watching()
                 if watch.process.poll() is None:
-                    _signal_worker(signal.SIGTERM)
+                    # the worker's main process only: it stops its own task processes and exits in seconds;
+                    # SIGTERM to the whole group killed the task processes first and left the main one hanging
+                    # until the SIGKILL below, 15 s later (every Ctrl+C took 16 s)
+                    try:
+                        os.kill(watch.process.pid, signal.SIGTERM)
+                    except ProcessLookupError:
+                        pass
 
         signal.signal(signal.SIGTERM, lambda *a: (_stop(), sys.exit(0)))
         if connections["default"].vendor == "postgresql" and web_pool_size():
@@ -232,8 +256,11 @@ class Command(BaseCommand):
             # Without Redis each process pushes only to its own pages; the others read the stored events
             # (LIVE_BACKSTOP_SECONDS, docs/live.md). Fine on one machine; use Redis beyond that.
             self.stdout.write(f"{processes} 个网页进程共用数据库中的推送事件（未配置 SHOUHOU_REDIS_URL）")
-        self.stdout.write(self.style.SUCCESS(
-            f"shouhou 已启动：http://{opts['host']}:{opts['port']}/（{processes} 个网页进程）"))
+        # said once the address answers (uvicorn takes seconds to import and bind; said before, the printed
+        # address refused connections for a while)
+        ready = self.style.SUCCESS(f"shouhou 已启动：http://{opts['host']}:{opts['port']}/（{processes} 个网页进程）")
+        threading.Thread(target=say_when_listening, args=(opts["host"], opts["port"], lambda: self.stdout.write(ready)),
+                         name="shouhou-ready", daemon=True).start()
         os.environ[SERVING_ENV] = "1"  # the server processes settle before serving (core/runtime.py)
         try:
             uvicorn.run(
