@@ -388,8 +388,12 @@ class KuaishouAdapter:
                 param["refundHandingWay"] = int(action.platform_type or 10)
             return self.call("open.seller.order.refund.approve", param, access_token=access_token)
         if action.kind == "reject":
-            param = {"refundId": refund_id, "rejectDesc": action.reason or "不符合售后条件",
-                     "refundVersion": action.updated}
+            param = {"refundId": refund_id, "rejectDesc": action.reason or "不符合售后条件"}
+            # refundVersion (退款单版本 = the detail's / list's updateTime) is optional in every published request type
+            # (ks_shop_api OpenRefundRejectSchema, the Java-mirroring RefundRejectRequest, which leaves a None out):
+            # sent only when known — a made-up 0 is a version the request never had, refused as stale
+            if action.updated:
+                param["refundVersion"] = int(action.updated)
             if action.reject_reason_code:
                 param["reasonCode"] = int(action.reject_reason_code)
             if action.evidence_urls:

@@ -9,8 +9,9 @@ Facts used:
   next_key} → {after_sale_order_id_list, has_more, next_key}; getaftersaleorder {after_sale_order_id} →
   {after_sale_order: {after_sale_order_id, order_id, type, status, reason (a code such as "10000019"), reason_text
   (its words, 7天无理由), details{desc (the buyer's words)}, refund_info{amount (fen)}, product_info{product_id,
-  sku_id, count}, deadline (seconds left to act), complaint_id, create_time, update_time (seconds)}}; ids are
-  strings in the docs, numbers in some SDK samples: both are read;
+  sku_id, count}, deadline (seconds left on the older page, the instant on the current one: both read), complaint_id,
+  create_time, update_time (seconds), sub_type (REFUND_PRICE_DIFF = 价保退差)}}, type REFUND / RETURN / EXCHANGE /
+  RESHIP; ids are strings in the docs, numbers in some SDK samples: both are read;
   acceptapply {after_sale_order_id, address_id?}; rejectapply {after_sale_order_id, reject_reason?,
   reject_reason_type (required; codes from rejectreason/get)}; addcomplaintproof {complaint_id (the after-sale
   order's complaint_id), content, media_id_list (media ids from channels/ec/basics/img/upload resp_type=0)};
@@ -68,7 +69,15 @@ API_BASE = "https://api.weixin.qq.com"
 EVIDENCE_MAX = 6  # addcomplaintproof media_id_list: no limit found in a published source; shouhou sends at most 6
 WINDOW = dt.timedelta(hours=24)  # getaftersalelist: at most 24 hours per query
 AFTERSALE_EVENT = "channels_ec_aftersale_update"
-TYPES = {"REFUND": CaseKind.REFUND_ONLY, "RETURN": CaseKind.RETURN_REFUND, "EXCHANGE": CaseKind.EXCHANGE}
+# after_sale_order.type "REFUND:退款；RETURN:退货退款；EXCHANGE:换货；RESHIP:补寄" (getaftersaleorder's current page, as
+# public SDK types carry it); until 2026-12-06 RESHIP was missing and a 补寄 request opened a refund-only case
+TYPES = {"REFUND": CaseKind.REFUND_ONLY, "RETURN": CaseKind.RETURN_REFUND, "EXCHANGE": CaseKind.EXCHANGE,
+         "RESHIP": CaseKind.RESEND}
+# sub_type "DEFAULT:普通售后；REFUND_PRICE_DIFF:退差价售后": a price-difference refund is a 价保退差 case
+PRICE_DIFF_SUB_TYPE = "REFUND_PRICE_DIFF"
+# no published action agrees to or refuses a 补寄 request (acceptapply / rejectapply are pages about refunds, returns
+# and exchanges): refused here with the back-office path rather than guessed (a refund approval could pay the buyer)
+NO_API_TYPES = {"RESHIP": "补寄"}
 # status → (case status, 说明); "" = a platform state with no case step (the case stays where it is)
 STATUSES = {
     "MERCHANT_PROCESSING": (CaseStatus.REQUESTED, "商家受理中"),
@@ -86,6 +95,16 @@ STATUSES = {
     "MERCHANT_OVERDUE_REFUND": ("", "商家逾期未退款"),
     "PLATFORM_REFUND_FAIL": ("", "平台退款失败"),
     "USER_WAIT_CONFIRM": ("", "待用户确认"),
+    # added 2026-12-06 from the current status list (getaftersaleorder's page as public SDK types carry it): until then
+    # each was "未知状态" and an exchange never moved past the return (no 待用户收货, no 换货完成, no 商家拒绝换货)
+    "USER_WAIT_CONFIRM_UPDATE": ("", "待用户处理商家协商"),
+    "USER_WAIT_HANDLE_MERCHANT_AFTER_SALE": ("", "待用户处理商家代发起的售后申请"),
+    "WAIT_PACKAGE_INTERCEPT": ("", "物流线上拦截中"),
+    "PLATFORM_PROCESSING": ("", "平台审核中"),
+    "MERCHANT_REJECT_EXCHANGE": (CaseStatus.REJECTED, "商家拒绝换货"),
+    "MERCHANT_REJECT_RESHIP": (CaseStatus.REJECTED, "商家拒绝发货"),
+    "USER_WAIT_RECEIPT": (CaseStatus.FULFILLING, "待用户收货"),
+    "MERCHANT_EXCHANGE_SUCCESS": (CaseStatus.RESOLVED, "换货完成"),
 }
 ORDER_WINDOW = dt.timedelta(days=7)  # order/list/get: update_time_range at most 7 days
 # order events (developers.weixin.qq.com/doc/channels/API/order/callback/*): order_info.order_id names the order
@@ -120,6 +139,22 @@ def _yuan(fen) -> Decimal:
         return (Decimal(int(fen or 0)) / 100).quantize(Decimal("0.01"))
     except (TypeError, ValueError):
         return Decimal("0.00")
+
+
+def _deadline(value) -> dt.datetime | None:
+    """after_sale_order.deadline: the older page says "表示操作剩余时间（秒数）" (seconds left), the current one "表示当前
+    状态的截止时间（秒级时间戳）" (the instant). A value of 10^9 or more cannot be a time left (31 years): it is read as
+    the instant; a smaller one as seconds from now (until 2026-12-06 an instant was added to now: a deadline 56 years
+    away, the case never due)."""
+    try:
+        number = int(value or 0)
+    except (TypeError, ValueError):
+        return None
+    if number <= 0:
+        return None
+    if number >= 1_000_000_000:
+        return dt.datetime.fromtimestamp(number, dt.UTC)
+    return dt.datetime.now(dt.UTC) + dt.timedelta(seconds=number)
 
 
 def _xml_tree(raw: bytes) -> dict:
@@ -350,13 +385,13 @@ class WechatShopAdapter:
         reason_text = "：".join(part for part in (label, desc) if part) or str(row.get("reason") or "")
         refund = row.get("refund_info") if isinstance(row.get("refund_info"), dict) else {}
         product = row.get("product_info") if isinstance(row.get("product_info"), dict) else {}
-        seconds_left = int(row.get("deadline") or 0)
-        deadline = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=seconds_left) if seconds_left > 0 else None
+        deadline = _deadline(row.get("deadline"))
         created = int(row.get("create_time") or 0)
         return Aftersale(
             aftersale_id=str(row.get("after_sale_order_id", "")), order_id=str(row.get("order_id") or ""),
             sub_order_id=str(product.get("sku_id") or ""), platform_type=kind_code, platform_status=status,
-            kind=TYPES.get(kind_code, CaseKind.REFUND_ONLY), case_status=case_status,
+            kind=CaseKind.PRICE_PROTECT if str(row.get("sub_type") or "") == PRICE_DIFF_SUB_TYPE
+            else TYPES.get(kind_code, CaseKind.REFUND_ONLY), case_status=case_status,
             reason=reason_from_text(label or reason_text), reason_text=reason_text, status_text=words,
             refund_amount=_yuan(refund.get("amount")), deadline=deadline, updated=int(row.get("update_time") or 0),
             applied_at=dt.datetime.fromtimestamp(created, dt.UTC) if created else None, raw=row)
@@ -385,6 +420,9 @@ class WechatShopAdapter:
     def act(self, access_token: str, action: Action) -> dict:
         """approve: 同意 (with the return address when the buyer must send goods back); confirm_receipt: after
         the goods came back, 同意 again releases the refund; reject: 拒绝 with the reason."""
+        if action.platform_type in NO_API_TYPES and action.kind != "submit_evidence":
+            raise PlatformError("refused", _("微信小店开放接口没有处理%(kind)s售后单的接口，请在微信小店后台处理。") % {
+                "kind": NO_API_TYPES[action.platform_type]})
         if action.kind in ("approve", "confirm_receipt"):
             payload: dict = {"after_sale_order_id": action.aftersale_id}
             if action.kind == "approve" and action.platform_type in RETURN_ADDRESS_TYPES:
@@ -398,9 +436,14 @@ class WechatShopAdapter:
             if not action.reject_reason_code:  # required by rejectapply; codes from rejectreason/get
                 raise PlatformError("refused", "微信小店拒绝售后必须带拒绝原因类型（reject_reason_type）：请在该连接的设置中"
                                     "填写默认拒绝原因编号，或在微信小店后台拒绝")
-            return self.call("rejectapply", {"after_sale_order_id": action.aftersale_id,
-                                             "reject_reason": action.reason or "不符合售后条件",
-                                             "reject_reason_type": int(action.reject_reason_code)},
+            # an exchange refused once its goods are back (待商家收货) is 换货拒绝发货, rejectexchangereship {after_sale_order_id,
+            # reject_reason, reject_reason_type, reject_certificates?} (api_rejectexchangereship.html, as WxJava's
+            # AfterSaleRejectExchangeReshipParam carries it); rejectapply is the first review's refusal
+            name = "rejectexchangereship" if action.platform_type == "EXCHANGE" \
+                and action.platform_status == "MERCHANT_WAIT_RECEIPT" else "rejectapply"
+            return self.call(name, {"after_sale_order_id": action.aftersale_id,
+                                    "reject_reason": action.reason or "不符合售后条件",
+                                    "reject_reason_type": int(action.reject_reason_code)},
                              access_token=access_token)
         if action.kind == "exchange_ship":
             if action.carrier not in DELIVERY_IDS or not action.tracking_no:

@@ -336,7 +336,8 @@ class KuaishouSandbox(LocalHttpService):
                 return 200, {"result": 0, "error_msg": "售后类型不支持该操作", "code": "param_error"}
             if path in OPERATIONS:
                 allowed, after = OPERATIONS[path]
-                stale = param.get("refundVersion") and int(param["refundVersion"]) != refund.update_time
+                # a version sent is checked, 0 included (no request has version 0); left out, it is not checked
+                stale = "refundVersion" in param and int(param["refundVersion"] or 0) != refund.update_time
                 if refund.status not in allowed or stale:
                     return ERRORS["status_error"]
                 refund.status, refund.update_time = after, refund.update_time + 1

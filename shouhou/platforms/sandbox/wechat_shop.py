@@ -54,7 +54,7 @@ class SandboxAftersale:
     aftersale_id: str
     order_id: str
     sku_id: str
-    kind: str = "REFUND"  # REFUND | RETURN
+    kind: str = "REFUND"  # REFUND | RETURN | EXCHANGE | RESHIP
     status: str = "MERCHANT_PROCESSING"
     amount: int = 0  # fen
     reason: str = "七天无理由"  # the platform's words for the reason (reason_text)
@@ -128,6 +128,10 @@ class WechatShopSandbox(LocalHttpService):
 
     def buyer_returns(self, aftersale_id: str, *, push: bool = True) -> None:
         self._move(aftersale_id, "MERCHANT_WAIT_RECEIPT", push=push)
+
+    def buyer_confirms_exchange(self, aftersale_id: str, *, push: bool = True) -> None:
+        """The buyer signs for the exchange's new parcel: 换货完成."""
+        self._move(aftersale_id, "MERCHANT_EXCHANGE_SUCCESS", push=push)
 
     def _move(self, aftersale_id: str, status: str, *, push: bool) -> None:
         with self.lock:
@@ -263,14 +267,22 @@ class WechatShopSandbox(LocalHttpService):
                     return ERRORS["status_error"]
                 if not body.get("delivery_id") or not body.get("waybill_id"):
                     return 200, {"errcode": 47001, "errmsg": "data format error: delivery_id, waybill_id required"}
-                return self._done(record, "acceptexchangereship", body, "USER_WAIT_CONFIRM")
+                # the new parcel is on its way: 待用户收货 (the published status list; was USER_WAIT_CONFIRM)
+                return self._done(record, "acceptexchangereship", body, "USER_WAIT_RECEIPT")
+            if path == "channels/ec/aftersale/rejectexchangereship":  # 换货拒绝发货: the exchange's goods are back
+                if not isinstance(body.get("reject_reason_type"), int):
+                    return 200, {"errcode": 47001, "errmsg": "data format error: reject_reason_type required"}
+                if record.kind != "EXCHANGE" or record.status != "MERCHANT_WAIT_RECEIPT":
+                    return ERRORS["status_error"]
+                return self._done(record, "rejectexchangereship", body, "MERCHANT_REJECT_RESHIP")
             if path == "channels/ec/aftersale/rejectapply":
                 if not isinstance(body.get("reject_reason_type"), int):
                     return 200, {"errcode": 47001, "errmsg": "data format error: reject_reason_type required"}
                 if record.status != "MERCHANT_PROCESSING":
                     return ERRORS["status_error"]
-                return self._done(record, "rejectapply", body,
-                                  "MERCHANT_REJECT_RETURN" if record.kind == "RETURN" else "MERCHANT_REJECT_REFUND")
+                return self._done(record, "rejectapply", body, {"RETURN": "MERCHANT_REJECT_RETURN",
+                                                                 "EXCHANGE": "MERCHANT_REJECT_EXCHANGE"}.get(
+                    record.kind, "MERCHANT_REJECT_REFUND"))
             return 404, {"errcode": 40066, "errmsg": "invalid url"}
 
     def _img_upload(self, query: dict, body: dict) -> tuple[int, dict]:
