@@ -5,7 +5,13 @@ from __future__ import annotations
 import logging
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, RequestDataTooBig, ValidationError
+from django.core.exceptions import (
+    BadRequest,
+    PermissionDenied,
+    RequestDataTooBig,
+    SuspiciousOperation,
+    ValidationError,
+)
 from django.db import DataError, InterfaceError, OperationalError
 from django.http import Http404
 from ninja import NinjaAPI
@@ -161,6 +167,26 @@ def install_handlers(api: NinjaAPI) -> None:
     def _overflow(request, exc):
         # A number beyond what the database stores (e.g. an id of 40 digits in the path).
         return api.create_response(request, {"detail": "输入有误：数值超出范围", "errors": []}, status=422)
+
+    @api.exception_handler(BadRequest)
+    @api.exception_handler(SuspiciousOperation)
+    def _bad_request(request, exc):
+        # Django answers these 400 itself (too many fields or files, a bad multipart body); the catch-all below
+        # must not turn them into 500.
+        return api.create_response(request, {"detail": "请求无效", "errors": []}, status=400)
+
+    @api.exception_handler(Exception)
+    def _unexpected(request, exc):
+        # Anything else is our bug. Ninja's own fallback answered it with the whole traceback as text/plain
+        # whenever DEBUG was on (a developer's install reachable by a partner's integration, a test gateway):
+        # file paths, settings, SQL. Now always the one JSON shape, and the traceback goes to the log only.
+        # Django's signal still fires, so the test client re-raises as before and error reporters see it.
+        from django.core.signals import got_request_exception
+
+        log.error("unhandled error during %s %s", request.method, request.path, exc_info=exc)
+        got_request_exception.send(sender=None, request=request)
+        return api.create_response(
+            request, {"detail": "服务器内部错误，请稍后重试；如一再出现请联系管理员", "errors": []}, status=500)
 
     @api.exception_handler(OperationalError)
     @api.exception_handler(InterfaceError)

@@ -231,6 +231,8 @@ AXES_FAILURE_LIMIT = env_int("SHOUHOU_LOGIN_FAILURE_LIMIT", 10)
 AXES_COOLOFF_TIME = env_int("SHOUHOU_LOGIN_COOLOFF_MINUTES", 15) / 60  # hours
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True
+# a success forgives that account's own failures only, not the address's on other accounts (accounts/throttle.py)
+AXES_HANDLER = "shouhou.accounts.throttle.OwnFailuresResetHandler"
 AXES_DISABLE_ACCESS_LOG = True  # failures are kept; successful logins are not logged per IP
 AXES_CLIENT_IP_CALLABLE = "shouhou.core.clientip.client_ip_for_axes"
 AXES_LOCKOUT_CALLABLE = "shouhou.accounts.views.login_locked_out"

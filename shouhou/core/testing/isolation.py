@@ -412,3 +412,133 @@ def shop_rows_snapshot(shop) -> dict[str, set]:
         fields = ["pk"] + (["updated_at"] if any(f.name == "updated_at" for f in model._meta.concrete_fields) else [])
         snap[model._meta.label_lower] = set(model.objects.filter(shop=shop).values_list(*fields))
     return snap
+
+
+def shop_rows_state(shop) -> dict[str, set]:
+    """Every value of every row the shop owns, per model: unlike `shop_rows_snapshot` a write to a model
+    without `updated_at` (a membership's role, a token's revocation, a flag) shows too."""
+    state = {}
+    for model in shop_scoped_models():
+        names = [f.attname for f in model._meta.concrete_fields]
+        rows = model.objects.filter(shop=shop).values_list(*names)
+        state[model._meta.label_lower] = {tuple(str(v) for v in row) for row in rows}
+    return state
+
+
+def state_changes(before: dict[str, set], after: dict[str, set]) -> dict[str, int]:
+    """Model label -> how many rows were added, removed or changed between two `shop_rows_state`s."""
+    return {label: len(rows ^ before.get(label, set())) for label, rows in after.items()
+            if rows != before.get(label, set())}
+
+
+# --- forms on pages ----------------------------------------------------------------------------------
+
+@dataclass
+class PageForm:
+    """One POST form as a page renders it: where it posts and what a browser would send."""
+    page: str
+    action: str
+    data: dict[str, object]
+
+    @property
+    def key(self) -> str:
+        return f"{self.action} {sorted(self.data)}"
+
+
+_TEXT_FILL = {"number": "1", "tel": "13900000000", "email": "probe@example.com", "date": "2026-12-07",
+              "datetime-local": "2026-12-07T10:00", "time": "10:00", "url": "https://example.com/"}
+
+
+class _FormParser:
+    def __init__(self, page: str):
+        from html.parser import HTMLParser
+
+        self.page, self.forms = page, []
+        self._form = None
+        self._select = None
+        self._textarea = None
+        parser = self
+
+        class P(HTMLParser):
+            def handle_starttag(self, tag, attrs):
+                parser.start(tag, dict(attrs))
+
+            def handle_endtag(self, tag):
+                parser.end(tag)
+
+            def handle_data(self, data):
+                if parser._textarea is not None:
+                    parser._textarea[1].append(data)
+
+        self._parser = P()
+
+    def feed(self, html: str) -> list[PageForm]:
+        self._parser.feed(html)
+        return self.forms
+
+    def start(self, tag, a):
+        if tag == "form":
+            if (a.get("method") or "get").lower() == "post":
+                self._form = {"action": a.get("action") or self.page, "fields": {}, "buttons": []}
+            return
+        form = self._form
+        if form is None:
+            return
+        name = a.get("name")
+        if tag == "input" and name:
+            kind = (a.get("type") or "text").lower()
+            if kind in {"checkbox", "radio"}:
+                if "checked" in a or name not in form["fields"]:
+                    form["fields"][name] = a.get("value", "on")
+            elif kind == "submit":
+                form["buttons"].append((name, a.get("value", "")))
+            elif kind not in {"file", "button", "reset", "image"}:
+                value = a.get("value") or ""
+                form["fields"][name] = value or _TEXT_FILL.get(kind, "探测")
+        elif tag == "button" and name and (a.get("type") or "submit").lower() == "submit":
+            form["buttons"].append((name, a.get("value", "")))
+        elif tag == "select" and name:
+            self._select = name
+        elif tag == "option" and self._select is not None:
+            if "selected" in a or self._select not in form["fields"] or form["fields"][self._select] == "":
+                form["fields"][self._select] = a.get("value", "")
+        elif tag == "textarea" and name:
+            self._textarea = (name, [])
+
+    def end(self, tag):
+        form = self._form
+        if tag == "select":
+            self._select = None
+        elif tag == "textarea" and self._textarea is not None and form is not None:
+            name, parts = self._textarea
+            form["fields"][name] = "".join(parts).strip() or "探测文字"
+            self._textarea = None
+        elif tag == "form" and form is not None:
+            from urllib.parse import urljoin
+
+            action = urljoin(self.page, form["action"])
+            variants = [dict(form["fields"], **{n: v}) for n, v in form["buttons"]] or [form["fields"]]
+            self.forms += [PageForm(self.page, action, data) for data in variants]
+            self._form = None
+
+
+def page_forms(page: str, html: str) -> list[PageForm]:
+    """The POST forms of a rendered page, one per named submit button, empty fields filled with a plain
+    value of their input type. CSRF tokens are sent as they are (the test client does not check them)."""
+    return _FormParser(page).feed(html)
+
+
+def harvest_forms(client, marked: MarkedShop, *, limit_per_pattern: int = 12) -> list[PageForm]:
+    """Every POST form on every page (URL conf) that `client` sees with `marked`'s own ids: the writes a
+    user of that shop is offered, with their real field names, hidden ids and action slugs."""
+    seen, forms = set(), []
+    for pattern in page_patterns():
+        for url in page_urls(pattern, marked)[:limit_per_pattern]:
+            response = client.get(url)
+            if response.status_code != 200 or "html" not in response.get("Content-Type", ""):
+                continue
+            for form in page_forms(url, response.content.decode("utf-8", "replace")):
+                if form.key not in seen and not form.action.startswith(("/i18n/", "/accounts/logout/")):
+                    seen.add(form.key)
+                    forms.append(form)
+    return forms

@@ -21,6 +21,7 @@ from shouhou.notifications.providers.base import (
     RetryableError,
     SendResult,
     http_json,
+    sms_recipient_check,
     template_values,
 )
 
@@ -47,7 +48,7 @@ class AliyunSmsProvider(Provider):
             "AccessKeyId": o["access_key_id"],
             "Action": "SendSms",
             "Format": "JSON",
-            "PhoneNumbers": message.recipient,
+            "PhoneNumbers": sms_recipient_check(message.recipient),
             "RegionId": o.get("region", "cn-hangzhou"),
             "SignName": o["sign_name"],
             "SignatureMethod": "HMAC-SHA1",

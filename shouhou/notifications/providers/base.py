@@ -27,6 +27,17 @@ class PermanentError(ProviderError):
     retryable = False
 
 
+def sms_recipient_check(recipient: str) -> str:
+    """One phone number (digits, an optional leading +), or PermanentError. Aliyun's SendSms takes
+    `PhoneNumbers` as a comma-separated list: a customer phone such as "13800000000,13900000000" (imports,
+    platform data) sent one customer's message — name, order, links — to a second number as well."""
+    text = recipient or ""
+    digits = text[1:] if text.startswith("+") else text
+    if not (digits.isascii() and digits.isdigit() and 5 <= len(digits) <= 15):
+        raise PermanentError("收件手机号无效（应为一个手机号，只含数字，可带 +国家码）")
+    return text
+
+
 @dataclass(frozen=True)
 class SendResult:
     provider_message_id: str = ""

@@ -18,6 +18,7 @@ from shouhou.notifications.providers.base import (
     RetryableError,
     SendResult,
     http_json,
+    sms_recipient_check,
     template_values,
 )
 
@@ -53,8 +54,9 @@ class TencentSmsProvider(Provider):
         o = self.options
         host = o.get("host", "sms.tencentcloudapi.com")
         params = list(template_values(message, o).values())  # TemplateParamSet is positional: {1}, {2} ...
+        phone = sms_recipient_check(message.recipient)
         payload = json.dumps({
-            "PhoneNumberSet": [message.recipient if message.recipient.startswith("+") else "+86" + message.recipient],
+            "PhoneNumberSet": [phone if phone.startswith("+") else "+86" + phone],
             "SmsSdkAppId": o["sdk_app_id"],
             "TemplateId": message.context.get("_template_code") or o["template_ids"][message.trigger],
             "SignName": o["sign_name"],
