@@ -216,3 +216,27 @@ def portal_claim_preview(*, order: Order, line, reason: str, form, has_photo: bo
     if needs_a_person_for_stated_facts(reason=reason, from_customer=True):
         d["auto_approved"] = False
     return d, data
+
+
+# --- photos ----------------------------------------------------------------------------------------------
+
+def portal_photo_problem(upload) -> str | None:
+    """Why a photo the customer sent cannot be kept, in the reader's language, or None: core.uploads.check_image's
+    checks (size, then the content), whose messages are Chinese whatever the page's language — an English reader
+    who sent a PDF read 「文件不是支持的图片格式…」. check_image still runs when the photo is stored."""
+    from shouhou.core.uploads import MAX_IMAGE_BYTES, sniff_image
+
+    if upload is None:
+        return gettext("请选择一张照片。")
+    size = getattr(upload, "size", 0) or 0
+    if size == 0:
+        return gettext("照片是空文件，请重新拍摄或选择。")
+    if size > MAX_IMAGE_BYTES:
+        return gettext("照片太大（%(mb)s MB），请上传不超过 %(most)s MB 的照片。") % {
+            "mb": f"{size / 1024 / 1024:.1f}", "most": MAX_IMAGE_BYTES // 1024 // 1024}
+    upload.seek(0)
+    head = upload.read(32)
+    upload.seek(0)
+    if sniff_image(head) is None:
+        return gettext("文件不是支持的图片格式，请上传 JPG、PNG、WebP、HEIC 或 GIF 照片。")
+    return None

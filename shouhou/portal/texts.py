@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal, InvalidOperation
 
-from django.utils.translation import gettext
+from django.utils.translation import get_language, gettext, gettext_lazy
 
 from shouhou.cases.choices import CaseKind, ShippingPayer
 from shouhou.cases.selectors import units_text
@@ -27,7 +27,8 @@ REVIEW_CLAUSES = ("manual_review", "delivery.unknown")  # nothing granted yet: a
 # step with the engine; tests/test_texts.py reads real decisions.
 _ONE_REMEDY = ("可为您办理：", "寄回运费：", "商家收到退回商品后", "建议补偿：", "已自动通过", "客服将尽快审核",
                "已审核同意")
-_ONLY_FOR = {"赠品未一并退回": ("return_refund",), "该商品可预约上门维修": ("repair",)}
+_ONLY_FOR = {"赠品未一并退回": ("return_refund",), "该商品可预约上门维修": ("repair",),
+             "退货后订单不再满足包邮条件": ("return_refund",)}
 
 
 def _kind(kind: str) -> str:
@@ -84,7 +85,10 @@ def _without_refunds(sentence: str) -> str:
 
 def grounds(d: dict, kind: str | None) -> str:
     """The engine's reasons for its decision, without the sentences about one remedy, and for a remedy that
-    refunds nothing without a word of refunds."""
+    refunds nothing without a word of refunds — in the reader's language: the engine's English explanation for a
+    reader of English (the stored Chinese one read 「符合七日无理由退货…」 on an English page); amounts as ¥12.50."""
+    if not _reads_chinese():
+        return _yuan_marks(_grounds_en(d, kind))
     kept = []
     for sentence in re.findall(r"[^。]+。?", str(d.get("explanation_zh") or "")):
         if sentence.startswith(_ONE_REMEDY):
@@ -93,7 +97,7 @@ def grounds(d: dict, kind: str | None) -> str:
         if only is not None and kind not in only:
             continue
         kept.append(sentence if kind in REFUND_KINDS or not kind else _without_refunds(sentence))
-    return "".join(kept)
+    return _yuan_marks("".join(kept))
 
 
 def _money(value) -> str:
@@ -122,7 +126,7 @@ def remedy_text(d: dict, kind: str | None, reason: str, *, refund_amount=None) -
         "shipping": _payer(who) if who else "",
         "by": by,
         # the last minute of that day, Beijing time, as the case's deadline_at: 「12-14 前」 read as 「by the 13th」
-        "by_text": gettext("请在 %(date)s 23:59 前寄回") % {"date": by} if by else "",
+        "by_text": gettext("请在 %(date)s 23:59（北京时间）前寄回") % {"date": by} if by else "",
         "refund_when": gettext("商家收到退回商品后%(days)s日内退款。") % {"days": days}
         if kind == "return_refund" else "",
         "explanation": grounds(d, kind),
@@ -237,3 +241,162 @@ def claim_text(d: dict, wanted: str | None, reason: str, *, price: dict | None =
     if reason == "price_drop" and price is not None:
         text.update(price_text(d, **price))
     return text
+
+
+# --- in the reader's language -------------------------------------------------------------------------------
+
+def _reads_chinese() -> bool:
+    return (get_language() or "zh-hans").lower().startswith("zh")
+
+
+# The engine's English explanation (Decision.explanation_en), sentence by sentence: those about one remedy are
+# said by remedy_text for the remedy chosen, as with the Chinese openings above. Keep in step with the engine.
+_ONE_REMEDY_EN = ("Available:", "Return shipping:", "Refunded within", "Approved automatically.",
+                  "An agent will review it shortly.", "Approved.")
+_ONLY_FOR_EN = {"Gifts not returned": ("return_refund",), "On-site repair": ("repair",),
+                "The return takes the order below its free-shipping threshold": ("return_refund",)}
+# a remedy that refunds nothing: the refund left out of the engine's list of remedies (「return and refund,
+# exchange or repair」 → 「exchange or repair」); a sentence still about a refund is not said
+_REFUND_WORDS_EN = (("return and refund, ", ""), ("return and refund or ", ""), (", return and refund", ""),
+                    ("refund or ", ""), (" or refund", ""), (", refund only", ""), (", refund", ""))
+
+
+def _english_sentences(text: str) -> list[str]:
+    """The engine joins its English sentences with a space; 「(CRPL art. 24)」 and 「12.50 yuan」 are not ends."""
+    return [s for s in re.split(r"(?<=[.!?])\s+(?=[A-Z])", text.strip()) if s]
+
+
+def _without_refunds_en(sentence: str) -> str:
+    for words, instead in _REFUND_WORDS_EN:
+        sentence = sentence.replace(words, instead)
+    return "" if re.search(r"\brefund", sentence, re.I) else sentence
+
+
+def _grounds_en(d: dict, kind: str | None) -> str:
+    kept = []
+    for sentence in _english_sentences(str(d.get("explanation_en") or "")):
+        if sentence.startswith(_ONE_REMEDY_EN):
+            continue
+        only = next((kinds for start, kinds in _ONLY_FOR_EN.items() if sentence.startswith(start)), None)
+        if only is not None and kind not in only:
+            continue
+        sentence = sentence if kind in REFUND_KINDS or not kind else _without_refunds_en(sentence)
+        if sentence:
+            kept.append(sentence)
+    return " ".join(kept)
+
+
+def _yuan_marks(text: str) -> str:
+    """Amounts the engine writes as 「12.50 元」 / 「12.50 yuan」, as the pages show money: ¥12.50."""
+    def sign(m: re.Match) -> str:
+        return _money(m.group(1)) or m.group(0)
+
+    return re.sub(r"(\d+(?:\.\d+)?) ?(?:元|yuan\b)", sign, text)
+
+
+# --- the timeline ------------------------------------------------------------------------------------------
+# The cases app stores each event's note in Chinese as it writes it. The notes it writes itself are said here
+# from the event's codes (its kind and status) in the reader's language; a note a person typed (a progress
+# update, the reason for a refusal) is shown as written. Keep in step with cases.services.
+
+_SYSTEM_NOTES = {
+    "符合售后政策，系统自动通过": gettext_lazy("符合售后政策，系统自动通过"),
+    "请按约定方式寄回商品": gettext_lazy("请按约定方式寄回商品"),
+    "请按约定方式寄回商品，运费由商家承担": gettext_lazy("请按约定方式寄回商品，运费由商家承担"),
+    "客服审核通过": gettext_lazy("客服审核通过"),
+    "申请已撤销": gettext_lazy("申请已撤销"),
+    "顾客撤销了申请": gettext_lazy("申请已撤销"),
+    "仓库已收到退回商品": gettext_lazy("仓库已收到退回商品"),
+    "快递员已上门取件": gettext_lazy("快递员已上门取件"),
+    "补偿已发放": gettext_lazy("补偿已发放"),
+    "同意补偿": gettext_lazy("同意补偿"),
+    "主管已批准": gettext_lazy("主管已批准"),
+    "检测未发现质量问题": gettext_lazy("检测未发现质量问题"),
+    "补充了照片凭证": gettext_lazy("补充了照片凭证"),
+    "顾客补充了照片": gettext_lazy("补充了照片凭证"),
+    "已申请上门取件，客服将联系您约定取件时间和地址；快递员取件后进度会更新为「退货运输中」":
+        gettext_lazy("已申请上门取件，客服将联系您约定取件时间和地址；快递员取件后进度会更新为「退货运输中」"),
+}
+# notes with a part from the case: (pattern, the sentence, what the part is)
+_SYSTEM_PATTERNS = (
+    (re.compile(r"^买家已寄回：(?P<x>.+)$"), gettext_lazy("买家已寄回：%(x)s"), "parcel"),
+    (re.compile(r"^快递员已上门取件：(?P<x>.+)$"), gettext_lazy("快递员已上门取件：%(x)s"), "parcel"),
+    (re.compile(r"^寄回信息已更正：(?P<x>.+)$"), gettext_lazy("寄回信息已更正：%(x)s"), "parcel"),
+    (re.compile(r"^已送(?P<x>.+)$"), gettext_lazy("已送%(x)s"), "site"),
+    (re.compile(r"^检测结论：(?P<x>.+)$"), gettext_lazy("检测结论：%(x)s"), "resolution"),
+    (re.compile(r"^检测完成，安排(?P<x>.+)$"), gettext_lazy("检测完成，安排%(x)s"), "resolution"),
+    (re.compile(r"^已完结：(?P<x>.+)$"), gettext_lazy("已完结：%(x)s"), "resolution"),
+    # the compensation: its kind and amount from the event's data (「红包 ¥10.00」, 「积分 100」), not the bare number
+    (re.compile(r"^已发放补偿 (?P<x>[\d.]+)$"), gettext_lazy("已发放补偿 %(x)s"), "compensation"),
+    (re.compile(r"^主管批准补偿 (?P<x>[\d.]+)$"), gettext_lazy("主管批准补偿 %(x)s"), "compensation"),
+    # the staff's approval limit is the shop's own business: the customer reads that a supervisor approves it
+    (re.compile(r"^补偿 .*超出客服审批额度 .* 元，待主管审批$"), gettext_lazy("补偿待主管审批"), ""),
+)
+
+
+def _labels_by_chinese(choices) -> dict[str, str]:
+    """{Chinese label or code: the code} of a TextChoices (its labels are translated when read)."""
+    from django.utils import translation
+
+    with translation.override("zh-hans"):
+        named = {str(label): value for value, label in choices.choices}
+    return {**named, **{value: value for value in choices.values}}
+
+
+def _compensation(data: dict, amount: str) -> str | None:
+    """A compensation as the customer reads it: its kind and the amount, money as ¥10.00, points as a count."""
+    from shouhou.cases.choices import CompensationKind
+
+    kind = (data or {}).get("kind")
+    if kind == CompensationKind.POINTS:
+        return gettext("%(n)s 积分") % {"n": amount}
+    money = _money(amount)
+    if not money:
+        return None
+    return f"{CompensationKind(kind).label} {money}" if kind in CompensationKind.values else money
+
+
+def _part(what: str, text: str, data: dict | None = None) -> str | None:
+    """The part of a system note in the reader's language (None: not a part the cases app writes)."""
+    from shouhou.cases.choices import InspectionSite, Resolution
+    from shouhou.commerce.choices import Carrier
+
+    if what == "compensation":
+        return _compensation(data or {}, text)
+    if what == "parcel":  # 「顺丰速运 SF1234567890」: the carrier's name translated, the number as it is
+        name, _, number = text.rpartition(" ")
+        code = _labels_by_chinese(Carrier).get(name)
+        if code is not None:
+            return f"{Carrier(code).label} {number}"
+        return text if not name else f"{name} {number}"
+    kinds = {"site": InspectionSite, "resolution": Resolution}
+    code = _labels_by_chinese(kinds[what]).get(text)
+    return str(kinds[what](code).label) if code is not None else None
+
+
+def timeline_entry(event) -> str:
+    """One line of the customer's timeline, in the reader's language where the cases app wrote it; a person's own
+    words as they wrote them (for a reader of another language after the step they belong to: 「Rejected：…」)."""
+    from shouhou.cases.choices import CaseStatus
+
+    note = (event.note or "").strip()
+    step = str(CaseStatus(event.to_status).label) if event.to_status in CaseStatus.values else event.to_status
+    if event.kind == "created":
+        return gettext("提交了售后申请")
+    if event.kind != "progress":
+        if not note:
+            return step
+        if note in _SYSTEM_NOTES:
+            return str(_SYSTEM_NOTES[note])
+        for pattern, sentence, what in _SYSTEM_PATTERNS:
+            m = pattern.match(note)
+            if m is None:
+                continue
+            if not what:
+                return str(sentence)
+            part = _part(what, m.group("x"), getattr(event, "data", None))
+            if part is not None:
+                return str(sentence) % {"x": part}
+        if not _reads_chinese() and event.kind == "transition" and event.to_status != event.from_status:
+            return gettext("%(step)s：%(note)s") % {"step": step, "note": note}
+    return note

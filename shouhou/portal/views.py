@@ -23,7 +23,7 @@ from shouhou.commerce.selectors import return_address_for_case
 from shouhou.core.clientip import client_ip
 from shouhou.core.counters import counter_give_back, counter_hit
 from shouhou.core.links import LinkGone
-from shouhou.core.uploads import UploadError, check_image
+from shouhou.core.uploads import MAX_IMAGE_BYTES, UploadError, check_image
 from shouhou.portal import texts
 from shouhou.portal.services import (
     AmbiguousOrder,
@@ -35,6 +35,7 @@ from shouhou.portal.services import (
     portal_claim_data,
     portal_claim_preview,
     portal_order_lookup,
+    portal_photo_problem,
     portal_photo_reasons,
     portal_photo_refusal,
 )
@@ -140,6 +141,7 @@ def _order_context(order: Order, error: str | None = None, typed: dict | None = 
             "chosen_condition": typed.get("condition", ""), "washed": typed.get("washed") == "1",
             "description": typed.get("description", ""), "chosen_kind": typed.get("kind", ""),
             "current_price": typed.get("current_price", ""), "price_error": typed.get("price_error", ""),
+            "photo_max_bytes": MAX_IMAGE_BYTES,
             "photo_labels": gettext("、").join(str(label) for value, label, needed in reasons
                                      if needed and value != ClaimReason.PRICE_DROP),
             "cases": [(c, follow_token(c.pk), shown_kind(c))
@@ -243,6 +245,8 @@ def submit(request):
             error = field_errors[exc.field] = str(exc)
         else:
             error = portal_photo_refusal(shop=order.shop, reason=reason, has_photo=photo is not None)
+    if error is None and photo is not None:
+        error = portal_photo_problem(photo)  # said in the reader's language (core.uploads' are Chinese)
     if error is None:
         try:
             if photo is not None:
@@ -328,6 +332,7 @@ def _follow_plain(case: Case) -> dict:
 @never_cache
 def follow(request, token: str, error: str | None = None, status: int = 200, typed: dict | None = None):
     case = _followed(token)
+    photos = case.evidence.count()
     returning = case.kind in case_services.RETURN_KINDS and case.status in (
         CaseStatus.AWAITING_RETURN, CaseStatus.IN_TRANSIT_BACK)
     return render(request, "portal/follow.html", {
@@ -340,10 +345,16 @@ def follow(request, token: str, error: str | None = None, status: int = 200, typ
         "typed": typed or {"method": ReturnMethod.SELF_SHIP, "carrier": case.return_carrier,
                            "tracking_no": case.return_tracking_no},
         "can_cancel": CaseStatus.CANCELLED in case_services.TRANSITIONS.get(case.status, set()),
-        "photos": case.evidence.count(),
+        "photos": photos,
+        # the cases app takes no more than MAX_CUSTOMER_PHOTOS from the customer: the form goes at the limit (its
+        # refusal after the upload was in Chinese whatever the page's language)
+        "photos_full": case.evidence.filter(from_customer=True).count() >= case_services.MAX_CUSTOMER_PHOTOS,
+        "photos_max": case_services.MAX_CUSTOMER_PHOTOS, "photo_max_bytes": MAX_IMAGE_BYTES,
         "case": case, "plain": _follow_plain(case), "returning": returning,
         "return_address": return_address_for_case(case) if returning else None,
-        "events": case_public_events(case), "webchat": _webchat(),
+        # each step in the reader's language (texts.timeline_entry), not the note the cases app stored in Chinese
+        "events": [{"at": e.at, "text": texts.timeline_entry(e)} for e in case_public_events(case)],
+        "webchat": _webchat(),
         "kind": shown_kind(case),
     }, status=status)
 
@@ -359,7 +370,11 @@ def _follow_action(request, token: str, action, typed: dict | None = None) -> ob
 
 @require_POST
 def follow_evidence(request, token: str):
-    """The customer adds a photo after the decision (evidence may follow)."""
+    """The customer adds a photo after the decision (evidence may follow); a file that is no photo, or too large,
+    is said in the reader's language before the cases app sees it."""
+    problem = portal_photo_problem(request.FILES.get("photo"))
+    if problem is not None:
+        return follow(request, token, error=problem, status=400)  # (a dead link is said by follow, as ever)
     return _follow_action(request, token, lambda case: case_services.case_add_evidence(
         case=case, upload=request.FILES.get("photo"), actor=CustomerActor(case.pk), from_customer=True,
         note="顾客补充了照片"))

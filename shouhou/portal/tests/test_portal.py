@@ -253,7 +253,7 @@ def test_an_approval_days_later_gives_a_new_return_date_the_address_and_drops_th
     # then the page gives a return date from the approval, where to send it, and no "will review"
     case.refresh_from_db()
     assert case.status == "awaiting_return"
-    assert "请在 2026-11-24 23:59 前寄回" in page and "2026-11-13" not in page
+    assert "请在 2026-11-24 23:59（北京时间）前寄回" in page and "2026-11-13" not in page
     assert "客服将尽快审核" not in page and "已同意为您办理：退货退款" in page
     assert 'data-testid="return-address"' in page
     assert "浙江省杭州市余杭区文一西路 1 号 3 号库" in page and "王仓管" in page and "0571-88886666" in page

@@ -184,3 +184,21 @@
   quantityRule(false);
   refresh();
 })();
+(function () {
+  // A photo over the size the shop keeps is said at once, beside the field, in the page's language: on a slow
+  // phone network it was sent whole first (minutes) to be refused, and the form came back without it.
+  document.addEventListener("change", function (event) {
+    var input = event.target;
+    if (!input.matches || !input.matches("input[type=file][data-max-bytes]")) return;
+    var most = parseInt(input.dataset.maxBytes || "0", 10);
+    var file = input.files && input.files[0];
+    var tooBig = Boolean(most && file && file.size > most);
+    input.setCustomValidity(tooBig ? input.dataset.tooBig : "");
+    input.setAttribute("aria-invalid", tooBig ? "true" : "false");
+    var box = document.getElementById(input.getAttribute("aria-describedby"));
+    if (box) {
+      box.textContent = tooBig ? input.dataset.tooBig : "";
+      box.hidden = !tooBig;
+    }
+  });
+})();
