@@ -39,11 +39,10 @@ def _list_context(desk: Desk, scope: str, kept: dict | None = None) -> dict:
 
 
 def _reply_context(desk: Desk, rows, *, scope: str, at) -> dict:
-    """The per-message reply clocks on the one screen (docs/metrics.md, 回复率): each row's oldest buyer message
-    still waiting for a person, counting down to the platform's first target (飞鸽: 3 minutes; a message sent
-    outside the counted hours is marked as not counted), and today's rates (mine, the team's) with the nudge for
-    the messages about to cross the line — mine and the unassigned ones, or all in the 全部未结 scope."""
-    from shouhou.core.clock import local_tz
+    """The per-message reply clocks on the one screen (docs/metrics.md, 回复率): each row's oldest counted buyer
+    message still waiting for a person, counting down to the platform's first target (飞鸽: 3 minutes; a row whose
+    waiting messages were all sent outside the counted hours is marked as not counted), and today's rates (mine,
+    the team's) with the nudge for the messages about to cross the line — mine and the unassigned ones, or all in the 全部未结 scope."""
     from shouhou.sla.reply_rules import reply_rule_for
 
     rule = reply_rule_for(desk.shop.platform)
@@ -53,7 +52,7 @@ def _reply_context(desk: Desk, rows, *, scope: str, at) -> dict:
     for row in rows:
         clock = clocks.get(row.ticket.conversation_id)
         row.reply_clock = clock
-        row.reply_counted = clock is not None and rule.counts_hour(clock.waiting_since.astimezone(local_tz()).hour)
+        row.reply_counted = clock is not None and clock.counted
     board = sel.reply_board(shop=desk.shop, user=desk.user, at=at)
     me = desk.user.pk
     if scope != "all":

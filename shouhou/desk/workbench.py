@@ -231,18 +231,22 @@ def ticket_poll(request: HttpRequest, pk: int) -> JsonResponse:
     desk = Desk(request)
     ticket = _ticket_or_404(desk, pk)
     after_m, after_e = _int(request.GET.get("m")), _int(request.GET.get("e"))
+    # The newest ids are read *before* the items: a message committed between the two reads is then in the
+    # items, not skipped by a cursor that already counts it (it never showed until a reload).
+    last = sel.ticket_last_ids(ticket=ticket)
     items = sel.ticket_timeline(ticket=ticket, after_message_id=after_m, after_event_id=after_e,
                                 include_escalations=False)
+    shown_m = max((i.obj.pk for i in items if i.kind == "message"), default=0)
+    shown_e = max((i.obj.pk for i in items if i.kind == "event"), default=0)
     at = now()
     clock = sel.ticket_queue_clock(ticket, at=at)
     html = render_to_string("desk/_timeline_items.html", {"timeline": items}, request=request)
     clock_html = render_to_string("desk/_clock.html", {"clock": clock, "ticket": ticket}, request=request)
-    last = sel.ticket_last_ids(ticket=ticket)
     deliveries = {m.pk: render_to_string("desk/_delivery.html", {"m": m}, request=request)
                   for m in sel.ticket_deliveries(ticket=ticket)}
-    return JsonResponse({"html": html, "count": len(items), "m": max(last["message"], after_m),
+    return JsonResponse({"html": html, "count": len(items), "m": max(last["message"], after_m, shown_m),
                          "deliveries": deliveries,
-                         "e": max(last["event"], after_e), "clock_html": clock_html,
+                         "e": max(last["event"], after_e, shown_e), "clock_html": clock_html,
                          "status": ticket.status, "status_label": ticket.get_status_display(), "now": at.isoformat()})
 
 

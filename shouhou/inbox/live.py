@@ -23,6 +23,22 @@ def _who(message: Message) -> str:
     return "bot" if message.is_bot else "agent"
 
 
+def _author(message: Message) -> dict:
+    """Who wrote it, for the desk to draw the message from the event alone (docs/live.md): the kind follows the
+    direction first — an inbound message is the customer's whatever user recorded it (a call logged by an
+    agent), so a customer's words are never labelled as an agent's — then the bot flag; a person's id and name
+    only for an agent's reply or note."""
+    if message.direction == Direction.INBOUND:
+        return {"kind": "customer", "id": None, "name": ""}
+    if message.is_bot:
+        return {"kind": "bot", "id": None, "name": ""}
+    kind = "note" if message.direction == Direction.NOTE else "agent"
+    if message.author_id is None:  # a system note, or a person outside shouhou (a 微信客服 servicer in WeCom)
+        return {"kind": kind, "id": None, "name": ""}
+    author = message.author  # the sender's user, already loaded by the services that set it
+    return {"kind": kind, "id": message.author_id, "name": author.get_username() if author else ""}
+
+
 def _attachment(message: Message) -> dict | None:
     from shouhou.inbox.channels.webchat import attachment_info
 
@@ -36,7 +52,8 @@ def message_published(message: Message) -> None:
     live_publish(shop_id=message.shop_id, stream=desk_stream(message.shop_id), kind="message", data={
         "message_id": message.pk, "conversation_id": message.conversation_id, "ticket_id": ticket_id,
         "assignee_id": assignee_id,
-        "direction": message.direction, "who": _who(message), "preview": message.body[:PREVIEW],
+        "direction": message.direction, "who": _who(message), "author": _author(message),
+        "preview": message.body[:PREVIEW], "complete": len(message.body) <= PREVIEW,
         "attachment": _attachment(message), "at": at.isoformat()})
     if message.direction in (Direction.INBOUND, Direction.OUTBOUND):
         live_publish(shop_id=message.shop_id, stream=chat_stream(message.conversation_id), kind="message", data={

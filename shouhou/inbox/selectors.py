@@ -887,11 +887,13 @@ def reply_next(*, shop, at: dt.datetime) -> dt.datetime | None:
 
 @dataclass(frozen=True)
 class ConversationReplyClock:
-    """The reply clock of one conversation in the list: its oldest buyer message still waiting for a person."""
+    """The reply clock of one conversation in the list: its oldest buyer message still waiting for a person that
+    the platform counts (sent in its counted hours: 飞鸽 08:00–23:00), else — none of them counted — its oldest."""
 
     waiting_since: dt.datetime
     waiting_messages: int
     crosses_at: dt.datetime  # when that message misses the platform's first target (飞鸽: 3 minutes)
+    counted: bool = True     # False: every waiting message was sent outside the counted hours
 
     def seconds_left(self, at: dt.datetime) -> int:
         return int((self.crosses_at - at).total_seconds())
@@ -900,16 +902,31 @@ class ConversationReplyClock:
 def conversation_reply_clocks(*, shop, conversation_ids) -> dict[int, ConversationReplyClock]:
     """For a page of conversations (the desk's list), their per-message reply clocks: one grouped query over
     the waiting buyer messages (partial index message_awaiting_human). Conversations with nothing waiting are
-    left out."""
+    left out. A message sent outside the platform's counted hours does not count (docs/metrics.md): a night
+    message still waiting when a counted one comes in does not hide the counted one's countdown (before
+    2026-12-06 the list showed 「不计入回复率」 for the whole conversation while the 08:02 message ran late)."""
     from django.db.models import Min
+    from django.db.models.functions import ExtractHour
 
+    from shouhou.core.clock import local_tz
     from shouhou.sla.reply_rules import reply_rule_for
 
     ids = list(conversation_ids)
     if not ids:
         return {}
-    clock = dt.timedelta(seconds=reply_rule_for(shop.platform).clock_seconds)
-    rows = (Message.objects.filter(shop=shop, conversation_id__in=ids, awaits_human=True, human_reply_at__isnull=True)
-            .values("conversation_id").order_by().annotate(first=Min("created_at"), n=Count("id")))
-    return {r["conversation_id"]: ConversationReplyClock(waiting_since=r["first"], waiting_messages=r["n"],
-                                                         crosses_at=r["first"] + clock) for r in rows}
+    rule = reply_rule_for(shop.platform)
+    clock = dt.timedelta(seconds=rule.clock_seconds)
+    qs = Message.objects.filter(shop=shop, conversation_id__in=ids, awaits_human=True, human_reply_at__isnull=True)
+    aggregates = {"first": Min("created_at"), "n": Count("id")}
+    if rule.counted_hours is not None:
+        start, end = rule.counted_hours
+        qs = qs.annotate(local_hour=ExtractHour("created_at", tzinfo=local_tz()))
+        aggregates["first_counted"] = Min("created_at", filter=Q(local_hour__gte=start, local_hour__lt=end))
+    rows = qs.values("conversation_id").order_by().annotate(**aggregates)
+    out = {}
+    for r in rows:
+        counted = r["first_counted"] if rule.counted_hours is not None else r["first"]
+        since = counted or r["first"]
+        out[r["conversation_id"]] = ConversationReplyClock(waiting_since=since, waiting_messages=r["n"],
+                                                           crosses_at=since + clock, counted=counted is not None)
+    return out

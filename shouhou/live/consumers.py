@@ -76,7 +76,8 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         self.ahead: dict[int, dict] = {}  # frames pushed ahead of the next number, by number
         self.gap_check: asyncio.Future | None = None
         # Join the group before reading the table: an event committed after this read still arrives.
-        await self.channel_layer.group_add(self.stream, self.channel_name)
+        for group in [self.stream, *self.extra_groups()]:
+            await self.channel_layer.group_add(group, self.channel_name)
         await self.accept()
         current = await _read(live_last_seq)(self.stream)
         after = _after(self.scope)
@@ -91,8 +92,21 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
-        if self.stream:
-            await self.channel_layer.group_discard(self.stream, self.channel_name)
+        for group in [self.stream, *self.extra_groups()] if self.stream else []:
+            await self.channel_layer.group_discard(group, self.channel_name)
+
+    def extra_groups(self) -> list[str]:
+        """Groups besides the stream's that this connection listens to (the desk: its login's and its user's)."""
+        return []
+
+    async def refuse(self):
+        """The right to the stream is gone: nothing more is sent (a push already queued is dropped), closed 4403."""
+        stream, self.stream = self.stream, ""
+        if stream:
+            for group in [stream, *self.extra_groups()]:
+                await self.channel_layer.group_discard(group, self.channel_name)
+        self.ahead = {}
+        await self.close(code=FORBIDDEN)
 
     async def _backstop(self):
         """Read the table now and then: events from processes this layer does not reach (the in-memory
@@ -107,9 +121,10 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             if loop.time() - checked >= REAUTHORIZE_SECONDS:
                 checked = loop.time()
                 if await self.authorize() != self.stream:
-                    await self.close(code=FORBIDDEN)
+                    await self.refuse()
                     return
-                await self.channel_layer.group_add(self.stream, self.channel_name)
+                for group in [self.stream, *self.extra_groups()]:
+                    await self.channel_layer.group_add(group, self.channel_name)
             await self.catch_up()
 
     async def catch_up(self, limit: int | None = None):
@@ -117,6 +132,8 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         reset instead when the next number is gone (pruned) or more than `limit` events are missing."""
         limit = CATCH_UP_LIMIT if limit is None else limit
         async with self.lock:
+            if not self.stream:  # refused meanwhile
+                return
             sent = 0
             while True:
                 page = min(REPLAY_LIMIT, limit - sent)
@@ -149,6 +166,8 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         """Pushes from the channel layer (one numbering's frames, in order): sent when they follow the last
         number sent; a frame ahead waits for the missing numbers' push, then (GAP_WAIT_SECONDS) the table."""
         frames = message.get("frames") or [message["frame"]]
+        if not self.stream:  # refused meanwhile
+            return
         async with self.lock:
             for frame in frames:
                 if frame["seq"] > self.last:
@@ -200,6 +219,26 @@ class DeskConsumer(LiveConsumer):
         if user is None or not user.is_authenticated:
             return None
         return await _read(self._shop_stream)()
+
+    def extra_groups(self) -> list[str]:
+        """Its login's group (a logout closes the desk at once, live.services.login_ended) and its user's (a
+        saved user — new password, deactivated — makes it check its right at once, login_changed)."""
+        from shouhou.live.services import login_group, user_group
+
+        user, session = self.scope.get("user"), self.scope.get("session")
+        key = getattr(session, "session_key", None) or ""
+        groups = [login_group(key)] if key else []
+        if user is not None and getattr(user, "is_authenticated", False):
+            groups.append(user_group(user.pk))
+        return groups
+
+    async def login_ended(self, message):
+        if self.stream:
+            await self.refuse()
+
+    async def login_changed(self, message):
+        if self.stream and await self.authorize() != self.stream:
+            await self.refuse()
 
     def _shop_stream(self) -> str | None:
         from shouhou.accounts.access import current_shop_for_request

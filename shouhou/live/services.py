@@ -192,3 +192,72 @@ def live_prune(*, days: int = KEEP_DAYS) -> int:
     """Drop events older than `days` (a page that far behind gets a reset and reloads its state)."""
     deleted, _ = LiveEvent.objects.filter(created_at__lt=now() - timedelta(days=days)).delete()
     return deleted
+
+
+# --- a login that ends closes its open desks at once (docs/live.md, "Who may connect") ---
+
+def login_group(session_key: str) -> str:
+    """The channel-layer group of the desks opened with one login (session). Named by a hash: the session key
+    is a credential and must not be written into Redis' channel names."""
+    import hashlib
+
+    return "login." + hashlib.sha256(session_key.encode()).hexdigest()[:40]
+
+
+def user_group(user_id: int) -> str:
+    return f"user.{int(user_id)}"
+
+
+def _layer_send(group: str, message: dict) -> None:
+    from channels.layers import get_channel_layer
+
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        pass
+    else:  # a thread running a loop (see _group_send): the desks' periodic check (REAUTHORIZE_SECONDS) closes them
+        log.debug("live %s to %s left to the periodic check: called inside a running event loop",
+                  message.get("type"), group)
+        return
+    try:
+        async_to_sync(layer.group_send)(group, message)
+    except Exception:  # the periodic check (REAUTHORIZE_SECONDS) still closes them
+        log.warning("live %s to %s failed; the periodic check will close the desks", message.get("type"), group,
+                    exc_info=True)
+
+
+def login_ended(*, session_key: str) -> None:
+    """A logout: the desks opened with that session stop at once (closed 4403), not at their next periodic
+    check up to a minute later."""
+    if session_key:
+        _layer_send(login_group(session_key), {"type": "login.ended"})
+
+
+def login_changed(*, user_id: int) -> None:
+    """The user was saved (a new password, the active flag): each of the user's open desks checks its right
+    again now (a session invalidated by a new password, a deactivated account: closed)."""
+    _layer_send(user_group(user_id), {"type": "login.changed"})
+
+
+def _on_logged_out(sender, request=None, user=None, **kwargs) -> None:
+    session = getattr(request, "session", None)
+    login_ended(session_key=getattr(session, "session_key", None) or "")
+
+
+def _on_user_saved(sender, instance, created: bool = False, update_fields=None, raw: bool = False, **kwargs) -> None:
+    if created or raw or (update_fields is not None and set(update_fields) <= {"last_login"}):
+        return  # a login's last_login stamp changes no right
+    user_id = instance.pk
+    transaction.on_commit(lambda: login_changed(user_id=user_id))
+
+
+def connect() -> None:
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.signals import user_logged_out
+    from django.db.models.signals import post_save
+
+    user_logged_out.connect(_on_logged_out, dispatch_uid="live.login_ended")
+    post_save.connect(_on_user_saved, sender=get_user_model(), dispatch_uid="live.login_changed")

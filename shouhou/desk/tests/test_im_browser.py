@@ -357,3 +357,105 @@ def test_a_message_nearing_the_line_is_nudged_with_no_event_to_push_it(page, asg
     assert page.get_by_test_id("im-nudge").count() == 0  # 80 s left when it was sent: outside the window
     # then once its clock enters the window, the desk reads the list again and nudges it (the clock's own moment)
     expect(page.get_by_test_id("im-nudge")).to_contain_text("赠品怎么没有", timeout=40000)
+
+
+@pytest.mark.browser
+def test_a_pushed_message_is_drawn_from_its_event_with_its_authors_label(page, asgi_server, shop, agent, supervisor):
+    """The desk draws a pushed message of the open conversation from the event alone (the author's kind, id and
+    name): with every timeline read refused, the customer's message shows as the customer's, the supervisor's
+    note as a note by them, and their reply as theirs with the warning above the composer. When the reads come
+    back, the full messages replace the drawn ones: each shown once."""
+    from shouhou.inbox.services import ticket_assign, ticket_note, ticket_reply
+
+    ticket = ticket_assign(ticket=_ticket(shop, "孙女士", "快递显示签收了但我没收到"), agent=agent, actor=supervisor)
+    base = asgi_server.url
+    log_in(page, base, "agent")
+    page.goto(f"{base}/desk/im/?t={ticket.pk}")
+    page.wait_for_selector("#im[data-state=on]", state="attached")
+    reads = []
+
+    def refuse(route):
+        reads.append(route.request.url)
+        route.fulfill(status=503, body="busy")
+
+    page.route(re.compile(r"/desk/t/\d+/poll/"), refuse)
+
+    # when the customer writes, the supervisor adds a note and then replies, while no timeline read gets through
+    message_receive(shop=shop, channel=Channel.WEB_CHAT, body="快递员说放在驿站了\n可我去问过没有",
+                    customer=ticket.customer, conversation=ticket.conversation)
+    ticket = Ticket.objects.get(pk=ticket.pk)
+    ticket_note(ticket=ticket, author=supervisor, body="已打电话给驿站")
+    ticket_reply(ticket=ticket, author=supervisor, body="您好，我们已联系快递站核实")
+
+    # then each is on the page with its author's label, drawn from its event
+    timeline = page.get_by_test_id("timeline")
+    customer = timeline.locator('[data-live="1"][data-testid="msg-inbound"]')
+    expect(customer).to_have_count(1)
+    expect(customer.locator(".meta")).to_contain_text("顾客")
+    expect(customer.locator(".body")).to_have_text("快递员说放在驿站了可我去问过没有")
+    assert customer.locator(".body br").count() == 1
+    note = timeline.locator('[data-live="1"][data-testid="msg-note"]')
+    expect(note.locator(".meta")).to_contain_text("内部备注 · supervisor")
+    reply = timeline.locator('[data-live="1"][data-testid="msg-outbound"]')
+    expect(reply.locator(".meta")).to_contain_text("supervisor")
+    expect(reply).to_have_attribute("data-author", str(supervisor.pk))
+    expect(page.get_by_test_id("im-collision")).to_contain_text("supervisor 刚刚回复了这位顾客")
+    assert reads  # the desk did try to read the timeline: what is shown came from the events
+    assert customer.get_attribute("data-author") is None
+
+    # and once the reads get through, the full messages replace the drawn ones, each once
+    page.unroute(re.compile(r"/desk/t/\d+/poll/"))
+    message_receive(shop=shop, channel=Channel.WEB_CHAT, body="好的谢谢", customer=ticket.customer,
+                    conversation=ticket.conversation)
+    expect(timeline.locator('[data-live="1"]')).to_have_count(0)
+    for text in ("可我去问过没有", "已打电话给驿站", "您好，我们已联系快递站核实", "好的谢谢"):
+        expect(timeline.locator(".msg", has_text=text)).to_have_count(1)
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_enter_that_confirms_a_chinese_ime_candidate_does_not_pick_a_script(login_page, live_server, shop, agent):
+    """Enter that ends an IME composition (拼音 → 致歉) is the IME's: Chrome marks it isComposing, Safari sends it
+    after compositionend with keyCode 229. Neither may pick a script over the agent's draft; a plain Enter does."""
+    ticket = _ticket(shop)
+    ScriptFactory(shop=shop, title="质量问题先致歉", body=APOLOGY, categories=[TicketCategory.QUALITY])
+    page = login_page("agent")
+    page.goto(f"{live_server.url}/desk/im/?t={ticket.pk}")
+    page.fill("#im-reply", "亲，我们正在核实")
+    search = page.locator("#im-script-search")
+    search.fill("致歉")
+    search.dispatch_event("keydown", {"key": "Enter", "code": "Enter", "isComposing": True, "bubbles": True,
+                                      "cancelable": True})
+    search.dispatch_event("keydown", {"key": "Enter", "code": "Enter", "keyCode": 229, "bubbles": True,
+                                      "cancelable": True})
+    page.wait_for_timeout(300)
+    expect(page.locator("#im-reply")).to_have_value("亲，我们正在核实")
+    expect(search).to_have_value("致歉")
+    search.press("Enter")
+    expect(page.locator("#im-reply")).to_have_value("李女士您好，非常抱歉给您添麻烦了！请问您想换货还是退款？")
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_a_screenshot_pasted_into_the_reply_box_goes_with_the_reply(login_page, live_server, shop, agent):
+    """Ctrl+V of a screenshot in the reply box attaches it like the 图片/文件 button (飞鸽 and 七鱼 do the same);
+    before, the paste did nothing and the agent had to save the picture and pick it again."""
+    import base64
+
+    ticket = _ticket(shop, "周女士", "尺码表在哪看？")
+    page = login_page("agent")
+    page.goto(f"{live_server.url}/desk/im/?t={ticket.pk}")
+    page.fill("#im-reply", "亲，尺码表请看图")
+    png = base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"\x00" * 64).decode()
+    page.evaluate("""(png) => {
+        const bytes = Uint8Array.from(atob(png), c => c.charCodeAt(0));
+        const box = new DataTransfer();
+        box.items.add(new File([bytes], "image.png", {type: "image/png"}));
+        document.getElementById("im-reply").dispatchEvent(
+            new ClipboardEvent("paste", {clipboardData: box, bubbles: true, cancelable: true}));
+    }""", png)
+    expect(page.locator("#im-file-name")).to_have_text("截图.png")
+    page.press("#im-reply", "Control+Enter")
+    expect(page.get_by_test_id("timeline").get_by_test_id("msg-file")).to_have_count(1)
+    reply = Message.objects.get(direction="outbound")
+    assert (reply.body, reply.attachment_name) == ("亲，尺码表请看图", "截图.png") and reply.attachment

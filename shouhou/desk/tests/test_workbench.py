@@ -260,6 +260,30 @@ def test_poll_returns_only_new_messages_and_the_clock(agent_client, shop):
     assert later["status_label"] == ticket.get_status_display()
 
 
+def test_a_message_stored_while_a_poll_reads_is_in_the_next_poll(agent_client, shop, monkeypatch):
+    """A customer's message committed between the poll's read of the timeline and its read of the newest ids was
+    counted by the cursor it returned but not in its items: the desk never showed it until a reload."""
+    from shouhou.inbox import selectors
+
+    ticket = _inbound(shop)
+    first = agent_client.get(f"/desk/t/{ticket.pk}/poll/?m=0&e=0").json()
+    read = selectors.ticket_timeline
+
+    def timeline_then_a_message(**kwargs):
+        items = read(**kwargs)
+        monkeypatch.setattr(selectors, "ticket_timeline", read)  # once
+        message_receive(shop=shop, channel=Channel.WEB_CHAT, body="刚才那条看到了吗？", customer=ticket.customer)
+        return items
+
+    monkeypatch.setattr(selectors, "ticket_timeline", timeline_then_a_message)
+    racing = agent_client.get(f"/desk/t/{ticket.pk}/poll/?m={first['m']}&e={first['e']}").json()
+    assert "刚才那条看到了吗？" not in racing["html"]
+    later = agent_client.get(f"/desk/t/{ticket.pk}/poll/?m={racing['m']}&e={racing['e']}").json()
+    assert "刚才那条看到了吗？" in later["html"]
+    again = agent_client.get(f"/desk/t/{ticket.pk}/poll/?m={later['m']}&e={later['e']}").json()
+    assert "刚才那条看到了吗？" not in again["html"]  # and once only
+
+
 def test_poll_refreshes_the_delivery_badge_of_a_reply_being_retried(agent_client, shop, agent):
     from shouhou.inbox.models import Message
     from shouhou.inbox.services import ticket_reply

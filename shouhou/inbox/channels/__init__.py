@@ -67,6 +67,15 @@ def _wecom_provider(account, agent_id: str):
                           "base_url": api_base(Channel.WECOM)})
 
 
+def outbound_file_name(message, kind: str | None) -> str:
+    """The name a reply's file goes out under: the name the agent's file had (Message.attachment_name, cleaned,
+    发票.pdf), else the stored file's, with the extension of what its bytes are. The stored name is the storage's
+    (random when two files share a name) and the customer sees it under a PDF in WeChat."""
+    from shouhou.core.uploads import download_name
+
+    return download_name(message.attachment_name or message.attachment.name, kind)
+
+
 def _send_wechat(message, conversation) -> str:
     from shouhou.inbox.channels.wechat import custom_send_payload
 
@@ -83,7 +92,7 @@ def _send_wechat(message, conversation) -> str:
         kind = sniff_attachment(data[:32])
         if kind not in ("jpeg", "png", "gif"):
             raise DeliveryError("公众号客服消息只能发送 JPG、PNG 或 GIF 图片")
-        media_id = media_upload_image(account, name=message.attachment.name.rsplit("/", 1)[-1], data=data,
+        media_id = media_upload_image(account, name=outbound_file_name(message, kind), data=data,
                                       content_type=content_type_for(kind))
         result = _wechat_provider(account)._post("/cgi-bin/message/custom/send",
                                                  image_send_payload(openid=conversation.contact_handle,

@@ -538,8 +538,10 @@ def kf_send(message, conversation) -> str:
             if kind is None:
                 raise DeliveryError("附件不是图片或 PDF，未发送")
             media_type = "file" if kind == "pdf" else "image"
-            name = message.attachment.name.rsplit("/", 1)[-1]
             from shouhou.core.uploads import content_type_for
+            from shouhou.inbox.channels import outbound_file_name
+
+            name = outbound_file_name(message, kind)
 
             media_id = client.media_upload(kind=media_type, name=name, data=data, content_type=content_type_for(kind))
             sent_as = f"{msgid}f" if _has_words(text) else msgid

@@ -405,3 +405,24 @@ def test_a_photo_that_cannot_be_fetched_now_holds_its_page_until_it_can(kf, acco
     callback()
     gone = Message.objects.get(external_id="wechat_kf:kf-xiaolu:mm-3")
     assert gone.body.startswith("[图片]（未保存：") and "40007" in gone.body and not gone.attachment
+
+
+def test_a_file_from_the_desk_reaches_wechat_under_its_own_name(kf, account, callback, agent,
+                                                                 django_capture_on_commit_callbacks):
+    """The customer sees the agent's file name (退货单.pdf), not the storage's name for it (random once two
+    files share a name); a name whose extension lies about the bytes goes out with the true one."""
+    kf.customer_text("wmN", "退货单在哪", msgid="n-1")
+    callback()
+    ticket = Ticket.objects.get()
+    first = _reply(django_capture_on_commit_callbacks, ticket=ticket, author=agent, body="",
+                   attachment=SimpleUploadedFile("退货单.pdf", PDF, content_type="application/pdf"))
+    second = _reply(django_capture_on_commit_callbacks, ticket=ticket, author=agent, body="再发一次",
+                    attachment=SimpleUploadedFile("退货单.pdf", PDF, content_type="application/pdf"))
+    odd = _reply(django_capture_on_commit_callbacks, ticket=ticket, author=agent, body="",
+                 attachment=SimpleUploadedFile("尺码表.html", PDF, content_type="text/html"))
+    for message in (first, second, odd):
+        message.refresh_from_db()
+        assert message.delivery_status == "sent", message.delivery_error
+    assert first.attachment.name != second.attachment.name  # the storage renamed the second file
+    assert [(kind, name) for kind, name, _ in kf.uploads] == [("file", "退货单.pdf"), ("file", "退货单.pdf"),
+                                                              ("file", "尺码表.pdf")]

@@ -133,3 +133,14 @@ def test_an_expired_token_on_upload_is_refreshed_once(client, api, account, agen
     deliver_outbound(message_id=second.pk)
     second.refresh_from_db()
     assert second.delivery_status == "sent" and len(api.sent) == 2
+
+
+def test_an_agent_photo_goes_up_under_its_own_name(client, api, account, agent, django_capture_on_commit_callbacks):
+    _push_image(client, django_capture_on_commit_callbacks, media_id=api.put_media("image", "a.jpg", JPEG),
+                msg_id="70011")
+    ticket = Ticket.objects.get()
+    for _ in range(2):
+        with django_capture_on_commit_callbacks(execute=True):
+            ticket_reply(ticket=ticket, author=agent, body="",
+                         attachment=SimpleUploadedFile("尺码表.png", PNG, content_type="image/png"))
+    assert [name for _, name, _ in api.uploads] == ["尺码表.png", "尺码表.png"]

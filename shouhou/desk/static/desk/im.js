@@ -114,7 +114,11 @@
         while (box.firstChild) {
           var node = box.firstChild;
           box.removeChild(node);
-          if (node.nodeType === 1 && node.dataset.key && tl.querySelector('[data-key="' + node.dataset.key + '"]')) continue;
+          var had = node.nodeType === 1 && node.dataset.key && tl.querySelector('[data-key="' + node.dataset.key + '"]');
+          if (had) {
+            if (had.dataset.live) tl.replaceChild(node, had);  // drawn from its event: the full one replaces it
+            continue;
+          }
           tl.appendChild(node);
           if (node.nodeType === 1 && node.dataset.author && node.dataset.author !== im.dataset.me) otherReplied(node);
         }
@@ -129,6 +133,43 @@
       D.tick();
     }).catch(function () { if (timeline() === tl) retryLater("pane"); })
       .then(function () { paneBusy = false; if (paneAgain) { paneAgain = false; refreshTimeline(); } });
+  }
+
+  // --- a pushed message of the open conversation is drawn at once from its event (docs/live.md: the author's
+  // kind, id and name, the text when it is complete); the timeline read that follows replaces it with the full
+  // one (delivery badge, script). A file, or a text longer than the event's preview, waits for that read.
+  // The label follows the author's kind only: a customer's message is never drawn as an agent's. ---
+  function drawPushed(d) {
+    var tl = timeline(), a = d.author;
+    if (!tl || !a || !d.complete || d.attachment || String(d.conversation_id) !== tl.dataset.conversation) return;
+    var key = "m" + d.message_id;
+    if (!/^\d+$/.test(String(d.message_id)) || tl.querySelector('[data-key="' + key + '"]')) return;
+    var dir = {customer: "inbound", note: "note"}[a.kind] || "outbound";
+    var node = document.createElement("div");
+    node.className = "msg msg-" + dir + (a.kind === "bot" ? " msg-bot" : "");
+    node.setAttribute("data-key", key);
+    node.setAttribute("data-live", "1");
+    node.setAttribute("data-testid", "msg-" + dir);
+    if (a.kind === "agent" && a.id) {
+      node.setAttribute("data-author", String(a.id));
+      node.setAttribute("data-author-name", a.name || "");
+    }
+    var label = a.kind === "customer" ? _("顾客") : a.kind === "note" ? _("内部备注") + " · " + (a.name || _("系统")) :
+      a.kind === "bot" ? _("机器人") : (a.name || _("客服"));
+    var at = String(d.at || "");  // local time, ISO: shown as the timeline shows it (m-d H:i:s)
+    var meta = document.createElement("div"), body = document.createElement("div");
+    meta.className = "meta";
+    meta.textContent = label + " · " + at.slice(5, 10) + " " + at.slice(11, 19);
+    body.className = "body";
+    String(d.preview || "").split("\n").forEach(function (part, i) {
+      if (i) body.appendChild(document.createElement("br"));
+      body.appendChild(document.createTextNode(part));
+    });
+    node.appendChild(meta);
+    node.appendChild(body);
+    tl.appendChild(node);
+    tl.scrollTop = tl.scrollHeight;
+    if (node.dataset.author && node.dataset.author !== im.dataset.me) otherReplied(node);
   }
 
   // --- two agents in one conversation: a reply by another agent arriving in the open conversation is said
@@ -255,7 +296,9 @@
   // Only Ctrl+Enter in the reply box, or the 发送 button, sends. Enter in a field of the composer (the note
   // switch, the file picker) would submit the form by the browser's implicit submission: it does nothing here.
   pane.addEventListener("keydown", function (ev) {
-    if (ev.key !== "Enter" || ev.isComposing) return;
+    // Enter that confirms an IME candidate (拼音) is the IME's: isComposing in Chrome and Firefox; Safari sends it
+    // after compositionend, with keyCode 229
+    if (ev.key !== "Enter" || ev.isComposing || ev.keyCode === 229) return;
     if (ev.target.id === "im-reply") {
       if (ev.ctrlKey || ev.metaKey) {
         ev.preventDefault();
@@ -394,6 +437,23 @@
     input.value = "";
     useScript(found.dataset.url, found.dataset.scriptId);
   }
+  // A picture pasted into the reply box (a screenshot: Ctrl+V) becomes the reply's file, as if picked with the
+  // 图片/文件 button (checked by the server like any upload); on a channel that takes no files nothing changes.
+  pane.addEventListener("paste", function (ev) {
+    var file = document.getElementById("im-file"), data = ev.clipboardData;
+    if (ev.target.id !== "im-reply" || !file || !data || !data.files || !data.files.length) return;
+    var picture = null;
+    for (var i = 0; i < data.files.length; i++) {
+      if (/^image\//.test(data.files[i].type)) { picture = data.files[i]; break; }
+    }
+    if (!picture || !window.DataTransfer) return;
+    var box = new DataTransfer();
+    box.items.add(picture.name && picture.name !== "image.png" ? picture :
+      new File([picture], _("截图") + "." + (picture.type.split("/")[1] || "png"), {type: picture.type}));
+    file.files = box.files;
+    document.getElementById("im-file-name").textContent = file.files[0].name;
+    if (!data.getData("text/plain")) ev.preventDefault();  // nothing else to paste
+  });
   pane.addEventListener("change", function (ev) {
     if (ev.target.id === "im-file") {
       document.getElementById("im-file-name").textContent = ev.target.files.length ? ev.target.files[0].name : "";
@@ -480,6 +540,7 @@
           if (caseConcerns(f.data)) refreshCases();
           return;
         }
+        if (f.kind === "message" && matches(f)) drawPushed(f.data);
         if (matches(f)) refreshTimeline();
         if (f.kind === "message") alertFor(f);  // before the list is asked for: it keeps the alerted one
         refreshListSoon();
