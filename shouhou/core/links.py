@@ -17,6 +17,7 @@ from enum import StrEnum
 from django.conf import settings
 from django.core import signing
 from django.db import transaction
+from django.utils.translation import gettext, gettext_lazy
 
 from shouhou.core.clock import now
 from shouhou.core.models import LinkRevocation
@@ -104,9 +105,9 @@ class LinkGone(Exception):  # noqa: N818 (a state, answered by LinkGoneMiddlewar
 
 
 MESSAGES = {
-    LinkState.EXPIRED: "这个链接已过期。",
-    LinkState.REVOKED: "这个链接已被店铺收回。",
-    LinkState.INVALID: "这个链接无效，可能复制不完整。",
+    LinkState.EXPIRED: gettext_lazy("这个链接已过期。"),
+    LinkState.REVOKED: gettext_lazy("这个链接已被店铺收回。"),
+    LinkState.INVALID: gettext_lazy("这个链接无效，可能复制不完整。"),
 }
 
 
@@ -116,10 +117,10 @@ def link_gone_response(request, state: str):
     from django.http import JsonResponse
     from django.shortcuts import render
 
-    message = MESSAGES.get(state, MESSAGES[LinkState.INVALID])
+    message = str(MESSAGES.get(state, MESSAGES[LinkState.INVALID]))
     if request.headers.get("x-requested-with") == "XMLHttpRequest" or "json" in request.headers.get("accept", "") \
             or request.path.endswith(("/messages/", "/send/")):
-        return JsonResponse({"ok": False, "error": message + "请重新查询订单后再进入。", "link": state},
+        return JsonResponse({"ok": False, "error": message + gettext("请重新查询订单后再进入。"), "link": state},
                             status=404 if state == LinkState.INVALID else 410,
                             json_dumps_params={"ensure_ascii": False})
     # A link we never signed is "not found" (404); one that expired or was revoked is "gone" (410).

@@ -167,3 +167,15 @@ def test_the_api_revokes_a_case_s_follow_links_for_roles_that_may(client, filed,
     assert answer.status_code == 200 and answer.json()["case_id"] == case.pk
     _gone(client.get(url), "这个链接已被店铺收回。")
     assert AuditEvent.objects.filter(action="link.revoke").count() == 1
+
+
+def test_a_dead_link_speaks_the_readers_language_and_has_one_main(client, filed):
+    case, _url = filed
+    forged = signing.dumps({"c": case.pk}, key="not-our-key-0123456789-0123456789-0123456789", salt="shouhou.portal.case")
+    client.cookies["django_language"] = "en"
+    page = client.get(f"/p/c/{forged}/").content.decode()
+    assert "This link no longer works" in page and "copied in full" in page
+    assert "Look up the order again" in page and "链接已失效" not in page
+    assert page.count("<main") == 1
+    answer = client.get(f"/p/c/{forged}/", HTTP_X_REQUESTED_WITH="XMLHttpRequest")
+    assert "look up the order again" in answer.json()["error"]
