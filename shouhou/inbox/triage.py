@@ -83,6 +83,8 @@ def _rule_scores(t: str) -> tuple[dict[str, int], dict[str, list[str]]]:
             if cat != C.SAFETY and ((cat in _NEGATABLE and _NEGATED_BEFORE.search(t[:m.start()]))
                                     or _PRAISED_AFTER.match(t, m.end())):
                 continue  # 「不是质量问题」「没有发错」「物流很快」 name no problem
+            if cat == C.SAFETY and _SAFETY_ABSENT_BEFORE.search(t[:m.start()]):
+                continue  # 「没有过敏，就是尺码小」「没发现异物」: the harm is said to be absent
             scores[cat] = scores.get(cat, 0) + weight
             if m.group(0) not in hits.setdefault(cat, []):
                 hits[cat].append(m.group(0))
@@ -164,6 +166,10 @@ _NO_ANSWER = re.compile(r"没人(理|回|管)|不理人|不回(消息|复)")
 # Only problem words are negated (「没发货」 is still a logistics question); 好 needs an adverb (「物流好慢」).
 _NEGATABLE = frozenset({C.QUALITY, C.WRONG_MISSING, C.SIZE_FIT})
 _NEGATED_BEFORE = re.compile(r"(不是|没有|并非|不算|不存在)$")
+# A safety word said to be absent (「用了一个月没有过敏」「孩子穿着没有起疹子」「没发现异物」) names no harm. Only words of
+# absence right before it: 「不是」 is left out (「这不是中毒是什么」 asks nothing), and any other safety word in the
+# message still decides (「没有过敏，但是脸上红肿」).
+_SAFETY_ABSENT_BEFORE = re.compile(r"(没有|没|无|未|从来没有?|从没有?)(出现|发现|产生|感到|有)?(任何|什么)?$")
 _ADVERB = r"(也|还|都|真|很|挺|超|非常|特别|蛮|相当|真的)"
 _PRAISED_AFTER = re.compile(rf"(小哥|员)?({_ADVERB}*(快(?![点些])|迅速|给力|不错|及时|负责|热情|专业|满意|神速|没问题|没毛病|合适|标准)"
                             rf"|{_ADVERB}+好(?![慢差烂贵久难]))")

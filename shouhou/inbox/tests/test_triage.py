@@ -188,3 +188,20 @@ def test_a_message_without_chinese_is_not_given_to_the_chinese_model(text):
     """The complaint-type model learnt from Chinese only and read every English message as a clear `dislike`:
     「How do I install this?」 became a return request. Such a message is left to the rules (here: other)."""
     assert read(text)[:2] == (TicketCategory.OTHER, "")
+
+
+@pytest.mark.parametrize(("text", "category"), [
+    ("用了一个月没有过敏，就是效果一般", None),
+    ("孩子穿着没有起疹子，就是尺码偏小", TicketCategory.SIZE_FIT),
+    ("没发现异物，但是味道不对", None),
+    ("用了三天脸上起疹子了", TicketCategory.SAFETY),
+    ("没想到吃了拉肚子", TicketCategory.SAFETY),
+    ("没有过敏，但是脸上红肿", TicketCategory.SAFETY),
+    ("这不是中毒是什么", TicketCategory.SAFETY),
+])
+def test_a_harm_said_to_be_absent_is_no_safety_case(text, category):
+    got = read(text)[0]
+    if category is None:
+        assert got != TicketCategory.SAFETY
+    else:
+        assert got == category
