@@ -254,10 +254,23 @@ def _on_user_saved(sender, instance, created: bool = False, update_fields=None, 
     transaction.on_commit(lambda: login_changed(user_id=user_id))
 
 
+def _on_membership_changed(sender, instance, raw: bool = False, **kwargs) -> None:
+    """A member removed from a shop (or given another role): that user's desks check their right now — a removed
+    agent's open desk kept hearing the shop's customers until its periodic check, up to a minute later."""
+    if raw:
+        return
+    user_id = instance.user_id
+    transaction.on_commit(lambda: login_changed(user_id=user_id))
+
+
 def connect() -> None:
     from django.contrib.auth import get_user_model
     from django.contrib.auth.signals import user_logged_out
-    from django.db.models.signals import post_save
+    from django.db.models.signals import post_delete, post_save
+
+    from shouhou.accounts.models import Membership
 
     user_logged_out.connect(_on_logged_out, dispatch_uid="live.login_ended")
     post_save.connect(_on_user_saved, sender=get_user_model(), dispatch_uid="live.login_changed")
+    post_save.connect(_on_membership_changed, sender=Membership, dispatch_uid="live.membership_saved")
+    post_delete.connect(_on_membership_changed, sender=Membership, dispatch_uid="live.membership_deleted")

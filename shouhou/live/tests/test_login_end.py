@@ -50,3 +50,22 @@ def test_an_open_desk_closes_the_moment_its_login_ends(ending, chat, agent, clie
             assert await other.receive_output(2) == {"type": "websocket.close", "code": 4403}
 
     run(scenario)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_open_desk_closes_the_moment_its_agent_leaves_the_shop(chat, agent, client, settings):
+    from shouhou.accounts.models import Membership
+
+    settings.LIVE_BACKSTOP_SECONDS = 30  # only the push can close it within the test
+    scope = _logged_in_scope(client, agent)
+
+    async def scenario():
+        desk = _connect(DeskConsumer, "/ws/desk/", scope)
+        assert (await desk.connect())[0]
+        assert (await desk.receive_json_from(TIMEOUT))["stream"] == desk_stream(chat.shop_id)
+        await database_sync_to_async(lambda: Membership.objects.get(user=agent, shop_id=chat.shop_id).delete())()
+        assert await desk.receive_output(2) == {"type": "websocket.close", "code": 4403}
+        await database_sync_to_async(_customer_says)(chat, "离开店铺后的消息")
+        assert await desk.receive_nothing(0.5)
+
+    run(scenario)
