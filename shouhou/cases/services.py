@@ -136,12 +136,14 @@ def _move(case: Case, to: str, *, actor=None, note: str = "", kind: str = "trans
           data: dict | None = None, fields: dict[str, Any] | None = None, visible: bool = True) -> Case:
     current = case.status
     if to not in TRANSITIONS.get(current, set()):
-        raise CaseError(f"售后单 {case.number} 当前状态为「{_label(current)}」，不能变更为「{_label(to)}」。")
+        raise CaseError(gettext("售后单 %(case)s 当前状态为「%(status)s」，不能变更为「%(to)s」。") % {
+            "case": case.number, "status": _label(current), "to": _label(to)})
     fields = fields or {}
     updated = Case.objects.filter(pk=case.pk, status=current).update(status=to, updated_at=clock.now(), **fields)
     if updated != 1:
         case.refresh_from_db()
-        raise CaseError(f"售后单 {case.number} 的状态已被他人变更为「{_label(case.status)}」，请刷新后重试。")
+        raise CaseError(gettext("售后单 %(case)s 的状态已被他人变更为「%(status)s」，请刷新后重试。") % {
+            "case": case.number, "status": _label(case.status)})
     for key, value in fields.items():
         setattr(case, key, value)
     case.status = to
@@ -329,7 +331,7 @@ def case_create(*, shop, order_line: OrderLine, reason: str, kind: str | None = 
     if Case.objects.filter(order_line=order_line, status__in=[s for s in S.values if TRANSITIONS[s]],
                            kind__in=[k for k in CaseKind.values if k != CaseKind.COMPENSATION]).exists() \
             and kind != CaseKind.COMPENSATION:
-        raise CaseError("该商品已有进行中的售后单，请在原售后单中跟进。")
+        raise CaseError(gettext("该商品已有进行中的售后单，请在原售后单中跟进。"))
     version, doc = policy_document(shop=shop)
     claim_data = dict(claim_data or {})
     claim_data.setdefault("exchanges_so_far", _exchanges_so_far(order_line))
@@ -545,7 +547,7 @@ def case_return_shipped(*, case: Case, actor, method: str = ReturnMethod.SELF_SH
     number optional). A customer's wish for a pickup is only a request (case_return_pickup_request)."""
     _require(actor, case, CASE_CREATE)
     if method not in ReturnMethod.values:
-        raise CaseError(f"未知的退回方式：{method}")
+        raise CaseError(gettext("未知的退回方式：%(method)s") % {"method": method})
     if method == ReturnMethod.PICKUP and isinstance(actor, CustomerActor):
         raise CaseError(gettext("上门取件由客服为您安排，请提交取件申请。"))
     carrier, tracking_no = _return_parcel(method, carrier, tracking_no)
@@ -905,9 +907,9 @@ def case_add_evidence(*, case: Case, upload, actor, from_customer: bool = False,
         _guard(note, field="凭证说明")
     if from_customer:
         if not TRANSITIONS.get(case.status):
-            raise CaseError(f"售后单当前状态为「{_label(case.status)}」，已结束，不能再补充照片。")
+            raise CaseError(gettext("售后单当前状态为「%(status)s」，已结束，不能再补充照片。") % {"status": _label(case.status)})
         if case.evidence.filter(from_customer=True).count() >= MAX_CUSTOMER_PHOTOS:
-            raise CaseError(f"每个售后单最多上传 {MAX_CUSTOMER_PHOTOS} 张照片。")
+            raise CaseError(gettext("每个售后单最多上传 %(most)s 张照片。") % {"most": MAX_CUSTOMER_PHOTOS})
     ev = _store_photo(case, upload, actor=actor, from_customer=from_customer, note=note)
     _event(case, kind="evidence", actor=actor, note=note or "补充了照片凭证", data={"evidence_id": ev.pk})
     return ev

@@ -223,3 +223,18 @@ def test_recall_opens_a_case_per_affected_line_and_queues_messages(shop, other_s
 def test_recall_needs_a_target():
     with pytest.raises(svc.CaseError, match="至少选择"):
         svc.recall_launch(shop=None, actor=SYSTEM, reason="x")
+
+
+def test_refusals_a_customer_can_meet_are_said_in_the_readers_language(shop, line):
+    from django.utils import translation
+
+    case = svc.case_create(actor=SYSTEM, shop=shop, order_line=line, reason="quality")
+    svc.case_cancel(actor=SYSTEM, case=case, reason="不退了")
+    with translation.override("en"):
+        with pytest.raises(svc.CaseError) as twice:
+            svc.case_cancel(actor=SYSTEM, case=case, reason="again")
+        svc.case_create(actor=SYSTEM, shop=shop, order_line=line, reason="quality")
+        with pytest.raises(svc.CaseError) as second:
+            svc.case_create(actor=SYSTEM, shop=shop, order_line=line, reason="no_reason")
+    assert "cannot become" in str(twice.value) and case.number in str(twice.value)
+    assert "already has an open after-sales request" in str(second.value)
