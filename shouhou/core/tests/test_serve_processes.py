@@ -152,8 +152,14 @@ def _wait_for(check, what: str, log: Path, seconds: float = 90):
 
 
 def _worker_restarted(proc, log: Path) -> int:
+    def is_worker(pid: int) -> bool:
+        try:
+            return b"worker" in Path(f"/proc/{pid}/cmdline").read_bytes()
+        except (FileNotFoundError, ProcessLookupError):  # a child that ended (was reaped) since it was listed
+            return False
+
     def worker_pids() -> list[int]:
-        return [pid for pid in _children(proc.pid) if b"worker" in Path(f"/proc/{pid}/cmdline").read_bytes()]
+        return [pid for pid in _children(proc.pid) if is_worker(pid)]
 
     first = _wait_for(worker_pids, "no worker started", log)[0]
     # when the worker is killed (with its task processes)
