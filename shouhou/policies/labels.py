@@ -3,7 +3,7 @@
 point into the policy document); pages show `clause_label(code)` in the reader's language.
 
 A clause is matched on its pattern, with `{category}`, `{reason}`, `{tier}` and `{route}` parts named from
-their own choice tables. `shouhou/policies/tests/test_clause_labels.py` checks every clause the engine can
+their own choice tables. `shouhou/core/tests/test_labels_on_staff_pages.py` checks every clause the engine can
 cite has a label.
 """
 
