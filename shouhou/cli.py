@@ -168,8 +168,8 @@ def serve_lock_refusal(args: list[str]) -> str:
     from shouhou.config import serve_lock
 
     parser = argparse.ArgumentParser(add_help=False, exit_on_error=False)
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--host", default=serve_lock.DEFAULT_HOST)
+    parser.add_argument("--port", type=int, default=serve_lock.DEFAULT_PORT)
     parser.add_argument("--processes")
     parser.add_argument("--no-worker", action="store_true")
     parser.add_argument("--no-migrate", action="store_true")

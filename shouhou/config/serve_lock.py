@@ -24,6 +24,9 @@ except ImportError:  # not POSIX: no lock, as before
     fcntl = None
 
 LOCK_NAME = "serve.lock"
+# serve's own defaults, read by its parser and by the lock taken before Django starts (cli.serve_lock_refusal)
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8000
 _held: list = []  # the open lock file of this process: kept open (so locked) until the process ends
 
 

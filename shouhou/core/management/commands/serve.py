@@ -15,6 +15,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connections
 
 from shouhou.config.env import POOL_ENV, postgres_pool
+from shouhou.config.serve_lock import DEFAULT_HOST, DEFAULT_PORT
 from shouhou.core.runtime import SERVING_ENV
 
 PROCESSES_ENV = "SHOUHOU_WEB_PROCESSES"
@@ -195,8 +196,8 @@ class Command(BaseCommand):
     help = "启动网页服务（默认 127.0.0.1:8000，每个核一个进程）和后台任务进程"
 
     def add_arguments(self, parser):
-        parser.add_argument("--host", default="127.0.0.1", help="监听地址（默认 127.0.0.1；0.0.0.0 为所有网卡）")
-        parser.add_argument("--port", type=int, default=8000, help="端口（默认 8000）")
+        parser.add_argument("--host", default=DEFAULT_HOST, help="监听地址（默认 127.0.0.1；0.0.0.0 为所有网卡）")
+        parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="端口（默认 8000）")
         parser.add_argument("--processes", type=int, default=None,
                             help=f"网页服务进程数（默认：环境变量 {PROCESSES_ENV}，否则每个 CPU 核一个）")
         parser.add_argument("--no-worker", action="store_true", help="不启动后台任务进程")
