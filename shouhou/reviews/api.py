@@ -147,6 +147,7 @@ class ReviewOut(_TypeLabels):
     customer_id: int | None
     is_showcased: bool
     posted_at: datetime | None
+    mixed: bool = False  # positive, with a complaint type named (Review.mixed)
 
 
 class ClassifyIn(_CleanIn):
@@ -161,6 +162,7 @@ class ClassifyOut(_TypeLabels):
     complaint_others: str
     complaint_others_labels: list[str] = []
     aspect: str
+    mixed: bool = False  # read positive, yet a clear complaint is named (complaint_type set, sentiment 1)
 
 
 class TextIn(_CleanIn):

@@ -65,6 +65,12 @@ class Review(ShopScopedModel):
         return self.text[:30]
 
     @property
+    def mixed(self) -> bool:
+        """Read positive, yet a complaint is named: praise with a clear complaint in it (classifier/whole.py). No
+        recovery task, the positive-review rate counts it as positive, the Pareto of problems counts its type."""
+        return self.sentiment == 1 and self.complaint_type not in ("", ComplaintType.NONE)
+
+    @property
     def complaint_others_labels(self) -> str:
         """The other complaint types, by name (「物流、包装」)."""
         return "、".join(str(ComplaintType(c).label) for c in split_types(self.complaint_others)

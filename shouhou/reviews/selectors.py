@@ -42,8 +42,13 @@ def recovery_task_get(*, shop, pk: int) -> RecoveryTask:
                                                "review__live_session", "assignee").get(shop=shop, pk=pk)
 
 
-def review_list(*, shop, sentiment: int | None = None, complaint_type: str = "", kind: str = "") -> QuerySet[Review]:
+def review_list(*, shop, sentiment: int | None = None, complaint_type: str = "", kind: str = "",
+                praise_only: bool = False) -> QuerySet[Review]:
+    """`praise_only`: without the mixed reviews (positive, yet a complaint type named: Review.mixed), which the
+    good-review page does not offer for the public showcase."""
     qs = Review.objects.filter(shop=shop)
+    if praise_only:
+        qs = qs.filter(complaint_type__in=["", "none"])
     if sentiment is not None:
         qs = qs.filter(sentiment=sentiment)
     if complaint_type:

@@ -422,11 +422,25 @@ def reviews_reclassify_types(*, shop=None, batch: int = 2000) -> int:
     changed or the model was retrained): main type, other types and aspect. Sentiment stays as it is; what
     was copied from the old type follows the new one: a community alert's type, and an open recovery task
     nobody has answered yet its suggested public reply and whether it is a misunderstanding (a task already
-    replied to or closed keeps its history). Set-based: one classification and a few bulk updates per batch;
-    returns how many reviews changed."""
-    qs = Review.objects.filter(sentiment=0).exclude(text="").order_by("pk")
+    replied to or closed keeps its history). A mixed review (positive, a complaint type named) is read again as
+    ingest reads it: it keeps a type only if the model still finds a clear complaint in it (else `none`).
+    Set-based: one classification and a few bulk updates per batch; returns how many reviews changed."""
+    negatives = Review.objects.filter(sentiment=0).exclude(text="")
+    mixed = Review.objects.filter(sentiment=1).exclude(text="").exclude(complaint_type__in=["", ComplaintType.NONE])
     if shop is not None:
-        qs = qs.filter(shop=shop)
+        negatives, mixed = negatives.filter(shop=shop), mixed.filter(shop=shop)
+    return (_reclassify(negatives, _complaint_types_of, batch)
+            + _reclassify(mixed, _mixed_types_of, batch))
+
+
+def _mixed_types_of(texts: list[str]) -> list[tuple[str, str, str]]:
+    """(main type, other types, aspect) of texts stored positive with a type: the mixed complaint named, if any."""
+    return [(p.complaint_type, p.complaint_others, p.aspect) if p.mixed or p.sentiment == 0
+            else (str(ComplaintType.NONE), "", p.aspect) for p in classify_whole(texts)]
+
+
+def _reclassify(qs, types_of, batch: int) -> int:
+    qs = qs.order_by("pk")
     changed, last_pk = 0, 0
     while True:
         rows = list(qs.filter(pk__gt=last_pk).only("pk", "text", "complaint_type", "complaint_others", "aspect")[:batch])
@@ -434,7 +448,7 @@ def reviews_reclassify_types(*, shop=None, batch: int = 2000) -> int:
             return changed
         last_pk = rows[-1].pk
         dirty = []
-        for r, new in zip(rows, _complaint_types_of([r.text for r in rows]), strict=True):
+        for r, new in zip(rows, types_of([r.text for r in rows]), strict=True):
             if new != (r.complaint_type, r.complaint_others, r.aspect):
                 r.complaint_type, r.complaint_others, r.aspect = new
                 dirty.append(r)

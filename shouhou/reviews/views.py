@@ -124,7 +124,7 @@ def showcase_toggle(request, pk: int):
 def good_reviews(request):
     shop = _shop(request)
     require_action(request.user, shop, perm.VIEW)
-    page = Paginator(selectors.review_list(shop=shop, sentiment=1, kind="review"), 50).get_page(request.GET.get("page"))
+    page = Paginator(selectors.review_list(shop=shop, sentiment=1, kind="review", praise_only=True), 50).get_page(request.GET.get("page"))
     return render(request, "reviews/good_reviews.html", {"page_obj": page, "shop": shop,
                                                          "can_showcase": actor_can(request.user, shop, perm.REPLY)})
 

@@ -24,7 +24,8 @@ from shouhou.reviews.classifier.rules import Aspect
 from shouhou.reviews.classifier.taxonomy import SEPARATOR, ComplaintType, split_types
 from shouhou.reviews.classifier.whole import classify_whole
 
-OUT_COLUMNS = ["sentiment", "sentiment_score", "complaint_type", "aspect", "complaint_others"]
+# `mixed`: 1 when a text read positive holds a clear complaint, whose type is then named (whole.py)
+OUT_COLUMNS = ["sentiment", "sentiment_score", "complaint_type", "aspect", "complaint_others", "mixed"]
 # The same in words, for the person who opens the file in Excel (「质量问题」, not `quality_defect`): in the active
 # language, Chinese by default (as the API's complaint_type_label / complaint_others_labels).
 LABEL_COLUMNS = ["complaint_type_label", "complaint_others_labels", "aspect_label"]
@@ -202,6 +203,7 @@ def _flush(batch: list[dict], writer: SafeDictWriter, column: str) -> int:
         rec.pop(None, None)  # overflow cells of ragged rows
         rec.update(sentiment=p.sentiment, sentiment_score=f"{p.sentiment_score:.4f}",
                    complaint_type=p.complaint_type, aspect=p.aspect, complaint_others=p.complaint_others,
+                   mixed=int(p.mixed),
                    complaint_type_label=_label(ComplaintType, p.complaint_type),
                    complaint_others_labels=SEPARATOR.join(_label(ComplaintType, c) for c in split_types(p.complaint_others)),
                    aspect_label=_label(Aspect, p.aspect))

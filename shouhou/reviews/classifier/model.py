@@ -142,6 +142,9 @@ class Prediction:
     complaint_type: str
     aspect: str
     complaint_others: str = ""  # further types, `|`-joined (multi-label)
+    # A "mixed" review: read positive (sentiment stays 1), yet one of its clauses is a clear complaint, whose
+    # type is named (whole.name_mixed_complaints; docs/reviews.md, "Mixed reviews").
+    mixed: bool = False
 
 
 @dataclass

@@ -12,6 +12,11 @@
   赞/差) is not given to the model, which learnt from Chinese reviews only and read every such text as a
   complaint (「Great product, love it!」 negative, `dislike`; 「666」 negative): it is scored as an empty text is
   (0.5, counted positive, type `none`). A low star rating still makes a stored review negative (type `other`).
+- A text read positive that holds a clear complaint (a "mixed" review, 「裙子很漂亮，只是说好的腰带没给」) keeps its
+  sentiment but gets the complaint's type (`mixed=True`, name_mixed_complaints): its whole-text score is below
+  MIXED_BELOW, one of its clauses read on its own scores below MIXED_CLAUSE_BELOW, and the type model names a
+  type (not `none` / `other`) with a margin of MIXED_MARGIN over the next one. The three were chosen on a dev
+  tenth of the review data; docs/reviews.md, "Mixed reviews", has the figures.
 The classifier itself (model, features, taxonomy) is untouched; this only prepares what it is given."""
 
 from __future__ import annotations
@@ -19,13 +24,22 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
+import numpy as np
+
 from shouhou.reviews.classifier import normalize
-from shouhou.reviews.classifier.model import Prediction, ReviewModel, classify_texts
+from shouhou.reviews.classifier.model import Prediction, ReviewModel, default_model
+from shouhou.reviews.classifier.taxonomy import ComplaintType
 
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _BREAKS = re.compile(r"(?:\r\n|[\r\n\u2028\u2029\x0b\x0c\x85])+")
 _SENTENCE = re.compile(r"[^。！？!?；;…]+[。！？!?；;…]*")
 WINDOW = 200
+# Mixed reviews (chosen on the sentiment dev tenth with the models fitted without it: of the positive reviews
+# 1.0 % were given a type, of the negative reviews read positive 26 of 137; docs/reviews.md, "Mixed reviews").
+MIXED_BELOW = 0.7          # the whole text's probability of positive must be below this …
+MIXED_CLAUSE_BELOW = 0.15  # … one clause (two Chinese characters or more), read alone, below this …
+MIXED_MARGIN = 0.5         # … and the type model's type ahead of the next one by this much
+_CLAUSE = re.compile(r"[^，,。！？!?；;…~～\s]+")
 
 
 def one_line(text: str) -> str:
@@ -73,9 +87,47 @@ def classify_whole(texts: list[object], model: ReviewModel | None = None) -> lis
             parts += windows(clean)  # the head as the model reads it, and every part of the rest
         spans.append((len(pieces), len(pieces) + len(parts)))
         pieces.extend(parts)
-    predictions = (model.predict(pieces) if model is not None else classify_texts(pieces)) if pieces else []
-    return [min(predictions[a:b], key=lambda p: p.sentiment_score) if a >= 0 else replace(UNREAD)
-            for a, b in spans]
+    model = model or default_model()
+    predictions = model.predict(pieces) if pieces else []
+    out = [min(predictions[a:b], key=lambda p: p.sentiment_score) if a >= 0 else replace(UNREAD)
+           for a, b in spans]
+    return name_mixed_complaints(texts, out, model)
+
+
+def _clauses(text: str) -> list[str]:
+    return [c for c in _CLAUSE.findall(text) if len(_HAN.findall(c)) >= 2]
+
+
+def name_mixed_complaints(texts: list[object], preds: list[Prediction], model: ReviewModel) -> list[Prediction]:
+    """`preds` with a type named for the mixed reviews among the texts read positive: the sentiment stays
+    (the review data labels many such reviews positive, and the positive-review rate must not move), the
+    type is the type model's reading of the whole text, `mixed` is set. Two model passes for the candidates
+    only (their clauses' sentiment, then their type)."""
+    candidates = [(i, normalize.normalize_text(one_line(texts[i]) if isinstance(texts[i], str) else texts[i]))
+                  for i, p in enumerate(preds)
+                  if p.sentiment == 1 and p.sentiment_score < MIXED_BELOW and readable(texts[i])]
+    candidates = [(i, norm, clauses) for i, norm in candidates if len(clauses := _clauses(norm)) >= 2]
+    if not candidates:
+        return preds
+    flat = [normalize.sentiment_view(c) for _i, _norm, clauses in candidates for c in clauses]
+    scores = model.sentiment_scores(flat).tolist()
+    complaining, at = [], 0
+    for i, norm, clauses in candidates:
+        if min(scores[at:at + len(clauses)]) < MIXED_CLAUSE_BELOW:
+            complaining.append((i, norm))
+        at += len(clauses)
+    if not complaining:
+        return preds
+    norms = [norm for _i, norm in complaining]
+    type_scores, others_logits = model.complaint_outputs(norms)
+    named = model.complaint_sets(type_scores, norms, others_logits)
+    out = list(preds)
+    for (i, _norm), row, (main, others) in zip(complaining, type_scores, named, strict=True):
+        top = np.sort(row)[-2:]
+        if main in (ComplaintType.NONE, ComplaintType.OTHER) or top[1] - top[0] < MIXED_MARGIN:
+            continue
+        out[i] = replace(out[i], complaint_type=main, complaint_others=others, mixed=True)
+    return out
 
 
 def complaint_types_whole(texts: list[object], model: ReviewModel | None = None) -> list[tuple[str, str, str]]:

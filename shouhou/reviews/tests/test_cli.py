@@ -39,8 +39,8 @@ def test_classify_csv_in_and_out(tmp_path):
     with dst.open(encoding="utf-8") as fh:
         got = list(csv.DictReader(fh))
     assert list(got[0].keys()) == ["id", "review", "sentiment", "sentiment_score", "complaint_type", "aspect",
-                                   "complaint_others", "complaint_type_label", "complaint_others_labels",
-                                   "aspect_label"]
+                                   "complaint_others", "mixed", "complaint_type_label",
+                                   "complaint_others_labels", "aspect_label"]
     assert [r["id"] for r in got] == ["1", "2", "3", "4", "5", "6"]
     assert [r["sentiment"] for r in got] == ["0", "1", "1", "1", "0", "0"]
     assert got[0]["complaint_type"] == "quality_defect" and got[0]["aspect"] == "fabric"
