@@ -93,19 +93,33 @@ def ensure_chromium() -> None:
 
 
 def pg_reachable() -> bool:
+    """Whether the server of SHOUHOU_TEST_PG_URL answers (its `postgres` database: the tests make their own)."""
     code = (
         "import sys, psycopg\n"
         "try:\n"
-        "    psycopg.connect('postgresql://postgres@127.0.0.1:5432/postgres', connect_timeout=3).close()\n"
+        "    psycopg.connect(sys.argv[1], dbname='postgres', connect_timeout=3).close()\n"
         "except Exception as exc:\n"
         "    print(exc); sys.exit(1)\n"
     )
-    return subprocess.run([str(PY), "-c", code], capture_output=True).returncode == 0  # noqa: S603
+    return subprocess.run([str(PY), "-c", code, PG_URL], capture_output=True).returncode == 0  # noqa: S603
+
+
+def pg_where() -> tuple[str, int]:
+    """(host, port) of SHOUHOU_TEST_PG_URL."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(PG_URL)
+    return parts.hostname or "127.0.0.1", parts.port or 5432
 
 
 def ensure_postgres() -> None:
     if pg_reachable():
         return
+    host, port = pg_where()
+    if host not in ("127.0.0.1", "localhost", "::1") or port != 5432:
+        # a server of the developer's own (a container, another port): nothing here to install or start
+        raise SystemExit(f"PostgreSQL 不可用：SHOUHOU_TEST_PG_URL 指向的 {host}:{port} 没有响应，请先启动它"
+                         "（或不设 SHOUHOU_TEST_PG_URL，用本机 127.0.0.1:5432）。")
     if not shutil.which("pg_ctlcluster") and not Path("/usr/lib/postgresql").exists():
         apt_install("postgresql")
     versions = sorted(os.listdir("/etc/postgresql")) if Path("/etc/postgresql").exists() else []

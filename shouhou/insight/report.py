@@ -12,6 +12,7 @@ from openpyxl.chart import BarChart, LineChart, Reference
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
+from shouhou.core.clock import local_tz
 from shouhou.core.spreadsheets import xlsx_neutralise
 
 from .metrics import METRICS, Rate, TimeStats
@@ -121,9 +122,8 @@ def _sheet_pareto(wb: Workbook, data: dict) -> None:
 def _sheet_rising(wb: Workbook, data: dict) -> None:
     ws = wb.create_sheet(_("本周上升问题"))
     _header(ws, [_("类别"), _("问题"), _("本周"), _("上周"), _("增加")])
-    names = {"complaint_type": _("差评类型"), "reason": _("售后原因"), "sku": "SKU"}
     for r in data["rising"]:
-        ws.append([names.get(r.kind, r.kind), r.label, r.this_week, r.last_week, r.increase])
+        ws.append([r.kind_label, r.label, r.this_week, r.last_week, r.increase])
     _widths(ws, 14, 18)
 
 
@@ -223,7 +223,8 @@ def _sheet_actions(wb: Workbook, data: dict) -> None:
             ws.append([title, a.finding, a.get_dimension_display(), str(a.owner or ""),
                        a.due_date.isoformat() if a.due_date else "", a.get_fix_type_display(), a.fix_description,
                        a.get_status_display(), a.get_metric_display(), _num(a.baseline_value), _num(a.after_value),
-                       a.announced_at.strftime("%Y-%m-%d") if a.announced_at else ""])
+                       # the shop's day, not the stored UTC one (07:30 in Beijing is the day before in UTC)
+                       f"{a.announced_at.astimezone(local_tz()):%Y-%m-%d}" if a.announced_at else ""])
     _widths(ws, 10, 16)
 
 

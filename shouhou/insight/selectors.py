@@ -323,6 +323,14 @@ class RisingRow:
     def increase(self) -> int:
         return self.this_week - self.last_week
 
+    @property
+    def kind_label(self) -> str:
+        """What kind of problem the row is (the table mixes three), in the reader's language."""
+        return str(RISING_KIND_LABELS.get(self.kind, self.kind))
+
+
+RISING_KIND_LABELS = {"complaint_type": gettext_lazy("差评类型"), "reason": gettext_lazy("售后原因"), "sku": "SKU"}
+
 
 RISING = {
     # kind: (population, dimension, title)
@@ -429,6 +437,24 @@ def improvement_weekly_review(*, shop, today: date | None = None, done_days: int
 
 # ------------------------------------------------------------------- reply rates per buyer message, by day
 
+class AgentHistory(tuple):
+    """(label, rows) of one agent's days — unpacks as a pair — with the login name as `.login` ("" for the
+    messages no agent held): the page's data-agent hook, while the label is the name people read."""
+
+    def __new__(cls, label: str, rows: list, login: str = ""):
+        pair = super().__new__(cls, (label, rows))
+        pair.login = login
+        return pair
+
+    @property
+    def label(self) -> str:
+        return self[0]
+
+    @property
+    def rows(self) -> list:
+        return self[1]
+
+
 @dataclass
 class ReplyRateHistory:
     """Daily reply rates per agent under the shop's platform rule (docs/metrics.md, 回复率)."""
@@ -436,7 +462,7 @@ class ReplyRateHistory:
     targets: list[int]                 # seconds, e.g. [180] for 飞鸽, [180, 300] for 快手
     days: list[date]
     team: list                         # sla.selectors.ReplyRateRow or None, one per day
-    agents: list[tuple[str, list]]     # (agent label, one row or None per day)
+    agents: list[AgentHistory]         # (agent label, one row or None per day), with .login
     ignored: list[str] = field(default_factory=list)  # the page's active filters the rates do not follow
 
     @property
@@ -472,9 +498,14 @@ def reply_rate_history(*, shop, start: datetime, end: datetime, filters=None) ->
     per_agent: dict[int | None, dict[date, object]] = {}
     for r in reply_rates(shop=shop, start=start, end=end, by=("agent", "day"), **narrow):
         per_agent.setdefault(r.agent_id, {})[r.day] = r
-    names = {u.pk: u.get_username() for u in get_user_model().objects.filter(pk__in=[k for k in per_agent if k])}
-    agents = sorted(((names.get(k, _("未分配")) if k else _("未分配"), [rows.get(d) for d in days])
-                     for k, rows in per_agent.items()), key=lambda pair: (pair[0] == _("未分配"), pair[0]))
+    # an agent is named as the KPI table beside it names them (labels_for: the full name, else the login), so
+    # one person is not "客服1号" in one table and "kefu1" in the next; the login name stays for data-agent
+    users = {u.pk: u for u in get_user_model().objects.filter(pk__in=[k for k in per_agent if k])}
+    labels = labels_for("agent", list(users))
+    unassigned = _("未分配")
+    agents = sorted((AgentHistory(labels.get(k, unassigned), [rows.get(d) for d in days],
+                                  users[k].get_username() if k in users else "")
+                     for k, rows in per_agent.items()), key=lambda a: (a.login == "", a.label, a.login))
     return ReplyRateHistory(targets=list(rule.targets), days=days, team=[team.get(d) for d in days], agents=agents,
                             ignored=[str(DIMENSION_LABELS.get(name, name)) for name in ignored])
 

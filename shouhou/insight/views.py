@@ -233,7 +233,7 @@ def problems(request):
     week_start, week_end = sel.current_week(end.date() - timedelta(days=1))
     rising = sel.rising_problems(shop=shop, week_start=week_start, filters=ctx["filters"])
     return render(request, "insight/problems.html", {
-        **ctx, "paretos": paretos, "rising": rising, "rising_kinds": sel.RISING,
+        **ctx, "paretos": paretos, "rising": rising,
         "week_start": week_start.date().isoformat(), "week_end": week_end.date().isoformat(),
         "last_week_start": (week_start - timedelta(days=7)).date().isoformat(),
         "may_write": _may_write(request, shop),

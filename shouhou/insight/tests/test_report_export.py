@@ -132,3 +132,22 @@ def test_outsiders_text_in_the_weekly_report_is_never_a_formula(client, shop, tm
         found = [c for ws in workbook.worksheets for row in ws.iter_rows() for c in row
                  if c.value in (world.host.name, world.session.title)]
         assert found and all(c.data_type == "s" and c.quotePrefix for c in found)
+
+
+def test_the_announcement_date_in_the_workbook_is_the_day_in_beijing(client, shop):
+    """An action announced at 07:30 Beijing time is 23:30 UTC the day before: the 改进行动 sheet names the
+    shop's day (it wrote the UTC date, a day early, for every announcement made before 08:00)."""
+    import datetime as dt
+
+    from shouhou.insight.models import ImprovementAction
+
+    from .fixtures import TZ
+
+    ImprovementAction.objects.create(
+        shop=shop, finding="包装破损", status="done", done_on=dt.date(2026, 11, 22), announce=True,
+        announcement="已升级为五层纸箱", announced_at=dt.datetime(2026, 11, 22, 7, 30, tzinfo=TZ))
+    client.force_login(_member(shop, Role.ANALYST, "fenxi"))
+    workbook = load_workbook(io.BytesIO(client.get(reverse("insight:report_xlsx"), WEEK).content))
+    rows = list(workbook["改进行动"].iter_rows(values_only=True))
+    assert rows[0][-1] == "公告"
+    assert [(r[1], r[-1]) for r in rows[1:]] == [("包装破损", "2026-11-22")]

@@ -92,3 +92,22 @@ def test_the_cli_writes_the_workbook_in_the_language_asked(world, tmp_path):
         workbook = load_workbook(out, read_only=True)
         assert workbook.sheetnames[0] == overview
         workbook.close()
+
+
+def test_the_cli_in_english_also_names_its_own_rows_in_english(world, tmp_path):
+    """The rows the report names itself (returns outside any live session, 未知 in a breakdown) follow --language
+    too: the command read the figures before switching language, so an English workbook said 「非直播订单」 and
+    「未知」 where the download says "Non-live orders" and "Unknown"."""
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = tmp_path / "weekly-en.xlsx"
+    call_command("report", "weekly", "--shop", world.code, "--week", "2026-W47", "--out", str(out),
+                 "--language", "en", stdout=StringIO())
+    workbook = load_workbook(out, read_only=True)
+    cells = [str(v) for ws in workbook.worksheets for row in ws.iter_rows(values_only=True) for v in row
+             if v is not None]
+    workbook.close()
+    assert "Non-live orders" in cells and "非直播订单" not in cells
+    assert "Unknown" in cells and "未知" not in cells

@@ -50,8 +50,10 @@ class Command(BaseCommand):
         else:
             this_week, _end = current_week()
             start, end = this_week - timedelta(days=7), this_week
-        data = weekly_report(shop=shop, start=start, end=end)
+        # the figures are read in that language too: the rows the report names itself (非直播订单, 未知, 未分配)
+        # are worded when read
         with translation.override(language or settings.LANGUAGE_CODE):
+            data = weekly_report(shop=shop, start=start, end=end)
             out.write_bytes(weekly_workbook_bytes(data))
         self.stdout.write(f"已写出 {out}（{shop.code} {data['week']}）")
 
