@@ -285,7 +285,7 @@ class ParetoRow:
 PARETO = {
     # name: (population, dimension, drill metric, drill part, title)
     "reason": ("case_return", "reason", "return", "num", gettext_lazy("退货原因")),
-    "complaint_type": ("review", "complaint_type", "positive_review", "den", gettext_lazy("差评问题类型")),
+    "complaint_type": ("review", "complaint_type", "positive_review", "den", gettext_lazy("评价问题类型")),
 }
 
 

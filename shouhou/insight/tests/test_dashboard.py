@@ -128,4 +128,4 @@ def test_chart_series_names_come_from_the_catalog_not_the_script(agent_client, s
     assert not re.search(r"[\u4e00-\u9fff]", scripts), scripts  # no Chinese series name in the chart code
     assert english in text
     if page == "insight:problems":
-        assert "Return reasons" in text and "退货原因" not in text and "差评问题类型" not in text
+        assert "Return reasons" in text and "退货原因" not in text and "评价问题类型" not in text and "Review problem types" in text
