@@ -41,6 +41,7 @@ from shouhou.inbox.scripts import (
     script_render,
     scripts_install_defaults,
 )
+from shouhou.inbox.services import CHAT_CHANNELS
 from shouhou.inbox.triage import triage
 from shouhou.sla import clocks
 from shouhou.sla.calendar import due_at
@@ -490,6 +491,7 @@ class Demo:
                 m.conversation = s.conversation
             if s.ticket is not None:
                 self.history_breach(s)
+                self.reply_clocks(s)
         Conversation.objects.bulk_create([s.conversation for s in stories])
         through = Conversation.orders.through
         through.objects.bulk_create([through(conversation_id=s.conversation.pk, order_id=s.order.pk)
@@ -543,6 +545,25 @@ class Demo:
         EscalationUpdate.objects.bulk_update(updates, ["created_at"])
         for pk, uses in self.script_uses.items():
             Script.objects.filter(pk=pk).update(usage_count=F("usage_count") + uses)
+
+    def reply_clocks(self, story: Story) -> None:
+        """The per-message reply clocks message_receive and the replies keep (docs/metrics.md, 回复率): a buyer chat
+        message that reached the desk awaits a person, answered by the first person's reply at or after it, which
+        counts for its author (else the ticket's assignee). The bot's prelude before the hand-off awaits no one.
+        Without them every reply rate of the demo read 「—」."""
+        t = story.ticket
+        if t is None or story.conversation.channel not in CHAT_CHANNELS:
+            return
+        since = story.conversation.handed_over_at
+        timeline = sorted(story.messages, key=lambda pair: pair[0])
+        for at, m in timeline:
+            if m.direction != Direction.INBOUND or (since is not None and at < since):
+                continue
+            reply = next(((when, r) for when, r in timeline if when >= at and r.direction == Direction.OUTBOUND
+                          and not r.is_bot and r.author_id is not None), None)
+            m.awaits_human = True
+            m.human_reply_at = reply[0] if reply else None
+            m.agent_id = reply[1].author_id if reply else t.assignee_id
 
     def history_breach(self, story: Story) -> None:
         """A first answer or resolution that came after its due time was a breach then (the sweep flags

@@ -62,3 +62,33 @@ def test_demo_login_sees_the_queue(demo_shop, client):
     first = Ticket.objects.filter(shop=demo_shop, status=TicketStatus.NEW).order_by("priority", "pk").first()
     assert 'data-testid="ticket-link"' in html
     assert first is not None
+
+
+def test_demo_buyer_chat_messages_carry_reply_clocks_so_the_rates_have_figures(demo_shop):
+    """The reply rates (desk, team board, insight, the weekly report) read the per-message clocks that
+    message_receive and the replies keep; the demo wrote its messages without them and every rate read 「—」."""
+    from datetime import timedelta
+
+    from django.db.models import F
+
+    from shouhou.inbox.choices import Direction
+    from shouhou.inbox.models import Message
+    from shouhou.sla.selectors import reply_rates
+
+    counted = Message.objects.filter(shop=demo_shop, awaits_human=True)
+    assert counted.exists() and not counted.exclude(direction=Direction.INBOUND).exists()
+    answered = counted.filter(human_reply_at__isnull=False)
+    assert answered.exists() and not answered.filter(agent__isnull=True).exists()
+    # each is answered by a person's reply at or after it, never by the bot
+    for m in answered[:50]:
+        reply = Message.objects.get(conversation_id=m.conversation_id, direction=Direction.OUTBOUND,
+                                    created_at=m.human_reply_at, author_id=m.agent_id)
+        assert not reply.is_bot and reply.created_at >= m.created_at
+    # the bot's prelude before a hand-off awaits no one
+    handed = Conversation.objects.filter(shop=demo_shop, handed_over_at__isnull=False, tickets__isnull=False)
+    assert handed.exists()
+    assert not counted.filter(conversation__in=handed, created_at__lt=F("conversation__handed_over_at")).exists()
+    with frozen("2026-12-01 15:00"):
+        end = at("2026-12-01 15:00")
+        (row,) = reply_rates(shop=demo_shop, start=end - timedelta(days=7), end=end)
+    assert row.messages > 0 and row.rates and row.rates[0].counted > 0 and row.rates[0].ratio is not None
