@@ -333,6 +333,12 @@ def bot_handle(*, conversation: Conversation, message: Message) -> BotResult:
             return BotResult(answered=False, reply=None, handed_over=False, reason="")
         shop = conversation.shop
         customer = conversation.customer
+        from shouhou.notifications.services import chat_opt_out_intent
+
+        if chat_opt_out_intent(message.body):
+            # 「退订」 is answered by the opt-out itself (notifications.chat_opt_out, after the message's commit):
+            # a second, "not understood" reply from the bot would contradict it
+            return BotResult(answered=True, reply=None, handed_over=False, reason="opt_out")
         if customer is not None and customer.tier in VIP_TIERS:
             return bot_handoff(conversation=conversation, reason=VIP, note=customer.get_tier_display())
         found = detect(message.body)

@@ -332,10 +332,16 @@ def message_receive(*, shop, channel: str, body: str, customer=None, contact_han
     at = at or now()
     try:
         with transaction.atomic():
-            return _receive(shop=shop, channel=channel, body=body, customer=customer, contact_handle=contact_handle,
-                            external_id=external_id, order=order, attachment=attachment,
-                            attachment_name=attachment_name, channel_account=channel_account, subject=subject,
-                            conversation=conversation, at=at, known_type=known_type)
+            received = _receive(shop=shop, channel=channel, body=body, customer=customer,
+                                contact_handle=contact_handle, external_id=external_id, order=order,
+                                attachment=attachment, attachment_name=attachment_name,
+                                channel_account=channel_account, subject=subject, conversation=conversation, at=at,
+                                known_type=known_type)
+        # 「退订」 said in a chat opts the customer out of care messages, after commit (docs/notifications.md)
+        from shouhou.notifications.services import chat_opt_out_after_commit
+
+        chat_opt_out_after_commit(received.message)
+        return received
     except IntegrityError:
         found = _duplicate(shop, external_id)  # the same push arrived twice at once: the other one stored it
         if found is None:

@@ -8,7 +8,7 @@ from ninja import Field, Router, Schema
 from shouhou.api.errors import DomainError
 from shouhou.commerce.models import Customer
 from shouhou.notifications.models import MessageTemplate
-from shouhou.notifications.selectors import customer_timeline, message_list
+from shouhou.notifications.selectors import customer_timeline, message_list, opt_out_requests
 from shouhou.notifications.services import template_save
 from shouhou.notifications.templates_text import DEFAULTS, MAX_BODY, VARIABLES, TemplateError
 
@@ -80,3 +80,18 @@ def messages(request, status: str | None = None, trigger: str | None = None):
 def timeline(request, customer_id: int):
     get_object_or_404(Customer, shop=request.auth.shop, pk=customer_id)  # 404 for another shop's customer
     return list(customer_timeline(shop=request.auth.shop, customer_id=customer_id))
+
+
+class OptOutOut(Schema):
+    id: int
+    customer_id: int | None
+    source: str = Field(description="sms_reply, or the chat channel it was said in (web_chat, wechat_kf …)")
+    text: str = Field(description="the customer's own words")
+    outcome: str = Field(description="opted_out | already | no_customer (a person must find the customer) | "
+                                     "question (asked about 退订; not opted out)")
+    received_at: datetime
+
+
+@router.get("/opt-outs", response=list[OptOutOut])
+def opt_outs(request, customer_id: int | None = None, outcome: str | None = None):
+    return list(opt_out_requests(shop=request.auth.shop, customer_id=customer_id, outcome=outcome))

@@ -78,3 +78,32 @@ class DeliveryReceipt(TimeStampedModel):
     detail = models.CharField(max_length=300, blank=True)
     receipt_key = models.CharField(max_length=200, unique=True)
     reported_at = models.DateTimeField(null=True, blank=True)
+
+
+class OptOutRequest(ShopScopedModel):
+    """A customer's request to receive no more care messages: who, when, where and in which words (个人信息保护法
+    art. 15: withdrawing consent must be as easy as giving it, so a 「退订」 said in a chat counts as one sent by
+    SMS). One row per inbound message (source_key); staff see them on the customer's timeline and the API."""
+
+    class Outcome(models.TextChoices):
+        OPTED_OUT = "opted_out", _("已退订")
+        ALREADY = "already", _("此前已退订")
+        NO_CUSTOMER = "no_customer", _("未找到顾客，待人工处理")
+        QUESTION = "question", _("询问退订方式（未退订）")
+
+    customer = models.ForeignKey("commerce.Customer", null=True, blank=True, on_delete=models.SET_NULL,
+                                 related_name="opt_out_requests", verbose_name=_("顾客"))
+    source = models.CharField(_("来源渠道"), max_length=24)
+    contact_handle = models.CharField(_("联系方式"), max_length=200, blank=True)
+    text = models.TextField(_("顾客原话"))
+    outcome = models.CharField(_("处理结果"), max_length=16, choices=Outcome.choices)
+    source_key = models.CharField(max_length=200, unique=True)
+    received_at = models.DateTimeField(_("收到时间"))
+
+    class Meta:
+        verbose_name = _("退订记录")
+        verbose_name_plural = _("退订记录")
+        indexes = [models.Index(fields=["shop", "received_at"], name="optout_shop_time")]
+
+    def __str__(self) -> str:
+        return f"{self.source}: {self.text[:30]}"

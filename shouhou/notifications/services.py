@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 import unicodedata
 from datetime import datetime, timedelta
@@ -26,13 +27,14 @@ from django.db.models import F, Q
 
 from shouhou.core.clock import local_tz, now
 from shouhou.notifications.choices import MsgChannel, Trigger
-from shouhou.notifications.models import DeliveryReceipt, MessageTemplate, OutboundMessage
+from shouhou.notifications.models import DeliveryReceipt, MessageTemplate, OptOutRequest, OutboundMessage
 from shouhou.notifications.providers import provider_for_channel
 from shouhou.notifications.providers.base import ProviderError
 from shouhou.notifications.templates_text import (
     DEFAULTS,
     FREE_TEXT,
     PLACEHOLDER,
+    REQUIRED,
     TemplateError,
     compliance_text,
     render,
@@ -130,10 +132,20 @@ def quiet_until(at: datetime) -> datetime | None:
     """If `at` falls in quiet hours (local time), the end of them; else None."""
     start, end = _conf("QUIET_START", QUIET_START), _conf("QUIET_END", QUIET_END)
     local = at.astimezone(local_tz())
-    if start <= local.hour or local.hour < end:
+    if start == end:  # no quiet hours
+        return None
+    # 22–8 crosses midnight (quiet from 22:00 or before 08:00); 0–7 does not (quiet from 00:00 until 07:00):
+    # read as the first, every hour of 0–7 was quiet, and a message at noon waited for tomorrow 07:00.
+    quiet = (start <= local.hour or local.hour < end) if start > end else (start <= local.hour < end)
+    if quiet:
         day = local.date() if local.hour < end else local.date() + timedelta(days=1)
         return datetime(day.year, day.month, day.day, end, 0, tzinfo=local_tz())
     return None
+
+
+# What the frequency cap does not count: messages that never reached the customer (not sent, or failed: a bad
+# number, an unapproved template, a value missing). Three failures used to silence the customer's next 24 hours.
+NOT_RECEIVED = (S.SUPPRESSED, S.FAILED)
 
 
 def _suppression(customer, trigger: str) -> str:
@@ -144,7 +156,7 @@ def _suppression(customer, trigger: str) -> str:
     if trigger not in CAP_EXEMPT:
         since = now() - timedelta(hours=24)
         count = OutboundMessage.objects.filter(customer=customer, created_at__gte=since).exclude(
-            status=S.SUPPRESSED).count()
+            status__in=NOT_RECEIVED).count()
         if count >= _conf("DAILY_CAP", DAILY_CAP):
             return "frequency_cap"
     return ""
@@ -178,6 +190,18 @@ class _Compliance:
 
 # --- enqueue ---------------------------------------------------------------------------------------
 
+def missing_values(trigger: str, body_tpl: str, ctx: dict[str, Any]) -> str:
+    """The failure text when a variable the message cannot do without (templates_text.REQUIRED) has no value:
+    「运单号。」 or 「原因：。」 told the customer nothing, and an SMS gateway refuses an empty template variable
+    anyway (isv.TEMPLATE_MISSING_PARAMETERS). "" when every required variable the template uses has one."""
+    used = set(template_variables(body_tpl))
+    missing = [n for n in REQUIRED.get(trigger, ()) if n in used and not str(ctx.get(n) or "").strip()]
+    if not missing:
+        return ""
+    names = "、".join(f"{{{{{n}}}}}" for n in missing)
+    return f"模板变量 {names} 没有值，未发送（请检查触发这条消息的操作是否填写了它）"
+
+
 def notification_enqueue(
     *,
     shop,
@@ -201,19 +225,22 @@ def notification_enqueue(
     if blocked:
         log.warning("notification %s blocked by the compliance guard: %s", idempotency_key, blocked)
     reason = COMPLIANCE if blocked else _suppression(customer, trigger)
+    missing = "" if reason else missing_values(trigger, body_tpl, ctx)
+    if missing:
+        log.warning("notification %s not sent: %s", idempotency_key, missing)
     at = now()
     row = OutboundMessage(
         shop=shop, customer=customer, channel=ch, trigger=trigger, recipient=recipient,
         body=render(body_tpl, ctx), context=ctx, idempotency_key=idempotency_key,
-        status=S.SUPPRESSED if reason else S.QUEUED, suppressed_reason=reason, last_error=blocked,
-        send_after=None if reason else quiet_until(at),
+        status=S.SUPPRESSED if reason else S.FAILED if missing else S.QUEUED, suppressed_reason=reason,
+        last_error=blocked or missing, send_after=None if reason or missing else quiet_until(at),
     )
     try:
         with transaction.atomic():
             row.save()
     except IntegrityError:
         return OutboundMessage.objects.get(idempotency_key=idempotency_key)
-    if not reason and row.send_after is None:
+    if row.status == S.QUEUED and row.send_after is None:
         transaction.on_commit(lambda: _schedule_dispatch(row.pk))
     return row
 
@@ -241,7 +268,7 @@ def _bulk_enqueue(*, shop, trigger: str, rows: list[tuple[Any, str, dict[str, st
     from django.db.models import Count
 
     recent = dict(OutboundMessage.objects.filter(customer_id__in=cust_ids, created_at__gte=since)
-                  .exclude(status=S.SUPPRESSED).values("customer_id").annotate(n=Count("id"))
+                  .exclude(status__in=NOT_RECEIVED).values("customer_id").annotate(n=Count("id"))
                   .values_list("customer_id", "n")) if cust_ids else {}
     cap = _conf("DAILY_CAP", DAILY_CAP)
     base = {"shop_name": shop.name, "service_contact": service_contact(shop)}
@@ -263,13 +290,14 @@ def _bulk_enqueue(*, shop, trigger: str, rows: list[tuple[Any, str, dict[str, st
             reason = "opted_out"
         elif customer is not None and trigger not in CAP_EXEMPT and recent.get(customer.pk, 0) >= cap:
             reason = "frequency_cap"
-        if customer is not None and not reason:
+        missing = "" if reason else missing_values(trigger, body_tpl, ctx)
+        if customer is not None and not reason and not missing:
             recent[customer.pk] = recent.get(customer.pk, 0) + 1  # the cap counts this batch's messages too
         objs.append(OutboundMessage(
             shop=shop, customer=customer, channel=ch, trigger=trigger, recipient=rcpt,
             body=render(body_tpl, ctx), context=ctx, idempotency_key=key,
-            status=S.SUPPRESSED if reason else S.QUEUED, suppressed_reason=reason, last_error=blocked,
-            send_after=None if reason else send_after,
+            status=S.SUPPRESSED if reason else S.FAILED if missing else S.QUEUED, suppressed_reason=reason,
+            last_error=blocked or missing, send_after=None if reason or missing else send_after,
         ))
     OutboundMessage.objects.bulk_create(objs, batch_size=2000, ignore_conflicts=True)
     transaction.on_commit(_schedule_drain)
@@ -372,7 +400,7 @@ def notify_orders_placed(*, shop, order_ids: list[int]) -> int:
                         THEN 1 ELSE 0 END AS opted_out
             {source}),
         r AS (SELECT m.customer_id, count(*) AS n FROM notifications_outboundmessage m
-              WHERE m.customer_id IN (SELECT customer_id FROM b) AND m.created_at >= %s AND m.status <> %s
+              WHERE m.customer_id IN (SELECT customer_id FROM b) AND m.created_at >= %s AND m.status NOT IN (%s, %s)
               GROUP BY m.customer_id),
         x AS (SELECT b.*, {blocked_sql} AS blocked,
                      CASE WHEN {blocked_sql} <> '' THEN %s WHEN b.opted_out = 1 THEN 'opted_out'
@@ -388,7 +416,7 @@ def notify_orders_placed(*, shop, order_ids: list[int]) -> int:
                0, '', '', x.blocked, x.reason, %s, %s
         FROM x WHERE true
         ON CONFLICT (idempotency_key) DO NOTHING"""  # noqa: S608
-    params = ["亲", shop.pk, ids_param, adapt(at - timedelta(hours=24)), S.SUPPRESSED,
+    params = ["亲", shop.pk, ids_param, adapt(at - timedelta(hours=24)), *NOT_RECEIVED,
               *params_blocked, *params_blocked, COMPLIANCE, *cap_params,
               shop.pk, trigger, *params_body, *constants.values(), *params_code,
               S.SUPPRESSED, S.QUEUED, adapt(quiet) if quiet else None, adapt(at), adapt(at)]
@@ -432,16 +460,160 @@ def is_opt_out_reply(text: str) -> bool:
     return bare in OPT_OUT_WORDS or any(phrase in bare for phrase in OPT_OUT_PHRASES)
 
 
-def customer_opt_out_from_reply(*, phone: str, text: str) -> int:
+def customer_opt_out_from_reply(*, phone: str, text: str, reply_id: str = "") -> int:
     """An inbound SMS reply; returns how many customer rows were opted out (one per shop with that phone).
-    Raises PhoneError for a phone that is not one."""
+    Each is recorded (OptOutRequest: who, when, the words). Raises PhoneError for a phone that is not one."""
     from shouhou.commerce.models import Customer
     from shouhou.core.phones import normalize_phone
 
     if not is_opt_out_reply(text):
         return 0
-    return Customer.objects.filter(phone=normalize_phone(phone), opted_out_at__isnull=True).update(
-        opted_out_at=now())
+    at = now()
+    with transaction.atomic():
+        customers = list(Customer.objects.select_for_update().filter(phone=normalize_phone(phone),
+                                                                      opted_out_at__isnull=True))
+        changed = Customer.objects.filter(pk__in=[c.pk for c in customers]).update(opted_out_at=at)
+        key = reply_id or f"{normalize_phone(phone)}:{at.isoformat()}"
+        OptOutRequest.objects.bulk_create([
+            OptOutRequest(shop_id=c.shop_id, customer=c, source="sms_reply", contact_handle=c.phone, text=text[:2000],
+                          outcome=OptOutRequest.Outcome.OPTED_OUT, source_key=f"sms:{key}:{c.pk}"[:200],
+                          received_at=at)
+            for c in customers], ignore_conflicts=True)
+        _suppress_queued(customers)
+    return changed
+
+
+def _suppress_queued(customers) -> int:
+    """Messages already waiting for these customers (quiet hours, retries) show as not sent at once; the send
+    checks the opt-out again anyway."""
+    return OutboundMessage.objects.filter(customer__in=customers, status=S.QUEUED).update(
+        status=S.SUPPRESSED, suppressed_reason="opted_out")
+
+
+# --- opt-out said in a chat ------------------------------------------------------------------------
+# 个人信息保护法 art. 15 (withdrawing consent as easy as giving it) and 通信短信息服务管理规定 art. 18–19: a customer
+# who writes 「退订」 or 「别再给我发短信了」 in web chat, 微信客服 or a platform IM is opted out like an SMS reply.
+# A chat is not an SMS reply, so the words are read more carefully: 「我要退货」, 「退订单」 (退 + 订单), 「退订金」
+# (a deposit) and a question about 退订 (「怎么退订？」 — answered with how to) opt nobody out.
+
+CHAT_OPT_OUT, CHAT_OPT_OUT_QUESTION = "opt_out", "question"
+CHAT_WHOLE = {"TD", "退订", "取消订阅", "STOP", "UNSUBSCRIBE"}
+# 退订 followed by one of these is another word: 退订单 (an order), 退订金/定金 (a deposit), 退订购的… (what was
+# ordered), 退订房/票/餐/位/座/车 (a booking).
+_NOT_UNSUBSCRIBE_AFTER = frozenset("单金购货房票餐位座车")
+_NEGATED_BEFORE = re.compile(r"(不|没|别|未|勿|莫)(想|要|用|是|有|会|能|说|需要)?(给我|帮我|替我)?$")
+# 「回TD退订」, 「回复T退订」: the footer of a marketing SMS the customer pasted into the chat, not a request.
+_QUOTED_FOOTER = re.compile(r"回复?[A-Z0-9]{0,4}$")
+_ASKS_BEFORE = re.compile(r"((帮|给|替)我|我(要|想|想要|需要|得|就)|申请|请|麻烦|马上|立即|立刻|直接|已经?|早就?|都)$")
+_QUESTION = re.compile(r"[?？]|怎么|怎样|如何|咋|在哪|哪里|是什么|什么意思|会不会|是不是|能不能|可不可以|行不行|吗|么|呢|啥")
+_MESSAGE_WORDS = r"(短信|消息|信息|通知|推送|广告|营销)"
+_STOP_SENDING = re.compile(
+    r"(别|不要|不用|勿|不许|不准|停止|禁止)(再|继续)?(给我|跟我|向我|对我|帮我)?(再)?(发|推|推送|发送)(了|送)?"
+    r"(任何|这些|这种|这类|你们的?|我)?(营销|广告|促销|活动|关怀)?" + _MESSAGE_WORDS
+    + r"|" + _MESSAGE_WORDS + r"(都|就|也)?(别|不要|不用|勿)(再)?(给我)?(发|推)"
+    + r"|不(想|愿意?|需要)(再)?(收到|接收|接到|收)(你们的?|任何|这些|这种)?" + _MESSAGE_WORDS
+    + r"|拒收" + _MESSAGE_WORDS + r"|(取消|关闭|关掉)(订阅|推送|短信|消息通知|短信通知)")
+
+
+def chat_opt_out_intent(text: str) -> str:
+    """CHAT_OPT_OUT for a chat message that asks for no more messages, CHAT_OPT_OUT_QUESTION for one that only
+    asks about 退订, "" otherwise. Compared after NFKC (「ＴＤ」 is TD), without spaces, case-insensitively."""
+    folded = "".join(unicodedata.normalize("NFKC", str(text or "")).split()).upper()
+    bare = "".join(ch for ch in folded if unicodedata.category(ch)[0] not in "PS")
+    if bare in CHAT_WHOLE or bare in {w + "谢谢" for w in CHAT_WHOLE} or bare in {"谢谢" + w for w in CHAT_WHOLE}:
+        return CHAT_OPT_OUT
+    if _STOP_SENDING.search(folded) or re.fullmatch(r"回复?(TD|T)?退订", bare):  # the footer alone: doing as it says
+        return CHAT_OPT_OUT
+    found = ""
+    for hit in re.finditer("退订|取消订阅", folded):
+        after = folded[hit.end():hit.end() + 1]
+        if hit.group() == "退订" and after in _NOT_UNSUBSCRIBE_AFTER:
+            continue
+        before = folded[:hit.start()]
+        if _NEGATED_BEFORE.search(before) or _QUOTED_FOOTER.search(before):
+            continue
+        if _ASKS_BEFORE.search(before):
+            return CHAT_OPT_OUT
+        found = CHAT_OPT_OUT_QUESTION if _QUESTION.search(folded) else CHAT_OPT_OUT
+        if found == CHAT_OPT_OUT:
+            return found
+    return found
+
+
+CHAT_OPT_OUT_REPLY = ("已为您退订：{shop}不会再主动给您发送短信、微信、邮件等通知和关怀消息。售后问题仍可随时在这里找客服；"
+                      "想恢复接收，告诉客服即可。")
+CHAT_OPT_OUT_NO_CUSTOMER_REPLY = "已收到您的退订请求。我们暂时没能确认您在本店的联系方式，客服会尽快核实并为您退订。"
+CHAT_OPT_OUT_HOWTO_REPLY = "如需退订{shop}的短信和关怀消息，在这里直接回复「退订」即可，所有渠道都会停止发送。"
+
+
+def chat_opt_out_after_commit(message) -> None:
+    """For each new inbound chat message (inbox.services.message_receive): if it asks for no more messages (or
+    about 退订), apply it once the message is committed. Cheap for the other messages: no query."""
+    from shouhou.inbox.choices import Direction
+
+    if message is None or message.direction != Direction.INBOUND or not chat_opt_out_intent(message.body):
+        return
+    message_id = message.pk
+    transaction.on_commit(lambda: chat_opt_out(message_id=message_id))
+
+
+def chat_opt_out(*, message_id: int) -> OptOutRequest | None:
+    """Apply an opt-out said in a chat: the conversation's customer is opted out of every channel (messages
+    waiting for them are suppressed), the request is recorded (OptOutRequest: who, when, where, the words) and
+    answered in the chat. A question about 退订 is answered with how to, recorded, and opts nobody out.
+    Idempotent per inbound message; never raises into the inbound path (a failure is logged)."""
+    try:
+        return _chat_opt_out(message_id)
+    except Exception:
+        log.exception("opt-out from chat message %s failed", message_id)
+        return None
+
+
+def _chat_opt_out(message_id: int) -> OptOutRequest | None:
+    from shouhou.commerce.models import Customer
+    from shouhou.inbox.channels import deliver_outbound_later
+    from shouhou.inbox.choices import Direction
+    from shouhou.inbox.models import Conversation, Message
+
+    msg = Message.objects.select_related("conversation", "shop").filter(
+        pk=message_id, direction=Direction.INBOUND).first()
+    if msg is None:
+        return None
+    intent = chat_opt_out_intent(msg.body)
+    if not intent:
+        return None
+    conversation = msg.conversation
+    Out = OptOutRequest.Outcome
+    at = now()
+    with transaction.atomic():
+        customer = (Customer.objects.select_for_update().filter(pk=conversation.customer_id, shop_id=msg.shop_id)
+                    .first() if conversation.customer_id else None)
+        if intent == CHAT_OPT_OUT_QUESTION:
+            outcome = Out.QUESTION
+        elif customer is None:
+            outcome = Out.NO_CUSTOMER
+        elif customer.opted_out_at is not None:
+            outcome = Out.ALREADY
+        else:
+            outcome = Out.OPTED_OUT
+        record, created = OptOutRequest.objects.get_or_create(
+            source_key=f"inbox:{msg.pk}",
+            defaults={"shop_id": msg.shop_id, "customer": customer, "source": conversation.channel[:24],
+                      "contact_handle": conversation.contact_handle[:200], "text": msg.body[:2000],
+                      "outcome": outcome, "received_at": msg.created_at or at})
+        if not created:
+            return record
+        if outcome == Out.OPTED_OUT:
+            Customer.objects.filter(pk=customer.pk).update(opted_out_at=at)
+        if customer is not None and outcome in (Out.OPTED_OUT, Out.ALREADY):
+            _suppress_queued([customer])
+        text = {Out.QUESTION: CHAT_OPT_OUT_HOWTO_REPLY, Out.NO_CUSTOMER: CHAT_OPT_OUT_NO_CUSTOMER_REPLY}.get(
+            outcome, CHAT_OPT_OUT_REPLY).format(shop=msg.shop.name)
+        reply = Message.objects.create(shop_id=msg.shop_id, conversation=conversation, direction=Direction.OUTBOUND,
+                                       is_bot=True, body=text)
+        Conversation.objects.filter(pk=conversation.pk).update(last_message_at=reply.created_at)
+        deliver_outbound_later(message=reply, channel=conversation.channel)
+    return record
 
 
 def receipt_record(*, provider: str, provider_message_id: str, status: str, detail: str = "",
@@ -479,6 +651,20 @@ def backoff_seconds(attempts: int) -> int:
     return int(_conf("BACKOFF_BASE_SECONDS", BACKOFF_BASE_SECONDS) * 2 ** max(attempts - 1, 0))
 
 
+CONTACT_LABELS = {MsgChannel.SMS: "手机号", MsgChannel.WECHAT_SUBSCRIBE: "微信号", MsgChannel.EMAIL: "邮箱"}
+
+
+def current_recipient(msg: OutboundMessage) -> str | None:
+    """The customer's contact for the message's channel as it is now (None when the channel does not take it
+    from the customer, or the message has no customer): a message is addressed when it is sent, not when it
+    was queued."""
+    customer = msg.customer
+    if customer is None or msg.channel not in CONTACT_LABELS:
+        return None
+    return {MsgChannel.SMS: customer.phone, MsgChannel.WECHAT_SUBSCRIBE: customer.wechat_id,
+            MsgChannel.EMAIL: customer.email}[msg.channel] or ""
+
+
 def message_send(*, pk: int) -> str:
     """Claim and send one message. Returns the resulting status (or "" when someone else has it)."""
     if not message_claim(pk):
@@ -497,6 +683,16 @@ def message_send(*, pk: int) -> str:
         OutboundMessage.objects.filter(pk=pk, status=S.SENDING).update(
             status=S.QUEUED, send_after=quiet, attempts=F("attempts") - 1)
         return S.QUEUED
+    current = current_recipient(msg)
+    if current is not None and current != msg.recipient:
+        if not current:
+            # the customer removed that contact while the message waited: nobody to send it to
+            OutboundMessage.objects.filter(pk=pk, status=S.SENDING).update(
+                status=S.FAILED, last_error=f"顾客已删除{CONTACT_LABELS[msg.channel]}，未发送")
+            return S.FAILED
+        # Changed while it waited (quiet hours, retries): the old number may be someone else's by now.
+        OutboundMessage.objects.filter(pk=pk).update(recipient=current)
+        msg.recipient = current
     provider = provider_for_channel(msg.channel)
     try:
         result = provider.send(msg)

@@ -19,7 +19,7 @@ from shouhou.core.idempotency import idempotency_claim
 from shouhou.core.phones import PhoneError, mask_phone
 from shouhou.core.signatures import SignatureError
 from shouhou.core.webhooks import webhook_verify
-from shouhou.notifications.selectors import customer_timeline
+from shouhou.notifications.selectors import customer_timeline, opt_out_requests
 from shouhou.notifications.services import customer_opt_out_from_reply, receipt_record
 
 
@@ -64,7 +64,7 @@ def sms_reply_webhook(request: HttpRequest):
             raise _BadPayload(f"缺少字段 {exc}") from exc
         _, fresh = idempotency_claim(scope="sms_reply", key=msg_id)
         try:
-            changed = customer_opt_out_from_reply(phone=phone, text=text) if fresh else 0
+            changed = customer_opt_out_from_reply(phone=phone, text=text, reply_id=msg_id) if fresh else 0
         except PhoneError as exc:  # was a 500, and the gateway retried it for ever
             raise _BadPayload(f"phone 字段不是有效的手机号：{exc}") from exc
         return {"opted_out": changed, "duplicate": not fresh}
@@ -112,4 +112,5 @@ def customer_timeline_page(request: HttpRequest, customer_id: int):
         raise Http404
     messages = customer_timeline(shop=shop, customer_id=customer.pk)
     return render(request, "notifications/timeline.html", {
-        "customer": customer, "masked_phone": mask_phone(customer.phone), "outbound": messages})
+        "customer": customer, "masked_phone": mask_phone(customer.phone), "outbound": messages,
+        "opt_outs": opt_out_requests(shop=shop, customer_id=customer.pk, limit=50)})

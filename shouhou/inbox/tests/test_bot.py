@@ -341,3 +341,20 @@ def test_greeting_and_thanks_are_answered_without_counting_as_failures(sla_shop)
 def test_detect(text, handoff, intent, topic, category):
     found = bot.detect(text)
     assert (found.handoff, found.intent, found.topic, found.category) == (handoff, intent, topic, category)
+
+
+def test_an_opt_out_in_a_bot_chat_gets_the_opt_outs_answer_only(sla_shop, django_capture_on_commit_callbacks):
+    """「退订」 is answered by the opt-out itself (notifications.chat_opt_out): the bot adding 「没听懂」 would
+    contradict it, and it would count as a failed answer on the way to a hand-off."""
+    from shouhou.notifications.services import CHAT_OPT_OUT_REPLY
+
+    order = make_order(sla_shop)
+    with frozen(NOW):
+        conversation, say = chat(order)
+        with django_capture_on_commit_callbacks(execute=True):
+            say("退订")
+    conversation.refresh_from_db()
+    assert conversation.bot_failures == 0 and conversation.bot_active is True
+    assert bot_replies(conversation) == [CHAT_OPT_OUT_REPLY.format(shop=sla_shop.name)]
+    order.customer.refresh_from_db()
+    assert order.customer.opted_out_at is not None

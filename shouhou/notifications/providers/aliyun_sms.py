@@ -16,16 +16,18 @@ from datetime import UTC, datetime
 from urllib.parse import quote
 
 from shouhou.notifications.providers.base import (
+    UNKNOWN_OUTCOME_SMS,
     PermanentError,
     Provider,
-    RetryableError,
     SendResult,
+    UnknownOutcomeError,
     http_json,
     sms_recipient_check,
     template_values,
 )
+from shouhou.notifications.providers.sms_errors import ALIYUN, sms_error
 
-RETRYABLE_CODES = {"isv.BUSINESS_LIMIT_CONTROL", "Throttling.User", "SignatureNonceUsed", "ServiceUnavailable"}
+RETRYABLE_CODES = frozenset(code for code, (retry, _) in ALIYUN.items() if retry)  # sms_errors.py: code → reason
 
 
 def percent_encode(value: str) -> str:
@@ -62,11 +64,13 @@ class AliyunSmsProvider(Provider):
         }
         params["Signature"] = aliyun_signature(params, o["access_key_secret"])
         body = "&".join(f"{percent_encode(k)}={percent_encode(v)}" for k, v in params.items()).encode()
-        _, data = http_json("POST", o.get("base_url", "https://dysmsapi.aliyuncs.com") + "/", body=body,
-                            headers={"Content-Type": "application/x-www-form-urlencoded"})
+        try:
+            _, data = http_json("POST", o.get("base_url", "https://dysmsapi.aliyuncs.com") + "/", body=body,
+                                headers={"Content-Type": "application/x-www-form-urlencoded"},
+                                timeout=float(o.get("timeout", 10)))
+        except UnknownOutcomeError as exc:
+            raise PermanentError(f"阿里云短信 {UNKNOWN_OUTCOME_SMS}（OutId {message.pk}）") from exc
         code = data.get("Code")
         if code == "OK":
             return SendResult(provider_message_id=data.get("BizId", ""))
-        if code in RETRYABLE_CODES:
-            raise RetryableError(f"阿里云短信 {code}: {data.get('Message')}")
-        raise PermanentError(f"阿里云短信 {code}: {data.get('Message')}")
+        raise sms_error("aliyun", str(code or ""), str(data.get("Message") or ""))

@@ -6,6 +6,7 @@ timeouts, 5xx, throttling) or PermanentError (never retry: bad number, user refu
 
 from __future__ import annotations
 
+import http.client
 import json
 import urllib.error
 import urllib.request
@@ -25,6 +26,12 @@ class RetryableError(ProviderError):
 
 class PermanentError(ProviderError):
     retryable = False
+
+
+class UnknownOutcomeError(RetryableError):
+    """The gateway took the whole request and then did not answer (timed out, dropped the connection): it may
+    have sent the message. Safe to retry only where the gateway drops a repeat (WeChat's client_msg_id); an SMS
+    gateway has no such key, so the SMS adapters turn this into a PermanentError (no second SMS)."""
 
 
 def sms_recipient_check(recipient: str) -> str:
@@ -88,8 +95,10 @@ def http_json(method: str, url: str, *, body: bytes | None = None, headers: dict
             status, raw = resp.status, resp.read()
     except urllib.error.HTTPError as exc:
         status, raw = exc.code, exc.read()
-    except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
+    except urllib.error.URLError as exc:  # urllib wraps what fails before the request is sent: nothing went out
         raise RetryableError(f"网络错误：{exc}") from exc
+    except (TimeoutError, ConnectionError, http.client.HTTPException) as exc:  # after it was sent
+        raise UnknownOutcomeError(f"网关收到请求后未应答（{exc.__class__.__name__}）") from exc
     if status >= 500 or status == 429:
         raise RetryableError(f"HTTP {status}")
     try:
@@ -97,3 +106,7 @@ def http_json(method: str, url: str, *, body: bytes | None = None, headers: dict
     except ValueError as exc:
         raise RetryableError(f"无法解析的响应（HTTP {status}）") from exc
     return status, data
+
+
+UNKNOWN_OUTCOME_SMS = ("发送结果未知：短信网关收到请求后未应答，可能已经发出；短信没有防重发编号，为免顾客收到两条，"
+                       "不再自动重试（可在服务商控制台按本消息编号查询是否送达）")

@@ -13,16 +13,16 @@ import time
 from datetime import UTC, datetime
 
 from shouhou.notifications.providers.base import (
+    UNKNOWN_OUTCOME_SMS,
     PermanentError,
     Provider,
-    RetryableError,
     SendResult,
+    UnknownOutcomeError,
     http_json,
     sms_recipient_check,
     template_values,
 )
-
-RETRYABLE_PREFIXES = ("InternalError", "RequestLimitExceeded", "LimitExceeded", "FailedOperation.InsufficientBalance")
+from shouhou.notifications.providers.sms_errors import sms_error
 
 
 def _hmac(key: bytes, msg: str) -> bytes:
@@ -74,18 +74,15 @@ class TencentSmsProvider(Provider):
             "X-TC-Timestamp": str(ts),
             "X-TC-Region": o.get("region", "ap-guangzhou"),
         }
-        _, data = http_json("POST", o.get("base_url", f"https://{host}") + "/", body=payload.encode(),
-                            headers=headers)
+        try:
+            _, data = http_json("POST", o.get("base_url", f"https://{host}") + "/", body=payload.encode(),
+                                headers=headers, timeout=float(o.get("timeout", 10)))
+        except UnknownOutcomeError as exc:
+            raise PermanentError(f"腾讯云短信 {UNKNOWN_OUTCOME_SMS}（SessionContext {message.pk}）") from exc
         resp = data.get("Response", {})
         if "Error" in resp:
-            code = resp["Error"].get("Code", "")
-            if code.startswith(RETRYABLE_PREFIXES):
-                raise RetryableError(f"腾讯云短信 {code}")
-            raise PermanentError(f"腾讯云短信 {code}: {resp['Error'].get('Message')}")
+            raise sms_error("tencent", str(resp["Error"].get("Code") or ""), str(resp["Error"].get("Message") or ""))
         status = (resp.get("SendStatusSet") or [{}])[0]
         if status.get("Code") == "Ok":
             return SendResult(provider_message_id=status.get("SerialNo", ""))
-        code = status.get("Code", "")
-        if code.startswith(RETRYABLE_PREFIXES):
-            raise RetryableError(f"腾讯云短信 {code}")
-        raise PermanentError(f"腾讯云短信 {code}: {status.get('Message')}")
+        raise sms_error("tencent", str(status.get("Code") or ""), str(status.get("Message") or ""))

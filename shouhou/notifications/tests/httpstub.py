@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections import deque
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -14,6 +15,7 @@ class Stub:
         self.requests: list[dict] = []
         self.responses: deque[tuple[int, object]] = deque()
         self.default: tuple[int, object] = (200, {})
+        self.delay = 0.0  # seconds to wait after reading a request, before answering (a gateway that times out)
 
     def answer(self, *responses: tuple[int, object]) -> None:
         self.responses.extend(responses)
@@ -31,12 +33,17 @@ class Stub:
                 stub.requests.append({"method": self.command, "path": self.path, "body": body,
                                       "headers": {k.lower(): v for k, v in self.headers.items()}})
                 status, payload = stub.responses.popleft() if stub.responses else stub.default
+                if stub.delay:
+                    time.sleep(stub.delay)
                 raw = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(raw)))
-                self.end_headers()
-                self.wfile.write(raw)
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(raw)))
+                    self.end_headers()
+                    self.wfile.write(raw)
+                except (BrokenPipeError, ConnectionResetError):  # the client gave up waiting (stub.delay)
+                    pass
 
             def log_message(self, *args):
                 pass

@@ -378,7 +378,7 @@ def test_a_recall_and_a_rejection_reach_the_customer_whatever_the_cap(shop, cust
     with time_machine.travel(DAY, tick=False):
         for i in range(3):
             _enqueue(shop, customer, key=f"c{i}")
-        recall = _enqueue(shop, customer, "recall", key="r1", product="婴儿推车", problem="刹车缺陷")
+        recall = _enqueue(shop, customer, "recall", key="r1", product="婴儿推车", reason="刹车缺陷")
         rejected = _enqueue(shop, customer, "case_rejected", key="r2", case_no="C1", reason="超过七天")
     assert (recall.status, rejected.status) == (S.QUEUED, S.QUEUED)
 
