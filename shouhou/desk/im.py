@@ -69,7 +69,8 @@ def im_page(request: HttpRequest) -> HttpResponse:
     desk = Desk(request)
     live_seq = _live_seq(desk)  # before the data: whatever is stored after it is replayed to the page
     scope = _scope(request)
-    context = {**_list_context(desk, scope, _kept(request)), "live_seq": live_seq, "me": request.user.pk}
+    context = {**_list_context(desk, scope, _kept(request)), "live_seq": live_seq, "me": request.user.pk,
+               "desk_shop": desk.shop.pk}
     ticket_id = request.GET.get("t", "")
     if ticket_id.isdigit():
         ticket = _ticket_or_404(desk, int(ticket_id))

@@ -18,7 +18,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from shouhou.accounts.access import current_shop_for_request, role_for_request
+from shouhou.accounts.access import current_shop_for_request, role_for_request, shops_for_user
 from shouhou.accounts.choices import Role
 from shouhou.accounts.permissions import CASE_APPROVE, CASE_CREATE, PII_REVEAL, REPLY, TEAM_MANAGE, role_can
 from shouhou.cases.choices import CaseKind, ClaimReason
@@ -53,7 +53,7 @@ class Desk:
     """The current shop and what the user's role allows there."""
 
     def __init__(self, request: HttpRequest):
-        shop = current_shop_for_request(request)
+        shop = _page_shop(request) or current_shop_for_request(request)
         if shop is None:
             raise PermissionDenied(_("没有可访问的店铺"))
         self.shop = shop
@@ -70,6 +70,19 @@ class Desk:
     @property
     def is_supervisor_view_allowed(self) -> bool:
         return self.can(TEAM_MANAGE) or self.role == Role.ANALYST
+
+
+def _page_shop(request: HttpRequest):
+    """The shop a desk page was drawn for, when its reads and actions name it (header X-Desk-Shop, or `shop` in
+    the query: file links): an agent of two shops keeps one tab per shop, and choosing the other shop in one tab
+    no longer turns the other tab's list, conversation and replies to that shop. Only a shop of the user's."""
+    raw = request.headers.get("X-Desk-Shop") or request.GET.get("shop") or ""
+    if not raw:
+        return None
+    shop = shops_for_user(request.user).filter(pk=raw).first() if raw.isdigit() and len(raw) < 19 else None
+    if shop is None:
+        raise PermissionDenied(_("无权访问该店铺"))
+    return shop
 
 
 def _ticket_or_404(desk: Desk, pk: int):
@@ -98,7 +111,7 @@ def _queue_context(desk: Desk, filters: sel.QueueFilters) -> dict:
     page = sel.ticket_queue(shop=desk.shop, user=desk.user, filters=filters)
     return {"page": page, "counts": sel.queue_counts(shop=desk.shop, user=desk.user, at=page.at),
             "server_now": page.at, "board": sel.reply_board(shop=desk.shop, user=desk.user, at=page.at),
-            "reply_next": sel.reply_next(shop=desk.shop, at=page.at), "live_seq": live_seq}
+            "reply_next": sel.reply_next(shop=desk.shop, at=page.at), "live_seq": live_seq, "desk_shop": desk.shop.pk}
 
 
 @login_required
@@ -165,6 +178,8 @@ def _ticket_context(request: HttpRequest, desk: Desk, ticket, *, draft: str = ""
                     blocked: list[str] | None = None) -> dict:
     at = now()
     live_seq = _live_seq(desk)
+    # the live refresh's cursors, read *before* the timeline (a row committed in between is read again, not skipped)
+    cursors = sel.ticket_cursors(ticket=ticket)
     case = desk_svc.ticket_linked_case(ticket=ticket)
     suggestions = inbox_scripts.scripts_suggest(ticket=ticket) if desk.can(REPLY) else []
     customer = (sel.customer_360(shop=desk.shop, customer=ticket.customer, exclude_ticket_id=ticket.pk)
@@ -176,7 +191,7 @@ def _ticket_context(request: HttpRequest, desk: Desk, ticket, *, draft: str = ""
         "clock": sel.ticket_queue_clock(ticket, at=at),
         "server_now": at,
         "timeline": sel.ticket_timeline(ticket=ticket),
-        "last_ids": sel.ticket_last_ids(ticket=ticket),
+        "last_ids": cursors,
         "customer": customer,
         "tracking": order_tracking(shop=desk.shop, order_id=tracked_order) if tracked_order else [],
         "can_reveal": desk.can(PII_REVEAL),
@@ -206,6 +221,7 @@ def _ticket_context(request: HttpRequest, desk: Desk, ticket, *, draft: str = ""
         "needs_phone": ticket.customer_id is None,
         "poll_seconds": POLL_SECONDS,
         "live_seq": live_seq,
+        "desk_shop": desk.shop.pk,
     }
 
 
@@ -230,23 +246,20 @@ def ticket_poll(request: HttpRequest, pk: int) -> JsonResponse:
     """New timeline items since the ids the page has (m = message, e = event), and the clock."""
     desk = Desk(request)
     ticket = _ticket_or_404(desk, pk)
-    after_m, after_e = _int(request.GET.get("m")), _int(request.GET.get("e"))
-    # The newest ids are read *before* the items: a message committed between the two reads is then in the
-    # items, not skipped by a cursor that already counts it (it never showed until a reload).
-    last = sel.ticket_last_ids(ticket=ticket)
-    items = sel.ticket_timeline(ticket=ticket, after_message_id=after_m, after_event_id=after_e,
-                                include_escalations=False)
-    shown_m = max((i.obj.pk for i in items if i.kind == "message"), default=0)
-    shown_e = max((i.obj.pk for i in items if i.kind == "event"), default=0)
+    # `m` and `e` are cursors that skip nothing a transaction commits late (inbox.selectors.Cursor, docs/live.md):
+    # the items may repeat some the page has, which keeps one per data-key
+    read = sel.ticket_refresh(ticket=ticket, after_message=sel.Cursor.parse(request.GET.get("m")),
+                              after_event=sel.Cursor.parse(request.GET.get("e")))
+    items = read.items
     at = now()
     clock = sel.ticket_queue_clock(ticket, at=at)
     html = render_to_string("desk/_timeline_items.html", {"timeline": items}, request=request)
     clock_html = render_to_string("desk/_clock.html", {"clock": clock, "ticket": ticket}, request=request)
     deliveries = {m.pk: render_to_string("desk/_delivery.html", {"m": m}, request=request)
                   for m in sel.ticket_deliveries(ticket=ticket)}
-    return JsonResponse({"html": html, "count": len(items), "m": max(last["message"], after_m, shown_m),
+    return JsonResponse({"html": html, "count": len(items), "m": read.message.token(),
                          "deliveries": deliveries,
-                         "e": max(last["event"], after_e, shown_e), "clock_html": clock_html,
+                         "e": read.event.token(), "clock_html": clock_html,
                          "status": ticket.status, "status_label": ticket.get_status_display(), "now": at.isoformat()})
 
 
@@ -433,7 +446,7 @@ def _team_context(desk: Desk) -> dict:
             "counts": sel.queue_counts(shop=desk.shop, user=desk.user, at=at), "poll_seconds": POLL_SECONDS * 3,
             "board": (board := sel.reply_board(shop=desk.shop, at=at)), "show_agents": True,
             "unassigned_rates": board.unassigned, "reply_next": sel.reply_next(shop=desk.shop, at=at),
-            "live_seq": live_seq}
+            "live_seq": live_seq, "desk_shop": desk.shop.pk}
 
 
 @login_required

@@ -625,12 +625,114 @@ def message_with_file(*, shop, message_id: int) -> Message | None:
 
 
 def ticket_last_ids(*, ticket: Ticket) -> dict[str, int]:
-    """The newest message and event ids (where the live refresh starts)."""
+    """The newest message and event ids the reader can see (not yet a cursor: see ticket_cursors)."""
     last_message = (Message.objects.filter(shop_id=ticket.shop_id, conversation_id=ticket.conversation_id)
                     .order_by("-id").values_list("id", flat=True).first()) if ticket.conversation_id else None
     last_event = (TicketEvent.objects.filter(shop_id=ticket.shop_id, ticket=ticket)
                   .order_by("-id").values_list("id", flat=True).first())
     return {"message": last_message or 0, "event": last_event or 0}
+
+
+# --- cursors of the live refresh that skip nothing ------------------------------------------------------------
+# On PostgreSQL a row's id is taken at INSERT and transactions commit in any order: a read that sees id 102 may
+# not yet see 101, which commits a moment later. A cursor "everything up to the newest id I saw" then skips 101
+# for good. A cursor here is a settled id (every row at or below it that will ever exist is visible) and, while
+# a newer id seen is not yet settled, that id and the database time it was seen at. The read returns what is
+# above the settled id (the page de-duplicates by data-key). Id `seen`, read at time T, is settled once no
+# transaction that had written by T is still open: an id at or below `seen` was taken before T by a transaction
+# that had written by T; an id taken later is above `seen` (docs/live.md, "Cursors of the timeline read").
+# SQLite writes one transaction at a time and takes ids inside it: the newest id seen is settled at once.
+
+@dataclass(frozen=True)
+class Cursor:
+    settled: int = 0
+    seen: int = 0
+    at_ms: int = 0  # database clock, epoch milliseconds; 0: nothing waits to settle (seen == settled)
+
+    @classmethod
+    def parse(cls, value) -> Cursor:
+        """`"<settled>"` or `"<settled>.<seen>.<at_ms>"`; anything else is 0 (read everything)."""
+        parts = str(value or "").split(".")
+        if not all(p.isdigit() and len(p) <= 18 for p in parts) or len(parts) not in (1, 3):
+            return cls()
+        numbers = [int(p) for p in parts]
+        if len(numbers) == 1 or numbers[1] <= numbers[0] or not numbers[2]:
+            return cls(settled=numbers[0], seen=numbers[0])
+        return cls(*numbers)
+
+    def token(self) -> str:
+        return str(self.settled) if not self.at_ms else f"{self.settled}.{self.seen}.{self.at_ms}"
+
+    def advance(self, *, newest: int, horizon: CommitHorizon) -> Cursor:
+        """The cursor after a read that saw ids up to `newest`."""
+        settled, seen, at_ms = self.settled, max(self.seen, self.settled), self.at_ms
+        if at_ms and horizon.settles(at_ms):
+            settled, at_ms = seen, 0
+        newest = max(newest, seen, settled)
+        if at_ms:  # still waiting for `seen` to settle: newer rows are read again meanwhile (above `settled`)
+            return Cursor(settled, seen, at_ms)
+        if horizon.settles(horizon.now_ms):
+            return Cursor(newest, newest, 0)
+        return Cursor(settled, newest, horizon.now_ms) if newest > settled else Cursor(settled, settled, 0)
+
+
+@dataclass(frozen=True)
+class CommitHorizon:
+    """The database's clock and the start of its oldest transaction that has written and is still open (None:
+    none, or a database that writes one transaction at a time)."""
+    now_ms: int
+    oldest_writer_ms: int | None
+
+    def settles(self, at_ms: int) -> bool:
+        """Has every transaction that had written by `at_ms` ended?"""
+        return self.oldest_writer_ms is None or self.oldest_writer_ms > at_ms
+
+
+def commit_horizon() -> CommitHorizon:
+    """Read after the rows (an id seen was taken before this clock). One query on PostgreSQL: the sessions of
+    this database holding a transaction id (they have written); the reading session itself holds none or is
+    left out. On SQLite no writer is ever open beside a reader's view of the rows: None."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return CommitHorizon(now_ms=int(now().timestamp() * 1000), oldest_writer_ms=None)
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT (extract(epoch FROM clock_timestamp()) * 1000)::bigint,"
+            " (extract(epoch FROM min(xact_start)) * 1000)::bigint FROM pg_stat_activity"
+            " WHERE datname = current_database() AND backend_xid IS NOT NULL AND pid <> pg_backend_pid()")
+        now_ms, oldest = cur.fetchone()
+    # a writer that started in the same millisecond as the read is counted as open: floor, never round up
+    return CommitHorizon(now_ms=int(now_ms), oldest_writer_ms=None if oldest is None else int(oldest))
+
+
+@dataclass
+class TimelineRefresh:
+    items: list[TimelineItem]
+    message: Cursor
+    event: Cursor
+
+
+def ticket_cursors(*, ticket: Ticket) -> dict[str, str]:
+    """The cursors a page starts from ({"message", "event"} tokens): read before the page's timeline."""
+    last = ticket_last_ids(ticket=ticket)
+    horizon = commit_horizon()
+    return {k: Cursor().advance(newest=last[k], horizon=horizon).token() for k in ("message", "event")}
+
+
+def ticket_refresh(*, ticket: Ticket, after_message: Cursor, after_event: Cursor) -> TimelineRefresh:
+    """The live refresh of a ticket's timeline: the items above the cursors' settled ids (some may be on the page
+    already: it keeps one per data-key) and the cursors for the next read (docs/live.md)."""
+    # The newest ids are read *before* the items: a row committed between the two reads is in the items.
+    last = ticket_last_ids(ticket=ticket)
+    items = ticket_timeline(ticket=ticket, after_message_id=after_message.settled,
+                            after_event_id=after_event.settled, include_escalations=False)
+    shown_m = max((i.obj.pk for i in items if i.kind == "message"), default=0)
+    shown_e = max((i.obj.pk for i in items if i.kind == "event"), default=0)
+    horizon = commit_horizon()  # after the reads: every id they saw was taken before its clock
+    return TimelineRefresh(items=items,
+                           message=after_message.advance(newest=max(last["message"], shown_m), horizon=horizon),
+                           event=after_event.advance(newest=max(last["event"], shown_e), horizon=horizon))
 
 
 # --- the customer at a glance -------------------------------------------------------------------

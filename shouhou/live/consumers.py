@@ -247,7 +247,15 @@ class DeskConsumer(LiveConsumer):
         user = session_user(self.scope)
         if not user.is_authenticated or user.pk != self.scope["user"].pk:
             return None
-        # the shop as chosen when the page connected (a choice made later in another tab moves that tab only)
+        # the shop the page was drawn for (`?shop=`, one of the user's: an agent of two shops keeps a tab per shop,
+        # and a reconnect after another tab chose the other shop stays on this one), else the session's choice
+        raw = parse_qs(self.scope.get("query_string", b"").decode()).get("shop", [""])[0]
+        if raw:
+            from shouhou.accounts.access import shops_for_user
+
+            ok = raw.isascii() and raw.isdigit() and len(raw) <= 18
+            shop = shops_for_user(user).filter(pk=int(raw)).first() if ok else None
+            return desk_stream(shop.pk) if shop is not None else None
         request = SimpleNamespace(user=user, session=self.scope.get("session") or {})
         shop = current_shop_for_request(request)
         return desk_stream(shop.pk) if shop is not None else None

@@ -175,9 +175,9 @@ def test_a_file_is_linked_under_the_name_the_sender_gave_it_in_the_pane_the_tick
     named.attachment.save("mail-F1.pdf", ContentFile(b"%PDF-1.4"), save=True)
     unnamed = Message(shop=shop, conversation=ticket.conversation, direction=Direction.INBOUND, body="[附件] y")
     unnamed.attachment.save("mail-F2.pdf", ContentFile(b"%PDF-1.4"), save=True)
-    link = (f'<a href="/desk/m/{named.pk}/file/" rel="noopener" data-testid="msg-file-name">'
+    link = (f'<a href="/desk/m/{named.pk}/file/?shop={shop.pk}" rel="noopener" data-testid="msg-file-name">'
             "&lt;b&gt;十二月&lt;/b&gt;发票.pdf</a>")
-    fallback = f'<a href="/desk/m/{unnamed.pk}/file/" rel="noopener" data-testid="msg-file-name">附件</a>'
+    fallback = f'<a href="/desk/m/{unnamed.pk}/file/?shop={shop.pk}" rel="noopener" data-testid="msg-file-name">附件</a>'
     pane = agent_client.get(f"/desk/im/t/{ticket.pk}/").content.decode()
     page = agent_client.get(f"/desk/t/{ticket.pk}/").content.decode()
     polled = agent_client.get(f"/desk/t/{ticket.pk}/poll/", {"m": first.pk, "e": 10**6}).json()["html"]

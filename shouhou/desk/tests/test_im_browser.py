@@ -449,7 +449,7 @@ def test_a_screenshot_pasted_into_the_reply_box_goes_with_the_reply(login_page, 
     page = login_page("agent")
     page.goto(f"{live_server.url}/desk/im/?t={ticket.pk}")
     page.fill("#im-reply", "亲，尺码表请看图")
-    png = base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"\x00" * 64).decode()
+    png = base64.b64encode(_real_png()).decode()  # a real picture: uploads are decoded (core/uploads.py)
     page.evaluate("""(png) => {
         const bytes = Uint8Array.from(atob(png), c => c.charCodeAt(0));
         const box = new DataTransfer();
@@ -462,3 +462,82 @@ def test_a_screenshot_pasted_into_the_reply_box_goes_with_the_reply(login_page, 
     expect(page.get_by_test_id("timeline").get_by_test_id("msg-file")).to_have_count(1)
     reply = Message.objects.get(direction="outbound")
     assert (reply.body, reply.attachment_name) == ("亲，尺码表请看图", "截图.png") and reply.attachment
+
+
+@pytest.mark.browser
+def test_an_agent_of_two_shops_keeps_a_desk_tab_per_shop(page, asgi_server, shop, other_shop, agent):
+    """Choosing the other shop in a second tab used to turn the first tab's reads and replies to that shop: its
+    list filled with the other shop's conversations and its open conversation stopped refreshing (404)."""
+    from django.core.files.base import ContentFile
+
+    from shouhou.inbox.choices import Direction
+
+    MembershipFactory(shop=other_shop, role=Role.AGENT, user=agent)
+    here = _ticket(shop, "李女士", "小鹿店：面霜漏了")
+    _ticket(other_shop, "周先生", "隔壁店：发货了吗")
+    base = asgi_server.url
+    log_in(page, base, "agent")
+    page.set_viewport_size({"width": 1366, "height": 768})
+    page.goto(f"{base}/desk/im/?t={here.pk}")
+    page.wait_for_selector("#im[data-state=on]", state="attached")
+
+    # a second tab of the same login chooses the other shop
+    second = page.context.new_page()
+    second.goto(f"{base}/desk/im/")
+    second.get_by_test_id("shop-switcher").select_option(str(other_shop.pk))
+    expect(second.get_by_test_id("im-row")).to_contain_text(["隔壁店：发货了吗"])
+
+    # the first tab's customer sends a photo: it arrives there, drawn by the read the push asks for
+    photo = Message(shop=shop, conversation=here.conversation, direction=Direction.INBOUND, body="[图片]")
+    photo.attachment.save("leak.png", ContentFile(_PNG), save=True)
+    image = page.locator(f'#im-timeline [data-key="m{photo.pk}"] img.att')
+    expect(image).to_be_visible()
+    page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=image.element_handle())
+    expect(page.get_by_test_id("im-row")).to_have_count(1)
+    expect(page.locator("#im-rows")).not_to_contain_text("隔壁店")
+
+    # and its reply goes to its own conversation
+    page.fill("#im-reply", "抱歉给您添麻烦了，马上为您补发")
+    page.press("#im-reply", "Control+Enter")
+    expect(page.locator("#im-timeline")).to_contain_text("抱歉给您添麻烦了，马上为您补发")
+    assert Message.objects.filter(conversation=here.conversation, body="抱歉给您添麻烦了，马上为您补发").exists()
+    second.close()
+
+
+# a 1×1 PNG
+_PNG = bytes.fromhex("89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d49444154789c6360f8"
+                     "cfc0000003010100c9fe92ef0000000049454e44ae426082")
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_an_agent_transfers_the_open_conversation_from_the_one_screen_desk(login_page, live_server, shop, agent,
+                                                                           supervisor):
+    """The one-screen desk had no 转接: in a surge an agent had to leave for the full ticket page to hand a
+    conversation to a colleague."""
+    ticket = _ticket(shop)
+    Ticket.objects.filter(pk=ticket.pk).update(assignee=agent)
+    page = login_page("agent")
+    page.set_viewport_size({"width": 1366, "height": 768})
+    page.goto(f"{live_server.url}/desk/im/?t={ticket.pk}")
+    expect(page.get_by_test_id("im-row")).to_have_count(1)
+    asked = []
+    page.on("dialog", lambda d: (asked.append(d.message), d.accept()))
+    page.get_by_test_id("im-transfer").select_option(label="supervisor")
+    expect(page.locator("#im-status")).to_have_text("已分配给 supervisor")
+    expect(page.locator(".im-head")).to_contain_text("supervisor")
+    assert asked == ["把这个会话转接给 supervisor 吗？"]
+    assert Ticket.objects.get(pk=ticket.pk).assignee == supervisor
+    expect(page.get_by_test_id("im-row")).to_have_count(0)  # 我的: given away, it leaves the list
+    # the transfer is on the conversation's record
+    expect(page.locator("#im-timeline")).to_contain_text("supervisor")
+
+
+def _real_png() -> bytes:
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (8, 8), (40, 120, 200)).save(out, format="PNG")
+    return out.getvalue()

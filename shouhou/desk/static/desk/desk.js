@@ -39,8 +39,11 @@
     }
   }
 
+  // the shop the page was drawn for (desk/workbench.py _page_shop): another tab choosing another shop leaves it
+  var pageShop = document.querySelector("[data-desk-shop]");
   function getJSON(url) {
-    return fetch(url, { credentials: "same-origin", headers: { "Accept": "application/json" } })
+    return fetch(url, { credentials: "same-origin", headers: { "Accept": "application/json",
+                                                               "X-Desk-Shop": pageShop ? pageShop.dataset.deskShop : "" } })
       .then(function (r) { if (!r.ok) throw new Error(r.status); return r.json(); });
   }
 
@@ -129,16 +132,17 @@
       var url = timeline.dataset.pollUrl + "?m=" + timeline.dataset.m + "&e=" + timeline.dataset.e;
       return getJSON(url).then(function (j) {
         syncClock(j.now);
-        if (j.count) {
-          var box = document.createElement("div");
+        if (j.count) {  // the read repeats the last moments' items (docs/live.md): one per data-key
+          var box = document.createElement("div"), added = false;
           box.innerHTML = j.html;
           while (box.firstChild) {
             var node = box.firstChild;
             box.removeChild(node);
-            if (node.nodeType === 1 && node.dataset.key && timeline.querySelector('[data-key="' + node.dataset.key + '"]')) continue;
+            if (node.nodeType !== 1 || (node.dataset.key && timeline.querySelector('[data-key="' + node.dataset.key + '"]'))) continue;
             timeline.appendChild(node);
+            added = true;
           }
-          timeline.scrollTop = timeline.scrollHeight;
+          if (added) timeline.scrollTop = timeline.scrollHeight;  // only what is new moves the view
         }
         timeline.dataset.m = j.m;
         timeline.dataset.e = j.e;

@@ -15,8 +15,11 @@
   var liveUp = false, baseTitle = document.title, unseen = 0, alerts = 0;
   D.syncClock(im.dataset.serverNow);
 
+  // Every read and action names the shop this page was drawn for (an agent of two shops keeps a tab per shop;
+  // choosing the other shop in one tab does not turn this one: desk/workbench.py _page_shop).
+  var SHOP = {"X-Desk-Shop": im.dataset.deskShop || ""};
   function getJSON(url) {
-    return fetch(url, {credentials: "same-origin", headers: {"Accept": "application/json"}})
+    return fetch(url, {credentials: "same-origin", headers: {"Accept": "application/json", "X-Desk-Shop": SHOP["X-Desk-Shop"]}})
       .then(function (r) { if (!r.ok) throw new Error(r.status); return r.json(); });
   }
   function openId() { var c = pane.querySelector(".im-convo"); return c ? c.dataset.ticket : ""; }
@@ -109,7 +112,9 @@
       if (timeline() !== tl) return;
       D.syncClock(j.now);
       if (j.count) {
-        var box = document.createElement("div");
+        // The read repeats the items of the last moments (a row committed late is never skipped: docs/live.md):
+        // one per data-key; only what is new moves the view to the bottom (an agent reading back stays put).
+        var box = document.createElement("div"), added = false;
         box.innerHTML = j.html;
         while (box.firstChild) {
           var node = box.firstChild;
@@ -119,10 +124,12 @@
             if (had.dataset.live) tl.replaceChild(node, had);  // drawn from its event: the full one replaces it
             continue;
           }
+          if (node.nodeType !== 1) continue;
           tl.appendChild(node);
-          if (node.nodeType === 1 && node.dataset.author && node.dataset.author !== im.dataset.me) otherReplied(node);
+          added = true;
+          if (node.dataset.author && node.dataset.author !== im.dataset.me) otherReplied(node);
         }
-        tl.scrollTop = tl.scrollHeight;
+        if (added) tl.scrollTop = tl.scrollHeight;
       }
       tl.dataset.m = j.m;
       tl.dataset.e = j.e;
@@ -213,7 +220,7 @@
 
   function openTicket(id, push) {
     draftSave();  // the draft of the conversation being left
-    return fetch(im.dataset.paneUrl.replace("/0/", "/" + id + "/"), {credentials: "same-origin"})
+    return fetch(im.dataset.paneUrl.replace("/0/", "/" + id + "/"), {credentials: "same-origin", headers: SHOP})
       .then(function (r) { if (!r.ok) throw new Error(r.status); return r.text(); })
       .then(function (html) {
         pane.innerHTML = html;
@@ -245,7 +252,8 @@
   // --- actions: reply or note, status; answers are JSON, nothing reloads ---
   function post(url, data) {
     return fetch(url, {method: "POST", credentials: "same-origin", body: data,
-                       headers: {"X-CSRFToken": D.csrf(), "X-Desk-Fetch": "1", "Accept": "application/json"}})
+                       headers: {"X-CSRFToken": D.csrf(), "X-Desk-Fetch": "1", "Accept": "application/json",
+                                 "X-Desk-Shop": SHOP["X-Desk-Shop"]}})
       .then(function (r) { return r.json().catch(function () { return {ok: false, error: _("操作失败，请重试")}; }); });
   }
   function say(text) { var s = document.getElementById("im-status"); if (s) s.textContent = text || ""; }
@@ -338,6 +346,24 @@
     var act = ev.target.closest("[data-case-act]");
     if (act) caseAct(act);
   });
+
+  // --- 转接: give the open conversation to another agent of the shop (the services check who may; the answer says
+  // to whom). The pane is drawn again (its assignee), the list follows (in 我的, a conversation given away leaves). ---
+  function transfer(select) {
+    var form = document.getElementById("im-composer"), data = new FormData(), forTicket = openId();
+    if (!select.value || !form || select.dataset.busy) return;
+    var name = select.options[select.selectedIndex].textContent;
+    if (!window.confirm((window.interpolate || function (t, v) { return t.replace("%(name)s", v.name); })(
+      _("把这个会话转接给 %(name)s 吗？"), {name: name}, true))) { select.value = ""; return; }
+    data.append("agent", select.value);
+    select.dataset.busy = "1";
+    post(form.dataset.assignUrl, data).then(function (j) {
+      if (!j.ok) { say(j.error || _("操作失败，请重试")); select.value = ""; return; }
+      if (openId() === forTicket) openTicket(forTicket, false).then(function () { say(j.message); });
+      refreshListSoon();
+    }).catch(function () { say(_("网络不稳定，请稍后再试")); select.value = ""; })
+      .then(function () { delete select.dataset.busy; });
+  }
 
   // --- the side panel's cases: 同意 / 拒绝 without leaving the conversation. The case services decide who may
   // and what the case's state allows; their refusal is shown on the case; on success the panel is redrawn. ---
@@ -455,6 +481,7 @@
     if (!data.getData("text/plain")) ev.preventDefault();  // nothing else to paste
   });
   pane.addEventListener("change", function (ev) {
+    if (ev.target.id === "im-transfer") { transfer(ev.target); return; }
     if (ev.target.id === "im-file") {
       document.getElementById("im-file-name").textContent = ev.target.files.length ? ev.target.files[0].name : "";
       return;

@@ -1,0 +1,94 @@
+"""An agent of two shops keeps a desk tab per shop: every read and action of a desk page names the shop it was
+drawn for (X-Desk-Shop; `?shop=` on file links and the desk's WebSocket), so choosing the other shop in one tab
+does not turn another tab's list, conversation, replies and push to that shop (desk/workbench.py _page_shop)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.core.files.base import ContentFile
+
+from shouhou.accounts.choices import Role
+from shouhou.core.testing.factories import CustomerFactory, MembershipFactory, ShopFactory
+from shouhou.inbox.choices import Channel, Direction
+from shouhou.inbox.models import Message
+from shouhou.inbox.services import message_receive
+from shouhou.live.consumers import DeskConsumer
+from shouhou.live.services import desk_stream
+from shouhou.live.tests.test_push import TIMEOUT, _connect, run
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def two_shops(shop, other_shop, agent):
+    MembershipFactory(shop=other_shop, role=Role.AGENT, user=agent)
+    here = message_receive(shop=shop, channel=Channel.WEB_CHAT, body="小鹿店：面霜漏了",
+                           customer=CustomerFactory(shop=shop)).ticket
+    there = message_receive(shop=other_shop, channel=Channel.WEB_CHAT, body="隔壁店：发货了吗",
+                            customer=CustomerFactory(shop=other_shop)).ticket
+    return here, there
+
+
+def test_a_tab_keeps_its_shop_after_another_tab_chose_the_other_one(agent_client, shop, other_shop, two_shops):
+    here, there = two_shops
+    tab = {"HTTP_X_DESK_SHOP": str(shop.pk)}
+    page = agent_client.get(f"/desk/im/?t={here.pk}").content.decode()
+    assert f'data-desk-shop="{shop.pk}"' in page and f'data-live="/ws/desk/?shop={shop.pk}"' in page
+    # another tab chooses the other shop (the session's choice)
+    agent_client.post("/accounts/shop/", {"shop_id": other_shop.pk})
+    assert "隔壁店：发货了吗" in agent_client.get("/desk/im/list/").json()["html"]  # a tab drawn after that
+    # this tab's reads stay on its shop
+    listed = agent_client.get("/desk/im/list/", {"t": here.pk}, **tab).json()["html"]
+    assert "小鹿店：面霜漏了" in listed and "隔壁店" not in listed
+    assert agent_client.get(f"/desk/t/{here.pk}/poll/", {"m": 0, "e": 0}, **tab).status_code == 200
+    assert agent_client.get(f"/desk/t/{here.pk}/poll/", {"m": 0, "e": 0}).status_code == 404  # before: this
+    # and its reply goes to its conversation
+    answer = agent_client.post(f"/desk/t/{here.pk}/act/reply/", {"body": "您好，马上为您处理"},
+                               HTTP_X_DESK_FETCH="1", **tab).json()
+    assert answer["ok"], answer
+    assert Message.objects.filter(conversation=here.conversation, direction=Direction.OUTBOUND,
+                                  body="您好，马上为您处理").exists()
+
+
+def test_a_file_link_names_its_shop(agent_client, shop, other_shop, two_shops):
+    here, _there = two_shops
+    photo = Message(shop=shop, conversation=here.conversation, direction=Direction.INBOUND, body="[图片]")
+    photo.attachment.save("leak.png", ContentFile(b"\x89PNG\r\n\x1a\n" + b"0" * 64), save=True)
+    pane = agent_client.get(f"/desk/im/t/{here.pk}/").content.decode()
+    link = re.search(rf'src="(/desk/m/{photo.pk}/file/\?shop={shop.pk})"', pane)
+    assert link
+    agent_client.post("/accounts/shop/", {"shop_id": other_shop.pk})
+    assert agent_client.get(link.group(1)).status_code == 200
+    assert agent_client.get(f"/desk/m/{photo.pk}/file/").status_code == 404  # the session's shop has no such file
+
+
+def test_a_shop_that_is_not_the_users_is_refused(agent_client, two_shops):
+    here, _there = two_shops
+    stranger = ShopFactory(name="陌生店", code="stranger")
+    for value in (str(stranger.pk), "x", "9" * 30):
+        assert agent_client.get("/desk/im/list/", HTTP_X_DESK_SHOP=value).status_code == 403
+    assert agent_client.get(f"/desk/t/{here.pk}/poll/", {"shop": stranger.pk}).status_code == 403
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_desk_socket_hears_the_shop_its_page_names_and_only_a_shop_of_the_users(shop, other_shop, agent):
+    MembershipFactory(shop=other_shop, role=Role.AGENT, user=agent)
+    stranger = ShopFactory(name="陌生店", code="stranger")
+    session = {"shop_id": shop.pk}  # the session chose the first shop; the page was drawn for the other
+
+    async def scenario():
+        desk = _connect(DeskConsumer, f"/ws/desk/?shop={other_shop.pk}", {"user": agent, "session": session})
+        assert (await desk.connect())[0]
+        assert (await desk.receive_json_from(TIMEOUT))["stream"] == desk_stream(other_shop.pk)
+        await desk.disconnect()
+        plain = _connect(DeskConsumer, "/ws/desk/", {"user": agent, "session": session})
+        assert (await plain.connect())[0]
+        assert (await plain.receive_json_from(TIMEOUT))["stream"] == desk_stream(shop.pk)
+        await plain.disconnect()
+        for value in (stranger.pk, "abc"):
+            refused = _connect(DeskConsumer, f"/ws/desk/?shop={value}", {"user": agent, "session": session})
+            assert await refused.connect() == (False, 4403)
+
+    run(scenario)
