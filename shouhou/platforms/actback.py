@@ -72,7 +72,9 @@ def reject_reasons_for(link: PlatformAftersale, *, refresh: bool = False) -> lis
     connection's cache when younger than REASONS_TTL, else read again. Unreadable: the cached list (maybe
     stale) or [] — the page then takes the agent's words alone."""
     conn = link.connection
-    key = link.aftersale_type or "_"
+    # per type and status: a platform may offer other reasons at another step (微信小店: an exchange's first review
+    # is reject_scene 5, its refusal once the goods are back 6); until 2026-12-06 the key was the type alone
+    key = f"{link.aftersale_type or '_'}/{link.status or '_'}"
     entry = ((conn.settings or {}).get("reject_reasons") or {}).get(key)
     if entry and not refresh:
         try:

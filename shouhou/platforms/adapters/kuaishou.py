@@ -384,6 +384,14 @@ class KuaishouAdapter:
         if action.kind == "approve":
             param = {"refundId": refund_id, "refundAmount": action.amount_fen,
                      "status": int(action.platform_status or 10)}
+            # negotiateStatus (协商状态 [1 待商家处理] [2 商家同意] [3 商家驳回，等待买家修改]) is in every published form
+            # of this request (ks_shop_api OpenSellerOrderRefundApproveSchema, the official Java SDK's request as the
+            # Python SDK mirrors it, the 快手 demo's ApproveRefundParam, which always sets it); like `status` it is the
+            # request's current state, which shouhou does not keep: read from the detail just before (until
+            # 2026-12-06 it was never sent). Left out when the detail has none (optional in the schema).
+            negotiate = self._negotiate_status(access_token, refund_id)
+            if negotiate is not None:
+                param["negotiateStatus"] = negotiate
             if (action.platform_type or "10") in APPROVE_WAYS:  # the enum has no 补寄 / 维修 value: leave it out
                 param["refundHandingWay"] = int(action.platform_type or 10)
             return self.call("open.seller.order.refund.approve", param, access_token=access_token)
@@ -408,9 +416,34 @@ class KuaishouAdapter:
                 "refundId": refund_id, "expressNo": action.tracking_no, "expressCode": int(express_code)},
                 access_token=access_token)
         if action.kind == "confirm_receipt":
+            # confirm.receipt's page (as ks_shop_api carries it): with no returnFreightInfo on the detail only refundId
+            # (and status) go, the returnFreight* fields left out ("否则会报错"); with one, the merchant must agree to the
+            # freight (returnFreightHandlingAdvice 1 + returnFreightAmount, the detail's 商责退货运费金额) or refuse it
+            # (2 + returnFreightRejectDesc + returnFreightRejectImages). That is the merchant's money and decision, which
+            # the case does not carry: refused here with the back-office path (until 2026-12-06 sent without, refused)
+            freight = self._return_freight(access_token, refund_id)
+            if freight:
+                raise PlatformError("refused", _("快手：买家申请了退货运费（%(amount)s 元），确认收货时须同意或拒绝运费（拒绝须附"
+                                                 "原因与图片），请在快手小店后台确认收货并处理运费。") % {
+                    "amount": _yuan(freight.get("returnFreightAmount"))})
             return self.call("open.seller.order.refund.confirm.receipt", {
                 "refundId": refund_id, "status": int(action.platform_status or 40)}, access_token=access_token)
         raise PlatformError("refused", f"快手不支持「{action_label(action.kind)}」，请在快手小店后台处理。")
+
+    def _return_freight(self, access_token: str, refund_id: int) -> dict:
+        """The detail's returnFreightInfo when it has a value (a non-empty object), else {}."""
+        data = self.call("open.seller.order.refund.detail", {"refundId": refund_id},
+                         access_token=access_token).get("data") or {}
+        info = data.get("returnFreightInfo")
+        return info if isinstance(info, dict) and any(v not in (None, "", 0) for v in info.values()) else {}
+
+    def _negotiate_status(self, access_token: str, refund_id: int) -> int | None:
+        data = self.call("open.seller.order.refund.detail", {"refundId": refund_id},
+                         access_token=access_token).get("data") or {}
+        try:
+            return int(data["negotiateStatus"])
+        except (KeyError, TypeError, ValueError):
+            return None
 
     def manual_link(self, aftersale_id: str) -> str:
         return f"https://s.kwaixiaodian.com/zone/refund/detail?refundId={aftersale_id}"

@@ -69,6 +69,11 @@ API_BASE = "https://api.weixin.qq.com"
 EVIDENCE_MAX = 6  # addcomplaintproof media_id_list: no limit found in a published source; shouhou sends at most 6
 WINDOW = dt.timedelta(hours=24)  # getaftersalelist: at most 24 hours per query
 AFTERSALE_EVENT = "channels_ec_aftersale_update"
+# 纠纷更新通知 (complaint/callback/channels_ec_complaint_update.html): finder_shop_complaint {complaint_id,
+# after_sale_order_id, order_id, complaint_status (a number: 100 待商家处理纠纷, 106 待商家补充凭证, 112 调解完成, …)}; WxJava's
+# ComplaintInfo names the status `status`. It names the after-sale request, which is read again (its complaint_id is
+# what 商家举证 needs). Until 2026-12-06 this event was stored as unknown and nothing was read.
+COMPLAINT_EVENT = "channels_ec_complaint_update"
 # after_sale_order.type "REFUND:退款；RETURN:退货退款；EXCHANGE:换货；RESHIP:补寄" (getaftersaleorder's current page, as
 # public SDK types carry it); until 2026-12-06 RESHIP was missing and a 补寄 request opened a refund-only case
 TYPES = {"REFUND": CaseKind.REFUND_ONLY, "RETURN": CaseKind.RETURN_REFUND, "EXCHANGE": CaseKind.EXCHANGE,
@@ -132,6 +137,22 @@ RETURN_ADDRESS_TYPES = frozenset({"RETURN", "EXCHANGE"})  # the buyer sends good
 MAX_XML_BYTES = 256 * 1024
 # acceptexchangereship delivery_id: WeChat's carrier ids for the common carriers are shouhou's own codes
 DELIVERY_IDS = {"SF", "ZTO", "YTO", "YD", "STO", "JD", "EMS", "JTSD"}
+
+
+# rejectreason/get reject_scene (getrejectreason's page): 1 拒绝用户仅退款申请, 4 拒绝用户退货退款申请, 5 拒绝用户换货申请,
+# 6 拒绝换货发出新商品 (rejectexchangereship, once an exchange's goods are back); 7 is 极速换货's (handlefastexchangereceipt,
+# not used). A return refused after its goods came back stays scene 4: rejectapply is the published refusal there
+# too: the list carries after-receipt refusals of a return (19 买家上传的单号有误,商家未收到货, 20 商品影响二次销售, 21 买家寄回
+# 包裹非本订单商品 on the older page, which names no scene), and a return has no scene but 4
+REJECT_SCENES = {"REFUND": 1, "RETURN": 4, "EXCHANGE": 5}
+EXCHANGE_RESHIP_SCENE = 6
+
+
+def reject_scene(kind: str, status: str) -> int | None:
+    """The reject_scene whose reasons refuse a request of this type at this status (None: no published one)."""
+    if kind == "EXCHANGE" and status == "MERCHANT_WAIT_RECEIPT":
+        return EXCHANGE_RESHIP_SCENE
+    return REJECT_SCENES.get(kind)
 
 
 def _yuan(fen) -> Decimal:
@@ -306,6 +327,10 @@ class WechatShopAdapter:
         message, self._plain = self._plain, None
         event = str(message.get("Event") or message.get("MsgType") or "")
         info = _aftersale_update(message.get("finder_shop_aftersale_status_update"))
+        if event == COMPLAINT_EVENT:
+            complaint = message.get("finder_shop_complaint")
+            info = complaint if isinstance(complaint, dict) else {}
+            info = {**info, "status": f"complaint:{info.get('complaint_status', info.get('status', ''))}"}
         aftersale_id, status = str(info.get("after_sale_order_id") or ""), str(info.get("status") or "")
         order_info = message.get("order_info") if isinstance(message.get("order_info"), dict) else {}
         if event in ORDER_EVENTS:  # order_info.order_id: a JSON number in the published samples, or a string
@@ -318,7 +343,8 @@ class WechatShopAdapter:
             message_id=f"{ident}:{event}:{subject}:{status}"[:128], tag=event, data=message,
             platform_shop_id=str(message.get("ToUserName") or ""), aftersale_id=aftersale_id,
             order_id=str(info.get("order_id") or ""),
-            known=event == AFTERSALE_EVENT and bool(aftersale_id) or event in ORDER_EVENTS and bool(info.get("order_id")))]
+            known=event in (AFTERSALE_EVENT, COMPLAINT_EVENT) and bool(aftersale_id)
+            or event in ORDER_EVENTS and bool(info.get("order_id")))]
 
     def push_answer(self, ok: bool, message: str = "") -> tuple[int, dict]:
         return (200, {"body": "success"}) if ok else self.refusal(message)
@@ -438,7 +464,10 @@ class WechatShopAdapter:
                                     "填写默认拒绝原因编号，或在微信小店后台拒绝")
             # an exchange refused once its goods are back (待商家收货) is 换货拒绝发货, rejectexchangereship {after_sale_order_id,
             # reject_reason, reject_reason_type, reject_certificates?} (api_rejectexchangereship.html, as WxJava's
-            # AfterSaleRejectExchangeReshipParam carries it); rejectapply is the first review's refusal
+            # AfterSaleRejectExchangeReshipParam carries it). Every other refusal is rejectapply, a return's after its
+            # goods came back (待商家收货) included: no other refusal is published for it (WxJava's after-sale service
+            # has reject = rejectapply, rejectExchangeReship and the 极速换货 call only), and the reject reasons of its
+            # scene 4 include the after-receipt ones (reject_scene above), which only rejectapply takes
             name = "rejectexchangereship" if action.platform_type == "EXCHANGE" \
                 and action.platform_status == "MERCHANT_WAIT_RECEIPT" else "rejectapply"
             return self.call(name, {"after_sale_order_id": action.aftersale_id,
@@ -493,13 +522,24 @@ class WechatShopAdapter:
     # --- act-back details ---------------------------------------------------------------------------
     def reject_reasons(self, access_token: str, aftersale_id: str) -> list[RejectReason]:
         """rejectreason/get {} → reason_list[{reject_reason_type, reject_reason_type_text, reject_reason,
-        reject_scene}] (the same list for every request)."""
+        reject_scene}]: one list for every request, each reason naming the scene it refuses (REJECT_SCENES). Only
+        the request's own scene is offered (its type and status read with getaftersaleorder); a row without a scene
+        (the older page lists none) is kept. Until 2026-12-06 every scene was offered: a refund-only request could be
+        refused with a return's reason (20 买家寄回商品影响二次销售), which the platform does not take for it."""
+        scene = None
+        if aftersale_id:
+            order = self.call("getaftersaleorder", {"after_sale_order_id": str(aftersale_id)},
+                              access_token=access_token).get("after_sale_order") or {}
+            scene = reject_scene(str(order.get("type") or ""), str(order.get("status") or ""))
         answer = self.call("rejectreason/get", {}, access_token=access_token)
         out = []
         for row in answer.get("reason_list") or []:
             try:
                 code = int(row.get("reject_reason_type"))
             except (TypeError, ValueError):
+                continue
+            row_scene = row.get("reject_scene")
+            if scene is not None and row_scene not in (None, "") and str(row_scene) != str(scene):
                 continue
             out.append(RejectReason(code=code, text=str(row.get("reject_reason_type_text") or code),
                                     hint=str(row.get("reject_reason") or "")))

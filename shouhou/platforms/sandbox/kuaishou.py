@@ -77,6 +77,12 @@ class SandboxRefund:
     reason: str = "七天无理由退货"
     update_time: int = field(default_factory=lambda: int(time.time() * 1000))
     create_time: int = field(default_factory=lambda: int(time.time() * 1000))
+    return_freight: int = 0  # 商责退货运费 (fen) the buyer asked for: the detail's returnFreightInfo when set
+
+    @property
+    def negotiate_status(self) -> int:
+        """协商状态: 1 待商家处理 while the request waits for the merchant, 3 商家驳回 once refused, else 2 商家同意."""
+        return 1 if self.status == 10 else 3 if self.status == 12 else 2
 
 
 @dataclass
@@ -338,6 +344,12 @@ class KuaishouSandbox(LocalHttpService):
                 allowed, after = OPERATIONS[path]
                 # a version sent is checked, 0 included (no request has version 0); left out, it is not checked
                 stale = "refundVersion" in param and int(param["refundVersion"] or 0) != refund.update_time
+                # negotiateStatus, like status, names the request's current state: another one is a stale view
+                stale = stale or ("negotiateStatus" in param and param["negotiateStatus"] != refund.negotiate_status)
+                freight = {k for k in param if k.startswith("returnFreight")}
+                if path.endswith("confirm/receipt") and bool(refund.return_freight) != bool(freight):
+                    # the page: freight fields only when the detail has returnFreightInfo, and then a decision on it
+                    return 200, {"result": 0, "error_msg": "退货运费处理意见与售后单不符", "code": "param_error"}
                 if refund.status not in allowed or stale:
                     return ERRORS["status_error"]
                 refund.status, refund.update_time = after, refund.update_time + 1
@@ -352,11 +364,13 @@ class KuaishouSandbox(LocalHttpService):
         return {"refundId": int(r.refund_id), "oid": int(r.order_id) if r.order_id.isdigit() else r.order_id,
                 "status": r.status, "handlingWay": r.handling_way, "specialRefundType": 0, "refundFee": r.refund_fee,
                 "refundReason": 1, "refundReasonDesc": r.reason, "refundDesc": "", "refundType": 1,
-                "negotiateStatus": 1 if r.status == 10 else 2, "receiptStatus": 1, "pictures": "",
+                "negotiateStatus": r.negotiate_status, "receiptStatus": 1, "pictures": "",
                 "createTime": r.create_time, "submitTime": r.create_time, "updateTime": r.update_time,
                 "negotiateUpdateTime": r.update_time, "endTime": 0, "expireTime": 0, "productNum": 1,
                 "skuId": 1, "relSkuId": 3_300_001, "itemId": 2_200_001, "relItemId": 0, "skuNick": "KS-SKU-1",
-                "sellerId": int(self.seller_id), "logisticsId": 0, "urgeTimes": 0, "requireReturnFreight": False}
+                "sellerId": int(self.seller_id), "logisticsId": 0, "urgeTimes": 0,
+                "requireReturnFreight": bool(r.return_freight),
+                **({"returnFreightInfo": {"returnFreightAmount": r.return_freight}} if r.return_freight else {})}
 
     def _list(self, param: dict) -> tuple[int, dict]:
         begin, end = int(param.get("beginTime", 0)), int(param.get("endTime", 0))

@@ -20,7 +20,7 @@ import httpx
 
 from shouhou.core.sandbox import LocalHttpService
 from shouhou.inbox.channels import crypto as wx_crypto
-from shouhou.platforms.adapters.wechat_shop import seal_push
+from shouhou.platforms.adapters.wechat_shop import reject_scene, seal_push
 from shouhou.platforms.sandbox import deliver
 
 ERRORS = {
@@ -37,7 +37,11 @@ ERRORS = {
 REJECT_REASONS = [
     {"reject_reason_type": 16, "reject_reason_type_text": "商品未存在问题", "reject_reason": "商品完好", "reject_scene": 1},
     {"reject_reason_type": 20, "reject_reason_type_text": "买家寄回商品影响二次销售", "reject_reason": "", "reject_scene": 4},
+    {"reject_reason_type": 33, "reject_reason_type_text": "换货商品已无库存", "reject_reason": "", "reject_scene": 6},
 ]
+# the scene whose reasons refuse a request of a type at a status (the adapter's reject_scene); a reason of another
+# scene is refused with the sandbox's own answer (the platform's code for it is not published)
+WRONG_SCENE = (200, {"errcode": 9700224, "errmsg": "参数错误：拒绝原因不适用于当前售后场景"})
 # getaftersaleorder `reason` is a code with no literal meaning, `reason_text` its words (a few of the published
 # codes; any other words get 10000008 其他)
 REASON_CODES = {"不想要了": "10000000", "其他": "10000008", "七天无理由": "10000019", "7天无理由": "10000019",
@@ -172,6 +176,14 @@ class WechatShopSandbox(LocalHttpService):
                 "finder_shop_aftersale_status_update": {"status": record.status, "after_sale_order_id": record.aftersale_id,
                                                         "order_id": record.order_id}}
 
+    def complaint_message(self, record: SandboxAftersale, *, complaint_status: int = 100) -> dict:
+        """纠纷更新通知 as its page publishes it: finder_shop_complaint with ids as strings, the status a number."""
+        return {"ToUserName": self.username, "FromUserName": "o_platform_fixed_openid", "CreateTime": record.update_time,
+                "MsgType": "event", "Event": "channels_ec_complaint_update",
+                "finder_shop_complaint": {"complaint_status": complaint_status,
+                                          "after_sale_order_id": record.aftersale_id,
+                                          "complaint_id": record.complaint_id, "order_id": record.order_id}}
+
     def sealed(self, message: dict, *, fmt: str | None = None, token: str | None = None,
                aes_key: str | None = None) -> tuple[dict, bytes]:
         return seal_push(message, token=token or self.push_token, aes_key=aes_key or self.aes_key, app_id=self.app_id,
@@ -274,16 +286,31 @@ class WechatShopSandbox(LocalHttpService):
                     return 200, {"errcode": 47001, "errmsg": "data format error: reject_reason_type required"}
                 if record.kind != "EXCHANGE" or record.status != "MERCHANT_WAIT_RECEIPT":
                     return ERRORS["status_error"]
+                if not self._scene_ok(record, body):
+                    return WRONG_SCENE
                 return self._done(record, "rejectexchangereship", body, "MERCHANT_REJECT_RESHIP")
             if path == "channels/ec/aftersale/rejectapply":
                 if not isinstance(body.get("reject_reason_type"), int):
                     return 200, {"errcode": 47001, "errmsg": "data format error: reject_reason_type required"}
-                if record.status != "MERCHANT_PROCESSING":
+                # the first review's refusal, or a return's once its goods are back (待商家收货 → 商家拒绝退款)
+                if record.status == "MERCHANT_WAIT_RECEIPT" and record.kind == "RETURN":
+                    after = "MERCHANT_REJECT_REFUND"
+                elif record.status == "MERCHANT_PROCESSING":
+                    after = {"RETURN": "MERCHANT_REJECT_RETURN", "EXCHANGE": "MERCHANT_REJECT_EXCHANGE"}.get(
+                        record.kind, "MERCHANT_REJECT_REFUND")
+                else:
                     return ERRORS["status_error"]
-                return self._done(record, "rejectapply", body, {"RETURN": "MERCHANT_REJECT_RETURN",
-                                                                 "EXCHANGE": "MERCHANT_REJECT_EXCHANGE"}.get(
-                    record.kind, "MERCHANT_REJECT_REFUND"))
+                if not self._scene_ok(record, body):
+                    return WRONG_SCENE
+                return self._done(record, "rejectapply", body, after)
             return 404, {"errcode": 40066, "errmsg": "invalid url"}
+
+    @staticmethod
+    def _scene_ok(record: SandboxAftersale, body: dict) -> bool:
+        """A reason the sandbox lists is taken only for its scene; a code it does not list is taken as it is."""
+        listed = {r["reject_reason_type"]: r["reject_scene"] for r in REJECT_REASONS}
+        code = body.get("reject_reason_type")
+        return code not in listed or listed[code] == reject_scene(record.kind, record.status)
 
     def _img_upload(self, query: dict, body: dict) -> tuple[int, dict]:
         """basics/img/upload with upload_type=1 (by URL): fetch the image like 微信 does; resp_type 0 → media_id."""

@@ -61,6 +61,12 @@ def public_base(settings, live_server):
     return live_server.url
 
 
+def _stored(ev) -> bytes:
+    """The evidence file as shouhou keeps it (what the signed link serves; uploads may clean a photo on the way in)."""
+    with ev.file.open("rb") as f:
+        return f.read()
+
+
 def _messages(response) -> str:
     return " ".join(str(m) for m in response.context["messages"]) if response.context else ""
 
@@ -100,7 +106,7 @@ def test_doudian_reject_offers_the_platform_reasons_and_sends_code_text_and_evid
     item = sandbox.operate_items[-1]
     assert item["reject_reason_code"] == 1 and item["reason"] == "商品已拆封影响二次销售"
     assert item["evidence"] == [{"type": 1, "url": "https://p3-sandbox.example/m000001.jpg", "desc": ""}]
-    assert len(sandbox.uploads) == 1 and sandbox.uploads[0]["bytes"] == len(photo().read())
+    assert len(sandbox.uploads) == 1 and sandbox.uploads[0]["bytes"] == len(_stored(ev))
     assert sandbox.uploads[0]["url"].startswith(f"{public_base}/platforms/evidence/")
     action = OutboundAction.objects.get()
     assert action.status == "done" and action.payload["evidence_urls"] == [item["evidence"][0]["url"]]
@@ -116,7 +122,7 @@ def test_evidence_link_is_signed_and_expires(shop, order_line, claim_clock, agen
     url = actback.evidence_public_url(ev)
     path = urlparse(url).path
     response = client.get(path)  # no login: the platform fetches it
-    assert response.status_code == 200 and b"".join(response.streaming_content) == photo().read()
+    assert response.status_code == 200 and b"".join(response.streaming_content) == _stored(ev)
     assert client.get(path[:-3] + "xx/").status_code == 404
     claim_clock.shift(dt.timedelta(days=8))
     assert client.get(path).status_code == 404
@@ -135,7 +141,7 @@ def test_kuaishou_reject_with_reason_code_and_images(ks, shop, order_line, claim
     path, param = ks.params_log[-1]
     assert path == "open/refund/reject" and param["reasonCode"] == 11 and param["rejectDesc"] == "影响二次销售"
     assert len(param["rejectImages"]) == 1 and param["rejectImages"][0].startswith(f"{public_base}/platforms/evidence/")
-    assert httpx.get(param["rejectImages"][0], timeout=10).content == photo().read()  # the link the platform reads
+    assert httpx.get(param["rejectImages"][0], timeout=10).content == _stored(ev)  # the link the platform reads
     case.refresh_from_db()
     assert case.status == "rejected" and ks.refunds[refund.refund_id].status == 12
 
@@ -149,7 +155,8 @@ def test_wechat_reject_type_from_the_list_and_images_left_to_the_back_office(wx,
     ev = case_services.case_add_evidence(case=case, upload=photo(), actor=agent)
     client.force_login(agent)
     page = client.get(f"/cases/{case.pk}/").content.decode()
-    assert "商品未存在问题" in page and "买家寄回商品影响二次销售" in page
+    # a refund-only request is offered its own scene's reasons (1), not a return's (4: 买家寄回商品影响二次销售)
+    assert "商品未存在问题" in page and "买家寄回商品影响二次销售" not in page
     client.post(f"/platforms/cases/{case.pk}/reject/", {"reason": "商品完好无问题", "reject_reason_code": "16",
                                                          "evidence_ids": [str(ev.pk)]})
     name, _aid, body = wx.operations[-1]

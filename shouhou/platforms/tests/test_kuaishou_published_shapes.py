@@ -85,8 +85,9 @@ class PublishedShapeSandbox(KuaishouSandbox):
                 return refused
             param = json.loads(params["param"])
             if path == "open/seller/order/refund/detail":
-                return 200, {"result": 1, "data": REFUND_DETAIL} if param == {"refundId": 2100000000009901} else \
-                    {"result": 300011, "error_msg": "退款单不存在"}
+                if param != {"refundId": 2100000000009901}:  # a refund the test added: the sandbox's own answer
+                    return super().handle(path, params, http_method)
+                return 200, {"result": 1, "data": REFUND_DETAIL}
             if path == "open/seller/order/refund/pcursor/list":
                 rows = [REFUND_DETAIL] if not param.get("pcursor") else [{**REFUND_DETAIL, "refundId": 2100000000009902}]
                 key = "refundOrderInfoList" if self.list_key == "refundOrderInfoList" else "dataList"
@@ -244,7 +245,8 @@ def test_actions_are_posted_as_forms_with_the_documented_fields(box):
     adapter.act(box.access_token, Action(kind="approve", aftersale_id=refund.refund_id, platform_type="10",
                                          amount_fen=12900, platform_status="10"))
     assert box.params_log[-1] == ("open/seller/order/refund/approve", {
-        "refundId": int(refund.refund_id), "refundAmount": 12900, "status": 10, "refundHandingWay": 10})
+        "refundId": int(refund.refund_id), "refundAmount": 12900, "status": 10, "negotiateStatus": 1,
+        "refundHandingWay": 10})
     assert box.methods[-1] == ("POST", "open/seller/order/refund/approve")
     resend = box.add_refund(order_id="2300000000009901", handling_way=4, refund_fee=0, push=False)
     with pytest.raises(PlatformError):  # refund.approve is for 仅退款 only (test_published_action_scope.py)
