@@ -28,7 +28,7 @@ from shouhou.cases.selectors import case_list, claim_line
 from shouhou.commerce.models import SKU, Order, OrderLine, Product
 from shouhou.core.links import link_revoke
 from shouhou.core.models import LinkRevocation
-from shouhou.core.uploads import UploadError
+from shouhou.core.uploads import UploadError, harden_file_response
 
 router = Router(tags=["售后单"])
 
@@ -365,6 +365,4 @@ def evidence_file(request, case_id: int, evidence_id: int):
         handle = ev.file.open("rb")
     except FileNotFoundError as exc:
         raise DomainError("凭证文件已丢失。", status=404) from exc
-    response = FileResponse(handle, content_type=f"image/{ev.kind}")
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return harden_file_response(FileResponse(handle, content_type=f"image/{ev.kind}"))

@@ -31,7 +31,7 @@ from shouhou.commerce.models import SKU, Product
 from shouhou.commerce.selectors import return_addresses
 from shouhou.core import clock
 from shouhou.core.phones import mask_phone
-from shouhou.core.uploads import UploadError
+from shouhou.core.uploads import UploadError, harden_file_response
 from shouhou.policies.labels import clause_label
 
 
@@ -153,9 +153,8 @@ def evidence_file_response(ev: CaseEvidence, *, max_age: int) -> FileResponse:
     except FileNotFoundError:
         raise Http404("凭证文件已丢失") from None
     response = FileResponse(handle, content_type=_CONTENT_TYPES.get(ev.kind, "application/octet-stream"))
-    response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = f"private, max-age={max_age}"
-    return response
+    return harden_file_response(response)  # never sniffed, sandboxed (a picture stored before uploads were decoded)
 
 
 @login_required

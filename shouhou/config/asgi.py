@@ -11,9 +11,10 @@ django_application = get_asgi_application()  # first: sets up Django before the 
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+from channels.security.websocket import AllowedHostsOriginValidator, WebsocketDenier  # noqa: E402
 from django.core.signals import request_finished  # noqa: E402
 from django.db import connections  # noqa: E402
+from django.urls import re_path  # noqa: E402
 
 from shouhou.core.bodylimit import BodyLimit  # noqa: E402
 from shouhou.core.runtime import SERVING_ENV, settle_for_serving  # noqa: E402
@@ -59,7 +60,10 @@ _http = HttpThreads(django_application, settings.WEB_THREADS) if settings.WEB_TH
 application = ProtocolTypeRouter({
     "http": BodyLimit(_http, settings.MAX_REQUEST_BYTES),
     # Same-site pages only (Origin checked against ALLOWED_HOSTS); the session cookie names the agent.
-    "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+    # A socket to any other path is refused (403) like a wrong origin: Channels' router raised "No route found" for
+    # it, a server error with a traceback in the log for each such handshake (a probe could fill the log).
+    "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(
+        [*websocket_urlpatterns, re_path(r"", WebsocketDenier.as_asgi())]))),
 })
 
 # In a server process (`shouhou serve` says so): everything above lives as long as the process, out of the garbage

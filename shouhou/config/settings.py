@@ -283,7 +283,8 @@ WHITENOISE_USE_FINDERS = True
 # 60 s, under the same name in every release.
 STATIC_MANIFEST = STATIC_ROOT / "staticfiles.json"
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Uploads: every picture is stored decoded and written again, without EXIF/GPS (core/storage.py).
+    "default": {"BACKEND": "shouhou.core.storage.CleanPictureStorage"},
     "staticfiles": {"BACKEND": "shouhou.config.staticfiles.ReleaseStaticFilesStorage"
                     if STATIC_MANIFEST.exists() or _collecting_static() else
                     "django.contrib.staticfiles.storage.StaticFilesStorage"},

@@ -7,7 +7,7 @@ References and then by subject; replies go out through Django's mail backend wit
      "attachments": [{"filename": "破洞.jpg", "content_type": "image/jpeg", "content": "<base64>"}]}
 
 Attachments: at most MAX_ATTACHMENTS, each at most MAX_ATTACHMENT_BYTES once decoded, kept only when their
-content is an image (JPG/PNG/WebP/HEIC/GIF) or a PDF; any other file is left out and the message says so
+content is an image (JPG/PNG/WebP/GIF; a HEIC is refused, core/uploads.py) or a PDF; any other file is left out and the message says so
 (refusing the whole mail would lose the customer's words, and the relay would retry it for ever). A kept file is
 stored under a generated name with the extension of what its bytes are (`mail-F….pdf`, as web chat's `chat-F…`):
 the sender's file name («../发票.html» holding a PDF) is only a label (Message.attachment_name, 发票.pdf: cleaned,

@@ -12,6 +12,7 @@ import time
 import pytest
 from django.core.cache import cache
 
+from shouhou.core.testing import images
 from shouhou.core.testing.factories import CustomerFactory, OrderFactory
 from shouhou.core.webhooks import signed_headers
 from shouhou.inbox.channels import deliver_outbound
@@ -22,7 +23,7 @@ from shouhou.inbox.services import ticket_reply
 pytestmark = pytest.mark.django_db
 
 SECRET = "social-secret"  # noqa: S105 - a test fixture
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 40
+PNG = images.PNG  # a real picture: uploads are decoded
 
 
 @pytest.fixture(autouse=True)

@@ -11,6 +11,7 @@ import time
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from shouhou.core.testing import images
 from shouhou.inbox.channels import deliver_outbound
 from shouhou.inbox.channels.kf_sandbox import KfSandbox
 from shouhou.inbox.channels.wechat_kf import KfError, kf_fetch
@@ -21,8 +22,7 @@ from shouhou.inbox.services import ticket_reply
 pytestmark = pytest.mark.django_db
 
 KF = "wkSANDBOX01"
-JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01" + b"\x00" * 200
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 120
+JPEG, PNG = images.JPEG, images.PNG  # real pictures: uploads are decoded
 PDF = b"%PDF-1.4\n% invoice\n" + b"0" * 100
 DOCX = b"PK\x03\x04" + b"\x00" * 100
 

@@ -11,6 +11,7 @@ import time
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from shouhou.core.testing import images
 from shouhou.inbox.channels import deliver_outbound, testing
 from shouhou.inbox.channels.kf_sandbox import KfSandbox
 from shouhou.inbox.choices import Channel, Direction
@@ -20,8 +21,7 @@ from shouhou.inbox.services import TicketError, ticket_reply
 pytestmark = pytest.mark.django_db
 
 TOKEN = "tok-gh"  # noqa: S105 - a test fixture
-JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01" + b"\x00" * 300
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 120
+JPEG, PNG = images.JPEG, images.PNG  # real pictures: uploads are decoded
 PDF = b"%PDF-1.4\n" + b"0" * 100
 EXE = b"MZ\x90\x00" + b"\x00" * 100
 
@@ -108,9 +108,9 @@ def test_a_pdf_or_a_big_photo_is_refused_for_the_official_account(client, api, a
     ticket = Ticket.objects.get()
     with pytest.raises(TicketError, match="不能发送文件"):
         ticket_reply(ticket=ticket, author=agent, body="退货单", attachment=SimpleUploadedFile("a.pdf", PDF))
-    big = b"\xff\xd8\xff\xe0" + b"\x00" * (2 * 1024 * 1024 + 10)
+    big = images.big_picture(2 * 1024 * 1024 + 10)
     with pytest.raises(TicketError, match="2 MB"):
-        ticket_reply(ticket=ticket, author=agent, body="", attachment=SimpleUploadedFile("big.jpg", big))
+        ticket_reply(ticket=ticket, author=agent, body="", attachment=SimpleUploadedFile("big.png", big))
     assert not api.uploads and not Message.objects.filter(direction=Direction.OUTBOUND).exists()
 
 

@@ -356,7 +356,7 @@ def test_a_file_that_is_not_a_photo_or_pdf_is_refused_with_a_clear_message(order
     token = _token(_start(client))
     refused = client.post(f"/inbox/chat/{token}/send/", {"file": _file("照片.jpg", b"MZ\x90\x00 not an image")})
     assert refused.status_code == 400
-    assert refused.json()["error"] == "只能发送图片（JPG、PNG、WebP、HEIC、GIF）或 PDF 文件。"
+    assert refused.json()["error"] == "只能发送图片（JPG、PNG、WebP、GIF）或 PDF 文件。"
     assert not Message.objects.exclude(attachment="").exists()
 
 
