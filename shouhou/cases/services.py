@@ -280,6 +280,62 @@ def _decide(line: OrderLine, claim: Claim, doc: dict, *, requested_at: dt.dateti
         raise CaseError("订单信息有误，无法按政策判断：" + "；".join(exc.errors)) from exc
 
 
+NO_REASON_REASONS = (ClaimReason.NO_REASON, ClaimReason.SIZE_FIT)  # the engine's no-reason path
+
+
+def free_shipping_lost(*, shop, line: OrderLine, decision: Decision) -> Decimal | None:
+    """The shipping fee a free-shipping offer spared the order, due now that this return takes it below the
+    threshold (the claim's `free_shipping_lost`), or None. From the shop's offer (`Shop.free_shipping_threshold`,
+    `shipping_fee`) and the order as it stands: its goods (the lines the platform has not removed), less what
+    earlier cases on it refunded or settled; the return is the value of the goods this decision takes back (its
+    refund plus a gift deduction). Only for a no-reason return the policy grants — never for a quality or
+    merchant-fault return — and not when the order was under the threshold when bought, when the buyer paid the
+    fee (`total_paid` holds it), when an earlier return already took the order below the threshold, or when the
+    return leaves nothing kept (the whole order back: no goods stay that shipped free)."""
+    threshold, fee = shop.free_shipping_threshold, shop.shipping_fee
+    if not threshold or not fee or fee <= 0:
+        return None
+    if "return_refund" not in decision.allowed or "no_reason.window" not in decision.clauses:
+        return None
+    from shouhou.cases.selectors import lines_refunded
+
+    lines = line.order.lines.filter(removed_at__isnull=True)
+    quantities = dict(lines.values_list("pk", "quantity"))
+    goods = sum((Decimal(p or 0) for p in lines.values_list("price_paid", flat=True)), Decimal("0"))
+    if goods < threshold:
+        return None
+    paid = Decimal(line.order.total_paid or 0)
+    if paid and paid - goods >= fee:
+        return None  # the buyer paid the postage: nothing was spared
+    settled = sum((money for _units, money in lines_refunded(lines, quantities).values()), Decimal("0"))
+    kept = goods - settled
+    returned = decision.refund_amount + (decision.gift_deduction or Decimal("0"))
+    # a partial return: the goods kept would not have shipped free; a return of everything left keeps nothing
+    # that was shipped, so no fee is due for it
+    if kept >= threshold and Decimal("0") < kept - returned < threshold:
+        return Decimal(fee).quantize(Decimal("0.01"))
+    return None
+
+
+def _decide_claim(*, shop, line: OrderLine, reason: str, claim_data: dict, has_photo: bool, doc: dict,
+                  facts: LineFacts, requested_at: dt.datetime | None = None,
+                  free_shipping: bool = True) -> tuple[Decision, dict]:
+    """(decision, claim data): the claim decided; a no-reason return that takes the order below the shop's
+    free-shipping threshold is decided again with the fee it makes due (free_shipping_lost), which the claim data
+    then records. A `free_shipping_lost` the caller gives (staff, the API) stands as given; `free_shipping=False`
+    (a shop platform's own request, whose refund the platform sets) computes none."""
+    decision = _decide(line, _claim_from(claim_data, reason, has_photo, line, facts), doc,
+                       requested_at=requested_at, facts=facts)
+    if not free_shipping or "free_shipping_lost" in claim_data or reason not in NO_REASON_REASONS:
+        return decision, claim_data
+    lost = free_shipping_lost(shop=shop, line=line, decision=decision)
+    if lost is None:
+        return decision, claim_data
+    claim_data = {**claim_data, "free_shipping_lost": str(lost)}
+    return _decide(line, _claim_from(claim_data, reason, has_photo, line, facts), doc, requested_at=requested_at,
+                   facts=facts), claim_data
+
+
 def case_preview(*, shop, order_line: OrderLine, reason: str, claim_data: dict | None = None,
                  has_photo: bool = False) -> Decision:
     """The decision a claim would get now, without writing anything."""
@@ -288,7 +344,8 @@ def case_preview(*, shop, order_line: OrderLine, reason: str, claim_data: dict |
     claim_data.setdefault("exchanges_so_far", _exchanges_so_far(order_line))
     facts = _claim_facts(order_line)
     claim_data = _with_units(claim_data, reason, facts)
-    return _decide(order_line, _claim_from(claim_data, reason, has_photo, order_line, facts), doc, facts=facts)
+    return _decide_claim(shop=shop, line=order_line, reason=reason, claim_data=claim_data, has_photo=has_photo,
+                         doc=doc, facts=facts)[0]
 
 
 def _exchanges_so_far(line: OrderLine) -> int:
@@ -337,8 +394,9 @@ def case_create(*, shop, order_line: OrderLine, reason: str, kind: str | None = 
     claim_data.setdefault("exchanges_so_far", _exchanges_so_far(order_line))
     facts = _claim_facts(order_line, platform_request=platform_request, kind=kind)
     claim_data = _with_units(claim_data, reason, facts)
-    decision = _decide(order_line, _claim_from(claim_data, reason, bool(photos), order_line, facts), doc,
-                       requested_at=requested_at, facts=facts)
+    decision, claim_data = _decide_claim(shop=shop, line=order_line, reason=reason, claim_data=claim_data,
+                                         has_photo=bool(photos), doc=doc, facts=facts, requested_at=requested_at,
+                                         free_shipping=not platform_request)
     chosen = kind or decision.recommended or CaseKind.COMPENSATION
     if chosen not in CaseKind.values:
         raise CaseError(f"未知的售后类型：{chosen}")

@@ -25,10 +25,22 @@ class Shop(TimeStampedModel):
     platform = models.CharField(_("平台"), max_length=20, choices=Platform.choices, default=Platform.MANUAL)
     service_phone = models.CharField(_("客服电话"), max_length=30, blank=True)
     settings = models.JSONField(_("店铺设置"), default=dict, blank=True)
+    # A free-shipping offer (满 X 元包邮): a no-reason return that takes the order below the threshold may have the
+    # fee the offer spared deducted from its refund (cases.services.free_shipping_lost). Blank: no such offer.
+    free_shipping_threshold = MoneyField(_("包邮门槛（元）"), null=True, blank=True,
+                                         help_text=_("订单商品实付满这个金额包邮；留空表示没有包邮门槛"))
+    shipping_fee = MoneyField(_("不包邮时的运费（元）"), null=True, blank=True,
+                              help_text=_("不满包邮门槛时每单收取的运费；七日无理由退货后订单不再满门槛时从退款中扣除"))
 
     class Meta:
         verbose_name = _("店铺")
         verbose_name_plural = _("店铺")
+        constraints = [
+            models.CheckConstraint(condition=Q(free_shipping_threshold__isnull=True) | Q(free_shipping_threshold__gt=0),
+                                   name="shop_free_shipping_threshold_positive"),
+            models.CheckConstraint(condition=Q(shipping_fee__isnull=True) | Q(shipping_fee__gte=0),
+                                   name="shop_shipping_fee_not_negative"),
+        ]
 
     def __str__(self) -> str:
         return self.name

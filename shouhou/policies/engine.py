@@ -312,6 +312,19 @@ def _cat(policy: dict, category: str) -> dict:
     return policy.get("categories", {}).get(category, {})
 
 
+# _intact's reasons (and the two decide() adds) for a reader of English: "not intact" alone did not say why
+INTACT_WHY_EN = {
+    "必要的一次性密封包装已损坏": "its one-time seal is broken",
+    "吊牌已剪或缺失": "its tags are cut off or missing",
+    "配件不全": "accessories are missing",
+    "商品已使用或损坏": "it has been used or damaged",
+    "已洗涤（服装、鞋包、家纺洗涤后不再完好）": "it has been washed (washed clothing, shoes, bags and home textiles "
+                                                  "are no longer intact)",
+    "电子电器类商品已激活（产生激活、授权信息）": "it is an electronic item that has been activated (activation or "
+                                                 "account data is on it)",
+}
+
+
 def _intact(policy: dict, category: str, condition: str) -> tuple[bool, str]:
     """Intact as the Measures define it (arts. 8, 9): opening to inspect never breaks it; a broken one-time
     seal does for food and cosmetics; cut tags, missing accessories, use or damage do. Missing gifts do not
@@ -478,7 +491,8 @@ def decide(line: LineFacts, claim: Claim, now: dt.date | dt.datetime, *, policy:
             if not ok:
                 d.clauses.append(f"categories.{cat}.intact")
                 zh.append(f"商品不符合完好标准：{why}。")
-                en.append("The item is not intact as this category requires.")
+                en.append(f"The item is not intact as this category requires: {INTACT_WHY_EN[why]}."
+                          if why in INTACT_WHY_EN else "The item is not intact as this category requires.")
             else:
                 d.clauses += ["no_reason.window", f"categories.{cat}.intact"]
                 d.allowed = ["return_refund", "exchange"]

@@ -16,6 +16,7 @@ from shouhou.core.clientip import ip_limit_key
 from shouhou.core.counters import counter_give_back, counter_hit, counter_values
 from shouhou.core.money import MoneyError, positive_amount
 from shouhou.core.ratelimit import cache_safe
+from shouhou.policies.engine import ELECTRONIC
 from shouhou.policies.selectors import policy_photo_reasons
 
 MAX_FAILURES = 5
@@ -155,7 +156,8 @@ def portal_claim_data(*, reason: str, form, final: bool, line=None) -> dict:
     required when the claim is submitted (`final`), optional while the preview is only asked.
     For a `line` of several units, how many of them the claim is about (`return_quantity`, 1 … quantity; blank:
     all of them); price protection is for the whole line and asks none. `main_part` (三包, after the whole unit's
-    warranty): "1" when the customer says the fault is in a main part.
+    warranty): "1" when the customer says the fault is in a main part. `activated` (an electronic device returned
+    without a reason, portal_asks_activated): "1" activated, "0" not — required when the claim is submitted.
     Raises ClaimFormError naming the field."""
     data = {"condition": form.get("condition", "unopened"),
             "washed": form.get("washed") == "1",
@@ -169,6 +171,12 @@ def portal_claim_data(*, reason: str, form, final: bool, line=None) -> dict:
             except MoneyError as exc:
                 raise ClaimFormError(str(exc), field="current_price") from None
         return data
+    if line is not None and portal_asks_activated(line=line, reason=reason):
+        activated = str(form.get("activated") or "").strip()
+        if activated not in ("0", "1") and (final or activated):
+            raise ClaimFormError(gettext("请选择商品是否激活过。"), field="activated")
+        if activated == "1":
+            data["activated"] = True
     quantity = portal_units_left(line) if line is not None else 1
     if quantity > 1:
         data["return_quantity"] = portal_return_quantity(form.get("return_quantity"), quantity=quantity)
@@ -178,6 +186,32 @@ def portal_claim_data(*, reason: str, form, final: bool, line=None) -> dict:
     if main_part == "1":
         data["main_part"] = True
     return data
+
+
+NO_REASON_REASONS = (ClaimReason.NO_REASON.value, ClaimReason.SIZE_FIT.value)  # the engine's no-reason path
+
+
+def portal_asks_activation(line) -> bool:
+    """Whether activation can matter for this line: an electronic device (办法 art. 9 (2): activated, it is no
+    longer intact for a no-reason return; the engine's ELECTRONIC categories)."""
+    return (line.category or "") in ELECTRONIC
+
+
+def portal_asks_activated(*, line, reason: str) -> bool:
+    """Whether the form asks if the item was activated (claim fact `activated`): an electronic device returned
+    without a reason. A quality or 三包 claim does not depend on it, so it is not asked there."""
+    return reason in NO_REASON_REASONS and portal_asks_activation(line)
+
+
+def portal_lines_in_progress(order: Order) -> dict[int, str]:
+    """{line id: case number} for the lines of `order` with an open after-sales case (not a compensation): a new
+    claim on them is refused (cases.services.case_create), so the form says where to follow them instead."""
+    from shouhou.cases.choices import OPEN_STATUSES, CaseKind
+    from shouhou.cases.models import Case
+
+    rows = (Case.objects.filter(order=order, status__in=OPEN_STATUSES).exclude(kind=CaseKind.COMPENSATION)
+            .order_by("created_at").values_list("order_line_id", "number"))
+    return {line_id: number for line_id, number in rows if line_id is not None}
 
 
 def portal_units_left(line) -> int:
@@ -238,5 +272,5 @@ def portal_photo_problem(upload) -> str | None:
     head = upload.read(32)
     upload.seek(0)
     if sniff_image(head) is None:
-        return gettext("文件不是支持的图片格式，请上传 JPG、PNG、WebP、HEIC 或 GIF 照片。")
+        return gettext("文件不是支持的图片格式，请上传 JPG、PNG、WebP 或 GIF 照片。")
     return None

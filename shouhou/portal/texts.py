@@ -25,10 +25,10 @@ REVIEW_CLAUSES = ("manual_review", "delivery.unknown")  # nothing granted yet: a
 
 # Sentences of engine.decide()'s explanation that speak of one remedy (see the module's docstring). Keep in
 # step with the engine; tests/test_texts.py reads real decisions.
+# (the free-shipping deduction is one: remedy_text says it beside the refund, for a return and refund only)
 _ONE_REMEDY = ("可为您办理：", "寄回运费：", "商家收到退回商品后", "建议补偿：", "已自动通过", "客服将尽快审核",
-               "已审核同意")
-_ONLY_FOR = {"赠品未一并退回": ("return_refund",), "该商品可预约上门维修": ("repair",),
-             "退货后订单不再满足包邮条件": ("return_refund",)}
+               "已审核同意", "退货后订单不再满足包邮条件")
+_ONLY_FOR = {"赠品未一并退回": ("return_refund",), "该商品可预约上门维修": ("repair",)}
 
 
 def _kind(kind: str) -> str:
@@ -115,7 +115,8 @@ def refused(d: dict) -> bool:
 
 def remedy_text(d: dict, kind: str | None, reason: str, *, refund_amount=None) -> dict:
     """What the chosen remedy means: money back only for a refund (refund_amount: the case's stored amount, else the
-    decision's), postage and a send-by date only when the goods go back, the refund timing only for a return."""
+    decision's), postage and a send-by date only when the goods go back, the refund timing only for a return, and a
+    free-shipping fee deducted from a return and refund (`deduction`)."""
     money = _money(d.get("refund_amount") if refund_amount is None else refund_amount) if kind in REFUND_KINDS else ""
     who = payer(d, kind, reason)
     by = (d.get("deadlines") or {}).get("return_ship_by", "") if kind in GOODS_BACK else ""
@@ -130,7 +131,18 @@ def remedy_text(d: dict, kind: str | None, reason: str, *, refund_amount=None) -
         "refund_when": gettext("商家收到退回商品后%(days)s日内退款。") % {"days": days}
         if kind == "return_refund" else "",
         "explanation": grounds(d, kind),
+        "deduction": deduction_text(d, kind),
     }
+
+
+def deduction_text(d: dict, kind: str | None) -> str:
+    """The free-shipping fee taken off a return and refund (the decision's `shipping_deduction`: the return takes
+    the order below the shop's free-shipping threshold), said before the customer files; "" otherwise — never for
+    an exchange, which refunds nothing, nor for a quality or merchant-fault return (the engine deducts none)."""
+    amount = _money(d.get("shipping_deduction")) if kind == "return_refund" else ""
+    if not amount:
+        return ""
+    return gettext("退货后订单不满包邮门槛，将扣除运费 %(amount)s，上面的退款金额已扣除。") % {"amount": amount}
 
 
 def headline(d: dict, kind: str | None) -> str:
@@ -252,9 +264,9 @@ def _reads_chinese() -> bool:
 # The engine's English explanation (Decision.explanation_en), sentence by sentence: those about one remedy are
 # said by remedy_text for the remedy chosen, as with the Chinese openings above. Keep in step with the engine.
 _ONE_REMEDY_EN = ("Available:", "Return shipping:", "Refunded within", "Approved automatically.",
-                  "An agent will review it shortly.", "Approved.")
-_ONLY_FOR_EN = {"Gifts not returned": ("return_refund",), "On-site repair": ("repair",),
-                "The return takes the order below its free-shipping threshold": ("return_refund",)}
+                  "An agent will review it shortly.", "Approved.",
+                  "The return takes the order below its free-shipping threshold")
+_ONLY_FOR_EN = {"Gifts not returned": ("return_refund",), "On-site repair": ("repair",)}
 # a remedy that refunds nothing: the refund left out of the engine's list of remedies (「return and refund,
 # exchange or repair」 → 「exchange or repair」); a sentence still about a refund is not said
 _REFUND_WORDS_EN = (("return and refund, ", ""), ("return and refund or ", ""), (", return and refund", ""),

@@ -31,9 +31,12 @@ from shouhou.portal.services import (
     TooManyAttempts,
     follow_link,
     follow_token,
+    portal_asks_activated,
+    portal_asks_activation,
     portal_asks_main_part,
     portal_claim_data,
     portal_claim_preview,
+    portal_lines_in_progress,
     portal_order_lookup,
     portal_photo_problem,
     portal_photo_reasons,
@@ -121,21 +124,33 @@ def _order_context(order: Order, error: str | None = None, typed: dict | None = 
     reasons = [(value, label, value in photo_reasons) for value, label in REASONS]
     lines = list(order.lines.filter(removed_at__isnull=True).order_by("pk"))  # not the removed
     typed = typed or {}
-    chosen_line = str(typed.get("line") or "")
-    if chosen_line not in {str(line.pk) for line in lines}:
-        chosen_line = str(lines[0].pk) if lines else ""
     # how many units the claim is about: asked for a line of several (default: all that earlier cases did not
     # refund); one query for the whole order
     from shouhou.cases.selectors import lines_refunded
 
     done = lines_refunded(order.lines.all(), {line.pk: line.quantity for line in lines})
+    in_progress = portal_lines_in_progress(order)
     for line in lines:
         line.units_left = max(line.quantity - done.get(line.pk, (0, 0))[0], 0)
+        line.asks_activation = portal_asks_activation(line)  # portal.js asks 「激活过吗」 for a no-reason return
+        # a line with an open case, or refunded in full, takes no new claim: said beside it, not chosen (the form
+        # used to choose the first line, and its preview then refused it)
+        line.taken = (gettext("售后处理中（%(case)s）") % {"case": in_progress[line.pk]} if line.pk in in_progress
+                      else gettext("已全部退款") if line.units_left == 0 else "")
+    chosen_line = str(typed.get("line") or "")
+    if chosen_line not in {str(line.pk) for line in lines}:
+        free = [line for line in lines if not line.taken] or lines
+        chosen_line = str(free[0].pk) if free else ""
+    chosen_obj = next((line for line in lines if str(line.pk) == chosen_line), None)
     most = next((line.units_left for line in lines if str(line.pk) == chosen_line), 1) or 1
     return {"order": order, "lines": lines, "chosen_line": chosen_line,
             "quantity_max": most, "return_quantity": typed.get("return_quantity") or str(most),
             "quantity_error": typed.get("quantity_error", ""),
             "main_part": typed.get("main_part", ""), "main_part_error": typed.get("main_part_error", ""),
+            "activated": typed.get("activated", ""), "activated_error": typed.get("activated_error", ""),
+            # the select shows its first reason (七天无理由) until one is chosen: asked from the first render
+            "asks_activated": chosen_obj is not None and portal_asks_activated(
+                line=chosen_obj, reason=typed.get("reason") or REASONS[0][0]),
             "reasons": reasons, "conditions": CONDITIONS,
             "webchat": _webchat(), "error": error, "chosen": typed.get("reason", ""),
             "chosen_condition": typed.get("condition", ""), "washed": typed.get("washed") == "1",
@@ -262,7 +277,8 @@ def submit(request):
             return redirect("portal:follow", token=follow_token(case.pk))
     if slot is not None:
         counter_give_back(slot)  # nothing was filed: the corrected form, sent with the same key, is a first send
-    typed = {key: request.POST.get(key, "") for key in ("line", "reason", "condition", "washed", "kind", "main_part")}
+    typed = {key: request.POST.get(key, "") for key in ("line", "reason", "condition", "washed", "kind", "main_part",
+                                                        "activated")}
     typed["submit_key"] = request.POST.get("submit_key", "")[:32]
     typed["description"] = request.POST.get("description", "")[:500]
     typed["current_price"] = request.POST.get("current_price", "")[:32]
@@ -270,6 +286,7 @@ def submit(request):
     typed["price_error"] = field_errors.get("current_price", "")
     typed["quantity_error"] = field_errors.get("return_quantity", "")
     typed["main_part_error"] = field_errors.get("main_part", "")
+    typed["activated_error"] = field_errors.get("activated", "")
     return render(request, "portal/order.html", _order_context(order, error, typed), status=400)
 
 

@@ -4,8 +4,11 @@ import io
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
-JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 64
+from shouhou.core.testing import images
+
+# Whole, decodable pictures already in the form the uploads store them (core.uploads.clean_image writes them
+# again byte for byte), so a test may compare a stored photo with the one it sent.
+GIF, JPEG, PNG, WEBP = images.GIF, images.JPEG, images.PNG, images.WEBP
 
 
 def photo(data: bytes = JPEG, name: str = "photo.jpg") -> SimpleUploadedFile:

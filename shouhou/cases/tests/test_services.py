@@ -9,7 +9,7 @@ from shouhou.accounts.actors import SYSTEM
 from shouhou.cases import services as svc
 from shouhou.cases.choices import CaseStatus as S
 from shouhou.cases.models import Case, CaseEvent, CaseEvidence
-from shouhou.cases.tests.factories import PNG, photo
+from shouhou.cases.tests.factories import GIF, PNG, WEBP, photo
 from shouhou.core.models import AuditEvent
 from shouhou.core.testing.factories import OrderLineFactory
 from shouhou.notifications.models import OutboundMessage
@@ -171,10 +171,11 @@ def test_stale_object_cannot_move_twice(shop, line, agent):
 @pytest.mark.parametrize(("data", "error"), [
     (b"", "空文件"),
     (b"%PDF-1.4 not an image", "不是支持的图片格式"),
-    (b"GIF89a" + b"\x00" * 20, None),
+    (GIF, None),
     (PNG, None),
-    (b"RIFF\x00\x00\x00\x00WEBPVP8 " + b"\x00" * 20, None),
-    (b"\x00\x00\x00\x18ftypheic" + b"\x00" * 20, None),
+    (WEBP, None),
+    (b"\x00\x00\x00\x18ftypheic" + b"\x00" * 20, "HEIC"),
+    (b"GIF89a" + b"\x00" * 20, "不是真正的图片"),
 ])
 def test_evidence_is_checked_by_content(shop, line, data, error):
     case = svc.case_create(actor=SYSTEM, shop=shop, order_line=line, reason="quality")

@@ -13,7 +13,7 @@ import pytest
 from django.utils import translation
 
 from shouhou.policies.engine import Claim, LineFacts, decide
-from shouhou.portal.texts import grounds, timeline_entry
+from shouhou.portal.texts import deduction_text, grounds, timeline_entry
 
 ORDERED, SIGNED, TODAY = dt.date(2026, 11, 1), dt.date(2026, 11, 4), dt.date(2026, 11, 6)
 CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
@@ -52,10 +52,13 @@ def test_the_english_grounds_keep_the_reasons_and_show_money_as_yuan_signs():
         gifts = grounds(_decision("no_reason", gift_value=Decimal("12.5")), "return_refund")
         assert "Gifts not returned: their marked value (¥12.50) is deducted." in gifts
         assert grounds(_decision("no_reason", gift_value=Decimal("12.5")), "exchange").count("Gifts") == 0
-        # a shipping fee deducted from a refund is not said to a customer who exchanges (nothing is refunded)
+        # a shipping fee deducted from a refund is said beside the refund (texts.deduction_text), not in the grounds;
+        # and not at all to a customer who exchanges (nothing is refunded)
         lost = _decision("no_reason", free_shipping_lost=Decimal("8"))
-        assert "shipping fee (¥8.00) is deducted" in grounds(lost, "return_refund")
-        assert "free-shipping" not in grounds(lost, "exchange")
+        assert "free-shipping" not in grounds(lost, "return_refund")
+        assert deduction_text(lost, "return_refund").startswith(
+            "After this return the order no longer qualifies for free shipping: the ¥8.00 shipping fee is deducted")
+        assert "free-shipping" not in grounds(lost, "exchange") and deduction_text(lost, "exchange") == ""
     with translation.override("zh-hans"):
         assert "包邮" not in grounds(_decision("no_reason", free_shipping_lost=Decimal("8")), "exchange")
         # the Chinese grounds: amounts as ¥, not 「12.50 元」

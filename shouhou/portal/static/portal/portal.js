@@ -36,6 +36,9 @@
   var quantityError = form.querySelector("[data-testid=quantity-error]");
   var mainPartField = form.querySelector("[data-testid=main-part-field]");
   var mainPartError = form.querySelector("[data-testid=main-part-error]");
+  // an electronic device returned without a reason: was it activated? (asked, and required, only then)
+  var activatedField = form.querySelector("[data-testid=activated-field]");
+  var activatedError = form.querySelector("[data-testid=activated-error]");
   // an error the preview names a field for, said beside that field ("" clears it)
   function fieldError(el, text) {
     if (!el) return;
@@ -53,6 +56,18 @@
     quantityField.querySelector(".quantity-max").textContent = String(most);
     if (reset) { form.return_quantity.value = String(most); fieldError(quantityError, ""); }
     quantityField.hidden = most <= 1 || form.reason.value === "price_drop";
+  }
+  function activationRule() {
+    if (!activatedField) return;
+    var line = chosenLine();
+    var reason = form.reason.value;
+    var asked = Boolean(line && line.dataset.activation === "1") && (reason === "no_reason" || reason === "size_fit");
+    activatedField.hidden = !asked;
+    activatedField.querySelectorAll("input[name=activated]").forEach(function (input) {
+      input.required = asked;
+      if (!asked) input.checked = false;  // not asked: nothing said about activation is posted
+    });
+    if (!asked) fieldError(activatedError, "");
   }
   function show(selector, text) {
     var el = box.querySelector(selector);
@@ -102,13 +117,15 @@
         fieldError(quantityError, wrongQuantity);
         var wrongMainPart = j.field === "main_part" && j.error;
         fieldError(mainPartError, wrongMainPart);
-        if (wrongPrice || wrongQuantity || wrongMainPart) { box.hidden = true; return; }
+        var wrongActivated = j.field === "activated" && j.error;
+        fieldError(activatedError, wrongActivated);
+        if (wrongPrice || wrongQuantity || wrongMainPart || wrongActivated) { box.hidden = true; return; }
         if (!j.text && j.error) {
           // said, not swallowed: the last answer's remedies and money no longer hold (e.g. the lookup ended)
           box.hidden = false;
           renderOptions([], "");
           box.querySelector(".what").textContent = j.error;
-          box.querySelectorAll(".refund-line, .ship-line, .price-sum, .by, .refund-when, .why, .review")
+          box.querySelectorAll(".refund-line, .deduction, .ship-line, .price-sum, .by, .refund-when, .why, .review")
             .forEach(function (el) { el.hidden = true; });
           return;
         }
@@ -132,6 +149,7 @@
         // postage and a send-by date only when the chosen remedy sends the goods back
         box.querySelector(".ship").textContent = t.shipping;
         box.querySelector(".ship-line").hidden = !t.shipping;
+        show(".deduction", t.deduction);
         show(".price-sum", t.price_sum);
         show(".by", t.by_text);
         show(".refund-when", t.refund_when);
@@ -161,8 +179,9 @@
     }
   }
   form.addEventListener("change", function (event) {
-    if (event.target === form.reason) { photoRule(); quantityRule(false); }
-    if (event.target.name === "line") { quantityRule(true); }
+    if (event.target === form.reason) { photoRule(); quantityRule(false); activationRule(); }
+    if (event.target.name === "line") { quantityRule(true); activationRule(); }
+    if (event.target.name === "activated") { fieldError(activatedError, ""); }
     if (event.target === form.reason || event.target.name === "line") {
       // the remedies shown were for the previous claim: none is posted until the new answer lists them
       // (a quick tap on submit then lets the server choose the recommended one, never a stale choice)
@@ -182,6 +201,7 @@
   });
   photoRule();
   quantityRule(false);
+  activationRule();
   refresh();
 })();
 (function () {
