@@ -6,6 +6,7 @@ from django.shortcuts import get_object_or_404
 from ninja import Field, Router, Schema
 
 from shouhou.api.errors import DomainError
+from shouhou.api.params import FilterId
 from shouhou.commerce.models import Customer
 from shouhou.notifications.models import MessageTemplate
 from shouhou.notifications.selectors import customer_timeline, message_list, opt_out_requests
@@ -93,5 +94,5 @@ class OptOutOut(Schema):
 
 
 @router.get("/opt-outs", response=list[OptOutOut])
-def opt_outs(request, customer_id: int | None = None, outcome: str | None = None):
+def opt_outs(request, customer_id: FilterId = None, outcome: str | None = None):
     return list(opt_out_requests(shop=request.auth.shop, customer_id=customer_id, outcome=outcome))

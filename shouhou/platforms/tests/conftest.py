@@ -11,6 +11,8 @@ import time_machine
 from shouhou.accounts.actors import SYSTEM
 from shouhou.core.testing.factories import OrderFactory, OrderLineFactory, ProductFactory
 from shouhou.platforms.sandbox.doudian import DoudianSandbox
+from shouhou.platforms.sandbox.kuaishou import KuaishouSandbox
+from shouhou.platforms.sandbox.wechat_shop import WechatShopSandbox
 
 SHANGHAI = dt.timezone(dt.timedelta(hours=8))
 # two days after the factory order was signed for (2026-11-04 15:00): inside the 7-day no-reason window
@@ -63,3 +65,18 @@ def pushing(sandbox, live_server):
     """The sandbox pushes to this test's running shouhou (real HTTP both ways)."""
     sandbox.push_url = f"{live_server.url}/platforms/doudian/push/"
     return sandbox
+
+
+# the 快手 and 微信小店 sandboxes on a local port, for the tests that talk to one directly
+@pytest.fixture
+def ks():
+    box = KuaishouSandbox().start()
+    yield box
+    box.stop()
+
+
+@pytest.fixture
+def wx():
+    box = WechatShopSandbox().start()
+    yield box
+    box.stop()

@@ -19,25 +19,9 @@ from shouhou.core.testing.factories import UserFactory
 from shouhou.logistics.models import TrackingSubscription
 from shouhou.platforms import actback, services
 from shouhou.platforms.models import OutboundAction, PlatformConnection
-from shouhou.platforms.sandbox.kuaishou import KuaishouSandbox
-from shouhou.platforms.sandbox.wechat_shop import WechatShopSandbox
 from shouhou.platforms.tests.conftest import ORDER_ID, SKU_ORDER_ID
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def ks():
-    box = KuaishouSandbox().start()
-    yield box
-    box.stop()
-
-
-@pytest.fixture
-def wx():
-    box = WechatShopSandbox().start()
-    yield box
-    box.stop()
 
 
 def _ks_connect(shop, ks, **kwargs):

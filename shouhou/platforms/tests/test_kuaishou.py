@@ -14,18 +14,10 @@ from shouhou.platforms import services
 from shouhou.platforms.adapters.base import PushRefused
 from shouhou.platforms.adapters.kuaishou import KuaishouAdapter, api_sign, decrypt_push, encrypt_push
 from shouhou.platforms.models import OutboundAction, PlatformEvent
-from shouhou.platforms.sandbox.kuaishou import KuaishouSandbox
 from shouhou.platforms.tests.conftest import ORDER_ID
 
 pytestmark = pytest.mark.django_db(transaction=True)
 URL = "/platforms/kuaishou/push/"
-
-
-@pytest.fixture
-def ks():
-    box = KuaishouSandbox().start()
-    yield box
-    box.stop()
 
 
 @pytest.fixture

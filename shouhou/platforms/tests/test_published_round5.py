@@ -25,24 +25,8 @@ from shouhou.platforms.adapters.base import Action, PlatformError
 from shouhou.platforms.adapters.kuaishou import KuaishouAdapter
 from shouhou.platforms.adapters.wechat_shop import WechatShopAdapter
 from shouhou.platforms.models import OutboundAction
-from shouhou.platforms.sandbox.kuaishou import KuaishouSandbox
-from shouhou.platforms.sandbox.wechat_shop import WechatShopSandbox
 from shouhou.platforms.tests.conftest import ORDER_ID, SKU_ORDER_ID
 from shouhou.platforms.tests.test_wechat_shop_published_shapes import PUBLISHED_AFTERSALE, PublishedSandbox
-
-
-@pytest.fixture
-def ks():
-    box = KuaishouSandbox().start()
-    yield box
-    box.stop()
-
-
-@pytest.fixture
-def wx():
-    box = WechatShopSandbox().start()
-    yield box
-    box.stop()
 
 
 @pytest.fixture

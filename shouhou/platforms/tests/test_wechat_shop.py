@@ -15,18 +15,10 @@ from shouhou.cases.models import Case
 from shouhou.inbox.channels import crypto as wx_crypto
 from shouhou.platforms import services
 from shouhou.platforms.models import OutboundAction, PlatformAftersale, PlatformConnection, PlatformEvent
-from shouhou.platforms.sandbox.wechat_shop import WechatShopSandbox
 from shouhou.platforms.tests.conftest import ORDER_ID, SKU_ORDER_ID
 
 pytestmark = pytest.mark.django_db(transaction=True)
 URL = "/platforms/wechat_shop/push/"
-
-
-@pytest.fixture
-def wx():
-    box = WechatShopSandbox().start()
-    yield box
-    box.stop()
 
 
 @pytest.fixture
