@@ -541,3 +541,23 @@ def _real_png() -> bytes:
     out = io.BytesIO()
     Image.new("RGB", (8, 8), (40, 120, 200)).save(out, format="PNG")
     return out.getvalue()
+
+
+@pytest.mark.browser
+def test_a_keyboard_user_keeps_their_place_when_the_list_is_drawn_again(page, asgi_server, shop, agent):
+    """The list and the reply board are drawn again on every push (every few seconds in a surge): focus on a row's
+    link was lost to the page's start, and Enter then opened nothing (a keyboard user could not work the list)."""
+    first = _ticket(shop, "钱女士", "发票怎么开")
+    base = asgi_server.url
+    log_in(page, base, "agent")
+    page.goto(f"{base}/desk/im/")
+    page.wait_for_selector("#im[data-state=on]", state="attached")
+    link = page.locator(f'#im-rows a[data-open="{first.pk}"]')
+    link.focus()
+    # when another customer writes (the push redraws the list under the focused row)
+    second = _ticket(shop, "冯先生", "什么时候发货")
+    expect(page.locator(f'#im-rows a[data-open="{second.pk}"]')).to_have_count(1)
+    # then the same row's link has the focus, and Enter opens that conversation
+    assert page.evaluate("document.activeElement.dataset.open") == str(first.pk)
+    page.keyboard.press("Enter")
+    expect(page.get_by_test_id("im-convo")).to_have_attribute("data-ticket", str(first.pk))

@@ -20,7 +20,7 @@ from shouhou.platforms.decrypt import SETTING
 from shouhou.platforms.models import PlatformConnection
 from shouhou.platforms.sandbox.kuaishou import cipher
 from shouhou.platforms.tests.reveal import everything, reveal, switch_on_from_the_page
-from shouhou.platforms.tests.test_kuaishou import ks, ks_connect  # noqa: F401 (fixtures)
+from shouhou.platforms.tests.test_kuaishou import ks_connect  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

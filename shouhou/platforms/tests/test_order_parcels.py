@@ -15,7 +15,7 @@ from shouhou.logistics.models import TrackingSubscription
 from shouhou.platforms import orders as order_sync
 from shouhou.platforms.models import PlatformConnection, PlatformEvent, SyncedOrder
 from shouhou.platforms.tests.test_order_sync import _lines
-from shouhou.platforms.tests.test_wechat_shop import wx, wx_connect  # noqa: F401 (fixtures)
+from shouhou.platforms.tests.test_wechat_shop import wx_connect  # noqa: F401 (fixture)
 from shouhou.platforms.tests.test_youzan import yz, yz_connect  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.django_db(transaction=True)

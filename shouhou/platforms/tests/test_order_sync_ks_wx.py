@@ -11,8 +11,8 @@ import pytest
 from shouhou.commerce.models import Order, Shipment
 from shouhou.platforms import orders as order_sync
 from shouhou.platforms.models import PlatformAftersale, PlatformConnection, PlatformEvent, SyncedOrder
-from shouhou.platforms.tests.test_kuaishou import ks, ks_connect  # noqa: F401 (fixtures)
-from shouhou.platforms.tests.test_wechat_shop import wx, wx_connect  # noqa: F401 (fixtures)
+from shouhou.platforms.tests.test_kuaishou import ks_connect  # noqa: F401 (fixture)
+from shouhou.platforms.tests.test_wechat_shop import wx_connect  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -21,9 +21,7 @@ from shouhou.platforms.tests.test_actback import (  # noqa: F401 (fixtures)
     _ks_connect,
     _messages,
     _wx_connect,
-    ks,
     public_base,
-    wx,
 )
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -19,7 +19,7 @@ from shouhou.platforms import actback, services
 from shouhou.platforms.models import OutboundAction, PlatformEvent
 from shouhou.platforms.sandbox.doudian import TIME_EXTEND_SECONDS
 from shouhou.platforms.tests.conftest import ORDER_ID, SKU_ORDER_ID
-from shouhou.platforms.tests.test_actback import _ks_connect, _messages, ks  # noqa: F401 (fixture)
+from shouhou.platforms.tests.test_actback import _ks_connect, _messages
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

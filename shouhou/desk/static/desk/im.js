@@ -81,9 +81,17 @@
     var url = im.dataset.listUrl + "?scope=" + encodeURIComponent(im.dataset.scope) + "&t=" + openId() +
       (asked.length ? "&keep=" + asked.join(",") : "");
     return getJSON(url).then(function (j) {
+      // A keyboard user on a row or a nudge keeps their place: the list and the board are drawn again under them
+      // (every few seconds in a surge), and focus on a replaced link went back to the page's start.
+      var focused = document.activeElement, reFocus = "";
+      if (focused && focused.dataset && focused.dataset.open && focused.closest(".im-list")) {
+        reFocus = (focused.closest("#im-reply-board") ? "#im-reply-board " : ".im-rows ") +
+          '[data-open="' + focused.dataset.open + '"]';
+      }
       listFails = 0; D.syncClock(j.now); rows.innerHTML = j.html;
       var board = document.getElementById("im-reply-board");  // today's rates and the nudge, with the list
       if (board && j.reply_html) board.outerHTML = j.reply_html;
+      if (reFocus) { var again = document.querySelector(reFocus); if (again) again.focus(); }
       waits(); clockMoments(true); D.tick();
       kept = kept.filter(function (id) { return asked.indexOf(id) === -1 || rows.querySelector('.im-row[data-conversation="' + id + '"]'); });
     })
