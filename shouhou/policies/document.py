@@ -247,6 +247,11 @@ def validate(doc: Any, *, law: bool = True) -> list[str]:
         v.choice(step, "tier", loc, [*TIERS, "*"])
         v.choice(step, "kind", loc, COMP_KINDS)
         v.num(step, "amount", loc)
+    periods = v.table(doc, "periods", "", required=False)
+    v.bool_(periods, "extend_past_rest_days", "periods")
+    for key in periods:
+        if key != "extend_past_rest_days":
+            v.err(f"periods.{key}", "未知配置项，可选: extend_past_rest_days")
     cats = v.table(doc, "categories", "", required=False)
     for name, rule in cats.items():
         loc = f"categories.{name}"

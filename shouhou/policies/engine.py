@@ -24,6 +24,7 @@ from shouhou.policies.document import (
     TIERS,
     load_default,
 )
+from shouhou.sla.holidays import public_days
 
 KIND_ZH = {"refund_only": "仅退款", "return_refund": "退货退款", "exchange": "换货", "resend": "补寄",
            "repair": "维修", "price_protect": "价保退差", "compensation": "补偿"}
@@ -301,6 +302,25 @@ def warranty_end(signed: dt.date, days: int) -> dt.date:
     return end
 
 
+def _rest_day(day: dt.date, holidays: frozenset[dt.date], workdays: frozenset[dt.date]) -> bool:
+    return day in holidays or (day.weekday() >= 5 and day not in workdays)
+
+
+def statutory_last_day(start: dt.date, days: int, *, past_rest_days: bool = False) -> dt.date:
+    """The last day of a statutory period of `days` counted from the day after `start` (消法24, 25; 三包).
+
+    By default natural days, as the platforms and the 办法 count them (`periods.extend_past_rest_days = false`).
+    A shop that turns the option on follows 民法典 203 in full: a last day that is a rest day — a weekend not made
+    a workday by the State Council's 放假安排, or a statutory holiday — moves to the next workday."""
+    last = start + dt.timedelta(days=days)
+    if not past_rest_days:
+        return last
+    holidays, workdays = public_days("CN")
+    while _rest_day(last, holidays, workdays):
+        last += dt.timedelta(days=1)
+    return last
+
+
 def _today(now: dt.date | dt.datetime) -> dt.date:
     """The calendar day of `now` in Asia/Shanghai (an aware datetime is converted first)."""
     if isinstance(now, dt.datetime):
@@ -433,6 +453,20 @@ def decide(line: LineFacts, claim: Claim, now: dt.date | dt.datetime, *, policy:
     def until(base: dt.date | None, days: int) -> str | None:
         return (base + dt.timedelta(days=days)).isoformat() if base else None
 
+    past_rest_days = bool(policy.get("periods", {}).get("extend_past_rest_days", False))
+
+    def last_day(days: int) -> dt.date:
+        """A statutory period from sign-off: its last day (moved past rest days when the shop chose 民法典203)."""
+        return statutory_last_day(line.delivered_on, days, past_rest_days=past_rest_days)
+
+    def note_extension(end: dt.date, days: int) -> None:
+        """Say so when today is inside a period only because its last day fell in a holiday."""
+        if day is not None and day > days and today <= end and "period.holiday_extension" not in d.clauses:
+            d.clauses.append("period.holiday_extension")
+            zh.append(f"期限最后一日逢法定休假日，顺延至其后的第一个工作日（{end.isoformat()}，民法典第203条）。")
+            en.append(f"The period's last day fell on a public holiday or a weekend, so it runs to the next "
+                      f"working day ({end.isoformat()}; Civil Code art. 203).")
+
     if line.delivered_on is None and line.delivery_unknown and reason not in ("price_drop", "recall"):
         d.clauses.append("delivery.unknown")
         zh.append("订单已签收，但没有签收时间记录，无法计算期限，需客服核实后答复。")
@@ -446,7 +480,8 @@ def decide(line: LineFacts, claim: Claim, now: dt.date | dt.datetime, *, policy:
     elif reason in ("no_reason", "size_fit"):
         nr = {**policy["no_reason"], **crule.get("no_reason", {})}
         days = max(nr["days"], NO_REASON_MIN_DAYS)
-        d.deadlines["no_reason_until"] = until(line.delivered_on, days)
+        nr_end = last_day(days)
+        d.deadlines["no_reason_until"] = nr_end.isoformat()
         unsealed = claim.downloaded or claim.activated or claim.condition in ("opened_unused", "seal_broken", "used")
         excepted = (cat in policy["no_reason"]["legal_exceptions"] and cat in STATUTORY_EXCEPTIONS
                     and (cat not in SEALED_EXCEPTIONS or unsealed))
@@ -475,10 +510,13 @@ def decide(line: LineFacts, claim: Claim, now: dt.date | dt.datetime, *, policy:
             d.clauses.append("no_reason.confirmed_exclusion.activated")
             zh.append("该商品一经激活或试用价值贬损较大，您购买时已确认激活后不适用七日无理由退货，当前已激活（暂行办法第七条）。")
             en.append("You confirmed at purchase that this item cannot be returned without reason once activated.")
-        elif day > days:
+        elif today > nr_end:
             d.clauses.append("no_reason.window")
-            zh.append(f"已超过七日无理由退货期限（签收次日起第{day}天，期限{days}天）。")
-            en.append(f"The {days}-day no-reason window has passed (day {day}).")
+            moved = "" if nr_end == line.delivered_on + dt.timedelta(days=days) else \
+                f"，最后一日逢法定休假日已顺延至{nr_end.isoformat()}"
+            zh.append(f"已超过七日无理由退货期限（签收次日起第{day}天，期限{days}天{moved}）。")
+            en.append(f"The {days}-day no-reason window has passed (day {day}"
+                      + (f"; extended past a rest day to {nr_end.isoformat()}" if moved else "") + ").")
         else:
             ok, why = _intact(policy, cat, claim.condition)
             if ok and claim.washed and cat in WASHABLE:
@@ -499,6 +537,7 @@ def decide(line: LineFacts, claim: Claim, now: dt.date | dt.datetime, *, policy:
                 d.refund_amount = total
                 zh.append(f"符合七日无理由退货（{'签收当天' if day == 0 else f'签收次日起第{day}天'}，期限{days}天）。")
                 en.append(f"Eligible for the {days}-day no-reason return (day {day}).")
+                note_extension(nr_end, days)
                 gifts_out = claim.condition == "missing_gifts" or bool(claim.gift_value)
                 if gifts_out and crule.get("intact", {}).get("gifts_required", True):
                     d.clauses.append("no_reason.gifts")
@@ -526,8 +565,9 @@ def decide(line: LineFacts, claim: Claim, now: dt.date | dt.datetime, *, policy:
         # arts. 201, 202: 到期月的对应日; 365 days would end a day early across a 29 February)
         w_end = warranty_end(line.delivered_on, sb["warranty_days"])
         w_until = w_end.isoformat()
-        d.deadlines.update({"sanbao_return_until": until(line.delivered_on, sb["return_days"]),
-                            "sanbao_exchange_until": until(line.delivered_on, sb["exchange_days"]),
+        sb_return_end, sb_exchange_end = last_day(sb["return_days"]), last_day(sb["exchange_days"])
+        d.deadlines.update({"sanbao_return_until": sb_return_end.isoformat(),
+                            "sanbao_exchange_until": sb_exchange_end.isoformat(),
                             "warranty_until": w_until})
         # 三包: a main part's warranty outlasts the whole unit's (a policy without the key: the unit's only)
         main_days = max(sb.get("main_part_warranty_days", sb["warranty_days"]), sb["warranty_days"])
@@ -535,7 +575,8 @@ def decide(line: LineFacts, claim: Claim, now: dt.date | dt.datetime, *, policy:
         if claim.main_part and main_end > w_end:
             d.deadlines["main_part_warranty_until"] = main_end.isoformat()
         repaired_twice = claim.failed_repairs >= sb["failed_repairs_for_exchange"]
-        if day <= sb["return_days"]:
+        if today <= sb_return_end:
+            note_extension(sb_return_end, sb["return_days"])
             d.allowed = ["return_refund", "exchange", "repair"]
             d.clauses.append("sanbao.return")
             zh.append(f"签收后{sb['return_days']}日内出现性能故障，可退货、换货或维修（三包）。")
@@ -547,7 +588,8 @@ def decide(line: LineFacts, claim: Claim, now: dt.date | dt.datetime, *, policy:
             d.clauses.append("sanbao.failed_repairs")
             zh.append(f"保修期内已维修{claim.failed_repairs}次仍无法正常使用，可换货或退货。")
             en.append("Repaired twice without success: exchange or return.")
-        elif day <= sb["exchange_days"]:
+        elif today <= sb_exchange_end:
+            note_extension(sb_exchange_end, sb["exchange_days"])
             d.allowed = ["exchange", "repair"]
             d.clauses.append(f"categories.{cat}.sanbao.exchange" if "exchange_days" in crule.get("sanbao", {})
                              else "sanbao.exchange")
@@ -602,9 +644,11 @@ def decide(line: LineFacts, claim: Claim, now: dt.date | dt.datetime, *, policy:
         if misuse:
             merchant_pays = False
         else:
-            d.deadlines.update({"quality_return_until": until(line.delivered_on, q_return),
-                                "quality_exchange_until": until(line.delivered_on, q_exchange)})
-            if day <= q_return:
+            q_return_end, q_exchange_end = last_day(q_return), last_day(q_exchange)
+            d.deadlines.update({"quality_return_until": q_return_end.isoformat(),
+                                "quality_exchange_until": q_exchange_end.isoformat()})
+            if today <= q_return_end:
+                note_extension(q_return_end, q_return)
                 # CRPL art. 24: the buyer may return, or have it exchanged or repaired — all three from day one
                 d.allowed = ["return_refund", "exchange", "repair", "compensation"]
                 d.clauses.append("quality.return")
@@ -619,7 +663,7 @@ def decide(line: LineFacts, claim: Claim, now: dt.date | dt.datetime, *, policy:
                 d.clauses.append("quality.failed_repairs")
                 zh.append(f"质量问题已维修{claim.failed_repairs}次仍未解决，可换货或退货退款（消法第24条），运费由商家承担。")
                 en.append("Repaired twice and still defective: exchange or return (CRPL art. 24).")
-            elif day <= q_exchange:
+            elif today <= q_exchange_end:
                 d.allowed = ["exchange", "repair", "compensation"]
                 d.clauses.append("quality.exchange")
                 zh.append("质量问题，可换货或维修（消法第24条）。")

@@ -52,6 +52,7 @@ CLAUSES: dict[str, object] = {
     "shipping.vip": _lazy("运费：会员免费退货"),
     "shipping.no_reason": _lazy("运费：七日无理由由买家承担"),
     "refund.within_days": _lazy("退款时限"),
+    "period.holiday_extension": _lazy("期限最后一日逢法定休假日顺延（民法典第203条）"),
 }
 
 ROUTES = {"original": _lazy("原路退回"), "balance": _lazy("退至账户余额")}
