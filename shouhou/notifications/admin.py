@@ -13,6 +13,6 @@ class OutboundMessageAdmin(AuditedModelAdmin):
 
 @admin.register(OptOutRequest)
 class OptOutRequestAdmin(AuditedModelAdmin):
-    list_display = ["received_at", "source", "outcome", "text", "shop"]
-    list_filter = ["shop", "outcome", "source"]
+    list_display = ["received_at", "source", "outcome", "scope", "text", "shop"]
+    list_filter = ["shop", "outcome", "scope", "source"]
     raw_id_fields = ["customer"]

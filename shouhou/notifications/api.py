@@ -89,10 +89,13 @@ class OptOutOut(Schema):
     source: str = Field(description="sms_reply, or the chat channel it was said in (web_chat, wechat_kf …)")
     text: str = Field(description="the customer's own words")
     outcome: str = Field(description="opted_out | already | no_customer (a person must find the customer) | "
-                                     "question (asked about 退订; not opted out)")
+                                     "question (asked about 退订; not opted out) | resubscribed | not_opted_out")
+    scope: str = Field(description="care (care and marketing messages: 「退订」) | all (every message, case notices "
+                                   "too: 「全部退订」) | sms (SMS to this number: the SMS provider's block list) | "
+                                   "'' (a question or a resubscription)")
     received_at: datetime
 
 
 @router.get("/opt-outs", response=list[OptOutOut])
-def opt_outs(request, customer_id: FilterId = None, outcome: str | None = None):
-    return list(opt_out_requests(shop=request.auth.shop, customer_id=customer_id, outcome=outcome))
+def opt_outs(request, customer_id: FilterId = None, outcome: str | None = None, scope: str | None = None):
+    return list(opt_out_requests(shop=request.auth.shop, customer_id=customer_id, outcome=outcome, scope=scope))

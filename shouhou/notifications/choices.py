@@ -33,3 +33,12 @@ class SuppressedReason(models.TextChoices):
     OPTED_OUT = "opted_out", _("顾客已退订")
     FREQUENCY_CAP = "frequency_cap", _("超过每日条数上限")
     COMPLIANCE = "compliance", _("合规拦截")
+    SMS_BLOCKED = "sms_blocked", _("号码在短信服务商处已退订或被拦截")
+
+
+class OptOutScope(models.TextChoices):
+    """What an opt-out stops (docs/notifications.md, "Scope of an opt-out")."""
+
+    CARE = "care", _("关怀和营销消息")
+    ALL = "all", _("全部消息")
+    SMS = "sms", _("该号码的短信（服务商拦截）")

@@ -4,7 +4,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from shouhou.core.models import ShopScopedModel, TimeStampedModel
-from shouhou.notifications.choices import MsgChannel, SuppressedReason, Trigger
+from shouhou.notifications.choices import MsgChannel, OptOutScope, SuppressedReason, Trigger
 
 
 class OutboundMessage(ShopScopedModel):
@@ -90,6 +90,8 @@ class OptOutRequest(ShopScopedModel):
         ALREADY = "already", _("此前已退订")
         NO_CUSTOMER = "no_customer", _("未找到顾客，待人工处理")
         QUESTION = "question", _("询问退订方式（未退订）")
+        RESUBSCRIBED = "resubscribed", _("已恢复接收")
+        NOT_OPTED_OUT = "not_opted_out", _("要求恢复，但此前未退订")
 
     customer = models.ForeignKey("commerce.Customer", null=True, blank=True, on_delete=models.SET_NULL,
                                  related_name="opt_out_requests", verbose_name=_("顾客"))
@@ -97,6 +99,9 @@ class OptOutRequest(ShopScopedModel):
     contact_handle = models.CharField(_("联系方式"), max_length=200, blank=True)
     text = models.TextField(_("顾客原话"))
     outcome = models.CharField(_("处理结果"), max_length=16, choices=Outcome.choices)
+    # what the request covers: care & marketing only (「退订」), every message (「全部退订」), SMS to this number (the
+    # SMS provider's block list); "" for a question or a resubscription
+    scope = models.CharField(_("退订范围"), max_length=8, blank=True, choices=OptOutScope.choices)
     source_key = models.CharField(max_length=200, unique=True)
     received_at = models.DateTimeField(_("收到时间"))
 
@@ -107,3 +112,31 @@ class OptOutRequest(ShopScopedModel):
 
     def __str__(self) -> str:
         return f"{self.source}: {self.text[:30]}"
+
+
+class ContactOptOut(ShopScopedModel):
+    """What an opt-out in force covers, beside Customer.opted_out_at (docs/notifications.md, "Scope of an opt-out"):
+    a customer row (channel "") says whether their opt-out stops care and marketing messages only (「退订」) or every
+    message (「全部退订」; a customer opted out with no row here is treated as that, the safe reading); a phone row
+    (channel "sms") is a number the SMS provider refuses (Tencent PhoneNumberInBlacklist: the person blocked or
+    unsubscribed at the carrier or provider), so the shop stops sending SMS to it."""
+
+    customer = models.ForeignKey("commerce.Customer", null=True, blank=True, on_delete=models.CASCADE,
+                                 related_name="contact_opt_outs", verbose_name=_("顾客"))
+    phone = models.CharField(_("手机号"), max_length=32, blank=True)
+    channel = models.CharField(_("渠道"), max_length=16, blank=True)
+    scope = models.CharField(_("退订范围"), max_length=8, choices=OptOutScope.choices)
+    source = models.CharField(_("来源"), max_length=32)
+    request = models.ForeignKey(OptOutRequest, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        verbose_name = _("退订范围")
+        verbose_name_plural = _("退订范围")
+        constraints = [
+            models.UniqueConstraint(fields=["customer"], condition=models.Q(channel=""), name="uniq_optout_customer"),
+            models.UniqueConstraint(fields=["shop", "phone", "channel"], condition=~models.Q(phone=""),
+                                    name="uniq_optout_phone"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.scope}/{self.channel or '*'}"

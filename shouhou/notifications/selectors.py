@@ -19,7 +19,7 @@ def message_list(*, shop, status: str | None = None, trigger: str | None = None,
     return qs.select_related("customer").order_by("-created_at", "-pk")[:limit]
 
 
-def opt_out_requests(*, shop, customer_id: int | None = None, outcome: str | None = None,
+def opt_out_requests(*, shop, customer_id: int | None = None, outcome: str | None = None, scope: str | None = None,
                      limit: int = 200) -> QuerySet[OptOutRequest]:
     """The shop's recorded opt-out requests (SMS replies and chats), newest first: who, when, where, the words."""
     qs = OptOutRequest.objects.filter(shop=shop)
@@ -27,4 +27,6 @@ def opt_out_requests(*, shop, customer_id: int | None = None, outcome: str | Non
         qs = qs.filter(customer_id=customer_id)
     if outcome:
         qs = qs.filter(outcome=outcome)
+    if scope:
+        qs = qs.filter(scope=scope)
     return qs.order_by("-received_at", "-pk")[:limit]

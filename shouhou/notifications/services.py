@@ -26,8 +26,14 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 
 from shouhou.core.clock import local_tz, now
-from shouhou.notifications.choices import MsgChannel, Trigger
-from shouhou.notifications.models import DeliveryReceipt, MessageTemplate, OptOutRequest, OutboundMessage
+from shouhou.notifications.choices import MsgChannel, OptOutScope, SuppressedReason, Trigger
+from shouhou.notifications.models import (
+    ContactOptOut,
+    DeliveryReceipt,
+    MessageTemplate,
+    OptOutRequest,
+    OutboundMessage,
+)
 from shouhou.notifications.providers import provider_for_channel
 from shouhou.notifications.providers.base import ProviderError
 from shouhou.notifications.templates_text import (
@@ -55,6 +61,15 @@ BACKOFF_BASE_SECONDS = 60
 # Transactional triggers the customer needs even when marketing-type caps are hit.
 CAP_EXEMPT = {Trigger.ORDER_SHIPPED, Trigger.CASE_APPROVED, Trigger.CASE_RESOLVED, Trigger.CASE_REJECTED,
               Trigger.LOGISTICS_EXCEPTION, Trigger.DISPATCH_LATE, Trigger.RECALL}  # a safety recall above all
+# What a 「退订」 (scope care) does not stop: notices of the customer's own after-sales case (accepted, approved with
+# the return address, parcel received, inspection, refunded/resolved, rejected) and a safety recall. They are not
+# commercial messages (通信短信息服务管理规定 art. 18 concerns those); 「全部退订」 (scope all) stops them too.
+KEPT_AFTER_CARE_OPT_OUT = frozenset({
+    Trigger.CASE_CREATED, Trigger.CASE_APPROVED, Trigger.CASE_RECEIVED, Trigger.CASE_INSPECTION_PROGRESS,
+    Trigger.CASE_RESOLVED, Trigger.CASE_REJECTED, Trigger.RECALL})
+# Nor does the daily cap: three care messages in a day used to drop the notice that the customer's own case was
+# accepted, their parcel received or inspected.
+CAP_EXEMPT = frozenset(CAP_EXEMPT | KEPT_AFTER_CARE_OPT_OUT)
 
 
 def _conf(name: str, default):
@@ -148,10 +163,44 @@ def quiet_until(at: datetime) -> datetime | None:
 NOT_RECEIVED = (S.SUPPRESSED, S.FAILED)
 
 
-def _suppression(customer, trigger: str) -> str:
+def opt_out_scope(customer) -> str:
+    """The scope of the customer's opt-out in force: "" (none), OptOutScope.CARE or OptOutScope.ALL. No consent, or
+    an opted_out_at with no recorded scope (set before scopes existed, by an import or by hand), is ALL."""
     if customer is None:
         return ""
-    if customer.opted_out_at is not None or not customer.contact_consent:
+    if not customer.contact_consent:
+        return OptOutScope.ALL
+    if customer.opted_out_at is None:
+        return ""
+    scope = ContactOptOut.objects.filter(customer=customer, channel="").values_list("scope", flat=True).first()
+    return OptOutScope.CARE if scope == OptOutScope.CARE else OptOutScope.ALL
+
+
+def opt_out_scope_label(customer) -> str:
+    """The scope of the customer's opt-out in force, as staff read it (the timeline's badge)."""
+    scope = opt_out_scope(customer)
+    return str(OptOutScope(scope).label) if scope else ""
+
+
+def opt_out_stops(customer, trigger: str) -> bool:
+    """Whether the customer's opt-out stops a message of this trigger (a query only for an opted-out customer)."""
+    if customer is None or (customer.opted_out_at is None and customer.contact_consent):
+        return False
+    return not (trigger in KEPT_AFTER_CARE_OPT_OUT and opt_out_scope(customer) == OptOutScope.CARE)
+
+
+def sms_blocked(*, shop_id: int, channel: str, recipient: str) -> bool:
+    """The SMS provider refuses this number (recorded from its PhoneNumberInBlacklist answer): do not try again."""
+    return (channel == MsgChannel.SMS and bool(recipient)
+            and ContactOptOut.objects.filter(shop_id=shop_id, channel=MsgChannel.SMS, phone=recipient).exists())
+
+
+def _suppression(customer, trigger: str, *, shop_id: int | None = None, channel: str = "", recipient: str = "") -> str:
+    if shop_id is not None and sms_blocked(shop_id=shop_id, channel=channel, recipient=recipient):
+        return SuppressedReason.SMS_BLOCKED
+    if customer is None:
+        return ""
+    if opt_out_stops(customer, trigger):
         return "opted_out"
     if trigger not in CAP_EXEMPT:
         since = now() - timedelta(hours=24)
@@ -159,6 +208,39 @@ def _suppression(customer, trigger: str) -> str:
             status__in=NOT_RECEIVED).count()
         if count >= _conf("DAILY_CAP", DAILY_CAP):
             return "frequency_cap"
+    return ""
+
+
+# --- links in variables ---------------------------------------------------------------------------
+# An SMS goes out under the shop's signature; a link in it is the shop's word. The only variable made for a link is
+# the survey's (the shop's own address); a link in any other value — a buyer's nickname from a platform or an
+# import, a note typed by staff — is refused here (and Aliyun/Tencent refuse a URL in a template variable anyway:
+# isv.PARAM_NOT_SUPPORT_URL, ProhibitedUseUrlInTemplateParameter). The shop's own values are not checked.
+LINK_VARIABLES = frozenset({"survey_url"})
+SHOP_VALUES = frozenset({"shop_name", "service_contact"})
+LINK = re.compile(r"(?i)(?:https?://|www\.|(?<![a-z0-9-])[a-z0-9][a-z0-9-]*(?:\.[a-z0-9-]+)*\.(?:cn|com|net|org|top|xyz|"
+                  r"cc|me|io|vip|shop|club|ly|co|info|link|site|online|tk|ink|fun|icu|wang|ren|pub|la|gl|gd|im|tv|so)"
+                  r"(?![a-z0-9]))", re.ASCII)
+
+
+# The same test in SQL (notify_orders_placed): PostgreSQL's regular expressions have no \b, so the end of a domain
+# is "not a letter or digit"; SQLite runs Python's re through Django's REGEXP function.
+LINK_SQL = (r"(https?://|www\.|[a-z0-9-]+(\.[a-z0-9-]+)*\.(cn|com|net|org|top|xyz|cc|me|io|vip|shop|club|ly|co|info|"
+            r"link|site|online|tk|ink|fun|icu|wang|ren|pub|la|gl|gd|im|tv|so)([^a-z0-9]|$))")
+
+
+def _link_refusal(channel: str, ctx: dict[str, Any], body_tpl: str) -> str:
+    """For an SMS: a customer name with a link becomes 「亲」 (ctx changed in place); "" or the failure text naming the
+    first other variable the template uses whose value carries a link."""
+    if channel != MsgChannel.SMS:
+        return ""
+    if LINK.search(str(ctx.get("customer_name") or "")):
+        ctx["customer_name"] = "亲"
+    for name in template_variables(body_tpl):
+        if name in LINK_VARIABLES or name in SHOP_VALUES or name == "customer_name":
+            continue
+        if LINK.search(str(ctx.get(name) or "")):
+            return f"模板变量 {{{{{name}}}}} 含网址或短链接，短信不能带它（只有问卷链接可以），未发送"
     return ""
 
 
@@ -224,8 +306,9 @@ def notification_enqueue(
     blocked = _Compliance().refusal(body_tpl, ctx)
     if blocked:
         log.warning("notification %s blocked by the compliance guard: %s", idempotency_key, blocked)
-    reason = COMPLIANCE if blocked else _suppression(customer, trigger)
-    missing = "" if reason else missing_values(trigger, body_tpl, ctx)
+    reason = COMPLIANCE if blocked else _suppression(customer, trigger, shop_id=shop.pk, channel=ch,
+                                                      recipient=recipient)
+    missing = "" if reason else (missing_values(trigger, body_tpl, ctx) or _link_refusal(ch, ctx, body_tpl))
     if missing:
         log.warning("notification %s not sent: %s", idempotency_key, missing)
     at = now()
@@ -273,6 +356,14 @@ def _bulk_enqueue(*, shop, trigger: str, rows: list[tuple[Any, str, dict[str, st
     cap = _conf("DAILY_CAP", DAILY_CAP)
     base = {"shop_name": shop.name, "service_contact": service_contact(shop)}
     compliance = _Compliance()
+    # opt-outs and SMS blocks of the batch in two queries, not one per row
+    care_only = set(ContactOptOut.objects.filter(
+        customer_id__in=[c.pk for c, _, _ in rows if c is not None and c.opted_out_at is not None],
+        channel="", scope=OptOutScope.CARE).values_list("customer_id", flat=True)) \
+        if trigger in KEPT_AFTER_CARE_OPT_OUT else set()
+    blocked_phones = set(ContactOptOut.objects.filter(
+        shop=shop, channel=MsgChannel.SMS, phone__in={c.phone for c, _, _ in rows if c is not None and c.phone})
+        .values_list("phone", flat=True))
     objs = []
     for customer, key, context in rows:
         ch, rcpt = channel_pick(customer, None)
@@ -286,11 +377,14 @@ def _bulk_enqueue(*, shop, trigger: str, rows: list[tuple[Any, str, dict[str, st
         reason = ""
         if blocked:
             reason = COMPLIANCE
-        elif customer is not None and (customer.opted_out_at is not None or not customer.contact_consent):
+        elif customer is not None and (not customer.contact_consent or (
+                customer.opted_out_at is not None and customer.pk not in care_only)):
             reason = "opted_out"
+        elif ch == MsgChannel.SMS and rcpt in blocked_phones:
+            reason = SuppressedReason.SMS_BLOCKED
         elif customer is not None and trigger not in CAP_EXEMPT and recent.get(customer.pk, 0) >= cap:
             reason = "frequency_cap"
-        missing = "" if reason else missing_values(trigger, body_tpl, ctx)
+        missing = "" if reason else (missing_values(trigger, body_tpl, ctx) or _link_refusal(ch, ctx, body_tpl))
         if customer is not None and not reason and not missing:
             recent[customer.pk] = recent.get(customer.pk, 0) + 1  # the cap counts this batch's messages too
         objs.append(OutboundMessage(
@@ -390,20 +484,27 @@ def notify_orders_placed(*, shop, order_ids: list[int]) -> int:
     cap_sql = ("b.customer_id IS NOT NULL AND coalesce(r.n, 0) + row_number() OVER "
                "(PARTITION BY b.customer_id ORDER BY b.order_id) > %s") if trigger not in CAP_EXEMPT else "false"
     cap_params = [_conf("DAILY_CAP", DAILY_CAP)] if trigger not in CAP_EXEMPT else []
+    link_op = "~*" if vendor == "postgresql" else "REGEXP"  # a link in a buyer's name never goes out (_link_refusal)
     sql = f"""
         WITH b AS (
             SELECT o.id AS order_id, o.order_no, c.id AS customer_id,
-                   coalesce(nullif(c.name, ''), CAST(%s AS text)) AS customer_name, {channel_sql} AS channel,
+                   CASE WHEN c.phone <> '' AND c.name {link_op} %s THEN CAST(%s AS text)
+                        ELSE coalesce(nullif(c.name, ''), CAST(%s AS text)) END AS customer_name,
+                   {channel_sql} AS channel,
                    CASE WHEN c.id IS NULL THEN '' WHEN c.phone <> '' THEN c.phone WHEN c.wechat_id <> '' THEN c.wechat_id
                         WHEN c.email <> '' THEN c.email ELSE CAST(c.id AS text) END AS recipient,
                    CASE WHEN c.id IS NOT NULL AND (c.opted_out_at IS NOT NULL OR NOT c.contact_consent)
-                        THEN 1 ELSE 0 END AS opted_out
+                        THEN 1 ELSE 0 END AS opted_out,
+                   CASE WHEN c.phone <> '' AND EXISTS (SELECT 1 FROM notifications_contactoptout k
+                        WHERE k.shop_id = o.shop_id AND k.channel = 'sms' AND k.phone = c.phone)
+                        THEN 1 ELSE 0 END AS sms_blocked
             {source}),
         r AS (SELECT m.customer_id, count(*) AS n FROM notifications_outboundmessage m
               WHERE m.customer_id IN (SELECT customer_id FROM b) AND m.created_at >= %s AND m.status NOT IN (%s, %s)
               GROUP BY m.customer_id),
         x AS (SELECT b.*, {blocked_sql} AS blocked,
                      CASE WHEN {blocked_sql} <> '' THEN %s WHEN b.opted_out = 1 THEN 'opted_out'
+                          WHEN b.sms_blocked = 1 AND b.channel = 'sms' THEN 'sms_blocked'
                           WHEN {cap_sql} THEN 'frequency_cap' ELSE '' END AS reason
               FROM b LEFT JOIN r ON r.customer_id = b.customer_id)
         INSERT INTO notifications_outboundmessage (shop_id, customer_id, channel, trigger, recipient, body, context,
@@ -416,7 +517,7 @@ def notify_orders_placed(*, shop, order_ids: list[int]) -> int:
                0, '', '', x.blocked, x.reason, %s, %s
         FROM x WHERE true
         ON CONFLICT (idempotency_key) DO NOTHING"""  # noqa: S608
-    params = ["亲", shop.pk, ids_param, adapt(at - timedelta(hours=24)), *NOT_RECEIVED,
+    params = [LINK_SQL if vendor == "postgresql" else "(?i)" + LINK_SQL, "亲", "亲", shop.pk, ids_param, adapt(at - timedelta(hours=24)), *NOT_RECEIVED,
               *params_blocked, *params_blocked, COMPLIANCE, *cap_params,
               shop.pk, trigger, *params_body, *constants.values(), *params_code,
               S.SUPPRESSED, S.QUEUED, adapt(quiet) if quiet else None, adapt(at), adapt(at)]
@@ -448,6 +549,13 @@ OPT_OUT_WORDS = {"TD", "T", "退订", "N", "取消订阅"}
 # Words that opt out wherever they stand in the reply: 「退订谢谢」, 「请帮我退订」, 「不要再发了，退订！」. Not 拒收:
 # in after-sales it is refusing a parcel (「我拒收了快递，退款呢」), a customer who needs the next message.
 OPT_OUT_PHRASES = ("退订", "取消订阅")
+# 「全部退订」, 「所有消息都退订」, 「退订全部」: every message, the customer's own case notices too (scope all).
+_ALL_SCOPE = re.compile(r"(全部|所有|一切)的?(消息|通知|短信|信息)?(都|也)?(要|给我)?(退订|取消订阅)|退订(全部|所有)")
+
+
+def _bare(text: str) -> str:
+    folded = unicodedata.normalize("NFKC", str(text or ""))
+    return "".join(ch for ch in folded if not ch.isspace() and unicodedata.category(ch)[0] not in "PS").upper()
 
 
 def is_opt_out_reply(text: str) -> bool:
@@ -455,39 +563,105 @@ def is_opt_out_reply(text: str) -> bool:
     spaces and punctuation (「TD。」, 「退订!」), case-insensitively; the short codes (TD, T, N) only as the
     whole reply, the Chinese phrases anywhere in it. A doubtful reply counts as a refusal: messaging someone
     who said 退订 is the mistake that must not happen."""
-    folded = unicodedata.normalize("NFKC", str(text or ""))
-    bare = "".join(ch for ch in folded if not ch.isspace() and unicodedata.category(ch)[0] not in "PS").upper()
+    bare = _bare(text)
     return bare in OPT_OUT_WORDS or any(phrase in bare for phrase in OPT_OUT_PHRASES)
 
 
+def opt_out_reply_scope(text: str) -> str:
+    """The scope an opt-out's words ask for: OptOutScope.ALL for 「全部退订」 and the like, else CARE."""
+    return OptOutScope.ALL if _ALL_SCOPE.search(_bare(text)) else OptOutScope.CARE
+
+
+def _suppress_queued(customers, scope: str) -> int:
+    """Messages already waiting for these customers (quiet hours, retries) that the opt-out stops show as not sent
+    at once; the send checks the opt-out again anyway. A care opt-out leaves the case notices queued."""
+    waiting = OutboundMessage.objects.filter(customer__in=customers, status=S.QUEUED)
+    if scope == OptOutScope.CARE:
+        waiting = waiting.exclude(trigger__in=KEPT_AFTER_CARE_OPT_OUT)
+    return waiting.update(status=S.SUPPRESSED, suppressed_reason="opted_out")
+
+
+def _customer_opt_out(customer, *, scope: str, source: str, at: datetime) -> str:
+    """Opt a locked customer row out with this scope. Returns OptOutRequest.Outcome OPTED_OUT, or ALREADY when an
+    opt-out at least as wide is in force (a 「全部退订」 after a 「退订」 widens it: OPTED_OUT)."""
+    Out = OptOutRequest.Outcome
+    current = opt_out_scope(customer)
+    if current == OptOutScope.ALL or current == scope:
+        _suppress_queued([customer], current)
+        return Out.ALREADY
+    if customer.opted_out_at is None:
+        type(customer).objects.filter(pk=customer.pk).update(opted_out_at=at)
+        customer.opted_out_at = at
+    ContactOptOut.objects.update_or_create(customer=customer, channel="", defaults={
+        "shop_id": customer.shop_id, "scope": scope, "source": source[:32]})
+    _suppress_queued([customer], scope)
+    return Out.OPTED_OUT
+
+
+def _customer_resubscribe(customer) -> str:
+    """Undo the customer's opt-out (「恢复订阅」). Returns RESUBSCRIBED, or NOT_OPTED_OUT when there was none. An SMS
+    provider's block of the number stays: only the person can lift it at the carrier or provider."""
+    Out = OptOutRequest.Outcome
+    if customer.opted_out_at is None:
+        return Out.NOT_OPTED_OUT
+    type(customer).objects.filter(pk=customer.pk).update(opted_out_at=None)
+    customer.opted_out_at = None
+    ContactOptOut.objects.filter(customer=customer, channel="").delete()
+    return Out.RESUBSCRIBED
+
+
 def customer_opt_out_from_reply(*, phone: str, text: str, reply_id: str = "") -> int:
-    """An inbound SMS reply; returns how many customer rows were opted out (one per shop with that phone).
-    Each is recorded (OptOutRequest: who, when, the words). Raises PhoneError for a phone that is not one."""
+    """An inbound SMS reply; returns how many customer rows were opted out (one per shop with that phone). 「TD」
+    stops care and marketing messages, 「全部退订」 every message (docs/notifications.md). Each is recorded
+    (OptOutRequest: who, when, the words, the scope). Raises PhoneError for a phone that is not one."""
     from shouhou.commerce.models import Customer
     from shouhou.core.phones import normalize_phone
 
-    if not is_opt_out_reply(text):
+    # 「取消退订」 / 「恢复订阅」 contain 退订 but ask for the messages back (it opted the customer out before)
+    resubscribe = bool(_RESUBSCRIBE.fullmatch(_bare(text)))
+    if not resubscribe and not is_opt_out_reply(text):
         return 0
+    scope = opt_out_reply_scope(text)
     at = now()
+    changed = 0
     with transaction.atomic():
-        customers = list(Customer.objects.select_for_update().filter(phone=normalize_phone(phone),
-                                                                      opted_out_at__isnull=True))
-        changed = Customer.objects.filter(pk__in=[c.pk for c in customers]).update(opted_out_at=at)
+        customers = list(Customer.objects.select_for_update().filter(phone=normalize_phone(phone)).order_by("pk"))
         key = reply_id or f"{normalize_phone(phone)}:{at.isoformat()}"
-        OptOutRequest.objects.bulk_create([
-            OptOutRequest(shop_id=c.shop_id, customer=c, source="sms_reply", contact_handle=c.phone, text=text[:2000],
-                          outcome=OptOutRequest.Outcome.OPTED_OUT, source_key=f"sms:{key}:{c.pk}"[:200],
-                          received_at=at)
-            for c in customers], ignore_conflicts=True)
-        _suppress_queued(customers)
+        for c in customers:
+            source_key = f"sms:{key}:{c.pk}"[:200]
+            if OptOutRequest.objects.filter(source_key=source_key).exists():
+                continue
+            outcome = (_customer_resubscribe(c) if resubscribe
+                       else _customer_opt_out(c, scope=scope, source="sms_reply", at=at))
+            changed += outcome == OptOutRequest.Outcome.OPTED_OUT
+            OptOutRequest.objects.create(shop_id=c.shop_id, customer=c, source="sms_reply", contact_handle=c.phone,
+                                         text=text[:2000], outcome=outcome, scope=opt_out_scope(c),
+                                         source_key=source_key, received_at=at)
     return changed
 
 
-def _suppress_queued(customers) -> int:
-    """Messages already waiting for these customers (quiet hours, retries) show as not sent at once; the send
-    checks the opt-out again anyway."""
-    return OutboundMessage.objects.filter(customer__in=customers, status=S.QUEUED).update(
-        status=S.SUPPRESSED, suppressed_reason="opted_out")
+def sms_block_record(*, message: OutboundMessage, provider: str, detail: str) -> bool:
+    """The SMS provider refused the message's number as blocked (Tencent FailedOperation.PhoneNumberInBlacklist: the
+    person unsubscribed or blocked at the carrier or provider): record an SMS opt-out of that number for the shop
+    (source: the provider), on the customer's timeline, and stop the SMS waiting for it. True when newly recorded."""
+    phone = message.recipient
+    if message.channel != MsgChannel.SMS or not phone:
+        return False
+    with transaction.atomic():
+        block, created = ContactOptOut.objects.get_or_create(
+            shop_id=message.shop_id, phone=phone, channel=MsgChannel.SMS,
+            defaults={"customer_id": message.customer_id, "scope": OptOutScope.SMS, "source": provider[:32]})
+        if not created:
+            return False
+        record = OptOutRequest.objects.create(
+            shop_id=message.shop_id, customer_id=message.customer_id, source=provider[:24], contact_handle=phone,
+            text=detail[:2000], outcome=OptOutRequest.Outcome.OPTED_OUT, scope=OptOutScope.SMS,
+            source_key=f"provider:{provider}:{message.pk}"[:200], received_at=now())
+        ContactOptOut.objects.filter(pk=block.pk).update(request=record)
+        OutboundMessage.objects.filter(shop_id=message.shop_id, channel=MsgChannel.SMS, recipient=phone,
+                                       status=S.QUEUED).exclude(pk=message.pk).update(
+            status=S.SUPPRESSED, suppressed_reason=SuppressedReason.SMS_BLOCKED)
+    return True
 
 
 # --- opt-out said in a chat ------------------------------------------------------------------------
@@ -496,8 +670,12 @@ def _suppress_queued(customers) -> int:
 # A chat is not an SMS reply, so the words are read more carefully: 「我要退货」, 「退订单」 (退 + 订单), 「退订金」
 # (a deposit) and a question about 退订 (「怎么退订？」 — answered with how to) opt nobody out.
 
-CHAT_OPT_OUT, CHAT_OPT_OUT_QUESTION = "opt_out", "question"
+CHAT_OPT_OUT, CHAT_OPT_OUT_ALL, CHAT_OPT_OUT_QUESTION, CHAT_RESUBSCRIBE = (
+    "opt_out", "opt_out_all", "question", "resubscribe")
 CHAT_WHOLE = {"TD", "退订", "取消订阅", "STOP", "UNSUBSCRIBE"}
+# 「恢复订阅」, 「重新订阅」, 「取消退订」, 「恢复」 as the whole message: the customer wants the messages back.
+_RESUBSCRIBE = re.compile(r"(我要|我想|请|麻烦|帮我|请帮我)*(恢复(订阅|接收)?|重新(订阅|接收)|取消退订)(消息|通知|短信)?"
+                          r"(吧|谢谢)?|RESUBSCRIBE")
 # 退订 followed by one of these is another word: 退订单 (an order), 退订金/定金 (a deposit), 退订购的… (what was
 # ordered), 退订房/票/餐/位/座/车 (a booking).
 _NOT_UNSUBSCRIBE_AFTER = frozenset("单金购货房票餐位座车")
@@ -515,11 +693,7 @@ _STOP_SENDING = re.compile(
     + r"|拒收" + _MESSAGE_WORDS + r"|(取消|关闭|关掉)(订阅|推送|短信|消息通知|短信通知)")
 
 
-def chat_opt_out_intent(text: str) -> str:
-    """CHAT_OPT_OUT for a chat message that asks for no more messages, CHAT_OPT_OUT_QUESTION for one that only
-    asks about 退订, "" otherwise. Compared after NFKC (「ＴＤ」 is TD), without spaces, case-insensitively."""
-    folded = "".join(unicodedata.normalize("NFKC", str(text or "")).split()).upper()
-    bare = "".join(ch for ch in folded if unicodedata.category(ch)[0] not in "PS")
+def _opt_out_words(folded: str, bare: str) -> str:
     if bare in CHAT_WHOLE or bare in {w + "谢谢" for w in CHAT_WHOLE} or bare in {"谢谢" + w for w in CHAT_WHOLE}:
         return CHAT_OPT_OUT
     if _STOP_SENDING.search(folded) or re.fullmatch(r"回复?(TD|T)?退订", bare):  # the footer alone: doing as it says
@@ -540,33 +714,81 @@ def chat_opt_out_intent(text: str) -> str:
     return found
 
 
-CHAT_OPT_OUT_REPLY = ("已为您退订：{shop}不会再主动给您发送短信、微信、邮件等通知和关怀消息。售后问题仍可随时在这里找客服；"
-                      "想恢复接收，告诉客服即可。")
+def chat_opt_out_intent(text: str) -> str:
+    """CHAT_OPT_OUT for a chat message that asks for no more care messages, CHAT_OPT_OUT_ALL for one that asks for
+    no messages at all (「全部退订」), CHAT_RESUBSCRIBE for 「恢复订阅」, CHAT_OPT_OUT_QUESTION for one that only asks
+    about 退订, "" otherwise. Compared after NFKC (「ＴＤ」 is TD), without spaces, case-insensitively."""
+    folded = "".join(unicodedata.normalize("NFKC", str(text or "")).split()).upper()
+    bare = "".join(ch for ch in folded if unicodedata.category(ch)[0] not in "PS")
+    if _RESUBSCRIBE.fullmatch(bare):
+        return CHAT_RESUBSCRIBE
+    found = _opt_out_words(folded, bare)
+    if found == CHAT_OPT_OUT and _ALL_SCOPE.search(bare):
+        return CHAT_OPT_OUT_ALL
+    return found
+
+
+# The answers in the chat: Chinese in the source, said in the customer's language (gettext, the language the
+# customer's message came in: the web chat page's; the shop's default for channels that do not tell).
+CHAT_OPT_OUT_REPLY = ("已为您退订{shop}的关怀和营销消息：好评邀请、满意度回访、活动推广和订单物流提醒都不会再发给您。"
+                      "您自己申请的售后单的进度通知（受理、审核结果、寄回地址、退款）仍会照常发送；"
+                      "如果这些也不想收到，回复「全部退订」。想恢复接收，回复「恢复订阅」。")
+CHAT_OPT_OUT_ALL_REPLY = ("已为您退订{shop}的全部消息：短信、微信、邮件等通知都不会再主动发给您，包括售后单的进度通知"
+                          "（售后进度可以在这里问客服或在售后页面查看）。想恢复接收，回复「恢复订阅」。")
 CHAT_OPT_OUT_NO_CUSTOMER_REPLY = "已收到您的退订请求。我们暂时没能确认您在本店的联系方式，客服会尽快核实并为您退订。"
-CHAT_OPT_OUT_HOWTO_REPLY = "如需退订{shop}的短信和关怀消息，在这里直接回复「退订」即可，所有渠道都会停止发送。"
+CHAT_OPT_OUT_HOWTO_REPLY = ("如需退订{shop}的关怀和营销消息，在这里直接回复「退订」即可，所有渠道都会停止发送；"
+                            "售后单的进度通知也不想收到，回复「全部退订」。")
+CHAT_RESUBSCRIBE_REPLY = "已为您恢复接收{shop}的通知和关怀消息。想再退订，回复「退订」即可。"
+CHAT_NOT_OPTED_OUT_REPLY = "您没有退订{shop}的消息，通知会照常发送。想退订，回复「退订」即可。"
 
 
 def chat_opt_out_after_commit(message) -> None:
     """For each new inbound chat message (inbox.services.message_receive): if it asks for no more messages (or
-    about 退订), apply it once the message is committed. Cheap for the other messages: no query."""
+    about 退订, or for them back), apply it once the message is committed, answering in the language active now
+    (the customer's page). Cheap for the other messages: no query."""
+    from django.utils import translation
+
     from shouhou.inbox.choices import Direction
 
     if message is None or message.direction != Direction.INBOUND or not chat_opt_out_intent(message.body):
         return
+    # only the web chat page tells the customer's language; elsewhere the request may be a staff member's (a phone
+    # call logged from an English desk) or a platform's callback: the shop's default language
+    language = (translation.get_language() if message.conversation.channel == "web_chat" else "") \
+        or settings.LANGUAGE_CODE
     message_id = message.pk
-    transaction.on_commit(lambda: chat_opt_out(message_id=message_id))
+    transaction.on_commit(lambda: chat_opt_out(message_id=message_id, language=language))
 
 
-def chat_opt_out(*, message_id: int) -> OptOutRequest | None:
-    """Apply an opt-out said in a chat: the conversation's customer is opted out of every channel (messages
-    waiting for them are suppressed), the request is recorded (OptOutRequest: who, when, where, the words) and
-    answered in the chat. A question about 退订 is answered with how to, recorded, and opts nobody out.
-    Idempotent per inbound message; never raises into the inbound path (a failure is logged)."""
+def chat_opt_out(*, message_id: int, language: str = "") -> OptOutRequest | None:
+    """Apply an opt-out said in a chat: 「退订」 stops the conversation's customer's care and marketing messages on
+    every channel, 「全部退订」 every message, 「恢复订阅」 undoes it (messages waiting that it stops are suppressed);
+    the request is recorded (OptOutRequest: who, when, where, the words, the scope) and answered in the chat. A
+    question about 退订 is answered with how to, recorded, and opts nobody out. Idempotent per inbound message;
+    never raises into the inbound path (a failure is logged)."""
+    from django.utils import translation
+
     try:
-        return _chat_opt_out(message_id)
+        with translation.override(language or settings.LANGUAGE_CODE):
+            return _chat_opt_out(message_id)
     except Exception:
         log.exception("opt-out from chat message %s failed", message_id)
         return None
+
+
+def _chat_reply(outcome: str, scope: str, intent: str) -> str:
+    from django.utils.translation import gettext
+
+    Out = OptOutRequest.Outcome
+    if outcome == Out.QUESTION:
+        return gettext(CHAT_OPT_OUT_HOWTO_REPLY)
+    if outcome == Out.NO_CUSTOMER:
+        return gettext(CHAT_OPT_OUT_NO_CUSTOMER_REPLY)
+    if outcome == Out.RESUBSCRIBED:
+        return gettext(CHAT_RESUBSCRIBE_REPLY)
+    if outcome == Out.NOT_OPTED_OUT:
+        return gettext(CHAT_NOT_OPTED_OUT_REPLY)
+    return gettext(CHAT_OPT_OUT_REPLY if scope == OptOutScope.CARE else CHAT_OPT_OUT_ALL_REPLY)
 
 
 def _chat_opt_out(message_id: int) -> OptOutRequest | None:
@@ -586,29 +808,31 @@ def _chat_opt_out(message_id: int) -> OptOutRequest | None:
     Out = OptOutRequest.Outcome
     at = now()
     with transaction.atomic():
+        if OptOutRequest.objects.filter(source_key=f"inbox:{msg.pk}").exists():
+            return OptOutRequest.objects.get(source_key=f"inbox:{msg.pk}")
         customer = (Customer.objects.select_for_update().filter(pk=conversation.customer_id, shop_id=msg.shop_id)
                     .first() if conversation.customer_id else None)
+        scope = ""
         if intent == CHAT_OPT_OUT_QUESTION:
             outcome = Out.QUESTION
         elif customer is None:
             outcome = Out.NO_CUSTOMER
-        elif customer.opted_out_at is not None:
-            outcome = Out.ALREADY
+        elif intent == CHAT_RESUBSCRIBE:
+            outcome = _customer_resubscribe(customer)
         else:
-            outcome = Out.OPTED_OUT
+            wanted = OptOutScope.ALL if intent == CHAT_OPT_OUT_ALL else OptOutScope.CARE
+            outcome = _customer_opt_out(customer, scope=wanted, source=conversation.channel, at=at)
+            scope = opt_out_scope(customer)
+        if outcome == Out.NO_CUSTOMER and intent == CHAT_RESUBSCRIBE:
+            return None  # 「恢复」 from someone unknown: nothing to undo, and the bot or a person answers
         record, created = OptOutRequest.objects.get_or_create(
             source_key=f"inbox:{msg.pk}",
             defaults={"shop_id": msg.shop_id, "customer": customer, "source": conversation.channel[:24],
                       "contact_handle": conversation.contact_handle[:200], "text": msg.body[:2000],
-                      "outcome": outcome, "received_at": msg.created_at or at})
+                      "outcome": outcome, "scope": scope, "received_at": msg.created_at or at})
         if not created:
             return record
-        if outcome == Out.OPTED_OUT:
-            Customer.objects.filter(pk=customer.pk).update(opted_out_at=at)
-        if customer is not None and outcome in (Out.OPTED_OUT, Out.ALREADY):
-            _suppress_queued([customer])
-        text = {Out.QUESTION: CHAT_OPT_OUT_HOWTO_REPLY, Out.NO_CUSTOMER: CHAT_OPT_OUT_NO_CUSTOMER_REPLY}.get(
-            outcome, CHAT_OPT_OUT_REPLY).format(shop=msg.shop.name)
+        text = _chat_reply(outcome, scope, intent).format(shop=msg.shop.name)
         reply = Message.objects.create(shop_id=msg.shop_id, conversation=conversation, direction=Direction.OUTBOUND,
                                        is_bot=True, body=text)
         Conversation.objects.filter(pk=conversation.pk).update(last_message_at=reply.created_at)
@@ -671,7 +895,7 @@ def message_send(*, pk: int) -> str:
         return ""
     msg = OutboundMessage.objects.select_related("customer").get(pk=pk)
     customer = msg.customer
-    if customer is not None and (customer.opted_out_at is not None or not customer.contact_consent):
+    if opt_out_stops(customer, msg.trigger):
         # 退订 after it was queued (overnight for quiet hours, or between retries): never sent
         OutboundMessage.objects.filter(pk=pk, status=S.SENDING).update(status=S.SUPPRESSED,
                                                                        suppressed_reason="opted_out")
@@ -693,6 +917,11 @@ def message_send(*, pk: int) -> str:
         # Changed while it waited (quiet hours, retries): the old number may be someone else's by now.
         OutboundMessage.objects.filter(pk=pk).update(recipient=current)
         msg.recipient = current
+    if sms_blocked(shop_id=msg.shop_id, channel=msg.channel, recipient=msg.recipient):
+        # the SMS provider refused this number as blocked since the message was queued: not tried again
+        OutboundMessage.objects.filter(pk=pk, status=S.SENDING).update(
+            status=S.SUPPRESSED, suppressed_reason=SuppressedReason.SMS_BLOCKED, attempts=F("attempts") - 1)
+        return S.SUPPRESSED
     provider = provider_for_channel(msg.channel)
     try:
         result = provider.send(msg)
@@ -705,6 +934,8 @@ def message_send(*, pk: int) -> str:
             return S.QUEUED
         OutboundMessage.objects.filter(pk=pk, status=S.SENDING).update(
             status=S.FAILED, last_error=str(exc)[:500], provider=provider.name)
+        if getattr(exc, "recipient_blocked", False):
+            sms_block_record(message=msg, provider=provider.name, detail=str(exc))
         return S.FAILED
     except Exception:
         # A provider bug or a value it cannot send (not a ProviderError): the row used to stay SENDING, be

@@ -18,6 +18,8 @@ from django.conf import settings
 
 class ProviderError(Exception):
     retryable = False
+    code = ""  # the gateway's error code, when it gave one
+    recipient_blocked = False  # the gateway refuses this recipient as blocked/unsubscribed (stop trying)
 
 
 class RetryableError(ProviderError):

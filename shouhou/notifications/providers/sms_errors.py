@@ -85,6 +85,9 @@ TENCENT: dict[str, tuple[bool, str]] = {
     "AuthFailure.SignatureExpire": (FAIL, "签名过期，请校准服务器时间"),
     "AuthFailure.SecretIdNotFound": (FAIL, "SecretId 不存在或已停用"),
 }
+# The person blocked or unsubscribed at the carrier or provider: recorded as an SMS opt-out of the number
+# (services.sms_block_record), so the shop stops trying.
+RECIPIENT_BLOCKED = frozenset({"FailedOperation.PhoneNumberInBlacklist"})
 # Families: a code not listed above is judged by its prefix (InternalError.* retry, the rest fail).
 TENCENT_RETRY_PREFIXES = ("InternalError", "RequestLimitExceeded")
 
@@ -99,4 +102,7 @@ def sms_error(gateway: str, code: str, message: str = "") -> ProviderError:
         retry = known[0] if known else code.startswith(TENCENT_RETRY_PREFIXES)
     reason = known[1] if known else f"服务商返回错误{('：' + message) if message else ''}"
     text = f"{label} {code or '无错误码'}：{reason}"
-    return RetryableError(text) if retry else PermanentError(text)
+    error = RetryableError(text) if retry else PermanentError(text)
+    error.code = code
+    error.recipient_blocked = code in RECIPIENT_BLOCKED
+    return error
