@@ -88,6 +88,18 @@ def _clean(value) -> str:
     return str(value or "").replace("\x00", "")
 
 
+# Kuaidi100 numbers are at most 32 characters and its company codes short words; our columns hold 64 and 40. A
+# longer one is no parcel of ours: refused as malformed (on PostgreSQL it failed the insert, a 500 Kuaidi100 retries).
+MAX_NUMBER = 64
+MAX_COM = 40
+
+
+def _bounded(value: str, what: str, limit: int) -> str:
+    if len(value) > limit:
+        raise PushError(f"快递100 推送格式错误：{what} 超过 {limit} 个字符")
+    return value
+
+
 def _text(value, what: str) -> str:
     if isinstance(value, str | int) and not isinstance(value, bool):
         return _clean(value)
@@ -113,7 +125,8 @@ def parse_kuaidi100_push(param: str) -> Kuaidi100Push:
         raise PushError(f"快递100 推送的 status 无法识别：{status}")
     com = _text(doc["lastResult"]["com"], "lastResult.com")
     return Kuaidi100Push(status=status, message=_clean(doc.get("message"))[:300], com=com, carrier=carrier,
-                         tracking_no=nu, events=events, com_new=_clean(doc.get("comNew")).strip().lower())
+                         tracking_no=nu, events=events,
+                         com_new=_bounded(_clean(doc.get("comNew")).strip().lower(), "comNew", MAX_COM))
 
 
 def parse_kuaidi100(param: str) -> tuple[str, str, list[Event]]:
@@ -126,7 +139,8 @@ def parse_kuaidi100(param: str) -> tuple[str, str, list[Event]]:
         data = last.get("data") or []
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise PushError(f"快递100 推送格式错误：缺少字段 {exc}") from exc
-    com, nu = _text(com, "lastResult.com"), _text(nu, "lastResult.nu")
+    com, nu = _bounded(_text(com, "lastResult.com"), "lastResult.com", MAX_COM), _bounded(
+        _text(nu, "lastResult.nu"), "lastResult.nu", MAX_NUMBER)
     if not isinstance(data, list):
         raise PushError("快递100 推送格式错误：lastResult.data 应为列表")
     events = []

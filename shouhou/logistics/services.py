@@ -108,8 +108,8 @@ def _ingest_for(shipment: Shipment, events: list[Event], *, source: str) -> int:
     new = len(set(keys)) - before
     if not events or shipment.voided_at is not None:  # a voided waybill's news is history only
         return 0 if not events else new
-    newest = max(events, key=lambda e: e.occurred_at)
-    if shipment.last_event_at is None or newest.occurred_at >= shipment.last_event_at:
+    newest = _newest(events)
+    if _moves_on(shipment, newest):
         if _now_on_its_way(shipment.status, newest.status, shipment.is_return):
             _shipped_notify(shipment)
         fields = {"status": newest.status, "last_event_at": newest.occurred_at}
@@ -125,6 +125,29 @@ def _ingest_for(shipment: Shipment, events: list[Event], *, source: str) -> int:
             setattr(shipment, k, v)
     shipment_check(shipment=shipment)
     return new
+
+
+# How far along a parcel is, for rows stamped with the same instant only (time decides otherwise).
+STATUS_RANK: dict[str, int] = {
+    St.PENDING: 0, St.INFO_RECEIVED: 1, St.PICKED_UP: 2, St.IN_TRANSIT: 3, St.EXCEPTION: 4,
+    St.OUT_FOR_DELIVERY: 5, St.DELIVERY_FAILED: 6, St.RETURNED: 7, St.SIGNED: 8,
+}
+
+
+def _newest(events: list[Event]) -> Event:
+    """The latest event; rows stamped with the same instant (a carrier logs 派件 and 签收 in the same second) are
+    ordered by how far along they are, whatever order the push lists them in."""
+    return max(events, key=lambda e: (e.occurred_at, STATUS_RANK.get(e.status, 0)))
+
+
+def _moves_on(shipment: Shipment, newest: Event) -> bool:
+    """Whether a push's newest event becomes the parcel's status: a later instant does; the same instant only when
+    it is not a step back (a late or repeated push of an older snapshot whose 派件 shared the second of the stored
+    签收 used to move a signed parcel back to out for delivery); an earlier one never."""
+    if shipment.last_event_at is None or newest.occurred_at > shipment.last_event_at:
+        return True
+    return (newest.occurred_at == shipment.last_event_at
+            and STATUS_RANK.get(newest.status, 0) >= STATUS_RANK.get(shipment.status, 0))
 
 
 NOT_YET_SHIPPED = {St.PENDING, St.INFO_RECEIVED}
@@ -354,10 +377,10 @@ def tracking_ingest_many(*, shop, pushes: list[tuple[str, str, list[Event]]], so
                 rows.append(TrackingEvent(shop_id=shop.pk, shipment=s, occurred_at=e.occurred_at, status=e.status,
                                           carrier_status=e.carrier_status[:40], description=e.description[:500],
                                           location=e.location[:100], source=source, event_key=_event_key(s.pk, e)))
-            newest = max(events, key=lambda e: e.occurred_at)
+            newest = _newest(events)
             if s.voided_at is not None:  # kept as history, changes nothing
                 continue
-            if s.last_event_at is None or newest.occurred_at >= s.last_event_at:
+            if _moves_on(s, newest):
                 if _now_on_its_way(s.status, newest.status, s.is_return):
                     shipped.append(s.pk)
                 s.status, s.last_event_at = newest.status, newest.occurred_at

@@ -29,8 +29,11 @@ def _kuaidi100_answer(ok: bool, message: str, status: int = 200) -> JsonResponse
 def kuaidi100_push(request: HttpRequest, shop_code: str):
     """Kuaidi100's push (form fields `param`, `sign`). Answered with the exact body Kuaidi100 expects,
     {"result":true,"returnCode":"200","message":"成功"}, also for a number we do not know yet (kept and
-    applied when the shipment arrives): anything else makes Kuaidi100 retry and then give up."""
-    shop = get_object_or_404(Shop, code=shop_code)
+    applied when the shipment arrives): anything else makes Kuaidi100 retry and then give up. A refusal is in the
+    same shape (`result` false, our code in `returnCode`), an unknown shop code included (it was an HTML page)."""
+    shop = Shop.objects.filter(code=shop_code).first()
+    if shop is None:
+        return _kuaidi100_answer(False, "店铺不存在", 404)
     param = request.POST.get("param", "")
     try:
         kuaidi100_verify(param, request.POST.get("sign", ""), kuaidi100_salt(shop))
