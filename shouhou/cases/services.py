@@ -76,7 +76,8 @@ RETURN_KINDS = {CaseKind.RETURN_REFUND, CaseKind.EXCHANGE, CaseKind.REPAIR}
 MAX_CUSTOMER_PHOTOS = 9  # photos a customer may add to one case (the follow page is public by link)
 
 
-# Called as hook(case=..., decision="approved"|"rejected", actor=...) inside the deciding transaction, so
+# Called as hook(case=..., decision="approved"|"rejected"|"received"|"inspected"|"fulfilling"|"resolved", actor=...)
+# inside the deciding transaction, so
 # what they write (e.g. the platforms outbox) exists iff the decision committed. Registered in AppConfig.ready.
 decision_hooks: list = []
 
@@ -849,6 +850,7 @@ def case_supervisor_approve(*, case: Case, actor, note: str = "") -> Case:
         Case.objects.filter(pk=case.pk).update(compensation_amount=total, compensation_kind=pending["kind"])
         case.compensation_amount, case.compensation_kind = total, pending["kind"]
         _event(case, kind="compensation_issued", actor=actor, note=f"主管批准补偿 {amount}", data=pending)
+    _decided(case, "fulfilling", actor)
     return case
 
 
@@ -863,8 +865,10 @@ def case_supervisor_decline(*, case: Case, actor, reason: str) -> Case:
     if refusal:
         raise CaseError(refusal)
     pending = case.pending_compensation or {}
-    return _move(case, S.FULFILLING, actor=actor, kind="supervisor_declined", note=reason,
+    case = _move(case, S.FULFILLING, actor=actor, kind="supervisor_declined", note=reason,
                  data={"declined": pending}, fields={"pending_compensation": {}}, visible=False)
+    _decided(case, "fulfilling", actor)
+    return case
 
 
 @transaction.atomic
@@ -898,11 +902,16 @@ def case_record_inspection(*, case: Case, actor, result: str, note: str = "",
     case.inspection_result = result
     _notify(case, "case_progress", "inspection", {"note": note, "result": str(Resolution(result).label)})
     if result == Resolution.NONE:
-        return _move(case, S.REJECTED, actor=actor, note=note or "检测未发现质量问题",
+        case = _move(case, S.REJECTED, actor=actor, note=note or "检测未发现质量问题",
                      fields={"resolved_at": clock.now()})
-    if result == Resolution.COMPENSATION:
-        return _issue(case, actor=actor, kind=comp_kind, amount=comp_amount, note=note, role=role)
-    return _move(case, S.FULFILLING, actor=actor, note=note or f"检测完成，安排{Resolution(result).label}")
+    elif result == Resolution.COMPENSATION:
+        case = _issue(case, actor=actor, kind=comp_kind, amount=comp_amount, note=note, role=role)
+    else:
+        case = _move(case, S.FULFILLING, actor=actor, note=note or f"检测完成，安排{Resolution(result).label}")
+    # not "rejected" for a refusal: a platform's refusal of returned goods carries the inspection's note and photos,
+    # which the platforms hook reads from the case (a held 确认收货 is settled on this)
+    _decided(case, "inspected", actor)
+    return case
 
 
 def _refund_on_resolution(case: Case, resolution: str) -> Decimal:
@@ -949,6 +958,7 @@ def case_resolve(*, case: Case, actor, resolution: str | None = None, note: str 
     case = _move(case, S.RESOLVED, actor=actor, note=note or f"已完结：{Resolution(resolution).label}",
                  fields=fields)
     _notify(case, "case_resolved", "resolved", {"resolution": str(Resolution(resolution).label)})
+    _decided(case, "resolved", actor)
     if case.customer_id:
         from shouhou.insight.services import survey_invite
 

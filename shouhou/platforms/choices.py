@@ -38,3 +38,5 @@ class ActionStatus(models.TextChoices):
     DONE = "done", _("平台已受理")
     REFUSED = "refused", _("平台拒绝")
     FAILED = "failed", _("多次失败")
+    HELD = "held", _("待检测结论")  # 确认收货 held until the inspection decides (services.held_confirms_settle)
+    CANCELLED = "cancelled", _("无需发送")  # a held action the merchant's decision or the platform made needless

@@ -113,8 +113,9 @@ class DemoPlatform:
     def _connect(self, shop: Shop, *, return_address_id: str, **credentials) -> PlatformConnection:
         conn = services.connection_connect(shop=shop, actor=SYSTEM, platform=self.platform, api_base=self.box.url,
                                            backfill=False, **credentials)
+        # no inspection step in the demo's flow: 确认收货 goes back at once (the platform refunds, the case resolves)
         return services.connection_settings(conn=conn, actor=SYSTEM, push_auto_decisions=True, auto_refund_limit=0,
-                                            return_address_id=return_address_id)
+                                            return_address_id=return_address_id, inspect_returns=False)
 
     def _scenarios(self, refund: str, ret: str, lost: str, *, received: str) -> list[Scenario]:
         """The three requests every platform's demo files: words per platform, the same path."""
@@ -220,7 +221,6 @@ class WechatShopDemo(DemoPlatform):
     api = "channels/ec/aftersale/acceptapply"
     push_words = "沙箱按微信小店的安全模式推送：消息用 EncodingAESKey 加密，带 msg_signature 签名（JSON）"
     limits = ("微信小店没有补寄类型的售后单，也没有补寄发货接口",
-              "微信小店拒绝售后不能附图片：拒绝时选的凭证留在微信小店后台上传",
               "微信小店没有单个售后单的后台直达链接：在 https://store.weixin.qq.com/ 的售后里搜索售后单号")
     KINDS = {"refund": "REFUND", "return": "RETURN", "lost": "REFUND"}
 

@@ -19,7 +19,7 @@ from django.db.models import F, Q
 from shouhou.accounts.actors import SystemActor, require_role
 from shouhou.accounts.permissions import SETTINGS_EDIT
 from shouhou.cases import services as case_services
-from shouhou.cases.choices import CaseKind, CaseStatus
+from shouhou.cases.choices import CaseKind, CaseStatus, Resolution
 from shouhou.cases.models import Case, CaseEvent
 from shouhou.commerce.models import Order, OrderLine
 from shouhou.core import clock
@@ -143,9 +143,11 @@ def connection_connect(*, shop, actor, platform: str, app_key: str, app_secret: 
 @transaction.atomic
 def connection_settings(*, conn: PlatformConnection, actor, push_auto_decisions: bool,
                         auto_refund_limit: Decimal, return_address_id: str = "",
-                        decrypt_buyer: bool | None = None) -> PlatformConnection:
+                        decrypt_buyer: bool | None = None, inspect_returns: bool | None = None) -> PlatformConnection:
     """`decrypt_buyer` (None: unchanged): buyer data decrypted on a staff reveal (platforms/decrypt.py), only on
-    a platform that publishes a decrypt API; turn it on only when the shop's app holds that permission."""
+    a platform that publishes a decrypt API; turn it on only when the shop's app holds that permission.
+    `inspect_returns` (None: unchanged): the shop inspects returned goods before refunding, so 确认收货 is held
+    until the inspection decides (held_confirms_settle); off, 确认收货 goes back at once."""
     from shouhou.platforms.decrypt import SETTING, platform_decrypts
 
     require_role(actor, conn.shop, SETTINGS_EDIT)
@@ -158,12 +160,22 @@ def connection_settings(*, conn: PlatformConnection, actor, push_auto_decisions:
               SETTING: was_decrypting}
     conn.push_auto_decisions, conn.auto_refund_limit = push_auto_decisions, auto_refund_limit
     decrypting = was_decrypting if decrypt_buyer is None else bool(decrypt_buyer)
-    conn.settings = {**(conn.settings or {}), "return_address_id": return_address_id.strip(), SETTING: decrypting}
+    inspecting = inspects_returns(conn) if inspect_returns is None else bool(inspect_returns)
+    before[INSPECT_RETURNS] = inspects_returns(conn)
+    conn.settings = {**(conn.settings or {}), "return_address_id": return_address_id.strip(), SETTING: decrypting,
+                     INSPECT_RETURNS: inspecting}
     conn.save(update_fields=["push_auto_decisions", "auto_refund_limit", "settings", "updated_at"])
     audit_record(action="platforms.settings", obj=conn, actor=actor, before=before,
                  after={"push_auto_decisions": push_auto_decisions, "auto_refund_limit": str(auto_refund_limit),
-                        SETTING: decrypting})
+                        SETTING: decrypting, INSPECT_RETURNS: inspecting})
     return conn
+
+
+INSPECT_RETURNS = "inspect_returns"  # connection setting: returned goods are inspected before the platform refunds
+
+
+def inspects_returns(conn: PlatformConnection) -> bool:
+    return bool((conn.settings or {}).get(INSPECT_RETURNS))
 
 
 def _secrets(conn: PlatformConnection) -> dict:
@@ -496,7 +508,12 @@ def case_decided(*, case: Case, decision: str, actor) -> None:
     elif decision == "received":
         if case.kind == CaseKind.EXCHANGE:  # an exchange is confirmed by shipping the new parcel (exchange_ship)
             return
-        action_enqueue(link=link, kind=ActionKind.CONFIRM_RECEIPT, note="仓库确认收货")
+        # the platform's 确认收货 refunds the buyer (抖店 111, 快手 confirm.receipt, 微信小店 acceptapply, 有赞 refund.agree):
+        # a shop that inspects first holds it until the inspection decides (held_confirms_settle)
+        action_enqueue(link=link, kind=ActionKind.CONFIRM_RECEIPT, note="仓库确认收货",
+                       held=inspects_returns(link.connection))
+    elif decision in MOVED_ON:  # a later step of the case (if cases ever reports it): settle a held 确认收货 now
+        held_confirms_settle(link=link)
     elif decision == "rejected":
         event = CaseEvent.objects.filter(case=case, to_status=CaseStatus.REJECTED).order_by("-pk").first()
         reason, data = (event.note, event.data or {}) if event is not None else ("", {})
@@ -506,6 +523,89 @@ def case_decided(*, case: Case, decision: str, actor) -> None:
         if data.get("evidence_ids"):
             payload["evidence_ids"] = [int(i) for i in data["evidence_ids"]]
         action_enqueue(link=link, kind=ActionKind.REJECT, note=reason, payload=payload)
+        _held_drop(link, note="已拒绝：不再向平台确认收货")
+
+
+MOVED_ON = ("inspected", "fulfilling", "resolved")
+# the case statuses where a held 确认收货 keeps waiting: the goods are in, the inspection or a supervisor still decides
+HOLDING = (CaseStatus.RECEIVED, CaseStatus.INSPECTING, CaseStatus.AWAITING_SUPERVISOR)
+
+
+def _held_drop(link: PlatformAftersale, *, note: str) -> int:
+    """Cancel the held 确认收货 of a request (conditional: a pass releasing it at the same time wins or loses whole)."""
+    dropped = 0
+    for pk in OutboundAction.objects.filter(aftersale=link, kind=ActionKind.CONFIRM_RECEIPT,
+                                            status=ActionStatus.HELD).values_list("pk", flat=True):
+        dropped += OutboundAction.objects.filter(pk=pk, status=ActionStatus.HELD).update(
+            status=ActionStatus.CANCELLED, last_error=note[:500])
+    if dropped and link.case_id:
+        case_services.case_platform_note(case=link.case, actor=PLATFORM, note=note, data={"held": "cancelled"})
+    return dropped
+
+
+def _last_move(case: Case) -> CaseEvent | None:
+    return CaseEvent.objects.filter(case=case, to_status=case.status).exclude(from_status=case.status) \
+        .order_by("-pk").first()
+
+
+def held_confirms_settle(*, link: PlatformAftersale | None = None) -> dict:
+    """A held 确认收货 follows the merchant's decision once the case moves on from 已收货 / 检测中: passed or no
+    inspection (待履约, 已完结) → released to the outbox, sent once; refused by the inspection (已拒绝) → never sent,
+    the platform's refusal of the returned goods goes instead (a REJECT with the inspection's note and the staff's
+    photos, unless the agent's own rejection already sent one); settled by the platform itself, or withdrawn →
+    dropped. Run before each outbox pass (every minute) and on a decision hook."""
+    qs = OutboundAction.objects.filter(kind=ActionKind.CONFIRM_RECEIPT, status=ActionStatus.HELD)
+    if link is not None:
+        qs = qs.filter(aftersale=link)
+    counts = {"released": 0, "refused": 0, "dropped": 0}
+    for action in qs.select_related("aftersale", "aftersale__case", "connection").order_by("pk"):
+        link_, case = action.aftersale, action.aftersale.case
+        if case is None or case.status in HOLDING:
+            continue
+        with transaction.atomic():
+            move = _last_move(case)
+            by_platform = move is not None and move.kind == "platform"
+            if case.status in (CaseStatus.FULFILLING, CaseStatus.RESOLVED) and not by_platform \
+                    and case.kind == CaseKind.RETURN_REFUND and case.inspection_result not in ("", Resolution.REFUND):
+                # the inspection chose a replacement, a repair or compensation: the platform's confirm receipt would
+                # refund the buyer on top of it; the request is left to the back office, and the case says so
+                counts["dropped"] += _held_drop(link_, note=(
+                    f"检测结论为「{Resolution(case.inspection_result).label}」：平台确认收货即退款，未回传；请在平台后台处理该退货退款单："
+                    f"{adapter_for(action.connection, secret='').manual_link(link_.aftersale_id)}"))
+                continue
+            if case.status in (CaseStatus.FULFILLING, CaseStatus.RESOLVED) and not by_platform:
+                if OutboundAction.objects.filter(pk=action.pk, status=ActionStatus.HELD).update(
+                        status=ActionStatus.PENDING, next_attempt_at=None) == 1:
+                    case_services.case_platform_note(
+                        case=case, actor=PLATFORM, note=f"已排队回传平台：{ActionKind.CONFIRM_RECEIPT.label}（检测通过或无需检测）",
+                        data={"action_id": action.pk})
+                    counts["released"] += 1
+                    _async("shouhou.platforms.tasks.outbox_send_task")  # sent now, not at the next pass
+                continue
+            if case.status == CaseStatus.REJECTED and not by_platform:
+                already = OutboundAction.objects.filter(aftersale=link_, kind=ActionKind.REJECT, pk__gt=action.pk).exists()
+                if _held_drop(link_, note="检测未通过：不向平台确认收货（确认收货即退款），改为拒绝退货") and not already:
+                    _refuse_returned(link_, case, move)
+                    counts["refused"] += 1
+                continue
+            counts["dropped"] += _held_drop(link_, note="平台已处理或售后单已撤销：不再向平台确认收货")
+    return counts
+
+
+def _refuse_returned(link: PlatformAftersale, case: Case, move: CaseEvent | None) -> None:
+    """The inspection refused the returned goods: the platform's refusal after the return (抖店 112/312/612 at 11,
+    快手 open.refund.reject, 微信小店 rejectapply with a scene-4 reason, 有赞 returngoods.refuse), with the inspection's
+    words and the photos staff added to the case (the customer's own are not evidence against them)."""
+    from shouhou.cases.models import CaseEvidence
+    from shouhou.platforms.actback import MAX_EVIDENCE
+
+    reason = (move.note if move is not None else "") or "检测未通过"
+    ids = list(CaseEvidence.objects.filter(case=case, from_customer=False).order_by("pk")
+               .values_list("pk", flat=True)[:MAX_EVIDENCE])
+    payload: dict = {"reason": reason, "after_inspection": True}
+    if ids:
+        payload["evidence_ids"] = ids
+    action_enqueue(link=link, kind=ActionKind.REJECT, note=reason, payload=payload)
 
 
 def action_key(*, link: PlatformAftersale, kind: str, key_extra: str = "") -> str:
@@ -515,14 +615,21 @@ def action_key(*, link: PlatformAftersale, kind: str, key_extra: str = "") -> st
 
 
 def action_enqueue(*, link: PlatformAftersale, kind: str, note: str = "", payload: dict | None = None,
-                   key_extra: str = "") -> OutboundAction:
+                   key_extra: str = "", held: bool = False) -> OutboundAction:
     """Put an action in the outbox (once per request version and kind — and `key_extra`, for an action that may
-    rightly be sent more than once per version, e.g. arbitration evidence) and wake the sender after commit."""
+    rightly be sent more than once per version, e.g. arbitration evidence) and wake the sender after commit.
+    `held`: kept back until the merchant's decision releases or cancels it (held_confirms_settle)."""
     key = action_key(link=link, kind=kind, key_extra=key_extra)
     action, created = OutboundAction.objects.get_or_create(
         idempotency_key=key, defaults={"shop_id": link.shop_id, "connection_id": link.connection_id,
-                                       "aftersale": link, "kind": kind, "payload": {"note": note, **(payload or {})}})
-    if created:
+                                       "aftersale": link, "kind": kind, "payload": {"note": note, **(payload or {})},
+                                       "status": ActionStatus.HELD if held else ActionStatus.PENDING})
+    if created and held:
+        if link.case_id:
+            case_services.case_platform_note(
+                case=link.case, actor=PLATFORM, data={"action_id": action.pk},
+                note=f"「{ActionKind(kind).label}」待检测结论后再回传平台（平台确认收货即退款）：检测通过或直接完结时发送，检测不通过则改为拒绝退货")
+    elif created:
         if link.case_id:
             case_services.case_platform_note(case=link.case, actor=PLATFORM, note=f"已排队回传平台：{ActionKind(kind).label}",
                                              data={"action_id": action.pk})
@@ -538,7 +645,8 @@ def _backoff(attempts: int) -> dt.timedelta:
 def outbox_send_due(*, limit: int = 50) -> dict:
     """Send the due actions. Each is claimed by a conditional update (pending → sending) so two workers
     never send the same one; the request version (update_time) rides along so a repeat is refused by the
-    platform rather than applied twice."""
+    platform rather than applied twice. Held 确认收货 whose case has moved on are settled first."""
+    held_confirms_settle()
     now = clock.now()
     due = list(OutboundAction.objects.filter(status=ActionStatus.PENDING)
                .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
@@ -563,6 +671,8 @@ def _send(action: OutboundAction) -> str:
                      updated=link.platform_updated_at, reason=payload.get("reason", ""),
                      reject_reason_code=payload.get("reject_reason_code")
                      or (conn.settings or {}).get("reject_reason_type"),  # the shop's default (微信小店 needs one)
+                     reject_reason_chosen=payload.get("reject_reason_code") is not None,
+                     default_reject_reasons=dict((conn.settings or {}).get("reject_reason_types") or {}),
                      evidence_urls=payload.get("evidence_urls") or [],  # reject / arbitration photos
                      return_address_id=actback.return_address_id_for(link),
                      amount_fen=int(link.refund_amount * 100), platform_status=link.status,

@@ -100,6 +100,7 @@ def connection_detail(request, pk: int):
                                              push_auto_decisions=request.POST.get("push_auto_decisions") == "on",
                                              auto_refund_limit=limit,
                                              return_address_id=request.POST.get("return_address_id", ""),
+                                             inspect_returns=request.POST.get("inspect_returns") == "on",
                                              decrypt_buyer=(request.POST.get("decrypt_buyer") == "on"
                                                             if platform_decrypts(conn.platform) else None))
                 messages.success(request, _("设置已保存"))

@@ -158,6 +158,8 @@ class Action:
     carrier: str = ""  # exchange re-shipment: shouhou's carrier code (commerce.Carrier) of the new parcel
     tracking_no: str = ""
     express_code: str = ""  # the platform's own carrier code when the connection maps one (快手)
+    reject_reason_chosen: bool = False  # reject_reason_code is the agent's pick (else the connection's default)
+    default_reject_reasons: dict = field(default_factory=dict)  # the connection's default per reject scene (微信小店)
 
 
 @dataclass

@@ -146,6 +146,7 @@ DELIVERY_IDS = {"SF", "ZTO", "YTO", "YD", "STO", "JD", "EMS", "JTSD"}
 # 包裹非本订单商品 on the older page, which names no scene), and a return has no scene but 4
 REJECT_SCENES = {"REFUND": 1, "RETURN": 4, "EXCHANGE": 5}
 EXCHANGE_RESHIP_SCENE = 6
+SCENE_LABELS = {"1": "拒绝仅退款", "4": "拒绝退货退款", "5": "拒绝换货", "6": "拒绝换货发出新商品", "7": "极速换货"}
 
 
 def reject_scene(kind: str, status: str) -> int | None:
@@ -459,7 +460,8 @@ class WechatShopAdapter:
                 payload["accept_type"] = ACCEPT_RETURN  # the buyer sends the item back first
             return self.call("acceptapply", payload, access_token=access_token)
         if action.kind == "reject":
-            if not action.reject_reason_code:  # required by rejectapply; codes from rejectreason/get
+            code = self._reject_code(access_token, action)
+            if not code:  # required by rejectapply; codes from rejectreason/get
                 raise PlatformError("refused", "微信小店拒绝售后必须带拒绝原因类型（reject_reason_type）：请在该连接的设置中"
                                     "填写默认拒绝原因编号，或在微信小店后台拒绝")
             # an exchange refused once its goods are back (待商家收货) is 换货拒绝发货, rejectexchangereship {after_sale_order_id,
@@ -470,10 +472,11 @@ class WechatShopAdapter:
             # scene 4 include the after-receipt ones (reject_scene above), which only rejectapply takes
             name = "rejectexchangereship" if action.platform_type == "EXCHANGE" \
                 and action.platform_status == "MERCHANT_WAIT_RECEIPT" else "rejectapply"
-            return self.call(name, {"after_sale_order_id": action.aftersale_id,
-                                    "reject_reason": action.reason or "不符合售后条件",
-                                    "reject_reason_type": int(action.reject_reason_code)},
-                             access_token=access_token)
+            body: dict = {"after_sale_order_id": action.aftersale_id, "reject_reason": action.reason or "不符合售后条件",
+                          "reject_reason_type": int(code)}
+            if action.evidence_urls:  # media ids (upload_evidence): "拒绝凭证图片列表，可使用图片上传接口获取media_id"
+                body["reject_certificates"] = list(action.evidence_urls[:EVIDENCE_MAX])
+            return self.call(name, body, access_token=access_token)
         if action.kind == "exchange_ship":
             if action.carrier not in DELIVERY_IDS or not action.tracking_no:
                 raise PlatformError("refused", "微信小店换货发货需要快递公司与运单号（该快递公司没有对应的微信 delivery_id），"
@@ -546,7 +549,36 @@ class WechatShopAdapter:
         return out
 
     def upload_evidence(self, access_token: str, *, public_url: str, name: str) -> str | None:
-        return None  # rejectapply takes no images: the agent adds them in the back office
+        """rejectapply / rejectexchangereship take the refusal's images as `reject_certificates`, media ids from the
+        image upload (WxJava AfterSaleRejectParam / AfterSaleRejectExchangeReshipParam: "可使用图片上传接口获取media_id
+        （数据类型填0）", resp_type 0); until 2026-12-07 none were sent and the agent added them in the back office."""
+        return self.upload_arbitration_evidence(access_token, public_url=public_url, name=name)
+
+    def _reject_code(self, access_token: str, action: Action) -> int | None:
+        """The reject_reason_type to send: the agent's pick as is (the case page offers the request's own scene);
+        else the connection's default for the request's reject_scene (`reject_reason_types` {scene: code}); else its
+        one default (`reject_reason_type`), refused here when rejectreason/get lists it under another scene — the
+        platform does not take a reason of another scene (e.g. 16 商品未存在问题, scene 1, on a return's refusal)."""
+        if action.reject_reason_chosen:
+            return action.reject_reason_code
+        scene = reject_scene(action.platform_type, action.platform_status)
+        per_scene = (action.default_reject_reasons or {}).get(str(scene))
+        if per_scene not in (None, ""):
+            return int(per_scene)
+        code = action.reject_reason_code
+        if not code or scene is None:
+            return code
+        rows = self.call("rejectreason/get", {}, access_token=access_token).get("reason_list") or []
+        listed = {str(r.get("reject_reason_type")): r.get("reject_scene") for r in rows if isinstance(r, dict)}
+        row_scene = listed.get(str(code))
+        if row_scene not in (None, "") and str(row_scene) != str(scene):
+            raise PlatformError("refused", _(
+                "微信小店：连接设置的默认拒绝原因 %(code)s 属于拒绝场景 %(other)s（%(other_label)s），不适用于该售后单的"
+                "拒绝场景 reject_scene %(scene)s（%(label)s），未发送；请在案件页选择该场景的拒绝原因，或在连接设置中按"
+                "场景填写默认拒绝原因（reject_reason_types），或在微信小店后台拒绝") % {
+                "code": code, "other": row_scene, "other_label": SCENE_LABELS.get(str(row_scene), ""),
+                "scene": scene, "label": SCENE_LABELS.get(str(scene), "")})
+        return code
 
     def addresses(self, access_token: str) -> list[PlatformAddress]:
         """merchant/address/list {offset, limit} → address_id_list; each read with address/get {address_id} →

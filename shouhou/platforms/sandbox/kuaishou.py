@@ -50,7 +50,8 @@ EXPRESS_CODES_BY_NAME = {name: code for code, name in EXPRESS_NAMES.items()}
 OPERATIONS = {
     "open/seller/order/refund/approve": ({10}, 60),
     "open/seller/order/refund/returngoods/approve": ({10}, 30),
-    "open/refund/reject": ({10}, 12),
+    # 商家拒绝 at the first review, and 商家拒绝收货 once the goods are back (its page: "2.商家拒绝收货"; 2026-12-07)
+    "open/refund/reject": ({10, 40}, 12),
     "open/seller/order/refund/confirm/receipt": ({40}, 60),
     "open/refund/confirm/and/send": ({40}, 45),  # exchange: received the return, the new parcel is on its way
 }

@@ -284,6 +284,8 @@ class WechatShopSandbox(LocalHttpService):
             if path == "channels/ec/aftersale/rejectexchangereship":  # 换货拒绝发货: the exchange's goods are back
                 if not isinstance(body.get("reject_reason_type"), int):
                     return 200, {"errcode": 47001, "errmsg": "data format error: reject_reason_type required"}
+                if not self._certificates_ok(body):
+                    return 200, {"errcode": 47001, "errmsg": "data format error: reject_certificates must be media ids"}
                 if record.kind != "EXCHANGE" or record.status != "MERCHANT_WAIT_RECEIPT":
                     return ERRORS["status_error"]
                 if not self._scene_ok(record, body):
@@ -292,6 +294,8 @@ class WechatShopSandbox(LocalHttpService):
             if path == "channels/ec/aftersale/rejectapply":
                 if not isinstance(body.get("reject_reason_type"), int):
                     return 200, {"errcode": 47001, "errmsg": "data format error: reject_reason_type required"}
+                if not self._certificates_ok(body):
+                    return 200, {"errcode": 47001, "errmsg": "data format error: reject_certificates must be media ids"}
                 # the first review's refusal, or a return's once its goods are back (待商家收货 → 商家拒绝退款)
                 if record.status == "MERCHANT_WAIT_RECEIPT" and record.kind == "RETURN":
                     after = "MERCHANT_REJECT_REFUND"
@@ -304,6 +308,13 @@ class WechatShopSandbox(LocalHttpService):
                     return WRONG_SCENE
                 return self._done(record, "rejectapply", body, after)
             return 404, {"errcode": 40066, "errmsg": "invalid url"}
+
+    def _certificates_ok(self, body: dict) -> bool:
+        """reject_certificates, when sent, is a list of media ids this sandbox's image upload answered."""
+        certificates = body.get("reject_certificates")
+        if certificates is None:
+            return True
+        return isinstance(certificates, list) and all(str(c) in self.uploads for c in certificates)
 
     @staticmethod
     def _scene_ok(record: SandboxAftersale, body: dict) -> bool:

@@ -130,8 +130,8 @@ def test_kuaishou_reject_with_reason_code_and_images(ks, shop, order_line, claim
     assert case.status == "rejected" and ks.refunds[refund.refund_id].status == 12
 
 
-def test_wechat_reject_type_from_the_list_and_images_left_to_the_back_office(wx, shop, order_line, claim_clock, agent,
-                                                                             client):
+def test_wechat_reject_type_from_the_list_and_images_as_reject_certificates(wx, shop, order_line, claim_clock, agent,
+                                                                            client, public_base):
     conn = _wx_connect(shop, wx)
     record = wx.add_aftersale(order_id=ORDER_ID, sku_id=SKU_ORDER_ID, reason="不想要了", push=False)
     services.connection_sync(conn)
@@ -147,8 +147,9 @@ def test_wechat_reject_type_from_the_list_and_images_left_to_the_back_office(wx,
     assert name == "rejectapply" and body["reject_reason_type"] == 16 and body["reject_reason"] == "商品完好无问题"
     case.refresh_from_db()
     assert case.status == "rejected" and wx.aftersales[record.aftersale_id].status == "MERCHANT_REJECT_REFUND"
-    note = case.events.filter(kind="platform", note__contains="不接收图片凭证").get().note
-    assert "store.weixin.qq.com" in note and "1 张凭证" in note
+    # since 2026-12-07 the photo goes with it as reject_certificates (a media id), not left to the back office
+    assert body["reject_certificates"] == ["media-0001"] and len(wx.uploads) == 1
+    assert not case.events.filter(kind="platform", note__contains="不接收图片凭证").exists()
 
 
 # --- return address per case -------------------------------------------------------------------------------
