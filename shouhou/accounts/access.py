@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
+from django.utils.translation import gettext
 
 from shouhou.accounts.models import Membership
-from shouhou.accounts.permissions import role_can
+from shouhou.accounts.permissions import action_refused_message, role_can
 from shouhou.commerce.models import Shop
 
 
@@ -41,16 +42,16 @@ def shop_pk(value) -> int | None:
 def access_shop_for_user(user, shop_id: int | str) -> Shop:
     pk = shop_pk(shop_id)
     if pk is None:
-        raise PermissionDenied("无权访问该店铺（店铺编号无效）")
+        raise PermissionDenied(gettext("无权访问该店铺（店铺编号无效）"))
     shop = shops_for_user(user).filter(pk=pk).first()
     if shop is None:
-        raise PermissionDenied("无权访问该店铺")
+        raise PermissionDenied(gettext("无权访问该店铺"))
     return shop
 
 
 def require_action(user, shop: Shop, action: str) -> None:
     if not role_can(role_for(user, shop), action):
-        raise PermissionDenied(f"当前角色无权执行：{action}")
+        raise PermissionDenied(action_refused_message(action))
 
 
 def current_shop_for_request(request) -> Shop | None:

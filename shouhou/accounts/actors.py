@@ -16,8 +16,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext
 
-from shouhou.accounts.permissions import ACTION_LABELS, CASE_CREATE, role_can
+from shouhou.accounts.permissions import CASE_CREATE, action_refused_message, role_can
 
 
 @dataclass(frozen=True)
@@ -72,10 +73,9 @@ def actor_can(actor, shop, action: str, *, case_id: int | None = None) -> bool:
 def require_role(actor, shop, action: str, *, case_id: int | None = None) -> None:
     """Raise PermissionDenied unless `actor` may do `action` in `shop`. Every write service calls it."""
     if actor is None:
-        raise PermissionDenied("未指明操作人：请以用户、API 令牌或系统身份执行。")
+        raise PermissionDenied(gettext("未指明操作人：请以用户、API 令牌或系统身份执行。"))
     if not actor_can(actor, shop, action, case_id=case_id):
-        label = ACTION_LABELS.get(action, action)
-        raise PermissionDenied(f"当前角色无权执行：{label}")
+        raise PermissionDenied(action_refused_message(action))
 
 
 def acting_user(actor):

@@ -48,6 +48,15 @@ ACTION_LABELS: dict[str, str] = {
     IMPROVEMENT_EDIT: "管理改进行动",
 }
 
+
+def action_refused_message(action: str) -> str:
+    """What a refused person reads: the action's name in their language, never its internal code."""
+    from django.utils.translation import gettext
+
+    label = ACTION_LABELS.get(action)
+    return gettext("当前角色无权执行：%(action)s") % {"action": gettext(label) if label else gettext("此操作")}
+
+
 # Roles that may change nothing, whatever the action table says (enforced for every unsafe API call).
 READ_ONLY_ROLES = frozenset({Role.ANALYST})
 

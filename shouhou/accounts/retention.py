@@ -29,7 +29,7 @@ from shouhou.core.audit import audit_record
 from shouhou.core.clock import now
 from shouhou.core.pii import ANONYMISED, PHONE_IN_TEXT, scrub_phones
 from shouhou.inbox.models import Message
-from shouhou.notifications.models import OutboundMessage
+from shouhou.notifications.models import ContactOptOut, OptOutRequest, OutboundMessage
 from shouhou.reviews.models import Review
 
 CLOSED = (CaseStatus.RESOLVED, CaseStatus.REJECTED, CaseStatus.CANCELLED)
@@ -105,6 +105,7 @@ def shop_anonymise_expired(*, shop: Shop, at=None) -> RetentionResult:
                     changed.append(msg)
         Message.objects.bulk_update(changed, ["body"], batch_size=500)
         outbound = _outbound_anonymise(shop=shop, customer_ids=customer_ids, names=names)
+        _opt_outs_anonymise(shop=shop, customer_ids=customer_ids)
         review_count = 0
         for chunk in _chunks(customer_ids):
             review_count += (Review.objects.filter(shop=shop, customer_id__in=chunk)
@@ -160,6 +161,19 @@ def _outbound_anonymise(*, shop: Shop, customer_ids: list[int], names: dict[int,
             changed.append(msg)
     OutboundMessage.objects.bulk_update(changed, ["body", "recipient", "context"], batch_size=500)
     return len(changed)
+
+
+def _opt_outs_anonymise(*, shop: Shop, customer_ids: list[int]) -> None:
+    """An opt-out stays on record (who asked, when, by which channel and with what scope: proof that the shop honoured
+    it) but loses the phone or handle and the phones in the words; an SMS provider's block of the number is removed
+    with the number (the customer row no longer holds one, so nothing is sent to it)."""
+    for chunk in _chunks(customer_ids):
+        rows = list(OptOutRequest.objects.filter(shop=shop, customer_id__in=chunk).exclude(contact_handle="", text="")
+                    .only("pk", "contact_handle", "text"))
+        for row in rows:
+            row.contact_handle, row.text = "", scrub_phones(row.text)
+        OptOutRequest.objects.bulk_update(rows, ["contact_handle", "text"], batch_size=500)
+        ContactOptOut.objects.filter(shop=shop, customer_id__in=chunk).exclude(phone="").delete()
 
 
 def pii_retention_sweep() -> list[RetentionResult]:

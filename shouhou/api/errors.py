@@ -116,6 +116,8 @@ def install_handlers(api: NinjaAPI) -> None:
         # Ninja's own refusals were English and had no `errors`: a session call without the CSRF token read
         # 「CSRF check Failed」.
         message = _NINJA_MESSAGES.get(exc.message, exc.message)
+        if exc.message.startswith("Cannot parse request body"):  # 「(… the parser's words)」 follow under DEBUG
+            message = "请求体无法解析：应为 JSON"
         return api.create_response(request, {"detail": message, "errors": []}, status=exc.status_code)
 
     @api.exception_handler(RequestDataTooBig)

@@ -88,6 +88,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "shouhou.core.middleware.PrivateNoStoreMiddleware",  # pages and API answers: not kept by browsers or proxies
     "shouhou.core.middleware.LinkGoneMiddleware",  # expired/revoked customer links: a plain page
+    "shouhou.core.middleware.MethodNotAllowedMiddleware",  # a 405 is a page (or the API's JSON), never blank
     # Last, as django-axes requires: login throttling per account and per client IP.
     "axes.middleware.AxesMiddleware",
 ]
@@ -294,6 +295,8 @@ STORAGES = {
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"
+# A refused CSRF token: the product's page in the reader's language (core/views.py), not Django's bare one.
+CSRF_FAILURE_VIEW = "shouhou.core.views.csrf_failure"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"

@@ -107,3 +107,29 @@ class LinkGoneMiddleware:
         if isinstance(exception, LinkGone):
             return link_gone_response(request, exception.state)
         return None
+
+
+class MethodNotAllowedMiddleware:
+    """A 405 with nothing to read was a blank page: a phone that reopened a form's address from its history
+    (/p/order/submit/, which only takes the form's POST) showed the customer an empty screen, and the API answered
+    text/plain 「Method not allowed」. Pages get the product's page in the reader's language with a way back,
+    the API its JSON shape; the Allow header is kept."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if response.status_code != 405 or getattr(response, "streaming", False) or \
+                response.content.strip() not in (b"", b"Method not allowed"):
+            return response
+        from django.shortcuts import render
+
+        if request.path.startswith("/api/"):
+            answer = JsonResponse({"detail": "不支持这个请求方法", "errors": []}, status=405)  # the API speaks Chinese
+        else:
+            back = "/p/" if request.path.startswith("/p/") else "/"
+            answer = render(request, "405.html", {"back": back}, status=405)
+        if response.has_header("Allow"):
+            answer["Allow"] = response["Allow"]
+        return answer

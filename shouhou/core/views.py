@@ -37,3 +37,13 @@ def link_revoke_page(request):
     link_revoke(shop=shop, kind=kind, object_id=obj.pk, actor=request.user, reason=request.POST.get("reason", ""))
     messages.success(request, _("已收回顾客手中的链接；顾客重新查询订单后可获得新链接。"))
     return redirect_next(request)
+
+
+def csrf_failure(request, reason: str = ""):
+    """A form sent without its valid CSRF token (a page left open for hours on a phone, another site posting to
+    ours): the product's page in the reader's language with a way back, never Django's bare page (which names
+    DEBUG and the failure's reason). The reason goes to the log only."""
+    from django.shortcuts import render
+
+    back = "/p/" if request.path.startswith("/p/") else "/"
+    return render(request, "core/csrf_failure.html", {"back": back}, status=403)

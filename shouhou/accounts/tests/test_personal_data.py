@@ -257,6 +257,27 @@ def test_retention_deletes_evidence_photos_and_chat_attachments_of_expired_cases
     assert AuditEvent.objects.get(action="pii.retention").after["files"] == 2
 
 
+def test_retention_keeps_an_opt_out_on_record_without_the_phone(shop, retention_world):
+    from shouhou.notifications.models import ContactOptOut, OptOutRequest
+
+    old_c = retention_world["old"][0]
+    fresh_c = retention_world["fresh"][0]
+    at = dt.datetime(2026, 5, 3, tzinfo=SH)
+    OptOutRequest.objects.create(shop=shop, customer=old_c, source="sms_reply", contact_handle="13811112222",
+                                 text="TD 13811112222", outcome="opted_out", scope="care", source_key="r1",
+                                 received_at=at)
+    ContactOptOut.objects.create(shop=shop, customer=old_c, phone="13811112222", channel="sms", scope="sms",
+                                 source="tencent_sms")
+    OptOutRequest.objects.create(shop=shop, customer=fresh_c, source="sms_reply", contact_handle="13855556666",
+                                 text="TD", outcome="opted_out", scope="care", source_key="r2", received_at=at)
+    with time_machine.travel(dt.datetime(2026, 11, 20, 12, tzinfo=SH), tick=False):
+        shop_anonymise_expired(shop=shop)
+    gone = OptOutRequest.objects.get(source_key="r1")
+    assert (gone.contact_handle, gone.text, gone.outcome, gone.scope) == ("", "TD 138****2222", "opted_out", "care")
+    assert not ContactOptOut.objects.filter(phone="13811112222").exists()
+    assert OptOutRequest.objects.get(source_key="r2").contact_handle == "13855556666"  # within the period
+
+
 def test_retention_is_idempotent(shop, retention_world):
     with time_machine.travel(dt.datetime(2026, 11, 20, 12, tzinfo=SH), tick=False):
         shop_anonymise_expired(shop=shop)

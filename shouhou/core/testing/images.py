@@ -43,3 +43,30 @@ def big_picture(min_bytes: int, fmt: str = "PNG") -> bytes:
     out = io.BytesIO()
     Image.frombytes("RGB", (side, side), os.urandom(side * side * 3)).save(out, fmt)
     return out.getvalue()
+
+
+GPS_LATITUDE = (31.0, 13.0, 49.44)  # 31.2304 N, 121.4737 E: where a customer took the photo (their home)
+
+
+def phone_photo(fmt: str = "JPEG", size: tuple[int, int] = (12, 8), colour=(10, 120, 200),
+                serial: str = "SERIAL-0042") -> bytes:
+    """A picture as a phone writes it, stored before uploads were cleaned: EXIF with a GPS position and the
+    camera's serial number (JPEG, WebP and PNG carry EXIF), plus a comment for JPEG."""
+    from PIL import Image
+
+    image = Image.new("RGB", size, colour)
+    exif = Image.Exif()
+    exif[0xA431] = serial  # BodySerialNumber
+    gps = exif.get_ifd(0x8825)
+    gps.update({1: "N", 2: GPS_LATITUDE, 3: "E", 4: (121.0, 28.0, 25.32)})
+    out = io.BytesIO()
+    extra = {"comment": b"taken at home"} if fmt == "JPEG" else {}
+    image.save(out, fmt, exif=exif.tobytes(), **extra)
+    return out.getvalue()
+
+
+def carries_gps(data: bytes) -> bool:
+    from PIL import Image
+
+    with Image.open(io.BytesIO(data)) as image:
+        return bool(image.getexif().get_ifd(0x8825)) or "exif" in image.info
