@@ -55,13 +55,16 @@ def _clock(clock, ticket, words: dict[str, str]) -> str:
             f"{inner}</span>{answered}\n")
 
 
-def queue_rows_html(page) -> SafeString:
-    """desk/_queue_rows.html for `page` (an inbox.selectors.QueuePage)."""
+def queue_rows_html(page, *, shop_id: int | None = None) -> SafeString:
+    """desk/_queue_rows.html for `page` (an inbox.selectors.QueuePage); the ticket links name `shop_id`, the shop the
+    page was drawn for (the template: request.desk_shop_id)."""
     if not page.rows:
         return mark_safe(f'<tr><td colspan="8" class="muted" data-testid="queue-empty">'
                          f'{esc(_("没有符合条件的工单"))}</td></tr>\n')
     link = reverse("desk:ticket", args=[0])
     head, tail = link.rsplit("0", 1)
+    if shop_id:
+        tail = f"{tail}?shop={int(shop_id)}"
     words = _words()
     unknown = f'<span class="muted">{words["unknown"]}</span>'
     unassigned = f'<span class="muted">{words["unassigned"]}</span>'

@@ -14,6 +14,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -53,10 +54,14 @@ class Desk:
     """The current shop and what the user's role allows there."""
 
     def __init__(self, request: HttpRequest):
-        shop = _page_shop(request) or current_shop_for_request(request)
+        named = _page_shop(request)
+        shop = named or current_shop_for_request(request)
         if shop is None:
             raise PermissionDenied(_("没有可访问的店铺"))
         self.shop = shop
+        self.named = named is not None  # the page named its shop: where it is sent next names it too
+        # every form and link of a desk page names the shop it was drawn for (templates: request.desk_shop_id)
+        request.desk_shop_id = shop.pk
         self.user = request.user
         self.role = role_for_request(request, shop)
 
@@ -83,6 +88,13 @@ def _page_shop(request: HttpRequest):
     if shop is None:
         raise PermissionDenied(_("无权访问该店铺"))
     return shop
+
+
+def _to_ticket(desk: Desk, pk: int) -> HttpResponse:
+    """Back to the ticket page after a form's action, under the shop the form named (an agent of two shops with a
+    tab per shop: the session's shop may be the other one by now)."""
+    url = reverse("desk:ticket", args=[pk])
+    return redirect(f"{url}?shop={desk.shop.pk}" if desk.named else url)
 
 
 def _ticket_or_404(desk: Desk, pk: int):
@@ -127,7 +139,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         "categories": TicketCategory.choices, "priorities": Priority.choices, "teams": Team.choices,
         "poll_seconds": POLL_SECONDS, "can_reply": desk.can(REPLY), "phone_call_log": _phone_call_log() is not None,
     }
-    context["rows_html"] = queue_rows_html(context["page"])
+    context["rows_html"] = queue_rows_html(context["page"], shop_id=desk.shop.pk)
     return render(request, "desk/queue.html", context)
 
 
@@ -139,7 +151,7 @@ def queue_rows(request: HttpRequest) -> JsonResponse:
     filters, error = _filters(request)
     context = _queue_context(desk, filters)
     page = context["page"]
-    html = queue_rows_html(page)  # the template's rows, built without the template engine (desk/queue_html.py)
+    html = queue_rows_html(page, shop_id=desk.shop.pk)  # the template's rows, built without the template engine (desk/queue_html.py)
     return JsonResponse({"html": html, "counts": context["counts"], "total": page.total, "error": error,
                          "now": page.at.isoformat(),
                          "reply_html": render_to_string("desk/_reply_board.html", context, request=request)})
@@ -163,7 +175,7 @@ def call_log(request: HttpRequest) -> HttpResponse:
         messages.error(request, str(exc))
         return redirect("desk:queue")
     messages.success(request, _("已记录通话（工单 %(number)s）") % {"number": ticket.number})
-    return redirect("desk:ticket", pk=ticket.pk)
+    return _to_ticket(desk, ticket.pk)
 
 
 # --- one ticket ---------------------------------------------------------------------------------
@@ -383,7 +395,7 @@ def ticket_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
             except phone.CallLogError as exc:
                 raise inbox_svc.TicketError(str(exc)) from exc
             messages.success(request, _("已记录通话（工单 %(number)s）") % {"number": called.number})
-            return redirect("desk:ticket", pk=called.pk)
+            return _to_ticket(desk, called.pk)
         else:
             raise Http404(_("未知操作"))
     except (inbox_svc.TicketError, ValueError) as exc:
@@ -392,7 +404,7 @@ def ticket_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         messages.error(request, str(exc))
     if _wants_json(request):
         return _json_done(request)
-    return redirect("desk:ticket", pk=ticket.pk)
+    return _to_ticket(desk, ticket.pk)
 
 
 def _wants_json(request: HttpRequest) -> bool:
@@ -431,7 +443,7 @@ def case_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
             raise Http404(_("未知操作"))
     except desk_svc.CaseError as exc:
         messages.error(request, str(exc))
-    return redirect("desk:ticket", pk=ticket.pk)
+    return _to_ticket(desk, ticket.pk)
 
 
 # --- the supervisor view ------------------------------------------------------------------------

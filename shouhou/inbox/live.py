@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from django.utils.timezone import localtime
 
-from shouhou.inbox.choices import Direction
+from shouhou.inbox.choices import Direction, TicketEventKind
 from shouhou.inbox.models import Message, Ticket, TicketEvent
 from shouhou.inbox.selectors import CUSTOMER_PROGRESS_KINDS
 from shouhou.live.services import chat_stream, desk_stream, live_publish
@@ -62,8 +62,16 @@ def message_published(message: Message) -> None:
 
 
 def ticket_event_published(event: TicketEvent) -> None:
-    live_publish(shop_id=event.shop_id, stream=desk_stream(event.shop_id), kind="ticket",
-                 data={"ticket_id": event.ticket_id, "event_id": event.pk, "kind": event.kind})
+    data = {"ticket_id": event.ticket_id, "event_id": event.pk, "kind": event.kind}
+    if event.kind == TicketEventKind.ASSIGNED:
+        # a transfer names the new assignee (and who gave it): the receiving agent's desk alerts and lists it at
+        # once; before 2026-12-07 the event said only that the ticket changed, and the receiver heard nothing
+        assignee_id, conversation_id = (Ticket.objects.filter(pk=event.ticket_id)
+                                        .values_list("assignee_id", "conversation_id").first() or (None, None))
+        actor = event.actor if event.actor_id else None
+        data |= {"assignee_id": assignee_id, "conversation_id": conversation_id, "actor_id": event.actor_id,
+                 "actor_name": actor.get_username() if actor else ""}
+    live_publish(shop_id=event.shop_id, stream=desk_stream(event.shop_id), kind="ticket", data=data)
     if event.visible_to_customer and event.kind in CUSTOMER_PROGRESS_KINDS and event.note:
         conversation_id = Ticket.objects.filter(pk=event.ticket_id).values_list("conversation_id", flat=True).first()
         if conversation_id:

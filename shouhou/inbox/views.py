@@ -26,7 +26,7 @@ from shouhou.inbox.channels.base import ChannelRejected
 from shouhou.inbox.channels.inbound import inbound_accept
 from shouhou.inbox.choices import Channel
 from shouhou.inbox.models import ChannelAccount
-from shouhou.inbox.selectors import conversation_progress
+from shouhou.inbox.selectors import Cursor, conversation_progress
 from shouhou.live.selectors import live_last_seq
 from shouhou.live.services import chat_stream
 
@@ -229,12 +229,12 @@ def webchat_room(request, token: str):
     live_seq = live_last_seq(chat_stream(conversation.pk))
     # "chat_messages", never "messages": that name belongs to Django's flash messages, which base.html
     # prints for every page (a reload once showed each chat message there as a Python dict)
-    chat_messages = webchat.webchat_messages(conversation=conversation)
+    chat_messages, cursor = webchat.webchat_read(conversation=conversation)
     return render(request, "inbox/chat.html", {
         "conversation": conversation, "token": token, "chat_messages": chat_messages, "shop": conversation.shop,
         "live_seq": live_seq,
         "progress": conversation_progress(conversation=conversation),
-        "last_id": chat_messages[-1]["id"] if chat_messages else 0})
+        "cursor": cursor.token()})
 
 
 def _chat_key(request) -> str:
@@ -247,11 +247,9 @@ def _chat_key(request) -> str:
 @rate_limit(scope="webchat-poll", rate="120/m", key=_chat_key)
 def webchat_poll(request, token: str):
     conversation = _chat_or_404(request, token)
-    try:
-        after = max(int(request.GET.get("after", "0") or 0), 0)
-    except ValueError:
-        after = 0
-    return JsonResponse({"messages": webchat.webchat_messages(conversation=conversation, after_id=after),
+    # `after`: the cursor of the last read ("<settled>" or "<settled>.<seen>.<ms>"; a plain id from an older page)
+    messages, cursor = webchat.webchat_read(conversation=conversation, after=Cursor.parse(request.GET.get("after")))
+    return JsonResponse({"messages": messages, "cursor": cursor.token(),
                          "progress": conversation_progress(conversation=conversation),
                          "bot": conversation.bot_active})
 

@@ -87,7 +87,7 @@ def test_enter_on_the_ticket_pages_script_picker_does_not_send_the_draft(login_p
     page.keyboard.press("Escape")
     # the page is still the same one, with the draft, and the send button still sends it
     page.get_by_test_id("send-reply").click()
-    page.wait_for_url(f"**/desk/t/{ticket.pk}/")
+    page.wait_for_url(f"**/desk/t/{ticket.pk}/?shop={shop.pk}")  # the page's forms name its shop (test_tab_shop.py)
     expect(page.get_by_test_id("timeline")).to_contain_text("亲，我们正在核实")
     assert len(posted) == 1
     assert Message.objects.filter(direction="outbound").count() == 1

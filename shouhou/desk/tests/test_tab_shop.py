@@ -92,3 +92,52 @@ def test_the_desk_socket_hears_the_shop_its_page_names_and_only_a_shop_of_the_us
             assert await refused.connect() == (False, 4403)
 
     run(scenario)
+
+
+def _form_actions(html: str) -> dict[str, str]:
+    """The action URL of every desk form of a page that posts, by its last path part (reply, note, status …); the
+    menu's shop switcher is the session's choice, not the page's."""
+    found = {}
+    for action in re.findall(r'<form method="post" action="(/desk/[^"]+)"', html):
+        path = action.split("?", 1)[0].rstrip("/")
+        found.setdefault(path.rsplit("/", 1)[-1], action.replace("&amp;", "&"))
+    return found
+
+
+def test_the_full_ticket_pages_forms_post_under_the_pages_own_shop(agent_client, shop, other_shop, two_shops):
+    here, _there = two_shops
+    page = agent_client.get(f"/desk/t/{here.pk}/").content.decode()
+    actions = _form_actions(page)
+    assert {"reply", "note", "status", "assign", "priority", "escalate"} <= set(actions), actions
+    for name, url in actions.items():
+        assert url.endswith(f"?shop={shop.pk}"), (name, url)  # every form of the page names its shop
+    # another tab chooses the other shop (the session's choice); this tab's forms still act on its own shop
+    agent_client.post("/accounts/shop/", {"shop_id": other_shop.pk})
+    answer = agent_client.post(actions["reply"], {"body": "您好，订单已经为您加急"})
+    assert answer.status_code == 302 and answer["Location"] == f"/desk/t/{here.pk}/?shop={shop.pk}"
+    assert Message.objects.filter(conversation=here.conversation, direction=Direction.OUTBOUND,
+                                  body="您好，订单已经为您加急").exists()
+    # the page it lands on is drawn for its shop, and so are its forms
+    again = agent_client.get(answer["Location"]).content.decode()
+    assert "您好，订单已经为您加急" in again and _form_actions(again)["note"].endswith(f"?shop={shop.pk}")
+    answer = agent_client.post(actions["status"], {"status": "resolved"})
+    assert answer.status_code == 302
+    here.refresh_from_db()
+    assert here.status == "resolved"
+
+
+def test_a_ticket_page_form_naming_a_shop_that_is_not_the_users_is_refused(agent_client, two_shops):
+    here, _there = two_shops
+    stranger = ShopFactory(name="陌生店", code="stranger")
+    answer = agent_client.post(f"/desk/t/{here.pk}/act/reply/?shop={stranger.pk}", {"body": "错店"})
+    assert answer.status_code == 403
+    assert agent_client.post(f"/desk/t/{here.pk}/case/create/?shop={stranger.pk}", {}).status_code == 403
+    assert not Message.objects.filter(body="错店").exists()
+
+
+def test_links_to_the_full_ticket_page_name_the_shop_of_the_page_they_are_on(agent_client, shop, two_shops):
+    here, _there = two_shops
+    pane = agent_client.get(f"/desk/im/t/{here.pk}/").content.decode()
+    assert f'href="/desk/t/{here.pk}/?shop={shop.pk}"' in pane
+    queue = agent_client.get("/desk/queue/").content.decode()
+    assert f'href="/desk/t/{here.pk}/?shop={shop.pk}"' in queue

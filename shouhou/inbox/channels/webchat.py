@@ -1,6 +1,7 @@
 """Web chat on the consumer page. The customer is identified by order number + the phone's last 4 digits
 (the portal's lookup, with its guessing limit) and then holds a signed chat token naming one conversation;
-the page polls a small JSON endpoint. Nothing is delivered: the page reads the conversation."""
+the page polls a small JSON endpoint (only while its push is not connected) with a commit-safe cursor
+(webchat_read). Nothing is delivered: the page reads the conversation."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from shouhou.core import links
 from shouhou.inbox.channels.base import Inbound
 from shouhou.inbox.choices import Channel, Direction
 from shouhou.inbox.models import Conversation, Message
+from shouhou.inbox.selectors import Cursor, commit_horizon
 
 SALT = "shouhou.inbox.chat"
 MAX_BODY = 1000
@@ -104,6 +106,17 @@ def webchat_post(*, conversation: Conversation, body: str, client_id: str = "", 
     order = conversation.orders.order_by("-pk").first()
     return inbound_accept(shop=conversation.shop, channel=Channel.WEB_CHAT, item=item, conversation=conversation,
                           customer=conversation.customer, order=order)
+
+
+def webchat_read(*, conversation: Conversation, after: Cursor | None = None) -> tuple[list[dict], Cursor]:
+    """The chat's messages above the cursor's settled id and the cursor for the next read. A plain id cursor
+    skipped a reply whose transaction committed after a newer one had been read (PostgreSQL takes ids at INSERT);
+    this one settles only once every writer open at the read has ended (inbox.selectors.Cursor, docs/live.md).
+    Some messages may already be on the page: it keeps one per id."""
+    after = after or Cursor()
+    messages = webchat_messages(conversation=conversation, after_id=after.settled)
+    horizon = commit_horizon()  # after the rows: every id they saw was taken before its clock
+    return messages, after.advance(newest=max((m["id"] for m in messages), default=0), horizon=horizon)
 
 
 def webchat_messages(*, conversation: Conversation, after_id: int = 0) -> list[dict]:

@@ -41,3 +41,17 @@ def test_each_message_event_names_its_author(chat, agent):
     assert seqs == list(range(1, len(seqs) + 1))
     chat_frames = live_events_after(chat_stream(chat.pk), 0)
     assert "author" not in str(chat_frames) and "内部" not in str(chat_frames)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_transfer_event_names_the_new_assignee_and_who_gave_it(chat, agent, supervisor):
+    from shouhou.inbox.services import ticket_assign
+
+    ticket = _customer_says(chat, "尺码偏小能换吗").ticket
+    ticket = ticket_assign(ticket=ticket, agent=agent, actor=supervisor)
+    ticket_assign(ticket=ticket, agent=None, actor=agent)  # back to the queue: nobody to alert
+    assigned = [f["data"] for f in live_events_after(desk_stream(chat.shop_id), 0)
+                if f["kind"] == "ticket" and f["data"]["kind"] == "assigned"]
+    assert [(d["assignee_id"], d["conversation_id"], d["actor_id"], d["actor_name"]) for d in assigned] == [
+        (agent.pk, chat.pk, supervisor.pk, supervisor.get_username()), (None, chat.pk, agent.pk, agent.get_username())]
+    assert all(d["ticket_id"] == ticket.pk for d in assigned)

@@ -532,13 +532,63 @@
   }
   function clearUnseen() { unseen = 0; document.title = baseTitle; }
   window.addEventListener("focus", function () { if (openId()) clearUnseen(); });
-  function alertFor(f) {
-    var d = f.data, kinds = [];
-    if (d.who !== "me") return;
-    if (d.assignee_id && String(d.assignee_id) !== im.dataset.me) return;  // another agent's conversation
-    keep(d.conversation_id);  // in the list even past its cut
-    var looking = !document.hidden && document.hasFocus() && openId() && openId() === String(d.ticket_id);
-    if (looking) return;
+  // One alert per agent per message, however many desk tabs the agent has open: before 2026-12-07 every tab
+  // rang for the same message. Each tab says in this browser's storage how much it is in front (2 visible and
+  // focused, 1 visible, 0 in the background; one key per tab, kept fresh every 5 s). The tab most in front (ties:
+  // the smallest id) alerts as soon as it hears the message; the others wait 2 s — a tab may hear a push a moment
+  // after another — and alert only if no tab has. The claim is made under a lock all the agent's tabs share (Web
+  // Locks; where the page is not a secure context and has none, a read and a write of localStorage), so a message
+  // is alerted once. A tab showing that very conversation, in front, claims it and says nothing.
+  var decided = 0, CLAIMS = "shouhou.desk.alerted." + im.dataset.me, TABS = "shouhou.desk.tab." + im.dataset.me + ".";
+  var tabId = Date.now().toString(36) + Math.random().toString(36).slice(2, 8);
+  function rank() { return document.hidden ? 0 : (document.hasFocus() ? 2 : 1); }
+  function present() {
+    try { localStorage.setItem(TABS + tabId, JSON.stringify({rank: rank(), at: Date.now()})); } catch (e) { /* none */ }
+  }
+  function leads() {
+    var best = {rank: rank(), id: tabId};
+    try {
+      for (var i = 0; i < localStorage.length; i++) {
+        var k = localStorage.key(i);
+        if (!k || k.indexOf(TABS) !== 0 || k === TABS + tabId) continue;
+        var t = JSON.parse(localStorage.getItem(k) || "{}"), id = k.slice(TABS.length);
+        if (!t.at || Date.now() - t.at > 15000) { localStorage.removeItem(k); continue; }  // a tab gone
+        if (t.rank > best.rank || (t.rank === best.rank && id < best.id)) best = {rank: t.rank, id: id};
+      }
+    } catch (e) { /* no storage: every tab leads, as a single tab would */ }
+    return best.id === tabId;
+  }
+  present();
+  setInterval(present, 5000);
+  ["visibilitychange", "focus", "blur"].forEach(function (name) {
+    (name === "visibilitychange" ? document : window).addEventListener(name, present);
+  });
+  window.addEventListener("pagehide", function () { try { localStorage.removeItem(TABS + tabId); } catch (e) { /* none */ } });
+  function takeOnce(key) {
+    try {
+      var taken = JSON.parse(localStorage.getItem(CLAIMS) || "[]");
+      if (taken.indexOf(key) !== -1) return false;
+      taken.push(key);
+      localStorage.setItem(CLAIMS, JSON.stringify(taken.slice(-300)));
+    } catch (e) { /* no storage: this tab alerts, as a single tab would */ }
+    return true;
+  }
+  function claim(key, ticketId, fire) {
+    present();
+    setTimeout(function () {
+      function decide() {
+        var looking = !document.hidden && document.hasFocus() && ticketId && openId() === String(ticketId);
+        if (takeOnce(key) && !looking) fire();
+        decided += 1;
+        im.dataset.decided = decided;
+      }
+      if (navigator.locks && navigator.locks.request) {
+        navigator.locks.request(CLAIMS, function () { decide(); }).catch(decide);
+      } else { decide(); }
+    }, leads() ? 0 : 2000);
+  }
+  function ring(title, body, conversationId, ticketId) {
+    var kinds = [];
     if (settings.sound && beep()) kinds.push("sound");
     if (settings.title) {
       unseen += 1;
@@ -546,11 +596,11 @@
       kinds.push("title");
     }
     if (settings.desktop && window.Notification && Notification.permission === "granted") {
-      var n = new Notification(_("新的顾客消息"), {body: d.preview, tag: "shouhou-" + d.conversation_id});
+      var n = new Notification(title, {body: body, tag: "shouhou-" + conversationId});
       n.onclick = function () {
         window.focus();
-        var row = rows.querySelector('.im-row[data-conversation="' + d.conversation_id + '"]');
-        var id = d.ticket_id || (row && row.dataset.ticket);
+        var row = rows.querySelector('.im-row[data-conversation="' + conversationId + '"]');
+        var id = ticketId || (row && row.dataset.ticket);
         if (id) openTicket(id);
       };
       kinds.push("desktop");
@@ -558,6 +608,28 @@
     alerts += 1;
     im.dataset.alerts = alerts;
     im.dataset.lastAlert = kinds.join(",");
+  }
+  function alertFor(f) {
+    var d = f.data;
+    if (d.who !== "me") return;
+    if (d.assignee_id && String(d.assignee_id) !== im.dataset.me) return;  // another agent's conversation
+    keep(d.conversation_id);  // in the list even past its cut
+    claim("m" + d.message_id, d.ticket_id, function () {
+      ring(_("新的顾客消息"), d.preview, d.conversation_id, d.ticket_id);
+    });
+  }
+  // A conversation transferred to this agent by someone else (the ticket event names the new assignee, docs/live.md):
+  // the same alert as a new message, and it joins the list (a refresh follows every event); the giver's list drops it.
+  function alertForTransfer(f) {
+    var d = f.data;
+    if (d.kind !== "assigned" || !d.assignee_id || String(d.assignee_id) !== im.dataset.me) return;
+    if (d.actor_id && String(d.actor_id) === im.dataset.me) return;  // taken by the agent themselves
+    keep(d.conversation_id);
+    claim("a" + d.event_id, d.ticket_id, function () {
+      var text = (window.interpolate || function (t, v) { return t.replace("%(name)s", v.name); })(
+        _("%(name)s 把一个会话转接给你"), {name: d.actor_name || ""}, true);
+      ring(_("转接给你的会话"), text, d.conversation_id, d.ticket_id);
+    });
   }
 
   // --- live push, polling as the fallback ---
@@ -578,6 +650,7 @@
         if (f.kind === "message" && matches(f)) drawPushed(f.data);
         if (matches(f)) refreshTimeline();
         if (f.kind === "message") alertFor(f);  // before the list is asked for: it keeps the alerted one
+        if (f.kind === "ticket") alertForTransfer(f);
         refreshListSoon();
       },
       onReset: function () { refreshTimeline(); refreshList(); refreshCases(); },

@@ -6,7 +6,9 @@
   var log = root.querySelector(".chat-log");
   var form = root.querySelector(".chat-form");
   var error = root.querySelector("[data-testid=chat-error]");
-  var last = parseInt(root.dataset.last || "0", 10);
+  // The read's cursor, from the server only ("<id>" or "<id>.<id>.<ms>"): it waits for a reply whose transaction
+  // commits after a newer one was read (PostgreSQL), so polling never skips it. Pushed messages do not move it.
+  var cursor = root.dataset.cursor || "0";
   var busy = false;
   var failed = 0;  // reads that failed in a row
 
@@ -68,7 +70,6 @@
     }
     li.appendChild(time);
     log.appendChild(li);
-    last = Math.max(last, m.id);
     toNewest();
   }
 
@@ -91,9 +92,13 @@
   }
 
   function poll() {
-    return fetch(root.dataset.poll + "?after=" + last, {headers: {"Accept": "application/json"}})
+    return fetch(root.dataset.poll + "?after=" + encodeURIComponent(cursor), {headers: {"Accept": "application/json"}})
       .then(function (r) { if (r.ok) { connected(); return r.json(); } return {messages: []}; })
-      .then(function (data) { (data.messages || []).forEach(add); showProgress(data.progress); showWho(data.bot); })
+      .then(function (data) {
+        (data.messages || []).forEach(add);
+        if (typeof data.cursor === "string") { cursor = data.cursor; }
+        showProgress(data.progress); showWho(data.bot);
+      })
       .catch(function () { failed += 1; if (failed >= 2 || !navigator.onLine) { offline(); } return "failed"; })
       .then(function (outcome) { if (outcome !== "failed") { failed = 0; } });
   }
