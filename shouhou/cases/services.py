@@ -5,6 +5,7 @@ are enqueued after commit."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 from decimal import Decimal
@@ -31,7 +32,7 @@ from shouhou.cases.choices import CaseKind, CaseStatus, ClaimReason, InspectionS
 from shouhou.cases.models import Case, CaseEvent, CaseEvidence, Recall
 from shouhou.cases.parcels import ParcelError, carrier_code, return_parcel_text, tracking_no_check
 from shouhou.commerce.choices import OrderStatus
-from shouhou.commerce.models import OrderLine
+from shouhou.commerce.models import OrderLine, Shipment
 from shouhou.core import clock
 from shouhou.core.audit import audit_record
 from shouhou.core.money import MoneyError, positive_amount
@@ -172,11 +173,7 @@ def line_facts(line: OrderLine, *, earlier_refunds: bool = True, exclude: Case |
 
     units_refunded, refunded = line_refunded(line, exclude=exclude) if earlier_refunds else (0, Decimal("0"))
     order = line.order
-    # sign-off: the order's own time, else the first signature on one of its parcels (a tracking push may
-    # have recorded it when the order export did not)
-    delivered = order.delivered_at or min(
-        (s.signed_at for s in order.shipments.all() if s.signed_at and not s.is_return and not s.voided_at),
-        default=None)
+    delivered, split_unsigned = _sign_off(order)
     customer = order.customer
     # OrderLine.price_paid is what was paid for the whole line (imports and the demo store the line
     # total): the engine gets the unit price and the line total, so refunds are never multiplied twice.
@@ -187,11 +184,34 @@ def line_facts(line: OrderLine, *, earlier_refunds: bool = True, exclude: Case |
         ordered_on=clock_date(min([t for t in (order.placed_at, order.paid_at) if t is not None], default=None)
                               or order.shipped_at or delivered or order.created_at),
         delivered_on=clock_date(delivered),
-        delivery_unknown=delivered is None and order.status in (OrderStatus.DELIVERED, OrderStatus.COMPLETED),
+        delivery_unknown=delivered is None and (split_unsigned
+                                                or order.status in (OrderStatus.DELIVERED, OrderStatus.COMPLETED)),
         return_insurance=bool(order.return_insurance), tier=getattr(customer, "tier", "regular") or "regular",
         # the product's own warranty (its 三包凭证), when longer than the policy's
         warranty_days=(line.product.warranty_days or None) if line.product_id else None,
         units_refunded=units_refunded, refunded=min(Decimal(refunded), Decimal(line.price_paid)))
+
+
+def _sign_off(order) -> tuple[dt.datetime | None, bool]:
+    """(when the buyer received the order's goods, whether that is unknowable yet). One parcel: the order's own
+    sign-off time, else the parcel's (a tracking push may record it when the order export did not). Several
+    parcels (split shipment; after-sales parcels — an exchange's or a 补寄's, which case events name — aside): no
+    parcel records its lines, so a line may be in the last one to arrive, and the seven days run from the buyer's
+    receipt of the goods (消法25, 办法: 自签收次日起): the last signature once all are signed; while one is still on
+    its way, nobody can tell whether this line has arrived (None, True: a person checks); none signed yet: the
+    order's own time, if an export recorded one. The order's sign-off time is the first parcel's (logistics
+    records it on the first signature): counting every line from it cut the window of the goods that came later."""
+    parcels = [s for s in order.shipments.all() if not s.is_return and not s.voided_at]
+    if len(parcels) > 1:
+        after_sales = set(CaseEvent.objects.filter(case__order_id=order.pk, data__has_key="shipment_id")
+                          .values_list("data__shipment_id", flat=True))
+        parcels = [s for s in parcels if s.pk not in after_sales]
+    signed = [s.signed_at for s in parcels if s.signed_at]
+    if len(parcels) <= 1 or not signed:
+        return order.delivered_at or min(signed, default=None), False
+    if len(signed) < len(parcels):
+        return None, True
+    return max([*signed, *([order.delivered_at] if order.delivered_at else [])]), False
 
 
 def clock_date(value: dt.datetime | None) -> dt.date | None:
@@ -234,12 +254,17 @@ def _claim_facts(line: OrderLine, *, platform_request: bool = False, kind: str |
     """The line for a new claim: what earlier cases refunded is taken off (the same units and the same money
     are never refunded twice). A line refunded in full takes no new claim, but for a goodwill compensation
     (which refunds nothing; capped by what was paid) and the platform's own request on it, recorded as it
-    comes (the platform holds that money): both decided on the line as bought."""
+    comes (the platform holds that money): both decided on the line as bought. With the line's 三包 history
+    (`warranty_history`: the last exchange, the days in repair)."""
     facts = line_facts(line)
+    replaced_on, repair_days = warranty_history(line)
+    if replaced_on is not None and (facts.delivered_on is None or replaced_on < facts.delivered_on):
+        replaced_on = None  # no sign-off known, or one recorded after the exchange (a re-imported order): ignore it
     if facts.units_refunded < facts.quantity:
-        return facts
+        return dataclasses.replace(facts, replaced_on=replaced_on, repair_days=repair_days)
     if platform_request or kind == CaseKind.COMPENSATION:
-        return line_facts(line, earlier_refunds=False)
+        return dataclasses.replace(line_facts(line, earlier_refunds=False), replaced_on=replaced_on,
+                                   repair_days=repair_days)
     from shouhou.cases.selectors import line_refund_cases
 
     raise CaseError(gettext("订单 %(order)s 的商品「%(line)s」共 %(quantity)s 件已全部退款或正在退款（售后单 %(cases)s），"
@@ -272,7 +297,8 @@ def _decide(line: OrderLine, claim: Claim, doc: dict, *, requested_at: dt.dateti
         asked = (requested_at if timezone.is_aware(requested_at) else timezone.make_aware(requested_at)
                  ).astimezone(SHANGHAI)
         # a request made before the goods arrived (or before what the order records) is judged on today's facts
-        known = [d for d in (facts.ordered_on, facts.shipped_on, facts.delivered_on) if d is not None]
+        known = [d for d in (facts.ordered_on, facts.shipped_on, facts.delivered_on, facts.replaced_on)
+                 if d is not None]
         if asked < now and all(d <= asked.date() for d in known):
             at = asked
     try:
@@ -341,8 +367,7 @@ def case_preview(*, shop, order_line: OrderLine, reason: str, claim_data: dict |
                  has_photo: bool = False) -> Decision:
     """The decision a claim would get now, without writing anything."""
     _, doc = policy_document(shop=shop)
-    claim_data = dict(claim_data or {})
-    claim_data.setdefault("exchanges_so_far", _exchanges_so_far(order_line))
+    claim_data = _claim_history(claim_data or {}, order_line)
     facts = _claim_facts(order_line)
     claim_data = _with_units(claim_data, reason, facts)
     return _decide_claim(shop=shop, line=order_line, reason=reason, claim_data=claim_data, has_photo=has_photo,
@@ -351,6 +376,61 @@ def case_preview(*, shop, order_line: OrderLine, reason: str, claim_data: dict |
 
 def _exchanges_so_far(line: OrderLine) -> int:
     return Case.objects.filter(order_line=line, kind=CaseKind.EXCHANGE, status=S.RESOLVED).count()
+
+
+FAULT_REASONS = (ClaimReason.QUALITY, ClaimReason.NOT_AS_DESCRIBED, ClaimReason.PERFORMANCE_FAULT)
+
+
+def _unit_history(line: OrderLine) -> tuple[Case | None, list[Case]]:
+    """(the case that last replaced the line's goods, the fault repairs of the unit the buyer has now)."""
+    done = list(Case.objects.filter(order_line=line, status=S.RESOLVED, resolved_at__isnull=False,
+                                    resolution__in=(Resolution.REPLACEMENT, Resolution.REPAIR))
+                .only("resolution", "reason", "resolved_at", "return_shipped_at", "received_at", "created_at")
+                .order_by("resolved_at", "pk"))
+    replaced = ([c for c in done if c.resolution == Resolution.REPLACEMENT] or [None])[-1]
+    repairs = [c for c in done if c.resolution == Resolution.REPAIR and c.reason in FAULT_REASONS
+               and (replaced is None or c.resolved_at > replaced.resolved_at)]
+    return replaced, repairs
+
+
+def failed_repairs_so_far(line: OrderLine) -> int:
+    """Repairs this line's goods have had for a fault (cases resolved as a repair, whatever kind they were opened
+    as), since the last replacement: a new fault claim means they did not hold. 三包 art. 10 and 消法24 (法定解除):
+    repaired twice and still faulty → exchange or return; the claim used to say 0 unless staff typed the count,
+    so a third fault was offered a third repair. Repairs of a unit since replaced were of other goods."""
+    return len(_unit_history(line)[1])
+
+
+def warranty_history(line: OrderLine) -> tuple[dt.date | None, int]:
+    """(replaced_on, repair_days) for the policy's 三包 warranty: the Beijing day the goods were last exchanged (the new
+    unit's parcel sign-off, else the exchange case's resolution; 换货后的三包有效期自换货之日起重新计算) and the days the
+    present unit spent being repaired, from when it was handed over (sent back, else received, else the request) to
+    the repair case's resolution (三包有效期扣除因修理占用和无零配件待修的时间). Both used to be ignored: the warranty
+    ran from the first sign-off through every repair."""
+    replaced, repairs = _unit_history(line)
+    days = 0
+    for case in repairs:
+        handed = case.return_shipped_at or case.received_at or case.created_at
+        days += max((clock_date(case.resolved_at) - clock_date(handed)).days, 0)
+    if replaced is None:
+        return None, days
+    # the day of the exchange: the new unit's sign-off when its parcel was recorded (exchange_ship) and signed for,
+    # else the day the exchange case was resolved
+    parcels = CaseEvent.objects.filter(case=replaced, data__has_key="shipment_id").values_list(
+        "data__shipment_id", flat=True)
+    signed = Shipment.objects.filter(pk__in=list(parcels), signed_at__isnull=False).order_by(
+        "-signed_at").values_list("signed_at", flat=True).first()
+    return clock_date(signed or replaced.resolved_at), days
+
+
+def _claim_history(claim_data: dict, line: OrderLine) -> dict:
+    """The line's after-sales history the policy needs, unless the caller stated it: exchanges done, failed
+    repairs (recorded only when there were some)."""
+    claim_data = dict(claim_data or {})
+    claim_data.setdefault("exchanges_so_far", _exchanges_so_far(line))
+    if "failed_repairs" not in claim_data and (repairs := failed_repairs_so_far(line)):
+        claim_data["failed_repairs"] = repairs
+    return claim_data
 
 
 def _store_photo(case: Case, upload, *, actor=None, from_customer: bool = False, note: str = "") -> CaseEvidence:
@@ -391,8 +471,7 @@ def case_create(*, shop, order_line: OrderLine, reason: str, kind: str | None = 
             and kind != CaseKind.COMPENSATION:
         raise CaseError(gettext("该商品已有进行中的售后单，请在原售后单中跟进。"))
     version, doc = policy_document(shop=shop)
-    claim_data = dict(claim_data or {})
-    claim_data.setdefault("exchanges_so_far", _exchanges_so_far(order_line))
+    claim_data = _claim_history(claim_data or {}, order_line)
     facts = _claim_facts(order_line, platform_request=platform_request, kind=kind)
     claim_data = _with_units(claim_data, reason, facts)
     decision, claim_data = _decide_claim(shop=shop, line=order_line, reason=reason, claim_data=claim_data,

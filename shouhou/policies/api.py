@@ -48,7 +48,8 @@ class DecideIn(Schema):
         "category, reason, order_date, now（必填，YYYY-MM-DD）, price_paid（必填，单价）, ship_date, delivery_date, "
         "quantity, paid_total, current_price, condition, tier, return_insurance, exchanges_so_far, "
         "failed_repairs, washed, followed_care_label, confirmed_exclusion_at_purchase, has_photo, downloaded, "
-        "gift_value, main_part, return_quantity, warranty_days, activated, sold_as_flawed, free_shipping_lost"))
+        "gift_value, main_part, return_quantity, warranty_days, activated, sold_as_flawed, free_shipping_lost, "
+        "replaced_date（三包：最近一次换货日期）, repair_days（三包：维修占用天数）"))
     source: str | None = None
 
 

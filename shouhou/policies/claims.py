@@ -44,7 +44,7 @@ __all__ = ["ClaimIn", "ClaimInputError", "claim_from_data", "facts_from_json"]
 # Engine fact → the claim JSON key it comes from (for located errors).
 CLAIM_JSON_NAMES = {**{k: f"claim.{k}" for k in FACT_NAMES}, "ordered_on": "claim.order_date",
                     "shipped_on": "claim.ship_date", "delivered_on": "claim.delivery_date", "now": "claim.now",
-                    "paid_total": "claim.paid_total"}
+                    "paid_total": "claim.paid_total", "replaced_on": "claim.replaced_date"}
 
 
 def _choice(allowed):
@@ -141,6 +141,8 @@ class ClaimIn(BaseModel):
     activated: StrictBool = Field(False, description="已激活（电子产品产生激活信息；数字商品已激活）")
     sold_as_flawed: StrictBool = Field(False, description="销售时已明示临近保质期或有瑕疵")
     free_shipping_lost: Money | None = Field(None, description="退货后不再满足包邮条件而应付的运费（元）")
+    replaced_date: Date | None = Field(None, description="三包：最近一次换货的日期（三包有效期自此重新计算）")
+    repair_days: StrictInt = Field(0, ge=0, le=3650, description="三包：换货后维修占用的天数（不计入三包有效期）")
 
 
 ALIASES = {f: ([f, *info.validation_alias.choices] if info.validation_alias else [f])
@@ -193,7 +195,8 @@ def facts_from_json(raw: object) -> tuple[LineFacts, Claim, dt.date]:
         raise ClaimInputError(_messages(exc, "claim.", raw)) from None
     line = LineFacts(category=c.category, price_paid=c.price_paid, quantity=c.quantity, ordered_on=c.order_date,
                      shipped_on=c.ship_date, delivered_on=c.delivery_date, return_insurance=c.return_insurance,
-                     tier=c.tier, paid_total=c.paid_total, warranty_days=c.warranty_days)
+                     tier=c.tier, paid_total=c.paid_total, warranty_days=c.warranty_days,
+                     replaced_on=c.replaced_date, repair_days=c.repair_days)
     claim = Claim(reason=c.reason, condition=c.condition, exchanges_so_far=c.exchanges_so_far,
                   failed_repairs=c.failed_repairs, current_price=c.current_price, washed=c.washed,
                   followed_care_label=c.followed_care_label,

@@ -91,6 +91,12 @@ class LineFacts:
     # never refunded twice, and the last units get all that is left (three thirds of 100.00 refund 100.00, not 99.99)
     units_refunded: int = 0
     refunded: Decimal = Decimal("0")
+    # 三包: the goods were exchanged on this day (the last replacement): the 三包 warranty starts again from it
+    # (换货后的三包有效期自换货之日起重新计算); the 7/15-day periods stay counted from the sale
+    replaced_on: dt.date | None = None
+    # 三包: days the goods (since the last replacement) spent being repaired — the warranty does not run while they
+    # are with the repairer (三包有效期扣除因修理占用和无零配件待修的时间)
+    repair_days: int = 0
 
     @classmethod
     def from_line_total(cls, *, paid_total: Decimal, quantity: int, **kwargs) -> LineFacts:
@@ -162,14 +168,16 @@ class Decision:
 # keys for `policy decide` and the API (policies.claims passes CLAIM_JSON_NAMES).
 FACT_NAMES = {**{k: f"line.{k}" for k in ("category", "price_paid", "quantity", "ordered_on", "shipped_on",
                                          "delivered_on", "return_insurance", "tier", "paid_total",
-                                         "warranty_days", "units_refunded", "refunded")},
+                                         "warranty_days", "units_refunded", "refunded", "replaced_on",
+                                         "repair_days")},
               **{k: f"claim.{k}" for k in ("reason", "condition", "exchanges_so_far", "failed_repairs",
                                           "current_price", "washed", "followed_care_label",
                                           "confirmed_exclusion_at_purchase", "has_photo", "downloaded",
                                           "gift_value", "main_part", "return_quantity", "activated",
                                           "sold_as_flawed", "free_shipping_lost")},
               "now": "now"}
-DATE_LABELS = {"ordered_on": "下单日期", "shipped_on": "发货日期", "delivered_on": "签收日期", "now": "当前日期"}
+DATE_LABELS = {"ordered_on": "下单日期", "shipped_on": "发货日期", "delivered_on": "签收日期", "replaced_on": "换货日期",
+               "now": "当前日期"}
 
 
 def _money_error(value) -> str | None:
@@ -232,6 +240,8 @@ def facts_errors(line: LineFacts, claim: Claim, today: dt.date, *, names: dict[s
             err(key, problem)
     if line.warranty_days is not None and (problem := _int_error(line.warranty_days, 0, 3650)):
         err("warranty_days", problem)
+    if problem := _int_error(line.repair_days, 0, 3650):
+        err("repair_days", problem)
     quantity_ok = not _int_error(line.quantity, 1, MAX_QUANTITY)
     before = 0  # units earlier after-sales on the line already took back
     if problem := _int_error(line.units_refunded, 0, line.quantity if quantity_ok else MAX_QUANTITY):
@@ -261,7 +271,7 @@ def facts_errors(line: LineFacts, claim: Claim, today: dt.date, *, names: dict[s
             err(key, f"应为 true 或 false（布尔值），收到 {value!r}")
     dates: dict[str, dt.date] = {}
     for key, value in (("ordered_on", line.ordered_on), ("shipped_on", line.shipped_on),
-                       ("delivered_on", line.delivered_on), ("now", today)):
+                       ("delivered_on", line.delivered_on), ("replaced_on", line.replaced_on), ("now", today)):
         if value is None:
             if key in ("ordered_on", "now"):
                 err(key, f"缺少{DATE_LABELS[key]}（YYYY-MM-DD）")
@@ -271,8 +281,10 @@ def facts_errors(line: LineFacts, claim: Claim, today: dt.date, *, names: dict[s
             err(key, f"日期超出范围（{MIN_DATE.isoformat()} 至 {MAX_DATE.isoformat()}），收到 {value.isoformat()}")
         else:
             dates[key] = value
-    # each later event must not precede an earlier one: ordered ≤ shipped ≤ delivered ≤ now
-    order = ("ordered_on", "shipped_on", "delivered_on", "now")
+    if "replaced_on" in dates and line.delivered_on is None:
+        err("replaced_on", "换货日期需要签收日期（未签收的商品不会已换货）")
+    # each later event must not precede an earlier one: ordered ≤ shipped ≤ delivered ≤ replaced ≤ now
+    order = ("ordered_on", "shipped_on", "delivered_on", "replaced_on", "now")
     for i, later in enumerate(order):
         for earlier in order[:i]:
             if later in dates and earlier in dates and dates[later] < dates[earlier]:
@@ -563,7 +575,11 @@ def decide(line: LineFacts, claim: Claim, now: dt.date | dt.datetime, *, policy:
     elif reason == "performance_fault" and electronics:
         # a warranty of whole years ends on the same calendar day that many years after sign-off (Civil Code
         # arts. 201, 202: 到期月的对应日; 365 days would end a day early across a 29 February)
-        w_end = warranty_end(line.delivered_on, sb["warranty_days"])
+        # 三包: the warranty starts again on an exchange, and the days spent in repair are not counted in it
+        w_start = max(line.replaced_on or line.delivered_on, line.delivered_on)
+        in_repair = dt.timedelta(days=line.repair_days)
+        w_plain = warranty_end(line.delivered_on, sb["warranty_days"])
+        w_end = warranty_end(w_start, sb["warranty_days"]) + in_repair
         w_until = w_end.isoformat()
         sb_return_end, sb_exchange_end = last_day(sb["return_days"]), last_day(sb["exchange_days"])
         d.deadlines.update({"sanbao_return_until": sb_return_end.isoformat(),
@@ -571,7 +587,7 @@ def decide(line: LineFacts, claim: Claim, now: dt.date | dt.datetime, *, policy:
                             "warranty_until": w_until})
         # 三包: a main part's warranty outlasts the whole unit's (a policy without the key: the unit's only)
         main_days = max(sb.get("main_part_warranty_days", sb["warranty_days"]), sb["warranty_days"])
-        main_end = max(warranty_end(line.delivered_on, main_days), w_end)
+        main_end = max(warranty_end(w_start, main_days) + in_repair, w_end)
         if claim.main_part and main_end > w_end:
             d.deadlines["main_part_warranty_until"] = main_end.isoformat()
         repaired_twice = claim.failed_repairs >= sb["failed_repairs_for_exchange"]
@@ -611,6 +627,16 @@ def decide(line: LineFacts, claim: Claim, now: dt.date | dt.datetime, *, policy:
             d.clauses.append("sanbao.warranty_expired")
             zh.append("已过保修期，可提供付费维修。")
             en.append("Warranty has ended; paid repair only.")
+        if d.allowed and w_plain < today <= w_end:
+            # in the warranty only because it began again on an exchange or stood still during repairs: say why
+            if w_start > line.delivered_on:
+                d.clauses.append("sanbao.warranty_restarted")
+                zh.append(f"商品已于{w_start.isoformat()}换货，三包有效期自换货之日起重新计算（三包）。")
+                en.append(f"The item was exchanged on {w_start.isoformat()}: its warranty runs again from that day.")
+            if line.repair_days:
+                d.clauses.append("sanbao.repair_time")
+                zh.append(f"三包有效期扣除维修占用的{line.repair_days}天（三包）。")
+                en.append(f"The {line.repair_days} days the item spent in repair do not count against the warranty.")
         if "repair" in d.allowed and cat in sb.get("onsite_repair_categories", []) \
                 and line.price_paid >= Decimal(str(sb["onsite_repair_min_price"])):
             d.clauses.append("sanbao.onsite_repair")
