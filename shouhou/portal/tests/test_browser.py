@@ -40,6 +40,9 @@ def test_consumer_files_a_return_and_follows_it(page, live_server, shop, agent, 
     # then the decision shows at once
     page.wait_for_selector("[data-testid=decision]:not([hidden]) .what")
     page.wait_for_function("document.querySelector('#decision .ship').textContent.length > 0")
+    # (the first answer's texts stay while the reason's own answer is on its way: wait for its remedies, or the
+    # texts were read under an empty 「请选择办理方式」 when the machine was slow)
+    page.wait_for_selector("[data-testid=remedies]:not([hidden]) input[name=kind]")
     assert "退货退款" in page.inner_text("#decision")
     assert "买家承担" in page.inner_text("#decision")
     page.click("button[type=submit]")

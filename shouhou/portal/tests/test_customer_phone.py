@@ -275,3 +275,32 @@ def test_in_english_the_pages_speak_english(client, line):
     client.post(filed["Location"] + "cancel/")
     refused = client.post("/p/order/", {"line": line.pk, "reason": "wrong_item", "condition": "unopened"})
     assert "needs a photo as evidence" in refused.content.decode()
+
+
+@pytest.mark.usefixtures("portal_clock")
+def test_a_page_answering_a_sent_form_names_its_own_address_for_back(client, line):
+    # Back after filing, from the case page, reached the entry of the refused form before it: an answer to a POST
+    # kept by no cache (no-store), which Chrome shows as 「确认重新提交表单」 (ERR_CACHE_MISS). Each such page names the
+    # address portal.js puts in its place in history, fetched by GET (test_phone_walk.py walks it in the browser).
+    def page_url(response):
+        found = re.search(r'data-page-url="([^"]*)"', response.content.decode())
+        return found and found.group(1)
+
+    wrong = _login(client, last4="0000")
+    assert wrong.status_code == 200 and page_url(wrong) == "/p/"
+    assert page_url(client.post("/p/s/xiaolu/", {"order_no": "DY1", "last4": "0000"})) == "/p/s/xiaolu/"
+    _login(client)
+    assert page_url(client.get("/p/order/")) is None  # a page fetched by GET is its own address already
+    refused = client.post("/p/order/", {"line": line.pk, "reason": "quality", "photo": photo(b"not an image")})
+    assert refused.status_code == 400 and page_url(refused) == "/p/order/"
+    # the old address of the form's target answers only POST: its page names the form's own address
+    old = client.post("/p/order/submit/", {"line": line.pk, "reason": "quality", "photo": photo(b"not an image")})
+    assert old.status_code == 400 and page_url(old) == "/p/order/"
+    filed = client.post("/p/order/", {"line": line.pk, "reason": "no_reason", "condition": "unopened",
+                                      "photo": photo(JPEG)})
+    follow = filed["Location"]
+    assert page_url(client.get(follow)) is None
+    for action, form in (("ship/", {"carrier": "nope", "tracking_no": ""}), ("evidence/", {"photo": photo(b"x")})):
+        r = client.post(follow + action, form)
+        assert r.status_code == 400 and page_url(r) == follow, action
+    assert 'src="/static/portal/portal.js"' in client.get("/p/").content.decode()

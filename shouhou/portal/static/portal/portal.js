@@ -12,6 +12,10 @@
       if (button.dataset.sendingText) { button.textContent = button.dataset.sendingText; }
     }
   });
+  // A page that answers a sent form (an error said on it) is, in history, the page's own address fetched by GET:
+  // Back to a POST answer the browser may not keep (no-store) showed 「确认重新提交表单」 (ERR_CACHE_MISS).
+  var self = document.querySelector("[data-page-url]");
+  if (self && window.history && history.replaceState) { history.replaceState(null, "", self.dataset.pageUrl); }
   window.addEventListener("pageshow", function () {
     document.querySelectorAll("form[data-sending]").forEach(function (f) {
       delete f.dataset.sending;
@@ -107,6 +111,9 @@
     var mine = ++asked;
     fetch(form.dataset.preview, { method: "POST", body: data, credentials: "same-origin" })
       .then(function (r) { return r.json(); })
+      // no answer it can read (the network gone, the page's form stale: a 403 page, not JSON): said, not swallowed
+      // — the box kept the last claim's money and a 「请选择办理方式」 with nothing to choose
+      .catch(function () { return { error: box.dataset.failed }; })
       .then(function (j) {
         if (mine !== asked) return;
         // a price that is not an amount: said beside the field, and no refund shown for it
