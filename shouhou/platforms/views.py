@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 from shouhou.accounts.access import current_shop_for_request, require_action, role_for
 from shouhou.accounts.permissions import CASE_APPROVE, SETTINGS_EDIT, VIEW, role_can
 from shouhou.commerce.selectors import return_addresses
-from shouhou.platforms import actback, selectors, services
+from shouhou.platforms import actback, reject_defaults, selectors, services
 from shouhou.platforms.choices import ConnectedPlatform
 from shouhou.platforms.decrypt import decrypt_enabled, platform_decrypts
 from shouhou.platforms.models import PlatformAftersale, PlatformConnection
@@ -106,6 +106,13 @@ def connection_detail(request, pk: int):
                 messages.success(request, _("设置已保存"))
             except (InvalidOperation, services.ConnectionError_) as exc:
                 messages.error(request, _("金额格式不正确") if isinstance(exc, InvalidOperation) else str(exc))
+        elif what == "reject_defaults":  # 微信小店: the default refusal reason per reject scene
+            try:
+                reject_defaults.reject_defaults_save(conn=conn, actor=request.user, values={
+                    k[len("reject_scene_"):]: v for k, v in request.POST.items() if k.startswith("reject_scene_")})
+                messages.success(request, _("默认拒绝原因已保存"))
+            except actback.ActbackError as exc:
+                messages.error(request, str(exc))
         return redirect("platforms:connection", pk=conn.pk)
     mapping = (conn.settings or {}).get("address_map") or {}
     return render(request, "platforms/connection.html", {
@@ -116,6 +123,7 @@ def connection_detail(request, pk: int):
         "platform_addresses": ((conn.settings or {}).get("platform_addresses") or {}).get("items") or [],
         "can_authorize": conn.platform in dict(actback.authorize_platforms()),
         "can_decrypt": platform_decrypts(conn.platform), "decrypting": decrypt_enabled(conn),
+        "reject_default_rows": reject_defaults.form_rows(conn) if can_edit else [],
     })
 
 

@@ -85,12 +85,21 @@ WINDOW = dt.timedelta(days=1)  # refund list: at most one day per query
 # handlingWay → case kind (specialRefundType 1 = 价保)
 TYPES = {"1": CaseKind.RETURN_REFUND, "10": CaseKind.REFUND_ONLY, "3": CaseKind.EXCHANGE, "4": CaseKind.RESEND,
          "5": CaseKind.REPAIR}
-# status → (case status, 说明); "" = a platform state with no case step (the case stays where it is)
+# status → (case status, 说明); "" = a platform state with no case step (the case stays where it is).
+# 快手's published refund status enum (the API docs' field text, as public integrations and the message docs copy it):
+# [10 买家仅退款申请] [11 买家退货退款申请] [20 平台介入-买家仅退款申请] [21 平台介入-买家退货退款申请] [22 平台介入-已确认退货
+# 退款] [23 平台介入-待买家确认收货] [30 商品回寄信息待买家更新] [40 商品回寄信息待卖家确认] [45 卖家已经发货，等待买家确认收货]
+# [50 退款执行中] [60 退款成功] [70 退款失败]. A return request waits at 11, not 10 (until 2026-12-07 11, 21 and 23 were
+# unknown here: a return request at 11 was "未知状态" and an automatic approval never went back for it). 12 is in no
+# published enum — the sandbox's stand-in for a refusal, kept; 快手 itself says a refusal with negotiateStatus 3 (below).
 STATUSES = {
-    "10": (CaseStatus.REQUESTED, "买家已申请，等待卖家同意"),
+    "10": (CaseStatus.REQUESTED, "买家已申请，等待卖家处理"),  # 买家仅退款申请 (the other new types too: unpublished)
+    "11": (CaseStatus.REQUESTED, "买家申请退货退款，等待卖家处理"),
     "12": (CaseStatus.REJECTED, "卖家已拒绝，等待买家处理"),
-    "20": ("", "协商纠纷，等待平台处理"),
+    "20": ("", "平台介入，买家仅退款申请"),
+    "21": ("", "平台介入，买家退货退款申请"),
     "22": ("", "平台介入，已确认退货退款"),
+    "23": ("", "平台介入，待买家确认收货"),
     "30": (CaseStatus.AWAITING_RETURN, "卖家已同意，等待买家退货"),
     "40": (CaseStatus.IN_TRANSIT_BACK, "买家已退货，等待卖家确认收货"),
     "45": (CaseStatus.FULFILLING, "卖家已发货，等待买家确认收货"),
@@ -98,6 +107,10 @@ STATUSES = {
     "60": (CaseStatus.RESOLVED, "退款成功"),
     "70": (CaseStatus.CANCELLED, "退款关闭"),
 }
+# the request's state is status and negotiateStatus together ([1 待商家处理] [2 商家同意] [3 商家驳回，等待买家修改]): a request
+# the merchant refused (here or in the back office) keeps its application status (10 / 11) with negotiateStatus 3
+APPLIED_STATUSES = frozenset({"10", "11"})
+NEGOTIATE_REFUSED = "3"
 AFTERSALE_EVENTS = {"kwaishop_aftersales_addRefund", "kwaishop_aftersales_updateRefund"}
 RETURN_WAYS = {"1", "3"}
 # open.seller.order.refund.approve refundHandingWay: [0 未知] [1 退货退款] [10 仅退款] (the SDK schema's enum)
@@ -342,6 +355,8 @@ class KuaishouAdapter:
         kind = CaseKind.PRICE_PROTECT if str(row.get("specialRefundType", "0")) == "1" else \
             TYPES.get(way, CaseKind.REFUND_ONLY)
         case_status, words = STATUSES.get(status, ("", f"未知状态 {status}"))
+        if status in APPLIED_STATUSES and str(row.get("negotiateStatus", "")) == NEGOTIATE_REFUSED:
+            case_status, words = CaseStatus.REJECTED, "卖家已驳回，等待买家修改"
         reason_text = str(row.get("refundReasonDesc") or row.get("refundDesc") or "")
         return Aftersale(aftersale_id=str(row.get("refundId", "")), order_id=str(row.get("oid") or row.get("orderId") or ""),
                          sub_order_id="", platform_type=way, platform_status=status, kind=kind,

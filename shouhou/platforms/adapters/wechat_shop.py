@@ -38,7 +38,7 @@ from decimal import Decimal
 
 from django.utils.translation import gettext as _
 
-from shouhou.cases.choices import CaseKind, CaseStatus
+from shouhou.cases.choices import CaseKind, CaseStatus, ClaimReason
 from shouhou.commerce.choices import OrderStatus
 from shouhou.inbox.channels import crypto as wx_crypto
 from shouhou.inbox.channels.base import ChannelRejected, parse_xml
@@ -111,6 +111,21 @@ STATUSES = {
     "USER_WAIT_RECEIPT": (CaseStatus.FULFILLING, "待用户收货"),
     "MERCHANT_EXCHANGE_SUCCESS": (CaseStatus.RESOLVED, "换货完成"),
 }
+# `reason` before reason_text existed: literal codes (the getaftersaleorder example still shows "NO_LONGER_WANT" with no
+# reason_text; WxJava's AfterSalesReason lists them with their words). Read as those words when no reason_text comes;
+# until 2026-12-07 the buyer's free text was classified instead and the example became a case of reason "other".
+REASON_CODES = {
+    "INCORRECT_SELECTION": ("拍错/多拍", ClaimReason.NO_REASON), "NO_LONGER_WANT": ("不想要了", ClaimReason.NO_REASON),
+    "NO_EXPRESS_INFO": ("无快递信息", ClaimReason.LOST_PARCEL), "EMPTY_PACKAGE": ("包裹为空", ClaimReason.MISSING_PARTS),
+    "REJECT_RECEIVE_PACKAGE": ("已拒签包裹", ClaimReason.OTHER),
+    "NOT_DELIVERED_TOO_LONG": ("快递长时间未送达", ClaimReason.LOST_PARCEL),
+    "NOT_MATCH_PRODUCT_DESC": ("与商品描述不符", ClaimReason.NOT_AS_DESCRIBED),
+    "QUALITY_ISSUE": ("质量问题", ClaimReason.QUALITY), "SEND_WRONG_GOODS": ("卖家发错货", ClaimReason.WRONG_ITEM),
+    "THREE_NO_PRODUCT": ("三无产品", ClaimReason.QUALITY), "FAKE_PRODUCT": ("假冒产品", ClaimReason.QUALITY),
+    "OTHERS": ("其它", ClaimReason.OTHER),
+}
+# the same words as reason_text: "不想要了" / "拍错/多拍" name a change of mind the shared word list does not know
+REASON_BY_WORDS = {words: reason for words, reason in REASON_CODES.values()}
 ORDER_WINDOW = dt.timedelta(days=7)  # order/list/get: update_time_range at most 7 days
 # order events (developers.weixin.qq.com/doc/channels/API/order/callback/*): order_info.order_id names the order
 ORDER_EVENTS = {"channels_ec_order_new": "订单下单", "channels_ec_order_cancel": "订单取消",
@@ -409,7 +424,10 @@ class WechatShopAdapter:
         # `reason` is a code with no literal meaning (e.g. "10000019"); `reason_text` names it (7天无理由);
         # details.desc is what the buyer wrote. The case reason comes from the platform's words first.
         label, desc = str(row.get("reason_text") or "").strip(), str(details.get("desc") or "").strip()
-        reason_text = "：".join(part for part in (label, desc) if part) or str(row.get("reason") or "")
+        code = str(row.get("reason") or "").strip()
+        if not label and code in REASON_CODES:  # an older literal code without reason_text: its published words
+            label = REASON_CODES[code][0]
+        reason_text = "：".join(part for part in (label, desc) if part) or code
         refund = row.get("refund_info") if isinstance(row.get("refund_info"), dict) else {}
         product = row.get("product_info") if isinstance(row.get("product_info"), dict) else {}
         deadline = _deadline(row.get("deadline"))
@@ -419,7 +437,8 @@ class WechatShopAdapter:
             sub_order_id=str(product.get("sku_id") or ""), platform_type=kind_code, platform_status=status,
             kind=CaseKind.PRICE_PROTECT if str(row.get("sub_type") or "") == PRICE_DIFF_SUB_TYPE
             else TYPES.get(kind_code, CaseKind.REFUND_ONLY), case_status=case_status,
-            reason=reason_from_text(label or reason_text), reason_text=reason_text, status_text=words,
+            reason=REASON_BY_WORDS.get(label) or reason_from_text(label or reason_text), reason_text=reason_text,
+            status_text=words,
             refund_amount=_yuan(refund.get("amount")), deadline=deadline, updated=int(row.get("update_time") or 0),
             applied_at=dt.datetime.fromtimestamp(created, dt.UTC) if created else None, raw=row)
 
@@ -546,6 +565,22 @@ class WechatShopAdapter:
                 continue
             out.append(RejectReason(code=code, text=str(row.get("reject_reason_type_text") or code),
                                     hint=str(row.get("reject_reason") or "")))
+        return out
+
+    def reject_reason_list(self, access_token: str) -> list[dict]:
+        """Every reason rejectreason/get lists, each with the scene it refuses ("" when the row names none): the
+        connection page offers them as the default refusal reason per scene."""
+        out = []
+        for row in self.call("rejectreason/get", {}, access_token=access_token).get("reason_list") or []:
+            if not isinstance(row, dict):
+                continue
+            try:
+                code = int(row.get("reject_reason_type"))
+            except (TypeError, ValueError):
+                continue
+            scene = row.get("reject_scene")
+            out.append({"code": code, "text": str(row.get("reject_reason_type_text") or code),
+                        "scene": "" if scene in (None, "") else str(scene)})
         return out
 
     def upload_evidence(self, access_token: str, *, public_url: str, name: str) -> str | None:

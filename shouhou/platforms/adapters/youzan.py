@@ -371,6 +371,9 @@ class YouzanAdapter:
             raise self._error(legacy.get("code"), text, answer)
         if "response" in answer and "success" not in answer:  # the older 3.0.0 envelope
             result = answer.get("response")
+            # an action's {"response": {"is_success": false}} did not happen (until 2026-12-07 it counted as done)
+            if isinstance(result, dict) and result.get("is_success") is False:
+                raise self._error(result.get("code"), result.get("message") or result.get("msg") or "操作未成功", answer)
             return result if isinstance(result, dict) else {}
         if answer.get("success") is False or str(answer.get("code", 200)) != "200":
             raise self._error(answer.get("code"), answer.get("message"), answer)

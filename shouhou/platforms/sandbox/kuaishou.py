@@ -46,12 +46,13 @@ ERRORS = {
     "outage": (503, {"result": 0, "error_msg": "服务不可用"}),
 }
 EXPRESS_CODES_BY_NAME = {name: code for code, name in EXPRESS_NAMES.items()}
-# path → (statuses it may act on, status after)
+# path → (statuses it may act on, status after). A request waiting for the merchant is 10 (买家仅退款申请) or 11 (买家退货
+# 退款申请) in 快手's published enum: the sandbox opens a 退货退款 request (handlingWay 1) at 11, the others at 10
 OPERATIONS = {
     "open/seller/order/refund/approve": ({10}, 60),
-    "open/seller/order/refund/returngoods/approve": ({10}, 30),
+    "open/seller/order/refund/returngoods/approve": ({10, 11}, 30),
     # 商家拒绝 at the first review, and 商家拒绝收货 once the goods are back (its page: "2.商家拒绝收货"; 2026-12-07)
-    "open/refund/reject": ({10, 40}, 12),
+    "open/refund/reject": ({10, 11, 40}, 12),
     "open/seller/order/refund/confirm/receipt": ({40}, 60),
     "open/refund/confirm/and/send": ({40}, 45),  # exchange: received the return, the new parcel is on its way
 }
@@ -83,7 +84,7 @@ class SandboxRefund:
     @property
     def negotiate_status(self) -> int:
         """协商状态: 1 待商家处理 while the request waits for the merchant, 3 商家驳回 once refused, else 2 商家同意."""
-        return 1 if self.status == 10 else 3 if self.status == 12 else 2
+        return 1 if self.status in (10, 11) else 3 if self.status == 12 else 2
 
 
 @dataclass
@@ -154,10 +155,12 @@ class KuaishouSandbox(LocalHttpService):
             self.access_token = "ks-at-expired-" + secrets.token_hex(4)
 
     def add_refund(self, *, order_id: str, handling_way: int = 10, refund_fee: int = 0, reason: str = "七天无理由退货",
-                   push: bool = True, refund_id: str = "") -> SandboxRefund:
+                   push: bool = True, refund_id: str = "", status: int | None = None) -> SandboxRefund:
+        if status is None:  # the published enum: [10 买家仅退款申请] [11 买家退货退款申请]
+            status = 11 if handling_way == 1 else 10
         with self.lock:
             refund = SandboxRefund(refund_id=refund_id or str(2_100_000_000_000 + len(self.refunds) + 1), order_id=order_id,
-                                   handling_way=handling_way, refund_fee=refund_fee, reason=reason)
+                                   handling_way=handling_way, refund_fee=refund_fee, reason=reason, status=status)
             self.refunds[refund.refund_id] = refund
         if push:
             self.push_refund("kwaishop_aftersales_addRefund", refund)
