@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from django.urls import re_path
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI
 
 from shouhou.api.auth import DEFAULT_AUTH
@@ -16,6 +19,14 @@ class ShouhouAPI(NinjaAPI):
         schema = super().get_openapi_schema(*args, **kwargs)
         document_common_errors(schema)
         return schema
+
+    def _get_urls(self):
+        # Last of the API's URLs: any other path under /api/, whatever the method, answers the API's JSON 404
+        # (it answered Django's HTML page, which a client cannot read). Not in the OpenAPI description.
+        return [*super()._get_urls(), re_path(r"^.*$", csrf_exempt(self._unknown_path), name="unknown-path")]
+
+    def _unknown_path(self, request, *args, **kwargs):
+        return self.create_response(request, {"detail": _("API 路径不存在"), "errors": []}, status=404)
 
 
 api = ShouhouAPI(

@@ -14,6 +14,7 @@ urlpatterns = [
     path("desk/queue/rows/", workbench.queue_rows, name="queue_rows"),
     path("desk/t/<int:pk>/", workbench.ticket_view, name="ticket"),
     path("desk/t/<int:pk>/poll/", workbench.ticket_poll, name="ticket_poll"),
+    path("desk/t/<int:pk>/earlier/", workbench.ticket_earlier, name="ticket_earlier"),
     path("desk/t/<int:pk>/scripts/<int:script_id>/", workbench.script_render_view, name="script_render"),
     path("desk/t/<int:pk>/act/<slug:action>/", workbench.ticket_action, name="ticket_action"),
     path("desk/t/<int:pk>/case/<slug:action>/", workbench.case_action, name="case_action"),

@@ -138,6 +138,8 @@ def queue(request: HttpRequest) -> HttpResponse:
         "scopes": sel.SCOPES.items(), "statuses": TicketStatus.choices, "channels": Channel.choices,
         "categories": TicketCategory.choices, "priorities": Priority.choices, "teams": Team.choices,
         "poll_seconds": POLL_SECONDS, "can_reply": desk.can(REPLY), "phone_call_log": _phone_call_log() is not None,
+        # every form and link of the page names the shop it was drawn for (a tab per shop; the session's may differ)
+        "shop_q": urlencode({"shop": desk.shop.pk}),
     }
     context["rows_html"] = queue_rows_html(context["page"], shop_id=desk.shop.pk)
     return render(request, "desk/queue.html", context)
@@ -173,7 +175,7 @@ def call_log(request: HttpRequest) -> HttpResponse:
                                       duration_seconds=_int(p.get("duration_seconds")))
     except phone.CallLogError as exc:
         messages.error(request, str(exc))
-        return redirect("desk:queue")
+        return redirect(f"{reverse('desk:queue')}?shop={desk.shop.pk}" if desk.named else "desk:queue")
     messages.success(request, _("已记录通话（工单 %(number)s）") % {"number": ticket.number})
     return _to_ticket(desk, ticket.pk)
 
@@ -202,7 +204,8 @@ def _ticket_context(request: HttpRequest, desk: Desk, ticket, *, draft: str = ""
         "ticket": ticket,
         "clock": sel.ticket_queue_clock(ticket, at=at),
         "server_now": at,
-        "timeline": sel.ticket_timeline(ticket=ticket),
+        "timeline": (page := sel.ticket_timeline_page(ticket=ticket)).items,  # the newest messages
+        "timeline_earlier": page.earlier,
         "last_ids": cursors,
         "customer": customer,
         "tracking": order_tracking(shop=desk.shop, order_id=tracked_order) if tracked_order else [],
@@ -273,6 +276,21 @@ def ticket_poll(request: HttpRequest, pk: int) -> JsonResponse:
                          "deliveries": deliveries,
                          "e": read.event.token(), "clock_html": clock_html,
                          "status": ticket.status, "status_label": ticket.get_status_display(), "now": at.isoformat()})
+
+
+@login_required
+@require_GET
+def ticket_earlier(request: HttpRequest, pk: int) -> JsonResponse:
+    """「查看更早的消息」: the page of the timeline before the oldest message the page has (`before`, a message id),
+    and the cursor of the page before it (null: the conversation's beginning is shown)."""
+    desk = Desk(request)
+    ticket = _ticket_or_404(desk, pk)
+    before = _int(request.GET.get("before"))
+    if before <= 0 or before > 2**62:
+        return JsonResponse({"error": _("参数 before 应为消息编号")}, status=400)
+    page = sel.ticket_timeline_page(ticket=ticket, before_message_id=before)
+    html = render_to_string("desk/_timeline_items.html", {"timeline": page.items}, request=request)
+    return JsonResponse({"html": html, "count": len(page.items), "earlier": page.earlier})
 
 
 @login_required

@@ -45,7 +45,9 @@ ANGER_PATTERN = re.compile(
 EXCLAMATIONS = re.compile(r"[!！]")
 HUMAN_PATTERN = re.compile(
     r"人工|真人|活人|客服呢|客服在哪|找客服|要客服|人呢|有人吗|有没有人|不要机器人|别用机器人|"
-    r"(找|叫|要)(你们)?(主管|经理|老板|店长|负责人)"
+    r"(找|叫|要)(你们)?(主管|经理|老板|店长|负责人)|"
+    # the English chat page tells its reader to reply 「人工」 or "human" (the text is read without its spaces)
+    r"(?i:human|realperson|liveagent|talktoaperson|speaktoaperson)"
 )
 
 # --- questions ---------------------------------------------------------------------------------------
@@ -299,13 +301,9 @@ class BotResult:
 
 
 def _reply(conversation: Conversation, body: str) -> Message:
-    message = Message.objects.create(shop_id=conversation.shop_id, conversation=conversation,
-                                     direction=Direction.OUTBOUND, is_bot=True, body=body)
-    Conversation.objects.filter(pk=conversation.pk).update(last_message_at=now())
-    from shouhou.inbox.channels import deliver_outbound_later
+    from shouhou.inbox.services import bot_message_send
 
-    deliver_outbound_later(message=message, channel=conversation.channel)
-    return message
+    return bot_message_send(conversation=conversation, text=body)
 
 
 def bot_handoff(*, conversation: Conversation, reason: str, note: str = "") -> BotResult:

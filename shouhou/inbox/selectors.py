@@ -17,6 +17,7 @@ from django.db.models import (
     DateTimeField,
     Exists,
     F,
+    IntegerField,
     OuterRef,
     Prefetch,
     Q,
@@ -25,7 +26,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Least
+from django.db.models.functions import Coalesce, Least
 from django.utils.translation import gettext_lazy as _
 
 from shouhou.commerce.choices import VIP_TIERS
@@ -580,6 +581,11 @@ def ticket_deliveries(*, ticket: Ticket, limit: int = 30) -> list[Message]:
                 .order_by("-pk")[:limit])
 
 
+def _in_time_order(item: TimelineItem):
+    """Time first; at one instant, by kind then id as a number (the key's text put m10 before m2)."""
+    return item.at, item.key[0], item.obj.pk
+
+
 def ticket_timeline(*, ticket: Ticket, after_message_id: int = 0, after_event_id: int = 0,
                     include_escalations: bool = True) -> list[TimelineItem]:
     """Messages, internal notes, ticket events and escalations (with their updates) in time order.
@@ -595,8 +601,52 @@ def ticket_timeline(*, ticket: Ticket, after_message_id: int = 0, after_event_id
                        .prefetch_related(Prefetch("updates", queryset=EscalationUpdate.objects.select_related("author"))))
         items += [TimelineItem("escalation", x.created_at, f"x{x.pk}", x, updates=list(x.updates.all()))
                   for x in escalations]
-    items.sort(key=lambda i: (i.at, i.key))
+    items.sort(key=_in_time_order)
     return items
+
+
+TIMELINE_PAGE = 200  # messages a conversation page shows at first, and per 「查看更早的消息」
+
+
+@dataclass
+class TimelinePage:
+    items: list[TimelineItem]
+    earlier: int | None  # the oldest message shown, when there are older ones: the cursor of the next page back
+
+
+def ticket_timeline_page(*, ticket: Ticket, before_message_id: int | None = None,
+                         limit: int = TIMELINE_PAGE) -> TimelinePage:
+    """The newest `limit` messages of the conversation (before `before_message_id`, a message id the page has: the
+    「查看更早的消息」 cursor) with the events and escalations of the same span, oldest first. A long conversation's
+    page showed every message, and the customer's chat the oldest 200 only; now both open on the newest. Events
+    go with the page whose oldest message is not after them: each is on exactly one page."""
+    messages = ticket_messages(ticket=ticket)
+    upper = None
+    if before_message_id is not None:
+        anchor = messages.filter(pk=before_message_id).values_list("created_at", flat=True).first()
+        if anchor is None:
+            return TimelinePage(items=[], earlier=None)
+        messages, upper = messages.filter(pk__lt=before_message_id), anchor
+    rows = list(messages.order_by("-id")[:limit + 1])
+    more = len(rows) > limit
+    rows = rows[:limit][::-1]
+    lower = min((m.created_at for m in rows), default=None) if more else None
+    span = Q()
+    if lower is not None:
+        span &= Q(created_at__gte=lower)
+    if upper is not None:
+        span &= Q(created_at__lt=upper)
+    items = [TimelineItem("message", m.created_at, f"m{m.pk}", m) for m in rows]
+    events = (TicketEvent.objects.filter(span, shop_id=ticket.shop_id, ticket=ticket)
+              .exclude(_EVENTS_SHOWN_AS_MESSAGES).select_related("actor").order_by("created_at", "id"))
+    items += [TimelineItem("event", e.created_at, f"e{e.pk}", e) for e in events]
+    escalations = (Escalation.objects.filter(span, shop_id=ticket.shop_id, ticket=ticket)
+                   .select_related("owner", "requested_by")
+                   .prefetch_related(Prefetch("updates", queryset=EscalationUpdate.objects.select_related("author"))))
+    items += [TimelineItem("escalation", x.created_at, f"x{x.pk}", x, updates=list(x.updates.all()))
+              for x in escalations]
+    items.sort(key=_in_time_order)
+    return TimelinePage(items=items, earlier=min(m.pk for m in rows) if more else None)
 
 
 def ticket_escalations(*, ticket: Ticket) -> list[Escalation]:
@@ -854,13 +904,21 @@ def team_load(*, shop, at: dt.datetime | None = None) -> list[AgentLoad]:
         .annotate(open=Count("id"),
                   breached=Count("id", filter=_overdue(at)),
                   due_soon=Count("id", filter=Q(next_due_at__gte=at, next_due_at__lte=soon)))}
+    # The first response is credited to the person who gave it (the ticket's first 已回复 event), not to whoever
+    # holds the ticket now: an agent who answered and then transferred keeps it, the receiver is not given it
+    # (docs/workbench.md, team page). Tickets with no such event (a reply by an API principal): the assignee.
+    first_replier = (TicketEvent.objects.filter(ticket_id=OuterRef("pk"), kind=TicketEventKind.REPLIED,
+                                                actor__isnull=False)
+                     .order_by("created_at", "id").values("actor_id")[:1])
     answered: dict[int, list[int]] = {}
-    for assignee_id, seconds in (Ticket.objects.filter(shop=shop, assignee_id__in=user_ids,
-                                                       first_responded_at__gte=_local_day_start(at),
-                                                       first_responded_at__lte=at,
-                                                       first_response_business_seconds__isnull=False)
-                                 .values_list("assignee_id", "first_response_business_seconds")):
-        answered.setdefault(assignee_id, []).append(seconds)
+    for responder_id, seconds in (Ticket.objects.filter(shop=shop, first_responded_at__gte=_local_day_start(at),
+                                                        first_responded_at__lte=at,
+                                                        first_response_business_seconds__isnull=False)
+                                  .annotate(responder=Coalesce(Subquery(first_replier), F("assignee_id"),
+                                                               output_field=IntegerField()))
+                                  .filter(responder__in=user_ids)
+                                  .values_list("responder", "first_response_business_seconds")):
+        answered.setdefault(responder_id, []).append(seconds)
     out = []
     for p in profiles:
         row = loads.get(p.user_id, {})

@@ -427,6 +427,22 @@ def _deliver_after_commit(message_id: int) -> None:
     transaction.on_commit(lambda: async_task("shouhou.inbox.tasks.message_deliver", message_id, sync=sync))
 
 
+def bot_message_send(*, conversation: Conversation, text: str) -> Message:
+    """A message from the shop's automatic assistant to the customer of `conversation` (the bot's answers, the
+    opt-out confirmation of shouhou.notifications): stored as an outbound bot message, pushed live to the desk and
+    the customer's chat as it is saved (inbox/live.py), and sent through the conversation's channel after commit.
+    No clock stops and no ticket changes: a bot is not a person's reply. For other apps, which must not write
+    inbox models themselves."""
+    from shouhou.inbox.channels import deliver_outbound_later
+
+    with transaction.atomic():
+        message = Message.objects.create(shop_id=conversation.shop_id, conversation=conversation,
+                                         direction=Direction.OUTBOUND, is_bot=True, body=text)
+        Conversation.objects.filter(pk=conversation.pk).update(last_message_at=message.created_at)
+        deliver_outbound_later(message=message, channel=conversation.channel)
+    return message
+
+
 def _approval_limit(ticket: Ticket, user):
     from shouhou.accounts.models import Membership
 

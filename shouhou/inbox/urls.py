@@ -12,6 +12,7 @@ urlpatterns = [
     path("chat/", views.webchat_start, name="webchat"),
     path("chat/<str:token>/", views.webchat_room, name="webchat_room"),
     path("chat/<str:token>/messages/", views.webchat_poll, name="webchat_poll"),
+    path("chat/<str:token>/earlier/", views.webchat_earlier, name="webchat_earlier"),
     path("chat/<str:token>/send/", views.webchat_send, name="webchat_send"),
     path("chat/<str:token>/file/<int:message_id>/", views.webchat_file, name="webchat_file"),
 ]

@@ -13,6 +13,8 @@ import logging
 from django.db import transaction
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -187,7 +189,7 @@ def hook_email(request, key: str):
 
 # --- consumer web chat -----------------------------------------------------------------------------
 
-NEUTRAL = "订单号或手机尾号不正确，请核对后重试。"
+NEUTRAL = gettext_lazy("订单号或手机尾号不正确，请核对后重试。")
 
 
 def _chat_or_404(request, token: str):
@@ -210,7 +212,7 @@ def webchat_start(request):
             order = portal_order_lookup(order_no=request.POST.get("order_no", ""),
                                         last4=request.POST.get("last4", ""), ip=client_ip(request))
         except TooManyAttempts:
-            error, status = "尝试次数过多，请15分钟后再试。", 429
+            error, status = _("尝试次数过多，请15分钟后再试。"), 429
         else:
             if order is None:
                 error = NEUTRAL
@@ -229,10 +231,13 @@ def webchat_room(request, token: str):
     live_seq = live_last_seq(chat_stream(conversation.pk))
     # "chat_messages", never "messages": that name belongs to Django's flash messages, which base.html
     # prints for every page (a reload once showed each chat message there as a Python dict)
-    chat_messages, cursor = webchat.webchat_read(conversation=conversation)
+    chat_messages, cursor = webchat.webchat_read(conversation=conversation)  # the newest messages
+    oldest = chat_messages[0]["id"] if len(chat_messages) >= webchat.POLL_LIMIT else None
+    earlier = oldest if oldest and webchat.webchat_messages(conversation=conversation, before_id=oldest, limit=1) \
+        else None
     return render(request, "inbox/chat.html", {
         "conversation": conversation, "token": token, "chat_messages": chat_messages, "shop": conversation.shop,
-        "live_seq": live_seq,
+        "live_seq": live_seq, "earlier": earlier,
         "progress": conversation_progress(conversation=conversation),
         "cursor": cursor.token()})
 
@@ -254,6 +259,18 @@ def webchat_poll(request, token: str):
                          "bot": conversation.bot_active})
 
 
+@require_GET
+@rate_limit(scope="webchat-poll", rate="120/m", key=_chat_key)
+def webchat_earlier(request, token: str):
+    """「查看更早的消息」: the page of the chat before message `before` (the oldest the page shows)."""
+    conversation = _chat_or_404(request, token)
+    before = request.GET.get("before", "")
+    if not before.isdigit() or len(before) > 18:
+        return JsonResponse({"ok": False, "error": _("参数有误")}, status=400)
+    messages, earlier = webchat.webchat_earlier(conversation=conversation, before_id=int(before))
+    return JsonResponse({"messages": messages, "earlier": earlier})
+
+
 @require_POST
 @rate_limit(scope="webchat-send", rate="20/m", key=_chat_key)
 def webchat_send(request, token: str):
@@ -265,7 +282,7 @@ def webchat_send(request, token: str):
         return JsonResponse({"ok": False, "error": str(exc)}, status=400)
     except Exception:
         log.exception("web chat send failed for conversation %s", conversation.pk)
-        return JsonResponse({"ok": False, "error": "消息暂时没有发出，请稍后再试。"}, status=503)
+        return JsonResponse({"ok": False, "error": _("消息暂时没有发出，请稍后再试。")}, status=503)
     return JsonResponse({"ok": True})
 
 

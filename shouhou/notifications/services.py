@@ -793,9 +793,9 @@ def _chat_reply(outcome: str, scope: str, intent: str) -> str:
 
 def _chat_opt_out(message_id: int) -> OptOutRequest | None:
     from shouhou.commerce.models import Customer
-    from shouhou.inbox.channels import deliver_outbound_later
     from shouhou.inbox.choices import Direction
-    from shouhou.inbox.models import Conversation, Message
+    from shouhou.inbox.models import Message
+    from shouhou.inbox.services import bot_message_send
 
     msg = Message.objects.select_related("conversation", "shop").filter(
         pk=message_id, direction=Direction.INBOUND).first()
@@ -833,10 +833,7 @@ def _chat_opt_out(message_id: int) -> OptOutRequest | None:
         if not created:
             return record
         text = _chat_reply(outcome, scope, intent).format(shop=msg.shop.name)
-        reply = Message.objects.create(shop_id=msg.shop_id, conversation=conversation, direction=Direction.OUTBOUND,
-                                       is_bot=True, body=text)
-        Conversation.objects.filter(pk=conversation.pk).update(last_message_at=reply.created_at)
-        deliver_outbound_later(message=reply, channel=conversation.channel)
+        bot_message_send(conversation=conversation, text=text)  # the inbox's service: stored, pushed, delivered
     return record
 
 

@@ -71,3 +71,27 @@ def test_a_nan_amount_is_refused_in_chinese(client, shop):
                     headers={"Authorization": token.header})
     assert r.status_code == 422
     assert "应为有限的数字（不接受 NaN、Infinity）" in r.json()["detail"] and "Input should" not in r.json()["detail"]
+
+
+@pytest.mark.parametrize("method", ["get", "post", "put", "patch", "delete"])
+@pytest.mark.parametrize("path", ["/api/nope", "/api/inbox/nope/", "/api/inbox/tickets/abc/def/ghi", "/api/x/y.php"])
+def test_an_unknown_api_path_answers_the_apis_json_not_the_html_page(client, shop, method, path):
+    """Before: Django's HTML 404 page (for any method), which an API client cannot read."""
+    token = token_issue(actor=SYSTEM, shop=shop, name="t", scopes=["*"], role=Role.ADMIN)
+    r = getattr(client, method)(path, headers={"Authorization": token.header})
+    assert r.status_code == 404 and r["Content-Type"].startswith("application/json")
+    assert r.json() == {"detail": "API 路径不存在", "errors": []}
+
+
+def test_an_unknown_api_path_needs_no_login_and_speaks_the_readers_language(client, settings):
+    r = client.post("/api/nope", data="{}", content_type="application/json")  # no token, no CSRF token: still 404
+    assert (r.status_code, r.json()["detail"]) == (404, "API 路径不存在")
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    r = client.get("/api/nope")
+    assert (r.status_code, r.json()) == (404, {"detail": "No such API path", "errors": []})
+
+
+def test_a_wrong_method_on_a_known_api_path_answers_json(client, shop):
+    token = token_issue(actor=SYSTEM, shop=shop, name="t", scopes=["*"], role=Role.ADMIN)
+    r = client.delete("/api/inbox/tickets", headers={"Authorization": token.header})
+    assert r.status_code == 405 and r.json()["detail"] and r.json()["errors"] == [] and "GET" in r["Allow"]

@@ -4,6 +4,7 @@ conversations first; the pane and the side panel (tracking events); actions answ
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 import time_machine
@@ -183,3 +184,44 @@ def test_a_file_is_linked_under_the_name_the_sender_gave_it_in_the_pane_the_tick
     polled = agent_client.get(f"/desk/t/{ticket.pk}/poll/", {"m": first.pk, "e": 10**6}).json()["html"]
     for html in (pane, page, polled):
         assert link in html and fallback in html and "<b>十二月" not in html
+
+
+def _long_conversation(shop, n=230):
+    """A conversation of `n` customer messages 「第1条」…, a minute apart, and an event at its start."""
+    ticket = _says(shop, CustomerFactory(shop=shop), "第1条")
+    Message.objects.bulk_create([
+        Message(shop=shop, conversation_id=ticket.conversation_id, direction=Direction.INBOUND, body=f"第{i}条",
+                created_at=T0 + dt.timedelta(minutes=i)) for i in range(2, n + 1)])
+    return ticket
+
+
+@pytest.mark.parametrize("page", ["/desk/t/{pk}/", "/desk/im/t/{pk}/"])
+def test_a_long_conversation_opens_on_its_newest_messages_and_loads_earlier_ones(agent_client, shop, page):
+    """Before, the page drew every message of the conversation (and the customer's chat only its oldest 200): the
+    agent opens on the newest 200 and reads back a page at a time (「查看更早的消息」, a message-id cursor)."""
+    with time_machine.travel(T0, tick=False):
+        ticket = _long_conversation(shop)
+    ids = list(Message.objects.filter(conversation=ticket.conversation).order_by("pk").values_list("pk", flat=True))
+    html = agent_client.get(page.format(pk=ticket.pk)).content.decode()
+    assert set(map(int, re.findall(r'data-key="m(\d+)"', html))) == set(ids[30:])  # the newest 200
+    assert "第230条" in html
+    before = re.search(r'data-earlier-url="(/desk/t/\d+/earlier/)" data-before="(\d+)"', html)
+    assert before and int(before.group(2)) == Message.objects.get(conversation=ticket.conversation, body="第31条").pk
+    earlier = agent_client.get(before.group(1), {"before": before.group(2)}).json()
+    assert earlier["earlier"] is None  # the beginning: no button any more
+    assert [int(k) for k in re.findall(r'data-key="m(\d+)"', earlier["html"])] == ids[:30]  # oldest first
+    assert "第1条" in earlier["html"] and "第30条" in earlier["html"]
+    assert agent_client.get(before.group(1), {"before": "x"}).status_code == 400
+
+
+def test_earlier_messages_are_this_shops_only(agent_client, shop, other_shop):
+    with time_machine.travel(T0, tick=False):
+        theirs = _long_conversation(other_shop, n=5)
+    assert agent_client.get(f"/desk/t/{theirs.pk}/earlier/", {"before": 10**6}).status_code == 404
+
+
+def test_a_short_conversation_has_no_earlier_button(agent_client, shop):
+    with time_machine.travel(T0, tick=False):
+        ticket = _long_conversation(shop, n=200)
+    html = agent_client.get(f"/desk/t/{ticket.pk}/").content.decode()
+    assert len(re.findall(r'data-key="m(\d+)"', html)) == 200 and "data-earlier-url" not in html

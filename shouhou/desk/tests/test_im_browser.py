@@ -324,7 +324,7 @@ def test_the_reply_rates_and_the_nudge_are_on_the_one_screen_and_the_nudge_opens
     link.focus()
     page.keyboard.press("Enter")
     expect(page.get_by_test_id("im-convo")).to_have_attribute("data-ticket", str(ticket.pk))
-    expect(page).to_have_url(re.compile(rf"/desk/im/\?t={ticket.pk}$"))
+    expect(page).to_have_url(re.compile(rf"/desk/im/\?t={ticket.pk}&shop={shop.pk}$"))  # a reload keeps the tab's shop
 
     # and once answered (Ctrl+Enter), the nudge is gone and the rates count it: 1 of 1 within 3 and 5 minutes
     page.get_by_test_id("reply-body").fill("可以的，请把新地址发给我")
@@ -561,3 +561,22 @@ def test_a_keyboard_user_keeps_their_place_when_the_list_is_drawn_again(page, as
     assert page.evaluate("document.activeElement.dataset.open") == str(first.pk)
     page.keyboard.press("Enter")
     expect(page.get_by_test_id("im-convo")).to_have_attribute("data-ticket", str(first.pk))
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_a_long_conversation_opens_on_the_newest_and_reads_back_in_place(login_page, live_server, shop, agent):
+    """The pane opens on the newest 200 messages; 「查看更早的消息」 puts the earlier ones above, in order, once each."""
+    ticket = _ticket(shop, text="第1条")
+    Message.objects.bulk_create([Message(shop=shop, conversation_id=ticket.conversation_id, direction="inbound",
+                                         body=f"第{i}条") for i in range(2, 231)])
+    page = login_page("agent")
+    page.goto(f"{live_server.url}/desk/im/?t={ticket.pk}")
+    messages = page.locator("#im-timeline [data-key^=m]")
+    expect(messages).to_have_count(200)
+    expect(messages.last).to_contain_text("第230条")
+    page.click("[data-testid=timeline-earlier]")
+    expect(messages).to_have_count(230)
+    expect(page.locator("[data-testid=timeline-earlier]")).to_have_count(0)
+    assert messages.first.inner_text().count("第1条") == 1 and "第30条" in messages.nth(29).inner_text()
+    assert "第31条" in messages.nth(30).inner_text()

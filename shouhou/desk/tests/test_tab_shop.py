@@ -141,3 +141,28 @@ def test_links_to_the_full_ticket_page_name_the_shop_of_the_page_they_are_on(age
     assert f'href="/desk/t/{here.pk}/?shop={shop.pk}"' in pane
     queue = agent_client.get("/desk/queue/").content.decode()
     assert f'href="/desk/t/{here.pk}/?shop={shop.pk}"' in queue
+
+
+def test_the_queue_filters_and_links_keep_the_pages_shop(agent_client, shop, other_shop, two_shops):
+    """The queue's GET filter form, its badge, clear and page links name the page's shop: a two-shop agent who
+    filters the queue of one tab stays on that tab's shop (before: the form carried no shop and the filtered queue
+    was the session's shop)."""
+    here, there = two_shops
+    page = agent_client.get("/desk/queue/", {"shop": shop.pk}).content.decode()
+    form = re.search(r'<form method="get" class="filters".*?</form>', page, re.S).group(0)
+    assert f'<input type="hidden" name="shop" value="{shop.pk}">' in form
+    assert f'href="?shop={shop.pk}"' in form  # 清除
+    for card in ("scope=mine", "scope=unassigned", "breached=1", "due_within=15"):
+        assert f'href="?{card}&amp;shop={shop.pk}"' in page
+    # another tab chooses the other shop; this tab's filter (the form's fields) stays on its own shop
+    agent_client.post("/accounts/shop/", {"shop_id": other_shop.pk})
+    filtered = agent_client.get("/desk/queue/", {"shop": shop.pk, "scope": "all", "channel": "web_chat"})
+    assert here.number in filtered.content.decode() and there.number not in filtered.content.decode()
+    # the one-screen desk's conversation links name the shop too (a link opened in a new tab, a reload)
+    listed = agent_client.get("/desk/im/list/", {"scope": "all"}, HTTP_X_DESK_SHOP=str(shop.pk)).json()["html"]
+    assert f'href="?t={here.pk}&amp;shop={shop.pk}"' in listed
+
+
+def test_a_call_refused_on_the_queue_returns_to_the_pages_shop(agent_client, shop, other_shop, two_shops):
+    response = agent_client.post(f"/desk/call/?shop={other_shop.pk}", {"phone": "", "summary": ""})
+    assert response.status_code == 302 and response["Location"].endswith(f"?shop={other_shop.pk}")

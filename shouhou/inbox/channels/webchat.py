@@ -6,6 +6,7 @@ the page polls a small JSON endpoint (only while its push is not connected) with
 from __future__ import annotations
 
 from django.utils.timezone import localtime
+from django.utils.translation import gettext as _
 
 from shouhou.core import links
 from shouhou.inbox.channels.base import Inbound
@@ -96,9 +97,9 @@ def webchat_post(*, conversation: Conversation, body: str, client_id: str = "", 
         labels.append(file_label(getattr(upload, "name", ""), checked.kind))
         text = text or attachment_label(checked, getattr(upload, "name", ""))
     if not text:
-        raise ChatError("请输入消息内容")
+        raise ChatError(_("请输入消息内容"))
     if len(text) > MAX_BODY:
-        raise ChatError(f"消息太长了，请控制在 {MAX_BODY} 字以内")
+        raise ChatError(_("消息太长了，请控制在 %(most)s 字以内") % {"most": MAX_BODY})
     client_id = "".join(ch for ch in (client_id or "") if ch.isalnum() or ch == "-")[:40]
     external_id = f"webchat:{conversation.pk}:{client_id}" if client_id else ""
     item = Inbound(external_id=external_id, contact_handle=conversation.contact_handle, body=text, attachments=files,
@@ -113,17 +114,34 @@ def webchat_read(*, conversation: Conversation, after: Cursor | None = None) -> 
     skipped a reply whose transaction committed after a newer one had been read (PostgreSQL takes ids at INSERT);
     this one settles only once every writer open at the read has ended (inbox.selectors.Cursor, docs/live.md).
     Some messages may already be on the page: it keeps one per id."""
+    # the page's first read (no cursor) opens on the newest messages: it showed the oldest POLL_LIMIT of a long chat
+    # and never the latest (「查看更早的消息」 reads back: webchat_earlier); later reads go forward from the cursor
+    messages = (webchat_messages(conversation=conversation, after_id=after.settled) if after is not None
+                else webchat_messages(conversation=conversation, newest=True))
     after = after or Cursor()
-    messages = webchat_messages(conversation=conversation, after_id=after.settled)
     horizon = commit_horizon()  # after the rows: every id they saw was taken before its clock
     return messages, after.advance(newest=max((m["id"] for m in messages), default=0), horizon=horizon)
 
 
-def webchat_messages(*, conversation: Conversation, after_id: int = 0) -> list[dict]:
-    """What the customer may see: their messages and the replies (never internal notes), oldest first."""
-    rows = (Message.objects.filter(conversation=conversation, pk__gt=after_id,
-                                   direction__in=[Direction.INBOUND, Direction.OUTBOUND])
-            .order_by("pk").values("pk", "direction", "is_bot", "body", "created_at", "attachment", "attachment_name")[:POLL_LIMIT])
+def webchat_earlier(*, conversation: Conversation, before_id: int) -> tuple[list[dict], int | None]:
+    """「查看更早的消息」: the POLL_LIMIT messages before `before_id` (oldest first) and the cursor of the page before
+    them (None: the chat's beginning is shown)."""
+    rows = webchat_messages(conversation=conversation, before_id=before_id, limit=POLL_LIMIT + 1)
+    return rows[-POLL_LIMIT:], (rows[1]["id"] if len(rows) > POLL_LIMIT else None)
+
+
+def webchat_messages(*, conversation: Conversation, after_id: int = 0, before_id: int | None = None,
+                     newest: bool = False, limit: int = POLL_LIMIT) -> list[dict]:
+    """What the customer may see: their messages and the replies (never internal notes), oldest first: the first
+    `limit` after `after_id`, or (`newest`, or before `before_id`) the last `limit`."""
+    visible = Message.objects.filter(conversation=conversation, direction__in=[Direction.INBOUND, Direction.OUTBOUND])
+    fields = ("pk", "direction", "is_bot", "body", "created_at", "attachment", "attachment_name")
+    if newest or before_id is not None:
+        if before_id is not None:
+            visible = visible.filter(pk__lt=before_id)
+        rows = list(visible.order_by("-pk").values(*fields)[:limit])[::-1]
+    else:
+        rows = list(visible.filter(pk__gt=after_id).order_by("pk").values(*fields)[:limit])
     out = []
     for r in rows:
         who = "me" if r["direction"] == Direction.INBOUND else ("bot" if r["is_bot"] else "agent")

@@ -344,3 +344,31 @@ def test_the_workbench_shows_when_a_failed_reply_will_be_retried(client, shop, a
     Message.objects.filter(pk=reply.pk).update(delivery_retry_at=None, delivery_attempts=5)
     page = client.get(f"/desk/t/{ticket.pk}/").content.decode()
     assert "自动重试" not in page and "发送失败" in page
+
+
+# --- the bot's messages through the public service -------------------------------------------------------------
+
+def test_bot_message_send_stores_pushes_and_sends_through_the_channel(shop, wechat, api,
+                                                                       django_capture_on_commit_callbacks):
+    """inbox.services.bot_message_send: the one way other apps (notifications' opt-out answer) speak to a customer
+    in a conversation — an outbound bot message, pushed to the desk and the chat, sent through WeChat after commit."""
+    from shouhou.inbox.services import bot_message_send
+    from shouhou.live.models import LiveEvent
+    from shouhou.live.services import chat_stream, desk_stream
+
+    api.answer((200, {"access_token": "AT-9", "expires_in": 7200}), (200, {"errcode": 0, "errmsg": "ok"}))
+    ticket = _conversation(shop, channel=Channel.WECHAT, account=wechat, handle="oOpenidBot")
+    with django_capture_on_commit_callbacks(execute=True):
+        message = bot_message_send(conversation=ticket.conversation, text="已为您退订")
+    message.refresh_from_db()
+    assert (message.direction, message.is_bot, message.author_id, message.delivery_status) == (
+        Direction.OUTBOUND, True, None, "sent")
+    assert json.loads(api.requests[1]["body"])["text"]["content"] == "已为您退订"
+    pushed = LiveEvent.objects.filter(kind="message", stream__in=[desk_stream(shop.pk),
+                                                                  chat_stream(ticket.conversation_id)])
+    assert sorted(e.stream for e in pushed if message.pk in (e.data.get("message_id"), e.data.get("id"))) == sorted(
+        [desk_stream(shop.pk), chat_stream(ticket.conversation_id)])
+    ticket.conversation.refresh_from_db()
+    assert ticket.conversation.last_message_at == message.created_at
+    ticket.refresh_from_db()
+    assert ticket.first_responded_at is None  # a bot is not a person's reply: no clock stops

@@ -284,6 +284,40 @@ def test_team_load_per_agent(shop):
         "kefu2", False, 0, None)
 
 
+def test_team_load_credits_the_first_response_to_whoever_gave_it_across_a_transfer(shop):
+    """The team board's first-response median counts from the customer's message to the first person's reply and
+    credits it to that person: before, it went to whoever held the ticket now, so the agent who answered and then
+    transferred lost it and the receiver was given a response they never made."""
+    from shouhou.accounts.choices import Role
+    from shouhou.core.testing.factories import MembershipFactory
+    from shouhou.inbox.services import message_receive, ticket_assign, ticket_reply
+
+    giver, receiver = (AgentProfileFactory(shop=shop, user=UserFactory(username=name)) for name in ("kefu1", "kefu2"))
+    for p in (giver, receiver):
+        MembershipFactory(shop=shop, user=p.user, role=Role.AGENT)
+    answered_then_moved = message_receive(shop=shop, channel=Channel.WEB_CHAT, body="衣服破了",
+                                          customer=CustomerFactory(shop=shop)).ticket
+    moved_unanswered = message_receive(shop=shop, channel=Channel.WEB_CHAT, body="发错货了",
+                                       customer=CustomerFactory(shop=shop)).ticket
+    ticket_assign(ticket=answered_then_moved, agent=giver.user, actor=giver.user)
+    ticket_assign(ticket=moved_unanswered, agent=giver.user, actor=giver.user)
+    with time_machine.travel(minutes(2), tick=False):
+        ticket_reply(ticket=answered_then_moved, author=giver.user, body="您好，马上为您处理")
+        ticket_assign(ticket=answered_then_moved, agent=receiver.user, actor=giver.user)
+        ticket_assign(ticket=moved_unanswered, agent=receiver.user, actor=giver.user)
+    with time_machine.travel(minutes(7), tick=False):
+        ticket_reply(ticket=answered_then_moved, author=receiver.user, body="已为您补发")
+        ticket_reply(ticket=moved_unanswered, author=receiver.user, body="抱歉，这就为您换货")
+        loads = {a.user.username: a for a in team_load(shop=shop)}
+    answered_then_moved.refresh_from_db()
+    moved_unanswered.refresh_from_db()
+    assert answered_then_moved.first_response_business_seconds < moved_unanswered.first_response_business_seconds
+    assert (loads["kefu1"].answered_today, loads["kefu1"].first_response_median_seconds) == (
+        1, answered_then_moved.first_response_business_seconds)
+    assert (loads["kefu2"].answered_today, loads["kefu2"].first_response_median_seconds) == (
+        1, moved_unanswered.first_response_business_seconds)
+
+
 def test_search_finds_by_ticket_number_in_any_case_order_number_and_phone(shop):
     # given tickets reachable by their number, their order's number and their customer's phone
     by_number = TicketFactory(shop=shop, number="T261106AB2CD3")

@@ -417,3 +417,28 @@ def test_a_file_name_that_looks_like_html_is_shown_as_text(order, agent):
         assert desk.status_code == 200, url
         html = desk.content.decode()
         assert "<img src=x" not in html and "&lt;img src=x onerror=alert(1)&gt;.pdf</a>" in html, url
+
+
+def test_a_long_chat_opens_on_its_newest_messages_and_reads_back_a_page_at_a_time(client, shop, order):
+    """Before, the chat page showed the oldest 200 messages of a long conversation and never the latest."""
+    token = _token(_start(client))
+    conversation = Conversation.objects.get(shop=shop, channel=Channel.WEB_CHAT)
+    Message.objects.bulk_create([Message(shop=shop, conversation=conversation, direction=Direction.INBOUND,
+                                         body=f"第{i}条") for i in range(1, 431)])
+    Message.objects.create(shop=shop, conversation=conversation, direction=Direction.NOTE, body="内部备注")
+    ids = list(Message.objects.filter(conversation=conversation).exclude(direction=Direction.NOTE)
+               .order_by("pk").values_list("pk", flat=True))
+    html = client.get(f"/inbox/chat/{token}/").content.decode()
+    shown = [int(i) for i in re.findall(r'<li class="chat-msg [a-z]+" data-id="(\d+)"', html)]
+    assert shown == ids[-200:] and "第430条" in html and "内部备注" not in html
+    before = int(re.search(r'data-testid="chat-earlier"', html) and
+                 re.search(r'data-before="(\d+)"', html).group(1))
+    assert before == ids[-200]
+    page = client.get(f"/inbox/chat/{token}/earlier/", {"before": before}).json()
+    assert [m["id"] for m in page["messages"]] == ids[-400:-200] and page["earlier"] == ids[-400]
+    last = client.get(f"/inbox/chat/{token}/earlier/", {"before": page["earlier"]}).json()
+    assert [m["id"] for m in last["messages"]] == ids[:-400] and last["earlier"] is None
+    assert client.get(f"/inbox/chat/{token}/earlier/", {"before": "-1"}).status_code == 400
+    # polling goes on from the newest: nothing new, nothing repeated from the start
+    cursor = re.search(r'data-cursor="([^"]+)"', html).group(1)
+    assert [m["id"] for m in _poll(client, token, after=cursor).json()["messages"]] in ([], ids[-1:])

@@ -178,3 +178,24 @@ def test_staff_see_the_requests_on_the_timeline_and_the_api(client, shop, custom
     assert [(r["customer_id"], r["source"], r["text"], r["outcome"]) for r in rows] == [
         (customer.pk, "web_chat", "别再给我发短信了", "opted_out")]
     assert json.dumps(rows, ensure_ascii=False).count("13812345678") == 0
+
+
+def test_the_opt_out_answer_goes_through_the_inbox_service(shop, customer, conversation, monkeypatch,
+                                                          django_capture_on_commit_callbacks):
+    """Notifications speak to a customer in a chat only through inbox.services.bot_message_send (which stores,
+    pushes live and delivers); before, they wrote the inbox's Message and Conversation rows themselves."""
+    from shouhou.inbox import services as inbox_services
+
+    sent = []
+    real = inbox_services.bot_message_send
+
+    def spy(**kwargs):
+        sent.append(kwargs)
+        return real(**kwargs)
+
+    monkeypatch.setattr(inbox_services, "bot_message_send", spy)
+    _say(conversation, "退订", django_capture_on_commit_callbacks)
+    assert [(k["conversation"].pk, k["text"][:5]) for k in sent] == [(conversation.pk, "已为您退订")]
+    reply = Message.objects.get(conversation=conversation, is_bot=True, body__startswith="已为您退订")
+    conversation.refresh_from_db()
+    assert conversation.last_message_at == reply.created_at

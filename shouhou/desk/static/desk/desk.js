@@ -217,6 +217,28 @@
     return input ? input.value : "";
   }
 
+  // --- 「查看更早的消息」 (the ticket page and the one-screen pane): a conversation opens on its newest messages; the
+  // button asks for the page before the oldest one shown (a message id cursor) and puts it above, keeping the view
+  // where the agent is reading; the button goes once the beginning is shown ---
+  document.addEventListener("click", function (ev) {
+    var button = ev.target.closest ? ev.target.closest("[data-earlier-url]") : null;
+    if (!button || button.disabled) return;
+    var box = button.parentNode;
+    button.disabled = true;
+    getJSON(button.dataset.earlierUrl + "?before=" + encodeURIComponent(button.dataset.before)).then(function (j) {
+      var holder = document.createElement("div"), from = box.scrollHeight - box.scrollTop, after = button.nextSibling;
+      holder.innerHTML = j.html;
+      while (holder.firstChild) {
+        var node = holder.firstChild;
+        holder.removeChild(node);
+        if (node.nodeType !== 1 || (node.dataset.key && box.querySelector('[data-key="' + node.dataset.key + '"]'))) continue;
+        box.insertBefore(node, after);
+      }
+      if (j.earlier) { button.dataset.before = j.earlier; button.disabled = false; } else { box.removeChild(button); }
+      box.scrollTop = box.scrollHeight - from;
+    }).catch(function () { button.disabled = false; });
+  });
+
   tick();
   setInterval(tick, 1000);
   function serverNow() { return Date.now() + skew; }

@@ -235,7 +235,8 @@
         draftRestore();
         rows.querySelectorAll(".im-row").forEach(function (li) { li.classList.toggle("current", li.dataset.ticket === String(id)); });
         if (!rows.querySelector('.im-row[data-ticket="' + id + '"]')) refreshListSoon();  // past the cut: asked for by id
-        if (push !== false) history.pushState({t: id}, "", im.dataset.pageUrl + "?t=" + id + (im.dataset.scope === "all" ? "&scope=all" : ""));
+        if (push !== false) history.pushState({t: id}, "", im.dataset.pageUrl + "?t=" + id + (im.dataset.scope === "all" ? "&scope=all" : "") +
+                                          "&shop=" + encodeURIComponent(im.dataset.deskShop || ""));  // a reload stays on this tab's shop
         var tl = timeline();
         if (tl) tl.scrollTop = tl.scrollHeight;
         var reply = document.getElementById("im-reply");

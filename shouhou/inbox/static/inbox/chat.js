@@ -39,7 +39,8 @@
   // The log scrolls inside the page (chat.css): keep its newest message in view, above the composer.
   function toNewest() { log.scrollTop = log.scrollHeight; }
 
-  function add(m) {
+  // `above`: a message read back (「查看更早的消息」) goes before that node, and the view stays where it was
+  function add(m, above) {
     if (log.querySelector('[data-id="' + m.id + '"]')) { return; }
     var li = document.createElement("li");
     li.className = "chat-msg " + m.who;
@@ -61,7 +62,7 @@
         var img = document.createElement("img");
         img.className = "chat-img";
         img.src = link.href;
-        img.alt = "图片";
+        img.alt = root.dataset.imageAlt || "图片";
         link.appendChild(img);
       } else {
         link.textContent = m.attachment.name;
@@ -69,9 +70,27 @@
       li.appendChild(link);
     }
     li.appendChild(time);
+    if (above && above.nodeType) { log.insertBefore(li, above); return; }  // not forEach's index
     log.appendChild(li);
     toNewest();
   }
+
+  // 「查看更早的消息」: the chat opens on its newest messages; this reads the page before the oldest one shown
+  var earlier = log.querySelector("[data-earlier-url]");
+  if (earlier) earlier.addEventListener("click", function () {
+    earlier.disabled = true;
+    fetch(earlier.dataset.earlierUrl + "?before=" + encodeURIComponent(earlier.dataset.before),
+          {headers: {"Accept": "application/json"}})
+      .then(function (r) { if (!r.ok) { throw new Error(r.status); } return r.json(); })
+      .then(function (data) {
+        var from = log.scrollHeight - log.scrollTop, first = earlier.parentNode.nextSibling;
+        (data.messages || []).forEach(function (m) { add(m, first); });
+        if (data.earlier) { earlier.dataset.before = data.earlier; earlier.disabled = false; }
+        else { log.removeChild(earlier.parentNode); }
+        log.scrollTop = log.scrollHeight - from;
+      })
+      .catch(function () { earlier.disabled = false; });
+  });
 
   // Department progress (warehouse, quality …) on this conversation's tickets, newest list each poll.
   var progress = root.querySelector("[data-testid=progress]");
@@ -135,12 +154,12 @@
     var data = new FormData();
     data.append("body", text);
     data.append("client_id", clientId());
-    send(data, "消息暂时没有发出，请稍后再试。")
+    send(data, root.dataset.sendFailed)
       .then(function (res) {
         if (res.ok) { area.value = ""; showError(""); } else { showError(res.error); }
         return poll();
       })
-      .catch(function () { showError("网络不稳定，请稍后再试。", true); })
+      .catch(function () { showError(root.dataset.unstable, true); })
       .then(function () { busy = false; });
   });
 

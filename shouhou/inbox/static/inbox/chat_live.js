@@ -15,9 +15,9 @@
       var data = new FormData();
       data.append("file", upload.files[0]);
       data.append("client_id", window.shouhouChat.clientId());
-      window.shouhouChat.send(data, "文件暂时没有发出，请稍后再试。")
+      window.shouhouChat.send(data, root.dataset.fileFailed)
         .then(function (res) { showError(res.ok ? "" : res.error); upload.value = ""; return window.shouhouChat.poll(); })
-        .catch(function () { showError("网络不稳定，请稍后再试。", true); });
+        .catch(function () { showError(root.dataset.unstable, true); });
     });
   }
 
