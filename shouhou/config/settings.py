@@ -89,6 +89,7 @@ MIDDLEWARE = [
     "shouhou.core.middleware.PrivateNoStoreMiddleware",  # pages and API answers: not kept by browsers or proxies
     "shouhou.core.middleware.LinkGoneMiddleware",  # expired/revoked customer links: a plain page
     "shouhou.core.middleware.MethodNotAllowedMiddleware",  # a 405 is a page (or the API's JSON), never blank
+    "shouhou.core.middleware.UnstorableInputMiddleware",  # an id past any integer column, a NUL: 404/400, not a 500
     # Last, as django-axes requires: login throttling per account and per client IP.
     "axes.middleware.AxesMiddleware",
 ]

@@ -61,6 +61,7 @@ ACTION_LABELS: dict[str, Any] = {
     "platforms.connect": _lazy("连接电商平台店铺"),
     "platforms.settings": _lazy("修改平台连接设置"),
     "platforms.address_map": _lazy("修改平台退货地址对应"),
+    "platforms.reject_defaults": _lazy("修改各场景默认拒绝原因"),
     "platforms.authorize_start": _lazy("发起平台跳转授权"),
     "platforms.authorize": _lazy("平台授权完成"),
     "platforms.order_receiver": _lazy("平台修改订单收货信息"),

@@ -133,3 +133,46 @@ class MethodNotAllowedMiddleware:
         if response.has_header("Allow"):
             answer["Allow"] = response["Allow"]
         return answer
+
+
+# The range of every integer column (SQLite's INTEGER and PostgreSQL's bigint): an id outside it names no row.
+_ID_MIN, _ID_MAX = -(2**63), 2**63 - 1
+
+
+def _unstorable(value) -> bool:
+    """An id no integer column holds, or text with a NUL (PostgreSQL refuses it in any string literal)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return not _ID_MIN <= value <= _ID_MAX
+    return isinstance(value, str) and "\x00" in value
+
+
+class UnstorableInputMiddleware:
+    """What no database column can hold never reaches a query. A path's <int:…> matches any run of digits:
+    /platforms/cases/9999999999999999999999999/sync/ reached SQLite with a number it cannot bind (500,
+    OverflowError); /insight/s/<token with %00>/ reached PostgreSQL with a NUL in a string (500, ValueError). Such
+    a path names nothing: the 404 any missing object gets (the API's JSON 404 under /api/). A NUL in the query
+    string is a malformed request: 400 (the API's JSON shape). Bodies are left to the views (webhooks read raw
+    bytes; forms validate their fields)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        api = request.path_info.startswith("/api/")
+        if any(_unstorable(v) for v in (*view_args, *view_kwargs.values())):
+            if api:
+                return JsonResponse({"detail": "未找到", "errors": []}, status=404)
+            from django.http import Http404
+
+            raise Http404("unstorable path parameter")
+        query = request.META.get("QUERY_STRING", "")
+        if "%00" in query or "\x00" in query:  # the raw string: parsing it here would spend the field limit
+            if api:
+                return JsonResponse({"detail": "请求参数含有无效字符", "errors": []}, status=400)
+            from django.core.exceptions import SuspiciousOperation
+
+            raise SuspiciousOperation("NUL in the query string")
+        return None
