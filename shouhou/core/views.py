@@ -45,5 +45,6 @@ def csrf_failure(request, reason: str = ""):
     DEBUG and the failure's reason). The reason goes to the log only."""
     from django.shortcuts import render
 
-    back = "/p/" if request.path.startswith("/p/") else "/"
-    return render(request, "core/csrf_failure.html", {"back": back}, status=403)
+    customer = request.path.startswith(("/p/", "/inbox/chat/"))
+    back = "/p/" if customer else "/"
+    return render(request, "core/csrf_failure.html", {"back": back, "customer": customer}, status=403)

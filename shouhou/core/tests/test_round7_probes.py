@@ -32,6 +32,18 @@ def test_a_customer_posting_a_stale_form_gets_the_products_page_in_their_languag
     assert 'href="/p/"' in html  # a way back to where the customer started
 
 
+@pytest.mark.parametrize(("path", "staff_words"), [("/p/order/", False), ("/inbox/chat/", False),
+                                                  ("/accounts/login/", True)])
+@pytest.mark.parametrize(("language", "signed_out"), [("zh-hans", "退出登录"), ("en", "signed out")])
+def test_the_expired_page_speaks_of_signing_out_only_to_staff(settings, path, staff_words, language, signed_out):
+    """A customer has no login: 「已在别处退出登录」 on the consumer page and the web chat puzzled them."""
+    settings.DEBUG = False
+    response = _client(language, enforce_csrf_checks=True).post(path, {"x": "1"})
+
+    assert response.status_code == 403 and 'data-testid="error-403-csrf"' in response.content.decode()
+    assert (signed_out in response.content.decode()) is staff_words
+
+
 @pytest.mark.parametrize(("language", "says"), [("zh-hans", "请求无效"), ("en", "Bad request")])
 def test_a_refused_host_gets_the_products_400_page(settings, language, says):
     settings.DEBUG = False
