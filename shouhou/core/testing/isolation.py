@@ -348,8 +348,9 @@ class PagePattern:
         return f"{self.namespace}:{self.name}"
 
 
-def page_patterns() -> list[PagePattern]:
-    """Every URL pattern of the site outside the API, the admin and static files, read from the URL conf."""
+def page_patterns(skipped: tuple[str, ...] = SKIPPED_PREFIXES) -> list[PagePattern]:
+    """Every URL pattern of the site outside the API, the admin and static files (`skipped`: the route prefixes
+    left out), read from the URL conf."""
     from django.urls import URLResolver, get_resolver
 
     found: list[PagePattern] = []
@@ -360,7 +361,7 @@ def page_patterns() -> list[PagePattern]:
                 walk(p.url_patterns, prefix + str(p.pattern), p.namespace or namespace)
                 continue
             route = prefix + str(p.pattern)
-            if route.startswith(SKIPPED_PREFIXES) or route.startswith("^"):
+            if route.startswith(skipped) or route.startswith("^"):
                 continue
             params = re.findall(r"<(?:(\w+):)?(\w+)>", route)
             found.append(PagePattern(route, namespace or "", p.name or route, [(c or "str", n) for c, n in params]))

@@ -31,6 +31,7 @@ from shouhou.core.testing.isolation import (
     BIG_ID,
     PagePattern,
     build_request,
+    page_patterns,
     page_urls,
     schema_operations,
     seed_marked_shop,
@@ -69,24 +70,8 @@ SKIPPED = ("admin/", "static/", "media/", "i18n/", "api/")
 
 def all_page_patterns() -> list[PagePattern]:
     """Every route of the URL conf outside the admin, the API (walked from its schema) and static files —
-    the login and logout pages included (the probes below cover their `next`)."""
-    from django.urls import URLResolver, get_resolver
-
-    found: list[PagePattern] = []
-
-    def walk(patterns, prefix: str, namespace: str) -> None:
-        for p in patterns:
-            if isinstance(p, URLResolver):
-                walk(p.url_patterns, prefix + str(p.pattern), p.namespace or namespace)
-                continue
-            route = prefix + str(p.pattern)
-            if route.startswith(SKIPPED) or route.startswith("^") or route == "accounts/logout/":
-                continue
-            params = re.findall(r"<(?:(\w+):)?(\w+)>", route)
-            found.append(PagePattern(route, namespace or "", p.name or route, [(c or "str", n) for c, n in params]))
-
-    walk(get_resolver().url_patterns, "", "")
-    return found
+    the login page included (the probes below cover its `next`; logging out would end the walk's sessions)."""
+    return page_patterns(skipped=(*SKIPPED, "accounts/logout/"))
 
 
 def _fill(pattern: PagePattern, value_for) -> str:
