@@ -62,6 +62,12 @@ def reason_list(conn: PlatformConnection, *, refresh: bool = False) -> list[dict
     return items
 
 
+def _scene_label(scene: str) -> str:
+    """The scene's name in the reader's language (the adapter's table is the platform's Chinese)."""
+    label = SCENE_LABELS.get(str(scene))
+    return _(label) if label else ""
+
+
 def form_rows(conn: PlatformConnection) -> list[dict]:
     """One row per scene for the page: {scene, label, value, choices} — choices None when the list is unreadable
     (a number field), else that scene's reasons (a reason naming no scene fits every scene)."""
@@ -72,7 +78,7 @@ def form_rows(conn: PlatformConnection) -> list[dict]:
     rows = []
     for scene in SCENES:
         choices = None if items is None else [r for r in items if r.get("scene") in ("", scene)]
-        rows.append({"scene": scene, "label": SCENE_LABELS.get(scene, scene), "value": str(saved.get(scene) or ""),
+        rows.append({"scene": scene, "label": _scene_label(scene) or scene, "value": str(saved.get(scene) or ""),
                      "choices": choices})
     return rows
 
@@ -91,7 +97,7 @@ def reject_defaults_save(*, conn: PlatformConnection, actor, values: dict[str, s
         value = str(values.get(scene) or "").strip()
         if not value:
             continue
-        label = SCENE_LABELS.get(scene, scene)
+        label = _scene_label(scene) or scene
         if not value.isdigit() or int(value) <= 0:
             raise ActbackError(_("「%(label)s」的默认拒绝原因应为平台拒绝原因编号（正整数）。") % {"label": label})
         if listed is not None:
@@ -100,7 +106,7 @@ def reject_defaults_save(*, conn: PlatformConnection, actor, values: dict[str, s
                     "code": value, "label": label})
             if listed[value] not in ("", scene):
                 raise ActbackError(_("拒绝原因 %(code)s 属于拒绝场景 %(other)s（%(other_label)s），不能作为「%(label)s」的默认拒绝原因。") % {
-                    "code": value, "other": listed[value], "other_label": SCENE_LABELS.get(listed[value], ""),
+                    "code": value, "other": listed[value], "other_label": _scene_label(listed[value]),
                     "label": label})
         clean[scene] = int(value)
     before = (conn.settings or {}).get(SETTING) or {}

@@ -96,3 +96,12 @@ def test_only_an_admin_may_set_them(client, agent, conn):
     assert 'id="reject-defaults-form"' not in client.get(f"/platforms/{conn.pk}/").content.decode()
     assert client.post(f"/platforms/{conn.pk}/", {"do": "reject_defaults", "reject_scene_1": "16"}).status_code == 403
     assert _saved(conn) is None
+
+
+def test_the_scenes_are_named_in_the_readers_language(client, shop_admin, conn, wx):
+    client.force_login(shop_admin)
+    client.cookies["django_language"] = "en"
+    page = client.get(f"/platforms/{conn.pk}/").content.decode()
+    form = page.split('id="reject-defaults-form"', 1)[1].split("</form>", 1)[0]
+    assert "Refusing a refund only" in form and "Refusing an exchange" in form
+    assert "拒绝仅退款" not in form and "拒绝换货" not in form
