@@ -139,3 +139,25 @@ def test_the_platforms_intervention_states_are_named_and_leave_the_case_where_it
         refund = box.add_refund(order_id=ORDER_ID, handling_way=1, status=status, push=False)
         got = adapter.fetch_aftersale(box.access_token, refund.refund_id)
         assert (got.case_status, got.status_text) == ("", words)
+
+
+@pytest.mark.parametrize("shape", ["wrapped", "urlsafe"])
+def test_a_push_body_line_wrapped_or_url_safe_is_read_as_the_demo_reads_it(client, box, connected, shape):
+    """快手's demo decodes the push with a lenient Base64 decoder: a body wrapped at 76 characters (CRLF) or written in
+    the URL-safe alphabet without padding was refused here as undecryptable, and 快手 would retry it for days."""
+    box.add_order(oid=str(ORDER_ENVELOPE["bizId"]), title="保温杯", total_fee=5990)
+    sealed = encrypt_push(EXAMPLES["order_add_envelope"]["raw"].encode(), box.msg_secret).decode()
+    if shape == "wrapped":
+        body = "\r\n".join(sealed[i:i + 76] for i in range(0, len(sealed), 76))
+    else:
+        body = sealed.replace("+", "-").replace("/", "_").rstrip("=")
+    response = client.post(URL, data=body, content_type="text/plain")
+    assert response.status_code == 200 and response.json() == {"result": 1}
+    assert PlatformEvent.objects.get().message_id == "84_2375715766425"
+
+
+def test_a_push_body_with_other_characters_is_still_refused(client, box, connected):
+    sealed = encrypt_push(b'{"test": true}', box.msg_secret).decode()
+    response = client.post(URL, data=sealed[:8] + "*" + sealed[8:], content_type="text/plain")
+    assert response.status_code != 200 or response.json() != {"result": 1}
+    assert PlatformEvent.objects.count() == 0
