@@ -56,9 +56,19 @@ def import_page(request):
             job = import_job_submit(shop=shop, upload=upload, mapping=mapping,
                                     allow_partial=bool(request.POST.get("allow_partial")), actor=request.user)
             return redirect("commerce:import_job", job_id=job.pk)
+    # what was typed comes back with the error (the mapping and the switch were blank again); a browser never
+    # refills a file field, so the error names the file to choose again
+    typed = {"mapping": request.POST.get("mapping", ""), "allow_partial": bool(request.POST.get("allow_partial"))}
     return render(request, "commerce/import.html", {
-        "shop": shop, "jobs": import_job_list(shop=shop), "fields": FIELDS, "error": error,
-    })
+        "shop": shop, "jobs": import_job_list(shop=shop), "fields": _fields_shown(), "error": error,
+        "typed": typed, "file_again": bool(error and request.FILES.get("file")),
+    }, status=400 if error else 200)
+
+
+def _fields_shown() -> list[dict]:
+    """The recognised columns with each field's label in the reader's language (the importer keeps its labels in
+    Chinese for its reports; their English is in the catalogue), the header synonyms as the files spell them."""
+    return [{"name": f.name, "label": _(f.label), "required": f.required, "synonyms": f.synonyms} for f in FIELDS]
 
 
 @login_required
@@ -66,8 +76,15 @@ def import_job_page(request, job_id: int):
     shop = _shop_or_404(request)
     require_action(request.user, shop, IMPORT)
     job = get_object_or_404(ImportJob, shop=shop, pk=job_id)
-    return render(request, "commerce/import_job.html", {"shop": shop, "job": job, "s": job.summary or {},
-                                                         "more_errors": job.error_count - len(job.errors)})
+    summary = job.summary or {}
+    # the fields the file lacks, named in the reader's language (the summary keeps the importer's Chinese
+    # labels); the unrecognised columns are the file's own headers, shown as they are
+    sep = _("、")
+    return render(request, "commerce/import_job.html", {
+        "shop": shop, "job": job, "s": summary, "more_errors": job.error_count - len(job.errors),
+        "missing_shown": sep.join(_(label) for label in summary.get("missing_columns") or []),
+        "ignored_shown": sep.join(str(h) for h in summary.get("ignored_columns") or []),
+    })
 
 
 @login_required

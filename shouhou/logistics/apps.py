@@ -1,6 +1,7 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class LogisticsConfig(AppConfig):
     name = "shouhou.logistics"
-    verbose_name = "物流"
+    verbose_name = _("物流")

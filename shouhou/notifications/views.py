@@ -19,7 +19,7 @@ from shouhou.core.idempotency import idempotency_claim
 from shouhou.core.phones import PhoneError, mask_phone
 from shouhou.core.signatures import SignatureError
 from shouhou.core.webhooks import webhook_verify
-from shouhou.notifications.selectors import customer_timeline, opt_out_requests
+from shouhou.notifications.selectors import customer_timeline, opt_out_requests, opt_out_source_label
 from shouhou.notifications.services import customer_opt_out_from_reply, opt_out_scope_label, receipt_record
 
 
@@ -113,5 +113,6 @@ def customer_timeline_page(request: HttpRequest, customer_id: int):
     messages = customer_timeline(shop=shop, customer_id=customer.pk)
     return render(request, "notifications/timeline.html", {
         "customer": customer, "masked_phone": mask_phone(customer.phone), "outbound": messages,
-        "opt_outs": opt_out_requests(shop=shop, customer_id=customer.pk, limit=50),
+        "opt_outs": [(r, opt_out_source_label(r.source))
+                     for r in opt_out_requests(shop=shop, customer_id=customer.pk, limit=50)],
         "opt_out_scope": opt_out_scope_label(customer)})

@@ -58,6 +58,14 @@ def task_detail(request, pk: int):
         task = selectors.recovery_task_get(shop=shop, pk=pk)
     except RecoveryTask.DoesNotExist:
         raise Http404 from None
+    return _detail_page(request, shop, task)
+
+
+def _detail_page(request, shop, task, *, typed: dict | None = None, error: str = "", error_field: str = "",
+                 status: int = 200):
+    """The task page; after a refused step, with what the agent typed in that step's form (`typed`, the
+    posted fields and the form's name under "form"), the reason above that form and the refused field marked,
+    answered 400."""
     allowed = allowed_remedies(task.review.complaint_type)
     return render(request, "reviews/task_detail.html", {
         "task": task, "review": task.review, "events": task.events.select_related("actor"),
@@ -66,7 +74,8 @@ def task_detail(request, pk: int):
         "outcomes": [o for o in Outcome.choices if o[0]],
         "can_reply": actor_can(request.user, shop, perm.REPLY),
         "can_remedy": actor_can(request.user, shop, perm.COMPENSATE),
-    })
+        "typed": typed or {}, "error": error, "error_field": error_field,
+    }, status=status)
 
 
 @login_required
@@ -103,7 +112,13 @@ def task_action(request, pk: int, action: str):
         else:
             raise Http404
     except services.ReviewRefused as exc:
-        messages.error(request, str(exc))
+        # answered on the page itself, the reason above the form it is about: a redirect dropped what the agent
+        # had typed (a long reply, an amount) and said why only at the top of the page
+        typed = {k: p.get(k, "") for k in ("text", "note", "remedy", "amount", "override", "outcome", "new_rating")}
+        typed["form"] = action
+        task = selectors.recovery_task_get(shop=shop, pk=task.pk)
+        return _detail_page(request, shop, task, typed=typed, error=str(exc), error_field=exc.field or "",
+                            status=400)
     return redirect("reviews:task_detail", pk=task.pk)
 
 

@@ -100,14 +100,14 @@ class CalendarYear:
     days: tuple[CalendarDay, ...]
 
 
-def calendar_year(*, calendar, year: int) -> CalendarYear:
-    """The special days of one year on a calendar row: the package's holidays and make-up workdays (with
-    the shop's removals marked), and the shop's own additions, in date order. No query."""
+def calendar_year(*, calendar, year: int, language: str = "zh-hans") -> CalendarYear:
+    """The special days of one year on a calendar row: the package's holidays (named in `language`) and make-up
+    workdays (with the shop's removals marked), and the shop's own additions, in date order. No query."""
     from shouhou.sla.holidays import public_year
 
     spec = calendar.spec or {}
     country = spec.get("public_holidays") or ""
-    public = public_year(country, year) if country else None
+    public = public_year(country, year, language) if country else None
     days: list[CalendarDay] = []
     for kind, own_key, removed_key in (("holiday", "holidays", "holidays_removed"),
                                        ("makeup_workday", "makeup_workdays", "makeup_workdays_removed")):

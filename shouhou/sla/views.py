@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from shouhou.accounts.access import current_shop_for_request, require_action, role_for
@@ -55,7 +56,7 @@ def calendar_year_view(request, pk: int, year: int):
             messages.error(request, str(exc))
         return redirect("sla:calendar_year", pk=cal.pk, year=year)
     weekdays = [_("周一"), _("周二"), _("周三"), _("周四"), _("周五"), _("周六"), _("周日")]
-    data = calendar_year(calendar=cal, year=year)
+    data = calendar_year(calendar=cal, year=year, language=get_language() or "zh-hans")
     return render(request, "sla/calendar_year.html", {
         "cal": cal, "data": data, "can_edit": can_edit, "prev": year - 1 if year > FIRST_YEAR else None,
         "next": year + 1 if year < LAST_YEAR else None, "country_name": COUNTRIES.get(data.country, ""),

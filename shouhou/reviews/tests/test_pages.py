@@ -69,7 +69,9 @@ def test_agent_works_a_task_in_the_browser(login_page, agent, shop):
     # a bribe is refused with the reason
     page.fill("[data-testid=reply-form] textarea", "亲，五星好评送红包，麻烦改一下评价")
     page.click("[data-testid=reply-form] button")
-    assert "不得以红包换取" in page.locator(".flash").inner_text()
+    assert "不得以红包换取" in page.get_by_test_id("reply-form").get_by_test_id("form-error").inner_text()
+    # what the agent wrote is still there to correct
+    assert page.input_value("[data-testid=reply-form] textarea") == "亲，五星好评送红包，麻烦改一下评价"
     # the suggested script goes through
     page.fill("[data-testid=reply-form] textarea", task.suggested_reply)
     page.click("[data-testid=reply-form] button")
