@@ -77,6 +77,9 @@ MIDDLEWARE = [
     "shouhou.core.middleware.TrustedProxyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
+    # Early, like the policy: static files (WhiteNoise) and refusals made before any view (a forged Host's 400)
+    # get X-Frame-Options too, for browsers that ignore the policy's frame-ancestors.
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "shouhou.core.middleware.DatabaseUnavailableMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -85,7 +88,6 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "shouhou.core.middleware.PrivateNoStoreMiddleware",  # pages and API answers: not kept by browsers or proxies
     "shouhou.core.middleware.LinkGoneMiddleware",  # expired/revoked customer links: a plain page
     "shouhou.core.middleware.MethodNotAllowedMiddleware",  # a 405 is a page (or the API's JSON), never blank
@@ -305,6 +307,11 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 HTTPS = env_bool("SHOUHOU_HTTPS", PRODUCTION)
 SESSION_COOKIE_SECURE = env_bool("SHOUHOU_SECURE_COOKIES", HTTPS)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# The language picked in the header menu (Django's set_language): hardened like the session's cookie. Django's
+# defaults left it the one cookie without Secure, HttpOnly or SameSite; no script of the pages reads it.
+LANGUAGE_COOKIE_SECURE = SESSION_COOKIE_SECURE
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 SECURE_SSL_REDIRECT = env_bool("SHOUHOU_SSL_REDIRECT", HTTPS)
 SECURE_HSTS_SECONDS = env_int("SHOUHOU_HSTS_SECONDS", 31536000 if HTTPS else 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SHOUHOU_HSTS_INCLUDE_SUBDOMAINS", True)
