@@ -7,6 +7,7 @@ from django.utils.translation import gettext
 
 from shouhou.cases.choices import OPEN_STATUSES, CaseStatus, Resolution
 from shouhou.cases.models import Case
+from shouhou.policies.engine import REPAIR_OVERDUE_DAYS, sanbao_repair_overdue
 
 
 def case_search(q: str) -> Q:
@@ -105,7 +106,8 @@ def units_text(units, quantity) -> str:
 
 def case_claim_facts(case: Case) -> list[tuple[str, str]]:
     """What the claim says beyond its reason, for the staff case page: (test id, text) — how many of the line's
-    units it is about (「退 2/3 件」) and a 三包 claim that the fault is in a main part."""
+    units it is about (「退 2/3 件」), a 三包 claim that the fault is in a main part, and the installation date of goods
+    the merchant installed (条例18)."""
     claim = case.claim or {}
     facts = []
     if claim.get("return_quantity") is not None and case.order_line_id is not None:
@@ -118,12 +120,44 @@ def case_claim_facts(case: Case) -> list[tuple[str, str]]:
         facts.append(("activated", gettext("商品已激活（暂行办法第九条：电子产品激活后不再完好）")))
     if claim.get("sold_as_flawed") is True:
         facts.append(("sold-as-flawed", gettext("销售时已明示临近保质期或有瑕疵")))
+    if isinstance(claim.get("installed_date"), str) and claim["installed_date"]:
+        facts.append(("installed", gettext("商家安装完成于 %(date)s（三包期限自此起算，实施条例第18条）") % {
+            "date": claim["installed_date"]}))
+    overdue = case_repair_overdue(case)
+    if overdue is not None and overdue["overdue"]:
+        facts.append(("repair-overdue", gettext(
+            "维修已 %(days)s 天（%(cause_label)s），超过 %(limit)s 天：应为顾客免费调换同型号同规格产品（三包第十二条）") % overdue))
+    elif overdue is not None and overdue["cause"] is None and overdue["days"] > min(REPAIR_OVERDUE_DAYS.values()):
+        facts.append(("repair-overdue", gettext(
+            "维修已 %(days)s 天：请记录延误原因（缺零配件超过 90 天、修理者自身原因超过 30 天，应免费换货，三包第十二条）")
+            % overdue))
     deduction = (case.decision or {}).get("shipping_deduction")
     if deduction not in (None, "") and _amount(deduction) > 0:
         facts.append(("free-shipping", gettext("退货后不再满足包邮条件，退款已扣运费 ¥%(amount)s") % {
             "amount": _amount(deduction)}))
     return facts
 
+
+
+def case_repair_overdue(case: Case) -> dict | None:
+    """三包12 for a repair case whose goods are with the repairer: {"days" (from the day they were handed over: sent
+    back, else received), "cause" (the latest `repair_delay` event's: "parts", "repairer" or None), "cause_label",
+    "limit", "overdue" (a free exchange is owed)}; None for other cases — not a repair, not under way, not decided on
+    the 三包 path (a paid repair after the warranty owes nothing)."""
+    from shouhou.cases.services import REPAIR_UNDER_WAY, beijing_now, clock_date
+
+    clauses = (case.decision or {}).get("clauses") or []
+    in_sanbao = any(c.startswith("sanbao.") and c != "sanbao.warranty_expired" for c in clauses)
+    handed = case.return_shipped_at or case.received_at
+    if case.kind != "repair" or case.status not in REPAIR_UNDER_WAY or not in_sanbao or handed is None:
+        return None
+    days = (beijing_now().date() - clock_date(handed)).days
+    event = case.events.filter(kind="repair_delay").order_by("-at", "-id").first()
+    cause = (event.data or {}).get("cause") if event is not None else None
+    labels = {"parts": gettext("缺零配件"), "repairer": gettext("修理者自身原因")}
+    return {"days": days, "cause": cause, "cause_label": labels.get(cause or "", ""),
+            "limit": REPAIR_OVERDUE_DAYS.get(cause or "", min(REPAIR_OVERDUE_DAYS.values())),
+            "overdue": sanbao_repair_overdue(days_in_repair=days, cause=cause)}
 
 
 REFUND_KINDS = ("return_refund", "refund_only", "price_protect")
@@ -164,7 +198,7 @@ def lines_refunded(lines, quantities: dict[int, int]) -> dict[int, tuple[int, De
 
 def refunded_fold(quantity: int, cases) -> tuple[int, Decimal]:
     """(units, yuan) settled by `cases` ((kind, claim, refund_amount, gift_deduction[, shipping_deduction]) rows,
-    oldest first) on a line of `quantity` units. The marked value of gifts kept (deducted from a refund, 办法11) and
+    oldest first) on a line of `quantity` units. The marked value of gifts kept (deducted from a refund, 办法12) and
     a free-shipping offer's fee the return made due (deducted too) count as settled: the units left do not get
     them back."""
     units, money = 0, Decimal("0")

@@ -247,6 +247,16 @@ def _claim_from(data: dict, reason: str, has_photo: bool, line: OrderLine | None
                                 "已退款 %(done)s 件，收到 %(units)s）") % {
             "left": left, "quantity": facts.quantity, "done": facts.units_refunded, "units": claim.return_quantity},
             field="claim.return_quantity")
+    # an installation (条例18: the 三包 periods run from it) lies between the sign-off and today: said at the claim's key,
+    # not as a fault of the order
+    if claim.installed_on is not None and facts is not None:
+        today = beijing_now().date()
+        if facts.delivered_on is None or not facts.delivered_on <= claim.installed_on <= today:
+            raise CaseError(gettext("申请信息有误：claim.installed_date: 安装完成日期 %(installed)s 须在签收日期（%(signed)s）"
+                                    "与今天（%(today)s）之间") % {
+                "installed": claim.installed_on.isoformat(), "today": today.isoformat(),
+                "signed": facts.delivered_on.isoformat() if facts.delivered_on else gettext("未记录")},
+                field="claim.installed_date")
     return claim
 
 
@@ -297,8 +307,8 @@ def _decide(line: OrderLine, claim: Claim, doc: dict, *, requested_at: dt.dateti
         asked = (requested_at if timezone.is_aware(requested_at) else timezone.make_aware(requested_at)
                  ).astimezone(SHANGHAI)
         # a request made before the goods arrived (or before what the order records) is judged on today's facts
-        known = [d for d in (facts.ordered_on, facts.shipped_on, facts.delivered_on, facts.replaced_on)
-                 if d is not None]
+        known = [d for d in (facts.ordered_on, facts.shipped_on, facts.delivered_on, facts.replaced_on,
+                             claim.installed_on) if d is not None]
         if asked < now and all(d <= asked.date() for d in known):
             at = asked
     try:
@@ -395,7 +405,7 @@ def _unit_history(line: OrderLine) -> tuple[Case | None, list[Case]]:
 
 def failed_repairs_so_far(line: OrderLine) -> int:
     """Repairs this line's goods have had for a fault (cases resolved as a repair, whatever kind they were opened
-    as), since the last replacement: a new fault claim means they did not hold. 三包 art. 10 and 消法24 (法定解除):
+    as), since the last replacement: a new fault claim means they did not hold. 三包 art. 11 and 消法24 (法定解除):
     repaired twice and still faulty → exchange or return; the claim used to say 0 unless staff typed the count,
     so a third fault was offered a third repair. Repairs of a unit since replaced were of other goods."""
     return len(_unit_history(line)[1])
@@ -615,8 +625,11 @@ OPERATION_ACTIONS: dict[str, str] = {
     "approve": CASE_APPROVE, "reject": CASE_APPROVE, "cancel": CASE_CREATE, "ship": CASE_CREATE,
     "receive": CASE_APPROVE, "inspect": CASE_APPROVE, "result": CASE_APPROVE, "progress": CASE_CREATE,
     "compensate": COMPENSATE, "supervisor": COMPENSATE_ABOVE_LIMIT, "decline": COMPENSATE_ABOVE_LIMIT,
-    "resolve": CASE_APPROVE, "evidence": CASE_CREATE,
+    "resolve": CASE_APPROVE, "evidence": CASE_CREATE, "delay": CASE_APPROVE,
 }
+# a repair case whose goods are with the repairer (sent back or received, not yet resolved): 三包12 counts from then
+REPAIR_UNDER_WAY = (S.IN_TRANSIT_BACK, S.RECEIVED, S.INSPECTING, S.FULFILLING)
+REPAIR_DELAY_CAUSES = ("parts", "repairer")
 
 
 def case_operations_allowed(*, case: Case, actor) -> set[str]:
@@ -634,6 +647,7 @@ def case_operations_allowed(*, case: Case, actor) -> set[str]:
         "supervisor": offers.may_decide_as_supervisor(case),
         "decline": offers.may_decide_as_supervisor(case),
         "resolve": S.RESOLVED in nxt, "evidence": True,
+        "delay": case.kind == CaseKind.REPAIR and case.status in REPAIR_UNDER_WAY,
     }
     return {op for op, action in OPERATION_ACTIONS.items()
             if by_state[op] and actor_can(actor, case.shop, action, case_id=case.pk)}
@@ -813,6 +827,20 @@ def case_add_progress(*, case: Case, actor, note: str, visible_to_customer: bool
     if visible_to_customer:
         _notify(case, "case_progress", f"progress:{ev.pk}", {"note": note})
     return ev
+
+
+@transaction.atomic
+def case_record_repair_delay(*, case: Case, actor, cause: str, note: str = "") -> CaseEvent:
+    """Why a repair under way takes long (三包12): `parts` — the producer has not supplied the parts; `repairer` — the
+    repairer's own reasons. An internal event (`kind="repair_delay"`, `data.cause`); the case page then says when the
+    repair owes the buyer a free exchange (`cases.selectors.case_repair_overdue`). The latest record stands."""
+    _require(actor, case, CASE_APPROVE)
+    if cause not in REPAIR_DELAY_CAUSES:
+        raise CaseError(gettext("维修延误原因须为「缺零配件」或「修理者自身原因」。"), field="cause")
+    case = _locked(case)
+    if case.kind != CaseKind.REPAIR or case.status not in REPAIR_UNDER_WAY:
+        raise CaseError(gettext("只有商品已交修、尚未办结的维修单可以记录维修延误原因。"))
+    return _event(case, kind="repair_delay", actor=actor, note=note.strip(), data={"cause": cause}, visible=False)
 
 
 def agent_approval_limit(*, case: Case, membership, role: str | None = None) -> Decimal:

@@ -131,6 +131,8 @@ def case_action_view(request, pk: int, action: str):
         "decline": lambda: svc.case_supervisor_decline(case=case, actor=user, reason=p.get("reason", "")),
         "resolve": lambda: svc.case_resolve(case=case, actor=user, resolution=p.get("resolution") or None),
         "evidence": lambda: svc.case_add_evidence(case=case, upload=request.FILES.get("photo"), actor=user),
+        "delay": lambda: svc.case_record_repair_delay(case=case, actor=user, cause=p.get("cause", ""),
+                                                      note=p.get("note", "")),
     }
     if action not in actions:
         raise Http404("未知操作")

@@ -66,7 +66,7 @@ class DecisionOut(Schema):
     explanation_zh: str
     explanation_en: str
     refund_within_days: int | None = Field(None, description="退货退款：商家收到退回商品后几日内退款（消法第25条）")
-    gift_deduction: Decimal | None = Field(None, description="未退回赠品按标价扣除的金额（暂行办法第十一条）")
+    gift_deduction: Decimal | None = Field(None, description="未退回赠品按标价扣除的金额（暂行办法第十二条）")
     shipping_deduction: Decimal | None = Field(None, description="退货后不再满足包邮条件，从退款中扣除的运费")
     policy_version: int | None = None
 

@@ -44,7 +44,8 @@ __all__ = ["ClaimIn", "ClaimInputError", "claim_from_data", "facts_from_json"]
 # Engine fact → the claim JSON key it comes from (for located errors).
 CLAIM_JSON_NAMES = {**{k: f"claim.{k}" for k in FACT_NAMES}, "ordered_on": "claim.order_date",
                     "shipped_on": "claim.ship_date", "delivered_on": "claim.delivery_date", "now": "claim.now",
-                    "paid_total": "claim.paid_total", "replaced_on": "claim.replaced_date"}
+                    "paid_total": "claim.paid_total", "replaced_on": "claim.replaced_date",
+                    "installed_on": "claim.installed_date"}
 
 
 def _choice(allowed):
@@ -143,6 +144,7 @@ class ClaimIn(BaseModel):
     free_shipping_lost: Money | None = Field(None, description="退货后不再满足包邮条件而应付的运费（元）")
     replaced_date: Date | None = Field(None, description="三包：最近一次换货的日期（三包有效期自此重新计算）")
     repair_days: StrictInt = Field(0, ge=0, le=3650, description="三包：换货后维修占用的天数（不计入三包有效期）")
+    installed_date: Date | None = Field(None, description="商家安装的商品：安装完成日期（三包期限自此起算，消费者权益保护法实施条例第18条）")
 
 
 ALIASES = {f: ([f, *info.validation_alias.choices] if info.validation_alias else [f])
@@ -150,7 +152,7 @@ ALIASES = {f: ([f, *info.validation_alias.choices] if info.validation_alias else
 KEYS = sorted({name for names in ALIASES.values() for name in names})
 CLAIM_KEYS = ("condition", "exchanges_so_far", "failed_repairs", "current_price", "washed", "followed_care_label",
               "confirmed_exclusion_at_purchase", "downloaded", "gift_value", "main_part", "return_quantity",
-              "activated", "sold_as_flawed", "free_shipping_lost")
+              "activated", "sold_as_flawed", "free_shipping_lost", "installed_date")
 
 _PYDANTIC = {
     "missing": "缺少此项", "bool_type": "必须是 true 或 false（JSON 布尔值），收到 {input}",
@@ -203,7 +205,7 @@ def facts_from_json(raw: object) -> tuple[LineFacts, Claim, dt.date]:
                   confirmed_exclusion_at_purchase=c.confirmed_exclusion_at_purchase, has_photo=c.has_photo,
                   downloaded=c.downloaded, gift_value=c.gift_value, main_part=c.main_part,
                   return_quantity=c.return_quantity, activated=c.activated, sold_as_flawed=c.sold_as_flawed,
-                  free_shipping_lost=c.free_shipping_lost)
+                  free_shipping_lost=c.free_shipping_lost, installed_on=c.installed_date)
     errors = facts_errors(line, claim, c.now, names=CLAIM_JSON_NAMES)
     if errors:
         raise ClaimInputError(errors)
@@ -229,6 +231,7 @@ class _ClaimData(BaseModel):
     activated: StrictBool = False
     sold_as_flawed: StrictBool = False
     free_shipping_lost: Money | None = None
+    installed_date: Date | None = None
 
 
 def claim_from_data(data: object, *, reason: str, has_photo: bool) -> Claim:
@@ -241,4 +244,6 @@ def claim_from_data(data: object, *, reason: str, has_photo: bool) -> Claim:
         c = _ClaimData.model_validate(data)
     except ValidationError as exc:
         raise ClaimInputError(_messages(exc, "claim.")) from None
-    return Claim(reason=reason, has_photo=has_photo, **c.model_dump())
+    fields = c.model_dump()
+    installed_on = fields.pop("installed_date")
+    return Claim(reason=reason, has_photo=has_photo, installed_on=installed_on, **fields)

@@ -25,8 +25,8 @@ SANBAO = "《部分商品修理更换退货责任规定》"
 NO_REASON_MIN_DAYS = 7        # CRPL art. 25 para. 1: seven days from receipt
 QUALITY_RETURN_MIN_DAYS = 7   # CRPL art. 24: return within seven days of receipt for a quality problem
 QUALITY_EXCHANGE_MIN_DAYS = 15  # exchange (or repair) after the return period, as the 三包 15-day rule
-SANBAO_MIN_DAYS = {"return_days": 7, "exchange_days": 15, "warranty_days": 365}  # 三包 arts. 8, 9; 1-year unit
-SANBAO_MAX_FAILED_REPAIRS = 2  # 三包 art. 10: two failed repairs → exchange or return
+SANBAO_MIN_DAYS = {"return_days": 7, "exchange_days": 15, "warranty_days": 365}  # 三包 arts. 9, 10; 1-year unit
+SANBAO_MAX_FAILED_REPAIRS = 2  # 三包 art. 11: two failed repairs → exchange or return
 # CRPL art. 25 para. 1 (1)–(4): the only goods excluded by law without the buyer's confirmation. Digital
 # goods, audio-video and software are excluded only once downloaded or unsealed by the consumer.
 STATUTORY_EXCEPTIONS = ("custom_made", "fresh", "digital_goods", "audio_video_software", "books_periodicals")

@@ -133,8 +133,13 @@ class Claim:
     # returns when the buyer confirmed it at purchase
     sold_as_flawed: bool = False
     # the shipping fee a free-shipping offer spared the order, due now that this return takes the order below the
-    # offer's threshold (Measures: the merchant may deduct it from a no-reason refund; None/0: nothing deducted)
+    # offer's threshold (Measures art. 18 para. 2: the merchant may deduct it from a no-reason refund; None/0: nothing
+    # deducted)
     free_shipping_lost: Decimal | None = None
+    # goods the merchant installs (an air conditioner, a water heater): the day the installation was completed. The
+    # periods of the merchant's return, exchange and repair duties run from it, not from delivery (消费者权益保护法实施条例
+    # 第18条: 需要经营者另行安装的商品，有效期限自商品安装完成之日起计算) — here the 三包 periods and warranty
+    installed_on: dt.date | None = None
 
 
 @dataclass
@@ -174,10 +179,10 @@ FACT_NAMES = {**{k: f"line.{k}" for k in ("category", "price_paid", "quantity", 
                                           "current_price", "washed", "followed_care_label",
                                           "confirmed_exclusion_at_purchase", "has_photo", "downloaded",
                                           "gift_value", "main_part", "return_quantity", "activated",
-                                          "sold_as_flawed", "free_shipping_lost")},
+                                          "sold_as_flawed", "free_shipping_lost", "installed_on")},
               "now": "now"}
 DATE_LABELS = {"ordered_on": "下单日期", "shipped_on": "发货日期", "delivered_on": "签收日期", "replaced_on": "换货日期",
-               "now": "当前日期"}
+               "installed_on": "安装完成日期", "now": "当前日期"}
 
 
 def _money_error(value) -> str | None:
@@ -271,7 +276,8 @@ def facts_errors(line: LineFacts, claim: Claim, today: dt.date, *, names: dict[s
             err(key, f"应为 true 或 false（布尔值），收到 {value!r}")
     dates: dict[str, dt.date] = {}
     for key, value in (("ordered_on", line.ordered_on), ("shipped_on", line.shipped_on),
-                       ("delivered_on", line.delivered_on), ("replaced_on", line.replaced_on), ("now", today)):
+                       ("delivered_on", line.delivered_on), ("replaced_on", line.replaced_on),
+                       ("installed_on", claim.installed_on), ("now", today)):
         if value is None:
             if key in ("ordered_on", "now"):
                 err(key, f"缺少{DATE_LABELS[key]}（YYYY-MM-DD）")
@@ -283,14 +289,22 @@ def facts_errors(line: LineFacts, claim: Claim, today: dt.date, *, names: dict[s
             dates[key] = value
     if "replaced_on" in dates and line.delivered_on is None:
         err("replaced_on", "换货日期需要签收日期（未签收的商品不会已换货）")
-    # each later event must not precede an earlier one: ordered ≤ shipped ≤ delivered ≤ replaced ≤ now
-    order = ("ordered_on", "shipped_on", "delivered_on", "replaced_on", "now")
-    for i, later in enumerate(order):
-        for earlier in order[:i]:
-            if later in dates and earlier in dates and dates[later] < dates[earlier]:
-                err(later, f"{DATE_LABELS[later]} {dates[later]} 早于{DATE_LABELS[earlier]} {dates[earlier]}"
-                           f"（{names.get(earlier, earlier)}），时间顺序不可能")
-                break
+    if "installed_on" in dates and line.delivered_on is None:
+        err("installed_on", "安装完成日期需要签收日期（未签收的商品不会已安装）")
+    # each later event must not precede an earlier one: ordered ≤ shipped ≤ delivered ≤ replaced ≤ now, and
+    # delivered ≤ installed ≤ now (an installation is not ordered against an exchange)
+    seen: set[tuple[str, str]] = set()
+    for order in (("ordered_on", "shipped_on", "delivered_on", "replaced_on", "now"),
+                  ("ordered_on", "shipped_on", "delivered_on", "installed_on", "now")):
+        for i, later in enumerate(order):
+            for earlier in order[:i]:
+                if later in dates and earlier in dates and dates[later] < dates[earlier]:
+                    message = (f"{DATE_LABELS[later]} {dates[later]} 早于{DATE_LABELS[earlier]} {dates[earlier]}"
+                               f"（{names.get(earlier, earlier)}），时间顺序不可能")
+                    if (later, message) not in seen:
+                        seen.add((later, message))
+                        err(later, message)
+                    break
     return errors
 
 
@@ -360,7 +374,7 @@ INTACT_WHY_EN = {
 def _intact(policy: dict, category: str, condition: str) -> tuple[bool, str]:
     """Intact as the Measures define it (arts. 8, 9): opening to inspect never breaks it; a broken one-time
     seal does for food and cosmetics; cut tags, missing accessories, use or damage do. Missing gifts do not
-    (their marked value is deducted instead, art. 11)."""
+    (their marked value is deducted instead, art. 12)."""
     rule = _cat(policy, category).get("intact", {})
     if condition in ("unopened", "opened_unused", "missing_gifts"):
         return True, ""
@@ -373,6 +387,21 @@ def _intact(policy: dict, category: str, condition: str) -> tuple[bool, str]:
     if condition == "missing_accessories":
         return (False, "配件不全") if rule.get("accessories_required", True) else (True, "")
     return False, "商品已使用或损坏"
+
+
+# 三包12: a repair not done within 90 days because the producer supplied no parts, or one the repairer kept more than 30
+# days for its own reasons, gives a free exchange for the same model (「自送修之日起超过90日未修好的…」「因修理者自身原因
+# 使修理期超过30日的…」)
+REPAIR_OVERDUE_DAYS = {"parts": 90, "repairer": 30}
+
+
+def sanbao_repair_overdue(*, days_in_repair: int, cause: str | None) -> bool:
+    """三包12: whether a repair under way `days_in_repair` days (counted from the day the goods were handed over) for
+    `cause` ("parts": waiting for parts the producer did not supply; "repairer": the repairer's own reasons; None: not
+    recorded) now owes the buyer a free exchange. Without a recorded cause nothing is owed automatically: a delay may be
+    the buyer's own. Pure."""
+    limit = REPAIR_OVERDUE_DAYS.get(cause or "")
+    return limit is not None and days_in_repair > limit
 
 
 POINTS_PER_YUAN = Decimal("100")  # 100 points are worth 1 yuan when compared with an approval limit
@@ -467,13 +496,15 @@ def decide(line: LineFacts, claim: Claim, now: dt.date | dt.datetime, *, policy:
 
     past_rest_days = bool(policy.get("periods", {}).get("extend_past_rest_days", False))
 
-    def last_day(days: int) -> dt.date:
-        """A statutory period from sign-off: its last day (moved past rest days when the shop chose 民法典203)."""
-        return statutory_last_day(line.delivered_on, days, past_rest_days=past_rest_days)
+    def last_day(days: int, start: dt.date | None = None) -> dt.date:
+        """A statutory period from sign-off (or `start`, an installation): its last day (moved past rest days when the
+        shop chose 民法典203)."""
+        return statutory_last_day(start or line.delivered_on, days, past_rest_days=past_rest_days)
 
-    def note_extension(end: dt.date, days: int) -> None:
+    def note_extension(end: dt.date, days: int, start: dt.date | None = None) -> None:
         """Say so when today is inside a period only because its last day fell in a holiday."""
-        if day is not None and day > days and today <= end and "period.holiday_extension" not in d.clauses:
+        late = day is not None and (today - (start or line.delivered_on)).days > days
+        if late and today <= end and "period.holiday_extension" not in d.clauses:
             d.clauses.append("period.holiday_extension")
             zh.append(f"期限最后一日逢法定休假日，顺延至其后的第一个工作日（{end.isoformat()}，民法典第203条）。")
             en.append(f"The period's last day fell on a public holiday or a weekend, so it runs to the next "
@@ -576,36 +607,67 @@ def decide(line: LineFacts, claim: Claim, now: dt.date | dt.datetime, *, policy:
         # a warranty of whole years ends on the same calendar day that many years after sign-off (Civil Code
         # arts. 201, 202: 到期月的对应日; 365 days would end a day early across a 29 February)
         # 三包: the warranty starts again on an exchange, and the days spent in repair are not counted in it
-        w_start = max(line.replaced_on or line.delivered_on, line.delivered_on)
+        # goods the merchant installs: the 三包 periods and warranty run from the installation (条例18)
+        sb_start = max(claim.installed_on or line.delivered_on, line.delivered_on)
+        w_start = max(line.replaced_on or sb_start, sb_start)
         in_repair = dt.timedelta(days=line.repair_days)
         w_plain = warranty_end(line.delivered_on, sb["warranty_days"])
-        w_end = warranty_end(w_start, sb["warranty_days"]) + in_repair
+        w_natural = warranty_end(w_start, sb["warranty_days"]) + in_repair
+        # under the 民法典203 option a warranty ending on a rest day runs to the next workday too (三包8's reading:
+        # 三包有效期限的最后一天为法定休假日的，以休假日的次日为期限的最后一天)
+        w_end = statutory_last_day(w_natural, 0, past_rest_days=past_rest_days)
         w_until = w_end.isoformat()
-        sb_return_end, sb_exchange_end = last_day(sb["return_days"]), last_day(sb["exchange_days"])
+        sb_return_end = last_day(sb["return_days"], sb_start)
+        sb_exchange_end = sb_exchange_plain = last_day(sb["exchange_days"], sb_start)
+        if line.replaced_on is not None and line.replaced_on > sb_start:
+            # 条例18: 经营者向消费者履行更换义务后，承担更换、修理等义务的有效期限自更换完成之日起重新计算 — the exchange period
+            # (a duty to exchange) starts again with the new unit; the return period (退货) does not
+            sb_exchange_end = max(sb_exchange_plain, last_day(sb["exchange_days"], line.replaced_on))
         d.deadlines.update({"sanbao_return_until": sb_return_end.isoformat(),
                             "sanbao_exchange_until": sb_exchange_end.isoformat(),
                             "warranty_until": w_until})
         # 三包: a main part's warranty outlasts the whole unit's (a policy without the key: the unit's only)
         main_days = max(sb.get("main_part_warranty_days", sb["warranty_days"]), sb["warranty_days"])
-        main_end = max(warranty_end(w_start, main_days) + in_repair, w_end)
+        main_natural = max(warranty_end(w_start, main_days) + in_repair, w_natural)
+        main_end = max(statutory_last_day(main_natural, 0, past_rest_days=past_rest_days), w_end)
         if claim.main_part and main_end > w_end:
             d.deadlines["main_part_warranty_until"] = main_end.isoformat()
         repaired_twice = claim.failed_repairs >= sb["failed_repairs_for_exchange"]
+
+        def note_installation(plain_end: dt.date, end: dt.date) -> None:
+            """Say so when the claim is in a 三包 period only because it runs from the installation."""
+            if sb_start > line.delivered_on and plain_end < today <= end \
+                    and "sanbao.from_installation" not in d.clauses:
+                d.clauses.append("sanbao.from_installation")
+                zh.append(f"商品由商家安装，三包期限自安装完成之日（{sb_start.isoformat()}）起计算"
+                          f"（消费者权益保护法实施条例第18条）。")
+                en.append(f"The merchant installed the item: its statutory return, exchange and warranty periods run "
+                          f"from the installation ({sb_start.isoformat()}; Regulations on the CRPL art. 18).")
+
         if today <= sb_return_end:
-            note_extension(sb_return_end, sb["return_days"])
+            note_extension(sb_return_end, sb["return_days"], sb_start)
+            note_installation(last_day(sb["return_days"]), sb_return_end)
             d.allowed = ["return_refund", "exchange", "repair"]
             d.clauses.append("sanbao.return")
             zh.append(f"签收后{sb['return_days']}日内出现性能故障，可退货、换货或维修（三包）。")
             en.append("Performance fault within the return period: return, exchange or repair.")
         elif today <= w_end and repaired_twice:
-            # 三包 art. 10: two repairs within the warranty and still faulty → exchange or return, whenever in the
+            # 三包 art. 11: two repairs within the warranty and still faulty → exchange or return, whenever in the
             # warranty it happens (in the exchange period too: exchange or repair would hold the buyer to a third)
             d.allowed = ["exchange", "return_refund"]
             d.clauses.append("sanbao.failed_repairs")
             zh.append(f"保修期内已维修{claim.failed_repairs}次仍无法正常使用，可换货或退货。")
             en.append("Repaired twice without success: exchange or return.")
         elif today <= sb_exchange_end:
-            note_extension(sb_exchange_end, sb["exchange_days"])
+            if today > sb_exchange_plain:
+                d.clauses.append("sanbao.exchange_restarted")
+                zh.append(f"商品已于{line.replaced_on.isoformat()}换货，换货期自换货之日起重新计算（消费者权益保护法实施条例第18条）。")
+                en.append(f"The item was exchanged on {line.replaced_on.isoformat()}: its exchange period runs again "
+                          f"from that day (Regulations on the CRPL art. 18).")
+                note_extension(sb_exchange_end, sb["exchange_days"], line.replaced_on)
+            else:
+                note_extension(sb_exchange_end, sb["exchange_days"], sb_start)
+                note_installation(last_day(sb["exchange_days"]), sb_exchange_end)
             d.allowed = ["exchange", "repair"]
             d.clauses.append(f"categories.{cat}.sanbao.exchange" if "exchange_days" in crule.get("sanbao", {})
                              else "sanbao.exchange")
@@ -619,6 +681,8 @@ def decide(line: LineFacts, claim: Claim, now: dt.date | dt.datetime, *, policy:
         elif claim.main_part and today <= main_end:
             d.allowed = ["repair"]
             d.clauses.append("sanbao.main_part_repair")
+            note_installation(warranty_end(max(line.replaced_on or line.delivered_on, line.delivered_on), main_days)
+                              + in_repair, main_end)
             zh.append(f"整机保修期已过，故障部件属主要部件，仍在主要部件三包有效期内（至"
                       f"{main_end.isoformat()}），可免费维修（三包）。")
             en.append("The unit's warranty has ended, but the faulty main part is still under its own warranty: "
@@ -627,9 +691,13 @@ def decide(line: LineFacts, claim: Claim, now: dt.date | dt.datetime, *, policy:
             d.clauses.append("sanbao.warranty_expired")
             zh.append("已过保修期，可提供付费维修。")
             en.append("Warranty has ended; paid repair only.")
+        if d.allowed and w_natural < today <= w_end:
+            note_extension(w_end, 0, w_natural)
         if d.allowed and w_plain < today <= w_end:
-            # in the warranty only because it began again on an exchange or stood still during repairs: say why
-            if w_start > line.delivered_on:
+            # in the warranty only because it began again on an exchange or stood still during repairs, or because it
+            # runs from the installation: say why
+            note_installation(w_plain, w_end)
+            if line.replaced_on is not None and line.replaced_on > sb_start:
                 d.clauses.append("sanbao.warranty_restarted")
                 zh.append(f"商品已于{w_start.isoformat()}换货，三包有效期自换货之日起重新计算（三包）。")
                 en.append(f"The item was exchanged on {w_start.isoformat()}: its warranty runs again from that day.")
@@ -684,7 +752,7 @@ def decide(line: LineFacts, claim: Claim, now: dt.date | dt.datetime, *, policy:
                           + ("" if cat in NOT_REPAIRABLE else " or repair") + " (CRPL art. 24).")
             elif claim.failed_repairs >= sb["failed_repairs_for_exchange"]:
                 # repaired twice and still defective: the purpose of the purchase is defeated (the conditions for
-                # ending the contract, CRPL art. 24), as 三包 art. 10 says for its listed goods
+                # ending the contract, CRPL art. 24), as 三包 art. 11 says for its listed goods
                 d.allowed = ["exchange", "return_refund", "compensation"]
                 d.clauses.append("quality.failed_repairs")
                 zh.append(f"质量问题已维修{claim.failed_repairs}次仍未解决，可换货或退货退款（消法第24条），运费由商家承担。")

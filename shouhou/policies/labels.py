@@ -33,6 +33,8 @@ CLAUSES: dict[str, object] = {
     "sanbao.onsite_repair": _lazy("三包：上门维修"),
     "sanbao.warranty_restarted": _lazy("三包：换货后三包有效期重新计算"),
     "sanbao.repair_time": _lazy("三包：有效期扣除维修占用时间"),
+    "sanbao.exchange_restarted": _lazy("三包：换货后换货期重新计算（消费者权益保护法实施条例第18条）"),
+    "sanbao.from_installation": _lazy("三包：期限自安装完成之日起计算（消费者权益保护法实施条例第18条）"),
     "quality.return": _lazy("质量问题：退货退款（消法第24条）"),
     "quality.exchange": _lazy("质量问题：换货或维修（消法第24条）"),
     "quality.repair": _lazy("质量问题：维修或补偿"),  # decisions stored before 2026-12-06

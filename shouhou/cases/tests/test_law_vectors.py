@@ -57,15 +57,15 @@ VECTORS = [
      {"sold_as_flawed": True, "confirmed_exclusion_at_purchase": True}, [], "0", "none"),
     ("办法9(二)", "phone-activated", "mobile_phone", {"paid": "2999.00"}, at(2), "no_reason", {"activated": True},
      [], "0", "none"),
-    ("办法11", "gift-kept", "clothing", {"paid": "199.00"}, at(2), "no_reason", {"gift_value": "20.00"}, NR,
+    ("办法12", "gift-kept", "clothing", {"paid": "199.00"}, at(2), "no_reason", {"gift_value": "20.00"}, NR,
      "179.00", "buyer"),
-    ("办法 包邮", "free-shipping-lost", "home", {"paid": "50.00"}, at(2), "no_reason",
+    ("办法18.2", "free-shipping-lost", "home", {"paid": "50.00"}, at(2), "no_reason",
      {"free_shipping_lost": "10.00"}, NR, "40.00", "buyer"),
     ("消法24", "quality-day7", "home", {}, at(7), "quality", {},
      ["return_refund", "exchange", "repair", "compensation"], "99.00", "merchant"),
     ("消法24", "quality-day8", "home", {}, at(8), "quality", {}, ["exchange", "repair", "compensation"], "0",
      "merchant"),
-    ("三包10", "phone-two-repairs-day20", "mobile_phone", {"paid": "2999.00"}, at(20), "performance_fault",
+    ("三包11", "phone-two-repairs-day20", "mobile_phone", {"paid": "2999.00"}, at(20), "performance_fault",
      {"failed_repairs": 2}, ["exchange", "return_refund"], "0", "merchant"),
     ("三包 民法典202", "warranty-year-across-29-february", "electronics",
      {"delivered_at": dt.datetime(2027, 6, 1, 20, 0, tzinfo=SH),
@@ -111,7 +111,7 @@ def test_an_order_signed_for_at_an_unknown_time_waits_for_a_person(shop):
 
 
 def test_a_customer_may_choose_a_return_after_two_failed_repairs_in_the_exchange_period(shop):
-    # 三包10: repaired twice and still faulty → exchange or return, the merchant paying the postage
+    # 三包11: repaired twice and still faulty → exchange or return, the merchant paying the postage
     line = _line(shop, "electronics", paid="1299.00")
     with time_machine.travel(at(12), tick=False):
         case = svc.case_create(shop=shop, order_line=line, reason="performance_fault", kind="return_refund",

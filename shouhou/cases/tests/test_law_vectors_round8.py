@@ -1,5 +1,5 @@
 """Law vectors, round 8, through the case services (policies/tests/test_law_vectors_round8.py holds the pure table):
-the line's own after-sales history decides what the law gives next — two repairs that did not hold (三包 art. 10,
+the line's own after-sales history decides what the law gives next — two repairs that did not hold (三包 art. 11,
 消法24 法定解除), counted from the repair cases themselves and only since the last replacement; the days the goods
 spent being repaired are not part of the 三包 period (三包: 三包有效期扣除因修理占用的时间).
 消法 = 消费者权益保护法; 三包 = 部分商品修理更换退货责任规定."""
@@ -49,7 +49,7 @@ def _repaired(shop, line, at: dt.datetime, days: int = 0):
 
 
 def test_a_third_fault_after_two_repairs_in_the_warranty_is_exchange_or_return(shop):
-    # 三包 art. 10: repaired twice within the warranty and still faulty → exchange or return (here day 101, long after
+    # 三包 art. 11: repaired twice within the warranty and still faulty → exchange or return (here day 101, long after
     # the 15-day exchange period). Given two repair cases resolved on the line (04-01, 05-01)
     line = _line(shop)
     _repaired(shop, line, dt.datetime(2026, 4, 1, 10, 0, tzinfo=SH))

@@ -228,7 +228,7 @@ def test_a_recall_refunds_what_earlier_cases_did_not(shop, agent, supervisor):
 
 
 def test_a_gift_kept_on_the_first_return_stays_deducted_on_the_next(shop, agent):
-    # given 2 units for 200.00 with a gift marked 30.00; the first unit comes back without the gift (办法11)
+    # given 2 units for 200.00 with a gift marked 30.00; the first unit comes back without the gift (办法12)
     line = _line(shop, quantity=2, paid="200.00")
     with time_machine.travel(DAY_2, tick=False):
         first = _no_reason(shop, line, return_quantity=1, gift_value="30.00")

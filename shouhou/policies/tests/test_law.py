@@ -93,13 +93,13 @@ LAW = [
      {"clause": "categories.clothing.intact"}),
     ("办法8", "missing-accessories", "electronics", 2, {"reason": "no_reason", "condition": "missing_accessories"}, [],
      {"clause": "categories.electronics.intact"}),
-    # 办法第十一条: gifts not sent back are paid for (their marked value deducted), the return stands
-    ("办法11", "gifts-missing-deducted", "clothing", 2,
+    # 办法第十二条: gifts not sent back are paid for (their marked value deducted), the return stands
+    ("办法12", "gifts-missing-deducted", "clothing", 2,
      {"reason": "no_reason", "condition": "missing_gifts", "gift_value": Decimal("20")}, ["return_refund", "exchange"],
      {"refund": "79.00", "gift": "20.00", "clause": "no_reason.gifts"}),
-    ("办法11", "gifts-missing-value-unknown", "clothing", 2, {"reason": "no_reason", "condition": "missing_gifts"},
+    ("办法12", "gifts-missing-value-unknown", "clothing", 2, {"reason": "no_reason", "condition": "missing_gifts"},
      ["return_refund", "exchange"], {"refund": "99.00", "gift": None, "clause": "no_reason.gifts"}),
-    ("办法11", "gifts-worth-more-than-the-item", "clothing", 2,
+    ("办法12", "gifts-worth-more-than-the-item", "clothing", 2,
      {"reason": "no_reason", "condition": "missing_gifts", "gift_value": Decimal("150")}, ["return_refund", "exchange"],
      {"refund": "0.00", "gift": "99.00"}),
     # 消法第25条第三款 / 办法第十三条: refund within 7 days of receiving the returned goods
@@ -129,21 +129,21 @@ LAW = [
      {"payer": "merchant", "clause": "shipping.merchant.not_as_described"}),
     ("消法24", "late-transit-damage-still-returnable", "home", 5, {"reason": "damaged_in_transit", "has_photo": True},
      ["return_refund", "exchange", "repair", "compensation"], {"payer": "merchant", "auto": False}),
-    # 三包 arts. 8–10: 7 days return/exchange/repair, 15 days exchange/repair, two failed repairs → exchange/return
-    ("三包8", "sanbao-day7", "electronics", 7, {"reason": "performance_fault"}, ["return_refund", "exchange", "repair"],
+    # 三包 arts. 9–11: 7 days return/exchange/repair, 15 days exchange/repair, two failed repairs → exchange/return
+    ("三包9", "sanbao-day7", "electronics", 7, {"reason": "performance_fault"}, ["return_refund", "exchange", "repair"],
      {"payer": "merchant"}),
-    ("三包9", "sanbao-day15", "electronics", 15, {"reason": "performance_fault"}, ["exchange", "repair"], {}),
-    ("三包9", "sanbao-day16", "electronics", 16, {"reason": "performance_fault"}, ["repair"], {}),
-    ("三包10", "sanbao-two-failed-repairs", "electronics", 200, {"reason": "performance_fault", "failed_repairs": 2},
+    ("三包10", "sanbao-day15", "electronics", 15, {"reason": "performance_fault"}, ["exchange", "repair"], {}),
+    ("三包10", "sanbao-day16", "electronics", 16, {"reason": "performance_fault"}, ["repair"], {}),
+    ("三包11", "sanbao-two-failed-repairs", "electronics", 200, {"reason": "performance_fault", "failed_repairs": 2},
      ["exchange", "return_refund"], {}),
     # 消法第24条: return, or exchange, or repair — the buyer's choice from day one, not only after day seven
     ("消法24", "quality-day3-repair-offered", "home", 3, {"reason": "quality"},
      ["return_refund", "exchange", "repair", "compensation"], {"refund": "99.00", "payer": "merchant"}),
     ("消法24", "quality-day3-food-not-repaired", "food", 3, {"reason": "quality"},
      ["return_refund", "exchange", "compensation"], {}),
-    # 消法第24条 (the conditions for ending the contract) as 三包10 says it: repaired twice and still defective →
+    # 消法第24条 (the conditions for ending the contract) as 三包11 says it: repaired twice and still defective →
     # exchange or return, past the first seven days too, outside 三包's listed goods
-    ("消法24 三包10", "quality-two-failed-repairs-day30", "home", 30, {"reason": "quality", "failed_repairs": 2},
+    ("消法24 三包11", "quality-two-failed-repairs-day30", "home", 30, {"reason": "quality", "failed_repairs": 2},
      ["exchange", "return_refund", "compensation"], {"clause": "quality.failed_repairs", "refund": "99.00",
                                                      "payer": "merchant", "auto": False}),
     ("消法24", "quality-one-failed-repair-day30", "home", 30, {"reason": "quality", "failed_repairs": 1},
@@ -250,9 +250,9 @@ OLD = parse(OLD_UNLAWFUL, law=False)
     ("办法8 opened to inspect", "home", 2, {"reason": "no_reason", "condition": "opened_unused"},
      ["return_refund", "exchange"], {}),
     ("消法24 merchant pays", "home", 2, {"reason": "quality"}, None, {"payer": "merchant"}),
-    ("三包9 exchange floor", "electronics", 15, {"reason": "performance_fault"}, ["exchange", "repair"], {}),
+    ("三包10 exchange floor", "electronics", 15, {"reason": "performance_fault"}, ["exchange", "repair"], {}),
     ("三包 warranty floor", "electronics", 300, {"reason": "performance_fault"}, ["repair"], {}),
-    ("三包10 two repairs", "electronics", 200, {"reason": "performance_fault", "failed_repairs": 2},
+    ("三包11 two repairs", "electronics", 200, {"reason": "performance_fault", "failed_repairs": 2},
      ["exchange", "return_refund"], {}),
 ])
 def test_an_old_unlawful_version_still_decides_at_the_statutory_floor(clause, cat, day, claim, allowed, extra):

@@ -5,8 +5,8 @@ JSON (`policies.claims.facts_from_json`) and `decide()` under the shipped defaul
 New in this round: the 三包 warranty of goods exchanged or repaired. 三包 (as the State's 三包 summaries quote it):
 「换货后的"三包"有效期自换货之日起重新计算」 and 「"三包"有效期应扣除因修理占用和无零配件待修的时间」 — claim keys
 `replaced_date` (the last exchange) and `repair_days` (days the present unit spent being repaired); the case services
-fill both from the line's resolved cases (cases/tests/test_law_vectors_round8.py). The 7- and 15-day periods stay
-counted from the sale (三包 8, 9: 自售出之日起). Also: transit damage on the report deadline, the parcel's risk
+fill both from the line's resolved cases (cases/tests/test_law_vectors_round8.py). The 7-day period stays
+counted from the sale (三包9: 自售出之日起; the 15-day one restarts on an exchange since round 9, 条例18). Also: transit damage on the report deadline, the parcel's risk
 before sign-off, 三包 floors under a shorter promise, recalls years later, tags of toys and jewellery, who pays when
 insurance and VIP meet.
 
@@ -49,10 +49,13 @@ VECTORS = [
     ("三包 换货后重新计算", "exchanged-unit-the-day-after-its-year",
      row("electronics", "performance_fault", "2027-06-02", replaced_date="2026-06-01"),
      {"allowed": [], "clause": "sanbao.warranty_expired"}),
-    ("三包8 9 (自售出之日起)", "an-exchange-does-not-restart-the-15-day-exchange-period",
-     row("electronics", "performance_fault", "2026-03-20", replaced_date="2026-03-10"),
-     {"allowed": ["repair"], "clause": "sanbao.repair", "no_clause": "sanbao.warranty_restarted",
-      "deadline": ("sanbao_exchange_until", "2026-03-16")}),
+    # round 9: this row said the 15-day exchange period did not restart on an exchange (三包10: 自售出之日起); 条例18
+    # (2024) restarts the periods of the exchange and repair duties 自更换完成之日起 — not the return (退货) period:
+    # test_law_vectors_round9.py holds the exchange period's vectors
+    ("三包9 (自售出之日起) 条例18", "an-exchange-does-not-restart-the-7-day-return-period",
+     row("electronics", "performance_fault", "2026-03-12", replaced_date="2026-03-10"),
+     {"allowed": ["exchange", "repair"], "no_clause": "sanbao.warranty_restarted",
+      "deadline": ("sanbao_return_until", "2026-03-08")}),
     ("三包 扣除修理占用时间", "twenty-days-in-repair-carry-the-warranty-on",
      row("electronics", "performance_fault", "2027-03-21", repair_days=20),
      {"allowed": ["repair"], "clause": "sanbao.repair_time", "deadline": ("warranty_until", "2027-03-21")}),
@@ -64,7 +67,7 @@ VECTORS = [
     ("三包 换货 扣除修理", "both-exchange-and-repair-time",
      row("mobile_phone", "performance_fault", "2027-06-05", replaced_date="2026-06-01", repair_days=10),
      {"allowed": ["repair"], "clause": "sanbao.repair_time", "deadline": ("warranty_until", "2027-06-11")}),
-    ("三包10 换货后重新计算", "two-failed-repairs-of-the-replacement-in-its-warranty",
+    ("三包11 换货后重新计算", "two-failed-repairs-of-the-replacement-in-its-warranty",
      row("electronics", "performance_fault", "2027-04-01", replaced_date="2026-06-01", failed_repairs=2,
          price_paid="1299.00"),
      {"allowed": ["exchange", "return_refund"], "refund": "1299.00", "clause": "sanbao.failed_repairs",
@@ -79,7 +82,7 @@ VECTORS = [
     ("三包 整机一年", "a-90-day-promise-still-gets-the-year",
      row("electronics", "performance_fault", "2026-12-01", warranty_days=90),
      {"allowed": ["repair"], "deadline": ("warranty_until", "2027-03-01")}),
-    ("三包8 店规 换货次数", "exchange-limit-keeps-the-statutory-return-and-repair",
+    ("三包9 店规 换货次数", "exchange-limit-keeps-the-statutory-return-and-repair",
      row("electronics", "performance_fault", "2026-03-05", exchanges_so_far=2),
      {"allowed": ["return_refund", "repair", "compensation"], "payer": "merchant", "clause": "exchange.limit"}),
     ("三包 店规 上门维修", "a-large-appliance-is-repaired-on-site",
