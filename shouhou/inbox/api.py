@@ -138,9 +138,15 @@ class InboxProgressOut(Schema):
     created_at: dt.datetime
 
 
+PAGE_DOC = ("最新的 200 条消息（或 `before` 之前的 200 条），按时间从早到晚；更早的消息用 `earlier` 作为 `before` "
+            "再请求（docs/workbench.md, \"Long conversations in the API\"）")
+
+
 class InboxTicketDetailOut(InboxTicketOut):
-    messages: list[InboxMessageOut]
-    events: list[InboxTicketEventOut]
+    messages: list[InboxMessageOut] = Field(description=PAGE_DOC)
+    has_earlier: bool = Field(description="是否还有更早的消息")
+    earlier: int | None = Field(description="读更早一页时作为 `before` 传入的消息编号（本页最早的一条）；没有更早的消息时为 null")
+    events: list[InboxTicketEventOut] = Field(description="本页消息时间范围内的工单记录（每条记录只出现在一页）")
     escalations: list[InboxEscalationOut]
     customer_progress: list[InboxProgressOut] = Field(
         description="顾客可见的进展（转交部门、部门进展、已解决/已关闭），不含内部备注与不公开的进展")
@@ -159,7 +165,9 @@ class InboxConversationOut(Schema):
 
 
 class InboxConversationDetailOut(InboxConversationOut):
-    messages: list[InboxMessageOut]
+    messages: list[InboxMessageOut] = Field(description=PAGE_DOC)
+    has_earlier: bool = Field(description="是否还有更早的消息")
+    earlier: int | None = Field(description="读更早一页时作为 `before` 传入的消息编号（本页最早的一条）；没有更早的消息时为 null")
     ticket_ids: list[int]
 
 
@@ -395,13 +403,29 @@ def _progress_note(e) -> str:
     return ""
 
 
-def _ticket_detail(request, ticket_id: int) -> dict:
+def _message_page(request, conversation_id: int | None, before: int | None) -> sel.MessagePage:
+    page = sel.conversation_message_page(shop_id=request.auth.shop.pk, conversation_id=conversation_id,
+                                         before_message_id=before)
+    if page is None:
+        raise DomainError("before 不是这个会话的消息编号", status=400, field="before")
+    return page
+
+
+def _page_out(page: sel.MessagePage) -> dict:
+    return {"messages": [_message_out(m) for m in page.messages], "has_earlier": page.earlier is not None,
+            "earlier": page.earlier}
+
+
+def _ticket_detail(request, ticket_id: int, before: int | None = None) -> dict:
     t = _ticket(request, ticket_id)
-    events = list(t.events.select_related("actor").order_by("created_at", "id"))
-    # Replies reach the customer as messages; the rest of what the customer is shown is listed here.
-    progress = [{"kind": e.kind, "note": _progress_note(e), "created_at": e.created_at} for e in events
-                if e.visible_to_customer and e.kind != TicketEventKind.REPLIED]
-    return {**_ticket_out(t), "messages": [_message_out(m) for m in sel.ticket_messages(ticket=t)],
+    page = _message_page(request, t.conversation_id, before)
+    events = list(t.events.filter(page.span).select_related("actor").order_by("created_at", "id"))
+    # Replies reach the customer as messages; the rest of what the customer is shown is listed here (whole, on
+    # every page: it is short, and it is the ticket's state rather than its timeline).
+    progress = [{"kind": e.kind, "note": _progress_note(e), "created_at": e.created_at}
+                for e in t.events.filter(visible_to_customer=True).exclude(kind=TicketEventKind.REPLIED)
+                .order_by("created_at", "id")]
+    return {**_ticket_out(t), **_page_out(page),
             "events": [{"id": e.pk, "kind": e.kind, "actor": _name(e.actor), "from_value": e.from_value,
                         "to_value": e.to_value, "note": e.note, "visible_to_customer": e.visible_to_customer,
                         "created_at": e.created_at} for e in events],
@@ -439,13 +463,16 @@ def conversations(request, channel: str = "", customer_id: int | None = Query(No
     return [_conversation_out(c) for c in rows[offset:offset + limit]]
 
 
-@router.get("/conversations/{conversation_id}", response=InboxConversationDetailOut, summary="会话详情（含消息）")
-def conversation(request, conversation_id: Id):
+Before = Query(None, ge=1, le=2**62, description="读更早的消息：上一页返回的 `earlier`（该页最早一条消息的编号）")
+
+
+@router.get("/conversations/{conversation_id}", response=InboxConversationDetailOut,
+            summary="会话详情（最新 200 条消息，`before` 读更早的）")
+def conversation(request, conversation_id: Id, before: int | None = Before):
     _need(request, VIEW)
     c = get_object_or_404(Conversation.objects.select_related("customer"), shop=request.auth.shop,
                           pk=conversation_id)
-    msgs = Message.objects.filter(shop=request.auth.shop, conversation=c).select_related("author")
-    return {**_conversation_out(c), "messages": [_message_out(m) for m in msgs.order_by("created_at", "id")],
+    return {**_conversation_out(c), **_page_out(_message_page(request, c.pk, before)),
             "ticket_ids": list(c.tickets.filter(shop=request.auth.shop).order_by("pk").values_list("pk", flat=True))}
 
 
@@ -527,10 +554,11 @@ def tickets(request, scope: str = Query("all", description="all / mine / unassig
             "items": [_ticket_out(row.ticket) for row in result.rows]}
 
 
-@router.get("/tickets/{ticket_id}", response=InboxTicketDetailOut, summary="工单详情（消息、记录、部门升级）")
-def ticket_detail(request, ticket_id: Id):
+@router.get("/tickets/{ticket_id}", response=InboxTicketDetailOut,
+            summary="工单详情（最新 200 条消息及同一时段的记录，`before` 读更早的；部门升级）")
+def ticket_detail(request, ticket_id: Id, before: int | None = Before):
     _need(request, VIEW)
-    return _ticket_detail(request, ticket_id)
+    return _ticket_detail(request, ticket_id, before)
 
 
 @router.post("/tickets/{ticket_id}/reply", response={201: InboxMessageOut},

@@ -18,6 +18,7 @@ from django.db.models import (
     Exists,
     F,
     IntegerField,
+    Min,
     OuterRef,
     Prefetch,
     Q,
@@ -350,6 +351,7 @@ class ConversationRow:
     clock: Any
     waiting: bool
     beyond: bool = False  # past the list's cut, shown because it is open or was just alerted (`keep`)
+    last_message_id: int | None = None  # the customer's last message: the desk alerts a newer one while it polls
 
 
 DESK_SCOPES = ("mine", "all")
@@ -379,7 +381,8 @@ class DeskList:
 
 def _desk_row(t: Ticket, *, at: dt.datetime, beyond: bool = False) -> ConversationRow:
     return ConversationRow(ticket=t, last_message=(t.last_in or t.subject or "")[:80], last_message_at=t.last_in_at,
-                           clock=ticket_queue_clock(t, at=at), waiting=t.waiting_since is not None, beyond=beyond)
+                           clock=ticket_queue_clock(t, at=at), waiting=t.waiting_since is not None, beyond=beyond,
+                           last_message_id=t.last_in_id)
 
 
 def _ids(values, *, limit: int) -> list[int]:
@@ -407,7 +410,8 @@ def desk_conversations(*, shop, user, scope: str = "mine", at: dt.datetime | Non
 
     def rows_of(qs):
         return (qs.select_related("customer", "assignee", "sla_policy")
-                .annotate(last_in=_last_message_subquery(), last_in_at=_last_message_subquery("created_at"))
+                .annotate(last_in=_last_message_subquery(), last_in_at=_last_message_subquery("created_at"),
+                          last_in_id=_last_message_subquery("id"))
                 .order_by(*order))
 
     rows = [_desk_row(t, at=at) for t in rows_of(base)[:limit]]
@@ -563,12 +567,17 @@ _EVENTS_SHOWN_AS_MESSAGES = Q(kind__in=[TicketEventKind.MESSAGE_IN, TicketEventK
     kind=TicketEventKind.NOTE, actor__isnull=False)
 
 
+def ticket_messages_of(*, shop_id: int, conversation_id: int | None, after_id: int = 0) -> QuerySet[Message]:
+    """The messages of a conversation (notes included), oldest first."""
+    if conversation_id is None:
+        return Message.objects.none()
+    return (Message.objects.filter(shop_id=shop_id, conversation_id=conversation_id, pk__gt=after_id)
+            .select_related("author", "script").order_by("created_at", "id"))
+
+
 def ticket_messages(*, ticket: Ticket, after_id: int = 0) -> QuerySet[Message]:
     """The messages of the ticket's conversation (notes included), oldest first."""
-    if ticket.conversation_id is None:
-        return Message.objects.none()
-    return (Message.objects.filter(shop_id=ticket.shop_id, conversation_id=ticket.conversation_id, pk__gt=after_id)
-            .select_related("author", "script").order_by("created_at", "id"))
+    return ticket_messages_of(shop_id=ticket.shop_id, conversation_id=ticket.conversation_id, after_id=after_id)
 
 
 def ticket_deliveries(*, ticket: Ticket, limit: int = 30) -> list[Message]:
@@ -605,7 +614,56 @@ def ticket_timeline(*, ticket: Ticket, after_message_id: int = 0, after_event_id
     return items
 
 
-TIMELINE_PAGE = 200  # messages a conversation page shows at first, and per 「查看更早的消息」
+TIMELINE_PAGE = 200  # messages a conversation page shows at first, and per 「查看更早的消息」 (the desk, the API)
+
+
+@dataclass
+class MessagePage:
+    """A page of a conversation's messages, oldest first, and the time span it stands for."""
+    messages: list[Message]
+    earlier: int | None  # the oldest message shown, when there are older ones: the cursor of the next page back
+    lower: dt.datetime | None  # the span's start (None: from the beginning)
+    upper: dt.datetime | None  # the span's end, exclusive (None: up to now)
+
+    @property
+    def span(self) -> Q:
+        """Rows of the same span (created_at): events and escalations go with the page that spans them."""
+        q = Q()
+        if self.lower is not None:
+            q &= Q(created_at__gte=self.lower)
+        if self.upper is not None:
+            q &= Q(created_at__lt=self.upper)
+        return q
+
+
+def conversation_message_page(*, shop_id: int, conversation_id: int | None, before_message_id: int | None = None,
+                              limit: int = TIMELINE_PAGE) -> MessagePage | None:
+    """The newest `limit` messages of the conversation (notes included), or the `limit` before message
+    `before_message_id` (the cursor a page gave: its oldest message), oldest first; None when that message is not
+    one of this conversation's. Pages go by id; their spans (for events) by time, so that each instant belongs to
+    exactly one page even when a message's time is earlier than an older id's (a late pull keeps the buyer's send
+    time): a page's span ends where the next page's begins — the earliest time of any message from the cursor on —
+    and begins at the earliest time of its own messages or of any later one. Two or three queries."""
+    if conversation_id is None:  # a ticket without a conversation has no messages, and no message is its cursor
+        return None if before_message_id is not None else MessagePage(messages=[], earlier=None, lower=None, upper=None)
+    messages = ticket_messages_of(shop_id=shop_id, conversation_id=conversation_id)
+    upper = None
+    if before_message_id is not None:
+        later = messages.filter(pk__gte=before_message_id).order_by().aggregate(
+            upper=Min("created_at"), found=Count("pk", filter=Q(pk=before_message_id)))
+        if not later["found"]:
+            return None
+        messages, upper = messages.filter(pk__lt=before_message_id), later["upper"]
+    rows = list(messages.order_by("-id")[:limit + 1])
+    more = len(rows) > limit
+    rows = rows[:limit][::-1]
+    rows.sort(key=lambda m: (m.created_at, m.pk))
+    lower = None
+    if more:
+        lower = min(m.created_at for m in rows)
+        if upper is not None:
+            lower = min(lower, upper)
+    return MessagePage(messages=rows, earlier=min(m.pk for m in rows) if more else None, lower=lower, upper=upper)
 
 
 @dataclass
@@ -619,24 +677,13 @@ def ticket_timeline_page(*, ticket: Ticket, before_message_id: int | None = None
     """The newest `limit` messages of the conversation (before `before_message_id`, a message id the page has: the
     「查看更早的消息」 cursor) with the events and escalations of the same span, oldest first. A long conversation's
     page showed every message, and the customer's chat the oldest 200 only; now both open on the newest. Events
-    go with the page whose oldest message is not after them: each is on exactly one page."""
-    messages = ticket_messages(ticket=ticket)
-    upper = None
-    if before_message_id is not None:
-        anchor = messages.filter(pk=before_message_id).values_list("created_at", flat=True).first()
-        if anchor is None:
-            return TimelinePage(items=[], earlier=None)
-        messages, upper = messages.filter(pk__lt=before_message_id), anchor
-    rows = list(messages.order_by("-id")[:limit + 1])
-    more = len(rows) > limit
-    rows = rows[:limit][::-1]
-    lower = min((m.created_at for m in rows), default=None) if more else None
-    span = Q()
-    if lower is not None:
-        span &= Q(created_at__gte=lower)
-    if upper is not None:
-        span &= Q(created_at__lt=upper)
-    items = [TimelineItem("message", m.created_at, f"m{m.pk}", m) for m in rows]
+    go with the page whose span holds them: each is on exactly one page (conversation_message_page)."""
+    page = conversation_message_page(shop_id=ticket.shop_id, conversation_id=ticket.conversation_id,
+                                     before_message_id=before_message_id, limit=limit)
+    if page is None:
+        return TimelinePage(items=[], earlier=None)
+    span = page.span
+    items = [TimelineItem("message", m.created_at, f"m{m.pk}", m) for m in page.messages]
     events = (TicketEvent.objects.filter(span, shop_id=ticket.shop_id, ticket=ticket)
               .exclude(_EVENTS_SHOWN_AS_MESSAGES).select_related("actor").order_by("created_at", "id"))
     items += [TimelineItem("event", e.created_at, f"e{e.pk}", e) for e in events]
@@ -646,7 +693,7 @@ def ticket_timeline_page(*, ticket: Ticket, before_message_id: int | None = None
     items += [TimelineItem("escalation", x.created_at, f"x{x.pk}", x, updates=list(x.updates.all()))
               for x in escalations]
     items.sort(key=_in_time_order)
-    return TimelinePage(items=items, earlier=min(m.pk for m in rows) if more else None)
+    return TimelinePage(items=items, earlier=page.earlier)
 
 
 def ticket_escalations(*, ticket: Ticket) -> list[Escalation]:
@@ -887,6 +934,18 @@ def _local_day_start(at: dt.datetime) -> dt.datetime:
     return local.replace(hour=0, minute=0, second=0, microsecond=0)
 
 
+def first_responder(ticket: str = "") -> Coalesce:
+    """Who gave a ticket's first response, as an expression on the ticket (`ticket`: the path to it, e.g.
+    "invitation__ticket__"): the person of its first 已回复 (the reply that set `first_responded_at`), not whoever
+    holds the ticket now — an agent who answered and then transferred keeps it, and the receiver of a conversation
+    transferred before anyone answered gets it when they answer. A first reply with no shouhou user (an API token,
+    a servicer answering in the WeCom client) or no reply event at all: the ticket's assignee. The one definition
+    of the team board and insight's per-agent first response (docs/metrics.md)."""
+    first_reply = (TicketEvent.objects.filter(ticket_id=OuterRef(ticket + "pk"), kind=TicketEventKind.REPLIED)
+                   .order_by("created_at", "id").values("actor_id")[:1])
+    return Coalesce(Subquery(first_reply), F(ticket + "assignee_id"), output_field=IntegerField())
+
+
 def team_load(*, shop, at: dt.datetime | None = None) -> list[AgentLoad]:
     """Per agent of the shop: on duty now (a shift covers `at`), open tickets, capacity, breached,
     due soon, and today's first-response median (business seconds). Four queries."""
@@ -904,18 +963,13 @@ def team_load(*, shop, at: dt.datetime | None = None) -> list[AgentLoad]:
         .annotate(open=Count("id"),
                   breached=Count("id", filter=_overdue(at)),
                   due_soon=Count("id", filter=Q(next_due_at__gte=at, next_due_at__lte=soon)))}
-    # The first response is credited to the person who gave it (the ticket's first 已回复 event), not to whoever
-    # holds the ticket now: an agent who answered and then transferred keeps it, the receiver is not given it
-    # (docs/workbench.md, team page). Tickets with no such event (a reply by an API principal): the assignee.
-    first_replier = (TicketEvent.objects.filter(ticket_id=OuterRef("pk"), kind=TicketEventKind.REPLIED,
-                                                actor__isnull=False)
-                     .order_by("created_at", "id").values("actor_id")[:1])
+    # The first response is credited to the person who gave it (first_responder), not to whoever holds the ticket
+    # now (docs/workbench.md, team page; insight's per-agent first response uses the same expression).
     answered: dict[int, list[int]] = {}
     for responder_id, seconds in (Ticket.objects.filter(shop=shop, first_responded_at__gte=_local_day_start(at),
                                                         first_responded_at__lte=at,
                                                         first_response_business_seconds__isnull=False)
-                                  .annotate(responder=Coalesce(Subquery(first_replier), F("assignee_id"),
-                                                               output_field=IntegerField()))
+                                  .annotate(responder=first_responder())
                                   .filter(responder__in=user_ids)
                                   .values_list("responder", "first_response_business_seconds")):
         answered.setdefault(responder_id, []).append(seconds)

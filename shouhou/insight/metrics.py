@@ -49,6 +49,7 @@ from shouhou.commerce.models import OrderLine, Shipment
 from shouhou.core.clock import local_tz
 from shouhou.inbox.choices import Channel
 from shouhou.inbox.models import Ticket
+from shouhou.inbox.selectors import first_responder
 from shouhou.reviews.choices import Outcome, TaskStatus
 from shouhou.reviews.models import RecoveryTask, Review
 
@@ -143,6 +144,12 @@ def _dims_ticket(p: str = "") -> dict:
     }
 
 
+def _dims_first_response() -> dict:
+    """A first response belongs to the person who gave it (the ticket's first reply), not to whoever holds the
+    ticket now: the team board's definition (inbox.selectors.first_responder; docs/metrics.md)."""
+    return {**_dims_ticket(), "agent": first_responder()}
+
+
 def _dims_review(p: str = "") -> dict:
     return {
         "live_session": F(p + "live_session"), "host": F(p + "live_session__host"),
@@ -210,7 +217,7 @@ SLA_HANDLED = ~SLA_SYSTEM_ONLY
 
 POPULATIONS: dict[str, Population] = {p.key: p for p in [
     Population("ticket_first_response", "首次响应的工单", Ticket, _between("first_responded_at"),
-               lambda s, e: F("first_responded_at"), _dims_ticket),
+               lambda s, e: F("first_responded_at"), _dims_first_response),
     Population("ticket_resolved", "解决的工单", Ticket, _between("resolved_at"), lambda s, e: F("resolved_at"),
                _dims_ticket),
     Population("ticket_sla", "首响或解决的工单（有客服经手或已超时）", Ticket,

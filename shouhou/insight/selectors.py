@@ -390,7 +390,16 @@ def drill_rows(*, metric: str, part: str, shop, start: datetime, end: datetime, 
         "insight.surveyresponse": ["invitation__case", "invitation__ticket"],
         "commerce.orderline": ["order", "sku", "order__live_session"],
     }.get(model, [])
-    return qs.select_related(*related).order_by("-pk"), model
+    qs = qs.select_related(*related)
+    if model == "inbox.ticket":  # who gave the first response: the person the 客服 filter of 首次响应 follows
+        from django.db.models import OuterRef, Subquery
+
+        from shouhou.inbox.selectors import first_responder
+
+        users = get_user_model().objects.filter(pk=OuterRef("first_responder_id"))
+        qs = qs.annotate(first_responder_id=first_responder(),
+                         first_responder_name=Subquery(users.values(get_user_model().USERNAME_FIELD)[:1]))
+    return qs.order_by("-pk"), model
 
 
 def pareto_drill(kind: str) -> tuple[str, str, str]:

@@ -83,7 +83,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         after = _after(self.scope)
         self.last = current if after is None or after > current else after
         await self.send_json({"type": "hello", "stream": self.stream, "seq": current})
-        await self.catch_up(limit=REPLAY_LIMIT)
+        await self.catch_up(limit=REPLAY_LIMIT, known=current)
         self.backstop = asyncio.ensure_future(self._backstop())
 
     async def disconnect(self, code):
@@ -127,9 +127,13 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
                     await self.channel_layer.group_add(group, self.channel_name)
             await self.catch_up()
 
-    async def catch_up(self, limit: int | None = None):
+    async def catch_up(self, limit: int | None = None, known: int = 0):
         """Send the stored events after the last number sent, in order, read in pages of REPLAY_LIMIT; a
-        reset instead when the next number is gone (pruned) or more than `limit` events are missing."""
+        reset instead when the next number is gone (pruned) or more than `limit` events are missing.
+        `known`: a number read before this catch-up (the stream's last at connect): every event up to it was
+        committed before the read, so when none after the page's number is stored they were all pruned — a quiet
+        stream's whole gap gone, which the check on the first stored event cannot see (before 2026-12-07 the page
+        was then left on its stale number without a reset, and the next event arrived as a reset, unalerted)."""
         limit = CATCH_UP_LIMIT if limit is None else limit
         async with self.lock:
             if not self.stream:  # refused meanwhile
@@ -138,7 +142,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             while True:
                 page = min(REPLAY_LIMIT, limit - sent)
                 frames = await _read(live_events_after)(self.stream, self.last, limit=page + 1)
-                gone = bool(frames) and frames[0]["seq"] != self.last + 1
+                gone = frames[0]["seq"] != self.last + 1 if frames else self.last < known
                 if gone or (len(frames) > page and sent + page >= limit):
                     current = await _read(live_last_seq)(self.stream)
                     self.last = current

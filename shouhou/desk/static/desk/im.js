@@ -77,7 +77,9 @@
   function refreshList() {
     if (listBusy) { listAgain = true; return Promise.resolve(); }
     listBusy = true;
-    var asked = kept.slice();
+    // a read started while polling, or first after the push (re)connected or said "reset", alerts what is new
+    var asked = kept.slice(), catchUp = catchUpNext, alerting = !liveUp || catchUpNext;
+    catchUpNext = false;
     var url = im.dataset.listUrl + "?scope=" + encodeURIComponent(im.dataset.scope) + "&t=" + openId() +
       (asked.length ? "&keep=" + asked.join(",") : "");
     return getJSON(url).then(function (j) {
@@ -93,9 +95,10 @@
       if (board && j.reply_html) board.outerHTML = j.reply_html;
       if (reFocus) { var again = document.querySelector(reFocus); if (again) again.focus(); }
       waits(); clockMoments(true); D.tick();
+      noteCustomerMessages(alerting);
       kept = kept.filter(function (id) { return asked.indexOf(id) === -1 || rows.querySelector('.im-row[data-conversation="' + id + '"]'); });
     })
-      .catch(function () { retryLater("list"); })
+      .catch(function () { if (catchUp) catchUpNext = true; retryLater("list"); })
       .then(function () { listBusy = false; if (listAgain) { listAgain = false; refreshList(); } });
   }
   function refreshListSoon() {  // at most one list refresh every 1.5 s, however many events arrive
@@ -516,10 +519,28 @@
       }
     });
   });
+  // The tone. Browsers start an AudioContext made before the page's first click or key press "suspended", and it
+  // stays so until resume() is called after one: before 2026-12-07 a message that arrived before the agent touched
+  // the desk made the context silent for good, every later tone unheard (yet counted as rung). Now the first click
+  // or key press resumes it, a tone asks for it too, and a tone is counted only when the context plays.
   var audio = null;
+  function audioContext() {
+    audio = audio || new (window.AudioContext || window.webkitAudioContext)();
+    if (audio.state === "suspended" && audio.resume) {
+      var resumed = audio.resume();  // refused (or left pending) until the page has had a click or key press
+      if (resumed && resumed.catch) resumed.catch(function () { /* no gesture yet */ });
+    }
+    return audio;
+  }
+  ["pointerdown", "keydown"].forEach(function (name) {
+    document.addEventListener(name, function () {
+      if (settings.sound && (!audio || audio.state === "suspended")) { try { audioContext(); } catch (e) { /* no audio */ } }
+    }, true);
+  });
   function beep() {
     try {
-      audio = audio || new (window.AudioContext || window.webkitAudioContext)();
+      audioContext();
+      if (audio.state !== "running") return false;  // not allowed to play yet: no click or key press on the page
       var osc = audio.createOscillator(), gain = audio.createGain();
       osc.frequency.value = 880;
       gain.gain.setValueAtTime(0.15, audio.currentTime);
@@ -610,6 +631,31 @@
     im.dataset.alerts = alerts;
     im.dataset.lastAlert = kinds.join(",");
   }
+  // Without the push (polling), a customer message is known from the list: each row names its conversation's last
+  // customer message (data-last-in). One newer than any the list has shown — in a conversation that is the agent's
+  // or unassigned — alerts as a pushed one does, under the same key, so it is never alerted twice (ids only grow;
+  // rows that merely come into view, a scope switch, carry older ones). Before 2026-12-07 only pushed messages
+  // alerted: a desk on the polling fallback showed new chats without a sound or a tab title.
+  var newestIn = null;  // the newest customer message id the list has shown
+  // The push (re)connected or said "reset" (too far behind to replay: docs/live.md point 8): the next list read
+  // alerts what it shows new, as a poll does. Messages the replay brings alert under the same keys: never twice.
+  var catchUpNext = false;
+  function noteCustomerMessages(alertNew) {
+    var before = newestIn, newest = newestIn || 0;
+    rows.querySelectorAll(".im-row[data-last-in]").forEach(function (row) {
+      var id = parseInt(row.dataset.lastIn, 10), conv = row.dataset.conversation, ticketId = row.dataset.ticket;
+      if (!id) return;
+      newest = Math.max(newest, id);
+      if (before === null || id <= before || !alertNew) return;
+      if (row.dataset.assignee && row.dataset.assignee !== im.dataset.me) return;  // another agent's conversation
+      var preview = row.querySelector(".im-last");
+      claim("m" + id, ticketId, function () {
+        ring(_("新的顾客消息"), preview ? preview.textContent : "", conv, ticketId);
+      });
+    });
+    newestIn = newest;
+  }
+  noteCustomerMessages(false);
   function alertFor(f) {
     var d = f.data;
     if (d.who !== "me") return;
@@ -654,13 +700,21 @@
         if (f.kind === "ticket") alertForTransfer(f);
         refreshListSoon();
       },
-      onReset: function () { refreshTimeline(); refreshList(); refreshCases(); },
+      onReset: function () { catchUpNext = true; refreshTimeline(); refreshList(); refreshCases(); },
       onState: function (up) {
         liveUp = up;
         im.dataset.state = up ? "on" : "off";
-        if (up) { refreshTimeline(); refreshListSoon(); }
+        if (up) { catchUpNext = true; refreshTimeline(); refreshListSoon(); }
       }
     });
   }
-  setInterval(function () { if (!liveUp && !document.hidden) { refreshTimeline(); refreshList(); refreshCases(); } }, 5000);
+  // Polling, only while the push is not connected: every 5 s in front; in the background (another tab or window in
+  // front) the list alone every 15 s, for the alerts — before 2026-12-07 a hidden desk without the push stood still
+  // and a customer's message made no sound and no tab title until the agent came back.
+  var hiddenTicks = 0;
+  setInterval(function () {
+    if (liveUp) return;
+    if (!document.hidden) { hiddenTicks = 0; refreshTimeline(); refreshList(); refreshCases(); return; }
+    if (++hiddenTicks % 3 === 0) refreshList();
+  }, 5000);
 })();
