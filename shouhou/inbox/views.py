@@ -135,6 +135,10 @@ def _signed_json(request, account: ChannelAccount, scope: str):
         payload = json.loads(request.body.decode() or "null")
     except (UnicodeDecodeError, ValueError) as exc:
         raise ChannelRejected("请求体不是有效的 JSON") from exc
+    # An empty or `null` body is refused here (inside the caller's transaction, so the signature is not spent):
+    # None is how this function says "replay", and such a first delivery was acknowledged as one, unapplied.
+    if not isinstance(payload, dict | list):
+        raise ChannelRejected("请求体须为 JSON 对象")
     return delivery, payload
 
 

@@ -185,6 +185,24 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         if self.ahead:
             await self.catch_up()
 
+    async def receive(self, text_data=None, bytes_data=None, **kwargs):
+        """A frame that is not JSON text (binary, malformed, nested past the parser's depth) is answered like an
+        unknown frame: it used to raise out of the app (a traceback, the socket dropped with 1011), from anyone
+        holding a chat link."""
+        try:
+            content = await self.decode_json(text_data) if text_data is not None else None
+        except (ValueError, RecursionError):
+            content = None
+        if content is None:
+            await self.send_json({"type": "error", "detail": "不支持的消息类型"})
+            return
+        await self.receive_json(content, **kwargs)
+
+    async def link_revoked(self, message):
+        """The shop revoked the chat's links (live.services.chat_link_revoked): check the right now."""
+        if self.stream and await self.authorize() != self.stream:
+            await self.refuse()
+
     async def receive_json(self, content, **kwargs):
         kind = content.get("type") if isinstance(content, dict) else None
         if kind == "ping":

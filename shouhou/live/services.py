@@ -263,14 +263,29 @@ def _on_membership_changed(sender, instance, raw: bool = False, **kwargs) -> Non
     transaction.on_commit(lambda: login_changed(user_id=user_id))
 
 
+def chat_link_revoked(*, conversation_id: int) -> None:
+    """The shop took a customer's chat links back: the chat pages open on them stop hearing the conversation now
+    (closed 4403), not at their next periodic check up to a minute later."""
+    _layer_send(chat_stream(conversation_id), {"type": "link.revoked"})
+
+
+def _on_link_revoked(sender, instance, created: bool = False, raw: bool = False, **kwargs) -> None:
+    if not created or raw or instance.kind != instance.Kind.WEB_CHAT:
+        return
+    conversation_id = instance.object_id
+    transaction.on_commit(lambda: chat_link_revoked(conversation_id=conversation_id))
+
+
 def connect() -> None:
     from django.contrib.auth import get_user_model
     from django.contrib.auth.signals import user_logged_out
     from django.db.models.signals import post_delete, post_save
 
     from shouhou.accounts.models import Membership
+    from shouhou.core.models import LinkRevocation
 
     user_logged_out.connect(_on_logged_out, dispatch_uid="live.login_ended")
     post_save.connect(_on_user_saved, sender=get_user_model(), dispatch_uid="live.login_changed")
     post_save.connect(_on_membership_changed, sender=Membership, dispatch_uid="live.membership_saved")
     post_delete.connect(_on_membership_changed, sender=Membership, dispatch_uid="live.membership_deleted")
+    post_save.connect(_on_link_revoked, sender=LinkRevocation, dispatch_uid="live.link_revoked")

@@ -1,7 +1,5 @@
-"""Attacker, round nine: defects found in apps this round does not own. Each test fails today and is marked
-xfail(strict=True), so the suite stays green and the test turns red (XPASS) the day the fix lands: then drop the
-mark. The fixes are described in the reason and in the round's report.
-"""
+"""Attacker, round nine: defects found in apps this round did not own, each fixed in its app (the comment above
+each test says what was wrong)."""
 
 from __future__ import annotations
 
@@ -26,11 +24,10 @@ SECRET = "a-long-webhook-secret-for-round-nine"
 
 
 @pytest.mark.django_db
-@pytest.mark.xfail(strict=True, reason=(
-    "inbox/views.py _signed_json: json.loads(body or 'null') gives None for an empty or `null` body, and None is "
-    "also how it says 'replay'; the social and email hooks then answer 200 {'replayed': true} to a first delivery "
-    "they did not apply (the sender stops retrying) and the signature is spent. Fix: return a separate replay flag "
-    "(or refuse a payload that is not a JSON object with ChannelRejected 400) before the replay answer."))
+# Was: inbox/views.py _signed_json: json.loads(body or 'null') gives None for an empty or `null` body, and None is
+# also how it says 'replay'; the social and email hooks then answer 200 {'replayed': true} to a first delivery they
+# did not apply (the sender stops retrying) and the signature is spent. Fix: return a separate replay flag (or
+# refuse a payload that is not a JSON object with ChannelRejected 400) before the replay answer.
 @pytest.mark.parametrize("body", [b"", b"null"])
 def test_a_signed_empty_push_to_a_channel_hook_is_refused_not_acknowledged_as_a_replay(client, shop, body):
     for kind, channel in (("social", Channel.SOCIAL_COMMENT), ("email", Channel.EMAIL)):
@@ -70,13 +67,12 @@ def test_a_push_for_a_disabled_connection_opens_no_case(client, connect, sandbox
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.xfail(strict=True, reason=(
-    "live/consumers.py LiveConsumer: AsyncJsonWebsocketConsumer.receive decodes every text frame with json.loads "
-    "and raises on a binary frame, before receive_json; a frame of '{not json' (or bytes) raises JSONDecodeError / "
-    "ValueError out of the ASGI app: a traceback in the log and the socket dropped with 1011, from anyone who can "
-    "open a socket (a customer's chat link). Fix: override `receive(text_data=None, bytes_data=None)` in "
-    "LiveConsumer to answer {'type': 'error', 'detail': '不支持的消息类型'} when the frame is not text or not JSON, "
-    "as receive_json already does for unknown types."))
+# Was: live/consumers.py LiveConsumer: AsyncJsonWebsocketConsumer.receive decodes every text frame with json.loads
+# and raises on a binary frame, before receive_json; a frame of '{not json' (or bytes) raises JSONDecodeError /
+# ValueError out of the ASGI app: a traceback in the log and the socket dropped with 1011, from anyone who can open
+# a socket (a customer's chat link). Fix: override `receive(text_data=None, bytes_data=None)` in LiveConsumer to
+# answer {'type': 'error', 'detail': '不支持的消息类型'} when the frame is not text or not JSON, as receive_json already
+# does for unknown types.
 @pytest.mark.parametrize("frame", [{"text": "{not json"}, {"bytes": b"\x00\x01"}])
 def test_a_socket_frame_that_is_not_json_is_answered_not_a_consumer_error(agent, client, frame):
     from shouhou.core.tests.test_websocket_attack import TIMEOUT, run, session_cookie, socket
@@ -103,13 +99,12 @@ def test_a_socket_frame_that_is_not_json_is_answered_not_a_consumer_error(agent,
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.xfail(strict=True, reason=(
-    "live/consumers.py ChatConsumer: a revoked chat link is noticed only by the backstop's re-check every "
-    "REAUTHORIZE_SECONDS (60 s), so a customer socket opened with a leaked link keeps hearing the agent's replies "
-    "for up to a minute after 收回顾客链接 (a logout or a member leaving the shop closes the desk at once through "
-    "the login/user groups). Fix: core.links.link_revoke sends, after commit, a `link.revoked` message to the "
-    "conversation's chat stream group (live.services.chat_stream) and ChatConsumer handles it like "
-    "DeskConsumer.login_changed (authorize again, refuse). The helper that sends is core's; the handler is live's."))
+# Was: live/consumers.py ChatConsumer: a revoked chat link is noticed only by the backstop's re-check every
+# REAUTHORIZE_SECONDS (60 s), so a customer socket opened with a leaked link keeps hearing the agent's replies for
+# up to a minute after 收回顾客链接 (a logout or a member leaving the shop closes the desk at once through the login/user
+# groups). Fix: core.links.link_revoke sends, after commit, a `link.revoked` message to the conversation's chat
+# stream group (live.services.chat_stream) and ChatConsumer handles it like DeskConsumer.login_changed (authorize
+# again, refuse). The helper that sends is core's; the handler is live's.
 def test_a_revoked_chat_link_closes_its_open_socket_at_once(agent, shop):
     import asyncio
 
