@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from shouhou.commerce.importers import pgparse
 from shouhou.commerce.importers.columns import (
     FIELDS_BY_NAME,
     IMPORTANT_OPTIONAL,
@@ -180,24 +181,31 @@ def _total_row(row: list, columns: dict[str, int]) -> bool:
     return True
 
 
+def row_outcome(parse, row_no: int, row: list, columns: dict[str, int], width: int | None,
+                notes: list[str] | None):
+    """What one data row is: None (blank, or a 合计 row, noted), or (parsed line or None, problems). The one
+    place these rules live: the reading below and the PostgreSQL fast path (importers/pgparse.py) both ask it."""
+    if is_blank(row):
+        return None
+    if row and _total_row(row, columns):
+        if notes is not None and len(notes) < MAX_NOTES:
+            notes.append(f"第{row_no}行是合计行，已跳过")
+        return None
+    broken = _width_problem(row, width)
+    if broken:
+        return None, [("", broken)]
+    return parse(row_no, row)
+
+
 def _iter_parsed(rows: Iterator[list], columns: dict[str, int], row_no: int, width: int | None = None,
                  notes: list[str] | None = None):
     parse = compile_row_parser(columns)
     try:
         for row in rows:
             row_no += 1
-            if is_blank(row):
-                continue
-            if row and _total_row(row, columns):
-                if notes is not None and len(notes) < MAX_NOTES:
-                    notes.append(f"第{row_no}行是合计行，已跳过")
-                continue
-            broken = _width_problem(row, width)
-            if broken:
-                yield row_no, None, [("", broken)]
-                continue
-            line, problems = parse(row_no, row)
-            yield row_no, line, problems
+            outcome = row_outcome(parse, row_no, row, columns, width, notes)
+            if outcome is not None:
+                yield row_no, outcome[0], outcome[1]
     except FileFormatError as exc:
         raise ImportFileError(f"第{row_no}行附近：{exc}")
     finally:
@@ -247,13 +255,22 @@ def chunks(path: Path, mapping: dict | None, size: int) -> Iterator[list[ParsedL
 def read(path: Path, mapping: dict | None, size: int, *,
          name: str | None = None) -> tuple[Validation, Iterator[list[ParsedLine]]]:
     """One pass: the batches of good rows (an order's adjacent rows kept together), while the returned
-    Validation fills up with counts and located problems. Exhaust the iterator before reading the totals."""
+    Validation fills up with counts and located problems. Exhaust the iterator before reading the totals.
+    On PostgreSQL, inside the import's transaction with pgstage's staging table made, a clean CSV is staged by the
+    server while the iterator runs and it yields nothing (importers/pgparse.py)."""
     opened = _open(path, mapping, name)
     result = Validation(columns=opened.columns, labels=opened.labels, notes=opened.notes,
                         ignored=ignored_headers(opened.headers, opened.columns))
     labels = opened.labels
 
     def batches() -> Iterator[list[ParsedLine]]:
+        # PostgreSQL and a clean CSV: the server parses the plain cells and the rows are staged there; nothing
+        # to yield (importers/pgparse.py). Otherwise, or when the file turns out not to be clean: below.
+        if pgparse.applicable(path, opened.columns) and pgparse.run(path, opened, result):
+            close = getattr(opened.rows, "close", None)
+            if close:
+                close()
+            return
         batch: list[ParsedLine] = []
         for row_no, line, problems in _iter_parsed(opened.rows, opened.columns, opened.header_row_no,
                                                    _width(path, opened.headers), result.notes):
