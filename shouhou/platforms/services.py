@@ -182,11 +182,36 @@ def _secrets(conn: PlatformConnection) -> dict:
     return unseal(conn.secrets)
 
 
-def token_refresh(conn: PlatformConnection) -> bool:
-    """Refresh the access token. A refusal marks the connection "needs re-authorisation"; nothing else is
-    touched (pushes are still stored, actions wait)."""
+def _stored_tokens(conn: PlatformConnection) -> tuple[dict, PlatformConnection] | None:
+    """The connection's tokens as stored now (another worker may have renewed them since `conn` was read)."""
     try:
-        secrets = _secrets(conn)
+        fresh = PlatformConnection.objects.get(pk=conn.pk)
+        return _secrets(fresh), fresh
+    except (PlatformConnection.DoesNotExist, CredentialsUnreadable):
+        return None
+
+
+def _adopt(conn: PlatformConnection, fresh: PlatformConnection) -> None:
+    conn.secrets, conn.token_expires_at, conn.needs_reauth = fresh.secrets, fresh.token_expires_at, fresh.needs_reauth
+
+
+def token_refresh(conn: PlatformConnection, *, used_access_token: str | None = None) -> bool:
+    """Refresh the access token. A refusal marks the connection "needs re-authorisation"; nothing else is
+    touched (pushes are still stored, actions wait).
+
+    Several workers share a connection (the outbox, the push task, the order sync), each with the row as it read
+    it, and the platforms rotate the refresh token (快手, 抖店: the old one dies once used). So the stored tokens are
+    read again first: when the access token the platform refused (`used_access_token`) has already been replaced by
+    another worker, that one is taken instead of refreshing again; and a refusal of the refresh is checked against
+    the stored refresh token before the connection is marked — until 2026-12-07 a worker holding the old row renewed
+    with the spent refresh token, was refused, and marked a healthy connection 需重新授权."""
+    stored = _stored_tokens(conn)
+    if stored is not None and used_access_token is not None and not stored[1].needs_reauth \
+            and stored[0].get("access_token") and stored[0].get("access_token") != used_access_token:
+        _adopt(conn, stored[1])
+        return True
+    try:
+        secrets = stored[0] if stored is not None else _secrets(conn)
         tokens = adapter_for(conn, secrets=secrets).refresh_token(secrets.get("refresh_token", ""))
     except CredentialsUnreadable as exc:
         PlatformConnection.objects.filter(pk=conn.pk).update(needs_reauth=True)
@@ -197,6 +222,11 @@ def token_refresh(conn: PlatformConnection) -> bool:
         if exc.retryable and exc.kind != "token_expired":
             _error(conn, f"刷新令牌失败（稍后重试）：{exc.message}")
             return False
+        again = _stored_tokens(conn)
+        if again is not None and stored is not None and not again[1].needs_reauth \
+                and again[0].get("refresh_token") != stored[0].get("refresh_token"):
+            _adopt(conn, again[1])  # another worker renewed meanwhile: its tokens stand
+            return True
         PlatformConnection.objects.filter(pk=conn.pk).update(needs_reauth=True)
         conn.needs_reauth = True
         _error(conn, f"令牌无法刷新，需要商家重新授权：{exc.message}")
@@ -223,7 +253,7 @@ def _call(conn: PlatformConnection, fn):
     except PlatformError as exc:
         if exc.kind != "token_expired":
             raise
-        if not token_refresh(conn):
+        if not token_refresh(conn, used_access_token=secrets.get("access_token", "")):
             raise PlatformError("token_expired", f"店铺授权已失效，需要重新授权（{exc.message}）",
                                 answer=exc.answer) from exc
     secrets = _secrets(conn)

@@ -190,11 +190,25 @@ def _cipher(value) -> str:
     return text if len(text) > 2 and text[0] in "#$~" and text[-1] == text[0] else ""
 
 
-def _when(ts) -> dt.datetime | None:
+def _seconds(ts) -> int:
+    """Unix seconds from what 抖店 writes for a time: a number, a number in a string, or — as its after-sale messages
+    do — an ISO 8601 text ("2022-09-02T10:27:50+08:00", the official SDK's message params); 0 for anything else.
+    Until 2026-12-07 an ISO text in an answer made reading the request fail (int() of it) on every retry."""
+    if isinstance(ts, bool):
+        return 0
     try:
-        value = int(ts or 0)
+        return int(ts or 0)
     except (TypeError, ValueError):
-        return None
+        pass
+    try:
+        moment = dt.datetime.fromisoformat(str(ts).strip())
+    except ValueError:
+        return 0
+    return int(moment.timestamp()) if moment.tzinfo is not None else 0
+
+
+def _when(ts) -> dt.datetime | None:
+    value = _seconds(ts)
     return dt.datetime.fromtimestamp(value, tz=dt.UTC) if value > 0 else None
 
 
@@ -410,7 +424,7 @@ class DoudianAdapter:
                          platform_type=ptype, platform_status=pstatus,
                          kind=TYPES.get(ptype, CaseKind.REFUND_ONLY), case_status=status,
                          reason=reason_from_text(reason_text), reason_text=reason_text, status_text=words,
-                         refund_amount=_yuan(refund), deadline=_when(deadline), updated=int(updated or 0),
+                         refund_amount=_yuan(refund), deadline=_when(deadline), updated=_seconds(updated),
                          resolution=resolution, raw=raw)
 
     def fetch_aftersales(self, access_token: str, cursor: dict) -> Page:
@@ -641,7 +655,7 @@ class DoudianAdapter:
         signed = when(row.get("finish_time")) if status == "5" else None
         return PlatformOrder(
             order_id=str(row.get("order_id", "")), status=ORDER_STATUSES.get(status, OrderStatus.PAID),
-            platform_status=status, updated=int(row.get("update_time") or 0), items=items,
+            platform_status=status, updated=_seconds(row.get("update_time")), items=items,
             placed_at=when(row.get("create_time")), paid_at=when(row.get("pay_time")),
             shipped_at=when(row.get("ship_time")) or (waybills[0].shipped_at if waybills else None), signed_at=signed,
             total=yuan(row.get("pay_amount")),

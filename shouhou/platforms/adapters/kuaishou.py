@@ -90,12 +90,12 @@ TYPES = {"1": CaseKind.RETURN_REFUND, "10": CaseKind.REFUND_ONLY, "3": CaseKind.
 # [10 买家仅退款申请] [11 买家退货退款申请] [20 平台介入-买家仅退款申请] [21 平台介入-买家退货退款申请] [22 平台介入-已确认退货
 # 退款] [23 平台介入-待买家确认收货] [30 商品回寄信息待买家更新] [40 商品回寄信息待卖家确认] [45 卖家已经发货，等待买家确认收货]
 # [50 退款执行中] [60 退款成功] [70 退款失败]. A return request waits at 11, not 10 (until 2026-12-07 11, 21 and 23 were
-# unknown here: a return request at 11 was "未知状态" and an automatic approval never went back for it). 12 is in no
-# published enum — the sandbox's stand-in for a refusal, kept; 快手 itself says a refusal with negotiateStatus 3 (below).
+# unknown here: a return request at 11 was "未知状态" and an automatic approval never went back for it). A refusal has
+# no status of its own: negotiateStatus 3 says it (below). Until 2026-12-07 a status 12, in no published enum, was
+# read as 已拒绝 (the sandbox's stand-in for a refusal): an unpublished number could close a case; it is unknown now.
 STATUSES = {
     "10": (CaseStatus.REQUESTED, "买家已申请，等待卖家处理"),  # 买家仅退款申请 (the other new types too: unpublished)
     "11": (CaseStatus.REQUESTED, "买家申请退货退款，等待卖家处理"),
-    "12": (CaseStatus.REJECTED, "卖家已拒绝，等待买家处理"),
     "20": ("", "平台介入，买家仅退款申请"),
     "21": ("", "平台介入，买家退货退款申请"),
     "22": ("", "平台介入，已确认退货退款"),
@@ -108,8 +108,11 @@ STATUSES = {
     "70": (CaseStatus.CANCELLED, "退款关闭"),
 }
 # the request's state is status and negotiateStatus together ([1 待商家处理] [2 商家同意] [3 商家驳回，等待买家修改]): a request
-# the merchant refused (here or in the back office) keeps its application status (10 / 11) with negotiateStatus 3
-APPLIED_STATUSES = frozenset({"10", "11"})
+# the merchant refused (here or in the back office) keeps its application status (10 / 11) with negotiateStatus 3.
+# open.refund.reject also refuses the returned goods (商家拒绝收货, at 40 商品回寄信息待卖家确认); what 快手 shows then is not
+# published: the same reading is taken (40 with negotiateStatus 3 = refused), so a return the merchant refused is not
+# read as goods still waiting for the merchant's check
+REFUSABLE_STATUSES = {"10": "卖家已驳回，等待买家修改", "11": "卖家已驳回，等待买家修改", "40": "卖家拒绝收货，等待买家处理"}
 NEGOTIATE_REFUSED = "3"
 AFTERSALE_EVENTS = {"kwaishop_aftersales_addRefund", "kwaishop_aftersales_updateRefund"}
 RETURN_WAYS = {"1", "3"}
@@ -283,17 +286,26 @@ class KuaishouAdapter:
             self.verify_push({}, body)
         envelope, self._plain = self._plain, None
         event = str(envelope.get("event", ""))
-        try:
-            info = json.loads(envelope.get("info") or "{}")
+        raw_info = envelope.get("info")
+        try:  # a JSON string as published; an object is read as it is
+            info = raw_info if isinstance(raw_info, dict) else json.loads(raw_info or "{}")
         except (TypeError, json.JSONDecodeError):
-            info = {"unparsed": envelope.get("info")}
+            info = {"unparsed": raw_info}
         if not isinstance(info, dict):
             info = {"value": info}
+        aftersale_id = str(info.get("refundId") or "")
+        order_id = str(info.get("orderId") or info.get("oid") or "")
+        # msgId, else eventId ("消息唯一id"); a message with neither is named by its content, so that a redelivery is
+        # still one message and two different ones are never taken for each other (until 2026-12-07 both were kept
+        # under "" and the second was dropped as a duplicate)
+        ident = str(envelope.get("msgId") or envelope.get("eventId") or "") or "sha256:" + hashlib.sha256(
+            json.dumps(envelope, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()[:40]
+        # an after-sale message without its refundId (an order message without its oid) names nothing to read: it is
+        # acknowledged and kept as not handled (until 2026-12-07 it was applied, and reading refund "" failed each time)
+        known = (event in AFTERSALE_EVENTS and bool(aftersale_id)) or (event in ORDER_EVENTS and bool(order_id))
         return [PushMessage(
-            message_id=str(envelope.get("msgId") or envelope.get("eventId") or ""), tag=event, data=info,
-            platform_shop_id=str(envelope.get("userId") or ""), aftersale_id=str(info.get("refundId") or ""),
-            order_id=str(info.get("orderId") or info.get("oid") or ""), handshake=bool(envelope.get("test")),
-            known=event in AFTERSALE_EVENTS or event in ORDER_EVENTS)]
+            message_id=ident, tag=event, data=info, platform_shop_id=str(envelope.get("userId") or ""),
+            aftersale_id=aftersale_id, order_id=order_id, handshake=bool(envelope.get("test")), known=known)]
 
     def push_answer(self, ok: bool, message: str = "") -> tuple[int, dict]:
         # 消息服务说明 3.2: HTTP 200 and the JSON {"result": 1}; nothing else counts as received
@@ -359,8 +371,8 @@ class KuaishouAdapter:
         kind = CaseKind.PRICE_PROTECT if str(row.get("specialRefundType", "0")) == "1" else \
             TYPES.get(way, CaseKind.REFUND_ONLY)
         case_status, words = STATUSES.get(status, ("", f"未知状态 {status}"))
-        if status in APPLIED_STATUSES and str(row.get("negotiateStatus", "")) == NEGOTIATE_REFUSED:
-            case_status, words = CaseStatus.REJECTED, "卖家已驳回，等待买家修改"
+        if status in REFUSABLE_STATUSES and str(row.get("negotiateStatus", "")) == NEGOTIATE_REFUSED:
+            case_status, words = CaseStatus.REJECTED, REFUSABLE_STATUSES[status]
         reason_text = str(row.get("refundReasonDesc") or row.get("refundDesc") or "")
         return Aftersale(aftersale_id=str(row.get("refundId", "")), order_id=str(row.get("oid") or row.get("orderId") or ""),
                          sub_order_id="", platform_type=way, platform_status=status, kind=kind,

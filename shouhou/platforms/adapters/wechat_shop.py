@@ -261,6 +261,14 @@ def query_params(headers: dict) -> dict:
     return {k[len("query:"):]: v for k, v in headers.items() if k.startswith("query:")}
 
 
+def _next_key(answer: dict, cursor: dict) -> str:
+    """The key of the next page when the list says there is one. A "more" without a key, or with the key just sent,
+    names no other page: the window ends there (until 2026-12-07 the same first page was read again up to the pass's
+    page limit — a detail call per id each time — and the cursor never moved on)."""
+    key = str(answer.get("next_key") or "")
+    return key if answer.get("has_more") and key and key != str(cursor.get("next_key") or "") else ""
+
+
 class WechatShopAdapter:
     platform = "wechat_shop"
     merchant_authorization = False  # the merchant authorises on the platform's page (authorize_url)
@@ -452,9 +460,8 @@ class WechatShopAdapter:
             payload["next_key"] = cursor["next_key"]
         answer = self.call("getaftersalelist", payload, access_token=access_token)
         items = [self.fetch_aftersale(access_token, str(i)) for i in answer.get("after_sale_order_id_list") or []]
-        if answer.get("has_more"):
-            return Page(items=items, cursor={"begin": begin, "next_key": str(answer.get("next_key") or "")},
-                        has_more=True)
+        if _next_key(answer, cursor):
+            return Page(items=items, cursor={"begin": begin, "next_key": _next_key(answer, cursor)}, has_more=True)
         # the next window starts just after this one (both ends taken as inclusive; reconciliation re-reads an
         # overlap, so a platform that excludes the end second loses nothing)
         return Page(items=items, cursor={"begin": end + 1, "next_key": ""}, has_more=end < now)
@@ -653,8 +660,8 @@ class WechatShopAdapter:
             payload["next_key"] = cursor["next_key"]
         answer = self._post("channels/ec/order/list/get", payload, access_token=access_token)
         orders = [self.get_order(access_token, str(i)) for i in answer.get("order_id_list") or []]
-        if answer.get("has_more") and orders:
-            return OrderPage(items=orders, cursor={"begin": begin, "next_key": str(answer.get("next_key") or "")},
+        if _next_key(answer, cursor) and orders:
+            return OrderPage(items=orders, cursor={"begin": begin, "next_key": _next_key(answer, cursor)},
                              has_more=True)
         return OrderPage(items=orders, cursor={"begin": end + 1, "next_key": ""}, has_more=end < now)
 

@@ -106,7 +106,33 @@ ORDER_EVENTS = {"trade_TradeCreate": "交易创建", "trade_TradeBuyerPay": "买
 # order_info.status → commerce OrderStatus ("" = not an order yet: unpaid)
 ORDER_STATUSES = {"WAIT_BUYER_PAY": "", "TRADE_PAID": OrderStatus.PAID, "WAIT_CONFIRM": OrderStatus.PAID,
                   "WAIT_SELLER_SEND_GOODS": OrderStatus.PAID, "WAIT_BUYER_CONFIRM_GOODS": OrderStatus.SHIPPED,
-                  "TRADE_SUCCESS": OrderStatus.COMPLETED, "TRADE_CLOSED": OrderStatus.CANCELLED}
+                  "TRADE_SUCCESS": OrderStatus.COMPLETED, "TRADE_CLOSED": OrderStatus.CANCELLED,
+                  "TRADE_CLOSED_BY_USER": OrderStatus.CANCELLED}  # the 3.0.0 trades' closed-by-buyer (its demo)
+# 有赞's numeric order statuses → the text statuses above. youzan.trade.get 4.0.0 answers a number (its responseDemo:
+# "status":60 with "status_str":"已发货") where 4.0.2 writes the text; the numbers as 有赞's own API pages define them
+# (nest-mods/youzan docs/supplier/youzan.fenxiao.support.order.search.json and .detail.get.json: "订单状态 10:待支付,
+# 50:待发货, 60:已发货, 80:已收货, 99:已关闭, 100:已完成"; the older numbering in youzan.trade.get's own page, order_state of
+# 老送礼订单 "WAIT_EXPRESS(5, 待发货), EXPRESS(6, 已发货), SUCCESS(100, 成功)", and youzan.salesman.trades.get "3:待付款,
+# 5:已付款, 6:已发货, 100:交易完成"). 80 已收货 is the buyer's sign-off: TRADE_SUCCESS ("买家已签收以及订单成功").
+# Until 2026-12-07 only the text was read, and a numeric status became 已付款 whatever it said.
+ORDER_STATUS_NUMBERS = {"10": "WAIT_BUYER_PAY", "3": "WAIT_BUYER_PAY", "50": "WAIT_SELLER_SEND_GOODS",
+                        "5": "WAIT_SELLER_SEND_GOODS", "60": "WAIT_BUYER_CONFIRM_GOODS", "6": "WAIT_BUYER_CONFIRM_GOODS",
+                        "80": "TRADE_SUCCESS", "99": "TRADE_CLOSED", "100": "TRADE_SUCCESS"}
+# status_str (主订单状态描述) when the status is neither: the words the published answers use
+ORDER_STATUS_WORDS = {"待付款": "WAIT_BUYER_PAY", "待支付": "WAIT_BUYER_PAY", "已付款": "WAIT_SELLER_SEND_GOODS",
+                      "待发货": "WAIT_SELLER_SEND_GOODS", "已发货": "WAIT_BUYER_CONFIRM_GOODS", "已收货": "TRADE_SUCCESS",
+                      "已完成": "TRADE_SUCCESS", "交易成功": "TRADE_SUCCESS", "已关闭": "TRADE_CLOSED"}
+
+
+def order_status(order_info: dict) -> str:
+    """The order's status as 4.0.2 writes it (WAIT_SELLER_SEND_GOODS …), whether 有赞 answered the text, a number (4.0.0)
+    or, failing both, only status_str; "" when none of them is known."""
+    raw = str(order_info.get("status") if order_info.get("status") is not None else "").strip()
+    if raw in ORDER_STATUSES:
+        return raw
+    if raw in ORDER_STATUS_NUMBERS:
+        return ORDER_STATUS_NUMBERS[raw]
+    return ORDER_STATUS_WORDS.get(str(order_info.get("status_str") or "").strip(), raw)
 # demand → case kind (return_goods true without a demand: 退货退款)
 TYPES = {"1": CaseKind.REFUND_ONLY, "2": CaseKind.RETURN_REFUND, "3": CaseKind.EXCHANGE}
 TYPE_WORDS = {"1": "仅退款", "2": "退货退款", "3": "换货"}
@@ -147,7 +173,11 @@ REASONS = {
 # refunds the merchant or the platform started: nothing to decide, no case
 NOT_REQUESTS = {"SELLER_REFUND", "SYSTEM_REFUND"}
 NOT_REQUEST_MESSAGES = {"trade_refund_SysRefund", "trade_refund_SellerActiveRefund", "trade_refund_RefundSellerCreated"}
-TOKEN_ERRORS = {4201, 4202, 4203}
+# the gateway's 4201/4202/4203; and 40010 in the older envelope: the errorResponseDemo of youzan.trade.get and
+# youzan.trades.sold.get (and of many other API pages, nest-mods/youzan docs/): {"error_response": {"msg": "参数 token 无效",
+# "code": 40010, "sub_msg": "token无效，该token不存在或已过期", "sub_code": 10000}} — refreshed once and the call repeated;
+# until 2026-12-07 it was a refusal, so an order sync answered so stopped with an error instead of renewing the token
+TOKEN_ERRORS = {4201, 4202, 4203, 40010}
 RATE_ERRORS = {4101, 102010003, 500100004, 123000042}
 STATE_ERRORS = {103010039, 102010002}
 
@@ -196,11 +226,14 @@ def _yuan(value) -> Decimal:
 
 
 def _local(text) -> dt.datetime | None:
-    """"yyyy-MM-dd HH:mm:ss" in Beijing time, as the refund APIs write times."""
+    """"yyyy-MM-dd HH:mm:ss" in Beijing time, as the refund APIs write times. "1970-01-01 08:00:00" (the Unix epoch in
+    Beijing time) is how 有赞 writes a time not reached yet (youzan.trade.get's demo: success_time of a shipped order):
+    no time, not a sign-off in 1970."""
     try:
-        return dt.datetime.strptime(str(text), "%Y-%m-%d %H:%M:%S").replace(tzinfo=SHANGHAI)
+        moment = dt.datetime.strptime(str(text), "%Y-%m-%d %H:%M:%S").replace(tzinfo=SHANGHAI)
     except (TypeError, ValueError):
         return None
+    return moment if moment.timestamp() > 0 else None
 
 
 def token_expiry(value) -> dt.datetime:
@@ -233,6 +266,49 @@ def _sku_text(value) -> str:
     if isinstance(parsed, list):
         return " ".join(f"{p.get('k', '')}:{p.get('v', '')}" for p in parsed if isinstance(p, dict))
     return str(parsed or "")
+
+
+def _int(value) -> int:
+    try:
+        return int(value or 0)
+    except (TypeError, ValueError):
+        return 0
+
+
+def _span(cursor: dict, window: dt.timedelta = WINDOW) -> int:
+    """The cursor's window length in seconds (a narrowed one), else the whole window."""
+    full = int(window.total_seconds())
+    return max(1, min(full, _int(cursor.get("span")) or full))
+
+
+def _kept(span: int, window: dt.timedelta = WINDOW) -> dict:
+    """The span to carry in a cursor: nothing when it is the whole window (the cursor keeps its usual shape)."""
+    return {} if span >= int(window.total_seconds()) else {"span": span}
+
+
+def _narrower(begin: int, end: int, page: int, total: int, depth: int, rows: int, size: int, *,
+              last_page: bool) -> int | None:
+    """A shorter span for a search window holding more than `depth` rows (what page_no × page_size can reach): known
+    from the first page's total, or found on the deepest page still full. None: the window can be read whole (or is a
+    single second already: nothing narrower exists)."""
+    if end - begin <= 1:  # one span of a second is as narrow as a search by seconds goes
+        return None
+    too_deep = (page == 1 and total > depth) or (last_page and rows >= size)
+    return max(1, (end - begin) // 2) if too_deep else None
+
+
+def _line_keys(lines: list[dict]) -> list[str]:
+    """Each line's key: its `oid`. youzan.trade.get 4.0.0 lists lines without one (its responseDemo: four lines, no
+    oid): they are told apart by goods_id and sku_id (then by position), where until 2026-12-07 they all had the key ""
+    and an order of four lines was written as one line of the last line's price."""
+    keys: list[str] = []
+    for n, line in enumerate(lines, start=1):
+        key = str(line.get("oid") or "").strip()
+        if not key:
+            parts = [str(line.get(k) or "").strip() for k in ("goods_id", "sku_id")]
+            key = "goods-" + "-".join(parts) if all(parts) else f"line-{n}"
+        keys.append(key if key not in keys else f"{key}-{n}")
+    return keys
 
 
 def _text_time(moment: int) -> str:
@@ -429,24 +505,34 @@ class YouzanAdapter:
 
     def fetch_aftersales(self, access_token: str, cursor: dict) -> Page:
         """Requests updated in one window of at most a day, a page at a time; each is then read in full (the list
-        has no version or sub-order). Refunds the merchant or the platform started are left out."""
+        has no version or sub-order). Refunds the merchant or the platform started are left out.
+
+        A search reads at most MAX_DEPTH rows (page_no × page_size ≤ 3000): a window holding more is halved until it
+        fits (`span`, seconds; the first page's `total` says so before any detail is read), and the windows after a
+        narrowed one grow back by doubling. Until 2026-12-07 the rows past the 3000th were never read: a shop with more
+        than 3000 refund changes in a day (a big live session's wave) lost the rest until a push brought them."""
         now = int(time.time())
         begin = int(cursor.get("begin", now - int(WINDOW.total_seconds())))
-        end = min(begin + int(WINDOW.total_seconds()), now)
+        span = _span(cursor)
+        end = min(begin + span, now)
         page = max(1, int(cursor.get("page", 1)))
         data = self.call("youzan.trade.refund.search", {"update_time_start": begin, "update_time_end": end,
                                                         "page_no": page, "page_size": PAGE_SIZE},
                          access_token=access_token)
         rows = data.get("refunds") or []
+        narrower = _narrower(begin, end, page, _int(data.get("total")), MAX_DEPTH, len(rows), PAGE_SIZE,
+                             last_page=(page + 1) * PAGE_SIZE > MAX_DEPTH)
+        if narrower is not None:  # the window holds more than a search can read: the same start, half as long
+            return Page(items=[], cursor={"begin": begin, "page": 1, "span": narrower}, has_more=True)
         # a row already naming a refund the shop or 有赞 made (its refund_type) is not read again
         items = [a for a in (self.fetch_aftersale(access_token, str(r.get("refund_id"))) for r in rows
                              if r.get("refund_id") and str(r.get("refund_type") or "") not in NOT_REQUESTS)
                  if str(a.raw.get("refund_type") or "") not in NOT_REQUESTS]
         if len(rows) >= PAGE_SIZE and (page + 1) * PAGE_SIZE <= MAX_DEPTH:
-            return Page(items=items, cursor={"begin": begin, "page": page + 1}, has_more=True)
+            return Page(items=items, cursor={"begin": begin, "page": page + 1, **_kept(span)}, has_more=True)
         # the next window starts just after this one (both ends taken as inclusive; reconciliation re-reads an
         # overlap, so a platform that excludes the end second loses nothing)
-        return Page(items=items, cursor={"begin": end + 1, "page": 1}, has_more=end < now)
+        return Page(items=items, cursor={"begin": end + 1, "page": 1, **_kept(span * 2)}, has_more=end < now)
 
     def fetch_aftersale(self, access_token: str, aftersale_id: str) -> Aftersale:
         return self._aftersale(self.call("youzan.trade.refund.get", {"refund_id": str(aftersale_id)},
@@ -492,16 +578,25 @@ class YouzanAdapter:
         that moves between pages while they are read may come twice: the sync keeps the newest."""
         now = int(time.time())
         begin = int(cursor.get("begin", since))
-        end = min(begin + int(ORDER_WINDOW.total_seconds()), now)
+        span = _span(cursor, ORDER_WINDOW)
+        end = min(begin + span, now)
         page = max(1, int(cursor.get("page", 1)))
         data = self.call("youzan.trades.sold.get", {"start_update": _text_time(begin), "end_update": _text_time(end),
                                                     "page_no": page, "page_size": PAGE_SIZE},
                          access_token=access_token)
         rows = [r.get("full_order_info") for r in data.get("full_order_info_list") or []]
+        # page_no ≤ 100 × page_size 100: a window with more than 10,000 changed orders (a live session's day) is halved
+        # until it fits, as the refund search is; until 2026-12-07 the orders past the 10,000th were skipped
+        narrower = _narrower(begin, end, page, _int(data.get("total_results")), ORDER_PAGES * PAGE_SIZE, len(rows),
+                             PAGE_SIZE, last_page=page >= ORDER_PAGES)
+        if narrower is not None:
+            return OrderPage(items=[], cursor={"begin": begin, "page": 1, "span": narrower}, has_more=True)
         orders = [self._order(r, access_token, {}) for r in rows if isinstance(r, dict)]
         if len(rows) >= PAGE_SIZE and page < ORDER_PAGES:
-            return OrderPage(items=orders, cursor={"begin": begin, "page": page + 1}, has_more=True)
-        return OrderPage(items=orders, cursor={"begin": end + 1, "page": 1}, has_more=end < now)
+            return OrderPage(items=orders, cursor={"begin": begin, "page": page + 1, **_kept(span, ORDER_WINDOW)},
+                             has_more=True)
+        return OrderPage(items=orders, cursor={"begin": end + 1, "page": 1, **_kept(span * 2, ORDER_WINDOW)},
+                         has_more=end < now)
 
     def get_order(self, access_token: str, order_id: str) -> PlatformOrder:
         """youzan.trade.get {tid}: full_order_info plus delivery_order[] (the parcels)."""
@@ -543,13 +638,14 @@ class YouzanAdapter:
         order = info.get("order_info") or {}
         addr = info.get("address_info") or {}
         pay = info.get("pay_info") or {}
-        status = str(order.get("status") or "")
-        items = [OrderItem(sub_order_id=str(o.get("oid") or ""), product_name=str(o.get("title") or "商品"),
+        status = order_status(order)
+        lines = [o for o in info.get("orders") or [] if isinstance(o, dict)]
+        items = [OrderItem(sub_order_id=key, product_name=str(o.get("title") or "商品"),
                            quantity=max(1, int(o.get("num") or 1)), paid=_yuan(o.get("payment")),
                            product_id=str(o.get("outer_item_id") or o.get("item_id") or ""),
                            sku_code=str(o.get("outer_sku_id") or o.get("sku_id") or ""),
                            spec=_sku_text(o.get("sku_properties_name")))
-                 for o in info.get("orders") or [] if isinstance(o, dict)]
+                 for o, key in zip(lines, _line_keys(lines), strict=True)]
         # the list answer has no delivery_order: a shipped order is read in full for its waybills
         if not detail and status in ("WAIT_BUYER_CONFIRM_GOODS", "TRADE_SUCCESS") and order.get("tid") \
                 and str(order.get("express_type", "0")) == "0":

@@ -51,11 +51,15 @@ EXPRESS_CODES_BY_NAME = {name: code for code, name in EXPRESS_NAMES.items()}
 OPERATIONS = {
     "open/seller/order/refund/approve": ({10}, 60),
     "open/seller/order/refund/returngoods/approve": ({10, 11}, 30),
-    # 商家拒绝 at the first review, and 商家拒绝收货 once the goods are back (its page: "2.商家拒绝收货"; 2026-12-07)
-    "open/refund/reject": ({10, 11, 40}, 12),
+    # 商家拒绝 at the first review, and 商家拒绝收货 once the goods are back (its page: "2.商家拒绝收货"; 2026-12-07).
+    # None: the status stays. 快手's published status enum has no status of its own for a refusal: the request keeps
+    # its status and its negotiateStatus becomes 3 (商家驳回，等待买家修改). Until 2026-12-07 the sandbox moved a refused
+    # request to 12, a number in no published enum, so the tests never met the shape the platform sends.
+    "open/refund/reject": ({10, 11, 40}, None),
     "open/seller/order/refund/confirm/receipt": ({40}, 60),
     "open/refund/confirm/and/send": ({40}, 45),  # exchange: received the return, the new parcel is on its way
 }
+NEGOTIATE_WAITING, NEGOTIATE_AGREED, NEGOTIATE_REFUSED = 1, 2, 3  # 协商状态 [1 待商家处理] [2 商家同意] [3 商家驳回，等待买家修改]
 # the handlingWay each action's API page scopes it to (the ks_shop_api SDK's copies of the pages); reject: every type
 OPERATION_WAYS = {"open/seller/order/refund/approve": {10}, "open/seller/order/refund/returngoods/approve": {1, 3},
                   "open/seller/order/refund/confirm/receipt": {1}, "open/refund/confirm/and/send": {3}}
@@ -80,11 +84,15 @@ class SandboxRefund:
     update_time: int = field(default_factory=lambda: int(time.time() * 1000))
     create_time: int = field(default_factory=lambda: int(time.time() * 1000))
     return_freight: int = 0  # 商责退货运费 (fen) the buyer asked for: the detail's returnFreightInfo when set
+    refused: bool = False  # the merchant refused it (open.refund.reject): status kept, negotiateStatus 3
 
     @property
     def negotiate_status(self) -> int:
-        """协商状态: 1 待商家处理 while the request waits for the merchant, 3 商家驳回 once refused, else 2 商家同意."""
-        return 1 if self.status in (10, 11) else 3 if self.status == 12 else 2
+        """协商状态: 3 商家驳回 once refused (whatever the status), 1 待商家处理 while the request waits for the merchant,
+        else 2 商家同意."""
+        if self.refused:
+            return NEGOTIATE_REFUSED
+        return NEGOTIATE_WAITING if self.status in (10, 11) else NEGOTIATE_AGREED
 
 
 @dataclass
@@ -165,6 +173,14 @@ class KuaishouSandbox(LocalHttpService):
         if push:
             self.push_refund("kwaishop_aftersales_addRefund", refund)
         return refund
+
+    def buyer_modifies(self, refund_id: str, *, push: bool = True) -> None:
+        """The buyer changes a refused request and submits it again: it waits for the merchant (negotiateStatus 1)."""
+        with self.lock:
+            refund = self.refunds[refund_id]
+            refund.refused, refund.update_time = False, refund.update_time + 1
+        if push:
+            self.push_refund("kwaishop_aftersales_updateRefund", refund)
 
     def buyer_returns(self, refund_id: str, *, push: bool = True) -> None:
         with self.lock:
@@ -354,9 +370,14 @@ class KuaishouSandbox(LocalHttpService):
                 if path.endswith("confirm/receipt") and bool(refund.return_freight) != bool(freight):
                     # the page: freight fields only when the detail has returnFreightInfo, and then a decision on it
                     return 200, {"result": 0, "error_msg": "退货运费处理意见与售后单不符", "code": "param_error"}
-                if refund.status not in allowed or stale:
+                # a refused request waits for the buyer to modify it (商家驳回，等待买家修改): nothing to act on meanwhile
+                if refund.status not in allowed or stale or refund.refused:
                     return ERRORS["status_error"]
-                refund.status, refund.update_time = after, refund.update_time + 1
+                if after is None:  # a refusal: the status stays, the negotiation says refused
+                    refund.refused = True
+                else:
+                    refund.status = after
+                refund.update_time += 1
                 self.operations.append((path, refund.refund_id))
                 self.params_log.append((path, param))
                 return 200, {"result": 1, "data": {}}

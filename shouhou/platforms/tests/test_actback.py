@@ -127,7 +127,7 @@ def test_kuaishou_reject_with_reason_code_and_images(ks, shop, order_line, claim
     assert len(param["rejectImages"]) == 1 and param["rejectImages"][0].startswith(f"{public_base}/platforms/evidence/")
     assert httpx.get(param["rejectImages"][0], timeout=10).content == _stored(ev)  # the link the platform reads
     case.refresh_from_db()
-    assert case.status == "rejected" and ks.refunds[refund.refund_id].status == 12
+    assert case.status == "rejected" and ks.refunds[refund.refund_id].refused  # 快手: status kept, negotiateStatus 3
 
 
 def test_wechat_reject_type_from_the_list_and_images_as_reject_certificates(wx, shop, order_line, claim_clock, agent,

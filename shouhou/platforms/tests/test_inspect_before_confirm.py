@@ -165,8 +165,12 @@ def test_kuaishou_inspection_refused_is_open_refund_reject_at_awaiting_receipt_n
     services.outbox_send_due()
     assert [path for path, _rid in ks.operations] == ["open/seller/order/refund/returngoods/approve",
                                                       "open/refund/reject"]
-    assert ks.refunds[refund.refund_id].status == 12
+    assert (ks.refunds[refund.refund_id].status, ks.refunds[refund.refund_id].negotiate_status) == (40, 3)
     assert OutboundAction.objects.get(kind="reject").status == "done"
+    # read back as 快手 answers it (40 kept, negotiateStatus 3): refused, not goods still waiting for the check
+    case.refresh_from_db()
+    assert case.status == "rejected" and case.platform_link.status_text == "卖家拒绝收货，等待买家处理"
+    assert not case.events.filter(note__contains="无法从").exists()
 
 
 def test_inspection_ending_in_a_replacement_does_not_refund_on_the_platform(pushing, connect, order_line,

@@ -46,7 +46,7 @@ def test_kuaishou_reject_leaves_refund_version_out_when_unknown_and_sends_the_kn
                                         updated=0, reason="已超过售后期"))
     path, param = ks.params_log[-1]
     assert path == "open/refund/reject" and "refundVersion" not in param  # was refundVersion 0: refused as stale
-    assert ks.refunds[unknown.refund_id].status == 12
+    assert (ks.refunds[unknown.refund_id].status, ks.refunds[unknown.refund_id].negotiate_status) == (10, 3)  # refused
     known = ks.add_refund(order_id=ORDER_ID, handling_way=10, push=False)
     adapter.act(ks.access_token, Action(kind="reject", aftersale_id=known.refund_id, platform_type="10",
                                         updated=known.update_time, reason="已超过售后期"))
