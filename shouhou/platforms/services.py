@@ -339,7 +339,9 @@ def push_receive(*, platform: str, headers: dict, body: bytes, url_app_key: str 
             stored += 1
             if not msg.known:
                 log.info("platform push: message type %s not handled (%s), acknowledged", msg.tag, msg.message_id)
-            elif conn is not None:
+            elif conn is not None and conn.enabled:
+                # a disabled connection's pushes are stored and acknowledged (the platform stops retrying) but not
+                # applied: re-enabled, events_retry applies what arrived meanwhile
                 wake.add(conn.pk)
         for conn_id in wake:
             _wake(conn_id)
@@ -394,12 +396,12 @@ def event_apply(event_id: int) -> str:
     # both pick the same message, and only one may read the platform and apply it (a worker that died mid-way
     # leaves its claim, taken again after APPLY_LEASE).
     at = clock.now()
-    claimed = (PlatformEvent.objects.filter(pk=event_id, connection__isnull=False)
+    claimed = (PlatformEvent.objects.filter(pk=event_id, connection__isnull=False, connection__enabled=True)
                .filter(Q(status__in=PENDING_EVENT_STATUSES) | Q(status=EventStatus.APPLYING, updated_at__lt=at - APPLY_LEASE))
                .update(status=EventStatus.APPLYING, attempts=F("attempts") + 1, updated_at=at))
     event = PlatformEvent.objects.select_related("connection", "connection__shop").get(pk=event_id)
     if not claimed:
-        return event.status  # done, ignored, without a connection, or another worker has it now
+        return event.status  # done, ignored, without a connection or a disabled one, or another worker has it now
     conn = event.connection
     if event.tag in getattr(adapter_class(conn.platform), "order_tags", ()) and not event.aftersale_id:
         from shouhou.platforms.orders import order_event_apply

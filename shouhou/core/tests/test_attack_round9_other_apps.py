@@ -44,13 +44,12 @@ def test_a_signed_empty_push_to_a_channel_hook_is_refused_not_acknowledged_as_a_
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.xfail(strict=True, reason=(
-    "platforms/services.py push_receive: candidates are every PlatformConnection of the platform, enabled or not, "
-    "and `_wake` → events_apply_task → events_apply_pending applies the stored messages of a disabled connection "
-    "(read the platform with its credentials, open or change cases), while events_retry and the syncs skip "
-    "disabled connections. Fix: store the push of a disabled connection (acknowledged, so the platform does not "
-    "retry) but neither wake nor apply it (filter connection__enabled=True in events_apply_pending / do not add "
-    "it to `wake`), so re-enabling it lets events_retry apply what arrived meanwhile."))
+# Was: platforms/services.py push_receive: candidates are every PlatformConnection of the platform, enabled or not,
+# and `_wake` → events_apply_task → events_apply_pending applies the stored messages of a disabled connection (read
+# the platform with its credentials, open or change cases), while events_retry and the syncs skip disabled
+# connections. Fix: store the push of a disabled connection (acknowledged, so the platform does not retry) but
+# neither wake nor apply it (filter connection__enabled=True in events_apply_pending / do not add it to `wake`), so
+# re-enabling it lets events_retry apply what arrived meanwhile.
 def test_a_push_for_a_disabled_connection_opens_no_case(client, connect, sandbox, order_line, claim_clock):  # noqa: F811
     from shouhou.platforms.models import PlatformEvent
 
@@ -63,7 +62,14 @@ def test_a_push_for_a_disabled_connection_opens_no_case(client, connect, sandbox
     response = client.post("/platforms/doudian/push/", data=body, content_type="application/json", headers=headers)
     assert response.status_code == 200  # acknowledged: the platform must not retry for ever
     assert order_line.cases.count() == 0
-    assert PlatformEvent.objects.get().status != "applied"
+    assert PlatformEvent.objects.get().status == "received"
+    # re-enabled, the next retry applies what arrived meanwhile
+    from shouhou.platforms.services import events_retry
+
+    conn.enabled = True
+    conn.save(update_fields=["enabled"])
+    assert events_retry() == 1
+    assert order_line.cases.count() == 1 and PlatformEvent.objects.get().status == "applied"
 
 
 @pytest.mark.django_db(transaction=True)
