@@ -1,6 +1,7 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class AccountsConfig(AppConfig):
     name = "shouhou.accounts"
-    verbose_name = "账号与权限"
+    verbose_name = _("账号与权限")

@@ -1,6 +1,7 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class ApiConfig(AppConfig):
     name = "shouhou.api"
-    verbose_name = "接口"
+    verbose_name = _("接口")

@@ -7,6 +7,7 @@ from pathlib import Path
 import dj_database_url
 from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy
 
 from shouhou.config.env import (
     POOL_ENV,
@@ -206,7 +207,7 @@ Q_CLUSTER: dict[str, object] = {
     "ack_failures": True,
     "save_limit": 1000,
     "catch_up": False,
-    "label": "后台任务",
+    "label": gettext_lazy("后台任务"),  # the admin's heading for the task tables, in the reader's language
     "sync": env_bool("SHOUHOU_TASKS_SYNC", False),
 }
 if REDIS_URL:

@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class DeskConfig(AppConfig):
     name = "shouhou.desk"
-    verbose_name = "客服工作台"
+    verbose_name = _("客服工作台")
 
     def ready(self) -> None:
         from shouhou.desk import live

@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class InboxConfig(AppConfig):
     name = "shouhou.inbox"
-    verbose_name = "会话与工单"
+    verbose_name = _("会话与工单")
 
     def ready(self) -> None:
         from django.db.models.signals import post_delete, post_save

@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class LiveConfig(AppConfig):
     name = "shouhou.live"
-    verbose_name = "实时推送"
+    verbose_name = _("实时推送")
 
     def ready(self) -> None:
         from shouhou.live import services

@@ -1,10 +1,11 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class PlatformsConfig(AppConfig):
     name = "shouhou.platforms"
     label = "platforms"
-    verbose_name = "平台对接"
+    verbose_name = _("平台对接")
 
     def ready(self) -> None:
         # A decision taken in shouhou on a platform's request goes back to the platform (outbox).

@@ -1,6 +1,7 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class PoliciesConfig(AppConfig):
     name = "shouhou.policies"
-    verbose_name = "售后政策"
+    verbose_name = _("售后政策")

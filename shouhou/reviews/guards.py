@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from django.db import models
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 
@@ -100,21 +101,23 @@ _EXEMPT = re.compile(
 _DELETE_WORDS = re.compile(r"删|撤|取消|修改|更改|改|换成")
 _APPEND_WORDS = re.compile(r"追评|追加|补充")
 
-REASON_GOOD = "不得以{reward}换取好评、五星或晒图评价（《网络反不正当竞争暂行规定》第九条，平台评价规则禁止好评返现）"
-REASON_ALTER = "不得以{reward}换取删除或修改差评（平台评价规则与《反不正当竞争法》禁止诱导删改评价）"
-REASON_APPEND = "不得以{reward}换取追评（追评有礼同样属于诱导评价）"
+# Marked for translation and translated when a reason is written: a refusal on an English page reads in English;
+# the worker's stored notes stay in the default language (Chinese).
+REASON_GOOD = gettext_noop("不得以{reward}换取好评、五星或晒图评价（《网络反不正当竞争暂行规定》第九条，平台评价规则禁止好评返现）")
+REASON_ALTER = gettext_noop("不得以{reward}换取删除或修改差评（平台评价规则与《反不正当竞争法》禁止诱导删改评价）")
+REASON_APPEND = gettext_noop("不得以{reward}换取追评（追评有礼同样属于诱导评价）")
 
 
 def _reward_word(rew: str) -> str:
     if "红包" in rew:
-        return "红包"
+        return gettext("红包")
     if "券" in rew:
-        return "优惠券"
+        return gettext("优惠券")
     if "积分" in rew:
-        return "积分"
+        return gettext("积分")
     if any(w in rew for w in ("礼", "赠品", "送", "领", "福利")):
-        return "礼品或赠品"
-    return "返现或金钱"
+        return gettext("礼品或赠品")
+    return gettext("返现或金钱")
 
 
 def review_offer_reasons(text: str) -> list[str]:
@@ -124,12 +127,12 @@ def review_offer_reasons(text: str) -> list[str]:
         act = m.group("act") or m.group("act2") or ""
         reward = _reward_word(t[m.start(): m.end() + 6])
         if _APPEND_WORDS.search(act):
-            reason = REASON_APPEND.format(reward=reward)
+            reason = gettext(REASON_APPEND).format(reward=reward)
         elif re.fullmatch(_ALTER, act) and _DELETE_WORDS.search(act):
-            reason = REASON_ALTER.format(reward=reward)
+            reason = gettext(REASON_ALTER).format(reward=reward)
         else:
-            reason = REASON_GOOD.format(reward=reward)
-        reason = f"「{m.group(0)}」：{reason}"
+            reason = gettext(REASON_GOOD).format(reward=reward)
+        reason = gettext("「{quote}」：{reason}").format(quote=m.group(0), reason=reason)
         if reason not in reasons:
             reasons.append(reason)
     return reasons
@@ -147,7 +150,7 @@ def guard_refusal(text: str, *, field: str) -> str:
     verdict = guard_outgoing(text or "")
     if verdict.allowed:
         return ""
-    return f"「{field}」未通过合规检查：" + "；".join(verdict.reasons)
+    return gettext("「{field}」未通过合规检查：").format(field=field) + gettext("；").join(verdict.reasons)
 
 
 # --- quality inspection --------------------------------------------------------------------------------

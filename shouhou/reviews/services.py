@@ -240,7 +240,7 @@ def recovery_reply_public(*, task: RecoveryTask, text: str, actor) -> RecoveryTa
         raise ReviewRefused(gettext("回复内容不能为空"), field="text")
     guard = guard_outgoing(text)
     if not guard.allowed:
-        raise ReviewRefused(gettext("回复未通过合规检查：") + "；".join(guard.reasons), field="text")
+        raise ReviewRefused(gettext("回复未通过合规检查：") + gettext("；").join(guard.reasons), field="text")
     defensive = [f for f in inspect_reply(text) if f.category in {"blame_shifting", "arguing", "rude"}]
     if defensive:
         raise ReviewRefused(gettext("公开回复不能推诿、争辩或使用不文明用语：") + "；".join(f"「{f.match}」{f.reason}" for f in defensive),
@@ -263,7 +263,7 @@ def recovery_contact(*, task: RecoveryTask, note: str, actor) -> RecoveryTask:
     require_role(actor, task.shop, REPLY)
     guard = guard_outgoing(note or "")
     if not guard.allowed:
-        raise ReviewRefused(gettext("联系记录未通过合规检查：") + "；".join(guard.reasons), field="note")
+        raise ReviewRefused(gettext("联系记录未通过合规检查：") + gettext("；").join(guard.reasons), field="note")
     task = RecoveryTask.objects.select_for_update().get(pk=task.pk)
     before = _start(task)
     task.contacted_at, task.contact_note = now(), (note or "")[:500]
@@ -313,7 +313,7 @@ def recovery_set_remedy(*, task: RecoveryTask, remedy: str, actor, amount: Decim
         amount = None  # a remedy without money keeps no amount (whatever was typed)
     guard = guard_outgoing(note or "")
     if not guard.allowed:
-        raise ReviewRefused(gettext("补救说明未通过合规检查：") + "；".join(guard.reasons), field="note")
+        raise ReviewRefused(gettext("补救说明未通过合规检查：") + gettext("；").join(guard.reasons), field="note")
     before = _start(task)
     task.remedy, task.remedy_amount, task.remedy_note = remedy, amount, (note or "")[:500]
     task.save(update_fields=["remedy", "remedy_amount", "remedy_note", "status", "updated_at"])
