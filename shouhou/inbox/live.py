@@ -8,7 +8,7 @@ from __future__ import annotations
 from django.utils.timezone import localtime
 
 from shouhou.inbox.choices import Direction, TicketEventKind
-from shouhou.inbox.models import Message, Ticket, TicketEvent
+from shouhou.inbox.models import Conversation, Message, Ticket, TicketEvent
 from shouhou.inbox.selectors import CUSTOMER_PROGRESS_KINDS
 from shouhou.live.services import chat_stream, desk_stream, live_publish
 
@@ -45,13 +45,24 @@ def _attachment(message: Message) -> dict | None:
     return attachment_info(message.attachment.name if message.attachment else "", message.attachment_name)
 
 
+def _bot_receives(message: Message) -> bool:
+    """A customer's message the bot receives (its conversation not yet handed over): nothing for a person to answer,
+    so the desk does not alert it (the hand-off's event does, docs/workbench.md). The conversation the services
+    saved the message with is read when it is loaded (inbox.services._receive reads its bot_active afresh)."""
+    if message.direction != Direction.INBOUND:
+        return False
+    if Message.conversation.is_cached(message):
+        return bool(message.conversation.bot_active)
+    return bool(Conversation.objects.filter(pk=message.conversation_id).values_list("bot_active", flat=True).first())
+
+
 def message_published(message: Message) -> None:
     at = localtime(message.created_at)
     ticket_id, assignee_id = (Ticket.objects.filter(conversation_id=message.conversation_id).order_by("-pk")
                               .values_list("pk", "assignee_id").first() or (None, None))
     live_publish(shop_id=message.shop_id, stream=desk_stream(message.shop_id), kind="message", data={
         "message_id": message.pk, "conversation_id": message.conversation_id, "ticket_id": ticket_id,
-        "assignee_id": assignee_id,
+        "assignee_id": assignee_id, "bot_receives": _bot_receives(message),
         "direction": message.direction, "who": _who(message), "author": _author(message),
         "preview": message.body[:PREVIEW], "complete": len(message.body) <= PREVIEW,
         "attachment": _attachment(message), "at": at.isoformat()})
@@ -71,6 +82,15 @@ def ticket_event_published(event: TicketEvent) -> None:
         actor = event.actor if event.actor_id else None
         data |= {"assignee_id": assignee_id, "conversation_id": conversation_id, "actor_id": event.actor_id,
                  "actor_name": actor.get_username() if actor else ""}
+    elif event.kind == TicketEventKind.BOT_HANDOFF:
+        # the bot hands the conversation to a person (转人工): the customer's last message now waits for one, and
+        # the desks alert it under that message's key (its own event said the bot receives it: no alert then)
+        assignee_id, conversation_id = (Ticket.objects.filter(pk=event.ticket_id)
+                                        .values_list("assignee_id", "conversation_id").first() or (None, None))
+        last = (Message.objects.filter(conversation_id=conversation_id, direction=Direction.INBOUND)
+                .order_by("-created_at", "-pk").values_list("pk", "body").first() or (None, ""))
+        data |= {"assignee_id": assignee_id, "conversation_id": conversation_id, "message_id": last[0],
+                 "preview": last[1][:PREVIEW]}
     live_publish(shop_id=event.shop_id, stream=desk_stream(event.shop_id), kind="ticket", data=data)
     if event.visible_to_customer and event.kind in CUSTOMER_PROGRESS_KINDS and event.note:
         conversation_id = Ticket.objects.filter(pk=event.ticket_id).values_list("conversation_id", flat=True).first()

@@ -352,6 +352,10 @@ class ConversationRow:
     waiting: bool
     beyond: bool = False  # past the list's cut, shown because it is open or was just alerted (`keep`)
     last_message_id: int | None = None  # the customer's last message: the desk alerts a newer one while it polls
+    # the `assigned` event that gave the ticket to the reader, when someone else (or the routing) gave it: the desk
+    # alerts a newer one while it polls, under the push's key (docs/workbench.md, alerts without the push)
+    transfer_event_id: int | None = None
+    transfer_by: str = ""
 
 
 DESK_SCOPES = ("mine", "all")
@@ -379,10 +383,21 @@ class DeskList:
         return len(self.rows)
 
 
-def _desk_row(t: Ticket, *, at: dt.datetime, beyond: bool = False) -> ConversationRow:
+def _last_assigned_subquery(column: str) -> Subquery:
+    """The ticket's latest `assigned` event: the one that gave the ticket to its assignee."""
+    latest = (TicketEvent.objects.filter(ticket_id=OuterRef("pk"), kind=TicketEventKind.ASSIGNED)
+              .order_by("-pk").values(column)[:1])
+    return Subquery(latest)
+
+
+def _desk_row(t: Ticket, *, at: dt.datetime, beyond: bool = False, user_id: int | None = None) -> ConversationRow:
+    given = (user_id is not None and t.assignee_id == user_id and t.assigned_event_id is not None
+             and t.assigned_actor_id != user_id)  # given to the reader by someone else, not taken by them
     return ConversationRow(ticket=t, last_message=(t.last_in or t.subject or "")[:80], last_message_at=t.last_in_at,
                            clock=ticket_queue_clock(t, at=at), waiting=t.waiting_since is not None, beyond=beyond,
-                           last_message_id=t.last_in_id)
+                           last_message_id=t.last_in_id,
+                           transfer_event_id=t.assigned_event_id if given else None,
+                           transfer_by=(t.assigned_actor_name or "") if given else "")
 
 
 def _ids(values, *, limit: int) -> list[int]:
@@ -411,10 +426,13 @@ def desk_conversations(*, shop, user, scope: str = "mine", at: dt.datetime | Non
     def rows_of(qs):
         return (qs.select_related("customer", "assignee", "sla_policy")
                 .annotate(last_in=_last_message_subquery(), last_in_at=_last_message_subquery("created_at"),
-                          last_in_id=_last_message_subquery("id"))
+                          last_in_id=_last_message_subquery("id"),
+                          assigned_event_id=_last_assigned_subquery("id"),
+                          assigned_actor_id=_last_assigned_subquery("actor_id"),
+                          assigned_actor_name=_last_assigned_subquery("actor__username"))
                 .order_by(*order))
 
-    rows = [_desk_row(t, at=at) for t in rows_of(base)[:limit]]
+    rows = [_desk_row(t, at=at, user_id=user.pk) for t in rows_of(base)[:limit]]
     total = base.count() if len(rows) >= limit else len(rows)
     shown = {r.ticket.pk for r in rows}
     tickets = [pk for pk in _ids(keep, limit=DESK_KEEP_LIMIT) if pk not in shown]
@@ -422,7 +440,7 @@ def desk_conversations(*, shop, user, scope: str = "mine", at: dt.datetime | Non
     conversations = [pk for pk in _ids(keep_conversations, limit=DESK_KEEP_LIMIT) if pk not in conversations]
     if total > len(rows) and (tickets or conversations):
         extra = base.filter(Q(pk__in=tickets) | Q(conversation_id__in=conversations)).exclude(pk__in=shown)
-        rows += [_desk_row(t, at=at, beyond=True) for t in rows_of(extra)[:2 * DESK_KEEP_LIMIT]]
+        rows += [_desk_row(t, at=at, beyond=True, user_id=user.pk) for t in rows_of(extra)[:2 * DESK_KEEP_LIMIT]]
     return DeskList(rows=rows, total=total, limit=limit)
 
 

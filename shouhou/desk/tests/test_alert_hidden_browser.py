@@ -13,6 +13,7 @@ a message before any click left it suspended for good, and every later tone was 
 from __future__ import annotations
 
 import pytest
+from django.db import transaction
 from playwright.sync_api import expect
 
 from shouhou.core.testing.browser import log_in
@@ -174,5 +175,119 @@ def test_a_desk_back_after_the_retention_window_reloads_and_alerts_what_it_misse
         expect(page.locator("#im")).to_have_attribute("data-alerts", "1", timeout=8000)
         assert page.title().startswith("(1) ")
         expect(page.locator("#im-rows")).to_contain_text("收到的面霜漏了，怎么处理")
+    finally:
+        context.close()
+
+
+NOTIFICATIONS = """
+(() => {
+  window.__notes = [];
+  class RecordedNotification {
+    constructor(title, options) { window.__notes.push({title: title, body: (options || {}).body || ""}); }
+  }
+  RecordedNotification.permission = "granted";
+  RecordedNotification.requestPermission = () => Promise.resolve("granted");
+  window.Notification = RecordedNotification;
+})();
+"""
+
+
+@pytest.mark.browser
+def test_a_hidden_desk_on_the_polling_fallback_alerts_a_conversation_transferred_to_the_agent_once(
+        browser, asgi_server, shop, agent):
+    """Before 2026-12-07 (evening) only the push alerted a transfer: with WebSockets blocked the conversation joined
+    the receiver's list at the next poll without a sound, a tab title or a notification."""
+    from shouhou.accounts.choices import Role
+    from shouhou.core.testing.factories import MembershipFactory, UserFactory
+    from shouhou.inbox.services import ticket_assign
+
+    colleague = MembershipFactory(shop=shop, role=Role.AGENT, user=UserFactory(username="kefu2")).user
+    ticket = message_receive(shop=shop, channel=Channel.WEB_CHAT, body="尺码偏小，能换大一号吗？",
+                             customer=CustomerFactory(shop=shop, name="周女士")).ticket
+    ticket = ticket_assign(ticket=ticket, agent=colleague, actor=colleague)
+    # and, in the agent's list, a newer customer message than the colleague's conversation holds
+    message_receive(shop=shop, channel=Channel.WEB_CHAT, body="发票怎么开", customer=CustomerFactory(shop=shop))
+    context = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai", bypass_csp=True)
+    try:
+        page = context.new_page()
+        page.set_default_timeout(15000)
+        log_in(page, asgi_server.url, "agent")
+        # given the agent's settings: no sound, the tab title and desktop notifications
+        page.evaluate(f"localStorage.setItem('shouhou.desk.alerts.{agent.pk}', JSON.stringify({{sound: false, "
+                      "title: true, desktop: true}))")
+        context.add_init_script(NOTIFICATIONS)
+        page.goto(f"{asgi_server.url}/desk/im/")
+        page.wait_for_selector("#im[data-state=on]", state="attached")
+        expect(page.get_by_test_id("im-row")).to_have_count(1)  # not the colleague's conversation
+        base = page.title()
+        # and the push dropped (and kept away), the tab in the background
+        page.evaluate("window.ShouhouLive.streams.forEach(function (s) { s.drop(); })")
+        page.wait_for_selector("#im[data-state=off]", state="attached")
+        page.evaluate(HIDE)
+
+        # when the colleague transfers the conversation to the agent
+        ticket_assign(ticket=ticket, agent=agent, actor=colleague)
+
+        # then the background tab's list poll finds it and alerts it as the push would, per the settings
+        expect(page.locator("#im")).to_have_attribute("data-alerts", "1", timeout=25000)
+        assert page.evaluate("document.getElementById('im').dataset.lastAlert") == "title,desktop"
+        assert page.title() == f"(1) 新消息 · {base}"
+        assert page.evaluate("window.__notes") == [{"title": "转接给你的会话", "body": "kefu2 把一个会话转接给你"}]
+        expect(page.get_by_test_id("im-row")).to_have_count(2)
+        expect(page.locator("#im-rows")).to_contain_text("尺码偏小")
+
+        # and a later poll, then the push coming back with the transfer's event replayed, alert nothing more
+        decided = int(page.evaluate("document.getElementById('im').dataset.decided"))
+        page.wait_for_timeout(16000)  # the next background poll
+        page.evaluate("window.ShouhouLive.streams.forEach(function (s) { s.reconnect(); })")
+        page.wait_for_selector("#im[data-state=on]", state="attached")
+        page.wait_for_function(f"Number(document.getElementById('im').dataset.decided) > {decided}", timeout=10000)
+        page.wait_for_timeout(2500)  # a background tab that does not lead waits 2 s before it claims
+        assert page.evaluate("document.getElementById('im').dataset.alerts") == "1"
+        assert page.title() == f"(1) 新消息 · {base}"
+        assert len(page.evaluate("window.__notes")) == 1
+    finally:
+        context.close()
+
+
+@pytest.mark.browser
+def test_a_conversation_the_routing_gives_on_the_polling_fallback_says_it_was_assigned(browser, asgi_server, shop,
+                                                                                       agent):
+    """A conversation given by the routing (an `assigned` event without a person) names nobody: the alert said
+    「 把一个会话转接给你」 with an empty name before 2026-12-07 (evening)."""
+    from shouhou.accounts.choices import Role
+    from shouhou.core.testing.factories import MembershipFactory, UserFactory
+    from shouhou.inbox.choices import TicketEventKind
+    from shouhou.inbox.models import Ticket, TicketEvent
+    from shouhou.inbox.services import ticket_assign
+
+    colleague = MembershipFactory(shop=shop, role=Role.AGENT, user=UserFactory(username="kefu2")).user
+    ticket = message_receive(shop=shop, channel=Channel.WEB_CHAT, body="快递三天没动了",
+                             customer=CustomerFactory(shop=shop)).ticket
+    ticket_assign(ticket=ticket, agent=colleague, actor=colleague)
+    context = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai", bypass_csp=True)
+    try:
+        page = context.new_page()
+        page.set_default_timeout(15000)
+        log_in(page, asgi_server.url, "agent")
+        page.evaluate(f"localStorage.setItem('shouhou.desk.alerts.{agent.pk}', JSON.stringify({{sound: false, "
+                      "title: true, desktop: true}))")
+        context.add_init_script(NOTIFICATIONS)
+        page.goto(f"{asgi_server.url}/desk/im/")
+        page.wait_for_selector("#im[data-state=on]", state="attached")
+        # given the push dropped (and kept away), the desk in front (it polls every 5 s)
+        page.evaluate("window.ShouhouLive.streams.forEach(function (s) { s.drop(); })")
+        page.wait_for_selector("#im[data-state=off]", state="attached")
+
+        # when the routing gives the conversation to the agent (as inbox.routing writes it: no actor)
+        with transaction.atomic():
+            Ticket.objects.filter(pk=ticket.pk).update(assignee=agent)
+            TicketEvent.objects.create(shop=shop, ticket=ticket, kind=TicketEventKind.ASSIGNED, to_value="agent",
+                                       note="上班后自动分配")
+
+        # then the desk alerts it, saying it was assigned, naming nobody
+        expect(page.locator("#im")).to_have_attribute("data-alerts", "1", timeout=15000)
+        assert page.evaluate("window.__notes") == [{"title": "转接给你的会话", "body": "系统把一个会话分配给你"}]
+        expect(page.locator("#im-rows")).to_contain_text("快递三天没动了")
     finally:
         context.close()

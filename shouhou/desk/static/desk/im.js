@@ -637,10 +637,28 @@
   // rows that merely come into view, a scope switch, carry older ones). Before 2026-12-07 only pushed messages
   // alerted: a desk on the polling fallback showed new chats without a sound or a tab title.
   var newestIn = null;  // the newest customer message id the list has shown
+  // The same for conversations given to this agent by someone else (a transfer, the routing): each such row names
+  // the `assigned` event that gave it (data-transfer); one newer than any the list showed alerts as the pushed ticket
+  // event does (alertForTransfer), under the same key "a<event id>". Before 2026-12-07 (evening) only the push alerted a
+  // transfer: on the polling fallback the conversation joined the list without a sound or a tab title.
+  var newestTransfer = null;
   // The push (re)connected or said "reset" (too far behind to replay: docs/live.md point 8): the next list read
   // alerts what it shows new, as a poll does. Messages the replay brings alert under the same keys: never twice.
   var catchUpNext = false;
   function noteCustomerMessages(alertNew) {
+    // transfers first: a conversation alerted as given to the agent is not alerted again for its customer message
+    // (older than the transfer, or in the same read): one alert for it, as on the push, and the message's key is
+    // taken so the push coming back does not announce it either
+    var given = newestTransfer, newestGiven = newestTransfer || 0, announced = {};
+    rows.querySelectorAll(".im-row[data-transfer]").forEach(function (row) {
+      var id = parseInt(row.dataset.transfer, 10);
+      if (!id) return;
+      newestGiven = Math.max(newestGiven, id);
+      if (given === null || id <= given || !alertNew || row.dataset.assignee !== im.dataset.me) return;
+      announced[row.dataset.ticket] = true;
+      transferAlert(id, row.dataset.conversation, row.dataset.ticket, row.dataset.transferBy);
+    });
+    newestTransfer = newestGiven;
     var before = newestIn, newest = newestIn || 0;
     rows.querySelectorAll(".im-row[data-last-in]").forEach(function (row) {
       var id = parseInt(row.dataset.lastIn, 10), conv = row.dataset.conversation, ticketId = row.dataset.ticket;
@@ -649,16 +667,24 @@
       if (before === null || id <= before || !alertNew) return;
       if (row.dataset.assignee && row.dataset.assignee !== im.dataset.me) return;  // another agent's conversation
       var preview = row.querySelector(".im-last");
-      claim("m" + id, ticketId, function () {
+      claim("m" + id, ticketId, announced[ticketId] ? function () { /* alerted as a transfer */ } : function () {
         ring(_("新的顾客消息"), preview ? preview.textContent : "", conv, ticketId);
       });
     });
     newestIn = newest;
   }
+  function transferAlert(eventId, conversationId, ticketId, byName) {
+    claim("a" + eventId, ticketId, function () {
+      // given by the routing (no person): said so, not 「 把一个会话转接给你」 with an empty name
+      var text = !byName ? _("系统把一个会话分配给你") : (window.interpolate || function (t, v) { return t.replace("%(name)s", v.name); })(
+        _("%(name)s 把一个会话转接给你"), {name: byName}, true);
+      ring(_("转接给你的会话"), text, conversationId, ticketId);
+    });
+  }
   noteCustomerMessages(false);
   function alertFor(f) {
     var d = f.data;
-    if (d.who !== "me") return;
+    if (d.who !== "me" || d.bot_receives) return;  // the bot answers it: nothing for a person yet (no list row either)
     if (d.assignee_id && String(d.assignee_id) !== im.dataset.me) return;  // another agent's conversation
     keep(d.conversation_id);  // in the list even past its cut
     claim("m" + d.message_id, d.ticket_id, function () {
@@ -672,10 +698,19 @@
     if (d.kind !== "assigned" || !d.assignee_id || String(d.assignee_id) !== im.dataset.me) return;
     if (d.actor_id && String(d.actor_id) === im.dataset.me) return;  // taken by the agent themselves
     keep(d.conversation_id);
-    claim("a" + d.event_id, d.ticket_id, function () {
-      var text = (window.interpolate || function (t, v) { return t.replace("%(name)s", v.name); })(
-        _("%(name)s 把一个会话转接给你"), {name: d.actor_name || ""}, true);
-      ring(_("转接给你的会话"), text, d.conversation_id, d.ticket_id);
+    transferAlert(d.event_id, d.conversation_id, d.ticket_id, d.actor_name);
+  }
+
+  // The bot handed a conversation over to a person (转人工; the event names the customer's last message): it alerts
+  // as a new customer message, under that message's key (the list's data-last-in on the polling fallback), once.
+  // Before 2026-12-07 (evening) every message the bot answered alerted the desks, a conversation no list showed.
+  function alertForHandoff(f) {
+    var d = f.data;
+    if (d.kind !== "bot_handoff" || !d.message_id) return;
+    if (d.assignee_id && String(d.assignee_id) !== im.dataset.me) return;  // another agent's conversation
+    keep(d.conversation_id);
+    claim("m" + d.message_id, d.ticket_id, function () {
+      ring(_("新的顾客消息"), d.preview || "", d.conversation_id, d.ticket_id);
     });
   }
 
@@ -697,7 +732,7 @@
         if (f.kind === "message" && matches(f)) drawPushed(f.data);
         if (matches(f)) refreshTimeline();
         if (f.kind === "message") alertFor(f);  // before the list is asked for: it keeps the alerted one
-        if (f.kind === "ticket") alertForTransfer(f);
+        if (f.kind === "ticket") { alertForTransfer(f); alertForHandoff(f); }
         refreshListSoon();
       },
       onReset: function () { catchUpNext = true; refreshTimeline(); refreshList(); refreshCases(); },
