@@ -403,6 +403,28 @@ def event_apply(event_id: int) -> str:
     if not claimed:
         return event.status  # done, ignored, without a connection or a disabled one, or another worker has it now
     conn = event.connection
+    try:
+        return _event_apply_claimed(conn, event)
+    except Exception as exc:  # noqa: BLE001 — an adapter or a rule tripping over an unexpected payload
+        return _event_crashed(conn, event, exc)
+
+
+def _event_crashed(conn: PlatformConnection, event: PlatformEvent, exc: Exception) -> str:
+    """An error that is not the platform's answer (a KeyError / TypeError / ValueError on a payload no one
+    expected): logged with its traceback, said on the connection page with the message id, and the message is
+    retried with the back-off like an outage, then marked failed after MAX_EVENT_ATTEMPTS. Before 2026-12-07 the
+    exception left the message claimed (处理中) until the lease ended, then it was taken again for ever, silently."""
+    log.exception("platform message %s:%s (after-sale %s, order %s) could not be applied", conn.platform,
+                  event.message_id, event.aftersale_id, event.order_id)
+    subject = f"售后单 {event.aftersale_id}" if event.aftersale_id else f"订单 {event.order_id}"
+    message = f"平台消息 {event.message_id}（{subject}）处理出错：{type(exc).__name__}: {exc}"
+    _error(conn, message)
+    status = EventStatus.FAILED if event.attempts >= MAX_EVENT_ATTEMPTS else EventStatus.RETRY
+    PlatformEvent.objects.filter(pk=event.pk).update(status=status, error=message[:500])
+    return status
+
+
+def _event_apply_claimed(conn: PlatformConnection, event: PlatformEvent) -> str:
     if event.tag in getattr(adapter_class(conn.platform), "order_tags", ()) and not event.aftersale_id:
         from shouhou.platforms.orders import order_event_apply
 
@@ -446,13 +468,24 @@ def _evidence_requested(conn: PlatformConnection, event: PlatformEvent) -> None:
 def events_retry(*, connection: PlatformConnection | None = None) -> int:
     """Apply what is still waiting: not yet applied, waiting for its order, or for the platform (schedule;
     also after each reconciliation)."""
-    stale = Q(status=EventStatus.APPLYING, updated_at__lt=clock.now() - APPLY_LEASE)
-    qs = PlatformEvent.objects.filter(Q(status__in=PENDING_EVENT_STATUSES) | stale,
-                                      connection__isnull=False, connection__enabled=True)
+    now = clock.now()
+    stale = Q(status=EventStatus.APPLYING, updated_at__lt=now - APPLY_LEASE)
+    # a message kept for retry waits the outbox's back-off after its last attempt (30 s doubled each attempt, at most
+    # an hour; the claim wrote updated_at): a message that keeps failing is not read every minute
+    waiting = Q(status__in=[s for s in PENDING_EVENT_STATUSES if s != EventStatus.RETRY])
+    retry = Q(status=EventStatus.RETRY, updated_at__lte=now - dt.timedelta(seconds=BACKOFF_BASE))
+    qs = PlatformEvent.objects.filter(waiting | retry | stale, connection__isnull=False, connection__enabled=True)
     if connection is not None:
         qs = qs.filter(connection=connection)
+    due: list[int] = []
+    for pk, status, attempts, updated_at in qs.order_by("pk").values_list("pk", "status", "attempts",
+                                                                          "updated_at").iterator():
+        if status != EventStatus.RETRY or updated_at <= now - _backoff(attempts):
+            due.append(pk)
+            if len(due) == 500:
+                break
     applied = 0
-    for pk in qs.order_by("pk").values_list("pk", flat=True)[:500]:
+    for pk in due:
         applied += event_apply(pk) == EventStatus.APPLIED
     return applied
 
@@ -464,6 +497,16 @@ def _line_for(conn: PlatformConnection, a: Aftersale) -> OrderLine | None:
         return None
     lines = list(order.lines.order_by("pk"))
     by_key = [line for line in lines if line.line_key == a.sub_order_id]
+    if conn.platform == "wechat_shop" and a.sub_order_id:
+        # 微信小店 names the SKU only: the order's further lines of that SKU are keyed sku_id-… (wechat_shop.line_keys).
+        # Take one without an open platform case first (a second request on the SKU goes to its second line),
+        # then, for a request with money, a line the buyer paid for (not the gift)
+        by_key += [line for line in lines if line.line_key.startswith(f"{a.sub_order_id}-")]
+        if len(by_key) > 1:
+            open_statuses = [s for s in CaseStatus.values if case_services.TRANSITIONS[s]]
+            busy = set(Case.objects.filter(order_line__in=by_key, status__in=open_statuses, platform_link__isnull=False)
+                       .values_list("order_line_id", flat=True))
+            by_key.sort(key=lambda ln: (ln.pk in busy, a.refund_amount > 0 and not ln.price_paid))
     if by_key:
         return by_key[0]
     return lines[0] if len(lines) == 1 else None

@@ -269,6 +269,26 @@ def _next_key(answer: dict, cursor: dict) -> str:
     return key if answer.get("has_more") and key and key != str(cursor.get("next_key") or "") else ""
 
 
+def line_keys(product_infos: list[dict]) -> list[str]:
+    """Each order line's key (OrderLine.line_key). 微信小店's order/get lists lines by `sku_id`, and one order may
+    hold several lines of one SKU (a gift line beside the paid one, the same SKU in two promotions): keyed by sku_id
+    alone they merged into one. The first line of a SKU keeps the plain sku_id (what orders synced before kept, and
+    what an after-sale's product_info names); each further line of that SKU is `sku_id-product_unique_id`
+    (product_infos[].product_unique_id, "商品常量编号，订单内商品唯一标识，下单后不会发生变化": WxJava
+    OrderProductInfo), or `sku_id-#n` (its place among that SKU's lines) when the answer has none."""
+    seen: dict[str, int] = {}
+    keys = []
+    for p in product_infos:
+        sku = str(p.get("sku_id", ""))
+        seen[sku] = seen.get(sku, 0) + 1
+        if seen[sku] == 1:
+            keys.append(sku)
+            continue
+        unique = str(p.get("product_unique_id") or "").strip()
+        keys.append(f"{sku}-{unique}" if unique else f"{sku}-#{seen[sku]}")
+    return keys
+
+
 class WechatShopAdapter:
     platform = "wechat_shop"
     merchant_authorization = False  # the merchant authorises on the platform's page (authorize_url)
@@ -673,13 +693,14 @@ class WechatShopAdapter:
     def _order(row: dict) -> PlatformOrder:
         detail = row.get("order_detail") or {}
         status = str(row.get("status", ""))
-        items = [OrderItem(sub_order_id=str(p.get("sku_id", "")), product_name=str(p.get("title") or "商品"),
+        infos = [p for p in detail.get("product_infos") or [] if isinstance(p, dict)]
+        items = [OrderItem(sub_order_id=key, product_name=str(p.get("title") or "商品"),
                            quantity=max(1, int(p.get("sku_cnt") or 1)), paid=yuan(p.get("real_price")),
                            product_id=str(p.get("product_id") or ""),
                            sku_code=str(p.get("sku_code") or p.get("sku_id") or ""),
                            spec=" ".join(f"{a.get('attr_key', '')}:{a.get('attr_value', '')}"
                                          for a in p.get("sku_attrs") or [] if a))
-                 for p in detail.get("product_infos") or []]
+                 for p, key in zip(infos, line_keys(infos), strict=True)]
         delivery = detail.get("delivery_info") or {}
         addr = delivery.get("address_info") or {}
         waybills = [Waybill(tracking_no=str(d.get("waybill_id") or ""), carrier=carrier_of(d.get("delivery_id"), d.get("delivery_name")),
