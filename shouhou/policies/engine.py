@@ -34,7 +34,7 @@ KIND_EN = {"refund_only": "refund only", "return_refund": "return and refund", "
 PAYER_ZH = {"merchant": "商家承担", "buyer": "买家承担", "insurance": "运费险承担", "none": "无需寄回"}
 COMP_ZH = {"coupon": "优惠券", "red_packet": "红包", "points": "积分", "gift": "赠品"}
 CONDITIONS = ("unopened", "opened_unused", "seal_broken", "used", "damaged", "tags_removed", "missing_accessories",
-              "missing_gifts")
+              "missing_gifts", "packaging_discarded")
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 MAX_MONEY = Decimal("100000000")  # 1亿元: a claim above this is a typo, not an order
 MAX_QUANTITY = 100_000
@@ -376,7 +376,9 @@ def _intact(policy: dict, category: str, condition: str) -> tuple[bool, str]:
     seal does for food and cosmetics; cut tags, missing accessories, use or damage do. Missing gifts do not
     (their marked value is deducted instead, art. 12)."""
     rule = _cat(policy, category).get("intact", {})
-    if condition in ("unopened", "opened_unused", "missing_gifts"):
+    # packaging_discarded: the outer box thrown away — opened, and still intact: the Measures' "intact" is the goods,
+    # their accessories and brand marks (art. 8), not the box they came in (a one-time seal is its own condition)
+    if condition in ("unopened", "opened_unused", "missing_gifts", "packaging_discarded"):
         return True, ""
     if condition == "seal_broken":
         if category in SEAL_CATEGORIES and rule.get("seal_required", True):
@@ -525,7 +527,8 @@ def decide(line: LineFacts, claim: Claim, now: dt.date | dt.datetime, *, policy:
         days = max(nr["days"], NO_REASON_MIN_DAYS)
         nr_end = last_day(days)
         d.deadlines["no_reason_until"] = nr_end.isoformat()
-        unsealed = claim.downloaded or claim.activated or claim.condition in ("opened_unused", "seal_broken", "used")
+        unsealed = claim.downloaded or claim.activated or claim.condition in ("opened_unused", "seal_broken", "used",
+                                                                                 "packaging_discarded")
         excepted = (cat in policy["no_reason"]["legal_exceptions"] and cat in STATUTORY_EXCEPTIONS
                     and (cat not in SEALED_EXCEPTIONS or unsealed))
         if excepted:

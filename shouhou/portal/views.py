@@ -47,7 +47,8 @@ NEUTRAL = gettext_lazy("订单号或手机尾号不正确，请核对后重试�
 REASONS = [r for r in ClaimReason.choices if r[0] not in ("recall", "other")]
 CONDITIONS = [("unopened", gettext_lazy("未拆封")), ("opened_unused", gettext_lazy("已拆封未使用")),
               ("used", gettext_lazy("已使用")), ("tags_removed", gettext_lazy("吊牌已剪")),
-              ("missing_accessories", gettext_lazy("配件不全")), ("damaged", gettext_lazy("已损坏"))]
+              ("missing_accessories", gettext_lazy("配件不全")), ("damaged", gettext_lazy("已损坏")),
+              ("packaging_discarded", gettext_lazy("外包装已丢弃"))]
 
 
 def _webchat() -> str | None:
