@@ -85,6 +85,9 @@ class Stage:
             _write(cur, shop.pk, present, stats, stamp)
 
 
+# New shipments in one import from which their table's statistics are taken again at once (see _write_shipments).
+ANALYZE_AFTER_ROWS = 5_000
+
 def copy_lines_at_rows(lines: list[ParsedLine]) -> None:
     """COPY parsed lines into the staging table with their file row as `seq` (the fast path of importers/pgparse.py
     stages the server-parsed rows under their row numbers too, so file order is kept across both)."""
@@ -397,6 +400,7 @@ def _write_shipments(cur, shop_id: int, present: set[str], stats: WriteStats, st
                   GROUP BY sh.order_id) x2 ON x2.order_id = w2.order_id
             WHERE w2.ship_id IS NULL ORDER BY w2.order_id, w2.tracking) x
         WHERE w.ship_id IS NULL AND w.order_id = x.order_id AND w.tracking = x.tracking""", [shop_id])
+    created_before = stats.shipments_created
     stats.shipments_created += _count(cur, """
         INSERT INTO commerce_shipment (shop_id, order_id, carrier, tracking_no, status, promised_ship_by, shipped_at,
                                        signed_at, last_event_at, is_return, created_at, updated_at)
@@ -406,6 +410,12 @@ def _write_shipments(cur, shop_id: int, present: set[str], stats: WriteStats, st
         FROM import_stage_ships WHERE ship_id IS NULL
         ORDER BY CASE WHEN tracking <> '' THEN carrier || '|' || tracking ELSE order_id::text END, order_id""",
         [shop_id, stamp, stamp])
+    if stats.shipments_created - created_before >= ANALYZE_AFTER_ROWS:
+        # Many new shipments: their statistics now, in this transaction (ANALYZE counts its own inserts). With the
+        # counts of a near-empty table (autovacuum has not run yet) the next import's "untracked shipment of the
+        # order" lookup above was planned as a nested loop over every pair: a re-import of 100,000 rows right after
+        # the first took 9 s instead of 4 (docs/benchmarks/imports.md, 2026-12-07). Not the table's owner: a warning.
+        cur.execute("ANALYZE commerce_shipment")
     new_rank, old_rank = RANK.format(x="w.status", other="0"), RANK.format(x="sh.status", other="99")
     stats.shipments_updated += _count(cur, f"""
         UPDATE commerce_shipment sh SET
