@@ -19,6 +19,15 @@ def shops_for_user(user) -> QuerySet[Shop]:
     return Shop.objects.filter(memberships__user=user)
 
 
+def shop_named(user, raw: str) -> Shop | None:
+    """The shop a page or a socket names by id (`?shop=`, a header), when it is one of the user's; None for anything
+    else — another shop's id, junk, 「²」 (a digit to str.isdigit that int() refuses), an id past any integer column."""
+    raw = (raw or "").strip()
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 18):
+        return None
+    return shops_for_user(user).filter(pk=int(raw)).first()
+
+
 def membership_get(user, shop: Shop) -> Membership | None:
     if not getattr(user, "is_authenticated", False):
         return None

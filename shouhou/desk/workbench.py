@@ -19,7 +19,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from shouhou.accounts.access import current_shop_for_request, role_for_request, shops_for_user
+from shouhou.accounts.access import current_shop_for_request, role_for_request, shop_named
 from shouhou.accounts.choices import Role
 from shouhou.accounts.permissions import CASE_APPROVE, CASE_CREATE, PII_REVEAL, REPLY, TEAM_MANAGE, role_can
 from shouhou.cases.choices import CaseKind, ClaimReason
@@ -84,7 +84,7 @@ def _page_shop(request: HttpRequest):
     raw = request.headers.get("X-Desk-Shop") or request.GET.get("shop") or ""
     if not raw:
         return None
-    shop = shops_for_user(request.user).filter(pk=raw).first() if raw.isdigit() and len(raw) < 19 else None
+    shop = shop_named(request.user, raw)
     if shop is None:
         raise PermissionDenied(_("无权访问该店铺"))
     return shop

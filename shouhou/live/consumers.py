@@ -273,10 +273,9 @@ class DeskConsumer(LiveConsumer):
         # and a reconnect after another tab chose the other shop stays on this one), else the session's choice
         raw = parse_qs(self.scope.get("query_string", b"").decode()).get("shop", [""])[0]
         if raw:
-            from shouhou.accounts.access import shops_for_user
+            from shouhou.accounts.access import shop_named
 
-            ok = raw.isascii() and raw.isdigit() and len(raw) <= 18
-            shop = shops_for_user(user).filter(pk=int(raw)).first() if ok else None
+            shop = shop_named(user, raw)
             return desk_stream(shop.pk) if shop is not None else None
         request = SimpleNamespace(user=user, session=self.scope.get("session") or {})
         shop = current_shop_for_request(request)

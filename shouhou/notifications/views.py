@@ -12,7 +12,7 @@ from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from shouhou.accounts.access import current_shop_for_request, shops_for_user
+from shouhou.accounts.access import current_shop_for_request, shop_named
 from shouhou.commerce.models import Customer
 from shouhou.core.clock import local_tz
 from shouhou.core.idempotency import idempotency_claim
@@ -110,8 +110,7 @@ def customer_timeline_page(request: HttpRequest, customer_id: int):
     # keeps a tab per shop; the session's shop may be the other); only one of the user's shops
     raw = request.GET.get("shop", "")
     if raw:
-        named = shops_for_user(request.user).filter(pk=raw) if raw.isdigit() and len(raw) < 19 else None
-        shop = named.first() if named is not None else None
+        shop = shop_named(request.user, raw)
     else:
         shop = current_shop_for_request(request)
     customer = Customer.objects.filter(shop=shop, pk=customer_id).first() if shop else None

@@ -36,3 +36,10 @@ def test_a_shop_that_is_not_the_users_is_not_found(agent_client, shop, other_sho
     for query in (f"?shop={other_shop.pk}", "?shop=abc", "?shop=" + "9" * 25):
         assert agent_client.get(f"/notifications/customers/{ticket.customer_id}/timeline/{query}").status_code == 404
     assert agent_client.get(f"/notifications/customers/{ticket.customer_id}/timeline/").status_code == 404
+
+
+def test_a_superscript_digit_naming_the_shop_is_refused_not_an_error(agent_client, shop):
+    # 「²」 is a digit to str.isdigit() but not to int(): it reached the id filter and answered 500
+    ticket = _ticket(shop, "上标")
+    assert agent_client.get(f"/notifications/customers/{ticket.customer_id}/timeline/?shop=²").status_code == 404
+    assert agent_client.get(f"/desk/t/{ticket.pk}/?shop=²").status_code == 403
