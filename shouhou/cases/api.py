@@ -5,7 +5,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from ninja import Field, File, Query, Router, Schema, Status
@@ -24,11 +24,13 @@ from shouhou.api.errors import DomainError
 from shouhou.api.params import OFFSET, limit_query
 from shouhou.cases import services as svc
 from shouhou.cases.models import Case, CaseEvidence
-from shouhou.cases.selectors import case_list, claim_line
+from shouhou.cases.selectors import case_decision_text, case_list, case_statutory_damages, claim_line
+from shouhou.cases.views import evidence_file_response
 from shouhou.commerce.models import SKU, Order, OrderLine, Product
 from shouhou.core.links import link_revoke
 from shouhou.core.models import LinkRevocation
-from shouhou.core.uploads import UploadError, harden_file_response
+from shouhou.core.uploads import UploadError
+from shouhou.policies.engine import ClaimInputError
 
 router = Router(tags=["售后单"])
 
@@ -68,6 +70,7 @@ class CaseOut(Schema):
 
 class CaseDetailOut(CaseOut):
     decision: dict[str, Any]
+    decision_text: str = Field("", description="政策决定的说明，使用请求的语言（Accept-Language）")
     events: list[CaseEventOut]
     evidence: list[str]
 
@@ -179,7 +182,7 @@ def _detail(c: Case) -> dict:
                "visible_to_customer": e.visible_to_customer,
                "actor": e.actor.get_username() if e.actor_id else None}
               for e in c.events.select_related("actor").order_by("at", "id")]
-    return {**_out(c), "decision": c.decision, "events": events,
+    return {**_out(c), "decision": c.decision, "decision_text": case_decision_text(c), "events": events,
             "evidence": [reverse("api:case_evidence_file", args=[c.pk, ev.pk]) for ev in c.evidence.all()]}
 
 
@@ -361,8 +364,41 @@ def evidence(request, case_id: int, file: UploadedFile = File(...)):  # noqa: B0
 def evidence_file(request, case_id: int, evidence_id: int):
     _need(request, VIEW)
     ev = get_object_or_404(CaseEvidence, pk=evidence_id, case_id=case_id, case__shop=request.auth.shop)
+    if not ev.file:
+        raise DomainError("凭证文件已丢失。", status=404)
     try:
-        handle = ev.file.open("rb")
-    except FileNotFoundError as exc:
+        return evidence_file_response(ev, max_age=3600)  # the staff page's headers: a sandboxed, named download
+    except Http404 as exc:
         raise DomainError("凭证文件已丢失。", status=404) from exc
-    return harden_file_response(FileResponse(handle, content_type=f"image/{ev.kind}"))
+
+
+class DamagesOut(Schema):
+    basis: str
+    clause: str
+    amount: Decimal
+    price_paid: Decimal
+    loss: Decimal
+    minimum_applied: bool
+    explanation_zh: str
+    explanation_en: str
+
+
+@router.get("/{case_id}/damages", response={200: DamagesOut, 204: None}, summary="法定惩罚性赔偿试算（不写入）")
+def damages(request, case_id: int, basis: str = Query(..., description="fraud（消法55）或 food_safety（食品安全法148）"),
+            loss: str = Query("0", max_length=20, description="已证明的损失（元）"),
+            label_only: bool = Query(False, description="仅为不影响食品安全且不误导的标签瑕疵")):
+    """消法55 (fraud: three times the price, at least 500 yuan) or 食品安全法148 (unsafe food: ten times the price or three
+    times the loss, at least 1,000 yuan) on the price paid for the case's units. A preview: nothing is written."""
+    _need(request, VIEW)
+    try:
+        amount = Decimal(loss.strip() or "0")
+    except ArithmeticError:
+        raise DomainError(f"loss: 应为金额（元），收到 {loss!r}", status=400, field="loss") from None
+    try:
+        found = case_statutory_damages(case=_case(request, case_id), basis=basis, loss=amount, label_only=label_only)
+    except ClaimInputError as exc:
+        field, message = exc.located[0]
+        raise DomainError(f"{field}: {message}", status=400, field=field) from exc
+    if found is None:
+        return Status(204, None)
+    return found.to_json()

@@ -2,11 +2,11 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
-from django.utils.translation import gettext
+from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet
+from django.utils.translation import get_language, gettext
 
 from shouhou.cases.choices import OPEN_STATUSES, CaseStatus, Resolution
-from shouhou.cases.models import Case
+from shouhou.cases.models import Case, CaseEvent
 from shouhou.policies.engine import REPAIR_OVERDUE_DAYS, sanbao_repair_overdue
 
 
@@ -24,10 +24,17 @@ def case_search(q: str) -> Q:
 
 
 def case_list(*, shop, status: str | None = None, kind: str | None = None,
-              open_first: bool = False, q: str = "", oldest_first: bool = False) -> QuerySet[Case]:
+              open_first: bool = False, q: str = "", oldest_first: bool = False,
+              repair_overdue: bool = False) -> QuerySet[Case]:
     """Newest first (oldest_first: the longest-waiting first). open_first (the staff list): cases still
-    being worked on come before resolved, rejected and cancelled ones. `q`: case_search."""
+    being worked on come before resolved, rejected and cancelled ones. `q`: case_search. `repair_overdue`: repairs
+    under way that the daily 三包12 sweep flagged (`cases.services.repair_overdue_sweep`)."""
     qs = Case.objects.filter(shop=shop).select_related("order", "order_line", "customer")
+    if repair_overdue:
+        from shouhou.cases.services import REPAIR_OVERDUE_EVENT, REPAIR_UNDER_WAY
+
+        flagged = CaseEvent.objects.filter(case=OuterRef("pk"), kind=REPAIR_OVERDUE_EVENT)
+        qs = qs.filter(Exists(flagged), kind="repair", status__in=REPAIR_UNDER_WAY)
     if status:
         qs = qs.filter(status=status)
     if kind:
@@ -221,3 +228,75 @@ def _amount(value) -> Decimal:
 def line_refund_cases(line) -> list[str]:
     """The numbers of the cases that refunded (or are refunding) an order line, oldest first."""
     return list(_refunding_cases(line).values_list("number", flat=True))
+
+
+def _reads_english() -> bool:
+    return (get_language() or "").startswith("en")
+
+
+def case_decision_text(case: Case) -> str:
+    """The policy's decision on a case in the active language. The engine stores both texts (`explanation_zh`,
+    `explanation_en`); a staff reader of English used to see the Chinese one. A decision without the reader's text —
+    a recall (its reason is the supervisor's own words), a row from before both were kept — is said from its
+    clauses (`policies.labels.clause_label`, translated), with a recall's reason as written."""
+    from shouhou.policies.labels import clause_label
+
+    decision = case.decision or {}
+    zh, en = str(decision.get("explanation_zh") or ""), str(decision.get("explanation_en") or "")
+    clauses = [str(c) for c in decision.get("clauses") or []]
+    if "recall" in clauses:
+        return gettext("召回：%(reason)s") % {"reason": zh} if zh else gettext("召回")
+    own = en if _reads_english() else zh
+    if own and _reads_english() and isinstance(decision.get("compensation"), dict):
+        # the engine names its compensation suggestion in Chinese only (explanation_en is also the customer's
+        # grounds, which must not show it): staff reading English are told it here
+        own = f"{own} {_compensation_text(decision['compensation'])}"
+    if own:
+        return own
+    labels = [clause_label(c) for c in clauses]
+    return gettext("依据条款") + ": " + "; ".join(labels) if labels else (zh or en)
+
+
+def _compensation_text(comp: dict) -> str:
+    from shouhou.cases.choices import CompensationKind
+
+    kind = str(comp.get("kind") or "")
+    label = dict(CompensationKind.choices).get(kind, kind)
+    unit = gettext("积分") if kind == "points" else gettext("元")
+    text = gettext("建议补偿：%(kind)s %(amount)s %(unit)s") % {"kind": label, "amount": comp.get("amount"), "unit": unit}
+    return text + (gettext("（超出客服权限，需主管审批）") if comp.get("needs_supervisor") else "")
+
+
+def case_event_note(event, case: Case) -> str:
+    """An event's note as staff read it, in the active language: the decision on the creation event, 三包12's flag of
+    the daily sweep, and the fixed notes the system writes (「符合售后政策，系统自动通过」) are said in the reader's
+    language; what a person typed stays as written."""
+    from shouhou.cases.services import REPAIR_OVERDUE_EVENT, repair_overdue_note
+
+    data = event.data or {}
+    if event.kind == REPAIR_OVERDUE_EVENT and data.get("flag"):
+        return repair_overdue_note(data)
+    if event.kind == "created" and event.note and (data.get("decision") or (
+            not case.description and event.note == str((case.decision or {}).get("explanation_zh") or ""))):
+        if not _reads_english():
+            return event.note
+        return str(data.get("explanation_en") or "") or case_decision_text(case)
+    if event.actor_id is None and event.note:
+        return gettext(event.note)  # a system note is a msgid; one not in the catalogue reads as stored
+    return event.note
+
+
+def case_statutory_damages(*, case: Case, basis: str, loss: Decimal = Decimal("0"), label_only: bool = False):
+    """What 消法55 para. 1 (`basis="fraud"`) or 食品安全法148 para. 2 (`"food_safety"`) would add on this case, beside the
+    refund and the loss: `policies.engine.statutory_damages` on the price paid for the units the case is about (the
+    claim's `return_quantity`, else the whole line). A preview for staff, nothing written: the finding (fraud, unsafe
+    food) is a person's or an authority's, and the payout is a supervisor's decision (not modelled yet). Raises
+    `ClaimInputError` (located) on a bad basis or amount."""
+    from shouhou.policies.engine import refund_share, statutory_damages
+
+    line = case.order_line
+    paid = Decimal(line.price_paid if line is not None else 0)
+    quantity = max(int(line.quantity or 1), 1) if line is not None else 1
+    units = (case.claim or {}).get("return_quantity")
+    price = refund_share(paid, int(units), quantity) if isinstance(units, int) and 0 < units < quantity else paid
+    return statutory_damages(basis=basis, price_paid=price, loss=loss, label_only=label_only)

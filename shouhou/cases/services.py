@@ -11,10 +11,11 @@ import logging
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext
 
 from shouhou.accounts.access import membership_get
@@ -43,6 +44,7 @@ from shouhou.policies.document import REFUND_WITHIN_DAYS
 from shouhou.policies.document import load_default as load_default_policy
 from shouhou.policies.document import parse as parse_policy
 from shouhou.policies.engine import (
+    REPAIR_OVERDUE_DAYS,
     SHANGHAI,
     Claim,
     ClaimInputError,
@@ -525,7 +527,10 @@ def case_create(*, shop, order_line: OrderLine, reason: str, kind: str | None = 
         if deadline else None,
     )
     CaseEvent.objects.create(case=case, actor=_user(actor), from_status="", to_status=S.REQUESTED, kind="created",
-                             note=description or stored["explanation_zh"])
+                             note=description or stored["explanation_zh"],
+                             # the decision's text in each language, for the history in the reader's language
+                             data={} if description else {"decision": True,
+                                                          "explanation_en": stored.get("explanation_en", "")})
     audit_record(action="case.create", obj=case, actor=actor, after={"kind": chosen, "reason": reason,
                                                                       "policy_version": version.version if version else None})
     for photo in photos:
@@ -841,6 +846,69 @@ def case_record_repair_delay(*, case: Case, actor, cause: str, note: str = "") -
     if case.kind != CaseKind.REPAIR or case.status not in REPAIR_UNDER_WAY:
         raise CaseError(gettext("只有商品已交修、尚未办结的维修单可以记录维修延误原因。"))
     return _event(case, kind="repair_delay", actor=actor, note=note.strip(), data={"cause": cause}, visible=False)
+
+
+REPAIR_OVERDUE_EVENT = "repair_overdue"
+
+
+def repair_overdue_flag(case: Case) -> dict | None:
+    """What the daily sweep flags on a repair case (三包12), or None: {"flag": "overdue" (a free exchange is owed: past
+    90 days waiting for parts, past 30 for the repairer's own reasons) or "cause_needed" (past 30 days, no cause
+    recorded: staff must say why before anything is owed), "cause", "days", "limit"}."""
+    from shouhou.cases.selectors import case_repair_overdue
+
+    found = case_repair_overdue(case)
+    if found is None:
+        return None
+    if found["overdue"]:
+        flag = "overdue"
+    elif found["cause"] is None and found["days"] > min(REPAIR_OVERDUE_DAYS.values()):
+        flag = "cause_needed"
+    else:
+        return None
+    return {"flag": flag, "cause": found["cause"], "days": found["days"], "limit": found["limit"]}
+
+
+def repair_overdue_sweep() -> int:
+    """The daily sweep of 三包12: every repair case whose goods have been with the repairer past 30 days (counted from
+    the hand-over, Asia/Shanghai) gets one internal `repair_overdue` event for what it is now — "cause_needed" (no
+    cause recorded), or "overdue" with the recorded cause (a free exchange for the same model is owed) — and an audit
+    record, so staff see it in the case's history and the list's 「维修超期」 filter. Idempotent: a flag already recorded
+    with the same cause is not recorded again (running twice changes nothing); a cause recorded later is a new flag.
+    Returns the number of events written."""
+    cutoff = beijing_now() - dt.timedelta(days=min(REPAIR_OVERDUE_DAYS.values()))
+    candidates = (Case.objects.filter(kind=CaseKind.REPAIR, status__in=REPAIR_UNDER_WAY)
+                  .filter(Q(return_shipped_at__lt=cutoff) | Q(return_shipped_at__isnull=True, received_at__lt=cutoff))
+                  .order_by("pk").values_list("pk", flat=True))
+    written = 0
+    for pk in list(candidates):
+        with transaction.atomic():
+            case = Case.objects.select_for_update(of=("self",)).select_related("shop").filter(pk=pk).first()
+            if case is None or case.kind != CaseKind.REPAIR or case.status not in REPAIR_UNDER_WAY:
+                continue
+            flag = repair_overdue_flag(case)
+            if flag is None:
+                continue
+            done = case.events.filter(kind=REPAIR_OVERDUE_EVENT, data__flag=flag["flag"])
+            if any((d or {}).get("cause") == flag["cause"] for d in done.values_list("data", flat=True)):
+                continue
+            with translation.override(settings.LANGUAGE_CODE):  # the stored note is in the source language
+                note = repair_overdue_note(flag)
+            _event(case, kind=REPAIR_OVERDUE_EVENT, data=flag, visible=False, note=note)
+            audit_record(action="case.repair_overdue", obj=case, shop=case.shop, after=flag, note=note)
+            written += 1
+    return written
+
+
+def repair_overdue_note(data: dict) -> str:
+    """A `repair_overdue` event's text in the active language (the stored note is the Chinese one)."""
+    labels = {"parts": gettext("缺零配件"), "repairer": gettext("修理者自身原因")}
+    if data.get("flag") == "overdue":
+        return gettext("维修已 %(days)s 天（%(cause_label)s），超过 %(limit)s 天：应为顾客免费调换同型号同规格产品（三包第十二条）") % {
+            "days": data.get("days"), "cause_label": labels.get(data.get("cause") or "", ""),
+            "limit": data.get("limit")}
+    return gettext("维修已 %(days)s 天：请记录延误原因（缺零配件超过 90 天、修理者自身原因超过 30 天，应免费换货，三包第十二条）") % {
+        "days": data.get("days")}
 
 
 def agent_approval_limit(*, case: Case, membership, role: str | None = None) -> Decimal:

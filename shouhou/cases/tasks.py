@@ -19,3 +19,10 @@ def recall_outreach(recall_id: int) -> int:
                              context={"reason": recall.reason, "case_no": number, "product": product or "商品"},
                              idempotency_key=f"case:{pk}:recall")
     return len(rows)
+
+
+def repair_overdue_sweep_task() -> int:
+    """Daily: flag repair cases past 三包12's 30/90 days (`cases.services.repair_overdue_sweep`; safe to run twice)."""
+    from shouhou.cases.services import repair_overdue_sweep
+
+    return repair_overdue_sweep()

@@ -25,7 +25,14 @@ from shouhou.cases.choices import (
     ReturnMethod,
 )
 from shouhou.cases.models import Case, CaseEvidence, Recall
-from shouhou.cases.selectors import age_text, case_age_seconds, case_claim_facts, case_list
+from shouhou.cases.selectors import (
+    age_text,
+    case_age_seconds,
+    case_claim_facts,
+    case_decision_text,
+    case_event_note,
+    case_list,
+)
 from shouhou.commerce.choices import carrier_label
 from shouhou.commerce.models import SKU, Product
 from shouhou.commerce.selectors import return_addresses
@@ -54,16 +61,19 @@ def case_list_view(request):
         status = None
     q = (request.GET.get("q") or "").strip()[:64]
     sort = "oldest" if request.GET.get("sort") == "oldest" else "newest"
-    cases = case_list(shop=shop, status=status, open_first=True, q=q, oldest_first=sort == "oldest")
+    overdue = request.GET.get("flag") == "repair_overdue"
+    cases = case_list(shop=shop, status=status, open_first=True, q=q, oldest_first=sort == "oldest",
+                      repair_overdue=overdue)
     page = Paginator(cases, CASES_PER_PAGE).get_page(request.GET.get("page"))
     at = clock.now()
     rows = [(c, mask_phone(c.customer.phone) if c.customer_id else "", age_text(case_age_seconds(c, at=at)),
              c.status in OPEN_STATUSES) for c in page.object_list]
-    keep = urlencode({k: v for k, v in (("status", status or ""), ("q", q), ("sort", sort if sort != "newest" else ""))
-                      if v})
+    keep = urlencode({k: v for k, v in (("status", status or ""), ("q", q), ("sort", sort if sort != "newest" else ""),
+                                        ("flag", "repair_overdue" if overdue else "")) if v})
     role = role_for(request.user, shop)
     return render(request, "cases/list.html", {
         "rows": rows, "statuses": CaseStatus.choices, "status": status, "q": q, "sort": sort, "page": page,
+        "repair_overdue": overdue,
         "keep": keep, "can_recall": role_can(role, RECALL_LAUNCH),
         "no_return_address": not return_addresses(shop=shop, include_inactive=False).exists(),
         "can_edit_addresses": role_can(role, SETTINGS_EDIT)})
@@ -89,7 +99,8 @@ def case_detail_view(request, pk: int):
     if case is None:
         raise Http404("售后单不存在")
     return render(request, "cases/detail.html", {
-        "case": case, "events": case.events.select_related("actor").order_by("at", "id"),
+        "case": case, "decision_text": case_decision_text(case),
+        "events": [(e, case_event_note(e, case)) for e in case.events.select_related("actor").order_by("at", "id")],
         "evidence": case.evidence.all(), "next": svc.TRANSITIONS.get(case.status, set()),
         "phone": mask_phone(case.customer.phone) if case.customer_id else "",
         "methods": ReturnMethod.choices, "sites": InspectionSite.choices, "results": Resolution.choices,
@@ -149,12 +160,22 @@ _CONTENT_TYPES = {"jpeg": "image/jpeg", "jpg": "image/jpeg", "png": "image/png",
 
 
 def evidence_file_response(ev: CaseEvidence, *, max_age: int) -> FileResponse:
-    """A stored case photo as a private, non-sniffable download (staff page and the platforms' signed link)."""
+    """A stored case photo as a private, non-sniffable, sandboxed response (staff page, API, the platforms' signed
+    link). Only the raster kinds `check_image` accepts are shown inline, under a name of our own (the stored one was
+    the uploader's); anything else — a row stored before uploads were decoded — is a download of
+    application/octet-stream (`Content-Disposition: attachment`), never rendered, whatever its extension says."""
     try:
         handle = ev.file.open("rb")
     except FileNotFoundError:
         raise Http404("凭证文件已丢失") from None
-    response = FileResponse(handle, content_type=_CONTENT_TYPES.get(ev.kind, "application/octet-stream"))
+    content_type = _CONTENT_TYPES.get(ev.kind)
+    if content_type is not None:
+        ext = "jpg" if ev.kind == "jpeg" else ev.kind
+        response = FileResponse(handle, content_type=content_type)
+        response["Content-Disposition"] = f'inline; filename="evidence-{ev.pk}.{ext}"'
+    else:
+        response = FileResponse(handle, content_type="application/octet-stream")
+        response["Content-Disposition"] = f'attachment; filename="evidence-{ev.pk}.bin"'
     response["Cache-Control"] = f"private, max-age={max_age}"
     return harden_file_response(response)  # never sniffed, sandboxed (a picture stored before uploads were decoded)
 

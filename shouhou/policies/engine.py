@@ -406,6 +406,76 @@ def sanbao_repair_overdue(*, days_in_repair: int, cause: str | None) -> bool:
     return limit is not None and days_in_repair > limit
 
 
+# Punitive (statutory) damages, on top of the refund and of the loss, never folded into either:
+# 消法55 para. 1 — fraud in selling: 增加赔偿的金额为消费者购买商品的价款或者接受服务的费用的三倍；增加赔偿的金额不足五百元的，为五百元。
+# 食品安全法148 para. 2 — food not meeting food-safety standards: 支付价款十倍或者损失三倍的赔偿金；增加赔偿的金额不足一千元的，为一千元。
+# 但是，食品的标签、说明书存在不影响食品安全且不会对消费者造成误导的瑕疵的除外。
+DAMAGES = {
+    "fraud": {"clause": "damages.fraud_55", "price_times": 3, "loss_times": 0, "minimum": Decimal("500")},
+    "food_safety": {"clause": "damages.food_safety_148", "price_times": 10, "loss_times": 3, "minimum": Decimal("1000")},
+}
+
+
+@dataclass(frozen=True)
+class Damages:
+    """Statutory damages a finding entitles the buyer to, beside the refund and the loss (which is claimed as well)."""
+
+    basis: str
+    clause: str
+    amount: Decimal
+    price_paid: Decimal
+    loss: Decimal
+    minimum_applied: bool
+    explanation_zh: str
+    explanation_en: str
+
+    def to_json(self) -> dict:
+        return {**asdict(self), "amount": str(self.amount), "price_paid": str(self.price_paid), "loss": str(self.loss)}
+
+
+def statutory_damages(*, basis: str, price_paid: Decimal, loss: Decimal = Decimal("0"),
+                      label_only: bool = False) -> Damages | None:
+    """The punitive damages of 消法55 para. 1 (`basis="fraud"`: three times the price paid, at least 500 yuan) or
+    食品安全法148 para. 2 (`basis="food_safety"`: ten times the price paid or three times the loss, whichever is more, at
+    least 1,000 yuan; None for a labelling or instructions flaw that neither affects safety nor misleads,
+    `label_only`). `price_paid`: what the buyer paid for the goods claimed about (yuan); `loss`: the buyer's proven
+    loss. Pure; the finding itself (fraud, unsafe food) is a person's or an authority's, never inferred here, and the
+    amount is never auto-approved. 消法55 para. 2 (death or serious injury: up to twice the loss) is a judgement, not a
+    formula, and is not computed."""
+    errors = []
+    rule = DAMAGES.get(basis)
+    if rule is None:
+        errors.append(f"basis: 必须是 {' / '.join(DAMAGES)} 之一，收到 {basis!r}")
+    for name, value in (("price_paid", price_paid), ("loss", loss)):
+        problem = _money_error(value)
+        if problem:
+            errors.append(f"{name}: {problem}")
+    if errors:
+        raise ClaimInputError(errors)
+    assert rule is not None
+    price, loss = Decimal(price_paid), Decimal(loss)
+    if basis == "food_safety" and label_only:
+        return None
+    formula = max(price * rule["price_times"], loss * rule["loss_times"]).quantize(Decimal("0.01"))
+    amount = max(formula, rule["minimum"])
+    low = formula < rule["minimum"]
+    if basis == "fraud":
+        zh = (f"经营者有欺诈行为：除退款和赔偿损失外，增加赔偿价款 {price} 元的三倍"
+              + (f"，不足五百元的按 {rule['minimum']} 元" if low else "") + f"，即 {amount} 元（消法第55条第1款）。")
+        en = (f"Fraud in selling: beside the refund and the loss, damages of three times the price paid ({price} yuan)"
+              + (f", raised to the statutory minimum of {rule['minimum']} yuan" if low else "")
+              + f": {amount} yuan (CRPL art. 55 para. 1).")
+    else:
+        zh = (f"食品不符合食品安全标准：除赔偿损失外，支付价款 {price} 元的十倍或损失 {loss} 元的三倍中较高者"
+              + (f"，不足一千元的按 {rule['minimum']} 元" if low else "") + f"，即 {amount} 元（食品安全法第148条第2款）。")
+        en = (f"Food below the food-safety standards: beside the loss, the higher of ten times the price paid ({price} "
+              f"yuan) and three times the loss ({loss} yuan)"
+              + (f", raised to the statutory minimum of {rule['minimum']} yuan" if low else "")
+              + f": {amount} yuan (Food Safety Law art. 148 para. 2).")
+    return Damages(basis=basis, clause=rule["clause"], amount=amount, price_paid=price, loss=loss,
+                   minimum_applied=low, explanation_zh=zh, explanation_en=en)
+
+
 POINTS_PER_YUAN = Decimal("100")  # 100 points are worth 1 yuan when compared with an approval limit
 
 
@@ -859,6 +929,8 @@ def decide(line: LineFacts, claim: Claim, now: dt.date | dt.datetime, *, policy:
             unit = "分" if c["kind"] == "points" else "元"
             zh.append(f"建议补偿：{COMP_ZH[c['kind']]} {c['amount']}{unit}"
                       + ("（超出客服权限，需主管审批）" if c["needs_supervisor"] else "") + "。")
+            # not in explanation_en: the customer's English grounds would show it (portal.texts hides 「建议补偿」 in
+            # Chinese only); staff pages say it from `compensation` (cases.selectors.case_decision_text)
     if d.compensation is None and "compensation" in d.allowed:
         d.allowed.remove("compensation")
 

@@ -57,6 +57,8 @@ CLAUSES: dict[str, object] = {
     "shipping.no_reason": _lazy("运费：七日无理由由买家承担"),
     "refund.within_days": _lazy("退款时限"),
     "period.holiday_extension": _lazy("期限最后一日逢法定休假日顺延（民法典第203条）"),
+    "damages.fraud_55": _lazy("欺诈：价款三倍赔偿，不足五百元按五百元（消法第55条）"),
+    "damages.food_safety_148": _lazy("不安全食品：价款十倍或损失三倍赔偿，不足一千元按一千元（食品安全法第148条）"),
 }
 
 ROUTES = {"original": _lazy("原路退回"), "balance": _lazy("退至账户余额")}
