@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
+from decimal import Decimal
 
 from django.db.models import Q
 from django.utils.translation import gettext
@@ -14,7 +15,7 @@ from shouhou.commerce.models import Order
 from shouhou.core import links
 from shouhou.core.clientip import ip_limit_key
 from shouhou.core.counters import counter_give_back, counter_hit, counter_values
-from shouhou.core.money import MoneyError, positive_amount
+from shouhou.core.money import FEN, MAX_AMOUNT, TYPED_AMOUNT, MoneyError, positive_amount
 from shouhou.core.ratelimit import cache_safe
 from shouhou.policies.engine import ELECTRONIC
 from shouhou.policies.selectors import policy_photo_reasons
@@ -166,10 +167,7 @@ def portal_claim_data(*, reason: str, form, final: bool, line=None) -> dict:
         typed = _typed(str(form.get("current_price") or "")[:32])
         typed = typed.removeprefix("¥").removesuffix("元").strip()
         if typed or final:
-            try:
-                data["current_price"] = str(positive_amount(typed, field=gettext(PRICE_FIELD)))
-            except MoneyError as exc:
-                raise ClaimFormError(str(exc), field="current_price") from None
+            data["current_price"] = str(portal_current_price(typed))
         return data
     if line is not None and portal_asks_activated(line=line, reason=reason):
         activated = str(form.get("activated") or "").strip()
@@ -186,6 +184,31 @@ def portal_claim_data(*, reason: str, form, final: bool, line=None) -> dict:
     if main_part == "1":
         data["main_part"] = True
     return data
+
+
+def portal_current_price(typed: str) -> Decimal:
+    """The price the customer sees now, as typed (already half-width, without ¥ or 元): a positive amount exact to
+    the fen. Each refusal is a whole sentence in the reader's language — core.money's are Chinese and quote the
+    value as Python writes it (「Price now (yuan)必须是数字…收到 'abc'」 on an English page). Raises ClaimFormError."""
+    def refuse(message: str) -> ClaimFormError:
+        return ClaimFormError(message, field="current_price")
+
+    text = typed.replace(",", "").strip()
+    if not text:
+        raise refuse(gettext("请填写现在的价格（元）。"))
+    if not TYPED_AMOUNT.fullmatch(text):
+        raise refuse(gettext("现在的价格（元）请填写数字，例如 179.00。"))
+    amount = Decimal(text)
+    if amount <= 0:
+        raise refuse(gettext("现在的价格（元）必须大于 0。"))
+    if amount > MAX_AMOUNT:
+        raise refuse(gettext("现在的价格（元）过大，请核对后重新填写。"))
+    if amount != amount.quantize(FEN):
+        raise refuse(gettext("现在的价格（元）最多两位小数（精确到分）。"))
+    try:  # the one rule for a typed amount (what passed above passes it)
+        return positive_amount(amount, field=gettext(PRICE_FIELD))
+    except MoneyError as exc:
+        raise refuse(str(exc)) from None
 
 
 NO_REASON_REASONS = (ClaimReason.NO_REASON.value, ClaimReason.SIZE_FIT.value)  # the engine's no-reason path

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal, InvalidOperation
 
-from django.utils.translation import get_language, gettext, gettext_lazy
+from django.utils.translation import get_language, gettext, gettext_lazy, npgettext
 
 from shouhou.cases.choices import CaseKind, ShippingPayer
 from shouhou.cases.selectors import units_text
@@ -346,12 +346,17 @@ _SYSTEM_PATTERNS = (
 )
 
 
-def _labels_by_chinese(choices) -> dict[str, str]:
-    """{Chinese label or code: the code} of a TextChoices (its labels are translated when read)."""
+def _labels_by_name(choices) -> dict[str, str]:
+    """{label in any of the site's languages, or code: the code} of a TextChoices. The cases app writes a label into
+    its note in the language of whoever acts (「已送Warehouse inspection」 when the staff member reads English): read
+    back whichever it is, the step is said in the reader's language, not half in each."""
+    from django.conf import settings
     from django.utils import translation
 
-    with translation.override("zh-hans"):
-        named = {str(label): value for value, label in choices.choices}
+    named: dict[str, str] = {}
+    for language, _name in settings.LANGUAGES:
+        with translation.override(language):
+            named.update({str(label): value for value, label in choices.choices})
     return {**named, **{value: value for value in choices.values}}
 
 
@@ -360,8 +365,12 @@ def _compensation(data: dict, amount: str) -> str | None:
     from shouhou.cases.choices import CompensationKind
 
     kind = (data or {}).get("kind")
-    if kind == CompensationKind.POINTS:
-        return gettext("%(n)s 积分") % {"n": amount}
+    if kind == CompensationKind.POINTS:  # 「1 point」, 「200 points」
+        try:
+            count = int(Decimal(str(amount)))
+        except (InvalidOperation, ValueError, OverflowError):
+            count = 0
+        return npgettext("补偿", "%(n)s 积分", "%(n)s 积分", count) % {"n": amount}
     money = _money(amount)
     if not money:
         return None
@@ -377,12 +386,12 @@ def _part(what: str, text: str, data: dict | None = None) -> str | None:
         return _compensation(data or {}, text)
     if what == "parcel":  # 「顺丰速运 SF1234567890」: the carrier's name translated, the number as it is
         name, _, number = text.rpartition(" ")
-        code = _labels_by_chinese(Carrier).get(name)
+        code = _labels_by_name(Carrier).get(name)
         if code is not None:
             return f"{Carrier(code).label} {number}"
         return text if not name else f"{name} {number}"
     kinds = {"site": InspectionSite, "resolution": Resolution}
-    code = _labels_by_chinese(kinds[what]).get(text)
+    code = _labels_by_name(kinds[what]).get(text)
     return str(kinds[what](code).label) if code is not None else None
 
 

@@ -85,11 +85,11 @@ def test_the_preview_says_plainly_when_the_window_has_passed(client, line):
 
 
 @pytest.mark.parametrize(("typed", "error"), [
-    ("abc", "现在的价格（元）必须是数字…收到 'abc'"),  # (core.money words the middle: 「（只含数字和小数点）」)
-    ("0", "现在的价格（元）必须大于 0。"),
+    ("abc", "现在的价格（元）请填写数字，例如 179.00。"),  # (whole sentences of the portal's, in the reader's language:
+    ("0", "现在的价格（元）必须大于 0。"),                 # test_round10_phone)
     ("-5", "现在的价格（元）必须大于 0。"),
-    ("12.345", "现在的价格（元）最多两位小数（精确到分）"),
-    ("NaN", "现在的价格（元）必须是有限的数字，收到 'NaN'"),
+    ("12.345", "现在的价格（元）最多两位小数（精确到分）。"),
+    ("NaN", "现在的价格（元）请填写数字，例如 179.00。"),
 ])
 def test_a_price_that_is_not_a_fen_exact_positive_amount_is_refused_naming_the_field(client, line, typed, error):
     _login(client)

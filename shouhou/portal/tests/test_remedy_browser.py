@@ -107,7 +107,7 @@ def test_on_a_phone_the_customer_claims_price_protection_and_a_person_checks_it(
         expect(decision.locator(".what")).to_have_text("请填写现在的价格（元），即可算出可退的差价。")
         # a price that is not an amount is said beside the field, no refund shown
         price.fill("17.999")
-        expect(page.locator("[data-testid=price-error]")).to_have_text("现在的价格（元）最多两位小数（精确到分）")
+        expect(page.locator("[data-testid=price-error]")).to_have_text("现在的价格（元）最多两位小数（精确到分）。")
         expect(decision).to_be_hidden()
         # the same price as paid: no difference, said plainly
         price.fill("199")
