@@ -10,7 +10,6 @@ from decimal import Decimal
 from django.shortcuts import get_object_or_404
 from ninja import Field, Query, Router, Schema, Status
 
-from shouhou.accounts.models import Membership
 from shouhou.accounts.permissions import VIEW
 from shouhou.api.errors import DomainError
 from shouhou.api.params import MAX_ID, OFFSET, limit_query
@@ -224,7 +223,8 @@ def _filters(request, q: FilterQuery) -> tuple[dt.datetime, dt.datetime, m.Filte
         value = getattr(q, name)
         if value is not None and not model.objects.filter(shop=shop, pk=value).exists():
             raise DomainError(f"本店没有这个{model._meta.verbose_name}", status=404, field=name)
-    if q.agent_id is not None and not Membership.objects.filter(shop=shop, user_id=q.agent_id).exists():
+    # a member, or an agent who left the shop: their figures stay (the /agents rows list them) and can be filtered
+    if q.agent_id is not None and not sel.agent_known(shop=shop, user_id=q.agent_id):
         raise DomainError("本店没有这个客服", status=404, field="agent_id")
     filters = m.Filters.of(channel=q.channel, team=q.team, agent=q.agent_id, product=q.product_id, sku=q.sku_id,
                            batch=q.batch, carrier=q.carrier, live_session=q.live_session_id, host=q.host_id,

@@ -18,9 +18,13 @@ def shop_members(shop):
     return get_user_model().objects.filter(memberships__shop=shop).order_by("username").distinct()
 
 
-def filter_choices(shop) -> dict:
-    """Options of the dashboard filter bar (only this shop's rows)."""
-    return {
+def filter_choices(shop, filters=None) -> dict:
+    """Options of the dashboard filter bar (only this shop's rows). A value in use that is not among them (an
+    agent who left the shop, 未知, a session older than the hundred listed) is added, selected, with its name:
+    else the select showed 全部 over figures narrowed to it, and the next 查看 dropped the filter."""
+    from . import selectors as sel
+
+    choices = {
         "channel": Channel.choices, "team": Team.choices, "carrier": Carrier.choices,
         "agent": [(u.pk, u.get_full_name() or u.first_name or u.get_username()) for u in shop_members(shop)],
         "live_session": list(LiveSession.objects.filter(shop=shop).order_by("-started_at")
@@ -28,6 +32,10 @@ def filter_choices(shop) -> dict:
         "host": list(Host.objects.filter(shop=shop).order_by("name").values_list("pk", "name")),
         "product": list(Product.objects.filter(shop=shop).order_by("name").values_list("pk", "name")[:500]),
     }
+    for name, value in (filters.active().items() if filters is not None else ()):
+        if name in choices and str(value) not in {str(v) for v, _label in choices[name]}:
+            choices[name] = [*choices[name], (value, sel.filter_label(shop=shop, name=name, value=value))]
+    return choices
 
 
 class ImprovementActionForm(forms.ModelForm):

@@ -215,6 +215,11 @@ def _sla_date(start: datetime, end: datetime):
 SLA_SYSTEM_ONLY = Q(channel=Channel.SYSTEM, assignee__isnull=True, sla_breached=False)
 SLA_HANDLED = ~SLA_SYSTEM_ONLY
 
+# 重复咨询率 counts the customer asking: a ticket the system opened for them (a logistics exception, channel
+# `system`) is not a contact, and made a customer who asked once a "repeat contact" (and one who never asked a
+# contact at all).
+CUSTOMER_CONTACT = Q(customer__isnull=False) & ~Q(channel=Channel.SYSTEM)
+
 POPULATIONS: dict[str, Population] = {p.key: p for p in [
     Population("ticket_first_response", "首次响应的工单", Ticket, _between("first_responded_at"),
                lambda s, e: F("first_responded_at"), _dims_first_response),
@@ -226,8 +231,8 @@ POPULATIONS: dict[str, Population] = {p.key: p for p in [
     Population("ticket_sla_system", "系统自动处理、无客服经手的工单（不计入 SLA）", Ticket,
                lambda s, e: _between("first_responded_at")(s, e) | _between("resolved_at")(s, e), _sla_date,
                _dims_ticket, SLA_SYSTEM_ONLY),
-    Population("ticket_created", "新建的工单（有顾客）", Ticket, _between("created_at"), lambda s, e: F("created_at"),
-               _dims_ticket, Q(customer__isnull=False)),
+    Population("ticket_created", "顾客发起的新工单", Ticket, _between("created_at"), lambda s, e: F("created_at"),
+               _dims_ticket, CUSTOMER_CONTACT),
     Population("survey", "满意度评价", SurveyResponse, _between("created_at"), lambda s, e: F("created_at"),
                _dims_survey, Q(), "invitation__shop"),
     Population("review", "评价", Review, _between("posted_at"), lambda s, e: F("posted_at"), _dims_review),

@@ -23,7 +23,7 @@ from shouhou.reviews.choices import ComplaintType
 
 from . import metrics as m
 from .choices import OPEN_ACTION_STATUSES, ActionStatus
-from .metrics import NONE, Filters, NotApplicable, Rate, TimeStats
+from .metrics import DATE_DIMS, NONE, Filters, NotApplicable, Rate, TimeStats
 from .models import ImprovementAction
 
 DIMENSION_LABELS = {
@@ -115,6 +115,41 @@ def labels_for(dim: str, keys) -> dict:
         return {pk: " ".join(part for part in (name, spec) if part) + f"（{code}）" for pk, name, spec, code in
                 SKU.objects.filter(pk__in=keys).values_list("pk", "product__name", "spec", "code")}
     return {k: str(k) for k in keys}
+
+
+def agent_known(*, shop, user_id: int) -> bool:
+    """A person the shop's figures may name: a member, or someone with work in the shop — an agent who left it
+    keeps their rows (KPIs, reply rates), so the 客服 filter and the API must follow them too. Small indexed
+    look-ups, stopping at the first found."""
+    from shouhou.accounts.models import Membership
+    from shouhou.cases.models import Case
+    from shouhou.inbox.models import Message, Ticket, TicketEvent
+    from shouhou.reviews.models import RecoveryTask
+
+    return any(qs.exists() for qs in (
+        Membership.objects.filter(shop=shop, user_id=user_id), Ticket.objects.filter(shop=shop, assignee_id=user_id),
+        TicketEvent.objects.filter(shop=shop, actor_id=user_id), Message.objects.filter(shop=shop, agent_id=user_id),
+        Case.objects.filter(shop=shop, assignee_id=user_id), RecoveryTask.objects.filter(shop=shop, assignee_id=user_id)))
+
+
+_SHOP_ROWS = {"product": Product, "live_session": LiveSession, "host": Host, "sku": SKU}
+
+
+def filter_label(*, shop, name: str, value) -> str:
+    """A filter's value as people know it (a reason's label, a carrier's name, a session's title), named only when
+    it is this shop's: an id typed into the address of another shop's product or user shows as the bare id."""
+    if value == NONE:
+        return str(UNKNOWN)
+    key = value
+    if name in DATE_DIMS:
+        key = date.fromisoformat(str(value)[:10])
+    elif str(value).isdigit() and name not in m.CHAR_DIMS:
+        key = int(value)
+        ours = (agent_known(shop=shop, user_id=key) if name == "agent" else
+                _SHOP_ROWS[name].objects.filter(shop=shop, pk=key).exists() if name in _SHOP_ROWS else True)
+        if not ours:
+            return str(value)
+    return str(labels_for(name, [key]).get(key, str(value)))
 
 
 def filter_value(key) -> str:

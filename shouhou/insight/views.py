@@ -128,23 +128,13 @@ def _context(request, shop, **extra) -> dict:
     query = {"start": start_d.isoformat(), "end": end_d.isoformat(), **{k: str(v) for k, v in filters.active().items()}}
     return {"shop": shop, "start": start_d.isoformat(), "end": end_d.isoformat(), "filters": filters,
             "period_error": _period_days(request)[2],
-            "query": query, "choices": filter_choices(shop), "active_filters": _active_labels(filters),
+            "query": query, "choices": filter_choices(shop, filters), "active_filters": _active_labels(shop, filters),
             "dimension_labels": sel.DIMENSION_LABELS, **extra}
 
 
-def _active_labels(filters: m.Filters) -> list[tuple[str, str, str]]:
-    return [(name, str(sel.DIMENSION_LABELS.get(name, name)), filter_value_label(name, value))
+def _active_labels(shop, filters: m.Filters) -> list[tuple[str, str, str]]:
+    return [(name, str(sel.DIMENSION_LABELS.get(name, name)), sel.filter_label(shop=shop, name=name, value=value))
             for name, value in filters.active().items()]
-
-
-def filter_value_label(name: str, value) -> str:
-    """A filter's value as people know it (a reason's label, a carrier's name, a session's title)."""
-    if value == m.NONE:
-        return str(sel.UNKNOWN)
-    key = int(value) if str(value).isdigit() and name not in m.CHAR_DIMS else value
-    if name in m.DATE_DIMS:
-        key = date.fromisoformat(str(value))
-    return str(sel.labels_for(name, [key]).get(key, str(value)))
 
 
 def _bounds(request):
@@ -157,19 +147,23 @@ def _bounds(request):
 @login_required
 def dashboard(request):
     shop = _shop(request)
-    start, end = _bounds(request)
+    start, end, start_d, end_d = _period(request)
     ctx = _context(request, shop)
     cards = sel.metric_cards(shop=shop, start=start, end=end, filters=ctx["filters"])
     rates = [c for c in cards if c.kind == "rate" and c.result is not None]
-    trend_keys = ["return", "csat", "positive_review"]
-    trend = sel.breakdown(shop=shop, dim="day", start=start, end=end, filters=ctx["filters"],
-                          keys=[k for k in trend_keys if _applicable(k, ctx["filters"])])
+    trend_keys = [k for k in ["return", "csat", "positive_review"] if _applicable(k, ctx["filters"])]
+    trend = {r.key: r for r in sel.breakdown(shop=shop, dim="day", start=start, end=end, filters=ctx["filters"],
+                                             keys=trend_keys)}
+    # every local day of the period on the axis, none where there is nothing to count: two days with data were
+    # drawn side by side as if consecutive
+    days = [start_d + timedelta(days=i) for i in range((end_d - start_d).days)]
     chart = {
         "labels": [c.label for c in rates],
         "values": [_pct(c.result) for c in rates], "series": _("比率（%）"),
-        "trend": {"labels": [r.label for r in trend],
-                  "series": [{"label": chart_series_label(k), "values": [_pct(r.values.get(k)) for r in trend]}
-                             for k in trend_keys if trend and k in trend[0].values]},
+        "trend": {"labels": [d.isoformat() for d in days],
+                  "series": [{"label": chart_series_label(k),
+                              "values": [_pct(trend[d].values.get(k)) if d in trend else None for d in days]}
+                             for k in trend_keys]},
     }
     return render(request, "insight/dashboard.html", {**ctx, "cards": cards, "chart": chart,
                                                       "dimensions": sel.DIMENSION_LABELS})
@@ -358,7 +352,7 @@ def action_edit(request, pk: int):
 def action_filters_display(action) -> str:
     from .services import improvement_filters
 
-    return "，".join(f"{sel.DIMENSION_LABELS.get(k, k)}={filter_value_label(k, v)}"
+    return "，".join(f"{sel.DIMENSION_LABELS.get(k, k)}={sel.filter_label(shop=action.shop, name=k, value=v)}"
                     for k, v in improvement_filters(action).items()) or "—"
 
 
