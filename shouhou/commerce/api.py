@@ -5,7 +5,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.shortcuts import get_object_or_404
-from ninja import File, Form, Router, Schema, Status
+from ninja import Field, File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
@@ -13,7 +13,7 @@ from shouhou.accounts.permissions import IMPORT
 from shouhou.api.errors import DomainError
 from shouhou.api.params import BoundedPagination
 from shouhou.commerce.models import Customer, ImportJob, Order
-from shouhou.commerce.selectors import live_session_list_qs, shop_overview
+from shouhou.commerce.selectors import import_errors_shown, live_session_list_qs, shop_overview
 from shouhou.commerce.services import import_job_submit
 from shouhou.core.phones import mask_phone
 
@@ -99,9 +99,12 @@ def order_get(request, order_id: int):
 
 class ImportErrorOut(Schema):
     row: int | None
-    field: str
-    message: str
-    text: str
+    field: str = Field(description="the column as the file's header names it")
+    value: str = Field("", description="the cell's value, when the problem is about one")
+    message: str = Field(description="what is wrong, in the request's language")
+    text: str = Field(description="row, column and message in one line, in the request's language")
+    code: str = Field("", description="the message's code (its Chinese msgid); '' for a file's own problem")
+    params: dict = Field(default_factory=dict, description="the code's parameters (value, limit, …)")
 
 
 class ImportJobOut(Schema):
@@ -126,7 +129,8 @@ def _job_out(job: ImportJob) -> dict:
         "id": job.pk, "filename": job.filename, "status": job.status, "allow_partial": job.allow_partial,
         "total_rows": job.total_rows, "ok_rows": job.ok_rows, "error_count": job.error_count,
         "created_count": job.created_count, "updated_count": job.updated_count,
-        "written": bool((job.summary or {}).get("written")), "summary": job.summary or {}, "errors": job.errors,
+        "written": bool((job.summary or {}).get("written")), "summary": job.summary or {},
+        "errors": import_errors_shown(job=job),
         "created_at": job.created_at, "finished_at": job.finished_at,
     }
 

@@ -61,11 +61,41 @@ def import_report_lines(*, job: ImportJob) -> list[str]:
             f"物流单 新增 {s.get('shipments_created', 0)}，更新 {s.get('shipments_updated', 0)}")
     elif job.error_count:
         lines.append("有错误行，未写入任何数据（修正后重新导入，或使用 --allow-partial 只导入正确的行）")
-    for err in job.errors:
-        lines.append(err["text"])
+    lines.extend(err["text"] for err in import_errors_shown(job=job))
     if job.error_count > len(job.errors):
         lines.append(f"……另有 {job.error_count - len(job.errors)} 处错误未列出")
     return lines
+
+
+def import_errors_shown(*, job: ImportJob) -> list[dict]:
+    """The job's stored errors in the active language: row, column, value, message, text (page, API, CSV, CLI)."""
+    from shouhou.commerce.importers.messages import errors_shown
+
+    return errors_shown(job.errors)
+
+
+def import_errors_csv(*, job: ImportJob) -> str:
+    """The error list as CSV in the active language (UTF-8 with BOM, so Excel on a Chinese Windows opens it)."""
+    import csv
+    import io
+
+    from django.utils.translation import gettext as _
+
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.writer(out)
+    writer.writerow([_("行"), _("列"), _("值"), _("原因")])
+    for err in import_errors_shown(job=job):
+        writer.writerow(["" if err["row"] is None else err["row"], err["field"], _csv_safe(err["value"]),
+                         _csv_safe(err["message"])])
+    if job.error_count > len(job.errors):
+        writer.writerow(["", "", "", _("另有 %(n)s 处错误未列出。") % {"n": job.error_count - len(job.errors)}])
+    return out.getvalue()
+
+
+def _csv_safe(text: str) -> str:
+    """A cell Excel would run as a formula (=, +, -, @ first) is written with a leading apostrophe."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def import_job_list(*, shop: Shop, limit: int = 20) -> list[ImportJob]:

@@ -15,7 +15,9 @@ from django.db.models import Q
 
 from shouhou.accounts.actors import acting_user, require_role
 from shouhou.accounts.permissions import IMPORT
+from shouhou.commerce.importers import messages as M
 from shouhou.commerce.importers.amounts import settle_amounts
+from shouhou.commerce.importers.messages import job_error
 from shouhou.commerce.importers.pgstage import Stage
 from shouhou.commerce.importers.runner import ImportFileError, file_digest
 from shouhou.commerce.importers.runner import read as read_file
@@ -54,8 +56,10 @@ def _shipments_arrived(shop: Shop) -> None:
 
 
 def _fail(job: ImportJob, text: str) -> ImportJob:
+    """The job failed as a whole; `text` is a messages.JOB_* code (stored as a code, shown in the reader's
+    language) or a file's own problem (ImportFileError: stored as its Chinese text)."""
     job.status = ImportJob.Status.FAILED
-    job.errors = [{"row": None, "field": "", "message": text, "text": text}]
+    job.errors = job_error(text) if text in M.CODES else [{"row": None, "field": "", "message": text, "text": text}]
     job.error_count = 1
     job.finished_at = now()
     job.save()
@@ -111,17 +115,17 @@ def _run(job: ImportJob, path: Path) -> ImportJob:
     except OperationalError as exc:
         if "locked" not in str(exc).lower():  # SQLite's "database is locked": another writer held it too long
             log.exception("import job %s failed", job.pk)
-            return _fail(job, "导入时出现意外错误，未写入任何数据；请把文件交给管理员排查")
-        return _fail(job, "数据库正忙（另一个导入或同步正在写入），本次未写入任何数据；请稍后重新上传。")
+            return _fail(job, M.JOB_UNEXPECTED)
+        return _fail(job, M.JOB_DATABASE_BUSY)
     except Exception:  # a defect of ours: the transaction is undone; the job must not stay "running" for ever
         log.exception("import job %s failed", job.pk)
-        return _fail(job, "导入时出现意外错误，未写入任何数据；请把文件交给管理员排查")
+        return _fail(job, M.JOB_UNEXPECTED)
     job.total_rows, job.ok_rows = checked.total_rows, checked.ok_rows
     job.errors, job.error_count = checked.errors, checked.error_count
     job.summary = {"columns": checked.labels, "same_file_as_job": earlier, "ignored_columns": checked.ignored,
                    "missing_columns": checked.missing_important, "notes": checked.notes[:100]}
     if checked.total_rows == 0:
-        return _fail(job, "文件里没有数据行")
+        return _fail(job, M.JOB_NO_ROWS)
     if stats is None:
         job.status = ImportJob.Status.FAILED
         job.finished_at = now()
@@ -175,8 +179,7 @@ def _task_seconds() -> int:
     return int(getattr(settings, "Q_CLUSTER", {}).get("timeout") or 300)
 
 
-INTERRUPTED = ("导入被中断（处理超时或后台进程重启），没有写入任何数据。请重新上传文件；"
-               "文件很大时可以分成几个文件导入。")
+INTERRUPTED = M.JOB_INTERRUPTED
 
 
 def import_job_run(*, job_id: int) -> ImportJob | None:
@@ -191,12 +194,12 @@ def import_job_run(*, job_id: int) -> ImportJob | None:
         return None
     job = ImportJob.objects.select_related("shop").get(pk=job_id)
     if not job.file:
-        return _fail(job, "导入文件不存在")
+        return _fail(job, M.JOB_FILE_MISSING)
     try:
         return _run(job, Path(job.file.path))
     except Exception:
         log.exception("import job %s failed", job_id)
-        _fail(job, "导入时发生内部错误，请稍后重试或联系管理员")
+        _fail(job, M.JOB_INTERNAL)
         raise
 
 
@@ -207,10 +210,9 @@ def import_jobs_interrupted(*, at=None) -> int:
     at = at or now()
     q = getattr(settings, "Q_CLUSTER", {})
     limit = at - timedelta(seconds=max(_task_seconds(), int(q.get("retry") or 0)) + 60)
-    text = INTERRUPTED
     return ImportJob.objects.filter(status=ImportJob.Status.RUNNING, updated_at__lt=limit).update(
         status=ImportJob.Status.FAILED, finished_at=at, updated_at=at, error_count=1,
-        errors=[{"row": None, "field": "", "message": text, "text": text}])
+        errors=job_error(INTERRUPTED))
 
 
 # --- return addresses -------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
@@ -13,8 +13,14 @@ from shouhou.accounts.access import current_shop_for_request, require_action, ro
 from shouhou.accounts.permissions import IMPORT, SETTINGS_EDIT, VIEW, role_can
 from shouhou.commerce.choices import Category, ReturnAddressKind
 from shouhou.commerce.importers.columns import FIELDS
+from shouhou.commerce.importers.messages import note_shown
 from shouhou.commerce.models import ImportJob, ReturnAddress
-from shouhou.commerce.selectors import import_job_list, return_addresses
+from shouhou.commerce.selectors import (
+    import_errors_csv,
+    import_errors_shown,
+    import_job_list,
+    return_addresses,
+)
 from shouhou.commerce.services import (
     RETURN_ADDRESS_FIELDS,
     ReturnAddressError,
@@ -82,9 +88,22 @@ def import_job_page(request, job_id: int):
     sep = _("、")
     return render(request, "commerce/import_job.html", {
         "shop": shop, "job": job, "s": summary, "more_errors": job.error_count - len(job.errors),
+        "errors": import_errors_shown(job=job),
+        "notes_shown": [note_shown(str(n)) for n in summary.get("notes") or []],
         "missing_shown": sep.join(_(label) for label in summary.get("missing_columns") or []),
         "ignored_shown": sep.join(str(h) for h in summary.get("ignored_columns") or []),
     })
+
+
+@login_required
+def import_errors_download(request, job_id: int):
+    """The job's error list as a CSV file, in the reader's language."""
+    shop = _shop_or_404(request)
+    require_action(request.user, shop, IMPORT)
+    job = get_object_or_404(ImportJob, shop=shop, pk=job_id)
+    response = HttpResponse(import_errors_csv(job=job), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="import-{job.pk}-errors.csv"'
+    return response
 
 
 @login_required

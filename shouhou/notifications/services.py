@@ -20,6 +20,7 @@ import time
 import unicodedata
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -79,8 +80,9 @@ def _conf(name: str, default):
 # --- templates ------------------------------------------------------------------------------------
 
 def template_save(*, shop, trigger: str, channel: str, body: str, provider_template_code: str = "",
-                  actor) -> MessageTemplate:
-    """Create or replace a shop's template (audited); raises TemplateError naming the bad variable."""
+                  actor, active: bool = True) -> MessageTemplate:
+    """Create or replace a shop's template (audited); raises TemplateError naming the bad variable. A template
+    saved disabled is kept but not used (the shipped default is, until it is enabled)."""
     from shouhou.accounts.actors import require_role
     from shouhou.accounts.permissions import POLICY_EDIT
     from shouhou.core.audit import audit_record
@@ -96,12 +98,32 @@ def template_save(*, shop, trigger: str, channel: str, body: str, provider_templ
         old = MessageTemplate.objects.filter(shop=shop, trigger=trigger, channel=channel, language="zh-hans").first()
         tpl, _ = MessageTemplate.objects.update_or_create(
             shop=shop, trigger=trigger, channel=channel, language="zh-hans",
-            defaults={"body": body, "provider_template_code": provider_template_code, "active": True},
+            defaults={"body": body, "provider_template_code": provider_template_code, "active": active},
         )
         audit_record(action="notifications.template.save", obj=tpl, actor=actor,
-                     before={"body": old.body, "provider_template_code": old.provider_template_code} if old else {},
+                     before={"body": old.body, "provider_template_code": old.provider_template_code,
+                             "active": old.active} if old else {},
                      after={"trigger": trigger, "channel": channel, "body": body,
-                            "provider_template_code": provider_template_code})
+                            "provider_template_code": provider_template_code, "active": active})
+    return tpl
+
+
+def template_set_active(*, shop, template_id: int, active: bool, actor) -> MessageTemplate:
+    """Enable or disable one of the shop's templates (audited). A disabled template is kept; messages use the
+    shipped default text meanwhile. Raises MessageTemplate.DoesNotExist for another shop's template."""
+    from shouhou.accounts.actors import require_role
+    from shouhou.accounts.permissions import POLICY_EDIT
+    from shouhou.core.audit import audit_record
+
+    require_role(actor, shop, POLICY_EDIT)
+    with transaction.atomic():
+        tpl = MessageTemplate.objects.select_for_update().get(shop=shop, pk=template_id)
+        if tpl.active == active:
+            return tpl
+        tpl.active = active
+        tpl.save(update_fields=["active", "updated_at"])
+        audit_record(action="notifications.template.enable" if active else "notifications.template.disable",
+                     obj=tpl, actor=actor, before={"active": not active}, after={"active": active})
     return tpl
 
 
@@ -868,6 +890,35 @@ def message_claim(pk: int) -> bool:
         status=S.SENDING, claimed_at=at, attempts=F("attempts") + 1) == 1
 
 
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+QUOTA_MAX_DAYS = 3  # days a message waits for a daily quota (微信 45009); then the ordinary back-off (and failure)
+
+
+def next_quota_reset(at: datetime) -> datetime:
+    """The next midnight in Beijing time after `at`: when a gateway's daily quota (微信 45009) is reset."""
+    local = at.astimezone(SHANGHAI)
+    day = local.date() + timedelta(days=1)
+    return datetime(day.year, day.month, day.day, tzinfo=SHANGHAI)
+
+
+def _quota_wait(msg: OutboundMessage, exc: ProviderError, provider_name: str) -> str | None:
+    """The daily quota is used up: the message waits for the next midnight (Beijing time; then for the end of the
+    quiet hours) instead of the short back-off, which only failed again all day. The wait costs no attempt; after
+    QUOTA_MAX_DAYS such days the ordinary back-off applies. Returns the status, or None when out of days."""
+    days = int((msg.context or {}).get("_quota_days") or 0) + 1
+    if days > _conf("QUOTA_MAX_DAYS", QUOTA_MAX_DAYS):
+        return None
+    reset = next_quota_reset(now())
+    retry_at = quiet_until(reset) or reset
+    local = retry_at.astimezone(SHANGHAI)
+    reason = (f"{str(exc)[:300]}：今日接口调用额度已用完（每天北京时间 0 点重置），"
+              f"{local:%Y-%m-%d %H:%M} 后重试（第 {days} 天）")
+    OutboundMessage.objects.filter(pk=msg.pk, status=S.SENDING).update(
+        status=S.QUEUED, last_error=reason, provider=provider_name, send_after=retry_at,
+        attempts=F("attempts") - 1, context={**(msg.context or {}), "_quota_days": days})
+    return S.QUEUED
+
+
 def backoff_seconds(attempts: int) -> int:
     return int(_conf("BACKOFF_BASE_SECONDS", BACKOFF_BASE_SECONDS) * 2 ** max(attempts - 1, 0))
 
@@ -923,6 +974,8 @@ def message_send(*, pk: int) -> str:
     try:
         result = provider.send(msg)
     except ProviderError as exc:
+        if getattr(exc, "next_day", False) and (waited := _quota_wait(msg, exc, provider.name)):
+            return waited
         if exc.retryable and msg.attempts < _conf("MAX_ATTEMPTS", MAX_ATTEMPTS):
             retry_at = now() + timedelta(seconds=backoff_seconds(msg.attempts))
             OutboundMessage.objects.filter(pk=pk, status=S.SENDING).update(

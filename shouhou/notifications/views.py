@@ -8,19 +8,36 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.http import Http404, HttpRequest, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from shouhou.accounts.access import current_shop_for_request, shop_named
+from shouhou.accounts.access import current_shop_for_request, require_action, role_for, shop_named
+from shouhou.accounts.permissions import POLICY_EDIT, VIEW, role_can
 from shouhou.commerce.models import Customer
 from shouhou.core.clock import local_tz
 from shouhou.core.idempotency import idempotency_claim
 from shouhou.core.phones import PhoneError, mask_phone
 from shouhou.core.signatures import SignatureError
 from shouhou.core.webhooks import webhook_verify
-from shouhou.notifications.selectors import customer_timeline, opt_out_requests, opt_out_source_label
-from shouhou.notifications.services import customer_opt_out_from_reply, opt_out_scope_label, receipt_record
+from shouhou.notifications.choices import MsgChannel, Trigger
+from shouhou.notifications.models import MessageTemplate
+from shouhou.notifications.selectors import (
+    customer_timeline,
+    opt_out_requests,
+    opt_out_source_label,
+    template_list,
+    template_preview,
+)
+from shouhou.notifications.services import (
+    customer_opt_out_from_reply,
+    opt_out_scope_label,
+    receipt_record,
+    template_save,
+    template_set_active,
+)
+from shouhou.notifications.templates_text import DEFAULTS, REQUIRED, VARIABLES, TemplateError
 
 
 class _BadPayload(ValueError):
@@ -122,3 +139,77 @@ def customer_timeline_page(request: HttpRequest, customer_id: int):
         "opt_outs": [(r, opt_out_source_label(r.source))
                      for r in opt_out_requests(shop=shop, customer_id=customer.pk, limit=50)],
         "opt_out_scope": opt_out_scope_label(customer)})
+
+
+# --- care-message templates (关怀消息模板) ---------------------------------------------------------------
+
+def _template_shop(request):
+    shop = current_shop_for_request(request)
+    if shop is None:
+        raise Http404(gettext("你还没有加入任何店铺"))
+    require_action(request.user, shop, VIEW)
+    return shop
+
+
+@login_required
+def templates_page(request: HttpRequest):
+    """The shop's care-message templates: every trigger with its default text and the shop's own texts. Every
+    member reads them; who may change them is decided by the services (policy.edit)."""
+    shop = _template_shop(request)
+    return render(request, "notifications/templates.html", {
+        "shop": shop, "rows": template_list(shop=shop),
+        "can_edit": role_can(role_for(request.user, shop), POLICY_EDIT)})
+
+
+@login_required
+def template_edit_page(request: HttpRequest, template_id: int | None = None):
+    """Create (trigger and channel chosen) or edit (text and the provider's template code) a template; 「预览」
+    shows the text filled in for the shop's latest order without saving."""
+    shop = _template_shop(request)
+    tpl = get_object_or_404(MessageTemplate, shop=shop, pk=template_id) if template_id is not None else None
+    values = ({"trigger": tpl.trigger, "channel": tpl.channel, "body": tpl.body,
+               "provider_template_code": tpl.provider_template_code, "active": tpl.active} if tpl else
+              {"trigger": request.GET.get("trigger", Trigger.ORDER_PLACED), "channel": MsgChannel.SMS, "body": "",
+               "provider_template_code": "", "active": True})
+    if values["trigger"] not in Trigger.values:
+        values["trigger"] = Trigger.ORDER_PLACED
+    if not tpl and request.method == "GET":
+        values["body"] = DEFAULTS.get(values["trigger"], "")
+    error, preview, status = "", None, 200
+    if request.method == "POST":
+        if tpl is None:
+            values["trigger"] = request.POST.get("trigger", "")
+            values["channel"] = request.POST.get("channel", "")
+        values["body"] = request.POST.get("body", "")
+        values["provider_template_code"] = request.POST.get("provider_template_code", "").strip()[:64]
+        values["active"] = bool(request.POST.get("active"))
+        if values["trigger"] not in Trigger.values:
+            error, status = gettext("请选择触发事件"), 400
+        elif request.POST.get("action") == "preview":
+            preview = template_preview(shop=shop, trigger=values["trigger"], body=values["body"])
+        else:
+            try:
+                template_save(shop=shop, trigger=values["trigger"], channel=values["channel"], body=values["body"],
+                              provider_template_code=values["provider_template_code"], actor=request.user,
+                              active=values["active"])
+            except TemplateError as exc:
+                error, status = str(exc), 400
+            else:
+                return redirect("notifications:templates")
+    return render(request, "notifications/template_edit.html", {
+        "shop": shop, "template": tpl, "values": values, "error": error, "preview": preview,
+        "triggers": Trigger.choices, "channels": MsgChannel.choices,
+        "variables": VARIABLES.get(values["trigger"], ()), "required": REQUIRED.get(values["trigger"], ()),
+        "can_edit": role_can(role_for(request.user, shop), POLICY_EDIT)}, status=status)
+
+
+@login_required
+@require_POST
+def template_active_page(request: HttpRequest, template_id: int):
+    """Enable or disable a template (the service refuses a role that may not change templates)."""
+    shop = _template_shop(request)
+    if not MessageTemplate.objects.filter(shop=shop, pk=template_id).exists():
+        raise Http404
+    template_set_active(shop=shop, template_id=template_id, active=request.POST.get("active") == "1",
+                        actor=request.user)
+    return redirect("notifications:templates")

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from django.utils import translation
 
 from shouhou.commerce.choices import Carrier, Category, MembershipTier, OrderStatus
+from shouhou.commerce.importers import messages as M
 from shouhou.commerce.importers.columns import FIELDS_BY_NAME
 from shouhou.core.money import MoneyError, to_yuan
 from shouhou.core.phones import PhoneError, normalize_phone
@@ -166,7 +167,7 @@ def parse_datetime(value: object) -> dt.datetime | None:
         naive = dt.datetime(value.year, value.month, value.day)  # noqa: DTZ001
     elif isinstance(value, int | float):
         if not 1 <= value < 2958466:
-            raise ValueError(f"不是有效时间 {value!r}")
+            raise ValueError(M.Reason(M.BAD_TIME, value=value))
         # to the nearest second: a serial written with fewer decimals (46327.85416666) is 20:30, not 20:29:59
         naive = EXCEL_EPOCH + dt.timedelta(seconds=round(float(value) * 86400))
     else:
@@ -184,7 +185,7 @@ def parse_datetime(value: object) -> dt.datetime | None:
             try:
                 naive = dt.datetime(y, mo, d, h, mi, s)  # noqa: DTZ001
             except ValueError:
-                raise ValueError(f"不是有效时间 {text!r}")
+                raise ValueError(M.Reason(M.BAD_TIME, value=text))
         else:
             for fmt in DATETIME_FORMATS:
                 try:
@@ -193,7 +194,7 @@ def parse_datetime(value: object) -> dt.datetime | None:
                 except ValueError:
                     continue
             else:
-                raise ValueError(f"不是有效时间 {text!r}（应为 2026-11-01 20:30:00）")
+                raise ValueError(M.Reason(M.BAD_TIME_FORMAT, value=text))
     if naive.tzinfo is not None:
         return naive
     return naive.replace(tzinfo=SHANGHAI)
@@ -207,14 +208,14 @@ def _parse_value(kind: str, raw: object):
             return Decimal("0.00")
         if isinstance(raw, str) and ("," in raw or "，" in raw) and not _GROUPED.match(raw):
             # "1,29" or "1.299,00" is not a thousands separator: dropping the comma made it 129 or 1.30
-            raise ValueError(f"不是有效金额 {_text(raw)!r}（千位分隔符应为 1,299.00）")
+            raise ValueError(M.Reason(M.BAD_THOUSANDS, value=_text(raw)))
         try:
             amount = to_yuan(raw)
         except MoneyError as exc:
-            detail = "超出范围" if "超出范围" in str(exc) else "不是有效金额"
-            raise ValueError(f"{detail} {_text(raw)!r}") from None
+            code = M.MONEY_OUT_OF_RANGE if "超出范围" in str(exc) else M.BAD_MONEY
+            raise ValueError(M.Reason(code, value=_text(raw))) from None
         if amount < 0:
-            raise ValueError(f"金额不能为负 {_text(raw)!r}")
+            raise ValueError(M.Reason(M.NEGATIVE_MONEY, value=_text(raw)))
         return amount
     if kind == "int":
         text = _text(raw)
@@ -223,11 +224,11 @@ def _parse_value(kind: str, raw: object):
         try:
             number = Decimal(text)
         except ArithmeticError:
-            raise ValueError(f"不是有效数量 {text!r}")
+            raise ValueError(M.Reason(M.BAD_QUANTITY, value=text))
         if not number.is_finite() or number != number.to_integral_value() or number < 1:
-            raise ValueError(f"数量应为正整数 {text!r}")
+            raise ValueError(M.Reason(M.QUANTITY_NOT_POSITIVE, value=text))
         if number > 100000:
-            raise ValueError(f"数量过大 {text!r}")
+            raise ValueError(M.Reason(M.QUANTITY_TOO_LARGE, value=text))
         return int(number)
     if kind == "datetime":
         return parse_datetime(raw)
@@ -247,9 +248,9 @@ def _parse_value(kind: str, raw: object):
         try:
             phone = normalize_phone(text)
         except PhoneError:
-            raise ValueError(f"不是有效手机号 {text!r}")
+            raise ValueError(M.Reason(M.BAD_PHONE, value=text))
         if not _valid_number(phone):  # "12345" has a possible length but is nobody's phone
-            raise ValueError(f"不是有效手机号 {text!r}")
+            raise ValueError(M.Reason(M.BAD_PHONE, value=text))
         return phone
     if kind == "bool":
         text = _text(raw).lower()
@@ -257,7 +258,7 @@ def _parse_value(kind: str, raw: object):
             return True
         if text in FALSE_WORDS:
             return False
-        raise ValueError(f"应为 是/否 {_text(raw)!r}")
+        raise ValueError(M.Reason(M.BAD_BOOL, value=_text(raw)))
     if kind in {"tier", "category", "carrier", "status"}:
         table = _tables()[kind]
         text = _text(raw)
@@ -271,8 +272,7 @@ def _parse_value(kind: str, raw: object):
             return table.get(_carrier_key(text), Carrier.OTHER.value)
         if kind == "category":
             return Category.OTHER.value
-        what = {"tier": "会员等级", "status": "订单状态"}[kind]
-        raise ValueError(f"未知的{what} {text!r}")
+        raise ValueError(M.Reason({"tier": M.UNKNOWN_TIER, "status": M.UNKNOWN_STATUS}[kind], value=text))
     raise AssertionError(kind)
 
 
@@ -304,15 +304,14 @@ ADDRESS_PARTS = ("province", "city", "district", "street")
 ID_FIELDS = frozenset({"order_no", "sub_order_no", "product_id", "sku_code", "tracking_no"})
 _SCIENTIFIC = re.compile(r"^[1-9](?:\.\d+)?[eE]\+\d{2}$")  # how Excel shows a long number: 6.931E+18
 _EXACT_DIGITS = 10 ** 15  # a float at or beyond this has lost digits (Excel: 15 significant digits)
-_ID_HINT = "请用平台导出的原始文件导入（不要用 Excel 打开后另存），或在 Excel 里先把这一列设为「文本」"
 
 
 def id_problem(raw: object, text: str) -> str:
     """Why an identifier cell cannot be trusted (Excel turned it into a number), or ""."""
     if type(raw) is float and abs(raw) >= _EXACT_DIGITS:
-        return f"长编号被 Excel 存成了数字，末尾几位已丢失 {text!r}：{_ID_HINT}"
+        return M.Reason(M.ID_AS_NUMBER, value=text)
     if ("E" in text or "e" in text) and _SCIENTIFIC.match(text):
-        return f"长编号被 Excel 显示成了科学计数法 {text!r}，原编号已丢失：{_ID_HINT}"
+        return M.Reason(M.ID_SCIENTIFIC, value=text)
     return ""
 
 
@@ -342,9 +341,9 @@ def _cell(kind: str, limit: int | None, raw: object) -> tuple[bool, object]:
     try:
         value = _parse_value(kind, raw)
     except ValueError as exc:
-        return False, str(exc)
+        return False, M.reason_of(exc)
     if limit and isinstance(value, str) and len(value) > limit:
-        return False, f"超过 {limit} 个字符"
+        return False, M.Reason(M.TOO_LONG, limit=limit, value=value)
     return True, value
 
 
@@ -378,7 +377,7 @@ def compile_row_parser(columns: dict[str, int]):
                 if mode == 3 and value[:1] == "'":
                     value = value[1:].strip()  # '6931000000000001: an apostrophe that kept the id as text
                 if limit and len(value) > limit:
-                    problems.append((name, f"超过 {limit} 个字符"))
+                    problems.append((name, M.Reason(M.TOO_LONG, limit=limit, value=value)))
                 elif mode == 3 and (wrong := id_problem(raw, value)):
                     problems.append((name, wrong))
                 else:
@@ -402,7 +401,7 @@ def compile_row_parser(columns: dict[str, int]):
                     values[name] = cache[1] = parse_datetime(raw)
                     cache[0] = raw
                 except ValueError as exc:
-                    problems.append((name, str(exc)))
+                    problems.append((name, M.reason_of(exc)))
                 continue
             try:
                 hit = cache.get(raw, _MISS)
@@ -429,11 +428,11 @@ def parse_row(row_no: int, row: list, columns: dict[str, int]) -> tuple[ParsedLi
 def _finish(row_no: int, values: dict, problems: list, columns, required, has_parts):
     for name in required:
         if not values.get(name) and name not in {p[0] for p in problems}:
-            problems.append((name, "不能为空"))
+            problems.append((name, M.Reason(M.REQUIRED)))
     if has_parts:
         address = joined_address(values)
         if len(address) > _LIMITS["address"]:
-            problems.append(("address", f"省市区街道与详细地址合并后超过 {_LIMITS['address']} 个字符"))
+            problems.append(("address", M.Reason(M.ADDRESS_TOO_LONG, limit=_LIMITS["address"], value=address)))
         values["address"] = address
         for name in ADDRESS_PARTS:
             values.pop(name, None)

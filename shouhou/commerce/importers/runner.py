@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from shouhou.commerce.importers import messages as M
 from shouhou.commerce.importers import pgparse
 from shouhou.commerce.importers.columns import (
     FIELDS_BY_NAME,
@@ -17,6 +18,7 @@ from shouhou.commerce.importers.columns import (
     ignored_headers,
     resolve_columns,
 )
+from shouhou.commerce.importers.messages import error_record
 from shouhou.commerce.importers.parse import ParsedLine, compile_row_parser
 from shouhou.commerce.importers.readers import CSV_SUFFIXES, FileFormatError, is_blank, iter_rows
 
@@ -47,10 +49,12 @@ class Validation:
         return [FIELDS_BY_NAME[name].label for name in IMPORTANT_OPTIONAL if name not in have]
 
     def add(self, row_no: int, label: str, reason: str) -> None:
+        """One problem: `label` is the column's header as the file spells it (or the field's name), `reason` a
+        messages.Reason (stored as its code and parameters, rendered in the reader's language)."""
         self.error_count += 1
         if len(self.errors) < MAX_REPORTED_ERRORS:
-            self.errors.append({"row": row_no, "field": label, "message": reason,
-                                "text": f"第{row_no}行「{label}」：{reason}" if label else f"第{row_no}行：{reason}"})
+            field = next((name for name, header in self.labels.items() if header == label), label)
+            self.errors.append(error_record(row_no, label, reason, field=field))
 
 
 def file_digest(path: Path) -> str:
@@ -154,9 +158,9 @@ def _width_problem(row: list, width: int | None) -> str:
     if width is None or len(row) == width:
         return ""
     if len(row) < width:
-        return f"只有 {len(row)} 列，表头有 {width} 列（单元格里的逗号或换行是否没有加引号？），整行未导入"
+        return M.Reason(M.ROW_TOO_SHORT, cells=len(row), width=width)
     if any(str(cell).strip() for cell in row[width:]):
-        return f"比表头多出 {len(row) - width} 列（单元格里的逗号是否没有加引号？），整行未导入"
+        return M.Reason(M.ROW_TOO_LONG, extra=len(row) - width)
     return ""
 
 

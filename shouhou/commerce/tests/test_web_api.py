@@ -191,7 +191,9 @@ def test_api_import_reports_bad_rows(client, shop, tmp_path):
     body = client.post("/api/commerce/imports", {"file": _upload(path)}, **_token(shop)).json()
     assert body["status"] == "failed" and body["written"] is False
     assert body["errors"] == [{"row": 2, "field": "支付时间", "message": "不是有效时间 '2026-13-45'（应为 2026-11-01 20:30:00）",
-                               "text": "第2行「支付时间」：不是有效时间 '2026-13-45'（应为 2026-11-01 20:30:00）"}]
+                               "text": "第2行「支付时间」：不是有效时间 '2026-13-45'（应为 2026-11-01 20:30:00）",
+                               "value": "2026-13-45", "code": "不是有效时间 %(value)r（应为 2026-11-01 20:30:00）",
+                               "params": {"value": "2026-13-45"}}]
 
 
 def test_api_import_needs_the_import_permission(client, shop, tmp_path):

@@ -30,6 +30,13 @@ class PermanentError(ProviderError):
     retryable = False
 
 
+class DailyQuotaError(RetryableError):
+    """The gateway's daily call quota is used up (微信 errcode 45009). It is reset at midnight Beijing time, so a
+    retry before then only fails again: the outbox retries after the next midnight (Asia/Shanghai)."""
+
+    next_day = True
+
+
 class UnknownOutcomeError(RetryableError):
     """The gateway took the whole request and then did not answer (timed out, dropped the connection): it may
     have sent the message. Safe to retry only where the gateway drops a repeat (WeChat's client_msg_id); an SMS

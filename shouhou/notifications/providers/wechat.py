@@ -6,7 +6,8 @@ Access token: either `options["access_token"]` (a token kept fresh by a central 
 WeChat recommends when several processes share one app) or `appid` + `secret` (WeCom: `corpid` +
 `corpsecret`): the adapter then asks GET /cgi-bin/token (WeCom: /cgi-bin/gettoken) and keeps the token in
 Django's cache until 5 minutes before `expires_in`. errcode 40001/42001/40014 (token invalid/expired)
-drops the cached token and is retryable; -1 (system busy) and 45009 (rate limit) are retryable; 43101
+drops the cached token and is retryable; -1 (system busy) is retried on the short back-off; 45009 (the daily API
+quota is used up; it is reset at midnight Beijing time) is retried after the next midnight (DailyQuotaError); 43101
 (user refused the subscription), 40003 (bad openid) and the rest are permanent.
 
 Template fields: the approved template names its own keys (`thing1`, `character_string2` … for subscribe
@@ -24,6 +25,7 @@ from urllib.parse import urlencode
 from django.core.cache import cache
 
 from shouhou.notifications.providers.base import (
+    DailyQuotaError,
     PermanentError,
     Provider,
     RetryableError,
@@ -33,8 +35,14 @@ from shouhou.notifications.providers.base import (
 )
 
 TOKEN_ERRORS = {40001, 42001, 40014}
-RETRYABLE = {-1, 45009} | TOKEN_ERRORS
+QUOTA_ERROR = 45009  # 接口调用超过限额: the day's quota is used up until midnight (Beijing time)
+RETRYABLE = {-1, QUOTA_ERROR} | TOKEN_ERRORS
 TOKEN_MARGIN_SECONDS = 300
+
+
+def _error_for(code: int) -> type[RetryableError]:
+    """45009: the daily quota, retried after midnight; the other retryable codes on the short back-off."""
+    return DailyQuotaError if code == QUOTA_ERROR else RetryableError
 
 
 class _TokenMixin(Provider):
@@ -64,7 +72,7 @@ class _TokenMixin(Provider):
         token = data.get("access_token")
         if not token:
             code = int(data.get("errcode", 0) or 0)
-            error = RetryableError if code in {-1, 45009} else PermanentError
+            error = _error_for(code) if code in {-1, QUOTA_ERROR} else PermanentError
             raise error(f"{self.label}获取 access_token 失败 errcode {code}: {data.get('errmsg')}")
         ttl = max(int(data.get("expires_in", 7200)) - TOKEN_MARGIN_SECONDS, 60)
         cache.set(key, token, ttl)
@@ -80,7 +88,7 @@ class _TokenMixin(Provider):
         if code in TOKEN_ERRORS and not self.options.get("access_token"):
             cache.delete(self._cache_key())
         if code in RETRYABLE:
-            raise RetryableError(f"{self.label} errcode {code}: {data.get('errmsg')}")
+            raise _error_for(code)(f"{self.label} errcode {code}: {data.get('errmsg')}")
         raise PermanentError(f"{self.label} errcode {code}: {data.get('errmsg')}")
 
 
