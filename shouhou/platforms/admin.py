@@ -18,7 +18,7 @@ class PlatformConnectionAdmin(admin.ModelAdmin):
 
 @admin.register(PlatformEvent)
 class PlatformEventAdmin(admin.ModelAdmin):
-    list_display = ("platform", "message_id", "tag", "aftersale_id", "status", "created_at")
+    list_display = ("platform", "message_id", "tag", "aftersale_id", "status", "attempts", "next_attempt_at", "created_at")
     list_filter = ("platform", "status")
 
 

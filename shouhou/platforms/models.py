@@ -61,12 +61,16 @@ class PlatformEvent(TimeStampedModel):
     attempts = models.PositiveIntegerField(_("处理次数"), default=0)
     error = models.CharField(_("错误"), max_length=500, blank=True)
     applied_at = models.DateTimeField(_("处理时间"), null=True, blank=True)
+    # a message kept for retry is not taken again before this (services.events_retry: the back-off, in SQL);
+    # empty for a message that is due as soon as it is read (received, waiting for its order)
+    next_attempt_at = models.DateTimeField(_("下次尝试"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("平台消息")
         verbose_name_plural = _("平台消息")
         constraints = [models.UniqueConstraint(fields=["platform", "message_id"], name="uniq_platform_event_msg")]
-        indexes = [models.Index(fields=["connection", "status"], name="platform_event_conn_status")]
+        indexes = [models.Index(fields=["connection", "status"], name="platform_event_conn_status"),
+                   models.Index(fields=["status", "next_attempt_at"], name="platform_event_status_next")]
 
     def __str__(self) -> str:
         return f"{self.platform}:{self.message_id}"

@@ -438,7 +438,7 @@ def order_fetch(conn: PlatformConnection, order_id: str) -> SyncResult:
 
 def order_event_apply(event: PlatformEvent) -> str:
     """An order message from the inbox: read that order from the platform and write it."""
-    from shouhou.platforms.services import MAX_EVENT_ATTEMPTS, _error
+    from shouhou.platforms.services import MAX_EVENT_ATTEMPTS, _error, event_kept
 
     conn = event.connection
     try:
@@ -447,9 +447,10 @@ def order_event_apply(event: PlatformEvent) -> str:
         _error(conn, exc.message)
         status = EventStatus.FAILED if event.attempts >= MAX_EVENT_ATTEMPTS and not exc.retryable \
             else EventStatus.RETRY
-        PlatformEvent.objects.filter(pk=event.pk).update(status=status, error=exc.message[:500])
+        event_kept(event, status, exc.message)
         return status
-    PlatformEvent.objects.filter(pk=event.pk).update(status=EventStatus.APPLIED, error="", applied_at=clock.now())
+    PlatformEvent.objects.filter(pk=event.pk).update(status=EventStatus.APPLIED, error="", applied_at=clock.now(),
+                                                     next_attempt_at=None)
     return EventStatus.APPLIED
 
 

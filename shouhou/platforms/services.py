@@ -40,6 +40,7 @@ MAX_ATTEMPTS = 8
 LAST_PUSH_GRANULARITY = dt.timedelta(seconds=60)
 WAKE_SECONDS = 2  # a queued "apply the inbox" task's mark lasts at most this long if the task is lost (_wake)
 APPLY_BATCH = 200
+RETRY_BATCH = 500  # messages taken by one events_retry pass (the next pass, a minute later, takes the rest)
 APPLY_LEASE = dt.timedelta(minutes=5)  # a claimed message whose worker never finished is taken again after this
 PENDING_EVENT_STATUSES = (EventStatus.RECEIVED, EventStatus.WAITING_ORDER, EventStatus.RETRY)
 MAX_EVENT_ATTEMPTS = 10  # a message the platform keeps refusing to explain (or that cannot become a case)
@@ -420,8 +421,20 @@ def _event_crashed(conn: PlatformConnection, event: PlatformEvent, exc: Exceptio
     message = f"平台消息 {event.message_id}（{subject}）处理出错：{type(exc).__name__}: {exc}"
     _error(conn, message)
     status = EventStatus.FAILED if event.attempts >= MAX_EVENT_ATTEMPTS else EventStatus.RETRY
-    PlatformEvent.objects.filter(pk=event.pk).update(status=status, error=message[:500])
+    event_kept(event, status, message)
     return status
+
+
+def _event_retry_at(attempts: int) -> dt.datetime:
+    """When a message that failed its `attempts`-th attempt is due again: the outbox's back-off from now."""
+    return clock.now() + _backoff(attempts)
+
+
+def event_kept(event: PlatformEvent, status: str, error: str) -> None:
+    """Keep a message after a failed attempt: for retry (due again after the back-off) or failed (never again)."""
+    PlatformEvent.objects.filter(pk=event.pk).update(
+        status=status, error=error[:500],
+        next_attempt_at=_event_retry_at(event.attempts) if status == EventStatus.RETRY else None)
 
 
 def _event_apply_claimed(conn: PlatformConnection, event: PlatformEvent) -> str:
@@ -435,7 +448,7 @@ def _event_apply_claimed(conn: PlatformConnection, event: PlatformEvent) -> str:
         _error(conn, exc.message)
         status = EventStatus.FAILED if event.attempts >= MAX_EVENT_ATTEMPTS and not exc.retryable \
             else EventStatus.RETRY
-        PlatformEvent.objects.filter(pk=event.pk).update(status=status, error=exc.message[:500])
+        event_kept(event, status, exc.message)
         return status
     try:
         outcome = aftersale_apply(conn, aftersale)
@@ -443,12 +456,12 @@ def _event_apply_claimed(conn: PlatformConnection, event: PlatformEvent) -> str:
         message = f"售后单 {event.aftersale_id} 无法建立：{exc}"
         _error(conn, message)
         status = EventStatus.FAILED if event.attempts >= MAX_EVENT_ATTEMPTS else EventStatus.RETRY
-        PlatformEvent.objects.filter(pk=event.pk).update(status=status, error=message[:500])
+        event_kept(event, status, message)
         return status
     status = EventStatus.WAITING_ORDER if outcome == "waiting_order" else EventStatus.APPLIED
     PlatformEvent.objects.filter(pk=event.pk).update(
         status=status, error="" if status == EventStatus.APPLIED else "订单尚未导入或同步，订单到达后自动处理",
-        applied_at=clock.now() if status == EventStatus.APPLIED else None)
+        applied_at=clock.now() if status == EventStatus.APPLIED else None, next_attempt_at=None)
     if status == EventStatus.APPLIED and event.tag in getattr(adapter_class(conn.platform), "evidence_request_tags", ()):
         _evidence_requested(conn, event)
     return status
@@ -466,26 +479,21 @@ def _evidence_requested(conn: PlatformConnection, event: PlatformEvent) -> None:
 
 
 def events_retry(*, connection: PlatformConnection | None = None) -> int:
-    """Apply what is still waiting: not yet applied, waiting for its order, or for the platform (schedule;
-    also after each reconciliation)."""
+    """Apply what is still waiting: not yet applied, waiting for its order, or for the platform once its back-off
+    has run (schedule; also after each reconciliation). Chosen in SQL: a message kept for retry carries the time
+    it is due again (`next_attempt_at`, set by event_kept: 30 s doubled each attempt, at most an hour; empty, as
+    from before that field, counts as due), so one that keeps failing is not read every minute."""
     now = clock.now()
     stale = Q(status=EventStatus.APPLYING, updated_at__lt=now - APPLY_LEASE)
-    # a message kept for retry waits the outbox's back-off after its last attempt (30 s doubled each attempt, at most
-    # an hour; the claim wrote updated_at): a message that keeps failing is not read every minute
     waiting = Q(status__in=[s for s in PENDING_EVENT_STATUSES if s != EventStatus.RETRY])
-    retry = Q(status=EventStatus.RETRY, updated_at__lte=now - dt.timedelta(seconds=BACKOFF_BASE))
+    retry = Q(status=EventStatus.RETRY) & (Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
     qs = PlatformEvent.objects.filter(waiting | retry | stale, connection__isnull=False, connection__enabled=True)
     if connection is not None:
         qs = qs.filter(connection=connection)
-    due: list[int] = []
-    for pk, status, attempts, updated_at in qs.order_by("pk").values_list("pk", "status", "attempts",
-                                                                          "updated_at").iterator():
-        if status != EventStatus.RETRY or updated_at <= now - _backoff(attempts):
-            due.append(pk)
-            if len(due) == 500:
-                break
     applied = 0
-    for pk in due:
+    # least recently tried first (a claim writes updated_at): more than a batch of messages waiting for their orders
+    # no longer fills every pass while a message due for retry, or a new one, waits behind them for ever
+    for pk in list(qs.order_by("updated_at", "pk").values_list("pk", flat=True)[:RETRY_BATCH]):
         applied += event_apply(pk) == EventStatus.APPLIED
     return applied
 

@@ -324,6 +324,11 @@ def masked(value) -> str:
     return text
 
 
+def text_of(value) -> str:
+    """A field as text: a JSON null (a gateway writing an absent optional field as null) is "", never "None"."""
+    return "" if value is None else str(value)
+
+
 def when(ts, *, millis: bool = False) -> dt.datetime | None:
     try:
         value = int(ts or 0)

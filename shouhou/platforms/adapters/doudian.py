@@ -43,6 +43,7 @@ from shouhou.platforms.adapters.base import (
     carrier_of,
     gateway_json,
     masked,
+    text_of,
     when,
     yuan,
 )
@@ -92,8 +93,9 @@ AFTERSALE_TAGS = {
 }
 # order message tags (the SDK's message/*.go, op.jinritemai.com message docs group 30): each names an order
 # (p_id) whose detail is then read with order/orderDetail
+# 110 订单已支付待处理 (order_status 105, 已支付待处理: e.g. a pre-sale order): read like 101 (until 2026-12-07 ignored)
 ORDER_TAGS = {"100": "订单创建", "101": "订单支付/确认", "102": "卖家发货", "103": "交易完成", "104": "发货物流信息变更",
-              "105": "买家收货信息变更", "106": "订单取消", "108": "卖家部分发货"}
+              "105": "买家收货信息变更", "106": "订单取消", "108": "卖家部分发货", "110": "订单已支付待处理"}
 # shop order order_status → commerce OrderStatus ("" = not an order yet: unpaid)
 ORDER_STATUSES = {"1": "", "105": OrderStatus.PAID, "2": OrderStatus.PAID, "101": OrderStatus.SHIPPED,
                   "3": OrderStatus.SHIPPED, "4": OrderStatus.CANCELLED, "5": OrderStatus.COMPLETED}
@@ -400,18 +402,18 @@ class DoudianAdapter:
         info = item.get("aftersale_info") or {}
         order = item.get("order_info") or {}
         text = item.get("text_part") or {}
-        ptype, pstatus = str(info.get("aftersale_type", "")), str(info.get("aftersale_status", ""))
+        ptype, pstatus = text_of(info.get("aftersale_type")), text_of(info.get("aftersale_status"))
         # the sku order: order_info.related_order_info[].sku_order_id (as the detail's sku_order_infos); related_id
         # ("关联的订单ID") only when that list is missing — for a whole-shop-order request (aftersale_order_type 2)
         # it may name the shop order rather than a line
         related = [r for r in order.get("related_order_info") or [] if isinstance(r, dict) and r.get("sku_order_id")]
-        sub_order_id = str(related[0]["sku_order_id"]) if related else str(info.get("related_id", ""))
+        sub_order_id = str(related[0]["sku_order_id"]) if related else text_of(info.get("related_id"))
         return self._aftersale(
-            aftersale_id=str(info.get("aftersale_id", "")), order_id=str(order.get("shop_order_id", "")),
+            aftersale_id=text_of(info.get("aftersale_id")), order_id=text_of(order.get("shop_order_id")),
             sub_order_id=sub_order_id, ptype=ptype, pstatus=pstatus,
             # what the buyer gets back, postage included — as the detail's refund_total_amount (含运费), so a push
             # (detail) and a reconciliation (list) store the same figure
-            reason_text=text.get("reason_text", ""), refund=_fen_sum(info.get("refund_amount"), info.get("refund_post_amount")),
+            reason_text=text_of(text.get("reason_text")), refund=_fen_sum(info.get("refund_amount"), info.get("refund_post_amount")),
             deadline=info.get("status_deadline"), updated=info.get("update_time"), raw=item)
 
     def _aftersale(self, *, aftersale_id, order_id, sub_order_id, ptype, pstatus, reason_text, refund, deadline,
@@ -450,12 +452,14 @@ class DoudianAdapter:
         # beside it: data.process_info.after_sale_info, data.order_info (public SDKs' response types)
         info = (data.get("process_info") or {}).get("after_sale_info") or {}
         order = data.get("order_info") or {}
-        lines = order.get("sku_order_infos") or []
+        # a null where an object is published (a gateway writing an absent one as null) is left out, not read
+        lines = [line for line in order.get("sku_order_infos") or [] if isinstance(line, dict)]
         return self._aftersale(
-            aftersale_id=str(info.get("after_sale_id", aftersale_id)), order_id=str(order.get("shop_order_id", "")),
-            sub_order_id=str(lines[0].get("sku_order_id", "")) if lines else "",
-            ptype=str(info.get("after_sale_type", "")), pstatus=str(info.get("after_sale_status", "")),
-            reason_text=info.get("reason", ""), refund=info.get("refund_total_amount"),
+            aftersale_id=text_of(info.get("after_sale_id")) or str(aftersale_id),
+            order_id=text_of(order.get("shop_order_id")),
+            sub_order_id=text_of(lines[0].get("sku_order_id")) if lines else "",
+            ptype=text_of(info.get("after_sale_type")), pstatus=text_of(info.get("after_sale_status")),
+            reason_text=text_of(info.get("reason")), refund=info.get("refund_total_amount"),
             deadline=info.get("status_deadline"), updated=info.get("update_time"), raw=data)
 
     def _company(self, action: Action, what: str) -> str:

@@ -64,6 +64,7 @@ from shouhou.platforms.adapters.base import (
     carrier_of,
     gateway_json,
     masked,
+    text_of,
     when,
     yuan,
 )
@@ -77,7 +78,10 @@ ORDER_WINDOW = dt.timedelta(days=7)  # open.order.cursor.list: beginTime..endTim
 ORDER_EVENTS = {"kwaishop_order_addOrder": "订单新增", "kwaishop_order_paySuccess": "订单已支付",
                 "kwaishop_order_delivering": "订单已发货", "kwaishop_order_deliverySuccess": "订单已收货",
                 "kwaishop_order_orderSuccess": "订单成功", "kwaishop_order_orderFail": "订单失败（取消）",
-                "kwaishop_order_totalFeeChange": "订单费用变更"}
+                "kwaishop_order_totalFeeChange": "订单费用变更",
+                # the buyer's new address (the public Go SDK's message type: oid, seller_id, openId, buyerOpenId,
+                # updateTime): the order is read again and its receiver change applied (until 2026-12-07 ignored)
+                "kwaishop_order_addressChange": "订单地址变更"}
 # order status → commerce OrderStatus ("" = not an order yet: unpaid)
 ORDER_STATUSES = {"10": "", "30": OrderStatus.PAID, "40": OrderStatus.SHIPPED, "50": OrderStatus.DELIVERED,
                   "70": OrderStatus.COMPLETED, "80": OrderStatus.CANCELLED}
@@ -367,14 +371,14 @@ class KuaishouAdapter:
             "refresh_token": refresh_token}))
 
     def _aftersale(self, row: dict) -> Aftersale:
-        way, status = str(row.get("handlingWay", "")), str(row.get("status", ""))
-        kind = CaseKind.PRICE_PROTECT if str(row.get("specialRefundType", "0")) == "1" else \
+        way, status = text_of(row.get("handlingWay")), text_of(row.get("status"))
+        kind = CaseKind.PRICE_PROTECT if text_of(row.get("specialRefundType")) == "1" else \
             TYPES.get(way, CaseKind.REFUND_ONLY)
         case_status, words = STATUSES.get(status, ("", f"未知状态 {status}"))
-        if status in REFUSABLE_STATUSES and str(row.get("negotiateStatus", "")) == NEGOTIATE_REFUSED:
+        if status in REFUSABLE_STATUSES and text_of(row.get("negotiateStatus")) == NEGOTIATE_REFUSED:
             case_status, words = CaseStatus.REJECTED, REFUSABLE_STATUSES[status]
         reason_text = str(row.get("refundReasonDesc") or row.get("refundDesc") or "")
-        return Aftersale(aftersale_id=str(row.get("refundId", "")), order_id=str(row.get("oid") or row.get("orderId") or ""),
+        return Aftersale(aftersale_id=text_of(row.get("refundId")), order_id=str(row.get("oid") or row.get("orderId") or ""),
                          sub_order_id="", platform_type=way, platform_status=status, kind=kind,
                          case_status=case_status, reason=reason_from_text(reason_text), reason_text=reason_text,
                          status_text=words, refund_amount=_yuan(row.get("refundFee")), deadline=None,

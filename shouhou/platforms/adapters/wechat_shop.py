@@ -60,6 +60,7 @@ from shouhou.platforms.adapters.base import (
     carrier_of,
     gateway_json,
     masked,
+    text_of,
     when,
     yuan,
 )
@@ -446,7 +447,7 @@ class WechatShopAdapter:
         return self._post(f"channels/ec/aftersale/{name}", payload, access_token=access_token)
 
     def _aftersale(self, row: dict) -> Aftersale:
-        kind_code, status = str(row.get("type", "")), str(row.get("status", ""))
+        kind_code, status = text_of(row.get("type")), text_of(row.get("status"))
         case_status, words = STATUSES.get(status, ("", f"未知状态 {status}"))
         details = row.get("details") if isinstance(row.get("details"), dict) else {}
         # `reason` is a code with no literal meaning (e.g. "10000019"); `reason_text` names it (7天无理由);
@@ -461,7 +462,7 @@ class WechatShopAdapter:
         deadline = _deadline(row.get("deadline"))
         created = int(row.get("create_time") or 0)
         return Aftersale(
-            aftersale_id=str(row.get("after_sale_order_id", "")), order_id=str(row.get("order_id") or ""),
+            aftersale_id=text_of(row.get("after_sale_order_id")), order_id=str(row.get("order_id") or ""),
             sub_order_id=str(product.get("sku_id") or ""), platform_type=kind_code, platform_status=status,
             kind=CaseKind.PRICE_PROTECT if str(row.get("sub_type") or "") == PRICE_DIFF_SUB_TYPE
             else TYPES.get(kind_code, CaseKind.REFUND_ONLY), case_status=case_status,

@@ -101,6 +101,8 @@ ORDER_PAGES = 100
 # the envelope's `id` (and msg's tid) names the order
 ORDER_EVENTS = {"trade_TradeCreate": "交易创建", "trade_TradeBuyerPay": "买家付款", "trade_TradePaid": "交易支付",
                 "trade_TradeSellerShip": "卖家发货",
+                # a split shipment's first parcels (msg: tid, oids, express_id; until 2026-12-07 ignored)
+                "trade_TradePartlySellerShip": "卖家部分发货",
                 "trade_TradeSuccess": "交易成功", "trade_TradeClose": "交易关闭",
                 "trade_TradeMemoModified": "卖家备注修改"}
 # order_info.status → commerce OrderStatus ("" = not an order yet: unpaid)
