@@ -3,7 +3,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet
-from django.utils.translation import get_language, gettext
+from django.utils.translation import get_language, gettext, pgettext
 
 from shouhou.cases.choices import OPEN_STATUSES, CaseStatus, Resolution
 from shouhou.cases.models import Case, CaseEvent
@@ -276,6 +276,9 @@ def case_event_note(event, case: Case) -> str:
     data = event.data or {}
     if event.kind == REPAIR_OVERDUE_EVENT and data.get("flag"):
         return repair_overdue_note(data)
+    step = case_step_note(data)
+    if step:
+        return step
     if event.kind == "created" and event.note and (data.get("decision") or (
             not case.description and event.note == str((case.decision or {}).get("explanation_zh") or ""))):
         if not _reads_english():
@@ -284,6 +287,41 @@ def case_event_note(event, case: Case) -> str:
     if event.actor_id is None and event.note:
         return gettext(event.note)  # a system note is a msgid; one not in the catalogue reads as stored
     return event.note
+
+
+def case_step_note(data: dict) -> str:
+    """A step the system wrote the note of (the parcel sent back, sent for inspection, the result, resolved), said in
+    the active language from the codes kept in the event's `data["step"]`; "" for any other event. The stored note is
+    the Chinese one (cases.services._stored)."""
+    from shouhou.cases.choices import InspectionSite, Resolution
+    from shouhou.cases.parcels import return_parcel_text
+
+    step = data.get("step")
+    if not step:
+        return ""
+
+    def label(choices, code) -> str:
+        return str(choices(code).label) if code in choices.values else str(code or "")
+
+    if step in ("return_shipped", "return_corrected"):
+        after = data.get("after") or data
+        parcel = return_parcel_text(after.get("return_carrier", after.get("carrier", "")) or "",
+                                    after.get("return_tracking_no", after.get("tracking_no", "")) or "")
+        if step == "return_corrected":
+            return pgettext("售后记录", "寄回信息已更正：%(parcel)s") % {"parcel": parcel}
+        if data.get("method") == "pickup":
+            return (pgettext("售后记录", "快递员已上门取件：%(parcel)s") % {"parcel": parcel} if parcel
+                    else pgettext("售后记录", "快递员已上门取件"))
+        return pgettext("售后记录", "买家已寄回：%(parcel)s") % {"parcel": parcel}
+    if step == "inspection_sent":
+        return pgettext("售后记录", "已送%(site)s") % {"site": label(InspectionSite, data.get("site"))}
+    if step == "inspection_result":
+        return pgettext("售后记录", "检测结论：%(result)s") % {"result": label(Resolution, data.get("result"))}
+    if step == "fulfilling":
+        return pgettext("售后记录", "检测完成，安排%(result)s") % {"result": label(Resolution, data.get("result"))}
+    if step == "resolved":
+        return pgettext("售后记录", "已完结：%(resolution)s") % {"resolution": label(Resolution, data.get("resolution"))}
+    return ""
 
 
 def case_statutory_damages(*, case: Case, basis: str, loss: Decimal = Decimal("0"), label_only: bool = False):

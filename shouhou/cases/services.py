@@ -111,6 +111,15 @@ def _label(status: str) -> str:
     return str(S(status).label) if status in S.values else status
 
 
+def _stored(label) -> str:
+    """A choice's label as stored in a note or a customer notification: in the source language (Chinese), whatever
+    language the acting staff member reads — a note written while reading English read 「已完结：Refund」 to everyone,
+    and a customer's SMS 「处理结果：Refund」. Staff pages say these notes in the reader's language from the event's
+    `data` (cases.selectors.case_event_note)."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return str(label)
+
+
 # Case events → notification triggers (shouhou/notifications/choices.py) and their variables.
 _TRIGGERS = {"case_progress": "case_inspection_progress"}
 _NEXT_STEP = {
@@ -127,8 +136,9 @@ def _notify(case: Case, trigger: str, suffix: str, extra: dict | None = None) ->
     from shouhou.notifications.services import notification_enqueue
 
     extra = extra or {}
-    context = {"case_no": case.number, "order_no": case.order.order_no, "status": _label(case.status),
-               "resolution": extra.get("resolution") or str(CaseKind(case.kind).label),
+    context = {"case_no": case.number, "order_no": case.order.order_no, "status": _stored(S(case.status).label)
+               if case.status in S.values else case.status,
+               "resolution": extra.get("resolution") or _stored(CaseKind(case.kind).label),
                "next_step": _NEXT_STEP.get(case.status, "我们会尽快处理并通知您"),
                "progress": "，".join(str(v) for v in (extra.get("note"), extra.get("result")) if v),
                "outcome": extra.get("resolution", ""), **extra}
@@ -713,12 +723,14 @@ def case_return_shipped(*, case: Case, actor, method: str = ReturnMethod.SELF_SH
               "return_shipped_at": clock.now()}
     if payer:
         fields["shipping_payer"] = payer
-    parcel = return_parcel_text(carrier, tracking_no)
+    with translation.override(settings.LANGUAGE_CODE):
+        parcel = return_parcel_text(carrier, tracking_no)
     if method == ReturnMethod.PICKUP:
         note = f"快递员已上门取件：{parcel}" if parcel else "快递员已上门取件"
     else:
         note = f"买家已寄回：{parcel}"
-    return _move(case, S.IN_TRANSIT_BACK, actor=actor, note=note, fields=fields)
+    return _move(case, S.IN_TRANSIT_BACK, actor=actor, note=note, fields=fields,
+                 data={"step": "return_shipped", "method": method, "carrier": carrier, "tracking_no": tracking_no})
 
 
 def _return_parcel(method: str, carrier: str, tracking_no: str) -> tuple[str, str]:
@@ -750,8 +762,10 @@ def case_return_correct(*, case: Case, actor, carrier: str, tracking_no: str) ->
         raise CaseError(gettext("售后单的状态已被他人变更，请刷新后重试。"))
     for key, value in after.items():
         setattr(case, key, value)
-    note = f"寄回信息已更正：{return_parcel_text(carrier, tracking_no)}"
-    _event(case, kind="return_corrected", actor=actor, note=note, data={"before": before, "after": after})
+    with translation.override(settings.LANGUAGE_CODE):
+        note = f"寄回信息已更正：{return_parcel_text(carrier, tracking_no)}"
+    _event(case, kind="return_corrected", actor=actor, note=note,
+           data={"before": before, "after": after, "step": "return_corrected"})
     audit_record(action="case.return_corrected", obj=case, actor=actor, before=before, after=after, note=note)
     return case
 
@@ -814,8 +828,8 @@ def case_start_inspection(*, case: Case, actor, site: str = InspectionSite.WAREH
     if site not in InspectionSite.values:
         raise CaseError(f"未知的检测地点：{site}")
     _guard(note, field="检测说明")
-    return _move(_locked(case), S.INSPECTING, actor=actor, note=note or f"已送{InspectionSite(site).label}",
-                 fields={"inspection_site": site})
+    return _move(_locked(case), S.INSPECTING, actor=actor, note=note or f"已送{_stored(InspectionSite(site).label)}",
+                 fields={"inspection_site": site}, data=None if note else {"step": "inspection_sent", "site": site})
 
 
 @transaction.atomic
@@ -1071,18 +1085,19 @@ def case_record_inspection(*, case: Case, actor, result: str, note: str = "",
         comp_amount = _compensation_amount(raw_amount, comp_kind)
     if case.status != S.INSPECTING:
         raise CaseError(f"售后单当前状态为「{_label(case.status)}」，只有「检测中」的售后单才能登记检测结果。")
-    _event(case, kind="inspection_result", actor=actor, note=note or f"检测结论：{Resolution(result).label}",
-           data={"result": result})
+    _event(case, kind="inspection_result", actor=actor, note=note or f"检测结论：{_stored(Resolution(result).label)}",
+           data={"result": result} if note else {"result": result, "step": "inspection_result"})
     Case.objects.filter(pk=case.pk).update(inspection_result=result)
     case.inspection_result = result
-    _notify(case, "case_progress", "inspection", {"note": note, "result": str(Resolution(result).label)})
+    _notify(case, "case_progress", "inspection", {"note": note, "result": _stored(Resolution(result).label)})
     if result == Resolution.NONE:
         case = _move(case, S.REJECTED, actor=actor, note=note or "检测未发现质量问题",
                      fields={"resolved_at": clock.now()})
     elif result == Resolution.COMPENSATION:
         case = _issue(case, actor=actor, kind=comp_kind, amount=comp_amount, note=note, role=role)
     else:
-        case = _move(case, S.FULFILLING, actor=actor, note=note or f"检测完成，安排{Resolution(result).label}")
+        case = _move(case, S.FULFILLING, actor=actor, note=note or f"检测完成，安排{_stored(Resolution(result).label)}",
+                     data=None if note else {"step": "fulfilling", "result": result})
     # not "rejected" for a refusal: a platform's refusal of returned goods carries the inspection's note and photos,
     # which the platforms hook reads from the case (a held 确认收货 is settled on this)
     _decided(case, "inspected", actor)
@@ -1130,9 +1145,9 @@ def case_resolve(*, case: Case, actor, resolution: str | None = None, note: str 
     refund = _refund_on_resolution(case, resolution)
     if refund != Decimal(case.refund_amount or 0):
         fields["refund_amount"] = refund
-    case = _move(case, S.RESOLVED, actor=actor, note=note or f"已完结：{Resolution(resolution).label}",
-                 fields=fields)
-    _notify(case, "case_resolved", "resolved", {"resolution": str(Resolution(resolution).label)})
+    case = _move(case, S.RESOLVED, actor=actor, note=note or f"已完结：{_stored(Resolution(resolution).label)}",
+                 fields=fields, data=None if note else {"step": "resolved", "resolution": resolution})
+    _notify(case, "case_resolved", "resolved", {"resolution": _stored(Resolution(resolution).label)})
     _decided(case, "resolved", actor)
     if case.customer_id:
         from shouhou.insight.services import survey_invite
@@ -1285,10 +1300,10 @@ def case_follow_platform(*, case: Case, status: str, note: str, actor, data: dic
                 fields["refund_amount"] = refund
         if step == S.RECEIVED:
             fields["received_at"] = clock.now()
-        _move(case, step, actor=actor, note=note if step == status else f"{note}（经过「{_label(step)}」）",
+        _move(case, step, actor=actor, note=note if step == status else f"{note}（经过「{_stored(S(step).label)}」）",
               kind="platform", data=data, fields=fields)
     if status == S.RESOLVED:
-        _notify(case, "case_resolved", "resolved", {"resolution": str(Resolution(case.resolution).label)})
+        _notify(case, "case_resolved", "resolved", {"resolution": _stored(Resolution(case.resolution).label)})
     elif status == S.REJECTED:
         _notify(case, "case_rejected", "rejected", {"reason": note})
     return case

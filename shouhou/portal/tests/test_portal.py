@@ -427,7 +427,8 @@ def test_a_mistyped_parcel_can_be_corrected_until_the_shop_receives_it(client, l
     event = case.events.get(kind="return_corrected")
     assert event.visible_to_customer and event.note == "寄回信息已更正：顺丰速运 SF1234567890"
     assert event.data == {"before": {"return_carrier": "ZTO", "return_tracking_no": "SF1234567899"},
-                          "after": {"return_carrier": "SF", "return_tracking_no": "SF1234567890"}}
+                          "after": {"return_carrier": "SF", "return_tracking_no": "SF1234567890"},
+                          "step": "return_corrected"}
     audit = AuditEvent.objects.get(action="case.return_corrected")
     assert audit.before["return_tracking_no"] == "SF1234567899" and audit.after["return_tracking_no"] == "SF1234567890"
     assert "寄回信息已更正：顺丰速运 SF1234567890" in client.get(url).content.decode()
