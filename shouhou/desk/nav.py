@@ -23,5 +23,6 @@ NAV_ITEMS: list[tuple[str, str, str | frozenset | None]] = [
     (_("团队看板"), "desk:team", TEAM_BOARD_ROLES),
     (_("工作日历"), "sla:calendars", TEAM_MANAGE),
     (_("退货地址"), "commerce:return_addresses", SETTINGS_EDIT),
+    (_("关怀消息模板"), "notifications:templates", None),  # every member reads them; policy.edit changes them
     (_("平台对接"), "platforms:connections", TEAM_MANAGE),
 ]

@@ -151,3 +151,10 @@ def test_the_customer_timeline_links_to_the_templates(admin_client, shop):
     customer = CustomerFactory(shop=shop)
     html = admin_client.get(f"/notifications/customers/{customer.pk}/timeline/").content.decode()
     assert 'href="/notifications/templates/"' in html
+
+
+def test_the_top_navigation_links_to_the_templates_for_every_member(client, shop, agent):
+    # the page was reachable only from the customer timeline
+    client.force_login(agent)
+    html = client.get("/").content.decode()
+    assert 'href="/notifications/templates/"' in html and "关怀消息模板" in html
