@@ -13,6 +13,7 @@ from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from shouhou.accounts.permissions import REPLY
 from shouhou.core.clock import now
 from shouhou.desk import services as desk_svc
 from shouhou.desk.case_panel import ticket_case_cards, ticket_open_case
@@ -70,7 +71,7 @@ def im_page(request: HttpRequest) -> HttpResponse:
     live_seq = _live_seq(desk)  # before the data: whatever is stored after it is replayed to the page
     scope = _scope(request)
     context = {**_list_context(desk, scope, _kept(request)), "live_seq": live_seq, "me": request.user.pk,
-               "desk_shop": desk.shop.pk}
+               "desk_shop": desk.shop.pk, "can_take": desk.can(REPLY)}
     ticket_id = request.GET.get("t", "")
     if ticket_id.isdigit():
         ticket = _ticket_or_404(desk, int(ticket_id))

@@ -275,7 +275,10 @@ def ticket_poll(request: HttpRequest, pk: int) -> JsonResponse:
     return JsonResponse({"html": html, "count": len(items), "m": read.message.token(),
                          "deliveries": deliveries,
                          "e": read.event.token(), "clock_html": clock_html,
-                         "status": ticket.status, "status_label": ticket.get_status_display(), "now": at.isoformat()})
+                         "status": ticket.status, "status_label": ticket.get_status_display(),
+                         # who holds it now (a reply takes an unassigned conversation): the one-screen pane's header
+                         "assignee_label": ticket.assignee.get_username() if ticket.assignee_id else _("未分配"),
+                         "now": at.isoformat()})
 
 
 @login_required

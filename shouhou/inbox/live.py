@@ -10,7 +10,7 @@ from django.utils.timezone import localtime
 from shouhou.inbox.choices import Direction, TicketEventKind
 from shouhou.inbox.models import Conversation, Message, Ticket, TicketEvent
 from shouhou.inbox.selectors import CUSTOMER_PROGRESS_KINDS
-from shouhou.live.services import chat_stream, desk_stream, live_publish
+from shouhou.live.services import chat_stream, desk_stream, live_event_amend, live_memo, live_publish
 
 PREVIEW = 200
 
@@ -60,20 +60,54 @@ def message_published(message: Message) -> None:
     at = localtime(message.created_at)
     ticket_id, assignee_id = (Ticket.objects.filter(conversation_id=message.conversation_id).order_by("-pk")
                               .values_list("pk", "assignee_id").first() or (None, None))
-    live_publish(shop_id=message.shop_id, stream=desk_stream(message.shop_id), kind="message", data={
+    bot_receives = _bot_receives(message)
+    event_id = live_publish(shop_id=message.shop_id, stream=desk_stream(message.shop_id), kind="message", data={
         "message_id": message.pk, "conversation_id": message.conversation_id, "ticket_id": ticket_id,
-        "assignee_id": assignee_id, "bot_receives": _bot_receives(message),
+        "assignee_id": assignee_id, "bot_receives": bot_receives,
         "direction": message.direction, "who": _who(message), "author": _author(message),
         "preview": message.body[:PREVIEW], "complete": len(message.body) <= PREVIEW,
         "attachment": _attachment(message), "at": at.isoformat()})
+    if message.direction == Direction.INBOUND and not bot_receives and ticket_id is None:
+        # a new chat's first message is stored before its ticket, and the ticket before the routing gives it to an
+        # agent, all in one transaction: the ticket's events later in it complete this one (_complete_new_chat)
+        _note(("message", message.conversation_id), event_id)
     if message.direction in (Direction.INBOUND, Direction.OUTBOUND):
         live_publish(shop_id=message.shop_id, stream=chat_stream(message.conversation_id), kind="message", data={
             "id": message.pk, "who": _who(message), "body": message.body, "at": f"{at:%H:%M}",
             "attachment": _attachment(message)})
 
 
+def _note(key: tuple, event_id: int) -> None:
+    memo = live_memo()
+    if memo is not None:
+        memo.setdefault(("inbox",) + key, []).append(event_id)
+
+
+def _complete_new_chat(*, conversation_id: int | None, ticket_id: int, data: dict) -> None:
+    """The ticket's `created` or `assigned` event, in the transaction that stored the customer's message the ticket
+    was opened for (or the bot's hand-off): that event is completed with the ticket, and with the agent the routing
+    gave it and the `assigned` event's id. The desks then alert it once: only the assigned agent, as given to them
+    (「系统把一个会话分配给你」, under the assignment's key), nobody for the message itself; a chat nobody was given
+    alerts every agent who can take it. Before 2026-12-07 the message event said "unassigned" (its ticket did not
+    exist yet): every agent's desk rang, and the routed agent's rang again for the assignment."""
+    memo = live_memo()
+    if not memo:
+        return
+    keys = [("inbox", "handoff", ticket_id)]
+    if conversation_id is not None:
+        keys.append(("inbox", "message", conversation_id))
+    for key in keys:
+        for event_id in memo.get(key, ()):
+            live_event_amend(event_id, data)
+
+
 def ticket_event_published(event: TicketEvent) -> None:
     data = {"ticket_id": event.ticket_id, "event_id": event.pk, "kind": event.kind}
+    if event.kind == TicketEventKind.CREATED and live_memo():  # something of this transaction waits for its ticket
+        conversation_id = (event.ticket.conversation_id if TicketEvent.ticket.is_cached(event) else
+                           Ticket.objects.filter(pk=event.ticket_id).values_list("conversation_id", flat=True).first())
+        _complete_new_chat(conversation_id=conversation_id, ticket_id=event.ticket_id,
+                           data={"ticket_id": event.ticket_id})
     if event.kind == TicketEventKind.ASSIGNED:
         # a transfer names the new assignee (and who gave it): the receiving agent's desk alerts and lists it at
         # once; before 2026-12-07 the event said only that the ticket changed, and the receiver heard nothing
@@ -82,6 +116,9 @@ def ticket_event_published(event: TicketEvent) -> None:
         actor = event.actor if event.actor_id else None
         data |= {"assignee_id": assignee_id, "conversation_id": conversation_id, "actor_id": event.actor_id,
                  "actor_name": actor.get_username() if actor else ""}
+        _complete_new_chat(conversation_id=conversation_id, ticket_id=event.ticket_id, data={
+            "ticket_id": event.ticket_id, "assignee_id": assignee_id, "assigned_event_id": event.pk,
+            "assigned_by": data["actor_name"]})
     elif event.kind == TicketEventKind.BOT_HANDOFF:
         # the bot hands the conversation to a person (转人工): the customer's last message now waits for one, and
         # the desks alert it under that message's key (its own event said the bot receives it: no alert then)
@@ -91,7 +128,9 @@ def ticket_event_published(event: TicketEvent) -> None:
                 .order_by("-created_at", "-pk").values_list("pk", "body").first() or (None, ""))
         data |= {"assignee_id": assignee_id, "conversation_id": conversation_id, "message_id": last[0],
                  "preview": last[1][:PREVIEW]}
-    live_publish(shop_id=event.shop_id, stream=desk_stream(event.shop_id), kind="ticket", data=data)
+    event_id = live_publish(shop_id=event.shop_id, stream=desk_stream(event.shop_id), kind="ticket", data=data)
+    if event.kind == TicketEventKind.BOT_HANDOFF and data.get("assignee_id") is None:
+        _note(("handoff", event.ticket_id), event_id)  # the routing that follows in the transaction completes it
     if event.visible_to_customer and event.kind in CUSTOMER_PROGRESS_KINDS and event.note:
         conversation_id = Ticket.objects.filter(pk=event.ticket_id).values_list("conversation_id", flat=True).first()
         if conversation_id:

@@ -412,7 +412,8 @@ def desk_conversations(*, shop, user, scope: str = "mine", at: dt.datetime | Non
                        limit: int = DESK_LIST_LIMIT, keep=(), keep_conversations=()) -> DeskList:
     """The one-screen desk's conversation list: open tickets (mine and unassigned, or all), those waiting
     for an answer first, longest wait first; then the most recent customer message first. At most `limit`
-    rows, plus those past the cut that the desk must show: tickets `keep` (the open conversation) and the
+    rows, plus those past the cut that the desk must show: every ticket assigned to `user` (their own
+    conversations are never cut off), tickets `keep` (the open conversation) and the
     tickets of conversations `keep_conversations` (the ones just alerted: the push of a new chat's first message
     names its conversation, not yet a ticket), at most DESK_KEEP_LIMIT each, appended in the list's order and
     only if they belong to the list (this shop, open, the scope). At most three queries whatever the number of
@@ -438,9 +439,12 @@ def desk_conversations(*, shop, user, scope: str = "mine", at: dt.datetime | Non
     tickets = [pk for pk in _ids(keep, limit=DESK_KEEP_LIMIT) if pk not in shown]
     conversations = {r.ticket.conversation_id for r in rows}
     conversations = [pk for pk in _ids(keep_conversations, limit=DESK_KEEP_LIMIT) if pk not in conversations]
-    if total > len(rows) and (tickets or conversations):
-        extra = base.filter(Q(pk__in=tickets) | Q(conversation_id__in=conversations)).exclude(pk__in=shown)
-        rows += [_desk_row(t, at=at, beyond=True, user_id=user.pk) for t in rows_of(extra)[:2 * DESK_KEEP_LIMIT]]
+    if total > len(rows):
+        # past the cut: the reader's own conversations, all of them (a conversation transferred to the agent must
+        # not leave their list at a reload or on the polling fallback, which ask for nothing by id: before
+        # 2026-12-07 it was there only while the push had just alerted it), and those asked for by id
+        extra = base.filter(Q(assignee=user) | Q(pk__in=tickets) | Q(conversation_id__in=conversations))
+        rows += [_desk_row(t, at=at, beyond=True, user_id=user.pk) for t in rows_of(extra.exclude(pk__in=shown))]
     return DeskList(rows=rows, total=total, limit=limit)
 
 

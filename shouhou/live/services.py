@@ -171,8 +171,35 @@ def live_publish(*, shop_id: int, stream: str, kind: str, data: dict) -> int:
         _number_and_push(streams)
 
     after_commit.live_streams = streams
+    after_commit.live_memo = {}
     transaction.on_commit(after_commit)
     return event.pk
+
+
+def live_memo() -> dict | None:
+    """A dict that lives as long as the current transaction's live events (kept on the callback that numbers them;
+    gone with it when the transaction or its savepoint rolls back): a publisher notes there an event that a later
+    change of the same transaction completes (live_event_amend). None before the transaction's first event."""
+    connection = transaction.get_connection()
+    if not connection.in_atomic_block:
+        return None
+    for entry in connection.run_on_commit:
+        if getattr(entry[1], "live_streams", None) is not None:
+            return entry[1].live_memo
+    return None
+
+
+def live_event_amend(event_id: int, data: dict) -> bool:
+    """Add `data` to an event this transaction stored and that is not numbered yet (nobody has read it): a change
+    later in the same transaction completes what the event says (inbox.live: a new chat's message learns the ticket
+    and the agent the routing gave it). Only the caller's own uncommitted row is written, never another
+    transaction's, so no numbering waits for it. Returns whether it was amended."""
+    event = LiveEvent.objects.filter(pk=event_id, seq__isnull=True).only("pk", "data").first()
+    if event is None:
+        return False
+    event.data = {**event.data, **data}
+    event.save(update_fields=["data"])
+    return True
 
 
 def live_number_stale(*, seconds: int = STALE_SECONDS) -> int:

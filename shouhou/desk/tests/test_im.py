@@ -225,3 +225,59 @@ def test_a_short_conversation_has_no_earlier_button(agent_client, shop):
         ticket = _long_conversation(shop, n=200)
     html = agent_client.get(f"/desk/t/{ticket.pk}/").content.decode()
     assert len(re.findall(r'data-key="m(\d+)"', html)) == 200 and "data-earlier-url" not in html
+
+
+def test_a_conversation_transferred_to_the_agent_past_the_cut_stays_in_their_list_after_a_reload(
+        agent_client, shop, agent):
+    """Before 2026-12-07 the agent's own conversation past the 60 longest-waiting was in the list only while the push
+    had just alerted it (`keep`): a reload, or the polling fallback (which asks for nothing it was not pushed), lost
+    it — the agent's own customer, out of sight. Their own conversations are never cut off by the list's limit."""
+    from shouhou.core.testing.factories import MembershipFactory, UserFactory
+    from shouhou.inbox.services import ticket_assign
+
+    colleague = MembershipFactory(shop=shop, role="agent", user=UserFactory(username="kefu2")).user
+    # given 61 unassigned conversations waiting longer than the ones below
+    _waiting(shop, 61)
+    # and a colleague's conversation, waiting less long, transferred to the agent
+    given = _waiting(shop, 1, start=T0 + dt.timedelta(hours=1), assignee=colleague)[0]
+    given = ticket_assign(ticket=given, agent=agent, actor=colleague)
+    # and one the agent holds already, waiting least long
+    held = _waiting(shop, 1, start=T0 + dt.timedelta(hours=1, minutes=5), assignee=agent)[0]
+    with time_machine.travel(T0 + dt.timedelta(hours=2), tick=False):
+        page = agent_client.get("/desk/im/")  # a reload: nothing open, nothing just alerted
+        polled = agent_client.get("/desk/im/list/").json()  # the polling fallback's read
+        everyone = agent_client.get("/desk/im/list/?scope=all").json()
+    rows = page.context["rows"]
+    # then both are in the list, past the cut, in the list's order
+    assert rows.total == 63 and rows.cut
+    assert [(r.ticket.pk, r.beyond) for r in rows][-3:] == [(rows.rows[59].ticket.pk, False), (given.pk, True),
+                                                            (held.pk, True)]
+    for body in (polled, everyone):
+        assert f'data-ticket="{given.pk}"' in body["html"] and f'data-ticket="{held.pk}"' in body["html"]
+        assert body["html"].count('data-beyond="1"') == 2
+    assert (polled["total"], polled["shown"]) == (63, 62)
+
+
+def test_only_a_desk_that_can_take_a_conversation_is_marked_for_unassigned_alerts(client, shop, agent):
+    """desk/im.js alerts an unassigned conversation only on a desk marked data-can-reply (who may take it): a read-only
+    role's desk rang for every new chat before 2026-12-07."""
+    from shouhou.core.testing.factories import MembershipFactory, UserFactory
+
+    analyst = MembershipFactory(shop=shop, role="analyst", user=UserFactory(username="fenxi")).user
+    client.force_login(agent)
+    assert 'data-can-reply="1"' in client.get("/desk/im/").content.decode()
+    client.force_login(analyst)
+    page = client.get("/desk/im/")
+    assert page.status_code == 200 and "data-can-reply" not in page.content.decode()
+
+
+def test_the_panes_assignee_follows_the_timeline_read(agent_client, shop, agent):
+    """Found walking the desk (2026-12-07): an agent's reply takes an unassigned conversation, but the pane's header
+    kept saying 「未分配」 until the conversation was opened again — the timeline read that follows every change
+    redrew the status, not who holds it. The read now names the holder, and the pane marks where it goes."""
+    ticket = _says(shop, CustomerFactory(shop=shop), "在吗")
+    pane = agent_client.get(f"/desk/im/t/{ticket.pk}/").content.decode()
+    assert '<span data-testid="ticket-assignee">未分配</span>' in pane
+    ticket_reply(ticket=ticket, author=agent, body="您好，在的")
+    read = agent_client.get(f"/desk/t/{ticket.pk}/poll/").json()
+    assert read["assignee_label"] == "agent"

@@ -13,6 +13,7 @@
   var D = window.shouhouDesk, _ = window.gettext || function (t) { return t; };
   var rows = document.getElementById("im-rows"), pane = document.getElementById("im-pane");
   var liveUp = false, baseTitle = document.title, unseen = 0, alerts = 0;
+  var canTake = im.dataset.canReply === "1";  // may answer (take) a conversation nobody has: unassigned ones alert
   D.syncClock(im.dataset.serverNow);
 
   // Every read and action names the shop this page was drawn for (an agent of two shops keeps a tab per shop;
@@ -148,6 +149,8 @@
       if (clock) clock.innerHTML = j.clock_html;
       var status = pane.querySelector('[data-testid="ticket-status"]');
       if (status) status.textContent = j.status_label;
+      var holder = pane.querySelector('[data-testid="ticket-assignee"]');  // a reply takes an unassigned conversation
+      if (holder && j.assignee_label) holder.textContent = j.assignee_label;
       D.tick();
     }).catch(function () { if (timeline() === tl) retryLater("pane"); })
       .then(function () { paneBusy = false; if (paneAgain) { paneAgain = false; refreshTimeline(); } });
@@ -586,21 +589,27 @@
     (name === "visibilitychange" ? document : window).addEventListener(name, present);
   });
   window.addEventListener("pagehide", function () { try { localStorage.removeItem(TABS + tabId); } catch (e) { /* none */ } });
-  function takeOnce(key) {
+  var takenHere = [];  // without storage: this tab's own claims (one alert per message in this tab, at least)
+  function takeOnce(key, also) {
+    var keys = [key].concat(also || []), first = true;
     try {
       var taken = JSON.parse(localStorage.getItem(CLAIMS) || "[]");
-      if (taken.indexOf(key) !== -1) return false;
-      taken.push(key);
+      first = taken.indexOf(key) === -1;
+      keys.forEach(function (k) { if (taken.indexOf(k) === -1) taken.push(k); });
       localStorage.setItem(CLAIMS, JSON.stringify(taken.slice(-300)));
-    } catch (e) { /* no storage: this tab alerts, as a single tab would */ }
-    return true;
+    } catch (e) {
+      first = takenHere.indexOf(key) === -1;
+      takenHere = takenHere.concat(keys).slice(-300);
+    }
+    return first;
   }
-  function claim(key, ticketId, fire) {
+  // `also`: keys of the same news taken with this one (a routed new chat: its message, announced as the assignment)
+  function claim(key, ticketId, fire, also) {
     present();
     setTimeout(function () {
       function decide() {
         var looking = !document.hidden && document.hasFocus() && ticketId && openId() === String(ticketId);
-        if (takeOnce(key) && !looking) fire();
+        if (takeOnce(key, also) && !looking) fire();
         decided += 1;
         im.dataset.decided = decided;
       }
@@ -666,6 +675,7 @@
       newest = Math.max(newest, id);
       if (before === null || id <= before || !alertNew) return;
       if (row.dataset.assignee && row.dataset.assignee !== im.dataset.me) return;  // another agent's conversation
+      if (!row.dataset.assignee && !canTake) return;  // unassigned: for those who can take it (not a read-only role)
       var preview = row.querySelector(".im-last");
       claim("m" + id, ticketId, announced[ticketId] ? function () { /* alerted as a transfer */ } : function () {
         ring(_("新的顾客消息"), preview ? preview.textContent : "", conv, ticketId);
@@ -673,19 +683,31 @@
     });
     newestIn = newest;
   }
-  function transferAlert(eventId, conversationId, ticketId, byName) {
+  function transferAlert(eventId, conversationId, ticketId, byName, also) {
     claim("a" + eventId, ticketId, function () {
       // given by the routing (no person): said so, not 「 把一个会话转接给你」 with an empty name
       var text = !byName ? _("系统把一个会话分配给你") : (window.interpolate || function (t, v) { return t.replace("%(name)s", v.name); })(
         _("%(name)s 把一个会话转接给你"), {name: byName}, true);
       ring(_("转接给你的会话"), text, conversationId, ticketId);
-    });
+    }, also);
   }
   noteCustomerMessages(false);
+  // A new chat (or a hand-off) that the routing gave to an agent in the same transaction: its event names the
+  // assignment (docs/live.md). Only that agent is alerted, once, as given to them — under the assignment's key, which
+  // the `assigned` event that follows and the polling fallback use too, and the message's key is taken with it.
+  // Before 2026-12-07 the message alerted every desk (its ticket did not exist yet) and the assignment the routed
+  // agent's again.
+  function routedAlert(d, messageKey) {
+    if (String(d.assignee_id) !== im.dataset.me) return;
+    keep(d.conversation_id);
+    transferAlert(d.assigned_event_id, d.conversation_id, d.ticket_id, d.assigned_by || "", [messageKey]);
+  }
   function alertFor(f) {
     var d = f.data;
     if (d.who !== "me" || d.bot_receives) return;  // the bot answers it: nothing for a person yet (no list row either)
+    if (d.assigned_event_id) { routedAlert(d, "m" + d.message_id); return; }
     if (d.assignee_id && String(d.assignee_id) !== im.dataset.me) return;  // another agent's conversation
+    if (!d.assignee_id && !canTake) return;  // nobody's yet: for those who can take it (not a read-only role)
     keep(d.conversation_id);  // in the list even past its cut
     claim("m" + d.message_id, d.ticket_id, function () {
       ring(_("新的顾客消息"), d.preview, d.conversation_id, d.ticket_id);
@@ -707,7 +729,9 @@
   function alertForHandoff(f) {
     var d = f.data;
     if (d.kind !== "bot_handoff" || !d.message_id) return;
+    if (d.assigned_event_id) { routedAlert(d, "m" + d.message_id); return; }
     if (d.assignee_id && String(d.assignee_id) !== im.dataset.me) return;  // another agent's conversation
+    if (!d.assignee_id && !canTake) return;
     keep(d.conversation_id);
     claim("m" + d.message_id, d.ticket_id, function () {
       ring(_("新的顾客消息"), d.preview || "", d.conversation_id, d.ticket_id);
