@@ -151,8 +151,47 @@ def _buyer_messages_answered(conversation_id: int | None, *, user, at: datetime,
     `person`: written by a person outside shouhou (a servicer in the WeCom client), with no shouhou user."""
     if conversation_id is None or (user is None and not person):
         return 0
-    return _awaiting_human(conversation_id).filter(created_at__lte=at).update(
+    answered = _awaiting_human(conversation_id).filter(created_at__lte=at).update(
         human_reply_at=at, **({"agent_id": user.pk} if user is not None else {}))
+    left = _left_waiting_before(conversation_id)
+    if left is not None:
+        answered += left.filter(created_at__lte=at).update(
+            human_reply_at=at, **({"agent_id": user.pk} if user is not None else {}))
+    return answered
+
+
+def _left_waiting_before(conversation_id: int):
+    """Buyer messages the same buyer left waiting on the same channel in conversations closed since (every ticket
+    closed, nobody answered): on the platform it is one chat with one buyer, so the next person's reply answers them
+    too (a buyer who writes 16:00, is closed on at 16:00:30 and writes again at 16:01 is answered at 16:02 for both;
+    the 16:00 message waited for ever). None when the conversation names no buyer. A buyer's other conversation that
+    still has an open ticket is someone's to answer, and is left alone."""
+    from django.db.models import Exists, OuterRef
+
+    buyer = _same_buyer_elsewhere(conversation_id)
+    if buyer is None:
+        return None
+    still_open = Ticket.objects.filter(conversation_id=OuterRef("conversation_id"), status__in=OPEN_TICKET_STATUSES)
+    return buyer.filter(awaits_human=True, human_reply_at__isnull=True).filter(~Exists(still_open))
+
+
+def _same_buyer_elsewhere(conversation_id: int):
+    """The buyer messages of this conversation's buyer (customer, else contact handle on the same account) on the
+    same channel in the shop's other conversations; None when the conversation names no buyer."""
+    conv = Conversation.objects.filter(pk=conversation_id).values(
+        "shop_id", "channel", "customer_id", "contact_handle", "channel_account_id").first()
+    if conv is None:
+        return None
+    if conv["customer_id"] is not None:
+        same_buyer = {"conversation__customer_id": conv["customer_id"]}
+    elif conv["contact_handle"]:
+        same_buyer = {"conversation__contact_handle": conv["contact_handle"],
+                      "conversation__channel_account_id": conv["channel_account_id"]}
+    else:
+        return None
+    return (Message.objects.filter(shop_id=conv["shop_id"], direction=Direction.INBOUND,
+                                   conversation__channel=conv["channel"], **same_buyer)
+            .exclude(conversation_id=conversation_id))
 
 
 def reply_delivery_failed(message: Message) -> int:
@@ -160,8 +199,13 @@ def reply_delivery_failed(message: Message) -> int:
     again (they count as missed once past their target, as the platform sees no reply)."""
     if message.direction != Direction.OUTBOUND or message.is_bot:
         return 0
-    return Message.objects.filter(conversation_id=message.conversation_id, direction=Direction.INBOUND,
-                                  awaits_human=True, human_reply_at=message.created_at).update(human_reply_at=None)
+    undone = Message.objects.filter(conversation_id=message.conversation_id, direction=Direction.INBOUND,
+                                    awaits_human=True, human_reply_at=message.created_at).update(human_reply_at=None)
+    elsewhere = _same_buyer_elsewhere(message.conversation_id)
+    if elsewhere is not None:  # what it answered in the buyer's closed conversations
+        undone += elsewhere.filter(awaits_human=True, human_reply_at=message.created_at,
+                                   agent_id=message.author_id).update(human_reply_at=None)
+    return undone
 
 
 def reply_delivered_late(message: Message, *, at: datetime) -> int:
@@ -483,7 +527,7 @@ def _reply_file(ticket: Ticket, upload, body: str):
 
 
 def ticket_reply(*, ticket: Ticket, author, body: str, script: Script | None = None, attachment=None,
-                 by_person: bool = False) -> Message:
+                 by_person: bool = False, sent_at: datetime | None = None) -> Message:
     """An agent's reply to the customer. Refused (ReplyBlocked) when the compliance guard finds a
     forbidden review offer. Meets the first response, stops the next-response clock, moves the ticket
     to open, and sends the message through its channel after commit. A photo or PDF may go with it
@@ -518,6 +562,11 @@ def ticket_reply(*, ticket: Ticket, author, body: str, script: Script | None = N
             msg.attachment = file
             msg.attachment_name = file_name
         msg.save()
+        if sent_at is not None and sent_at < msg.created_at:
+            # a reply written elsewhere and read late (a servicer in the WeCom client, pulled after an outage) is
+            # dated when it was sent: read at 10:06, a 10:01 answer to a 10:00 question took 60 s, not 360
+            Message.objects.filter(pk=msg.pk).update(created_at=sent_at)
+            msg.created_at = sent_at
         at = msg.created_at  # the reply's own time: a failed delivery finds the messages it answered by it
         Conversation.objects.filter(pk=t.conversation_id).update(last_message_at=at)
         _buyer_messages_answered(t.conversation_id, user=user, at=at, person=by_person)

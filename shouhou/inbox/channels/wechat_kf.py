@@ -433,7 +433,7 @@ def _servicer_message(account, item: dict, files: list, result: FetchResult) -> 
             with transaction.atomic():
                 # a servicer is a person answering in the WeCom client: the buyer's messages are answered
                 reply = services.ticket_reply(ticket=ticket, author=SystemActor("wechat_kf"), body=body[:5000],
-                                              by_person=True)
+                                              by_person=True, sent_at=from_unix(item.get("send_time")))
                 # Marked sent before the delivery task (queued after commit) looks at it: it is not sent again.
                 if kept:
                     reply.attachment.save(kept[0][0], ContentFile(kept[0][1]), save=False)
