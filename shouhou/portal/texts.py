@@ -421,3 +421,43 @@ def timeline_entry(event) -> str:
         if not _reads_chinese() and event.kind == "transition" and event.to_status != event.from_status:
             return gettext("%(step)s：%(note)s") % {"step": step, "note": note}
     return note
+
+
+# --- the order's parcels (order page) ---------------------------------------------------------------------------
+# Where the parcel is, in the customer's words (the staff's ShipmentStatus labels say 「已揽件信息」 for a printed
+# waybill and 「异常」 for a carrier's problem parcel, neither a customer's phrase).
+_PARCEL_STATES = {
+    "pending": gettext_lazy("待发货"),
+    "info_received": gettext_lazy("已下单，等待快递揽收"),
+    "picked_up": gettext_lazy("已揽收"),
+    "in_transit": gettext_lazy("运输中"),
+    "out_for_delivery": gettext_lazy("派送中"),
+    "delivery_failed": gettext_lazy("派送失败"),
+    "signed": gettext_lazy("已签收"),
+    "returned": gettext_lazy("已退回"),
+    "exception": gettext_lazy("快递异常"),
+}
+
+# What went wrong with a parcel the logistics rules flagged (logistics.models.ExceptionKind), said to its buyer.
+_PARCEL_PROBLEMS = {
+    "no_movement": gettext_lazy("包裹长时间没有新的物流信息。"),
+    "delivery_failed": gettext_lazy("快递派送没有成功。"),
+    "returned": gettext_lazy("包裹正在退回商家。"),
+    "out_for_delivery_too_long": gettext_lazy("包裹派送时间过长，还没有送到。"),
+    "dispatch_late": gettext_lazy("包裹超过承诺的发货时间还没有发出。"),
+    "carrier_exception": gettext_lazy("快递把包裹标记为异常件。"),
+    "tracking_stopped": gettext_lazy("快递公司暂时查不到这个单号的物流信息。"),
+}
+
+
+def parcel_state(status: str) -> str:
+    """A parcel's normalised status (commerce.ShipmentStatus) in the reader's language."""
+    return str(_PARCEL_STATES.get(status, _PARCEL_STATES["in_transit"]))
+
+
+def parcel_problem(kind: str) -> str:
+    """What the open logistics exception of a parcel means for its buyer, followed by: the shop knows."""
+    told = gettext("商家已收到提醒，正在跟进。")
+    if kind not in _PARCEL_PROBLEMS:
+        return told
+    return f"{_PARCEL_PROBLEMS[kind]}{'' if _reads_chinese() else ' '}{told}"

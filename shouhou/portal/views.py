@@ -25,6 +25,7 @@ from shouhou.core.counters import counter_give_back, counter_hit
 from shouhou.core.links import LinkGone
 from shouhou.core.uploads import MAX_IMAGE_BYTES, UploadError, check_image
 from shouhou.portal import texts
+from shouhou.portal.selectors import Parcel, order_parcels
 from shouhou.portal.services import (
     AmbiguousOrder,
     ClaimFormError,
@@ -160,10 +161,21 @@ def _order_context(order: Order, error: str | None = None, typed: dict | None = 
             "photo_max_bytes": MAX_IMAGE_BYTES,
             "photo_labels": gettext("、").join(str(label) for value, label, needed in reasons
                                      if needed and value != ClaimReason.PRICE_DROP),
+            "parcels": _parcels(order),
             "cases": [(c, follow_token(c.pk), shown_kind(c))
                       for c in Case.objects.filter(order=order).order_by("-created_at")],
             # one key per form shown: a second tap on 提交申请 (or the same form sent again) finds the first claim
             "submit_key": typed.get("submit_key") or secrets.token_urlsafe(12)}
+
+
+def _parcels(order: Order) -> list[Parcel]:
+    """The order's outbound parcels, each with where it is and, when the logistics rules flagged it, what went wrong
+    (in the reader's language); the carrier's own event texts are shown as the carrier wrote them."""
+    parcels = order_parcels(order=order)
+    for parcel in parcels:
+        parcel.state = texts.parcel_state(parcel.shipment.status)
+        parcel.problem = texts.parcel_problem(parcel.exception.kind) if parcel.exception is not None else ""
+    return parcels
 
 
 @never_cache

@@ -229,3 +229,35 @@
     }
   });
 })();
+(function () {
+  // 「复制」 beside a tracking number: to the clipboard (a page served over plain http has no clipboard API: the
+  // number is selected and copied the old way, and stays selected for a long press if even that is refused)
+  function copied(button) {
+    var before = button.dataset.label || button.textContent;
+    button.dataset.label = before;
+    button.textContent = button.dataset.copied || before;
+    window.setTimeout(function () { button.textContent = before; }, 2000);
+  }
+  function selectAndCopy(button) {
+    var number = button.parentNode.querySelector(".h5-copyable");
+    if (!number || !window.getSelection) return;
+    var range = document.createRange();
+    range.selectNodeContents(number);
+    var selection = window.getSelection();
+    selection.removeAllRanges();
+    selection.addRange(range);
+    try {
+      if (document.execCommand("copy")) copied(button);
+    } catch (e) { /* selected: the customer copies it by hand */ }
+  }
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("button[data-copy]");
+    if (!button) return;
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(button.dataset.copy).then(function () { copied(button); },
+                                                              function () { selectAndCopy(button); });
+    } else {
+      selectAndCopy(button);
+    }
+  });
+})();
