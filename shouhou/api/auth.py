@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -134,6 +135,9 @@ class SessionAuth(APIKeyCookie):
         return principal
 
 
+TOKEN_PREFIX = re.compile(r"[A-Za-z0-9_-]{1,12}")
+
+
 class TokenAuth(HttpBearer):
     """`Authorization: Bearer <prefix>.<secret>`; the token belongs to exactly one shop."""
 
@@ -141,7 +145,9 @@ class TokenAuth(HttpBearer):
         # A bearer token that does not check out is refused outright (401), never silently replaced
         # by the browser session that may ride along.
         prefix, _, secret = token.partition(".")
-        if not prefix or not secret:
+        if not secret or not TOKEN_PREFIX.fullmatch(prefix):
+            # a prefix as issued (hex, at most the column's 12 characters): a NUL reached PostgreSQL, which
+            # refuses it in any text (DataError, answered 422 instead of 401)
             raise AuthenticationError()
         row = ApiToken.objects.select_related("shop").filter(prefix=prefix, revoked_at__isnull=True).first()
         if row is None or not hmac.compare_digest(row.key_hash, hash_token(secret)):

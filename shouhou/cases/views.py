@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
-from shouhou.accounts.access import current_shop_for_request, require_action, role_for
+from shouhou.accounts.access import current_shop_for_request, require_action, role_for, shop_pk
 from shouhou.accounts.actors import actor_can
 from shouhou.accounts.permissions import CASE_APPROVE, RECALL_LAUNCH, SETTINGS_EDIT, role_can
 from shouhou.cases import services as svc
@@ -205,8 +205,8 @@ def recall_view(request):
         form = {key: request.POST.get(key, "").strip() for key in form}
         product = sku = None
         if form["product"]:
-            product = Product.objects.filter(shop=shop, pk=form["product"]).first() if form["product"].isdigit() \
-                else None
+            pk = shop_pk(form["product"])  # ASCII digits only (「²」 passed isdigit() and answered 500)
+            product = Product.objects.filter(shop=shop, pk=pk).first() if pk is not None else None
             if product is None:
                 error = "所选商品不存在。"
         if form["sku"] and error is None:

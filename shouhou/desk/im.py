@@ -73,7 +73,7 @@ def im_page(request: HttpRequest) -> HttpResponse:
     context = {**_list_context(desk, scope, _kept(request)), "live_seq": live_seq, "me": request.user.pk,
                "desk_shop": desk.shop.pk, "can_take": desk.can(REPLY)}
     ticket_id = request.GET.get("t", "")
-    if ticket_id.isdigit():
+    if ticket_id.isascii() and ticket_id.isdigit() and len(ticket_id) <= 18:  # not 「²」
         ticket = _ticket_or_404(desk, int(ticket_id))
         context.update(_pane_context(request, desk, ticket))
         context["open_ticket"] = ticket

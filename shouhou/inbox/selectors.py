@@ -198,7 +198,7 @@ class QueueFilters:
             raw = text(name)
             if not raw:
                 return None
-            if not raw.isdigit() or not low <= int(raw) <= high:
+            if not (raw.isascii() and raw.isdigit()) or not low <= int(raw) <= high:  # 「²」: isdigit() but not int()
                 raise FilterError(f"{label}应为 {low}–{high} 的整数，收到「{raw}」", field=name)
             return int(raw)
 
@@ -321,9 +321,9 @@ def ticket_queue_qs(*, shop, user=None, filters: QueueFilters | None = None,
         # text as typed or upper-cased: the unique (shop, number) index, where `iexact` read every ticket.
         matches = [Q(number__in=sorted({q, q.upper(), q.lower()})), Q(order__shop=shop, order__order_no=q)]
         digits = q.replace(" ", "").replace("-", "")
-        if digits.isdigit() and len(digits) == 4:
+        if digits.isascii() and digits.isdigit() and len(digits) == 4:
             matches.append(Q(customer__phone_last4=digits))
-        elif digits.isdigit() and len(digits) >= 7:
+        elif digits.isascii() and digits.isdigit() and len(digits) >= 7:
             matches.append(Q(customer__shop=shop, customer__phone=digits))
         # A search finds a handful of tickets: find them first, then order those. Each kind of match is its own
         # indexed lookup, united in one query: ORed together across the joined tables they could only be
@@ -403,7 +403,8 @@ def _desk_row(t: Ticket, *, at: dt.datetime, beyond: bool = False, user_id: int 
 def _ids(values, *, limit: int) -> list[int]:
     out: list[int] = []
     for v in values:
-        if str(v).isdigit() and int(v) not in out:
+        text = str(v)
+        if text.isascii() and text.isdigit() and len(text) <= 18 and int(text) not in out:  # not 「²」
             out.append(int(v))
     return out[:limit]
 
@@ -772,7 +773,7 @@ class Cursor:
     def parse(cls, value) -> Cursor:
         """`"<settled>"` or `"<settled>.<seen>.<at_ms>"`; anything else is 0 (read everything)."""
         parts = str(value or "").split(".")
-        if not all(p.isdigit() and len(p) <= 18 for p in parts) or len(parts) not in (1, 3):
+        if not all(p.isascii() and p.isdigit() and len(p) <= 18 for p in parts) or len(parts) not in (1, 3):
             return cls()
         numbers = [int(p) for p in parts]
         if len(numbers) == 1 or numbers[1] <= numbers[0] or not numbers[2]:

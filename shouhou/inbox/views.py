@@ -269,7 +269,7 @@ def webchat_earlier(request, token: str):
     """「查看更早的消息」: the page of the chat before message `before` (the oldest the page shows)."""
     conversation = _chat_or_404(request, token)
     before = request.GET.get("before", "")
-    if not before.isdigit() or len(before) > 18:
+    if not (before.isascii() and before.isdigit()) or len(before) > 18:  # 「²」 is a digit to isdigit() only
         return JsonResponse({"ok": False, "error": _("参数有误")}, status=400)
     messages, earlier = webchat.webchat_earlier(conversation=conversation, before_id=int(before))
     return JsonResponse({"messages": messages, "earlier": earlier})

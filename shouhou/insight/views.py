@@ -111,7 +111,8 @@ def _filters(request) -> m.Filters:
         if not raw:
             continue
         if name in {"agent", "product", "sku", "live_session", "host"} and raw != m.NONE and (
-                not raw.isdigit() or int(raw) > MAX_ID):  # no such row; a larger number overflows the database
+                not (raw.isascii() and raw.isdigit()) or int(raw) > MAX_ID):
+            # no such row (「²」 is a digit to isdigit() but not to int()); a larger number overflows the database
             continue
         if name in m.DATE_DIMS and raw != m.NONE:
             try:
@@ -201,12 +202,27 @@ def by_dimension(request, dim: str):
     })
 
 
+def _filtered_where_applicable(ctx: dict, compute):
+    """compute(filters) with the page's filters; a filter the page's rows cannot carry (「渠道」 on the problems page:
+    a NotApplicable that answered 500) is dropped, the rest kept, and the page says which (`filter_dropped`)."""
+    while True:
+        try:
+            return compute(ctx["filters"])
+        except m.NotApplicable as exc:
+            name = exc.args[0] if exc.args else None
+            active = ctx["filters"].active()
+            if name not in active:
+                raise
+            ctx["filters"] = m.Filters.of(**{k: v for k, v in active.items() if k != name})
+            ctx.setdefault("filter_dropped", []).append(str(sel.DIMENSION_LABELS.get(name, name)))
+
+
 @login_required
 def sessions(request):
     shop = _shop(request)
     start, end = _bounds(request)
     ctx = _context(request, shop)
-    rows = sel.live_session_returns(shop=shop, start=start, end=end, filters=ctx["filters"])
+    rows = _filtered_where_applicable(ctx, lambda filters: sel.live_session_returns(shop=shop, start=start, end=end, filters=filters))
     chart = {"labels": [r.label for r in rows], "values": [r.rate.numerator for r in rows], "series": _("退货单")}
     return render(request, "insight/sessions.html", {**ctx, "rows": rows, "chart": chart})
 
@@ -218,14 +234,15 @@ def problems(request):
     ctx = _context(request, shop)
     paretos = []
     for kind, (_pop, dim, metric, part, title) in sel.PARETO.items():
-        rows = sel.pareto(shop=shop, kind=kind, start=start, end=end, filters=ctx["filters"])
+        rows = _filtered_where_applicable(ctx, lambda filters, kind=kind: sel.pareto(
+            shop=shop, kind=kind, start=start, end=end, filters=filters))
         paretos.append({"kind": kind, "dim": dim, "metric": metric, "part": part, "title": title, "rows": rows,
                         "chart": {"labels": [r.label for r in rows], "counts": [r.count for r in rows],
                                   "cumulative": [float(r.cumulative * 100) for r in rows],
                                   "series": {"count": _("数量"), "cumulative": _("累计") + " %"}}})
     # "This week" is the week that contains the last day of the chosen period.
     week_start, week_end = sel.current_week(end.date() - timedelta(days=1))
-    rising = sel.rising_problems(shop=shop, week_start=week_start, filters=ctx["filters"])
+    rising = _filtered_where_applicable(ctx, lambda filters: sel.rising_problems(shop=shop, week_start=week_start, filters=filters))
     return render(request, "insight/problems.html", {
         **ctx, "paretos": paretos, "rising": rising,
         "week_start": week_start.date().isoformat(), "week_end": week_end.date().isoformat(),

@@ -109,6 +109,8 @@ def case_reject_on_platform(*, case: Case, actor, reason: str, reject_reason_cod
             ids.append(int(raw))
         except (TypeError, ValueError) as exc:
             raise ActbackError("凭证编号不正确。") from exc
+        if not 0 < ids[-1] < 2**63:  # past a database integer: an OverflowError on SQLite
+            raise ActbackError("凭证编号不正确。")
     if ids:
         if CaseEvidence.objects.filter(case=case, pk__in=ids).count() != len(set(ids)):
             raise ActbackError("所选凭证不属于该售后单。")

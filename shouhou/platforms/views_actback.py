@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from shouhou.accounts.access import shop_pk
 from shouhou.cases.models import Case
 from shouhou.cases.services import CaseError
 from shouhou.cases.views import evidence_file_response
@@ -137,7 +138,10 @@ def authorize(request):
     p = request.POST
     conn = None
     if p.get("connection"):
-        conn = get_object_or_404(PlatformConnection, shop=shop, pk=p.get("connection"))
+        pk = shop_pk(p.get("connection"))  # an id as typed: 「乙」 answered 500
+        if pk is None:
+            raise Http404
+        conn = get_object_or_404(PlatformConnection, shop=shop, pk=pk)
     platform = conn.platform if conn else p.get("platform", "")
     if platform not in ConnectedPlatform.values:
         # an unknown or missing platform (a forged form) gets a message, never a 500

@@ -439,7 +439,7 @@ def test_timeline_names_statuses_categories_and_the_system_in_the_readers_langua
     assert "size_fit" not in html and "new → open" not in html
     agent_client.cookies["django_language"] = "en"
     html = _html(agent_client.get(f"/desk/t/{ticket.pk}/"))
-    assert "：New → In progress" in html and "：Normal → High" in html
+    assert ": New → In progress" in html and ": Normal → High" in html and "：" not in html.split("data-testid=\"event\"", 1)[1][:200]
     assert "· 系统<" not in html and "· System<" in html
     assert "Phone <span data-testid=\"customer-phone\"" in html  # the number, not the product category
 

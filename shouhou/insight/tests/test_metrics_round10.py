@@ -299,3 +299,15 @@ def test_the_daily_trend_has_every_day_of_the_period(client, shop, agent):
     assert chart["trend"]["labels"] == [f"2026-11-{d}" for d in range(16, 23)]
     returns = next(s for s in chart["trend"]["series"] if s["label"].startswith("退货率"))
     assert returns["values"] == [None, None, 50.0, None, 50.0, None, None]
+
+
+@pytest.mark.parametrize(("url", "name", "label"), [("/insight/problems/", "channel", "渠道"),
+                                                   ("/insight/sessions/", "team", "团队")])
+def test_a_filter_the_page_cannot_carry_is_left_out_and_said(client, url, name, label):
+    # the page answered 500 (metrics.NotApplicable out of the view)
+    shop, people = feige_day()
+    client.force_login(people["boss"])
+    response = client.get(url, {"start": D.isoformat(), "end": D2.isoformat(), name: "x"})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'data-testid="filter-dropped"' in html and f"「{label}」" in html
