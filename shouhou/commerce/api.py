@@ -103,7 +103,7 @@ class ImportErrorOut(Schema):
     value: str = Field("", description="the cell's value, when the problem is about one")
     message: str = Field(description="what is wrong, in the request's language")
     text: str = Field(description="row, column and message in one line, in the request's language")
-    code: str = Field("", description="the message's code (its Chinese msgid); '' for a file's own problem")
+    code: str = Field("", description="the message's code (its Chinese msgid), for a row's and for the file's own problems")
     params: dict = Field(default_factory=dict, description="the code's parameters (value, limit, …)")
 
 

@@ -56,10 +56,11 @@ def _shipments_arrived(shop: Shop) -> None:
 
 
 def _fail(job: ImportJob, text: str) -> ImportJob:
-    """The job failed as a whole; `text` is a messages.JOB_* code (stored as a code, shown in the reader's
-    language) or a file's own problem (ImportFileError: stored as its Chinese text)."""
+    """The job failed as a whole; `text` is a messages.JOB_* code or a file's own problem (ImportFileError: a
+    messages.Reason), both stored as a code and parameters and shown in the reader's language."""
     job.status = ImportJob.Status.FAILED
-    job.errors = job_error(text) if text in M.CODES else [{"row": None, "field": "", "message": text, "text": text}]
+    job.errors = job_error(text) if text in M.CODES and not isinstance(text, M.Reason) else [
+        M.error_record(None, "", text)]
     job.error_count = 1
     job.finished_at = now()
     job.save()
@@ -83,7 +84,7 @@ def _run(job: ImportJob, path: Path) -> ImportJob:
     try:
         checked, batches = read_file(path, mapping, CHUNK_ROWS, name=job.filename)
     except ImportFileError as exc:
-        return _fail(job, str(exc))
+        return _fail(job, M.reason_of(exc))
     stats = WriteStats()
     present = set(checked.columns)
     shop = job.shop
@@ -111,7 +112,7 @@ def _run(job: ImportJob, path: Path) -> ImportJob:
     except _NothingWritten:
         stats = None
     except ImportFileError as exc:
-        return _fail(job, str(exc))
+        return _fail(job, M.reason_of(exc))
     except OperationalError as exc:
         if "locked" not in str(exc).lower():  # SQLite's "database is locked": another writer held it too long
             log.exception("import job %s failed", job.pk)

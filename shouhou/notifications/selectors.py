@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 from django.utils import translation
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from shouhou.notifications.models import OptOutRequest, OutboundMessage
@@ -104,7 +105,13 @@ def template_preview_context(*, shop) -> tuple[dict[str, str], str]:
 def template_preview(*, shop, trigger: str, body: str) -> dict:
     """What a template's text becomes for the sample order, and what would stop it being saved: the unknown or
     missing variable, or the compliance guard's refusal ("" when it may be saved)."""
-    from shouhou.notifications.templates_text import TemplateError, compliance_text, render, template_check
+    from shouhou.notifications.templates_text import (
+        TEMPLATE_BODY,
+        TemplateError,
+        compliance_text,
+        render,
+        template_check,
+    )
     from shouhou.reviews.guards import guard_refusal
 
     values, order_no = template_preview_context(shop=shop)
@@ -114,5 +121,5 @@ def template_preview(*, shop, trigger: str, body: str) -> dict:
     except TemplateError as exc:
         problem = str(exc)
     if not problem:
-        problem = guard_refusal(compliance_text(body, {}), field="模板内容")
+        problem = guard_refusal(compliance_text(body, {}), field=gettext(TEMPLATE_BODY))
     return {"text": render(body, values), "order_no": order_no, "problem": problem, "length": len(render(body, values))}

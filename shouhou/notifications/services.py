@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
+from django.utils.translation import gettext
 
 from shouhou.core.clock import local_tz, now
 from shouhou.notifications.choices import MsgChannel, OptOutScope, SuppressedReason, Trigger
@@ -42,11 +43,13 @@ from shouhou.notifications.templates_text import (
     FREE_TEXT,
     PLACEHOLDER,
     REQUIRED,
+    TEMPLATE_BODY,
     TemplateError,
     compliance_text,
     render,
     template_check,
     template_variables,
+    unknown_trigger,
 )
 from shouhou.reviews.guards import guard_outgoing, guard_refusal
 
@@ -89,9 +92,9 @@ def template_save(*, shop, trigger: str, channel: str, body: str, provider_templ
 
     require_role(actor, shop, POLICY_EDIT)
     if channel not in MsgChannel.values:
-        raise TemplateError(f"未知渠道：{channel}")
+        raise TemplateError(gettext("未知渠道：%(channel)s") % {"channel": channel})
     template_check(trigger, body)
-    refusal = guard_refusal(compliance_text(body, {}), field="模板内容")
+    refusal = guard_refusal(compliance_text(body, {}), field=gettext(TEMPLATE_BODY))
     if refusal:
         raise TemplateError(refusal)
     with transaction.atomic():
@@ -132,7 +135,7 @@ def template_body(*, shop, trigger: str, channel: str) -> tuple[str, str]:
     if tpl:
         return tpl.body, tpl.provider_template_code
     if trigger not in DEFAULTS:
-        raise TemplateError(f"未知的触发事件：{trigger}")
+        raise unknown_trigger(trigger)
     return DEFAULTS[trigger], ""
 
 

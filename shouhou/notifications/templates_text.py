@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import re
 
+from django.utils.translation import gettext
+from django.utils.translation import gettext_noop as N_
+
 from shouhou.notifications.choices import Trigger
 
 PLACEHOLDER = re.compile(r"\{\{\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*\}\}")
@@ -78,6 +81,8 @@ DEFAULTS: dict[str, str] = {
 FREE_TEXT = frozenset({"reason", "remedy", "problem", "progress", "resolution", "next_step", "outcome", "product"})
 
 
+TEMPLATE_BODY = N_("模板内容")  # the field the compliance guard names
+
 MAX_BODY = 1000  # characters; an SMS is billed per 70, a WeChat template field holds a few dozen
 
 
@@ -91,23 +96,29 @@ def template_variables(body: str) -> list[str]:
     return [m.group(1) for m in PLACEHOLDER.finditer(body)]
 
 
+def unknown_trigger(trigger: str) -> TemplateError:
+    return TemplateError(gettext("未知的触发事件：%(trigger)s") % {"trigger": trigger})
+
+
 def template_check(trigger: str, body: str) -> None:
-    """Raise TemplateError naming the first unknown or missing variable."""
+    """Raise TemplateError naming the first unknown or missing variable, in the active language."""
     if trigger not in VARIABLES:
-        raise TemplateError(f"未知的触发事件：{trigger}")
+        raise unknown_trigger(trigger)
     if len(body) > MAX_BODY:
-        raise TemplateError(f"模板太长（{len(body)} 字），最多 {MAX_BODY} 字")
+        raise TemplateError(gettext("模板太长（%(length)s 字），最多 %(limit)s 字") % {"length": len(body), "limit": MAX_BODY})
     if any(ord(ch) < 32 and ch not in "\n\t" for ch in body):
-        raise TemplateError("模板含有不可见的控制字符（如 NUL），请删除后再保存")
+        raise TemplateError(gettext("模板含有不可见的控制字符（如 NUL），请删除后再保存"))
     allowed = VARIABLES[trigger]
     used = template_variables(body)
     for name in used:
         if name not in allowed:
-            raise TemplateError(f"模板变量 {{{{{name}}}}} 不可用于「{trigger}」，可用：{'、'.join(allowed)}",
-                                variable=name)
+            raise TemplateError(gettext("模板变量 %(variable)s 不可用于「%(trigger)s」，可用：%(allowed)s") % {
+                "variable": f"{{{{{name}}}}}", "trigger": Trigger(trigger).label,
+                "allowed": gettext("、").join(allowed)}, variable=name)
     for name in REQUIRED.get(trigger, ()):
         if name not in used:
-            raise TemplateError(f"模板缺少必填变量 {{{{{name}}}}}", variable=name)
+            raise TemplateError(gettext("模板缺少必填变量 %(variable)s") % {"variable": f"{{{{{name}}}}}"},
+                                variable=name)
 
 
 def render(body: str, context: dict[str, object]) -> str:

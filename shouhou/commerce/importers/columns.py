@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from shouhou.commerce.importers import messages as M
+from shouhou.commerce.importers.messages import Reason
+
 
 @dataclass(frozen=True)
 class Field:
@@ -72,7 +75,8 @@ FIELDS_BY_NAME: dict[str, Field] = {f.name: f for f in FIELDS}
 
 
 class MappingError(ValueError):
-    pass
+    """Raised with a messages.Reason (the Chinese text, with its code and parameters: shown in the reader's
+    language)."""
 
 
 _UNIT_SUFFIXES = ("(元)", "（元）", "(件)", "（件）", "(个)", "（个）")
@@ -106,11 +110,11 @@ def resolve_columns(headers: list[object], overrides: dict | None = None) -> dic
         field = FIELDS_BY_NAME.get(name)
         if field is None:
             known = "、".join(f.name for f in FIELDS)
-            raise MappingError(f"列映射里有未知字段 {name!r}（可用字段：{known}）")
+            raise MappingError(Reason(M.MAPPING_UNKNOWN_FIELD, name=name, known=known))
         candidates = [wanted] if isinstance(wanted, str) else list(wanted or [])
         hit = next((index[_clean_header(c)] for c in candidates if _clean_header(c) in index), None)
         if hit is None:
-            raise MappingError(f"列映射把「{field.label}」指向 {'/'.join(map(str, candidates))}，但文件里没有这一列")
+            raise MappingError(Reason(M.MAPPING_NO_COLUMN, label=field.label, wanted="/".join(map(str, candidates))))
         columns[name] = hit
     taken = set(columns.values())
     for field in FIELDS:
@@ -122,7 +126,7 @@ def resolve_columns(headers: list[object], overrides: dict | None = None) -> dic
             taken.add(hit)
     for field in FIELDS:
         if field.required and field.name not in columns:
-            raise MappingError(f"缺少必需的列「{field.label}」（可识别的列名：{'/'.join(field.synonyms)}）")
+            raise MappingError(Reason(M.MISSING_COLUMN, label=field.label, synonyms="/".join(field.synonyms)))
     return columns
 
 

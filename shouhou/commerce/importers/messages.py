@@ -67,6 +67,34 @@ JOB_DATABASE_BUSY = N_("数据库正忙（另一个导入或同步正在写入�
 JOB_INTERRUPTED = N_("导入被中断（处理超时或后台进程重启），没有写入任何数据。请重新上传文件；"
                      "文件很大时可以分成几个文件导入。")
 
+# A file's own problem (readers.FileFormatError, columns.MappingError, runner.ImportFileError): the job's one error.
+# The two that hold another first: an older error stored as text is recognised by the first code it matches.
+FILE_NO_HEADER = N_("%(problem)s。文件第一行的列：%(columns)s（这是店铺后台导出的订单文件吗？）")
+FILE_NEAR_ROW = N_("第%(row)s行附近：%(problem)s")
+FILE_UNKNOWN_ENCODING = N_("无法识别文件编码：请另存为 UTF-8 或 GBK 编码的 CSV")
+FILE_MIXED_ENCODING = N_("文件编码不一致（按 %(encoding)s 读取失败）：%(detail)s")
+FILE_BAD_CSV = N_("CSV 格式错误：%(detail)s")
+FILE_XLSX_TOO_LARGE = N_("Excel 文件解压后过大（%(size)s MB，上限 %(limit)s MB）：请另存为 CSV，或分批导入")
+FILE_XLSX_BROKEN = N_("无法打开 Excel 文件：不是有效的 .xlsx，可能已损坏（%(detail)s）")
+FILE_XLSX_IS_XLS = N_("文件内容不是 Excel (.xlsx)：「%(name)s」它实际是旧版 .xls 文件，请在 Excel 中另存为 .xlsx 或 .csv")
+FILE_XLSX_IS_TEXT = N_("文件内容不是 Excel (.xlsx)：「%(name)s」它看起来是文本（CSV），请把扩展名改为 .csv 后重新上传")
+FILE_XLSX_IS_OTHER = N_("文件内容不是 Excel (.xlsx)：「%(name)s」它可能已损坏或是其他类型的文件，请在 Excel 中另存为 .xlsx 后"
+                        "重新上传")
+FILE_CSV_IS_ZIP = N_("文件内容不是 CSV 文本：「%(name)s」实际是 Excel (.xlsx) 或其他压缩文件，请把扩展名改为 .xlsx，或在 Excel "
+                     "中另存为 CSV")
+FILE_CSV_IS_BINARY = N_("文件内容不是 CSV 文本：「%(name)s」含有二进制数据（可能是 Excel、图片或其他文件改了扩展名），请在 "
+                        "Excel 中另存为 CSV 后重新上传")
+FILE_OLD_XLS = N_("不支持旧版 .xls 文件：请在 Excel 中另存为 .xlsx 或 .csv")
+FILE_NO_SUFFIX = N_("不支持的文件类型 （无扩展名）：请上传 .xlsx 或 .csv")  # before FILE_UNSUPPORTED (recognised first)
+FILE_UNSUPPORTED = N_("不支持的文件类型 %(suffix)s：请上传 .xlsx 或 .csv")
+MAPPING_UNKNOWN_FIELD = N_("列映射里有未知字段 %(name)r（可用字段：%(known)s）")
+MAPPING_NO_COLUMN = N_("列映射把「%(label)s」指向 %(wanted)s，但文件里没有这一列")
+MISSING_COLUMN = N_("缺少必需的列「%(label)s」（可识别的列名：%(synonyms)s）")
+FILE_AFTER_SALE = N_("这是售后单（退款单）导出，不是订单导出：文件有「%(id_column)s」「%(mark_column)s」列。请在店铺后台的「订单」里"
+                     "导出订单（按商品/子订单维度）后上传；售后单由平台对接同步。文件里的列：%(columns)s")
+FILE_EMPTY = N_("文件是空的：没有表头行")
+COLUMNS_MORE = N_("%(columns)s 等 %(count)s 列")  # the first columns named and how many (after FILE_AFTER_SALE)
+
 # Notes on rows passed over on purpose (runner.py stores them as Chinese text; shown through `note_shown`).
 NOTE_HEADER_BELOW = N_("表头在第%(row)s行：上方的第%(above)s行不是表头（标题或分组行），已跳过")
 NOTE_TOTAL_ROW = N_("第%(row)s行是合计行，已跳过")
@@ -89,14 +117,19 @@ def error_record(row_no: int | None, column: str, reason: str, *, field: str = "
     if field:
         record["field_name"] = field
     if isinstance(reason, Reason):
-        record["code"], record["params"] = reason.code, {k: _kept(v) for k, v in reason.params.items()}
+        record["code"], record["params"] = reason.code, {k: _kept(v, k) for k, v in reason.params.items()}
     return record
 
 
 MAX_VALUE_CHARS = 200  # a cell of 100,000 characters is named, not stored 500 times over
+WHOLE_PARAMS = frozenset({"known"})  # our own list of field names, never cut short
 
 
-def _kept(value):
+def _kept(value, name: str = ""):
+    if isinstance(value, Reason):  # a message inside a message (a file's problem, named with its first columns)
+        return {"code": value.code, "params": {k: _kept(v, k) for k, v in value.params.items()}}
+    if name in WHOLE_PARAMS:
+        return value
     if isinstance(value, str) and len(value) > MAX_VALUE_CHARS:
         return value[:MAX_VALUE_CHARS] + "…"
     return value
@@ -123,9 +156,12 @@ def _patterns() -> list[tuple[re.Pattern, str, list[tuple[str, str]]]]:
     return out
 
 
-def _recognised(message: str) -> tuple[str, dict] | None:
-    """The code and parameters of an error stored as Chinese text only (before codes were stored)."""
+def _recognised(message: str, only: tuple[str, ...] | None = None) -> tuple[str, dict] | None:
+    """The code and parameters of an error stored as Chinese text only (before codes were stored); `only` limits
+    the codes tried."""
     for pattern, code, names in _patterns():
+        if only is not None and code not in only:
+            continue
         match = pattern.match(message)
         if not match:
             continue
@@ -154,6 +190,33 @@ def _column_shown(error: dict) -> str:
     return gettext(known.label) if known else column
 
 
+LIST_PARAMS = frozenset({"columns", "known"})  # names joined with 「、」: joined with the reader's separator
+
+
+def _param_shown(name: str, value):
+    """One parameter of a message in the active language: a message inside it said too (stored with its code, or
+    as Chinese text by an older version), a field's Chinese label translated, the list separator the reader's."""
+    if isinstance(value, dict) and "code" in value:
+        return _said(value["code"], value.get("params") or {})
+    if not isinstance(value, str):
+        return value
+    if name in ("problem", "columns"):
+        found = _recognised(value, None if name == "problem" else (COLUMNS_MORE,))
+        if found:
+            return _said(*found)
+    if name == "label":
+        return gettext(value)
+    if name in LIST_PARAMS:
+        return value.replace("、", gettext("、"))
+    return value
+
+
+def _said(code: str, params: dict) -> str:
+    if not params:
+        return gettext(code)
+    return gettext(code) % {name: _param_shown(name, value) for name, value in params.items()}
+
+
 def error_shown(error: dict) -> dict:
     """A stored error in the active language: row, column, value, message and the one-line text."""
     message = error.get("message") or ""
@@ -164,7 +227,7 @@ def error_shown(error: dict) -> dict:
             code, params = found
     if code:
         try:
-            message = gettext(code) % params if params else gettext(code)
+            message = _said(code, params)
         except (KeyError, TypeError, ValueError):
             message = error.get("message") or ""
     row = error.get("row")

@@ -15,6 +15,7 @@ from django.utils import translation
 from shouhou.commerce.choices import Carrier, Category, MembershipTier, OrderStatus
 from shouhou.commerce.importers import messages as M
 from shouhou.commerce.importers.columns import FIELDS_BY_NAME
+from shouhou.core.money import OUT_OF_RANGE as MONEY_OUT_OF_RANGE
 from shouhou.core.money import MoneyError, to_yuan
 from shouhou.core.phones import PhoneError, normalize_phone
 
@@ -212,7 +213,7 @@ def _parse_value(kind: str, raw: object):
         try:
             amount = to_yuan(raw)
         except MoneyError as exc:
-            code = M.MONEY_OUT_OF_RANGE if "超出范围" in str(exc) else M.BAD_MONEY
+            code = M.MONEY_OUT_OF_RANGE if exc.code == MONEY_OUT_OF_RANGE else M.BAD_MONEY  # whatever language is active
             raise ValueError(M.Reason(code, value=_text(raw))) from None
         if amount < 0:
             raise ValueError(M.Reason(M.NEGATIVE_MONEY, value=_text(raw)))

@@ -11,6 +11,8 @@ import csv
 from collections.abc import Iterator
 from pathlib import Path
 
+from shouhou.commerce.importers import messages as M
+from shouhou.commerce.importers.messages import Reason
 from shouhou.core.uploads import OLE_MAGIC, ZIP_MAGIC
 
 SNIFF_BYTES = 256 * 1024
@@ -20,7 +22,8 @@ XLSX_SUFFIXES = frozenset({".xlsx", ".xlsm"})
 
 
 class FileFormatError(ValueError):
-    pass
+    """Raised with a messages.Reason (the Chinese text, with its code and parameters: shown in the reader's
+    language)."""
 
 
 def detect_encoding(path: Path) -> str:
@@ -40,7 +43,7 @@ def detect_encoding(path: Path) -> str:
         codecs.getincrementaldecoder("gb18030")().decode(head, final=len(head) < SNIFF_BYTES)
         return "gb18030"
     except UnicodeDecodeError:
-        raise FileFormatError("无法识别文件编码：请另存为 UTF-8 或 GBK 编码的 CSV")
+        raise FileFormatError(Reason(M.FILE_UNKNOWN_ENCODING))
 
 
 def iter_csv(path: Path) -> Iterator[list]:
@@ -52,9 +55,9 @@ def iter_csv(path: Path) -> Iterator[list]:
         try:
             yield from csv.reader(fh, delimiter=delimiter)
         except UnicodeDecodeError as exc:
-            raise FileFormatError(f"文件编码不一致（按 {encoding} 读取失败）：{exc.reason}")
+            raise FileFormatError(Reason(M.FILE_MIXED_ENCODING, encoding=encoding, detail=exc.reason))
         except csv.Error as exc:
-            raise FileFormatError(f"CSV 格式错误：{exc}")
+            raise FileFormatError(Reason(M.FILE_BAD_CSV, detail=str(exc)))
 
 
 # An .xlsx is a zip: what it unpacks to is what openpyxl holds (its shared strings wholly in memory). A real
@@ -71,8 +74,8 @@ def _check_unpacked_size(path: Path) -> None:
     except (zipfile.BadZipFile, OSError):
         return  # openpyxl says what is wrong with it
     if unpacked > MAX_XLSX_UNPACKED:
-        raise FileFormatError(f"Excel 文件解压后过大（{unpacked // (1024 * 1024)} MB，上限 "
-                              f"{MAX_XLSX_UNPACKED // (1024 * 1024)} MB）：请另存为 CSV，或分批导入")
+        raise FileFormatError(Reason(M.FILE_XLSX_TOO_LARGE, size=unpacked // (1024 * 1024),
+                                     limit=MAX_XLSX_UNPACKED // (1024 * 1024)))
 
 
 def iter_xlsx(path: Path) -> Iterator[list]:
@@ -82,7 +85,7 @@ def iter_xlsx(path: Path) -> Iterator[list]:
     try:
         workbook = load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a broken zip
-        raise FileFormatError(f"无法打开 Excel 文件：不是有效的 .xlsx，可能已损坏（{exc.__class__.__name__}）")
+        raise FileFormatError(Reason(M.FILE_XLSX_BROKEN, detail=exc.__class__.__name__))
     try:
         sheet = workbook.worksheets[0]
         for row in sheet.iter_rows(values_only=True):
@@ -115,20 +118,18 @@ def check_content(path: Path, suffix: str, name: str) -> None:
     head = _head(path)
     if suffix in XLSX_SUFFIXES and not head.startswith(ZIP_MAGIC):
         if head.startswith(OLE_MAGIC):
-            hint = "它实际是旧版 .xls 文件，请在 Excel 中另存为 .xlsx 或 .csv"
+            code = M.FILE_XLSX_IS_XLS
         elif head and _looks_like_text(head):
-            hint = "它看起来是文本（CSV），请把扩展名改为 .csv 后重新上传"
+            code = M.FILE_XLSX_IS_TEXT
         else:
-            hint = "它可能已损坏或是其他类型的文件，请在 Excel 中另存为 .xlsx 后重新上传"
-        raise FileFormatError(f"文件内容不是 Excel (.xlsx)：「{name}」{hint}")
+            code = M.FILE_XLSX_IS_OTHER
+        raise FileFormatError(Reason(code, name=name))
     if suffix in CSV_SUFFIXES:
         if head.startswith(ZIP_MAGIC):
-            raise FileFormatError(f"文件内容不是 CSV 文本：「{name}」实际是 Excel (.xlsx) 或其他压缩文件，"
-                                  "请把扩展名改为 .xlsx，或在 Excel 中另存为 CSV")
+            raise FileFormatError(Reason(M.FILE_CSV_IS_ZIP, name=name))
         # UTF-16 text has NULs too; leave it to detect_encoding, which asks for UTF-8 or GBK.
         if b"\x00" in head and not head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-            raise FileFormatError(f"文件内容不是 CSV 文本：「{name}」含有二进制数据（可能是 Excel、图片或其他文件改了"
-                                  "扩展名），请在 Excel 中另存为 CSV 后重新上传")
+            raise FileFormatError(Reason(M.FILE_CSV_IS_BINARY, name=name))
 
 
 def iter_rows(path: Path, *, name: str | None = None) -> Iterator[list]:
@@ -141,8 +142,8 @@ def iter_rows(path: Path, *, name: str | None = None) -> Iterator[list]:
     if suffix in XLSX_SUFFIXES:
         return iter_xlsx(Path(path))
     if suffix == ".xls":
-        raise FileFormatError("不支持旧版 .xls 文件：请在 Excel 中另存为 .xlsx 或 .csv")
-    raise FileFormatError(f"不支持的文件类型 {suffix or '（无扩展名）'}：请上传 .xlsx 或 .csv")
+        raise FileFormatError(Reason(M.FILE_OLD_XLS))
+    raise FileFormatError(Reason(M.FILE_UNSUPPORTED, suffix=suffix) if suffix else Reason(M.FILE_NO_SUFFIX))
 
 
 def is_blank(row: list) -> bool:

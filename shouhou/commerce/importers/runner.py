@@ -26,7 +26,8 @@ MAX_REPORTED_ERRORS = 500
 
 
 class ImportFileError(ValueError):
-    """The file as a whole cannot be read (format, encoding, header)."""
+    """The file as a whole cannot be read (format, encoding, header); raised with a messages.Reason (stored with its
+    code and parameters, shown in the reader's language)."""
 
 
 @dataclass
@@ -91,8 +92,8 @@ MAX_NAMED_COLUMNS = 20
 
 def _named(headers: list) -> str:
     names = [clean_header(h) for h in headers if clean_header(h)]
-    more = f" 等 {len(names)} 列" if len(names) > MAX_NAMED_COLUMNS else ""
-    return "、".join(names[:MAX_NAMED_COLUMNS]) + more
+    named = "、".join(names[:MAX_NAMED_COLUMNS])
+    return M.Reason(M.COLUMNS_MORE, columns=named, count=len(names)) if len(names) > MAX_NAMED_COLUMNS else named
 
 
 def _after_sale_export(headers: list) -> list[str]:
@@ -128,24 +129,23 @@ def _open(path: Path, mapping: dict | None, name: str | None = None) -> _Opened:
                 close = getattr(rows, "close", None)
                 if close:
                     close()
-                raise ImportFileError(
-                    f"这是售后单（退款单）导出，不是订单导出：文件有「{'」「'.join(after_sale)}」列。请在店铺后台的「订单」里"
-                    f"导出订单（按商品/子订单维度）后上传；售后单由平台对接同步。文件里的列：{_named(row)}")
+                raise ImportFileError(M.Reason(M.FILE_AFTER_SALE, id_column=after_sale[0], mark_column=after_sale[1],
+                                               columns=_named(row)))
             notes = []
             if above:
                 notes.append(f"表头在第{row_no}行：上方的第{'、'.join(map(str, above))}行不是表头（标题或分组行），已跳过")
             return _Opened(rows, row, columns, header_labels(row, columns), row_no, notes)
     except FileFormatError as exc:
-        raise ImportFileError(str(exc))
+        raise ImportFileError(M.reason_of(exc)) from exc
     close = getattr(rows, "close", None)
     if close:
         close()  # an .xlsx holds its file open
     if first_error is None:
-        raise ImportFileError("文件是空的：没有表头行")
+        raise ImportFileError(M.Reason(M.FILE_EMPTY))
     # name the columns the file has: a shipment sheet, another platform's or another kind of export chosen by
     # mistake is recognised at once
-    raise ImportFileError(f"{first_error}。文件第一行的列：{_named(first_headers or [])}"
-                          "（这是店铺后台导出的订单文件吗？）")
+    raise ImportFileError(M.Reason(M.FILE_NO_HEADER, problem=M.reason_of(first_error),
+                                   columns=_named(first_headers or [])))
 
 
 def _width(path: Path, headers: list) -> int | None:
@@ -211,7 +211,7 @@ def _iter_parsed(rows: Iterator[list], columns: dict[str, int], row_no: int, wid
             if outcome is not None:
                 yield row_no, outcome[0], outcome[1]
     except FileFormatError as exc:
-        raise ImportFileError(f"第{row_no}行附近：{exc}")
+        raise ImportFileError(M.Reason(M.FILE_NEAR_ROW, row=row_no, problem=M.reason_of(exc))) from exc
     finally:
         close = getattr(rows, "close", None)
         if close:
