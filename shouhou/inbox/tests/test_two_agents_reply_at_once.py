@@ -1,13 +1,18 @@
 """Two agents answer the same buyer message at the same moment (two desks, two real transactions started together):
 both replies are stored and sent, the message is answered once — by the reply that committed first, for that agent —
 and it counts once in the reply rate; the ticket's first response is set once (docs/metrics.md, 回复率:
-`human_reply_at` is set only on messages still waiting, under the ticket's row lock)."""
+`human_reply_at` is set only on messages still waiting, under the ticket's row lock).
+
+The clock is set to a counted hour: the shop's rule (抖店飞鸽) counts buyer messages sent 08:00–23:00 Beijing, so run
+at 23:xx the message was rightly not counted and the test failed (CI, 2026-12-07)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 
 import pytest
+import time_machine
 from django.db import connection
 
 from shouhou.accounts.choices import Role
@@ -17,9 +22,17 @@ from shouhou.inbox.models import Message, Ticket
 from shouhou.inbox.services import message_receive, ticket_reply
 from shouhou.sla.selectors import reply_rates
 
+COUNTED_HOUR = dt.datetime(2026, 12, 7, 14, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+
+
+@pytest.fixture
+def counted_hour():
+    with time_machine.travel(COUNTED_HOUR.timestamp(), tick=True):
+        yield
+
 
 @pytest.mark.django_db(transaction=True)
-def test_two_replies_at_once_answer_the_message_once(shop):
+def test_two_replies_at_once_answer_the_message_once(shop, counted_hour):
     kefu1, kefu2 = (MembershipFactory(shop=shop, role=Role.AGENT, user=UserFactory(username=n)).user
                     for n in ("kefu1", "kefu2"))
     received = message_receive(shop=shop, channel=Channel.WEB_CHAT, body="这个能退吗",
