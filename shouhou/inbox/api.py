@@ -394,7 +394,7 @@ def _escalation_out(x: Escalation, updates=None) -> dict:
 
 def _progress_note(e) -> str:
     if e.note:
-        return e.note
+        return e.note_label
     if e.kind == TicketEventKind.STATUS:
         try:
             return f"工单{TicketStatus(e.to_value).label}"
@@ -427,7 +427,7 @@ def _ticket_detail(request, ticket_id: int, before: int | None = None) -> dict:
                 .order_by("created_at", "id")]
     return {**_ticket_out(t), **_page_out(page),
             "events": [{"id": e.pk, "kind": e.kind, "actor": _name(e.actor), "from_value": e.from_value,
-                        "to_value": e.to_value, "note": e.note, "visible_to_customer": e.visible_to_customer,
+                        "to_value": e.to_value, "note": e.note_label, "visible_to_customer": e.visible_to_customer,
                         "created_at": e.created_at} for e in events],
             "escalations": [_escalation_out(x) for x in sel.ticket_escalations(ticket=t)],
             "customer_progress": progress}

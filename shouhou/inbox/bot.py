@@ -20,7 +20,10 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.db.models import F
 from django.urls import NoReverseMatch, reverse
+from django.utils import translation
 from django.utils.timezone import localtime
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from shouhou.commerce.choices import VIP_TIERS
 from shouhou.core.clock import now
@@ -34,8 +37,19 @@ MAX_FAILURES = 2
 
 # --- hand-off reasons --------------------------------------------------------------------------------
 ANGER, HUMAN, SECOND_FAILURE, VIP = "anger", "human_request", "second_failure", "vip"
-HANDOFF_LABELS = {ANGER: "顾客情绪激动/投诉", HUMAN: "顾客要求人工", SECOND_FAILURE: "机器人两次未能解答",
-                  VIP: "VIP 顾客直接转人工", "bot_error": "机器人出错"}
+HANDOFF_LABELS = {ANGER: _("顾客情绪激动/投诉"), HUMAN: _("顾客要求人工"), SECOND_FAILURE: _("机器人两次未能解答"),
+                  VIP: _("VIP 顾客直接转人工"), "bot_error": _("机器人出错"), "phone_log": _("电话记录")}
+
+
+def handoff_text(record: dict) -> str:
+    """A hand-off reason stored as codes ({"h": reason, "n": what the customer said or the tier}) in the active
+    language: 「顾客要求人工（我要找人工）」 / "Customer asked for a person (我要找人工)"; {"t": words} is a person's
+    own reason, kept as written."""
+    if record.get("t"):
+        return str(record["t"])
+    label = str(HANDOFF_LABELS.get(record.get("h"), "") or gettext("转人工"))
+    note = str(record.get("n") or "")
+    return gettext("{label}（{note}）").format(label=label, note=note) if note else label
 
 ANGER_PATTERN = re.compile(
     r"投诉|12315|12345|消协|消费者协会|工商|市场监管|曝光|媒体|报警|律师|起诉|法院|骗子|骗人|欺诈|黑店|坑人|坑爹|"
@@ -276,17 +290,34 @@ def answer_policy(*, shop, topic: str, category: str) -> str:
     return f"{label}的售后政策：" + policy_summary_text(shop=shop, category=cat, topic=topic or "return")
 
 
-ASK_ORDER = "为了保护您的隐私，请发送订单号和下单手机号后4位（例如：OD2026001 1234），我马上为您查询。"
-NOT_UNDERSTOOD = ("抱歉，我没有完全理解您的问题。您可以问我：快递到哪了、怎么退货、某类商品的售后政策；"
-                  "需要人工客服请回复「人工」。")
-GREETING_REPLY = "您好，我是{shop}的智能客服，可以帮您查快递、讲解退换货政策。请问有什么可以帮您？需要人工请回复「人工」。"
-THANKS_REPLY = "不客气，还有其他问题随时告诉我。"
+# Canned replies: said in the customer's language on the web chat page (the page speaks English when asked);
+# every other channel is a Chinese platform or WeChat and gets Chinese. The composed answers (parcel, returns,
+# policy) are built from Chinese data and stay Chinese.
+ASK_ORDER = _("为了保护您的隐私，请发送订单号和下单手机号后4位（例如：OD2026001 1234），我马上为您查询。")
+NOT_UNDERSTOOD = _("抱歉，我没有完全理解您的问题。您可以问我：快递到哪了、怎么退货、某类商品的售后政策；"
+                   "需要人工客服请回复「人工」。")
+GREETING_REPLY = _("您好，我是{shop}的智能客服，可以帮您查快递、讲解退换货政策。请问有什么可以帮您？需要人工请回复「人工」。")
+THANKS_REPLY = _("不客气，还有其他问题随时告诉我。")
 HANDOFF_REPLY = {
-    ANGER: "非常抱歉给您带来不好的体验，已为您转接人工客服，马上为您处理，请稍候。",
-    HUMAN: "好的，已为您转接人工客服，请稍候。",
-    SECOND_FAILURE: "抱歉没能帮到您，已为您转接人工客服，请稍候。",
-    VIP: "尊敬的会员您好，已为您转接专属客服，请稍候。",
+    ANGER: _("非常抱歉给您带来不好的体验，已为您转接人工客服，马上为您处理，请稍候。"),
+    HUMAN: _("好的，已为您转接人工客服，请稍候。"),
+    SECOND_FAILURE: _("抱歉没能帮到您，已为您转接人工客服，请稍候。"),
+    VIP: _("尊敬的会员您好，已为您转接专属客服，请稍候。"),
 }
+CHINESE = "zh-hans"
+
+
+def reply_language(channel: str) -> str:
+    """The language the bot answers in: the page's on the web chat, Chinese on every other channel."""
+    from shouhou.inbox.choices import Channel
+
+    return (translation.get_language() or CHINESE) if channel == Channel.WEB_CHAT else CHINESE
+
+
+def _say(text, language: str, **values) -> str:
+    with translation.override(language):
+        said = str(text)
+    return said.format(**values) if values else said
 
 
 # --- the handler -------------------------------------------------------------------------------------
@@ -306,24 +337,24 @@ def _reply(conversation: Conversation, body: str) -> Message:
     return bot_message_send(conversation=conversation, text=body)
 
 
-def bot_handoff(*, conversation: Conversation, reason: str, note: str = "") -> BotResult:
+def bot_handoff(*, conversation: Conversation, reason: str, note: str = "", language: str = CHINESE) -> BotResult:
     """Turn the bot off for this conversation and give it to a person: services.ticket_open_for_conversation
     stops the bot (bot_active False, handed_over_at), opens or reuses the ticket and records BOT_HANDOFF."""
     from shouhou.inbox import services
 
     with transaction.atomic():
-        reply = _reply(conversation, HANDOFF_REPLY.get(reason, HANDOFF_REPLY[HUMAN]))
+        reply = _reply(conversation, _say(HANDOFF_REPLY.get(reason, HANDOFF_REPLY[HUMAN]), language))
         priority = Priority.HIGH if reason in (ANGER, VIP) else None
-        label = HANDOFF_LABELS.get(reason, reason)
         ticket = services.ticket_open_for_conversation(
-            conversation=conversation, reason=(f"{label}（{note}）" if note else label)[:480], priority=priority)
+            conversation=conversation, reason_code=reason, reason_note=note[:400], priority=priority)
         conversation.bot_active = False
     return BotResult(answered=False, reply=reply, handed_over=True, reason=reason, ticket=ticket)
 
 
-def bot_handle(*, conversation: Conversation, message: Message) -> BotResult:
-    """Answer one inbound message while the bot receives the conversation (no-op otherwise)."""
-    with transaction.atomic():
+def bot_handle(*, conversation: Conversation, message: Message, language: str = CHINESE) -> BotResult:
+    """Answer one inbound message while the bot receives the conversation (no-op otherwise). language: the
+    customer's, for the canned replies (reply_language); what is stored for staff is Chinese."""
+    with transaction.atomic(), translation.override(CHINESE):
         # lock only the conversation row: PostgreSQL refuses FOR UPDATE on the outer-joined customer
         conversation = Conversation.objects.select_for_update(of=("self",)).select_related("customer", "shop") \
             .get(pk=conversation.pk)
@@ -338,10 +369,11 @@ def bot_handle(*, conversation: Conversation, message: Message) -> BotResult:
             # a second, "not understood" reply from the bot would contradict it
             return BotResult(answered=True, reply=None, handed_over=False, reason="opt_out")
         if customer is not None and customer.tier in VIP_TIERS:
-            return bot_handoff(conversation=conversation, reason=VIP, note=customer.get_tier_display())
+            return bot_handoff(conversation=conversation, reason=VIP, note=customer.get_tier_display(), language=language)
         found = detect(message.body)
         if found.handoff:
-            return bot_handoff(conversation=conversation, reason=found.handoff, note=message.body[:100])
+            return bot_handoff(conversation=conversation, reason=found.handoff, note=message.body[:100],
+                               language=language)
 
         body = ""
         if found.intent in (PARCEL, RETURN) or (found.intent == UNKNOWN and ORDER_TOKEN.search(message.body)):
@@ -352,16 +384,16 @@ def bot_handle(*, conversation: Conversation, message: Message) -> BotResult:
             if found.intent == UNKNOWN and named is not None:
                 found = Detected(intent=PARCEL)  # an order number alone: show where it is
             if found.intent == PARCEL:
-                body = answer_parcel(order=order) if order is not None else ASK_ORDER
+                body = answer_parcel(order=order) if order is not None else _say(ASK_ORDER, language)
             elif found.intent == RETURN:
                 if order is not None:
                     body = answer_return(shop=shop, order=order)
                 elif found.category:
                     body = answer_return(shop=shop, order=None, category=found.category)
                 else:
-                    body = ASK_ORDER
+                    body = _say(ASK_ORDER, language)
             elif needs_last4:
-                body = ASK_ORDER
+                body = _say(ASK_ORDER, language)
         elif found.intent == POLICY:
             category = found.category
             if not category:
@@ -369,16 +401,17 @@ def bot_handle(*, conversation: Conversation, message: Message) -> BotResult:
                 category = line.category if line is not None else ""
             body = answer_policy(shop=shop, topic=found.topic, category=category)
         elif found.intent == GREETING:
-            body = GREETING_REPLY.format(shop=shop.name)
+            body = _say(GREETING_REPLY, language, shop=shop.name)
         elif found.intent == THANKS:
-            body = THANKS_REPLY
+            body = _say(THANKS_REPLY, language)
 
         if not body:
             Conversation.objects.filter(pk=conversation.pk).update(bot_failures=F("bot_failures") + 1)
             conversation.refresh_from_db(fields=["bot_failures"])
             if conversation.bot_failures >= MAX_FAILURES:
-                return bot_handoff(conversation=conversation, reason=SECOND_FAILURE, note=message.body[:100])
-            return BotResult(answered=False, reply=_reply(conversation, NOT_UNDERSTOOD), handed_over=False,
+                return bot_handoff(conversation=conversation, reason=SECOND_FAILURE, note=message.body[:100],
+                                   language=language)
+            return BotResult(answered=False, reply=_reply(conversation, _say(NOT_UNDERSTOOD, language)), handed_over=False,
                              reason="not_understood")
         return BotResult(answered=True, reply=_reply(conversation, body), handed_over=False, reason=found.intent)
 

@@ -16,6 +16,7 @@ import random
 from dataclasses import dataclass, field
 
 from django.db.models import F
+from django.utils import translation
 
 from shouhou.accounts.choices import Role
 from shouhou.accounts.models import Membership
@@ -112,6 +113,7 @@ class Story:
     order: Order | None = None
     case_id: int | None = None
     handoff_label: str = ""
+    handoff: dict | None = None
 
 
 class Demo:
@@ -238,10 +240,10 @@ class Demo:
                                            is_bot=is_bot, script=script)))
 
     def event(self, story: Story, at: dt.datetime, kind: str, *, actor=None, from_value="", to_value="",
-              note: str = "", visible: bool = False) -> None:
+              note: str = "", visible: bool = False, data: dict | None = None) -> None:
         story.events.append((at, TicketEvent(shop=self.shop, kind=kind, actor=actor, from_value=str(from_value)[:100],
                                              to_value=str(to_value)[:100], note=note[:500],
-                                             visible_to_customer=visible)))
+                                             visible_to_customer=visible, data=data or {})))
 
     def script_for(self, category: str) -> Script | None:
         for scenario in [*CATEGORY_SCENARIOS.get(category, []), *GENERIC_SCENARIOS]:
@@ -339,11 +341,13 @@ class Demo:
             self.bot_prelude(story, created, order)
         self.message(story, created, Direction.INBOUND, body)
         note = "；".join(tri.reasons)
+        data = {"lead": "", "reasons": tri.records}
         if state == "handoff":
             note = f"机器人转人工：{story.handoff_label}；{note}"
-        self.event(story, created, K.CREATED, to_value=tri.category, note=note)
+            data["handoff"] = story.handoff
+        self.event(story, created, K.CREATED, to_value=tri.category, note=note, data=data)
         if state == "handoff":
-            self.event(story, created, K.BOT_HANDOFF, note=story.handoff_label)
+            self.event(story, created, K.BOT_HANDOFF, note=story.handoff_label, data={"handoff": story.handoff})
         agent = self.assignee_for(customer, category)
         if state == "waiting" and r.random() < 0.4 and (customer.tier not in VIP_TIERS):
             agent = None  # still in the queue: nobody took it yet
@@ -413,8 +417,11 @@ class Demo:
                      is_bot=True)
         text, reason = self.rng.choice(HANDOFF_TEXTS)
         self.message(story, handed_over - dt.timedelta(seconds=1), Direction.INBOUND, text)
-        self.message(story, handed_over, Direction.OUTBOUND, bot.HANDOFF_REPLY[reason], is_bot=True)
-        story.handoff_label = f"{bot.HANDOFF_LABELS[reason]}（{text}）"
+        with translation.override("zh-hans"):
+            self.message(story, handed_over, Direction.OUTBOUND, str(bot.HANDOFF_REPLY[reason]), is_bot=True)
+        story.handoff = {"h": reason, "n": text}
+        with translation.override("zh-hans"):
+            story.handoff_label = bot.handoff_text(story.handoff)
         story.conversation.handed_over_at = handed_over
 
     def customer_again(self, story: Story, at: dt.datetime, targets) -> None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext
 from django.utils.translation import gettext_lazy as _
 
 from shouhou.core.crypto import EncryptedTextField
@@ -187,6 +187,9 @@ class TicketEvent(ShopScopedModel):
     to_value = models.CharField(_("变更后"), max_length=100, blank=True)
     note = models.CharField(_("说明"), max_length=500, blank=True)
     visible_to_customer = models.BooleanField(_("顾客可见"), default=False)
+    # What the system wrote in `note`, as codes, so each reader sees it in their language (the note is stored in
+    # Chinese for exports and older readers): {"lead": free text, "reasons": triage records (inbox.triage.describe)}
+    data = models.JSONField(_("结构化说明"), default=dict, blank=True)
 
     class Meta:
         verbose_name = _("工单记录")
@@ -217,6 +220,24 @@ class TicketEvent(ShopScopedModel):
     @property
     def to_label(self) -> str:
         return self._value_label(self.to_value, before=False)
+
+    @property
+    def note_label(self) -> str:
+        """The note in the reader's language where the system wrote it (triage's reasons, a bot hand-off's reason),
+        else as written (a person's note)."""
+        data = self.data or {}
+        handoff, reasons = data.get("handoff"), data.get("reasons")
+        if not isinstance(reasons, list) and not isinstance(handoff, dict):
+            return self.note
+        from shouhou.inbox.bot import handoff_text
+        from shouhou.inbox.triage import describe
+
+        said = handoff_text(handoff) if isinstance(handoff, dict) else ""
+        if not isinstance(reasons, list):
+            return said
+        sep = pgettext("标签与内容之间", "：")
+        lead = f"{gettext('机器人转人工')}{sep}{said}" if said else str(data.get("lead") or "")
+        return gettext("；").join(x for x in [lead, *describe(reasons)] if x)[:500]
 
 
 class AgentProfile(ShopScopedModel):

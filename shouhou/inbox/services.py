@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.utils import translation
 
 from shouhou.accounts.actors import SYSTEM, require_role
 from shouhou.accounts.permissions import REPLY
@@ -99,10 +100,10 @@ def _name(user) -> str:
 
 
 def _event(ticket: Ticket, kind: str, *, actor=None, from_value="", to_value="", note: str = "",
-           visible: bool = False) -> TicketEvent:
+           visible: bool = False, data: dict | None = None) -> TicketEvent:
     return TicketEvent.objects.create(shop_id=ticket.shop_id, ticket=ticket, kind=kind, actor=_user(actor),
                                       from_value=str(from_value)[:100], to_value=str(to_value)[:100],
-                                      note=(note or "")[:500], visible_to_customer=visible)
+                                      note=(note or "")[:500], visible_to_customer=visible, data=data or {})
 
 
 def _locked(ticket: Ticket) -> Ticket:
@@ -222,20 +223,22 @@ def reply_delivered_late(message: Message, *, at: datetime) -> int:
 def _ticket_create(*, shop, conversation: Conversation | None, channel: str, subject: str, text: str,
                    customer=None, order=None, case=None, team: str = Team.SERVICE, category: str | None = None,
                    priority: int | None = None, at: datetime, actor=None, note: str = "",
-                   route: bool = True, known_type: str = "") -> Ticket:
-    from shouhou.inbox.triage import priority_for, triage
+                   route: bool = True, known_type: str = "", handoff: dict | None = None) -> Ticket:
+    from shouhou.inbox.triage import describe, priority_reason, triage
 
-    reasons: list[str] = []
+    records: list[dict] = []
     complaint_type = None  # not read: a category given by the system
     if category is None:
         tri = triage(text=text, customer=customer, channel=channel, known_type=known_type)
-        category, reasons, complaint_type = tri.category, tri.reasons, tri.complaint_type
+        category, records, complaint_type = tri.category, tri.records, tri.complaint_type
         # a given priority is a floor (bot hand-off: anger, VIP → high); triage may still make it urgent (safety)
         priority = min(int(priority), int(tri.priority)) if priority is not None else tri.priority
     elif priority is None:
-        priority, why = priority_for(category=category, tier=getattr(customer, "tier", "") or "", channel=channel,
-                                     text=text)
-        reasons = [f"优先级：{why}"]
+        priority, why = priority_reason(category=category, tier=getattr(customer, "tier", "") or "",
+                                        channel=channel, text=text)
+        records = [why]
+    with translation.override("zh-hans"):  # the stored note is Chinese; `data` says it in any reader's language
+        reasons = describe(records)
     ticket = Ticket(shop=shop, number=new_number("T"), conversation=conversation, customer=customer, order=order,
                     case=case, channel=channel, category=category, priority=int(priority), team=team,
                     subject=(subject or text or "")[:200], status=S.NEW, complaint_type=complaint_type)
@@ -247,7 +250,8 @@ def _ticket_create(*, shop, conversation: Conversation | None, channel: str, sub
         Ticket.objects.filter(pk=ticket.pk).update(created_at=at)
         ticket.created_at = at
     _event(ticket, K.CREATED, actor=actor, to_value=category,
-           note="；".join(x for x in [note, *reasons] if x))
+           note="；".join(x for x in [note, *reasons] if x),
+           data={"lead": note, "reasons": records, **({"handoff": handoff} if handoff else {})})
     if route and team == Team.SERVICE:
         from shouhou.inbox.routing import ticket_route
 
@@ -293,11 +297,19 @@ def _current_ticket(conversation: Conversation, *, lock: bool = False) -> Ticket
 
 
 @transaction.atomic
-def ticket_open_for_conversation(*, conversation: Conversation, reason: str = "", priority: int | None = None,
-                                 actor=None) -> Ticket:
+def ticket_open_for_conversation(*, conversation: Conversation, reason: str = "", reason_code: str = "",
+                                 reason_note: str = "", priority: int | None = None, actor=None) -> Ticket:
     """Bot hand-off: the conversation's open ticket, or a new one triaged on its customer messages.
-    The bot stops (bot_active False, handed_over_at set) so the next messages go to the ticket."""
+    The bot stops (bot_active False, handed_over_at set) so the next messages go to the ticket.
+    reason_code: inbox.bot.HANDOFF_LABELS' key (the reason is stored as codes and said in each reader's language);
+    reason_note: what the customer said, or the tier; reason: a person's own words instead (kept as written)."""
+    from shouhou.inbox.bot import handoff_text
+
     at = now()
+    handoff = {"h": reason_code, "n": reason_note[:400]} if reason_code else ({"t": reason[:480]} if reason else None)
+    if handoff:
+        with translation.override("zh-hans"):
+            reason = handoff_text(handoff)[:480]
     if conversation.bot_active or conversation.handed_over_at is None:
         Conversation.objects.filter(pk=conversation.pk).update(bot_active=False,
                                                                handed_over_at=conversation.handed_over_at or at)
@@ -308,7 +320,7 @@ def ticket_open_for_conversation(*, conversation: Conversation, reason: str = ""
         if priority is not None and priority < ticket.priority:
             ticket = ticket_set_priority(ticket=ticket, priority=priority, actor=actor or SYSTEM)  # the bot's hand-off
         if reason:
-            _event(ticket, K.BOT_HANDOFF, actor=actor, note=reason)
+            _event(ticket, K.BOT_HANDOFF, actor=actor, note=reason, data={"handoff": handoff})
         _handoff_message_to_desk(conversation, ticket)
         return ticket
     texts = list(Message.objects.filter(conversation=conversation, direction=Direction.INBOUND)
@@ -318,8 +330,8 @@ def ticket_open_for_conversation(*, conversation: Conversation, reason: str = ""
                             subject=conversation.subject or first[:60], text="\n".join(texts),
                             customer=conversation.customer, order=conversation.orders.order_by("pk").first(),
                             priority=priority, at=at, actor=actor, note=f"机器人转人工：{reason}" if reason else "",
-                            route=False)
-    _event(ticket, K.BOT_HANDOFF, actor=actor, note=reason or "转人工")
+                            route=False, handoff=handoff)
+    _event(ticket, K.BOT_HANDOFF, actor=actor, note=reason or "转人工", data={"handoff": handoff or {}})
     from shouhou.inbox.routing import ticket_route
 
     ticket_route(ticket=ticket, at=at)

@@ -17,6 +17,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from django.utils import translation
+from django.utils.translation import gettext, pgettext
+
 from shouhou.commerce.choices import VIP_TIERS
 from shouhou.inbox.choices import Channel, Priority, TicketCategory
 
@@ -67,8 +70,41 @@ AGE_BUMPS: tuple[tuple[int, int, int], ...] = ((Priority.LOW, 24, Priority.NORMA
 class Triage:
     category: str
     priority: int
-    reasons: list[str] = field(default_factory=list)
+    reasons: list[str] = field(default_factory=list)  # in Chinese (the stored note)
     complaint_type: str = ""  # the after-sales type (reviews taxonomy) within the category, or ""
+    records: list[dict] = field(default_factory=list)  # the same reasons as codes, for any reader's language
+
+
+# A reason is stored as codes (TicketEvent.data) and said in the reader's language by `describe`:
+#   {"c": category, "t": complaint type, "w": [words of the message], "b": "words" | "model" | "review"}
+#   {"p": "safety" | "vip" | "threat" | "slow" | "normal", "w": [the threat's word]}
+PRIORITY_REASONS = ("safety", "vip", "threat", "slow", "normal")
+
+
+def describe(records: list[dict]) -> list[str]:
+    """The reasons in the active language (「质量问题：开线」, 「优先级：VIP 顾客（高）」 / "Quality issue: 开线",
+    "Priority: VIP customer (high)"). The customer's own words stay as they were written."""
+    sep = pgettext("标签与内容之间", "：")
+    out = []
+    for r in records:
+        if "p" in r:
+            out.append(f"{gettext('优先级')}{sep}{_priority_why(r)}")
+            continue
+        words = gettext("、").join(str(w) for w in r.get("w") or [])
+        basis = {"model": gettext("分类器判断"), "review": gettext("评价分类")}.get(r.get("b"), words)
+        out.append(f"{_type_label(r.get('c', ''), r.get('t', ''))}{sep}{basis}")
+    return out
+
+
+def _priority_why(record: dict) -> str:
+    return {"safety": gettext("安全问题优先（紧急）"), "vip": gettext("VIP 顾客（高）"),
+            "threat": gettext("顾客提到「{word}」（高）").format(word="".join(record.get("w") or [])[:20]),
+            "slow": gettext("非实时渠道（低）")}.get(record.get("p"), gettext("普通"))
+
+
+def _in_chinese(records: list[dict]) -> list[str]:
+    with translation.override("zh-hans"):
+        return describe(records)
 
 
 def _compact(text: str) -> str:
@@ -105,18 +141,26 @@ def read(text: str, known_type: str = "") -> tuple[str, str, list[str]]:
     The complaint type is the model's type when it falls in the chosen category, else the category's plain type.
     On the written chat openings of the test split (never trained on) the category is right for 75 % of
     messages (rules first, as before: 55 %); on the review test split 74 % (59 %)."""
+    category, ctype, records = read_records(text, known_type)
+    return category, ctype, _in_chinese(records)
+
+
+def read_records(text: str, known_type: str = "") -> tuple[str, str, list[dict]]:
+    """`read`, its reasons as codes (see `describe`)."""
     t = _compact(text)
     scores, hits = _rule_scores(t)
     if C.SAFETY in scores:
-        return str(C.SAFETY), PLAIN_TYPE[C.SAFETY], [f"{_LABELS[C.SAFETY]}：{'、'.join(hits[C.SAFETY][:3])}"]
+        return str(C.SAFETY), PLAIN_TYPE[C.SAFETY], [{"c": str(C.SAFETY), "t": "", "w": hits[C.SAFETY][:3],
+                                                      "b": "words"}]
     if FROM_COMPLAINT.get(known_type) is not None:
         category = FROM_COMPLAINT[known_type]
-        return str(category), known_type, [f"{_type_label(category, known_type)}：评价分类"]
+        return str(category), known_type, [{"c": str(category), "t": known_type, "b": "review"}]
     top, clear = _model_type(text)
     category = FROM_COMPLAINT.get(top)
     if category is not None and clear and not (scores.get(C.SERVICE_COMPLAINT) and _NO_ANSWER.search(t)):
-        why = "、".join(hits[category][:3]) if category in hits else "分类器判断"
-        return str(category), top, [f"{_type_label(category, top)}：{why}"]
+        record = ({"c": str(category), "t": top, "w": hits[category][:3], "b": "words"} if category in hits
+                  else {"c": str(category), "t": top, "b": "model"})
+        return str(category), top, [record]
     if not scores:
         return str(C.OTHER), "", []
     order = [cat for cat, _w, _p in RULES]
@@ -124,7 +168,7 @@ def read(text: str, known_type: str = "") -> tuple[str, str, list[str]]:
     if C.WRONG_MISSING in scores and _SENT_WRONG.search(t):
         best = C.WRONG_MISSING
     ctype = top if category == best else PLAIN_TYPE.get(best, "")
-    return str(best), ctype, [f"{_type_label(best, ctype)}：{'、'.join(hits[best][:3])}"]
+    return str(best), ctype, [{"c": str(best), "t": ctype, "w": hits[best][:3], "b": "words"}]
 
 
 def classify(text: str) -> tuple[str, list[str]]:
@@ -185,9 +229,10 @@ def _type_label(category: str, ctype: str) -> str:
     """「质量问题」, or 「质量问题（假货/非正品）」 when the type is narrower than the category."""
     from shouhou.reviews.classifier.taxonomy import ComplaintType
 
+    label = str(_LABELS.get(category, category))
     if not ctype or ctype == PLAIN_TYPE.get(category) or ctype not in ComplaintType.values:
-        return str(_LABELS[category])
-    return f"{_LABELS[category]}（{ComplaintType(ctype).label}）"
+        return label
+    return gettext("{category}（{type}）").format(category=label, type=ComplaintType(ctype).label)
 
 
 def _model_type(text: str) -> tuple[str, bool]:
@@ -210,20 +255,30 @@ def _model_type(text: str) -> tuple[str, bool]:
 
 
 def priority_for(*, category: str, tier: str = "", channel: str = "", text: str = "") -> tuple[int, str]:
+    """(priority, why in Chinese)."""
+    priority, record = priority_reason(category=category, tier=tier, channel=channel, text=text)
+    with translation.override("zh-hans"):
+        return priority, _priority_why(record)
+
+
+def priority_reason(*, category: str, tier: str = "", channel: str = "", text: str = "") -> tuple[int, dict]:
+    """(priority, the reason as codes, see `describe`)."""
     if category == C.SAFETY:
-        return Priority.URGENT, "安全问题优先（紧急）"
+        return Priority.URGENT, {"p": "safety"}
     if tier in VIP_TIERS:
-        return Priority.HIGH, "VIP 顾客（高）"
+        return Priority.HIGH, {"p": "vip"}
     threat = _PUBLIC_THREAT.search(_compact(text))
     if threat:
-        return Priority.HIGH, f"顾客提到「{threat.group(0)}」（高）"
+        return Priority.HIGH, {"p": "threat", "w": [threat.group(0)]}
     if channel in SLOW_CHANNELS:
-        return Priority.LOW, "非实时渠道（低）"
-    return Priority.NORMAL, "普通"
+        return Priority.LOW, {"p": "slow"}
+    return Priority.NORMAL, {"p": "normal"}
 
 
 def triage(*, text: str, customer=None, channel: str = "", known_type: str = "") -> Triage:
-    category, ctype, reasons = read(text, known_type)
+    category, ctype, records = read_records(text, known_type)
     tier = getattr(customer, "tier", "") or ""
-    priority, why = priority_for(category=category, tier=tier, channel=channel, text=text)
-    return Triage(category=category, priority=int(priority), reasons=[*reasons, f"优先级：{why}"], complaint_type=ctype)
+    priority, why = priority_reason(category=category, tier=tier, channel=channel, text=text)
+    records = [*records, why]
+    return Triage(category=category, priority=int(priority), reasons=_in_chinese(records), complaint_type=ctype,
+                  records=records)

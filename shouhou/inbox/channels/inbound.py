@@ -123,13 +123,14 @@ def _more_attachments(received, *, item: Inbound, files: list[ContentFile]) -> N
 def bot_after_receive(received) -> None:
     """Run the bot; a bot failure must never lose the message or answer the platform with an error:
     the conversation goes to a person instead."""
-    from shouhou.inbox.bot import bot_handle, bot_handoff
+    from shouhou.inbox.bot import bot_handle, bot_handoff, reply_language
 
+    language = reply_language(received.conversation.channel)
     try:
-        bot_handle(conversation=received.conversation, message=received.message)
+        bot_handle(conversation=received.conversation, message=received.message, language=language)
     except Exception:
         log.exception("bot failed on message %s; handing over", received.message.pk)
         try:
-            bot_handoff(conversation=received.conversation, reason="bot_error", note="机器人处理出错")
+            bot_handoff(conversation=received.conversation, reason="bot_error", note="机器人处理出错", language=language)
         except Exception:
             log.exception("bot hand-off failed on conversation %s", received.conversation.pk)

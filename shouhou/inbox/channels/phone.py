@@ -69,7 +69,7 @@ def phone_call_log(*, shop, agent, summary: str, customer=None, phone: str = "",
     received = inbound_accept(shop=shop, channel=Channel.PHONE, item=item, customer=customer, order=order)
     ticket = received.ticket
     if ticket is None:  # the phone channel has no bot; be safe if a shop turned one on
-        ticket = services.ticket_open_for_conversation(conversation=received.conversation, reason="电话记录")
+        ticket = services.ticket_open_for_conversation(conversation=received.conversation, reason_code="phone_log")
     first = ticket.first_responded_at is None
     services.ticket_reply(ticket=ticket, author=agent,
                           body=f"【{label}已接通 · 通话 {_duration(duration_seconds)}】已在电话中答复顾客。")
