@@ -230,22 +230,49 @@ def breakdown(*, shop, dim: str, start: datetime, end: datetime, filters: Filter
     if dim not in DIMENSION_LABELS:
         raise NotApplicable(dim)
     wanted = [k for k in (keys or breakdown_metrics(dim)) if dim in m.dimensions_for(k)]
-    per_metric = {}
+    per_metric, counted = {}, set()
     for key in wanted:
         try:
             per_metric[key] = m.compute(key, shop=shop, start=start, end=end, filters=filters, group=dim)
+            counted.add(key)
         except NotApplicable:
             per_metric[key] = {}
     groups = {g for values in per_metric.values() for g in values}
+    calendar = _calendar_keys(dim, start, end, filters, most=min(CALENDAR_MOST, limit or CALENDAR_MOST))
+    groups |= set(calendar)
     names = labels_for(dim, groups)
+    # a day (week) of the period with nothing to count is a row of zeros (0/0, "—"), not missing: two days with data
+    # were listed one under the other as if consecutive; the same for a metric with nothing on a day others have
+    empty = {k: _empty_result(k) for k in counted} if calendar else {}
     rows = [BreakdownRow(g, str(names.get(g, UNKNOWN if g is None else g)),
-                         {k: per_metric[k].get(g) for k in wanted}) for g in groups]
+                         {k: per_metric[k].get(g, empty.get(k)) for k in wanted}) for g in groups]
     if dim in {"day", "week"}:
         rows.sort(key=lambda r: (r.key is None, r.key or date.min))
     else:
         order = sort or (wanted[0] if wanted else None)
         rows.sort(key=lambda r: (-_weight(r.values.get(order)), r.label))
     return rows[:limit] if limit else rows
+
+
+CALENDAR_MOST = 400  # a longer period is listed by the days (weeks) that have data only
+
+
+def _calendar_keys(dim: str, start: datetime, end: datetime, filters: Filters | None, most: int) -> list[date]:
+    """Every local day (dim "day") or week's Monday ("week") of [start, end); none for other dimensions, for a
+    period filtered to a day or a week, or past `most` rows (the rows shown: the days with data must not be cut)."""
+    if dim not in {"day", "week"} or (filters is not None and set(filters.active()) & {"day", "week"}):
+        return []
+    tz = local_tz()
+    first, last = start.astimezone(tz).date(), (end - timedelta(microseconds=1)).astimezone(tz).date()
+    step = 1
+    if dim == "week":
+        first, step = first - timedelta(days=first.weekday()), 7
+    keys = [first + timedelta(days=i) for i in range(0, max(0, (last - first).days + 1), step)]
+    return keys if len(keys) <= most else []
+
+
+def _empty_result(key: str):
+    return (TimeStats(0, None, None, None, None) if m.METRICS[key].kind == "time" else Rate(0, 0))
 
 
 def _weight(result) -> float:

@@ -61,3 +61,39 @@ def test_an_empty_shop_has_figures_without_errors(client, other_shop):
                        ("insight:report_xlsx", [])):
         assert client.get(reverse(name, args=args), {"start": "2026-11-16", "end": "2026-11-23"}).status_code == 200
     assert m.metric("return", shop=other_shop, start=START, end=END).ratio is None
+
+
+def test_the_by_day_and_by_week_breakdowns_list_every_day_of_the_period_with_nothing_as_zero(shop, agent):
+    # given returns on a few days only of the period
+    build_world(shop, agent)
+    rows = sel.breakdown(shop=shop, dim="day", start=START, end=END)
+    days = [r.key for r in rows]
+    first, last = START.astimezone(TZ).date(), (END - dt.timedelta(microseconds=1)).astimezone(TZ).date()
+    # then every local day is a row, in order (two days with data were listed one under the other before)
+    assert days == [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
+    # a day with nothing at all counts 0/0 for a rate and 0 for a time ("—" on the page), not "not applicable"
+    empty = [r for r in rows if all(v is not None and (v.count if isinstance(v, m.TimeStats) else v.denominator) == 0
+                                    for v in r.values.values())]
+    assert empty, "the fixture leaves some days without anything"
+    assert empty[0].values["return"] == m.Rate(0, 0)
+    assert empty[0].values["first_response"] == m.TimeStats(0, None, None, None, None)
+    # the week view: each Monday from the period's first week on
+    weeks = [r.key for r in sel.breakdown(shop=shop, dim="week", start=START, end=END)]
+    assert weeks[0] == first - dt.timedelta(days=first.weekday()) and all(w.weekday() == 0 for w in weeks)
+    assert weeks == sorted(set(weeks)) and weeks[-1] <= last
+    # a period filtered to one day lists that day only, not the whole calendar
+    one = sel.breakdown(shop=shop, dim="day", start=START, end=END, filters=m.Filters.of(day=days[0]))
+    assert [r.key for r in one] in ([], [days[0]])
+
+
+def test_the_by_day_page_and_api_show_the_empty_days(client, shop, agent):
+    from shouhou.accounts.choices import Role
+    from shouhou.core.testing.factories import MembershipFactory, UserFactory
+
+    build_world(shop, agent)
+    boss = MembershipFactory(shop=shop, role=Role.SUPERVISOR, user=UserFactory(username="boss")).user
+    client.force_login(boss)
+    first, last = START.astimezone(TZ).date(), (END - dt.timedelta(microseconds=1)).astimezone(TZ).date()
+    html = client.get(f"/insight/by/day/?start={first}&end={last + dt.timedelta(days=1)}").content.decode()
+    for i in range((last - first).days + 1):
+        assert (first + dt.timedelta(days=i)).isoformat() in html
