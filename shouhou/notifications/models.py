@@ -18,20 +18,25 @@ class OutboundMessage(ShopScopedModel):
         FAILED = "failed", _("失败")
         SUPPRESSED = "suppressed", _("未发送（退订/频控/免打扰）")
 
+    # Indexes: only those a query uses (Meta.indexes; a row is written for every order placed, 60,000 in one import
+    # of a live session, and each index is written with it). The shop's, the customer's and created_at's own indexes
+    # are the leading columns of outbox_shop_time / outbox_customer_time; status and send_after of outbox_due; no
+    # LIKE (varchar_pattern_ops) twins. 15 indexes before 2026-12-07, 6 now.
+    shop = models.ForeignKey("commerce.Shop", on_delete=models.CASCADE, verbose_name=_("店铺"), db_index=False)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     customer = models.ForeignKey("commerce.Customer", null=True, blank=True, on_delete=models.SET_NULL,
-                                 related_name="outbound_messages", verbose_name=_("顾客"))
+                                 related_name="outbound_messages", verbose_name=_("顾客"), db_index=False)
     channel = models.CharField(_("渠道"), max_length=16, choices=MsgChannel.choices)
-    trigger = models.CharField(_("触发事件"), max_length=40, db_index=True, choices=Trigger.choices)
+    trigger = models.CharField(_("触发事件"), max_length=40, choices=Trigger.choices)
     recipient = models.CharField(_("接收方"), max_length=200, blank=True)
     body = models.TextField(_("内容"))
     context = models.JSONField(default=dict, blank=True)
-    idempotency_key = models.CharField(max_length=200, unique=True)
-    status = models.CharField(_("状态"), max_length=16, choices=Status.choices, default=Status.QUEUED,
-                              db_index=True)
-    send_after = models.DateTimeField(_("最早发送时间"), null=True, blank=True, db_index=True)
+    idempotency_key = models.CharField(max_length=200)  # unique: Meta.constraints
+    status = models.CharField(_("状态"), max_length=16, choices=Status.choices, default=Status.QUEUED)
+    send_after = models.DateTimeField(_("最早发送时间"), null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(_("尝试次数"), default=0)
     provider = models.CharField(_("服务商"), max_length=32, blank=True)
-    provider_message_id = models.CharField(max_length=128, blank=True, db_index=True)
+    provider_message_id = models.CharField(max_length=128, blank=True)
     last_error = models.TextField(blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
@@ -42,7 +47,10 @@ class OutboundMessage(ShopScopedModel):
         verbose_name = _("外发消息")
         verbose_name_plural = _("外发消息")
         indexes = [models.Index(fields=["status", "send_after"], name="outbox_due"),
-                   models.Index(fields=["customer", "created_at"], name="outbox_customer_time")]
+                   models.Index(fields=["customer", "created_at"], name="outbox_customer_time"),
+                   models.Index(fields=["shop", "created_at"], name="outbox_shop_time"),
+                   models.Index(fields=["provider_message_id"], name="outbox_provider_message")]
+        constraints = [models.UniqueConstraint(fields=["idempotency_key"], name="outbox_idempotency_key_unique")]
 
     def __str__(self) -> str:
         return f"{self.trigger} → {self.recipient}"
