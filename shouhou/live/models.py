@@ -28,6 +28,9 @@ class LiveEvent(ShopScopedModel):
     after that transaction commits, in a short one of its own (services.live_number). Unnumbered events are
     never read by pages."""
 
+    # created_at is indexed once, by live_event_created (the inherited db_index made a second, identical index that
+    # every pushed event wrote)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     stream = models.CharField(_("推送流"), max_length=64)
     seq = models.BigIntegerField(_("序号"), null=True, blank=True)
     kind = models.CharField(_("类型"), max_length=32)
