@@ -78,7 +78,6 @@ class Triage:
 # A reason is stored as codes (TicketEvent.data) and said in the reader's language by `describe`:
 #   {"c": category, "t": complaint type, "w": [words of the message], "b": "words" | "model" | "review"}
 #   {"p": "safety" | "vip" | "threat" | "slow" | "normal", "w": [the threat's word]}
-PRIORITY_REASONS = ("safety", "vip", "threat", "slow", "normal")
 
 
 def describe(records: list[dict]) -> list[str]:
