@@ -131,6 +131,6 @@ def bot_after_receive(received) -> None:
     except Exception:
         log.exception("bot failed on message %s; handing over", received.message.pk)
         try:
-            bot_handoff(conversation=received.conversation, reason="bot_error", note="机器人处理出错", language=language)
+            bot_handoff(conversation=received.conversation, reason="bot_error", language=language)
         except Exception:
             log.exception("bot hand-off failed on conversation %s", received.conversation.pk)

@@ -113,3 +113,24 @@ def test_the_desk_timeline_and_the_api_say_the_reasons_in_the_readers_language(s
     (zh_created,) = [e for e in zh_api["events"] if e["kind"] == "created"]
     assert en_created["note"].endswith("Priority: VIP customer (high)")
     assert zh_created["note"] == "质量问题：充不进电；优先级：VIP 顾客（高）"
+
+
+@pytest.mark.django_db
+def test_a_bot_failure_hands_over_and_says_so_in_the_readers_language(shop, monkeypatch):
+    from shouhou.inbox.channels.inbound import bot_after_receive
+
+    conversation = _bot_chat(shop, "我的快递呢")
+    message = Message.objects.get(conversation=conversation)
+
+    def broken(**_kwargs):
+        raise RuntimeError("the bot broke")
+
+    monkeypatch.setattr(bot, "bot_handle", broken)
+    received = type("Received", (), {"conversation": conversation, "message": message})()
+    bot_after_receive(received)  # no exception reaches the channel: the conversation goes to a person
+    conversation.refresh_from_db()
+    assert not conversation.bot_active and Message.objects.filter(pk=message.pk).exists()
+    event = TicketEvent.objects.get(ticket__conversation=conversation, kind=TicketEventKind.BOT_HANDOFF)
+    assert event.note == "机器人出错"
+    with translation.override("en"):
+        assert event.note_label == "The bot failed"
