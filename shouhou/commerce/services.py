@@ -3,7 +3,6 @@ bench), import_job_submit() for an upload (web, API), import_job_run() for the b
 
 from __future__ import annotations
 
-import importlib
 import logging
 from datetime import timedelta
 from pathlib import Path
@@ -31,17 +30,16 @@ CHUNK_ROWS = 2000
 ASYNC_THRESHOLD_BYTES = 2 * 1024 * 1024  # uploads larger than this run as a background task
 
 
-def _notify_orders_placed(shop: Shop, order_ids: list[int]) -> None:
-    """Tell notifications about new orders, if that app offers the hook (it is built in parallel)."""
+def _notify_orders_placed(shop: Shop, order_ids: list[int], report: dict) -> None:
+    """The new orders' order-placed messages (notifications: recent orders only); `report` gets the counts for the
+    import's summary."""
     if not order_ids:
         return
-    try:
-        module = importlib.import_module("shouhou.notifications.services")
-    except ModuleNotFoundError:
-        return
-    hook = getattr(module, "notify_orders_placed", None)
-    if hook is not None:
-        hook(shop=shop, order_ids=order_ids)
+    from shouhou.notifications.services import orders_placed_notices
+
+    done = orders_placed_notices(shop=shop, order_ids=order_ids)
+    report.update(placed_messages=done.written, placed_not_recent=done.not_recent,
+                  placed_within_hours=done.within_hours)
 
 
 def _shipments_arrived(shop: Shop) -> None:
@@ -86,6 +84,7 @@ def _run(job: ImportJob, path: Path) -> ImportJob:
     except ImportFileError as exc:
         return _fail(job, M.reason_of(exc))
     stats = WriteStats()
+    notices: dict = {}  # filled after the commit (the order-placed messages), when it runs in this call
     present = set(checked.columns)
     shop = job.shop
     try:
@@ -106,7 +105,7 @@ def _run(job: ImportJob, path: Path) -> ImportJob:
             if stage is not None:
                 stage.write(shop=shop, present=effective_present(present), stats=stats, stamp=now())
             created_ids = sorted(stats.created_order_ids)
-            transaction.on_commit(lambda: _notify_orders_placed(shop, created_ids))
+            transaction.on_commit(lambda: _notify_orders_placed(shop, created_ids, notices))
             if present & {"tracking_no"}:
                 transaction.on_commit(lambda: _shipments_arrived(shop))
     except _NothingWritten:
@@ -135,7 +134,7 @@ def _run(job: ImportJob, path: Path) -> ImportJob:
         return job
     job.status = ImportJob.Status.DONE
     job.created_count, job.updated_count = stats.orders_created, stats.orders_updated
-    job.summary = {**job.summary, "written": True, **stats.as_dict()}
+    job.summary = {**job.summary, "written": True, **stats.as_dict(), **notices}
     job.finished_at = now()
     job.save()
     return job

@@ -18,6 +18,7 @@ import logging
 import re
 import time
 import unicodedata
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -60,6 +61,10 @@ S = OutboundMessage.Status
 QUIET_START = 22
 QUIET_END = 8
 DAILY_CAP = 3
+# The order-placed message thanks a buyer for an order just placed: only an order paid (or placed) within these
+# hours, and not cancelled, gets it. A merchant's first import of last month's export must not text every buyer
+# 「订单已收到」 weeks later (and pay the gateway for it). An order with neither time gets none.
+ORDER_PLACED_WITHIN_HOURS = 48
 MAX_ATTEMPTS = 6
 BACKOFF_BASE_SECONDS = 60
 # Transactional triggers the customer needs even when marketing-type caps are hit.
@@ -452,28 +457,54 @@ def _placed_body_sql(body_tpl: str, constants: dict[str, str]) -> tuple[str, lis
     return " || ".join(parts), params
 
 
+@dataclass(frozen=True)
+class PlacedNotices:
+    """What notify_orders_placed did with a batch of new orders: messages written (queued, or stored suppressed
+    for an opt-out, the cap or the compliance guard; 0 on a repeat) and orders left without one because they are
+    not recent (paid longer ago than ORDER_PLACED_WITHIN_HOURS, no time at all) or cancelled."""
+
+    written: int = 0
+    not_recent: int = 0
+    within_hours: int = ORDER_PLACED_WITHIN_HOURS
+
+
 def notify_orders_placed(*, shop, order_ids: list[int]) -> int:
-    """The order-placed message of each new order, in one INSERT … SELECT (no row through Python): the
+    """The order-placed messages of new orders; returns how many were written (see orders_placed_notices)."""
+    return orders_placed_notices(shop=shop, order_ids=order_ids).written
+
+
+def orders_placed_notices(*, shop, order_ids: list[int]) -> PlacedNotices:
+    """The order-placed message of each new, recent order, in one INSERT … SELECT (no row through Python): the
     same channel choice, template, quiet hours, opt-out, frequency cap (this batch's messages count too,
     in order id order), compliance verdict (once per template of a channel the batch uses) and
-    idempotency key as notification_enqueue. Returns how many messages were written (0 on a repeat)."""
+    idempotency key as notification_enqueue. Orders that are not recent get nothing (ORDER_PLACED_WITHIN_HOURS)."""
     from django.db import connection
 
+    from shouhou.commerce.choices import OrderStatus
+
     if not order_ids:
-        return 0
+        return PlacedNotices()
     trigger = Trigger.ORDER_PLACED
     vendor = connection.vendor
     ids_sql = "= ANY(CAST(%s AS bigint[]))" if vendor == "postgresql" else "IN (SELECT value FROM json_each(%s))"
     ids_param = list(order_ids) if vendor == "postgresql" else json.dumps(list(order_ids))
     channel_sql = ("CASE WHEN c.id IS NULL THEN 'in_app' WHEN c.phone <> '' THEN 'sms' "
                    "WHEN c.wechat_id <> '' THEN 'wechat_subscribe' WHEN c.email <> '' THEN 'email' ELSE 'in_app' END")
+    at = now()
+    adapt = connection.ops.adapt_datetimefield_value
+    ts = "CAST(%s AS timestamptz)" if vendor == "postgresql" else "%s"
+    recent = f"coalesce(o.paid_at, o.placed_at) >= {ts} AND o.status <> %s"
     source = (f"FROM commerce_order o LEFT JOIN commerce_customer c ON c.id = o.customer_id "  # noqa: S608
-              f"WHERE o.shop_id = %s AND o.id {ids_sql}")
+              f"WHERE o.shop_id = %s AND o.id {ids_sql} AND {recent}")
+    hours = _conf("ORDER_PLACED_WITHIN_HOURS", ORDER_PLACED_WITHIN_HOURS)
+    source_params = [shop.pk, ids_param, adapt(at - timedelta(hours=hours)), OrderStatus.CANCELLED]
     with connection.cursor() as cur:
-        cur.execute(f"SELECT DISTINCT {channel_sql} {source}", [shop.pk, ids_param])  # noqa: S608
-        channels = sorted(ch for (ch,) in cur.fetchall())
+        cur.execute(f"SELECT {channel_sql} AS ch, count(*) {source} GROUP BY ch", source_params)  # noqa: S608
+        counted = dict(cur.fetchall())
+    channels = sorted(counted)
+    not_recent = len(set(order_ids)) - sum(counted.values())
     if not channels:
-        return 0
+        return PlacedNotices(0, not_recent, hours)
     own: dict[str, tuple[str, str]] = {}
     for tpl in MessageTemplate.objects.filter(shop=shop, trigger=trigger, active=True).order_by("-pk"):
         own[tpl.channel] = (tpl.body, tpl.provider_template_code)
@@ -502,10 +533,7 @@ def notify_orders_placed(*, shop, order_ids: list[int]) -> int:
     else:
         ctx_sql = ("json_patch(json_object('shop_name', %s, 'service_contact', %s, 'customer_name', b.customer_name, "
                    f"'order_no', b.order_no), json_object('_template_code', {code_sql}))")
-    at = now()
     quiet = quiet_until(at)
-    adapt = connection.ops.adapt_datetimefield_value
-    ts = "CAST(%s AS timestamptz)" if vendor == "postgresql" else "%s"
     cap_sql = ("b.customer_id IS NOT NULL AND coalesce(r.n, 0) + row_number() OVER "
                "(PARTITION BY b.customer_id ORDER BY b.order_id) > %s") if trigger not in CAP_EXEMPT else "false"
     cap_params = [_conf("DAILY_CAP", DAILY_CAP)] if trigger not in CAP_EXEMPT else []
@@ -542,7 +570,7 @@ def notify_orders_placed(*, shop, order_ids: list[int]) -> int:
                0, '', '', x.blocked, x.reason, %s, %s
         FROM x WHERE true
         ON CONFLICT (idempotency_key) DO NOTHING"""  # noqa: S608
-    params = [LINK_SQL if vendor == "postgresql" else "(?i)" + LINK_SQL, "亲", "亲", shop.pk, ids_param, adapt(at - timedelta(hours=24)), *NOT_RECEIVED,
+    params = [LINK_SQL if vendor == "postgresql" else "(?i)" + LINK_SQL, "亲", "亲", *source_params, adapt(at - timedelta(hours=24)), *NOT_RECEIVED,
               *params_blocked, *params_blocked, COMPLIANCE, *cap_params,
               shop.pk, trigger, *params_body, *constants.values(), *params_code,
               S.SUPPRESSED, S.QUEUED, adapt(quiet) if quiet else None, adapt(at), adapt(at)]
@@ -554,7 +582,7 @@ def notify_orders_placed(*, shop, order_ids: list[int]) -> int:
             written = cur.fetchone()[0]
     if written:
         transaction.on_commit(_schedule_drain)
-    return written
+    return PlacedNotices(written, not_recent, hours)
 
 
 def notify_orders_shipped(*, shop, shipment_ids: list[int]) -> int:

@@ -8,6 +8,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from shouhou.accounts.actors import SYSTEM
@@ -282,13 +283,14 @@ def test_customer_phone_is_unique_per_shop_but_blank_phones_may_repeat(shop):
         Customer.objects.create(shop=shop, phone="13800000000")
 
 
-def test_new_orders_are_announced_to_notifications_when_it_offers_the_hook(shop, tmp_path, monkeypatch,
-                                                                             django_capture_on_commit_callbacks):
+def test_new_orders_are_announced_to_notifications_once(shop, tmp_path, monkeypatch,
+                                                        django_capture_on_commit_callbacks):
     from shouhou.notifications import services as notification_services
 
     calls = []
-    monkeypatch.setattr(notification_services, "notify_orders_placed",
-                        lambda *, shop, order_ids: calls.append((shop, order_ids)), raising=False)
+    monkeypatch.setattr(notification_services, "orders_placed_notices",
+                        lambda *, shop, order_ids: calls.append((shop, order_ids)) or
+                        notification_services.PlacedNotices(len(order_ids), 0))
     path = write_csv(tmp_path / "orders.csv")
     with django_capture_on_commit_callbacks(execute=True):
         orders_import(actor=SYSTEM, shop=shop, path=path)
@@ -297,14 +299,24 @@ def test_new_orders_are_announced_to_notifications_when_it_offers_the_hook(shop,
     assert calls == [(shop, sorted(Order.objects.filter(shop=shop).values_list("pk", flat=True)))]
 
 
-def test_import_without_the_notifications_hook_still_succeeds(shop, tmp_path, monkeypatch,
-                                                              django_capture_on_commit_callbacks):
-    from shouhou.notifications import services as notification_services
+@pytest.mark.django_db(transaction=True)
+def test_the_report_says_which_new_orders_get_the_order_placed_message(shop, shop_admin, tmp_path, client):
+    import time_machine
 
-    monkeypatch.delattr(notification_services, "notify_orders_placed", raising=False)
-    with django_capture_on_commit_callbacks(execute=True):
-        job = orders_import(actor=SYSTEM, shop=shop, path=write_csv(tmp_path / "orders.csv"))
-    assert job.status == "done"
+    # the export's second order was paid 2026-11-01 21:06, its first a week before; imported the next morning
+    # (no outer transaction: the messages are written at the import's commit, before its report is saved)
+    rows = with_value("支付时间", "2026-10-25 20:31:00", row=0)
+    rows = with_value("支付时间", "2026-10-25 20:31:00", row=1, rows=rows)
+    with time_machine.travel(dt.datetime(2026, 11, 2, 9, 0, tzinfo=SH), tick=False):
+        job = orders_import(actor=SYSTEM, shop=shop, path=write_csv(tmp_path / "orders.csv", rows))
+    assert (job.summary["placed_messages"], job.summary["placed_not_recent"]) == (1, 1)
+    assert job.summary["placed_within_hours"] == 48
+    client.force_login(shop_admin)
+    page = client.get(f"/commerce/import/{job.pk}/").content.decode()
+    assert "为新订单生成 1 条消息" in page and "另有 1 笔新订单不是 48 小时内付款的或已取消" in page
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    english = client.get(f"/commerce/import/{job.pk}/").content.decode()
+    assert "1 message(s) for new orders" in english and "paid in the last 48 hours" in english
 
 
 def test_orders_spanning_chunks_are_counted_once(shop, tmp_path, monkeypatch):

@@ -15,6 +15,7 @@ SH = dt.timezone(dt.timedelta(hours=8))
 DAY = dt.datetime(2026, 11, 20, 14, 0, tzinfo=SH)
 NIGHT = dt.datetime(2026, 11, 20, 23, 30, tzinfo=SH)
 S = OutboundMessage.Status
+PAID = DAY - dt.timedelta(hours=31)  # the orders' payment: within 48 h of every moment below (recent orders)
 FIELDS = ("channel", "recipient", "body", "status", "suppressed_reason", "send_after", "customer_id", "trigger")
 
 
@@ -23,8 +24,8 @@ def _orders(shop):
     wechat = CustomerFactory(shop=shop, name="", phone="", wechat_id="wx_li", email="li@example.com")
     mail = CustomerFactory(shop=shop, name="赵六", phone="", email="zhao@example.com")
     app = CustomerFactory(shop=shop, name="钱七", phone="")
-    return [OrderFactory(shop=shop, customer=c) for c in (sms, wechat, mail, app)] + [
-        OrderFactory(shop=shop, customer=None)]
+    return [OrderFactory(shop=shop, customer=c, paid_at=PAID) for c in (sms, wechat, mail, app)] + [
+        OrderFactory(shop=shop, customer=None, paid_at=PAID)]
 
 
 def _one_by_one(shop, orders):
@@ -61,13 +62,13 @@ def test_the_set_based_messages_equal_notification_enqueues_at_night(shop, other
 def test_the_cap_counts_the_last_24_hours_and_this_batch_in_order_id_order(shop):
     fan = CustomerFactory(shop=shop, phone="13900001111")
     gone = CustomerFactory(shop=shop, phone="13900002222", opted_out_at=DAY - dt.timedelta(days=3))
-    earlier = OrderFactory(shop=shop, customer=fan)
+    earlier = OrderFactory(shop=shop, customer=fan, paid_at=PAID)
     with time_machine.travel(DAY - dt.timedelta(hours=30), tick=False):  # outside the 24 h window
-        notify_orders_placed(shop=shop, order_ids=[OrderFactory(shop=shop, customer=fan).pk])
+        notify_orders_placed(shop=shop, order_ids=[OrderFactory(shop=shop, customer=fan, paid_at=PAID).pk])
     with time_machine.travel(DAY - dt.timedelta(hours=2), tick=False):  # inside: one of today's three
         notify_orders_placed(shop=shop, order_ids=[earlier.pk])
-    new = [OrderFactory(shop=shop, customer=fan) for _ in range(4)]
-    quits = OrderFactory(shop=shop, customer=gone)
+    new = [OrderFactory(shop=shop, customer=fan, paid_at=PAID) for _ in range(4)]
+    quits = OrderFactory(shop=shop, customer=gone, paid_at=PAID)
     with time_machine.travel(DAY, tick=False):
         assert notify_orders_placed(shop=shop, order_ids=[o.pk for o in new] + [quits.pk]) == 5
         assert notify_orders_placed(shop=shop, order_ids=[o.pk for o in new] + [quits.pk]) == 0  # a re-import

@@ -114,7 +114,8 @@ def test_bulk_enqueue_guards_each_template_once_and_blocks_a_bribing_template(sh
         return real(text)
 
     monkeypatch.setattr(services, "guard_outgoing", counting)
-    orders = [OrderFactory(shop=shop, customer=CustomerFactory(shop=shop)) for _ in range(6)]
+    orders = [OrderFactory(shop=shop, customer=CustomerFactory(shop=shop), paid_at=DAY - dt.timedelta(hours=1))
+              for _ in range(6)]
     ids = [o.pk for o in orders]
     with time_machine.travel(DAY, tick=False):
         assert notify_orders_placed(shop=shop, order_ids=ids[:3]) == 3

@@ -124,7 +124,8 @@ def test_an_imports_order_placed_batch_drops_a_link_in_the_name_too(shop):
 
     linked = CustomerFactory(shop=shop, phone="13812345678", name="退款点 t.cn/A6x")
     plain = CustomerFactory(shop=shop, phone="13912345678", name="王先生")
-    orders = [OrderFactory(shop=shop, customer=linked), OrderFactory(shop=shop, customer=plain)]
+    paid = DAY - dt.timedelta(hours=1)
+    orders = [OrderFactory(shop=shop, customer=linked, paid_at=paid), OrderFactory(shop=shop, customer=plain, paid_at=paid)]
     with time_machine.travel(DAY, tick=False):
         assert notify_orders_placed(shop=shop, order_ids=[o.pk for o in orders]) == 2
     bodies = dict(OutboundMessage.objects.values_list("customer_id", "body"))

@@ -234,7 +234,7 @@ def test_failed_messages_do_not_use_up_the_daily_cap(shop, customer, path):
             OutboundMessage.objects.create(shop=shop, customer=customer, channel="sms", trigger="order_placed",
                                            recipient=customer.phone, body="x", idempotency_key=f"failed:{i}",
                                            status=S.FAILED, last_error="阿里云短信 isv.SMS_TEMPLATE_ILLEGAL")
-        order = OrderFactory(shop=shop, customer=customer)
+        order = OrderFactory(shop=shop, customer=customer, paid_at=DAY - dt.timedelta(hours=1))
         if path == "single":
             notification_enqueue(shop=shop, customer=customer, trigger="survey_invitation",
                                  context={"survey_url": "https://x.cn/s"}, idempotency_key="new")
