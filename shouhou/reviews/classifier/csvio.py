@@ -43,6 +43,30 @@ class CsvColumnError(ValueError):
     pass
 
 
+# Headers a review's text goes by in other tools' exports and data sets, tried in this order when no --column is given
+# and the file has no `review` column (compared without surrounding spaces, case-insensitively).
+TEXT_COLUMNS = ("review", "text", "content", "comment", "review_text", "body", "评价", "评价内容", "评论", "评论内容",
+                "内容", "文本")
+
+
+def text_column(fields: list[str], wanted: str | None, where: object) -> str:
+    """The column holding the texts: `wanted` when given (it must be there), else `review`, else the one header of
+    TEXT_COLUMNS the file has. Raises CsvColumnError naming the headers when there is none or more than one."""
+    found = "、".join(fields) if fields else "（空文件，没有表头）"
+    if wanted is not None:
+        if wanted not in fields:
+            raise CsvColumnError(f"{where}: 缺少列 “{wanted}”；表头中的列为: {found}")
+        return wanted
+    known = {name: n for n, name in enumerate(TEXT_COLUMNS)}
+    candidates = sorted((f for f in fields if f.strip().lower() in known), key=lambda f: known[f.strip().lower()])
+    if "review" in fields or len(candidates) == 1:
+        return "review" if "review" in fields else candidates[0]
+    if not candidates:
+        raise CsvColumnError(f"{where}: 缺少列 “review”（也没有 text、content、评价、评论、内容 等评价文本列；可用 --column "
+                             f"指定）；表头中的列为: {found}")
+    raise CsvColumnError(f"{where}: 表头中有多个可能的评价文本列：{'、'.join(candidates)}；请用 --column 指定一列")
+
+
 class CsvEncodingError(ValueError):
     """The file's encoding cannot be told for sure; the message says what to do."""
 
@@ -142,8 +166,10 @@ def _same_file(src: Path, dst: Path) -> bool:
     return src.resolve() == dst.resolve()
 
 
-def classify_csv(*, src: Path, dst: Path, column: str = "review", encoding: str | None = None) -> int:
-    """Classify every row of `src` (a CSV with a `column` column) into `dst`; returns the row count.
+def classify_csv(*, src: Path, dst: Path, column: str | None = None, encoding: str | None = None,
+                 on_column=None) -> int:
+    """Classify every row of `src` into `dst`; returns the row count. The texts are in `column`, else in the column
+    text_column() finds (`on_column(name)` is told which one when it is not `review`).
     The output is UTF-8 whatever the input encoding. Refuses (CsvEncodingError) a file it cannot read for
     sure, and `dst` naming the same file as `src` (ValueError)."""
     if _same_file(src, dst):
@@ -166,9 +192,10 @@ def classify_csv(*, src: Path, dst: Path, column: str = "review", encoding: str 
         if fields and fields[0].startswith("\ufeff"):
             fields[0] = fields[0].lstrip("\ufeff")
             reader.fieldnames = fields
-        if column not in fields:
-            found = "、".join(fields) if fields else "（空文件，没有表头）"
-            raise CsvColumnError(f"{src}: 缺少列 “{column}”；表头中的列为: {found}")
+        picked = text_column(fields, column, src)
+        if column is None and picked != "review" and on_column is not None:
+            on_column(picked)
+        column = picked
         repeated = sorted({f for f in fields if f and fields.count(f) > 1})
         if repeated:  # a row is read by name: the later column's cell would silently replace the earlier one's
             raise CsvColumnError(f"{src}: 表头中的列名重复: {'、'.join(repeated)}（每列需要不同的名字，否则后一列的内容"

@@ -56,10 +56,12 @@ class OutsideScores:
 
 
 def outside_sentiment(path: Path, model: ReviewModel) -> OutsideScores:
-    """Read a CSV with columns `label` (1 positive, 0 negative) and `review`, and score the model's sentiment on
+    """Read a CSV with columns `label` (1 positive, 0 negative) and `review` (or text, content … csvio.TEXT_COLUMNS),
+    and score the model's sentiment on
     it, each text read whole (whole.classify_whole, as `classify` reads it)."""
     import csv
 
+    from shouhou.reviews.classifier.csvio import text_column
     from shouhou.reviews.classifier.whole import classify_whole
 
     if not path.exists():
@@ -67,13 +69,14 @@ def outside_sentiment(path: Path, model: ReviewModel) -> OutsideScores:
     texts, y = [], []
     with path.open(encoding="utf-8-sig", newline="") as fh:
         reader = csv.DictReader(fh)
-        missing = {"label", "review"} - set(reader.fieldnames or [])
-        if missing:
-            raise ValueError(f"{path.name}: 缺少列 {', '.join(sorted(missing))}（需要 label 与 review）")
+        fields = list(reader.fieldnames or [])
+        if "label" not in fields:
+            raise ValueError(f"{path.name}: 缺少列 label（需要 label 与 review，或 text 等评价文本列）")
+        column = text_column(fields, None, path.name)
         for n, rec in enumerate(reader, start=2):
             if rec["label"] not in ("0", "1"):
                 raise ValueError(f"{path.name} 第 {n} 行: label 应为 0 或 1，实际为 {rec['label']!r}")
-            texts.append(rec["review"] or "")
+            texts.append(rec[column] or "")
             y.append(int(rec["label"]))
     if not texts:
         raise ValueError(f"{path.name}: 没有评价")

@@ -87,8 +87,14 @@ def test_classify_reads_a_gbk_export_and_a_bom(tmp_path):
 
 def test_classify_missing_column_is_a_clear_error(tmp_path):
     src = tmp_path / "in.csv"
-    _write(src, ["id", "text"], [["1", "好"]])
-    with pytest.raises(CommandError, match="缺少列 “review”；表头中的列为: id、text"):
+    _write(src, ["id", "note"], [["1", "好"]])
+    with pytest.raises(CommandError, match="缺少列 “review”（也没有 text、content、评价、评论、内容 等评价文本列；可用 --column "
+                                           "指定）；表头中的列为: id、note"):
+        _run("classify", "--in", str(src), "--out", str(tmp_path / "out.csv"))
+    with pytest.raises(CommandError, match="缺少列 “comment”；表头中的列为: id、note"):
+        _run("classify", "--in", str(src), "--out", str(tmp_path / "out.csv"), "--column", "comment")
+    _write(src, ["text", "评论"], [["好", "差"]])
+    with pytest.raises(CommandError, match="表头中有多个可能的评价文本列：text、评论；请用 --column 指定一列"):
         _run("classify", "--in", str(src), "--out", str(tmp_path / "out.csv"))
     with pytest.raises(CommandError, match="输入文件不存在"):
         _run("classify", "--in", str(tmp_path / "nope.csv"), "--out", str(tmp_path / "o.csv"))
@@ -160,8 +166,11 @@ def test_evaluate_scores_sentiment_on_an_outside_set_and_says_what_is_wrong_with
     out = _run("evaluate", "--labels", str(small_dataset.parent / "labels"), "--limit", "20", "--outside", str(outside))
     line = next(x for x in out.splitlines() if x.startswith("情感（域外，不参与训练与选择）waimai_sample.csv"))
     assert "5 条，正面占 0.40" in line and "准确率 accuracy = 1.0000" in line and "true0 3/0 true1 0/2" in line
-    _write(outside, ["label", "text"], [["1", "好吃"]])
-    with pytest.raises(CommandError, match="waimai_sample.csv: 缺少列 review"):
+    _write(outside, ["label", "text"], [["1", "好吃"], ["0", "太难吃了，肉都是臭的"]])  # another tool's header
+    out = _run("evaluate", "--labels", str(small_dataset.parent / "labels"), "--limit", "20", "--outside", str(outside))
+    assert "2 条，正面占 0.50" in next(x for x in out.splitlines() if x.startswith("情感（域外，不参与训练与选择）"))
+    _write(outside, ["label", "note"], [["1", "好吃"]])
+    with pytest.raises(CommandError, match="waimai_sample.csv: 缺少列 “review”（也没有 text"):
         _run("evaluate", "--labels", str(small_dataset.parent / "labels"), "--limit", "20", "--outside", str(outside))
     _write(outside, ["label", "review"], [["1", "好吃"], ["好", "难吃"]])
     with pytest.raises(CommandError, match="waimai_sample.csv 第 3 行: label 应为 0 或 1，实际为 '好'"):
@@ -323,3 +332,23 @@ def test_a_labels_directory_without_the_labels_is_refused_before_any_work(action
     with pytest.raises(CommandError, match="缺少人工标注文件: chat_openings.csv"):
         _run(action, "--labels", str(tmp_path), *(["--out", str(tmp_path / "m.joblib")] if action == "train" else []))
     assert not (tmp_path / "m.joblib").exists()
+
+
+def test_classify_finds_the_text_column_of_another_tools_export(tmp_path):
+    # a labelled set kept by someone else: the text under 「评价内容」, their own label beside it
+    src = tmp_path / "labelled.csv"
+    _write(src, ["id", "评价内容", "label"], [["1", "衣服质量太差了，洗一次就掉色", "quality_defect"],
+                                              ["2", "快递太慢了，等了一个星期才到", "logistics"]])
+    out = _run("classify", "--in", str(src), "--out", str(tmp_path / "out.csv"))
+    assert "评价文本取自列 “评价内容”（文件没有 review 列）" in out
+    with (tmp_path / "out.csv").open(encoding="utf-8") as fh:
+        got = list(csv.DictReader(fh))
+    assert [(r["id"], r["label"], r["complaint_type"]) for r in got] == [
+        ("1", "quality_defect", "quality_defect"), ("2", "logistics", "logistics")]
+    # a header with spaces and capitals is still found; `review` wins over the others
+    _write(src, [" Text ", "id"], [["衣服质量太差了，洗一次就掉色", "1"]])
+    assert "评价文本取自列 “ Text ”" in _run("classify", "--in", str(src), "--out", str(tmp_path / "out.csv"))
+    _write(src, ["review", "text"], [["衣服质量太差了，洗一次就掉色", "很好"]])
+    assert "评价文本取自列" not in _run("classify", "--in", str(src), "--out", str(tmp_path / "out.csv"))
+    with (tmp_path / "out.csv").open(encoding="utf-8") as fh:
+        assert next(csv.DictReader(fh))["complaint_type"] == "quality_defect"

@@ -30,7 +30,8 @@ class Command(BaseCommand):
         c = sub.add_parser("classify", help="读取含 review 列的 CSV，写出带分类结果的 CSV", description="读取含 review 列的 CSV，写出带分类结果的 CSV")
         c.add_argument("--in", dest="src", type=Path, required=True)
         c.add_argument("--out", dest="dst", type=Path, required=True)
-        c.add_argument("--column", default="review", help="评价文本所在列（默认 review）")
+        c.add_argument("--column", default=None,
+                       help="评价文本所在列（默认 review；没有时取表头中唯一的 text、content、评价、评论、内容 等列）")
         c.add_argument("--encoding", default=None,
                        help="输入文件编码（默认自动识别：UTF-8/UTF-16 及其 BOM、GBK、Big5；无法确定时会提示）")
 
@@ -106,5 +107,6 @@ class Command(BaseCommand):
             raise CommandError(f"--out 是一个目录，请给出输出文件名（如 {dst / 'classified.csv'}）")
         if not dst.parent.is_dir():
             raise CommandError(f"--out 所在的目录不存在: {dst.parent}")
-        n = classify_csv(src=src, dst=dst, column=column, encoding=encoding)
+        n = classify_csv(src=src, dst=dst, column=column, encoding=encoding,
+                         on_column=lambda name: self.stdout.write(f"评价文本取自列 “{name}”（文件没有 review 列）"))
         self.stdout.write(f"已分类 {n} 条评价 → {dst}")
