@@ -25,7 +25,7 @@ from django.utils.timezone import localtime
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from shouhou.commerce.choices import VIP_TIERS
+from shouhou.commerce.choices import VIP_TIERS, OrderStatus
 from shouhou.core.clock import now
 from shouhou.inbox.choices import Channel, Direction, Priority
 from shouhou.inbox.models import Conversation, Message
@@ -205,7 +205,10 @@ def answer_parcel(*, order) -> str:
     line = _first_line(order)
     what = f"您的订单{order.order_no}" + (f"（{line.product_name}）" if line else "")
     shipment = order.shipments.filter(is_return=False).order_by("-shipped_at", "-pk").first()
-    if shipment is None or shipment.status == "pending" or not shipment.tracking_no:
+    unsent = shipment is None or shipment.status == "pending" or not shipment.tracking_no
+    if unsent and order.status == OrderStatus.CANCELLED:  # refunded before dispatch: nothing is being prepared
+        return f"{what}已取消，不会再发货。对退款有疑问请回复「人工」。"
+    if unsent:
         promised = shipment.promised_ship_by if shipment is not None else None
         text = f"{what}已付款，正在安排发货"
         if promised:

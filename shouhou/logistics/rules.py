@@ -25,6 +25,8 @@ class ShipmentFacts:
     shipped_at: datetime | None
     last_event_at: datetime | None
     is_return: bool = False
+    # the order was cancelled (refunded before dispatch: 未发货仅退款, 已取消 in an export): nothing is late to ship
+    order_cancelled: bool = False
 
 
 # On its way: an electronic waybill (INFO_RECEIVED, "已下单，等待揽收") is not — until the courier collects it, it
@@ -37,6 +39,8 @@ def exception_for(facts: ShipmentFacts, rules: Rules, at: datetime) -> tuple[str
     if facts.is_return:
         return None
     if facts.status == St.SIGNED:
+        return None
+    if facts.status in (St.PENDING, St.INFO_RECEIVED) and facts.order_cancelled:
         return None
     if facts.status == St.PENDING:
         if rules.dispatch_late and facts.promised_ship_by and facts.shipped_at is None and at > facts.promised_ship_by:

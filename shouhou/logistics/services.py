@@ -274,7 +274,8 @@ def shipment_check(*, shipment: Shipment, rules: Rules | None = None, ruleset=No
         rules, ruleset = rules_for(shipment.shop)
     at = now()
     found = exception_for(ShipmentFacts(shipment.status, shipment.promised_ship_by, shipment.shipped_at,
-                                        shipment.last_event_at, shipment.is_return), rules, at)
+                                        shipment.last_event_at, shipment.is_return,
+                                        order_cancelled=shipment.order.status == OrderStatus.CANCELLED), rules, at)
     current = LogisticsException.objects.filter(shipment=shipment, status=LogisticsException.Status.OPEN).first()
     if found is None:
         if current is not None and current.kind == ExceptionKind.TRACKING_STOPPED and (
@@ -411,7 +412,8 @@ def tracking_ingest_many(*, shop, pushes: list[tuple[str, str, list[Event]]], so
         for s in touched.values():
             if s.status not in watch:
                 continue
-            facts = ShipmentFacts(s.status, s.promised_ship_by, s.shipped_at, s.last_event_at, s.is_return)
+            facts = ShipmentFacts(s.status, s.promised_ship_by, s.shipped_at, s.last_event_at, s.is_return,
+                                  order_cancelled=s.order.status == OrderStatus.CANCELLED)
             if s.pk in open_ids or exception_for(facts, rules, at) is not None:
                 shipment_check(shipment=s, rules=rules, ruleset=ruleset)
     return len(created)  # rows offered (ignore_conflicts cannot tell inserted from skipped)

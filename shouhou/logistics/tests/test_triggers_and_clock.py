@@ -232,3 +232,38 @@ def test_nul_characters_in_carrier_text_are_dropped(client, secret_shop):
     assert _generic(client, body).status_code == 200
     event = TrackingEvent.objects.get()
     assert (event.description, event.location) == ("已揽收", "杭州")
+
+
+def test_a_cancelled_order_is_never_late_to_ship(shop, tmp_path, django_capture_on_commit_callbacks):
+    """A buyer refunded before dispatch (未发货仅退款: the export says 已退款) must not be told the parcel is late, nor
+    an agent be given a ticket for it; an order cancelled after its late-dispatch exception opened closes it."""
+    from shouhou.commerce.models import Shipment
+    from shouhou.commerce.services import orders_import
+    from shouhou.commerce.tests.exports import HEADERS, write_csv
+
+    row = dict.fromkeys(HEADERS, "")
+    row.update({"订单号": "DY-REFUNDED-1", "商品名称": "加绒卫衣女", "数量": "1", "实付金额": "129.00",
+                "下单时间": "2026-11-20 10:00:00", "支付时间": "2026-11-20 10:01:00", "承诺发货时间": "2026-11-22 10:01:00",
+                "收货人": "张三", "手机号": "13812345678"})
+    headers = [*HEADERS, "订单状态"]
+    with time_machine.travel(T0, tick=False), django_capture_on_commit_callbacks(execute=True):
+        job = orders_import(actor=SYSTEM, shop=shop, path=write_csv(tmp_path / "o.csv", [[*row.values(), "已退款"]],
+                                                                   headers))
+    assert job.status == "done", job.errors
+    shipment = Shipment.objects.get(order__order_no="DY-REFUNDED-1")
+    assert (shipment.order.status, shipment.status) == ("cancelled", St.PENDING)
+    with time_machine.travel(T0 + dt.timedelta(days=5), tick=False):
+        assert exception_sweep(shop=shop)["opened"] == 0
+    assert not LogisticsException.objects.exists()
+    assert not OutboundMessage.objects.filter(trigger="dispatch_late").exists()
+    assert not Ticket.objects.exists()
+    # an order that was late, then cancelled (the platform refunded it): its exception and ticket are closed
+    late = _pending(shop)
+    with time_machine.travel(T0 + dt.timedelta(hours=49), tick=False):
+        assert exception_sweep(shop=shop)["opened"] == 1
+    assert LogisticsException.objects.get(shipment=late).status == "open"
+    late.order.status = "cancelled"
+    late.order.save()
+    with time_machine.travel(T0 + dt.timedelta(hours=50), tick=False):
+        assert exception_sweep(shop=shop)["resolved"] == 1
+    assert LogisticsException.objects.get(shipment=late).status == "resolved"
