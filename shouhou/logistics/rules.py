@@ -25,7 +25,8 @@ class ShipmentFacts:
     shipped_at: datetime | None
     last_event_at: datetime | None
     is_return: bool = False
-    # the order was cancelled (refunded before dispatch: 未发货仅退款, 已取消 in an export): nothing is late to ship
+    # the order was cancelled (refunded before dispatch: 未发货仅退款, 已取消 in an export; or intercepted on its way):
+    # nothing is late to ship, and its parcel coming back is what the cancellation asked for
     order_cancelled: bool = False
 
 
@@ -40,8 +41,8 @@ def exception_for(facts: ShipmentFacts, rules: Rules, at: datetime) -> tuple[str
         return None
     if facts.status == St.SIGNED:
         return None
-    if facts.status in (St.PENDING, St.INFO_RECEIVED) and facts.order_cancelled:
-        return None
+    if facts.order_cancelled and facts.status in (St.PENDING, St.INFO_RECEIVED, St.RETURNED):
+        return None  # never shipped, or sent back as the cancellation asked (拦截退回): nothing went wrong
     if facts.status == St.PENDING:
         if rules.dispatch_late and facts.promised_ship_by and facts.shipped_at is None and at > facts.promised_ship_by:
             return ExceptionKind.DISPATCH_LATE, "超过承诺发货时间仍未发货"

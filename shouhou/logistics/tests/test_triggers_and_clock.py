@@ -267,3 +267,12 @@ def test_a_cancelled_order_is_never_late_to_ship(shop, tmp_path, django_capture_
     with time_machine.travel(T0 + dt.timedelta(hours=50), tick=False):
         assert exception_sweep(shop=shop)["resolved"] == 1
     assert LogisticsException.objects.get(shipment=late).status == "resolved"
+    # a cancelled order's parcel intercepted and sent back (拦截退回) is what was asked: no "returned" exception
+    back = ShipmentFactory(order=OrderFactory(shop=shop, status="cancelled", delivered_at=None), status=St.RETURNED,
+                           carrier="ZTO", tracking_no="ZT7999", signed_at=None)
+    kept = ShipmentFactory(order=OrderFactory(shop=shop, status="shipped", delivered_at=None), status=St.RETURNED,
+                           carrier="ZTO", tracking_no="ZT7998", signed_at=None)
+    with time_machine.travel(T0 + dt.timedelta(hours=51), tick=False):
+        exception_sweep(shop=shop)
+    assert not LogisticsException.objects.filter(shipment=back).exists()
+    assert LogisticsException.objects.get(shipment=kept).kind == "returned"  # a live order's parcel sent back
