@@ -469,14 +469,16 @@ def _store_photo(case: Case, upload, *, actor=None, from_customer: bool = False,
 def case_create(*, shop, order_line: OrderLine, reason: str, kind: str | None = None, description: str = "",
                 claim_data: dict | None = None, photos: list | tuple = (), actor=None, channel: str = "",
                 from_customer: bool = False, auto_approve: bool = True, platform_request: bool = False,
-                requested_at: dt.datetime | None = None) -> Case:
+                requested_at: dt.datetime | None = None, settled_on_platform: bool = False) -> Case:
     """Open a case on an order line; the active policy decides; auto-approval when it says so (and the
     caller allows it: a request a shop platform already decided is recorded, not decided again).
     `actor`: staff (a user or API principal), `CustomerActor()` on the self-service page, or `SYSTEM`.
     A line the shop platform took off the order (`removed_at`, order sync) is refused — by page, API, CLI or
     portal alike — except for `platform_request`: the platform's own after-sale request on it (the connector)
     is recorded as the platform sends it. `requested_at`: when the buyer asked, if earlier than now (a shop
-    platform's request synced late): the policy decides as of that moment."""
+    platform's request synced late): the policy decides as of that moment. `settled_on_platform`: a request the
+    platform had already closed (refunded, refused, withdrawn) when it was first read — a back-fill on connecting —
+    is recorded only: the customer is not told it was received, and no person is asked to review it."""
     require_role(actor, shop, CASE_CREATE)
     if order_line.order.shop_id != shop.pk:
         raise CaseError("订单不属于本店铺。")
@@ -545,6 +547,8 @@ def case_create(*, shop, order_line: OrderLine, reason: str, kind: str | None = 
                                                                       "policy_version": version.version if version else None})
     for photo in photos:
         _store_photo(case, photo, actor=actor, from_customer=from_customer)
+    if settled_on_platform:
+        return case
     _notify(case, "case_created", "created", {"explanation": stored["explanation_zh"]})
     if approve_now:
         Case.objects.filter(pk=case.pk).update(auto_approved=True)
@@ -569,15 +573,16 @@ def _ask_a_person(case: Case, *, request: str = "", key: str = "needs-person") -
         _event(case, kind="progress", note="未能自动进入客服队列，请人工跟进", visible=False)
 
 
-def _tickets_done(case: Case, *, note: str) -> None:
-    """The customer withdrew: the case's open tickets need nobody any more."""
+def _tickets_done(case: Case, *, note: str, by: str = "portal") -> None:
+    """The case needs nobody any more (the customer withdrew; the shop platform closed it): its open tickets are
+    resolved with `note`."""
     from shouhou.accounts.actors import SystemActor
     from shouhou.inbox.choices import OPEN_TICKET_STATUSES, TicketStatus
     from shouhou.inbox.models import Ticket
     from shouhou.inbox.services import ticket_set_status
 
     for ticket in Ticket.objects.filter(case=case, status__in=OPEN_TICKET_STATUSES):
-        ticket_set_status(ticket=ticket, status=TicketStatus.RESOLVED, actor=SystemActor("portal"), note=note)
+        ticket_set_status(ticket=ticket, status=TicketStatus.RESOLVED, actor=SystemActor(by), note=note)
 
 
 def _approval_fields(case: Case) -> dict:
@@ -1267,13 +1272,17 @@ def _path(start: str, goal: str) -> list[str]:
 
 @transaction.atomic
 def case_follow_platform(*, case: Case, status: str, note: str, actor, data: dict | None = None,
-                         deadline_at: dt.datetime | None = None, resolution: str = "") -> Case:
+                         deadline_at: dt.datetime | None = None, resolution: str = "",
+                         tell_customer: bool = True) -> Case:
     """Bring a case to the status its shop platform reports (the platform decided, the buyer shipped,
     the refund went through) by the shortest walk of allowed transitions, each one a recorded event
     (kind "platform"). Decision hooks are not called: the decision came from the platform.
     The platform's own deadline for the current step becomes the case's deadline. `resolution`: how the platform
     says it ended when that differs from the case kind's usual end (an exchange the merchant turned into a refund
-    is resolved as a refund); "" = from the kind. `actor`: the platform connector (a SystemActor)."""
+    is resolved as a refund); "" = from the kind. `actor`: the platform connector (a SystemActor).
+    A case the platform closes (resolved, refused, withdrawn) needs nobody any more: its open tickets are resolved
+    (the merchant refunded in the platform's back office, or the platform refunded by itself at the deadline).
+    `tell_customer=False`: a request already closed when first read (a back-fill) — no message."""
     _require(actor, case, CASE_APPROVE)
     case = _locked(case)
     if deadline_at is not None and case.deadline_at != deadline_at:
@@ -1302,6 +1311,10 @@ def case_follow_platform(*, case: Case, status: str, note: str, actor, data: dic
             fields["received_at"] = clock.now()
         _move(case, step, actor=actor, note=note if step == status else f"{note}（经过「{_stored(S(step).label)}」）",
               kind="platform", data=data, fields=fields)
+    if status in (S.RESOLVED, S.REJECTED, S.CANCELLED):
+        _tickets_done(case, note=f"平台上已处理完毕：{note}", by="platforms")
+    if not tell_customer:
+        return case
     if status == S.RESOLVED:
         _notify(case, "case_resolved", "resolved", {"resolution": _stored(Resolution(case.resolution).label)})
     elif status == S.REJECTED:

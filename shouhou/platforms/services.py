@@ -536,12 +536,16 @@ def aftersale_apply(conn: PlatformConnection, a: Aftersale) -> str:
         if link.case_id is None and a.not_a_request:
             link.save()
             return "updated"
+        # already closed on the platform when first read (a back-fill on connecting): recorded, nobody told or asked
+        settled = False
         if link.case_id is None:
             line = _line_for(conn, a)
             if line is None:
                 link.save()
                 return "waiting_order"
-            link.case = _case_open(conn, line, a)
+            settled = a.case_status in (CaseStatus.RESOLVED, CaseStatus.REJECTED, CaseStatus.CANCELLED)
+            link.case, created = _case_open(conn, line, a, settled=settled)
+            settled = settled and created  # a case the customer filed here before is followed as usual
             outcome = "created"
         link.save()
         case = link.case
@@ -550,26 +554,26 @@ def aftersale_apply(conn: PlatformConnection, a: Aftersale) -> str:
             case_services.case_follow_platform(
                 case=case, actor=PLATFORM, status=a.case_status if moves else case.status,
                 note=f"平台状态：{a.status_text}", data={"platform": conn.platform, "status": a.platform_status},
-                deadline_at=a.deadline, resolution=a.resolution)
+                deadline_at=a.deadline, resolution=a.resolution, tell_customer=not settled)
         if outcome == "created" and case.auto_approved and a.case_status == CaseStatus.REQUESTED \
                 and _may_push_automatic(conn, link):
             action_enqueue(link=link, kind=ActionKind.APPROVE, note="政策自动通过")
     return outcome
 
 
-def _case_open(conn: PlatformConnection, line: OrderLine, a: Aftersale) -> Case:
+def _case_open(conn: PlatformConnection, line: OrderLine, a: Aftersale, *, settled: bool = False) -> tuple[Case, bool]:
     """The platform request goes through the policy engine like a self-service one (cases.case_create);
-    an open case already on that line (opened by hand before) is linked instead of duplicated."""
+    an open case already on that line (opened by hand before) is linked instead of duplicated. (case, created)"""
     existing = Case.objects.filter(order_line=line, status__in=[s for s in CaseStatus.values
                                                                 if case_services.TRANSITIONS[s]]).first()
     if existing is not None and not PlatformAftersale.objects.filter(case=existing).exists():
-        return existing
+        return existing, False
     description = f"{conn.get_platform_display()}售后申请 {a.aftersale_id}" + (f"：{a.reason_text}" if a.reason_text else "")
     # already decided on the platform (back-fill, a late push): record it and follow, do not decide again
     return case_services.case_create(shop=conn.shop, order_line=line, reason=a.reason, kind=a.kind,
                                      description=description, channel=conn.platform, from_customer=True, actor=PLATFORM,
                                      auto_approve=a.case_status == CaseStatus.REQUESTED, platform_request=True,
-                                     requested_at=a.applied_at)
+                                     requested_at=a.applied_at, settled_on_platform=settled), True
 
 
 def _may_push_automatic(conn: PlatformConnection, link: PlatformAftersale) -> bool:

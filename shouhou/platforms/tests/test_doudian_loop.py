@@ -245,3 +245,47 @@ def test_request_that_cannot_become_a_case_is_kept_with_the_reason(sandbox, conn
     conn.refresh_from_db()
     assert "订单信息有误" in event.error and "无法建立" in conn.last_error
     assert not Case.objects.exists()
+
+
+def test_backfill_of_closed_requests_tells_nobody_and_asks_nobody(sandbox, connect, order_line, claim_clock):
+    """Connecting a shop reads the last 30 days of requests: one the platform already refunded is history — the
+    buyer is not told 「已受理」 and 「已处理完成」 weeks late, and no agent is given a ticket to review it."""
+    from shouhou.inbox.models import Ticket
+    from shouhou.notifications.models import OutboundMessage
+
+    done = sandbox.add_aftersale(order_id=ORDER_ID, sku_order_id=SKU_ORDER_ID, aftersale_type=1, reason="其他",
+                                 push=False)
+    sandbox.aftersales[done.aftersale_id].status = 12  # refunded on the platform
+    waiting_line = OrderLineFactory(order=OrderFactory(shop=order_line.shop, order_no="6920000000000009"),
+                                    line_key="6920000000000010")
+    sandbox.add_aftersale(order_id="6920000000000009", sku_order_id="6920000000000010", aftersale_type=1,
+                          reason="其他", push=False)  # still waiting for the merchant: real work
+    connect(backfill=True)
+    closed = Case.objects.get(order_line=order_line)
+    assert closed.status == "resolved"
+    assert not OutboundMessage.objects.filter(idempotency_key__startswith=f"case:{closed.pk}:").exists()
+    assert not Ticket.objects.filter(case=closed).exists()
+    open_case = Case.objects.get(order_line=waiting_line)
+    assert open_case.status == "requested"
+    assert OutboundMessage.objects.filter(idempotency_key=f"case:{open_case.pk}:created").exists()
+    assert Ticket.objects.get(case=open_case).status == "new"
+
+
+def test_a_request_the_platform_closes_resolves_its_ticket(sandbox, connect, order_line, claim_clock):
+    """A request left to a person, then refunded in the platform's back office (or by the platform at its
+    deadline): the case follows and its ticket leaves the queue instead of waiting for ever."""
+    from shouhou.inbox.models import Ticket, TicketEvent
+
+    conn = connect()
+    record = sandbox.add_aftersale(order_id=ORDER_ID, sku_order_id=SKU_ORDER_ID, aftersale_type=1, reason="其他",
+                                   push=False)
+    services.connection_sync(conn)
+    ticket = Ticket.objects.get(case=_case())
+    assert (ticket.status, _case().status) == ("new", "requested")
+    sandbox.aftersales[record.aftersale_id].status = 12
+    sandbox.aftersales[record.aftersale_id].update_time += 60
+    claim_clock.shift(120)
+    services.connection_sync(conn)
+    ticket.refresh_from_db()
+    assert (_case().status, ticket.status) == ("resolved", "resolved")
+    assert TicketEvent.objects.filter(ticket=ticket, note__startswith="平台上已处理完毕").exists()
