@@ -861,7 +861,12 @@ def ticket_open_for_case(*, case, request: str = "", key: str = "needs-person") 
     conversation.bot_active = False
     line = case.order_line
     what = f"{line.product_name}（{case.get_reason_display()}）" if line is not None else case.get_reason_display()
-    body = request or (f"我在自助售后页提交了售后申请 {case.number}：{what}。"
+    # where the customer asked: the self-service page, or their shop platform (a connector's request)
+    from shouhou.platforms.choices import ConnectedPlatform
+
+    with translation.override("zh-hans"):  # stored as the customer's words: Chinese whoever's request ran this
+        where = f"在{ConnectedPlatform(case.channel).label}" if case.channel in ConnectedPlatform.values else "在自助售后页"
+    body = request or (f"我{where}提交了售后申请 {case.number}：{what}。"
                        + (f"问题描述：{case.description}" if case.description else ""))
     received = message_receive(shop=case.shop, channel=conversation.channel, body=body, customer=case.customer,
                                contact_handle=conversation.contact_handle, order=case.order,

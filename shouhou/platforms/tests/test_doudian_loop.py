@@ -282,6 +282,11 @@ def test_a_request_the_platform_closes_resolves_its_ticket(sandbox, connect, ord
     services.connection_sync(conn)
     ticket = Ticket.objects.get(case=_case())
     assert (ticket.status, _case().status) == ("new", "requested")
+    # the request is the customer's on 抖店, not on our self-service page
+    from shouhou.inbox.models import Message
+
+    asked = Message.objects.get(conversation=ticket.conversation).body
+    assert asked.startswith(f"我在抖店提交了售后申请 {_case().number}：") and "自助售后页" not in asked
     sandbox.aftersales[record.aftersale_id].status = 12
     sandbox.aftersales[record.aftersale_id].update_time += 60
     claim_clock.shift(120)
