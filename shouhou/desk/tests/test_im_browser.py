@@ -52,8 +52,8 @@ def test_enter_in_the_script_search_picks_a_script_and_never_sends_the_draft(log
     page.fill("#im-script-search", "致歉")
     page.press("#im-script-search", "Enter")
 
-    # then the first matching script is in the reply box, and nothing was sent
-    expect(page.locator("#im-reply")).to_have_value("李女士您好，非常抱歉给您添麻烦了！请问您想换货还是退款？")
+    # then the first matching script is in the reply box after the draft (kept), and nothing was sent
+    expect(page.locator("#im-reply")).to_have_value("亲，我们正在核实李女士您好，非常抱歉给您添麻烦了！请问您想换货还是退款？")
     expect(page.locator("#im-script-search")).to_have_value("")
 
     # and Enter on a search that matches nothing leaves the reply as it is, and says so
@@ -434,8 +434,8 @@ def test_enter_that_confirms_a_chinese_ime_candidate_does_not_pick_a_script(logi
     page.wait_for_timeout(300)
     expect(page.locator("#im-reply")).to_have_value("亲，我们正在核实")
     expect(search).to_have_value("致歉")
-    search.press("Enter")
-    expect(page.locator("#im-reply")).to_have_value("李女士您好，非常抱歉给您添麻烦了！请问您想换货还是退款？")
+    search.press("Enter")  # the script goes in after the draft, which is kept
+    expect(page.locator("#im-reply")).to_have_value("亲，我们正在核实李女士您好，非常抱歉给您添麻烦了！请问您想换货还是退款？")
 
 
 @pytest.mark.browser

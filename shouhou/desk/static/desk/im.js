@@ -25,6 +25,17 @@
   }
   function openId() { var c = pane.querySelector(".im-convo"); return c ? c.dataset.ticket : ""; }
   function timeline() { return document.getElementById("im-timeline"); }
+  // The conversation keeps to its newest message while the agent is there: `stick` follows the agent's own
+  // scrolling, and a picture that finishes loading later (its height unknown until then) scrolls it down again —
+  // before 2026-12-07 a new photo ended 220 px below the view.
+  var stick = true;
+  function toBottom() { var tl = timeline(); if (tl) { tl.scrollTop = tl.scrollHeight; stick = true; } }
+  pane.addEventListener("scroll", function (ev) {
+    if (ev.target.id === "im-timeline") stick = ev.target.scrollHeight - ev.target.scrollTop - ev.target.clientHeight < 40;
+  }, true);
+  pane.addEventListener("load", function (ev) {
+    if (ev.target.tagName === "IMG" && stick && ev.target.closest("#im-timeline")) toBottom();
+  }, true);
 
   // --- waiting time, counting up from the customer's oldest unanswered message ---
   var line = parseInt(im.dataset.replyLine || "180", 10) || 180;
@@ -121,6 +132,7 @@
     paneBusy = true;
     return getJSON(tl.dataset.pollUrl + "?m=" + tl.dataset.m + "&e=" + tl.dataset.e).then(function (j) {
       paneFails = 0;
+      if (netSaid) say("");  // the server answers again
       if (timeline() !== tl) return;
       D.syncClock(j.now);
       if (j.count) {
@@ -141,7 +153,7 @@
           added = true;
           if (node.dataset.author && node.dataset.author !== im.dataset.me) otherReplied(node);
         }
-        if (added) tl.scrollTop = tl.scrollHeight;
+        if (added) toBottom();
       }
       tl.dataset.m = j.m;
       tl.dataset.e = j.e;
@@ -189,7 +201,7 @@
     node.appendChild(meta);
     node.appendChild(body);
     tl.appendChild(node);
-    tl.scrollTop = tl.scrollHeight;
+    toBottom();
     if (node.dataset.author && node.dataset.author !== im.dataset.me) otherReplied(node);
   }
 
@@ -243,15 +255,22 @@
         if (!rows.querySelector('.im-row[data-ticket="' + id + '"]')) refreshListSoon();  // past the cut: asked for by id
         if (push !== false) history.pushState({t: id}, "", im.dataset.pageUrl + "?t=" + id + (im.dataset.scope === "all" ? "&scope=all" : "") +
                                           "&shop=" + encodeURIComponent(im.dataset.deskShop || ""));  // a reload stays on this tab's shop
-        var tl = timeline();
-        if (tl) tl.scrollTop = tl.scrollHeight;
+        toBottom();
         var reply = document.getElementById("im-reply");
         if (reply) reply.focus();
         clearUnseen();
         D.tick();
       });
   }
-  window.addEventListener("popstate", function (ev) { if (ev.state && ev.state.t) openTicket(ev.state.t, false); });
+  // The page as loaded (a link, a reload) is a step of the history too: Back to it shows its conversation — before
+  // 2026-12-07 the address went back and the pane stayed on the conversation opened since. It starts at the newest
+  // message, as a conversation opened from the list does.
+  history.replaceState({t: openId() || null}, "");
+  toBottom();
+  window.addEventListener("popstate", function (ev) {
+    if (ev.state && ev.state.t) openTicket(ev.state.t, false);
+    else if (ev.state) location.reload();  // back to the desk as opened without a conversation
+  });
   im.querySelector(".im-list").addEventListener("click", function (ev) {  // a row, or a nudge above the rows
     var a = ev.target.closest("[data-open]");
     if (!a || ev.ctrlKey || ev.metaKey || ev.shiftKey) return;
@@ -271,7 +290,9 @@
                                  "X-Desk-Shop": SHOP["X-Desk-Shop"]}})
       .then(function (r) { return r.json().catch(function () { return {ok: false, error: _("操作失败，请重试")}; }); });
   }
-  function say(text) { var s = document.getElementById("im-status"); if (s) s.textContent = text || ""; }
+  var netSaid = false;  // the last thing said was 「网络不稳定」: taken back when the connection is up again
+  function say(text) { netSaid = false; var s = document.getElementById("im-status"); if (s) s.textContent = text || ""; }
+  function sayOffline() { say(_("网络不稳定，请稍后再试")); netSaid = true; }
   pane.addEventListener("submit", function (ev) {
     var form = ev.target;
     if (form.id !== "im-composer") return;
@@ -314,7 +335,7 @@
       } else {
         say(j.error || _("操作失败，请重试"));
       }
-    }).catch(function () { say(_("网络不稳定，请稍后再试")); }).then(function () { delete form.dataset.busy; });
+    }).catch(sayOffline).then(function () { delete form.dataset.busy; });
   });
   // Only Ctrl+Enter in the reply box, or the 发送 button, sends. Enter in a field of the composer (the note
   // switch, the file picker) would submit the form by the browser's implicit submission: it does nothing here.
@@ -376,7 +397,7 @@
       if (!j.ok) { say(j.error || _("操作失败，请重试")); select.value = ""; return; }
       if (openId() === forTicket) openTicket(forTicket, false).then(function () { say(j.message); });
       refreshListSoon();
-    }).catch(function () { say(_("网络不稳定，请稍后再试")); select.value = ""; })
+    }).catch(function () { sayOffline(); select.value = ""; })
       .then(function () { delete select.dataset.busy; });
   }
 
@@ -456,8 +477,18 @@
     getJSON(url).then(function (j) {
       if (openId() !== forTicket) return;  // rendered for a conversation the agent has left
       if (j.error) { say(j.error); return; }
-      var reply = document.getElementById("im-reply");
-      reply.value = j.text;
+      // An empty box, or one holding only the last script as it came, takes the script; a draft the agent typed is
+      // kept and the script goes in at the cursor (before 2026-12-07 picking a script wiped the draft for good).
+      var reply = document.getElementById("im-reply"), draft = reply.value;
+      if (!draft.trim() || draft === reply.dataset.scriptText) {
+        reply.value = reply.dataset.scriptText = j.text;
+      } else {
+        var at = reply.selectionStart != null ? reply.selectionStart : draft.length;
+        var to = reply.selectionEnd != null ? reply.selectionEnd : at;
+        reply.value = draft.slice(0, at) + j.text + draft.slice(to);
+        reply.selectionStart = reply.selectionEnd = at + j.text.length;
+        delete reply.dataset.scriptText;
+      }
       document.getElementById("im-script-id").value = j.id || id || "";
       draftSave();
       say("");
@@ -472,7 +503,9 @@
     var found = null;
     for (var i = 0; i < options.length && !found; i++) { if (options[i].value.toLowerCase() === query) found = options[i]; }
     for (var k = 0; k < options.length && !found; k++) {
-      if ((options[k].value + " " + options[k].textContent).toLowerCase().indexOf(query) !== -1) found = options[k];
+      // the whole text (data-text): the list shows its first 40 characters only
+      var text = options[k].value + " " + (options[k].dataset.text || options[k].textContent);
+      if (text.toLowerCase().indexOf(query) !== -1) found = options[k];
     }
     if (!found) { say(_("没有找到匹配的话术")); return; }
     input.value = "";
@@ -763,7 +796,7 @@
       onState: function (up) {
         liveUp = up;
         im.dataset.state = up ? "on" : "off";
-        if (up) { catchUpNext = true; refreshTimeline(); refreshListSoon(); }
+        if (up) { catchUpNext = true; refreshTimeline(); refreshListSoon(); if (netSaid) say(""); }
       }
     });
   }
