@@ -19,6 +19,7 @@ import string
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.utils import translation
 
 from shouhou.inbox.choices import Direction
 from shouhou.inbox.choices import ScriptScenario as S
@@ -164,14 +165,17 @@ class _Values(dict):
 
 
 def script_render(*, script, ticket=None, extra: dict | None = None) -> str:
-    """The script body with its variables filled from the ticket; `extra` overrides (e.g. agent=me)."""
+    """The script body with its variables filled from the ticket; `extra` overrides (e.g. agent=me). The values are
+    the customer's words, in Chinese like the script's own text, whatever language the agent reads the desk in
+    (before 2026-12-07 an English desk filled {carrier} as 「YTO Express」 into a Chinese reply)."""
     script_variables(script.body)
-    values = ticket_values(ticket)
-    for key, value in (extra or {}).items():
-        if key in VARIABLES and value not in (None, ""):
-            values[key] = str(value)
-    filled = _Values({k: (v or VARIABLES[k][1]) for k, v in values.items()})
-    return script.body.format_map(filled)
+    with translation.override("zh-hans"):
+        values = {k: (str(v) if v is not None else v) for k, v in ticket_values(ticket).items()}
+        for key, value in (extra or {}).items():
+            if key in VARIABLES and value not in (None, ""):
+                values[key] = str(value)
+        filled = _Values({k: (v or str(VARIABLES[k][1])) for k, v in values.items()})
+        return script.body.format_map(filled)
 
 
 # --- suggestions ----------------------------------------------------------------------------------

@@ -344,3 +344,16 @@ def test_a_complaint_about_the_staff_is_offered_an_apology_first_not_an_explanat
     suggested = scripts_suggest(ticket=ticket)
     assert suggested[0].title == "服务态度：道歉并接手"
     assert APOLOGY.search(first_sentence(suggested[0].body))
+
+
+def test_a_script_is_filled_in_chinese_whatever_language_the_agent_reads(shop):
+    # an agent on the English desk picks a script naming the carrier: the customer reads 顺丰速运, not "SF Express"
+    from django.utils import translation
+
+    from shouhou.inbox.scripts import script_render
+
+    ticket = make_ticket(shop)
+    script = Script.objects.create(shop=shop, title="物流", body="您的包裹由{carrier}配送，运单号{tracking_no}。")
+    with translation.override("en"):
+        text = script_render(script=script, ticket=ticket)
+    assert text == f"您的包裹由顺丰速运配送，运单号SF{ticket.order.order_no}。"
