@@ -107,3 +107,34 @@ def test_a_lost_network_is_said_at_once_and_the_notice_goes_when_it_is_back(asgi
     # then once it is back, the notice goes
     context.set_offline(False)
     expect(error).to_be_hidden(timeout=15000)
+
+
+@pytest.mark.browser
+def test_a_photo_from_the_agent_ends_in_view_and_spaces_alone_are_refused_with_a_word(asgi_server, contexts, chat,
+                                                                                       agent):
+    """From a tester's round (2026-12-07): a photo's height is known only once it loads, and the log stopped
+    230 px short of it; a message of spaces only did nothing at all."""
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    from shouhou.inbox.models import Message
+    from shouhou.inbox.services import ticket_open_for_conversation, ticket_reply
+
+    Message.objects.bulk_create([Message(shop=chat.shop, conversation=chat, direction="inbound",
+                                         body=f"第{i}条：请问什么时候发货？") for i in range(40)])
+    _, page = _open_chat(contexts, asgi_server, chat)
+    log = page.get_by_test_id("log")
+    ticket = ticket_open_for_conversation(conversation=chat)
+    out = io.BytesIO()
+    Image.new("RGB", (300, 600), (90, 140, 200)).save(out, format="PNG")
+    ticket_reply(ticket=ticket, author=agent, body="这是实物图",
+                 attachment=SimpleUploadedFile("photo.png", out.getvalue(), content_type="image/png"))
+    expect(log.locator("img")).to_have_count(1)
+    page.wait_for_function("() => [...document.querySelectorAll('[data-testid=log] img')].every(i => i.complete)")
+    page.wait_for_function("() => { const l = document.querySelector('[data-testid=log]');"
+                           " return l.scrollHeight - l.scrollTop - l.clientHeight < 4; }")
+    page.fill("textarea[name=body]", "   ")
+    page.click("button[type=submit]")
+    expect(page.get_by_test_id("chat-error")).to_have_text("请输入消息内容")

@@ -37,7 +37,12 @@
   function botAnswers() { return !!who && who.dataset.bot === "1"; }
 
   // The log scrolls inside the page (chat.css): keep its newest message in view, above the composer.
-  function toNewest() { log.scrollTop = log.scrollHeight; }
+  function toNewest() { log.scrollTop = log.scrollHeight; stick = true; }
+  // A picture's height is known only once it has loaded: while the customer is at the newest message, a picture that
+  // loads later scrolls the log down again (before 2026-12-07 a new photo ended 230 px below the view).
+  var stick = true;
+  log.addEventListener("scroll", function () { stick = log.scrollHeight - log.scrollTop - log.clientHeight < 40; });
+  log.addEventListener("load", function (ev) { if (ev.target.tagName === "IMG" && stick) { toNewest(); } }, true);
 
   // `above`: a message read back (「查看更早的消息」) goes before that node, and the view stays where it was
   function add(m, above) {
@@ -149,7 +154,8 @@
     event.preventDefault();
     var area = form.querySelector("textarea");
     var text = area.value.trim();
-    if (!text || busy) { return; }
+    if (busy) { return; }
+    if (!text) { showError(root.dataset.empty); area.focus(); return; }  // spaces only: say so, not nothing
     busy = true;
     var data = new FormData();
     data.append("body", text);
