@@ -67,17 +67,23 @@ HUMAN_PATTERN = re.compile(
 # --- questions ---------------------------------------------------------------------------------------
 PARCEL, RETURN, POLICY, GREETING, THANKS, UNKNOWN = "parcel", "return", "policy", "greeting", "thanks", "unknown"
 
-PARCEL_PATTERN = re.compile(r"快递|物流|包裹|发货|到哪|到了吗|还没到|没到|没收到|什么时候到|几天到|单号|查件|派送|配送|在路上")
+# English too (the English chat page invites questions in English; the text is read without its spaces)
+PARCEL_PATTERN = re.compile(r"快递|物流|包裹|发货|到哪|到了吗|还没到|没到|没收到|什么时候到|几天到|单号|查件|派送|配送|在路上|"
+                            r"(?i:parcel|package|tracking|deliver|courier|shipped|shipment|arriv|dispatch|"
+                            r"where(is|\'s|s)?my(order|stuff|item))")
 TOPIC_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
-    ("warranty", re.compile(r"保修|三包|质保|维修|修理|坏了怎么办")),
-    ("price", re.compile(r"价保|降价|差价|便宜了|买贵")),
-    ("shipping", re.compile(r"运费|邮费|谁出|运费险")),
-    ("care", re.compile(r"洗涤|怎么洗|能洗|护理|缩水|掉色|褪色|起球")),
+    ("warranty", re.compile(r"保修|三包|质保|维修|修理|坏了怎么办|(?i:warranty|guarantee|repair)")),
+    ("price", re.compile(r"价保|降价|差价|便宜了|买贵|(?i:pricedrop|pricematch|pricedifference|cheapernow)")),
+    ("shipping", re.compile(r"运费|邮费|谁出|运费险|(?i:shippingfee|shippingcost|postage|returnshipping)")),
+    ("care", re.compile(r"洗涤|怎么洗|能洗|护理|缩水|掉色|褪色|起球|(?i:wash|shrink|fade|pilling)")),
 ]
-RETURN_PATTERN = re.compile(r"退货|退款|退换|换货|无理由|七天|7天|怎么退|能退|可以退|能不能退|退回|换码|换个")
-POLICY_PATTERN = re.compile(r"政策|规则|规定|售后标准")
-GREETING_PATTERN = re.compile(r"^(你好|您好|在吗|在不在|hello|hi|哈喽|嗨)[呀啊吗呢\s!！?？。,.，~]*$", re.IGNORECASE)
-THANKS_PATTERN = re.compile(r"^(谢谢|多谢|好的|好|明白了|知道了|ok|嗯|收到)[了啦呀啊\s!！。.,，~]*$", re.IGNORECASE)
+RETURN_PATTERN = re.compile(r"退货|退款|退换|换货|无理由|七天|7天|怎么退|能退|可以退|能不能退|退回|换码|换个|"
+                            r"(?i:return|refund|exchange|sendback|moneyback|7days|sevendays)")
+POLICY_PATTERN = re.compile(r"政策|规则|规定|售后标准|(?i:polic(y|ies)|aftersales?rules)")
+GREETING_PATTERN = re.compile(r"^(你好|您好|在吗|在不在|hello|hi|hey|goodmorning|goodafternoon|goodevening|哈喽|嗨)"
+                              r"(there)?[呀啊吗呢\s!！?？。,.，~]*$", re.IGNORECASE)
+THANKS_PATTERN = re.compile(r"^(谢谢|多谢|好的|好|明白了|知道了|ok|okay|thanks|thankyou|thx|gotit|嗯|收到)"
+                            r"(alot|verymuch)?[了啦呀啊\s!！。.,，~]*$", re.IGNORECASE)
 
 CATEGORY_WORDS: list[tuple[str, re.Pattern[str]]] = [
     ("underwear", re.compile(r"内衣|内裤|文胸|袜子|睡衣")),

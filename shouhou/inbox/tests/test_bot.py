@@ -372,3 +372,17 @@ def test_an_opt_out_in_a_bot_chat_gets_the_opt_outs_answer_only(sla_shop, django
     assert bot_replies(conversation) == [CHAT_OPT_OUT_REPLY.format(shop=sla_shop.name)]
     order.customer.refresh_from_db()
     assert order.customer.opted_out_at is not None
+
+
+@pytest.mark.parametrize(("text", "intent", "topic"), [
+    ("where is my parcel?", "parcel", ""), ("Where's my order", "parcel", ""), ("When will it arrive?", "parcel", ""),
+    ("I want a refund", "return", "return"), ("Can I return this?", "return", "return"),
+    ("How do I wash this sweater", "policy", "care"), ("Is there a warranty?", "policy", "warranty"),
+    ("Hi there!", "greeting", ""), ("thank you very much", "thanks", ""),
+])
+def test_the_bot_understands_the_english_its_chat_page_invites(text, intent, topic):
+    # the English chat page says "ask me where your parcel is"; before 2026-12-07 only Chinese words were read
+    from shouhou.inbox.bot import detect
+
+    got = detect(text)
+    assert (got.intent, got.topic, got.handoff) == (intent, topic, "")
