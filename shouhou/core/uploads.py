@@ -265,21 +265,23 @@ def sniff_attachment(head: bytes) -> str | None:
 
 
 def check_attachment(upload, *, max_bytes: int = MAX_ATTACHMENT_BYTES) -> CheckedFile:
-    """A photo or a PDF for the chat, judged by its bytes (never by its name); UploadError in Chinese."""
+    """A photo or a PDF for the chat, judged by its bytes (never by its name); UploadError in the reader's language
+    (the customer's chat page, the agent's desk: before 2026-12-07 always Chinese)."""
     if upload is None:
-        raise UploadError("请选择一张图片或一个 PDF 文件。")
+        raise UploadError(gettext("请选择一张图片或一个 PDF 文件。"))
     size = getattr(upload, "size", None)
     if size is None:
         size = len(upload.read())
     if size == 0:
-        raise UploadError("文件是空的，请重新选择。")
+        raise UploadError(gettext("文件是空的，请重新选择。"))
     if size > max_bytes:
-        raise UploadError(f"文件太大（{size / 1024 / 1024:.1f} MB），请发送不超过 {max_bytes // 1024 // 1024} MB 的图片或文件。")
+        raise UploadError(gettext("文件太大（%(size)s MB），请发送不超过 %(limit)s MB 的图片或文件。") % {
+            "size": f"{size / 1024 / 1024:.1f}", "limit": max_bytes // 1024 // 1024})
     upload.seek(0)
     kind = sniff_attachment(upload.read(32))
     upload.seek(0)
     if kind is None:
-        raise UploadError("只能发送图片（JPG、PNG、WebP、GIF）或 PDF 文件。")
+        raise UploadError(gettext("只能发送图片（JPG、PNG、WebP、GIF）或 PDF 文件。"))
     if kind == "pdf":
         upload.seek(0)
         data = upload.read()

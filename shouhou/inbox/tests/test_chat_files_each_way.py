@@ -69,3 +69,22 @@ def test_the_agent_is_told_why_the_clock_keeps_running_and_the_customer_gets_not
     assert ticket.first_responded_at is None
     waiting = Message.objects.get(conversation=chat, direction=Direction.INBOUND)
     assert waiting.awaits_human and waiting.human_reply_at is None
+
+
+def test_each_side_is_told_in_its_own_language(chat, agent):
+    """The refusal is the reader's: a customer on the English chat page, an agent on the English desk (before
+    2026-12-07 both read the Chinese)."""
+    from django.conf import settings
+
+    customer = Client()
+    customer.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    token = webchat.chat_token(chat)
+    r = customer.post(f"/inbox/chat/{token}/send/", {"file": _upload("照片.jpg", EXE), "client_id": "f1"})
+    assert r.json()["error"] == "Only pictures (JPG, PNG, WebP, GIF) or PDF files can be sent."
+    ticket = webchat.webchat_post(conversation=chat, body="can you send the invoice?", client_id="q1").ticket
+    staff = Client()
+    staff.force_login(agent)
+    staff.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    r = staff.post(f"/desk/t/{ticket.pk}/act/reply/", {"body": "here it is", "file": _upload("大图.png", HUGE)},
+                   headers={"X-Desk-Fetch": "1"})
+    assert r.json()["error"] == "The file is too large (10.0 MB); send a picture or file of at most 10 MB."
