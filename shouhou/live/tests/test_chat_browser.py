@@ -138,3 +138,21 @@ def test_a_photo_from_the_agent_ends_in_view_and_spaces_alone_are_refused_with_a
     page.fill("textarea[name=body]", "   ")
     page.click("button[type=submit]")
     expect(page.get_by_test_id("chat-error")).to_have_text("请输入消息内容")
+
+
+@pytest.mark.browser
+def test_who_speaks_is_named_in_the_pages_language(asgi_server, contexts, bot_chat):
+    """The labels above the bot's and the agent's messages were fixed Chinese in the style sheet (智能助手, 客服)."""
+    context = contexts(**PHONE)
+    context.add_cookies([{"name": "django_language", "value": "en", "url": asgi_server.url}])
+    page = context.new_page()
+    page.goto(f"{asgi_server.url}/inbox/chat/{webchat.chat_token(bot_chat)}/")
+    page.wait_for_selector("[data-testid=chat][data-live-state=on]")
+    page.fill("textarea[name=body]", "hello")
+    page.click("button[type=submit]")
+    bot = page.locator("[data-testid=log] .chat-msg.bot").last
+    expect(bot).to_be_visible()
+    assert bot.evaluate("el => getComputedStyle(el, '::before').content") == '"Assistant"'
+    page.reload()
+    bot = page.locator("[data-testid=log] .chat-msg.bot").last  # drawn by the server this time
+    assert bot.evaluate("el => getComputedStyle(el, '::before').content") == '"Assistant"'

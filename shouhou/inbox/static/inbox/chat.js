@@ -50,6 +50,8 @@
     var li = document.createElement("li");
     li.className = "chat-msg " + m.who;
     li.dataset.id = m.id;
+    var label = {bot: root.dataset.botLabel, agent: root.dataset.agentLabel}[m.who];
+    if (label) { li.dataset.whoLabel = label; }
     var body = document.createElement("span");
     body.className = "chat-body";
     body.textContent = m.body;  // text only: never HTML from the server
