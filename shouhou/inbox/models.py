@@ -181,6 +181,15 @@ class Ticket(ShopScopedModel):
         return self.number
 
 
+# What the system itself writes on a ticket's timeline, stored as a code (TicketEvent.data["said"]) beside the Chinese
+# note: each reader sees it in their language (before 2026-12-07 an English desk read 「客服回复」「回复时接手」).
+SYSTEM_NOTES = {
+    "customer_wrote": _("顾客来信，重新打开"),
+    "agent_replied": _("客服回复"),
+    "taken_on_reply": _("回复时接手"),
+}
+
+
 class TicketEvent(ShopScopedModel):
     """One row per ticket change (who, when, from, to, why): the ticket's audit trail and timeline."""
 
@@ -231,6 +240,8 @@ class TicketEvent(ShopScopedModel):
         """The note in the reader's language where the system wrote it (triage's reasons, a bot hand-off's reason),
         else as written (a person's note)."""
         data = self.data or {}
+        if data.get("said") in SYSTEM_NOTES:
+            return str(SYSTEM_NOTES[data["said"]])
         handoff, reasons = data.get("handoff"), data.get("reasons")
         if not isinstance(reasons, list) and not isinstance(handoff, dict):
             return self.note

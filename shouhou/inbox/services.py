@@ -464,7 +464,8 @@ def _customer_message(ticket: Ticket, *, at: datetime, body: str, order=None) ->
                    else clocks.clocks_resume(ticket, at=at, targets=targets))
         ticket.status = S.OPEN
         fields.append("status")
-        _event(ticket, K.STATUS, from_value=before, to_value=S.OPEN, note="顾客来信，重新打开")
+        _event(ticket, K.STATUS, from_value=before, to_value=S.OPEN, note="顾客来信，重新打开",
+               data={"said": "customer_wrote"})
     fields += clocks.clocks_customer_message(ticket, at=at, targets=targets)
     if order is not None and ticket.order_id is None:
         ticket.order = order
@@ -590,11 +591,12 @@ def ticket_reply(*, ticket: Ticket, author, body: str, script: Script | None = N
                 fields += clocks.clocks_resume(t, at=at, targets=targets)
             t.status = S.OPEN
             fields.append("status")
-            _event(t, K.STATUS, actor=user, from_value=before, to_value=S.OPEN, note="客服回复")
+            _event(t, K.STATUS, actor=user, from_value=before, to_value=S.OPEN, note="客服回复",
+                   data={"said": "agent_replied"})
         if t.assignee_id is None and user is not None:
             t.assignee = user
             fields.append("assignee")
-            _event(t, K.ASSIGNED, actor=user, to_value=_name(user), note="回复时接手")
+            _event(t, K.ASSIGNED, actor=user, to_value=_name(user), note="回复时接手", data={"said": "taken_on_reply"})
         _save(t, fields)
         _event(t, K.REPLIED, actor=user, note=body[:120], visible=True)
         flags = inspect_reply(body, limit=_approval_limit(t, user))

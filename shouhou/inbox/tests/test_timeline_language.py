@@ -134,3 +134,23 @@ def test_a_bot_failure_hands_over_and_says_so_in_the_readers_language(shop, monk
     assert event.note == "机器人出错"
     with translation.override("en"):
         assert event.note_label == "The bot failed"
+
+
+@pytest.mark.django_db
+def test_the_systems_own_words_on_a_reply_and_a_reopening_are_said_in_the_readers_language(shop, agent):
+    from shouhou.inbox.choices import TicketStatus
+    from shouhou.inbox.services import ticket_reply, ticket_set_status
+
+    customer = CustomerFactory(shop=shop)
+    ticket = message_receive(shop=shop, channel=Channel.WEB_CHAT, body="什么时候发货？", customer=customer).ticket
+    ticket_reply(ticket=ticket, author=agent, body="亲，今天就发")  # takes the unassigned conversation
+    ticket_set_status(ticket=ticket, status=TicketStatus.RESOLVED, actor=agent)
+    message_receive(shop=shop, channel=Channel.WEB_CHAT, body="还有一个问题", customer=customer,
+                    conversation=ticket.conversation)  # reopens it
+    taken = TicketEvent.objects.get(ticket=ticket, kind=TicketEventKind.ASSIGNED, data__said="taken_on_reply")
+    reopened = TicketEvent.objects.get(ticket=ticket, kind=TicketEventKind.STATUS, data__said="customer_wrote")
+    assert (taken.note, reopened.note) == ("回复时接手", "顾客来信，重新打开")  # stored as before
+    with translation.override("en"):
+        assert (taken.note_label, reopened.note_label) == ("Taken on replying", "The customer wrote: reopened")
+    page = _client(agent, "en").get(f"/desk/t/{ticket.pk}/").content.decode()
+    assert "Taken on replying" in page and "回复时接手" not in page and "The customer wrote: reopened" in page
