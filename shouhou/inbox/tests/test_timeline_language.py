@@ -154,3 +154,18 @@ def test_the_systems_own_words_on_a_reply_and_a_reopening_are_said_in_the_reader
         assert (taken.note_label, reopened.note_label) == ("Taken on replying", "The customer wrote: reopened")
     page = _client(agent, "en").get(f"/desk/t/{ticket.pk}/").content.decode()
     assert "Taken on replying" in page and "回复时接手" not in page and "The customer wrote: reopened" in page
+
+
+@pytest.mark.django_db
+def test_english_pages_use_english_punctuation_around_labels(shop, agent):
+    """「Paused （remaining 68h 5m）」 and 「Reason：」 — full-width marks around translated words (a tester's round)."""
+    from shouhou.inbox.choices import TicketStatus
+    from shouhou.inbox.services import ticket_reply, ticket_set_status
+
+    ticket = message_receive(shop=shop, channel=Channel.WEB_CHAT, body="什么时候发货？",
+                             customer=CustomerFactory(shop=shop)).ticket
+    ticket_reply(ticket=ticket, author=agent, body="亲，请提供订单号")
+    ticket_set_status(ticket=ticket, status=TicketStatus.PENDING_CUSTOMER, actor=agent)
+    page = _client(agent, "en").get(f"/desk/t/{ticket.pk}/").content.decode()
+    clock = re.search(r'data-testid="sla-clock".*?</span>\s*</span>', page, re.S).group(0)
+    assert "Paused" in clock and " left)" in clock and "（" not in clock and "）" not in clock
