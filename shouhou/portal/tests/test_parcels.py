@@ -188,3 +188,12 @@ def test_every_state_and_problem_has_words_in_both_languages():
                 words = parcel_problem(kind)
                 assert (CJK.search(words) if language == "zh-hans" else not CJK.search(words)), words
                 assert words.count("商家已收到提醒" if language == "zh-hans" else "The shop has been told") == 1
+
+
+def test_a_parcel_long_collected_without_news_on_record_is_not_told_to_wait_for_collection(client, shop):
+    # an imported order: signed for, sent back — no tracking steps stored; 「快递揽收后会显示在这里」 would be untrue
+    order = portal_line(shop).order
+    ShipmentFactory(order=order, carrier="ZTO", tracking_no="75300000000009", status="returned")
+    _login(client)
+    (parcel,) = _parcels(client.get("/p/order/").content.decode())
+    assert "暂无详细的物流记录。" in parcel and "快递揽收后" not in parcel
