@@ -36,3 +36,20 @@ def test_other_errors_keep_their_stack_trace():
         record = logging.LogRecord("django.request", logging.ERROR, __file__, 1, "Internal Server Error", None,
                                    sys.exc_info())
     assert SecurityOneLine().filter(record) and record.exc_info is not None
+
+
+@pytest.mark.django_db
+def test_a_refused_request_is_one_log_line_without_a_stack_trace(client, agent):
+    # an agent asks for a shop they do not belong to (a tester's round: 40 lines of trace for each)
+    handler = next(h for h in logging.getLogger().handlers
+                   if isinstance(h, logging.StreamHandler) and any(type(f).__name__ == "SecurityOneLine"
+                                                                   for f in h.filters))
+    client.force_login(agent)
+    stream, handler.stream = handler.stream, io.StringIO()
+    try:
+        response = client.get("/desk/im/?shop=999999")
+        said = handler.stream.getvalue()
+    finally:
+        handler.stream = stream
+    assert response.status_code == 403
+    assert said.strip().splitlines() == ["Forbidden (Permission denied): /desk/im/"]
