@@ -67,6 +67,16 @@ def seed(*, shop, rng: random.Random) -> None:
                       current_price=(facts.price_paid * Decimal("0.85")).quantize(Decimal("0.01")))
         today = min(clock.localnow().date(), delivered + dt.timedelta(days=rng.randint(1, 6)))
         d = decide(facts, claim, today, policy=doc)
+        if status == S.REQUESTED and d.auto_approved:
+            # a case still waiting for review is one the policy left to a person: its page must not say
+            # 「已自动通过，无需等待审核」 beside 「待审核」 (a tester read both on the demo's case panel)
+            for other in REASONS:
+                tried = decide(facts, Claim(reason=other, condition=claim.condition, has_photo=claim.has_photo,
+                                            current_price=claim.current_price), today, policy=doc)
+                if not tried.auto_approved:
+                    reason, claim, d = other, Claim(reason=other, condition=claim.condition,
+                                                    has_photo=claim.has_photo, current_price=claim.current_price), tried
+                    break
         kind = d.recommended or "compensation"
         if status == S.AWAITING_SUPERVISOR:
             kind = "compensation"

@@ -64,3 +64,15 @@ def test_demo_cases_read_as_their_state_says(shop):
     for case in cases:
         if case.kind not in ("return_refund", "refund_only", "price_protect"):
             assert case.refund_amount == 0, case.number
+
+
+def test_a_demo_case_waiting_for_review_was_not_auto_approved(shop):
+    # the case panel read 「待审核」 beside 「已自动通过，无需等待审核」 (a tester's round, 2026-12-07)
+    for _ in range(30):
+        OrderLineFactory(order__shop=shop)
+    seed(shop=shop, rng=random.Random(7))
+    waiting = list(Case.objects.filter(shop=shop, status=CaseStatus.REQUESTED))
+    assert waiting
+    for case in waiting:
+        assert not case.auto_approved, case.number
+        assert "已自动通过" not in case.decision.get("explanation_zh", ""), case.number
