@@ -111,3 +111,18 @@ def test_the_network_warning_goes_away_when_the_server_answers_again(login_page,
     page.context.set_offline(False)
     expect(page.locator("#im-status")).to_have_text("", timeout=12_000)  # the next poll answers
     expect(page.locator("#im-reply")).to_have_value("您好，马上为您处理")  # nothing lost: it can be sent now
+
+
+def test_alt_n_walks_down_the_waiting_conversations(login_page, live_server, shop, agent):
+    tickets = [_ticket(shop, name=f"顾客{i}", text=f"第{i}位顾客的问题") for i in range(3)]
+    page = login_page("agent")
+    page.goto(f"{live_server.url}/desk/im/")
+    order = page.locator(".im-row[data-waiting]").evaluate_all("rows => rows.map(r => r.dataset.ticket)")
+    assert sorted(order) == sorted(str(t.pk) for t in tickets)
+    seen = []
+    for _ in range(4):
+        page.keyboard.press("Alt+N")
+        expect(page.locator(".im-convo")).not_to_have_attribute("data-ticket", seen[-1] if seen else "")
+        seen.append(page.locator(".im-convo").get_attribute("data-ticket"))
+    # every waiting conversation in turn, then round to the top (it went back and forth between the first two)
+    assert seen == [order[0], order[1], order[2], order[0]]

@@ -277,9 +277,16 @@
     ev.preventDefault();
     openTicket(a.dataset.open);
   });
+  // The next waiting conversation below the open one in the list, wrapping to the top: pressed again and again it
+  // walks the list (before 2026-12-07 it took the first waiting one other than the open one, so it went back and
+  // forth between the two longest-waiting conversations).
   function nextWaiting() {
-    var current = openId(), list = rows.querySelectorAll(".im-row[data-waiting]");
-    for (var i = 0; i < list.length; i++) { if (list[i].dataset.ticket !== current) return openTicket(list[i].dataset.ticket); }
+    var current = openId(), all = rows.querySelectorAll(".im-row"), start = 0;
+    for (var i = 0; i < all.length; i++) { if (all[i].dataset.ticket === current) { start = i + 1; break; } }
+    for (var k = 0; k < all.length; k++) {
+      var row = all[(start + k) % all.length];
+      if (row.hasAttribute("data-waiting") && row.dataset.ticket !== current) return openTicket(row.dataset.ticket);
+    }
   }
   document.getElementById("im-next").addEventListener("click", nextWaiting);
 
