@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -96,6 +98,9 @@ class Message(ShopScopedModel):
         return self.body[:30]
 
 
+WEB_CHAT_SUBJECT = re.compile(r"在线咨询：订单 (\S+)")  # inbox.channels.webchat's subject of a chat about an order
+
+
 class Ticket(ShopScopedModel):
     """工单: a unit of work with an SLA. Time fields feed the insight metrics (docs/metrics.md)."""
 
@@ -179,6 +184,13 @@ class Ticket(ShopScopedModel):
 
     def __str__(self) -> str:
         return self.number
+
+    @property
+    def subject_label(self) -> str:
+        """The subject in the reader's language where the system wrote it (a web chat about an order:
+        「在线咨询：订单 …」), else as written (the customer's own first words)."""
+        m = WEB_CHAT_SUBJECT.fullmatch(self.subject or "")
+        return gettext("在线咨询：订单 %(order)s") % {"order": m.group(1)} if m else self.subject
 
 
 # What the system itself writes on a ticket's timeline, stored as a code (TicketEvent.data["said"]) beside the Chinese

@@ -169,3 +169,19 @@ def test_english_pages_use_english_punctuation_around_labels(shop, agent):
     page = _client(agent, "en").get(f"/desk/t/{ticket.pk}/").content.decode()
     clock = re.search(r'data-testid="sla-clock".*?</span>\s*</span>', page, re.S).group(0)
     assert "Paused" in clock and " left)" in clock and "（" not in clock and "）" not in clock
+
+
+@pytest.mark.django_db
+def test_a_web_chats_subject_is_said_in_the_readers_language(shop, agent):
+    from shouhou.inbox.models import Ticket
+
+    ticket = message_receive(shop=shop, channel=Channel.WEB_CHAT, body="什么时候发货？",
+                             customer=CustomerFactory(shop=shop)).ticket
+    Ticket.objects.filter(pk=ticket.pk).update(subject="在线咨询：订单 XL20261101001")  # as webchat_start names it
+    page = _client(agent, "en").get(f"/desk/t/{ticket.pk}/").content.decode()
+    assert "Web chat: order XL20261101001" in page and "在线咨询：订单" not in page
+    ticket.refresh_from_db()
+    with translation.override("zh-hans"):
+        assert ticket.subject_label == "在线咨询：订单 XL20261101001"
+    ticket.subject = "衣服起球了"  # the customer's own words stay as written
+    assert ticket.subject_label == "衣服起球了"
