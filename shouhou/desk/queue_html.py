@@ -26,7 +26,7 @@ def esc(value) -> str:
 def _words() -> dict[str, str]:
     """The fixed texts of the rows in the active language, escaped once per page."""
     return {key: esc(_(text)) for key, text in (
-        ("due", "截止"), ("paused", "已暂停"), ("left", "剩"), ("breached", "已超时"), ("answered", "已响应"),
+        ("due", "截止"), ("paused", "已暂停"), ("breached", "已超时"), ("answered", "已响应"),
         ("first_answered", "已首次响应"), ("unknown", "未识别"), ("unassigned", "未分配"))}
 
 
@@ -39,7 +39,8 @@ def _clock(clock, ticket, words: dict[str, str]) -> str:
     if clock.paused:
         inner = words["paused"]
         if clock.remaining_seconds is not None and clock.remaining_seconds > 0:
-            inner += f' <span class="muted">（{words["left"]} {esc(duration(clock.remaining_seconds))}）</span>'
+            left = esc(_("（剩 %(left)s）") % {"left": duration(clock.remaining_seconds)})
+            inner += f' <span class="muted">{left}</span>'
     elif due:
         left = words["breached"] if clock.breached else "…"
         inner = (f'<span class="sla-label">{esc(clock.label)}</span> '
@@ -84,7 +85,7 @@ def queue_rows_html(page, *, shop_id: int | None = None) -> SafeString:
             f'{"row-breached" if row.clock.state == "breached" else ""}">\n'
             f'  <td><span class="prio p{esc(t.priority)}">{esc(row.priority_label)}</span></td>\n'
             f'  <td><a href="{head}{t.pk}{tail}" data-testid="ticket-link">{esc(t.number)}</a>\n'
-            f"    <div>{esc(Truncator(t.subject).chars(40))}</div>\n"
+            f"    <div>{esc(Truncator(t.subject_label).chars(40))}</div>\n"
             f"    {preview}</td>\n"
             f"  <td>{who}</td>\n"
             f"  <td>{esc(row.channel_label)}</td>\n"
