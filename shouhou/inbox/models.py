@@ -48,6 +48,12 @@ class Conversation(ShopScopedModel):
         return self.subject or f"会话 #{self.pk}"
 
 
+def is_file_label(body: str) -> bool:
+    """A message text that only labels its file (「[图片]」, 「[文件] 发票.pdf」): a file sent without words."""
+    text = (body or "").strip()
+    return text == "[图片]" or (text.startswith("[文件] ") and "\n" not in text)
+
+
 class Message(ShopScopedModel):
     conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages")
     direction = models.CharField(_("方向"), max_length=10, choices=Direction.choices)
@@ -96,6 +102,12 @@ class Message(ShopScopedModel):
 
     def __str__(self) -> str:
         return self.body[:30]
+
+    @property
+    def body_shown(self) -> str:
+        """The text shown beside the message's file: nothing when it is only the file's label (「[图片]」, 「[文件] 发票.pdf」,
+        inbox.channels.webchat.attachment_label) — the picture or the file's link says it, in any language."""
+        return "" if self.attachment and is_file_label(self.body) else self.body
 
 
 WEB_CHAT_SUBJECT = re.compile(r"在线咨询：订单 (\S+)")  # inbox.channels.webchat's subject of a chat about an order

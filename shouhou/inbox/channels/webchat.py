@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from shouhou.core import links
 from shouhou.inbox.channels.base import Inbound
 from shouhou.inbox.choices import Channel, Direction
-from shouhou.inbox.models import Conversation, Message
+from shouhou.inbox.models import Conversation, Message, is_file_label
 from shouhou.inbox.selectors import Cursor, commit_horizon
 
 SALT = "shouhou.inbox.chat"
@@ -145,7 +145,8 @@ def webchat_messages(*, conversation: Conversation, after_id: int = 0, before_id
     out = []
     for r in rows:
         who = "me" if r["direction"] == Direction.INBOUND else ("bot" if r["is_bot"] else "agent")
-        out.append({"id": r["pk"], "who": who, "body": r["body"], "at": f"{localtime(r['created_at']):%H:%M}",
+        body = "" if r["attachment"] and is_file_label(r["body"]) else r["body"]  # the picture or link says it
+        out.append({"id": r["pk"], "who": who, "body": body, "at": f"{localtime(r['created_at']):%H:%M}",
                     "attachment": attachment_info(r["attachment"], r["attachment_name"])})
     return out
 

@@ -185,3 +185,17 @@ def test_a_web_chats_subject_is_said_in_the_readers_language(shop, agent):
         assert ticket.subject_label == "在线咨询：订单 XL20261101001"
     ticket.subject = "衣服起球了"  # the customer's own words stay as written
     assert ticket.subject_label == "衣服起球了"
+
+
+@pytest.mark.django_db
+def test_a_picture_sent_without_words_shows_no_chinese_label_on_the_desk(shop, agent):
+    from django.core.files.base import ContentFile
+
+    ticket = message_receive(shop=shop, channel=Channel.WEB_CHAT, body="看图", customer=CustomerFactory(shop=shop)).ticket
+    photo = Message.objects.create(shop=shop, conversation=ticket.conversation, direction=Direction.INBOUND,
+                                   body="[图片]")
+    photo.attachment.save("p.png", ContentFile(b"\x89PNG\r\n\x1a\n"), save=True)
+    words = Message.objects.create(shop=shop, conversation=ticket.conversation, direction=Direction.INBOUND,
+                                   body="[图片]")  # typed by the customer, no file: their words, shown
+    page = _client(agent, "en").get(f"/desk/t/{ticket.pk}/").content.decode()
+    assert page.count("[图片]") == 1 and photo.body_shown == "" and words.body_shown == "[图片]"

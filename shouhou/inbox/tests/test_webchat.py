@@ -340,6 +340,8 @@ def test_a_customer_photo_is_stored_checked_and_served_only_through_the_chat_lin
     # the customer's page lists it with its picture, and the chat link serves it as an image
     shown = {m["id"]: m for m in _poll(client, token).json()["messages"]}
     assert shown[message.pk]["attachment"]["image"] is True
+    # the picture says what it is: no 「[图片]」 beside it, in Chinese or on an English page (stored as before)
+    assert shown[message.pk]["body"] == ""
     assert all(m["attachment"] is None for k, m in shown.items() if k != message.pk)
     served = client.get(f"/inbox/chat/{token}/file/{message.pk}/")
     assert served.status_code == 200 and served["Content-Type"] == "image/png"
