@@ -124,29 +124,21 @@ def test_parcel_question_is_answered_from_the_shipment_and_its_latest_tracking_e
     assert conversation.bot_active is True and Ticket.objects.count() == 0
 
 
-def test_parcel_not_yet_shipped_gives_the_promised_ship_by_time(sla_shop):
+@pytest.mark.parametrize(("status", "answer"), [
+    ("paid", "您的订单OD2026110401（羊毛双面大衣）已付款，正在安排发货，承诺在11月07日 18:00前发出。发出后会把运单号发给您。"),
+    # refunded before dispatch (the platform closed it): not said to be prepared for shipping
+    ("cancelled", "您的订单OD2026110401（羊毛双面大衣）已取消，不会再发货。对退款有疑问请回复「人工」。"),
+])
+def test_parcel_not_yet_shipped_gives_the_promised_ship_by_time_unless_cancelled(sla_shop, status, answer):
     order = make_order(sla_shop, delivered=False)
-    ShipmentFactory(order=order, carrier="", tracking_no="", status="pending",
-                    promised_ship_by=at("2026-11-07 18:00"))
-    with frozen(NOW):
-        conversation, say = chat(order)
-        say("什么时候发货")
-    assert bot_replies(conversation) == [
-        "您的订单OD2026110401（羊毛双面大衣）已付款，正在安排发货，承诺在11月07日 18:00前发出。发出后会把运单号发给您。"]
-
-
-def test_a_cancelled_order_is_not_promised_a_dispatch(sla_shop):
-    # refunded before dispatch (the platform closed it): the bot must not say it is being prepared for shipping
-    order = make_order(sla_shop, delivered=False)
-    order.status = "cancelled"
+    order.status = status
     order.save()
     ShipmentFactory(order=order, carrier="", tracking_no="", status="pending",
                     promised_ship_by=at("2026-11-07 18:00"))
     with frozen(NOW):
         conversation, say = chat(order)
         say("什么时候发货")
-    assert bot_replies(conversation) == [
-        "您的订单OD2026110401（羊毛双面大衣）已取消，不会再发货。对退款有疑问请回复「人工」。"]
+    assert bot_replies(conversation) == [answer]
 
 
 def test_return_question_is_answered_from_the_policy_with_the_orders_own_window(sla_shop):
