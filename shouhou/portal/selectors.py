@@ -23,6 +23,7 @@ class Parcel:
     exception: LogisticsException | None = None  # the open one (at most one per shipment)
     state: str = ""  # where it is, in the reader's words (set by the view: portal.texts.parcel_state)
     problem: str = ""  # what went wrong, when flagged (portal.texts.parcel_problem)
+    no_news: str = ""  # why no tracking step shows, when none is on record (portal.texts.parcel_no_news)
 
     @property
     def latest(self) -> list[TrackingEvent]:

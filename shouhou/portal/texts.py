@@ -455,6 +455,14 @@ def parcel_state(status: str) -> str:
     return str(_PARCEL_STATES.get(status, _PARCEL_STATES["in_transit"]))
 
 
+def parcel_no_news(status: str) -> str:
+    """What a parcel with no tracking step on record says: one not collected yet will show them once it is; one on
+    its way, signed for or sent back was collected long ago (an imported order): only its steps are not on record."""
+    if status in ("pending", "info_received"):
+        return gettext("暂时还没有物流信息，快递揽收后会显示在这里。")
+    return gettext("暂无详细的物流记录。")
+
+
 def parcel_problem(kind: str) -> str:
     """What the open logistics exception of a parcel means for its buyer, followed by: the shop knows."""
     told = gettext("商家已收到提醒，正在跟进。")

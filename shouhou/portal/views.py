@@ -175,6 +175,7 @@ def _parcels(order: Order) -> list[Parcel]:
     for parcel in parcels:
         parcel.state = texts.parcel_state(parcel.shipment.status)
         parcel.problem = texts.parcel_problem(parcel.exception.kind) if parcel.exception is not None else ""
+        parcel.no_news = texts.parcel_no_news(parcel.shipment.status) if not parcel.events else ""
     return parcels
 
 

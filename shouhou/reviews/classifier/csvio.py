@@ -59,8 +59,10 @@ def text_column(fields: list[str], wanted: str | None, where: object) -> str:
         return wanted
     known = {name: n for n, name in enumerate(TEXT_COLUMNS)}
     candidates = sorted((f for f in fields if f.strip().lower() in known), key=lambda f: known[f.strip().lower()])
-    if "review" in fields or len(candidates) == 1:
-        return "review" if "review" in fields else candidates[0]
+    if "review" in fields:
+        return "review"
+    if len(candidates) == 1:
+        return candidates[0]
     if not candidates:
         raise CsvColumnError(f"{where}: 缺少列 “review”（也没有 text、content、评价、评论、内容 等评价文本列；可用 --column "
                              f"指定）；表头中的列为: {found}")
