@@ -395,6 +395,9 @@ if not isinstance(SHOUHOU_NOTIFY_CHANNELS, dict) or not isinstance(SHOUHOU_NOTIF
 globals().update({f"SHOUHOU_NOTIFY_{_name}": env_int(f"SHOUHOU_NOTIFY_{_name}", 0)
                   for _name in ("QUIET_START", "QUIET_END", "DAILY_CAP", "MAX_ATTEMPTS", "BACKOFF_BASE_SECONDS")
                   if env_str(f"SHOUHOU_NOTIFY_{_name}", "").strip()})
+# A negative review posted longer ago than this many days opens no recovery task (docs/reviews.md); 0 = any age.
+if env_str("SHOUHOU_REVIEW_RECOVERY_WITHIN_DAYS", "").strip():
+    SHOUHOU_REVIEW_RECOVERY_WITHIN_DAYS = env_int("SHOUHOU_REVIEW_RECOVERY_WITHIN_DAYS", 30)
 # How customers reach the service, in messages ({service_contact}) of a shop without a service phone.
 SHOUHOU_NOTIFY_SERVICE_CONTACT = env_str("SHOUHOU_NOTIFY_SERVICE_CONTACT", "")
 # Kuaidi100 subscription endpoint (poll API); tests point it at a local HTTP server.

@@ -12,7 +12,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 from ninja import File, Query, Router, Schema, Status
 from ninja.files import UploadedFile
-from pydantic import field_validator
+from pydantic import Field, field_validator
 
 from shouhou.accounts import permissions as perm
 from shouhou.accounts.actors import SystemActor
@@ -99,6 +99,8 @@ class ReviewIngestOut(Schema):
     duplicates: int
     tasks: int
     alerts: int
+    not_recent: int = Field(0, description="负面评价中发表早于 recovery_within_days 天的条数：已保存并计入统计，不建挽回任务、不发社群预警")
+    recovery_within_days: int = Field(30, description="多少天内的负面评价建挽回任务（0 为不限）")
     review_ids: list[int]
 
 

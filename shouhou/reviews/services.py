@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F, OuterRef, Subquery
 from django.utils.translation import gettext
@@ -48,6 +49,10 @@ from shouhou.reviews.scripts import (
 )
 
 DEFAULT_RECOVERY_HOURS = 24
+# A review older than this when it reaches shouhou (an import of the shop's history, a first pull) is stored,
+# classified and counted, but opens no recovery task and alerts no group admin: a task due in hours for a review
+# weeks old cannot be kept, and a reach-out a month after the buyer wrote reads as out of the blue. 0 = no limit.
+DEFAULT_RECOVERY_WITHIN_DAYS = 30
 MAX_TEXT = 5000
 
 
@@ -80,10 +85,14 @@ class IngestResult:
     duplicates: int = 0
     tasks: int = 0
     alerts: int = 0
+    # negative reviews (and group messages) posted longer ago than `within_days`: stored, no task or alert
+    not_recent: int = 0
+    within_days: int = DEFAULT_RECOVERY_WITHIN_DAYS
 
     def as_dict(self) -> dict[str, Any]:
         return {"created": len(self.created), "duplicates": self.duplicates, "tasks": self.tasks,
-                "alerts": self.alerts, "review_ids": [r.pk for r in self.created]}
+                "alerts": self.alerts, "not_recent": self.not_recent, "recovery_within_days": self.within_days,
+                "review_ids": [r.pk for r in self.created]}
 
 
 def recovery_hours(shop) -> int:
@@ -91,6 +100,17 @@ def recovery_hours(shop) -> int:
         return int((shop.settings or {}).get("review_recovery_hours", DEFAULT_RECOVERY_HOURS))
     except (TypeError, ValueError):
         return DEFAULT_RECOVERY_HOURS
+
+
+def recovery_within_days(shop) -> int:
+    """How old a negative review may be and still open a task: the shop's `review_recovery_within_days`, else
+    the setting SHOUHOU_REVIEW_RECOVERY_WITHIN_DAYS, else 30; 0 means any age."""
+    default = getattr(settings, "SHOUHOU_REVIEW_RECOVERY_WITHIN_DAYS", DEFAULT_RECOVERY_WITHIN_DAYS)
+    try:
+        days = int((shop.settings or {}).get("review_recovery_within_days", default))
+    except (TypeError, ValueError):
+        days = int(default)
+    return max(days, 0)
 
 
 @transaction.atomic
@@ -153,6 +173,11 @@ def reviews_ingest(*, shop, items: list[ReviewInput], actor, source: str = Revie
         created = list(Review.objects.filter(shop=shop).order_by("-pk")[: len(rows)])[::-1]
     result.created = created
     negatives = [r for r in created if r.sentiment == 0]
+    result.within_days = recovery_within_days(shop)
+    if result.within_days:
+        since = now() - timedelta(days=result.within_days)
+        result.not_recent = sum(1 for r in negatives if r.posted_at < since)
+        negatives = [r for r in negatives if r.posted_at >= since]
     result.tasks = _open_tasks(shop, [r for r in negatives if r.kind != ReviewKind.GROUP_MESSAGE])
     result.alerts = _open_alerts(shop, [r for r in negatives if r.kind == ReviewKind.GROUP_MESSAGE])
     return result

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 import time
 
 import pytest
+import time_machine
 from django.test import Client
 from openpyxl import Workbook
 
@@ -72,7 +74,9 @@ def _csv_bytes(rows):
     return out.getvalue().encode("utf-8-sig")
 
 
+@time_machine.travel(dt.datetime(2026, 11, 21, 9, 0, tzinfo=dt.timezone(dt.timedelta(hours=8))), tick=False)
 def test_csv_import_is_idempotent_and_reports_bad_rows(supervisor_client, shop):
+    # the day after the reviews were written (a bad review older than 30 days opens no task)
     OrderFactory(shop=shop, order_no="DY9")
     content = _csv_bytes([
         ("e1", "DY9", "1", "衣服掉色严重，洗一次就串色了", "2026-11-20 10:00:00"),
