@@ -12,7 +12,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 from ninja import File, Query, Router, Schema, Status
 from ninja.files import UploadedFile
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationError, field_validator
 
 from shouhou.accounts import permissions as perm
 from shouhou.accounts.actors import SystemActor
@@ -104,8 +104,13 @@ class ReviewIngestOut(Schema):
     review_ids: list[int]
 
 
+class PushOut(ReviewIngestOut):
+    errors: list[str] = Field([], description="未保存的评价及原因（第 N 条 字段: 问题）；其余照常保存")
+
+
 class ImportOut(ReviewIngestOut):
     errors: list[str]
+    warnings: list[str] = Field([], description="已导入、但需要知道的行（例如没有评价ID、订单号和时间：重复导入会重复保存）")
 
 
 def _type_label(code: str) -> str:
@@ -282,7 +287,50 @@ def _task_out(t: RecoveryTask) -> dict:
             "review_id": r.pk, "review_text": r.text, "complaint_type": r.complaint_type, "aspect": r.aspect,
             "complaint_type_label": _type_label(r.complaint_type), "complaint_others": r.complaint_others,
             "complaint_others_labels": _others_labels(r.complaint_others),
-            "allowed_remedies": allowed_remedies(r.complaint_type), "order_no": r.order_no}
+            "allowed_remedies": allowed_remedies(r.complaint_type, r.complaint_others), "order_no": r.order_no}
+
+
+_ID_FIELDS = ("external_id", "order_no", "line_key", "author_name", "platform")
+_PUSH_PROBLEMS = {"int_parsing": "应为 1–5 的整数", "int_from_float": "应为 1–5 的整数", "int_type": "应为 1–5 的整数",
+                  "string_type": "应为文本", "datetime_parsing": "时间格式无法识别（例：2026-11-20T10:30:00+08:00）",
+                  "datetime_from_date_parsing": "时间格式无法识别（例：2026-11-20T10:30:00+08:00）",
+                  "datetime_type": "时间格式无法识别（例：2026-11-20T10:30:00+08:00）"}
+
+
+def _pushed_reviews(raw: list, platform: str) -> tuple[list[services.ReviewInput], list[str]]:
+    """The pushed reviews that can be read, and why each other one was left out (「第 2 条 rating: 应为 1–5 的整数」):
+    one odd review no longer loses the whole push, which the platform's retries would fail the same way. A number
+    given for an id (「"external_id": 98765」) is read as its digits, a null text as no text."""
+    items: list[services.ReviewInput] = []
+    errors: list[str] = []
+    for n, review in enumerate(raw, start=1):
+        if not isinstance(review, dict):
+            errors.append(f"第 {n} 条: 应为 JSON 对象")
+            continue
+        fields = {"platform": platform, **review}
+        for key in _ID_FIELDS:
+            value = fields.get(key)
+            if isinstance(value, int) and not isinstance(value, bool):
+                fields[key] = str(value)
+        if fields.get("text") is None:
+            fields["text"] = ""
+        try:
+            parsed = ReviewIn(**fields)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first.get("loc", ())) or "reviews"
+            said = (str(first.get("ctx", {}).get("error", "")) if first.get("type") == "value_error"
+                    else _PUSH_PROBLEMS.get(first.get("type", ""), "格式不对"))
+            errors.append(f"第 {n} 条 {where}: {said or '格式不对'}")
+            continue
+        except TypeError:
+            errors.append(f"第 {n} 条: 字段名应为文本")
+            continue
+        if parsed.rating is not None and not 1 <= parsed.rating <= 5:
+            errors.append(f"第 {n} 条 rating: 应为 1–5，实际为 {parsed.rating}")
+            continue
+        items.append(services.ReviewInput(kind=ReviewKind.REVIEW, **parsed.dict()))
+    return items, errors
 
 
 def _inputs(items: list[ReviewIn], kind: str = ReviewKind.REVIEW) -> list[services.ReviewInput]:
@@ -323,7 +371,7 @@ def reviews_import(request, file: UploadedFile = File(...), platform: str = ""):
         raise DomainError(str(exc), field="file") from exc
     result = services.reviews_ingest(shop=request.auth.shop, items=parsed.items, actor=request.auth,
                                       source=ReviewSource.IMPORT)
-    return Status(201, {**result.as_dict(), "errors": parsed.errors})
+    return Status(201, {**result.as_dict(), "errors": parsed.errors, "warnings": parsed.warnings})
 
 
 @router.post("/classify", response=list[ClassifyOut], summary="只分类不保存")
@@ -355,7 +403,7 @@ DEV_WEBHOOK_SECRET = "dev-webhook-secret"  # noqa: S105 - the public default, re
 
 # --- platform push (signed, idempotent) ------------------------------------------------------------------
 
-@router.post("/webhook/{shop_code}", auth=None, response={200: ReviewIngestOut, 202: ReviewIngestOut},
+@router.post("/webhook/{shop_code}", auth=None, response={200: PushOut, 202: PushOut},
              summary="平台评价推送（HMAC 签名，按事件ID幂等）")
 def reviews_webhook(request, shop_code: str):
     shop = Shop.objects.filter(code=shop_code).first()
@@ -384,16 +432,17 @@ def reviews_webhook(request, shop_code: str):
     if not isinstance(raw, list):
         raise DomainError("reviews 应为数组", field="reviews")
     platform = str(body.get("platform") or "")
-    try:
-        items = _inputs([ReviewIn(**{"platform": platform, **r}) for r in raw])
-    except (TypeError, ValueError) as exc:
-        raise DomainError(f"reviews 格式错误：{exc}", field="reviews") from exc
+    if len(raw) > MAX_BATCH:
+        raise DomainError(f"一次最多推送 {MAX_BATCH} 条评价", field="reviews")
+    items, errors = _pushed_reviews(raw, platform)
+    if raw and not items:  # nothing to keep: the sender must fix the push (a retry would fail the same way)
+        raise DomainError("；".join(errors[:5]), field="reviews")
     with transaction.atomic():
         key, created = idempotency_claim(scope="reviews.webhook", key=f"{shop.pk}:{event_id}", shop=shop)
         if not created:
             return Status(200, key.result)
-        result = services.reviews_ingest(shop=shop, items=items, actor=WEBHOOK_ACTOR,
-                                         source=ReviewSource.WEBHOOK).as_dict()
+        result = {**services.reviews_ingest(shop=shop, items=items, actor=WEBHOOK_ACTOR,
+                                            source=ReviewSource.WEBHOOK).as_dict(), "errors": errors}
         idempotency_store_result(key, result)
     return Status(202, result)
 

@@ -14,7 +14,7 @@ from shouhou.accounts.models import Membership
 from shouhou.commerce.models import Customer, Order
 from shouhou.core.clock import now
 from shouhou.reviews.choices import Outcome, Remedy, TaskEventKind, TaskStatus
-from shouhou.reviews.models import RecoveryEvent, RecoveryTask, Review
+from shouhou.reviews.models import BREACHED_NOTE, RecoveryEvent, RecoveryTask, Review
 from shouhou.reviews.services import ReviewInput, referral_reward_record, reviews_ingest
 
 OPENERS = ["宝贝收到了，", "直播间抢的，", "第二次回购了，", "给妈妈买的，", "看主播推荐买的，", "", "", "老粉了，",
@@ -112,7 +112,7 @@ def _advance_tasks(*, shop, rng: random.Random) -> None:
         if roll < 0.35:
             task.due_at = t - timedelta(hours=rng.randint(1, 30))
             task.breached = True
-            events.append(RecoveryEvent(task=task, kind=TaskEventKind.BREACHED, to_status=task.status, note="超过处理时限"))
+            events.append(RecoveryEvent(task=task, kind=TaskEventKind.BREACHED, to_status=task.status, note=BREACHED_NOTE))
             continue
         task.status = TaskStatus.IN_PROGRESS
         task.public_reply = task.suggested_reply or SCRIPTED_REPLY

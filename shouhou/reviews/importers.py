@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -29,7 +31,14 @@ HEADERS: dict[str, tuple[str, ...]] = {
 @dataclass
 class ParsedFile:
     items: list[ReviewInput] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)      # rows skipped, and why
+    warnings: list[str] = field(default_factory=list)    # rows imported, with something to know
+
+
+# An id Excel stored as a number and shows in scientific notation (7.234567890123457e+18): its last digits are
+# gone, and two reviews can come out as one id.
+_SCIENTIFIC = re.compile(r"[+-]?\d+(?:\.\d+)?[eE][+-]?\d+")
+ID_FIELDS = {"external_id": "评价ID", "order_no": "订单号", "line_key": "子订单号"}
 
 
 class ImportFormatError(ValueError):
@@ -55,8 +64,7 @@ def _rows(content: bytes, filename: str) -> list[list[str]]:
         except Exception as exc:  # openpyxl raises many kinds on a broken file
             raise ImportFormatError(f"{filename}: 无法读取 Excel 文件（{exc.__class__.__name__}）") from exc
         ws = wb.worksheets[0]
-        return [["" if v is None else (v.isoformat() if isinstance(v, datetime) else str(v)) for v in row]
-                for row in ws.iter_rows(values_only=True)]
+        return [[_cell_text(v) for v in row] for row in ws.iter_rows(values_only=True)]
     if b"\x00" in content[:8192]:
         raise ImportFormatError(f"{filename}: 文件内容不是 CSV 文本或 .xlsx 表格（可能是图片或其他二进制文件）")
     for enc in ("utf-8-sig", "gb18030"):
@@ -71,6 +79,28 @@ def _rows(content: bytes, filename: str) -> list[list[str]]:
         return list(csv.reader(io.StringIO(text, newline="")))
     except csv.Error as exc:
         raise ImportFormatError(f"{filename}: CSV 格式错误（{exc}）") from exc
+
+
+def _cell_text(value: object) -> str:
+    """An Excel cell as text: a whole number without 「.0」 while it is exact (below 2^53), a larger one in
+    scientific notation (its digits are already lost; the id check refuses it), a time in ISO form."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2 ** 53:
+        return str(int(value))
+    if isinstance(value, float) and value.is_integer():
+        return f"{value:.15e}"
+    return str(value)
+
+
+def _content_key(item: ReviewInput) -> str:
+    """A stand-in id for a row without a review id, from what identifies it (order, line, time, author, text):
+    importing the same file again finds the same rows instead of storing them twice."""
+    parts = [item.order_no, item.line_key, item.posted_at.isoformat() if item.posted_at else "", item.author_name,
+             item.text]
+    return "h:" + hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:24]
 
 
 def parse_review_file(content: bytes, filename: str, *, default_platform: str = "") -> ParsedFile:
@@ -115,9 +145,20 @@ def parse_review_file(content: bytes, filename: str, *, default_platform: str = 
             if not 2000 <= posted.year < 2100:
                 out.errors.append(f"第 {n} 行 评价时间: 应在 2000–2099 年之间，实际为 {cell('posted_at')!r}")
                 continue
-        out.items.append(ReviewInput(
+        lossy = next((key for key in ID_FIELDS if _SCIENTIFIC.fullmatch(cell(key))), None)
+        if lossy:
+            out.errors.append(f"第 {n} 行 {ID_FIELDS[lossy]}: {cell(lossy)!r} 是 Excel 存成数字后的科学计数法，"
+                              f"末几位已丢失；请把该列设为文本后重新导出")
+            continue
+        item = ReviewInput(
             text=cell("text"), platform=cell("platform") or default_platform, external_id=cell("external_id"),
             order_no=cell("order_no"), line_key=cell("line_key"), rating=rating, posted_at=posted,
             author_name=cell("author_name"),
-        ))
+        )
+        if not item.external_id:
+            if item.order_no or item.posted_at:
+                item.external_id = _content_key(item)
+            else:
+                out.warnings.append(f"第 {n} 行: 没有评价ID、订单号和评价时间，再次导入同一文件时这一行会重复保存")
+        out.items.append(item)
     return out

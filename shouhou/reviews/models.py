@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 from shouhou.core.models import MoneyField, ShopScopedModel
@@ -111,6 +112,10 @@ class RecoveryTask(ShopScopedModel):
         return self.number
 
 
+# The note the breach sweep writes on a task past its due time (stored as written, shown in the reader's language).
+BREACHED_NOTE = gettext_noop("超过处理时限")
+
+
 class RecoveryEvent(models.Model):
     task = models.ForeignKey(RecoveryTask, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(_("事件"), max_length=16, choices=TaskEventKind.choices)
@@ -132,6 +137,8 @@ class RecoveryEvent(models.Model):
         from shouhou.reviews.choices import Outcome, Remedy
         from shouhou.reviews.classifier.rules import ComplaintType
 
+        if self.kind == TaskEventKind.BREACHED and self.note == BREACHED_NOTE:
+            return gettext(BREACHED_NOTE)  # the system's own words, stored in Chinese
         codes = {TaskEventKind.OPENED: ComplaintType, TaskEventKind.CLOSED: Outcome, TaskEventKind.REMEDY: Remedy}
         choices = codes.get(self.kind)
         if choices is None or not self.note:

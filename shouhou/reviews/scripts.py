@@ -126,10 +126,22 @@ REMEDY_POLICY: dict[str, set[str]] = {
 MONEY_REMEDIES = {"refund", "return_refund", "price_protect", "coupon"}
 
 
-def allowed_remedies(complaint_type: str) -> list[str]:
-    """The remedies the policy allows for a complaint type, explanation first, in the order of Remedy: what the
-    task page offers and what recovery_set_remedy accepts (an unknown or empty type is "other")."""
+TOKEN_REMEDIES = ("coupon", "points")  # a gesture, not a fix: never offered where one named problem rules it out
+
+
+def allowed_remedies(complaint_type: str, others: str = "") -> list[str]:
+    """The remedies the policy allows for a review's types, explanation first, in the order of Remedy: what the
+    task page offers and what recovery_set_remedy accepts (an unknown or empty type is "other").
+    `others`: the review's other types (`|`-joined). A remedy answers the whole review: any type's remedy may
+    be chosen, but a coupon or points only when every named type allows them — 「衣服开线了，申请退货还被拒绝」 is a
+    quality defect with a refused return beside it, and the refused return is answered by doing it, not by a
+    coupon. A type that allows nothing but an explanation (a usage question) rules nothing out."""
     from shouhou.reviews.choices import Remedy
 
-    allowed = REMEDY_POLICY.get(complaint_type or ComplaintType.OTHER, REMEDY_POLICY[ComplaintType.OTHER])
+    types = [complaint_type or ComplaintType.OTHER, *(t for t in (others or "").split("|") if t)]
+    policies = [REMEDY_POLICY.get(t, REMEDY_POLICY[ComplaintType.OTHER]) for t in types]
+    allowed = set().union(*policies)
+    for token in TOKEN_REMEDIES:
+        if any(policy and token not in policy for policy in policies):
+            allowed.discard(token)
     return [r for r in Remedy.values if r == Remedy.EXPLANATION or r in allowed]

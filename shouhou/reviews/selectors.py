@@ -13,6 +13,7 @@ from shouhou.accounts.models import Membership
 from shouhou.inbox.choices import Direction
 from shouhou.inbox.models import Message
 from shouhou.reviews.choices import TaskStatus
+from shouhou.reviews.classifier.whole import UNREAD
 from shouhou.reviews.guards import Flag, FlagCategory, inspect_reply
 from shouhou.reviews.models import CommunityAlert, RecoveryTask, Review
 
@@ -44,11 +45,12 @@ def recovery_task_get(*, shop, pk: int) -> RecoveryTask:
 
 def review_list(*, shop, sentiment: int | None = None, complaint_type: str = "", kind: str = "",
                 praise_only: bool = False) -> QuerySet[Review]:
-    """`praise_only`: without the mixed reviews (positive, yet a complaint type named: Review.mixed), which the
+    """`praise_only`: without the mixed reviews (positive, yet a complaint type named: Review.mixed) and the texts
+    the classifier could not read (a platform's 「系统默认好评」, no Chinese: scored exactly UNREAD's 0.5), which the
     good-review page does not offer for the public showcase."""
     qs = Review.objects.filter(shop=shop)
     if praise_only:
-        qs = qs.filter(complaint_type__in=["", "none"])
+        qs = qs.filter(complaint_type__in=["", "none"]).exclude(sentiment_score=UNREAD.sentiment_score)
     if sentiment is not None:
         qs = qs.filter(sentiment=sentiment)
     if complaint_type:
@@ -59,7 +61,9 @@ def review_list(*, shop, sentiment: int | None = None, complaint_type: str = "",
 
 
 def showcase_list(*, shop, limit: int = 50) -> QuerySet[Review]:
-    return Review.objects.filter(shop=shop, is_showcased=True, sentiment=1).order_by("-posted_at", "-pk")[:limit]
+    """The public showcase: chosen reviews still read as praise (a review reclassified as mixed drops out)."""
+    return (Review.objects.filter(shop=shop, is_showcased=True, sentiment=1, complaint_type__in=["", "none"])
+            .order_by("-posted_at", "-pk")[:limit])
 
 
 def community_alert_list(*, shop, open_only: bool = True) -> QuerySet[CommunityAlert]:

@@ -31,9 +31,10 @@ from shouhou.reviews.choices import (
     TaskEventKind,
     TaskStatus,
 )
-from shouhou.reviews.classifier.whole import classify_whole, complaint_types_whole
+from shouhou.reviews.classifier.whole import classify_whole, complaint_types_whole, readable
 from shouhou.reviews.guards import guard_outgoing, inspect_reply
 from shouhou.reviews.models import (
+    BREACHED_NOTE,
     CommunityAlert,
     CommunityGroup,
     RecoveryEvent,
@@ -102,6 +103,24 @@ def recovery_hours(shop) -> int:
         return DEFAULT_RECOVERY_HOURS
 
 
+# A platform as review exports and pushes name it → its code (a 「抖音」 row and a 「douyin」 push are one platform:
+# the same review imported under both was stored twice, with two tasks).
+PLATFORM_NAMES = {
+    "douyin": ("douyin", "抖音", "抖店", "抖音小店", "抖音电商", "dy"),
+    "kuaishou": ("kuaishou", "快手", "快手小店", "快手电商", "ks"),
+    "wechat_channels": ("wechat_channels", "视频号", "视频号小店", "微信小店", "wechat_shop", "channels"),
+    "youzan": ("youzan", "有赞"),
+    "taobao": ("taobao", "淘宝", "天猫", "tmall"),
+}
+_PLATFORM_CODE = {name: code for code, names in PLATFORM_NAMES.items() for name in names}
+
+
+def platform_code(name: str) -> str:
+    """The platform's code for a name an export or a push gives it (「抖音」 → douyin); any other name as given."""
+    cleaned = (name or "").strip()
+    return _PLATFORM_CODE.get(cleaned.lower(), cleaned)
+
+
 def recovery_within_days(shop) -> int:
     """How old a negative review may be and still open a task: the shop's `review_recovery_within_days`, else
     the setting SHOUHOU_REVIEW_RECOVERY_WITHIN_DAYS, else 30; 0 means any age."""
@@ -120,19 +139,24 @@ def reviews_ingest(*, shop, items: list[ReviewInput], actor, source: str = Revie
     messages `reply`; a signed webhook passes SystemActor(its channel)."""
     require_role(actor, shop, IMPORT if source == ReviewSource.IMPORT else REPLY)
     result = IngestResult()
-    keys = {(i.platform, i.external_id) for i in items if i.external_id}
-    existing: set[tuple[str, str]] = set()
-    if keys:
-        existing = set(Review.objects.filter(shop=shop, external_id__in={k[1] for k in keys})
-                       .values_list("platform", "external_id"))
+    for item in items:  # a review without a platform is the shop's own platform's (group messages say theirs)
+        item.platform = platform_code(item.platform) or (shop.platform if item.kind == ReviewKind.REVIEW else "")
+    # Known ids and the platforms they were stored under; a review stored without a platform (before names were
+    # read as codes, or by a shop without one) is the same review as one with it.
+    known: dict[str, set[str]] = {}
+    ids = {i.external_id for i in items if i.external_id}
+    if ids:
+        for platform, external_id in Review.objects.filter(shop=shop, external_id__in=ids).values_list(
+                "platform", "external_id"):
+            known.setdefault(external_id, set()).add(platform)
     fresh: list[ReviewInput] = []
-    seen: set[tuple[str, str]] = set()
     for item in items:
-        key = (item.platform, item.external_id)
-        if item.external_id and (key in existing or key in seen):
-            result.duplicates += 1
-            continue
-        seen.add(key)
+        if item.external_id:
+            platforms = known.setdefault(item.external_id, set())
+            if item.platform in platforms or "" in platforms or (platforms and not item.platform):
+                result.duplicates += 1
+                continue
+            platforms.add(item.platform)
         fresh.append(item)
     if not fresh:
         return result
@@ -317,11 +341,12 @@ def recovery_set_remedy(*, task: RecoveryTask, remedy: str, actor, amount: Decim
         if task.is_misunderstanding and not override_misunderstanding:
             raise ReviewRefused(gettext("该差评属于使用/护理误会，应发送解释话术而不是退款；如确属质量问题，请勾选“确认为质量问题”后再选择方案"),
                                 field="remedy")
-        allowed = allowed_remedies(ctype)
+        allowed = allowed_remedies(ctype, task.review.complaint_others)
         if remedy not in allowed:
-            names = "、".join(str(Remedy(r).label) for r in allowed)
-            label = ComplaintType(ctype).label if ctype in ComplaintType.values else ctype
-            raise ReviewRefused(gettext("“%(type)s”类差评按政策可选：%(remedies)s") % {"type": label, "remedies": names},
+            names = gettext("、").join(str(Remedy(r).label) for r in allowed)
+            types = [ctype, *(t for t in task.review.complaint_others.split("|") if t)]
+            label = gettext("、").join(str(ComplaintType(t).label) if t in ComplaintType.values else t for t in types)
+            raise ReviewRefused(gettext("按政策，这条差评（%(type)s）可选的补救方案：%(remedies)s") % {"type": label, "remedies": names},
                                 field="remedy")
     if remedy in MONEY_REMEDIES:
         if amount is None or (isinstance(amount, Decimal) and amount.is_finite() and amount <= 0):
@@ -392,7 +417,7 @@ def recovery_sweep_breaches(*, at: datetime | None = None) -> int:
         claimed = RecoveryTask.objects.filter(pk__in=ids, breached=False).update(breached=True, updated_at=at)
         status = dict(RecoveryTask.objects.filter(pk__in=ids).values_list("pk", "status"))
         RecoveryEvent.objects.bulk_create([RecoveryEvent(task_id=i, kind=TaskEventKind.BREACHED, to_status=status[i],
-                                                         note="超过处理时限") for i in ids])
+                                                         note=BREACHED_NOTE) for i in ids])
     return claimed
 
 
@@ -401,7 +426,12 @@ def recovery_sweep_breaches(*, at: datetime | None = None) -> int:
 def review_showcase_set(*, review: Review, showcased: bool, actor) -> Review:
     require_role(actor, review.shop, REPLY)
     if showcased and review.sentiment != 1:
-        raise ReviewRefused("只有正面评价可以精选展示")
+        raise ReviewRefused(gettext("只有正面评价可以精选展示"))
+    # praise with a complaint in it (「…但是杯子有裂痕，漏水」) or a platform's placeholder is no showcase
+    if showcased and review.mixed:
+        raise ReviewRefused(gettext("这条评价里有抱怨（%(type)s），不能精选展示") % {"type": review.get_complaint_type_display()})
+    if showcased and not readable(review.text):
+        raise ReviewRefused(gettext("这条评价没有顾客写的文字（平台默认评价或无中文），不能精选展示"))
     Review.objects.filter(pk=review.pk, shop=review.shop).update(is_showcased=showcased, updated_at=now())
     review.is_showcased = showcased
     audit_record(action="review.showcase", obj=review, actor=actor, shop=review.shop, after={"is_showcased": showcased})

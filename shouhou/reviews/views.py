@@ -66,7 +66,7 @@ def _detail_page(request, shop, task, *, typed: dict | None = None, error: str =
     """The task page; after a refused step, with what the agent typed in that step's form (`typed`, the
     posted fields and the form's name under "form"), the reason above that form and the refused field marked,
     answered 400."""
-    allowed = allowed_remedies(task.review.complaint_type)
+    allowed = allowed_remedies(task.review.complaint_type, task.review.complaint_others)
     return render(request, "reviews/task_detail.html", {
         "task": task, "review": task.review, "events": task.events.select_related("actor"),
         # offered from the same rules the recovery services enforce: the remedies the policy allows for the type

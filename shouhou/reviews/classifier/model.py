@@ -31,7 +31,12 @@ import numpy as np
 
 from shouhou.reviews.classifier import features as F
 from shouhou.reviews.classifier.normalize import normalize_text, sentiment_view
-from shouhou.reviews.classifier.rules import aspect_of, drop_unsupported_others, precise_rule_type
+from shouhou.reviews.classifier.rules import (
+    aspect_of,
+    drop_unsupported_others,
+    praised_main_type,
+    precise_rule_type,
+)
 from shouhou.reviews.classifier.taxonomy import MAX_OTHERS, ComplaintType
 
 MODEL_PATH = Path(__file__).resolve().parent.parent / "data" / "review_model.joblib"
@@ -253,6 +258,15 @@ class ReviewModel:
             if ruled and ruled != main:
                 others = [c for c in [main, *others] if c != ruled and c not in no_others][:MAX_OTHERS]
                 main = ruled
+            if texts is not None and main not in no_others and praised_main_type(texts[k], main):
+                # the model's first type is only praised: the next one the text names, among the other types
+                # first, else by score (not none/other, and not praised either)
+                ranked = [*others, *(self.comp_classes[j] for j in order[1:])]
+                nxt = next((c for c in ranked if c != main and c not in no_others
+                            and not praised_main_type(texts[k], c)), "")
+                if nxt:
+                    others = [c for c in others if c not in (main, nxt)]
+                    main = nxt
             if texts is not None and others:
                 others = drop_unsupported_others(texts[k], others)
             out.append((main, "|".join(others) if main not in no_others else ""))

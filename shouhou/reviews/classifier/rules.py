@@ -190,9 +190,69 @@ def _names_logistics(text: str) -> bool:
     return any(p.search(rest) for p in _LOGISTICS_COMPLAINT)
 
 
+# The shop's service and its price praised (「客服很好，耐心解答」「价格实惠」) name no problem either: a tester's
+# 「客服很好，耐心解答，但是东西是假的」 came out `service_attitude` — a task offering a coupon and a reply apologising
+# for the service — and 「包装很用心，但是收到的杯子是坏的」 `packaging`.
+_SERVICE_PRAISE = re.compile(
+    r"(?:客服|售后|服务|态度|卖家|商家|店家|掌柜|小姐姐|小哥哥)(?:的)?(?:小姐姐|态度|服务)?"
+    r"(?:也|还|都|真的?|很|非常|超|挺|特别|蛮|相当|太|好)*"
+    r"(?:好|不错|耐心|热情|周到|贴心|细心|专业|负责|满意|给力|棒|没话说|五星|亲切|有礼貌)(?:了|的|啊|呀)?" + _NOT_A_COMPLAINT)
+_SERVICE_COMPLAINT = re.compile(
+    r"爱理不理|爱[答搭]不理|不理人|没人理|不太?理睬|怠慢|冷屁股|不回(?:复|消息|话)|敷衍|推脱|推卸|踢皮球|不耐烦|凶|骂人|投诉|"
+    r"有待(?:改善|提高|加强|改进)|达不到|"
+    r"(?:态度|服务)(?:太|很|真|也|极|非常|超)?(?:差|恶劣|不好|不行|一般|冷淡)|"
+    r"(?:客服|售后|前台|服务员|店家|商家).{0,8}(?:差|不好|不行|垃圾|无语|不管|不处理|不解决|拖)")
+_PRICE_PRAISE = re.compile(
+    r"(?:价格|价钱|价位)(?:也|还|都|真的?|很|非常|超|挺|特别|蛮|相当|太)*(?:实惠|便宜|划算|合适|公道|美丽|亲民|不错)|"
+    r"性价比(?:也|还|都|真的?|很|非常|超|挺|特别|蛮|相当|太)*(?:高|不错|好|可以)|(?<![不没太])(?:很|非常|超|挺|特别)?(?:实惠|划算)"
+    + _NOT_A_COMPLAINT)
+_PRICE_COMPLAINT = [r.pattern for r in COMPLAINT_RULES if r.label == ComplaintType.PRICE]
+
+
+# What each type is about: a text that names it again after its turn word may complain of it there.
+_SUBJECT = {
+    ComplaintType.LOGISTICS: re.compile(r"物流|快递|送|配送|到货|发货|速度|小哥|派件|运输|驿站"),
+    ComplaintType.PACKAGING: re.compile(r"包装|盒|箱|袋|封"),
+    ComplaintType.SERVICE_ATTITUDE: re.compile(r"客服|服务|态度|店家|商家|卖家|掌柜|回复|回应|理"),
+    ComplaintType.PRICE: re.compile(r"价|贵|便宜|划算|实惠|钱|元|块"),
+}
+_PRAISE = {ComplaintType.LOGISTICS: _LOGISTICS_PRAISE, ComplaintType.PACKAGING: _PACKAGING_PRAISE,
+           ComplaintType.SERVICE_ATTITUDE: _SERVICE_PRAISE, ComplaintType.PRICE: _PRICE_PRAISE}
+_TURN = re.compile(r"但是|可是|可惜|然而|不过|但|就是|只是|结果|没想到")
+# Read only in a short text: a long review (a stay told hour by hour) praises one thing and complains of the
+# same thing later in words no list holds; there the model's reading stands.
+PRAISE_READ_CHARS = 80
+# … and only praise the text opens with (「酒店毫无服务可言，连快捷酒店的服务员都比你们态度好，可是…」 compares).
+PRAISE_OPENS_WITHIN = 20
+
+
+def _praised_then_turned(text: str, ctype: str) -> bool:
+    """「客服很好，耐心解答，但是东西是假的」: the text praises this type's subject (delivery, packaging, service,
+    price), then turns (但是, 可惜, 就是 …) to something it never says of that subject again."""
+    praise = _PRAISE.get(ctype)
+    if praise is None or len(text) > PRAISE_READ_CHARS:
+        return False
+    found = praise.search(text, 0, PRAISE_OPENS_WITHIN + 12)
+    turn = _TURN.search(text, found.end()) if found and found.start() < PRAISE_OPENS_WITHIN else None
+    if turn is None:
+        return False
+    return not _SUBJECT[ctype].search(text[turn.end():]) and not _complains_of(praise.sub("，", text), ctype)
+
+
+def _complains_of(text: str, ctype: str) -> bool:
+    if ctype == ComplaintType.LOGISTICS:
+        return any(p.search(text) for p in _LOGISTICS_COMPLAINT)
+    if ctype == ComplaintType.PACKAGING:
+        return bool(_PACKAGING_COMPLAINT.search(text))
+    if ctype == ComplaintType.SERVICE_ATTITUDE:
+        return bool(_SERVICE_COMPLAINT.search(text))
+    return any(p.search(text) for p in _PRICE_COMPLAINT)
+
+
 def drop_unsupported_others(text: str, others: list[str]) -> list[str]:
     """`others` without `quality_defect` when the text names quality only in a negation, without `logistics` or
-    `packaging` when it names delivery or the packaging only in praise (each only when such a mention is there)."""
+    `packaging` when it names delivery or the packaging only in praise (each only when such a mention is there),
+    without `service_attitude` or `price` when it praises them and turns to something else (_praised_then_turned)."""
     out = list(others)
     if ComplaintType.QUALITY_DEFECT in out and _NEGATED_QUALITY.search(text) and not _names_quality(text):
         out.remove(ComplaintType.QUALITY_DEFECT)
@@ -201,4 +261,10 @@ def drop_unsupported_others(text: str, others: list[str]) -> list[str]:
     if (ComplaintType.PACKAGING in out and _PACKAGING_PRAISE.search(text)
             and not _PACKAGING_COMPLAINT.search(_PACKAGING_PRAISE.sub("，", text))):
         out.remove(ComplaintType.PACKAGING)
-    return out
+    return [c for c in out if not _praised_then_turned(text, c)]
+
+
+def praised_main_type(text: str, main: str) -> bool:
+    """Whether the main type names what a short text praises before turning to its complaint (「快递小哥很负责，送货
+    上门，但是杯子有裂痕」 is not `logistics`): the caller then takes the next type the text complains about."""
+    return _praised_then_turned(text, main)

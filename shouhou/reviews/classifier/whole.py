@@ -12,6 +12,7 @@
   赞/差) is not given to the model, which learnt from Chinese reviews only and read every such text as a
   complaint (「Great product, love it!」 negative, `dislike`; 「666」 negative): it is scored as an empty text is
   (0.5, counted positive, type `none`). A low star rating still makes a stored review negative (type `other`).
+  So is a platform's placeholder for a review without words (「系统默认好评」「此用户没有填写评价。」: is_placeholder).
 - A text read positive that holds a clear complaint (a "mixed" review, 「裙子很漂亮，只是说好的腰带没给」) keeps its
   sentiment but gets the complaint's type (`mixed=True`, name_mixed_complaints): its whole-text score is below
   MIXED_BELOW, one of its clauses read on its own scores below MIXED_CLAUSE_BELOW, and the type model names a
@@ -63,8 +64,28 @@ def windows(text: str, size: int = WINDOW) -> list[str]:
     return out
 
 
+# What a platform writes when the buyer wrote nothing (淘宝 「此用户没有填写评价。」「评价方未及时做出评价，系统默认
+#好评！」, 京东 「此用户未填写评价内容」, 抖店 「用户默认好评」 …): no words of the buyer's, so read as an empty text —
+# a tester's 5-star 「系统默认好评」 opened a recovery task as `other`, 「该用户未填写评价内容」 as `dislike`.
+_PLACEHOLDER = re.compile(
+    r"(?:评价方未及时做出评价[，,]?)?(?:系统|用户)?默认(?:好评|评价)|"
+    r"(?:该|此|这个)?(?:用户|买家|顾客)?(?:未|没有|没)(?:及时)?(?:填写|做出|发表|留下)(?:文字|任何)?(?:评价|评论)(?:内容)?|"
+    r"(?:该|此)(?:用户|买家)觉得商品(?:很好|非常好|不错|较好|挺好)[^。！!]{0,12}")
+_PLACEHOLDER_REST = re.compile(r"[\s，,。.！!~～、]*")
+
+
+def is_placeholder(text: object) -> bool:
+    """A platform's stand-in for a review without words (and nothing else in the text)."""
+    if not isinstance(text, str):
+        return False
+    return bool(_PLACEHOLDER_REST.fullmatch(_PLACEHOLDER.sub("", text.strip())) and _PLACEHOLDER.search(text))
+
+
 def readable(text: object) -> bool:
-    """Whether the classifier can read the text: it holds a Chinese character (or does once normalised)."""
+    """Whether the classifier can read the text: it holds a Chinese character (or does once normalised), and
+    it is not a platform's placeholder for a review without words."""
+    if is_placeholder(text):
+        return False
     if isinstance(text, str) and _HAN.search(text):
         return True
     return bool(_HAN.search(normalize.normalize_text(text)))

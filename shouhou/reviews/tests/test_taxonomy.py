@@ -51,7 +51,7 @@ def test_after_sales_remedy_must_do_the_refund_or_exchange(shop, supervisor):
     review.complaint_type = "after_sales"
     review.save(update_fields=["complaint_type"])
     task = review.recovery
-    with pytest.raises(ReviewRefused, match="售后处理.*按政策可选"):
+    with pytest.raises(ReviewRefused, match="售后处理.*可选的补救方案"):
         services.recovery_set_remedy(task=task, remedy="coupon", amount=Decimal("5"), actor=supervisor)
     services.recovery_set_remedy(task=task, remedy="return_refund", amount=Decimal("59"), actor=supervisor)
     task.refresh_from_db()
