@@ -7,11 +7,12 @@ import hashlib
 import io
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from shouhou.core.clock import now
 from shouhou.core.uploads import OLE_MAGIC, ZIP_MAGIC
 from shouhou.reviews.services import ReviewInput
 
@@ -81,6 +82,38 @@ def _rows(content: bytes, filename: str) -> list[list[str]]:
         raise ImportFormatError(f"{filename}: CSV 格式错误（{exc}）") from exc
 
 
+# 「5星」「五星」「★★★★☆」 as exports write the stars; 「4.0」 as Excel writes a number.
+_STARS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5}
+_RATING = re.compile(r"([1-5一二两三四五])(?:\.0+)?\s*(?:星|分|颗星)?")
+# 2026年12月5日 10:30、2026/12/5 → 2026-12-05 10:30 (parse_datetime reads ISO forms only)
+_CHINESE_DATE = re.compile(r"(\d{4})\s*[年/.-]\s*(\d{1,2})\s*[月/.-]\s*(\d{1,2})\s*日?")
+FUTURE_SLACK = timedelta(days=1)  # a clock or time zone a little off is no error; a review dated 2099 is
+
+
+def _rating(raw: str) -> int | None:
+    text = raw.strip()
+    if text and set(text) <= {"★", "☆"}:
+        stars = text.count("★")
+        return stars if 1 <= stars <= 5 else None
+    match = _RATING.fullmatch(text)
+    if match is None:
+        return None
+    digit = match.group(1)
+    return _STARS.get(digit) or int(digit)
+
+
+def _dashed(raw: str) -> str:
+    """A date as exports write it, in the ISO form parse_datetime reads (a date alone is its midnight)."""
+    if parse_datetime(raw.replace("/", "-")) is not None:  # ISO already (a 「T」, a zone): as it is
+        return raw.replace("/", "-")
+    match = _CHINESE_DATE.match(raw.strip())
+    if match is None:
+        return raw.replace("/", "-")
+    year, month, day = match.groups()
+    rest = raw.strip()[match.end():].strip()
+    return f"{year}-{int(month):02d}-{int(day):02d} {rest or '00:00:00'}"
+
+
 def _cell_text(value: object) -> str:
     """An Excel cell as text: a whole number without 「.0」 while it is exact (below 2^53), a larger one in
     scientific notation (its digits are already lost; the id check refuses it), a time in ISO form."""
@@ -127,16 +160,13 @@ def parse_review_file(content: bytes, filename: str, *, default_platform: str = 
 
         rating = None
         if cell("rating"):
-            try:
-                rating = int(float(cell("rating")))
-                if not 1 <= rating <= 5:
-                    raise ValueError
-            except ValueError:
+            rating = _rating(cell("rating"))
+            if rating is None:
                 out.errors.append(f"第 {n} 行 评分: 应为 1–5，实际为 {cell('rating')!r}")
                 continue
         posted = None
         if cell("posted_at"):
-            posted = parse_datetime(cell("posted_at").replace("/", "-"))
+            posted = parse_datetime(_dashed(cell("posted_at")))
             if posted is None:
                 out.errors.append(f"第 {n} 行 评价时间: 无法识别 {cell('posted_at')!r}（例：2026-11-20 10:30:00）")
                 continue
@@ -144,6 +174,9 @@ def parse_review_file(content: bytes, filename: str, *, default_platform: str = 
                 posted = timezone.make_aware(posted)
             if not 2000 <= posted.year < 2100:
                 out.errors.append(f"第 {n} 行 评价时间: 应在 2000–2099 年之间，实际为 {cell('posted_at')!r}")
+                continue
+            if posted > now() + FUTURE_SLACK:
+                out.errors.append(f"第 {n} 行 评价时间: {cell('posted_at')!r} 在将来；请检查导出文件的时间列")
                 continue
         lossy = next((key for key in ID_FIELDS if _SCIENTIFIC.fullmatch(cell(key))), None)
         if lossy:

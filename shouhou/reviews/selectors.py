@@ -31,7 +31,8 @@ def recovery_task_list(*, shop, status: str = "", complaint_type: str = "", brea
     if assignee_id:
         qs = qs.filter(assignee_id=assignee_id)
     if q:
-        qs = qs.filter(review__text__icontains=q) | qs.filter(number__iexact=q) | qs.filter(review__order_no=q)
+        qs = (qs.filter(review__text__icontains=q) | qs.filter(number__iexact=q) | qs.filter(review__order_no=q)
+              | qs.filter(review__external_id=q))
     # Work first: open tasks, then those in progress (each by due time), closed ones last.
     stage = Case(When(status=TaskStatus.OPEN, then=Value(0)), When(status=TaskStatus.IN_PROGRESS, then=Value(1)),
                  default=Value(2), output_field=IntegerField())

@@ -90,7 +90,8 @@ COMPLAINT_RULES: list[Rule] = [
 
 ASPECT_RULES: list[tuple[str, re.Pattern[str]]] = [
     (Aspect.BATTERY, re.compile(r"电池|续航|待机|充电|耗电|掉电|没电")),
-    (Aspect.SCREEN, re.compile(r"屏幕|屏|显示|分辨率|像素")),
+    # 显示 alone is a tracking page's word too (「一直显示派送中」 was a screen problem)
+    (Aspect.SCREEN, re.compile(r"屏幕|屏|显示(?:屏|器|效果|不全|不清|模糊|异常|有问题|不出|发黑|发暗|偏色|色彩|亮度|字体)|分辨率|像素")),
     (Aspect.SOUND, re.compile(r"音质|声音|噪音|喇叭|音量|很吵|太吵")),
     (Aspect.PERFORMANCE, re.compile(r"卡顿|很卡|太卡|卡死|死机|运行|速度|系统|反应慢|发热|发烫|散热")),
     (Aspect.FABRIC, re.compile(r"面料|布料|料子|材质|衣料|起球|缩水|透气|扎人|起毛|掉毛|薄|厚")),

@@ -5,12 +5,14 @@ the system's breach note in Chinese on the English page."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 import time
 from decimal import Decimal
 
 import pytest
+import time_machine
 from django.test import Client
 from django.utils import translation
 from openpyxl import Workbook
@@ -18,6 +20,7 @@ from openpyxl import Workbook
 from shouhou.accounts.actors import SYSTEM
 from shouhou.core.signatures import sign
 from shouhou.reviews import selectors, services
+from shouhou.reviews.classifier.rules import aspect_of
 from shouhou.reviews.classifier.whole import classify_whole
 from shouhou.reviews.models import RecoveryEvent, RecoveryTask, Review
 from shouhou.reviews.scripts import allowed_remedies
@@ -233,3 +236,36 @@ def test_the_breach_note_is_said_in_english(shop, supervisor):
     english = _client(supervisor, "en").get(f"/reviews/tasks/{task.pk}/").content.decode()
     assert "Past the time limit" in english and "超过处理时限" not in english
     assert "超过处理时限" in _client(supervisor).get(f"/reviews/tasks/{task.pk}/").content.decode()
+
+
+# --- smaller findings --------------------------------------------------------------------------------------------
+
+def test_a_tracking_page_word_is_no_screen_aspect():
+    assert aspect_of("一直显示派送中，三天了还没到") == ""
+    assert aspect_of("显示效果很差，偏色严重") == aspect_of("屏幕有坏点") == "screen"
+
+
+@pytest.mark.django_db
+def test_stars_and_dates_as_exports_write_them(shop, supervisor):
+    rows = [("s1", "", "5星", "很好", "2026年11月20日 10:30", ""), ("s2", "", "★★★★☆", "不错", "2026/11/20", ""),
+            ("s3", "", "五星", "喜欢", "2026-11-20T10:00:00+08:00", ""), ("s4", "", "4.0", "可以", "", ""),
+            ("s5", "", "1", "差", "2099-12-05 10:00:00", ""), ("s6", "", "6星", "?", "", "")]
+    with time_machine.travel(dt.datetime(2026, 11, 21, 9, 0, tzinfo=dt.timezone(dt.timedelta(hours=8))), tick=False):
+        answer = _client(supervisor).post("/api/reviews/import", {"file": _csv(rows)}).json()
+    assert answer["created"] == 4
+    got = {r.external_id: (r.rating, r.posted_at) for r in Review.objects.all()}
+    sh = dt.timezone(dt.timedelta(hours=8))
+    assert got["s1"] == (5, dt.datetime(2026, 11, 20, 10, 30, tzinfo=sh))
+    assert got["s2"] == (4, dt.datetime(2026, 11, 20, 0, 0, tzinfo=sh))
+    assert got["s3"][0] == 5 and got["s4"][0] == 4
+    assert answer["errors"] == ["第 6 行 评价时间: '2099-12-05 10:00:00' 在将来；请检查导出文件的时间列",
+                                "第 7 行 评分: 应为 1–5，实际为 '6星'"]
+
+
+@pytest.mark.django_db
+def test_the_task_list_finds_a_platform_review_id_and_names_its_card(shop, supervisor):
+    reviews_ingest(shop=shop, actor=SYSTEM, items=[ReviewInput(text="太差了，垃圾", external_id="DY-REV-42", rating=1)])
+    page = _client(supervisor).get("/reviews/?q=DY-REV-42").content.decode()
+    assert page.count('href="/reviews/tasks/') == 1
+    assert "未结束" in page and "评价ID" in page
+    assert not selectors.recovery_task_list(shop=shop, q="DY-REV-4").exists()
