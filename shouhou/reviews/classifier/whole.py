@@ -115,6 +115,33 @@ def classify_whole(texts: list[object], model: ReviewModel | None = None) -> lis
     return name_mixed_complaints(texts, out, model)
 
 
+# A fault named after a turn word (「物流很快，包装也很好，但是少发了一件」): the review data calls many of these
+# positive (「很脆很甜，但是可惜有一个坏的，可以给5星」) and the sentiment keeps them so, however sure it is of the praise;
+# such a text is a mixed-review candidate whatever its score (the clause and margin tests still decide).
+_TURN = re.compile(r"但是|可是|可惜|然而|不过|但|结果|没想到|就是|只是")
+_FAULT = re.compile(r"发错|错发|少发|漏发|少了一|坏的|坏了|破了|碎了|裂了|假货|盗版|过期|胀包|胀袋|发霉|变质|馊了|漏了|"
+                    r"不能用|用不了|退货|退款")
+_NOT_BEFORE = re.compile(r"(没有|没|不|无|未)$")
+
+
+_CLAUSE_END = re.compile(r"[，,。！!？?；;]")
+# Read in texts of up to this many characters: a long hotel stay's 「后面就是火锅一条街……」 is no turn.
+FAULT_TURN_CHARS = 100
+
+
+def fault_after_turn(text: object) -> bool:
+    """Whether a fault is named in the clause a turn word opens or the next one (「……，就是第一个里面是坏的」, 「就是这次
+    收到的一箱里，有三盒已经胀包了」; not 「京东自营就是好，……杜绝了假货」, where 就是 is no turn and the fault far)."""
+    if not isinstance(text, str) or len(text) > FAULT_TURN_CHARS:
+        return False
+    for turn in _TURN.finditer(text):
+        ends = [m.start() for m in _CLAUSE_END.finditer(text, turn.end())][:2]  # its clause and the next
+        clause = text[turn.end():ends[-1] if len(ends) == 2 else len(text)]
+        if any(not _NOT_BEFORE.search(clause[max(0, m.start() - 2):m.start()]) for m in _FAULT.finditer(clause)):
+            return True
+    return False
+
+
 def _clauses(text: str) -> list[str]:
     return [c for c in _CLAUSE.findall(text) if len(_HAN.findall(c)) >= 2]
 
@@ -126,7 +153,8 @@ def name_mixed_complaints(texts: list[object], preds: list[Prediction], model: R
     only (their clauses' sentiment, then their type)."""
     candidates = [(i, normalize.normalize_text(one_line(texts[i]) if isinstance(texts[i], str) else texts[i]))
                   for i, p in enumerate(preds)
-                  if p.sentiment == 1 and p.sentiment_score < MIXED_BELOW and readable(texts[i])]
+                  if p.sentiment == 1 and readable(texts[i])
+                  and (p.sentiment_score < MIXED_BELOW or fault_after_turn(texts[i]))]
     candidates = [(i, norm, clauses) for i, norm in candidates if len(clauses := _clauses(norm)) >= 2]
     if not candidates:
         return preds
@@ -134,7 +162,8 @@ def name_mixed_complaints(texts: list[object], preds: list[Prediction], model: R
     scores = model.sentiment_scores(flat).tolist()
     complaining, at = [], 0
     for i, norm, clauses in candidates:
-        if min(scores[at:at + len(clauses)]) < MIXED_CLAUSE_BELOW:
+        # a fault named after the turn is itself the complaining clause; otherwise one clause must read negative
+        if fault_after_turn(texts[i]) or min(scores[at:at + len(clauses)]) < MIXED_CLAUSE_BELOW:
             complaining.append((i, norm))
         at += len(clauses)
     if not complaining:

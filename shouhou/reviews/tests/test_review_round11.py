@@ -269,3 +269,21 @@ def test_the_task_list_finds_a_platform_review_id_and_names_its_card(shop, super
     assert page.count('href="/reviews/tasks/') == 1
     assert "未结束" in page and "评价ID" in page
     assert not selectors.recovery_task_list(shop=shop, q="DY-REV-4").exists()
+
+
+# --- a fault named after the turn names the complaint of a review read positive ----------------------------------
+
+@pytest.mark.parametrize("text, ctype", [
+    ("物流很快，包装也很好，但是少发了一件", "wrong_or_missing"),
+    ("牛奶很新鲜，孩子爱喝，物流也快，就是这次收到的一箱里，有三盒已经胀包了，喝了一口是酸的", "quality_defect"),
+    ("很脆很甜，但是可惜有一个坏的，可以给5星", "quality_defect"),
+])
+def test_a_fault_after_the_turn_is_a_mixed_review(text, ctype):
+    prediction = classify_whole([text])[0]
+    # the sentiment stays as the review data would have it; the complaint is named and counted
+    assert (prediction.sentiment, prediction.mixed, prediction.complaint_type) == (1, True, ctype)
+
+
+@pytest.mark.parametrize("text", ["很好看，就是没有坏", "京东自营就是好，价格也比较实惠，关键是放心，杜绝了假货", "衣服很好看，穿着舒服"])
+def test_no_fault_after_a_turn_names_nothing(text):
+    assert classify_whole([text])[0].complaint_type == "none"
