@@ -599,7 +599,8 @@ def ticket_reply(*, ticket: Ticket, author, body: str, script: Script | None = N
             _event(t, K.ASSIGNED, actor=user, to_value=_name(user), note="回复时接手", data={"said": "taken_on_reply"})
         _save(t, fields)
         _event(t, K.REPLIED, actor=user, note=body[:120], visible=True)
-        flags = inspect_reply(body, limit=_approval_limit(t, user))
+        with translation.override("zh-hans"):  # the reasons are stored in the note: Chinese whoever's request ran this
+            flags = inspect_reply(body, limit=_approval_limit(t, user))
         if flags:
             _event(t, K.NOTE, actor=None, note="质检提示：" + "；".join(f"{f.reason}（{f.match}）" for f in flags))
         if script is not None:

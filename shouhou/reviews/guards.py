@@ -15,8 +15,9 @@ Quality inspection of agents' replies:
 
     inspect_reply(text, *, limit=None) -> list[Flag(category, reason, match)]
 
-flags blame-shifting, arguing, rude words, promises outside policy (guaranteed delivery dates, refunds
-or compensation above `limit`, guarantees the policy does not give) and forbidden review offers.
+flags blame-shifting, arguing (blaming the customer, calling the review a lie, threatening legal action), rude
+words, promises outside policy (guaranteed delivery dates, refunds or compensation above `limit`, guarantees the
+policy does not give) and forbidden review offers; each reason is said in the language active when it is called.
 All patterns are data (compiled regular expressions) listed below; see docs/reviews.md.
 """
 
@@ -28,6 +29,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from django.db import models
+from django.utils.functional import Promise
 from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
@@ -173,36 +175,66 @@ class Flag:
 @dataclass(frozen=True)
 class QaRule:
     category: str
-    reason: str
+    reason: Promise  # gettext_lazy: Flag.reason is it in the language active when the reply is inspected
     pattern: re.Pattern[str]
 
 
-def _q(category: str, reason: str, pattern: str) -> QaRule:
+def _q(category: str, reason: Promise, pattern: str) -> QaRule:
     return QaRule(category, reason, re.compile(pattern))
 
 
+# Whom an agent may not send the customer to (the carrier, the maker, the platform…): we sort it out with them.
+_OTHERS = r"(快递|物流|厂家|厂商|生产商|仓库|平台|品牌方?|供应商)"
+# "We" as a reply names the shop: 与本店无关, 不是我们店的问题.
+_US = r"(我们?店?|本店|我店|店铺|商家|本公司|我们公司|我司|本司)"
+
+# Reasons are marked for translation and said in the reader's language when a reply is inspected (inspect_reply).
 QA_RULES: list[QaRule] = [
-    _q(FlagCategory.BLAME_SHIFTING, "推卸责任：顾客的问题就是我们的问题，应由我们协调处理",
-       r"我管不了|管不着|不归我(们)?管|不关我(们)?(的)?事|不是我(们)?(的|这边的)?(问题|责任|错)|这是快递的(问题|事|责任)|"
-       r"(是|属于)(快递|物流|厂家|仓库|平台)(的)?(问题|责任|事)|(你|您)(自己)?(去)?(找|问|联系)(快递|厂家|物流|平台|仓库)(吧|去|处理)?|"
-       r"找(快递|厂家|物流)去|(快递|物流)(的)?(问题|责任)(跟|和|与)我们?(无关|没关系)|我也没(有)?办法|我只是(个|一个)?客服|"
-       r"又不是我(发|做|生产|寄)的|那是(仓库|厂家|快递|平台)的事|跟我们?没关系|与我们?无关"),
-    _q(FlagCategory.ARGUING, "与顾客争辩：先认同感受，再解释，不要指责顾客",
-       r"(你|您)(自己)?(没|不)(看清楚|仔细看|看)(详情|说明|描述|页面|规则)?|(你|您)自己的问题|是(你|您)(自己)?(没|不会|用错|洗错|操作错|弄坏)|"
+    _q(FlagCategory.BLAME_SHIFTING, _("推卸责任：顾客的问题就是我们的问题，应由我们协调处理"),
+       rf"我管不了|管不着|不归我(们)?管|不关{_US}(的)?事|不是{_US}(的|这边的)?(问题|责任|错)|"
+       # 「不是快递的问题，是我们包装没做好」 takes the blame, it does not shift it
+       rf"(?<!不)(是|属于){_OTHERS}(那边|方面|公司|那里)?(的)?(原因)?(问题|责任|事|造成|导致|引起)|"
+       # 「帮您联系快递」 is our work, 「您联系快递」 is the customer's
+       rf"(?<![帮为替给代])(你|您)(自己|直接|可以|可)*(去)?(找|问|联系|咨询)(一下|下)?{_OTHERS}|"
+       rf"(请|麻烦)(你|您)?(自己|直接)*(去)?(找|问|联系|咨询)(一下|下)?{_OTHERS}|找{_OTHERS}去|"
+       rf"(有问题|有事|质量问题|售后问题)(请|可以|就|直接|你|您|去)*(找|问|联系|咨询)(一下|下)?{_OTHERS}|"
+       rf"(快递|物流)(的)?(问题|责任)(跟|和|与){_US}(无关|没关系)|我也没(有)?办法|"
+       r"只是(个|一个)?(客服|代发|代理|中间商|经销商|分销商|卖货的)|只(负责|管)(代发|卖货)|"
+       rf"又不是我(发|做|生产|寄)的|那是{_OTHERS}(那边)?的事|(跟|和|与){_US}(这边)?(无关|没有?(任何|什么)?关系|毫无关系)"),
+    _q(FlagCategory.ARGUING, _("与顾客争辩：先认同感受，再解释，不要指责顾客"),
+       # 「如果您没看到尺码表，客服发给您」 is help, not a reproach
+       r"(你|您)(自己)?(没|不)(看清楚|仔细看|看)(?!到|见)(详情|说明|描述|页面|规则)?|"
+       r"(你|您)[^，。！？,.!?;；]{0,6}?(没|不)(仔细|认真|好好)?(看|读|查看)(清楚)?(一下)?"
+       r"(尺码表|尺码|详情|说明|描述|页面|规则|介绍)|(你|您)自己的问题|是(你|您)(自己)?(没|不会|用错|洗错|操作错|弄坏)|"
+       # 「是您洗的方法不对」 blames the customer; 「不是您的操作问题」 does not
+       r"(?<!不是)(?<![不非])(是|因为|由于)?(你|您)(自己)?(的)?[^，。！？,.!?;；]{0,4}?(方法|方式|操作|用法|洗法)"
+       r"(不对|不当|错了|错误|有误|不正确)|(你|您)(自己)?(洗|用|穿|操作|弄|摔)(坏|错)|"
        r"明明(写了|说了|标了|标注了|写得很清楚)|(我)?都说了(多少遍)?|我(已经)?说过(了|多少遍|很多次)|(你|您)(懂不懂|听不懂|明白吗|能不能看懂)|"
        r"(你|您)到底(想|要)(怎样|怎么样|干什么)|爱买不买|爱要不要|不满意(你|您)?(可以|就)?(去)?(投诉|退)|随便(你|您)|有本事|"
-       r"(你|您)(这)?(是在|就是)(找茬|无理取闹|故意)|(别|不要)(无理取闹|胡说|瞎说)|(你|您)这种(顾客|买家|人)|(早)?(跟|告诉)(你|您)(说)?过了|"
-       r"这都不(懂|会)|谁让(你|您)|(你|您)(自己)?(看|读)一下(详情|说明)(好吗|行吗)?|怪(你|您)自己"),
-    _q(FlagCategory.RUDE, "不文明用语：禁止对顾客使用侮辱、粗俗或不耐烦的词语",
-       r"滚(?!动|筒|轮|烫|珠|水|刀|雪|石)|傻[逼b比叉x]|\bsb\b|煞笔|神经病|有病吧?|脑子(有病|进水|有问题)|白痴|蠢|弱智|垃圾(顾客|买家|人)|闭嘴|废话|"
-       r"穷(就别买|鬼)|事(儿)?妈|妈的|他妈|\btmd\b|去死|烦死了|烦不烦|你烦不烦|活该|找茬|奇葩(顾客|买家)?"),
-    _q(FlagCategory.OVER_PROMISE, "超出政策的承诺：物流时效由快递决定，不能保证送达时间",
+       r"(你|您)(这)?(是在|就是)(找茬|无理取闹|故意)|(别|不要)无理取闹|(你|您)这种(顾客|买家|人)|(早)?(跟|告诉)(你|您)(说)?过了|"
+       # 「不怪您」「难怪您会生气」「我们错怪您了」 are on the customer's side
+       r"这都不(懂|会)|谁让(你|您)|(你|您)(自己)?(看|读)一下(详情|说明)(好吗|行吗)?|(?<![不别难奇错见责抱埋])(怪|怨)(谁|你|您)"),
+    _q(FlagCategory.ARGUING, _("与顾客争辩：不要指责顾客说谎、造谣或恶意差评，先核实情况再回应"),
+       r"乱说|胡说|瞎说|乱讲|胡扯|瞎扯|造谣|污蔑|诬陷|诽谤|血口喷人|颠倒黑白|无中生有|说瞎话|恶意差评|职业差评|差评师|"
+       r"敲诈|讹(人|钱|诈)|(不可能|怎么可能|绝不可能)(是|有|会|出现)?(假货|假的|质量问题|问题)"),
+    _q(FlagCategory.ARGUING, _("与顾客争辩：不得以追究法律责任、起诉或律师函威胁顾客，有异议请私下核实"),
+       r"追究.{0,8}法律责任|保留.{0,12}(法律|起诉|诉讼)|律师函|律师信|起诉|诉讼|控告|法律(手段|途径|程序|武器)|"
+       r"诉诸法律|走法律|法庭见|法院见|诽谤罪|名誉权"),
+    _q(FlagCategory.RUDE, _("不文明用语：禁止对顾客使用侮辱、粗俗或不耐烦的词语"),
+       r"滚(?!动|筒|轮|烫|珠|水|刀|雪|石)|傻[逼b比叉x]|\bsb\b|煞笔|神经病|有病吧?|脑子(有病|进水|有问题|坏了|不好使)|白痴|蠢|弱智|"
+       # 「商品有毛病」 is a defect the customer reports; 「你有毛病吧」 is an insult
+       r"(你|您)[^，。！？,.!?;；]{0,4}?有毛病|有毛病(吧|啊|呀)|(你|您)是不是傻|(你|您)傻(了|吗|啊|呀)|"
+       r"垃圾(顾客|买家|人)|闭嘴|废话|穷(就别买|鬼)|事(儿)?妈|妈的|他妈|\btmd\b|去死|烦死了|烦不烦|你烦不烦|活该|找茬|奇葩(顾客|买家)?|"
+       # 「不想要的话可以申请退货」 offers a way out; 「不想买可以不买」 shows the customer the door
+       r"(不想|不愿意?|不喜欢|嫌贵|嫌弃|买不起|看不上)(买|要)?(的话)?(就|可以|那就|那)?(你|您)?(可以)?"
+       r"(别买|不要买|不买|就别买|甭买|别要了|不要了|去别家|不要(?=[吧啊呀嘛。！!，,？?]|$))|去别(家|的店)(买|看看)"),
+    _q(FlagCategory.OVER_PROMISE, _("超出政策的承诺：物流时效由快递决定，不能保证送达时间"),
        r"(保证|肯定|一定|绝对|包)(您)?(明天|今天|今晚|后天|马上|\d+(小时|天)内?)(就)?(能)?(到|送达|到货|收到|签收)|"
        r"(明天|今天|今晚|后天|\d+(小时|天)内?)(保证|一定|肯定|绝对)(能)?(到|送达|到货|收到|签收)"),
-    _q(FlagCategory.OVER_PROMISE, "超出政策的承诺：退款、赔偿须按政策审批，不能事先保证或加倍",
+    _q(FlagCategory.OVER_PROMISE, _("超出政策的承诺：退款、赔偿须按政策审批，不能事先保证或加倍"),
        r"(双倍|三倍|十倍|加倍|翻倍)(赔偿|退款|赔付|赔)|假一赔[十百千万]|(保证|肯定|一定|绝对)(给您?)?(全额)?(退款|赔偿|赔|退钱|全退)|"
        r"不用退货(直接|也)?(退款|退钱)|(全额退款|退款)(并|再|外加|另外)(赔|补偿|送)"),
-    _q(FlagCategory.OVER_PROMISE, "超出政策的承诺：保修和退换期限以政策为准",
+    _q(FlagCategory.OVER_PROMISE, _("超出政策的承诺：保修和退换期限以政策为准"),
        r"终身(保修|质保|包换|包退)|永久(保修|质保|包换)|随时(都)?(可以)?(退|换)(货)?|无条件(退款|退换|全额)"),
 ]
 
@@ -221,9 +253,10 @@ def inspect_reply(text: str, *, limit: Decimal | None = None) -> list[Flag]:
     seen: set[tuple[str, str]] = set()
     for rule in QA_RULES:
         m = rule.pattern.search(compact)
-        if m and (rule.category, rule.reason) not in seen:
-            seen.add((rule.category, rule.reason))
-            flags.append(Flag(str(rule.category), rule.reason, m.group(0)))
+        reason = str(rule.reason)
+        if m and (rule.category, reason) not in seen:
+            seen.add((rule.category, reason))
+            flags.append(Flag(str(rule.category), reason, m.group(0)))
     if limit is not None:
         for m in _MONEY_PROMISE.finditer(compact):
             try:
@@ -231,8 +264,9 @@ def inspect_reply(text: str, *, limit: Decimal | None = None) -> list[Flag]:
             except InvalidOperation:
                 continue
             if amount > limit:
-                flags.append(Flag(str(FlagCategory.OVER_PROMISE),
-                                  f"超出政策的承诺：承诺金额 {amount} 元超过您的审批额度 {limit} 元，需主管审批", m.group(0)))
+                reason = gettext("超出政策的承诺：承诺金额 %(amount)s 元超过您的审批额度 %(limit)s 元，需主管审批")
+                flags.append(Flag(str(FlagCategory.OVER_PROMISE), reason % {"amount": amount, "limit": limit},
+                                  m.group(0)))
                 break
     for reason in review_offer_reasons(text):
         flags.append(Flag(str(FlagCategory.FORBIDDEN_OFFER), reason, reason.split("」")[0].lstrip("「")))

@@ -292,8 +292,8 @@ def recovery_reply_public(*, task: RecoveryTask, text: str, actor) -> RecoveryTa
         raise ReviewRefused(gettext("回复未通过合规检查：") + gettext("；").join(guard.reasons), field="text")
     defensive = [f for f in inspect_reply(text) if f.category in {"blame_shifting", "arguing", "rude"}]
     if defensive:
-        raise ReviewRefused(gettext("公开回复不能推诿、争辩或使用不文明用语：") + "；".join(f"「{f.match}」{f.reason}" for f in defensive),
-                            field="text")
+        said = [gettext("「{match}」{reason}").format(match=f.match, reason=f.reason) for f in defensive]
+        raise ReviewRefused(gettext("公开回复不能推诿、争辩或使用不文明用语：") + gettext("；").join(said), field="text")
     task = RecoveryTask.objects.select_for_update().get(pk=task.pk)
     before = _start(task)
     task.public_reply, task.public_replied_at = text, now()
