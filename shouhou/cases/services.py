@@ -54,6 +54,7 @@ from shouhou.policies.engine import (
     decide,
     decision_for_review,
     decision_on_approval,
+    needs_person,
     refund_share,
 )
 from shouhou.policies.selectors import policy_document
@@ -505,7 +506,7 @@ def case_create(*, shop, order_line: OrderLine, reason: str, kind: str | None = 
     if chosen not in CaseKind.values:
         raise CaseError(f"未知的售后类型：{chosen}")
     if kind is not None and isinstance(actor, CustomerActor) and (
-            kind not in decision.allowed or kind == CaseKind.COMPENSATION):
+            kind not in [*decision.allowed, *decision.on_request] or kind == CaseKind.COMPENSATION):
         # the customer chooses among what the policy grants; compensation is the shop's to offer
         offered = "、".join(str(CaseKind(k).label) for k in decision.allowed
                            if k in CaseKind.values and k != CaseKind.COMPENSATION)
@@ -518,7 +519,10 @@ def case_create(*, shop, order_line: OrderLine, reason: str, kind: str | None = 
     # a price the customer states (price protection) waits for a person to check the screenshot (cases/offers.py)
     stated = offers.needs_a_person_for_stated_facts(
         reason=reason, from_customer=from_customer or isinstance(actor, CustomerActor))
-    approve_now = auto_approve and decision.auto_approved and chosen in decision.allowed and not stated
+    # a remedy the buyer may only ask for (a 三包 return instead of an exchange: the depreciation fee is the
+    # merchant's to set) or one a person must approve waits, whatever the recommended one would do
+    approve_now = (auto_approve and decision.auto_approved and chosen in decision.allowed and not stated
+                   and not needs_person(decision, chosen))
     stored = decision.to_json()
     if auto_approve and decision.auto_approved and not approve_now:
         # the policy would approve it, but this case waits for a person: its page, history and message say so

@@ -158,6 +158,9 @@ class Decision:
     refund_within_days: int | None = None  # return refunds: paid within N days of receiving the goods back
     gift_deduction: Decimal | None = None  # marked value of unreturned gifts taken off the refund
     shipping_deduction: Decimal | None = None  # a free-shipping offer's fee, due after the return, taken off
+    # remedies the buyer may ask for beyond `allowed`, each approved by a person (三包 art. 13: a return instead of
+    # the exchange due, less depreciation the merchant sets); never recommended, never automatic
+    on_request: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict:
         data = asdict(self)
@@ -589,8 +592,20 @@ def decide(line: LineFacts, claim: Claim, now: dt.date | dt.datetime, *, policy:
     elif line.delivered_on is None and reason not in ("price_drop", "lost_parcel", "late_shipment"):
         d.allowed = ["refund_only"]
         d.clauses.append("not_delivered.refund_only")
-        zh.append("商品尚未签收，可申请仅退款（未发货的订单直接取消）。")
-        en.append("Not delivered yet: refund only.")
+        if line.shipped_on is None:
+            zh.append("商品尚未发货，可申请仅退款，订单直接取消。")
+            en.append("Not shipped yet: refund only, the order is cancelled.")
+        else:
+            zh.append("商品已发出、尚未签收，可申请仅退款（包裹需拦截退回或拒收）。")
+            en.append("Shipped, not delivered yet: refund only (the parcel is intercepted or refused).")
+        if line.shipped_on is not None and reason in ("no_reason", "size_fit") and cat in STATUTORY_EXCEPTIONS \
+                and cat in policy["no_reason"]["legal_exceptions"]:
+            # made to order or perishable, already on its way: a change of mind is no statutory right here (CRPL
+            # art. 25), and a 定作 maker may claim its loss (Civil Code art. 787) — a person decides, never automatic
+            d.clauses.append(IN_TRANSIT_EXCEPTION)
+            zh.append("该商品属于不适用七日无理由退货的商品（定作、鲜活易腐等，消法第25条），已发出后的退款由客服审核。")
+            en.append("This item is excluded from no-reason returns (made to order, perishable …; CRPL art. 25) and "
+                      "already shipped: an agent decides the refund.")
         d.refund_amount = total
     elif reason in ("no_reason", "size_fit"):
         nr = {**policy["no_reason"], **crule.get("no_reason", {})}
@@ -611,7 +626,9 @@ def decide(line: LineFacts, claim: Claim, now: dt.date | dt.datetime, *, policy:
                 zh.append("该商品属于法定不适用七日无理由退货的商品（消法第25条）。")
                 en.append("This item is a statutory exception to the 7-day no-reason return (CRPL art. 25).")
         elif nr.get("confirm_exclusion_when_opened") and cat in CONFIRMABLE_CATEGORIES \
-                and claim.confirmed_exclusion_at_purchase and claim.condition != "unopened":
+                and claim.confirmed_exclusion_at_purchase and claim.condition not in ("unopened", "missing_gifts"):
+            # 「拆封后」 (Measures art. 7 (1)): a sealed item whose gift was kept is not opened (the gift's value is
+            # deducted instead, art. 12)
             d.clauses.append(f"categories.{cat}.no_reason.confirmed_exclusion")
             zh.append("购买时已确认该商品拆封后不支持七日无理由退货，当前已拆封。")
             en.append("You confirmed at purchase that opened items of this kind cannot be returned without reason.")
@@ -744,8 +761,16 @@ def decide(line: LineFacts, claim: Claim, now: dt.date | dt.datetime, *, policy:
             d.allowed = ["exchange", "repair"]
             d.clauses.append(f"categories.{cat}.sanbao.exchange" if "exchange_days" in crule.get("sanbao", {})
                              else "sanbao.exchange")
-            zh.append(f"签收后{sb['exchange_days']}日内出现性能故障，可换货或维修（三包）。")
-            en.append("Performance fault within the exchange period: exchange or repair.")
+            # 三包 art. 13: where an exchange is due, a buyer who does not want one may return the item instead (a
+            # used item is charged depreciation, from the invoice to the return, less the time in repair). Not among
+            # the remedies the policy grants by itself: the buyer may ask, a person approves and sets the fee.
+            d.on_request = ["return_refund"]
+            d.clauses.append(SANBAO_RETURN_INSTEAD)
+            zh.append(f"签收后{sb['exchange_days']}日内出现性能故障，可换货或维修（三包）；不愿换货的也可以申请退货，"
+                      f"已使用过的商品商家可按三包规定收取折旧费，由客服审核（三包第十三条）。")
+            en.append("Performance fault within the exchange period: exchange or repair; a buyer who does not want an "
+                      "exchange may ask to return the item instead, less a depreciation fee for a used item, checked "
+                      "by an agent (三包 art. 13).")
         elif today <= w_end:
             d.allowed = ["repair"]
             d.clauses.append("sanbao.repair")
@@ -783,7 +808,7 @@ def decide(line: LineFacts, claim: Claim, now: dt.date | dt.datetime, *, policy:
             d.clauses.append("sanbao.onsite_repair")
             zh.append("该商品可预约上门维修。")
             en.append("On-site repair is available.")
-        if "return_refund" in d.allowed:
+        if "return_refund" in d.allowed or "return_refund" in d.on_request:
             d.refund_amount = total
     elif reason in ("quality", "not_as_described") or late_transit:
         q = policy["quality"]
@@ -907,8 +932,11 @@ def decide(line: LineFacts, claim: Claim, now: dt.date | dt.datetime, *, policy:
         zh.append("需要客服人工审核后答复。")
         en.append("An agent will review this request.")
 
-    # exchange limit
-    if "exchange" in d.allowed and claim.exchanges_so_far >= policy["exchange"]["max_exchanges"]:
+    # exchange limit: a shop rule for the exchanges a buyer asks for (another size, a change of mind). An exchange
+    # the law owes — the right item for a wrong one, a working one for a defective one (CRPL art. 24, 三包 arts.
+    # 9–10, Civil Code art. 582: the injured party chooses) — is not the shop's to cap.
+    if "exchange" in d.allowed and claim.exchanges_so_far >= policy["exchange"]["max_exchanges"] \
+            and reason not in STATUTORY_MERCHANT_REASONS:
         d.allowed = [k for k in d.allowed if k != "exchange"]
         for extra in ("return_refund", "compensation"):
             if extra not in d.allowed:
@@ -957,7 +985,7 @@ def decide(line: LineFacts, claim: Claim, now: dt.date | dt.datetime, *, policy:
         zh.append(f"寄回运费：{PAYER_ZH[d.shipping_payer]}；请在 {d.deadlines['return_ship_by']} 前寄回。")
         en.append(f"Return shipping: paid by {d.shipping_payer}; send it back by {d.deadlines['return_ship_by']}.")
 
-    if "return_refund" in d.allowed:
+    if "return_refund" in d.allowed or "return_refund" in d.on_request:
         # CRPL art. 25 para. 3 / Measures art. 13: refund within 7 days of receiving the returned goods
         d.refund_within_days = REFUND_WITHIN_DAYS
         d.clauses.append("refund.within_days")
@@ -972,6 +1000,7 @@ def decide(line: LineFacts, claim: Claim, now: dt.date | dt.datetime, *, policy:
               and at_stake <= Decimal(str(aa.get("max_refund", AUTO_APPROVE_MAX_REFUND))))
              or claim.reason == "recall")
         and (claim.has_photo or claim.reason not in aa.get("photo_required_reasons", []))
+        and not needs_person(d, d.recommended)
     )
     if d.recommended:
         zh.insert(0, f"可为您办理：{'、'.join(KIND_ZH[k] for k in d.allowed)}（推荐{KIND_ZH[d.recommended]}）。")
@@ -986,6 +1015,18 @@ def decide(line: LineFacts, claim: Claim, now: dt.date | dt.datetime, *, policy:
 
 
 RETURN_SHIP_DAYS = 7  # the window decide() gives to send goods back, counted from the day it is granted
+SANBAO_RETURN_INSTEAD = "sanbao.return_instead_of_exchange"
+IN_TRANSIT_EXCEPTION = "not_delivered.statutory_exception_in_transit"
+# (clause, kind): a remedy the policy allows that a person must approve, whatever auto-approval would say — a
+# made-to-order or perishable item already on its way is no statutory no-reason refund.
+PERSON_DECIDES = {(IN_TRANSIT_EXCEPTION, "refund_only")}
+
+
+def needs_person(decision: Decision, kind: str | None) -> bool:
+    """Whether choosing `kind` under this decision waits for a person: a remedy only on request (`on_request`) or
+    one PERSON_DECIDES names."""
+    return kind in decision.on_request or any(clause in decision.clauses and kind == k
+                                              for clause, k in PERSON_DECIDES)
 _AUTO_DONE = ("已自动通过，无需等待审核。", "Approved automatically.")
 _REVIEW_PENDING = ("客服将尽快审核。", "An agent will review it shortly.")
 _REVIEW_DONE = ("已审核同意。", "Approved.")

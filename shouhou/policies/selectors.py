@@ -106,8 +106,8 @@ def category_rules(doc: dict, category: str) -> dict:
         "days": doc["quality"]["transit_damage_report_days"]}
     sb = {**doc["sanbao"], **crule.get("sanbao", {})}
     if category in doc["sanbao"]["categories"]:
-        lines["warranty"] = gettext("性能故障：签收后%(r)s天内可退货，%(e)s天内可换货，%(w)s天保修期内免费维修；"
-                                    "维修%(n)s次仍不能正常使用可换货或退货。") % {
+        lines["warranty"] = gettext("性能故障：签收后%(r)s天内可退货，%(e)s天内可换货（不愿换货的可申请退货，已使用的"
+                                    "按三包规定收取折旧费），%(w)s天保修期内免费维修；维修%(n)s次仍不能正常使用可换货或退货。") % {
             "r": sb["return_days"], "e": sb["exchange_days"], "w": sb["warranty_days"],
             "n": sb["failed_repairs_for_exchange"]}
         if category in sb.get("onsite_repair_categories", []):

@@ -44,8 +44,14 @@ def _payer(who: str) -> str:
 
 
 def customer_options(d: dict) -> list[str]:
-    """The remedies the customer may choose: what the policy allows, but never compensation (the shop's to offer)."""
-    return [k for k in d.get("allowed") or [] if k in KIND_ZH and k != "compensation"]
+    """The remedies the customer may choose: what the policy allows, then what they may ask a person for (三包: a
+    return instead of the exchange due), but never compensation (the shop's to offer)."""
+    return [k for k in dict.fromkeys([*(d.get("allowed") or []), *(d.get("on_request") or [])])
+            if k in KIND_ZH and k != "compensation"]
+
+
+def _on_request(d: dict, kind: str | None) -> bool:
+    return kind is not None and kind in (d.get("on_request") or [])
 
 
 def chosen_kind(d: dict, wanted: str | None) -> str | None:
@@ -159,7 +165,7 @@ def headline(d: dict, kind: str | None) -> str:
 
 def review_text(d: dict, kind: str | None) -> str:
     """What happens once submitted."""
-    if kind is not None and kind in customer_options(d) and d.get("auto_approved"):
+    if kind is not None and kind in customer_options(d) and d.get("auto_approved") and not _on_request(d, kind):
         return gettext("提交后自动通过，无需等待审核。")
     if refused(d) and "compensation" not in (d.get("allowed") or []):
         # the shop still has a person look at it (the case opens a ticket): say so, and that it may stay a no
@@ -235,7 +241,8 @@ def claim_text(d: dict, wanted: str | None, reason: str, *, price: dict | None =
     `ask_main_part`: the form asks whether the fault is in a main part (三包, after the unit's warranty)."""
     kind = chosen_kind(d, wanted)
     recommended = d.get("recommended")
-    options = [{"value": k, "label": _kind(k) + (gettext("（推荐）") if k == recommended else ""),
+    options = [{"value": k, "label": _kind(k) + (gettext("（推荐）") if k == recommended else "")
+                + (gettext("（需客服审核）") if _on_request(d, k) else ""),
                 "recommended": k == recommended} for k in customer_options(d)]
     text = {
         **remedy_text(d, kind, reason),
@@ -243,7 +250,7 @@ def claim_text(d: dict, wanted: str | None, reason: str, *, price: dict | None =
         "options": options,
         "what": gettext("请选择办理方式：") if options else headline(d, kind),
         "review": review_text(d, kind),
-        "auto": bool(kind and d.get("auto_approved")),
+        "auto": bool(kind and d.get("auto_approved") and not _on_request(d, kind)),
         "submit": gettext("仍要提交，请客服复核") if refused(d) and not options and "compensation" not in (
             d.get("allowed") or []) else gettext("提交申请"),
         "price_sum": "",

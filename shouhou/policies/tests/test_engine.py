@@ -100,7 +100,8 @@ V = [
     # 换货次数上限
     ("exchange-1", "clothing", "99", 2, {}, {"reason": "size_fit", "exchanges_so_far": 1}, {"recommended": "exchange"}),
     ("exchange-limit", "clothing", "99", 2, {}, {"reason": "size_fit", "exchanges_so_far": 2}, {"allowed": ["return_refund", "compensation"], "clause": "exchange.limit", "comp": ("red_packet", "15")}),
-    ("exchange-limit-quality", "home", "99", 9, {}, {"reason": "quality", "exchanges_so_far": 3}, {"allowed": ["repair", "compensation", "return_refund"]}),
+    # the shop's limit caps the exchanges a buyer asks for, not one the law owes (消法24, 三包9–10, 民法典582)
+    ("exchange-limit-quality", "home", "99", 9, {}, {"reason": "quality", "exchanges_so_far": 3}, {"allowed": ["exchange", "repair", "compensation"], "recommended": "exchange"}),
     # 价保（自下单日 2026-02-26 起算：签收后第4天 = 下单后第7天）
     ("price-day7", "clothing", "199", 4, {}, {"reason": "price_drop", "current_price": Decimal("159")}, {"recommended": "price_protect", "refund": "40.00", "clause": "price_protection.refund_to.original", "auto": True}),
     ("price-day8", "clothing", "199", 5, {}, {"reason": "price_drop", "current_price": Decimal("159")}, {"allowed": [], "clause": "price_protection.window"}),
@@ -164,8 +165,8 @@ V += [
     ("phone-day7", "mobile_phone", "3999", 7, {}, {"reason": "performance_fault"}, {"allowed": ["return_refund", "exchange", "repair"]}),
     ("phone-quality-is-fault", "mobile_phone", "3999", 20, {}, {"reason": "quality"}, {"allowed": ["exchange", "repair"], "payer": "merchant"}),
     # 换货次数上限
-    ("exchange-limit-wrong-item", "clothing", "99", 2, {}, {"reason": "wrong_item", "exchanges_so_far": 2, "has_photo": True}, {"allowed": ["return_refund", "compensation"], "recommended": "return_refund", "clause": "exchange.limit"}),
-    ("exchange-limit-sanbao", "electronics", "599", 10, {}, {"reason": "performance_fault", "exchanges_so_far": 2}, {"allowed": ["repair", "return_refund", "compensation"], "comp": ("red_packet", "15")}),
+    ("exchange-limit-wrong-item", "clothing", "99", 2, {}, {"reason": "wrong_item", "exchanges_so_far": 2, "has_photo": True}, {"allowed": ["exchange", "return_refund"], "recommended": "exchange"}),
+    ("exchange-limit-sanbao", "electronics", "599", 10, {}, {"reason": "performance_fault", "exchanges_so_far": 2}, {"allowed": ["exchange", "repair"], "recommended": "exchange"}),
     ("exchange-limit-no-reason", "clothing", "99", 2, {}, {"reason": "no_reason", "exchanges_so_far": 5}, {"allowed": ["return_refund", "compensation"]}),
     # 价保
     ("price-not-delivered", "clothing", "199", None, {}, {"reason": "price_drop", "current_price": Decimal("179")}, {"recommended": "price_protect", "refund": "20.00", "payer": "none"}),
