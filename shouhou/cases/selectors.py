@@ -133,7 +133,7 @@ def case_claim_facts(case: Case) -> list[tuple[str, str]]:
     overdue = case_repair_overdue(case)
     if overdue is not None and overdue["overdue"]:
         facts.append(("repair-overdue", gettext(
-            "维修已 %(days)s 天（%(cause_label)s），超过 %(limit)s 天：应为顾客免费调换同型号同规格产品（三包第十二条）") % overdue))
+            "维修已 %(days)s 天（%(cause_label)s），超过 %(limit)s 天：应为顾客免费调换同型号同规格产品（三包第十二条）；顾客不愿换货的可以退货（三包第十三条）") % overdue))
     elif overdue is not None and overdue["cause"] is None and overdue["days"] > min(REPAIR_OVERDUE_DAYS.values()):
         facts.append(("repair-overdue", gettext(
             "维修已 %(days)s 天：请记录延误原因（缺零配件超过 90 天、修理者自身原因超过 30 天，应免费换货，三包第十二条）")

@@ -927,7 +927,7 @@ def repair_overdue_note(data: dict) -> str:
     """A `repair_overdue` event's text in the active language (the stored note is the Chinese one)."""
     labels = {"parts": gettext("缺零配件"), "repairer": gettext("修理者自身原因")}
     if data.get("flag") == "overdue":
-        return gettext("维修已 %(days)s 天（%(cause_label)s），超过 %(limit)s 天：应为顾客免费调换同型号同规格产品（三包第十二条）") % {
+        return gettext("维修已 %(days)s 天（%(cause_label)s），超过 %(limit)s 天：应为顾客免费调换同型号同规格产品（三包第十二条）；顾客不愿换货的可以退货（三包第十三条）") % {
             "days": data.get("days"), "cause_label": labels.get(data.get("cause") or "", ""),
             "limit": data.get("limit")}
     return gettext("维修已 %(days)s 天：请记录延误原因（缺零配件超过 90 天、修理者自身原因超过 30 天，应免费换货，三包第十二条）") % {
