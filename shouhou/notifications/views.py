@@ -21,6 +21,7 @@ from shouhou.core.idempotency import idempotency_claim
 from shouhou.core.phones import PhoneError, mask_phone
 from shouhou.core.signatures import SignatureError
 from shouhou.core.webhooks import webhook_verify
+from shouhou.notifications import gateway_pushes
 from shouhou.notifications.choices import MsgChannel, Trigger
 from shouhou.notifications.models import MessageTemplate
 from shouhou.notifications.selectors import (
@@ -119,6 +120,38 @@ def receipt_webhook(request: HttpRequest, provider: str):
         return {"recorded": recorded}
 
     return _signed_webhook(request, f"notifications.receipts.{provider}"[:50], apply)
+
+
+@csrf_exempt
+@require_POST
+def gateway_push(request: HttpRequest, provider: str, token: str, kind: str):
+    """A delivery report or an SMS reply as the gateway itself pushes it (notifications/gateway_pushes.py), at the
+    address shown by `shouhou notify push-urls`: the path token stands for the signature the gateway cannot make.
+    Answered in the gateway's own words, which is what stops its retries."""
+    if (provider, kind) not in gateway_pushes.PARSERS:
+        raise Http404
+    if not gateway_pushes.token_ok(provider, token):
+        return _json(gateway_pushes.refusal(provider, "地址无效"), 403)
+    try:
+        body = json.loads(request.body or b"null")
+        parsed = gateway_pushes.PARSERS[(provider, kind)](body)
+    except ValueError as exc:  # bad JSON, or not the published shape (PushFormatError)
+        reason = str(exc) if isinstance(exc, gateway_pushes.PushFormatError) else "请求体不是合法的 JSON"
+        return _json(gateway_pushes.refusal(provider, reason), 400)
+    with transaction.atomic():
+        if kind == "report":
+            for r in parsed:
+                receipt_record(provider=provider, provider_message_id=r.provider_message_id, status=r.status,
+                               detail=r.detail, reported_at=r.reported_at)
+        else:
+            for r in parsed:
+                _, fresh = idempotency_claim(scope="sms_reply", key=r.reply_id)
+                if fresh:
+                    try:
+                        customer_opt_out_from_reply(phone=r.phone, text=r.text, reply_id=r.reply_id)
+                    except PhoneError:
+                        continue  # a reply from a number that is no phone opts nobody out; the rest still count
+    return _json(gateway_pushes.ANSWERS[provider])
 
 
 @login_required

@@ -33,7 +33,7 @@ CSRF_DETAIL = "CSRF 校验失败：请刷新页面后重试（程序调用请用
 # Operations without a session (auth=None): they verify a signature of their own.
 NO_SESSION = {"POST /api/reviews/webhook/{shop_code}"}
 # Page routes that may skip the CSRF check: machine endpoints that verify the sender's signature.
-SIGNED_PUSH_PREFIXES = ("inbox/hooks/", "notifications/webhooks/", "logistics/push/", "platforms/")
+SIGNED_PUSH_PREFIXES = ("inbox/hooks/", "notifications/webhooks/", "notifications/push/", "logistics/push/", "platforms/")
 
 
 def test_no_unsafe_api_operation_runs_on_a_session_without_the_csrf_token():

@@ -55,7 +55,7 @@ PUBLIC_PAGES = {
     "inbox:hook_wechat", "inbox:hook_wecom", "inbox:hook_wechat_kf", "inbox:hook_social", "inbox:hook_email",
     "inbox:webchat", "inbox:webchat_room", "inbox:webchat_poll", "inbox:webchat_send", "inbox:webchat_file",
     "inbox:webchat_earlier",
-    "notifications:sms_reply", "notifications:receipts",
+    "notifications:sms_reply", "notifications:receipts", "notifications:gateway_push",
     "logistics:kuaidi100_push", "logistics:generic_push",
     "portal:start", "portal:shop_start", "portal:order", "portal:preview", "portal:submit", "portal:follow",
     "portal:follow_evidence", "portal:follow_ship", "portal:follow_cancel",

@@ -57,8 +57,10 @@ class TencentSmsProvider(Provider):
         phone = sms_recipient_check(message.recipient)
         payload = json.dumps({
             "PhoneNumberSet": [phone if phone.startswith("+") else "+86" + phone],
-            "SmsSdkAppId": o["sdk_app_id"],
-            "TemplateId": message.context.get("_template_code") or o["template_ids"][message.trigger],
+            # strings in the published API (SDK models: `:type SmsSdkAppId: str`), though they look like numbers
+            # and a JSON setting may give them as numbers (1400006666)
+            "SmsSdkAppId": str(o["sdk_app_id"]),
+            "TemplateId": str(message.context.get("_template_code") or o["template_ids"][message.trigger]),
             "SignName": o["sign_name"],
             "TemplateParamSet": [str(v) for v in params],
             "SessionContext": str(message.pk),

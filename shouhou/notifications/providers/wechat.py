@@ -110,7 +110,10 @@ class _WeChatBase(_TokenMixin):
             fields = {key: context.get(var, "") for key, var in mapping.items()}
         else:
             fields = dict(values)
-        return {k: {"value": v[: self.value_limit]} for k, v in fields.items()}
+        return {k: {"value": v[: self.limit_for(k, v)]} for k, v in fields.items()}
+
+    def limit_for(self, key: str, value: str) -> int:
+        return self.value_limit
 
     def _template_id(self, message) -> str:
         return message.context.get("_template_code") or self.options["template_ids"][message.trigger]
@@ -132,7 +135,20 @@ class WeChatTemplateProvider(_WeChatBase):
 class WeChatSubscribeProvider(_WeChatBase):
     name = "wechat_subscribe"
     path = "/cgi-bin/message/subscribe/send"
-    value_limit = 20  # `thing` values may hold at most 20 characters
+    value_limit = 20  # a key of no known type: as a `thing`
+    # The published limit of each keyword type (subscribeMessage.send, 参数值内容限制); the type is the key's name
+    # without its number (thing1, character_string2 …). A value past its limit is refused (errcode 47003), so
+    # it is cut to fit; time, date and amount keep their own formats and are not cut.
+    TYPE_LIMITS = {"thing": 20, "character_string": 32, "number": 32, "letter": 32, "symbol": 5, "phrase": 5,
+                   "phone_number": 17, "car_number": 8}
+
+    def limit_for(self, key: str, value: str) -> int:
+        kind = key.rstrip("0123456789")
+        if kind == "name":  # 10 Chinese characters, or 20 letters and signs
+            return 10 if any("\u4e00" <= ch <= "\u9fff" for ch in value) else 20
+        if kind in ("time", "date", "amount"):
+            return len(value)
+        return self.TYPE_LIMITS.get(kind, self.value_limit)
 
     def payload(self, message) -> dict[str, Any]:
         return {"touser": message.recipient, "template_id": self._template_id(message),

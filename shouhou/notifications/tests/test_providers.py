@@ -298,3 +298,30 @@ def test_wecom_token_from_corpid(http_stub, enqueued):
     assert WeComProvider(opts).send(enqueued).provider_message_id == "m-1"
     assert [r["path"] for r in http_stub.requests] == ["/cgi-bin/gettoken?corpid=ww1&corpsecret=cs",
                                                        "/cgi-bin/message/send?access_token=WT"]
+
+
+def test_wechat_subscribe_values_fit_each_keywords_published_limit(http_stub, message):
+    # an order number is a character_string (32), not a thing (20): it was cut to 20 and sent wrong, silently
+    message.recipient = "oOPENID123"
+    message.context = {"order_no": "231120-012345678901234", "carrier": "顺丰速运国际快递有限公司上海浦东新区分公司",
+                       "who": "欧阳娜娜欧阳娜娜欧阳娜娜", "state": "已发货请注意查收", "when": "2026-11-20 14:00"}
+    http_stub.answer((200, {"errcode": 0, "errmsg": "ok"}))
+    opts = {"base_url": http_stub.base_url, "access_token": "T", "template_ids": {"order_shipped": "s-1"},
+            "fields": {"order_shipped": {"character_string1": "order_no", "thing2": "carrier", "name3": "who",
+                                         "phrase4": "state", "time5": "when"}}}
+    WeChatSubscribeProvider(opts).send(message)
+    data = json.loads(http_stub.requests[0]["body"])["data"]
+    assert data["character_string1"]["value"] == "231120-012345678901234"
+    assert len(data["thing2"]["value"]) == 20
+    assert data["name3"]["value"] == "欧阳娜娜欧阳娜娜欧阳"  # 10 Chinese characters
+    assert data["phrase4"]["value"] == "已发货请注"  # 5
+    assert data["time5"]["value"] == "2026-11-20 14:00"
+
+
+def test_tencent_ids_given_as_numbers_are_sent_as_strings(http_stub, message):
+    http_stub.answer((200, {"Response": {"SendStatusSet": [{"Code": "Ok", "SerialNo": "s-1", "PhoneNumber": "+8613812345678"}],
+                                         "RequestId": "r"}}))
+    opts = {**TENCENT, "base_url": http_stub.base_url, "sdk_app_id": 1400006666, "template_ids": {"order_shipped": 449739}}
+    TencentSmsProvider(opts).send(message)
+    body = json.loads(http_stub.requests[0]["body"])
+    assert body["SmsSdkAppId"] == "1400006666" and body["TemplateId"] == "449739"
