@@ -190,12 +190,14 @@ def line_facts(line: OrderLine, *, earlier_refunds: bool = True, exclude: Case |
     customer = order.customer
     # OrderLine.price_paid is what was paid for the whole line (imports and the demo store the line
     # total): the engine gets the unit price and the line total, so refunds are never multiplied twice.
+    ordered_on = clock_date(min([t for t in (order.placed_at, order.paid_at) if t is not None], default=None)
+                            or order.shipped_at or delivered or order.created_at)
     return LineFacts.from_line_total(
         category=line.category or "other", paid_total=line.price_paid, quantity=line.quantity,
         # the order date: when it was placed or paid, whichever is earlier (cash on delivery pays late); an
         # order imported without either counts from its earliest known event
-        ordered_on=clock_date(min([t for t in (order.placed_at, order.paid_at) if t is not None], default=None)
-                              or order.shipped_at or delivered or order.created_at),
+        ordered_on=ordered_on,
+        shipped_on=_shipped_on(order, ordered_on, delivered),
         delivered_on=clock_date(delivered),
         delivery_unknown=delivered is None and (split_unsigned
                                                 or order.status in (OrderStatus.DELIVERED, OrderStatus.COMPLETED)),
@@ -203,6 +205,20 @@ def line_facts(line: OrderLine, *, earlier_refunds: bool = True, exclude: Case |
         # the product's own warranty (its 三包凭证), when longer than the policy's
         warranty_days=(line.product.warranty_days or None) if line.product_id else None,
         units_refunded=units_refunded, refunded=min(Decimal(refunded), Decimal(line.price_paid)))
+
+
+def _shipped_on(order, ordered_on: dt.date | None, delivered: dt.datetime | None) -> dt.date | None:
+    """When the goods left: the order's ship time, else its first parcel's. The engine tells 「尚未发货」 (cancel) from
+    「已发出、尚未签收」 (intercept or refuse) by it — it was never given, so a parcel out for delivery read as not yet
+    shipped. A time out of order with the others (an export's typo) is left out rather than refusing the claim."""
+    parcels = [s.shipped_at for s in order.shipments.all() if not s.is_return and not s.voided_at and s.shipped_at]
+    shipped = clock_date(order.shipped_at or min(parcels, default=None))
+    if shipped is None:
+        return None
+    latest = clock_date(delivered) if delivered else clock_date(clock.now())
+    if (ordered_on is not None and shipped < ordered_on) or (latest is not None and shipped > latest):
+        return None
+    return shipped
 
 
 def _sign_off(order) -> tuple[dt.datetime | None, bool]:

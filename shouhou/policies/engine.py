@@ -888,6 +888,12 @@ def decide(line: LineFacts, claim: Claim, now: dt.date | dt.datetime, *, policy:
         zh.append("包裹丢失，可补寄或退款。")
         en.append("Lost parcel: resend or refund.")
         d.refund_amount = total
+        if line.delivered_on is not None:
+            # tracked as signed for: "lost" is then a dispute with the carrier's record (who signed, a locker, a
+            # neighbour), which a person checks before anything is refunded or sent again — never automatic
+            d.clauses.append(LOST_BUT_SIGNED)
+            zh.append("物流记录显示包裹已签收，客服将先向快递核实签收情况后处理。")
+            en.append("Tracking shows the parcel as signed for: an agent checks the sign-off with the carrier first.")
     elif reason == "price_drop":
         pp = policy["price_protection"]
         base = line.ordered_on or line.delivered_on
@@ -1018,8 +1024,10 @@ RETURN_SHIP_DAYS = 7  # the window decide() gives to send goods back, counted fr
 SANBAO_RETURN_INSTEAD = "sanbao.return_instead_of_exchange"
 IN_TRANSIT_EXCEPTION = "not_delivered.statutory_exception_in_transit"
 # (clause, kind): a remedy the policy allows that a person must approve, whatever auto-approval would say — a
-# made-to-order or perishable item already on its way is no statutory no-reason refund.
-PERSON_DECIDES = {(IN_TRANSIT_EXCEPTION, "refund_only")}
+# made-to-order or perishable item already on its way is no statutory no-reason refund; a parcel "lost" that the
+# carrier records as signed for is checked first.
+LOST_BUT_SIGNED = "lost_parcel.signed_on_record"
+PERSON_DECIDES = {(IN_TRANSIT_EXCEPTION, "refund_only"), (LOST_BUT_SIGNED, "resend"), (LOST_BUT_SIGNED, "refund_only")}
 
 
 def needs_person(decision: Decision, kind: str | None) -> bool:

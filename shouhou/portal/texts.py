@@ -129,7 +129,9 @@ def remedy_text(d: dict, kind: str | None, reason: str, *, refund_amount=None) -
     days = d.get("refund_within_days") or REFUND_WITHIN_DAYS
     return {
         "refund": money,
-        "refund_label": "" if not money else gettext("退差价") if kind == "price_protect" else gettext("退款金额"),
+        # a remedy on request (三包13: a return instead of the exchange) may be charged depreciation: at most this
+        "refund_label": "" if not money else gettext("退差价") if kind == "price_protect"
+        else gettext("最多退款（已使用的可能扣除折旧费）") if _on_request(d, kind) else gettext("退款金额"),
         "shipping": _payer(who) if who else "",
         "by": by,
         # the last minute of that day, Beijing time, as the case's deadline_at: 「12-14 前」 read as 「by the 13th」
@@ -152,6 +154,8 @@ def deduction_text(d: dict, kind: str | None) -> str:
 
 
 def headline(d: dict, kind: str | None) -> str:
+    if _on_request(d, kind):  # the customer may ask; a person decides (it read as granted)
+        return gettext("您申请的办理方式：%(kind)s（待客服审核）") % {"kind": _kind(kind)}
     if kind is not None and kind in customer_options(d):
         return gettext("可为您办理：%(kind)s") % {"kind": _kind(kind)}
     if kind in KIND_ZH and kind != "compensation":  # a remedy staff filed outside the policy's list

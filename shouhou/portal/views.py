@@ -340,7 +340,9 @@ def _follow_plain(case: Case) -> dict:
                                      current_price=(case.claim or {}).get("current_price")) if (
         case.reason == ClaimReason.PRICE_DROP and case.order_line is not None) else {}
     if plain["price"].get("difference") and case.status == CaseStatus.REQUESTED:
-        plain["review"] = gettext("客服会核对您上传的降价截图，确认后退还差价。")
+        # a claim the policy refuses (past the price-protection window) promises no refund: a person reviews it
+        plain["review"] = (texts.review_text({**d, "auto_approved": False}, case.kind) if texts.refused(d)
+                           else gettext("客服会核对您上传的降价截图，确认后退还差价。"))
     if not case_services.TRANSITIONS.get(case.status):
         # an ended case: no offer, no postage, no "an agent will review it" (the decision's texts are history)
         plain.update(shipping="", by="", by_text="", explanation="", refund_when="")

@@ -152,3 +152,60 @@ def test_the_decide_api_says_what_may_be_asked_for(shop, supervisor):
     assert answer.status_code == 200, answer.content
     body = answer.json()
     assert body["allowed"] == ["exchange", "repair"] and body["on_request"] == ["return_refund"]
+
+
+# --- through the case service, as the portal files them (a tester on a phone, 2026-12-07) --------------------------
+
+def _order_line(shop, category: str, *, shipped: dt.datetime | None, signed: dt.datetime | None, price: str = "149.00"):
+    product = ProductFactory(shop=shop, category=category)
+    order = OrderFactory(shop=shop, placed_at=dt.datetime(2026, 2, 25, 10, 0, tzinfo=SH),
+                         paid_at=dt.datetime(2026, 2, 25, 10, 0, tzinfo=SH), shipped_at=shipped, delivered_at=signed,
+                         status="delivered" if signed else "shipped" if shipped else "paid")
+    return OrderLineFactory(order=order, product=product, quantity=1, price_paid=Decimal(price))
+
+
+@pytest.mark.django_db
+def test_the_order_ship_time_reaches_the_policy(shop):
+    # the line facts never carried the ship time: a parcel out for delivery read 「尚未发货…订单直接取消」 and a
+    # shipped fresh item was refunded automatically on a change of mind
+    fresh = _order_line(shop, "fresh", shipped=dt.datetime(2026, 2, 27, 9, 0, tzinfo=SH), signed=None)
+    clothing = _order_line(shop, "clothing", shipped=dt.datetime(2026, 2, 27, 9, 0, tzinfo=SH), signed=None)
+    unshipped = _order_line(shop, "fresh", shipped=None, signed=None)
+    with time_machine.travel(dt.datetime(2026, 2, 28, 10, 0, tzinfo=SH), tick=False):
+        assert svc.line_facts(fresh).shipped_on == dt.date(2026, 2, 27)
+        made = [svc.case_create(shop=shop, order_line=line, reason="no_reason", actor=CustomerActor(),
+                                from_customer=True) for line in (fresh, clothing, unshipped)]
+    assert [c.auto_approved for c in made] == [False, True, True]
+    assert "包裹需拦截退回或拒收" in made[0].decision["explanation_zh"]
+    assert "订单直接取消" in made[2].decision["explanation_zh"]
+
+
+@pytest.mark.django_db
+def test_a_ship_time_out_of_order_is_left_out_not_refused(shop):
+    line = _order_line(shop, "clothing", shipped=dt.datetime(2026, 2, 20, 9, 0, tzinfo=SH), signed=None)  # before the order
+    with time_machine.travel(dt.datetime(2026, 2, 28, 10, 0, tzinfo=SH), tick=False):
+        assert svc.line_facts(line).shipped_on is None
+        d = svc.case_preview(shop=shop, order_line=line, reason="no_reason")
+        assert d.allowed == ["refund_only"], (d.clauses, d.explanation_zh)
+
+
+@pytest.mark.django_db
+def test_a_parcel_lost_but_signed_on_record_waits_for_a_person(shop):
+    signed = _order_line(shop, "home", shipped=dt.datetime(2026, 2, 26, 9, 0, tzinfo=SH),
+                         signed=dt.datetime(2026, 2, 27, 15, 0, tzinfo=SH), price="160.65")
+    with time_machine.travel(dt.datetime(2026, 2, 28, 10, 0, tzinfo=SH), tick=False):
+        case = svc.case_create(shop=shop, order_line=signed, reason="lost_parcel", kind="refund_only",
+                               actor=CustomerActor(), from_customer=True)
+    assert case.status == "requested" and not case.auto_approved
+    assert "lost_parcel.signed_on_record" in case.decision["clauses"]
+
+
+def test_the_portal_says_a_return_on_request_is_at_most_and_waits():
+    from shouhou.portal.texts import headline, remedy_text
+
+    signed = dt.date(2026, 3, 2)
+    d = decide(_facts("electronics", delivered=signed), Claim(reason="performance_fault"),
+               signed + dt.timedelta(days=10)).to_json()
+    assert remedy_text(d, "return_refund", "performance_fault")["refund_label"] == "最多退款（已使用的可能扣除折旧费）"
+    assert headline(d, "return_refund") == "您申请的办理方式：退货退款（待客服审核）"
+    assert headline(d, "exchange") == "可为您办理：换货"

@@ -62,7 +62,9 @@ V = [
     ("missing-parts-resend", "home", "99", 2, {}, {"reason": "missing_parts", "has_photo": True}, {"recommended": "resend", "payer": "none", "auto": True}),
     ("transit-day3", "home", "99", 3, {}, {"reason": "damaged_in_transit", "has_photo": True}, {"recommended": "resend", "comp": ("points", "500")}),
     ("transit-day4-late", "home", "99", 4, {}, {"reason": "damaged_in_transit", "has_photo": True}, {"recommended": "return_refund", "clause": "quality.transit_damage_report", "auto": False, "payer": "merchant"}),
-    ("lost-parcel", "home", "99", 0, {}, {"reason": "lost_parcel"}, {"recommended": "resend", "auto": True}),
+    ("lost-parcel", "home", "99", None, {}, {"reason": "lost_parcel"}, {"recommended": "resend", "auto": True}),
+    # the carrier's record says signed for: a person checks with the carrier first (a tester's round, 2026-12-07)
+    ("lost-parcel-signed-on-record", "home", "99", 0, {}, {"reason": "lost_parcel"}, {"recommended": "resend", "auto": False, "clause": "lost_parcel.signed_on_record"}),
     ("lost-parcel-vip-gift", "home", "99", 0, {"tier": "vip"}, {"reason": "lost_parcel"}, {"comp": ("gift", "30")}),
     # 质量问题（消法24）
     ("quality-day7", "home", "99", 7, {}, {"reason": "quality"}, {"allowed": ["return_refund", "exchange", "repair", "compensation"]}),

@@ -149,3 +149,13 @@ def test_a_claim_without_a_difference_submitted_for_review_says_so_on_the_follow
     page = client.get(r["Location"]).content.decode()
     assert re.search(r'data-testid="price-stated">您填写的现价：<strong>¥205.50</strong>', page)
     assert re.search(r'data-testid="price-difference">申请退还的差价：<strong>无</strong>', page)
+
+
+def test_a_claim_past_the_window_promises_no_refund_on_its_follow_page(client, line):
+    # a tester's round (2026-12-07): the page said 「很抱歉…无法办理」 and then 「…确认后退还差价。」
+    _login(client)
+    with time_machine.travel(NOW + dt.timedelta(days=4), tick=False):  # day 9: past the window
+        r = _submit(client, line, "179.00")
+        assert r.status_code == 302
+        page = client.get(r["Location"]).content.decode()
+    assert "无法办理" in page and "确认后退还差价" not in page
