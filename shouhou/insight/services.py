@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from shouhou.accounts.actors import acting_user, require_role
 from shouhou.accounts.permissions import IMPROVEMENT_EDIT
@@ -68,7 +69,8 @@ def survey_invite(*, shop, customer, case=None, ticket=None) -> SurveyInvitation
     return invitation
 
 
-SCORE_FIELDS = {"attitude": "服务态度", "speed": "处理速度", "outcome": "处理结果"}
+# labels said in the reader's language (they stayed Chinese on the English survey page)
+SCORE_FIELDS = {"attitude": gettext_lazy("服务态度"), "speed": gettext_lazy("处理速度"), "outcome": gettext_lazy("处理结果")}
 
 
 def survey_submit(*, invitation: SurveyInvitation, attitude, speed, outcome, comment: str = "") -> SurveyResponse:

@@ -96,3 +96,13 @@ def test_survey_page_get_post_and_second_post(client, shop, django_capture_on_co
 
 def test_unknown_token_is_404(client, db):
     assert client.get(reverse("insight:survey", args=["nope"])).status_code == 404
+
+
+def test_the_survey_scores_are_named_in_english_on_the_english_page(client, shop, django_capture_on_commit_callbacks):
+    # a tester on a phone: the English page named its three scores in Chinese
+    invitation, _, _ = _invite(shop, django_capture_on_commit_callbacks)
+    client.cookies["django_language"] = "en"
+    page = client.get(reverse("insight:survey", args=[invitation.token])).content.decode()
+    assert "服务态度" not in page and "处理速度" not in page and "处理结果" not in page
+    bad = client.post(reverse("insight:survey", args=[invitation.token]), {"attitude": "5", "speed": "", "outcome": "4"})
+    assert "处理速度" not in bad.content.decode()
