@@ -882,6 +882,12 @@ def decide(line: LineFacts, claim: Claim, now: dt.date | dt.datetime, *, policy:
                    "damaged_in_transit": "运输破损，由商家补寄或退款。"}[reason])
         en.append("The merchant is at fault: it will put it right at its cost.")
         d.refund_amount = total
+        if reason == "missing_parts" and line.quantity > 1 and units == left_units:
+            # every unit of a several-unit line "missing" is no short shipment but an empty parcel, or a claim that
+            # kept the form's default (all units): a person checks how many are missing before paying for them all
+            d.clauses.append(MISSING_ALL_UNITS)
+            zh.append(f"申请的是本行全部 {units} 件，客服将先核实实际少发的件数。")
+            en.append(f"The claim is for all {units} units of the line: an agent checks how many are missing first.")
     elif reason == "lost_parcel":
         d.allowed = ["resend", "refund_only"]
         d.clauses.append("merchant_fault.lost_parcel")
@@ -1027,7 +1033,9 @@ IN_TRANSIT_EXCEPTION = "not_delivered.statutory_exception_in_transit"
 # made-to-order or perishable item already on its way is no statutory no-reason refund; a parcel "lost" that the
 # carrier records as signed for is checked first.
 LOST_BUT_SIGNED = "lost_parcel.signed_on_record"
-PERSON_DECIDES = {(IN_TRANSIT_EXCEPTION, "refund_only"), (LOST_BUT_SIGNED, "resend"), (LOST_BUT_SIGNED, "refund_only")}
+MISSING_ALL_UNITS = "missing_parts.all_units"
+PERSON_DECIDES = {(IN_TRANSIT_EXCEPTION, "refund_only"), (LOST_BUT_SIGNED, "resend"), (LOST_BUT_SIGNED, "refund_only"),
+                  (MISSING_ALL_UNITS, "resend"), (MISSING_ALL_UNITS, "refund_only")}
 
 
 def needs_person(decision: Decision, kind: str | None) -> bool:

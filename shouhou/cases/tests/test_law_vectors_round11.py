@@ -209,3 +209,14 @@ def test_the_portal_says_a_return_on_request_is_at_most_and_waits():
     assert remedy_text(d, "return_refund", "performance_fault")["refund_label"] == "最多退款（已使用的可能扣除折旧费）"
     assert headline(d, "return_refund") == "您申请的办理方式：退货退款（待客服审核）"
     assert headline(d, "exchange") == "可为您办理：换货"
+
+
+@pytest.mark.parametrize("quantity, claimed, by_itself", [(3, 3, False), (3, 1, True), (1, 1, True)])
+def test_every_unit_of_a_line_missing_is_checked_by_a_person(quantity, claimed, by_itself):
+    # a tester: 少件 on 运动文胸 ×3 kept the form's default of 3 units and refunded the whole line by itself
+    signed = dt.date(2026, 3, 2)
+    line = LineFacts.from_line_total(category="clothing", paid_total=Decimal("201.45"), quantity=quantity,
+                                     ordered_on=signed - dt.timedelta(days=3), delivered_on=signed)
+    d = decide(line, Claim(reason="missing_parts", has_photo=True, return_quantity=claimed), signed + dt.timedelta(days=1))
+    assert d.allowed == ["resend", "refund_only"] and d.auto_approved is by_itself
+    assert ("missing_parts.all_units" in d.clauses) is (not by_itself)
