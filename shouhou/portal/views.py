@@ -208,6 +208,9 @@ def preview(request):
     line, reason = _claim(request, order)
     if line is None:
         return JsonResponse({"error": gettext("请选择商品和问题类型。")}, status=400)
+    if line.pk in portal_lines_in_progress(order):
+        # said before the customer fills the form in, not after they submit it (the preview offered a full refund)
+        return JsonResponse({"error": gettext("该商品已有进行中的售后单，请在原售后单中跟进。")}, status=400)
     try:
         d, data = portal_claim_preview(order=order, line=line, reason=reason, form=request.POST,
                                        has_photo=bool(request.FILES.get("photo")))

@@ -223,3 +223,12 @@ def test_a_line_already_in_an_open_case_is_named_and_not_chosen_again(client, tw
         client.post("/i18n/setlang/", {"language": "en", "next": "/p/order/"})
         page = client.get("/p/order/").content.decode()
     assert f"after-sales in progress ({case.number})" in page
+
+
+def test_the_preview_of_a_line_in_an_open_case_says_so_instead_of_an_offer(client, two_lines):
+    # a tester: the item showed 售后处理中, yet its preview offered a full refund and the submit then failed
+    first, _second = two_lines
+    _login(client)
+    _file(client, first, kind="return_refund")
+    r = client.post("/p/order/preview/", {"line": first.pk, "reason": "no_reason", "condition": "unopened"})
+    assert r.status_code == 400 and r.json() == {"error": "该商品已有进行中的售后单，请在原售后单中跟进。"}
