@@ -135,6 +135,11 @@ def test_after_one_unit_is_claimed_the_form_offers_the_two_left(client, three):
     the field (the case service refused it too, but only after the form had offered all three)."""
     _login(client)
     assert client.post("/p/order/", _claim(three, return_quantity="1")).status_code == 302
+    # while that case is open the line takes no new claim (its preview says so); once it is done, the units left do
+    assert "已有进行中的售后单" in client.post("/p/order/preview/", _claim(three, reason="quality")).json()["error"]
+    from shouhou.cases.models import Case
+
+    Case.objects.update(status="resolved", resolution="refund")
     page = client.get("/p/order/").content.decode()
     assert re.search(rf'name="line" value="{three.pk}"( checked)? data-quantity="2"', page)
     assert '<span class="quantity-max">2</span>' in page and 'value="2"' in page
