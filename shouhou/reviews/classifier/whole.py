@@ -64,8 +64,8 @@ def windows(text: str, size: int = WINDOW) -> list[str]:
     return out
 
 
-# What a platform writes when the buyer wrote nothing (淘宝 「此用户没有填写评价。」「评价方未及时做出评价，系统默认
-#好评！」, 京东 「此用户未填写评价内容」, 抖店 「用户默认好评」 …): no words of the buyer's, so read as an empty text —
+# What a platform writes when the buyer wrote nothing (淘宝 「此用户没有填写评价。」「评价方未及时做出评价，系统默认好评！」,
+# 京东 「此用户未填写评价内容」, 抖店 「用户默认好评」 …): no words of the buyer's, so read as an empty text —
 # a tester's 5-star 「系统默认好评」 opened a recovery task as `other`, 「该用户未填写评价内容」 as `dislike`.
 _PLACEHOLDER = re.compile(
     r"(?:评价方未及时做出评价[，,]?)?(?:系统|用户)?默认(?:好评|评价)|"
@@ -122,8 +122,6 @@ _TURN = re.compile(r"但是|可是|可惜|然而|不过|但|结果|没想到|就
 _FAULT = re.compile(r"发错|错发|少发|漏发|少了一|坏的|坏了|破了|碎了|裂了|假货|盗版|过期|胀包|胀袋|发霉|变质|馊了|漏了|"
                     r"不能用|用不了|退货|退款")
 _NOT_BEFORE = re.compile(r"(没有|没|不|无|未)$")
-
-
 _CLAUSE_END = re.compile(r"[，,。！!？?；;]")
 # Read in texts of up to this many characters: a long hotel stay's 「后面就是火锅一条街……」 is no turn.
 FAULT_TURN_CHARS = 100
