@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import xml.etree.ElementTree as ET  # noqa: S405 - DOCTYPE/ENTITY refused below; expat >= 2.4 limits expansion
 from dataclasses import dataclass, field
+from xml.parsers import expat  # noqa: S410 - used only to refuse DTD and entity declarations
 
 from shouhou.core.clock import now
 
@@ -47,14 +48,34 @@ def parse_xml(raw: bytes) -> dict[str, str]:
         raise ChannelRejected("请求体为空")
     if len(raw) > MAX_BODY_BYTES:
         raise ChannelRejected("请求体过大")
-    head = raw[:2048].upper()
-    if b"<!DOCTYPE" in head or b"<!ENTITY" in raw.upper():
-        raise ChannelRejected("不接受带 DOCTYPE/ENTITY 的 XML")
+    _refuse_declarations(raw)
     try:
         root = ET.fromstring(raw)  # noqa: S314 - see the import note
     except ET.ParseError as exc:
         raise ChannelRejected(f"XML 格式错误：{exc}") from exc
     return {child.tag: (child.text or "").strip() for child in root}
+
+
+class _Declared(Exception):
+    pass
+
+
+def _refuse_declarations(raw: bytes) -> None:
+    """Refuse a body that declares a DOCTYPE or an entity (entity expansion, external entities), as expat itself
+    sees it: the same words in a customer's text (「<!DOCTYPE html> 页面打不开」 inside CDATA) are words, not
+    declarations — a byte search refused such a message on all four of WeChat's tries, and it was lost."""
+    def declared(*_args) -> None:
+        raise _Declared
+
+    scanner = expat.ParserCreate()
+    scanner.StartDoctypeDeclHandler = declared
+    scanner.EntityDeclHandler = declared
+    try:
+        scanner.Parse(raw, True)
+    except _Declared:
+        raise ChannelRejected("不接受带 DOCTYPE/ENTITY 的 XML") from None
+    except expat.ExpatError as exc:
+        raise ChannelRejected(f"XML 格式错误：{exc}") from exc
 
 
 def from_unix(value: str | int | None) -> dt.datetime:

@@ -331,3 +331,22 @@ def test_the_same_push_arriving_twice_at_once_is_stored_once(shop, wechat_accoun
     assert Message.objects.filter(external_id="wechat:gh-xiaolu:26001").count() == 1
     assert Conversation.objects.count() == 1
     assert Ticket.objects.count() == 1
+
+
+@pytest.mark.parametrize("words", ["<!DOCTYPE html> 页面打不开", "<!ENTITY 是什么", "复制的报错：<!DOCTYPE x [<!ENTITY a \"b\">]>"])
+def test_a_customers_text_that_looks_like_markup_is_their_words(client, no_bot, wechat_account, words):
+    # an examiner's published text push: the words sit in CDATA, where <!DOCTYPE is text; a byte search refused the
+    # message with 400 on all four of WeChat's tries, and it was lost
+    xml = testing.wechat_text_xml(openid="oMarkup", content=words, msg_id="23991")
+    response = _push_plain(client, xml)
+    assert response.status_code == 200, response.content
+    assert Message.objects.get().body == words
+
+
+def test_a_declaration_hidden_after_the_first_kilobytes_is_still_refused(client, no_bot, wechat_account):
+    padding = "<!-- " + "x" * 4096 + " -->"
+    body = f'<?xml version="1.0"?>{padding}<!DOCTYPE x [<!ENTITY a "b">]><xml><MsgType>&a;</MsgType></xml>'
+    response = client.post(f"/inbox/hooks/wechat/gh-xiaolu/?{testing.wechat_query(token=TOKEN)}", data=body.encode(),
+                           content_type="text/xml")
+    assert response.status_code == 400 and "DOCTYPE" in response.content.decode()
+    assert not Message.objects.exists()
