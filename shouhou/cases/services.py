@@ -211,10 +211,13 @@ def _shipped_on(order, ordered_on: dt.date | None, delivered: dt.datetime | None
     """When the goods left: the order's ship time, else its first parcel's. The engine tells 「尚未发货」 (cancel) from
     「已发出、尚未签收」 (intercept or refuse) by it — it was never given, so a parcel out for delivery read as not yet
     shipped. A time out of order with the others (an export's typo) is left out rather than refusing the claim."""
-    parcels = [s.shipped_at for s in order.shipments.all() if not s.is_return and not s.voided_at and s.shipped_at]
-    shipped = clock_date(order.shipped_at or min(parcels, default=None))
+    outbound = [s for s in order.shipments.all() if not s.is_return and not s.voided_at]
+    shipped = clock_date(order.shipped_at or min((s.shipped_at for s in outbound if s.shipped_at), default=None))
     if shipped is None:
-        return None
+        # shipped, but no time on record (an export without 发货时间): the order date stands in for the unknown day —
+        # what matters here is that it left (「已发出…拦截或拒收」, not 「尚未发货…订单直接取消」)
+        known = outbound or order.status in (OrderStatus.SHIPPED, OrderStatus.DELIVERED, OrderStatus.COMPLETED)
+        return ordered_on if known else None
     latest = clock_date(delivered) if delivered else clock_date(clock.now())
     if (ordered_on is not None and shipped < ordered_on) or (latest is not None and shipped > latest):
         return None

@@ -220,3 +220,14 @@ def test_every_unit_of_a_line_missing_is_checked_by_a_person(quantity, claimed, 
     d = decide(line, Claim(reason="missing_parts", has_photo=True, return_quantity=claimed), signed + dt.timedelta(days=1))
     assert d.allowed == ["resend", "refund_only"] and d.auto_approved is by_itself
     assert ("missing_parts.all_units" in d.clauses) is (not by_itself)
+
+
+@pytest.mark.django_db
+def test_a_shipped_order_without_a_ship_time_is_still_shipped(shop):
+    line = _order_line(shop, "clothing", shipped=None, signed=None)
+    type(line.order).objects.filter(pk=line.order_id).update(status="shipped")
+    line.order.refresh_from_db()
+    with time_machine.travel(dt.datetime(2026, 2, 28, 10, 0, tzinfo=SH), tick=False):
+        assert svc.line_facts(line).shipped_on == dt.date(2026, 2, 25)  # the order date stands in
+        d = svc.case_preview(shop=shop, order_line=line, reason="no_reason")
+    assert "包裹需拦截退回或拒收" in d.explanation_zh
