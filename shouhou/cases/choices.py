@@ -12,6 +12,13 @@ class CaseKind(models.TextChoices):
     COMPENSATION = "compensation", _("补偿")
 
 
+# The item's state as the customer states it for a no-reason return (the engine's intact test reads it); the
+# portal offers these, the case page shows the one stated.
+ITEM_CONDITIONS = [("unopened", _("未拆封")), ("opened_unused", _("已拆封未使用")), ("used", _("已使用")),
+                   ("tags_removed", _("吊牌已剪")), ("missing_accessories", _("配件不全")), ("damaged", _("已损坏")),
+                   ("packaging_discarded", _("外包装已丢弃"))]
+
+
 class CaseStatus(models.TextChoices):
     REQUESTED = "requested", _("待审核")
     APPROVED = "approved", _("已同意")

@@ -5,7 +5,7 @@ from decimal import Decimal
 from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet
 from django.utils.translation import get_language, gettext, pgettext
 
-from shouhou.cases.choices import OPEN_STATUSES, CaseStatus, Resolution
+from shouhou.cases.choices import ITEM_CONDITIONS, OPEN_STATUSES, CaseStatus, ClaimReason, Resolution
 from shouhou.cases.models import Case, CaseEvent
 from shouhou.policies.engine import REPAIR_OVERDUE_DAYS, sanbao_repair_overdue
 
@@ -111,12 +111,21 @@ def units_text(units, quantity) -> str:
     return gettext("退 %(units)s/%(quantity)s 件") % {"units": units, "quantity": quantity}
 
 
+NO_REASON_CLAIMS = (ClaimReason.NO_REASON, ClaimReason.SIZE_FIT)
+
+
 def case_claim_facts(case: Case) -> list[tuple[str, str]]:
     """What the claim says beyond its reason, for the staff case page: (test id, text) — how many of the line's
-    units it is about (「退 2/3 件」), a 三包 claim that the fault is in a main part, and the installation date of goods
-    the merchant installed (条例18)."""
+    units it is about (「退 2/3 件」), the size or colour an exchange is for, the item's state the customer stated for a
+    no-reason return, a 三包 claim that the fault is in a main part, and the installation date of goods the merchant
+    installed (条例18)."""
     claim = case.claim or {}
     facts = []
+    if isinstance(claim.get("wanted_spec"), str) and claim["wanted_spec"]:
+        facts.append(("wanted-spec", gettext("顾客想换：%(spec)s") % {"spec": claim["wanted_spec"]}))
+    if case.reason in NO_REASON_CLAIMS and claim.get("condition") in dict(ITEM_CONDITIONS):
+        facts.append(("condition", gettext("顾客所述商品状态：%(state)s") % {
+            "state": dict(ITEM_CONDITIONS)[claim["condition"]]}))
     if claim.get("return_quantity") is not None and case.order_line_id is not None:
         units = units_text(claim["return_quantity"], case.order_line.quantity)
         if units:

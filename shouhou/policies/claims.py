@@ -57,6 +57,19 @@ def _choice(allowed):
     return check
 
 
+WANTED_SPEC_MAX = 60
+
+
+def _wanted_spec(value: Any) -> str:
+    """The size or colour an exchange is for, as the customer typed it: text, one line, at most 60 characters."""
+    if not isinstance(value, str):
+        raise PydanticCustomError("wanted_spec", "必须是文字（想换的尺码、颜色），收到 {input}", {"input": repr(value)})
+    text = " ".join(value.split())
+    if len(text) > WANTED_SPEC_MAX:
+        raise PydanticCustomError("wanted_spec", "最多 {most} 个字，收到 {n} 个", {"most": WANTED_SPEC_MAX, "n": len(text)})
+    return text
+
+
 def _date(value: Any) -> dt.date:
     """'YYYY-MM-DD', or an ISO date-time (an aware one is read in Asia/Shanghai). Nothing else: no numbers,
     no '2026-03-01garbage'."""
@@ -152,7 +165,7 @@ ALIASES = {f: ([f, *info.validation_alias.choices] if info.validation_alias else
 KEYS = sorted({name for names in ALIASES.values() for name in names})
 CLAIM_KEYS = ("condition", "exchanges_so_far", "failed_repairs", "current_price", "washed", "followed_care_label",
               "confirmed_exclusion_at_purchase", "downloaded", "gift_value", "main_part", "return_quantity",
-              "activated", "sold_as_flawed", "free_shipping_lost", "installed_date")
+              "activated", "sold_as_flawed", "free_shipping_lost", "installed_date", "wanted_spec")
 
 _PYDANTIC = {
     "missing": "缺少此项", "bool_type": "必须是 true 或 false（JSON 布尔值），收到 {input}",
@@ -232,6 +245,9 @@ class _ClaimData(BaseModel):
     sold_as_flawed: StrictBool = False
     free_shipping_lost: Money | None = None
     installed_date: Date | None = None
+    # an exchange for another size or colour: what the customer wants instead (not a policy fact: the engine
+    # decides the same either way; the agent and the warehouse read it)
+    wanted_spec: Annotated[str, BeforeValidator(_wanted_spec)] | None = None
 
 
 def claim_from_data(data: object, *, reason: str, has_photo: bool) -> Claim:
@@ -246,4 +262,5 @@ def claim_from_data(data: object, *, reason: str, has_photo: bool) -> Claim:
         raise ClaimInputError(_messages(exc, "claim.")) from None
     fields = c.model_dump()
     installed_on = fields.pop("installed_date")
+    fields.pop("wanted_spec")
     return Claim(reason=reason, has_photo=has_photo, installed_on=installed_on, **fields)

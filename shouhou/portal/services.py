@@ -9,7 +9,7 @@ from django.db.models import Q
 from django.utils.translation import gettext
 
 from shouhou.cases import services as case_services
-from shouhou.cases.choices import ClaimReason
+from shouhou.cases.choices import ITEM_CONDITIONS, CaseKind, ClaimReason
 from shouhou.cases.offers import needs_a_person_for_stated_facts
 from shouhou.commerce.models import Order
 from shouhou.core import links
@@ -17,6 +17,7 @@ from shouhou.core.clientip import ip_limit_key
 from shouhou.core.counters import counter_give_back, counter_hit, counter_values
 from shouhou.core.money import FEN, MAX_AMOUNT, TYPED_AMOUNT, MoneyError, positive_amount
 from shouhou.core.ratelimit import cache_safe
+from shouhou.policies.claims import WANTED_SPEC_MAX
 from shouhou.policies.engine import ELECTRONIC
 from shouhou.policies.selectors import policy_photo_reasons
 
@@ -159,10 +160,29 @@ def portal_claim_data(*, reason: str, form, final: bool, line=None) -> dict:
     all of them); price protection is for the whole line and asks none. `main_part` (三包, after the whole unit's
     warranty): "1" when the customer says the fault is in a main part. `activated` (an electronic device returned
     without a reason, portal_asks_activated): "1" activated, "0" not — required when the claim is submitted.
+    `condition` (the item's state) only for a no-reason return, required when submitted; `wanted_spec` (the size
+    or colour wanted) for an exchange, required for a wrong size's exchange when submitted.
     Raises ClaimFormError naming the field."""
-    data = {"condition": form.get("condition", "unopened"),
-            "washed": form.get("washed") == "1",
-            "confirmed_exclusion_at_purchase": form.get("confirmed") == "1"}
+    data = {"washed": form.get("washed") == "1", "confirmed_exclusion_at_purchase": form.get("confirmed") == "1"}
+    if reason in NO_REASON_REASONS:
+        # the item's state decides a no-reason return (办法 art. 8–9): the customer says it, nothing is pre-chosen
+        # (「未拆封」 was, for every claim); other problems do not depend on it and are not asked it
+        condition = str(form.get("condition") or "").strip()
+        if condition and condition not in dict(ITEM_CONDITIONS):
+            raise ClaimFormError(gettext("请选择商品状态。"), field="condition")
+        if not condition and final:
+            raise ClaimFormError(gettext("请选择商品状态（未拆封、已拆封未使用、已使用……）。"), field="condition")
+        data["condition"] = condition or "unopened"  # the preview before a choice: what an intact item would get
+    wanted = " ".join(str(form.get("wanted_spec") or "").split())
+    if form.get("kind") == CaseKind.EXCHANGE:
+        # an exchange for another size or colour says which; a defect's exchange is the same item by default
+        if len(wanted) > WANTED_SPEC_MAX:
+            raise ClaimFormError(gettext("想换的尺码或颜色最多 %(most)s 个字。") % {"most": WANTED_SPEC_MAX},
+                                 field="wanted_spec")
+        if not wanted and final and reason == ClaimReason.SIZE_FIT:
+            raise ClaimFormError(gettext("请填写想换的尺码或颜色。"), field="wanted_spec")
+        if wanted:
+            data["wanted_spec"] = wanted
     if reason == ClaimReason.PRICE_DROP:
         typed = _typed(str(form.get("current_price") or "")[:32])
         typed = typed.removeprefix("¥").removesuffix("元").strip()

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 
 from shouhou.accounts.actors import CustomerActor
 from shouhou.cases import services as case_services
-from shouhou.cases.choices import CaseKind, CaseStatus, ClaimReason, Resolution, ReturnMethod
+from shouhou.cases.choices import ITEM_CONDITIONS, CaseKind, CaseStatus, ClaimReason, Resolution, ReturnMethod
 from shouhou.cases.models import Case
 from shouhou.cases.selectors import case_public_events
 from shouhou.commerce.choices import Carrier
@@ -27,6 +27,7 @@ from shouhou.core.uploads import MAX_IMAGE_BYTES, UploadError, check_image
 from shouhou.portal import texts
 from shouhou.portal.selectors import Parcel, order_parcels
 from shouhou.portal.services import (
+    NO_REASON_REASONS,
     AmbiguousOrder,
     ClaimFormError,
     TooManyAttempts,
@@ -46,10 +47,8 @@ from shouhou.portal.services import (
 
 NEUTRAL = gettext_lazy("订单号或手机尾号不正确，请核对后重试。")
 REASONS = [r for r in ClaimReason.choices if r[0] not in ("recall", "other")]
-CONDITIONS = [("unopened", gettext_lazy("未拆封")), ("opened_unused", gettext_lazy("已拆封未使用")),
-              ("used", gettext_lazy("已使用")), ("tags_removed", gettext_lazy("吊牌已剪")),
-              ("missing_accessories", gettext_lazy("配件不全")), ("damaged", gettext_lazy("已损坏")),
-              ("packaging_discarded", gettext_lazy("外包装已丢弃"))]
+# no state is pre-chosen: 「未拆封」 chosen for the customer approved used items as intact (the customer says which)
+CONDITIONS = [("", gettext_lazy("请选择")), *ITEM_CONDITIONS]
 
 
 def _webchat() -> str | None:
@@ -156,6 +155,10 @@ def _order_context(order: Order, error: str | None = None, typed: dict | None = 
             "reasons": reasons, "conditions": CONDITIONS,
             "webchat": _webchat(), "error": error, "chosen": typed.get("reason", ""),
             "chosen_condition": typed.get("condition", ""), "washed": typed.get("washed") == "1",
+            # the item's state and the washing matter only to a no-reason return (asked, and required, then)
+            "asks_condition": (typed.get("reason") or REASONS[0][0]) in NO_REASON_REASONS,
+            "condition_error": typed.get("condition_error", ""),
+            "wanted_spec": typed.get("wanted_spec", ""), "wanted_spec_error": typed.get("wanted_spec_error", ""),
             "description": typed.get("description", ""), "chosen_kind": typed.get("kind", ""),
             "current_price": typed.get("current_price", ""), "price_error": typed.get("price_error", ""),
             "photo_max_bytes": MAX_IMAGE_BYTES,
@@ -304,6 +307,9 @@ def submit(request):
     typed["quantity_error"] = field_errors.get("return_quantity", "")
     typed["main_part_error"] = field_errors.get("main_part", "")
     typed["activated_error"] = field_errors.get("activated", "")
+    typed["condition_error"] = field_errors.get("condition", "")
+    typed["wanted_spec"] = request.POST.get("wanted_spec", "")[:60]
+    typed["wanted_spec_error"] = field_errors.get("wanted_spec", "")
     return render(request, "portal/order.html", _order_context(order, error, typed), status=400)
 
 

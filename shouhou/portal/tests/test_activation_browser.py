@@ -57,6 +57,7 @@ def test_an_electronic_no_reason_return_asks_about_activation_on_a_phone(browser
         page.select_option("select[name=reason]", "quality")
         assert not field.is_visible()
         page.select_option("select[name=reason]", "no_reason")
+        page.select_option("select[name=condition]", "unopened")  # asked, nothing pre-chosen
         assert field.is_visible() and "商品激活过吗？" in field.inner_text()
         page.wait_for_selector("[data-testid=remedies]:not([hidden]) input[name=kind]")
         # not answered: the phone's own check stops the form, nothing is filed
@@ -96,6 +97,7 @@ def test_the_free_shipping_deduction_is_shown_before_filing_in_english(browser, 
         _look_up(page, live_server.url, english=True)
         page.locator(f"input[name=line][value='{first.pk}']").check()
         page.select_option("select[name=reason]", "no_reason")
+        page.select_option("select[name=condition]", "unopened")  # asked, nothing pre-chosen
         page.wait_for_selector("[data-testid=remedies]:not([hidden]) input[name=kind]")
         deduction = page.locator("#decision [data-testid=shipping-deduction]")
         deduction.wait_for(state="visible")

@@ -36,6 +36,7 @@ def test_consumer_files_a_return_and_follows_it(page, live_server, shop, agent, 
     page.fill("input[name=last4]", "5678")
     page.click("button[type=submit]")
     page.select_option("select[name=reason]", "no_reason")
+    page.select_option("select[name=condition]", "unopened")  # asked, nothing pre-chosen
     page.set_input_files("input[name=photo]", str(img))
     # then the decision shows at once
     page.wait_for_selector("[data-testid=decision]:not([hidden]) .what")

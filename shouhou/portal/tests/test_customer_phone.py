@@ -195,6 +195,7 @@ def test_on_a_small_phone_every_target_is_a_finger_high_and_nothing_overflows(br
         page.click("button[type=submit]")
         page.wait_for_selector("#claim-form")
         page.select_option("select[name=reason]", "no_reason")
+        page.select_option("select[name=condition]", "unopened")  # asked, nothing pre-chosen
         page.wait_for_selector("[data-testid=remedies]:not([hidden]) input[name=kind]")
         assert page.evaluate(SMALL_TARGETS, TARGETS) == []
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
@@ -221,6 +222,7 @@ def test_a_double_tap_on_submit_files_one_claim_and_shows_it(browser, live_serve
         page.click("button[type=submit]")
         page.wait_for_selector("#claim-form")
         page.select_option("select[name=reason]", "no_reason")
+        page.select_option("select[name=condition]", "unopened")  # asked, nothing pre-chosen
         page.wait_for_selector("[data-testid=remedies]:not([hidden]) input[name=kind]")
         page.set_input_files("input[name=photo]", files=[{"name": "a.jpg", "mimeType": "image/jpeg", "buffer": JPEG}])
         # two taps, each its own event (not one task, where the browser itself would keep only the last)

@@ -105,6 +105,10 @@ def _choose(page, reason: str):
     if page.input_value("select[name=reason]") != reason:
         with page.expect_response("**/p/order/preview/"):
             page.select_option("select[name=reason]", reason)
+    if reason in ("no_reason", "size_fit") and not page.input_value("select[name=condition]"):
+        # the item's state is asked for a no-reason return, nothing pre-chosen: the customer says it
+        with page.expect_response("**/p/order/preview/"):
+            page.select_option("select[name=condition]", "unopened")
     expect(page.locator("[data-testid=decision]")).to_be_visible()
     page.wait_for_timeout(50)  # the answer written into the page
 
@@ -236,6 +240,7 @@ def _walk(browser, live_server, shop, language: str, tmp_path):
         if language == "en":
             context.add_cookies([{"name": "django_language", "value": "en", "url": base}])
         page.select_option("select[name=reason]", "size_fit")
+        page.select_option("select[name=condition]", "unopened")  # asked, nothing pre-chosen
         expect(page.locator("#decision .what")).to_have_text(FAILED[language])
         expect(page.locator("#decision .refund-line")).to_be_hidden()
         _look(page, language, *data_words)

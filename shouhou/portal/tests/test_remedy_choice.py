@@ -98,11 +98,13 @@ def test_a_remedy_the_policy_does_not_allow_is_refused_in_plain_chinese(client, 
 def test_an_exchange_case_shows_no_refund_on_the_follow_page(client, line):
     _login(client)
     url = client.post("/p/order/", {"line": line.pk, "reason": "size_fit", "condition": "unopened",
-                                    "kind": "exchange", "photo": photo(JPEG)})["Location"]
+                                    "kind": "exchange", "wanted_spec": " L 码  黑色 ", "photo": photo(JPEG)})["Location"]
     case = Case.objects.get()
     assert case.kind == "exchange" and case.refund_amount == 0
+    assert case.claim["wanted_spec"] == "L 码 黑色"  # one line, spaces closed up
     card = _card(client, url)
     assert "换货" in card and "退款" not in card and "¥" not in card
+    assert "想换的尺码或颜色：<strong>L 码 黑色</strong>" in card
 
 
 def test_a_return_shows_its_refund_postage_and_timing_on_the_follow_page(client, line):

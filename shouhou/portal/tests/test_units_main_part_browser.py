@@ -39,6 +39,7 @@ def test_on_a_phone_the_customer_returns_two_of_three_units_and_sees_their_refun
         expect(units).to_be_visible()
         expect(units).to_have_value("3")  # all of them unless the customer says otherwise
         page.select_option("select[name=reason]", "no_reason")
+        page.select_option("select[name=condition]", "unopened")  # asked, nothing pre-chosen
         refund = page.locator("[data-testid=refund]")
         expect(refund).to_have_text("退款金额：¥297.00")
         # more units than the line has: said beside the field, no refund shown

@@ -43,6 +43,12 @@
   // an electronic device returned without a reason: was it activated? (asked, and required, only then)
   var activatedField = form.querySelector("[data-testid=activated-field]");
   var activatedError = form.querySelector("[data-testid=activated-error]");
+  // the item's state: asked (required, nothing pre-chosen) only for a no-reason return
+  var conditionField = form.querySelector("[data-testid=condition-field]");
+  var conditionError = form.querySelector("[data-testid=condition-error]");
+  // an exchange: the size or colour wanted (required for a wrong size)
+  var wantedField = form.querySelector("[data-testid=wanted-field]");
+  var wantedError = form.querySelector("[data-testid=wanted-error]");
   // an error the preview names a field for, said beside that field ("" clears it)
   function fieldError(el, text) {
     if (!el) return;
@@ -72,6 +78,20 @@
       if (!asked) input.checked = false;  // not asked: nothing said about activation is posted
     });
     if (!asked) fieldError(activatedError, "");
+  }
+  function conditionRule() {
+    if (!conditionField) return;
+    var asked = form.reason.value === "no_reason" || form.reason.value === "size_fit";
+    conditionField.hidden = !asked;
+    form.condition.required = asked;
+    if (!asked) fieldError(conditionError, "");
+  }
+  function wantedRule(kind) {
+    if (!wantedField) return;
+    var asked = kind === "exchange";
+    wantedField.hidden = !asked;
+    form.wanted_spec.required = asked && form.reason.value === "size_fit";
+    if (!asked) fieldError(wantedError, "");
   }
   function show(selector, text) {
     var el = box.querySelector(selector);
@@ -126,7 +146,12 @@
         fieldError(mainPartError, wrongMainPart);
         var wrongActivated = j.field === "activated" && j.error;
         fieldError(activatedError, wrongActivated);
-        if (wrongPrice || wrongQuantity || wrongMainPart || wrongActivated) { box.hidden = true; return; }
+        var wrongCondition = j.field === "condition" && j.error;
+        fieldError(conditionError, wrongCondition);
+        var wrongWanted = j.field === "wanted_spec" && j.error;
+        fieldError(wantedError, wrongWanted);
+        if (wrongWanted) return;  // said beside the field; the remedies stay (the field is one of them)
+        if (wrongPrice || wrongQuantity || wrongMainPart || wrongActivated || wrongCondition) { box.hidden = true; return; }
         if (!j.text && j.error) {
           // said, not swallowed: the last answer's remedies and money no longer hold (e.g. the lookup ended)
           box.hidden = false;
@@ -140,6 +165,7 @@
         var t = j.text;
         box.hidden = false;
         renderOptions(t.options || [], t.kind);
+        wantedRule(t.kind);
         box.querySelector(".what").textContent = t.what;
         box.querySelector(".refund-label").textContent = t.refund_label;
         box.querySelector(".refund").textContent = t.refund;
@@ -186,7 +212,9 @@
     }
   }
   form.addEventListener("change", function (event) {
-    if (event.target === form.reason) { photoRule(); quantityRule(false); activationRule(); }
+    if (event.target === form.reason) { photoRule(); quantityRule(false); activationRule(); conditionRule(); }
+    if (event.target.name === "condition") { fieldError(conditionError, ""); }
+    if (event.target.name === "wanted_spec") { fieldError(wantedError, ""); return; }  // no policy fact
     if (event.target.name === "line") { quantityRule(true); activationRule(); }
     if (event.target.name === "activated") { fieldError(activatedError, ""); }
     if (event.target === form.reason || event.target.name === "line") {
@@ -194,8 +222,9 @@
       // (a quick tap on submit then lets the server choose the recommended one, never a stale choice)
       wanted = "";
       renderOptions([], "");
+      wantedRule("");
     }
-    if (event.target.name === "kind") { wanted = event.target.value; }
+    if (event.target.name === "kind") { wanted = event.target.value; wantedRule(wanted); }
     if (event.target.name === "current_price" || event.target.name === "return_quantity") { clearTimeout(typing); }
     refresh();
   });
@@ -209,6 +238,7 @@
   photoRule();
   quantityRule(false);
   activationRule();
+  conditionRule();
   refresh();
 })();
 (function () {
