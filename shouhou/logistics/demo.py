@@ -73,10 +73,19 @@ def seed(*, shop, rng: random.Random) -> None:
         if s.shipped_at is None:
             s.shipped_at = at
         track = []
-        for status, text in steps:
-            at = at + timedelta(hours=rng.randint(2, 14))
-            track.append((at, status, text.format(a=a, b=b)))
-        shift = _recent_shift(s.status, at, at_now, rng)
+        signed = s.signed_at if s.status == St.SIGNED else None
+        if signed is not None and signed > at:
+            # a sign-off already on record (the order's): the route ends at it, its scans spread over the way —
+            # the demo's last scan said 「已签收」 hours or days away from the sign-off the pages show
+            gap = (signed - at) / len(steps)
+            for i, (status, text) in enumerate(steps, start=1):
+                track.append((signed if i == len(steps) else at + gap * i, status, text.format(a=a, b=b)))
+            at = signed
+        else:
+            for status, text in steps:
+                at = at + timedelta(hours=rng.randint(2, 14))
+                track.append((at, status, text.format(a=a, b=b)))
+        shift = timedelta(0) if signed is not None and at == signed else _recent_shift(s.status, at, at_now, rng)
         for when, status, text in track:
             when = when + shift
             e = Event(occurred_at=when, status=status, description=text, location=b)

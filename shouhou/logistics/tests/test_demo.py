@@ -53,3 +53,22 @@ def test_demo_settles_old_exceptions_and_keeps_recent_ones_in_the_queue(shop):
     assert exception_sweep(shop=shop)["opened"] == 0
     assert Ticket.objects.filter(shop=shop).count() == 2
     assert Shipment.objects.filter(shop=shop).count() == 2
+
+
+def test_a_signed_parcels_route_ends_at_the_sign_off_on_record(shop):
+    # the demo's last scan said 「已签收」 at a time of its own, hours or days from the sign-off the pages show
+    import datetime as dt
+
+    from django.utils import timezone
+
+    now = timezone.now()
+    signed = now - dt.timedelta(days=2, hours=3)
+    shipment = ShipmentFactory(order=OrderFactory(shop=shop), status="signed",
+                               shipped_at=now - dt.timedelta(days=4), signed_at=signed)
+    logistics_demo.seed(shop=shop, rng=random.Random(11))
+    shipment.refresh_from_db()
+    events = list(TrackingEvent.objects.filter(shipment=shipment).order_by("occurred_at"))
+    assert events[-1].status == "signed" and events[-1].occurred_at == signed == shipment.signed_at
+    assert shipment.last_event_at == signed
+    assert all(shipment.shipped_at <= e.occurred_at <= signed for e in events)
+    assert [e.occurred_at for e in events] == sorted({e.occurred_at for e in events})  # one scan per moment
