@@ -152,7 +152,16 @@ LAST4 = re.compile(r"(?<!\d)\d{4}(?!\d)")
 
 
 def _fmt(at: dt.datetime | None) -> str:
-    return f"{localtime(at):%m月%d日 %H:%M}" if at else ""
+    if not at:
+        return ""
+    # 11月06日 10:00 in Chinese, "06 Nov 10:00" in English (the reader's language, Beijing time)
+    return localtime(at).strftime(gettext("%m月%d日 %H:%M"))
+
+
+def _category_name(category: str) -> str:
+    from shouhou.commerce.choices import Category
+
+    return str(Category(category).label) if category in Category.values else category
 
 
 def _portal_url() -> str:
@@ -174,59 +183,74 @@ def _conversation_order(conversation: Conversation):
 
 def _order_from_text(conversation: Conversation, text: str):
     """An order named in the message that this customer may see: theirs, or any order of the shop when the
-    message also carries the phone's last 4 digits (the portal's rule). Returns (order, needs_last4)."""
+    message also carries the phone's last 4 digits (the portal's rule). Returns (order, needs_last4, locked).
+
+    One guess per message — the first four digits that are not the order number — counted with the portal's
+    own guesses (portal_order_lookup: 5 per 15 minutes per order number, and per conversation): a message of
+    195 four-digit groups was 195 uncounted guesses, and a victim's parcel was found in 41 messages. `locked`:
+    the limit is reached, nothing is tried."""
     from shouhou.commerce.models import Order
+    from shouhou.portal.services import TooManyAttempts, portal_order_lookup
 
     tokens = [tok for tok in ORDER_TOKEN.findall(text or "") if not tok.isdigit() or len(tok) > 4][:5]
     if not tokens:
-        return None, False
+        return None, False, False
     orders = list(Order.objects.filter(shop_id=conversation.shop_id, order_no__in=tokens)
-                  .select_related("customer"))
+                  .select_related("customer").order_by("pk"))
     if not orders:
-        return None, False
+        return None, False, False
     order = orders[0]
     if conversation.customer_id and order.customer_id == conversation.customer_id:
-        return order, False
+        return order, False, False
     digits = [d for d in LAST4.findall(text) if d not in tokens]
-    for d in digits:
-        if (order.customer and order.customer.phone_last4 == d) or (order.receiver_phone or "").endswith(d):
-            return order, False
-    return None, True
+    if not digits:
+        return None, True, False
+    try:
+        found = portal_order_lookup(order_no=order.order_no, last4=digits[0], ip=f"chat:{conversation.pk}",
+                                    shop=conversation.shop)
+    except TooManyAttempts:
+        return None, False, True
+    return (found, False, False) if found is not None else (None, True, False)
 
 
 def _link_order(conversation: Conversation, order) -> None:
     conversation.orders.add(order)
     if conversation.customer_id is None and order.customer_id:
         Conversation.objects.filter(pk=conversation.pk, customer__isnull=True).update(customer_id=order.customer_id)
-        conversation.customer_id = order.customer_id
 
 
 def _first_line(order):
     return order.lines.order_by("pk").first() if order is not None else None
 
 
+# The composed answers below are said in the active language (bot_handle sets the customer's: English on the
+# English web chat page, Chinese elsewhere); the shop's own data in them — product names, the carrier's event
+# texts — stays as the shop and the carrier wrote it.
+
 def answer_parcel(*, order) -> str:
     from shouhou.logistics.models import TrackingEvent
 
     line = _first_line(order)
-    what = f"您的订单{order.order_no}" + (f"（{line.product_name}）" if line else "")
+    what = (gettext("您的订单%(no)s（%(product)s）") % {"no": order.order_no, "product": line.product_name} if line
+            else gettext("您的订单%(no)s") % {"no": order.order_no})
     shipment = order.shipments.filter(is_return=False).order_by("-shipped_at", "-pk").first()
     unsent = shipment is None or shipment.status == "pending" or not shipment.tracking_no
     if unsent and order.status == OrderStatus.CANCELLED:  # refunded before dispatch: nothing is being prepared
-        return f"{what}已取消，不会再发货。对退款有疑问请回复「人工」。"
+        return gettext("%(what)s已取消，不会再发货。对退款有疑问请回复「人工」。") % {"what": what}
     if unsent:
         promised = shipment.promised_ship_by if shipment is not None else None
-        text = f"{what}已付款，正在安排发货"
         if promised:
-            text += f"，承诺在{_fmt(promised)}前发出"
-        return text + "。发出后会把运单号发给您。"
-    carrier = shipment.get_carrier_display() if shipment.carrier else "快递"
-    text = f"{what}：{shipment.get_status_display()}，{carrier}运单号 {shipment.tracking_no}。"
+            return gettext("%(what)s已付款，正在安排发货，承诺在%(by)s前发出。发出后会把运单号发给您。") % {
+                "what": what, "by": _fmt(promised)}
+        return gettext("%(what)s已付款，正在安排发货。发出后会把运单号发给您。") % {"what": what}
+    carrier = shipment.get_carrier_display() if shipment.carrier else gettext("快递")
+    text = gettext("%(what)s：%(status)s，%(carrier)s运单号 %(no)s。") % {
+        "what": what, "status": shipment.get_status_display(), "carrier": carrier, "no": shipment.tracking_no}
     latest = TrackingEvent.objects.filter(shipment=shipment).order_by("-occurred_at", "-pk").first()
     if latest is not None:
-        text += f"最新动态：{latest.description}（{_fmt(latest.occurred_at)}）。"
+        text += gettext("最新动态：%(event)s（%(at)s）。") % {"event": latest.description, "at": _fmt(latest.occurred_at)}
     elif shipment.signed_at:
-        text += f"签收时间：{_fmt(shipment.signed_at)}。"
+        text += gettext("签收时间：%(at)s。") % {"at": _fmt(shipment.signed_at)}
     return text
 
 
@@ -236,43 +260,63 @@ def _photo_note(shop) -> str:
     from shouhou.policies.selectors import policy_photo_reasons
 
     labels = [str(label) for value, label in ClaimReason.choices if value in policy_photo_reasons(shop=shop)]
-    return f"（{'、'.join(labels)}需附照片）" if labels else ""
+    return gettext("（%(problems)s需附照片）") % {"problems": gettext("、").join(labels)} if labels else ""
 
 
-def _awaited_return(order) -> str:
-    """When a case of this order waits for the goods: by when and where to send them (the shop's
-    return address for the case), else ""."""
-    from shouhou.cases.choices import CaseStatus
+def _open_case(order, channel: str = "") -> str:
+    """What the customer's open after-sales case on this order stands at, else "": a question about returning
+    something already in a case is about that case (the bot used to answer it with the policy, as if nothing
+    had been filed). Waiting for the goods: by when and where to send them (the shop's return address for the
+    case). On the web chat (the shop's own site) the case's follow page is linked."""
+    from shouhou.cases.choices import OPEN_STATUSES, CaseKind, CaseStatus
     from shouhou.cases.models import Case
     from shouhou.commerce.selectors import return_address_for_case, return_address_text
 
-    case = (Case.objects.filter(order=order, status=CaseStatus.AWAITING_RETURN).select_related("order_line")
-            .order_by("-pk").first())
+    case = (Case.objects.filter(order=order, status__in=OPEN_STATUSES).exclude(kind=CaseKind.COMPENSATION)
+            .select_related("order_line").order_by("-pk").first())
     if case is None:
         return ""
-    address = return_address_for_case(case)
-    by = (case.decision.get("deadlines") or {}).get("return_ship_by", "")
-    if address is None:
-        return f"您的售后单{case.number}已同意退货。退货地址客服会尽快告知，收到地址前请先不要寄出。"
-    when = f"请在{by}前" if by else "请"
-    return (f"您的售后单{case.number}已同意退货，{when}寄回：{return_address_text(address)}。"
-            "寄出后请在售后进度页填写快递单号。")
+    if case.status == CaseStatus.AWAITING_RETURN:
+        address = return_address_for_case(case)
+        by = (case.decision.get("deadlines") or {}).get("return_ship_by", "")
+        if address is None:
+            return gettext("您的售后单%(no)s已同意退货。退货地址客服会尽快告知，收到地址前请先不要寄出。") % {"no": case.number}
+        if by:
+            return gettext("您的售后单%(no)s已同意退货，请在%(by)s前寄回：%(address)s。寄出后请在售后进度页填写快递单号。") % {
+                "no": case.number, "by": by, "address": return_address_text(address)}
+        return gettext("您的售后单%(no)s已同意退货，请寄回：%(address)s。寄出后请在售后进度页填写快递单号。") % {
+            "no": case.number, "address": return_address_text(address)}
+    from shouhou.portal.services import follow_token
+    from shouhou.portal.views import shown_kind
+
+    text = gettext("您的售后单%(no)s（%(kind)s）正在处理，当前状态：%(status)s。") % {
+        "no": case.number, "kind": shown_kind(case), "status": case.get_status_display()}
+    follow = ""
+    if channel == Channel.WEB_CHAT:
+        try:
+            follow = reverse("portal:follow", kwargs={"token": follow_token(case.pk)})
+        except NoReverseMatch:
+            follow = ""
+    if follow:
+        return text + gettext("进度和下一步可在这里查看：%(url)s 。有其他问题请回复「人工」。") % {"url": follow}
+    return text + gettext("有其他问题请回复「人工」。")
 
 
-def answer_return(*, shop, order, category: str = "") -> str:
-    from shouhou.policies.selectors import CATEGORY_ZH, policy_document, policy_summary_text
+def answer_return(*, shop, order, category: str = "", channel: str = "") -> str:
+    from shouhou.policies.selectors import policy_document, policy_summary_text
 
     if order is not None and not category:
-        awaited = _awaited_return(order)
-        if awaited:
-            return awaited
+        open_case = _open_case(order, channel)
+        if open_case:
+            return open_case
     line = _first_line(order)
     cat = category or (line.category if line is not None else "") or "other"
     text = policy_summary_text(shop=shop, category=cat, topic="return")
     if category or line is None:
-        head = f"{CATEGORY_ZH.get(cat, '该类')}商品："
+        head = gettext("%(category)s商品：") % {"category": _category_name(cat)}
     else:
-        head = f"订单{order.order_no}的{line.product_name}（{CATEGORY_ZH.get(cat, cat)}）："
+        head = gettext("订单%(no)s的%(product)s（%(category)s）：") % {
+            "no": order.order_no, "product": line.product_name, "category": _category_name(cat)}
     window = ""
     if order is not None and order.delivered_at and not category:
         _, doc = policy_document(shop=shop)
@@ -282,31 +326,36 @@ def answer_return(*, shop, order, category: str = "") -> str:
         if days and not exempt:
             last_day = localtime(order.delivered_at).date() + dt.timedelta(days=int(days))
             if localtime(now()).date() <= last_day:
-                window = f"您的订单签收于{localtime(order.delivered_at):%m月%d日}，无理由退货可在{last_day:%m月%d日}（含）前申请。"
+                window = gettext("您的订单签收于%(signed)s，无理由退货可在%(last)s（含）前申请。") % {
+                    "signed": localtime(order.delivered_at).strftime(gettext("%m月%d日")),
+                    "last": last_day.strftime(gettext("%m月%d日"))}
             else:
-                window = "这笔订单已超过无理由退货期；如有质量问题，仍可申请售后。"
+                window = gettext("这笔订单已超过无理由退货期；如有质量问题，仍可申请售后。")
     portal = _portal_url()
-    how = (f"申请方式：打开售后页面 {portal} ，输入订单号和手机尾号，选商品和问题即可提交{_photo_note(shop)}；"
-           if portal else "申请方式：") + "也可以直接在这里告诉我遇到的问题。"
+    how = (gettext("申请方式：打开售后页面 %(url)s ，输入订单号和手机尾号，选商品和问题即可提交%(photos)s；") % {
+        "url": portal, "photos": _photo_note(shop)} if portal else gettext("申请方式：")) \
+        + gettext("也可以直接在这里告诉我遇到的问题。")
     return head + text + window + how
 
 
 def answer_policy(*, shop, topic: str, category: str) -> str:
-    from shouhou.policies.selectors import CATEGORY_ZH, policy_summary_text
+    from shouhou.policies.selectors import policy_summary_text
 
     cat = category or "other"
-    label = CATEGORY_ZH.get(cat, cat) if category else "本店商品"
-    return f"{label}的售后政策：" + policy_summary_text(shop=shop, category=cat, topic=topic or "return")
+    label = _category_name(cat) if category else gettext("本店商品")
+    return gettext("%(what)s的售后政策：") % {"what": label} + policy_summary_text(shop=shop, category=cat,
+                                                                             topic=topic or "return")
 
 
 # Canned replies: said in the customer's language on the web chat page (the page speaks English when asked);
-# every other channel is a Chinese platform or WeChat and gets Chinese. The composed answers (parcel, returns,
-# policy) are built from Chinese data and stay Chinese.
+# every other channel is a Chinese platform or WeChat and gets Chinese. So are the composed answers (parcel,
+# returns, policy; the shop's data in them as written).
 ASK_ORDER = _("为了保护您的隐私，请发送订单号和下单手机号后4位（例如：OD2026001 1234），我马上为您查询。")
 NOT_UNDERSTOOD = _("抱歉，我没有完全理解您的问题。您可以问我：快递到哪了、怎么退货、某类商品的售后政策；"
                    "需要人工客服请回复「人工」。")
 GREETING_REPLY = _("您好，我是{shop}的智能客服，可以帮您查快递、讲解退换货政策。请问有什么可以帮您？需要人工请回复「人工」。")
 THANKS_REPLY = _("不客气，还有其他问题随时告诉我。")
+TOO_MANY_GUESSES = _("为保护订单信息，订单号和手机尾号的核对次数已达上限，请15分钟后再试，或回复「人工」由客服为您核实。")
 HANDOFF_REPLY = {
     ANGER: _("非常抱歉给您带来不好的体验，已为您转接人工客服，马上为您处理，请稍候。"),
     HUMAN: _("好的，已为您转接人工客服，请稍候。"),
@@ -321,6 +370,11 @@ def reply_language(channel: str) -> str:
     from shouhou.inbox.choices import Channel
 
     return (translation.get_language() or CHINESE) if channel == Channel.WEB_CHAT else CHINESE
+
+
+def _compose(language: str, answer, **kwargs) -> str:
+    with translation.override(language):
+        return answer(**kwargs)
 
 
 def _say(text, language: str, **values) -> str:
@@ -386,19 +440,23 @@ def bot_handle(*, conversation: Conversation, message: Message, language: str = 
 
         body = ""
         if found.intent in (PARCEL, RETURN) or (found.intent == UNKNOWN and ORDER_TOKEN.search(message.body)):
-            named, needs_last4 = _order_from_text(conversation, message.body)
+            named, needs_last4, locked = _order_from_text(conversation, message.body)
+            if locked:
+                return BotResult(answered=True, reply=_reply(conversation, _say(TOO_MANY_GUESSES, language)),
+                                 handed_over=False, reason="too_many_guesses")
             if named is not None:
                 _link_order(conversation, named)
             order = named or _conversation_order(conversation)
             if found.intent == UNKNOWN and named is not None:
                 found = Detected(intent=PARCEL)  # an order number alone: show where it is
             if found.intent == PARCEL:
-                body = answer_parcel(order=order) if order is not None else _say(ASK_ORDER, language)
+                body = _compose(language, answer_parcel, order=order) if order is not None \
+                    else _say(ASK_ORDER, language)
             elif found.intent == RETURN:
                 if order is not None:
-                    body = answer_return(shop=shop, order=order)
+                    body = _compose(language, answer_return, shop=shop, order=order, channel=conversation.channel)
                 elif found.category:
-                    body = answer_return(shop=shop, order=None, category=found.category)
+                    body = _compose(language, answer_return, shop=shop, order=None, category=found.category)
                 else:
                     body = _say(ASK_ORDER, language)
             elif needs_last4:
@@ -408,7 +466,7 @@ def bot_handle(*, conversation: Conversation, message: Message, language: str = 
             if not category:
                 line = _first_line(_conversation_order(conversation))
                 category = line.category if line is not None else ""
-            body = answer_policy(shop=shop, topic=found.topic, category=category)
+            body = _compose(language, answer_policy, shop=shop, topic=found.topic, category=category)
         elif found.intent == GREETING:
             body = _say(GREETING_REPLY, language, shop=shop.name)
         elif found.intent == THANKS:

@@ -81,6 +81,9 @@ class Message(ShopScopedModel):
     human_reply_at = models.DateTimeField(_("人工首次回复时间"), null=True, blank=True)
     agent = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                               related_name="+", verbose_name=_("计入客服"))
+    # withdrawn on the channel (微信客服 user_recall_msg / servicer_recall_msg): kept for the record, marked on the
+    # desk as the customer no longer sees it
+    recalled_at = models.DateTimeField(_("撤回时间"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("消息")

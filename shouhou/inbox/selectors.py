@@ -604,13 +604,14 @@ def ticket_messages(*, ticket: Ticket, after_id: int = 0) -> QuerySet[Message]:
 
 
 def ticket_deliveries(*, ticket: Ticket, limit: int = 30) -> list[Message]:
-    """The latest outbound messages that went through a channel (sent or failed), for the workbench to
-    refresh their delivery badges while a retry is pending."""
+    """The latest outbound messages that went through a channel (sent or failed), and the latest messages
+    withdrawn on the channel, for the workbench to refresh their badges (a retry pending, a recall)."""
     if ticket.conversation_id is None:
         return []
-    return list(Message.objects.filter(shop_id=ticket.shop_id, conversation_id=ticket.conversation_id,
-                                       direction=Direction.OUTBOUND).exclude(delivery_status="")
-                .order_by("-pk")[:limit])
+    mine = Message.objects.filter(shop_id=ticket.shop_id, conversation_id=ticket.conversation_id)
+    sent = mine.filter(direction=Direction.OUTBOUND).exclude(delivery_status="").order_by("-pk")[:limit]
+    recalled = mine.filter(recalled_at__isnull=False).order_by("-pk")[:limit]
+    return sorted({m.pk: m for m in [*sent, *recalled]}.values(), key=lambda m: -m.pk)[:limit]
 
 
 def _in_time_order(item: TimelineItem):

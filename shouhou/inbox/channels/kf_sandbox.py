@@ -106,6 +106,16 @@ class KfSandbox(LocalHttpService):
                           "event": {"event_type": "msg_send_fail", "open_kfid": open_kfid, "external_userid": user,
                                     "fail_msgid": fail_msgid, "fail_type": 13}})
 
+    def recall(self, user: str, recall_msgid: str, *, servicer: str = "", open_kfid: str = "wkSANDBOX01") -> dict:
+        """The customer (or, with `servicer`, a servicer in WeCom) withdrew a message: user_recall_msg /
+        servicer_recall_msg, as sync_msg lists them."""
+        event = {"event_type": "servicer_recall_msg" if servicer else "user_recall_msg", "open_kfid": open_kfid,
+                 "external_userid": user, "recall_msgid": recall_msgid}
+        if servicer:
+            event["servicer_userid"] = servicer
+        return self._add({"open_kfid": open_kfid, "external_userid": user, "origin": 4, "msgtype": "event",
+                          "event": event})
+
     def close_session(self, user: str, *, open_kfid: str = "wkSANDBOX01") -> None:
         self.closed_sessions.add((open_kfid, user))
 

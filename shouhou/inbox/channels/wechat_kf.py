@@ -469,8 +469,31 @@ def _event(account, item: dict, result: FetchResult) -> None:
         Message.objects.filter(shop_id=account.shop_id, external_id=key, direction=Direction.OUTBOUND).update(
             delivery_status="failed", delivery_retry_at=None,
             delivery_error=f"微信客服发送失败（fail_type {event.get('fail_type', '')}，如顾客拒收）"[:300])
+    elif kind in ("user_recall_msg", "servicer_recall_msg") and event.get("recall_msgid"):
+        # the customer (or a servicer, in WeChat's own client) withdrew a message: it is gone from the customer's
+        # chat, so the desk marks it (kept for the record); a withdrawn message an agent must still answer keeps its
+        # clock — the customer usually sends it again corrected, and one reply answers both
+        key = message_key(account, str(event["recall_msgid"]))
+        direction = Direction.INBOUND if kind == "user_recall_msg" else Direction.OUTBOUND
+        recalled = Message.objects.filter(shop_id=account.shop_id, external_id=key, direction=direction,
+                                          recalled_at__isnull=True)
+        conversation_id = recalled.values_list("conversation_id", flat=True).first()
+        if conversation_id is not None and recalled.update(recalled_at=from_unix(item.get("send_time"))):
+            _recall_published(account.shop_id, conversation_id)
     else:
         log.info("wechat_kf: event %s on account %s acknowledged", kind or "?", account.pk)
+
+
+def _recall_published(shop_id: int, conversation_id: int) -> None:
+    """A desk showing the conversation redraws it (the message's badge 「顾客已撤回」): a ticket change on the push."""
+    from shouhou.inbox.models import Ticket
+    from shouhou.live.services import desk_stream, live_publish
+
+    ticket_id = (Ticket.objects.filter(conversation_id=conversation_id).order_by("-pk")
+                 .values_list("pk", flat=True).first())
+    if ticket_id is not None:
+        live_publish(shop_id=shop_id, stream=desk_stream(shop_id), kind="ticket",
+                     data={"ticket_id": ticket_id, "kind": "message_recalled"})
 
 
 def _welcome(account, item: dict, event: dict) -> None:

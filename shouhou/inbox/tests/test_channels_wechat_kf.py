@@ -426,3 +426,37 @@ def test_a_file_from_the_desk_reaches_wechat_under_its_own_name(kf, account, cal
     assert first.attachment.name != second.attachment.name  # the storage renamed the second file
     assert [(kind, name) for kind, name, _ in kf.uploads] == [("file", "退货单.pdf"), ("file", "退货单.pdf"),
                                                               ("file", "尺码表.pdf")]
+
+
+def test_a_withdrawn_message_is_marked_on_the_desk_and_announced(kf, account, callback, agent, agent_client):
+    # 微信客服 lists user_recall_msg / servicer_recall_msg events (recall_msgid = the withdrawn message's msgid); until
+    # 2026-12-08 they were logged only, and the desk kept showing a message the customer had taken back
+    from shouhou.live.models import LiveEvent
+
+    kf.customer_text("wmR", "我要退款，订单号 DY123", msgid="r-1")
+    kf.servicer_text("wmR", "好的，马上处理")
+    callback()
+    ticket = Ticket.objects.get()
+    said = Message.objects.get(external_id="wechat_kf:kf-xiaolu:r-1")
+    servicer = Message.objects.get(direction=Direction.OUTBOUND)
+    kf.recall("wmR", "r-1")
+    kf.recall("wmR", servicer.external_id.rsplit(":", 1)[1], servicer="zhangsan")
+    callback()
+    said.refresh_from_db()
+    servicer.refresh_from_db()
+    assert said.recalled_at is not None and servicer.recalled_at is not None
+    assert said.body == "我要退款，订单号 DY123"  # kept for the record
+    # the desk shows both as withdrawn, on the page and on its refresh
+    page = agent_client.get(f"/desk/t/{ticket.pk}/").content.decode()
+    assert 'data-testid="msg-recalled">顾客已撤回</span>' in page and 'data-testid="msg-recalled">已撤回</span>' in page
+    poll = agent_client.get(f"/desk/t/{ticket.pk}/poll/").json()
+    assert "顾客已撤回" in poll["deliveries"][str(said.pk)]
+    # and a desk showing the conversation hears of it on the push (a ticket change it redraws)
+    assert LiveEvent.objects.filter(kind="ticket", data__ticket_id=ticket.pk,
+                                    data__kind="message_recalled").count() == 2
+    # the same events read again change nothing
+    stamp = said.recalled_at
+    KfCursor.objects.filter(account=account).update(cursor="")
+    callback()
+    said.refresh_from_db()
+    assert said.recalled_at == stamp
