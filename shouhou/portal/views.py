@@ -20,8 +20,8 @@ from shouhou.cases.selectors import case_public_events
 from shouhou.commerce.choices import Carrier
 from shouhou.commerce.models import Order, Shop
 from shouhou.commerce.selectors import return_address_for_case
-from shouhou.core.clientip import client_ip
-from shouhou.core.counters import counter_give_back, counter_hit
+from shouhou.core.clientip import client_ip, ip_limit_key
+from shouhou.core.counters import counter_give_back, counter_hit, counter_values
 from shouhou.core.links import LinkGone
 from shouhou.core.uploads import MAX_IMAGE_BYTES, UploadError, check_image
 from shouhou.portal import texts
@@ -237,9 +237,11 @@ def _submit_slot(order: Order, request) -> str | None:
     return f"portal:submit:{order.pk}:{key}" if key else None
 
 
-def _first_claim(order: Order, line) -> Case | None:
-    """The claim the first send of a form made: the open case on its line, filed within SUBMIT_SECONDS (waited for
-    while the first send is still being handled, e.g. by another web process)."""
+def _first_claim(order: Order, line, slot: str) -> Case | None:
+    """The claim the first send of a form made: the open case on its line, filed within SUBMIT_SECONDS — waited for
+    only while another send of the form is still being handled (e.g. by another web process: `:busy` counts the
+    sends in flight, this one included). Otherwise it is looked for once: a used key sent again and again held a
+    web process 5 s each time."""
     if line is None:
         return None
     end = time.monotonic() + SUBMIT_WAIT_SECONDS
@@ -247,9 +249,13 @@ def _first_claim(order: Order, line) -> Case | None:
         since = timezone.now() - dt.timedelta(seconds=SUBMIT_SECONDS)
         case = (Case.objects.filter(order=order, order_line=line, channel="portal", created_at__gte=since)
                 .order_by("-created_at").first())
-        if case is not None or time.monotonic() > end:
+        if case is not None or time.monotonic() > end or counter_values([slot + ":busy"])[0] <= 1:
             return case
         time.sleep(0.2)
+
+
+SUBMITS_PER_WINDOW = 30  # claim forms sent per client address in SUBMIT_SECONDS: far above a customer's use
+TOO_MANY_SUBMITS = gettext_lazy("提交太频繁，请稍后再试。")
 
 
 @require_POST
@@ -263,16 +269,34 @@ def submit(request):
     # A double tap sends the form twice (the second send replaces the first page load, not the first request): the
     # second is not a second claim, nor the error 「已有进行中的售后单」 in place of the case just filed — it is led to
     # the first's case. Counted in one atomic step every web process shares (core/counters.py).
+    # Each send may carry a photo to decode (seconds of CPU for a large one): a client address sends a bounded
+    # number, and one customer's burst cannot hold the web processes everybody else is served by
+    if counter_hit(f"portal:submits:{ip_limit_key(client_ip(request))}", expires_in=SUBMIT_SECONDS) \
+            > SUBMITS_PER_WINDOW:
+        return render(request, "portal/order.html", _order_context(order, str(TOO_MANY_SUBMITS)), status=429)
     slot = _submit_slot(order, request)
-    if slot is not None and counter_hit(slot, expires_in=SUBMIT_SECONDS) > 1:
-        first = _first_claim(order, line)
-        if first is not None:
-            return redirect("portal:follow", token=follow_token(first.pk))
+    if slot is None:
+        return _submit(request, order, line, reason, slot)
+    counter_hit(slot + ":busy", expires_in=SUBMIT_WAIT_SECONDS * 6)  # this send is in flight
+    try:
+        if counter_hit(slot, expires_in=SUBMIT_SECONDS) > 1:
+            first = _first_claim(order, line, slot)
+            if first is not None:
+                return redirect("portal:follow", token=follow_token(first.pk))
+        return _submit(request, order, line, reason, slot)
+    finally:
+        counter_give_back(slot + ":busy")
+
+
+def _submit(request, order: Order, line, reason: str, slot: str | None):
     photo = request.FILES.get("photo")
     error = None
     field_errors: dict[str, str] = {}
     if line is None:
         error = gettext("请选择商品和问题类型。")
+    elif line.pk in portal_lines_in_progress(order):
+        # refused before any photo is decoded (case_create refuses it too, after the decoding)
+        error = gettext("该商品已有进行中的售后单，请在原售后单中跟进。")
     else:
         try:
             data = portal_claim_data(reason=reason, form=request.POST, final=True, line=line)
