@@ -269,6 +269,8 @@ class TicketEvent(ShopScopedModel):
         data = self.data or {}
         if data.get("said") in SYSTEM_NOTES:
             return str(SYSTEM_NOTES[data["said"]])
+        if isinstance(data.get("qc"), dict):
+            return self._quality_hints(data["qc"])
         handoff, reasons = data.get("handoff"), data.get("reasons")
         if not isinstance(reasons, list) and not isinstance(handoff, dict):
             return self.note
@@ -281,6 +283,26 @@ class TicketEvent(ShopScopedModel):
         sep = pgettext("标签与内容之间", "：")
         lead = f"{gettext('机器人转人工')}{sep}{said}" if said else str(data.get("lead") or "")
         return gettext("；").join(x for x in [lead, *describe(reasons)] if x)[:500]
+
+
+    def _quality_hints(self, qc: dict) -> str:
+        """The quality-check hints of a reply (inbox.services.ticket_reply) in the reader's language: the reply
+        inspected again against the limit it was checked with; the note as stored if the reply is gone."""
+        from decimal import Decimal, InvalidOperation
+
+        from shouhou.reviews.guards import inspect_reply
+
+        body = Message.objects.filter(pk=qc.get("message") or 0, shop_id=self.shop_id).values_list(
+            "body", flat=True).first()
+        try:
+            limit = Decimal(qc["limit"]) if qc.get("limit") is not None else None
+        except (InvalidOperation, TypeError, ValueError):
+            limit = None
+        flags = inspect_reply(body, limit=limit) if body else []
+        if not flags:
+            return self.note
+        return gettext("质检提示：") + gettext("；").join(
+            gettext("%(reason)s（%(match)s）") % {"reason": f.reason, "match": f.match} for f in flags)
 
 
 class AgentProfile(ShopScopedModel):

@@ -599,10 +599,14 @@ def ticket_reply(*, ticket: Ticket, author, body: str, script: Script | None = N
             _event(t, K.ASSIGNED, actor=user, to_value=_name(user), note="回复时接手", data={"said": "taken_on_reply"})
         _save(t, fields)
         _event(t, K.REPLIED, actor=user, note=body[:120], visible=True)
+        limit = _approval_limit(t, user)
         with translation.override("zh-hans"):  # the reasons are stored in the note: Chinese whoever's request ran this
-            flags = inspect_reply(body, limit=_approval_limit(t, user))
+            flags = inspect_reply(body, limit=limit)
         if flags:
-            _event(t, K.NOTE, actor=None, note="质检提示：" + "；".join(f"{f.reason}（{f.match}）" for f in flags))
+            # the note in Chinese for the record; the reply and the limit it was checked against, so each reader
+            # reads the hints in their own language (TicketEvent.note_label inspects the reply again)
+            _event(t, K.NOTE, actor=None, note="质检提示：" + "；".join(f"{f.reason}（{f.match}）" for f in flags),
+                   data={"qc": {"message": msg.pk, "limit": None if limit is None else str(limit)}})
         if script is not None:
             Script.objects.filter(pk=script.pk).update(usage_count=F("usage_count") + 1)
         _deliver_after_commit(msg.pk)

@@ -180,3 +180,25 @@ def test_the_inbox_keeps_its_quality_note_in_chinese_whoever_replies(shop, agent
         ticket_reply(ticket=ticket, author=agent, body="这个是快递那边的问题，与本店无关")
     note = TicketEvent.objects.get(ticket=ticket, kind=TicketEventKind.NOTE).note
     assert note.startswith("质检提示：推卸责任：顾客的问题就是我们的问题"), note
+
+
+@pytest.mark.django_db
+def test_each_reader_reads_the_quality_note_in_their_language(shop, agent):
+    """Stored in Chinese (above), shown in the reader's language: an English desk read the Chinese note."""
+    from shouhou.core.testing.factories import CustomerFactory
+    from shouhou.inbox.choices import Channel, TicketEventKind
+    from shouhou.inbox.models import TicketEvent
+    from shouhou.inbox.services import message_receive, ticket_reply
+    from shouhou.sla.services import sla_defaults_install
+
+    sla_defaults_install(shop=shop)
+    customer = CustomerFactory(shop=shop, name="王小丫")
+    ticket = message_receive(shop=shop, channel=Channel.WEB_CHAT, body="快递怎么还没到", customer=customer).ticket
+    ticket_reply(ticket=ticket, author=agent, body="这个是快递那边的问题，与本店无关")
+    event = TicketEvent.objects.get(ticket=ticket, kind=TicketEventKind.NOTE)
+    with translation.override("zh-hans"):
+        assert event.note_label.startswith("质检提示：推卸责任"), event.note_label
+    with translation.override("en"):
+        english = event.note_label
+    assert english.startswith("Quality check: Blame-shifting") and "(是快递那边的问题)" in english, english
+    assert not any("\u4e00" <= ch <= "\u9fff" for ch in english.replace("是快递那边的问题", "")), english
