@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -139,8 +140,10 @@ def reviews_ingest(*, shop, items: list[ReviewInput], actor, source: str = Revie
     messages `reply`; a signed webhook passes SystemActor(its channel)."""
     require_role(actor, shop, IMPORT if source == ReviewSource.IMPORT else REPLY)
     result = IngestResult()
-    for item in items:  # a review without a platform is the shop's own platform's (group messages say theirs)
-        item.platform = platform_code(item.platform) or (shop.platform if item.kind == ReviewKind.REVIEW else "")
+    # a review without a platform is the shop's own platform's (group messages say theirs); copies, so the
+    # caller's inputs are left as given (a retry of the same list reads them again)
+    items = [dataclasses.replace(item, platform=platform_code(item.platform)
+                                 or (shop.platform if item.kind == ReviewKind.REVIEW else "")) for item in items]
     # Known ids and the platforms they were stored under; a review stored without a platform (before names were
     # read as codes, or by a shop without one) is the same review as one with it.
     known: dict[str, set[str]] = {}

@@ -287,3 +287,16 @@ def test_a_fault_after_the_turn_is_a_mixed_review(text, ctype):
 @pytest.mark.parametrize("text", ["很好看，就是没有坏", "京东自营就是好，价格也比较实惠，关键是放心，杜绝了假货", "衣服很好看，穿着舒服"])
 def test_no_fault_after_a_turn_names_nothing(text):
     assert classify_whole([text])[0].complaint_type == "none"
+
+
+@pytest.mark.django_db
+def test_ingest_leaves_the_callers_inputs_as_given(shop):
+    # the platform was read into the caller's own objects ("抖音" → "douyin", "" → the shop's): a retry of the
+    # same list, or a caller that reports what it sent, read changed inputs
+    items = [ReviewInput(text="衣服开线了", rating=1, platform="抖音", external_id="x1"),
+             ReviewInput(text="很好", rating=5, external_id="x2")]
+    reviews_ingest(shop=shop, actor=SYSTEM, items=items)
+    assert [(i.platform, i.external_id) for i in items] == [("抖音", "x1"), ("", "x2")]
+    assert set(Review.objects.values_list("platform", flat=True)) == {"douyin", shop.platform}
+    again = reviews_ingest(shop=shop, actor=SYSTEM, items=items)
+    assert again.duplicates == 2 and Review.objects.count() == 2
