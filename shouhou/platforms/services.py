@@ -322,12 +322,16 @@ def push_receive(*, platform: str, headers: dict, body: bytes, url_app_key: str 
     by_shop = {c.platform_shop_id: c for c in conns}
     stored = duplicates = 0
     wake: set[int] = set()
+    touched: set[int] = set()
     now = clock.now()
     with transaction.atomic():
         for msg in messages:
+            conn = _push_connection(by_shop, conns, msg.platform_shop_id,
+                                    app_is_shop=getattr(cls, "push_app_is_shop", False))
+            if conn is not None:
+                touched.add(conn.pk)
             if msg.handshake:
                 continue
-            conn = by_shop.get(msg.platform_shop_id) or (conns[0] if len(conns) == 1 else None)
             status = EventStatus.RECEIVED if msg.known else EventStatus.IGNORED
             try:
                 with transaction.atomic():
@@ -346,13 +350,36 @@ def push_receive(*, platform: str, headers: dict, body: bytes, url_app_key: str 
                 wake.add(conn.pk)
         for conn_id in wake:
             _wake(conn_id)
-        touched = {m.platform_shop_id for m in messages} & set(by_shop) or ({conns[0].platform_shop_id}
-                                                                            if len(conns) == 1 else set())
-        # health, not a log: written at most every LAST_PUSH_GRANULARITY (a burst of pushes costs no writes)
-        PlatformConnection.objects.filter(platform=platform, platform_shop_id__in=touched).filter(
+        # health, not a log: written at most every LAST_PUSH_GRANULARITY (a burst of pushes costs no writes); only the
+        # connections a message was filed under (another shop's push says nothing of this one's health)
+        PlatformConnection.objects.filter(pk__in=touched).filter(
             Q(last_push_at__isnull=True) | Q(last_push_at__lt=now - LAST_PUSH_GRANULARITY)).update(last_push_at=now)
     code, answer = adapter.push_answer(True)
     return PushResult(code, answer, stored=stored, duplicates=duplicates)
+
+
+PENDING_SHOP_ID = "pending-"  # actback.authorize_start's placeholder until the platform names the shop
+
+
+def _shop_id_known(conn: PlatformConnection) -> bool:
+    return bool(conn.platform_shop_id) and not conn.platform_shop_id.startswith(PENDING_SHOP_ID)
+
+
+def _push_connection(by_shop: dict[str, PlatformConnection], conns: list[PlatformConnection], shop_id: str, *,
+                     app_is_shop: bool = False) -> PlatformConnection | None:
+    """The connection a verified message is filed under: the one of the shop it names (抖店 shop_id, 快手 userId,
+    有赞 kdt_id, 微信小店 ToUserName). The app's only connection takes a message that names no shop, or when that
+    connection does not know its own platform shop id (a 快手 connection authorised without the seller id), or when
+    the app is the shop (`app_is_shop`: 微信小店, whose pushes open only with the shop's own AppID). A message naming
+    another shop — one more shop that authorised the same service-market app (抖店, 快手, 有赞 工具型) — is filed under
+    no connection and never applied: until 2026-12-08 it went to the only connection, whose token then read another
+    shop's request and whose page showed the errors."""
+    if shop_id in by_shop:
+        return by_shop[shop_id]
+    if len(conns) != 1:
+        return None
+    only = conns[0]
+    return only if not shop_id or app_is_shop or not _shop_id_known(only) else None
 
 
 def _wake_key(conn_id: int) -> str:

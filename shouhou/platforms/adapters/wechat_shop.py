@@ -296,6 +296,9 @@ class WechatShopAdapter:
     arbitration_evidence = EVIDENCE_MAX  # 商家举证 (addcomplaintproof) on the request's dispute
     # the token lives 2 hours: ask again in its last 20 minutes (not the 12 hours other platforms use)
     refresh_margin = dt.timedelta(minutes=20)
+    # a self-built app is one shop, and a push opens only with its AppID as the receiveid (verify_push): a verified
+    # push is that shop's even when its ToUserName is not the 原始ID the connection was saved with (services.push_receive)
+    push_app_is_shop = True
 
     def __init__(self, *, app_key: str, app_secret: str, push_token: str = "", aes_key: str = "",
                  api_base: str = "", timeout: float = 12.0):
