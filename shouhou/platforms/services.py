@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
+from django.utils.translation import gettext
 
 from shouhou.accounts.actors import SystemActor, require_role
 from shouhou.accounts.permissions import SETTINGS_EDIT
@@ -574,6 +575,8 @@ def aftersale_apply(conn: PlatformConnection, a: Aftersale) -> str:
             link.case, created = _case_open(conn, line, a, settled=settled)
             settled = settled and created  # a case the customer filed here before is followed as usual
             outcome = "created"
+            if len(a.sub_order_ids) > 1:
+                _whole_request_note(conn, link.case, a)
         link.save()
         case = link.case
         moves = a.case_status not in ("", CaseStatus.REQUESTED)  # "": a platform state with no case step
@@ -601,6 +604,27 @@ def _case_open(conn: PlatformConnection, line: OrderLine, a: Aftersale, *, settl
                                      description=description, channel=conn.platform, from_customer=True, actor=PLATFORM,
                                      auto_approve=a.case_status == CaseStatus.REQUESTED, platform_request=True,
                                      requested_at=a.applied_at, settled_on_platform=settled), True
+
+
+def _whole_request_note(conn: PlatformConnection, case: Case, a: Aftersale) -> None:
+    """A request naming several order lines (抖店 店铺单, after_sale_order_type 2: a whole-order refund) stays one case,
+    on its first line, so that the platform request is acted on once; the case says which lines it covers and the
+    amount the platform names for all of them (until 2026-12-08 the other lines went unmentioned)."""
+    lines = {line.line_key: line for line in OrderLine.objects.filter(order=case.order_line.order,
+                                                                      line_key__in=a.sub_order_ids)}
+    named = []
+    for key in a.sub_order_ids:
+        line = lines.get(key)
+        if line is None:
+            named.append(gettext("子订单 %(key)s（尚未同步）") % {"key": key})
+        else:
+            named.append(gettext("%(name)s（%(key)s，实付 ¥%(paid)s）") % {
+                "name": line.product_name, "key": key, "paid": line.price_paid})
+    note = gettext("%(platform)s整单售后：本平台售后单涵盖 %(count)s 个商品行（%(lines)s），平台申请金额合计 ¥%(amount)s；"
+                   "只建此一个售后单，其余商品行不另建。") % {
+        "platform": conn.get_platform_display(), "count": len(named), "lines": "；".join(named), "amount": a.refund_amount}
+    case_services.case_platform_note(case=case, actor=PLATFORM, note=note, data={
+        "sub_order_ids": list(a.sub_order_ids), "refund_amount": str(a.refund_amount)})
 
 
 def _may_push_automatic(conn: PlatformConnection, link: PlatformAftersale) -> bool:

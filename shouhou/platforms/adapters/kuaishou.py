@@ -61,6 +61,7 @@ from shouhou.platforms.adapters.base import (
     Tokens,
     Waybill,
     action_label,
+    beijing,
     carrier_of,
     gateway_json,
     masked,
@@ -385,7 +386,11 @@ class KuaishouAdapter:
                          sub_order_id="", platform_type=way, platform_status=status, kind=kind,
                          case_status=case_status, reason=reason_from_text(reason_text), reason_text=reason_text,
                          status_text=words, refund_amount=_yuan(row.get("refundFee")), deadline=None,
-                         updated=int(row.get("updateTime") or 0), raw=row)
+                         updated=int(row.get("updateTime") or 0),
+                         # when the buyer asked (submitTime, else the request's createTime; ms): a request read late
+                         # is judged as of that day
+                         applied_at=beijing(when(row.get("submitTime") or row.get("createTime"), millis=True)),
+                         raw=row)
 
     def fetch_aftersales(self, access_token: str, cursor: dict) -> Page:
         """Requests changed in one window of at most a day (update time, oldest first); windows follow each

@@ -8,13 +8,18 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from decimal import Decimal
 
 import pytest
+import time_machine
 
+from shouhou.cases.models import Case, CaseEvent
+from shouhou.commerce.choices import OrderStatus
+from shouhou.core.testing.factories import OrderFactory, OrderLineFactory
 from shouhou.platforms.adapters.doudian import DoudianAdapter, push_sign
 from shouhou.platforms.adapters.kuaishou import KuaishouAdapter
 from shouhou.platforms.sandbox.kuaishou import KuaishouSandbox
-from shouhou.platforms.tests.conftest import ORDER_ID
+from shouhou.platforms.tests.conftest import ORDER_ID, SKU_ORDER_ID
 
 pytestmark = pytest.mark.django_db(transaction=True)
 SH = dt.timezone(dt.timedelta(hours=8))
@@ -55,6 +60,44 @@ def _ks_adapter(box) -> KuaishouAdapter:
                            api_base=box.url)
 
 
+# --- the buyer's application time -----------------------------------------------------------------------------------
+
+def test_doudian_apply_time_is_when_the_buyer_asked_in_the_detail_and_the_list(sandbox, connect, order_line):
+    connect()
+    r = sandbox.add_aftersale(order_id=ORDER_ID, sku_order_id=SKU_ORDER_ID, aftersale_type=0, push=False)
+    r.apply_time = int(DAY5.timestamp())
+    adapter = _doudian_adapter(sandbox)
+    detail = adapter.fetch_aftersale(sandbox.access_token, r.aftersale_id)
+    assert detail.applied_at == DAY5 and detail.applied_at.utcoffset() == dt.timedelta(hours=8)
+    listed = adapter.fetch_aftersales(sandbox.access_token, {"update_start_time": 0, "page": 0}).items
+    assert [a.applied_at for a in listed if a.aftersale_id == r.aftersale_id] == [DAY5]
+
+
+def test_doudian_no_reason_return_asked_on_day_5_and_read_on_day_10_is_judged_as_of_day_5(client, sandbox, connect,
+                                                                                          order_line):
+    """The order reached shouhou late (or the shop connected later): the push is applied on day 10, the buyer asked
+    on day 5 of the seven. Until 2026-12-08 the 抖店 request had no applied_at and was refused as out of time."""
+    conn = connect()
+    r = sandbox.add_aftersale(order_id=ORDER_ID, sku_order_id=SKU_ORDER_ID, aftersale_type=0, push=False)
+    r.apply_time = int(DAY5.timestamp())
+    with time_machine.travel(SIGNED + dt.timedelta(days=10), tick=True):
+        assert _doudian_push(client, conn, sandbox.app_secret, [sandbox.message("200", r)]).status_code == 200
+    case = Case.objects.get(platform_link__aftersale_id=r.aftersale_id)
+    # 签收次日起第5天, inside the seven: a return is allowed (read as of day 10 it was refused, allowed [])
+    assert case.decision["day"] == 5 and "return_refund" in case.decision["allowed"], case.decision
+
+
+def test_kuaishou_submit_time_else_create_time_is_when_the_buyer_asked(ks_box):
+    r = ks_box.add_refund(order_id=ORDER_ID, handling_way=10, refund_fee=100, push=False)
+    submitted, created = DAY5, DAY5 - dt.timedelta(minutes=3)
+    ks_box.overlay[r.refund_id] = {"submitTime": int(submitted.timestamp() * 1000),
+                                   "createTime": int(created.timestamp() * 1000)}
+    got = _ks_adapter(ks_box).fetch_aftersale(ks_box.access_token, r.refund_id)
+    assert got.applied_at == submitted and got.applied_at.utcoffset() == dt.timedelta(hours=8)
+    ks_box.overlay[r.refund_id] = {"submitTime": None, "createTime": int(created.timestamp() * 1000)}
+    assert _ks_adapter(ks_box).fetch_aftersale(ks_box.access_token, r.refund_id).applied_at == created
+
+
 # --- 快手 status 12 -------------------------------------------------------------------------------------------------
 
 def test_kuaishou_status_12_is_the_published_seller_refused_state(ks_box):
@@ -64,3 +107,46 @@ def test_kuaishou_status_12_is_the_published_seller_refused_state(ks_box):
     ks_box.overlay[r.refund_id] = {"status": 12}
     got = _ks_adapter(ks_box).fetch_aftersale(ks_box.access_token, r.refund_id)
     assert (got.platform_status, got.case_status, got.status_text) == ("12", "rejected", "卖家已拒绝，等待买家处理")
+
+
+# --- 抖店 whole-order requests (店铺单) ----------------------------------------------------------------
+
+def test_doudian_whole_order_request_is_one_case_that_names_every_line_and_the_whole_amount(client, shop, sandbox,
+                                                                                           connect, claim_clock):
+    """afterSale/Detail's order_info.sku_order_infos is a list; after_sale_order_type 2 (店铺单) names every line of
+    the order. The request stays one case (acted on once on the platform), on its first line; the case says which
+    lines it covers and the platform's amount for all of them. Until 2026-12-08 the second line went unmentioned."""
+    conn = connect()
+    order = OrderFactory(shop=shop, order_no="6930000000000001", status=OrderStatus.PAID, shipped_at=None,
+                         delivered_at=None)
+    first = OrderLineFactory(order=order, line_key="6930000000000002", price_paid=Decimal("89.00"))
+    second = OrderLineFactory(order=order, line_key="6930000000000003", price_paid=Decimal("110.00"))
+    r = sandbox.add_aftersale(order_id=order.order_no, sku_order_id=first.line_key, aftersale_type=2,
+                              refund_amount=19900, reason="不想要了", push=False)
+    detail = sandbox._detail
+
+    def whole_order(params):
+        code, answer = detail(params)
+        answer["data"]["process_info"]["after_sale_info"]["after_sale_order_type"] = 2
+        answer["data"]["order_info"]["sku_order_infos"] = [{"sku_order_id": int(first.line_key)},
+                                                           {"sku_order_id": int(second.line_key)}]
+        return code, answer
+
+    sandbox._detail = whole_order
+    got = _doudian_adapter(sandbox).fetch_aftersale(sandbox.access_token, r.aftersale_id)
+    assert (got.sub_order_id, got.sub_order_ids) == (first.line_key, [first.line_key, second.line_key])
+    _doudian_push(client, conn, sandbox.app_secret, [sandbox.message("200", r)])
+    case = Case.objects.get()
+    assert case.order_line == first and not Case.objects.filter(order_line=second).exists()
+    note = CaseEvent.objects.get(case=case, data__sub_order_ids__isnull=False)
+    assert note.data == {"sub_order_ids": [first.line_key, second.line_key], "refund_amount": "199.00"}
+    assert first.line_key in note.note and second.line_key in note.note and "¥199.00" in note.note
+    assert "2 个商品行" in note.note and not note.visible_to_customer
+
+
+def test_doudian_one_line_request_gets_no_whole_order_note(client, sandbox, connect, order_line, claim_clock):
+    conn = connect()
+    r = sandbox.add_aftersale(order_id=ORDER_ID, sku_order_id=SKU_ORDER_ID, push=False)
+    assert _doudian_adapter(sandbox).fetch_aftersale(sandbox.access_token, r.aftersale_id).sub_order_ids == []
+    _doudian_push(client, conn, sandbox.app_secret, [sandbox.message("200", r)])
+    assert not CaseEvent.objects.filter(data__sub_order_ids__isnull=False).exists()
