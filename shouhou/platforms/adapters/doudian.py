@@ -60,6 +60,11 @@ TYPES = {
     "1": CaseKind.REFUND_ONLY,  # 已发货仅退款
     "2": CaseKind.REFUND_ONLY,  # 未发货仅退款
     "3": CaseKind.EXCHANGE,  # 换货
+    # 4 系统取消 / 5 用户取消 (afterSale/Detail's after_sale_type comment in the public SDKs): the order itself was
+    # cancelled and its money goes back, nothing is sent back: a refund, but of family "cancel", which has no operate
+    # type — an approval or refusal is refused here with the back-office path, never sent as 201/202
+    "4": CaseKind.REFUND_ONLY,
+    "5": CaseKind.REFUND_ONLY,
     "6": CaseKind.PRICE_PROTECT,  # 价保
     "7": CaseKind.RESEND,  # 补寄
     "8": CaseKind.REPAIR,  # 维修
@@ -111,7 +116,8 @@ EXCHANGE_TYPES = {"3"}
 # 价保 (6) has no operate type in any published list (the SDKs' operate comment, the merchant tools' pickers): its
 # family has no entry in OPERATE, so an approval or refusal is refused here with the back-office path (until 2026-12-06
 # it fell into "refund" and 201/202 — the refund-only types — were sent for it)
-FAMILIES = {"0": "return", "2": "presale", "3": "exchange", "6": "price_protect", "7": "resend", "8": "repair"}
+FAMILIES = {"0": "return", "2": "presale", "3": "exchange", "4": "cancel", "5": "cancel", "6": "price_protect",
+            "7": "resend", "8": "repair"}
 OPERATE = {
     ("approve", "return"): 101, ("reject", "return"): 102,
     ("confirm_receipt", "return"): 111,

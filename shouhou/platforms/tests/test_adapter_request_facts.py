@@ -16,6 +16,7 @@ import time_machine
 from shouhou.cases.models import Case, CaseEvent
 from shouhou.commerce.choices import OrderStatus
 from shouhou.core.testing.factories import OrderFactory, OrderLineFactory
+from shouhou.platforms.adapters.base import Action, PlatformError
 from shouhou.platforms.adapters.doudian import DoudianAdapter, push_sign
 from shouhou.platforms.adapters.kuaishou import KuaishouAdapter
 from shouhou.platforms.sandbox.kuaishou import KuaishouSandbox
@@ -150,3 +151,22 @@ def test_doudian_one_line_request_gets_no_whole_order_note(client, sandbox, conn
     assert _doudian_adapter(sandbox).fetch_aftersale(sandbox.access_token, r.aftersale_id).sub_order_ids == []
     _doudian_push(client, conn, sandbox.app_secret, [sandbox.message("200", r)])
     assert not CaseEvent.objects.filter(data__sub_order_ids__isnull=False).exists()
+
+
+# --- 抖店 after-sale types 4 / 5 ----------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("ptype", ["4", "5"])
+def test_doudian_cancellation_types_are_refunds_never_approved_as_refund_only(sandbox, ptype):
+    """after_sale_type 4 系统取消 / 5 用户取消 (the SDKs' afterSale/Detail comment): the order was cancelled, its money
+    goes back; no operate type is published for them, so 201/202 (仅退款) are never sent (until 2026-12-08 they fell
+    into the refund-only family)."""
+    adapter = _doudian_adapter(sandbox)
+    got = adapter._aftersale(aftersale_id="1", order_id="2", sub_order_id="3", ptype=ptype, pstatus="51",
+                             reason_text="", refund=100, deadline=None, updated=1, raw={})
+    assert (got.kind, got.case_status, got.resolution) == ("refund_only", "resolved", "refund")
+    for kind in ("approve", "reject"):
+        with pytest.raises(PlatformError) as refused:
+            adapter.act(sandbox.access_token, Action(kind=kind, aftersale_id="1", platform_type=ptype,
+                                                     platform_status="6"))
+        assert refused.value.kind == "refused" and "抖店后台" in refused.value.message
+    assert not [op for op in sandbox.operations if op]
