@@ -21,6 +21,7 @@ from shouhou.platforms import services
 from shouhou.platforms.adapters.base import Action, PlatformError
 from shouhou.platforms.adapters.doudian import DoudianAdapter, push_sign
 from shouhou.platforms.adapters.kuaishou import KuaishouAdapter
+from shouhou.platforms.adapters.wechat_shop import WechatShopAdapter
 from shouhou.platforms.adapters.youzan import encode_msg
 from shouhou.platforms.adapters.youzan import push_sign as youzan_sign
 from shouhou.platforms.models import PlatformEvent
@@ -186,6 +187,27 @@ def test_youzan_trade_order_state_push_names_its_order():
     assert message.known and message.tag in ORDER_EVENTS
     assert (message.order_id, message.aftersale_id, message.platform_shop_id) == (
         "E20180701125857069300003", "", "41042176")
+
+
+# --- 微信小店 rejectreason/get ----------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("key", ["reason_list", "reject_reason_list"])
+def test_wechat_reject_reasons_are_read_under_either_published_key(monkeypatch, key):
+    """SKIT and the Mud DTO read reason_list, WxJava's AfterSaleRejectReasonResponse reject_reason_list."""
+    adapter = WechatShopAdapter(app_key="wx1", app_secret="s")
+    reasons = {"errcode": 0, "errmsg": "ok", key: [
+        {"reject_reason_type": 1, "reject_reason_type_text": "商品已发货", "reject_reason": "请上传物流凭证",
+         "reject_scene": 1},
+        {"reject_reason_type": 20, "reject_reason_type_text": "买家寄回商品影响二次销售", "reject_scene": 4}]}
+    order = {"errcode": 0, "after_sale_order": {"type": "REFUND", "status": "MERCHANT_PROCESSING"}}
+    monkeypatch.setattr(adapter, "_post", lambda path, payload, **kw: reasons if "rejectreason" in path else order)
+    assert [(r.code, r.text) for r in adapter.reject_reasons("t", "1")] == [(1, "商品已发货")]
+    assert [(r["code"], r["scene"]) for r in adapter.reject_reason_list("t")] == [(1, "1"), (20, "4")]
+    # the connection's one default of another scene is refused here, under either key
+    action = Action(kind="reject", aftersale_id="1", platform_type="REFUND", platform_status="MERCHANT_PROCESSING",
+                    reject_reason_code=20)
+    with pytest.raises(PlatformError):
+        adapter._reject_code("t", action)
 
 
 # --- 抖店 whole-order requests (店铺单) ----------------------------------------------------------------
