@@ -389,7 +389,8 @@ class KuaishouAdapter:
                          updated=int(row.get("updateTime") or 0),
                          # when the buyer asked (submitTime, else the request's createTime; ms): a request read late
                          # is judged as of that day
-                         applied_at=beijing(when(row.get("submitTime") or row.get("createTime"), millis=True)),
+                         applied_at=beijing(when(_int(row.get("submitTime")) or _int(row.get("createTime")),
+                                                 millis=True)),
                          raw=row)
 
     def fetch_aftersales(self, access_token: str, cursor: dict) -> Page:

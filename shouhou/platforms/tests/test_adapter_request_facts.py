@@ -103,8 +103,9 @@ def test_kuaishou_submit_time_else_create_time_is_when_the_buyer_asked(ks_box):
                                    "createTime": int(created.timestamp() * 1000)}
     got = _ks_adapter(ks_box).fetch_aftersale(ks_box.access_token, r.refund_id)
     assert got.applied_at == submitted and got.applied_at.utcoffset() == dt.timedelta(hours=8)
-    ks_box.overlay[r.refund_id] = {"submitTime": None, "createTime": int(created.timestamp() * 1000)}
-    assert _ks_adapter(ks_box).fetch_aftersale(ks_box.access_token, r.refund_id).applied_at == created
+    for unset in (None, 0, "0"):  # no submit time written: the request's creation
+        ks_box.overlay[r.refund_id] = {"submitTime": unset, "createTime": int(created.timestamp() * 1000)}
+        assert _ks_adapter(ks_box).fetch_aftersale(ks_box.access_token, r.refund_id).applied_at == created
 
 
 # --- 快手 status 12 -------------------------------------------------------------------------------------------------
