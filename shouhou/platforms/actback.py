@@ -449,7 +449,7 @@ def authorize_start(*, shop, actor, platform: str, redirect_uri: str, conn: Plat
                 state="-", redirect_uri=redirect_uri, service_id=service_id.strip(), base=authorize_base.strip())
         except PlatformError as exc:
             raise ActbackError(exc.message) from exc
-        shop_id = platform_shop_id.strip() or f"pending-{pysecrets.token_hex(6)}"
+        shop_id = platform_shop_id.strip() or f"{services.PENDING_SHOP_ID}{pysecrets.token_hex(6)}"
         with transaction.atomic():
             conn = PlatformConnection.objects.select_for_update().filter(platform=platform,
                                                                          platform_shop_id=shop_id).first()

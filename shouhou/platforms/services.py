@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
+from django.utils.translation import gettext
 
 from shouhou.accounts.actors import SystemActor, require_role
 from shouhou.accounts.permissions import SETTINGS_EDIT
@@ -322,12 +323,16 @@ def push_receive(*, platform: str, headers: dict, body: bytes, url_app_key: str 
     by_shop = {c.platform_shop_id: c for c in conns}
     stored = duplicates = 0
     wake: set[int] = set()
+    touched: set[int] = set()
     now = clock.now()
     with transaction.atomic():
         for msg in messages:
+            conn = _push_connection(by_shop, conns, msg.platform_shop_id,
+                                    app_is_shop=getattr(cls, "push_app_is_shop", False))
+            if conn is not None:
+                touched.add(conn.pk)
             if msg.handshake:
                 continue
-            conn = by_shop.get(msg.platform_shop_id) or (conns[0] if len(conns) == 1 else None)
             status = EventStatus.RECEIVED if msg.known else EventStatus.IGNORED
             try:
                 with transaction.atomic():
@@ -346,13 +351,36 @@ def push_receive(*, platform: str, headers: dict, body: bytes, url_app_key: str 
                 wake.add(conn.pk)
         for conn_id in wake:
             _wake(conn_id)
-        touched = {m.platform_shop_id for m in messages} & set(by_shop) or ({conns[0].platform_shop_id}
-                                                                            if len(conns) == 1 else set())
-        # health, not a log: written at most every LAST_PUSH_GRANULARITY (a burst of pushes costs no writes)
-        PlatformConnection.objects.filter(platform=platform, platform_shop_id__in=touched).filter(
+        # health, not a log: written at most every LAST_PUSH_GRANULARITY (a burst of pushes costs no writes); only the
+        # connections a message was filed under (another shop's push says nothing of this one's health)
+        PlatformConnection.objects.filter(pk__in=touched).filter(
             Q(last_push_at__isnull=True) | Q(last_push_at__lt=now - LAST_PUSH_GRANULARITY)).update(last_push_at=now)
     code, answer = adapter.push_answer(True)
     return PushResult(code, answer, stored=stored, duplicates=duplicates)
+
+
+PENDING_SHOP_ID = "pending-"  # actback.authorize_start's placeholder until the platform names the shop
+
+
+def _shop_id_known(conn: PlatformConnection) -> bool:
+    return bool(conn.platform_shop_id) and not conn.platform_shop_id.startswith(PENDING_SHOP_ID)
+
+
+def _push_connection(by_shop: dict[str, PlatformConnection], conns: list[PlatformConnection], shop_id: str, *,
+                     app_is_shop: bool = False) -> PlatformConnection | None:
+    """The connection a verified message is filed under: the one of the shop it names (抖店 shop_id, 快手 userId,
+    有赞 kdt_id, 微信小店 ToUserName). The app's only connection takes a message that names no shop, or when that
+    connection does not know its own platform shop id (a 快手 connection authorised without the seller id), or when
+    the app is the shop (`app_is_shop`: 微信小店, whose pushes open only with the shop's own AppID). A message naming
+    another shop — one more shop that authorised the same service-market app (抖店, 快手, 有赞 工具型) — is filed under
+    no connection and never applied: until 2026-12-08 it went to the only connection, whose token then read another
+    shop's request and whose page showed the errors."""
+    if shop_id in by_shop:
+        return by_shop[shop_id]
+    if len(conns) != 1:
+        return None
+    only = conns[0]
+    return only if not shop_id or app_is_shop or not _shop_id_known(only) else None
 
 
 def _wake_key(conn_id: int) -> str:
@@ -547,6 +575,8 @@ def aftersale_apply(conn: PlatformConnection, a: Aftersale) -> str:
             link.case, created = _case_open(conn, line, a, settled=settled)
             settled = settled and created  # a case the customer filed here before is followed as usual
             outcome = "created"
+            if len(a.sub_order_ids) > 1:
+                _whole_request_note(conn, link.case, a)
         link.save()
         case = link.case
         moves = a.case_status not in ("", CaseStatus.REQUESTED)  # "": a platform state with no case step
@@ -574,6 +604,27 @@ def _case_open(conn: PlatformConnection, line: OrderLine, a: Aftersale, *, settl
                                      description=description, channel=conn.platform, from_customer=True, actor=PLATFORM,
                                      auto_approve=a.case_status == CaseStatus.REQUESTED, platform_request=True,
                                      requested_at=a.applied_at, settled_on_platform=settled), True
+
+
+def _whole_request_note(conn: PlatformConnection, case: Case, a: Aftersale) -> None:
+    """A request naming several order lines (抖店 店铺单, after_sale_order_type 2: a whole-order refund) stays one case,
+    on its first line, so that the platform request is acted on once; the case says which lines it covers and the
+    amount the platform names for all of them (until 2026-12-08 the other lines went unmentioned)."""
+    lines = {line.line_key: line for line in OrderLine.objects.filter(order=case.order_line.order,
+                                                                      line_key__in=a.sub_order_ids)}
+    named = []
+    for key in a.sub_order_ids:
+        line = lines.get(key)
+        if line is None:
+            named.append(gettext("子订单 %(key)s（尚未同步）") % {"key": key})
+        else:
+            named.append(gettext("%(name)s（%(key)s，实付 ¥%(paid)s）") % {
+                "name": line.product_name, "key": key, "paid": line.price_paid})
+    note = gettext("%(platform)s整单售后：本平台售后单涵盖 %(count)s 个商品行（%(lines)s），平台申请金额合计 ¥%(amount)s；"
+                   "只建此一个售后单，其余商品行不另建。") % {
+        "platform": conn.get_platform_display(), "count": len(named), "lines": "；".join(named), "amount": a.refund_amount}
+    case_services.case_platform_note(case=case, actor=PLATFORM, note=note, data={
+        "sub_order_ids": list(a.sub_order_ids), "refund_amount": str(a.refund_amount)})
 
 
 def _may_push_automatic(conn: PlatformConnection, link: PlatformAftersale) -> bool:

@@ -132,7 +132,12 @@ class Aftersale:
     # a refund the merchant or the platform itself made (有赞 SELLER_REFUND / SYSTEM_REFUND): recorded on the
     # link, never a request to decide — no case is opened for it
     not_a_request: bool = False
+    # when the buyer asked (aware, Beijing time): the policy judges the request as of that day (case_create's
+    # requested_at), not the day shouhou first read it
     applied_at: dt.datetime | None = None
+    # every order line the request covers, when the platform names several (抖店 店铺单, after_sale_order_type 2):
+    # sub_order_id is the first of them; [] when the request names one line or none
+    sub_order_ids: list[str] = field(default_factory=list)
     raw: dict = field(default_factory=dict)
 
 
@@ -327,6 +332,14 @@ def masked(value) -> str:
 def text_of(value) -> str:
     """A field as text: a JSON null (a gateway writing an absent optional field as null) is "", never "None"."""
     return "" if value is None else str(value)
+
+
+SHANGHAI = dt.timezone(dt.timedelta(hours=8), "Asia/Shanghai")  # no daylight saving: +08:00 all year
+
+
+def beijing(moment: dt.datetime | None) -> dt.datetime | None:
+    """An instant in Beijing time, the zone the platforms and the policy count days in."""
+    return moment.astimezone(SHANGHAI) if moment is not None else None
 
 
 def when(ts, *, millis: bool = False) -> dt.datetime | None:

@@ -40,6 +40,7 @@ from shouhou.platforms.adapters.base import (
     Tokens,
     Waybill,
     action_label,
+    beijing,
     carrier_of,
     gateway_json,
     masked,
@@ -59,6 +60,11 @@ TYPES = {
     "1": CaseKind.REFUND_ONLY,  # 已发货仅退款
     "2": CaseKind.REFUND_ONLY,  # 未发货仅退款
     "3": CaseKind.EXCHANGE,  # 换货
+    # 4 系统取消 / 5 用户取消 (afterSale/Detail's after_sale_type comment in the public SDKs): the order itself was
+    # cancelled and its money goes back, nothing is sent back: a refund, but of family "cancel", which has no operate
+    # type — an approval or refusal is refused here with the back-office path, never sent as 201/202
+    "4": CaseKind.REFUND_ONLY,
+    "5": CaseKind.REFUND_ONLY,
     "6": CaseKind.PRICE_PROTECT,  # 价保
     "7": CaseKind.RESEND,  # 补寄
     "8": CaseKind.REPAIR,  # 维修
@@ -110,7 +116,8 @@ EXCHANGE_TYPES = {"3"}
 # 价保 (6) has no operate type in any published list (the SDKs' operate comment, the merchant tools' pickers): its
 # family has no entry in OPERATE, so an approval or refusal is refused here with the back-office path (until 2026-12-06
 # it fell into "refund" and 201/202 — the refund-only types — were sent for it)
-FAMILIES = {"0": "return", "2": "presale", "3": "exchange", "6": "price_protect", "7": "resend", "8": "repair"}
+FAMILIES = {"0": "return", "2": "presale", "3": "exchange", "4": "cancel", "5": "cancel", "6": "price_protect",
+            "7": "resend", "8": "repair"}
 OPERATE = {
     ("approve", "return"): 101, ("reject", "return"): 102,
     ("confirm_receipt", "return"): 111,
@@ -230,6 +237,13 @@ def _fen_sum(*amounts) -> int | None:
         return sum(int(a) for a in given)
     except (TypeError, ValueError):
         return None
+
+
+def _line_ids(rows) -> list[str]:
+    """The sku order ids a request names (order_info.sku_order_infos / related_order_info), in order, once each; a
+    null where an object is published (a gateway writing an absent one as null) is left out, not read."""
+    ids = [text_of(r.get("sku_order_id")) for r in rows or [] if isinstance(r, dict) and r.get("sku_order_id")]
+    return list(dict.fromkeys(ids))
 
 
 def _family(platform_type: str) -> str:
@@ -406,18 +420,19 @@ class DoudianAdapter:
         # the sku order: order_info.related_order_info[].sku_order_id (as the detail's sku_order_infos); related_id
         # ("关联的订单ID") only when that list is missing — for a whole-shop-order request (aftersale_order_type 2)
         # it may name the shop order rather than a line
-        related = [r for r in order.get("related_order_info") or [] if isinstance(r, dict) and r.get("sku_order_id")]
-        sub_order_id = str(related[0]["sku_order_id"]) if related else text_of(info.get("related_id"))
+        related = _line_ids(order.get("related_order_info"))
+        sub_order_id = related[0] if related else text_of(info.get("related_id"))
         return self._aftersale(
             aftersale_id=text_of(info.get("aftersale_id")), order_id=text_of(order.get("shop_order_id")),
-            sub_order_id=sub_order_id, ptype=ptype, pstatus=pstatus,
+            sub_order_id=sub_order_id, sub_order_ids=related, ptype=ptype, pstatus=pstatus,
             # what the buyer gets back, postage included — as the detail's refund_total_amount (含运费), so a push
             # (detail) and a reconciliation (list) store the same figure
             reason_text=text_of(text.get("reason_text")), refund=_fen_sum(info.get("refund_amount"), info.get("refund_post_amount")),
-            deadline=info.get("status_deadline"), updated=info.get("update_time"), raw=item)
+            deadline=info.get("status_deadline"), updated=info.get("update_time"), applied=info.get("apply_time"),
+            raw=item)
 
     def _aftersale(self, *, aftersale_id, order_id, sub_order_id, ptype, pstatus, reason_text, refund, deadline,
-                   updated, raw) -> Aftersale:
+                   updated, raw, applied=None, sub_order_ids=()) -> Aftersale:
         status, words = STATUSES.get(pstatus, (CaseStatus.REQUESTED, f"未知状态 {pstatus}"))
         # 12 售后成功 is the refunded end (exchanges, 补寄 and repairs end in 14): an exchange or a repair turned
         # into a refund (321/621) ends there too, and is a refund
@@ -427,7 +442,8 @@ class DoudianAdapter:
                          kind=TYPES.get(ptype, CaseKind.REFUND_ONLY), case_status=status,
                          reason=reason_from_text(reason_text), reason_text=reason_text, status_text=words,
                          refund_amount=_yuan(refund), deadline=_when(deadline), updated=_seconds(updated),
-                         resolution=resolution, raw=raw)
+                         resolution=resolution, applied_at=beijing(_when(applied)),
+                         sub_order_ids=list(sub_order_ids) if len(sub_order_ids) > 1 else [], raw=raw)
 
     def fetch_aftersales(self, access_token: str, cursor: dict) -> Page:
         """One page of requests updated since the cursor, oldest change first (a lost push is found here)."""
@@ -453,14 +469,16 @@ class DoudianAdapter:
         info = (data.get("process_info") or {}).get("after_sale_info") or {}
         order = data.get("order_info") or {}
         # a null where an object is published (a gateway writing an absent one as null) is left out, not read
-        lines = [line for line in order.get("sku_order_infos") or [] if isinstance(line, dict)]
+        # sku_order_infos is a list: a 店铺单 (after_sale_order_type 2, a whole-order request) names every line it covers
+        lines = _line_ids(order.get("sku_order_infos"))
         return self._aftersale(
             aftersale_id=text_of(info.get("after_sale_id")) or str(aftersale_id),
-            order_id=text_of(order.get("shop_order_id")),
-            sub_order_id=text_of(lines[0].get("sku_order_id")) if lines else "",
+            order_id=text_of(order.get("shop_order_id")), sub_order_id=lines[0] if lines else "", sub_order_ids=lines,
             ptype=text_of(info.get("after_sale_type")), pstatus=text_of(info.get("after_sale_status")),
             reason_text=text_of(info.get("reason")), refund=info.get("refund_total_amount"),
-            deadline=info.get("status_deadline"), updated=info.get("update_time"), raw=data)
+            deadline=info.get("status_deadline"), updated=info.get("update_time"),
+            # 售后单申请时间 (unix s): a request read late is judged as of the day the buyer asked
+            applied=info.get("apply_time"), raw=data)
 
     def _company(self, action: Action, what: str) -> str:
         company = COMPANY_CODES.get(action.carrier, "")

@@ -61,6 +61,7 @@ from shouhou.platforms.adapters.base import (
     Tokens,
     Waybill,
     action_label,
+    beijing,
     carrier_of,
     gateway_json,
     masked,
@@ -94,12 +95,15 @@ TYPES = {"1": CaseKind.RETURN_REFUND, "10": CaseKind.REFUND_ONLY, "3": CaseKind.
 # [10 买家仅退款申请] [11 买家退货退款申请] [20 平台介入-买家仅退款申请] [21 平台介入-买家退货退款申请] [22 平台介入-已确认退货
 # 退款] [23 平台介入-待买家确认收货] [30 商品回寄信息待买家更新] [40 商品回寄信息待卖家确认] [45 卖家已经发货，等待买家确认收货]
 # [50 退款执行中] [60 退款成功] [70 退款失败]. A return request waits at 11, not 10 (until 2026-12-07 11, 21 and 23 were
-# unknown here: a return request at 11 was "未知状态" and an automatic approval never went back for it). A refusal has
-# no status of its own: negotiateStatus 3 says it (below). Until 2026-12-07 a status 12, in no published enum, was
-# read as 已拒绝 (the sandbox's stand-in for a refusal): an unpublished number could close a case; it is unknown now.
+# unknown here: a return request at 11 was "未知状态" and an automatic approval never went back for it). A refusal is
+# mostly said by negotiateStatus 3 on the application's status (below); the refund list's own `status` enum (ks_shop_api
+# OpenSellerOrderRefundPcursorListSchema, a public Go SDK's AfterSalesStatus12 and its ReqOrderRefundList) also
+# publishes [12 卖家已拒绝，等待买家处理], read as refused (between 2026-12-07 and 2026-12-08 it was "未知状态 12" and a
+# request the merchant refused stayed open here).
 STATUSES = {
     "10": (CaseStatus.REQUESTED, "买家已申请，等待卖家处理"),  # 买家仅退款申请 (the other new types too: unpublished)
     "11": (CaseStatus.REQUESTED, "买家申请退货退款，等待卖家处理"),
+    "12": (CaseStatus.REJECTED, "卖家已拒绝，等待买家处理"),
     "20": ("", "平台介入，买家仅退款申请"),
     "21": ("", "平台介入，买家退货退款申请"),
     "22": ("", "平台介入，已确认退货退款"),
@@ -382,7 +386,12 @@ class KuaishouAdapter:
                          sub_order_id="", platform_type=way, platform_status=status, kind=kind,
                          case_status=case_status, reason=reason_from_text(reason_text), reason_text=reason_text,
                          status_text=words, refund_amount=_yuan(row.get("refundFee")), deadline=None,
-                         updated=int(row.get("updateTime") or 0), raw=row)
+                         updated=int(row.get("updateTime") or 0),
+                         # when the buyer asked (submitTime, else the request's createTime; ms): a request read late
+                         # is judged as of that day
+                         applied_at=beijing(when(_int(row.get("submitTime")) or _int(row.get("createTime")),
+                                                 millis=True)),
+                         raw=row)
 
     def fetch_aftersales(self, access_token: str, cursor: dict) -> Page:
         """Requests changed in one window of at most a day (update time, oldest first); windows follow each

@@ -296,6 +296,9 @@ class WechatShopAdapter:
     arbitration_evidence = EVIDENCE_MAX  # 商家举证 (addcomplaintproof) on the request's dispute
     # the token lives 2 hours: ask again in its last 20 minutes (not the 12 hours other platforms use)
     refresh_margin = dt.timedelta(minutes=20)
+    # a self-built app is one shop, and a push opens only with its AppID as the receiveid (verify_push): a verified
+    # push is that shop's even when its ToUserName is not the 原始ID the connection was saved with (services.push_receive)
+    push_app_is_shop = True
 
     def __init__(self, *, app_key: str, app_secret: str, push_token: str = "", aes_key: str = "",
                  api_base: str = "", timeout: float = 12.0):
@@ -570,9 +573,18 @@ class WechatShopAdapter:
         return media_id
 
     # --- act-back details ---------------------------------------------------------------------------
+    def _reject_reason_rows(self, access_token: str) -> list[dict]:
+        """rejectreason/get {} → the list of reasons. Public sources disagree on its key: `reason_list` (SKIT.FlurlHttp
+        Client.Wechat, the Mud.Wechat DTO, a generated TS client) or `reject_reason_list` (binarywang/WxJava's
+        AfterSaleRejectReasonResponse, a PHP integration caching $res['reject_reason_list']); either is read. Until
+        2026-12-08 only reason_list was: under the other key the case page's reason picker stayed empty."""
+        answer = self.call("rejectreason/get", {}, access_token=access_token)
+        rows = answer.get("reason_list") or answer.get("reject_reason_list") or []
+        return [row for row in rows if isinstance(row, dict)] if isinstance(rows, list) else []
+
     def reject_reasons(self, access_token: str, aftersale_id: str) -> list[RejectReason]:
-        """rejectreason/get {} → reason_list[{reject_reason_type, reject_reason_type_text, reject_reason,
-        reject_scene}]: one list for every request, each reason naming the scene it refuses (REJECT_SCENES). Only
+        """rejectreason/get {} → reason_list (or reject_reason_list)[{reject_reason_type, reject_reason_type_text,
+        reject_reason, reject_scene}]: one list for every request, each reason naming the scene it refuses (REJECT_SCENES). Only
         the request's own scene is offered (its type and status read with getaftersaleorder); a row without a scene
         (the older page lists none) is kept. Until 2026-12-06 every scene was offered: a refund-only request could be
         refused with a return's reason (20 买家寄回商品影响二次销售), which the platform does not take for it."""
@@ -581,9 +593,8 @@ class WechatShopAdapter:
             order = self.call("getaftersaleorder", {"after_sale_order_id": str(aftersale_id)},
                               access_token=access_token).get("after_sale_order") or {}
             scene = reject_scene(str(order.get("type") or ""), str(order.get("status") or ""))
-        answer = self.call("rejectreason/get", {}, access_token=access_token)
         out = []
-        for row in answer.get("reason_list") or []:
+        for row in self._reject_reason_rows(access_token):
             try:
                 code = int(row.get("reject_reason_type"))
             except (TypeError, ValueError):
@@ -599,9 +610,7 @@ class WechatShopAdapter:
         """Every reason rejectreason/get lists, each with the scene it refuses ("" when the row names none): the
         connection page offers them as the default refusal reason per scene."""
         out = []
-        for row in self.call("rejectreason/get", {}, access_token=access_token).get("reason_list") or []:
-            if not isinstance(row, dict):
-                continue
+        for row in self._reject_reason_rows(access_token):
             try:
                 code = int(row.get("reject_reason_type"))
             except (TypeError, ValueError):
@@ -631,8 +640,7 @@ class WechatShopAdapter:
         code = action.reject_reason_code
         if not code or scene is None:
             return code
-        rows = self.call("rejectreason/get", {}, access_token=access_token).get("reason_list") or []
-        listed = {str(r.get("reject_reason_type")): r.get("reject_scene") for r in rows if isinstance(r, dict)}
+        listed = {str(r.get("reject_reason_type")): r.get("reject_scene") for r in self._reject_reason_rows(access_token)}
         row_scene = listed.get(str(code))
         if row_scene not in (None, "") and str(row_scene) != str(scene):
             raise PlatformError("refused", _(

@@ -104,7 +104,10 @@ ORDER_EVENTS = {"trade_TradeCreate": "交易创建", "trade_TradeBuyerPay": "买
                 # a split shipment's first parcels (msg: tid, oids, express_id; until 2026-12-07 ignored)
                 "trade_TradePartlySellerShip": "卖家部分发货",
                 "trade_TradeSuccess": "交易成功", "trade_TradeClose": "交易关闭",
-                "trade_TradeMemoModified": "卖家备注修改"}
+                "trade_TradeMemoModified": "卖家备注修改",
+                # the 有赞云 push type for an order's state (guide 3401/3449 as hesi726/youzan_CSharp carries it:
+                # msg {tid, status, payment, update_time}; the envelope's id is the tid): that order is read again
+                "TRADE_ORDER_STATE": "订单状态事件"}
 # order_info.status → commerce OrderStatus ("" = not an order yet: unpaid)
 ORDER_STATUSES = {"WAIT_BUYER_PAY": "", "TRADE_PAID": OrderStatus.PAID, "WAIT_CONFIRM": OrderStatus.PAID,
                   "WAIT_SELLER_SEND_GOODS": OrderStatus.PAID, "WAIT_BUYER_CONFIRM_GOODS": OrderStatus.SHIPPED,
@@ -214,10 +217,20 @@ def decode_msg(value) -> dict:
     return decoded if isinstance(decoded, dict) else {"value": decoded}
 
 
+# the 有赞云 push type of the refund event (退款事件, guide 3401/3449 as hesi726/youzan_CSharp's PushMessageConst and
+# PushMessage_TradeOrderRefund carry it): msg {tid, oid, refund_id, refund_state (SAFE_NEW 买家发起, SAFE_HANDLED
+# 被拒绝后再次发起, SAFE_REJECT, SAFE_INVOLVED, SAFE_ACCEPT, SAFE_SEND, SAFE_NO_RECEIVE, SAFE_CLOSE, SAFE_FINISHED),
+# update_time, refunded_fee (yuan), refund_type (REFUND_ONLY / REFUND_AND_RETURN), refund_reason}; the envelope's
+# status repeats refund_state. Only refund_id is taken from it: the request itself is read with refund.get.
+# Until 2026-12-08 it was acknowledged and ignored, and the request waited for the 15-minute reconciliation.
+REFUND_PUSH_TYPES = frozenset({"TRADE_ORDER_REFUND"})
+
+
 def refund_message(message_type: str) -> bool:
-    """The after-sale messages: the older trade_refund_* family and the newer youzan_trade_Refund* one."""
-    return (message_type.startswith("trade_refund_") or message_type.startswith("youzan_trade_Refund")) \
-        and message_type not in NOT_REQUEST_MESSAGES
+    """The after-sale messages: the older trade_refund_* family, the newer youzan_trade_Refund* one and the 有赞云
+    refund event TRADE_ORDER_REFUND."""
+    return (message_type.startswith("trade_refund_") or message_type.startswith("youzan_trade_Refund")
+            or message_type in REFUND_PUSH_TYPES) and message_type not in NOT_REQUEST_MESSAGES
 
 
 def _yuan(value) -> Decimal:

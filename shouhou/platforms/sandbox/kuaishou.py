@@ -52,9 +52,9 @@ OPERATIONS = {
     "open/seller/order/refund/approve": ({10}, 60),
     "open/seller/order/refund/returngoods/approve": ({10, 11}, 30),
     # 商家拒绝 at the first review, and 商家拒绝收货 once the goods are back (its page: "2.商家拒绝收货"; 2026-12-07).
-    # None: the status stays. 快手's published status enum has no status of its own for a refusal: the request keeps
-    # its status and its negotiateStatus becomes 3 (商家驳回，等待买家修改). Until 2026-12-07 the sandbox moved a refused
-    # request to 12, a number in no published enum, so the tests never met the shape the platform sends.
+    # None: the status stays, and its negotiateStatus becomes 3 (商家驳回，等待买家修改), the shape 快手's request
+    # status enum gives a refusal. The refund list's own enum also publishes [12 卖家已拒绝，等待买家处理] (the adapter
+    # reads it as refused); the sandbox keeps the negotiateStatus shape, the one a refused detail is known to take.
     "open/refund/reject": ({10, 11, 40}, None),
     "open/seller/order/refund/confirm/receipt": ({40}, 60),
     "open/refund/confirm/and/send": ({40}, 45),  # exchange: received the return, the new parcel is on its way

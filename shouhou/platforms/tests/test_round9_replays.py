@@ -75,10 +75,12 @@ def test_kuaishou_a_refused_request_cannot_be_acted_on_until_the_buyer_modifies_
     assert ks.refunds[refund.refund_id].status == 60
 
 
-def test_kuaishou_an_unpublished_status_12_closes_no_case(ks):
+def test_kuaishou_status_12_is_read_as_the_refund_lists_published_refusal(ks):
+    """Round nine called 12 unpublished and read it as unknown; the refund list's own status enum publishes it
+    (ks_shop_api OpenSellerOrderRefundPcursorListSchema: [12 卖家已拒绝，等待买家处理]), so it is a refusal again."""
     refund = ks.add_refund(order_id=ORDER_ID, handling_way=10, status=12, push=False)
     got = _ks_adapter(ks).fetch_aftersale(ks.access_token, refund.refund_id)
-    assert (got.case_status, got.status_text) == ("", "未知状态 12")  # was 已拒绝: an unknown number closed the case
+    assert (got.case_status, got.status_text) == ("rejected", "卖家已拒绝，等待买家处理")
 
 
 @pytest.mark.django_db(transaction=True)
