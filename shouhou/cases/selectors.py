@@ -330,6 +330,21 @@ def case_step_note(data: dict) -> str:
         return pgettext("售后记录", "检测完成，安排%(result)s") % {"result": label(Resolution, data.get("result"))}
     if step == "resolved":
         return pgettext("售后记录", "已完结：%(resolution)s") % {"resolution": label(Resolution, data.get("resolution"))}
+    if step in ("refiled_after_refusal", "platform_after_refusal"):
+        if step == "refiled_after_refusal":
+            text = pgettext("售后记录", "买家被拒后再次申请")
+        elif data.get("resolution") == Resolution.REFUND:
+            text = pgettext("售后记录", "商家拒绝后，平台（客服介入/仲裁）已退款 ¥%(amount)s") % {"amount": data.get("refund")}
+        else:
+            text = pgettext("售后记录", "商家拒绝后，平台（客服介入/仲裁）支持了买家的申请")
+        platform_note = data.get("platform_note")
+        return f"{text}（{platform_note}）" if platform_note else text
+    if step == "platform_amount":
+        if data.get("before"):
+            return pgettext("售后记录", "平台申请退款金额 ¥%(amount)s（此前 ¥%(before)s，政策核定 ¥%(policy)s）") % {
+                "amount": data.get("amount"), "before": data.get("before"), "policy": data.get("policy") or "—"}
+        return pgettext("售后记录", "平台申请退款金额 ¥%(amount)s，政策核定 ¥%(policy)s") % {
+            "amount": data.get("amount"), "policy": data.get("policy") or "—"}
     return ""
 
 

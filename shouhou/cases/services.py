@@ -75,6 +75,12 @@ TRANSITIONS: dict[str, set[str]] = {
     S.REJECTED: set(),
     S.CANCELLED: set(),
 }
+# Moves only the shop platform makes (case_follow_platform), never an agent: the platform holds the money and the last
+# word. After the merchant refused, its customer service or arbitration may still rule for the buyer (有赞 客满介入,
+# 微信小店 平台介入纠纷退款, 抖店/快手 仲裁) — refunding now or soon (→ 已完结 / 待履约) — and the buyer may file again on the
+# same request (有赞 SAFE_HANDLED「被拒绝后再次发起」, 抖店 208 买家修改售后申请) — back to the merchant (→ 待审核).
+PLATFORM_TRANSITIONS: dict[str, set[str]] = {S.REJECTED: {S.REQUESTED, S.FULFILLING, S.RESOLVED}}
+REFUND_KINDS = (CaseKind.RETURN_REFUND, CaseKind.REFUND_ONLY, CaseKind.PRICE_PROTECT)  # kinds whose remedy is money back
 log = logging.getLogger(__name__)
 RETURN_KINDS = {CaseKind.RETURN_REFUND, CaseKind.EXCHANGE, CaseKind.REPAIR}
 MAX_CUSTOMER_PHOTOS = 9  # photos a customer may add to one case (the follow page is public by link)
@@ -147,10 +153,16 @@ def _notify(case: Case, trigger: str, suffix: str, extra: dict | None = None) ->
                          context=context, idempotency_key=f"case:{case.pk}:{suffix}")
 
 
+def _allowed(status: str, *, by_platform: bool = False) -> set[str]:
+    allowed = TRANSITIONS.get(status, set())
+    return allowed | PLATFORM_TRANSITIONS.get(status, set()) if by_platform else allowed
+
+
 def _move(case: Case, to: str, *, actor=None, note: str = "", kind: str = "transition",
-          data: dict | None = None, fields: dict[str, Any] | None = None, visible: bool = True) -> Case:
+          data: dict | None = None, fields: dict[str, Any] | None = None, visible: bool = True,
+          by_platform: bool = False) -> Case:
     current = case.status
-    if to not in TRANSITIONS.get(current, set()):
+    if to not in _allowed(current, by_platform=by_platform):
         raise CaseError(gettext("售后单 %(case)s 当前状态为「%(status)s」，不能变更为「%(to)s」。") % {
             "case": case.number, "status": _label(current), "to": _label(to)})
     fields = fields or {}
@@ -489,7 +501,8 @@ def _store_photo(case: Case, upload, *, actor=None, from_customer: bool = False,
 def case_create(*, shop, order_line: OrderLine, reason: str, kind: str | None = None, description: str = "",
                 claim_data: dict | None = None, photos: list | tuple = (), actor=None, channel: str = "",
                 from_customer: bool = False, auto_approve: bool = True, platform_request: bool = False,
-                requested_at: dt.datetime | None = None, settled_on_platform: bool = False) -> Case:
+                requested_at: dt.datetime | None = None, settled_on_platform: bool = False,
+                refund_amount: Decimal | None = None) -> Case:
     """Open a case on an order line; the active policy decides; auto-approval when it says so (and the
     caller allows it: a request a shop platform already decided is recorded, not decided again).
     `actor`: staff (a user or API principal), `CustomerActor()` on the self-service page, or `SYSTEM`.
@@ -498,7 +511,10 @@ def case_create(*, shop, order_line: OrderLine, reason: str, kind: str | None = 
     is recorded as the platform sends it. `requested_at`: when the buyer asked, if earlier than now (a shop
     platform's request synced late): the policy decides as of that moment. `settled_on_platform`: a request the
     platform had already closed (refunded, refused, withdrawn) when it was first read — a back-fill on connecting —
-    is recorded only: the customer is not told it was received, and no person is asked to review it."""
+    is recorded only: the customer is not told it was received, and no person is asked to review it.
+    `refund_amount`: what the buyer asks back on the shop platform (yuan), which the platform refunds on approval: a
+    refund case carries it, while the decision keeps the policy's amount; a request for more than the policy grants
+    is not approved automatically (a person sees both on the case)."""
     require_role(actor, shop, CASE_CREATE)
     if order_line.order.shop_id != shop.pk:
         raise CaseError("订单不属于本店铺。")
@@ -540,8 +556,11 @@ def case_create(*, shop, order_line: OrderLine, reason: str, kind: str | None = 
         reason=reason, from_customer=from_customer or isinstance(actor, CustomerActor))
     # a remedy the buyer may only ask for (a 三包 return instead of an exchange: the depreciation fee is the
     # merchant's to set) or one a person must approve waits, whatever the recommended one would do
+    refunds = chosen in REFUND_KINDS
+    asked = refund_amount if refunds and refund_amount else None
+    beyond_policy = asked is not None and asked > Decimal(decision.refund_amount or 0)
     approve_now = (auto_approve and decision.auto_approved and chosen in decision.allowed and not stated
-                   and not needs_person(decision, chosen))
+                   and not needs_person(decision, chosen) and not beyond_policy)
     stored = decision.to_json()
     if auto_approve and decision.auto_approved and not approve_now:
         # the policy would approve it, but this case waits for a person: its page, history and message say so
@@ -556,8 +575,7 @@ def case_create(*, shop, order_line: OrderLine, reason: str, kind: str | None = 
         shipping_payer=("merchant" if decision.shipping_payer == "none" and reason in STATUTORY_MERCHANT_REASONS
                         else decision.shipping_payer) if chosen in RETURN_KINDS else "none",
         # money back only on a refund: an exchange, resend or repair refunds nothing
-        refund_amount=decision.refund_amount if chosen in (CaseKind.RETURN_REFUND, CaseKind.REFUND_ONLY,
-                                                            CaseKind.PRICE_PROTECT) else Decimal("0"),
+        refund_amount=(asked if asked is not None else decision.refund_amount) if refunds else Decimal("0"),
         deadline_at=dt.datetime.combine(dt.date.fromisoformat(deadline), dt.time(23, 59), tzinfo=SHANGHAI)
         if deadline else None,
     )
@@ -568,6 +586,11 @@ def case_create(*, shop, order_line: OrderLine, reason: str, kind: str | None = 
                                                           "explanation_en": stored.get("explanation_en", "")})
     audit_record(action="case.create", obj=case, actor=actor, after={"kind": chosen, "reason": reason,
                                                                       "policy_version": version.version if version else None})
+    if asked is not None and asked != Decimal(decision.refund_amount or 0):
+        amounts = {"amount": _yuan(asked), "policy": _yuan(decision.refund_amount)}
+        _event(case, kind="platform", actor=actor, visible=False,
+               note="平台申请退款金额 ¥{amount}，政策核定 ¥{policy}".format(**amounts),
+               data={"step": "platform_amount", **amounts})
     for photo in photos:
         _store_photo(case, photo, actor=actor, from_customer=from_customer)
     if settled_on_platform:
@@ -1279,24 +1302,64 @@ def recall_launch(*, shop, actor, reason: str, product=None, sku=None, batch_no:
     return recall
 
 
-def _path(start: str, goal: str) -> list[str]:
-    """The shortest walk through TRANSITIONS from `start` to `goal` (empty when there is none)."""
+def _path(start: str, goal: str, *, by_platform: bool = False) -> list[str]:
+    """The shortest walk through TRANSITIONS from `start` to `goal` (empty when there is none). `by_platform`: the
+    platform's own moves (PLATFORM_TRANSITIONS) may start the walk — only start it: no walk passes through a refusal."""
     frontier, seen = [[start]], {start}
     while frontier:
         walk = frontier.pop(0)
         if walk[-1] == goal:
             return walk[1:]
-        for nxt in sorted(TRANSITIONS.get(walk[-1], ())):
+        for nxt in sorted(_allowed(walk[-1], by_platform=by_platform and len(walk) == 1)):
             if nxt not in seen:
                 seen.add(nxt)
                 frontier.append(walk + [nxt])
     return []
 
 
+def _after_refusal(step: str, goal: str, resolution: str, refund: Decimal) -> tuple[str, dict]:
+    """The note and data of a platform's move out of 已拒绝 (PLATFORM_TRANSITIONS): the buyer filed again (the request
+    waits for the merchant), or the platform's customer service / arbitration ruled for the buyer after the merchant
+    refused."""
+    if goal == S.REQUESTED:
+        return "买家被拒后再次申请", {"step": "refiled_after_refusal"}
+    data = {"step": "platform_after_refusal", "resolution": resolution, "refund": str(refund)}
+    if step == S.RESOLVED and resolution == Resolution.REFUND:
+        return f"商家拒绝后，平台（客服介入/仲裁）已退款 ¥{refund}", data
+    return "商家拒绝后，平台（客服介入/仲裁）支持了买家的申请", data
+
+
+def _yuan(amount) -> str:
+    return f"{Decimal(str(amount)):.2f}"
+
+
+def _line_taken(case: Case) -> Case | None:
+    """Another open case on the case's line (one open case per line, as case_create keeps it), if any."""
+    return Case.objects.filter(order_line_id=case.order_line_id, status__in=[s for s in S.values if TRANSITIONS[s]]) \
+        .exclude(pk=case.pk).exclude(kind=CaseKind.COMPENSATION).first() if case.order_line_id else None
+
+
+def _follow_platform_amount(case: Case, amount: Decimal, *, actor, data: dict | None) -> None:
+    """The refund of an open refund case is what the buyer asks on the platform (the platform refunds that, not the
+    policy's figure): set it, and say so beside the policy's amount, which stays in the decision."""
+    if case.kind not in REFUND_KINDS or not TRANSITIONS[case.status] or amount == Decimal(case.refund_amount or 0):
+        return
+    before = Decimal(case.refund_amount or 0)
+    Case.objects.filter(pk=case.pk).update(refund_amount=amount, updated_at=clock.now())
+    case.refund_amount = amount
+    policy = (case.decision or {}).get("refund_amount")
+    amounts = {"amount": _yuan(amount), "before": _yuan(before), "policy": _yuan(policy) if policy is not None else "—"}
+    _event(case, kind="platform", actor=actor, visible=False,
+           note="平台申请退款金额 ¥{amount}（此前 ¥{before}，政策核定 ¥{policy}）".format(**amounts),
+           data={**(data or {}), "step": "platform_amount", **amounts})
+    audit_record(action="case.platform_amount", obj=case, actor=actor, before={"refund_amount": str(before)},
+                 after={"refund_amount": str(amount)})
+
+
 @transaction.atomic
 def case_follow_platform(*, case: Case, status: str, note: str, actor, data: dict | None = None,
                          deadline_at: dt.datetime | None = None, resolution: str = "",
-                         tell_customer: bool = True) -> Case:
+                         tell_customer: bool = True, refund_amount: Decimal | None = None) -> Case:
     """Bring a case to the status its shop platform reports (the platform decided, the buyer shipped,
     the refund went through) by the shortest walk of allowed transitions, each one a recorded event
     (kind "platform"). Decision hooks are not called: the decision came from the platform.
@@ -1305,35 +1368,66 @@ def case_follow_platform(*, case: Case, status: str, note: str, actor, data: dic
     is resolved as a refund); "" = from the kind. `actor`: the platform connector (a SystemActor).
     A case the platform closes (resolved, refused, withdrawn) needs nobody any more: its open tickets are resolved
     (the merchant refunded in the platform's back office, or the platform refunded by itself at the deadline).
+    A refused case is left by the platform's moves only (PLATFORM_TRANSITIONS): refunded after all (客服介入/仲裁), or
+    filed again — then it waits for the merchant again, in the agents' queue. The caller decides that the platform's
+    status is newer than the refusal (platforms.services.aftersale_apply).
+    `refund_amount`: the platform request's amount (yuan) — an open refund case carries it, and a refund the platform
+    completed is resolved with it; None = the platform sent none (the policy's amount stays).
     `tell_customer=False`: a request already closed when first read (a back-fill) — no message."""
     _require(actor, case, CASE_APPROVE)
     case = _locked(case)
     if deadline_at is not None and case.deadline_at != deadline_at:
         Case.objects.filter(pk=case.pk).update(deadline_at=deadline_at)
         case.deadline_at = deadline_at
-    if case.status == status:
-        return case
-    walk = _path(case.status, status)
-    if not walk:
+    # out of a refusal only towards the buyer (filed again, refunded after all): a request closed after it stays refused
+    walk = _path(case.status, status, by_platform=status != S.CANCELLED) if case.status != status else []
+    taken = _line_taken(case) if case.status == S.REJECTED and walk and TRANSITIONS[status] else None
+    if taken is not None:
+        # reopened, the line would have two open cases: the merchant follows it up in the other one
+        _event(case, kind="platform", actor=actor, visible=False, data=data,
+               note=f"{note}：买家被拒后再次申请，该商品已有进行中的售后单 {taken.number}，请在该单或平台后台跟进")
+        event = case.events.order_by("-pk").first()
+        _ask_a_person(case, key=f"refiled-{event.pk}")  # still to the queue: the platform waits for the merchant
+        walk = []
+    elif case.status != status and not walk:
         _event(case, kind="platform", actor=actor,
                note=f"{note}（平台状态「{_label(status)}」无法从「{_label(case.status)}」到达）", data=data, visible=False)
-        return case
+    refiled = False
     for step in walk:
         fields: dict[str, Any] = {}
+        step_note = note if step == status else f"{note}（经过「{_stored(S(step).label)}」）"
+        step_data = data
         if step in (S.RESOLVED, S.REJECTED, S.CANCELLED):
             fields["resolved_at"] = clock.now()
+        elif case.status == S.REJECTED:
+            fields["resolved_at"] = None  # open again
         if step == S.RESOLVED:
             fields["resolution"] = resolution if resolution in Resolution.values else {
                 CaseKind.EXCHANGE: Resolution.REPLACEMENT, CaseKind.RESEND: Resolution.REPLACEMENT,
                 CaseKind.REPAIR: Resolution.REPAIR, CaseKind.COMPENSATION: Resolution.COMPENSATION,
             }.get(case.kind, Resolution.REFUND)
-            refund = _refund_on_resolution(case, fields["resolution"])  # as case_resolve: only a refund refunds
+            # as case_resolve: only a refund refunds — and what the platform refunded, when it says
+            refund = (refund_amount if refund_amount and fields["resolution"] == Resolution.REFUND
+                      else _refund_on_resolution(case, fields["resolution"]))
             if refund != Decimal(case.refund_amount or 0):
                 fields["refund_amount"] = refund
+        if case.status == S.REJECTED:
+            after_note, after_data = _after_refusal(
+                step, status, fields.get("resolution", ""), fields.get("refund_amount", Decimal(case.refund_amount or 0)))
+            step_note, step_data = f"{after_note}（{note}）", {**(data or {}), **after_data, "platform_note": note}
+            refiled = step == S.REQUESTED
         if step == S.RECEIVED:
             fields["received_at"] = clock.now()
-        _move(case, step, actor=actor, note=note if step == status else f"{note}（经过「{_stored(S(step).label)}」）",
-              kind="platform", data=data, fields=fields)
+        _move(case, step, actor=actor, note=step_note, kind="platform", data=step_data, fields=fields,
+              by_platform=True)
+    if refund_amount:
+        _follow_platform_amount(case, refund_amount, actor=actor, data=data)
+    if refiled and case.status == S.REQUESTED:
+        # the merchant must see it again: into the agents' queue with its SLA clock (a platform times out an
+        # unanswered request in the buyer's favour)
+        _ask_a_person(case, key=f"refiled-{case.events.order_by('-pk').first().pk}")
+    if not walk:
+        return case
     if status in (S.RESOLVED, S.REJECTED, S.CANCELLED):
         _tickets_done(case, note=f"平台上已处理完毕：{note}", by="platforms")
     if not tell_customer:

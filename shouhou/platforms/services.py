@@ -556,6 +556,7 @@ def aftersale_apply(conn: PlatformConnection, a: Aftersale) -> str:
         link = PlatformAftersale.objects.select_for_update().get(pk=link.pk)
         if a.updated and link.platform_updated_at and a.updated < link.platform_updated_at:
             return "updated"  # an older view of the request arrived after a newer one: nothing to change
+        seen_before = link.platform_updated_at
         link.order_id, link.sub_order_id = a.order_id, a.sub_order_id
         link.aftersale_type, link.status, link.status_text = a.platform_type, a.platform_status, a.status_text
         link.status_deadline, link.refund_amount = a.deadline, a.refund_amount
@@ -579,16 +580,31 @@ def aftersale_apply(conn: PlatformConnection, a: Aftersale) -> str:
                 _whole_request_note(conn, link.case, a)
         link.save()
         case = link.case
-        moves = a.case_status not in ("", CaseStatus.REQUESTED)  # "": a platform state with no case step
-        if moves or a.deadline:
-            case_services.case_follow_platform(
-                case=case, actor=PLATFORM, status=a.case_status if moves else case.status,
-                note=f"平台状态：{a.status_text}", data={"platform": conn.platform, "status": a.platform_status},
-                deadline_at=a.deadline, resolution=a.resolution, tell_customer=not settled)
+        # "": a platform state with no case step; 待审核 never walks a case back (an approval not yet delivered)…
+        status = a.case_status if a.case_status not in ("", CaseStatus.REQUESTED) else case.status
+        if case.status == CaseStatus.REJECTED and a.case_status and case_services.TRANSITIONS[a.case_status]:
+            # …except a refused request the platform shows open again: filed again, or taken on by its arbitration
+            status = a.case_status if _open_again(link, a, seen_before) else case.status
+        case_services.case_follow_platform(
+            case=case, actor=PLATFORM, status=status,
+            note=f"平台状态：{a.status_text}", data={"platform": conn.platform, "status": a.platform_status},
+            deadline_at=a.deadline, resolution=a.resolution, tell_customer=not settled,
+            refund_amount=a.refund_amount or None)
         if outcome == "created" and case.auto_approved and a.case_status == CaseStatus.REQUESTED \
                 and _may_push_automatic(conn, link):
             action_enqueue(link=link, kind=ActionKind.APPROVE, note="政策自动通过")
     return outcome
+
+
+def _open_again(link: PlatformAftersale, a: Aftersale, seen_before: int) -> bool:
+    """A refused request the platform shows open is open again only when that view is newer than the one read before
+    and the merchant's refusal is not still on its way to the platform: until it lands the platform rightly shows the
+    request as it was (a refusal queued in the outbox, a reconciliation read meanwhile)."""
+    if not a.updated or a.updated <= seen_before:
+        return False
+    return not OutboundAction.objects.filter(
+        aftersale=link, kind=ActionKind.REJECT,
+        status__in=[ActionStatus.PENDING, ActionStatus.SENDING, ActionStatus.HELD]).exists()
 
 
 def _case_open(conn: PlatformConnection, line: OrderLine, a: Aftersale, *, settled: bool = False) -> tuple[Case, bool]:
@@ -603,7 +619,8 @@ def _case_open(conn: PlatformConnection, line: OrderLine, a: Aftersale, *, settl
     return case_services.case_create(shop=conn.shop, order_line=line, reason=a.reason, kind=a.kind,
                                      description=description, channel=conn.platform, from_customer=True, actor=PLATFORM,
                                      auto_approve=a.case_status == CaseStatus.REQUESTED, platform_request=True,
-                                     requested_at=a.applied_at, settled_on_platform=settled), True
+                                     requested_at=a.applied_at, settled_on_platform=settled,
+                                     refund_amount=a.refund_amount or None), True
 
 
 def _whole_request_note(conn: PlatformConnection, case: Case, a: Aftersale) -> None:

@@ -65,6 +65,7 @@ from shouhou.platforms.adapters.base import (
     PlatformOrder,
     PushMessage,
     PushRefused,
+    RejectReason,
     Tokens,
     Waybill,
     action_label,
@@ -573,6 +574,13 @@ class YouzanAdapter:
                 else "youzan.trade.refund.refuse"
             return self.call(name, {**base, "remark": action.reason or "不符合售后条件"}, access_token=access_token)
         raise PlatformError("refused", f"有赞接口不支持「{action_label(action.kind)}」，请在有赞后台处理：{self.manual_link(action.aftersale_id)}")
+
+    def reject_reasons(self, access_token: str, aftersale_id: str) -> list[RejectReason]:
+        # refund.refuse / returngoods.refuse take {refund_id, version, remark}: the agent's words, no reason codes
+        return []
+
+    def upload_evidence(self, access_token: str, *, public_url: str, name: str) -> str | None:
+        return None  # nor images: the case says to add them in the back office (actback.evidence_upload)
 
     def manual_link(self, aftersale_id: str) -> str:
         # 售后维权 list (search by 退款编号 there); the detail page is keyed by order number and item id, not the refund

@@ -8,6 +8,7 @@ from __future__ import annotations
 from django import template
 
 from shouhou.cases.choices import CaseKind, CaseStatus
+from shouhou.cases.services import REFUND_KINDS
 from shouhou.commerce.choices import Carrier
 from shouhou.platforms import actback
 from shouhou.platforms.models import PlatformAftersale
@@ -36,6 +37,24 @@ def platform_case_panel(case, ops) -> dict:
         panel["time_extend"] = actback.time_extend_offered(link)  # True: the form; None/False: nothing to offer
         panel["refund_instead"] = actback.refund_instead_offered(link)  # the platform's words (换货转退款…) or None
     return panel
+
+
+@register.simple_tag
+def platform_amount_gap(case) -> dict:
+    """A refund case on a platform request carries the platform's amount (what the buyer asked, what the platform
+    refunds); when the policy decided another amount, the agent sees both: {"policy", "platform", "gap"} or {}."""
+    from decimal import Decimal, InvalidOperation
+
+    if case.kind not in REFUND_KINDS or not PlatformAftersale.objects.filter(case=case).exists():
+        return {}
+    try:
+        policy = Decimal(str((case.decision or {}).get("refund_amount")))
+    except (InvalidOperation, ValueError):
+        return {}
+    platform = Decimal(case.refund_amount or 0)
+    if policy == platform:
+        return {}
+    return {"policy": policy, "platform": platform, "gap": abs(platform - policy)}
 
 
 @register.simple_tag
