@@ -317,14 +317,14 @@ def _law(doc: dict, v: _V) -> None:
     _floor(v, "quality.return_days", q.get("return_days"), QUALITY_RETURN_MIN_DAYS,
            f"{CRPL_24}：商品不符合质量要求的，消费者可以自收到商品之日起七日内退货")
     _floor(v, "quality.exchange_days", q.get("exchange_days"), QUALITY_EXCHANGE_MIN_DAYS,
-           f"{CRPL_24}：七日后可要求更换、修理；{SANBAO}第九条：十五日内可换货")
+           f"{CRPL_24}：七日后可要求更换、修理；{SANBAO}第十条：十五日内可换货或修理")
     missing = [r for r in STATUTORY_MERCHANT_REASONS if r not in items(ship, "merchant_reasons")]
     if missing and isinstance(ship.get("merchant_reasons"), list):
         v.err("shipping.merchant_reasons",
               f"缺少 {', '.join(missing)}（{CRPL_24}第二款：因质量问题退货、更换、修理的，经营者应当承担运输等必要费用；"
               "发错、少发、运输破损与召回同属经营者责任）")
-    sb_why = {"return_days": f"{SANBAO}第八条：售出7日内发生性能故障可退货、换货或修理",
-              "exchange_days": f"{SANBAO}第九条：售出15日内发生性能故障可换货或修理",
+    sb_why = {"return_days": f"{SANBAO}第九条：售出7日内发生性能故障可退货、换货或修理",
+              "exchange_days": f"{SANBAO}第十条：售出15日内发生性能故障可换货或修理",
               "warranty_days": f"{SANBAO}：整机三包有效期不少于一年"}
 
     def sanbao_floors(t: dict, loc: str) -> None:
@@ -333,7 +333,7 @@ def _law(doc: dict, v: _V) -> None:
         repairs = t.get("failed_repairs_for_exchange")
         if isinstance(repairs, int) and not isinstance(repairs, bool) and repairs > SANBAO_MAX_FAILED_REPAIRS:
             v.err(f"{loc}.failed_repairs_for_exchange",
-                  f"不得多于 {SANBAO_MAX_FAILED_REPAIRS} 次（{SANBAO}第十条：三包有效期内修理两次仍不能正常使用的，"
+                  f"不得多于 {SANBAO_MAX_FAILED_REPAIRS} 次（{SANBAO}第十一条：三包有效期内修理两次仍不能正常使用的，"
                   f"应换货或退货），收到 {t['failed_repairs_for_exchange']}")
 
     sanbao_floors(sb, "sanbao")
