@@ -27,6 +27,9 @@ QUALITY_RETURN_MIN_DAYS = 7   # CRPL art. 24: return within seven days of receip
 QUALITY_EXCHANGE_MIN_DAYS = 15  # exchange (or repair) after the return period, as the 三包 15-day rule
 SANBAO_MIN_DAYS = {"return_days": 7, "exchange_days": 15, "warranty_days": 365}  # 三包 arts. 9, 10; 1-year unit
 SANBAO_MAX_FAILED_REPAIRS = 2  # 三包 art. 11: two failed repairs → exchange or return
+# the categories under the national 三包 catalogue (mobile phones; computers, household audio-video goods and
+# appliances — 数码家电): 三包 applies to them by law, so a shop's `sanbao.categories` may add others, never drop these
+SANBAO_CATEGORIES = ("electronics", "mobile_phone")
 # CRPL art. 25 para. 1 (1)–(4): the only goods excluded by law without the buyer's confirmation. Digital
 # goods, audio-video and software are excluded only once downloaded or unsealed by the consumer.
 STATUTORY_EXCEPTIONS = ("custom_made", "fresh", "digital_goods", "audio_video_software", "books_periodicals")
@@ -337,6 +340,11 @@ def _law(doc: dict, v: _V) -> None:
                   f"应换货或退货），收到 {t['failed_repairs_for_exchange']}")
 
     sanbao_floors(sb, "sanbao")
+    dropped = [c for c in SANBAO_CATEGORIES if c not in items(sb, "categories")]
+    if dropped and isinstance(sb.get("categories"), list):
+        v.err("sanbao.categories",
+              f"缺少 {', '.join(dropped)}（{SANBAO}：列入国家三包目录的商品——移动电话、微型计算机、家用视听商品、家用电器等——"
+              "依法实行三包，店铺不能排除）")
     for name, rule in table(doc, "categories").items():
         loc = f"categories.{name}"
         cnr, intact = table(rule, "no_reason"), table(rule, "intact")

@@ -15,6 +15,7 @@ from shouhou.policies.document import (
     QUALITY_RETURN_MIN_DAYS,
     REASONS,
     REFUND_WITHIN_DAYS,
+    SANBAO_CATEGORIES,
     SANBAO_MAX_FAILED_REPAIRS,
     SANBAO_MIN_DAYS,
     SEAL_CATEGORIES,
@@ -557,7 +558,8 @@ def decide(line: LineFacts, claim: Claim, now: dt.date | dt.datetime, *, policy:
     sb["failed_repairs_for_exchange"] = min(sb["failed_repairs_for_exchange"], SANBAO_MAX_FAILED_REPAIRS)
     # a longer warranty the shop promised for the product binds it (CRPL art. 24: 当事人约定)
     sb["warranty_days"] = max(sb["warranty_days"], line.warranty_days or 0)
-    electronics = cat in policy["sanbao"]["categories"]
+    # the national 三包 catalogue holds whatever the document lists (a version published before that floor existed)
+    electronics = cat in policy["sanbao"]["categories"] or cat in SANBAO_CATEGORIES
     late_transit = (reason == "damaged_in_transit" and day is not None
                     and day > policy["quality"]["transit_damage_report_days"])
     if reason == "quality" and electronics:

@@ -172,6 +172,7 @@ def test_cli_check_prints_line_numbers(tmp_path):
     ({"sanbao__failed_repairs_for_exchange": 3}, "sanbao.failed_repairs_for_exchange: 不得多于 2 次", "规定》第十一条"),
     ({"categories__mobile_phone__sanbao": {"exchange_days": 0}}, "categories.mobile_phone.sanbao.exchange_days: 不得少于 15 天",
      "规定》第十条"),
+    ({"sanbao__categories": ["electronics"]}, "sanbao.categories: 缺少 mobile_phone", "三包"),
 ])
 def test_validator_refuses_less_than_the_law_and_cites_the_clause(patch, error, clause):
     # given the default policy made less generous than the law; when it is validated
