@@ -461,7 +461,7 @@ def statutory_damages(*, basis: str, price_paid: Decimal, loss: Decimal = Decima
     if basis == "food_safety" and label_only:
         return None
     formula = max(price * rule["price_times"], loss * rule["loss_times"]).quantize(Decimal("0.01"))
-    amount = max(formula, rule["minimum"])
+    amount = max(formula, rule["minimum"]).quantize(Decimal("0.01"))  # money to the fen: 1000.00, not 1000
     low = formula < rule["minimum"]
     if basis == "fraud":
         zh = (f"经营者有欺诈行为：除退款和赔偿损失外，增加赔偿价款 {price} 元的三倍"
