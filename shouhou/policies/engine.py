@@ -212,11 +212,15 @@ def _int_error(value, lo: int, hi: int) -> str | None:
     return None
 
 
-def facts_errors(line: LineFacts, claim: Claim, today: dt.date, *, names: dict[str, str] | None = None) -> list[str]:
+def facts_errors(line: LineFacts, claim: Claim, today: dt.date, *, names: dict[str, str] | None = None,
+                 instants: dict[str, dt.datetime] | None = None) -> list[str]:
     """Everything that makes (line, claim, today) impossible or malformed, as 'field: message' lines: wrong
     types (a string for a boolean, NaN or a negative amount), unknown values, a missing order date and
-    impossible chronologies (signed before ordered or shipped, `now` before any of them). Pure."""
+    impossible chronologies (signed before ordered or shipped, `now` before any of them). `instants`: the moments
+    (aware) the caller was given for some of these dates (fact name → datetime, e.g. a claim JSON's sign-off at
+    20:00): two events on the same day are then ordered by them too. Pure."""
     names = names or FACT_NAMES
+    instants = instants or {}
     errors: list[str] = []
 
     def err(key: str, msg: str) -> None:
@@ -302,13 +306,24 @@ def facts_errors(line: LineFacts, claim: Claim, today: dt.date, *, names: dict[s
                   ("ordered_on", "shipped_on", "delivered_on", "installed_on", "now")):
         for i, later in enumerate(order):
             for earlier in order[:i]:
-                if later in dates and earlier in dates and dates[later] < dates[earlier]:
+                if later not in dates or earlier not in dates:
+                    continue
+                if dates[later] < dates[earlier]:
                     message = (f"{DATE_LABELS[later]} {dates[later]} 早于{DATE_LABELS[earlier]} {dates[earlier]}"
                                f"（{names.get(earlier, earlier)}），时间顺序不可能")
-                    if (later, message) not in seen:
-                        seen.add((later, message))
-                        err(later, message)
-                    break
+                elif (dates[later] == dates[earlier] and later in instants and earlier in instants
+                      and instants[later] < instants[earlier]):
+                    # the same day, but `now` at 08:00 before a sign-off at 20:00: not yet delivered, not day 0
+                    at_later, at_earlier = (instants[k].astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M:%S")
+                                            for k in (later, earlier))
+                    message = (f"{DATE_LABELS[later]} {at_later} 早于{DATE_LABELS[earlier]} {at_earlier}（北京时间，"
+                               f"{names.get(earlier, earlier)}），时间顺序不可能")
+                else:
+                    continue
+                if (later, message) not in seen:
+                    seen.add((later, message))
+                    err(later, message)
+                break
     return errors
 
 
