@@ -47,6 +47,9 @@ WASHABLE = ("clothing", "underwear", "shoes_bags", "home")
 ELECTRONIC = ("electronics", "mobile_phone")
 # Goods nobody repairs: a quality problem with them is put right by exchange (or return), never "repair".
 NOT_REPAIRABLE = ("food", "fresh", "cosmetics", "underwear")
+# CRPL art. 24: after the first seven days a quality return on request, where the conditions for ending the contract
+# are met (a person judges them; full refund, no depreciation)
+QUALITY_RETURN_ON_REQUEST = "quality.return_on_request"
 # Dates a claim may carry: anything outside is a typo (and past 9999 the deadlines decide() computes, a year
 # ahead at most, could not be written at all).
 MIN_DATE = dt.date(2000, 1, 1)
@@ -160,7 +163,8 @@ class Decision:
     gift_deduction: Decimal | None = None  # marked value of unreturned gifts taken off the refund
     shipping_deduction: Decimal | None = None  # a free-shipping offer's fee, due after the return, taken off
     # remedies the buyer may ask for beyond `allowed`, each approved by a person (三包 art. 13: a return instead of
-    # the exchange due, less depreciation the merchant sets); never recommended, never automatic
+    # the exchange due, less depreciation the merchant sets; CRPL art. 24: a quality return after day 7 where the
+    # conditions for ending the contract are met); never recommended, never automatic
     on_request: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict:
@@ -872,23 +876,27 @@ def decide(line: LineFacts, claim: Claim, now: dt.date | dt.datetime, *, policy:
                 d.clauses.append("quality.failed_repairs")
                 zh.append(f"质量问题已维修{claim.failed_repairs}次仍未解决，可换货或退货退款（消法第24条），运费由商家承担。")
                 en.append("Repaired twice and still defective: exchange or return (CRPL art. 24).")
-            elif today <= q_exchange_end:
-                d.allowed = ["exchange", "repair", "compensation"]
-                d.clauses.append("quality.exchange")
-                zh.append("质量问题，可换货或维修（消法第24条）。")
-                en.append("Quality defect: exchange or repair.")
             else:
                 # CRPL art. 24 sets no end to 更换、修理 for a quality problem after the first seven days (the
-                # 15-day line is the shop's own period, and 三包's for its listed goods); a return needs the
-                # conditions for ending the contract, which a person judges.
+                # 15-day line is the shop's own period, and 三包's for its listed goods). From day 8 a return is due
+                # where the conditions for ending the contract are met (「七日后符合法定解除合同条件的，消费者可以及时
+                # 退货」: Civil Code art. 563 — the defect defeats the purpose of the purchase), which a person judges:
+                # the buyer may ask for it (`on_request`), never granted by itself.
+                in_period = today <= q_exchange_end
                 d.allowed = ["exchange", "repair", "compensation"]
-                d.clauses.append("quality.after_exchange_period")
-                zh.append("质量问题，可要求换货或维修（消法第24条）；问题严重致商品无法使用的可退货，由客服核实。")
-                en.append("Quality defect: exchange or repair (CRPL art. 24); a return where the defect defeats the "
-                          "purchase, checked by an agent.")
+                d.clauses.append("quality.exchange" if in_period else "quality.after_exchange_period")
+                d.on_request = ["return_refund"]
+                d.clauses.append(QUALITY_RETURN_ON_REQUEST)
+                remedies_zh, remedies_en = ("换货", "exchange") if cat in NOT_REPAIRABLE else ("换货或维修",
+                                                                                            "exchange or repair")
+                zh.append(f"质量问题，可要求{remedies_zh}（消法第24条）；符合法定解除合同条件的（如质量问题致使不能实现"
+                          f"购买目的），也可以申请退货，由客服核实（消法第24条）。")
+                en.append(f"Quality defect: {remedies_en} (CRPL art. 24); a return may be asked for where the conditions "
+                          f"for ending the contract are met (the defect defeats the purpose of the purchase), checked "
+                          f"by an agent (CRPL art. 24).")
             if cat in NOT_REPAIRABLE:
                 d.allowed = [k for k in d.allowed if k != "repair"]
-            if "return_refund" in d.allowed:
+            if "return_refund" in d.allowed or "return_refund" in d.on_request:
                 d.refund_amount = total
     elif reason in ("wrong_item", "missing_parts", "damaged_in_transit"):
         d.allowed = {"wrong_item": ["exchange", "return_refund"],
