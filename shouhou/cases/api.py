@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
@@ -121,7 +121,8 @@ class ShipmentIn(Schema):
     method: str = "self_ship"
     carrier: str = ""
     tracking_no: str = ""
-    payer: str | None = None
+    payer: Literal["merchant", "buyer", "insurance"] | None = Field(None, description="改定退回运费承担方（可选）：merchant / buyer / insurance；质量问题、"
+                                                "发错货等商家责任的退回只能是 merchant（消法第24条第二款）")
 
 
 class InspectionIn(Schema):

@@ -29,7 +29,15 @@ from shouhou.accounts.permissions import (
     RECALL_LAUNCH,
 )
 from shouhou.cases import offers
-from shouhou.cases.choices import CaseKind, CaseStatus, ClaimReason, InspectionSite, Resolution, ReturnMethod
+from shouhou.cases.choices import (
+    CaseKind,
+    CaseStatus,
+    ClaimReason,
+    InspectionSite,
+    Resolution,
+    ReturnMethod,
+    ShippingPayer,
+)
 from shouhou.cases.models import Case, CaseEvent, CaseEvidence, Recall
 from shouhou.cases.parcels import ParcelError, carrier_code, return_parcel_text, tracking_no_check
 from shouhou.commerce.choices import OrderStatus
@@ -40,7 +48,7 @@ from shouhou.core.money import MoneyError, positive_amount
 from shouhou.core.numbers import new_number
 from shouhou.core.uploads import check_image
 from shouhou.policies.claims import claim_from_data
-from shouhou.policies.document import REFUND_WITHIN_DAYS
+from shouhou.policies.document import REFUND_WITHIN_DAYS, STATUTORY_MERCHANT_REASONS
 from shouhou.policies.document import load_default as load_default_policy
 from shouhou.policies.document import parse as parse_policy
 from shouhou.policies.engine import (
@@ -547,8 +555,6 @@ def case_create(*, shop, order_line: OrderLine, reason: str, kind: str | None = 
                            if k in CaseKind.values and k != CaseKind.COMPENSATION)
         raise CaseError(gettext("按本店售后政策，这个申请不能办理「%(kind)s」，可选择：%(offered)s。") % {
             "kind": CaseKind(kind).label, "offered": offered or gettext("无（请直接提交，由客服审核）")})
-    from shouhou.policies.document import STATUTORY_MERCHANT_REASONS
-
     order = order_line.order
     deadline = decision.deadlines.get("return_ship_by") if chosen in RETURN_KINDS else None
     # a price the customer states (price protection) waits for a person to check the screenshot (cases/offers.py)
@@ -773,6 +779,7 @@ def case_return_shipped(*, case: Case, actor, method: str = ReturnMethod.SELF_SH
     fields = {"return_method": method, "return_carrier": carrier, "return_tracking_no": tracking_no,
               "return_shipped_at": clock.now()}
     if payer:
+        _check_return_payer(case, payer)
         fields["shipping_payer"] = payer
     with translation.override(settings.LANGUAGE_CODE):
         parcel = return_parcel_text(carrier, tracking_no)
@@ -782,6 +789,25 @@ def case_return_shipped(*, case: Case, actor, method: str = ReturnMethod.SELF_SH
         note = f"买家已寄回：{parcel}"
     return _move(case, S.IN_TRANSIT_BACK, actor=actor, note=note, fields=fields,
                  data={"step": "return_shipped", "method": method, "carrier": carrier, "tracking_no": tracking_no})
+
+
+# who may pay for a parcel that is on its way back ("none", nothing sent back, is no answer for one)
+RETURN_PAYERS = (ShippingPayer.MERCHANT, ShippingPayer.BUYER, ShippingPayer.INSURANCE)
+
+
+def _check_return_payer(case: Case, payer: str) -> None:
+    """A payer staff set when registering the return parcel: one of RETURN_PAYERS, and never other than the merchant
+    for a statutory reason — a quality return, exchange or repair, a wrong, incomplete or transit-damaged delivery, a
+    recall travel at the merchant's cost (消法24 para. 2), whatever was agreed with the buyer."""
+    if payer not in RETURN_PAYERS:
+        raise CaseError(gettext("运费承担方（payer）只能是 %(allowed)s 之一，收到 %(value)s") % {
+            "allowed": " / ".join(f"{p.value}（{p.label}）" for p in RETURN_PAYERS), "value": repr(payer)},
+            field="payer")
+    if payer != ShippingPayer.MERCHANT and case.reason in STATUTORY_MERCHANT_REASONS:
+        raise CaseError(gettext("「%(reason)s」的退回运费由商家承担（消法第24条第二款：经营者应当承担运输等必要费用），"
+                                "运费承担方（payer）不能改为「%(payer)s」。") % {
+            "reason": ClaimReason(case.reason).label if case.reason in ClaimReason.values else case.reason,
+            "payer": ShippingPayer(payer).label}, field="payer")
 
 
 def _return_parcel(method: str, carrier: str, tracking_no: str) -> tuple[str, str]:

@@ -68,7 +68,7 @@ class DecisionOut(Schema):
     refund_within_days: int | None = Field(None, description="退货退款：商家收到退回商品后几日内退款（消法第25条）")
     gift_deduction: Decimal | None = Field(None, description="未退回赠品按标价扣除的金额（暂行办法第十二条）")
     shipping_deduction: Decimal | None = Field(None, description="退货后不再满足包邮条件，从退款中扣除的运费")
-    on_request: list[str] = Field([], description="可由顾客申请、须客服审批的办理方式（三包第十三条：换货期内不愿换货的可申请退货，已使用的收取折旧费）")
+    on_request: list[str] = Field([], description="可由顾客申请、须客服审批的办理方式（三包第十三条：换货期内不愿换货的可申请退货，已使用的收取折旧费；消法第24条：七日后符合法定解除合同条件的，质量问题商品可申请退货）")
     policy_version: int | None = None
 
 

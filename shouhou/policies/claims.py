@@ -219,10 +219,27 @@ def facts_from_json(raw: object) -> tuple[LineFacts, Claim, dt.date]:
                   downloaded=c.downloaded, gift_value=c.gift_value, main_part=c.main_part,
                   return_quantity=c.return_quantity, activated=c.activated, sold_as_flawed=c.sold_as_flawed,
                   free_shipping_lost=c.free_shipping_lost, installed_on=c.installed_date)
-    errors = facts_errors(line, claim, c.now, names=CLAIM_JSON_NAMES)
+    errors = facts_errors(line, claim, c.now, names=CLAIM_JSON_NAMES, instants=_instants(raw))
     if errors:
         raise ClaimInputError(errors)
     return line, claim, c.now
+
+
+# claim JSON date key → the engine fact it gives
+_DATE_FACTS = {"order_date": "ordered_on", "ship_date": "shipped_on", "delivery_date": "delivered_on",
+               "replaced_date": "replaced_on", "installed_date": "installed_on", "now": "now"}
+
+
+def _instants(raw: dict) -> dict[str, dt.datetime]:
+    """The moments a validated claim JSON gave with a time of day (a naive one read in Asia/Shanghai), by engine
+    fact: the dates alone cannot order `now` at 08:00 before a sign-off at 20:00 the same day."""
+    out = {}
+    for key, fact in _DATE_FACTS.items():
+        value = next((raw[name] for name in ALIASES[key] if name in raw), None)
+        if isinstance(value, str) and len(value.strip()) > 10 and value.strip()[10] in "T ":
+            moment = dt.datetime.fromisoformat(value.strip())
+            out[fact] = moment if moment.tzinfo else moment.replace(tzinfo=SHANGHAI)
+    return out
 
 
 class _ClaimData(BaseModel):

@@ -27,6 +27,9 @@ QUALITY_RETURN_MIN_DAYS = 7   # CRPL art. 24: return within seven days of receip
 QUALITY_EXCHANGE_MIN_DAYS = 15  # exchange (or repair) after the return period, as the 三包 15-day rule
 SANBAO_MIN_DAYS = {"return_days": 7, "exchange_days": 15, "warranty_days": 365}  # 三包 arts. 9, 10; 1-year unit
 SANBAO_MAX_FAILED_REPAIRS = 2  # 三包 art. 11: two failed repairs → exchange or return
+# the categories under the national 三包 catalogue (mobile phones; computers, household audio-video goods and
+# appliances — 数码家电): 三包 applies to them by law, so a shop's `sanbao.categories` may add others, never drop these
+SANBAO_CATEGORIES = ("electronics", "mobile_phone")
 # CRPL art. 25 para. 1 (1)–(4): the only goods excluded by law without the buyer's confirmation. Digital
 # goods, audio-video and software are excluded only once downloaded or unsealed by the consumer.
 STATUTORY_EXCEPTIONS = ("custom_made", "fresh", "digital_goods", "audio_video_software", "books_periodicals")
@@ -317,14 +320,14 @@ def _law(doc: dict, v: _V) -> None:
     _floor(v, "quality.return_days", q.get("return_days"), QUALITY_RETURN_MIN_DAYS,
            f"{CRPL_24}：商品不符合质量要求的，消费者可以自收到商品之日起七日内退货")
     _floor(v, "quality.exchange_days", q.get("exchange_days"), QUALITY_EXCHANGE_MIN_DAYS,
-           f"{CRPL_24}：七日后可要求更换、修理；{SANBAO}第九条：十五日内可换货")
+           f"{CRPL_24}：七日后可要求更换、修理；{SANBAO}第十条：十五日内可换货或修理")
     missing = [r for r in STATUTORY_MERCHANT_REASONS if r not in items(ship, "merchant_reasons")]
     if missing and isinstance(ship.get("merchant_reasons"), list):
         v.err("shipping.merchant_reasons",
               f"缺少 {', '.join(missing)}（{CRPL_24}第二款：因质量问题退货、更换、修理的，经营者应当承担运输等必要费用；"
               "发错、少发、运输破损与召回同属经营者责任）")
-    sb_why = {"return_days": f"{SANBAO}第八条：售出7日内发生性能故障可退货、换货或修理",
-              "exchange_days": f"{SANBAO}第九条：售出15日内发生性能故障可换货或修理",
+    sb_why = {"return_days": f"{SANBAO}第九条：售出7日内发生性能故障可退货、换货或修理",
+              "exchange_days": f"{SANBAO}第十条：售出15日内发生性能故障可换货或修理",
               "warranty_days": f"{SANBAO}：整机三包有效期不少于一年"}
 
     def sanbao_floors(t: dict, loc: str) -> None:
@@ -333,10 +336,15 @@ def _law(doc: dict, v: _V) -> None:
         repairs = t.get("failed_repairs_for_exchange")
         if isinstance(repairs, int) and not isinstance(repairs, bool) and repairs > SANBAO_MAX_FAILED_REPAIRS:
             v.err(f"{loc}.failed_repairs_for_exchange",
-                  f"不得多于 {SANBAO_MAX_FAILED_REPAIRS} 次（{SANBAO}第十条：三包有效期内修理两次仍不能正常使用的，"
+                  f"不得多于 {SANBAO_MAX_FAILED_REPAIRS} 次（{SANBAO}第十一条：三包有效期内修理两次仍不能正常使用的，"
                   f"应换货或退货），收到 {t['failed_repairs_for_exchange']}")
 
     sanbao_floors(sb, "sanbao")
+    dropped = [c for c in SANBAO_CATEGORIES if c not in items(sb, "categories")]
+    if dropped and isinstance(sb.get("categories"), list):
+        v.err("sanbao.categories",
+              f"缺少 {', '.join(dropped)}（{SANBAO}：列入国家三包目录的商品——移动电话、微型计算机、家用视听商品、家用电器等——"
+              "依法实行三包，店铺不能排除）")
     for name, rule in table(doc, "categories").items():
         loc = f"categories.{name}"
         cnr, intact = table(rule, "no_reason"), table(rule, "intact")

@@ -15,6 +15,7 @@ from shouhou.policies.document import (
     QUALITY_RETURN_MIN_DAYS,
     REASONS,
     REFUND_WITHIN_DAYS,
+    SANBAO_CATEGORIES,
     SANBAO_MAX_FAILED_REPAIRS,
     SANBAO_MIN_DAYS,
     SEAL_CATEGORIES,
@@ -46,6 +47,9 @@ WASHABLE = ("clothing", "underwear", "shoes_bags", "home")
 ELECTRONIC = ("electronics", "mobile_phone")
 # Goods nobody repairs: a quality problem with them is put right by exchange (or return), never "repair".
 NOT_REPAIRABLE = ("food", "fresh", "cosmetics", "underwear")
+# CRPL art. 24: after the first seven days a quality return on request, where the conditions for ending the contract
+# are met (a person judges them; full refund, no depreciation)
+QUALITY_RETURN_ON_REQUEST = "quality.return_on_request"
 # Dates a claim may carry: anything outside is a typo (and past 9999 the deadlines decide() computes, a year
 # ahead at most, could not be written at all).
 MIN_DATE = dt.date(2000, 1, 1)
@@ -159,7 +163,8 @@ class Decision:
     gift_deduction: Decimal | None = None  # marked value of unreturned gifts taken off the refund
     shipping_deduction: Decimal | None = None  # a free-shipping offer's fee, due after the return, taken off
     # remedies the buyer may ask for beyond `allowed`, each approved by a person (三包 art. 13: a return instead of
-    # the exchange due, less depreciation the merchant sets); never recommended, never automatic
+    # the exchange due, less depreciation the merchant sets; CRPL art. 24: a quality return after day 7 where the
+    # conditions for ending the contract are met); never recommended, never automatic
     on_request: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict:
@@ -211,11 +216,15 @@ def _int_error(value, lo: int, hi: int) -> str | None:
     return None
 
 
-def facts_errors(line: LineFacts, claim: Claim, today: dt.date, *, names: dict[str, str] | None = None) -> list[str]:
+def facts_errors(line: LineFacts, claim: Claim, today: dt.date, *, names: dict[str, str] | None = None,
+                 instants: dict[str, dt.datetime] | None = None) -> list[str]:
     """Everything that makes (line, claim, today) impossible or malformed, as 'field: message' lines: wrong
     types (a string for a boolean, NaN or a negative amount), unknown values, a missing order date and
-    impossible chronologies (signed before ordered or shipped, `now` before any of them). Pure."""
+    impossible chronologies (signed before ordered or shipped, `now` before any of them). `instants`: the moments
+    (aware) the caller was given for some of these dates (fact name → datetime, e.g. a claim JSON's sign-off at
+    20:00): two events on the same day are then ordered by them too. Pure."""
     names = names or FACT_NAMES
+    instants = instants or {}
     errors: list[str] = []
 
     def err(key: str, msg: str) -> None:
@@ -301,13 +310,24 @@ def facts_errors(line: LineFacts, claim: Claim, today: dt.date, *, names: dict[s
                   ("ordered_on", "shipped_on", "delivered_on", "installed_on", "now")):
         for i, later in enumerate(order):
             for earlier in order[:i]:
-                if later in dates and earlier in dates and dates[later] < dates[earlier]:
+                if later not in dates or earlier not in dates:
+                    continue
+                if dates[later] < dates[earlier]:
                     message = (f"{DATE_LABELS[later]} {dates[later]} 早于{DATE_LABELS[earlier]} {dates[earlier]}"
                                f"（{names.get(earlier, earlier)}），时间顺序不可能")
-                    if (later, message) not in seen:
-                        seen.add((later, message))
-                        err(later, message)
-                    break
+                elif (dates[later] == dates[earlier] and later in instants and earlier in instants
+                      and instants[later] < instants[earlier]):
+                    # the same day, but `now` at 08:00 before a sign-off at 20:00: not yet delivered, not day 0
+                    at_later, at_earlier = (instants[k].astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M:%S")
+                                            for k in (later, earlier))
+                    message = (f"{DATE_LABELS[later]} {at_later} 早于{DATE_LABELS[earlier]} {at_earlier}（北京时间，"
+                               f"{names.get(earlier, earlier)}），时间顺序不可能")
+                else:
+                    continue
+                if (later, message) not in seen:
+                    seen.add((later, message))
+                    err(later, message)
+                break
     return errors
 
 
@@ -460,7 +480,7 @@ def statutory_damages(*, basis: str, price_paid: Decimal, loss: Decimal = Decima
     if basis == "food_safety" and label_only:
         return None
     formula = max(price * rule["price_times"], loss * rule["loss_times"]).quantize(Decimal("0.01"))
-    amount = max(formula, rule["minimum"])
+    amount = max(formula, rule["minimum"]).quantize(Decimal("0.01"))  # money to the fen: 1000.00, not 1000
     low = formula < rule["minimum"]
     if basis == "fraud":
         zh = (f"经营者有欺诈行为：除退款和赔偿损失外，增加赔偿价款 {price} 元的三倍"
@@ -557,7 +577,8 @@ def decide(line: LineFacts, claim: Claim, now: dt.date | dt.datetime, *, policy:
     sb["failed_repairs_for_exchange"] = min(sb["failed_repairs_for_exchange"], SANBAO_MAX_FAILED_REPAIRS)
     # a longer warranty the shop promised for the product binds it (CRPL art. 24: 当事人约定)
     sb["warranty_days"] = max(sb["warranty_days"], line.warranty_days or 0)
-    electronics = cat in policy["sanbao"]["categories"]
+    # the national 三包 catalogue holds whatever the document lists (a version published before that floor existed)
+    electronics = cat in policy["sanbao"]["categories"] or cat in SANBAO_CATEGORIES
     late_transit = (reason == "damaged_in_transit" and day is not None
                     and day > policy["quality"]["transit_damage_report_days"])
     if reason == "quality" and electronics:
@@ -855,23 +876,27 @@ def decide(line: LineFacts, claim: Claim, now: dt.date | dt.datetime, *, policy:
                 d.clauses.append("quality.failed_repairs")
                 zh.append(f"质量问题已维修{claim.failed_repairs}次仍未解决，可换货或退货退款（消法第24条），运费由商家承担。")
                 en.append("Repaired twice and still defective: exchange or return (CRPL art. 24).")
-            elif today <= q_exchange_end:
-                d.allowed = ["exchange", "repair", "compensation"]
-                d.clauses.append("quality.exchange")
-                zh.append("质量问题，可换货或维修（消法第24条）。")
-                en.append("Quality defect: exchange or repair.")
             else:
                 # CRPL art. 24 sets no end to 更换、修理 for a quality problem after the first seven days (the
-                # 15-day line is the shop's own period, and 三包's for its listed goods); a return needs the
-                # conditions for ending the contract, which a person judges.
+                # 15-day line is the shop's own period, and 三包's for its listed goods). From day 8 a return is due
+                # where the conditions for ending the contract are met (「七日后符合法定解除合同条件的，消费者可以及时
+                # 退货」: Civil Code art. 563 — the defect defeats the purpose of the purchase), which a person judges:
+                # the buyer may ask for it (`on_request`), never granted by itself.
+                in_period = today <= q_exchange_end
                 d.allowed = ["exchange", "repair", "compensation"]
-                d.clauses.append("quality.after_exchange_period")
-                zh.append("质量问题，可要求换货或维修（消法第24条）；问题严重致商品无法使用的可退货，由客服核实。")
-                en.append("Quality defect: exchange or repair (CRPL art. 24); a return where the defect defeats the "
-                          "purchase, checked by an agent.")
+                d.clauses.append("quality.exchange" if in_period else "quality.after_exchange_period")
+                d.on_request = ["return_refund"]
+                d.clauses.append(QUALITY_RETURN_ON_REQUEST)
+                remedies_zh, remedies_en = ("换货", "exchange") if cat in NOT_REPAIRABLE else ("换货或维修",
+                                                                                            "exchange or repair")
+                zh.append(f"质量问题，可要求{remedies_zh}（消法第24条）；符合法定解除合同条件的（如质量问题致使不能实现"
+                          f"购买目的），也可以申请退货，由客服核实（消法第24条）。")
+                en.append(f"Quality defect: {remedies_en} (CRPL art. 24); a return may be asked for where the conditions "
+                          f"for ending the contract are met (the defect defeats the purpose of the purchase), checked "
+                          f"by an agent (CRPL art. 24).")
             if cat in NOT_REPAIRABLE:
                 d.allowed = [k for k in d.allowed if k != "repair"]
-            if "return_refund" in d.allowed:
+            if "return_refund" in d.allowed or "return_refund" in d.on_request:
                 d.refund_amount = total
     elif reason in ("wrong_item", "missing_parts", "damaged_in_transit"):
         d.allowed = {"wrong_item": ["exchange", "return_refund"],

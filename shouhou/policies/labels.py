@@ -40,6 +40,7 @@ CLAUSES: dict[str, object] = {
     "quality.repair": _lazy("质量问题：维修或补偿"),  # decisions stored before 2026-12-06
     "quality.failed_repairs": _lazy("质量问题：多次维修仍未解决，可换货或退货（消法第24条）"),
     "quality.after_exchange_period": _lazy("质量问题：换货或维修，严重者可退货（消法第24条）"),
+    "quality.return_on_request": _lazy("质量问题：七日后符合法定解除合同条件的可申请退货，由客服核实（消法第24条）"),
     "quality.transit_damage_report": _lazy("运输破损的反馈期限"),
     "merchant_fault.{reason}": _lazy("商家责任：%(reason)s"),
     "price_protection.window": _lazy("价保期限"),

@@ -11,6 +11,9 @@ from django.utils.translation import gettext
 from shouhou.policies.document import (
     CONFIRMABLE_CATEGORIES,
     NO_REASON_MIN_DAYS,
+    SANBAO_CATEGORIES,
+    SANBAO_MAX_FAILED_REPAIRS,
+    SANBAO_MIN_DAYS,
     SEAL_CATEGORIES,
     SEALED_EXCEPTIONS,
     STATUTORY_EXCEPTIONS,
@@ -105,11 +108,14 @@ def category_rules(doc: dict, category: str) -> dict:
     lines["shipping"] = text + gettext("。") + gettext("运输破损请在签收后%(days)s天内反馈。") % {
         "days": doc["quality"]["transit_damage_report_days"]}
     sb = {**doc["sanbao"], **crule.get("sanbao", {})}
-    if category in doc["sanbao"]["categories"]:
+    # what the engine applies: an old version's numbers below the statutory floors (published with law=False) are
+    # never promised, nor the 三包 of the national catalogue left out
+    sb.update({key: max(sb[key], least) for key, least in SANBAO_MIN_DAYS.items()})
+    if category in doc["sanbao"]["categories"] or category in SANBAO_CATEGORIES:
         lines["warranty"] = gettext("性能故障：签收后%(r)s天内可退货，%(e)s天内可换货（不愿换货的可申请退货，已使用的"
                                     "按三包规定收取折旧费），%(w)s天保修期内免费维修；维修%(n)s次仍不能正常使用可换货或退货。") % {
             "r": sb["return_days"], "e": sb["exchange_days"], "w": sb["warranty_days"],
-            "n": sb["failed_repairs_for_exchange"]}
+            "n": min(sb["failed_repairs_for_exchange"], SANBAO_MAX_FAILED_REPAIRS)}
         if category in sb.get("onsite_repair_categories", []):
             lines["warranty"] += gettext("单价 %(price)s 元及以上的可预约上门维修。") % {
                 "price": sb["onsite_repair_min_price"]}

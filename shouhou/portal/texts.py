@@ -17,7 +17,7 @@ from django.utils.translation import get_language, gettext, gettext_lazy, npgett
 from shouhou.cases.choices import CaseKind, ShippingPayer
 from shouhou.cases.selectors import units_text
 from shouhou.policies.document import REFUND_WITHIN_DAYS, STATUTORY_MERCHANT_REASONS
-from shouhou.policies.engine import KIND_ZH
+from shouhou.policies.engine import KIND_ZH, SANBAO_RETURN_INSTEAD
 
 REFUND_KINDS = ("return_refund", "refund_only", "price_protect")  # money goes back to the customer
 GOODS_BACK = ("return_refund", "exchange", "repair")  # the goods are sent back (cases.services.RETURN_KINDS)
@@ -129,9 +129,11 @@ def remedy_text(d: dict, kind: str | None, reason: str, *, refund_amount=None) -
     days = d.get("refund_within_days") or REFUND_WITHIN_DAYS
     return {
         "refund": money,
-        # a remedy on request (三包13: a return instead of the exchange) may be charged depreciation: at most this
+        # a return instead of the 三包 exchange (三包13) may be charged depreciation: at most this (a 消法24 quality
+        # return on request is refunded in full)
         "refund_label": "" if not money else gettext("退差价") if kind == "price_protect"
-        else gettext("最多退款（已使用的可能扣除折旧费）") if _on_request(d, kind) else gettext("退款金额"),
+        else gettext("最多退款（已使用的可能扣除折旧费）")
+        if _on_request(d, kind) and SANBAO_RETURN_INSTEAD in (d.get("clauses") or []) else gettext("退款金额"),
         "shipping": _payer(who) if who else "",
         "by": by,
         # the last minute of that day, Beijing time, as the case's deadline_at: 「12-14 前」 read as 「by the 13th」

@@ -166,12 +166,13 @@ def test_cli_check_prints_line_numbers(tmp_path):
     ({"quality__exchange_days": 10}, "quality.exchange_days: 不得少于 15 天", "消法第24条"),
     ({"shipping__merchant_reasons": ["wrong_item"]}, "shipping.merchant_reasons: 缺少 quality, not_as_described",
      "消法第24条"),
-    ({"sanbao__return_days": 0}, "sanbao.return_days: 不得少于 7 天", "第八条"),
-    ({"sanbao__exchange_days": 0, "sanbao__return_days": 0}, "sanbao.exchange_days: 不得少于 15 天", "第九条"),
+    ({"sanbao__return_days": 0}, "sanbao.return_days: 不得少于 7 天", "规定》第九条"),
+    ({"sanbao__exchange_days": 0, "sanbao__return_days": 0}, "sanbao.exchange_days: 不得少于 15 天", "规定》第十条"),
     ({"sanbao__warranty_days": 0}, "sanbao.warranty_days: 不得少于 365 天", "三包有效期"),
-    ({"sanbao__failed_repairs_for_exchange": 3}, "sanbao.failed_repairs_for_exchange: 不得多于 2 次", "第十条"),
+    ({"sanbao__failed_repairs_for_exchange": 3}, "sanbao.failed_repairs_for_exchange: 不得多于 2 次", "规定》第十一条"),
     ({"categories__mobile_phone__sanbao": {"exchange_days": 0}}, "categories.mobile_phone.sanbao.exchange_days: 不得少于 15 天",
-     "第九条"),
+     "规定》第十条"),
+    ({"sanbao__categories": ["electronics"]}, "sanbao.categories: 缺少 mobile_phone", "三包"),
 ])
 def test_validator_refuses_less_than_the_law_and_cites_the_clause(patch, error, clause):
     # given the default policy made less generous than the law; when it is validated

@@ -72,9 +72,9 @@ V = [
     ("quality-day15", "home", "99", 15, {}, {"reason": "quality"}, {"recommended": "exchange"}),
     # 消法第24条: after seven days exchange and repair stay open (no 15-day end outside 三包); a return needs the
     # conditions for ending the contract, judged by a person; nothing is refunded on an exchange or a repair
-    ("quality-day16", "home", "99", 16, {}, {"reason": "quality"}, {"allowed": ["exchange", "repair", "compensation"], "clause": "quality.after_exchange_period", "refund": "0", "auto": False}),
-    ("quality-day800", "clothing", "99", 800, {}, {"reason": "quality"}, {"allowed": ["exchange", "repair", "compensation"], "refund": "0"}),
-    ("quality-day8-no-refund", "clothing", "99", 8, {}, {"reason": "quality"}, {"allowed": ["exchange", "repair", "compensation"], "refund": "0"}),
+    ("quality-day16", "home", "99", 16, {}, {"reason": "quality"}, {"allowed": ["exchange", "repair", "compensation"], "clause": "quality.after_exchange_period", "refund": "99.00", "auto": False}),
+    ("quality-day800", "clothing", "99", 800, {}, {"reason": "quality"}, {"allowed": ["exchange", "repair", "compensation"], "refund": "99.00"}),
+    ("quality-day8-return-on-request", "clothing", "99", 8, {}, {"reason": "quality"}, {"allowed": ["exchange", "repair", "compensation"], "refund": "99.00", "clause": "quality.return_on_request"}),
     ("quality-day3-refund", "clothing", "99", 3, {}, {"reason": "quality"}, {"recommended": "return_refund", "refund": "99.00"}),
     ("quality-food-not-repaired", "food", "39", 10, {}, {"reason": "quality"}, {"allowed": ["exchange", "compensation"]}),
     ("quality-fresh-day20-not-repaired", "fresh", "39", 20, {}, {"reason": "not_as_described"}, {"allowed": ["exchange", "compensation"]}),

@@ -147,7 +147,7 @@ LAW = [
      ["exchange", "return_refund", "compensation"], {"clause": "quality.failed_repairs", "refund": "99.00",
                                                      "payer": "merchant", "auto": False}),
     ("消法24", "quality-one-failed-repair-day30", "home", 30, {"reason": "quality", "failed_repairs": 1},
-     ["exchange", "repair", "compensation"], {"refund": "0"}),
+     ["exchange", "repair", "compensation"], {"refund": "99.00", "clause": "quality.return_on_request"}),
     # 三包 (微型计算机、家用电器): a main part's warranty outlasts the whole unit's (2 / 3 years); phones have none
     ("三包 主要部件", "sanbao-main-part-day400", "electronics", 400, {"reason": "performance_fault", "main_part": True},
      ["repair"], {"clause": "sanbao.main_part_repair", "payer": "merchant",
