@@ -18,9 +18,7 @@ from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 
-from shouhou.accounts.access import membership_get
-from shouhou.accounts.actors import CustomerActor, acting_user, actor_role, require_role
-from shouhou.accounts.choices import Role
+from shouhou.accounts.actors import CustomerActor, acting_user, require_role
 from shouhou.accounts.permissions import (
     CASE_APPROVE,
     CASE_CREATE,
@@ -57,7 +55,7 @@ from shouhou.policies.engine import (
     needs_person,
     refund_share,
 )
-from shouhou.policies.selectors import policy_document
+from shouhou.policies.selectors import approval_limit, policy_document
 from shouhou.reviews.guards import guard_refusal
 
 S = CaseStatus
@@ -696,10 +694,6 @@ def case_operations_allowed(*, case: Case, actor) -> set[str]:
             if by_state[op] and actor_can(actor, case.shop, action, case_id=case.pk)}
 
 
-AGENTS = {Role.AGENT, Role.SUPERVISOR, Role.ADMIN}
-SUPERVISORS = {Role.SUPERVISOR, Role.ADMIN}
-
-
 @transaction.atomic
 def case_approve(*, case: Case, actor, note: str = "") -> Case:
     _require(actor, case, CASE_APPROVE)
@@ -953,15 +947,9 @@ def repair_overdue_note(data: dict) -> str:
         "days": data.get("days")}
 
 
-def agent_approval_limit(*, case: Case, membership, role: str | None = None) -> Decimal:
-    """What an agent may grant alone on this case: their own limit, capped by the policy version the
-    case was decided under (compensation.agent_approval_limit). Yuan. An API token has no membership:
-    an agent-role token gets the policy's limit."""
-    doc = parse_policy(case.policy_version.source, law=False) if case.policy_version_id else load_default_policy()
-    policy_limit = Decimal(str(doc["compensation"]["agent_approval_limit"]))
-    if membership is not None:
-        return min(Decimal(str(membership.approval_limit)), policy_limit)
-    return policy_limit if role in AGENTS else Decimal("0")
+def _case_policy(case: Case) -> dict:
+    """The policy document the case was decided under (the shipped default for a case without a version)."""
+    return parse_policy(case.policy_version.source, law=False) if case.policy_version_id else load_default_policy()
 
 
 def _compensation_amount(amount, kind: str) -> Decimal:
@@ -993,13 +981,9 @@ def _compensation_total(case: Case, kind: str, amount: Decimal) -> Decimal:
 
 def _issue(case: Case, *, actor, kind: str, amount: Decimal, note: str, role: str | None = None) -> Case:
     total = _compensation_total(case, kind, amount)
-    user = acting_user(actor)
-    m = membership_get(user, case.shop) if user is not None else None
-    role = actor_role(actor, case.shop) or role  # a token has a role but no membership
-    supervisor = role in SUPERVISORS
-    limit = agent_approval_limit(case=case, membership=m, role=role)
+    limit = approval_limit(actor=actor, shop=case.shop, doc=_case_policy(case), role=role)  # a token: its role
     value = compensation_value(kind, total)  # the case's whole compensation: two small payouts are one large
-    if value > limit and not supervisor:
+    if limit is not None and value > limit:
         shown = f"{amount} 积分（折合 {value} 元）" if kind == "points" else f"{amount} 元"
         return _move(case, S.AWAITING_SUPERVISOR, actor=actor, kind="compensation_requested",
                      note=note or f"补偿 {shown}超出客服审批额度 {limit} 元，待主管审批",

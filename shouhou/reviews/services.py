@@ -12,15 +12,15 @@ from django.db import transaction
 from django.db.models import F, OuterRef, Subquery
 from django.utils.translation import gettext
 
-from shouhou.accounts.actors import SystemActor, acting_user, actor_can, require_role
-from shouhou.accounts.models import Membership
-from shouhou.accounts.permissions import COMPENSATE, COMPENSATE_ABOVE_LIMIT, IMPORT, REPLY
+from shouhou.accounts.actors import acting_user, require_role
+from shouhou.accounts.permissions import COMPENSATE, IMPORT, REPLY
 from shouhou.commerce.models import Customer, Order, OrderLine
 from shouhou.core.audit import audit_record
 from shouhou.core.clock import now
 from shouhou.core.money import MoneyError, positive_amount
 from shouhou.core.numbers import new_number
 from shouhou.notifications.services import notification_enqueue
+from shouhou.policies.selectors import approval_limit
 from shouhou.reviews.choices import (
     ComplaintType,
     Outcome,
@@ -321,14 +321,6 @@ def recovery_contact(*, task: RecoveryTask, note: str, actor) -> RecoveryTask:
     return task
 
 
-def _approval_limit(actor, shop) -> Decimal | None:
-    user = acting_user(actor)
-    if user is None:
-        return None if isinstance(actor, SystemActor) else Decimal("0")  # a token has no personal limit
-    m = Membership.objects.filter(user=user, shop=shop).first()
-    return m.approval_limit if m else Decimal("0")
-
-
 @transaction.atomic
 def recovery_set_remedy(*, task: RecoveryTask, remedy: str, actor, amount: Decimal | None = None,
                         note: str = "", override_misunderstanding: bool = False) -> RecoveryTask:
@@ -355,8 +347,8 @@ def recovery_set_remedy(*, task: RecoveryTask, remedy: str, actor, amount: Decim
             amount = positive_amount(amount, field="金额")
         except MoneyError as exc:
             raise ReviewRefused(str(exc), field="amount") from None
-        limit = _approval_limit(actor, task.shop)
-        if limit is not None and amount > limit and not actor_can(actor, task.shop, COMPENSATE_ABOVE_LIMIT):
+        limit = approval_limit(actor=actor, shop=task.shop)  # the same rule as a case's compensation
+        if limit is not None and amount > limit:
             raise ReviewRefused(gettext("金额 %(amount)s 元超过您的审批额度 %(limit)s 元，请提交主管审批") % {"amount": amount, "limit": limit},
                                 field="amount")
     else:
