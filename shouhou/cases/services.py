@@ -18,9 +18,7 @@ from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 
-from shouhou.accounts.access import membership_get
-from shouhou.accounts.actors import CustomerActor, acting_user, actor_role, require_role
-from shouhou.accounts.choices import Role
+from shouhou.accounts.actors import CustomerActor, acting_user, require_role
 from shouhou.accounts.permissions import (
     CASE_APPROVE,
     CASE_CREATE,
@@ -41,7 +39,7 @@ from shouhou.cases.choices import (
 from shouhou.cases.models import Case, CaseEvent, CaseEvidence, Recall
 from shouhou.cases.parcels import ParcelError, carrier_code, return_parcel_text, tracking_no_check
 from shouhou.commerce.choices import OrderStatus
-from shouhou.commerce.models import OrderLine, Shipment
+from shouhou.commerce.models import Order, OrderLine, Shipment
 from shouhou.core import clock
 from shouhou.core.audit import audit_record
 from shouhou.core.money import MoneyError, positive_amount
@@ -65,7 +63,7 @@ from shouhou.policies.engine import (
     needs_person,
     refund_share,
 )
-from shouhou.policies.selectors import policy_document
+from shouhou.policies.selectors import approval_limit, policy_document
 from shouhou.reviews.guards import guard_refusal
 
 S = CaseStatus
@@ -725,10 +723,6 @@ def case_operations_allowed(*, case: Case, actor) -> set[str]:
             if by_state[op] and actor_can(actor, case.shop, action, case_id=case.pk)}
 
 
-AGENTS = {Role.AGENT, Role.SUPERVISOR, Role.ADMIN}
-SUPERVISORS = {Role.SUPERVISOR, Role.ADMIN}
-
-
 @transaction.atomic
 def case_approve(*, case: Case, actor, note: str = "") -> Case:
     _require(actor, case, CASE_APPROVE)
@@ -1002,15 +996,9 @@ def repair_overdue_note(data: dict) -> str:
         "days": data.get("days")}
 
 
-def agent_approval_limit(*, case: Case, membership, role: str | None = None) -> Decimal:
-    """What an agent may grant alone on this case: their own limit, capped by the policy version the
-    case was decided under (compensation.agent_approval_limit). Yuan. An API token has no membership:
-    an agent-role token gets the policy's limit."""
-    doc = parse_policy(case.policy_version.source, law=False) if case.policy_version_id else load_default_policy()
-    policy_limit = Decimal(str(doc["compensation"]["agent_approval_limit"]))
-    if membership is not None:
-        return min(Decimal(str(membership.approval_limit)), policy_limit)
-    return policy_limit if role in AGENTS else Decimal("0")
+def _case_policy(case: Case) -> dict:
+    """The policy document the case was decided under (the shipped default for a case without a version)."""
+    return parse_policy(case.policy_version.source, law=False) if case.policy_version_id else load_default_policy()
 
 
 def _compensation_amount(amount, kind: str) -> Decimal:
@@ -1025,31 +1013,63 @@ def paid_for_case(case: Case) -> Decimal:
     return Decimal(case.order_line.price_paid if case.order_line_id else case.order.total_paid)
 
 
-def _compensation_total(case: Case, kind: str, amount: Decimal) -> Decimal:
+def _same_purchase(case: Case):
+    """The cases about what this case is about: its line's cases, or, for a case about the whole order, every
+    case of the order. Compensation adds up over them (one purchase, whichever case pays)."""
+    if case.order_line_id:
+        return Case.objects.filter(order_line_id=case.order_line_id)
+    return Case.objects.filter(order_id=case.order_id)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Payout:
+    total: Decimal  # the case's compensation once this payout is added, in its kind
+    value: Decimal  # yuan: that, plus what the purchase's other cases gave or wait for a supervisor to give
+    elsewhere: Decimal  # yuan the purchase's other cases gave or asked for
+
+
+def _compensation_total(case: Case, kind: str, amount: Decimal) -> _Payout:
     """The case's compensation once `amount` is added: it accumulates (a second payout adds to the first,
-    as the history shows both) in one kind, and its value never passes what the customer paid — for an agent
-    or a supervisor alike (punitive damages are not a goodwill compensation)."""
+    as the history shows both) in one kind, and, with what the purchase's other cases paid, its value never
+    passes what the customer paid — for an agent or a supervisor alike (punitive damages are not a goodwill
+    compensation). Locks the order's row: two payouts on one purchase at once are counted one after the other."""
+    Order.objects.select_for_update().filter(pk=case.order_id).values_list("pk", flat=True).first()
     given = Decimal(case.compensation_amount or 0)
     if given and case.compensation_kind and case.compensation_kind != kind:
         raise CaseError(f"本单已发放{case.get_compensation_kind_display()}补偿，追加补偿请用同一方式。")
     total = given + amount
+    paid_elsewhere, pending_elsewhere = Decimal("0"), Decimal("0")
+    others = _same_purchase(case).exclude(pk=case.pk).values_list("compensation_kind", "compensation_amount",
+                                                                  "status", "pending_compensation")
+    for other_kind, other_amount, status, pending in others:
+        if other_amount:
+            paid_elsewhere += compensation_value(other_kind, other_amount)
+        if status == S.AWAITING_SUPERVISOR and pending:
+            # not paid yet, but the agent's limit counts it: waiting is no way around the supervisor
+            pending_elsewhere += compensation_value(pending["kind"], pending["amount"])
+    value = compensation_value(kind, total)
     paid = paid_for_case(case)
-    if compensation_value(kind, total) > paid:
-        raise CaseError(f"补偿合计（折合 {compensation_value(kind, total).quantize(Decimal('0.01'))} 元）"
+    if value + paid_elsewhere > paid:
+        if paid_elsewhere:
+            raise CaseError(gettext("补偿合计（折合 %(total)s 元，含同一商品其他售后单已发放的 %(elsewhere)s 元）"
+                                    "不能超过顾客为本单实付的 %(paid)s 元。") % {
+                "total": (value + paid_elsewhere).quantize(Decimal("0.01")),
+                "elsewhere": paid_elsewhere.quantize(Decimal("0.01")), "paid": paid})
+        raise CaseError(f"补偿合计（折合 {value.quantize(Decimal('0.01'))} 元）"
                         f"不能超过顾客为本单实付的 {paid} 元。")
-    return total
+    elsewhere = paid_elsewhere + pending_elsewhere
+    return _Payout(total=total, value=value + elsewhere, elsewhere=elsewhere)
 
 
 def _issue(case: Case, *, actor, kind: str, amount: Decimal, note: str, role: str | None = None) -> Case:
-    total = _compensation_total(case, kind, amount)
-    user = acting_user(actor)
-    m = membership_get(user, case.shop) if user is not None else None
-    role = actor_role(actor, case.shop) or role  # a token has a role but no membership
-    supervisor = role in SUPERVISORS
-    limit = agent_approval_limit(case=case, membership=m, role=role)
-    value = compensation_value(kind, total)  # the case's whole compensation: two small payouts are one large
-    if value > limit and not supervisor:
-        shown = f"{amount} 积分（折合 {value} 元）" if kind == "points" else f"{amount} 元"
+    payout = _compensation_total(case, kind, amount)
+    total = payout.total
+    limit = approval_limit(actor=actor, shop=case.shop, doc=_case_policy(case), role=role)  # a token: its role
+    # the purchase's whole compensation decides: two small payouts are one large, on one case or on several
+    if limit is not None and payout.value > limit:
+        shown = f"{amount} 积分（折合 {compensation_value(kind, amount)} 元）" if kind == "points" else f"{amount} 元"
+        if payout.elsewhere:
+            shown += f"（连同同一商品其他售后单合计 {payout.value.quantize(Decimal('0.01'))} 元）"
         return _move(case, S.AWAITING_SUPERVISOR, actor=actor, kind="compensation_requested",
                      note=note or f"补偿 {shown}超出客服审批额度 {limit} 元，待主管审批",
                      fields={"pending_compensation": {"kind": kind, "amount": str(amount), "note": note}},
@@ -1108,7 +1128,8 @@ def case_supervisor_approve(*, case: Case, actor, note: str = "") -> Case:
     pending = case.pending_compensation or {}
     total = None
     if pending:  # checked again: the case may have been compensated while this waited
-        total = _compensation_total(case, pending["kind"], _compensation_amount(pending["amount"], pending["kind"]))
+        total = _compensation_total(case, pending["kind"],
+                                    _compensation_amount(pending["amount"], pending["kind"])).total
     case = _move(case, S.FULFILLING, actor=actor, kind="supervisor_approved", note=note or "主管已批准",
                  fields={"pending_compensation": {}})
     if pending:

@@ -35,6 +35,7 @@ ACTION_LABELS: dict[str, Any] = {
     "return_address.save": _lazy("保存退货地址"),
     "review.remedy": _lazy("差评挽回：补偿"),
     "review.showcase": _lazy("好评展示设置"),
+    "referral.reward": _lazy("发放推荐奖励"),
     "notifications.template.save": _lazy("保存消息模板"),
     "notifications.template.enable": _lazy("启用消息模板"),
     "notifications.template.disable": _lazy("停用消息模板"),

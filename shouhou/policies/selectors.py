@@ -6,8 +6,13 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.utils.translation import gettext
 
+from shouhou.accounts.access import membership_get
+from shouhou.accounts.actors import SystemActor, acting_user, actor_role
+from shouhou.accounts.permissions import COMPENSATE, COMPENSATE_ABOVE_LIMIT, role_can
 from shouhou.policies.document import (
     CONFIRMABLE_CATEGORIES,
     NO_REASON_MIN_DAYS,
@@ -42,6 +47,26 @@ def policy_document(*, shop) -> tuple[PolicyVersion | None, dict]:
     version = policy_active(shop=shop)
     # a version published before a statutory floor existed still reads (the engine applies the floors)
     return version, parse(version.source, law=False) if version else parse(default_source())
+
+
+def approval_limit(*, actor, shop, doc: dict | None = None, role: str | None = None) -> Decimal | None:
+    """How much compensation (yuan) `actor` may grant alone in `shop`; None: no limit (whoever holds
+    compensation.above_limit — supervisors, admins — and the system). An agent's own limit
+    (Membership.approval_limit) is capped by the policy's compensation.agent_approval_limit; an API token has
+    no membership: an agent-role token gets the policy's limit. `doc`: the policy that decides (a case's own
+    version); the shop's active one when None. `role`: for a caller that knows only its role. The one rule for
+    case compensation, review remedies and referral rewards (security.md)."""
+    role = actor_role(actor, shop) or role
+    if isinstance(actor, SystemActor) or role_can(role, COMPENSATE_ABOVE_LIMIT):
+        return None
+    if doc is None:
+        _, doc = policy_document(shop=shop)
+    policy_limit = Decimal(str(doc["compensation"]["agent_approval_limit"]))
+    user = acting_user(actor)
+    if user is not None:
+        membership = membership_get(user, shop)
+        return min(Decimal(str(membership.approval_limit)), policy_limit) if membership else Decimal("0")
+    return policy_limit if role_can(role, COMPENSATE) else Decimal("0")
 
 
 def policy_photo_reasons(*, shop) -> frozenset[str]:

@@ -13,15 +13,16 @@ from django.db import transaction
 from django.db.models import F, OuterRef, Subquery
 from django.utils.translation import gettext
 
-from shouhou.accounts.actors import SystemActor, acting_user, actor_can, require_role
-from shouhou.accounts.models import Membership
-from shouhou.accounts.permissions import COMPENSATE, COMPENSATE_ABOVE_LIMIT, IMPORT, REPLY
+from shouhou.accounts.actors import acting_user, require_role
+from shouhou.accounts.permissions import COMPENSATE, IMPORT, REPLY
 from shouhou.commerce.models import Customer, Order, OrderLine
 from shouhou.core.audit import audit_record
 from shouhou.core.clock import now
 from shouhou.core.money import MoneyError, positive_amount
 from shouhou.core.numbers import new_number
 from shouhou.notifications.services import notification_enqueue
+from shouhou.policies.engine import compensation_value
+from shouhou.policies.selectors import approval_limit
 from shouhou.reviews.choices import (
     ComplaintType,
     Outcome,
@@ -324,14 +325,6 @@ def recovery_contact(*, task: RecoveryTask, note: str, actor) -> RecoveryTask:
     return task
 
 
-def _approval_limit(actor, shop) -> Decimal | None:
-    user = acting_user(actor)
-    if user is None:
-        return None if isinstance(actor, SystemActor) else Decimal("0")  # a token has no personal limit
-    m = Membership.objects.filter(user=user, shop=shop).first()
-    return m.approval_limit if m else Decimal("0")
-
-
 @transaction.atomic
 def recovery_set_remedy(*, task: RecoveryTask, remedy: str, actor, amount: Decimal | None = None,
                         note: str = "", override_misunderstanding: bool = False) -> RecoveryTask:
@@ -358,8 +351,8 @@ def recovery_set_remedy(*, task: RecoveryTask, remedy: str, actor, amount: Decim
             amount = positive_amount(amount, field="金额")
         except MoneyError as exc:
             raise ReviewRefused(str(exc), field="amount") from None
-        limit = _approval_limit(actor, task.shop)
-        if limit is not None and amount > limit and not actor_can(actor, task.shop, COMPENSATE_ABOVE_LIMIT):
+        limit = approval_limit(actor=actor, shop=task.shop)  # the same rule as a case's compensation
+        if limit is not None and amount > limit:
             raise ReviewRefused(gettext("金额 %(amount)s 元超过您的审批额度 %(limit)s 元，请提交主管审批") % {"amount": amount, "limit": limit},
                                 field="amount")
     else:
@@ -441,10 +434,16 @@ def review_showcase_set(*, review: Review, showcased: bool, actor) -> Review:
     return review
 
 
+# One referral reward's points at most (1,000 yuan at POINTS_PER_YUAN): a bound on a typo or an abuse, whoever grants.
+REFERRAL_POINTS_MAX = 100_000
+
+
 @transaction.atomic
 def referral_reward_record(*, shop, referrer: Customer, friend: Customer, order: Order, kind: str, actor,
                            points: int = 0, coupon_amount: Decimal | None = None) -> tuple[ReferralReward, bool]:
-    """Record the reward for a referred friend's purchase; one per order (a repeat returns the first)."""
+    """Record the reward for a referred friend's purchase; one per order (a repeat returns the first). A reward is
+    compensation money: above the actor's approval limit (policies.selectors.approval_limit, points at
+    POINTS_PER_YUAN) it needs compensation.above_limit, and each one is audited (`referral.reward`)."""
     require_role(actor, shop, COMPENSATE)
     if referrer.shop_id != shop.pk or friend.shop_id != shop.pk or order.shop_id != shop.pk:
         raise ReviewRefused("推荐人、好友和订单必须属于同一店铺")
@@ -452,20 +451,40 @@ def referral_reward_record(*, shop, referrer: Customer, friend: Customer, order:
         raise ReviewRefused("不能推荐自己", field="friend")
     if order.customer_id != friend.pk:
         raise ReviewRefused("该订单不是被推荐好友下的", field="order")
-    if kind == RewardKind.POINTS and points <= 0:
-        raise ReviewRefused("积分奖励需要填写积分数", field="points")
-    if kind == RewardKind.COUPON and not (coupon_amount and coupon_amount > 0):
-        raise ReviewRefused("优惠券奖励需要填写面额", field="coupon_amount")
     if kind not in RewardKind.values:
         raise ReviewRefused(f"未知的奖励类型：{kind}", field="kind")
+    if kind == RewardKind.POINTS:
+        if points in (None, 0, "", "0"):
+            raise ReviewRefused("积分奖励需要填写积分数", field="points")
+        try:
+            points = int(positive_amount(points, field="积分", points=True))
+        except MoneyError as exc:
+            raise ReviewRefused(str(exc), field="points") from None
+        if points > REFERRAL_POINTS_MAX:
+            raise ReviewRefused(gettext("一次推荐奖励最多 %(max)s 积分") % {"max": REFERRAL_POINTS_MAX}, field="points")
+        value, amount_field, coupon_amount = compensation_value("points", Decimal(points)), "points", None
+    else:
+        if coupon_amount in (None, 0, "", "0"):
+            raise ReviewRefused("优惠券奖励需要填写面额", field="coupon_amount")
+        try:
+            coupon_amount = positive_amount(coupon_amount, field="优惠券面额")
+        except MoneyError as exc:
+            raise ReviewRefused(str(exc), field="coupon_amount") from None
+        value, amount_field, points = coupon_amount, "coupon_amount", 0
     existing = ReferralReward.objects.filter(shop=shop, order=order).first()
     if existing:
         return existing, False
+    limit = approval_limit(actor=actor, shop=shop)  # the same rule as a case's compensation
+    if limit is not None and value > limit:
+        raise ReviewRefused(gettext("推荐奖励折合 %(value)s 元，超过您的审批额度 %(limit)s 元，请由主管发放") % {
+            "value": value.quantize(Decimal("0.01")), "limit": limit}, field=amount_field)
     reward = ReferralReward.objects.create(shop=shop, referrer=referrer, friend=friend, order=order, kind=kind,
-                                           points=points if kind == RewardKind.POINTS else 0,
-                                           coupon_amount=coupon_amount if kind == RewardKind.COUPON else None)
+                                           points=points, coupon_amount=coupon_amount)
     if kind == RewardKind.POINTS:
         Customer.objects.filter(pk=referrer.pk, shop=shop).update(points=F("points") + points)
+    audit_record(action="referral.reward", obj=reward, actor=actor, shop=shop,
+                 after={"referrer": referrer.pk, "friend": friend.pk, "order": order.pk, "kind": kind,
+                        "points": points, "coupon_amount": str(coupon_amount or "")})
     return reward, True
 
 

@@ -28,6 +28,7 @@ def test_a_discarded_outer_box_keeps_the_goods_intact(claim, expected):
 def test_the_consumer_page_offers_every_condition_it_lists_to_the_engine():
     from shouhou.portal.views import CONDITIONS as PAGE_CONDITIONS
 
-    offered = [code for code, _label in PAGE_CONDITIONS]
+    offered = [code for code, _label in PAGE_CONDITIONS if code]  # "" is the placeholder 「请选择」, refused on submit
     assert "packaging_discarded" in offered
     assert set(offered) <= set(CONDITIONS)
+    assert PAGE_CONDITIONS[0][0] == ""  # nothing pre-chosen
