@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _lazy
 
 ACTION_LABELS: dict[str, Any] = {
     "case.create": _lazy("创建售后单"),
+    "case.platform_amount": _lazy("退款金额按平台申请更新"),
     "case.compensate": _lazy("补偿已发放"),
     "case.compensation_requested": _lazy("申请超额度补偿（待主管审批）"),
     "case.supervisor_approved": _lazy("主管批准补偿"),
