@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -20,6 +19,7 @@ from shouhou.api.errors import DomainError
 from shouhou.commerce.models import Customer, Order, Shop
 from shouhou.core.clock import local_tz
 from shouhou.core.idempotency import idempotency_claim, idempotency_store_result
+from shouhou.core.jsonbody import JsonBodyError, json_body
 from shouhou.core.signatures import SignatureError, verify
 from shouhou.reviews import selectors, services
 from shouhou.reviews.choices import ComplaintType, ReviewKind, ReviewSource
@@ -420,9 +420,9 @@ def reviews_webhook(request, shop_code: str):
     except SignatureError as exc:
         raise DomainError(f"签名校验失败：{exc}", status=401) from exc
     try:
-        body = json.loads(request.body or b"{}")
-    except ValueError as exc:
-        raise DomainError("请求体不是合法的 JSON") from exc
+        body = json_body(request.body, empty={})
+    except JsonBodyError as exc:
+        raise DomainError(str(exc)) from exc
     if not isinstance(body, dict):
         raise DomainError("请求体应为 JSON 对象")
     event_id = str(body.get("event_id") or "").strip()
