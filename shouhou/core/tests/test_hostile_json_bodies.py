@@ -21,6 +21,7 @@ from shouhou.notifications import gateway_pushes
 from shouhou.platforms.adapters.doudian import push_sign
 from shouhou.platforms.crypto import seal
 from shouhou.platforms.models import PlatformConnection
+from shouhou.reviews.services import review_webhook_secret
 
 SECRET = "s" * 48
 AES = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
@@ -122,6 +123,7 @@ def webhooks(shop, settings):
     settings.SHOUHOU_NOTIFY_WEBHOOK_SECRET = SECRET
     for kind, channel in (("social", Channel.SOCIAL_COMMENT), ("email", Channel.EMAIL)):
         ChannelAccount.objects.create(shop=shop, channel=channel, name=kind, key=f"{kind}-hj", secret=SECRET)
+    assert review_webhook_secret(shop) == SECRET
     return ["/inbox/hooks/social/social-hj/", "/inbox/hooks/email/email-hj/", "/notifications/webhooks/sms-reply/",
             "/notifications/webhooks/receipts/aliyun_sms/", f"/logistics/push/generic/{shop.code}/",
             f"/api/reviews/webhook/{shop.code}"]
