@@ -395,7 +395,8 @@ def review_showcase(request, review_id: int, payload: ShowcaseIn):
 @router.get("/showcase", response=list[ReviewOut], summary="精选好评")
 def reviews_showcase(request):
     _need(request, perm.VIEW)
-    return list(selectors.showcase_list(shop=request.auth.shop))
+    return [ReviewOut.from_orm(r).model_copy(update={"text": selectors.showcase_text(r.text)})
+            for r in selectors.showcase_list(shop=request.auth.shop)]
 
 
 WEBHOOK_ACTOR = SystemActor("reviews-webhook")  # the signature, not a role, admits a push
