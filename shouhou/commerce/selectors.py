@@ -75,27 +75,23 @@ def import_errors_shown(*, job: ImportJob) -> list[dict]:
 
 
 def import_errors_csv(*, job: ImportJob) -> str:
-    """The error list as CSV in the active language (UTF-8 with BOM, so Excel on a Chinese Windows opens it)."""
-    import csv
+    """The error list as CSV in the active language (UTF-8 with BOM, so Excel on a Chinese Windows opens it). Every
+    cell goes through core/spreadsheets: the column is the file's own header, as outside-written as the value."""
     import io
 
     from django.utils.translation import gettext as _
 
+    from shouhou.core.spreadsheets import SafeWriter
+
     out = io.StringIO()
     out.write("\ufeff")
-    writer = csv.writer(out)
+    writer = SafeWriter(out)
     writer.writerow([_("行"), _("列"), _("值"), _("原因")])
     for err in import_errors_shown(job=job):
-        writer.writerow(["" if err["row"] is None else err["row"], err["field"], _csv_safe(err["value"]),
-                         _csv_safe(err["message"])])
+        writer.writerow(["" if err["row"] is None else err["row"], err["field"], err["value"], err["message"]])
     if job.error_count > len(job.errors):
         writer.writerow(["", "", "", _("另有 %(n)s 处错误未列出。") % {"n": job.error_count - len(job.errors)}])
     return out.getvalue()
-
-
-def _csv_safe(text: str) -> str:
-    """A cell Excel would run as a formula (=, +, -, @ first) is written with a leading apostrophe."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def import_job_list(*, shop: Shop, limit: int = 20) -> list[ImportJob]:

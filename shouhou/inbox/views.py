@@ -7,7 +7,6 @@ account key, 403/401 with a short Chinese message for a bad signature, 400 for a
 
 from __future__ import annotations
 
-import json
 import logging
 
 from django.db import transaction
@@ -18,6 +17,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from shouhou.core.jsonbody import JsonBodyError, json_body
 from shouhou.core.links import LinkGone
 from shouhou.core.ratelimit import client_ip, rate_limit
 from shouhou.core.signatures import SignatureError
@@ -132,9 +132,9 @@ def _signed_json(request, account: ChannelAccount, scope: str):
     if not delivery.first:
         return delivery, None
     try:
-        payload = json.loads(request.body.decode() or "null")
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise ChannelRejected("请求体不是有效的 JSON") from exc
+        payload = json_body(request.body, empty=None)
+    except JsonBodyError as exc:  # bad bytes or syntax, too deep, an over-long integer: one neutral answer
+        raise ChannelRejected(str(exc)) from exc
     # An empty or `null` body is refused here (inside the caller's transaction, so the signature is not spent):
     # None is how this function says "replay", and such a first delivery was acknowledged as one, unapplied.
     if not isinstance(payload, dict | list):

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -19,6 +18,7 @@ from django.utils.crypto import salted_hmac
 
 from shouhou.commerce.importers.parse import carrier_code
 from shouhou.core.clock import local_tz
+from shouhou.core.jsonbody import JsonBodyError, json_body
 from shouhou.logistics.normalize import GENERIC, carrier_from_kuaidi100, normalize_kuaidi100
 from shouhou.logistics.services import Event
 
@@ -119,7 +119,7 @@ class Kuaidi100Push:
 
 def parse_kuaidi100_push(param: str) -> Kuaidi100Push:
     carrier, nu, events = parse_kuaidi100(param)
-    doc = json.loads(param)
+    doc = json_body(param)
     status = str(doc.get("status") or "polling").strip().lower()
     if status not in {"polling", "shutdown", "abort", "updateall"}:
         raise PushError(f"快递100 推送的 status 无法识别：{status}")
@@ -131,7 +131,10 @@ def parse_kuaidi100_push(param: str) -> Kuaidi100Push:
 
 def parse_kuaidi100(param: str) -> tuple[str, str, list[Event]]:
     try:
-        doc = json.loads(param)
+        doc = json_body(param)
+    except JsonBodyError as exc:
+        raise PushError(f"快递100 推送格式错误：{exc}") from exc
+    try:
         if not isinstance(doc, dict):
             raise TypeError("param 应为 JSON 对象")
         last = doc["lastResult"]
@@ -162,7 +165,10 @@ def parse_kuaidi100(param: str) -> tuple[str, str, list[Event]]:
 
 def parse_generic(body: bytes) -> tuple[str, str, list[Event]]:
     try:
-        doc = json.loads(body)
+        doc = json_body(body)
+    except JsonBodyError as exc:  # never the parser's own words (「Exceeds the limit (4300 digits)…」)
+        raise PushError(f"推送格式错误：{exc}") from exc
+    try:
         carrier, tracking_no = doc["carrier"], doc["tracking_no"]
         rows = doc["events"]
     except (ValueError, KeyError, TypeError) as exc:

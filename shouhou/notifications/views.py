@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from datetime import datetime
 
@@ -18,6 +17,7 @@ from shouhou.accounts.permissions import POLICY_EDIT, VIEW, role_can
 from shouhou.commerce.models import Customer
 from shouhou.core.clock import local_tz
 from shouhou.core.idempotency import idempotency_claim
+from shouhou.core.jsonbody import NOT_JSON, JsonBodyError, json_body
 from shouhou.core.phones import PhoneError, mask_phone
 from shouhou.core.signatures import SignatureError
 from shouhou.core.webhooks import webhook_verify
@@ -76,7 +76,10 @@ def sms_reply_webhook(request: HttpRequest):
 
     def apply() -> dict:
         try:
-            doc = json.loads(request.body)
+            doc = json_body(request.body)
+        except JsonBodyError as exc:  # never the parser's own words (「Exceeds the limit (4300 digits)…」)
+            raise _BadPayload(str(exc)) from exc
+        try:
             phone, text, msg_id = str(doc["phone"]), str(doc["text"]), str(doc["id"])
         except (ValueError, KeyError, TypeError) as exc:
             raise _BadPayload(f"缺少字段 {exc}") from exc
@@ -97,7 +100,10 @@ def receipt_webhook(request: HttpRequest, provider: str):
 
     def apply() -> dict:
         try:
-            rows = json.loads(request.body)
+            rows = json_body(request.body)
+        except JsonBodyError as exc:
+            raise _BadPayload(str(exc)) from exc
+        try:
             if not isinstance(rows, list):
                 raise TypeError("应为回执列表")
             items = [(str(r["provider_message_id"]), r["status"], str(r.get("detail") or ""), r.get("reported_at"))
@@ -133,10 +139,10 @@ def gateway_push(request: HttpRequest, provider: str, token: str, kind: str):
     if not gateway_pushes.token_ok(provider, token):
         return _json(gateway_pushes.refusal(provider, "地址无效"), 403)
     try:
-        body = json.loads(request.body or b"null")
+        body = json_body(request.body, empty=None)
         parsed = gateway_pushes.PARSERS[(provider, kind)](body)
-    except ValueError as exc:  # bad JSON, or not the published shape (PushFormatError)
-        reason = str(exc) if isinstance(exc, gateway_pushes.PushFormatError) else "请求体不是合法的 JSON"
+    except ValueError as exc:  # not JSON (JsonBodyError, in neutral words), or not the published shape
+        reason = str(exc) if isinstance(exc, gateway_pushes.PushFormatError | JsonBodyError) else NOT_JSON
         return _json(gateway_pushes.refusal(provider, reason), 400)
     with transaction.atomic():
         if kind == "report":

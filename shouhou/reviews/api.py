@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from django.conf import settings
 from django.db import transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404
@@ -20,7 +18,9 @@ from shouhou.api.errors import DomainError
 from shouhou.commerce.models import Customer, Order, Shop
 from shouhou.core.clock import local_tz
 from shouhou.core.idempotency import idempotency_claim, idempotency_store_result
-from shouhou.core.signatures import SignatureError, verify
+from shouhou.core.jsonbody import JsonBodyError, json_body
+from shouhou.core.signatures import SignatureError
+from shouhou.core.webhooks import webhook_verify
 from shouhou.reviews import selectors, services
 from shouhou.reviews.choices import ComplaintType, ReviewKind, ReviewSource
 from shouhou.reviews.classifier.taxonomy import split_types
@@ -395,55 +395,57 @@ def review_showcase(request, review_id: int, payload: ShowcaseIn):
 @router.get("/showcase", response=list[ReviewOut], summary="精选好评")
 def reviews_showcase(request):
     _need(request, perm.VIEW)
-    return list(selectors.showcase_list(shop=request.auth.shop))
+    return [ReviewOut.from_orm(r).model_copy(update={"text": selectors.showcase_text(r.text)})
+            for r in selectors.showcase_list(shop=request.auth.shop)]
 
 
 WEBHOOK_ACTOR = SystemActor("reviews-webhook")  # the signature, not a role, admits a push
-DEV_WEBHOOK_SECRET = "dev-webhook-secret"  # noqa: S105 - the public default, refused unless DEBUG
 
 # --- platform push (signed, idempotent) ------------------------------------------------------------------
 
 @router.post("/webhook/{shop_code}", auth=None, response={200: PushOut, 202: PushOut},
-             summary="平台评价推送（HMAC 签名，按事件ID幂等）")
+             summary="平台评价推送（HMAC 签名，按店铺验签，按事件ID幂等）")
 def reviews_webhook(request, shop_code: str):
     shop = Shop.objects.filter(code=shop_code).first()
     if shop is None:
         raise Http404
-    secret = (shop.settings or {}).get("webhook_secret") or settings.SHOUHOU["WEBHOOK_SECRET"]
-    if not secret or (secret == DEV_WEBHOOK_SECRET and not settings.DEBUG):
-        # The built-in development secret is public (it is in the source): never accept it in production.
+    secret = services.review_webhook_secret(shop)
+    if not secret:
         raise DomainError("店铺未配置推送密钥（shop.settings.webhook_secret 或 SHOUHOU_WEBHOOK_SECRET），拒绝推送",
                           status=401)
-    try:
-        verify(secret, request.headers.get("X-Shouhou-Timestamp"), request.body,
-               request.headers.get("X-Shouhou-Signature"))
-    except SignatureError as exc:
-        raise DomainError(f"签名校验失败：{exc}", status=401) from exc
-    try:
-        body = json.loads(request.body or b"{}")
-    except ValueError as exc:
-        raise DomainError("请求体不是合法的 JSON") from exc
-    if not isinstance(body, dict):
-        raise DomainError("请求体应为 JSON 对象")
-    event_id = str(body.get("event_id") or "").strip()
-    if not event_id:
-        raise DomainError("缺少 event_id", field="event_id")
-    raw = body.get("reviews")
-    if not isinstance(raw, list):
-        raise DomainError("reviews 应为数组", field="reviews")
-    platform = str(body.get("platform") or "")
-    if len(raw) > MAX_BATCH:
-        raise DomainError(f"一次最多推送 {MAX_BATCH} 条评价", field="reviews")
-    items, errors = _pushed_reviews(raw, platform)
-    if raw and not items:  # nothing to keep: the sender must fix the push (a retry would fail the same way)
-        raise DomainError("；".join(errors[:5]), field="reviews")
-    with transaction.atomic():
+    with transaction.atomic():  # a refusal below rolls the signature's claim back: the fixed push can be resent
+        try:
+            delivery = webhook_verify(request, secret=secret, scope="reviews.webhook", shop=shop)
+        except SignatureError as exc:
+            raise DomainError(f"签名校验失败：{exc}", status=401) from exc
+        if not delivery.first:  # the same signed request again: the first answer, nothing applied twice
+            return Status(200, delivery.result)
+        try:
+            body = json_body(request.body, empty={})
+        except JsonBodyError as exc:
+            raise DomainError(str(exc)) from exc
+        if not isinstance(body, dict):
+            raise DomainError("请求体应为 JSON 对象")
+        event_id = str(body.get("event_id") or "").strip()
+        if not event_id:
+            raise DomainError("缺少 event_id", field="event_id")
+        raw = body.get("reviews")
+        if not isinstance(raw, list):
+            raise DomainError("reviews 应为数组", field="reviews")
+        platform = str(body.get("platform") or "")
+        if len(raw) > MAX_BATCH:
+            raise DomainError(f"一次最多推送 {MAX_BATCH} 条评价", field="reviews")
+        items, errors = _pushed_reviews(raw, platform)
+        if raw and not items:  # nothing to keep: the sender must fix the push (a retry would fail the same way)
+            raise DomainError("；".join(errors[:5]), field="reviews")
         key, created = idempotency_claim(scope="reviews.webhook", key=f"{shop.pk}:{event_id}", shop=shop)
         if not created:
+            delivery.remember(key.result)
             return Status(200, key.result)
         result = {**services.reviews_ingest(shop=shop, items=items, actor=WEBHOOK_ACTOR,
                                             source=ReviewSource.WEBHOOK).as_dict(), "errors": errors}
         idempotency_store_result(key, result)
+        delivery.remember(result)
     return Status(202, result)
 
 

@@ -10,6 +10,7 @@ from decimal import Decimal
 from django.db.models import Case, IntegerField, QuerySet, Value, When
 
 from shouhou.accounts.models import Membership
+from shouhou.core.pii import mask_name, scrub_phones
 from shouhou.inbox.choices import Direction
 from shouhou.inbox.models import Message
 from shouhou.reviews.choices import TaskStatus
@@ -65,6 +66,28 @@ def showcase_list(*, shop, limit: int = 50) -> QuerySet[Review]:
     """The public showcase: chosen reviews still read as praise (a review reclassified as mixed drops out)."""
     return (Review.objects.filter(shop=shop, is_showcased=True, sentiment=1, complaint_type__in=["", "none"])
             .order_by("-posted_at", "-pk")[:limit])
+
+
+def showcase_text(text: str) -> str:
+    """A showcased text as anyone may read it: mobile numbers masked (a buyer writing 「加我微信电话138…」 put their
+    number on a page the whole internet reads; PIPL, and docs/security.md: no full phone in any answer)."""
+    return scrub_phones(text)
+
+
+@dataclass(frozen=True)
+class ShowcaseReview:
+    """A review as the public showcase page shows it: the author's name masked, phone numbers in the text masked."""
+
+    text: str
+    author_name: str
+    rating: int | None
+    posted_at: datetime | None
+
+
+def showcase_public(*, shop, limit: int = 50) -> list[ShowcaseReview]:
+    return [ShowcaseReview(text=showcase_text(r.text), author_name=mask_name(r.author_name), rating=r.rating,
+                           posted_at=r.posted_at)
+            for r in showcase_list(shop=shop, limit=limit)]
 
 
 def community_alert_list(*, shop, open_only: bool = True) -> QuerySet[CommunityAlert]:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import hmac
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -132,6 +134,26 @@ def recovery_within_days(shop) -> int:
     except (TypeError, ValueError):
         days = int(default)
     return max(days, 0)
+
+
+DEV_WEBHOOK_SECRET = "dev-webhook-secret"  # noqa: S105 - the public default, refused unless DEBUG
+WEBHOOK_KEY_LABEL = "shouhou.reviews.webhook:"
+
+
+def review_webhook_secret(shop) -> str:
+    """The key a review push for `shop` is signed with; "" when there is none to trust.
+
+    The shop's own `webhook_secret` when set. Otherwise a key of this shop alone, derived from the install-wide
+    SHOUHOU_WEBHOOK_SECRET: hex HMAC-SHA256(install secret, "shouhou.reviews.webhook:" + shop code). Signing
+    with the install-wide secret itself made one signed push good for every shop (the shop code in the URL is
+    not signed), and every shop's integration held a key for all the others."""
+    own = str((shop.settings or {}).get("webhook_secret") or "")
+    if own:
+        return "" if own == DEV_WEBHOOK_SECRET and not settings.DEBUG else own
+    install = settings.SHOUHOU["WEBHOOK_SECRET"] or ""
+    if not install.strip() or (install == DEV_WEBHOOK_SECRET and not settings.DEBUG):
+        return ""  # the development secret is public (it is in the source): never trusted in production
+    return hmac.new(install.encode(), (WEBHOOK_KEY_LABEL + shop.code).encode(), hashlib.sha256).hexdigest()
 
 
 @transaction.atomic

@@ -146,7 +146,7 @@ def good_reviews(request):
 
 def showcase_public(request, shop_code: str):
     shop = get_object_or_404(Shop, code=shop_code)
-    return render(request, "reviews/showcase.html", {"shop": shop, "reviews": selectors.showcase_list(shop=shop)})
+    return render(request, "reviews/showcase.html", {"shop": shop, "reviews": selectors.showcase_public(shop=shop)})
 
 
 @login_required

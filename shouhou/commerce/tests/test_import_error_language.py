@@ -164,3 +164,18 @@ def test_notes_on_rows_passed_over_are_shown_in_the_readers_language(supervisor_
     html = _english(supervisor_client).get(f"/commerce/import/{job.pk}/").content.decode()
     assert "The header is row 2: row(s) 1 above it are not the header" in html
     assert "Row 6 is a total row and was passed over" in html
+
+
+def test_error_csv_writes_no_live_formula_in_any_column(supervisor_client, shop):
+    """The column is the file's own header, written by whoever made the file, like the value: all escaped through
+    core/spreadsheets (the column was written as it came, and the only CSV writer outside that module)."""
+    job = ImportJob.objects.create(shop=shop, filename="evil.csv", digest="y", status=ImportJob.Status.FAILED,
+                                   error_count=1, errors=[
+        {"row": 2, "field": '=HYPERLINK("http://evil.example","点我")', "message": "@SUM(1)",
+         "text": "第2行：@SUM(1)"},
+        {"row": 3, "field": "-2+3", "code": M.BAD_MONEY, "params": {"value": "+1+cmd|' /C calc'!A0"},
+         "message": "x", "text": "x"}])
+    rows = list(csv.reader(io.StringIO(
+        supervisor_client.get(f"/commerce/import/{job.pk}/errors.csv").content.decode("utf-8-sig"))))
+    assert rows[1] == ["2", '\'=HYPERLINK("http://evil.example","点我")', "", "'@SUM(1)"]
+    assert rows[2][:3] == ["3", "'-2+3", "'+1+cmd|' /C calc'!A0"]

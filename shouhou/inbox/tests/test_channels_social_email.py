@@ -160,7 +160,7 @@ def test_a_bad_row_rolls_back_the_whole_batch_and_a_corrected_retry_is_applied(c
 def test_not_json_answers_400(client, social_account):
     response = _social(client, b"{not json")
     assert response.status_code == 400
-    assert response.json()["error"] == "请求体不是有效的 JSON"
+    assert response.json()["error"] == "请求体不是合法的 JSON"
 
 
 # --- email ------------------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ import httpx
 
 from shouhou.cases.choices import CaseKind, CaseStatus, ClaimReason
 from shouhou.commerce.choices import OrderStatus
+from shouhou.core.jsonbody import json_body
 from shouhou.core.signatures import same_text
 from shouhou.platforms.adapters.base import (
     Action,
@@ -306,7 +307,7 @@ class DoudianAdapter:
 
     def parse_push(self, body: bytes) -> list[PushMessage]:
         try:
-            items = json.loads(body.decode("utf-8"))
+            items = json_body(body.decode("utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise PushRefused("推送内容不是 JSON") from exc
         if isinstance(items, dict):
@@ -320,7 +321,7 @@ class DoudianAdapter:
             tag = str(item.get("tag", ""))
             raw = item.get("data")
             try:
-                data = json.loads(raw) if isinstance(raw, str) and raw else (raw if isinstance(raw, dict) else {})
+                data = json_body(raw) if isinstance(raw, str) and raw else (raw if isinstance(raw, dict) else {})
             except json.JSONDecodeError:
                 data = {"unparsed": raw}
             if not isinstance(data, dict):

@@ -46,6 +46,7 @@ from django.utils.translation import gettext as _
 
 from shouhou.cases.choices import CaseKind, CaseStatus
 from shouhou.commerce.choices import OrderStatus
+from shouhou.core.jsonbody import json_body
 from shouhou.platforms.adapters.base import (
     Action,
     Aftersale,
@@ -182,7 +183,7 @@ def _plain_heartbeat(body: bytes) -> dict | None:
     """The console's URL check and the heartbeat send {"test": true}; were it ever sent unencrypted, it is answered
     (nothing is stored for a test, so answering it proves nothing and costs nothing)."""
     try:
-        value = json.loads(body)
+        value = json_body(body)
     except (UnicodeDecodeError, json.JSONDecodeError):
         return None
     return value if isinstance(value, dict) and value.get("test") is True and set(value) <= {"test"} else None
@@ -278,7 +279,7 @@ class KuaishouAdapter:
             return
         plain = decrypt_push(body, self.msg_secret)
         try:
-            envelope = json.loads(plain)
+            envelope = json_body(plain)
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise PushRefused("解密后的消息不是 JSON") from exc
         if not isinstance(envelope, dict):
@@ -296,7 +297,7 @@ class KuaishouAdapter:
         event = str(envelope.get("event", ""))
         raw_info = envelope.get("info")
         try:  # a JSON string as published; an object is read as it is
-            info = raw_info if isinstance(raw_info, dict) else json.loads(raw_info or "{}")
+            info = raw_info if isinstance(raw_info, dict) else json_body(raw_info, empty={})
         except (TypeError, json.JSONDecodeError):
             info = {"unparsed": raw_info}
         if not isinstance(info, dict):

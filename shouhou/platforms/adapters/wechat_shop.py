@@ -40,6 +40,7 @@ from django.utils.translation import gettext as _
 
 from shouhou.cases.choices import CaseKind, CaseStatus, ClaimReason
 from shouhou.commerce.choices import OrderStatus
+from shouhou.core.jsonbody import json_body
 from shouhou.inbox.channels import crypto as wx_crypto
 from shouhou.inbox.channels.base import ChannelRejected, parse_xml
 from shouhou.platforms.adapters.base import (
@@ -348,7 +349,7 @@ class WechatShopAdapter:
             raise PushRefused("时间戳超出允许范围（可能是重放）")
         is_json = body.lstrip()[:1] == b"{"
         try:
-            outer = json.loads(body) if is_json else parse_xml(body)
+            outer = json_body(body) if is_json else parse_xml(body)
         except (ValueError, ChannelRejected) as exc:
             raise PushRefused(f"推送内容无法解析：{exc}") from exc
         encrypted = str(outer.get("Encrypt", "")) if isinstance(outer, dict) else ""
@@ -362,7 +363,7 @@ class WechatShopAdapter:
         except wx_crypto.CryptoError as exc:
             raise PushRefused(f"解密失败：{exc}") from exc
         try:
-            message = json.loads(inner) if inner.lstrip()[:1] == "{" else _xml_tree(inner.encode())
+            message = json_body(inner) if inner.lstrip()[:1] == "{" else _xml_tree(inner.encode())
         except ValueError as exc:
             raise PushRefused("解密后的消息无法解析") from exc
         if not isinstance(message, dict):

@@ -54,6 +54,7 @@ from django.utils.translation import gettext as _
 
 from shouhou.cases.choices import CaseKind, CaseStatus, ClaimReason
 from shouhou.commerce.choices import OrderStatus
+from shouhou.core.jsonbody import json_body
 from shouhou.core.signatures import same_text
 from shouhou.platforms.adapters.base import (
     Action,
@@ -212,7 +213,7 @@ def decode_msg(value) -> dict:
     if isinstance(value, dict):
         return value
     try:
-        decoded = json.loads(unquote_plus(str(value or "")) or "{}")
+        decoded = json_body(unquote_plus(str(value or "")), empty={})
     except json.JSONDecodeError:
         return {"unparsed": value}
     return decoded if isinstance(decoded, dict) else {"value": decoded}
@@ -276,7 +277,7 @@ def return_address(text: str) -> dict | None:
 def _sku_text(value) -> str:
     """sku_properties_name: a JSON list of {k, v} (as the SDK samples show it) or plain text."""
     try:
-        parsed = json.loads(value) if isinstance(value, str) and value.startswith("[") else value
+        parsed = json_body(value) if isinstance(value, str) and value.startswith("[") else value
     except json.JSONDecodeError:
         parsed = value
     if isinstance(parsed, list):
@@ -367,7 +368,7 @@ class YouzanAdapter:
         if not self.app_secret:
             raise PushRefused("未配置 client_secret")
         try:
-            envelope = json.loads(body)
+            envelope = json_body(body)
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise PushRefused("推送内容不是 JSON") from exc
         if not isinstance(envelope, dict):

@@ -13,9 +13,11 @@ from django.test import Client
 from openpyxl import Workbook
 
 from shouhou.accounts.actors import SYSTEM
+from shouhou.commerce.models import Shop
 from shouhou.core.signatures import sign
 from shouhou.core.testing.factories import CustomerFactory, OrderFactory
 from shouhou.inbox.models import Conversation, Message
+from shouhou.reviews import services
 from shouhou.reviews.models import RecoveryTask, Review
 
 SECRET = "reviews-test-secret"
@@ -164,9 +166,13 @@ def test_agent_may_not_import(agent_client):
     assert agent_client.post("/api/reviews/import", {"file": f}).status_code == 403
 
 
-def _push(client, shop_code, payload, *, secret=SECRET, ts=None):
+def _push(client, shop_code, payload, *, secret=None, ts=None):
+    """Signed with the shop's key: derived from the install-wide SECRET and the shop code (no shop key is set)."""
     body = json.dumps(payload).encode()
     ts = ts or str(int(time.time()))
+    if secret is None:
+        shop = Shop.objects.filter(code=shop_code).first()
+        secret = services.review_webhook_secret(shop) if shop else SECRET
     return client.post(f"/api/reviews/webhook/{shop_code}", data=body, content_type="application/json",
                        HTTP_X_SHOUHOU_TIMESTAMP=ts, HTTP_X_SHOUHOU_SIGNATURE=sign(secret, ts, body))
 
@@ -192,7 +198,7 @@ def test_webhook_is_signed_and_idempotent(client, shop):
     (lambda h: {**h, "ts": str(int(time.time()) - 3600)}, 401, "重放"),
 ])
 def test_webhook_rejects_bad_signatures(client, shop, mutate, status, message):
-    opts = mutate({"secret": SECRET, "ts": None})
+    opts = mutate({"secret": None, "ts": None})
     r = _push(client, shop.code, {"event_id": "e", "reviews": []}, secret=opts["secret"], ts=opts["ts"])
     assert r.status_code == status and message in r.json()["detail"]
     assert Review.objects.count() == 0

@@ -1,4 +1,5 @@
-"""`shouhou reviews train|evaluate|classify` — the review classifier from the command line."""
+"""`shouhou reviews train|evaluate|classify` — the review classifier from the command line; `webhook-key` — the key
+a shop's review push is signed with."""
 
 from __future__ import annotations
 
@@ -34,14 +35,30 @@ class Command(BaseCommand):
                        help="评价文本所在列（默认 review；没有时取表头中唯一的 text、content、评价、评论、内容 等列）")
         c.add_argument("--encoding", default=None,
                        help="输入文件编码（默认自动识别：UTF-8/UTF-16 及其 BOM、GBK、Big5；无法确定时会提示）")
+        k = sub.add_parser("webhook-key", help="显示某店铺评价推送的签名密钥（交给该店的对接方）",
+                           description="显示某店铺评价推送 /api/reviews/webhook/<店铺代码> 的签名密钥：店铺自己的 "
+                                       "webhook_secret，否则由 SHOUHOU_WEBHOOK_SECRET 与店铺代码派生、只对该店有效")
+        k.add_argument("shop", help="店铺代码")
 
     def handle(self, *args, action: str, **opts):
         try:
-            getattr(self, f"do_{action}")(**opts)
+            getattr(self, f"do_{action.replace('-', '_')}")(**opts)
         except (FileNotFoundError, ValueError) as exc:
             raise CommandError(str(exc)) from exc
         except OSError as exc:  # a directory, no permission, a full disk: named, never a traceback
             raise CommandError(f"无法读写 {exc.filename or ''}：{exc.strerror or exc}") from exc
+
+    def do_webhook_key(self, *, shop, **_):
+        from shouhou.commerce.models import Shop
+        from shouhou.reviews.services import review_webhook_secret
+
+        found = Shop.objects.filter(code=shop).first()
+        if found is None:
+            raise CommandError(f"店铺不存在：{shop}")
+        key = review_webhook_secret(found)
+        if not key:
+            raise CommandError("该店铺未配置推送密钥（shop.settings.webhook_secret 或 SHOUHOU_WEBHOOK_SECRET）")
+        self.stdout.write(key)
 
     @staticmethod
     def _labels_dir(labels: Path | None) -> Path:
