@@ -287,7 +287,7 @@ def _open_case(order, channel: str = "") -> str:
         return gettext("您的售后单%(no)s已同意退货，请寄回：%(address)s。寄出后请在售后进度页填写快递单号。") % {
             "no": case.number, "address": return_address_text(address)}
     from shouhou.portal.services import follow_token
-    from shouhou.portal.views import shown_kind
+    from shouhou.portal.texts import shown_kind
 
     text = gettext("您的售后单%(no)s（%(kind)s）正在处理，当前状态：%(status)s。") % {
         "no": case.number, "kind": shown_kind(case), "status": case.get_status_display()}

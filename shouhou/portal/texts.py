@@ -14,7 +14,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.utils.translation import get_language, gettext, gettext_lazy, npgettext
 
-from shouhou.cases.choices import CaseKind, ShippingPayer
+from shouhou.cases.choices import CaseKind, ClaimReason, ShippingPayer
 from shouhou.cases.selectors import units_text
 from shouhou.policies.document import REFUND_WITHIN_DAYS, STATUTORY_MERCHANT_REASONS
 from shouhou.policies.engine import KIND_ZH, SANBAO_RETURN_INSTEAD
@@ -482,3 +482,13 @@ def parcel_problem(kind: str) -> str:
     if kind not in _PARCEL_PROBLEMS:
         return told
     return f"{_PARCEL_PROBLEMS[kind]}{'' if _reads_chinese() else ' '}{told}"
+
+
+def shown_kind(case) -> str:
+    """What the customer's pages call the case: its remedy, or — for a claim the policy granted nothing, which the
+    cases app files as 补偿 until a person decides (case_create) — the problem they reported: 「补偿 · 待审核」 read
+    as if compensation had been offered."""
+    if case.kind == CaseKind.COMPENSATION and CaseKind.COMPENSATION not in ((case.decision or {}).get("allowed") or []) \
+            and case.reason in ClaimReason.values:
+        return str(ClaimReason(case.reason).label)
+    return kind_label(case.kind)

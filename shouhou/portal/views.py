@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 
 from shouhou.accounts.actors import CustomerActor
 from shouhou.cases import services as case_services
-from shouhou.cases.choices import ITEM_CONDITIONS, CaseKind, CaseStatus, ClaimReason, Resolution, ReturnMethod
+from shouhou.cases.choices import ITEM_CONDITIONS, CaseStatus, ClaimReason, Resolution, ReturnMethod
 from shouhou.cases.models import Case
 from shouhou.cases.selectors import case_public_events
 from shouhou.commerce.choices import Carrier
@@ -44,6 +44,7 @@ from shouhou.portal.services import (
     portal_photo_reasons,
     portal_photo_refusal,
 )
+from shouhou.portal.texts import shown_kind
 
 NEUTRAL = gettext_lazy("订单号或手机尾号不正确，请核对后重试。")
 REASONS = [r for r in ClaimReason.choices if r[0] not in ("recall", "other")]
@@ -335,16 +336,6 @@ def _submit(request, order: Order, line, reason: str, slot: str | None):
     typed["wanted_spec"] = request.POST.get("wanted_spec", "")[:60]
     typed["wanted_spec_error"] = field_errors.get("wanted_spec", "")
     return render(request, "portal/order.html", _order_context(order, error, typed), status=400)
-
-
-def shown_kind(case: Case) -> str:
-    """What the customer's pages call the case: its remedy, or — for a claim the policy granted nothing, which the
-    cases app files as 补偿 until a person decides (case_create) — the problem they reported: 「补偿 · 待审核」 read
-    as if compensation had been offered."""
-    if case.kind == CaseKind.COMPENSATION and CaseKind.COMPENSATION not in ((case.decision or {}).get("allowed") or []) \
-            and case.reason in ClaimReason.values:
-        return str(ClaimReason(case.reason).label)
-    return texts.kind_label(case.kind)
 
 
 def _followed(token: str) -> Case:
