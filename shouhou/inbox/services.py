@@ -501,12 +501,13 @@ def bot_message_send(*, conversation: Conversation, text: str) -> Message:
 
 
 def _approval_limit(ticket: Ticket, user):
-    from shouhou.accounts.models import Membership
+    """What the replying person may promise alone: the one rule cases, remedies and rewards use (the agent's own
+    limit capped by the policy's; none for a supervisor); a reply without a person is not checked."""
+    from shouhou.policies.selectors import approval_limit
 
     if user is None:
         return None
-    return Membership.objects.filter(shop_id=ticket.shop_id, user=user).values_list("approval_limit",
-                                                                                   flat=True).first()
+    return approval_limit(actor=user, shop=ticket.shop)
 
 
 # Channels whose replies may carry a photo or PDF (the adapter sends it: web chat shows it, 微信客服 uploads it;

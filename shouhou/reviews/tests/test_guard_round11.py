@@ -202,3 +202,25 @@ def test_each_reader_reads_the_quality_note_in_their_language(shop, agent):
         english = event.note_label
     assert english.startswith("Quality check: Blame-shifting") and "(是快递那边的问题)" in english, english
     assert not any("\u4e00" <= ch <= "\u9fff" for ch in english.replace("是快递那边的问题", "")), english
+
+
+@pytest.mark.django_db
+def test_the_reply_check_uses_the_one_approval_limit(shop, agent):
+    """A promise in a desk reply is checked against what the agent may grant alone — their own limit capped by the
+    policy's (20 by default) — as case compensation is; it read the agent's own 50 before."""
+    from shouhou.accounts.models import Membership
+    from shouhou.core.testing.factories import CustomerFactory
+    from shouhou.inbox.choices import Channel, TicketEventKind
+    from shouhou.inbox.models import TicketEvent
+    from shouhou.inbox.services import message_receive, ticket_reply
+    from shouhou.policies.selectors import approval_limit
+    from shouhou.sla.services import sla_defaults_install
+
+    sla_defaults_install(shop=shop)
+    Membership.objects.filter(shop=shop, user=agent).update(approval_limit=50)
+    assert approval_limit(actor=agent, shop=shop) < 30
+    customer = CustomerFactory(shop=shop, name="王小丫")
+    ticket = message_receive(shop=shop, channel=Channel.WEB_CHAT, body="衣服破了", customer=customer).ticket
+    ticket_reply(ticket=ticket, author=agent, body="给您补偿30元红包")
+    note = TicketEvent.objects.get(ticket=ticket, kind=TicketEventKind.NOTE).note
+    assert "超过您的审批额度" in note, note
